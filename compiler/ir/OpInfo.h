@@ -1,0 +1,34 @@
+// What the planner and reports need to know about an op: its cost and its receptive field.
+#pragma once
+
+#include "compiler/ir/Graph.h"
+
+namespace rnnpoolc::ir {
+
+/// Multiply-accumulates one execution of `node` performs (shapes must be known).
+/// Conv: N*Cout*prod(outSpatial)*(Cin/group)*prod(kernel); Gemm/MatMul: M*N*K (per batch);
+/// elementwise, pooling, softmax and reductions count one per output (or input) element
+/// touched; pure data movement (reshape, transpose, concat, ...) counts 0.
+int64_t macs(const Graph &graph, const Node &node);
+
+/// A half-open rectangle of rows [row0, row1) and columns [col0, col1) of the last two
+/// dims of an activation.
+struct Region {
+  int64_t row0 = 0, row1 = 0, col0 = 0, col1 = 0;
+  bool operator==(const Region &) const = default;
+  int64_t rows() const { return row1 - row0; }
+  int64_t cols() const { return col1 - col0; }
+};
+
+/// Whether `node` maps output rows/columns to input rows/columns locally (Conv, pooling,
+/// elementwise, BatchNormalization, Pad, Identity, ...), so that a region of it can be
+/// computed from a region of its inputs. Global ops (Gemm, Softmax, reductions over H/W,
+/// reshapes) are not spatial.
+bool isSpatial(const Node &node);
+
+/// The region of input `inputIndex` that `node` reads to produce the output region `out`,
+/// clipped to the input's extent (padding is not stored). For a non-spatial op, or for a
+/// parameter input (weights, bias), the whole input. `out` must lie within the output.
+Region inputRegion(const Graph &graph, const Node &node, size_t inputIndex, const Region &out);
+
+} // namespace rnnpoolc::ir

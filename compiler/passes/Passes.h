@@ -1,0 +1,46 @@
+// Canonicalisation passes over the IR. Each pass keeps the graph's outputs unchanged (the
+// tests run the interpreter before and after) and leaves a graph that ir::validate accepts.
+#pragma once
+
+#include "compiler/ir/Graph.h"
+
+#include <span>
+#include <string_view>
+
+namespace rnnpoolc::passes {
+
+/// Walks the nodes in order: a node whose inputs are all constants (or a Shape of a tensor
+/// whose shape is known) is evaluated by the interpreter and replaced by constants; every
+/// other node gets its output shapes inferred. Afterwards every tensor has a known shape.
+/// This is how the Shape -> Gather -> Concat -> Reshape chains of PyTorch exports vanish.
+Status foldConstantsAndInferShapes(ir::Graph &graph);
+
+/// Folds an inference-mode BatchNormalization into the Conv or Gemm that feeds it alone,
+/// rescaling the constant weights and bias.
+Status foldBatchNorm(ir::Graph &graph);
+
+/// Fuses an activation (Relu, Clip with constant bounds, LeakyRelu, Sigmoid, HardSigmoid,
+/// HardSwish, Tanh) into the Conv or Gemm that feeds it alone.
+Status fuseActivations(ir::Graph &graph);
+
+/// Removes Identity nodes and no-op Reshape / Transpose / Cast / Slice / Pad / Concat,
+/// rewiring their users, while keeping graph output names.
+Status removeIdentities(ir::Graph &graph);
+
+/// Removes nodes none of whose outputs is used, then unused tensors.
+Status removeDeadNodes(ir::Graph &graph);
+
+struct PassInfo {
+  std::string_view name;
+  Status (*run)(ir::Graph &);
+  std::string_view why; ///< Why the pass sits where it does in the pipeline.
+};
+
+/// The canonicalisation pipeline, in order.
+std::span<const PassInfo> canonicalPipeline();
+
+/// Runs the canonical pipeline. With `verify`, ir::validate runs after every pass and a
+/// violation is reported as an internal error naming the pass.
+Status canonicalize(ir::Graph &graph, bool verify = true);
+
+} // namespace rnnpoolc::passes
