@@ -40,10 +40,17 @@ float applyActivation(const Activation &act, float x);
 
 struct NoAttrs {};
 
+/// ONNX auto_pad. The importer copies it; ir::inferShapes turns it into explicit pads and
+/// sets NotSet, so later stages only ever see explicit pads.
+enum class AutoPad : uint8_t { NotSet, SameUpper, SameLower, Valid };
+
 /// Conv over the trailing spatial dims of an N x C x D1 x ... input. All vectors have one
 /// entry per spatial dim, except pads: [begin_1 .. begin_n, end_1 .. end_n] as in ONNX.
+/// The importer may leave kernel (taken from W), strides, dilations and pads empty; shape
+/// inference fills in the defaults.
 struct ConvAttrs {
   Ints kernel, strides, dilations, pads;
+  AutoPad autoPad = AutoPad::NotSet;
   int64_t group = 1;
   Activation act;
 };
@@ -57,6 +64,7 @@ struct GemmAttrs {
 /// MaxPool / AveragePool; vectors laid out as in ConvAttrs.
 struct PoolAttrs {
   Ints kernel, strides, dilations, pads;
+  AutoPad autoPad = AutoPad::NotSet;
   bool ceilMode = false;
   bool countIncludePad = false; ///< AveragePool only.
 };

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "compiler/ir/Graph.h"
+#include "compiler/ir/ShapeUtil.h"
 
 namespace rnnpoolc::ir {
 
@@ -14,13 +15,5 @@ namespace rnnpoolc::ir {
 /// the channels, ...), and normalises negative axes in attributes. Every problem is an
 /// Error from nodeError().
 Status inferShapes(Graph &graph, Node &node);
-
-/// Spatial output size of a sliding window (Conv, pooling) along one axis:
-/// floor or ceil of (in + padBegin + padEnd - dilation*(kernel-1) - 1) / stride, plus 1.
-int64_t slidingOutputSize(int64_t in, int64_t kernel, int64_t stride, int64_t dilation,
-                          int64_t padBegin, int64_t padEnd, bool ceilMode);
-
-/// Numpy multidirectional broadcast of two shapes, or nullopt if they are incompatible.
-std::optional<Shape> broadcastShapes(const Shape &a, const Shape &b);
 
 } // namespace rnnpoolc::ir
