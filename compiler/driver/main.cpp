@@ -1,2 +1,60 @@
-// STUB
-int main() { return 0; }
+// rnnpoolc: the command-line entry point. Parses the subcommand, runs it, and maps errors
+// to exit status 2 with a one-line "error: ..." on stderr.
+#include "compiler/driver/Driver.h"
+
+#include <cstdio>
+#include <exception>
+#include <new>
+
+namespace {
+
+constexpr const char *kUsage = R"(usage: rnnpoolc <command> [options]
+
+Commands:
+  inspect MODEL.onnx   graph summary: inputs, outputs, ops, parameters, MACs per node
+  run MODEL.onnx       run the model on an input tensor and print or save the outputs
+
+Run 'rnnpoolc <command> --help' for a command's options.
+  --version            print the version
+  --help               print this help
+)";
+
+} // namespace
+
+int main(int argc, char **argv) {
+  using namespace rnnpoolc;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (command == "--version") {
+    std::printf("rnnpoolc %s\n", RNNPOOLC_VERSION);
+    return 0;
+  }
+
+  Status status;
+  try {
+    if (command == "inspect")
+      status = driver::runInspect(driver::Args(args));
+    else if (command == "run")
+      status = driver::runRun(driver::Args(args));
+    else
+      status = makeError("unknown command '{}'; run 'rnnpoolc --help' for the list", command);
+  } catch (const std::bad_alloc &) {
+    status = makeError("out of memory: the model or input is larger than this machine can "
+                       "hold");
+  } catch (const std::exception &e) {
+    status = makeError("internal error: {}", e.what());
+  }
+  if (status)
+    return 0;
+  std::fprintf(stderr, "error: %s\n", status.error().message().c_str());
+  return 2;
+}

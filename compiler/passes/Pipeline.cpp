@@ -1,6 +1,35 @@
-// STUB
+// The canonicalisation pipeline, written as data: one row per pass with its reason.
+#include "compiler/ir/Validator.h"
 #include "compiler/passes/Passes.h"
+
 namespace rnnpoolc::passes {
-std::span<const PassInfo> canonicalPipeline() { return {}; }
-Status canonicalize(ir::Graph &, bool) { return Status::ok(); }
+namespace {
+
+constexpr PassInfo kPipeline[] = {
+    {"fold-constants", foldConstantsAndInferShapes,
+     "first: every later pass needs shapes, and PyTorch's shape plumbing must be gone "
+     "before patterns are matched"},
+    {"remove-identities", removeIdentities,
+     "before the fusions, so that an Identity between Conv and BatchNorm does not block them"},
+    {"fold-batchnorm", foldBatchNorm, "before activation fusion: Conv-BN-ReLU becomes one Conv"},
+    {"fuse-activations", fuseActivations, "after BatchNorm folding, for the same reason"},
+    {"remove-dead-nodes", removeDeadNodes, "last: sweeps what the passes above disconnected"},
+};
+
+} // namespace
+
+std::span<const PassInfo> canonicalPipeline() { return kPipeline; }
+
+Status canonicalize(ir::Graph &graph, bool verify) {
+  for (const PassInfo &pass : kPipeline) {
+    RNNPOOLC_TRY(pass.run(graph));
+    if (!verify)
+      continue;
+    if (auto valid = ir::validate(graph); !valid)
+      return makeError("internal: invalid graph after pass '{}': {}", pass.name,
+                       valid.error().message());
+  }
+  return Status::ok();
+}
+
 } // namespace rnnpoolc::passes

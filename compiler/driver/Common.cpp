@@ -1,0 +1,70 @@
+// Option parsing and model loading shared by the subcommands.
+#include "compiler/driver/Driver.h"
+#include "compiler/passes/Passes.h"
+#include "frontends/onnx/Importer.h"
+
+#include <charconv>
+#include <cstdio>
+
+namespace rnnpoolc::driver {
+
+Expected<std::string> Args::value(const std::string &flag) {
+  const std::string &arg = args_[pos_ - 1];
+  if (arg.size() > flag.size() && arg[flag.size()] == '=')
+    return arg.substr(flag.size() + 1);
+  if (empty())
+    return makeError("{} needs a value", flag);
+  return next();
+}
+
+Expected<ir::Shape> parseShape(const std::string &text) {
+  ir::Shape shape;
+  const char *p = text.data(), *end = p + text.size();
+  while (p < end) {
+    int64_t dim = 0;
+    auto [next, ec] = std::from_chars(p, end, dim);
+    if (ec != std::errc() || dim <= 0)
+      return makeError("bad shape '{}': expected positive dims like 1x3x224x224", text);
+    shape.push_back(dim);
+    p = next;
+    if (p < end && (*p == 'x' || *p == ','))
+      ++p;
+    else if (p < end)
+      return makeError("bad shape '{}': expected positive dims like 1x3x224x224", text);
+  }
+  if (shape.empty() || !ir::checkedNumel(shape))
+    return makeError("bad shape '{}': expected positive dims like 1x3x224x224", text);
+  return shape;
+}
+
+Status parseInputShape(const std::string &text, std::map<std::string, ir::Shape> &shapes) {
+  size_t eq = text.rfind('=');
+  if (eq == std::string::npos || eq == 0)
+    return makeError("--input-shape takes NAME=DIMS, e.g. input=1x3x224x224, not '{}'", text);
+  auto shape = parseShape(text.substr(eq + 1));
+  if (!shape)
+    return shape.error();
+  shapes[text.substr(0, eq)] = *shape;
+  return Status::ok();
+}
+
+Expected<LoadedModel> loadModel(const std::string &path,
+                                const std::map<std::string, ir::Shape> &inputShapes) {
+  onnx_frontend::ImportOptions options;
+  options.inputShapes = inputShapes;
+  auto imported = onnx_frontend::importModel(path, options);
+  if (!imported)
+    return makeError("{}: {}", path, imported.error().message());
+  LoadedModel model;
+  model.path = path;
+  model.graph = std::move(imported->graph);
+  model.importedNodes = model.graph.nodes.size();
+  model.notes = std::move(imported->notes);
+  for (const std::string &note : model.notes)
+    std::fprintf(stderr, "note: %s: %s\n", path.c_str(), note.c_str());
+  if (auto status = passes::canonicalize(model.graph); !status)
+    return makeError("{}: {}", path, status.error().message());
+  return model;
+}
+
+} // namespace rnnpoolc::driver

@@ -1,0 +1,48 @@
+// The rnnpoolc command-line driver: option parsing and the subcommands. Each subcommand
+// turns flags into calls on the libraries and reports; errors travel back as values and
+// main() maps them to "error: ..." on stderr and exit status 2.
+#pragma once
+
+#include "compiler/ir/Graph.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace rnnpoolc::driver {
+
+/// Command-line arguments after the subcommand name, consumed front to back.
+class Args {
+public:
+  explicit Args(std::vector<std::string> args) : args_(std::move(args)) {}
+  bool empty() const { return pos_ >= args_.size(); }
+  const std::string &peek() const { return args_[pos_]; }
+  std::string next() { return args_[pos_++]; }
+  /// The value of a flag that takes one ("--output F" or "--output=F").
+  Expected<std::string> value(const std::string &flag);
+
+private:
+  std::vector<std::string> args_;
+  size_t pos_ = 0;
+};
+
+/// A model imported and canonicalised, with the import's notes.
+struct LoadedModel {
+  std::string path;
+  ir::Graph graph;
+  size_t importedNodes = 0; ///< Nodes before canonicalisation.
+  std::vector<std::string> notes;
+};
+
+/// Parses "1x3x224x224" (also "1,3,224,224").
+Expected<ir::Shape> parseShape(const std::string &text);
+/// Parses an --input-shape value "name=1x3x224x224" into `shapes`.
+Status parseInputShape(const std::string &text, std::map<std::string, ir::Shape> &shapes);
+/// Imports and canonicalises a model; errors carry the "FILE: " prefix. Prints notes.
+Expected<LoadedModel> loadModel(const std::string &path,
+                                const std::map<std::string, ir::Shape> &inputShapes);
+
+Status runInspect(Args args);
+Status runRun(Args args);
+
+} // namespace rnnpoolc::driver

@@ -1,0 +1,209 @@
+// `rnnpoolc inspect`: what a model is made of, as text or as one JSON document.
+#include "compiler/driver/Driver.h"
+#include "compiler/ir/OpInfo.h"
+#include "compiler/support/Json.h"
+#include "frontends/onnx/Importer.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace rnnpoolc::driver {
+namespace {
+
+constexpr const char *kHelp = R"(usage: rnnpoolc inspect MODEL.onnx [options]
+
+Prints the model's producer and opset, inputs and outputs with shapes, an op histogram,
+parameter count and bytes, MACs per node and in total, and the largest activation.
+The graph shown is the canonical one the compiler works on (constants folded, BatchNorm
+folded into Conv/Gemm, activations fused, identities removed).
+
+Options:
+  --json                     print one JSON document instead (docs/inspect-json.md)
+  --input-shape NAME=DIMS    fix the shape of an input, e.g. input=1x3x224x224
+  --ops                      list the ONNX ops rnnpoolc supports and exit
+  --help                     print this help
+)";
+
+std::string valueSignature(const ir::Tensor &t) {
+  return fmt::format("{}[{}]", ir::name(t.dtype), ir::toString(t.shape));
+}
+
+std::string withCommas(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t k = 0; k < digits.size(); ++k) {
+    if (k && (digits.size() - k) % 3 == 0 && digits[k - 1] != '-')
+      out += ',';
+    out += digits[k];
+  }
+  return out;
+}
+
+struct Summary {
+  std::map<std::string, int> histogram;
+  int64_t params = 0, paramBytes = 0, macs = 0;
+  std::vector<int64_t> nodeMacs;
+  ir::TensorId largest = ir::kNoTensor;
+  int64_t largestBytes = 0;
+};
+
+Summary summarize(const ir::Graph &graph) {
+  Summary s;
+  std::vector<char> counted(graph.numTensors(), 0);
+  auto consider = [&](ir::TensorId id) {
+    const ir::Tensor &t = graph.tensor(id);
+    auto bytes = static_cast<int64_t>(ir::numel(t.shape) * ir::sizeOf(t.dtype));
+    if (bytes > s.largestBytes) {
+      s.largestBytes = bytes;
+      s.largest = id;
+    }
+  };
+  for (ir::TensorId in : graph.inputs)
+    consider(in);
+  for (const ir::Node &node : graph.nodes) {
+    ++s.histogram[std::string(ir::opName(node.op))];
+    s.nodeMacs.push_back(ir::macs(graph, node));
+    s.macs += s.nodeMacs.back();
+    for (ir::TensorId out : node.outputs)
+      consider(out);
+    for (ir::TensorId in : node.inputs) {
+      if (in == ir::kNoTensor || counted[static_cast<size_t>(in)] ||
+          !graph.tensor(in).isConstant())
+        continue;
+      counted[static_cast<size_t>(in)] = 1;
+      s.params += graph.tensor(in).data->numel();
+      s.paramBytes += static_cast<int64_t>(graph.tensor(in).data->bytes());
+    }
+  }
+  return s;
+}
+
+void printText(const LoadedModel &model, const Summary &s) {
+  const ir::Graph &g = model.graph;
+  fmt::print("model      {}\n", model.path);
+  fmt::print("producer   {} {}, opset {}\n", g.producerName.empty() ? "?" : g.producerName,
+             g.producerVersion, g.opsetVersion);
+  for (ir::TensorId in : g.inputs)
+    fmt::print("input      {}: {}\n", g.tensor(in).name, valueSignature(g.tensor(in)));
+  for (ir::TensorId out : g.outputs)
+    fmt::print("output     {}: {}\n", g.tensor(out).name, valueSignature(g.tensor(out)));
+  fmt::print("nodes      {} ({} imported, before canonicalisation)\n", g.nodes.size(),
+             model.importedNodes);
+  std::string ops;
+  for (const auto &[op, count] : s.histogram)
+    ops += fmt::format("{}{} x{}", ops.empty() ? "" : ", ", op, count);
+  fmt::print("ops        {}\n", ops.empty() ? "none" : ops);
+  fmt::print("params     {} ({} bytes)\n", withCommas(s.params), withCommas(s.paramBytes));
+  fmt::print("MACs       {}\n", withCommas(s.macs));
+  if (s.largest != ir::kNoTensor)
+    fmt::print("largest    {}: {} ({} bytes)\n", g.tensor(s.largest).name,
+               valueSignature(g.tensor(s.largest)), withCommas(s.largestBytes));
+
+  if (g.nodes.empty())
+    return;
+  size_t nameWidth = 4;
+  for (const ir::Node &node : g.nodes)
+    nameWidth = std::max(nameWidth, node.name.size());
+  fmt::print("\n{:<{}}  {:<18}  {:<16}  {:>14}\n", "node", nameWidth, "op", "output", "MACs");
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const ir::Node &node = g.nodes[n];
+    fmt::print("{:<{}}  {:<18}  {:<16}  {:>14}\n", node.name, nameWidth, ir::opName(node.op),
+               ir::toString(g.tensor(node.outputs[0]).shape), withCommas(s.nodeMacs[n]));
+  }
+}
+
+void writeValues(JsonWriter &json, const ir::Graph &g, const std::vector<ir::TensorId> &ids) {
+  json.beginArray();
+  for (ir::TensorId id : ids) {
+    const ir::Tensor &t = g.tensor(id);
+    json.beginObject().member("name", t.name).member("dtype", ir::name(t.dtype));
+    json.member("shape", t.shape).endObject();
+  }
+  json.endArray();
+}
+
+void printJson(const LoadedModel &model, const Summary &s) {
+  const ir::Graph &g = model.graph;
+  JsonWriter json;
+  json.beginObject();
+  json.member("model", model.path);
+  json.member("producer", g.producerName).member("producer_version", g.producerVersion);
+  json.member("opset", g.opsetVersion);
+  json.key("inputs");
+  writeValues(json, g, g.inputs);
+  json.key("outputs");
+  writeValues(json, g, g.outputs);
+  json.member("imported_nodes", model.importedNodes);
+  json.key("op_histogram").beginObject();
+  for (const auto &[op, count] : s.histogram)
+    json.member(op, count);
+  json.endObject();
+  json.member("params", s.params).member("param_bytes", s.paramBytes);
+  json.member("macs", s.macs);
+  json.key("largest_activation").beginObject();
+  if (s.largest != ir::kNoTensor) {
+    json.member("name", g.tensor(s.largest).name).member("shape", g.tensor(s.largest).shape);
+    json.member("bytes", s.largestBytes);
+  }
+  json.endObject();
+  json.key("nodes").beginArray();
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const ir::Node &node = g.nodes[n];
+    json.beginObject().member("name", node.name).member("op", ir::opName(node.op));
+    json.member("output_shape", g.tensor(node.outputs[0]).shape);
+    json.member("macs", s.nodeMacs[n]).endObject();
+  }
+  json.endArray();
+  json.key("notes").beginArray();
+  for (const std::string &note : model.notes)
+    json.value(note);
+  json.endArray();
+  json.endObject();
+  fmt::print("{}\n", json.str());
+}
+
+} // namespace
+
+Status runInspect(Args args) {
+  std::string path;
+  bool asJson = false;
+  std::map<std::string, ir::Shape> inputShapes;
+  while (!args.empty()) {
+    std::string arg = args.next();
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kHelp, stdout);
+      return Status::ok();
+    } else if (arg == "--ops") {
+      for (const std::string &op : onnx_frontend::supportedOnnxOps())
+        fmt::print("{}\n", op);
+      return Status::ok();
+    } else if (arg == "--json") {
+      asJson = true;
+    } else if (arg.starts_with("--input-shape")) {
+      auto value = args.value("--input-shape");
+      if (!value)
+        return value.error();
+      RNNPOOLC_TRY(parseInputShape(*value, inputShapes));
+    } else if (arg.starts_with("-")) {
+      return makeError("inspect: unknown option '{}'; see 'rnnpoolc inspect --help'", arg);
+    } else if (path.empty()) {
+      path = arg;
+    } else {
+      return makeError("inspect: one model at a time, got '{}' and '{}'", path, arg);
+    }
+  }
+  if (path.empty())
+    return makeError("inspect: missing MODEL.onnx; see 'rnnpoolc inspect --help'");
+
+  auto model = loadModel(path, inputShapes);
+  if (!model)
+    return model.error();
+  Summary summary = summarize(model->graph);
+  if (asJson)
+    printJson(*model, summary);
+  else
+    printText(*model, summary);
+  return Status::ok();
+}
+
+} // namespace rnnpoolc::driver

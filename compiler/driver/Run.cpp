@@ -1,0 +1,195 @@
+// `rnnpoolc run`: runs a model on input tensors and prints or saves its outputs.
+#include "compiler/driver/Driver.h"
+#include "compiler/interp/Interpreter.h"
+#include "frontends/onnx/TensorIO.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+namespace rnnpoolc::driver {
+namespace {
+
+constexpr const char *kHelp = R"(usage: rnnpoolc run MODEL.onnx --input FILE [options]
+
+Runs the model on the given input (ONNX TensorProto .pb or NumPy .npy; repeat --input
+for a model with several inputs, in the order of the model's inputs) and prints a summary
+of each output.
+
+Options:
+  --input FILE               an input tensor (.pb or .npy)
+  --output FILE              write the outputs (.pb or .npy by extension); with several
+                             outputs, FILE's stem gets _0, _1, ... appended
+  --board host               where to run: host (the float reference interpreter)
+  --input-shape NAME=DIMS    fix the shape of an input, e.g. input=1x3x224x224
+  --help                     print this help
+)";
+
+struct RunOptions {
+  std::string model;
+  std::vector<std::string> inputs;
+  std::string output;
+  std::string board = "host";
+  std::map<std::string, ir::Shape> inputShapes;
+};
+
+Expected<RunOptions> parse(Args &args, bool &helped) {
+  RunOptions o;
+  while (!args.empty()) {
+    std::string arg = args.next();
+    auto take = [&](const char *flag, std::string &into) -> Status {
+      auto value = args.value(flag);
+      if (!value)
+        return value.error();
+      into = *value;
+      return Status::ok();
+    };
+    if (arg == "--help" || arg == "-h") {
+      helped = true;
+      std::fputs(kHelp, stdout);
+      return o;
+    } else if (arg.starts_with("--input-shape")) {
+      std::string value;
+      RNNPOOLC_TRY(take("--input-shape", value));
+      RNNPOOLC_TRY(parseInputShape(value, o.inputShapes));
+    } else if (arg.starts_with("--input")) {
+      RNNPOOLC_TRY(take("--input", o.inputs.emplace_back()));
+    } else if (arg.starts_with("--output")) {
+      RNNPOOLC_TRY(take("--output", o.output));
+    } else if (arg.starts_with("--board")) {
+      RNNPOOLC_TRY(take("--board", o.board));
+    } else if (arg.starts_with("-")) {
+      return makeError("run: unknown option '{}'; see 'rnnpoolc run --help'", arg);
+    } else if (o.model.empty()) {
+      o.model = arg;
+    } else {
+      return makeError("run: one model at a time, got '{}' and '{}'", o.model, arg);
+    }
+  }
+  if (o.model.empty())
+    return makeError("run: missing MODEL.onnx; see 'rnnpoolc run --help'");
+  if (o.board != "host")
+    return makeError("run: board '{}' is not available yet; use --board host", o.board);
+  if (!o.output.empty()) {
+    std::string ext = std::filesystem::path(o.output).extension();
+    if (ext != ".pb" && ext != ".npy")
+      return makeError("{}: --output must end in .pb or .npy", o.output);
+  }
+  return o;
+}
+
+/// Reads the input files and checks them against the graph's inputs.
+Expected<std::vector<ir::TensorData>> readInputs(const RunOptions &o, const ir::Graph &g) {
+  if (o.inputs.size() != g.inputs.size())
+    return makeError("{}: the model has {} input(s) but {} --input file(s) were given",
+                     o.model, g.inputs.size(), o.inputs.size());
+  std::vector<ir::TensorData> values;
+  for (size_t k = 0; k < o.inputs.size(); ++k) {
+    auto value = onnx_frontend::readTensorFile(o.inputs[k]);
+    if (!value)
+      return makeError("{}: {}", o.inputs[k], value.error().message());
+    const ir::Tensor &in = g.tensor(g.inputs[k]);
+    if (value->shape != in.shape || value->dtype != in.dtype)
+      return makeError("{}: holds {}[{}] but input '{}' of the model is {}[{}]; pass a matching "
+                       "tensor or --input-shape",
+                       o.inputs[k], ir::name(value->dtype), ir::toString(value->shape), in.name,
+                       ir::name(in.dtype), ir::toString(in.shape));
+    values.push_back(std::move(*value));
+  }
+  return values;
+}
+
+void printSummary(const std::string &name, const ir::TensorData &v) {
+  fmt::print("output {}: {}[{}]", name, ir::name(v.dtype), ir::toString(v.shape));
+  if (v.numel() == 0) {
+    fmt::print("\n");
+    return;
+  }
+  double lo = v.get(0), hi = lo, sum = 0;
+  int64_t argmax = 0;
+  for (int64_t k = 0; k < v.numel(); ++k) {
+    double x = v.get(k);
+    sum += x;
+    lo = std::min(lo, x);
+    if (x > hi) {
+      hi = x;
+      argmax = k;
+    }
+  }
+  fmt::print(" min {:.6g} max {:.6g} mean {:.6g} argmax {}\n", lo, hi, sum / v.numel(), argmax);
+  std::string head;
+  for (int64_t k = 0; k < std::min<int64_t>(v.numel(), 10); ++k)
+    head += fmt::format("{}{:.6g}", k ? " " : "", v.get(k));
+  fmt::print("  [{}{}]\n", head, v.numel() > 10 ? " ..." : "");
+}
+
+std::string outputPath(const std::string &base, size_t index, size_t count) {
+  if (count == 1)
+    return base;
+  std::filesystem::path p(base);
+  return (p.parent_path() / fmt::format("{}_{}{}", p.stem().string(), index,
+                                        p.extension().string()))
+      .string();
+}
+
+/// Writes every output or none: files go to temporaries first and are renamed at the end.
+Status writeOutputs(const std::string &base, const ir::Graph &g,
+                    const std::vector<ir::TensorData> &values) {
+  std::vector<std::pair<std::string, std::string>> staged;
+  auto discard = [&] {
+    std::error_code ec;
+    for (const auto &[tmp, final] : staged)
+      std::filesystem::remove(tmp, ec);
+  };
+  for (size_t k = 0; k < values.size(); ++k) {
+    std::string path = outputPath(base, k, values.size());
+    std::filesystem::path p(path);
+    std::string tmp = (p.parent_path() / (".tmp-" + p.filename().string())).string() +
+                      p.extension().string();
+    if (auto status = onnx_frontend::writeTensorFile(tmp, values[k], g.tensor(g.outputs[k]).name);
+        !status) {
+      discard();
+      return makeError("{}: {}", path, status.error().message());
+    }
+    staged.emplace_back(tmp, path);
+  }
+  for (const auto &[tmp, final] : staged) {
+    std::error_code ec;
+    std::filesystem::rename(tmp, final, ec);
+    if (ec) {
+      discard();
+      return makeError("{}: cannot write: {}", final, ec.message());
+    }
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+Status runRun(Args args) {
+  bool helped = false;
+  auto options = parse(args, helped);
+  if (!options)
+    return options.error();
+  if (helped)
+    return Status::ok();
+  auto model = loadModel(options->model, options->inputShapes);
+  if (!model)
+    return model.error();
+  const ir::Graph &g = model->graph;
+  auto inputs = readInputs(*options, g);
+  if (!inputs)
+    return inputs.error();
+  auto outputs = interp::run(g, *inputs);
+  if (!outputs)
+    return makeError("{}: {}", options->model, outputs.error().message());
+  for (size_t k = 0; k < outputs->size(); ++k)
+    printSummary(g.tensor(g.outputs[k]).name, (*outputs)[k]);
+  if (!options->output.empty())
+    RNNPOOLC_TRY(writeOutputs(options->output, g, *outputs));
+  return Status::ok();
+}
+
+} // namespace rnnpoolc::driver

@@ -1,0 +1,57 @@
+#!/usr/bin/python3
+"""Exports a model of tools/models/zoo.py to ONNX, with a random input and PyTorch's output.
+
+  export.py MODEL -o DIR [--opset 13] [--dynamic-batch] [--no-constant-folding]
+            [--keep-batchnorm]
+
+writes DIR/MODEL.onnx, DIR/input.npy and DIR/expected_K.npy (one per output).
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import zoo  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", choices=sorted(zoo.MODELS))
+    parser.add_argument("-o", "--out-dir", required=True)
+    parser.add_argument("--opset", type=int, default=13)
+    parser.add_argument("--dynamic-batch", action="store_true",
+                        help="export the batch dim as symbolic")
+    parser.add_argument("--no-constant-folding", action="store_true",
+                        help="keep PyTorch's shape plumbing in the graph")
+    parser.add_argument("--keep-batchnorm", action="store_true",
+                        help="export BatchNormalization nodes instead of folding them")
+    args = parser.parse_args()
+
+    module, shape = zoo.MODELS[args.model]()
+    gen = torch.Generator().manual_seed(123)
+    x = torch.rand(shape, generator=gen) * 2 - 1
+    with torch.no_grad():
+        outputs = module(x)
+    if isinstance(outputs, torch.Tensor):
+        outputs = (outputs,)
+
+    os.makedirs(args.out_dir, exist_ok=True)
+    path = os.path.join(args.out_dir, args.model + ".onnx")
+    names = ["output_%d" % k for k in range(len(outputs))]
+    dynamic = {"input": {0: "N"}, **{n: {0: "N"} for n in names}} if args.dynamic_batch else None
+    torch.onnx.export(module, x, path, opset_version=args.opset, input_names=["input"],
+                      output_names=names, dynamic_axes=dynamic,
+                      do_constant_folding=not args.no_constant_folding,
+                      training=(torch.onnx.TrainingMode.PRESERVE if args.keep_batchnorm
+                                else torch.onnx.TrainingMode.EVAL))
+    np.save(os.path.join(args.out_dir, "input.npy"), x.numpy())
+    for k, y in enumerate(outputs):
+        np.save(os.path.join(args.out_dir, "expected_%d.npy" % k), y.numpy())
+
+
+if __name__ == "__main__":
+    main()
