@@ -32,6 +32,10 @@ struct ImportResult {
 /// file name, which the caller prefixes.
 Expected<ImportResult> importModel(const std::string &path, const ImportOptions &options = {});
 
+/// The ONNX op types the importer accepts, sorted ("Add", "AveragePool", ...); ops of
+/// other domains are spelled "domain.OpType". `rnnpoolc inspect --ops` prints this list.
+std::vector<std::string> supportedOnnxOps();
+
 /// The same from serialized bytes; `baseDir` is where external data may be read from
 /// ("" forbids external data).
 Expected<ImportResult> importModelFromBytes(const std::string &bytes, const std::string &baseDir,

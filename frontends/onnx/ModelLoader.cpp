@@ -1,0 +1,157 @@
+// Reading, parsing and checking an ONNX model. Every exception libonnx or protobuf may
+// throw is caught here and becomes an Error.
+#include "frontends/onnx/ModelLoader.h"
+
+#include "frontends/onnx/ExternalData.h"
+#include "frontends/onnx/GraphCheck.h"
+#include "frontends/onnx/Importer.h"
+#include "frontends/onnx/ProtoUtil.h"
+#include "frontends/onnx/TensorConvert.h"
+
+#include <onnx/checker.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <sys/stat.h>
+
+namespace rnnpoolc::onnx_frontend {
+
+Expected<std::string> readFileBytes(const std::string &path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0)
+    return makeError("cannot read file: {}", std::strerror(errno));
+  if (S_ISDIR(info.st_mode))
+    return makeError("cannot read file: {}", std::strerror(EISDIR));
+  std::FILE *file = std::fopen(path.c_str(), "rb");
+  if (!file)
+    return makeError("cannot read file: {}", std::strerror(errno));
+  std::string bytes;
+  char buffer[1 << 16];
+  size_t got;
+  while ((got = std::fread(buffer, 1, sizeof buffer, file)) > 0)
+    bytes.append(buffer, got);
+  int failed = std::ferror(file);
+  int savedErrno = errno;
+  std::fclose(file);
+  if (failed)
+    return makeError("cannot read file: {}", std::strerror(savedErrno));
+  return bytes;
+}
+
+namespace {
+
+Expected<int64_t> defaultOpset(const onnx::ModelProto &model) {
+  // Models before IR version 3 import no opset and mean opset 1.
+  int64_t opset = 1;
+  for (const onnx::OperatorSetIdProto &import : model.opset_import())
+    if (isDefaultDomain(import.domain()))
+      opset = import.version();
+  if (opset < kMinOpset || opset > kMaxOpset)
+    return makeError("opset {} is not supported; re-export with opset between {} and {} "
+                     "(torch.onnx.export(..., opset_version=13))",
+                     opset, kMinOpset, kMaxOpset);
+  return opset;
+}
+
+/// ONNX 1.12's checker demands a shape on every graph input, output and value_info, which
+/// later ONNX releases relaxed and which many exporters omit on outputs. rnnpoolc infers
+/// shapes itself, so missing shapes are given an empty placeholder for the checker's sake.
+/// Returns the graph inputs that had none.
+std::set<std::string> relaxMissingShapes(onnx::GraphProto &graph) {
+  std::set<std::string> shapelessInputs;
+  auto relax = [](onnx::ValueInfoProto &info) {
+    if (!info.has_type() || !info.type().has_tensor_type())
+      return false;
+    if (info.type().tensor_type().has_shape())
+      return false;
+    info.mutable_type()->mutable_tensor_type()->mutable_shape();
+    return true;
+  };
+  for (onnx::ValueInfoProto &info : *graph.mutable_input())
+    if (relax(info))
+      shapelessInputs.insert(info.name());
+  for (onnx::ValueInfoProto &info : *graph.mutable_output())
+    relax(info);
+  for (onnx::ValueInfoProto &info : *graph.mutable_value_info())
+    relax(info);
+  return shapelessInputs;
+}
+
+std::string firstLine(const char *text) {
+  std::string s(text ? text : "");
+  size_t end = s.find('\n');
+  if (end != std::string::npos)
+    s.resize(end);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\r'))
+    s.pop_back();
+  return s;
+}
+
+Status runChecker(const onnx::ModelProto &model) {
+  try {
+    onnx::checker::check_model(model);
+  } catch (const onnx::checker::ValidationError &e) {
+    return makeError("model fails the ONNX checker: {}", firstLine(e.what()));
+  } catch (const std::exception &e) {
+    return makeError("model fails the ONNX checker: {}", firstLine(e.what()));
+  } catch (...) {
+    return makeError("model fails the ONNX checker: unknown error");
+  }
+  return Status::ok();
+}
+
+Status parse(const std::string &bytes, onnx::ModelProto &model) {
+  const char *notModel = "not an ONNX model: the file does not parse as protobuf ModelProto "
+                         "(truncated or another format?)";
+  if (bytes.empty())
+    return makeError("not an ONNX model: the file is empty");
+  if (bytes.size() > static_cast<size_t>(INT_MAX))
+    return makeError("model is larger than 2 GB; protobuf cannot parse it, so save the "
+                     "weights as external data");
+  bool parsed = false;
+  try {
+    parsed = model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  } catch (...) {
+    parsed = false;
+  }
+  if (!parsed)
+    return Error(notModel);
+  if (!model.has_graph())
+    return makeError("not an ONNX model: the file parses as protobuf but holds no graph "
+                     "(truncated or another format?)");
+  return Status::ok();
+}
+
+} // namespace
+
+Expected<std::unique_ptr<LoadedModel>> loadModel(const std::string &bytes,
+                                                 const std::string &baseDir) {
+  auto loaded = std::make_unique<LoadedModel>();
+  onnx::ModelProto &model = loaded->model;
+  RNNPOOLC_TRY(parse(bytes, model));
+  auto opset = defaultOpset(model);
+  if (!opset)
+    return opset.error();
+  loaded->opset = *opset;
+
+  onnx::GraphProto &graph = *model.mutable_graph();
+  try {
+    nameUnnamedNodes(graph);
+    RNNPOOLC_TRY(loadExternalData(graph, baseDir));
+    RNNPOOLC_TRY(checkAndSortGraph(graph));
+    // Checked before the checker, whose element count overflows on hostile dims.
+    for (const onnx::TensorProto &init : graph.initializer())
+      if (auto count = checkDims(init, fmt::format("initializer '{}'", init.name())); !count)
+        return count.error();
+    loaded->shapelessInputs = relaxMissingShapes(graph);
+  } catch (const std::exception &e) {
+    // Filesystem calls and allocations may throw; nothing may escape the frontend.
+    return makeError("cannot load the model: {}", firstLine(e.what()));
+  }
+  RNNPOOLC_TRY(runChecker(model));
+  return loaded;
+}
+
+} // namespace rnnpoolc::onnx_frontend

@@ -1,0 +1,41 @@
+// Op translators (see OpTable.h), grouped by the file that defines them.
+#pragma once
+
+#include "frontends/onnx/NodeContext.h"
+#include "frontends/onnx/OpTable.h"
+
+namespace rnnpoolc::onnx_frontend::translate {
+
+// TranslateCompute.cpp: convolution, matrix products, pooling, normalisation, activations.
+Status conv(NodeContext &ctx);
+Status gemm(NodeContext &ctx);
+Status maxPool(NodeContext &ctx);
+Status averagePool(NodeContext &ctx);
+Status batchNorm(NodeContext &ctx);
+Status softmax(NodeContext &ctx);
+Status leakyRelu(NodeContext &ctx);
+Status hardSigmoid(NodeContext &ctx);
+Status clip(NodeContext &ctx);
+Status cast(NodeContext &ctx);
+
+// TranslateLayout.cpp: reductions, layout and shape plumbing.
+Status reduce(NodeContext &ctx);
+Status concat(NodeContext &ctx);
+Status gather(NodeContext &ctx);
+Status flatten(NodeContext &ctx);
+Status split(NodeContext &ctx);
+Status slice(NodeContext &ctx);
+Status pad(NodeContext &ctx);
+Status squeeze(NodeContext &ctx);
+Status unsqueeze(NodeContext &ctx);
+Status reshape(NodeContext &ctx);
+Status transpose(NodeContext &ctx);
+Status shape(NodeContext &ctx);
+Status scatterND(NodeContext &ctx);
+
+// TranslateSpecial.cpp: ops that do not become an IR node of the same name.
+Status constant(NodeContext &ctx);
+Status constantOfShape(NodeContext &ctx);
+Status dropout(NodeContext &ctx);
+
+} // namespace rnnpoolc::onnx_frontend::translate
