@@ -1,7 +1,332 @@
-// STUB: replaced by the op cost and receptive-field implementation.
+// Op cost (multiply-accumulates) and receptive fields, for the planner and reports.
 #include "compiler/ir/OpInfo.h"
+
+#include <algorithm>
+#include <limits>
+
 namespace rnnpoolc::ir {
-int64_t macs(const Graph &, const Node &) { return 0; }
-bool isSpatial(const Node &) { return false; }
-Region inputRegion(const Graph &, const Node &, size_t, const Region &out) { return out; }
+namespace {
+
+/// a * b, saturating at the largest int64 (costs of hostile graphs must not wrap).
+int64_t mulSat(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r))
+    return std::numeric_limits<int64_t>::max();
+  return r;
+}
+
+int64_t product(const Ints &values) {
+  int64_t p = 1;
+  for (int64_t v : values)
+    p = mulSat(p, v);
+  return p;
+}
+
+const Shape &shapeOf(const Graph &graph, TensorId id) {
+  return graph.tensor(id).shape;
+}
+
+int64_t convMacs(const Graph &graph, const Node &node) {
+  const auto &a = node.attr<ConvAttrs>();
+  const Shape &w = shapeOf(graph, node.inputs[1]);
+  const Shape &out = shapeOf(graph, node.outputs[0]);
+  // Output elements (N*Cout*spatial) times one filter: Cin/group (= W's dim 1) x kernel.
+  Ints kernel = a.kernel.empty() ? Ints(w.begin() + 2, w.end()) : a.kernel;
+  return mulSat(mulSat(product(out), w.size() > 1 ? w[1] : 1), product(kernel));
+}
+
+int64_t matMulMacs(const Graph &graph, const Node &node) {
+  const Shape &a = shapeOf(graph, node.inputs[0]);
+  const Shape &out = shapeOf(graph, node.outputs[0]);
+  int64_t k = 1;
+  if (node.op == OpKind::Gemm)
+    k = node.attr<GemmAttrs>().transA ? a[0] : a[1];
+  else if (!a.empty())
+    k = a.back();
+  return mulSat(product(out), k);
+}
+
+} // namespace
+
+int64_t macs(const Graph &graph, const Node &node) {
+  auto outElems = [&] { return product(shapeOf(graph, node.outputs[0])); };
+  auto inElems = [&] { return product(shapeOf(graph, node.inputs[0])); };
+  switch (node.op) {
+  case OpKind::Conv:
+    return convMacs(graph, node);
+  case OpKind::Gemm:
+  case OpKind::MatMul:
+    return matMulMacs(graph, node);
+  case OpKind::MaxPool:
+  case OpKind::AveragePool:
+    return mulSat(outElems(), product(node.attr<PoolAttrs>().kernel));
+  case OpKind::Max:
+  case OpKind::Min:
+  case OpKind::Sum:
+    return mulSat(outElems(),
+                  std::max<int64_t>(1, static_cast<int64_t>(node.inputs.size()) - 1));
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Pow:
+  case OpKind::Equal:
+  case OpKind::Less:
+  case OpKind::Greater:
+  case OpKind::And:
+  case OpKind::Or:
+  case OpKind::Where:
+  case OpKind::Relu:
+  case OpKind::LeakyRelu:
+  case OpKind::Sigmoid:
+  case OpKind::HardSigmoid:
+  case OpKind::HardSwish:
+  case OpKind::Tanh:
+  case OpKind::Clip:
+  case OpKind::Sqrt:
+  case OpKind::Neg:
+  case OpKind::Abs:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Reciprocal:
+  case OpKind::Floor:
+  case OpKind::Ceil:
+  case OpKind::Not:
+  case OpKind::Cast:
+  case OpKind::BatchNormalization:
+  case OpKind::Range:
+    return outElems();
+  case OpKind::GlobalAveragePool:
+  case OpKind::GlobalMaxPool:
+  case OpKind::Softmax:
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
+  case OpKind::ReduceMax:
+  case OpKind::ReduceMin:
+    return inElems();
+  case OpKind::Identity:
+  case OpKind::Concat:
+  case OpKind::Split:
+  case OpKind::Slice:
+  case OpKind::Gather:
+  case OpKind::ScatterND:
+  case OpKind::Reshape:
+  case OpKind::Flatten:
+  case OpKind::Squeeze:
+  case OpKind::Unsqueeze:
+  case OpKind::Transpose:
+  case OpKind::Pad:
+  case OpKind::Expand:
+  case OpKind::Tile:
+  case OpKind::Shape:
+  case OpKind::ConstantOfShape:
+    return 0;
+  }
+  return 0;
+}
+
+bool isSpatial(const Node &node) {
+  switch (node.op) {
+  case OpKind::Conv:
+  case OpKind::MaxPool:
+  case OpKind::AveragePool:
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Pow:
+  case OpKind::Max:
+  case OpKind::Min:
+  case OpKind::Sum:
+  case OpKind::Equal:
+  case OpKind::Less:
+  case OpKind::Greater:
+  case OpKind::And:
+  case OpKind::Or:
+  case OpKind::Where:
+  case OpKind::Identity:
+  case OpKind::Relu:
+  case OpKind::LeakyRelu:
+  case OpKind::Sigmoid:
+  case OpKind::HardSigmoid:
+  case OpKind::HardSwish:
+  case OpKind::Tanh:
+  case OpKind::Clip:
+  case OpKind::Sqrt:
+  case OpKind::Neg:
+  case OpKind::Abs:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Reciprocal:
+  case OpKind::Floor:
+  case OpKind::Ceil:
+  case OpKind::Not:
+  case OpKind::Cast:
+  case OpKind::BatchNormalization:
+  case OpKind::Pad:
+    return true;
+  default:
+    return false;
+  }
+}
+
+namespace {
+
+/// A half-open range of one dim.
+struct Span {
+  int64_t begin, end;
+};
+
+Span clip(Span s, int64_t size) {
+  int64_t begin = std::clamp<int64_t>(s.begin, 0, size);
+  return {begin, std::clamp<int64_t>(s.end, begin, size)};
+}
+
+/// The whole extent of the last two dims of `shape` (a missing dim counts as size 1).
+Region wholeRegion(const Shape &shape) {
+  size_t r = shape.size();
+  return {0, r >= 2 ? shape[r - 2] : 1, 0, r >= 1 ? shape[r - 1] : 1};
+}
+
+/// Assembles a Region from the spans of the second-last (rows) and last (cols) dims.
+Region fromSpans(Span rows, Span cols) {
+  return {rows.begin, rows.end, cols.begin, cols.end};
+}
+Span rowSpan(const Region &r) {
+  return {r.row0, r.row1};
+}
+Span colSpan(const Region &r) {
+  return {r.col0, r.col1};
+}
+
+/// Input span a sliding window reads for output span `out` along one spatial dim.
+Span windowSpan(Span out, int64_t in, int64_t kernel, int64_t stride, int64_t dilation,
+                int64_t padBegin) {
+  if (out.end <= out.begin)
+    return clip({out.begin * stride - padBegin, out.begin * stride - padBegin}, in);
+  return clip({out.begin * stride - padBegin,
+               (out.end - 1) * stride - padBegin + dilation * (kernel - 1) + 1},
+              in);
+}
+
+/// values[d], or `fallback` when the attribute was never completed by shape inference.
+int64_t entry(const Ints &values, size_t d, int64_t fallback) {
+  return d < values.size() ? values[d] : fallback;
+}
+
+/// The region of input 0 that Conv or pooling reads. Of the last two dims, a spatial dim
+/// goes through the window; the channel dim (1-D windows only) is read whole by Conv and
+/// one to one by pooling.
+Region windowRegion(const Graph &graph, const Node &node, const Region &out) {
+  const Shape &x = shapeOf(graph, node.inputs[0]);
+  bool conv = node.op == OpKind::Conv;
+  const Ints &kernel = conv ? node.attr<ConvAttrs>().kernel : node.attr<PoolAttrs>().kernel;
+  const Ints &strides = conv ? node.attr<ConvAttrs>().strides : node.attr<PoolAttrs>().strides;
+  const Ints &dilations =
+      conv ? node.attr<ConvAttrs>().dilations : node.attr<PoolAttrs>().dilations;
+  const Ints &pads = conv ? node.attr<ConvAttrs>().pads : node.attr<PoolAttrs>().pads;
+  const Shape &w = conv ? shapeOf(graph, node.inputs[1]) : x;
+  size_t rank = x.size();
+  Span spans[2] = {rowSpan(out), colSpan(out)};
+  for (size_t k = 0; k < 2; ++k) {
+    size_t dim = rank - 2 + k;
+    if (dim < 2) { // The channel dim of a 1-D window.
+      spans[k] = conv ? Span{0, x[dim]} : clip(spans[k], x[dim]);
+      continue;
+    }
+    size_t d = dim - 2;
+    int64_t kernelSize = entry(kernel, d, conv && dim < w.size() ? w[dim] : 1);
+    spans[k] = windowSpan(spans[k], x[dim], kernelSize, entry(strides, d, 1),
+                          entry(dilations, d, 1), entry(pads, d, 0));
+  }
+  return fromSpans(spans[0], spans[1]);
+}
+
+/// Input span Pad reads for output span `out` of one dim of size `in`.
+Span padSpan(Span out, int64_t in, int64_t padBegin, PadMode mode) {
+  int64_t a = out.begin - padBegin, b = out.end - 1 - padBegin; // Inclusive, in input space.
+  if (out.end <= out.begin || in == 0)
+    return clip({a, a}, in);
+  if (mode == PadMode::Constant)
+    return clip({a, b + 1}, in);
+  if (mode == PadMode::Edge)
+    return {std::clamp<int64_t>(a, 0, in - 1), std::clamp<int64_t>(b, 0, in - 1) + 1};
+  // Reflect: rows before the input mirror at 0, rows after it mirror at in - 1.
+  int64_t lo = in, hi = -1;
+  auto cover = [&](int64_t p, int64_t q) {
+    if (p <= q)
+      lo = std::min(lo, p), hi = std::max(hi, q);
+  };
+  if (a < 0)
+    cover(-std::min<int64_t>(b, -1), -a);
+  cover(std::max<int64_t>(a, 0), std::min(b, in - 1));
+  if (b >= in)
+    cover(2 * (in - 1) - b, 2 * (in - 1) - std::max(a, in));
+  return clip({lo, hi + 1}, in);
+}
+
+Region padRegion(const Graph &graph, const Node &node, const Region &out) {
+  const Shape &x = shapeOf(graph, node.inputs[0]);
+  const Tensor &padsTensor = graph.tensor(node.inputs[1]);
+  Ints pads = padsTensor.isConstant() ? padsTensor.data->toInts() : Ints(2 * x.size(), 0);
+  PadMode mode = node.attr<PadAttrs>().mode;
+  size_t rank = x.size();
+  Region whole = wholeRegion(x);
+  Span spans[2] = {rowSpan(out), colSpan(out)};
+  Span wholeSpans[2] = {rowSpan(whole), colSpan(whole)};
+  for (size_t k = 0; k < 2; ++k) {
+    if (rank + k < 2) { // Below a rank-1 input: a dim of size 1 that Pad never touches.
+      spans[k] = wholeSpans[k];
+      continue;
+    }
+    size_t dim = rank + k - 2;
+    spans[k] = padSpan(spans[k], x[dim], pads.size() == 2 * rank ? pads[dim] : 0, mode);
+  }
+  return fromSpans(spans[0], spans[1]);
+}
+
+/// The region of an elementwise input: the same region, except a broadcast dim (size 1
+/// or missing) maps to [0, 1).
+Region broadcastRegion(const Shape &in, const Shape &outShape, const Region &out) {
+  Span spans[2] = {rowSpan(out), colSpan(out)};
+  for (size_t k = 0; k < 2; ++k) {
+    size_t fromEnd = 2 - k; // 2: rows, 1: cols.
+    bool present = in.size() >= fromEnd;
+    int64_t inDim = present ? in[in.size() - fromEnd] : 1;
+    int64_t outDim = outShape.size() >= fromEnd ? outShape[outShape.size() - fromEnd] : 1;
+    if (inDim == 1 && outDim != 1)
+      spans[k] = {0, 1};
+    else
+      spans[k] = clip(spans[k], inDim);
+  }
+  return fromSpans(spans[0], spans[1]);
+}
+
+} // namespace
+
+Region inputRegion(const Graph &graph, const Node &node, size_t inputIndex, const Region &out) {
+  TensorId id = node.input(inputIndex);
+  if (id == kNoTensor)
+    return {};
+  const Shape &in = shapeOf(graph, id);
+  if (!isSpatial(node))
+    return wholeRegion(in);
+  switch (node.op) {
+  case OpKind::Conv:
+  case OpKind::MaxPool:
+  case OpKind::AveragePool:
+    return inputIndex == 0 ? windowRegion(graph, node, out) : wholeRegion(in);
+  case OpKind::BatchNormalization:
+    return inputIndex == 0 ? broadcastRegion(in, shapeOf(graph, node.outputs[0]), out)
+                           : wholeRegion(in);
+  case OpKind::Pad:
+    return inputIndex == 0 ? padRegion(graph, node, out) : wholeRegion(in);
+  case OpKind::Clip:
+    return inputIndex == 0 ? broadcastRegion(in, shapeOf(graph, node.outputs[0]), out)
+                           : wholeRegion(in);
+  default:
+    return broadcastRegion(in, shapeOf(graph, node.outputs[0]), out);
+  }
+}
+
 } // namespace rnnpoolc::ir
