@@ -55,11 +55,13 @@ Status removeIdentities(ir::Graph &graph) {
     if (!isIdentity(graph, node))
       continue;
     ir::TensorId in = node.inputs[0], out = node.outputs[0];
+    auto &inUsers = consumers[static_cast<size_t>(in)];
     if (!isGraphOutput(graph, out)) {
       graph.replaceAllUses(out, in);
-      // Nodes later in the list that read `out` now read `in`.
+      // This node no longer reads `in`; the nodes that read `out` now do.
+      std::erase(inUsers, n);
       for (size_t user : consumers[static_cast<size_t>(out)])
-        consumers[static_cast<size_t>(in)].push_back(user);
+        inUsers.push_back(user);
       doomed[n] = 1;
       continue;
     }

@@ -9,6 +9,7 @@
 #include "frontends/onnx/TensorConvert.h"
 
 #include <onnx/checker.h>
+#include <onnx/defs/schema.h>
 
 #include <cerrno>
 #include <climits>
@@ -42,12 +43,30 @@ Expected<std::string> readFileBytes(const std::string &path) {
 
 namespace {
 
+/// Whether every default-domain op of the model has had the same definition from `opset`
+/// up to kMinOpset, so that the model means the same when read at kMinOpset.
+bool unchangedSince(const onnx::ModelProto &model, int64_t opset) {
+  for (const onnx::NodeProto &node : model.graph().node()) {
+    if (!isDefaultDomain(node.domain()))
+      continue;
+    const auto *old = onnx::OpSchemaRegistry::Schema(node.op_type(), static_cast<int>(opset));
+    const auto *now = onnx::OpSchemaRegistry::Schema(node.op_type(), kMinOpset);
+    if (!old || !now || old->since_version() != now->since_version())
+      return false;
+  }
+  return true;
+}
+
 Expected<int64_t> defaultOpset(const onnx::ModelProto &model) {
   // Models before IR version 3 import no opset and mean opset 1.
   int64_t opset = 1;
   for (const onnx::OperatorSetIdProto &import : model.opset_import())
     if (isDefaultDomain(import.domain()))
       opset = import.version();
+  // An older model whose ops have not changed since (Relu, GlobalAveragePool, ...) is read
+  // as the oldest opset rnnpoolc knows; older definitions of its ops are not supported.
+  if (opset >= 1 && opset < kMinOpset && unchangedSince(model, opset))
+    return kMinOpset;
   if (opset < kMinOpset || opset > kMaxOpset)
     return makeError("opset {} is not supported; re-export with opset between {} and {} "
                      "(torch.onnx.export(..., opset_version=13))",

@@ -189,7 +189,9 @@ Status cast(NodeContext &ctx) {
   auto mapped = to >= std::numeric_limits<int32_t>::min() && to <= std::numeric_limits<int32_t>::max()
                     ? mapOnnxType(static_cast<int32_t>(to))
                     : std::nullopt;
-  if (!mapped)
+  // float16 storage is widened on import, but a cast to float16 exists to round: computing
+  // it in float32 would silently change the results.
+  if (!mapped || to == onnx::TensorProto::FLOAT16)
     return ctx.error("cast to {} is not supported; rnnpoolc computes in float32 and integer "
                      "types",
                      onnxTypeName(static_cast<int32_t>(to)));

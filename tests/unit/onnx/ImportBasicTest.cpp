@@ -164,7 +164,7 @@ TEST_CASE("a symbolic batch dim becomes 1 with a note") {
   CHECK(result.notes == std::vector<std::string>{"input 'x': symbolic batch dim 'N' set to 1"});
 }
 
-TEST_CASE("--input-shape overrides declared and symbolic dims") {
+TEST_CASE("input-shape option overrides declared and symbolic dims") {
   ModelBuilder m(13);
   m.input("x", std::vector<Dim>{"N", 3, "H", "W"});
   m.node("Relu", {"x"}, {"y"}, "r");

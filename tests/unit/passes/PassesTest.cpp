@@ -1,0 +1,183 @@
+// Each pass: the expected structure afterwards, and the same outputs as before it.
+#include "compiler/ir/Validator.h"
+#include "compiler/passes/Passes.h"
+#include "tests/unit/passes/Builder.h"
+
+using namespace rnnpoolc;
+using namespace rnnpoolc::testing;
+using ir::OpKind;
+
+namespace {
+
+/// Runs `pass` after shape inference and checks the outputs are unchanged within `tol`.
+void checkPreservesOutputs(Builder &b, Status (*pass)(ir::Graph &), float tol) {
+  REQUIRE(passes::foldConstantsAndInferShapes(b.g));
+  std::vector<ir::TensorData> inputs;
+  for (size_t k = 0; k < b.g.inputs.size(); ++k)
+    inputs.push_back(b.randomInput(k));
+  auto before = runGraph(b.g, inputs);
+  auto status = pass(b.g);
+  INFO((status ? std::string() : status.error().message()));
+  REQUIRE(status);
+  auto valid = ir::validate(b.g);
+  INFO((valid ? std::string() : valid.error().message()));
+  REQUIRE(valid);
+  auto after = runGraph(b.g, inputs);
+  REQUIRE(before.size() == after.size());
+  for (size_t k = 0; k < before.size(); ++k)
+    REQUIRE(maxAbsDiff(before[k], after[k]) <= tol);
+}
+
+ir::TensorId batchNorm(Builder &b, const std::string &name, ir::TensorId x, int64_t c) {
+  return b.node(OpKind::BatchNormalization, name,
+                {x, b.constant(name + "_s", {c}, 0.5f, 1.5f), b.constant(name + "_b", {c}),
+                 b.constant(name + "_m", {c}), b.constant(name + "_v", {c}, 0.2f, 2.0f)});
+}
+
+} // namespace
+
+TEST_CASE("fold-constants removes PyTorch's Shape-Gather-Concat-Reshape chain", "[passes]") {
+  Builder b;
+  ir::TensorId x = b.input("x", {2, 3, 4, 5});
+  ir::TensorId shape = b.node(OpKind::Shape, "shape", {x});
+  ir::AxisAttrs axis0;
+  ir::TensorId batch = b.node(OpKind::Gather, "gather", {shape, b.g.addConstant(
+      "zero", ir::TensorData::scalarInt(0))}, axis0);
+  ir::TensorId batch1 = b.node(OpKind::Unsqueeze, "unsq", {batch, b.ints("axes", {0})});
+  ir::TensorId target = b.node(OpKind::Concat, "concat", {batch1, b.ints("minus1", {-1})}, axis0);
+  b.g.outputs = {b.node(OpKind::Reshape, "reshape", {x, target})};
+
+  std::vector<ir::TensorData> inputs = {b.randomInput(0)};
+  auto before = runGraph(b.g, inputs);
+  REQUIRE(passes::foldConstantsAndInferShapes(b.g));
+  REQUIRE(b.g.nodes.size() == 1);
+  REQUIRE(b.g.nodes[0].op == OpKind::Reshape);
+  const ir::Tensor &folded = b.g.tensor(b.g.nodes[0].inputs[1]);
+  REQUIRE(folded.isConstant());
+  REQUIRE(folded.data->i == std::vector<int64_t>{2, -1});
+  REQUIRE(b.g.tensor(b.g.outputs[0]).shape == ir::Shape{2, 60});
+  REQUIRE(maxAbsDiff(before[0], runGraph(b.g, inputs)[0]) == 0);
+}
+
+TEST_CASE("fold-constants reports shape errors with the node name", "[passes]") {
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 3});
+  b.g.outputs = {b.node(OpKind::Add, "adder", {x, b.constant("w", {1, 4})})};
+  auto status = passes::foldConstantsAndInferShapes(b.g);
+  REQUIRE_FALSE(status);
+  REQUIRE_THAT(status.error().message(), Catch::Contains("node 'adder' (Add)"));
+}
+
+TEST_CASE("fold-batchnorm folds into Conv, with and without bias", "[passes]") {
+  for (bool bias : {true, false}) {
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 3, 6, 6});
+    std::vector<ir::TensorId> args = {x, b.constant("w", {4, 3, 3, 3})};
+    if (bias)
+      args.push_back(b.constant("bias", {4}));
+    ir::TensorId y = b.node(OpKind::Conv, "conv", args, conv3x3());
+    b.g.outputs = {batchNorm(b, "bn", y, 4)};
+    checkPreservesOutputs(b, passes::foldBatchNorm, 1e-5f);
+    REQUIRE(countOps(b.g, OpKind::BatchNormalization) == 0);
+    REQUIRE(b.g.nodes.size() == 1);
+    REQUIRE(b.g.tensor(b.g.outputs[0]).name == "bn_out");
+  }
+}
+
+TEST_CASE("fold-batchnorm folds into Gemm with transB and a bias", "[passes]") {
+  Builder b;
+  ir::TensorId x = b.input("x", {2, 5});
+  ir::GemmAttrs attrs;
+  attrs.transB = true;
+  attrs.beta = 0.5f;
+  ir::TensorId y = b.node(OpKind::Gemm, "fc", {x, b.constant("w", {3, 5}),
+                                               b.constant("c", {3})}, attrs);
+  b.g.outputs = {batchNorm(b, "bn", y, 3)};
+  checkPreservesOutputs(b, passes::foldBatchNorm, 1e-5f);
+  REQUIRE(countOps(b.g, OpKind::BatchNormalization) == 0);
+}
+
+TEST_CASE("fold-batchnorm leaves a Conv whose output has another user", "[passes]") {
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 2, 5, 5});
+  ir::TensorId y = b.node(OpKind::Conv, "conv", {x, b.constant("w", {2, 2, 3, 3})}, conv3x3());
+  b.g.outputs = {batchNorm(b, "bn", y, 2), b.node(OpKind::Relu, "side", {y})};
+  checkPreservesOutputs(b, passes::foldBatchNorm, 0);
+  REQUIRE(countOps(b.g, OpKind::BatchNormalization) == 1);
+}
+
+TEST_CASE("fuse-activations absorbs Relu, Clip and LeakyRelu into Conv and Gemm", "[passes]") {
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 2, 5, 5});
+  ir::TensorId c1 = b.node(OpKind::Conv, "c1", {x, b.constant("w1", {4, 2, 3, 3})}, conv3x3());
+  ir::TensorId r = b.node(OpKind::Relu, "relu", {c1});
+  ir::TensorId c2 = b.node(OpKind::Conv, "c2", {r, b.constant("w2", {4, 1, 3, 3}),
+                                               b.constant("b2", {4})}, conv3x3(1, 4));
+  ir::TensorId lo = b.g.addConstant("lo", ir::TensorData::fromFloats({}, {0.0f}));
+  ir::TensorId hi = b.g.addConstant("hi", ir::TensorData::fromFloats({}, {0.5f}));
+  ir::TensorId clipped = b.node(OpKind::Clip, "relu6", {c2, lo, hi});
+  ir::TensorId flat = b.node(OpKind::Flatten, "flat", {clipped}, ir::AxisAttrs{1});
+  ir::TensorId fc = b.node(OpKind::Gemm, "fc", {flat, b.constant("w3", {100, 3})});
+  b.g.outputs = {b.node(OpKind::LeakyRelu, "leaky", {fc}, ir::AlphaBetaAttrs{0.2f, 0})};
+  checkPreservesOutputs(b, passes::fuseActivations, 0);
+  REQUIRE(countOps(b.g, OpKind::Relu) == 0);
+  REQUIRE(countOps(b.g, OpKind::Clip) == 0);
+  REQUIRE(countOps(b.g, OpKind::LeakyRelu) == 0);
+  REQUIRE(b.g.nodes[0].attr<ir::ConvAttrs>().act.kind == ir::ActKind::Relu);
+  REQUIRE(b.g.nodes[1].attr<ir::ConvAttrs>().act ==
+          ir::Activation{ir::ActKind::Clip, 0.0f, 0.5f});
+  REQUIRE(b.g.nodes[3].attr<ir::GemmAttrs>().act.kind == ir::ActKind::LeakyRelu);
+}
+
+TEST_CASE("fuse-activations keeps a Conv output that is a graph output", "[passes]") {
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 1, 4, 4});
+  ir::TensorId c = b.node(OpKind::Conv, "c", {x, b.constant("w", {1, 1, 3, 3})}, conv3x3());
+  b.g.outputs = {c, b.node(OpKind::Relu, "relu", {c})};
+  checkPreservesOutputs(b, passes::fuseActivations, 0);
+  REQUIRE(countOps(b.g, OpKind::Relu) == 1);
+}
+
+TEST_CASE("remove-identities rewires users and keeps graph output names", "[passes]") {
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 3, 2, 2});
+  ir::TensorId i1 = b.node(OpKind::Identity, "id1", {x});
+  ir::TensorId r = b.node(OpKind::Relu, "relu", {i1});
+  ir::TensorId same = b.node(OpKind::Reshape, "noop_reshape", {r, b.ints("s", {1, 3, 2, 2})});
+  b.g.outputs = {b.node(OpKind::Identity, "id2", {same})};
+  checkPreservesOutputs(b, passes::removeIdentities, 0);
+  REQUIRE(b.g.nodes.size() == 1);
+  REQUIRE(b.g.nodes[0].op == OpKind::Relu);
+  REQUIRE(b.g.nodes[0].inputs[0] == x);
+  REQUIRE(b.g.tensor(b.g.outputs[0]).name == "id2_out");
+}
+
+TEST_CASE("remove-dead-nodes drops unused branches and their constants", "[passes]") {
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 4});
+  b.node(OpKind::Mul, "unused", {x, b.constant("k", {1, 4})});
+  b.g.outputs = {b.node(OpKind::Relu, "relu", {x})};
+  checkPreservesOutputs(b, passes::removeDeadNodes, 0);
+  REQUIRE(b.g.nodes.size() == 1);
+  REQUIRE_FALSE(b.g.findTensor("k"));
+}
+
+TEST_CASE("canonicalize turns Conv-BN-ReLU-Identity into one Conv", "[passes]") {
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 3, 8, 8});
+  ir::TensorId c = b.node(OpKind::Conv, "conv", {x, b.constant("w", {8, 3, 3, 3})}, conv3x3());
+  ir::TensorId id = b.node(OpKind::Identity, "id", {c});
+  ir::TensorId bn = batchNorm(b, "bn", id, 8);
+  b.g.outputs = {b.node(OpKind::Relu, "relu", {bn})};
+  std::vector<ir::TensorData> inputs = {b.randomInput(0)};
+  ir::Graph original = b.g;
+  REQUIRE(passes::foldConstantsAndInferShapes(original));
+  auto before = runGraph(original, inputs);
+  auto status = passes::canonicalize(b.g);
+  INFO((status ? std::string() : status.error().message()));
+  REQUIRE(status);
+  REQUIRE(b.g.nodes.size() == 1);
+  REQUIRE(b.g.nodes[0].attr<ir::ConvAttrs>().act.kind == ir::ActKind::Relu);
+  REQUIRE(maxAbsDiff(before[0], runGraph(b.g, inputs)[0]) <= 1e-5f);
+  REQUIRE(b.g.numTensors() == 4); // x, folded w and b, the output
+}
