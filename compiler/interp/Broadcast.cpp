@@ -15,7 +15,8 @@ struct Broadcast {
   std::vector<int64_t> ia, ib;
 };
 
-Expected<Broadcast> broadcastPair(const ir::Node &node, const ir::Shape &a, const ir::Shape &b) {
+Expected<Broadcast> broadcastPair(const ir::Node &node, const ir::Shape &a,
+                                  const ir::Shape &b) {
   auto shape = ir::broadcastShapes(a, b);
   if (!shape)
     return ir::nodeError(node, "shapes {} and {} do not broadcast", ir::toString(a),
@@ -70,11 +71,14 @@ int64_t intPow(int64_t base, int64_t exp) {
   return result;
 }
 
-float maxPropagatingNan(float a, float b) { return std::isnan(a) || a > b ? a : b; }
-float minPropagatingNan(float a, float b) { return std::isnan(a) || a < b ? a : b; }
+float maxPropagatingNan(float a, float b) {
+  return std::isnan(a) || a > b ? a : b;
+}
+float minPropagatingNan(float a, float b) {
+  return std::isnan(a) || a < b ? a : b;
+}
 
-Result pow(const Broadcast &bc, const ir::TensorData &a,
-           const ir::TensorData &b) {
+Result pow(const Broadcast &bc, const ir::TensorData &a, const ir::TensorData &b) {
   // The result has the base's dtype, whatever the exponent's.
   if (ir::isFloat(a.dtype)) {
     ir::TensorData out = ir::TensorData::zeros(ir::DType::Float32, bc.shape);
@@ -102,17 +106,25 @@ Result arithmetic(const ir::Node &node, const Broadcast &bc, const ir::TensorDat
   using ir::OpKind;
   if (ir::isFloat(a.dtype)) {
     switch (node.op) {
-    case OpKind::Add: return single(floatMap(bc, a, b, [](float x, float y) { return x + y; }));
-    case OpKind::Sub: return single(floatMap(bc, a, b, [](float x, float y) { return x - y; }));
-    case OpKind::Mul: return single(floatMap(bc, a, b, [](float x, float y) { return x * y; }));
-    default: return single(floatMap(bc, a, b, [](float x, float y) { return x / y; }));
+    case OpKind::Add:
+      return single(floatMap(bc, a, b, [](float x, float y) { return x + y; }));
+    case OpKind::Sub:
+      return single(floatMap(bc, a, b, [](float x, float y) { return x - y; }));
+    case OpKind::Mul:
+      return single(floatMap(bc, a, b, [](float x, float y) { return x * y; }));
+    default:
+      return single(floatMap(bc, a, b, [](float x, float y) { return x / y; }));
     }
   }
   switch (node.op) {
-  case OpKind::Add: return single(intMap<int64_t>(bc, a, b, a.dtype, wrapAdd));
-  case OpKind::Sub: return single(intMap<int64_t>(bc, a, b, a.dtype, wrapSub));
-  case OpKind::Mul: return single(intMap<int64_t>(bc, a, b, a.dtype, wrapMul));
-  default: break;
+  case OpKind::Add:
+    return single(intMap<int64_t>(bc, a, b, a.dtype, wrapAdd));
+  case OpKind::Sub:
+    return single(intMap<int64_t>(bc, a, b, a.dtype, wrapSub));
+  case OpKind::Mul:
+    return single(intMap<int64_t>(bc, a, b, a.dtype, wrapMul));
+  default:
+    break;
   }
   if (ir::numel(bc.shape) == 0)
     return single(ir::TensorData::zeros(a.dtype, bc.shape));
@@ -149,11 +161,14 @@ Result evalBinary(const ir::Node &node, Inputs in) {
   case OpKind::Add:
   case OpKind::Sub:
   case OpKind::Mul:
-  case OpKind::Div: return arithmetic(node, bc, a, b);
-  case OpKind::Pow: return pow(bc, a, b);
+  case OpKind::Div:
+    return arithmetic(node, bc, a, b);
+  case OpKind::Pow:
+    return pow(bc, a, b);
   case OpKind::Equal:
   case OpKind::Less:
-  case OpKind::Greater: return compare(node, bc, a, b);
+  case OpKind::Greater:
+    return compare(node, bc, a, b);
   case OpKind::And:
   case OpKind::Or: {
     if (a.dtype != ir::DType::Bool)
@@ -163,7 +178,8 @@ Result evalBinary(const ir::Node &node, Inputs in) {
       return int64_t{isAnd ? (x != 0 && y != 0) : (x != 0 || y != 0)};
     }));
   }
-  default: break;
+  default:
+    break;
   }
   return ir::nodeError(node, "internal: not a binary op");
 }
@@ -178,9 +194,15 @@ Result evalVariadic(const ir::Node &node, Inputs in) {
     // The running value is combined with each input in turn: ((x0 + x1) + x2) + ...
     if (ir::isFloat(acc.dtype)) {
       switch (node.op) {
-      case OpKind::Max: acc = floatMap(bc, acc, x, maxPropagatingNan); break;
-      case OpKind::Min: acc = floatMap(bc, acc, x, minPropagatingNan); break;
-      default: acc = floatMap(bc, acc, x, [](float p, float q) { return p + q; }); break;
+      case OpKind::Max:
+        acc = floatMap(bc, acc, x, maxPropagatingNan);
+        break;
+      case OpKind::Min:
+        acc = floatMap(bc, acc, x, minPropagatingNan);
+        break;
+      default:
+        acc = floatMap(bc, acc, x, [](float p, float q) { return p + q; });
+        break;
       }
     } else {
       switch (node.op) {
@@ -192,7 +214,9 @@ Result evalVariadic(const ir::Node &node, Inputs in) {
         acc = intMap<int64_t>(bc, acc, x, acc.dtype,
                               [](int64_t p, int64_t q) { return std::min(p, q); });
         break;
-      default: acc = intMap<int64_t>(bc, acc, x, acc.dtype, wrapAdd); break;
+      default:
+        acc = intMap<int64_t>(bc, acc, x, acc.dtype, wrapAdd);
+        break;
       }
     }
   }

@@ -24,8 +24,9 @@ Expected<ir::Ints> checkConvOperands(const ir::Node &node, const ir::TensorData 
     return ir::nodeError(node, "group {} must divide both {} input channels and {} filters",
                          group, channels, filters);
   if (w.shape[1] * group != channels)
-    return ir::nodeError(node, "weights of shape {} expect {} input channels, the input {} "
-                               "has {}",
+    return ir::nodeError(node,
+                         "weights of shape {} expect {} input channels, the input {} "
+                         "has {}",
                          ir::toString(w.shape), w.shape[1] * group, ir::toString(x.shape),
                          channels);
   ir::Ints kernel(w.shape.begin() + 2, w.shape.end());
@@ -52,7 +53,8 @@ Result evalConv(const ir::Node &node, Inputs in) {
                                          attrs.pads, attrs.autoPad, /*ceilMode=*/false));
   int64_t batch = x.shape[0], channels = x.shape[1], filters = w.shape[0];
   int64_t groupIn = channels / attrs.group, groupOut = filters / attrs.group;
-  RNNPOOLC_INTERP_LET(out, allocate(node, ir::DType::Float32, win.outputShape(x.shape, filters)));
+  RNNPOOLC_INTERP_LET(out,
+                      allocate(node, ir::DType::Float32, win.outputShape(x.shape, filters)));
   if (out.numel() == 0)
     return single(std::move(out));
   int64_t inSize = win.inSize(), kernelSize = win.kernelSize();
@@ -86,8 +88,10 @@ Result evalGemm(const ir::Node &node, Inputs in) {
   if (a.shape.size() != 2 || b.shape.size() != 2)
     return ir::nodeError(node, "A and B must be matrices, not of shapes {} and {}",
                          ir::toString(a.shape), ir::toString(b.shape));
-  int64_t m = attrs.transA ? a.shape[1] : a.shape[0], k = attrs.transA ? a.shape[0] : a.shape[1];
-  int64_t kb = attrs.transB ? b.shape[1] : b.shape[0], n = attrs.transB ? b.shape[0] : b.shape[1];
+  int64_t m = attrs.transA ? a.shape[1] : a.shape[0],
+          k = attrs.transA ? a.shape[0] : a.shape[1];
+  int64_t kb = attrs.transB ? b.shape[1] : b.shape[0],
+          n = attrs.transB ? b.shape[0] : b.shape[1];
   if (k != kb)
     return ir::nodeError(node, "inner dims differ: A (op) is {}x{}, B (op) is {}x{}", m, k, kb,
                          n);

@@ -18,8 +18,7 @@ template <typename Fn> Result mapFloat(const ir::Node &node, const ir::TensorDat
 }
 
 /// Applies `fn` to every element of an integer tensor, wrapping to `dtype`.
-template <typename Fn>
-Result mapInt(const ir::TensorData &x, ir::DType dtype, Fn fn) {
+template <typename Fn> Result mapInt(const ir::TensorData &x, ir::DType dtype, Fn fn) {
   ir::TensorData out = x;
   out.dtype = dtype;
   for (int64_t &v : out.i)
@@ -51,7 +50,8 @@ Result evalUnary(const ir::Node &node, Inputs in) {
   const ir::TensorData &x = *in[0];
   bool isInt = !ir::isFloat(x.dtype);
   switch (node.op) {
-  case OpKind::Identity: return single(x);
+  case OpKind::Identity:
+    return single(x);
   case OpKind::Not:
     if (x.dtype != ir::DType::Bool)
       return ir::nodeError(node, "the input must be bool, not {}", ir::name(x.dtype));
@@ -66,9 +66,12 @@ Result evalUnary(const ir::Node &node, Inputs in) {
     const auto &a = node.attr<ir::AlphaBetaAttrs>();
     return activation(node, x, {ActKind::HardSigmoid, a.alpha, a.beta});
   }
-  case OpKind::Sigmoid: return activation(node, x, {ActKind::Sigmoid, 0, 0});
-  case OpKind::HardSwish: return activation(node, x, {ActKind::HardSwish, 0, 0});
-  case OpKind::Tanh: return activation(node, x, {ActKind::Tanh, 0, 0});
+  case OpKind::Sigmoid:
+    return activation(node, x, {ActKind::Sigmoid, 0, 0});
+  case OpKind::HardSwish:
+    return activation(node, x, {ActKind::HardSwish, 0, 0});
+  case OpKind::Tanh:
+    return activation(node, x, {ActKind::Tanh, 0, 0});
   case OpKind::Neg:
     if (isInt)
       return mapInt(x, x.dtype, wrapNeg);
@@ -77,13 +80,20 @@ Result evalUnary(const ir::Node &node, Inputs in) {
     if (isInt)
       return mapInt(x, x.dtype, [](int64_t v) { return v < 0 ? wrapNeg(v) : v; });
     return mapFloat(node, x, [](float v) { return std::fabs(v); });
-  case OpKind::Sqrt: return mapFloat(node, x, [](float v) { return std::sqrt(v); });
-  case OpKind::Exp: return mapFloat(node, x, [](float v) { return std::exp(v); });
-  case OpKind::Log: return mapFloat(node, x, [](float v) { return std::log(v); });
-  case OpKind::Reciprocal: return mapFloat(node, x, [](float v) { return 1.0f / v; });
-  case OpKind::Floor: return mapFloat(node, x, [](float v) { return std::floor(v); });
-  case OpKind::Ceil: return mapFloat(node, x, [](float v) { return std::ceil(v); });
-  default: break;
+  case OpKind::Sqrt:
+    return mapFloat(node, x, [](float v) { return std::sqrt(v); });
+  case OpKind::Exp:
+    return mapFloat(node, x, [](float v) { return std::exp(v); });
+  case OpKind::Log:
+    return mapFloat(node, x, [](float v) { return std::log(v); });
+  case OpKind::Reciprocal:
+    return mapFloat(node, x, [](float v) { return 1.0f / v; });
+  case OpKind::Floor:
+    return mapFloat(node, x, [](float v) { return std::floor(v); });
+  case OpKind::Ceil:
+    return mapFloat(node, x, [](float v) { return std::ceil(v); });
+  default:
+    break;
   }
   return ir::nodeError(node, "internal: not a unary op");
 }

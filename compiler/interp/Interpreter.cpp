@@ -47,9 +47,12 @@ Result dispatch(const ir::Node &node, Inputs in) {
   using ir::OpKind;
   // No default: -Wswitch (an error here) flags an op of Ops.def without a kernel.
   switch (node.op) {
-  case OpKind::Conv: return evalConv(node, in);
-  case OpKind::Gemm: return evalGemm(node, in);
-  case OpKind::MatMul: return evalMatMul(node, in);
+  case OpKind::Conv:
+    return evalConv(node, in);
+  case OpKind::Gemm:
+    return evalGemm(node, in);
+  case OpKind::MatMul:
+    return evalMatMul(node, in);
   case OpKind::Add:
   case OpKind::Sub:
   case OpKind::Mul:
@@ -59,11 +62,14 @@ Result dispatch(const ir::Node &node, Inputs in) {
   case OpKind::Less:
   case OpKind::Greater:
   case OpKind::And:
-  case OpKind::Or: return evalBinary(node, in);
+  case OpKind::Or:
+    return evalBinary(node, in);
   case OpKind::Max:
   case OpKind::Min:
-  case OpKind::Sum: return evalVariadic(node, in);
-  case OpKind::Where: return evalWhere(node, in);
+  case OpKind::Sum:
+    return evalVariadic(node, in);
+  case OpKind::Where:
+    return evalWhere(node, in);
   case OpKind::Identity:
   case OpKind::Relu:
   case OpKind::LeakyRelu:
@@ -79,35 +85,59 @@ Result dispatch(const ir::Node &node, Inputs in) {
   case OpKind::Reciprocal:
   case OpKind::Floor:
   case OpKind::Ceil:
-  case OpKind::Not: return evalUnary(node, in);
-  case OpKind::Clip: return evalClip(node, in);
-  case OpKind::Cast: return evalCast(node, in);
+  case OpKind::Not:
+    return evalUnary(node, in);
+  case OpKind::Clip:
+    return evalClip(node, in);
+  case OpKind::Cast:
+    return evalCast(node, in);
   case OpKind::MaxPool:
-  case OpKind::AveragePool: return evalPool(node, in);
+  case OpKind::AveragePool:
+    return evalPool(node, in);
   case OpKind::GlobalAveragePool:
-  case OpKind::GlobalMaxPool: return evalGlobalPool(node, in);
-  case OpKind::BatchNormalization: return evalBatchNorm(node, in);
-  case OpKind::Softmax: return evalSoftmax(node, in);
+  case OpKind::GlobalMaxPool:
+    return evalGlobalPool(node, in);
+  case OpKind::BatchNormalization:
+    return evalBatchNorm(node, in);
+  case OpKind::Softmax:
+    return evalSoftmax(node, in);
   case OpKind::ReduceSum:
   case OpKind::ReduceMean:
   case OpKind::ReduceMax:
-  case OpKind::ReduceMin: return evalReduce(node, in);
-  case OpKind::Concat: return evalConcat(node, in);
-  case OpKind::Split: return evalSplit(node, in);
-  case OpKind::Slice: return evalSlice(node, in);
-  case OpKind::Gather: return evalGather(node, in);
-  case OpKind::ScatterND: return evalScatterND(node, in);
-  case OpKind::Reshape: return evalReshape(node, in);
-  case OpKind::Flatten: return evalFlatten(node, in);
-  case OpKind::Squeeze: return evalSqueeze(node, in);
-  case OpKind::Unsqueeze: return evalUnsqueeze(node, in);
-  case OpKind::Transpose: return evalTranspose(node, in);
-  case OpKind::Pad: return evalPad(node, in);
-  case OpKind::Expand: return evalExpand(node, in);
-  case OpKind::Tile: return evalTile(node, in);
-  case OpKind::Shape: return evalShape(node, in);
-  case OpKind::Range: return evalRange(node, in);
-  case OpKind::ConstantOfShape: return evalConstantOfShape(node, in);
+  case OpKind::ReduceMin:
+    return evalReduce(node, in);
+  case OpKind::Concat:
+    return evalConcat(node, in);
+  case OpKind::Split:
+    return evalSplit(node, in);
+  case OpKind::Slice:
+    return evalSlice(node, in);
+  case OpKind::Gather:
+    return evalGather(node, in);
+  case OpKind::ScatterND:
+    return evalScatterND(node, in);
+  case OpKind::Reshape:
+    return evalReshape(node, in);
+  case OpKind::Flatten:
+    return evalFlatten(node, in);
+  case OpKind::Squeeze:
+    return evalSqueeze(node, in);
+  case OpKind::Unsqueeze:
+    return evalUnsqueeze(node, in);
+  case OpKind::Transpose:
+    return evalTranspose(node, in);
+  case OpKind::Pad:
+    return evalPad(node, in);
+  case OpKind::Expand:
+    return evalExpand(node, in);
+  case OpKind::Tile:
+    return evalTile(node, in);
+  case OpKind::Shape:
+    return evalShape(node, in);
+  case OpKind::Range:
+    return evalRange(node, in);
+  case OpKind::ConstantOfShape:
+    return evalConstantOfShape(node, in);
   }
   return ir::nodeError(node, "internal: unknown op kind {}", static_cast<int>(node.op));
 }
@@ -131,6 +161,113 @@ bool validId(const ir::Graph &graph, ir::TensorId id) {
   return id >= 0 && static_cast<size_t>(id) < graph.numTensors();
 }
 
+/// The values of one run of a graph, by TensorId, and when each may be dropped.
+class ValueTable {
+public:
+  using Value = std::shared_ptr<const ir::TensorData>;
+
+  explicit ValueTable(const ir::Graph &graph)
+      : graph_(graph), values_(graph.numTensors()), isOutput_(graph.numTensors(), false),
+        lastUse_(graph.numTensors(), 0) {}
+
+  /// Takes the constants, borrows the input values, and works out each value's last use.
+  Status init(const std::vector<ir::TensorData> &inputs) {
+    if (inputs.size() != graph_.inputs.size())
+      return makeError("the graph has {} inputs, but {} values were given",
+                       graph_.inputs.size(), inputs.size());
+    for (size_t id = 0; id < values_.size(); ++id)
+      values_[id] = graph_.tensor(static_cast<ir::TensorId>(id)).data;
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      ir::TensorId id = graph_.inputs[k];
+      if (!validId(graph_, id))
+        return makeError("graph input {} refers to no tensor", k);
+      RNNPOOLC_TRY(checkGraphInput(graph_.tensor(id), inputs[k]));
+      // An aliasing pointer that owns nothing: the caller keeps the value alive.
+      values_[static_cast<size_t>(id)] = Value(Value(), &inputs[k]);
+    }
+    for (ir::TensorId id : graph_.outputs) {
+      if (!validId(graph_, id))
+        return makeError("a graph output refers to no tensor");
+      isOutput_[static_cast<size_t>(id)] = true;
+    }
+    for (size_t k = 0; k < graph_.nodes.size(); ++k)
+      for (ir::TensorId id : graph_.nodes[k].inputs)
+        if (validId(graph_, id))
+          lastUse_[static_cast<size_t>(id)] = k;
+    return Status::ok();
+  }
+
+  /// The input values of a node (nullptr for an omitted optional input).
+  Status gatherInputs(const ir::Node &node, std::vector<const ir::TensorData *> &args) const {
+    args.clear();
+    for (ir::TensorId id : node.inputs) {
+      if (id == ir::kNoTensor) {
+        args.push_back(nullptr);
+        continue;
+      }
+      if (!validId(graph_, id))
+        return ir::nodeError(node, "an input refers to no tensor");
+      if (!values_[static_cast<size_t>(id)])
+        return ir::nodeError(node,
+                             "input '{}' has no value: it is neither a graph input, a "
+                             "constant nor computed by an earlier node",
+                             graph_.tensor(id).name);
+      args.push_back(values_[static_cast<size_t>(id)].get());
+    }
+    return Status::ok();
+  }
+
+  /// Checks a node's computed outputs against their tensors' inferred types, if any.
+  Status checkOutputs(const ir::Node &node, const std::vector<ir::TensorData> &outs) const {
+    for (size_t j = 0; j < node.outputs.size(); ++j) {
+      if (!validId(graph_, node.outputs[j]))
+        return ir::nodeError(node, "an output refers to no tensor");
+      const ir::Tensor &t = graph_.tensor(node.outputs[j]);
+      const ir::TensorData &v = outs[j];
+      if (t.shapeKnown && (v.shape != t.shape || v.dtype != t.dtype))
+        return ir::nodeError(node,
+                             "internal: computed {} {} for '{}', but its inferred type "
+                             "is {} {}",
+                             ir::name(v.dtype), ir::toString(v.shape), t.name,
+                             ir::name(t.dtype), ir::toString(t.shape));
+    }
+    return Status::ok();
+  }
+
+  /// Stores the outputs of node `k` that anything reads later, and drops the inputs that
+  /// it was the last to read.
+  void commit(size_t k, std::vector<ir::TensorData> &outs) {
+    const ir::Node &node = graph_.nodes[k];
+    for (size_t j = 0; j < node.outputs.size(); ++j) {
+      auto id = static_cast<size_t>(node.outputs[j]);
+      bool used = isOutput_[id] || lastUse_[id] > k;
+      values_[id] = used ? std::make_shared<const ir::TensorData>(std::move(outs[j])) : nullptr;
+    }
+    for (ir::TensorId id : node.inputs)
+      if (validId(graph_, id) && lastUse_[static_cast<size_t>(id)] == k &&
+          !isOutput_[static_cast<size_t>(id)])
+        values_[static_cast<size_t>(id)].reset();
+  }
+
+  /// Copies of the graph outputs' values.
+  Expected<std::vector<ir::TensorData>> results() const {
+    std::vector<ir::TensorData> out;
+    for (ir::TensorId id : graph_.outputs) {
+      if (!values_[static_cast<size_t>(id)])
+        return makeError("graph output '{}' was never computed", graph_.tensor(id).name);
+      out.push_back(*values_[static_cast<size_t>(id)]);
+    }
+    return out;
+  }
+
+private:
+  const ir::Graph &graph_;
+  std::vector<Value> values_;
+  std::vector<bool> isOutput_;
+  /// Index of the last node reading each tensor (0 when none does).
+  std::vector<size_t> lastUse_;
+};
+
 } // namespace
 
 Expected<std::vector<ir::TensorData>> evaluate(const ir::Node &node,
@@ -146,88 +283,21 @@ Expected<std::vector<ir::TensorData>> evaluate(const ir::Node &node,
 Expected<std::vector<ir::TensorData>> run(const ir::Graph &graph,
                                           const std::vector<ir::TensorData> &inputs,
                                           const Observer &observer) {
-  if (inputs.size() != graph.inputs.size())
-    return makeError("the graph has {} inputs, but {} values were given", graph.inputs.size(),
-                     inputs.size());
-  using Value = std::shared_ptr<const ir::TensorData>;
-  size_t numTensors = graph.numTensors();
-  std::vector<Value> values(numTensors);
-  for (size_t id = 0; id < numTensors; ++id)
-    values[id] = graph.tensor(static_cast<ir::TensorId>(id)).data;
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    ir::TensorId id = graph.inputs[k];
-    if (!validId(graph, id))
-      return makeError("graph input {} refers to no tensor", k);
-    RNNPOOLC_TRY(checkGraphInput(graph.tensor(id), inputs[k]));
-    // Borrow the caller's value: an aliasing pointer that owns nothing.
-    values[static_cast<size_t>(id)] = Value(Value(), &inputs[k]);
-  }
-
-  // A value is dropped after the last node that reads it, unless the graph returns it.
-  std::vector<bool> isOutput(numTensors, false);
-  for (ir::TensorId id : graph.outputs) {
-    if (!validId(graph, id))
-      return makeError("a graph output refers to no tensor");
-    isOutput[static_cast<size_t>(id)] = true;
-  }
-  std::vector<size_t> lastUse(numTensors, 0);
-  for (size_t k = 0; k < graph.nodes.size(); ++k)
-    for (ir::TensorId id : graph.nodes[k].inputs)
-      if (validId(graph, id))
-        lastUse[static_cast<size_t>(id)] = k;
-
+  ValueTable values(graph);
+  RNNPOOLC_TRY(values.init(inputs));
   std::vector<const ir::TensorData *> args;
   for (size_t k = 0; k < graph.nodes.size(); ++k) {
     const ir::Node &node = graph.nodes[k];
-    args.clear();
-    for (ir::TensorId id : node.inputs) {
-      if (id == ir::kNoTensor) {
-        args.push_back(nullptr);
-        continue;
-      }
-      if (!validId(graph, id))
-        return ir::nodeError(node, "an input refers to no tensor");
-      if (!values[static_cast<size_t>(id)])
-        return ir::nodeError(node, "input '{}' has no value: it is neither a graph input, a "
-                                   "constant nor computed by an earlier node",
-                             graph.tensor(id).name);
-      args.push_back(values[static_cast<size_t>(id)].get());
-    }
+    RNNPOOLC_TRY(values.gatherInputs(node, args));
     auto outs = evaluate(node, args);
     if (!outs)
       return outs.error();
-    for (size_t j = 0; j < node.outputs.size(); ++j) {
-      ir::TensorId id = node.outputs[j];
-      if (!validId(graph, id))
-        return ir::nodeError(node, "an output refers to no tensor");
-      const ir::Tensor &t = graph.tensor(id);
-      const ir::TensorData &v = (*outs)[j];
-      if (t.shapeKnown && (v.shape != t.shape || v.dtype != t.dtype))
-        return ir::nodeError(node, "internal: computed {} {} for '{}', but its inferred type "
-                                   "is {} {}",
-                             ir::name(v.dtype), ir::toString(v.shape), t.name,
-                             ir::name(t.dtype), ir::toString(t.shape));
-    }
+    RNNPOOLC_TRY(values.checkOutputs(node, *outs));
     if (observer)
       observer(node, *outs);
-    for (size_t j = 0; j < node.outputs.size(); ++j) {
-      auto id = static_cast<size_t>(node.outputs[j]);
-      bool used = isOutput[id] || lastUse[id] > k;
-      values[id] = used ? std::make_shared<const ir::TensorData>(std::move((*outs)[j])) : nullptr;
-    }
-    for (ir::TensorId id : node.inputs)
-      if (validId(graph, id) && lastUse[static_cast<size_t>(id)] == k &&
-          !isOutput[static_cast<size_t>(id)])
-        values[static_cast<size_t>(id)].reset();
+    values.commit(k, *outs);
   }
-
-  std::vector<ir::TensorData> results;
-  for (ir::TensorId id : graph.outputs) {
-    if (!values[static_cast<size_t>(id)])
-      return makeError("graph output '{}' was never computed", graph.tensor(id).name);
-    results.push_back(*values[static_cast<size_t>(id)]);
-  }
-  return results;
+  return values.results();
 }
 
 } // namespace rnnpoolc::interp

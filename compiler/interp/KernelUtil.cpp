@@ -15,8 +15,9 @@ Status checkOutputShape(const ir::Node &node, const ir::Shape &shape) {
     return ir::nodeError(node, "output shape {} would produce more than {} elements",
                          ir::toString(shape), std::numeric_limits<int64_t>::max());
   if (*n > kMaxElements)
-    return ir::nodeError(node, "output shape {} would produce {} elements, more than the "
-                               "interpreter's limit of {}",
+    return ir::nodeError(node,
+                         "output shape {} would produce {} elements, more than the "
+                         "interpreter's limit of {}",
                          ir::toString(shape), *n, kMaxElements);
   return Status::ok();
 }
@@ -41,8 +42,7 @@ Status requireFloat(const ir::Node &node, const ir::TensorData &t, std::string_v
 
 Status requireInteger(const ir::Node &node, const ir::TensorData &t, std::string_view what) {
   if (ir::isFloat(t.dtype))
-    return ir::nodeError(node, "{} must be an integer tensor, not {}", what,
-                         ir::name(t.dtype));
+    return ir::nodeError(node, "{} must be an integer tensor, not {}", what, ir::name(t.dtype));
   return Status::ok();
 }
 

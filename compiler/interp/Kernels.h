@@ -26,10 +26,10 @@ using Values = std::vector<ir::TensorData>;
 using Result = Expected<Values>;
 
 /// Declares `name` from an Expected expression, or returns its error from the caller.
-#define RNNPOOLC_INTERP_LET(name, expr)                                                   \
-  auto name##Expected_ = (expr);                                                         \
-  if (!name##Expected_)                                                                  \
-    return name##Expected_.error();                                                      \
+#define RNNPOOLC_INTERP_LET(name, expr)                                                        \
+  auto name##Expected_ = (expr);                                                               \
+  if (!name##Expected_)                                                                        \
+    return name##Expected_.error();                                                            \
   auto name = std::move(*name##Expected_)
 
 /// No kernel materialises a value with more elements than this (8 GiB of floats): a
@@ -42,7 +42,8 @@ constexpr int64_t kMaxElements = int64_t{1} << 31;
 /// says how many elements the shape would produce.
 Status checkOutputShape(const ir::Node &node, const ir::Shape &shape);
 /// A zero-filled tensor of `dtype` and `shape`, after checkOutputShape.
-Expected<ir::TensorData> allocate(const ir::Node &node, ir::DType dtype, const ir::Shape &shape);
+Expected<ir::TensorData> allocate(const ir::Node &node, ir::DType dtype,
+                                  const ir::Shape &shape);
 /// Wraps one output value as a kernel result.
 Result single(ir::TensorData value);
 
@@ -53,8 +54,7 @@ Status requireFloat(const ir::Node &node, const ir::TensorData &t, std::string_v
 /// Errors unless `t` holds integers (any integer or bool dtype).
 Status requireInteger(const ir::Node &node, const ir::TensorData &t, std::string_view what);
 /// Errors unless `a` and `b` have the same dtype.
-Status requireSameDType(const ir::Node &node, const ir::TensorData &a,
-                        const ir::TensorData &b);
+Status requireSameDType(const ir::Node &node, const ir::TensorData &a, const ir::TensorData &b);
 /// The values of a 1-D (or scalar) integer operand such as shape, axes or pads.
 Expected<std::vector<int64_t>> readIntList(const ir::Node &node, const ir::TensorData &t,
                                            std::string_view what);
@@ -94,8 +94,8 @@ int64_t dimProduct(const ir::Shape &shape, size_t begin, size_t end);
 /// three with leading dims of size 1, so kernels handle one case only.
 struct Window {
   static constexpr size_t kDims = 3;
-  std::array<int64_t, kDims> in{1, 1, 1}, kernel{1, 1, 1}, stride{1, 1, 1},
-      dilation{1, 1, 1}, padBegin{0, 0, 0}, padEnd{0, 0, 0}, out{1, 1, 1};
+  std::array<int64_t, kDims> in{1, 1, 1}, kernel{1, 1, 1}, stride{1, 1, 1}, dilation{1, 1, 1},
+      padBegin{0, 0, 0}, padEnd{0, 0, 0}, out{1, 1, 1};
   /// Spatial dims of the input (1 to 3).
   size_t spatialDims = 2;
 
@@ -136,7 +136,9 @@ struct WindowTaps {
   std::array<int64_t, Window::kDims> start;
   std::array<TapRange, Window::kDims> inside;
   int64_t paddedCount = 0;
-  int64_t insideCount() const { return inside[0].count() * inside[1].count() * inside[2].count(); }
+  int64_t insideCount() const {
+    return inside[0].count() * inside[1].count() * inside[2].count();
+  }
 };
 
 /// Calls fn(taps) for every output position of `w`, in row-major order.
@@ -185,7 +187,9 @@ inline int64_t wrapSub(int64_t a, int64_t b) {
 inline int64_t wrapMul(int64_t a, int64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
 }
-inline int64_t wrapNeg(int64_t a) { return wrapSub(0, a); }
+inline int64_t wrapNeg(int64_t a) {
+  return wrapSub(0, a);
+}
 
 /// A float truncated toward zero, saturated to the int64 range; NaN becomes 0. (A plain
 /// cast of an out-of-range float is undefined behaviour in C++.)

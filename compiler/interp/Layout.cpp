@@ -48,8 +48,7 @@ Expected<std::vector<int64_t>> splitSizes(const ir::Node &node, Inputs in, int64
   int64_t chunk = dim / parts + (dim % parts != 0);
   int64_t last = dim - chunk * (parts - 1);
   if (last < 0)
-    return ir::nodeError(node, "cannot split an axis of {} elements into {} parts", dim,
-                         parts);
+    return ir::nodeError(node, "cannot split an axis of {} elements into {} parts", dim, parts);
   std::vector<int64_t> sizes(static_cast<size_t>(parts), chunk);
   sizes.back() = last;
   return sizes;
@@ -92,8 +91,10 @@ int64_t padSource(ir::PadMode mode, int64_t o, int64_t before, int64_t keepBegin
   if (s >= 0 && s < kept)
     return keepBegin + s;
   switch (mode) {
-  case ir::PadMode::Constant: return -1;
-  case ir::PadMode::Edge: return keepBegin + std::clamp<int64_t>(s, 0, kept - 1);
+  case ir::PadMode::Constant:
+    return -1;
+  case ir::PadMode::Edge:
+    return keepBegin + std::clamp<int64_t>(s, 0, kept - 1);
   case ir::PadMode::Reflect: {
     if (kept == 1)
       return keepBegin;
@@ -118,8 +119,9 @@ Result evalConcat(const ir::Node &node, Inputs in) {
     for (size_t d = 0; fits && d < x.shape.size(); ++d)
       fits = d == axis || x.shape[d] == first.shape[d];
     if (!fits)
-      return ir::nodeError(node, "input {} of shape {} does not match input 0 of shape {} "
-                                 "outside axis {}",
+      return ir::nodeError(node,
+                           "input {} of shape {} does not match input 0 of shape {} "
+                           "outside axis {}",
                            k, ir::toString(x.shape), ir::toString(first.shape), axis);
     sizes.push_back(x.shape[axis]);
   }

@@ -45,9 +45,9 @@ Result evalPool(const ir::Node &node, Inputs in) {
     RNNPOOLC_TRY(requireFloat(node, x, "the input"));
   if (attrs.kernel.empty())
     return ir::nodeError(node, "kernel_shape is missing");
-  RNNPOOLC_INTERP_LET(win, slidingWindow(node, x.shape, attrs.kernel, attrs.strides,
-                                         attrs.dilations, attrs.pads, attrs.autoPad,
-                                         attrs.ceilMode));
+  RNNPOOLC_INTERP_LET(win,
+                      slidingWindow(node, x.shape, attrs.kernel, attrs.strides, attrs.dilations,
+                                    attrs.pads, attrs.autoPad, attrs.ceilMode));
   int64_t planes = x.shape[0] * x.shape[1];
   RNNPOOLC_INTERP_LET(out, allocate(node, x.dtype, win.outputShape(x.shape, x.shape[1])));
   int64_t inPlane = win.inSize(), outPlane = win.outSize();

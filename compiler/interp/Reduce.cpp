@@ -19,9 +19,15 @@ ir::TensorData reduceFloat(ir::OpKind op, const ir::TensorData &x, const ir::Sha
     float &acc = out.f[static_cast<size_t>(target[k])];
     float v = x.f[k];
     switch (op) {
-    case ir::OpKind::ReduceMax: acc = v > acc || v != v ? v : acc; break;
-    case ir::OpKind::ReduceMin: acc = v < acc || v != v ? v : acc; break;
-    default: acc += v; break;
+    case ir::OpKind::ReduceMax:
+      acc = v > acc || v != v ? v : acc;
+      break;
+    case ir::OpKind::ReduceMin:
+      acc = v < acc || v != v ? v : acc;
+      break;
+    default:
+      acc += v;
+      break;
     }
   }
   if (op == ir::OpKind::ReduceMean)
@@ -41,9 +47,15 @@ ir::TensorData reduceInt(ir::OpKind op, const ir::TensorData &x, const ir::Shape
   for (size_t k = 0; k < x.i.size(); ++k) {
     int64_t &acc = out.i[static_cast<size_t>(target[k])];
     switch (op) {
-    case ir::OpKind::ReduceMax: acc = std::max(acc, x.i[k]); break;
-    case ir::OpKind::ReduceMin: acc = std::min(acc, x.i[k]); break;
-    default: acc = wrapAdd(acc, x.i[k]); break;
+    case ir::OpKind::ReduceMax:
+      acc = std::max(acc, x.i[k]);
+      break;
+    case ir::OpKind::ReduceMin:
+      acc = std::min(acc, x.i[k]);
+      break;
+    default:
+      acc = wrapAdd(acc, x.i[k]);
+      break;
     }
   }
   for (int64_t &v : out.i) {

@@ -31,8 +31,9 @@ Expected<ir::Shape> reshapeTarget(const ir::Node &node, const ir::Shape &input,
       return ir::nodeError(node, "the shape {} has a negative dim", ir::toString(target));
     } else if (v == 0 && !allowZero) {
       if (d >= input.size())
-        return ir::nodeError(node, "dim {} of the shape is 0 (copy), but the input {} has "
-                                   "only {} dims",
+        return ir::nodeError(node,
+                             "dim {} of the shape is 0 (copy), but the input {} has "
+                             "only {} dims",
                              d, ir::toString(input), input.size());
       shape.push_back(input[d]);
     } else {
@@ -63,8 +64,8 @@ Expected<ir::Shape> reshapeTarget(const ir::Node &node, const ir::Shape &input,
 Result evalReshape(const ir::Node &node, Inputs in) {
   const ir::TensorData &x = *in[0];
   RNNPOOLC_INTERP_LET(target, readIntList(node, *in[1], "shape"));
-  RNNPOOLC_INTERP_LET(shape, reshapeTarget(node, x.shape, target,
-                                           node.attr<ir::ReshapeAttrs>().allowZero));
+  RNNPOOLC_INTERP_LET(
+      shape, reshapeTarget(node, x.shape, target, node.attr<ir::ReshapeAttrs>().allowZero));
   return single(withShape(x, std::move(shape)));
 }
 
@@ -78,8 +79,8 @@ Result evalFlatten(const ir::Node &node, Inputs in) {
     return ir::nodeError(node, "axis {} is out of range for input of shape {}",
                          node.attr<ir::AxisAttrs>().axis, ir::toString(x.shape));
   auto a = static_cast<size_t>(axis);
-  return single(withShape(
-      x, {dimProduct(x.shape, 0, a), dimProduct(x.shape, a, x.shape.size())}));
+  return single(
+      withShape(x, {dimProduct(x.shape, 0, a), dimProduct(x.shape, a, x.shape.size())}));
 }
 
 Result evalSqueeze(const ir::Node &node, Inputs in) {

@@ -22,8 +22,9 @@ Result intRange(const ir::Node &node, ir::DType dtype, int64_t start, int64_t li
     count = span / step + (span % step != 0);
   }
   if (count > static_cast<uint64_t>(kMaxElements))
-    return ir::nodeError(node, "would produce {} elements, more than the interpreter's limit "
-                               "of {}",
+    return ir::nodeError(node,
+                         "would produce {} elements, more than the interpreter's limit "
+                         "of {}",
                          count, kMaxElements);
   auto n = static_cast<int64_t>(count);
   ir::TensorData out = ir::TensorData::zeros(dtype, {n});
@@ -39,8 +40,9 @@ Result floatRange(const ir::Node &node, float start, float limit, float delta) {
                          limit, delta);
   count = std::max(count, 0.0);
   if (count > static_cast<double>(kMaxElements))
-    return ir::nodeError(node, "would produce {} elements, more than the interpreter's limit "
-                               "of {}",
+    return ir::nodeError(node,
+                         "would produce {} elements, more than the interpreter's limit "
+                         "of {}",
                          count, kMaxElements);
   auto n = static_cast<int64_t>(count);
   ir::TensorData out = ir::TensorData::zeros(ir::DType::Float32, {n});
@@ -56,7 +58,9 @@ Result evalShape(const ir::Node &node, Inputs in) {
   const auto &attrs = node.attr<ir::ShapeAttrs>();
   auto rank = static_cast<int64_t>(shape.size());
   // Negative bounds count from the end; both are then clamped to [0, rank].
-  auto clampBound = [rank](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank); };
+  auto clampBound = [rank](int64_t v) {
+    return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank);
+  };
   int64_t start = clampBound(attrs.start), end = clampBound(attrs.end.value_or(rank));
   std::vector<int64_t> dims;
   for (int64_t d = start; d < end; ++d)

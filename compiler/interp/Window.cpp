@@ -38,8 +38,9 @@ Expected<Window> slidingWindow(const ir::Node &node, const ir::Shape &input,
                                const ir::Ints &kernel, ir::Ints strides, ir::Ints dilations,
                                ir::Ints pads, ir::AutoPad autoPad, bool ceilMode) {
   if (input.size() < 3 || input.size() > 2 + Window::kDims)
-    return ir::nodeError(node, "the input must have rank 3 to 5 (1 to 3 spatial dims), not "
-                               "shape {}",
+    return ir::nodeError(node,
+                         "the input must have rank 3 to 5 (1 to 3 spatial dims), not "
+                         "shape {}",
                          ir::toString(input));
   size_t dims = input.size() - 2;
   if (strides.empty())
@@ -74,8 +75,9 @@ Expected<Window> slidingWindow(const ir::Node &node, const ir::Shape &input,
     w.out[e] = ir::slidingOutputSize(w.in[e], w.kernel[e], w.stride[e], w.dilation[e],
                                      w.padBegin[e], w.padEnd[e], ceilMode);
     if (w.out[e] < 1)
-      return ir::nodeError(node, "a window of {} with dilation {} does not fit spatial dim {} "
-                                 "of size {} with pads {} and {}",
+      return ir::nodeError(node,
+                           "a window of {} with dilation {} does not fit spatial dim {} "
+                           "of size {} with pads {} and {}",
                            w.kernel[e], w.dilation[e], d, w.in[e], w.padBegin[e], w.padEnd[e]);
   }
   return w;

@@ -78,7 +78,7 @@ TEST_CASE("depthwise Conv with pads", "[interp][conv]") {
   auto w = floats({2, 1, 3, 3}, weights);
   ir::Node node = makeNode(OpKind::Conv, conv({3, 3}, {1, 1}, {1, 1, 1, 1}, {}, /*group=*/2));
   requireFloats(eval1(node, {&x, &w}), {1, 2, 3, 3},
-                {8, 15, 12, 21, 36, 27, 20, 33, 24,  //
+                {8, 15, 12, 21, 36, 27, 20, 33, 24, //
                  88, 138, 96, 150, 234, 162, 112, 174, 120});
 }
 
@@ -178,4 +178,14 @@ TEST_CASE("MatMul handles 1-D operands and batch broadcasting", "[interp][matmul
   REQUIRE(contains(evalError(makeNode(OpKind::MatMul), {&x, &y}), "batch dims"));
   auto scalar = floats({}, {1});
   REQUIRE(contains(evalError(makeNode(OpKind::MatMul), {&scalar, &a}), "rank 1"));
+}
+
+TEST_CASE("3-D Conv", "[interp][conv]") {
+  // Each depth slice of a 2x2x2 input against a 1x2x2 kernel of ones: 0+1+2+3 and 4+5+6+7.
+  auto x = iota({1, 1, 2, 2, 2});
+  auto w = filled({1, 1, 1, 2, 2}, 1);
+  ir::Node node = makeNode(OpKind::Conv, conv({1, 2, 2}, {1, 1, 1}, {0, 0, 0, 0, 0, 0}));
+  requireFloats(eval1(node, {&x, &w}), {1, 1, 2, 1, 1}, {6, 22});
+  ir::Node padded = makeNode(OpKind::Conv, conv({1, 2, 2}, {2, 1, 1}, {1, 0, 0, 0, 0, 0}));
+  requireFloats(eval1(padded, {&x, &w}), {1, 1, 2, 1, 1}, {0, 22});
 }

@@ -120,7 +120,8 @@ TEST_CASE("activations match ir::applyActivation bit for bit", "[interp][element
       {OpKind::Tanh, ir::NoAttrs{}, {ir::ActKind::Tanh, 0, 0}},
       {OpKind::HardSwish, ir::NoAttrs{}, {ir::ActKind::HardSwish, 0, 0}},
       {OpKind::LeakyRelu, ir::AlphaBetaAttrs{0.1f, 0}, {ir::ActKind::LeakyRelu, 0.1f, 0}},
-      {OpKind::HardSigmoid, ir::AlphaBetaAttrs{0.2f, 0.5f},
+      {OpKind::HardSigmoid,
+       ir::AlphaBetaAttrs{0.2f, 0.5f},
        {ir::ActKind::HardSigmoid, 0.2f, 0.5f}},
   };
   for (const Case &c : cases) {
@@ -140,7 +141,8 @@ TEST_CASE("Clip with optional bounds, on floats and ints", "[interp][elementwise
   auto lo = floats({}, {-1});
   auto hi = floats({}, {1});
   requireFloats(eval1(makeNode(OpKind::Clip), {&x, &lo, &hi}), {5}, {-1, -0.5f, 0, 0.5f, 1});
-  requireFloats(eval1(makeNode(OpKind::Clip), {&x, nullptr, &hi}), {5}, {-2, -0.5f, 0, 0.5f, 1});
+  requireFloats(eval1(makeNode(OpKind::Clip), {&x, nullptr, &hi}), {5},
+                {-2, -0.5f, 0, 0.5f, 1});
   requireFloats(eval1(makeNode(OpKind::Clip), {&x, &lo}), {5}, {-1, -0.5f, 0, 0.5f, 2});
   requireFloats(eval1(makeNode(OpKind::Clip), {&x}), {5}, {-2, -0.5f, 0, 0.5f, 2});
   // min > max: everything becomes max, as ONNX says.

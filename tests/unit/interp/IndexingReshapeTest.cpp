@@ -31,10 +31,10 @@ TEST_CASE("Gather along any axis with negative indices", "[interp][gather]") {
   REQUIRE(contains(evalError(makeNode(OpKind::Gather, ir::AxisAttrs{0}), {&x, &minus4}),
                    "index -4"));
   auto fi = floats({1}, {0});
-  REQUIRE(contains(evalError(makeNode(OpKind::Gather, ir::AxisAttrs{0}), {&x, &fi}),
-                   "indices"));
-  REQUIRE(contains(evalError(makeNode(OpKind::Gather, ir::AxisAttrs{2}), {&x, &rows}),
-                   "axis 2"));
+  REQUIRE(
+      contains(evalError(makeNode(OpKind::Gather, ir::AxisAttrs{0}), {&x, &fi}), "indices"));
+  REQUIRE(
+      contains(evalError(makeNode(OpKind::Gather, ir::AxisAttrs{2}), {&x, &rows}), "axis 2"));
 }
 
 TEST_CASE("ScatterND writes elements and slices", "[interp][scatternd]") {
@@ -56,11 +56,11 @@ TEST_CASE("ScatterND writes elements and slices", "[interp][scatternd]") {
   REQUIRE(contains(evalError(makeNode(OpKind::ScatterND), {&grid, &lastRow, &value}),
                    "updates have shape 1, expected 1x2"));
   auto far = ints({1, 1}, {2});
-  REQUIRE(contains(evalError(makeNode(OpKind::ScatterND), {&grid, &far, &row}),
-                   "out of range"));
+  REQUIRE(
+      contains(evalError(makeNode(OpKind::ScatterND), {&grid, &far, &row}), "out of range"));
   auto deep = ints({1, 3}, {0, 0, 0});
-  REQUIRE(contains(evalError(makeNode(OpKind::ScatterND), {&grid, &deep, &value}),
-                   "do not index"));
+  REQUIRE(
+      contains(evalError(makeNode(OpKind::ScatterND), {&grid, &deep, &value}), "do not index"));
   auto intUpdates = ints({1, 2}, {5, 6});
   REQUIRE(contains(evalError(makeNode(OpKind::ScatterND), {&grid, &lastRow, &intUpdates}),
                    "dtypes"));

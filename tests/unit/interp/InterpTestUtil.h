@@ -54,8 +54,8 @@ evalNode(const ir::Node &node, std::initializer_list<const ir::TensorData *> inp
 }
 
 /// Evaluates a node that must succeed; returns all its outputs.
-inline std::vector<ir::TensorData> evalAll(const ir::Node &node,
-                                           std::initializer_list<const ir::TensorData *> inputs) {
+inline std::vector<ir::TensorData>
+evalAll(const ir::Node &node, std::initializer_list<const ir::TensorData *> inputs) {
   auto out = evalNode(node, inputs);
   INFO((out ? std::string() : out.error().message()));
   REQUIRE(out);

@@ -18,7 +18,9 @@ ir::Node axisNode(OpKind op, int64_t axis, int outputs = 1) {
   return makeNode(op, ir::AxisAttrs{axis}, outputs);
 }
 
-ir::Node padNode(ir::PadMode mode) { return makeNode(OpKind::Pad, ir::PadAttrs{mode}); }
+ir::Node padNode(ir::PadMode mode) {
+  return makeNode(OpKind::Pad, ir::PadAttrs{mode});
+}
 
 } // namespace
 
@@ -181,8 +183,8 @@ TEST_CASE("Pad with negative pads crops", "[interp][layout]") {
   REQUIRE(contains(evalError(padNode(ir::PadMode::Constant), {&v, &short1}), "entries"));
   auto pairValue = floats({2}, {1, 2});
   auto one = list({1, 1});
-  REQUIRE(contains(evalError(padNode(ir::PadMode::Constant), {&v, &one, &pairValue}),
-                   "scalar"));
+  REQUIRE(
+      contains(evalError(padNode(ir::PadMode::Constant), {&v, &one, &pairValue}), "scalar"));
   auto huge = list({int64_t{1} << 50, 0});
   REQUIRE(contains(evalError(padNode(ir::PadMode::Constant), {&v, &huge}), "too large"));
   auto big = list({int64_t{1} << 35, 0});

@@ -46,13 +46,13 @@ TEST_CASE("MaxPool: plain, ceil_mode, dilations, and padding it ignores", "[inte
                 {1, 1, 2, 2}, {5, 7, 13, 15});
   // The ONNX reference cases maxpool_2d_ceil and maxpool_2d_dilations (values 1..16).
   auto x1 = floats({1, 1, 4, 4}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
-  requireFloats(eval1(makeNode(OpKind::MaxPool, pool({3, 3}, {2, 2}, {0, 0, 0, 0}, true)),
-                      {&x1}),
-                {1, 1, 2, 2}, {11, 12, 15, 16});
-  requireFloats(eval1(makeNode(OpKind::MaxPool,
-                               pool({2, 2}, {1, 1}, {0, 0, 0, 0}, false, false, {2, 2})),
-                      {&x1}),
-                {1, 1, 2, 2}, {11, 12, 15, 16});
+  requireFloats(
+      eval1(makeNode(OpKind::MaxPool, pool({3, 3}, {2, 2}, {0, 0, 0, 0}, true)), {&x1}),
+      {1, 1, 2, 2}, {11, 12, 15, 16});
+  requireFloats(
+      eval1(makeNode(OpKind::MaxPool, pool({2, 2}, {1, 1}, {0, 0, 0, 0}, false, false, {2, 2})),
+            {&x1}),
+      {1, 1, 2, 2}, {11, 12, 15, 16});
   auto negative = floats({1, 1, 2, 2}, {-1, -2, -3, -4});
   requireFloats(
       eval1(makeNode(OpKind::MaxPool, pool({2, 2}, {1, 1}, {1, 1, 1, 1})), {&negative}),
@@ -78,8 +78,10 @@ TEST_CASE("AveragePool with ceil_mode counts padding both ways", "[interp][pool]
     withPad.push_back(sums[k] / included[k]);
     withoutPad.push_back(sums[k] / excluded[k]);
   }
-  auto include = pool({3, 3}, {2, 2}, {1, 1, 1, 1}, /*ceilMode=*/true, /*countIncludePad=*/true);
-  auto exclude = pool({3, 3}, {2, 2}, {1, 1, 1, 1}, /*ceilMode=*/true, /*countIncludePad=*/false);
+  auto include =
+      pool({3, 3}, {2, 2}, {1, 1, 1, 1}, /*ceilMode=*/true, /*countIncludePad=*/true);
+  auto exclude =
+      pool({3, 3}, {2, 2}, {1, 1, 1, 1}, /*ceilMode=*/true, /*countIncludePad=*/false);
   requireFloats(eval1(makeNode(OpKind::AveragePool, include), {&x}), {1, 1, 3, 3}, withPad);
   requireFloats(eval1(makeNode(OpKind::AveragePool, exclude), {&x}), {1, 1, 3, 3}, withoutPad);
   // Without ceil_mode the third window does not exist.
@@ -90,33 +92,34 @@ TEST_CASE("AveragePool with ceil_mode counts padding both ways", "[interp][pool]
 
 TEST_CASE("AveragePool matches the ONNX reference and supports dilations", "[interp][pool]") {
   auto x1 = floats({1, 1, 4, 4}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
-  requireFloats(eval1(makeNode(OpKind::AveragePool, pool({3, 3}, {2, 2}, {0, 0, 0, 0}, true)),
-                      {&x1}),
-                {1, 1, 2, 2}, {6, 7.5f, 12, 13.5f});
+  requireFloats(
+      eval1(makeNode(OpKind::AveragePool, pool({3, 3}, {2, 2}, {0, 0, 0, 0}, true)), {&x1}),
+      {1, 1, 2, 2}, {6, 7.5f, 12, 13.5f});
   auto dilated = pool({2, 2}, {1, 1}, {0, 0, 0, 0}, false, false, {2, 2});
   requireFloats(eval1(makeNode(OpKind::AveragePool, dilated), {&x1}), {1, 1, 2, 2},
                 {6, 7, 10, 11});
   auto line = floats({1, 1, 4}, {1, 2, 3, 4});
-  requireFloats(eval1(makeNode(OpKind::AveragePool, pool({2}, {2}, {1, 1}, false, true)), {&line}),
-                {1, 1, 3}, {0.5f, 2.5f, 2});
+  requireFloats(
+      eval1(makeNode(OpKind::AveragePool, pool({2}, {2}, {1, 1}, false, true)), {&line}),
+      {1, 1, 3}, {0.5f, 2.5f, 2});
 }
 
 TEST_CASE("pooling errors name the node", "[interp][pool]") {
   auto x = iota({1, 1, 4, 4});
   REQUIRE(contains(evalError(makeNode(OpKind::MaxPool), {&x}), "kernel_shape"));
   auto i = ints({1, 1, 1, 1}, {1});
-  REQUIRE(contains(evalError(makeNode(OpKind::AveragePool, pool({1, 1}, {1, 1}, {0, 0, 0, 0})),
-                             {&i}),
-                   "float32"));
+  REQUIRE(contains(
+      evalError(makeNode(OpKind::AveragePool, pool({1, 1}, {1, 1}, {0, 0, 0, 0})), {&i}),
+      "float32"));
   auto flat = iota({4, 4});
-  REQUIRE(contains(evalError(makeNode(OpKind::MaxPool, pool({2, 2}, {1, 1}, {0, 0, 0, 0})),
-                             {&flat}),
-                   "rank"));
+  REQUIRE(contains(
+      evalError(makeNode(OpKind::MaxPool, pool({2, 2}, {1, 1}, {0, 0, 0, 0})), {&flat}),
+      "rank"));
   REQUIRE(contains(evalError(makeNode(OpKind::MaxPool, pool({2, 2}, {1}, {0, 0, 0, 0})), {&x}),
                    "strides"));
-  REQUIRE(contains(evalError(makeNode(OpKind::MaxPool, pool({5, 5}, {1, 1}, {0, 0, 0, 0})),
-                             {&x}),
-                   "does not fit"));
+  REQUIRE(
+      contains(evalError(makeNode(OpKind::MaxPool, pool({5, 5}, {1, 1}, {0, 0, 0, 0})), {&x}),
+               "does not fit"));
   REQUIRE(contains(evalError(makeNode(OpKind::GlobalAveragePool), {&flat}), "rank"));
 }
 
@@ -145,7 +148,8 @@ TEST_CASE("BatchNormalization in inference form", "[interp][batchnorm]") {
   REQUIRE(contains(evalError(node, {&x, &scale, &bias, &mean, &wrong}), "var has shape 3"));
 }
 
-TEST_CASE("Softmax over one axis, or over a flattened block with coerce2D", "[interp][softmax]") {
+TEST_CASE("Softmax over one axis, or over a flattened block with coerce2D",
+          "[interp][softmax]") {
   auto x = floats({1, 2, 2}, {1, 2, 3, 4});
   ir::TensorData y = eval1(makeNode(OpKind::Softmax, ir::SoftmaxAttrs{1, false}), {&x});
   std::vector<float> a = softmaxOf({1, 3}), b = softmaxOf({2, 4});
@@ -162,4 +166,17 @@ TEST_CASE("Softmax over one axis, or over a flattened block with coerce2D", "[in
                    "axis 3"));
   auto scalar = floats({}, {1});
   REQUIRE(contains(evalError(makeNode(OpKind::Softmax), {&scalar}), "axis"));
+}
+
+TEST_CASE("3-D pooling", "[interp][pool]") {
+  auto x = iota({1, 1, 2, 2, 2});
+  auto whole = pool({2, 2, 2}, {1, 1, 1}, {0, 0, 0, 0, 0, 0});
+  requireFloats(eval1(makeNode(OpKind::MaxPool, whole), {&x}), {1, 1, 1, 1, 1}, {7});
+  requireFloats(eval1(makeNode(OpKind::AveragePool, whole), {&x}), {1, 1, 1, 1, 1}, {3.5f});
+  auto padded = pool({2, 1, 1}, {1, 1, 1}, {1, 0, 0, 0, 0, 0}, false, true);
+  requireFloats(eval1(makeNode(OpKind::AveragePool, padded), {&x}), {1, 1, 2, 2, 2},
+                {0, 0.5f, 1, 1.5f, 2, 3, 4, 5});
+  auto flat = iota({1, 1, 1, 1, 1, 2});
+  REQUIRE(contains(evalError(makeNode(OpKind::MaxPool, pool({1, 1, 1, 1}, {}, {})), {&flat}),
+                   "rank 3 to 5"));
 }

@@ -31,8 +31,7 @@ ir::Node graphNode(OpKind op, const std::string &name, std::vector<ir::TensorId>
 ir::Graph convReluPool() {
   ir::Graph g;
   ir::TensorId x = addTensor(g, "x", {1, 1, 4, 4}, true);
-  ir::TensorId w =
-      g.addConstant("w", floats({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  ir::TensorId w = g.addConstant("w", floats({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9}));
   ir::TensorId b = g.addConstant("b", floats({1}, {-200}));
   ir::TensorId c = addTensor(g, "c"), r = addTensor(g, "r"), y = addTensor(g, "y");
   ir::ConvAttrs conv;
@@ -150,8 +149,7 @@ TEST_CASE("run reports node errors and bad wiring", "[interp][run]") {
   }
 }
 
-TEST_CASE("run frees values after their last use without losing shared ones",
-          "[interp][run]") {
+TEST_CASE("run frees values after their last use without losing shared ones", "[interp][run]") {
   // x feeds two branches; the first branch's value is read again by the last node.
   ir::Graph g;
   ir::TensorId x = addTensor(g, "x", {2}, true);
