@@ -78,6 +78,34 @@ Summary summarize(const ir::Graph &graph) {
   return s;
 }
 
+/// "gate/update", e.g. "sigmoid/tanh".
+std::string cellSummary(const ir::FastGrnnAttrs &cell) {
+  return fmt::format("{}/{}", ir::name(cell.gate), ir::name(cell.update));
+}
+
+/// The RNNPool section: one line per RNNPool node, or "none found".
+void printRNNPools(const ir::Graph &g, const Summary &s) {
+  bool any = false;
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const ir::Node &node = g.nodes[n];
+    if (node.op != ir::OpKind::RNNPool)
+      continue;
+    const auto &a = node.attr<ir::RNNPoolAttrs>();
+    const ir::Shape &x = g.tensor(node.inputs[0]).shape;
+    fmt::print("RNNPool    {}: encoding {}, patch {}x{}, stride {}x{}, k {}, h1 {}, h2 {}, "
+               "ranks w1 {} u1 {} w2 {} u2 {}, rnn1 {}, rnn2 {}, MACs {}, replaces {} "
+               "node{}\n",
+               node.name, a.encoding, a.patch[0], a.patch[1], a.stride[0], a.stride[1],
+               x.size() > 1 ? x[1] : 0, a.rnn1.hidden, a.rnn2.hidden, a.rnn1.rankW,
+               a.rnn1.rankU, a.rnn2.rankW, a.rnn2.rankU, cellSummary(a.rnn1),
+               cellSummary(a.rnn2), withCommas(s.nodeMacs[n]), a.replacedNodes,
+               a.replacedNodes == 1 ? "" : "s");
+    any = true;
+  }
+  if (!any)
+    fmt::print("RNNPool    none found\n");
+}
+
 void printText(const LoadedModel &model, const Summary &s) {
   const ir::Graph &g = model.graph;
   fmt::print("model      {}\n", model.path);
@@ -98,6 +126,7 @@ void printText(const LoadedModel &model, const Summary &s) {
   if (s.largest != ir::kNoTensor)
     fmt::print("largest    {}: {} ({} bytes)\n", g.tensor(s.largest).name,
                valueSignature(g.tensor(s.largest)), withCommas(s.largestBytes));
+  printRNNPools(g, s);
 
   if (g.nodes.empty())
     return;
@@ -118,6 +147,36 @@ void writeValues(JsonWriter &json, const ir::Graph &g, const std::vector<ir::Ten
     const ir::Tensor &t = g.tensor(id);
     json.beginObject().member("name", t.name).member("dtype", ir::name(t.dtype));
     json.member("shape", t.shape).endObject();
+  }
+  json.endArray();
+}
+
+void writeCell(JsonWriter &json, const ir::FastGrnnAttrs &cell) {
+  json.beginObject().member("hidden", cell.hidden);
+  json.member("rank_w", cell.rankW).member("rank_u", cell.rankU);
+  json.member("gate", ir::name(cell.gate)).member("update", ir::name(cell.update));
+  json.endObject();
+}
+
+/// The "rnnpool" array: one object per RNNPool node.
+void writeRNNPools(JsonWriter &json, const ir::Graph &g, const Summary &s) {
+  json.beginArray();
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const ir::Node &node = g.nodes[n];
+    if (node.op != ir::OpKind::RNNPool)
+      continue;
+    const auto &a = node.attr<ir::RNNPoolAttrs>();
+    const ir::Shape &x = g.tensor(node.inputs[0]).shape;
+    json.beginObject().member("name", node.name).member("encoding", a.encoding);
+    json.member("patch", a.patch).member("stride", a.stride);
+    json.member("k", x.size() > 1 ? x[1] : int64_t{0});
+    json.member("h1", a.rnn1.hidden).member("h2", a.rnn2.hidden);
+    json.key("rnn1");
+    writeCell(json, a.rnn1);
+    json.key("rnn2");
+    writeCell(json, a.rnn2);
+    json.member("macs", s.nodeMacs[n]).member("replaced_nodes", a.replacedNodes);
+    json.endObject();
   }
   json.endArray();
 }
@@ -154,6 +213,10 @@ void printJson(const LoadedModel &model, const Summary &s) {
     json.member("macs", s.nodeMacs[n]).endObject();
   }
   json.endArray();
+  json.key("rnnpool");
+  writeRNNPools(json, g, s);
+  // Recognition of the function and flat encodings will report what it declined here.
+  json.key("near_misses").beginArray().endArray();
   json.key("notes").beginArray();
   for (const std::string &note : model.notes)
     json.value(note);

@@ -138,6 +138,8 @@ Result dispatch(const ir::Node &node, Inputs in) {
     return evalRange(node, in);
   case OpKind::ConstantOfShape:
     return evalConstantOfShape(node, in);
+  case OpKind::RNNPool:
+    return evalRNNPool(node, in);
   }
   return ir::nodeError(node, "internal: unknown op kind {}", static_cast<int>(node.op));
 }

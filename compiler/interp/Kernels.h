@@ -244,5 +244,7 @@ Result evalTile(const ir::Node &node, Inputs in);
 Result evalShape(const ir::Node &node, Inputs in);
 Result evalRange(const ir::Node &node, Inputs in);
 Result evalConstantOfShape(const ir::Node &node, Inputs in);
+// RNNPool.cpp
+Result evalRNNPool(const ir::Node &node, Inputs in);
 
 } // namespace rnnpoolc::interp::detail

@@ -46,6 +46,29 @@ int64_t matMulMacs(const Graph &graph, const Node &node) {
   return mulSat(product(out), k);
 }
 
+/// MACs of one FastGRNN step with input size `in`: x.W and h.U (at full rank in*h and h*h,
+/// at low rank in*rW + rW*h and h*rU + rU*h) plus 4*h for h' = z*h + (zeta'(1-z) + nu')*c.
+int64_t fastGrnnStepMacs(const FastGrnnAttrs &cell, int64_t in) {
+  int64_t h = cell.hidden;
+  int64_t w = cell.rankW > 0 ? mulSat(in, cell.rankW) + mulSat(cell.rankW, h) : mulSat(in, h);
+  int64_t u = cell.rankU > 0 ? mulSat(h, cell.rankU) + mulSat(cell.rankU, h) : mulSat(h, h);
+  return w + u + mulSat(4, h);
+}
+
+/// Per patch, RNN1 runs 2*r*c steps (every row and every column) and RNN2 2*r + 2*c steps
+/// (row and column summaries, forward and backward); times N*Ho*Wo patches.
+int64_t rnnPoolMacs(const Graph &graph, const Node &node) {
+  const auto &a = node.attr<RNNPoolAttrs>();
+  const Shape &x = shapeOf(graph, node.inputs[0]);
+  const Shape &out = shapeOf(graph, node.outputs[0]);
+  if (x.size() != 4 || out.size() != 4 || a.patch.size() != 2)
+    return 0;
+  int64_t r = a.patch[0], c = a.patch[1];
+  int64_t perPatch = mulSat(mulSat(2 * r, c), fastGrnnStepMacs(a.rnn1, x[1])) +
+                     mulSat(2 * (r + c), fastGrnnStepMacs(a.rnn2, a.rnn1.hidden));
+  return mulSat(mulSat(mulSat(out[0], out[2]), out[3]), perPatch);
+}
+
 } // namespace
 
 int64_t macs(const Graph &graph, const Node &node) {
@@ -57,6 +80,8 @@ int64_t macs(const Graph &graph, const Node &node) {
   case OpKind::Gemm:
   case OpKind::MatMul:
     return matMulMacs(graph, node);
+  case OpKind::RNNPool:
+    return rnnPoolMacs(graph, node);
   case OpKind::MaxPool:
   case OpKind::AveragePool:
     return mulSat(outElems(), product(node.attr<PoolAttrs>().kernel));
@@ -164,6 +189,7 @@ bool isSpatial(const Node &node) {
   case OpKind::Cast:
   case OpKind::BatchNormalization:
   case OpKind::Pad:
+  case OpKind::RNNPool:
     return true;
   default:
     return false;
@@ -240,6 +266,16 @@ Region windowRegion(const Graph &graph, const Node &node, const Region &out) {
                           entry(dilations, d, 1), entry(pads, d, 0));
   }
   return fromSpans(spans[0], spans[1]);
+}
+
+/// The region of X that RNNPool reads: output rows [r0, r1) need input rows
+/// [r0*sh, (r1-1)*sh + r), and likewise columns.
+Region rnnPoolRegion(const Graph &graph, const Node &node, const Region &out) {
+  const auto &a = node.attr<RNNPoolAttrs>();
+  const Shape &x = shapeOf(graph, node.inputs[0]);
+  Span rows = windowSpan(rowSpan(out), x[2], a.patch[0], a.stride[0], 1, 0);
+  Span cols = windowSpan(colSpan(out), x[3], a.patch[1], a.stride[1], 1, 0);
+  return fromSpans(rows, cols);
 }
 
 /// Input span Pad reads for output span `out` of one dim of size `in`.
@@ -321,6 +357,8 @@ Region inputRegion(const Graph &graph, const Node &node, size_t inputIndex, cons
                            : wholeRegion(in);
   case OpKind::Pad:
     return inputIndex == 0 ? padRegion(graph, node, out) : wholeRegion(in);
+  case OpKind::RNNPool:
+    return inputIndex == 0 ? rnnPoolRegion(graph, node, out) : wholeRegion(in);
   case OpKind::Clip:
     return inputIndex == 0 ? broadcastRegion(in, shapeOf(graph, node.outputs[0]), out)
                            : wholeRegion(in);

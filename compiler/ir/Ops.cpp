@@ -50,4 +50,45 @@ float applyActivation(const Activation &act, float x) {
   return x;
 }
 
+float applyRnnNonlinearity(RnnNonlinearity kind, float x) {
+  switch (kind) {
+  case RnnNonlinearity::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
+  case RnnNonlinearity::Tanh: return std::tanh(x);
+  case RnnNonlinearity::QuantSigm: return std::min(std::max((x + 1.0f) * 0.5f, 0.0f), 1.0f);
+  case RnnNonlinearity::QuantTanh: return std::min(std::max(x, -1.0f), 1.0f);
+  }
+  return x;
+}
+
+std::string_view name(RnnNonlinearity kind) {
+  switch (kind) {
+  case RnnNonlinearity::Sigmoid: return "sigmoid";
+  case RnnNonlinearity::Tanh: return "tanh";
+  case RnnNonlinearity::QuantSigm: return "quantSigm";
+  case RnnNonlinearity::QuantTanh: return "quantTanh";
+  }
+  return "?";
+}
+
+FastGrnnOperands fastGrnnOperands(const FastGrnnAttrs &cell, size_t first) {
+  FastGrnnOperands ops;
+  size_t k = first;
+  ops.numW = cell.rankW > 0 ? 2 : 1;
+  for (size_t j = 0; j < ops.numW; ++j)
+    ops.w[j] = k++;
+  ops.numU = cell.rankU > 0 ? 2 : 1;
+  for (size_t j = 0; j < ops.numU; ++j)
+    ops.u[j] = k++;
+  ops.bz = k++;
+  ops.bh = k++;
+  ops.zeta = k++;
+  ops.nu = k++;
+  ops.end = k;
+  return ops;
+}
+
+size_t rnnPoolInputCount(const RNNPoolAttrs &attrs) {
+  return fastGrnnOperands(attrs.rnn2, fastGrnnOperands(attrs.rnn1, 1).end).end;
+}
+
 } // namespace rnnpoolc::ir

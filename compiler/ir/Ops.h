@@ -4,6 +4,7 @@
 #include "compiler/ir/DType.h"
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -120,10 +121,51 @@ struct ConstantOfShapeAttrs {
   double value = 0;
 };
 
+/// Nonlinearities of a FastGRNN cell. QuantSigm is clip((x+1)/2, 0, 1), QuantTanh clip(x, -1, 1).
+enum class RnnNonlinearity : uint8_t { Sigmoid, Tanh, QuantSigm, QuantTanh };
+float applyRnnNonlinearity(RnnNonlinearity kind, float x);
+std::string_view name(RnnNonlinearity kind);
+
+/// One FastGRNN cell of an RNNPool: h' = z*h + (sigmoid(zeta)*(1-z) + sigmoid(nu))*c, with
+/// z = gate(x W + h U + b_z) and c = update(x W + h U + b_h).
+struct FastGrnnAttrs {
+  int64_t hidden = 0;
+  int64_t rankW = 0, rankU = 0; ///< 0: full rank; R > 0: the matrix comes as two factors.
+  RnnNonlinearity gate = RnnNonlinearity::Sigmoid;
+  RnnNonlinearity update = RnnNonlinearity::Tanh;
+  bool operator==(const FastGrnnAttrs &) const = default;
+};
+
+/// RNNPoolLayer: RNNPool on every patch x patch window at stride; rnn1 sweeps rows and
+/// columns of a patch, rnn2 sweeps the summaries forward and backward. Output channels are
+/// [fwd over row summaries, bwd over rows, fwd over column summaries, bwd over columns].
+struct RNNPoolAttrs {
+  Ints patch;  ///< {rows, cols}
+  Ints stride; ///< {rows, cols}
+  FastGrnnAttrs rnn1, rnn2;
+  /// How the source model expressed it ("node", "function" or "flat") and how many of its
+  /// nodes this one replaces: reported by `inspect`.
+  std::string encoding;
+  int64_t replacedNodes = 1;
+};
+
+/// Where the parameters of one FastGRNN cell sit among an RNNPool node's inputs. A full-rank
+/// matrix uses one input (w[0]); a low-rank one two (w[0] = W1, w[1] = W2), and likewise u.
+struct FastGrnnOperands {
+  size_t w[2] = {0, 0}, u[2] = {0, 0};
+  size_t numW = 1, numU = 1;
+  size_t bz = 0, bh = 0, zeta = 0, nu = 0;
+  size_t end = 0; ///< One past the cell's last input.
+};
+/// The operands of the cell whose first input is at `first`.
+FastGrnnOperands fastGrnnOperands(const FastGrnnAttrs &cell, size_t first);
+/// The input count an RNNPool node with these attributes has (X, RNN1's and RNN2's inputs).
+size_t rnnPoolInputCount(const RNNPoolAttrs &attrs);
+
 using Attrs = std::variant<NoAttrs, ConvAttrs, GemmAttrs, PoolAttrs, AxisAttrs, AlphaBetaAttrs,
                            BatchNormAttrs, SoftmaxAttrs, ReduceAttrs, ReshapeAttrs,
                            TransposeAttrs, PadAttrs, ShapeAttrs, CastAttrs,
-                           ConstantOfShapeAttrs>;
+                           ConstantOfShapeAttrs, RNNPoolAttrs>;
 
 /// Default-constructed attributes of the struct type an op uses.
 Attrs defaultAttrs(OpKind op);

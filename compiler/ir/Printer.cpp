@@ -85,6 +85,16 @@ struct AttrText {
   }
 };
 
+/// One FastGRNN cell of RNNPool: "h16,sigmoid/tanh", plus ",rankW=R,rankU=R" when set.
+std::string cellText(const FastGrnnAttrs &cell) {
+  std::string s = fmt::format("h{},{}/{}", cell.hidden, name(cell.gate), name(cell.update));
+  if (cell.rankW > 0)
+    s += fmt::format(",rankW={}", cell.rankW);
+  if (cell.rankU > 0)
+    s += fmt::format(",rankU={}", cell.rankU);
+  return s;
+}
+
 /// Kernel, strides, pads and dilations as Conv and pooling share them.
 void addWindow(AttrText &out, const Ints &kernel, const Ints &strides, const Ints &pads,
                const Ints &dilations, AutoPad autoPad) {
@@ -147,6 +157,14 @@ void addAttrs(AttrText &out, OpKind op, const Attrs &attrs) {
         } else if constexpr (std::is_same_v<A, ConstantOfShapeAttrs>) {
           out.add("dtype", name(a.dtype));
           out.add("value", a.value);
+        } else if constexpr (std::is_same_v<A, RNNPoolAttrs>) {
+          out.addDims("patch", a.patch);
+          out.addDims("stride", a.stride);
+          out.add("rnn1", cellText(a.rnn1));
+          out.add("rnn2", cellText(a.rnn2));
+          if (!a.encoding.empty())
+            out.add("encoding", a.encoding);
+          out.add("replaced", a.replacedNodes);
         } else {
           static_assert(std::is_same_v<A, NoAttrs>, "printAttrs misses an attribute struct");
         }

@@ -334,6 +334,8 @@ Status inferShapes(Graph &graph, Node &node) {
   case OpKind::Range:
   case OpKind::ConstantOfShape:
     return inferPlumbingOp(graph, node);
+  case OpKind::RNNPool:
+    return inferRNNPool(graph, node);
   }
   return nodeError(node, "internal: no shape inference for op kind {}",
                    static_cast<int>(node.op));

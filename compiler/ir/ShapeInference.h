@@ -55,5 +55,6 @@ Status normalizeAxisAttr(const Node &node, int64_t &axis, int64_t rank);
 Status inferComputeOp(Graph &graph, Node &node);  // ShapeInferenceCompute.cpp
 Status inferLayoutOp(Graph &graph, Node &node);   // ShapeInferenceLayout.cpp
 Status inferPlumbingOp(Graph &graph, Node &node); // ShapeInferencePlumbing.cpp
+Status inferRNNPool(Graph &graph, Node &node);    // ShapeInferenceRNNPool.cpp
 
 } // namespace rnnpoolc::ir::detail

@@ -50,6 +50,24 @@ Status checkSupported(const onnx::GraphProto &graph) {
                    fmt::join(parts, ", "));
 }
 
+/// rnnpoolc's custom domain: its nodes need the model to import version 1 of it.
+Status checkCustomOpset(const onnx::ModelProto &model) {
+  constexpr std::string_view kDomain = "ai.rnnpoolc";
+  bool used = std::any_of(model.graph().node().begin(), model.graph().node().end(),
+                          [&](const onnx::NodeProto &n) { return n.domain() == kDomain; });
+  if (!used)
+    return Status::ok();
+  for (const onnx::OperatorSetIdProto &import : model.opset_import())
+    if (import.domain() == kDomain) {
+      if (import.version() != 1)
+        return makeError("opset {} of domain {} is not supported; rnnpoolc knows version 1",
+                         import.version(), kDomain);
+      return Status::ok();
+    }
+  return makeError("the model uses domain {} but does not import its opset (version 1)",
+                   kDomain);
+}
+
 Status importInitializers(ImportState &state, const onnx::GraphProto &graph) {
   for (const onnx::TensorProto &init : graph.initializer()) {
     auto data = tensorFromProto(init, fmt::format("initializer '{}'", init.name()), state.notes);
@@ -140,6 +158,7 @@ void collectNames(ImportState &state, const onnx::GraphProto &graph) {
 Expected<ImportResult> importLoaded(const LoadedModel &loaded, const ImportOptions &options) {
   const onnx::GraphProto &graph = loaded.model.graph();
   RNNPOOLC_TRY(checkSupported(graph));
+  RNNPOOLC_TRY(checkCustomOpset(loaded.model));
 
   ImportState state;
   state.graph.producerName = loaded.model.producer_name();

@@ -84,6 +84,8 @@ constexpr OpEntry kOps[] = {
     // Not IR ops: folded into constants or identities.
     {"", "Constant", constant},
     {"", "Dropout", dropout},
+    // Custom domain: RNNPool (DESIGN.md §3, encoding 3), opset 1 of ai.rnnpoolc.
+    {"ai.rnnpoolc", "RNNPool", rnnPool},
 };
 
 } // namespace

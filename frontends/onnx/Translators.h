@@ -38,4 +38,7 @@ Status constant(NodeContext &ctx);
 Status constantOfShape(NodeContext &ctx);
 Status dropout(NodeContext &ctx);
 
+// TranslateRNNPool.cpp: the ai.rnnpoolc::RNNPool custom node.
+Status rnnPool(NodeContext &ctx);
+
 } // namespace rnnpoolc::onnx_frontend::translate

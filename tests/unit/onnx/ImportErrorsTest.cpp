@@ -234,12 +234,12 @@ TEST_CASE("unsupported ops are listed together with their nodes") {
 TEST_CASE("ops of other domains are unsupported") {
   ModelBuilder m(13);
   auto *import = m.model.add_opset_import();
-  import->set_domain("ai.rnnpoolc");
+  import->set_domain("com.example");
   import->set_version(1);
   m.input("x", std::vector<Dim>{1, 3, 8, 8});
-  m.node("RNNPool", {"x"}, {"y"}, "pool").set_domain("ai.rnnpoolc");
+  m.node("Pool", {"x"}, {"y"}, "pool").set_domain("com.example");
   m.output("y");
-  CHECK_THAT(importError(m), StartsWith("unsupported ops: ai.rnnpoolc.RNNPool (node 'pool')"));
+  CHECK_THAT(importError(m), StartsWith("unsupported ops: com.example.Pool (node 'pool')"));
 }
 
 TEST_CASE("external data next to the model loads, honouring offset and length") {
