@@ -1,6 +1,7 @@
 // `rnnpoolc inspect`: what a model is made of, as text or as one JSON document.
 #include "compiler/driver/Driver.h"
 #include "compiler/ir/OpInfo.h"
+#include "compiler/ir/Printer.h"
 #include "compiler/support/Json.h"
 #include "frontends/onnx/Importer.h"
 
@@ -21,6 +22,7 @@ folded into Conv/Gemm, activations fused, identities removed).
 Options:
   --json                     print one JSON document instead (docs/inspect-json.md)
   --input-shape NAME=DIMS    fix the shape of an input, e.g. input=1x3x224x224
+  --ir                       print the canonical graph, one line per node, instead
   --ops                      list the ONNX ops rnnpoolc supports and exit
   --help                     print this help
 )";
@@ -104,6 +106,9 @@ void printRNNPools(const ir::Graph &g, const Summary &s) {
   }
   if (!any)
     fmt::print("RNNPool    none found\n");
+  for (const ir::NearMiss &miss : g.nearMisses)
+    fmt::print("near miss  {}: not fused: {}\n", miss.name.empty() ? "(unnamed)" : miss.name,
+               miss.reason);
 }
 
 void printText(const LoadedModel &model, const Summary &s) {
@@ -215,8 +220,10 @@ void printJson(const LoadedModel &model, const Summary &s) {
   json.endArray();
   json.key("rnnpool");
   writeRNNPools(json, g, s);
-  // Recognition of the function and flat encodings will report what it declined here.
-  json.key("near_misses").beginArray().endArray();
+  json.key("near_misses").beginArray();
+  for (const ir::NearMiss &miss : g.nearMisses)
+    json.beginObject().member("name", miss.name).member("reason", miss.reason).endObject();
+  json.endArray();
   json.key("notes").beginArray();
   for (const std::string &note : model.notes)
     json.value(note);
@@ -229,7 +236,7 @@ void printJson(const LoadedModel &model, const Summary &s) {
 
 Status runInspect(Args args) {
   std::string path;
-  bool asJson = false;
+  bool asJson = false, asIr = false;
   std::map<std::string, ir::Shape> inputShapes;
   while (!args.empty()) {
     std::string arg = args.next();
@@ -242,6 +249,8 @@ Status runInspect(Args args) {
       return Status::ok();
     } else if (arg == "--json") {
       asJson = true;
+    } else if (arg == "--ir") {
+      asIr = true;
     } else if (arg.starts_with("--input-shape")) {
       auto value = args.value("--input-shape");
       if (!value)
@@ -261,6 +270,10 @@ Status runInspect(Args args) {
   auto model = loadModel(path, inputShapes);
   if (!model)
     return model.error();
+  if (asIr) {
+    fmt::print("{}", ir::printGraph(model->graph));
+    return Status::ok();
+  }
   Summary summary = summarize(model->graph);
   if (asJson)
     printJson(*model, summary);

@@ -43,6 +43,9 @@ struct Node {
   Attrs attrs;
   std::vector<TensorId> inputs; ///< kNoTensor for an omitted optional input.
   std::vector<TensorId> outputs;
+  /// The model-local function call this node was inlined from ("" for top-level nodes):
+  /// lets the RNNPool recogniser say that a match came from the function encoding.
+  std::string inlinedFrom;
 
   template <typename A> const A &attr() const { return std::get<A>(attrs); }
   template <typename A> A &attr() { return std::get<A>(attrs); }
@@ -59,6 +62,13 @@ Error nodeError(const Node &node, fmt::format_string<Args...> format, Args &&...
 
 /// A dataflow graph. Nodes are kept in a topological order (the validator checks it);
 /// tensors are addressed by TensorId and have unique names.
+/// A subgraph that looked like an RNNPool layer but was not fused, and why: `inspect`
+/// reports these so that a user can fix the model (or the matcher).
+struct NearMiss {
+  std::string name;   ///< The candidate's name (common prefix of its nodes' names).
+  std::string reason; ///< One sentence, lower-case, no trailing period.
+};
+
 class Graph {
 public:
   // Provenance, reported by `inspect` and banners.
@@ -68,6 +78,8 @@ public:
   std::vector<Node> nodes;
   std::vector<TensorId> inputs;
   std::vector<TensorId> outputs;
+  /// RNNPool candidates the recogniser declined (compiler/passes/RecogniseRNNPool).
+  std::vector<NearMiss> nearMisses;
 
   TensorId addTensor(Tensor tensor);
   /// Adds a constant tensor whose dtype and shape come from `data`.

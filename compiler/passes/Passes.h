@@ -15,6 +15,11 @@ namespace rnnpoolc::passes {
 /// This is how the Shape -> Gather -> Concat -> Reshape chains of PyTorch exports vanish.
 Status foldConstantsAndInferShapes(ir::Graph &graph);
 
+/// Replaces every RNNPool layer written out as standard ops (flat exports, inlined
+/// functions) by one RNNPool node, proving the match by structure and element tracing;
+/// candidates that fail a check are left as they are and listed in graph.nearMisses.
+Status recogniseRNNPool(ir::Graph &graph);
+
 /// Folds an inference-mode BatchNormalization into the Conv or Gemm that feeds it alone,
 /// rescaling the constant weights and bias.
 Status foldBatchNorm(ir::Graph &graph);

@@ -11,6 +11,9 @@ constexpr PassInfo kPipeline[] = {
      "before patterns are matched"},
     {"remove-identities", removeIdentities,
      "before the fusions, so that an Identity between Conv and BatchNorm does not block them"},
+    {"recognise-rnnpool", recogniseRNNPool,
+     "after folding, which turns the exporters' index plumbing into constants that element "
+     "tracing can follow; before rewrites that could merge a cell's ops with their neighbours"},
     {"fold-batchnorm", foldBatchNorm, "before activation fusion: Conv-BN-ReLU becomes one Conv"},
     {"fuse-activations", fuseActivations, "after BatchNorm folding, for the same reason"},
     {"remove-dead-nodes", removeDeadNodes, "last: sweeps what the passes above disconnected"},

@@ -1,6 +1,7 @@
 // ONNX import: load and check the model, then translate initializers, graph inputs and
 // nodes (through the op table) into an ir::Graph.
 #include "frontends/onnx/Importer.h"
+#include "frontends/onnx/FunctionInliner.h"
 
 #include "frontends/onnx/GraphInputs.h"
 #include "frontends/onnx/ModelLoader.h"
@@ -155,7 +156,8 @@ void collectNames(ImportState &state, const onnx::GraphProto &graph) {
   }
 }
 
-Expected<ImportResult> importLoaded(const LoadedModel &loaded, const ImportOptions &options) {
+Expected<ImportResult> importLoaded(const LoadedModel &loaded, const ImportOptions &options,
+                                    const std::map<std::string, std::string> &inlinedFrom) {
   const onnx::GraphProto &graph = loaded.model.graph();
   RNNPOOLC_TRY(checkSupported(graph));
   RNNPOOLC_TRY(checkCustomOpset(loaded.model));
@@ -178,6 +180,9 @@ Expected<ImportResult> importLoaded(const LoadedModel &loaded, const ImportOptio
                        info.name());
     state.graph.outputs.push_back(*id);
   }
+  for (ir::Node &node : state.graph.nodes)
+    if (auto it = inlinedFrom.find(node.name); it != inlinedFrom.end())
+      node.inlinedFrom = it->second;
 
   ImportResult result;
   result.graph = std::move(state.graph);
@@ -193,7 +198,9 @@ Expected<ImportResult> importModelFromBytes(const std::string &bytes, const std:
     auto loaded = loadModel(bytes, baseDir);
     if (!loaded)
       return loaded.error();
-    return importLoaded(**loaded, options);
+    std::map<std::string, std::string> inlinedFrom;
+    RNNPOOLC_TRY(inlineFunctions((*loaded)->model, inlinedFrom));
+    return importLoaded(**loaded, options, inlinedFrom);
   } catch (const std::bad_alloc &) {
     return makeError("out of memory while importing the model");
   } catch (const std::exception &e) {
