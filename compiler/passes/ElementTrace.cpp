@@ -52,10 +52,26 @@ bool isDataMovement(ir::OpKind op) {
 }
 
 ElementTrace::ElementTrace(const ir::Graph &graph)
-    : graph_(graph), producers_(graph.producers()) {}
+    : graph_(graph), producers_(graph.producers()), pendingReads_(graph.numTensors(), 0),
+      pinned_(graph.numTensors(), 0) {
+  for (const ir::Node &node : graph.nodes) {
+    if (!isDataMovement(node.op))
+      continue;
+    std::vector<ir::TensorId> seen;
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      ir::TensorId in = node.inputs[k];
+      if (in != ir::kNoTensor && isDataInput(node.op, k) &&
+          std::find(seen.begin(), seen.end(), in) == seen.end()) {
+        seen.push_back(in);
+        ++pendingReads_[static_cast<size_t>(in)];
+      }
+    }
+  }
+}
 
 const std::vector<int64_t> &ElementTrace::ids(ir::TensorId tensor) {
   static const std::vector<int64_t> kNone;
+  pinned_[static_cast<size_t>(tensor)] = 1; // the caller keeps a reference
   auto value = trace(tensor);
   return value ? value->i : kNone;
 }
@@ -113,12 +129,14 @@ std::shared_ptr<const ir::TensorData> ElementTrace::trace(ir::TensorId root) {
     const ir::Tensor &tensor = graph_.tensor(t);
     int p = producers_[static_cast<size_t>(t)];
     if (tensor.isConstant()) {
-      auto ids = filled(t, kOther);
-      if (ids) {
-        auto copy = std::make_shared<ir::TensorData>(*ids);
+      std::shared_ptr<ir::TensorData> ids;
+      if (tensor.data->numel() <= kMaxTracedElements) {
+        ids = std::make_shared<ir::TensorData>();
+        ids->dtype = ir::DType::Int64;
+        ids->shape = tensor.data->shape;
+        ids->i.resize(static_cast<size_t>(tensor.data->numel()));
         for (int64_t k = 0; k < tensor.data->numel(); ++k)
-          copy->i[k] = tensor.data->get(k) == 0 ? kZero : kOther;
-        ids = copy;
+          ids->i[k] = tensor.data->get(k) == 0 ? kZero : kOther;
       }
       values_[t] = ids;
     } else if (p < 0 || !isDataMovement(graph_.nodes[p].op)) {
@@ -161,16 +179,34 @@ void ElementTrace::evaluateNode(size_t nodeIndex) {
   for (ir::TensorId out : node.outputs)
     traceable = traceable && graph_.tensor(out).shapeKnown &&
                 numel(graph_.tensor(out).shape) <= kMaxTracedElements;
+  bool done = false;
   if (traceable) {
     auto results = interp::evaluate(node, inputs);
     if (results && results->size() == node.outputs.size()) {
       for (size_t k = 0; k < results->size(); ++k)
         values_[node.outputs[k]] = std::make_shared<ir::TensorData>(std::move((*results)[k]));
-      return;
+      done = true;
     }
   }
-  for (ir::TensorId out : node.outputs)
-    values_[out] = filled(out, kOpaque);
+  if (!done)
+    for (ir::TensorId out : node.outputs)
+      values_[out] = filled(out, kOpaque);
+  release(node);
+}
+
+void ElementTrace::release(const ir::Node &node) {
+  std::vector<ir::TensorId> seen;
+  for (size_t k = 0; k < node.inputs.size(); ++k) {
+    ir::TensorId in = node.inputs[k];
+    if (in == ir::kNoTensor || !isDataInput(node.op, k) ||
+        std::find(seen.begin(), seen.end(), in) != seen.end())
+      continue;
+    seen.push_back(in);
+    auto i = static_cast<size_t>(in);
+    // Sources keep their ids stable; anything else can be recomputed if asked again.
+    if (--pendingReads_[i] <= 0 && !pinned_[i] && !sourceBase_.count(in))
+      values_.erase(in);
+  }
 }
 
 } // namespace rnnpoolc::passes

@@ -46,12 +46,18 @@ private:
   std::unordered_map<ir::TensorId, std::shared_ptr<const ir::TensorData>> values_;
   std::vector<std::pair<int64_t, ir::TensorId>> sources_; ///< (first id, tensor), ascending.
   std::unordered_map<ir::TensorId, int64_t> sourceBase_;
+  /// Per tensor: data-movement consumers not yet evaluated. A value nobody will read
+  /// again (and that no caller holds) is dropped, which keeps long in-place ScatterND
+  /// chains from holding every version of their buffer.
+  std::vector<int> pendingReads_;
+  std::vector<char> pinned_;
   int64_t nextId_ = 0;
 
   std::shared_ptr<const ir::TensorData> trace(ir::TensorId tensor);
   std::shared_ptr<const ir::TensorData> makeSource(ir::TensorId tensor);
   std::shared_ptr<const ir::TensorData> filled(ir::TensorId tensor, int64_t id) const;
   void evaluateNode(size_t nodeIndex);
+  void release(const ir::Node &node);
 };
 
 } // namespace rnnpoolc::passes

@@ -61,6 +61,16 @@ std::string commonName(const ir::Graph &g, const std::vector<size_t> &nodes) {
   return prefix;
 }
 
+/// The name a candidate made of `nodes` is reported under: the function call they were
+/// all inlined from, else their common name prefix.
+std::string candidateName(const ir::Graph &g, const std::vector<size_t> &nodes) {
+  const std::string &call = nodes.empty() ? std::string() : g.nodes[nodes[0]].inlinedFrom;
+  bool oneCall = !call.empty() && std::all_of(nodes.begin(), nodes.end(), [&](size_t n) {
+    return g.nodes[n].inlinedFrom == call;
+  });
+  return oneCall ? call : commonName(g, nodes);
+}
+
 bool sameValue(const ir::Graph &g, TensorId a, TensorId b) {
   if (a == b)
     return true;
@@ -317,11 +327,8 @@ Expected<Fusion> Recogniser::prove(const Candidate &c) {
       coneNodes.push_back(n);
   a.replacedNodes = static_cast<int64_t>(coneNodes.size());
   const std::string &call = g_.nodes[coneNodes[0]].inlinedFrom;
-  bool oneCall = !call.empty() && std::all_of(coneNodes.begin(), coneNodes.end(), [&](size_t n) {
-    return g_.nodes[n].inlinedFrom == call;
-  });
-  a.encoding = oneCall ? "function" : "flat";
-  f.name = oneCall ? call : commonName(g_, coneNodes);
+  f.name = candidateName(g_, coneNodes);
+  a.encoding = !call.empty() && f.name == call ? "function" : "flat";
   return f;
 }
 
@@ -374,7 +381,7 @@ Status Recogniser::run() {
     std::vector<size_t> nodes;
     for (size_t s : c.rnn1[0].steps)
       nodes.insert(nodes.end(), steps_[s].nodes.begin(), steps_[s].nodes.end());
-    g_.nearMisses.push_back({commonName(g_, nodes), fusion.error().message()});
+    g_.nearMisses.push_back({candidateName(g_, nodes), fusion.error().message()});
   }
   if (covered.size() < steps_.size()) {
     std::vector<size_t> nodes;
@@ -382,7 +389,7 @@ Status Recogniser::run() {
       if (!covered.count(s))
         nodes.insert(nodes.end(), steps_[s].nodes.begin(), steps_[s].nodes.end());
     g_.nearMisses.push_back(
-        {commonName(g_, nodes),
+        {candidateName(g_, nodes),
          linkProblem.empty()
              ? fmt::format("{} FastGRNN steps do not form RNN1 and RNN2 sweeps over a layer input",
                            steps_.size() - covered.size())

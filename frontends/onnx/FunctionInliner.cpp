@@ -81,11 +81,15 @@ private:
       return makeError("node '{}' ({}): the function imports opset {} but the model imports "
                        "opset {}; export both with one opset",
                        call, node.op_type(), opset, defaultOpset(model_.opset_import()));
+    auto inner = [&](const std::string &name) {
+      size_t start = name.find_first_not_of('/');
+      return fresh(call + "/" + (start == std::string::npos ? name : name.substr(start)));
+    };
     std::map<std::string, std::string> rename; // formal or inner name -> graph name
     for (int i = 0; i < f.input_size(); ++i)
       rename[f.input(i)] = i < node.input_size() ? node.input(i) : "";
     for (int i = 0; i < f.output_size(); ++i)
-      rename[f.output(i)] = i < node.output_size() ? node.output(i) : fresh(call + "/" + f.output(i));
+      rename[f.output(i)] = i < node.output_size() ? node.output(i) : inner(f.output(i));
     std::map<std::string, const onnx::AttributeProto *> attrs;
     for (const onnx::AttributeProto &a : node.attribute())
       attrs[a.name()] = &a;
@@ -94,19 +98,19 @@ private:
         return name;
       auto r = rename.find(name);
       if (r == rename.end())
-        r = rename.emplace(name, fresh(call + "/" + name)).first;
+        r = rename.emplace(name, inner(name)).first;
       return r->second;
     };
     const std::string outer = outerCall.empty() ? call : outerCall;
-    for (const onnx::NodeProto &inner : f.node()) {
-      onnx::NodeProto copy = inner;
-      copy.set_name(fresh(call + "/" + (inner.name().empty() ? inner.op_type() : inner.name())));
+    for (const onnx::NodeProto &body : f.node()) {
+      onnx::NodeProto copy = body;
+      copy.set_name(inner(body.name().empty() ? body.op_type() : body.name()));
       for (auto &in : *copy.mutable_input())
         in = mapped(in);
       for (auto &o : *copy.mutable_output())
         o = mapped(o);
       copy.clear_attribute();
-      for (const onnx::AttributeProto &a : inner.attribute()) {
+      for (const onnx::AttributeProto &a : body.attribute()) {
         if (a.ref_attr_name().empty()) {
           *copy.add_attribute() = a;
           continue;
