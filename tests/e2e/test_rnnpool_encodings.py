@@ -20,7 +20,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "rnnpool"))
-import export  # noqa: E402  (tools/rnnpool/export.py, called in-process: torch loads once)
+import export  # noqa: E402
+import onnx_eval  # noqa: E402  (NumPy evaluator: the oracle for hand-edited models)  (tools/rnnpool/export.py, called in-process: torch loads once)
 
 TOLERANCE = 1e-5
 
@@ -146,13 +147,35 @@ def run_config(rnnpoolc, workdir, name, shape, patch, stride, hidden, extra, poo
     return verdicts
 
 
+def swapped_sweep_case(rnnpoolc, workdir):
+    """A near miss no exporter writes: two RNN1 steps of a flat export read each other's
+    columns, so a row is not swept left to right. Oracle: the NumPy evaluator."""
+    import onnx
+    model = os.path.join(workdir, "near_swapped_sweep.onnx")
+    export_model(model, "flat", ["--style", "functional", "--extraction", "slice"], "1x2x8x8",
+                 (4, 4), (4, 4), (4, 4), [])
+    m = onnx.load(model)
+    w1 = next(t.name for t in m.graph.initializer if t.name.endswith("rnn1.W"))
+    steps = [n for n in m.graph.node if n.op_type == "MatMul" and n.input[1] == w1]
+    steps[0].input[0], steps[1].input[0] = steps[1].input[0], steps[0].input[0]
+    onnx.save(m, model)
+    stem = os.path.splitext(model)[0]
+    x = np.load(stem + "_input.npy")
+    np.save(stem + "_expected.npy", onnx_eval.run(m, {m.graph.input[0].name: x})[0])
+    verdict, _ = check_model(rnnpoolc, model, "flat", (4, 4), (4, 4), (4, 4), 0,
+                             "does not walk a row")
+    return [("near_swapped_sweep/flat", verdict)]
+
+
 def main():
     rnnpoolc, workdir = sys.argv[1], sys.argv[2]
     os.makedirs(workdir, exist_ok=True)
     configs = [case + (1, None) for case in CASES] + SPECIAL
     passed = failed = 0
-    for config in configs:
-        for label, verdict in run_config(rnnpoolc, workdir, *config, ENCODINGS):
+    runs = [lambda c=c: run_config(rnnpoolc, workdir, *c, ENCODINGS) for c in configs]
+    runs.append(lambda: swapped_sweep_case(rnnpoolc, workdir))
+    for run in runs:
+        for label, verdict in run():
             ok = verdict.startswith("ok")
             passed += ok
             failed += not ok
