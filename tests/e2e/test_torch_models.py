@@ -23,6 +23,9 @@ VARIANTS = [
     ("branchy", ["--opset", "11", "--no-constant-folding"]),
     ("branchy", ["--opset", "17", "--dynamic-batch"]),
     ("mobilenet_v2", ["--opset", "13", "--keep-batchnorm", "--no-constant-folding"]),
+    # Whole models around a flat-exported RNNPool layer (recognised and fused on import).
+    ("rnnpool_face", ["--opset", "13"]),
+    ("mobilenet_v2_rnnpool", ["--opset", "11", "--dynamic-batch"]),
 ]
 TOLERANCE = 1e-4
 

@@ -7,6 +7,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rnnpool"))
+
 
 def _randomize_batchnorm(module):
     gen = torch.Generator().manual_seed(7)
@@ -65,6 +70,77 @@ class BranchyNet(nn.Module):
         return left, pooled.flatten(1)
 
 
+class MBConv(nn.Module):
+    """MobileNetV2 inverted residual: 1x1 expand, 3x3 depthwise, 1x1 project (+ residual)."""
+
+    def __init__(self, cin, cout, expand, stride=1):
+        super().__init__()
+        mid = cin * expand
+        self.residual = stride == 1 and cin == cout
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, mid, 1, bias=False), nn.BatchNorm2d(mid), nn.ReLU6(),
+            nn.Conv2d(mid, mid, 3, stride=stride, padding=1, groups=mid, bias=False),
+            nn.BatchNorm2d(mid), nn.ReLU6(),
+            nn.Conv2d(mid, cout, 1, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.body(x)
+        return x + y if self.residual else y
+
+
+class RNNPoolFace(nn.Module):
+    """An RNNPool-Face-M4-shaped detector (Saha et al. 2020, Table 9): 320x240 mono input,
+    conv 1->4 stride 2, RNNPool 8x8 stride 4 with h1 = h2 = 16 on the 120x160x4 map (1,131
+    patches), MBConv blocks, and S3FD-style heads (class and box convs) at three scales, the
+    first L2-normalised. Weights are random; the shape is what the planner sees."""
+
+    def __init__(self):
+        super().__init__()
+        import rnnpool
+        self.stem = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1, bias=False),
+                                  nn.BatchNorm2d(4), nn.ReLU6())
+        self.pool = rnnpool.RNNPoolLayer(4, patch=(8, 8), stride=(4, 4),
+                                                hidden=(16, 16))
+        self.stage1 = nn.Sequential(MBConv(64, 32, 2), MBConv(32, 32, 2))
+        self.stage2 = nn.Sequential(MBConv(32, 64, 2, stride=2), MBConv(64, 64, 2))
+        self.stage3 = nn.Sequential(MBConv(64, 96, 2, stride=2), MBConv(96, 96, 2))
+        self.scale = nn.Parameter(torch.full((1, 32, 1, 1), 10.0))
+        self.heads = nn.ModuleList(
+            nn.Conv2d(c, 2 + 4, 3, padding=1) for c in (32, 64, 96))
+
+    def forward(self, x):
+        f1 = self.stage1(self.pool(self.stem(x)))
+        f2 = self.stage2(f1)
+        f3 = self.stage3(f2)
+        f1 = f1 / (f1.pow(2).sum(dim=1, keepdim=True).sqrt() + 1e-10) * self.scale
+        return tuple(head(f) for head, f in zip(self.heads, (f1, f2, f3)))
+
+
+class MobileNetV2RNNPool(nn.Module):
+    """MobileNetV2-1.0 at 224x224 whose first blocks (the 112x112 and 56x56 stages) are
+    replaced by conv 3->16 stride 2, one pixel of zero padding and an RNNPool layer (patch
+    6, stride 4, h1 = h2 = 16 -> 64 channels at 28x28), as in the RNNPool paper's
+    MobileNetV2-RNNPool."""
+
+    def __init__(self, classes=1000):
+        super().__init__()
+        import torchvision
+        import rnnpool
+        base = torchvision.models.mobilenet_v2(weights=None)
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, stride=2, padding=1, bias=False),
+                                  nn.BatchNorm2d(16), nn.ReLU6(), nn.ZeroPad2d(1))
+        self.pool = rnnpool.RNNPoolLayer(16, patch=(6, 6), stride=(4, 4),
+                                                hidden=(16, 16))
+        self.adapt = nn.Sequential(nn.Conv2d(64, 32, 1, bias=False), nn.BatchNorm2d(32))
+        self.features = base.features[7:]  # from the 14x14 stage (input 32 ch at 28x28)
+        self.classifier = base.classifier
+
+    def forward(self, x):
+        x = self.features(self.adapt(self.pool(self.stem(x))))
+        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
+        return self.classifier(x)
+
+
 def small_cnn():
     torch.manual_seed(0)
     return _randomize_batchnorm(SmallCnn()).eval(), (1, 1, 28, 28)
@@ -82,4 +158,20 @@ def mobilenet_v2(resolution=64):
     return _randomize_batchnorm(model).eval(), (1, 3, resolution, resolution)
 
 
-MODELS = {"small_cnn": small_cnn, "branchy": branchy, "mobilenet_v2": mobilenet_v2}
+def mobilenet_v2_224():
+    return mobilenet_v2(224)
+
+
+def rnnpool_face():
+    torch.manual_seed(3)
+    return _randomize_batchnorm(RNNPoolFace()).eval(), (1, 1, 240, 320)
+
+
+def mobilenet_v2_rnnpool():
+    torch.manual_seed(4)
+    return _randomize_batchnorm(MobileNetV2RNNPool()).eval(), (1, 3, 224, 224)
+
+
+MODELS = {"small_cnn": small_cnn, "branchy": branchy, "mobilenet_v2": mobilenet_v2,
+          "mobilenet_v2_224": mobilenet_v2_224, "rnnpool_face": rnnpool_face,
+          "mobilenet_v2_rnnpool": mobilenet_v2_rnnpool}
