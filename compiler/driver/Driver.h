@@ -44,5 +44,6 @@ Expected<LoadedModel> loadModel(const std::string &path,
 
 Status runInspect(Args args);
 Status runRun(Args args);
+Status runPlan(Args args);
 
 } // namespace rnnpoolc::driver

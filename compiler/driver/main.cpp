@@ -12,6 +12,7 @@ constexpr const char *kUsage = R"(usage: rnnpoolc <command> [options]
 
 Commands:
   inspect MODEL.onnx   graph summary: inputs, outputs, ops, parameters, MACs per node
+  plan MODEL.onnx      plan the model's memory: peak RAM, arena, schedule, baseline
   run MODEL.onnx       run the model on an input tensor and print or save the outputs
 
 Run 'rnnpoolc <command> --help' for a command's options.
@@ -43,6 +44,8 @@ int main(int argc, char **argv) {
   try {
     if (command == "inspect")
       status = driver::runInspect(driver::Args(args));
+    else if (command == "plan")
+      status = driver::runPlan(driver::Args(args));
     else if (command == "run")
       status = driver::runRun(driver::Args(args));
     else

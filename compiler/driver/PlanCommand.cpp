@@ -1,0 +1,175 @@
+// `rnnpoolc plan`: plans a model's memory and prints, or writes, the verified plan.
+#include "compiler/driver/Driver.h"
+#include "compiler/plan/Planner.h"
+#include "compiler/plan/Report.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace rnnpoolc::driver {
+namespace {
+
+constexpr const char *kHelp = R"(usage: rnnpoolc plan MODEL.onnx [options]
+
+Plans every byte of working memory for one inference: operator order, which runs of
+spatial ops execute in row bands or tiles, and arena offsets; verifies the plan; prints
+one line per step and a summary with the layer-by-layer baseline.
+
+Options:
+  --float                    plan float32 activations (default: int8)
+  --mac-overhead P           extra MACs allowed for recomputed tile halos: 10% (default),
+                             0.1, 0%
+  --ram-budget BYTES         the fewest MACs whose peak fits, e.g. 128K, 1M, 96000;
+                             an error if nothing fits
+  --stream-input             the input arrives row by row (camera style), not as a frame
+  --json FILE                write the whole plan as JSON (docs/plan-json.md)
+  --svg FILE                 write the memory timeline as SVG
+  --summary                  print only the summary
+  --input-shape NAME=DIMS    fix the shape of an input, e.g. input=1x3x224x224
+  --help                     print this help
+)";
+
+Expected<double> parsePercent(const std::string &text) {
+  std::string s = text;
+  bool percent = !s.empty() && s.back() == '%';
+  if (percent)
+    s.pop_back();
+  char *end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || !(v >= 0) || v > 1e6)
+    return makeError("plan: --mac-overhead wants a fraction or percentage such as 10%, got "
+                     "'{}'",
+                     text);
+  return percent ? v / 100.0 : v;
+}
+
+Expected<int64_t> parseBytes(const std::string &text) {
+  std::string s = text;
+  int64_t scale = 1;
+  if (!s.empty() && (s.back() == 'B' || s.back() == 'b'))
+    s.pop_back();
+  if (!s.empty() && (s.back() == 'K' || s.back() == 'k'))
+    scale = 1024, s.pop_back();
+  else if (!s.empty() && (s.back() == 'M' || s.back() == 'm'))
+    scale = 1024 * 1024, s.pop_back();
+  char *end = nullptr;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || v <= 0 || v > (int64_t{1} << 40) / scale)
+    return makeError("plan: --ram-budget wants a positive size such as 128K, got '{}'", text);
+  return v * scale;
+}
+
+/// Writes all files or none: temporaries first, renamed at the end.
+Status writeFiles(const std::vector<std::pair<std::string, std::string>> &files) {
+  std::vector<std::pair<std::string, std::string>> staged;
+  auto discard = [&] {
+    std::error_code ec;
+    for (const auto &[tmp, final] : staged)
+      std::filesystem::remove(tmp, ec);
+  };
+  for (const auto &[path, text] : files) {
+    std::filesystem::path p(path);
+    std::string tmp = (p.parent_path() / (".tmp-" + p.filename().string())).string();
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+    out.close();
+    if (!out) {
+      discard();
+      return makeError("{}: cannot write", path);
+    }
+    staged.emplace_back(tmp, path);
+  }
+  for (const auto &[tmp, final] : staged) {
+    std::error_code ec;
+    std::filesystem::rename(tmp, final, ec);
+    if (ec) {
+      discard();
+      return makeError("{}: cannot write: {}", final, ec.message());
+    }
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+Status runPlan(Args args) {
+  std::string path, jsonPath, svgPath;
+  bool summaryOnly = false;
+  plan::PlanOptions options;
+  std::map<std::string, ir::Shape> inputShapes;
+  while (!args.empty()) {
+    std::string arg = args.next();
+    auto take = [&](const char *flag) { return args.value(flag); };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kHelp, stdout);
+      return Status::ok();
+    } else if (arg == "--float") {
+      options.floatActivations = true;
+    } else if (arg == "--stream-input") {
+      options.streamInput = true;
+    } else if (arg == "--summary") {
+      summaryOnly = true;
+    } else if (arg.starts_with("--mac-overhead")) {
+      auto v = take("--mac-overhead");
+      if (!v)
+        return v.error();
+      auto p = parsePercent(*v);
+      if (!p)
+        return p.error();
+      options.macOverhead = *p;
+    } else if (arg.starts_with("--ram-budget")) {
+      auto v = take("--ram-budget");
+      if (!v)
+        return v.error();
+      auto b = parseBytes(*v);
+      if (!b)
+        return b.error();
+      options.ramBudget = *b;
+    } else if (arg.starts_with("--json")) {
+      auto v = take("--json");
+      if (!v)
+        return v.error();
+      jsonPath = *v;
+    } else if (arg.starts_with("--svg")) {
+      auto v = take("--svg");
+      if (!v)
+        return v.error();
+      svgPath = *v;
+    } else if (arg.starts_with("--input-shape")) {
+      auto v = take("--input-shape");
+      if (!v)
+        return v.error();
+      RNNPOOLC_TRY(parseInputShape(*v, inputShapes));
+    } else if (arg.starts_with("-")) {
+      return makeError("plan: unknown option '{}'; see 'rnnpoolc plan --help'", arg);
+    } else if (path.empty()) {
+      path = arg;
+    } else {
+      return makeError("plan: one model at a time, got '{}' and '{}'", path, arg);
+    }
+  }
+  if (path.empty())
+    return makeError("plan: missing MODEL.onnx; see 'rnnpoolc plan --help'");
+  auto model = loadModel(path, inputShapes);
+  if (!model)
+    return model.error();
+  auto plan = plan::makePlan(model->graph, options);
+  if (!plan)
+    return makeError("{}: {}", path, plan.error().message());
+  std::vector<std::pair<std::string, std::string>> files;
+  if (!jsonPath.empty())
+    files.emplace_back(jsonPath, plan::planJson(model->graph, *plan));
+  if (!svgPath.empty())
+    files.emplace_back(svgPath, plan::planSvg(model->graph, *plan));
+  RNNPOOLC_TRY(writeFiles(files));
+  std::string text = plan::planText(model->graph, *plan);
+  if (summaryOnly)
+    text = text.substr(text.find("\npeak RAM") + 1);
+  fmt::print("{}", text);
+  return Status::ok();
+}
+
+} // namespace rnnpoolc::driver

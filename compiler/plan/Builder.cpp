@@ -1,0 +1,405 @@
+// Plan construction: emits the steps of a schedule (layer steps, row bands with line
+// buffers, tiles with recomputed halos) and the buffers they read and write.
+#include "compiler/plan/Builder.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace rnnpoolc::plan {
+namespace {
+
+/// Ops whose output may overwrite an input of the same size as they go.
+bool isElementwise(ir::OpKind op) {
+  switch (op) {
+  case ir::OpKind::Add:
+  case ir::OpKind::Sub:
+  case ir::OpKind::Mul:
+  case ir::OpKind::Div:
+  case ir::OpKind::Max:
+  case ir::OpKind::Min:
+  case ir::OpKind::Relu:
+  case ir::OpKind::LeakyRelu:
+  case ir::OpKind::Sigmoid:
+  case ir::OpKind::HardSigmoid:
+  case ir::OpKind::HardSwish:
+  case ir::OpKind::Tanh:
+  case ir::OpKind::Clip:
+  case ir::OpKind::Identity:
+  // Views: the same bytes under another shape.
+  case ir::OpKind::Reshape:
+  case ir::OpKind::Flatten:
+  case ir::OpKind::Squeeze:
+  case ir::OpKind::Unsqueeze: return true;
+  default: return false;
+  }
+}
+
+class Builder {
+public:
+  Builder(const ir::Graph &graph, const BuildOptions &options)
+      : g_(graph), opts_(options), bufferOf_(graph.numTensors(), -1),
+        consumers_(graph.consumers()) {
+    plan_.floatActivations = options.floatActivations;
+    plan_.streamedInput = options.streamInput;
+  }
+
+  Expected<Plan> build(const Schedule &schedule);
+
+private:
+  const ir::Graph &g_;
+  BuildOptions opts_;
+  Plan plan_;
+  std::vector<int> bufferOf_; ///< The whole-tensor buffer of each tensor, if any.
+  std::vector<std::vector<size_t>> consumers_;
+
+  int step() const { return static_cast<int>(plan_.steps.size()); }
+  int64_t pixelBytes(ir::TensorId t) const {
+    return extentOf(g_.tensor(t)).channels * elementBytes(g_.tensor(t), opts_.floatActivations);
+  }
+  int64_t rowBytes(ir::TensorId t) const { return extentOf(g_.tensor(t)).cols * pixelBytes(t); }
+  int newBuffer(ir::TensorId t, BufferKind kind, const ir::Region &region, int64_t ringRows) {
+    Buffer b;
+    b.tensor = t, b.kind = kind, b.region = region, b.ringRows = ringRows;
+    b.bytes = (kind == BufferKind::Ring ? ringRows * extentOf(g_.tensor(t)).cols
+                                        : region.rows() * region.cols()) *
+              pixelBytes(t);
+    b.firstStep = b.lastStep = step();
+    plan_.buffers.push_back(b);
+    return static_cast<int>(plan_.buffers.size()) - 1;
+  }
+  int wholeBuffer(ir::TensorId t) {
+    if (bufferOf_[t] < 0)
+      bufferOf_[t] = newBuffer(t, BufferKind::Region, wholeRegion(g_.tensor(t)), 0);
+    return bufferOf_[t];
+  }
+  void read(Step &s, size_t k, int buffer, const ir::Region &region) {
+    s.inputs[k] = buffer;
+    s.reads[k] = region;
+    Buffer &b = plan_.buffers[buffer];
+    b.lastStep = step();
+    for (int64_t r = region.row0; r < region.row1 && !b.rowLastStep.empty(); ++r)
+      b.rowLastStep[r - b.region.row0] = step();
+  }
+  Step computeStep(size_t n, const ir::Region &out, int region) {
+    Step s;
+    s.node = n, s.out = out, s.region = region;
+    s.inputs.assign(g_.nodes[n].inputs.size(), -1);
+    s.reads.assign(g_.nodes[n].inputs.size(), ir::Region{});
+    s.macs = regionMacs(g_, g_.nodes[n], out);
+    return s;
+  }
+  bool isActivation(ir::TensorId t) const { return t != ir::kNoTensor && !g_.tensor(t).isConstant(); }
+  bool isGraphInput(ir::TensorId t) const {
+    return std::find(g_.inputs.begin(), g_.inputs.end(), t) != g_.inputs.end();
+  }
+  bool isGraphOutput(ir::TensorId t) const {
+    return std::find(g_.outputs.begin(), g_.outputs.end(), t) != g_.outputs.end();
+  }
+  void streamWhole(ir::TensorId t);
+  void layerStep(size_t n);
+  Status rowBands(const RegionInfo &r, int regionIndex);
+  Status tiles(const RegionInfo &r, int regionIndex);
+  void inPlace();
+};
+
+void Builder::streamWhole(ir::TensorId t) {
+  if (bufferOf_[t] >= 0)
+    return;
+  Step s;
+  s.kind = StepKind::Stream, s.streamed = t, s.out = wholeRegion(g_.tensor(t));
+  s.outputs = {wholeBuffer(t)};
+  plan_.steps.push_back(s);
+}
+
+void Builder::layerStep(size_t n) {
+  const ir::Node &node = g_.nodes[n];
+  if (opts_.streamInput)
+    for (ir::TensorId in : node.inputs)
+      if (isActivation(in) && isGraphInput(in))
+        streamWhole(in);
+  Step s = computeStep(n, wholeRegion(g_.tensor(node.outputs[0])), -1);
+  for (size_t k = 0; k < node.inputs.size(); ++k)
+    if (isActivation(node.inputs[k]))
+      read(s, k, wholeBuffer(node.inputs[k]), wholeRegion(g_.tensor(node.inputs[k])));
+  for (ir::TensorId out : node.outputs)
+    s.outputs.push_back(wholeBuffer(out));
+  plan_.steps.push_back(std::move(s));
+}
+
+/// Row bands: the region's outputs are produced a band at a time; every op computes just
+/// the rows its consumers need next, into a ring of rows (whole buffers for tensors used
+/// outside the region). No row is computed twice.
+Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
+  std::set<size_t> inR(r.nodes.begin(), r.nodes.end());
+  std::map<ir::TensorId, int64_t> done, need, cap;
+  std::map<ir::TensorId, int> ring;
+  std::vector<ir::TensorId> escaping;
+  auto escapes = [&](ir::TensorId t) {
+    if (isGraphOutput(t))
+      return true;
+    for (size_t c : consumers_[t])
+      if (!inR.count(c))
+        return true;
+    return false;
+  };
+  // A streamed model input read in the region arrives row by row into a ring.
+  std::vector<ir::TensorId> streamed;
+  for (size_t n : r.nodes)
+    for (ir::TensorId in : g_.nodes[n].inputs)
+      if (opts_.streamInput && isActivation(in) && isGraphInput(in) && bufferOf_[in] < 0 &&
+          std::find(streamed.begin(), streamed.end(), in) == streamed.end())
+        streamed.push_back(in);
+  for (ir::TensorId t : streamed) {
+    bool whole = escapes(t);
+    if (whole)
+      escaping.push_back(t);
+    done[t] = 0;
+  }
+  for (size_t n : r.nodes) {
+    ir::TensorId out = g_.nodes[n].outputs[0];
+    done[out] = 0;
+    if (escapes(out))
+      escaping.push_back(out);
+  }
+  int64_t iterations = 0;
+  for (ir::TensorId t : escaping)
+    iterations = std::max(iterations, extentOf(g_.tensor(t)).rows);
+  iterations = (iterations + r.tileRows - 1) / std::max<int64_t>(1, r.tileRows);
+
+  auto storage = [&](ir::TensorId t) -> int {
+    if (std::find(escaping.begin(), escaping.end(), t) != escaping.end())
+      return wholeBuffer(t);
+    auto it = ring.find(t);
+    if (it == ring.end())
+      it = ring.emplace(t, newBuffer(t, BufferKind::Ring, wholeRegion(g_.tensor(t)), 1)).first;
+    return it->second;
+  };
+  for (int64_t k = 1; k <= iterations; ++k) {
+    for (auto &[t, v] : need)
+      v = 0;
+    for (ir::TensorId t : escaping) {
+      int64_t h = extentOf(g_.tensor(t)).rows;
+      need[t] = std::max(need[t], (k * h + iterations - 1) / iterations);
+    }
+    for (auto it = r.nodes.rbegin(); it != r.nodes.rend(); ++it) {
+      const ir::Node &node = g_.nodes[*it];
+      int64_t upTo = need[node.outputs[0]];
+      if (upTo == 0)
+        continue;
+      const int64_t w = extentOf(g_.tensor(node.outputs[0])).cols;
+      for (size_t i = 0; i < node.inputs.size(); ++i)
+        if (done.count(node.inputs[i]))
+          need[node.inputs[i]] =
+              std::max(need[node.inputs[i]],
+                       ir::inputRegion(g_, node, i, {upTo - 1, upTo, 0, w}).row1);
+    }
+    for (ir::TensorId t : streamed)
+      if (need[t] > done[t]) {
+        Step s;
+        s.kind = StepKind::Stream, s.streamed = t, s.region = regionIndex;
+        s.out = {done[t], need[t], 0, extentOf(g_.tensor(t)).cols};
+        s.outputs = {storage(t)};
+        plan_.buffers[s.outputs[0]].lastStep = step();
+        plan_.steps.push_back(s);
+        done[t] = need[t];
+      }
+    for (size_t n : r.nodes) {
+      const ir::Node &node = g_.nodes[n];
+      ir::TensorId out = node.outputs[0];
+      if (need[out] <= done[out])
+        continue;
+      Step s = computeStep(n, {done[out], need[out], 0, extentOf(g_.tensor(out)).cols},
+                           regionIndex);
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        ir::TensorId in = node.inputs[i];
+        if (!isActivation(in))
+          continue;
+        ir::Region reads = ir::inputRegion(g_, node, i, s.out);
+        if (done.count(in)) {
+          if (reads.row1 > done[in])
+            return makeError("internal: row band reads row {} of '{}' before it exists",
+                             reads.row1 - 1, g_.tensor(in).name);
+          cap[in] = std::max(cap[in], done[in] - reads.row0);
+          read(s, i, storage(in), reads);
+        } else {
+          read(s, i, wholeBuffer(in), reads);
+        }
+      }
+      s.outputs = {storage(out)};
+      plan_.buffers[s.outputs[0]].lastStep = std::max(plan_.buffers[s.outputs[0]].lastStep, step());
+      plan_.steps.push_back(std::move(s));
+      done[out] = need[out];
+    }
+  }
+  for (auto &[t, b] : ring) {
+    Buffer &buf = plan_.buffers[b];
+    buf.ringRows = std::max<int64_t>(1, cap[t]);
+    buf.bytes = buf.ringRows * rowBytes(t);
+  }
+  return Status::ok();
+}
+
+/// Tiles: the region's last op's output is cut into tiles; for each, every op computes
+/// the part its consumers need (halos recomputed) into a small buffer that dies with the
+/// tile. The last op writes its whole output buffer tile by tile.
+Status Builder::tiles(const RegionInfo &r, int regionIndex) {
+  if (opts_.streamInput)
+    for (size_t n : r.nodes)
+      for (ir::TensorId in : g_.nodes[n].inputs)
+        if (isActivation(in) && isGraphInput(in))
+          streamWhole(in);
+  const ir::Node &last = g_.nodes[r.nodes.back()];
+  Extent e = extentOf(g_.tensor(last.outputs[0]));
+  std::set<size_t> inR(r.nodes.begin(), r.nodes.end());
+  auto escapes = [&](ir::TensorId t) {
+    if (isGraphOutput(t))
+      return true;
+    for (size_t c : consumers_[t])
+      if (!inR.count(c))
+        return true;
+    return false;
+  };
+  for (int64_t y = 0; y < e.rows; y += r.tileRows)
+    for (int64_t x = 0; x < e.cols; x += r.tileCols) {
+      std::map<ir::TensorId, ir::Region> need;
+      need[last.outputs[0]] = {y, std::min(e.rows, y + r.tileRows), x,
+                               std::min(e.cols, x + r.tileCols)};
+      for (auto it = r.nodes.rbegin(); it != r.nodes.rend(); ++it) {
+        const ir::Node &node = g_.nodes[*it];
+        auto out = need.find(node.outputs[0]);
+        if (out == need.end())
+          continue;
+        for (size_t i = 0; i < node.inputs.size(); ++i) {
+          ir::TensorId in = node.inputs[i];
+          int p = -1;
+          for (size_t m : r.nodes)
+            if (g_.nodes[m].outputs[0] == in)
+              p = static_cast<int>(m);
+          if (p < 0)
+            continue;
+          ir::Region want = ir::inputRegion(g_, node, i, out->second);
+          auto [slot, fresh] = need.emplace(in, want);
+          if (!fresh)
+            slot->second = {std::min(slot->second.row0, want.row0),
+                            std::max(slot->second.row1, want.row1),
+                            std::min(slot->second.col0, want.col0),
+                            std::max(slot->second.col1, want.col1)};
+        }
+      }
+      std::map<ir::TensorId, int> tileBuffer;
+      for (size_t n : r.nodes) {
+        const ir::Node &node = g_.nodes[n];
+        auto out = need.find(node.outputs[0]);
+        if (out == need.end())
+          continue;
+        Step s = computeStep(n, out->second, regionIndex);
+        for (size_t i = 0; i < node.inputs.size(); ++i) {
+          ir::TensorId in = node.inputs[i];
+          if (!isActivation(in))
+            continue;
+          ir::Region reads = ir::inputRegion(g_, node, i, s.out);
+          auto tb = tileBuffer.find(in);
+          read(s, i, tb != tileBuffer.end() ? tb->second : wholeBuffer(in), reads);
+        }
+        // Tensors used after the region (or model outputs) are written into their whole
+        // buffer, halo overlaps more than once with the same values.
+        int buffer = n == r.nodes.back() || escapes(node.outputs[0])
+                         ? wholeBuffer(node.outputs[0])
+                         : newBuffer(node.outputs[0], BufferKind::Region, out->second, 0);
+        tileBuffer[node.outputs[0]] = buffer;
+        s.outputs = {buffer};
+        plan_.buffers[buffer].lastStep = std::max(plan_.buffers[buffer].lastStep, step());
+        plan_.steps.push_back(std::move(s));
+      }
+    }
+  return Status::ok();
+}
+
+/// An elementwise layer step may write over an input of its output's size that dies there.
+void Builder::inPlace() {
+  std::vector<char> taken(plan_.buffers.size(), 0);
+  for (size_t si = 0; si < plan_.steps.size(); ++si) {
+    const Step &s = plan_.steps[si];
+    if (s.kind != StepKind::Compute || s.region >= 0 || !isElementwise(g_.nodes[s.node].op))
+      continue;
+    Buffer &out = plan_.buffers[s.outputs[0]];
+    for (int b : s.inputs) {
+      if (b < 0 || taken[b] || !plan_.buffers[b].rowLastStep.empty())
+        continue;
+      const Buffer &in = plan_.buffers[b];
+      if (in.lastStep == static_cast<int>(si) && in.kind == BufferKind::Region &&
+          in.bytes == out.bytes &&
+          ir::numel(g_.tensor(in.tensor).shape) == ir::numel(g_.tensor(out.tensor).shape) &&
+          !isGraphOutput(in.tensor)) {
+        out.aliasOf = b;
+        taken[b] = 1;
+        break;
+      }
+    }
+  }
+}
+
+Expected<Plan> Builder::build(const Schedule &schedule) {
+  if (!opts_.streamInput)
+    for (ir::TensorId in : g_.inputs) {
+      // Written by the caller before step 0; rows are released as they are consumed.
+      Buffer &b = plan_.buffers[wholeBuffer(in)];
+      if (opts_.releaseInputRows && !isGraphOutput(in))
+        b.rowLastStep.assign(static_cast<size_t>(b.region.rows()), 0);
+    }
+  std::map<size_t, size_t> regionAt;
+  for (size_t r = 0; r < schedule.regions.size(); ++r)
+    regionAt[schedule.regions[r].nodes.front()] = r;
+  for (size_t i = 0; i < schedule.order.size(); ++i) {
+    size_t n = schedule.order[i];
+    auto it = regionAt.find(n);
+    if (it == regionAt.end()) {
+      layerStep(n);
+      continue;
+    }
+    const RegionInfo &r = schedule.regions[it->second];
+    int index = static_cast<int>(plan_.regions.size());
+    plan_.regions.push_back(r);
+    RNNPOOLC_TRY(r.strategy == Strategy::Tiles ? tiles(r, index) : rowBands(r, index));
+    i += r.nodes.size() - 1;
+  }
+  for (ir::TensorId out : g_.outputs) {
+    if (bufferOf_[out] < 0) // an output that is an input or constant: nothing to compute
+      continue;
+    plan_.buffers[bufferOf_[out]].lastStep = std::max(0, step() - 1);
+  }
+  if (opts_.inPlace)
+    inPlace();
+  for (const Step &s : plan_.steps)
+    plan_.summary.macs += s.macs;
+  std::set<ir::TensorId> weights;
+  for (const ir::Node &node : g_.nodes)
+    for (ir::TensorId in : node.inputs)
+      if (in != ir::kNoTensor && g_.tensor(in).isConstant() && weights.insert(in).second)
+        plan_.weightsBytes += ir::numel(g_.tensor(in).shape) *
+                              elementBytes(g_.tensor(in), opts_.floatActivations);
+  return std::move(plan_);
+}
+
+} // namespace
+
+bool isRegionable(const ir::Graph &graph, const ir::Node &node) {
+  auto isMap = [&](ir::TensorId t) {
+    const ir::Tensor &tensor = graph.tensor(t);
+    return tensor.shape.size() == 4 && tensor.shape[0] == 1;
+  };
+  if (!ir::isSpatial(node) || node.outputs.size() != 1 || !isMap(node.outputs[0]))
+    return false;
+  for (ir::TensorId in : node.inputs)
+    if (in != ir::kNoTensor && !graph.tensor(in).isConstant() && !isMap(in))
+      return false;
+  return true;
+}
+
+Expected<Plan> buildPlan(const ir::Graph &graph, const Schedule &schedule,
+                         const BuildOptions &options) {
+  return Builder(graph, options).build(schedule);
+}
+
+} // namespace rnnpoolc::plan

@@ -1,0 +1,34 @@
+// Internal to compiler/plan: turns a schedule (an operator order and the regions executed
+// in row bands or tiles) into steps and buffers, then places the buffers in the arena.
+#pragma once
+
+#include "compiler/plan/Plan.h"
+
+namespace rnnpoolc::plan {
+
+/// What the search decides; buildPlan turns it into an executable plan.
+struct Schedule {
+  std::vector<size_t> order;       ///< Every node once, dependencies first.
+  std::vector<RegionInfo> regions; ///< Each a run of consecutive nodes of `order`.
+};
+
+struct BuildOptions {
+  bool floatActivations = false;
+  bool streamInput = false;
+  bool inPlace = true; ///< Elementwise layer steps may overwrite an input that dies.
+  bool releaseInputRows = true; ///< The resident input's rows are reused once consumed.
+};
+
+/// Whether `node` can be part of a row-band or tile region: a spatial op whose output and
+/// non-constant inputs are [1, C, H, W].
+bool isRegionable(const ir::Graph &graph, const ir::Node &node);
+
+/// Steps, buffers with live ranges, in-place aliases, offsets and the summary. Errors only
+/// for schedules the search should not have produced (reported as internal).
+Expected<Plan> buildPlan(const ir::Graph &graph, const Schedule &schedule,
+                         const BuildOptions &options);
+
+/// Greedy-by-size offsets (largest buffer first, lowest fitting address), then the summary.
+void placeBuffers(Plan &plan);
+
+} // namespace rnnpoolc::plan

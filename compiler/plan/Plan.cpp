@@ -1,0 +1,59 @@
+// Small shared definitions of the plan: element sizes, extents, region costs.
+#include "compiler/plan/Plan.h"
+
+namespace rnnpoolc::plan {
+
+std::string_view name(Strategy s) {
+  switch (s) {
+  case Strategy::Layer: return "layer";
+  case Strategy::RowBands: return "row-bands";
+  case Strategy::Tiles: return "tiles";
+  }
+  return "?";
+}
+
+int64_t elementBytes(const ir::Tensor &tensor, bool floatActivations) {
+  if (tensor.dtype == ir::DType::Float32 && !floatActivations)
+    return 1;
+  return static_cast<int64_t>(ir::sizeOf(tensor.dtype));
+}
+
+Extent extentOf(const ir::Tensor &tensor) {
+  // Rows and columns are the last two dims (as ir::inputRegion counts them); everything
+  // else (channels, and the batch) is stored contiguously per position.
+  const ir::Shape &s = tensor.shape;
+  const size_t r = s.size();
+  Extent e;
+  e.rows = r >= 2 ? s[r - 2] : 1;
+  e.cols = r >= 1 ? s[r - 1] : 1;
+  e.channels = e.rows * e.cols > 0 ? ir::numel(s) / (e.rows * e.cols) : 0;
+  return e;
+}
+
+ir::Region wholeRegion(const ir::Tensor &tensor) {
+  Extent e = extentOf(tensor);
+  return {0, e.rows, 0, e.cols};
+}
+
+int64_t regionMacs(const ir::Graph &graph, const ir::Node &node, const ir::Region &out) {
+  const int64_t total = ir::macs(graph, node);
+  Extent e = extentOf(graph.tensor(node.outputs[0]));
+  const int64_t area = e.rows * e.cols;
+  if (area == 0 || out.rows() * out.cols() == area)
+    return total;
+  // Every spatial op costs the same per output position.
+  return total / area * out.rows() * out.cols();
+}
+
+int64_t releasedRows(const Buffer &buffer, int step) {
+  int64_t rows = 0;
+  while (rows < static_cast<int64_t>(buffer.rowLastStep.size()) && buffer.rowLastStep[rows] < step)
+    ++rows;
+  return rows;
+}
+
+int64_t regionRowBytes(const Buffer &buffer) {
+  return buffer.region.rows() > 0 ? buffer.bytes / buffer.region.rows() : 0;
+}
+
+} // namespace rnnpoolc::plan

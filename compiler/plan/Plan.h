@@ -1,0 +1,119 @@
+// The memory plan: a plain description of how one inference runs in a static arena.
+// The planner (Planner.h) makes it, the verifier (Verifier.h) proves it, reports print it,
+// and code generators follow it step by step.
+//
+// Execution model. Activations are laid out per tensor as rows x columns x channels (the
+// logical NCHW shape [1, C, H, W]; a tensor of another rank counts as one row of one
+// column). A Step computes one output region (rows [row0, row1) x all or some columns) of
+// one node and writes it into a Buffer; it reads the input regions ir::inputRegion gives
+// from the buffers that hold them. A Buffer is a span of the arena [offset, offset+bytes)
+// that holds, during steps [firstStep, lastStep], either
+//   - a region of its tensor, element (r, c) at ((r - region.row0) * cols + (c -
+//     region.col0)) * channels (kind Region; the whole tensor for layer-by-layer), or
+//   - a ring of `ringRows` full-width rows, row r in slot r % ringRows (kind Ring: the
+//     line buffers of row-band execution).
+// Buffer ids index Plan::buffers. The model input is written by the caller before step 0
+// (or, with a streamed input, row by row by Stream steps); outputs are read after the
+// last step.
+#pragma once
+
+#include "compiler/ir/Graph.h"
+#include "compiler/ir/OpInfo.h"
+
+#include <string>
+#include <vector>
+
+namespace rnnpoolc::plan {
+
+enum class BufferKind : uint8_t { Region, Ring };
+
+struct Buffer {
+  ir::TensorId tensor = ir::kNoTensor;
+  BufferKind kind = BufferKind::Region;
+  ir::Region region;    ///< Kind Region: the part of the tensor held.
+  int64_t ringRows = 0; ///< Kind Ring: capacity in rows (each of the tensor's full width).
+  int64_t bytes = 0;
+  int64_t offset = -1;
+  int firstStep = 0, lastStep = 0; ///< Live range, inclusive (step indices).
+  /// Set when the buffer takes over the memory of another that dies at firstStep (an
+  /// elementwise op computed in place): the id of that buffer, else -1.
+  int aliasOf = -1;
+  /// Kind Region, optional (the resident model input): the last step reading each row of
+  /// the region. Rows are released from the top: once rows [0, r) are all past their last
+  /// read, the first r rows' bytes may be reused by buffers born later.
+  std::vector<int> rowLastStep;
+};
+
+/// For a buffer with rowLastStep: how many leading rows are free at `step` (every one of
+/// them read for the last time before `step`); 0 for other buffers.
+int64_t releasedRows(const Buffer &buffer, int step);
+/// Bytes of one row of a Region buffer (its region's columns times channels).
+int64_t regionRowBytes(const Buffer &buffer);
+
+/// How a step's output is produced.
+enum class StepKind : uint8_t {
+  Compute, ///< node computes `out` of its output 0
+  Stream,  ///< the caller's callback delivers rows `out` of the model input (node unused)
+};
+
+struct Step {
+  StepKind kind = StepKind::Compute;
+  size_t node = 0;
+  ir::TensorId streamed = ir::kNoTensor; ///< Stream: the model input delivered.
+  ir::Region out; ///< The region computed of every output (the whole tensor for a layer).
+  std::vector<int> inputs;  ///< Per node input: the buffer read, or -1 (constants, absent).
+  std::vector<ir::Region> reads; ///< Per node input: the region of it read (if a buffer).
+  std::vector<int> outputs; ///< Per node output: the buffer written (Stream: one buffer).
+  int64_t macs = 0;
+  int region = -1; ///< Index into Plan::regions, or -1 for a layer-by-layer step.
+};
+
+/// How a group of spatial ops is executed.
+enum class Strategy : uint8_t { Layer, RowBands, Tiles };
+std::string_view name(Strategy s);
+
+struct RegionInfo {
+  Strategy strategy = Strategy::Layer;
+  std::vector<size_t> nodes; ///< In execution order.
+  int64_t tileRows = 0, tileCols = 0; ///< Tiles: the final op's tile; RowBands: band rows.
+};
+
+/// Figures of a plan; also computed for the baseline.
+struct Summary {
+  int64_t peakBytes = 0;  ///< The most bytes live at once (in-place pairs counted once).
+  int64_t arenaBytes = 0; ///< max(offset + bytes): what the caller must provide.
+  int peakStep = 0;
+  int64_t macs = 0;
+  /// How many distinct nodes reach the peak (the search uses it to break ties).
+  int peakSites = 0;
+};
+
+struct Plan {
+  std::vector<Step> steps;
+  std::vector<Buffer> buffers;
+  std::vector<RegionInfo> regions;
+  Summary summary;
+  Summary baseline;         ///< Layer-by-layer, topological order, greedy-by-size offsets.
+  int64_t weightsBytes = 0; ///< Constants, at the element size of the plan's policy.
+  bool floatActivations = false;
+  bool streamedInput = false;
+};
+
+/// Bytes per element of a tensor under the plan's policy: float32 activations count as
+/// int8 (1 byte) unless `floatActivations`; other dtypes keep their size.
+int64_t elementBytes(const ir::Tensor &tensor, bool floatActivations);
+
+/// Rows, columns and channels of a tensor as the plan stores it ([1, C, H, W] -> H, W, C;
+/// any other shape -> 1, 1, element count).
+struct Extent {
+  int64_t rows = 1, cols = 1, channels = 1;
+};
+Extent extentOf(const ir::Tensor &tensor);
+
+/// MACs of computing region `out` of `node`'s output (proportional share of ir::macs).
+int64_t regionMacs(const ir::Graph &graph, const ir::Node &node, const ir::Region &out);
+
+/// The whole extent of a tensor as a region.
+ir::Region wholeRegion(const ir::Tensor &tensor);
+
+} // namespace rnnpoolc::plan

@@ -1,0 +1,220 @@
+// The planner's search: operator order, row-band and tile regions, budget handling.
+#include "compiler/plan/Planner.h"
+
+#include "compiler/plan/Builder.h"
+#include "compiler/plan/Verifier.h"
+
+#include <algorithm>
+#include <optional>
+
+namespace rnnpoolc::plan {
+namespace {
+
+class Search {
+public:
+  Search(const ir::Graph &graph, const PlanOptions &options)
+      : g_(graph), options_(options) {
+    build_.floatActivations = options.floatActivations;
+    build_.streamInput = options.streamInput;
+  }
+
+  Expected<Plan> run();
+
+private:
+  const ir::Graph &g_;
+  PlanOptions options_;
+  BuildOptions build_;
+  int64_t baselineMacs_ = 0;
+
+  std::optional<Plan> evaluate(const Schedule &schedule) const {
+    auto plan = buildPlan(g_, schedule, build_);
+    if (!plan)
+      return std::nullopt;
+    placeBuffers(*plan);
+    return std::move(*plan);
+  }
+  std::vector<size_t> memoryAwareOrder() const;
+  bool allowed(const Plan &p) const {
+    return p.summary.macs <= baselineMacs_ + static_cast<int64_t>(options_.macOverhead *
+                                                                   double(baselineMacs_));
+  }
+  /// Lexicographic goal: least peak (or, under a budget, fitting with fewest MACs).
+  bool better(const Plan &a, const Plan &b) const {
+    if (options_.ramBudget > 0) {
+      bool fitA = a.summary.peakBytes <= options_.ramBudget;
+      bool fitB = b.summary.peakBytes <= options_.ramBudget;
+      if (fitA != fitB)
+        return fitA;
+      if (fitA && a.summary.macs != b.summary.macs)
+        return a.summary.macs < b.summary.macs;
+    }
+    if (a.summary.peakBytes != b.summary.peakBytes)
+      return a.summary.peakBytes < b.summary.peakBytes;
+    if (a.summary.peakSites != b.summary.peakSites)
+      return a.summary.peakSites < b.summary.peakSites;
+    return a.summary.macs < b.summary.macs;
+  }
+};
+
+/// List scheduling: among ready nodes, the one after which the fewest bytes are live.
+std::vector<size_t> Search::memoryAwareOrder() const {
+  const size_t n = g_.nodes.size();
+  auto producers = g_.producers();
+  auto consumers = g_.consumers();
+  std::vector<int> pendingInputs(n, 0), remainingUses(g_.numTensors(), 0);
+  for (size_t i = 0; i < n; ++i)
+    for (ir::TensorId in : g_.nodes[i].inputs)
+      if (in != ir::kNoTensor && producers[in] >= 0)
+        ++pendingInputs[i];
+  for (size_t t = 0; t < g_.numTensors(); ++t)
+    remainingUses[t] = static_cast<int>(consumers[t].size());
+  auto bytes = [&](ir::TensorId t) {
+    return ir::numel(g_.tensor(t).shape) * elementBytes(g_.tensor(t), options_.floatActivations);
+  };
+  std::vector<size_t> order;
+  std::vector<char> doneNode(n, 0);
+  while (order.size() < n) {
+    int best = -1;
+    int64_t bestDelta = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (doneNode[i] || pendingInputs[i] > 0)
+        continue;
+      int64_t delta = 0;
+      for (ir::TensorId out : g_.nodes[i].outputs)
+        delta += bytes(out);
+      for (ir::TensorId in : g_.nodes[i].inputs)
+        if (in != ir::kNoTensor && !g_.tensor(in).isConstant() && remainingUses[in] == 1 &&
+            std::find(g_.outputs.begin(), g_.outputs.end(), in) == g_.outputs.end())
+          delta -= bytes(in);
+      if (best < 0 || delta < bestDelta)
+        best = static_cast<int>(i), bestDelta = delta;
+    }
+    if (best < 0)
+      break; // unreachable for a valid DAG
+    doneNode[best] = 1;
+    order.push_back(static_cast<size_t>(best));
+    for (ir::TensorId in : g_.nodes[best].inputs)
+      if (in != ir::kNoTensor)
+        --remainingUses[in];
+    for (ir::TensorId out : g_.nodes[best].outputs)
+      for (size_t c : consumers[out])
+        --pendingInputs[c];
+  }
+  return order;
+}
+
+Expected<Plan> Search::run() {
+  std::vector<size_t> topo(g_.nodes.size());
+  for (size_t i = 0; i < topo.size(); ++i)
+    topo[i] = i;
+
+  // The baseline: layer by layer, topological order, no in-place, greedy offsets.
+  BuildOptions baselineBuild = build_;
+  baselineBuild.inPlace = false;
+  baselineBuild.releaseInputRows = false;
+  baselineBuild.streamInput = false;
+  auto baseline = buildPlan(g_, Schedule{topo, {}}, baselineBuild);
+  if (!baseline)
+    return baseline.error();
+  placeBuffers(*baseline);
+  baselineMacs_ = baseline->summary.macs;
+
+  std::optional<Plan> best;
+  Schedule bestSchedule;
+  for (const auto &order : {topo, memoryAwareOrder()}) {
+    Schedule s{order, {}};
+    auto p = evaluate(s);
+    if (p && (!best || better(*p, *best)))
+      best = std::move(p), bestSchedule = s;
+  }
+  if (!best)
+    return makeError("internal: no layer-by-layer plan");
+
+  // Runs of consecutive regionable ops in the chosen order.
+  const std::vector<size_t> &order = bestSchedule.order;
+  std::vector<std::pair<size_t, size_t>> runs;
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j < order.size() && isRegionable(g_, g_.nodes[order[j]]))
+      ++j;
+    if (j > i)
+      runs.emplace_back(i, j);
+    i = std::max(j, i + 1);
+  }
+  // A new region replaces any it overlaps (so regions can grow and merge).
+  auto withRegion = [&](const Schedule &s, size_t a, size_t b, Strategy strategy, int64_t th,
+                        int64_t tw) {
+    Schedule next = s;
+    std::erase_if(next.regions, [&](const RegionInfo &r) {
+      size_t ra = std::find(order.begin(), order.end(), r.nodes.front()) - order.begin();
+      return a < ra + r.nodes.size() && ra < b;
+    });
+    RegionInfo r;
+    r.strategy = strategy, r.tileRows = th, r.tileCols = tw;
+    r.nodes.assign(order.begin() + a, order.begin() + b);
+    next.regions.push_back(r);
+    std::sort(next.regions.begin(), next.regions.end(), [&](const auto &x, const auto &y) {
+      return std::find(order.begin(), order.end(), x.nodes.front()) <
+             std::find(order.begin(), order.end(), y.nodes.front());
+    });
+    return next;
+  };
+  // Greedy rounds: add the row-band region that helps most, then see whether tiles do
+  // better for any region; repeat while the plan improves.
+  for (int round = 0; round < 24; ++round) {
+    std::optional<Plan> roundBest;
+    Schedule roundSchedule;
+    for (auto [a, b] : runs)
+      for (size_t i = a; i < b; ++i)
+        for (size_t j = i + 1; j <= b; ++j) {
+          Schedule s = withRegion(bestSchedule, i, j, Strategy::RowBands, 1, 0);
+          auto p = evaluate(s);
+          if (p && allowed(*p) && (!roundBest || better(*p, *roundBest)))
+            roundBest = std::move(p), roundSchedule = s;
+        }
+    bool improved = roundBest && better(*roundBest, *best);
+    if (improved) {
+      best = std::move(roundBest);
+      bestSchedule = roundSchedule;
+    }
+    bool tiled = false;
+    for (size_t r = 0; r < bestSchedule.regions.size(); ++r) {
+      const RegionInfo region = bestSchedule.regions[r];
+      Extent e = extentOf(g_.tensor(g_.nodes[region.nodes.back()].outputs[0]));
+      for (int64_t grid : {2, 3, 4, 6, 8}) {
+        if (grid > e.rows || grid > e.cols)
+          continue;
+        Schedule s = bestSchedule;
+        s.regions[r].strategy = Strategy::Tiles;
+        s.regions[r].tileRows = (e.rows + grid - 1) / grid;
+        s.regions[r].tileCols = (e.cols + grid - 1) / grid;
+        auto p = evaluate(s);
+        if (p && allowed(*p) && better(*p, *best))
+          best = std::move(p), bestSchedule = s, tiled = true;
+      }
+    }
+    if (!improved && !tiled)
+      break;
+  }
+
+  Plan plan = std::move(*best);
+  plan.baseline = baseline->summary;
+  if (options_.ramBudget > 0 && plan.summary.peakBytes > options_.ramBudget) {
+    const Step &s = plan.steps[plan.summary.peakStep];
+    return makeError("no plan fits in {} bytes: the best found needs {} bytes, peaking at step "
+                     "{} (node '{}'); raise --ram-budget or --mac-overhead, or shrink the model",
+                     options_.ramBudget, plan.summary.peakBytes, plan.summary.peakStep,
+                     s.kind == StepKind::Stream ? "input" : g_.nodes[s.node].name);
+  }
+  if (auto ok = verifyPlan(g_, plan); !ok)
+    return makeError("internal: the plan failed verification: {}", ok.error().message());
+  return plan;
+}
+
+} // namespace
+
+Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
+  return Search(graph, options).run();
+}
+
+} // namespace rnnpoolc::plan

@@ -1,0 +1,33 @@
+// The memory planner: chooses an operator order, which runs of spatial ops execute in row
+// bands or tiles, and arena offsets, for the least peak RAM.
+//
+// Algorithm. (1) Order: the graph's topological order and a memory-aware greedy order
+// (always run the ready node that leaves the fewest bytes live) are both planned layer by
+// layer; the better one is kept. (2) Regions: runs of consecutive spatial ops over
+// [1, C, H, W] maps may execute in row bands: each op produces just the rows its consumers
+// need next, into ring buffers of a few rows, so no row is computed twice and only tensors
+// used outside the region are held whole. Regions are added greedily: each round adds the
+// run that lowers the peak most. (3) Tiles (MCUNetV2-style patches, halos recomputed) are
+// tried for every chosen region at several grids, kept when they lower the peak within
+// the MAC budget. (4) Offsets: greedy by size (Placement.cpp). Every plan is checked by
+// the independent verifier before it is returned.
+//
+// Limits: greedy at each level, so not optimal; regions must be runs of consecutive ops
+// in the chosen order; batch 1 only for regions.
+#pragma once
+
+#include "compiler/plan/Plan.h"
+
+namespace rnnpoolc::plan {
+
+struct PlanOptions {
+  bool floatActivations = false;
+  bool streamInput = false;
+  double macOverhead = 0.10; ///< Extra MACs allowed over layer-by-layer (tiles recompute).
+  int64_t ramBudget = 0;     ///< > 0: the fewest MACs whose peak fits, or an error.
+};
+
+/// Plans `graph` (canonical, shapes known) and verifies the result.
+Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options);
+
+} // namespace rnnpoolc::plan

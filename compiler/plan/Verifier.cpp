@@ -1,0 +1,288 @@
+// Plan verification by replay. Deliberately written without the planner's helpers: sizes,
+// costs and live ranges are recomputed here from the graph.
+#include "compiler/plan/Verifier.h"
+
+#include <algorithm>
+#include <map>
+
+namespace rnnpoolc::plan {
+namespace {
+
+struct Dims {
+  int64_t rows = 1, cols = 1, channels = 1;
+};
+
+Dims dimsOf(const ir::Tensor &t) {
+  // Rows and columns are the last two dims (as ir::inputRegion counts them); everything
+  // else (channels, and the batch) is stored contiguously per position.
+  const ir::Shape &s = t.shape;
+  const size_t r = s.size();
+  Dims e;
+  e.rows = r >= 2 ? s[r - 2] : 1;
+  e.cols = r >= 1 ? s[r - 1] : 1;
+  e.channels = e.rows * e.cols > 0 ? ir::numel(s) / (e.rows * e.cols) : 0;
+  return e;
+}
+
+int64_t elemBytes(const ir::Tensor &t, bool floatActivations) {
+  return t.dtype == ir::DType::Float32 && !floatActivations ? 1
+                                                            : static_cast<int64_t>(ir::sizeOf(t.dtype));
+}
+
+/// What a buffer holds right now: for each slot row and column, the tensor row stored.
+/// Leading rows of a row-releasing buffer whose last read came before `step`.
+int64_t freedRows(const Buffer &b, int step) {
+  int64_t r = 0;
+  while (r < static_cast<int64_t>(b.rowLastStep.size()) && b.rowLastStep[r] < step)
+    ++r;
+  return r;
+}
+
+int64_t bytesPerRow(const Buffer &b) { return b.region.rows() ? b.bytes / b.region.rows() : 0; }
+
+struct Contents {
+  std::vector<int32_t> row; ///< -1: nothing valid
+  int64_t slots = 0, cols = 0;
+};
+
+class Replay {
+public:
+  Replay(const ir::Graph &g, const Plan &p) : g_(g), p_(p) {}
+  Status run();
+
+private:
+  const ir::Graph &g_;
+  const Plan &p_;
+  std::vector<Contents> contents_;
+
+  std::string describe(int step) const {
+    const Step &s = p_.steps[step];
+    return s.kind == StepKind::Stream
+               ? fmt::format("step {} (stream '{}')", step, g_.tensor(s.streamed).name)
+               : fmt::format("step {} (node '{}')", step, g_.nodes[s.node].name);
+  }
+  int64_t slotOf(const Buffer &b, int64_t r) const {
+    return b.kind == BufferKind::Ring ? r % b.ringRows : r - b.region.row0;
+  }
+  Status checkBuffers() const;
+  Status checkOverlaps() const;
+  Status write(int step, int buffer, const ir::Region &region);
+  Status read(int step, int buffer, const ir::Region &region) const;
+  Status checkTotals() const;
+};
+
+Status Replay::checkBuffers() const {
+  for (size_t i = 0; i < p_.buffers.size(); ++i) {
+    const Buffer &b = p_.buffers[i];
+    const ir::Tensor &t = g_.tensor(b.tensor);
+    Dims d = dimsOf(t);
+    int64_t pixels = b.kind == BufferKind::Ring ? b.ringRows * d.cols : b.region.rows() * b.region.cols();
+    int64_t want = pixels * d.channels * elemBytes(t, p_.floatActivations);
+    if (b.bytes != want)
+      return makeError("buffer {} of '{}' has {} bytes, but what it holds needs {}", i, t.name,
+                       b.bytes, want);
+    if (b.offset < 0 || b.offset + b.bytes > p_.summary.arenaBytes)
+      return makeError("buffer {} of '{}' lies outside the arena", i, t.name);
+    if (b.firstStep > b.lastStep)
+      return makeError("buffer {} of '{}' dies before it is born", i, t.name);
+    if (b.kind == BufferKind::Region &&
+        (b.region.row0 < 0 || b.region.col0 < 0 || b.region.row1 > d.rows || b.region.col1 > d.cols))
+      return makeError("buffer {} of '{}' holds a region outside its tensor", i, t.name);
+    if (b.aliasOf >= static_cast<int>(p_.buffers.size()))
+      return makeError("buffer {} aliases a buffer that does not exist", i);
+  }
+  return Status::ok();
+}
+
+Status Replay::checkOverlaps() const {
+  const auto &bs = p_.buffers;
+  for (size_t i = 0; i < bs.size(); ++i)
+    for (size_t j = i + 1; j < bs.size(); ++j) {
+      const Buffer &a = bs[i], &b = bs[j];
+      bool timeOverlap = a.firstStep <= b.lastStep && b.firstStep <= a.lastStep;
+      bool spaceOverlap = a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
+      if (!timeOverlap || !spaceOverlap || a.bytes == 0 || b.bytes == 0)
+        continue;
+      // An in-place handoff: one takes over the other's memory at the step that kills it.
+      bool handoff = (a.aliasOf == static_cast<int>(j) && b.lastStep == a.firstStep) ||
+                     (b.aliasOf == static_cast<int>(i) && a.lastStep == b.firstStep);
+      if (handoff && a.offset == b.offset)
+        continue;
+      // A buffer born after the rows of a releasing buffer it sits on were released.
+      auto onReleased = [&](const Buffer &rel, const Buffer &other) {
+        if (rel.rowLastStep.empty() || other.firstStep <= rel.firstStep)
+          return false;
+        int64_t busy = rel.offset + freedRows(rel, other.firstStep) * bytesPerRow(rel);
+        return other.offset + other.bytes <= busy;
+      };
+      if (onReleased(a, b) || onReleased(b, a))
+        continue;
+      return makeError("buffers {} ('{}') and {} ('{}') overlap in memory while both are live "
+                       "(steps {}..{} and {}..{})",
+                       i, g_.tensor(a.tensor).name, j, g_.tensor(b.tensor).name, a.firstStep,
+                       a.lastStep, b.firstStep, b.lastStep);
+    }
+  return Status::ok();
+}
+
+Status Replay::write(int step, int buffer, const ir::Region &region) {
+  const Buffer &b = p_.buffers[buffer];
+  if (step < b.firstStep || step > b.lastStep)
+    return makeError("{} writes buffer {} outside its live range", describe(step), buffer);
+  Contents &c = contents_[buffer];
+  for (int64_t r = region.row0; r < region.row1; ++r) {
+    int64_t slot = slotOf(b, r);
+    if (slot < 0 || slot >= c.slots)
+      return makeError("{} writes row {} of '{}' outside buffer {}", describe(step), r,
+                       g_.tensor(b.tensor).name, buffer);
+    for (int64_t col = region.col0; col < region.col1; ++col) {
+      int64_t k = col - (b.kind == BufferKind::Ring ? 0 : b.region.col0);
+      if (k < 0 || k >= c.cols)
+        return makeError("{} writes column {} of '{}' outside buffer {}", describe(step), col,
+                         g_.tensor(b.tensor).name, buffer);
+      c.row[slot * c.cols + k] = static_cast<int32_t>(r);
+    }
+  }
+  return Status::ok();
+}
+
+Status Replay::read(int step, int buffer, const ir::Region &region) const {
+  const Buffer &b = p_.buffers[buffer];
+  if (step < b.firstStep || step > b.lastStep)
+    return makeError("{} reads buffer {} ('{}') outside its live range", describe(step), buffer,
+                     g_.tensor(b.tensor).name);
+  const Contents &c = contents_[buffer];
+  if (!b.rowLastStep.empty() && region.row0 - b.region.row0 < freedRows(b, step))
+    return makeError("{} reads row {} of '{}' after its memory was released", describe(step),
+                     region.row0, g_.tensor(b.tensor).name);
+  for (int64_t r = region.row0; r < region.row1; ++r)
+    for (int64_t col = region.col0; col < region.col1; ++col) {
+      int64_t slot = slotOf(b, r);
+      int64_t k = col - (b.kind == BufferKind::Ring ? 0 : b.region.col0);
+      if (slot < 0 || slot >= c.slots || k < 0 || k >= c.cols ||
+          c.row[slot * c.cols + k] != static_cast<int32_t>(r))
+        return makeError("{} reads row {}, column {} of '{}' from buffer {} before it is "
+                         "written or after it is overwritten",
+                         describe(step), r, col, g_.tensor(b.tensor).name, buffer);
+    }
+  return Status::ok();
+}
+
+Status Replay::checkTotals() const {
+  int64_t arena = 0;
+  for (const Buffer &b : p_.buffers)
+    arena = std::max(arena, b.offset + b.bytes);
+  if (arena != p_.summary.arenaBytes)
+    return makeError("the arena is {} bytes, not the {} the plan claims", arena,
+                     p_.summary.arenaBytes);
+  // Peak: alias families share memory, so each counts once, at its largest member.
+  std::map<int, std::pair<int64_t, std::pair<int, int>>> families;
+  for (size_t i = 0; i < p_.buffers.size(); ++i) {
+    int r = static_cast<int>(i);
+    while (p_.buffers[r].aliasOf >= 0)
+      r = p_.buffers[r].aliasOf;
+    auto [it, fresh] = families.try_emplace(r, 0, std::pair{p_.buffers[i].firstStep, p_.buffers[i].lastStep});
+    it->second.first = std::max(it->second.first, p_.buffers[i].bytes);
+    it->second.second.first = std::min(it->second.second.first, p_.buffers[i].firstStep);
+    it->second.second.second = std::max(it->second.second.second, p_.buffers[i].lastStep);
+  }
+  int64_t peak = 0;
+  for (int s = 0; s < std::max<int>(1, static_cast<int>(p_.steps.size())); ++s) {
+    int64_t live = 0;
+    for (const auto &[root, f] : families)
+      if (f.second.first <= s && s <= f.second.second)
+        live += f.first - freedRows(p_.buffers[root], s) * bytesPerRow(p_.buffers[root]);
+    peak = std::max(peak, live);
+  }
+  if (peak != p_.summary.peakBytes)
+    return makeError("the peak is {} bytes, not the {} the plan claims", peak,
+                     p_.summary.peakBytes);
+  int64_t macs = 0;
+  for (size_t s = 0; s < p_.steps.size(); ++s) {
+    const Step &step = p_.steps[s];
+    if (step.kind == StepKind::Stream)
+      continue;
+    const ir::Node &node = g_.nodes[step.node];
+    Dims d = dimsOf(g_.tensor(node.outputs[0]));
+    int64_t area = d.rows * d.cols, part = step.out.rows() * step.out.cols();
+    int64_t want = part == area ? ir::macs(g_, node) : ir::macs(g_, node) / area * part;
+    if (step.macs != want)
+      return makeError("{} claims {} MACs; its region costs {}", describe(static_cast<int>(s)),
+                       step.macs, want);
+    macs += want;
+  }
+  if (macs != p_.summary.macs)
+    return makeError("the steps cost {} MACs, not the {} the plan claims", macs, p_.summary.macs);
+  return Status::ok();
+}
+
+Status Replay::run() {
+  RNNPOOLC_TRY(checkBuffers());
+  RNNPOOLC_TRY(checkOverlaps());
+  contents_.resize(p_.buffers.size());
+  for (size_t i = 0; i < p_.buffers.size(); ++i) {
+    const Buffer &b = p_.buffers[i];
+    Dims d = dimsOf(g_.tensor(b.tensor));
+    Contents &c = contents_[i];
+    c.slots = b.kind == BufferKind::Ring ? b.ringRows : b.region.rows();
+    c.cols = b.kind == BufferKind::Ring ? d.cols : b.region.cols();
+    c.row.assign(static_cast<size_t>(c.slots * c.cols), -1);
+  }
+  // The caller writes the model inputs before step 0 unless they are streamed.
+  if (!p_.streamedInput)
+    for (ir::TensorId in : g_.inputs)
+      for (size_t i = 0; i < p_.buffers.size(); ++i)
+        if (p_.buffers[i].tensor == in && p_.buffers[i].firstStep == 0)
+          RNNPOOLC_TRY(write(0, static_cast<int>(i), p_.buffers[i].region));
+  for (size_t si = 0; si < p_.steps.size(); ++si) {
+    const Step &s = p_.steps[si];
+    const int step = static_cast<int>(si);
+    if (s.kind == StepKind::Compute) {
+      const ir::Node &node = g_.nodes[s.node];
+      if (s.inputs.size() != node.inputs.size() || s.outputs.size() != node.outputs.size())
+        return makeError("{} does not name a buffer for every input and output", describe(step));
+      for (size_t k = 0; k < node.inputs.size(); ++k) {
+        ir::TensorId in = node.inputs[k];
+        if (in == ir::kNoTensor || g_.tensor(in).isConstant())
+          continue;
+        int b = s.inputs[k];
+        if (b < 0 || p_.buffers[b].tensor != in)
+          return makeError("{} reads input {} from a buffer that does not hold it",
+                           describe(step), k);
+        RNNPOOLC_TRY(read(step, b, ir::inputRegion(g_, node, k, s.out)));
+      }
+      for (size_t k = 0; k < node.outputs.size(); ++k)
+        if (s.outputs[k] < 0 || p_.buffers[s.outputs[k]].tensor != node.outputs[k])
+          return makeError("{} writes output {} to a buffer that does not hold it",
+                           describe(step), k);
+    }
+    for (int b : s.outputs)
+      RNNPOOLC_TRY(write(step, b, s.out));
+  }
+  for (ir::TensorId out : g_.outputs) {
+    if (g_.tensor(out).isConstant())
+      continue;
+    bool complete = false;
+    for (size_t i = 0; i < p_.buffers.size() && !complete; ++i) {
+      const Buffer &b = p_.buffers[i];
+      if (b.tensor != out || b.kind != BufferKind::Region ||
+          b.lastStep < static_cast<int>(p_.steps.size()) - 1)
+        continue;
+      complete = b.region == ir::Region{0, dimsOf(g_.tensor(out)).rows, 0,
+                                        dimsOf(g_.tensor(out)).cols} &&
+                 static_cast<bool>(read(static_cast<int>(p_.steps.size()) - 1, static_cast<int>(i), b.region));
+    }
+    if (!complete && !p_.steps.empty())
+      return makeError("the model output '{}' is not completely produced and held to the end",
+                       g_.tensor(out).name);
+  }
+  return checkTotals();
+}
+
+} // namespace
+
+Status verifyPlan(const ir::Graph &graph, const Plan &plan) {
+  return Replay(graph, plan).run();
+}
+
+} // namespace rnnpoolc::plan
