@@ -1,6 +1,8 @@
 // `rnnpoolc run`: runs a model on input tensors and prints or saves its outputs.
 #include "compiler/driver/Driver.h"
 #include "compiler/interp/Interpreter.h"
+#include "compiler/plan/Executor.h"
+#include "compiler/plan/Planner.h"
 #include "frontends/onnx/TensorIO.h"
 
 #include <fmt/format.h>
@@ -23,6 +25,10 @@ Options:
   --output FILE              write the outputs (.pb or .npy by extension); with several
                              outputs, FILE's stem gets _0, _1, ... appended
   --board host               where to run: host (the float reference interpreter)
+  --plan                     execute the memory plan step by step (row bands, tiles,
+                             arena offsets) in the float interpreter instead of whole
+                             tensors; the outputs must be the same bytes
+  --stream-input             with --plan: plan the input as streamed row by row
   --input-shape NAME=DIMS    fix the shape of an input, e.g. input=1x3x224x224
   --help                     print this help
 )";
@@ -33,6 +39,7 @@ struct RunOptions {
   std::string output;
   std::string board = "host";
   std::map<std::string, ir::Shape> inputShapes;
+  bool planned = false, streamInput = false;
 };
 
 Expected<RunOptions> parse(Args &args, bool &helped) {
@@ -58,6 +65,10 @@ Expected<RunOptions> parse(Args &args, bool &helped) {
       RNNPOOLC_TRY(take("--input", o.inputs.emplace_back()));
     } else if (arg.starts_with("--output")) {
       RNNPOOLC_TRY(take("--output", o.output));
+    } else if (arg == "--plan") {
+      o.planned = true;
+    } else if (arg == "--stream-input") {
+      o.streamInput = true;
     } else if (arg.starts_with("--board")) {
       RNNPOOLC_TRY(take("--board", o.board));
     } else if (arg.starts_with("-")) {
@@ -182,7 +193,18 @@ Status runRun(Args args) {
   auto inputs = readInputs(*options, g);
   if (!inputs)
     return inputs.error();
-  auto outputs = interp::run(g, *inputs);
+  Expected<std::vector<ir::TensorData>> outputs = std::vector<ir::TensorData>{};
+  if (options->planned) {
+    plan::PlanOptions planOptions;
+    planOptions.floatActivations = true;
+    planOptions.streamInput = options->streamInput;
+    auto plan = plan::makePlan(g, planOptions);
+    if (!plan)
+      return makeError("{}: {}", options->model, plan.error().message());
+    outputs = plan::executePlan(g, *plan, *inputs);
+  } else {
+    outputs = interp::run(g, *inputs);
+  }
   if (!outputs)
     return makeError("{}: {}", options->model, outputs.error().message());
   for (size_t k = 0; k < outputs->size(); ++k)

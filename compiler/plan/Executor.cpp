@@ -1,0 +1,245 @@
+// Plan execution in the float interpreter: every step reads its input regions out of the
+// arena (a float array laid out exactly as the plan says), computes its output region by
+// running the node on the cropped inputs with the padding that falls inside the crop, and
+// writes the region back. Bit-identical to whole-tensor execution when the plan is right.
+#include "compiler/plan/Executor.h"
+
+#include "compiler/interp/Interpreter.h"
+
+#include <cstring>
+
+namespace rnnpoolc::plan {
+namespace {
+
+struct Span {
+  int64_t begin = 0, end = 0;
+};
+
+/// For a window op along one axis: the input span read for outputs [o0, o1), clipped to
+/// [0, extent), and the padding the cropped input needs on each side.
+void windowSpan(int64_t o0, int64_t o1, int64_t stride, int64_t pad, int64_t kernel,
+                int64_t dilation, int64_t extent, Span &crop, int64_t &padBegin,
+                int64_t &padEnd) {
+  int64_t start = o0 * stride - pad;
+  int64_t end = (o1 - 1) * stride - pad + (kernel - 1) * dilation + 1;
+  crop = {std::max<int64_t>(0, start), std::min(extent, end)};
+  padBegin = crop.begin - start;
+  padEnd = end - crop.end;
+}
+
+class Runner {
+public:
+  Runner(const ir::Graph &g, const Plan &p) : g_(g), p_(p) {}
+  Expected<std::vector<ir::TensorData>> run(const std::vector<ir::TensorData> &inputs);
+
+private:
+  const ir::Graph &g_;
+  const Plan &p_;
+  std::vector<float> arena_;
+
+  struct Dims {
+    int64_t rows, cols, channels;
+  };
+  Dims dims(ir::TensorId t) const {
+    Extent e = extentOf(g_.tensor(t));
+    return {e.rows, e.cols, e.channels};
+  }
+  /// Index of element (row, col, channel) of buffer b in the arena.
+  int64_t at(const Buffer &b, int64_t r, int64_t c, int64_t ch) const {
+    Dims d = dims(b.tensor);
+    int64_t base = b.offset / 4;
+    if (b.kind == BufferKind::Ring)
+      return base + ((r % b.ringRows) * d.cols + c) * d.channels + ch;
+    return base + ((r - b.region.row0) * b.region.cols() + (c - b.region.col0)) * d.channels + ch;
+  }
+  /// The region of a tensor as a tensor of the logical layout ([N, C, rows, cols] for a map).
+  ir::TensorData load(int buffer, const ir::Region &r) const;
+  void store(int buffer, const ir::Region &r, const ir::TensorData &value);
+  Expected<ir::TensorData> compute(const Step &s);
+};
+
+ir::TensorData Runner::load(int buffer, const ir::Region &r) const {
+  const Buffer &b = p_.buffers[buffer];
+  const ir::Tensor &t = g_.tensor(b.tensor);
+  Dims d = dims(b.tensor);
+  ir::Shape shape = t.shape;
+  if (!shape.empty())
+    shape.back() = r.cols();
+  if (shape.size() >= 2)
+    shape[shape.size() - 2] = r.rows();
+  ir::TensorData v = ir::TensorData::zeros(ir::DType::Float32, shape);
+  // Logical order: channels (the leading dims) outermost, then rows, then columns.
+  for (int64_t ch = 0; ch < d.channels; ++ch)
+    for (int64_t y = r.row0; y < r.row1; ++y)
+      for (int64_t x = r.col0; x < r.col1; ++x)
+        v.f[(ch * r.rows() + (y - r.row0)) * r.cols() + (x - r.col0)] = arena_[at(b, y, x, ch)];
+  return v;
+}
+
+void Runner::store(int buffer, const ir::Region &r, const ir::TensorData &value) {
+  const Buffer &b = p_.buffers[buffer];
+  Dims d = dims(b.tensor);
+  for (int64_t ch = 0; ch < d.channels; ++ch)
+    for (int64_t y = r.row0; y < r.row1; ++y)
+      for (int64_t x = r.col0; x < r.col1; ++x)
+        arena_[at(b, y, x, ch)] = value.f[(ch * r.rows() + (y - r.row0)) * r.cols() + (x - r.col0)];
+}
+
+Expected<ir::TensorData> Runner::compute(const Step &s) {
+  ir::Node node = g_.nodes[s.node];
+  std::vector<ir::TensorData> values(node.inputs.size());
+  std::vector<const ir::TensorData *> ptrs(node.inputs.size(), nullptr);
+  const ir::Tensor &out = g_.tensor(node.outputs[0]);
+  const bool whole = s.out == wholeRegion(out);
+  // Window ops read their own span and get the padding that falls inside it.
+  auto window = [&](ir::Ints &kernel, ir::Ints &strides, ir::Ints &dilations, ir::Ints &pads,
+                    ir::Region &crop) {
+    Dims d = dims(node.inputs[0]);
+    Span rows, cols;
+    int64_t pt, pb, pl, pr;
+    windowSpan(s.out.row0, s.out.row1, strides[0], pads[0], kernel[0], dilations[0], d.rows, rows,
+               pt, pb);
+    windowSpan(s.out.col0, s.out.col1, strides[1], pads[1], kernel[1], dilations[1], d.cols, cols,
+               pl, pr);
+    pads = {pt, pl, pb, pr};
+    crop = {rows.begin, rows.end, cols.begin, cols.end};
+  };
+  ir::Region crop0 = ir::inputRegion(g_, g_.nodes[s.node], 0, s.out);
+  if (!whole) {
+    if (node.op == ir::OpKind::Conv) {
+      auto &a = node.attr<ir::ConvAttrs>();
+      a.autoPad = ir::AutoPad::NotSet;
+      window(a.kernel, a.strides, a.dilations, a.pads, crop0);
+    } else if (node.op == ir::OpKind::MaxPool || node.op == ir::OpKind::AveragePool) {
+      auto &a = node.attr<ir::PoolAttrs>();
+      a.autoPad = ir::AutoPad::NotSet;
+      a.ceilMode = false; // the explicit end padding below covers the ceil-mode overhang
+      window(a.kernel, a.strides, a.dilations, a.pads, crop0);
+    }
+  }
+  for (size_t k = 0; k < node.inputs.size(); ++k) {
+    ir::TensorId in = node.inputs[k];
+    if (in == ir::kNoTensor)
+      continue;
+    if (g_.tensor(in).isConstant()) {
+      ptrs[k] = g_.tensor(in).data.get();
+      continue;
+    }
+    ir::Region r = k == 0 ? crop0 : ir::inputRegion(g_, g_.nodes[s.node], k, s.out);
+    values[k] = load(s.inputs[k], r);
+    ptrs[k] = &values[k];
+  }
+  ir::TensorData padsValue;
+  if (!whole && node.op == ir::OpKind::Pad) {
+    // pads = [begins..., ends...]; the crop keeps the padding that falls inside the region.
+    const ir::TensorData &pads = *g_.tensor(node.inputs[1]).data;
+    std::vector<int64_t> p = pads.toInts();
+    const size_t rank = p.size() / 2;
+    Dims d = dims(node.inputs[0]);
+    int64_t top = p[rank - 2], left = p[rank - 1];
+    p[rank - 2] = std::max<int64_t>(0, top - s.out.row0);
+    p[rank - 1] = std::max<int64_t>(0, left - s.out.col0);
+    p[2 * rank - 2] = std::max<int64_t>(0, s.out.row1 - top - d.rows);
+    p[2 * rank - 1] = std::max<int64_t>(0, s.out.col1 - left - d.cols);
+    padsValue = ir::TensorData::fromInts(pads.dtype, pads.shape, p);
+    ptrs[1] = &padsValue;
+  }
+  auto results = interp::evaluate(node, ptrs);
+  if (!results)
+    return results.error();
+  ir::TensorData &r = (*results)[0];
+  ir::Shape want = out.shape;
+  if (!want.empty())
+    want.back() = s.out.cols();
+  if (want.size() >= 2)
+    want[want.size() - 2] = s.out.rows();
+  if (r.shape != want)
+    return ir::nodeError(g_.nodes[s.node], "computing rows {}..{}, columns {}..{} gave {}, not {}",
+                         s.out.row0, s.out.row1, s.out.col0, s.out.col1, ir::toString(r.shape),
+                         ir::toString(want));
+  return std::move(r);
+}
+
+Expected<std::vector<ir::TensorData>> Runner::run(const std::vector<ir::TensorData> &inputs) {
+  if (!p_.floatActivations)
+    return makeError("plan execution in the float interpreter needs a plan made with --float");
+  arena_.assign(static_cast<size_t>(p_.summary.arenaBytes / 4 + 1), 0.0f);
+  auto inputBuffer = [&](ir::TensorId t, int step) {
+    for (size_t b = 0; b < p_.buffers.size(); ++b)
+      if (p_.buffers[b].tensor == t && p_.buffers[b].firstStep <= step &&
+          step <= p_.buffers[b].lastStep)
+        return static_cast<int>(b);
+    return -1;
+  };
+  for (size_t k = 0; k < g_.inputs.size(); ++k) {
+    if (p_.streamedInput)
+      break;
+    int b = inputBuffer(g_.inputs[k], 0);
+    if (b >= 0)
+      store(b, wholeRegion(g_.tensor(g_.inputs[k])), inputs[k]);
+  }
+  for (const Step &s : p_.steps) {
+    if (s.kind == StepKind::Stream) {
+      size_t k = std::find(g_.inputs.begin(), g_.inputs.end(), s.streamed) - g_.inputs.begin();
+      ir::TensorData rows = inputs[k];
+      // Crop the delivered rows out of the caller's frame.
+      Dims d = dims(s.streamed);
+      ir::TensorData part = ir::TensorData::zeros(ir::DType::Float32, {1, d.channels, s.out.rows(), s.out.cols()});
+      for (int64_t ch = 0; ch < d.channels; ++ch)
+        for (int64_t y = s.out.row0; y < s.out.row1; ++y)
+          for (int64_t x = s.out.col0; x < s.out.col1; ++x)
+            part.f[(ch * s.out.rows() + (y - s.out.row0)) * s.out.cols() + (x - s.out.col0)] =
+                rows.f[(ch * d.rows + y) * d.cols + x];
+      store(s.outputs[0], s.out, part);
+      continue;
+    }
+    if (g_.nodes[s.node].outputs.size() != 1) {
+      // Multi-output nodes run layer by layer: whole inputs, whole outputs.
+      std::vector<ir::TensorData> values(g_.nodes[s.node].inputs.size());
+      std::vector<const ir::TensorData *> ptrs(values.size(), nullptr);
+      for (size_t k = 0; k < values.size(); ++k) {
+        ir::TensorId in = g_.nodes[s.node].inputs[k];
+        if (in == ir::kNoTensor)
+          continue;
+        if (g_.tensor(in).isConstant()) {
+          ptrs[k] = g_.tensor(in).data.get();
+        } else {
+          values[k] = load(s.inputs[k], wholeRegion(g_.tensor(in)));
+          ptrs[k] = &values[k];
+        }
+      }
+      auto results = interp::evaluate(g_.nodes[s.node], ptrs);
+      if (!results)
+        return results.error();
+      for (size_t k = 0; k < results->size(); ++k)
+        store(s.outputs[k], wholeRegion(g_.tensor(g_.nodes[s.node].outputs[k])), (*results)[k]);
+      continue;
+    }
+    auto value = compute(s);
+    if (!value)
+      return value.error();
+    store(s.outputs[0], s.out, *value);
+  }
+  std::vector<ir::TensorData> outputs;
+  int last = static_cast<int>(p_.steps.size()) - 1;
+  for (ir::TensorId out : g_.outputs) {
+    if (g_.tensor(out).isConstant()) {
+      outputs.push_back(*g_.tensor(out).data);
+      continue;
+    }
+    int b = inputBuffer(out, std::max(0, last));
+    if (b < 0)
+      return makeError("internal: no buffer holds output '{}' at the end", g_.tensor(out).name);
+    outputs.push_back(load(b, wholeRegion(g_.tensor(out))));
+  }
+  return outputs;
+}
+
+} // namespace
+
+Expected<std::vector<ir::TensorData>> executePlan(const ir::Graph &graph, const Plan &plan,
+                                                  const std::vector<ir::TensorData> &inputs) {
+  return Runner(graph, plan).run(inputs);
+}
+
+} // namespace rnnpoolc::plan
