@@ -3,6 +3,7 @@
 #include "compiler/plan/Builder.h"
 
 #include <algorithm>
+#include <climits>
 #include <map>
 #include <set>
 
@@ -69,8 +70,14 @@ private:
     return static_cast<int>(plan_.buffers.size()) - 1;
   }
   int wholeBuffer(ir::TensorId t) {
-    if (bufferOf_[t] < 0)
+    if (bufferOf_[t] < 0) {
       bufferOf_[t] = newBuffer(t, BufferKind::Region, wholeRegion(g_.tensor(t)), 0);
+      Buffer &b = plan_.buffers[bufferOf_[t]];
+      if (opts_.rowLifetimes) {
+        b.rowFirstStep.assign(static_cast<size_t>(b.region.rows()), INT_MAX);
+        b.rowLastStep.assign(static_cast<size_t>(b.region.rows()), -1);
+      }
+    }
     return bufferOf_[t];
   }
   void read(Step &s, size_t k, int buffer, const ir::Region &region) {
@@ -80,6 +87,16 @@ private:
     b.lastStep = step();
     for (int64_t r = region.row0; r < region.row1 && !b.rowLastStep.empty(); ++r)
       b.rowLastStep[r - b.region.row0] = step();
+  }
+  /// Notes that the step about to be appended writes `region` of `buffer`.
+  void wrote(int buffer, const ir::Region &region) {
+    Buffer &b = plan_.buffers[buffer];
+    b.lastStep = std::max(b.lastStep, step());
+    for (int64_t r = region.row0; r < region.row1 && !b.rowFirstStep.empty(); ++r) {
+      int &first = b.rowFirstStep[r - b.region.row0], &last = b.rowLastStep[r - b.region.row0];
+      first = std::min(first, step());
+      last = std::max(last, step()); // tiles rewrite halo rows
+    }
   }
   Step computeStep(size_t n, const ir::Region &out, int region) {
     Step s;
@@ -101,6 +118,7 @@ private:
   Status rowBands(const RegionInfo &r, int regionIndex);
   Status tiles(const RegionInfo &r, int regionIndex);
   void inPlace();
+  void settleRows(const Buffer &b, Buffer &out) const;
 };
 
 void Builder::streamWhole(ir::TensorId t) {
@@ -109,6 +127,7 @@ void Builder::streamWhole(ir::TensorId t) {
   Step s;
   s.kind = StepKind::Stream, s.streamed = t, s.out = wholeRegion(g_.tensor(t));
   s.outputs = {wholeBuffer(t)};
+  wrote(s.outputs[0], s.out);
   plan_.steps.push_back(s);
 }
 
@@ -122,8 +141,10 @@ void Builder::layerStep(size_t n) {
   for (size_t k = 0; k < node.inputs.size(); ++k)
     if (isActivation(node.inputs[k]))
       read(s, k, wholeBuffer(node.inputs[k]), wholeRegion(g_.tensor(node.inputs[k])));
-  for (ir::TensorId out : node.outputs)
+  for (ir::TensorId out : node.outputs) {
     s.outputs.push_back(wholeBuffer(out));
+    wrote(s.outputs.back(), wholeRegion(g_.tensor(out)));
+  }
   plan_.steps.push_back(std::move(s));
 }
 
@@ -200,7 +221,7 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
         s.kind = StepKind::Stream, s.streamed = t, s.region = regionIndex;
         s.out = {done[t], need[t], 0, extentOf(g_.tensor(t)).cols};
         s.outputs = {storage(t)};
-        plan_.buffers[s.outputs[0]].lastStep = step();
+        wrote(s.outputs[0], s.out);
         plan_.steps.push_back(s);
         done[t] = need[t];
       }
@@ -227,7 +248,7 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
         }
       }
       s.outputs = {storage(out)};
-      plan_.buffers[s.outputs[0]].lastStep = std::max(plan_.buffers[s.outputs[0]].lastStep, step());
+      wrote(s.outputs[0], s.out);
       plan_.steps.push_back(std::move(s));
       done[out] = need[out];
     }
@@ -309,11 +330,41 @@ Status Builder::tiles(const RegionInfo &r, int regionIndex) {
                          : newBuffer(node.outputs[0], BufferKind::Region, out->second, 0);
         tileBuffer[node.outputs[0]] = buffer;
         s.outputs = {buffer};
-        plan_.buffers[buffer].lastStep = std::max(plan_.buffers[buffer].lastStep, step());
+        wrote(buffer, s.out);
         plan_.steps.push_back(std::move(s));
       }
     }
   return Status::ok();
+}
+
+/// Completes a buffer's row lifetimes (rows never read live one step; model outputs live to
+/// the end), coarsens them to at most 16 runs so that placement stays fast, and drops them
+/// when every row lives as long as the buffer.
+void Builder::settleRows(const Buffer &b, Buffer &out) const {
+  if (b.rowFirstStep.empty())
+    return;
+  const int rows = static_cast<int>(b.rowFirstStep.size());
+  const bool keep = isGraphOutput(b.tensor);
+  std::vector<int> born(b.rowFirstStep), dies(b.rowLastStep);
+  for (int r = 0; r < rows; ++r) {
+    if (born[r] == INT_MAX)
+      born[r] = b.firstStep;
+    dies[r] = keep ? b.lastStep : std::max(dies[r], born[r]);
+  }
+  const int chunk = (rows + 15) / 16;
+  for (int c0 = 0; c0 < rows; c0 += chunk) {
+    int c1 = std::min(rows, c0 + chunk);
+    int lo = *std::min_element(born.begin() + c0, born.begin() + c1);
+    int hi = *std::max_element(dies.begin() + c0, dies.begin() + c1);
+    std::fill(born.begin() + c0, born.begin() + c1, lo);
+    std::fill(dies.begin() + c0, dies.begin() + c1, hi);
+  }
+  out.firstStep = *std::min_element(born.begin(), born.end());
+  out.lastStep = *std::max_element(dies.begin(), dies.end());
+  bool uniform = std::all_of(born.begin(), born.end(), [&](int v) { return v == out.firstStep; }) &&
+                 std::all_of(dies.begin(), dies.end(), [&](int v) { return v == out.lastStep; });
+  out.rowFirstStep = uniform ? std::vector<int>{} : born;
+  out.rowLastStep = uniform ? std::vector<int>{} : dies;
 }
 
 /// An elementwise layer step may write over an input of its output's size that dies there.
@@ -325,7 +376,8 @@ void Builder::inPlace() {
       continue;
     Buffer &out = plan_.buffers[s.outputs[0]];
     for (int b : s.inputs) {
-      if (b < 0 || taken[b] || !plan_.buffers[b].rowLastStep.empty())
+      if (b < 0 || taken[b] || !plan_.buffers[b].rowFirstStep.empty() ||
+          !out.rowFirstStep.empty())
         continue;
       const Buffer &in = plan_.buffers[b];
       if (in.lastStep == static_cast<int>(si) && in.kind == BufferKind::Region &&
@@ -342,12 +394,8 @@ void Builder::inPlace() {
 
 Expected<Plan> Builder::build(const Schedule &schedule) {
   if (!opts_.streamInput)
-    for (ir::TensorId in : g_.inputs) {
-      // Written by the caller before step 0; rows are released as they are consumed.
-      Buffer &b = plan_.buffers[wholeBuffer(in)];
-      if (opts_.releaseInputRows && !isGraphOutput(in))
-        b.rowLastStep.assign(static_cast<size_t>(b.region.rows()), 0);
-    }
+    for (ir::TensorId in : g_.inputs)
+      wrote(wholeBuffer(in), wholeRegion(g_.tensor(in))); // by the caller, before step 0
   std::map<size_t, size_t> regionAt;
   for (size_t r = 0; r < schedule.regions.size(); ++r)
     regionAt[schedule.regions[r].nodes.front()] = r;
@@ -369,6 +417,8 @@ Expected<Plan> Builder::build(const Schedule &schedule) {
       continue;
     plan_.buffers[bufferOf_[out]].lastStep = std::max(0, step() - 1);
   }
+  for (Buffer &b : plan_.buffers)
+    settleRows(b, b);
   if (opts_.inPlace)
     inPlace();
   for (const Step &s : plan_.steps)

@@ -16,7 +16,9 @@ struct BuildOptions {
   bool floatActivations = false;
   bool streamInput = false;
   bool inPlace = true; ///< Elementwise layer steps may overwrite an input that dies.
-  bool releaseInputRows = true; ///< The resident input's rows are reused once consumed.
+  /// Record when each row of a whole tensor is first written and last read, so that rows
+  /// already consumed can hold rows not yet produced (slower to place; used to refine).
+  bool rowLifetimes = false;
 };
 
 /// Whether `node` can be part of a row-band or tile region: a spatial op whose output and

@@ -1,13 +1,13 @@
 // Arena placement, as TensorFlow Lite Micro's greedy planner does it: buffers sorted by
-// size, largest first, each at the lowest offset where it overlaps no placed buffer that
-// is live at the same time. A buffer computed in place shares its input's offset: the two
-// are placed as one block live over both ranges. A buffer whose rows are released as they
-// are consumed (the resident input) is placed first; a later-born buffer may use the rows
-// it has already released. Limits: greedy, not optimal; O(n^2).
+// size, largest first, each at the lowest offset where it collides with no reservation
+// already placed (see Plan.h: a reservation is a span of bytes over a span of steps). A
+// buffer computed in place shares its input's offset; the two are placed as one block
+// live over both ranges. A buffer with row lifetimes reserves each run of rows only while
+// it lives, so it can sit on rows of another that are already consumed.
+// Limits: greedy, not optimal; O(n^2) in the number of reservations.
 #include "compiler/plan/Builder.h"
 
 #include <algorithm>
-#include <numeric>
 
 namespace rnnpoolc::plan {
 namespace {
@@ -18,93 +18,122 @@ int root(const std::vector<Buffer> &buffers, int b) {
   return b;
 }
 
-struct Block {
+/// What one family (a buffer and those computed in place over it) reserves, relative to
+/// its offset.
+struct Family {
+  std::vector<Reservation> parts;
   int64_t bytes = 0;
-  int first = 0, last = 0;
-  int64_t offset = 0;
-  const Buffer *rows = nullptr; ///< Set for a buffer that releases its rows.
-
-  /// The first byte still in use at `step` (offset, or past the released rows).
-  int64_t busyFrom(int step) const {
-    return rows ? offset + releasedRows(*rows, step) * regionRowBytes(*rows) : offset;
-  }
+  int first = 0;
 };
+
+bool collide(const Reservation &a, const Reservation &b) {
+  return a.first <= b.last && b.first <= a.last && a.begin < b.end && b.begin < a.end;
+}
 
 } // namespace
 
 void placeBuffers(Plan &plan) {
   std::vector<Buffer> &buffers = plan.buffers;
-  std::vector<Block> blocks(buffers.size());
-  std::vector<char> isRoot(buffers.size(), 0);
-  for (size_t b = 0; b < buffers.size(); ++b) {
+  const size_t n = buffers.size();
+  std::vector<Family> families(n);
+  std::vector<char> isRoot(n, 0);
+  for (size_t b = 0; b < n; ++b) {
     int r = root(buffers, static_cast<int>(b));
-    Block &k = blocks[r];
+    Family &f = families[r];
     if (!isRoot[r]) {
       isRoot[r] = 1;
-      k = {buffers[b].bytes, buffers[b].firstStep, buffers[b].lastStep, 0, nullptr};
+      f.parts = reservations(buffers[b], 0);
+      f.first = buffers[b].firstStep;
+    } else { // in-place members are uniform: widen the family's one reservation
+      Reservation &all = f.parts[0];
+      all.end = std::max(all.end, buffers[b].bytes);
+      all.first = std::min(all.first, buffers[b].firstStep);
+      all.last = std::max(all.last, buffers[b].lastStep);
+      f.first = std::min(f.first, buffers[b].firstStep);
     }
-    if (!buffers[b].rowLastStep.empty())
-      k.rows = &buffers[b];
-    k.bytes = std::max(k.bytes, buffers[b].bytes);
-    k.first = std::min(k.first, buffers[b].firstStep);
-    k.last = std::max(k.last, buffers[b].lastStep);
+    f.bytes = std::max(f.bytes, buffers[b].bytes);
   }
   std::vector<int> order;
-  for (size_t b = 0; b < buffers.size(); ++b)
+  for (size_t b = 0; b < n; ++b)
     if (isRoot[b])
       order.push_back(static_cast<int>(b));
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    if ((blocks[a].rows != nullptr) != (blocks[b].rows != nullptr))
-      return blocks[a].rows != nullptr;
-    return blocks[a].bytes != blocks[b].bytes ? blocks[a].bytes > blocks[b].bytes
-                                              : blocks[a].first < blocks[b].first;
+    return families[a].bytes != families[b].bytes ? families[a].bytes > families[b].bytes
+                                                  : families[a].first < families[b].first;
   });
-  std::vector<int> placed;
+
+  std::vector<Reservation> placed;
+  std::vector<int64_t> offsets(n, 0);
   for (int b : order) {
-    std::vector<std::pair<int64_t, int64_t>> busy; // [offset, end) of live placed blocks
-    for (int p : placed)
-      if (blocks[p].first <= blocks[b].last && blocks[b].first <= blocks[p].last)
-        busy.emplace_back(blocks[p].busyFrom(blocks[b].first), blocks[p].offset + blocks[p].bytes);
-    std::sort(busy.begin(), busy.end());
+    const Family &f = families[b];
     int64_t offset = 0;
-    for (auto [start, end] : busy) {
-      if (start - offset >= blocks[b].bytes)
-        break;
-      offset = std::max(offset, end);
-    }
-    blocks[b].offset = offset;
-    placed.push_back(b);
-  }
-  Summary &s = plan.summary;
-  s.arenaBytes = 0;
-  for (size_t b = 0; b < buffers.size(); ++b) {
-    buffers[b].offset = blocks[root(buffers, static_cast<int>(b))].offset;
-    s.arenaBytes = std::max(s.arenaBytes, buffers[b].offset + buffers[b].bytes);
-  }
-  // Peak: bytes live per step, each block once.
-  const int steps = std::max<int>(1, static_cast<int>(plan.steps.size()));
-  std::vector<int64_t> live(steps + 1, 0);
-  std::vector<int> releasing;
-  for (int b : order) {
-    if (blocks[b].rows) {
-      releasing.push_back(b);
+    if (f.parts.size() == 1) { // one reservation: the first gap between busy spans
+      const Reservation &part = f.parts[0];
+      std::vector<std::pair<int64_t, int64_t>> busy;
+      for (const Reservation &p : placed)
+        if (p.first <= part.last && part.first <= p.last)
+          busy.emplace_back(p.begin, p.end);
+      std::sort(busy.begin(), busy.end());
+      for (auto [start, end] : busy) {
+        if (start - offset >= part.end)
+          break;
+        offset = std::max(offset, end);
+      }
+      offsets[b] = offset;
+      placed.push_back({part.begin + offset, part.end + offset, part.first, part.last});
       continue;
     }
-    live[std::max(0, blocks[b].first)] += blocks[b].bytes;
-    live[std::min(steps, blocks[b].last + 1)] -= blocks[b].bytes;
+    // The lowest feasible offset is 0 or puts some part right after a placed reservation.
+    std::vector<int64_t> candidates = {0};
+    for (const Reservation &p : placed)
+      for (const Reservation &part : f.parts)
+        if (p.first <= part.last && part.first <= p.last && p.end - part.begin > 0)
+          candidates.push_back(p.end - part.begin);
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    for (int64_t c : candidates) {
+      bool fits = true;
+      for (const Reservation &part : f.parts) {
+        Reservation at{part.begin + c, part.end + c, part.first, part.last};
+        for (const Reservation &p : placed)
+          if (collide(at, p)) {
+            fits = false;
+            break;
+          }
+        if (!fits)
+          break;
+      }
+      if (fits) {
+        offset = c;
+        break;
+      }
+    }
+    offsets[b] = offset;
+    for (const Reservation &part : f.parts)
+      placed.push_back({part.begin + offset, part.end + offset, part.first, part.last});
+  }
+
+  Summary &s = plan.summary;
+  s.arenaBytes = 0;
+  for (size_t b = 0; b < n; ++b) {
+    buffers[b].offset = offsets[root(buffers, static_cast<int>(b))];
+    s.arenaBytes = std::max(s.arenaBytes, buffers[b].offset + buffers[b].bytes);
+  }
+  // Peak: reserved bytes per step.
+  const int steps = std::max<int>(1, static_cast<int>(plan.steps.size()));
+  std::vector<int64_t> delta(steps + 1, 0);
+  for (const Reservation &p : placed) {
+    delta[std::clamp(p.first, 0, steps)] += p.end - p.begin;
+    delta[std::clamp(p.last + 1, 0, steps)] -= p.end - p.begin;
   }
   s.peakBytes = 0;
-  int64_t running = 0;
   std::vector<int64_t> totals(steps, 0);
+  int64_t running = 0;
   for (int k = 0; k < steps; ++k) {
-    running += live[k];
-    int64_t total = running;
-    for (int b : releasing)
-      if (blocks[b].first <= k && k <= blocks[b].last)
-        total += blocks[b].offset + blocks[b].bytes - blocks[b].busyFrom(k);
-    totals[k] = total;
-    if (total > s.peakBytes)
-      s.peakBytes = total, s.peakStep = k;
+    running += delta[k];
+    totals[k] = running;
+    if (running > s.peakBytes)
+      s.peakBytes = running, s.peakStep = k;
   }
   std::vector<size_t> sites;
   for (int k = 0; k < steps && k < static_cast<int>(plan.steps.size()); ++k)

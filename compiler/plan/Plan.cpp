@@ -45,15 +45,21 @@ int64_t regionMacs(const ir::Graph &graph, const ir::Node &node, const ir::Regio
   return total / area * out.rows() * out.cols();
 }
 
-int64_t releasedRows(const Buffer &buffer, int step) {
-  int64_t rows = 0;
-  while (rows < static_cast<int64_t>(buffer.rowLastStep.size()) && buffer.rowLastStep[rows] < step)
-    ++rows;
-  return rows;
-}
-
-int64_t regionRowBytes(const Buffer &buffer) {
-  return buffer.region.rows() > 0 ? buffer.bytes / buffer.region.rows() : 0;
+std::vector<Reservation> reservations(const Buffer &b, int64_t offset) {
+  if (b.rowFirstStep.empty())
+    return {{offset, offset + b.bytes, b.firstStep, b.lastStep}};
+  const int64_t rows = b.region.rows(), rowBytes = rows ? b.bytes / rows : 0;
+  std::vector<Reservation> out;
+  for (int64_t r = 0; r < rows; ++r) {
+    Reservation row{offset + r * rowBytes, offset + (r + 1) * rowBytes, b.rowFirstStep[r],
+                    b.rowLastStep[r]};
+    if (!out.empty() && out.back().end == row.begin && out.back().first == row.first &&
+        out.back().last == row.last)
+      out.back().end = row.end;
+    else
+      out.push_back(row);
+  }
+  return out;
 }
 
 } // namespace rnnpoolc::plan

@@ -38,17 +38,21 @@ struct Buffer {
   /// Set when the buffer takes over the memory of another that dies at firstStep (an
   /// elementwise op computed in place): the id of that buffer, else -1.
   int aliasOf = -1;
-  /// Kind Region, optional (the resident model input): the last step reading each row of
-  /// the region. Rows are released from the top: once rows [0, r) are all past their last
-  /// read, the first r rows' bytes may be reused by buffers born later.
-  std::vector<int> rowLastStep;
+  /// Kind Region, optional: per row of the region, the first step that writes it and the
+  /// last step that reads or writes it. A row's bytes are reserved only in between, so the rows a
+  /// row-band region has consumed (of its input) can hold the rows it produces later (of
+  /// its output). Empty: every row lives over [firstStep, lastStep].
+  std::vector<int> rowFirstStep, rowLastStep;
 };
 
-/// For a buffer with rowLastStep: how many leading rows are free at `step` (every one of
-/// them read for the last time before `step`); 0 for other buffers.
-int64_t releasedRows(const Buffer &buffer, int step);
-/// Bytes of one row of a Region buffer (its region's columns times channels).
-int64_t regionRowBytes(const Buffer &buffer);
+/// A reservation: arena bytes [begin, end) over steps [first, last], inclusive.
+struct Reservation {
+  int64_t begin = 0, end = 0;
+  int first = 0, last = 0;
+};
+/// What a buffer reserves at `offset`: one reservation, or one per run of rows with the
+/// same life when it has row lifetimes.
+std::vector<Reservation> reservations(const Buffer &buffer, int64_t offset);
 
 /// How a step's output is produced.
 enum class StepKind : uint8_t {

@@ -26,8 +26,11 @@ private:
   BuildOptions build_;
   int64_t baselineMacs_ = 0;
 
-  std::optional<Plan> evaluate(const Schedule &schedule) const {
-    auto plan = buildPlan(g_, schedule, build_);
+  /// The plan of a schedule; `refined` also gives rows their own lifetimes (slower).
+  std::optional<Plan> evaluate(const Schedule &schedule, bool refined = true) const {
+    BuildOptions options = build_;
+    options.rowLifetimes = refined;
+    auto plan = buildPlan(g_, schedule, options);
     if (!plan)
       return std::nullopt;
     placeBuffers(*plan);
@@ -111,7 +114,6 @@ Expected<Plan> Search::run() {
   // The baseline: layer by layer, topological order, no in-place, greedy offsets.
   BuildOptions baselineBuild = build_;
   baselineBuild.inPlace = false;
-  baselineBuild.releaseInputRows = false;
   baselineBuild.streamInput = false;
   auto baseline = buildPlan(g_, Schedule{topo, {}}, baselineBuild);
   if (!baseline)
@@ -161,17 +163,28 @@ Expected<Plan> Search::run() {
   };
   // Greedy rounds: add the row-band region that helps most, then see whether tiles do
   // better for any region; repeat while the plan improves.
+  // Candidates are screened with whole-buffer lifetimes; the most promising few are
+  // planned again with row lifetimes, which decide.
+  constexpr size_t kRefined = 6;
   for (int round = 0; round < 24; ++round) {
-    std::optional<Plan> roundBest;
-    Schedule roundSchedule;
+    std::vector<std::pair<Plan, Schedule>> screened;
     for (auto [a, b] : runs)
       for (size_t i = a; i < b; ++i)
         for (size_t j = i + 1; j <= b; ++j) {
           Schedule s = withRegion(bestSchedule, i, j, Strategy::RowBands, 1, 0);
-          auto p = evaluate(s);
-          if (p && allowed(*p) && (!roundBest || better(*p, *roundBest)))
-            roundBest = std::move(p), roundSchedule = s;
+          auto p = evaluate(s, /*refined=*/false);
+          if (p && allowed(*p))
+            screened.emplace_back(std::move(*p), std::move(s));
         }
+    std::sort(screened.begin(), screened.end(),
+              [&](const auto &x, const auto &y) { return better(x.first, y.first); });
+    std::optional<Plan> roundBest;
+    Schedule roundSchedule;
+    for (size_t k = 0; k < std::min(kRefined, screened.size()); ++k) {
+      auto p = evaluate(screened[k].second);
+      if (p && allowed(*p) && (!roundBest || better(*p, *roundBest)))
+        roundBest = std::move(p), roundSchedule = screened[k].second;
+    }
     bool improved = roundBest && better(*roundBest, *best);
     if (improved) {
       best = std::move(roundBest);

@@ -30,15 +30,29 @@ int64_t elemBytes(const ir::Tensor &t, bool floatActivations) {
 }
 
 /// What a buffer holds right now: for each slot row and column, the tensor row stored.
-/// Leading rows of a row-releasing buffer whose last read came before `step`.
-int64_t freedRows(const Buffer &b, int step) {
-  int64_t r = 0;
-  while (r < static_cast<int64_t>(b.rowLastStep.size()) && b.rowLastStep[r] < step)
-    ++r;
-  return r;
+/// The life of row r (relative to the buffer's region) of a buffer: its own, or the
+/// buffer's when it has no row lifetimes.
+std::pair<int, int> rowLife(const Buffer &b, int64_t r) {
+  if (b.rowFirstStep.empty())
+    return {b.firstStep, b.lastStep};
+  return {b.rowFirstStep[r], b.rowLastStep[r]};
 }
 
-int64_t bytesPerRow(const Buffer &b) { return b.region.rows() ? b.bytes / b.region.rows() : 0; }
+/// Bytes [begin, end) reserved over steps [first, last]: one per row with row lifetimes.
+struct Rect {
+  int64_t begin, end;
+  int first, last;
+};
+std::vector<Rect> rectsOf(const Buffer &b) {
+  if (b.rowFirstStep.empty())
+    return {{b.offset, b.offset + b.bytes, b.firstStep, b.lastStep}};
+  std::vector<Rect> rects;
+  const int64_t rows = b.region.rows(), rowBytes = rows ? b.bytes / rows : 0;
+  for (int64_t r = 0; r < rows; ++r)
+    rects.push_back({b.offset + r * rowBytes, b.offset + (r + 1) * rowBytes, b.rowFirstStep[r],
+                     b.rowLastStep[r]});
+  return rects;
+}
 
 struct Contents {
   std::vector<int32_t> row; ///< -1: nothing valid
@@ -96,31 +110,32 @@ Status Replay::checkBuffers() const {
 
 Status Replay::checkOverlaps() const {
   const auto &bs = p_.buffers;
+  std::vector<std::vector<Rect>> rects(bs.size());
+  for (size_t i = 0; i < bs.size(); ++i) {
+    const Buffer &b = bs[i];
+    if (!b.rowFirstStep.empty() &&
+        (b.kind != BufferKind::Region || b.rowFirstStep.size() != size_t(b.region.rows()) ||
+         b.rowLastStep.size() != b.rowFirstStep.size()))
+      return makeError("buffer {} has row lifetimes that do not match its rows", i);
+    rects[i] = rectsOf(b);
+  }
   for (size_t i = 0; i < bs.size(); ++i)
     for (size_t j = i + 1; j < bs.size(); ++j) {
       const Buffer &a = bs[i], &b = bs[j];
-      bool timeOverlap = a.firstStep <= b.lastStep && b.firstStep <= a.lastStep;
-      bool spaceOverlap = a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
-      if (!timeOverlap || !spaceOverlap || a.bytes == 0 || b.bytes == 0)
+      if (a.firstStep > b.lastStep || b.firstStep > a.lastStep || a.bytes == 0 || b.bytes == 0)
         continue;
       // An in-place handoff: one takes over the other's memory at the step that kills it.
       bool handoff = (a.aliasOf == static_cast<int>(j) && b.lastStep == a.firstStep) ||
                      (b.aliasOf == static_cast<int>(i) && a.lastStep == b.firstStep);
-      if (handoff && a.offset == b.offset)
+      if (handoff && a.offset == b.offset && a.rowFirstStep.empty() && b.rowFirstStep.empty())
         continue;
-      // A buffer born after the rows of a releasing buffer it sits on were released.
-      auto onReleased = [&](const Buffer &rel, const Buffer &other) {
-        if (rel.rowLastStep.empty() || other.firstStep <= rel.firstStep)
-          return false;
-        int64_t busy = rel.offset + freedRows(rel, other.firstStep) * bytesPerRow(rel);
-        return other.offset + other.bytes <= busy;
-      };
-      if (onReleased(a, b) || onReleased(b, a))
-        continue;
-      return makeError("buffers {} ('{}') and {} ('{}') overlap in memory while both are live "
-                       "(steps {}..{} and {}..{})",
-                       i, g_.tensor(a.tensor).name, j, g_.tensor(b.tensor).name, a.firstStep,
-                       a.lastStep, b.firstStep, b.lastStep);
+      for (const Rect &x : rects[i])
+        for (const Rect &y : rects[j])
+          if (x.first <= y.last && y.first <= x.last && x.begin < y.end && y.begin < x.end)
+            return makeError("buffers {} ('{}') and {} ('{}') overlap in memory while both are "
+                             "live (steps {}..{} and {}..{})",
+                             i, g_.tensor(a.tensor).name, j, g_.tensor(b.tensor).name, x.first,
+                             x.last, y.first, y.last);
     }
   return Status::ok();
 }
@@ -131,6 +146,12 @@ Status Replay::write(int step, int buffer, const ir::Region &region) {
     return makeError("{} writes buffer {} outside its live range", describe(step), buffer);
   Contents &c = contents_[buffer];
   for (int64_t r = region.row0; r < region.row1; ++r) {
+    if (b.kind == BufferKind::Region && r >= b.region.row0 && r < b.region.row1) {
+      auto [born, dies] = rowLife(b, r - b.region.row0);
+      if (step < born || step > dies)
+        return makeError("{} writes row {} of '{}' outside that row's reserved steps {}..{}",
+                         describe(step), r, g_.tensor(b.tensor).name, born, dies);
+    }
     int64_t slot = slotOf(b, r);
     if (slot < 0 || slot >= c.slots)
       return makeError("{} writes row {} of '{}' outside buffer {}", describe(step), r,
@@ -152,9 +173,13 @@ Status Replay::read(int step, int buffer, const ir::Region &region) const {
     return makeError("{} reads buffer {} ('{}') outside its live range", describe(step), buffer,
                      g_.tensor(b.tensor).name);
   const Contents &c = contents_[buffer];
-  if (!b.rowLastStep.empty() && region.row0 - b.region.row0 < freedRows(b, step))
-    return makeError("{} reads row {} of '{}' after its memory was released", describe(step),
-                     region.row0, g_.tensor(b.tensor).name);
+  for (int64_t r = region.row0; r < region.row1; ++r)
+    if (b.kind == BufferKind::Region && r >= b.region.row0 && r < b.region.row1) {
+      auto [born, dies] = rowLife(b, r - b.region.row0);
+      if (step < born || step > dies)
+        return makeError("{} reads row {} of '{}' outside that row's reserved steps {}..{}",
+                         describe(step), r, g_.tensor(b.tensor).name, born, dies);
+    }
   for (int64_t r = region.row0; r < region.row1; ++r)
     for (int64_t col = region.col0; col < region.col1; ++col) {
       int64_t slot = slotOf(b, r);
@@ -175,25 +200,32 @@ Status Replay::checkTotals() const {
   if (arena != p_.summary.arenaBytes)
     return makeError("the arena is {} bytes, not the {} the plan claims", arena,
                      p_.summary.arenaBytes);
-  // Peak: alias families share memory, so each counts once, at its largest member.
-  std::map<int, std::pair<int64_t, std::pair<int, int>>> families;
+  // Peak: alias families share memory, so each counts once, at its largest member, over
+  // the union of the members' lives; other buffers count row by row.
+  const int steps = std::max<int>(1, static_cast<int>(p_.steps.size()));
+  std::vector<int64_t> live(steps, 0);
+  std::map<int, Rect> families;
   for (size_t i = 0; i < p_.buffers.size(); ++i) {
+    const Buffer &b = p_.buffers[i];
     int r = static_cast<int>(i);
     while (p_.buffers[r].aliasOf >= 0)
       r = p_.buffers[r].aliasOf;
-    auto [it, fresh] = families.try_emplace(r, 0, std::pair{p_.buffers[i].firstStep, p_.buffers[i].lastStep});
-    it->second.first = std::max(it->second.first, p_.buffers[i].bytes);
-    it->second.second.first = std::min(it->second.second.first, p_.buffers[i].firstStep);
-    it->second.second.second = std::max(it->second.second.second, p_.buffers[i].lastStep);
+    bool inFamily = r != static_cast<int>(i) || b.rowFirstStep.empty();
+    if (!inFamily) {
+      for (const Rect &x : rectsOf(b))
+        for (int s = std::max(0, x.first); s <= x.last && s < steps; ++s)
+          live[s] += x.end - x.begin;
+      continue;
+    }
+    auto [it, fresh] = families.try_emplace(r, Rect{0, b.bytes, b.firstStep, b.lastStep});
+    it->second.end = std::max(it->second.end, b.bytes);
+    it->second.first = std::min(it->second.first, b.firstStep);
+    it->second.last = std::max(it->second.last, b.lastStep);
   }
-  int64_t peak = 0;
-  for (int s = 0; s < std::max<int>(1, static_cast<int>(p_.steps.size())); ++s) {
-    int64_t live = 0;
-    for (const auto &[root, f] : families)
-      if (f.second.first <= s && s <= f.second.second)
-        live += f.first - freedRows(p_.buffers[root], s) * bytesPerRow(p_.buffers[root]);
-    peak = std::max(peak, live);
-  }
+  for (const auto &[root, f] : families)
+    for (int s = std::max(0, f.first); s <= f.last && s < steps; ++s)
+      live[s] += f.end;
+  int64_t peak = *std::max_element(live.begin(), live.end());
   if (peak != p_.summary.peakBytes)
     return makeError("the peak is {} bytes, not the {} the plan claims", peak,
                      p_.summary.peakBytes);
