@@ -281,6 +281,15 @@ Status Builder::tiles(const RegionInfo &r, int regionIndex) {
         return true;
     return false;
   };
+  // Tiles follow the last op's output, so every op of the region must feed it.
+  std::set<ir::TensorId> feeds = {last.outputs[0]};
+  for (auto it = r.nodes.rbegin(); it != r.nodes.rend(); ++it)
+    if (feeds.count(g_.nodes[*it].outputs[0]))
+      feeds.insert(g_.nodes[*it].inputs.begin(), g_.nodes[*it].inputs.end());
+  for (size_t n : r.nodes)
+    if (!feeds.count(g_.nodes[n].outputs[0]))
+      return makeError("internal: node '{}' does not feed the last op of its tiled region",
+                       g_.nodes[n].name);
   for (int64_t y = 0; y < e.rows; y += r.tileRows)
     for (int64_t x = 0; x < e.cols; x += r.tileCols) {
       std::map<ir::TensorId, ir::Region> need;

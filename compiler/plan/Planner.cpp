@@ -172,7 +172,7 @@ Expected<Plan> Search::run() {
       for (size_t i = a; i < b; ++i)
         for (size_t j = i + 1; j <= b; ++j) {
           Schedule s = withRegion(bestSchedule, i, j, Strategy::RowBands, 1, 0);
-          auto p = evaluate(s, /*refined=*/false);
+          auto p = evaluate(s, /*refined=*/true);
           if (p && allowed(*p))
             screened.emplace_back(std::move(*p), std::move(s));
         }

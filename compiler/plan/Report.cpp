@@ -24,18 +24,25 @@ std::string stepName(const ir::Graph &g, const Step &s) {
   return s.kind == StepKind::Stream ? g.tensor(s.streamed).name : g.nodes[s.node].name;
 }
 
-/// Bytes live at each step, alias families counted once.
+/// Bytes reserved at each step: alias families once, rows with their own lifetimes.
 std::vector<int64_t> liveBytes(const Plan &plan) {
   std::vector<int64_t> live(plan.steps.size() + 1, 0);
   std::vector<int64_t> familyBytes(plan.buffers.size(), 0);
   std::vector<int> first(plan.buffers.size(), 1 << 30), last(plan.buffers.size(), -1);
   for (size_t i = 0; i < plan.buffers.size(); ++i) {
+    const Buffer &b = plan.buffers[i];
     int r = static_cast<int>(i);
     while (plan.buffers[r].aliasOf >= 0)
       r = plan.buffers[r].aliasOf;
-    familyBytes[r] = std::max(familyBytes[r], plan.buffers[i].bytes);
-    first[r] = std::min(first[r], plan.buffers[i].firstStep);
-    last[r] = std::max(last[r], plan.buffers[i].lastStep);
+    if (r == static_cast<int>(i) && !b.rowFirstStep.empty()) {
+      for (const Reservation &p : reservations(b, 0))
+        for (int s = std::max(0, p.first); s <= p.last && s < int(plan.steps.size()); ++s)
+          live[s] += p.end - p.begin;
+      continue;
+    }
+    familyBytes[r] = std::max(familyBytes[r], b.bytes);
+    first[r] = std::min(first[r], b.firstStep);
+    last[r] = std::max(last[r], b.lastStep);
   }
   for (size_t r = 0; r < plan.buffers.size(); ++r)
     for (int s = std::max(0, first[r]); s <= last[r] && s < int(plan.steps.size()); ++s)
@@ -116,7 +123,14 @@ std::string planJson(const ir::Graph &g, const Plan &plan) {
                                                   b.region.col1});
     json.member("ring_rows", b.ringRows).member("offset", b.offset).member("bytes", b.bytes);
     json.member("first_step", b.firstStep).member("last_step", b.lastStep);
-    json.member("alias_of", b.aliasOf).endObject();
+    json.member("alias_of", b.aliasOf);
+    if (!b.rowFirstStep.empty()) {
+      std::vector<int64_t> first(b.rowFirstStep.begin(), b.rowFirstStep.end());
+      std::vector<int64_t> last(b.rowLastStep.begin(), b.rowLastStep.end());
+      json.key("row_first_step").value(first);
+      json.key("row_last_step").value(last);
+    }
+    json.endObject();
   }
   json.endArray();
   json.key("steps").beginArray();

@@ -295,18 +295,25 @@ Status Replay::run() {
     if (g_.tensor(out).isConstant())
       continue;
     bool complete = false;
+    std::string why = "no buffer holds it at the end";
+    const int last = static_cast<int>(p_.steps.size()) - 1;
     for (size_t i = 0; i < p_.buffers.size() && !complete; ++i) {
       const Buffer &b = p_.buffers[i];
-      if (b.tensor != out || b.kind != BufferKind::Region ||
-          b.lastStep < static_cast<int>(p_.steps.size()) - 1)
+      if (b.tensor == out && b.lastStep < last)
+        why = fmt::format("buffer {} holding it dies at step {} of {}", i, b.lastStep, last);
+      if (b.tensor != out || b.kind != BufferKind::Region || b.lastStep < last)
         continue;
-      complete = b.region == ir::Region{0, dimsOf(g_.tensor(out)).rows, 0,
-                                        dimsOf(g_.tensor(out)).cols} &&
-                 static_cast<bool>(read(static_cast<int>(p_.steps.size()) - 1, static_cast<int>(i), b.region));
+      ir::Region all{0, dimsOf(g_.tensor(out)).rows, 0, dimsOf(g_.tensor(out)).cols};
+      Status held = b.region == all ? read(last, static_cast<int>(i), all)
+                                    : makeError("buffer {} holds only part of it", i);
+      complete = static_cast<bool>(held);
+      if (!held)
+        why = held.error().message();
     }
     if (!complete && !p_.steps.empty())
-      return makeError("the model output '{}' is not completely produced and held to the end",
-                       g_.tensor(out).name);
+      return makeError("the model output '{}' is not completely produced and held to the "
+                       "end: {}",
+                       g_.tensor(out).name, why);
   }
   return checkTotals();
 }
