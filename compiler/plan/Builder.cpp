@@ -113,6 +113,15 @@ private:
   bool isGraphOutput(ir::TensorId t) const {
     return std::find(g_.outputs.begin(), g_.outputs.end(), t) != g_.outputs.end();
   }
+  /// Whether `t` is a model output or read by a node outside `region`.
+  bool usedOutside(ir::TensorId t, const std::set<size_t> &region) const {
+    if (isGraphOutput(t))
+      return true;
+    for (size_t c : consumers_[t])
+      if (!region.count(c))
+        return true;
+    return false;
+  }
   void streamWhole(ir::TensorId t);
   void layerStep(size_t n);
   Status rowBands(const RegionInfo &r, int regionIndex);
@@ -156,14 +165,7 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
   std::map<ir::TensorId, int64_t> done, need, cap;
   std::map<ir::TensorId, int> ring;
   std::vector<ir::TensorId> escaping;
-  auto escapes = [&](ir::TensorId t) {
-    if (isGraphOutput(t))
-      return true;
-    for (size_t c : consumers_[t])
-      if (!inR.count(c))
-        return true;
-    return false;
-  };
+  auto escapes = [&](ir::TensorId t) { return usedOutside(t, inR); };
   // A streamed model input read in the region arrives row by row into a ring.
   std::vector<ir::TensorId> streamed;
   for (size_t n : r.nodes)
@@ -273,14 +275,7 @@ Status Builder::tiles(const RegionInfo &r, int regionIndex) {
   const ir::Node &last = g_.nodes[r.nodes.back()];
   Extent e = extentOf(g_.tensor(last.outputs[0]));
   std::set<size_t> inR(r.nodes.begin(), r.nodes.end());
-  auto escapes = [&](ir::TensorId t) {
-    if (isGraphOutput(t))
-      return true;
-    for (size_t c : consumers_[t])
-      if (!inR.count(c))
-        return true;
-    return false;
-  };
+  auto escapes = [&](ir::TensorId t) { return usedOutside(t, inR); };
   // Tiles follow the last op's output, so every op of the region must feed it.
   std::set<ir::TensorId> feeds = {last.outputs[0]};
   for (auto it = r.nodes.rbegin(); it != r.nodes.rend(); ++it)

@@ -8,6 +8,7 @@
 namespace rnnpoolc::plan {
 namespace {
 
+// Deliberately not Plan.h's extentOf: the verifier recomputes what it checks.
 struct Dims {
   int64_t rows = 1, cols = 1, channels = 1;
 };
