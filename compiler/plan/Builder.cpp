@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -162,7 +163,7 @@ void Builder::layerStep(size_t n) {
 /// outside the region). No row is computed twice.
 Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
   std::set<size_t> inR(r.nodes.begin(), r.nodes.end());
-  std::map<ir::TensorId, int64_t> done, need, cap;
+  std::map<ir::TensorId, int64_t> done, cap;
   std::map<ir::TensorId, int> ring;
   std::vector<ir::TensorId> escaping;
   auto escapes = [&](ir::TensorId t) { return usedOutside(t, inR); };
@@ -198,63 +199,55 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
       it = ring.emplace(t, newBuffer(t, BufferKind::Ring, wholeRegion(g_.tensor(t)), 1)).first;
     return it->second;
   };
-  for (int64_t k = 1; k <= iterations; ++k) {
-    for (auto &[t, v] : need)
-      v = 0;
-    for (ir::TensorId t : escaping) {
-      int64_t h = extentOf(g_.tensor(t)).rows;
-      need[t] = std::max(need[t], (k * h + iterations - 1) / iterations);
-    }
-    for (auto it = r.nodes.rbegin(); it != r.nodes.rend(); ++it) {
-      const ir::Node &node = g_.nodes[*it];
-      int64_t upTo = need[node.outputs[0]];
-      if (upTo == 0)
-        continue;
-      const int64_t w = extentOf(g_.tensor(node.outputs[0])).cols;
-      for (size_t i = 0; i < node.inputs.size(); ++i)
-        if (done.count(node.inputs[i]))
-          need[node.inputs[i]] =
-              std::max(need[node.inputs[i]],
-                       ir::inputRegion(g_, node, i, {upTo - 1, upTo, 0, w}).row1);
-    }
-    for (ir::TensorId t : streamed)
-      if (need[t] > done[t]) {
+  std::map<ir::TensorId, size_t> producer;
+  for (size_t n : r.nodes)
+    producer[g_.nodes[n].outputs[0]] = n;
+  // Depth first, one row at a time: an op computes a row just before a consumer needs it,
+  // so every ring holds only the rows its consumers' windows span.
+  std::function<Status(ir::TensorId, int64_t)> pull = [&](ir::TensorId t,
+                                                          int64_t upTo) -> Status {
+    while (done[t] < upTo) {
+      const int64_t row = done[t];
+      const ir::Region out{row, row + 1, 0, extentOf(g_.tensor(t)).cols};
+      auto it = producer.find(t);
+      if (it == producer.end()) { // the streamed model input
         Step s;
-        s.kind = StepKind::Stream, s.streamed = t, s.region = regionIndex;
-        s.out = {done[t], need[t], 0, extentOf(g_.tensor(t)).cols};
+        s.kind = StepKind::Stream, s.streamed = t, s.region = regionIndex, s.out = out;
         s.outputs = {storage(t)};
         wrote(s.outputs[0], s.out);
         plan_.steps.push_back(s);
-        done[t] = need[t];
-      }
-    for (size_t n : r.nodes) {
-      const ir::Node &node = g_.nodes[n];
-      ir::TensorId out = node.outputs[0];
-      if (need[out] <= done[out])
+        done[t] = row + 1;
         continue;
-      Step s = computeStep(n, {done[out], need[out], 0, extentOf(g_.tensor(out)).cols},
-                           regionIndex);
+      }
+      const ir::Node &node = g_.nodes[it->second];
+      for (size_t i = 0; i < node.inputs.size(); ++i)
+        if (done.count(node.inputs[i]))
+          RNNPOOLC_TRY(pull(node.inputs[i], ir::inputRegion(g_, node, i, out).row1));
+      Step s = computeStep(it->second, out, regionIndex);
       for (size_t i = 0; i < node.inputs.size(); ++i) {
         ir::TensorId in = node.inputs[i];
         if (!isActivation(in))
           continue;
-        ir::Region reads = ir::inputRegion(g_, node, i, s.out);
+        ir::Region reads = ir::inputRegion(g_, node, i, out);
         if (done.count(in)) {
-          if (reads.row1 > done[in])
-            return makeError("internal: row band reads row {} of '{}' before it exists",
-                             reads.row1 - 1, g_.tensor(in).name);
           cap[in] = std::max(cap[in], done[in] - reads.row0);
           read(s, i, storage(in), reads);
         } else {
           read(s, i, wholeBuffer(in), reads);
         }
       }
-      s.outputs = {storage(out)};
+      s.outputs = {storage(t)};
       wrote(s.outputs[0], s.out);
       plan_.steps.push_back(std::move(s));
-      done[out] = need[out];
+      done[t] = row + 1;
     }
-  }
+    return Status::ok();
+  };
+  for (int64_t k = 1; k <= iterations; ++k)
+    for (ir::TensorId t : escaping) {
+      int64_t h = extentOf(g_.tensor(t)).rows;
+      RNNPOOLC_TRY(pull(t, (k * h + iterations - 1) / iterations));
+    }
   for (auto &[t, b] : ring) {
     Buffer &buf = plan_.buffers[b];
     buf.ringRows = std::max<int64_t>(1, cap[t]);
@@ -397,6 +390,15 @@ void Builder::inPlace() {
 }
 
 Expected<Plan> Builder::build(const Schedule &schedule) {
+  // At most one step per row of every tensor (row bands), plus tiles: reserve up front.
+  size_t estimate = g_.nodes.size() + 16;
+  for (const RegionInfo &r : schedule.regions)
+    for (size_t n : r.nodes)
+      estimate += static_cast<size_t>(extentOf(g_.tensor(g_.nodes[n].outputs[0])).rows) *
+                  (r.strategy == Strategy::Tiles ? 64 : 1);
+  for (ir::TensorId in : g_.inputs)
+    estimate += static_cast<size_t>(extentOf(g_.tensor(in)).rows);
+  plan_.steps.reserve(estimate);
   if (!opts_.streamInput)
     for (ir::TensorId in : g_.inputs)
       wrote(wholeBuffer(in), wholeRegion(g_.tensor(in))); // by the caller, before step 0

@@ -44,13 +44,16 @@ private:
   /// Lexicographic goal: least peak (or, under a budget, fitting with fewest MACs).
   bool better(const Plan &a, const Plan &b) const {
     if (options_.ramBudget > 0) {
-      bool fitA = a.summary.peakBytes <= options_.ramBudget;
-      bool fitB = b.summary.peakBytes <= options_.ramBudget;
+      bool fitA = a.summary.arenaBytes <= options_.ramBudget;
+      bool fitB = b.summary.arenaBytes <= options_.ramBudget;
       if (fitA != fitB)
         return fitA;
       if (fitA && a.summary.macs != b.summary.macs)
         return a.summary.macs < b.summary.macs;
     }
+    // The arena is what the firmware must provide; the live peak is its lower bound.
+    if (a.summary.arenaBytes != b.summary.arenaBytes)
+      return a.summary.arenaBytes < b.summary.arenaBytes;
     if (a.summary.peakBytes != b.summary.peakBytes)
       return a.summary.peakBytes < b.summary.peakBytes;
     if (a.summary.peakSites != b.summary.peakSites)
@@ -143,6 +146,39 @@ Expected<Plan> Search::run() {
       runs.emplace_back(i, j);
     i = std::max(j, i + 1);
   }
+  // Region boundaries are tried only where few tensors flow across (between blocks, not
+  // inside a residual) and at the ends of runs: fewer candidates, near the same optima.
+  std::vector<char> cut(order.size() + 1, 0);
+  {
+    std::vector<size_t> position(g_.nodes.size());
+    for (size_t i = 0; i < order.size(); ++i)
+      position[order[i]] = i;
+    auto consumers = g_.consumers();
+    auto producers = g_.producers();
+    std::vector<int> crossing(order.size() + 1, 0);
+    for (size_t t = 0; t < g_.numTensors(); ++t) {
+      if (producers[t] < 0 || consumers[t].empty())
+        continue;
+      size_t from = position[producers[t]] + 1, to = from;
+      for (size_t c : consumers[t])
+        to = std::max(to, position[c]);
+      for (size_t p = from; p <= to; ++p)
+        ++crossing[p];
+    }
+    // Two crossing tensors (a side branch) when that keeps the search small, else one.
+    for (int limit : {2, 1}) {
+      size_t pairs = 0;
+      for (size_t p = 0; p <= order.size(); ++p)
+        cut[p] = crossing[p] <= limit;
+      for (auto [a, b] : runs) {
+        cut[a] = cut[b] = 1;
+        size_t cuts = std::count(cut.begin() + a, cut.begin() + b + 1, 1);
+        pairs += cuts * cuts / 2;
+      }
+      if (pairs <= 400)
+        break;
+    }
+  }
   // A new region replaces any it overlaps (so regions can grow and merge).
   auto withRegion = [&](const Schedule &s, size_t a, size_t b, Strategy strategy, int64_t th,
                         int64_t tw) {
@@ -171,11 +207,29 @@ Expected<Plan> Search::run() {
     for (auto [a, b] : runs)
       for (size_t i = a; i < b; ++i)
         for (size_t j = i + 1; j <= b; ++j) {
+          if (!cut[i] || !cut[j])
+            continue;
           Schedule s = withRegion(bestSchedule, i, j, Strategy::RowBands, 1, 0);
           auto p = evaluate(s, /*refined=*/true);
           if (p && allowed(*p))
             screened.emplace_back(std::move(*p), std::move(s));
         }
+    // Splitting a region in two: deep regions hold a ring per op, two shallower may not.
+    for (size_t r = 0; r < bestSchedule.regions.size(); ++r) {
+      const RegionInfo &region = bestSchedule.regions[r];
+      size_t a = std::find(order.begin(), order.end(), region.nodes.front()) - order.begin();
+      size_t b = a + region.nodes.size();
+      for (size_t m = a + 1; m < b; ++m) {
+        if (!cut[m])
+          continue;
+        Schedule s = withRegion(withRegion(bestSchedule, a, m, region.strategy, region.tileRows,
+                                           region.tileCols),
+                                m, b, region.strategy, region.tileRows, region.tileCols);
+        auto p = evaluate(s, /*refined=*/true);
+        if (p && allowed(*p))
+          screened.emplace_back(std::move(*p), std::move(s));
+      }
+    }
     std::sort(screened.begin(), screened.end(),
               [&](const auto &x, const auto &y) { return better(x.first, y.first); });
     std::optional<Plan> roundBest;
@@ -212,11 +266,11 @@ Expected<Plan> Search::run() {
 
   Plan plan = std::move(*best);
   plan.baseline = baseline->summary;
-  if (options_.ramBudget > 0 && plan.summary.peakBytes > options_.ramBudget) {
+  if (options_.ramBudget > 0 && plan.summary.arenaBytes > options_.ramBudget) {
     const Step &s = plan.steps[plan.summary.peakStep];
     return makeError("no plan fits in {} bytes: the best found needs {} bytes, peaking at step "
                      "{} (node '{}'); raise --ram-budget or --mac-overhead, or shrink the model",
-                     options_.ramBudget, plan.summary.peakBytes, plan.summary.peakStep,
+                     options_.ramBudget, plan.summary.arenaBytes, plan.summary.peakStep,
                      s.kind == StepKind::Stream ? "input" : g_.nodes[s.node].name);
   }
   if (auto ok = verifyPlan(g_, plan); !ok)
