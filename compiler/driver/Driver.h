@@ -4,6 +4,7 @@
 #pragma once
 
 #include "compiler/ir/Graph.h"
+#include "compiler/quant/Quantize.h"
 
 #include <map>
 #include <string>
@@ -42,8 +43,18 @@ Status parseInputShape(const std::string &text, std::map<std::string, ir::Shape>
 Expected<LoadedModel> loadModel(const std::string &path,
                                 const std::map<std::string, ir::Shape> &inputShapes);
 
+/// Calibration input sets from --calib paths: .npy / .pb files, or directories of them
+/// (sorted by name); a file may hold one sample or a batch [B, ...] of them.
+Expected<std::vector<std::vector<ir::TensorData>>>
+readCalibrationSets(const std::vector<std::string> &paths, const ir::Graph &graph);
+/// Calibrates (on `calib`, or on synthetic inputs with a loud warning on stderr when it is
+/// empty) and quantises a loaded model for the fixed-point paths.
+Expected<quant::QuantizedModel> quantizeLoaded(const LoadedModel &model,
+                                               const std::vector<std::string> &calib);
+
 Status runInspect(Args args);
 Status runRun(Args args);
 Status runPlan(Args args);
+Status runCompile(Args args);
 
 } // namespace rnnpoolc::driver

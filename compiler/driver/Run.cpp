@@ -1,5 +1,7 @@
 // `rnnpoolc run`: runs a model on input tensors and prints or saves its outputs.
+#include "compiler/driver/Compile.h"
 #include "compiler/driver/Driver.h"
+#include "compiler/interp/FixedPoint.h"
 #include "compiler/interp/Interpreter.h"
 #include "compiler/plan/Executor.h"
 #include "compiler/plan/Planner.h"
@@ -24,7 +26,14 @@ Options:
   --input FILE               an input tensor (.pb or .npy)
   --output FILE              write the outputs (.pb or .npy by extension); with several
                              outputs, FILE's stem gets _0, _1, ... appended
-  --board host               where to run: host (the float reference interpreter)
+  --board host               where to run: host (the float reference interpreter);
+                             mps2-an386 or netduinoplus2 run generated C in QEMU (see
+                             'rnnpoolc run --board mps2-an386 --help')
+  --fixed                    on the host, run the quantised model through the fixed-point
+                             runtime kernels (the bit-exact oracle of generated code) and
+                             print its error against the float interpreter
+  --calib FILE|DIR           calibration inputs for quantisation (.npy / .pb, a batch or
+                             one sample per file; repeatable); without it, synthetic data
   --plan                     execute the memory plan step by step (row bands, tiles,
                              arena offsets) in the float interpreter instead of whole
                              tensors; the outputs must be the same bytes
@@ -38,6 +47,8 @@ struct RunOptions {
   std::vector<std::string> inputs;
   std::string output;
   std::string board = "host";
+  bool fixed = false;
+  std::vector<std::string> calib;
   std::map<std::string, ir::Shape> inputShapes;
   bool planned = false, streamInput = false;
 };
@@ -61,6 +72,10 @@ Expected<RunOptions> parse(Args &args, bool &helped) {
       std::string value;
       RNNPOOLC_TRY(take("--input-shape", value));
       RNNPOOLC_TRY(parseInputShape(value, o.inputShapes));
+    } else if (arg == "--fixed") {
+      o.fixed = true;
+    } else if (arg.starts_with("--calib")) {
+      RNNPOOLC_TRY(take("--calib", o.calib.emplace_back()));
     } else if (arg.starts_with("--input")) {
       RNNPOOLC_TRY(take("--input", o.inputs.emplace_back()));
     } else if (arg.starts_with("--output")) {
@@ -136,6 +151,16 @@ void printSummary(const std::string &name, const ir::TensorData &v) {
   fmt::print("  [{}{}]\n", head, v.numel() > 10 ? " ..." : "");
 }
 
+/// How far the fixed-point output is from the float one, in values and output steps.
+void printFixedError(const std::string &name, const ir::TensorData &ref,
+                     const ir::TensorData &fixed, float step) {
+  double worst = 0;
+  for (int64_t k = 0; k < ref.numel(); ++k)
+    worst = std::max(worst, std::abs(ref.get(k) - fixed.get(k)));
+  fmt::print("fixed-point {}: max |fixed - float| {:.6g} ({:.3g} output steps of {:.6g})\n", name,
+             worst, worst / step, step);
+}
+
 std::string outputPath(const std::string &base, size_t index, size_t count) {
   if (count == 1)
     return base;
@@ -180,6 +205,8 @@ Status writeOutputs(const std::string &base, const ir::Graph &g,
 } // namespace
 
 Status runRun(Args args) {
+  if (wantsBoard(args))
+    return runBoard(args);
   bool helped = false;
   auto options = parse(args, helped);
   if (!options)
@@ -207,6 +234,18 @@ Status runRun(Args args) {
   }
   if (!outputs)
     return makeError("{}: {}", options->model, outputs.error().message());
+  if (options->fixed) {
+    auto quantized = quantizeLoaded(*model, options->calib);
+    if (!quantized)
+      return quantized.error();
+    auto fixed = interp::runFixedPoint(*quantized, *inputs);
+    if (!fixed)
+      return makeError("{}: {}", options->model, fixed.error().message());
+    for (size_t k = 0; k < outputs->size(); ++k)
+      printFixedError(g.tensor(g.outputs[k]).name, (*outputs)[k], fixed->dequantized[k],
+                      quantized->graph.tensor(quantized->graph.outputs[k]).quant->scale[0]);
+    *outputs = std::move(fixed->dequantized);
+  }
   for (size_t k = 0; k < outputs->size(); ++k)
     printSummary(g.tensor(g.outputs[k]).name, (*outputs)[k]);
   if (!options->output.empty())

@@ -14,6 +14,8 @@ Commands:
   inspect MODEL.onnx   graph summary: inputs, outputs, ops, parameters, MACs per node
   plan MODEL.onnx      plan the model's memory: peak RAM, arena, schedule, baseline
   run MODEL.onnx       run the model on an input tensor and print or save the outputs
+                       (on the host, or in QEMU with --board mps2-an386|netduinoplus2)
+  compile MODEL.onnx   write C for a microcontroller (model.h, model.c, weights, runtime)
 
 Run 'rnnpoolc <command> --help' for a command's options.
   --version            print the version
@@ -48,6 +50,8 @@ int main(int argc, char **argv) {
       status = driver::runPlan(driver::Args(args));
     else if (command == "run")
       status = driver::runRun(driver::Args(args));
+    else if (command == "compile")
+      status = driver::runCompile(driver::Args(args));
     else
       status = makeError("unknown command '{}'; run 'rnnpoolc --help' for the list", command);
   } catch (const std::bad_alloc &) {

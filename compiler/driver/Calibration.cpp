@@ -1,0 +1,111 @@
+// Quantising a loaded model for the fixed-point paths of `run` and `compile`: calibration
+// inputs from --calib files or directories, or synthetic data with a loud warning.
+#include "compiler/driver/Driver.h"
+#include "frontends/onnx/TensorIO.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+namespace rnnpoolc::driver {
+namespace {
+
+/// The .npy / .pb files named by `paths`; a directory contributes its files, sorted.
+Expected<std::vector<std::string>> calibrationFiles(const std::vector<std::string> &paths) {
+  std::vector<std::string> files;
+  for (const std::string &path : paths) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      std::vector<std::string> found;
+      for (const auto &entry : std::filesystem::directory_iterator(path, ec)) {
+        std::string ext = entry.path().extension();
+        if (entry.is_regular_file() && (ext == ".npy" || ext == ".pb"))
+          found.push_back(entry.path().string());
+      }
+      if (found.empty())
+        return makeError("{}: no .npy or .pb files in the calibration directory", path);
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (std::filesystem::is_regular_file(path, ec)) {
+      files.push_back(path);
+    } else {
+      return makeError("{}: no such calibration file or directory", path);
+    }
+  }
+  return files;
+}
+
+/// Splits a tensor of shape [B, rest...] into B tensors of `shape` = [1, rest...]; a tensor
+/// of `shape` itself is one sample.
+Expected<std::vector<ir::TensorData>> samples(const ir::TensorData &value, const ir::Shape &shape,
+                                              const std::string &file) {
+  if (value.shape == shape)
+    return std::vector<ir::TensorData>{value};
+  bool batched = !shape.empty() && shape[0] == 1 && value.shape.size() == shape.size() &&
+                 std::equal(shape.begin() + 1, shape.end(), value.shape.begin() + 1);
+  if (!batched || !isFloat(value.dtype))
+    return makeError("{}: holds {}[{}], not float32 samples of shape {} (or a batch of them)",
+                     file, ir::name(value.dtype), ir::toString(value.shape),
+                     ir::toString(shape));
+  std::vector<ir::TensorData> out;
+  const int64_t per = ir::numel(shape);
+  for (int64_t b = 0; b < value.shape[0]; ++b)
+    out.push_back(ir::TensorData::fromFloats(
+        shape, std::vector<float>(value.f.begin() + b * per, value.f.begin() + (b + 1) * per)));
+  return out;
+}
+
+} // namespace
+
+Expected<std::vector<std::vector<ir::TensorData>>>
+readCalibrationSets(const std::vector<std::string> &paths, const ir::Graph &graph) {
+  auto files = calibrationFiles(paths);
+  if (!files)
+    return files.error();
+  if (graph.inputs.size() != 1)
+    return makeError("--calib supports models with one input; this one has {}",
+                     graph.inputs.size());
+  const ir::Shape &shape = graph.tensor(graph.inputs[0]).shape;
+  std::vector<std::vector<ir::TensorData>> sets;
+  for (const std::string &file : *files) {
+    auto value = onnx_frontend::readTensorFile(file);
+    if (!value)
+      return makeError("{}: {}", file, value.error().message());
+    auto split = samples(*value, shape, file);
+    if (!split)
+      return split.error();
+    for (auto &s : *split)
+      sets.push_back({std::move(s)});
+  }
+  return sets;
+}
+
+Expected<quant::QuantizedModel> quantizeLoaded(const LoadedModel &model,
+                                               const std::vector<std::string> &calib) {
+  std::vector<std::vector<ir::TensorData>> sets;
+  if (calib.empty()) {
+    std::fputs("warning: ==================================================================\n"
+               "warning: no --calib data: quantising with SYNTHETIC random inputs in [-1, 1].\n"
+               "warning: Activation ranges may not match real data and accuracy may suffer;\n"
+               "warning: pass representative inputs with --calib FILE|DIR.\n"
+               "warning: ==================================================================\n",
+               stderr);
+    sets = quant::syntheticInputs(model.graph, 16);
+  } else {
+    auto read = readCalibrationSets(calib, model.graph);
+    if (!read)
+      return read.error();
+    sets = std::move(*read);
+  }
+  auto ranges = quant::calibrate(model.graph, sets);
+  if (!ranges)
+    return makeError("{}: calibration: {}", model.path, ranges.error().message());
+  auto quantized = quant::quantize(model.graph, *ranges);
+  if (!quantized)
+    return makeError("{}: {}", model.path, quantized.error().message());
+  return quantized;
+}
+
+} // namespace rnnpoolc::driver

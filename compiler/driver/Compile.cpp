@@ -1,0 +1,151 @@
+// `rnnpoolc compile`: a model -> a directory of C sources for a microcontroller project.
+#include "compiler/driver/Compile.h"
+
+#include "targets/c/LayoutReport.h"
+#include "targets/c/OutputDir.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace rnnpoolc::driver {
+namespace {
+
+constexpr const char *kHelp = R"(usage: rnnpoolc compile MODEL.onnx -o DIR [options]
+
+Quantises the model, plans its arena and writes C for a microcontroller into DIR:
+model.h (API, sizes as #defines), model.c (the schedule), model_weights.c (const data),
+the runtime sources, model.mk and CMakeLists.txt fragments, plan.txt and plan.json.
+DIR is replaced as a whole, and only when everything was written.
+
+Options:
+  -o DIR, --output DIR       the output directory
+  --target cortex-m4|host    the code's target (default cortex-m4; the C is portable and
+                             uses the DSP instructions where __ARM_FEATURE_DSP is defined)
+  --calib FILE|DIR           calibration inputs (.npy / .pb, a batch or one sample per
+                             file; repeatable); without it, synthetic data and a warning
+  --float                    emit float C (not available yet)
+  --input-shape NAME=DIMS    fix the shape of an input, e.g. input=1x3x224x224
+  --help                     print this help
+)";
+
+struct CompileOptions {
+  std::string model, output, target = "cortex-m4";
+  std::vector<std::string> calib;
+  bool floatMode = false;
+  std::map<std::string, ir::Shape> inputShapes;
+};
+
+Expected<CompileOptions> parse(Args &args, bool &helped) {
+  CompileOptions o;
+  while (!args.empty()) {
+    std::string arg = args.next();
+    auto take = [&](const char *flag, std::string &into) -> Status {
+      auto value = args.value(flag);
+      if (!value)
+        return value.error();
+      into = *value;
+      return Status::ok();
+    };
+    if (arg == "--help" || arg == "-h") {
+      helped = true;
+      std::fputs(kHelp, stdout);
+      return o;
+    } else if (arg == "-o") {
+      RNNPOOLC_TRY(take("-o", o.output));
+    } else if (arg.starts_with("--output")) {
+      RNNPOOLC_TRY(take("--output", o.output));
+    } else if (arg.starts_with("--target")) {
+      RNNPOOLC_TRY(take("--target", o.target));
+    } else if (arg.starts_with("--calib")) {
+      RNNPOOLC_TRY(take("--calib", o.calib.emplace_back()));
+    } else if (arg == "--float") {
+      o.floatMode = true;
+    } else if (arg.starts_with("--input-shape")) {
+      std::string value;
+      RNNPOOLC_TRY(take("--input-shape", value));
+      RNNPOOLC_TRY(parseInputShape(value, o.inputShapes));
+    } else if (arg.starts_with("-")) {
+      return makeError("compile: unknown option '{}'; see 'rnnpoolc compile --help'", arg);
+    } else if (o.model.empty()) {
+      o.model = arg;
+    } else {
+      return makeError("compile: one model at a time, got '{}' and '{}'", o.model, arg);
+    }
+  }
+  if (o.model.empty())
+    return makeError("compile: missing MODEL.onnx; see 'rnnpoolc compile --help'");
+  if (o.output.empty())
+    return makeError("compile: missing -o DIR, the output directory");
+  if (o.target != "cortex-m4" && o.target != "host")
+    return makeError("compile: unknown --target '{}'; use cortex-m4 or host", o.target);
+  if (o.floatMode)
+    return makeError("compile: --float is not available yet; drop it to get fixed-point C");
+  return o;
+}
+
+/// FNV-1a, 64 bits, of a file's bytes: a model fingerprint for the banners.
+std::string fingerprint(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  uint64_t h = 0xcbf29ce484222325ull;
+  char buffer[65536];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    for (std::streamsize k = 0; k < in.gcount(); ++k)
+      h = (h ^ static_cast<unsigned char>(buffer[k])) * 0x100000001b3ull;
+  }
+  return fmt::format("fnv1a64:{:016x}", h);
+}
+
+} // namespace
+
+std::string commandLine(const std::string &subcommand, const std::vector<std::string> &args) {
+  std::string s = "rnnpoolc " + subcommand;
+  for (const std::string &a : args)
+    s += " " + a;
+  return s;
+}
+
+Expected<GeneratedModel> generateModel(const LoadedModel &loaded,
+                                       const std::vector<std::string> &calib,
+                                       const std::string &target, const std::string &command) {
+  auto quantized = quantizeLoaded(loaded, calib);
+  if (!quantized)
+    return quantized.error();
+  GeneratedModel out{std::move(*quantized), {}, {}};
+  out.layout = targets::c::layerByLayerLayout(out.model);
+  targets::c::CodegenOptions options{target, command, loaded.path, fingerprint(loaded.path)};
+  auto files = targets::c::generateC(out.model, out.layout, options);
+  if (!files)
+    return makeError("{}: {}", loaded.path, files.error().message());
+  out.files = std::move(*files);
+  out.files.push_back({"plan.txt", targets::c::layoutText(out.model, out.layout)});
+  out.files.push_back({"plan.json", targets::c::layoutJson(out.model, out.layout)});
+  return out;
+}
+
+Status runCompile(Args args) {
+  std::vector<std::string> all;
+  for (Args copy = args; !copy.empty();)
+    all.push_back(copy.next());
+  bool helped = false;
+  auto options = parse(args, helped);
+  if (!options)
+    return options.error();
+  if (helped)
+    return Status::ok();
+  auto loaded = loadModel(options->model, options->inputShapes);
+  if (!loaded)
+    return loaded.error();
+  auto generated =
+      generateModel(*loaded, options->calib, options->target, commandLine("compile", all));
+  if (!generated)
+    return generated.error();
+  RNNPOOLC_TRY(targets::c::writeDirectoryAtomically(options->output, generated->files));
+  fmt::print("wrote {}: arena {} bytes, weights {} bytes, {} steps\n", options->output,
+             generated->layout.arenaBytes, targets::c::weightsBytes(generated->model),
+             generated->layout.order.size());
+  return Status::ok();
+}
+
+} // namespace rnnpoolc::driver

@@ -1,0 +1,376 @@
+// `rnnpoolc run --board mps2-an386|netduinoplus2`: compiles the model to C, builds firmware
+// for the board, runs it in QEMU on the inputs, checks the outputs against the host
+// fixed-point interpreter byte for byte, and reports instructions, flash and RAM.
+#include "compiler/driver/Compile.h"
+#include "compiler/interp/FixedPoint.h"
+#include "compiler/support/Json.h"
+#include "frontends/onnx/TensorIO.h"
+#include "targets/qemu/Firmware.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace rnnpoolc::driver {
+namespace {
+namespace fs = std::filesystem;
+
+constexpr const char *kHelp = R"(usage: rnnpoolc run MODEL.onnx --input FILE --board BOARD [options]
+
+Compiles the model to fixed-point C, builds firmware for a QEMU board (arm-none-eabi-gcc),
+runs it in qemu-system-arm, and prints the outputs, the executed instructions per
+inference, flash (text + rodata + data) and RAM (data + bss + arena + stack high-water).
+Every output is checked byte for byte against the host fixed-point interpreter.
+
+Options:
+  --input FILE               an input tensor (.npy or .pb); a batch [B, ...] of a model
+                             input with batch 1 runs B inferences in one QEMU run
+  --board BOARD              mps2-an386 (4 MB SRAM) or netduinoplus2 (128 KB SRAM)
+  --calib FILE|DIR           calibration inputs, as for 'rnnpoolc compile'
+  --output FILE              write the dequantised outputs (.npy or .pb; batched like the
+                             input)
+  --json                     print a JSON summary (instructions, flash_bytes, ram_bytes, ...)
+  --timeout SECONDS          limit for the QEMU run (default 300)
+  --build-dir DIR            build the firmware in DIR and keep it (default: a temporary
+                             directory, removed afterwards)
+  --input-shape NAME=DIMS    fix the shape of an input
+  --help                     print this help
+)";
+
+struct BoardOptions {
+  std::string model, board, output, buildDir;
+  std::vector<std::string> inputs, calib, all;
+  std::map<std::string, ir::Shape> inputShapes;
+  bool json = false;
+  double timeout = 300;
+};
+
+Expected<BoardOptions> parse(Args &args, bool &helped) {
+  BoardOptions o;
+  while (!args.empty()) {
+    std::string arg = args.next();
+    o.all.push_back(arg);
+    auto take = [&](const char *flag, std::string &into) -> Status {
+      auto value = args.value(flag);
+      if (!value)
+        return value.error();
+      if (arg == flag)
+        o.all.push_back(*value);
+      into = *value;
+      return Status::ok();
+    };
+    std::string value;
+    if (arg == "--help" || arg == "-h") {
+      helped = true;
+      std::fputs(kHelp, stdout);
+      return o;
+    } else if (arg.starts_with("--input-shape")) {
+      RNNPOOLC_TRY(take("--input-shape", value));
+      RNNPOOLC_TRY(parseInputShape(value, o.inputShapes));
+    } else if (arg.starts_with("--input")) {
+      RNNPOOLC_TRY(take("--input", o.inputs.emplace_back()));
+    } else if (arg.starts_with("--output")) {
+      RNNPOOLC_TRY(take("--output", o.output));
+    } else if (arg.starts_with("--board")) {
+      RNNPOOLC_TRY(take("--board", o.board));
+    } else if (arg.starts_with("--calib")) {
+      RNNPOOLC_TRY(take("--calib", o.calib.emplace_back()));
+    } else if (arg.starts_with("--build-dir")) {
+      RNNPOOLC_TRY(take("--build-dir", o.buildDir));
+    } else if (arg.starts_with("--timeout")) {
+      RNNPOOLC_TRY(take("--timeout", value));
+      char *end = nullptr;
+      o.timeout = std::strtod(value.c_str(), &end);
+      if (*end != '\0' || !(o.timeout > 0))
+        return makeError("--timeout takes a positive number of seconds, not '{}'", value);
+    } else if (arg == "--json") {
+      o.json = true;
+    } else if (arg.starts_with("-")) {
+      return makeError("run: unknown option '{}'; see 'rnnpoolc run --board mps2-an386 --help'",
+                       arg);
+    } else if (o.model.empty()) {
+      o.model = arg;
+    } else {
+      return makeError("run: one model at a time, got '{}' and '{}'", o.model, arg);
+    }
+  }
+  if (o.model.empty())
+    return makeError("run: missing MODEL.onnx; see 'rnnpoolc run --help'");
+  if (!qemu::findBoard(o.board))
+    return makeError("run: unknown board '{}'; use host, {}", o.board, qemu::boardNames());
+  if (o.inputs.empty())
+    return makeError("run: missing --input FILE");
+  if (!o.output.empty()) {
+    std::string ext = fs::path(o.output).extension();
+    if (ext != ".pb" && ext != ".npy")
+      return makeError("{}: --output must end in .pb or .npy", o.output);
+  }
+  return o;
+}
+
+/// Input sets: with one model input, each file may hold a batch; otherwise one file per
+/// input, in order.
+Expected<std::vector<std::vector<ir::TensorData>>> readSets(const BoardOptions &o,
+                                                            const ir::Graph &g) {
+  if (g.inputs.size() == 1)
+    return readCalibrationSets(o.inputs, g);
+  if (o.inputs.size() != g.inputs.size())
+    return makeError("{}: the model has {} inputs but {} --input files were given", o.model,
+                     g.inputs.size(), o.inputs.size());
+  std::vector<ir::TensorData> set;
+  for (size_t k = 0; k < o.inputs.size(); ++k) {
+    auto value = onnx_frontend::readTensorFile(o.inputs[k]);
+    if (!value)
+      return makeError("{}: {}", o.inputs[k], value.error().message());
+    const ir::Tensor &in = g.tensor(g.inputs[k]);
+    if (value->shape != in.shape || !ir::isFloat(value->dtype))
+      return makeError("{}: holds {}[{}] but input '{}' is float32[{}]", o.inputs[k],
+                       ir::name(value->dtype), ir::toString(value->shape), in.name,
+                       ir::toString(in.shape));
+    set.push_back(std::move(*value));
+  }
+  return std::vector<std::vector<ir::TensorData>>{std::move(set)};
+}
+
+Status writeBinary(const std::string &path, const std::string &bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out)
+    return makeError("{}: cannot write", path);
+  return Status::ok();
+}
+
+/// The outputs of every inference, stacked along the batch dimension, written atomically.
+Status writeStacked(const std::string &path, const ir::Graph &g,
+                    const std::vector<std::vector<ir::TensorData>> &perSet) {
+  if (g.outputs.size() != 1)
+    return makeError("{}: --output with a board supports models with one output", path);
+  ir::Shape shape = g.tensor(g.outputs[0]).shape;
+  std::vector<float> values;
+  for (const auto &outs : perSet)
+    values.insert(values.end(), outs[0].f.begin(), outs[0].f.end());
+  if (perSet.size() > 1)
+    shape[0] *= static_cast<int64_t>(perSet.size());
+  fs::path p(path);
+  std::string tmp = (p.parent_path() / (".tmp-" + p.filename().string())).string() +
+                    p.extension().string();
+  RNNPOOLC_TRY(onnx_frontend::writeTensorFile(
+      tmp, ir::TensorData::fromFloats(shape, std::move(values)), g.tensor(g.outputs[0]).name));
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec)
+    return makeError("{}: cannot write: {}", path, ec.message());
+  return Status::ok();
+}
+
+/// A scratch build directory that removes itself unless the user named it.
+struct BuildDir {
+  std::string path;
+  bool keep = false;
+  ~BuildDir() {
+    std::error_code ec;
+    if (!keep && !path.empty())
+      fs::remove_all(path, ec);
+  }
+};
+
+Expected<std::string> makeBuildDir(const BoardOptions &o, BuildDir &dir) {
+  std::error_code ec;
+  if (!o.buildDir.empty()) {
+    dir.keep = true;
+    dir.path = fs::absolute(o.buildDir).string();
+    fs::create_directories(dir.path, ec);
+    if (!fs::is_directory(dir.path))
+      return makeError("{}: cannot create the build directory", o.buildDir);
+    return dir.path;
+  }
+  std::string pattern = (fs::temp_directory_path(ec) / "rnnpoolc-run-XXXXXX").string();
+  if (!mkdtemp(pattern.data()))
+    return makeError("cannot create a temporary build directory in {}",
+                     fs::temp_directory_path(ec).string());
+  dir.path = pattern;
+  return dir.path;
+}
+
+/// What the run measured.
+struct BoardReport {
+  std::vector<double> instructions; ///< Per inference.
+  qemu::ImageSizes sizes;
+  uint64_t stackHighWater = 0;
+  size_t mismatched = 0;            ///< Inferences whose bytes differ from the host.
+  int64_t firstMismatch = -1;       ///< Its index.
+};
+
+/// Builds and runs the firmware; fills `report` and the dequantised outputs per set.
+Status buildAndRun(const BoardOptions &o, const qemu::Board &board, const GeneratedModel &gen,
+                   const std::vector<std::vector<ir::TensorData>> &sets, BoardReport &report,
+                   std::vector<std::vector<ir::TensorData>> &outputs) {
+  BuildDir dir;
+  auto path = makeBuildDir(o, dir);
+  if (!path)
+    return path.error();
+  for (const targets::c::GeneratedFile &f : gen.files)
+    RNNPOOLC_TRY(writeBinary(*path + "/" + f.name, f.text));
+  qemu::FirmwareSpec spec{&board, *path, {"fw_model_main.c", "model.c", "model_weights.c"},
+                          {}, {}, static_cast<uint64_t>(gen.layout.arenaBytes), 300};
+  auto elf = qemu::buildFirmware(spec);
+  if (!elf)
+    return makeError("{}: {}", o.model, elf.error().message());
+  std::string input;
+  for (const auto &set : sets)
+    for (const ir::TensorData &t : set)
+      input.append(reinterpret_cast<const char *>(t.f.data()), t.f.size() * sizeof(float));
+  RNNPOOLC_TRY(writeBinary(*path + "/input.bin", input));
+  auto run = qemu::runFirmware(board, *elf, *path, o.timeout);
+  if (!run)
+    return makeError("{}: {}", o.model, run.error().message());
+  auto sizes = qemu::imageSizes(*elf);
+  if (!sizes)
+    return sizes.error();
+  report.sizes = *sizes;
+  const auto &ticks = run->values["ticks"];
+  if (ticks.size() != sets.size())
+    return makeError("{}: the firmware ran {} of {} inferences", o.model, ticks.size(),
+                     sets.size());
+  for (uint64_t t : ticks)
+    report.instructions.push_back(static_cast<double>(t) * board.instructionsPerTick);
+  report.stackHighWater = run->values["stack_high_water"].empty()
+                              ? 0 : run->values["stack_high_water"].back();
+
+  std::ifstream in(*path + "/output.bin", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const ir::Graph &g = gen.model.graph;
+  size_t at = 0;
+  for (size_t s = 0; s < sets.size(); ++s) {
+    auto host = interp::runFixedPoint(gen.model, sets[s]);
+    if (!host)
+      return makeError("{}: host fixed-point run: {}", o.model, host.error().message());
+    bool same = true;
+    outputs.emplace_back();
+    for (size_t k = 0; k < g.outputs.size(); ++k) {
+      const ir::Tensor &t = g.tensor(g.outputs[k]);
+      size_t n = static_cast<size_t>(ir::checkedNumel(t.shape).value_or(0));
+      if (at + n > bytes.size())
+        return makeError("{}: output.bin from the firmware is short ({} bytes)", o.model,
+                         bytes.size());
+      std::vector<int8_t> q(bytes.begin() + at, bytes.begin() + at + n);
+      at += n;
+      same = same && q == interp::toRuntimeLayout(host->quantized[k]);
+      ir::TensorData logical = interp::fromRuntimeLayout(q, t.shape);
+      std::vector<float> real(n);
+      for (size_t e = 0; e < n; ++e)
+        real[e] = t.quant->scale[0] * static_cast<float>(logical.i[e] - t.quant->zeroPoint[0]);
+      outputs.back().push_back(ir::TensorData::fromFloats(t.shape, std::move(real)));
+    }
+    if (!same && report.mismatched++ == 0)
+      report.firstMismatch = static_cast<int64_t>(s);
+  }
+  return Status::ok();
+}
+
+uint64_t ramBytes(const BoardReport &r) {
+  return r.sizes.data + r.sizes.bss + r.sizes.arena + r.stackHighWater;
+}
+
+void printJson(const BoardOptions &o, const GeneratedModel &gen, const BoardReport &r) {
+  double sum = 0;
+  for (double v : r.instructions)
+    sum += v;
+  JsonWriter w;
+  w.beginObject().member("model", o.model).member("board", o.board);
+  w.member("inferences", r.instructions.size());
+  w.member("instructions", static_cast<int64_t>(sum / r.instructions.size() + 0.5));
+  w.key("instructions_per_inference").beginArray();
+  for (double v : r.instructions)
+    w.value(static_cast<int64_t>(v + 0.5));
+  w.endArray();
+  w.member("flash_bytes", r.sizes.flash()).member("ram_bytes", ramBytes(r));
+  w.member("text_bytes", r.sizes.text).member("rodata_bytes", r.sizes.rodata);
+  w.member("data_bytes", r.sizes.data).member("bss_bytes", r.sizes.bss);
+  w.member("arena_bytes", gen.layout.arenaBytes).member("stack_bytes", r.stackHighWater);
+  w.member("weights_bytes", targets::c::weightsBytes(gen.model));
+  w.member("host_match", r.mismatched == 0).member("mismatched_inferences", r.mismatched);
+  w.endObject();
+  fmt::print("{}\n", w.str());
+}
+
+void printText(const BoardOptions &o, const GeneratedModel &gen, const BoardReport &r,
+               const std::vector<std::vector<ir::TensorData>> &outputs) {
+  const ir::Graph &g = gen.model.graph;
+  for (size_t k = 0; k < g.outputs.size(); ++k) {
+    const ir::TensorData &v = outputs[0][k];
+    auto best = std::max_element(v.f.begin(), v.f.end()) - v.f.begin();
+    std::string head;
+    for (int64_t e = 0; e < std::min<int64_t>(v.numel(), 10); ++e)
+      head += fmt::format("{}{:.6g}", e ? " " : "", v.f[e]);
+    fmt::print("output {}: float32[{}] argmax {}\n  [{}{}]\n", g.tensor(g.outputs[k]).name,
+               ir::toString(v.shape), best, head, v.numel() > 10 ? " ..." : "");
+  }
+  double sum = 0, lo = r.instructions[0], hi = lo;
+  for (double v : r.instructions)
+    sum += v, lo = std::min(lo, v), hi = std::max(hi, v);
+  fmt::print("board {}: {} inference(s), {:.0f} instructions each", o.board,
+             r.instructions.size(), sum / r.instructions.size());
+  if (r.instructions.size() > 1)
+    fmt::print(" (min {:.0f}, max {:.0f})", lo, hi);
+  fmt::print("\nflash {} bytes (text {}, rodata {}, data {}; weights {})\n", r.sizes.flash(),
+             r.sizes.text, r.sizes.rodata, r.sizes.data, targets::c::weightsBytes(gen.model));
+  fmt::print("RAM {} bytes (arena {}, data {}, other bss {}, stack high-water {})\n",
+             ramBytes(r), r.sizes.arena, r.sizes.data, r.sizes.bss, r.stackHighWater);
+  fmt::print("matches the host fixed-point interpreter byte for byte: {}\n",
+             r.mismatched == 0 ? "yes" : "NO");
+}
+
+} // namespace
+
+bool wantsBoard(Args args) {
+  while (!args.empty()) {
+    std::string arg = args.next();
+    if (arg == "--board" && !args.empty())
+      return args.next() != "host";
+    if (arg.starts_with("--board="))
+      return arg.substr(8) != "host";
+  }
+  return false;
+}
+
+Status runBoard(Args args) {
+  bool helped = false;
+  auto options = parse(args, helped);
+  if (!options)
+    return options.error();
+  if (helped)
+    return Status::ok();
+  const qemu::Board &board = *qemu::findBoard(options->board);
+  auto loaded = loadModel(options->model, options->inputShapes);
+  if (!loaded)
+    return loaded.error();
+  auto sets = readSets(*options, loaded->graph);
+  if (!sets)
+    return sets.error();
+  auto gen = generateModel(*loaded, options->calib, "cortex-m4",
+                           commandLine("run", options->all));
+  if (!gen)
+    return gen.error();
+  BoardReport report;
+  std::vector<std::vector<ir::TensorData>> outputs;
+  RNNPOOLC_TRY(buildAndRun(*options, board, *gen, *sets, report, outputs));
+  if (options->json)
+    printJson(*options, *gen, report);
+  else
+    printText(*options, *gen, report, outputs);
+  if (!options->output.empty())
+    RNNPOOLC_TRY(writeStacked(options->output, gen->model.graph, outputs));
+  if (report.mismatched > 0)
+    return makeError("{}: the QEMU outputs differ from the host fixed-point interpreter in {} "
+                     "of {} inferences (first: {}); please report this bug",
+                     options->model, report.mismatched, sets->size(), report.firstMismatch);
+  return Status::ok();
+}
+
+} // namespace rnnpoolc::driver

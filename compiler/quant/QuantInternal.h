@@ -1,0 +1,57 @@
+// Internals of compiler/quant shared by its sources: the activation split both calibration
+// and quantisation apply, the per-tensor parameters, and the per-op layer builders.
+#pragma once
+
+#include "compiler/quant/Quantize.h"
+
+#include <array>
+#include <optional>
+
+namespace rnnpoolc::quant {
+
+/// Splits activations other than ReLU / Clip out of Conv and Gemm into their own node (the
+/// runtime applies them as a table), so that the pre-activation tensor "<out>_preact" gets
+/// its own calibrated range. Deterministic, so calibration and quantisation agree on names.
+Status splitActivations(ir::Graph &graph);
+
+/// What quantize() knows about the tensors when it builds a node's layer.
+struct Context {
+  const ir::Graph &graph;
+  /// Per tensor id: the int8 parameters of activations (unused for constants).
+  std::vector<AffineParams> params;
+  /// Per tensor id: set when the tensor is a 2-D alias of a 4-D tensor [1, C, H, W] with
+  /// H * W > 1 and C > 1, so its bytes are in HWC order rather than its logical order.
+  std::vector<std::optional<std::array<int64_t, 3>>> hwcOrder;
+
+  const AffineParams &of(ir::TensorId id) const { return params[static_cast<size_t>(id)]; }
+};
+
+/// Stores an array in the layer and returns a pointer to its data for the params struct.
+const int8_t *addArray(Layer &layer, std::string field, std::vector<int8_t> values);
+const int16_t *addArray(Layer &layer, std::string field, std::vector<int16_t> values);
+const int32_t *addArray(Layer &layer, std::string field, std::vector<int32_t> values);
+const uint32_t *addArrayU32(Layer &layer, std::string field, std::vector<int32_t> values);
+
+/// round(x) clamped to [lo, hi].
+int32_t roundClamp(double x, double lo, double hi);
+/// The quantised value of real x in an int8 tensor with parameters p (saturated).
+int32_t quantizeValue(double x, const AffineParams &p);
+/// The fused-activation clamp [act_min, act_max] for an output with parameters p.
+std::pair<int32_t, int32_t> activationRange(const ir::Activation &act, const AffineParams &p);
+
+/// The value of a constant input, or an error naming the node.
+Expected<const ir::TensorData *> constantInput(const ir::Graph &graph, const ir::Node &node,
+                                               size_t index, const char *what);
+
+// Layer builders, one per kernel family (QuantLayers.cpp, QuantRNNPool.cpp).
+Expected<Layer> buildConv(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildFullyConnected(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildPool(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildGlobalAvgPool(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildAdd(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildConcat(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildLut(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildSoftmax(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildRNNPool(const Context &ctx, const ir::Node &node);
+
+} // namespace rnnpoolc::quant

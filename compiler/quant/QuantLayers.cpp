@@ -1,0 +1,328 @@
+// Layer builders for the int8 kernels: convolution, fully connected, pooling, add, concat,
+// table-driven activations and softmax. Each turns one node and the parameters of its
+// tensors into a runtime params struct and its constant arrays.
+#include "compiler/quant/QuantInternal.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace rnnpoolc::quant {
+namespace {
+
+constexpr double kBiasLimit = 1 << 30; // keeps bias + accumulator far from int32 overflow
+
+const ir::Tensor &inputOf(const Context &ctx, const ir::Node &node, size_t i = 0) {
+  return ctx.graph.tensor(node.inputs.at(i));
+}
+const ir::Tensor &outputOf(const Context &ctx, const ir::Node &node) {
+  return ctx.graph.tensor(node.outputs.at(0));
+}
+
+/// Per-output-channel symmetric int8 weights (rows of `cols` values), int32 biases at
+/// in_scale * w_scale[o], and the requantisation multipliers to the output scale.
+struct ChannelQuant {
+  std::vector<int8_t> weights;
+  std::vector<int32_t> bias, mult, shift;
+};
+
+ChannelQuant quantizeChannels(const std::vector<float> &w, int64_t rows, int64_t cols,
+                              const std::vector<float> &bias, float inScale, float outScale) {
+  ChannelQuant q;
+  q.weights.resize(w.size());
+  for (int64_t o = 0; o < rows; ++o) {
+    float maxAbs = 0;
+    for (int64_t k = 0; k < cols; ++k)
+      maxAbs = std::max(maxAbs, std::fabs(w[static_cast<size_t>(o * cols + k)]));
+    double ws = maxAbs > 0 ? maxAbs / 127.0 : 1.0;
+    for (int64_t k = 0; k < cols; ++k) {
+      auto i = static_cast<size_t>(o * cols + k);
+      q.weights[i] = static_cast<int8_t>(roundClamp(w[i] / ws, -127, 127));
+    }
+    double b = bias.empty() ? 0.0 : bias[static_cast<size_t>(o)];
+    q.bias.push_back(roundClamp(b / (inScale * ws), -kBiasLimit, kBiasLimit));
+    Multiplier m = quantizeMultiplier(inScale * ws / outScale);
+    q.mult.push_back(m.mult);
+    q.shift.push_back(m.shift);
+  }
+  return q;
+}
+
+/// The optional bias input as floats (empty when absent).
+Expected<std::vector<float>> optionalBias(const Context &ctx, const ir::Node &node, size_t i,
+                                          int64_t count, float factor = 1.0f) {
+  if (node.input(i) == ir::kNoTensor)
+    return std::vector<float>{};
+  auto b = constantInput(ctx.graph, node, i, "bias");
+  if (!b)
+    return b.error();
+  const auto &v = (*b)->f;
+  if (v.size() != 1 && static_cast<int64_t>(v.size()) != count)
+    return ir::nodeError(node, "bias of {} values does not broadcast to {} outputs in the "
+                               "fixed-point backend",
+                         v.size(), count);
+  std::vector<float> out(static_cast<size_t>(count));
+  for (int64_t o = 0; o < count; ++o)
+    out[static_cast<size_t>(o)] = factor * v[v.size() == 1 ? 0 : static_cast<size_t>(o)];
+  return out;
+}
+
+/// Fills the pointer fields shared by conv and fully connected params.
+template <typename P> void attachChannels(Layer &layer, P &p, ChannelQuant q) {
+  p.weights = addArray(layer, "weights", std::move(q.weights));
+  p.bias = addArray(layer, "bias", std::move(q.bias));
+  p.mult = addArray(layer, "mult", std::move(q.mult));
+  p.shift = addArray(layer, "shift", std::move(q.shift));
+}
+
+int32_t i32(int64_t v) { return static_cast<int32_t>(v); }
+
+} // namespace
+
+Expected<Layer> buildConv(const Context &ctx, const ir::Node &node) {
+  const auto &a = node.attr<ir::ConvAttrs>();
+  const ir::Tensor &x = inputOf(ctx, node), &y = outputOf(ctx, node);
+  if (x.shape.size() != 4 || x.shape[0] != 1)
+    return ir::nodeError(node, "the fixed-point backend runs 2-D convolutions of batch 1");
+  auto w = constantInput(ctx.graph, node, 1, "weights");
+  if (!w)
+    return w.error();
+  const ir::Shape &ws = (*w)->shape;
+  const int64_t outC = ws[0], inPerGroup = ws[1], kh = ws[2], kw = ws[3];
+  auto bias = optionalBias(ctx, node, 2, outC);
+  if (!bias)
+    return bias.error();
+  // OIHW -> OHWI, then per-channel quantisation of rows of kh * kw * I values.
+  std::vector<float> ohwi((*w)->f.size());
+  for (int64_t o = 0; o < outC; ++o)
+    for (int64_t i = 0; i < inPerGroup; ++i)
+      for (int64_t r = 0; r < kh * kw; ++r)
+        ohwi[static_cast<size_t>((o * kh * kw + r) * inPerGroup + i)] =
+            (*w)->f[static_cast<size_t>((o * inPerGroup + i) * kh * kw + r)];
+  const AffineParams &px = ctx.of(node.inputs[0]), &py = ctx.of(node.outputs[0]);
+  Layer layer;
+  rp_conv_params p{};
+  p.in_h = i32(x.shape[2]), p.in_w = i32(x.shape[3]), p.in_c = i32(x.shape[1]);
+  p.out_h = i32(y.shape[2]), p.out_w = i32(y.shape[3]), p.out_c = i32(outC);
+  p.k_h = i32(kh), p.k_w = i32(kw);
+  p.stride_h = i32(a.strides[0]), p.stride_w = i32(a.strides[1]);
+  p.dil_h = i32(a.dilations[0]), p.dil_w = i32(a.dilations[1]);
+  p.pad_top = i32(a.pads[0]), p.pad_left = i32(a.pads[1]);
+  p.groups = i32(a.group);
+  p.in_zp = px.zeroPoint, p.out_zp = py.zeroPoint;
+  std::tie(p.act_min, p.act_max) = activationRange(a.act, py);
+  ChannelQuant q = quantizeChannels(ohwi, outC, kh * kw * inPerGroup, *bias, px.scale, py.scale);
+  if (p.groups > 1 && p.groups == p.in_c && p.groups == p.out_c) { // depthwise: [kh][kw][c]
+    std::vector<int8_t> hwc(q.weights.size());
+    for (int64_t c = 0; c < outC; ++c)
+      for (int64_t t = 0; t < kh * kw; ++t)
+        hwc[static_cast<size_t>(t * outC + c)] = q.weights[static_cast<size_t>(c * kh * kw + t)];
+    q.weights = std::move(hwc);
+  }
+  attachChannels(layer, p, std::move(q));
+  layer.params = p;
+  return layer;
+}
+
+Expected<Layer> buildFullyConnected(const Context &ctx, const ir::Node &node) {
+  const ir::Tensor &x = inputOf(ctx, node), &y = outputOf(ctx, node);
+  bool gemm = node.op == ir::OpKind::Gemm;
+  ir::GemmAttrs a = gemm ? node.attr<ir::GemmAttrs>() : ir::GemmAttrs{};
+  if (x.shape.size() != 2 || a.transA)
+    return ir::nodeError(node, "the fixed-point backend needs a 2-D, untransposed activation "
+                               "input");
+  auto b = constantInput(ctx.graph, node, 1, "weight matrix");
+  if (!b)
+    return b.error();
+  const int64_t rows = x.shape[0], k = x.shape[1], n = y.shape[1];
+  auto bias = gemm ? optionalBias(ctx, node, 2, n, a.beta) : std::vector<float>{};
+  if (!bias)
+    return bias.error();
+  // W[o][m], with m the position of a feature in memory (HWC when the input was flattened).
+  const auto &order = ctx.hwcOrder[static_cast<size_t>(node.inputs[0])];
+  std::vector<float> w(static_cast<size_t>(n * k));
+  for (int64_t m = 0; m < k; ++m) {
+    int64_t logical = m;
+    if (order) {
+      auto [c, h, wd] = *order;
+      int64_t pixel = m / c, ch = m % c;
+      logical = ch * h * wd + pixel;
+    }
+    for (int64_t o = 0; o < n; ++o)
+      w[static_cast<size_t>(o * k + m)] =
+          a.alpha * (*b)->f[static_cast<size_t>(a.transB ? o * k + logical : logical * n + o)];
+  }
+  const AffineParams &px = ctx.of(node.inputs[0]), &py = ctx.of(node.outputs[0]);
+  Layer layer;
+  rp_fc_params p{};
+  p.rows = i32(rows), p.in_features = i32(k), p.out_features = i32(n);
+  p.in_zp = px.zeroPoint, p.out_zp = py.zeroPoint;
+  std::tie(p.act_min, p.act_max) = activationRange(a.act, py);
+  attachChannels(layer, p, quantizeChannels(w, n, k, *bias, px.scale, py.scale));
+  layer.params = p;
+  return layer;
+}
+
+Expected<Layer> buildPool(const Context &ctx, const ir::Node &node) {
+  const ir::Tensor &x = inputOf(ctx, node), &y = outputOf(ctx, node);
+  if (x.shape.size() != 4)
+    return ir::nodeError(node, "the fixed-point backend pools 2-D feature maps only");
+  rp_pool_params p{};
+  p.in_h = i32(x.shape[2]), p.in_w = i32(x.shape[3]), p.channels = i32(x.shape[1]);
+  p.out_h = i32(y.shape[2]), p.out_w = i32(y.shape[3]);
+  p.zp = ctx.of(node.inputs[0]).zeroPoint;
+  if (node.op == ir::OpKind::GlobalMaxPool) {
+    p.k_h = p.in_h, p.k_w = p.in_w, p.stride_h = 1, p.stride_w = 1;
+  } else {
+    const auto &a = node.attr<ir::PoolAttrs>();
+    for (int64_t d : a.dilations)
+      if (d != 1)
+        return ir::nodeError(node, "dilated pooling has no fixed-point kernel");
+    p.k_h = i32(a.kernel[0]), p.k_w = i32(a.kernel[1]);
+    p.stride_h = i32(a.strides[0]), p.stride_w = i32(a.strides[1]);
+    p.pad_top = i32(a.pads[0]), p.pad_left = i32(a.pads[1]);
+    p.pad_bottom = i32(a.pads[2]), p.pad_right = i32(a.pads[3]);
+    p.count_include_pad = a.countIncludePad ? 1 : 0;
+  }
+  Layer layer;
+  layer.params = p;
+  return layer;
+}
+
+Expected<Layer> buildGlobalAvgPool(const Context &ctx, const ir::Node &node) {
+  const ir::Tensor &x = inputOf(ctx, node);
+  if (x.shape.size() != 4)
+    return ir::nodeError(node, "the fixed-point backend pools 2-D feature maps only");
+  const AffineParams &px = ctx.of(node.inputs[0]), &py = ctx.of(node.outputs[0]);
+  rp_global_avgpool_params p{};
+  p.in_h = i32(x.shape[2]), p.in_w = i32(x.shape[3]), p.channels = i32(x.shape[1]);
+  p.in_zp = px.zeroPoint, p.out_zp = py.zeroPoint;
+  Multiplier m = quantizeMultiplier(px.scale / (py.scale * static_cast<double>(p.in_h * p.in_w)));
+  p.mult = m.mult, p.shift = m.shift;
+  Layer layer;
+  layer.params = p;
+  return layer;
+}
+
+Expected<Layer> buildAdd(const Context &ctx, const ir::Node &node) {
+  for (size_t i = 0; i < 2; ++i)
+    if (inputOf(ctx, node, i).isConstant())
+      return ir::nodeError(node, "adding a constant has no fixed-point kernel yet");
+  if (inputOf(ctx, node, 0).shape != inputOf(ctx, node, 1).shape)
+    return ir::nodeError(node, "broadcasting add has no fixed-point kernel; inputs must have "
+                               "equal shapes");
+  const AffineParams &p1 = ctx.of(node.inputs[0]), &p2 = ctx.of(node.inputs[1]);
+  const AffineParams &py = ctx.of(node.outputs[0]);
+  rp_add_params p{};
+  p.in1_zp = p1.zeroPoint, p.in2_zp = p2.zeroPoint, p.out_zp = py.zeroPoint;
+  p.left_shift = 20;
+  double twiceMax = 2.0 * std::max(p1.scale, p2.scale);
+  Multiplier m1 = quantizeMultiplier(p1.scale / twiceMax);
+  Multiplier m2 = quantizeMultiplier(p2.scale / twiceMax);
+  Multiplier mo = quantizeMultiplier(twiceMax / (double(1 << p.left_shift) * py.scale));
+  p.in1_mult = m1.mult, p.in1_shift = m1.shift, p.in2_mult = m2.mult, p.in2_shift = m2.shift;
+  p.out_mult = mo.mult, p.out_shift = mo.shift;
+  p.act_min = -128, p.act_max = 127;
+  Layer layer;
+  layer.params = p;
+  return layer;
+}
+
+Expected<Layer> buildConcat(const Context &ctx, const ir::Node &node) {
+  const ir::Tensor &y = outputOf(ctx, node);
+  int64_t axis = node.attr<ir::AxisAttrs>().axis;
+  if (axis < 0)
+    axis += static_cast<int64_t>(y.shape.size());
+  if (axis != 1 || (y.shape.size() != 2 && y.shape.size() != 4))
+    return ir::nodeError(node, "the fixed-point backend concatenates along channels only");
+  const AffineParams &py = ctx.of(node.outputs[0]);
+  auto inputs = std::make_shared<std::vector<rp_concat_input>>();
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    const ir::Tensor &x = inputOf(ctx, node, i);
+    if (x.isConstant())
+      return ir::nodeError(node, "concatenating a constant has no fixed-point kernel");
+    const AffineParams &px = ctx.of(node.inputs[i]);
+    rp_concat_input ci{i32(x.shape[1]), px.zeroPoint, 0, 0};
+    if (px.scale != py.scale || px.zeroPoint != py.zeroPoint) {
+      Multiplier m = quantizeMultiplier(px.scale / py.scale);
+      ci.mult = m.mult, ci.shift = m.shift;
+      if (ci.mult == 0)
+        ci.mult = 1, ci.shift = -31; // a vanishing factor, not the copy marker
+    }
+    inputs->push_back(ci);
+  }
+  rp_concat_params p{};
+  p.pixels = y.shape.size() == 4 ? i32(y.shape[2] * y.shape[3]) : 1;
+  p.out_channels = i32(y.shape[1]);
+  p.out_zp = py.zeroPoint;
+  p.num_inputs = i32(static_cast<int64_t>(inputs->size()));
+  p.inputs = inputs->data();
+  Layer layer;
+  layer.params = p;
+  layer.concatInputs = inputs;
+  return layer;
+}
+
+Expected<Layer> buildLut(const Context &ctx, const ir::Node &node) {
+  ir::Activation act;
+  switch (node.op) {
+  case ir::OpKind::Relu: act.kind = ir::ActKind::Relu; break;
+  case ir::OpKind::Sigmoid: act.kind = ir::ActKind::Sigmoid; break;
+  case ir::OpKind::Tanh: act.kind = ir::ActKind::Tanh; break;
+  case ir::OpKind::HardSwish: act.kind = ir::ActKind::HardSwish; break;
+  case ir::OpKind::LeakyRelu:
+  case ir::OpKind::HardSigmoid:
+    act.kind = node.op == ir::OpKind::LeakyRelu ? ir::ActKind::LeakyRelu
+                                                : ir::ActKind::HardSigmoid;
+    act.alpha = node.attr<ir::AlphaBetaAttrs>().alpha;
+    act.beta = node.attr<ir::AlphaBetaAttrs>().beta;
+    break;
+  default: { // Clip with constant (or omitted) bounds
+    act.kind = ir::ActKind::Clip;
+    act.alpha = -std::numeric_limits<float>::infinity();
+    act.beta = std::numeric_limits<float>::infinity();
+    for (size_t i = 1; i < 3; ++i)
+      if (node.input(i) != ir::kNoTensor) {
+        auto bound = constantInput(ctx.graph, node, i, "clip bound");
+        if (!bound)
+          return bound.error();
+        (i == 1 ? act.alpha : act.beta) = (*bound)->f.at(0);
+      }
+  }
+  }
+  const AffineParams &px = ctx.of(node.inputs[0]), &py = ctx.of(node.outputs[0]);
+  std::vector<int8_t> table(256);
+  for (int q = -128; q < 128; ++q) {
+    float real = px.scale * static_cast<float>(q - px.zeroPoint);
+    table[static_cast<size_t>(q + 128)] =
+        static_cast<int8_t>(quantizeValue(ir::applyActivation(act, real), py));
+  }
+  Layer layer;
+  addArray(layer, "table", std::move(table));
+  return layer;
+}
+
+Expected<Layer> buildSoftmax(const Context &ctx, const ir::Node &node) {
+  const ir::Tensor &x = inputOf(ctx, node);
+  const auto &a = node.attr<ir::SoftmaxAttrs>();
+  auto rank = static_cast<int64_t>(x.shape.size());
+  int64_t axis = a.axis < 0 ? a.axis + rank : a.axis;
+  if (rank == 0 || axis != rank - 1)
+    return ir::nodeError(node, "the fixed-point softmax works along the last axis only");
+  const int64_t n = x.shape.back();
+  if (n >= 65536)
+    return ir::nodeError(node, "the fixed-point softmax handles fewer than 65536 classes");
+  const AffineParams &px = ctx.of(node.inputs[0]);
+  std::vector<int32_t> table(256);
+  for (int d = 0; d < 256; ++d)
+    table[static_cast<size_t>(d)] =
+        static_cast<int32_t>(std::llround(65536.0 * std::exp(-double(px.scale) * d)));
+  Layer layer;
+  rp_softmax_params p{};
+  p.rows = i32(ir::numel(x.shape) / n), p.n = i32(n);
+  p.exp_table = addArrayU32(layer, "exp_table", std::move(table));
+  layer.params = p;
+  return layer;
+}
+
+} // namespace rnnpoolc::quant

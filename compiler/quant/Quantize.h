@@ -1,0 +1,116 @@
+// Post-training quantisation: calibration over sample inputs with the float interpreter, then
+// a quantised model whose every node is one call of a runtime/ kernel (rnnpoolc_runtime.h)
+// with its constants computed here, on the host.
+#pragma once
+
+#include "compiler/ir/Graph.h"
+#include "runtime/rnnpoolc_runtime.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace rnnpoolc::quant {
+
+/// The observed real range of one tensor.
+struct Range {
+  float min = 0, max = 0;
+};
+/// Ranges by tensor name (names survive the rewrites quantize() makes).
+using Ranges = std::map<std::string, Range>;
+
+struct CalibrationOptions {
+  enum class Method { MinMax, Percentile };
+  Method method = Method::MinMax;
+  /// Method::Percentile: the range keeps this share of each tensor's values (per side).
+  double percentile = 99.99;
+};
+
+/// Runs the float interpreter on every input set (each in graph.inputs order) and records
+/// the range of every float tensor: graph inputs and every node output.
+Expected<Ranges> calibrate(const ir::Graph &graph,
+                           const std::vector<std::vector<ir::TensorData>> &inputs,
+                           const CalibrationOptions &options = {});
+
+/// `count` deterministic pseudo-random input sets, uniform in [-1, 1]. Callers must warn
+/// loudly: ranges from synthetic data may not match real data.
+std::vector<std::vector<ir::TensorData>> syntheticInputs(const ir::Graph &graph, int count,
+                                                         uint32_t seed = 1);
+
+/// Which runtime kernel executes a node of the quantised graph.
+enum class KernelKind {
+  Alias,         ///< Reshape / Flatten / Squeeze / Unsqueeze / Identity: output = input bytes
+  Conv,          ///< rp_conv_s8 (general, depthwise or pointwise), rp_conv_params
+  FullyConnected,///< rp_fc_s8, rp_fc_params (Gemm, MatMul with constant weights)
+  MaxPool,       ///< rp_maxpool_s8, rp_pool_params
+  AvgPool,       ///< rp_avgpool_s8, rp_pool_params
+  GlobalAvgPool, ///< rp_global_avgpool_s8, rp_global_avgpool_params
+  Add,           ///< rp_add_s8, rp_add_params (same-shape inputs)
+  Concat,        ///< rp_concat_s8, rp_concat_params (channel axis)
+  Requant,       ///< rp_requant_s8, rp_requant_params
+  Lut,           ///< rp_lut_s8, table in arrays[0]
+  Softmax,       ///< rp_softmax_s8, rp_softmax_params
+  RNNPool,       ///< rp_rnnpool_s8, rp_rnnpool_params
+};
+std::string_view name(KernelKind kind);
+
+/// A constant array that a kernel's params point to, already in the runtime's layout.
+/// Exactly one of the vectors is used, chosen by ctype.
+struct ConstArray {
+  std::string field;  ///< The params field it fills: "weights", "bias", "rnn1.w", "table", ...
+  std::string ctype;  ///< C element type: "int8_t", "int16_t", "int32_t" or "uint32_t"
+  std::vector<int8_t> s8;
+  std::vector<int16_t> s16;
+  std::vector<int32_t> s32; ///< int32_t and uint32_t (values < 2^31) arrays
+  const void *data() const;
+  size_t count() const;
+};
+
+/// The kernel call for one node. The pointer fields of `params` point into `arrays` (and
+/// `concatInputs`), which are shared, so copies of a Layer stay valid.
+struct Layer {
+  KernelKind kind = KernelKind::Alias;
+  std::variant<std::monostate, rp_conv_params, rp_fc_params, rp_pool_params,
+               rp_global_avgpool_params, rp_add_params, rp_concat_params, rp_requant_params,
+               rp_softmax_params, rp_rnnpool_params>
+      params;
+  std::vector<std::shared_ptr<const ConstArray>> arrays;
+  std::shared_ptr<const std::vector<rp_concat_input>> concatInputs;
+  /// The table of a Lut layer.
+  const int8_t *table() const { return arrays.at(0)->s8.data(); }
+};
+
+/// A graph ready for fixed-point execution.
+///  - graph: the input graph rewritten so that each node is one kernel. Activations other
+///    than ReLU / ReLU6 / Clip (which stay fused as the output clamp) are split out of
+///    Conv / Gemm into their own node with a new tensor "<name>_preact". Every non-constant
+///    tensor, graph inputs and outputs included, has dtype Int8 and quant {scale, zp}
+///    (per tensor); constants keep their float data for reference (the kernels read
+///    Layer::arrays). 4-D tensors are stored HWC in memory (rnnpoolc_runtime.h).
+///  - layers[i] is the kernel call of graph.nodes[i].
+/// The float graph inputs are quantised with rp_quantize_f32_s8 using the input tensor's
+/// quant, and outputs dequantised with rp_dequantize_s8_f32.
+struct QuantizedModel {
+  ir::Graph graph;
+  std::vector<Layer> layers;
+};
+
+/// Quantises a canonicalised float graph with calibrated ranges. Ops without a fixed-point
+/// kernel give an error naming the node.
+Expected<QuantizedModel> quantize(const ir::Graph &graph, const Ranges &ranges);
+
+/// (scale, zero point) of an int8 tensor covering [min, max] (always including 0).
+struct AffineParams {
+  float scale = 1;
+  int32_t zeroPoint = 0;
+};
+AffineParams chooseParams(Range range);
+/// Q31 multiplier and shift with multiplier * 2^(shift - 31) ~= real (see rp_requantize).
+struct Multiplier {
+  int32_t mult = 0, shift = 0;
+};
+Multiplier quantizeMultiplier(double real);
+
+} // namespace rnnpoolc::quant

@@ -1,0 +1,306 @@
+/* rnnpoolc runtime: the public API of the C99 fixed-point kernels shipped with generated code
+ * and called, bit for bit identically, by the host fixed-point interpreter.
+ *
+ * NUMBERS (DESIGN.md section 4)
+ *   Activations are int8 with one (scale, zero point) per tensor: real = scale * (q - zp).
+ *   Weights of conv / fully connected layers are int8, symmetric, one scale per output
+ *   channel; biases are int32 at scale in_scale * w_scale[o]; accumulators are int32.
+ *   Requantisation multiplies an int32 by a Q31 multiplier M (2^30 <= M < 2^31, or 0) and
+ *   shifts: rp_requantize(x, M, S) = round_half_away(x * M / 2^(31 - S)), saturated to int32,
+ *   i.e. the real factor M * 2^(S - 31). The host computes every M and S (compiler/quant).
+ *   RNNPool runs in Q15 (int16) with int32 accumulation (see rp_rnnpool_params).
+ *
+ * LAYOUT
+ *   Logical IR shapes are NCHW with N = 1. In memory an activation with C channels, H rows
+ *   and W columns is stored HWC ("channels last"): element (c, y, x) of a buffer holding all
+ *   of the tensor is at (y * W + x) * C + c. 2-D tensors [1, K] are K contiguous values.
+ *   A 4-D tensor flattened for a fully connected layer is NOT transposed at run time: the
+ *   quantiser permutes the FC weights to read the HWC order.
+ *
+ * REGIONS AND VIEWS
+ *   A spatial kernel computes the output region [row0, row1) x [col0, col1) (in output
+ *   coordinates, all channels) from an input VIEW: a buffer that holds some rows and columns
+ *   of its tensor. Row y of the tensor sits at buffer row (ring_rows ? y % ring_rows :
+ *   y - row0); column x at buffer column x - col0; rows of the buffer are cols * C elements
+ *   apart. The output is written through a view in the same way. Layer-by-layer execution
+ *   is the region = the whole output and views that hold whole tensors (rp_view_whole()).
+ *   The caller guarantees that each input view holds the receptive field of the region
+ *   (ir::inputRegion); padding outside the tensor is the input zero point.
+ *
+ * SPECIALISATION
+ *   Every kernel takes a `const` params struct. Generated code declares them `static const`
+ *   and may compile the runtime in the same translation unit (define RP_SINGLE_TU and
+ *   #include "rnnpoolc_runtime_all.c"): every kernel is then `static`, and the C compiler
+ *   propagates the constant shapes, strides and multipliers into each call.
+ *
+ * PORTABILITY
+ *   C99, no malloc, no libm. With __ARM_FEATURE_DSP (Cortex-M4) the inner loops use the
+ *   dual 16-bit MAC instructions; the portable C fallback produces identical bytes (all
+ *   arithmetic is exact integer arithmetic in the same order of rounding steps).
+ */
+#ifndef RNNPOOLC_RUNTIME_H
+#define RNNPOOLC_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(RP_SINGLE_TU) && defined(__GNUC__)
+#define RP_API static __attribute__((unused))
+#elif defined(RP_SINGLE_TU)
+#define RP_API static
+#else
+#define RP_API
+#endif
+
+/* ---------------------------------------------------------------- views and regions -- */
+
+/** A buffer holding rows x cols pixels of an int8 HWC tensor, starting at (row0, col0). */
+typedef struct {
+  int8_t *data;
+  int32_t row0, col0;  /* tensor coordinates of the buffer's first row and column */
+  int32_t rows, cols;  /* extent held */
+  int32_t ring_rows;   /* 0: linear; > 0: a line buffer, tensor row y at buffer row y % ring_rows */
+} rp_view;
+
+/** Output region [row0, row1) x [col0, col1), output coordinates. */
+typedef struct {
+  int32_t row0, row1, col0, col1;
+} rp_region;
+
+/** A view of a whole rows x cols tensor in `data`. */
+static inline rp_view rp_view_whole(int8_t *data, int32_t rows, int32_t cols) {
+  rp_view v;
+  v.data = data;
+  v.row0 = 0;
+  v.col0 = 0;
+  v.rows = rows;
+  v.cols = cols;
+  v.ring_rows = 0;
+  return v;
+}
+
+/** The whole output of a rows x cols layer as a region. */
+static inline rp_region rp_region_whole(int32_t rows, int32_t cols) {
+  rp_region r;
+  r.row0 = 0;
+  r.row1 = rows;
+  r.col0 = 0;
+  r.col1 = cols;
+  return r;
+}
+
+/* ------------------------------------------------------------------ requantisation -- */
+
+/** round_half_away(x * mult / 2^(31 - shift)) saturated to int32; 1 <= 31 - shift <= 62. */
+RP_API int32_t rp_requantize(int32_t x, int32_t mult, int32_t shift);
+
+/** Elementwise int8 -> int8 change of (scale, zero point): q' = zp_out + requant(q - zp_in). */
+typedef struct {
+  int32_t in_zp, out_zp;
+  int32_t mult, shift;
+} rp_requant_params;
+RP_API void rp_requant_s8(const rp_requant_params *p, const int8_t *in, int8_t *out, int32_t n);
+
+/** Float boundary helpers (no libm): q = clamp(round_half_away(x / scale) + zp, -128, 127). */
+RP_API void rp_quantize_f32_s8(const float *in, int8_t *out, int32_t n, float inv_scale, int32_t zp);
+RP_API void rp_dequantize_s8_f32(const int8_t *in, float *out, int32_t n, float scale, int32_t zp);
+
+/* --------------------------------------------------------------------- convolution -- */
+
+/** 2-D convolution, HWC activations, weights [out_c][k_h][k_w][in_c / groups] (OHWI), except
+ *  depthwise (groups == in_c == out_c): [k_h][k_w][c], so that a tap's weights for all
+ *  channels are contiguous (rp_conv_s8 picks the depthwise kernel exactly then).
+ *  acc[o] = bias[o] + sum w * (x - in_zp); y = clamp(out_zp + requant(acc, mult[o], shift[o]),
+ *  act_min, act_max). A fused ReLU / ReLU6 / Clip is the [act_min, act_max] clamp. */
+typedef struct {
+  int32_t in_h, in_w, in_c;
+  int32_t out_h, out_w, out_c;
+  int32_t k_h, k_w;
+  int32_t stride_h, stride_w;
+  int32_t dil_h, dil_w;
+  int32_t pad_top, pad_left;  /* bottom/right padding follows from the shapes */
+  int32_t groups;             /* 1: ordinary; == in_c == out_c: depthwise */
+  int32_t in_zp, out_zp;
+  int32_t act_min, act_max;
+  const int8_t *weights;
+  const int32_t *bias;        /* [out_c]; never NULL (zeros when the model has none) */
+  const int32_t *mult;        /* [out_c] */
+  const int32_t *shift;       /* [out_c] */
+} rp_conv_params;
+
+/** Any conv; dispatches to the specialised kernels below when their conditions hold. */
+RP_API void rp_conv_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                       const rp_region *region);
+/** Any groups (the grouped / channel-multiplier case included). */
+RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                               const rp_region *region);
+/** groups == in_c == out_c. */
+RP_API void rp_conv_depthwise_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                 const rp_region *region);
+/** 1x1, stride 1, no padding, groups == 1. */
+RP_API void rp_conv_pointwise_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                 const rp_region *region);
+
+/* ----------------------------------------------------------------- fully connected -- */
+
+/** y[m][o] = clamp(out_zp + requant(bias[o] + sum_k w[o][k] * (x[m][k] - in_zp))), weights
+ *  [out_features][in_features], per-output-channel mult/shift. Rows are contiguous. */
+typedef struct {
+  int32_t rows, in_features, out_features;
+  int32_t in_zp, out_zp;
+  int32_t act_min, act_max;
+  const int8_t *weights;
+  const int32_t *bias;
+  const int32_t *mult;
+  const int32_t *shift;
+} rp_fc_params;
+RP_API void rp_fc_s8(const rp_fc_params *p, const int8_t *in, int8_t *out);
+
+/* ------------------------------------------------------------------------- pooling -- */
+
+/** Max / average pooling over HWC. Input and output share (scale, zero point) (the
+ *  quantiser guarantees it). Average: round_half_away(sum / count), where count includes
+ *  the padding when count_include_pad (padding counts as the zero point), else only the
+ *  elements inside the tensor. ceil_mode windows may run past the bottom/right edge. */
+typedef struct {
+  int32_t in_h, in_w, channels;
+  int32_t out_h, out_w;
+  int32_t k_h, k_w, stride_h, stride_w, pad_top, pad_left;
+  int32_t pad_bottom, pad_right; /* explicit end padding (ceil_mode overhang is not padding) */
+  int32_t count_include_pad;
+  int32_t zp;
+} rp_pool_params;
+RP_API void rp_maxpool_s8(const rp_pool_params *p, const rp_view *in, rp_view *out,
+                          const rp_region *region);
+RP_API void rp_avgpool_s8(const rp_pool_params *p, const rp_view *in, rp_view *out,
+                          const rp_region *region);
+
+/** Global average pool [H, W, C] -> [C]: y = out_zp + requant(sum - count * in_zp). */
+typedef struct {
+  int32_t in_h, in_w, channels;
+  int32_t in_zp, out_zp;
+  int32_t mult, shift;  /* in_scale / (out_scale * in_h * in_w) */
+} rp_global_avgpool_params;
+RP_API void rp_global_avgpool_s8(const rp_global_avgpool_params *p, const int8_t *in,
+                                 int8_t *out);
+
+/* ------------------------------------------------------------------- elementwise ops -- */
+
+/** Same-shape add with its own rescale: each input, shifted left by left_shift (20), is
+ *  rescaled by (in_mult, in_shift) to a common scale, the sum by (out_mult, out_shift);
+ *  then out_zp is added and the result clamped to [act_min, act_max]. */
+typedef struct {
+  int32_t in1_zp, in2_zp, out_zp;
+  int32_t left_shift;
+  int32_t in1_mult, in1_shift, in2_mult, in2_shift;
+  int32_t out_mult, out_shift;
+  int32_t act_min, act_max;
+} rp_add_params;
+RP_API void rp_add_s8(const rp_add_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
+                      int32_t n);
+
+/** Concatenation along channels of HWC tensors: input i fills output channels
+ *  [offset_i, offset_i + channels_i) of every pixel, rescaled from its own parameters. */
+typedef struct {
+  int32_t channels, in_zp, mult, shift;  /* mult == 0: parameters equal, copy */
+} rp_concat_input;
+typedef struct {
+  int32_t pixels, out_channels, out_zp;
+  int32_t num_inputs;
+  const rp_concat_input *inputs;
+} rp_concat_params;
+RP_API void rp_concat_s8(const rp_concat_params *p, const int8_t *const *in, int8_t *out);
+
+/** Any unary int8 -> int8 function (sigmoid, tanh, hard-sigmoid, leaky ReLU, hard-swish,
+ *  ...) as a 256-entry table computed on the host: out = table[(uint8_t)(in + 128)]. */
+RP_API void rp_lut_s8(const int8_t *table, const int8_t *in, int8_t *out, int32_t n);
+
+/** Softmax over the last axis of [rows, n] (n < 65536). exp_table[d] = round(65536 *
+ *  exp(-in_scale * d)) for d = 0..255; with e_i = exp_table[max - x_i] and E = sum e_i,
+ *  out_i = min(127, round_half_away(256 * e_i / E) - 128): the output scale is 1/256 and
+ *  its zero point -128. */
+typedef struct {
+  int32_t rows, n;
+  const uint32_t *exp_table;
+} rp_softmax_params;
+RP_API void rp_softmax_s8(const rp_softmax_params *p, const int8_t *in, int8_t *out);
+
+/* ------------------------------------------------------------------ RNNPool, Q15 -- */
+
+/** Nonlinearities of a FastGRNN cell, on a Q12 pre-activation (saturated to +-16), giving Q15
+ *  in [-32768, 32768]: SIGMOID: a 257-entry table of sigmoid on [0, 16] at steps of 1/16 with
+ *  linear interpolation and sigmoid(-x) = 1 - sigmoid(x) (max error 6.6e-5);
+ *  TANH: 2 * sigmoid(2x) - 1; QUANT_SIGM: clamp((x + 1) / 2, 0, 1); QUANT_TANH: clamp(x, -1, 1). */
+enum { RP_NL_SIGMOID = 0, RP_NL_TANH = 1, RP_NL_QUANT_SIGM = 2, RP_NL_QUANT_TANH = 3 };
+RP_API int32_t rp_q15_nonlinearity(int32_t kind, int32_t x_q12);
+
+/** One FastGRNN cell. The state h is int16 in Q(15 - state_shift) (the host chooses
+ *  state_shift so that the bound |h| <= zeta + T * nu fits). The pre-activation
+ *  acc = (x.W) * 2^x_shift + h.U is an int32 at one scale S = 2^-(12 + acc_shift): W is
+ *  int16 at scale S * 2^x_shift / x_scale and U at S / h_scale, so both use their 16 bits,
+ *  and the host picks S so that the worst case |acc| over all inputs stays below 2^31.
+ *  bz, bh are at scale S plus 2^(acc_shift - 1), so that the gate and update inputs in Q12
+ *  are floor((acc + b) / 2^acc_shift), the pre-activation rounded half up. z and c are Q15,
+ *  zeta and nu (sigmoid of the raw values) Q14, and with f = floor:
+ *  coef = f((zeta * (1 - z) + 2^14) / 2^15) + nu                       (Q14)
+ *  h'   = f((z * h + 2^14) / 2^15) + f((coef * c + 2^(13+s)) / 2^(14+s))  (Q(15 - s)), saturated.
+ *  W is stored [hidden][in] and U [hidden][hidden] (transposed from EdgeML's W: in x hidden),
+ *  so that each output's dot product reads contiguous memory. For an int8 input (RNN1, W
+ *  multiplies int8 values) every full group of four weights of a row is stored in the order
+ *  w0, w2, w1, w3 (the lanes of SXTAB16); the last in_dim % 4 stay in order. RNN2's W and
+ *  every U are in natural order. Low-rank factors are multiplied out on the host. */
+#define RP_FASTGRNN_MAX_HIDDEN 64 /* hidden sizes above this are rejected by the quantiser */
+typedef struct {
+  int32_t in_dim, hidden;
+  int32_t x_zp;                /* RNN1: the input tensor's zero point; RNN2: 0 */
+  int32_t x_shift;             /* x.W is scaled by 2^x_shift before h.U is added */
+  const int16_t *w, *u;
+  const int32_t *bz, *bh;
+  int32_t acc_mult;            /* reserved: 0 (the shift to Q12 is a pure shift) */
+  int32_t acc_shift;           /* accumulator -> Q12 right shift, 0..30 */
+  int32_t zeta, nu;            /* sigmoid(zeta), sigmoid(nu) in Q14 */
+  int32_t gate, update;        /* RP_NL_* */
+  int32_t state_shift;
+} rp_fastgrnn_params;
+
+/** RNNPoolLayer on an int8 HWC input [in_h, in_w, in_c] -> int8 HWC [out_h, out_w, 4 * h2],
+ *  channels [fwd rows, bwd rows, fwd cols, bwd cols] as in DESIGN.md section 3. The final
+ *  RNN2 states (Q(15 - rnn2.state_shift)) become int8 by out_zp + requant(h, out_mult,
+ *  out_shift). rnn1.in_dim == in_c, rnn2.in_dim == rnn1.hidden, and RNN2's input (the RNN1
+ *  summaries) is in RNN1's state format. */
+typedef struct {
+  int32_t in_h, in_w, in_c;
+  int32_t out_h, out_w;
+  int32_t patch_h, patch_w, stride_h, stride_w;
+  rp_fastgrnn_params rnn1, rnn2;
+  int32_t out_zp, out_mult, out_shift;
+} rp_rnnpool_params;
+
+/** Bytes of scratch (aligned to 4) rp_rnnpool_s8 needs for a region `region_cols` patches
+ *  wide. With `reuse`, RNN1 row summaries are cached across patch rows and column summaries
+ *  across neighbouring patches, so each RNN1 segment is swept once per region: (patch_h *
+ *  region_cols + patch_w) * h1 int16 plus per-patch state. Without, (patch_h + patch_w) * h1. */
+RP_API size_t rp_rnnpool_scratch_bytes(const rp_rnnpool_params *p, int32_t region_cols,
+                                       int32_t reuse);
+/** Computes the output patches of `region` (patches in raster order). The input view must
+ *  hold every input pixel those patches cover. `scratch` is at least
+ *  rp_rnnpool_scratch_bytes(p, region->col1 - region->col0, reuse) bytes, 4-byte aligned.
+ *  The result does not depend on `reuse` or on how the output is split into regions. */
+RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view *out,
+                          const rp_region *region, void *scratch, int32_t reuse);
+
+/** One FastGRNN sweep from h = 0 (exposed for tests): `count` int8 inputs of in_dim values
+ *  (RNN1 form, x_zp applies), the t-th at x + t * stride; final state in h[hidden]; tmp
+ *  holds hidden values of scratch. */
+RP_API void rp_fastgrnn_sweep_s8(const rp_fastgrnn_params *p, const int8_t *x, int32_t count,
+                                 int32_t stride, int16_t *h, int16_t *tmp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RNNPOOLC_RUNTIME_H */

@@ -1,0 +1,7 @@
+/* rnnpoolc runtime in one translation unit: define RP_SINGLE_TU and include this file in
+ * the generated model.c so that every kernel is static and the C compiler can specialise it
+ * to the constant params of each call. */
+#include "rp_eltwise.c"
+#include "rp_conv.c"
+#include "rp_fc_pool.c"
+#include "rp_rnnpool.c"

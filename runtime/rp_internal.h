@@ -1,0 +1,182 @@
+/* rnnpoolc runtime internals: rounding, saturation, view addressing and the DSP-extension
+ * abstraction shared by the kernel sources. Not part of the public API.
+ *
+ * DSP path: with __ARM_FEATURE_DSP the helpers map to <arm_acle.h> intrinsics (SMLAD,
+ * SXTB16, SXTAB16). Defining RP_EMULATE_DSP on any other target selects the same code path
+ * with portable C models of those instructions, so that the DSP loops can be tested on the
+ * host; RP_NO_DSP forces the portable loops everywhere. Every DSP loop computes the same
+ * exact integer sums as its portable twin (the host bounds all accumulators below 2^31), so
+ * the bytes produced are identical.
+ */
+#ifndef RNNPOOLC_RP_INTERNAL_H
+#define RNNPOOLC_RP_INTERNAL_H
+
+#include "rnnpoolc_runtime.h"
+
+#include <string.h>
+
+#if defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP)
+#include <arm_acle.h>
+#define RP_USE_DSP 1
+static inline int32_t rp_smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad(a, b, acc); }
+static inline uint32_t rp_sxtb16(uint32_t x) { return __sxtb16(x); }
+static inline uint32_t rp_sxtab16(uint32_t a, uint32_t x) { return __sxtab16(a, x); }
+static inline uint32_t rp_ror8(uint32_t x) { return (x >> 8) | (x << 24); } /* one ROR */
+/* SXTB16 of x rotated by 8: bytes 1 and 3 sign-extended (one instruction). */
+static inline uint32_t rp_sxtb16_ror8(uint32_t x) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+  return r;
+}
+#elif defined(RP_EMULATE_DSP) && !defined(RP_NO_DSP)
+#define RP_USE_DSP 1
+/* Portable models of the Armv7E-M instructions (two's complement, as the hardware). */
+static inline int32_t rp_half(uint32_t x, int hi) {
+  uint32_t h = hi ? (x >> 16) : (x & 0xFFFFu);
+  return h >= 0x8000u ? (int32_t)h - 0x10000 : (int32_t)h;
+}
+static inline int32_t rp_smlad(uint32_t a, uint32_t b, int32_t acc) {
+  return acc + rp_half(a, 0) * rp_half(b, 0) + rp_half(a, 1) * rp_half(b, 1);
+}
+static inline uint32_t rp_sxtab16(uint32_t a, uint32_t x) {
+  int32_t b0 = (int32_t)(x & 0xFFu), b2 = (int32_t)((x >> 16) & 0xFFu);
+  b0 = b0 >= 0x80 ? b0 - 0x100 : b0;
+  b2 = b2 >= 0x80 ? b2 - 0x100 : b2;
+  return ((uint32_t)(rp_half(a, 0) + b0) & 0xFFFFu) | ((uint32_t)(rp_half(a, 1) + b2) << 16);
+}
+static inline uint32_t rp_sxtb16(uint32_t x) { return rp_sxtab16(0, x); }
+static inline uint32_t rp_ror8(uint32_t x) { return (x >> 8) | (x << 24); }
+static inline uint32_t rp_sxtb16_ror8(uint32_t x) { return rp_sxtb16(rp_ror8(x)); }
+#else
+#define RP_USE_DSP 0
+#endif
+
+/* Unaligned 32-bit loads (one LDR on Cortex-M4). */
+static inline uint32_t rp_load32(const void *p) {
+  uint32_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static inline int32_t rp_min(int32_t a, int32_t b) { return a < b ? a : b; }
+static inline int32_t rp_max(int32_t a, int32_t b) { return a > b ? a : b; }
+static inline int32_t rp_clamp(int32_t x, int32_t lo, int32_t hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+/* Signed saturation to `bits` bits, [-2^(bits-1), 2^(bits-1) - 1] (one SSAT on Cortex-M4). */
+#if defined(__ARM_FEATURE_SAT) && !defined(RP_NO_DSP)
+#define rp_ssat(x, bits) __ssat((x), (bits))
+#else
+#define rp_ssat(x, bits) rp_clamp((x), -((int32_t)1 << ((bits) - 1)), ((int32_t)1 << ((bits) - 1)) - 1)
+#endif
+static inline int16_t rp_sat16(int32_t x) { return (int16_t)rp_ssat(x, 16); }
+
+/* floor(x / 2^n) for any int32 x and n in [0, 31] (one ASR; no implementation-defined
+ * shift of a negative value). */
+static inline int32_t rp_asr(int32_t x, int32_t n) { return x >= 0 ? x >> n : ~(~x >> n); }
+
+/* rp_requantize, inlined into the kernels: round_half_away(x * mult / 2^(31 - shift)),
+ * saturated to int32. */
+static inline int32_t rp_requant_inline(int32_t x, int32_t mult, int32_t shift) {
+  int32_t n = 31 - shift;
+  int64_t prod = (int64_t)x * mult;
+  int64_t half = (int64_t)1 << (n - 1);
+  int64_t q = prod >= 0 ? (prod + half) >> n : -((-prod + half) >> n);
+  return q > INT32_MAX ? INT32_MAX : (q < INT32_MIN ? INT32_MIN : (int32_t)q);
+}
+
+/* Address of pixel (y, x) of a view over a tensor with `c` channels. */
+static inline int8_t *rp_view_pixel(const rp_view *v, int32_t y, int32_t x, int32_t c) {
+  int32_t row = v->ring_rows ? y % v->ring_rows : y - v->row0;
+  return v->data + ((row * v->cols) + (x - v->col0)) * c;
+}
+
+/* Packs -zp into both halfwords, the offset operand of SXTAB16. */
+static inline uint32_t rp_pack_offset(int32_t offset) {
+  return ((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16);
+}
+
+/* sum_{i<n} (x[i] + x_off) * w[i] over int8 x and int8 w, added to acc. */
+static inline int32_t rp_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t x_off,
+                                int32_t acc) {
+  int32_t i = 0;
+#if RP_USE_DSP
+  uint32_t off = rp_pack_offset(x_off);
+  for (; i < (n & ~3); i += 4) {
+    uint32_t xv = rp_load32(x + i), wv = rp_load32(w + i);
+    acc = rp_smlad(rp_sxtab16(off, xv), rp_sxtb16(wv), acc);
+    acc = rp_smlad(rp_sxtab16(off, rp_ror8(xv)), rp_sxtb16(rp_ror8(wv)), acc);
+  }
+#endif
+  for (; i < n; ++i)
+    acc += ((int32_t)x[i] + x_off) * (int32_t)w[i];
+  return acc;
+}
+
+#if RP_USE_DSP
+/* Column buffers of the DSP convolution and fully connected paths: int16 values (x - zp) of
+ * one receptive field, at most RP_COL_MAX of them (on the stack, 2 KB). Within each full
+ * group of four the values are stored in the order v0, v2, v1, v3, the lanes SXTB16
+ * produces from four int8 weights, so that one SMLAD multiplies matching pairs. */
+#define RP_COL_MAX 1024
+
+/* Reorders a column built in natural order into the lane order (swaps the middle two of
+ * every full group of four). */
+static inline void rp_col_permute(int16_t *col, int32_t n) {
+  int32_t k;
+  for (k = 0; k < (n & ~3); k += 4) {
+    int16_t t = col[k + 1];
+    col[k + 1] = col[k + 2];
+    col[k + 2] = t;
+  }
+}
+
+/* acc + sum col . w over n values; w int8 in natural order. */
+static inline int32_t rp_dot_col_s8(const int16_t *col, const int8_t *w, int32_t n,
+                                    int32_t acc) {
+  int32_t i = 0;
+  for (; i < (n & ~3); i += 4) {
+    uint32_t wv = rp_load32(w + i);
+    acc = rp_smlad(rp_load32(col + i), rp_sxtb16(wv), acc);
+    acc = rp_smlad(rp_load32(col + i + 2), rp_sxtb16_ror8(wv), acc);
+  }
+  for (; i < n; ++i)
+    acc += (int32_t)col[i] * w[i];
+  return acc;
+}
+
+/* Four output channels at once (weight rows n apart): the column is loaded once for all. */
+static inline void rp_dot_col_s8_x4(const int16_t *col, const int8_t *w, int32_t n,
+                                    int32_t *acc) {
+  const int8_t *w1 = w + n, *w2 = w1 + n, *w3 = w2 + n, *end = w + (n & ~3);
+  const int16_t *c = col;
+  int32_t i, a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  const ptrdiff_t n2 = 2 * (ptrdiff_t)n, n3 = 3 * (ptrdiff_t)n;
+  for (; w < end; w += 4, c += 4) { /* one weight pointer, rows at fixed offsets */
+    uint32_t c02 = rp_load32(c), c13 = rp_load32(c + 2);
+    uint32_t v0 = rp_load32(w), v1 = rp_load32(w + n);
+    uint32_t v2 = rp_load32(w + n2), v3 = rp_load32(w + n3);
+    a0 = rp_smlad(c02, rp_sxtb16(v0), a0);
+    a0 = rp_smlad(c13, rp_sxtb16_ror8(v0), a0);
+    a1 = rp_smlad(c02, rp_sxtb16(v1), a1);
+    a1 = rp_smlad(c13, rp_sxtb16_ror8(v1), a1);
+    a2 = rp_smlad(c02, rp_sxtb16(v2), a2);
+    a2 = rp_smlad(c13, rp_sxtb16_ror8(v2), a2);
+    a3 = rp_smlad(c02, rp_sxtb16(v3), a3);
+    a3 = rp_smlad(c13, rp_sxtb16_ror8(v3), a3);
+  }
+  w = end - (n & ~3); /* back to row 0 for the tail */
+  for (i = n & ~3; i < n; ++i) {
+    a0 += (int32_t)col[i] * w[i];
+    a1 += (int32_t)col[i] * w1[i];
+    a2 += (int32_t)col[i] * w2[i];
+    a3 += (int32_t)col[i] * w3[i];
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+}
+#endif
+
+#endif /* RNNPOOLC_RP_INTERNAL_H */

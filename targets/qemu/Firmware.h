@@ -1,0 +1,48 @@
+// Building firmware for a QEMU board with arm-none-eabi-gcc, running it in qemu-system-arm
+// under a time limit, and measuring the image. Errors are one line and say what to do.
+#pragma once
+
+#include "compiler/support/Error.h"
+#include "targets/qemu/Boards.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace rnnpoolc::qemu {
+
+struct FirmwareSpec {
+  const Board *board = nullptr;
+  std::string dir;                  ///< Build directory: board files and the ELF go here.
+  std::vector<std::string> sources; ///< C sources (paths relative to dir or absolute),
+                                    ///< besides the board's startup.c and fw_io.c.
+  std::vector<std::string> includeDirs;
+  std::vector<std::string> defines; ///< "NAME" or "NAME=VALUE".
+  uint64_t arenaBytes = 0;          ///< The plan's peak, named when the image does not fit.
+  double timeoutSeconds = 300;      ///< For the compiler and the linker.
+};
+
+/// Writes the board files into spec.dir, compiles and links firmware.elf there. Returns the
+/// ELF's path. A model whose arena does not fit the board fails here, naming the peak.
+Expected<std::string> buildFirmware(const FirmwareSpec &spec);
+
+/// Sizes of a linked image, from its ELF section headers.
+struct ImageSizes {
+  uint64_t text = 0, rodata = 0, data = 0, bss = 0, arena = 0, heap = 0, stack = 0;
+  uint64_t flash() const { return text + rodata + data; } ///< data's initial values too
+};
+Expected<ImageSizes> imageSizes(const std::string &elfPath);
+
+/// What the firmware printed: every "rnnpoolc-fw: KEY VALUE" line, values in order.
+struct FirmwareRun {
+  std::map<std::string, std::vector<uint64_t>> values;
+  std::string console; ///< Everything else it printed.
+};
+
+/// Runs the ELF in QEMU (semihosting files relative to `cwd`, -icount shift=0). Errors: a
+/// timeout, a fault (with the faulting PC), a nonzero exit status.
+Expected<FirmwareRun> runFirmware(const Board &board, const std::string &elfPath,
+                                  const std::string &cwd, double timeoutSeconds);
+
+} // namespace rnnpoolc::qemu

@@ -1,0 +1,71 @@
+/* rnnpoolc QEMU boards: the firmware main() that runs a generated model (model.h) on inputs
+ * read through semihosting.
+ *
+ * input.bin holds one or more input sets back to back; a set is every model input in order,
+ * each as float32 values in the model's logical NCHW order. For each set the harness
+ * quantises the inputs into the arena (in chunks, so a large frame never has to fit in RAM
+ * as floats), runs model_run() between two SysTick readings, and appends the raw output
+ * bytes (every output in order, in arena layout: int8 HWC, or float32 for a --float build)
+ * to output.bin. It prints "rnnpoolc-fw: ticks N" per inference, then the number of
+ * inferences and the stack high-water mark.
+ */
+#include "fw.h"
+#include "model.h"
+
+#include <stdint.h>
+
+/* The arena in its own section, placed by sections.ld: the link fails if it does not fit. */
+static uint8_t arena[MODEL_ARENA_BYTES] __attribute__((aligned(16), section(".arena")));
+
+#define CHUNK 256
+
+/* Reads input `index` of the next set; returns 1 if done, 0 at a clean end of file, -1 on a
+ * short file. */
+static int read_input(int fd, int32_t index) {
+  static float chunk[CHUNK];
+  int32_t elems = model_input_elems(index);
+  for (int32_t first = 0; first < elems; first += CHUNK) {
+    int32_t n = elems - first < CHUNK ? elems - first : CHUNK;
+    if (fw_read_all(fd, chunk, (uint32_t)n * sizeof(float)) != 0)
+      return index == 0 && first == 0 ? 0 : -1;
+    model_quantize_input(index, chunk, first, n, arena);
+  }
+  return 1;
+}
+
+int main(void) {
+  int in = fw_open_read("input.bin");
+  int out = fw_open_write("output.bin");
+  if (in < 0 || out < 0) {
+    fw_write_console("rnnpoolc-fw: error cannot open input.bin or output.bin\n");
+    return 1;
+  }
+  uint64_t inferences = 0;
+  for (;;) {
+    int status = 1;
+    for (int32_t k = 0; k < MODEL_NUM_INPUTS && status == 1; ++k)
+      status = read_input(in, k);
+    if (status == 0)
+      break;
+    if (status < 0) {
+      fw_write_console("rnnpoolc-fw: error input.bin ends inside an input set\n");
+      return 1;
+    }
+    fw_counter_start();
+    uint64_t t0 = fw_ticks();
+    model_run(arena);
+    uint64_t t1 = fw_ticks();
+    fw_print_value("ticks", t1 - t0);
+    for (int32_t k = 0; k < MODEL_NUM_OUTPUTS; ++k)
+      if (fw_write_all(out, model_output(arena, k), (uint32_t)model_output_bytes(k)) != 0) {
+        fw_write_console("rnnpoolc-fw: error cannot write output.bin\n");
+        return 1;
+      }
+    ++inferences;
+  }
+  fw_close(in);
+  fw_close(out);
+  fw_print_value("inferences", inferences);
+  fw_print_value("stack_high_water", fw_stack_high_water());
+  return 0;
+}

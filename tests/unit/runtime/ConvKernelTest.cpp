@@ -1,0 +1,160 @@
+// Convolution kernels (general, grouped, depthwise, pointwise; strides, padding, dilation):
+// against an independent integer reference (exact), against the float interpreter (within
+// the quantisation step), tile by tile == whole tensor, and DSP path == portable path.
+#include "tests/unit/runtime/RegionCheck.h"
+#include "rp_dspemu.h"
+
+using namespace rnnpoolc;
+using namespace rnnpoolc::testing;
+
+namespace {
+
+struct ConvCase {
+  const char *name;
+  int64_t inC, outC, h, w, k, stride, pad, dilation, group;
+  ir::Activation act;
+};
+
+/// A one-conv graph quantised on random data; returns the model and its calibration sets.
+quant::QuantizedModel quantizedConv(const ConvCase &c, Builder &b,
+                                    std::vector<std::vector<ir::TensorData>> &calib) {
+  ir::TensorId x = b.input("x", {1, c.inC, c.h, c.w});
+  ir::TensorId w = b.constant("w", {c.outC, c.inC / c.group, c.k, c.k});
+  ir::TensorId bias = b.constant("b", {c.outC});
+  ir::ConvAttrs a;
+  a.kernel = {c.k, c.k};
+  a.strides = {c.stride, c.stride};
+  a.dilations = {c.dilation, c.dilation};
+  a.pads = {c.pad, c.pad, c.pad, c.pad};
+  a.group = c.group;
+  a.act = c.act;
+  ir::TensorId y = b.node(ir::OpKind::Conv, "conv", {x, w, bias}, a);
+  return quantizeBuilt(b, y, calib);
+}
+
+/// Straightforward integer convolution from the layer's constants (NCHW-free: HWC bytes).
+std::vector<int8_t> referenceConv(const rp_conv_params &p, const std::vector<int8_t> &x) {
+  std::vector<int8_t> y(static_cast<size_t>(p.out_h * p.out_w * p.out_c));
+  int32_t cin = p.in_c / p.groups, cout = p.out_c / p.groups;
+  for (int32_t oy = 0; oy < p.out_h; ++oy)
+    for (int32_t ox = 0; ox < p.out_w; ++ox)
+      for (int32_t o = 0; o < p.out_c; ++o) {
+        int64_t acc = p.bias[o];
+        for (int32_t ky = 0; ky < p.k_h; ++ky)
+          for (int32_t kx = 0; kx < p.k_w; ++kx)
+            for (int32_t i = 0; i < cin; ++i) {
+              int32_t iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
+              int32_t ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
+              int32_t v = p.in_zp; // padding holds the zero point
+              if (iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w)
+                v = x[static_cast<size_t>((iy * p.in_w + ix) * p.in_c + (o / cout) * cin + i)];
+              bool depthwise = p.groups == p.in_c && p.groups == p.out_c && p.groups > 1;
+              int32_t wi = depthwise ? (ky * p.k_w + kx) * p.out_c + o
+                                     : ((o * p.k_h + ky) * p.k_w + kx) * cin + i;
+              acc += int64_t(v - p.in_zp) * p.weights[wi];
+            }
+        int32_t q = rp_requantize(static_cast<int32_t>(acc), p.mult[o], p.shift[o]) + p.out_zp;
+        y[static_cast<size_t>((oy * p.out_w + ox) * p.out_c + o)] =
+            static_cast<int8_t>(std::clamp(q, p.act_min, p.act_max));
+      }
+  return y;
+}
+
+/// Worst-case |fixed - float| of a conv: one output step (rounding, and the input of the
+/// float run not being on the grid) plus half an input step times the largest sum of |w|
+/// over a window, plus the weight rounding (half a weight step) times the largest |x| sum.
+double propagatedBound(const ir::Graph &g, const quant::QuantizedModel &m,
+                       const std::vector<std::vector<ir::TensorData>> &calib) {
+  const ir::Node &node = g.nodes[0];
+  const auto &w = g.tensor(node.inputs[1]).data;
+  const int64_t outC = w->shape[0], taps = w->numel() / outC;
+  float xMax = 0;
+  for (const auto &set : calib)
+    for (float v : set[0].f)
+      xMax = std::max(xMax, std::fabs(v));
+  double worst = 0;
+  for (int64_t o = 0; o < outC; ++o) {
+    double sumAbs = 0, maxAbs = 0;
+    for (int64_t k = 0; k < taps; ++k) {
+      sumAbs += std::fabs(w->f[static_cast<size_t>(o * taps + k)]);
+      maxAbs = std::max(maxAbs, double(std::fabs(w->f[static_cast<size_t>(o * taps + k)])));
+    }
+    double inStep = m.graph.tensor(node.inputs[0]).quant->scale[0];
+    worst = std::max(worst, 0.5 * inStep * sumAbs + 0.5 * (maxAbs / 127) * xMax * double(taps));
+  }
+  return worst + m.graph.tensor(node.outputs[0]).quant->scale[0];
+}
+
+const ConvCase kCases[] = {
+    {"3x3 pad 1", 8, 6, 9, 7, 3, 1, 1, 1, 1, {}},
+    {"3x3 stride 2, 1 input channel, ReLU", 1, 8, 11, 10, 3, 2, 1, 1, 1, {ir::ActKind::Relu}},
+    {"5x5 dilation 2, clip", 5, 4, 12, 12, 5, 1, 3, 2, 1, {ir::ActKind::Clip, 0.0f, 6.0f}},
+    {"grouped 3x3", 6, 4, 8, 8, 3, 1, 1, 1, 2, {}},
+    {"depthwise 3x3 ReLU", 8, 8, 10, 9, 3, 1, 1, 1, 8, {ir::ActKind::Relu}},
+    {"depthwise 3x3 stride 2", 7, 7, 9, 9, 3, 2, 0, 1, 7, {}},
+    {"pointwise", 13, 9, 6, 5, 1, 1, 0, 1, 1, {}},
+};
+
+} // namespace
+
+TEST_CASE("conv kernels match an integer reference, the float interpreter, tiles and DSP",
+          "[runtime][conv]") {
+  uint32_t seed = 1;
+  for (const ConvCase &c : kCases) {
+    SECTION(c.name) {
+      Builder b;
+      std::vector<std::vector<ir::TensorData>> calib;
+      quant::QuantizedModel m = quantizedConv(c, b, calib);
+      REQUIRE(m.layers.size() == 1);
+      REQUIRE(m.layers[0].kind == quant::KernelKind::Conv);
+      const auto &p = std::get<rp_conv_params>(m.layers[0].params);
+      const ir::Node &node = m.graph.nodes[0];
+      Hwc in = hwcOf(m.graph.tensor(node.inputs[0])), out = hwcOf(m.graph.tensor(node.outputs[0]));
+
+      // Float interpreter: within the quantisation steps propagated through the layer.
+      double steps = worstErrorInSteps(b.g, m, calib);
+      double bound = propagatedBound(b.g, m, calib) / m.graph.tensor(node.outputs[0]).quant->scale[0];
+      INFO("fixed vs float: " << steps << " output steps, bound " << bound);
+      CHECK(steps <= bound);
+
+      auto input = randomBytes(static_cast<size_t>(in.h * in.w * in.c), ++seed);
+      SpatialKernel portable = [&](const rp_view *i, rp_view *o, const rp_region *r) {
+        rp_conv_s8(&p, i, o, r);
+      };
+      SpatialKernel dsp = [&](const rp_view *i, rp_view *o, const rp_region *r) {
+        rp_dspemu_conv_s8(&p, i, o, r);
+      };
+      auto whole = runWhole(portable, input, in, out);
+      CHECK(whole == referenceConv(p, input));
+      CHECK(runWhole(dsp, input, in, out) == whole);
+      checkRegions(portable, m.graph, node, seed);
+      checkRegions(dsp, m.graph, node, seed);
+    }
+  }
+}
+
+TEST_CASE("conv reads a line-buffer view (ring rows) like a linear one", "[runtime][conv]") {
+  Builder b;
+  std::vector<std::vector<ir::TensorData>> calib;
+  quant::QuantizedModel m = quantizedConv(kCases[0], b, calib);
+  const auto &p = std::get<rp_conv_params>(m.layers[0].params);
+  auto input = randomBytes(static_cast<size_t>(p.in_h * p.in_w * p.in_c), 7);
+  std::vector<int8_t> whole(static_cast<size_t>(p.out_h * p.out_w * p.out_c));
+  rp_view vi = rp_view_whole(input.data(), p.in_h, p.in_w);
+  rp_view vo = rp_view_whole(whole.data(), p.out_h, p.out_w);
+  rp_region all = rp_region_whole(p.out_h, p.out_w);
+  rp_conv_s8(&p, &vi, &vo, &all);
+  // Output row by output row from a 3-row ring holding input rows y-1 .. y+1.
+  std::vector<int8_t> ring(static_cast<size_t>(3 * p.in_w * p.in_c)), rows(whole.size());
+  rp_view vr{ring.data(), 0, 0, 3, p.in_w, 3};
+  rp_view vrows = rp_view_whole(rows.data(), p.out_h, p.out_w);
+  const size_t rowBytes = static_cast<size_t>(p.in_w * p.in_c);
+  for (int32_t y = 0; y < p.out_h; ++y) {
+    for (int32_t iy = std::max(0, y - 1); iy <= std::min(p.in_h - 1, y + 1); ++iy)
+      std::copy_n(input.begin() + static_cast<ptrdiff_t>(iy * rowBytes), rowBytes,
+                  ring.begin() + static_cast<ptrdiff_t>((iy % 3) * rowBytes));
+    rp_region band{y, y + 1, 0, p.out_w};
+    rp_conv_s8(&p, &vr, &vrows, &band);
+  }
+  CHECK(rows == whole);
+}

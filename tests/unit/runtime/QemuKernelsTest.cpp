@@ -1,0 +1,99 @@
+// The DSP path on a real instruction set: each kernel built with arm-none-eabi-gcc for
+// Cortex-M4 (where __ARM_FEATURE_DSP selects SMLAD / SXTAB16 loops) and run in QEMU
+// (mps2-an386) must produce the bytes of the host's portable C kernels. Takes ~10 s.
+#include "tests/unit/runtime/KernelFirmware.h"
+
+#include <catch2/catch.hpp>
+
+using namespace rnnpoolc;
+using namespace rnnpoolc::testing;
+
+namespace {
+
+ir::ConvAttrs convAttrs(int64_t k, int64_t stride, int64_t pad, int64_t group) {
+  ir::ConvAttrs a;
+  a.kernel = {k, k};
+  a.strides = {stride, stride};
+  a.dilations = {1, 1};
+  a.pads = {pad, pad, pad, pad};
+  a.group = group;
+  return a;
+}
+
+KernelJob conv(JobFactory &f, const char *name, int64_t inC, int64_t outC, int64_t hw,
+               int64_t k, int64_t stride, int64_t group) {
+  ir::TensorId x = f.input({1, inC, hw, hw});
+  ir::TensorId w = f.constant({outC, inC / group, k, k}, -1, 1), b = f.constant({outC}, -1, 1);
+  auto job = f.finish(name, ir::OpKind::Conv, convAttrs(k, stride, k / 2, group), {x, w, b});
+  INFO((job ? std::string() : job.error().message()));
+  REQUIRE(job);
+  return *job;
+}
+
+KernelJob rnnpool(JobFactory &f, const char *name, int64_t k, int64_t hw, int64_t patch,
+                  int64_t stride, int64_t h) {
+  std::vector<ir::TensorId> in{f.input({1, k, hw, hw})};
+  for (int64_t cellIn : {k, h}) {
+    in.push_back(f.constant({cellIn, h}, -0.7f, 0.7f));
+    in.push_back(f.constant({h, h}, -0.25f, 0.25f));
+    in.push_back(f.constant({1, h}, -0.5f, 0.5f));
+    in.push_back(f.constant({1, h}, -0.5f, 0.5f));
+    in.push_back(f.constant({1, 1}, 0.9f, 1.1f));
+    in.push_back(f.constant({1, 1}, -4.1f, -3.9f));
+  }
+  ir::RNNPoolAttrs a;
+  a.patch = {patch, patch};
+  a.stride = {stride, stride};
+  a.rnn1 = {h, 0, 0, ir::RnnNonlinearity::Sigmoid, ir::RnnNonlinearity::Tanh};
+  a.rnn2 = a.rnn1;
+  a.encoding = "node";
+  auto job = f.finish(name, ir::OpKind::RNNPool, a, in);
+  INFO((job ? std::string() : job.error().message()));
+  REQUIRE(job);
+  return *job;
+}
+
+} // namespace
+
+TEST_CASE("kernels on Cortex-M4 in QEMU (DSP path) match the host's portable C",
+          "[runtime][qemu]") {
+  JobFactory f(21);
+  std::vector<KernelJob> jobs;
+  jobs.push_back(conv(f, "conv 3x3 8->8", 8, 8, 10, 3, 1, 1));
+  jobs.push_back(conv(f, "conv 3x3 stride 2, 1 input channel", 1, 8, 12, 3, 2, 1));
+  jobs.push_back(conv(f, "conv 3x3 5->6 (channel tail)", 5, 6, 7, 3, 1, 1));
+  jobs.push_back(conv(f, "depthwise 3x3", 8, 8, 10, 3, 1, 8));
+  jobs.push_back(conv(f, "pointwise 16->16", 16, 16, 8, 1, 1, 1));
+  {
+    ir::TensorId x = f.input({1, 67});
+    ir::TensorId w = f.constant({67, 10}, -0.3f, 0.3f);
+    auto job = f.finish("fully connected 67->10", ir::OpKind::MatMul, ir::NoAttrs{},
+                        {x, w});
+    REQUIRE(job);
+    jobs.push_back(*job);
+  }
+  for (auto [op, name] : {std::pair{ir::OpKind::MaxPool, "max pool 3x3 stride 2 pad 1"},
+                          {ir::OpKind::AveragePool, "average pool 3x3 stride 2 pad 1, ceil"}}) {
+    ir::PoolAttrs a;
+    a.kernel = {3, 3};
+    a.strides = {2, 2};
+    a.dilations = {1, 1};
+    a.pads = {1, 1, 1, 1};
+    a.ceilMode = op == ir::OpKind::AveragePool;
+    auto job = f.finish(name, op, a, {f.input({1, 6, 10, 10})});
+    REQUIRE(job);
+    jobs.push_back(*job);
+  }
+  jobs.push_back(rnnpool(f, "RNNPool 8x8 stride 4, k 4, h 16", 4, 16, 8, 4, 16));
+  jobs.push_back(rnnpool(f, "RNNPool 4x4 stride 2, k 3, h 8", 3, 10, 4, 2, 8));
+  auto results = runOnBoard(jobs, RNNPOOLC_BINARY_DIR "/qemu-kernels");
+  INFO((results ? std::string() : results.error().message()));
+  REQUIRE(results);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    INFO(jobs[i].name);
+    CHECK((*results)[i].output == runOnHost(jobs[i]));
+    std::printf("%-40s %10.0f instructions, %6.2f per MAC\n", jobs[i].name.c_str(),
+                (*results)[i].instructions,
+                (*results)[i].instructions / double(std::max<int64_t>(1, jobs[i].macs)));
+  }
+}

@@ -1,0 +1,21 @@
+/* Declarations of the DSP-path kernels built by rp_dspemu.c (see there). */
+#ifndef RNNPOOLC_RP_DSPEMU_H
+#define RNNPOOLC_RP_DSPEMU_H
+
+#include "rnnpoolc_runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void rp_dspemu_conv_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                       const rp_region *region);
+void rp_dspemu_fc_s8(const rp_fc_params *p, const int8_t *in, int8_t *out);
+void rp_dspemu_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view *out,
+                          const rp_region *region, void *scratch, int32_t reuse);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
