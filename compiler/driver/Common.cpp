@@ -4,6 +4,7 @@
 #include "frontends/onnx/Importer.h"
 
 #include <charconv>
+#include <filesystem>
 #include <cstdio>
 
 namespace rnnpoolc::driver {
@@ -65,6 +66,34 @@ Expected<LoadedModel> loadModel(const std::string &path,
   if (auto status = passes::canonicalize(model.graph); !status)
     return makeError("{}: {}", path, status.error().message());
   return model;
+}
+
+Status writeAllOrNothing(const std::vector<FileWriter> &files) {
+  std::vector<std::pair<std::string, std::string>> staged; // (temporary, final)
+  auto discard = [&] {
+    std::error_code ec;
+    for (const auto &[tmp, final] : staged)
+      std::filesystem::remove(tmp, ec);
+  };
+  for (const FileWriter &file : files) {
+    std::filesystem::path p(file.path);
+    std::string tmp = (p.parent_path() / (".tmp-" + p.filename().string())).string() +
+                      p.extension().string();
+    staged.emplace_back(tmp, file.path);
+    if (auto status = file.write(tmp); !status) {
+      discard();
+      return makeError("{}: {}", file.path, status.error().message());
+    }
+  }
+  for (const auto &[tmp, final] : staged) {
+    std::error_code ec;
+    std::filesystem::rename(tmp, final, ec);
+    if (ec) {
+      discard();
+      return makeError("{}: cannot write: {}", final, ec.message());
+    }
+  }
+  return Status::ok();
 }
 
 } // namespace rnnpoolc::driver

@@ -6,6 +6,7 @@
 #include "compiler/ir/Graph.h"
 #include "compiler/quant/Quantize.h"
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -51,6 +52,14 @@ readCalibrationSets(const std::vector<std::string> &paths, const ir::Graph &grap
 /// empty) and quantises a loaded model for the fixed-point paths.
 Expected<quant::QuantizedModel> quantizeLoaded(const LoadedModel &model,
                                                const std::vector<std::string> &calib);
+
+/// Writes several files all or none: each `write(tmp)` fills a temporary next to its final
+/// path, and only when all succeeded are they renamed into place. Errors name the file.
+struct FileWriter {
+  std::string path;
+  std::function<Status(const std::string &tmp)> write;
+};
+Status writeAllOrNothing(const std::vector<FileWriter> &files);
 
 Status runInspect(Args args);
 Status runRun(Args args);

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 
 namespace rnnpoolc::driver {
@@ -62,35 +61,16 @@ Expected<int64_t> parseBytes(const std::string &text) {
   return v * scale;
 }
 
-/// Writes all files or none: temporaries first, renamed at the end.
-Status writeFiles(const std::vector<std::pair<std::string, std::string>> &files) {
-  std::vector<std::pair<std::string, std::string>> staged;
-  auto discard = [&] {
-    std::error_code ec;
-    for (const auto &[tmp, final] : staged)
-      std::filesystem::remove(tmp, ec);
-  };
-  for (const auto &[path, text] : files) {
-    std::filesystem::path p(path);
-    std::string tmp = (p.parent_path() / (".tmp-" + p.filename().string())).string();
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.close();
-    if (!out) {
-      discard();
-      return makeError("{}: cannot write", path);
-    }
-    staged.emplace_back(tmp, path);
-  }
-  for (const auto &[tmp, final] : staged) {
-    std::error_code ec;
-    std::filesystem::rename(tmp, final, ec);
-    if (ec) {
-      discard();
-      return makeError("{}: cannot write: {}", final, ec.message());
-    }
-  }
-  return Status::ok();
+/// A file writer for text.
+FileWriter textFile(const std::string &path, std::string text) {
+  return {path, [text = std::move(text)](const std::string &tmp) -> Status {
+            std::ofstream out(tmp, std::ios::binary);
+            out << text;
+            out.close();
+            if (!out)
+              return makeError("cannot write");
+            return Status::ok();
+          }};
 }
 
 } // namespace
@@ -159,12 +139,12 @@ Status runPlan(Args args) {
   auto plan = plan::makePlan(model->graph, options);
   if (!plan)
     return makeError("{}: {}", path, plan.error().message());
-  std::vector<std::pair<std::string, std::string>> files;
+  std::vector<FileWriter> files;
   if (!jsonPath.empty())
-    files.emplace_back(jsonPath, plan::planJson(model->graph, *plan));
+    files.push_back(textFile(jsonPath, plan::planJson(model->graph, *plan)));
   if (!svgPath.empty())
-    files.emplace_back(svgPath, plan::planSvg(model->graph, *plan));
-  RNNPOOLC_TRY(writeFiles(files));
+    files.push_back(textFile(svgPath, plan::planSvg(model->graph, *plan)));
+  RNNPOOLC_TRY(writeAllOrNothing(files));
   std::string text = plan::planText(model->graph, *plan);
   if (summaryOnly)
     text = text.substr(text.find("\npeak RAM") + 1);

@@ -170,36 +170,16 @@ std::string outputPath(const std::string &base, size_t index, size_t count) {
       .string();
 }
 
-/// Writes every output or none: files go to temporaries first and are renamed at the end.
+/// Writes every output or none.
 Status writeOutputs(const std::string &base, const ir::Graph &g,
                     const std::vector<ir::TensorData> &values) {
-  std::vector<std::pair<std::string, std::string>> staged;
-  auto discard = [&] {
-    std::error_code ec;
-    for (const auto &[tmp, final] : staged)
-      std::filesystem::remove(tmp, ec);
-  };
-  for (size_t k = 0; k < values.size(); ++k) {
-    std::string path = outputPath(base, k, values.size());
-    std::filesystem::path p(path);
-    std::string tmp = (p.parent_path() / (".tmp-" + p.filename().string())).string() +
-                      p.extension().string();
-    if (auto status = onnx_frontend::writeTensorFile(tmp, values[k], g.tensor(g.outputs[k]).name);
-        !status) {
-      discard();
-      return makeError("{}: {}", path, status.error().message());
-    }
-    staged.emplace_back(tmp, path);
-  }
-  for (const auto &[tmp, final] : staged) {
-    std::error_code ec;
-    std::filesystem::rename(tmp, final, ec);
-    if (ec) {
-      discard();
-      return makeError("{}: cannot write: {}", final, ec.message());
-    }
-  }
-  return Status::ok();
+  std::vector<FileWriter> files;
+  for (size_t k = 0; k < values.size(); ++k)
+    files.push_back({outputPath(base, k, values.size()), [&, k](const std::string &tmp) {
+                       return onnx_frontend::writeTensorFile(tmp, values[k],
+                                                             g.tensor(g.outputs[k]).name);
+                     }});
+  return writeAllOrNothing(files);
 }
 
 } // namespace
