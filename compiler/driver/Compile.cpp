@@ -1,7 +1,7 @@
 // `rnnpoolc compile`: a model -> a directory of C sources for a microcontroller project.
 #include "compiler/driver/Compile.h"
 
-#include "targets/c/LayoutReport.h"
+#include "compiler/plan/Report.h"
 #include "targets/c/OutputDir.h"
 
 #include <fmt/format.h>
@@ -14,9 +14,10 @@ namespace {
 
 constexpr const char *kHelp = R"(usage: rnnpoolc compile MODEL.onnx -o DIR [options]
 
-Quantises the model, plans its arena and writes C for a microcontroller into DIR:
-model.h (API, sizes as #defines), model.c (the schedule), model_weights.c (const data),
-the runtime sources, model.mk and CMakeLists.txt fragments, plan.txt and plan.json.
+Quantises the model, plans its arena (row bands, tiles, the least peak RAM; see
+'rnnpoolc plan') and writes C for a microcontroller into DIR: model.h (API, sizes as
+#defines), model.c (the plan's schedule), model_weights.c (const data), the runtime
+sources, model.mk and CMakeLists.txt fragments, plan.txt, plan.json and plan.svg.
 DIR is replaced as a whole, and only when everything was written.
 
 Options:
@@ -26,6 +27,10 @@ Options:
   --calib FILE|DIR           calibration inputs (.npy / .pb, a batch or one sample per
                              file; repeatable); without it, synthetic data and a warning
   --float                    emit float C (not available yet)
+  --stream-input             the input arrives row by row through a callback
+                             (model_run(arena, read_row, user)): the frame is never whole
+  --ram-budget BYTES         the fewest MACs whose peak fits, e.g. 128K; an error if none
+  --mac-overhead P           extra MACs allowed for recomputed tile halos (default 10%)
   --input-shape NAME=DIMS    fix the shape of an input, e.g. input=1x3x224x224
   --help                     print this help
 )";
@@ -34,6 +39,7 @@ struct CompileOptions {
   std::string model, output, target = "cortex-m4";
   std::vector<std::string> calib;
   bool floatMode = false;
+  plan::PlanOptions plan;
   std::map<std::string, ir::Shape> inputShapes;
 };
 
@@ -62,6 +68,23 @@ Expected<CompileOptions> parse(Args &args, bool &helped) {
       RNNPOOLC_TRY(take("--calib", o.calib.emplace_back()));
     } else if (arg == "--float") {
       o.floatMode = true;
+    } else if (arg == "--stream-input") {
+      o.plan.streamInput = true;
+    } else if (arg.starts_with("--ram-budget") || arg.starts_with("--mac-overhead")) {
+      const bool budget = arg.starts_with("--ram-budget");
+      std::string value;
+      RNNPOOLC_TRY(take(budget ? "--ram-budget" : "--mac-overhead", value));
+      if (budget) {
+        auto bytes = parseBytes(value);
+        if (!bytes)
+          return bytes.error();
+        o.plan.ramBudget = *bytes;
+      } else {
+        auto share = parsePercent(value);
+        if (!share)
+          return share.error();
+        o.plan.macOverhead = *share;
+      }
     } else if (arg.starts_with("--input-shape")) {
       std::string value;
       RNNPOOLC_TRY(take("--input-shape", value));
@@ -106,21 +129,25 @@ std::string commandLine(const std::string &subcommand, const std::vector<std::st
   return s;
 }
 
-Expected<GeneratedModel> generateModel(const LoadedModel &loaded,
-                                       const std::vector<std::string> &calib,
-                                       const std::string &target, const std::string &command) {
-  auto quantized = quantizeLoaded(loaded, calib);
+Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const GenerateOptions &options) {
+  auto quantized = quantizeLoaded(loaded, options.calib);
   if (!quantized)
     return quantized.error();
-  GeneratedModel out{std::move(*quantized), {}, {}};
-  out.layout = targets::c::layerByLayerLayout(out.model);
-  targets::c::CodegenOptions options{target, command, loaded.path, fingerprint(loaded.path)};
-  auto files = targets::c::generateC(out.model, out.layout, options);
+  plan::PlanOptions planOptions = options.plan;
+  planOptions.floatActivations = false;
+  auto plan = plan::makePlan(quantized->graph, planOptions);
+  if (!plan)
+    return makeError("{}: {}", loaded.path, plan.error().message());
+  GeneratedModel out{std::move(*quantized), std::move(*plan), {}};
+  targets::c::CodegenOptions codegen{options.target, options.command, loaded.path,
+                                     fingerprint(loaded.path)};
+  auto files = targets::c::generateC(out.model, out.plan, codegen);
   if (!files)
     return makeError("{}: {}", loaded.path, files.error().message());
   out.files = std::move(*files);
-  out.files.push_back({"plan.txt", targets::c::layoutText(out.model, out.layout)});
-  out.files.push_back({"plan.json", targets::c::layoutJson(out.model, out.layout)});
+  out.files.push_back({"plan.txt", plan::planText(out.model.graph, out.plan)});
+  out.files.push_back({"plan.json", plan::planJson(out.model.graph, out.plan)});
+  out.files.push_back({"plan.svg", plan::planSvg(out.model.graph, out.plan)});
   return out;
 }
 
@@ -137,14 +164,16 @@ Status runCompile(Args args) {
   auto loaded = loadModel(options->model, options->inputShapes);
   if (!loaded)
     return loaded.error();
-  auto generated =
-      generateModel(*loaded, options->calib, options->target, commandLine("compile", all));
+  GenerateOptions generate{options->calib, options->target, commandLine("compile", all),
+                           options->plan};
+  auto generated = generateModel(*loaded, generate);
   if (!generated)
     return generated.error();
   RNNPOOLC_TRY(targets::c::writeDirectoryAtomically(options->output, generated->files));
-  fmt::print("wrote {}: arena {} bytes, weights {} bytes, {} steps\n", options->output,
-             generated->layout.arenaBytes, targets::c::weightsBytes(generated->model),
-             generated->layout.order.size());
+  const plan::Summary &sum = generated->plan.summary;
+  fmt::print("wrote {}: arena {} bytes (layer by layer: {}), weights {} bytes, {} steps\n",
+             options->output, sum.arenaBytes, generated->plan.baseline.arenaBytes,
+             targets::c::weightsBytes(generated->model), generated->plan.steps.size());
   return Status::ok();
 }
 

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "compiler/driver/Driver.h"
-#include "targets/c/ArenaLayout.h"
+#include "compiler/plan/Planner.h"
 #include "targets/c/CEmitter.h"
 
 #include <string>
@@ -13,15 +13,21 @@ namespace rnnpoolc::driver {
 
 struct GeneratedModel {
   quant::QuantizedModel model;
-  targets::c::ArenaLayout layout;
+  plan::Plan plan; ///< The verified memory plan the code follows.
   std::vector<targets::c::GeneratedFile> files; ///< Sources, runtime, fragments, reports.
 };
 
-/// Quantises `loaded` (with --calib files `calib`) and generates the output directory's
-/// files. `command` goes into the banners.
-Expected<GeneratedModel> generateModel(const LoadedModel &loaded,
-                                       const std::vector<std::string> &calib,
-                                       const std::string &target, const std::string &command);
+/// What `compile` and `run --board` ask of code generation.
+struct GenerateOptions {
+  std::vector<std::string> calib; ///< --calib files and directories
+  std::string target = "cortex-m4";
+  std::string command;            ///< The command line, for the banners.
+  plan::PlanOptions plan;         ///< --stream-input, --ram-budget, --mac-overhead
+};
+
+/// Quantises `loaded`, plans its arena (int8 activations) and generates the output
+/// directory's files, plan reports included.
+Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const GenerateOptions &options);
 
 /// `rnnpoolc run --board mps2-an386|netduinoplus2 ...` (RunBoard.cpp): compile, build
 /// firmware, run it in QEMU, compare with the host fixed-point interpreter, report.

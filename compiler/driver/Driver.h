@@ -40,6 +40,10 @@ struct LoadedModel {
 Expected<ir::Shape> parseShape(const std::string &text);
 /// Parses an --input-shape value "name=1x3x224x224" into `shapes`.
 Status parseInputShape(const std::string &text, std::map<std::string, ir::Shape> &shapes);
+/// --mac-overhead: "10%" or "0.1" -> 0.1.
+Expected<double> parsePercent(const std::string &text);
+/// --ram-budget: "128K", "1M", "96000" -> bytes.
+Expected<int64_t> parseBytes(const std::string &text);
 /// Imports and canonicalises a model; errors carry the "FILE: " prefix. Prints notes.
 Expected<LoadedModel> loadModel(const std::string &path,
                                 const std::map<std::string, ir::Shape> &inputShapes);

@@ -31,6 +31,20 @@ Options:
   --help                     print this help
 )";
 
+/// A file writer for text.
+FileWriter textFile(const std::string &path, std::string text) {
+  return {path, [text = std::move(text)](const std::string &tmp) -> Status {
+            std::ofstream out(tmp, std::ios::binary);
+            out << text;
+            out.close();
+            if (!out)
+              return makeError("cannot write");
+            return Status::ok();
+          }};
+}
+
+} // namespace
+
 Expected<double> parsePercent(const std::string &text) {
   std::string s = text;
   bool percent = !s.empty() && s.back() == '%';
@@ -39,7 +53,7 @@ Expected<double> parsePercent(const std::string &text) {
   char *end = nullptr;
   double v = std::strtod(s.c_str(), &end);
   if (s.empty() || *end != '\0' || !(v >= 0) || v > 1e6)
-    return makeError("plan: --mac-overhead wants a fraction or percentage such as 10%, got "
+    return makeError("--mac-overhead wants a fraction or percentage such as 10%, got "
                      "'{}'",
                      text);
   return percent ? v / 100.0 : v;
@@ -57,23 +71,9 @@ Expected<int64_t> parseBytes(const std::string &text) {
   char *end = nullptr;
   long long v = std::strtoll(s.c_str(), &end, 10);
   if (s.empty() || *end != '\0' || v <= 0 || v > (int64_t{1} << 40) / scale)
-    return makeError("plan: --ram-budget wants a positive size such as 128K, got '{}'", text);
+    return makeError("--ram-budget wants a positive size such as 128K, got '{}'", text);
   return v * scale;
 }
-
-/// A file writer for text.
-FileWriter textFile(const std::string &path, std::string text) {
-  return {path, [text = std::move(text)](const std::string &tmp) -> Status {
-            std::ofstream out(tmp, std::ios::binary);
-            out << text;
-            out.close();
-            if (!out)
-              return makeError("cannot write");
-            return Status::ok();
-          }};
-}
-
-} // namespace
 
 Status runPlan(Args args) {
   std::string path, jsonPath, svgPath;

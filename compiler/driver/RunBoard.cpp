@@ -217,7 +217,7 @@ Status buildAndRun(const BoardOptions &o, const qemu::Board &board, const Genera
   for (const targets::c::GeneratedFile &f : gen.files)
     RNNPOOLC_TRY(writeBinary(*path + "/" + f.name, f.text));
   qemu::FirmwareSpec spec{&board, *path, {"fw_model_main.c", "model.c", "model_weights.c"},
-                          {}, {}, static_cast<uint64_t>(gen.layout.arenaBytes), 300};
+                          {}, {}, static_cast<uint64_t>(gen.plan.summary.arenaBytes), 300};
   auto elf = qemu::buildFirmware(spec);
   if (!elf)
     return makeError("{}: {}", o.model, elf.error().message());
@@ -292,7 +292,7 @@ void printJson(const BoardOptions &o, const GeneratedModel &gen, const BoardRepo
   w.member("flash_bytes", r.sizes.flash()).member("ram_bytes", ramBytes(r));
   w.member("text_bytes", r.sizes.text).member("rodata_bytes", r.sizes.rodata);
   w.member("data_bytes", r.sizes.data).member("bss_bytes", r.sizes.bss);
-  w.member("arena_bytes", gen.layout.arenaBytes).member("stack_bytes", r.stackHighWater);
+  w.member("arena_bytes", gen.plan.summary.arenaBytes).member("stack_bytes", r.stackHighWater);
   w.member("weights_bytes", targets::c::weightsBytes(gen.model));
   w.member("host_match", r.mismatched == 0).member("mismatched_inferences", r.mismatched);
   w.endObject();
@@ -353,8 +353,10 @@ Status runBoard(Args args) {
   auto sets = readSets(*options, loaded->graph);
   if (!sets)
     return sets.error();
-  auto gen = generateModel(*loaded, options->calib, "cortex-m4",
-                           commandLine("run", options->all));
+  GenerateOptions generate;
+  generate.calib = options->calib;
+  generate.command = commandLine("run", options->all);
+  auto gen = generateModel(*loaded, generate);
   if (!gen)
     return gen.error();
   BoardReport report;

@@ -367,4 +367,13 @@ Region inputRegion(const Graph &graph, const Node &node, size_t inputIndex, cons
   }
 }
 
+int64_t scratchBytes(const Graph &, const Node &node, const Region &out) {
+  if (node.op != OpKind::RNNPool)
+    return 0;
+  const auto &a = node.attr<RNNPoolAttrs>();
+  const int64_t h1 = a.rnn1.hidden, h2 = a.rnn2.hidden;
+  const int64_t elems = (a.patch[0] * out.cols() + a.patch[1] + 1) * h1 + 2 * h2;
+  return (elems * 2 + 3) / 4 * 4;
+}
+
 } // namespace rnnpoolc::ir

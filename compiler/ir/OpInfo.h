@@ -31,4 +31,11 @@ bool isSpatial(const Node &node);
 /// parameter input (weights, bias), the whole input. `out` must lie within the output.
 Region inputRegion(const Graph &graph, const Node &node, size_t inputIndex, const Region &out);
 
+/// Bytes of working memory (beyond its inputs and outputs) the runtime kernel of `node`
+/// needs to compute the output region `out`; 0 for most ops. RNNPool caches RNN1's row
+/// summaries of the last patch-rows of input for every patch column of the region and the
+/// column summaries of one patch, as int16 (runtime/rp_rnnpool.c,
+/// rp_rnnpool_scratch_bytes with reuse, which must give the same figure).
+int64_t scratchBytes(const Graph &graph, const Node &node, const Region &out);
+
 } // namespace rnnpoolc::ir

@@ -99,12 +99,18 @@ private:
       last = std::max(last, step()); // tiles rewrite halo rows
     }
   }
+  /// A compute step of node n for `out`, with the scratch buffer its kernel needs (live
+  /// for this step only: the step is appended next).
   Step computeStep(size_t n, const ir::Region &out, int region) {
     Step s;
     s.node = n, s.out = out, s.region = region;
     s.inputs.assign(g_.nodes[n].inputs.size(), -1);
     s.reads.assign(g_.nodes[n].inputs.size(), ir::Region{});
     s.macs = regionMacs(g_, g_.nodes[n], out);
+    if (int64_t bytes = ir::scratchBytes(g_, g_.nodes[n], out); bytes > 0) {
+      s.scratch = newBuffer(g_.nodes[n].outputs[0], BufferKind::Scratch, out, 0);
+      plan_.buffers[s.scratch].bytes = bytes;
+    }
     return s;
   }
   bool isActivation(ir::TensorId t) const { return t != ir::kNoTensor && !g_.tensor(t).isConstant(); }

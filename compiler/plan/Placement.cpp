@@ -24,7 +24,10 @@ struct Family {
   std::vector<Reservation> parts;
   int64_t bytes = 0;
   int first = 0;
+  int64_t align = 1; ///< Scratch buffers (kernels' int16/int32 working memory): 8.
 };
+
+int64_t alignUp(int64_t offset, int64_t align) { return (offset + align - 1) / align * align; }
 
 bool collide(const Reservation &a, const Reservation &b) {
   return a.first <= b.last && b.first <= a.last && a.begin < b.end && b.begin < a.end;
@@ -52,6 +55,8 @@ void placeBuffers(Plan &plan) {
       f.first = std::min(f.first, buffers[b].firstStep);
     }
     f.bytes = std::max(f.bytes, buffers[b].bytes);
+    if (buffers[b].kind == BufferKind::Scratch)
+      f.align = 8;
   }
   std::vector<int> order;
   for (size_t b = 0; b < n; ++b)
@@ -77,7 +82,7 @@ void placeBuffers(Plan &plan) {
       for (auto [start, end] : busy) {
         if (start - offset >= part.end)
           break;
-        offset = std::max(offset, end);
+        offset = alignUp(std::max(offset, end), f.align);
       }
       offsets[b] = offset;
       placed.push_back({part.begin + offset, part.end + offset, part.first, part.last});

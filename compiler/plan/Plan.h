@@ -11,7 +11,10 @@
 //   - a region of its tensor, element (r, c) at ((r - region.row0) * cols + (c -
 //     region.col0)) * channels (kind Region; the whole tensor for layer-by-layer), or
 //   - a ring of `ringRows` full-width rows, row r in slot r % ringRows (kind Ring: the
-//     line buffers of row-band execution).
+//     line buffers of row-band execution), or
+//   - the working memory of one step's kernel (kind Scratch: ir::scratchBytes, e.g.
+//     RNNPool's cache of RNN1 summaries), live for that step only; `tensor` is the
+//     step's output, for reports.
 // Buffer ids index Plan::buffers. The model input is written by the caller before step 0
 // (or, with a streamed input, row by row by Stream steps); outputs are read after the
 // last step.
@@ -25,7 +28,7 @@
 
 namespace rnnpoolc::plan {
 
-enum class BufferKind : uint8_t { Region, Ring };
+enum class BufferKind : uint8_t { Region, Ring, Scratch };
 
 struct Buffer {
   ir::TensorId tensor = ir::kNoTensor;
@@ -68,6 +71,7 @@ struct Step {
   std::vector<int> inputs;  ///< Per node input: the buffer read, or -1 (constants, absent).
   std::vector<ir::Region> reads; ///< Per node input: the region of it read (if a buffer).
   std::vector<int> outputs; ///< Per node output: the buffer written (Stream: one buffer).
+  int scratch = -1;         ///< The kernel's Scratch buffer, or -1 when it needs none.
   int64_t macs = 0;
   int region = -1; ///< Index into Plan::regions, or -1 for a layer-by-layer step.
 };

@@ -118,7 +118,9 @@ std::string planJson(const ir::Graph &g, const Plan &plan) {
   json.key("buffers").beginArray();
   for (const Buffer &b : plan.buffers) {
     json.beginObject().member("tensor", g.tensor(b.tensor).name);
-    json.member("kind", b.kind == BufferKind::Ring ? "ring" : "region");
+    json.member("kind", b.kind == BufferKind::Ring      ? "ring"
+                        : b.kind == BufferKind::Scratch ? "scratch"
+                                                        : "region");
     json.key("region").value(std::vector<int64_t>{b.region.row0, b.region.row1, b.region.col0,
                                                   b.region.col1});
     json.member("ring_rows", b.ringRows).member("offset", b.offset).member("bytes", b.bytes);
@@ -147,7 +149,8 @@ std::string planJson(const ir::Graph &g, const Plan &plan) {
     for (int b : s.outputs)
       json.value(b);
     json.endArray();
-    json.member("macs", s.macs).member("region", s.region).endObject();
+    json.member("macs", s.macs).member("region", s.region).member("scratch", s.scratch);
+    json.endObject();
   }
   json.endArray();
   json.endObject();

@@ -84,7 +84,36 @@ private:
   Status write(int step, int buffer, const ir::Region &region);
   Status read(int step, int buffer, const ir::Region &region) const;
   Status checkTotals() const;
+  Status checkScratch() const;
 };
+
+/// Every step whose kernel needs working memory has a Scratch buffer of the size its
+/// kernel needs, live at that step; every Scratch buffer serves exactly one step.
+Status Replay::checkScratch() const {
+  std::vector<int> users(p_.buffers.size(), 0);
+  for (size_t si = 0; si < p_.steps.size(); ++si) {
+    const Step &s = p_.steps[si];
+    const int64_t need =
+        s.kind == StepKind::Compute ? ir::scratchBytes(g_, g_.nodes[s.node], s.out) : 0;
+    if (s.scratch < 0) {
+      if (need > 0)
+        return makeError("{} needs {} bytes of scratch but has none", describe(int(si)), need);
+      continue;
+    }
+    if (s.scratch >= static_cast<int>(p_.buffers.size()))
+      return makeError("{} names a scratch buffer that does not exist", describe(int(si)));
+    const Buffer &b = p_.buffers[s.scratch];
+    if (b.kind != BufferKind::Scratch || b.bytes < need || b.firstStep > int(si) ||
+        b.lastStep < int(si))
+      return makeError("{} has scratch buffer {} that is not {} bytes live at the step",
+                       describe(int(si)), s.scratch, need);
+    ++users[s.scratch];
+  }
+  for (size_t i = 0; i < p_.buffers.size(); ++i)
+    if (p_.buffers[i].kind == BufferKind::Scratch && users[i] != 1)
+      return makeError("scratch buffer {} serves {} steps, not one", i, users[i]);
+  return Status::ok();
+}
 
 Status Replay::checkBuffers() const {
   for (size_t i = 0; i < p_.buffers.size(); ++i) {
@@ -93,6 +122,8 @@ Status Replay::checkBuffers() const {
     Dims d = dimsOf(t);
     int64_t pixels = b.kind == BufferKind::Ring ? b.ringRows * d.cols : b.region.rows() * b.region.cols();
     int64_t want = pixels * d.channels * elemBytes(t, p_.floatActivations);
+    if (b.kind == BufferKind::Scratch)
+      want = b.bytes; // checked against its step's kernel in checkScratch()
     if (b.bytes != want)
       return makeError("buffer {} of '{}' has {} bytes, but what it holds needs {}", i, t.name,
                        b.bytes, want);
@@ -252,12 +283,15 @@ Status Replay::checkTotals() const {
 Status Replay::run() {
   RNNPOOLC_TRY(checkBuffers());
   RNNPOOLC_TRY(checkOverlaps());
+  RNNPOOLC_TRY(checkScratch());
   contents_.resize(p_.buffers.size());
   for (size_t i = 0; i < p_.buffers.size(); ++i) {
     const Buffer &b = p_.buffers[i];
     Dims d = dimsOf(g_.tensor(b.tensor));
     Contents &c = contents_[i];
-    c.slots = b.kind == BufferKind::Ring ? b.ringRows : b.region.rows();
+    c.slots = b.kind == BufferKind::Ring      ? b.ringRows
+              : b.kind == BufferKind::Scratch ? 0
+                                              : b.region.rows();
     c.cols = b.kind == BufferKind::Ring ? d.cols : b.region.cols();
     c.row.assign(static_cast<size_t>(c.slots * c.cols), -1);
   }

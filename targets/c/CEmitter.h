@@ -1,11 +1,11 @@
-// The C backend: a quantised model and its arena layout -> model.h (API, sizes as
-// #defines), model.c (the schedule: one kernel call per step, the ONNX node name above
-// each), model_weights.c (const data, placed in flash), the runtime sources, a Make and a
+// The C backend: a quantised model and its verified memory plan -> model.h (API, sizes as
+// #defines), model.c (the plan's buffers and steps, one function per layer with the ONNX
+// node name above it), model_weights.c (const data, placed in flash), the runtime sources, a Make and a
 // CMake fragment. The generated code has no malloc and no state besides the caller's arena.
 #pragma once
 
 #include "compiler/quant/Quantize.h"
-#include "targets/c/ArenaLayout.h"
+#include "compiler/plan/Plan.h"
 
 #include <string>
 #include <vector>
@@ -26,7 +26,7 @@ struct GeneratedFile {
 
 /// Generates every file of the output directory except the plan reports.
 Expected<std::vector<GeneratedFile>> generateC(const quant::QuantizedModel &model,
-                                               const ArenaLayout &layout,
+                                               const plan::Plan &plan,
                                                const CodegenOptions &options);
 
 /// Bytes of constant data (weights, tables) the generated code carries.

@@ -1,18 +1,22 @@
 // targets/c: the generated C, compiled for the host with gcc and clang (-Werror -pedantic),
-// gives every step's output byte for byte as the host fixed-point interpreter; the emitted
-// text has the structure DESIGN.md section 6 promises; output directories are atomic.
+// follows the memory plan (row bands, tiles, streamed input) and gives every whole
+// intermediate tensor and every output byte for byte as the host fixed-point interpreter;
+// the emitted text has the structure DESIGN.md section 6 promises; output directories are
+// atomic.
 #include "compiler/interp/FixedPoint.h"
 #include "compiler/passes/Passes.h"
 #include "frontends/onnx/Importer.h"
 #include "frontends/onnx/TensorIO.h"
-#include "targets/c/ArenaLayout.h"
+#include "compiler/plan/Planner.h"
 #include "targets/c/CEmitter.h"
 #include "targets/c/OutputDir.h"
 #include "targets/qemu/Process.h"
 
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <filesystem>
+#include <map>
 #include <fstream>
 
 using namespace rnnpoolc;
@@ -45,23 +49,57 @@ quant::QuantizedModel quantized(const std::string &path, const std::vector<std::
   return std::move(*model);
 }
 
-/// A host harness: reads input.bin (float32), runs the model, and appends every step's
-/// output (MODEL_TRACE) to trace.bin.
+/// A host harness: reads input.bin (float32, NCHW), runs the model once, writes every
+/// step's output buffer (MODEL_TRACE: node, buffer, byte count, bytes) to trace.bin and
+/// the outputs to output.bin. With STREAMED, the input reaches model_run() row by row.
 const char *kHarness = R"(#include <stdio.h>
 #include <stdint.h>
+#include <string.h>
 static FILE *trace_file;
-#define MODEL_TRACE(step, bytes, count) fwrite((bytes), 1, (size_t)(count), trace_file)
+static void trace(int32_t node, const int8_t *bytes, const void *step);
+#define MODEL_TRACE(node, bytes, step) trace((node), (bytes), (step))
 #include "model.c"
+static void trace(int32_t node, const int8_t *bytes, const void *step) {
+  const model_step *s = (const model_step *)step;
+  const model_buffer *b = &model_buffers[s->out];
+  int32_t header[3];
+  header[0] = node;
+  header[1] = s->out;
+  header[2] = (b->ring_rows ? b->ring_rows : b->rows) * b->cols * b->channels;
+  fwrite(header, sizeof header, 1, trace_file);
+  fwrite(bytes, 1, (size_t)header[2], trace_file);
+}
 static unsigned char arena[MODEL_ARENA_BYTES] __attribute__((aligned(16)));
+static float x[MODEL_INPUT0_ELEMS];
+#ifdef STREAMED
+/* Rows of the NCHW frame x, quantised into dst with channels innermost. */
+static void read_row(void *user, int32_t index, int32_t row, int8_t *dst) {
+  const int32_t cols = MODEL_INPUT0_COLS, channels = MODEL_INPUT0_CHANNELS;
+  static float pixels[MODEL_INPUT0_ROW_BYTES];
+  int32_t c, k;
+  (void)user;
+  for (k = 0; k < cols; ++k)
+    for (c = 0; c < channels; ++c)
+      pixels[k * channels + c] = x[(c * MODEL_INPUT0_ROWS + row) * cols + k];
+  model_quantize_pixels(index, pixels, MODEL_INPUT0_ROW_BYTES, dst);
+}
+#endif
 int main(void) {
-  static float x[MODEL_INPUT0_ELEMS];
-  FILE *in = fopen("input.bin", "rb");
+  int32_t k;
+  FILE *in = fopen("input.bin", "rb"), *out;
   if (!in || fread(x, sizeof x[0], MODEL_INPUT0_ELEMS, in) != MODEL_INPUT0_ELEMS)
     return 1;
   trace_file = fopen("trace.bin", "wb");
+#ifdef STREAMED
+  model_run(arena, read_row, 0);
+#else
   model_quantize_input(0, x, 0, MODEL_INPUT0_ELEMS, arena);
   model_run(arena);
-  return fclose(trace_file) != 0;
+#endif
+  out = fopen("output.bin", "wb");
+  for (k = 0; k < MODEL_NUM_OUTPUTS; ++k)
+    fwrite(model_output(arena, k), 1, (size_t)model_output_bytes(k), out);
+  return fclose(trace_file) != 0 || fclose(out) != 0;
 }
 )";
 
@@ -70,11 +108,16 @@ std::string readFile(const std::string &path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-/// Generates C for `model`, builds it with `compiler` and checks each step against the host.
-void checkAgainstHost(const quant::QuantizedModel &model, const ir::TensorData &input,
-                      const std::string &name, const std::string &compiler) {
-  auto layout = targets::c::layerByLayerLayout(model);
-  auto files = targets::c::generateC(model, layout, {"host", "test", name, "0"});
+/// Generates C for `model` under `options`, builds it with `compiler` and checks every
+/// node whose output the plan holds whole, and every model output, against the host.
+/// Returns the plan, so that callers can check its shape.
+plan::Plan checkAgainstHost(const quant::QuantizedModel &model, const ir::TensorData &input,
+                            const std::string &name, const std::string &compiler,
+                            const plan::PlanOptions &options = {}) {
+  auto made = plan::makePlan(model.graph, options);
+  REQUIRE(made);
+  const plan::Plan &plan = *made;
+  auto files = targets::c::generateC(model, plan, {"host", "test", name, "0"});
   REQUIRE(files);
   files->push_back({"harness.c", kHarness});
   std::string dir = std::string(RNNPOOLC_BINARY_DIR) + "/codegen-tests/" + name + "-" + compiler;
@@ -82,9 +125,11 @@ void checkAgainstHost(const quant::QuantizedModel &model, const ir::TensorData &
   std::ofstream(dir + "/input.bin", std::ios::binary)
       .write(reinterpret_cast<const char *>(input.f.data()),
              static_cast<std::streamsize>(input.f.size() * sizeof(float)));
-  auto build = qemu::runProcess({compiler, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
-                                 "-pedantic", "-o", "harness", "harness.c", "model_weights.c"},
-                                dir, 120);
+  std::vector<std::string> cc = {compiler, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
+                                 "-pedantic", "-o", "harness", "harness.c", "model_weights.c"};
+  if (options.streamInput)
+    cc.push_back("-DSTREAMED");
+  auto build = qemu::runProcess(cc, dir, 120);
   REQUIRE(build);
   INFO(build->err);
   REQUIRE(build->exitCode == 0);
@@ -97,16 +142,37 @@ void checkAgainstHost(const quant::QuantizedModel &model, const ir::TensorData &
     host.push_back(b);
   });
   REQUIRE(result);
+  // The last trace record of each node whose buffer holds its whole output.
   std::string trace = readFile(dir + "/trace.bin");
-  size_t at = 0;
-  for (size_t step = 0; step < host.size(); ++step) {
-    INFO("step " << step << " node '" << model.graph.nodes[step].name << "'");
-    REQUIRE(at + host[step].size() <= trace.size());
-    std::vector<int8_t> got(trace.begin() + at, trace.begin() + at + host[step].size());
-    CHECK(got == host[step]);
-    at += host[step].size();
+  std::map<int32_t, std::vector<int8_t>> last;
+  size_t records = 0;
+  for (size_t at = 0; at + 12 <= trace.size(); ++records) {
+    int32_t header[3];
+    std::memcpy(header, trace.data() + at, sizeof header);
+    at += sizeof header;
+    REQUIRE(at + static_cast<size_t>(header[2]) <= trace.size());
+    const plan::Buffer &b = plan.buffers.at(static_cast<size_t>(header[1]));
+    if (b.kind == plan::BufferKind::Region &&
+        b.region == plan::wholeRegion(model.graph.tensor(b.tensor)))
+      last[header[0]].assign(trace.begin() + at, trace.begin() + at + header[2]);
+    at += static_cast<size_t>(header[2]);
   }
-  CHECK(at == trace.size());
+  CHECK(records > 0);
+  for (const auto &[node, bytes] : last) {
+    INFO("node '" << model.graph.nodes[node].name << "'");
+    CHECK(bytes == host.at(static_cast<size_t>(node)));
+  }
+  std::string outputs = readFile(dir + "/output.bin");
+  size_t at = 0;
+  for (size_t k = 0; k < model.graph.outputs.size(); ++k) {
+    std::vector<int8_t> want = interp::toRuntimeLayout(result->quantized[k]);
+    INFO("output " << k);
+    REQUIRE(at + want.size() <= outputs.size());
+    CHECK(std::vector<int8_t>(outputs.begin() + at, outputs.begin() + at + want.size()) == want);
+    at += want.size();
+  }
+  CHECK(at == outputs.size());
+  return plan;
 }
 
 } // namespace
@@ -121,13 +187,22 @@ TEST_CASE("codegen: generated C equals the host fixed-point interpreter, step by
         auto model = quantized(example("fashion_rnnpool/model.onnx"), calib);
         auto input = onnx_frontend::readTensorFile(calib[0]);
         REQUIRE(input);
-        checkAgainstHost(model, *input, "fashion", compiler);
+        plan::Plan p = checkAgainstHost(model, *input, "fashion", compiler);
+        CHECK(!p.regions.empty()); // the plan is not layer by layer: regions are exercised
+        plan::PlanOptions streamed;
+        streamed.streamInput = true;
+        p = checkAgainstHost(model, *input, "fashion-streamed", compiler, streamed);
+        CHECK(p.streamedInput);
       }
       SECTION("small_cnn") {
         auto model = quantized(example("small_cnn/model.onnx"), {});
         auto input = onnx_frontend::readTensorFile(example("small_cnn/input.npy"));
         REQUIRE(input);
-        checkAgainstHost(model, *input, "small_cnn", compiler);
+        plan::Plan p = checkAgainstHost(model, *input, "small_cnn", compiler);
+        CHECK(!p.regions.empty());
+        plan::PlanOptions streamed;
+        streamed.streamInput = true;
+        checkAgainstHost(model, *input, "small_cnn-streamed", compiler, streamed);
       }
     }
   }
