@@ -37,6 +37,8 @@ Options:
   --timeout SECONDS          limit for the QEMU run (default 300)
   --build-dir DIR            build the firmware in DIR and keep it (default: a temporary
                              directory, removed afterwards)
+  --stream-input             compile for a streamed input: the firmware hands the model
+                             its input row by row, so the frame is never whole in RAM
   --input-shape NAME=DIMS    fix the shape of an input
   --help                     print this help
 )";
@@ -45,7 +47,7 @@ struct BoardOptions {
   std::string model, board, output, buildDir;
   std::vector<std::string> inputs, calib, all;
   std::map<std::string, ir::Shape> inputShapes;
-  bool json = false;
+  bool json = false, streamInput = false;
   double timeout = 300;
 };
 
@@ -89,6 +91,8 @@ Expected<BoardOptions> parse(Args &args, bool &helped) {
         return makeError("--timeout takes a positive number of seconds, not '{}'", value);
     } else if (arg == "--json") {
       o.json = true;
+    } else if (arg == "--stream-input") {
+      o.streamInput = true;
     } else if (arg.starts_with("-")) {
       return makeError("run: unknown option '{}'; see 'rnnpoolc run --board mps2-an386 --help'",
                        arg);
@@ -223,8 +227,19 @@ Status buildAndRun(const BoardOptions &o, const qemu::Board &board, const Genera
     return makeError("{}: {}", o.model, elf.error().message());
   std::string input;
   for (const auto &set : sets)
-    for (const ir::TensorData &t : set)
-      input.append(reinterpret_cast<const char *>(t.f.data()), t.f.size() * sizeof(float));
+    for (const ir::TensorData &t : set) {
+      if (!gen.plan.streamedInput || t.shape.size() != 4) {
+        input.append(reinterpret_cast<const char *>(t.f.data()), t.f.size() * sizeof(float));
+        continue;
+      }
+      // A streamed input is read row by row, each pixel's channels together (HWC).
+      const int64_t c = t.shape[1], hw = t.shape[2] * t.shape[3];
+      std::vector<float> hwc(t.f.size());
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t p = 0; p < hw; ++p)
+          hwc[static_cast<size_t>(p * c + ch)] = t.f[static_cast<size_t>(ch * hw + p)];
+      input.append(reinterpret_cast<const char *>(hwc.data()), hwc.size() * sizeof(float));
+    }
   RNNPOOLC_TRY(writeBinary(*path + "/input.bin", input));
   auto run = qemu::runFirmware(board, *elf, *path, o.timeout);
   if (!run)
@@ -353,7 +368,11 @@ Status runBoard(Args args) {
   auto sets = readSets(*options, loaded->graph);
   if (!sets)
     return sets.error();
+  if (options->streamInput && loaded->graph.inputs.size() != 1)
+    return makeError("{}: --stream-input on a board supports models with one input, not {}",
+                     options->model, loaded->graph.inputs.size());
   GenerateOptions generate;
+  generate.plan.streamInput = options->streamInput;
   generate.calib = options->calib;
   generate.command = commandLine("run", options->all);
   auto gen = generateModel(*loaded, generate);

@@ -8,6 +8,10 @@
  * bytes (every output in order, in arena layout: int8 HWC, or float32 for a --float build)
  * to output.bin. It prints "rnnpoolc-fw: ticks N" per inference, then the number of
  * inferences and the stack high-water mark.
+ *
+ * A streamed build (MODEL_STREAMED_INPUT, one input) reads each set's rows only when
+ * model_run() asks for them; input.bin then holds every set's pixels with channels
+ * innermost (row by row), and the instructions counted include quantising the rows.
  */
 #include "fw.h"
 #include "model.h"
@@ -19,6 +23,7 @@ static uint8_t arena[MODEL_ARENA_BYTES] __attribute__((aligned(16), section(".ar
 
 #define CHUNK 256
 
+#ifndef MODEL_STREAMED_INPUT
 /* Reads input `index` of the next set; returns 1 if done, 0 at a clean end of file, -1 on a
  * short file. */
 static int read_input(int fd, int32_t index) {
@@ -33,6 +38,46 @@ static int read_input(int fd, int32_t index) {
   return 1;
 }
 
+#else
+#if MODEL_NUM_INPUTS != 1
+#error "the streamed-input firmware supports models with one input"
+#endif
+/* The row source of a streamed run: the first row is read before model_run() (to tell the
+ * end of input.bin from a set), the others when asked for. */
+typedef struct {
+  int fd, first_ready, failed;
+} fw_stream;
+
+static float fw_row[MODEL_INPUT0_ROW_BYTES];
+
+static void fw_read_row(void *user, int32_t index, int32_t row, int8_t *dst) {
+  fw_stream *s = (fw_stream *)user;
+  (void)row;
+  if (s->first_ready)
+    s->first_ready = 0;
+  else if (fw_read_all(s->fd, fw_row, sizeof fw_row) != 0)
+    s->failed = 1;
+  model_quantize_pixels(index, fw_row, MODEL_INPUT0_ROW_BYTES, dst);
+}
+
+/* Runs one streamed inference; 1 if done, 0 at a clean end of input.bin, -1 on a short
+ * file. */
+static int run_streamed(int fd, uint64_t *ticks) {
+  fw_stream s;
+  uint64_t t0;
+  if (fw_read_all(fd, fw_row, sizeof fw_row) != 0)
+    return 0;
+  s.fd = fd;
+  s.first_ready = 1;
+  s.failed = 0;
+  fw_counter_start();
+  t0 = fw_ticks();
+  model_run(arena, fw_read_row, &s);
+  *ticks = fw_ticks() - t0;
+  return s.failed ? -1 : 1;
+}
+#endif
+
 int main(void) {
   int in = fw_open_read("input.bin");
   int out = fw_open_write("output.bin");
@@ -43,19 +88,26 @@ int main(void) {
   uint64_t inferences = 0;
   for (;;) {
     int status = 1;
+    uint64_t ticks = 0;
+#ifdef MODEL_STREAMED_INPUT
+    status = run_streamed(in, &ticks);
+#else
     for (int32_t k = 0; k < MODEL_NUM_INPUTS && status == 1; ++k)
       status = read_input(in, k);
+    if (status == 1) {
+      fw_counter_start();
+      uint64_t t0 = fw_ticks();
+      model_run(arena);
+      ticks = fw_ticks() - t0;
+    }
+#endif
     if (status == 0)
       break;
     if (status < 0) {
       fw_write_console("rnnpoolc-fw: error input.bin ends inside an input set\n");
       return 1;
     }
-    fw_counter_start();
-    uint64_t t0 = fw_ticks();
-    model_run(arena);
-    uint64_t t1 = fw_ticks();
-    fw_print_value("ticks", t1 - t0);
+    fw_print_value("ticks", ticks);
     for (int32_t k = 0; k < MODEL_NUM_OUTPUTS; ++k)
       if (fw_write_all(out, model_output(arena, k), (uint32_t)model_output_bytes(k)) != 0) {
         fw_write_console("rnnpoolc-fw: error cannot write output.bin\n");
