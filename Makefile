@@ -21,7 +21,7 @@ demo: build
 	@echo "== Fashion-MNIST RNNPool classifier: compile for Cortex-M4, run in QEMU =="
 	$(RNNPOOLC) inspect $(FASHION)/model.onnx
 	$(RNNPOOLC) compile $(FASHION)/model.onnx -o $(BUILD_DIR)/demo-fashion --calib $(FASHION)
-	@cat $(BUILD_DIR)/demo-fashion/plan.txt
+	@sed -n '/^peak RAM/,$$p' $(BUILD_DIR)/demo-fashion/plan.txt
 	@for f in $(FASHION)/image_*.npy; do \
 	  label=$$(grep "^$$(basename $$f) " $(FASHION)/labels.txt | cut -d' ' -f2-); \
 	  echo "-- $$(basename $$f): label $$label"; \

@@ -139,6 +139,7 @@ Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const Generate
   if (!plan)
     return makeError("{}: {}", loaded.path, plan.error().message());
   GeneratedModel out{std::move(*quantized), std::move(*plan), {}};
+  out.plan.weightsBytes = targets::c::weightsBytes(out.model); // as emitted, biases int32
   targets::c::CodegenOptions codegen{options.target, options.command, loaded.path,
                                      fingerprint(loaded.path)};
   auto files = targets::c::generateC(out.model, out.plan, codegen);
