@@ -124,13 +124,29 @@ FirmwareRun parseConsole(const std::string &text) {
 } // namespace
 
 Expected<FirmwareRun> runFirmware(const Board &board, const std::string &elfPath,
-                                  const std::string &cwd, double timeoutSeconds) {
+                                  const std::string &cwd, double timeoutSeconds,
+                                  const FirmwareValueFn &onValue) {
   std::vector<std::string> argv = {
       "qemu-system-arm", "-M",       std::string(board.machine), "-display", "none",
       "-monitor",        "none",     "-serial", "none",          "-semihosting-config",
       "enable=on,target=native",     "-icount", "shift=0",       "-kernel",
       std::filesystem::absolute(elfPath).string()};
-  auto result = runProcess(argv, cwd, timeoutSeconds);
+  // Complete lines of each stream already passed to onValue.
+  size_t scanned[2] = {0, 0};
+  auto follow = [&](const std::string &out, const std::string &err) {
+    const std::string *streams[2] = {&out, &err};
+    for (int k = 0; k < 2; ++k) {
+      size_t end = streams[k]->rfind('\n');
+      if (end == std::string::npos || end + 1 <= scanned[k])
+        continue;
+      FirmwareRun part = parseConsole(streams[k]->substr(scanned[k], end + 1 - scanned[k]));
+      scanned[k] = end + 1;
+      for (const auto &[key, values] : part.values)
+        for (uint64_t v : values)
+          onValue(key, v);
+    }
+  };
+  auto result = runProcess(argv, cwd, timeoutSeconds, onValue ? OutputFn(follow) : nullptr);
   if (!result)
     return makeError("{}; install qemu-system-arm", result.error().message());
   if (result->timedOut)
