@@ -258,8 +258,10 @@ Status buildAndRun(const BoardOptions &o, const qemu::Board &board, const Genera
   qemu::FirmwareSpec spec{&board, *path, {"fw_model_main.c", "model.c", "model_weights.c"},
                           {}, {}, static_cast<uint64_t>(gen.layout.arenaBytes), 300};
   auto elf = qemu::buildFirmware(spec);
-  if (!elf)
+  if (!elf) {
+    dir.keep = true; // the error names its build.log
     return makeError("{}: {}", o.model, elf.error().message());
+  }
   std::string input;
   for (const auto &set : sets)
     for (const ir::TensorData &t : set)
