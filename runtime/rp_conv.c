@@ -14,7 +14,11 @@ static inline int8_t rp_conv_output(const rp_conv_params *p, int32_t acc, int32_
  * gathered once as int16 (x - zp), then every four output channels are a run of SMLADs. */
 static void rp_conv_columns_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                const rp_region *region) {
-  const int32_t cin = p->in_c, n = p->k_h * p->k_w * cin;
+  /* The tail loop starts at `quads`, not where the first loop stopped: with a single conv
+   * call in a model, GCC propagates the params into this function and, for out_c % 4 == 0,
+   * warned "iteration N invokes undefined behavior" about the empty tail loop (an error
+   * under -Werror in generated code). */
+  const int32_t cin = p->in_c, n = p->k_h * p->k_w * cin, quads = p->out_c & ~3;
   int16_t col[RP_COL_MAX];
   int32_t oy, ox, o, ky, kx, i;
   for (oy = region->row0; oy < region->row1; ++oy)
@@ -33,7 +37,7 @@ static void rp_conv_columns_s8(const rp_conv_params *p, const rp_view *in, rp_vi
           }
         }
       rp_col_permute(col, n);
-      for (o = 0; o + 4 <= p->out_c; o += 4) {
+      for (o = 0; o < quads; o += 4) {
         int32_t acc[4];
         for (i = 0; i < 4; ++i)
           acc[i] = p->bias[o + i];
@@ -41,7 +45,7 @@ static void rp_conv_columns_s8(const rp_conv_params *p, const rp_view *in, rp_vi
         for (i = 0; i < 4; ++i)
           dst[o + i] = rp_conv_output(p, acc[i], o + i);
       }
-      for (; o < p->out_c; ++o)
+      for (o = quads; o < p->out_c; ++o)
         dst[o] = rp_conv_output(p, rp_dot_col_s8(col, p->weights + o * n, n, p->bias[o]), o);
     }
 }

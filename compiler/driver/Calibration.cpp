@@ -99,7 +99,11 @@ Expected<quant::QuantizedModel> quantizeLoaded(const LoadedModel &model,
       return read.error();
     sets = std::move(*read);
   }
-  auto ranges = quant::calibrate(model.graph, sets);
+  TerminalProgress progress("calibrating");
+  quant::CalibrationOptions options;
+  options.progress = progress.callback();
+  auto ranges = quant::calibrate(model.graph, sets, options);
+  progress.finish();
   if (!ranges)
     return makeError("{}: calibration: {}", model.path, ranges.error().message());
   auto quantized = quant::quantize(model.graph, *ranges);

@@ -4,6 +4,7 @@
 #include "compiler/driver/Compile.h"
 #include "compiler/interp/FixedPoint.h"
 #include "compiler/support/Json.h"
+#include "compiler/support/Progress.h"
 #include "frontends/onnx/TensorIO.h"
 #include "targets/qemu/Firmware.h"
 
@@ -210,57 +211,16 @@ struct BoardReport {
   int64_t firstMismatch = -1;       ///< Its index.
 };
 
-/// Builds and runs the firmware; fills `report` and the dequantised outputs per set.
-Status buildAndRun(const BoardOptions &o, const qemu::Board &board, const GeneratedModel &gen,
-                   const std::vector<std::vector<ir::TensorData>> &sets, BoardReport &report,
-                   std::vector<std::vector<ir::TensorData>> &outputs) {
-  BuildDir dir;
-  auto path = makeBuildDir(o, dir);
-  if (!path)
-    return path.error();
-  for (const targets::c::GeneratedFile &f : gen.files)
-    RNNPOOLC_TRY(writeBinary(*path + "/" + f.name, f.text));
-  qemu::FirmwareSpec spec{&board, *path, {"fw_model_main.c", "model.c", "model_weights.c"},
-                          {}, {}, static_cast<uint64_t>(gen.plan.summary.arenaBytes), 300};
-  auto elf = qemu::buildFirmware(spec);
-  if (!elf)
-    return makeError("{}: {}", o.model, elf.error().message());
-  std::string input;
-  for (const auto &set : sets)
-    for (const ir::TensorData &t : set) {
-      if (!gen.plan.streamedInput || t.shape.size() != 4) {
-        input.append(reinterpret_cast<const char *>(t.f.data()), t.f.size() * sizeof(float));
-        continue;
-      }
-      // A streamed input is read row by row, each pixel's channels together (HWC).
-      const int64_t c = t.shape[1], hw = t.shape[2] * t.shape[3];
-      std::vector<float> hwc(t.f.size());
-      for (int64_t ch = 0; ch < c; ++ch)
-        for (int64_t p = 0; p < hw; ++p)
-          hwc[static_cast<size_t>(p * c + ch)] = t.f[static_cast<size_t>(ch * hw + p)];
-      input.append(reinterpret_cast<const char *>(hwc.data()), hwc.size() * sizeof(float));
-    }
-  RNNPOOLC_TRY(writeBinary(*path + "/input.bin", input));
-  auto run = qemu::runFirmware(board, *elf, *path, o.timeout);
-  if (!run)
-    return makeError("{}: {}", o.model, run.error().message());
-  auto sizes = qemu::imageSizes(*elf);
-  if (!sizes)
-    return sizes.error();
-  report.sizes = *sizes;
-  const auto &ticks = run->values["ticks"];
-  if (ticks.size() != sets.size())
-    return makeError("{}: the firmware ran {} of {} inferences", o.model, ticks.size(),
-                     sets.size());
-  for (uint64_t t : ticks)
-    report.instructions.push_back(static_cast<double>(t) * board.instructionsPerTick);
-  report.stackHighWater = run->values["stack_high_water"].empty()
-                              ? 0 : run->values["stack_high_water"].back();
-
-  std::ifstream in(*path + "/output.bin", std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+/// Checks the firmware's output bytes (every inference's outputs, in runtime layout, one
+/// after another) against the host fixed-point interpreter; fills `outputs` with them
+/// dequantised and counts mismatches in `report`.
+Status compareWithHost(const BoardOptions &o, const GeneratedModel &gen,
+                       const std::vector<std::vector<ir::TensorData>> &sets,
+                       const std::string &bytes, BoardReport &report,
+                       std::vector<std::vector<ir::TensorData>> &outputs) {
   const ir::Graph &g = gen.model.graph;
   size_t at = 0;
+  TerminalProgress progress("host fixed point: inference");
   for (size_t s = 0; s < sets.size(); ++s) {
     auto host = interp::runFixedPoint(gen.model, sets[s]);
     if (!host)
@@ -284,8 +244,76 @@ Status buildAndRun(const BoardOptions &o, const qemu::Board &board, const Genera
     }
     if (!same && report.mismatched++ == 0)
       report.firstMismatch = static_cast<int64_t>(s);
+    progress.update(s + 1, sets.size());
   }
   return Status::ok();
+}
+
+/// Builds and runs the firmware; fills `report` and the dequantised outputs per set.
+/// input.bin: every set's inputs as float32, in logical NCHW order, or, for a streamed
+/// build, pixel by pixel with channels innermost (the order rows are read in).
+std::string inputFile(const GeneratedModel &gen,
+                      const std::vector<std::vector<ir::TensorData>> &sets) {
+  std::string input;
+  for (const auto &set : sets)
+    for (const ir::TensorData &t : set) {
+      if (!gen.plan.streamedInput || t.shape.size() != 4) {
+        input.append(reinterpret_cast<const char *>(t.f.data()), t.f.size() * sizeof(float));
+        continue;
+      }
+      const int64_t c = t.shape[1], hw = t.shape[2] * t.shape[3];
+      std::vector<float> hwc(t.f.size());
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t p = 0; p < hw; ++p)
+          hwc[static_cast<size_t>(p * c + ch)] = t.f[static_cast<size_t>(ch * hw + p)];
+      input.append(reinterpret_cast<const char *>(hwc.data()), hwc.size() * sizeof(float));
+    }
+  return input;
+}
+
+Status buildAndRun(const BoardOptions &o, const qemu::Board &board, const GeneratedModel &gen,
+                   const std::vector<std::vector<ir::TensorData>> &sets, BoardReport &report,
+                   std::vector<std::vector<ir::TensorData>> &outputs) {
+  BuildDir dir;
+  auto path = makeBuildDir(o, dir);
+  if (!path)
+    return path.error();
+  for (const targets::c::GeneratedFile &f : gen.files)
+    RNNPOOLC_TRY(writeBinary(*path + "/" + f.name, f.text));
+  qemu::FirmwareSpec spec{&board, *path, {"fw_model_main.c", "model.c", "model_weights.c"},
+                          {}, {}, static_cast<uint64_t>(gen.plan.summary.arenaBytes), 300};
+  auto elf = qemu::buildFirmware(spec);
+  if (!elf) {
+    dir.keep = true; // the error names its build.log
+    return makeError("{}: {}", o.model, elf.error().message());
+  }
+  RNNPOOLC_TRY(writeBinary(*path + "/input.bin", inputFile(gen, sets)));
+  TerminalProgress progress(fmt::format("QEMU {}: inference", board.name));
+  size_t finished = 0;
+  progress.update(0, sets.size());
+  auto onValue = [&](const std::string &key, uint64_t) {
+    if (key == "ticks") // the firmware prints one per inference
+      progress.update(++finished, sets.size());
+  };
+  auto run = qemu::runFirmware(board, *elf, *path, o.timeout, onValue);
+  progress.finish();
+  if (!run)
+    return makeError("{}: {}", o.model, run.error().message());
+  auto sizes = qemu::imageSizes(*elf);
+  if (!sizes)
+    return sizes.error();
+  report.sizes = *sizes;
+  const auto &ticks = run->values["ticks"];
+  if (ticks.size() != sets.size())
+    return makeError("{}: the firmware ran {} of {} inferences", o.model, ticks.size(),
+                     sets.size());
+  for (uint64_t t : ticks)
+    report.instructions.push_back(static_cast<double>(t) * board.instructionsPerTick);
+  report.stackHighWater = run->values["stack_high_water"].empty()
+                              ? 0 : run->values["stack_high_water"].back();
+  std::ifstream in(*path + "/output.bin", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return compareWithHost(o, gen, sets, bytes, report, outputs);
 }
 
 uint64_t ramBytes(const BoardReport &r) {

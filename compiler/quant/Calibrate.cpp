@@ -83,6 +83,7 @@ Expected<Ranges> calibrate(const ir::Graph &original,
   RNNPOOLC_TRY(splitActivations(graph));
   bool keep = options.method == CalibrationOptions::Method::Percentile;
   std::map<std::string, Observation> seen;
+  size_t done = 0;
   for (const auto &set : inputs) {
     for (size_t i = 0; i < set.size() && i < graph.inputs.size(); ++i)
       if (isFloat(set[i].dtype))
@@ -95,6 +96,8 @@ Expected<Ranges> calibrate(const ir::Graph &original,
     auto result = interp::run(graph, set, observer);
     if (!result)
       return result.error();
+    if (options.progress)
+      options.progress(++done, inputs.size());
   }
   Ranges ranges;
   for (auto &[name, obs] : seen)

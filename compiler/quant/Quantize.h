@@ -4,6 +4,7 @@
 #pragma once
 
 #include "compiler/ir/Graph.h"
+#include "compiler/support/Progress.h"
 #include "runtime/rnnpoolc_runtime.h"
 
 #include <map>
@@ -26,6 +27,8 @@ struct CalibrationOptions {
   Method method = Method::MinMax;
   /// Method::Percentile: the range keeps this share of each tensor's values (per side).
   double percentile = 99.99;
+  /// Told after each input set (optional).
+  ProgressFn progress;
 };
 
 /// Runs the float interpreter on every input set (each in graph.inputs order) and records

@@ -18,6 +18,16 @@ const std::vector<std::string> kTargetFlags = {
     "-std=c99",        "-O2",     "-Wall",            "-Wextra",
     "-Werror",         "-pedantic", "-ffunction-sections", "-fdata-sections"};
 
+/// The first line of a compiler log that names an error ("FILE:LINE:COL: error: ..."), or
+/// else its first line: the log may start with "In file included from ..." context.
+std::string firstErrorLine(const std::string &log) {
+  size_t at = log.find(" error: ");
+  if (at == std::string::npos)
+    return firstLine(log);
+  size_t begin = log.rfind('\n', at);
+  return firstLine(log.substr(begin == std::string::npos ? 0 : begin + 1));
+}
+
 /// A one-line explanation of a failed link.
 Error linkError(const FirmwareSpec &spec, const std::string &log) {
   if (log.find("overflowed") != std::string::npos ||
@@ -27,7 +37,7 @@ Error linkError(const FirmwareSpec &spec, const std::string &log) {
                      "more RAM or plan with a smaller peak",
                      spec.board->name, spec.board->ramBytes / 1024, spec.arenaBytes,
                      spec.board->stackBytes);
-  return makeError("firmware build for {} failed: {}", spec.board->name, firstLine(log));
+  return makeError("firmware build for {} failed: {}", spec.board->name, firstErrorLine(log));
 }
 
 } // namespace
@@ -58,7 +68,7 @@ Expected<std::string> buildFirmware(const FirmwareSpec &spec) {
     if (log.find("ld:") != std::string::npos || log.find("collect2") != std::string::npos)
       return linkError(spec, log);
     return makeError("firmware build for {} failed (see {}/build.log): {}", spec.board->name,
-                     spec.dir, firstLine(log));
+                     spec.dir, firstErrorLine(log));
   }
   return spec.dir + "/firmware.elf";
 }
@@ -124,13 +134,29 @@ FirmwareRun parseConsole(const std::string &text) {
 } // namespace
 
 Expected<FirmwareRun> runFirmware(const Board &board, const std::string &elfPath,
-                                  const std::string &cwd, double timeoutSeconds) {
+                                  const std::string &cwd, double timeoutSeconds,
+                                  const FirmwareValueFn &onValue) {
   std::vector<std::string> argv = {
       "qemu-system-arm", "-M",       std::string(board.machine), "-display", "none",
       "-monitor",        "none",     "-serial", "none",          "-semihosting-config",
       "enable=on,target=native",     "-icount", "shift=0",       "-kernel",
       std::filesystem::absolute(elfPath).string()};
-  auto result = runProcess(argv, cwd, timeoutSeconds);
+  // Complete lines of each stream already passed to onValue.
+  size_t scanned[2] = {0, 0};
+  auto follow = [&](const std::string &out, const std::string &err) {
+    const std::string *streams[2] = {&out, &err};
+    for (int k = 0; k < 2; ++k) {
+      size_t end = streams[k]->rfind('\n');
+      if (end == std::string::npos || end + 1 <= scanned[k])
+        continue;
+      FirmwareRun part = parseConsole(streams[k]->substr(scanned[k], end + 1 - scanned[k]));
+      scanned[k] = end + 1;
+      for (const auto &[key, values] : part.values)
+        for (uint64_t v : values)
+          onValue(key, v);
+    }
+  };
+  auto result = runProcess(argv, cwd, timeoutSeconds, onValue ? OutputFn(follow) : nullptr);
   if (!result)
     return makeError("{}; install qemu-system-arm", result.error().message());
   if (result->timedOut)

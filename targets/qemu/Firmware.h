@@ -6,6 +6,7 @@
 #include "targets/qemu/Boards.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -40,9 +41,14 @@ struct FirmwareRun {
   std::string console; ///< Everything else it printed.
 };
 
+/// Called with each "rnnpoolc-fw: KEY VALUE" line as the firmware prints it.
+using FirmwareValueFn = std::function<void(const std::string &key, uint64_t value)>;
+
 /// Runs the ELF in QEMU (semihosting files relative to `cwd`, -icount shift=0). Errors: a
-/// timeout, a fault (with the faulting PC), a nonzero exit status.
+/// timeout, a fault (with the faulting PC), a nonzero exit status. `onValue`, if given,
+/// follows the run (e.g. one "ticks" value per inference, for a progress display).
 Expected<FirmwareRun> runFirmware(const Board &board, const std::string &elfPath,
-                                  const std::string &cwd, double timeoutSeconds);
+                                  const std::string &cwd, double timeoutSeconds,
+                                  const FirmwareValueFn &onValue = nullptr);
 
 } // namespace rnnpoolc::qemu

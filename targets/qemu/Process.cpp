@@ -51,7 +51,7 @@ bool drain(int fd, std::string &into) {
 } // namespace
 
 Expected<ProcessResult> runProcess(const std::vector<std::string> &argv, const std::string &cwd,
-                                   double timeoutSeconds) {
+                                   double timeoutSeconds, const OutputFn &onOutput) {
   int outPipe[2], errPipe[2], statusPipe[2];
   if (pipe(outPipe) != 0 || pipe(errPipe) != 0 || pipe2(statusPipe, O_CLOEXEC) != 0)
     return makeError("cannot create pipes to run '{}': {}", argv[0], std::strerror(errno));
@@ -93,6 +93,8 @@ Expected<ProcessResult> runProcess(const std::vector<std::string> &argv, const s
         --open;
       }
     }
+    if (onOutput)
+      onOutput(result.out, result.err);
   }
   for (const pollfd &f : fds)
     if (f.fd >= 0)

@@ -4,6 +4,7 @@
 
 #include "compiler/support/Error.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,8 +19,11 @@ struct ProcessResult {
 
 /// Runs argv[0] (looked up on PATH) with `argv` in directory `cwd` (empty: the current
 /// one) and waits at most `timeoutSeconds`. Errors only when the process cannot start.
+/// `onOutput`, if given, sees the output captured so far whenever more arrives (to follow a
+/// long run as it goes).
+using OutputFn = std::function<void(const std::string &out, const std::string &err)>;
 Expected<ProcessResult> runProcess(const std::vector<std::string> &argv, const std::string &cwd,
-                                   double timeoutSeconds);
+                                   double timeoutSeconds, const OutputFn &onOutput = nullptr);
 
 /// The first line of `text` that is not blank, trimmed (for one-line error messages).
 std::string firstLine(const std::string &text);

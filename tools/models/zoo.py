@@ -141,6 +141,63 @@ class MobileNetV2RNNPool(nn.Module):
         return self.classifier(x)
 
 
+class ConvNet(nn.Module):
+    """A plain small conv net: two conv-BN-ReLU stages (one with stride 2) around a max
+    pool, a 3x3 conv with ReLU6, global average pooling and a linear classifier that
+    returns logits (no softmax, so that errors in the logits are visible)."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+            nn.Conv2d(16, 16, 3, padding=1), nn.ReLU6())
+        self.fc = nn.Linear(16, classes)
+
+    def forward(self, x):
+        return self.fc(F.adaptive_avg_pool2d(self.body(x), 1).flatten(1))
+
+
+class InvertedResidualNet(nn.Module):
+    """MobileNetV2-style inverted-residual blocks (expand 1x1, depthwise 3x3, project 1x1):
+    a stem conv, a block at stride 1 with its residual add, one at stride 2 (no residual),
+    a second stride-1 residual block, then global average pooling and a linear classifier
+    returning logits."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False),
+                                  nn.BatchNorm2d(8), nn.ReLU6())
+        self.blocks = nn.Sequential(MBConv(8, 8, 4), MBConv(8, 16, 4, stride=2),
+                                    MBConv(16, 16, 4))
+        self.fc = nn.Linear(16, classes)
+
+    def forward(self, x):
+        x = self.blocks(self.stem(x))
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
+class RNNPoolClassifier(nn.Module):
+    """Conv + RNNPool + classifier: conv 1->4 stride 2 with ReLU, an RNNPool layer (patch
+    4x4, stride 2, h1 = h2 = 8) on the 16x16 map, a 1x1 conv, global average pooling and a
+    linear classifier returning logits."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        import rnnpool
+        self.stem = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1), nn.ReLU())
+        self.pool = rnnpool.randomize_(
+            rnnpool.RNNPoolLayer(4, patch=(4, 4), stride=(2, 2), hidden=(8, 8)),
+            torch.Generator().manual_seed(5))
+        self.mix = nn.Sequential(nn.Conv2d(32, 16, 1), nn.ReLU())
+        self.fc = nn.Linear(16, classes)
+
+    def forward(self, x):
+        x = self.mix(self.pool(self.stem(x)))
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
 def small_cnn():
     torch.manual_seed(0)
     return _randomize_batchnorm(SmallCnn()).eval(), (1, 1, 28, 28)
@@ -172,6 +229,22 @@ def mobilenet_v2_rnnpool():
     return _randomize_batchnorm(MobileNetV2RNNPool()).eval(), (1, 3, 224, 224)
 
 
+def conv_net():
+    torch.manual_seed(5)
+    return _randomize_batchnorm(ConvNet()).eval(), (1, 3, 32, 32)
+
+
+def inverted_residual():
+    torch.manual_seed(6)
+    return _randomize_batchnorm(InvertedResidualNet()).eval(), (1, 3, 32, 32)
+
+
+def rnnpool_classifier():
+    torch.manual_seed(7)
+    return RNNPoolClassifier().eval(), (1, 1, 32, 32)
+
+
 MODELS = {"small_cnn": small_cnn, "branchy": branchy, "mobilenet_v2": mobilenet_v2,
           "mobilenet_v2_224": mobilenet_v2_224, "rnnpool_face": rnnpool_face,
-          "mobilenet_v2_rnnpool": mobilenet_v2_rnnpool}
+          "mobilenet_v2_rnnpool": mobilenet_v2_rnnpool, "conv_net": conv_net,
+          "inverted_residual": inverted_residual, "rnnpool_classifier": rnnpool_classifier}

@@ -1,5 +1,6 @@
 // targets/qemu: calibration firmware on both boards (instruction counts, semihosting file
-// I/O, stack painting), and the runner's errors for hangs, faults and oversized arenas.
+// I/O, stack painting, values followed as they are printed), and the runner's errors for hangs,
+// faults and oversized arenas.
 #include "targets/qemu/Boards.h"
 #include "targets/qemu/Firmware.h"
 
@@ -51,9 +52,15 @@ TEST_CASE("boards: calibration firmware counts instructions and does file I/O") 
       for (char &c : input)
         c = static_cast<char>(rng());
       std::ofstream(dir + "/in.bin", std::ios::binary) << input;
-      auto run = qemu::runFirmware(board, *elf, dir, 60);
+      // The values are also seen one by one while the firmware runs (progress displays).
+      std::map<std::string, std::vector<uint64_t>> followed;
+      auto follow = [&](const std::string &key, uint64_t value) {
+        followed[key].push_back(value);
+      };
+      auto run = qemu::runFirmware(board, *elf, dir, 60, follow);
       if (!run)
         FAIL(run.error().message());
+      CHECK(followed == run->values);
       // 1M and 8M rounds of a 5-instruction loop, plus a few instructions of call overhead.
       double small = run->values.at("ticks_1M_loop").at(0) * board.instructionsPerTick;
       double large = run->values.at("ticks_8M_loop").at(0) * board.instructionsPerTick;
