@@ -255,8 +255,13 @@ typedef struct {
 
 )";
 
-const char *kHelpers = R"(
-static rp_view model_view(int8_t *a, int32_t buffer) {
+/// The small helpers layer functions call, each emitted only when used (so that the
+/// generated code has no unused static function under -Werror).
+struct Helper {
+  const char *name, *text;
+};
+const Helper kHelpers[] = {
+    {"model_view(", R"(static rp_view model_view(int8_t *a, int32_t buffer) {
   const model_buffer *b = &model_buffers[buffer];
   rp_view v;
   v.data = a + b->offset;
@@ -268,13 +273,15 @@ static rp_view model_view(int8_t *a, int32_t buffer) {
   return v;
 }
 
-static int8_t *model_pixel(int8_t *a, int32_t buffer, int32_t y, int32_t x) {
+)"},
+    {"model_pixel(", R"(static int8_t *model_pixel(int8_t *a, int32_t buffer, int32_t y, int32_t x) {
   const model_buffer *b = &model_buffers[buffer];
   const int32_t row = b->ring_rows ? y % b->ring_rows : y - b->row0;
   return a + b->offset + (row * b->cols + (x - b->col0)) * b->channels;
 }
 
-static rp_region model_region(const model_step *s) {
+)"},
+    {"model_region(", R"(static rp_region model_region(const model_step *s) {
   rp_region r;
   r.row0 = s->row0;
   r.row1 = s->row1;
@@ -283,7 +290,8 @@ static rp_region model_region(const model_step *s) {
   return r;
 }
 
-)";
+)"},
+};
 
 Expected<std::string> Writer::run() {
   for (const plan::Step &s : p_.steps) {
@@ -295,13 +303,14 @@ Expected<std::string> Writer::run() {
   if (p_.buffers.size() > static_cast<size_t>(INT16_MAX) || g_.nodes.size() > INT16_MAX)
     return makeError("the plan has {} buffers and {} nodes; at most 32767 are supported",
                      p_.buffers.size(), g_.nodes.size());
-  std::string s = kPrelude + bufferTable() + "\n" + stepTable() + kHelpers;
+  std::string layers;
   for (size_t n = 0; n < g_.nodes.size(); ++n) {
     auto fn = layerFunction(n);
     if (!fn)
       return fn.error();
-    s += *fn;
+    layers += *fn;
   }
+  std::string s;
   s += fmt::format("static void (*const model_layers[{}])(int8_t *, const model_step *) = {{\n",
                    std::max<size_t>(1, g_.nodes.size()));
   for (size_t n = 0; n < g_.nodes.size(); ++n)
@@ -321,7 +330,11 @@ Expected<std::string> Writer::run() {
   s += "    model_layers[s->layer](a, s);\n"
        "    MODEL_TRACE(s->layer, a + model_buffers[s->out].offset, s);\n"
        "  }\n}\n";
-  return s;
+  std::string helpers;
+  for (const Helper &h : kHelpers)
+    if (layers.find(h.name) != std::string::npos || s.find(h.name) != std::string::npos)
+      helpers += h.text;
+  return kPrelude + bufferTable() + "\n" + stepTable() + "\n" + helpers + layers + s;
 }
 
 } // namespace
