@@ -20,6 +20,7 @@
 #define RP_USE_DSP 1
 static inline int32_t rp_smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad(a, b, acc); }
 static inline uint32_t rp_sxtb16(uint32_t x) { return __sxtb16(x); }
+static inline int32_t rp_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 static inline uint32_t rp_sxtab16(uint32_t a, uint32_t x) { return __sxtab16(a, x); }
 static inline uint32_t rp_ror8(uint32_t x) { return (x >> 8) | (x << 24); } /* one ROR */
 /* SXTB16 of x rotated by 8: bytes 1 and 3 sign-extended (one instruction). */
@@ -49,6 +50,24 @@ static inline uint32_t rp_ror8(uint32_t x) { return (x >> 8) | (x << 24); }
 static inline uint32_t rp_sxtb16_ror8(uint32_t x) { return rp_sxtb16(rp_ror8(x)); }
 #else
 #define RP_USE_DSP 0
+#endif
+
+#if !(defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP))
+/* acc + (bottom halfword of a) * (bottom halfword of b), both signed (SMLABB). */
+static inline int32_t rp_smlabb(int32_t a, int32_t b, int32_t acc) {
+  int32_t a0 = (int32_t)((uint32_t)a & 0xFFFFu), b0 = (int32_t)((uint32_t)b & 0xFFFFu);
+  a0 = a0 >= 0x8000 ? a0 - 0x10000 : a0;
+  b0 = b0 >= 0x8000 ? b0 - 0x10000 : b0;
+  return acc + a0 * b0;
+}
+#endif
+
+/* Inner-loop helpers that must be inlined into their callers, so that constant arguments
+ * (nonlinearity kinds, shapes under RP_SINGLE_TU) specialise them. */
+#if defined(__GNUC__)
+#define RP_INLINE static inline __attribute__((always_inline))
+#else
+#define RP_INLINE static inline
 #endif
 
 /* Unaligned 32-bit loads (one LDR on Cortex-M4). */
