@@ -330,6 +330,36 @@ static void rp_dot_rows_s16(const int16_t *v, const int16_t *w, int32_t n, int32
     rp_dot_rows_n(v, w, n, rows, shift, 0, acc);
 }
 
+#if RP_USE_DSP
+/* acc[j] = (x . W_j) * 2^shift + h . U_j for all `rows` = hidden units in one pass, four rows
+ * at a time with the accumulators in registers (x has `in` int16 values, h has `rows`). */
+RP_INLINE void rp_preact_n(const int16_t *x, const int16_t *w, int32_t in, const int16_t *h,
+                           const int16_t *u, int32_t rows, int32_t shift, int32_t *acc) {
+  int32_t j, i;
+  for (j = 0; j + 4 <= rows; j += 4, w += 4 * in, u += 4 * rows, acc += 4) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    for (i = 0; i + 2 <= in; i += 2) {
+      uint32_t xv = rp_load32(x + i);
+      a0 = rp_smlad(xv, rp_load32(w + i), a0);
+      a1 = rp_smlad(xv, rp_load32(w + in + i), a1);
+      a2 = rp_smlad(xv, rp_load32(w + 2 * in + i), a2);
+      a3 = rp_smlad(xv, rp_load32(w + 3 * in + i), a3);
+    }
+    for (i = 0; i + 2 <= rows; i += 2) {
+      uint32_t hv = rp_load32(h + i);
+      b0 = rp_smlad(hv, rp_load32(u + i), b0);
+      b1 = rp_smlad(hv, rp_load32(u + rows + i), b1);
+      b2 = rp_smlad(hv, rp_load32(u + 2 * rows + i), b2);
+      b3 = rp_smlad(hv, rp_load32(u + 3 * rows + i), b3);
+    }
+    acc[0] = a0 * ((int32_t)1 << shift) + b0;
+    acc[1] = a1 * ((int32_t)1 << shift) + b1;
+    acc[2] = a2 * ((int32_t)1 << shift) + b2;
+    acc[3] = a3 * ((int32_t)1 << shift) + b3;
+  }
+}
+#endif
+
 /* h' from the accumulated (x.W) * 2^x_shift + h.U of one unit and its old h (see the
  * header: the biases carry the rounding of the shift to Q12, zeta and nu are Q14). */
 RP_INLINE int16_t rp_fg_update(int32_t acc, int32_t bz, int32_t bh, int32_t acc_shift,
@@ -343,95 +373,94 @@ RP_INLINE int16_t rp_fg_update(int32_t acc, int32_t bz, int32_t bh, int32_t acc_
                   rp_asr(coef * c + ((int32_t)1 << (13 + s)), 14 + s));
 }
 
-/* hn[j] = update(acc[j], h[j]) for every hidden unit, h = 0 when NULL. The nonlinearities
- * are arguments so that the common pairs get loops of their own. */
-RP_INLINE void rp_fg_update_all(const rp_fastgrnn_params *p, const int32_t *acc,
-                                const int16_t *h, int16_t *hn, int32_t gate, int32_t update) {
+/* h[j] = update(acc[j], h[j]) for every hidden unit, in place (the old h_j is read only by
+ * unit j's update once the pre-activations are computed); the old h is 0 when `zero`. The
+ * nonlinearities are arguments so that the common pairs get loops of their own. */
+RP_INLINE void rp_fg_update_all(const rp_fastgrnn_params *p, const int32_t *acc, int16_t *h,
+                                int32_t zero, int32_t gate, int32_t update) {
   const int32_t n = p->hidden, sh = p->acc_shift, zeta = p->zeta, nu = p->nu;
   const int32_t s = p->state_shift;
   const int32_t *bz = p->bz, *bh = p->bh;
   int32_t j;
-  if (h)
+  if (!zero)
     for (j = 0; j < n; ++j)
-      hn[j] = rp_fg_update(acc[j], bz[j], bh[j], sh, zeta, nu, s, h[j], gate, update);
+      h[j] = rp_fg_update(acc[j], bz[j], bh[j], sh, zeta, nu, s, h[j], gate, update);
   else
     for (j = 0; j < n; ++j)
-      hn[j] = rp_fg_update(acc[j], bz[j], bh[j], sh, zeta, nu, s, 0, gate, update);
+      h[j] = rp_fg_update(acc[j], bz[j], bh[j], sh, zeta, nu, s, 0, gate, update);
 }
 
-/* One step hn <- cell(x, h) with x int16 (RNN1: expanded by rp_expand_s8) or, for inputs
- * too wide to expand, int8 x8 (RNN1 form); with first, h is 0 (unread). */
+/* One step h <- cell(x, h), in place, with x int16 (RNN1: expanded by rp_expand_s8) or, for
+ * inputs too wide to expand, int8 x8 (RNN1 form); with first, the old h is 0 (unread). */
 static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8_t *x8,
-                       const int16_t *h, int16_t *hn, int32_t first) {
+                       int16_t *h, int32_t first) {
   int32_t acc[RP_FASTGRNN_MAX_HIDDEN];
   const int32_t in = p->in_dim, n = p->hidden;
   int32_t j;
-  if (x8)
-    for (j = 0; j < n; ++j)
-      acc[j] = rp_dot_s8_s16(x8, p->w + j * in, in, -p->x_zp, 0);
+#if RP_USE_DSP
+  if (!x8 && !first && n == 16 && in == 4) /* the common cells in one pass */
+    rp_preact_n(x, p->w, 4, h, p->u, 16, p->x_shift, acc);
+  else if (!x8 && !first && n == 16 && in == 16)
+    rp_preact_n(x, p->w, 16, h, p->u, 16, p->x_shift, acc);
   else
-    rp_dot_rows_s16(x, p->w, in, n, p->x_shift, 0, acc);
-  if (x8 && p->x_shift)
-    for (j = 0; j < n; ++j)
-      acc[j] *= (int32_t)1 << p->x_shift;
-  if (!first)
-    rp_dot_rows_s16(h, p->u, n, n, 0, 1, acc); /* shift 0 with add */
-  if (first)
-    h = 0;
+#endif
+  {
+    if (x8)
+      for (j = 0; j < n; ++j)
+        acc[j] = rp_dot_s8_s16(x8, p->w + j * in, in, -p->x_zp, 0) * ((int32_t)1 << p->x_shift);
+    else
+      rp_dot_rows_s16(x, p->w, in, n, p->x_shift, 0, acc);
+    if (!first)
+      rp_dot_rows_s16(h, p->u, n, n, 0, 1, acc);
+  }
   if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH)
-    rp_fg_update_all(p, acc, h, hn, RP_NL_SIGMOID, RP_NL_TANH);
+    rp_fg_update_all(p, acc, h, first, RP_NL_SIGMOID, RP_NL_TANH);
   else if (p->gate == RP_NL_QUANT_SIGM && p->update == RP_NL_QUANT_TANH)
-    rp_fg_update_all(p, acc, h, hn, RP_NL_QUANT_SIGM, RP_NL_QUANT_TANH);
+    rp_fg_update_all(p, acc, h, first, RP_NL_QUANT_SIGM, RP_NL_QUANT_TANH);
   else
-    rp_fg_update_all(p, acc, h, hn, p->gate, p->update);
+    rp_fg_update_all(p, acc, h, first, p->gate, p->update);
 }
 
 /* One step of a cell with an int8 input (RNN1 form, x_zp applies). */
-static void rp_fg_step_s8(const rp_fastgrnn_params *p, const int8_t *x, const int16_t *h,
-                          int16_t *hn, int32_t first) {
+static void rp_fg_step_s8(const rp_fastgrnn_params *p, const int8_t *x, int16_t *h,
+                          int32_t first) {
   int16_t xe[RP_FG_MAX_EXPANDED];
   if (p->in_dim > RP_FG_MAX_EXPANDED) {
-    rp_fg_step(p, 0, x, h, hn, first);
+    rp_fg_step(p, 0, x, h, first);
     return;
   }
   rp_expand_s8(x, p->in_dim, p->x_zp, xe);
-  rp_fg_step(p, xe, 0, h, hn, first);
+  rp_fg_step(p, xe, 0, h, first);
 }
 
 RP_API void rp_fastgrnn_sweep_s8(const rp_fastgrnn_params *p, const int8_t *x, int32_t count,
                                  int32_t stride, int16_t *h, int16_t *tmp) {
   int32_t t;
-  /* Alternate buffers so that the last step writes h. */
-  for (t = 0; t < count; ++t) {
-    int16_t *dst = (count - 1 - t) % 2 == 0 ? h : tmp, *src = dst == h ? tmp : h;
-    rp_fg_step_s8(p, x + t * stride, src, dst, t == 0);
-  }
+  (void)tmp; /* the steps update h in place */
+  for (t = 0; t < count; ++t)
+    rp_fg_step_s8(p, x + t * stride, h, t == 0);
   if (count == 0)
     memset(h, 0, (size_t)p->hidden * sizeof *h);
 }
 
 /* RNN1 over count pixels from (y, x) in steps of (dy, dx); the summary goes to h. */
 static void rp_rnn1_segment(const rp_rnnpool_params *p, const rp_view *in, int32_t y, int32_t x,
-                            int32_t dy, int32_t dx, int32_t count, int16_t *h, int16_t *tmp) {
+                            int32_t dy, int32_t dx, int32_t count, int16_t *h) {
   int32_t t;
-  for (t = 0; t < count; ++t) {
-    int16_t *dst = (count - 1 - t) % 2 == 0 ? h : tmp, *src = dst == h ? tmp : h;
-    rp_fg_step_s8(&p->rnn1, rp_view_pixel(in, y + t * dy, x + t * dx, p->in_c), src, dst,
-                  t == 0);
-  }
+  for (t = 0; t < count; ++t)
+    rp_fg_step_s8(&p->rnn1, rp_view_pixel(in, y + t * dy, x + t * dx, p->in_c), h, t == 0);
 }
 
 /* RNN2 forward and backward over len summaries, the t-th at base + ((start + t) % len) *
- * stride; writes 2 * h2 int8 outputs to dst. h and tmp hold h2 values each. */
+ * stride; writes 2 * h2 int8 outputs to dst. h holds h2 values. */
 static void rp_rnn2_both(const rp_rnnpool_params *p, const int16_t *base, int32_t start,
-                         int32_t len, int32_t stride, int8_t *dst, int16_t *h, int16_t *tmp) {
+                         int32_t len, int32_t stride, int8_t *dst, int16_t *h) {
   const int32_t h2 = p->rnn2.hidden;
   int32_t dir, t, j;
   for (dir = 0; dir < 2; ++dir) {
     for (t = 0; t < len; ++t) {
       int32_t tt = dir ? len - 1 - t : t;
-      int16_t *out = (len - 1 - t) % 2 == 0 ? h : tmp, *src = out == h ? tmp : h;
-      rp_fg_step(&p->rnn2, base + ((start + tt) % len) * stride, 0, src, out, t == 0);
+      rp_fg_step(&p->rnn2, base + ((start + tt) % len) * stride, 0, h, t == 0);
     }
     for (j = 0; j < h2; ++j) {
       int32_t v = rp_requant_inline(h[j], p->out_mult, p->out_shift) + p->out_zp;
@@ -454,7 +483,9 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
   const int32_t cache_cols = reuse ? region->col1 - region->col0 : 1;
   int16_t *row_cache = (int16_t *)scratch;
   int16_t *col_cache = row_cache + ph * cache_cols * h1;
-  int16_t *tmp1 = col_cache + pw * h1, *state2 = tmp1 + h1, *tmp2 = state2 + h2;
+  /* The scratch layout keeps a second state buffer per cell (rp_rnnpool_scratch_bytes);
+   * the steps update their state in place, so only state2 is used besides the caches. */
+  int16_t *state2 = col_cache + (pw + 1) * h1;
   int32_t oi, oj, y, x, rows_done = 0;
   for (oi = region->row0; oi < region->row1; ++oi) {
     const int32_t y0 = oi * p->stride_h;
@@ -463,7 +494,7 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
       for (y = rp_max(y0, rows_done); y < y0 + ph; ++y)
         for (oj = region->col0; oj < region->col1; ++oj)
           rp_rnn1_segment(p, in, y, oj * p->stride_w, 0, 1, pw,
-                          row_cache + ((y % ph) * cache_cols + oj - region->col0) * h1, tmp1);
+                          row_cache + ((y % ph) * cache_cols + oj - region->col0) * h1);
       rows_done = y0 + ph;
     }
     for (oj = region->col0; oj < region->col1; ++oj) {
@@ -471,15 +502,15 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
       int8_t *dst = rp_view_pixel(out, oi, oj, 4 * h2);
       if (!reuse) {
         for (y = y0; y < y0 + ph; ++y)
-          rp_rnn1_segment(p, in, y, x0, 0, 1, pw, row_cache + (y % ph) * h1, tmp1);
+          rp_rnn1_segment(p, in, y, x0, 0, 1, pw, row_cache + (y % ph) * h1);
         cols_done = 0;
       }
       for (x = rp_max(x0, cols_done); x < x0 + pw; ++x)
-        rp_rnn1_segment(p, in, y0, x, 1, 0, ph, col_cache + (x % pw) * h1, tmp1);
+        rp_rnn1_segment(p, in, y0, x, 1, 0, ph, col_cache + (x % pw) * h1);
       cols_done = x0 + pw;
       rp_rnn2_both(p, row_cache + (reuse ? oj - region->col0 : 0) * h1, y0, ph,
-                   cache_cols * h1, dst, state2, tmp2);
-      rp_rnn2_both(p, col_cache, x0, pw, h1, dst + 2 * h2, state2, tmp2);
+                   cache_cols * h1, dst, state2);
+      rp_rnn2_both(p, col_cache, x0, pw, h1, dst + 2 * h2, state2);
     }
   }
 }
