@@ -70,6 +70,15 @@ static inline int32_t rp_smlabb(int32_t a, int32_t b, int32_t acc) {
 #define RP_INLINE static inline
 #endif
 
+/* Asks GCC to unroll the next loop n times (the short constant-length dot products of the
+ * FastGRNN cells, whose loop overhead would cost as much as their SMLADs). */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define RP_PRAGMA(x) _Pragma(#x)
+#define RP_UNROLL(n) RP_PRAGMA(GCC unroll n)
+#else
+#define RP_UNROLL(n)
+#endif
+
 /* Unaligned 32-bit loads (one LDR on Cortex-M4). */
 static inline uint32_t rp_load32(const void *p) {
   uint32_t v;

@@ -338,6 +338,7 @@ RP_INLINE void rp_preact_n(const int16_t *x, const int16_t *w, int32_t in, const
   int32_t j, i;
   for (j = 0; j + 4 <= rows; j += 4, w += 4 * in, u += 4 * rows, acc += 4) {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    RP_UNROLL(8)
     for (i = 0; i + 2 <= in; i += 2) {
       uint32_t xv = rp_load32(x + i);
       a0 = rp_smlad(xv, rp_load32(w + i), a0);
@@ -345,6 +346,7 @@ RP_INLINE void rp_preact_n(const int16_t *x, const int16_t *w, int32_t in, const
       a2 = rp_smlad(xv, rp_load32(w + 2 * in + i), a2);
       a3 = rp_smlad(xv, rp_load32(w + 3 * in + i), a3);
     }
+    RP_UNROLL(8)
     for (i = 0; i + 2 <= rows; i += 2) {
       uint32_t hv = rp_load32(h + i);
       b0 = rp_smlad(hv, rp_load32(u + i), b0);
@@ -421,6 +423,75 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
     rp_fg_update_all(p, acc, h, first, p->gate, p->update);
 }
 
+#if RP_USE_DSP
+/* rp_preact_n for two inputs and states of the same cell: every weight load serves both
+ * sequences (four rows, eight accumulators). */
+RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *xb, const int16_t *w, int32_t in,
+                            const int16_t *ha, const int16_t *hb, const int16_t *u, int32_t rows,
+                            int32_t shift, int32_t *acca, int32_t *accb) {
+  int32_t j, i, r;
+  for (j = 0; j + 4 <= rows; j += 4, w += 4 * in, u += 4 * rows) {
+    for (r = 0; r < 2; ++r) { /* the pass over x, then the pass over h */
+      const int16_t *va = r ? ha : xa, *vb = r ? hb : xb, *m = r ? u : w;
+      const int32_t len = r ? rows : in;
+      int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+      RP_UNROLL(8)
+      for (i = 0; i + 2 <= len; i += 2) {
+        uint32_t x = rp_load32(va + i), y = rp_load32(vb + i), k;
+        k = rp_load32(m + i);
+        a0 = rp_smlad(x, k, a0);
+        b0 = rp_smlad(y, k, b0);
+        k = rp_load32(m + len + i);
+        a1 = rp_smlad(x, k, a1);
+        b1 = rp_smlad(y, k, b1);
+        k = rp_load32(m + 2 * len + i);
+        a2 = rp_smlad(x, k, a2);
+        b2 = rp_smlad(y, k, b2);
+        k = rp_load32(m + 3 * len + i);
+        a3 = rp_smlad(x, k, a3);
+        b3 = rp_smlad(y, k, b3);
+      }
+      if (r) {
+        acca[j] += a0, acca[j + 1] += a1, acca[j + 2] += a2, acca[j + 3] += a3;
+        accb[j] += b0, accb[j + 1] += b1, accb[j + 2] += b2, accb[j + 3] += b3;
+      } else {
+        const int32_t m2 = (int32_t)1 << shift;
+        acca[j] = a0 * m2, acca[j + 1] = a1 * m2, acca[j + 2] = a2 * m2, acca[j + 3] = a3 * m2;
+        accb[j] = b0 * m2, accb[j + 1] = b1 * m2, accb[j + 2] = b2 * m2, accb[j + 3] = b3 * m2;
+      }
+    }
+  }
+}
+#endif
+
+/* Two steps of one cell on independent sequences, a and b, with int16 inputs (expanded); the
+ * weight loads are shared where a kernel for the sizes exists. The same bytes as two calls
+ * of rp_fg_step. */
+static void rp_fg_step2(const rp_fastgrnn_params *p, const int16_t *xa, const int16_t *xb,
+                        int16_t *ha, int16_t *hb, int32_t first) {
+  int32_t acca[RP_FASTGRNN_MAX_HIDDEN], accb[RP_FASTGRNN_MAX_HIDDEN];
+#if RP_USE_DSP
+  const int32_t in = p->in_dim, n = p->hidden;
+  if (!first && n == 16 && (in == 4 || in == 16)) {
+    if (in == 4)
+      rp_preact2_n(xa, xb, p->w, 4, ha, hb, p->u, 16, p->x_shift, acca, accb);
+    else
+      rp_preact2_n(xa, xb, p->w, 16, ha, hb, p->u, 16, p->x_shift, acca, accb);
+    if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH) {
+      rp_fg_update_all(p, acca, ha, 0, RP_NL_SIGMOID, RP_NL_TANH);
+      rp_fg_update_all(p, accb, hb, 0, RP_NL_SIGMOID, RP_NL_TANH);
+    } else {
+      rp_fg_update_all(p, acca, ha, 0, p->gate, p->update);
+      rp_fg_update_all(p, accb, hb, 0, p->gate, p->update);
+    }
+    return;
+  }
+#endif
+  (void)acca, (void)accb;
+  rp_fg_step(p, xa, 0, ha, first);
+  rp_fg_step(p, xb, 0, hb, first);
+}
+
 /* One step of a cell with an int8 input (RNN1 form, x_zp applies). */
 static void rp_fg_step_s8(const rp_fastgrnn_params *p, const int8_t *x, int16_t *h,
                           int32_t first) {
@@ -451,21 +522,38 @@ static void rp_rnn1_segment(const rp_rnnpool_params *p, const rp_view *in, int32
     rp_fg_step_s8(&p->rnn1, rp_view_pixel(in, y + t * dy, x + t * dx, p->in_c), h, t == 0);
 }
 
-/* RNN2 forward and backward over len summaries, the t-th at base + ((start + t) % len) *
- * stride; writes 2 * h2 int8 outputs to dst. h holds h2 values. */
+/* RNN1 over two segments of count pixels, from (ya, xa) and (yb, xb), in steps of (dy, dx),
+ * side by side; the summaries go to ha and hb. */
+static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_view *in, int32_t ya,
+                             int32_t xa, int16_t *ha, int32_t yb, int32_t xb, int16_t *hb,
+                             int32_t dy, int32_t dx, int32_t count) {
+  const rp_fastgrnn_params *c = &p->rnn1;
+  int16_t ea[RP_FG_MAX_EXPANDED], eb[RP_FG_MAX_EXPANDED];
+  int32_t t;
+  if (c->in_dim > RP_FG_MAX_EXPANDED) {
+    rp_rnn1_segment(p, in, ya, xa, dy, dx, count, ha);
+    rp_rnn1_segment(p, in, yb, xb, dy, dx, count, hb);
+    return;
+  }
+  for (t = 0; t < count; ++t) {
+    rp_expand_s8(rp_view_pixel(in, ya + t * dy, xa + t * dx, p->in_c), c->in_dim, c->x_zp, ea);
+    rp_expand_s8(rp_view_pixel(in, yb + t * dy, xb + t * dx, p->in_c), c->in_dim, c->x_zp, eb);
+    rp_fg_step2(c, ea, eb, ha, hb, t == 0);
+  }
+}
+
+/* RNN2 forward and backward over len summaries side by side, the t-th at base + ((start +
+ * t) % len) * stride; writes 2 * h2 int8 outputs to dst. h holds 2 * h2 values. */
 static void rp_rnn2_both(const rp_rnnpool_params *p, const int16_t *base, int32_t start,
                          int32_t len, int32_t stride, int8_t *dst, int16_t *h) {
   const int32_t h2 = p->rnn2.hidden;
-  int32_t dir, t, j;
-  for (dir = 0; dir < 2; ++dir) {
-    for (t = 0; t < len; ++t) {
-      int32_t tt = dir ? len - 1 - t : t;
-      rp_fg_step(&p->rnn2, base + ((start + tt) % len) * stride, 0, h, t == 0);
-    }
-    for (j = 0; j < h2; ++j) {
-      int32_t v = rp_requant_inline(h[j], p->out_mult, p->out_shift) + p->out_zp;
-      dst[dir * h2 + j] = (int8_t)rp_clamp(v, -128, 127);
-    }
+  int32_t t, j;
+  for (t = 0; t < len; ++t)
+    rp_fg_step2(&p->rnn2, base + ((start + t) % len) * stride,
+                base + ((start + len - 1 - t) % len) * stride, h, h + h2, t == 0);
+  for (j = 0; j < 2 * h2; ++j) {
+    int32_t v = rp_requant_inline(h[j], p->out_mult, p->out_shift) + p->out_zp;
+    dst[j] = (int8_t)rp_clamp(v, -128, 127);
   }
 }
 
@@ -483,29 +571,39 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
   const int32_t cache_cols = reuse ? region->col1 - region->col0 : 1;
   int16_t *row_cache = (int16_t *)scratch;
   int16_t *col_cache = row_cache + ph * cache_cols * h1;
-  /* The scratch layout keeps a second state buffer per cell (rp_rnnpool_scratch_bytes);
-   * the steps update their state in place, so only state2 is used besides the caches. */
+  /* After the caches: one RNN1 state (unused: RNN1 states live in their cache slots) and
+   * the two RNN2 states of a forward and backward sweep. */
   int16_t *state2 = col_cache + (pw + 1) * h1;
   int32_t oi, oj, y, x, rows_done = 0;
   for (oi = region->row0; oi < region->row1; ++oi) {
     const int32_t y0 = oi * p->stride_h;
     int32_t cols_done = 0;
     if (reuse) { /* the row segments this patch row adds, for every patch column */
-      for (y = rp_max(y0, rows_done); y < y0 + ph; ++y)
-        for (oj = region->col0; oj < region->col1; ++oj)
-          rp_rnn1_segment(p, in, y, oj * p->stride_w, 0, 1, pw,
-                          row_cache + ((y % ph) * cache_cols + oj - region->col0) * h1);
+      for (y = rp_max(y0, rows_done); y < y0 + ph; ++y) {
+        int16_t *slot = row_cache + (y % ph) * cache_cols * h1;
+        for (oj = region->col0; oj + 1 < region->col1; oj += 2, slot += 2 * h1)
+          rp_rnn1_segment2(p, in, y, oj * p->stride_w, slot, y, (oj + 1) * p->stride_w,
+                           slot + h1, 0, 1, pw);
+        if (oj < region->col1)
+          rp_rnn1_segment(p, in, y, oj * p->stride_w, 0, 1, pw, slot);
+      }
       rows_done = y0 + ph;
     }
     for (oj = region->col0; oj < region->col1; ++oj) {
       const int32_t x0 = oj * p->stride_w;
       int8_t *dst = rp_view_pixel(out, oi, oj, 4 * h2);
       if (!reuse) {
-        for (y = y0; y < y0 + ph; ++y)
+        for (y = y0; y + 1 < y0 + ph; y += 2)
+          rp_rnn1_segment2(p, in, y, x0, row_cache + (y % ph) * h1, y + 1, x0,
+                           row_cache + ((y + 1) % ph) * h1, 0, 1, pw);
+        if (y < y0 + ph)
           rp_rnn1_segment(p, in, y, x0, 0, 1, pw, row_cache + (y % ph) * h1);
         cols_done = 0;
       }
-      for (x = rp_max(x0, cols_done); x < x0 + pw; ++x)
+      for (x = rp_max(x0, cols_done); x + 1 < x0 + pw; x += 2)
+        rp_rnn1_segment2(p, in, y0, x, col_cache + (x % pw) * h1, y0, x + 1,
+                         col_cache + ((x + 1) % pw) * h1, 1, 0, ph);
+      if (x < x0 + pw)
         rp_rnn1_segment(p, in, y0, x, 1, 0, ph, col_cache + (x % pw) * h1);
       cols_done = x0 + pw;
       rp_rnn2_both(p, row_cache + (reuse ? oj - region->col0 : 0) * h1, y0, ph,
