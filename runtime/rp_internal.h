@@ -107,6 +107,16 @@ static inline int32_t rp_asr(int32_t x, int32_t n) { return x >= 0 ? x >> n : ~(
  * saturated to int32. */
 static inline int32_t rp_requant_inline(int32_t x, int32_t mult, int32_t shift) {
   int32_t n = 31 - shift;
+  if (n > 32 && mult >= 0) {
+    /* The common case (a factor below 1/2): sign(x) * floor((|x| * mult + 2^(n-1)) / 2^n)
+     * from the high word of one unsigned 32 x 32 multiply; |result| < 2^30, so there is
+     * nothing to saturate. floor(floor(p / 2^32) / 2^k) = floor(p / 2^(32 + k)). */
+    const int32_t k = n - 32;
+    const uint32_t a = x < 0 ? 0u - (uint32_t)x : (uint32_t)x;
+    const uint32_t hi = (uint32_t)(((uint64_t)a * (uint32_t)mult) >> 32);
+    const int32_t q = (int32_t)((hi + ((uint32_t)1 << (k - 1))) >> k);
+    return x < 0 ? -q : q;
+  }
   int64_t prod = (int64_t)x * mult;
   int64_t half = (int64_t)1 << (n - 1);
   int64_t q = prod >= 0 ? (prod + half) >> n : -((-prod + half) >> n);

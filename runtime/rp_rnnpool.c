@@ -363,14 +363,16 @@ RP_INLINE void rp_preact_n(const int16_t *x, const int16_t *w, int32_t in, const
 #endif
 
 /* h' from the accumulated (x.W) * 2^x_shift + h.U of one unit and its old h (see the
- * header: the biases carry the rounding of the shift to Q12, zeta and nu are Q14). */
+ * header: the biases carry the rounding of the shift to Q12, zeta and nu are Q14);
+ * zeta_nu = (zeta + nu) * 2^15 + 2^14. */
 RP_INLINE int16_t rp_fg_update(int32_t acc, int32_t bz, int32_t bh, int32_t acc_shift,
-                               int32_t zeta, int32_t nu, int32_t s, int32_t h, int32_t gate,
+                               int32_t zeta_nu, int32_t zeta, int32_t s, int32_t h, int32_t gate,
                                int32_t update) {
   int32_t z = rp_nonlinearity(gate, rp_asr(acc + bz, acc_shift));
   int32_t c = rp_nonlinearity(update, rp_asr(acc + bh, acc_shift));
-  /* zeta * (32768 - z) + 16384 as one multiply-subtract from zeta * 32768 + 16384. */
-  int32_t coef = rp_asr(zeta * 32768 + 16384 - zeta * z, 15) + nu;
+  /* f((zeta * (32768 - z) + 16384) / 2^15) + nu as one multiply-subtract from
+   * (zeta + nu) * 2^15 + 16384 (nu * 2^15 is a multiple of 2^15, so the floor is the same). */
+  int32_t coef = rp_asr(zeta_nu - zeta * z, 15);
   return rp_sat16(rp_asr(z * h + 16384, 15) +
                   rp_asr(coef * c + ((int32_t)1 << (13 + s)), 14 + s));
 }
@@ -380,16 +382,16 @@ RP_INLINE int16_t rp_fg_update(int32_t acc, int32_t bz, int32_t bh, int32_t acc_
  * nonlinearities are arguments so that the common pairs get loops of their own. */
 RP_INLINE void rp_fg_update_all(const rp_fastgrnn_params *p, const int32_t *acc, int16_t *h,
                                 int32_t zero, int32_t gate, int32_t update) {
-  const int32_t n = p->hidden, sh = p->acc_shift, zeta = p->zeta, nu = p->nu;
-  const int32_t s = p->state_shift;
+  const int32_t n = p->hidden, sh = p->acc_shift, zeta = p->zeta;
+  const int32_t zeta_nu = (p->zeta + p->nu) * 32768 + 16384, s = p->state_shift;
   const int32_t *bz = p->bz, *bh = p->bh;
   int32_t j;
   if (!zero)
     for (j = 0; j < n; ++j)
-      h[j] = rp_fg_update(acc[j], bz[j], bh[j], sh, zeta, nu, s, h[j], gate, update);
+      h[j] = rp_fg_update(acc[j], bz[j], bh[j], sh, zeta_nu, zeta, s, h[j], gate, update);
   else
     for (j = 0; j < n; ++j)
-      h[j] = rp_fg_update(acc[j], bz[j], bh[j], sh, zeta, nu, s, 0, gate, update);
+      h[j] = rp_fg_update(acc[j], bz[j], bh[j], sh, zeta_nu, zeta, s, 0, gate, update);
 }
 
 /* One step h <- cell(x, h), in place, with x int16 (RNN1: expanded by rp_expand_s8) or, for
