@@ -26,8 +26,9 @@
  */
 #include "rp_internal.h"
 
-/* Largest RNN1 input (channels) expanded on the stack; wider inputs use the int8 loops. */
-#define RP_FG_MAX_EXPANDED 256
+/* Largest RNN1 input (channels) expanded on the stack (two such buffers are live: keep the
+ * stack small for 4 KB boards); wider inputs use the int8 loops. */
+#define RP_FG_MAX_EXPANDED 64
 
 static const int32_t rp_sigmoid_table[512] = {
 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
