@@ -168,7 +168,12 @@ static inline void rp_pair_dot(const uint32_t *buf, const int16_t *ta, const int
 /* The outputs of pixels (oy, ox) and, when has_b, (oy, ox + 1). */
 static void rp_conv_pair_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                             int32_t oy, int32_t ox, int32_t has_b) {
-  const int32_t n = p->k_h * p->k_w * p->in_c, cout = p->out_c;
+  /* The params in locals: the int8 stores below may alias anything, so that fields read
+   * through p would be reloaded after every store. */
+  const int32_t n = p->k_h * p->k_w * p->in_c, cout = p->out_c, zp = p->out_zp;
+  const int32_t lo = p->act_min, hi = p->act_max;
+  const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
+  const int8_t *const weights = p->weights;
   uint32_t buf[RP_PAIR_MAX];
   int16_t ta[4], tb[4];
   int8_t *da = rp_view_pixel(out, oy, ox, cout), *db = has_b ? da + cout : da;
@@ -177,15 +182,16 @@ static void rp_conv_pair_s8(const rp_conv_params *p, const rp_view *in, rp_view 
   rp_gather_pair(p, in, oy, has_b ? ox + 1 : ox, 1, buf, tb);
   for (o = 0; o < cout; o += 2) {
     const int32_t o1 = o + 1 < cout ? o + 1 : o;
+    const int32_t m0 = mult[o], s0 = shift[o], m1 = mult[o1], s1 = shift[o1];
     int32_t acc[4];
-    acc[0] = acc[2] = p->bias[o];
-    acc[1] = acc[3] = p->bias[o1];
-    rp_pair_dot(buf, ta, tb, p->weights + o * n, p->weights + o1 * n, n, acc);
-    da[o] = rp_conv_output(p, acc[0], o);
-    da[o1] = rp_conv_output(p, acc[1], o1);
+    acc[0] = acc[2] = bias[o];
+    acc[1] = acc[3] = bias[o1];
+    rp_pair_dot(buf, ta, tb, weights + o * n, weights + o1 * n, n, acc);
+    da[o] = (int8_t)rp_clamp(rp_requant_inline(acc[0], m0, s0) + zp, lo, hi);
+    da[o1] = (int8_t)rp_clamp(rp_requant_inline(acc[1], m1, s1) + zp, lo, hi);
     if (has_b) {
-      db[o] = rp_conv_output(p, acc[2], o);
-      db[o1] = rp_conv_output(p, acc[3], o1);
+      db[o] = (int8_t)rp_clamp(rp_requant_inline(acc[2], m0, s0) + zp, lo, hi);
+      db[o1] = (int8_t)rp_clamp(rp_requant_inline(acc[3], m1, s1) + zp, lo, hi);
     }
   }
 }

@@ -79,6 +79,13 @@ static inline int32_t rp_smlabb(int32_t a, int32_t b, int32_t acc) {
 #define RP_UNROLL(n)
 #endif
 
+/* A branch condition that holds in the common case (laid out as the fall-through path). */
+#if defined(__GNUC__)
+#define RP_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define RP_LIKELY(x) (x)
+#endif
+
 /* Unaligned 32-bit loads (one LDR on Cortex-M4). */
 static inline uint32_t rp_load32(const void *p) {
   uint32_t v;
@@ -104,18 +111,18 @@ static inline int16_t rp_sat16(int32_t x) { return (int16_t)rp_ssat(x, 16); }
 static inline int32_t rp_asr(int32_t x, int32_t n) { return x >= 0 ? x >> n : ~(~x >> n); }
 
 /* rp_requantize, inlined into the kernels: round_half_away(x * mult / 2^(31 - shift)),
- * saturated to int32. */
+ * saturated to int32 (mult >= 0, as the host computes it). */
 static inline int32_t rp_requant_inline(int32_t x, int32_t mult, int32_t shift) {
   int32_t n = 31 - shift;
-  if (n > 32 && mult >= 0) {
-    /* The common case (a factor below 1/2): sign(x) * floor((|x| * mult + 2^(n-1)) / 2^n)
-     * from the high word of one unsigned 32 x 32 multiply; |result| < 2^30, so there is
-     * nothing to saturate. floor(floor(p / 2^32) / 2^k) = floor(p / 2^(32 + k)). */
+  if (RP_LIKELY(n > 32)) {
+    /* The common case (a factor below 1/2), branch-free: with mult >= 0 the sign of the
+     * product is the sign of x, and round-half-away is floor((x * mult + 2^(n-1) - [x < 0])
+     * / 2^n), one SMLAL onto (2^(n-33), x >> 31) and a shift of the high word (floor of a
+     * floor); |result| < 2^30, so there is nothing to saturate. */
     const int32_t k = n - 32;
-    const uint32_t a = x < 0 ? 0u - (uint32_t)x : (uint32_t)x;
-    const uint32_t hi = (uint32_t)(((uint64_t)a * (uint32_t)mult) >> 32);
-    const int32_t q = (int32_t)((hi + ((uint32_t)1 << (k - 1))) >> k);
-    return x < 0 ? -q : q;
+    const int64_t c = (int64_t)((uint64_t)((uint32_t)1 << (k - 1)) << 32) - (x < 0);
+    const int64_t t = (int64_t)x * mult + c;
+    return rp_asr((int32_t)(t >= 0 ? t >> 32 : ~(~t >> 32)), k);
   }
   int64_t prod = (int64_t)x * mult;
   int64_t half = (int64_t)1 << (n - 1);
