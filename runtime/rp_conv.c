@@ -212,7 +212,7 @@ RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_vi
   const int32_t taps = p->k_h * p->k_w * cin;
   int32_t oy, ox, o, ky, kx;
 #if RP_USE_DSP
-  if (p->groups == 1 && taps <= RP_PAIR_MAX) {
+  if (p->groups == 1 && taps >= 16 && taps <= RP_PAIR_MAX) { /* short windows: per pixel */
     rp_conv_pairs_s8(p, in, out, region);
     return;
   }
@@ -245,6 +245,69 @@ RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_vi
     }
 }
 
+#if RP_USE_DSP
+/* Taps of a depthwise window kept as pointers (7 x 7 at most; larger kernels use the
+ * portable loops). */
+#define RP_DW_MAX_TAPS 49
+
+/* One depthwise tap of four channels: a[r] += (x[r] - zp) * w[r] (off = -zp, packed). */
+RP_INLINE void rp_dw_tap(const int8_t *x, const int8_t *w, uint32_t off, int32_t *a) {
+  const uint32_t xv = rp_load32(x), wv = rp_load32(w);
+  const uint32_t x02 = rp_sxtab16(off, xv), x13 = rp_sxtab16(off, rp_ror8(xv));
+  const uint32_t w02 = rp_sxtb16(wv), w13 = rp_sxtb16_ror8(wv);
+  a[0] = rp_smlabb((int32_t)x02, (int32_t)w02, a[0]);
+  a[2] = rp_smlatt((int32_t)x02, (int32_t)w02, a[2]);
+  a[1] = rp_smlabb((int32_t)x13, (int32_t)w13, a[1]);
+  a[3] = rp_smlatt((int32_t)x13, (int32_t)w13, a[3]);
+}
+
+/* Depthwise with the DSP extension: for each output pixel the taps inside the tensor are
+ * listed once, then every four channels accumulate in registers: one load and two SXTAB16
+ * of the inputs and of the weights give four SMLABB/SMLATT products per tap. */
+static void rp_conv_depthwise_dsp(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                  const rp_region *region) {
+  const int32_t c = p->in_c, c4 = c & ~3, zp = p->out_zp, lo = p->act_min, hi = p->act_max;
+  const int32_t in_zp = p->in_zp;
+  const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
+  const uint32_t off = rp_pack_offset(-in_zp);
+  const int8_t *xs[RP_DW_MAX_TAPS], *ws[RP_DW_MAX_TAPS];
+  int32_t oy, ox, ky, kx, ch, t;
+  for (oy = region->row0; oy < region->row1; ++oy)
+    for (ox = region->col0; ox < region->col1; ++ox) {
+      int8_t *dst = rp_view_pixel(out, oy, ox, c);
+      const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+      int32_t nt = 0;
+      for (ky = 0; ky < p->k_h; ++ky)
+        for (kx = 0; kx < p->k_w; ++kx) {
+          const int32_t iy = iy0 + ky * p->dil_h, ix = ix0 + kx * p->dil_w;
+          if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
+            continue;
+          xs[nt] = rp_view_pixel(in, iy, ix, c);
+          ws[nt++] = p->weights + (ky * p->k_w + kx) * c;
+        }
+      for (ch = 0; ch < c4; ch += 4) {
+        int32_t a[4];
+        a[0] = bias[ch], a[1] = bias[ch + 1], a[2] = bias[ch + 2], a[3] = bias[ch + 3];
+        for (t = 0; t < nt; ++t)
+          rp_dw_tap(xs[t] + ch, ws[t] + ch, off, a);
+        dst[ch] = (int8_t)rp_clamp(rp_requant_inline(a[0], mult[ch], shift[ch]) + zp, lo, hi);
+        dst[ch + 1] =
+            (int8_t)rp_clamp(rp_requant_inline(a[1], mult[ch + 1], shift[ch + 1]) + zp, lo, hi);
+        dst[ch + 2] =
+            (int8_t)rp_clamp(rp_requant_inline(a[2], mult[ch + 2], shift[ch + 2]) + zp, lo, hi);
+        dst[ch + 3] =
+            (int8_t)rp_clamp(rp_requant_inline(a[3], mult[ch + 3], shift[ch + 3]) + zp, lo, hi);
+      }
+      for (; ch < c; ++ch) {
+        int32_t a = bias[ch];
+        for (t = 0; t < nt; ++t)
+          a += ((int32_t)xs[t][ch] - in_zp) * (int32_t)ws[t][ch];
+        dst[ch] = (int8_t)rp_clamp(rp_requant_inline(a, mult[ch], shift[ch]) + zp, lo, hi);
+      }
+    }
+}
+#endif
+
 /* Channels of a depthwise output pixel accumulated together (int32 on the stack). */
 #define RP_DW_CHUNK 64
 
@@ -253,6 +316,12 @@ RP_API void rp_conv_depthwise_s8(const rp_conv_params *p, const rp_view *in, rp_
   const int32_t c = p->in_c;
   int32_t acc[RP_DW_CHUNK];
   int32_t oy, ox, c0, ch, ky, kx;
+#if RP_USE_DSP
+  if (p->k_h * p->k_w <= RP_DW_MAX_TAPS) {
+    rp_conv_depthwise_dsp(p, in, out, region);
+    return;
+  }
+#endif
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {
       int8_t *dst = rp_view_pixel(out, oy, ox, c);

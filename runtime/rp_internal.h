@@ -21,6 +21,7 @@
 static inline int32_t rp_smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad(a, b, acc); }
 static inline uint32_t rp_sxtb16(uint32_t x) { return __sxtb16(x); }
 static inline int32_t rp_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
+static inline int32_t rp_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
 static inline uint32_t rp_sxtab16(uint32_t a, uint32_t x) { return __sxtab16(a, x); }
 static inline uint32_t rp_ror8(uint32_t x) { return (x >> 8) | (x << 24); } /* one ROR */
 /* SXTB16 of x rotated by 8: bytes 1 and 3 sign-extended (one instruction). */
@@ -59,6 +60,10 @@ static inline int32_t rp_smlabb(int32_t a, int32_t b, int32_t acc) {
   a0 = a0 >= 0x8000 ? a0 - 0x10000 : a0;
   b0 = b0 >= 0x8000 ? b0 - 0x10000 : b0;
   return acc + a0 * b0;
+}
+/* acc + (top halfword of a) * (top halfword of b), both signed (SMLATT). */
+static inline int32_t rp_smlatt(int32_t a, int32_t b, int32_t acc) {
+  return rp_smlabb((int32_t)((uint32_t)a >> 16), (int32_t)((uint32_t)b >> 16), acc);
 }
 #endif
 
