@@ -14,7 +14,10 @@
  * Cells: every step expands its input once to int16 (RNN1: the int8 pixel minus its zero
  * point, in the lane order of the stored weights), then computes four hidden units at a
  * time: x.W and h.U of four weight rows against one load of each pair of inputs (SMLAD),
- * straight into the update, with the accumulators in registers.
+ * with the accumulators in registers. Two independent sequences of one cell (RNN2's forward
+ * and backward sweeps over the same summaries, neighbouring RNN1 segments) advance side by
+ * side, so that each weight load serves both. The update writes the state in place: unit
+ * j's update reads only the old h_j, and all pre-activations are computed before it.
  *
  * Segment reuse: RNN1 restarts from h = 0 on every row and column segment of a patch, so the
  * summary of a segment depends only on the segment. With overlapping patches the row
