@@ -253,7 +253,7 @@ RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_vi
 /* One depthwise tap of four channels: a[r] += (x[r] - zp) * w[r] (off = -zp, packed). */
 RP_INLINE void rp_dw_tap(const int8_t *x, const int8_t *w, uint32_t off, int32_t *a) {
   const uint32_t xv = rp_load32(x), wv = rp_load32(w);
-  const uint32_t x02 = rp_sxtab16(off, xv), x13 = rp_sxtab16(off, rp_ror8(xv));
+  const uint32_t x02 = rp_sxtab16(off, xv), x13 = rp_sxtab16_ror8(off, xv);
   const uint32_t w02 = rp_sxtb16(wv), w13 = rp_sxtb16_ror8(wv);
   a[0] = rp_smlabb((int32_t)x02, (int32_t)w02, a[0]);
   a[2] = rp_smlatt((int32_t)x02, (int32_t)w02, a[2]);
@@ -261,35 +261,49 @@ RP_INLINE void rp_dw_tap(const int8_t *x, const int8_t *w, uint32_t off, int32_t
   a[3] = rp_smlatt((int32_t)x13, (int32_t)w13, a[3]);
 }
 
-/* Depthwise with the DSP extension: for each output pixel the taps inside the tensor are
- * listed once, then every four channels accumulate in registers: one load and two SXTAB16
- * of the inputs and of the weights give four SMLABB/SMLATT products per tap. */
+/* Depthwise with the DSP extension: for each output pixel the window's rows inside the
+ * tensor are listed once (the columns inside form one run, the same for every row), then
+ * every four channels accumulate in registers: one load and two SXTAB16 of the inputs and
+ * of the weights give four SMLABB/SMLATT products per tap; rows of three taps unrolled. */
 static void rp_conv_depthwise_dsp(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                   const rp_region *region) {
   const int32_t c = p->in_c, c4 = c & ~3, zp = p->out_zp, lo = p->act_min, hi = p->act_max;
-  const int32_t in_zp = p->in_zp;
+  const int32_t in_zp = p->in_zp, sx = p->dil_w * c;
   const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
   const uint32_t off = rp_pack_offset(-in_zp);
-  const int8_t *xs[RP_DW_MAX_TAPS], *ws[RP_DW_MAX_TAPS];
-  int32_t oy, ox, ky, kx, ch, t;
+  const int8_t *xr[RP_DW_MAX_TAPS], *wr[RP_DW_MAX_TAPS];
+  int32_t oy, ox, ky, ch, r, t;
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {
       int8_t *dst = rp_view_pixel(out, oy, ox, c);
       const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
-      int32_t nt = 0;
-      for (ky = 0; ky < p->k_h; ++ky)
-        for (kx = 0; kx < p->k_w; ++kx) {
-          const int32_t iy = iy0 + ky * p->dil_h, ix = ix0 + kx * p->dil_w;
-          if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
-            continue;
-          xs[nt] = rp_view_pixel(in, iy, ix, c);
-          ws[nt++] = p->weights + (ky * p->k_w + kx) * c;
-        }
+      int32_t rows = 0, kx0 = 0, kx1 = p->k_w, nt;
+      while (kx0 < kx1 && ix0 + kx0 * p->dil_w < 0)
+        ++kx0;
+      while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w)
+        --kx1;
+      nt = kx1 - kx0;
+      for (ky = 0; ky < p->k_h && nt > 0; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        if (iy < 0 || iy >= p->in_h)
+          continue;
+        xr[rows] = rp_view_pixel(in, iy, ix0 + kx0 * p->dil_w, c);
+        wr[rows++] = p->weights + (ky * p->k_w + kx0) * c;
+      }
       for (ch = 0; ch < c4; ch += 4) {
         int32_t a[4];
         a[0] = bias[ch], a[1] = bias[ch + 1], a[2] = bias[ch + 2], a[3] = bias[ch + 3];
-        for (t = 0; t < nt; ++t)
-          rp_dw_tap(xs[t] + ch, ws[t] + ch, off, a);
+        for (r = 0; r < rows; ++r) {
+          const int8_t *x = xr[r] + ch, *w = wr[r] + ch;
+          if (nt == 3) {
+            rp_dw_tap(x, w, off, a);
+            rp_dw_tap(x + sx, w + c, off, a);
+            rp_dw_tap(x + 2 * sx, w + 2 * c, off, a);
+          } else {
+            for (t = 0; t < nt; ++t, x += sx, w += c)
+              rp_dw_tap(x, w, off, a);
+          }
+        }
         dst[ch] = (int8_t)rp_clamp(rp_requant_inline(a[0], mult[ch], shift[ch]) + zp, lo, hi);
         dst[ch + 1] =
             (int8_t)rp_clamp(rp_requant_inline(a[1], mult[ch + 1], shift[ch + 1]) + zp, lo, hi);
@@ -300,8 +314,9 @@ static void rp_conv_depthwise_dsp(const rp_conv_params *p, const rp_view *in, rp
       }
       for (; ch < c; ++ch) {
         int32_t a = bias[ch];
-        for (t = 0; t < nt; ++t)
-          a += ((int32_t)xs[t][ch] - in_zp) * (int32_t)ws[t][ch];
+        for (r = 0; r < rows; ++r)
+          for (t = 0; t < nt; ++t)
+            a += ((int32_t)xr[r][t * sx + ch] - in_zp) * (int32_t)wr[r][t * c + ch];
         dst[ch] = (int8_t)rp_clamp(rp_requant_inline(a, mult[ch], shift[ch]) + zp, lo, hi);
       }
     }

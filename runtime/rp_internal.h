@@ -30,6 +30,12 @@ static inline uint32_t rp_sxtb16_ror8(uint32_t x) {
   __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
   return r;
 }
+/* SXTAB16 of x rotated by 8: a + the sign-extended bytes 1 and 3 (one instruction). */
+static inline uint32_t rp_sxtab16_ror8(uint32_t a, uint32_t x) {
+  uint32_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+  return r;
+}
 #elif defined(RP_EMULATE_DSP) && !defined(RP_NO_DSP)
 #define RP_USE_DSP 1
 /* Portable models of the Armv7E-M instructions (two's complement, as the hardware). */
@@ -49,6 +55,7 @@ static inline uint32_t rp_sxtab16(uint32_t a, uint32_t x) {
 static inline uint32_t rp_sxtb16(uint32_t x) { return rp_sxtab16(0, x); }
 static inline uint32_t rp_ror8(uint32_t x) { return (x >> 8) | (x << 24); }
 static inline uint32_t rp_sxtb16_ror8(uint32_t x) { return rp_sxtb16(rp_ror8(x)); }
+static inline uint32_t rp_sxtab16_ror8(uint32_t a, uint32_t x) { return rp_sxtab16(a, rp_ror8(x)); }
 #else
 #define RP_USE_DSP 0
 #endif
