@@ -28,8 +28,8 @@ RP_API void rp_fc_s8(const rp_fc_params *p, const int8_t *in, int8_t *out) {
           acc[r] = bias[o + r];
         rp_dot_col_s8_x4(col, p->weights + o * n, n, acc);
         for (r = 0; r < 4; ++r)
-          y[o + r] = (int8_t)rp_clamp(
-              rp_requant_inline(acc[r], mult[o + r], shift[o + r]) + zp, lo, hi);
+          y[o + r] = (int8_t)rp_clamp(rp_requant_inline(acc[r], mult[o + r], shift[o + r]) + zp,
+                                      lo, hi);
       }
       for (; o < p->out_features; ++o) {
         int32_t acc = rp_dot_col_s8(col, p->weights + o * n, n, bias[o]);

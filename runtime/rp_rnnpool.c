@@ -33,6 +33,7 @@
  * stack small for 4 KB boards); wider inputs use the int8 loops. */
 #define RP_FG_MAX_EXPANDED 64
 
+/* clang-format off */
 static const int32_t rp_sigmoid_table[512] = {
 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -173,6 +174,7 @@ static const int32_t rp_tanh_table[512] = {
 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112};
+/* clang-format on */
 
 /* f(x) from the table word of x's interval: the end point T[i] in the top half, the slope
  * T[i + 1] - T[i] in the bottom half (two's complement); `bits` of fraction. */
@@ -370,8 +372,8 @@ RP_INLINE void rp_preact_n(const int16_t *x, const int16_t *w, int32_t in, const
  * header: the biases carry the rounding of the shift to Q12, zeta and nu are Q14);
  * zeta_nu = (zeta + nu) * 2^15 + 2^14. */
 RP_INLINE int16_t rp_fg_update(int32_t acc, int32_t bz, int32_t bh, int32_t acc_shift,
-                               int32_t zeta_nu, int32_t zeta, int32_t s, int32_t h, int32_t gate,
-                               int32_t update) {
+                               int32_t zeta_nu, int32_t zeta, int32_t s, int32_t h,
+                               int32_t gate, int32_t update) {
   int32_t z = rp_nonlinearity(gate, rp_asr(acc + bz, acc_shift));
   int32_t c = rp_nonlinearity(update, rp_asr(acc + bh, acc_shift));
   /* f((zeta * (32768 - z) + 16384) / 2^15) + nu as one multiply-subtract from
@@ -433,8 +435,8 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
 /* rp_preact_n for two inputs and states of the same cell: every weight load serves both
  * sequences (four rows, eight accumulators). */
 RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *xb, const int16_t *w, int32_t in,
-                            const int16_t *ha, const int16_t *hb, const int16_t *u, int32_t rows,
-                            int32_t shift, int32_t *acca, int32_t *accb) {
+                            const int16_t *ha, const int16_t *hb, const int16_t *u,
+                            int32_t rows, int32_t shift, int32_t *acca, int32_t *accb) {
   int32_t j, i, r;
   for (j = 0; j + 4 <= rows; j += 4, w += 4 * in, u += 4 * rows) {
     for (r = 0; r < 2; ++r) { /* the pass over x, then the pass over h */
@@ -612,8 +614,8 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
       if (x < x0 + pw)
         rp_rnn1_segment(p, in, y0, x, 1, 0, ph, col_cache + (x % pw) * h1);
       cols_done = x0 + pw;
-      rp_rnn2_both(p, row_cache + (reuse ? oj - region->col0 : 0) * h1, y0, ph,
-                   cache_cols * h1, dst, state2);
+      rp_rnn2_both(p, row_cache + (reuse ? oj - region->col0 : 0) * h1, y0, ph, cache_cols * h1,
+                   dst, state2);
       rp_rnn2_both(p, col_cache, x0, pw, h1, dst + 2 * h2, state2);
     }
   }
