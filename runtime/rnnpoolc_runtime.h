@@ -95,7 +95,8 @@ static inline rp_region rp_region_whole(int32_t rows, int32_t cols) {
 
 /* ------------------------------------------------------------------ requantisation -- */
 
-/** round_half_away(x * mult / 2^(31 - shift)) saturated to int32; 1 <= 31 - shift <= 62. */
+/** round_half_away(x * mult / 2^(31 - shift)) saturated to int32; 1 <= 31 - shift <= 62,
+ *  mult >= 0 (the host's multipliers are in [2^30, 2^31) or 0). */
 RP_API int32_t rp_requantize(int32_t x, int32_t mult, int32_t shift);
 
 /** Elementwise int8 -> int8 change of (scale, zero point): q' = zp_out + requant(q - zp_in). */
@@ -231,10 +232,12 @@ RP_API void rp_softmax_s8(const rp_softmax_params *p, const int8_t *in, int8_t *
 
 /* ------------------------------------------------------------------ RNNPool, Q15 -- */
 
-/** Nonlinearities of a FastGRNN cell, on a Q12 pre-activation (saturated to +-16), giving Q15
- *  in [-32768, 32768]: SIGMOID: a 257-entry table of sigmoid on [0, 16] at steps of 1/16 with
- *  linear interpolation and sigmoid(-x) = 1 - sigmoid(x) (max error 6.6e-5);
- *  TANH: 2 * sigmoid(2x) - 1; QUANT_SIGM: clamp((x + 1) / 2, 0, 1); QUANT_TANH: clamp(x, -1, 1). */
+/** Nonlinearities of a FastGRNN cell, on a Q12 pre-activation, giving Q15 in [-32768, 32768]:
+ *  SIGMOID: saturated to [-16, 16), a 513-point table of sigmoid on [-16, 16] at steps of 1/16
+ *  (values clamped to 32767) with linear interpolation rounded half up (max error 6.7e-5);
+ *  TANH: saturated to [-8, 8), the same on [-8, 8] at steps of 1/32 (max error 1.16e-4);
+ *  QUANT_SIGM: clamp((x + 1) / 2, 0, 1); QUANT_TANH: clamp(x, -1, 1) (inputs saturated to
+ *  +-16). */
 enum { RP_NL_SIGMOID = 0, RP_NL_TANH = 1, RP_NL_QUANT_SIGM = 2, RP_NL_QUANT_TANH = 3 };
 RP_API int32_t rp_q15_nonlinearity(int32_t kind, int32_t x_q12);
 

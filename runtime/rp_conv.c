@@ -51,12 +51,175 @@ static void rp_conv_columns_s8(const rp_conv_params *p, const rp_view *in, rp_vi
 }
 #endif
 
+#if RP_USE_DSP
+/* Two output pixels at a time (groups == 1, receptive field of n <= RP_PAIR_MAX values): the
+ * windows of pixels A and B are gathered once as int16 (x - zp) into one buffer of words,
+ * interleaved by groups of four values: [A02 A13 B02 B13] per group (lane order, so that
+ * SXTB16 of four int8 weights lines up), the n % 4 tail values apart. Then every two output
+ * channels run four accumulators: one load and two SXTB16 of a weight word serve four
+ * SMLADs, and the column words are loaded once per two channels. */
+#define RP_PAIR_MAX 384 /* the buffer: RP_PAIR_MAX words, 1.5 KB of stack */
+
+/* Fills lane `side` (0: A, 1: B) of the pair buffer with output pixel (oy, ox)'s window. */
+static void rp_gather_pair(const rp_conv_params *p, const rp_view *in, int32_t oy, int32_t ox,
+                           int32_t side, uint32_t *buf, int16_t *tail) {
+  const int32_t cin = p->in_c, n = p->k_h * p->k_w * cin, groups = n >> 2;
+  const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+  const uint32_t off = rp_pack_offset(-p->in_zp);
+  int32_t ky, kx, i, k = 0;
+  if ((cin & 3) == 0) { /* whole groups per tap: straight from int8 words */
+    uint32_t *dst = buf + 2 * side;
+    for (ky = 0; ky < p->k_h; ++ky)
+      for (kx = 0; kx < p->k_w; ++kx) {
+        int32_t iy = iy0 + ky * p->dil_h, ix = ix0 + kx * p->dil_w;
+        if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+          for (i = 0; i < cin; i += 4, dst += 4)
+            dst[0] = dst[1] = 0;
+        } else {
+          const int8_t *x = rp_view_pixel(in, iy, ix, cin);
+          for (i = 0; i < cin; i += 4, dst += 4) {
+            uint32_t xv = rp_load32(x + i);
+            dst[0] = rp_sxtab16(off, xv);
+            dst[1] = rp_sxtab16(off, rp_ror8(xv));
+          }
+        }
+      }
+    return;
+  }
+  for (ky = 0; ky < p->k_h; ++ky) /* any in_c: value by value into its group's lane */
+    for (kx = 0; kx < p->k_w; ++kx) {
+      int32_t iy = iy0 + ky * p->dil_h, ix = ix0 + kx * p->dil_w;
+      int32_t inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+      const int8_t *x = inside ? rp_view_pixel(in, iy, ix, cin) : 0;
+      for (i = 0; i < cin; ++i, ++k) {
+        uint32_t v = inside ? (uint32_t)((int32_t)x[i] - p->in_zp) & 0xFFFFu : 0u, *word;
+        if (k >= 4 * groups) {
+          tail[k - 4 * groups] = (int16_t)(inside ? (int32_t)x[i] - p->in_zp : 0);
+          continue;
+        }
+        word = buf + 4 * (k >> 2) + 2 * side + (k & 1);
+        *word = (k & 2) ? (*word & 0xFFFFu) | (v << 16) : (*word & 0xFFFF0000u) | v;
+      }
+    }
+}
+
+/* acc[0..1] (pixel A) and acc[2..3] (pixel B) of output channels o and o1 from the pair
+ * buffer; w0 and w1 are the two channels' weight rows of n int8 values. */
+static inline void rp_pair_dot(const uint32_t *buf, const int16_t *ta, const int16_t *tb,
+                               const int8_t *w0, const int8_t *w1, int32_t n, int32_t *acc) {
+  const uint32_t *c = buf;
+  int32_t a0 = acc[0], a1 = acc[1], b0 = acc[2], b1 = acc[3], i, g = n >> 2;
+#if defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP) && defined(__GNUC__)
+  if (g > 0) { /* the loop below as 18 instructions per group: two LDRDs for the columns */
+    uint32_t A02, A13, B02, B13, t, e;
+    const int32_t d = (int32_t)(w1 - w0);
+    __asm__ volatile("1:\n\t"
+                     "ldrd %[A02], %[A13], [%[c]], #16\n\t"
+                     "ldrd %[B02], %[B13], [%[c], #-8]\n\t"
+                     "ldr %[t], [%[w0], %[d]]\n\t"
+                     "ldr %[e], [%[w0]], #4\n\t"
+                     "subs %[g], %[g], #1\n\t"
+                     "sxtb16 %[e], %[e]\n\t" /* e: channel o, lanes 0 and 2 */
+                     "smlad %[a0], %[A02], %[e], %[a0]\n\t"
+                     "smlad %[b0], %[B02], %[e], %[b0]\n\t"
+                     "ldr %[e], [%[w0], #-4]\n\t"
+                     "sxtb16 %[e], %[e], ror #8\n\t"
+                     "smlad %[a0], %[A13], %[e], %[a0]\n\t"
+                     "smlad %[b0], %[B13], %[e], %[b0]\n\t"
+                     "sxtb16 %[e], %[t]\n\t" /* channel o1 */
+                     "sxtb16 %[t], %[t], ror #8\n\t"
+                     "smlad %[a1], %[A02], %[e], %[a1]\n\t"
+                     "smlad %[b1], %[B02], %[e], %[b1]\n\t"
+                     "smlad %[a1], %[A13], %[t], %[a1]\n\t"
+                     "smlad %[b1], %[B13], %[t], %[b1]\n\t"
+                     "bne 1b"
+                     : [c] "+r"(c), [w0] "+r"(w0), [g] "+r"(g), [a0] "+r"(a0), [a1] "+r"(a1),
+                       [b0] "+r"(b0), [b1] "+r"(b1), [A02] "=&r"(A02), [A13] "=&r"(A13),
+                       [B02] "=&r"(B02), [B13] "=&r"(B13), [t] "=&r"(t), [e] "=&r"(e)
+                     : [d] "r"(d)
+                     : "cc", "memory");
+    w1 = w0 + d;
+  }
+#else
+  for (; g > 0; --g, c += 4, w0 += 4, w1 += 4) {
+    const uint32_t A02 = c[0], A13 = c[1], B02 = c[2], B13 = c[3];
+    uint32_t w = rp_load32(w0), e02 = rp_sxtb16(w), e13 = rp_sxtb16_ror8(w);
+    a0 = rp_smlad(A02, e02, a0);
+    a0 = rp_smlad(A13, e13, a0);
+    b0 = rp_smlad(B02, e02, b0);
+    b0 = rp_smlad(B13, e13, b0);
+    w = rp_load32(w1);
+    e02 = rp_sxtb16(w);
+    e13 = rp_sxtb16_ror8(w);
+    a1 = rp_smlad(A02, e02, a1);
+    a1 = rp_smlad(A13, e13, a1);
+    b1 = rp_smlad(B02, e02, b1);
+    b1 = rp_smlad(B13, e13, b1);
+  }
+#endif
+  for (i = 0; i < (n & 3); ++i) {
+    a0 += (int32_t)ta[i] * w0[i];
+    a1 += (int32_t)ta[i] * w1[i];
+    b0 += (int32_t)tb[i] * w0[i];
+    b1 += (int32_t)tb[i] * w1[i];
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = b0;
+  acc[3] = b1;
+}
+
+/* The outputs of pixels (oy, ox) and, when has_b, (oy, ox + 1). */
+static void rp_conv_pair_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                            int32_t oy, int32_t ox, int32_t has_b) {
+  /* The params in locals: the int8 stores below may alias anything, so that fields read
+   * through p would be reloaded after every store. */
+  const int32_t n = p->k_h * p->k_w * p->in_c, cout = p->out_c, zp = p->out_zp;
+  const int32_t lo = p->act_min, hi = p->act_max;
+  const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
+  const int8_t *const weights = p->weights;
+  uint32_t buf[RP_PAIR_MAX];
+  int16_t ta[4], tb[4];
+  int8_t *da = rp_view_pixel(out, oy, ox, cout), *db = has_b ? da + cout : da;
+  int32_t o;
+  rp_gather_pair(p, in, oy, ox, 0, buf, ta);
+  rp_gather_pair(p, in, oy, has_b ? ox + 1 : ox, 1, buf, tb);
+  for (o = 0; o < cout; o += 2) {
+    const int32_t o1 = o + 1 < cout ? o + 1 : o;
+    const int32_t m0 = mult[o], s0 = shift[o], m1 = mult[o1], s1 = shift[o1];
+    int32_t acc[4];
+    acc[0] = acc[2] = bias[o];
+    acc[1] = acc[3] = bias[o1];
+    rp_pair_dot(buf, ta, tb, weights + o * n, weights + o1 * n, n, acc);
+    da[o] = (int8_t)rp_clamp(rp_requant_inline(acc[0], m0, s0) + zp, lo, hi);
+    da[o1] = (int8_t)rp_clamp(rp_requant_inline(acc[1], m1, s1) + zp, lo, hi);
+    if (has_b) {
+      db[o] = (int8_t)rp_clamp(rp_requant_inline(acc[2], m0, s0) + zp, lo, hi);
+      db[o1] = (int8_t)rp_clamp(rp_requant_inline(acc[3], m1, s1) + zp, lo, hi);
+    }
+  }
+}
+
+/* groups == 1, n <= RP_PAIR_MAX: the region's rows two pixels at a time. */
+static void rp_conv_pairs_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                             const rp_region *region) {
+  int32_t oy, ox;
+  for (oy = region->row0; oy < region->row1; ++oy)
+    for (ox = region->col0; ox < region->col1; ox += 2)
+      rp_conv_pair_s8(p, in, out, oy, ox, ox + 1 < region->col1);
+}
+#endif
+
 RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                const rp_region *region) {
   const int32_t cin = p->in_c / p->groups, cout = p->out_c / p->groups;
   const int32_t taps = p->k_h * p->k_w * cin;
   int32_t oy, ox, o, ky, kx;
 #if RP_USE_DSP
+  if (p->groups == 1 && taps >= 16 && taps <= RP_PAIR_MAX) { /* short windows: per pixel */
+    rp_conv_pairs_s8(p, in, out, region);
+    return;
+  }
   if (p->groups == 1 && taps <= RP_COL_MAX) {
     rp_conv_columns_s8(p, in, out, region);
     return;
@@ -86,6 +249,84 @@ RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_vi
     }
 }
 
+#if RP_USE_DSP
+/* Taps of a depthwise window kept as pointers (7 x 7 at most; larger kernels use the
+ * portable loops). */
+#define RP_DW_MAX_TAPS 49
+
+/* One depthwise tap of four channels: a[r] += (x[r] - zp) * w[r] (off = -zp, packed). */
+RP_INLINE void rp_dw_tap(const int8_t *x, const int8_t *w, uint32_t off, int32_t *a) {
+  const uint32_t xv = rp_load32(x), wv = rp_load32(w);
+  const uint32_t x02 = rp_sxtab16(off, xv), x13 = rp_sxtab16_ror8(off, xv);
+  const uint32_t w02 = rp_sxtb16(wv), w13 = rp_sxtb16_ror8(wv);
+  a[0] = rp_smlabb((int32_t)x02, (int32_t)w02, a[0]);
+  a[2] = rp_smlatt((int32_t)x02, (int32_t)w02, a[2]);
+  a[1] = rp_smlabb((int32_t)x13, (int32_t)w13, a[1]);
+  a[3] = rp_smlatt((int32_t)x13, (int32_t)w13, a[3]);
+}
+
+/* Depthwise with the DSP extension: for each output pixel the window's rows inside the
+ * tensor are listed once (the columns inside form one run, the same for every row), then
+ * every four channels accumulate in registers: one load and two SXTAB16 of the inputs and
+ * of the weights give four SMLABB/SMLATT products per tap; rows of three taps unrolled. */
+static void rp_conv_depthwise_dsp(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                  const rp_region *region) {
+  const int32_t c = p->in_c, c4 = c & ~3, zp = p->out_zp, lo = p->act_min, hi = p->act_max;
+  const int32_t in_zp = p->in_zp, sx = p->dil_w * c;
+  const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
+  const uint32_t off = rp_pack_offset(-in_zp);
+  const int8_t *xr[RP_DW_MAX_TAPS], *wr[RP_DW_MAX_TAPS];
+  int32_t oy, ox, ky, ch, r, t;
+  for (oy = region->row0; oy < region->row1; ++oy)
+    for (ox = region->col0; ox < region->col1; ++ox) {
+      int8_t *dst = rp_view_pixel(out, oy, ox, c);
+      const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+      int32_t rows = 0, kx0 = 0, kx1 = p->k_w, nt;
+      while (kx0 < kx1 && ix0 + kx0 * p->dil_w < 0)
+        ++kx0;
+      while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w)
+        --kx1;
+      nt = kx1 - kx0;
+      for (ky = 0; ky < p->k_h && nt > 0; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        if (iy < 0 || iy >= p->in_h)
+          continue;
+        xr[rows] = rp_view_pixel(in, iy, ix0 + kx0 * p->dil_w, c);
+        wr[rows++] = p->weights + (ky * p->k_w + kx0) * c;
+      }
+      for (ch = 0; ch < c4; ch += 4) {
+        int32_t a[4];
+        a[0] = bias[ch], a[1] = bias[ch + 1], a[2] = bias[ch + 2], a[3] = bias[ch + 3];
+        for (r = 0; r < rows; ++r) {
+          const int8_t *x = xr[r] + ch, *w = wr[r] + ch;
+          if (nt == 3) {
+            rp_dw_tap(x, w, off, a);
+            rp_dw_tap(x + sx, w + c, off, a);
+            rp_dw_tap(x + 2 * sx, w + 2 * c, off, a);
+          } else {
+            for (t = 0; t < nt; ++t, x += sx, w += c)
+              rp_dw_tap(x, w, off, a);
+          }
+        }
+        dst[ch] = (int8_t)rp_clamp(rp_requant_inline(a[0], mult[ch], shift[ch]) + zp, lo, hi);
+        dst[ch + 1] =
+            (int8_t)rp_clamp(rp_requant_inline(a[1], mult[ch + 1], shift[ch + 1]) + zp, lo, hi);
+        dst[ch + 2] =
+            (int8_t)rp_clamp(rp_requant_inline(a[2], mult[ch + 2], shift[ch + 2]) + zp, lo, hi);
+        dst[ch + 3] =
+            (int8_t)rp_clamp(rp_requant_inline(a[3], mult[ch + 3], shift[ch + 3]) + zp, lo, hi);
+      }
+      for (; ch < c; ++ch) {
+        int32_t a = bias[ch];
+        for (r = 0; r < rows; ++r)
+          for (t = 0; t < nt; ++t)
+            a += ((int32_t)xr[r][t * sx + ch] - in_zp) * (int32_t)wr[r][t * c + ch];
+        dst[ch] = (int8_t)rp_clamp(rp_requant_inline(a, mult[ch], shift[ch]) + zp, lo, hi);
+      }
+    }
+}
+#endif
+
 /* Channels of a depthwise output pixel accumulated together (int32 on the stack). */
 #define RP_DW_CHUNK 64
 
@@ -94,6 +335,12 @@ RP_API void rp_conv_depthwise_s8(const rp_conv_params *p, const rp_view *in, rp_
   const int32_t c = p->in_c;
   int32_t acc[RP_DW_CHUNK];
   int32_t oy, ox, c0, ch, ky, kx;
+#if RP_USE_DSP
+  if (p->k_h * p->k_w <= RP_DW_MAX_TAPS) {
+    rp_conv_depthwise_dsp(p, in, out, region);
+    return;
+  }
+#endif
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {
       int8_t *dst = rp_view_pixel(out, oy, ox, c);
@@ -127,6 +374,10 @@ RP_API void rp_conv_pointwise_s8(const rp_conv_params *p, const rp_view *in, rp_
                                  const rp_region *region) {
   int32_t oy, ox, o;
 #if RP_USE_DSP
+  if (p->in_c <= RP_PAIR_MAX) {
+    rp_conv_pairs_s8(p, in, out, region);
+    return;
+  }
   if (p->in_c <= RP_COL_MAX) {
     rp_conv_columns_s8(p, in, out, region);
     return;

@@ -5,17 +5,35 @@ RP_API void rp_fc_s8(const rp_fc_params *p, const int8_t *in, int8_t *out) {
   int32_t m, o;
 #if RP_USE_DSP
   if (p->in_features <= RP_COL_MAX) { /* the input row once as an int16 column */
-    const int32_t n = p->in_features;
+    const int32_t n = p->in_features, n4 = n & ~3, zp = p->out_zp;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
+    const uint32_t off = rp_pack_offset(-p->in_zp);
     int16_t col[RP_COL_MAX];
-    int32_t i;
+    int32_t i, r;
     for (m = 0; m < p->rows; ++m) {
-      for (i = 0; i < n; ++i)
-        col[i] = (int16_t)((int32_t)in[m * n + i] - p->in_zp);
-      rp_col_permute(col, n);
-      for (o = 0; o < p->out_features; ++o) {
-        int32_t acc = rp_dot_col_s8(col, p->weights + o * n, n, p->bias[o]);
-        int32_t v = rp_requant_inline(acc, p->mult[o], p->shift[o]) + p->out_zp;
-        out[m * p->out_features + o] = (int8_t)rp_clamp(v, p->act_min, p->act_max);
+      const int8_t *x = in + m * n;
+      int8_t *y = out + m * p->out_features;
+      for (i = 0; i < n4; i += 4) { /* four values per load, already in lane order */
+        const uint32_t xv = rp_load32(x + i);
+        const uint32_t e02 = rp_sxtab16(off, xv), e13 = rp_sxtab16(off, rp_ror8(xv));
+        memcpy(col + i, &e02, sizeof e02);
+        memcpy(col + i + 2, &e13, sizeof e13);
+      }
+      for (; i < n; ++i)
+        col[i] = (int16_t)((int32_t)x[i] - p->in_zp);
+      for (o = 0; o + 4 <= p->out_features; o += 4) { /* four outputs share each column load */
+        int32_t acc[4];
+        for (r = 0; r < 4; ++r)
+          acc[r] = bias[o + r];
+        rp_dot_col_s8_x4(col, p->weights + o * n, n, acc);
+        for (r = 0; r < 4; ++r)
+          y[o + r] = (int8_t)rp_clamp(rp_requant_inline(acc[r], mult[o + r], shift[o + r]) + zp,
+                                      lo, hi);
+      }
+      for (; o < p->out_features; ++o) {
+        int32_t acc = rp_dot_col_s8(col, p->weights + o * n, n, bias[o]);
+        y[o] = (int8_t)rp_clamp(rp_requant_inline(acc, mult[o], shift[o]) + zp, lo, hi);
       }
     }
     return;

@@ -20,12 +20,20 @@
 #define RP_USE_DSP 1
 static inline int32_t rp_smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad(a, b, acc); }
 static inline uint32_t rp_sxtb16(uint32_t x) { return __sxtb16(x); }
+static inline int32_t rp_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
+static inline int32_t rp_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
 static inline uint32_t rp_sxtab16(uint32_t a, uint32_t x) { return __sxtab16(a, x); }
 static inline uint32_t rp_ror8(uint32_t x) { return (x >> 8) | (x << 24); } /* one ROR */
 /* SXTB16 of x rotated by 8: bytes 1 and 3 sign-extended (one instruction). */
 static inline uint32_t rp_sxtb16_ror8(uint32_t x) {
   uint32_t r;
   __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+  return r;
+}
+/* SXTAB16 of x rotated by 8: a + the sign-extended bytes 1 and 3 (one instruction). */
+static inline uint32_t rp_sxtab16_ror8(uint32_t a, uint32_t x) {
+  uint32_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
   return r;
 }
 #elif defined(RP_EMULATE_DSP) && !defined(RP_NO_DSP)
@@ -47,8 +55,47 @@ static inline uint32_t rp_sxtab16(uint32_t a, uint32_t x) {
 static inline uint32_t rp_sxtb16(uint32_t x) { return rp_sxtab16(0, x); }
 static inline uint32_t rp_ror8(uint32_t x) { return (x >> 8) | (x << 24); }
 static inline uint32_t rp_sxtb16_ror8(uint32_t x) { return rp_sxtb16(rp_ror8(x)); }
+static inline uint32_t rp_sxtab16_ror8(uint32_t a, uint32_t x) { return rp_sxtab16(a, rp_ror8(x)); }
 #else
 #define RP_USE_DSP 0
+#endif
+
+#if !(defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP))
+/* acc + (bottom halfword of a) * (bottom halfword of b), both signed (SMLABB). */
+static inline int32_t rp_smlabb(int32_t a, int32_t b, int32_t acc) {
+  int32_t a0 = (int32_t)((uint32_t)a & 0xFFFFu), b0 = (int32_t)((uint32_t)b & 0xFFFFu);
+  a0 = a0 >= 0x8000 ? a0 - 0x10000 : a0;
+  b0 = b0 >= 0x8000 ? b0 - 0x10000 : b0;
+  return acc + a0 * b0;
+}
+/* acc + (top halfword of a) * (top halfword of b), both signed (SMLATT). */
+static inline int32_t rp_smlatt(int32_t a, int32_t b, int32_t acc) {
+  return rp_smlabb((int32_t)((uint32_t)a >> 16), (int32_t)((uint32_t)b >> 16), acc);
+}
+#endif
+
+/* Inner-loop helpers that must be inlined into their callers, so that constant arguments
+ * (nonlinearity kinds, shapes under RP_SINGLE_TU) specialise them. */
+#if defined(__GNUC__)
+#define RP_INLINE static inline __attribute__((always_inline))
+#else
+#define RP_INLINE static inline
+#endif
+
+/* Asks GCC to unroll the next loop n times (the short constant-length dot products of the
+ * FastGRNN cells, whose loop overhead would cost as much as their SMLADs). */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define RP_PRAGMA(x) _Pragma(#x)
+#define RP_UNROLL(n) RP_PRAGMA(GCC unroll n)
+#else
+#define RP_UNROLL(n)
+#endif
+
+/* A branch condition that holds in the common case (laid out as the fall-through path). */
+#if defined(__GNUC__)
+#define RP_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define RP_LIKELY(x) (x)
 #endif
 
 /* Unaligned 32-bit loads (one LDR on Cortex-M4). */
@@ -76,9 +123,19 @@ static inline int16_t rp_sat16(int32_t x) { return (int16_t)rp_ssat(x, 16); }
 static inline int32_t rp_asr(int32_t x, int32_t n) { return x >= 0 ? x >> n : ~(~x >> n); }
 
 /* rp_requantize, inlined into the kernels: round_half_away(x * mult / 2^(31 - shift)),
- * saturated to int32. */
+ * saturated to int32 (mult >= 0, as the host computes it). */
 static inline int32_t rp_requant_inline(int32_t x, int32_t mult, int32_t shift) {
   int32_t n = 31 - shift;
+  if (RP_LIKELY(n > 32)) {
+    /* The common case (a factor below 1/2), branch-free: with mult >= 0 the sign of the
+     * product is the sign of x, and round-half-away is floor((x * mult + 2^(n-1) - [x < 0])
+     * / 2^n), one SMLAL onto (2^(n-33), x >> 31) and a shift of the high word (floor of a
+     * floor); |result| < 2^30, so there is nothing to saturate. */
+    const int32_t k = n - 32;
+    const int64_t c = (int64_t)((uint64_t)((uint32_t)1 << (k - 1)) << 32) - (x < 0);
+    const int64_t t = (int64_t)x * mult + c;
+    return rp_asr((int32_t)(t >= 0 ? t >> 32 : ~(~t >> 32)), k);
+  }
   int64_t prod = (int64_t)x * mult;
   int64_t half = (int64_t)1 << (n - 1);
   int64_t q = prod >= 0 ? (prod + half) >> n : -((-prod + half) >> n);

@@ -1,11 +1,23 @@
 /* rnnpoolc runtime: FastGRNN cells and the RNNPool layer in Q15 with int32 accumulation.
  *
- * Fixed-point sigmoid: rp_sigmoid_q15[i] = round(32768 * sigmoid(i / 16)) for i = 0..256
- * (computed once with double precision; no libm at run time). A Q12 input x is saturated to
- * [-16, 16], |x| is split into a table index (|x| >> 8) and a fraction (the low 8 bits), the
- * two neighbouring entries are interpolated linearly with rounding, and sigmoid(-x) =
- * 1 - sigmoid(x). Largest error against the real sigmoid: 6.6e-05 (2.2 Q15 steps).
- * tanh(x) = 2 * sigmoid(2x) - 1 from the same table (twice that error).
+ * Fixed-point sigmoid and tanh: tables of T[i] = round(32768 * f(x_i)) at 513 points x_i
+ * spread evenly over [-16, 16] (sigmoid, steps of 1/16) and [-8, 8] (tanh, steps of 1/32),
+ * computed once with double precision (no libm at run time). A Q12 input is saturated to
+ * the table's range, split into an interval index and a fraction of 8 (sigmoid) or 7 (tanh)
+ * bits, and the interval's end points are interpolated linearly, rounded half up:
+ * f = T[i] + floor((slope * fraction + 2^(bits - 1)) / 2^bits), slope = T[i + 1] - T[i]. T is
+ * clamped to [-32768, 32767] so that one int32 word per interval holds T[i] (top half) and
+ * the slope (bottom half): one load, one SMLABB, one shift and one add, with no branch and
+ * no symmetry fold. Largest error against the real functions: sigmoid 6.7e-5 (2.2 Q15
+ * steps), tanh 1.16e-4 (3.8 steps).
+ *
+ * Cells: every step expands its input once to int16 (RNN1: the int8 pixel minus its zero
+ * point, in the lane order of the stored weights), then computes four hidden units at a
+ * time: x.W and h.U of four weight rows against one load of each pair of inputs (SMLAD),
+ * with the accumulators in registers. Two independent sequences of one cell (RNN2's forward
+ * and backward sweeps over the same summaries, neighbouring RNN1 segments) advance side by
+ * side, so that each weight load serves both. The update writes the state in place: unit
+ * j's update reads only the old h_j, and all pre-activations are computed before it.
  *
  * Segment reuse: RNN1 restarts from h = 0 on every row and column segment of a patch, so the
  * summary of a segment depends only on the segment. With overlapping patches the row
@@ -17,44 +29,177 @@
  */
 #include "rp_internal.h"
 
-static const uint16_t rp_sigmoid_q15[257] = {
-16384, 16896, 17407, 17916, 18421, 18923, 19420, 19912, 20397, 20874, 21344, 21804,
-22255, 22696, 23127, 23547, 23955, 24352, 24737, 25110, 25471, 25819, 26155, 26479,
-26790, 27090, 27377, 27653, 27917, 28169, 28411, 28642, 28862, 29072, 29272, 29462,
-29644, 29816, 29979, 30135, 30282, 30422, 30555, 30680, 30799, 30912, 31018, 31119,
-31214, 31304, 31389, 31469, 31545, 31616, 31684, 31747, 31807, 31864, 31917, 31968,
-32015, 32060, 32102, 32141, 32179, 32214, 32247, 32278, 32307, 32335, 32361, 32385,
-32408, 32430, 32450, 32469, 32487, 32504, 32520, 32535, 32549, 32562, 32574, 32586,
-32597, 32607, 32617, 32626, 32635, 32643, 32650, 32657, 32664, 32670, 32676, 32682,
-32687, 32692, 32696, 32701, 32705, 32709, 32712, 32716, 32719, 32722, 32725, 32727,
-32730, 32732, 32734, 32736, 32738, 32740, 32742, 32743, 32745, 32746, 32747, 32749,
-32750, 32751, 32752, 32753, 32754, 32755, 32756, 32756, 32757, 32758, 32758, 32759,
-32759, 32760, 32760, 32761, 32761, 32762, 32762, 32762, 32763, 32763, 32763, 32764,
-32764, 32764, 32764, 32765, 32765, 32765, 32765, 32765, 32766, 32766, 32766, 32766,
-32766, 32766, 32766, 32766, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767,
-32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32768, 32768,
-32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-32768, 32768, 32768, 32768, 32768};
+/* Largest RNN1 input (channels) expanded on the stack (two such buffers are live: keep the
+ * stack small for 4 KB boards); wider inputs use the int8 loops. */
+#define RP_FG_MAX_EXPANDED 64
 
-/* sigmoid of a Q12 value in [-65536, 65535], in Q15 [0, 32768]. */
-static inline int32_t rp_sigmoid_q12(int32_t x) {
-  int32_t ax = x < 0 ? -x : x, idx = ax >> 8, lo = rp_sigmoid_q15[idx], y;
-  y = idx >= 256 ? 32768 : lo + ((((int32_t)rp_sigmoid_q15[idx + 1] - lo) * (ax & 255) + 128) >> 8);
-  return x < 0 ? 32768 - y : y;
+/* clang-format off */
+static const int32_t rp_sigmoid_table[512] = {
+0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 65536, 65536, 65536, 65536, 65536,
+65536, 65536, 65536, 65536, 65536, 65536, 65536, 65536, 65536, 65536, 65536, 65536, 65537,
+131072, 131072, 131072, 131072, 131072, 131072, 131072, 131073, 196608, 196608, 196608,
+196608, 196609, 262144, 262144, 262144, 262145, 327680, 327680, 327681, 393216, 393216,
+393217, 458752, 458753, 524288, 524289, 589824, 589825, 655360, 655361, 720897, 786432,
+786433, 851969, 917505, 983041, 1048577, 1114113, 1179649, 1245186, 1376257, 1441793,
+1507330, 1638401, 1703938, 1835010, 1966082, 2097154, 2228226, 2359298, 2490371, 2686978,
+2818051, 3014659, 3211267, 3407876, 3670019, 3866628, 4128772, 4390917, 4718596, 4980741,
+5308421, 5636102, 6029318, 6422534, 6815751, 7274503, 7733255, 8192008, 8716297, 9306121,
+9895946, 10551306, 11206667, 11927564, 12713996, 13500429, 14352398, 15269903, 16252944,
+17301521, 18415634, 19595283, 20840468, 22151190, 23592983, 25100312, 26673178, 28377116,
+30212125, 32112671, 34144289, 36306979, 38600742, 41091111, 43647018, 46399533, 49348655,
+52428851, 55771189, 59244601, 62980156, 66912319, 71041092, 75497543, 80150604, 85131344,
+90374229, 95944794, 101843039, 108068965, 114688106, 121634929, 129040503, 136839293,
+145031301, 153747596, 162922643, 172556444, 182780067, 193462444, 204734646, 216662206,
+229114056, 242221266, 255983836, 270401767, 285540594, 301400316, 317915400, 335216916,
+353304863, 372113708, 391774519, 412156228, 433389904, 455410012, 478216553, 501875061,
+526320001, 551551373, 577569176, 604307876, 631833007, 660079033, 688980419, 718537164,
+748683734, 779485661, 810746341, 842531308, 874775025, 907346422, 940245497, 973341181,
+1006699007, 1040187904, 1073742336, 1107296767, 1140785661, 1174143481, 1207239158,
+1240138225, 1272709612, 1304953317, 1336738269, 1367998934, 1398800844, 1428947395,
+1458504121, 1487405487, 1515651492, 1543176600, 1569915277, 1595933057, 1621164405,
+1645609321, 1669267804, 1692074320, 1714094404, 1735328055, 1755709740, 1775370527,
+1794179348, 1812267272, 1829568764, 1846083826, 1861943527, 1877082332, 1891500242,
+1905262792, 1918369982, 1930821814, 1942749356, 1954021539, 1964703900, 1974927507,
+1984561292, 1993736325, 2002452605, 2010644599, 2018443377, 2025848938, 2032795749,
+2039414879, 2045640794, 2051539029, 2057109584, 2062352460, 2067333191, 2071986244,
+2076442687, 2080571452, 2084503609, 2088239157, 2091712563, 2095054895, 2098135085,
+2101084202, 2103836711, 2106392614, 2108882979, 2111176737, 2113339423, 2115371037,
+2117271580, 2119106586, 2120810520, 2122383383, 2123890710, 2125332500, 2126643219,
+2127888402, 2129068049, 2130182160, 2131230735, 2132213774, 2133131277, 2133983244,
+2134769676, 2135556107, 2136277002, 2136932362, 2137587721, 2138177545, 2138767368,
+2139291655, 2139750407, 2140209159, 2140667910, 2141061126, 2141454342, 2141847557,
+2142175237, 2142502916, 2142765061, 2143092740, 2143354884, 2143617027, 2143813636,
+2144075779, 2144272387, 2144468995, 2144665602, 2144796675, 2144993282, 2145124354,
+2145255426, 2145386498, 2145517570, 2145648642, 2145779713, 2145845250, 2145976321,
+2146041857, 2146107394, 2146238465, 2146304001, 2146369537, 2146435073, 2146500609,
+2146566145, 2146631681, 2146697216, 2146697217, 2146762753, 2146828288, 2146828289,
+2146893824, 2146893825, 2146959360, 2146959361, 2147024896, 2147024897, 2147090432,
+2147090432, 2147090433, 2147155968, 2147155968, 2147155969, 2147221504, 2147221504,
+2147221504, 2147221505, 2147287040, 2147287040, 2147287040, 2147287040, 2147287041,
+2147352576, 2147352576, 2147352576, 2147352576, 2147352576, 2147352576, 2147352576,
+2147352577, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112};
+static const int32_t rp_tanh_table[512] = {
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), -2147483647, -2147418112,
+-2147418112, -2147418112, -2147418112, -2147418112, -2147418112, -2147418112, -2147418112,
+-2147418112, -2147418112, -2147418112, -2147418112, -2147418112, -2147418112, -2147418112,
+-2147418112, -2147418112, -2147418111, -2147352576, -2147352576, -2147352576, -2147352576,
+-2147352576, -2147352576, -2147352576, -2147352575, -2147287040, -2147287040, -2147287040,
+-2147287040, -2147287039, -2147221504, -2147221504, -2147221504, -2147221503, -2147155968,
+-2147155968, -2147155967, -2147090432, -2147090432, -2147090431, -2147024896, -2147024895,
+-2146959360, -2146959359, -2146893824, -2146893823, -2146828288, -2146828287, -2146762751,
+-2146697215, -2146631680, -2146631679, -2146566143, -2146500607, -2146435071, -2146369535,
+-2146303999, -2146238462, -2146107391, -2146041855, -2145976318, -2145845246, -2145714175,
+-2145648638, -2145517566, -2145386494, -2145255422, -2145124349, -2144927742, -2144796669,
+-2144600061, -2144403453, -2144206845, -2144010237, -2143813628, -2143551484, -2143289340,
+-2143027196, -2142765051, -2142437371, -2142109691, -2141782011, -2141454330, -2141061113,
+-2140602362, -2140209144, -2139684857, -2139226104, -2138701815, -2138111991, -2137522166,
+-2136866806, -2136211444, -2135425013, -2134704115, -2133852147, -2133000177, -2132017137,
+-2131034096, -2129985519, -2128871406, -2127691757, -2126446571, -2125070314, -2123628521,
+-2122121191, -2120482789, -2118713316, -2116878306, -2114912225, -2112880606, -2110652380,
+-2108293082, -2105802711, -2103115733, -2100297682, -2097283023, -2094071756, -2090663881,
+-2087059398, -2083258306, -2079195069, -2074804154, -2070216630, -2065366960, -2060124076,
+-2054619047, -2048786337, -2042560412, -2036006805, -2028994447, -2021588872, -2013724545,
+-2005401465, -1996554097, -1987182440, -1977220960, -1966735190, -1955594060, -1943797570,
+-1931345718, -1918107435, -1904148255, -1889402642, -1873805061, -1857355511, -1839988457,
+-1821703897, -1802370761, -1781989049, -1760558759, -1737948822, -1714224771, -1689255536,
+-1663041116, -1635515976, -1606680114, -1576402461, -1544748551, -1511652848, -1477049816,
+-1440873921, -1403190698, -1364000144, -1323105657, -1280703840, -1236663623, -1190985007,
+-1143733526, -1094843646, -1044380903, -992410831, -938867896, -883817635, -827391118,
+-769588345, -710409319, -650050645, -588512325, -525925431, -462421033, -397999134,
+-332856340, -267058188, -200735750, -134020099, -67107840, 1024, 67109885, 134022138,
+200737780, 267060204, 332858338, 398001111, 462422985, 525927355, 588514219, 650052505,
+710411143, 769590130, 827392861, 883819336, 938869553, 992412441, 1044382466, 1094845162,
+1143734993, 1190986425, 1236664992, 1280705159, 1323106928, 1364001366, 1403191871,
+1440875048, 1477050896, 1511653881, 1544749539, 1576403406, 1606681016, 1635516836,
+1663041936, 1689256317, 1714225514, 1737949529, 1760559431, 1781989687, 1802371367,
+1821704471, 1839989001, 1857356027, 1873805550, 1889403105, 1904148693, 1918107850,
+1931346110, 1943797940, 1955594410, 1966735520, 1977221272, 1987182735, 1996554375,
+2005401727, 2013724792, 2021589105, 2028994667, 2036007012, 2042560607, 2048786521,
+2054619220, 2060124240, 2065367114, 2070216774, 2074804291, 2079195198, 2083258426,
+2087059511, 2090663988, 2094071857, 2097283118, 2100297771, 2103115817, 2105802790,
+2108293156, 2110652450, 2112880671, 2114912286, 2116878364, 2118713371, 2120482841,
+2122121239, 2123628566, 2125070357, 2126446611, 2127691794, 2128871441, 2129985552,
+2131034127, 2132017167, 2133000205, 2133852173, 2134704139, 2135425036, 2136211466,
+2136866826, 2137522185, 2138112009, 2138701832, 2139226119, 2139684872, 2140209158,
+2140602375, 2141061126, 2141454341, 2141782021, 2142109701, 2142437381, 2142765060,
+2143027204, 2143289348, 2143551492, 2143813635, 2144010243, 2144206851, 2144403459,
+2144600067, 2144796674, 2144927747, 2145124354, 2145255426, 2145386498, 2145517570,
+2145648641, 2145714178, 2145845250, 2145976321, 2146041857, 2146107394, 2146238465,
+2146304001, 2146369537, 2146435073, 2146500609, 2146566145, 2146631680, 2146631681,
+2146697217, 2146762753, 2146828288, 2146828289, 2146893824, 2146893825, 2146959360,
+2146959361, 2147024896, 2147024897, 2147090432, 2147090432, 2147090433, 2147155968,
+2147155968, 2147155969, 2147221504, 2147221504, 2147221504, 2147221505, 2147287040,
+2147287040, 2147287040, 2147287040, 2147287041, 2147352576, 2147352576, 2147352576,
+2147352576, 2147352576, 2147352576, 2147352576, 2147352577, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112};
+/* clang-format on */
+
+/* f(x) from the table word of x's interval: the end point T[i] in the top half, the slope
+ * T[i + 1] - T[i] in the bottom half (two's complement); `bits` of fraction. */
+RP_INLINE int32_t rp_interp_q15(int32_t word, int32_t frac, int32_t bits) {
+  return rp_asr(word, 16) + rp_asr(rp_smlabb(word, frac, (int32_t)1 << (bits - 1)), bits);
 }
 
-/* The Q12 -> Q15 nonlinearity `kind` (inputs saturate to [-16, 16)). */
-static inline int32_t rp_nonlinearity(int32_t kind, int32_t x) {
-  x = rp_ssat(x, 17);
+/* sigmoid of a Q12 value, saturated to [-16, 16), in Q15 [0, 32767]. */
+RP_INLINE int32_t rp_sigmoid_q12(int32_t x) {
+  const int32_t u = rp_ssat(x, 17);
+  return rp_interp_q15(rp_sigmoid_table[rp_asr(u, 8) + 256], u & 255, 8);
+}
+
+/* tanh of a Q12 value, saturated to [-8, 8), in Q15 [-32768, 32767]. */
+RP_INLINE int32_t rp_tanh_q12(int32_t x) {
+  const int32_t u = rp_ssat(x, 16);
+  return rp_interp_q15(rp_tanh_table[rp_asr(u, 7) + 256], u & 127, 7);
+}
+
+/* The Q12 -> Q15 nonlinearity `kind`. */
+RP_INLINE int32_t rp_nonlinearity(int32_t kind, int32_t x) {
   switch (kind) {
-  case RP_NL_TANH: return 2 * rp_sigmoid_q12(rp_ssat(2 * x, 17)) - 32768;
-  case RP_NL_QUANT_SIGM: return rp_clamp((x + 4096) * 4, 0, 32768);
-  case RP_NL_QUANT_TANH: return rp_clamp(x * 8, -32768, 32768);
+  case RP_NL_TANH: return rp_tanh_q12(x);
+  case RP_NL_QUANT_SIGM: return rp_clamp((rp_ssat(x, 17) + 4096) * 4, 0, 32768);
+  case RP_NL_QUANT_TANH: return rp_clamp(rp_ssat(x, 17) * 8, -32768, 32768);
   default: return rp_sigmoid_q12(x);
   }
 }
@@ -62,7 +207,8 @@ static inline int32_t rp_nonlinearity(int32_t kind, int32_t x) {
 RP_API int32_t rp_q15_nonlinearity(int32_t kind, int32_t x) { return rp_nonlinearity(kind, x); }
 
 /* sum (x[i] + x_off) * w over int8 x and int16 w whose groups of four are stored in the
- * order w0, w2, w1, w3 (the lanes SXTAB16 produces); a tail of n % 4 is in natural order. */
+ * order w0, w2, w1, w3 (the lanes SXTAB16 produces); a tail of n % 4 is in natural order.
+ * Used for inputs too wide to expand on the stack. */
 static inline int32_t rp_dot_s8_s16(const int8_t *x, const int16_t *w, int32_t n, int32_t x_off,
                                     int32_t acc) {
   int32_t i = 0;
@@ -83,129 +229,339 @@ static inline int32_t rp_dot_s8_s16(const int8_t *x, const int16_t *w, int32_t n
   return acc;
 }
 
-/* sum x[i] * w[i] over int16 vectors. */
-static inline int32_t rp_dot_s16(const int16_t *x, const int16_t *w, int32_t n, int32_t acc) {
+/* x[i] - zp of n int8 values as int16, every full group of four in the lane order
+ * x0, x2, x1, x3 of the RNN1 weights (|x - zp| <= 255). */
+RP_INLINE void rp_expand_s8(const int8_t *x, int32_t n, int32_t zp, int16_t *out) {
   int32_t i = 0;
 #if RP_USE_DSP
-  for (; i + 2 <= n; i += 2)
-    acc = rp_smlad(rp_load32(x + i), rp_load32(w + i), acc);
+  const uint32_t off = rp_pack_offset(-zp);
+  for (; i + 4 <= n; i += 4) {
+    uint32_t xv = rp_load32(x + i);
+    uint32_t e02 = rp_sxtab16(off, xv), e13 = rp_sxtab16(off, rp_ror8(xv));
+    memcpy(out + i, &e02, sizeof e02);
+    memcpy(out + i + 2, &e13, sizeof e13);
+  }
+#else
+  for (; i + 4 <= n; i += 4) {
+    out[i] = (int16_t)(x[i] - zp);
+    out[i + 1] = (int16_t)(x[i + 2] - zp);
+    out[i + 2] = (int16_t)(x[i + 1] - zp);
+    out[i + 3] = (int16_t)(x[i + 3] - zp);
+  }
 #endif
   for (; i < n; ++i)
-    acc += (int32_t)x[i] * w[i];
-  return acc;
+    out[i] = (int16_t)(x[i] - zp);
 }
 
-/* Two dot products sharing x: acc0 += x . w0, acc1 += x . w1 over int16 vectors. */
-static inline void rp_dot_s16_x2(const int16_t *x, const int16_t *w0, const int16_t *w1,
-                                 int32_t n, int32_t *acc0, int32_t *acc1) {
-  int32_t i = 0, a0 = *acc0, a1 = *acc1;
+/* acc[j] = (v . w_j) * 2^shift (+ acc[j] when add) over n int16 values for `rows` weight rows
+ * w_j = w + j * n, four rows at a time so that each load of a pair of v serves four SMLADs
+ * (for n = 4, the RNN1 input of an RGB-plus-one or 4-channel map, v stays in registers). */
+RP_INLINE void rp_dot_rows_n(const int16_t *v, const int16_t *w, int32_t n, int32_t rows,
+                             int32_t shift, int32_t add, int32_t *acc) {
+  int32_t *const end = acc + rows, *const end4 = acc + (rows & ~3);
+  int32_t i;
 #if RP_USE_DSP
-  for (; i + 2 <= n; i += 2) {
-    uint32_t xv = rp_load32(x + i);
-    a0 = rp_smlad(xv, rp_load32(w0 + i), a0);
-    a1 = rp_smlad(xv, rp_load32(w1 + i), a1);
+  if (n == 4) {
+    const uint32_t x01 = rp_load32(v), x23 = rp_load32(v + 2);
+    for (; acc < end; ++acc, w += 4) {
+      int32_t a = rp_smlad(x23, rp_load32(w + 2), rp_smlad(x01, rp_load32(w), 0));
+      *acc = add ? *acc + a * ((int32_t)1 << shift) : a * ((int32_t)1 << shift);
+    }
+    return;
   }
 #endif
-  for (; i < n; ++i) {
-    a0 += (int32_t)x[i] * w0[i];
-    a1 += (int32_t)x[i] * w1[i];
+  for (; acc < end4; acc += 4, w += 4 * n) {
+    const int16_t *w0 = w, *w1 = w + n, *w2 = w1 + n, *w3 = w2 + n;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    i = 0;
+#if RP_USE_DSP
+    for (; i + 2 <= n; i += 2) {
+      uint32_t xv = rp_load32(v + i);
+      a0 = rp_smlad(xv, rp_load32(w0 + i), a0);
+      a1 = rp_smlad(xv, rp_load32(w1 + i), a1);
+      a2 = rp_smlad(xv, rp_load32(w2 + i), a2);
+      a3 = rp_smlad(xv, rp_load32(w3 + i), a3);
+    }
+#endif
+    for (; i < n; ++i) {
+      int32_t x = v[i];
+      a0 += x * w0[i];
+      a1 += x * w1[i];
+      a2 += x * w2[i];
+      a3 += x * w3[i];
+    }
+    a0 *= (int32_t)1 << shift;
+    a1 *= (int32_t)1 << shift;
+    a2 *= (int32_t)1 << shift;
+    a3 *= (int32_t)1 << shift;
+    if (add) {
+      a0 += acc[0];
+      a1 += acc[1];
+      a2 += acc[2];
+      a3 += acc[3];
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
   }
-  *acc0 = a0;
-  *acc1 = a1;
+  for (; acc < end; ++acc, w += n) {
+    int32_t a = 0;
+    i = 0;
+#if RP_USE_DSP
+    for (; i + 2 <= n; i += 2)
+      a = rp_smlad(rp_load32(v + i), rp_load32(w + i), a);
+#endif
+    for (; i < n; ++i)
+      a += (int32_t)v[i] * w[i];
+    a *= (int32_t)1 << shift;
+    *acc = add ? *acc + a : a;
+  }
 }
 
-/* h'_j from the accumulated x.W + h.U of output j and the old h_j, with the nonlinearities
- * passed separately so that the common pairs get loops of their own (see the header: the
- * biases carry the rounding of the shift to Q12, zeta and nu are Q14). */
-static inline int16_t rp_fg_update(const rp_fastgrnn_params *p, int32_t acc, int32_t j,
-                                   int32_t h, int32_t gate, int32_t update) {
-  const int32_t s = p->state_shift;
-  int32_t z = rp_nonlinearity(gate, rp_asr(acc + p->bz[j], p->acc_shift));
-  int32_t c = rp_nonlinearity(update, rp_asr(acc + p->bh[j], p->acc_shift));
-  int32_t coef = rp_asr(p->zeta * (32768 - z) + 16384, 15) + p->nu;
+/* rp_dot_rows_n with the common vector lengths as constants (fully unrolled inner loops). */
+static void rp_dot_rows_s16(const int16_t *v, const int16_t *w, int32_t n, int32_t rows,
+                            int32_t shift, int32_t add, int32_t *acc) {
+  if (n == 16 && add)
+    rp_dot_rows_n(v, w, 16, rows, 0, 1, acc);
+  else if (n == 16)
+    rp_dot_rows_n(v, w, 16, rows, shift, 0, acc);
+  else if (n == 8 && add)
+    rp_dot_rows_n(v, w, 8, rows, 0, 1, acc);
+  else if (n == 8)
+    rp_dot_rows_n(v, w, 8, rows, shift, 0, acc);
+  else if (add)
+    rp_dot_rows_n(v, w, n, rows, shift, 1, acc);
+  else
+    rp_dot_rows_n(v, w, n, rows, shift, 0, acc);
+}
+
+#if RP_USE_DSP
+/* acc[j] = (x . W_j) * 2^shift + h . U_j for all `rows` = hidden units in one pass, four rows
+ * at a time with the accumulators in registers (x has `in` int16 values, h has `rows`). */
+RP_INLINE void rp_preact_n(const int16_t *x, const int16_t *w, int32_t in, const int16_t *h,
+                           const int16_t *u, int32_t rows, int32_t shift, int32_t *acc) {
+  int32_t j, i;
+  for (j = 0; j + 4 <= rows; j += 4, w += 4 * in, u += 4 * rows, acc += 4) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    RP_UNROLL(8)
+    for (i = 0; i + 2 <= in; i += 2) {
+      uint32_t xv = rp_load32(x + i);
+      a0 = rp_smlad(xv, rp_load32(w + i), a0);
+      a1 = rp_smlad(xv, rp_load32(w + in + i), a1);
+      a2 = rp_smlad(xv, rp_load32(w + 2 * in + i), a2);
+      a3 = rp_smlad(xv, rp_load32(w + 3 * in + i), a3);
+    }
+    RP_UNROLL(8)
+    for (i = 0; i + 2 <= rows; i += 2) {
+      uint32_t hv = rp_load32(h + i);
+      b0 = rp_smlad(hv, rp_load32(u + i), b0);
+      b1 = rp_smlad(hv, rp_load32(u + rows + i), b1);
+      b2 = rp_smlad(hv, rp_load32(u + 2 * rows + i), b2);
+      b3 = rp_smlad(hv, rp_load32(u + 3 * rows + i), b3);
+    }
+    acc[0] = a0 * ((int32_t)1 << shift) + b0;
+    acc[1] = a1 * ((int32_t)1 << shift) + b1;
+    acc[2] = a2 * ((int32_t)1 << shift) + b2;
+    acc[3] = a3 * ((int32_t)1 << shift) + b3;
+  }
+}
+#endif
+
+/* h' from the accumulated (x.W) * 2^x_shift + h.U of one unit and its old h (see the
+ * header: the biases carry the rounding of the shift to Q12, zeta and nu are Q14);
+ * zeta_nu = (zeta + nu) * 2^15 + 2^14. */
+RP_INLINE int16_t rp_fg_update(int32_t acc, int32_t bz, int32_t bh, int32_t acc_shift,
+                               int32_t zeta_nu, int32_t zeta, int32_t s, int32_t h,
+                               int32_t gate, int32_t update) {
+  int32_t z = rp_nonlinearity(gate, rp_asr(acc + bz, acc_shift));
+  int32_t c = rp_nonlinearity(update, rp_asr(acc + bh, acc_shift));
+  /* f((zeta * (32768 - z) + 16384) / 2^15) + nu as one multiply-subtract from
+   * (zeta + nu) * 2^15 + 16384 (nu * 2^15 is a multiple of 2^15, so the floor is the same). */
+  int32_t coef = rp_asr(zeta_nu - zeta * z, 15);
   return rp_sat16(rp_asr(z * h + 16384, 15) +
                   rp_asr(coef * c + ((int32_t)1 << (13 + s)), 14 + s));
 }
 
-/* acc[j] = (x . W_j) * 2^x_shift + h . U_j for every hidden unit j, two rows at a time so
- * that each load of x and h serves both (h . U skipped on the first step, where h = 0). */
-static void rp_fg_preact(const rp_fastgrnn_params *p, const int8_t *x8, const int16_t *x16,
-                         const int16_t *h, int32_t first, int32_t *acc) {
-  const int32_t in = p->in_dim, hidden = p->hidden, x_off = -p->x_zp;
-  const int32_t x_scale = (int32_t)1 << p->x_shift;
+/* h[j] = update(acc[j], h[j]) for every hidden unit, in place (the old h_j is read only by
+ * unit j's update once the pre-activations are computed); the old h is 0 when `zero`. The
+ * nonlinearities are arguments so that the common pairs get loops of their own. */
+RP_INLINE void rp_fg_update_all(const rp_fastgrnn_params *p, const int32_t *acc, int16_t *h,
+                                int32_t zero, int32_t gate, int32_t update) {
+  const int32_t n = p->hidden, sh = p->acc_shift, zeta = p->zeta;
+  const int32_t zeta_nu = (p->zeta + p->nu) * 32768 + 16384, s = p->state_shift;
+  const int32_t *bz = p->bz, *bh = p->bh;
   int32_t j;
-  for (j = 0; j < hidden; ++j) {
-    const int16_t *w = p->w + j * in;
-    acc[j] = (x8 ? rp_dot_s8_s16(x8, w, in, x_off, 0) : rp_dot_s16(x16, w, in, 0)) * x_scale;
-  }
-  if (first)
-    return;
-  for (j = 0; j + 2 <= hidden; j += 2)
-    rp_dot_s16_x2(h, p->u + j * hidden, p->u + (j + 1) * hidden, hidden, &acc[j], &acc[j + 1]);
-  if (j < hidden)
-    acc[j] = rp_dot_s16(h, p->u + j * hidden, hidden, acc[j]);
-}
-
-/* One step hn <- cell(x, h) with x int8 (x8) or int16 (x16); with first, h is 0 (unread). */
-static void rp_fg_step(const rp_fastgrnn_params *p, const int8_t *x8, const int16_t *x16,
-                       const int16_t *h, int16_t *hn, int32_t first) {
-  int32_t acc[RP_FASTGRNN_MAX_HIDDEN];
-  int32_t j;
-  const int32_t n = p->hidden;
-  rp_fg_preact(p, x8, x16, h, first, acc);
-  if (first) /* h = 0 */
+  if (!zero)
     for (j = 0; j < n; ++j)
-      hn[j] = rp_fg_update(p, acc[j], j, 0, p->gate, p->update);
-  else if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH)
-    for (j = 0; j < n; ++j)
-      hn[j] = rp_fg_update(p, acc[j], j, h[j], RP_NL_SIGMOID, RP_NL_TANH);
-  else if (p->gate == RP_NL_QUANT_SIGM && p->update == RP_NL_QUANT_TANH)
-    for (j = 0; j < n; ++j)
-      hn[j] = rp_fg_update(p, acc[j], j, h[j], RP_NL_QUANT_SIGM, RP_NL_QUANT_TANH);
+      h[j] = rp_fg_update(acc[j], bz[j], bh[j], sh, zeta_nu, zeta, s, h[j], gate, update);
   else
     for (j = 0; j < n; ++j)
-      hn[j] = rp_fg_update(p, acc[j], j, h[j], p->gate, p->update);
+      h[j] = rp_fg_update(acc[j], bz[j], bh[j], sh, zeta_nu, zeta, s, 0, gate, update);
+}
+
+/* One step h <- cell(x, h), in place, with x int16 (RNN1: expanded by rp_expand_s8) or, for
+ * inputs too wide to expand, int8 x8 (RNN1 form); with first, the old h is 0 (unread). */
+static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8_t *x8,
+                       int16_t *h, int32_t first) {
+  int32_t acc[RP_FASTGRNN_MAX_HIDDEN];
+  const int32_t in = p->in_dim, n = p->hidden;
+  int32_t j;
+#if RP_USE_DSP
+  if (!x8 && !first && n == 16 && in == 4) /* the common cells in one pass */
+    rp_preact_n(x, p->w, 4, h, p->u, 16, p->x_shift, acc);
+  else if (!x8 && !first && n == 16 && in == 16)
+    rp_preact_n(x, p->w, 16, h, p->u, 16, p->x_shift, acc);
+  else
+#endif
+  {
+    if (x8)
+      for (j = 0; j < n; ++j)
+        acc[j] = rp_dot_s8_s16(x8, p->w + j * in, in, -p->x_zp, 0) * ((int32_t)1 << p->x_shift);
+    else
+      rp_dot_rows_s16(x, p->w, in, n, p->x_shift, 0, acc);
+    if (!first)
+      rp_dot_rows_s16(h, p->u, n, n, 0, 1, acc);
+  }
+  if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH)
+    rp_fg_update_all(p, acc, h, first, RP_NL_SIGMOID, RP_NL_TANH);
+  else if (p->gate == RP_NL_QUANT_SIGM && p->update == RP_NL_QUANT_TANH)
+    rp_fg_update_all(p, acc, h, first, RP_NL_QUANT_SIGM, RP_NL_QUANT_TANH);
+  else
+    rp_fg_update_all(p, acc, h, first, p->gate, p->update);
+}
+
+#if RP_USE_DSP
+/* rp_preact_n for two inputs and states of the same cell: every weight load serves both
+ * sequences (four rows, eight accumulators). */
+RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *xb, const int16_t *w, int32_t in,
+                            const int16_t *ha, const int16_t *hb, const int16_t *u,
+                            int32_t rows, int32_t shift, int32_t *acca, int32_t *accb) {
+  int32_t j, i, r;
+  for (j = 0; j + 4 <= rows; j += 4, w += 4 * in, u += 4 * rows) {
+    for (r = 0; r < 2; ++r) { /* the pass over x, then the pass over h */
+      const int16_t *va = r ? ha : xa, *vb = r ? hb : xb, *m = r ? u : w;
+      const int32_t len = r ? rows : in;
+      int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+      RP_UNROLL(8)
+      for (i = 0; i + 2 <= len; i += 2) {
+        uint32_t x = rp_load32(va + i), y = rp_load32(vb + i), k;
+        k = rp_load32(m + i);
+        a0 = rp_smlad(x, k, a0);
+        b0 = rp_smlad(y, k, b0);
+        k = rp_load32(m + len + i);
+        a1 = rp_smlad(x, k, a1);
+        b1 = rp_smlad(y, k, b1);
+        k = rp_load32(m + 2 * len + i);
+        a2 = rp_smlad(x, k, a2);
+        b2 = rp_smlad(y, k, b2);
+        k = rp_load32(m + 3 * len + i);
+        a3 = rp_smlad(x, k, a3);
+        b3 = rp_smlad(y, k, b3);
+      }
+      if (r) {
+        acca[j] += a0, acca[j + 1] += a1, acca[j + 2] += a2, acca[j + 3] += a3;
+        accb[j] += b0, accb[j + 1] += b1, accb[j + 2] += b2, accb[j + 3] += b3;
+      } else {
+        const int32_t m2 = (int32_t)1 << shift;
+        acca[j] = a0 * m2, acca[j + 1] = a1 * m2, acca[j + 2] = a2 * m2, acca[j + 3] = a3 * m2;
+        accb[j] = b0 * m2, accb[j + 1] = b1 * m2, accb[j + 2] = b2 * m2, accb[j + 3] = b3 * m2;
+      }
+    }
+  }
+}
+#endif
+
+/* Two steps of one cell on independent sequences, a and b, with int16 inputs (expanded); the
+ * weight loads are shared where a kernel for the sizes exists. The same bytes as two calls
+ * of rp_fg_step. */
+static void rp_fg_step2(const rp_fastgrnn_params *p, const int16_t *xa, const int16_t *xb,
+                        int16_t *ha, int16_t *hb, int32_t first) {
+  int32_t acca[RP_FASTGRNN_MAX_HIDDEN], accb[RP_FASTGRNN_MAX_HIDDEN];
+#if RP_USE_DSP
+  const int32_t in = p->in_dim, n = p->hidden;
+  if (!first && n == 16 && (in == 4 || in == 16)) {
+    if (in == 4)
+      rp_preact2_n(xa, xb, p->w, 4, ha, hb, p->u, 16, p->x_shift, acca, accb);
+    else
+      rp_preact2_n(xa, xb, p->w, 16, ha, hb, p->u, 16, p->x_shift, acca, accb);
+    if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH) {
+      rp_fg_update_all(p, acca, ha, 0, RP_NL_SIGMOID, RP_NL_TANH);
+      rp_fg_update_all(p, accb, hb, 0, RP_NL_SIGMOID, RP_NL_TANH);
+    } else {
+      rp_fg_update_all(p, acca, ha, 0, p->gate, p->update);
+      rp_fg_update_all(p, accb, hb, 0, p->gate, p->update);
+    }
+    return;
+  }
+#endif
+  (void)acca, (void)accb;
+  rp_fg_step(p, xa, 0, ha, first);
+  rp_fg_step(p, xb, 0, hb, first);
+}
+
+/* One step of a cell with an int8 input (RNN1 form, x_zp applies). */
+static void rp_fg_step_s8(const rp_fastgrnn_params *p, const int8_t *x, int16_t *h,
+                          int32_t first) {
+  int16_t xe[RP_FG_MAX_EXPANDED];
+  if (p->in_dim > RP_FG_MAX_EXPANDED) {
+    rp_fg_step(p, 0, x, h, first);
+    return;
+  }
+  rp_expand_s8(x, p->in_dim, p->x_zp, xe);
+  rp_fg_step(p, xe, 0, h, first);
 }
 
 RP_API void rp_fastgrnn_sweep_s8(const rp_fastgrnn_params *p, const int8_t *x, int32_t count,
                                  int32_t stride, int16_t *h, int16_t *tmp) {
   int32_t t;
-  /* Alternate buffers so that the last step writes h. */
-  for (t = 0; t < count; ++t) {
-    int16_t *dst = (count - 1 - t) % 2 == 0 ? h : tmp, *src = dst == h ? tmp : h;
-    rp_fg_step(p, x + t * stride, 0, src, dst, t == 0);
-  }
+  (void)tmp; /* the steps update h in place */
+  for (t = 0; t < count; ++t)
+    rp_fg_step_s8(p, x + t * stride, h, t == 0);
   if (count == 0)
     memset(h, 0, (size_t)p->hidden * sizeof *h);
 }
 
 /* RNN1 over count pixels from (y, x) in steps of (dy, dx); the summary goes to h. */
 static void rp_rnn1_segment(const rp_rnnpool_params *p, const rp_view *in, int32_t y, int32_t x,
-                            int32_t dy, int32_t dx, int32_t count, int16_t *h, int16_t *tmp) {
+                            int32_t dy, int32_t dx, int32_t count, int16_t *h) {
   int32_t t;
+  for (t = 0; t < count; ++t)
+    rp_fg_step_s8(&p->rnn1, rp_view_pixel(in, y + t * dy, x + t * dx, p->in_c), h, t == 0);
+}
+
+/* RNN1 over two segments of count pixels, from (ya, xa) and (yb, xb), in steps of (dy, dx),
+ * side by side; the summaries go to ha and hb. */
+static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_view *in, int32_t ya,
+                             int32_t xa, int16_t *ha, int32_t yb, int32_t xb, int16_t *hb,
+                             int32_t dy, int32_t dx, int32_t count) {
+  const rp_fastgrnn_params *c = &p->rnn1;
+  int16_t ea[RP_FG_MAX_EXPANDED], eb[RP_FG_MAX_EXPANDED];
+  int32_t t;
+  if (c->in_dim > RP_FG_MAX_EXPANDED) {
+    rp_rnn1_segment(p, in, ya, xa, dy, dx, count, ha);
+    rp_rnn1_segment(p, in, yb, xb, dy, dx, count, hb);
+    return;
+  }
   for (t = 0; t < count; ++t) {
-    int16_t *dst = (count - 1 - t) % 2 == 0 ? h : tmp, *src = dst == h ? tmp : h;
-    rp_fg_step(&p->rnn1, rp_view_pixel(in, y + t * dy, x + t * dx, p->in_c), 0, src, dst,
-               t == 0);
+    rp_expand_s8(rp_view_pixel(in, ya + t * dy, xa + t * dx, p->in_c), c->in_dim, c->x_zp, ea);
+    rp_expand_s8(rp_view_pixel(in, yb + t * dy, xb + t * dx, p->in_c), c->in_dim, c->x_zp, eb);
+    rp_fg_step2(c, ea, eb, ha, hb, t == 0);
   }
 }
 
-/* RNN2 forward and backward over len summaries, the t-th at base + ((start + t) % len) *
- * stride; writes 2 * h2 int8 outputs to dst. h and tmp hold h2 values each. */
+/* RNN2 forward and backward over len summaries side by side, the t-th at base + ((start +
+ * t) % len) * stride; writes 2 * h2 int8 outputs to dst. h holds 2 * h2 values. */
 static void rp_rnn2_both(const rp_rnnpool_params *p, const int16_t *base, int32_t start,
-                         int32_t len, int32_t stride, int8_t *dst, int16_t *h, int16_t *tmp) {
+                         int32_t len, int32_t stride, int8_t *dst, int16_t *h) {
   const int32_t h2 = p->rnn2.hidden;
-  int32_t dir, t, j;
-  for (dir = 0; dir < 2; ++dir) {
-    for (t = 0; t < len; ++t) {
-      int32_t tt = dir ? len - 1 - t : t;
-      int16_t *out = (len - 1 - t) % 2 == 0 ? h : tmp, *src = out == h ? tmp : h;
-      rp_fg_step(&p->rnn2, 0, base + ((start + tt) % len) * stride, src, out, t == 0);
-    }
-    for (j = 0; j < h2; ++j) {
-      int32_t v = rp_requant_inline(h[j], p->out_mult, p->out_shift) + p->out_zp;
-      dst[dir * h2 + j] = (int8_t)rp_clamp(v, -128, 127);
-    }
+  int32_t t, j;
+  for (t = 0; t < len; ++t)
+    rp_fg_step2(&p->rnn2, base + ((start + t) % len) * stride,
+                base + ((start + len - 1 - t) % len) * stride, h, h + h2, t == 0);
+  for (j = 0; j < 2 * h2; ++j) {
+    int32_t v = rp_requant_inline(h[j], p->out_mult, p->out_shift) + p->out_zp;
+    dst[j] = (int8_t)rp_clamp(v, -128, 127);
   }
 }
 
@@ -223,32 +579,44 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
   const int32_t cache_cols = reuse ? region->col1 - region->col0 : 1;
   int16_t *row_cache = (int16_t *)scratch;
   int16_t *col_cache = row_cache + ph * cache_cols * h1;
-  int16_t *tmp1 = col_cache + pw * h1, *state2 = tmp1 + h1, *tmp2 = state2 + h2;
+  /* After the caches: one RNN1 state (unused: RNN1 states live in their cache slots) and
+   * the two RNN2 states of a forward and backward sweep. */
+  int16_t *state2 = col_cache + (pw + 1) * h1;
   int32_t oi, oj, y, x, rows_done = 0;
   for (oi = region->row0; oi < region->row1; ++oi) {
     const int32_t y0 = oi * p->stride_h;
     int32_t cols_done = 0;
     if (reuse) { /* the row segments this patch row adds, for every patch column */
-      for (y = rp_max(y0, rows_done); y < y0 + ph; ++y)
-        for (oj = region->col0; oj < region->col1; ++oj)
-          rp_rnn1_segment(p, in, y, oj * p->stride_w, 0, 1, pw,
-                          row_cache + ((y % ph) * cache_cols + oj - region->col0) * h1, tmp1);
+      for (y = rp_max(y0, rows_done); y < y0 + ph; ++y) {
+        int16_t *slot = row_cache + (y % ph) * cache_cols * h1;
+        for (oj = region->col0; oj + 1 < region->col1; oj += 2, slot += 2 * h1)
+          rp_rnn1_segment2(p, in, y, oj * p->stride_w, slot, y, (oj + 1) * p->stride_w,
+                           slot + h1, 0, 1, pw);
+        if (oj < region->col1)
+          rp_rnn1_segment(p, in, y, oj * p->stride_w, 0, 1, pw, slot);
+      }
       rows_done = y0 + ph;
     }
     for (oj = region->col0; oj < region->col1; ++oj) {
       const int32_t x0 = oj * p->stride_w;
       int8_t *dst = rp_view_pixel(out, oi, oj, 4 * h2);
       if (!reuse) {
-        for (y = y0; y < y0 + ph; ++y)
-          rp_rnn1_segment(p, in, y, x0, 0, 1, pw, row_cache + (y % ph) * h1, tmp1);
+        for (y = y0; y + 1 < y0 + ph; y += 2)
+          rp_rnn1_segment2(p, in, y, x0, row_cache + (y % ph) * h1, y + 1, x0,
+                           row_cache + ((y + 1) % ph) * h1, 0, 1, pw);
+        if (y < y0 + ph)
+          rp_rnn1_segment(p, in, y, x0, 0, 1, pw, row_cache + (y % ph) * h1);
         cols_done = 0;
       }
-      for (x = rp_max(x0, cols_done); x < x0 + pw; ++x)
-        rp_rnn1_segment(p, in, y0, x, 1, 0, ph, col_cache + (x % pw) * h1, tmp1);
+      for (x = rp_max(x0, cols_done); x + 1 < x0 + pw; x += 2)
+        rp_rnn1_segment2(p, in, y0, x, col_cache + (x % pw) * h1, y0, x + 1,
+                         col_cache + ((x + 1) % pw) * h1, 1, 0, ph);
+      if (x < x0 + pw)
+        rp_rnn1_segment(p, in, y0, x, 1, 0, ph, col_cache + (x % pw) * h1);
       cols_done = x0 + pw;
-      rp_rnn2_both(p, row_cache + (reuse ? oj - region->col0 : 0) * h1, y0, ph,
-                   cache_cols * h1, dst, state2, tmp2);
-      rp_rnn2_both(p, col_cache, x0, pw, h1, dst + 2 * h2, state2, tmp2);
+      rp_rnn2_both(p, row_cache + (reuse ? oj - region->col0 : 0) * h1, y0, ph, cache_cols * h1,
+                   dst, state2);
+      rp_rnn2_both(p, col_cache, x0, pw, h1, dst + 2 * h2, state2);
     }
   }
 }

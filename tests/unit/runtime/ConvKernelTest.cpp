@@ -93,6 +93,10 @@ const ConvCase kCases[] = {
     {"depthwise 3x3 ReLU", 8, 8, 10, 9, 3, 1, 1, 1, 8, {ir::ActKind::Relu}},
     {"depthwise 3x3 stride 2", 7, 7, 9, 9, 3, 2, 0, 1, 7, {}},
     {"pointwise", 13, 9, 6, 5, 1, 1, 0, 1, 1, {}},
+    // The two-pixel DSP kernel: whole groups of four channels per tap, an odd channel count.
+    {"3x3 pad 1, 16 -> 7 channels, odd width", 16, 7, 6, 7, 3, 1, 1, 1, 1, {}},
+    {"3x3 pad 1, 3 -> 4 channels (groups across taps)", 3, 4, 7, 6, 3, 1, 1, 1, 1, {}},
+    {"pointwise 8 -> 5, ReLU", 8, 5, 5, 7, 1, 1, 0, 1, 1, {ir::ActKind::Relu}},
 };
 
 } // namespace

@@ -143,6 +143,11 @@ TEST_CASE("requantisation rounds half away from zero and saturates", "[runtime][
     q = std::clamp<__int128>(q, INT32_MIN, INT32_MAX);
     REQUIRE(rp_requantize(x, mult, shift) == static_cast<int32_t>(q));
   }
+  // Ties and extremes on the fast path (factors below 1/2, 31 - shift > 32).
+  CHECK(rp_requantize(4, 1 << 30, -2) == 1);   // 0.5 -> 1
+  CHECK(rp_requantize(-4, 1 << 30, -2) == -1); // -0.5 -> -1
+  CHECK(rp_requantize(-3, 1 << 30, -2) == 0);  // -0.375 -> 0
+  CHECK(rp_requantize(INT32_MIN, INT32_MAX, -2) == -536870912);
   CHECK(rp_requantize(3, 1 << 30, 0) == 2);   // 1.5 -> 2
   CHECK(rp_requantize(-3, 1 << 30, 0) == -2); // -1.5 -> -2
   rp_requant_params p{5, -3, 1 << 30, 1};     // factor 1, zero points 5 -> -3

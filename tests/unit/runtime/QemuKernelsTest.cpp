@@ -64,6 +64,8 @@ TEST_CASE("kernels on Cortex-M4 in QEMU (DSP path) match the host's portable C",
   jobs.push_back(conv(f, "conv 3x3 5->6 (channel tail)", 5, 6, 7, 3, 1, 1));
   jobs.push_back(conv(f, "depthwise 3x3", 8, 8, 10, 3, 1, 8));
   jobs.push_back(conv(f, "pointwise 16->16", 16, 16, 8, 1, 1, 1));
+  jobs.push_back(conv(f, "conv 3x3 16->7 (odd width and channels)", 16, 7, 7, 3, 1, 1));
+  jobs.push_back(conv(f, "depthwise 3x3, 7 channels (tail)", 7, 7, 9, 3, 1, 7));
   {
     ir::TensorId x = f.input({1, 67});
     ir::TensorId w = f.constant({67, 10}, -0.3f, 0.3f);
