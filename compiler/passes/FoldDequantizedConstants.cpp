@@ -52,6 +52,13 @@ Status foldDequantizedConstants(ir::Graph &graph) {
     out.quant = paramsOf(graph, node);
   }
   graph.nodes = std::move(kept);
+  // A folded weight may make its reader foldable too (a DequantizeLinear -> Transpose of
+  // weights): fold again then, as fold-constants would have done.
+  for (const ir::Node &node : graph.nodes)
+    if (node.op != ir::OpKind::DequantizeLinear &&
+        std::all_of(node.inputs.begin(), node.inputs.end(),
+                    [&](ir::TensorId id) { return isConstantInput(graph, id); }))
+      return foldConstantsAndInferShapes(graph);
   return Status::ok();
 }
 
