@@ -3,7 +3,6 @@
 // type; dequantisation as (x - zero point) * scale in float32.
 #include "compiler/interp/Kernels.h"
 
-
 namespace rnnpoolc::interp::detail {
 namespace {
 
@@ -50,9 +49,12 @@ double roundHalfEven(double x) {
 /// The range of values of a quantised type.
 std::pair<double, double> typeRange(ir::DType type) {
   switch (type) {
-  case ir::DType::Int8: return {-128, 127};
-  case ir::DType::UInt8: return {0, 255};
-  default: return {-2147483648.0, 2147483647.0};
+  case ir::DType::Int8:
+    return {-128, 127};
+  case ir::DType::UInt8:
+    return {0, 255};
+  default:
+    return {-2147483648.0, 2147483647.0};
   }
 }
 
@@ -74,9 +76,10 @@ Result evalQuantizeLinear(const ir::Node &node, Inputs in) {
   for (int64_t k = 0; k < x.numel(); ++k) {
     int64_t c = index(k);
     // float32 division for float inputs, as ONNX's reference and onnxruntime compute it.
-    double q = x.dtype == ir::DType::Float32
-                   ? static_cast<double>(x.f[static_cast<size_t>(k)] / scale[static_cast<size_t>(c)])
-                   : static_cast<double>(x.i[static_cast<size_t>(k)]) / scale[static_cast<size_t>(c)];
+    double q =
+        x.dtype == ir::DType::Float32
+            ? static_cast<double>(x.f[static_cast<size_t>(k)] / scale[static_cast<size_t>(c)])
+            : static_cast<double>(x.i[static_cast<size_t>(k)]) / scale[static_cast<size_t>(c)];
     q = std::isnan(q) ? 0.0 : roundHalfEven(q);
     q += zp ? static_cast<double>(zp->i[static_cast<size_t>(c)]) : 0.0;
     out.i[static_cast<size_t>(k)] = static_cast<int64_t>(std::clamp(q, lo, hi));

@@ -7,7 +7,9 @@
 namespace rnnpoolc::ir::detail {
 namespace {
 
-bool isQuantType(DType type) { return type == DType::Int8 || type == DType::UInt8; }
+bool isQuantType(DType type) {
+  return type == DType::Int8 || type == DType::UInt8;
+}
 
 /// Checks the scale and zero point of a (de)quantisation of `x` against each other and
 /// against x; normalises the node's axis when the parameters are per axis.
@@ -25,7 +27,8 @@ Status checkParams(const Graph &graph, Node &node, const Tensor &x) {
       return nodeError(node,
                        "scale has {} values, but axis {} of input '{}' {} has {}; give one "
                        "scale per channel of the axis or a scalar",
-                       count, axis, x.name, toString(x.shape), x.shape[static_cast<size_t>(axis)]);
+                       count, axis, x.name, toString(x.shape),
+                       x.shape[static_cast<size_t>(axis)]);
   }
   if (scale.isConstant())
     for (int64_t k = 0; k < count; ++k) {
@@ -53,7 +56,8 @@ Status checkParams(const Graph &graph, Node &node, const Tensor &x) {
 Status inferQuantize(Graph &graph, Node &node) {
   const Tensor &x = inputOf(graph, node, 0);
   if (x.dtype != DType::Float32 && x.dtype != DType::Int32)
-    return nodeError(node, "input '{}' must be float32 or int32, not {}", x.name, name(x.dtype));
+    return nodeError(node, "input '{}' must be float32 or int32, not {}", x.name,
+                     name(x.dtype));
   RNNPOOLC_TRY(checkParams(graph, node, x));
   DType out = hasInput(node, 2) ? inputOf(graph, node, 2).dtype : DType::UInt8;
   if (!isQuantType(out))
@@ -64,8 +68,9 @@ Status inferQuantize(Graph &graph, Node &node) {
 Status inferDequantize(Graph &graph, Node &node) {
   const Tensor &x = inputOf(graph, node, 0);
   if (!isQuantType(x.dtype) && x.dtype != DType::Int32)
-    return nodeError(node, "input '{}' has type {}; DequantizeLinear supports int8, uint8 and "
-                           "int32",
+    return nodeError(node,
+                     "input '{}' has type {}; DequantizeLinear supports int8, uint8 and "
+                     "int32",
                      x.name, name(x.dtype));
   RNNPOOLC_TRY(checkParams(graph, node, x));
   if (hasInput(node, 2) && inputOf(graph, node, 2).dtype != x.dtype)

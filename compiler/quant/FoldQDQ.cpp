@@ -16,8 +16,9 @@ Expected<AffineParams> pairParams(const ir::Graph &g, const ir::Node &node) {
   if (!scale.isConstant() || (zpId != ir::kNoTensor && !g.tensor(zpId).isConstant()))
     return ir::nodeError(node, "its scale or zero point is computed at run time; the "
                                "fixed-point backend needs constant quantisation parameters");
-  std::vector<int64_t> zps = zpId == ir::kNoTensor ? std::vector<int64_t>(scale.data->f.size(), 0)
-                                                   : g.tensor(zpId).data->i;
+  std::vector<int64_t> zps = zpId == ir::kNoTensor
+                                 ? std::vector<int64_t>(scale.data->f.size(), 0)
+                                 : g.tensor(zpId).data->i;
   ir::DType type = zpId == ir::kNoTensor ? ir::DType::UInt8 : g.tensor(zpId).dtype;
   const std::vector<float> &s = scale.data->f;
   bool uniform = std::all_of(s.begin(), s.end(), [&](float v) { return v == s[0]; }) &&
@@ -26,14 +27,17 @@ Expected<AffineParams> pairParams(const ir::Graph &g, const ir::Node &node) {
     return ir::nodeError(node, "per-axis parameters for an activation have no int8 kernel; "
                                "quantise activations per tensor (weights may be per channel)");
   if (type != ir::DType::Int8 && type != ir::DType::UInt8)
-    return ir::nodeError(node, "quantises activations to {}; the fixed-point backend takes "
-                               "int8 or uint8",
+    return ir::nodeError(node,
+                         "quantises activations to {}; the fixed-point backend takes "
+                         "int8 or uint8",
                          ir::name(type));
   int64_t zp = type == ir::DType::UInt8 ? zps[0] - 128 : zps[0];
   return AffineParams{s[0], static_cast<int32_t>(zp)};
 }
 
-ir::QuantParams toQuant(const AffineParams &p) { return {{p.scale}, {p.zeroPoint}, -1}; }
+ir::QuantParams toQuant(const AffineParams &p) {
+  return {{p.scale}, {p.zeroPoint}, -1};
+}
 
 bool isGraphOutput(const ir::Graph &g, ir::TensorId id) {
   return std::find(g.outputs.begin(), g.outputs.end(), id) != g.outputs.end();
@@ -57,21 +61,22 @@ Expected<std::vector<size_t>> dequantizers(const ir::Graph &g, const ir::Node &q
   for (size_t u : users) {
     const ir::Node &dq = g.nodes[u];
     if (dq.op != ir::OpKind::DequantizeLinear)
-      return ir::nodeError(q, "its quantised output is read by node '{}' ({}); the fixed-point "
-                              "backend needs a DequantizeLinear after each QuantizeLinear",
+      return ir::nodeError(q,
+                           "its quantised output is read by node '{}' ({}); the fixed-point "
+                           "backend needs a DequantizeLinear after each QuantizeLinear",
                            dq.name, ir::opName(dq.op));
     auto given = pairParams(g, dq);
     if (!given)
       return given.error();
     if (given->scale != p.scale || given->zeroPoint != p.zeroPoint)
-      return ir::nodeError(dq, "its scale and zero point differ from those of QuantizeLinear "
-                               "'{}'; a QDQ pair must use the same parameters",
+      return ir::nodeError(dq,
+                           "its scale and zero point differ from those of QuantizeLinear "
+                           "'{}'; a QDQ pair must use the same parameters",
                            q.name);
     dqs.push_back(u);
   }
-  std::stable_partition(dqs.begin(), dqs.end(), [&](size_t u) {
-    return isGraphOutput(g, g.nodes[u].outputs[0]);
-  });
+  std::stable_partition(dqs.begin(), dqs.end(),
+                        [&](size_t u) { return isGraphOutput(g, g.nodes[u].outputs[0]); });
   return dqs;
 }
 
@@ -81,8 +86,9 @@ Status foldPair(ir::Graph &g, size_t n, const std::vector<std::vector<size_t>> &
   ir::Node &q = g.nodes[n];
   const ir::TensorId x = q.inputs[0], xq = q.outputs[0];
   if (g.tensor(x).isConstant() || !ir::isFloat(g.tensor(x).dtype))
-    return ir::nodeError(q, "quantises '{}', which is not a float activation; the fixed-point "
-                            "backend folds QuantizeLinear of activations only",
+    return ir::nodeError(q,
+                         "quantises '{}', which is not a float activation; the fixed-point "
+                         "backend folds QuantizeLinear of activations only",
                          g.tensor(x).name);
   if (isGraphOutput(g, xq))
     return ir::nodeError(q, "its quantised output is a graph output; the fixed-point backend "
@@ -149,9 +155,10 @@ Status foldQuantDequant(ir::Graph &g) {
     if (node.op == ir::OpKind::QuantizeLinear) {
       RNNPOOLC_TRY(foldPair(g, n, consumers, producer, doomed));
     } else if (node.op == ir::OpKind::DequantizeLinear && !doomed[n]) {
-      return ir::nodeError(node, "dequantises '{}', which no QuantizeLinear with constant "
-                                 "parameters produces; the fixed-point backend takes float "
-                                 "inputs and folds QuantizeLinear / DequantizeLinear pairs",
+      return ir::nodeError(node,
+                           "dequantises '{}', which no QuantizeLinear with constant "
+                           "parameters produces; the fixed-point backend takes float "
+                           "inputs and folds QuantizeLinear / DequantizeLinear pairs",
                            g.tensor(node.inputs[0]).name);
     }
   }

@@ -42,11 +42,13 @@ std::vector<double> quantizeRows(const std::vector<float> &w, const WeightLayout
   for (int64_t o = 0; o < l.rows; ++o) {
     float maxAbs = 0;
     for (int64_t k = 0; k < l.cols; ++k)
-      maxAbs = std::max(maxAbs, std::fabs(factor * w[static_cast<size_t>(l.src[o * l.cols + k])]));
+      maxAbs =
+          std::max(maxAbs, std::fabs(factor * w[static_cast<size_t>(l.src[o * l.cols + k])]));
     double ws = maxAbs > 0 ? maxAbs / 127.0 : 1.0;
     for (int64_t k = 0; k < l.cols; ++k) {
       auto i = static_cast<size_t>(o * l.cols + k);
-      out[i] = static_cast<int8_t>(roundClamp(factor * w[static_cast<size_t>(l.src[i])] / ws, -127, 127));
+      out[i] = static_cast<int8_t>(
+          roundClamp(factor * w[static_cast<size_t>(l.src[i])] / ws, -127, 127));
     }
     scales.push_back(ws);
   }
@@ -65,7 +67,8 @@ std::optional<std::vector<double>> givenRows(const ir::Tensor &w, const WeightLa
   if (!perTensor && (p.axis != l.rowAxis || static_cast<int64_t>(p.scale.size()) != l.rows))
     return std::nullopt;
   int64_t inner = 1;
-  for (size_t d = static_cast<size_t>(std::max<int64_t>(p.axis, 0)) + 1; d < w.shape.size(); ++d)
+  for (size_t d = static_cast<size_t>(std::max<int64_t>(p.axis, 0)) + 1; d < w.shape.size();
+       ++d)
     inner *= w.shape[d];
   auto channel = [&](int64_t src) {
     return perTensor ? 0 : static_cast<size_t>((src / inner) % l.rows);
@@ -193,8 +196,8 @@ Expected<Layer> buildConv(const Context &ctx, const ir::Node &node) {
   std::tie(p.act_min, p.act_max) = activationRange(a.act, py);
   BiasSource b{node.input(2) == ir::kNoTensor ? nullptr : &ctx.graph.tensor(node.inputs[2]), 1,
                std::move(*bias)};
-  ChannelQuant q = quantizeChannels(ctx.graph.tensor(node.inputs[1]), layout, 1, b, px.scale,
-                                    py.scale);
+  ChannelQuant q =
+      quantizeChannels(ctx.graph.tensor(node.inputs[1]), layout, 1, b, px.scale, py.scale);
   if (p.groups > 1 && p.groups == p.in_c && p.groups == p.out_c) { // depthwise: [kh][kw][c]
     std::vector<int8_t> hwc(q.weights.size());
     for (int64_t c = 0; c < outC; ++c)
@@ -240,10 +243,12 @@ Expected<Layer> buildFullyConnected(const Context &ctx, const ir::Node &node) {
   p.rows = i32(rows), p.in_features = i32(k), p.out_features = i32(n);
   p.in_zp = px.zeroPoint, p.out_zp = py.zeroPoint;
   std::tie(p.act_min, p.act_max) = activationRange(a.act, py);
-  BiasSource bs{gemm && node.input(2) != ir::kNoTensor ? &ctx.graph.tensor(node.inputs[2]) : nullptr,
+  BiasSource bs{gemm && node.input(2) != ir::kNoTensor ? &ctx.graph.tensor(node.inputs[2])
+                                                       : nullptr,
                 a.beta, std::move(*bias)};
-  attachChannels(layer, p, quantizeChannels(ctx.graph.tensor(node.inputs[1]), layout, a.alpha,
-                                            bs, px.scale, py.scale));
+  attachChannels(layer, p,
+                 quantizeChannels(ctx.graph.tensor(node.inputs[1]), layout, a.alpha, bs,
+                                  px.scale, py.scale));
   layer.params = p;
   return layer;
 }

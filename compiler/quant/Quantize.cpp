@@ -294,7 +294,8 @@ Expected<Layer> layerFor(Context &ctx, const ir::Node &node, KernelKind kind) {
   if (kind == KernelKind::Lut || kind == KernelKind::Requant)
     ctx.hwcOrder[static_cast<size_t>(node.outputs[0])] =
         ctx.hwcOrder[static_cast<size_t>(node.inputs[0])];
-  auto layer = kind == KernelKind::Requant ? buildRequant(ctx, node) : buildLayer(ctx, node, kind);
+  auto layer =
+      kind == KernelKind::Requant ? buildRequant(ctx, node) : buildLayer(ctx, node, kind);
   if (!layer)
     return layer.error();
   layer->kind = kind;
@@ -326,8 +327,9 @@ Status quantizeNode(Context &ctx, QuantizedModel &model, ir::Node node, const Ra
       node.outputs[0] = g.addTensor(std::move(pre));
       ctx.params.emplace_back();
       ctx.hwcOrder.emplace_back();
-      requant = ir::Node{node.name + "_requant", ir::OpKind::Identity, ir::NoAttrs{},
-                         {node.outputs[0]}, {y}, node.inlinedFrom};
+      requant = ir::Node{
+          node.name + "_requant", ir::OpKind::Identity, ir::NoAttrs{}, {node.outputs[0]}, {y},
+          node.inlinedFrom};
     }
   }
   ctx.params[static_cast<size_t>(node.outputs[0])] = *out;

@@ -13,9 +13,12 @@ TEST_CASE("fold-dequantized-constants keeps the integers and refolds readers", "
   std::vector<int64_t> w(3 * 2 * 3 * 3);
   for (size_t k = 0; k < w.size(); ++k)
     w[k] = static_cast<int64_t>(k * 37 % 255) - 127;
-  ir::TensorId wq = b.g.addConstant("w_q", ir::TensorData::fromInts(ir::DType::Int8, {3, 3, 2, 3}, w));
-  ir::TensorId ws = b.g.addConstant("w_s", ir::TensorData::fromFloats({3}, {0.01f, 0.02f, 0.03f}));
-  ir::TensorId wz = b.g.addConstant("w_z", ir::TensorData::fromInts(ir::DType::Int8, {3}, {0, 1, -1}));
+  ir::TensorId wq =
+      b.g.addConstant("w_q", ir::TensorData::fromInts(ir::DType::Int8, {3, 3, 2, 3}, w));
+  ir::TensorId ws =
+      b.g.addConstant("w_s", ir::TensorData::fromFloats({3}, {0.01f, 0.02f, 0.03f}));
+  ir::TensorId wz =
+      b.g.addConstant("w_z", ir::TensorData::fromInts(ir::DType::Int8, {3}, {0, 1, -1}));
   ir::TensorId wdq = b.node(OpKind::DequantizeLinear, "w_dq", {wq, ws, wz}, ir::AxisAttrs{0});
   // The weights come HWIO-like and are transposed to OIHW: the Transpose must fold too.
   ir::TensorId oihw = b.node(OpKind::Transpose, "t", {wdq}, ir::TransposeAttrs{{0, 2, 1, 3}});

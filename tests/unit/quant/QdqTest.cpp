@@ -30,8 +30,8 @@ struct QdqConv {
     auto qdq = [&](ir::TensorId t, const std::string &name, float s, int64_t zp) {
       ir::TensorId sc = scalar(b, name + "_s", s);
       ir::TensorId z = intConst(b, name + "_z", ir::DType::UInt8, {}, {zp});
-      ir::TensorId q = b.node(ir::OpKind::QuantizeLinear, name + "_q", {t, sc, z},
-                              ir::AxisAttrs{1});
+      ir::TensorId q =
+          b.node(ir::OpKind::QuantizeLinear, name + "_q", {t, sc, z}, ir::AxisAttrs{1});
       return b.node(ir::OpKind::DequantizeLinear, name + "_dq", {q, sc, z}, ir::AxisAttrs{1});
     };
     std::mt19937 rng(5);
@@ -46,10 +46,12 @@ struct QdqConv {
     ir::TensorId bs = b.g.addConstant(
         "b_s", ir::TensorData::fromFloats({2}, {xScale * wScale[0], xScale * wScale[1]}));
     ir::TensorId bz = intConst(b, "b_z", ir::DType::Int32, {2}, {0, 0});
-    ir::TensorId wdq = b.node(ir::OpKind::DequantizeLinear, "w_dq", {wq, ws, wz}, ir::AxisAttrs{0});
-    ir::TensorId bdq = b.node(ir::OpKind::DequantizeLinear, "b_dq", {bq, bs, bz}, ir::AxisAttrs{0});
-    ir::TensorId c = b.node(ir::OpKind::Conv, "conv", {qdq(x, "x", xScale, xZp), wdq, bdq},
-                            conv3x3());
+    ir::TensorId wdq =
+        b.node(ir::OpKind::DequantizeLinear, "w_dq", {wq, ws, wz}, ir::AxisAttrs{0});
+    ir::TensorId bdq =
+        b.node(ir::OpKind::DequantizeLinear, "b_dq", {bq, bs, bz}, ir::AxisAttrs{0});
+    ir::TensorId c =
+        b.node(ir::OpKind::Conv, "conv", {qdq(x, "x", xScale, xZp), wdq, bdq}, conv3x3());
     ir::TensorId r = b.node(ir::OpKind::Relu, "relu", {c});
     b.g.outputs = {qdq(r, "y", yScale, yZp)};
     REQUIRE(passes::canonicalize(b.g));
@@ -80,7 +82,8 @@ TEST_CASE("QDQ conv keeps the model's parameters, weights and bias", "[quant][qd
       for (int t = 0; t < 9; ++t) // OIHW in the model, OHWI in the kernel
         CHECK(p.weights[(o * 9 + t) * 2 + i] == m.w[static_cast<size_t>((o * 2 + i) * 9 + t)]);
     double ratio = std::ldexp(double(p.mult[o]), p.shift[o] - 31);
-    CHECK(ratio == Approx(m.xScale * m.wScale[static_cast<size_t>(o)] / m.yScale).epsilon(1e-8));
+    CHECK(ratio ==
+          Approx(m.xScale * m.wScale[static_cast<size_t>(o)] / m.yScale).epsilon(1e-8));
   }
   CHECK(p.act_min == m.yZp - 128); // ReLU: the clamp at real zero
 }
@@ -106,7 +109,8 @@ TEST_CASE("QDQ: a DequantizeLinear -> QuantizeLinear with new parameters requant
   auto qdq = [&](ir::TensorId t, const std::string &name, float s, int64_t zp) {
     ir::TensorId sc = scalar(b, name + "_s", s);
     ir::TensorId z = intConst(b, name + "_z", ir::DType::Int8, {}, {zp});
-    ir::TensorId q = b.node(ir::OpKind::QuantizeLinear, name + "_q", {t, sc, z}, ir::AxisAttrs{1});
+    ir::TensorId q =
+        b.node(ir::OpKind::QuantizeLinear, name + "_q", {t, sc, z}, ir::AxisAttrs{1});
     return b.node(ir::OpKind::DequantizeLinear, name + "_dq", {q, sc, z}, ir::AxisAttrs{1});
   };
   b.g.outputs = {qdq(qdq(x, "a", 0.02f, 5), "b", 0.037f, -9)};
