@@ -32,6 +32,7 @@ ir::QuantParams paramsOf(const ir::Graph &graph, const ir::Node &node) {
 Status foldDequantizedConstants(ir::Graph &graph) {
   std::vector<ir::Node> kept;
   kept.reserve(graph.nodes.size());
+  bool folded = false;
   for (ir::Node &node : graph.nodes) {
     bool fold = node.op == ir::OpKind::DequantizeLinear &&
                 std::all_of(node.inputs.begin(), node.inputs.end(),
@@ -50,12 +51,13 @@ Status foldDequantizedConstants(ir::Graph &graph) {
     out.data = std::make_shared<const ir::TensorData>(std::move(values->at(0)));
     out.integers = graph.tensor(node.inputs[0]).data;
     out.quant = paramsOf(graph, node);
+    folded = true;
   }
   graph.nodes = std::move(kept);
   // A folded weight may make its reader foldable too (a DequantizeLinear -> Transpose of
   // weights): fold again then, as fold-constants would have done.
   for (const ir::Node &node : graph.nodes)
-    if (node.op != ir::OpKind::DequantizeLinear &&
+    if (folded && node.op != ir::OpKind::DequantizeLinear &&
         std::all_of(node.inputs.begin(), node.inputs.end(),
                     [&](ir::TensorId id) { return isConstantInput(graph, id); }))
       return foldConstantsAndInferShapes(graph);
