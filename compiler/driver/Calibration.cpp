@@ -1,5 +1,6 @@
 // Quantising a loaded model for the fixed-point paths of `run` and `compile`: calibration
-// inputs from --calib files or directories, or synthetic data with a loud warning.
+// inputs from --calib files or directories, or synthetic data with a loud warning; none
+// for a pre-quantised model whose QDQ nodes give every activation its parameters.
 #include "compiler/driver/Driver.h"
 #include "frontends/onnx/TensorIO.h"
 
@@ -84,8 +85,13 @@ readCalibrationSets(const std::vector<std::string> &paths, const ir::Graph &grap
 
 Expected<quant::QuantizedModel> quantizeLoaded(const LoadedModel &model,
                                                const std::vector<std::string> &calib) {
+  auto needed = quant::needsCalibration(model.graph);
+  if (!needed)
+    return makeError("{}: {}", model.path, needed.error().message());
   std::vector<std::vector<ir::TensorData>> sets;
-  if (calib.empty()) {
+  if (calib.empty() && !*needed) {
+    // A pre-quantised model gives every activation its parameters: nothing to calibrate.
+  } else if (calib.empty()) {
     std::fputs("warning: ==================================================================\n"
                "warning: no --calib data: quantising with SYNTHETIC random inputs in [-1, 1].\n"
                "warning: Activation ranges may not match real data and accuracy may suffer;\n"
@@ -99,14 +105,18 @@ Expected<quant::QuantizedModel> quantizeLoaded(const LoadedModel &model,
       return read.error();
     sets = std::move(*read);
   }
-  TerminalProgress progress("calibrating");
-  quant::CalibrationOptions options;
-  options.progress = progress.callback();
-  auto ranges = quant::calibrate(model.graph, sets, options);
-  progress.finish();
-  if (!ranges)
-    return makeError("{}: calibration: {}", model.path, ranges.error().message());
-  auto quantized = quant::quantize(model.graph, *ranges);
+  quant::Ranges ranges;
+  if (!sets.empty()) {
+    TerminalProgress progress("calibrating");
+    quant::CalibrationOptions options;
+    options.progress = progress.callback();
+    auto calibrated = quant::calibrate(model.graph, sets, options);
+    progress.finish();
+    if (!calibrated)
+      return makeError("{}: calibration: {}", model.path, calibrated.error().message());
+    ranges = std::move(*calibrated);
+  }
+  auto quantized = quant::quantize(model.graph, ranges);
   if (!quantized)
     return makeError("{}: {}", model.path, quantized.error().message());
   return quantized;

@@ -91,6 +91,10 @@ Result dispatch(const ir::Node &node, Inputs in) {
     return evalClip(node, in);
   case OpKind::Cast:
     return evalCast(node, in);
+  case OpKind::QuantizeLinear:
+    return evalQuantizeLinear(node, in);
+  case OpKind::DequantizeLinear:
+    return evalDequantizeLinear(node, in);
   case OpKind::MaxPool:
   case OpKind::AveragePool:
     return evalPool(node, in);

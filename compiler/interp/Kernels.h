@@ -244,6 +244,9 @@ Result evalTile(const ir::Node &node, Inputs in);
 Result evalShape(const ir::Node &node, Inputs in);
 Result evalRange(const ir::Node &node, Inputs in);
 Result evalConstantOfShape(const ir::Node &node, Inputs in);
+// QuantizeLinear.cpp
+Result evalQuantizeLinear(const ir::Node &node, Inputs in);
+Result evalDequantizeLinear(const ir::Node &node, Inputs in);
 // RNNPool.cpp
 Result evalRNNPool(const ir::Node &node, Inputs in);
 

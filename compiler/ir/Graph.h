@@ -32,7 +32,12 @@ struct Tensor {
   bool shapeKnown = false;
   /// Set for constants (initializers, folded values); shared so copies of a graph are cheap.
   std::shared_ptr<const TensorData> data;
+  /// Activations: int8 parameters (set by quantisation, or given by a pre-quantised model's
+  /// QuantizeLinear). A float constant that the model gave as integers and a
+  /// DequantizeLinear (the weights and biases of a QDQ model) keeps the integers' parameters
+  /// here and the integers in `integers`, so that the quantiser can use them as they are.
   std::optional<QuantParams> quant;
+  std::shared_ptr<const TensorData> integers;
 
   bool isConstant() const { return data != nullptr; }
 };

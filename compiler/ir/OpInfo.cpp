@@ -118,6 +118,8 @@ int64_t macs(const Graph &graph, const Node &node) {
   case OpKind::Ceil:
   case OpKind::Not:
   case OpKind::Cast:
+  case OpKind::QuantizeLinear:
+  case OpKind::DequantizeLinear:
   case OpKind::BatchNormalization:
   case OpKind::Range:
     return outElems();
@@ -187,6 +189,8 @@ bool isSpatial(const Node &node) {
   case OpKind::Ceil:
   case OpKind::Not:
   case OpKind::Cast:
+  case OpKind::QuantizeLinear:
+  case OpKind::DequantizeLinear:
   case OpKind::BatchNormalization:
   case OpKind::Pad:
   case OpKind::RNNPool:

@@ -299,6 +299,9 @@ Status inferShapes(Graph &graph, Node &node) {
     return inferClip(graph, node);
   case OpKind::Cast:
     return inferCast(graph, node);
+  case OpKind::QuantizeLinear:
+  case OpKind::DequantizeLinear:
+    return inferQuantOp(graph, node);
 
   case OpKind::Conv:
   case OpKind::Gemm:

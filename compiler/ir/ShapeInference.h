@@ -56,5 +56,6 @@ Status inferComputeOp(Graph &graph, Node &node);  // ShapeInferenceCompute.cpp
 Status inferLayoutOp(Graph &graph, Node &node);   // ShapeInferenceLayout.cpp
 Status inferPlumbingOp(Graph &graph, Node &node); // ShapeInferencePlumbing.cpp
 Status inferRNNPool(Graph &graph, Node &node);    // ShapeInferenceRNNPool.cpp
+Status inferQuantOp(Graph &graph, Node &node);    // ShapeInferenceQuant.cpp
 
 } // namespace rnnpoolc::ir::detail

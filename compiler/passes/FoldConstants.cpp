@@ -17,6 +17,9 @@ bool isFoldable(const ir::Graph &graph, const ir::Node &node) {
   // A Shape only needs its input's shape, which inference has just established.
   if (node.op == ir::OpKind::Shape)
     return true;
+  // Left to foldDequantizedConstants, which keeps the integers and their parameters.
+  if (node.op == ir::OpKind::DequantizeLinear)
+    return false;
   for (ir::TensorId in : node.inputs)
     if (in != ir::kNoTensor && !graph.tensor(in).isConstant())
       return false;

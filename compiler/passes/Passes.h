@@ -9,10 +9,17 @@
 
 namespace rnnpoolc::passes {
 
+/// Replaces each DequantizeLinear of an integer constant (a pre-quantised model's weights
+/// and biases) by the float constant it computes, keeping the integers and their scale,
+/// zero point and axis in the tensor's `integers` and `quant` for the quantiser. Activation
+/// QuantizeLinear / DequantizeLinear pairs stay: the float interpreter runs them.
+Status foldDequantizedConstants(ir::Graph &graph);
+
 /// Walks the nodes in order: a node whose inputs are all constants (or a Shape of a tensor
 /// whose shape is known) is evaluated by the interpreter and replaced by constants; every
 /// other node gets its output shapes inferred. Afterwards every tensor has a known shape.
 /// This is how the Shape -> Gather -> Concat -> Reshape chains of PyTorch exports vanish.
+/// DequantizeLinear nodes are not folded (foldDequantizedConstants does that).
 Status foldConstantsAndInferShapes(ir::Graph &graph);
 
 /// Replaces every RNNPool layer written out as standard ops (flat exports, inlined

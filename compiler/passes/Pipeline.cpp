@@ -8,7 +8,10 @@ namespace {
 constexpr PassInfo kPipeline[] = {
     {"fold-constants", foldConstantsAndInferShapes,
      "first: every later pass needs shapes, and PyTorch's shape plumbing must be gone "
-     "before patterns are matched"},
+     "before patterns are matched (it leaves DequantizeLinear to the next pass)"},
+    {"fold-dequantized-constants", foldDequantizedConstants,
+     "right after folding, before any pass looks for constant weights: a QDQ model's weights "
+     "become float constants that keep their integers and scales for the quantiser"},
     {"remove-identities", removeIdentities,
      "before the fusions, so that an Identity between Conv and BatchNorm does not block them"},
     {"recognise-rnnpool", recogniseRNNPool,

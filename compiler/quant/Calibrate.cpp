@@ -80,7 +80,7 @@ Expected<Ranges> calibrate(const ir::Graph &original,
   if (inputs.empty())
     return makeError("calibration needs at least one input set");
   ir::Graph graph = original;
-  RNNPOOLC_TRY(splitActivations(graph));
+  RNNPOOLC_TRY(prepareGraph(graph));
   bool keep = options.method == CalibrationOptions::Method::Percentile;
   std::map<std::string, Observation> seen;
   size_t done = 0;

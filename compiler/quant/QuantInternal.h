@@ -13,6 +13,9 @@ namespace rnnpoolc::quant {
 /// runtime applies them as a table), so that the pre-activation tensor "<out>_preact" gets
 /// its own calibrated range. Deterministic, so calibration and quantisation agree on names.
 Status splitActivations(ir::Graph &graph);
+/// What calibration and quantisation both do first: foldQuantDequant, then
+/// splitActivations, so that both see the same tensors.
+Status prepareGraph(ir::Graph &graph);
 
 /// What quantize() knows about the tensors when it builds a node's layer.
 struct Context {
@@ -53,5 +56,6 @@ Expected<Layer> buildConcat(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildLut(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildSoftmax(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildRNNPool(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildRequant(const Context &ctx, const ir::Node &node);
 
 } // namespace rnnpoolc::quant

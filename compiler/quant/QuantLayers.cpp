@@ -19,28 +19,111 @@ const ir::Tensor &outputOf(const Context &ctx, const ir::Node &node) {
   return ctx.graph.tensor(node.outputs.at(0));
 }
 
-/// Per-output-channel symmetric int8 weights (rows of `cols` values), int32 biases at
+/// Per-output-channel int8 weights (rows of `cols` values), int32 biases at
 /// in_scale * w_scale[o], and the requantisation multipliers to the output scale.
 struct ChannelQuant {
   std::vector<int8_t> weights;
   std::vector<int32_t> bias, mult, shift;
 };
 
-ChannelQuant quantizeChannels(const std::vector<float> &w, int64_t rows, int64_t cols,
-                              const std::vector<float> &bias, float inScale, float outScale) {
-  ChannelQuant q;
-  q.weights.resize(w.size());
-  for (int64_t o = 0; o < rows; ++o) {
+/// Where each weight of the kernel's [rows][cols] matrix comes from: src[i] is the flat
+/// index in the weight constant, and rowAxis the constant's axis that the rows run along.
+struct WeightLayout {
+  std::vector<int64_t> src;
+  int64_t rows = 0, cols = 0;
+  int64_t rowAxis = 0;
+};
+
+/// Symmetric weights from floats: one scale max|w| / 127 per row.
+std::vector<double> quantizeRows(const std::vector<float> &w, const WeightLayout &l,
+                                 float factor, std::vector<int8_t> &out) {
+  std::vector<double> scales;
+  out.resize(l.src.size());
+  for (int64_t o = 0; o < l.rows; ++o) {
     float maxAbs = 0;
-    for (int64_t k = 0; k < cols; ++k)
-      maxAbs = std::max(maxAbs, std::fabs(w[static_cast<size_t>(o * cols + k)]));
+    for (int64_t k = 0; k < l.cols; ++k)
+      maxAbs =
+          std::max(maxAbs, std::fabs(factor * w[static_cast<size_t>(l.src[o * l.cols + k])]));
     double ws = maxAbs > 0 ? maxAbs / 127.0 : 1.0;
-    for (int64_t k = 0; k < cols; ++k) {
-      auto i = static_cast<size_t>(o * cols + k);
-      q.weights[i] = static_cast<int8_t>(roundClamp(w[i] / ws, -127, 127));
+    for (int64_t k = 0; k < l.cols; ++k) {
+      auto i = static_cast<size_t>(o * l.cols + k);
+      out[i] = static_cast<int8_t>(
+          roundClamp(factor * w[static_cast<size_t>(l.src[i])] / ws, -127, 127));
     }
-    double b = bias.empty() ? 0.0 : bias[static_cast<size_t>(o)];
-    q.bias.push_back(roundClamp(b / (inScale * ws), -kBiasLimit, kBiasLimit));
+    scales.push_back(ws);
+  }
+  return scales;
+}
+
+/// The model's own int8 weights and per-row scales (a pre-quantised model's weights, see
+/// passes::foldDequantizedConstants), or nullopt when the constant has none that the
+/// kernels can use as they are: scales per tensor or along rowAxis, and q - zp in int8.
+std::optional<std::vector<double>> givenRows(const ir::Tensor &w, const WeightLayout &l,
+                                             std::vector<int8_t> &out) {
+  if (!w.integers || !w.quant)
+    return std::nullopt;
+  const ir::QuantParams &p = *w.quant;
+  bool perTensor = p.scale.size() == 1;
+  if (!perTensor && (p.axis != l.rowAxis || static_cast<int64_t>(p.scale.size()) != l.rows))
+    return std::nullopt;
+  int64_t inner = 1;
+  for (size_t d = static_cast<size_t>(std::max<int64_t>(p.axis, 0)) + 1; d < w.shape.size();
+       ++d)
+    inner *= w.shape[d];
+  auto channel = [&](int64_t src) {
+    return perTensor ? 0 : static_cast<size_t>((src / inner) % l.rows);
+  };
+  out.resize(l.src.size());
+  for (size_t i = 0; i < l.src.size(); ++i) {
+    int64_t v = w.integers->i[static_cast<size_t>(l.src[i])] - p.zeroPoint[channel(l.src[i])];
+    if (v < -128 || v > 127)
+      return std::nullopt;
+    out[i] = static_cast<int8_t>(v);
+  }
+  std::vector<double> scales;
+  for (int64_t o = 0; o < l.rows; ++o)
+    scales.push_back(p.scale[perTensor ? 0 : static_cast<size_t>(o)]);
+  return scales;
+}
+
+/// The bias of a conv or fully connected layer: absent, floats, or the model's int32 values.
+struct BiasSource {
+  const ir::Tensor *tensor = nullptr;
+  float factor = 1;
+  std::vector<float> values; ///< factor * bias, broadcast to one per row
+};
+
+/// Bias o at scale `scale`: the model's integer as it is when the model gives it at that
+/// scale (within float rounding), else the real value divided by the scale.
+int32_t biasAt(const BiasSource &b, int64_t o, double scale) {
+  if (b.values.empty())
+    return 0;
+  const ir::Tensor *t = b.tensor;
+  if (t && t->integers && t->quant && b.factor == 1 &&
+      t->integers->numel() == static_cast<int64_t>(b.values.size())) {
+    const ir::QuantParams &p = *t->quant;
+    size_t c = p.scale.size() == 1 ? 0 : static_cast<size_t>(o);
+    double q = static_cast<double>(t->integers->i[static_cast<size_t>(o)] - p.zeroPoint[c]);
+    double given = p.scale[c];
+    if (std::fabs(given - scale) <= 1e-6 * scale)
+      return roundClamp(q, -kBiasLimit, kBiasLimit);
+    return roundClamp(q * given / scale, -kBiasLimit, kBiasLimit);
+  }
+  return roundClamp(b.values[static_cast<size_t>(o)] / scale, -kBiasLimit, kBiasLimit);
+}
+
+/// Weights (the model's own where usable, else quantised from `w`), biases and multipliers.
+ChannelQuant quantizeChannels(const ir::Tensor &w, const WeightLayout &l, float factor,
+                              const BiasSource &bias, float inScale, float outScale) {
+  ChannelQuant q;
+  std::optional<std::vector<double>> scales;
+  if (factor == 1)
+    scales = givenRows(w, l, q.weights);
+  if (!scales)
+    scales = quantizeRows(w.data->f, l, factor, q.weights);
+  for (int64_t o = 0; o < l.rows; ++o) {
+    double ws = (*scales)[static_cast<size_t>(o)];
+    q.bias.push_back(biasAt(bias, o, inScale * ws));
     Multiplier m = quantizeMultiplier(inScale * ws / outScale);
     q.mult.push_back(m.mult);
     q.shift.push_back(m.shift);
@@ -93,12 +176,12 @@ Expected<Layer> buildConv(const Context &ctx, const ir::Node &node) {
   if (!bias)
     return bias.error();
   // OIHW -> OHWI, then per-channel quantisation of rows of kh * kw * I values.
-  std::vector<float> ohwi((*w)->f.size());
+  WeightLayout layout{std::vector<int64_t>((*w)->f.size()), outC, kh * kw * inPerGroup, 0};
   for (int64_t o = 0; o < outC; ++o)
     for (int64_t i = 0; i < inPerGroup; ++i)
       for (int64_t r = 0; r < kh * kw; ++r)
-        ohwi[static_cast<size_t>((o * kh * kw + r) * inPerGroup + i)] =
-            (*w)->f[static_cast<size_t>((o * inPerGroup + i) * kh * kw + r)];
+        layout.src[static_cast<size_t>((o * kh * kw + r) * inPerGroup + i)] =
+            (o * inPerGroup + i) * kh * kw + r;
   const AffineParams &px = ctx.of(node.inputs[0]), &py = ctx.of(node.outputs[0]);
   Layer layer;
   rp_conv_params p{};
@@ -111,7 +194,10 @@ Expected<Layer> buildConv(const Context &ctx, const ir::Node &node) {
   p.groups = i32(a.group);
   p.in_zp = px.zeroPoint, p.out_zp = py.zeroPoint;
   std::tie(p.act_min, p.act_max) = activationRange(a.act, py);
-  ChannelQuant q = quantizeChannels(ohwi, outC, kh * kw * inPerGroup, *bias, px.scale, py.scale);
+  BiasSource b{node.input(2) == ir::kNoTensor ? nullptr : &ctx.graph.tensor(node.inputs[2]), 1,
+               std::move(*bias)};
+  ChannelQuant q =
+      quantizeChannels(ctx.graph.tensor(node.inputs[1]), layout, 1, b, px.scale, py.scale);
   if (p.groups > 1 && p.groups == p.in_c && p.groups == p.out_c) { // depthwise: [kh][kw][c]
     std::vector<int8_t> hwc(q.weights.size());
     for (int64_t c = 0; c < outC; ++c)
@@ -140,7 +226,7 @@ Expected<Layer> buildFullyConnected(const Context &ctx, const ir::Node &node) {
     return bias.error();
   // W[o][m], with m the position of a feature in memory (HWC when the input was flattened).
   const auto &order = ctx.hwcOrder[static_cast<size_t>(node.inputs[0])];
-  std::vector<float> w(static_cast<size_t>(n * k));
+  WeightLayout layout{std::vector<int64_t>(static_cast<size_t>(n * k)), n, k, a.transB ? 0 : 1};
   for (int64_t m = 0; m < k; ++m) {
     int64_t logical = m;
     if (order) {
@@ -149,8 +235,7 @@ Expected<Layer> buildFullyConnected(const Context &ctx, const ir::Node &node) {
       logical = ch * h * wd + pixel;
     }
     for (int64_t o = 0; o < n; ++o)
-      w[static_cast<size_t>(o * k + m)] =
-          a.alpha * (*b)->f[static_cast<size_t>(a.transB ? o * k + logical : logical * n + o)];
+      layout.src[static_cast<size_t>(o * k + m)] = a.transB ? o * k + logical : logical * n + o;
   }
   const AffineParams &px = ctx.of(node.inputs[0]), &py = ctx.of(node.outputs[0]);
   Layer layer;
@@ -158,7 +243,12 @@ Expected<Layer> buildFullyConnected(const Context &ctx, const ir::Node &node) {
   p.rows = i32(rows), p.in_features = i32(k), p.out_features = i32(n);
   p.in_zp = px.zeroPoint, p.out_zp = py.zeroPoint;
   std::tie(p.act_min, p.act_max) = activationRange(a.act, py);
-  attachChannels(layer, p, quantizeChannels(w, n, k, *bias, px.scale, py.scale));
+  BiasSource bs{gemm && node.input(2) != ir::kNoTensor ? &ctx.graph.tensor(node.inputs[2])
+                                                       : nullptr,
+                a.beta, std::move(*bias)};
+  attachChannels(layer, p,
+                 quantizeChannels(ctx.graph.tensor(node.inputs[1]), layout, a.alpha, bs,
+                                  px.scale, py.scale));
   layer.params = p;
   return layer;
 }
@@ -321,6 +411,17 @@ Expected<Layer> buildSoftmax(const Context &ctx, const ir::Node &node) {
   rp_softmax_params p{};
   p.rows = i32(ir::numel(x.shape) / n), p.n = i32(n);
   p.exp_table = addArrayU32(layer, "exp_table", std::move(table));
+  layer.params = p;
+  return layer;
+}
+
+Expected<Layer> buildRequant(const Context &ctx, const ir::Node &node) {
+  const AffineParams &px = ctx.of(node.inputs.at(0)), &py = ctx.of(node.outputs.at(0));
+  rp_requant_params p{};
+  p.in_zp = px.zeroPoint, p.out_zp = py.zeroPoint;
+  Multiplier m = quantizeMultiplier(static_cast<double>(px.scale) / py.scale);
+  p.mult = m.mult, p.shift = m.shift;
+  Layer layer;
   layer.params = p;
   return layer;
 }

@@ -145,6 +145,11 @@ Status splitActivations(ir::Graph &graph) {
   return Status::ok();
 }
 
+Status prepareGraph(ir::Graph &graph) {
+  RNNPOOLC_TRY(foldQuantDequant(graph));
+  return splitActivations(graph);
+}
+
 namespace {
 
 /// The kernel that runs an op, if there is one.
@@ -224,13 +229,33 @@ Expected<Layer> buildLayer(const Context &ctx, const ir::Node &node, KernelKind 
   }
 }
 
-/// Parameters of a node's output: shared with the input where the kernel needs it.
+/// Whether a kernel's output parameters follow from its input's (or are fixed).
+bool fixesOutputParams(KernelKind kind) {
+  return kind == KernelKind::Alias || kind == KernelKind::MaxPool ||
+         kind == KernelKind::AvgPool || kind == KernelKind::Softmax;
+}
+
+/// The int8 parameters a pre-quantised model gives an activation (foldQuantDequant).
+std::optional<AffineParams> givenParams(const ir::Tensor &t) {
+  if (t.isConstant() || !t.quant || t.quant->scale.empty())
+    return std::nullopt;
+  return AffineParams{t.quant->scale[0], static_cast<int32_t>(t.quant->zeroPoint.at(0))};
+}
+
+bool sameParams(const AffineParams &a, const AffineParams &b) {
+  return a.scale == b.scale && a.zeroPoint == b.zeroPoint;
+}
+
+/// Parameters of a node's output: shared with the input where the kernel needs it, else
+/// the model's own, else from the calibrated range.
 Expected<AffineParams> outputParams(const Context &ctx, const ir::Node &node, KernelKind kind,
                                     const Ranges &ranges) {
-  if (kind == KernelKind::Alias || kind == KernelKind::MaxPool || kind == KernelKind::AvgPool)
-    return ctx.of(node.inputs.at(0));
   if (kind == KernelKind::Softmax)
     return AffineParams{1.0f / 256, -128};
+  if (fixesOutputParams(kind))
+    return ctx.of(node.inputs.at(0));
+  if (auto given = givenParams(ctx.graph.tensor(node.outputs.at(0))))
+    return *given;
   const std::string &name = ctx.graph.tensor(node.outputs.at(0)).name;
   auto it = ranges.find(name);
   if (it == ranges.end())
@@ -242,53 +267,112 @@ Expected<AffineParams> outputParams(const Context &ctx, const ir::Node &node, Ke
 
 } // namespace
 
+namespace {
+
+/// Checks that a node's run-time inputs are int8-able activations in a layout its kernel
+/// can read.
+Status checkInputs(const Context &ctx, const ir::Node &node, KernelKind kind) {
+  for (ir::TensorId in : node.inputs) {
+    if (in == ir::kNoTensor || ctx.graph.tensor(in).isConstant())
+      continue;
+    if (!ir::isFloat(ctx.graph.tensor(in).dtype))
+      return ir::nodeError(node, "reads the non-float tensor '{}' at run time",
+                           ctx.graph.tensor(in).name);
+    bool flat = ctx.hwcOrder[static_cast<size_t>(in)].has_value();
+    if (flat && kind != KernelKind::Alias && kind != KernelKind::FullyConnected &&
+        kind != KernelKind::Lut && kind != KernelKind::Requant)
+      return ir::nodeError(node, "reads a flattened feature map; only fully connected "
+                                 "layers can in the fixed-point backend");
+  }
+  return Status::ok();
+}
+
+/// Builds the layer of one node whose output parameters are known.
+Expected<Layer> layerFor(Context &ctx, const ir::Node &node, KernelKind kind) {
+  if (kind == KernelKind::Alias)
+    RNNPOOLC_TRY(checkAlias(ctx, node));
+  if (kind == KernelKind::Lut || kind == KernelKind::Requant)
+    ctx.hwcOrder[static_cast<size_t>(node.outputs[0])] =
+        ctx.hwcOrder[static_cast<size_t>(node.inputs[0])];
+  auto layer =
+      kind == KernelKind::Requant ? buildRequant(ctx, node) : buildLayer(ctx, node, kind);
+  if (!layer)
+    return layer.error();
+  layer->kind = kind;
+  return layer;
+}
+
+/// Quantises one node into model (graph node and layer). When the model gives the output
+/// parameters other than the kernel produces (pooling, reshapes, softmax), a requantising
+/// Identity follows: the node writes "<output>_requant" and the Identity the output.
+Status quantizeNode(Context &ctx, QuantizedModel &model, ir::Node node, const Ranges &ranges) {
+  ir::Graph &g = model.graph;
+  auto kind = kernelFor(node.op);
+  if (!kind)
+    return ir::nodeError(node, "has no fixed-point kernel; use the float build (--float)");
+  RNNPOOLC_TRY(checkInputs(ctx, node, *kind));
+  auto out = outputParams(ctx, node, *kind, ranges);
+  if (!out)
+    return out.error();
+  const ir::TensorId y = node.outputs.at(0);
+  auto given = givenParams(g.tensor(y));
+  std::optional<ir::Node> requant;
+  if (given && !sameParams(*given, *out)) {
+    if (node.op == ir::OpKind::Identity) {
+      *kind = KernelKind::Requant, *out = *given;
+    } else {
+      ir::Tensor pre = g.tensor(y);
+      pre.name = g.uniqueTensorName(pre.name + "_requant");
+      pre.quant.reset();
+      node.outputs[0] = g.addTensor(std::move(pre));
+      ctx.params.emplace_back();
+      ctx.hwcOrder.emplace_back();
+      requant = ir::Node{
+          node.name + "_requant", ir::OpKind::Identity, ir::NoAttrs{}, {node.outputs[0]}, {y},
+          node.inlinedFrom};
+    }
+  }
+  ctx.params[static_cast<size_t>(node.outputs[0])] = *out;
+  auto layer = layerFor(ctx, node, *kind);
+  if (!layer)
+    return layer.error();
+  g.nodes.push_back(std::move(node));
+  model.layers.push_back(std::move(*layer));
+  if (!requant)
+    return Status::ok();
+  ctx.params[static_cast<size_t>(y)] = *given;
+  auto extra = layerFor(ctx, *requant, KernelKind::Requant);
+  if (!extra)
+    return extra.error();
+  g.nodes.push_back(std::move(*requant));
+  model.layers.push_back(std::move(*extra));
+  return Status::ok();
+}
+
+} // namespace
+
 Expected<QuantizedModel> quantize(const ir::Graph &original, const Ranges &ranges) {
   QuantizedModel model;
   model.graph = original;
   ir::Graph &g = model.graph;
-  RNNPOOLC_TRY(splitActivations(g));
+  RNNPOOLC_TRY(prepareGraph(g));
   Context ctx{g, std::vector<AffineParams>(g.numTensors()), {}};
   ctx.hwcOrder.resize(g.numTensors());
   for (ir::TensorId id : g.inputs) {
     const ir::Tensor &t = g.tensor(id);
     auto it = ranges.find(t.name);
-    if (!ir::isFloat(t.dtype) || it == ranges.end())
+    auto given = givenParams(t);
+    if (!ir::isFloat(t.dtype) || (!given && it == ranges.end()))
       return makeError("graph input '{}' must be float and calibrated", t.name);
     if (t.shape.empty() || t.shape[0] != 1)
       return makeError("graph input '{}' has batch {}; the fixed-point backend runs batch 1",
                        t.name, ir::toString(t.shape));
-    ctx.params[static_cast<size_t>(id)] = chooseParams(it->second);
+    ctx.params[static_cast<size_t>(id)] = given ? *given : chooseParams(it->second);
   }
-  for (const ir::Node &node : g.nodes) {
-    auto kind = kernelFor(node.op);
-    if (!kind)
-      return ir::nodeError(node, "has no fixed-point kernel; use the float build (--float)");
-    for (ir::TensorId in : node.inputs)
-      if (in != ir::kNoTensor && !g.tensor(in).isConstant()) {
-        if (!ir::isFloat(g.tensor(in).dtype))
-          return ir::nodeError(node, "reads the non-float tensor '{}' at run time",
-                               g.tensor(in).name);
-        bool flat = ctx.hwcOrder[static_cast<size_t>(in)].has_value();
-        if (flat && *kind != KernelKind::Alias && *kind != KernelKind::FullyConnected &&
-            *kind != KernelKind::Lut)
-          return ir::nodeError(node, "reads a flattened feature map; only fully connected "
-                                     "layers can in the fixed-point backend");
-      }
-    auto out = outputParams(ctx, node, *kind, ranges);
-    if (!out)
-      return out.error();
-    ctx.params[static_cast<size_t>(node.outputs.at(0))] = *out;
-    if (*kind == KernelKind::Alias)
-      RNNPOOLC_TRY(checkAlias(ctx, node));
-    if (*kind == KernelKind::Lut)
-      ctx.hwcOrder[static_cast<size_t>(node.outputs[0])] =
-          ctx.hwcOrder[static_cast<size_t>(node.inputs[0])];
-    auto layer = buildLayer(ctx, node, *kind);
-    if (!layer)
-      return layer.error();
-    layer->kind = *kind;
-    model.layers.push_back(std::move(*layer));
-  }
+  std::vector<ir::Node> nodes = std::move(g.nodes);
+  g.nodes.clear();
+  for (ir::Node &node : nodes)
+    RNNPOOLC_TRY(quantizeNode(ctx, model, std::move(node), ranges));
   for (ir::TensorId out : g.outputs)
     if (ctx.hwcOrder[static_cast<size_t>(out)])
       return makeError("graph output '{}' is a flattened feature map, which the fixed-point "
@@ -302,6 +386,22 @@ Expected<QuantizedModel> quantize(const ir::Graph &original, const Ranges &range
     t.quant = ir::QuantParams{{ctx.params[id].scale}, {ctx.params[id].zeroPoint}, -1};
   }
   return model;
+}
+
+Expected<bool> needsCalibration(const ir::Graph &original) {
+  ir::Graph g = original;
+  RNNPOOLC_TRY(prepareGraph(g));
+  for (ir::TensorId id : g.inputs)
+    if (!givenParams(g.tensor(id)))
+      return true;
+  for (const ir::Node &node : g.nodes) {
+    auto kind = kernelFor(node.op);
+    if (!kind || fixesOutputParams(*kind))
+      continue;
+    if (!givenParams(g.tensor(node.outputs.at(0))))
+      return true;
+  }
+  return false;
 }
 
 } // namespace rnnpoolc::quant

@@ -52,7 +52,7 @@ enum class KernelKind {
   GlobalAvgPool, ///< rp_global_avgpool_s8, rp_global_avgpool_params
   Add,           ///< rp_add_s8, rp_add_params (same-shape inputs)
   Concat,        ///< rp_concat_s8, rp_concat_params (channel axis)
-  Requant,       ///< rp_requant_s8, rp_requant_params
+  Requant,       ///< rp_requant_s8, rp_requant_params (an Identity with new parameters)
   Lut,           ///< rp_lut_s8, table in arrays[0]
   Softmax,       ///< rp_softmax_s8, rp_softmax_params
   RNNPool,       ///< rp_rnnpool_s8, rp_rnnpool_params
@@ -101,8 +101,27 @@ struct QuantizedModel {
 };
 
 /// Quantises a canonicalised float graph with calibrated ranges. Ops without a fixed-point
-/// kernel give an error naming the node.
+/// kernel give an error naming the node. A pre-quantised (QDQ) model keeps its own
+/// parameters (foldQuantDequant): an activation that a QuantizeLinear quantises takes that
+/// scale and zero point instead of its range, and weights and biases that the model gives
+/// as integers are used as they are (see docs/numbers.md); ranges are needed only for the
+/// other tensors.
 Expected<QuantizedModel> quantize(const ir::Graph &graph, const Ranges &ranges);
+
+/// Folds every activation QuantizeLinear -> DequantizeLinear pair: the quantised tensor T
+/// gets the pair's (scale, zero point) in T.quant (uint8 zero point z becomes int8 z - 128),
+/// readers of the DequantizeLinear's output read T, and the pair is removed. A pair on a
+/// tensor that already has other parameters (DequantizeLinear -> QuantizeLinear between two
+/// ops) becomes an Identity node, which quantize() runs as a requantisation. Per-axis
+/// activation parameters, non-constant parameters, a quantised tensor read by anything but
+/// a DequantizeLinear and a DequantizeLinear of anything else are errors naming the node.
+/// Weights and biases were folded earlier (passes::foldDequantizedConstants).
+Status foldQuantDequant(ir::Graph &graph);
+
+/// Whether quantize() needs calibrated ranges for `graph`: false when every activation
+/// gets its parameters from the model (QDQ) or from the input of its kernel (pooling,
+/// reshapes, softmax), so that no --calib data (and no synthetic data) is needed.
+Expected<bool> needsCalibration(const ir::Graph &graph);
 
 /// (scale, zero point) of an int8 tensor covering [min, max] (always including 0).
 struct AffineParams {

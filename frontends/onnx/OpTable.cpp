@@ -51,6 +51,8 @@ constexpr OpEntry kOps[] = {
     {"", "Ceil", nullptr},
     {"", "Not", nullptr},
     {"", "Cast", cast},
+    {"", "QuantizeLinear", quantizeLinear},
+    {"", "DequantizeLinear", quantizeLinear},
     // Pooling and normalisation
     {"", "MaxPool", maxPool},
     {"", "AveragePool", averagePool},

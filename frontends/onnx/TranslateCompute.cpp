@@ -1,4 +1,5 @@
-// Translators for convolution, Gemm, pooling, normalisation, activations, Clip and Cast.
+// Translators for convolution, Gemm, pooling, normalisation, activations, Clip, Cast and
+// QuantizeLinear / DequantizeLinear.
 #include "frontends/onnx/TensorConvert.h"
 #include "frontends/onnx/TranslateUtil.h"
 #include "frontends/onnx/Translators.h"
@@ -198,6 +199,21 @@ Status cast(NodeContext &ctx) {
   if (mapped->note)
     ctx.state.notes.insert(mapped->note);
   ctx.node.attrs = ir::CastAttrs{mapped->dtype};
+  return ctx.status();
+}
+
+Status quantizeLinear(NodeContext &ctx) {
+  // Opset 10 has per-tensor parameters only; opset 13 adds `axis` (default 1). Opset 21's
+  // blocked quantisation and output_dtype have no IR form.
+  ir::AxisAttrs a;
+  a.axis = ctx.opset >= 13 ? ctx.getInt("axis", 1) : 1;
+  if (ctx.getInt("block_size", 0) != 0)
+    ctx.fail(ctx.error("blocked quantisation (block_size) is not supported; use per-tensor or "
+                       "per-axis parameters"));
+  if (ctx.getInt("output_dtype", 0) != 0)
+    ctx.fail(ctx.error("attribute 'output_dtype' is not supported; give the type by the zero "
+                       "point"));
+  ctx.node.attrs = a;
   return ctx.status();
 }
 

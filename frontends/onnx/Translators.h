@@ -17,6 +17,8 @@ Status leakyRelu(NodeContext &ctx);
 Status hardSigmoid(NodeContext &ctx);
 Status clip(NodeContext &ctx);
 Status cast(NodeContext &ctx);
+/// QuantizeLinear and DequantizeLinear (opsets 10 and 13 forms).
+Status quantizeLinear(NodeContext &ctx);
 
 // TranslateLayout.cpp: reductions, layout and shape plumbing.
 Status reduce(NodeContext &ctx);

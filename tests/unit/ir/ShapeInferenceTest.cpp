@@ -575,3 +575,29 @@ TEST_CASE("reduction axes must be constant, integer, in range and distinct", "[i
          ReduceAttrs{});
   REQUIRE_THAT(inferError(f), Contains("node 'rmin3'") && Contains("scalar or 1-D"));
 }
+
+TEST_CASE("QuantizeLinear / DequantizeLinear types, per-axis scales and parameter errors",
+          "[ir][shape]") {
+  auto qdq = [](DType zpType, Shape scaleShape, std::vector<float> scales, int64_t axis) {
+    Builder b;
+    TensorId x = b.input("x", {1, 3, 2, 2});
+    TensorId s = b.g.addConstant("s", TensorData::fromFloats(scaleShape, scales));
+    TensorId z = b.g.addConstant(
+        "z", TensorData::fromInts(zpType, scaleShape, std::vector<int64_t>(scales.size(), 0)));
+    TensorId q = b.node(OpKind::QuantizeLinear, "q", {x, s, z}, AxisAttrs{axis});
+    b.node(OpKind::DequantizeLinear, "dq", {q, s, z}, AxisAttrs{axis});
+    return b;
+  };
+  Builder ok = qdq(DType::Int8, {3}, {0.1f, 0.2f, 0.3f}, -3);
+  REQUIRE(inferAll(ok));
+  CHECK(ok.g.tensor(ok.g.nodes[0].outputs[0]).dtype == DType::Int8);
+  CHECK(ok.g.tensor(ok.g.nodes[1].outputs[0]).dtype == DType::Float32);
+  CHECK(ok.g.nodes[0].attr<AxisAttrs>().axis == 1); // normalised
+  Builder zero = qdq(DType::UInt8, {}, {0.0f}, 1);
+  CHECK_THAT(inferError(zero),
+             Catch::Matchers::Contains("node 'q' (QuantizeLinear): scale value 0"));
+  Builder length = qdq(DType::UInt8, {2}, {0.1f, 0.2f}, 1);
+  CHECK_THAT(inferError(length), Catch::Matchers::Contains("scale has 2 values, but axis 1"));
+  Builder wide = qdq(DType::Int16, {}, {0.1f}, 1);
+  CHECK_THAT(inferError(wide), Catch::Matchers::Contains("zero point has type int16"));
+}
