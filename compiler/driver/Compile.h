@@ -5,6 +5,7 @@
 #include "compiler/driver/Driver.h"
 #include "targets/c/ArenaLayout.h"
 #include "targets/c/CEmitter.h"
+#include "targets/c/FloatEmitter.h"
 
 #include <string>
 #include <vector>
@@ -22,6 +23,16 @@ struct GeneratedModel {
 Expected<GeneratedModel> generateModel(const LoadedModel &loaded,
                                        const std::vector<std::string> &calib,
                                        const std::string &target, const std::string &command);
+
+/// The float build (--float) of a loaded model: lowered, laid out, its files generated.
+struct GeneratedFloatModel {
+  targets::c::FloatModel model;
+  targets::c::ArenaLayout layout;
+  std::vector<targets::c::GeneratedFile> files; ///< Sources, runtime, fragments, plan.txt.
+};
+Expected<GeneratedFloatModel> generateFloatModel(const LoadedModel &loaded,
+                                                 const std::string &target,
+                                                 const std::string &command);
 
 /// `rnnpoolc run --board mps2-an386|netduinoplus2 ...` (RunBoard.cpp): compile, build
 /// firmware, run it in QEMU, compare with the host fixed-point interpreter, report.
