@@ -41,10 +41,14 @@ Expected<std::string> buildFirmware(const FirmwareSpec &spec) {
     argv.push_back("-I" + dir);
   for (const std::string &d : spec.defines)
     argv.push_back("-D" + d);
+  for (const std::string &h : spec.forceIncludes)
+    argv.insert(argv.end(), {"-include", h});
   argv.insert(argv.end(), {"--specs=rdimon.specs", "-nostartfiles", "-L.",
                            "-T" + std::string(spec.board->linkerScript), "-Wl,--gc-sections",
                            "-o", "firmware.elf", "startup.c", "fw_io.c"});
   argv.insert(argv.end(), spec.sources.begin(), spec.sources.end());
+  for (const std::string &lib : spec.libraries)
+    argv.push_back("-l" + lib);
   auto result = runProcess(argv, spec.dir, spec.timeoutSeconds);
   if (!result)
     return makeError("{}; install gcc-arm-none-eabi and libnewlib-arm-none-eabi",

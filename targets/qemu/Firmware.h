@@ -19,6 +19,8 @@ struct FirmwareSpec {
                                     ///< besides the board's startup.c and fw_io.c.
   std::vector<std::string> includeDirs;
   std::vector<std::string> defines; ///< "NAME" or "NAME=VALUE".
+  std::vector<std::string> forceIncludes; ///< Headers included before each source (-include).
+  std::vector<std::string> libraries;     ///< Link libraries after the sources, e.g. "m".
   uint64_t arenaBytes = 0;          ///< The plan's peak, named when the image does not fit.
   double timeoutSeconds = 300;      ///< For the compiler and the linker.
 };

@@ -8,6 +8,10 @@
  * bytes (every output in order, in arena layout: int8 HWC, or float32 for a --float build)
  * to output.bin. It prints "rnnpoolc-fw: ticks N" per inference, then the number of
  * inferences and the stack high-water mark.
+ *
+ * Built with RNNPOOLC_PROFILE (and fw_profile.h force-included into model.c), it also
+ * prints "rnnpoolc-fw: profile_ticks N" for every node 0..last traced, in node order: the
+ * SysTick ticks spent in that node, summed over its steps and over all inferences.
  */
 #include "fw.h"
 #include "model.h"
@@ -18,6 +22,28 @@
 static uint8_t arena[MODEL_ARENA_BYTES] __attribute__((aligned(16), section(".arena")));
 
 #define CHUNK 256
+
+#ifdef RNNPOOLC_PROFILE
+#include "fw_profile.h"
+
+static uint64_t profile_ticks[FW_PROFILE_MAX_NODES];
+static uint64_t profile_last;
+static int32_t profile_nodes; /* one past the highest node traced */
+
+void fw_profile_trace(int32_t node) {
+  uint64_t now = fw_ticks();
+  int32_t slot = node < 0 ? 0 : (node < FW_PROFILE_MAX_NODES ? node : FW_PROFILE_MAX_NODES - 1);
+  profile_ticks[slot] += now - profile_last;
+  if (slot + 1 > profile_nodes)
+    profile_nodes = slot + 1;
+  profile_last = fw_ticks(); /* the trace's own cost is charged to no node */
+}
+
+static void profile_report(void) {
+  for (int32_t k = 0; k < profile_nodes; ++k)
+    fw_print_value("profile_ticks", profile_ticks[k]);
+}
+#endif
 
 /* Reads input `index` of the next set; returns 1 if done, 0 at a clean end of file, -1 on a
  * short file. */
@@ -53,6 +79,9 @@ int main(void) {
     }
     fw_counter_start();
     uint64_t t0 = fw_ticks();
+#ifdef RNNPOOLC_PROFILE
+    profile_last = t0;
+#endif
     model_run(arena);
     uint64_t t1 = fw_ticks();
     fw_print_value("ticks", t1 - t0);
@@ -65,6 +94,9 @@ int main(void) {
   }
   fw_close(in);
   fw_close(out);
+#ifdef RNNPOOLC_PROFILE
+  profile_report();
+#endif
   fw_print_value("inferences", inferences);
   fw_print_value("stack_high_water", fw_stack_high_water());
   return 0;
