@@ -20,6 +20,12 @@ const std::vector<std::string> kTargetFlags = {
 
 /// A one-line explanation of a failed link.
 Error linkError(const FirmwareSpec &spec, const std::string &log) {
+  if (log.find("region `FLASH' overflowed") != std::string::npos)
+    return makeError("the model does not fit {}'s {} KB of flash: code and weights overflow it {}; "
+                     "choose a board with more flash or a smaller model (a float build's "
+                     "weights take 4 bytes each)",
+                     spec.board->name, spec.board->flashBytes / 1024,
+                     firstLine(log.substr(log.find("region `FLASH' overflowed") + 26)));
   if (log.find("overflowed") != std::string::npos ||
       log.find("does not fit") != std::string::npos)
     return makeError("the model does not fit {}'s {} KB of SRAM: its arena (the plan's peak) "
