@@ -247,14 +247,15 @@ Expected<qemu::FirmwareRun> buildAndRunIn(const BoardOptions &o, const qemu::Boa
   for (const targets::c::GeneratedFile &f : *fw.files)
     RNNPOOLC_TRY(writeBinary(dir + "/" + f.name, f.text));
   qemu::FirmwareSpec spec{&board, dir, {"fw_model_main.c", "model.c", "model_weights.c"},
-                          {}, {}, {}, {}, static_cast<uint64_t>(fw.arenaBytes), 300};
+                          {}, {}, static_cast<uint64_t>(fw.arenaBytes), 300};
+  qemu::FirmwareExtras extras;
   if (fw.needsLibm)
-    spec.libraries.push_back("m");
+    extras.libraries.push_back("m");
   if (profile) {
     spec.defines.push_back("RNNPOOLC_PROFILE");
-    spec.forceIncludes.push_back("fw_profile.h");
+    extras.forceIncludes.push_back("fw_profile.h");
   }
-  auto elf = qemu::buildFirmware(spec);
+  auto elf = qemu::buildFirmware(spec, extras);
   if (!elf)
     return makeError("{}: {}", o.model, elf.error().message());
   RNNPOOLC_TRY(writeBinary(dir + "/input.bin", input));

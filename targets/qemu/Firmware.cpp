@@ -38,7 +38,7 @@ Error linkError(const FirmwareSpec &spec, const std::string &log) {
 
 } // namespace
 
-Expected<std::string> buildFirmware(const FirmwareSpec &spec) {
+Expected<std::string> buildFirmware(const FirmwareSpec &spec, const FirmwareExtras &extras) {
   RNNPOOLC_TRY(targets::writeFiles(targets::qemuBoardFiles(), spec.dir));
   std::vector<std::string> argv = {"arm-none-eabi-gcc"};
   argv.insert(argv.end(), kTargetFlags.begin(), kTargetFlags.end());
@@ -47,13 +47,13 @@ Expected<std::string> buildFirmware(const FirmwareSpec &spec) {
     argv.push_back("-I" + dir);
   for (const std::string &d : spec.defines)
     argv.push_back("-D" + d);
-  for (const std::string &h : spec.forceIncludes)
+  for (const std::string &h : extras.forceIncludes)
     argv.insert(argv.end(), {"-include", h});
   argv.insert(argv.end(), {"--specs=rdimon.specs", "-nostartfiles", "-L.",
                            "-T" + std::string(spec.board->linkerScript), "-Wl,--gc-sections",
                            "-o", "firmware.elf", "startup.c", "fw_io.c"});
   argv.insert(argv.end(), spec.sources.begin(), spec.sources.end());
-  for (const std::string &lib : spec.libraries)
+  for (const std::string &lib : extras.libraries)
     argv.push_back("-l" + lib);
   auto result = runProcess(argv, spec.dir, spec.timeoutSeconds);
   if (!result)

@@ -19,15 +19,20 @@ struct FirmwareSpec {
                                     ///< besides the board's startup.c and fw_io.c.
   std::vector<std::string> includeDirs;
   std::vector<std::string> defines; ///< "NAME" or "NAME=VALUE".
-  std::vector<std::string> forceIncludes; ///< Headers included before each source (-include).
-  std::vector<std::string> libraries;     ///< Link libraries after the sources, e.g. "m".
   uint64_t arenaBytes = 0;          ///< The plan's peak, named when the image does not fit.
   double timeoutSeconds = 300;      ///< For the compiler and the linker.
 };
 
+/// What some firmware builds add: the float build links libm, the profile build
+/// force-includes fw_profile.h.
+struct FirmwareExtras {
+  std::vector<std::string> forceIncludes; ///< Headers included before each source (-include).
+  std::vector<std::string> libraries;     ///< Link libraries after the sources, e.g. "m".
+};
+
 /// Writes the board files into spec.dir, compiles and links firmware.elf there. Returns the
 /// ELF's path. A model whose arena does not fit the board fails here, naming the peak.
-Expected<std::string> buildFirmware(const FirmwareSpec &spec);
+Expected<std::string> buildFirmware(const FirmwareSpec &spec, const FirmwareExtras &extras = {});
 
 /// Sizes of a linked image, from its ELF section headers.
 struct ImageSizes {
