@@ -117,17 +117,17 @@ typedef struct {
 } rp_conv_f32_params;
 
 /** Any conv; picks the depthwise or pointwise kernel when its conditions hold. */
-RP_F32_API void rp_conv_f32(const rp_conv_f32_params *p, const rp_view_f32 *in, rp_view_f32 *out,
-                        const rp_region_f32 *region);
+RP_F32_API void rp_conv_f32(const rp_conv_f32_params *p, const rp_view_f32 *in,
+                            rp_view_f32 *out, const rp_region_f32 *region);
 /** Any groups. */
 RP_F32_API void rp_conv_general_f32(const rp_conv_f32_params *p, const rp_view_f32 *in,
-                                rp_view_f32 *out, const rp_region_f32 *region);
+                                    rp_view_f32 *out, const rp_region_f32 *region);
 /** groups == in_c == out_c. */
 RP_F32_API void rp_conv_depthwise_f32(const rp_conv_f32_params *p, const rp_view_f32 *in,
-                                  rp_view_f32 *out, const rp_region_f32 *region);
+                                      rp_view_f32 *out, const rp_region_f32 *region);
 /** 1x1, stride 1, no padding, groups == 1. */
 RP_F32_API void rp_conv_pointwise_f32(const rp_conv_f32_params *p, const rp_view_f32 *in,
-                                  rp_view_f32 *out, const rp_region_f32 *region);
+                                      rp_view_f32 *out, const rp_region_f32 *region);
 
 /* ----------------------------------------------------------------- fully connected -- */
 
@@ -143,8 +143,9 @@ RP_F32_API void rp_fc_f32(const rp_fc_f32_params *p, const float *in, float *out
 /* ------------------------------------------------------------------------- pooling -- */
 
 /** Max / average pooling over HWC, the fields as in rp_pool_params. Max ignores padding
- *  (a window with no tap inside the tensor gives -INFINITY, as the interpreter). Average divides by the taps inside the tensor, or with count_include_pad by the
- *  window inside the explicitly padded tensor (ceil_mode overhang never counts). */
+ *  (a window with no tap inside the tensor gives -INFINITY, as the interpreter). Average
+ *  divides by the taps inside the tensor, or with count_include_pad by the window inside
+ *  the explicitly padded tensor (ceil_mode overhang never counts). */
 typedef struct {
   int32_t in_h, in_w, channels;
   int32_t out_h, out_w;
@@ -153,16 +154,16 @@ typedef struct {
   int32_t count_include_pad;
 } rp_pool_f32_params;
 RP_F32_API void rp_maxpool_f32(const rp_pool_f32_params *p, const rp_view_f32 *in,
-                           rp_view_f32 *out, const rp_region_f32 *region);
+                               rp_view_f32 *out, const rp_region_f32 *region);
 RP_F32_API void rp_avgpool_f32(const rp_pool_f32_params *p, const rp_view_f32 *in,
-                           rp_view_f32 *out, const rp_region_f32 *region);
+                               rp_view_f32 *out, const rp_region_f32 *region);
 
 /** Global average pool [H, W, C] -> [C]. */
 typedef struct {
   int32_t in_h, in_w, channels;
 } rp_global_avgpool_f32_params;
 RP_F32_API void rp_global_avgpool_f32(const rp_global_avgpool_f32_params *p, const float *in,
-                                  float *out);
+                                      float *out);
 
 /* ------------------------------------------------------------------- elementwise ops -- */
 
@@ -175,7 +176,8 @@ typedef struct {
   int32_t pixels, out_channels, num_inputs;
   const int32_t *channels;
 } rp_concat_f32_params;
-RP_F32_API void rp_concat_f32(const rp_concat_f32_params *p, const float *const *in, float *out);
+RP_F32_API void rp_concat_f32(const rp_concat_f32_params *p, const float *const *in,
+                              float *out);
 
 /** out[i] = act(in[i]) over n values (in place allowed). */
 RP_F32_API void rp_unary_f32(const rp_act_f32 *act, const float *in, float *out, int32_t n);
@@ -222,13 +224,13 @@ typedef struct {
 
 /** Bytes of scratch (a multiple of 4) rp_rnnpool_f32 needs for a region `region_cols`
  *  patches wide; `reuse` caches RNN1 summaries as rp_rnnpool_scratch_bytes describes. */
-RP_F32_API size_t rp_rnnpool_f32_scratch_bytes(const rp_rnnpool_f32_params *p, int32_t region_cols,
-                                           int32_t reuse);
+RP_F32_API size_t rp_rnnpool_f32_scratch_bytes(const rp_rnnpool_f32_params *p,
+                                               int32_t region_cols, int32_t reuse);
 /** Computes the output patches of `region`; `scratch` holds at least
  *  rp_rnnpool_f32_scratch_bytes(p, region->col1 - region->col0, reuse) bytes, 4-aligned. */
 RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32 *in,
-                           rp_view_f32 *out, const rp_region_f32 *region, void *scratch,
-                           int32_t reuse);
+                               rp_view_f32 *out, const rp_region_f32 *region, void *scratch,
+                               int32_t reuse);
 
 #ifdef __cplusplus
 }

@@ -15,7 +15,7 @@ RP_F32_API float rp_act_apply_f32(const rp_act_f32 *act, float x) {
 }
 
 RP_F32_API void rp_conv_general_f32(const rp_conv_f32_params *p, const rp_view_f32 *in,
-                                rp_view_f32 *out, const rp_region_f32 *region) {
+                                    rp_view_f32 *out, const rp_region_f32 *region) {
   const int32_t cin = p->in_c / p->groups, cout = p->out_c / p->groups;
   const int32_t taps = p->k_h * p->k_w * cin;
   int32_t oy, ox, o, ky, kx;
@@ -48,7 +48,7 @@ RP_F32_API void rp_conv_general_f32(const rp_conv_f32_params *p, const rp_view_f
 #define RP_F32_DW_CHUNK 64
 
 RP_F32_API void rp_conv_depthwise_f32(const rp_conv_f32_params *p, const rp_view_f32 *in,
-                                  rp_view_f32 *out, const rp_region_f32 *region) {
+                                      rp_view_f32 *out, const rp_region_f32 *region) {
   const int32_t c = p->in_c;
   float acc[RP_F32_DW_CHUNK];
   int32_t oy, ox, c0, ch, ky, kx;
@@ -82,7 +82,7 @@ RP_F32_API void rp_conv_depthwise_f32(const rp_conv_f32_params *p, const rp_view
 }
 
 RP_F32_API void rp_conv_pointwise_f32(const rp_conv_f32_params *p, const rp_view_f32 *in,
-                                  rp_view_f32 *out, const rp_region_f32 *region) {
+                                      rp_view_f32 *out, const rp_region_f32 *region) {
   int32_t oy, ox, o;
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {
@@ -94,8 +94,8 @@ RP_F32_API void rp_conv_pointwise_f32(const rp_conv_f32_params *p, const rp_view
     }
 }
 
-RP_F32_API void rp_conv_f32(const rp_conv_f32_params *p, const rp_view_f32 *in, rp_view_f32 *out,
-                        const rp_region_f32 *region) {
+RP_F32_API void rp_conv_f32(const rp_conv_f32_params *p, const rp_view_f32 *in,
+                            rp_view_f32 *out, const rp_region_f32 *region) {
   if (p->groups == 1 && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
       p->pad_top == 0 && p->pad_left == 0 && p->in_h == p->out_h && p->in_w == p->out_w)
     rp_conv_pointwise_f32(p, in, out, region);
@@ -125,7 +125,7 @@ static inline rp_window_f32 rp_pool_window_f32(const rp_pool_f32_params *p, int3
 }
 
 RP_F32_API void rp_maxpool_f32(const rp_pool_f32_params *p, const rp_view_f32 *in,
-                           rp_view_f32 *out, const rp_region_f32 *region) {
+                               rp_view_f32 *out, const rp_region_f32 *region) {
   int32_t oy, ox, y, x, c;
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {
@@ -144,7 +144,7 @@ RP_F32_API void rp_maxpool_f32(const rp_pool_f32_params *p, const rp_view_f32 *i
 }
 
 RP_F32_API void rp_avgpool_f32(const rp_pool_f32_params *p, const rp_view_f32 *in,
-                           rp_view_f32 *out, const rp_region_f32 *region) {
+                               rp_view_f32 *out, const rp_region_f32 *region) {
   int32_t oy, ox, y, x, c;
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {

@@ -18,7 +18,7 @@ RP_F32_API void rp_fc_f32(const rp_fc_f32_params *p, const float *in, float *out
 }
 
 RP_F32_API void rp_global_avgpool_f32(const rp_global_avgpool_f32_params *p, const float *in,
-                                  float *out) {
+                                      float *out) {
   const int32_t n = p->in_h * p->in_w;
   int32_t c, i;
   for (c = 0; c < p->channels; ++c) {
@@ -35,7 +35,8 @@ RP_F32_API void rp_add_f32(const float *in1, const float *in2, float *out, int32
     out[i] = in1[i] + in2[i];
 }
 
-RP_F32_API void rp_concat_f32(const rp_concat_f32_params *p, const float *const *in, float *out) {
+RP_F32_API void rp_concat_f32(const rp_concat_f32_params *p, const float *const *in,
+                              float *out) {
   int32_t i, px, offset = 0;
   for (i = 0; i < p->num_inputs; ++i) {
     const int32_t c = p->channels[i];

@@ -5,10 +5,15 @@
 
 RP_F32_API float rp_rnn_nonlinearity_f32(int32_t kind, float x) {
   switch (kind) {
-  case RP_F32_NL_SIGMOID: return 1.0f / (1.0f + expf(-x));
-  case RP_F32_NL_TANH: return tanhf(x);
-  case RP_F32_NL_QUANT_SIGM: x = (x + 1.0f) * 0.5f; return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x);
-  default: return x < -1.0f ? -1.0f : (x > 1.0f ? 1.0f : x);
+  case RP_F32_NL_SIGMOID:
+    return 1.0f / (1.0f + expf(-x));
+  case RP_F32_NL_TANH:
+    return tanhf(x);
+  case RP_F32_NL_QUANT_SIGM:
+    x = (x + 1.0f) * 0.5f;
+    return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x);
+  default:
+    return x < -1.0f ? -1.0f : (x > 1.0f ? 1.0f : x);
   }
 }
 
@@ -63,8 +68,8 @@ static void rp_rnn2_both_f32(const rp_rnnpool_f32_params *p, const float *base, 
   }
 }
 
-RP_F32_API size_t rp_rnnpool_f32_scratch_bytes(const rp_rnnpool_f32_params *p, int32_t region_cols,
-                                           int32_t reuse) {
+RP_F32_API size_t rp_rnnpool_f32_scratch_bytes(const rp_rnnpool_f32_params *p,
+                                               int32_t region_cols, int32_t reuse) {
   size_t cols = reuse ? (size_t)region_cols : 1u;
   size_t h1 = (size_t)p->rnn1.hidden, h2 = (size_t)p->rnn2.hidden;
   size_t elems = ((size_t)p->patch_h * cols + (size_t)p->patch_w + 1u) * h1 + 2u * h2;
@@ -72,8 +77,8 @@ RP_F32_API size_t rp_rnnpool_f32_scratch_bytes(const rp_rnnpool_f32_params *p, i
 }
 
 RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32 *in,
-                           rp_view_f32 *out, const rp_region_f32 *region, void *scratch,
-                           int32_t reuse) {
+                               rp_view_f32 *out, const rp_region_f32 *region, void *scratch,
+                               int32_t reuse) {
   const int32_t h1 = p->rnn1.hidden, h2 = p->rnn2.hidden, ph = p->patch_h, pw = p->patch_w;
   const int32_t cache_cols = reuse ? region->col1 - region->col0 : 1;
   float *row_cache = (float *)scratch;

@@ -60,8 +60,8 @@ std::string banner(const Emitter &e, const std::string &what) {
                      "edit.\n *   command: {}\n *   model:   {} (sha256 {})\n"
                      " *   arena:   {} bytes, planned by {}\n */\n",
                      what, RNNPOOLC_VERSION, e.options.target, commentSafe(e.options.command),
-                     commentSafe(e.options.modelPath), e.options.modelHash,
-                     e.layout.arenaBytes, e.layout.planner);
+                     commentSafe(e.options.modelPath), e.options.modelHash, e.layout.arenaBytes,
+                     e.layout.planner);
 }
 
 /// The HWC view of a rank-4 tensor (N = 1) in the arena.
@@ -99,21 +99,27 @@ Expected<std::string> stepCall(const Emitter &e, size_t step) {
   const std::string out = e.at(node.outputs[0]);
   const int64_t n = e.elems(node.outputs[0]);
   switch (fs.kind) {
-  case FloatKind::Alias: return std::string("    /* no code: the output is the input's bytes */\n");
-  case FloatKind::Conv: return spatialCall(e, step, "rp_conv_f32");
-  case FloatKind::MaxPool: return spatialCall(e, step, "rp_maxpool_f32");
-  case FloatKind::AvgPool: return spatialCall(e, step, "rp_avgpool_f32");
+  case FloatKind::Alias:
+    return std::string("    /* no code: the output is the input's bytes */\n");
+  case FloatKind::Conv:
+    return spatialCall(e, step, "rp_conv_f32");
+  case FloatKind::MaxPool:
+    return spatialCall(e, step, "rp_maxpool_f32");
+  case FloatKind::AvgPool:
+    return spatialCall(e, step, "rp_avgpool_f32");
   case FloatKind::RNNPool:
     return spatialCall(e, step, "rp_rnnpool_f32",
                        fmt::format(", a + {}, /*reuse=*/1", e.layout.scratchOffset[step]));
-  case FloatKind::FullyConnected: return fmt::format("    rp_fc_f32({}, {}, {});\n", p, in(0), out);
+  case FloatKind::FullyConnected:
+    return fmt::format("    rp_fc_f32({}, {}, {});\n", p, in(0), out);
   case FloatKind::GlobalAvgPool:
     return fmt::format("    rp_global_avgpool_f32({}, {}, {});\n", p, in(0), out);
   case FloatKind::Add:
     return fmt::format("    rp_add_f32({}, {}, {}, {});\n", in(0), in(1), out, n);
   case FloatKind::Unary:
     return fmt::format("    rp_unary_f32({}, {}, {}, {});\n", p, in(0), out, n);
-  case FloatKind::Softmax: return fmt::format("    rp_softmax_f32({}, {}, {});\n", p, in(0), out);
+  case FloatKind::Softmax:
+    return fmt::format("    rp_softmax_f32({}, {}, {});\n", p, in(0), out);
   case FloatKind::Concat: {
     std::string list;
     for (size_t k = 0; k < node.inputs.size(); ++k)
@@ -140,8 +146,8 @@ std::string paramsDefinition(const Emitter &e, size_t step) {
     std::string list;
     for (int32_t c : fs.concatChannels)
       list += fmt::format("{}{}", list.empty() ? "" : ", ", c);
-    text += fmt::format("static const int32_t {}[] = {{{}}};\n", e.symbol(step, "channels"),
-                        list);
+    text +=
+        fmt::format("static const int32_t {}[] = {{{}}};\n", e.symbol(step, "channels"), list);
     body += fmt::format("  .channels = {},\n", e.symbol(step, "channels"));
   }
   return text + fmt::format("static const {} model_{} = {{\n{}}};\n", fs.paramsType,
@@ -308,7 +314,8 @@ std::string weightsSource(const Emitter &e) {
   return s;
 }
 
-const char *kMakeFragment = R"(# rnnpoolc generated model (float32 build): include this from a Makefile, then
+const char *kMakeFragment =
+    R"(# rnnpoolc generated model (float32 build): include this from a Makefile, then
 # add $(MODEL_SRCS) to the sources, $(MODEL_CFLAGS) to the C flags and $(MODEL_LIBS) to
 # the link (the float kernels call expf and tanhf).
 MODEL_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -317,7 +324,8 @@ MODEL_CFLAGS := -std=c99 -I$(MODEL_DIR)
 MODEL_LIBS := -lm
 )";
 
-const char *kCMakeFragment = R"(# rnnpoolc generated model (float32 build): add_subdirectory() this directory,
+const char *kCMakeFragment =
+    R"(# rnnpoolc generated model (float32 build): add_subdirectory() this directory,
 # then link rnnpoolc_model. model.c includes the float runtime sources (one translation unit).
 add_library(rnnpoolc_model STATIC model.c model_weights.c)
 target_include_directories(rnnpoolc_model PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})

@@ -12,17 +12,28 @@ namespace rnnpoolc::targets::c {
 
 std::string_view name(FloatKind kind) {
   switch (kind) {
-  case FloatKind::Alias: return "alias";
-  case FloatKind::Conv: return "conv";
-  case FloatKind::FullyConnected: return "fully_connected";
-  case FloatKind::MaxPool: return "maxpool";
-  case FloatKind::AvgPool: return "avgpool";
-  case FloatKind::GlobalAvgPool: return "global_avgpool";
-  case FloatKind::Add: return "add";
-  case FloatKind::Concat: return "concat";
-  case FloatKind::Unary: return "unary";
-  case FloatKind::Softmax: return "softmax";
-  case FloatKind::RNNPool: return "rnnpool";
+  case FloatKind::Alias:
+    return "alias";
+  case FloatKind::Conv:
+    return "conv";
+  case FloatKind::FullyConnected:
+    return "fully_connected";
+  case FloatKind::MaxPool:
+    return "maxpool";
+  case FloatKind::AvgPool:
+    return "avgpool";
+  case FloatKind::GlobalAvgPool:
+    return "global_avgpool";
+  case FloatKind::Add:
+    return "add";
+  case FloatKind::Concat:
+    return "concat";
+  case FloatKind::Unary:
+    return "unary";
+  case FloatKind::Softmax:
+    return "softmax";
+  case FloatKind::RNNPool:
+    return "rnnpool";
   }
   return "?";
 }
@@ -66,7 +77,9 @@ Order featureMap(const ir::Shape &s) {
 struct Body {
   std::string text;
   std::string pad = "  ";
-  void add(const char *field, int64_t v) { text += fmt::format("{}.{} = {},\n", pad, field, v); }
+  void add(const char *field, int64_t v) {
+    text += fmt::format("{}.{} = {},\n", pad, field, v);
+  }
   void addf(const char *field, float v) {
     text += fmt::format("{}.{} = {},\n", pad, field, cFloat(v));
   }
@@ -79,8 +92,9 @@ Expected<const std::vector<float> *> constant(const ir::Graph &g, const ir::Node
                                               size_t i, const char *what) {
   ir::TensorId id = node.input(i);
   if (id == ir::kNoTensor || !g.tensor(id).isConstant() || !ir::isFloat(g.tensor(id).dtype))
-    return ir::nodeError(node, "the {} (input {}) must be a float constant for the C "
-                               "backend; fold it into a constant",
+    return ir::nodeError(node,
+                         "the {} (input {}) must be a float constant for the C "
+                         "backend; fold it into a constant",
                          what, i);
   return &g.tensor(id).data->f;
 }
@@ -95,8 +109,9 @@ Expected<std::vector<float>> bias(const ir::Graph &g, const ir::Node &node, size
   if (!b)
     return b.error();
   if ((*b)->size() != 1 && static_cast<int64_t>((*b)->size()) != count)
-    return ir::nodeError(node, "bias of {} values does not broadcast to {} outputs in the C "
-                               "backend",
+    return ir::nodeError(node,
+                         "bias of {} values does not broadcast to {} outputs in the C "
+                         "backend",
                          (*b)->size(), count);
   for (size_t o = 0; o < out.size(); ++o)
     out[o] = factor * (**b)[(*b)->size() == 1 ? 0 : o];
@@ -106,14 +121,30 @@ Expected<std::vector<float>> bias(const ir::Graph &g, const ir::Node &node, size
 void activation(Body &b, const ir::Activation &act) {
   int kind = 0;
   switch (act.kind) {
-  case ir::ActKind::None: kind = 0; break;
-  case ir::ActKind::Relu: kind = 1; break;
-  case ir::ActKind::Clip: kind = 2; break;
-  case ir::ActKind::LeakyRelu: kind = 3; break;
-  case ir::ActKind::Sigmoid: kind = 4; break;
-  case ir::ActKind::HardSigmoid: kind = 5; break;
-  case ir::ActKind::HardSwish: kind = 6; break;
-  case ir::ActKind::Tanh: kind = 7; break;
+  case ir::ActKind::None:
+    kind = 0;
+    break;
+  case ir::ActKind::Relu:
+    kind = 1;
+    break;
+  case ir::ActKind::Clip:
+    kind = 2;
+    break;
+  case ir::ActKind::LeakyRelu:
+    kind = 3;
+    break;
+  case ir::ActKind::Sigmoid:
+    kind = 4;
+    break;
+  case ir::ActKind::HardSigmoid:
+    kind = 5;
+    break;
+  case ir::ActKind::HardSwish:
+    kind = 6;
+    break;
+  case ir::ActKind::Tanh:
+    kind = 7;
+    break;
   }
   b.text += fmt::format("{}.act = {{.kind = {}, .alpha = {}, .beta = {}}},\n", b.pad, kind,
                         cFloat(act.alpha), cFloat(act.beta));
@@ -229,14 +260,22 @@ Expected<FloatStep> lowerPool(const Lowering &l, const ir::Node &node) {
 Expected<FloatStep> lowerUnary(const Lowering &l, const ir::Node &node) {
   ir::Activation act;
   switch (node.op) {
-  case ir::OpKind::Relu: act.kind = ir::ActKind::Relu; break;
-  case ir::OpKind::Sigmoid: act.kind = ir::ActKind::Sigmoid; break;
-  case ir::OpKind::Tanh: act.kind = ir::ActKind::Tanh; break;
-  case ir::OpKind::HardSwish: act.kind = ir::ActKind::HardSwish; break;
+  case ir::OpKind::Relu:
+    act.kind = ir::ActKind::Relu;
+    break;
+  case ir::OpKind::Sigmoid:
+    act.kind = ir::ActKind::Sigmoid;
+    break;
+  case ir::OpKind::Tanh:
+    act.kind = ir::ActKind::Tanh;
+    break;
+  case ir::OpKind::HardSwish:
+    act.kind = ir::ActKind::HardSwish;
+    break;
   case ir::OpKind::LeakyRelu:
   case ir::OpKind::HardSigmoid:
-    act.kind = node.op == ir::OpKind::LeakyRelu ? ir::ActKind::LeakyRelu
-                                                : ir::ActKind::HardSigmoid;
+    act.kind =
+        node.op == ir::OpKind::LeakyRelu ? ir::ActKind::LeakyRelu : ir::ActKind::HardSigmoid;
     act.alpha = node.attr<ir::AlphaBetaAttrs>().alpha;
     act.beta = node.attr<ir::AlphaBetaAttrs>().beta;
     break;
@@ -338,12 +377,15 @@ Status alias(Lowering &l, const ir::Node &node) {
 
 Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
   switch (node.op) {
-  case ir::OpKind::Conv: return lowerConv(l, node);
+  case ir::OpKind::Conv:
+    return lowerConv(l, node);
   case ir::OpKind::Gemm:
-  case ir::OpKind::MatMul: return lowerFullyConnected(l, node);
+  case ir::OpKind::MatMul:
+    return lowerFullyConnected(l, node);
   case ir::OpKind::MaxPool:
   case ir::OpKind::GlobalMaxPool:
-  case ir::OpKind::AveragePool: return lowerPool(l, node);
+  case ir::OpKind::AveragePool:
+    return lowerPool(l, node);
   case ir::OpKind::GlobalAveragePool: {
     const ir::Tensor &x = l.in(node);
     if (x.shape.size() != 4)
@@ -368,16 +410,20 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
     s.kind = FloatKind::Add;
     return s;
   }
-  case ir::OpKind::Concat: return lowerConcat(l, node);
+  case ir::OpKind::Concat:
+    return lowerConcat(l, node);
   case ir::OpKind::Relu:
   case ir::OpKind::Clip:
   case ir::OpKind::LeakyRelu:
   case ir::OpKind::Sigmoid:
   case ir::OpKind::HardSigmoid:
   case ir::OpKind::HardSwish:
-  case ir::OpKind::Tanh: return lowerUnary(l, node);
-  case ir::OpKind::Softmax: return lowerSoftmax(l, node);
-  case ir::OpKind::RNNPool: return lowerRNNPool(l.graph, node);
+  case ir::OpKind::Tanh:
+    return lowerUnary(l, node);
+  case ir::OpKind::Softmax:
+    return lowerSoftmax(l, node);
+  case ir::OpKind::RNNPool:
+    return lowerRNNPool(l.graph, node);
   case ir::OpKind::Reshape:
   case ir::OpKind::Flatten:
   case ir::OpKind::Squeeze:
@@ -386,7 +432,8 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
     RNNPOOLC_TRY(alias(l, node));
     return FloatStep{};
   }
-  default: return ir::nodeError(node, "has no float kernel in the C backend");
+  default:
+    return ir::nodeError(node, "has no float kernel in the C backend");
   }
 }
 

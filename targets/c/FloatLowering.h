@@ -13,17 +13,17 @@ namespace rnnpoolc::targets::c {
 
 /// Which float kernel runs a node.
 enum class FloatKind {
-  Alias,         ///< Reshape / Flatten / Squeeze / Unsqueeze / Identity: output = input bytes
-  Conv,          ///< rp_conv_f32
-  FullyConnected,///< rp_fc_f32
-  MaxPool,       ///< rp_maxpool_f32 (GlobalMaxPool too)
-  AvgPool,       ///< rp_avgpool_f32
-  GlobalAvgPool, ///< rp_global_avgpool_f32
-  Add,           ///< rp_add_f32
-  Concat,        ///< rp_concat_f32
-  Unary,         ///< rp_unary_f32
-  Softmax,       ///< rp_softmax_f32
-  RNNPool,       ///< rp_rnnpool_f32
+  Alias,          ///< Reshape / Flatten / Squeeze / Unsqueeze / Identity: output = input bytes
+  Conv,           ///< rp_conv_f32
+  FullyConnected, ///< rp_fc_f32
+  MaxPool,        ///< rp_maxpool_f32 (GlobalMaxPool too)
+  AvgPool,        ///< rp_avgpool_f32
+  GlobalAvgPool,  ///< rp_global_avgpool_f32
+  Add,            ///< rp_add_f32
+  Concat,         ///< rp_concat_f32
+  Unary,          ///< rp_unary_f32
+  Softmax,        ///< rp_softmax_f32
+  RNNPool,        ///< rp_rnnpool_f32
 };
 std::string_view name(FloatKind kind);
 
@@ -36,7 +36,7 @@ struct FloatArray {
 /// The kernel call of one node.
 struct FloatStep {
   FloatKind kind = FloatKind::Alias;
-  std::string paramsType;           ///< "rp_conv_f32_params"; "" when the kernel has none
+  std::string paramsType; ///< "rp_conv_f32_params"; "" when the kernel has none
   /// The initialiser's "  .field = value,\n" lines; a pointer field's value is written as
   /// "@FIELD@", which the emitter replaces with the array's C symbol.
   std::string paramsBody;

@@ -12,14 +12,20 @@ namespace {
 
 constexpr int64_t kMaxHidden = 64; // RP_F32_MAX_HIDDEN
 
-float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+float sigmoid(float x) {
+  return 1.0f / (1.0f + std::exp(-x));
+}
 
 int nonlinearity(ir::RnnNonlinearity kind) {
   switch (kind) {
-  case ir::RnnNonlinearity::Sigmoid: return 0;
-  case ir::RnnNonlinearity::Tanh: return 1;
-  case ir::RnnNonlinearity::QuantSigm: return 2;
-  case ir::RnnNonlinearity::QuantTanh: return 3;
+  case ir::RnnNonlinearity::Sigmoid:
+    return 0;
+  case ir::RnnNonlinearity::Tanh:
+    return 1;
+  case ir::RnnNonlinearity::QuantSigm:
+    return 2;
+  case ir::RnnNonlinearity::QuantTanh:
+    return 3;
   }
   return 0;
 }
@@ -33,8 +39,7 @@ Expected<std::vector<float>> transposed(const ir::Graph &g, const ir::Node &node
     ir::TensorId id = node.input(idx[i]);
     if (id == ir::kNoTensor || !g.tensor(id).isConstant() ||
         static_cast<int64_t>(g.tensor(id).data->f.size()) != n)
-      return ir::nodeError(node, "input {} must be a float constant of {} values",
-                           idx[i], n);
+      return ir::nodeError(node, "input {} must be a float constant of {} values", idx[i], n);
     return &g.tensor(id).data->f;
   };
   std::vector<float> full(static_cast<size_t>(rows * cols), 0.0f);
@@ -51,7 +56,8 @@ Expected<std::vector<float>> transposed(const ir::Graph &g, const ir::Node &node
       for (int64_t j = 0; j < cols; ++j) {
         float s = 0;
         for (int64_t r = 0; r < rank; ++r)
-          s += (**a)[static_cast<size_t>(i * rank + r)] * (**b)[static_cast<size_t>(r * cols + j)];
+          s += (**a)[static_cast<size_t>(i * rank + r)] *
+               (**b)[static_cast<size_t>(r * cols + j)];
         full[static_cast<size_t>(i * cols + j)] = s;
       }
   }
@@ -91,12 +97,12 @@ Expected<std::string> cell(const ir::Graph &g, const ir::Node &node, const ir::F
   arrays.push_back({prefix + ".u", std::move(*u)});
   arrays.push_back({prefix + ".bz", std::move(*bz)});
   arrays.push_back({prefix + ".bh", std::move(*bh)});
-  return fmt::format("  .{} = {{\n    .in_dim = {},\n    .hidden = {},\n    .w = @{}.w@,\n"
-                     "    .u = @{}.u@,\n    .bz = @{}.bz@,\n    .bh = @{}.bh@,\n"
-                     "    .zeta = {},\n    .nu = {},\n    .gate = {},\n    .update = {},\n  }},\n",
-                     prefix, in, a.hidden, prefix, prefix, prefix, prefix,
-                     cFloat(sigmoid((*zeta)[0])), cFloat(sigmoid((*nu)[0])),
-                     nonlinearity(a.gate), nonlinearity(a.update));
+  return fmt::format(
+      "  .{} = {{\n    .in_dim = {},\n    .hidden = {},\n    .w = @{}.w@,\n"
+      "    .u = @{}.u@,\n    .bz = @{}.bz@,\n    .bh = @{}.bh@,\n"
+      "    .zeta = {},\n    .nu = {},\n    .gate = {},\n    .update = {},\n  }},\n",
+      prefix, in, a.hidden, prefix, prefix, prefix, prefix, cFloat(sigmoid((*zeta)[0])),
+      cFloat(sigmoid((*nu)[0])), nonlinearity(a.gate), nonlinearity(a.update));
 }
 
 } // namespace

@@ -89,10 +89,10 @@ void checkFloatC(const ir::Graph &graph, const std::vector<ir::TensorData> &inpu
     bin.write(reinterpret_cast<const char *>(x.f.data()),
               static_cast<std::streamsize>(x.f.size() * sizeof(float)));
   bin.close();
-  auto build = qemu::runProcess({compiler, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
-                                 "-pedantic", "-o", "harness", "harness.c", "model_weights.c",
-                                 "-lm"},
-                                dir, 120);
+  auto build =
+      qemu::runProcess({compiler, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic",
+                        "-o", "harness", "harness.c", "model_weights.c", "-lm"},
+                       dir, 120);
   REQUIRE(build);
   INFO(build->err);
   REQUIRE(build->exitCode == 0);
@@ -128,7 +128,8 @@ void checkFloatC(const ir::Graph &graph, const std::vector<ir::TensorData> &inpu
     float hi = *std::max_element(want.begin(), want.end());
     double tol = 1e-4 * std::max(1.0f, hi - lo), worst = 0;
     for (size_t e = 0; e < want.size(); ++e)
-      worst = std::max(worst, std::isnan(got[e]) ? INFINITY : std::fabs(double(got[e] - want[e])));
+      worst =
+          std::max(worst, std::isnan(got[e]) ? INFINITY : std::fabs(double(got[e] - want[e])));
     INFO("worst |C - interpreter| " << worst << ", tolerance " << tol);
     CHECK(worst <= tol);
   }

@@ -22,7 +22,8 @@ struct Geometry {
   int32_t k, stride, dil, pad;
   /// Input rows (or columns) [lo, hi) that outputs [a, b) read, clipped to [0, n).
   std::pair<int32_t, int32_t> field(int32_t a, int32_t b, int32_t n) const {
-    return {std::max(0, a * stride - pad), std::min(n, (b - 1) * stride - pad + (k - 1) * dil + 1)};
+    return {std::max(0, a * stride - pad),
+            std::min(n, (b - 1) * stride - pad + (k - 1) * dil + 1)};
   }
 };
 
@@ -73,7 +74,8 @@ std::vector<float> tiled(const Kernel &kernel, const std::vector<float> &x, cons
 }
 
 /// One output row at a time from a ring buffer of whole input rows (row y at y % ring).
-std::vector<float> ringRows(const Kernel &kernel, const std::vector<float> &x, const Geometry &g) {
+std::vector<float> ringRows(const Kernel &kernel, const std::vector<float> &x,
+                            const Geometry &g) {
   const int32_t ring = (g.k - 1) * g.dil + 1, rowElems = g.inW * g.inC;
   std::vector<float> buffer(static_cast<size_t>(ring * rowElems), 99.0f);
   std::vector<float> y(static_cast<size_t>(g.outH * g.outW * g.outC), -7.0f);
@@ -116,25 +118,36 @@ TEST_CASE("runtime f32: conv over tiles and ring buffers == whole tensor") {
     const char *name;
     int32_t inC, outC, h, w, k, stride, dil, pad, groups, act;
   };
-  const Case cases[] = {{"general 3x3 stride 2 dilation 2, relu", 4, 6, 13, 11, 3, 2, 2, 2, 1, 1},
-                        {"grouped, hard-swish", 4, 6, 9, 10, 3, 1, 1, 1, 2, 6},
-                        {"depthwise 3x3 stride 2, leaky relu", 5, 5, 12, 9, 3, 2, 1, 1, 5, 3},
-                        {"depthwise 5x5, clip", 3, 3, 8, 8, 5, 1, 1, 2, 3, 2},
-                        {"pointwise, sigmoid", 7, 4, 6, 5, 1, 1, 1, 0, 1, 4}};
+  const Case cases[] = {
+      {"general 3x3 stride 2 dilation 2, relu", 4, 6, 13, 11, 3, 2, 2, 2, 1, 1},
+      {"grouped, hard-swish", 4, 6, 9, 10, 3, 1, 1, 1, 2, 6},
+      {"depthwise 3x3 stride 2, leaky relu", 5, 5, 12, 9, 3, 2, 1, 1, 5, 3},
+      {"depthwise 5x5, clip", 3, 3, 8, 8, 5, 1, 1, 2, 3, 2},
+      {"pointwise, sigmoid", 7, 4, 6, 5, 1, 1, 1, 0, 1, 4}};
   uint32_t seed = 1;
   for (const Case &c : cases) {
     DYNAMIC_SECTION(c.name) {
-      Geometry g{c.h, c.w, c.inC, outSize(c.h, c.k, c.stride, c.dil, c.pad),
-                 outSize(c.w, c.k, c.stride, c.dil, c.pad), c.outC, c.k, c.stride, c.dil, c.pad};
+      Geometry g{c.h,
+                 c.w,
+                 c.inC,
+                 outSize(c.h, c.k, c.stride, c.dil, c.pad),
+                 outSize(c.w, c.k, c.stride, c.dil, c.pad),
+                 c.outC,
+                 c.k,
+                 c.stride,
+                 c.dil,
+                 c.pad};
       const bool depthwise = c.groups > 1 && c.groups == c.inC && c.groups == c.outC;
       auto w = randomFloats(static_cast<size_t>(c.outC * c.k * c.k * c.inC / c.groups), seed++);
       auto bias = randomFloats(static_cast<size_t>(c.outC), seed++);
-      rp_conv_f32_params p{g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, c.k, c.k,
-                           c.stride, c.stride, c.dil, c.dil, c.pad, c.pad, c.groups,
-                           {c.act, -0.2f, 0.3f}, w.data(), bias.data()};
+      rp_conv_f32_params p{
+          g.inH,    g.inW,      g.inC, g.outH, g.outW, g.outC, c.k,      c.k,
+          c.stride, c.stride,   c.dil, c.dil,  c.pad,  c.pad,  c.groups, {c.act, -0.2f, 0.3f},
+          w.data(), bias.data()};
       if (c.act == 3)
         p.act.alpha = 0.1f;
-      checkRegions([&](auto *in, auto *out, auto *r) { rp_conv_f32(&p, in, out, r); }, g, seed++);
+      checkRegions([&](auto *in, auto *out, auto *r) { rp_conv_f32(&p, in, out, r); }, g,
+                   seed++);
       if (!depthwise) { // the general kernel on its own, whatever rp_conv_f32 picks
         checkRegions([&](auto *in, auto *out, auto *r) { rp_conv_general_f32(&p, in, out, r); },
                      g, seed++);
@@ -157,14 +170,22 @@ TEST_CASE("runtime f32: max and average pooling over tiles and ring buffers == w
 TEST_CASE("runtime f32: RNNPool over regions, with and without reuse == whole") {
   const int32_t inC = 3, h1 = 5, h2 = 4, ph = 4, pw = 3, sh = 2, sw = 2, inH = 12, inW = 11;
   auto w1 = randomFloats(h1 * inC, 1), u1 = randomFloats(h1 * h1, 2);
-  auto b1 = randomFloats(2 * h1, 3), w2 = randomFloats(h2 * h1, 4), u2 = randomFloats(h2 * h2, 5);
+  auto b1 = randomFloats(2 * h1, 3), w2 = randomFloats(h2 * h1, 4),
+       u2 = randomFloats(h2 * h2, 5);
   auto b2 = randomFloats(2 * h2, 6);
-  rp_rnnpool_f32_params p{inH, inW, inC, (inH - ph) / sh + 1, (inW - pw) / sw + 1, ph, pw, sh,
+  rp_rnnpool_f32_params p{inH,
+                          inW,
+                          inC,
+                          (inH - ph) / sh + 1,
+                          (inW - pw) / sw + 1,
+                          ph,
+                          pw,
+                          sh,
                           sw,
-                          {inC, h1, w1.data(), u1.data(), b1.data(), b1.data() + h1, 0.7f,
-                           0.1f, RP_F32_NL_SIGMOID, RP_F32_NL_TANH},
-                          {h1, h2, w2.data(), u2.data(), b2.data(), b2.data() + h2, 0.6f,
-                           0.2f, RP_F32_NL_QUANT_SIGM, RP_F32_NL_QUANT_TANH}};
+                          {inC, h1, w1.data(), u1.data(), b1.data(), b1.data() + h1, 0.7f, 0.1f,
+                           RP_F32_NL_SIGMOID, RP_F32_NL_TANH},
+                          {h1, h2, w2.data(), u2.data(), b2.data(), b2.data() + h2, 0.6f, 0.2f,
+                           RP_F32_NL_QUANT_SIGM, RP_F32_NL_QUANT_TANH}};
   Geometry g{inH, inW, inC, p.out_h, p.out_w, 4 * h2, ph, sh, 1, 0};
   // The receptive field of a patch is its patch_h x patch_w window; columns use patch_w.
   auto x = randomFloats(static_cast<size_t>(inH * inW * inC), 9);
