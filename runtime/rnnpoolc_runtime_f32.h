@@ -79,7 +79,8 @@ static inline rp_view_f32 rp_view_whole_f32(float *data, int32_t rows, int32_t c
 /** Elementwise functions, as ir::applyActivation defines them:
  *  NONE x; RELU max(x, 0); CLIP min(max(x, alpha), beta); LEAKY_RELU x >= 0 ? x : alpha x;
  *  SIGMOID 1 / (1 + exp(-x)); HARD_SIGMOID max(0, min(1, alpha x + beta));
- *  HARD_SWISH x max(0, min(1, x / 6 + 1/2)); TANH tanh(x). */
+ *  HARD_SWISH x max(0, min(1, x / 6 + 1/2)); TANH tanh(x); and the plain functions SQRT,
+ *  EXP, NEG, ABS, RECIPROCAL (standalone nodes; never fused into conv or fc). */
 enum {
   RP_ACT_NONE = 0,
   RP_ACT_RELU = 1,
@@ -88,7 +89,12 @@ enum {
   RP_ACT_SIGMOID = 4,
   RP_ACT_HARD_SIGMOID = 5,
   RP_ACT_HARD_SWISH = 6,
-  RP_ACT_TANH = 7
+  RP_ACT_TANH = 7,
+  RP_ACT_SQRT = 8,       /* sqrt(x) */
+  RP_ACT_EXP = 9,        /* exp(x) */
+  RP_ACT_NEG = 10,       /* -x */
+  RP_ACT_ABS = 11,       /* |x| */
+  RP_ACT_RECIPROCAL = 12 /* 1 / x */
 };
 typedef struct {
   int32_t kind; /* RP_ACT_* */
@@ -169,6 +175,30 @@ RP_F32_API void rp_global_avgpool_f32(const rp_global_avgpool_f32_params *p, con
 
 /** out[i] = in1[i] + in2[i] over n values (same shapes). */
 RP_F32_API void rp_add_f32(const float *in1, const float *in2, float *out, int32_t n);
+
+/** Broadcasting binary ops over a [pixels, channels] HWC tensor: out[p][c] = a op b with
+ *  a = in_a[p * a.pixel_stride + c * a.channel_stride] (and b likewise), so an operand is
+ *  whole (pixel_stride = channels, channel_stride = 1), per channel ([1, C, 1, 1]: 0, 1),
+ *  per pixel ([1, 1, H, W]: 1, 0) or a scalar (0, 0). POW is powf(a, b). */
+enum { RP_BIN_ADD = 0, RP_BIN_SUB = 1, RP_BIN_MUL = 2, RP_BIN_DIV = 3, RP_BIN_POW = 4 };
+typedef struct {
+  int32_t pixel_stride, channel_stride;
+} rp_operand_f32;
+typedef struct {
+  int32_t op; /* RP_BIN_* */
+  int32_t pixels, channels;
+  rp_operand_f32 a, b;
+} rp_binary_f32_params;
+RP_F32_API void rp_binary_f32(const rp_binary_f32_params *p, const float *a, const float *b,
+                              float *out);
+
+/** Sum (or with mean, the mean) over the channels of every pixel: [pixels, channels] ->
+ *  [pixels], channels added in order. */
+typedef struct {
+  int32_t pixels, channels, mean;
+} rp_reduce_channels_f32_params;
+RP_F32_API void rp_reduce_channels_f32(const rp_reduce_channels_f32_params *p, const float *in,
+                                       float *out);
 
 /** Concatenation along channels of HWC tensors (or of vectors, pixels == 1): input i fills
  *  output channels [offset_i, offset_i + channels[i]) of every pixel. */

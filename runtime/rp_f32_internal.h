@@ -42,6 +42,16 @@ static inline float rp_act_inline_f32(const rp_act_f32 *act, float x) {
     return x * (t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t));
   case RP_ACT_TANH:
     return tanhf(x);
+  case RP_ACT_SQRT:
+    return sqrtf(x);
+  case RP_ACT_EXP:
+    return expf(x);
+  case RP_ACT_NEG:
+    return -x;
+  case RP_ACT_ABS:
+    return fabsf(x);
+  case RP_ACT_RECIPROCAL:
+    return 1.0f / x;
   default:
     return x;
   }

@@ -1,5 +1,5 @@
 /* rnnpoolc runtime, float build: fully connected layers, global average pooling, add,
- * concat, unary activations and softmax. */
+ * broadcasting binary ops, channel reductions, concat, unary activations and softmax. */
 #include "rp_f32_internal.h"
 
 RP_F32_API void rp_fc_f32(const rp_fc_f32_params *p, const float *in, float *out) {
@@ -33,6 +33,46 @@ RP_F32_API void rp_add_f32(const float *in1, const float *in2, float *out, int32
   int32_t i;
   for (i = 0; i < n; ++i)
     out[i] = in1[i] + in2[i];
+}
+
+RP_F32_API void rp_binary_f32(const rp_binary_f32_params *p, const float *a, const float *b,
+                              float *out) {
+  int32_t px, c;
+  for (px = 0; px < p->pixels; ++px) {
+    const float *x = a + px * p->a.pixel_stride, *y = b + px * p->b.pixel_stride;
+    float *o = out + px * p->channels;
+    for (c = 0; c < p->channels; ++c) {
+      const float u = x[c * p->a.channel_stride], v = y[c * p->b.channel_stride];
+      switch (p->op) {
+      case RP_BIN_ADD:
+        o[c] = u + v;
+        break;
+      case RP_BIN_SUB:
+        o[c] = u - v;
+        break;
+      case RP_BIN_MUL:
+        o[c] = u * v;
+        break;
+      case RP_BIN_DIV:
+        o[c] = u / v;
+        break;
+      default:
+        o[c] = powf(u, v);
+        break;
+      }
+    }
+  }
+}
+
+RP_F32_API void rp_reduce_channels_f32(const rp_reduce_channels_f32_params *p, const float *in,
+                                       float *out) {
+  int32_t px, c;
+  for (px = 0; px < p->pixels; ++px) {
+    float sum = 0.0f;
+    for (c = 0; c < p->channels; ++c)
+      sum += in[px * p->channels + c];
+    out[px] = p->mean ? sum / (float)p->channels : sum;
+  }
 }
 
 RP_F32_API void rp_concat_f32(const rp_concat_f32_params *p, const float *const *in,

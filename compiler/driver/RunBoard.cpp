@@ -562,6 +562,9 @@ Status runBoard(Args args) {
   auto sets = readSets(*options, loaded->graph);
   if (!sets)
     return sets.error();
+  if (!options->output.empty() && loaded->graph.outputs.size() != 1) // before any output
+    return makeError("{}: --output with a board supports models with one output",
+                     options->output);
   BoardReport report;
   std::vector<std::vector<ir::TensorData>> outputs;
   auto graph = generateAndRun(*options, board, *loaded, *sets, report, outputs);

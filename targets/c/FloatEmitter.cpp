@@ -118,6 +118,16 @@ Expected<std::string> stepCall(const Emitter &e, size_t step) {
     return fmt::format("    rp_add_f32({}, {}, {}, {});\n", in(0), in(1), out, n);
   case FloatKind::Unary:
     return fmt::format("    rp_unary_f32({}, {}, {}, {});\n", p, in(0), out, n);
+  case FloatKind::Binary: {
+    std::string operands[2];
+    for (size_t k = 0; k < 2; ++k)
+      operands[k] = fs.operandArray[k].empty() ? in(fs.operandInput[k])
+                                               : e.symbol(step, fs.operandArray[k]);
+    return fmt::format("    rp_binary_f32({}, {}, {}, {});\n", p, operands[0], operands[1],
+                       out);
+  }
+  case FloatKind::Reduce:
+    return fmt::format("    rp_reduce_channels_f32({}, {}, {});\n", p, in(0), out);
   case FloatKind::Softmax:
     return fmt::format("    rp_softmax_f32({}, {}, {});\n", p, in(0), out);
   case FloatKind::Concat: {

@@ -34,6 +34,10 @@ std::string_view name(FloatKind kind) {
     return "softmax";
   case FloatKind::RNNPool:
     return "rnnpool";
+  case FloatKind::Binary:
+    return "binary";
+  case FloatKind::Reduce:
+    return "reduce_channels";
   }
   return "?";
 }
@@ -258,6 +262,20 @@ Expected<FloatStep> lowerPool(const Lowering &l, const ir::Node &node) {
 }
 
 Expected<FloatStep> lowerUnary(const Lowering &l, const ir::Node &node) {
+  FloatStep s;
+  s.kind = FloatKind::Unary;
+  s.paramsType = "rp_act_f32";
+  // The plain functions, RP_ACT_SQRT.. in rnnpoolc_runtime_f32.h.
+  const std::pair<ir::OpKind, int> plain[] = {{ir::OpKind::Sqrt, 8},
+                                              {ir::OpKind::Exp, 9},
+                                              {ir::OpKind::Neg, 10},
+                                              {ir::OpKind::Abs, 11},
+                                              {ir::OpKind::Reciprocal, 12}};
+  for (auto [op, kind] : plain)
+    if (node.op == op) {
+      s.paramsBody = fmt::format("  .kind = {}, .alpha = 0.0f, .beta = 0.0f\n", kind);
+      return s;
+    }
   ir::Activation act;
   switch (node.op) {
   case ir::OpKind::Relu:
@@ -292,9 +310,6 @@ Expected<FloatStep> lowerUnary(const Lowering &l, const ir::Node &node) {
       }
   }
   }
-  FloatStep s;
-  s.kind = FloatKind::Unary;
-  s.paramsType = "rp_act_f32";
   Body p;
   activation(p, act);
   // rp_act_f32 is the activation itself: unwrap ".act = {...}," into its fields.
@@ -348,9 +363,22 @@ Expected<FloatStep> lowerConcat(const Lowering &l, const ir::Node &node) {
 
 } // namespace
 
-Expected<FloatStep> lowerRNNPool(const ir::Graph &g, const ir::Node &node); // FloatRNNPool.cpp
+// FloatRNNPool.cpp and FloatElementwise.cpp.
+Expected<FloatStep> lowerRNNPool(const ir::Graph &g, const ir::Node &node);
+Expected<FloatStep> lowerBinary(const ir::Graph &g, const ir::Node &node,
+                                const std::vector<bool> &flat);
+Expected<FloatStep> lowerReduce(const ir::Graph &g, const ir::Node &node,
+                                const std::vector<bool> &flat);
 
 namespace {
+
+/// Per input: does it hold a flattened feature map's HWC bytes?
+std::vector<bool> flatInputs(const Lowering &l, const ir::Node &node) {
+  std::vector<bool> flat;
+  for (ir::TensorId t : node.inputs)
+    flat.push_back(t != ir::kNoTensor && l.hwcOrder[static_cast<size_t>(t)].has_value());
+  return flat;
+}
 
 /// Checks that an alias keeps the bytes meaningful and records the HWC order it passes on.
 Status alias(Lowering &l, const ir::Node &node) {
@@ -398,14 +426,12 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
     return s;
   }
   case ir::OpKind::Add: {
-    for (size_t i = 0; i < 2; ++i)
-      if (l.in(node, i).isConstant())
-        return ir::nodeError(node, "adding a constant has no kernel in the C backend yet");
-    if (l.in(node, 0).shape != l.in(node, 1).shape ||
-        l.hwcOrder[static_cast<size_t>(node.inputs[0])] !=
-            l.hwcOrder[static_cast<size_t>(node.inputs[1])])
-      return ir::nodeError(node, "broadcasting add has no kernel in the C backend; inputs must "
-                                 "have equal shapes");
+    const bool plain = !l.in(node, 0).isConstant() && !l.in(node, 1).isConstant() &&
+                       l.in(node, 0).shape == l.in(node, 1).shape &&
+                       l.hwcOrder[static_cast<size_t>(node.inputs[0])] ==
+                           l.hwcOrder[static_cast<size_t>(node.inputs[1])];
+    if (!plain)
+      return lowerBinary(l.graph, node, flatInputs(l, node));
     FloatStep s;
     s.kind = FloatKind::Add;
     return s;
@@ -419,7 +445,20 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
   case ir::OpKind::HardSigmoid:
   case ir::OpKind::HardSwish:
   case ir::OpKind::Tanh:
+  case ir::OpKind::Sqrt:
+  case ir::OpKind::Exp:
+  case ir::OpKind::Neg:
+  case ir::OpKind::Abs:
+  case ir::OpKind::Reciprocal:
     return lowerUnary(l, node);
+  case ir::OpKind::Sub:
+  case ir::OpKind::Mul:
+  case ir::OpKind::Div:
+  case ir::OpKind::Pow:
+    return lowerBinary(l.graph, node, flatInputs(l, node));
+  case ir::OpKind::ReduceSum:
+  case ir::OpKind::ReduceMean:
+    return lowerReduce(l.graph, node, flatInputs(l, node));
   case ir::OpKind::Softmax:
     return lowerSoftmax(l, node);
   case ir::OpKind::RNNPool:
@@ -460,10 +499,12 @@ Expected<FloatModel> lowerFloat(const ir::Graph &graph) {
       return step.error();
     bool flat = l.hwcOrder[static_cast<size_t>(node.inputs.at(0))].has_value();
     if (flat && step->kind != FloatKind::Alias && step->kind != FloatKind::FullyConnected &&
-        step->kind != FloatKind::Unary && step->kind != FloatKind::Add)
+        step->kind != FloatKind::Unary && step->kind != FloatKind::Add &&
+        step->kind != FloatKind::Binary)
       return ir::nodeError(node, "reads a flattened feature map; only fully connected layers "
                                  "and elementwise ops can in the C backend");
-    if (step->kind == FloatKind::Unary || step->kind == FloatKind::Add)
+    if (step->kind == FloatKind::Unary || step->kind == FloatKind::Add ||
+        step->kind == FloatKind::Binary)
       l.hwcOrder[static_cast<size_t>(node.outputs[0])] =
           l.hwcOrder[static_cast<size_t>(node.inputs[0])];
     model.steps.push_back(std::move(*step));

@@ -24,6 +24,8 @@ enum class FloatKind {
   Unary,          ///< rp_unary_f32
   Softmax,        ///< rp_softmax_f32
   RNNPool,        ///< rp_rnnpool_f32
+  Binary,         ///< rp_binary_f32: broadcasting Add / Sub / Mul / Div / Pow
+  Reduce,         ///< rp_reduce_channels_f32: ReduceSum / ReduceMean over channels
 };
 std::string_view name(FloatKind kind);
 
@@ -43,6 +45,10 @@ struct FloatStep {
   std::vector<FloatArray> arrays;
   std::vector<int32_t> concatChannels; ///< Concat: channels of each input
   int64_t scratchBytes = 0;            ///< RNNPool's summary cache (float32)
+  /// Binary: which node input feeds operand a and b, and the constant array ("a", "b")
+  /// that replaces it ("" for an arena tensor).
+  std::vector<size_t> operandInput;
+  std::vector<std::string> operandArray;
 };
 
 /// A float graph lowered for the C backend: steps[i] runs graph.nodes[i].

@@ -2,7 +2,8 @@
 // (-Werror -pedantic, -lm), gives every step's output within 1e-4 of the range of the float
 // interpreter's, for the example models and for small graphs covering each float kernel's
 // variants (grouped / dilated / depthwise / pointwise conv with fused activations, pooling
-// with padding and ceil mode, concat, softmax, unary ops, MatMul).
+// with padding and ceil mode, concat, softmax, unary ops, broadcasting binary ops, channel
+// reductions, MatMul).
 #include "compiler/interp/Interpreter.h"
 #include "compiler/passes/Passes.h"
 #include "frontends/onnx/Importer.h"
@@ -230,6 +231,28 @@ TEST_CASE("codegen: float C kernels over their variants equal the float interpre
     ir::TensorId g2 = b.node(ir::OpKind::GlobalAveragePool, "gavg", {c});
     ir::TensorId y = b.node(ir::OpKind::Add, "add", {g1, g2});
     checkBuilt(b, y, "pool-variants");
+  }
+  SECTION("L2 normalisation over channels (Pow 2, ReduceSum, Sqrt, Add, Div), broadcasting "
+          "Mul / Sub / Div, ReduceMean, Exp, Neg, Abs, Reciprocal") {
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 5, 6, 7});
+    ir::TensorId two = b.g.addConstant("two", ir::TensorData::fromFloats({}, {2.0f}));
+    ir::TensorId eps = b.g.addConstant("eps", ir::TensorData::fromFloats({}, {1e-3f}));
+    ir::TensorId sq = b.node(ir::OpKind::Pow, "square", {x, two});
+    ir::TensorId sum = b.node(ir::OpKind::ReduceSum, "sum", {sq, b.ints("axes", {1})},
+                              ir::ReduceAttrs{true, false});
+    ir::TensorId norm = b.node(ir::OpKind::Sqrt, "sqrt", {sum});
+    norm = b.node(ir::OpKind::Add, "add_eps", {norm, eps});
+    ir::TensorId y = b.node(ir::OpKind::Div, "normalise", {x, norm});
+    y = b.node(ir::OpKind::Mul, "scale", {y, b.constant("scale", {1, 5, 1, 1}, 0.5f, 2.0f)});
+    y = b.node(ir::OpKind::Sub, "shift", {b.constant("whole", {1, 5, 6, 7}), y});
+    y = b.node(ir::OpKind::Exp, "exp", {b.node(ir::OpKind::Neg, "neg", {y})});
+    ir::TensorId m = b.node(ir::OpKind::ReduceMean, "mean", {y, b.ints("axes1", {1})},
+                            ir::ReduceAttrs{true, false});
+    ir::TensorId r = b.node(ir::OpKind::Reciprocal, "recip",
+                            {b.node(ir::OpKind::Add, "one_plus", {m, two})});
+    y = b.node(ir::OpKind::Div, "per_pixel", {b.node(ir::OpKind::Abs, "abs", {y}), r});
+    checkBuilt(b, y, "elementwise-variants");
   }
   SECTION("flatten of a feature map, MatMul, Gemm (transB, alpha, beta), ReLU, softmax") {
     Builder b;
