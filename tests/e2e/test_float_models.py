@@ -2,7 +2,7 @@
 """The float build (rnnpoolc compile/run --float): float C in QEMU equals the host float
 interpreter within tolerance for small_cnn and the Fashion-MNIST RNNPool example (checked
 here against `rnnpoolc run` on the host, independently of the board run's own check, and
-against PyTorch for small_cnn); the generated C compiles with -Wall -Wextra -Werror
+against PyTorch for small_cnn), and for the RNNPool-Face-shaped zoo model; the generated C compiles with -Wall -Wextra -Werror
 -pedantic under arm-none-eabi-gcc, gcc and clang; --profile accounts for the inference's
 instructions node by node; bad combinations fail with one error line and write nothing.
 
@@ -97,6 +97,15 @@ def main(binary, work):
     check("zoo small_cnn: QEMU float == PyTorch within 1e-4 of the range",
           diff <= tolerance(torch_out))
 
+    # RNNPool-Face-M4's shape (1,131 patches, h = 16, an L2-normalised head, three outputs).
+    face = os.path.join(work, "zoo_rnnpool_face")
+    subprocess.run(["/usr/bin/python3", EXPORT, "rnnpool_face", "-o", face], check=True,
+                   capture_output=True)
+    r = run_json(binary, os.path.join(face, "rnnpool_face.onnx"), "--input",
+                 os.path.join(face, "input.npy"), "--board", "mps2-an386", "--float")
+    check("zoo rnnpool_face: QEMU float == host float interpreter, three outputs",
+          r["host_match"] and r["max_abs_diff"] <= r["tolerance"])
+
     # The emitted C compiles warning-free for the board and the host.
     for name, model, _, _ in models:
         out_dir = os.path.join(work, name + "_c")
@@ -138,19 +147,19 @@ def main(binary, work):
                  "--calib", SMALL)
     check("error: --float with --calib", p.returncode == 2 and
           len(p.stderr.strip().splitlines()) == 1 and not os.path.exists(out_dir))
-    mul = helper.make_model(helper.make_graph(
-        [helper.make_node("Mul", ["x", "x"], ["y"], name="square")], "g",
+    log = helper.make_model(helper.make_graph(
+        [helper.make_node("Log", ["x"], ["y"], name="logarithm")], "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])]),
         opset_imports=[helper.make_opsetid("", 13)])
-    mul.ir_version = 8
-    path = os.path.join(work, "mul.onnx")
+    log.ir_version = 8
+    path = os.path.join(work, "log.onnx")
     with open(path, "wb") as f:
-        f.write(mul.SerializeToString())
+        f.write(log.SerializeToString())
     p = rnnpoolc(binary, "compile", path, "-o", out_dir, "--float")
     lines = p.stderr.strip().splitlines()
     check("error: op without a float kernel names the node", p.returncode == 2 and
-          len(lines) == 1 and "node 'square' (Mul)" in lines[0] and path in lines[0] and
+          len(lines) == 1 and "node 'logarithm' (Log)" in lines[0] and path in lines[0] and
           not os.path.exists(out_dir))
     return 1 if failures else 0
 
