@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 /** Nodes a profile can tell apart; higher node indices are counted in the last slot. */
-#define FW_PROFILE_MAX_NODES 1024
+#define FW_PROFILE_MAX_NODES 512
 
 /** Charges the ticks since the previous call (or since the start of model_run) to `node`. */
 void fw_profile_trace(int32_t node);
