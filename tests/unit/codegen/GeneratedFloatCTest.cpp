@@ -172,6 +172,28 @@ ir::ConvAttrs convAttrs(int64_t k, int64_t stride, int64_t pad, int64_t dilation
   return a;
 }
 
+/// Adds one FastGRNN cell's constants (EdgeML orientation; a low-rank W as two factors).
+void addCell(Builder &b, const std::string &p, int64_t in, int64_t hidden, int64_t rankW,
+             int64_t rankU, std::vector<ir::TensorId> &inputs) {
+  float wr = 1.5f / std::sqrt(float(in)), ur = 1.0f / std::sqrt(float(hidden));
+  if (rankW > 0) {
+    inputs.push_back(b.constant(p + "W1", {in, rankW}, -wr, wr));
+    inputs.push_back(b.constant(p + "W2", {rankW, hidden}, -1, 1));
+  } else {
+    inputs.push_back(b.constant(p + "W", {in, hidden}, -wr, wr));
+  }
+  if (rankU > 0) {
+    inputs.push_back(b.constant(p + "U1", {hidden, rankU}, -ur, ur));
+    inputs.push_back(b.constant(p + "U2", {rankU, hidden}, -1, 1));
+  } else {
+    inputs.push_back(b.constant(p + "U", {hidden, hidden}, -ur, ur));
+  }
+  inputs.push_back(b.constant(p + "bz", {1, hidden}, -0.5f, 0.5f));
+  inputs.push_back(b.constant(p + "bh", {1, hidden}, -0.5f, 0.5f));
+  inputs.push_back(b.constant(p + "zeta", {1, 1}, 0.8f, 1.2f));
+  inputs.push_back(b.constant(p + "nu", {1, 1}, -4.2f, -3.8f));
+}
+
 } // namespace
 
 TEST_CASE("codegen: float C equals the float interpreter, step by step (examples)") {
@@ -266,5 +288,40 @@ TEST_CASE("codegen: float C kernels over their variants equal the float interpre
                ga);
     y = b.node(ir::OpKind::Softmax, "softmax", {y}, ir::SoftmaxAttrs{-1, false});
     checkBuilt(b, y, "fc-variants");
+  }
+}
+
+TEST_CASE("codegen: float C RNNPool over its variants equals the float interpreter") {
+  using NL = ir::RnnNonlinearity;
+  struct Case {
+    const char *name;
+    int64_t k, h, w, patchH, patchW, strideH, strideW, h1, h2;
+    NL gate, update;
+    int64_t rankW1, rankU1;
+  };
+  const Case cases[] = {
+      {"8x8 stride 4 (overlap), sigmoid/tanh", 4, 16, 20, 8, 8, 4, 4, 8, 8, NL::Sigmoid,
+       NL::Tanh, 0, 0},
+      {"4x4 stride 4, quantSigm/quantTanh", 3, 12, 12, 4, 4, 4, 4, 6, 5, NL::QuantSigm,
+       NL::QuantTanh, 0, 0},
+      {"3x5 stride 2x3, tanh gate, sigmoid update, h = 16", 5, 11, 14, 3, 5, 2, 3, 16, 16,
+       NL::Tanh, NL::Sigmoid, 0, 0},
+      {"low-rank W1 and U1, quantTanh gate, quantSigm update", 8, 10, 10, 6, 6, 2, 2, 8, 4,
+       NL::QuantTanh, NL::QuantSigm, 3, 2},
+  };
+  for (const Case &c : cases) {
+    DYNAMIC_SECTION(c.name) {
+      Builder b;
+      std::vector<ir::TensorId> inputs{b.input("x", {1, c.k, c.h, c.w})};
+      addCell(b, "rnn1_", c.k, c.h1, c.rankW1, c.rankU1, inputs);
+      addCell(b, "rnn2_", c.h1, c.h2, 0, 0, inputs);
+      ir::RNNPoolAttrs a;
+      a.patch = {c.patchH, c.patchW};
+      a.stride = {c.strideH, c.strideW};
+      a.rnn1 = {c.h1, c.rankW1, c.rankU1, c.gate, c.update};
+      a.rnn2 = {c.h2, 0, 0, c.gate, c.update};
+      a.encoding = "node";
+      checkBuilt(b, b.node(ir::OpKind::RNNPool, "pool", inputs, a), "rnnpool");
+    }
   }
 }
