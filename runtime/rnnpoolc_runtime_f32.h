@@ -209,6 +209,14 @@ typedef struct {
 RP_F32_API void rp_concat_f32(const rp_concat_f32_params *p, const float *const *in,
                               float *out);
 
+/** The inverse of concat: output i gets channels [offset_i, offset_i + channels[i]) of every
+ *  pixel of the input (in_channels in all). */
+typedef struct {
+  int32_t pixels, in_channels, num_outputs;
+  const int32_t *channels;
+} rp_split_f32_params;
+RP_F32_API void rp_split_f32(const rp_split_f32_params *p, const float *in, float *const *out);
+
 /** out[i] = act(in[i]) over n values (in place allowed). */
 RP_F32_API void rp_unary_f32(const rp_act_f32 *act, const float *in, float *out, int32_t n);
 

@@ -1,5 +1,5 @@
 /* rnnpoolc runtime, float build: fully connected layers, global average pooling, add,
- * broadcasting binary ops, channel reductions, concat, unary activations and softmax. */
+ * broadcasting binary ops, channel reductions, concat, split, unary activations and softmax. */
 #include "rp_f32_internal.h"
 
 RP_F32_API void rp_fc_f32(const rp_fc_f32_params *p, const float *in, float *out) {
@@ -82,6 +82,16 @@ RP_F32_API void rp_concat_f32(const rp_concat_f32_params *p, const float *const 
     const int32_t c = p->channels[i];
     for (px = 0; px < p->pixels; ++px)
       memcpy(out + px * p->out_channels + offset, in[i] + px * c, (size_t)c * sizeof(float));
+    offset += c;
+  }
+}
+
+RP_F32_API void rp_split_f32(const rp_split_f32_params *p, const float *in, float *const *out) {
+  int32_t i, px, offset = 0;
+  for (i = 0; i < p->num_outputs; ++i) {
+    const int32_t c = p->channels[i];
+    for (px = 0; px < p->pixels; ++px)
+      memcpy(out[i] + px * c, in + px * p->in_channels + offset, (size_t)c * sizeof(float));
     offset += c;
   }
 }

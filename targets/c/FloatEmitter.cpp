@@ -126,6 +126,14 @@ Expected<std::string> stepCall(const Emitter &e, size_t step) {
     return fmt::format("    rp_binary_f32({}, {}, {}, {});\n", p, operands[0], operands[1],
                        out);
   }
+  case FloatKind::Split: {
+    std::string list;
+    for (size_t k = 0; k < node.outputs.size(); ++k)
+      list += (k ? ", " : "") + e.at(node.outputs[k]);
+    return fmt::format("    float *const outputs[] = {{{}}};\n"
+                       "    rp_split_f32({}, {}, outputs);\n",
+                       list, p, in(0));
+  }
   case FloatKind::Reduce:
     return fmt::format("    rp_reduce_channels_f32({}, {}, {});\n", p, in(0), out);
   case FloatKind::Softmax:
@@ -152,7 +160,7 @@ std::string paramsDefinition(const Emitter &e, size_t step) {
     size_t end = body.find('@', k + 1);
     body.replace(k, end - k + 1, e.symbol(step, body.substr(k + 1, end - k - 1)));
   }
-  if (fs.kind == FloatKind::Concat) {
+  if (fs.kind == FloatKind::Concat || fs.kind == FloatKind::Split) {
     std::string list;
     for (int32_t c : fs.concatChannels)
       list += fmt::format("{}{}", list.empty() ? "" : ", ", c);

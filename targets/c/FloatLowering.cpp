@@ -38,6 +38,8 @@ std::string_view name(FloatKind kind) {
     return "binary";
   case FloatKind::Reduce:
     return "reduce_channels";
+  case FloatKind::Split:
+    return "split";
   }
   return "?";
 }
@@ -361,6 +363,25 @@ Expected<FloatStep> lowerConcat(const Lowering &l, const ir::Node &node) {
   return s;
 }
 
+Expected<FloatStep> lowerSplit(const Lowering &l, const ir::Node &node) {
+  const ir::Tensor &x = l.in(node);
+  int64_t axis = node.attr<ir::AxisAttrs>().axis;
+  if (axis < 0)
+    axis += static_cast<int64_t>(x.shape.size());
+  if (axis != 1 || (x.shape.size() != 2 && x.shape.size() != 4) ||
+      l.hwcOrder[static_cast<size_t>(node.inputs[0])])
+    return ir::nodeError(node, "the C backend splits along channels only");
+  FloatStep s;
+  s.kind = FloatKind::Split;
+  s.paramsType = "rp_split_f32_params";
+  for (ir::TensorId out : node.outputs)
+    s.concatChannels.push_back(static_cast<int32_t>(l.graph.tensor(out).shape[1]));
+  s.paramsBody = fmt::format("  .pixels = {},\n  .in_channels = {},\n  .num_outputs = {},\n",
+                             x.shape.size() == 4 ? x.shape[2] * x.shape[3] : 1, x.shape[1],
+                             node.outputs.size());
+  return s; // .channels is added by the emitter
+}
+
 } // namespace
 
 // FloatRNNPool.cpp and FloatElementwise.cpp.
@@ -438,6 +459,8 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
   }
   case ir::OpKind::Concat:
     return lowerConcat(l, node);
+  case ir::OpKind::Split:
+    return lowerSplit(l, node);
   case ir::OpKind::Relu:
   case ir::OpKind::Clip:
   case ir::OpKind::LeakyRelu:

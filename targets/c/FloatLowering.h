@@ -26,6 +26,7 @@ enum class FloatKind {
   RNNPool,        ///< rp_rnnpool_f32
   Binary,         ///< rp_binary_f32: broadcasting Add / Sub / Mul / Div / Pow
   Reduce,         ///< rp_reduce_channels_f32: ReduceSum / ReduceMean over channels
+  Split,          ///< rp_split_f32 (channel axis)
 };
 std::string_view name(FloatKind kind);
 
@@ -43,7 +44,7 @@ struct FloatStep {
   /// "@FIELD@", which the emitter replaces with the array's C symbol.
   std::string paramsBody;
   std::vector<FloatArray> arrays;
-  std::vector<int32_t> concatChannels; ///< Concat: channels of each input
+  std::vector<int32_t> concatChannels; ///< Concat / Split: channels of each input / output
   int64_t scratchBytes = 0;            ///< RNNPool's summary cache (float32)
   /// Binary: which node input feeds operand a and b, and the constant array ("a", "b")
   /// that replaces it ("" for an arena tensor).

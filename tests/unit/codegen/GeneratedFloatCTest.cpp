@@ -236,7 +236,7 @@ TEST_CASE("codegen: float C kernels over their variants equal the float interpre
     checkBuilt(b, y, "conv-variants");
   }
   SECTION("max pool (ceil mode), average pool (padding counted and not), global max and "
-          "average pool, concat") {
+          "average pool, concat, split") {
     Builder b;
     ir::TensorId x = b.input("x", {1, 3, 10, 10}); // ceil mode: 5x5, as the padded averages
     ir::PoolAttrs mp;
@@ -252,6 +252,11 @@ TEST_CASE("codegen: float C kernels over their variants equal the float interpre
     ir::TensorId g1 = b.node(ir::OpKind::GlobalMaxPool, "gmax", {c});
     ir::TensorId g2 = b.node(ir::OpKind::GlobalAveragePool, "gavg", {c});
     ir::TensorId y = b.node(ir::OpKind::Add, "add", {g1, g2});
+    b.node(ir::OpKind::Split, "split", {c}, ir::AxisAttrs{1}, 3); // 9 channels in three
+    std::vector<ir::TensorId> parts = b.g.nodes.back().outputs;
+    ir::TensorId sp = b.node(ir::OpKind::Add, "split_add", {parts[0], parts[2]});
+    sp = b.node(ir::OpKind::GlobalAveragePool, "split_gavg", {sp});
+    y = b.node(ir::OpKind::Concat, "concat_all", {y, sp}, ir::AxisAttrs{1});
     checkBuilt(b, y, "pool-variants");
   }
   SECTION("L2 normalisation over channels (Pow 2, ReduceSum, Sqrt, Add, Div), broadcasting "
