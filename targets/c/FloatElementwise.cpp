@@ -21,8 +21,9 @@ Expected<Plane> planeOf(const ir::Node &node, const ir::Shape &s) {
     return Plane{s[1], s[2], s[3]};
   if (s.size() == 2 && s[0] == 1)
     return Plane{s[1], 1, 1};
-  return ir::nodeError(node, "the C backend's elementwise kernels take [1, C, H, W] or [1, K] "
-                             "tensors, not [{}]",
+  return ir::nodeError(node,
+                       "the C backend's elementwise kernels take [1, C, H, W] or [1, K] "
+                       "tensors, not [{}]",
                        ir::toString(s));
 }
 
@@ -42,9 +43,11 @@ Expected<Operand> operandOf(const ir::Node &node, ir::Shape s, const ir::Shape &
   const int64_t c = s[1], h = s.size() == 4 ? s[2] : 1, w = s.size() == 4 ? s[3] : 1;
   const bool chFull = c == p.channels && p.channels > 1;
   const bool pxFull = h == p.h && w == p.w && p.h * p.w > 1;
-  if (s[0] != 1 || (c != 1 && c != p.channels) || !((h == p.h && w == p.w) || (h == 1 && w == 1)))
-    return ir::nodeError(node, "broadcasting [{}] to [{}] has no kernel in the C backend (an "
-                               "operand must be whole, per channel, per pixel or a scalar)",
+  if (s[0] != 1 || (c != 1 && c != p.channels) ||
+      !((h == p.h && w == p.w) || (h == 1 && w == 1)))
+    return ir::nodeError(node,
+                         "broadcasting [{}] to [{}] has no kernel in the C backend (an "
+                         "operand must be whole, per channel, per pixel or a scalar)",
                          ir::toString(s), ir::toString(outShape));
   Operand o;
   o.channelStride = chFull ? 1 : 0;
@@ -68,11 +71,16 @@ std::vector<float> constantValues(const ir::Tensor &t, const Operand &o, const P
 
 int binaryOp(ir::OpKind op) {
   switch (op) {
-  case ir::OpKind::Add: return 0;
-  case ir::OpKind::Sub: return 1;
-  case ir::OpKind::Mul: return 2;
-  case ir::OpKind::Div: return 3;
-  default: return 4; // Pow
+  case ir::OpKind::Add:
+    return 0;
+  case ir::OpKind::Sub:
+    return 1;
+  case ir::OpKind::Mul:
+    return 2;
+  case ir::OpKind::Div:
+    return 3;
+  default:
+    return 4; // Pow
   }
 }
 
@@ -129,14 +137,14 @@ Expected<FloatStep> lowerReduce(const ir::Graph &g, const ir::Node &node,
                                 const std::vector<bool> &flat) {
   const ir::Shape &in = g.tensor(node.inputs.at(0)).shape;
   ir::TensorId axesId = node.input(1);
-  const bool channels =
-      axesId != ir::kNoTensor && g.tensor(axesId).isConstant() &&
-      g.tensor(axesId).data->i.size() == 1 &&
-      (g.tensor(axesId).data->i[0] == 1 ||
-       g.tensor(axesId).data->i[0] == 1 - static_cast<int64_t>(in.size()));
+  const bool channels = axesId != ir::kNoTensor && g.tensor(axesId).isConstant() &&
+                        g.tensor(axesId).data->i.size() == 1 &&
+                        (g.tensor(axesId).data->i[0] == 1 ||
+                         g.tensor(axesId).data->i[0] == 1 - static_cast<int64_t>(in.size()));
   if (!channels || flat[0] || !((in.size() == 4 || in.size() == 2) && in[0] == 1))
-    return ir::nodeError(node, "the C backend reduces over the channels (axis 1) of a [1, C, H, "
-                               "W] or [1, K] tensor only");
+    return ir::nodeError(node,
+                         "the C backend reduces over the channels (axis 1) of a [1, C, H, "
+                         "W] or [1, K] tensor only");
   FloatStep s;
   s.kind = FloatKind::Reduce;
   s.paramsType = "rp_reduce_channels_f32_params";

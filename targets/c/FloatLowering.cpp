@@ -527,9 +527,11 @@ Expected<FloatModel> lowerFloat(const ir::Graph &graph) {
       return ir::nodeError(node, "reads a flattened feature map; only fully connected layers "
                                  "and elementwise ops can in the C backend");
     if (step->kind == FloatKind::Unary || step->kind == FloatKind::Add ||
-        step->kind == FloatKind::Binary)
-      l.hwcOrder[static_cast<size_t>(node.outputs[0])] =
-          l.hwcOrder[static_cast<size_t>(node.inputs[0])];
+        step->kind == FloatKind::Binary) // elementwise: the bytes keep an operand's order
+      for (ir::TensorId in : node.inputs)
+        if (in != ir::kNoTensor && l.hwcOrder[static_cast<size_t>(in)])
+          l.hwcOrder[static_cast<size_t>(node.outputs[0])] =
+              l.hwcOrder[static_cast<size_t>(in)];
     model.steps.push_back(std::move(*step));
   }
   for (ir::TensorId out : graph.outputs)
