@@ -352,11 +352,6 @@ set_target_properties(rnnpoolc_model PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRE
 target_link_libraries(rnnpoolc_model PUBLIC m)
 )";
 
-/// The float runtime's sources (rnnpoolc_runtime_f32*.{c,h} and rp_f32_*.{c,h}).
-bool isFloatRuntimeFile(std::string_view name) {
-  return name.starts_with("rnnpoolc_runtime_f32") || name.starts_with("rp_f32_");
-}
-
 } // namespace
 
 ArenaLayout floatLayout(const FloatModel &model) {
@@ -395,9 +390,8 @@ Expected<std::vector<GeneratedFile>> generateFloatC(const FloatModel &model,
                                       {"model_weights.c", weightsSource(e)},
                                       {"model.mk", kMakeFragment},
                                       {"CMakeLists.txt", kCMakeFragment}};
-  for (const EmbeddedFile &f : runtimeFiles())
-    if (isFloatRuntimeFile(f.name))
-      files.push_back({f.name, std::string(f.text())});
+  for (const EmbeddedFile &f : floatRuntimeFiles())
+    files.push_back({f.name, std::string(f.text())});
   return files;
 }
 

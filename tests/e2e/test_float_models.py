@@ -114,6 +114,11 @@ def main(binary, work):
         files = sorted(os.listdir(out_dir)) if os.path.isdir(out_dir) else []
         check("%s: float runtime files only" % name,
               "rnnpoolc_runtime_f32_all.c" in files and "rp_conv.c" not in files)
+        int8_dir = os.path.join(work, name + "_int8_c")
+        p = rnnpoolc(binary, "compile", model, "-o", int8_dir)
+        int8_files = sorted(os.listdir(int8_dir)) if os.path.isdir(int8_dir) else []
+        check("%s: the int8 build ships no float runtime files" % name,
+              "rp_conv.c" in int8_files and not any("f32" in f for f in int8_files))
         for cc in (ARM, ["gcc"], ["clang-19"]):
             for src in ("model.c", "model_weights.c"):
                 p = subprocess.run(cc + WARN + [src, "-o", "/dev/null"], cwd=out_dir,
