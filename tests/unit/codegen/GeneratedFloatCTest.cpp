@@ -330,3 +330,42 @@ TEST_CASE("codegen: float C RNNPool over its variants equals the float interpret
     }
   }
 }
+
+TEST_CASE("codegen: float lowering names the node of a form without a float kernel") {
+  auto lowerError = [](Builder &b, ir::TensorId out) {
+    b.g.outputs = {out};
+    REQUIRE(passes::foldConstantsAndInferShapes(b.g));
+    auto model = targets::c::lowerFloat(b.g);
+    REQUIRE_FALSE(model);
+    return model.error().message();
+  };
+  SECTION("reduction over the spatial axes") {
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 3, 4, 4});
+    std::string msg = lowerError(b, b.node(ir::OpKind::ReduceSum, "rows", {x, b.ints("a", {2})},
+                                           ir::ReduceAttrs{true, false}));
+    CHECK(msg.find("node 'rows' (ReduceSum)") != std::string::npos);
+    CHECK(msg.find("channels") != std::string::npos);
+  }
+  SECTION("broadcasting a row across a feature map") {
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 3, 4, 5});
+    std::string msg =
+        lowerError(b, b.node(ir::OpKind::Mul, "rowscale", {x, b.constant("r", {1, 1, 1, 5})}));
+    CHECK(msg.find("node 'rowscale' (Mul)") != std::string::npos);
+    CHECK(msg.find("per channel, per pixel or a scalar") != std::string::npos);
+  }
+  SECTION("softmax over the channels of a feature map") {
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 3, 4, 5});
+    std::string msg =
+        lowerError(b, b.node(ir::OpKind::Softmax, "sm", {x}, ir::SoftmaxAttrs{1, false}));
+    CHECK(msg.find("node 'sm' (Softmax)") != std::string::npos);
+  }
+  SECTION("an op with no float kernel") {
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 3, 4, 5});
+    std::string msg = lowerError(b, b.node(ir::OpKind::Log, "ln", {x}));
+    CHECK(msg == "node 'ln' (Log): has no float kernel in the C backend");
+  }
+}
