@@ -20,8 +20,10 @@ struct EmbeddedFile {
 
 /// targets/qemu: startup code, linker scripts, firmware services and the model harness.
 std::span<const EmbeddedFile> qemuBoardFiles();
-/// runtime/: the C99 kernels and their headers.
+/// runtime/: the C99 fixed-point kernels and their headers.
 std::span<const EmbeddedFile> runtimeFiles();
+/// runtime/: the float build's kernels (rnnpoolc_runtime_f32*, rp_f32_*).
+std::span<const EmbeddedFile> floatRuntimeFiles();
 
 /// The file called `name` in `files`, or nullptr.
 const EmbeddedFile *findFile(std::span<const EmbeddedFile> files, std::string_view name);

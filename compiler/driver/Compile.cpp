@@ -26,7 +26,9 @@ Options:
                              uses the DSP instructions where __ARM_FEATURE_DSP is defined)
   --calib FILE|DIR           calibration inputs (.npy / .pb, a batch or one sample per
                              file; repeatable); without it, synthetic data and a warning
-  --float                    emit float C (not available yet)
+  --float                    emit float32 C instead (same files and model.h API; no
+                             quantisation, so --calib is not used; links libm; layer
+                             by layer: the planner's schedule is not used yet)
   --stream-input             the input arrives row by row through a callback
                              (model_run(arena, read_row, user)): the frame is never whole
   --ram-budget BYTES         the fewest MACs whose peak fits, e.g. 128K; an error if none
@@ -103,8 +105,9 @@ Expected<CompileOptions> parse(Args &args, bool &helped) {
     return makeError("compile: missing -o DIR, the output directory");
   if (o.target != "cortex-m4" && o.target != "host")
     return makeError("compile: unknown --target '{}'; use cortex-m4 or host", o.target);
-  if (o.floatMode)
-    return makeError("compile: --float is not available yet; drop it to get fixed-point C");
+  if (o.floatMode && !o.calib.empty())
+    return makeError("compile: --calib has no effect with --float (nothing is quantised); "
+                     "drop one of them");
   return o;
 }
 
@@ -152,6 +155,63 @@ Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const Generate
   return out;
 }
 
+namespace {
+
+/// plan.txt of a float build: the arena of whole float32 tensors, step by step.
+std::string floatPlanText(const targets::c::FloatModel &model,
+                          const targets::c::ArenaLayout &layout) {
+  std::string s = fmt::format("arena {} bytes (float32), planned by {}\n", layout.arenaBytes,
+                              layout.planner);
+  for (size_t step : layout.order) {
+    const ir::Node &node = model.graph.nodes[step];
+    ir::TensorId out = node.outputs[0];
+    s += fmt::format("  step {:3} {:16} {:24} -> offset {:8} bytes {:8}", step,
+                     targets::c::name(model.steps[step].kind), node.name,
+                     layout.tensorOffset[static_cast<size_t>(out)],
+                     4 * ir::checkedNumel(model.graph.tensor(out).shape).value_or(0));
+    if (layout.scratchBytes[step] > 0)
+      s += fmt::format(" (scratch {} at {})", layout.scratchBytes[step],
+                       layout.scratchOffset[step]);
+    s += "\n";
+  }
+  return s;
+}
+
+} // namespace
+
+Expected<GeneratedFloatModel> generateFloatModel(const LoadedModel &loaded,
+                                                 const std::string &target,
+                                                 const std::string &command) {
+  auto lowered = targets::c::lowerFloat(loaded.graph);
+  if (!lowered)
+    return makeError("{}: {}", loaded.path, lowered.error().message());
+  GeneratedFloatModel out{std::move(*lowered), {}, {}};
+  out.layout = targets::c::floatLayout(out.model);
+  targets::c::CodegenOptions options{target, command, loaded.path, fingerprint(loaded.path)};
+  auto files = targets::c::generateFloatC(out.model, out.layout, options);
+  if (!files)
+    return makeError("{}: {}", loaded.path, files.error().message());
+  out.files = std::move(*files);
+  out.files.push_back({"plan.txt", floatPlanText(out.model, out.layout)});
+  return out;
+}
+
+namespace {
+
+Status compileFloat(const CompileOptions &o, const LoadedModel &loaded,
+                    const std::string &command) {
+  auto generated = generateFloatModel(loaded, o.target, command);
+  if (!generated)
+    return generated.error();
+  RNNPOOLC_TRY(targets::c::writeDirectoryAtomically(o.output, generated->files));
+  fmt::print("wrote {}: float32 build, arena {} bytes, weights {} bytes, {} steps\n", o.output,
+             generated->layout.arenaBytes, targets::c::floatWeightsBytes(generated->model),
+             generated->layout.order.size());
+  return Status::ok();
+}
+
+} // namespace
+
 Status runCompile(Args args) {
   std::vector<std::string> all;
   for (Args copy = args; !copy.empty();)
@@ -165,6 +225,8 @@ Status runCompile(Args args) {
   auto loaded = loadModel(options->model, options->inputShapes);
   if (!loaded)
     return loaded.error();
+  if (options->floatMode)
+    return compileFloat(*options, *loaded, commandLine("compile", all));
   GenerateOptions generate{options->calib, options->target, commandLine("compile", all),
                            options->plan};
   auto generated = generateModel(*loaded, generate);

@@ -5,6 +5,7 @@
 #include "compiler/driver/Driver.h"
 #include "compiler/plan/Planner.h"
 #include "targets/c/CEmitter.h"
+#include "targets/c/FloatEmitter.h"
 
 #include <string>
 #include <vector>
@@ -28,6 +29,16 @@ struct GenerateOptions {
 /// Quantises `loaded`, plans its arena (int8 activations) and generates the output
 /// directory's files, plan reports included.
 Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const GenerateOptions &options);
+
+/// The float build (--float) of a loaded model: lowered, laid out, its files generated.
+struct GeneratedFloatModel {
+  targets::c::FloatModel model;
+  targets::c::ArenaLayout layout;
+  std::vector<targets::c::GeneratedFile> files; ///< Sources, runtime, fragments, plan.txt.
+};
+Expected<GeneratedFloatModel> generateFloatModel(const LoadedModel &loaded,
+                                                 const std::string &target,
+                                                 const std::string &command);
 
 /// `rnnpoolc run --board mps2-an386|netduinoplus2 ...` (RunBoard.cpp): compile, build
 /// firmware, run it in QEMU, compare with the host fixed-point interpreter, report.

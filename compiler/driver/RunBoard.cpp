@@ -1,8 +1,12 @@
 // `rnnpoolc run --board mps2-an386|netduinoplus2`: compiles the model to C, builds firmware
 // for the board, runs it in QEMU on the inputs, checks the outputs against the host
-// fixed-point interpreter byte for byte, and reports instructions, flash and RAM.
+// fixed-point interpreter byte for byte (or, with --float, against the host float
+// interpreter within a tolerance), and reports instructions, flash and RAM, and with
+// --profile the instructions of every node.
 #include "compiler/driver/Compile.h"
+#include "compiler/driver/RunBoard.h"
 #include "compiler/interp/FixedPoint.h"
+#include "compiler/interp/Interpreter.h"
 #include "compiler/support/Json.h"
 #include "compiler/support/Progress.h"
 #include "frontends/onnx/TensorIO.h"
@@ -11,8 +15,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -34,6 +40,13 @@ Options:
   --calib FILE|DIR           calibration inputs, as for 'rnnpoolc compile'
   --output FILE              write the dequantised outputs (.npy or .pb; batched like the
                              input)
+  --float                    run the float32 build (rnnpoolc compile --float) instead and
+                             check it against the host float interpreter: the largest
+                             absolute difference must be within 1e-4 x max(1, the range
+                             of the host's outputs)
+  --profile                  also print the instructions spent in every node (its steps
+                             summed), per kernel kind, and RNNPool's per patch (a
+                             separate firmware build, traced after every step)
   --json                     print a JSON summary (instructions, flash_bytes, ram_bytes, ...)
   --timeout SECONDS          limit for the QEMU run (default 300)
   --build-dir DIR            build the firmware in DIR and keep it (default: a temporary
@@ -48,7 +61,7 @@ struct BoardOptions {
   std::string model, board, output, buildDir;
   std::vector<std::string> inputs, calib, all;
   std::map<std::string, ir::Shape> inputShapes;
-  bool json = false, streamInput = false;
+  bool json = false, floatMode = false, profile = false, streamInput = false;
   double timeout = 300;
 };
 
@@ -92,6 +105,10 @@ Expected<BoardOptions> parse(Args &args, bool &helped) {
         return makeError("--timeout takes a positive number of seconds, not '{}'", value);
     } else if (arg == "--json") {
       o.json = true;
+    } else if (arg == "--float") {
+      o.floatMode = true;
+    } else if (arg == "--profile") {
+      o.profile = true;
     } else if (arg == "--stream-input") {
       o.streamInput = true;
     } else if (arg.starts_with("-")) {
@@ -109,6 +126,9 @@ Expected<BoardOptions> parse(Args &args, bool &helped) {
     return makeError("run: unknown board '{}'; use host, {}", o.board, qemu::boardNames());
   if (o.inputs.empty())
     return makeError("run: missing --input FILE");
+  if (o.floatMode && !o.calib.empty())
+    return makeError("run: --calib has no effect with --float (nothing is quantised); drop "
+                     "one of them");
   if (!o.output.empty()) {
     std::string ext = fs::path(o.output).extension();
     if (ext != ".pb" && ext != ".npy")
@@ -207,17 +227,130 @@ struct BoardReport {
   std::vector<double> instructions; ///< Per inference.
   qemu::ImageSizes sizes;
   uint64_t stackHighWater = 0;
-  size_t mismatched = 0;            ///< Inferences whose bytes differ from the host.
+  int64_t arenaBytes = 0, weightsBytes = 0;
+  bool floatBuild = false;
+  size_t mismatched = 0;            ///< Inferences whose outputs differ from the host.
   int64_t firstMismatch = -1;       ///< Its index.
+  double maxAbsDiff = 0, tolerance = 0; ///< Float build: against the host interpreter.
+  std::vector<ProfileNode> profileNodes;
+  std::vector<double> profile;      ///< Per node, instructions per inference (--profile).
 };
 
-/// Checks the firmware's output bytes (every inference's outputs, in runtime layout, one
-/// after another) against the host fixed-point interpreter; fills `outputs` with them
-/// dequantised and counts mismatches in `report`.
-Status compareWithHost(const BoardOptions &o, const GeneratedModel &gen,
-                       const std::vector<std::vector<ir::TensorData>> &sets,
-                       const std::string &bytes, BoardReport &report,
-                       std::vector<std::vector<ir::TensorData>> &outputs) {
+/// The firmware of a generated model: its files, arena and how it links.
+struct FirmwareInput {
+  const std::vector<targets::c::GeneratedFile> *files = nullptr;
+  int64_t arenaBytes = 0;
+  bool needsLibm = false;
+  bool streamedInput = false; ///< The model reads its input row by row (--stream-input).
+};
+
+/// input.bin: every set's inputs as float32, in logical NCHW order, or, for a streamed
+/// build, pixel by pixel with channels innermost (the order rows are read in).
+std::string inputFile(bool streamed, const std::vector<std::vector<ir::TensorData>> &sets) {
+  std::string input;
+  for (const auto &set : sets)
+    for (const ir::TensorData &t : set) {
+      if (!streamed || t.shape.size() != 4) {
+        input.append(reinterpret_cast<const char *>(t.f.data()), t.f.size() * sizeof(float));
+        continue;
+      }
+      const int64_t c = t.shape[1], hw = t.shape[2] * t.shape[3];
+      std::vector<float> hwc(t.f.size());
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t p = 0; p < hw; ++p)
+          hwc[static_cast<size_t>(p * c + ch)] = t.f[static_cast<size_t>(ch * hw + p)];
+      input.append(reinterpret_cast<const char *>(hwc.data()), hwc.size() * sizeof(float));
+    }
+  return input;
+}
+
+/// Builds the firmware in `dir` (with the profile hooks when `profile`), runs it on the
+/// input sets, and returns what it printed; output.bin is left in `dir`.
+Expected<qemu::FirmwareRun> buildAndRunIn(const BoardOptions &o, const qemu::Board &board,
+                                          const FirmwareInput &fw, const std::string &dir,
+                                          const std::string &input, size_t inferences,
+                                          bool profile, qemu::ImageSizes *sizes) {
+  for (const targets::c::GeneratedFile &f : *fw.files)
+    RNNPOOLC_TRY(writeBinary(dir + "/" + f.name, f.text));
+  qemu::FirmwareSpec spec{&board, dir, {"fw_model_main.c", "model.c", "model_weights.c"},
+                          {}, {}, static_cast<uint64_t>(fw.arenaBytes), 300};
+  qemu::FirmwareExtras extras;
+  if (fw.needsLibm)
+    extras.libraries.push_back("m");
+  if (profile) {
+    spec.defines.push_back("RNNPOOLC_PROFILE");
+    extras.forceIncludes.push_back("fw_profile.h");
+  }
+  auto elf = qemu::buildFirmware(spec, extras);
+  if (!elf)
+    return makeError("{}: {}", o.model, elf.error().message());
+  RNNPOOLC_TRY(writeBinary(dir + "/input.bin", input));
+  TerminalProgress progress(fmt::format("QEMU {}: inference", board.name));
+  size_t finished = 0;
+  auto onValue = [&](const std::string &key, uint64_t) {
+    if (key == "ticks") // the firmware prints one per inference
+      progress.update(++finished, inferences);
+  };
+  auto run = qemu::runFirmware(board, *elf, dir, o.timeout, onValue);
+  progress.finish();
+  if (!run)
+    return makeError("{}: {}", o.model, run.error().message());
+  if (sizes) {
+    auto measured = qemu::imageSizes(*elf);
+    if (!measured)
+      return measured.error();
+    *sizes = *measured;
+  }
+  return run;
+}
+
+/// Builds and runs the firmware (and with --profile a traced second build); fills the
+/// report's measurements and returns the bytes of output.bin.
+Expected<std::string> buildAndRun(const BoardOptions &o, const qemu::Board &board,
+                                  const FirmwareInput &fw,
+                                  const std::vector<std::vector<ir::TensorData>> &sets,
+                                  BoardReport &report) {
+  BuildDir dir;
+  auto path = makeBuildDir(o, dir);
+  if (!path)
+    return path.error();
+  const std::string input = inputFile(fw.streamedInput, sets);
+  auto run = buildAndRunIn(o, board, fw, *path, input, sets.size(), /*profile=*/false,
+                           &report.sizes);
+  if (!run) {
+    dir.keep = true; // the error may name its build.log
+    return run.error();
+  }
+  const auto &ticks = run->values["ticks"];
+  if (ticks.size() != sets.size())
+    return makeError("{}: the firmware ran {} of {} inferences", o.model, ticks.size(),
+                     sets.size());
+  for (uint64_t t : ticks)
+    report.instructions.push_back(static_cast<double>(t) * board.instructionsPerTick);
+  report.stackHighWater = run->values["stack_high_water"].empty()
+                              ? 0 : run->values["stack_high_water"].back();
+  std::ifstream in(*path + "/output.bin", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (o.profile) {
+    std::string profileDir = *path + "/profile";
+    std::error_code ec;
+    fs::create_directories(profileDir, ec);
+    auto traced =
+        buildAndRunIn(o, board, fw, profileDir, input, sets.size(), /*profile=*/true, nullptr);
+    if (!traced)
+      return traced.error();
+    report.profile = profileInstructions(traced->values["profile_ticks"],
+                                         board.instructionsPerTick, sets.size(),
+                                         report.profileNodes.size());
+  }
+  return bytes;
+}
+
+/// Checks the int8 outputs against the host fixed-point interpreter, byte for byte, and
+/// dequantises them.
+Status checkFixed(const BoardOptions &o, const GeneratedModel &gen, const std::string &bytes,
+                  const std::vector<std::vector<ir::TensorData>> &sets, BoardReport &report,
+                  std::vector<std::vector<ir::TensorData>> &outputs) {
   const ir::Graph &g = gen.model.graph;
   size_t at = 0;
   TerminalProgress progress("host fixed point: inference");
@@ -249,83 +382,71 @@ Status compareWithHost(const BoardOptions &o, const GeneratedModel &gen,
   return Status::ok();
 }
 
-/// Builds and runs the firmware; fills `report` and the dequantised outputs per set.
-/// input.bin: every set's inputs as float32, in logical NCHW order, or, for a streamed
-/// build, pixel by pixel with channels innermost (the order rows are read in).
-std::string inputFile(const GeneratedModel &gen,
-                      const std::vector<std::vector<ir::TensorData>> &sets) {
-  std::string input;
-  for (const auto &set : sets)
-    for (const ir::TensorData &t : set) {
-      if (!gen.plan.streamedInput || t.shape.size() != 4) {
-        input.append(reinterpret_cast<const char *>(t.f.data()), t.f.size() * sizeof(float));
-        continue;
-      }
-      const int64_t c = t.shape[1], hw = t.shape[2] * t.shape[3];
-      std::vector<float> hwc(t.f.size());
+/// A float32 output in the arena's layout (HWC for 4-D) as a logical NCHW tensor.
+ir::TensorData floatFromArena(const std::string &bytes, size_t at, const ir::Shape &shape) {
+  const size_t n = static_cast<size_t>(ir::numel(shape));
+  std::vector<float> mem(n), logical(n);
+  std::memcpy(mem.data(), bytes.data() + at, n * sizeof(float));
+  if (shape.size() == 4) {
+    const int64_t c = shape[1], hw = shape[2] * shape[3];
+    for (int64_t p = 0; p < hw; ++p)
       for (int64_t ch = 0; ch < c; ++ch)
-        for (int64_t p = 0; p < hw; ++p)
-          hwc[static_cast<size_t>(p * c + ch)] = t.f[static_cast<size_t>(ch * hw + p)];
-      input.append(reinterpret_cast<const char *>(hwc.data()), hwc.size() * sizeof(float));
-    }
-  return input;
+        logical[static_cast<size_t>(ch * hw + p)] = mem[static_cast<size_t>(p * c + ch)];
+  } else {
+    logical = mem;
+  }
+  return ir::TensorData::fromFloats(shape, std::move(logical));
 }
 
-Status buildAndRun(const BoardOptions &o, const qemu::Board &board, const GeneratedModel &gen,
-                   const std::vector<std::vector<ir::TensorData>> &sets, BoardReport &report,
-                   std::vector<std::vector<ir::TensorData>> &outputs) {
-  BuildDir dir;
-  auto path = makeBuildDir(o, dir);
-  if (!path)
-    return path.error();
-  for (const targets::c::GeneratedFile &f : gen.files)
-    RNNPOOLC_TRY(writeBinary(*path + "/" + f.name, f.text));
-  qemu::FirmwareSpec spec{&board, *path, {"fw_model_main.c", "model.c", "model_weights.c"},
-                          {}, {}, static_cast<uint64_t>(gen.plan.summary.arenaBytes), 300};
-  auto elf = qemu::buildFirmware(spec);
-  if (!elf) {
-    dir.keep = true; // the error names its build.log
-    return makeError("{}: {}", o.model, elf.error().message());
+/// Checks the float32 outputs against the host float interpreter: every inference's
+/// largest absolute difference must be within 1e-4 x max(1, range of its host outputs).
+Status checkFloat(const BoardOptions &o, const GeneratedFloatModel &gen,
+                  const std::string &bytes,
+                  const std::vector<std::vector<ir::TensorData>> &sets, BoardReport &report,
+                  std::vector<std::vector<ir::TensorData>> &outputs) {
+  const ir::Graph &g = gen.model.graph;
+  size_t at = 0;
+  for (size_t s = 0; s < sets.size(); ++s) {
+    auto host = interp::run(g, sets[s]);
+    if (!host)
+      return makeError("{}: host float run: {}", o.model, host.error().message());
+    float lo = INFINITY, hi = -INFINITY, diff = 0;
+    outputs.emplace_back();
+    for (size_t k = 0; k < g.outputs.size(); ++k) {
+      const ir::Shape &shape = g.tensor(g.outputs[k]).shape;
+      size_t n = static_cast<size_t>(ir::checkedNumel(shape).value_or(0));
+      if (at + n * sizeof(float) > bytes.size())
+        return makeError("{}: output.bin from the firmware is short ({} bytes)", o.model,
+                         bytes.size());
+      outputs.back().push_back(floatFromArena(bytes, at, shape));
+      at += n * sizeof(float);
+      const std::vector<float> &mine = outputs.back().back().f, &want = (*host)[k].f;
+      for (size_t e = 0; e < n; ++e) {
+        lo = std::min(lo, want[e]), hi = std::max(hi, want[e]);
+        float d = std::fabs(mine[e] - want[e]);
+        diff = std::isnan(d) ? INFINITY : std::max(diff, d);
+      }
+    }
+    double tolerance = 1e-4 * std::max(1.0, static_cast<double>(hi - lo));
+    report.maxAbsDiff = std::max(report.maxAbsDiff, static_cast<double>(diff));
+    report.tolerance = s == 0 ? tolerance : std::min(report.tolerance, tolerance);
+    if (diff > tolerance && report.mismatched++ == 0)
+      report.firstMismatch = static_cast<int64_t>(s);
   }
-  RNNPOOLC_TRY(writeBinary(*path + "/input.bin", inputFile(gen, sets)));
-  TerminalProgress progress(fmt::format("QEMU {}: inference", board.name));
-  size_t finished = 0;
-  progress.update(0, sets.size());
-  auto onValue = [&](const std::string &key, uint64_t) {
-    if (key == "ticks") // the firmware prints one per inference
-      progress.update(++finished, sets.size());
-  };
-  auto run = qemu::runFirmware(board, *elf, *path, o.timeout, onValue);
-  progress.finish();
-  if (!run)
-    return makeError("{}: {}", o.model, run.error().message());
-  auto sizes = qemu::imageSizes(*elf);
-  if (!sizes)
-    return sizes.error();
-  report.sizes = *sizes;
-  const auto &ticks = run->values["ticks"];
-  if (ticks.size() != sets.size())
-    return makeError("{}: the firmware ran {} of {} inferences", o.model, ticks.size(),
-                     sets.size());
-  for (uint64_t t : ticks)
-    report.instructions.push_back(static_cast<double>(t) * board.instructionsPerTick);
-  report.stackHighWater = run->values["stack_high_water"].empty()
-                              ? 0 : run->values["stack_high_water"].back();
-  std::ifstream in(*path + "/output.bin", std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return compareWithHost(o, gen, sets, bytes, report, outputs);
+  return Status::ok();
 }
 
 uint64_t ramBytes(const BoardReport &r) {
   return r.sizes.data + r.sizes.bss + r.sizes.arena + r.stackHighWater;
 }
 
-void printJson(const BoardOptions &o, const GeneratedModel &gen, const BoardReport &r) {
+void printJson(const BoardOptions &o, const BoardReport &r) {
   double sum = 0;
   for (double v : r.instructions)
     sum += v;
   JsonWriter w;
   w.beginObject().member("model", o.model).member("board", o.board);
+  w.member("build", r.floatBuild ? "float" : "fixed");
   w.member("inferences", r.instructions.size());
   w.member("instructions", static_cast<int64_t>(sum / r.instructions.size() + 0.5));
   w.key("instructions_per_inference").beginArray();
@@ -335,16 +456,19 @@ void printJson(const BoardOptions &o, const GeneratedModel &gen, const BoardRepo
   w.member("flash_bytes", r.sizes.flash()).member("ram_bytes", ramBytes(r));
   w.member("text_bytes", r.sizes.text).member("rodata_bytes", r.sizes.rodata);
   w.member("data_bytes", r.sizes.data).member("bss_bytes", r.sizes.bss);
-  w.member("arena_bytes", gen.plan.summary.arenaBytes).member("stack_bytes", r.stackHighWater);
-  w.member("weights_bytes", targets::c::weightsBytes(gen.model));
+  w.member("arena_bytes", r.arenaBytes).member("stack_bytes", r.stackHighWater);
+  w.member("weights_bytes", r.weightsBytes);
   w.member("host_match", r.mismatched == 0).member("mismatched_inferences", r.mismatched);
+  if (r.floatBuild)
+    w.member("max_abs_diff", r.maxAbsDiff).member("tolerance", r.tolerance);
+  if (o.profile)
+    profileJson(w, r.profileNodes, r.profile);
   w.endObject();
   fmt::print("{}\n", w.str());
 }
 
-void printText(const BoardOptions &o, const GeneratedModel &gen, const BoardReport &r,
+void printText(const BoardOptions &o, const ir::Graph &g, const BoardReport &r,
                const std::vector<std::vector<ir::TensorData>> &outputs) {
-  const ir::Graph &g = gen.model.graph;
   for (size_t k = 0; k < g.outputs.size(); ++k) {
     const ir::TensorData &v = outputs[0][k];
     auto best = std::max_element(v.f.begin(), v.f.end()) - v.f.begin();
@@ -357,16 +481,99 @@ void printText(const BoardOptions &o, const GeneratedModel &gen, const BoardRepo
   double sum = 0, lo = r.instructions[0], hi = lo;
   for (double v : r.instructions)
     sum += v, lo = std::min(lo, v), hi = std::max(hi, v);
-  fmt::print("board {}: {} inference(s), {:.0f} instructions each", o.board,
-             r.instructions.size(), sum / r.instructions.size());
+  fmt::print("board {}: {} build, {} inference(s), {:.0f} instructions each", o.board,
+             r.floatBuild ? "float32" : "fixed-point", r.instructions.size(),
+             sum / r.instructions.size());
   if (r.instructions.size() > 1)
     fmt::print(" (min {:.0f}, max {:.0f})", lo, hi);
   fmt::print("\nflash {} bytes (text {}, rodata {}, data {}; weights {})\n", r.sizes.flash(),
-             r.sizes.text, r.sizes.rodata, r.sizes.data, targets::c::weightsBytes(gen.model));
+             r.sizes.text, r.sizes.rodata, r.sizes.data, r.weightsBytes);
   fmt::print("RAM {} bytes (arena {}, data {}, other bss {}, stack high-water {})\n",
              ramBytes(r), r.sizes.arena, r.sizes.data, r.sizes.bss, r.stackHighWater);
-  fmt::print("matches the host fixed-point interpreter byte for byte: {}\n",
-             r.mismatched == 0 ? "yes" : "NO");
+  if (r.floatBuild)
+    fmt::print("matches the host float interpreter: {} (max abs difference {:.3g}, tolerance "
+               "{:.3g})\n",
+               r.mismatched == 0 ? "yes" : "NO", r.maxAbsDiff, r.tolerance);
+  else
+    fmt::print("matches the host fixed-point interpreter byte for byte: {}\n",
+               r.mismatched == 0 ? "yes" : "NO");
+  if (o.profile)
+    printProfile(r.profileNodes, r.profile);
+}
+
+/// The profile's names of a fixed-point model's nodes.
+std::vector<ProfileNode> profileNodes(const quant::QuantizedModel &m) {
+  std::vector<ProfileNode> nodes;
+  for (size_t n = 0; n < m.graph.nodes.size(); ++n) {
+    const ir::Node &node = m.graph.nodes[n];
+    int64_t patches = 0;
+    if (m.layers[n].kind == quant::KernelKind::RNNPool) {
+      const ir::Shape &y = m.graph.tensor(node.outputs[0]).shape;
+      patches = y[2] * y[3];
+    }
+    nodes.push_back({node.name, std::string(ir::opName(node.op)),
+                     std::string(quant::name(m.layers[n].kind)), patches});
+  }
+  return nodes;
+}
+
+/// The profile's names of a float model's nodes.
+std::vector<ProfileNode> profileNodes(const targets::c::FloatModel &m) {
+  std::vector<ProfileNode> nodes;
+  for (size_t n = 0; n < m.graph.nodes.size(); ++n) {
+    const ir::Node &node = m.graph.nodes[n];
+    int64_t patches = 0;
+    if (m.steps[n].kind == targets::c::FloatKind::RNNPool) {
+      const ir::Shape &y = m.graph.tensor(node.outputs[0]).shape;
+      patches = y[2] * y[3];
+    }
+    nodes.push_back({node.name, std::string(ir::opName(node.op)),
+                     std::string(targets::c::name(m.steps[n].kind)), patches});
+  }
+  return nodes;
+}
+
+/// Generates the build the options ask for, runs it and checks it against its host oracle;
+/// fills the report and the outputs (float32, logical order) and returns the graph they
+/// belong to.
+Expected<ir::Graph> generateAndRun(const BoardOptions &o, const qemu::Board &board,
+                                   const LoadedModel &loaded,
+                                   const std::vector<std::vector<ir::TensorData>> &sets,
+                                   BoardReport &report,
+                                   std::vector<std::vector<ir::TensorData>> &outputs) {
+  const std::string command = commandLine("run", o.all);
+  report.floatBuild = o.floatMode;
+  if (o.floatMode) {
+    auto gen = generateFloatModel(loaded, "cortex-m4", command);
+    if (!gen)
+      return gen.error();
+    report.arenaBytes = gen->layout.arenaBytes;
+    report.weightsBytes = targets::c::floatWeightsBytes(gen->model);
+    report.profileNodes = profileNodes(gen->model);
+    FirmwareInput fw{&gen->files, gen->layout.arenaBytes, /*needsLibm=*/true};
+    auto bytes = buildAndRun(o, board, fw, sets, report);
+    if (!bytes)
+      return bytes.error();
+    RNNPOOLC_TRY(checkFloat(o, *gen, *bytes, sets, report, outputs));
+    return gen->model.graph;
+  }
+  GenerateOptions generate;
+  generate.calib = o.calib;
+  generate.command = command;
+  generate.plan.streamInput = o.streamInput;
+  auto gen = generateModel(loaded, generate);
+  if (!gen)
+    return gen.error();
+  report.arenaBytes = gen->plan.summary.arenaBytes;
+  report.weightsBytes = targets::c::weightsBytes(gen->model);
+  report.profileNodes = profileNodes(gen->model);
+  FirmwareInput fw{&gen->files, gen->plan.summary.arenaBytes, /*needsLibm=*/false,
+                   gen->plan.streamedInput};
+  auto bytes = buildAndRun(o, board, fw, sets, report);
+  if (!bytes)
+    return bytes.error();
+  RNNPOOLC_TRY(checkFixed(o, *gen, *bytes, sets, report, outputs));
+  return gen->model.graph;
 }
 
 } // namespace
@@ -396,25 +603,30 @@ Status runBoard(Args args) {
   auto sets = readSets(*options, loaded->graph);
   if (!sets)
     return sets.error();
-  if (options->streamInput && loaded->graph.inputs.size() != 1)
-    return makeError("{}: --stream-input on a board supports models with one input, not {}",
-                     options->model, loaded->graph.inputs.size());
-  GenerateOptions generate;
-  generate.plan.streamInput = options->streamInput;
-  generate.calib = options->calib;
-  generate.command = commandLine("run", options->all);
-  auto gen = generateModel(*loaded, generate);
-  if (!gen)
-    return gen.error();
+  if (options->streamInput && (options->floatMode || loaded->graph.inputs.size() != 1))
+    return makeError("{}: --stream-input on a board supports fixed-point builds of models "
+                     "with one input",
+                     options->model);
+  if (!options->output.empty() && loaded->graph.outputs.size() != 1) // before any output
+    return makeError("{}: --output with a board supports models with one output",
+                     options->output);
   BoardReport report;
   std::vector<std::vector<ir::TensorData>> outputs;
-  RNNPOOLC_TRY(buildAndRun(*options, board, *gen, *sets, report, outputs));
+  auto graph = generateAndRun(*options, board, *loaded, *sets, report, outputs);
+  if (!graph)
+    return graph.error();
   if (options->json)
-    printJson(*options, *gen, report);
+    printJson(*options, report);
   else
-    printText(*options, *gen, report, outputs);
+    printText(*options, *graph, report, outputs);
   if (!options->output.empty())
-    RNNPOOLC_TRY(writeStacked(options->output, gen->model.graph, outputs));
+    RNNPOOLC_TRY(writeStacked(options->output, *graph, outputs));
+  if (report.mismatched > 0 && report.floatBuild)
+    return makeError("{}: the QEMU outputs of the float build differ from the host float "
+                     "interpreter by up to {:.3g} (tolerance {:.3g}) in {} of {} inferences "
+                     "(first: {}); please report this bug",
+                     options->model, report.maxAbsDiff, report.tolerance, report.mismatched,
+                     sets->size(), report.firstMismatch);
   if (report.mismatched > 0)
     return makeError("{}: the QEMU outputs differ from the host fixed-point interpreter in {} "
                      "of {} inferences (first: {}); please report this bug",

@@ -56,7 +56,18 @@ int64_t scratchBytes(const quant::Layer &layer) {
 }
 
 ArenaLayout layerByLayerLayout(const quant::QuantizedModel &model) {
-  const ir::Graph &g = model.graph;
+  std::vector<bool> alias;
+  std::vector<int64_t> scratch;
+  for (const quant::Layer &layer : model.layers) {
+    alias.push_back(layer.kind == quant::KernelKind::Alias);
+    scratch.push_back(scratchBytes(layer));
+  }
+  return layerByLayerLayout(model.graph, /*elementBytes=*/1, alias, scratch);
+}
+
+ArenaLayout layerByLayerLayout(const ir::Graph &g, int64_t elementBytes,
+                               const std::vector<bool> &alias,
+                               const std::vector<int64_t> &scratch) {
   ArenaLayout layout;
   layout.planner = "layer-by-layer (targets/c stand-in planner)";
   layout.order.resize(g.nodes.size());
@@ -71,7 +82,8 @@ ArenaLayout layerByLayerLayout(const quant::QuantizedModel &model) {
       return;
     if (bufferOf[t] < 0) {
       bufferOf[t] = static_cast<int>(buffers.size());
-      buffers.push_back({ir::checkedNumel(g.tensor(t).shape).value_or(0), step, step});
+      buffers.push_back(
+          {ir::checkedNumel(g.tensor(t).shape).value_or(0) * elementBytes, step, step});
     }
     Buffer &b = buffers[bufferOf[t]];
     b.first = std::min(b.first, step);
@@ -84,11 +96,11 @@ ArenaLayout layerByLayerLayout(const quant::QuantizedModel &model) {
     const ir::Node &node = g.nodes[step];
     for (ir::TensorId t : node.inputs)
       touch(t, step);
-    if (model.layers[step].kind == quant::KernelKind::Alias && bufferOf[node.inputs[0]] >= 0)
+    if (alias[static_cast<size_t>(step)] && bufferOf[node.inputs[0]] >= 0)
       bufferOf[node.outputs[0]] = bufferOf[node.inputs[0]];
     for (ir::TensorId t : node.outputs)
       touch(t, step);
-    if (int64_t bytes = scratchBytes(model.layers[step]); bytes > 0) {
+    if (int64_t bytes = scratch[static_cast<size_t>(step)]; bytes > 0) {
       scratchBuffer[step] = static_cast<int>(buffers.size());
       buffers.push_back({bytes, step, step});
     }

@@ -30,4 +30,11 @@ int64_t scratchBytes(const quant::Layer &layer);
 /// overlap a placed buffer with an overlapping lifetime.
 ArenaLayout layerByLayerLayout(const quant::QuantizedModel &model);
 
+/// The same placement for any graph (the float build's): each activation element takes
+/// `elementBytes` bytes, alias[n] says that node n's output shares its input's bytes, and
+/// scratch[n] is the bytes of scratch node n's kernel needs (0 for none).
+ArenaLayout layerByLayerLayout(const ir::Graph &graph, int64_t elementBytes,
+                               const std::vector<bool> &alias,
+                               const std::vector<int64_t> &scratch);
+
 } // namespace rnnpoolc::targets::c

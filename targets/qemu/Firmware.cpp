@@ -30,6 +30,12 @@ std::string firstErrorLine(const std::string &log) {
 
 /// A one-line explanation of a failed link.
 Error linkError(const FirmwareSpec &spec, const std::string &log) {
+  if (log.find("region `FLASH' overflowed") != std::string::npos)
+    return makeError("the model does not fit {}'s {} KB of flash: code and weights overflow it {}; "
+                     "choose a board with more flash or a smaller model (a float build's "
+                     "weights take 4 bytes each)",
+                     spec.board->name, spec.board->flashBytes / 1024,
+                     firstLine(log.substr(log.find("region `FLASH' overflowed") + 26)));
   if (log.find("overflowed") != std::string::npos ||
       log.find("does not fit") != std::string::npos)
     return makeError("the model does not fit {}'s {} KB of SRAM: its arena (the plan's peak) "
@@ -42,7 +48,7 @@ Error linkError(const FirmwareSpec &spec, const std::string &log) {
 
 } // namespace
 
-Expected<std::string> buildFirmware(const FirmwareSpec &spec) {
+Expected<std::string> buildFirmware(const FirmwareSpec &spec, const FirmwareExtras &extras) {
   RNNPOOLC_TRY(targets::writeFiles(targets::qemuBoardFiles(), spec.dir));
   std::vector<std::string> argv = {"arm-none-eabi-gcc"};
   argv.insert(argv.end(), kTargetFlags.begin(), kTargetFlags.end());
@@ -51,10 +57,14 @@ Expected<std::string> buildFirmware(const FirmwareSpec &spec) {
     argv.push_back("-I" + dir);
   for (const std::string &d : spec.defines)
     argv.push_back("-D" + d);
+  for (const std::string &h : extras.forceIncludes)
+    argv.insert(argv.end(), {"-include", h});
   argv.insert(argv.end(), {"--specs=rdimon.specs", "-nostartfiles", "-L.",
                            "-T" + std::string(spec.board->linkerScript), "-Wl,--gc-sections",
                            "-o", "firmware.elf", "startup.c", "fw_io.c"});
   argv.insert(argv.end(), spec.sources.begin(), spec.sources.end());
+  for (const std::string &lib : extras.libraries)
+    argv.push_back("-l" + lib);
   auto result = runProcess(argv, spec.dir, spec.timeoutSeconds);
   if (!result)
     return makeError("{}; install gcc-arm-none-eabi and libnewlib-arm-none-eabi",

@@ -24,9 +24,16 @@ struct FirmwareSpec {
   double timeoutSeconds = 300;      ///< For the compiler and the linker.
 };
 
+/// What some firmware builds add: the float build links libm, the profile build
+/// force-includes fw_profile.h.
+struct FirmwareExtras {
+  std::vector<std::string> forceIncludes; ///< Headers included before each source (-include).
+  std::vector<std::string> libraries;     ///< Link libraries after the sources, e.g. "m".
+};
+
 /// Writes the board files into spec.dir, compiles and links firmware.elf there. Returns the
 /// ELF's path. A model whose arena does not fit the board fails here, naming the peak.
-Expected<std::string> buildFirmware(const FirmwareSpec &spec);
+Expected<std::string> buildFirmware(const FirmwareSpec &spec, const FirmwareExtras &extras = {});
 
 /// Sizes of a linked image, from its ELF section headers.
 struct ImageSizes {

@@ -12,6 +12,10 @@
  * A streamed build (MODEL_STREAMED_INPUT, one input) reads each set's rows only when
  * model_run() asks for them; input.bin then holds every set's pixels with channels
  * innermost (row by row), and the instructions counted include quantising the rows.
+ *
+ * Built with RNNPOOLC_PROFILE (and fw_profile.h force-included into model.c), it also
+ * prints "rnnpoolc-fw: profile_ticks N" for every node 0..last traced, in node order: the
+ * SysTick ticks spent in that node, summed over its steps and over all inferences.
  */
 #include "fw.h"
 #include "model.h"
@@ -22,6 +26,28 @@
 static uint8_t arena[MODEL_ARENA_BYTES] __attribute__((aligned(16), section(".arena")));
 
 #define CHUNK 256
+
+#ifdef RNNPOOLC_PROFILE
+#include "fw_profile.h"
+
+static uint64_t profile_ticks[FW_PROFILE_MAX_NODES];
+static uint64_t profile_last;
+static int32_t profile_nodes; /* one past the highest node traced */
+
+void fw_profile_trace(int32_t node) {
+  uint64_t now = fw_ticks();
+  int32_t slot = node < 0 ? 0 : (node < FW_PROFILE_MAX_NODES ? node : FW_PROFILE_MAX_NODES - 1);
+  profile_ticks[slot] += now - profile_last;
+  if (slot + 1 > profile_nodes)
+    profile_nodes = slot + 1;
+  profile_last = fw_ticks(); /* the trace's own cost is charged to no node */
+}
+
+static void profile_report(void) {
+  for (int32_t k = 0; k < profile_nodes; ++k)
+    fw_print_value("profile_ticks", profile_ticks[k]);
+}
+#endif
 
 #ifndef MODEL_STREAMED_INPUT
 /* Reads input `index` of the next set; returns 1 if done, 0 at a clean end of file, -1 on a
@@ -72,6 +98,9 @@ static int run_streamed(int fd, uint64_t *ticks) {
   s.failed = 0;
   fw_counter_start();
   t0 = fw_ticks();
+#ifdef RNNPOOLC_PROFILE
+  profile_last = t0;
+#endif
   model_run(arena, fw_read_row, &s);
   *ticks = fw_ticks() - t0;
   return s.failed ? -1 : 1;
@@ -97,6 +126,9 @@ int main(void) {
     if (status == 1) {
       fw_counter_start();
       uint64_t t0 = fw_ticks();
+#ifdef RNNPOOLC_PROFILE
+      profile_last = t0;
+#endif
       model_run(arena);
       ticks = fw_ticks() - t0;
     }
@@ -117,6 +149,9 @@ int main(void) {
   }
   fw_close(in);
   fw_close(out);
+#ifdef RNNPOOLC_PROFILE
+  profile_report();
+#endif
   fw_print_value("inferences", inferences);
   fw_print_value("stack_high_water", fw_stack_high_water());
   return 0;

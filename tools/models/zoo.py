@@ -88,6 +88,44 @@ class MBConv(nn.Module):
         return x + y if self.residual else y
 
 
+class MobileNetV2Blocks(nn.Module):
+    """MobileNetV2-style inverted residual blocks at a small resolution (48x48 RGB): a stem
+    conv, four MBConv blocks (two with residuals), a 1x1 head, global pooling and a
+    classifier. Small enough that even a float build's weights fit a microcontroller."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, stride=2, padding=1, bias=False),
+                                  nn.BatchNorm2d(16), nn.ReLU6())
+        self.blocks = nn.Sequential(MBConv(16, 24, 4, stride=2), MBConv(24, 24, 4),
+                                    MBConv(24, 32, 4, stride=2), MBConv(32, 32, 4))
+        self.head = nn.Sequential(nn.Conv2d(32, 96, 1, bias=False), nn.BatchNorm2d(96),
+                                  nn.ReLU6())
+        self.classifier = nn.Linear(96, classes)
+
+    def forward(self, x):
+        x = self.head(self.blocks(self.stem(x)))
+        return self.classifier(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
+class RNNPoolSmall(nn.Module):
+    """A small RNNPool classifier at 64x64 RGB: conv 3->8 stride 2, RNNPool 8x8 stride 4
+    with h1 = h2 = 8 (32 channels at 7x7), two MBConv blocks, global pooling, classifier."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        import rnnpool
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False),
+                                  nn.BatchNorm2d(8), nn.ReLU6())
+        self.pool = rnnpool.RNNPoolLayer(8, patch=(8, 8), stride=(4, 4), hidden=(8, 8))
+        self.blocks = nn.Sequential(MBConv(32, 32, 2), MBConv(32, 48, 2, stride=2))
+        self.classifier = nn.Linear(48, classes)
+
+    def forward(self, x):
+        x = self.blocks(self.pool(self.stem(x)))
+        return self.classifier(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
 class RNNPoolFace(nn.Module):
     """An RNNPool-Face-M4-shaped detector (Saha et al. 2020, Table 9): 320x240 mono input,
     conv 1->4 stride 2, RNNPool 8x8 stride 4 with h1 = h2 = 16 on the 120x160x4 map (1,131
@@ -219,6 +257,16 @@ def mobilenet_v2_224():
     return mobilenet_v2(224)
 
 
+def mobilenet_v2_blocks():
+    torch.manual_seed(5)
+    return _randomize_batchnorm(MobileNetV2Blocks()).eval(), (1, 3, 48, 48)
+
+
+def rnnpool_small():
+    torch.manual_seed(6)
+    return _randomize_batchnorm(RNNPoolSmall()).eval(), (1, 3, 64, 64)
+
+
 def rnnpool_face():
     torch.manual_seed(3)
     return _randomize_batchnorm(RNNPoolFace()).eval(), (1, 1, 240, 320)
@@ -247,4 +295,5 @@ def rnnpool_classifier():
 MODELS = {"small_cnn": small_cnn, "branchy": branchy, "mobilenet_v2": mobilenet_v2,
           "mobilenet_v2_224": mobilenet_v2_224, "rnnpool_face": rnnpool_face,
           "mobilenet_v2_rnnpool": mobilenet_v2_rnnpool, "conv_net": conv_net,
-          "inverted_residual": inverted_residual, "rnnpool_classifier": rnnpool_classifier}
+          "inverted_residual": inverted_residual, "rnnpool_classifier": rnnpool_classifier,
+          "mobilenet_v2_blocks": mobilenet_v2_blocks, "rnnpool_small": rnnpool_small}

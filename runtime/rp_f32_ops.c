@@ -1,0 +1,120 @@
+/* rnnpoolc runtime, float build: fully connected layers, global average pooling, add,
+ * broadcasting binary ops, channel reductions, concat, split, unary activations and softmax. */
+#include "rp_f32_internal.h"
+
+RP_F32_API void rp_fc_f32(const rp_fc_f32_params *p, const float *in, float *out) {
+  int32_t m, o, k;
+  for (m = 0; m < p->rows; ++m) {
+    const float *x = in + m * p->in_features;
+    float *y = out + m * p->out_features;
+    for (o = 0; o < p->out_features; ++o) {
+      const float *w = p->weights + o * p->in_features;
+      float acc = p->bias[o];
+      for (k = 0; k < p->in_features; ++k)
+        acc += x[k] * w[k];
+      y[o] = rp_act_inline_f32(&p->act, acc);
+    }
+  }
+}
+
+RP_F32_API void rp_global_avgpool_f32(const rp_global_avgpool_f32_params *p, const float *in,
+                                      float *out) {
+  const int32_t n = p->in_h * p->in_w;
+  int32_t c, i;
+  for (c = 0; c < p->channels; ++c) {
+    float sum = 0.0f;
+    for (i = 0; i < n; ++i)
+      sum += in[i * p->channels + c];
+    out[c] = sum / (float)n;
+  }
+}
+
+RP_F32_API void rp_add_f32(const float *in1, const float *in2, float *out, int32_t n) {
+  int32_t i;
+  for (i = 0; i < n; ++i)
+    out[i] = in1[i] + in2[i];
+}
+
+RP_F32_API void rp_binary_f32(const rp_binary_f32_params *p, const float *a, const float *b,
+                              float *out) {
+  int32_t px, c;
+  for (px = 0; px < p->pixels; ++px) {
+    const float *x = a + px * p->a.pixel_stride, *y = b + px * p->b.pixel_stride;
+    float *o = out + px * p->channels;
+    for (c = 0; c < p->channels; ++c) {
+      const float u = x[c * p->a.channel_stride], v = y[c * p->b.channel_stride];
+      switch (p->op) {
+      case RP_BIN_ADD:
+        o[c] = u + v;
+        break;
+      case RP_BIN_SUB:
+        o[c] = u - v;
+        break;
+      case RP_BIN_MUL:
+        o[c] = u * v;
+        break;
+      case RP_BIN_DIV:
+        o[c] = u / v;
+        break;
+      default:
+        o[c] = powf(u, v);
+        break;
+      }
+    }
+  }
+}
+
+RP_F32_API void rp_reduce_channels_f32(const rp_reduce_channels_f32_params *p, const float *in,
+                                       float *out) {
+  int32_t px, c;
+  for (px = 0; px < p->pixels; ++px) {
+    float sum = 0.0f;
+    for (c = 0; c < p->channels; ++c)
+      sum += in[px * p->channels + c];
+    out[px] = p->mean ? sum / (float)p->channels : sum;
+  }
+}
+
+RP_F32_API void rp_concat_f32(const rp_concat_f32_params *p, const float *const *in,
+                              float *out) {
+  int32_t i, px, offset = 0;
+  for (i = 0; i < p->num_inputs; ++i) {
+    const int32_t c = p->channels[i];
+    for (px = 0; px < p->pixels; ++px)
+      memcpy(out + px * p->out_channels + offset, in[i] + px * c, (size_t)c * sizeof(float));
+    offset += c;
+  }
+}
+
+RP_F32_API void rp_split_f32(const rp_split_f32_params *p, const float *in, float *const *out) {
+  int32_t i, px, offset = 0;
+  for (i = 0; i < p->num_outputs; ++i) {
+    const int32_t c = p->channels[i];
+    for (px = 0; px < p->pixels; ++px)
+      memcpy(out[i] + px * c, in + px * p->in_channels + offset, (size_t)c * sizeof(float));
+    offset += c;
+  }
+}
+
+RP_F32_API void rp_unary_f32(const rp_act_f32 *act, const float *in, float *out, int32_t n) {
+  int32_t i;
+  for (i = 0; i < n; ++i)
+    out[i] = rp_act_inline_f32(act, in[i]);
+}
+
+RP_F32_API void rp_softmax_f32(const rp_softmax_f32_params *p, const float *in, float *out) {
+  int32_t r, i;
+  for (r = 0; r < p->rows; ++r) {
+    const float *x = in + r * p->n;
+    float *y = out + r * p->n;
+    float max = x[0], sum = 0.0f;
+    for (i = 1; i < p->n; ++i)
+      max = x[i] > max ? x[i] : max;
+    for (i = 0; i < p->n; ++i) {
+      y[i] = expf(x[i] - max);
+      sum += y[i];
+    }
+    for (i = 0; i < p->n; ++i)
+      y[i] /= sum;
+  }
+}

@@ -1,0 +1,115 @@
+/* rnnpoolc runtime, float build: FastGRNN cells and the RNNPool layer in float32, with the
+ * semantics of compiler/interp/RNNPool.cpp and the sweep and caching structure of
+ * rp_rnnpool_s8 (so the two builds do the same work per patch). */
+#include "rp_f32_internal.h"
+
+RP_F32_API float rp_rnn_nonlinearity_f32(int32_t kind, float x) {
+  switch (kind) {
+  case RP_F32_NL_SIGMOID:
+    return 1.0f / (1.0f + expf(-x));
+  case RP_F32_NL_TANH:
+    return tanhf(x);
+  case RP_F32_NL_QUANT_SIGM:
+    x = (x + 1.0f) * 0.5f;
+    return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x);
+  default:
+    return x < -1.0f ? -1.0f : (x > 1.0f ? 1.0f : x);
+  }
+}
+
+/* One step hn <- cell(x, h); with first, h is 0 (unread). hn and h are distinct. */
+static void rp_fg_step_f32(const rp_fastgrnn_f32_params *p, const float *x, const float *h,
+                           float *hn, int32_t first) {
+  const int32_t in = p->in_dim, n = p->hidden;
+  int32_t j, i;
+  for (j = 0; j < n; ++j) {
+    const float *w = p->w + j * in;
+    float pre = 0.0f, z, c;
+    for (i = 0; i < in; ++i)
+      pre += x[i] * w[i];
+    if (!first) {
+      const float *u = p->u + j * n;
+      float hu = 0.0f;
+      for (i = 0; i < n; ++i)
+        hu += h[i] * u[i];
+      pre += hu;
+    }
+    z = rp_rnn_nonlinearity_f32(p->gate, pre + p->bz[j]);
+    c = rp_rnn_nonlinearity_f32(p->update, pre + p->bh[j]);
+    hn[j] = (first ? 0.0f : z * h[j]) + (p->zeta * (1.0f - z) + p->nu) * c;
+  }
+}
+
+/* RNN1 over count pixels from (y, x) in steps of (dy, dx); the summary goes to h. */
+static void rp_rnn1_segment_f32(const rp_rnnpool_f32_params *p, const rp_view_f32 *in,
+                                int32_t y, int32_t x, int32_t dy, int32_t dx, int32_t count,
+                                float *h, float *tmp) {
+  int32_t t;
+  for (t = 0; t < count; ++t) {
+    float *dst = (count - 1 - t) % 2 == 0 ? h : tmp, *src = dst == h ? tmp : h;
+    rp_fg_step_f32(&p->rnn1, rp_view_pixel_f32(in, y + t * dy, x + t * dx, p->in_c), src, dst,
+                   t == 0);
+  }
+}
+
+/* RNN2 forward and backward over len summaries, the t-th at base + ((start + t) % len) *
+ * stride; writes the 2 * h2 final states to dst. h and tmp hold h2 values each. */
+static void rp_rnn2_both_f32(const rp_rnnpool_f32_params *p, const float *base, int32_t start,
+                             int32_t len, int32_t stride, float *dst, float *h, float *tmp) {
+  const int32_t h2 = p->rnn2.hidden;
+  int32_t dir, t;
+  for (dir = 0; dir < 2; ++dir) {
+    for (t = 0; t < len; ++t) {
+      int32_t tt = dir ? len - 1 - t : t;
+      float *o = (len - 1 - t) % 2 == 0 ? h : tmp, *src = o == h ? tmp : h;
+      rp_fg_step_f32(&p->rnn2, base + ((start + tt) % len) * stride, src, o, t == 0);
+    }
+    memcpy(dst + dir * h2, h, (size_t)h2 * sizeof(float));
+  }
+}
+
+RP_F32_API size_t rp_rnnpool_f32_scratch_bytes(const rp_rnnpool_f32_params *p,
+                                               int32_t region_cols, int32_t reuse) {
+  size_t cols = reuse ? (size_t)region_cols : 1u;
+  size_t h1 = (size_t)p->rnn1.hidden, h2 = (size_t)p->rnn2.hidden;
+  size_t elems = ((size_t)p->patch_h * cols + (size_t)p->patch_w + 1u) * h1 + 2u * h2;
+  return elems * sizeof(float);
+}
+
+RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32 *in,
+                               rp_view_f32 *out, const rp_region_f32 *region, void *scratch,
+                               int32_t reuse) {
+  const int32_t h1 = p->rnn1.hidden, h2 = p->rnn2.hidden, ph = p->patch_h, pw = p->patch_w;
+  const int32_t cache_cols = reuse ? region->col1 - region->col0 : 1;
+  float *row_cache = (float *)scratch;
+  float *col_cache = row_cache + ph * cache_cols * h1;
+  float *tmp1 = col_cache + pw * h1, *state2 = tmp1 + h1, *tmp2 = state2 + h2;
+  int32_t oi, oj, y, x, rows_done = 0;
+  for (oi = region->row0; oi < region->row1; ++oi) {
+    const int32_t y0 = oi * p->stride_h;
+    int32_t cols_done = 0;
+    if (reuse) { /* the row segments this patch row adds, for every patch column */
+      for (y = rp_f32_imax(y0, rows_done); y < y0 + ph; ++y)
+        for (oj = region->col0; oj < region->col1; ++oj)
+          rp_rnn1_segment_f32(p, in, y, oj * p->stride_w, 0, 1, pw,
+                              row_cache + ((y % ph) * cache_cols + oj - region->col0) * h1,
+                              tmp1);
+      rows_done = y0 + ph;
+    }
+    for (oj = region->col0; oj < region->col1; ++oj) {
+      const int32_t x0 = oj * p->stride_w;
+      float *dst = rp_view_pixel_f32(out, oi, oj, 4 * h2);
+      if (!reuse) {
+        for (y = y0; y < y0 + ph; ++y)
+          rp_rnn1_segment_f32(p, in, y, x0, 0, 1, pw, row_cache + (y % ph) * h1, tmp1);
+        cols_done = 0;
+      }
+      for (x = rp_f32_imax(x0, cols_done); x < x0 + pw; ++x)
+        rp_rnn1_segment_f32(p, in, y0, x, 1, 0, ph, col_cache + (x % pw) * h1, tmp1);
+      cols_done = x0 + pw;
+      rp_rnn2_both_f32(p, row_cache + (reuse ? oj - region->col0 : 0) * h1, y0, ph,
+                       cache_cols * h1, dst, state2, tmp2);
+      rp_rnn2_both_f32(p, col_cache, x0, pw, h1, dst + 2 * h2, state2, tmp2);
+    }
+  }
+}

@@ -1,0 +1,545 @@
+// Lowering a float graph to the float runtime kernels (see FloatLowering.h).
+#include "targets/c/FloatLowering.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cmath>
+#include <limits>
+#include <optional>
+
+namespace rnnpoolc::targets::c {
+
+std::string_view name(FloatKind kind) {
+  switch (kind) {
+  case FloatKind::Alias:
+    return "alias";
+  case FloatKind::Conv:
+    return "conv";
+  case FloatKind::FullyConnected:
+    return "fully_connected";
+  case FloatKind::MaxPool:
+    return "maxpool";
+  case FloatKind::AvgPool:
+    return "avgpool";
+  case FloatKind::GlobalAvgPool:
+    return "global_avgpool";
+  case FloatKind::Add:
+    return "add";
+  case FloatKind::Concat:
+    return "concat";
+  case FloatKind::Unary:
+    return "unary";
+  case FloatKind::Softmax:
+    return "softmax";
+  case FloatKind::RNNPool:
+    return "rnnpool";
+  case FloatKind::Binary:
+    return "binary";
+  case FloatKind::Reduce:
+    return "reduce_channels";
+  case FloatKind::Split:
+    return "split";
+  }
+  return "?";
+}
+
+std::string cFloat(float value) {
+  if (std::isinf(value))
+    return value > 0 ? "INFINITY" : "(-INFINITY)";
+  if (std::isnan(value))
+    return "NAN";
+  std::string s = fmt::format("{:.9g}", value);
+  if (s.find_first_of(".e") == std::string::npos)
+    s += ".0";
+  return s + "f";
+}
+
+namespace {
+
+using Order = std::optional<std::array<int64_t, 3>>;
+
+/// What the lowering knows while it walks the graph.
+struct Lowering {
+  const ir::Graph &graph;
+  /// Per tensor: set when a 2-D tensor holds the bytes of a [1, C, H, W] feature map
+  /// (C > 1, H * W > 1), so its memory order is HWC rather than its logical order.
+  std::vector<Order> hwcOrder;
+
+  const ir::Tensor &in(const ir::Node &n, size_t i = 0) const {
+    return graph.tensor(n.inputs.at(i));
+  }
+  const ir::Tensor &out(const ir::Node &n) const { return graph.tensor(n.outputs.at(0)); }
+};
+
+/// A 4-D [1, C, H, W] tensor with H * W > 1 is stored HWC; returns its (C, H, W).
+Order featureMap(const ir::Shape &s) {
+  if (s.size() == 4 && s[2] * s[3] > 1)
+    return std::array<int64_t, 3>{s[1], s[2], s[3]};
+  return std::nullopt;
+}
+
+/// Collects "  .field = value," lines.
+struct Body {
+  std::string text;
+  std::string pad = "  ";
+  void add(const char *field, int64_t v) {
+    text += fmt::format("{}.{} = {},\n", pad, field, v);
+  }
+  void addf(const char *field, float v) {
+    text += fmt::format("{}.{} = {},\n", pad, field, cFloat(v));
+  }
+  void ptr(const char *field, const std::string &array) {
+    text += fmt::format("{}.{} = @{}@,\n", pad, field, array);
+  }
+};
+
+Expected<const std::vector<float> *> constant(const ir::Graph &g, const ir::Node &node,
+                                              size_t i, const char *what) {
+  ir::TensorId id = node.input(i);
+  if (id == ir::kNoTensor || !g.tensor(id).isConstant() || !ir::isFloat(g.tensor(id).dtype))
+    return ir::nodeError(node,
+                         "the {} (input {}) must be a float constant for the C "
+                         "backend; fold it into a constant",
+                         what, i);
+  return &g.tensor(id).data->f;
+}
+
+/// The optional bias as `count` floats (zeros when absent), times `factor`.
+Expected<std::vector<float>> bias(const ir::Graph &g, const ir::Node &node, size_t i,
+                                  int64_t count, float factor = 1.0f) {
+  std::vector<float> out(static_cast<size_t>(count), 0.0f);
+  if (node.input(i) == ir::kNoTensor)
+    return out;
+  auto b = constant(g, node, i, "bias");
+  if (!b)
+    return b.error();
+  if ((*b)->size() != 1 && static_cast<int64_t>((*b)->size()) != count)
+    return ir::nodeError(node,
+                         "bias of {} values does not broadcast to {} outputs in the C "
+                         "backend",
+                         (*b)->size(), count);
+  for (size_t o = 0; o < out.size(); ++o)
+    out[o] = factor * (**b)[(*b)->size() == 1 ? 0 : o];
+  return out;
+}
+
+void activation(Body &b, const ir::Activation &act) {
+  int kind = 0;
+  switch (act.kind) {
+  case ir::ActKind::None:
+    kind = 0;
+    break;
+  case ir::ActKind::Relu:
+    kind = 1;
+    break;
+  case ir::ActKind::Clip:
+    kind = 2;
+    break;
+  case ir::ActKind::LeakyRelu:
+    kind = 3;
+    break;
+  case ir::ActKind::Sigmoid:
+    kind = 4;
+    break;
+  case ir::ActKind::HardSigmoid:
+    kind = 5;
+    break;
+  case ir::ActKind::HardSwish:
+    kind = 6;
+    break;
+  case ir::ActKind::Tanh:
+    kind = 7;
+    break;
+  }
+  b.text += fmt::format("{}.act = {{.kind = {}, .alpha = {}, .beta = {}}},\n", b.pad, kind,
+                        cFloat(act.alpha), cFloat(act.beta));
+}
+
+Expected<FloatStep> lowerConv(const Lowering &l, const ir::Node &node) {
+  const auto &a = node.attr<ir::ConvAttrs>();
+  const ir::Tensor &x = l.in(node), &y = l.out(node);
+  if (x.shape.size() != 4 || x.shape[0] != 1)
+    return ir::nodeError(node, "the C backend runs 2-D convolutions of batch 1");
+  auto w = constant(l.graph, node, 1, "weights");
+  if (!w)
+    return w.error();
+  const ir::Shape &ws = l.in(node, 1).shape;
+  const int64_t outC = ws[0], inG = ws[1], kh = ws[2], kw = ws[3], taps = kh * kw;
+  auto b = bias(l.graph, node, 2, outC);
+  if (!b)
+    return b.error();
+  const bool depthwise = a.group > 1 && a.group == x.shape[1] && a.group == outC;
+  std::vector<float> packed((*w)->size());
+  for (int64_t o = 0; o < outC; ++o)
+    for (int64_t i = 0; i < inG; ++i)
+      for (int64_t t = 0; t < taps; ++t) {
+        float v = (**w)[static_cast<size_t>((o * inG + i) * taps + t)];
+        // OIHW -> OHWI, or for depthwise (inG == 1) -> [kh][kw][c].
+        size_t at = depthwise ? static_cast<size_t>(t * outC + o)
+                              : static_cast<size_t>((o * taps + t) * inG + i);
+        packed[at] = v;
+      }
+  FloatStep s;
+  s.kind = FloatKind::Conv;
+  s.paramsType = "rp_conv_f32_params";
+  Body p;
+  p.add("in_h", x.shape[2]), p.add("in_w", x.shape[3]), p.add("in_c", x.shape[1]);
+  p.add("out_h", y.shape[2]), p.add("out_w", y.shape[3]), p.add("out_c", outC);
+  p.add("k_h", kh), p.add("k_w", kw);
+  p.add("stride_h", a.strides[0]), p.add("stride_w", a.strides[1]);
+  p.add("dil_h", a.dilations[0]), p.add("dil_w", a.dilations[1]);
+  p.add("pad_top", a.pads[0]), p.add("pad_left", a.pads[1]), p.add("groups", a.group);
+  activation(p, a.act);
+  p.ptr("weights", "weights"), p.ptr("bias", "bias");
+  s.paramsBody = p.text;
+  s.arrays = {{"weights", std::move(packed)}, {"bias", std::move(*b)}};
+  return s;
+}
+
+Expected<FloatStep> lowerFullyConnected(const Lowering &l, const ir::Node &node) {
+  const ir::Tensor &x = l.in(node), &y = l.out(node);
+  const bool gemm = node.op == ir::OpKind::Gemm;
+  ir::GemmAttrs a = gemm ? node.attr<ir::GemmAttrs>() : ir::GemmAttrs{};
+  if (x.shape.size() != 2 || a.transA)
+    return ir::nodeError(node, "the C backend needs a 2-D, untransposed activation input");
+  auto bm = constant(l.graph, node, 1, "weight matrix");
+  if (!bm)
+    return bm.error();
+  const int64_t rows = x.shape[0], k = x.shape[1], n = y.shape[1];
+  auto b = gemm ? bias(l.graph, node, 2, n, a.beta)
+                : Expected<std::vector<float>>(std::vector<float>(static_cast<size_t>(n)));
+  if (!b)
+    return b.error();
+  const Order &order = l.hwcOrder[static_cast<size_t>(node.inputs[0])];
+  std::vector<float> w(static_cast<size_t>(n * k));
+  for (int64_t m = 0; m < k; ++m) {
+    int64_t logical = m;
+    if (order) { // feature m in memory is pixel m / C, channel m % C
+      auto [c, h, wd] = *order;
+      logical = (m % c) * h * wd + m / c;
+    }
+    for (int64_t o = 0; o < n; ++o)
+      w[static_cast<size_t>(o * k + m)] =
+          a.alpha * (**bm)[static_cast<size_t>(a.transB ? o * k + logical : logical * n + o)];
+  }
+  FloatStep s;
+  s.kind = FloatKind::FullyConnected;
+  s.paramsType = "rp_fc_f32_params";
+  Body p;
+  p.add("rows", rows), p.add("in_features", k), p.add("out_features", n);
+  activation(p, a.act);
+  p.ptr("weights", "weights"), p.ptr("bias", "bias");
+  s.paramsBody = p.text;
+  s.arrays = {{"weights", std::move(w)}, {"bias", std::move(*b)}};
+  return s;
+}
+
+Expected<FloatStep> lowerPool(const Lowering &l, const ir::Node &node) {
+  const ir::Tensor &x = l.in(node), &y = l.out(node);
+  if (x.shape.size() != 4 || x.shape[0] != 1)
+    return ir::nodeError(node, "the C backend pools 2-D feature maps of batch 1 only");
+  FloatStep s;
+  s.kind = node.op == ir::OpKind::AveragePool ? FloatKind::AvgPool : FloatKind::MaxPool;
+  s.paramsType = "rp_pool_f32_params";
+  Body p;
+  p.add("in_h", x.shape[2]), p.add("in_w", x.shape[3]), p.add("channels", x.shape[1]);
+  p.add("out_h", y.shape[2]), p.add("out_w", y.shape[3]);
+  if (node.op == ir::OpKind::GlobalMaxPool) {
+    p.add("k_h", x.shape[2]), p.add("k_w", x.shape[3]), p.add("stride_h", 1);
+    p.add("stride_w", 1);
+  } else {
+    const auto &a = node.attr<ir::PoolAttrs>();
+    for (int64_t d : a.dilations)
+      if (d != 1)
+        return ir::nodeError(node, "dilated pooling has no kernel in the C backend");
+    p.add("k_h", a.kernel[0]), p.add("k_w", a.kernel[1]);
+    p.add("stride_h", a.strides[0]), p.add("stride_w", a.strides[1]);
+    p.add("pad_top", a.pads[0]), p.add("pad_left", a.pads[1]);
+    p.add("pad_bottom", a.pads[2]), p.add("pad_right", a.pads[3]);
+    p.add("count_include_pad", a.countIncludePad ? 1 : 0);
+  }
+  s.paramsBody = p.text;
+  return s;
+}
+
+Expected<FloatStep> lowerUnary(const Lowering &l, const ir::Node &node) {
+  FloatStep s;
+  s.kind = FloatKind::Unary;
+  s.paramsType = "rp_act_f32";
+  // The plain functions, RP_ACT_SQRT.. in rnnpoolc_runtime_f32.h.
+  const std::pair<ir::OpKind, int> plain[] = {{ir::OpKind::Sqrt, 8},
+                                              {ir::OpKind::Exp, 9},
+                                              {ir::OpKind::Neg, 10},
+                                              {ir::OpKind::Abs, 11},
+                                              {ir::OpKind::Reciprocal, 12}};
+  for (auto [op, kind] : plain)
+    if (node.op == op) {
+      s.paramsBody = fmt::format("  .kind = {}, .alpha = 0.0f, .beta = 0.0f\n", kind);
+      return s;
+    }
+  ir::Activation act;
+  switch (node.op) {
+  case ir::OpKind::Relu:
+    act.kind = ir::ActKind::Relu;
+    break;
+  case ir::OpKind::Sigmoid:
+    act.kind = ir::ActKind::Sigmoid;
+    break;
+  case ir::OpKind::Tanh:
+    act.kind = ir::ActKind::Tanh;
+    break;
+  case ir::OpKind::HardSwish:
+    act.kind = ir::ActKind::HardSwish;
+    break;
+  case ir::OpKind::LeakyRelu:
+  case ir::OpKind::HardSigmoid:
+    act.kind =
+        node.op == ir::OpKind::LeakyRelu ? ir::ActKind::LeakyRelu : ir::ActKind::HardSigmoid;
+    act.alpha = node.attr<ir::AlphaBetaAttrs>().alpha;
+    act.beta = node.attr<ir::AlphaBetaAttrs>().beta;
+    break;
+  default: { // Clip with constant (or omitted) bounds
+    act.kind = ir::ActKind::Clip;
+    act.alpha = -std::numeric_limits<float>::infinity();
+    act.beta = std::numeric_limits<float>::infinity();
+    for (size_t i = 1; i < 3; ++i)
+      if (node.input(i) != ir::kNoTensor) {
+        auto bound = constant(l.graph, node, i, "clip bound");
+        if (!bound)
+          return bound.error();
+        (i == 1 ? act.alpha : act.beta) = (*bound)->at(0);
+      }
+  }
+  }
+  Body p;
+  activation(p, act);
+  // rp_act_f32 is the activation itself: unwrap ".act = {...}," into its fields.
+  std::string inner = p.text.substr(p.text.find('{') + 1);
+  inner = inner.substr(0, inner.rfind('}'));
+  s.paramsBody = "  " + inner + "\n";
+  return s;
+}
+
+Expected<FloatStep> lowerSoftmax(const Lowering &l, const ir::Node &node) {
+  const ir::Tensor &x = l.in(node);
+  const auto &a = node.attr<ir::SoftmaxAttrs>();
+  auto rank = static_cast<int64_t>(x.shape.size());
+  int64_t axis = a.axis < 0 ? a.axis + rank : a.axis;
+  if (rank == 0 || axis != rank - 1 || featureMap(x.shape) ||
+      l.hwcOrder[static_cast<size_t>(node.inputs[0])])
+    return ir::nodeError(node, "the C backend's softmax works along the last axis of a vector "
+                               "or matrix only");
+  FloatStep s;
+  s.kind = FloatKind::Softmax;
+  s.paramsType = "rp_softmax_f32_params";
+  Body p;
+  p.add("rows", ir::numel(x.shape) / x.shape.back()), p.add("n", x.shape.back());
+  s.paramsBody = p.text;
+  return s;
+}
+
+Expected<FloatStep> lowerConcat(const Lowering &l, const ir::Node &node) {
+  const ir::Tensor &y = l.out(node);
+  int64_t axis = node.attr<ir::AxisAttrs>().axis;
+  if (axis < 0)
+    axis += static_cast<int64_t>(y.shape.size());
+  if (axis != 1 || (y.shape.size() != 2 && y.shape.size() != 4))
+    return ir::nodeError(node, "the C backend concatenates along channels only");
+  FloatStep s;
+  s.kind = FloatKind::Concat;
+  s.paramsType = "rp_concat_f32_params";
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    if (l.in(node, i).isConstant() || l.hwcOrder[static_cast<size_t>(node.inputs[i])])
+      return ir::nodeError(node, "concatenating a constant or a flattened feature map has no "
+                                 "kernel in the C backend");
+    s.concatChannels.push_back(static_cast<int32_t>(l.in(node, i).shape[1]));
+  }
+  Body p;
+  p.add("pixels", y.shape.size() == 4 ? y.shape[2] * y.shape[3] : 1);
+  p.add("out_channels", y.shape[1]);
+  p.add("num_inputs", static_cast<int64_t>(node.inputs.size()));
+  s.paramsBody = p.text; // .channels is added by the emitter
+  return s;
+}
+
+Expected<FloatStep> lowerSplit(const Lowering &l, const ir::Node &node) {
+  const ir::Tensor &x = l.in(node);
+  int64_t axis = node.attr<ir::AxisAttrs>().axis;
+  if (axis < 0)
+    axis += static_cast<int64_t>(x.shape.size());
+  if (axis != 1 || (x.shape.size() != 2 && x.shape.size() != 4) ||
+      l.hwcOrder[static_cast<size_t>(node.inputs[0])])
+    return ir::nodeError(node, "the C backend splits along channels only");
+  FloatStep s;
+  s.kind = FloatKind::Split;
+  s.paramsType = "rp_split_f32_params";
+  for (ir::TensorId out : node.outputs)
+    s.concatChannels.push_back(static_cast<int32_t>(l.graph.tensor(out).shape[1]));
+  s.paramsBody = fmt::format("  .pixels = {},\n  .in_channels = {},\n  .num_outputs = {},\n",
+                             x.shape.size() == 4 ? x.shape[2] * x.shape[3] : 1, x.shape[1],
+                             node.outputs.size());
+  return s; // .channels is added by the emitter
+}
+
+} // namespace
+
+// FloatRNNPool.cpp and FloatElementwise.cpp.
+Expected<FloatStep> lowerRNNPool(const ir::Graph &g, const ir::Node &node);
+Expected<FloatStep> lowerBinary(const ir::Graph &g, const ir::Node &node,
+                                const std::vector<bool> &flat);
+Expected<FloatStep> lowerReduce(const ir::Graph &g, const ir::Node &node,
+                                const std::vector<bool> &flat);
+
+namespace {
+
+/// Per input: does it hold a flattened feature map's HWC bytes?
+std::vector<bool> flatInputs(const Lowering &l, const ir::Node &node) {
+  std::vector<bool> flat;
+  for (ir::TensorId t : node.inputs)
+    flat.push_back(t != ir::kNoTensor && l.hwcOrder[static_cast<size_t>(t)].has_value());
+  return flat;
+}
+
+/// Checks that an alias keeps the bytes meaningful and records the HWC order it passes on.
+Status alias(Lowering &l, const ir::Node &node) {
+  ir::TensorId in = node.inputs.at(0), out = node.outputs.at(0);
+  Order from = featureMap(l.graph.tensor(in).shape), to = featureMap(l.graph.tensor(out).shape);
+  Order &order = l.hwcOrder[static_cast<size_t>(out)];
+  if (from && to) {
+    if (*from != *to)
+      return ir::nodeError(node, "reshaping a feature map into another is not supported by the "
+                                 "C backend (its values are channels-last)");
+    return Status::ok();
+  }
+  if (from) {
+    if ((*from)[0] > 1)
+      order = from;
+    return Status::ok();
+  }
+  if (to && (*to)[0] > 1)
+    return ir::nodeError(node, "reshaping a vector into a feature map is not supported by the "
+                               "C backend");
+  order = l.hwcOrder[static_cast<size_t>(in)];
+  return Status::ok();
+}
+
+Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
+  switch (node.op) {
+  case ir::OpKind::Conv:
+    return lowerConv(l, node);
+  case ir::OpKind::Gemm:
+  case ir::OpKind::MatMul:
+    return lowerFullyConnected(l, node);
+  case ir::OpKind::MaxPool:
+  case ir::OpKind::GlobalMaxPool:
+  case ir::OpKind::AveragePool:
+    return lowerPool(l, node);
+  case ir::OpKind::GlobalAveragePool: {
+    const ir::Tensor &x = l.in(node);
+    if (x.shape.size() != 4)
+      return ir::nodeError(node, "the C backend pools 2-D feature maps only");
+    FloatStep s;
+    s.kind = FloatKind::GlobalAvgPool;
+    s.paramsType = "rp_global_avgpool_f32_params";
+    s.paramsBody = fmt::format("  .in_h = {},\n  .in_w = {},\n  .channels = {},\n", x.shape[2],
+                               x.shape[3], x.shape[1]);
+    return s;
+  }
+  case ir::OpKind::Add: {
+    const bool plain = !l.in(node, 0).isConstant() && !l.in(node, 1).isConstant() &&
+                       l.in(node, 0).shape == l.in(node, 1).shape &&
+                       l.hwcOrder[static_cast<size_t>(node.inputs[0])] ==
+                           l.hwcOrder[static_cast<size_t>(node.inputs[1])];
+    if (!plain)
+      return lowerBinary(l.graph, node, flatInputs(l, node));
+    FloatStep s;
+    s.kind = FloatKind::Add;
+    return s;
+  }
+  case ir::OpKind::Concat:
+    return lowerConcat(l, node);
+  case ir::OpKind::Split:
+    return lowerSplit(l, node);
+  case ir::OpKind::Relu:
+  case ir::OpKind::Clip:
+  case ir::OpKind::LeakyRelu:
+  case ir::OpKind::Sigmoid:
+  case ir::OpKind::HardSigmoid:
+  case ir::OpKind::HardSwish:
+  case ir::OpKind::Tanh:
+  case ir::OpKind::Sqrt:
+  case ir::OpKind::Exp:
+  case ir::OpKind::Neg:
+  case ir::OpKind::Abs:
+  case ir::OpKind::Reciprocal:
+    return lowerUnary(l, node);
+  case ir::OpKind::Sub:
+  case ir::OpKind::Mul:
+  case ir::OpKind::Div:
+  case ir::OpKind::Pow:
+    return lowerBinary(l.graph, node, flatInputs(l, node));
+  case ir::OpKind::ReduceSum:
+  case ir::OpKind::ReduceMean:
+    return lowerReduce(l.graph, node, flatInputs(l, node));
+  case ir::OpKind::Softmax:
+    return lowerSoftmax(l, node);
+  case ir::OpKind::RNNPool:
+    return lowerRNNPool(l.graph, node);
+  case ir::OpKind::Reshape:
+  case ir::OpKind::Flatten:
+  case ir::OpKind::Squeeze:
+  case ir::OpKind::Unsqueeze:
+  case ir::OpKind::Identity: {
+    RNNPOOLC_TRY(alias(l, node));
+    return FloatStep{};
+  }
+  default:
+    return ir::nodeError(node, "has no float kernel in the C backend");
+  }
+}
+
+} // namespace
+
+Expected<FloatModel> lowerFloat(const ir::Graph &graph) {
+  FloatModel model{graph, {}};
+  Lowering l{model.graph, std::vector<Order>(graph.numTensors())};
+  for (ir::TensorId id : graph.inputs) {
+    const ir::Tensor &t = graph.tensor(id);
+    if (!ir::isFloat(t.dtype) || t.shape.empty() || t.shape[0] != 1)
+      return makeError("graph input '{}' must be float with batch 1 for the C backend, not "
+                       "{}[{}]",
+                       t.name, ir::name(t.dtype), ir::toString(t.shape));
+  }
+  for (const ir::Node &node : model.graph.nodes) {
+    for (ir::TensorId in : node.inputs)
+      if (in != ir::kNoTensor && !graph.tensor(in).isConstant() &&
+          !ir::isFloat(graph.tensor(in).dtype))
+        return ir::nodeError(node, "reads the non-float tensor '{}' at run time",
+                             graph.tensor(in).name);
+    auto step = lowerNode(l, node);
+    if (!step)
+      return step.error();
+    bool flat = l.hwcOrder[static_cast<size_t>(node.inputs.at(0))].has_value();
+    if (flat && step->kind != FloatKind::Alias && step->kind != FloatKind::FullyConnected &&
+        step->kind != FloatKind::Unary && step->kind != FloatKind::Add &&
+        step->kind != FloatKind::Binary)
+      return ir::nodeError(node, "reads a flattened feature map; only fully connected layers "
+                                 "and elementwise ops can in the C backend");
+    if (step->kind == FloatKind::Unary || step->kind == FloatKind::Add ||
+        step->kind == FloatKind::Binary) // elementwise: the bytes keep an operand's order
+      for (ir::TensorId in : node.inputs)
+        if (in != ir::kNoTensor && l.hwcOrder[static_cast<size_t>(in)])
+          l.hwcOrder[static_cast<size_t>(node.outputs[0])] =
+              l.hwcOrder[static_cast<size_t>(in)];
+    model.steps.push_back(std::move(*step));
+  }
+  for (ir::TensorId out : graph.outputs)
+    if (l.hwcOrder[static_cast<size_t>(out)])
+      return makeError("graph output '{}' is a flattened feature map, which the C backend "
+                       "cannot return in logical order",
+                       graph.tensor(out).name);
+  return model;
+}
+
+} // namespace rnnpoolc::targets::c
