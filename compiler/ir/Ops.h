@@ -82,6 +82,13 @@ struct BatchNormAttrs {
   float epsilon = 1e-5f;
 };
 
+/// L2 normalisation over the channel axis (dim 1): y = x / (sqrt(sum x^2) + eps), or
+/// x / sqrt(sum x^2 + eps) when epsInsideSqrt, times the optional scale input.
+struct L2NormAttrs {
+  float eps = 0;
+  bool epsInsideSqrt = false;
+};
+
 struct SoftmaxAttrs {
   int64_t axis = -1;
   /// Opset < 13 semantics: flatten to 2-D at axis, softmax over the trailing block.
@@ -163,7 +170,7 @@ FastGrnnOperands fastGrnnOperands(const FastGrnnAttrs &cell, size_t first);
 size_t rnnPoolInputCount(const RNNPoolAttrs &attrs);
 
 using Attrs = std::variant<NoAttrs, ConvAttrs, GemmAttrs, PoolAttrs, AxisAttrs, AlphaBetaAttrs,
-                           BatchNormAttrs, SoftmaxAttrs, ReduceAttrs, ReshapeAttrs,
+                           BatchNormAttrs, L2NormAttrs, SoftmaxAttrs, ReduceAttrs, ReshapeAttrs,
                            TransposeAttrs, PadAttrs, ShapeAttrs, CastAttrs,
                            ConstantOfShapeAttrs, RNNPoolAttrs>;
 

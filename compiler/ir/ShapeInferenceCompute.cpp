@@ -203,6 +203,26 @@ Status inferSoftmax(Graph &graph, Node &node) {
   return setOutput(graph, node, 0, x.dtype, x.shape);
 }
 
+/// X of rank >= 2 (N x C x ...); the optional scale a vector of 1 or C values.
+Status inferL2Norm(Graph &graph, const Node &node) {
+  const Tensor &x = inputOf(graph, node, 0);
+  if (x.shape.size() < 2)
+    return nodeError(node, "input must have rank 2 or more (N x C x ...), not {} ({})",
+                     x.shape.size(), toString(x.shape));
+  if (!isFloat(x.dtype))
+    return nodeError(node, "input must be float, not {}", name(x.dtype));
+  if (hasInput(node, 1)) {
+    const Tensor &s = inputOf(graph, node, 1);
+    if (s.shape.size() != 1 || (s.shape[0] != 1 && s.shape[0] != x.shape[1]) ||
+        s.dtype != x.dtype)
+      return nodeError(node, "scale has shape {}; expected a vector of 1 or {} values",
+                       toString(s.shape), x.shape[1]);
+  }
+  if (!(node.attr<L2NormAttrs>().eps >= 0))
+    return nodeError(node, "eps must be non-negative, not {}", node.attr<L2NormAttrs>().eps);
+  return setOutput(graph, node, 0, x.dtype, x.shape);
+}
+
 Status inferReduce(Graph &graph, const Node &node) {
   const Tensor &x = inputOf(graph, node, 0);
   const auto &attrs = node.attr<ReduceAttrs>();
@@ -247,6 +267,8 @@ Status inferComputeOp(Graph &graph, Node &node) {
     return inferBatchNorm(graph, node);
   case OpKind::Softmax:
     return inferSoftmax(graph, node);
+  case OpKind::L2Norm:
+    return inferL2Norm(graph, node);
   case OpKind::ReduceSum:
   case OpKind::ReduceMean:
   case OpKind::ReduceMax:
