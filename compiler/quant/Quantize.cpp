@@ -22,6 +22,11 @@ std::string_view name(KernelKind kind) {
   case KernelKind::Lut: return "lut";
   case KernelKind::Softmax: return "softmax";
   case KernelKind::RNNPool: return "rnnpool";
+  case KernelKind::L2Norm: return "l2norm";
+  case KernelKind::Mul: return "mul";
+  case KernelKind::MulChannel: return "mul_channel";
+  case KernelKind::ChannelSlice: return "channel_slice";
+  case KernelKind::Pad: return "pad";
   }
   return "?";
 }
@@ -147,9 +152,15 @@ Status splitActivations(ir::Graph &graph) {
 
 namespace {
 
-/// The kernel that runs an op, if there is one.
-std::optional<KernelKind> kernelFor(ir::OpKind op) {
-  switch (op) {
+/// The kernel that runs a node, if there is one.
+std::optional<KernelKind> kernelFor(const ir::Graph &graph, const ir::Node &node) {
+  switch (node.op) {
+  case ir::OpKind::L2Norm: return KernelKind::L2Norm;
+  case ir::OpKind::Mul:
+    return graph.tensor(node.inputs.at(1)).isConstant() ? KernelKind::MulChannel
+                                                        : KernelKind::Mul;
+  case ir::OpKind::Slice: return KernelKind::ChannelSlice;
+  case ir::OpKind::Pad: return KernelKind::Pad;
   case ir::OpKind::Conv: return KernelKind::Conv;
   case ir::OpKind::Gemm:
   case ir::OpKind::MatMul: return KernelKind::FullyConnected;
@@ -220,6 +231,11 @@ Expected<Layer> buildLayer(const Context &ctx, const ir::Node &node, KernelKind 
   case KernelKind::Lut: return buildLut(ctx, node);
   case KernelKind::Softmax: return buildSoftmax(ctx, node);
   case KernelKind::RNNPool: return buildRNNPool(ctx, node);
+  case KernelKind::L2Norm: return buildL2Norm(ctx, node);
+  case KernelKind::Mul: return buildMul(ctx, node);
+  case KernelKind::MulChannel: return buildMulChannel(ctx, node);
+  case KernelKind::ChannelSlice: return buildChannelSlice(ctx, node);
+  case KernelKind::Pad: return buildPad(ctx, node);
   default: return Layer{};
   }
 }
@@ -227,7 +243,8 @@ Expected<Layer> buildLayer(const Context &ctx, const ir::Node &node, KernelKind 
 /// Parameters of a node's output: shared with the input where the kernel needs it.
 Expected<AffineParams> outputParams(const Context &ctx, const ir::Node &node, KernelKind kind,
                                     const Ranges &ranges) {
-  if (kind == KernelKind::Alias || kind == KernelKind::MaxPool || kind == KernelKind::AvgPool)
+  if (kind == KernelKind::Alias || kind == KernelKind::MaxPool || kind == KernelKind::AvgPool ||
+      kind == KernelKind::ChannelSlice || kind == KernelKind::Pad)
     return ctx.of(node.inputs.at(0));
   if (kind == KernelKind::Softmax)
     return AffineParams{1.0f / 256, -128};
@@ -247,6 +264,7 @@ Expected<QuantizedModel> quantize(const ir::Graph &original, const Ranges &range
   model.graph = original;
   ir::Graph &g = model.graph;
   RNNPOOLC_TRY(splitActivations(g));
+  RNNPOOLC_TRY(splitToSlices(g));
   Context ctx{g, std::vector<AffineParams>(g.numTensors()), {}};
   ctx.hwcOrder.resize(g.numTensors());
   for (ir::TensorId id : g.inputs) {
@@ -260,7 +278,7 @@ Expected<QuantizedModel> quantize(const ir::Graph &original, const Ranges &range
     ctx.params[static_cast<size_t>(id)] = chooseParams(it->second);
   }
   for (const ir::Node &node : g.nodes) {
-    auto kind = kernelFor(node.op);
+    auto kind = kernelFor(g, node);
     if (!kind)
       return ir::nodeError(node, "has no fixed-point kernel; use the float build (--float)");
     for (ir::TensorId in : node.inputs)

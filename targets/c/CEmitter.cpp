@@ -110,6 +110,18 @@ Expected<std::string> stepCall(const Emitter &e, size_t step) {
   case K::Lut:
     return fmt::format("    rp_lut_s8({}, {}, {}, {});\n",
                        arraySymbol("model_" + p, layer.arrays.at(0)->field), in(0), out, n);
+  case K::Pad: return spatialCall(e, step, "rp_pad_s8");
+  case K::L2Norm:
+    return fmt::format("    rp_l2norm_s8(&{}, {}, {}, {});\n", p, in(0), out,
+                       n / std::get<rp_l2norm_params>(layer.params).channels);
+  case K::Mul:
+    return fmt::format("    rp_mul_s8(&{}, {}, {}, {}, {});\n", p, in(0), in(1), out, n);
+  case K::MulChannel:
+    return fmt::format("    rp_mul_channel_s8(&{}, {}, {}, {});\n", p, in(0), out,
+                       n / std::get<rp_mul_channel_params>(layer.params).channels);
+  case K::ChannelSlice:
+    return fmt::format("    rp_channel_slice_s8(&{}, {}, {}, {});\n", p, in(0), out,
+                       n / std::get<rp_channel_slice_params>(layer.params).channels);
   case K::Concat: {
     std::string list;
     for (size_t k = 0; k < node.inputs.size(); ++k)

@@ -96,6 +96,28 @@ void rnnpool(Fields &f, const quant::Layer &layer, const std::string &arrayBase,
   F(out_zp), F(out_mult), F(out_shift);
 }
 
+void l2norm(Fields &f, const rp_l2norm_params &p) {
+  F(channels), F(in_zp), F(out_zp), F(eps_inside), F(eps_mant), F(eps_exp);
+  P(mult), P(shift);
+}
+
+void mul(Fields &f, const rp_mul_params &p) {
+  F(in1_zp), F(in2_zp), F(out_zp), F(mult), F(shift), F(act_min), F(act_max);
+}
+
+void mulChannel(Fields &f, const rp_mul_channel_params &p) {
+  F(channels), F(in_zp), F(out_zp), F(act_min), F(act_max);
+  P(mult), P(shift);
+}
+
+void channelSlice(Fields &f, const rp_channel_slice_params &p) {
+  F(in_channels), F(first), F(channels);
+}
+
+void pad(Fields &f, const rp_pad_params &p) {
+  F(in_h), F(in_w), F(channels), F(out_h), F(out_w), F(pad_top), F(pad_left), F(value);
+}
+
 #undef F
 #undef P
 
@@ -138,6 +160,16 @@ Expected<std::string> paramsDefinition(const quant::Layer &layer, const std::str
           type = "rp_softmax_params", softmax(f, p);
         else if constexpr (std::is_same_v<T, rp_rnnpool_params>)
           type = "rp_rnnpool_params", rnnpool(f, layer, arrayBase, p);
+        else if constexpr (std::is_same_v<T, rp_l2norm_params>)
+          type = "rp_l2norm_params", l2norm(f, p);
+        else if constexpr (std::is_same_v<T, rp_mul_params>)
+          type = "rp_mul_params", mul(f, p);
+        else if constexpr (std::is_same_v<T, rp_mul_channel_params>)
+          type = "rp_mul_channel_params", mulChannel(f, p);
+        else if constexpr (std::is_same_v<T, rp_channel_slice_params>)
+          type = "rp_channel_slice_params", channelSlice(f, p);
+        else if constexpr (std::is_same_v<T, rp_pad_params>)
+          type = "rp_pad_params", pad(f, p);
         else if constexpr (std::is_same_v<T, rp_concat_params>) {
           type = "rp_concat_params";
           f.add("pixels", p.pixels), f.add("out_channels", p.out_channels);
