@@ -82,11 +82,13 @@ struct BatchNormAttrs {
   float epsilon = 1e-5f;
 };
 
-/// L2 normalisation over the channel axis (dim 1): y = x / (sqrt(sum x^2) + eps), or
-/// x / sqrt(sum x^2 + eps) when epsInsideSqrt, times the optional scale input.
+/// L2 normalisation along `axis` (the channels, 1, when fused from an S3FD-style chain):
+/// y = x / (sqrt(sum x^2) + eps), or x / sqrt(sum x^2 + eps) when epsInsideSqrt, times the
+/// optional scale input (one value, or one per position along the axis).
 struct L2NormAttrs {
   float eps = 0;
   bool epsInsideSqrt = false;
+  int64_t axis = 1; ///< May be negative until shape inference normalises it.
 };
 
 struct SoftmaxAttrs {

@@ -138,6 +138,7 @@ void addAttrs(AttrText &out, OpKind op, const Attrs &attrs) {
         } else if constexpr (std::is_same_v<A, L2NormAttrs>) {
           out.add("eps", a.eps);
           out.add("eps_inside_sqrt", int(a.epsInsideSqrt));
+          out.add("axis", a.axis);
         } else if constexpr (std::is_same_v<A, SoftmaxAttrs>) {
           out.add("axis", a.axis);
           if (a.coerce2D)

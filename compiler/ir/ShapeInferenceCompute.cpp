@@ -203,20 +203,22 @@ Status inferSoftmax(Graph &graph, Node &node) {
   return setOutput(graph, node, 0, x.dtype, x.shape);
 }
 
-/// X of rank >= 2 (N x C x ...); the optional scale a vector of 1 or C values.
-Status inferL2Norm(Graph &graph, const Node &node) {
+/// X of rank >= 1, float; the axis normalised; the optional scale a vector of 1 value or
+/// one per position along the axis.
+Status inferL2Norm(Graph &graph, Node &node) {
   const Tensor &x = inputOf(graph, node, 0);
-  if (x.shape.size() < 2)
-    return nodeError(node, "input must have rank 2 or more (N x C x ...), not {} ({})",
-                     x.shape.size(), toString(x.shape));
+  if (x.shape.empty())
+    return nodeError(node, "input must have rank 1 or more, not a scalar");
   if (!isFloat(x.dtype))
     return nodeError(node, "input must be float, not {}", name(x.dtype));
+  int64_t &axis = node.attr<L2NormAttrs>().axis;
+  RNNPOOLC_TRY(normalizeAxisAttr(node, axis, static_cast<int64_t>(x.shape.size())));
+  const int64_t size = x.shape[static_cast<size_t>(axis)];
   if (hasInput(node, 1)) {
     const Tensor &s = inputOf(graph, node, 1);
-    if (s.shape.size() != 1 || (s.shape[0] != 1 && s.shape[0] != x.shape[1]) ||
-        s.dtype != x.dtype)
-      return nodeError(node, "scale has shape {}; expected a vector of 1 or {} values",
-                       toString(s.shape), x.shape[1]);
+    if (s.shape.size() != 1 || (s.shape[0] != 1 && s.shape[0] != size) || s.dtype != x.dtype)
+      return nodeError(node, "scale has shape {}; expected a float vector of 1 or {} values",
+                       toString(s.shape), size);
   }
   if (!(node.attr<L2NormAttrs>().eps >= 0))
     return nodeError(node, "eps must be non-negative, not {}", node.attr<L2NormAttrs>().eps);

@@ -239,7 +239,7 @@ Status fuseL2Norm(ir::Graph &graph) {
   for (auto &[n, m] : found) {
     ir::Node &node = graph.nodes[n];
     node.op = ir::OpKind::L2Norm;
-    node.attrs = ir::L2NormAttrs{m.eps, m.epsInsideSqrt};
+    node.attrs = ir::L2NormAttrs{m.eps, m.epsInsideSqrt, /*axis=*/1};
     node.inputs = {m.x};
     if (m.scale) {
       std::string name = graph.uniqueTensorName(graph.tensor(m.out).name + "_l2scale");

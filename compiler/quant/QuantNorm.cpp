@@ -79,6 +79,10 @@ Status splitToSlices(ir::Graph &graph) {
 Expected<Layer> buildL2Norm(const Context &ctx, const ir::Node &node) {
   const ir::Tensor &x = tensorOf(ctx, node.inputs[0]);
   const auto &a = node.attr<ir::L2NormAttrs>();
+  if (a.axis != 1 || (x.shape.size() != 2 && x.shape.size() != 4))
+    return ir::nodeError(node, "the fixed-point L2 normalisation works along the channels of "
+                               "a 2-D or 4-D tensor only (axis 1, not {})",
+                         a.axis);
   const int64_t channels = channelsOf(x.shape);
   if (channels > 33025) // channels * 255^2 must stay below 2^31
     return ir::nodeError(node, "normalises {} channels; the fixed-point kernel handles at most "

@@ -65,8 +65,8 @@ def main(rnnpoolc, work):
         models[model] = (out_dir, onnx)
         p = subprocess.run([rnnpoolc, "compile", onnx, "-o", os.path.join(out_dir, "c")],
                            capture_output=True, text=True, timeout=1200)
-        check("%s: compiles in fixed point (%s)" % (model, p.stderr.strip().splitlines()[-1]),
-              p.returncode == 0)
+        summary = (p.stdout.strip() or p.stderr.strip()).splitlines()[-1:]
+        check("%s: compiles in fixed point (%s)" % (model, "".join(summary)), p.returncode == 0)
 
     err = fixed_errors(rnnpoolc, *models["l2norm_small"])
     print("l2norm_small: fixed vs PyTorch max %.2f output steps" % err[0].max())
