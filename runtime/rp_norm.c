@@ -65,8 +65,8 @@ RP_API void rp_l2norm_s8(const rp_l2norm_params *p, const int8_t *in, int8_t *ou
   }
 }
 
-RP_API void rp_mul_s8(const rp_mul_params *p, const int8_t *in1, const int8_t *in2,
-                      int8_t *out, int32_t n) {
+RP_API void rp_mul_s8(const rp_mul_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
+                      int32_t n) {
   int32_t i;
   for (i = 0; i < n; ++i) {
     int32_t prod = ((int32_t)in1[i] - p->in1_zp) * ((int32_t)in2[i] - p->in2_zp);
@@ -88,8 +88,8 @@ RP_API void rp_mul_channel_s8(const rp_mul_channel_params *p, const int8_t *in, 
   }
 }
 
-RP_API void rp_channel_slice_s8(const rp_channel_slice_params *p, const int8_t *in,
-                                int8_t *out, int32_t pixels) {
+RP_API void rp_channel_slice_s8(const rp_channel_slice_params *p, const int8_t *in, int8_t *out,
+                                int32_t pixels) {
   int32_t px;
   for (px = 0; px < pixels; ++px)
     memcpy(out + px * p->channels, in + px * p->in_channels + p->first, (size_t)p->channels);

@@ -79,8 +79,8 @@ private:
 
   /// `scale` as a vector of 1 or C values if it broadcasts along the channel axis of a
   /// tensor of rank `rank` only.
-  static std::optional<ir::TensorData> channelVector(const ir::TensorData &scale,
-                                                     size_t rank, int64_t channels) {
+  static std::optional<ir::TensorData> channelVector(const ir::TensorData &scale, size_t rank,
+                                                     int64_t channels) {
     if (scale.numel() == 1)
       return ir::TensorData::fromFloats({1}, scale.f);
     const ir::Shape &s = scale.shape;
@@ -190,7 +190,8 @@ private:
   bool matchSumOfSquares(ir::TensorId sum, ir::TensorId x, std::vector<size_t> &chain) const {
     size_t p = 0, q = 0;
     const ir::Node *reduce = soleProducer(sum, p);
-    if (!reduce || reduce->op != ir::OpKind::ReduceSum || !reduce->attr<ir::ReduceAttrs>().keepDims)
+    if (!reduce || reduce->op != ir::OpKind::ReduceSum ||
+        !reduce->attr<ir::ReduceAttrs>().keepDims)
       return false;
     ir::TensorId axesId = reduce->input(1);
     if (axesId == ir::kNoTensor || !g_.tensor(axesId).isConstant())

@@ -8,9 +8,13 @@
 namespace rnnpoolc::quant {
 namespace {
 
-int32_t i32(int64_t v) { return static_cast<int32_t>(v); }
+int32_t i32(int64_t v) {
+  return static_cast<int32_t>(v);
+}
 
-const ir::Tensor &tensorOf(const Context &ctx, ir::TensorId id) { return ctx.graph.tensor(id); }
+const ir::Tensor &tensorOf(const Context &ctx, ir::TensorId id) {
+  return ctx.graph.tensor(id);
+}
 
 /// A requantisation multiplier for a real factor of either sign (rp_requantize rounds half
 /// away from zero, so a negated multiplier gives the negated result).
@@ -38,7 +42,9 @@ std::vector<float> perChannel(const ir::TensorData &k, const ir::Shape &x) {
 }
 
 /// Elements per channel position: the pixels of an HWC map (or 1 for a vector).
-int64_t channelsOf(const ir::Shape &s) { return s.size() >= 2 ? s[1] : 1; }
+int64_t channelsOf(const ir::Shape &s) {
+  return s.size() >= 2 ? s[1] : 1;
+}
 
 } // namespace
 
@@ -80,13 +86,15 @@ Expected<Layer> buildL2Norm(const Context &ctx, const ir::Node &node) {
   const ir::Tensor &x = tensorOf(ctx, node.inputs[0]);
   const auto &a = node.attr<ir::L2NormAttrs>();
   if (a.axis != 1 || (x.shape.size() != 2 && x.shape.size() != 4))
-    return ir::nodeError(node, "the fixed-point L2 normalisation works along the channels of "
-                               "a 2-D or 4-D tensor only (axis 1, not {})",
+    return ir::nodeError(node,
+                         "the fixed-point L2 normalisation works along the channels of "
+                         "a 2-D or 4-D tensor only (axis 1, not {})",
                          a.axis);
   const int64_t channels = channelsOf(x.shape);
   if (channels > 33025) // channels * 255^2 must stay below 2^31
-    return ir::nodeError(node, "normalises {} channels; the fixed-point kernel handles at most "
-                               "33025",
+    return ir::nodeError(node,
+                         "normalises {} channels; the fixed-point kernel handles at most "
+                         "33025",
                          channels);
   std::vector<float> scale(static_cast<size_t>(channels), 1.0f);
   if (node.input(1) != ir::kNoTensor) {
@@ -103,7 +111,8 @@ Expected<Layer> buildL2Norm(const Context &ctx, const ir::Node &node) {
   p.in_zp = px.zeroPoint, p.out_zp = py.zeroPoint;
   p.eps_inside = a.epsInsideSqrt ? 1 : 0;
   // eps in units of the input's integer steps (squared inside the square root).
-  double eps = a.epsInsideSqrt ? a.eps / (double(px.scale) * px.scale) : a.eps / double(px.scale);
+  double eps =
+      a.epsInsideSqrt ? a.eps / (double(px.scale) * px.scale) : a.eps / double(px.scale);
   if (eps > 0) {
     int e = 0;
     double f = std::frexp(eps, &e); // eps = f * 2^e, f in [0.5, 1)
@@ -149,8 +158,9 @@ Expected<Layer> buildMulChannel(const Context &ctx, const ir::Node &node) {
   std::vector<float> factors = scalar ? (*k)->f : perChannel(**k, x.shape);
   if (factors.empty() || tensorOf(ctx, node.outputs[0]).shape != x.shape ||
       (!scalar && x.shape.size() != 2 && x.shape.size() != 4))
-    return ir::nodeError(node, "multiplying by a constant of shape {} has no fixed-point "
-                               "kernel; it must be a scalar or vary along channels only",
+    return ir::nodeError(node,
+                         "multiplying by a constant of shape {} has no fixed-point "
+                         "kernel; it must be a scalar or vary along channels only",
                          ir::toString((*k)->shape));
   const AffineParams &px = ctx.of(node.inputs[0]), &py = ctx.of(node.outputs[0]);
   rp_mul_channel_params p{};
@@ -218,8 +228,9 @@ Expected<Layer> buildPad(const Context &ctx, const ir::Node &node) {
   }
   double steps = value / px.scale + px.zeroPoint;
   if (steps < -128.5 || steps > 127.5)
-    return ir::nodeError(node, "the padding value {} lies outside the input's int8 range; "
-                               "calibrate with data that covers it",
+    return ir::nodeError(node,
+                         "the padding value {} lies outside the input's int8 range; "
+                         "calibrate with data that covers it",
                          value);
   rp_pad_params p{};
   p.in_h = i32(x.shape[2]), p.in_w = i32(x.shape[3]), p.channels = i32(x.shape[1]);

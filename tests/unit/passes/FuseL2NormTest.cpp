@@ -12,11 +12,11 @@ namespace {
 
 /// How the chain is written.
 struct Form {
-  bool mulSquare = false;  ///< Mul(x, x) instead of Pow(x, 2)
-  bool epsFirst = false;   ///< Add(eps, sqrt) instead of Add(sqrt, eps)
-  bool epsInside = false;  ///< Sqrt(Add(sum, eps))
-  bool noEps = false;      ///< Sqrt(sum) alone
-  bool reciprocal = false; ///< Mul(x, Reciprocal(norm)) instead of Div(x, norm)
+  bool mulSquare = false;         ///< Mul(x, x) instead of Pow(x, 2)
+  bool epsFirst = false;          ///< Add(eps, sqrt) instead of Add(sqrt, eps)
+  bool epsInside = false;         ///< Sqrt(Add(sum, eps))
+  bool noEps = false;             ///< Sqrt(sum) alone
+  bool reciprocal = false;        ///< Mul(x, Reciprocal(norm)) instead of Div(x, norm)
   ir::Shape scale = {1, 6, 1, 1}; ///< empty: no scale Mul
   int64_t axis = 1;
   float exponent = 2, eps = 1e-10f;
@@ -25,11 +25,11 @@ struct Form {
 /// x [1, 6, 5, 4] -> relu -> the chain; returns the chain's output.
 ir::TensorId buildChain(Builder &b, const Form &f) {
   ir::TensorId x = b.node(OpKind::Relu, "relu", {b.input("x", {1, 6, 5, 4})});
-  ir::TensorId sq = f.mulSquare
-                        ? b.node(OpKind::Mul, "sq", {x, x})
-                        : b.node(OpKind::Pow, "pow",
-                                 {x, b.g.addConstant("two", ir::TensorData::fromFloats(
-                                                                {}, {f.exponent}))});
+  ir::TensorId sq =
+      f.mulSquare
+          ? b.node(OpKind::Mul, "sq", {x, x})
+          : b.node(OpKind::Pow, "pow",
+                   {x, b.g.addConstant("two", ir::TensorData::fromFloats({}, {f.exponent}))});
   ir::TensorId sum = b.node(OpKind::ReduceSum, "sum", {sq, b.ints("axes", {f.axis})},
                             ir::ReduceAttrs{true, false});
   ir::TensorId eps = b.g.addConstant("eps", ir::TensorData::fromFloats({}, {f.eps}));
@@ -43,9 +43,9 @@ ir::TensorId buildChain(Builder &b, const Form &f) {
     norm = f.epsFirst ? b.node(OpKind::Add, "add", {eps, root})
                       : b.node(OpKind::Add, "add", {root, eps});
   }
-  ir::TensorId y = f.reciprocal
-                       ? b.node(OpKind::Mul, "mulr", {x, b.node(OpKind::Reciprocal, "rec", {norm})})
-                       : b.node(OpKind::Div, "div", {x, norm});
+  ir::TensorId y =
+      f.reciprocal ? b.node(OpKind::Mul, "mulr", {x, b.node(OpKind::Reciprocal, "rec", {norm})})
+                   : b.node(OpKind::Div, "div", {x, norm});
   if (!f.scale.empty())
     y = b.node(OpKind::Mul, "scale", {y, b.constant("s", f.scale, 1.0f, 20.0f)});
   return y;

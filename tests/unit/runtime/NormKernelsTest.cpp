@@ -84,8 +84,8 @@ TEST_CASE("L2 normalisation matches the exact quotient of its int8 input",
         for (int64_t ch = 0; ch < c.channels; ++ch) {
           auto i = static_cast<size_t>(px * c.channels + ch);
           double y = norm > 0 ? real(xt, in[i]) / norm * scale[static_cast<size_t>(ch)] : 0;
-          double q = std::clamp(y / yt.quant->scale[0] + double(yt.quant->zeroPoint[0]),
-                                -128.0, 127.0);
+          double q = std::clamp(y / yt.quant->scale[0] + double(yt.quant->zeroPoint[0]), -128.0,
+                                127.0);
           worst = std::max(worst, std::fabs(q - out[i]));
         }
       }
@@ -184,7 +184,8 @@ TEST_CASE("constant padding: float agreement, zero point and tiles", "[runtime][
   Builder b;
   ir::TensorId x = b.input("x", {1, 3, 5, 6});
   ir::TensorId r = b.node(ir::OpKind::Relu, "relu", {x}); // zero point -128: padding visible
-  ir::TensorId y = b.node(ir::OpKind::Pad, "pad", {r, b.ints("pads", {0, 0, 1, 2, 0, 0, 3, 1})});
+  ir::TensorId y =
+      b.node(ir::OpKind::Pad, "pad", {r, b.ints("pads", {0, 0, 1, 2, 0, 0, 3, 1})});
   std::vector<std::vector<ir::TensorData>> calib;
   quant::QuantizedModel m = quantizeBuilt(b, y, calib);
   REQUIRE(m.layers[1].kind == quant::KernelKind::Pad);
@@ -195,6 +196,7 @@ TEST_CASE("constant padding: float agreement, zero point and tiles", "[runtime][
   const auto &p = std::get<rp_pad_params>(m.layers[1].params);
   CHECK(p.value == m.graph.tensor(m.graph.outputs[0]).quant->zeroPoint[0]);
   CHECK((p.out_h == 9 && p.out_w == 9 && p.pad_top == 1 && p.pad_left == 2));
-  checkRegions([&](const rp_view *i, rp_view *o, const rp_region *reg) { rp_pad_s8(&p, i, o, reg); },
-               m.graph, m.graph.nodes[1], 8);
+  checkRegions(
+      [&](const rp_view *i, rp_view *o, const rp_region *reg) { rp_pad_s8(&p, i, o, reg); },
+      m.graph, m.graph.nodes[1], 8);
 }
