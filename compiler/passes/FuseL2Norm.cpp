@@ -70,6 +70,14 @@ private:
     return ir::isFloat(d->dtype) ? d : nullptr;
   }
 
+  /// Whether `t` is a constant scalar 2 of any numeric type (Pow's exponent may be an int).
+  bool isTwo(ir::TensorId t) const {
+    if (t == ir::kNoTensor || !g_.tensor(t).isConstant())
+      return false;
+    const ir::TensorData &d = *g_.tensor(t).data;
+    return d.numel() == 1 && d.dtype != ir::DType::Bool && d.get(0) == 2.0;
+  }
+
   std::optional<float> scalarConstant(ir::TensorId t) const {
     const ir::TensorData *d = floatConstant(t);
     if (!d || d->numel() != 1)
@@ -204,8 +212,7 @@ private:
     if (!sq)
       return false;
     bool square = (sq->op == ir::OpKind::Mul && sq->inputs[0] == x && sq->inputs[1] == x) ||
-                  (sq->op == ir::OpKind::Pow && sq->inputs[0] == x &&
-                   scalarConstant(sq->inputs[1]) == 2.0f);
+                  (sq->op == ir::OpKind::Pow && sq->inputs[0] == x && isTwo(sq->inputs[1]));
     if (!square)
       return false;
     chain.push_back(p);

@@ -20,6 +20,7 @@ struct Form {
   ir::Shape scale = {1, 6, 1, 1}; ///< empty: no scale Mul
   int64_t axis = 1;
   float exponent = 2, eps = 1e-10f;
+  bool intExponent = false; ///< Pow(x, int64 2)
 };
 
 /// x [1, 6, 5, 4] -> relu -> the chain; returns the chain's output.
@@ -29,7 +30,9 @@ ir::TensorId buildChain(Builder &b, const Form &f) {
       f.mulSquare
           ? b.node(OpKind::Mul, "sq", {x, x})
           : b.node(OpKind::Pow, "pow",
-                   {x, b.g.addConstant("two", ir::TensorData::fromFloats({}, {f.exponent}))});
+                   {x, f.intExponent ? b.g.addConstant("two", ir::TensorData::scalarInt(2))
+                                     : b.g.addConstant("two", ir::TensorData::fromFloats(
+                                                                  {}, {f.exponent}))});
   ir::TensorId sum = b.node(OpKind::ReduceSum, "sum", {sq, b.ints("axes", {f.axis})},
                             ir::ReduceAttrs{true, false});
   ir::TensorId eps = b.g.addConstant("eps", ir::TensorData::fromFloats({}, {f.eps}));
@@ -76,6 +79,7 @@ TEST_CASE("fuse-l2norm fuses every written form into one L2Norm", "[passes][l2no
       {"no scale", Form{.scale = {}}},
       {"scalar scale, negative axis", Form{.scale = {1}, .axis = -3}},
       {"scale as [C, 1, 1]", Form{.scale = {6, 1, 1}}},
+      {"integer exponent", Form{.intExponent = true}},
   };
   for (const auto &[name, form] : forms) {
     SECTION(name) {
