@@ -59,7 +59,8 @@ void fc(Fields &f, const rp_fc_params &p) {
 
 void pool(Fields &f, const rp_pool_params &p) {
   F(in_h), F(in_w), F(channels), F(out_h), F(out_w), F(k_h), F(k_w), F(stride_h);
-  F(stride_w), F(pad_top), F(pad_left), F(count_include_pad), F(zp);
+  F(stride_w), F(pad_top), F(pad_left), F(pad_bottom), F(pad_right), F(count_include_pad);
+  F(zp);
 }
 
 void globalAvgPool(Fields &f, const rp_global_avgpool_params &p) {
