@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """Zoo models that need the L2Norm, Mul, Split and Pad kernels, in fixed point:
 `rnnpoolc compile` succeeds for branchy, l2norm_small, rnnpool_face and
-mobilenet_v2_rnnpool; the host fixed-point outputs of branchy and l2norm_small are compared
-with PyTorch's float outputs in output quantisation steps; and the generated C in QEMU
-(mps2-an386) equals the host fixed-point interpreter byte for byte for branchy,
-l2norm_small and rnnpool_face.
+mobilenet_v2_rnnpool; the host fixed-point outputs of branchy, l2norm_small and an ONNX
+LpNormalization are compared with float references (PyTorch, numpy) in output steps; and
+the generated C in QEMU (mps2-an386) equals the host fixed-point interpreter byte for byte
+for branchy, l2norm_small, the LpNormalization, rnnpool_face and mobilenet_v2_rnnpool.
 
   test_fixed_models.py RNNPOOLC WORKDIR
 """
@@ -50,6 +50,27 @@ def fixed_errors(rnnpoolc, out_dir, onnx):
     return errors
 
 
+def lp_normalization_model(work):
+    """An ONNX LpNormalization (p = 2, axis 1) over a [1, 32, 30, 40] map and an input."""
+    import onnx
+    from onnx import helper, TensorProto
+    out_dir = os.path.join(work, "lp_normalization")
+    os.makedirs(out_dir, exist_ok=True)
+    shape = [1, 32, 30, 40]
+    node = helper.make_node("LpNormalization", ["x"], ["y"], axis=1, p=2)
+    graph = helper.make_graph([node], "lp", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, shape)], [helper.make_tensor_value_info(
+            "y", TensorProto.FLOAT, shape)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.checker.check_model(model)
+    path = os.path.join(out_dir, "lp.onnx")
+    onnx.save(model, path)
+    x = np.random.RandomState(0).uniform(-1, 1, shape).astype(np.float32)
+    np.save(os.path.join(out_dir, "input.npy"), x)
+    np.save(os.path.join(out_dir, "expected_0.npy"), x / np.sqrt((x * x).sum(1, keepdims=True)))
+    return out_dir, path
+
+
 def main(rnnpoolc, work):
     os.makedirs(work, exist_ok=True)
     failures = []
@@ -82,7 +103,13 @@ def main(rnnpoolc, work):
     check("branchy: L2Norm output p90 within 3 steps, p99 within 8", p90 <= 3.0 and p99 <= 8.0)
     check("branchy: pooled output within 2 steps", err[1].max() <= 2.0)
 
-    for model in ("branchy", "l2norm_small", "rnnpool_face"):
+    models["lp_normalization"] = lp_normalization_model(work)
+    err = fixed_errors(rnnpoolc, *models["lp_normalization"])
+    print("LpNormalization: fixed vs numpy max %.2f output steps" % err[0].max())
+    check("LpNormalization: fixed within 1.5 output steps of float", err[0].max() <= 1.5)
+
+    for model in ("branchy", "l2norm_small", "lp_normalization", "rnnpool_face",
+                  "mobilenet_v2_rnnpool"):
         out_dir, onnx = models[model]
         r = json.loads(rnnpoolc_run(rnnpoolc, onnx, "--input",
                                     os.path.join(out_dir, "input.npy"), "--board",
