@@ -239,7 +239,8 @@ TEST_CASE("Pad regions shift by the begin pads, per mode", "[ir][opinfo]") {
   REQUIRE(padRegion(PadMode::Reflect, region(0, 9, 0, 7)) == region(0, 5, 0, 5));
 }
 
-TEST_CASE("L2Norm is per pixel: spatial, the same region, two MACs per element", "[ir][opinfo]") {
+TEST_CASE("L2Norm is per pixel: spatial, the same region, two MACs per element",
+          "[ir][opinfo]") {
   Builder b;
   b.node(OpKind::L2Norm, "l2", {b.input("x", {1, 6, 8, 9}), b.constant("s", {6})});
   const Node &n = only(b);

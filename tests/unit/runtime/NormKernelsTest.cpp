@@ -200,3 +200,40 @@ TEST_CASE("constant padding: float agreement, zero point and tiles", "[runtime][
       [&](const rp_view *i, rp_view *o, const rp_region *reg) { rp_pad_s8(&p, i, o, reg); },
       m.graph, m.graph.nodes[1], 8);
 }
+
+TEST_CASE("forms without a fixed-point kernel give an error naming the node",
+          "[runtime][mul][l2norm]") {
+  auto quantizeError = [](Builder &b, ir::TensorId y) {
+    b.g.outputs = {y};
+    REQUIRE(passes::foldConstantsAndInferShapes(b.g));
+    std::vector<std::vector<ir::TensorData>> calib = {{}};
+    for (size_t k = 0; k < b.g.inputs.size(); ++k)
+      calib[0].push_back(b.randomInput(k));
+    auto ranges = quant::calibrate(b.g, calib);
+    REQUIRE(ranges);
+    auto m = quant::quantize(b.g, *ranges);
+    REQUIRE_FALSE(m);
+    return m.error().message();
+  };
+  {
+    Builder b;
+    ir::TensorId y = b.node(ir::OpKind::Mul, "bmul",
+                            {b.input("a", {1, 4, 3, 3}), b.input("b", {1, 1, 3, 3})});
+    CHECK_THAT(quantizeError(b, y),
+               Catch::Contains("node 'bmul' (Mul): broadcasting multiply"));
+  }
+  {
+    Builder b;
+    ir::TensorId y = b.node(ir::OpKind::Mul, "wmul",
+                            {b.input("a", {1, 4, 3, 5}), b.constant("k", {1, 1, 1, 5})});
+    CHECK_THAT(quantizeError(b, y),
+               Catch::Contains("node 'wmul' (Mul): multiplying by a constant"));
+  }
+  {
+    Builder b;
+    ir::TensorId y = b.node(ir::OpKind::L2Norm, "rows", {b.input("a", {1, 4, 3, 5})},
+                            ir::L2NormAttrs{0, false, 3});
+    CHECK_THAT(quantizeError(b, y),
+               Catch::Contains("node 'rows' (L2Norm): the fixed-point L2"));
+  }
+}
