@@ -302,6 +302,87 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
 RP_API void rp_fastgrnn_sweep_s8(const rp_fastgrnn_params *p, const int8_t *x, int32_t count,
                                  int32_t stride, int16_t *h, int16_t *tmp);
 
+/* ------------------------------------ normalisation, multiply, slice, pad (rp_norm.c) -- */
+
+/** L2 normalisation over the channels of each pixel of an HWC tensor, with a per-channel
+ *  scale folded into the output multipliers:
+ *    y_c = scale_c * x_c / (sqrt(sum_c x_c^2) + eps)     (eps_inside == 0), or
+ *    y_c = scale_c * x_c / sqrt(sum_c x_c^2 + eps)       (eps_inside == 1).
+ *  With d_c = q_c - in_zp and s = sum d_c^2 (int32; the host keeps channels * 255^2 below
+ *  2^31), the kernel shifts s left by 2k (k >= 0 the largest with s * 4^k < 2^30), adds
+ *  the inside eps, takes the exact integer square root t = floor(sqrt(.)) (a value in
+ *  [2^14, 2^31), i.e. sqrt(s) * 2^k), adds the outside eps, and forms once per pixel
+ *  R = round(2^(30 + k) / t), so that v_c = d_c * R = 2^30 * x_c / norm, |v_c| <= 2^30.
+ *  Output: out_zp + requant(v_c, mult[c], shift[c]) (real factor scale_c / (out_scale *
+ *  2^30); negative for a negative scale), clamped. A pixel with s == 0 gives out_zp.
+ *  The eps terms are eps / in_scale^2 (inside) or eps / in_scale (outside) in units of the
+ *  input's integer steps, as mant * 2^-exp (each term saturates at 2^60).
+ *  ERROR: t is within one unit of sqrt(.) * 2^k >= 2^14 and R is rounded, so v_c has a
+ *  relative error below 2^-13 (1.2e-4) plus the final rounding: at most 0.5 + 1.2e-4 * 128
+ *  (< 0.52) output steps from the exact quotient of the quantised input. */
+typedef struct {
+  int32_t channels;
+  int32_t in_zp, out_zp;
+  int32_t eps_inside;           /* 0: eps added to the norm; 1: to the sum of squares */
+  int32_t eps_mant, eps_exp;    /* eps in integer-step units = eps_mant * 2^-eps_exp */
+  const int32_t *mult;          /* [channels] */
+  const int32_t *shift;         /* [channels] */
+} rp_l2norm_params;
+/** Normalises `pixels` pixels of `channels` contiguous values (any band of rows). */
+RP_API void rp_l2norm_s8(const rp_l2norm_params *p, const int8_t *in, int8_t *out,
+                         int32_t pixels);
+/** floor(sqrt(x)) of a 64-bit value, exact (exposed for tests). */
+RP_API uint32_t rp_isqrt64(uint64_t x);
+
+/** Same-shape int8 x int8 -> int8 multiply: y = clamp(out_zp + requant((a - in1_zp) *
+ *  (b - in2_zp), mult, shift), act_min, act_max), real factor in1_scale * in2_scale /
+ *  out_scale. The product is at most 2^16 in magnitude, so no intermediate overflows. */
+typedef struct {
+  int32_t in1_zp, in2_zp, out_zp;
+  int32_t mult, shift;
+  int32_t act_min, act_max;
+} rp_mul_params;
+RP_API void rp_mul_s8(const rp_mul_params *p, const int8_t *in1, const int8_t *in2,
+                      int8_t *out, int32_t n);
+
+/** Multiply by a constant that varies along channels only (a scalar is channels == 1 with
+ *  any tensor viewed as pixels of one channel): y_c = clamp(out_zp + requant(x - in_zp,
+ *  mult[c], shift[c])), the real factor in_scale * k_c / out_scale exact to Q31 (a negative
+ *  k_c has a negative multiplier). `pixels` pixels of `channels` contiguous values. */
+typedef struct {
+  int32_t channels;
+  int32_t in_zp, out_zp;
+  int32_t act_min, act_max;
+  const int32_t *mult;  /* [channels] */
+  const int32_t *shift; /* [channels] */
+} rp_mul_channel_params;
+RP_API void rp_mul_channel_s8(const rp_mul_channel_params *p, const int8_t *in, int8_t *out,
+                              int32_t pixels);
+
+/** Channel slice of an HWC tensor (one output of Split, or Slice along channels): channels
+ *  [first, first + channels) of each of `pixels` pixels of in_channels values; the bytes are
+ *  copied (the output shares the input's scale and zero point). */
+typedef struct {
+  int32_t in_channels, first, channels;
+} rp_channel_slice_params;
+RP_API void rp_channel_slice_s8(const rp_channel_slice_params *p, const int8_t *in,
+                                int8_t *out, int32_t pixels);
+
+/** Constant padding of an HWC map [in_h, in_w, channels] -> [out_h, out_w, channels] with
+ *  pad_top rows above and pad_left columns left (bottom/right follow from the shapes); the
+ *  padding value is `value`, the quantised constant (the zero point for zero padding); input
+ *  and output share (scale, zero point). Computes output `region` through views, so it runs
+ *  on row bands and tiles like the convolutions: the input view must hold the input pixels
+ *  the region covers. */
+typedef struct {
+  int32_t in_h, in_w, channels;
+  int32_t out_h, out_w;
+  int32_t pad_top, pad_left;
+  int32_t value;
+} rp_pad_params;
+RP_API void rp_pad_s8(const rp_pad_params *p, const rp_view *in, rp_view *out,
+                      const rp_region *region);
+
 #ifdef __cplusplus
 }
 #endif

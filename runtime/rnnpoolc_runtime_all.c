@@ -5,3 +5,4 @@
 #include "rp_conv.c"
 #include "rp_fc_pool.c"
 #include "rp_rnnpool.c"
+#include "rp_norm.c"

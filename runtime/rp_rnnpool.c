@@ -214,17 +214,17 @@ static inline int32_t rp_dot_s8_s16(const int8_t *x, const int16_t *w, int32_t n
   int32_t i = 0;
 #if RP_USE_DSP
   uint32_t off = rp_pack_offset(x_off);
-  for (; i + 4 <= n; i += 4) {
+  for (; i < (n & ~3); i += 4) {
     uint32_t xv = rp_load32(x + i);
     acc = rp_smlad(rp_sxtab16(off, xv), rp_load32(w + i), acc);
     acc = rp_smlad(rp_sxtab16(off, rp_ror8(xv)), rp_load32(w + i + 2), acc);
   }
 #else
-  for (; i + 4 <= n; i += 4)
+  for (; i < (n & ~3); i += 4)
     acc += ((int32_t)x[i] + x_off) * w[i] + ((int32_t)x[i + 2] + x_off) * w[i + 1] +
            ((int32_t)x[i + 1] + x_off) * w[i + 2] + ((int32_t)x[i + 3] + x_off) * w[i + 3];
 #endif
-  for (; i < n; ++i)
+  for (i = n & ~3; i < n; ++i) /* the tail (from n & ~3: GCC -O2 proves the loop finite) */
     acc += ((int32_t)x[i] + x_off) * w[i];
   return acc;
 }
@@ -235,21 +235,21 @@ RP_INLINE void rp_expand_s8(const int8_t *x, int32_t n, int32_t zp, int16_t *out
   int32_t i = 0;
 #if RP_USE_DSP
   const uint32_t off = rp_pack_offset(-zp);
-  for (; i + 4 <= n; i += 4) {
+  for (; i < (n & ~3); i += 4) {
     uint32_t xv = rp_load32(x + i);
     uint32_t e02 = rp_sxtab16(off, xv), e13 = rp_sxtab16(off, rp_ror8(xv));
     memcpy(out + i, &e02, sizeof e02);
     memcpy(out + i + 2, &e13, sizeof e13);
   }
 #else
-  for (; i + 4 <= n; i += 4) {
+  for (; i < (n & ~3); i += 4) {
     out[i] = (int16_t)(x[i] - zp);
     out[i + 1] = (int16_t)(x[i + 2] - zp);
     out[i + 2] = (int16_t)(x[i + 1] - zp);
     out[i + 3] = (int16_t)(x[i + 3] - zp);
   }
 #endif
-  for (; i < n; ++i)
+  for (i = n & ~3; i < n; ++i) /* the tail (from n & ~3: GCC -O2 proves the loop finite) */
     out[i] = (int16_t)(x[i] - zp);
 }
 
@@ -275,7 +275,7 @@ RP_INLINE void rp_dot_rows_n(const int16_t *v, const int16_t *w, int32_t n, int3
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     i = 0;
 #if RP_USE_DSP
-    for (; i + 2 <= n; i += 2) {
+    for (; i < (n & ~1); i += 2) {
       uint32_t xv = rp_load32(v + i);
       a0 = rp_smlad(xv, rp_load32(w0 + i), a0);
       a1 = rp_smlad(xv, rp_load32(w1 + i), a1);
@@ -309,7 +309,7 @@ RP_INLINE void rp_dot_rows_n(const int16_t *v, const int16_t *w, int32_t n, int3
     int32_t a = 0;
     i = 0;
 #if RP_USE_DSP
-    for (; i + 2 <= n; i += 2)
+    for (; i < (n & ~1); i += 2)
       a = rp_smlad(rp_load32(v + i), rp_load32(w + i), a);
 #endif
     for (; i < n; ++i)

@@ -63,10 +63,13 @@ void runLayer(const quant::QuantizedModel &model, size_t index,
   case quant::KernelKind::Conv:
   case quant::KernelKind::MaxPool:
   case quant::KernelKind::AvgPool:
+  case quant::KernelKind::Pad:
   case quant::KernelKind::RNNPool: {
     rp_view in = wholeView(x, xs), out = wholeView(y, ys);
     rp_region region = rp_region_whole(dim(ys, 2), dim(ys, 3));
-    if (layer.kind == quant::KernelKind::Conv)
+    if (layer.kind == quant::KernelKind::Pad)
+      rp_pad_s8(&std::get<rp_pad_params>(layer.params), &in, &out, &region);
+    else if (layer.kind == quant::KernelKind::Conv)
       rp_conv_s8(&std::get<rp_conv_params>(layer.params), &in, &out, &region);
     else if (layer.kind == quant::KernelKind::MaxPool)
       rp_maxpool_s8(&std::get<rp_pool_params>(layer.params), &in, &out, &region);
@@ -104,6 +107,25 @@ void runLayer(const quant::QuantizedModel &model, size_t index,
   case quant::KernelKind::Softmax:
     rp_softmax_s8(&std::get<rp_softmax_params>(layer.params), x.data(), y.data());
     break;
+  case quant::KernelKind::L2Norm: {
+    const auto &p = std::get<rp_l2norm_params>(layer.params);
+    rp_l2norm_s8(&p, x.data(), y.data(), n / p.channels);
+    break;
+  }
+  case quant::KernelKind::Mul:
+    rp_mul_s8(&std::get<rp_mul_params>(layer.params), x.data(),
+              buf[static_cast<size_t>(node.inputs[1])].data(), y.data(), n);
+    break;
+  case quant::KernelKind::MulChannel: {
+    const auto &p = std::get<rp_mul_channel_params>(layer.params);
+    rp_mul_channel_s8(&p, x.data(), y.data(), n / p.channels);
+    break;
+  }
+  case quant::KernelKind::ChannelSlice: {
+    const auto &p = std::get<rp_channel_slice_params>(layer.params);
+    rp_channel_slice_s8(&p, x.data(), y.data(), n / p.channels);
+    break;
+  }
   }
 }
 

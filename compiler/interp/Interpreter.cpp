@@ -105,6 +105,8 @@ Result dispatch(const ir::Node &node, Inputs in) {
     return evalBatchNorm(node, in);
   case OpKind::Softmax:
     return evalSoftmax(node, in);
+  case OpKind::L2Norm:
+    return evalL2Norm(node, in);
   case OpKind::ReduceSum:
   case OpKind::ReduceMean:
   case OpKind::ReduceMax:

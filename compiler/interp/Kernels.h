@@ -222,6 +222,8 @@ Result evalPool(const ir::Node &node, Inputs in);
 Result evalGlobalPool(const ir::Node &node, Inputs in);
 Result evalBatchNorm(const ir::Node &node, Inputs in);
 Result evalSoftmax(const ir::Node &node, Inputs in);
+// Normalize.cpp
+Result evalL2Norm(const ir::Node &node, Inputs in);
 // Reduce.cpp
 Result evalReduce(const ir::Node &node, Inputs in);
 // Layout.cpp

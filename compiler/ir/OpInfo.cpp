@@ -123,6 +123,8 @@ int64_t macs(const Graph &graph, const Node &node) {
   case OpKind::BatchNormalization:
   case OpKind::Range:
     return outElems();
+  case OpKind::L2Norm: // one square-accumulate and one scaling per element
+    return mulSat(2, outElems());
   case OpKind::GlobalAveragePool:
   case OpKind::GlobalMaxPool:
   case OpKind::Softmax:
@@ -192,6 +194,7 @@ bool isSpatial(const Node &node) {
   case OpKind::QuantizeLinear:
   case OpKind::DequantizeLinear:
   case OpKind::BatchNormalization:
+  case OpKind::L2Norm: // per pixel: reads all channels of the same pixel
   case OpKind::Pad:
   case OpKind::RNNPool:
     return true;
@@ -357,6 +360,7 @@ Region inputRegion(const Graph &graph, const Node &node, size_t inputIndex, cons
   case OpKind::AveragePool:
     return inputIndex == 0 ? windowRegion(graph, node, out) : wholeRegion(in);
   case OpKind::BatchNormalization:
+  case OpKind::L2Norm:
     return inputIndex == 0 ? broadcastRegion(in, shapeOf(graph, node.outputs[0]), out)
                            : wholeRegion(in);
   case OpKind::Pad:

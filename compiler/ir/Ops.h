@@ -82,6 +82,15 @@ struct BatchNormAttrs {
   float epsilon = 1e-5f;
 };
 
+/// L2 normalisation along `axis` (the channels, 1, when fused from an S3FD-style chain):
+/// y = x / (sqrt(sum x^2) + eps), or x / sqrt(sum x^2 + eps) when epsInsideSqrt, times the
+/// optional scale input (one value, or one per position along the axis).
+struct L2NormAttrs {
+  float eps = 0;
+  bool epsInsideSqrt = false;
+  int64_t axis = 1; ///< May be negative until shape inference normalises it.
+};
+
 struct SoftmaxAttrs {
   int64_t axis = -1;
   /// Opset < 13 semantics: flatten to 2-D at axis, softmax over the trailing block.
@@ -163,7 +172,7 @@ FastGrnnOperands fastGrnnOperands(const FastGrnnAttrs &cell, size_t first);
 size_t rnnPoolInputCount(const RNNPoolAttrs &attrs);
 
 using Attrs = std::variant<NoAttrs, ConvAttrs, GemmAttrs, PoolAttrs, AxisAttrs, AlphaBetaAttrs,
-                           BatchNormAttrs, SoftmaxAttrs, ReduceAttrs, ReshapeAttrs,
+                           BatchNormAttrs, L2NormAttrs, SoftmaxAttrs, ReduceAttrs, ReshapeAttrs,
                            TransposeAttrs, PadAttrs, ShapeAttrs, CastAttrs,
                            ConstantOfShapeAttrs, RNNPoolAttrs>;
 

@@ -135,6 +135,10 @@ void addAttrs(AttrText &out, OpKind op, const Attrs &attrs) {
             out.add("beta", a.beta);
         } else if constexpr (std::is_same_v<A, BatchNormAttrs>) {
           out.add("epsilon", a.epsilon);
+        } else if constexpr (std::is_same_v<A, L2NormAttrs>) {
+          out.add("eps", a.eps);
+          out.add("eps_inside_sqrt", int(a.epsInsideSqrt));
+          out.add("axis", a.axis);
         } else if constexpr (std::is_same_v<A, SoftmaxAttrs>) {
           out.add("axis", a.axis);
           if (a.coerce2D)

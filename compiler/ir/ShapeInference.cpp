@@ -312,6 +312,7 @@ Status inferShapes(Graph &graph, Node &node) {
   case OpKind::GlobalMaxPool:
   case OpKind::BatchNormalization:
   case OpKind::Softmax:
+  case OpKind::L2Norm:
   case OpKind::ReduceSum:
   case OpKind::ReduceMean:
   case OpKind::ReduceMax:

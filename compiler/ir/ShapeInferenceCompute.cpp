@@ -203,6 +203,28 @@ Status inferSoftmax(Graph &graph, Node &node) {
   return setOutput(graph, node, 0, x.dtype, x.shape);
 }
 
+/// X of rank >= 1, float; the axis normalised; the optional scale a vector of 1 value or
+/// one per position along the axis.
+Status inferL2Norm(Graph &graph, Node &node) {
+  const Tensor &x = inputOf(graph, node, 0);
+  if (x.shape.empty())
+    return nodeError(node, "input must have rank 1 or more, not a scalar");
+  if (!isFloat(x.dtype))
+    return nodeError(node, "input must be float, not {}", name(x.dtype));
+  int64_t &axis = node.attr<L2NormAttrs>().axis;
+  RNNPOOLC_TRY(normalizeAxisAttr(node, axis, static_cast<int64_t>(x.shape.size())));
+  const int64_t size = x.shape[static_cast<size_t>(axis)];
+  if (hasInput(node, 1)) {
+    const Tensor &s = inputOf(graph, node, 1);
+    if (s.shape.size() != 1 || (s.shape[0] != 1 && s.shape[0] != size) || s.dtype != x.dtype)
+      return nodeError(node, "scale has shape {}; expected a float vector of 1 or {} values",
+                       toString(s.shape), size);
+  }
+  if (!(node.attr<L2NormAttrs>().eps >= 0))
+    return nodeError(node, "eps must be non-negative, not {}", node.attr<L2NormAttrs>().eps);
+  return setOutput(graph, node, 0, x.dtype, x.shape);
+}
+
 Status inferReduce(Graph &graph, const Node &node) {
   const Tensor &x = inputOf(graph, node, 0);
   const auto &attrs = node.attr<ReduceAttrs>();
@@ -247,6 +269,8 @@ Status inferComputeOp(Graph &graph, Node &node) {
     return inferBatchNorm(graph, node);
   case OpKind::Softmax:
     return inferSoftmax(graph, node);
+  case OpKind::L2Norm:
+    return inferL2Norm(graph, node);
   case OpKind::ReduceSum:
   case OpKind::ReduceMean:
   case OpKind::ReduceMax:

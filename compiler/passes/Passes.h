@@ -35,6 +35,11 @@ Status foldBatchNorm(ir::Graph &graph);
 /// HardSwish, Tanh) into the Conv or Gemm that feeds it alone.
 Status fuseActivations(ir::Graph &graph);
 
+/// Replaces an L2 normalisation over channels written as Pow/Mul, ReduceSum, Sqrt, Add eps,
+/// Div (or Mul by Reciprocal) and an optional Mul by a channel or scalar constant, whose
+/// intermediate tensors have no other readers, by one L2Norm node (FuseL2Norm.cpp).
+Status fuseL2Norm(ir::Graph &graph);
+
 /// Removes Identity nodes and no-op Reshape / Transpose / Cast / Slice / Pad / Concat,
 /// rewiring their users, while keeping graph output names.
 Status removeIdentities(ir::Graph &graph);

@@ -18,6 +18,9 @@ constexpr PassInfo kPipeline[] = {
      "after folding, which turns the exporters' index plumbing into constants that element "
      "tracing can follow; before rewrites that could merge a cell's ops with their neighbours"},
     {"fold-batchnorm", foldBatchNorm, "before activation fusion: Conv-BN-ReLU becomes one Conv"},
+    {"fuse-l2norm", fuseL2Norm,
+     "after constant folding (eps, the exponent 2, the axes and the scale must be constants); "
+     "one op gives the fixed-point backend one kernel with an integer inverse square root"},
     {"fuse-activations", fuseActivations, "after BatchNorm folding, for the same reason"},
     {"remove-dead-nodes", removeDeadNodes, "last: sweeps what the passes above disconnected"},
 };

@@ -17,6 +17,10 @@ Status splitActivations(ir::Graph &graph);
 /// splitActivations, so that both see the same tensors.
 Status prepareGraph(ir::Graph &graph);
 
+/// Rewrites each Split into one Slice per output (constant starts, ends and axes), so that
+/// every node has one output, and puts the run-time operand of a Mul by a constant first.
+Status splitToSlices(ir::Graph &graph);
+
 /// What quantize() knows about the tensors when it builds a node's layer.
 struct Context {
   const ir::Graph &graph;
@@ -57,5 +61,11 @@ Expected<Layer> buildLut(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildSoftmax(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildRNNPool(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildRequant(const Context &ctx, const ir::Node &node);
+// QuantNorm.cpp
+Expected<Layer> buildL2Norm(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildMul(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildMulChannel(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildChannelSlice(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildPad(const Context &ctx, const ir::Node &node);
 
 } // namespace rnnpoolc::quant

@@ -22,6 +22,11 @@ std::string_view name(KernelKind kind) {
   case KernelKind::Lut: return "lut";
   case KernelKind::Softmax: return "softmax";
   case KernelKind::RNNPool: return "rnnpool";
+  case KernelKind::L2Norm: return "l2norm";
+  case KernelKind::Mul: return "mul";
+  case KernelKind::MulChannel: return "mul_channel";
+  case KernelKind::ChannelSlice: return "channel_slice";
+  case KernelKind::Pad: return "pad";
   }
   return "?";
 }
@@ -147,14 +152,21 @@ Status splitActivations(ir::Graph &graph) {
 
 Status prepareGraph(ir::Graph &graph) {
   RNNPOOLC_TRY(foldQuantDequant(graph));
-  return splitActivations(graph);
+  RNNPOOLC_TRY(splitActivations(graph));
+  return splitToSlices(graph);
 }
 
 namespace {
 
-/// The kernel that runs an op, if there is one.
-std::optional<KernelKind> kernelFor(ir::OpKind op) {
-  switch (op) {
+/// The kernel that runs a node, if there is one.
+std::optional<KernelKind> kernelFor(const ir::Graph &graph, const ir::Node &node) {
+  switch (node.op) {
+  case ir::OpKind::L2Norm: return KernelKind::L2Norm;
+  case ir::OpKind::Mul:
+    return graph.tensor(node.inputs.at(1)).isConstant() ? KernelKind::MulChannel
+                                                        : KernelKind::Mul;
+  case ir::OpKind::Slice: return KernelKind::ChannelSlice;
+  case ir::OpKind::Pad: return KernelKind::Pad;
   case ir::OpKind::Conv: return KernelKind::Conv;
   case ir::OpKind::Gemm:
   case ir::OpKind::MatMul: return KernelKind::FullyConnected;
@@ -225,6 +237,11 @@ Expected<Layer> buildLayer(const Context &ctx, const ir::Node &node, KernelKind 
   case KernelKind::Lut: return buildLut(ctx, node);
   case KernelKind::Softmax: return buildSoftmax(ctx, node);
   case KernelKind::RNNPool: return buildRNNPool(ctx, node);
+  case KernelKind::L2Norm: return buildL2Norm(ctx, node);
+  case KernelKind::Mul: return buildMul(ctx, node);
+  case KernelKind::MulChannel: return buildMulChannel(ctx, node);
+  case KernelKind::ChannelSlice: return buildChannelSlice(ctx, node);
+  case KernelKind::Pad: return buildPad(ctx, node);
   default: return Layer{};
   }
 }
@@ -232,7 +249,8 @@ Expected<Layer> buildLayer(const Context &ctx, const ir::Node &node, KernelKind 
 /// Whether a kernel's output parameters follow from its input's (or are fixed).
 bool fixesOutputParams(KernelKind kind) {
   return kind == KernelKind::Alias || kind == KernelKind::MaxPool ||
-         kind == KernelKind::AvgPool || kind == KernelKind::Softmax;
+         kind == KernelKind::AvgPool || kind == KernelKind::Softmax ||
+         kind == KernelKind::ChannelSlice || kind == KernelKind::Pad;
 }
 
 /// The int8 parameters a pre-quantised model gives an activation (foldQuantDequant).
@@ -307,7 +325,7 @@ Expected<Layer> layerFor(Context &ctx, const ir::Node &node, KernelKind kind) {
 /// Identity follows: the node writes "<output>_requant" and the Identity the output.
 Status quantizeNode(Context &ctx, QuantizedModel &model, ir::Node node, const Ranges &ranges) {
   ir::Graph &g = model.graph;
-  auto kind = kernelFor(node.op);
+  auto kind = kernelFor(g, node);
   if (!kind)
     return ir::nodeError(node, "has no fixed-point kernel; use the float build (--float)");
   RNNPOOLC_TRY(checkInputs(ctx, node, *kind));
@@ -395,7 +413,7 @@ Expected<bool> needsCalibration(const ir::Graph &original) {
     if (!givenParams(g.tensor(id)))
       return true;
   for (const ir::Node &node : g.nodes) {
-    auto kind = kernelFor(node.op);
+    auto kind = kernelFor(g, node);
     if (!kind || fixesOutputParams(*kind))
       continue;
     if (!givenParams(g.tensor(node.outputs.at(0))))

@@ -56,6 +56,11 @@ enum class KernelKind {
   Lut,           ///< rp_lut_s8, table in arrays[0]
   Softmax,       ///< rp_softmax_s8, rp_softmax_params
   RNNPool,       ///< rp_rnnpool_s8, rp_rnnpool_params
+  L2Norm,        ///< rp_l2norm_s8, rp_l2norm_params (pixels = elements / channels)
+  Mul,           ///< rp_mul_s8, rp_mul_params (same-shape inputs)
+  MulChannel,    ///< rp_mul_channel_s8, rp_mul_channel_params (input 1 a channel constant)
+  ChannelSlice,  ///< rp_channel_slice_s8, rp_channel_slice_params (Split outputs, Slice)
+  Pad,           ///< rp_pad_s8, rp_pad_params (constant padding of rows and columns)
 };
 std::string_view name(KernelKind kind);
 
@@ -77,7 +82,8 @@ struct Layer {
   KernelKind kind = KernelKind::Alias;
   std::variant<std::monostate, rp_conv_params, rp_fc_params, rp_pool_params,
                rp_global_avgpool_params, rp_add_params, rp_concat_params, rp_requant_params,
-               rp_softmax_params, rp_rnnpool_params>
+               rp_softmax_params, rp_rnnpool_params, rp_l2norm_params, rp_mul_params,
+               rp_mul_channel_params, rp_channel_slice_params, rp_pad_params>
       params;
   std::vector<std::shared_ptr<const ConstArray>> arrays;
   std::shared_ptr<const std::vector<rp_concat_input>> concatInputs;

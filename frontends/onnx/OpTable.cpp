@@ -60,6 +60,7 @@ constexpr OpEntry kOps[] = {
     {"", "GlobalMaxPool", nullptr},
     {"", "BatchNormalization", batchNorm},
     {"", "Softmax", softmax},
+    {"", "LpNormalization", lpNormalization},
     // Reductions
     {"", "ReduceSum", reduce},
     {"", "ReduceMean", reduce},

@@ -155,6 +155,15 @@ Status softmax(NodeContext &ctx) {
   return ctx.status();
 }
 
+Status lpNormalization(NodeContext &ctx) {
+  // x / ||x||_2 along `axis` (default -1): an L2Norm without eps or scale.
+  if (int64_t p = ctx.getInt("p", 2); p != 2)
+    ctx.fail(ctx.error("p = {} is not supported; only the L2 norm (p = 2) is", p));
+  ctx.node.op = ir::OpKind::L2Norm;
+  ctx.node.attrs = ir::L2NormAttrs{0.0f, false, ctx.getInt("axis", -1)};
+  return ctx.status();
+}
+
 Status leakyRelu(NodeContext &ctx) {
   ir::AlphaBetaAttrs a;
   a.alpha = ctx.getFloat("alpha", 0.01f);

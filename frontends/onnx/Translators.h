@@ -13,6 +13,7 @@ Status maxPool(NodeContext &ctx);
 Status averagePool(NodeContext &ctx);
 Status batchNorm(NodeContext &ctx);
 Status softmax(NodeContext &ctx);
+Status lpNormalization(NodeContext &ctx);
 Status leakyRelu(NodeContext &ctx);
 Status hardSigmoid(NodeContext &ctx);
 Status clip(NodeContext &ctx);

@@ -59,7 +59,8 @@ void fc(Fields &f, const rp_fc_params &p) {
 
 void pool(Fields &f, const rp_pool_params &p) {
   F(in_h), F(in_w), F(channels), F(out_h), F(out_w), F(k_h), F(k_w), F(stride_h);
-  F(stride_w), F(pad_top), F(pad_left), F(count_include_pad), F(zp);
+  F(stride_w), F(pad_top), F(pad_left), F(pad_bottom), F(pad_right), F(count_include_pad);
+  F(zp);
 }
 
 void globalAvgPool(Fields &f, const rp_global_avgpool_params &p) {
@@ -94,6 +95,28 @@ void rnnpool(Fields &f, const quant::Layer &layer, const std::string &arrayBase,
     f.raw(fmt::format("{}.rnn{} = {{\n{}{}}},\n", f.pad(), k, inner.text(), f.pad()));
   }
   F(out_zp), F(out_mult), F(out_shift);
+}
+
+void l2norm(Fields &f, const rp_l2norm_params &p) {
+  F(channels), F(in_zp), F(out_zp), F(eps_inside), F(eps_mant), F(eps_exp);
+  P(mult), P(shift);
+}
+
+void mul(Fields &f, const rp_mul_params &p) {
+  F(in1_zp), F(in2_zp), F(out_zp), F(mult), F(shift), F(act_min), F(act_max);
+}
+
+void mulChannel(Fields &f, const rp_mul_channel_params &p) {
+  F(channels), F(in_zp), F(out_zp), F(act_min), F(act_max);
+  P(mult), P(shift);
+}
+
+void channelSlice(Fields &f, const rp_channel_slice_params &p) {
+  F(in_channels), F(first), F(channels);
+}
+
+void pad(Fields &f, const rp_pad_params &p) {
+  F(in_h), F(in_w), F(channels), F(out_h), F(out_w), F(pad_top), F(pad_left), F(value);
 }
 
 #undef F
@@ -138,6 +161,16 @@ Expected<std::string> paramsDefinition(const quant::Layer &layer, const std::str
           type = "rp_softmax_params", softmax(f, p);
         else if constexpr (std::is_same_v<T, rp_rnnpool_params>)
           type = "rp_rnnpool_params", rnnpool(f, layer, arrayBase, p);
+        else if constexpr (std::is_same_v<T, rp_l2norm_params>)
+          type = "rp_l2norm_params", l2norm(f, p);
+        else if constexpr (std::is_same_v<T, rp_mul_params>)
+          type = "rp_mul_params", mul(f, p);
+        else if constexpr (std::is_same_v<T, rp_mul_channel_params>)
+          type = "rp_mul_channel_params", mulChannel(f, p);
+        else if constexpr (std::is_same_v<T, rp_channel_slice_params>)
+          type = "rp_channel_slice_params", channelSlice(f, p);
+        else if constexpr (std::is_same_v<T, rp_pad_params>)
+          type = "rp_pad_params", pad(f, p);
         else if constexpr (std::is_same_v<T, rp_concat_params>) {
           type = "rp_concat_params";
           f.add("pixels", p.pixels), f.add("out_channels", p.out_channels);

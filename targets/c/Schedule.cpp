@@ -26,11 +26,16 @@ Shape shapeOf(KernelKind kind) {
   case KernelKind::Conv:
   case KernelKind::MaxPool:
   case KernelKind::AvgPool:
-  case KernelKind::RNNPool: return Shape::View;
+  case KernelKind::RNNPool:
+  case KernelKind::Pad: return Shape::View;
   case KernelKind::Alias:
   case KernelKind::Add:
   case KernelKind::Requant:
-  case KernelKind::Lut: return Shape::Rows;
+  case KernelKind::Lut:
+  case KernelKind::L2Norm:
+  case KernelKind::Mul:
+  case KernelKind::MulChannel:
+  case KernelKind::ChannelSlice: return Shape::Rows;
   case KernelKind::FullyConnected:
   case KernelKind::GlobalAvgPool:
   case KernelKind::Softmax:
@@ -170,6 +175,7 @@ Expected<std::string> Writer::layerFunction(size_t n) const {
     const char *fn = layer.kind == KernelKind::Conv      ? "rp_conv_s8"
                      : layer.kind == KernelKind::MaxPool ? "rp_maxpool_s8"
                      : layer.kind == KernelKind::AvgPool ? "rp_avgpool_s8"
+                     : layer.kind == KernelKind::Pad     ? "rp_pad_s8"
                                                          : "rp_rnnpool_s8";
     std::string extra = layer.kind == KernelKind::RNNPool ? ", a + s->scratch, /*reuse=*/1" : "";
     body += fmt::format("  {}(&{}, &in, &out, &region{});\n", fn, p, extra);
@@ -177,8 +183,25 @@ Expected<std::string> Writer::layerFunction(size_t n) const {
   }
   case Shape::Rows: {
     std::string n = fmt::format("(s->col1 - s->col0) * {}", outC);
+    const std::string pixels = "s->col1 - s->col0";
     std::string call;
     switch (layer.kind) {
+    case KernelKind::L2Norm:
+      call = fmt::format("rp_l2norm_s8(&{}, {}, {}, {});", p, row("s->in[0]"), row("s->out"),
+                         pixels);
+      break;
+    case KernelKind::Mul:
+      call = fmt::format("rp_mul_s8(&{}, {}, {}, {}, {});", p, row("s->in[0]"), row("s->in[1]"),
+                         row("s->out"), n);
+      break;
+    case KernelKind::MulChannel:
+      call = fmt::format("rp_mul_channel_s8(&{}, {}, {}, {});", p, row("s->in[0]"),
+                         row("s->out"), pixels);
+      break;
+    case KernelKind::ChannelSlice:
+      call = fmt::format("rp_channel_slice_s8(&{}, {}, {}, {});", p, row("s->in[0]"),
+                         row("s->out"), pixels);
+      break;
     case KernelKind::Alias:
       call = fmt::format("memmove({}, {}, (size_t)({}));", row("s->out"), row("s->in[0]"), n);
       break;

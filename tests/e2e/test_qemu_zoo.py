@@ -106,6 +106,7 @@ MODELS = [
     Model("inverted_residual", zoo("inverted_residual"), True, **CONV),
     Model("mobilenet_v2_64", zoo("mobilenet_v2"), True, **CONV),
     Model("rnnpool_classifier", zoo("rnnpool_classifier"), True, **CONV),
+    Model("l2norm_small", zoo("l2norm_small"), False, **CONV),
     Model("rnnpool_classifier netduinoplus2", zoo("rnnpool_classifier"), True,
           board="netduinoplus2", **CONV),
     Model("rnnpool sigmoid/tanh overlap", pool("sigmoid", "tanh", *OVERLAP), False, **POOL),
@@ -139,17 +140,8 @@ MODELS = [
 # Models that do not compile in fixed point yet: (name, export, the end of the expected
 # one-line error, why). When one starts working, move it to MODELS.
 PENDING = [
-    ("branchy", zoo("branchy"),
-     "node '/Mul' (Mul): has no fixed-point kernel; use the float build (--float)",
-     "the sigmoid gate multiplies two activations and the L2 normalisation "
-     "(Pow, ReduceSum, Sqrt, Div) has no fixed-point kernel yet"),
-    ("rnnpool_face", zoo("rnnpool_face"),
-     "node '/Pow' (Pow): has no fixed-point kernel; use the float build (--float)",
-     "the S3FD-style L2 normalisation of the first head has no fixed-point kernel yet"),
-    ("mobilenet_v2_rnnpool", zoo("mobilenet_v2_rnnpool"),
-     "node '/stem/stem.3/Pad' (Pad): has no fixed-point kernel; use the float build (--float)",
-     "the ZeroPad2d before the RNNPool layer is a standalone Pad, which has no fixed-point "
-     "kernel (and is not folded into the RNNPool layer)"),
+    # branchy, rnnpool_face and mobilenet_v2_rnnpool compile since the L2Norm, Mul, Split and
+    # Pad kernels (tests/e2e/test_fixed_models.py runs them in QEMU).
 ]
 
 

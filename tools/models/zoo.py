@@ -70,6 +70,20 @@ class BranchyNet(nn.Module):
         return left, pooled.flatten(1)
 
 
+class L2NormNet(nn.Module):
+    """A conv followed by an L2 normalisation written the other way round from BranchyNet:
+    x * x instead of pow, eps inside the square root, a per-channel scale."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.scale = nn.Parameter(torch.rand(1, 6, 1, 1) * 10 + 5)
+
+    def forward(self, x):
+        y = self.conv(x)
+        return y / torch.sqrt((y * y).sum(dim=1, keepdim=True) + 1e-6) * self.scale
+
+
 class MBConv(nn.Module):
     """MobileNetV2 inverted residual: 1x1 expand, 3x3 depthwise, 1x1 project (+ residual)."""
 
@@ -246,6 +260,11 @@ def branchy():
     return BranchyNet().eval(), (1, 3, 20, 24)
 
 
+def l2norm_small():
+    torch.manual_seed(5)
+    return L2NormNet().eval(), (1, 3, 16, 16)
+
+
 def mobilenet_v2(resolution=64):
     import torchvision
     torch.manual_seed(2)
@@ -292,7 +311,8 @@ def rnnpool_classifier():
     return RNNPoolClassifier().eval(), (1, 1, 32, 32)
 
 
-MODELS = {"small_cnn": small_cnn, "branchy": branchy, "mobilenet_v2": mobilenet_v2,
+MODELS = {"small_cnn": small_cnn, "branchy": branchy, "l2norm_small": l2norm_small,
+          "mobilenet_v2": mobilenet_v2,
           "mobilenet_v2_224": mobilenet_v2_224, "rnnpool_face": rnnpool_face,
           "mobilenet_v2_rnnpool": mobilenet_v2_rnnpool, "conv_net": conv_net,
           "inverted_residual": inverted_residual, "rnnpool_classifier": rnnpool_classifier,

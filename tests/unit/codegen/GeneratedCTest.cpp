@@ -11,6 +11,7 @@
 #include "targets/c/CEmitter.h"
 #include "targets/c/OutputDir.h"
 #include "targets/qemu/Process.h"
+#include "tests/unit/passes/Builder.h"
 
 #include <catch2/catch.hpp>
 
@@ -193,6 +194,32 @@ TEST_CASE("codegen: generated C equals the host fixed-point interpreter, step by
         streamed.streamInput = true;
         p = checkAgainstHost(model, *input, "fashion-streamed", compiler, streamed);
         CHECK(p.streamedInput);
+      }
+      SECTION("pad, gated mul, split, L2Norm, channel mul (rp_norm.c), padded avgpool") {
+        testing::Builder b;
+        ir::TensorId x = b.input("x", {1, 4, 6, 5});
+        ir::TensorId p = b.node(ir::OpKind::Pad, "pad", {x, b.ints("pads", {0, 0, 1, 1, 0, 0, 0, 2})});
+        ir::TensorId g = b.node(ir::OpKind::Sigmoid, "gate", {p});
+        ir::TensorId m = b.node(ir::OpKind::Mul, "mul", {p, g});
+        b.node(ir::OpKind::Split, "split", {m, b.ints("sizes", {3, 1})}, ir::AxisAttrs{1}, 2);
+        ir::TensorId left = b.g.nodes.back().outputs[0], right = b.g.nodes.back().outputs[1];
+        ir::TensorId n = b.node(ir::OpKind::L2Norm, "l2", {left, b.constant("s", {3}, 2, 9)},
+                                ir::L2NormAttrs{1e-6f, false, 1});
+        ir::TensorId k = b.node(ir::OpKind::Mul, "k", {right, b.constant("kc", {1}, -2, -1)});
+        ir::TensorId cat = b.node(ir::OpKind::Concat, "cat", {n, k}, ir::AxisAttrs{1});
+        // Average pooling counting bottom/right padding: needs pad_bottom / pad_right.
+        ir::PoolAttrs avg;
+        avg.kernel = {3, 3}, avg.strides = {2, 2}, avg.dilations = {1, 1};
+        avg.pads = {1, 1, 1, 1}, avg.countIncludePad = true;
+        b.g.outputs = {b.node(ir::OpKind::AveragePool, "avg", {cat}, avg)};
+        REQUIRE(passes::foldConstantsAndInferShapes(b.g));
+        auto sets = quant::syntheticInputs(b.g, 8);
+        auto ranges = quant::calibrate(b.g, sets);
+        REQUIRE(ranges);
+        auto model = quant::quantize(b.g, *ranges);
+        INFO((model ? std::string() : model.error().message()));
+        REQUIRE(model);
+        checkAgainstHost(*model, sets[0][0], "norm_kernels", compiler);
       }
       SECTION("small_cnn") {
         auto model = quantized(example("small_cnn/model.onnx"), {});

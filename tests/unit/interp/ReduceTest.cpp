@@ -65,3 +65,30 @@ TEST_CASE("reduction errors name the node", "[interp][reduce]") {
   auto matrixAxes = ints({1, 1}, {0});
   REQUIRE(contains(evalError(reduce(OpKind::ReduceSum), {&x, &matrixAxes}), "1-D"));
 }
+
+TEST_CASE("L2Norm normalises along its axis, with eps inside or outside and a scale",
+          "[interp][l2norm]") {
+  std::vector<float> v = {3, 4, 0, 0, 1, 2, 2, -1, 0, 5, 12, 0};
+  ir::TensorData x = ir::TensorData::fromFloats({1, 3, 2, 2}, v); // pixel 0: 3, 1, 0
+  ir::TensorData scale = ir::TensorData::fromFloats({3}, {1, 2, -3});
+  for (bool inside : {false, true}) {
+    auto out = evalNode(makeNode(OpKind::L2Norm, ir::L2NormAttrs{0.5f, inside, 1}),
+                        {&x, &scale});
+    REQUIRE(out);
+    for (size_t p = 0; p < 4; ++p) {
+      double sum = 0;
+      for (size_t c = 0; c < 3; ++c)
+        sum += double(v[c * 4 + p]) * v[c * 4 + p];
+      double norm = inside ? std::sqrt(sum + 0.5) : std::sqrt(sum) + 0.5;
+      for (size_t c = 0; c < 3; ++c)
+        CHECK((*out)[0].f[c * 4 + p] == Approx(v[c * 4 + p] / norm * scale.f[c]).epsilon(1e-6));
+    }
+  }
+  // Along the last axis, LpNormalization's default: rows [3, 4] and [2, -1].
+  auto out = evalNode(makeNode(OpKind::L2Norm, ir::L2NormAttrs{0.0f, false, -1}), {&x});
+  REQUIRE(out);
+  CHECK((*out)[0].f[0] == Approx(0.6));
+  CHECK((*out)[0].f[1] == Approx(0.8));
+  CHECK((*out)[0].f[6] == Approx(2.0 / std::sqrt(5.0)));
+  CHECK((*out)[0].f[7] == Approx(-1.0 / std::sqrt(5.0)));
+}

@@ -238,3 +238,14 @@ TEST_CASE("Pad regions shift by the begin pads, per mode", "[ir][opinfo]") {
   REQUIRE(padRegion(PadMode::Reflect, region(0, 2, 6, 7)) == region(1, 3, 3, 4));
   REQUIRE(padRegion(PadMode::Reflect, region(0, 9, 0, 7)) == region(0, 5, 0, 5));
 }
+
+TEST_CASE("L2Norm is per pixel: spatial, the same region, two MACs per element",
+          "[ir][opinfo]") {
+  Builder b;
+  b.node(OpKind::L2Norm, "l2", {b.input("x", {1, 6, 8, 9}), b.constant("s", {6})});
+  const Node &n = only(b);
+  CHECK(isSpatial(n));
+  CHECK(macs(b.g, n) == 2 * 6 * 8 * 9);
+  CHECK(inputRegion(b.g, n, 0, region(2, 5, 1, 7)) == region(2, 5, 1, 7));
+  CHECK(inputRegion(b.g, n, 1, region(2, 5, 1, 7)) == region(0, 1, 0, 6)); // the whole scale
+}

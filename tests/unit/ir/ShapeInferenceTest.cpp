@@ -601,3 +601,35 @@ TEST_CASE("QuantizeLinear / DequantizeLinear types, per-axis scales and paramete
   Builder wide = qdq(DType::Int16, {}, {0.1f}, 1);
   CHECK_THAT(inferError(wide), Catch::Matchers::Contains("zero point has type int16"));
 }
+
+TEST_CASE("L2Norm keeps the shape, normalises its axis and checks the scale", "[ir][shape]") {
+  {
+    Builder b;
+    TensorId y = b.node(OpKind::L2Norm, "l2", {b.input("x", {1, 6, 4, 5}), b.constant("s", {6})},
+                        L2NormAttrs{1e-10f, false, -3});
+    REQUIRE(inferred(b, y) == Shape{1, 6, 4, 5});
+    CHECK(b.g.nodes[0].attr<L2NormAttrs>().axis == 1);
+  }
+  {
+    Builder b;
+    b.node(OpKind::L2Norm, "l2", {b.input("x", {1, 6, 4, 5}), b.constant("s", {5})});
+    CHECK_THAT(inferError(b),
+               Contains("node 'l2' (L2Norm): scale has shape 5; expected a float vector of 1 "
+                        "or 6 values"));
+  }
+  {
+    Builder b;
+    b.node(OpKind::L2Norm, "l2", {b.input("x", {1, 6})}, L2NormAttrs{0, false, 2});
+    CHECK_THAT(inferError(b), Contains("node 'l2' (L2Norm)"));
+  }
+  {
+    Builder b;
+    b.node(OpKind::L2Norm, "l2", {typedInput(b, "x", {1, 6}, DType::Int32)});
+    CHECK_THAT(inferError(b), Contains("input must be float"));
+  }
+  {
+    Builder b;
+    b.node(OpKind::L2Norm, "l2", {b.input("x", {1, 6})}, L2NormAttrs{-1.0f, false, 1});
+    CHECK_THAT(inferError(b), Contains("eps must be non-negative"));
+  }
+}

@@ -386,3 +386,21 @@ TEST_CASE("a wrongly typed attribute is an error naming the node") {
   setAttr(*gemm.node, "transA", 3);
   CHECK_THAT(gemm.error(), Contains("node 'n' (Gemm): attribute 'transA' is 3, but must be 0 or 1"));
 }
+
+TEST_CASE("LpNormalization with p = 2 becomes L2Norm along its axis; p = 1 is an error") {
+  OneNode byDefault(13, "LpNormalization");
+  ir::Node n = byDefault.imported();
+  CHECK(n.op == ir::OpKind::L2Norm);
+  CHECK(n.attr<ir::L2NormAttrs>().axis == -1);
+  CHECK(n.attr<ir::L2NormAttrs>().eps == 0.0f);
+  CHECK(n.inputs.size() == 1);
+
+  OneNode channels(13, "LpNormalization");
+  setAttr(*channels.node, "axis", 1);
+  setAttr(*channels.node, "p", 2);
+  CHECK(channels.imported().attr<ir::L2NormAttrs>().axis == 1);
+
+  OneNode l1(13, "LpNormalization");
+  setAttr(*l1.node, "p", 1);
+  CHECK_THAT(l1.error(), Contains("p = 1 is not supported"));
+}

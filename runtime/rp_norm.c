@@ -1,0 +1,114 @@
+/* rnnpoolc runtime: L2 normalisation over channels (integer inverse square root, no libm),
+ * int8 multiplies (same shape, or by a per-channel constant), channel slices and constant
+ * padding of spatial maps. */
+#include "rp_internal.h"
+
+RP_API uint32_t rp_isqrt64(uint64_t x) {
+  /* Bit-by-bit square root: the result's bits from the top, each kept if its square fits. */
+  uint64_t rem = x, root = 0, bit = (uint64_t)1 << 62;
+  while (bit > rem)
+    bit >>= 2;
+  while (bit != 0) {
+    if (rem >= root + bit) {
+      rem -= root + bit;
+      root = (root >> 1) + bit;
+    } else {
+      root >>= 1;
+    }
+    bit >>= 2;
+  }
+  return (uint32_t)root;
+}
+
+/* mant * 2^(sh), floored, saturated at 2^60 (mant >= 0). */
+static inline uint64_t rp_scaled_term(int32_t mant, int32_t sh) {
+  if (mant <= 0)
+    return 0;
+  if (sh >= 0)
+    return sh > 29 ? (uint64_t)1 << 60 : (uint64_t)mant << sh;
+  return -sh >= 63 ? 0 : (uint64_t)mant >> -sh;
+}
+
+RP_API void rp_l2norm_s8(const rp_l2norm_params *p, const int8_t *in, int8_t *out,
+                         int32_t pixels) {
+  const int32_t c_n = p->channels;
+  int32_t px, c;
+  for (px = 0; px < pixels; ++px) {
+    const int8_t *x = in + px * c_n;
+    int8_t *y = out + px * c_n;
+    int32_t s = 0, k = 0;
+    uint64_t sq, denom, recip;
+    for (c = 0; c < c_n; ++c) {
+      int32_t d = (int32_t)x[c] - p->in_zp;
+      s += d * d;
+    }
+    if (s == 0) {
+      for (c = 0; c < c_n; ++c)
+        y[c] = (int8_t)rp_clamp(p->out_zp, -128, 127);
+      continue;
+    }
+    /* The largest k <= 14 with s * 4^k < 2^30, so that sqrt keeps at least 14 bits. */
+    while (k < 14 && ((uint64_t)s << (2 * k + 2)) < ((uint64_t)1 << 30))
+      ++k;
+    sq = (uint64_t)s << (2 * k);
+    if (p->eps_inside)
+      sq += rp_scaled_term(p->eps_mant, 2 * k - p->eps_exp);
+    denom = rp_isqrt64(sq);
+    if (!p->eps_inside)
+      denom += rp_scaled_term(p->eps_mant, k - p->eps_exp);
+    recip = ((((uint64_t)1) << (30 + k)) + denom / 2) / denom;
+    for (c = 0; c < c_n; ++c) {
+      int32_t v = ((int32_t)x[c] - p->in_zp) * (int32_t)recip;
+      int32_t q = rp_requant_inline(v, p->mult[c], p->shift[c]) + p->out_zp;
+      y[c] = (int8_t)rp_clamp(q, -128, 127);
+    }
+  }
+}
+
+RP_API void rp_mul_s8(const rp_mul_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
+                      int32_t n) {
+  int32_t i;
+  for (i = 0; i < n; ++i) {
+    int32_t prod = ((int32_t)in1[i] - p->in1_zp) * ((int32_t)in2[i] - p->in2_zp);
+    int32_t v = rp_requant_inline(prod, p->mult, p->shift) + p->out_zp;
+    out[i] = (int8_t)rp_clamp(v, p->act_min, p->act_max);
+  }
+}
+
+RP_API void rp_mul_channel_s8(const rp_mul_channel_params *p, const int8_t *in, int8_t *out,
+                              int32_t pixels) {
+  int32_t px, c;
+  for (px = 0; px < pixels; ++px) {
+    const int8_t *x = in + px * p->channels;
+    int8_t *y = out + px * p->channels;
+    for (c = 0; c < p->channels; ++c) {
+      int32_t v = rp_requant_inline((int32_t)x[c] - p->in_zp, p->mult[c], p->shift[c]);
+      y[c] = (int8_t)rp_clamp(v + p->out_zp, p->act_min, p->act_max);
+    }
+  }
+}
+
+RP_API void rp_channel_slice_s8(const rp_channel_slice_params *p, const int8_t *in, int8_t *out,
+                                int32_t pixels) {
+  int32_t px;
+  for (px = 0; px < pixels; ++px)
+    memcpy(out + px * p->channels, in + px * p->in_channels + p->first, (size_t)p->channels);
+}
+
+RP_API void rp_pad_s8(const rp_pad_params *p, const rp_view *in, rp_view *out,
+                      const rp_region *region) {
+  const int32_t c_n = p->channels;
+  int32_t oy, ox;
+  for (oy = region->row0; oy < region->row1; ++oy) {
+    const int32_t iy = oy - p->pad_top;
+    const int row_inside = iy >= 0 && iy < p->in_h;
+    for (ox = region->col0; ox < region->col1; ++ox) {
+      const int32_t ix = ox - p->pad_left;
+      int8_t *dst = rp_view_pixel(out, oy, ox, c_n);
+      if (row_inside && ix >= 0 && ix < p->in_w)
+        memcpy(dst, rp_view_pixel(in, iy, ix, c_n), (size_t)c_n);
+      else
+        memset(dst, (int8_t)p->value, (size_t)c_n);
+    }
+  }
+}
