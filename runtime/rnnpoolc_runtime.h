@@ -292,7 +292,12 @@ RP_API size_t rp_rnnpool_scratch_bytes(const rp_rnnpool_params *p, int32_t regio
 /** Computes the output patches of `region` (patches in raster order). The input view must
  *  hold every input pixel those patches cover. `scratch` is at least
  *  rp_rnnpool_scratch_bytes(p, region->col1 - region->col0, reuse) bytes, 4-byte aligned.
+ *  reuse 0: no cache; 1: segments are shared within the region; 2 (RP_RNNPOOL_CONTINUE):
+ *  as 1, and the scratch still holds what the call for the patch rows just above left (the
+ *  same columns, its last patch row region->row0 - 1), so the row summaries it computed are
+ *  not computed again: row bands of one patch row then cost what the whole layer does.
  *  The result does not depend on `reuse` or on how the output is split into regions. */
+#define RP_RNNPOOL_CONTINUE 2
 RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view *out,
                           const rp_region *region, void *scratch, int32_t reuse);
 

@@ -582,7 +582,11 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
   /* After the caches: one RNN1 state (unused: RNN1 states live in their cache slots) and
    * the two RNN2 states of a forward and backward sweep. */
   int16_t *state2 = col_cache + (pw + 1) * h1;
-  int32_t oi, oj, y, x, rows_done = 0;
+  int32_t oi, oj, y, x;
+  /* Input rows whose row summaries the row cache already holds (rows_done - ph and up). */
+  int32_t rows_done = reuse == RP_RNNPOOL_CONTINUE && region->row0 > 0
+                          ? (region->row0 - 1) * p->stride_h + ph
+                          : 0;
   for (oi = region->row0; oi < region->row1; ++oi) {
     const int32_t y0 = oi * p->stride_h;
     int32_t cols_done = 0;

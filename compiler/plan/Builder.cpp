@@ -99,17 +99,26 @@ private:
       last = std::max(last, step()); // tiles rewrite halo rows
     }
   }
-  /// A compute step of node n for `out`, with the scratch buffer its kernel needs (live
-  /// for this step only: the step is appended next).
-  Step computeStep(size_t n, const ir::Region &out, int region) {
+  /// A compute step of node n for `out`, with the scratch buffer its kernel needs: live for
+  /// this step only (the step is appended next), or, given `shared`, the buffer an earlier
+  /// step of the same node used, kept live, so that the kernel can go on from what it left
+  /// there (RNNPool's row summaries across the row bands of a region).
+  Step computeStep(size_t n, const ir::Region &out, int region, int *shared = nullptr) {
     Step s;
     s.node = n, s.out = out, s.region = region;
     s.inputs.assign(g_.nodes[n].inputs.size(), -1);
     s.reads.assign(g_.nodes[n].inputs.size(), ir::Region{});
     s.macs = regionMacs(g_, g_.nodes[n], out);
     if (int64_t bytes = ir::scratchBytes(g_, g_.nodes[n], out); bytes > 0) {
+      if (shared && *shared >= 0 && plan_.buffers[*shared].bytes == bytes) {
+        s.scratch = *shared;
+        plan_.buffers[s.scratch].lastStep = step();
+        return s;
+      }
       s.scratch = newBuffer(g_.nodes[n].outputs[0], BufferKind::Scratch, out, 0);
       plan_.buffers[s.scratch].bytes = bytes;
+      if (shared)
+        *shared = s.scratch;
     }
     return s;
   }
@@ -208,6 +217,9 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
   std::map<ir::TensorId, size_t> producer;
   for (size_t n : r.nodes)
     producer[g_.nodes[n].outputs[0]] = n;
+  std::map<size_t, int> scratchOf; // one scratch per node, kept over the region's bands
+  for (size_t n : r.nodes)
+    scratchOf[n] = -1;
   // Depth first, one row at a time: an op computes a row just before a consumer needs it,
   // so every ring holds only the rows its consumers' windows span.
   std::function<Status(ir::TensorId, int64_t)> pull = [&](ir::TensorId t,
@@ -229,7 +241,8 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
       for (size_t i = 0; i < node.inputs.size(); ++i)
         if (done.count(node.inputs[i]))
           RNNPOOLC_TRY(pull(node.inputs[i], ir::inputRegion(g_, node, i, out).row1));
-      Step s = computeStep(it->second, out, regionIndex);
+      Step s = computeStep(it->second, out, regionIndex,
+                           opts_.carryScratch ? &scratchOf[it->second] : nullptr);
       for (size_t i = 0; i < node.inputs.size(); ++i) {
         ir::TensorId in = node.inputs[i];
         if (!isActivation(in))

@@ -19,6 +19,10 @@ struct BuildOptions {
   /// Record when each row of a whole tensor is first written and last read, so that rows
   /// already consumed can hold rows not yet produced (slower to place; used to refine).
   bool rowLifetimes = false;
+  /// Keep a kernel's scratch over all the row-band steps of its node, so that it can carry
+  /// its cache from one band to the next (RNNPool's row summaries: fewer instructions, the
+  /// scratch live longer). The search plans without; the final schedule is tried with.
+  bool carryScratch = false;
 };
 
 /// Whether `node` can be part of a row-band or tile region: a spatial op whose output and

@@ -12,9 +12,10 @@
 //     region.col0)) * channels (kind Region; the whole tensor for layer-by-layer), or
 //   - a ring of `ringRows` full-width rows, row r in slot r % ringRows (kind Ring: the
 //     line buffers of row-band execution), or
-//   - the working memory of one step's kernel (kind Scratch: ir::scratchBytes, e.g.
-//     RNNPool's cache of RNN1 summaries), live for that step only; `tensor` is the
-//     step's output, for reports.
+//   - the working memory of a kernel (kind Scratch: ir::scratchBytes, e.g. RNNPool's
+//     cache of RNN1 summaries), live for one step, or over all the row-band steps of one
+//     node in a region, which then carry the cache from one band to the next; `tensor` is
+//     the node's output, for reports.
 // Buffer ids index Plan::buffers. The model input is written by the caller before step 0
 // (or, with a streamed input, row by row by Stream steps); outputs are read after the
 // last step.

@@ -264,6 +264,16 @@ Expected<Plan> Search::run() {
       break;
   }
 
+  // Carrying kernels' caches across row bands saves instructions; keep it when the arena
+  // does not grow (nor the MACs, which it does not change).
+  BuildOptions carry = build_;
+  carry.rowLifetimes = true;
+  carry.carryScratch = true;
+  if (auto p = buildPlan(g_, bestSchedule, carry)) {
+    placeBuffers(*p);
+    if (p->summary.arenaBytes <= best->summary.arenaBytes && allowed(*p))
+      best = std::move(*p);
+  }
   Plan plan = std::move(*best);
   plan.baseline = baseline->summary;
   if (options_.ramBudget > 0 && plan.summary.arenaBytes > options_.ramBudget) {

@@ -88,9 +88,10 @@ private:
 };
 
 /// Every step whose kernel needs working memory has a Scratch buffer of the size its
-/// kernel needs, live at that step; every Scratch buffer serves exactly one step.
+/// kernel needs, live at that step; a Scratch buffer serves the steps of one node (several
+/// when the kernel carries its cache from one row band to the next).
 Status Replay::checkScratch() const {
-  std::vector<int> users(p_.buffers.size(), 0);
+  std::vector<int64_t> user(p_.buffers.size(), -1); // the node a scratch buffer serves
   for (size_t si = 0; si < p_.steps.size(); ++si) {
     const Step &s = p_.steps[si];
     const int64_t need =
@@ -107,11 +108,13 @@ Status Replay::checkScratch() const {
         b.lastStep < int(si))
       return makeError("{} has scratch buffer {} that is not {} bytes live at the step",
                        describe(int(si)), s.scratch, need);
-    ++users[s.scratch];
+    if (user[s.scratch] >= 0 && user[s.scratch] != static_cast<int64_t>(s.node))
+      return makeError("scratch buffer {} serves two nodes", s.scratch);
+    user[s.scratch] = static_cast<int64_t>(s.node);
   }
   for (size_t i = 0; i < p_.buffers.size(); ++i)
-    if (p_.buffers[i].kind == BufferKind::Scratch && users[i] != 1)
-      return makeError("scratch buffer {} serves {} steps, not one", i, users[i]);
+    if (p_.buffers[i].kind == BufferKind::Scratch && user[i] < 0)
+      return makeError("scratch buffer {} serves no step", i);
   return Status::ok();
 }
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <map>
 
 namespace rnnpoolc::targets::c {
 namespace {
@@ -113,6 +114,7 @@ std::string Writer::bufferTable() const {
 std::string Writer::stepTable() const {
   std::string s;
   size_t count = 0;
+  std::map<size_t, const plan::Step *> previous; // by node
   for (const plan::Step &st : p_.steps) {
     if (skipped(st))
       continue;
@@ -128,15 +130,24 @@ std::string Writer::stepTable() const {
         (found++ == 0 ? in0 : in1) = st.inputs[k];
     std::string what = stream ? "input '" + g_.tensor(st.streamed).name + "'"
                               : "'" + g_.nodes[st.node].name + "'";
-    s += fmt::format("  {{{}, {}, {{{}, {}}}, {}, {}, {}, {}, {}}}, /* {} rows {}-{}, columns {}-{} */\n", layer,
-                     st.outputs[0], in0, in1,
+    int carry = 0;
+    if (!stream) {
+      const plan::Step *before = previous[st.node];
+      carry = before && st.scratch >= 0 && before->scratch == st.scratch &&
+              before->out.row1 == st.out.row0 && before->out.col0 == st.out.col0 &&
+              before->out.col1 == st.out.col1;
+      previous[st.node] = &st;
+    }
+    s += fmt::format("  {{{}, {}, {{{}, {}}}, {}, {}, {}, {}, {}, {}}}, /* {} rows {}-{}, "
+                     "columns {}-{} */\n",
+                     layer, st.outputs[0], in0, in1,
                      st.scratch >= 0 ? p_.buffers[st.scratch].offset : -1, st.out.row0,
-                     st.out.row1, st.out.col0, st.out.col1, commentSafe(what), st.out.row0,
-                     st.out.row1 - 1, st.out.col0, st.out.col1 - 1);
+                     st.out.row1, st.out.col0, st.out.col1, carry, commentSafe(what),
+                     st.out.row0, st.out.row1 - 1, st.out.col0, st.out.col1 - 1);
   }
   return fmt::format("#define MODEL_NUM_STEPS {}\nstatic const model_step model_steps[{}] = {{\n",
                      count, std::max<size_t>(1, count)) +
-         (count ? s : "  {0, 0, {-1, -1}, -1, 0, 0, 0, 0},\n") + "};\n";
+         (count ? s : "  {0, 0, {-1, -1}, -1, 0, 0, 0, 0, 0},\n") + "};\n";
 }
 
 /// Whole-tensor kernels run as one step over whole buffers.
@@ -177,7 +188,9 @@ Expected<std::string> Writer::layerFunction(size_t n) const {
                      : layer.kind == KernelKind::AvgPool ? "rp_avgpool_s8"
                      : layer.kind == KernelKind::Pad     ? "rp_pad_s8"
                                                          : "rp_rnnpool_s8";
-    std::string extra = layer.kind == KernelKind::RNNPool ? ", a + s->scratch, /*reuse=*/1" : "";
+    std::string extra = layer.kind == KernelKind::RNNPool
+                            ? ", a + s->scratch, s->carry ? RP_RNNPOOL_CONTINUE : 1"
+                            : "";
     body += fmt::format("  {}(&{}, &in, &out, &region{});\n", fn, p, extra);
     break;
   }
@@ -269,11 +282,14 @@ typedef struct {
 
 /* One step of the plan: layer `layer` (a node index; -1 - k for streamed input k) computes
  * rows [row0, row1) x columns [col0, col1) of its output into buffer `out`, reading buffers
- * `in` (-1: none); `scratch` is the arena offset of the kernel's working memory, or -1. */
+ * `in` (-1: none); `scratch` is the arena offset of the kernel's working memory, or -1, and
+ * `carry` says that the node's previous step computed the rows just above, over the same
+ * columns, with the same scratch. */
 typedef struct {
   int16_t layer, out, in[2];
   int32_t scratch;
   int16_t row0, row1, col0, col1;
+  int16_t carry; /* 1: the kernel goes on from what the node's previous step left in scratch */
 } model_step;
 
 )";

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """rnnpoolc run --board in QEMU: generated C on both boards equals the host fixed-point
 interpreter byte for byte (rnnpoolc checks every inference and reports host_match), and the
-Fashion-MNIST example classifies 200 test images in one QEMU run.
+Fashion-MNIST example classifies 200 test images in one QEMU run (and 20 with a streamed
+input). The RNNPool-Face-M4-shaped detector (320x240 mono) runs on netduinoplus2 within its
+128 KB of SRAM, with the frame resident and streamed.
 
   test_qemu_models.py RNNPOOLC WORKDIR
 """
@@ -64,6 +66,30 @@ def main(rnnpoolc, work):
             "netduinoplus2", "--calib", FASHION)
     check("fashion: netduinoplus2 == host fixed point", r["host_match"])
     check("fashion: netduinoplus2 RAM within 128 KB", r["ram_bytes"] < 128 * 1024)
+
+    batch20 = os.path.join(work, "fashion20.npy")
+    np.save(batch20, images[:20].astype(np.float32)[:, None] / 255.0)
+    r = run(rnnpoolc, model, "--input", batch20, "--board", "mps2-an386", "--calib", FASHION,
+            "--stream-input")
+    check("fashion streamed: 20 inferences == host fixed point",
+          r["inferences"] == 20 and r["host_match"])
+
+    # The detector of the RNNPool paper's Table 9 shape: the plan (row bands, rows of the
+    # frame reused once consumed, RNNPool's scratch) must fit the real board; layer by layer
+    # it needs 283 KiB.
+    face_dir = os.path.join(work, "face")
+    subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tools", "models", "export.py"),
+                    "rnnpool_face", "-o", face_dir], check=True, capture_output=True)
+    face = os.path.join(face_dir, "rnnpool_face.onnx")
+    face_input = os.path.join(face_dir, "input.npy")
+    for extra, what in (((), "frame resident"), (("--stream-input",), "streamed input")):
+        r = run(rnnpoolc, face, "--input", face_input, "--board", "netduinoplus2", "--calib",
+                face_input, *extra)
+        print("rnnpool_face on netduinoplus2, %s: RAM %d bytes (arena %d), %d instructions" %
+              (what, r["ram_bytes"], r["arena_bytes"], r["instructions"]))
+        check("rnnpool_face netduinoplus2 (%s) == host fixed point" % what, r["host_match"])
+        check("rnnpool_face netduinoplus2 (%s): RAM within 128 KB" % what,
+              r["ram_bytes"] < 128 * 1024)
 
     small = os.path.join(ROOT, "examples", "small_cnn")
     r = run(rnnpoolc, os.path.join(small, "model.onnx"), "--input",

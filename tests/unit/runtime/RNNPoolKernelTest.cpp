@@ -121,6 +121,25 @@ TEST_CASE("RNNPool kernel: float agreement, segment reuse, regions and DSP path"
       CHECK(runWhole(run(true, 0), input, in, out) == reference);
       checkRegions(run(false, 1), m.graph, node, 12);
       checkRegions(run(true, 1), m.graph, node, 13);
+
+      // Row bands of one patch row over one scratch that carries the row summaries from
+      // band to band (RP_RNNPOOL_CONTINUE), as generated code runs them: the same bytes.
+      for (bool dsp : {false, true}) {
+        std::vector<int8_t> x = input, y(static_cast<size_t>(out.h * out.w * out.c), 0);
+        std::vector<int32_t> scratch(rp_rnnpool_scratch_bytes(&p, out.w, 1) / 4 + 1,
+                                     0x5a5a5a5a);
+        rp_view vi = rp_view_whole(x.data(), in.h, in.w), vo = rp_view_whole(y.data(), out.h, out.w);
+        for (int32_t row = 0; row < out.h; ++row) {
+          rp_region r = {row, row + 1, 0, out.w};
+          int32_t reuse = row == 0 ? 1 : RP_RNNPOOL_CONTINUE;
+          if (dsp)
+            rp_dspemu_rnnpool_s8(&p, &vi, &vo, &r, scratch.data(), reuse);
+          else
+            rp_rnnpool_s8(&p, &vi, &vo, &r, scratch.data(), reuse);
+        }
+        INFO("carried row bands, " << (dsp ? "DSP" : "portable"));
+        CHECK(y == reference);
+      }
     }
   }
 }
