@@ -200,6 +200,16 @@ typedef struct {
 RP_F32_API void rp_reduce_channels_f32(const rp_reduce_channels_f32_params *p, const float *in,
                                        float *out);
 
+/** L2 normalisation over the channels of each of `pixels` pixels (HWC, or a vector with
+ *  pixels == 1): y = x / (sqrt(sum x^2) + eps), or x / sqrt(sum x^2 + eps) with eps_inside,
+ *  times scale[c] (scale_count values: 0 for none, 1 for one scalar, else one per channel). */
+typedef struct {
+  int32_t pixels, channels, eps_inside, scale_count;
+  float eps;
+  const float *scale;
+} rp_l2norm_f32_params;
+RP_F32_API void rp_l2norm_f32(const rp_l2norm_f32_params *p, const float *in, float *out);
+
 /** Concatenation along channels of HWC tensors (or of vectors, pixels == 1): input i fills
  *  output channels [offset_i, offset_i + channels[i]) of every pixel. */
 typedef struct {

@@ -75,6 +75,21 @@ RP_F32_API void rp_reduce_channels_f32(const rp_reduce_channels_f32_params *p, c
   }
 }
 
+RP_F32_API void rp_l2norm_f32(const rp_l2norm_f32_params *p, const float *in, float *out) {
+  int32_t px, c;
+  for (px = 0; px < p->pixels; ++px) {
+    const float *x = in + px * p->channels;
+    float *y = out + px * p->channels, sum = 0.0f, norm;
+    for (c = 0; c < p->channels; ++c)
+      sum += x[c] * x[c];
+    norm = p->eps_inside ? sqrtf(sum + p->eps) : sqrtf(sum) + p->eps;
+    for (c = 0; c < p->channels; ++c) {
+      const float s = p->scale_count == 0 ? 1.0f : p->scale[p->scale_count == 1 ? 0 : c];
+      y[c] = x[c] / norm * s;
+    }
+  }
+}
+
 RP_F32_API void rp_concat_f32(const rp_concat_f32_params *p, const float *const *in,
                               float *out) {
   int32_t i, px, offset = 0;

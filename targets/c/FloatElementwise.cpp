@@ -154,4 +154,31 @@ Expected<FloatStep> lowerReduce(const ir::Graph &g, const ir::Node &node,
   return s;
 }
 
+Expected<FloatStep> lowerL2Norm(const ir::Graph &g, const ir::Node &node,
+                                const std::vector<bool> &flat) {
+  const ir::Shape &in = g.tensor(node.inputs.at(0)).shape;
+  const auto &a = node.attr<ir::L2NormAttrs>();
+  if (a.axis != 1 || flat[0] || !((in.size() == 4 || in.size() == 2) && in[0] == 1))
+    return ir::nodeError(node, "the C backend normalises over the channels (axis 1) of a "
+                               "[1, C, H, W] or [1, K] tensor only");
+  FloatStep s;
+  s.kind = FloatKind::L2Norm;
+  s.paramsType = "rp_l2norm_f32_params";
+  size_t scaleCount = 0;
+  if (node.input(1) != ir::kNoTensor) {
+    const ir::Tensor &scale = g.tensor(node.inputs[1]);
+    if (!scale.isConstant())
+      return ir::nodeError(node, "the C backend needs a constant scale");
+    scaleCount = scale.data->f.size();
+    s.arrays = {{"scale", scale.data->f}};
+  }
+  s.paramsBody = fmt::format("  .pixels = {},\n  .channels = {},\n  .eps_inside = {},\n"
+                             "  .scale_count = {},\n  .eps = {},\n",
+                             in.size() == 4 ? in[2] * in[3] : 1, in[1], a.epsInsideSqrt ? 1 : 0,
+                             scaleCount, cFloat(a.eps));
+  if (scaleCount > 0)
+    s.paramsBody += "  .scale = @scale@,\n";
+  return s;
+}
+
 } // namespace rnnpoolc::targets::c

@@ -136,6 +136,8 @@ Expected<std::string> stepCall(const Emitter &e, size_t step) {
   }
   case FloatKind::Reduce:
     return fmt::format("    rp_reduce_channels_f32({}, {}, {});\n", p, in(0), out);
+  case FloatKind::L2Norm:
+    return fmt::format("    rp_l2norm_f32({}, {}, {});\n", p, in(0), out);
   case FloatKind::Softmax:
     return fmt::format("    rp_softmax_f32({}, {}, {});\n", p, in(0), out);
   case FloatKind::Concat: {

@@ -38,6 +38,7 @@ std::string_view name(FloatKind kind) {
     return "binary";
   case FloatKind::Reduce:
     return "reduce_channels";
+  case FloatKind::L2Norm: return "l2norm";
   case FloatKind::Split:
     return "split";
   }
@@ -390,6 +391,8 @@ Expected<FloatStep> lowerBinary(const ir::Graph &g, const ir::Node &node,
                                 const std::vector<bool> &flat);
 Expected<FloatStep> lowerReduce(const ir::Graph &g, const ir::Node &node,
                                 const std::vector<bool> &flat);
+Expected<FloatStep> lowerL2Norm(const ir::Graph &g, const ir::Node &node,
+                                const std::vector<bool> &flat);
 
 namespace {
 
@@ -482,6 +485,8 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
   case ir::OpKind::ReduceSum:
   case ir::OpKind::ReduceMean:
     return lowerReduce(l.graph, node, flatInputs(l, node));
+  case ir::OpKind::L2Norm:
+    return lowerL2Norm(l.graph, node, flatInputs(l, node));
   case ir::OpKind::Softmax:
     return lowerSoftmax(l, node);
   case ir::OpKind::RNNPool:

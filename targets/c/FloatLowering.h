@@ -27,6 +27,7 @@ enum class FloatKind {
   Binary,         ///< rp_binary_f32: broadcasting Add / Sub / Mul / Div / Pow
   Reduce,         ///< rp_reduce_channels_f32: ReduceSum / ReduceMean over channels
   Split,          ///< rp_split_f32 (channel axis)
+  L2Norm,         ///< rp_l2norm_f32 (channel axis)
 };
 std::string_view name(FloatKind kind);
 
