@@ -83,8 +83,19 @@ readCalibrationSets(const std::vector<std::string> &paths, const ir::Graph &grap
   return sets;
 }
 
+Expected<double> parseCalibPercentile(const std::string &text) {
+  char *end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(v > 50) || v > 100)
+    return makeError("--calib-percentile wants a percentage above 50 and at most 100, such as "
+                     "99.99, not '{}'",
+                     text);
+  return v;
+}
+
 Expected<quant::QuantizedModel> quantizeLoaded(const LoadedModel &model,
-                                               const std::vector<std::string> &calib) {
+                                               const std::vector<std::string> &calib,
+                                               double percentile) {
   auto needed = quant::needsCalibration(model.graph);
   if (!needed)
     return makeError("{}: {}", model.path, needed.error().message());
@@ -110,6 +121,10 @@ Expected<quant::QuantizedModel> quantizeLoaded(const LoadedModel &model,
     TerminalProgress progress("calibrating");
     quant::CalibrationOptions options;
     options.progress = progress.callback();
+    if (percentile > 0) {
+      options.method = quant::CalibrationOptions::Method::Percentile;
+      options.percentile = percentile;
+    }
     auto calibrated = quant::calibrate(model.graph, sets, options);
     progress.finish();
     if (!calibrated)

@@ -26,6 +26,8 @@ Options:
                              uses the DSP instructions where __ARM_FEATURE_DSP is defined)
   --calib FILE|DIR           calibration inputs (.npy / .pb, a batch or one sample per
                              file; repeatable); without it, synthetic data and a warning
+  --calib-percentile P       clip each range to the P-th percentile (e.g. 99.99) of the
+                             calibration values on each side instead of min/max
   --float                    emit float32 C instead (same files and model.h API; no
                              quantisation, so --calib is not used; links libm; layer
                              by layer: the planner's schedule is not used yet)
@@ -40,6 +42,7 @@ Options:
 struct CompileOptions {
   std::string model, output, target = "cortex-m4";
   std::vector<std::string> calib;
+  double calibPercentile = 0;
   bool floatMode = false;
   plan::PlanOptions plan;
   std::map<std::string, ir::Shape> inputShapes;
@@ -66,6 +69,13 @@ Expected<CompileOptions> parse(Args &args, bool &helped) {
       RNNPOOLC_TRY(take("--output", o.output));
     } else if (arg.starts_with("--target")) {
       RNNPOOLC_TRY(take("--target", o.target));
+    } else if (arg.starts_with("--calib-percentile")) {
+      std::string value;
+      RNNPOOLC_TRY(take("--calib-percentile", value));
+      auto pct = parseCalibPercentile(value);
+      if (!pct)
+        return pct.error();
+      o.calibPercentile = *pct;
     } else if (arg.starts_with("--calib")) {
       RNNPOOLC_TRY(take("--calib", o.calib.emplace_back()));
     } else if (arg == "--float") {
@@ -133,7 +143,7 @@ std::string commandLine(const std::string &subcommand, const std::vector<std::st
 }
 
 Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const GenerateOptions &options) {
-  auto quantized = quantizeLoaded(loaded, options.calib);
+  auto quantized = quantizeLoaded(loaded, options.calib, options.calibPercentile);
   if (!quantized)
     return quantized.error();
   plan::PlanOptions planOptions = options.plan;
@@ -227,8 +237,8 @@ Status runCompile(Args args) {
     return loaded.error();
   if (options->floatMode)
     return compileFloat(*options, *loaded, commandLine("compile", all));
-  GenerateOptions generate{options->calib, options->target, commandLine("compile", all),
-                           options->plan};
+  GenerateOptions generate{options->calib, options->calibPercentile, options->target,
+                           commandLine("compile", all), options->plan};
   auto generated = generateModel(*loaded, generate);
   if (!generated)
     return generated.error();

@@ -21,6 +21,7 @@ struct GeneratedModel {
 /// What `compile` and `run --board` ask of code generation.
 struct GenerateOptions {
   std::vector<std::string> calib; ///< --calib files and directories
+  double calibPercentile = 0;     ///< --calib-percentile, 0: min/max
   std::string target = "cortex-m4";
   std::string command;            ///< The command line, for the banners.
   plan::PlanOptions plan;         ///< --stream-input, --ram-budget, --mac-overhead

@@ -54,8 +54,13 @@ Expected<std::vector<std::vector<ir::TensorData>>>
 readCalibrationSets(const std::vector<std::string> &paths, const ir::Graph &graph);
 /// Calibrates (on `calib`, or on synthetic inputs with a loud warning on stderr when it is
 /// empty) and quantises a loaded model for the fixed-point paths.
+/// `percentile` > 0 clips each tensor's range to that percentile of its values on each side
+/// (--calib-percentile), 0 keeps min/max.
 Expected<quant::QuantizedModel> quantizeLoaded(const LoadedModel &model,
-                                               const std::vector<std::string> &calib);
+                                               const std::vector<std::string> &calib,
+                                               double percentile = 0);
+/// --calib-percentile: a percentage in (50, 100], e.g. "99.99".
+Expected<double> parseCalibPercentile(const std::string &text);
 
 /// Writes several files all or none: each `write(tmp)` fills a temporary next to its final
 /// path, and only when all succeeded are they renamed into place. Errors name the file.

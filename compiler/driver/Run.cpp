@@ -34,6 +34,7 @@ Options:
                              print its error against the float interpreter
   --calib FILE|DIR           calibration inputs for quantisation (.npy / .pb, a batch or
                              one sample per file; repeatable); without it, synthetic data
+  --calib-percentile P       clip each range to the P-th percentile of its values
   --plan                     execute the memory plan step by step (row bands, tiles,
                              arena offsets) in the float interpreter instead of whole
                              tensors; the outputs must be the same bytes
@@ -49,6 +50,7 @@ struct RunOptions {
   std::string board = "host";
   bool fixed = false;
   std::vector<std::string> calib;
+  double calibPercentile = 0;
   std::map<std::string, ir::Shape> inputShapes;
   bool planned = false, streamInput = false;
 };
@@ -74,6 +76,13 @@ Expected<RunOptions> parse(Args &args, bool &helped) {
       RNNPOOLC_TRY(parseInputShape(value, o.inputShapes));
     } else if (arg == "--fixed") {
       o.fixed = true;
+    } else if (arg.starts_with("--calib-percentile")) {
+      std::string value;
+      RNNPOOLC_TRY(take("--calib-percentile", value));
+      auto pct = parseCalibPercentile(value);
+      if (!pct)
+        return pct.error();
+      o.calibPercentile = *pct;
     } else if (arg.starts_with("--calib")) {
       RNNPOOLC_TRY(take("--calib", o.calib.emplace_back()));
     } else if (arg.starts_with("--input")) {
@@ -215,7 +224,7 @@ Status runRun(Args args) {
   if (!outputs)
     return makeError("{}: {}", options->model, outputs.error().message());
   if (options->fixed) {
-    auto quantized = quantizeLoaded(*model, options->calib);
+    auto quantized = quantizeLoaded(*model, options->calib, options->calibPercentile);
     if (!quantized)
       return quantized.error();
     auto fixed = interp::runFixedPoint(*quantized, *inputs);

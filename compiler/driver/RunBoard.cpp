@@ -38,6 +38,7 @@ Options:
                              input with batch 1 runs B inferences in one QEMU run
   --board BOARD              mps2-an386 (4 MB SRAM) or netduinoplus2 (128 KB SRAM)
   --calib FILE|DIR           calibration inputs, as for 'rnnpoolc compile'
+  --calib-percentile P       clip each range to the P-th percentile of its values
   --output FILE              write the dequantised outputs (.npy or .pb; batched like the
                              input)
   --float                    run the float32 build (rnnpoolc compile --float) instead and
@@ -60,6 +61,7 @@ Options:
 struct BoardOptions {
   std::string model, board, output, buildDir;
   std::vector<std::string> inputs, calib, all;
+  double calibPercentile = 0;
   std::map<std::string, ir::Shape> inputShapes;
   bool json = false, floatMode = false, profile = false, streamInput = false;
   double timeout = 300;
@@ -93,6 +95,13 @@ Expected<BoardOptions> parse(Args &args, bool &helped) {
       RNNPOOLC_TRY(take("--output", o.output));
     } else if (arg.starts_with("--board")) {
       RNNPOOLC_TRY(take("--board", o.board));
+    } else if (arg.starts_with("--calib-percentile")) {
+      std::string value;
+      RNNPOOLC_TRY(take("--calib-percentile", value));
+      auto pct = parseCalibPercentile(value);
+      if (!pct)
+        return pct.error();
+      o.calibPercentile = *pct;
     } else if (arg.starts_with("--calib")) {
       RNNPOOLC_TRY(take("--calib", o.calib.emplace_back()));
     } else if (arg.starts_with("--build-dir")) {
@@ -559,6 +568,7 @@ Expected<ir::Graph> generateAndRun(const BoardOptions &o, const qemu::Board &boa
   }
   GenerateOptions generate;
   generate.calib = o.calib;
+  generate.calibPercentile = o.calibPercentile;
   generate.command = command;
   generate.plan.streamInput = o.streamInput;
   auto gen = generateModel(loaded, generate);

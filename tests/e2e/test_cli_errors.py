@@ -118,6 +118,19 @@ def cases(workdir):
     yield "malformed npy", ["run", good, "--input", garbage, "--output", out], ["garbage.npy"]
     yield "unknown option", ["inspect", good, "--frobnicate"], ["--frobnicate"]
 
+    # compile: nothing is written when the options or the plan fail (out is the would-be DIR).
+    fashion = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "examples", "fashion_rnnpool")
+    fmodel = os.path.join(fashion, "model.onnx")
+    yield ("compile: bad percentile", ["compile", fmodel, "-o", out, "--calib", fashion,
+                                       "--calib-percentile", "40"], ["--calib-percentile"])
+    yield ("compile: RAM budget too small", ["compile", fmodel, "-o", out, "--calib", fashion,
+                                            "--ram-budget", "512"], ["512 bytes", "--ram-budget"])
+    yield ("run board: stream a float build", ["run", fmodel, "--input",
+                                               os.path.join(fashion, "image_0.npy"), "--board",
+                                               "mps2-an386", "--float", "--stream-input"],
+           ["--stream-input"])
+
 
 def main():
     rnnpoolc, workdir = sys.argv[1], sys.argv[2]

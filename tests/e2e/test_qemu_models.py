@@ -91,6 +91,19 @@ def main(rnnpoolc, work):
         check("rnnpool_face netduinoplus2 (%s): RAM within 128 KB" % what,
               r["ram_bytes"] < 128 * 1024)
 
+    # --calib-percentile clips ranges: the logits' scale shrinks below the min/max one.
+    def output_scale(*extra):
+        out_dir = os.path.join(work, "pct" + "".join(extra).replace(".", "_"))
+        subprocess.run([rnnpoolc, "compile", model, "-o", out_dir, "--calib", FASHION, *extra],
+                       check=True, capture_output=True)
+        for line in open(os.path.join(out_dir, "model.h")):
+            if line.startswith("#define MODEL_OUTPUT0_SCALE"):
+                return float(line.split()[2].rstrip("f"))
+        raise AssertionError("model.h has no MODEL_OUTPUT0_SCALE")
+    minmax, clipped = output_scale(), output_scale("--calib-percentile", "90")
+    print("fashion output scale: min/max %.6g, 90th percentile %.6g" % (minmax, clipped))
+    check("--calib-percentile narrows the output range", 0 < clipped < minmax)
+
     small = os.path.join(ROOT, "examples", "small_cnn")
     r = run(rnnpoolc, os.path.join(small, "model.onnx"), "--input",
             os.path.join(small, "input.npy"), "--board", "mps2-an386")
