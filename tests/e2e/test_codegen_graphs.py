@@ -21,6 +21,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "rnnpool"))
+import rnnpool as R  # noqa: E402
+
 
 def conv(cin, cout, k=3, **kw):
     kw.setdefault("padding", (k - 1) // 2 * kw.get("dilation", 1))
@@ -211,6 +215,99 @@ class Downsample(nn.Module):
         return self.d(F.relu(self.c(F.relu(self.b(F.relu(self.a(x)))))))
 
 
+class InputResidual(nn.Module):
+    """The model input is added to a conv chain's output and concatenated with it."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = conv(3, 8), conv(8, 3)
+
+    def forward(self, x):
+        y = self.b(F.relu(self.a(x))) + x
+        return torch.cat([x, y], 1)
+
+
+class SplitOutputs(nn.Module):
+    """An unequal three-way channel split, each part a model output, one also pooled."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = conv(3, 9)
+
+    def forward(self, x):
+        p, q, r = torch.split(F.relu(self.a(x)), [2, 3, 4], dim=1)
+        return p, F.max_pool2d(q, 2), r
+
+
+class GapFlatten(nn.Module):
+    """A 1x1 map flattened as the output (the same bytes in HWC and NCHW), and a second
+    output from the band before the pooling."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = conv(3, 8, stride=2), conv(8, 6)
+
+    def forward(self, x):
+        b = torch.sigmoid(self.b(F.relu(self.a(x))))
+        return torch.flatten(F.adaptive_avg_pool2d(b, 1), 1), b
+
+
+class BranchesConcatOutputs(nn.Module):
+    """Two branches of different depth and stride, both outputs, also concatenated."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = conv(3, 4, stride=2), conv(3, 4), conv(4, 4, stride=2)
+        self.d = conv(8, 4)
+
+    def forward(self, x):
+        a = F.relu(self.a(x))
+        c = F.relu(self.c(F.relu(self.b(x))))
+        return a, self.d(torch.cat([a, c], 1)), c
+
+
+class PoolsMixed(nn.Module):
+    """Ceil-mode MaxPool with padding, AveragePool (count_include_pad off), tanh, clip."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = conv(3, 8), conv(8, 4)
+
+    def forward(self, x):
+        a = torch.tanh(self.a(x))
+        a = F.max_pool2d(a, 3, stride=2, padding=1, ceil_mode=True)
+        a = F.avg_pool2d(a, 3, stride=1, padding=1, count_include_pad=False)
+        return torch.clamp(self.b(a), -0.5, 0.5)
+
+
+class RNNPoolOutputs(nn.Module):
+    """A conv whose output is a model output and feeds an RNNPool layer (odd map, so the
+    last patches drop a remainder), then a residual-free head; three outputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = conv(3, 6, stride=2)
+        self.pool = R.RNNPoolLayer(6, patch=(4, 4), stride=(3, 2), hidden=(4, 4))
+        R.randomize_(self.pool, torch.Generator().manual_seed(0))
+        self.b = conv(16, 8)
+
+    def forward(self, x):
+        a = F.relu(self.a(x))
+        p = self.pool(a)
+        return a, self.b(p), torch.flatten(F.adaptive_avg_pool2d(p, 1), 1)
+
+
+class InputIsOutput(nn.Module):
+    """The model input is also returned as a model output, beside a conv of it."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = conv(3, 4)
+
+    def forward(self, x):
+        return x.clone(), self.a(x)
+
+
 # name: (module, input shape, extra run flags); the flags of TILED force a tiled region
 # without --stream-input (checked in the plan that `rnnpoolc compile` writes).
 TILES_50 = ["--mac-overhead", "50%", "--ram-budget", "15K"]
@@ -231,6 +328,14 @@ CASES = {
     "wide_1xW": (WideChain, [1, 3, 1, 97], []),
     "tall_Hx1": (TallChain, [1, 3, 97, 1], []),
     "odd_7x5": (Chain, [1, 3, 7, 5], []),
+    "input_residual": (InputResidual, [1, 3, 10, 9], []),
+    "split_outputs": (SplitOutputs, [1, 3, 9, 10], []),
+    "gap_flatten": (GapFlatten, [1, 3, 15, 17], []),
+    "branches_concat_outputs": (BranchesConcatOutputs, [1, 3, 17, 15], []),
+    "pools_mixed": (PoolsMixed, [1, 3, 15, 14], []),
+    "tall_stride_2x1": (StrideDilation, [1, 3, 201, 9], []),
+    "rnnpool_outputs": (RNNPoolOutputs, [1, 3, 23, 21], []),
+    "input_is_output": (InputIsOutput, [1, 3, 6, 7], []),
     "tiles_2x4": (Downsample, [1, 3, 32, 96], TILES_50),
     "tiles_1x3": (Downsample, [1, 3, 32, 96], TILES_200),
 }
