@@ -63,6 +63,8 @@ private:
 };
 
 /// List scheduling: among ready nodes, the one after which the fewest bytes are live.
+/// A node may read one tensor more than once (Add(a, a)): `pendingInputs` counts input
+/// slots, `remainingUses` distinct consumer nodes, so each is decremented in its own unit.
 std::vector<size_t> Search::memoryAwareOrder() const {
   const size_t n = g_.nodes.size();
   auto producers = g_.producers();
@@ -77,6 +79,13 @@ std::vector<size_t> Search::memoryAwareOrder() const {
   auto bytes = [&](ir::TensorId t) {
     return ir::numel(g_.tensor(t).shape) * elementBytes(g_.tensor(t), options_.floatActivations);
   };
+  auto distinctInputs = [&](size_t i) {
+    std::vector<ir::TensorId> ins;
+    for (ir::TensorId in : g_.nodes[i].inputs)
+      if (in != ir::kNoTensor && std::find(ins.begin(), ins.end(), in) == ins.end())
+        ins.push_back(in);
+    return ins;
+  };
   std::vector<size_t> order;
   std::vector<char> doneNode(n, 0);
   while (order.size() < n) {
@@ -88,8 +97,8 @@ std::vector<size_t> Search::memoryAwareOrder() const {
       int64_t delta = 0;
       for (ir::TensorId out : g_.nodes[i].outputs)
         delta += bytes(out);
-      for (ir::TensorId in : g_.nodes[i].inputs)
-        if (in != ir::kNoTensor && !g_.tensor(in).isConstant() && remainingUses[in] == 1 &&
+      for (ir::TensorId in : distinctInputs(i))
+        if (!g_.tensor(in).isConstant() && remainingUses[in] == 1 &&
             std::find(g_.outputs.begin(), g_.outputs.end(), in) == g_.outputs.end())
           delta -= bytes(in);
       if (best < 0 || delta < bestDelta)
@@ -99,12 +108,13 @@ std::vector<size_t> Search::memoryAwareOrder() const {
       break; // unreachable for a valid DAG
     doneNode[best] = 1;
     order.push_back(static_cast<size_t>(best));
-    for (ir::TensorId in : g_.nodes[best].inputs)
-      if (in != ir::kNoTensor)
-        --remainingUses[in];
+    for (ir::TensorId in : distinctInputs(static_cast<size_t>(best)))
+      --remainingUses[in];
     for (ir::TensorId out : g_.nodes[best].outputs)
-      for (size_t c : consumers[out])
-        --pendingInputs[c];
+      for (size_t c : consumers[out]) // once per consumer node, so per input slot below
+        for (ir::TensorId in : g_.nodes[c].inputs)
+          if (in == out)
+            --pendingInputs[c];
   }
   return order;
 }
