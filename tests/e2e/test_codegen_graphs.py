@@ -308,6 +308,67 @@ class InputIsOutput(nn.Module):
         return x.clone(), self.a(x)
 
 
+class ConcatSelf(nn.Module):
+    """One tensor concatenated with itself."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = conv(3, 4), conv(8, 4)
+
+    def forward(self, x):
+        a = F.relu(self.a(x))
+        return self.b(torch.cat([a, a], 1))
+
+
+class Gate(nn.Module):
+    """A map multiplied by a sigmoid gate computed from it (squeeze-free attention)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = conv(3, 8), conv(8, 8, k=1), conv(8, 4, groups=2, stride=2)
+
+    def forward(self, x):
+        a = F.relu(self.a(x))
+        return self.c(a * torch.sigmoid(self.b(a)))
+
+
+class FarResidual(nn.Module):
+    """A map read by a strided chain and, through a strided 1x1 conv, by an add after it;
+    a model output too; and a softmax classifier on the sum."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = conv(3, 8), conv(8, 8, stride=2), conv(8, 8)
+        self.d, self.fc = conv(8, 8, k=1, stride=2), nn.Linear(8 * 8 * 8, 5)
+
+    def forward(self, x):
+        a = F.relu(self.a(x))
+        s = F.relu(self.c(F.relu(self.b(a)))) + self.d(a)
+        return F.softmax(self.fc(torch.flatten(s, 1)), 1), a
+
+
+class ConcatRows(nn.Module):
+    """Concat along rows (a documented limitation: channels only)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = conv(3, 4), conv(3, 4)
+
+    def forward(self, x):
+        return torch.cat([self.a(x), self.b(x)], 2)
+
+
+class ReshapeMap(nn.Module):
+    """A map reshaped into another map (a documented limitation: bytes are HWC)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = conv(3, 4)
+
+    def forward(self, x):
+        return self.a(x).reshape(1, 2, 16, 8)
+
+
 def onnx_graph(nodes, weights, outputs):
     """Returns a builder of an ONNX model (opset 13) with input 'x' and the given nodes;
     weights maps initializer names to shapes (seeded random) or to int64 arrays."""
@@ -384,10 +445,18 @@ CASES = {
     "self_add": (onnx_graph(SELF_ADD, CONV_W, ["y"]), [1, 3, 12, 10], []),
     "same_pads": (onnx_graph(SAME_PADS, CONV_W | {"w3": [4, 6, 2, 2], "b3": [4]}, ["y", "r"]),
                   [1, 3, 11, 14], []),
+    "concat_self": (ConcatSelf, [1, 3, 8, 9], []),
+    "gate": (Gate, [1, 3, 10, 11], []),
+    "far_residual": (FarResidual, [1, 3, 16, 16], []),
+    "concat_rows": (ConcatRows, [1, 3, 8, 8], []),
+    "reshape_map": (ReshapeMap, [1, 3, 8, 8], []),
     "tiles_2x4": (Downsample, [1, 3, 32, 96], TILES_50),
     "tiles_1x3": (Downsample, [1, 3, 32, 96], TILES_200),
 }
 TILED = {"tiles_2x4", "tiles_1x3"}
+# Cases whose input file holds a batch of 3: three inferences in one QEMU run, each checked
+# (a streamed input must restart its rows at every inference).
+BATCHED = {"pad_conv", "mid_outputs", "rnnpool_outputs"}
 
 # Documented limitations: name -> a fragment of the expected one-line error.
 EXPECTED_ERRORS = {
@@ -395,6 +464,8 @@ EXPECTED_ERRORS = {
     # reads it (its weights permuted on the host), so it cannot be returned as an output.
     "flatten_output": "is a flattened feature map, which the fixed-point backend cannot "
                       "return in logical order",
+    "concat_rows": "the fixed-point backend concatenates along channels only",
+    "reshape_map": "reshaping a feature map into another is not supported",
 }
 
 
@@ -404,8 +475,9 @@ def build(work, name):
     out_dir = os.path.join(work, name)
     os.makedirs(os.path.join(out_dir, "calib"), exist_ok=True)
     rng = np.random.RandomState(1)
-    x = rng.uniform(-1, 1, shape).astype(np.float32)
+    x = rng.uniform(-1, 1, [3 if name in BATCHED else 1] + shape[1:]).astype(np.float32)
     np.save(os.path.join(out_dir, "input.npy"), x)
+    x = x[:1]
     for k in range(4):
         np.save(os.path.join(out_dir, "calib", "%d.npy" % k),
                 rng.uniform(-1, 1, shape).astype(np.float32))
@@ -452,8 +524,10 @@ def check_case(rnnpoolc, work, name, stream):
     if rc != 0:
         return False, "%s: exit %d: %s" % (tag, rc, err[-600:])
     r = json.loads(out)
-    return bool(r["host_match"]), "%s: host_match %s, arena %d bytes, %d instructions" % (
-        tag, r["host_match"], r["arena_bytes"], r["instructions"])
+    runs = 3 if name in BATCHED else 1
+    ok = bool(r["host_match"]) and r.get("inferences", 1) == runs
+    return ok, "%s: host_match %s over %d inference(s), arena %d bytes, %d instructions" % (
+        tag, r["host_match"], r.get("inferences", 1), r["arena_bytes"], r["instructions"])
 
 
 def main(rnnpoolc, work, names):
