@@ -369,6 +369,48 @@ class ReshapeMap(nn.Module):
         return self.a(x).reshape(1, 2, 16, 8)
 
 
+class DownPadResidual(nn.Module):
+    """Downsample with a Pad before the first conv and a residual from a ceil-mode pool of
+    the input: with --mac-overhead 200% the whole graph is one tiled region that reads the
+    model input, streamed or not."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = conv(3, 16, padding=0), conv(16, 32, stride=2)
+        self.c, self.d = conv(32, 32, stride=2, groups=32), conv(32, 8, k=1)
+        self.e = conv(3, 8, k=1)
+
+    def forward(self, x):
+        y = F.relu(self.b(F.relu(self.a(F.pad(x, (1, 1, 1, 1))))))
+        return self.d(F.relu(self.c(y))) + self.e(F.max_pool2d(x, 4, ceil_mode=True))
+
+
+class DownMidOutput(nn.Module):
+    """Downsample on an odd width whose tiled region's last map but one is also pooled
+    into a second output (a tensor that escapes the tiled region)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = conv(3, 16), conv(16, 32, stride=2)
+        self.c, self.d = conv(32, 32, stride=2, groups=32), conv(32, 8, k=1)
+
+    def forward(self, x):
+        c = F.relu(self.c(F.relu(self.b(F.relu(self.a(x))))))
+        return self.d(c), torch.flatten(F.adaptive_avg_pool2d(c, 1), 1)
+
+
+class BigPad(nn.Module):
+    """Convs padded beyond their kernels: border rows read no input row at all."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Conv2d(3, 4, 1, padding=2), nn.Conv2d(4, 4, 3, padding=3)
+        self.c = conv(4, 4, stride=2)
+
+    def forward(self, x):
+        return self.c(F.relu(self.b(F.relu(self.a(x)))))
+
+
 def onnx_graph(nodes, weights, outputs):
     """Returns a builder of an ONNX model (opset 13) with input 'x' and the given nodes;
     weights maps initializer names to shapes (seeded random) or to int64 arrays."""
@@ -413,7 +455,8 @@ SAME_PADS = [node("Conv", ["x", "w1", "b1"], ["a"], auto_pad="SAME_UPPER", strid
              node("Conv", ["p", "w3", "b3"], ["y"], auto_pad="SAME_LOWER", kernel_shape=[2, 2])]
 
 # name: (module, input shape, extra run flags); the flags of TILED force a tiled region
-# without --stream-input (checked in the plan that `rnnpoolc compile` writes).
+# without --stream-input, of TILED_STREAMED with it too (checked in the plan that
+# `rnnpoolc compile` writes).
 TILES_50 = ["--mac-overhead", "50%", "--ram-budget", "15K"]
 TILES_200 = ["--mac-overhead", "200%", "--ram-budget", "13K"]
 CASES = {
@@ -450,10 +493,16 @@ CASES = {
     "far_residual": (FarResidual, [1, 3, 16, 16], []),
     "concat_rows": (ConcatRows, [1, 3, 8, 8], []),
     "reshape_map": (ReshapeMap, [1, 3, 8, 8], []),
+    "big_pad": (BigPad, [1, 3, 7, 6], []),
+    "tall_k3": (Chain, [1, 3, 150, 2], []),
+    "wide_k3": (Chain, [1, 3, 1, 97], []),
+    "tiles_pad_residual": (DownPadResidual, [1, 3, 32, 96], ["--mac-overhead", "200%"]),
+    "tiles_mid_output": (DownMidOutput, [1, 3, 32, 95], ["--mac-overhead", "200%"]),
     "tiles_2x4": (Downsample, [1, 3, 32, 96], TILES_50),
     "tiles_1x3": (Downsample, [1, 3, 32, 96], TILES_200),
 }
-TILED = {"tiles_2x4", "tiles_1x3"}
+TILED = {"tiles_2x4", "tiles_1x3", "tiles_pad_residual", "tiles_mid_output"}
+TILED_STREAMED = {"tiles_pad_residual", "tiles_mid_output"}  # tiled with --stream-input too
 # Cases whose input file holds a batch of 3: three inferences in one QEMU run, each checked
 # (a streamed input must restart its rows at every inference).
 BATCHED = {"pad_conv", "mid_outputs", "rnnpool_outputs"}
@@ -513,9 +562,10 @@ def has_tiles(rnnpoolc, out_dir, path, flags):
 
 def check_case(rnnpoolc, work, name, stream):
     out_dir, path = build(work, name)
-    if name in TILED and not stream and not has_tiles(rnnpoolc, out_dir, path, CASES[name][2]):
-        return False, "%s: the plan has no tiled region" % name
     flags = CASES[name][2] + (["--stream-input"] if stream else [])
+    if name in (TILED_STREAMED if stream else TILED) and not has_tiles(rnnpoolc, out_dir, path,
+                                                                       flags):
+        return False, "%s: the plan has no tiled region" % name
     tag = name + (" --stream-input" if stream else "")
     rc, out, err = run(rnnpoolc, out_dir, path, flags)
     if name in EXPECTED_ERRORS:
