@@ -411,6 +411,47 @@ class BigPad(nn.Module):
         return self.c(F.relu(self.b(F.relu(self.a(x)))))
 
 
+class RNNPoolTiles(nn.Module):
+    """A conv and an RNNPool layer (8x8 patches at stride 8x6) over a wide odd map: tiled
+    with the frame resident, row bands (summaries carried) when streamed."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = conv(3, 8)
+        self.pool = R.RNNPoolLayer(8, patch=(8, 8), stride=(8, 6), hidden=(8, 4))
+        R.randomize_(self.pool, torch.Generator().manual_seed(0))
+        self.b = conv(16, 4, k=1)
+
+    def forward(self, x):
+        return self.b(self.pool(F.relu(self.a(x))))
+
+
+class Deep(nn.Module):
+    """Nine 3x3 convs with dilations 1, 2, 3: many rings, several row-band regions."""
+
+    def __init__(self):
+        super().__init__()
+        self.convs = nn.ModuleList(
+            [conv(3 if i == 0 else 4, 4, dilation=1 + i % 3) for i in range(9)])
+
+    def forward(self, x):
+        for c in self.convs:
+            x = F.relu(c(x))
+        return x
+
+
+class ManyChannels(nn.Module):
+    """300 channels (a pixel wider than a row of the map) through a depthwise conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = conv(3, 300, k=1), conv(300, 300, groups=300)
+        self.c = conv(300, 5, k=1)
+
+    def forward(self, x):
+        return self.c(F.relu6(self.b(F.relu6(self.a(x)))))
+
+
 def onnx_graph(nodes, weights, outputs):
     """Returns a builder of an ONNX model (opset 13) with input 'x' and the given nodes;
     weights maps initializer names to shapes (seeded random) or to int64 arrays."""
@@ -498,10 +539,13 @@ CASES = {
     "wide_k3": (Chain, [1, 3, 1, 97], []),
     "tiles_pad_residual": (DownPadResidual, [1, 3, 32, 96], ["--mac-overhead", "200%"]),
     "tiles_mid_output": (DownMidOutput, [1, 3, 32, 95], ["--mac-overhead", "200%"]),
+    "deep": (Deep, [1, 3, 31, 7], []),
+    "many_channels": (ManyChannels, [1, 3, 5, 4], []),
+    "rnnpool_tiles": (RNNPoolTiles, [1, 3, 33, 94], []),
     "tiles_2x4": (Downsample, [1, 3, 32, 96], TILES_50),
     "tiles_1x3": (Downsample, [1, 3, 32, 96], TILES_200),
 }
-TILED = {"tiles_2x4", "tiles_1x3", "tiles_pad_residual", "tiles_mid_output"}
+TILED = {"tiles_2x4", "tiles_1x3", "tiles_pad_residual", "tiles_mid_output", "rnnpool_tiles"}
 TILED_STREAMED = {"tiles_pad_residual", "tiles_mid_output"}  # tiled with --stream-input too
 # Cases whose input file holds a batch of 3: three inferences in one QEMU run, each checked
 # (a streamed input must restart its rows at every inference).
