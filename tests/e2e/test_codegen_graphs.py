@@ -624,10 +624,62 @@ def check_case(rnnpoolc, work, name, stream):
         tag, r["host_match"], r.get("inferences", 1), r["arena_bytes"], r["instructions"])
 
 
+class TwoInputs(nn.Module):
+    """Two model inputs, each through a conv, added, concatenated and strided."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = conv(3, 4), conv(2, 4), conv(8, 4, stride=2)
+
+    def forward(self, x, y):
+        a, b = F.relu(self.a(x)), F.relu(self.b(y))
+        return self.c(torch.cat([a + b, b], 1)), a
+
+
+def check_two_inputs(rnnpoolc, work):
+    """A two-input model: QEMU == host fixed point with synthetic calibration (--calib
+    takes one-input models); --stream-input and --calib are documented one-line errors."""
+    out_dir = os.path.join(work, "two_inputs")
+    os.makedirs(os.path.join(out_dir, "calib"), exist_ok=True)
+    rng = np.random.RandomState(1)
+    xs = [rng.uniform(-1, 1, s).astype(np.float32) for s in ([1, 3, 12, 10], [1, 2, 12, 10])]
+    files = [os.path.join(out_dir, "in%d.npy" % k) for k in range(2)]
+    for f, x in zip(files, xs):
+        np.save(f, x)
+    np.save(os.path.join(out_dir, "calib", "0.npy"), xs[0])
+    path = os.path.join(out_dir, "model.onnx")
+    torch.manual_seed(0)
+    with torch.no_grad():
+        torch.onnx.export(TwoInputs().eval(), tuple(torch.from_numpy(x) for x in xs), path,
+                          opset_version=13)
+    base = [rnnpoolc, "run", path, "--input", files[0], "--input", files[1], "--board",
+            "mps2-an386", "--json"]
+    results = []
+    p = subprocess.run(base, capture_output=True, text=True, timeout=300)
+    ok = p.returncode == 0 and json.loads(p.stdout)["host_match"]
+    results.append((ok, "two_inputs: host_match %s" % ok if p.returncode == 0 else
+                    "two_inputs: exit %d: %s" % (p.returncode, p.stderr.strip()[-600:])))
+    for flags, want in ((["--stream-input"], "--stream-input on a board supports fixed-point "
+                                             "builds of models with one input"),
+                        (["--calib", os.path.join(out_dir, "calib")],
+                         "--calib supports models with one input")):
+        p = subprocess.run(base + flags, capture_output=True, text=True, timeout=300)
+        err = p.stderr.strip()
+        ok = p.returncode == 2 and len(err.splitlines()) == 1 and want in err
+        results.append((ok, "two_inputs %s: expected error (%s)" % (flags[0], err)))
+    return results
+
+
 def main(rnnpoolc, work, names):
     os.makedirs(work, exist_ok=True)
     failures = []
-    for name in names or CASES:
+    if not names or "two_inputs" in names:
+        for ok, line in check_two_inputs(rnnpoolc, work):
+            print("%-4s %s" % ("ok" if ok else "FAIL", line), flush=True)
+            if not ok:
+                failures.append(line)
+        names = [n for n in names if n != "two_inputs"] if names else list(CASES)
+    for name in names:
         for stream in (False, True):
             ok, line = check_case(rnnpoolc, work, name, stream)
             print("%-4s %s" % ("ok" if ok else "FAIL", line), flush=True)
