@@ -295,8 +295,18 @@ Expected<Plan> Search::run() {
 
   // Carrying kernels' caches across row bands saves instructions; keep it when the arena
   // does not grow (nor the MACs, which it does not change).
-  BuildOptions carry = build_;
-  carry.rowLifetimes = true;
+  BuildOptions chosenBuild = build_;
+  chosenBuild.rowLifetimes = true;
+  if (options_.streamInput) { // the input's rows into a frame buffer instead of rings
+    BuildOptions frame = chosenBuild;
+    frame.streamIntoFrame = true;
+    if (auto p = buildPlan(g_, bestSchedule, frame)) {
+      placeBuffers(*p);
+      if (p->summary.arenaBytes < best->summary.arenaBytes && allowed(*p))
+        best = std::move(*p), chosenBuild = frame;
+    }
+  }
+  BuildOptions carry = chosenBuild;
   carry.carryScratch = true;
   if (auto p = buildPlan(g_, bestSchedule, carry)) {
     placeBuffers(*p);

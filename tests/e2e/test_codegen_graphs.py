@@ -542,6 +542,8 @@ CASES = {
     "deep": (Deep, [1, 3, 31, 7], []),
     "many_channels": (ManyChannels, [1, 3, 5, 4], []),
     "rnnpool_tiles": (RNNPoolTiles, [1, 3, 33, 94], []),
+    "budget_too_small": (Chain, [1, 3, 16, 16], ["--ram-budget", "1K"]),
+    "budget_float": (Chain, [1, 3, 16, 16], ["--ram-budget", "8K", "--float"]),
     "tiles_2x4": (Downsample, [1, 3, 32, 96], TILES_50),
     "tiles_1x3": (Downsample, [1, 3, 32, 96], TILES_200),
 }
@@ -551,8 +553,12 @@ TILED_STREAMED = {"tiles_pad_residual", "tiles_mid_output"}  # tiled with --stre
 # (a streamed input must restart its rows at every inference).
 BATCHED = {"pad_conv", "mid_outputs", "rnnpool_outputs"}
 
-# Documented limitations: name -> a fragment of the expected one-line error.
+# Documented limitations: name -> a fragment of the expected one-line error, or a pair
+# (without --stream-input, with it).
 EXPECTED_ERRORS = {
+    "budget_too_small": "no plan fits in 1024 bytes: the best found needs",
+    "budget_float": ("--ram-budget and --mac-overhead plan the fixed-point build",
+                     "--stream-input on a board supports fixed-point builds"),
     # docs/numbers.md: a flattened feature map stays HWC; only a fully connected layer
     # reads it (its weights permuted on the host), so it cannot be returned as an output.
     "flatten_output": "is a flattened feature map, which the fixed-point backend cannot "
@@ -585,9 +591,9 @@ def build(work, name):
 
 
 def run(rnnpoolc, out_dir, path, flags):
+    calib = [] if "--float" in flags else ["--calib", os.path.join(out_dir, "calib")]
     p = subprocess.run([rnnpoolc, "run", path, "--input", os.path.join(out_dir, "input.npy"),
-                        "--board", "mps2-an386", "--json", "--calib",
-                        os.path.join(out_dir, "calib"), *flags],
+                        "--board", "mps2-an386", "--json", *calib, *flags],
                        capture_output=True, text=True, timeout=300)
     return p.returncode, p.stdout, p.stderr.strip()
 
@@ -613,7 +619,9 @@ def check_case(rnnpoolc, work, name, stream):
     tag = name + (" --stream-input" if stream else "")
     rc, out, err = run(rnnpoolc, out_dir, path, flags)
     if name in EXPECTED_ERRORS:
-        ok = rc == 2 and len(err.splitlines()) == 1 and EXPECTED_ERRORS[name] in err
+        want = EXPECTED_ERRORS[name]
+        want = want[stream] if isinstance(want, tuple) else want
+        ok = rc == 2 and len(err.splitlines()) == 1 and want in err
         return ok, "%s: expected error (%s)" % (tag, err)
     if rc != 0:
         return False, "%s: exit %d: %s" % (tag, rc, err[-600:])
