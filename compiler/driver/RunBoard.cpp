@@ -69,7 +69,7 @@ struct BoardOptions {
   std::map<std::string, ir::Shape> inputShapes;
   bool json = false, floatMode = false, profile = false, streamInput = false;
   double timeout = 300;
-  std::optional<int64_t> ramBudget;   ///< --ram-budget, for the fixed-point build's plan.
+  std::optional<int64_t> ramBudget;  ///< --ram-budget, for the fixed-point build's plan.
   std::optional<double> macOverhead; ///< --mac-overhead, likewise.
 };
 

@@ -208,8 +208,8 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
 
   auto storage = [&](ir::TensorId t) -> int {
     if (std::find(escaping.begin(), escaping.end(), t) != escaping.end() ||
-        (opts_.streamIntoFrame && std::find(streamed.begin(), streamed.end(), t) !=
-                                      streamed.end()))
+        (opts_.streamIntoFrame &&
+         std::find(streamed.begin(), streamed.end(), t) != streamed.end()))
       return wholeBuffer(t);
     auto it = ring.find(t);
     if (it == ring.end())
