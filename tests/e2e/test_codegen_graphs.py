@@ -452,6 +452,21 @@ class ManyChannels(nn.Module):
         return self.c(F.relu6(self.b(F.relu6(self.a(x)))))
 
 
+class Activations(nn.Module):
+    """HardSwish, a LeakyReLU residual, a ceil-mode AveragePool counting its padding, then
+    two outputs: a sigmoid of a conv and a ReLU6 of the pool."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = conv(3, 8), conv(8, 8), conv(8, 4)
+
+    def forward(self, x):
+        a = F.hardswish(self.a(x))
+        b = F.leaky_relu(self.b(a), 0.2) + a
+        p = F.avg_pool2d(b, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=True)
+        return torch.sigmoid(self.c(p)), F.relu6(p)
+
+
 def onnx_graph(nodes, weights, outputs):
     """Returns a builder of an ONNX model (opset 13) with input 'x' and the given nodes;
     weights maps initializer names to shapes (seeded random) or to int64 arrays."""
@@ -544,6 +559,7 @@ CASES = {
     "rnnpool_tiles": (RNNPoolTiles, [1, 3, 33, 94], []),
     "budget_too_small": (Chain, [1, 3, 16, 16], ["--ram-budget", "1K"]),
     "budget_float": (Chain, [1, 3, 16, 16], ["--ram-budget", "8K", "--float"]),
+    "activations": (Activations, [1, 3, 13, 12], []),
     "tiles_2x4": (Downsample, [1, 3, 32, 96], TILES_50),
     "tiles_1x3": (Downsample, [1, 3, 32, 96], TILES_200),
 }
