@@ -21,6 +21,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 namespace rnnpoolc::driver {
 namespace {
@@ -54,6 +55,9 @@ Options:
                              directory, removed afterwards)
   --stream-input             compile for a streamed input: the firmware hands the model
                              its input row by row, so the frame is never whole in RAM
+  --ram-budget BYTES         plan for the fewest MACs whose peak fits, as for 'rnnpoolc
+                             compile' (e.g. 12K: small budgets force tiles)
+  --mac-overhead P           extra MACs allowed for recomputed tile halos (default 10%)
   --input-shape NAME=DIMS    fix the shape of an input
   --help                     print this help
 )";
@@ -65,6 +69,8 @@ struct BoardOptions {
   std::map<std::string, ir::Shape> inputShapes;
   bool json = false, floatMode = false, profile = false, streamInput = false;
   double timeout = 300;
+  std::optional<int64_t> ramBudget;  ///< --ram-budget, for the fixed-point build's plan.
+  std::optional<double> macOverhead; ///< --mac-overhead, likewise.
 };
 
 Expected<BoardOptions> parse(Args &args, bool &helped) {
@@ -120,6 +126,18 @@ Expected<BoardOptions> parse(Args &args, bool &helped) {
       o.profile = true;
     } else if (arg == "--stream-input") {
       o.streamInput = true;
+    } else if (arg.starts_with("--ram-budget")) {
+      RNNPOOLC_TRY(take("--ram-budget", value));
+      auto bytes = parseBytes(value);
+      if (!bytes)
+        return bytes.error();
+      o.ramBudget = *bytes;
+    } else if (arg.starts_with("--mac-overhead")) {
+      RNNPOOLC_TRY(take("--mac-overhead", value));
+      auto share = parsePercent(value);
+      if (!share)
+        return share.error();
+      o.macOverhead = *share;
     } else if (arg.starts_with("-")) {
       return makeError("run: unknown option '{}'; see 'rnnpoolc run --board mps2-an386 --help'",
                        arg);
@@ -571,6 +589,10 @@ Expected<ir::Graph> generateAndRun(const BoardOptions &o, const qemu::Board &boa
   generate.calibPercentile = o.calibPercentile;
   generate.command = command;
   generate.plan.streamInput = o.streamInput;
+  if (o.ramBudget)
+    generate.plan.ramBudget = *o.ramBudget;
+  if (o.macOverhead)
+    generate.plan.macOverhead = *o.macOverhead;
   auto gen = generateModel(loaded, generate);
   if (!gen)
     return gen.error();
@@ -616,6 +638,10 @@ Status runBoard(Args args) {
   if (options->streamInput && (options->floatMode || loaded->graph.inputs.size() != 1))
     return makeError("{}: --stream-input on a board supports fixed-point builds of models "
                      "with one input",
+                     options->model);
+  if (options->floatMode && (options->ramBudget || options->macOverhead))
+    return makeError("{}: --ram-budget and --mac-overhead plan the fixed-point build; the "
+                     "float build runs layer by layer, so drop them or --float",
                      options->model);
   if (!options->output.empty() && loaded->graph.outputs.size() != 1) // before any output
     return makeError("{}: --output with a board supports models with one output",

@@ -207,7 +207,9 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
   iterations = (iterations + r.tileRows - 1) / std::max<int64_t>(1, r.tileRows);
 
   auto storage = [&](ir::TensorId t) -> int {
-    if (std::find(escaping.begin(), escaping.end(), t) != escaping.end())
+    if (std::find(escaping.begin(), escaping.end(), t) != escaping.end() ||
+        (opts_.streamIntoFrame &&
+         std::find(streamed.begin(), streamed.end(), t) != streamed.end()))
       return wholeBuffer(t);
     auto it = ring.find(t);
     if (it == ring.end())

@@ -23,6 +23,11 @@ struct BuildOptions {
   /// its cache from one band to the next (RNNPool's row summaries: fewer instructions, the
   /// scratch live longer). The search plans without; the final schedule is tried with.
   bool carryScratch = false;
+  /// With streamInput: a row-band region streams the input's rows into a whole-frame
+  /// buffer with row lifetimes rather than a ring, so the space of rows it has consumed can
+  /// hold rows of later tensors, as a resident frame's can (better when the region's
+  /// output is about as large as its input). The final schedule is tried with.
+  bool streamIntoFrame = false;
 };
 
 /// Whether `node` can be part of a row-band or tile region: a spatial op whose output and
