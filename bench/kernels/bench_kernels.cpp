@@ -67,6 +67,10 @@ int main(int argc, char **argv) {
     ir::TensorId w = f.constant({512, 10}, -0.1f, 0.1f);
     made.push_back(f.finish("fully connected 512->10", ir::OpKind::MatMul, ir::NoAttrs{}, {x, w}));
   }
+  { // MACs = elements: the figure is instructions per element
+    ir::TensorId x = f.input({1, 32, 16, 16}), y = f.extraInput({1, 32, 16, 16});
+    made.push_back(f.finish("add 32x16x16 (per element)", ir::OpKind::Add, ir::NoAttrs{}, {x, y}));
+  }
   made.push_back(rnnpool(f, "RNNPool 8x8/4, k4, h16, 16x16 (9 patches)", 4, 16, 16, 8, 4, 16));
   if (!quick) {
     made.push_back(rnnpool(f, "RNNPool Face-M4: 160x120x4, 8x8/4, h16", 4, 120, 160, 8, 4, 16));
