@@ -348,6 +348,95 @@ static void rp_conv_quads_s8(const rp_conv_params *p, const rp_view *in, rp_view
 }
 #endif
 
+#if RP_USE_DSP
+/* Short windows (groups == 1, taps < 16, as in stem convolutions with one to three input
+ * channels) and at most RP_SMALL_COUT output channels: the weights are packed once per call
+ * into int16 pairs, RP_SMALL_WORDS words per channel (zeros past the taps), and each output
+ * pixel's window is gathered as int16 (x - zp) pairs in the same order, so that every
+ * channel is RP_SMALL_WORDS SMLADs without the four-channel and column overheads. */
+#define RP_SMALL_WORDS 8
+#define RP_SMALL_COUT 32
+
+/* Packs two int16 values into one word (a in the bottom halfword). */
+static inline uint32_t rp_pack16(int32_t a, int32_t b) {
+  return ((uint32_t)a & 0xFFFFu) | ((uint32_t)b << 16);
+}
+
+/* The region with `words` (a constant at the call sites: 5 for up to 10 taps, else 8) words
+ * per window. */
+RP_INLINE void rp_conv_small_rows(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                  const rp_region *region, const uint32_t *wtab,
+                                  int32_t words) {
+  const int32_t cin = p->in_c, cout = p->out_c, kw = p->k_w, kh = p->k_h, in_zp = p->in_zp;
+  const int32_t zp = p->out_zp, lo = p->act_min, hi = p->act_max, sx = p->dil_w * cin;
+  const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
+  int16_t col[2 * RP_SMALL_WORDS];
+  int32_t oy, ox, o, ky, kx, i, j;
+  for (j = 0; j < 2 * RP_SMALL_WORDS; ++j) /* the values past the taps stay zero */
+    col[j] = 0;
+  for (oy = region->row0; oy < region->row1; ++oy)
+    for (ox = region->col0; ox < region->col1; ++ox) {
+      uint32_t cw[RP_SMALL_WORDS];
+      int8_t *dst = rp_view_pixel(out, oy, ox, cout);
+      const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+      int32_t kx0 = 0, kx1 = kw;
+      /* The taps inside the tensor along x: one run [kx0, kx1), the same for every row. */
+      while (kx0 < kx1 && ix0 + kx0 * p->dil_w < 0)
+        ++kx0;
+      while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w)
+        --kx1;
+      for (ky = 0; ky < kh; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        int16_t *c = col + ky * kw * cin;
+        if (iy < 0 || iy >= p->in_h || kx0 == kx1) {
+          for (i = 0; i < kw * cin; ++i)
+            c[i] = 0;
+          continue;
+        }
+        for (i = 0; i < kx0 * cin; ++i)
+          c[i] = 0;
+        {
+          const int8_t *x = rp_view_pixel(in, iy, ix0 + kx0 * p->dil_w, cin);
+          int16_t *cc = c + kx0 * cin;
+          for (kx = kx0; kx < kx1; ++kx, x += sx, cc += cin)
+            for (i = 0; i < cin; ++i)
+              cc[i] = (int16_t)((int32_t)x[i] - in_zp);
+        }
+        for (i = kx1 * cin; i < kw * cin; ++i)
+          c[i] = 0;
+      }
+      RP_UNROLL(8)
+      for (j = 0; j < words; ++j)
+        cw[j] = rp_pack16(col[2 * j], col[2 * j + 1]);
+      for (o = 0; o < cout; ++o) {
+        const uint32_t *w = wtab + o * words;
+        int32_t acc = bias[o];
+        RP_UNROLL(8)
+        for (j = 0; j < words; ++j)
+          acc = rp_smlad(cw[j], w[j], acc);
+        dst[o] = (int8_t)rp_clamp(rp_requant_inline(acc, mult[o], shift[o]) + zp, lo, hi);
+      }
+    }
+}
+
+static RP_NOINLINE void rp_conv_small_s8(const rp_conv_params *p, const rp_view *in,
+                                         rp_view *out, const rp_region *region) {
+  const int32_t taps = p->k_h * p->k_w * p->in_c, words = taps <= 10 ? 5 : RP_SMALL_WORDS;
+  uint32_t wtab[RP_SMALL_COUT * RP_SMALL_WORDS];
+  int32_t o, j;
+  for (o = 0; o < p->out_c; ++o)
+    for (j = 0; j < words; ++j) {
+      const int8_t *w = p->weights + o * taps;
+      wtab[o * words + j] = rp_pack16(2 * j < taps ? w[2 * j] : 0,
+                                      2 * j + 1 < taps ? w[2 * j + 1] : 0);
+    }
+  if (words == 5)
+    rp_conv_small_rows(p, in, out, region, wtab, 5);
+  else
+    rp_conv_small_rows(p, in, out, region, wtab, RP_SMALL_WORDS);
+}
+#endif
+
 RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                const rp_region *region) {
   const int32_t cin = p->in_c / p->groups, cout = p->out_c / p->groups;
@@ -360,6 +449,10 @@ RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_vi
   }
   if (p->groups == 1 && taps >= 16 && taps <= RP_PAIR_MAX) {
     rp_conv_pairs_s8(p, in, out, region);
+    return;
+  }
+  if (p->groups == 1 && taps < 2 * RP_SMALL_WORDS && p->out_c <= RP_SMALL_COUT) {
+    rp_conv_small_s8(p, in, out, region);
     return;
   }
   if (p->groups == 1 && taps <= RP_COL_MAX) {
