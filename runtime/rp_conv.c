@@ -184,6 +184,8 @@ static RP_NOINLINE void rp_conv_pair_s8(const rp_conv_params *p, const rp_view *
   int16_t ta[4], tb[4];
   int8_t *da = rp_view_pixel(out, oy, ox, cout), *db = has_b ? da + cout : da;
   int32_t o;
+  if (n > RP_PAIR_MAX) /* as in rp_conv_small_s8 */
+    return;
   rp_gather_lanes(p, in, oy, ox, 0, 2, buf, ta);
   rp_gather_lanes(p, in, oy, has_b ? ox + 1 : ox, 1, 2, buf, tb);
   for (o = 0; o < cout; o += 2) {
@@ -327,6 +329,8 @@ static RP_NOINLINE void rp_conv_quad_s8(const rp_conv_params *p, const rp_view *
   int16_t tails[4][4];
   int8_t *d = rp_view_pixel(out, oy, ox, p->out_c);
   int32_t j;
+  if (p->k_h * p->k_w * p->in_c > RP_QUAD_MAX) /* as in rp_conv_small_s8 */
+    return;
   for (j = 0; j < 4; ++j)
     rp_gather_lanes(p, in, oy, ox + j, j, 4, buf, tails[j]);
   if (p->act_min == -128 && p->act_max == 127)
@@ -424,6 +428,11 @@ static RP_NOINLINE void rp_conv_small_s8(const rp_conv_params *p, const rp_view 
   const int32_t taps = p->k_h * p->k_w * p->in_c, words = taps <= 10 ? 5 : RP_SMALL_WORDS;
   uint32_t wtab[RP_SMALL_COUT * RP_SMALL_WORDS];
   int32_t o, j;
+  /* The caller's condition again: under RP_SINGLE_TU, GCC clones this function with the
+   * constant params of every conv and would otherwise see buffer bounds exceeded in the
+   * clones of layers that never come here (-Werror=array-bounds). */
+  if (taps >= 2 * RP_SMALL_WORDS || p->out_c > RP_SMALL_COUT)
+    return;
   for (o = 0; o < p->out_c; ++o)
     for (j = 0; j < words; ++j) {
       const int8_t *w = p->weights + o * taps;
@@ -500,14 +509,28 @@ RP_INLINE void rp_dw_tap(const int8_t *x, const int8_t *w, uint32_t off, int32_t
   a[3] = rp_smlatt((int32_t)x13, (int32_t)w13, a[3]);
 }
 
+/* One output value: clamp(out_zp + requant(acc, m, s), lo, hi). In rp_requant_inline's
+ * common case (k = -1 - s in [1, 22]) out_zp is folded into the rounding constant
+ * (rp_requant_hi with hc = (2 out_zp + 1) * 2^(k-1) = zp1 * 2^(k-1)); `full` (a constant
+ * at the call sites) says that [lo, hi] is [-128, 127], one SSAT. */
+RP_INLINE int8_t rp_out_s8(int32_t acc, int32_t m, int32_t s, int32_t zp, int32_t zp1,
+                           int32_t lo, int32_t hi, int32_t full) {
+  int32_t v;
+  if (RP_LIKELY((uint32_t)(s + 23) < 22u))
+    v = rp_requant_hi(acc, m, zp1 * ((int32_t)1 << (-2 - s)), -1 - s);
+  else
+    v = rp_requant_inline(acc, m, s) + zp;
+  return (int8_t)(full ? rp_ssat(v, 8) : rp_clamp(v, lo, hi));
+}
+
 /* Depthwise with the DSP extension: for each output pixel the window's rows inside the
  * tensor are listed once (the columns inside form one run, the same for every row), then
  * every four channels accumulate in registers: one load and two SXTAB16 of the inputs and
  * of the weights give four SMLABB/SMLATT products per tap; rows of three taps unrolled. */
-static void rp_conv_depthwise_dsp(const rp_conv_params *p, const rp_view *in, rp_view *out,
-                                  const rp_region *region) {
+RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in,
+                                      rp_view *out, const rp_region *region, int32_t full) {
   const int32_t c = p->in_c, c4 = c & ~3, zp = p->out_zp, lo = p->act_min, hi = p->act_max;
-  const int32_t in_zp = p->in_zp, sx = p->dil_w * c;
+  const int32_t in_zp = p->in_zp, sx = p->dil_w * c, zp1 = 2 * zp + 1;
   const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
   const uint32_t off = rp_pack_offset(-in_zp);
   const int8_t *xr[RP_DW_MAX_TAPS], *wr[RP_DW_MAX_TAPS];
@@ -543,22 +566,27 @@ static void rp_conv_depthwise_dsp(const rp_conv_params *p, const rp_view *in, rp
               rp_dw_tap(x, w, off, a);
           }
         }
-        dst[ch] = (int8_t)rp_clamp(rp_requant_inline(a[0], mult[ch], shift[ch]) + zp, lo, hi);
-        dst[ch + 1] =
-            (int8_t)rp_clamp(rp_requant_inline(a[1], mult[ch + 1], shift[ch + 1]) + zp, lo, hi);
-        dst[ch + 2] =
-            (int8_t)rp_clamp(rp_requant_inline(a[2], mult[ch + 2], shift[ch + 2]) + zp, lo, hi);
-        dst[ch + 3] =
-            (int8_t)rp_clamp(rp_requant_inline(a[3], mult[ch + 3], shift[ch + 3]) + zp, lo, hi);
+        dst[ch] = rp_out_s8(a[0], mult[ch], shift[ch], zp, zp1, lo, hi, full);
+        dst[ch + 1] = rp_out_s8(a[1], mult[ch + 1], shift[ch + 1], zp, zp1, lo, hi, full);
+        dst[ch + 2] = rp_out_s8(a[2], mult[ch + 2], shift[ch + 2], zp, zp1, lo, hi, full);
+        dst[ch + 3] = rp_out_s8(a[3], mult[ch + 3], shift[ch + 3], zp, zp1, lo, hi, full);
       }
       for (; ch < c; ++ch) {
         int32_t a = bias[ch];
         for (r = 0; r < rows; ++r)
           for (t = 0; t < nt; ++t)
             a += ((int32_t)xr[r][t * sx + ch] - in_zp) * (int32_t)wr[r][t * c + ch];
-        dst[ch] = (int8_t)rp_clamp(rp_requant_inline(a, mult[ch], shift[ch]) + zp, lo, hi);
+        dst[ch] = rp_out_s8(a, mult[ch], shift[ch], zp, zp1, lo, hi, full);
       }
     }
+}
+
+static void rp_conv_depthwise_dsp(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                  const rp_region *region) {
+  if (p->act_min == -128 && p->act_max == 127)
+    rp_conv_depthwise_rows(p, in, out, region, /*full=*/1);
+  else
+    rp_conv_depthwise_rows(p, in, out, region, /*full=*/0);
 }
 #endif
 
