@@ -376,8 +376,7 @@ RP_INLINE void rp_conv_small_rows(const rp_conv_params *p, const rp_view *in, rp
   const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
   int16_t col[2 * RP_SMALL_WORDS];
   int32_t oy, ox, o, ky, kx, i, j;
-  for (j = 0; j < 2 * RP_SMALL_WORDS; ++j) /* the values past the taps stay zero */
-    col[j] = 0;
+  memset(col, 0, sizeof col); /* the values past the taps stay zero */
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {
       uint32_t cw[RP_SMALL_WORDS];
@@ -389,25 +388,27 @@ RP_INLINE void rp_conv_small_rows(const rp_conv_params *p, const rp_view *in, rp
         ++kx0;
       while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w)
         --kx1;
+      /* Taps outside the tensor are zero: the whole window is cleared first unless it lies
+       * inside (one constant-size memset, inlined as stores). */
+      if (kx0 != 0 || kx1 != kw || iy0 < 0 || iy0 + (kh - 1) * p->dil_h >= p->in_h)
+        memset(col, 0, sizeof col);
       for (ky = 0; ky < kh; ++ky) {
         const int32_t iy = iy0 + ky * p->dil_h;
-        int16_t *c = col + ky * kw * cin;
-        if (iy < 0 || iy >= p->in_h || kx0 == kx1) {
-          for (i = 0; i < kw * cin; ++i)
-            c[i] = 0;
+        const int8_t *x;
+        int16_t *c;
+        if (iy < 0 || iy >= p->in_h || kx0 == kx1)
+          continue;
+        x = rp_view_pixel(in, iy, ix0 + kx0 * p->dil_w, cin);
+        c = col + (ky * kw + kx0) * cin;
+        if (sx == cin) { /* dilation 1: the row's taps are one run of bytes */
+          const int32_t run = (kx1 - kx0) * cin;
+          for (i = 0; i < run; ++i)
+            c[i] = (int16_t)((int32_t)x[i] - in_zp);
           continue;
         }
-        for (i = 0; i < kx0 * cin; ++i)
-          c[i] = 0;
-        {
-          const int8_t *x = rp_view_pixel(in, iy, ix0 + kx0 * p->dil_w, cin);
-          int16_t *cc = c + kx0 * cin;
-          for (kx = kx0; kx < kx1; ++kx, x += sx, cc += cin)
-            for (i = 0; i < cin; ++i)
-              cc[i] = (int16_t)((int32_t)x[i] - in_zp);
-        }
-        for (i = kx1 * cin; i < kw * cin; ++i)
-          c[i] = 0;
+        for (kx = kx0; kx < kx1; ++kx, x += sx, c += cin)
+          for (i = 0; i < cin; ++i)
+            c[i] = (int16_t)((int32_t)x[i] - in_zp);
       }
       RP_UNROLL(8)
       for (j = 0; j < words; ++j)

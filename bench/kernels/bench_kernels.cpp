@@ -60,6 +60,7 @@ int main(int argc, char **argv) {
   std::vector<Expected<KernelJob>> made;
   made.push_back(conv(f, "conv 3x3 32->32, 16x16", 32, 32, 16, 3, 1, 1));
   made.push_back(conv(f, "conv 3x3 stride 2 1->8, 32x32 (stem)", 1, 8, 32, 3, 2, 1));
+  made.push_back(conv(f, "conv 3x3 stride 2 1->4, 64x64 (face stem)", 1, 4, 64, 3, 2, 1));
   made.push_back(conv(f, "depthwise 3x3 32ch, 16x16", 32, 32, 16, 3, 1, 32));
   made.push_back(conv(f, "pointwise 32->64, 16x16", 32, 64, 16, 1, 1, 1));
   {
