@@ -353,6 +353,23 @@ static void rp_conv_quads_s8(const rp_conv_params *p, const rp_view *in, rp_view
 #endif
 
 #if RP_USE_DSP
+/* One output value: clamp(out_zp + requant(acc, m, s), lo, hi). In rp_requant_inline's
+ * common case (k = -1 - s in [1, 22]) out_zp is folded into the rounding constant
+ * (rp_requant_hi with hc = (2 out_zp + 1) * 2^(k-1) = zp1 * 2^(k-1)); `full` (a constant
+ * at the call sites) says that [lo, hi] is [-128, 127], one SSAT. */
+RP_INLINE int8_t rp_out_s8(int32_t acc, int32_t m, int32_t s, int32_t zp, int32_t zp1,
+                           int32_t lo, int32_t hi, int32_t full) {
+  int32_t v;
+  if (RP_LIKELY((uint32_t)(s + 23) < 22u))
+    v = rp_requant_hi(acc, m, zp1 * ((int32_t)1 << (-2 - s)), -1 - s);
+  else
+    v = rp_requant_inline(acc, m, s) + zp;
+  return (int8_t)(full ? rp_ssat(v, 8) : rp_clamp(v, lo, hi));
+}
+
+#endif
+
+#if RP_USE_DSP
 /* Short windows (groups == 1, taps < 16, as in stem convolutions with one to three input
  * channels) and at most RP_SMALL_COUT output channels: the weights are packed once per call
  * into int16 pairs, RP_SMALL_WORDS words per channel (zeros past the taps), and each output
@@ -370,9 +387,10 @@ static inline uint32_t rp_pack16(int32_t a, int32_t b) {
  * per window. */
 RP_INLINE void rp_conv_small_rows(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                   const rp_region *region, const uint32_t *wtab,
-                                  int32_t words) {
+                                  int32_t words, int32_t full) {
   const int32_t cin = p->in_c, cout = p->out_c, kw = p->k_w, kh = p->k_h, in_zp = p->in_zp;
   const int32_t zp = p->out_zp, lo = p->act_min, hi = p->act_max, sx = p->dil_w * cin;
+  const int32_t zp1 = 2 * zp + 1;
   const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
   int16_t col[2 * RP_SMALL_WORDS];
   int32_t oy, ox, o, ky, kx, i, j;
@@ -419,7 +437,7 @@ RP_INLINE void rp_conv_small_rows(const rp_conv_params *p, const rp_view *in, rp
         RP_UNROLL(8)
         for (j = 0; j < words; ++j)
           acc = rp_smlad(cw[j], w[j], acc);
-        dst[o] = (int8_t)rp_clamp(rp_requant_inline(acc, mult[o], shift[o]) + zp, lo, hi);
+        dst[o] = rp_out_s8(acc, mult[o], shift[o], zp, zp1, lo, hi, full);
       }
     }
 }
@@ -440,10 +458,16 @@ static RP_NOINLINE void rp_conv_small_s8(const rp_conv_params *p, const rp_view 
       wtab[o * words + j] = rp_pack16(2 * j < taps ? w[2 * j] : 0,
                                       2 * j + 1 < taps ? w[2 * j + 1] : 0);
     }
-  if (words == 5)
-    rp_conv_small_rows(p, in, out, region, wtab, 5);
-  else
-    rp_conv_small_rows(p, in, out, region, wtab, RP_SMALL_WORDS);
+  if (p->act_min == -128 && p->act_max == 127) {
+    if (words == 5)
+      rp_conv_small_rows(p, in, out, region, wtab, 5, /*full=*/1);
+    else
+      rp_conv_small_rows(p, in, out, region, wtab, RP_SMALL_WORDS, /*full=*/1);
+  } else if (words == 5) {
+    rp_conv_small_rows(p, in, out, region, wtab, 5, /*full=*/0);
+  } else {
+    rp_conv_small_rows(p, in, out, region, wtab, RP_SMALL_WORDS, /*full=*/0);
+  }
 }
 #endif
 
@@ -508,20 +532,6 @@ RP_INLINE void rp_dw_tap(const int8_t *x, const int8_t *w, uint32_t off, int32_t
   a[2] = rp_smlatt((int32_t)x02, (int32_t)w02, a[2]);
   a[1] = rp_smlabb((int32_t)x13, (int32_t)w13, a[1]);
   a[3] = rp_smlatt((int32_t)x13, (int32_t)w13, a[3]);
-}
-
-/* One output value: clamp(out_zp + requant(acc, m, s), lo, hi). In rp_requant_inline's
- * common case (k = -1 - s in [1, 22]) out_zp is folded into the rounding constant
- * (rp_requant_hi with hc = (2 out_zp + 1) * 2^(k-1) = zp1 * 2^(k-1)); `full` (a constant
- * at the call sites) says that [lo, hi] is [-128, 127], one SSAT. */
-RP_INLINE int8_t rp_out_s8(int32_t acc, int32_t m, int32_t s, int32_t zp, int32_t zp1,
-                           int32_t lo, int32_t hi, int32_t full) {
-  int32_t v;
-  if (RP_LIKELY((uint32_t)(s + 23) < 22u))
-    v = rp_requant_hi(acc, m, zp1 * ((int32_t)1 << (-2 - s)), -1 - s);
-  else
-    v = rp_requant_inline(acc, m, s) + zp;
-  return (int8_t)(full ? rp_ssat(v, 8) : rp_clamp(v, lo, hi));
 }
 
 /* Depthwise with the DSP extension: for each output pixel the window's rows inside the
