@@ -172,8 +172,8 @@ static inline void rp_pair_dot(const uint32_t *buf, const int16_t *ta, const int
 }
 
 /* The outputs of pixels (oy, ox) and, when has_b, (oy, ox + 1). */
-static RP_NOINLINE void rp_conv_pair_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
-                            int32_t oy, int32_t ox, int32_t has_b) {
+static RP_NOINLINE void rp_conv_pair_s8(const rp_conv_params *p, const rp_view *in,
+                                        rp_view *out, int32_t oy, int32_t ox, int32_t has_b) {
   /* The params in locals: the int8 stores below may alias anything, so that fields read
    * through p would be reloaded after every store. */
   const int32_t n = p->k_h * p->k_w * p->in_c, cout = p->out_c, zp = p->out_zp;
@@ -224,26 +224,26 @@ static void rp_conv_pairs_s8(const rp_conv_params *p, const rp_view *in, rp_view
 
 /* acc[j] (pixel j of four) of one output channel from the quad buffer; w is the channel's
  * weight row of n int8 values; tails[j] holds pixel j's n % 4 last values. Returns w + n. */
-RP_INLINE const int8_t *rp_quad_dot(const uint32_t *buf, const int16_t (*tails)[4], const int8_t *w,
-                           int32_t n, int32_t *acc) {
+RP_INLINE const int8_t *rp_quad_dot(const uint32_t *buf, const int16_t (*tails)[4],
+                                    const int8_t *w, int32_t n, int32_t *acc) {
   const uint32_t *c = buf;
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], i, g = n >> 2;
 #if defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP) && defined(__GNUC__)
   /* One group: 13 instructions for 16 MACs (two LDMs of pixels A, B and C, D into r8-r11,
    * which are clobbered rather than operands because LDM needs ascending registers). */
-#define RP_QUAD_GROUP                                                                      \
-  "ldr %[e], [%[w]], #4\n\t"                                                               \
-  "ldmia %[c]!, {r8, r9, r10, r11}\n\t"                                                    \
-  "sxtb16 %[t], %[e]\n\t"                                                                  \
-  "sxtb16 %[e], %[e], ror #8\n\t"                                                          \
-  "smlad %[a0], r8, %[t], %[a0]\n\t"                                                       \
-  "smlad %[a0], r9, %[e], %[a0]\n\t"                                                       \
-  "smlad %[a1], r10, %[t], %[a1]\n\t"                                                      \
-  "smlad %[a1], r11, %[e], %[a1]\n\t"                                                      \
-  "ldmia %[c]!, {r8, r9, r10, r11}\n\t"                                                    \
-  "smlad %[a2], r8, %[t], %[a2]\n\t"                                                       \
-  "smlad %[a2], r9, %[e], %[a2]\n\t"                                                       \
-  "smlad %[a3], r10, %[t], %[a3]\n\t"                                                      \
+#define RP_QUAD_GROUP                                                                          \
+  "ldr %[e], [%[w]], #4\n\t"                                                                   \
+  "ldmia %[c]!, {r8, r9, r10, r11}\n\t"                                                        \
+  "sxtb16 %[t], %[e]\n\t"                                                                      \
+  "sxtb16 %[e], %[e], ror #8\n\t"                                                              \
+  "smlad %[a0], r8, %[t], %[a0]\n\t"                                                           \
+  "smlad %[a0], r9, %[e], %[a0]\n\t"                                                           \
+  "smlad %[a1], r10, %[t], %[a1]\n\t"                                                          \
+  "smlad %[a1], r11, %[e], %[a1]\n\t"                                                          \
+  "ldmia %[c]!, {r8, r9, r10, r11}\n\t"                                                        \
+  "smlad %[a2], r8, %[t], %[a2]\n\t"                                                           \
+  "smlad %[a2], r9, %[e], %[a2]\n\t"                                                           \
+  "smlad %[a3], r10, %[t], %[a3]\n\t"                                                          \
   "smlad %[a3], r11, %[e], %[a3]\n\t"
   uint32_t t, e;
   /* g odd: one group first; then two per iteration (LSRS leaves the odd bit in C and
@@ -288,8 +288,8 @@ static RP_NOINLINE void rp_quad_store(const rp_conv_params *p, int32_t o, int8_t
   const int32_t acc[4] = {a0, a1, a2, a3}, m = p->mult[o], s = p->shift[o], cs = p->out_c;
   int32_t j;
   for (j = 0; j < 4; ++j)
-    d[j * cs] = (int8_t)rp_clamp(rp_requant_inline(acc[j], m, s) + p->out_zp, p->act_min,
-                                 p->act_max);
+    d[j * cs] =
+        (int8_t)rp_clamp(rp_requant_inline(acc[j], m, s) + p->out_zp, p->act_min, p->act_max);
 }
 
 /* The channel loop of rp_conv_quad_s8; `full` (a constant at both call sites) says that the
@@ -386,8 +386,8 @@ static inline uint32_t rp_pack16(int32_t a, int32_t b) {
 /* The region with `words` (a constant at the call sites: 5 for up to 10 taps, else 8) words
  * per window. */
 RP_INLINE void rp_conv_small_rows(const rp_conv_params *p, const rp_view *in, rp_view *out,
-                                  const rp_region *region, const uint32_t *wtab,
-                                  int32_t words, int32_t full) {
+                                  const rp_region *region, const uint32_t *wtab, int32_t words,
+                                  int32_t full) {
   const int32_t cin = p->in_c, cout = p->out_c, kw = p->k_w, kh = p->k_h, in_zp = p->in_zp;
   const int32_t zp = p->out_zp, lo = p->act_min, hi = p->act_max, sx = p->dil_w * cin;
   const int32_t zp1 = 2 * zp + 1;
@@ -455,8 +455,8 @@ static RP_NOINLINE void rp_conv_small_s8(const rp_conv_params *p, const rp_view 
   for (o = 0; o < p->out_c; ++o)
     for (j = 0; j < words; ++j) {
       const int8_t *w = p->weights + o * taps;
-      wtab[o * words + j] = rp_pack16(2 * j < taps ? w[2 * j] : 0,
-                                      2 * j + 1 < taps ? w[2 * j + 1] : 0);
+      wtab[o * words + j] =
+          rp_pack16(2 * j < taps ? w[2 * j] : 0, 2 * j + 1 < taps ? w[2 * j + 1] : 0);
     }
   if (p->act_min == -128 && p->act_max == 127) {
     if (words == 5)
@@ -538,8 +538,8 @@ RP_INLINE void rp_dw_tap(const int8_t *x, const int8_t *w, uint32_t off, int32_t
  * tensor are listed once (the columns inside form one run, the same for every row), then
  * every four channels accumulate in registers: one load and two SXTAB16 of the inputs and
  * of the weights give four SMLABB/SMLATT products per tap; rows of three taps unrolled. */
-RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in,
-                                      rp_view *out, const rp_region *region, int32_t full) {
+RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                      const rp_region *region, int32_t full) {
   const int32_t c = p->in_c, c4 = c & ~3, zp = p->out_zp, lo = p->act_min, hi = p->act_max;
   const int32_t in_zp = p->in_zp, sx = p->dil_w * c, zp1 = 2 * zp + 1;
   const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;

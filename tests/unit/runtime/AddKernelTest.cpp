@@ -20,7 +20,8 @@ namespace {
 int8_t referenceAdd(const rp_add_params &p, int8_t x1, int8_t x2) {
   int32_t a = (int32_t(x1) - p.in1_zp) * (int32_t(1) << p.left_shift);
   int32_t b = (int32_t(x2) - p.in2_zp) * (int32_t(1) << p.left_shift);
-  int32_t sum = rp_requantize(a, p.in1_mult, p.in1_shift) + rp_requantize(b, p.in2_mult, p.in2_shift);
+  int32_t sum =
+      rp_requantize(a, p.in1_mult, p.in1_shift) + rp_requantize(b, p.in2_mult, p.in2_shift);
   int32_t v = rp_requantize(sum, p.out_mult, p.out_shift) + p.out_zp;
   return static_cast<int8_t>(std::clamp(v, p.act_min, p.act_max));
 }
@@ -62,8 +63,8 @@ TEST_CASE("add: every input pair equals the 64-bit formulation", "[runtime][add]
   auto check = [&](const rp_add_params &p) {
     INFO("mults " << p.in1_mult << " " << p.in2_mult << " " << p.out_mult << ", shifts "
                   << p.in1_shift << " " << p.in2_shift << " " << p.out_shift << ", zps "
-                  << p.in1_zp << " " << p.in2_zp << " " << p.out_zp << ", left "
-                  << p.left_shift << ", act " << p.act_min << " " << p.act_max);
+                  << p.in1_zp << " " << p.in2_zp << " " << p.out_zp << ", left " << p.left_shift
+                  << ", act " << p.act_min << " " << p.act_max);
     CHECK(mismatches(p) == 0);
     ++sets;
   };
