@@ -563,26 +563,47 @@ RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in
         xr[rows] = rp_view_pixel(in, iy, ix0 + kx0 * p->dil_w, c);
         wr[rows++] = p->weights + (ky * p->k_w + kx0) * c;
       }
-      for (ch = 0; ch < c4; ch += 4) {
-        int32_t a[4];
-        a[0] = bias[ch], a[1] = bias[ch + 1], a[2] = bias[ch + 2], a[3] = bias[ch + 3];
-        for (r = 0; r < rows; ++r) {
-          const int8_t *x = xr[r] + ch, *w = wr[r] + ch;
-          if (nt == 3) {
-            rp_dw_tap(x, w, off, a);
-            rp_dw_tap(x + sx, w + c, off, a);
-            rp_dw_tap(x + 2 * sx, w + 2 * c, off, a);
-          } else {
-            for (t = 0; t < nt; ++t, x += sx, w += c)
-              rp_dw_tap(x, w, off, a);
-          }
+      if (rows == 3 && nt == 3 && p->k_w == 3) { /* three whole rows of 3: nine taps */
+        const int8_t *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *w0 = wr[0];
+        for (ch = 0; ch < c4; ch += 4, x0 += 4, x1 += 4, x2 += 4, w0 += 4) {
+          int32_t a[4];
+          a[0] = bias[ch], a[1] = bias[ch + 1], a[2] = bias[ch + 2], a[3] = bias[ch + 3];
+          rp_dw_tap(x0, w0, off, a);
+          rp_dw_tap(x0 + sx, w0 + c, off, a);
+          rp_dw_tap(x0 + 2 * sx, w0 + 2 * c, off, a);
+          rp_dw_tap(x1, w0 + 3 * c, off, a);
+          rp_dw_tap(x1 + sx, w0 + 4 * c, off, a);
+          rp_dw_tap(x1 + 2 * sx, w0 + 5 * c, off, a);
+          rp_dw_tap(x2, w0 + 6 * c, off, a);
+          rp_dw_tap(x2 + sx, w0 + 7 * c, off, a);
+          rp_dw_tap(x2 + 2 * sx, w0 + 8 * c, off, a);
+          dst[ch] = rp_out_s8(a[0], mult[ch], shift[ch], zp, zp1, lo, hi, full);
+          dst[ch + 1] = rp_out_s8(a[1], mult[ch + 1], shift[ch + 1], zp, zp1, lo, hi, full);
+          dst[ch + 2] = rp_out_s8(a[2], mult[ch + 2], shift[ch + 2], zp, zp1, lo, hi, full);
+          dst[ch + 3] = rp_out_s8(a[3], mult[ch + 3], shift[ch + 3], zp, zp1, lo, hi, full);
         }
-        dst[ch] = rp_out_s8(a[0], mult[ch], shift[ch], zp, zp1, lo, hi, full);
-        dst[ch + 1] = rp_out_s8(a[1], mult[ch + 1], shift[ch + 1], zp, zp1, lo, hi, full);
-        dst[ch + 2] = rp_out_s8(a[2], mult[ch + 2], shift[ch + 2], zp, zp1, lo, hi, full);
-        dst[ch + 3] = rp_out_s8(a[3], mult[ch + 3], shift[ch + 3], zp, zp1, lo, hi, full);
+      } else {
+        for (ch = 0; ch < c4; ch += 4) {
+          int32_t a[4];
+          a[0] = bias[ch], a[1] = bias[ch + 1], a[2] = bias[ch + 2], a[3] = bias[ch + 3];
+          for (r = 0; r < rows; ++r) {
+            const int8_t *x = xr[r] + ch, *w = wr[r] + ch;
+            if (nt == 3) {
+              rp_dw_tap(x, w, off, a);
+              rp_dw_tap(x + sx, w + c, off, a);
+              rp_dw_tap(x + 2 * sx, w + 2 * c, off, a);
+            } else {
+              for (t = 0; t < nt; ++t, x += sx, w += c)
+                rp_dw_tap(x, w, off, a);
+            }
+          }
+          dst[ch] = rp_out_s8(a[0], mult[ch], shift[ch], zp, zp1, lo, hi, full);
+          dst[ch + 1] = rp_out_s8(a[1], mult[ch + 1], shift[ch + 1], zp, zp1, lo, hi, full);
+          dst[ch + 2] = rp_out_s8(a[2], mult[ch + 2], shift[ch + 2], zp, zp1, lo, hi, full);
+          dst[ch + 3] = rp_out_s8(a[3], mult[ch + 3], shift[ch + 3], zp, zp1, lo, hi, full);
+        }
       }
-      for (; ch < c; ++ch) {
+      for (ch = c4; ch < c; ++ch) {
         int32_t a = bias[ch];
         for (r = 0; r < rows; ++r)
           for (t = 0; t < nt; ++t)
