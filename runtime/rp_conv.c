@@ -60,12 +60,14 @@ static void rp_conv_columns_s8(const rp_conv_params *p, const rp_view *in, rp_vi
  * SMLADs, and the column words are loaded once per two channels. */
 #define RP_PAIR_MAX 384 /* the buffer: RP_PAIR_MAX words, 1.5 KB of stack */
 
-/* Fills lane `side` (0: A, 1: B) of the pair buffer with output pixel (oy, ox)'s window. */
-static void rp_gather_pair(const rp_conv_params *p, const rp_view *in, int32_t oy, int32_t ox,
-                           int32_t side, uint32_t *buf, int16_t *tail) {
+/* Fills lane `side` (0: A, 1: B, ...) of a buffer of `lanes` interleaved pixels (2 * lanes
+ * words per group of four values) with output pixel (oy, ox)'s window. */
+static void rp_gather_lanes(const rp_conv_params *p, const rp_view *in, int32_t oy, int32_t ox,
+                            int32_t side, int32_t lanes, uint32_t *buf, int16_t *tail) {
   const int32_t cin = p->in_c, n = p->k_h * p->k_w * cin, groups = n >> 2;
   const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
   const uint32_t off = rp_pack_offset(-p->in_zp);
+  const int32_t stride = 2 * lanes;
   int32_t ky, kx, i, k = 0;
   if ((cin & 3) == 0) { /* whole groups per tap: straight from int8 words */
     uint32_t *dst = buf + 2 * side;
@@ -73,11 +75,11 @@ static void rp_gather_pair(const rp_conv_params *p, const rp_view *in, int32_t o
       for (kx = 0; kx < p->k_w; ++kx) {
         int32_t iy = iy0 + ky * p->dil_h, ix = ix0 + kx * p->dil_w;
         if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-          for (i = 0; i < cin; i += 4, dst += 4)
+          for (i = 0; i < cin; i += 4, dst += stride)
             dst[0] = dst[1] = 0;
         } else {
           const int8_t *x = rp_view_pixel(in, iy, ix, cin);
-          for (i = 0; i < cin; i += 4, dst += 4) {
+          for (i = 0; i < cin; i += 4, dst += stride) {
             uint32_t xv = rp_load32(x + i);
             dst[0] = rp_sxtab16(off, xv);
             dst[1] = rp_sxtab16(off, rp_ror8(xv));
@@ -97,7 +99,7 @@ static void rp_gather_pair(const rp_conv_params *p, const rp_view *in, int32_t o
           tail[k - 4 * groups] = (int16_t)(inside ? (int32_t)x[i] - p->in_zp : 0);
           continue;
         }
-        word = buf + 4 * (k >> 2) + 2 * side + (k & 1);
+        word = buf + stride * (k >> 2) + 2 * side + (k & 1);
         *word = (k & 2) ? (*word & 0xFFFFu) | (v << 16) : (*word & 0xFFFF0000u) | v;
       }
     }
@@ -170,8 +172,8 @@ static inline void rp_pair_dot(const uint32_t *buf, const int16_t *ta, const int
 }
 
 /* The outputs of pixels (oy, ox) and, when has_b, (oy, ox + 1). */
-static void rp_conv_pair_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
-                            int32_t oy, int32_t ox, int32_t has_b) {
+static RP_NOINLINE void rp_conv_pair_s8(const rp_conv_params *p, const rp_view *in,
+                                        rp_view *out, int32_t oy, int32_t ox, int32_t has_b) {
   /* The params in locals: the int8 stores below may alias anything, so that fields read
    * through p would be reloaded after every store. */
   const int32_t n = p->k_h * p->k_w * p->in_c, cout = p->out_c, zp = p->out_zp;
@@ -182,8 +184,10 @@ static void rp_conv_pair_s8(const rp_conv_params *p, const rp_view *in, rp_view 
   int16_t ta[4], tb[4];
   int8_t *da = rp_view_pixel(out, oy, ox, cout), *db = has_b ? da + cout : da;
   int32_t o;
-  rp_gather_pair(p, in, oy, ox, 0, buf, ta);
-  rp_gather_pair(p, in, oy, has_b ? ox + 1 : ox, 1, buf, tb);
+  if (n > RP_PAIR_MAX) /* as in rp_conv_small_s8 */
+    return;
+  rp_gather_lanes(p, in, oy, ox, 0, 2, buf, ta);
+  rp_gather_lanes(p, in, oy, has_b ? ox + 1 : ox, 1, 2, buf, tb);
   for (o = 0; o < cout; o += 2) {
     const int32_t o1 = o + 1 < cout ? o + 1 : o;
     const int32_t m0 = mult[o], s0 = shift[o], m1 = mult[o1], s1 = shift[o1];
@@ -210,14 +214,279 @@ static void rp_conv_pairs_s8(const rp_conv_params *p, const rp_view *in, rp_view
 }
 #endif
 
+#if RP_USE_DSP
+/* Four output pixels at a time (groups == 1, receptive field of n <= RP_QUAD_MAX values), for
+ * pointwise and short-window convolutions: the windows of pixels A..D are gathered as for the
+ * pairs, eight words per group of four values ([A02 A13 B02 B13 C02 C13 D02 D13]). Then each
+ * output channel runs four accumulators: one load and two SXTB16 of a weight word serve
+ * eight SMLADs, and the four outputs of a channel share its requantisation constants. */
+#define RP_QUAD_MAX (RP_PAIR_MAX / 2) /* the same buffer of RP_PAIR_MAX words */
+
+/* acc[j] (pixel j of four) of one output channel from the quad buffer; w is the channel's
+ * weight row of n int8 values; tails[j] holds pixel j's n % 4 last values. Returns w + n. */
+RP_INLINE const int8_t *rp_quad_dot(const uint32_t *buf, const int16_t (*tails)[4],
+                                    const int8_t *w, int32_t n, int32_t *acc) {
+  const uint32_t *c = buf;
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], i, g = n >> 2;
+#if defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP) && defined(__GNUC__)
+  /* One group: 13 instructions for 16 MACs (two LDMs of pixels A, B and C, D into r8-r11,
+   * which are clobbered rather than operands because LDM needs ascending registers). */
+#define RP_QUAD_GROUP                                                                          \
+  "ldr %[e], [%[w]], #4\n\t"                                                                   \
+  "ldmia %[c]!, {r8, r9, r10, r11}\n\t"                                                        \
+  "sxtb16 %[t], %[e]\n\t"                                                                      \
+  "sxtb16 %[e], %[e], ror #8\n\t"                                                              \
+  "smlad %[a0], r8, %[t], %[a0]\n\t"                                                           \
+  "smlad %[a0], r9, %[e], %[a0]\n\t"                                                           \
+  "smlad %[a1], r10, %[t], %[a1]\n\t"                                                          \
+  "smlad %[a1], r11, %[e], %[a1]\n\t"                                                          \
+  "ldmia %[c]!, {r8, r9, r10, r11}\n\t"                                                        \
+  "smlad %[a2], r8, %[t], %[a2]\n\t"                                                           \
+  "smlad %[a2], r9, %[e], %[a2]\n\t"                                                           \
+  "smlad %[a3], r10, %[t], %[a3]\n\t"                                                          \
+  "smlad %[a3], r11, %[e], %[a3]\n\t"
+  uint32_t t, e;
+  /* g odd: one group first; then two per iteration (LSRS leaves the odd bit in C and
+   * Z = no pairs; the group's instructions set no flags). */
+  __asm__ volatile("lsrs %[g], %[g], #1\n\t"
+                   "bcc 2f\n\t" RP_QUAD_GROUP "2:\n\t"
+                   "beq 3f\n\t"
+                   "1:\n\t" RP_QUAD_GROUP RP_QUAD_GROUP "subs %[g], %[g], #1\n\t"
+                   "bne 1b\n\t"
+                   "3:"
+                   : [c] "+r"(c), [w] "+r"(w), [g] "+r"(g), [a0] "+r"(a0), [a1] "+r"(a1),
+                     [a2] "+r"(a2), [a3] "+r"(a3), [t] "=&r"(t), [e] "=&r"(e)
+                   :
+                   : "r8", "r9", "r10", "r11", "cc", "memory");
+#undef RP_QUAD_GROUP
+#else
+  for (; g > 0; --g, c += 8, w += 4) {
+    const uint32_t wv = rp_load32(w), e02 = rp_sxtb16(wv), e13 = rp_sxtb16_ror8(wv);
+    a0 = rp_smlad(c[1], e13, rp_smlad(c[0], e02, a0));
+    a1 = rp_smlad(c[3], e13, rp_smlad(c[2], e02, a1));
+    a2 = rp_smlad(c[5], e13, rp_smlad(c[4], e02, a2));
+    a3 = rp_smlad(c[7], e13, rp_smlad(c[6], e02, a3));
+  }
+#endif
+  for (i = 0; i < (n & 3); ++i) {
+    a0 += (int32_t)tails[0][i] * w[i];
+    a1 += (int32_t)tails[1][i] * w[i];
+    a2 += (int32_t)tails[2][i] * w[i];
+    a3 += (int32_t)tails[3][i] * w[i];
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+  return w + (n & 3);
+}
+
+/* Stores the four outputs acc[0..3] of one channel (pixels d, d + cs, d + 2 cs, d + 3 cs)
+ * for any shift: rp_requant_inline's general case, out of line. */
+static RP_NOINLINE void rp_quad_store(const rp_conv_params *p, int32_t o, int8_t *d, int32_t a0,
+                                      int32_t a1, int32_t a2, int32_t a3) {
+  const int32_t acc[4] = {a0, a1, a2, a3}, m = p->mult[o], s = p->shift[o], cs = p->out_c;
+  int32_t j;
+  for (j = 0; j < 4; ++j)
+    d[j * cs] =
+        (int8_t)rp_clamp(rp_requant_inline(acc[j], m, s) + p->out_zp, p->act_min, p->act_max);
+}
+
+/* The channel loop of rp_conv_quad_s8; `full` (a constant at both call sites) says that the
+ * clamp is [-128, 127], one SSAT. */
+RP_INLINE void rp_quad_channels(const rp_conv_params *p, const uint32_t *buf,
+                                const int16_t (*tails)[4], int8_t *d, int32_t full) {
+  /* The params in locals: the int8 stores below may alias anything. */
+  const int32_t n = p->k_h * p->k_w * p->in_c, cs = p->out_c, zp = p->out_zp;
+  const int32_t lo = p->act_min, hi = p->act_max, zp1 = 2 * zp + 1;
+  const int32_t *bias = p->bias, *mult = p->mult, *shift = p->shift;
+  const int8_t *w = p->weights, *const end = d + cs;
+  for (; d < end; ++d) {
+    const int32_t m = *mult++, s = *shift++;
+    int32_t acc[4];
+    acc[0] = acc[1] = acc[2] = acc[3] = *bias++;
+    w = rp_quad_dot(buf, tails, w, n, acc); /* w: the next channel's row */
+    if (RP_LIKELY((uint32_t)(s + 23) < 22u)) {
+      /* rp_requant_inline's common case (k = -1 - s in [1, 22]) with out_zp folded into the
+       * rounding constant: hc = 2^(k-1) + zp * 2^k = (2 zp + 1) * 2^(k-1), |hc| < 2^30. */
+      const int32_t k = -1 - s, hc = zp1 * ((int32_t)1 << (k - 1));
+      const int32_t y0 = rp_requant_hi(acc[0], m, hc, k), y1 = rp_requant_hi(acc[1], m, hc, k);
+      const int32_t y2 = rp_requant_hi(acc[2], m, hc, k), y3 = rp_requant_hi(acc[3], m, hc, k);
+      d[0] = (int8_t)(full ? rp_ssat(y0, 8) : rp_clamp(y0, lo, hi));
+      d[cs] = (int8_t)(full ? rp_ssat(y1, 8) : rp_clamp(y1, lo, hi));
+      d[2 * cs] = (int8_t)(full ? rp_ssat(y2, 8) : rp_clamp(y2, lo, hi));
+      d[3 * cs] = (int8_t)(full ? rp_ssat(y3, 8) : rp_clamp(y3, lo, hi));
+    } else {
+      rp_quad_store(p, (int32_t)(d - (end - cs)), d, acc[0], acc[1], acc[2], acc[3]);
+    }
+  }
+}
+
+/* The outputs of the four pixels (oy, ox .. ox + 3). */
+static RP_NOINLINE void rp_conv_quad_s8(const rp_conv_params *p, const rp_view *in,
+                                        rp_view *out, int32_t oy, int32_t ox) {
+  uint32_t buf[RP_PAIR_MAX];
+  int16_t tails[4][4];
+  int8_t *d = rp_view_pixel(out, oy, ox, p->out_c);
+  int32_t j;
+  if (p->k_h * p->k_w * p->in_c > RP_QUAD_MAX) /* as in rp_conv_small_s8 */
+    return;
+  for (j = 0; j < 4; ++j)
+    rp_gather_lanes(p, in, oy, ox + j, j, 4, buf, tails[j]);
+  if (p->act_min == -128 && p->act_max == 127)
+    rp_quad_channels(p, buf, (const int16_t(*)[4])tails, d, /*full=*/1);
+  else
+    rp_quad_channels(p, buf, (const int16_t(*)[4])tails, d, /*full=*/0);
+}
+
+/* groups == 1, n <= RP_QUAD_MAX: the region's rows four pixels at a time. */
+static void rp_conv_quads_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                             const rp_region *region) {
+  int32_t oy, ox;
+  for (oy = region->row0; oy < region->row1; ++oy) {
+    for (ox = region->col0; ox + 4 <= region->col1; ox += 4)
+      rp_conv_quad_s8(p, in, out, oy, ox);
+    for (; ox < region->col1; ox += 2) /* the last one to three pixels */
+      rp_conv_pair_s8(p, in, out, oy, ox, ox + 1 < region->col1);
+  }
+}
+#endif
+
+#if RP_USE_DSP
+/* One output value: clamp(out_zp + requant(acc, m, s), lo, hi). In rp_requant_inline's
+ * common case (k = -1 - s in [1, 22]) out_zp is folded into the rounding constant
+ * (rp_requant_hi with hc = (2 out_zp + 1) * 2^(k-1) = zp1 * 2^(k-1)); `full` (a constant
+ * at the call sites) says that [lo, hi] is [-128, 127], one SSAT. */
+RP_INLINE int8_t rp_out_s8(int32_t acc, int32_t m, int32_t s, int32_t zp, int32_t zp1,
+                           int32_t lo, int32_t hi, int32_t full) {
+  int32_t v;
+  if (RP_LIKELY((uint32_t)(s + 23) < 22u))
+    v = rp_requant_hi(acc, m, zp1 * ((int32_t)1 << (-2 - s)), -1 - s);
+  else
+    v = rp_requant_inline(acc, m, s) + zp;
+  return (int8_t)(full ? rp_ssat(v, 8) : rp_clamp(v, lo, hi));
+}
+
+#endif
+
+#if RP_USE_DSP
+/* Short windows (groups == 1, taps < 16, as in stem convolutions with one to three input
+ * channels) and at most RP_SMALL_COUT output channels: the weights are packed once per call
+ * into int16 pairs, RP_SMALL_WORDS words per channel (zeros past the taps), and each output
+ * pixel's window is gathered as int16 (x - zp) pairs in the same order, so that every
+ * channel is RP_SMALL_WORDS SMLADs without the four-channel and column overheads. */
+#define RP_SMALL_WORDS 8
+#define RP_SMALL_COUT 32
+
+/* Packs two int16 values into one word (a in the bottom halfword). */
+static inline uint32_t rp_pack16(int32_t a, int32_t b) {
+  return ((uint32_t)a & 0xFFFFu) | ((uint32_t)b << 16);
+}
+
+/* The region with `words` (a constant at the call sites: 5 for up to 10 taps, else 8) words
+ * per window. */
+RP_INLINE void rp_conv_small_rows(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                  const rp_region *region, const uint32_t *wtab, int32_t words,
+                                  int32_t full) {
+  const int32_t cin = p->in_c, cout = p->out_c, kw = p->k_w, kh = p->k_h, in_zp = p->in_zp;
+  const int32_t zp = p->out_zp, lo = p->act_min, hi = p->act_max, sx = p->dil_w * cin;
+  const int32_t zp1 = 2 * zp + 1;
+  const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
+  int16_t col[2 * RP_SMALL_WORDS];
+  int32_t oy, ox, o, ky, kx, i, j;
+  memset(col, 0, sizeof col); /* the values past the taps stay zero */
+  for (oy = region->row0; oy < region->row1; ++oy)
+    for (ox = region->col0; ox < region->col1; ++ox) {
+      uint32_t cw[RP_SMALL_WORDS];
+      int8_t *dst = rp_view_pixel(out, oy, ox, cout);
+      const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+      int32_t kx0 = 0, kx1 = kw;
+      /* The taps inside the tensor along x: one run [kx0, kx1), the same for every row. */
+      while (kx0 < kx1 && ix0 + kx0 * p->dil_w < 0)
+        ++kx0;
+      while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w)
+        --kx1;
+      /* Taps outside the tensor are zero: the whole window is cleared first unless it lies
+       * inside (one constant-size memset, inlined as stores). */
+      if (kx0 != 0 || kx1 != kw || iy0 < 0 || iy0 + (kh - 1) * p->dil_h >= p->in_h)
+        memset(col, 0, sizeof col);
+      for (ky = 0; ky < kh; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        const int8_t *x;
+        int16_t *c;
+        if (iy < 0 || iy >= p->in_h || kx0 == kx1)
+          continue;
+        x = rp_view_pixel(in, iy, ix0 + kx0 * p->dil_w, cin);
+        c = col + (ky * kw + kx0) * cin;
+        if (sx == cin) { /* dilation 1: the row's taps are one run of bytes */
+          const int32_t run = (kx1 - kx0) * cin;
+          for (i = 0; i < run; ++i)
+            c[i] = (int16_t)((int32_t)x[i] - in_zp);
+          continue;
+        }
+        for (kx = kx0; kx < kx1; ++kx, x += sx, c += cin)
+          for (i = 0; i < cin; ++i)
+            c[i] = (int16_t)((int32_t)x[i] - in_zp);
+      }
+      RP_UNROLL(8)
+      for (j = 0; j < words; ++j)
+        cw[j] = rp_pack16(col[2 * j], col[2 * j + 1]);
+      for (o = 0; o < cout; ++o) {
+        const uint32_t *w = wtab + o * words;
+        int32_t acc = bias[o];
+        RP_UNROLL(8)
+        for (j = 0; j < words; ++j)
+          acc = rp_smlad(cw[j], w[j], acc);
+        dst[o] = rp_out_s8(acc, mult[o], shift[o], zp, zp1, lo, hi, full);
+      }
+    }
+}
+
+static RP_NOINLINE void rp_conv_small_s8(const rp_conv_params *p, const rp_view *in,
+                                         rp_view *out, const rp_region *region) {
+  const int32_t taps = p->k_h * p->k_w * p->in_c, words = taps <= 10 ? 5 : RP_SMALL_WORDS;
+  uint32_t wtab[RP_SMALL_COUT * RP_SMALL_WORDS];
+  int32_t o, j;
+  /* The caller's condition again: under RP_SINGLE_TU, GCC clones this function with the
+   * constant params of every conv and would otherwise see buffer bounds exceeded in the
+   * clones of layers that never come here (-Werror=array-bounds). */
+  if (taps >= 2 * RP_SMALL_WORDS || p->out_c > RP_SMALL_COUT)
+    return;
+  for (o = 0; o < p->out_c; ++o)
+    for (j = 0; j < words; ++j) {
+      const int8_t *w = p->weights + o * taps;
+      wtab[o * words + j] =
+          rp_pack16(2 * j < taps ? w[2 * j] : 0, 2 * j + 1 < taps ? w[2 * j + 1] : 0);
+    }
+  if (p->act_min == -128 && p->act_max == 127) {
+    if (words == 5)
+      rp_conv_small_rows(p, in, out, region, wtab, 5, /*full=*/1);
+    else
+      rp_conv_small_rows(p, in, out, region, wtab, RP_SMALL_WORDS, /*full=*/1);
+  } else if (words == 5) {
+    rp_conv_small_rows(p, in, out, region, wtab, 5, /*full=*/0);
+  } else {
+    rp_conv_small_rows(p, in, out, region, wtab, RP_SMALL_WORDS, /*full=*/0);
+  }
+}
+#endif
+
 RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                const rp_region *region) {
   const int32_t cin = p->in_c / p->groups, cout = p->out_c / p->groups;
   const int32_t taps = p->k_h * p->k_w * cin;
   int32_t oy, ox, o, ky, kx;
 #if RP_USE_DSP
-  if (p->groups == 1 && taps >= 16 && taps <= RP_PAIR_MAX) { /* short windows: per pixel */
+  if (p->groups == 1 && taps >= 16 && taps <= RP_QUAD_MAX) { /* short windows: per pixel */
+    rp_conv_quads_s8(p, in, out, region);
+    return;
+  }
+  if (p->groups == 1 && taps >= 16 && taps <= RP_PAIR_MAX) {
     rp_conv_pairs_s8(p, in, out, region);
+    return;
+  }
+  if (p->groups == 1 && taps < 2 * RP_SMALL_WORDS && p->out_c <= RP_SMALL_COUT) {
+    rp_conv_small_s8(p, in, out, region);
     return;
   }
   if (p->groups == 1 && taps <= RP_COL_MAX) {
@@ -269,10 +538,10 @@ RP_INLINE void rp_dw_tap(const int8_t *x, const int8_t *w, uint32_t off, int32_t
  * tensor are listed once (the columns inside form one run, the same for every row), then
  * every four channels accumulate in registers: one load and two SXTAB16 of the inputs and
  * of the weights give four SMLABB/SMLATT products per tap; rows of three taps unrolled. */
-static void rp_conv_depthwise_dsp(const rp_conv_params *p, const rp_view *in, rp_view *out,
-                                  const rp_region *region) {
+RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                      const rp_region *region, int32_t full) {
   const int32_t c = p->in_c, c4 = c & ~3, zp = p->out_zp, lo = p->act_min, hi = p->act_max;
-  const int32_t in_zp = p->in_zp, sx = p->dil_w * c;
+  const int32_t in_zp = p->in_zp, sx = p->dil_w * c, zp1 = 2 * zp + 1;
   const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
   const uint32_t off = rp_pack_offset(-in_zp);
   const int8_t *xr[RP_DW_MAX_TAPS], *wr[RP_DW_MAX_TAPS];
@@ -294,36 +563,62 @@ static void rp_conv_depthwise_dsp(const rp_conv_params *p, const rp_view *in, rp
         xr[rows] = rp_view_pixel(in, iy, ix0 + kx0 * p->dil_w, c);
         wr[rows++] = p->weights + (ky * p->k_w + kx0) * c;
       }
-      for (ch = 0; ch < c4; ch += 4) {
-        int32_t a[4];
-        a[0] = bias[ch], a[1] = bias[ch + 1], a[2] = bias[ch + 2], a[3] = bias[ch + 3];
-        for (r = 0; r < rows; ++r) {
-          const int8_t *x = xr[r] + ch, *w = wr[r] + ch;
-          if (nt == 3) {
-            rp_dw_tap(x, w, off, a);
-            rp_dw_tap(x + sx, w + c, off, a);
-            rp_dw_tap(x + 2 * sx, w + 2 * c, off, a);
-          } else {
-            for (t = 0; t < nt; ++t, x += sx, w += c)
-              rp_dw_tap(x, w, off, a);
-          }
+      if (rows == 3 && nt == 3 && p->k_w == 3) { /* three whole rows of 3: nine taps */
+        const int8_t *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *w0 = wr[0];
+        for (ch = 0; ch < c4; ch += 4, x0 += 4, x1 += 4, x2 += 4, w0 += 4) {
+          int32_t a[4];
+          a[0] = bias[ch], a[1] = bias[ch + 1], a[2] = bias[ch + 2], a[3] = bias[ch + 3];
+          rp_dw_tap(x0, w0, off, a);
+          rp_dw_tap(x0 + sx, w0 + c, off, a);
+          rp_dw_tap(x0 + 2 * sx, w0 + 2 * c, off, a);
+          rp_dw_tap(x1, w0 + 3 * c, off, a);
+          rp_dw_tap(x1 + sx, w0 + 4 * c, off, a);
+          rp_dw_tap(x1 + 2 * sx, w0 + 5 * c, off, a);
+          rp_dw_tap(x2, w0 + 6 * c, off, a);
+          rp_dw_tap(x2 + sx, w0 + 7 * c, off, a);
+          rp_dw_tap(x2 + 2 * sx, w0 + 8 * c, off, a);
+          dst[ch] = rp_out_s8(a[0], mult[ch], shift[ch], zp, zp1, lo, hi, full);
+          dst[ch + 1] = rp_out_s8(a[1], mult[ch + 1], shift[ch + 1], zp, zp1, lo, hi, full);
+          dst[ch + 2] = rp_out_s8(a[2], mult[ch + 2], shift[ch + 2], zp, zp1, lo, hi, full);
+          dst[ch + 3] = rp_out_s8(a[3], mult[ch + 3], shift[ch + 3], zp, zp1, lo, hi, full);
         }
-        dst[ch] = (int8_t)rp_clamp(rp_requant_inline(a[0], mult[ch], shift[ch]) + zp, lo, hi);
-        dst[ch + 1] =
-            (int8_t)rp_clamp(rp_requant_inline(a[1], mult[ch + 1], shift[ch + 1]) + zp, lo, hi);
-        dst[ch + 2] =
-            (int8_t)rp_clamp(rp_requant_inline(a[2], mult[ch + 2], shift[ch + 2]) + zp, lo, hi);
-        dst[ch + 3] =
-            (int8_t)rp_clamp(rp_requant_inline(a[3], mult[ch + 3], shift[ch + 3]) + zp, lo, hi);
+      } else {
+        for (ch = 0; ch < c4; ch += 4) {
+          int32_t a[4];
+          a[0] = bias[ch], a[1] = bias[ch + 1], a[2] = bias[ch + 2], a[3] = bias[ch + 3];
+          for (r = 0; r < rows; ++r) {
+            const int8_t *x = xr[r] + ch, *w = wr[r] + ch;
+            if (nt == 3) {
+              rp_dw_tap(x, w, off, a);
+              rp_dw_tap(x + sx, w + c, off, a);
+              rp_dw_tap(x + 2 * sx, w + 2 * c, off, a);
+            } else {
+              for (t = 0; t < nt; ++t, x += sx, w += c)
+                rp_dw_tap(x, w, off, a);
+            }
+          }
+          dst[ch] = rp_out_s8(a[0], mult[ch], shift[ch], zp, zp1, lo, hi, full);
+          dst[ch + 1] = rp_out_s8(a[1], mult[ch + 1], shift[ch + 1], zp, zp1, lo, hi, full);
+          dst[ch + 2] = rp_out_s8(a[2], mult[ch + 2], shift[ch + 2], zp, zp1, lo, hi, full);
+          dst[ch + 3] = rp_out_s8(a[3], mult[ch + 3], shift[ch + 3], zp, zp1, lo, hi, full);
+        }
       }
-      for (; ch < c; ++ch) {
+      for (ch = c4; ch < c; ++ch) {
         int32_t a = bias[ch];
         for (r = 0; r < rows; ++r)
           for (t = 0; t < nt; ++t)
             a += ((int32_t)xr[r][t * sx + ch] - in_zp) * (int32_t)wr[r][t * c + ch];
-        dst[ch] = (int8_t)rp_clamp(rp_requant_inline(a, mult[ch], shift[ch]) + zp, lo, hi);
+        dst[ch] = rp_out_s8(a, mult[ch], shift[ch], zp, zp1, lo, hi, full);
       }
     }
+}
+
+static void rp_conv_depthwise_dsp(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                  const rp_region *region) {
+  if (p->act_min == -128 && p->act_max == 127)
+    rp_conv_depthwise_rows(p, in, out, region, /*full=*/1);
+  else
+    rp_conv_depthwise_rows(p, in, out, region, /*full=*/0);
 }
 #endif
 
@@ -374,6 +669,10 @@ RP_API void rp_conv_pointwise_s8(const rp_conv_params *p, const rp_view *in, rp_
                                  const rp_region *region) {
   int32_t oy, ox, o;
 #if RP_USE_DSP
+  if (p->in_c <= RP_QUAD_MAX) {
+    rp_conv_quads_s8(p, in, out, region);
+    return;
+  }
   if (p->in_c <= RP_PAIR_MAX) {
     rp_conv_pairs_s8(p, in, out, region);
     return;

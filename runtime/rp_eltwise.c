@@ -45,8 +45,40 @@ RP_API void rp_lut_s8(const int8_t *table, const int8_t *in, int8_t *out, int32_
     out[i] = table[(uint8_t)((int32_t)in[i] + 128)];
 }
 
-RP_API void rp_add_s8(const rp_add_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
-                      int32_t n) {
+/* One input's rescale in rp_add_s8, rp_requantize((q - zp) * 2^left_shift, mult, shift), in
+ * one of two exact 32-bit forms chosen once per call (rp_add_stage_plan):
+ *  - coef != 0: the product is an integer, (q - zp) * coef with coef = mult * 2^(left_shift
+ *    - n), n = 31 - shift (mult has at least n - left_shift trailing zero bits; the larger
+ *    input's factor 1/2 is mult = 2^30, shift = 0, coef = 2^19);
+ *  - else rp_requant_hi of x = (q - zp) * 2^(left_shift + e) with e = max(0, 33 - n), so that
+ *    the shift 32 + k = n + e has a high word to round in (k >= 1); the same value, as
+ *    x * mult / 2^(n + e) = (q - zp) * 2^left_shift * mult / 2^n and the sign of x is the
+ *    sign of q - zp (rp_requant_hi's rounding is rp_requantize's for any n: both round half
+ *    away from zero, and the fast and general cases of rp_requant_inline agree). */
+typedef struct {
+  int32_t coef, mult, lshift, half, k;
+} rp_add_stage;
+
+/* Plans one input's stage; 0 when neither exact form applies (then the caller uses the
+ * 64-bit reference loop). Both forms require |result| < 2^29, so that the sum of the two
+ * stages stays below 2^30: |q - zp| <= 255 < 2^8, so n >= left_shift + 11 bounds the
+ * rescaled value by 2^(8 + left_shift + 31 - n) <= 2^28 (plus one for rounding). */
+static int32_t rp_add_stage_plan(int32_t mult, int32_t shift, int32_t left_shift,
+                                 rp_add_stage *st) {
+  const int32_t n = 31 - shift, e = n < 33 ? 33 - n : 0;
+  if (mult < 0 || left_shift < 0 || left_shift > 20 || n < left_shift + 11 || n > 62)
+    return 0;
+  /* Here left_shift + e <= 22, so |x| < 2^30, and k = n + e - 32 is in [1, 30]. */
+  st->coef = 0, st->mult = mult, st->lshift = left_shift + e, st->k = n + e - 32;
+  st->half = (int32_t)1 << (st->k - 1);
+  if (mult > 0 && n - left_shift <= 30 && (mult & (((int32_t)1 << (n - left_shift)) - 1)) == 0)
+    st->coef = mult >> (n - left_shift); /* < 2^(31 - 11): |(q - zp) * coef| < 2^28 */
+  return 1;
+}
+
+/* The original formulation with the 64-bit rp_requantize (any parameters). */
+static void rp_add_s8_ref(const rp_add_params *p, const int8_t *in1, const int8_t *in2,
+                          int8_t *out, int32_t n) {
   int32_t i;
   for (i = 0; i < n; ++i) {
     int32_t a = ((int32_t)in1[i] - p->in1_zp) * ((int32_t)1 << p->left_shift);
@@ -55,6 +87,54 @@ RP_API void rp_add_s8(const rp_add_params *p, const int8_t *in1, const int8_t *i
                   rp_requantize(b, p->in2_mult, p->in2_shift);
     int32_t v = rp_requantize(sum, p->out_mult, p->out_shift) + p->out_zp;
     out[i] = (int8_t)rp_clamp(v, p->act_min, p->act_max);
+  }
+}
+
+/* The loop of rp_add_s8's exact 32-bit path; c1 and c2 (constants at the call sites) say
+ * that a stage is a plain product, full that the clamp is [-128, 127] (one SSAT). The sum's
+ * rescale folds out_zp into the rounding constant as rp_requant_hi allows
+ * (hc = (2 out_zp + 1) * 2^(k-1)). */
+RP_INLINE void rp_add_loop(const rp_add_params *p, const rp_add_stage *s1,
+                           const rp_add_stage *s2, const int8_t *in1, const int8_t *in2,
+                           int8_t *out, int32_t n, int32_t c1, int32_t c2, int32_t full) {
+  const int32_t on = 31 - p->out_shift, ok = on - 32, om = p->out_mult;
+  const int32_t ohc = (2 * p->out_zp + 1) * ((int32_t)1 << (ok - 1));
+  const int32_t zp1 = p->in1_zp, zp2 = p->in2_zp, lo = p->act_min, hi = p->act_max;
+  const int32_t coef1 = s1->coef, m1 = s1->mult, l1 = s1->lshift, h1 = s1->half, k1 = s1->k;
+  const int32_t coef2 = s2->coef, m2 = s2->mult, l2 = s2->lshift, h2 = s2->half, k2 = s2->k;
+  int32_t i;
+  for (i = 0; i < n; ++i) {
+    const int32_t d1 = (int32_t)in1[i] - zp1, d2 = (int32_t)in2[i] - zp2;
+    const int32_t r1 = c1 ? d1 * coef1 : rp_requant_hi(d1 * ((int32_t)1 << l1), m1, h1, k1);
+    const int32_t r2 = c2 ? d2 * coef2 : rp_requant_hi(d2 * ((int32_t)1 << l2), m2, h2, k2);
+    const int32_t v = rp_requant_hi(r1 + r2, om, ohc, ok);
+    out[i] = (int8_t)(full ? rp_ssat(v, 8) : rp_clamp(v, lo, hi));
+  }
+}
+
+RP_API void rp_add_s8(const rp_add_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
+                      int32_t n) {
+  rp_add_stage s1, s2;
+  const int32_t on = 31 - p->out_shift, ok = on - 32;
+  /* The sum: |r1 + r2| <= 2^30 by the stage bounds; with on >= 33 its rescale is below
+   * 2^(30 + 31 - 33), and k <= 22 keeps |hc| < 2^30. */
+  if (!rp_add_stage_plan(p->in1_mult, p->in1_shift, p->left_shift, &s1) ||
+      !rp_add_stage_plan(p->in2_mult, p->in2_shift, p->left_shift, &s2) || p->out_mult < 0 ||
+      ok < 1 || ok > 22) {
+    rp_add_s8_ref(p, in1, in2, out, n);
+    return;
+  }
+  if (p->act_min == -128 && p->act_max == 127) {
+    if (s1.coef != 0 && s2.coef == 0)
+      rp_add_loop(p, &s1, &s2, in1, in2, out, n, 1, 0, /*full=*/1);
+    else if (s1.coef == 0 && s2.coef != 0)
+      rp_add_loop(p, &s1, &s2, in1, in2, out, n, 0, 1, /*full=*/1);
+    else if (s1.coef != 0 && s2.coef != 0) /* equal scales */
+      rp_add_loop(p, &s1, &s2, in1, in2, out, n, 1, 1, /*full=*/1);
+    else
+      rp_add_loop(p, &s1, &s2, in1, in2, out, n, 0, 0, /*full=*/1);
+  } else {
+    rp_add_loop(p, &s1, &s2, in1, in2, out, n, 0, 0, /*full=*/0);
   }
 }
 

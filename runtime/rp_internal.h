@@ -91,6 +91,13 @@ static inline int32_t rp_smlatt(int32_t a, int32_t b, int32_t acc) {
 #define RP_UNROLL(n)
 #endif
 
+/* A helper kept out of line (its stack buffer must not join its caller's frame). */
+#if defined(__GNUC__)
+#define RP_NOINLINE __attribute__((noinline))
+#else
+#define RP_NOINLINE
+#endif
+
 /* A branch condition that holds in the common case (laid out as the fall-through path). */
 #if defined(__GNUC__)
 #define RP_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -140,6 +147,15 @@ static inline int32_t rp_requant_inline(int32_t x, int32_t mult, int32_t shift) 
   int64_t half = (int64_t)1 << (n - 1);
   int64_t q = prod >= 0 ? (prod + half) >> n : -((-prod + half) >> n);
   return q > INT32_MAX ? INT32_MAX : (q < INT32_MIN ? INT32_MIN : (int32_t)q);
+}
+
+/* floor((x * mult + hc * 2^32 - [x < 0]) / 2^(32 + k)) for k in [1, 31]: with
+ * hc = 2^(k-1) + z * 2^k this is rp_requant_inline(x, mult, -1 - k) + z (floor of a floor,
+ * and z * 2^(32 + k) commutes with it), exact while |hc| < 2^30. One SMLAL and two shifts. */
+static inline int32_t rp_requant_hi(int32_t x, int32_t mult, int32_t hc, int32_t k) {
+  const int64_t c = (int64_t)hc * ((int64_t)1 << 32) - (x < 0);
+  const int64_t t = (int64_t)x * mult + c;
+  return rp_asr((int32_t)(t >= 0 ? t >> 32 : ~(~t >> 32)), k);
 }
 
 /* Address of pixel (y, x) of a view over a tensor with `c` channels. */

@@ -60,12 +60,17 @@ int main(int argc, char **argv) {
   std::vector<Expected<KernelJob>> made;
   made.push_back(conv(f, "conv 3x3 32->32, 16x16", 32, 32, 16, 3, 1, 1));
   made.push_back(conv(f, "conv 3x3 stride 2 1->8, 32x32 (stem)", 1, 8, 32, 3, 2, 1));
+  made.push_back(conv(f, "conv 3x3 stride 2 1->4, 64x64 (face stem)", 1, 4, 64, 3, 2, 1));
   made.push_back(conv(f, "depthwise 3x3 32ch, 16x16", 32, 32, 16, 3, 1, 32));
   made.push_back(conv(f, "pointwise 32->64, 16x16", 32, 64, 16, 1, 1, 1));
   {
     ir::TensorId x = f.input({1, 512});
     ir::TensorId w = f.constant({512, 10}, -0.1f, 0.1f);
     made.push_back(f.finish("fully connected 512->10", ir::OpKind::MatMul, ir::NoAttrs{}, {x, w}));
+  }
+  { // MACs = elements: the figure is instructions per element
+    ir::TensorId x = f.input({1, 32, 16, 16}), y = f.extraInput({1, 32, 16, 16});
+    made.push_back(f.finish("add 32x16x16 (per element)", ir::OpKind::Add, ir::NoAttrs{}, {x, y}));
   }
   made.push_back(rnnpool(f, "RNNPool 8x8/4, k4, h16, 16x16 (9 patches)", 4, 16, 16, 8, 4, 16));
   if (!quick) {

@@ -97,6 +97,10 @@ const ConvCase kCases[] = {
     {"3x3 pad 1, 16 -> 7 channels, odd width", 16, 7, 6, 7, 3, 1, 1, 1, 1, {}},
     {"3x3 pad 1, 3 -> 4 channels (groups across taps)", 3, 4, 7, 6, 3, 1, 1, 1, 1, {}},
     {"pointwise 8 -> 5, ReLU", 8, 5, 5, 7, 1, 1, 0, 1, 1, {ir::ActKind::Relu}},
+    {"3x3 dilation 2, 1 -> 3 channels (short window)", 1, 3, 9, 11, 3, 1, 2, 2, 1, {}},
+    {"2x2 stride 2, 3 -> 5 channels (12 taps)", 3, 5, 8, 9, 2, 2, 0, 1, 1, {}},
+    {"depthwise 5x5 pad 2, 8 channels (rows of 3 taps at the borders)", 8, 8, 9, 8, 5, 1, 2, 1,
+     8, {}},
 };
 
 } // namespace

@@ -18,8 +18,8 @@
 
 namespace rnnpoolc::testing {
 
-/// One kernel call (conv, pooling, fully connected or RNNPool) with its input bytes (runtime
-/// layout).
+/// One kernel call (conv, pooling, fully connected, RNNPool or a same-shape add) with its
+/// input bytes (runtime layout; an add's two inputs one after the other).
 struct KernelJob {
   std::string name;
   quant::Layer layer;
@@ -49,6 +49,15 @@ public:
     g_.inputs = {g_.addTensor(t)};
     return g_.inputs[0];
   }
+  /// A further graph input (an add's second operand), after input().
+  ir::TensorId extraInput(ir::Shape shape) {
+    ir::Tensor t;
+    t.name = g_.uniqueTensorName("x");
+    t.shape = std::move(shape);
+    t.shapeKnown = true;
+    g_.inputs.push_back(g_.addTensor(t));
+    return g_.inputs.back();
+  }
   ir::TensorId constant(ir::Shape shape, float lo, float hi) {
     std::uniform_real_distribution<float> d(lo, hi);
     std::vector<float> v(static_cast<size_t>(ir::numel(shape)));
@@ -75,6 +84,10 @@ inline std::string kernelCall(const KernelJob &job, size_t i) {
   std::string p = fmt::format("&L{}", i), in = fmt::format("(int8_t *)in_{}", i);
   if (job.layer.kind == quant::KernelKind::FullyConnected)
     return fmt::format("rp_fc_s8({}, {}, out_buf);", p, in);
+  if (job.layer.kind == quant::KernelKind::Add) {
+    const int64_t n = ir::numel(job.outShape);
+    return fmt::format("rp_add_s8({}, {}, {} + {}, out_buf, {});", p, in, in, n, n);
+  }
   const ir::Shape &is = job.inShape, &os = job.outShape;
   std::string views = fmt::format(
       "rp_view vi = rp_view_whole({}, {}, {}); rp_view vo = rp_view_whole(out_buf, {}, {}); "
@@ -111,6 +124,12 @@ inline std::string paramsText(const quant::Layer &layer, const std::string &base
                        base, p->rows, p->in_features, p->out_features, p->in_zp, p->out_zp,
                        p->act_min, p->act_max, arr("weights"), arr("bias"), arr("mult"),
                        arr("shift"));
+  if (const auto *p = std::get_if<rp_add_params>(&layer.params))
+    return fmt::format("static const rp_add_params {} = {{{}, {}, {}, {}, {}, {}, {}, {}, {}, "
+                       "{}, {}, {}}};\n",
+                       base, p->in1_zp, p->in2_zp, p->out_zp, p->left_shift, p->in1_mult,
+                       p->in1_shift, p->in2_mult, p->in2_shift, p->out_mult, p->out_shift,
+                       p->act_min, p->act_max);
   if (const auto *p = std::get_if<rp_pool_params>(&layer.params))
     return fmt::format("static const rp_pool_params {} = {{{}, {}, {}, {}, {}, {}, {}, {}, {}, "
                        "{}, {}, {}, {}, {}, {}}};\n",
@@ -222,6 +241,12 @@ inline std::vector<int8_t> runOnHost(const KernelJob &job) {
     rp_fc_s8(&std::get<rp_fc_params>(job.layer.params), in.data(), out.data());
     return out;
   }
+  if (job.layer.kind == quant::KernelKind::Add) {
+    const auto n = static_cast<int32_t>(out.size());
+    rp_add_s8(&std::get<rp_add_params>(job.layer.params), in.data(), in.data() + n, out.data(),
+              n);
+    return out;
+  }
   rp_view vi = rp_view_whole(in.data(), dim32(job.inShape, 2), dim32(job.inShape, 3));
   rp_view vo = rp_view_whole(out.data(), dim32(job.outShape, 2), dim32(job.outShape, 3));
   rp_region r = rp_region_whole(dim32(job.outShape, 2), dim32(job.outShape, 3));
@@ -272,7 +297,10 @@ inline Expected<KernelJob> JobFactory::finish(std::string name, ir::OpKind op, i
   job.outShape = g_.tensor(g_.outputs[0]).shape;
   job.macs = ir::macs(g_, g_.nodes[0]);
   std::uniform_int_distribution<int> byte(-128, 127);
-  job.input.resize(static_cast<size_t>(ir::numel(job.inShape)));
+  int64_t inBytes = 0;
+  for (ir::TensorId t : g_.inputs)
+    inBytes += ir::numel(g_.tensor(t).shape);
+  job.input.resize(static_cast<size_t>(inBytes));
   for (auto &b : job.input)
     b = static_cast<int8_t>(byte(rng_));
   return job;

@@ -21,10 +21,12 @@ ir::ConvAttrs convAttrs(int64_t k, int64_t stride, int64_t pad, int64_t group) {
 }
 
 KernelJob conv(JobFactory &f, const char *name, int64_t inC, int64_t outC, int64_t hw,
-               int64_t k, int64_t stride, int64_t group) {
+               int64_t k, int64_t stride, int64_t group, ir::Activation act = {}) {
   ir::TensorId x = f.input({1, inC, hw, hw});
   ir::TensorId w = f.constant({outC, inC / group, k, k}, -1, 1), b = f.constant({outC}, -1, 1);
-  auto job = f.finish(name, ir::OpKind::Conv, convAttrs(k, stride, k / 2, group), {x, w, b});
+  ir::ConvAttrs a = convAttrs(k, stride, k / 2, group);
+  a.act = act;
+  auto job = f.finish(name, ir::OpKind::Conv, a, {x, w, b});
   INFO((job ? std::string() : job.error().message()));
   REQUIRE(job);
   return *job;
@@ -62,8 +64,14 @@ TEST_CASE("kernels on Cortex-M4 in QEMU (DSP path) match the host's portable C",
   jobs.push_back(conv(f, "conv 3x3 8->8", 8, 8, 10, 3, 1, 1));
   jobs.push_back(conv(f, "conv 3x3 stride 2, 1 input channel", 1, 8, 12, 3, 2, 1));
   jobs.push_back(conv(f, "conv 3x3 5->6 (channel tail)", 5, 6, 7, 3, 1, 1));
+  jobs.push_back(conv(f, "conv 2x2 stride 2, 3->5 (12 taps)", 3, 5, 9, 2, 2, 1));
   jobs.push_back(conv(f, "depthwise 3x3", 8, 8, 10, 3, 1, 8));
   jobs.push_back(conv(f, "pointwise 16->16", 16, 16, 8, 1, 1, 1));
+  /* Four-pixel path: an odd number of weight groups, a tail, three pixels left per row. */
+  jobs.push_back(conv(f, "pointwise 13->9, ReLU, width 7", 13, 9, 7, 1, 1, 1,
+                      {ir::ActKind::Relu}));
+  jobs.push_back(conv(f, "pointwise 36->5, clip [0, 0.3]", 36, 5, 6, 1, 1, 1,
+                      {ir::ActKind::Clip, 0.0f, 0.3f}));
   jobs.push_back(conv(f, "conv 3x3 16->7 (odd width and channels)", 16, 7, 7, 3, 1, 1));
   jobs.push_back(conv(f, "depthwise 3x3, 7 channels (tail)", 7, 7, 9, 3, 1, 7));
   {
