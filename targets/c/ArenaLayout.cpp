@@ -48,23 +48,6 @@ int64_t placeAll(std::vector<Buffer> &buffers) {
 
 } // namespace
 
-int64_t scratchBytes(const quant::Layer &layer) {
-  if (layer.kind != quant::KernelKind::RNNPool)
-    return 0;
-  const auto &p = std::get<rp_rnnpool_params>(layer.params);
-  return static_cast<int64_t>(rp_rnnpool_scratch_bytes(&p, p.out_w, /*reuse=*/1));
-}
-
-ArenaLayout layerByLayerLayout(const quant::QuantizedModel &model) {
-  std::vector<bool> alias;
-  std::vector<int64_t> scratch;
-  for (const quant::Layer &layer : model.layers) {
-    alias.push_back(layer.kind == quant::KernelKind::Alias);
-    scratch.push_back(scratchBytes(layer));
-  }
-  return layerByLayerLayout(model.graph, /*elementBytes=*/1, alias, scratch);
-}
-
 ArenaLayout layerByLayerLayout(const ir::Graph &g, int64_t elementBytes,
                                const std::vector<bool> &alias,
                                const std::vector<int64_t> &scratch) {

@@ -1,7 +1,7 @@
-// Where every activation of a quantised model lives in the arena, in the form the C
-// generator consumes. layerByLayerLayout() is a simple stand-in planner (whole tensors,
-// graph order, greedy-by-size offsets, as TFLite Micro places them) used until the memory
-// planner (compiler/plan) hands over its verified plan.
+// Where every activation of the float build lives in its arena. layerByLayerLayout() is a
+// simple planner (whole tensors, graph order, greedy-by-size offsets, as TFLite Micro
+// places them); the int8 build follows the memory planner's verified plan instead
+// (compiler/plan, targets/c/Schedule.h). Planning float row bands is future work.
 #pragma once
 
 #include "compiler/quant/Quantize.h"
@@ -21,16 +21,10 @@ struct ArenaLayout {
   std::string planner;                ///< Who made it, for the banner and reports.
 };
 
-/// Bytes of scratch a layer's kernel needs (RNNPool's segment cache), 0 for most.
-int64_t scratchBytes(const quant::Layer &layer);
-
 /// Layer-by-layer placement: each tensor is live from the step that writes it to its last
-/// reader (graph inputs from the start, outputs to the end); Alias layers share their input's
+/// reader (graph inputs from the start, outputs to the end); aliases share their input's
 /// bytes; buffers are placed largest first at the lowest 16-byte aligned offset that does not
-/// overlap a placed buffer with an overlapping lifetime.
-ArenaLayout layerByLayerLayout(const quant::QuantizedModel &model);
-
-/// The same placement for any graph (the float build's): each activation element takes
+/// overlap a placed buffer with an overlapping lifetime. Each activation element takes
 /// `elementBytes` bytes, alias[n] says that node n's output shares its input's bytes, and
 /// scratch[n] is the bytes of scratch node n's kernel needs (0 for none).
 ArenaLayout layerByLayerLayout(const ir::Graph &graph, int64_t elementBytes,
