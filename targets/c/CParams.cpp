@@ -124,6 +124,26 @@ void pad(Fields &f, const rp_pad_params &p) {
 
 } // namespace
 
+std::string cIdentifier(const std::string &name) {
+  std::string out;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (ok)
+      out += c;
+    else if (!out.empty() && out.back() != '_')
+      out += '_';
+  }
+  while (!out.empty() && out.back() == '_')
+    out.pop_back();
+  return out.substr(0, 40);
+}
+
+std::string commentSafe(std::string text) {
+  for (size_t k = 0; (k = text.find("*/", k)) != std::string::npos;)
+    text.replace(k, 2, "* /");
+  return text;
+}
+
 std::string cInt(int64_t value) {
   if (value == INT32_MIN)
     return "(-2147483647 - 1)";

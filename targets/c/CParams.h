@@ -12,6 +12,13 @@ namespace rnnpoolc::targets::c {
 /// 2147483648 alone does not fit an int).
 std::string cInt(int64_t value);
 
+/// A C identifier fragment from a node name: alphanumerics kept, other runs as one '_', no
+/// trailing '_', at most 40 characters.
+std::string cIdentifier(const std::string &name);
+
+/// `text` made safe inside a C block comment ("*/" becomes "* /").
+std::string commentSafe(std::string text);
+
 /// The C name of the array behind params field `field` ("weights", "rnn1.w", ...) of a
 /// layer whose symbols start with `base`.
 std::string arraySymbol(const std::string &base, const std::string &field);

@@ -45,12 +45,6 @@ Shape shapeOf(KernelKind kind) {
   return Shape::Whole;
 }
 
-std::string commentSafe(std::string text) {
-  for (size_t k = 0; (k = text.find("*/", k)) != std::string::npos;)
-    text.replace(k, 2, "* /");
-  return text;
-}
-
 /// The buffer of tensor `t` that holds all of it over [first, last] steps, or -1.
 int wholeBufferOf(const ir::Graph &g, const plan::Plan &plan, ir::TensorId t, int first,
                   int last) {
