@@ -384,4 +384,49 @@ int64_t scratchBytes(const Graph &, const Node &node, const Region &out) {
   return (elems * 2 + 3) / 4 * 4;
 }
 
+namespace {
+
+/// A scalar float bound of Clip; an omitted bound is `fallback`.
+std::optional<float> clipBound(const Graph &graph, TensorId id, float fallback) {
+  if (id == kNoTensor)
+    return fallback;
+  const Tensor &t = graph.tensor(id);
+  if (!t.isConstant() || !isFloat(t.dtype) || t.data->numel() != 1)
+    return std::nullopt;
+  return t.data->f[0];
+}
+
+} // namespace
+
+std::optional<Activation> activationOf(const Graph &graph, const Node &node) {
+  Activation act;
+  switch (node.op) {
+  case OpKind::Relu: act.kind = ActKind::Relu; break;
+  case OpKind::Sigmoid: act.kind = ActKind::Sigmoid; break;
+  case OpKind::Tanh: act.kind = ActKind::Tanh; break;
+  case OpKind::HardSwish: act.kind = ActKind::HardSwish; break;
+  case OpKind::LeakyRelu:
+    act.kind = ActKind::LeakyRelu;
+    act.alpha = node.attr<AlphaBetaAttrs>().alpha;
+    break;
+  case OpKind::HardSigmoid:
+    act.kind = ActKind::HardSigmoid;
+    act.alpha = node.attr<AlphaBetaAttrs>().alpha;
+    act.beta = node.attr<AlphaBetaAttrs>().beta;
+    break;
+  case OpKind::Clip: {
+    auto lo = clipBound(graph, node.input(1), -std::numeric_limits<float>::infinity());
+    auto hi = clipBound(graph, node.input(2), std::numeric_limits<float>::infinity());
+    if (!lo || !hi)
+      return std::nullopt;
+    act.kind = ActKind::Clip;
+    act.alpha = *lo;
+    act.beta = *hi;
+    break;
+  }
+  default: return std::nullopt;
+  }
+  return act;
+}
+
 } // namespace rnnpoolc::ir

@@ -31,6 +31,11 @@ bool isSpatial(const Node &node);
 /// parameter input (weights, bias), the whole input. `out` must lie within the output.
 Region inputRegion(const Graph &graph, const Node &node, size_t inputIndex, const Region &out);
 
+/// The activation an elementwise node computes (Relu, Sigmoid, Tanh, HardSwish, LeakyRelu,
+/// HardSigmoid, or Clip with constant scalar or omitted bounds), if it is one: what Conv and
+/// Gemm can absorb, and what the int8 tables and float kernels evaluate.
+std::optional<Activation> activationOf(const Graph &graph, const Node &node);
+
 /// Bytes of working memory (beyond its inputs and outputs) the runtime kernel of `node`
 /// needs to compute the output region `out`; 0 for most ops. RNNPool caches RNN1's row
 /// summaries of the last patch-rows of input for every patch column of the region and the

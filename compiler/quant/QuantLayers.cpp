@@ -1,6 +1,7 @@
 // Layer builders for the int8 kernels: convolution, fully connected, pooling, add, concat,
 // table-driven activations and softmax. Each turns one node and the parameters of its
 // tensors into a runtime params struct and its constant arrays.
+#include "compiler/ir/OpInfo.h"
 #include "compiler/quant/QuantInternal.h"
 
 #include <algorithm>
@@ -354,32 +355,10 @@ Expected<Layer> buildConcat(const Context &ctx, const ir::Node &node) {
 }
 
 Expected<Layer> buildLut(const Context &ctx, const ir::Node &node) {
-  ir::Activation act;
-  switch (node.op) {
-  case ir::OpKind::Relu: act.kind = ir::ActKind::Relu; break;
-  case ir::OpKind::Sigmoid: act.kind = ir::ActKind::Sigmoid; break;
-  case ir::OpKind::Tanh: act.kind = ir::ActKind::Tanh; break;
-  case ir::OpKind::HardSwish: act.kind = ir::ActKind::HardSwish; break;
-  case ir::OpKind::LeakyRelu:
-  case ir::OpKind::HardSigmoid:
-    act.kind = node.op == ir::OpKind::LeakyRelu ? ir::ActKind::LeakyRelu
-                                                : ir::ActKind::HardSigmoid;
-    act.alpha = node.attr<ir::AlphaBetaAttrs>().alpha;
-    act.beta = node.attr<ir::AlphaBetaAttrs>().beta;
-    break;
-  default: { // Clip with constant (or omitted) bounds
-    act.kind = ir::ActKind::Clip;
-    act.alpha = -std::numeric_limits<float>::infinity();
-    act.beta = std::numeric_limits<float>::infinity();
-    for (size_t i = 1; i < 3; ++i)
-      if (node.input(i) != ir::kNoTensor) {
-        auto bound = constantInput(ctx.graph, node, i, "clip bound");
-        if (!bound)
-          return bound.error();
-        (i == 1 ? act.alpha : act.beta) = (*bound)->f.at(0);
-      }
-  }
-  }
+  auto computed = ir::activationOf(ctx.graph, node);
+  if (!computed)
+    return ir::nodeError(node, "clip bounds must be constant scalars");
+  const ir::Activation &act = *computed;
   const AffineParams &px = ctx.of(node.inputs[0]), &py = ctx.of(node.outputs[0]);
   std::vector<int8_t> table(256);
   for (int q = -128; q < 128; ++q) {

@@ -1,6 +1,8 @@
 // Lowering a float graph to the float runtime kernels (see FloatLowering.h).
 #include "targets/c/FloatLowering.h"
 
+#include "compiler/ir/OpInfo.h"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -279,40 +281,10 @@ Expected<FloatStep> lowerUnary(const Lowering &l, const ir::Node &node) {
       s.paramsBody = fmt::format("  .kind = {}, .alpha = 0.0f, .beta = 0.0f\n", kind);
       return s;
     }
-  ir::Activation act;
-  switch (node.op) {
-  case ir::OpKind::Relu:
-    act.kind = ir::ActKind::Relu;
-    break;
-  case ir::OpKind::Sigmoid:
-    act.kind = ir::ActKind::Sigmoid;
-    break;
-  case ir::OpKind::Tanh:
-    act.kind = ir::ActKind::Tanh;
-    break;
-  case ir::OpKind::HardSwish:
-    act.kind = ir::ActKind::HardSwish;
-    break;
-  case ir::OpKind::LeakyRelu:
-  case ir::OpKind::HardSigmoid:
-    act.kind =
-        node.op == ir::OpKind::LeakyRelu ? ir::ActKind::LeakyRelu : ir::ActKind::HardSigmoid;
-    act.alpha = node.attr<ir::AlphaBetaAttrs>().alpha;
-    act.beta = node.attr<ir::AlphaBetaAttrs>().beta;
-    break;
-  default: { // Clip with constant (or omitted) bounds
-    act.kind = ir::ActKind::Clip;
-    act.alpha = -std::numeric_limits<float>::infinity();
-    act.beta = std::numeric_limits<float>::infinity();
-    for (size_t i = 1; i < 3; ++i)
-      if (node.input(i) != ir::kNoTensor) {
-        auto bound = constant(l.graph, node, i, "clip bound");
-        if (!bound)
-          return bound.error();
-        (i == 1 ? act.alpha : act.beta) = (*bound)->at(0);
-      }
-  }
-  }
+  auto computed = ir::activationOf(l.graph, node);
+  if (!computed)
+    return ir::nodeError(node, "clip bounds must be constant scalars");
+  const ir::Activation &act = *computed;
   Body p;
   activation(p, act);
   // rp_act_f32 is the activation itself: unwrap ".act = {...}," into its fields.
