@@ -47,15 +47,16 @@ std::string bytesText(int64_t n) {
   return fmt::format("{} bytes ({})", grouped(n), kib(n));
 }
 
-std::string peakWhere(const ir::Graph &g, const Plan &plan) {
+/// "step 17, Conv 'name'"; without the node's name when `named` is false.
+std::string peakWhere(const ir::Graph &g, const Plan &plan, bool named = true) {
   const int s = plan.summary.peakStep;
   if (s < 0 || static_cast<size_t>(s) >= plan.steps.size())
     return fmt::format("step {}", s);
   const Step &step = plan.steps[s];
-  return fmt::format("step {}, {} '{}'", s,
-                     step.kind == StepKind::Stream ? "input rows"
-                                                   : report::opKind(g, g.nodes[step.node]),
-                     report::stepName(g, step));
+  std::string where = fmt::format(
+      "step {}, {}", s,
+      step.kind == StepKind::Stream ? "input rows" : report::opKind(g, g.nodes[step.node]));
+  return named ? where + " '" + report::stepName(g, step) + "'" : where;
 }
 
 std::string headline(const ir::Graph &g, const Plan &plan, const report::Figures &f) {
@@ -72,7 +73,8 @@ std::string headline(const ir::Graph &g, const Plan &plan, const report::Figures
   out += card("", "vs layer-by-layer", fmt::format("{:.2f}× less", f.ratio),
               "its peak over the arena", "card-ratio");
   out += card("", "live peak", kib(s.peakBytes),
-              grouped(s.peakBytes) + " bytes at " + peakWhere(g, plan), "card-peak");
+              grouped(s.peakBytes) + " bytes at " + peakWhere(g, plan, /*named=*/false),
+              "card-peak");
   out += card("", "layer-by-layer peak", kib(base.peakBytes),
               grouped(base.peakBytes) + " bytes", "card-baseline");
   out += card("", "weights (flash)", kib(plan.weightsBytes),
