@@ -30,7 +30,7 @@ demo: build
 	@/usr/bin/python3 tools/demo_summary.py $(BUILD_DIR)/demo-fashion-run/result.json $(BUILD_DIR)/demo-face/result.json
 
 test: build
-	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j2 --progress --output-junit $(abspath $(BUILD_DIR))/ctest-junit.xml; status=$$?; /usr/bin/python3 tools/test_summary.py $(BUILD_DIR)/ctest-junit.xml; exit $$status
+	@rm -f $(BUILD_DIR)/ctest-junit.xml; ctest --test-dir $(BUILD_DIR) --output-on-failure -j2 --progress --output-junit $(abspath $(BUILD_DIR))/ctest-junit.xml; status=$$?; /usr/bin/python3 tools/test_summary.py $(BUILD_DIR)/ctest-junit.xml; exit $$status
 
 clean:
 	rm -rf $(BUILD_DIR)

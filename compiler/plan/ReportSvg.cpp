@@ -76,14 +76,14 @@ public:
     // The op chart's rows decide the picture's height; the timeline fills it.
     const double ops = std::max<double>(1, double(figures_.ops.size()));
     rowH_ = std::clamp(560.0 / ops, 4.0, 14.0);
-    plotHeight_ = std::max(kMinPlotHeight, ops * rowH_ - 16);
+    plotHeight_ = std::max(kMinPlotHeight, ops * rowH_ - 26);
     plotBottom_ = plotTop_ + plotHeight_;
     buffers();
     liveLine();
     yAxis();
     xAxis();
     peakMark();
-    double bottom = std::max(plotBottom_ + 140, opChart(ramBars(plotTop_ - 22)));
+    double bottom = std::max(plotBottom_ + 150, opChart(ramBars(plotTop_ - 22)));
     std::string head = fmt::format(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{:.0f}\" "
         "viewBox=\"0 0 {} {:.0f}\" font-family=\"DejaVu Sans, Arial, sans-serif\" "
@@ -275,7 +275,7 @@ void SvgPicture::xAxis() {
   opLabels();
   out_ += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">step (op names "
                       "where they fit; hover for nodes)</text>\n",
-                      (kPlotLeft + kPlotRight) / 2, plotBottom_ + 132);
+                      (kPlotLeft + kPlotRight) / 2, plotBottom_ + 142);
 }
 
 /// A thin bar under the axis for every region, coloured by strategy.
