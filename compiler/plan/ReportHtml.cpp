@@ -21,8 +21,8 @@ h1 { font-size: 22px; margin: 0 0 4px 0; }
 h1 span { font-weight: normal; color: #666; font-size: 15px; }
 h2 { font-size: 17px; margin: 26px 0 8px 0; border-bottom: 1px solid #ddd; }
 p.lead { font-size: 15px; margin: 4px 0 14px 0; }
-.cards { display: flex; gap: 10px; flex-wrap: wrap; }
-.card { border: 1px solid #ccc; border-radius: 6px; padding: 8px 12px; min-width: 150px; }
+.cards { display: flex; gap: 8px; }
+.card { border: 1px solid #ccc; border-radius: 6px; padding: 8px 10px; flex: 1 1 0; }
 .card .k { color: #555; font-size: 12px; }
 .card .v { font-size: 22px; font-weight: bold; }
 .card .s { color: #555; font-size: 12px; }
@@ -68,8 +68,8 @@ std::string headline(const ir::Graph &g, const Plan &plan, const report::Figures
   const double overhead =
       base.macs ? 100.0 * double(s.macs - base.macs) / double(base.macs) : 0.0;
   out += "<div class=\"cards\">\n";
-  out += card(" main", "arena (what the firmware allocates)", kib(s.arenaBytes),
-              grouped(s.arenaBytes) + " bytes", "card-arena");
+  out += card(" main", "arena", kib(s.arenaBytes),
+              grouped(s.arenaBytes) + " bytes, what the firmware allocates", "card-arena");
   out += card("", "vs layer-by-layer", fmt::format("{:.2f}× less", f.ratio),
               "its peak over the arena", "card-ratio");
   out += card("", "live peak", kib(s.peakBytes),
