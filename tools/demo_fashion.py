@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The demo's QEMU part: the bundled Fashion-MNIST test images through the generated
 fixed-point C on a Cortex-M4 board, in one QEMU run, as a table of label, prediction and
-instructions per inference.
+instructions per inference. Writes WORK_DIR/result.json for tools/demo_summary.py.
 
   demo_fashion.py RNNPOOLC EXAMPLE_DIR WORK_DIR [BOARD]
 
@@ -37,16 +37,22 @@ def main(rnnpoolc, example, work, board="mps2-an386"):
         return run.returncode
     report = json.loads(run.stdout)
     predicted = np.load(out_path).argmax(1)
-    print("%-12s %-12s %-12s %s" % ("image", "label", "predicted", "instructions"))
+    print("%-12s %-12s %-12s %s" % ("image", "label", "predicted", "instructions per inference"))
     for name, pred, instr in zip(names, predicted, report["instructions_per_inference"]):
         mark = "" if pred == labels[name] else "  (wrong)"
-        print("%-12s %-12s %-12s %d%s" % (name, CLASSES[labels[name]], CLASSES[pred], instr,
-                                          mark))
+        print("%-12s %-12s %-12s %s%s" % (name, CLASSES[labels[name]], CLASSES[pred],
+                                          "{:,}".format(instr), mark))
     correct = sum(int(p == labels[n]) for n, p in zip(names, predicted))
-    print("%d of %d correct on %s; flash %d bytes, RAM %d bytes (arena %d); "
+    print("%d of %d images right on %s; flash %s bytes, RAM %s bytes (arena %s bytes); "
           "QEMU == host fixed point byte for byte: %s" %
-          (correct, len(names), board, report["flash_bytes"], report["ram_bytes"],
-           report["arena_bytes"], "yes" if report["host_match"] else "NO"))
+          (correct, len(names), board, "{:,}".format(report["flash_bytes"]),
+           "{:,}".format(report["ram_bytes"]), "{:,}".format(report["arena_bytes"]),
+           "yes" if report["host_match"] else "NO"))
+    with open(os.path.join(work, "result.json"), "w") as f:
+        json.dump({"correct": correct, "images": len(names), "board": board,
+                   "instructions": report["instructions"], "ram_bytes": report["ram_bytes"],
+                   "flash_bytes": report["flash_bytes"], "host_match": report["host_match"]},
+                  f)
     return 0 if report["host_match"] else 1
 
 

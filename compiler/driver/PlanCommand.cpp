@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 namespace rnnpoolc::driver {
@@ -25,7 +26,10 @@ Options:
                              an error if nothing fits
   --stream-input             the input arrives row by row (camera style), not as a frame
   --json FILE                write the whole plan as JSON (docs/plan-json.md)
-  --svg FILE                 write the memory timeline as SVG
+  --svg FILE                 write the picture as SVG: the arena over time, RAM
+                             against layer-by-layer, bytes live per op
+  --html FILE                write one self-contained page: summary, picture, per-op
+                             and step tables (opens in any browser, no network)
   --summary                  print only the summary
   --input-shape NAME=DIMS    fix the shape of an input, e.g. input=1x3x224x224
   --help                     print this help
@@ -76,7 +80,7 @@ Expected<int64_t> parseBytes(const std::string &text) {
 }
 
 Status runPlan(Args args) {
-  std::string path, jsonPath, svgPath;
+  std::string path, jsonPath, svgPath, htmlPath;
   bool summaryOnly = false;
   plan::PlanOptions options;
   std::map<std::string, ir::Shape> inputShapes;
@@ -118,6 +122,11 @@ Status runPlan(Args args) {
       if (!v)
         return v.error();
       svgPath = *v;
+    } else if (arg.starts_with("--html")) {
+      auto v = take("--html");
+      if (!v)
+        return v.error();
+      htmlPath = *v;
     } else if (arg.starts_with("--input-shape")) {
       auto v = take("--input-shape");
       if (!v)
@@ -142,12 +151,15 @@ Status runPlan(Args args) {
   std::vector<FileWriter> files;
   if (!jsonPath.empty())
     files.push_back(textFile(jsonPath, plan::planJson(model->graph, *plan)));
+  const std::string title = std::filesystem::path(path).filename().string();
   if (!svgPath.empty())
-    files.push_back(textFile(svgPath, plan::planSvg(model->graph, *plan)));
+    files.push_back(textFile(svgPath, plan::planSvg(model->graph, *plan, title)));
+  if (!htmlPath.empty())
+    files.push_back(textFile(htmlPath, plan::planHtml(model->graph, *plan, title)));
   RNNPOOLC_TRY(writeAllOrNothing(files));
   std::string text = plan::planText(model->graph, *plan);
   if (summaryOnly)
-    text = text.substr(text.find("\npeak RAM") + 1);
+    text = plan::planSummaryText(model->graph, *plan);
   fmt::print("{}", text);
   return Status::ok();
 }

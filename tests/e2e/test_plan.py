@@ -5,22 +5,93 @@ beats (or equals) the layer-by-layer baseline, and `rnnpoolc run --plan` (the pl
 region by region from its arena in the float interpreter) must give exactly the bytes of
 `rnnpoolc run`. A RAM budget nothing meets must be a one-line error with exit status 2.
 
+The report against plan.json: the printed ratio is the baseline peak over the arena; the SVG
+parses as XML, renders with rsvg-convert (Debian librsvg2-bin) to a PNG of its stated size,
+and its figures (arena, live peak step, baseline, the address axis's top, one hover title
+per buffer naming its tensor, per-op bars peaking at the baseline) are plan.json's.
+
   test_plan.py RNNPOOLC WORKDIR
 """
 import json
 import os
+import struct
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPORT = os.path.join(HERE, "..", "..", "tools", "models", "export.py")
 MODELS = ["small_cnn", "branchy", "mobilenet_v2", "rnnpool_face"]
-SUMMARY_KEYS = ["peak_ram_bytes", "baseline_peak_ram_bytes", "macs", "baseline_macs",
-                "weights_bytes"]
+SUMMARY_KEYS = ["peak_ram_bytes", "arena_bytes", "peak_step", "baseline_peak_ram_bytes", "macs",
+                "baseline_macs", "weights_bytes", "baseline_over_arena"]
 
 
 def run(args):
     return subprocess.run(args, capture_output=True, text=True)
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return struct.unpack(">II", head[16:24])
+
+
+def check_text(stdout, summary):
+    ratio = summary["baseline_peak_ram_bytes"] / summary["arena_bytes"]
+    if abs(summary["baseline_over_arena"] - ratio) > 1e-6 * ratio:
+        return "baseline_over_arena %s is not %s" % (summary["baseline_over_arena"], ratio)
+    want = "%.2f times less RAM than layer-by-layer" % ratio
+    if want not in stdout:
+        return "the summary lacks '%s'" % want
+    if "{:,} bytes".format(summary["arena_bytes"]) not in stdout.split("\narena ")[-1]:
+        return "the summary's arena line is not %d bytes" % summary["arena_bytes"]
+    return None
+
+
+def check_svg(path, plan):
+    """The picture against plan.json; None when it agrees."""
+    summary = plan["summary"]
+    root = ET.parse(path).getroot()
+    want = {"data-arena-bytes": summary["arena_bytes"], "data-peak-step": summary["peak_step"],
+            "data-peak-bytes": summary["peak_ram_bytes"],
+            "data-baseline-bytes": summary["baseline_peak_ram_bytes"],
+            "data-steps": len(plan["steps"])}
+    for key, value in want.items():
+        if root.get(key) != str(value):
+            return "svg %s is %s, plan.json says %s" % (key, root.get(key), value)
+    arena_kib = "%.1f" % (summary["arena_bytes"] / 1024.0)
+    top = [t.text for t in root.iter(SVG + "text") if t.get("class") == "yarena"]
+    if top != [arena_kib]:
+        return "the address axis ends at %s KiB, not the arena's %s" % (top, arena_kib)
+    peaks = [g.get("data-step") for g in root.iter(SVG + "g") if g.get("class") == "peak"]
+    if peaks != [str(summary["peak_step"])]:
+        return "the peak is marked at %s, not step %d" % (peaks, summary["peak_step"])
+    titles = {}
+    for g in root.iter(SVG + "g"):
+        if g.get("class") == "buffer":
+            titles.setdefault(int(g.get("data-buffer")), g.find(SVG + "title").text)
+    for i, b in enumerate(plan["buffers"]):
+        if not titles.get(i, "").startswith(b["tensor"] + " ("):
+            return "buffer %d (%s) has no hover title: %r" % (i, b["tensor"], titles.get(i))
+    ops = [g for g in root.iter(SVG + "g") if g.get("class") == "op"]
+    baseline = max(int(g.get("data-baseline-bytes")) for g in ops)
+    most = max(int(g.get("data-plan-bytes")) for g in ops)
+    if baseline != summary["baseline_peak_ram_bytes"] or most > summary["peak_ram_bytes"]:
+        return "per-op bars peak at %d / %d, plan.json at %d / %d" % (
+            most, baseline, summary["peak_ram_bytes"], summary["baseline_peak_ram_bytes"])
+    png = path[:-4] + ".png"
+    r = run(["rsvg-convert", path, "-o", png])
+    if r.returncode != 0:
+        return "rsvg-convert failed: " + r.stderr.strip()
+    size = png_size(png)
+    if size != (int(root.get("width")), int(root.get("height"))):
+        return "the PNG is %s, the SVG says %sx%s" % (size, root.get("width"), root.get("height"))
+    return None
 
 
 def check(rnnpoolc, workdir, model, stream):
@@ -36,7 +107,8 @@ def check(rnnpoolc, workdir, model, stream):
     r = run([rnnpoolc, "plan", onnx, "--json", plan_json, "--svg", plan_svg] + flags)
     if r.returncode != 0:
         return "plan failed: " + r.stderr.strip()
-    summary = json.load(open(plan_json))["summary"]
+    plan = json.load(open(plan_json))
+    summary = plan["summary"]
     missing = [k for k in SUMMARY_KEYS if k not in summary]
     if missing:
         return "summary lacks %s" % missing
@@ -45,8 +117,9 @@ def check(rnnpoolc, workdir, model, stream):
                                                   summary["baseline_peak_ram_bytes"])
     if summary["macs"] > summary["baseline_macs"] * 1.10 + 1:
         return "MACs %d more than 10%% over %d" % (summary["macs"], summary["baseline_macs"])
-    if not open(plan_svg).read().startswith("<svg"):
-        return "the SVG is not an SVG"
+    problem = check_text(r.stdout, summary) or check_svg(plan_svg, plan)
+    if problem:
+        return problem
     whole = os.path.join(out_dir, "whole_%s.npy" % tag)
     planned = os.path.join(out_dir, "planned_%s.npy" % tag)
     inp = os.path.join(out_dir, "input.npy")
@@ -60,9 +133,9 @@ def check(rnnpoolc, workdir, model, stream):
         b = open(os.path.join(out_dir, f.replace("whole", "planned")), "rb").read()
         if a != b:
             return "%s: planned execution differs from whole-tensor execution" % f
-    return "ok (peak %d, baseline %d, %.2fx less)" % (
-        summary["peak_ram_bytes"], summary["baseline_peak_ram_bytes"],
-        summary["baseline_peak_ram_bytes"] / max(1, summary["peak_ram_bytes"]))
+    return "ok (arena %d B, live peak %d B, baseline %d B: %.2fx less)" % (
+        summary["arena_bytes"], summary["peak_ram_bytes"], summary["baseline_peak_ram_bytes"],
+        summary["baseline_peak_ram_bytes"] / summary["arena_bytes"])
 
 
 def check_budget_error(rnnpoolc, workdir):

@@ -10,6 +10,9 @@ W1/W2 and U1/U2 when low rank, bias_gate/bias_update: 1×hid, zeta/nu: 1×1 raw 
 sigmoid applied in the forward pass), so a trained EdgeML state_dict loads by renaming
 the cell prefixes only.
 """
+import contextlib
+import warnings
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -17,6 +20,17 @@ import torch.nn.functional as F
 NONLINEARITIES = ("sigmoid", "tanh", "quantSigm", "quantTanh", "relu")
 STYLES = ("functional", "inplace")
 EXTRACTIONS = ("unfold", "slice")
+
+
+@contextlib.contextmanager
+def _static_shape_checks():
+    """While torch.onnx.export traces, sizes are tensors and a shape check such as
+    `h < r` turns one into a Python bool, which PyTorch reports as a TracerWarning. The
+    checks only guard static shapes (rnnpoolc compiles for static shapes), so the warning
+    says nothing here: silence it inside the check, and only there."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        yield
 
 
 def apply_nonlinearity(a, name):
@@ -226,10 +240,11 @@ class RNNPool(nn.Module):
         return out
 
     def forward(self, x):
-        if x.dim() != 4 or x.shape[1] != self.in_channels or \
-                x.shape[2] != self.n_rows or x.shape[3] != self.n_cols:
-            raise ValueError("RNNPool expects [B, %d, %d, %d], got %s" % (
-                self.in_channels, self.n_rows, self.n_cols, list(x.shape)))
+        with _static_shape_checks():
+            if x.dim() != 4 or x.shape[1] != self.in_channels or \
+                    x.shape[2] != self.n_rows or x.shape[3] != self.n_cols:
+                raise ValueError("RNNPool expects [B, %d, %d, %d], got %s" % (
+                    self.in_channels, self.n_rows, self.n_cols, list(x.shape)))
         if self.style == "functional":
             return self._forward_functional(x)
         return self._forward_inplace(x)
@@ -269,8 +284,9 @@ class RNNPoolLayer(nn.Module):
 
     def output_hw(self, h, w):
         (r, c), (sh, sw) = self.patch, self.stride
-        if h < r or w < c:
-            raise ValueError("input %dx%d smaller than the patch %dx%d" % (h, w, r, c))
+        with _static_shape_checks():
+            if h < r or w < c:
+                raise ValueError("input %dx%d smaller than the patch %dx%d" % (h, w, r, c))
         return (h - r) // sh + 1, (w - c) // sw + 1
 
     def extract_patches(self, x):
