@@ -388,7 +388,7 @@ typedef struct {
 RP_API void rp_pad_s8(const rp_pad_params *p, const rp_view *in, rp_view *out,
                       const rp_region *region);
 
-/* ---------------- padding modes, strided channel slice, permuted copy (rp_shape.c) -- */
+/* ------------- padding modes, strided channel slice, permuted copy (rp_shape.c) -- */
 
 /** Padding of an HWC map [in_h, in_w, channels] -> [out_h, out_w, channels] by pad_top
  *  rows above and pad_left columns left (bottom/right follow from the shapes), as ONNX Pad
@@ -432,7 +432,7 @@ typedef struct {
 } rp_permute_params;
 RP_API void rp_permute_s8(const rp_permute_params *p, const int8_t *in, int8_t *out);
 
-/* ----------------------------- reductions over channels, elementwise max / min (rp_reduce.c) -- */
+/* ------------------ reductions over channels, elementwise max / min (rp_reduce.c) -- */
 
 /** ReduceMax / ReduceMin / ReduceMean over the channels of each of `pixels` pixels of
  *  `channels` contiguous values, one value per pixel. MAX and MIN return the extreme byte:

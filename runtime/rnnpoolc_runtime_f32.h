@@ -290,7 +290,7 @@ RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32
                                rp_view_f32 *out, const rp_region_f32 *region, void *scratch,
                                int32_t reuse);
 
-/* -------------------------- padding, strided channel slice, permuted copy (rp_f32_shape.c) -- */
+/* --------------- padding, strided channel slice, permuted copy (rp_f32_shape.c) -- */
 
 /** Padding of an HWC map, the fields and modes as rp_pad_mode_params (rnnpoolc_runtime.h):
  *  mode 0 constant (`value`), 1 edge, 2 reflect. Output `region` through views, so it runs

@@ -254,8 +254,9 @@ Expected<Layer> buildLayer(const Context &ctx, const ir::Node &node, KernelKind 
   case KernelKind::GlobalAvgPool: return buildGlobalAvgPool(ctx, node);
   case KernelKind::Add: return buildAdd(ctx, node);
   case KernelKind::Concat:
-    return ctx.graph.tensor(node.outputs.at(0)).shape.size() == 4 ? buildConcat(ctx, node)
-                                                                  : buildRowMajorConcat(ctx, node);
+    return ctx.graph.tensor(node.outputs.at(0)).shape.size() == 4
+               ? buildConcat(ctx, node)
+               : buildRowMajorConcat(ctx, node);
   case KernelKind::Lut: return buildLut(ctx, node);
   case KernelKind::Softmax: return buildSoftmax(ctx, node);
   case KernelKind::RNNPool: return buildRNNPool(ctx, node);
@@ -334,9 +335,9 @@ Status checkInputs(const Context &ctx, const ir::Node &node, KernelKind kind) {
     if (ctx.rowMajor.count(in) && kind != KernelKind::Alias && kind != KernelKind::Permute &&
         kind != KernelKind::Lut && kind != KernelKind::Requant)
       return ir::nodeError(node, "reads a transposed feature map (its bytes are in NHWC "
-                                 "order); only reshapes, transposes and activations can in the "
-                                 "fixed-point backend, so reshape it to a vector or a [1, N, k] "
-                                 "tensor first");
+                                 "order); only reshapes, transposes and activations can in "
+                                 "the fixed-point backend, so reshape it to a vector or a "
+                                 "[1, N, k] tensor first");
   }
   return Status::ok();
 }

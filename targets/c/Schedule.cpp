@@ -178,14 +178,15 @@ Expected<std::string> Writer::layerFunction(size_t n) const {
   auto row = [](const char *buffer) {
     return fmt::format("model_pixel(a, {}, y, s->col0)", buffer);
   };
-  const plan::Extent ein = plan::extentOf(g_.tensor(node.inputs[0])), eout = plan::extentOf(g_.tensor(outT));
+  const plan::Extent ein = plan::extentOf(g_.tensor(node.inputs[0]));
+  const plan::Extent eout = plan::extentOf(g_.tensor(outT));
   if (layer.kind == KernelKind::Alias &&
       (ein.rows != eout.rows || ein.cols != eout.cols || ein.channels != eout.channels)) {
     // A reshape that regroups rows (a relabelled transpose, heads reshaped to [1, N, k]):
     // one copy of the whole tensor when the plan did not run it in place.
     RNNPOOLC_TRY(checkWhole(n));
-    body = fmt::format("  memmove(model_pixel(a, s->out, 0, 0), model_pixel(a, s->in[0], 0, 0), "
-                       "(size_t){});\n",
+    body = fmt::format("  memmove(model_pixel(a, s->out, 0, 0), "
+                       "model_pixel(a, s->in[0], 0, 0), (size_t){});\n",
                        ir::numel(g_.tensor(outT).shape));
   } else switch (shapeOf(layer.kind)) {
   case Shape::View: {
@@ -230,7 +231,8 @@ Expected<std::string> Writer::layerFunction(size_t n) const {
     case KernelKind::ReduceMean: {
       // Pixels of the row: the row's values over the values each pixel gives.
       const bool step = layer.kind == KernelKind::ChannelStep;
-      const int64_t perPixel = step ? std::get<rp_channel_step_params>(layer.params).channels : 1;
+      const int64_t perPixel =
+          step ? std::get<rp_channel_step_params>(layer.params).channels : 1;
       call = fmt::format("{}(&{}, {}, {}, (s->col1 - s->col0) * {} / {});",
                          step ? "rp_channel_step_s8" : "rp_reduce_channels_s8", p,
                          row("s->in[0]"), row("s->out"), outC, perPixel);
@@ -270,7 +272,9 @@ Expected<std::string> Writer::layerFunction(size_t n) const {
       body = fmt::format("  rp_global_avgpool_s8(&{}, {}, {});\n", p, in, out);
       break;
     case KernelKind::Softmax: body = fmt::format("  rp_softmax_s8(&{}, {}, {});\n", p, in, out); break;
-    case KernelKind::Permute: body = fmt::format("  rp_permute_s8(&{}, {}, {});\n", p, in, out); break;
+    case KernelKind::Permute:
+      body = fmt::format("  rp_permute_s8(&{}, {}, {});\n", p, in, out);
+      break;
     default: { // Concat: the inputs' buffers are fixed, so they are named here
       const plan::Step *step = nullptr;
       for (const plan::Step &s : p_.steps)

@@ -151,7 +151,8 @@ class Heads(nn.Module):
 
 class TransposeCopies(nn.Module):
     """Transposes that move bytes: H and W swapped before a conv, and a map returned in
-    NHWC order as a model output."""
+    NHWC order as a model output; and a relabelled NCHW -> NHWC head whose map is itself a
+    model output, so that the plan cannot run the relabelling in place (one copy)."""
 
     def __init__(self):
         super().__init__()
@@ -159,7 +160,8 @@ class TransposeCopies(nn.Module):
 
     def forward(self, x):
         a = F.relu(self.a(x))
-        return self.b(a.transpose(2, 3)), a.permute(0, 2, 3, 1)
+        return (self.b(a.transpose(2, 3)), a.permute(0, 2, 3, 1), a,
+                a.permute(0, 2, 3, 1).reshape(1, -1, 2))
 
 
 def onnx_graph(nodes, weights, outputs):
