@@ -17,6 +17,9 @@ For each case, on one input, with 4 more calibration inputs:
     checked in plan.json);
   - the --float build in QEMU equals the host float interpreter within 1e-4 of the output
     range (host_match of `run --float`).
+Forms without a kernel (Max of three inputs, a reduction or a strided slice along rows)
+must fail to compile in both builds with status 2, one error line naming the node, and no
+output directory.
 
   test_ops_authors.py RNNPOOLC WORKDIR [NAME...]
 """
@@ -206,6 +209,22 @@ NEGATIVE_STEP = onnx_graph(
     {"w1": [9, 3, 3, 3], "b1": [9], "w2": [4, 5, 3, 3], "b2": [4], "st": ints(-1),
      "en": ints(-100), "ax": ints(1), "sp": ints(-2)}, ["y", "m"])
 
+# Forms without a kernel: (builder, input shape, expected error fragment of the int8 build,
+# of the float build). Each must exit with status 2, one error line, and write nothing.
+MAX3 = onnx_graph([node("Max", ["x", "x", "x"], ["y"])], {}, ["y"])
+REDUCE_ROWS = onnx_graph([node("ReduceMax", ["x"], ["y"], axes=[2], keepdims=1)], {}, ["y"])
+SLICE_ROWS = onnx_graph([node("Slice", ["x", "st", "en", "ax", "sp"], ["y"])],
+                        {"st": ints(0), "en": ints(8), "ax": ints(2), "sp": ints(2)}, ["y"])
+ERRORS = {
+    "max_three_inputs": (MAX3, [1, 3, 4, 5], "(Max): the fixed-point Max takes two inputs",
+                         "(Max): the C backend's Max takes two inputs"),
+    "reduce_rows": (REDUCE_ROWS, [1, 3, 4, 5], "(ReduceMax): the fixed-point backend reduces "
+                    "over one axis whose values are contiguous", "(ReduceMax): the C backend "
+                    "reduces over the channels"),
+    "slice_rows": (SLICE_ROWS, [1, 3, 8, 5], "(Slice): the fixed-point backend slices one axis",
+                   "(Slice): the C backend slices one axis"),
+}
+
 TILES = ["--mac-overhead", "200%", "--ram-budget", "18K"]
 BANDS = ("row-bands", "/Pad")
 # name: (module or builder, input shape, fixed-point bound in output steps, flag sets for
@@ -236,8 +255,9 @@ CASES = {
 
 
 def build(work, name):
-    """Exports CASES[name] to WORK/NAME/model.onnx with an input and calibration inputs."""
-    make, shape = CASES[name][0], CASES[name][1]
+    """Exports CASES[name] (or ERRORS[name]) to WORK/NAME/model.onnx with an input and
+    calibration inputs."""
+    make, shape = (CASES[name] if name in CASES else ERRORS[name])[:2]
     out_dir = os.path.join(work, name)
     os.makedirs(os.path.join(out_dir, "calib"), exist_ok=True)
     rng = np.random.RandomState(1)
@@ -314,11 +334,25 @@ def check_case(exe, work, name):
         name, r["max_abs_diff"], r["tolerance"])
 
 
+def check_error(exe, work, name):
+    """Yields (ok, line): `compile` of the int8 and of the float build fails with status 2,
+    one error line holding the expected text, and no output directory."""
+    out_dir, path = build(work, name)
+    for flags, want in ((["--calib", os.path.join(out_dir, "calib")], ERRORS[name][2]),
+                        (["--float"], ERRORS[name][3])):
+        c_dir = os.path.join(out_dir, "c" + flags[0].replace("-", "_"))
+        rc, _, err = rnnpoolc(exe, "compile", path, "-o", c_dir, *flags)
+        ok = (rc == 2 and len(err.splitlines()) == 1 and want in err and
+              not os.path.exists(c_dir))
+        yield ok, "%s %s: expected error (%s)" % (name, flags[0], err)
+
+
 def main(exe, work, names):
     os.makedirs(work, exist_ok=True)
     failures = []
-    for name in names or list(CASES):
-        for ok, line in check_case(exe, work, name):
+    for name in names or list(CASES) + list(ERRORS):
+        checks = check_case if name in CASES else check_error
+        for ok, line in checks(exe, work, name):
             print("%-4s %s" % ("ok" if ok else "FAIL", line), flush=True)
             if not ok:
                 failures.append(line)
