@@ -368,8 +368,6 @@ Status quantizeNode(Context &ctx, QuantizedModel &model, ir::Node node, const Ra
   auto kind = kernelFor(g, node);
   if (!kind)
     return ir::nodeError(node, "has no fixed-point kernel; use the float build (--float)");
-  if (*kind == KernelKind::Permute) // a relabelling of the bytes becomes a Reshape
-    RNNPOOLC_TRY(lowerTransposeNode(ctx, g, node, *kind));
   RNNPOOLC_TRY(checkInputs(ctx, node, *kind));
   auto out = outputParams(ctx, node, *kind, ranges);
   if (!out)
@@ -393,6 +391,8 @@ Status quantizeNode(Context &ctx, QuantizedModel &model, ir::Node node, const Ra
     }
   }
   ctx.params[static_cast<size_t>(node.outputs[0])] = *out;
+  if (*kind == KernelKind::Permute) // a relabelling of the bytes becomes a Reshape
+    RNNPOOLC_TRY(lowerTransposeNode(ctx, g, node, *kind));
   auto layer = layerFor(ctx, node, *kind);
   if (!layer)
     return layer.error();
