@@ -388,6 +388,81 @@ typedef struct {
 RP_API void rp_pad_s8(const rp_pad_params *p, const rp_view *in, rp_view *out,
                       const rp_region *region);
 
+/* ------------- padding modes, strided channel slice, permuted copy (rp_shape.c) -- */
+
+/** Padding of an HWC map [in_h, in_w, channels] -> [out_h, out_w, channels] by pad_top
+ *  rows above and pad_left columns left (bottom/right follow from the shapes), as ONNX Pad
+ *  defines its modes: CONSTANT writes `value` (the quantised constant); EDGE repeats the
+ *  nearest border pixel (the row and column indices clamped); REFLECT mirrors about the
+ *  border pixel without repeating it (index -1 reads 1, index in_h reads in_h - 2), folding
+ *  again for pads of in_h or more (a map of one row or column repeats it). Bytes are copied,
+ *  so input and output share (scale, zero point), and the kernel is the same for int8 and
+ *  any other one-byte type. Computes output `region` through views (row bands and tiles):
+ *  the input view must hold the input pixels the region reads (ir::inputRegion). */
+enum { RP_PAD_CONSTANT = 0, RP_PAD_EDGE = 1, RP_PAD_REFLECT = 2 };
+typedef struct {
+  int32_t in_h, in_w, channels;
+  int32_t out_h, out_w;
+  int32_t pad_top, pad_left;
+  int32_t mode;  /* RP_PAD_* */
+  int32_t value; /* RP_PAD_CONSTANT: the padding byte */
+} rp_pad_mode_params;
+RP_API void rp_pad_mode_s8(const rp_pad_mode_params *p, const rp_view *in, rp_view *out,
+                           const rp_region *region);
+/** The input index that output index i (already shifted by the padding before) reads along
+ *  a dimension of n values, or -1 for the constant (exposed for tests). */
+RP_API int32_t rp_pad_source(int32_t i, int32_t n, int32_t mode);
+
+/** Channels first, first + step, ..., first + (channels - 1) * step (step != 0, negative
+ *  steps included) of each of `pixels` pixels of in_channels values: ONNX Slice along the
+ *  channels with any step. Bytes are copied (the output shares the input's parameters). */
+typedef struct {
+  int32_t in_channels, first, step, channels;
+} rp_channel_step_params;
+RP_API void rp_channel_step_s8(const rp_channel_step_params *p, const int8_t *in, int8_t *out,
+                               int32_t pixels);
+
+/** A permuted copy of a whole tensor (Transpose, when the bytes cannot simply be
+ *  relabelled): the output, in its memory order, is a dims[0] x dims[1] x dims[2] x dims[3]
+ *  array whose element (i0, i1, i2, i3) is in[i0 * in_stride[0] + ... + i3 * in_stride[3]].
+ *  The host folds every layout (HWC maps, row-major tensors) into dims and strides. */
+typedef struct {
+  int32_t dims[4];
+  int32_t in_stride[4];
+} rp_permute_params;
+RP_API void rp_permute_s8(const rp_permute_params *p, const int8_t *in, int8_t *out);
+
+/* ------------------ reductions over channels, elementwise max / min (rp_reduce.c) -- */
+
+/** ReduceMax / ReduceMin / ReduceMean over the channels of each of `pixels` pixels of
+ *  `channels` contiguous values, one value per pixel. MAX and MIN return the extreme byte:
+ *  the output shares the input's (scale, zero point), exactly. MEAN:
+ *  y = clamp(out_zp + requant(sum_c (q_c - in_zp), mult, shift), -128, 127), real factor
+ *  in_scale / (out_scale * channels) (the sum is exact in int32 below 2^23 channels; the
+ *  one rounding is rp_requantize's, half away from zero). */
+enum { RP_REDUCE_MAX = 0, RP_REDUCE_MIN = 1, RP_REDUCE_MEAN = 2 };
+typedef struct {
+  int32_t channels, op; /* op: RP_REDUCE_* */
+  int32_t in_zp, out_zp;
+  int32_t mult, shift;  /* MEAN only */
+} rp_reduce_channels_params;
+RP_API void rp_reduce_channels_s8(const rp_reduce_channels_params *p, const int8_t *in,
+                                  int8_t *out, int32_t pixels);
+
+/** Elementwise Max / Min of two same-shape int8 tensors with their own parameters: each
+ *  input is first requantised to the output's parameters by a 256-entry table computed on
+ *  the host, table_k[q + 128] = clamp(out_zp + rp_requantize(q - zp_k, M_k, S_k), -128,
+ *  127) (round half away from zero; the identity when the parameters are equal), then
+ *  out = max (or min) of the two requantised values. Requantisation is monotonic, so this
+ *  is the output-grid rounding of the exact max / min of the two real inputs. */
+typedef struct {
+  int32_t is_min;          /* 0: Max, 1: Min */
+  const int8_t *table1;    /* [256] */
+  const int8_t *table2;    /* [256] */
+} rp_minmax_params;
+RP_API void rp_minmax_s8(const rp_minmax_params *p, const int8_t *in1, const int8_t *in2,
+                         int8_t *out, int32_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,3 +6,5 @@
 #include "rp_fc_pool.c"
 #include "rp_rnnpool.c"
 #include "rp_norm.c"
+#include "rp_shape.c"
+#include "rp_reduce.c"

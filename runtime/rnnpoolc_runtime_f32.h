@@ -180,7 +180,15 @@ RP_F32_API void rp_add_f32(const float *in1, const float *in2, float *out, int32
  *  a = in_a[p * a.pixel_stride + c * a.channel_stride] (and b likewise), so an operand is
  *  whole (pixel_stride = channels, channel_stride = 1), per channel ([1, C, 1, 1]: 0, 1),
  *  per pixel ([1, 1, H, W]: 1, 0) or a scalar (0, 0). POW is powf(a, b). */
-enum { RP_BIN_ADD = 0, RP_BIN_SUB = 1, RP_BIN_MUL = 2, RP_BIN_DIV = 3, RP_BIN_POW = 4 };
+enum {
+  RP_BIN_ADD = 0,
+  RP_BIN_SUB = 1,
+  RP_BIN_MUL = 2,
+  RP_BIN_DIV = 3,
+  RP_BIN_POW = 4,
+  RP_BIN_MAX = 5, /* the larger of a and b (ONNX Max of two operands) */
+  RP_BIN_MIN = 6  /* the smaller (ONNX Min) */
+};
 typedef struct {
   int32_t pixel_stride, channel_stride;
 } rp_operand_f32;
@@ -192,10 +200,12 @@ typedef struct {
 RP_F32_API void rp_binary_f32(const rp_binary_f32_params *p, const float *a, const float *b,
                               float *out);
 
-/** Sum (or with mean, the mean) over the channels of every pixel: [pixels, channels] ->
- *  [pixels], channels added in order. */
+/** A reduction over the channels of every pixel: [pixels, channels] -> [pixels]. `op`:
+ *  RP_RED_SUM (channels added in order), RP_RED_MEAN (that sum / channels), RP_RED_MAX,
+ *  RP_RED_MIN. */
+enum { RP_RED_SUM = 0, RP_RED_MEAN = 1, RP_RED_MAX = 2, RP_RED_MIN = 3 };
 typedef struct {
-  int32_t pixels, channels, mean;
+  int32_t pixels, channels, op;
 } rp_reduce_channels_f32_params;
 RP_F32_API void rp_reduce_channels_f32(const rp_reduce_channels_f32_params *p, const float *in,
                                        float *out);
@@ -279,6 +289,37 @@ RP_F32_API size_t rp_rnnpool_f32_scratch_bytes(const rp_rnnpool_f32_params *p,
 RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32 *in,
                                rp_view_f32 *out, const rp_region_f32 *region, void *scratch,
                                int32_t reuse);
+
+/* --------------- padding, strided channel slice, permuted copy (rp_f32_shape.c) -- */
+
+/** Padding of an HWC map, the fields and modes as rp_pad_mode_params (rnnpoolc_runtime.h):
+ *  mode 0 constant (`value`), 1 edge, 2 reflect. Output `region` through views, so it runs
+ *  on row bands and tiles; the input view holds the input pixels the region reads. */
+typedef struct {
+  int32_t in_h, in_w, channels;
+  int32_t out_h, out_w;
+  int32_t pad_top, pad_left;
+  int32_t mode;
+  float value;
+} rp_pad_f32_params;
+RP_F32_API void rp_pad_f32(const rp_pad_f32_params *p, const rp_view_f32 *in,
+                           rp_view_f32 *out, const rp_region_f32 *region);
+
+/** Channels first, first + step, ... (channels of them; step may be negative) of each of
+ *  `pixels` pixels of in_channels values. */
+typedef struct {
+  int32_t in_channels, first, step, channels;
+} rp_channel_step_f32_params;
+RP_F32_API void rp_channel_step_f32(const rp_channel_step_f32_params *p, const float *in,
+                                    float *out, int32_t pixels);
+
+/** A permuted copy, as rp_permute_params: the output in memory order is a dims[0] x ... x
+ *  dims[3] array whose element (i0, .., i3) is in[sum_k i_k * in_stride[k]]. */
+typedef struct {
+  int32_t dims[4];
+  int32_t in_stride[4];
+} rp_permute_f32_params;
+RP_F32_API void rp_permute_f32(const rp_permute_f32_params *p, const float *in, float *out);
 
 #ifdef __cplusplus
 }

@@ -56,6 +56,12 @@ RP_F32_API void rp_binary_f32(const rp_binary_f32_params *p, const float *a, con
       case RP_BIN_DIV:
         o[c] = u / v;
         break;
+      case RP_BIN_MAX:
+        o[c] = u >= v ? u : v;
+        break;
+      case RP_BIN_MIN:
+        o[c] = u <= v ? u : v;
+        break;
       default:
         o[c] = powf(u, v);
         break;
@@ -68,10 +74,22 @@ RP_F32_API void rp_reduce_channels_f32(const rp_reduce_channels_f32_params *p, c
                                        float *out) {
   int32_t px, c;
   for (px = 0; px < p->pixels; ++px) {
-    float sum = 0.0f;
-    for (c = 0; c < p->channels; ++c)
-      sum += in[px * p->channels + c];
-    out[px] = p->mean ? sum / (float)p->channels : sum;
+    const float *x = in + px * p->channels;
+    float acc = x[0];
+    if (p->op == RP_RED_MAX) {
+      for (c = 1; c < p->channels; ++c)
+        acc = x[c] > acc ? x[c] : acc;
+    } else if (p->op == RP_RED_MIN) {
+      for (c = 1; c < p->channels; ++c)
+        acc = x[c] < acc ? x[c] : acc;
+    } else {
+      acc = 0.0f;
+      for (c = 0; c < p->channels; ++c)
+        acc += x[c];
+      if (p->op == RP_RED_MEAN)
+        acc /= (float)p->channels;
+    }
+    out[px] = acc;
   }
 }
 

@@ -64,11 +64,14 @@ void runLayer(const quant::QuantizedModel &model, size_t index,
   case quant::KernelKind::MaxPool:
   case quant::KernelKind::AvgPool:
   case quant::KernelKind::Pad:
+  case quant::KernelKind::PadMode:
   case quant::KernelKind::RNNPool: {
     rp_view in = wholeView(x, xs), out = wholeView(y, ys);
     rp_region region = rp_region_whole(dim(ys, 2), dim(ys, 3));
     if (layer.kind == quant::KernelKind::Pad)
       rp_pad_s8(&std::get<rp_pad_params>(layer.params), &in, &out, &region);
+    else if (layer.kind == quant::KernelKind::PadMode)
+      rp_pad_mode_s8(&std::get<rp_pad_mode_params>(layer.params), &in, &out, &region);
     else if (layer.kind == quant::KernelKind::Conv)
       rp_conv_s8(&std::get<rp_conv_params>(layer.params), &in, &out, &region);
     else if (layer.kind == quant::KernelKind::MaxPool)
@@ -126,6 +129,23 @@ void runLayer(const quant::QuantizedModel &model, size_t index,
     rp_channel_slice_s8(&p, x.data(), y.data(), n / p.channels);
     break;
   }
+  case quant::KernelKind::ChannelStep: {
+    const auto &p = std::get<rp_channel_step_params>(layer.params);
+    rp_channel_step_s8(&p, x.data(), y.data(), n / p.channels);
+    break;
+  }
+  case quant::KernelKind::Permute:
+    rp_permute_s8(&std::get<rp_permute_params>(layer.params), x.data(), y.data());
+    break;
+  case quant::KernelKind::ReduceExtreme:
+  case quant::KernelKind::ReduceMean:
+    rp_reduce_channels_s8(&std::get<rp_reduce_channels_params>(layer.params), x.data(),
+                          y.data(), n);
+    break;
+  case quant::KernelKind::MinMax:
+    rp_minmax_s8(&std::get<rp_minmax_params>(layer.params), x.data(),
+                 buf[static_cast<size_t>(node.inputs[1])].data(), y.data(), n);
+    break;
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <optional>
+#include <set>
 
 namespace rnnpoolc::quant {
 
@@ -29,6 +30,10 @@ struct Context {
   /// Per tensor id: set when the tensor is a 2-D alias of a 4-D tensor [1, C, H, W] with
   /// H * W > 1 and C > 1, so its bytes are in HWC order rather than its logical order.
   std::vector<std::optional<std::array<int64_t, 3>>> hwcOrder;
+  /// Maps ([1, C, H, W], ir::isHwcMap) whose bytes are in their logical order rather than
+  /// HWC: the output of a Transpose that relabels an HWC map (NCHW -> NHWC), and reshapes
+  /// of it (QuantShape.cpp).
+  std::set<ir::TensorId> rowMajor;
 
   const AffineParams &of(ir::TensorId id) const { return params[static_cast<size_t>(id)]; }
 };
@@ -67,5 +72,21 @@ Expected<Layer> buildMul(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildMulChannel(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildChannelSlice(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildPad(const Context &ctx, const ir::Node &node);
+// QuantShape.cpp: edge / reflect padding, strided channel slices, transposes, channel
+// reductions, elementwise max / min, and concatenation of row-major tensors.
+Expected<Layer> buildPadMode(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildChannelStep(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildPermute(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildReduceChannels(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildMinMax(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildRowMajorConcat(const Context &ctx, const ir::Node &node);
+/// Whether a Slice has a step other than 1 (it then runs as KernelKind::ChannelStep).
+bool hasSliceStep(const ir::Graph &graph, const ir::Node &node);
+/// A Transpose whose output is its input's bytes relabelled becomes a Reshape of the
+/// quantised graph (an Alias, which the planner may run in place), and its output is noted
+/// in ctx.rowMajor when its bytes are in logical order; otherwise it stays a Permute.
+Status lowerTransposeNode(Context &ctx, ir::Graph &graph, ir::Node &node, KernelKind &kind);
+/// checkAlias for reshapes that read or write a row-major map; false when neither does.
+Expected<bool> checkRowMajorAlias(Context &ctx, const ir::Node &node);
 
 } // namespace rnnpoolc::quant

@@ -27,6 +27,12 @@ std::string_view name(KernelKind kind) {
   case KernelKind::MulChannel: return "mul_channel";
   case KernelKind::ChannelSlice: return "channel_slice";
   case KernelKind::Pad: return "pad";
+  case KernelKind::PadMode: return "pad_mode";
+  case KernelKind::ChannelStep: return "channel_step";
+  case KernelKind::Permute: return "permute";
+  case KernelKind::ReduceExtreme: return "reduce_extreme";
+  case KernelKind::ReduceMean: return "reduce_mean";
+  case KernelKind::MinMax: return "minmax";
   }
   return "?";
 }
@@ -165,8 +171,17 @@ std::optional<KernelKind> kernelFor(const ir::Graph &graph, const ir::Node &node
   case ir::OpKind::Mul:
     return graph.tensor(node.inputs.at(1)).isConstant() ? KernelKind::MulChannel
                                                         : KernelKind::Mul;
-  case ir::OpKind::Slice: return KernelKind::ChannelSlice;
-  case ir::OpKind::Pad: return KernelKind::Pad;
+  case ir::OpKind::Slice:
+    return hasSliceStep(graph, node) ? KernelKind::ChannelStep : KernelKind::ChannelSlice;
+  case ir::OpKind::Pad:
+    return node.attr<ir::PadAttrs>().mode == ir::PadMode::Constant ? KernelKind::Pad
+                                                                   : KernelKind::PadMode;
+  case ir::OpKind::Transpose: return KernelKind::Permute;
+  case ir::OpKind::ReduceMax:
+  case ir::OpKind::ReduceMin: return KernelKind::ReduceExtreme;
+  case ir::OpKind::ReduceMean: return KernelKind::ReduceMean;
+  case ir::OpKind::Max:
+  case ir::OpKind::Min: return KernelKind::MinMax;
   case ir::OpKind::Conv: return KernelKind::Conv;
   case ir::OpKind::Gemm:
   case ir::OpKind::MatMul: return KernelKind::FullyConnected;
@@ -203,6 +218,11 @@ std::optional<std::array<int64_t, 3>> featureMap(const ir::Shape &s) {
 
 /// Checks that an alias keeps the bytes meaningful and records the HWC order it passes on.
 Status checkAlias(Context &ctx, const ir::Node &node) {
+  auto rowMajor = checkRowMajorAlias(ctx, node);
+  if (!rowMajor)
+    return rowMajor.error();
+  if (*rowMajor)
+    return Status::ok();
   ir::TensorId in = node.inputs.at(0), out = node.outputs.at(0);
   auto from = featureMap(ctx.graph.tensor(in).shape);
   auto to = featureMap(ctx.graph.tensor(out).shape);
@@ -233,7 +253,10 @@ Expected<Layer> buildLayer(const Context &ctx, const ir::Node &node, KernelKind 
   case KernelKind::AvgPool: return buildPool(ctx, node);
   case KernelKind::GlobalAvgPool: return buildGlobalAvgPool(ctx, node);
   case KernelKind::Add: return buildAdd(ctx, node);
-  case KernelKind::Concat: return buildConcat(ctx, node);
+  case KernelKind::Concat:
+    return ctx.graph.tensor(node.outputs.at(0)).shape.size() == 4
+               ? buildConcat(ctx, node)
+               : buildRowMajorConcat(ctx, node);
   case KernelKind::Lut: return buildLut(ctx, node);
   case KernelKind::Softmax: return buildSoftmax(ctx, node);
   case KernelKind::RNNPool: return buildRNNPool(ctx, node);
@@ -242,6 +265,12 @@ Expected<Layer> buildLayer(const Context &ctx, const ir::Node &node, KernelKind 
   case KernelKind::MulChannel: return buildMulChannel(ctx, node);
   case KernelKind::ChannelSlice: return buildChannelSlice(ctx, node);
   case KernelKind::Pad: return buildPad(ctx, node);
+  case KernelKind::PadMode: return buildPadMode(ctx, node);
+  case KernelKind::ChannelStep: return buildChannelStep(ctx, node);
+  case KernelKind::Permute: return buildPermute(ctx, node);
+  case KernelKind::ReduceExtreme:
+  case KernelKind::ReduceMean: return buildReduceChannels(ctx, node);
+  case KernelKind::MinMax: return buildMinMax(ctx, node);
   default: return Layer{};
   }
 }
@@ -250,7 +279,9 @@ Expected<Layer> buildLayer(const Context &ctx, const ir::Node &node, KernelKind 
 bool fixesOutputParams(KernelKind kind) {
   return kind == KernelKind::Alias || kind == KernelKind::MaxPool ||
          kind == KernelKind::AvgPool || kind == KernelKind::Softmax ||
-         kind == KernelKind::ChannelSlice || kind == KernelKind::Pad;
+         kind == KernelKind::ChannelSlice || kind == KernelKind::Pad ||
+         kind == KernelKind::PadMode || kind == KernelKind::ChannelStep ||
+         kind == KernelKind::Permute || kind == KernelKind::ReduceExtreme;
 }
 
 /// The int8 parameters a pre-quantised model gives an activation (foldQuantDequant).
@@ -301,6 +332,12 @@ Status checkInputs(const Context &ctx, const ir::Node &node, KernelKind kind) {
         kind != KernelKind::Lut && kind != KernelKind::Requant)
       return ir::nodeError(node, "reads a flattened feature map; only fully connected "
                                  "layers can in the fixed-point backend");
+    if (ctx.rowMajor.count(in) && kind != KernelKind::Alias && kind != KernelKind::Permute &&
+        kind != KernelKind::Lut && kind != KernelKind::Requant)
+      return ir::nodeError(node, "reads a transposed feature map (its bytes are in NHWC "
+                                 "order); only reshapes, transposes and activations can in "
+                                 "the fixed-point backend, so reshape it to a vector or a "
+                                 "[1, N, k] tensor first");
   }
   return Status::ok();
 }
@@ -309,9 +346,12 @@ Status checkInputs(const Context &ctx, const ir::Node &node, KernelKind kind) {
 Expected<Layer> layerFor(Context &ctx, const ir::Node &node, KernelKind kind) {
   if (kind == KernelKind::Alias)
     RNNPOOLC_TRY(checkAlias(ctx, node));
-  if (kind == KernelKind::Lut || kind == KernelKind::Requant)
+  if (kind == KernelKind::Lut || kind == KernelKind::Requant) {
     ctx.hwcOrder[static_cast<size_t>(node.outputs[0])] =
         ctx.hwcOrder[static_cast<size_t>(node.inputs[0])];
+    if (ctx.rowMajor.count(node.inputs[0]))
+      ctx.rowMajor.insert(node.outputs[0]);
+  }
   auto layer =
       kind == KernelKind::Requant ? buildRequant(ctx, node) : buildLayer(ctx, node, kind);
   if (!layer)
@@ -351,6 +391,8 @@ Status quantizeNode(Context &ctx, QuantizedModel &model, ir::Node node, const Ra
     }
   }
   ctx.params[static_cast<size_t>(node.outputs[0])] = *out;
+  if (*kind == KernelKind::Permute) // a relabelling of the bytes becomes a Reshape
+    RNNPOOLC_TRY(lowerTransposeNode(ctx, g, node, *kind));
   auto layer = layerFor(ctx, node, *kind);
   if (!layer)
     return layer.error();
@@ -374,7 +416,7 @@ Expected<QuantizedModel> quantize(const ir::Graph &original, const Ranges &range
   model.graph = original;
   ir::Graph &g = model.graph;
   RNNPOOLC_TRY(prepareGraph(g));
-  Context ctx{g, std::vector<AffineParams>(g.numTensors()), {}};
+  Context ctx{g, std::vector<AffineParams>(g.numTensors()), {}, {}};
   ctx.hwcOrder.resize(g.numTensors());
   for (ir::TensorId id : g.inputs) {
     const ir::Tensor &t = g.tensor(id);
@@ -391,6 +433,12 @@ Expected<QuantizedModel> quantize(const ir::Graph &original, const Ranges &range
   g.nodes.clear();
   for (ir::Node &node : nodes)
     RNNPOOLC_TRY(quantizeNode(ctx, model, std::move(node), ranges));
+  for (ir::TensorId out : g.outputs)
+    if (ctx.rowMajor.count(out))
+      return makeError("graph output '{}' is a map in NHWC order (a transpose of a feature "
+                       "map reshaped back to a map), which the fixed-point backend cannot "
+                       "return in logical order",
+                       g.tensor(out).name);
   for (ir::TensorId out : g.outputs)
     if (ctx.hwcOrder[static_cast<size_t>(out)])
       return makeError("graph output '{}' is a flattened feature map, which the fixed-point "

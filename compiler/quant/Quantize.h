@@ -61,6 +61,12 @@ enum class KernelKind {
   MulChannel,    ///< rp_mul_channel_s8, rp_mul_channel_params (input 1 a channel constant)
   ChannelSlice,  ///< rp_channel_slice_s8, rp_channel_slice_params (Split outputs, Slice)
   Pad,           ///< rp_pad_s8, rp_pad_params (constant padding of rows and columns)
+  PadMode,       ///< rp_pad_mode_s8, rp_pad_mode_params (edge and reflect padding)
+  ChannelStep,   ///< rp_channel_step_s8, rp_channel_step_params (channel Slice, any step)
+  Permute,       ///< rp_permute_s8, rp_permute_params (a Transpose that moves bytes)
+  ReduceExtreme, ///< rp_reduce_channels_s8: ReduceMax / ReduceMin over channels (exact)
+  ReduceMean,    ///< rp_reduce_channels_s8: ReduceMean over channels (requantised)
+  MinMax,        ///< rp_minmax_s8, rp_minmax_params (elementwise Max / Min, tables)
 };
 std::string_view name(KernelKind kind);
 
@@ -83,7 +89,9 @@ struct Layer {
   std::variant<std::monostate, rp_conv_params, rp_fc_params, rp_pool_params,
                rp_global_avgpool_params, rp_add_params, rp_concat_params, rp_requant_params,
                rp_softmax_params, rp_rnnpool_params, rp_l2norm_params, rp_mul_params,
-               rp_mul_channel_params, rp_channel_slice_params, rp_pad_params>
+               rp_mul_channel_params, rp_channel_slice_params, rp_pad_params,
+               rp_pad_mode_params, rp_channel_step_params, rp_permute_params,
+               rp_reduce_channels_params, rp_minmax_params>
       params;
   std::vector<std::shared_ptr<const ConstArray>> arrays;
   std::shared_ptr<const std::vector<rp_concat_input>> concatInputs;

@@ -119,6 +119,28 @@ void pad(Fields &f, const rp_pad_params &p) {
   F(in_h), F(in_w), F(channels), F(out_h), F(out_w), F(pad_top), F(pad_left), F(value);
 }
 
+void padMode(Fields &f, const rp_pad_mode_params &p) {
+  F(in_h), F(in_w), F(channels), F(out_h), F(out_w), F(pad_top), F(pad_left), F(mode);
+  F(value);
+}
+
+void channelStep(Fields &f, const rp_channel_step_params &p) {
+  F(in_channels), F(first), F(step), F(channels);
+}
+
+void permute(Fields &f, const rp_permute_params &p) {
+  f.raw(fmt::format("{}.dims = {{{}, {}, {}, {}}},\n", f.pad(), p.dims[0], p.dims[1], p.dims[2],
+                    p.dims[3]));
+  f.raw(fmt::format("{}.in_stride = {{{}, {}, {}, {}}},\n", f.pad(), p.in_stride[0],
+                    p.in_stride[1], p.in_stride[2], p.in_stride[3]));
+}
+
+void reduceChannels(Fields &f, const rp_reduce_channels_params &p) {
+  F(channels), F(op), F(in_zp), F(out_zp), F(mult), F(shift);
+}
+
+void minmax(Fields &f, const rp_minmax_params &p) { F(is_min), P(table1), P(table2); }
+
 #undef F
 #undef P
 
@@ -191,6 +213,16 @@ Expected<std::string> paramsDefinition(const quant::Layer &layer, const std::str
           type = "rp_channel_slice_params", channelSlice(f, p);
         else if constexpr (std::is_same_v<T, rp_pad_params>)
           type = "rp_pad_params", pad(f, p);
+        else if constexpr (std::is_same_v<T, rp_pad_mode_params>)
+          type = "rp_pad_mode_params", padMode(f, p);
+        else if constexpr (std::is_same_v<T, rp_channel_step_params>)
+          type = "rp_channel_step_params", channelStep(f, p);
+        else if constexpr (std::is_same_v<T, rp_permute_params>)
+          type = "rp_permute_params", permute(f, p);
+        else if constexpr (std::is_same_v<T, rp_reduce_channels_params>)
+          type = "rp_reduce_channels_params", reduceChannels(f, p);
+        else if constexpr (std::is_same_v<T, rp_minmax_params>)
+          type = "rp_minmax_params", minmax(f, p);
         else if constexpr (std::is_same_v<T, rp_concat_params>) {
           type = "rp_concat_params";
           f.add("pixels", p.pixels), f.add("out_channels", p.out_channels);

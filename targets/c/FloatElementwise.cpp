@@ -79,6 +79,10 @@ int binaryOp(ir::OpKind op) {
     return 2;
   case ir::OpKind::Div:
     return 3;
+  case ir::OpKind::Max:
+    return 5; // RP_BIN_MAX
+  case ir::OpKind::Min:
+    return 6; // RP_BIN_MIN
   default:
     return 4; // Pow
   }
@@ -148,9 +152,12 @@ Expected<FloatStep> lowerReduce(const ir::Graph &g, const ir::Node &node,
   FloatStep s;
   s.kind = FloatKind::Reduce;
   s.paramsType = "rp_reduce_channels_f32_params";
-  s.paramsBody = fmt::format("  .pixels = {},\n  .channels = {},\n  .mean = {},\n",
-                             in.size() == 4 ? in[2] * in[3] : 1, in[1],
-                             node.op == ir::OpKind::ReduceMean ? 1 : 0);
+  const int op = node.op == ir::OpKind::ReduceMean  ? 1 // RP_RED_MEAN
+                 : node.op == ir::OpKind::ReduceMax ? 2 // RP_RED_MAX
+                 : node.op == ir::OpKind::ReduceMin ? 3 // RP_RED_MIN
+                                                    : 0; // RP_RED_SUM
+  s.paramsBody = fmt::format("  .pixels = {},\n  .channels = {},\n  .op = {},\n",
+                             in.size() == 4 ? in[2] * in[3] : 1, in[1], op);
   return s;
 }
 

@@ -85,6 +85,12 @@ Expected<std::string> stepCall(const Emitter &e, size_t step) {
     return spatialCall(e, step, "rp_maxpool_f32");
   case FloatKind::AvgPool:
     return spatialCall(e, step, "rp_avgpool_f32");
+  case FloatKind::Pad:
+    return spatialCall(e, step, "rp_pad_f32");
+  case FloatKind::ChannelStep:
+    return fmt::format("    rp_channel_step_f32({}, {}, {}, {});\n", p, in(0), out, fs.pixels);
+  case FloatKind::Permute:
+    return fmt::format("    rp_permute_f32({}, {}, {});\n", p, in(0), out);
   case FloatKind::RNNPool:
     return spatialCall(e, step, "rp_rnnpool_f32",
                        fmt::format(", a + {}, /*reuse=*/1", e.layout.scratchOffset[step]));

@@ -1,6 +1,7 @@
 // Lowering a float graph to the float runtime kernels (see FloatLowering.h).
 #include "targets/c/FloatLowering.h"
 
+#include "compiler/ir/MemoryOrder.h"
 #include "compiler/ir/OpInfo.h"
 
 #include <fmt/format.h>
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <set>
 
 namespace rnnpoolc::targets::c {
 
@@ -43,6 +45,12 @@ std::string_view name(FloatKind kind) {
   case FloatKind::L2Norm: return "l2norm";
   case FloatKind::Split:
     return "split";
+  case FloatKind::Pad:
+    return "pad";
+  case FloatKind::ChannelStep:
+    return "channel_step";
+  case FloatKind::Permute:
+    return "permute";
   }
   return "?";
 }
@@ -58,6 +66,9 @@ std::string cFloat(float value) {
   return s + "f";
 }
 
+// FloatShape.cpp: Concat of row-major tensors along any axis.
+Expected<FloatStep> lowerRowMajorConcatF32(const ir::Graph &g, const ir::Node &node);
+
 namespace {
 
 using Order = std::optional<std::array<int64_t, 3>>;
@@ -68,6 +79,9 @@ struct Lowering {
   /// Per tensor: set when a 2-D tensor holds the bytes of a [1, C, H, W] feature map
   /// (C > 1, H * W > 1), so its memory order is HWC rather than its logical order.
   std::vector<Order> hwcOrder;
+  /// Maps whose values are in their logical order (NHWC after a Transpose that relabels an
+  /// HWC map), as compiler/quant's Context::rowMajor.
+  std::set<ir::TensorId> rowMajor;
 
   const ir::Tensor &in(const ir::Node &n, size_t i = 0) const {
     return graph.tensor(n.inputs.at(i));
@@ -314,6 +328,13 @@ Expected<FloatStep> lowerSoftmax(const Lowering &l, const ir::Node &node) {
 
 Expected<FloatStep> lowerConcat(const Lowering &l, const ir::Node &node) {
   const ir::Tensor &y = l.out(node);
+  if (y.shape.size() != 4) { // row-major tensors: any axis
+    for (ir::TensorId in : node.inputs)
+      if (l.hwcOrder[static_cast<size_t>(in)])
+        return ir::nodeError(node, "concatenating a flattened feature map has no kernel in "
+                                   "the C backend");
+    return lowerRowMajorConcatF32(l.graph, node);
+  }
   int64_t axis = node.attr<ir::AxisAttrs>().axis;
   if (axis < 0)
     axis += static_cast<int64_t>(y.shape.size());
@@ -365,6 +386,12 @@ Expected<FloatStep> lowerReduce(const ir::Graph &g, const ir::Node &node,
                                 const std::vector<bool> &flat);
 Expected<FloatStep> lowerL2Norm(const ir::Graph &g, const ir::Node &node,
                                 const std::vector<bool> &flat);
+// FloatShape.cpp.
+Expected<FloatStep> lowerPadF32(const ir::Graph &g, const ir::Node &node);
+Expected<FloatStep> lowerSliceF32(const ir::Graph &g, const ir::Node &node, bool flat,
+                                  bool rowMajor);
+Expected<FloatStep> lowerTransposeF32(const ir::Graph &g, const ir::Node &node, bool flat,
+                                      bool inRowMajor, bool &outRowMajor);
 
 namespace {
 
@@ -379,6 +406,11 @@ std::vector<bool> flatInputs(const Lowering &l, const ir::Node &node) {
 /// Checks that an alias keeps the bytes meaningful and records the HWC order it passes on.
 Status alias(Lowering &l, const ir::Node &node) {
   ir::TensorId in = node.inputs.at(0), out = node.outputs.at(0);
+  if (l.rowMajor.count(in)) { // values in logical order: any reshape keeps them so
+    if (ir::isHwcMap(l.graph.tensor(out).shape))
+      l.rowMajor.insert(out);
+    return Status::ok();
+  }
   Order from = featureMap(l.graph.tensor(in).shape), to = featureMap(l.graph.tensor(out).shape);
   Order &order = l.hwcOrder[static_cast<size_t>(out)];
   if (from && to) {
@@ -454,9 +486,30 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
   case ir::OpKind::Div:
   case ir::OpKind::Pow:
     return lowerBinary(l.graph, node, flatInputs(l, node));
+  case ir::OpKind::Max:
+  case ir::OpKind::Min:
+    if (node.inputs.size() != 2)
+      return ir::nodeError(node, "the C backend's {} takes two inputs, not {}",
+                           ir::opName(node.op), node.inputs.size());
+    return lowerBinary(l.graph, node, flatInputs(l, node));
   case ir::OpKind::ReduceSum:
   case ir::OpKind::ReduceMean:
+  case ir::OpKind::ReduceMax:
+  case ir::OpKind::ReduceMin:
     return lowerReduce(l.graph, node, flatInputs(l, node));
+  case ir::OpKind::Pad:
+    return lowerPadF32(l.graph, node);
+  case ir::OpKind::Slice:
+    return lowerSliceF32(l.graph, node, flatInputs(l, node)[0],
+                         l.rowMajor.count(node.inputs[0]) > 0);
+  case ir::OpKind::Transpose: {
+    bool outRowMajor = false;
+    auto step = lowerTransposeF32(l.graph, node, flatInputs(l, node)[0],
+                                  l.rowMajor.count(node.inputs[0]) > 0, outRowMajor);
+    if (step && outRowMajor)
+      l.rowMajor.insert(node.outputs[0]);
+    return step;
+  }
   case ir::OpKind::L2Norm:
     return lowerL2Norm(l.graph, node, flatInputs(l, node));
   case ir::OpKind::Softmax:
@@ -480,7 +533,7 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
 
 Expected<FloatModel> lowerFloat(const ir::Graph &graph) {
   FloatModel model{graph, {}};
-  Lowering l{model.graph, std::vector<Order>(graph.numTensors())};
+  Lowering l{model.graph, std::vector<Order>(graph.numTensors()), {}};
   for (ir::TensorId id : graph.inputs) {
     const ir::Tensor &t = graph.tensor(id);
     if (!ir::isFloat(t.dtype) || t.shape.empty() || t.shape[0] != 1)
@@ -497,6 +550,16 @@ Expected<FloatModel> lowerFloat(const ir::Graph &graph) {
     auto step = lowerNode(l, node);
     if (!step)
       return step.error();
+    for (ir::TensorId in : node.inputs)
+      if (l.rowMajor.count(in) && step->kind != FloatKind::Alias &&
+          step->kind != FloatKind::Permute && step->kind != FloatKind::Unary &&
+          node.op != ir::OpKind::Transpose)
+        return ir::nodeError(node, "reads a transposed feature map (its values are in NHWC "
+                                   "order); only reshapes, transposes and activations can in "
+                                   "the C backend, so reshape it to a vector or a [1, N, k] "
+                                   "tensor first");
+    if (step->kind == FloatKind::Unary && l.rowMajor.count(node.inputs.at(0)))
+      l.rowMajor.insert(node.outputs[0]);
     bool flat = l.hwcOrder[static_cast<size_t>(node.inputs.at(0))].has_value();
     if (flat && step->kind != FloatKind::Alias && step->kind != FloatKind::FullyConnected &&
         step->kind != FloatKind::Unary && step->kind != FloatKind::Add &&
@@ -511,6 +574,12 @@ Expected<FloatModel> lowerFloat(const ir::Graph &graph) {
               l.hwcOrder[static_cast<size_t>(in)];
     model.steps.push_back(std::move(*step));
   }
+  for (ir::TensorId out : graph.outputs)
+    if (l.rowMajor.count(out))
+      return makeError("graph output '{}' is a map in NHWC order (a transpose of a feature "
+                       "map reshaped back to a map), which the C backend cannot return in "
+                       "logical order",
+                       graph.tensor(out).name);
   for (ir::TensorId out : graph.outputs)
     if (l.hwcOrder[static_cast<size_t>(out)])
       return makeError("graph output '{}' is a flattened feature map, which the C backend "

@@ -25,9 +25,12 @@ enum class FloatKind {
   Softmax,        ///< rp_softmax_f32
   RNNPool,        ///< rp_rnnpool_f32
   Binary,         ///< rp_binary_f32: broadcasting Add / Sub / Mul / Div / Pow
-  Reduce,         ///< rp_reduce_channels_f32: ReduceSum / ReduceMean over channels
+  Reduce,         ///< rp_reduce_channels_f32: ReduceSum / Mean / Max / Min over channels
   Split,          ///< rp_split_f32 (channel axis)
   L2Norm,         ///< rp_l2norm_f32 (channel axis)
+  Pad,            ///< rp_pad_f32: constant, edge and reflect padding of rows and columns
+  ChannelStep,    ///< rp_channel_step_f32: Slice along a contiguous axis, any step
+  Permute,        ///< rp_permute_f32: a Transpose that moves values
 };
 std::string_view name(FloatKind kind);
 
@@ -47,6 +50,7 @@ struct FloatStep {
   std::vector<FloatArray> arrays;
   std::vector<int32_t> concatChannels; ///< Concat / Split: channels of each input / output
   int64_t scratchBytes = 0;            ///< RNNPool's summary cache (float32)
+  int64_t pixels = 0;                  ///< ChannelStep: the positions sliced
   /// Binary: which node input feeds operand a and b, and the constant array ("a", "b")
   /// that replaces it ("" for an arena tensor).
   std::vector<size_t> operandInput;

@@ -28,7 +28,8 @@ Shape shapeOf(KernelKind kind) {
   case KernelKind::MaxPool:
   case KernelKind::AvgPool:
   case KernelKind::RNNPool:
-  case KernelKind::Pad: return Shape::View;
+  case KernelKind::Pad:
+  case KernelKind::PadMode: return Shape::View;
   case KernelKind::Alias:
   case KernelKind::Add:
   case KernelKind::Requant:
@@ -36,7 +37,12 @@ Shape shapeOf(KernelKind kind) {
   case KernelKind::L2Norm:
   case KernelKind::Mul:
   case KernelKind::MulChannel:
-  case KernelKind::ChannelSlice: return Shape::Rows;
+  case KernelKind::ChannelSlice:
+  case KernelKind::ChannelStep:
+  case KernelKind::ReduceExtreme:
+  case KernelKind::ReduceMean:
+  case KernelKind::MinMax: return Shape::Rows;
+  case KernelKind::Permute:
   case KernelKind::FullyConnected:
   case KernelKind::GlobalAvgPool:
   case KernelKind::Softmax:
@@ -172,7 +178,17 @@ Expected<std::string> Writer::layerFunction(size_t n) const {
   auto row = [](const char *buffer) {
     return fmt::format("model_pixel(a, {}, y, s->col0)", buffer);
   };
-  switch (shapeOf(layer.kind)) {
+  const plan::Extent ein = plan::extentOf(g_.tensor(node.inputs[0]));
+  const plan::Extent eout = plan::extentOf(g_.tensor(outT));
+  if (layer.kind == KernelKind::Alias &&
+      (ein.rows != eout.rows || ein.cols != eout.cols || ein.channels != eout.channels)) {
+    // A reshape that regroups rows (a relabelled transpose, heads reshaped to [1, N, k]):
+    // one copy of the whole tensor when the plan did not run it in place.
+    RNNPOOLC_TRY(checkWhole(n));
+    body = fmt::format("  memmove(model_pixel(a, s->out, 0, 0), "
+                       "model_pixel(a, s->in[0], 0, 0), (size_t){});\n",
+                       ir::numel(g_.tensor(outT).shape));
+  } else switch (shapeOf(layer.kind)) {
   case Shape::View: {
     body = "  const rp_region region = model_region(s);\n"
            "  const rp_view in = model_view(a, s->in[0]);\n"
@@ -181,6 +197,7 @@ Expected<std::string> Writer::layerFunction(size_t n) const {
                      : layer.kind == KernelKind::MaxPool ? "rp_maxpool_s8"
                      : layer.kind == KernelKind::AvgPool ? "rp_avgpool_s8"
                      : layer.kind == KernelKind::Pad     ? "rp_pad_s8"
+                     : layer.kind == KernelKind::PadMode ? "rp_pad_mode_s8"
                                                          : "rp_rnnpool_s8";
     std::string extra = layer.kind == KernelKind::RNNPool
                             ? ", a + s->scratch, s->carry ? RP_RNNPOOL_CONTINUE : 1"
@@ -208,6 +225,22 @@ Expected<std::string> Writer::layerFunction(size_t n) const {
     case KernelKind::ChannelSlice:
       call = fmt::format("rp_channel_slice_s8(&{}, {}, {}, {});", p, row("s->in[0]"),
                          row("s->out"), pixels);
+      break;
+    case KernelKind::ChannelStep:
+    case KernelKind::ReduceExtreme:
+    case KernelKind::ReduceMean: {
+      // Pixels of the row: the row's values over the values each pixel gives.
+      const bool step = layer.kind == KernelKind::ChannelStep;
+      const int64_t perPixel =
+          step ? std::get<rp_channel_step_params>(layer.params).channels : 1;
+      call = fmt::format("{}(&{}, {}, {}, (s->col1 - s->col0) * {} / {});",
+                         step ? "rp_channel_step_s8" : "rp_reduce_channels_s8", p,
+                         row("s->in[0]"), row("s->out"), outC, perPixel);
+      break;
+    }
+    case KernelKind::MinMax:
+      call = fmt::format("rp_minmax_s8(&{}, {}, {}, {}, {});", p, row("s->in[0]"),
+                         row("s->in[1]"), row("s->out"), n);
       break;
     case KernelKind::Alias:
       call = fmt::format("memmove({}, {}, (size_t)({}));", row("s->out"), row("s->in[0]"), n);
@@ -239,6 +272,9 @@ Expected<std::string> Writer::layerFunction(size_t n) const {
       body = fmt::format("  rp_global_avgpool_s8(&{}, {}, {});\n", p, in, out);
       break;
     case KernelKind::Softmax: body = fmt::format("  rp_softmax_s8(&{}, {}, {});\n", p, in, out); break;
+    case KernelKind::Permute:
+      body = fmt::format("  rp_permute_s8(&{}, {}, {});\n", p, in, out);
+      break;
     default: { // Concat: the inputs' buffers are fixed, so they are named here
       const plan::Step *step = nullptr;
       for (const plan::Step &s : p_.steps)
