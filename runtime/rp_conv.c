@@ -356,13 +356,7 @@ static void rp_conv_quads_s8(const rp_conv_params *p, const rp_view *in, rp_view
 /* Whether rp_out_s8 may take its `full` and `fast` forms for a layer: the clamp is
  * [-128, 127] and every shift is in the common case that rp_requant_hi handles. */
 static int32_t rp_fast_outputs(const rp_conv_params *p) {
-  int32_t o;
-  if (p->act_min != -128 || p->act_max != 127)
-    return 0;
-  for (o = 0; o < p->out_c; ++o)
-    if ((uint32_t)(p->shift[o] + 23) >= 22u)
-      return 0;
-  return 1;
+  return p->act_min == -128 && p->act_max == 127 && rp_common_shifts(p->shift, p->out_c);
 }
 
 #endif

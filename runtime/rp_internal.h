@@ -168,7 +168,7 @@ static inline int32_t rp_requant_hi(int32_t x, int32_t mult, int32_t hc, int32_t
  * common case (k = -1 - s in [1, 22]) out_zp is folded into the rounding constant
  * (rp_requant_hi with hc = (2 out_zp + 1) * 2^(k-1) = zp1 * 2^(k-1)). `full` and `fast` are
  * constants at the call sites: `full` says that [lo, hi] is [-128, 127], one SSAT; `fast`
- * that every channel's shift is in that common case (rp_fast_outputs, checked once per
+ * that every channel's shift is in that common case (rp_common_shifts, checked once per
  * call), so that the loop calling it carries no general case. */
 RP_INLINE int8_t rp_out_s8(int32_t acc, int32_t m, int32_t s, int32_t zp, int32_t zp1,
                            int32_t lo, int32_t hi, int32_t full, int32_t fast) {
@@ -178,6 +178,16 @@ RP_INLINE int8_t rp_out_s8(int32_t acc, int32_t m, int32_t s, int32_t zp, int32_
   else
     v = rp_requant_inline(acc, m, s) + zp;
   return (int8_t)(full ? rp_ssat(v, 8) : rp_clamp(v, lo, hi));
+}
+
+/* Whether all n shifts are in the common case of rp_out_s8 (k = -1 - s in [1, 22]), so that
+ * a loop may use its `fast` form (checked once per call). */
+static inline int32_t rp_common_shifts(const int32_t *shift, int32_t n) {
+  int32_t i;
+  for (i = 0; i < n; ++i)
+    if ((uint32_t)(shift[i] + 23) >= 22u)
+      return 0;
+  return 1;
 }
 
 /* Address of pixel (y, x) of a view over a tensor with `c` channels. */
