@@ -6,9 +6,20 @@
  *   Weights of conv / fully connected layers are int8, symmetric, one scale per output
  *   channel; biases are int32 at scale in_scale * w_scale[o]; accumulators are int32.
  *   Requantisation multiplies an int32 by a Q31 multiplier M (2^30 <= M < 2^31, or 0) and
- *   shifts: rp_requantize(x, M, S) = round_half_away(x * M / 2^(31 - S)), saturated to int32,
- *   i.e. the real factor M * 2^(S - 31). The host computes every M and S (compiler/quant).
- *   RNNPool runs in Q15 (int16) with int32 accumulation (see rp_rnnpool_params).
+ *   shifts: rp_requantize(x, M, S) = round_half_away(x * M / 2^(31 - S)), saturated to
+ *   +-(2^30 - 1), i.e. the real factor M * 2^(S - 31). The host computes every M and S
+ *   (compiler/quant). RNNPool runs in Q15 (int16) with int32 accumulation (see
+ *   rp_rnnpool_params).
+ *
+ * DEFINED ARITHMETIC
+ *   Every kernel's int32 arithmetic is defined (no signed overflow, no shift of a negative
+ *   value or by 32 or more) for every int8 input, given parameters within the bounds the
+ *   host proves for each layer (compiler/quant/QuantBounds.cpp, docs/numbers.md): a conv or
+ *   fully connected output channel has |bias| + max|x - in_zp| * sum |w| <= 2^31 - 1 (which
+ *   bounds every partial sum, in any order of summation), a FastGRNN hidden unit has
+ *   2^x_shift * max|x| * sum |W| + 32768 * sum |U| + max(|bz|, |bh|) <= 2^31 - 1, a pooling
+ *   window holds at most (2^31 - 1) / 255 values, and every requantisation has
+ *   31 - shift in [1, 62].
  *
  * LAYOUT
  *   Logical IR shapes are NCHW with N = 1. In memory an activation with C channels, H rows
@@ -95,8 +106,8 @@ static inline rp_region rp_region_whole(int32_t rows, int32_t cols) {
 
 /* ------------------------------------------------------------------ requantisation -- */
 
-/** round_half_away(x * mult / 2^(31 - shift)) saturated to int32; 1 <= 31 - shift <= 62,
- *  mult >= 0 (the host's multipliers are in [2^30, 2^31) or 0). */
+/** round_half_away(x * mult / 2^(31 - shift)) saturated to [-(2^30 - 1), 2^30 - 1];
+ *  1 <= 31 - shift <= 62, mult >= 0 (the host's multipliers are in [2^30, 2^31) or 0). */
 RP_API int32_t rp_requantize(int32_t x, int32_t mult, int32_t shift);
 
 /** Elementwise int8 -> int8 change of (scale, zero point): q' = zp_out + requant(q - zp_in). */
@@ -166,7 +177,9 @@ RP_API void rp_fc_s8(const rp_fc_params *p, const int8_t *in, int8_t *out);
 /** Max / average pooling over HWC. Input and output share (scale, zero point) (the
  *  quantiser guarantees it). Average: round_half_away(sum / count), where count includes
  *  the padding when count_include_pad (padding counts as the zero point), else only the
- *  elements inside the tensor. ceil_mode windows may run past the bottom/right edge. */
+ *  elements inside the tensor. ceil_mode windows may run past the bottom/right edge. A
+ *  window that counts no element (it lies wholly in the padding or past the edge) gives the
+ *  zero point, the real value 0. */
 typedef struct {
   int32_t in_h, in_w, channels;
   int32_t out_h, out_w;
@@ -191,7 +204,8 @@ RP_API void rp_global_avgpool_s8(const rp_global_avgpool_params *p, const int8_t
 
 /* ------------------------------------------------------------------- elementwise ops -- */
 
-/** Same-shape add with its own rescale: each input, shifted left by left_shift (20), is
+/** Same-shape add with its own rescale: each input, shifted left by left_shift (20; at
+ *  most 22, so that (q - zp) * 2^left_shift fits in int32), is
  *  rescaled by (in_mult, in_shift) to a common scale, the sum by (out_mult, out_shift);
  *  then out_zp is added and the result clamped to [act_min, act_max]. */
 typedef struct {

@@ -353,18 +353,10 @@ static void rp_conv_quads_s8(const rp_conv_params *p, const rp_view *in, rp_view
 #endif
 
 #if RP_USE_DSP
-/* One output value: clamp(out_zp + requant(acc, m, s), lo, hi). In rp_requant_inline's
- * common case (k = -1 - s in [1, 22]) out_zp is folded into the rounding constant
- * (rp_requant_hi with hc = (2 out_zp + 1) * 2^(k-1) = zp1 * 2^(k-1)); `full` (a constant
- * at the call sites) says that [lo, hi] is [-128, 127], one SSAT. */
-RP_INLINE int8_t rp_out_s8(int32_t acc, int32_t m, int32_t s, int32_t zp, int32_t zp1,
-                           int32_t lo, int32_t hi, int32_t full) {
-  int32_t v;
-  if (RP_LIKELY((uint32_t)(s + 23) < 22u))
-    v = rp_requant_hi(acc, m, zp1 * ((int32_t)1 << (-2 - s)), -1 - s);
-  else
-    v = rp_requant_inline(acc, m, s) + zp;
-  return (int8_t)(full ? rp_ssat(v, 8) : rp_clamp(v, lo, hi));
+/* Whether rp_out_s8 may take its `full` and `fast` forms for a layer: the clamp is
+ * [-128, 127] and every shift is in the common case that rp_requant_hi handles. */
+static int32_t rp_fast_outputs(const rp_conv_params *p) {
+  return p->act_min == -128 && p->act_max == 127 && rp_common_shifts(p->shift, p->out_c);
 }
 
 #endif
@@ -387,7 +379,7 @@ static inline uint32_t rp_pack16(int32_t a, int32_t b) {
  * per window. */
 RP_INLINE void rp_conv_small_rows(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                   const rp_region *region, const uint32_t *wtab, int32_t words,
-                                  int32_t full) {
+                                  int32_t fast) {
   const int32_t cin = p->in_c, cout = p->out_c, kw = p->k_w, kh = p->k_h, in_zp = p->in_zp;
   const int32_t zp = p->out_zp, lo = p->act_min, hi = p->act_max, sx = p->dil_w * cin;
   const int32_t zp1 = 2 * zp + 1;
@@ -437,7 +429,7 @@ RP_INLINE void rp_conv_small_rows(const rp_conv_params *p, const rp_view *in, rp
         RP_UNROLL(8)
         for (j = 0; j < words; ++j)
           acc = rp_smlad(cw[j], w[j], acc);
-        dst[o] = rp_out_s8(acc, mult[o], shift[o], zp, zp1, lo, hi, full);
+        dst[o] = rp_out_s8(acc, mult[o], shift[o], zp, zp1, lo, hi, fast, fast);
       }
     }
 }
@@ -458,15 +450,15 @@ static RP_NOINLINE void rp_conv_small_s8(const rp_conv_params *p, const rp_view 
       wtab[o * words + j] =
           rp_pack16(2 * j < taps ? w[2 * j] : 0, 2 * j + 1 < taps ? w[2 * j + 1] : 0);
     }
-  if (p->act_min == -128 && p->act_max == 127) {
+  if (rp_fast_outputs(p)) {
     if (words == 5)
-      rp_conv_small_rows(p, in, out, region, wtab, 5, /*full=*/1);
+      rp_conv_small_rows(p, in, out, region, wtab, 5, /*fast=*/1);
     else
-      rp_conv_small_rows(p, in, out, region, wtab, RP_SMALL_WORDS, /*full=*/1);
+      rp_conv_small_rows(p, in, out, region, wtab, RP_SMALL_WORDS, /*fast=*/1);
   } else if (words == 5) {
-    rp_conv_small_rows(p, in, out, region, wtab, 5, /*full=*/0);
+    rp_conv_small_rows(p, in, out, region, wtab, 5, /*fast=*/0);
   } else {
-    rp_conv_small_rows(p, in, out, region, wtab, RP_SMALL_WORDS, /*full=*/0);
+    rp_conv_small_rows(p, in, out, region, wtab, RP_SMALL_WORDS, /*fast=*/0);
   }
 }
 #endif
@@ -577,10 +569,10 @@ RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in
           rp_dw_tap(x2, w0 + 6 * c, off, a);
           rp_dw_tap(x2 + sx, w0 + 7 * c, off, a);
           rp_dw_tap(x2 + 2 * sx, w0 + 8 * c, off, a);
-          dst[ch] = rp_out_s8(a[0], mult[ch], shift[ch], zp, zp1, lo, hi, full);
-          dst[ch + 1] = rp_out_s8(a[1], mult[ch + 1], shift[ch + 1], zp, zp1, lo, hi, full);
-          dst[ch + 2] = rp_out_s8(a[2], mult[ch + 2], shift[ch + 2], zp, zp1, lo, hi, full);
-          dst[ch + 3] = rp_out_s8(a[3], mult[ch + 3], shift[ch + 3], zp, zp1, lo, hi, full);
+          dst[ch] = rp_out_s8(a[0], mult[ch], shift[ch], zp, zp1, lo, hi, full, 0);
+          dst[ch + 1] = rp_out_s8(a[1], mult[ch + 1], shift[ch + 1], zp, zp1, lo, hi, full, 0);
+          dst[ch + 2] = rp_out_s8(a[2], mult[ch + 2], shift[ch + 2], zp, zp1, lo, hi, full, 0);
+          dst[ch + 3] = rp_out_s8(a[3], mult[ch + 3], shift[ch + 3], zp, zp1, lo, hi, full, 0);
         }
       } else {
         for (ch = 0; ch < c4; ch += 4) {
@@ -597,10 +589,10 @@ RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in
                 rp_dw_tap(x, w, off, a);
             }
           }
-          dst[ch] = rp_out_s8(a[0], mult[ch], shift[ch], zp, zp1, lo, hi, full);
-          dst[ch + 1] = rp_out_s8(a[1], mult[ch + 1], shift[ch + 1], zp, zp1, lo, hi, full);
-          dst[ch + 2] = rp_out_s8(a[2], mult[ch + 2], shift[ch + 2], zp, zp1, lo, hi, full);
-          dst[ch + 3] = rp_out_s8(a[3], mult[ch + 3], shift[ch + 3], zp, zp1, lo, hi, full);
+          dst[ch] = rp_out_s8(a[0], mult[ch], shift[ch], zp, zp1, lo, hi, full, 0);
+          dst[ch + 1] = rp_out_s8(a[1], mult[ch + 1], shift[ch + 1], zp, zp1, lo, hi, full, 0);
+          dst[ch + 2] = rp_out_s8(a[2], mult[ch + 2], shift[ch + 2], zp, zp1, lo, hi, full, 0);
+          dst[ch + 3] = rp_out_s8(a[3], mult[ch + 3], shift[ch + 3], zp, zp1, lo, hi, full, 0);
         }
       }
       for (ch = c4; ch < c; ++ch) {
@@ -608,7 +600,7 @@ RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in
         for (r = 0; r < rows; ++r)
           for (t = 0; t < nt; ++t)
             a += ((int32_t)xr[r][t * sx + ch] - in_zp) * (int32_t)wr[r][t * c + ch];
-        dst[ch] = rp_out_s8(a, mult[ch], shift[ch], zp, zp1, lo, hi, full);
+        dst[ch] = rp_out_s8(a, mult[ch], shift[ch], zp, zp1, lo, hi, full, 0);
       }
     }
 }

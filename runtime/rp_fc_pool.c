@@ -1,16 +1,38 @@
 /* rnnpoolc runtime: fully connected layers and pooling (max, average, global average). */
 #include "rp_internal.h"
 
+#if RP_USE_DSP
+/* The outputs of one input row from its int16 column, four outputs per pass over it;
+ * `fast` (a constant at the call sites) says that every shift is in rp_out_s8's common case. */
+RP_INLINE void rp_fc_row(const rp_fc_params *p, const int16_t *col, int8_t *y, int32_t fast) {
+  const int32_t n = p->in_features, zp = p->out_zp, zp1 = 2 * zp + 1;
+  const int32_t lo = p->act_min, hi = p->act_max;
+  const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
+  int32_t o, r;
+  for (o = 0; o + 4 <= p->out_features; o += 4) { /* four outputs share each column load */
+    int32_t acc[4];
+    for (r = 0; r < 4; ++r)
+      acc[r] = bias[o + r];
+    rp_dot_col_s8_x4(col, p->weights + o * n, n, acc);
+    for (r = 0; r < 4; ++r)
+      y[o + r] = rp_out_s8(acc[r], mult[o + r], shift[o + r], zp, zp1, lo, hi, 0, fast);
+  }
+  for (; o < p->out_features; ++o) {
+    int32_t acc = rp_dot_col_s8(col, p->weights + o * n, n, bias[o]);
+    y[o] = rp_out_s8(acc, mult[o], shift[o], zp, zp1, lo, hi, 0, fast);
+  }
+}
+#endif
+
 RP_API void rp_fc_s8(const rp_fc_params *p, const int8_t *in, int8_t *out) {
   int32_t m, o;
 #if RP_USE_DSP
   if (p->in_features <= RP_COL_MAX) { /* the input row once as an int16 column */
-    const int32_t n = p->in_features, n4 = n & ~3, zp = p->out_zp;
-    const int32_t lo = p->act_min, hi = p->act_max;
-    const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
+    const int32_t n = p->in_features, n4 = n & ~3;
+    const int32_t fast = rp_common_shifts(p->shift, p->out_features);
     const uint32_t off = rp_pack_offset(-p->in_zp);
     int16_t col[RP_COL_MAX];
-    int32_t i, r;
+    int32_t i;
     for (m = 0; m < p->rows; ++m) {
       const int8_t *x = in + m * n;
       int8_t *y = out + m * p->out_features;
@@ -22,19 +44,10 @@ RP_API void rp_fc_s8(const rp_fc_params *p, const int8_t *in, int8_t *out) {
       }
       for (; i < n; ++i)
         col[i] = (int16_t)((int32_t)x[i] - p->in_zp);
-      for (o = 0; o + 4 <= p->out_features; o += 4) { /* four outputs share each column load */
-        int32_t acc[4];
-        for (r = 0; r < 4; ++r)
-          acc[r] = bias[o + r];
-        rp_dot_col_s8_x4(col, p->weights + o * n, n, acc);
-        for (r = 0; r < 4; ++r)
-          y[o + r] = (int8_t)rp_clamp(rp_requant_inline(acc[r], mult[o + r], shift[o + r]) + zp,
-                                      lo, hi);
-      }
-      for (; o < p->out_features; ++o) {
-        int32_t acc = rp_dot_col_s8(col, p->weights + o * n, n, bias[o]);
-        y[o] = (int8_t)rp_clamp(rp_requant_inline(acc, mult[o], shift[o]) + zp, lo, hi);
-      }
+      if (fast)
+        rp_fc_row(p, col, y, /*fast=*/1);
+      else
+        rp_fc_row(p, col, y, /*fast=*/0);
     }
     return;
   }
@@ -98,6 +111,10 @@ RP_API void rp_avgpool_s8(const rp_pool_params *p, const rp_view *in, rp_view *o
       int32_t inside = (w.y1 - w.y0) * (w.x1 - w.x0);
       int32_t count = p->count_include_pad ? w.padded : inside;
       int8_t *dst = rp_view_pixel(out, oy, ox, p->channels);
+      if (count <= 0) { /* nothing to average (and no division by zero) */
+        memset(dst, (int8_t)rp_clamp(p->zp, -128, 127), (size_t)p->channels);
+        continue;
+      }
       for (c = 0; c < p->channels; ++c) {
         /* Sum of (q - zp): padding contributes zero, as the real value 0 it stands for. */
         int32_t sum = 0, q;

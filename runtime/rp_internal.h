@@ -130,7 +130,11 @@ static inline int16_t rp_sat16(int32_t x) { return (int16_t)rp_ssat(x, 16); }
 static inline int32_t rp_asr(int32_t x, int32_t n) { return x >= 0 ? x >> n : ~(~x >> n); }
 
 /* rp_requantize, inlined into the kernels: round_half_away(x * mult / 2^(31 - shift)),
- * saturated to int32 (mult >= 0, as the host computes it). */
+ * saturated to [-RP_REQUANT_SAT, RP_REQUANT_SAT] (mult >= 0, as the host computes it;
+ * 31 - shift in [1, 62]). The bound 2^30 - 1 leaves room for the callers' additions: a zero
+ * point, or the sum of two requantised values (rp_add_s8), never overflows. */
+#define RP_REQUANT_SAT (((int32_t)1 << 30) - 1)
+
 static inline int32_t rp_requant_inline(int32_t x, int32_t mult, int32_t shift) {
   int32_t n = 31 - shift;
   if (RP_LIKELY(n > 32)) {
@@ -143,10 +147,12 @@ static inline int32_t rp_requant_inline(int32_t x, int32_t mult, int32_t shift) 
     const int64_t t = (int64_t)x * mult + c;
     return rp_asr((int32_t)(t >= 0 ? t >> 32 : ~(~t >> 32)), k);
   }
-  int64_t prod = (int64_t)x * mult;
-  int64_t half = (int64_t)1 << (n - 1);
-  int64_t q = prod >= 0 ? (prod + half) >> n : -((-prod + half) >> n);
-  return q > INT32_MAX ? INT32_MAX : (q < INT32_MIN ? INT32_MIN : (int32_t)q);
+  {
+    const int64_t prod = (int64_t)x * mult, half = (int64_t)1 << (n - 1);
+    const int64_t q = prod >= 0 ? (prod + half) >> n : -((-prod + half) >> n);
+    return q > RP_REQUANT_SAT ? RP_REQUANT_SAT
+                              : (q < -RP_REQUANT_SAT ? -RP_REQUANT_SAT : (int32_t)q);
+  }
 }
 
 /* floor((x * mult + hc * 2^32 - [x < 0]) / 2^(32 + k)) for k in [1, 31]: with
@@ -156,6 +162,32 @@ static inline int32_t rp_requant_hi(int32_t x, int32_t mult, int32_t hc, int32_t
   const int64_t c = (int64_t)hc * ((int64_t)1 << 32) - (x < 0);
   const int64_t t = (int64_t)x * mult + c;
   return rp_asr((int32_t)(t >= 0 ? t >> 32 : ~(~t >> 32)), k);
+}
+
+/* One output value: clamp(out_zp + requant(acc, m, s), lo, hi). In rp_requant_inline's
+ * common case (k = -1 - s in [1, 22]) out_zp is folded into the rounding constant
+ * (rp_requant_hi with hc = (2 out_zp + 1) * 2^(k-1) = zp1 * 2^(k-1)). `full` and `fast` are
+ * constants at the call sites: `full` says that [lo, hi] is [-128, 127], one SSAT; `fast`
+ * that every channel's shift is in that common case (rp_common_shifts, checked once per
+ * call), so that the loop calling it carries no general case. */
+RP_INLINE int8_t rp_out_s8(int32_t acc, int32_t m, int32_t s, int32_t zp, int32_t zp1,
+                           int32_t lo, int32_t hi, int32_t full, int32_t fast) {
+  int32_t v;
+  if (fast || RP_LIKELY((uint32_t)(s + 23) < 22u))
+    v = rp_requant_hi(acc, m, zp1 * ((int32_t)1 << (-2 - s)), -1 - s);
+  else
+    v = rp_requant_inline(acc, m, s) + zp;
+  return (int8_t)(full ? rp_ssat(v, 8) : rp_clamp(v, lo, hi));
+}
+
+/* Whether all n shifts are in the common case of rp_out_s8 (k = -1 - s in [1, 22]), so that
+ * a loop may use its `fast` form (checked once per call). */
+static inline int32_t rp_common_shifts(const int32_t *shift, int32_t n) {
+  int32_t i;
+  for (i = 0; i < n; ++i)
+    if ((uint32_t)(shift[i] + 23) >= 22u)
+      return 0;
+  return 1;
 }
 
 /* Address of pixel (y, x) of a view over a tensor with `c` channels. */

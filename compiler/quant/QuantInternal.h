@@ -51,6 +51,14 @@ int32_t quantizeValue(double x, const AffineParams &p);
 /// The fused-activation clamp [act_min, act_max] for an output with parameters p.
 std::pair<int32_t, int32_t> activationRange(const ir::Activation &act, const AffineParams &p);
 
+/// The largest |q - zp| of an int8 value q with zero point zp.
+int64_t inputMagnitude(int32_t zp);
+/// Proves that the int32 arithmetic of `layer` (its kind set) is defined for every int8
+/// input: accumulator bounds from its integer weights and biases, pooling window sums, the
+/// range of every requantisation shift (QuantBounds.cpp); otherwise an error naming the
+/// node, the bound, and what to do.
+Status checkBounds(const ir::Node &node, const Layer &layer);
+
 /// The value of a constant input, or an error naming the node.
 Expected<const ir::TensorData *> constantInput(const ir::Graph &graph, const ir::Node &node,
                                                size_t index, const char *what);

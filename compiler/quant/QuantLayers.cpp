@@ -11,7 +11,9 @@
 namespace rnnpoolc::quant {
 namespace {
 
-constexpr double kBiasLimit = 1 << 30; // keeps bias + accumulator far from int32 overflow
+/// A channel's weight scale may be coarsened (doubled) this many times, to 4-bit weights,
+/// to keep its accumulator within int32; beyond that the bound check reports the channel.
+constexpr int kMaxCoarsening = 4;
 
 const ir::Tensor &inputOf(const Context &ctx, const ir::Node &node, size_t i = 0) {
   return ctx.graph.tensor(node.inputs.at(i));
@@ -35,6 +37,16 @@ struct WeightLayout {
   int64_t rowAxis = 0;
 };
 
+/// Row o of the weights from floats at scale ws (saturated to [-127, 127]).
+void quantizeRow(const std::vector<float> &w, const WeightLayout &l, float factor, int64_t o,
+                 double ws, std::vector<int8_t> &out) {
+  for (int64_t k = 0; k < l.cols; ++k) {
+    auto i = static_cast<size_t>(o * l.cols + k);
+    out[i] = static_cast<int8_t>(
+        roundClamp(factor * w[static_cast<size_t>(l.src[i])] / ws, -127, 127));
+  }
+}
+
 /// Symmetric weights from floats: one scale max|w| / 127 per row.
 std::vector<double> quantizeRows(const std::vector<float> &w, const WeightLayout &l,
                                  float factor, std::vector<int8_t> &out) {
@@ -46,11 +58,7 @@ std::vector<double> quantizeRows(const std::vector<float> &w, const WeightLayout
       maxAbs =
           std::max(maxAbs, std::fabs(factor * w[static_cast<size_t>(l.src[o * l.cols + k])]));
     double ws = maxAbs > 0 ? maxAbs / 127.0 : 1.0;
-    for (int64_t k = 0; k < l.cols; ++k) {
-      auto i = static_cast<size_t>(o * l.cols + k);
-      out[i] = static_cast<int8_t>(
-          roundClamp(factor * w[static_cast<size_t>(l.src[i])] / ws, -127, 127));
-    }
+    quantizeRow(w, l, factor, o, ws, out);
     scales.push_back(ws);
   }
   return scales;
@@ -94,28 +102,53 @@ struct BiasSource {
   std::vector<float> values; ///< factor * bias, broadcast to one per row
 };
 
-/// Bias o at scale `scale`: the model's integer as it is when the model gives it at that
-/// scale (within float rounding), else the real value divided by the scale.
-int32_t biasAt(const BiasSource &b, int64_t o, double scale) {
+/// Bias o in units of `scale`, not yet rounded: the model's integer as it is when the model
+/// gives it at that scale (within float rounding), else the real value divided by the scale.
+/// NaN counts as 0.
+double biasAt(const BiasSource &b, int64_t o, double scale) {
   if (b.values.empty())
     return 0;
   const ir::Tensor *t = b.tensor;
+  double v = b.values[static_cast<size_t>(o)] / scale;
   if (t && t->integers && t->quant && b.factor == 1 &&
       t->integers->numel() == static_cast<int64_t>(b.values.size())) {
     const ir::QuantParams &p = *t->quant;
     size_t c = p.scale.size() == 1 ? 0 : static_cast<size_t>(o);
     double q = static_cast<double>(t->integers->i[static_cast<size_t>(o)] - p.zeroPoint[c]);
     double given = p.scale[c];
-    if (std::fabs(given - scale) <= 1e-6 * scale)
-      return roundClamp(q, -kBiasLimit, kBiasLimit);
-    return roundClamp(q * given / scale, -kBiasLimit, kBiasLimit);
+    v = std::fabs(given - scale) <= 1e-6 * scale ? q : q * given / scale;
   }
-  return roundClamp(b.values[static_cast<size_t>(o)] / scale, -kBiasLimit, kBiasLimit);
+  return std::isnan(v) ? 0.0 : std::round(v);
+}
+
+/// |bias| + xMax * sum |w| of row o: the largest |accumulator| of the channel over every
+/// int8 input (and a bound on each partial sum), as a double (exact below 2^53).
+double rowBound(const std::vector<int8_t> &w, const WeightLayout &l, int64_t o, double bias,
+                int64_t xMax) {
+  int64_t sum = 0;
+  for (int64_t k = 0; k < l.cols; ++k)
+    sum += std::abs(int32_t{w[static_cast<size_t>(o * l.cols + k)]});
+  return std::fabs(bias) + double(xMax) * double(sum);
+}
+
+/// Whether the weights of row o change the channel's output by less than half an output
+/// step for any input: then they may round to zero when their scale is coarsened.
+bool negligibleRow(const std::vector<float> &w, const WeightLayout &l, float factor, int64_t o,
+                   int64_t xMax, float inScale, float outScale) {
+  double sum = 0;
+  for (int64_t k = 0; k < l.cols; ++k)
+    sum += std::fabs(double(factor) * w[static_cast<size_t>(l.src[o * l.cols + k])]);
+  return sum * double(xMax) * inScale < 0.5 * outScale;
 }
 
 /// Weights (the model's own where usable, else quantised from `w`), biases and multipliers.
+/// Safe form: where |bias| + xMax * sum |w| would not fit in the int32 accumulator, the
+/// channel's weight scale is doubled (weights requantised from the floats, the bias at the
+/// new scale) up to kMaxCoarsening times, or as often as needed when the weights are
+/// negligible; checkBounds reports a channel that still does not fit.
 ChannelQuant quantizeChannels(const ir::Tensor &w, const WeightLayout &l, float factor,
-                              const BiasSource &bias, float inScale, float outScale) {
+                              const BiasSource &bias, float inScale, float outScale,
+                              int64_t xMax) {
   ChannelQuant q;
   std::optional<std::vector<double>> scales;
   if (factor == 1)
@@ -123,8 +156,17 @@ ChannelQuant quantizeChannels(const ir::Tensor &w, const WeightLayout &l, float 
   if (!scales)
     scales = quantizeRows(w.data->f, l, factor, q.weights);
   for (int64_t o = 0; o < l.rows; ++o) {
-    double ws = (*scales)[static_cast<size_t>(o)];
-    q.bias.push_back(biasAt(bias, o, inScale * ws));
+    double ws = (*scales)[static_cast<size_t>(o)], b = biasAt(bias, o, inScale * ws);
+    for (int step = 1; rowBound(q.weights, l, o, b, xMax) > double(INT32_MAX) && step < 64;
+         ++step) {
+      if (step > kMaxCoarsening &&
+          !negligibleRow(w.data->f, l, factor, o, xMax, inScale, outScale))
+        break;
+      ws *= 2;
+      quantizeRow(w.data->f, l, factor, o, ws, q.weights);
+      b = biasAt(bias, o, inScale * ws);
+    }
+    q.bias.push_back(roundClamp(b, -double(INT32_MAX), double(INT32_MAX)));
     Multiplier m = quantizeMultiplier(inScale * ws / outScale);
     q.mult.push_back(m.mult);
     q.shift.push_back(m.shift);
@@ -197,8 +239,8 @@ Expected<Layer> buildConv(const Context &ctx, const ir::Node &node) {
   std::tie(p.act_min, p.act_max) = activationRange(a.act, py);
   BiasSource b{node.input(2) == ir::kNoTensor ? nullptr : &ctx.graph.tensor(node.inputs[2]), 1,
                std::move(*bias)};
-  ChannelQuant q =
-      quantizeChannels(ctx.graph.tensor(node.inputs[1]), layout, 1, b, px.scale, py.scale);
+  ChannelQuant q = quantizeChannels(ctx.graph.tensor(node.inputs[1]), layout, 1, b, px.scale,
+                                    py.scale, inputMagnitude(px.zeroPoint));
   if (p.groups > 1 && p.groups == p.in_c && p.groups == p.out_c) { // depthwise: [kh][kw][c]
     std::vector<int8_t> hwc(q.weights.size());
     for (int64_t c = 0; c < outC; ++c)
@@ -249,7 +291,7 @@ Expected<Layer> buildFullyConnected(const Context &ctx, const ir::Node &node) {
                 a.beta, std::move(*bias)};
   attachChannels(layer, p,
                  quantizeChannels(ctx.graph.tensor(node.inputs[1]), layout, a.alpha, bs,
-                                  px.scale, py.scale));
+                                  px.scale, py.scale, inputMagnitude(px.zeroPoint)));
   layer.params = p;
   return layer;
 }

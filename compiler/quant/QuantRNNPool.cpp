@@ -5,8 +5,9 @@
 // The state is int16 in Q(15 - s) with the least s whose range holds that bound.
 // Accumulator: acc = (x.W) 2^k + h.U at one scale S. S is the power of two at or above the
 // larger of (a) the worst case |x.W + h.U + b| over all representable x and h divided by
-// 0.9 * 2^31 (no overflow, ever) and (b) what keeps U within int16; k then lets W use its
-// 16 bits. Low-rank factors are multiplied out here.
+// 0.9 * 2^31 and (b) what keeps U within int16; k then lets W use its 16 bits. The bound is
+// then proved on the integers (cellBound, checkBounds), coarsening S where rounding broke it.
+// Low-rank factors are multiplied out here.
 #include "compiler/quant/QuantInternal.h"
 
 #include <algorithm>
@@ -110,8 +111,70 @@ int32_t stateShift(const CellFloat &cell, int64_t steps) {
   return s;
 }
 
-/// Quantises one cell for inputs with scale xScale (real per integer unit) and |x| <= xMax.
+/// One cell's integers at accumulator scale S = 2^-(12 + accShift).
+struct CellInts {
+  std::vector<int16_t> w, u;
+  std::vector<int32_t> bz, bh;
+  int32_t xShift = 0;
+};
+
+/// The cell's integers at accShift for inputs with scale xScale and states with hScale.
 /// `int8Input`: W's groups of four are stored in the SXTAB16 lane order.
+CellInts cellAt(const CellFloat &cell, double xScale, double hScale, bool int8Input,
+                int32_t accShift, double maxW) {
+  const int64_t in = cell.in, h = cell.hidden;
+  const double scale = std::ldexp(1.0, -(12 + accShift));
+  CellInts c;
+  while (c.xShift < 20 && maxW * xScale / (scale * std::ldexp(1.0, c.xShift)) > 32767.0)
+    ++c.xShift;
+  const double wScale = scale * std::ldexp(1.0, c.xShift) / xScale, uScale = scale / hScale;
+  c.w.resize(static_cast<size_t>(h * in));
+  c.u.resize(static_cast<size_t>(h * h));
+  for (int64_t j = 0; j < h; ++j) {
+    for (int64_t i = 0; i < in; ++i) {
+      int64_t pos = i; // position of W[i][j] within row j (lane order for int8 inputs)
+      if (int8Input && i < in / 4 * 4) {
+        static const int64_t lane[4] = {0, 2, 1, 3};
+        pos = i / 4 * 4 + lane[i % 4];
+      }
+      c.w[static_cast<size_t>(j * in + pos)] = static_cast<int16_t>(
+          roundClamp(cell.w[static_cast<size_t>(i * h + j)] / wScale, -32767, 32767));
+    }
+    for (int64_t i = 0; i < h; ++i)
+      c.u[static_cast<size_t>(j * h + i)] = static_cast<int16_t>(
+          roundClamp(cell.u[static_cast<size_t>(i * h + j)] / uScale, -32767, 32767));
+  }
+  const double half = accShift > 0 ? std::ldexp(1.0, accShift - 1) : 0.0; // rounds the shift
+  for (int64_t j = 0; j < h; ++j) {
+    c.bz.push_back(roundClamp(cell.bz[static_cast<size_t>(j)] / scale + half, -2e9, 2e9));
+    c.bh.push_back(roundClamp(cell.bh[static_cast<size_t>(j)] / scale + half, -2e9, 2e9));
+  }
+  return c;
+}
+
+/// The largest |acc + b| of any hidden unit over every input with |x| <= xMax integer steps
+/// and every int16 state (|h| <= 32768): 2^xShift * xMax * sum |W| + 32768 * sum |U| +
+/// max(|bz|, |bh|), which also bounds every partial sum.
+double cellBound(const CellInts &c, int64_t in, int64_t h, int64_t xMax) {
+  double worst = 0;
+  for (int64_t j = 0; j < h; ++j) {
+    double sw = 0, su = 0;
+    for (int64_t i = 0; i < in; ++i)
+      sw += std::abs(int32_t{c.w[static_cast<size_t>(j * in + i)]});
+    for (int64_t i = 0; i < h; ++i)
+      su += std::abs(int32_t{c.u[static_cast<size_t>(j * h + i)]});
+    double b = std::max(std::fabs(double(c.bz[static_cast<size_t>(j)])),
+                        std::fabs(double(c.bh[static_cast<size_t>(j)])));
+    worst = std::max(worst, std::ldexp(sw * double(xMax), c.xShift) + 32768.0 * su + b);
+  }
+  return worst;
+}
+
+/// Quantises one cell for inputs with scale xScale (real per integer unit) and |x| <= xMax
+/// (real); int8 inputs have zero point xZp, the others are int16 states (RNN1's summaries).
+/// Safe form: when the integers' bound (cellBound) exceeds int32 after the rounding of the
+/// real-valued choice, the accumulator scale is coarsened until it fits or is 2^-12
+/// (checkBounds then reports the cell).
 void quantizeCell(Layer &layer, const std::string &prefix, const CellFloat &cell, double xScale,
                   double xMax, int32_t xZp, bool int8Input, int32_t shift,
                   rp_fastgrnn_params &p) {
@@ -134,41 +197,19 @@ void quantizeCell(Layer &layer, const std::string &prefix, const CellFloat &cell
   // S is a power of two, 2^-(12 + accShift), so that the step to Q12 is a shift.
   double need = std::max({worst / (0.9 * 2147483648.0), maxU * hScale / 32767.0, 1e-30});
   int32_t accShift = std::clamp(static_cast<int32_t>(std::floor(-std::log2(need))) - 12, 0, 30);
-  double scale = std::ldexp(1.0, -(12 + accShift));
-  int32_t xShift = 0;
-  while (xShift < 20 && maxW * xScale / (scale * std::ldexp(1.0, xShift)) > 32767.0)
-    ++xShift;
-  const double wScale = scale * std::ldexp(1.0, xShift) / xScale, uScale = scale / hScale;
+  const int64_t xMaxInt = int8Input ? inputMagnitude(xZp) : 32768;
+  CellInts c = cellAt(cell, xScale, hScale, int8Input, accShift, maxW);
+  while (accShift > 0 && cellBound(c, in, h, xMaxInt) > 2147483647.0)
+    c = cellAt(cell, xScale, hScale, int8Input, --accShift, maxW);
 
-  std::vector<int16_t> w(static_cast<size_t>(h * in)), u(static_cast<size_t>(h * h));
-  for (int64_t j = 0; j < h; ++j) {
-    for (int64_t i = 0; i < in; ++i) {
-      int64_t pos = i; // position of W[i][j] within row j (lane order for int8 inputs)
-      if (int8Input && i < in / 4 * 4) {
-        static const int64_t lane[4] = {0, 2, 1, 3};
-        pos = i / 4 * 4 + lane[i % 4];
-      }
-      w[static_cast<size_t>(j * in + pos)] = static_cast<int16_t>(
-          roundClamp(cell.w[static_cast<size_t>(i * h + j)] / wScale, -32767, 32767));
-    }
-    for (int64_t i = 0; i < h; ++i)
-      u[static_cast<size_t>(j * h + i)] = static_cast<int16_t>(
-          roundClamp(cell.u[static_cast<size_t>(i * h + j)] / uScale, -32767, 32767));
-  }
-  std::vector<int32_t> bz, bh;
-  const double half = accShift > 0 ? std::ldexp(1.0, accShift - 1) : 0.0; // rounds the shift
-  for (int64_t j = 0; j < h; ++j) {
-    bz.push_back(roundClamp(cell.bz[static_cast<size_t>(j)] / scale + half, -2e9, 2e9));
-    bh.push_back(roundClamp(cell.bh[static_cast<size_t>(j)] / scale + half, -2e9, 2e9));
-  }
   p.in_dim = static_cast<int32_t>(in);
   p.hidden = static_cast<int32_t>(h);
   p.x_zp = xZp;
-  p.x_shift = xShift;
-  p.w = addArray(layer, prefix + "w", std::move(w));
-  p.u = addArray(layer, prefix + "u", std::move(u));
-  p.bz = addArray(layer, prefix + "bz", std::move(bz));
-  p.bh = addArray(layer, prefix + "bh", std::move(bh));
+  p.x_shift = c.xShift;
+  p.w = addArray(layer, prefix + "w", std::move(c.w));
+  p.u = addArray(layer, prefix + "u", std::move(c.u));
+  p.bz = addArray(layer, prefix + "bz", std::move(c.bz));
+  p.bh = addArray(layer, prefix + "bh", std::move(c.bh));
   p.acc_mult = 0;
   p.acc_shift = accShift;
   p.zeta = toQ14(cell.zeta);

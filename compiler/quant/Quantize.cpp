@@ -357,6 +357,7 @@ Expected<Layer> layerFor(Context &ctx, const ir::Node &node, KernelKind kind) {
   if (!layer)
     return layer.error();
   layer->kind = kind;
+  RNNPOOLC_TRY(checkBounds(node, *layer));
   return layer;
 }
 

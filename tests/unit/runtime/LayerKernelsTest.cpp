@@ -140,7 +140,7 @@ TEST_CASE("requantisation rounds half away from zero and saturates", "[runtime][
     int32_t x = any(rng), mult = any(rng) & 0x7fffffff, shift = shifts(rng);
     __int128 prod = __int128(x) * mult, div = __int128(1) << (31 - shift);
     __int128 q = prod >= 0 ? (prod + div / 2) / div : -((-prod + div / 2) / div);
-    q = std::clamp<__int128>(q, INT32_MIN, INT32_MAX);
+    q = std::clamp<__int128>(q, -((1 << 30) - 1), (1 << 30) - 1); // room for a zero point
     REQUIRE(rp_requantize(x, mult, shift) == static_cast<int32_t>(q));
   }
   // Ties and extremes on the fast path (factors below 1/2, 31 - shift > 32).
@@ -150,6 +150,8 @@ TEST_CASE("requantisation rounds half away from zero and saturates", "[runtime][
   CHECK(rp_requantize(INT32_MIN, INT32_MAX, -2) == -536870912);
   CHECK(rp_requantize(3, 1 << 30, 0) == 2);   // 1.5 -> 2
   CHECK(rp_requantize(-3, 1 << 30, 0) == -2); // -1.5 -> -2
+  CHECK(rp_requantize(INT32_MAX, INT32_MAX, 30) == (1 << 30) - 1); // saturated, so that
+  CHECK(rp_requantize(INT32_MIN, INT32_MAX, 30) == 1 - (1 << 30)); // adding a zp is defined
   rp_requant_params p{5, -3, 1 << 30, 1};     // factor 1, zero points 5 -> -3
   int8_t in[3] = {-128, 5, 127}, out[3];
   rp_requant_s8(&p, in, out, 3);
