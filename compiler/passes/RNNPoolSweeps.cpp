@@ -200,8 +200,11 @@ Status SweepAnalysis::gridOf(LayerGeometry &g) {
 }
 
 bool SweepAnalysis::outputMatches(ir::TensorId y, const LayerGeometry &g) {
+  // [N, 4*h2, Ho, Wo], or [N, 4*h2] when the layer has one patch per image (RNNPool called
+  // directly on a whole map, as a final pooling): the same elements in the same order.
   const ir::Tensor &t = graph_.tensor(y);
-  if (t.shape != ir::Shape{g.n, 4 * g.h2, g.outRows, g.outCols})
+  const bool rank2 = g.outRows == 1 && g.outCols == 1 && t.shape == ir::Shape{g.n, 4 * g.h2};
+  if (t.shape != ir::Shape{g.n, 4 * g.h2, g.outRows, g.outCols} && !rank2)
     return false;
   const std::vector<int64_t> &ids = trace_.ids(y);
   if (static_cast<int64_t>(ids.size()) != g.n * 4 * g.h2 * g.outRows * g.outCols)
@@ -269,7 +272,8 @@ Expected<ir::TensorId> SweepAnalysis::analyse(ir::TensorId x, const std::vector<
   }
   if (best == ir::kNoTensor)
     return makeError("the final RNN2 states are not arranged as RNNPool's output "
-                     "[N, 4*h2, Ho, Wo] in EdgeML's channel order");
+                     "[N, 4*h2, Ho, Wo] (or [N, 4*h2] for one patch per image) in EdgeML's "
+                     "channel order");
   return best;
 }
 

@@ -246,11 +246,13 @@ Status Recogniser::cellOf(const std::vector<StepChain> &chains, const char *rnn,
       operands.push_back(withU->u[1]);
   }
   for (auto [bias, what] : {std::pair{ref.bz, ".b_z"}, std::pair{ref.bh, ".b_h"}}) {
+    // One value is a bias equal for every unit, kept small by constant folding.
     const ir::TensorData &d = *g_.tensor(bias).data;
-    if (d.numel() != hidden || !ir::isFloat(d.dtype))
+    if ((d.numel() != hidden && d.numel() != 1) || !ir::isFloat(d.dtype))
       return makeError("{}'s bias has {} values for {} hidden units", rnn, d.numel(), hidden);
+    std::vector<float> values = d.numel() == 1 ? std::vector<float>(hidden, d.f[0]) : d.f;
     operands.push_back(g_.addConstant(g_.uniqueTensorName(base + what),
-                                      ir::TensorData::fromFloats({1, hidden}, d.f)));
+                                      ir::TensorData::fromFloats({1, hidden}, values)));
   }
   for (auto [s, what] : {std::pair{ref.zetaSigmoid, ".zeta"}, std::pair{ref.nuSigmoid, ".nu"}})
     operands.push_back(g_.addConstant(g_.uniqueTensorName(base + what),
@@ -332,10 +334,12 @@ Expected<Fusion> Recogniser::prove(const Candidate &c) {
   return f;
 }
 
-/// Replaces each fusion's nodes by its RNNPool node, placed where its first node was.
+/// Replaces each fusion's nodes by its RNNPool node, placed where its first node was. A
+/// layer whose output is [N, 4*h2] (one patch per image) becomes RNNPool into a new
+/// [N, 4*h2, 1, 1] tensor and a Flatten that writes the original output.
 void Recogniser::apply(std::vector<Fusion> &fusions) {
   std::vector<char> doomed(g_.nodes.size(), 0);
-  std::map<size_t, ir::Node> inserted;
+  std::map<size_t, std::vector<ir::Node>> inserted;
   for (Fusion &f : fusions) {
     ir::Node node;
     node.name = f.name.empty() ? g_.tensor(f.y).name : f.name;
@@ -344,18 +348,35 @@ void Recogniser::apply(std::vector<Fusion> &fusions) {
     node.inputs = {f.x};
     node.inputs.insert(node.inputs.end(), f.operands.begin(), f.operands.end());
     node.outputs = {f.y};
+    std::vector<ir::Node> replacement;
+    if (g_.tensor(f.y).shape.size() == 2) {
+      ir::Tensor pooled;
+      pooled.name = g_.uniqueTensorName(g_.tensor(f.y).name + ".rnnpool");
+      node.outputs = {g_.addTensor(std::move(pooled))};
+      ir::Node flatten;
+      flatten.name = node.name + ".flatten";
+      flatten.op = ir::OpKind::Flatten;
+      flatten.attrs = ir::AxisAttrs{1};
+      flatten.inputs = node.outputs;
+      flatten.outputs = {f.y};
+      replacement.push_back(std::move(node));
+      replacement.push_back(std::move(flatten));
+    } else {
+      replacement.push_back(std::move(node));
+    }
     size_t first = g_.nodes.size();
     for (size_t n = 0; n < f.cone.size(); ++n)
       if (f.cone[n]) {
         doomed[n] = 1;
         first = std::min(first, n);
       }
-    inserted.emplace(first, std::move(node));
+    inserted.emplace(first, std::move(replacement));
   }
   std::vector<ir::Node> nodes;
   for (size_t n = 0; n < g_.nodes.size(); ++n) {
     if (auto it = inserted.find(n); it != inserted.end())
-      nodes.push_back(std::move(it->second));
+      for (ir::Node &node : it->second)
+        nodes.push_back(std::move(node));
     if (!doomed[n])
       nodes.push_back(std::move(g_.nodes[n]));
   }
@@ -404,9 +425,20 @@ Status Recogniser::run() {
   std::set<TensorId> outputs;
   for (const Fusion &f : fusions)
     outputs.insert(f.y);
-  for (ir::Node &node : g_.nodes)
-    if (node.op == ir::OpKind::RNNPool && outputs.count(node.outputs[0]))
-      RNNPOOLC_TRY(ir::inferShapes(g_, node));
+  for (size_t n = 0; n < g_.nodes.size(); ++n) {
+    ir::Node &node = g_.nodes[n];
+    if (node.op != ir::OpKind::RNNPool)
+      continue;
+    const bool flattened = n + 1 < g_.nodes.size() &&
+                           g_.nodes[n + 1].op == ir::OpKind::Flatten &&
+                           g_.nodes[n + 1].inputs[0] == node.outputs[0] &&
+                           outputs.count(g_.nodes[n + 1].outputs[0]);
+    if (!outputs.count(node.outputs[0]) && !flattened)
+      continue;
+    RNNPOOLC_TRY(ir::inferShapes(g_, node));
+    if (flattened)
+      RNNPOOLC_TRY(ir::inferShapes(g_, g_.nodes[n + 1]));
+  }
   for (size_t i = 0; i < fusions.size(); ++i)
     if (g_.tensor(fusions[i].y).shape != shapes[i])
       return makeError("internal: the fused RNNPool '{}' changes its output shape",
