@@ -244,6 +244,14 @@ def rpool_face_m4():
     return _finish(model, 11), (1, 1, 240, 320)
 
 
+def rpool_face_m4_unbind():
+    """rpool_face_m4 with the patches moved in and out of the batch exactly as the authors'
+    code does (cat of unbind, stack of split: about 3,200 ONNX nodes, a slower export)."""
+    model, shape = rpool_face_m4()
+    model.rnnpool.batching = "unbind"
+    return model, shape
+
+
 def rpool_face_qvga_mono():
     """RPool_Face_QVGA_monochrome-like, smaller: the RNNPool (8x8 / 4, h1 = h2 = 16) reads
     the 1-channel image itself (no stem) and its output has the column sweeps first, then
@@ -287,5 +295,5 @@ def vww_rnnpool():
     return _finish(VwwRNNPool(), 13), (1, 3, 112, 112)
 
 
-MODELS = {"rpool_face_m4": rpool_face_m4, "rpool_face_qvga_mono": rpool_face_qvga_mono,
-          "vww_rnnpool": vww_rnnpool}
+MODELS = {"rpool_face_m4": rpool_face_m4, "rpool_face_m4_unbind": rpool_face_m4_unbind,
+          "rpool_face_qvga_mono": rpool_face_qvga_mono, "vww_rnnpool": vww_rnnpool}
