@@ -132,8 +132,17 @@ Expected<quant::QuantizedModel> quantizeLoaded(const LoadedModel &model,
     ranges = std::move(*calibrated);
   }
   auto quantized = quant::quantize(model.graph, ranges);
-  if (!quantized)
-    return makeError("{}: {}", model.path, quantized.error().message());
+  if (!quantized) {
+    // A missing kernel: say whether the float build would do instead.
+    const std::string &message = quantized.error().message();
+    std::string hint;
+    if (message.find("no fixed-point kernel") != std::string::npos &&
+        message.find("--float") == std::string::npos)
+      for (const ir::Node &node : model.graph.nodes)
+        if (message.starts_with("node '" + node.name + "' ("))
+          hint = floatBuildHint(model.graph, node.name);
+    return makeError("{}: {}{}", model.path, message, hint);
+  }
   return quantized;
 }
 

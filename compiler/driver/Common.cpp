@@ -68,6 +68,15 @@ Expected<LoadedModel> loadModel(const std::string &path,
   return model;
 }
 
+std::string outputPath(const std::string &base, size_t index, size_t count) {
+  if (count == 1)
+    return base;
+  std::filesystem::path p(base);
+  return (p.parent_path() / fmt::format("{}_{}{}", p.stem().string(), index,
+                                        p.extension().string()))
+      .string();
+}
+
 Status writeAllOrNothing(const std::vector<FileWriter> &files) {
   std::vector<std::pair<std::string, std::string>> staged; // (temporary, final)
   auto discard = [&] {

@@ -69,6 +69,24 @@ struct FileWriter {
   std::function<Status(const std::string &tmp)> write;
 };
 Status writeAllOrNothing(const std::vector<FileWriter> &files);
+/// --output FILE for output `index` of `count`: FILE itself for one output, else FILE_0,
+/// FILE_1, ... (the index before the extension: out.npy -> out_0.npy).
+std::string outputPath(const std::string &base, size_t index, size_t count);
+
+/// A node a backend cannot compile yet: its name and op ("" when the problem is not about
+/// one node) and the backend's one-line message ("node 'NAME' (Op): ...").
+struct BackendGap {
+  std::string node, op, message;
+};
+/// Every node of a canonical float graph that the fixed-point (int8) backend has no kernel
+/// for, in graph order; empty when quantisation would succeed (ranges aside).
+std::vector<BackendGap> fixedPointGaps(const ir::Graph &graph);
+/// The same for the float C build (--float).
+std::vector<BackendGap> floatGaps(const ir::Graph &graph);
+/// What to tell a user whose model stops at node `node` in the fixed-point backend about
+/// the float build: "; use the float build (--float)" only when it compiles the model,
+/// else why it does not.
+std::string floatBuildHint(const ir::Graph &graph, const std::string &node);
 
 Status runInspect(Args args);
 Status runRun(Args args);

@@ -15,7 +15,9 @@ namespace {
 constexpr const char *kHelp = R"(usage: rnnpoolc inspect MODEL.onnx [options]
 
 Prints the model's producer and opset, inputs and outputs with shapes, an op histogram,
-parameter count and bytes, MACs per node and in total, and the largest activation.
+parameter count and bytes, MACs per node and in total, the largest activation, the
+RNNPool layers found (and near misses), and for each backend (int8 C, the default, and
+float C, --float) every node it cannot compile yet.
 The graph shown is the canonical one the compiler works on (constants folded, BatchNorm
 folded into Conv/Gemm, activations fused, identities removed).
 
@@ -42,6 +44,7 @@ std::string withCommas(int64_t n) {
 }
 
 struct Summary {
+  std::vector<BackendGap> fixedGaps, floatGaps; ///< What each backend cannot compile yet.
   std::map<std::string, int> histogram;
   int64_t params = 0, paramBytes = 0, macs = 0;
   std::vector<int64_t> nodeMacs;
@@ -111,6 +114,23 @@ void printRNNPools(const ir::Graph &g, const Summary &s) {
                miss.reason);
 }
 
+/// One line per backend: every node it cannot compile yet, or that it compiles them all.
+void printBackends(const Summary &s) {
+  auto line = [](const char *label, const std::vector<BackendGap> &gaps) {
+    if (gaps.empty()) {
+      fmt::print("{:<11}compiles every node\n", label);
+      return;
+    }
+    std::string all;
+    for (const BackendGap &gap : gaps)
+      all += (all.empty() ? "" : "; ") + gap.message;
+    fmt::print("{:<11}cannot compile yet ({} problem{}): {}\n", label, gaps.size(),
+               gaps.size() == 1 ? "" : "s", all);
+  };
+  line("int8 C", s.fixedGaps);
+  line("float C", s.floatGaps);
+}
+
 void printText(const LoadedModel &model, const Summary &s) {
   const ir::Graph &g = model.graph;
   fmt::print("model      {}\n", model.path);
@@ -132,6 +152,7 @@ void printText(const LoadedModel &model, const Summary &s) {
     fmt::print("largest    {}: {} ({} bytes)\n", g.tensor(s.largest).name,
                valueSignature(g.tensor(s.largest)), withCommas(s.largestBytes));
   printRNNPools(g, s);
+  printBackends(s);
 
   if (g.nodes.empty())
     return;
@@ -224,6 +245,18 @@ void printJson(const LoadedModel &model, const Summary &s) {
   for (const ir::NearMiss &miss : g.nearMisses)
     json.beginObject().member("name", miss.name).member("reason", miss.reason).endObject();
   json.endArray();
+  json.key("backends").beginObject();
+  for (auto [key, gaps] : {std::pair{"int8", &s.fixedGaps}, std::pair{"float", &s.floatGaps}}) {
+    json.key(key).beginArray();
+    for (const BackendGap &gap : *gaps)
+      json.beginObject()
+          .member("name", gap.node)
+          .member("op", gap.op)
+          .member("error", gap.message)
+          .endObject();
+    json.endArray();
+  }
+  json.endObject();
   json.key("notes").beginArray();
   for (const std::string &note : model.notes)
     json.value(note);
@@ -275,6 +308,8 @@ Status runInspect(Args args) {
     return Status::ok();
   }
   Summary summary = summarize(model->graph);
+  summary.fixedGaps = fixedPointGaps(model->graph);
+  summary.floatGaps = floatGaps(model->graph);
   if (asJson)
     printJson(*model, summary);
   else

@@ -170,15 +170,6 @@ void printFixedError(const std::string &name, const ir::TensorData &ref,
              worst, worst / step, step);
 }
 
-std::string outputPath(const std::string &base, size_t index, size_t count) {
-  if (count == 1)
-    return base;
-  std::filesystem::path p(base);
-  return (p.parent_path() / fmt::format("{}_{}{}", p.stem().string(), index,
-                                        p.extension().string()))
-      .string();
-}
-
 /// Writes every output or none.
 Status writeOutputs(const std::string &base, const ir::Graph &g,
                     const std::vector<ir::TensorData> &values) {

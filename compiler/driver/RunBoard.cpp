@@ -41,7 +41,7 @@ Options:
   --calib FILE|DIR           calibration inputs, as for 'rnnpoolc compile'
   --calib-percentile P       clip each range to the P-th percentile of its values
   --output FILE              write the dequantised outputs (.npy or .pb; batched like the
-                             input)
+                             input); several outputs go to FILE_0, FILE_1, ... (out_0.npy)
   --float                    run the float32 build (rnnpoolc compile --float) instead and
                              check it against the host float interpreter: the largest
                              absolute difference must be within 1e-4 x max(1, the range
@@ -197,27 +197,27 @@ Status writeBinary(const std::string &path, const std::string &bytes) {
   return Status::ok();
 }
 
-/// The outputs of every inference, stacked along the batch dimension, written atomically.
+/// Each output of every inference, stacked along the batch dimension; one file per output
+/// (FILE_0, FILE_1, ... when there are several, as the host run writes them), all or none.
 Status writeStacked(const std::string &path, const ir::Graph &g,
                     const std::vector<std::vector<ir::TensorData>> &perSet) {
-  if (g.outputs.size() != 1)
-    return makeError("{}: --output with a board supports models with one output", path);
-  ir::Shape shape = g.tensor(g.outputs[0]).shape;
-  std::vector<float> values;
-  for (const auto &outs : perSet)
-    values.insert(values.end(), outs[0].f.begin(), outs[0].f.end());
-  if (perSet.size() > 1)
-    shape[0] *= static_cast<int64_t>(perSet.size());
-  fs::path p(path);
-  std::string tmp = (p.parent_path() / (".tmp-" + p.filename().string())).string() +
-                    p.extension().string();
-  RNNPOOLC_TRY(onnx_frontend::writeTensorFile(
-      tmp, ir::TensorData::fromFloats(shape, std::move(values)), g.tensor(g.outputs[0]).name));
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec)
-    return makeError("{}: cannot write: {}", path, ec.message());
-  return Status::ok();
+  std::vector<ir::TensorData> stacked;
+  for (size_t k = 0; k < g.outputs.size(); ++k) {
+    ir::Shape shape = g.tensor(g.outputs[k]).shape;
+    std::vector<float> values;
+    for (const auto &outs : perSet)
+      values.insert(values.end(), outs[k].f.begin(), outs[k].f.end());
+    if (perSet.size() > 1)
+      shape[0] *= static_cast<int64_t>(perSet.size());
+    stacked.push_back(ir::TensorData::fromFloats(shape, std::move(values)));
+  }
+  std::vector<FileWriter> files;
+  for (size_t k = 0; k < stacked.size(); ++k)
+    files.push_back({outputPath(path, k, stacked.size()), [&, k](const std::string &tmp) {
+                       return onnx_frontend::writeTensorFile(tmp, stacked[k],
+                                                             g.tensor(g.outputs[k]).name);
+                     }});
+  return writeAllOrNothing(files);
 }
 
 /// A scratch build directory that removes itself unless the user named it.
@@ -643,9 +643,6 @@ Status runBoard(Args args) {
     return makeError("{}: --ram-budget and --mac-overhead plan the fixed-point build; the "
                      "float build runs layer by layer, so drop them or --float",
                      options->model);
-  if (!options->output.empty() && loaded->graph.outputs.size() != 1) // before any output
-    return makeError("{}: --output with a board supports models with one output",
-                     options->output);
   BoardReport report;
   std::vector<std::vector<ir::TensorData>> outputs;
   auto graph = generateAndRun(*options, board, *loaded, *sets, report, outputs);

@@ -1,7 +1,12 @@
-// Constant folding fused with shape inference: one sweep in dependency order.
+// Constant folding fused with shape inference: one sweep in dependency order. A folded
+// constant read only by broadcasting elementwise ops is then kept at its smallest shape
+// (an Expand of a [1, C, 1, 1] scale to the map's size stays [1, C, 1, 1]).
 #include "compiler/interp/Interpreter.h"
 #include "compiler/ir/ShapeInference.h"
+#include "compiler/passes/PassUtil.h"
 #include "compiler/passes/Passes.h"
+
+#include <set>
 
 namespace rnnpoolc::passes {
 namespace {
@@ -55,21 +60,119 @@ Status fold(ir::Graph &graph, const ir::Node &node) {
   return Status::ok();
 }
 
+/// Ops that broadcast every input against the others (numpy style), so that a constant
+/// input can be any shape that broadcasts to the same output.
+bool broadcastsInputs(ir::OpKind op) {
+  switch (op) {
+  case ir::OpKind::Add:
+  case ir::OpKind::Sub:
+  case ir::OpKind::Mul:
+  case ir::OpKind::Div:
+  case ir::OpKind::Max:
+  case ir::OpKind::Min:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// Whether every element of `d` equals its neighbour at index 0 along `axis`.
+bool constantAlong(const ir::TensorData &d, size_t axis) {
+  const std::vector<int64_t> strides = ir::stridesOf(d.shape);
+  const int64_t stride = strides[axis], extent = d.shape[axis], block = stride * extent;
+  for (int64_t k = 0; k < d.numel(); ++k)
+    if ((k % block) >= stride && d.get(k) != d.get(k - (k % block) + (k % stride)))
+      return false;
+  return true;
+}
+
+/// `d` with `axis` cut down to its first index.
+ir::TensorData firstAlong(const ir::TensorData &d, size_t axis) {
+  ir::TensorData out;
+  out.dtype = d.dtype;
+  out.shape = d.shape;
+  out.shape[axis] = 1;
+  const std::vector<int64_t> strides = ir::stridesOf(d.shape);
+  const int64_t stride = strides[axis], block = stride * d.shape[axis];
+  for (int64_t k = 0; k < d.numel(); ++k) {
+    if ((k % block) >= stride)
+      continue;
+    if (ir::isFloat(d.dtype))
+      out.f.push_back(d.f[k]);
+    else
+      out.i.push_back(d.i[k]);
+  }
+  return out;
+}
+
+/// Whether every reader of `t` would compute the same output shape if `t` were 1 along
+/// `axis` (another input of the reader spans that axis fully).
+bool readersKeepShape(const ir::Graph &graph, const std::vector<size_t> &readers,
+                      ir::TensorId t, size_t axis) {
+  const ir::Shape &shape = graph.tensor(t).shape;
+  for (size_t r : readers) {
+    const ir::Node &node = graph.nodes[r];
+    const ir::Shape &outShape = graph.tensor(node.outputs[0]).shape;
+    const size_t fromEnd = shape.size() - axis; // right-aligned, as broadcasting is
+    bool covered = false;
+    for (ir::TensorId in : node.inputs) {
+      if (in == t || in == ir::kNoTensor)
+        continue;
+      const ir::Shape &other = graph.tensor(in).shape;
+      covered =
+          covered || (other.size() >= fromEnd && other[other.size() - fromEnd] == shape[axis]);
+    }
+    if (!covered || outShape.size() < shape.size())
+      return false;
+  }
+  return true;
+}
+
+/// Shrinks each folded constant that only broadcasting ops read to its smallest shape:
+/// every axis along which its values do not change, and which another input of each reader
+/// spans, becomes 1. Saves flash, and lets per-channel kernels see a per-channel operand.
+void shrinkBroadcastConstants(ir::Graph &graph, const std::set<ir::TensorId> &folded) {
+  auto consumers = graph.consumers();
+  for (ir::TensorId t : folded) {
+    ir::Tensor &tensor = graph.tensor(t);
+    const std::vector<size_t> &readers = consumers[static_cast<size_t>(t)];
+    if (readers.empty() || isGraphOutput(graph, t) || tensor.shape.size() < 1)
+      continue;
+    bool onlyBroadcast = std::all_of(readers.begin(), readers.end(), [&](size_t r) {
+      return broadcastsInputs(graph.nodes[r].op);
+    });
+    if (!onlyBroadcast)
+      continue;
+    ir::TensorData value = *tensor.data;
+    for (size_t axis = 0; axis < value.shape.size(); ++axis)
+      if (value.shape[axis] > 1 && readersKeepShape(graph, readers, t, axis) &&
+          constantAlong(value, axis))
+        value = firstAlong(value, axis);
+    if (value.shape == tensor.shape)
+      continue;
+    tensor.shape = value.shape;
+    tensor.data = std::make_shared<const ir::TensorData>(std::move(value));
+  }
+}
+
 } // namespace
 
 Status foldConstantsAndInferShapes(ir::Graph &graph) {
   RNNPOOLC_TRY(graph.sortTopologically());
   std::vector<ir::Node> kept;
   kept.reserve(graph.nodes.size());
+  std::set<ir::TensorId> folded;
   for (ir::Node &node : graph.nodes) {
     RNNPOOLC_TRY(ir::inferShapes(graph, node));
     if (isFoldable(graph, node)) {
       RNNPOOLC_TRY(fold(graph, node));
+      folded.insert(node.outputs.begin(), node.outputs.end());
       continue;
     }
     kept.push_back(std::move(node));
   }
   graph.nodes = std::move(kept);
+  shrinkBroadcastConstants(graph, folded);
   return Status::ok();
 }
 

@@ -200,8 +200,11 @@ Status SweepAnalysis::gridOf(LayerGeometry &g) {
 }
 
 bool SweepAnalysis::outputMatches(ir::TensorId y, const LayerGeometry &g) {
+  // [N, 4*h2, Ho, Wo], or [N, 4*h2] when the layer has one patch per image (RNNPool called
+  // directly on a whole map, as a final pooling): the same elements in the same order.
   const ir::Tensor &t = graph_.tensor(y);
-  if (t.shape != ir::Shape{g.n, 4 * g.h2, g.outRows, g.outCols})
+  const bool rank2 = g.outRows == 1 && g.outCols == 1 && t.shape == ir::Shape{g.n, 4 * g.h2};
+  if (t.shape != ir::Shape{g.n, 4 * g.h2, g.outRows, g.outCols} && !rank2)
     return false;
   const std::vector<int64_t> &ids = trace_.ids(y);
   if (static_cast<int64_t>(ids.size()) != g.n * 4 * g.h2 * g.outRows * g.outCols)
@@ -218,7 +221,7 @@ bool SweepAnalysis::outputMatches(ir::TensorId y, const LayerGeometry &g) {
             return false;
           const Sweep &s = sweeps_[it->second][origin.index / g.h2];
           if (s.n != n || s.y != py * g.strideRows || s.x != px * g.strideCols ||
-              !(s.roles & quarter[o / g.h2]))
+              !(s.roles & quarter[g.quarters[o / g.h2]]))
             return false;
         }
   return true;
@@ -253,23 +256,33 @@ Expected<ir::TensorId> SweepAnalysis::analyse(ir::TensorId x, const std::vector<
   std::set<ir::TensorId> seen;
   for (const StepChain &chain : rnn2)
     frontier.push_back(chain.finalState());
+  // EdgeML's quarter order first; another order of the four quarters only if no tensor
+  // holds that one.
   ir::TensorId best = ir::kNoTensor;
+  std::vector<ir::TensorId> reached;
   while (!frontier.empty() && seen.size() < 100000) {
     ir::TensorId t = frontier.back();
     frontier.pop_back();
     if (!seen.insert(t).second)
       continue;
-    if (outputMatches(t, g) &&
-        (best == ir::kNoTensor || producers[size_t(t)] > producers[size_t(best)]))
-      best = t;
+    reached.push_back(t);
     for (size_t c : consumers[static_cast<size_t>(t)])
       if (isDataMovement(graph_.nodes[c].op))
         for (ir::TensorId out : graph_.nodes[c].outputs)
           frontier.push_back(out);
   }
+  std::array<int, 4> order{0, 1, 2, 3};
+  do {
+    g.quarters = order;
+    for (ir::TensorId t : reached)
+      if (outputMatches(t, g) &&
+          (best == ir::kNoTensor || producers[size_t(t)] > producers[size_t(best)]))
+        best = t;
+  } while (best == ir::kNoTensor && std::next_permutation(order.begin(), order.end()));
   if (best == ir::kNoTensor)
     return makeError("the final RNN2 states are not arranged as RNNPool's output "
-                     "[N, 4*h2, Ho, Wo] in EdgeML's channel order");
+                     "[N, 4*h2, Ho, Wo] (or [N, 4*h2] for one patch per image) in EdgeML's "
+                     "channel order");
   return best;
 }
 

@@ -7,6 +7,7 @@
 #include "compiler/passes/ElementTrace.h"
 #include "compiler/passes/FastGrnnMatch.h"
 
+#include <array>
 #include <map>
 
 namespace rnnpoolc::passes {
@@ -38,6 +39,10 @@ struct LayerGeometry {
   int64_t n = 0, k = 0, h = 0, w = 0; ///< The layer input's shape.
   int64_t rows = 0, cols = 0, strideRows = 0, strideCols = 0, outRows = 0, outCols = 0;
   int64_t h1 = 0, h2 = 0;
+  /// Which of EdgeML's four output quarters (rows fwd, rows bwd, cols fwd, cols bwd) each
+  /// quarter of the output tensor holds: {0, 1, 2, 3} unless the model reorders them (the
+  /// authors' QVGA face detector puts the column sweeps first).
+  std::array<int, 4> quarters{0, 1, 2, 3};
 };
 
 /// Checks RNN1 and RNN2 chains reading layer input `x` and finds the tensor that holds

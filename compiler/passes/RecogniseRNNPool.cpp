@@ -14,6 +14,7 @@
 #include "compiler/passes/Passes.h"
 #include "compiler/passes/RNNPoolSweeps.h"
 
+#include <array>
 #include <cmath>
 #include <set>
 
@@ -37,6 +38,7 @@ struct Fusion {
   ir::RNNPoolAttrs attrs;
   std::vector<TensorId> operands; ///< Inputs after X.
   std::string name;
+  std::array<int, 4> quarters{0, 1, 2, 3}; ///< LayerGeometry::quarters.
 };
 
 /// The longest common '/'-separated prefix of node names, trimmed of '/' ("" if none).
@@ -109,7 +111,8 @@ private:
   Status cellOf(const std::vector<StepChain> &chains, const char *rnn, int64_t in,
                 ir::FastGrnnAttrs &cell, std::vector<TensorId> &operands);
   Status coneOf(Fusion &f, const Candidate &c);
-  void apply(std::vector<Fusion> &fusions);
+  std::vector<ir::Node> replacement(Fusion &f);
+  std::vector<size_t> apply(std::vector<Fusion> &fusions);
 };
 
 /// Links steps whose state is exactly another step's output into chains.
@@ -246,11 +249,13 @@ Status Recogniser::cellOf(const std::vector<StepChain> &chains, const char *rnn,
       operands.push_back(withU->u[1]);
   }
   for (auto [bias, what] : {std::pair{ref.bz, ".b_z"}, std::pair{ref.bh, ".b_h"}}) {
+    // One value is a bias equal for every unit, kept small by constant folding.
     const ir::TensorData &d = *g_.tensor(bias).data;
-    if (d.numel() != hidden || !ir::isFloat(d.dtype))
+    if ((d.numel() != hidden && d.numel() != 1) || !ir::isFloat(d.dtype))
       return makeError("{}'s bias has {} values for {} hidden units", rnn, d.numel(), hidden);
+    std::vector<float> values = d.numel() == 1 ? std::vector<float>(hidden, d.f[0]) : d.f;
     operands.push_back(g_.addConstant(g_.uniqueTensorName(base + what),
-                                      ir::TensorData::fromFloats({1, hidden}, d.f)));
+                                      ir::TensorData::fromFloats({1, hidden}, values)));
   }
   for (auto [s, what] : {std::pair{ref.zetaSigmoid, ".zeta"}, std::pair{ref.nuSigmoid, ".nu"}})
     operands.push_back(g_.addConstant(g_.uniqueTensorName(base + what),
@@ -314,7 +319,7 @@ Expected<Fusion> Recogniser::prove(const Candidate &c) {
   if (!y)
     return y.error();
   Fusion f;
-  f.x = c.x, f.y = *y;
+  f.x = c.x, f.y = *y, f.quarters = geometry.quarters;
   RNNPOOLC_TRY(coneOf(f, c));
   ir::RNNPoolAttrs &a = f.attrs;
   a.patch = {geometry.rows, geometry.cols};
@@ -332,34 +337,74 @@ Expected<Fusion> Recogniser::prove(const Candidate &c) {
   return f;
 }
 
-/// Replaces each fusion's nodes by its RNNPool node, placed where its first node was.
-void Recogniser::apply(std::vector<Fusion> &fusions) {
-  std::vector<char> doomed(g_.nodes.size(), 0);
-  std::map<size_t, ir::Node> inserted;
-  for (Fusion &f : fusions) {
+/// The nodes that replace a fusion: its RNNPool node, then, if the model reorders the
+/// four output quarters, a Split into them and a Concat in the model's order, then, if the
+/// output is [N, 4*h2] (one patch per image), a Flatten of the [N, 4*h2, 1, 1] result.
+std::vector<ir::Node> Recogniser::replacement(Fusion &f) {
+  const std::string yName = g_.tensor(f.y).name;
+  auto fresh = [&](const std::string &suffix) {
+    ir::Tensor t;
+    t.name = g_.uniqueTensorName(yName + suffix);
+    return g_.addTensor(std::move(t));
+  };
+  auto make = [](std::string name, ir::OpKind op, ir::Attrs attrs, std::vector<TensorId> in,
+                 std::vector<TensorId> out) {
     ir::Node node;
-    node.name = f.name.empty() ? g_.tensor(f.y).name : f.name;
-    node.op = ir::OpKind::RNNPool;
-    node.attrs = f.attrs;
-    node.inputs = {f.x};
-    node.inputs.insert(node.inputs.end(), f.operands.begin(), f.operands.end());
-    node.outputs = {f.y};
+    node.name = std::move(name), node.op = op, node.attrs = std::move(attrs);
+    node.inputs = std::move(in), node.outputs = std::move(out);
+    return node;
+  };
+  const bool rank2 = g_.tensor(f.y).shape.size() == 2;
+  const bool reordered = f.quarters != std::array<int, 4>{0, 1, 2, 3};
+  const std::string name = f.name.empty() ? yName : f.name;
+  std::vector<TensorId> inputs = {f.x};
+  inputs.insert(inputs.end(), f.operands.begin(), f.operands.end());
+  TensorId cur = rank2 || reordered ? fresh(".rnnpool") : f.y;
+  std::vector<ir::Node> nodes;
+  nodes.push_back(make(name, ir::OpKind::RNNPool, f.attrs, inputs, {cur}));
+  if (reordered) {
+    std::vector<TensorId> quarters;
+    for (int q = 0; q < 4; ++q)
+      quarters.push_back(fresh(fmt::format(".quarter{}", q)));
+    nodes.push_back(make(name + ".split", ir::OpKind::Split, ir::AxisAttrs{1}, {cur}, quarters));
+    std::vector<TensorId> order;
+    for (int q : f.quarters)
+      order.push_back(quarters[static_cast<size_t>(q)]);
+    cur = rank2 ? fresh(".reordered") : f.y;
+    nodes.push_back(make(name + ".reorder", ir::OpKind::Concat, ir::AxisAttrs{1}, order, {cur}));
+  }
+  if (rank2)
+    nodes.push_back(make(name + ".flatten", ir::OpKind::Flatten, ir::AxisAttrs{1}, {cur}, {f.y}));
+  return nodes;
+}
+
+/// Replaces each fusion's nodes by its replacement, placed where its first node was.
+/// Returns the indices of the new nodes, in order.
+std::vector<size_t> Recogniser::apply(std::vector<Fusion> &fusions) {
+  std::vector<char> doomed(g_.nodes.size(), 0);
+  std::map<size_t, std::vector<ir::Node>> inserted;
+  for (Fusion &f : fusions) {
     size_t first = g_.nodes.size();
     for (size_t n = 0; n < f.cone.size(); ++n)
       if (f.cone[n]) {
         doomed[n] = 1;
         first = std::min(first, n);
       }
-    inserted.emplace(first, std::move(node));
+    inserted.emplace(first, replacement(f));
   }
   std::vector<ir::Node> nodes;
+  std::vector<size_t> added;
   for (size_t n = 0; n < g_.nodes.size(); ++n) {
     if (auto it = inserted.find(n); it != inserted.end())
-      nodes.push_back(std::move(it->second));
+      for (ir::Node &node : it->second) {
+        added.push_back(nodes.size());
+        nodes.push_back(std::move(node));
+      }
     if (!doomed[n])
       nodes.push_back(std::move(g_.nodes[n]));
   }
   g_.nodes = std::move(nodes);
+  return added;
 }
 
 Status Recogniser::run() {
@@ -400,13 +445,8 @@ Status Recogniser::run() {
   std::vector<ir::Shape> shapes;
   for (const Fusion &f : fusions)
     shapes.push_back(g_.tensor(f.y).shape);
-  apply(fusions);
-  std::set<TensorId> outputs;
-  for (const Fusion &f : fusions)
-    outputs.insert(f.y);
-  for (ir::Node &node : g_.nodes)
-    if (node.op == ir::OpKind::RNNPool && outputs.count(node.outputs[0]))
-      RNNPOOLC_TRY(ir::inferShapes(g_, node));
+  for (size_t n : apply(fusions))
+    RNNPOOLC_TRY(ir::inferShapes(g_, g_.nodes[n]));
   for (size_t i = 0; i < fusions.size(); ++i)
     if (g_.tensor(fusions[i].y).shape != shapes[i])
       return makeError("internal: the fused RNNPool '{}' changes its output shape",

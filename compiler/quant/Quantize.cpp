@@ -368,7 +368,7 @@ Status quantizeNode(Context &ctx, QuantizedModel &model, ir::Node node, const Ra
   ir::Graph &g = model.graph;
   auto kind = kernelFor(g, node);
   if (!kind)
-    return ir::nodeError(node, "has no fixed-point kernel; use the float build (--float)");
+    return ir::nodeError(node, "has no fixed-point kernel yet");
   RNNPOOLC_TRY(checkInputs(ctx, node, *kind));
   auto out = outputParams(ctx, node, *kind, ranges);
   if (!out)

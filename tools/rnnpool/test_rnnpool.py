@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import export as E  # noqa: E402
 import onnx_eval  # noqa: E402
 import rnnpool as R  # noqa: E402
+import torch_export as TE  # noqa: E402
 
 warnings.filterwarnings("ignore")
 COMBOS = list(itertools.product(R.STYLES, R.EXTRACTIONS))
@@ -367,6 +368,86 @@ class TestExport(unittest.TestCase):
                             ["--encoding", "function", "--function-builder", "torch"]):
                     with self.assertRaises(SystemExit) as cm:
                         E.main(bad + ["-o", os.path.join(d, "bad.onnx")])
+                    self.assertEqual(cm.exception.code, 2)
+            self.assertFalse(os.path.exists(os.path.join(d, "bad.onnx")))
+
+
+
+class FoldUnfoldLayer(torch.nn.Module):
+    """An RNNPool layer written as the RNNPool authors write it: nn.Unfold, the patches
+    into the batch, RNNPool, then F.fold with a 1x1 kernel."""
+
+    def __init__(self):
+        super().__init__()
+        self.pool = R.RNNPool(4, 4, 2, 5, 3)
+        R.randomize_(self.pool, torch.Generator().manual_seed(3))
+
+    def forward(self, x):
+        n = x.shape[0]
+        cols = torch.nn.functional.unfold(x, kernel_size=(4, 4), stride=(2, 2))
+        patches = torch.cat(torch.unbind(cols, dim=2), dim=0).reshape(-1, 2, 4, 4)
+        pooled = torch.stack(torch.split(self.pool(patches), n, dim=0), dim=2)
+        return torch.nn.functional.fold(pooled, kernel_size=1, output_size=(3, 4))
+
+
+class TestTorchExport(unittest.TestCase):
+    """torch_export.py: a 1x1-kernel F.fold exports as a Reshape (torch cannot export
+    aten::col2im at all), computes PyTorch's values, and any other fold is refused."""
+
+    def test_fold_exports_as_reshape(self):
+        model = FoldUnfoldLayer().eval()
+        x = torch.rand(2, 2, 8, 10, generator=torch.Generator().manual_seed(4)) * 2 - 1
+        with torch.no_grad():
+            expected = model(x).numpy()
+        self.assertEqual(expected.shape, (2, 4 * 3, 3, 4))
+        for opset in (11, 13, 17):
+            f = io.BytesIO()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                TE.export(model, x, f, opset_version=opset, input_names=["input"],
+                          output_names=["output"])
+            proto = onnx.load_from_string(f.getvalue())
+            onnx.checker.check_model(proto)
+            last = proto.graph.node[-1]
+            self.assertEqual(last.op_type, "Reshape", "opset %d" % opset)
+            assert_close(run_onnx(proto, x), expected)
+
+    def test_other_folds_are_refused(self):
+        class Fold(torch.nn.Module):
+            def __init__(self, **kw):
+                super().__init__()
+                self.kw = kw
+
+            def forward(self, x):
+                return torch.nn.functional.fold(x, output_size=(4, 4), **self.kw)
+
+        for kw, shape in ((dict(kernel_size=2), (1, 8, 9)),
+                          (dict(kernel_size=1, stride=2), (1, 2, 4)),
+                          (dict(kernel_size=1, padding=1), (1, 2, 36))):
+            with self.assertRaises(TE.FoldExportError) as cm:
+                TE.export(Fold(**kw), torch.rand(shape), io.BytesIO(), opset_version=13)
+            self.assertIn("only a fold with a 1x1 kernel, stride 1 and no padding",
+                          str(cm.exception))
+
+    def test_cli(self):
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "user_model.py")
+            with open(src, "w") as f:
+                f.write("import sys\nsys.path.insert(0, %r)\n" % os.path.dirname(
+                    os.path.abspath(__file__)))
+                f.write("import test_rnnpool\n\ndef build():\n"
+                        "    return test_rnnpool.FoldUnfoldLayer(), (1, 2, 8, 10)\n")
+            out = os.path.join(d, "out", "m.onnx")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.assertEqual(TE.main([src + ":build", "--opset", "11", "-o", out]), 0)
+            x = np.load(os.path.join(d, "out", "m_input.npy"))
+            e = np.load(os.path.join(d, "out", "m_expected_0.npy"))
+            assert_close(run_onnx(onnx.load(out), torch.from_numpy(x)), e)
+            with contextlib.redirect_stderr(io.StringIO()):
+                for bad in ([src + ":missing"], [src], [os.path.join(d, "none.py:build")]):
+                    with self.assertRaises(SystemExit) as cm:
+                        TE.main(bad + ["-o", os.path.join(d, "bad.onnx")])
                     self.assertEqual(cm.exception.code, 2)
             self.assertFalse(os.path.exists(os.path.join(d, "bad.onnx")))
 

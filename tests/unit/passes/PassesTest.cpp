@@ -59,6 +59,45 @@ TEST_CASE("fold-constants removes PyTorch's Shape-Gather-Concat-Reshape chain", 
   REQUIRE(maxAbsDiff(before[0], runGraph(b.g, inputs)[0]) == 0);
 }
 
+TEST_CASE("fold-constants keeps an expanded scale at its smallest shape", "[passes]") {
+  // L2Norm's scale as S3FD writes it: Mul(Expand(w[1, C, 1, 1], Shape(x)), x).
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 4, 5, 6});
+  ir::TensorId w = b.constant("w", {1, 4, 1, 1}, 5, 10);
+  ir::TensorId big = b.node(OpKind::Expand, "expand", {w, b.node(OpKind::Shape, "shape", {x})});
+  ir::TensorId y = b.node(OpKind::Mul, "scale", {big, x});
+  // A folded constant that really varies along H stays whole along H (and shrinks along W).
+  ir::TensorId rows = b.constant("rows", {1, 1, 5, 1});
+  ir::TensorId wide = b.node(OpKind::Expand, "expand_rows", {rows, b.ints("to", {1, 4, 5, 6})});
+  b.g.outputs = {b.node(OpKind::Add, "shift", {y, wide})};
+  std::vector<ir::TensorData> inputs = {b.randomInput(0)};
+  auto before = runGraph(b.g, inputs);
+  REQUIRE(passes::foldConstantsAndInferShapes(b.g));
+  REQUIRE(b.g.nodes.size() == 2);
+  REQUIRE(b.g.tensor(b.g.nodes[0].inputs[0]).shape == ir::Shape{1, 4, 1, 1});
+  REQUIRE(b.g.tensor(b.g.nodes[1].inputs[1]).shape == ir::Shape{1, 1, 5, 1});
+  REQUIRE(b.g.tensor(b.g.outputs[0]).shape == ir::Shape{1, 4, 5, 6});
+  REQUIRE(maxAbsDiff(before[0], runGraph(b.g, inputs)[0]) == 0);
+}
+
+TEST_CASE("fold-constants keeps a constant whole where no other input spans the axis",
+          "[passes]") {
+  // Mul(x, Expand(w)) with x [1, 1, 5, 6]: the constant alone gives the output its 4
+  // channels, so it keeps them although its values are equal along C; it shrinks along H
+  // and W, which x spans.
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 1, 5, 6});
+  ir::TensorId w = b.constant("w", {1, 1, 1, 1}, 2, 3);
+  ir::TensorId big = b.node(OpKind::Expand, "expand", {w, b.ints("to", {1, 4, 5, 6})});
+  b.g.outputs = {b.node(OpKind::Mul, "scale", {x, big})};
+  std::vector<ir::TensorData> inputs = {b.randomInput(0)};
+  auto before = runGraph(b.g, inputs);
+  REQUIRE(passes::foldConstantsAndInferShapes(b.g));
+  REQUIRE(b.g.tensor(b.g.nodes[0].inputs[1]).shape == ir::Shape{1, 4, 1, 1});
+  REQUIRE(b.g.tensor(b.g.outputs[0]).shape == ir::Shape{1, 4, 5, 6});
+  REQUIRE(maxAbsDiff(before[0], runGraph(b.g, inputs)[0]) == 0);
+}
+
 TEST_CASE("fold-constants reports shape errors with the node name", "[passes]") {
   Builder b;
   ir::TensorId x = b.input("x", {1, 3});
