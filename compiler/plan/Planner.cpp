@@ -36,7 +36,7 @@ private:
     auto plan = buildPlan(g_, schedule, options);
     if (!plan)
       return std::nullopt;
-    placeBuffers(*plan);
+    placeBuffers(*plan, Placement::Greedy);
     return std::move(*plan);
   }
   std::vector<size_t> memoryAwareOrder() const;
@@ -134,7 +134,7 @@ Expected<Plan> Search::run() {
   auto baseline = buildPlan(g_, Schedule{topo, {}}, baselineBuild);
   if (!baseline)
     return baseline.error();
-  placeBuffers(*baseline);
+  placeBuffers(*baseline, Placement::Greedy);
   baselineMacs_ = baseline->summary.macs;
 
   std::optional<Plan> best;
@@ -292,6 +292,9 @@ Expected<Plan> Search::run() {
     }
   }
   chosen_ = bestSchedule;
+  // The search compares candidates with greedy-by-size placement (fast); the chosen one, and
+  // its variants below, are placed thoroughly (never above greedy by size).
+  placeBuffers(*best, Placement::Thorough);
 
   // Carrying kernels' caches across row bands saves instructions; keep it when the arena
   // does not grow (nor the MACs, which it does not change).
@@ -301,7 +304,7 @@ Expected<Plan> Search::run() {
     BuildOptions frame = chosenBuild;
     frame.streamIntoFrame = true;
     if (auto p = buildPlan(g_, bestSchedule, frame)) {
-      placeBuffers(*p);
+      placeBuffers(*p, Placement::Thorough);
       if (p->summary.arenaBytes < best->summary.arenaBytes && allowed(*p))
         best = std::move(*p), chosenBuild = frame;
     }
@@ -309,7 +312,7 @@ Expected<Plan> Search::run() {
   BuildOptions carry = chosenBuild;
   carry.carryScratch = true;
   if (auto p = buildPlan(g_, bestSchedule, carry)) {
-    placeBuffers(*p);
+    placeBuffers(*p, Placement::Thorough);
     if (p->summary.arenaBytes <= best->summary.arenaBytes && allowed(*p))
       best = std::move(*p);
   }

@@ -9,7 +9,8 @@
 // used outside the region are held whole. Regions are added greedily: each round adds the
 // run that lowers the peak most. (3) Tiles (MCUNetV2-style patches, halos recomputed) are
 // tried for every chosen region at several grids, kept when they lower the peak within
-// the MAC budget. (4) Offsets: greedy by size (Placement.cpp). Every plan is checked by
+// the MAC budget. (4) Offsets: greedy by size while searching, then several orders and a
+// bounded repair for the chosen plan (Placement.cpp). Every plan is checked by
 // the independent verifier before it is returned.
 //
 // Limits: greedy at each level, so not optimal; regions must be runs of consecutive ops
