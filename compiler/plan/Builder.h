@@ -41,8 +41,9 @@ Expected<Plan> buildPlan(const ir::Graph &graph, const Schedule &schedule,
 
 /// How hard placement tries (Placement.cpp): Greedy is TensorFlow Lite Micro's greedy by
 /// size (the baseline, and the search's comparisons of candidates); Thorough tries several
-/// orders and fits and repairs the best (the chosen plan), never above Greedy.
-enum class Placement : uint8_t { Greedy, Thorough };
+/// orders and fits and repairs the best (the candidates that decide a search round), never
+/// above Greedy; Final repairs the three best (the chosen plan).
+enum class Placement : uint8_t { Greedy, Thorough, Final };
 
 /// Arena offsets for every buffer, then the summary (arena, live peak, peak step).
 void placeBuffers(Plan &plan, Placement effort);

@@ -14,6 +14,7 @@
 // and the move is kept when the arena does not grow (bounded rounds). The size order with
 // first fit is Greedy, so Thorough is never worse. The live peak (the most bytes reserved
 // at one step) bounds any arena from below; Thorough is usually within a few percent of it.
+// Effort Final repairs the three best orders instead of one (for the chosen plan only).
 // Limits: heuristics, not optimal; O(n^2) per order in the number of reservations.
 #include "compiler/plan/Builder.h"
 
@@ -275,27 +276,37 @@ void placeBuffers(Plan &plan, Placement effort) {
   std::vector<Buffer> &buffers = plan.buffers;
   Placer placer(buffers);
   const int steps = static_cast<int>(plan.steps.size());
-  std::vector<int64_t> offsets, bestOffsets;
-  std::vector<int> bestOrder;
-  Fit bestFit = Fit::First;
-  int64_t arena = INT64_MAX;
+  struct Candidate {
+    int64_t arena;
+    std::vector<int> order;
+    Fit fit;
+    std::vector<int64_t> offsets;
+  };
+  std::vector<Candidate> candidates;
+  std::vector<int64_t> offsets;
   for (const std::vector<int> &order : orders(placer, steps, effort))
     for (Fit fit : {Fit::First, Fit::Best}) {
       if (effort == Placement::Greedy && fit == Fit::Best)
         continue;
       int64_t a = placer.place(order, fit, offsets);
-      if (a < arena)
-        arena = a, bestOffsets = offsets, bestOrder = order, bestFit = fit;
+      candidates.push_back({a, order, fit, offsets});
     }
-  if (effort == Placement::Thorough) {
-    std::vector<int> order = bestOrder;
-    std::vector<int64_t> tops = bestOffsets;
-    int64_t topsArena = arena;
-    repairTops(placer, bestFit, order, tops, topsArena);
-    repairStepwise(placer, bestFit, bestOrder, bestOffsets, arena);
-    if (topsArena < arena)
-      arena = topsArena, bestOffsets = tops;
-  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate &a, const Candidate &b) { return a.arena < b.arena; });
+  int64_t arena = candidates[0].arena;
+  std::vector<int64_t> bestOffsets = candidates[0].offsets;
+  // Thorough repairs the best placement both ways, Final the three best; the smallest
+  // arena is kept.
+  const size_t repaired = effort == Placement::Final      ? 3
+                          : effort == Placement::Thorough ? 1
+                                                          : 0;
+  for (size_t k = 0; k < std::min(repaired, candidates.size()); ++k)
+    for (auto repair : {repairTops, repairStepwise}) {
+      Candidate c = candidates[k];
+      repair(placer, c.fit, c.order, c.offsets, c.arena);
+      if (c.arena < arena)
+        arena = c.arena, bestOffsets = std::move(c.offsets);
+    }
 
   Summary &s = plan.summary;
   s.arenaBytes = 0;

@@ -302,7 +302,7 @@ Expected<Plan> Search::run() {
   chosen_ = bestSchedule;
   // The search compares candidates with greedy-by-size placement (fast); the chosen one, and
   // its variants below, are placed thoroughly (never above greedy by size).
-  placeBuffers(*best, Placement::Thorough);
+  placeBuffers(*best, Placement::Final);
 
   // Carrying kernels' caches across row bands saves instructions; keep it when the arena
   // does not grow (nor the MACs, which it does not change).
@@ -312,7 +312,7 @@ Expected<Plan> Search::run() {
     BuildOptions frame = chosenBuild;
     frame.streamIntoFrame = true;
     if (auto p = buildPlan(g_, bestSchedule, frame)) {
-      placeBuffers(*p, Placement::Thorough);
+      placeBuffers(*p, Placement::Final);
       if (p->summary.arenaBytes < best->summary.arenaBytes && allowed(*p))
         best = std::move(*p), chosenBuild = frame;
     }
@@ -320,7 +320,7 @@ Expected<Plan> Search::run() {
   BuildOptions carry = chosenBuild;
   carry.carryScratch = true;
   if (auto p = buildPlan(g_, bestSchedule, carry)) {
-    placeBuffers(*p, Placement::Thorough);
+    placeBuffers(*p, Placement::Final);
     if (p->summary.arenaBytes <= best->summary.arenaBytes && allowed(*p))
       best = std::move(*p);
   }

@@ -145,13 +145,16 @@ TEST_CASE("thorough placement is valid and never above greedy by size") {
       options.streamInput = stream;
       auto built = plan::buildPlan(g, schedule, options);
       REQUIRE(built);
-      plan::Plan greedy = *built, thorough = *built;
+      plan::Plan greedy = *built, thorough = *built, final = *built;
       plan::placeBuffers(greedy, plan::Placement::Greedy);
       plan::placeBuffers(thorough, plan::Placement::Thorough);
+      plan::placeBuffers(final, plan::Placement::Final);
       CHECK(plan::verifyPlan(g, greedy));
       CHECK(plan::verifyPlan(g, thorough));
+      CHECK(plan::verifyPlan(g, final));
       CHECK(thorough.summary.peakBytes == greedy.summary.peakBytes);
       CHECK(thorough.summary.arenaBytes <= greedy.summary.arenaBytes);
+      CHECK(final.summary.arenaBytes <= thorough.summary.arenaBytes);
       CHECK(thorough.summary.arenaBytes >= thorough.summary.peakBytes);
       greedyTotal += greedy.summary.arenaBytes;
       thoroughTotal += thorough.summary.arenaBytes;
