@@ -39,7 +39,13 @@ bool isRegionable(const ir::Graph &graph, const ir::Node &node);
 Expected<Plan> buildPlan(const ir::Graph &graph, const Schedule &schedule,
                          const BuildOptions &options);
 
-/// Greedy-by-size offsets (largest buffer first, lowest fitting address), then the summary.
-void placeBuffers(Plan &plan);
+/// How hard placement tries (Placement.cpp): Greedy is TensorFlow Lite Micro's greedy by
+/// size (the baseline, and the search's comparisons of candidates); Thorough tries several
+/// orders and fits and repairs the best (the candidates that decide a search round), never
+/// above Greedy; Final repairs the three best (the chosen plan).
+enum class Placement : uint8_t { Greedy, Thorough, Final };
+
+/// Arena offsets for every buffer, then the summary (arena, live peak, peak step).
+void placeBuffers(Plan &plan, Placement effort);
 
 } // namespace rnnpoolc::plan

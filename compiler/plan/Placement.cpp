@@ -1,13 +1,25 @@
-// Arena placement, as TensorFlow Lite Micro's greedy planner does it: buffers sorted by
-// size, largest first, each at the lowest offset where it collides with no reservation
-// already placed (see Plan.h: a reservation is a span of bytes over a span of steps). A
-// buffer computed in place shares its input's offset; the two are placed as one block
+// Arena placement: offsets for the plan's buffers such that no two overlap while live (see
+// Plan.h: a reservation is a span of bytes over a span of steps), for the smallest arena.
+//
+// A buffer computed in place shares its input's offset; the two are placed as one family
 // live over both ranges. A buffer with row lifetimes reserves each run of rows only while
 // it lives, so it can sit on rows of another that are already consumed.
-// Limits: greedy, not optimal; O(n^2) in the number of reservations.
+//
+// Effort Greedy is TensorFlow Lite Micro's greedy planner: families sorted by size,
+// largest first, each at the lowest offset where it collides with nothing placed. Effort
+// Thorough places in several orders (size, size x lifetime, lifetime, start step, and "by
+// breadth": the steps with the most live bytes first, as Pisarchyk & Lee 2020) with first
+// fit and best fit (the smallest gap that holds the family), keeps the smallest arena, then
+// repairs that order: a family that reaches the top of the arena moves towards the front,
+// and the move is kept when the arena does not grow (bounded rounds). The size order with
+// first fit is Greedy, so Thorough is never worse. The live peak (the most bytes reserved
+// at one step) bounds any arena from below; Thorough is usually within a few percent of it.
+// Effort Final repairs the three best orders instead of one (for the chosen plan only).
+// Limits: heuristics, not optimal; O(n^2) per order in the number of reservations.
 #include "compiler/plan/Builder.h"
 
 #include <algorithm>
+#include <numeric>
 
 namespace rnnpoolc::plan {
 namespace {
@@ -23,125 +35,303 @@ int root(const std::vector<Buffer> &buffers, int b) {
 struct Family {
   std::vector<Reservation> parts;
   int64_t bytes = 0;
-  int first = 0;
+  int first = 0, last = 0;
   int64_t align = 1; ///< Scratch buffers (kernels' int16/int32 working memory): 8.
 };
 
-int64_t alignUp(int64_t offset, int64_t align) { return (offset + align - 1) / align * align; }
+int64_t alignUp(int64_t offset, int64_t align) {
+  return (offset + align - 1) / align * align;
+}
 
 bool collide(const Reservation &a, const Reservation &b) {
   return a.first <= b.last && b.first <= a.last && a.begin < b.end && b.begin < a.end;
 }
 
-} // namespace
+enum class Fit : uint8_t { First, Best };
 
-void placeBuffers(Plan &plan) {
-  std::vector<Buffer> &buffers = plan.buffers;
-  const size_t n = buffers.size();
-  std::vector<Family> families(n);
-  std::vector<char> isRoot(n, 0);
-  for (size_t b = 0; b < n; ++b) {
+class Placer {
+public:
+  explicit Placer(const std::vector<Buffer> &buffers);
+
+  /// Places the families in `order`; returns the arena and fills `offsets` (per family).
+  int64_t place(const std::vector<int> &order, Fit fit, std::vector<int64_t> &offsets) const;
+  std::vector<int> roots() const { return roots_; }
+  const Family &family(int r) const { return families_[r]; }
+  /// The reservations of every family at `offsets`.
+  std::vector<Reservation> placed(const std::vector<int64_t> &offsets) const;
+
+private:
+  std::vector<Family> families_; ///< Indexed by root buffer.
+  std::vector<int> roots_;
+  int64_t offsetOf(const Family &f, Fit fit, const std::vector<Reservation> &placed) const;
+};
+
+Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
+  std::vector<char> isRoot(buffers.size(), 0);
+  for (size_t b = 0; b < buffers.size(); ++b) {
     int r = root(buffers, static_cast<int>(b));
-    Family &f = families[r];
+    Family &f = families_[r];
     if (!isRoot[r]) {
       isRoot[r] = 1;
       f.parts = reservations(buffers[b], 0);
-      f.first = buffers[b].firstStep;
+      f.first = buffers[b].firstStep, f.last = buffers[b].lastStep;
     } else { // in-place members are uniform: widen the family's one reservation
       Reservation &all = f.parts[0];
       all.end = std::max(all.end, buffers[b].bytes);
       all.first = std::min(all.first, buffers[b].firstStep);
       all.last = std::max(all.last, buffers[b].lastStep);
-      f.first = std::min(f.first, buffers[b].firstStep);
     }
+    f.first = std::min(f.first, buffers[b].firstStep);
+    f.last = std::max(f.last, buffers[b].lastStep);
     f.bytes = std::max(f.bytes, buffers[b].bytes);
     if (buffers[b].kind == BufferKind::Scratch)
       f.align = 8;
   }
-  std::vector<int> order;
-  for (size_t b = 0; b < n; ++b)
+  for (size_t b = 0; b < buffers.size(); ++b)
     if (isRoot[b])
-      order.push_back(static_cast<int>(b));
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return families[a].bytes != families[b].bytes ? families[a].bytes > families[b].bytes
-                                                  : families[a].first < families[b].first;
-  });
+      roots_.push_back(static_cast<int>(b));
+}
 
-  std::vector<Reservation> placed;
-  std::vector<int64_t> offsets(n, 0);
-  for (int b : order) {
-    const Family &f = families[b];
-    int64_t offset = 0;
-    if (f.parts.size() == 1) { // one reservation: the first gap between busy spans
-      const Reservation &part = f.parts[0];
-      std::vector<std::pair<int64_t, int64_t>> busy;
-      for (const Reservation &p : placed)
-        if (p.first <= part.last && part.first <= p.last)
-          busy.emplace_back(p.begin, p.end);
-      std::sort(busy.begin(), busy.end());
-      for (auto [start, end] : busy) {
-        if (start - offset >= part.end)
-          break;
-        offset = alignUp(std::max(offset, end), f.align);
-      }
-      offsets[b] = offset;
-      placed.push_back({part.begin + offset, part.end + offset, part.first, part.last});
-      continue;
-    }
-    // The lowest feasible offset is 0 or puts some part right after a placed reservation.
-    std::vector<int64_t> candidates = {0};
+/// The offset of `f` given the reservations placed so far that overlap it in time.
+int64_t Placer::offsetOf(const Family &f, Fit fit,
+                         const std::vector<Reservation> &placed) const {
+  if (f.parts.size() == 1) { // one reservation: a gap between busy spans
+    const Reservation &part = f.parts[0];
+    std::vector<std::pair<int64_t, int64_t>> busy;
+    busy.reserve(placed.size());
     for (const Reservation &p : placed)
-      for (const Reservation &part : f.parts)
-        if (p.first <= part.last && part.first <= p.last && p.end - part.begin > 0)
-          candidates.push_back(p.end - part.begin);
-    std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-    for (int64_t c : candidates) {
-      bool fits = true;
-      for (const Reservation &part : f.parts) {
-        Reservation at{part.begin + c, part.end + c, part.first, part.last};
-        for (const Reservation &p : placed)
-          if (collide(at, p)) {
-            fits = false;
-            break;
-          }
-        if (!fits)
-          break;
+      busy.emplace_back(p.begin, p.end);
+    std::sort(busy.begin(), busy.end());
+    int64_t offset = 0, best = -1, bestGap = INT64_MAX;
+    for (auto [start, end] : busy) {
+      if (start - offset >= part.end) { // a gap that holds the family
+        if (fit == Fit::First)
+          return offset;
+        if (start - offset < bestGap)
+          best = offset, bestGap = start - offset;
       }
-      if (fits) {
-        offset = c;
-        break;
-      }
+      offset = alignUp(std::max(offset, end), f.align);
     }
-    offsets[b] = offset;
+    return best >= 0 ? best : offset;
+  }
+  // The lowest feasible offset is 0 or puts some part right after a placed reservation.
+  std::vector<int64_t> candidates = {0};
+  for (const Reservation &p : placed)
+    for (const Reservation &part : f.parts)
+      if (p.first <= part.last && part.first <= p.last && p.end - part.begin > 0)
+        candidates.push_back(alignUp(p.end - part.begin, f.align));
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  for (int64_t c : candidates) {
+    bool fits = true;
+    for (const Reservation &part : f.parts) {
+      Reservation at{part.begin + c, part.end + c, part.first, part.last};
+      for (const Reservation &p : placed)
+        if (collide(at, p)) {
+          fits = false;
+          break;
+        }
+      if (!fits)
+        break;
+    }
+    if (fits)
+      return c;
+  }
+  return candidates.back(); // unreachable: past every placed reservation fits
+}
+
+int64_t Placer::place(const std::vector<int> &order, Fit fit,
+                      std::vector<int64_t> &offsets) const {
+  offsets.assign(families_.size(), 0);
+  std::vector<Reservation> placed, near;
+  int64_t arena = 0;
+  for (int r : order) {
+    const Family &f = families_[r];
+    near.clear();
+    for (const Reservation &p : placed)
+      if (p.first <= f.last && f.first <= p.last)
+        near.push_back(p);
+    int64_t offset = offsetOf(f, fit, near);
+    offsets[r] = offset;
     for (const Reservation &part : f.parts)
       placed.push_back({part.begin + offset, part.end + offset, part.first, part.last});
+    arena = std::max(arena, offset + f.bytes);
   }
+  return arena;
+}
+
+std::vector<Reservation> Placer::placed(const std::vector<int64_t> &offsets) const {
+  std::vector<Reservation> out;
+  for (int r : roots_)
+    for (const Reservation &part : families_[r].parts)
+      out.push_back({part.begin + offsets[r], part.end + offsets[r], part.first, part.last});
+  return out;
+}
+
+/// The candidate orders of the families (Greedy: by size only).
+std::vector<std::vector<int>> orders(const Placer &placer, int steps, Placement effort) {
+  const std::vector<int> roots = placer.roots();
+  auto sorted = [&](auto key) {
+    std::vector<int> order = roots;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key(a) > key(b); });
+    return order;
+  };
+  auto life = [&](int r) {
+    return int64_t(placer.family(r).last - placer.family(r).first + 1);
+  };
+  auto size = [&](int r) {
+    return std::pair(placer.family(r).bytes, -int64_t(placer.family(r).first));
+  };
+  std::vector<std::vector<int>> out = {sorted(size)};
+  if (effort == Placement::Greedy)
+    return out;
+  out.push_back(sorted([&](int r) { return placer.family(r).bytes * life(r); }));
+  out.push_back(sorted([&](int r) { return std::pair(life(r), placer.family(r).bytes); }));
+  out.push_back(sorted([&](int r) {
+    return std::pair(-int64_t(placer.family(r).first), placer.family(r).bytes);
+  }));
+  // By breadth: the steps with the most live bytes first; at each, its families by size.
+  std::vector<int64_t> live(std::max(1, steps), 0);
+  for (int r : roots)
+    for (int s = std::max(0, placer.family(r).first);
+         s <= placer.family(r).last && s < int(live.size()); ++s)
+      live[s] += placer.family(r).bytes;
+  std::vector<int> byLive(live.size());
+  std::iota(byLive.begin(), byLive.end(), 0);
+  std::stable_sort(byLive.begin(), byLive.end(),
+                   [&](int a, int b) { return live[a] > live[b]; });
+  std::vector<int> bySize = out[0], breadth;
+  std::vector<char> taken(*std::max_element(roots.begin(), roots.end()) + 1, 0);
+  for (int s : byLive)
+    for (int r : bySize)
+      if (!taken[r] && placer.family(r).first <= s && s <= placer.family(r).last)
+        taken[r] = 1, breadth.push_back(r);
+  for (int r : bySize)
+    if (!taken[r])
+      breadth.push_back(r);
+  out.push_back(breadth);
+  return out;
+}
+
+/// Bounded repair of the best order, by moves that lift a family at the top of the arena
+/// earlier in the order. Each round of repairTops tries the last four families at the top
+/// at the front, halfway there or one place up, and keeps the best move when the arena does
+/// not grow; repairStepwise moves the latest family at the top one place up, then further
+/// each time that does not help. Both stop after a few rounds without a gain.
+void repairTops(const Placer &placer, Fit fit, std::vector<int> &order,
+                std::vector<int64_t> &offsets, int64_t &arena) {
+  std::vector<int64_t> trial;
+  for (int round = 0, stale = 0; round < 24 && stale < 4; ++round) {
+    std::vector<int> tops;
+    for (size_t k = order.size(); k-- > 1 && tops.size() < 4;)
+      if (offsets[order[k]] + placer.family(order[k]).bytes == arena)
+        tops.push_back(static_cast<int>(k));
+    std::vector<int> bestOrder;
+    int64_t best = INT64_MAX;
+    std::vector<int64_t> bestOffsets;
+    for (int top : tops)
+      for (int to : {0, top / 2, top - 1}) {
+        std::vector<int> next = order;
+        std::rotate(next.begin() + to, next.begin() + top, next.begin() + top + 1);
+        int64_t a = placer.place(next, fit, trial);
+        if (a < best)
+          best = a, bestOrder = std::move(next), bestOffsets = trial;
+      }
+    if (bestOrder.empty() || best > arena)
+      break;
+    stale = best < arena ? 0 : stale + 1;
+    arena = best, order = std::move(bestOrder), offsets = std::move(bestOffsets);
+  }
+}
+
+void repairStepwise(const Placer &placer, Fit fit, std::vector<int> &order,
+                    std::vector<int64_t> &offsets, int64_t &arena) {
+  std::vector<int> next = order;
+  std::vector<int64_t> trial;
+  for (int round = 0, stale = 0; round < 64 && stale < 8; ++round) {
+    int top = -1;
+    for (size_t k = next.size(); k-- > 0;)
+      if (offsets[next[k]] + placer.family(next[k]).bytes == arena) {
+        top = static_cast<int>(k);
+        break;
+      }
+    if (top <= 0)
+      break;
+    int to = std::max(0, top - 1 - stale * top / 8);
+    std::rotate(next.begin() + to, next.begin() + top, next.begin() + top + 1);
+    int64_t a = placer.place(next, fit, trial);
+    if (a <= arena) {
+      stale = a < arena ? 0 : stale + 1;
+      arena = a, offsets = trial, order = next;
+    } else {
+      next = order;
+      ++stale;
+    }
+  }
+}
+
+} // namespace
+
+void placeBuffers(Plan &plan, Placement effort) {
+  std::vector<Buffer> &buffers = plan.buffers;
+  Placer placer(buffers);
+  const int steps = static_cast<int>(plan.steps.size());
+  struct Candidate {
+    int64_t arena;
+    std::vector<int> order;
+    Fit fit;
+    std::vector<int64_t> offsets;
+  };
+  std::vector<Candidate> candidates;
+  std::vector<int64_t> offsets;
+  for (const std::vector<int> &order : orders(placer, steps, effort))
+    for (Fit fit : {Fit::First, Fit::Best}) {
+      if (effort == Placement::Greedy && fit == Fit::Best)
+        continue;
+      int64_t a = placer.place(order, fit, offsets);
+      candidates.push_back({a, order, fit, offsets});
+    }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate &a, const Candidate &b) { return a.arena < b.arena; });
+  int64_t arena = candidates[0].arena;
+  std::vector<int64_t> bestOffsets = candidates[0].offsets;
+  // Thorough repairs the best placement both ways, Final the three best; the smallest
+  // arena is kept.
+  const size_t repaired = effort == Placement::Final      ? 3
+                          : effort == Placement::Thorough ? 1
+                                                          : 0;
+  for (size_t k = 0; k < std::min(repaired, candidates.size()); ++k)
+    for (auto repair : {repairTops, repairStepwise}) {
+      Candidate c = candidates[k];
+      repair(placer, c.fit, c.order, c.offsets, c.arena);
+      if (c.arena < arena)
+        arena = c.arena, bestOffsets = std::move(c.offsets);
+    }
 
   Summary &s = plan.summary;
   s.arenaBytes = 0;
-  for (size_t b = 0; b < n; ++b) {
-    buffers[b].offset = offsets[root(buffers, static_cast<int>(b))];
+  for (size_t b = 0; b < buffers.size(); ++b) {
+    buffers[b].offset = bestOffsets[root(buffers, static_cast<int>(b))];
     s.arenaBytes = std::max(s.arenaBytes, buffers[b].offset + buffers[b].bytes);
   }
   // Peak: reserved bytes per step.
-  const int steps = std::max<int>(1, static_cast<int>(plan.steps.size()));
-  std::vector<int64_t> delta(steps + 1, 0);
-  for (const Reservation &p : placed) {
-    delta[std::clamp(p.first, 0, steps)] += p.end - p.begin;
-    delta[std::clamp(p.last + 1, 0, steps)] -= p.end - p.begin;
+  const int n = std::max<int>(1, steps);
+  std::vector<int64_t> delta(n + 1, 0);
+  for (const Reservation &p : placer.placed(bestOffsets)) {
+    delta[std::clamp(p.first, 0, n)] += p.end - p.begin;
+    delta[std::clamp(p.last + 1, 0, n)] -= p.end - p.begin;
   }
   s.peakBytes = 0;
-  std::vector<int64_t> totals(steps, 0);
+  std::vector<int64_t> totals(n, 0);
   int64_t running = 0;
-  for (int k = 0; k < steps; ++k) {
+  for (int k = 0; k < n; ++k) {
     running += delta[k];
     totals[k] = running;
     if (running > s.peakBytes)
       s.peakBytes = running, s.peakStep = k;
   }
   std::vector<size_t> sites;
-  for (int k = 0; k < steps && k < static_cast<int>(plan.steps.size()); ++k)
+  for (int k = 0; k < n && k < steps; ++k)
     if (totals[k] == s.peakBytes)
       sites.push_back(plan.steps[k].kind == StepKind::Stream ? SIZE_MAX : plan.steps[k].node);
   std::sort(sites.begin(), sites.end());

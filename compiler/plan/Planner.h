@@ -7,9 +7,12 @@
 // [1, C, H, W] maps may execute in row bands: each op produces just the rows its consumers
 // need next, into ring buffers of a few rows, so no row is computed twice and only tensors
 // used outside the region are held whole. Regions are added greedily: each round adds the
-// run that lowers the peak most. (3) Tiles (MCUNetV2-style patches, halos recomputed) are
+// run that lowers the peak most (candidates screened with greedy-by-size placement, the
+// best few decided by it or, in a second search on graphs of up to 50 nodes, by thorough
+// placement; the better of the two plans is kept). (3) Tiles (MCUNetV2-style patches, halos recomputed) are
 // tried for every chosen region at several grids, kept when they lower the peak within
-// the MAC budget. (4) Offsets: greedy by size (Placement.cpp). Every plan is checked by
+// the MAC budget. (4) Offsets: greedy by size while searching, then several orders and a
+// bounded repair for the chosen plan (Placement.cpp). Every plan is checked by
 // the independent verifier before it is returned.
 //
 // Limits: greedy at each level, so not optimal; regions must be runs of consecutive ops

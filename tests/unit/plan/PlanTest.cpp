@@ -1,6 +1,7 @@
 // Planner and verifier tests: every plan of random graphs verifies and executes to the same
 // bytes as whole-tensor execution; corrupted plans are rejected; region arithmetic.
 #include "compiler/passes/Passes.h"
+#include "compiler/plan/Builder.h"
 #include "compiler/plan/Executor.h"
 #include "compiler/plan/Planner.h"
 #include "compiler/plan/Verifier.h"
@@ -119,6 +120,52 @@ TEST_CASE("plans of random graphs verify and execute to the same bytes as whole 
       requireSameBytes((*planned)[0], (*whole)[0]);
     }
   }
+}
+
+TEST_CASE("thorough placement is valid and never above greedy by size") {
+  // Schedules with row lifetimes and rings: the longest regionable prefix of the
+  // topological order in row bands, the rest layer by layer.
+  int64_t greedyTotal = 0, thoroughTotal = 0, peakTotal = 0;
+  for (unsigned seed = 1; seed <= 40; ++seed) {
+    ir::Graph g = randomGraph(seed);
+    plan::Schedule schedule;
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      schedule.order.push_back(i);
+    plan::RegionInfo region;
+    region.strategy = plan::Strategy::RowBands;
+    region.tileRows = 1;
+    for (size_t i = 0; i < g.nodes.size() && plan::isRegionable(g, g.nodes[i]); ++i)
+      region.nodes.push_back(i);
+    if (!region.nodes.empty())
+      schedule.regions.push_back(region);
+    for (bool stream : {false, true}) {
+      INFO("seed " << seed << (stream ? " streamed" : ""));
+      plan::BuildOptions options;
+      options.rowLifetimes = true;
+      options.streamInput = stream;
+      auto built = plan::buildPlan(g, schedule, options);
+      REQUIRE(built);
+      plan::Plan greedy = *built, thorough = *built, final = *built;
+      plan::placeBuffers(greedy, plan::Placement::Greedy);
+      plan::placeBuffers(thorough, plan::Placement::Thorough);
+      plan::placeBuffers(final, plan::Placement::Final);
+      CHECK(plan::verifyPlan(g, greedy));
+      CHECK(plan::verifyPlan(g, thorough));
+      CHECK(plan::verifyPlan(g, final));
+      CHECK(thorough.summary.peakBytes == greedy.summary.peakBytes);
+      CHECK(thorough.summary.arenaBytes <= greedy.summary.arenaBytes);
+      CHECK(final.summary.arenaBytes <= thorough.summary.arenaBytes);
+      CHECK(thorough.summary.arenaBytes >= thorough.summary.peakBytes);
+      greedyTotal += greedy.summary.arenaBytes;
+      thoroughTotal += thorough.summary.arenaBytes;
+      peakTotal += thorough.summary.peakBytes;
+    }
+  }
+  INFO("greedy " << greedyTotal << " B, thorough " << thoroughTotal << " B, peaks " << peakTotal
+                 << " B");
+  // It must also pack tighter somewhere: 75,556 B against 76,433 B when written (the live
+  // peaks, 72,254 B, bound both from below; row lifetimes make them unreachable at times).
+  CHECK(thoroughTotal < greedyTotal);
 }
 
 TEST_CASE("a streamed input never needs a larger arena than a resident frame") {
