@@ -96,6 +96,17 @@ Expected<double> parseCalibPercentile(const std::string &text) {
 Expected<quant::QuantizedModel> quantizeLoaded(const LoadedModel &model,
                                                const std::vector<std::string> &calib,
                                                double percentile) {
+  // What quant::quantize rejects anyway, said before calibration runs the model many times.
+  for (ir::TensorId id : model.graph.inputs) {
+    const ir::Tensor &t = model.graph.tensor(id);
+    if (!ir::isFloat(t.dtype))
+      return makeError("{}: graph input '{}' is {}; the fixed-point backend takes float inputs",
+                       model.path, t.name, ir::name(t.dtype));
+    if (t.shape.empty() || t.shape[0] != 1)
+      return makeError("{}: graph input '{}' has shape {}; the fixed-point backend runs batch "
+                       "1 (export the model with batch 1)",
+                       model.path, t.name, ir::toString(t.shape));
+  }
   auto needed = quant::needsCalibration(model.graph);
   if (!needed)
     return makeError("{}: {}", model.path, needed.error().message());

@@ -1,6 +1,7 @@
 // Option parsing and model loading shared by the subcommands.
 #include "compiler/driver/Driver.h"
 #include "compiler/passes/Passes.h"
+#include "compiler/support/Escape.h"
 #include "frontends/onnx/Importer.h"
 
 #include <charconv>
@@ -62,7 +63,7 @@ Expected<LoadedModel> loadModel(const std::string &path,
   model.importedNodes = model.graph.nodes.size();
   model.notes = std::move(imported->notes);
   for (const std::string &note : model.notes)
-    std::fprintf(stderr, "note: %s: %s\n", path.c_str(), note.c_str());
+    std::fprintf(stderr, "note: %s\n", escapeForMessage(path + ": " + note).c_str());
   if (auto status = passes::canonicalize(model.graph); !status)
     return makeError("{}: {}", path, status.error().message());
   return model;

@@ -1,6 +1,7 @@
 // rnnpoolc: the command-line entry point. Parses the subcommand, runs it, and maps errors
 // to exit status 2 with a one-line "error: ..." on stderr.
 #include "compiler/driver/Driver.h"
+#include "compiler/support/Escape.h"
 
 #include <cstdio>
 #include <exception>
@@ -62,6 +63,7 @@ int main(int argc, char **argv) {
   }
   if (status)
     return 0;
-  std::fprintf(stderr, "error: %s\n", status.error().message().c_str());
+  // One line whatever the names in it (a model's names are the model author's data).
+  std::fprintf(stderr, "error: %s\n", escapeForMessage(status.error().message()).c_str());
   return 2;
 }

@@ -157,6 +157,13 @@ Expected<FixedPointResult> runFixedPoint(const quant::QuantizedModel &model,
   const ir::Graph &g = model.graph;
   if (inputs.size() != g.inputs.size())
     return makeError("the model has {} inputs, {} were given", g.inputs.size(), inputs.size());
+  for (ir::TensorId id : g.outputs) {
+    const ir::Tensor &t = g.tensor(id);
+    if (t.isConstant() || !t.quant || t.quant->scale.empty() || t.quant->zeroPoint.empty())
+      return makeError("output '{}' is {}; the fixed-point backend computes every output from "
+                       "the inputs (an output that is a constant is not supported)",
+                       t.name, t.isConstant() ? "a constant" : "not quantised");
+  }
   std::vector<std::vector<int8_t>> buf(g.numTensors());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const ir::Tensor &t = g.tensor(g.inputs[i]);

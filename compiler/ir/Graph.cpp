@@ -1,6 +1,7 @@
 // The IR graph: storage, topological ordering and use-def helpers.
 #include "compiler/ir/Graph.h"
 
+#include <algorithm>
 #include <cassert>
 #include <queue>
 
@@ -34,7 +35,11 @@ std::optional<TensorId> Graph::findTensor(const std::string &name) const {
 std::string Graph::uniqueTensorName(const std::string &base) const {
   if (!byName_.count(base))
     return base;
-  for (int k = 2;; ++k) {
+  // Resume where the last search for this base stopped: names taken below it stay taken
+  // until compact(), and a name it skips is still unique. Many names from one base
+  // (a split into many outputs, many nodes of one name) stay linear.
+  int &k = nextSuffix_[base];
+  for (k = std::max(k, 2);; ++k) {
     std::string candidate = fmt::format("{}_{}", base, k);
     if (!byName_.count(candidate))
       return candidate;

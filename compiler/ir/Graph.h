@@ -114,6 +114,8 @@ public:
 private:
   std::vector<Tensor> tensors_;
   std::unordered_map<std::string, TensorId> byName_;
+  /// uniqueTensorName's next suffix per base name.
+  mutable std::unordered_map<std::string, int> nextSuffix_;
 };
 
 } // namespace rnnpoolc::ir

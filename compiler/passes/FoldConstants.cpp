@@ -5,6 +5,7 @@
 #include "compiler/ir/ShapeInference.h"
 #include "compiler/passes/PassUtil.h"
 #include "compiler/passes/Passes.h"
+#include "compiler/support/Limits.h"
 
 #include <set>
 
@@ -155,16 +156,44 @@ void shrinkBroadcastConstants(ir::Graph &graph, const std::set<ir::TensorId> &fo
   }
 }
 
+/// Bytes a tensor of `shape` takes in the compiler: float32, or int64 for integers.
+int64_t hostBytes(const ir::Tensor &t) {
+  return ir::numel(t.shape) * (ir::isFloat(t.dtype) ? 4 : 8);
+}
+
 } // namespace
 
 Status foldConstantsAndInferShapes(ir::Graph &graph) {
   RNNPOOLC_TRY(graph.sortTopologically());
+  // The documented limits (docs/cli.md), checked as soon as a shape is known: before any
+  // kernel computes a tensor that large, and before folding piles up constants.
+  int64_t constantBytes = 0;
+  for (size_t t = 0; t < graph.numTensors(); ++t)
+    if (const ir::Tensor &tensor = graph.tensor(static_cast<ir::TensorId>(t)); tensor.isConstant())
+      constantBytes += hostBytes(tensor);
   std::vector<ir::Node> kept;
   kept.reserve(graph.nodes.size());
   std::set<ir::TensorId> folded;
   for (ir::Node &node : graph.nodes) {
     RNNPOOLC_TRY(ir::inferShapes(graph, node));
+    int64_t outputBytes = 0;
+    for (ir::TensorId out : node.outputs) {
+      const ir::Tensor &t = graph.tensor(out);
+      if (ir::numel(t.shape) > limits::kMaxTensorElements)
+        return ir::nodeError(node,
+                             "output '{}' would have {} elements ({}); the limit is {} "
+                             "elements per tensor (docs/cli.md, Limits)",
+                             t.name, ir::numel(t.shape), ir::toString(t.shape),
+                             limits::kMaxTensorElements);
+      outputBytes += hostBytes(t);
+    }
     if (isFoldable(graph, node)) {
+      constantBytes += outputBytes;
+      if (constantBytes > limits::kMaxConstantBytes)
+        return ir::nodeError(node,
+                             "folding it makes the model's constants exceed {} bytes; the "
+                             "limit is {} bytes of constants (docs/cli.md, Limits)",
+                             limits::kMaxConstantBytes, limits::kMaxConstantBytes);
       RNNPOOLC_TRY(fold(graph, node));
       folded.insert(node.outputs.begin(), node.outputs.end());
       continue;

@@ -13,6 +13,7 @@
 #include "compiler/passes/PassUtil.h"
 #include "compiler/passes/Passes.h"
 #include "compiler/passes/RNNPoolSweeps.h"
+#include "compiler/support/Limits.h"
 
 #include <array>
 #include <cmath>
@@ -104,6 +105,9 @@ private:
   std::vector<FastGrnnStep> steps_;
   ElementTrace trace_;
   std::map<TensorId, size_t> stepByOut_;
+  // The graph does not change until apply(): computed once, not once per candidate.
+  std::vector<int> producers_ = g_.producers();
+  std::vector<std::vector<size_t>> consumers_ = g_.consumers();
 
   std::vector<StepChain> chains(std::string &problem);
   std::vector<Candidate> group(std::vector<StepChain> all);
@@ -271,7 +275,7 @@ Status Recogniser::coneOf(Fusion &f, const Candidate &c) {
     for (const StepChain &chain : *chains)
       for (size_t s : chain.steps)
         stepNodes.insert(steps_[s].nodes.begin(), steps_[s].nodes.end());
-  auto producers = g_.producers();
+  const std::vector<int> &producers = producers_;
   f.cone.assign(g_.nodes.size(), 0);
   std::vector<TensorId> stack = {f.y};
   while (!stack.empty()) {
@@ -292,7 +296,7 @@ Status Recogniser::coneOf(Fusion &f, const Candidate &c) {
     f.cone[p] = 1;
     stack.insert(stack.end(), node.inputs.begin(), node.inputs.end());
   }
-  auto consumers = g_.consumers();
+  const std::vector<std::vector<size_t>> &consumers = consumers_;
   for (size_t n = 0; n < g_.nodes.size(); ++n) {
     if (!f.cone[n])
       continue;
@@ -313,6 +317,15 @@ Status Recogniser::coneOf(Fusion &f, const Candidate &c) {
 Expected<Fusion> Recogniser::prove(const Candidate &c) {
   if (!c.problem.empty())
     return makeError("{}", c.problem);
+  size_t stepNodes = 0;
+  for (const auto *chains : {&c.rnn1, &c.rnn2})
+    for (const StepChain &chain : *chains)
+      for (size_t s : chain.steps)
+        stepNodes += steps_[s].nodes.size();
+  if (static_cast<int64_t>(stepNodes) > limits::kMaxRNNPoolNodes)
+    return makeError("its FastGRNN steps alone have {} nodes; the limit is {} nodes per "
+                     "unrolled RNNPool layer (docs/cli.md, Limits)",
+                     stepNodes, limits::kMaxRNNPoolNodes);
   LayerGeometry geometry;
   SweepAnalysis sweeps(g_, steps_, trace_);
   auto y = sweeps.analyse(c.x, c.rnn1, c.rnn2, geometry);

@@ -47,28 +47,50 @@ bool isIdentity(const ir::Graph &graph, const ir::Node &node) {
 } // namespace
 
 Status removeIdentities(ir::Graph &graph) {
-  std::vector<int> producer = graph.producers();
-  std::vector<std::vector<size_t>> consumers = graph.consumers();
+  // Linear in the graph's size, however long the chains: one pass rewires every node to
+  // the tensor at the start of its chain of identities (nodes are in topological order, so
+  // a node's inputs are final when it is reached), a second renames producers' outputs to
+  // the graph outputs that identities copy them to.
+  const size_t tensors = graph.numTensors();
+  std::vector<char> isOutput(tensors, 0);
+  for (ir::TensorId id : graph.outputs)
+    isOutput[static_cast<size_t>(id)] = 1;
+  std::vector<ir::TensorId> source(tensors);
+  for (size_t t = 0; t < tensors; ++t)
+    source[t] = static_cast<ir::TensorId>(t);
   std::vector<char> doomed(graph.nodes.size(), 0);
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    ir::Node &node = graph.nodes[n];
+    for (ir::TensorId &in : node.inputs)
+      if (in != ir::kNoTensor)
+        in = source[static_cast<size_t>(in)];
+    if (!isIdentity(graph, node) || isOutput[static_cast<size_t>(node.outputs[0])])
+      continue;
+    source[static_cast<size_t>(node.outputs[0])] = node.inputs[0];
+    doomed[n] = 1;
+  }
+
+  // An identity that writes a graph output stays, unless its input has a producer and no
+  // other reader: then that producer writes the output's name directly.
+  std::vector<int> producer = graph.producers();
+  std::vector<size_t> readers(tensors, 0);    // nodes reading the tensor, each counted once
+  std::vector<size_t> lastReader(tensors, 0); // 1 + the last node counted
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    if (doomed[n])
+      continue;
+    for (ir::TensorId in : graph.nodes[n].inputs)
+      if (in != ir::kNoTensor && lastReader[static_cast<size_t>(in)] != n + 1) {
+        lastReader[static_cast<size_t>(in)] = n + 1;
+        ++readers[static_cast<size_t>(in)];
+      }
+  }
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const ir::Node &node = graph.nodes[n];
-    if (!isIdentity(graph, node))
+    if (doomed[n] || !isIdentity(graph, node))
       continue;
     ir::TensorId in = node.inputs[0], out = node.outputs[0];
-    auto &inUsers = consumers[static_cast<size_t>(in)];
-    if (!isGraphOutput(graph, out)) {
-      graph.replaceAllUses(out, in);
-      // This node no longer reads `in`; the nodes that read `out` now do.
-      std::erase(inUsers, n);
-      for (size_t user : consumers[static_cast<size_t>(out)])
-        inUsers.push_back(user);
-      doomed[n] = 1;
-      continue;
-    }
-    // `out` names a graph output: keep that name by making in's producer write it, when
-    // nothing else reads `in`.
     int p = producer[static_cast<size_t>(in)];
-    if (p < 0 || !hasSingleUser(graph, consumers, in))
+    if (p < 0 || readers[static_cast<size_t>(in)] != 1 || isOutput[static_cast<size_t>(in)])
       continue;
     for (ir::TensorId &o : graph.nodes[static_cast<size_t>(p)].outputs)
       if (o == in)

@@ -6,6 +6,7 @@
 
 #include "compiler/interp/Interpreter.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace rnnpoolc::plan {
@@ -27,6 +28,59 @@ void windowSpan(int64_t o0, int64_t o1, int64_t stride, int64_t pad, int64_t ker
   padEnd = end - crop.end;
 }
 
+/// Element k of `v` written to / read from target memory at `p`, at the width of v's dtype
+/// (the arena holds every tensor at its plan element size: float32, or an integer type's
+/// own width, e.g. the int8 of a QuantizeLinear in a pre-quantised model).
+void writeElement(unsigned char *p, const ir::TensorData &v, size_t k) {
+  switch (v.dtype) {
+  case ir::DType::Float32: std::memcpy(p, &v.f[k], 4); return;
+  case ir::DType::Int64: std::memcpy(p, &v.i[k], 8); return;
+  case ir::DType::Int32: {
+    auto x = static_cast<int32_t>(v.i[k]);
+    std::memcpy(p, &x, 4);
+    return;
+  }
+  case ir::DType::Int16: {
+    auto x = static_cast<int16_t>(v.i[k]);
+    std::memcpy(p, &x, 2);
+    return;
+  }
+  case ir::DType::Int8: *p = static_cast<unsigned char>(static_cast<int8_t>(v.i[k])); return;
+  case ir::DType::UInt8:
+  case ir::DType::Bool: *p = static_cast<unsigned char>(v.i[k]); return;
+  }
+}
+
+void readElement(const unsigned char *p, ir::TensorData &v, size_t k) {
+  switch (v.dtype) {
+  case ir::DType::Float32: std::memcpy(&v.f[k], p, 4); return;
+  case ir::DType::Int64: std::memcpy(&v.i[k], p, 8); return;
+  case ir::DType::Int32: {
+    int32_t x;
+    std::memcpy(&x, p, 4);
+    v.i[k] = x;
+    return;
+  }
+  case ir::DType::Int16: {
+    int16_t x;
+    std::memcpy(&x, p, 2);
+    v.i[k] = x;
+    return;
+  }
+  case ir::DType::Int8: v.i[k] = static_cast<int8_t>(*p); return;
+  case ir::DType::UInt8:
+  case ir::DType::Bool: v.i[k] = *p; return;
+  }
+}
+
+/// Copies element `from` of `src` to element `to` of `dst` (same dtype).
+void copyElement(const ir::TensorData &src, size_t from, ir::TensorData &dst, size_t to) {
+  if (ir::isFloat(src.dtype))
+    dst.f[to] = src.f[from];
+  else
+    dst.i[to] = src.i[from];
+}
+
 class Runner {
 public:
   Runner(const ir::Graph &g, const Plan &p) : g_(g), p_(p) {}
@@ -35,7 +89,7 @@ public:
 private:
   const ir::Graph &g_;
   const Plan &p_;
-  std::vector<float> arena_;
+  std::vector<unsigned char> arena_;
 
   struct Dims {
     int64_t rows, cols, channels;
@@ -44,13 +98,15 @@ private:
     Extent e = extentOf(g_.tensor(t));
     return {e.rows, e.cols, e.channels};
   }
-  /// Index of element (row, col, channel) of buffer b in the arena.
-  int64_t at(const Buffer &b, int64_t r, int64_t c, int64_t ch) const {
+  /// Byte offset of element (row, col, channel) of buffer b in the arena.
+  size_t at(const Buffer &b, int64_t r, int64_t c, int64_t ch) const {
     Dims d = dims(b.tensor);
-    int64_t base = b.offset / 4;
-    if (b.kind == BufferKind::Ring)
-      return base + ((r % b.ringRows) * d.cols + c) * d.channels + ch;
-    return base + ((r - b.region.row0) * b.region.cols() + (c - b.region.col0)) * d.channels + ch;
+    const int64_t size = elementBytes(g_.tensor(b.tensor), p_.floatActivations);
+    int64_t element =
+        b.kind == BufferKind::Ring
+            ? ((r % b.ringRows) * d.cols + c) * d.channels + ch
+            : ((r - b.region.row0) * b.region.cols() + (c - b.region.col0)) * d.channels + ch;
+    return static_cast<size_t>(b.offset + element * size);
   }
   /// The region of a tensor as a tensor of the logical layout ([N, C, rows, cols] for a map).
   ir::TensorData load(int buffer, const ir::Region &r) const;
@@ -67,12 +123,13 @@ ir::TensorData Runner::load(int buffer, const ir::Region &r) const {
     shape.back() = r.cols();
   if (shape.size() >= 2)
     shape[shape.size() - 2] = r.rows();
-  ir::TensorData v = ir::TensorData::zeros(ir::DType::Float32, shape);
+  ir::TensorData v = ir::TensorData::zeros(t.dtype, shape);
   // Logical order: channels (the leading dims) outermost, then rows, then columns.
   for (int64_t ch = 0; ch < d.channels; ++ch)
     for (int64_t y = r.row0; y < r.row1; ++y)
       for (int64_t x = r.col0; x < r.col1; ++x)
-        v.f[(ch * r.rows() + (y - r.row0)) * r.cols() + (x - r.col0)] = arena_[at(b, y, x, ch)];
+        readElement(&arena_[at(b, y, x, ch)], v,
+                    static_cast<size_t>((ch * r.rows() + (y - r.row0)) * r.cols() + (x - r.col0)));
   return v;
 }
 
@@ -82,7 +139,8 @@ void Runner::store(int buffer, const ir::Region &r, const ir::TensorData &value)
   for (int64_t ch = 0; ch < d.channels; ++ch)
     for (int64_t y = r.row0; y < r.row1; ++y)
       for (int64_t x = r.col0; x < r.col1; ++x)
-        arena_[at(b, y, x, ch)] = value.f[(ch * r.rows() + (y - r.row0)) * r.cols() + (x - r.col0)];
+        writeElement(&arena_[at(b, y, x, ch)], value,
+                     static_cast<size_t>((ch * r.rows() + (y - r.row0)) * r.cols() + (x - r.col0)));
 }
 
 Expected<ir::TensorData> Runner::compute(const Step &s) {
@@ -163,10 +221,13 @@ Expected<ir::TensorData> Runner::compute(const Step &s) {
 Expected<std::vector<ir::TensorData>> Runner::run(const std::vector<ir::TensorData> &inputs) {
   if (!p_.floatActivations)
     return makeError("plan execution in the float interpreter needs a plan made with --float");
-  arena_.assign(static_cast<size_t>(p_.summary.arenaBytes / 4 + 1), 0.0f);
+  arena_.assign(static_cast<size_t>(p_.summary.arenaBytes), 0);
+  // The buffer holding tensor t at `step` (a kernel's Scratch buffer names its node's
+  // output only for reports: it never holds the tensor).
   auto inputBuffer = [&](ir::TensorId t, int step) {
     for (size_t b = 0; b < p_.buffers.size(); ++b)
-      if (p_.buffers[b].tensor == t && p_.buffers[b].firstStep <= step &&
+      if (p_.buffers[b].tensor == t && p_.buffers[b].kind != BufferKind::Scratch &&
+          p_.buffers[b].firstStep <= step &&
           step <= p_.buffers[b].lastStep)
         return static_cast<int>(b);
     return -1;
@@ -184,12 +245,14 @@ Expected<std::vector<ir::TensorData>> Runner::run(const std::vector<ir::TensorDa
       ir::TensorData rows = inputs[k];
       // Crop the delivered rows out of the caller's frame.
       Dims d = dims(s.streamed);
-      ir::TensorData part = ir::TensorData::zeros(ir::DType::Float32, {1, d.channels, s.out.rows(), s.out.cols()});
+      ir::TensorData part =
+          ir::TensorData::zeros(rows.dtype, {1, d.channels, s.out.rows(), s.out.cols()});
       for (int64_t ch = 0; ch < d.channels; ++ch)
         for (int64_t y = s.out.row0; y < s.out.row1; ++y)
           for (int64_t x = s.out.col0; x < s.out.col1; ++x)
-            part.f[(ch * s.out.rows() + (y - s.out.row0)) * s.out.cols() + (x - s.out.col0)] =
-                rows.f[(ch * d.rows + y) * d.cols + x];
+            copyElement(rows, static_cast<size_t>((ch * d.rows + y) * d.cols + x), part,
+                        static_cast<size_t>((ch * s.out.rows() + (y - s.out.row0)) * s.out.cols() +
+                                            (x - s.out.col0)));
       store(s.outputs[0], s.out, part);
       continue;
     }
@@ -228,6 +291,12 @@ Expected<std::vector<ir::TensorData>> Runner::run(const std::vector<ir::TensorDa
       continue;
     }
     int b = inputBuffer(out, std::max(0, last));
+    if (b < 0 && p_.streamedInput &&
+        std::find(g_.inputs.begin(), g_.inputs.end(), out) != g_.inputs.end())
+      return makeError("output '{}' is the model input itself, which a streamed plan never "
+                       "holds whole (an output that is an input is not supported with "
+                       "--stream-input)",
+                       g_.tensor(out).name);
     if (b < 0)
       return makeError("internal: no buffer holds output '{}' at the end", g_.tensor(out).name);
     outputs.push_back(load(b, wholeRegion(g_.tensor(out))));

@@ -3,6 +3,7 @@
 
 #include "compiler/plan/Builder.h"
 #include "compiler/plan/Verifier.h"
+#include "compiler/support/Limits.h"
 
 #include <algorithm>
 #include <optional>
@@ -33,6 +34,10 @@ private:
   BuildOptions build_;
   int64_t baselineMacs_ = 0;
   Schedule chosen_;
+  /// The cost of the candidates evaluated so far (nodes squared each, as placement is):
+  /// the search stops at limits::kMaxPlanWork.
+  mutable int64_t work_ = 0;
+  bool spent() const { return work_ > limits::kMaxPlanWork; }
 
   /// The plan of a schedule; `refined` also gives rows their own lifetimes (slower).
   /// `effort`: greedy by size screens many candidates; the few that decide a round are
@@ -41,6 +46,7 @@ private:
                                Placement effort = Placement::Greedy) const {
     BuildOptions options = build_;
     options.rowLifetimes = refined;
+    work_ += static_cast<int64_t>(g_.nodes.size() * g_.nodes.size());
     auto plan = buildPlan(g_, schedule, options);
     if (!plan)
       return std::nullopt;
@@ -227,7 +233,7 @@ Expected<Plan> Search::run() {
     std::vector<std::pair<Plan, Schedule>> screened;
     for (auto [a, b] : runs)
       for (size_t i = a; i < b; ++i)
-        for (size_t j = i + 1; j <= b; ++j) {
+        for (size_t j = i + 1; j <= b && !spent(); ++j) {
           if (!cut[i] || !cut[j])
             continue;
           Schedule s = withRegion(bestSchedule, i, j, Strategy::RowBands, 1, 0);
@@ -240,7 +246,7 @@ Expected<Plan> Search::run() {
       const RegionInfo &region = bestSchedule.regions[r];
       size_t a = std::find(order.begin(), order.end(), region.nodes.front()) - order.begin();
       size_t b = a + region.nodes.size();
-      for (size_t m = a + 1; m < b; ++m) {
+      for (size_t m = a + 1; m < b && !spent(); ++m) {
         if (!cut[m])
           continue;
         Schedule s = withRegion(withRegion(bestSchedule, a, m, region.strategy, region.tileRows,
@@ -281,7 +287,7 @@ Expected<Plan> Search::run() {
           best = std::move(p), bestSchedule = s, tiled = true;
       }
     }
-    if (!improved && !tiled)
+    if ((!improved && !tiled) || spent())
       break;
   }
 
@@ -341,6 +347,10 @@ Expected<Plan> Search::run() {
 } // namespace
 
 Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
+  if (static_cast<int64_t>(graph.nodes.size()) > limits::kMaxPlannedNodes)
+    return makeError("the graph has {} nodes after canonicalisation; the memory planner takes "
+                     "at most {} (limit: planned nodes, docs/cli.md)",
+                     graph.nodes.size(), limits::kMaxPlannedNodes);
   // The rounds are greedy, so their path depends on how candidates are priced. Deciding by
   // greedy-by-size arenas is the search as it was; deciding by thorough placement often
   // ends lower (inverted_residual 6,016 -> 4,352 B) but sometimes higher

@@ -71,6 +71,9 @@ private:
   std::vector<Contents> contents_;
 
   std::string describe(int step) const {
+    // Outside the steps: the caller's writes before step 0, its reads after the last.
+    if (step < 0 || step >= static_cast<int>(p_.steps.size()))
+      return step < 0 ? std::string("before the first step") : std::string("after the last step");
     const Step &s = p_.steps[step];
     return s.kind == StepKind::Stream
                ? fmt::format("step {} (stream '{}')", step, g_.tensor(s.streamed).name)

@@ -61,10 +61,11 @@ Status splitToSlices(ir::Graph &graph) {
     int64_t axis = node.attr<ir::AxisAttrs>().axis;
     int64_t offset = 0;
     for (size_t k = 0; k < node.outputs.size(); ++k) {
-      const ir::Tensor &out = graph.tensor(node.outputs[k]);
-      int64_t size = out.shape.at(static_cast<size_t>(axis));
+      // Copies, not references: addConstant below may move the graph's tensors.
+      const std::string outName = graph.tensor(node.outputs[k]).name;
+      const int64_t size = graph.tensor(node.outputs[k]).shape.at(static_cast<size_t>(axis));
       auto ints = [&](const char *what, int64_t v) {
-        std::string name = graph.uniqueTensorName(fmt::format("{}_{}", out.name, what));
+        std::string name = graph.uniqueTensorName(fmt::format("{}_{}", outName, what));
         return graph.addConstant(name, ir::TensorData::fromInts(ir::DType::Int64, {1}, {v}));
       };
       ir::Node slice;

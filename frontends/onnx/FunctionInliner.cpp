@@ -1,7 +1,9 @@
 // Function inlining: substitutes each call of a model-local function by its body with
 // renamed values, repeating until no local call is left.
 #include "frontends/onnx/FunctionInliner.h"
+#include "compiler/support/Limits.h"
 
+#include <algorithm>
 #include <set>
 
 namespace rnnpoolc::onnx_frontend {
@@ -51,11 +53,16 @@ private:
   std::map<std::string, std::string> &inlinedFrom_;
   std::map<FunctionKey, const onnx::FunctionProto *> functions_;
   std::set<std::string> names_;
+  std::map<std::string, int> nextSuffix_;
 
   std::string fresh(const std::string &base) {
     std::string name = base;
-    for (int k = 2; names_.count(name); ++k)
-      name = base + "_" + std::to_string(k);
+    // Resume each base's count where it stopped: many calls of one unnamed function
+    // would otherwise retry every suffix taken before (quadratic).
+    int &k = nextSuffix_[base];
+    k = std::max(k, 2);
+    while (names_.count(name))
+      name = base + "_" + std::to_string(k++);
     names_.insert(name);
     return name;
   }
@@ -65,6 +72,10 @@ private:
                 int depth, const std::string &outerCall) {
     auto it = functions_.find({node.domain(), node.op_type()});
     if (it == functions_.end()) {
+      if (out.size() >= limits::kMaxNodes)
+        return makeError("inlining the model-local functions gives more than {} nodes; the "
+                         "limit is {} nodes (docs/cli.md, Limits)",
+                         limits::kMaxNodes, limits::kMaxNodes);
       *out.Add() = node;
       if (!outerCall.empty())
         inlinedFrom_[node.name()] = outerCall;

@@ -1,6 +1,7 @@
 // Graph inputs: dtype from the declared type, shape from the declaration or an override.
 #include "frontends/onnx/GraphInputs.h"
 
+#include "compiler/support/Limits.h"
 #include "frontends/onnx/TensorConvert.h"
 
 #include <algorithm>
@@ -122,6 +123,10 @@ Expected<ir::TensorId> importInput(ImportState &state, const LoadedModel &model,
     return makeError("input '{}' has shape {}, whose size overflows; fix the model's input "
                      "shape",
                      name, ir::toString(*shape));
+  if (*count > limits::kMaxTensorElements)
+    return makeError("input '{}' has {} elements ({}); the limit is {} elements per tensor "
+                     "(docs/cli.md, Limits)",
+                     name, *count, ir::toString(*shape), limits::kMaxTensorElements);
 
   ir::Tensor t;
   t.name = name;

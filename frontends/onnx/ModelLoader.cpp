@@ -7,6 +7,7 @@
 #include "frontends/onnx/Importer.h"
 #include "frontends/onnx/ProtoUtil.h"
 #include "frontends/onnx/TensorConvert.h"
+#include "compiler/support/Limits.h"
 
 #include <onnx/checker.h>
 #include <onnx/defs/schema.h>
@@ -98,6 +99,12 @@ std::set<std::string> relaxMissingShapes(onnx::GraphProto &graph) {
   return shapelessInputs;
 }
 
+/// Bytes one element takes in the compiler's memory: float32 for float types, int64 else.
+int64_t hostElementBytes(int32_t onnxType) {
+  auto mapped = mapOnnxType(onnxType);
+  return mapped && ir::isFloat(mapped->dtype) ? 4 : 8;
+}
+
 std::string firstLine(const char *text) {
   std::string s(text ? text : "");
   size_t end = s.find('\n');
@@ -156,14 +163,27 @@ Expected<std::unique_ptr<LoadedModel>> loadModel(const std::string &bytes,
   loaded->opset = *opset;
 
   onnx::GraphProto &graph = *model.mutable_graph();
+  // The limits that bound the work of everything below (docs/cli.md, Limits).
+  if (graph.node_size() > limits::kMaxNodes)
+    return makeError("the graph has {} nodes; the limit is {} nodes (docs/cli.md, Limits)",
+                     graph.node_size(), limits::kMaxNodes);
   try {
+    // Checked before external data is read, and before the checker, whose element count
+    // overflows on hostile dims.
+    int64_t constantBytes = 0;
+    for (const onnx::TensorProto &init : graph.initializer()) {
+      auto count = checkDims(init, fmt::format("initializer '{}'", init.name()));
+      if (!count)
+        return count.error();
+      constantBytes += *count * hostElementBytes(init.data_type());
+      if (constantBytes > limits::kMaxConstantBytes)
+        return makeError("the initializers hold more than {} bytes (as float32 and int64); "
+                         "the limit is {} bytes of constants (docs/cli.md, Limits)",
+                         constantBytes, limits::kMaxConstantBytes);
+    }
     nameUnnamedNodes(graph);
     RNNPOOLC_TRY(loadExternalData(graph, baseDir));
     RNNPOOLC_TRY(checkAndSortGraph(graph));
-    // Checked before the checker, whose element count overflows on hostile dims.
-    for (const onnx::TensorProto &init : graph.initializer())
-      if (auto count = checkDims(init, fmt::format("initializer '{}'", init.name())); !count)
-        return count.error();
     loaded->shapelessInputs = relaxMissingShapes(graph);
   } catch (const std::exception &e) {
     // Filesystem calls and allocations may throw; nothing may escape the frontend.

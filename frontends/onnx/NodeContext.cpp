@@ -9,10 +9,14 @@ namespace rnnpoolc::onnx_frontend {
 
 using onnx::AttributeProto;
 
-std::string ImportState::freshName(const std::string &base) const {
+std::string ImportState::freshName(const std::string &base) {
   std::string name = base;
-  for (int k = 2; graph.findTensor(name) || modelNames.count(name); ++k)
-    name = fmt::format("{}_{}", base, k);
+  // Each base resumes its count where it stopped (names are never released), so that
+  // many nodes of one name stay linear.
+  int &k = nextSuffix[base];
+  k = std::max(k, 2);
+  while (graph.findTensor(name) || modelNames.count(name))
+    name = fmt::format("{}_{}", base, k++);
   return name;
 }
 

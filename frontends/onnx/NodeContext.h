@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -29,7 +30,9 @@ struct ImportState {
   std::unordered_set<std::string> usedNames;
 
   /// A tensor name based on `base` that neither the graph nor the model uses.
-  std::string freshName(const std::string &base) const;
+  std::string freshName(const std::string &base);
+  /// Per base name, the suffix freshName tries next.
+  std::unordered_map<std::string, int> nextSuffix;
 };
 
 /// One ONNX node being translated. The generic importer resolves the inputs into `node`

@@ -1,6 +1,7 @@
 // ONNX element types and TensorProto contents to IR dtypes and TensorData, and back.
 // Tensor files come from untrusted sources, so every count is checked before allocating.
 #include "frontends/onnx/TensorConvert.h"
+#include "compiler/support/Limits.h"
 
 #include <algorithm>
 #include <bit>
@@ -200,6 +201,10 @@ Expected<int64_t> checkDims(const TensorProto &proto, const std::string &what) {
   if (!count || *count > std::numeric_limits<int64_t>::max() / elementSize)
     return makeError("{} has dims {} whose element count overflows; the file is corrupt", what,
                      fmt::join(shape, "x"));
+  if (*count > limits::kMaxTensorElements)
+    return makeError("{} has {} elements ({}); the limit is {} elements per tensor "
+                     "(docs/cli.md, Limits)",
+                     what, *count, fmt::join(shape, "x"), limits::kMaxTensorElements);
   return *count;
 }
 

@@ -1,6 +1,8 @@
 // Emitting the kernels' params structs and constant arrays as C.
 #include "targets/c/CParams.h"
 
+#include "compiler/support/Escape.h"
+
 #include <fmt/format.h>
 
 #include <climits>
@@ -161,9 +163,7 @@ std::string cIdentifier(const std::string &name) {
 }
 
 std::string commentSafe(std::string text) {
-  for (size_t k = 0; (k = text.find("*/", k)) != std::string::npos;)
-    text.replace(k, 2, "* /");
-  return text;
+  return rnnpoolc::commentSafe(text);
 }
 
 std::string cInt(int64_t value) {

@@ -16,7 +16,8 @@ std::string cInt(int64_t value);
 /// trailing '_', at most 40 characters.
 std::string cIdentifier(const std::string &name);
 
-/// `text` made safe inside a C block comment ("*/" becomes "* /").
+/// `text` made safe inside a C block comment: printable ASCII with no "/*", "*/", "??" or
+/// trailing backslash (rnnpoolc::commentSafe, compiler/support/Escape.h).
 std::string commentSafe(std::string text);
 
 /// The C name of the array behind params field `field` ("weights", "rnn1.w", ...) of a

@@ -384,10 +384,15 @@ Expected<std::string> Writer::run() {
                    std::max<size_t>(1, g_.nodes.size()));
   for (size_t n = 0; n < g_.nodes.size(); ++n)
     s += fmt::format("  model_layer_{},\n", n);
+  if (g_.nodes.empty()) // a model whose outputs are its inputs: C has no empty initializer
+    s += "  0\n";
   s += "};\n\n";
   const bool streamed = p_.streamedInput;
   s += streamed ? "void model_run(void *arena, model_read_row read_row, void *user) {\n"
                 : "void model_run(void *arena) {\n";
+  // Without layers nothing reads the buffer table but MODEL_TRACE, which may be empty.
+  if (layers.find("model_buffers") == std::string::npos)
+    s += "  (void)model_buffers;\n";
   s += "  int8_t *const a = (int8_t *)arena;\n  int32_t i;\n"
        "  for (i = 0; i < MODEL_NUM_STEPS; ++i) {\n"
        "    const model_step *s = &model_steps[i];\n";

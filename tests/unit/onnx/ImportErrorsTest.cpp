@@ -188,9 +188,9 @@ TEST_CASE("bad initializers: dims, overflow, data size, unsupported type") {
   huge.clear_dims();
   for (int k = 0; k < 3; ++k)
     huge.add_dims(int64_t{1} << 20);
-  CHECK_THAT(importError(withInit(huge)),
-             Contains("initializer 'W' has 24 bytes of raw_data, but its shape "
-                      "1048576x1048576x1048576 of FLOAT needs"));
+  CHECK(importError(withInit(huge)) ==
+        "initializer 'W' has 1152921504606846976 elements (1048576x1048576x1048576); the limit "
+        "is 16777216 elements per tensor (docs/cli.md, Limits)");
 
   TensorProto shortRaw = floatTensor("W", {2, 3}, iota(5));
   CHECK(importError(withInit(shortRaw)) ==
@@ -320,4 +320,37 @@ TEST_CASE("external data outside the model's directory is refused") {
                       "keep external data next to the model",
                       location));
   }
+}
+
+TEST_CASE("the documented limits are checked before the work they bound") {
+  // Elements per tensor: a declared input over 2^24 elements.
+  CHECK(importError(reluModel({1, 1, 4097, 4096})) ==
+        "input 'x' has 16781312 elements (1x1x4097x4096); the limit is 16777216 elements per "
+        "tensor (docs/cli.md, Limits)");
+
+  // Constant bytes: checked on the initializers' dims, before any data is read.
+  ModelBuilder big(13);
+  big.input("x", std::vector<Dim>{1});
+  std::string sum = "x";
+  for (int k = 0; k < 17; ++k) {
+    TensorProto t = floatTensor("w" + std::to_string(k), {1}, iota(1));
+    t.set_dims(0, int64_t{1} << 24); // 64 MiB each as float32; raw data left short
+    big.initializer(std::move(t));
+    big.node("Add", {sum, "w" + std::to_string(k)}, {"s" + std::to_string(k)},
+             "add" + std::to_string(k));
+    sum = "s" + std::to_string(k);
+  }
+  big.output(sum, std::vector<Dim>{1 << 24});
+  CHECK_THAT(importError(big),
+             Contains("the limit is 268435456 bytes of constants (docs/cli.md, Limits)"));
+
+  // Nodes: counted before anything else looks at them.
+  ModelBuilder many(13);
+  many.input("x", std::vector<Dim>{1});
+  for (int k = 0; k <= 100000; ++k)
+    many.node("Relu", {k ? "t" + std::to_string(k - 1) : "x"}, {"t" + std::to_string(k)},
+              "r" + std::to_string(k));
+  many.output("t100000", std::vector<Dim>{1});
+  CHECK(importError(many) ==
+        "the graph has 100001 nodes; the limit is 100000 nodes (docs/cli.md, Limits)");
 }
