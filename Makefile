@@ -2,7 +2,10 @@
 BUILD_DIR ?= build
 FASHION   := examples/fashion_rnnpool
 # The demo's face detector: a model name of tools/models/export.py.
-FACE_MODEL := rnnpool_face
+FACE_MODEL := rpool_face_m4
+# Its plan needs a 145,344-byte arena today, more than netduinoplus2's 128 KB of SRAM, so it
+# runs on mps2-an386 (4 MB) until the planner puts its heads in row bands.
+FACE_BOARD := mps2-an386
 RNNPOOLC  := $(BUILD_DIR)/rnnpoolc
 
 .PHONY: all deps build demo test clean
@@ -24,8 +27,8 @@ demo: build
 	@sed -n '/^arena/,$$p' $(BUILD_DIR)/demo-fashion/plan.txt
 	@echo "== the same C on a Cortex-M4 (QEMU netduinoplus2: 1 MB flash, 128 KB SRAM) =="
 	@/usr/bin/python3 tools/demo_fashion.py $(RNNPOOLC) $(FASHION) $(BUILD_DIR)/demo-fashion-run netduinoplus2
-	@echo "== face detector ($(FACE_MODEL)) on netduinoplus2 =="
-	@/usr/bin/python3 tools/demo_face.py $(RNNPOOLC) $(FACE_MODEL) $(BUILD_DIR)/demo-face netduinoplus2
+	@echo "== face detector ($(FACE_MODEL), the RNNPool authors' RPool_Face_M4 architecture) on $(FACE_BOARD) =="
+	@/usr/bin/python3 tools/demo_face.py $(RNNPOOLC) $(FACE_MODEL) $(BUILD_DIR)/demo-face $(FACE_BOARD)
 	@echo "== summary =="
 	@/usr/bin/python3 tools/demo_summary.py $(BUILD_DIR)/demo-fashion-run/result.json $(BUILD_DIR)/demo-face/result.json
 
