@@ -1,10 +1,15 @@
 # Thin wrapper: `make demo` and `make test` set up what is missing, build, and run.
 BUILD_DIR ?= build
+# The clang-19 ASan + UBSan build (unit tests, CLI error tests, the fuzz target).
+SANITIZE_DIR ?= build-sanitize
+FUZZ_SECONDS ?= 60
+# ccache when there is one (a fresh machine has none).
+LAUNCHER  := $(if $(shell command -v ccache),-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 EXAMPLE   := examples/small_cnn
 FASHION   := examples/fashion_rnnpool
 RNNPOOLC  := $(BUILD_DIR)/rnnpoolc
 
-.PHONY: all deps build demo test clean
+.PHONY: all deps build demo test build-sanitize test-sanitize fuzz clean
 
 all: build
 
@@ -29,8 +34,24 @@ demo: build
 	$(RNNPOOLC) run $(BUILD_DIR)/demo-face/rnnpool_face.onnx --input $(BUILD_DIR)/demo-face/input.npy \
 	  --calib $(BUILD_DIR)/demo-face/input.npy --board netduinoplus2 | grep -E "^(board|flash|RAM|matches)"
 
+# Everything on the normal build, then the sanitizer build's tests, then a short fuzz run.
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
+	@$(MAKE) --no-print-directory test-sanitize
+	@$(MAKE) --no-print-directory fuzz
+
+build-sanitize: deps
+	@cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
+	  -DRNNPOOLC_SANITIZE=address,undefined $(LAUNCHER) > /dev/null
+	@cmake --build $(SANITIZE_DIR)
+
+test-sanitize: build-sanitize
+	ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j2
+
+# libFuzzer and the CLI mutator, FUZZ_SECONDS each (tests/fuzz/run, docs/testing.md).
+fuzz: build-sanitize
+	tests/fuzz/run $(SANITIZE_DIR) $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)
