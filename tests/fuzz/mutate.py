@@ -221,7 +221,8 @@ def main():
     rng = random.Random(args.seed)
     seeds = load_seeds(args.seeds)
     rnnpoolc = os.path.abspath(args.rnnpoolc)
-    run_dir = os.path.join(args.workdir, "run")
+    # Absolute: rnnpoolc runs in run_dir, and the paths it is given must still resolve.
+    run_dir = os.path.join(os.path.abspath(args.workdir), "run")
     findings_dir = os.path.join(args.workdir, "findings")
     os.makedirs(findings_dir, exist_ok=True)
     counts, statuses = collections.Counter(), collections.Counter()
