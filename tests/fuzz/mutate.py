@@ -120,8 +120,9 @@ def input_for(data, seed_npy, path):
         np.save(path, np.zeros([1], np.float32))
 
 
-def check(proc, mutant, outputs, workdir, before, timed_out):
-    """None when the contract holds, else a short signature of the violation."""
+def check(proc, files, outputs, workdir, before, timed_out):
+    """None when the contract holds, else a short signature of the violation. The error
+    line must name one of `files` (the model, or the input it was given)."""
     if timed_out:
         return "timeout"
     err = proc.stderr.decode("utf-8", "replace")
@@ -145,7 +146,7 @@ def check(proc, mutant, outputs, workdir, before, timed_out):
     for marker in ("internal error:", "out of memory:"):
         if marker in errors[0]:
             return errors[0][errors[0].index(marker):][:160]
-    if not errors[0].startswith("error: %s: " % mutant):
+    if not any(errors[0].startswith("error: %s: " % f) for f in files):
         return "error line does not name the file"
     if others:
         return "stray stderr line"
@@ -182,7 +183,7 @@ def run_one(args, command, rng, seeds, rnnpoolc, run_dir):
                               cwd=run_dir)
     except subprocess.TimeoutExpired as e:
         proc, timed_out = e, True
-    what = check(proc, mutant, outputs, run_dir, before, timed_out)
+    what = check(proc, [mutant, npy], outputs, run_dir, before, timed_out)
     return what, argv, proc, mutant, description, timed_out
 
 
