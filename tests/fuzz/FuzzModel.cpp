@@ -29,8 +29,8 @@ namespace {
 // Work bounds, so that one input stays well under libFuzzer's -timeout: a graph with more
 // activation elements or MACs than these is planned but not executed. They bound the
 // fuzzer's work only; what rnnpoolc itself accepts is the importer's business.
-constexpr int64_t kMaxElementsToRun = int64_t{1} << 18;
-constexpr int64_t kMaxMacsToRun = int64_t{1} << 22;
+constexpr int64_t kMaxElementsToRun = int64_t{1} << 16;
+constexpr int64_t kMaxMacsToRun = int64_t{1} << 20;
 constexpr int64_t kMaxElementsToPlan = int64_t{1} << 24;
 
 /// RNNPOOLC_FUZZ_SKIP=stage,...: stages left out, so that a long campaign can look past a
