@@ -1,5 +1,10 @@
 # Thin wrapper: `make demo` and `make test` set up what is missing, build, and run.
 BUILD_DIR ?= build
+# The clang-19 ASan + UBSan build (unit tests, CLI error tests, the fuzz target).
+SANITIZE_DIR ?= build-sanitize
+FUZZ_SECONDS ?= 60
+# ccache when there is one (a fresh machine has none).
+LAUNCHER  := $(if $(shell command -v ccache),-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 FASHION   := examples/fashion_rnnpool
 # The demo's face detector: a model name of tools/models/export.py.
 FACE_MODEL := rpool_face_m4
@@ -8,7 +13,7 @@ FACE_MODEL := rpool_face_m4
 FACE_BOARD := mps2-an386
 RNNPOOLC  := $(BUILD_DIR)/rnnpoolc
 
-.PHONY: all deps build demo test clean
+.PHONY: all deps build demo test build-sanitize test-sanitize fuzz clean
 
 all: build
 
@@ -32,8 +37,26 @@ demo: build
 	@echo "== summary =="
 	@/usr/bin/python3 tools/demo_summary.py $(BUILD_DIR)/demo-fashion-run/result.json $(BUILD_DIR)/demo-face/result.json
 
+# Everything on the normal build, then the sanitizer build's tests, then a short fuzz run.
 test: build
 	@rm -f $(BUILD_DIR)/ctest-junit.xml; ctest --test-dir $(BUILD_DIR) --output-on-failure -j2 --progress --output-junit $(abspath $(BUILD_DIR))/ctest-junit.xml; status=$$?; /usr/bin/python3 tools/test_summary.py $(BUILD_DIR)/ctest-junit.xml; exit $$status
+	@$(MAKE) --no-print-directory test-sanitize
+	@$(MAKE) --no-print-directory fuzz
+
+build-sanitize: deps
+	@cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
+	  -DRNNPOOLC_SANITIZE=address,undefined $(LAUNCHER) > /dev/null
+	@cmake --build $(SANITIZE_DIR)
+
+# quant/Fashion (10,000 test images through both interpreters) stays on the normal build:
+# under the sanitizers it alone takes minutes.
+test-sanitize: build-sanitize
+	ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j2 -E '^quant/Fashion$$'
+
+# libFuzzer and the CLI mutator, FUZZ_SECONDS each (tests/fuzz/run, docs/testing.md).
+fuzz: build-sanitize
+	tests/fuzz/run $(SANITIZE_DIR) $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)

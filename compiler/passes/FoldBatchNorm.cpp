@@ -59,7 +59,8 @@ bool foldIntoConv(ir::Graph &graph, ir::Node &conv, const ir::Node &bn) {
   for (size_t o = 0; o < newB.size(); ++o)
     newB[o] = (b ? b->f[o] : 0.0f) * s[o] + t[o];
 
-  const std::string &base = graph.tensor(bn.outputs[0]).name;
+  // A copy: addConstant() below may move the graph's tensors, and their names with them.
+  const std::string base = graph.tensor(bn.outputs[0]).name;
   conv.inputs[1] = graph.addConstant(graph.uniqueTensorName(base + "_w"), std::move(newW));
   ir::TensorId bias = graph.addConstant(graph.uniqueTensorName(base + "_b"),
                                         ir::TensorData::fromFloats({cout}, std::move(newB)));
@@ -92,7 +93,8 @@ bool foldIntoGemm(ir::Graph &graph, ir::Node &gemm, const ir::Node &bn) {
   for (size_t j = 0; j < newC.size(); ++j)
     newC[j] = (c ? attrs.beta * c->f[j] * s[j] : 0.0f) + t[j];
 
-  const std::string &base = graph.tensor(bn.outputs[0]).name;
+  // A copy: addConstant() below may move the graph's tensors, and their names with them.
+  const std::string base = graph.tensor(bn.outputs[0]).name;
   gemm.inputs[1] = graph.addConstant(graph.uniqueTensorName(base + "_w"), std::move(newW));
   ir::TensorId bias = graph.addConstant(graph.uniqueTensorName(base + "_b"),
                                         ir::TensorData::fromFloats({n}, std::move(newC)));

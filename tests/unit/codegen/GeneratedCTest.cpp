@@ -130,6 +130,10 @@ plan::Plan checkAgainstHost(const quant::QuantizedModel &model, const ir::Tensor
                                  "-pedantic", "-o", "harness", "harness.c", "model_weights.c"};
   if (options.streamInput)
     cc.push_back("-DSTREAMED");
+#ifdef RNNPOOLC_SANITIZE
+  // The sanitizer build (make test-sanitize) runs the generated C under the same sanitizers.
+  cc.insert(cc.begin() + 1, {"-fsanitize=" RNNPOOLC_SANITIZE, "-fno-sanitize-recover=all"});
+#endif
   auto build = qemu::runProcess(cc, dir, 120);
   REQUIRE(build);
   INFO(build->err);

@@ -90,10 +90,14 @@ void checkFloatC(const ir::Graph &graph, const std::vector<ir::TensorData> &inpu
     bin.write(reinterpret_cast<const char *>(x.f.data()),
               static_cast<std::streamsize>(x.f.size() * sizeof(float)));
   bin.close();
-  auto build =
-      qemu::runProcess({compiler, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic",
-                        "-o", "harness", "harness.c", "model_weights.c", "-lm"},
-                       dir, 120);
+  std::vector<std::string> cc = {compiler, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
+                                 "-pedantic", "-o", "harness", "harness.c", "model_weights.c",
+                                 "-lm"};
+#ifdef RNNPOOLC_SANITIZE
+  // The sanitizer build (make test-sanitize) runs the generated C under the same sanitizers.
+  cc.insert(cc.begin() + 1, {"-fsanitize=" RNNPOOLC_SANITIZE, "-fno-sanitize-recover=all"});
+#endif
+  auto build = qemu::runProcess(cc, dir, 120);
   REQUIRE(build);
   INFO(build->err);
   REQUIRE(build->exitCode == 0);

@@ -1,0 +1,144 @@
+// libFuzzer target over the whole compiler path, in process: ONNX bytes -> import ->
+// canonicalise -> plan (int8 and float) -> float interpreter and planned execution ->
+// calibrate and quantise -> plan the quantised graph -> fixed-point interpreter -> generate
+// the int8 and float C (in memory). Errors are values: every stage that reports one ends
+// the input quietly; anything else (a sanitizer report, an abort, an uncaught exception, a
+// timeout) is a finding. See docs/testing.md ("Fuzzing").
+#include "compiler/interp/FixedPoint.h"
+#include "compiler/interp/Interpreter.h"
+#include "compiler/ir/OpInfo.h"
+#include "compiler/passes/Passes.h"
+#include "compiler/plan/Executor.h"
+#include "compiler/plan/Planner.h"
+#include "compiler/plan/Report.h"
+#include "compiler/quant/Quantize.h"
+#include "frontends/onnx/Importer.h"
+#include "targets/c/CEmitter.h"
+#include "targets/c/FloatEmitter.h"
+#include "targets/c/FloatLowering.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+using namespace rnnpoolc;
+
+namespace {
+
+// Work bounds, so that one input stays well under libFuzzer's -timeout: a graph with more
+// activation elements or MACs than these is planned but not executed. They bound the
+// fuzzer's work only; what rnnpoolc itself accepts is the importer's business.
+constexpr int64_t kMaxElementsToRun = int64_t{1} << 16;
+constexpr int64_t kMaxMacsToRun = int64_t{1} << 20;
+constexpr int64_t kMaxElementsToPlan = int64_t{1} << 24;
+
+/// RNNPOOLC_FUZZ_SKIP=stage,...: stages left out, so that a long campaign can look past a
+/// known defect while it is being fixed. Stages: executor (the planned executor),
+/// fixedpoint (the fixed-point interpreter), quantize (calibration, quantisation, the
+/// int8 plan and C), floatc (the float C).
+bool skipped(const char *stage) {
+  static const std::string skip = [] {
+    const char *env = std::getenv("RNNPOOLC_FUZZ_SKIP");
+    return "," + std::string(env ? env : "") + ",";
+  }();
+  return skip.find("," + std::string(stage) + ",") != std::string::npos;
+}
+
+struct Size {
+  int64_t elements = 0, macs = 0;
+};
+
+/// Activation elements (all non-constant tensors) and MACs of a canonical graph; a shape
+/// whose element count overflows counts as too big.
+Size sizeOf(const ir::Graph &graph) {
+  Size size;
+  for (size_t t = 0; t < graph.numTensors(); ++t) {
+    const ir::Tensor &tensor = graph.tensor(static_cast<ir::TensorId>(t));
+    if (tensor.isConstant())
+      continue;
+    auto n = ir::checkedNumel(tensor.shape);
+    if (!n || *n > kMaxElementsToPlan)
+      return {kMaxElementsToPlan + 1, 0};
+    size.elements += *n;
+  }
+  for (const ir::Node &node : graph.nodes)
+    size.macs += ir::macs(graph, node);
+  return size;
+}
+
+void fuzzFloat(const ir::Graph &graph, bool run) {
+  for (bool stream : {false, true}) {
+    plan::PlanOptions options;
+    options.floatActivations = true;
+    options.streamInput = stream;
+    auto plan = plan::makePlan(graph, options);
+    if (!plan)
+      continue;
+    (void)plan::planText(graph, *plan);
+    (void)plan::planJson(graph, *plan);
+    (void)plan::planSvg(graph, *plan);
+    if (run && !stream) {
+      auto inputs = quant::syntheticInputs(graph, 1);
+      (void)interp::run(graph, inputs[0]);
+      if (!skipped("executor"))
+        (void)plan::executePlan(graph, *plan, inputs[0]);
+    }
+  }
+  if (skipped("floatc"))
+    return;
+  auto lowered = targets::c::lowerFloat(graph);
+  if (!lowered)
+    return;
+  auto layout = targets::c::floatLayout(*lowered);
+  (void)targets::c::generateFloatC(*lowered, layout, {"host", "fuzz", "fuzz.onnx", "0"});
+}
+
+void fuzzFixed(const ir::Graph &graph) {
+  auto needed = quant::needsCalibration(graph);
+  if (!needed)
+    return;
+  quant::Ranges ranges;
+  auto sets = quant::syntheticInputs(graph, 2);
+  if (*needed) {
+    auto calibrated = quant::calibrate(graph, sets);
+    if (!calibrated)
+      return;
+    ranges = std::move(*calibrated);
+  }
+  auto model = quant::quantize(graph, ranges);
+  if (!model)
+    return;
+  if (!skipped("fixedpoint"))
+    (void)interp::runFixedPoint(*model, sets[0]);
+  for (bool stream : {false, true}) {
+    plan::PlanOptions options;
+    options.streamInput = stream;
+    auto plan = plan::makePlan(model->graph, options);
+    if (!plan)
+      continue;
+    (void)targets::c::weightsBytes(*model);
+    (void)targets::c::generateC(*model, *plan, {"cortex-m4", "fuzz", "fuzz.onnx", "0"});
+  }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  std::string bytes(reinterpret_cast<const char *>(data), size);
+  // No external data: a fuzzed path must not read the machine's files.
+  auto imported = onnx_frontend::importModelFromBytes(bytes, /*baseDir=*/"");
+  if (!imported)
+    return 0;
+  ir::Graph graph = std::move(imported->graph);
+  if (!passes::canonicalize(graph))
+    return 0;
+  Size work = sizeOf(graph);
+  if (work.elements > kMaxElementsToPlan)
+    return 0;
+  const bool run = work.elements <= kMaxElementsToRun && work.macs <= kMaxMacsToRun;
+  fuzzFloat(graph, run);
+  if (run && !skipped("quantize"))
+    fuzzFixed(graph);
+  return 0;
+}
