@@ -183,7 +183,7 @@ std::vector<std::vector<int>> orders(const Placer &placer, int steps, Placement 
     return std::pair(placer.family(r).bytes, -int64_t(placer.family(r).first));
   };
   std::vector<std::vector<int>> out = {sorted(size)};
-  if (effort == Placement::Greedy)
+  if (effort == Placement::Greedy || roots.empty()) // no buffers (a zero-node model)
     return out;
   out.push_back(sorted([&](int r) { return placer.family(r).bytes * life(r); }));
   out.push_back(sorted([&](int r) { return std::pair(life(r), placer.family(r).bytes); }));
