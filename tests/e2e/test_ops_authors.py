@@ -34,6 +34,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+# The onnx.helper model builder the codegen_graphs test uses (same directory).
+from test_codegen_graphs import node, onnx_graph  # noqa: E402
+
 STEP = re.compile(r"fixed-point (\S+): max \|fixed - float\| \S+ \((\S+) output steps of \S+\)")
 
 
@@ -165,34 +168,6 @@ class TransposeCopies(nn.Module):
         a = F.relu(self.a(x))
         return (self.b(a.transpose(2, 3)), a.permute(0, 2, 3, 1), a,
                 a.permute(0, 2, 3, 1).reshape(1, -1, 2))
-
-
-def onnx_graph(nodes, weights, outputs):
-    """A builder of an opset-13 ONNX model with input 'x'; weights maps initializer names to
-    shapes (seeded random floats) or to int64 arrays."""
-
-    def make(path, shape):
-        import onnx
-        from onnx import helper, numpy_helper, TensorProto
-        rng = np.random.RandomState(0)
-        inits = [numpy_helper.from_array(
-            v if isinstance(v, np.ndarray) else (rng.randn(*v) * 0.3).astype(np.float32), k)
-            for k, v in weights.items()]
-        graph = helper.make_graph(
-            nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
-            [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
-            inits)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-        model = onnx.shape_inference.infer_shapes(model)
-        onnx.checker.check_model(model)
-        onnx.save(model, path)
-
-    return make
-
-
-def node(op, ins, outs, **attrs):
-    from onnx import helper
-    return helper.make_node(op, ins, outs, **attrs)
 
 
 def ints(*v):
