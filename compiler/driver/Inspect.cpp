@@ -2,6 +2,7 @@
 #include "compiler/driver/Driver.h"
 #include "compiler/ir/OpInfo.h"
 #include "compiler/ir/Printer.h"
+#include "compiler/support/Escape.h"
 #include "compiler/support/Json.h"
 #include "frontends/onnx/Importer.h"
 
@@ -100,7 +101,7 @@ void printRNNPools(const ir::Graph &g, const Summary &s) {
     fmt::print("RNNPool    {}: encoding {}, patch {}x{}, stride {}x{}, k {}, h1 {}, h2 {}, "
                "ranks w1 {} u1 {} w2 {} u2 {}, rnn1 {}, rnn2 {}, MACs {}, replaces {} "
                "node{}\n",
-               node.name, a.encoding, a.patch[0], a.patch[1], a.stride[0], a.stride[1],
+               escapeForMessage(node.name), a.encoding, a.patch[0], a.patch[1], a.stride[0], a.stride[1],
                x.size() > 1 ? x[1] : 0, a.rnn1.hidden, a.rnn2.hidden, a.rnn1.rankW,
                a.rnn1.rankU, a.rnn2.rankW, a.rnn2.rankU, cellSummary(a.rnn1),
                cellSummary(a.rnn2), withCommas(s.nodeMacs[n]), a.replacedNodes,
@@ -110,8 +111,8 @@ void printRNNPools(const ir::Graph &g, const Summary &s) {
   if (!any)
     fmt::print("RNNPool    none found\n");
   for (const ir::NearMiss &miss : g.nearMisses)
-    fmt::print("near miss  {}: not fused: {}\n", miss.name.empty() ? "(unnamed)" : miss.name,
-               miss.reason);
+    fmt::print("near miss  {}: not fused: {}\n", miss.name.empty() ? "(unnamed)" : escapeForMessage(miss.name),
+               escapeForMessage(miss.reason));
 }
 
 /// One line per backend: every node it cannot compile yet, or that it compiles them all.
@@ -123,7 +124,7 @@ void printBackends(const Summary &s) {
     }
     std::string all;
     for (const BackendGap &gap : gaps)
-      all += (all.empty() ? "" : "; ") + gap.message;
+      all += (all.empty() ? "" : "; ") + escapeForMessage(gap.message);
     fmt::print("{:<11}cannot compile yet ({} problem{}): {}\n", label, gaps.size(),
                gaps.size() == 1 ? "" : "s", all);
   };
@@ -133,13 +134,13 @@ void printBackends(const Summary &s) {
 
 void printText(const LoadedModel &model, const Summary &s) {
   const ir::Graph &g = model.graph;
-  fmt::print("model      {}\n", model.path);
-  fmt::print("producer   {} {}, opset {}\n", g.producerName.empty() ? "?" : g.producerName,
-             g.producerVersion, g.opsetVersion);
+  fmt::print("model      {}\n", escapeForMessage(model.path));
+  fmt::print("producer   {} {}, opset {}\n", g.producerName.empty() ? "?" : escapeForMessage(g.producerName),
+             escapeForMessage(g.producerVersion), g.opsetVersion);
   for (ir::TensorId in : g.inputs)
-    fmt::print("input      {}: {}\n", g.tensor(in).name, valueSignature(g.tensor(in)));
+    fmt::print("input      {}: {}\n", escapeForMessage(g.tensor(in).name), valueSignature(g.tensor(in)));
   for (ir::TensorId out : g.outputs)
-    fmt::print("output     {}: {}\n", g.tensor(out).name, valueSignature(g.tensor(out)));
+    fmt::print("output     {}: {}\n", escapeForMessage(g.tensor(out).name), valueSignature(g.tensor(out)));
   fmt::print("nodes      {} ({} imported, before canonicalisation)\n", g.nodes.size(),
              model.importedNodes);
   std::string ops;
@@ -149,7 +150,7 @@ void printText(const LoadedModel &model, const Summary &s) {
   fmt::print("params     {} ({} bytes)\n", withCommas(s.params), withCommas(s.paramBytes));
   fmt::print("MACs       {}\n", withCommas(s.macs));
   if (s.largest != ir::kNoTensor)
-    fmt::print("largest    {}: {} ({} bytes)\n", g.tensor(s.largest).name,
+    fmt::print("largest    {}: {} ({} bytes)\n", escapeForMessage(g.tensor(s.largest).name),
                valueSignature(g.tensor(s.largest)), withCommas(s.largestBytes));
   printRNNPools(g, s);
   printBackends(s);
@@ -158,11 +159,11 @@ void printText(const LoadedModel &model, const Summary &s) {
     return;
   size_t nameWidth = 4;
   for (const ir::Node &node : g.nodes)
-    nameWidth = std::max(nameWidth, node.name.size());
+    nameWidth = std::max(nameWidth, escapeForMessage(node.name).size());
   fmt::print("\n{:<{}}  {:<18}  {:<16}  {:>14}\n", "node", nameWidth, "op", "output", "MACs");
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     const ir::Node &node = g.nodes[n];
-    fmt::print("{:<{}}  {:<18}  {:<16}  {:>14}\n", node.name, nameWidth, ir::opName(node.op),
+    fmt::print("{:<{}}  {:<18}  {:<16}  {:>14}\n", escapeForMessage(node.name), nameWidth, ir::opName(node.op),
                ir::toString(g.tensor(node.outputs[0]).shape), withCommas(s.nodeMacs[n]));
   }
 }

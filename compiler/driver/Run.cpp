@@ -5,6 +5,7 @@
 #include "compiler/interp/Interpreter.h"
 #include "compiler/plan/Executor.h"
 #include "compiler/plan/Planner.h"
+#include "compiler/support/Escape.h"
 #include "frontends/onnx/TensorIO.h"
 
 #include <fmt/format.h>
@@ -137,7 +138,7 @@ Expected<std::vector<ir::TensorData>> readInputs(const RunOptions &o, const ir::
 }
 
 void printSummary(const std::string &name, const ir::TensorData &v) {
-  fmt::print("output {}: {}[{}]", name, ir::name(v.dtype), ir::toString(v.shape));
+  fmt::print("output {}: {}[{}]", escapeForMessage(name), ir::name(v.dtype), ir::toString(v.shape));
   if (v.numel() == 0) {
     fmt::print("\n");
     return;
@@ -166,7 +167,8 @@ void printFixedError(const std::string &name, const ir::TensorData &ref,
   double worst = 0;
   for (int64_t k = 0; k < ref.numel(); ++k)
     worst = std::max(worst, std::abs(ref.get(k) - fixed.get(k)));
-  fmt::print("fixed-point {}: max |fixed - float| {:.6g} ({:.3g} output steps of {:.6g})\n", name,
+  fmt::print("fixed-point {}: max |fixed - float| {:.6g} ({:.3g} output steps of {:.6g})\n",
+             escapeForMessage(name),
              worst, worst / step, step);
 }
 

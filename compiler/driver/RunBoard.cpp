@@ -7,6 +7,7 @@
 #include "compiler/driver/RunBoard.h"
 #include "compiler/interp/FixedPoint.h"
 #include "compiler/interp/Interpreter.h"
+#include "compiler/support/Escape.h"
 #include "compiler/support/Json.h"
 #include "compiler/support/Progress.h"
 #include "frontends/onnx/TensorIO.h"
@@ -502,7 +503,8 @@ void printText(const BoardOptions &o, const ir::Graph &g, const BoardReport &r,
     std::string head;
     for (int64_t e = 0; e < std::min<int64_t>(v.numel(), 10); ++e)
       head += fmt::format("{}{:.6g}", e ? " " : "", v.f[e]);
-    fmt::print("output {}: float32[{}] argmax {}\n  [{}{}]\n", g.tensor(g.outputs[k]).name,
+    fmt::print("output {}: float32[{}] argmax {}\n  [{}{}]\n",
+               escapeForMessage(g.tensor(g.outputs[k]).name),
                ir::toString(v.shape), best, head, v.numel() > 10 ? " ..." : "");
   }
   double sum = 0, lo = r.instructions[0], hi = lo;

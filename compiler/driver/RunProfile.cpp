@@ -1,6 +1,7 @@
 // The per-node instruction profile of `rnnpoolc run --board ... --profile`: per node, per
 // kernel kind, and RNNPool's instructions per patch.
 #include "compiler/driver/RunBoard.h"
+#include "compiler/support/Escape.h"
 
 #include <fmt/format.h>
 
@@ -55,7 +56,8 @@ void printProfile(const std::vector<ProfileNode> &nodes, const std::vector<doubl
     fmt::print("  {:16} {:>12.0f} {:5.1f}%\n", kind, v, share(v));
   for (size_t n = 0; n < nodes.size(); ++n)
     if (nodes[n].patches > 0)
-      fmt::print("RNNPool '{}': {} patches, {:.0f} instructions per patch\n", nodes[n].name,
+      fmt::print("RNNPool '{}': {} patches, {:.0f} instructions per patch\n",
+                 escapeForMessage(nodes[n].name),
                  nodes[n].patches, perNode[n] / static_cast<double>(nodes[n].patches));
 }
 

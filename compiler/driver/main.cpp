@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -22,6 +24,15 @@ Run 'rnnpoolc <command> --help' for a command's options.
   --version            print the version
   --help               print this help
 )";
+
+/// The model a command was given (its first argument that is not a flag), for messages
+/// that arise outside the command's own error handling.
+std::string modelArgument(const std::vector<std::string> &args) {
+  for (const std::string &arg : args)
+    if (!arg.empty() && arg[0] != '-')
+      return arg;
+  return "rnnpoolc";
+}
 
 } // namespace
 
@@ -56,10 +67,12 @@ int main(int argc, char **argv) {
     else
       status = makeError("unknown command '{}'; run 'rnnpoolc --help' for the list", command);
   } catch (const std::bad_alloc &) {
-    status = makeError("out of memory: the model or input is larger than this machine can "
-                       "hold");
+    status = makeError("{}: out of memory: the model or its input is larger than this "
+                       "machine can hold",
+                       modelArgument(args));
   } catch (const std::exception &e) {
-    status = makeError("internal error: {}", e.what());
+    status = makeError("{}: internal error: {}; please report it with the model",
+                       modelArgument(args), e.what());
   }
   if (status)
     return 0;

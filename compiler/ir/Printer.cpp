@@ -5,6 +5,7 @@
 //   %y: float32[1x8x8x8] = Conv(%x, %w, _) {kernel=3x3 strides=1x1 ...}  # conv1
 //   output %y
 #include "compiler/ir/Printer.h"
+#include "compiler/support/Escape.h"
 
 #include <type_traits>
 
@@ -188,11 +189,11 @@ std::string ref(const Graph &graph, TensorId id) {
     return "_";
   if (id < 0 || static_cast<size_t>(id) >= graph.numTensors())
     return fmt::format("%<bad id {}>", id);
-  return "%" + graph.tensor(id).name;
+  return "%" + escapeForMessage(graph.tensor(id).name);
 }
 
 std::string constantLine(const Tensor &t) {
-  std::string line = fmt::format("%{}: {} = const", t.name, typeText(t));
+  std::string line = fmt::format("%{}: {} = const", escapeForMessage(t.name), typeText(t));
   const TensorData &d = *t.data;
   if (d.numel() == 0 || d.numel() > kMaxPrintedValues)
     return line;
@@ -218,7 +219,7 @@ std::string nodeLine(const Graph &graph, const Node &node) {
   if (std::string attrs = printAttrs(node); !attrs.empty())
     line += " {" + attrs + "}";
   if (!node.name.empty())
-    line += "  # " + node.name;
+    line += "  # " + escapeForMessage(node.name);
   return line;
 }
 

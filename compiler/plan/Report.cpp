@@ -3,6 +3,7 @@
 #include "compiler/plan/Report.h"
 
 #include "compiler/plan/ReportFigures.h"
+#include "compiler/support/Escape.h"
 
 #include "compiler/support/Json.h"
 
@@ -27,7 +28,7 @@ std::string planSummaryText(const ir::Graph &g, const Plan &plan) {
   std::string where = fmt::format("step {}", s.peakStep);
   if (s.peakStep >= 0 && static_cast<size_t>(s.peakStep) < plan.steps.size())
     where += fmt::format(" ({} '{}')", stepOp(g, plan.steps[s.peakStep]),
-                         stepName(g, plan.steps[s.peakStep]));
+                         escapeForMessage(stepName(g, plan.steps[s.peakStep])));
   out += fmt::format("live peak     {} at {}, {}\n", bytes(s.peakBytes), where,
                      plan.streamedInput ? "input streamed" : "input frame resident");
   out += fmt::format("weights       {} in flash\n", bytes(plan.weightsBytes));
@@ -57,9 +58,13 @@ std::string planText(const ir::Graph &g, const Plan &plan) {
     const Step &s = plan.steps[i];
     const Buffer &b = plan.buffers[s.outputs[0]];
     const ir::Tensor &t = g.tensor(b.tensor);
-    std::string name = stepName(g, s);
-    if (name.size() > 28)
-      name = "…" + name.substr(name.size() - 27);
+    std::string name = escapeForMessage(stepName(g, s));
+    if (name.size() > 28) {
+      size_t cut = name.size() - 27; // on a character boundary, not inside a UTF-8 sequence
+      while (cut < name.size() && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80)
+        ++cut;
+      name = "…" + name.substr(cut);
+    }
     out += fmt::format("{:>5}{} {:<28} {:<14} {:<16} {:<16} {:>12} {:>10} {:>9} {:>9}\n", i,
                        static_cast<int>(i) == plan.summary.peakStep ? "*" : " ", name,
                        stepOp(g, s), ir::toString(t.shape), regionText(s.out, t), s.macs,

@@ -111,8 +111,9 @@ Expected<const ir::TensorData *> constantInput(const ir::Graph &graph, const ir:
   ir::TensorId id = node.input(index);
   if (id == ir::kNoTensor || !graph.tensor(id).isConstant() ||
       !ir::isFloat(graph.tensor(id).dtype))
+    // No "use --float" here: the float C backend compiles weights into flash too.
     return ir::nodeError(node, "the {} (input {}) must be a float constant for the fixed-point "
-                               "backend; fold it into a constant or use --float",
+                               "backend; make it an initializer of the model",
                          what, index);
   return graph.tensor(id).data.get();
 }

@@ -130,6 +130,15 @@ def relu_chain(n):
                   for i in range(n)], [vi("x", [1, 2, 4, 4])], [vi("y", [1, 2, 4, 4])])
 
 
+def neg_relu_chain(n):
+    """Neg and Relu alternating: what the structure-aware mutator made of a seed (the plan
+    of 3,000 of them once did not finish in 30 s)."""
+    names = ["x"] + ["t%d" % i for i in range(n - 1)] + ["y"]
+    return model([helper.make_node("Relu" if i % 2 else "Neg", [names[i]], [names[i + 1]],
+                                   name="n%d" % i) for i in range(n)],
+                 [vi("x", [1, 2, 4, 4])], [vi("y", [1, 2, 4, 4])])
+
+
 def relu_model(shape, input_name="x", output_name="y", node_name="relu"):
     return model([helper.make_node("Relu", [input_name], [output_name], name=node_name)],
                  [vi(input_name, shape)], [vi(output_name, shape)])
@@ -356,6 +365,10 @@ def case_long_chains(s):
     relu = s.save("relu1000", relu_chain(1000))
     s.succeeds("1,000 Relu nodes: plan (search effort bounded)", "plan", relu, "--summary")
     s.succeeds("1,000 Relu nodes: plan --stream-input", "plan", relu, "--summary", "--stream-input")
+    mixed = s.save("neg_relu3000", neg_relu_chain(3000))
+    s.succeeds("3,000 Neg/Relu nodes: plan --json --svg", "plan", mixed, "--json",
+               s.path("chain.json"), "--svg", s.path("chain.svg"))
+    s.same_output("3,000 Neg/Relu nodes", mixed, s.npy("x_chain2", (1, 2, 4, 4)), "--plan")
     many = s.save("relu6000", relu_chain(6000))
     s.fails("6,000 Relu nodes: plan", ["plan", many, "--json", s.path("p.json")],
             ["limit: planned nodes"], written=s.path("p.json"))
@@ -381,6 +394,20 @@ def case_limits(s):
             written=s.path("batch_c"))
 
 
+def case_weights_as_inputs(s):
+    """Weights given as a graph input: both backends compile weights into flash, so both
+    say to make them an initializer (the int8 message once suggested --float, which fails
+    the same way)."""
+    m = model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv")],
+              [vi("x", [1, 3, 8, 8]), vi("w", [1, 3, 3, 3])], [vi("y", [1, 1, 6, 6])])
+    path = s.save("weights_input", m)
+    s.fails("Conv weights as a graph input: compile", ["compile", path, "-o", s.path("wi_c")],
+            ["'conv'", "initializer"], written=s.path("wi_c"))
+    s.fails("Conv weights as a graph input: compile --float",
+            ["compile", path, "-o", s.path("wi_f"), "--float"], ["'conv'", "constant"],
+            written=s.path("wi_f"))
+
+
 def case_names(s):
     # Messages: one line, the names escaped.
     m = model([helper.make_node("Add", ["x", "w\nfake: line"], ["y"], name="add\r\n\x1b[2J")],
@@ -396,8 +423,20 @@ def case_names(s):
     s.check("a note with a newline in a name stays one line",
             status == 0 and err.count("\n") == 1 and "N\\nfake" in err, repr(err))
 
-    # Generated C from hostile names: compiles, and computes the same bytes in QEMU.
+    # Reports on stdout: the names escaped, so each line is the line it says it is.
     path, x = s.save("hostile", hostile_names()), s.npy("x_hostile", (1, 3, 6, 6))
+    for args in (["inspect", path], ["inspect", path, "--ir"], ["plan", path],
+                 ["run", path, "--input", x], ["run", path, "--input", x, "--fixed", "--calib", x]):
+        label = " ".join([args[0]] + [a for a in args if a.startswith("--") and a != "--input"])
+        out = s.succeeds("hostile names: " + label, *args)
+        if out is None:
+            continue
+        raw = re.search("[\x00-\x09\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]", out)
+        s.check("hostile names: %s prints them escaped" % label,
+                raw is None and ("\\n" in out or "\\x1b" in out),
+                "raw %r in %r" % (raw.group(0) if raw else "", out[:300]))
+
+    # Generated C from hostile names: compiles, and computes the same bytes in QEMU.
     for flags, label in ((["--calib", x], "int8"), (["--float"], "float"),
                          (["--calib", x, "--stream-input"], "streamed")):
         out_dir = s.path("hostile_" + label)
@@ -439,7 +478,7 @@ def case_determinism(s):
 
 
 CASES = [case_split_add, case_rnnpool, case_qdq, case_zero_nodes, case_constant_output,
-         case_long_chains, case_limits, case_names, case_determinism]
+         case_long_chains, case_limits, case_weights_as_inputs, case_names, case_determinism]
 
 
 def main():

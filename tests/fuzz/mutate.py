@@ -3,7 +3,7 @@
 corpus (tests/fuzz/mutators.py) and checks the CLI contract on each.
 
   mutate.py RNNPOOLC SEEDS_DIR WORK_DIR [--count N | --seconds S]
-            [--commands inspect,plan,run,compile] [--seed K] [--timeout T]
+            [--commands inspect,plan,run,compile] [--seed K] [--timeout T] [--jobs J]
 
 For each mutant and command (inspect, plan, run, compile, with their output flags) the
 contract is: exit status 0; or status 2 with exactly one "error: MUTANT: ..." line on
@@ -25,6 +25,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -215,43 +216,66 @@ def main():
     parser.add_argument("--commands", default=",".join(COMMANDS))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--jobs", type=int, default=1, help="commands run at once")
     args = parser.parse_args()
     if not args.count and not args.seconds:
         parser.error("give --count or --seconds")
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     commands = args.commands.split(",")
-    rng = random.Random(args.seed)
     seeds = load_seeds(args.seeds)
     rnnpoolc = os.path.abspath(args.rnnpoolc)
-    # Absolute: rnnpoolc runs in run_dir, and the paths it is given must still resolve.
-    run_dir = os.path.join(os.path.abspath(args.workdir), "run")
     findings_dir = os.path.join(args.workdir, "findings")
     os.makedirs(findings_dir, exist_ok=True)
     counts, statuses = collections.Counter(), collections.Counter()
     found = collections.OrderedDict()
+    lock = threading.Lock()
+    stop = threading.Event()
     start = time.time()
-    # SIGTERM (or Ctrl-C) ends the campaign early, with the summary.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        for k in itertools.count():
-            if args.count and all(counts[c] >= args.count for c in commands):
-                break
+    runs = itertools.count()
+
+    def worker(j):
+        # Each worker its own random stream and directory: with --jobs 1 the campaign is
+        # the one --seed gave before there were workers.
+        rng = random.Random(args.seed if j == 0 else args.seed * 1000 + j)
+        # Absolute: rnnpoolc runs in run_dir, and the paths it is given must still resolve.
+        run_dir = os.path.join(os.path.abspath(args.workdir), "run" if j == 0 else "run%d" % j)
+        while not stop.is_set():
+            with lock:
+                k = next(runs)
+                if args.count and all(counts[c] >= args.count for c in commands):
+                    return
             if args.seconds and time.time() - start > args.seconds:
-                break
+                return
             command = commands[k % len(commands)]
             result = run_one(args, command, rng, seeds, rnnpoolc, run_dir)
-            counts[command] += 1
-            statuses["timeout" if result[5] else result[2].returncode] += 1
-            if result[0] is not None:
-                save_finding(found, findings_dir, run_dir, command, result)
-            if k % 500 == 499:
-                print("mutate.py: %d runs, %d findings, %.0f s" % (
-                    k + 1, len(found), time.time() - start), flush=True)
+            with lock:
+                counts[command] += 1
+                statuses["timeout" if result[5] else result[2].returncode] += 1
+                if result[0] is not None:
+                    save_finding(found, findings_dir, run_dir, command, result)
+                done = sum(counts.values())
+                if done % 500 == 0:
+                    print("mutate.py: %d runs, %d findings, %.0f s" % (
+                        done, len(found), time.time() - start), flush=True)
+
+    # SIGTERM (or Ctrl-C) ends the campaign early, with the summary.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    threads = [threading.Thread(target=worker, args=(j,), daemon=True) for j in range(args.jobs)]
+    for t in threads:
+        t.start()
+    try:
+        while any(t.is_alive() for t in threads):
+            for t in threads:
+                t.join(0.5)
     except KeyboardInterrupt:
-        pass
+        stop.set()
+        for t in threads:
+            t.join()
     elapsed = time.time() - start
     total = sum(counts.values())
-    print("mutate.py: %d runs in %.0f s (%.1f/s): %s; exit statuses %s" % (
-        total, elapsed, total / max(elapsed, 1e-9),
+    print("mutate.py: %d runs in %.0f s (%.1f/s, %d at once): %s; exit statuses %s" % (
+        total, elapsed, total / max(elapsed, 1e-9), args.jobs,
         ", ".join("%s %d" % (c, counts[c]) for c in commands),
         dict(sorted(statuses.items(), key=str))))
     print("mutate.py: %d distinct findings" % len(found))
