@@ -18,9 +18,11 @@ import argparse
 import collections
 import hashlib
 import itertools
+import math
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -178,12 +180,24 @@ def run_one(args, command, rng, seeds, rnnpoolc, run_dir):
     argv, outputs = command_line(rnnpoolc, command, mutant, npy, rng)
     before = set(os.listdir(run_dir))
     timed_out = False
+    # The time limit is on CPU seconds, so that a loaded machine does not make findings:
+    # past it the kernel stops rnnpoolc with SIGXCPU. The wall-clock limit, ten times as
+    # long, only catches a process that waits without computing.
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=dict(os.environ, **SANITIZER_ENV), cwd=run_dir)
+    cpu = int(math.ceil(args.timeout))
     try:
-        proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              env=dict(os.environ, **SANITIZER_ENV), timeout=args.timeout,
-                              cwd=run_dir)
-    except subprocess.TimeoutExpired as e:
-        proc, timed_out = e, True
+        resource.prlimit(proc.pid, resource.RLIMIT_CPU, (cpu, cpu + 5))
+    except (ProcessLookupError, PermissionError):  # already gone
+        pass
+    try:
+        _, stderr = proc.communicate(timeout=10 * args.timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, stderr = proc.communicate()
+        timed_out = True
+    proc.stderr = stderr
+    timed_out = timed_out or proc.returncode == -signal.SIGXCPU
     what = check(proc, [mutant, npy], outputs, run_dir, before, timed_out)
     return what, argv, proc, mutant, description, timed_out
 
@@ -215,7 +229,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=0, help="stop after this long")
     parser.add_argument("--commands", default=",".join(COMMANDS))
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--timeout", type=float, default=30, help="CPU seconds per command")
     parser.add_argument("--jobs", type=int, default=1, help="commands run at once")
     args = parser.parse_args()
     if not args.count and not args.seconds:
