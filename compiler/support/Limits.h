@@ -18,6 +18,12 @@ constexpr int64_t kMaxConstantBytes = int64_t{1} << 28; // 256 MiB
 /// Nodes of the imported graph, after model-local functions are inlined.
 constexpr int64_t kMaxNodes = 100000;
 
+/// Bytes of one name (of a node, tensor, graph input or output, function or its values):
+/// exporters write tens; names are copied into every derived name, message and report, so
+/// megabyte names cost gigabytes. Names that inlining composes ("call/inner") are shortened
+/// to this length, keeping their end.
+constexpr int64_t kMaxNameBytes = 1024;
+
 /// Nodes of one RNNPool layer written out as standard ops (the flat and function
 /// encodings) that the recogniser traces element by element; a larger candidate is left
 /// as it is and reported as a near miss.

@@ -94,7 +94,12 @@ private:
                        call, node.op_type(), opset, defaultOpset(model_.opset_import()));
     auto inner = [&](const std::string &name) {
       size_t start = name.find_first_not_of('/');
-      return fresh(call + "/" + (start == std::string::npos ? name : name.substr(start)));
+      std::string full = call + "/" + (start == std::string::npos ? name : name.substr(start));
+      // Nesting composes names; their end (the innermost part) tells them apart.
+      size_t cut = full.size() > limits::kMaxNameBytes ? full.size() - limits::kMaxNameBytes : 0;
+      while (cut > 0 && cut < full.size() && (static_cast<unsigned char>(full[cut]) & 0xC0) == 0x80)
+        ++cut; // not inside a UTF-8 sequence
+      return fresh(full.substr(cut));
     };
     std::map<std::string, std::string> rename; // formal or inner name -> graph name
     for (int i = 0; i < f.input_size(); ++i)

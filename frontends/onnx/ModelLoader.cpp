@@ -115,6 +115,46 @@ std::string firstLine(const char *text) {
   return s;
 }
 
+/// Every name in the model within limits::kMaxNameBytes, or an error naming the first
+/// that is not (by where it is and how it starts: the name itself may be megabytes).
+Status checkNameLengths(const onnx::ModelProto &model) {
+  auto check = [](const std::string &name, const char *what) -> Status {
+    if (static_cast<int64_t>(name.size()) <= limits::kMaxNameBytes)
+      return Status::ok();
+    return makeError("the name of {} starting '{}...' is {} bytes; the limit is {} bytes per "
+                     "name (docs/cli.md, Limits)",
+                     what, name.substr(0, 40), name.size(), limits::kMaxNameBytes);
+  };
+  auto checkNodes = [&](const auto &nodes) -> Status {
+    for (const onnx::NodeProto &node : nodes) {
+      RNNPOOLC_TRY(check(node.name(), "a node"));
+      RNNPOOLC_TRY(check(node.op_type(), "an op type"));
+      for (const std::string &v : node.input())
+        RNNPOOLC_TRY(check(v, "a node input"));
+      for (const std::string &v : node.output())
+        RNNPOOLC_TRY(check(v, "a node output"));
+    }
+    return Status::ok();
+  };
+  const onnx::GraphProto &graph = model.graph();
+  RNNPOOLC_TRY(check(graph.name(), "the graph"));
+  RNNPOOLC_TRY(checkNodes(graph.node()));
+  for (const auto *values : {&graph.input(), &graph.output(), &graph.value_info()})
+    for (const onnx::ValueInfoProto &v : *values)
+      RNNPOOLC_TRY(check(v.name(), "a graph value"));
+  for (const onnx::TensorProto &t : graph.initializer())
+    RNNPOOLC_TRY(check(t.name(), "an initializer"));
+  for (const onnx::FunctionProto &f : model.functions()) {
+    RNNPOOLC_TRY(check(f.name(), "a function"));
+    RNNPOOLC_TRY(checkNodes(f.node()));
+    for (const std::string &v : f.input())
+      RNNPOOLC_TRY(check(v, "a function input"));
+    for (const std::string &v : f.output())
+      RNNPOOLC_TRY(check(v, "a function output"));
+  }
+  return Status::ok();
+}
+
 Status runChecker(const onnx::ModelProto &model) {
   try {
     onnx::checker::check_model(model);
@@ -167,6 +207,7 @@ Expected<std::unique_ptr<LoadedModel>> loadModel(const std::string &bytes,
   if (graph.node_size() > limits::kMaxNodes)
     return makeError("the graph has {} nodes; the limit is {} nodes (docs/cli.md, Limits)",
                      graph.node_size(), limits::kMaxNodes);
+  RNNPOOLC_TRY(checkNameLengths(model));
   try {
     // Checked before external data is read, and before the checker, whose element count
     // overflows on hostile dims.

@@ -156,7 +156,7 @@ def folded_constants(count, elements):
     return model(nodes, [vi("x", [elements])], [vi(last, [elements])], inits)
 
 
-def nested_functions(depth, calls):
+def nested_functions(depth, calls, call_name="call"):
     """Model-local functions f0 .. f(depth-1), each calling the next `calls` times in a row:
     calls^depth Relu nodes once inlined."""
     functions = []
@@ -171,7 +171,7 @@ def nested_functions(depth, calls):
         functions.append(helper.make_function("local", "f%d" % level, ["X"], ["Y"], nodes,
                                               [helper.make_opsetid("", 13),
                                                helper.make_opsetid("local", 1)]))
-    node = helper.make_node("f0", ["x"], ["y"], name="call", domain="local")
+    node = helper.make_node("f0", ["x"], ["y"], name=call_name, domain="local")
     return model([node], [vi("x", [1, 2])], [vi("y", [1, 2])], domains=["local"],
                  functions=functions)
 
@@ -389,6 +389,17 @@ def case_limits(s):
             ["the limit is 100000 nodes"])
     s.fails("functions inlining to 10^6 nodes",
             ["inspect", s.save("nested", nested_functions(6, 10))], ["the limit is 100000 nodes"])
+    s.fails("a node name of 10^6 bytes",
+            ["inspect", s.save("long_name", relu_model([1, 3], node_name="n" * 1000000))],
+            ["bytes per name", "the limit is 1024"])
+    # Inlining composes names (call/inner/...): shortened to the limit, keeping their end,
+    # where a megabyte call name once made 4.5 GB of names out of a 1 MB model.
+    out = s.succeeds("functions called by a 1,020-byte name, 6 deep: inspect --json", "inspect",
+                     s.save("long_call", nested_functions(6, 3, "c" * 1020)), "--json")
+    if out is not None:
+        longest = max(len(n["name"]) for n in json.loads(out)["nodes"])
+        s.check("names composed by inlining are at most 1024 bytes (+ a uniquing suffix)",
+                longest <= 1024 + 8, "longest %d" % longest)
     batch = s.save("batch2", relu_model([2, 3, 8, 8]))
     s.fails("batch 2: compile", ["compile", batch, "-o", s.path("batch_c")], ["batch 1"],
             written=s.path("batch_c"))
