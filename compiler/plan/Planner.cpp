@@ -57,6 +57,7 @@ private:
   std::vector<size_t> sunkOrder(const std::vector<size_t> &order) const;
   std::vector<RegionInfo> allRuns(const std::vector<size_t> &order) const;
   void regionRounds(std::optional<Plan> &best, Schedule &bestSchedule, bool branchy) const;
+  Plan finish(Plan best, const Schedule &schedule) const;
   bool allowed(const Plan &p) const {
     return p.summary.macs <= baselineMacs_ + static_cast<int64_t>(options_.macOverhead *
                                                                    double(baselineMacs_));
@@ -351,6 +352,33 @@ void Search::regionRounds(std::optional<Plan> &best, Schedule &bestSchedule, boo
   }
 }
 
+/// The chosen schedule's plan, placed thoroughly (the search compares candidates placed
+/// greedy by size, fast), with the input's rows streamed into a frame buffer when that is
+/// smaller, and with kernels' caches carried across row bands when the arena does not grow.
+Plan Search::finish(Plan best, const Schedule &schedule) const {
+  placeBuffers(best, Placement::Final);
+  BuildOptions chosenBuild = build_;
+  chosenBuild.rowLifetimes = true;
+  if (options_.streamInput) { // the input's rows into a frame buffer instead of rings
+    BuildOptions frame = chosenBuild;
+    frame.streamIntoFrame = true;
+    if (auto p = buildPlan(g_, schedule, frame)) {
+      placeBuffers(*p, Placement::Final);
+      if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(*p))
+        best = std::move(*p), chosenBuild = frame;
+    }
+  }
+  // Carrying saves instructions; the MACs (what the plan counts) do not change.
+  BuildOptions carry = chosenBuild;
+  carry.carryScratch = true;
+  if (auto p = buildPlan(g_, schedule, carry)) {
+    placeBuffers(*p, Placement::Final);
+    if (p->summary.arenaBytes <= best.summary.arenaBytes && allowed(*p))
+      best = std::move(*p);
+  }
+  return best;
+}
+
 Expected<Plan> Search::run() {
   std::vector<size_t> topo(g_.nodes.size());
   for (size_t i = 0; i < topo.size(); ++i)
@@ -382,12 +410,31 @@ Expected<Plan> Search::run() {
   const Plan layerPlan = *best;
   regionRounds(best, bestSchedule, /*branchy=*/false);
 
+  // A streamed input can always be read whole first, so the resident frame's best
+  // schedule is a streamed candidate too; the greedy search from a streamed start can stop
+  // at a local optimum that needs more RAM than it (a deep dilated chain: 1288 vs 1148 B).
+  if (options_.streamInput) {
+    PlanOptions resident = options_;
+    resident.streamInput = false;
+    resident.regionsOverBranches = false; // this search as it was, whatever comes after
+    Search frame(g_, resident, decide_);
+    (void)frame.run(); // only its schedule is wanted; a budget failure still leaves one
+    if (!frame.chosen().order.empty()) {
+      auto p = evaluate(frame.chosen(), /*refined=*/true, decide_);
+      if (p && allowed(*p) && better(*p, *best))
+        best = std::move(p), bestSchedule = frame.chosen();
+    }
+  }
+  chosen_ = bestSchedule;
+  best = finish(std::move(*best), bestSchedule);
+
   // Regions over branches: the same order with the nodes that cannot join a region (heads'
   // Transpose, Reshape, Concat, ...) sunk as late as their consumers allow, so that one run
   // spans a feature map's head and the blocks after it; the rounds start from the plan with
-  // every such run in row bands (or from layer by layer, if that is better) and may split it.
-  // Today's plan stays a candidate, so the result never gets worse.
-  {
+  // every such run in row bands (or from layer by layer, if that is better) and may split
+  // it. Both finished plans are compared, so the result is never worse than the search
+  // above alone.
+  if (options_.regionsOverBranches) {
     work_ = 0; // each search gets its own effort budget
     std::optional<Plan> other = layerPlan;
     Schedule otherSchedule = layerSchedule;
@@ -400,49 +447,10 @@ Expected<Plan> Search::run() {
       other = std::move(p), otherSchedule = all;
     if (other) {
       regionRounds(other, otherSchedule, /*branchy=*/true);
-      if (better(*other, *best))
-        best = std::move(other), bestSchedule = otherSchedule;
+      Plan finished = finish(std::move(*other), otherSchedule);
+      if (better(finished, *best))
+        best = std::move(finished), chosen_ = otherSchedule;
     }
-  }
-
-  // A streamed input can always be read whole first, so the resident frame's best
-  // schedule is a streamed candidate too; the greedy search from a streamed start can stop
-  // at a local optimum that needs more RAM than it (a deep dilated chain: 1288 vs 1148 B).
-  if (options_.streamInput) {
-    PlanOptions resident = options_;
-    resident.streamInput = false;
-    Search frame(g_, resident, decide_);
-    (void)frame.run(); // only its schedule is wanted; a budget failure still leaves one
-    if (!frame.chosen().order.empty()) {
-      auto p = evaluate(frame.chosen(), /*refined=*/true, decide_);
-      if (p && allowed(*p) && better(*p, *best))
-        best = std::move(p), bestSchedule = frame.chosen();
-    }
-  }
-  chosen_ = bestSchedule;
-  // The search compares candidates with greedy-by-size placement (fast); the chosen one, and
-  // its variants below, are placed thoroughly (never above greedy by size).
-  placeBuffers(*best, Placement::Final);
-
-  // Carrying kernels' caches across row bands saves instructions; keep it when the arena
-  // does not grow (nor the MACs, which it does not change).
-  BuildOptions chosenBuild = build_;
-  chosenBuild.rowLifetimes = true;
-  if (options_.streamInput) { // the input's rows into a frame buffer instead of rings
-    BuildOptions frame = chosenBuild;
-    frame.streamIntoFrame = true;
-    if (auto p = buildPlan(g_, bestSchedule, frame)) {
-      placeBuffers(*p, Placement::Final);
-      if (p->summary.arenaBytes < best->summary.arenaBytes && allowed(*p))
-        best = std::move(*p), chosenBuild = frame;
-    }
-  }
-  BuildOptions carry = chosenBuild;
-  carry.carryScratch = true;
-  if (auto p = buildPlan(g_, bestSchedule, carry)) {
-    placeBuffers(*p, Placement::Final);
-    if (p->summary.arenaBytes <= best->summary.arenaBytes && allowed(*p))
-      best = std::move(*p);
   }
   Plan plan = std::move(*best);
   plan.baseline = baseline->summary;
