@@ -442,10 +442,15 @@ Expected<Plan> Search::run() {
     if (otherSchedule.order != layerSchedule.order)
       other = evaluate(otherSchedule, /*refined=*/true, decide_);
     Schedule all{otherSchedule.order, allRuns(otherSchedule.order)};
+    bool promising = otherSchedule.order != layerSchedule.order;
     if (auto p = evaluate(all, /*refined=*/true, decide_);
-        p && allowed(*p) && (!other || better(*p, *other)))
+        p && allowed(*p) && (!other || better(*p, *other))) {
+      promising = promising || better(*p, *best);
       other = std::move(p), otherSchedule = all;
-    if (other) {
+    }
+    // In the same order, from a start no better than the first search's end, splitting and
+    // trimming rarely wins: skipped, to bound the planning time (MobileNetV2).
+    if (other && promising) {
       regionRounds(other, otherSchedule, /*branchy=*/true);
       Plan finished = finish(std::move(*other), otherSchedule);
       if (better(finished, *best))

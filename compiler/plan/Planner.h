@@ -17,7 +17,8 @@
 //      (Transpose, Reshape, Concat, Softmax, reductions over channels...) sunk as late as its
 //      consumers allow, so that a run spans the heads interleaved with the blocks; starting
 //      from every run in row bands, rounds split a region in two or trim one side of a cut
-//      back to layer by layer while that lowers the peak.
+//      back to layer by layer while that lowers the peak (skipped when sinking changes
+//      nothing and that start is no better than search a's plan, to bound the time).
 // (3) Tiles (MCUNetV2-style patches, halos recomputed) are tried for every chosen region at
 // several grids, kept when they lower the peak within the MAC budget. (4) Offsets: greedy
 // by size while searching, then several orders and a bounded repair for the chosen plan
