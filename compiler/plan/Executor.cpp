@@ -194,11 +194,18 @@ Expected<ir::TensorData> Runner::compute(const Step &s) {
     std::vector<int64_t> p = pads.toInts();
     const size_t rank = p.size() / 2;
     Dims d = dims(node.inputs[0]);
-    int64_t top = p[rank - 2], left = p[rank - 1];
-    p[rank - 2] = std::max<int64_t>(0, top - s.out.row0);
-    p[rank - 1] = std::max<int64_t>(0, left - s.out.col0);
-    p[2 * rank - 2] = std::max<int64_t>(0, s.out.row1 - top - d.rows);
-    p[2 * rank - 1] = std::max<int64_t>(0, s.out.col1 - left - d.cols);
+    // Along one axis: the band's positions before and after the input. A band that is all
+    // padding reads one edge row (Edge mode), which then makes one of them.
+    auto axis = [](int64_t o0, int64_t o1, int64_t begin, int64_t in, int64_t crop,
+                   int64_t &before, int64_t &after) {
+      const int64_t n = o1 - o0;
+      before = std::clamp<int64_t>(begin - o0, 0, n);
+      after = std::clamp<int64_t>(o1 - begin - in, 0, n);
+      if (int64_t extra = before + after + crop - n; extra > 0)
+        (after > 0 ? after : before) -= extra;
+    };
+    axis(s.out.row0, s.out.row1, p[rank - 2], d.rows, crop0.rows(), p[rank - 2], p[2 * rank - 2]);
+    axis(s.out.col0, s.out.col1, p[rank - 1], d.cols, crop0.cols(), p[rank - 1], p[2 * rank - 1]);
     padsValue = ir::TensorData::fromInts(pads.dtype, pads.shape, p);
     ptrs[1] = &padsValue;
   }

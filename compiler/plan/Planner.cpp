@@ -54,6 +54,10 @@ private:
     return std::move(*plan);
   }
   std::vector<size_t> memoryAwareOrder() const;
+  std::vector<size_t> sunkOrder(const std::vector<size_t> &order) const;
+  std::vector<RegionInfo> allRuns(const std::vector<size_t> &order) const;
+  void regionRounds(std::optional<Plan> &best, Schedule &bestSchedule, bool branchy) const;
+  Plan finish(Plan best, const Schedule &schedule) const;
   bool allowed(const Plan &p) const {
     return p.summary.macs <= baselineMacs_ + static_cast<int64_t>(options_.macOverhead *
                                                                    double(baselineMacs_));
@@ -136,34 +140,75 @@ std::vector<size_t> Search::memoryAwareOrder() const {
   return order;
 }
 
-Expected<Plan> Search::run() {
-  std::vector<size_t> topo(g_.nodes.size());
-  for (size_t i = 0; i < topo.size(); ++i)
-    topo[i] = i;
-
-  // The baseline: layer by layer, topological order, no in-place, greedy offsets.
-  BuildOptions baselineBuild = build_;
-  baselineBuild.inPlace = false;
-  baselineBuild.streamInput = false;
-  auto baseline = buildPlan(g_, Schedule{topo, {}}, baselineBuild);
-  if (!baseline)
-    return baseline.error();
-  placeBuffers(*baseline, Placement::Greedy);
-  baselineMacs_ = baseline->summary.macs;
-
-  std::optional<Plan> best;
-  Schedule bestSchedule;
-  for (const auto &order : {topo, memoryAwareOrder()}) {
-    Schedule s{order, {}};
-    auto p = evaluate(s, /*refined=*/true, decide_);
-    if (p && (!best || better(*p, *best)))
-      best = std::move(p), bestSchedule = s;
+/// `order` with every node that cannot join a region moved as late as its consumers allow
+/// and the others kept in their order (list scheduling backwards, taking a ready node that
+/// cannot join a region first): the runs of regionable nodes then span what those nodes
+/// interrupted, e.g. a detector's blocks and the heads on its feature maps.
+std::vector<size_t> Search::sunkOrder(const std::vector<size_t> &order) const {
+  const size_t n = g_.nodes.size();
+  auto producers = g_.producers();
+  std::vector<std::vector<size_t>> before(n); // distinct producer nodes of each node's inputs
+  std::vector<int> after(n, 0);               // distinct consumer nodes not yet placed
+  for (size_t i = 0; i < n; ++i)
+    for (ir::TensorId in : g_.nodes[i].inputs)
+      if (in != ir::kNoTensor && producers[in] >= 0) {
+        auto p = static_cast<size_t>(producers[in]);
+        if (std::find(before[i].begin(), before[i].end(), p) == before[i].end())
+          before[i].push_back(p), ++after[p];
+      }
+  std::vector<char> regionable(n), placed(n, 0);
+  for (size_t i = 0; i < n; ++i)
+    regionable[i] = isRegionable(g_, g_.nodes[i]);
+  std::vector<size_t> reversed;
+  while (reversed.size() < order.size()) {
+    int pick = -1, fallback = -1;
+    for (size_t k = order.size(); k-- > 0 && pick < 0;) {
+      size_t x = order[k];
+      if (placed[x] || after[x] > 0)
+        continue;
+      if (!regionable[x])
+        pick = static_cast<int>(x);
+      else if (fallback < 0)
+        fallback = static_cast<int>(x);
+    }
+    if (pick < 0)
+      pick = fallback;
+    if (pick < 0)
+      return order; // unreachable for a valid DAG
+    placed[pick] = 1;
+    reversed.push_back(static_cast<size_t>(pick));
+    for (size_t p : before[pick])
+      --after[p];
   }
-  if (!best)
-    return makeError("internal: no layer-by-layer plan");
+  return {reversed.rbegin(), reversed.rend()};
+}
 
+/// Every maximal run of consecutive regionable nodes of `order` as one row-band region.
+std::vector<RegionInfo> Search::allRuns(const std::vector<size_t> &order) const {
+  std::vector<RegionInfo> regions;
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j < order.size() && isRegionable(g_, g_.nodes[order[j]]))
+      ++j;
+    if (j > i) {
+      RegionInfo r;
+      r.strategy = Strategy::RowBands, r.tileRows = 1, r.tileCols = 0;
+      r.nodes.assign(order.begin() + i, order.begin() + j);
+      regions.push_back(std::move(r));
+    }
+    i = std::max(j, i + 1);
+  }
+  return regions;
+}
+
+/// Greedy rounds over the regions of `bestSchedule`'s order: each round adds (or grows,
+/// merges, splits) the row-band region that lowers the peak most, then tries tiles for every
+/// region; `best` is the plan of `bestSchedule` and both are updated. `branchy`: region
+/// boundaries are priced by the tensors that cross them into the same run only (a head's
+/// output that leaves the run is held whole wherever the cut falls).
+void Search::regionRounds(std::optional<Plan> &best, Schedule &bestSchedule, bool branchy) const {
   // Runs of consecutive regionable ops in the chosen order.
-  const std::vector<size_t> &order = bestSchedule.order;
+  const std::vector<size_t> order = bestSchedule.order;
   std::vector<std::pair<size_t, size_t>> runs;
   for (size_t i = 0; i < order.size();) {
     size_t j = i;
@@ -186,9 +231,12 @@ Expected<Plan> Search::run() {
     for (size_t t = 0; t < g_.numTensors(); ++t) {
       if (producers[t] < 0 || consumers[t].empty())
         continue;
-      size_t from = position[producers[t]] + 1, to = from;
+      size_t from = position[producers[t]] + 1, to = 0;
       for (size_t c : consumers[t])
-        to = std::max(to, position[c]);
+        if (!branchy || isRegionable(g_, g_.nodes[c]))
+          to = std::max(to, position[c]);
+      if (to < from) // branchy: read only outside regions, so held whole anyway
+        continue;
       for (size_t p = from; p <= to; ++p)
         ++crossing[p];
     }
@@ -231,8 +279,10 @@ Expected<Plan> Search::run() {
   constexpr size_t kRefined = 6;
   for (int round = 0; round < 24; ++round) {
     std::vector<std::pair<Plan, Schedule>> screened;
+    // (Branchy: the search starts from whole runs in row bands, so it only splits and
+    // trims them, below; adding regions would cost a candidate per pair of cuts.)
     for (auto [a, b] : runs)
-      for (size_t i = a; i < b; ++i)
+      for (size_t i = a; i < b && !branchy; ++i)
         for (size_t j = i + 1; j <= b && !spent(); ++j) {
           if (!cut[i] || !cut[j])
             continue;
@@ -255,6 +305,16 @@ Expected<Plan> Search::run() {
         auto p = evaluate(s, /*refined=*/true);
         if (p && allowed(*p))
           screened.emplace_back(std::move(*p), std::move(s));
+        if (!branchy)
+          continue;
+        // Trimming: one side of the cut runs layer by layer.
+        for (auto [x, y] : {std::pair{a, m}, std::pair{m, b}}) {
+          Schedule t = withRegion(bestSchedule, x, y, region.strategy, region.tileRows,
+                                  region.tileCols);
+          auto q = evaluate(t, /*refined=*/true);
+          if (q && allowed(*q))
+            screened.emplace_back(std::move(*q), std::move(t));
+        }
       }
     }
     std::sort(screened.begin(), screened.end(),
@@ -290,6 +350,65 @@ Expected<Plan> Search::run() {
     if ((!improved && !tiled) || spent())
       break;
   }
+}
+
+/// The chosen schedule's plan, placed thoroughly (the search compares candidates placed
+/// greedy by size, fast), with the input's rows streamed into a frame buffer when that is
+/// smaller, and with kernels' caches carried across row bands when the arena does not grow.
+Plan Search::finish(Plan best, const Schedule &schedule) const {
+  placeBuffers(best, Placement::Final);
+  BuildOptions chosenBuild = build_;
+  chosenBuild.rowLifetimes = true;
+  if (options_.streamInput) { // the input's rows into a frame buffer instead of rings
+    BuildOptions frame = chosenBuild;
+    frame.streamIntoFrame = true;
+    if (auto p = buildPlan(g_, schedule, frame)) {
+      placeBuffers(*p, Placement::Final);
+      if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(*p))
+        best = std::move(*p), chosenBuild = frame;
+    }
+  }
+  // Carrying saves instructions; the MACs (what the plan counts) do not change.
+  BuildOptions carry = chosenBuild;
+  carry.carryScratch = true;
+  if (auto p = buildPlan(g_, schedule, carry)) {
+    placeBuffers(*p, Placement::Final);
+    if (p->summary.arenaBytes <= best.summary.arenaBytes && allowed(*p))
+      best = std::move(*p);
+  }
+  return best;
+}
+
+Expected<Plan> Search::run() {
+  std::vector<size_t> topo(g_.nodes.size());
+  for (size_t i = 0; i < topo.size(); ++i)
+    topo[i] = i;
+
+  // The baseline: layer by layer, topological order, no in-place, greedy offsets.
+  BuildOptions baselineBuild = build_;
+  baselineBuild.inPlace = false;
+  baselineBuild.streamInput = false;
+  auto baseline = buildPlan(g_, Schedule{topo, {}}, baselineBuild);
+  if (!baseline)
+    return baseline.error();
+  placeBuffers(*baseline, Placement::Greedy);
+  baselineMacs_ = baseline->summary.macs;
+
+  std::optional<Plan> best;
+  Schedule bestSchedule;
+  for (const auto &order : {topo, memoryAwareOrder()}) {
+    Schedule s{order, {}};
+    auto p = evaluate(s, /*refined=*/true, decide_);
+    if (p && (!best || better(*p, *best)))
+      best = std::move(p), bestSchedule = s;
+  }
+  if (!best)
+    return makeError("internal: no layer-by-layer plan");
+
+  // Today's search: greedy rounds over the runs of the chosen order, from layer by layer.
+  const Schedule layerSchedule = bestSchedule;
+  const Plan layerPlan = *best;
+  regionRounds(best, bestSchedule, /*branchy=*/false);
 
   // A streamed input can always be read whole first, so the resident frame's best
   // schedule is a streamed candidate too; the greedy search from a streamed start can stop
@@ -297,6 +416,7 @@ Expected<Plan> Search::run() {
   if (options_.streamInput) {
     PlanOptions resident = options_;
     resident.streamInput = false;
+    resident.regionsOverBranches = false; // this search as it was, whatever comes after
     Search frame(g_, resident, decide_);
     (void)frame.run(); // only its schedule is wanted; a budget failure still leaves one
     if (!frame.chosen().order.empty()) {
@@ -306,29 +426,36 @@ Expected<Plan> Search::run() {
     }
   }
   chosen_ = bestSchedule;
-  // The search compares candidates with greedy-by-size placement (fast); the chosen one, and
-  // its variants below, are placed thoroughly (never above greedy by size).
-  placeBuffers(*best, Placement::Final);
+  best = finish(std::move(*best), bestSchedule);
 
-  // Carrying kernels' caches across row bands saves instructions; keep it when the arena
-  // does not grow (nor the MACs, which it does not change).
-  BuildOptions chosenBuild = build_;
-  chosenBuild.rowLifetimes = true;
-  if (options_.streamInput) { // the input's rows into a frame buffer instead of rings
-    BuildOptions frame = chosenBuild;
-    frame.streamIntoFrame = true;
-    if (auto p = buildPlan(g_, bestSchedule, frame)) {
-      placeBuffers(*p, Placement::Final);
-      if (p->summary.arenaBytes < best->summary.arenaBytes && allowed(*p))
-        best = std::move(*p), chosenBuild = frame;
+  // Regions over branches: the same order with the nodes that cannot join a region (heads'
+  // Transpose, Reshape, Concat, ...) sunk as late as their consumers allow, so that one run
+  // spans a feature map's head and the blocks after it; the rounds start from the plan with
+  // every such run in row bands (or from layer by layer, if that is better) and may split
+  // it. Both finished plans are compared, so the result is never worse than the search
+  // above alone.
+  if (options_.regionsOverBranches) {
+    work_ = 0; // each search gets its own effort budget
+    std::optional<Plan> other = layerPlan;
+    Schedule otherSchedule = layerSchedule;
+    otherSchedule.order = sunkOrder(layerSchedule.order);
+    if (otherSchedule.order != layerSchedule.order)
+      other = evaluate(otherSchedule, /*refined=*/true, decide_);
+    Schedule all{otherSchedule.order, allRuns(otherSchedule.order)};
+    bool promising = otherSchedule.order != layerSchedule.order;
+    if (auto p = evaluate(all, /*refined=*/true, decide_);
+        p && allowed(*p) && (!other || better(*p, *other))) {
+      promising = promising || better(*p, *best);
+      other = std::move(p), otherSchedule = all;
     }
-  }
-  BuildOptions carry = chosenBuild;
-  carry.carryScratch = true;
-  if (auto p = buildPlan(g_, bestSchedule, carry)) {
-    placeBuffers(*p, Placement::Final);
-    if (p->summary.arenaBytes <= best->summary.arenaBytes && allowed(*p))
-      best = std::move(*p);
+    // In the same order, from a start no better than the first search's end, splitting and
+    // trimming rarely wins: skipped, to bound the planning time (MobileNetV2).
+    if (other && promising) {
+      regionRounds(other, otherSchedule, /*branchy=*/true);
+      Plan finished = finish(std::move(*other), otherSchedule);
+      if (better(finished, *best))
+        best = std::move(finished), chosen_ = otherSchedule;
+    }
   }
   Plan plan = std::move(*best);
   plan.baseline = baseline->summary;

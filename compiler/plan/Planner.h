@@ -6,17 +6,28 @@
 // layer; the better one is kept. (2) Regions: runs of consecutive spatial ops over
 // [1, C, H, W] maps may execute in row bands: each op produces just the rows its consumers
 // need next, into ring buffers of a few rows, so no row is computed twice and only tensors
-// used outside the region are held whole. Regions are added greedily: each round adds the
-// run that lowers the peak most (candidates screened with greedy-by-size placement, the
-// best few decided by it or, in a second search on graphs of up to 50 nodes, by thorough
-// placement; the better of the two plans is kept). (3) Tiles (MCUNetV2-style patches, halos recomputed) are
-// tried for every chosen region at several grids, kept when they lower the peak within
-// the MAC budget. (4) Offsets: greedy by size while searching, then several orders and a
-// bounded repair for the chosen plan (Placement.cpp). Every plan is checked by
-// the independent verifier before it is returned.
+// used outside the region are held whole. A region may hold branches (a feature map that
+// feeds a head and the next block) and any number of such escaping tensors. Two searches
+// run, and the better finished plan is kept:
+//   a. over the runs of the chosen order, greedy rounds each add (or grow, merge, split) the
+//      region that lowers the peak most (candidates screened with greedy-by-size placement,
+//      the best few decided by it or, in a second search on graphs of up to 50 nodes, by
+//      thorough placement);
+//   b. regions over branches: the same order with every node that cannot join a region
+//      (Transpose, Reshape, Concat, Softmax, reductions over channels...) sunk as late as its
+//      consumers allow, so that a run spans the heads interleaved with the blocks; starting
+//      from every run in row bands, rounds split a region in two or trim one side of a cut
+//      back to layer by layer while that lowers the peak (skipped when sinking changes
+//      nothing and that start is no better than search a's plan, to bound the time).
+// (3) Tiles (MCUNetV2-style patches, halos recomputed) are tried for every chosen region at
+// several grids, kept when they lower the peak within the MAC budget. (4) Offsets: greedy
+// by size while searching, then several orders and a bounded repair for the chosen plan
+// (Placement.cpp). Every plan is checked by the independent verifier before it is returned.
 //
-// Limits: greedy at each level, so not optimal; regions must be runs of consecutive ops
-// in the chosen order; batch 1 only for regions.
+// Limits: greedy at each level, so not optimal; a region is a run of consecutive ops in one
+// of the two orders, so an op that cannot run in row bands and whose output feeds the
+// region back (a channel Split and Concat between blocks) still ends it; ops that reduce a
+// whole map (GlobalAveragePool) run whole; batch 1 only for regions.
 #pragma once
 
 #include "compiler/plan/Plan.h"
@@ -28,6 +39,9 @@ struct PlanOptions {
   bool streamInput = false;
   double macOverhead = 0.10; ///< Extra MACs allowed over layer-by-layer (tiles recompute).
   int64_t ramBudget = 0;     ///< > 0: the fewest MACs whose peak fits, or an error.
+  /// Also search regions over branches (below); off: only the runs of the chosen order, as
+  /// before (tests compare the two).
+  bool regionsOverBranches = true;
 };
 
 /// Plans `graph` (canonical, shapes known) and verifies the result.

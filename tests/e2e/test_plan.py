@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPORT = os.path.join(HERE, "..", "..", "tools", "models", "export.py")
-MODELS = ["small_cnn", "branchy", "mobilenet_v2", "rnnpool_face"]
+MODELS = ["small_cnn", "branchy", "mobilenet_v2", "rnnpool_face", "rpool_face_m4"]
 SUMMARY_KEYS = ["peak_ram_bytes", "arena_bytes", "peak_step", "baseline_peak_ram_bytes", "macs",
                 "baseline_macs", "weights_bytes", "baseline_over_arena"]
 
