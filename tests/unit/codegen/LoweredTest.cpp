@@ -4,6 +4,7 @@
 // the host fixed-point interpreter: row bands, carried scratch and streamed input
 // included. And its tables keep what the plan says.
 #include "compiler/interp/FixedPoint.h"
+#include "tests/unit/codegen/CodegenTestUtil.h"
 #include "compiler/passes/Passes.h"
 #include "compiler/plan/Planner.h"
 #include "frontends/onnx/Importer.h"
@@ -21,29 +22,8 @@ using targets::LoweredModel;
 
 namespace {
 
-std::string example(const std::string &rel) {
-  return std::string(RNNPOOLC_SOURCE_DIR) + "/examples/" + rel;
-}
-
-quant::QuantizedModel quantized(const std::string &path, const std::vector<std::string> &calib) {
-  auto imported = onnx_frontend::importModel(path);
-  REQUIRE(imported);
-  ir::Graph g = std::move(imported->graph);
-  REQUIRE(passes::canonicalize(g));
-  std::vector<std::vector<ir::TensorData>> sets;
-  for (const std::string &file : calib) {
-    auto value = onnx_frontend::readTensorFile(file);
-    REQUIRE(value);
-    sets.push_back({*value});
-  }
-  if (sets.empty())
-    sets = quant::syntheticInputs(g, 8);
-  auto ranges = quant::calibrate(g, sets);
-  REQUIRE(ranges);
-  auto model = quant::quantize(g, *ranges);
-  REQUIRE(model);
-  return std::move(*model);
-}
+using testing::example;
+using testing::quantized;
 
 /// What the layer function of the host execution reads (rp_layer_fn has no user pointer).
 struct Execution {
