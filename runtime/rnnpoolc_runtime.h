@@ -299,8 +299,8 @@ typedef struct {
 
 /** Bytes of scratch (aligned to 4) rp_rnnpool_s8 needs for a region `region_cols` patches
  *  wide. With `reuse`, RNN1 row summaries are cached across patch rows and column summaries
- *  across neighbouring patches, so each RNN1 segment is swept once per region: (patch_h *
- *  region_cols + patch_w) * h1 int16 plus per-patch state. Without, (patch_h + patch_w) * h1. */
+ *  across neighbouring patches, so each RNN1 segment is swept once per region. The layout
+ *  and its size, in int16 elements, are rp_rnnpool_scratch_size's (rp_scratch.h). */
 RP_API size_t rp_rnnpool_scratch_bytes(const rp_rnnpool_params *p, int32_t region_cols,
                                        int32_t reuse);
 /** Computes the output patches of `region` (patches in raster order). The input view must
@@ -377,6 +377,10 @@ typedef struct {
 } rp_mul_channel_params;
 RP_API void rp_mul_channel_s8(const rp_mul_channel_params *p, const int8_t *in, int8_t *out,
                               int32_t pixels);
+
+/** out[i] = in[i] for n bytes; in and out may overlap (Reshape, Flatten, Squeeze and other
+ *  ops that keep the bytes as they are, when the plan gives the output its own memory). */
+RP_API void rp_copy_s8(const int8_t *in, int8_t *out, int32_t n);
 
 /** Channel slice of an HWC tensor (one output of Split, or Slice along channels): channels
  *  [first, first + channels) of each of `pixels` pixels of in_channels values; the bytes are

@@ -8,3 +8,4 @@
 #include "rp_norm.c"
 #include "rp_shape.c"
 #include "rp_reduce.c"
+#include "rp_schedule.c"

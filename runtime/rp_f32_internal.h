@@ -4,6 +4,7 @@
 #define RNNPOOLC_RP_F32_INTERNAL_H
 
 #include "rnnpoolc_runtime_f32.h"
+#include "rp_scratch.h"
 
 #include <math.h>
 #include <string.h>

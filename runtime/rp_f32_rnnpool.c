@@ -70,10 +70,8 @@ static void rp_rnn2_both_f32(const rp_rnnpool_f32_params *p, const float *base, 
 
 RP_F32_API size_t rp_rnnpool_f32_scratch_bytes(const rp_rnnpool_f32_params *p,
                                                int32_t region_cols, int32_t reuse) {
-  size_t cols = reuse ? (size_t)region_cols : 1u;
-  size_t h1 = (size_t)p->rnn1.hidden, h2 = (size_t)p->rnn2.hidden;
-  size_t elems = ((size_t)p->patch_h * cols + (size_t)p->patch_w + 1u) * h1 + 2u * h2;
-  return elems * sizeof(float);
+  return rp_rnnpool_scratch_size(p->patch_h, p->patch_w, p->rnn1.hidden, p->rnn2.hidden,
+                                 reuse ? region_cols : 1, sizeof(float));
 }
 
 RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32 *in,

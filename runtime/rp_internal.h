@@ -12,6 +12,7 @@
 #define RNNPOOLC_RP_INTERNAL_H
 
 #include "rnnpoolc_runtime.h"
+#include "rp_scratch.h"
 
 #include <string.h>
 

@@ -567,10 +567,8 @@ static void rp_rnn2_both(const rp_rnnpool_params *p, const int16_t *base, int32_
 
 RP_API size_t rp_rnnpool_scratch_bytes(const rp_rnnpool_params *p, int32_t region_cols,
                                        int32_t reuse) {
-  size_t cols = reuse ? (size_t)region_cols : 1u;
-  size_t h1 = (size_t)p->rnn1.hidden, h2 = (size_t)p->rnn2.hidden;
-  size_t elems = ((size_t)p->patch_h * cols + (size_t)p->patch_w + 1u) * h1 + 2u * h2;
-  return (elems * sizeof(int16_t) + 3u) & ~(size_t)3u;
+  return rp_rnnpool_scratch_size(p->patch_h, p->patch_w, p->rnn1.hidden, p->rnn2.hidden,
+                                 reuse ? region_cols : 1, sizeof(int16_t));
 }
 
 RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view *out,

@@ -1,7 +1,12 @@
-/* rnnpoolc runtime: data movement without arithmetic for int8 tensors: padding in the
- * constant, edge and reflect modes (views and regions, so row bands and tiles), channel
- * slices with any step, and permuted copies (Transpose). */
+/* rnnpoolc runtime: data movement without arithmetic for int8 tensors: byte copies, padding
+ * in the constant, edge and reflect modes (views and regions, so row bands and tiles),
+ * channel slices with any step, and permuted copies (Transpose). */
 #include "rp_internal.h"
+
+RP_API void rp_copy_s8(const int8_t *in, int8_t *out, int32_t n) {
+  if (n > 0 && in != out)
+    memmove(out, in, (size_t)n);
+}
 
 RP_API int32_t rp_pad_source(int32_t i, int32_t n, int32_t mode) {
   int32_t period, m;

@@ -155,7 +155,7 @@ Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const Generate
   out.plan.weightsBytes = targets::c::weightsBytes(out.model); // as emitted, biases int32
   targets::c::CodegenOptions codegen{options.target, options.command, loaded.path,
                                      fingerprint(loaded.path)};
-  auto files = targets::c::generateC(out.model, out.plan, codegen);
+  auto files = targets::generate(*targets::makeCTarget(), out.model, out.plan, codegen);
   if (!files)
     return makeError("{}: {}", loaded.path, files.error().message());
   out.files = std::move(*files);

@@ -2,6 +2,8 @@
 // on whole tensors held in the runtime's memory layout.
 #include "compiler/interp/FixedPoint.h"
 
+#include "compiler/quant/Kernels.h"
+
 namespace rnnpoolc::interp {
 
 std::vector<int8_t> toRuntimeLayout(const ir::TensorData &value) {
@@ -46,106 +48,75 @@ rp_view wholeView(std::vector<int8_t> &bytes, const ir::Shape &s) {
   return rp_view_whole(bytes.data(), dim(s, 2), dim(s, 3));
 }
 
-/// Runs one layer: reads the buffers of the node's inputs, fills its output's buffer.
+/// The buffers one layer reads and writes, whole tensors in runtime layout.
+struct LayerIO {
+  const quant::Layer &layer;
+  const ir::Shape &xs, &ys;
+  std::vector<int8_t> &x, &y;
+  std::vector<std::vector<int8_t>> &buf;
+  const ir::Node &node;
+  int32_t n; ///< values of the output
+  const int8_t *x2() const { return buf[static_cast<size_t>(node.inputs.at(1))].data(); }
+};
+
+template <typename P> const P &paramsOf(const LayerIO &io) {
+  return std::get<P>(io.layer.params);
+}
+
+// One function per kernel form (Kernels.def), called with the row's runtime function.
+template <typename P, typename Fn> void runCopy(Fn fn, LayerIO &io) {
+  fn(io.x.data(), io.y.data(), io.n);
+}
+template <typename P, typename Fn> void runView(Fn fn, LayerIO &io) {
+  rp_view in = wholeView(io.x, io.xs), out = wholeView(io.y, io.ys);
+  rp_region region = rp_region_whole(dim(io.ys, 2), dim(io.ys, 3));
+  fn(&paramsOf<P>(io), &in, &out, &region);
+}
+template <typename P, typename Fn> void runViewScratch(Fn fn, LayerIO &io) {
+  rp_view in = wholeView(io.x, io.xs), out = wholeView(io.y, io.ys);
+  rp_region region = rp_region_whole(dim(io.ys, 2), dim(io.ys, 3));
+  const int64_t bytes = quant::scratchBytes(io.layer, region.col1 - region.col0);
+  std::vector<int32_t> scratch(static_cast<size_t>(bytes) / sizeof(int32_t) + 1);
+  fn(&paramsOf<P>(io), &in, &out, &region, scratch.data(), /*reuse=*/1);
+}
+template <typename P, typename Fn> void runUnary(Fn fn, LayerIO &io) {
+  fn(&paramsOf<P>(io), io.x.data(), io.y.data(), io.n);
+}
+template <typename P, typename Fn> void runBinary(Fn fn, LayerIO &io) {
+  fn(&paramsOf<P>(io), io.x.data(), io.x2(), io.y.data(), io.n);
+}
+template <typename P, typename Fn> void runPixels(Fn fn, LayerIO &io) {
+  const P &p = paramsOf<P>(io);
+  fn(&p, io.x.data(), io.y.data(), io.n / p.channels);
+}
+template <typename P, typename Fn> void runTable(Fn fn, LayerIO &io) {
+  fn(io.layer.table(), io.x.data(), io.y.data(), io.n);
+}
+template <typename P, typename Fn> void runWholeUnary(Fn fn, LayerIO &io) {
+  fn(&paramsOf<P>(io), io.x.data(), io.y.data());
+}
+template <typename P, typename Fn> void runWholeList(Fn fn, LayerIO &io) {
+  std::vector<const int8_t *> ins;
+  for (ir::TensorId id : io.node.inputs)
+    ins.push_back(io.buf[static_cast<size_t>(id)].data());
+  fn(&paramsOf<P>(io), ins.data(), io.y.data());
+}
+
+/// Runs one layer: reads the buffers of the node's inputs, fills its output's buffer, with
+/// the kernel and call form of its row in the kernel table.
 void runLayer(const quant::QuantizedModel &model, size_t index,
               std::vector<std::vector<int8_t>> &buf) {
   const ir::Graph &g = model.graph;
   const ir::Node &node = g.nodes[index];
-  const quant::Layer &layer = model.layers[index];
-  auto &x = buf[static_cast<size_t>(node.inputs[0])];
-  const ir::Tensor &yt = g.tensor(node.outputs[0]);
+  const ir::Shape &xs = g.tensor(node.inputs[0]).shape, &ys = g.tensor(node.outputs[0]).shape;
   auto &y = buf[static_cast<size_t>(node.outputs[0])];
-  const ir::Shape &xs = g.tensor(node.inputs[0]).shape, &ys = yt.shape;
   y.assign(static_cast<size_t>(ir::numel(ys)), 0);
-  const auto n = static_cast<int32_t>(y.size());
-  switch (layer.kind) {
-  case quant::KernelKind::Alias: y = x; break;
-  case quant::KernelKind::Conv:
-  case quant::KernelKind::MaxPool:
-  case quant::KernelKind::AvgPool:
-  case quant::KernelKind::Pad:
-  case quant::KernelKind::PadMode:
-  case quant::KernelKind::RNNPool: {
-    rp_view in = wholeView(x, xs), out = wholeView(y, ys);
-    rp_region region = rp_region_whole(dim(ys, 2), dim(ys, 3));
-    if (layer.kind == quant::KernelKind::Pad)
-      rp_pad_s8(&std::get<rp_pad_params>(layer.params), &in, &out, &region);
-    else if (layer.kind == quant::KernelKind::PadMode)
-      rp_pad_mode_s8(&std::get<rp_pad_mode_params>(layer.params), &in, &out, &region);
-    else if (layer.kind == quant::KernelKind::Conv)
-      rp_conv_s8(&std::get<rp_conv_params>(layer.params), &in, &out, &region);
-    else if (layer.kind == quant::KernelKind::MaxPool)
-      rp_maxpool_s8(&std::get<rp_pool_params>(layer.params), &in, &out, &region);
-    else if (layer.kind == quant::KernelKind::AvgPool)
-      rp_avgpool_s8(&std::get<rp_pool_params>(layer.params), &in, &out, &region);
-    else {
-      const auto &p = std::get<rp_rnnpool_params>(layer.params);
-      size_t bytes = rp_rnnpool_scratch_bytes(&p, region.col1 - region.col0, /*reuse=*/1);
-      std::vector<int32_t> scratch(bytes / sizeof(int32_t) + 1);
-      rp_rnnpool_s8(&p, &in, &out, &region, scratch.data(), /*reuse=*/1);
-    }
-    break;
-  }
-  case quant::KernelKind::FullyConnected:
-    rp_fc_s8(&std::get<rp_fc_params>(layer.params), x.data(), y.data());
-    break;
-  case quant::KernelKind::GlobalAvgPool:
-    rp_global_avgpool_s8(&std::get<rp_global_avgpool_params>(layer.params), x.data(), y.data());
-    break;
-  case quant::KernelKind::Add:
-    rp_add_s8(&std::get<rp_add_params>(layer.params), x.data(),
-              buf[static_cast<size_t>(node.inputs[1])].data(), y.data(), n);
-    break;
-  case quant::KernelKind::Concat: {
-    std::vector<const int8_t *> ins;
-    for (ir::TensorId id : node.inputs)
-      ins.push_back(buf[static_cast<size_t>(id)].data());
-    rp_concat_s8(&std::get<rp_concat_params>(layer.params), ins.data(), y.data());
-    break;
-  }
-  case quant::KernelKind::Requant:
-    rp_requant_s8(&std::get<rp_requant_params>(layer.params), x.data(), y.data(), n);
-    break;
-  case quant::KernelKind::Lut: rp_lut_s8(layer.table(), x.data(), y.data(), n); break;
-  case quant::KernelKind::Softmax:
-    rp_softmax_s8(&std::get<rp_softmax_params>(layer.params), x.data(), y.data());
-    break;
-  case quant::KernelKind::L2Norm: {
-    const auto &p = std::get<rp_l2norm_params>(layer.params);
-    rp_l2norm_s8(&p, x.data(), y.data(), n / p.channels);
-    break;
-  }
-  case quant::KernelKind::Mul:
-    rp_mul_s8(&std::get<rp_mul_params>(layer.params), x.data(),
-              buf[static_cast<size_t>(node.inputs[1])].data(), y.data(), n);
-    break;
-  case quant::KernelKind::MulChannel: {
-    const auto &p = std::get<rp_mul_channel_params>(layer.params);
-    rp_mul_channel_s8(&p, x.data(), y.data(), n / p.channels);
-    break;
-  }
-  case quant::KernelKind::ChannelSlice: {
-    const auto &p = std::get<rp_channel_slice_params>(layer.params);
-    rp_channel_slice_s8(&p, x.data(), y.data(), n / p.channels);
-    break;
-  }
-  case quant::KernelKind::ChannelStep: {
-    const auto &p = std::get<rp_channel_step_params>(layer.params);
-    rp_channel_step_s8(&p, x.data(), y.data(), n / p.channels);
-    break;
-  }
-  case quant::KernelKind::Permute:
-    rp_permute_s8(&std::get<rp_permute_params>(layer.params), x.data(), y.data());
-    break;
-  case quant::KernelKind::ReduceExtreme:
-  case quant::KernelKind::ReduceMean:
-    rp_reduce_channels_s8(&std::get<rp_reduce_channels_params>(layer.params), x.data(),
-                          y.data(), n);
-    break;
-  case quant::KernelKind::MinMax:
-    rp_minmax_s8(&std::get<rp_minmax_params>(layer.params), x.data(),
-                 buf[static_cast<size_t>(node.inputs[1])].data(), y.data(), n);
-    break;
+  LayerIO io{model.layers[index], xs, ys, buf[static_cast<size_t>(node.inputs[0])], y, buf,
+             node, static_cast<int32_t>(y.size())};
+  switch (io.layer.kind) {
+#define RNNPOOLC_KERNEL(Kind, Name, Form, Function, FloatFunction, Params, ...)                \
+  case quant::KernelKind::Kind: run##Form<Params>(Function, io); break;
+#include "compiler/quant/Kernels.def"
   }
 }
 

@@ -1,6 +1,8 @@
 // Op cost (multiply-accumulates) and receptive fields, for the planner and reports.
 #include "compiler/ir/OpInfo.h"
 
+#include "runtime/rp_scratch.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -378,10 +380,12 @@ Region inputRegion(const Graph &graph, const Node &node, size_t inputIndex, cons
 int64_t scratchBytes(const Graph &, const Node &node, const Region &out) {
   if (node.op != OpKind::RNNPool)
     return 0;
+  // The int8 kernel's scratch (int16 states, summaries reused across the region's columns).
   const auto &a = node.attr<RNNPoolAttrs>();
-  const int64_t h1 = a.rnn1.hidden, h2 = a.rnn2.hidden;
-  const int64_t elems = (a.patch[0] * out.cols() + a.patch[1] + 1) * h1 + 2 * h2;
-  return (elems * 2 + 3) / 4 * 4;
+  return static_cast<int64_t>(rp_rnnpool_scratch_size(
+      static_cast<int32_t>(a.patch[0]), static_cast<int32_t>(a.patch[1]),
+      static_cast<int32_t>(a.rnn1.hidden), static_cast<int32_t>(a.rnn2.hidden),
+      static_cast<int32_t>(out.cols()), sizeof(int16_t)));
 }
 
 namespace {

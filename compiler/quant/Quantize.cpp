@@ -8,35 +8,6 @@
 
 namespace rnnpoolc::quant {
 
-std::string_view name(KernelKind kind) {
-  switch (kind) {
-  case KernelKind::Alias: return "alias";
-  case KernelKind::Conv: return "conv";
-  case KernelKind::FullyConnected: return "fully_connected";
-  case KernelKind::MaxPool: return "maxpool";
-  case KernelKind::AvgPool: return "avgpool";
-  case KernelKind::GlobalAvgPool: return "global_avgpool";
-  case KernelKind::Add: return "add";
-  case KernelKind::Concat: return "concat";
-  case KernelKind::Requant: return "requant";
-  case KernelKind::Lut: return "lut";
-  case KernelKind::Softmax: return "softmax";
-  case KernelKind::RNNPool: return "rnnpool";
-  case KernelKind::L2Norm: return "l2norm";
-  case KernelKind::Mul: return "mul";
-  case KernelKind::MulChannel: return "mul_channel";
-  case KernelKind::ChannelSlice: return "channel_slice";
-  case KernelKind::Pad: return "pad";
-  case KernelKind::PadMode: return "pad_mode";
-  case KernelKind::ChannelStep: return "channel_step";
-  case KernelKind::Permute: return "permute";
-  case KernelKind::ReduceExtreme: return "reduce_extreme";
-  case KernelKind::ReduceMean: return "reduce_mean";
-  case KernelKind::MinMax: return "minmax";
-  }
-  return "?";
-}
-
 const void *ConstArray::data() const {
   if (ctype == "int8_t")
     return s8.data();
@@ -51,6 +22,10 @@ size_t ConstArray::count() const {
   if (ctype == "int16_t")
     return s16.size();
   return s32.size();
+}
+
+size_t ConstArray::bytes() const {
+  return count() * (ctype == "int8_t" ? 1 : ctype == "int16_t" ? 2 : 4);
 }
 
 namespace {

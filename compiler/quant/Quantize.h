@@ -42,31 +42,11 @@ Expected<Ranges> calibrate(const ir::Graph &graph,
 std::vector<std::vector<ir::TensorData>> syntheticInputs(const ir::Graph &graph, int count,
                                                          uint32_t seed = 1);
 
-/// Which runtime kernel executes a node of the quantised graph.
+/// Which runtime kernel executes a node of the quantised graph: one per row of the kernel
+/// table (Kernels.def, whose contract Kernels.h gives as data).
 enum class KernelKind {
-  Alias,         ///< Reshape / Flatten / Squeeze / Unsqueeze / Identity: output = input bytes
-  Conv,          ///< rp_conv_s8 (general, depthwise or pointwise), rp_conv_params
-  FullyConnected,///< rp_fc_s8, rp_fc_params (Gemm, MatMul with constant weights)
-  MaxPool,       ///< rp_maxpool_s8, rp_pool_params
-  AvgPool,       ///< rp_avgpool_s8, rp_pool_params
-  GlobalAvgPool, ///< rp_global_avgpool_s8, rp_global_avgpool_params
-  Add,           ///< rp_add_s8, rp_add_params (same-shape inputs)
-  Concat,        ///< rp_concat_s8, rp_concat_params (channel axis)
-  Requant,       ///< rp_requant_s8, rp_requant_params (an Identity with new parameters)
-  Lut,           ///< rp_lut_s8, table in arrays[0]
-  Softmax,       ///< rp_softmax_s8, rp_softmax_params
-  RNNPool,       ///< rp_rnnpool_s8, rp_rnnpool_params
-  L2Norm,        ///< rp_l2norm_s8, rp_l2norm_params (pixels = elements / channels)
-  Mul,           ///< rp_mul_s8, rp_mul_params (same-shape inputs)
-  MulChannel,    ///< rp_mul_channel_s8, rp_mul_channel_params (input 1 a channel constant)
-  ChannelSlice,  ///< rp_channel_slice_s8, rp_channel_slice_params (Split outputs, Slice)
-  Pad,           ///< rp_pad_s8, rp_pad_params (constant padding of rows and columns)
-  PadMode,       ///< rp_pad_mode_s8, rp_pad_mode_params (edge and reflect padding)
-  ChannelStep,   ///< rp_channel_step_s8, rp_channel_step_params (channel Slice, any step)
-  Permute,       ///< rp_permute_s8, rp_permute_params (a Transpose that moves bytes)
-  ReduceExtreme, ///< rp_reduce_channels_s8: ReduceMax / ReduceMin over channels (exact)
-  ReduceMean,    ///< rp_reduce_channels_s8: ReduceMean over channels (requantised)
-  MinMax,        ///< rp_minmax_s8, rp_minmax_params (elementwise Max / Min, tables)
+#define RNNPOOLC_KERNEL(Kind, ...) Kind,
+#include "compiler/quant/Kernels.def"
 };
 std::string_view name(KernelKind kind);
 
@@ -80,6 +60,7 @@ struct ConstArray {
   std::vector<int32_t> s32; ///< int32_t and uint32_t (values < 2^31) arrays
   const void *data() const;
   size_t count() const;
+  size_t bytes() const; ///< count() times the size of ctype
 };
 
 /// The kernel call for one node. The pointer fields of `params` point into `arrays` (and

@@ -13,14 +13,15 @@
 namespace rnnpoolc::targets::c {
 namespace {
 
-/// Shared state of one generation: the model, its plan and the C names of each node.
+/// Shared state of one generation: the lowered model and the options.
 struct Emitter {
+  const LoweredModel &lowered;
+  const CodegenOptions &options;
   const quant::QuantizedModel &model;
   const plan::Plan &plan;
-  const ModelBuffers &buffers;
-  const CodegenOptions &options;
-  std::vector<std::string> stepNames; ///< By node index: "s3_conv2_Conv".
 
+  Emitter(const LoweredModel &l, const CodegenOptions &o)
+      : lowered(l), options(o), model(*l.model), plan(*l.plan) {}
   const ir::Graph &graph() const { return model.graph; }
   const ir::Tensor &tensor(ir::TensorId t) const { return model.graph.tensor(t); }
   int64_t elems(ir::TensorId t) const { return ir::checkedNumel(tensor(t).shape).value_or(0); }
@@ -56,7 +57,7 @@ std::string modelHeader(const Emitter &e) {
                    "/* Constant data (weights, tables) in model_weights.c. */\n"
                    "#define MODEL_WEIGHTS_BYTES {}\n"
                    "#define MODEL_NUM_INPUTS {}\n#define MODEL_NUM_OUTPUTS {}\n",
-                   e.plan.summary.arenaBytes, weightsBytes(e.model), g.inputs.size(),
+                   e.lowered.arenaBytes, e.lowered.weightsBytes, g.inputs.size(),
                    g.outputs.size());
   auto describe = [&](const char *kind, size_t k, ir::TensorId t) {
     const ir::Tensor &x = e.tensor(t);
@@ -145,7 +146,7 @@ std::string quantizeInputFunction(const Emitter &e) {
   for (size_t k = 0; k < e.graph().inputs.size(); ++k) {
     const ir::Tensor &x = e.tensor(e.graph().inputs[k]);
     auto [inv, zp] = inputQuant(e, k);
-    const int64_t offset = e.buffers.inputOffset[k];
+    const int64_t offset = e.lowered.inputOffset[k];
     s += fmt::format("  case {}: /* '{}': 1 / scale = {:.9g} */\n", k, commentSafe(x.name),
                      1.0f / x.quant->scale.at(0));
     const ir::Shape &sh = x.shape;
@@ -185,12 +186,12 @@ std::string accessorFunctions(const Emitter &e) {
     return s + "  default: return 0;\n  }\n}\n";
   };
   const ir::Graph &g = e.graph();
-  auto input = [&](size_t k) { return fmt::format("a + {}", e.buffers.inputOffset[k]); };
-  auto output = [&](size_t k) { return fmt::format("a + {}", e.buffers.outputOffset[k]); };
+  auto input = [&](size_t k) { return fmt::format("a + {}", e.lowered.inputOffset[k]); };
+  auto output = [&](size_t k) { return fmt::format("a + {}", e.lowered.outputOffset[k]); };
   auto inElems = [&](size_t k) { return std::to_string(e.elems(g.inputs[k])); };
   auto outElems = [&](size_t k) { return std::to_string(e.elems(g.outputs[k])); };
   std::string s;
-  if (!e.plan.streamedInput)
+  if (!e.lowered.streamedInput)
     s += "int8_t *model_input(void *arena, int32_t index) {\n"
          "  int8_t *const a = (int8_t *)arena;\n" +
          table(g.inputs.size(), input) + "\n";
@@ -201,51 +202,45 @@ std::string accessorFunctions(const Emitter &e) {
          table(g.outputs.size(), outElems);
 }
 
-Expected<std::string> modelSource(const Emitter &e) {
+std::string modelSource(const Emitter &e) {
   std::string s = banner(e, "model.c: the schedule of the generated model: the memory plan's "
                             "buffers and steps, one function per layer.");
   s += "#define RP_SINGLE_TU /* the runtime's kernels become static: each call is "
-       "specialised */\n#include \"rnnpoolc_runtime_all.c\"\n#include \"model.h\"\n\n"
-       "#include <string.h>\n\n";
+       "specialised */\n#include \"rnnpoolc_runtime_all.c\"\n#include \"model.h\"\n\n";
   s += "/* Define MODEL_TRACE(node, bytes, step) to see each step's output buffer: called "
        "after\n * every step with the node index, the buffer's first byte and the "
        "model_step. */\n"
-       "#ifndef MODEL_TRACE\n#define MODEL_TRACE(node, bytes, step) ((void)0)\n#endif\n\n";
+       "#ifdef MODEL_TRACE\n"
+       "static void model_trace(int32_t node, const int8_t *bytes, const rp_step *step) {\n"
+       "  (void)node;\n  (void)bytes;\n  (void)step;\n  MODEL_TRACE(node, bytes, step);\n}\n"
+       "#define MODEL_TRACE_HOOK model_trace\n#else\n#define MODEL_TRACE_HOOK 0\n#endif\n\n";
   s += "/* Constant data, in model_weights.c. */\n";
-  const size_t nodes = e.graph().nodes.size();
-  for (size_t n = 0; n < nodes; ++n)
-    for (const auto &a : e.model.layers[n].arrays)
-      s += arrayDefinition(*a, arraySymbol("model_" + e.stepNames[n], a->field), true);
+  for (const LoweredArray &a : e.lowered.arrays)
+    s += arrayDefinition(*a.data, arraySymbol("model_" + e.lowered.layers[a.layer].name, a.field),
+                         /*isExtern=*/true);
   s += "\n/* Kernel parameters, computed by rnnpoolc on the host. */\n";
-  for (size_t n = 0; n < nodes; ++n) {
-    auto def = paramsDefinition(e.model.layers[n], e.stepNames[n], "model_" + e.stepNames[n]);
-    if (!def)
-      return def.error();
-    s += *def;
-  }
+  for (const LoweredLayer &layer : e.lowered.layers)
+    s += paramsDefinition(e.lowered, layer);
   s += "\n";
-  if (!e.plan.streamedInput)
+  if (!e.lowered.streamedInput)
     s += quantizeInputFunction(e) + "\n";
   s += quantizePixelsFunction(e) + "\n" + accessorFunctions(e) + "\n";
-  auto schedule = scheduleSource(e.model, e.plan, e.stepNames);
-  if (!schedule)
-    return schedule.error();
-  return s + *schedule;
+  return s + scheduleSource(e.lowered);
 }
 
 std::string weightsSource(const Emitter &e) {
   std::string s = banner(e, "model_weights.c: the constant data of the generated model "
                             "(const, so the linker places it in flash).");
   s += "#include <stdint.h>\n";
-  for (size_t step = 0; step < e.graph().nodes.size(); ++step) {
-    const auto &arrays = e.model.layers[step].arrays;
-    if (arrays.empty())
+  for (const LoweredLayer &layer : e.lowered.layers) {
+    if (layer.arrays.empty())
       continue;
-    s += fmt::format("\n/* node '{}' */\n", commentSafe(e.graph().nodes[step].name));
-    for (const auto &a : arrays) {
-      std::string name = arraySymbol("model_" + e.stepNames[step], a->field);
-      s += arrayDefinition(*a, name, /*isExtern=*/true);
-      s += arrayDefinition(*a, name, /*isExtern=*/false);
+    s += fmt::format("\n/* node '{}' */\n", commentSafe(e.graph().nodes[layer.node].name));
+    for (int index : layer.arrays) {
+      const LoweredArray &a = e.lowered.arrays[static_cast<size_t>(index)];
+      std::string name = arraySymbol("model_" + layer.name, a.field);
+      s += arrayDefinition(*a.data, name, /*isExtern=*/true);
+      s += arrayDefinition(*a.data, name, /*isExtern=*/false);
     }
   }
   return s;
@@ -272,31 +267,18 @@ int64_t weightsBytes(const quant::QuantizedModel &model) {
   int64_t bytes = 0;
   for (const quant::Layer &layer : model.layers)
     for (const auto &a : layer.arrays)
-      bytes += static_cast<int64_t>(a->count()) * (a->ctype == "int8_t"    ? 1
-                                                   : a->ctype == "int16_t" ? 2
-                                                                           : 4);
+      bytes += static_cast<int64_t>(a->bytes());
   return bytes;
 }
 
-Expected<std::vector<GeneratedFile>> generateC(const quant::QuantizedModel &model,
-                                               const plan::Plan &plan,
-                                               const CodegenOptions &options) {
-  auto buffers = modelBuffers(model, plan);
-  if (!buffers)
-    return buffers.error();
-  Emitter e{model, plan, *buffers, options, {}};
-  for (size_t step = 0; step < model.graph.nodes.size(); ++step) {
-    std::string name = cIdentifier(model.graph.nodes[step].name);
-    e.stepNames.push_back(fmt::format("s{}{}{}", step, name.empty() ? "" : "_", name));
-  }
-  for (ir::TensorId t : model.graph.inputs)
+Expected<std::vector<GeneratedFile>> CTarget::emit(const LoweredModel &lowered,
+                                                   const CodegenOptions &options) const {
+  const Emitter e(lowered, options);
+  for (ir::TensorId t : e.graph().inputs)
     if (!e.tensor(t).quant || e.tensor(t).quant->scale.empty())
       return makeError("input '{}' has no quantisation parameters", e.tensor(t).name);
-  auto source = modelSource(e);
-  if (!source)
-    return source.error();
   std::vector<GeneratedFile> files = {{"model.h", modelHeader(e)},
-                                      {"model.c", *source},
+                                      {"model.c", modelSource(e)},
                                       {"model_weights.c", weightsSource(e)},
                                       {"model.mk", kMakeFragment},
                                       {"CMakeLists.txt", kCMakeFragment}};
@@ -306,4 +288,16 @@ Expected<std::vector<GeneratedFile>> generateC(const quant::QuantizedModel &mode
   return files;
 }
 
+Expected<std::vector<GeneratedFile>> generateC(const quant::QuantizedModel &model,
+                                               const plan::Plan &plan,
+                                               const CodegenOptions &options) {
+  return generate(CTarget(), model, plan, options);
+}
+
 } // namespace rnnpoolc::targets::c
+
+namespace rnnpoolc::targets {
+
+std::unique_ptr<Target> makeCTarget() { return std::make_unique<c::CTarget>(); }
+
+} // namespace rnnpoolc::targets

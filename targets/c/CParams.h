@@ -1,8 +1,8 @@
 // C initialisers for the runtime's kernel parameter structs (rnnpoolc_runtime.h) and for
-// the constant arrays they point to, from a quantised layer.
+// the constant arrays they point to, printed from the lowered model's params as data.
 #pragma once
 
-#include "compiler/quant/Quantize.h"
+#include "targets/Lowered.h"
 
 #include <string>
 
@@ -12,10 +12,6 @@ namespace rnnpoolc::targets::c {
 /// 2147483648 alone does not fit an int).
 std::string cInt(int64_t value);
 
-/// A C identifier fragment from a node name: alphanumerics kept, other runs as one '_', no
-/// trailing '_', at most 40 characters.
-std::string cIdentifier(const std::string &name);
-
 /// `text` made safe inside a C block comment: printable ASCII with no "/*", "*/", "??" or
 /// trailing backslash (rnnpoolc::commentSafe, compiler/support/Escape.h).
 std::string commentSafe(std::string text);
@@ -24,11 +20,10 @@ std::string commentSafe(std::string text);
 /// layer whose symbols start with `base`.
 std::string arraySymbol(const std::string &base, const std::string &field);
 
-/// "static const rp_conv_params NAME = {...};" with designated initialisers, pointer fields
-/// naming arraySymbol(arrayBase, field). Empty for layers without params (Alias, Lut).
-/// Errors if a pointer field has no array in the layer.
-Expected<std::string> paramsDefinition(const quant::Layer &layer, const std::string &name,
-                                       const std::string &arrayBase);
+/// "static const rp_conv_params NAME = {...};" (NAME: the layer's name) with designated
+/// initialisers in field order, pointer fields naming arraySymbol("model_" + NAME, field),
+/// preceded by the struct rows the params point to. Empty for layers without params.
+std::string paramsDefinition(const LoweredModel &lowered, const LoweredLayer &layer);
 
 /// "const int8_t NAME[N] = {...};", 16 values a line (`isExtern`: the declaration only).
 std::string arrayDefinition(const quant::ConstArray &array, const std::string &name,

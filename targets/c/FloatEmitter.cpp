@@ -365,7 +365,7 @@ Expected<std::vector<GeneratedFile>> generateFloatC(const FloatModel &model,
                                                     const CodegenOptions &options) {
   Emitter e{model, layout, options, {}};
   for (size_t step = 0; step < model.graph.nodes.size(); ++step) {
-    std::string name = cIdentifier(model.graph.nodes[step].name);
+    std::string name = identifier(model.graph.nodes[step].name);
     e.stepNames.push_back(fmt::format("s{}{}{}", step, name.empty() ? "" : "_", name));
   }
   auto source = modelSource(e);

@@ -3,6 +3,8 @@
 // applies them (compiler/interp/RNNPool.cpp).
 #include "targets/c/FloatLowering.h"
 
+#include "runtime/rp_scratch.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -129,8 +131,10 @@ Expected<FloatStep> lowerRNNPool(const ir::Graph &g, const ir::Node &node) {
     return c2.error();
   s.paramsBody += *c1 + *c2;
   // rp_rnnpool_f32_scratch_bytes(p, out_w, reuse = 1): the summary caches of a whole row.
-  const int64_t h1 = a.rnn1.hidden, h2 = a.rnn2.hidden;
-  s.scratchBytes = ((a.patch[0] * y.shape[3] + a.patch[1] + 1) * h1 + 2 * h2) * 4;
+  s.scratchBytes = static_cast<int64_t>(rp_rnnpool_scratch_size(
+      static_cast<int32_t>(a.patch[0]), static_cast<int32_t>(a.patch[1]),
+      static_cast<int32_t>(a.rnn1.hidden), static_cast<int32_t>(a.rnn2.hidden),
+      static_cast<int32_t>(y.shape[3]), sizeof(float)));
   return s;
 }
 

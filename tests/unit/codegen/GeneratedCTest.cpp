@@ -4,6 +4,7 @@
 // the emitted text has the structure DESIGN.md section 6 promises; output directories are
 // atomic.
 #include "compiler/interp/FixedPoint.h"
+#include "tests/unit/codegen/CodegenTestUtil.h"
 #include "compiler/passes/Passes.h"
 #include "frontends/onnx/Importer.h"
 #include "frontends/onnx/TensorIO.h"
@@ -25,30 +26,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string example(const std::string &rel) {
-  return std::string(RNNPOOLC_SOURCE_DIR) + "/examples/" + rel;
-}
-
-/// Imports, canonicalises and quantises a model, calibrated on `calib` (.npy samples).
-quant::QuantizedModel quantized(const std::string &path, const std::vector<std::string> &calib) {
-  auto imported = onnx_frontend::importModel(path);
-  REQUIRE(imported);
-  ir::Graph g = std::move(imported->graph);
-  REQUIRE(passes::canonicalize(g));
-  std::vector<std::vector<ir::TensorData>> sets;
-  for (const std::string &file : calib) {
-    auto value = onnx_frontend::readTensorFile(file);
-    REQUIRE(value);
-    sets.push_back({*value});
-  }
-  if (sets.empty())
-    sets = quant::syntheticInputs(g, 8);
-  auto ranges = quant::calibrate(g, sets);
-  REQUIRE(ranges);
-  auto model = quant::quantize(g, *ranges);
-  REQUIRE(model);
-  return std::move(*model);
-}
+using testing::example;
+using testing::quantized;
 
 /// A host harness: reads input.bin (float32, NCHW), runs the model once, writes every
 /// step's output buffer (MODEL_TRACE: node, buffer, byte count, bytes) to trace.bin and

@@ -1,0 +1,243 @@
+// Lowering a quantised model and its verified plan to the target-neutral tables (see
+// Lowered.h). Every decision a backend needs is taken here, once.
+#include "targets/Lowered.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <climits>
+#include <map>
+
+namespace rnnpoolc::targets {
+namespace {
+
+/// The buffer of tensor `t` that holds all of it over [first, last] steps, or -1.
+int wholeBufferOf(const ir::Graph &g, const plan::Plan &plan, ir::TensorId t, int first,
+                  int last) {
+  for (size_t b = 0; b < plan.buffers.size(); ++b) {
+    const plan::Buffer &buf = plan.buffers[b];
+    if (buf.tensor == t && buf.kind == plan::BufferKind::Region &&
+        buf.region == plan::wholeRegion(g.tensor(t)) && buf.firstStep <= first &&
+        buf.lastStep >= last)
+      return static_cast<int>(b);
+  }
+  return -1;
+}
+
+class Lowering {
+public:
+  Lowering(const quant::QuantizedModel &model, const plan::Plan &plan)
+      : m_(model), g_(model.graph), p_(plan) {}
+  Expected<LoweredModel> run();
+
+private:
+  const quant::QuantizedModel &m_;
+  const ir::Graph &g_;
+  const plan::Plan &p_;
+  LoweredModel out_;
+
+  Status checkLimits() const;
+  Status ioOffsets();
+  void buffers();
+  bool skipped(const plan::Step &s) const;
+  void steps();
+  Status checkWhole(size_t node) const;
+  Expected<LoweredLayer> layer(size_t node);
+};
+
+Status Lowering::checkLimits() const {
+  for (const plan::Step &s : p_.steps) {
+    if (s.kind == plan::StepKind::Compute && s.outputs.size() != 1)
+      return ir::nodeError(g_.nodes[s.node], "nodes with several outputs have no int8 kernel");
+    if (s.out.row1 > INT16_MAX || s.out.col1 > INT16_MAX)
+      return ir::nodeError(g_.nodes[s.node], "maps over 32767 rows or columns are not supported");
+  }
+  if (p_.buffers.size() > static_cast<size_t>(INT16_MAX) || g_.nodes.size() > INT16_MAX)
+    return makeError("the plan has {} buffers and {} nodes; at most 32767 are supported",
+                     p_.buffers.size(), g_.nodes.size());
+  return Status::ok();
+}
+
+Status Lowering::ioOffsets() {
+  const int last = std::max(0, static_cast<int>(p_.steps.size()) - 1);
+  for (ir::TensorId t : g_.inputs) {
+    int b = p_.streamedInput ? -1 : wholeBufferOf(g_, p_, t, 0, 0);
+    if (!p_.streamedInput && b < 0)
+      return makeError("internal: the plan holds no whole buffer for input '{}'", g_.tensor(t).name);
+    out_.inputOffset.push_back(b < 0 ? -1 : p_.buffers[b].offset);
+  }
+  for (ir::TensorId t : g_.outputs) {
+    int b = wholeBufferOf(g_, p_, t, last, last);
+    if (b < 0)
+      return makeError("output '{}' is not computed into the arena (an output that is a "
+                       "constant or an input is not supported)",
+                       g_.tensor(t).name);
+    out_.outputOffset.push_back(p_.buffers[b].offset);
+  }
+  return Status::ok();
+}
+
+void Lowering::buffers() {
+  for (const plan::Buffer &buf : p_.buffers) {
+    const plan::Extent e = plan::extentOf(g_.tensor(buf.tensor));
+    const bool ring = buf.kind == plan::BufferKind::Ring;
+    LoweredBuffer b;
+    b.offset = buf.offset;
+    b.row0 = ring ? 0 : buf.region.row0;
+    b.col0 = ring ? 0 : buf.region.col0;
+    b.rows = ring ? e.rows : buf.region.rows();
+    b.cols = ring ? e.cols : buf.region.cols();
+    b.ringRows = buf.ringRows;
+    b.channels = e.channels;
+    b.kind = buf.kind, b.tensor = buf.tensor, b.bytes = buf.bytes;
+    out_.buffers.push_back(b);
+  }
+}
+
+/// A step of an in-place Alias (the output is the input's bytes) needs no code.
+bool Lowering::skipped(const plan::Step &s) const {
+  if (s.kind != plan::StepKind::Compute || m_.layers[s.node].kind != quant::KernelKind::Alias)
+    return false;
+  return s.inputs[0] >= 0 && p_.buffers[s.inputs[0]].offset == p_.buffers[s.outputs[0]].offset;
+}
+
+void Lowering::steps() {
+  std::map<size_t, const plan::Step *> previous; // by node
+  for (const plan::Step &st : p_.steps) {
+    if (skipped(st))
+      continue;
+    LoweredStep s;
+    const bool stream = st.kind == plan::StepKind::Stream;
+    s.layer = static_cast<int>(st.node);
+    if (stream)
+      s.layer = -1 - static_cast<int>(std::find(g_.inputs.begin(), g_.inputs.end(), st.streamed) -
+                                      g_.inputs.begin());
+    for (size_t k = 0, found = 0; !stream && k < st.inputs.size() && found < 2; ++k)
+      if (st.inputs[k] >= 0)
+        s.in[found++] = st.inputs[k];
+    s.out = st.outputs[0];
+    s.scratch = st.scratch >= 0 ? p_.buffers[st.scratch].offset : -1;
+    s.region = st.out;
+    if (!stream) {
+      const plan::Step *before = previous[st.node];
+      s.carry = before && st.scratch >= 0 && before->scratch == st.scratch &&
+                before->out.row1 == st.out.row0 && before->out.col0 == st.out.col0 &&
+                before->out.col1 == st.out.col1;
+      previous[st.node] = &st;
+    }
+    out_.steps.push_back(s);
+  }
+}
+
+/// Whole-tensor kernels run as one step over whole buffers.
+Status Lowering::checkWhole(size_t node) const {
+  for (const plan::Step &s : p_.steps) {
+    if (s.kind != plan::StepKind::Compute || s.node != node)
+      continue;
+    bool whole = s.out == plan::wholeRegion(g_.tensor(g_.nodes[node].outputs[0]));
+    for (size_t k = 0; k < s.inputs.size(); ++k)
+      if (s.inputs[k] >= 0)
+        whole = whole && p_.buffers[s.inputs[k]].kind == plan::BufferKind::Region &&
+                p_.buffers[s.inputs[k]].region ==
+                    plan::wholeRegion(g_.tensor(g_.nodes[node].inputs[k]));
+    if (!whole)
+      return ir::nodeError(g_.nodes[node], "the plan runs it on part of a tensor, but its "
+                                           "kernel ({}) needs whole tensors",
+                           quant::name(m_.layers[node].kind));
+  }
+  return Status::ok();
+}
+
+Expected<LoweredLayer> Lowering::layer(size_t n) {
+  const ir::Node &node = g_.nodes[n];
+  const quant::Layer &layer = m_.layers[n];
+  LoweredLayer l;
+  l.node = n;
+  const std::string id = identifier(node.name);
+  l.name = fmt::format("s{}{}{}", n, id.empty() ? "" : "_", id);
+  l.kind = layer.kind;
+  l.kernel = &quant::kernelInfo(layer.kind);
+  for (const auto &a : layer.arrays) {
+    l.arrays.push_back(static_cast<int>(out_.arrays.size()));
+    out_.arrays.push_back({n, a->field, a});
+    out_.weightsBytes += static_cast<int64_t>(a->bytes());
+  }
+  auto params = paramValues(layer, out_.arrays, l.arrays);
+  if (!params)
+    return makeError("{} (node '{}')", params.error().message(), node.name);
+  l.params = std::move(*params);
+  if (layer.kind == quant::KernelKind::Concat && layer.concatInputs) {
+    l.rowsType = "rp_concat_input";
+    for (const rp_concat_input &in : *layer.concatInputs) {
+      std::vector<ParamValue> row(4);
+      row[0].field = "channels", row[0].value = in.channels;
+      row[1].field = "in_zp", row[1].value = in.in_zp;
+      row[2].field = "mult", row[2].value = in.mult;
+      row[3].field = "shift", row[3].value = in.shift;
+      l.rows.push_back(std::move(row));
+    }
+  }
+  const ir::TensorId outT = node.outputs[0];
+  const plan::Extent ein = plan::extentOf(g_.tensor(node.inputs[0]));
+  const plan::Extent eout = plan::extentOf(g_.tensor(outT));
+  l.outChannels = eout.channels;
+  l.pixelChannels = quant::pixelChannels(layer);
+  // A reshape that regroups rows (a relabelled transpose, heads reshaped to [1, N, k]):
+  // one copy of the whole tensor when the plan did not run it in place.
+  l.wholeCopy = layer.kind == quant::KernelKind::Alias &&
+                (ein.rows != eout.rows || ein.cols != eout.cols || ein.channels != eout.channels);
+  l.copyBytes = l.wholeCopy ? ir::numel(g_.tensor(outT).shape) : 0;
+  if (l.wholeCopy || l.kernel->shape() == quant::CallShape::Whole)
+    RNNPOOLC_TRY(checkWhole(n));
+  if (l.kernel->form == quant::KernelForm::Binary && node.inputs.size() == 2 &&
+      (g_.tensor(node.inputs[0]).isConstant() || g_.tensor(node.inputs[1]).isConstant()))
+    return ir::nodeError(node, "a constant operand has no int8 {} kernel yet", l.kernel->name);
+  if (l.kernel->form == quant::KernelForm::WholeList) {
+    // The inputs' buffers are fixed (the one step over whole tensors), so they are data.
+    for (const plan::Step &s : p_.steps)
+      if (s.kind == plan::StepKind::Compute && s.node == n)
+        l.wholeInputs.assign(s.inputs.begin(), s.inputs.end());
+  }
+  return l;
+}
+
+Expected<LoweredModel> Lowering::run() {
+  out_.model = &m_, out_.plan = &p_;
+  out_.streamedInput = p_.streamedInput;
+  out_.arenaBytes = p_.summary.arenaBytes;
+  RNNPOOLC_TRY(ioOffsets());
+  RNNPOOLC_TRY(checkLimits());
+  buffers();
+  steps();
+  for (size_t n = 0; n < g_.nodes.size(); ++n) {
+    auto l = layer(n);
+    if (!l)
+      return l.error();
+    out_.layers.push_back(std::move(*l));
+  }
+  return std::move(out_);
+}
+
+} // namespace
+
+/// An identifier fragment from a node name: alphanumerics kept, other runs as one '_', no
+/// trailing '_', at most 40 characters.
+std::string identifier(const std::string &name) {
+  std::string out;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (ok)
+      out += c;
+    else if (!out.empty() && out.back() != '_')
+      out += '_';
+  }
+  while (!out.empty() && out.back() == '_')
+    out.pop_back();
+  return out.substr(0, 40);
+}
+
+Expected<LoweredModel> lower(const quant::QuantizedModel &model, const plan::Plan &plan) {
+  return Lowering(model, plan).run();
+}
+
+} // namespace rnnpoolc::targets

@@ -1,0 +1,111 @@
+// The lowered model: a quantised model and its verified memory plan as target-neutral
+// tables, which every backend prints (targets/c as C) and none re-derives. It holds the
+// plan's buffers and steps as the runtime's schedule walker reads them (rp_schedule.h:
+// skipped steps already left out, `carry` decided), each layer's kernel call (from the
+// kernel table, compiler/quant/Kernels.def) with its params as data in declaration order,
+// and the constant arrays those params point to.
+#pragma once
+
+#include "compiler/plan/Plan.h"
+#include "compiler/quant/Kernels.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rnnpoolc::targets {
+
+/// One field of a params struct, in the struct's declaration order.
+struct ParamValue {
+  enum class Kind {
+    Int,    ///< an integer field: `value`
+    Array,  ///< a pointer to constant array `array` (LoweredModel::arrays), or null if -1
+    List,   ///< a fixed-size array member: `list`
+    Struct, ///< a nested struct: `fields`
+    Rows,   ///< a pointer to the layer's struct rows (LoweredLayer::rows)
+  };
+  Kind kind = Kind::Int;
+  std::string field;
+  int64_t value = 0;
+  int array = -1;
+  std::vector<int64_t> list;
+  std::vector<ParamValue> fields;
+};
+
+/// A constant array of a layer: its data is the quantiser's, already in runtime layout.
+struct LoweredArray {
+  size_t layer = 0;  ///< The node whose params point to it.
+  std::string field; ///< The params field it fills ("weights", "rnn1.w", "table", ...).
+  std::shared_ptr<const quant::ConstArray> data;
+};
+
+/// Node n's kernel call.
+struct LoweredLayer {
+  size_t node = 0;
+  std::string name; ///< Unique C-safe name: "s3_conv2_Conv" (s + node index + node name).
+  quant::KernelKind kind = quant::KernelKind::Alias;
+  const quant::KernelInfo *kernel = nullptr;
+  /// The params struct (kernel->paramsType) as data; empty when the kernel takes none.
+  std::vector<ParamValue> params;
+  /// A struct array the params point to (Concat's per-input rp_concat_input rows).
+  std::string rowsType;
+  std::vector<std::vector<ParamValue>> rows;
+  std::vector<int> arrays; ///< Its constant arrays (indices into LoweredModel::arrays).
+  /// Alias only: the output regroups rows, so the layer copies the whole tensor,
+  /// `copyBytes` bytes, in one step.
+  bool wholeCopy = false;
+  int64_t copyBytes = 0;
+  int64_t outChannels = 1;   ///< Values of each output pixel (row calls: values per pixel).
+  int64_t pixelChannels = 1; ///< Pixels form: the values each kernel pixel spans.
+  std::vector<int> wholeInputs; ///< WholeList: the buffers of its inputs, in order.
+};
+
+/// A buffer of the plan as the walker addresses it (rp_buffer).
+struct LoweredBuffer {
+  int64_t offset = 0, row0 = 0, col0 = 0, rows = 0, cols = 0, ringRows = 0, channels = 0;
+  plan::BufferKind kind = plan::BufferKind::Region;
+  ir::TensorId tensor = 0;
+  int64_t bytes = 0;
+};
+
+/// A step that runs (rp_step). Steps of an Alias computed in place are left out.
+struct LoweredStep {
+  int layer = 0;            ///< Node index; -1 - k for streamed input k.
+  int out = 0;              ///< Output buffer.
+  int in[2] = {-1, -1};     ///< The first two input buffers, -1 for none.
+  int64_t scratch = -1;     ///< Arena offset of the kernel's scratch, or -1.
+  ir::Region region;        ///< Output rows x columns computed.
+  bool carry = false;       ///< Goes on from what the node's previous step left in scratch.
+};
+
+struct LoweredModel {
+  const quant::QuantizedModel *model = nullptr; ///< What it was lowered from (names, shapes)
+  const plan::Plan *plan = nullptr;
+  std::vector<LoweredBuffer> buffers;
+  std::vector<LoweredStep> steps;
+  std::vector<LoweredLayer> layers; ///< One per node, in node order.
+  std::vector<LoweredArray> arrays;
+  std::vector<int64_t> inputOffset;  ///< Per graph input; -1 when streamed.
+  std::vector<int64_t> outputOffset; ///< Per graph output.
+  bool streamedInput = false;
+  int64_t arenaBytes = 0;
+  int64_t weightsBytes = 0; ///< Bytes of the constant arrays.
+};
+
+/// Lowers `model` following `plan`. Errors name the node a kernel cannot run as the plan
+/// asks (a whole-tensor kernel given part of a tensor, a constant operand of a binary
+/// kernel), or say which limit of the tables a plan exceeds.
+Expected<LoweredModel> lower(const quant::QuantizedModel &model, const plan::Plan &plan);
+
+/// An identifier fragment from a node name: alphanumerics kept, other runs as one '_', no
+/// trailing '_', at most 40 characters.
+std::string identifier(const std::string &name);
+
+/// The params of `layer` as data, in declaration order (pointer fields name arrays of
+/// `arrays` by index, found through their field names). Errors if a pointer field has no
+/// array.
+Expected<std::vector<ParamValue>> paramValues(const quant::Layer &layer,
+                                              const std::vector<LoweredArray> &arrays,
+                                              const std::vector<int> &layerArrays);
+
+} // namespace rnnpoolc::targets

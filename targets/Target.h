@@ -1,0 +1,45 @@
+// A backend: prints the lowered model (targets/Lowered.h) as the files of an output
+// directory. Lowering is shared; a target only decides how its output looks.
+#pragma once
+
+#include "targets/Lowered.h"
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rnnpoolc::targets {
+
+struct CodegenOptions {
+  std::string target = "cortex-m4"; ///< "cortex-m4" or "host" (recorded in the banner)
+  std::string command;              ///< The rnnpoolc command line, for the banner.
+  std::string modelPath;
+  std::string modelHash;            ///< Hex digest of the model file.
+};
+
+struct GeneratedFile {
+  std::string name; ///< Relative to the output directory.
+  std::string text;
+};
+
+class Target {
+public:
+  virtual ~Target() = default;
+  /// "c": what `--backend` would name it.
+  virtual std::string_view name() const = 0;
+  /// Every file of the output directory except the plan reports.
+  virtual Expected<std::vector<GeneratedFile>> emit(const LoweredModel &lowered,
+                                                    const CodegenOptions &options) const = 0;
+};
+
+/// The C backend (targets/c): fixed-point C for Cortex-M4 and the host.
+std::unique_ptr<Target> makeCTarget();
+
+/// Lowers `model` following `plan` and has `target` emit it.
+Expected<std::vector<GeneratedFile>> generate(const Target &target,
+                                              const quant::QuantizedModel &model,
+                                              const plan::Plan &plan,
+                                              const CodegenOptions &options);
+
+} // namespace rnnpoolc::targets

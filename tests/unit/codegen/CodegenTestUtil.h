@@ -1,0 +1,44 @@
+// Helpers of the codegen tests: the committed examples, imported, canonicalised and
+// quantised as `rnnpoolc compile` does.
+#pragma once
+
+#include "compiler/passes/Passes.h"
+#include "compiler/quant/Quantize.h"
+#include "frontends/onnx/Importer.h"
+#include "frontends/onnx/TensorIO.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+namespace rnnpoolc::testing {
+
+inline std::string example(const std::string &rel) {
+  return std::string(RNNPOOLC_SOURCE_DIR) + "/examples/" + rel;
+}
+
+/// Imports, canonicalises and quantises a model, calibrated on `calib` (.npy samples), or
+/// on synthetic inputs without.
+inline quant::QuantizedModel quantized(const std::string &path,
+                                       const std::vector<std::string> &calib) {
+  auto imported = onnx_frontend::importModel(path);
+  REQUIRE(imported);
+  ir::Graph g = std::move(imported->graph);
+  REQUIRE(passes::canonicalize(g));
+  std::vector<std::vector<ir::TensorData>> sets;
+  for (const std::string &file : calib) {
+    auto value = onnx_frontend::readTensorFile(file);
+    REQUIRE(value);
+    sets.push_back({*value});
+  }
+  if (sets.empty())
+    sets = quant::syntheticInputs(g, 8);
+  auto ranges = quant::calibrate(g, sets);
+  REQUIRE(ranges);
+  auto model = quant::quantize(g, *ranges);
+  REQUIRE(model);
+  return std::move(*model);
+}
+
+} // namespace rnnpoolc::testing
