@@ -116,7 +116,7 @@ std::string countText(int min, int max) {
 /// struct, present required inputs with known, sane shapes and valid dtypes.
 Status checkOperands(const Graph &graph, const Node &node) {
   constexpr size_t kNumOps = 0
-#define OP(Name, Attrs, MinIn, MaxIn, MinOut, MaxOut) +1
+#define OP(Name, Attrs, MinIn, MaxIn, MinOut, MaxOut, ...) +1
 #include "compiler/ir/Ops.def"
 #undef OP
       ;
