@@ -286,6 +286,7 @@ Status inferShapes(Graph &graph, Node &node) {
   case OpKind::HardSigmoid:
   case OpKind::HardSwish:
   case OpKind::Tanh:
+  case OpKind::Softplus:
   case OpKind::Sqrt:
   case OpKind::Neg:
   case OpKind::Abs:
