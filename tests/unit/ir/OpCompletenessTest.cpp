@@ -8,6 +8,7 @@
 // compile here until it has an example; the checks then tell what it still lacks. When the
 // kernel table (compiler/quant/Kernels.def) lands, the int8 check extends to: an op that
 // quantises maps to a row of the table, and an op without a row gives the "no kernel" error.
+#include "compiler/calib/Calibrate.h"
 #include "compiler/interp/Interpreter.h"
 #include "compiler/ir/ShapeInference.h"
 #include "compiler/quant/Quantize.h"
@@ -217,7 +218,7 @@ TEST_CASE("every op of Ops.def has a shape rule, a float kernel and an int8 answ
         std::any_of(g.outputs.begin(), g.outputs.end(),
                     [&](ir::TensorId t) { return g.tensor(t).dtype != ir::DType::Float32; }))
       continue;
-    auto ranges = quant::calibrate(g, quant::syntheticInputs(g, 2));
+    auto ranges = calib::calibrate(g, calib::syntheticInputs(g, 2));
     INFO((ranges ? std::string() : ranges.error().message()));
     REQUIRE(ranges);
     auto model = quant::quantize(g, *ranges);
