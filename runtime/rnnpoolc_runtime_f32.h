@@ -80,7 +80,7 @@ static inline rp_view_f32 rp_view_whole_f32(float *data, int32_t rows, int32_t c
  *  NONE x; RELU max(x, 0); CLIP min(max(x, alpha), beta); LEAKY_RELU x >= 0 ? x : alpha x;
  *  SIGMOID 1 / (1 + exp(-x)); HARD_SIGMOID max(0, min(1, alpha x + beta));
  *  HARD_SWISH x max(0, min(1, x / 6 + 1/2)); TANH tanh(x); and the plain functions SQRT,
- *  EXP, NEG, ABS, RECIPROCAL (standalone nodes; never fused into conv or fc). */
+ *  EXP, NEG, ABS, RECIPROCAL, SOFTPLUS (standalone nodes; never fused into conv or fc). */
 enum {
   RP_ACT_NONE = 0,
   RP_ACT_RELU = 1,
@@ -94,7 +94,8 @@ enum {
   RP_ACT_EXP = 9,        /* exp(x) */
   RP_ACT_NEG = 10,       /* -x */
   RP_ACT_ABS = 11,       /* |x| */
-  RP_ACT_RECIPROCAL = 12 /* 1 / x */
+  RP_ACT_RECIPROCAL = 12, /* 1 / x */
+  RP_ACT_SOFTPLUS = 13    /* log(1 + exp(x)) */
 };
 typedef struct {
   int32_t kind; /* RP_ACT_* */

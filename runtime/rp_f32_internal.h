@@ -53,6 +53,8 @@ static inline float rp_act_inline_f32(const rp_act_f32 *act, float x) {
     return fabsf(x);
   case RP_ACT_RECIPROCAL:
     return 1.0f / x;
+  case RP_ACT_SOFTPLUS: /* as the host interpreter: exp cannot overflow */
+    return x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x));
   default:
     return x;
   }

@@ -2,6 +2,7 @@
 // inputs from --calib files or directories, or synthetic data with a loud warning; none
 // for a pre-quantised model whose QDQ nodes give every activation its parameters.
 #include "compiler/driver/Driver.h"
+#include "compiler/calib/Calibrate.h"
 #include "frontends/onnx/TensorIO.h"
 
 #include <fmt/format.h>
@@ -120,7 +121,7 @@ Expected<quant::QuantizedModel> quantizeLoaded(const LoadedModel &model,
                "warning: pass representative inputs with --calib FILE|DIR.\n"
                "warning: ==================================================================\n",
                stderr);
-    sets = quant::syntheticInputs(model.graph, 16);
+    sets = calib::syntheticInputs(model.graph, 16);
   } else {
     auto read = readCalibrationSets(calib, model.graph);
     if (!read)
@@ -130,13 +131,13 @@ Expected<quant::QuantizedModel> quantizeLoaded(const LoadedModel &model,
   quant::Ranges ranges;
   if (!sets.empty()) {
     TerminalProgress progress("calibrating");
-    quant::CalibrationOptions options;
+    calib::CalibrationOptions options;
     options.progress = progress.callback();
     if (percentile > 0) {
-      options.method = quant::CalibrationOptions::Method::Percentile;
+      options.method = calib::CalibrationOptions::Method::Percentile;
       options.percentile = percentile;
     }
-    auto calibrated = quant::calibrate(model.graph, sets, options);
+    auto calibrated = calib::calibrate(model.graph, sets, options);
     progress.finish();
     if (!calibrated)
       return makeError("{}: calibration: {}", model.path, calibrated.error().message());

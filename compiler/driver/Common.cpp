@@ -10,15 +10,6 @@
 
 namespace rnnpoolc::driver {
 
-Expected<std::string> Args::value(const std::string &flag) {
-  const std::string &arg = args_[pos_ - 1];
-  if (arg.size() > flag.size() && arg[flag.size()] == '=')
-    return arg.substr(flag.size() + 1);
-  if (empty())
-    return makeError("{} needs a value", flag);
-  return next();
-}
-
 Expected<ir::Shape> parseShape(const std::string &text) {
   ir::Shape shape;
   const char *p = text.data(), *end = p + text.size();

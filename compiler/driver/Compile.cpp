@@ -1,5 +1,6 @@
 // `rnnpoolc compile`: a model -> a directory of C sources for a microcontroller project.
 #include "compiler/driver/Compile.h"
+#include "compiler/driver/Flags.h"
 
 #include "compiler/plan/Report.h"
 #include "targets/c/OutputDir.h"
@@ -48,69 +49,26 @@ struct CompileOptions {
   std::map<std::string, ir::Shape> inputShapes;
 };
 
-Expected<CompileOptions> parse(Args &args, bool &helped) {
+Expected<CompileOptions> parse(const Args &args, bool &helped) {
   CompileOptions o;
-  while (!args.empty()) {
-    std::string arg = args.next();
-    auto take = [&](const char *flag, std::string &into) -> Status {
-      auto value = args.value(flag);
-      if (!value)
-        return value.error();
-      into = *value;
-      return Status::ok();
-    };
-    if (arg == "--help" || arg == "-h") {
-      helped = true;
-      std::fputs(kHelp, stdout);
-      return o;
-    } else if (arg == "-o") {
-      RNNPOOLC_TRY(take("-o", o.output));
-    } else if (arg.starts_with("--output")) {
-      RNNPOOLC_TRY(take("--output", o.output));
-    } else if (arg.starts_with("--target")) {
-      RNNPOOLC_TRY(take("--target", o.target));
-    } else if (arg.starts_with("--calib-percentile")) {
-      std::string value;
-      RNNPOOLC_TRY(take("--calib-percentile", value));
-      auto pct = parseCalibPercentile(value);
-      if (!pct)
-        return pct.error();
-      o.calibPercentile = *pct;
-    } else if (arg.starts_with("--calib")) {
-      RNNPOOLC_TRY(take("--calib", o.calib.emplace_back()));
-    } else if (arg == "--float") {
-      o.floatMode = true;
-    } else if (arg == "--stream-input") {
-      o.plan.streamInput = true;
-    } else if (arg.starts_with("--ram-budget") || arg.starts_with("--mac-overhead")) {
-      const bool budget = arg.starts_with("--ram-budget");
-      std::string value;
-      RNNPOOLC_TRY(take(budget ? "--ram-budget" : "--mac-overhead", value));
-      if (budget) {
-        auto bytes = parseBytes(value);
-        if (!bytes)
-          return bytes.error();
-        o.plan.ramBudget = *bytes;
-      } else {
-        auto share = parsePercent(value);
-        if (!share)
-          return share.error();
-        o.plan.macOverhead = *share;
-      }
-    } else if (arg.starts_with("--input-shape")) {
-      std::string value;
-      RNNPOOLC_TRY(take("--input-shape", value));
-      RNNPOOLC_TRY(parseInputShape(value, o.inputShapes));
-    } else if (arg.starts_with("-")) {
-      return makeError("compile: unknown option '{}'; see 'rnnpoolc compile --help'", arg);
-    } else if (o.model.empty()) {
-      o.model = arg;
-    } else {
-      return makeError("compile: one model at a time, got '{}' and '{}'", o.model, arg);
-    }
-  }
-  if (o.model.empty())
-    return makeError("compile: missing MODEL.onnx; see 'rnnpoolc compile --help'");
+  Flags flags("compile", kHelp, "rnnpoolc compile --help");
+  flags.model(o.model)
+      .value("-o,--output", o.output)
+      .value("--target", o.target)
+      .values("--calib", o.calib)
+      .value("--calib-percentile", store(parseCalibPercentile, o.calibPercentile))
+      .flag("--float", o.floatMode)
+      .flag("--stream-input", o.plan.streamInput)
+      .value("--ram-budget", store(parseBytes, o.plan.ramBudget))
+      .value("--mac-overhead", store(parsePercent, o.plan.macOverhead))
+      .values("--input-shape",
+              [&](const std::string &v) { return parseInputShape(v, o.inputShapes); });
+  auto parsed = flags.parse(args);
+  if (!parsed)
+    return parsed.error();
+  helped = *parsed;
+  if (helped)
+    return o;
   if (o.output.empty())
     return makeError("compile: missing -o DIR, the output directory");
   if (o.target != "cortex-m4" && o.target != "host")
@@ -223,9 +181,7 @@ Status compileFloat(const CompileOptions &o, const LoadedModel &loaded,
 } // namespace
 
 Status runCompile(Args args) {
-  std::vector<std::string> all;
-  for (Args copy = args; !copy.empty();)
-    all.push_back(copy.next());
+  const std::vector<std::string> &all = args;
   bool helped = false;
   auto options = parse(args, helped);
   if (!options)

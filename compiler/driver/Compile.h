@@ -45,7 +45,7 @@ Expected<GeneratedFloatModel> generateFloatModel(const LoadedModel &loaded,
 /// firmware, run it in QEMU, compare with the host fixed-point interpreter, report.
 Status runBoard(Args args);
 /// True if the run arguments ask for a QEMU board rather than the host.
-bool wantsBoard(Args args);
+bool wantsBoard(const Args &args);
 
 /// The command line as one string, for banners.
 std::string commandLine(const std::string &subcommand, const std::vector<std::string> &args);

@@ -13,20 +13,9 @@
 
 namespace rnnpoolc::driver {
 
-/// Command-line arguments after the subcommand name, consumed front to back.
-class Args {
-public:
-  explicit Args(std::vector<std::string> args) : args_(std::move(args)) {}
-  bool empty() const { return pos_ >= args_.size(); }
-  const std::string &peek() const { return args_[pos_]; }
-  std::string next() { return args_[pos_++]; }
-  /// The value of a flag that takes one ("--output F" or "--output=F").
-  Expected<std::string> value(const std::string &flag);
-
-private:
-  std::vector<std::string> args_;
-  size_t pos_ = 0;
-};
+/// Command-line arguments after the subcommand name (each subcommand parses them with
+/// its own Flags, Flags.h).
+using Args = std::vector<std::string>;
 
 /// A model imported and canonicalised, with the import's notes.
 struct LoadedModel {

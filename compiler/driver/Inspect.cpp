@@ -1,5 +1,6 @@
 // `rnnpoolc inspect`: what a model is made of, as text or as one JSON document.
 #include "compiler/driver/Driver.h"
+#include "compiler/driver/Flags.h"
 #include "compiler/ir/OpInfo.h"
 #include "compiler/ir/Printer.h"
 #include "compiler/support/Escape.h"
@@ -272,31 +273,23 @@ Status runInspect(Args args) {
   std::string path;
   bool asJson = false, asIr = false;
   std::map<std::string, ir::Shape> inputShapes;
-  while (!args.empty()) {
-    std::string arg = args.next();
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kHelp, stdout);
-      return Status::ok();
-    } else if (arg == "--ops") {
-      for (const std::string &op : onnx_frontend::supportedOnnxOps())
-        fmt::print("{}\n", op);
-      return Status::ok();
-    } else if (arg == "--json") {
-      asJson = true;
-    } else if (arg == "--ir") {
-      asIr = true;
-    } else if (arg.starts_with("--input-shape")) {
-      auto value = args.value("--input-shape");
-      if (!value)
-        return value.error();
-      RNNPOOLC_TRY(parseInputShape(*value, inputShapes));
-    } else if (arg.starts_with("-")) {
-      return makeError("inspect: unknown option '{}'; see 'rnnpoolc inspect --help'", arg);
-    } else if (path.empty()) {
-      path = arg;
-    } else {
-      return makeError("inspect: one model at a time, got '{}' and '{}'", path, arg);
-    }
+  bool listOps = false;
+  Flags flags("inspect", kHelp, "rnnpoolc inspect --help");
+  flags.optionalModel(path)
+      .flag("--json", asJson)
+      .flag("--ir", asIr)
+      .flag("--ops", listOps)
+      .values("--input-shape",
+              [&](const std::string &v) { return parseInputShape(v, inputShapes); });
+  auto helped = flags.parse(args);
+  if (!helped)
+    return helped.error();
+  if (*helped)
+    return Status::ok();
+  if (listOps) {
+    for (const std::string &op : onnx_frontend::supportedOnnxOps())
+      fmt::print("{}\n", op);
+    return Status::ok();
   }
   if (path.empty())
     return makeError("inspect: missing MODEL.onnx; see 'rnnpoolc inspect --help'");

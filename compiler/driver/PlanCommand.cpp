@@ -1,5 +1,6 @@
 // `rnnpoolc plan`: plans a model's memory and prints, or writes, the verified plan.
 #include "compiler/driver/Driver.h"
+#include "compiler/driver/Flags.h"
 #include "compiler/plan/Planner.h"
 #include "compiler/plan/Report.h"
 
@@ -84,64 +85,23 @@ Status runPlan(Args args) {
   bool summaryOnly = false;
   plan::PlanOptions options;
   std::map<std::string, ir::Shape> inputShapes;
-  while (!args.empty()) {
-    std::string arg = args.next();
-    auto take = [&](const char *flag) { return args.value(flag); };
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kHelp, stdout);
-      return Status::ok();
-    } else if (arg == "--float") {
-      options.floatActivations = true;
-    } else if (arg == "--stream-input") {
-      options.streamInput = true;
-    } else if (arg == "--summary") {
-      summaryOnly = true;
-    } else if (arg.starts_with("--mac-overhead")) {
-      auto v = take("--mac-overhead");
-      if (!v)
-        return v.error();
-      auto p = parsePercent(*v);
-      if (!p)
-        return p.error();
-      options.macOverhead = *p;
-    } else if (arg.starts_with("--ram-budget")) {
-      auto v = take("--ram-budget");
-      if (!v)
-        return v.error();
-      auto b = parseBytes(*v);
-      if (!b)
-        return b.error();
-      options.ramBudget = *b;
-    } else if (arg.starts_with("--json")) {
-      auto v = take("--json");
-      if (!v)
-        return v.error();
-      jsonPath = *v;
-    } else if (arg.starts_with("--svg")) {
-      auto v = take("--svg");
-      if (!v)
-        return v.error();
-      svgPath = *v;
-    } else if (arg.starts_with("--html")) {
-      auto v = take("--html");
-      if (!v)
-        return v.error();
-      htmlPath = *v;
-    } else if (arg.starts_with("--input-shape")) {
-      auto v = take("--input-shape");
-      if (!v)
-        return v.error();
-      RNNPOOLC_TRY(parseInputShape(*v, inputShapes));
-    } else if (arg.starts_with("-")) {
-      return makeError("plan: unknown option '{}'; see 'rnnpoolc plan --help'", arg);
-    } else if (path.empty()) {
-      path = arg;
-    } else {
-      return makeError("plan: one model at a time, got '{}' and '{}'", path, arg);
-    }
-  }
-  if (path.empty())
-    return makeError("plan: missing MODEL.onnx; see 'rnnpoolc plan --help'");
+  Flags flags("plan", kHelp, "rnnpoolc plan --help");
+  flags.model(path)
+      .flag("--float", options.floatActivations)
+      .value("--mac-overhead", store(parsePercent, options.macOverhead))
+      .value("--ram-budget", store(parseBytes, options.ramBudget))
+      .flag("--stream-input", options.streamInput)
+      .value("--json", jsonPath)
+      .value("--svg", svgPath)
+      .value("--html", htmlPath)
+      .flag("--summary", summaryOnly)
+      .values("--input-shape",
+              [&](const std::string &v) { return parseInputShape(v, inputShapes); });
+  auto helped = flags.parse(args);
+  if (!helped)
+    return helped.error();
+  if (*helped)
+    return Status::ok();
   auto model = loadModel(path, inputShapes);
   if (!model)
     return model.error();

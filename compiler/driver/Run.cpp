@@ -1,5 +1,6 @@
 // `rnnpoolc run`: runs a model on input tensors and prints or saves its outputs.
 #include "compiler/driver/Compile.h"
+#include "compiler/driver/Flags.h"
 #include "compiler/driver/Driver.h"
 #include "compiler/interp/FixedPoint.h"
 #include "compiler/interp/Interpreter.h"
@@ -56,56 +57,26 @@ struct RunOptions {
   bool planned = false, streamInput = false;
 };
 
-Expected<RunOptions> parse(Args &args, bool &helped) {
+Expected<RunOptions> parse(const Args &args, bool &helped) {
   RunOptions o;
-  while (!args.empty()) {
-    std::string arg = args.next();
-    auto take = [&](const char *flag, std::string &into) -> Status {
-      auto value = args.value(flag);
-      if (!value)
-        return value.error();
-      into = *value;
-      return Status::ok();
-    };
-    if (arg == "--help" || arg == "-h") {
-      helped = true;
-      std::fputs(kHelp, stdout);
-      return o;
-    } else if (arg.starts_with("--input-shape")) {
-      std::string value;
-      RNNPOOLC_TRY(take("--input-shape", value));
-      RNNPOOLC_TRY(parseInputShape(value, o.inputShapes));
-    } else if (arg == "--fixed") {
-      o.fixed = true;
-    } else if (arg.starts_with("--calib-percentile")) {
-      std::string value;
-      RNNPOOLC_TRY(take("--calib-percentile", value));
-      auto pct = parseCalibPercentile(value);
-      if (!pct)
-        return pct.error();
-      o.calibPercentile = *pct;
-    } else if (arg.starts_with("--calib")) {
-      RNNPOOLC_TRY(take("--calib", o.calib.emplace_back()));
-    } else if (arg.starts_with("--input")) {
-      RNNPOOLC_TRY(take("--input", o.inputs.emplace_back()));
-    } else if (arg.starts_with("--output")) {
-      RNNPOOLC_TRY(take("--output", o.output));
-    } else if (arg == "--plan") {
-      o.planned = true;
-    } else if (arg == "--stream-input") {
-      o.streamInput = true;
-    } else if (arg.starts_with("--board")) {
-      RNNPOOLC_TRY(take("--board", o.board));
-    } else if (arg.starts_with("-")) {
-      return makeError("run: unknown option '{}'; see 'rnnpoolc run --help'", arg);
-    } else if (o.model.empty()) {
-      o.model = arg;
-    } else {
-      return makeError("run: one model at a time, got '{}' and '{}'", o.model, arg);
-    }
-  }
-  if (o.model.empty())
-    return makeError("run: missing MODEL.onnx; see 'rnnpoolc run --help'");
+  Flags flags("run", kHelp, "rnnpoolc run --help");
+  flags.model(o.model)
+      .values("--input", o.inputs)
+      .value("--output", o.output)
+      .value("--board", o.board)
+      .flag("--fixed", o.fixed)
+      .values("--calib", o.calib)
+      .value("--calib-percentile", store(parseCalibPercentile, o.calibPercentile))
+      .flag("--plan", o.planned)
+      .flag("--stream-input", o.streamInput)
+      .values("--input-shape",
+              [&](const std::string &v) { return parseInputShape(v, o.inputShapes); });
+  auto parsed = flags.parse(args);
+  if (!parsed)
+    return parsed.error();
+  helped = *parsed;
+  if (helped)
+    return o;
   if (o.board != "host")
     return makeError("run: board '{}' is not available yet; use --board host", o.board);
   if (!o.output.empty()) {

@@ -4,6 +4,7 @@
 // interpreter within a tolerance), and reports instructions, flash and RAM, and with
 // --profile the instructions of every node.
 #include "compiler/driver/Compile.h"
+#include "compiler/driver/Flags.h"
 #include "compiler/driver/RunBoard.h"
 #include "compiler/interp/FixedPoint.h"
 #include "compiler/interp/Interpreter.h"
@@ -74,82 +75,41 @@ struct BoardOptions {
   std::optional<double> macOverhead; ///< --mac-overhead, likewise.
 };
 
-Expected<BoardOptions> parse(Args &args, bool &helped) {
+/// --timeout: a positive number of seconds.
+Expected<double> parseTimeout(const std::string &text) {
+  char *end = nullptr;
+  const double seconds = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(seconds > 0))
+    return makeError("--timeout takes a positive number of seconds, not '{}'", text);
+  return seconds;
+}
+
+Expected<BoardOptions> parse(const Args &args, bool &helped) {
   BoardOptions o;
-  while (!args.empty()) {
-    std::string arg = args.next();
-    o.all.push_back(arg);
-    auto take = [&](const char *flag, std::string &into) -> Status {
-      auto value = args.value(flag);
-      if (!value)
-        return value.error();
-      if (arg == flag)
-        o.all.push_back(*value);
-      into = *value;
-      return Status::ok();
-    };
-    std::string value;
-    if (arg == "--help" || arg == "-h") {
-      helped = true;
-      std::fputs(kHelp, stdout);
-      return o;
-    } else if (arg.starts_with("--input-shape")) {
-      RNNPOOLC_TRY(take("--input-shape", value));
-      RNNPOOLC_TRY(parseInputShape(value, o.inputShapes));
-    } else if (arg.starts_with("--input")) {
-      RNNPOOLC_TRY(take("--input", o.inputs.emplace_back()));
-    } else if (arg.starts_with("--output")) {
-      RNNPOOLC_TRY(take("--output", o.output));
-    } else if (arg.starts_with("--board")) {
-      RNNPOOLC_TRY(take("--board", o.board));
-    } else if (arg.starts_with("--calib-percentile")) {
-      std::string value;
-      RNNPOOLC_TRY(take("--calib-percentile", value));
-      auto pct = parseCalibPercentile(value);
-      if (!pct)
-        return pct.error();
-      o.calibPercentile = *pct;
-    } else if (arg.starts_with("--calib")) {
-      RNNPOOLC_TRY(take("--calib", o.calib.emplace_back()));
-    } else if (arg.starts_with("--build-dir")) {
-      RNNPOOLC_TRY(take("--build-dir", o.buildDir));
-    } else if (arg.starts_with("--timeout")) {
-      RNNPOOLC_TRY(take("--timeout", value));
-      char *end = nullptr;
-      o.timeout = std::strtod(value.c_str(), &end);
-      if (*end != '\0' || !(o.timeout > 0))
-        return makeError("--timeout takes a positive number of seconds, not '{}'", value);
-    } else if (arg == "--json") {
-      o.json = true;
-    } else if (arg == "--float") {
-      o.floatMode = true;
-    } else if (arg == "--profile") {
-      o.profile = true;
-    } else if (arg == "--stream-input") {
-      o.streamInput = true;
-    } else if (arg.starts_with("--ram-budget")) {
-      RNNPOOLC_TRY(take("--ram-budget", value));
-      auto bytes = parseBytes(value);
-      if (!bytes)
-        return bytes.error();
-      o.ramBudget = *bytes;
-    } else if (arg.starts_with("--mac-overhead")) {
-      RNNPOOLC_TRY(take("--mac-overhead", value));
-      auto share = parsePercent(value);
-      if (!share)
-        return share.error();
-      o.macOverhead = *share;
-    } else if (arg.starts_with("-")) {
-      return makeError("run: unknown option '{}'; see 'rnnpoolc run --board mps2-an386 --help'",
-                       arg);
-    } else if (o.model.empty()) {
-      o.model = arg;
-    } else {
-      return makeError("run: one model at a time, got '{}' and '{}'", o.model, arg);
-    }
-  }
-  if (o.model.empty())
-    return makeError("run: missing MODEL.onnx; see 'rnnpoolc run --help'");
+  o.all = args;
+  Flags flags("run", kHelp, "rnnpoolc run --board mps2-an386 --help");
+  flags.model(o.model)
+      .values("--input", o.inputs)
+      .value("--board", o.board)
+      .values("--calib", o.calib)
+      .value("--calib-percentile", store(parseCalibPercentile, o.calibPercentile))
+      .value("--output", o.output)
+      .flag("--float", o.floatMode)
+      .flag("--profile", o.profile)
+      .flag("--json", o.json)
+      .value("--timeout", store(parseTimeout, o.timeout))
+      .value("--build-dir", o.buildDir)
+      .flag("--stream-input", o.streamInput)
+      .value("--ram-budget", store(parseBytes, o.ramBudget))
+      .value("--mac-overhead", store(parsePercent, o.macOverhead))
+      .values("--input-shape",
+              [&](const std::string &v) { return parseInputShape(v, o.inputShapes); });
+  auto parsed = flags.parse(args);
+  if (!parsed)
+    return parsed.error();
+  helped = *parsed;
+  if (helped)
+    return o;
   if (!qemu::findBoard(o.board))
     return makeError("run: unknown board '{}'; use host, {}", o.board, qemu::boardNames());
   if (o.inputs.empty())
@@ -612,13 +572,12 @@ Expected<ir::Graph> generateAndRun(const BoardOptions &o, const qemu::Board &boa
 
 } // namespace
 
-bool wantsBoard(Args args) {
-  while (!args.empty()) {
-    std::string arg = args.next();
-    if (arg == "--board" && !args.empty())
-      return args.next() != "host";
-    if (arg.starts_with("--board="))
-      return arg.substr(8) != "host";
+bool wantsBoard(const Args &args) {
+  for (size_t k = 0; k < args.size(); ++k) {
+    if (args[k] == "--board" && k + 1 < args.size())
+      return args[k + 1] != "host";
+    if (args[k].starts_with("--board="))
+      return args[k].substr(8) != "host";
   }
   return false;
 }

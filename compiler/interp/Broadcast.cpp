@@ -112,8 +112,10 @@ Result arithmetic(const ir::Node &node, const Broadcast &bc, const ir::TensorDat
       return single(floatMap(bc, a, b, [](float x, float y) { return x - y; }));
     case OpKind::Mul:
       return single(floatMap(bc, a, b, [](float x, float y) { return x * y; }));
-    default:
+    case OpKind::Div:
       return single(floatMap(bc, a, b, [](float x, float y) { return x / y; }));
+    default:
+      return ir::nodeError(node, "internal: not an arithmetic op");
     }
   }
   switch (node.op) {
@@ -123,8 +125,10 @@ Result arithmetic(const ir::Node &node, const Broadcast &bc, const ir::TensorDat
     return single(intMap<int64_t>(bc, a, b, a.dtype, wrapSub));
   case OpKind::Mul:
     return single(intMap<int64_t>(bc, a, b, a.dtype, wrapMul));
-  default:
+  case OpKind::Div:
     break;
+  default:
+    return ir::nodeError(node, "internal: not an arithmetic op");
   }
   if (ir::numel(bc.shape) == 0)
     return single(ir::TensorData::zeros(a.dtype, bc.shape));
@@ -186,6 +190,8 @@ Result evalBinary(const ir::Node &node, Inputs in) {
 
 Result evalVariadic(const ir::Node &node, Inputs in) {
   using ir::OpKind;
+  if (node.op != OpKind::Max && node.op != OpKind::Min && node.op != OpKind::Sum)
+    return ir::nodeError(node, "internal: not a variadic op");
   ir::TensorData acc = *in[0];
   for (size_t k = 1; k < in.size(); ++k) {
     const ir::TensorData &x = *in[k];
@@ -200,7 +206,7 @@ Result evalVariadic(const ir::Node &node, Inputs in) {
       case OpKind::Min:
         acc = floatMap(bc, acc, x, minPropagatingNan);
         break;
-      default:
+      default: // Sum
         acc = floatMap(bc, acc, x, [](float p, float q) { return p + q; });
         break;
       }
@@ -214,7 +220,7 @@ Result evalVariadic(const ir::Node &node, Inputs in) {
         acc = intMap<int64_t>(bc, acc, x, acc.dtype,
                               [](int64_t p, int64_t q) { return std::min(p, q); });
         break;
-      default:
+      default: // Sum
         acc = intMap<int64_t>(bc, acc, x, acc.dtype, wrapAdd);
         break;
       }

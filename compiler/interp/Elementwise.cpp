@@ -80,6 +80,10 @@ Result evalUnary(const ir::Node &node, Inputs in) {
     if (isInt)
       return mapInt(x, x.dtype, [](int64_t v) { return v < 0 ? wrapNeg(v) : v; });
     return mapFloat(node, x, [](float v) { return std::fabs(v); });
+  case OpKind::Softplus: // log(1 + exp(x)), written so that exp cannot overflow
+    return mapFloat(node, x, [](float v) {
+      return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
+    });
   case OpKind::Sqrt:
     return mapFloat(node, x, [](float v) { return std::sqrt(v); });
   case OpKind::Exp:

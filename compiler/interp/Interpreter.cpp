@@ -77,6 +77,7 @@ Result dispatch(const ir::Node &node, Inputs in) {
   case OpKind::HardSigmoid:
   case OpKind::HardSwish:
   case OpKind::Tanh:
+  case OpKind::Softplus:
   case OpKind::Sqrt:
   case OpKind::Neg:
   case OpKind::Abs:

@@ -25,7 +25,7 @@ ir::TensorData reduceFloat(ir::OpKind op, const ir::TensorData &x, const ir::Sha
     case ir::OpKind::ReduceMin:
       acc = v < acc || v != v ? v : acc;
       break;
-    default:
+    default: // ReduceSum, ReduceMean (evalReduce admits no other op)
       acc += v;
       break;
     }
@@ -53,7 +53,7 @@ ir::TensorData reduceInt(ir::OpKind op, const ir::TensorData &x, const ir::Shape
     case ir::OpKind::ReduceMin:
       acc = std::min(acc, x.i[k]);
       break;
-    default:
+    default: // ReduceSum, ReduceMean (evalReduce admits no other op)
       acc = wrapAdd(acc, x.i[k]);
       break;
     }
@@ -69,6 +69,9 @@ ir::TensorData reduceInt(ir::OpKind op, const ir::TensorData &x, const ir::Shape
 } // namespace
 
 Result evalReduce(const ir::Node &node, Inputs in) {
+  if (node.op != ir::OpKind::ReduceSum && node.op != ir::OpKind::ReduceMean &&
+      node.op != ir::OpKind::ReduceMax && node.op != ir::OpKind::ReduceMin)
+    return ir::nodeError(node, "internal: not a reduction");
   const ir::TensorData &x = *in[0];
   const auto &attrs = node.attr<ir::ReduceAttrs>();
   auto rank = static_cast<int64_t>(x.shape.size());

@@ -4,6 +4,7 @@
 #include "runtime/rp_scratch.h"
 
 #include <algorithm>
+#include <cassert>
 #include <limits>
 
 namespace rnnpoolc::ir {
@@ -75,135 +76,31 @@ int64_t rnnPoolMacs(const Graph &graph, const Node &node) {
 
 int64_t macs(const Graph &graph, const Node &node) {
   auto outElems = [&] { return product(shapeOf(graph, node.outputs[0])); };
-  auto inElems = [&] { return product(shapeOf(graph, node.inputs[0])); };
-  switch (node.op) {
-  case OpKind::Conv:
-    return convMacs(graph, node);
-  case OpKind::Gemm:
-  case OpKind::MatMul:
-    return matMulMacs(graph, node);
-  case OpKind::RNNPool:
-    return rnnPoolMacs(graph, node);
-  case OpKind::MaxPool:
-  case OpKind::AveragePool:
-    return mulSat(outElems(), product(node.attr<PoolAttrs>().kernel));
-  case OpKind::Max:
-  case OpKind::Min:
-  case OpKind::Sum:
+  switch (propertiesOf(node.op).cost) {
+  case CostClass::Zero:
+    return 0;
+  case CostClass::PerOutput:
+    return outElems();
+  case CostClass::PerOutputPerExtraInput:
     return mulSat(outElems(),
                   std::max<int64_t>(1, static_cast<int64_t>(node.inputs.size()) - 1));
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-  case OpKind::Pow:
-  case OpKind::Equal:
-  case OpKind::Less:
-  case OpKind::Greater:
-  case OpKind::And:
-  case OpKind::Or:
-  case OpKind::Where:
-  case OpKind::Relu:
-  case OpKind::LeakyRelu:
-  case OpKind::Sigmoid:
-  case OpKind::HardSigmoid:
-  case OpKind::HardSwish:
-  case OpKind::Tanh:
-  case OpKind::Clip:
-  case OpKind::Sqrt:
-  case OpKind::Neg:
-  case OpKind::Abs:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Reciprocal:
-  case OpKind::Floor:
-  case OpKind::Ceil:
-  case OpKind::Not:
-  case OpKind::Cast:
-  case OpKind::QuantizeLinear:
-  case OpKind::DequantizeLinear:
-  case OpKind::BatchNormalization:
-  case OpKind::Range:
-    return outElems();
-  case OpKind::L2Norm: // one square-accumulate and one scaling per element
+  case CostClass::TwicePerOutput:
     return mulSat(2, outElems());
-  case OpKind::GlobalAveragePool:
-  case OpKind::GlobalMaxPool:
-  case OpKind::Softmax:
-  case OpKind::ReduceSum:
-  case OpKind::ReduceMean:
-  case OpKind::ReduceMax:
-  case OpKind::ReduceMin:
-    return inElems();
-  case OpKind::Identity:
-  case OpKind::Concat:
-  case OpKind::Split:
-  case OpKind::Slice:
-  case OpKind::Gather:
-  case OpKind::ScatterND:
-  case OpKind::Reshape:
-  case OpKind::Flatten:
-  case OpKind::Squeeze:
-  case OpKind::Unsqueeze:
-  case OpKind::Transpose:
-  case OpKind::Pad:
-  case OpKind::Expand:
-  case OpKind::Tile:
-  case OpKind::Shape:
-  case OpKind::ConstantOfShape:
-    return 0;
+  case CostClass::PerInput:
+    return product(shapeOf(graph, node.inputs[0]));
+  case CostClass::Window:
+    return mulSat(outElems(), product(node.attr<PoolAttrs>().kernel));
+  case CostClass::Conv:
+    return convMacs(graph, node);
+  case CostClass::MatMul:
+    return matMulMacs(graph, node);
+  case CostClass::RNNPool:
+    return rnnPoolMacs(graph, node);
   }
   return 0;
 }
 
-bool isSpatial(const Node &node) {
-  switch (node.op) {
-  case OpKind::Conv:
-  case OpKind::MaxPool:
-  case OpKind::AveragePool:
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-  case OpKind::Pow:
-  case OpKind::Max:
-  case OpKind::Min:
-  case OpKind::Sum:
-  case OpKind::Equal:
-  case OpKind::Less:
-  case OpKind::Greater:
-  case OpKind::And:
-  case OpKind::Or:
-  case OpKind::Where:
-  case OpKind::Identity:
-  case OpKind::Relu:
-  case OpKind::LeakyRelu:
-  case OpKind::Sigmoid:
-  case OpKind::HardSigmoid:
-  case OpKind::HardSwish:
-  case OpKind::Tanh:
-  case OpKind::Clip:
-  case OpKind::Sqrt:
-  case OpKind::Neg:
-  case OpKind::Abs:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Reciprocal:
-  case OpKind::Floor:
-  case OpKind::Ceil:
-  case OpKind::Not:
-  case OpKind::Cast:
-  case OpKind::QuantizeLinear:
-  case OpKind::DequantizeLinear:
-  case OpKind::BatchNormalization:
-  case OpKind::L2Norm: // per pixel: reads all channels of the same pixel
-  case OpKind::Pad:
-  case OpKind::RNNPool:
-    return true;
-  default:
-    return false;
-  }
-}
+bool isSpatial(const Node &node) { return propertiesOf(node.op).spatial; }
 
 namespace {
 
@@ -373,6 +270,9 @@ Region inputRegion(const Graph &graph, const Node &node, size_t inputIndex, cons
     return inputIndex == 0 ? broadcastRegion(in, shapeOf(graph, node.outputs[0]), out)
                            : wholeRegion(in);
   default:
+    // Every other spatial op is elementwise (Ops.def; tests/unit/ir/OpTableTest checks it):
+    // an output element reads the input elements at its own broadcast index.
+    assert(propertiesOf(node.op).elementwise);
     return broadcastRegion(in, shapeOf(graph, node.outputs[0]), out);
   }
 }

@@ -8,7 +8,8 @@ namespace rnnpoolc::ir {
 /// Multiply-accumulates one execution of `node` performs (shapes must be known).
 /// Conv: N*Cout*prod(outSpatial)*(Cin/group)*prod(kernel); Gemm/MatMul: M*N*K (per batch);
 /// elementwise, pooling, softmax and reductions count one per output (or input) element
-/// touched; pure data movement (reshape, transpose, concat, ...) counts 0.
+/// touched; pure data movement (reshape, transpose, concat, ...) counts 0. The Cost column
+/// of Ops.def (ir::CostClass) says which formula an op uses.
 int64_t macs(const Graph &graph, const Node &node);
 
 /// A half-open rectangle of rows [row0, row1) and columns [col0, col1) of the last two
@@ -23,7 +24,7 @@ struct Region {
 /// Whether `node` maps output rows/columns to input rows/columns locally (Conv, pooling,
 /// elementwise, BatchNormalization, Pad, Identity, ...), so that a region of it can be
 /// computed from a region of its inputs. Global ops (Gemm, Softmax, reductions over H/W,
-/// reshapes) are not spatial.
+/// reshapes) are not spatial. The kSpatial flag of Ops.def.
 bool isSpatial(const Node &node);
 
 /// The region of input `inputIndex` that `node` reads to produce the output region `out`,

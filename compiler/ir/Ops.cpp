@@ -12,11 +12,21 @@ struct OpRow {
   std::string_view name;
   OpArity arity;
   Attrs (*makeAttrs)();
+  OpProperties properties;
 };
 
+// The Props column of Ops.def.
+enum PropBits : unsigned { kNone = 0, kSpatial = 1, kElementwise = 2, kInPlace = 4 };
+
+constexpr OpProperties properties(OpFamily family, CostClass cost, unsigned bits) {
+  return {family, cost, (bits & kSpatial) != 0, (bits & kElementwise) != 0,
+          (bits & kInPlace) != 0};
+}
+
 constexpr OpRow kOps[] = {
-#define OP(Name, AttrStruct, MinIn, MaxIn, MinOut, MaxOut)                                  \
-  {#Name, {MinIn, MaxIn, MinOut, MaxOut}, [] { return Attrs(AttrStruct{}); }},
+#define OP(Name, AttrStruct, MinIn, MaxIn, MinOut, MaxOut, Family, Cost, Props)             \
+  {#Name, {MinIn, MaxIn, MinOut, MaxOut}, [] { return Attrs(AttrStruct{}); },              \
+   properties(OpFamily::Family, CostClass::Cost, Props)},
 #include "compiler/ir/Ops.def"
 #undef OP
 };
@@ -35,6 +45,27 @@ std::optional<OpKind> opFromName(std::string_view name) {
 OpArity arityOf(OpKind op) { return kOps[static_cast<size_t>(op)].arity; }
 
 Attrs defaultAttrs(OpKind op) { return kOps[static_cast<size_t>(op)].makeAttrs(); }
+
+const OpProperties &propertiesOf(OpKind op) { return kOps[static_cast<size_t>(op)].properties; }
+
+size_t numOps() { return std::size(kOps); }
+
+std::string_view name(OpFamily family) {
+  switch (family) {
+  case OpFamily::Compute: return "compute";
+  case OpFamily::Binary: return "binary";
+  case OpFamily::Unary: return "unary";
+  case OpFamily::Quant: return "quant";
+  case OpFamily::Pool: return "pool";
+  case OpFamily::Norm: return "norm";
+  case OpFamily::Reduce: return "reduce";
+  case OpFamily::Layout: return "layout";
+  case OpFamily::View: return "view";
+  case OpFamily::Shape: return "shape";
+  case OpFamily::RNNPool: return "rnnpool";
+  }
+  return "?";
+}
 
 float applyActivation(const Activation &act, float x) {
   switch (act.kind) {

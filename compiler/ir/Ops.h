@@ -12,7 +12,7 @@
 namespace rnnpoolc::ir {
 
 enum class OpKind : uint16_t {
-#define OP(Name, Attrs, MinIn, MaxIn, MinOut, MaxOut) Name,
+#define OP(Name, Attrs, MinIn, MaxIn, MinOut, MaxOut, ...) Name,
 #include "compiler/ir/Ops.def"
 #undef OP
 };
@@ -25,6 +25,48 @@ struct OpArity {
   int minInputs, maxInputs, minOutputs, maxOutputs;
 };
 OpArity arityOf(OpKind op);
+
+/// The section of Ops.def an op sits in.
+enum class OpFamily : uint8_t {
+  Compute, ///< Conv, Gemm, MatMul
+  Binary,  ///< elementwise, binary or variadic, broadcasting
+  Unary,   ///< elementwise, one data input
+  Quant,   ///< QuantizeLinear, DequantizeLinear
+  Pool,
+  Norm,
+  Reduce,
+  Layout,  ///< data movement that reorders, selects or repeats elements
+  View,    ///< the same bytes under another shape
+  Shape,   ///< shape plumbing, folded once input shapes are known
+  RNNPool,
+};
+std::string_view name(OpFamily family);
+
+/// How ir::macs counts one execution of an op (its doc comment gives the formulas).
+enum class CostClass : uint8_t {
+  Zero,                   ///< pure data movement
+  PerOutput,              ///< one per output element
+  PerOutputPerExtraInput, ///< one per output element per input beyond the first
+  TwicePerOutput,         ///< a square-accumulate and a scaling per element (L2Norm)
+  PerInput,               ///< one per element of input 0 (global pools, softmax, reductions)
+  Window,                 ///< one per output element per window tap (pooling)
+  Conv,
+  MatMul,
+  RNNPool,
+};
+
+/// An op's properties, the last columns of Ops.def (which documents them).
+struct OpProperties {
+  OpFamily family;
+  CostClass cost;
+  bool spatial;     ///< row bands and tiles may compute it region by region
+  bool elementwise; ///< output element i depends on the input elements at i only
+  bool inPlace;     ///< its output may overwrite an input of the same size
+};
+const OpProperties &propertiesOf(OpKind op);
+
+/// Number of ops in Ops.def.
+size_t numOps();
 
 using Ints = std::vector<int64_t>;
 

@@ -116,7 +116,7 @@ std::string countText(int min, int max) {
 /// struct, present required inputs with known, sane shapes and valid dtypes.
 Status checkOperands(const Graph &graph, const Node &node) {
   constexpr size_t kNumOps = 0
-#define OP(Name, Attrs, MinIn, MaxIn, MinOut, MaxOut) +1
+#define OP(Name, Attrs, MinIn, MaxIn, MinOut, MaxOut, ...) +1
 #include "compiler/ir/Ops.def"
 #undef OP
       ;
@@ -286,6 +286,7 @@ Status inferShapes(Graph &graph, Node &node) {
   case OpKind::HardSigmoid:
   case OpKind::HardSwish:
   case OpKind::Tanh:
+  case OpKind::Softplus:
   case OpKind::Sqrt:
   case OpKind::Neg:
   case OpKind::Abs:

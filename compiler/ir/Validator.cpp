@@ -8,7 +8,7 @@ namespace rnnpoolc::ir {
 namespace {
 
 constexpr size_t kNumOps = 0
-#define OP(Name, Attrs, MinIn, MaxIn, MinOut, MaxOut) +1
+#define OP(Name, Attrs, MinIn, MaxIn, MinOut, MaxOut, ...) +1
 #include "compiler/ir/Ops.def"
 #undef OP
     ;

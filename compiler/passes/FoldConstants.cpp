@@ -62,19 +62,12 @@ Status fold(ir::Graph &graph, const ir::Node &node) {
 }
 
 /// Ops that broadcast every input against the others (numpy style), so that a constant
-/// input can be any shape that broadcasts to the same output.
+/// input can be any shape that broadcasts to the same output: the binary ops that may also
+/// run in place (Add, Sub, Mul, Div, Max, Min), whose backend kernels take per-channel and
+/// per-pixel operands. Pow, Sum and the comparisons keep their constants' shapes.
 bool broadcastsInputs(ir::OpKind op) {
-  switch (op) {
-  case ir::OpKind::Add:
-  case ir::OpKind::Sub:
-  case ir::OpKind::Mul:
-  case ir::OpKind::Div:
-  case ir::OpKind::Max:
-  case ir::OpKind::Min:
-    return true;
-  default:
-    return false;
-  }
+  const ir::OpProperties &p = ir::propertiesOf(op);
+  return p.family == ir::OpFamily::Binary && p.inPlace;
 }
 
 /// Whether every element of `d` equals its neighbour at index 0 along `axis`.

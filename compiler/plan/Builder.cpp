@@ -13,28 +13,7 @@ namespace {
 
 /// Ops whose output may overwrite an input of the same size as they go.
 bool isElementwise(ir::OpKind op) {
-  switch (op) {
-  case ir::OpKind::Add:
-  case ir::OpKind::Sub:
-  case ir::OpKind::Mul:
-  case ir::OpKind::Div:
-  case ir::OpKind::Max:
-  case ir::OpKind::Min:
-  case ir::OpKind::Relu:
-  case ir::OpKind::LeakyRelu:
-  case ir::OpKind::Sigmoid:
-  case ir::OpKind::HardSigmoid:
-  case ir::OpKind::HardSwish:
-  case ir::OpKind::Tanh:
-  case ir::OpKind::Clip:
-  case ir::OpKind::Identity:
-  // Views: the same bytes under another shape.
-  case ir::OpKind::Reshape:
-  case ir::OpKind::Flatten:
-  case ir::OpKind::Squeeze:
-  case ir::OpKind::Unsqueeze: return true;
-  default: return false;
-  }
+  return ir::propertiesOf(op).inPlace; // the kInPlace flag of compiler/ir/Ops.def
 }
 
 class Builder {

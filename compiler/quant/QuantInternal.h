@@ -14,9 +14,6 @@ namespace rnnpoolc::quant {
 /// runtime applies them as a table), so that the pre-activation tensor "<out>_preact" gets
 /// its own calibrated range. Deterministic, so calibration and quantisation agree on names.
 Status splitActivations(ir::Graph &graph);
-/// What calibration and quantisation both do first: foldQuantDequant, then
-/// splitActivations, so that both see the same tensors.
-Status prepareGraph(ir::Graph &graph);
 
 /// Rewrites each Split into one Slice per output (constant starts, ends and axes), so that
 /// every node has one output, and puts the run-time operand of a Mul by a constant first.

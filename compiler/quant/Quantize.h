@@ -1,5 +1,5 @@
-// Post-training quantisation: calibration over sample inputs with the float interpreter, then
-// a quantised model whose every node is one call of a runtime/ kernel (rnnpoolc_runtime.h)
+// Post-training quantisation: from the ranges calibration found (compiler/calib), a
+// quantised model whose every node is one call of a runtime/ kernel (rnnpoolc_runtime.h)
 // with its constants computed here, on the host.
 #pragma once
 
@@ -22,25 +22,10 @@ struct Range {
 /// Ranges by tensor name (names survive the rewrites quantize() makes).
 using Ranges = std::map<std::string, Range>;
 
-struct CalibrationOptions {
-  enum class Method { MinMax, Percentile };
-  Method method = Method::MinMax;
-  /// Method::Percentile: the range keeps this share of each tensor's values (per side).
-  double percentile = 99.99;
-  /// Told after each input set (optional).
-  ProgressFn progress;
-};
-
-/// Runs the float interpreter on every input set (each in graph.inputs order) and records
-/// the range of every float tensor: graph inputs and every node output.
-Expected<Ranges> calibrate(const ir::Graph &graph,
-                           const std::vector<std::vector<ir::TensorData>> &inputs,
-                           const CalibrationOptions &options = {});
-
-/// `count` deterministic pseudo-random input sets, uniform in [-1, 1]. Callers must warn
-/// loudly: ranges from synthetic data may not match real data.
-std::vector<std::vector<ir::TensorData>> syntheticInputs(const ir::Graph &graph, int count,
-                                                         uint32_t seed = 1);
+/// What calibration (compiler/calib) and quantize() both do first to a float graph:
+/// foldQuantDequant, then split activations other than ReLU / Clip out of Conv and Gemm,
+/// so that both see the same tensors under the same names.
+Status prepareGraph(ir::Graph &graph);
 
 /// Which runtime kernel executes a node of the quantised graph: one per row of the kernel
 /// table (Kernels.def, whose contract Kernels.h gives as data).

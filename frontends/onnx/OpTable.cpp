@@ -40,6 +40,7 @@ constexpr OpEntry kOps[] = {
     {"", "HardSigmoid", hardSigmoid},
     {"", "HardSwish", nullptr},
     {"", "Tanh", nullptr},
+    {"", "Softplus", nullptr},
     {"", "Clip", clip},
     {"", "Sqrt", nullptr},
     {"", "Neg", nullptr},

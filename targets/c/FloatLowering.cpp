@@ -289,7 +289,8 @@ Expected<FloatStep> lowerUnary(const Lowering &l, const ir::Node &node) {
                                               {ir::OpKind::Exp, 9},
                                               {ir::OpKind::Neg, 10},
                                               {ir::OpKind::Abs, 11},
-                                              {ir::OpKind::Reciprocal, 12}};
+                                              {ir::OpKind::Reciprocal, 12},
+                                              {ir::OpKind::Softplus, 13}};
   for (auto [op, kind] : plain)
     if (node.op == op) {
       s.paramsBody = fmt::format("  .kind = {}, .alpha = 0.0f, .beta = 0.0f\n", kind);
@@ -480,6 +481,7 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
   case ir::OpKind::Neg:
   case ir::OpKind::Abs:
   case ir::OpKind::Reciprocal:
+  case ir::OpKind::Softplus:
     return lowerUnary(l, node);
   case ir::OpKind::Sub:
   case ir::OpKind::Mul:

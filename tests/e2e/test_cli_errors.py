@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Bad input never crashes rnnpoolc: each case must exit with status 2, print exactly one
 line "error: FILE: ..." naming the file (and the node, where there is one), and write
-nothing.
+nothing. Bad flags (unknown, without a value, a bad number, two models or none) give one
+"error: COMMAND: ..." line naming the flag, with status 2; --help exits 0.
 
   test_cli_errors.py RNNPOOLC WORKDIR
 """
@@ -126,6 +127,31 @@ def cases(workdir):
                                        "--calib-percentile", "40"], ["--calib-percentile"])
     yield ("compile: RAM budget too small", ["compile", fmodel, "-o", out, "--calib", fashion,
                                             "--ram-budget", "512"], ["512 bytes", "--ram-budget"])
+    # Flags (CLI11, one parser per subcommand): unknown, without a value, a bad number, a
+    # second model, no model; the message names the flag or the command.
+    for command in ("inspect", "plan", "run", "compile"):
+        yield ("%s: unknown option" % command, [command, good, "--frobnicate"],
+               ["--frobnicate", "rnnpoolc %s" % command])
+        yield ("%s: two models" % command, [command, good, good], ["one model at a time"])
+        yield "%s: no model" % command, [command], ["missing MODEL.onnx"]
+        yield ("%s: flag without value" % command, [command, good, "--input-shape"],
+               ["--input-shape needs a value"])
+        yield ("%s: bad input shape" % command, [command, good, "--input-shape", "x=1xQ"],
+               ["bad shape"])
+    yield ("board: unknown option", ["run", good, "--board", "mps2-an386", "--frobnicate"],
+           ["--frobnicate", "--board mps2-an386 --help"])
+    yield ("board: bad timeout", ["run", good, "--board", "mps2-an386", "--input", wrong,
+                                  "--timeout", "soon"], ["--timeout", "soon"])
+    for command in ("plan", "compile"):
+        yield ("%s: bad RAM budget" % command, [command, good, "-o", out, "--ram-budget", "lots"]
+               if command == "compile" else [command, good, "--ram-budget", "lots"],
+               ["--ram-budget", "lots"])
+        yield ("%s: bad MAC overhead" % command,
+               [command, good, "--mac-overhead=-5%"] + (["-o", out] if command == "compile"
+                                                          else []), ["--mac-overhead", "-5%"])
+    yield "compile: no output", ["compile", good], ["-o DIR"]
+    yield ("run: output without value", ["run", good, "--input", wrong, "--output"],
+           ["--output needs a value"])
     yield ("run board: stream a float build", ["run", fmodel, "--input",
                                                os.path.join(fashion, "image_0.npy"), "--board",
                                                "mps2-an386", "--float", "--stream-input"],
@@ -154,6 +180,16 @@ def main():
         failed += bool(problems)
         print("%-4s %-26s %s" % ("FAIL" if problems else "ok", label,
                                  "; ".join(problems) if problems else (errors or [""])[0]))
+    # --help prints the subcommand's help on stdout and exits 0, whatever follows it.
+    for argv in (["inspect", "--help"], ["plan", "-h"], ["run", "--help"],
+                 ["run", "--board", "mps2-an386", "--help"], ["compile", "--help"]):
+        total += 1
+        r = subprocess.run([rnnpoolc] + argv, capture_output=True, text=True, timeout=60)
+        ok = r.returncode == 0 and r.stdout.startswith("usage: rnnpoolc ") and not r.stderr
+        failed += not ok
+        print("%-4s %-26s %s" % ("ok" if ok else "FAIL", " ".join(argv),
+                                 "" if ok else "status %d, stderr %r" % (r.returncode,
+                                                                         r.stderr[:200])))
     print("%d passed, %d failed" % (total - failed, failed))
     return 1 if failed else 0
 

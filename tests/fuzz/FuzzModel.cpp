@@ -4,6 +4,7 @@
 // the int8 and float C (in memory). Errors are values: every stage that reports one ends
 // the input quietly; anything else (a sanitizer report, an abort, an uncaught exception, a
 // timeout) is a finding. See docs/testing.md ("Fuzzing").
+#include "compiler/calib/Calibrate.h"
 #include "compiler/interp/FixedPoint.h"
 #include "compiler/interp/Interpreter.h"
 #include "compiler/ir/OpInfo.h"
@@ -79,7 +80,7 @@ void fuzzFloat(const ir::Graph &graph, bool run) {
     (void)plan::planJson(graph, *plan);
     (void)plan::planSvg(graph, *plan);
     if (run && !stream) {
-      auto inputs = quant::syntheticInputs(graph, 1);
+      auto inputs = calib::syntheticInputs(graph, 1);
       (void)interp::run(graph, inputs[0]);
       if (!skipped("executor"))
         (void)plan::executePlan(graph, *plan, inputs[0]);
@@ -99,9 +100,9 @@ void fuzzFixed(const ir::Graph &graph) {
   if (!needed)
     return;
   quant::Ranges ranges;
-  auto sets = quant::syntheticInputs(graph, 2);
+  auto sets = calib::syntheticInputs(graph, 2);
   if (*needed) {
-    auto calibrated = quant::calibrate(graph, sets);
+    auto calibrated = calib::calibrate(graph, sets);
     if (!calibrated)
       return;
     ranges = std::move(*calibrated);

@@ -2,6 +2,7 @@
 // quantised as `rnnpoolc compile` does.
 #pragma once
 
+#include "compiler/calib/Calibrate.h"
 #include "compiler/passes/Passes.h"
 #include "compiler/quant/Quantize.h"
 #include "frontends/onnx/Importer.h"
@@ -33,8 +34,8 @@ inline quant::QuantizedModel quantized(const std::string &path,
     sets.push_back({*value});
   }
   if (sets.empty())
-    sets = quant::syntheticInputs(g, 8);
-  auto ranges = quant::calibrate(g, sets);
+    sets = calib::syntheticInputs(g, 8);
+  auto ranges = calib::calibrate(g, sets);
   REQUIRE(ranges);
   auto model = quant::quantize(g, *ranges);
   REQUIRE(model);

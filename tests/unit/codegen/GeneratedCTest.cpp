@@ -3,11 +3,12 @@
 // intermediate tensor and every output byte for byte as the host fixed-point interpreter;
 // the emitted text has the structure DESIGN.md section 6 promises; output directories are
 // atomic.
+#include "compiler/calib/Calibrate.h"
 #include "compiler/interp/FixedPoint.h"
-#include "tests/unit/codegen/CodegenTestUtil.h"
 #include "compiler/passes/Passes.h"
 #include "frontends/onnx/Importer.h"
 #include "frontends/onnx/TensorIO.h"
+#include "tests/unit/codegen/CodegenTestUtil.h"
 #include "compiler/plan/Planner.h"
 #include "targets/c/CEmitter.h"
 #include "targets/c/OutputDir.h"
@@ -196,8 +197,8 @@ TEST_CASE("codegen: generated C equals the host fixed-point interpreter, step by
         avg.pads = {1, 1, 1, 1}, avg.countIncludePad = true;
         b.g.outputs = {b.node(ir::OpKind::AveragePool, "avg", {cat}, avg)};
         REQUIRE(passes::foldConstantsAndInferShapes(b.g));
-        auto sets = quant::syntheticInputs(b.g, 8);
-        auto ranges = quant::calibrate(b.g, sets);
+        auto sets = calib::syntheticInputs(b.g, 8);
+        auto ranges = calib::calibrate(b.g, sets);
         REQUIRE(ranges);
         auto model = quant::quantize(b.g, *ranges);
         INFO((model ? std::string() : model.error().message()));

@@ -264,7 +264,7 @@ TEST_CASE("codegen: float C kernels over their variants equal the float interpre
     checkBuilt(b, y, "pool-variants");
   }
   SECTION("L2 normalisation over channels (Pow 2, ReduceSum, Sqrt, Add, Div), broadcasting "
-          "Mul / Sub / Div, ReduceMean, Exp, Neg, Abs, Reciprocal") {
+          "Mul / Sub / Div, ReduceMean, Exp, Neg, Softplus, Abs, Reciprocal") {
     Builder b;
     ir::TensorId x = b.input("x", {1, 5, 6, 7});
     ir::TensorId two = b.g.addConstant("two", ir::TensorData::fromFloats({}, {2.0f}));
@@ -278,6 +278,7 @@ TEST_CASE("codegen: float C kernels over their variants equal the float interpre
     y = b.node(ir::OpKind::Mul, "scale", {y, b.constant("scale", {1, 5, 1, 1}, 0.5f, 2.0f)});
     y = b.node(ir::OpKind::Sub, "shift", {b.constant("whole", {1, 5, 6, 7}), y});
     y = b.node(ir::OpKind::Exp, "exp", {b.node(ir::OpKind::Neg, "neg", {y})});
+    y = b.node(ir::OpKind::Softplus, "softplus", {b.node(ir::OpKind::Neg, "neg2", {y})});
     ir::TensorId m = b.node(ir::OpKind::ReduceMean, "mean", {y, b.ints("axes1", {1})},
                             ir::ReduceAttrs{true, false});
     ir::TensorId r = b.node(ir::OpKind::Reciprocal, "recip",

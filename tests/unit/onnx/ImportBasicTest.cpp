@@ -90,7 +90,7 @@ TEST_CASE("every supported ONNX op has a table entry and maps onto the IR") {
            : ir == "L2Norm" ? std::string("LpNormalization")
                             : std::string(ir);
   };
-#define OP(Name, Attrs, MinIn, MaxIn, MinOut, MaxOut)                                        \
+#define OP(Name, Attrs, MinIn, MaxIn, MinOut, MaxOut, ...)                                        \
   CHECK(std::find(ops.begin(), ops.end(), onnxName(#Name)) != ops.end());
 #include "compiler/ir/Ops.def"
 #undef OP

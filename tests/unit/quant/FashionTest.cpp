@@ -2,6 +2,7 @@
 // test set through the float interpreter and the host fixed-point path, calibrated on 256
 // training images. Fixed-point top-1 must be within 0.5 points of float, with >= 99% of
 // predictions agreeing. Needs Debian's dataset-fashion-mnist; takes about 10 s.
+#include "compiler/calib/Calibrate.h"
 #include "tests/unit/quant/QuantTestUtil.h"
 
 #include "frontends/onnx/Importer.h"
@@ -75,7 +76,7 @@ TEST_CASE("Fashion-MNIST: fixed-point accuracy within 0.5 points of float", "[qu
   std::vector<std::vector<ir::TensorData>> calib;
   for (auto &t : split(*calibBatch))
     calib.push_back({std::move(t)});
-  auto ranges = quant::calibrate(g, calib);
+  auto ranges = calib::calibrate(g, calib);
   REQUIRE(ranges);
   auto model = quant::quantize(g, *ranges);
   REQUIRE(model);

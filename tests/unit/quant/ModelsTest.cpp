@@ -1,6 +1,7 @@
 // Whole models through quantisation and the fixed-point interpreter: the example small_cnn
 // and an RNNPool model exported by tools/rnnpool/export.py (--encoding node, with a conv
 // before it). The fixed-point vs float error is printed and bounded.
+#include "compiler/calib/Calibrate.h"
 #include "tests/unit/quant/QuantTestUtil.h"
 
 #include "frontends/onnx/Importer.h"
@@ -44,7 +45,7 @@ ir::Graph logitsOf(const ir::Graph &g) {
 /// steps.
 double fixedVsFloat(const ir::Graph &g, const std::vector<std::vector<ir::TensorData>> &calib,
                     const char *what) {
-  auto ranges = quant::calibrate(g, calib);
+  auto ranges = calib::calibrate(g, calib);
   REQUIRE(ranges);
   auto m = quant::quantize(g, *ranges);
   INFO((m ? std::string() : m.error().message()));
@@ -60,7 +61,7 @@ double fixedVsFloat(const ir::Graph &g, const std::vector<std::vector<ir::Tensor
 
 TEST_CASE("small_cnn runs in fixed point within a few steps of float", "[quant][model]") {
   ir::Graph g = importCanonical(RNNPOOLC_SOURCE_DIR "/examples/small_cnn/model.onnx");
-  std::vector<std::vector<ir::TensorData>> calib = quant::syntheticInputs(g, 12, 5);
+  std::vector<std::vector<ir::TensorData>> calib = calib::syntheticInputs(g, 12, 5);
   calib.push_back({readNpy(RNNPOOLC_SOURCE_DIR "/examples/small_cnn/input.npy")});
   // Logits: five layers of rounding, a residual add, a flatten into the classifier.
   CHECK(fixedVsFloat(logitsOf(g), calib, "small_cnn logits") <= 6.0);
@@ -81,7 +82,7 @@ TEST_CASE("an exported RNNPool model runs in fixed point close to float", "[quan
     INFO(cmd);
     REQUIRE(std::system(cmd.c_str()) == 0);
     ir::Graph g = importCanonical(model);
-    std::vector<std::vector<ir::TensorData>> calib = quant::syntheticInputs(g, 8, 7);
+    std::vector<std::vector<ir::TensorData>> calib = calib::syntheticInputs(g, 8, 7);
     ir::TensorData sample = readNpy(model.substr(0, model.size() - 5) + "_input.npy");
     calib.push_back({sample});
     // Conv rounding feeds 2 x 8 FastGRNN steps per summary and 2 x 8 RNN2 steps.

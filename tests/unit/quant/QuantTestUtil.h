@@ -3,6 +3,7 @@
 // on sub-regions through views that hold only the receptive field.
 #pragma once
 
+#include "compiler/calib/Calibrate.h"
 #include "compiler/interp/FixedPoint.h"
 #include "compiler/passes/Passes.h"
 #include "tests/unit/passes/Builder.h"
@@ -26,7 +27,7 @@ inline quant::QuantizedModel quantizeBuilt(Builder &b, ir::TensorId out,
       set.push_back(b.randomInput(k));
     calib.push_back(std::move(set));
   }
-  auto ranges = quant::calibrate(b.g, calib);
+  auto ranges = calib::calibrate(b.g, calib);
   INFO((ranges ? std::string() : ranges.error().message()));
   REQUIRE(ranges);
   auto model = quant::quantize(b.g, *ranges);

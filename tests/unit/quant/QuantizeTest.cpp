@@ -1,5 +1,6 @@
 // Quantisation arithmetic (parameters, multipliers), calibration options, the graph
 // rewrites quantize() makes, and its errors.
+#include "compiler/calib/Calibrate.h"
 #include "tests/unit/quant/QuantTestUtil.h"
 
 using namespace rnnpoolc;
@@ -45,11 +46,11 @@ TEST_CASE("percentile calibration clips outliers that min/max keeps", "[quant]")
     v[i] = float(i % 100) / 100.0f;
   v[17] = 50.0f; // one outlier
   std::vector<std::vector<ir::TensorData>> sets{{ir::TensorData::fromFloats({1, 1000}, v)}};
-  auto minmax = quant::calibrate(b.g, sets);
-  quant::CalibrationOptions options;
-  options.method = quant::CalibrationOptions::Method::Percentile;
+  auto minmax = calib::calibrate(b.g, sets);
+  calib::CalibrationOptions options;
+  options.method = calib::CalibrationOptions::Method::Percentile;
   options.percentile = 99.0;
-  auto pct = quant::calibrate(b.g, sets, options);
+  auto pct = calib::calibrate(b.g, sets, options);
   REQUIRE(minmax);
   REQUIRE(pct);
   CHECK(minmax->at("x").max == 50.0f);
@@ -94,7 +95,7 @@ TEST_CASE("quantize names the node an op without a fixed-point kernel", "[quant]
   ir::TensorId x = b.input("x", {1, 4});
   b.g.outputs = {b.node(ir::OpKind::Exp, "exp1", {x})};
   REQUIRE(passes::foldConstantsAndInferShapes(b.g));
-  auto ranges = quant::calibrate(b.g, quant::syntheticInputs(b.g, 2));
+  auto ranges = calib::calibrate(b.g, calib::syntheticInputs(b.g, 2));
   REQUIRE(ranges);
   auto m = quant::quantize(b.g, *ranges);
   REQUIRE_FALSE(m);

@@ -3,6 +3,7 @@
 // instructions each call took. Used by the DSP == portable test and bench/kernels.
 #pragma once
 
+#include "compiler/calib/Calibrate.h"
 #include "compiler/interp/FixedPoint.h"
 #include "compiler/ir/OpInfo.h"
 #include "compiler/passes/Passes.h"
@@ -284,7 +285,7 @@ inline Expected<KernelJob> JobFactory::finish(std::string name, ir::OpKind op, i
   g_.outputs = node.outputs;
   g_.nodes = {node};
   RNNPOOLC_TRY(passes::foldConstantsAndInferShapes(g_));
-  auto ranges = quant::calibrate(g_, quant::syntheticInputs(g_, 4));
+  auto ranges = calib::calibrate(g_, calib::syntheticInputs(g_, 4));
   if (!ranges)
     return ranges.error();
   auto model = quant::quantize(g_, *ranges);

@@ -3,6 +3,7 @@
 // Split and constant padding. Each runs through a one-node graph quantised on random data
 // and is compared with a float reference: the exact quotient of the dequantised int8 input
 // (the kernel's own error) and the float interpreter (all rounding); Pad also tile by tile.
+#include "compiler/calib/Calibrate.h"
 #include "tests/unit/runtime/RegionCheck.h"
 
 using namespace rnnpoolc;
@@ -153,7 +154,7 @@ TEST_CASE("Split runs as channel slices that copy the bytes", "[runtime][split]"
   std::vector<std::vector<ir::TensorData>> calib;
   quant::QuantizedModel m = quantizeBuilt(b, right, calib);
   b.g.outputs = {right, left};
-  m = std::move(*quant::quantize(b.g, *quant::calibrate(b.g, calib)));
+  m = std::move(*quant::quantize(b.g, *calib::calibrate(b.g, calib)));
   REQUIRE(m.graph.nodes.size() == 3); // relu, then one slice per output
   REQUIRE(m.layers[1].kind == quant::KernelKind::ChannelSlice);
   REQUIRE(m.layers[2].kind == quant::KernelKind::ChannelSlice);
@@ -209,7 +210,7 @@ TEST_CASE("forms without a fixed-point kernel give an error naming the node",
     std::vector<std::vector<ir::TensorData>> calib = {{}};
     for (size_t k = 0; k < b.g.inputs.size(); ++k)
       calib[0].push_back(b.randomInput(k));
-    auto ranges = quant::calibrate(b.g, calib);
+    auto ranges = calib::calibrate(b.g, calib);
     REQUIRE(ranges);
     auto m = quant::quantize(b.g, *ranges);
     REQUIRE_FALSE(m);

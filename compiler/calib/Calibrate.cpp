@@ -1,44 +1,14 @@
 // Calibration: runs the float interpreter over sample inputs and records each tensor's
-// range; the arithmetic that turns ranges and real factors into int8 parameters and Q31
-// multipliers.
+// range, for the quantiser.
+#include "compiler/calib/Calibrate.h"
+
 #include "compiler/interp/Interpreter.h"
-#include "compiler/quant/QuantInternal.h"
 
 #include <algorithm>
 #include <cmath>
 #include <random>
 
-namespace rnnpoolc::quant {
-
-AffineParams chooseParams(Range range) {
-  // The range always holds 0 so that zero (padding, ReLU's floor) is exact.
-  double lo = std::min(0.0, static_cast<double>(range.min));
-  double hi = std::max(0.0, static_cast<double>(range.max));
-  if (!(hi - lo > 1e-12))
-    return {1.0f / 256, -128}; // a constant-zero tensor: any scale represents it
-  double scale = (hi - lo) / 255.0;
-  double zp = std::round(-128.0 - lo / scale);
-  return {static_cast<float>(scale), static_cast<int32_t>(std::clamp(zp, -128.0, 127.0))};
-}
-
-Multiplier quantizeMultiplier(double real) {
-  if (!(real > 0))
-    return {0, 0};
-  int exponent = 0;
-  double fraction = std::frexp(real, &exponent); // real = fraction * 2^exponent, [0.5, 1)
-  auto mult = static_cast<int64_t>(std::llround(fraction * 2147483648.0));
-  if (mult == (int64_t{1} << 31)) { // rounding reached 1.0
-    mult /= 2;
-    ++exponent;
-  }
-  // rp_requantize shifts right by 31 - shift, which must stay within [1, 62].
-  if (exponent > 30)
-    return {INT32_MAX, 30};
-  if (exponent < -31)
-    return {0, 0}; // below 2^-32: every int32 input rounds to 0 or saturates nowhere
-  return {static_cast<int32_t>(mult), exponent};
-}
-
+namespace rnnpoolc::calib {
 namespace {
 
 /// Accumulates the values of one tensor across calibration runs.
@@ -59,7 +29,7 @@ struct Observation {
       values.insert(values.end(), value.f.begin(), value.f.end());
   }
 
-  Range range(const CalibrationOptions &options) {
+  quant::Range range(const CalibrationOptions &options) {
     if (options.method == CalibrationOptions::Method::MinMax || values.empty())
       return {min, max};
     std::sort(values.begin(), values.end());
@@ -74,13 +44,13 @@ struct Observation {
 
 } // namespace
 
-Expected<Ranges> calibrate(const ir::Graph &original,
+Expected<quant::Ranges> calibrate(const ir::Graph &original,
                            const std::vector<std::vector<ir::TensorData>> &inputs,
                            const CalibrationOptions &options) {
   if (inputs.empty())
     return makeError("calibration needs at least one input set");
   ir::Graph graph = original;
-  RNNPOOLC_TRY(prepareGraph(graph));
+  RNNPOOLC_TRY(quant::prepareGraph(graph));
   bool keep = options.method == CalibrationOptions::Method::Percentile;
   std::map<std::string, Observation> seen;
   size_t done = 0;
@@ -99,7 +69,7 @@ Expected<Ranges> calibrate(const ir::Graph &original,
     if (options.progress)
       options.progress(++done, inputs.size());
   }
-  Ranges ranges;
+  quant::Ranges ranges;
   for (auto &[name, obs] : seen)
     ranges[name] = obs.range(options);
   return ranges;
@@ -124,4 +94,4 @@ std::vector<std::vector<ir::TensorData>> syntheticInputs(const ir::Graph &graph,
   return sets;
 }
 
-} // namespace rnnpoolc::quant
+} // namespace rnnpoolc::calib

@@ -1,0 +1,32 @@
+// Calibration: the float interpreter over sample inputs records the range of every float
+// tensor, which quant::quantize() turns into int8 parameters. It sits between the two
+// (calib -> interp, calib -> quant) so that the quantiser does not depend on the
+// interpreter, and the fixed-point interpreter (interp/FixedPoint) can depend on the
+// quantiser.
+#pragma once
+
+#include "compiler/quant/Quantize.h"
+
+namespace rnnpoolc::calib {
+
+struct CalibrationOptions {
+  enum class Method { MinMax, Percentile };
+  Method method = Method::MinMax;
+  /// Method::Percentile: the range keeps this share of each tensor's values (per side).
+  double percentile = 99.99;
+  /// Told after each input set (optional).
+  ProgressFn progress;
+};
+
+/// Runs the float interpreter on every input set (each in graph.inputs order) and records
+/// the range of every float tensor: graph inputs and every node output.
+Expected<quant::Ranges> calibrate(const ir::Graph &graph,
+                           const std::vector<std::vector<ir::TensorData>> &inputs,
+                           const CalibrationOptions &options = {});
+
+/// `count` deterministic pseudo-random input sets, uniform in [-1, 1]. Callers must warn
+/// loudly: ranges from synthetic data may not match real data.
+std::vector<std::vector<ir::TensorData>> syntheticInputs(const ir::Graph &graph, int count,
+                                                         uint32_t seed = 1);
+
+} // namespace rnnpoolc::calib
