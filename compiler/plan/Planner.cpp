@@ -460,11 +460,17 @@ Expected<Plan> Search::run() {
   Plan plan = std::move(*best);
   plan.baseline = baseline->summary;
   if (options_.ramBudget > 0 && plan.summary.arenaBytes > options_.ramBudget) {
-    const Step &s = plan.steps[plan.summary.peakStep];
-    return makeError("no plan fits in {} bytes: the best found needs {} bytes, peaking at step "
-                     "{} (node '{}'); raise --ram-budget or --mac-overhead, or shrink the model",
-                     options_.ramBudget, plan.summary.arenaBytes, plan.summary.peakStep,
-                     s.kind == StepKind::Stream ? "input" : g_.nodes[s.node].name);
+    // A graph without steps (its outputs are its inputs) peaks at no step: the inputs.
+    const int peak = plan.summary.peakStep;
+    std::string where = "the graph inputs alone";
+    if (peak >= 0 && static_cast<size_t>(peak) < plan.steps.size()) {
+      const Step &s = plan.steps[static_cast<size_t>(peak)];
+      where = fmt::format("step {} (node '{}')", peak,
+                          s.kind == StepKind::Stream ? "input" : g_.nodes[s.node].name);
+    }
+    return makeError("no plan fits in {} bytes: the best found needs {} bytes, peaking at {}; "
+                     "raise --ram-budget or --mac-overhead, or shrink the model",
+                     options_.ramBudget, plan.summary.arenaBytes, where);
   }
   if (auto ok = verifyPlan(g_, plan); !ok)
     return makeError("internal: the plan failed verification: {}", ok.error().message());

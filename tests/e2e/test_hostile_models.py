@@ -332,6 +332,13 @@ def case_zero_nodes(s):
         s.compiles_cleanly("zero nodes int8", s.path("zero_c"))
     if s.succeeds("zero nodes: compile --float", "compile", m, "-o", s.path("zero_f"), "--float") is not None:
         s.compiles_cleanly("zero nodes float", s.path("zero_f"))
+    # The plan has no step to name where it peaks (the mutator's find: a segfault).
+    s.fails("zero nodes: plan --ram-budget 16", ["plan", m, "--ram-budget", "16", "--json",
+                                                 s.path("zb.json")],
+            ["no plan fits in 16 bytes", "the graph inputs alone"], written=s.path("zb.json"))
+    s.fails("zero nodes: compile --ram-budget 16",
+            ["compile", m, "-o", s.path("zero_b"), "--calib", x, "--ram-budget", "16"],
+            ["no plan fits in 16 bytes"], written=s.path("zero_b"))
     s.fails("zero nodes: compile --stream-input",
             ["compile", m, "-o", s.path("zero_s"), "--stream-input"], ["is not computed"],
             written=s.path("zero_s"))
