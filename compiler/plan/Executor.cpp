@@ -28,6 +28,20 @@ void windowSpan(int64_t o0, int64_t o1, int64_t stride, int64_t pad, int64_t ker
   padEnd = end - crop.end;
 }
 
+/// Input position that padded position `i` of an axis of `n` reads, as rp_pad_source does
+/// (edge: the nearest border; reflect: mirrored without repeating the border).
+int64_t padSource(int64_t i, int64_t n, ir::PadMode mode) {
+  if (i >= 0 && i < n)
+    return i;
+  if (mode == ir::PadMode::Edge || n == 1)
+    return i < 0 ? 0 : n - 1;
+  const int64_t period = 2 * (n - 1);
+  int64_t m = i % period;
+  if (m < 0)
+    m += period;
+  return m < n ? m : period - m;
+}
+
 /// Element k of `v` written to / read from target memory at `p`, at the width of v's dtype
 /// (the arena holds every tensor at its plan element size: float32, or an integer type's
 /// own width, e.g. the int8 of a QuantizeLinear in a pre-quantised model).
@@ -79,6 +93,30 @@ void copyElement(const ir::TensorData &src, size_t from, ir::TensorData &dst, si
     dst.f[to] = src.f[from];
   else
     dst.i[to] = src.i[from];
+}
+
+/// The input positions a band of an edge or reflect Pad reads, in the band's order: `crop`
+/// holds input region `from` (leading dims outermost, then rows, then columns), `band` is
+/// the output region, and the result has the band's rows and columns.
+ir::TensorData gatherPadBand(const ir::TensorData &crop, const ir::Region &from,
+                             const ir::Region &band, int64_t padTop, int64_t padLeft,
+                             int64_t inRows, int64_t inCols, ir::PadMode mode) {
+  ir::Shape shape = crop.shape;
+  shape[shape.size() - 2] = band.rows();
+  shape.back() = band.cols();
+  ir::TensorData out = ir::TensorData::zeros(crop.dtype, shape);
+  const int64_t planes = crop.numel() / std::max<int64_t>(1, from.rows() * from.cols());
+  size_t k = 0;
+  for (int64_t plane = 0; plane < planes; ++plane)
+    for (int64_t y = band.row0; y < band.row1; ++y) {
+      const int64_t iy = padSource(y - padTop, inRows, mode) - from.row0;
+      for (int64_t x = band.col0; x < band.col1; ++x) {
+        const int64_t ix = padSource(x - padLeft, inCols, mode) - from.col0;
+        copyElement(crop, static_cast<size_t>((plane * from.rows() + iy) * from.cols() + ix), out,
+                    k++);
+      }
+    }
+  return out;
 }
 
 class Runner {
@@ -187,25 +225,34 @@ Expected<ir::TensorData> Runner::compute(const Step &s) {
     values[k] = load(s.inputs[k], r);
     ptrs[k] = &values[k];
   }
-  ir::TensorData padsValue;
+  ir::TensorData padsValue, gathered;
   if (!whole && node.op == ir::OpKind::Pad) {
-    // pads = [begins..., ends...]; the crop keeps the padding that falls inside the region.
+    // pads = [begins..., ends...]. A band of a Pad is the input rows and columns its output
+    // positions read, gathered in output order (the band's own padding), and the padding
+    // of the other axes, which the interpreter adds.
     const ir::TensorData &pads = *g_.tensor(node.inputs[1]).data;
     std::vector<int64_t> p = pads.toInts();
     const size_t rank = p.size() / 2;
-    Dims d = dims(node.inputs[0]);
-    // Along one axis: the band's positions before and after the input. A band that is all
-    // padding reads one edge row (Edge mode), which then makes one of them.
-    auto axis = [](int64_t o0, int64_t o1, int64_t begin, int64_t in, int64_t crop,
-                   int64_t &before, int64_t &after) {
-      const int64_t n = o1 - o0;
-      before = std::clamp<int64_t>(begin - o0, 0, n);
-      after = std::clamp<int64_t>(o1 - begin - in, 0, n);
-      if (int64_t extra = before + after + crop - n; extra > 0)
-        (after > 0 ? after : before) -= extra;
-    };
-    axis(s.out.row0, s.out.row1, p[rank - 2], d.rows, crop0.rows(), p[rank - 2], p[2 * rank - 2]);
-    axis(s.out.col0, s.out.col1, p[rank - 1], d.cols, crop0.cols(), p[rank - 1], p[2 * rank - 1]);
+    const ir::PadMode mode = node.attr<ir::PadAttrs>().mode;
+    if (mode == ir::PadMode::Constant) {
+      // Constant: the crop keeps the padding that falls inside the band.
+      Dims d = dims(node.inputs[0]);
+      auto axis = [](int64_t o0, int64_t o1, int64_t begin, int64_t in, int64_t &before,
+                     int64_t &after) {
+        const int64_t n = o1 - o0;
+        before = std::clamp<int64_t>(begin - o0, 0, n);
+        after = std::clamp<int64_t>(o1 - begin - in, 0, n);
+      };
+      axis(s.out.row0, s.out.row1, p[rank - 2], d.rows, p[rank - 2], p[2 * rank - 2]);
+      axis(s.out.col0, s.out.col1, p[rank - 1], d.cols, p[rank - 1], p[2 * rank - 1]);
+    } else {
+      // Edge and reflect: every output position reads one input position (rp_pad_source).
+      Dims d = dims(node.inputs[0]);
+      gathered = gatherPadBand(values[0], crop0, s.out, p[rank - 2], p[rank - 1], d.rows, d.cols,
+                               mode);
+      ptrs[0] = &gathered;
+      p[rank - 2] = p[2 * rank - 2] = p[rank - 1] = p[2 * rank - 1] = 0;
+    }
     padsValue = ir::TensorData::fromInts(pads.dtype, pads.shape, p);
     ptrs[1] = &padsValue;
   }
@@ -285,6 +332,10 @@ Expected<std::vector<ir::TensorData>> Runner::run(const std::vector<ir::TensorDa
         store(s.outputs[k], wholeRegion(g_.tensor(g_.nodes[s.node].outputs[k])), (*results)[k]);
       continue;
     }
+    // A tile whose output lies wholly in a following Pad's padding reads nothing and
+    // writes nothing (the C kernels loop over an empty region).
+    if (s.out.rows() <= 0 || s.out.cols() <= 0)
+      continue;
     auto value = compute(s);
     if (!value)
       return value.error();

@@ -539,3 +539,48 @@ TEST_CASE("random detectors planned over branches verify, execute exactly and ne
     }
   }
 }
+
+TEST_CASE("a Pad in bands or tiles reads the rows its mode mirrors or repeats") {
+  // Reflected rows come from inside the input (padded row -2 reads row 2), so a band of a
+  // reflect Pad is not its input crop with the band's share of padding: the executor
+  // gathers it. A tile lying wholly in a constant Pad's padding reads an empty region of
+  // the Pad's input, whose producer then has an empty step. Shapes found by a random
+  // search of x -> 1x1 conv -> Pad -> conv k/s -> Relu -> conv 3x3 against whole execution.
+  struct Case {
+    ir::PadMode mode;
+    std::vector<int64_t> pads; // [begins..., ends...] of an NCHW input
+    int64_t channels, rows, cols, kernel, stride, convPad;
+  };
+  const Case cases[] = {
+      {ir::PadMode::Reflect, {0, 0, 0, 1, 0, 0, 2, 0}, 3, 11, 18, 5, 2, 2},
+      {ir::PadMode::Reflect, {0, 0, 2, 2, 0, 0, 1, 2}, 4, 38, 10, 1, 2, 0},
+      {ir::PadMode::Reflect, {0, 0, 2, 0, 0, 0, 1, 0}, 4, 13, 19, 5, 2, 2},
+      {ir::PadMode::Edge, {0, 0, 3, 1, 0, 0, 2, 3}, 3, 24, 20, 3, 2, 1},
+      {ir::PadMode::Constant, {0, 0, 3, 3, 0, 0, 1, 3}, 1, 24, 29, 1, 2, 0},
+      {ir::PadMode::Constant, {0, 0, 0, 0, 0, 0, 2, 2}, 5, 14, 15, 1, 2, 0},
+  };
+  unsigned seed = 40;
+  for (const Case &c : cases) {
+    Builder b;
+    ir::TensorId x = b.input("x", {1, c.channels, c.rows, c.cols});
+    x = b.node(OpKind::Conv, "mix", {x, b.constant("w0", {c.channels, c.channels, 1, 1})},
+               convAttrs(1, 1, 0, 1, 1));
+    x = b.node(OpKind::Pad, "pad", {x, b.ints("pads", c.pads)}, ir::PadAttrs{c.mode});
+    x = b.node(OpKind::Conv, "down", {x, b.constant("w", {6, c.channels, c.kernel, c.kernel})},
+               convAttrs(c.kernel, c.stride, c.convPad, 1, 1));
+    x = b.node(OpKind::Relu, "relu", {x});
+    x = b.node(OpKind::Conv, "conv", {x, b.constant("w2", {6, 6, 3, 3})}, convAttrs(3, 1, 1, 1, 1));
+    b.g.outputs = {x};
+    REQUIRE(passes::canonicalize(b.g));
+    for (bool stream : {false, true}) {
+      INFO("pad mode " << static_cast<int>(c.mode) << " input " << c.rows << "x" << c.cols
+                       << (stream ? " streamed" : ""));
+      plan::Plan p = planAndRun(b.g, stream, /*branches=*/true, ++seed);
+      bool banded = false;
+      for (const plan::Step &s : p.steps)
+        banded = banded || (s.kind == plan::StepKind::Compute &&
+                            b.g.nodes[s.node].op == OpKind::Pad && s.region >= 0);
+      CHECK(banded);
+    }
+  }
+}
