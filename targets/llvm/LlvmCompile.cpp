@@ -42,6 +42,7 @@ void initialiseTargets() {
     llvm::InitializeAllTargets();
     llvm::InitializeAllTargetMCs();
     llvm::InitializeAllAsmPrinters();
+    llvm::InitializeAllAsmParsers(); // the runtime's DSP paths use inline assembly
   });
 }
 
@@ -99,6 +100,13 @@ Expected<std::unique_ptr<llvm::TargetMachine>> targetMachine(const std::string &
   if (!target)
     return makeError("this LLVM was not built for {} ({}); install an LLVM 19 with its target",
                      triple, error);
+  // Checked before the TargetMachine exists, which would warn about an unknown CPU on stderr.
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (!subtarget || !subtarget->isCPUStringValid(spec.cpu))
+    return makeError("unknown --cpu '{}' for {}; use a CPU name that 'llc-19 -mtriple={} "
+                     "-mcpu=help' lists",
+                     spec.cpu, triple, triple);
   llvm::TargetOptions options;
   options.FloatABIType = spec.host ? llvm::FloatABI::Default : llvm::FloatABI::Hard;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
@@ -107,19 +115,17 @@ Expected<std::unique_ptr<llvm::TargetMachine>> targetMachine(const std::string &
       llvm::CodeGenOptLevel::Aggressive));
   if (!tm)
     return makeError("LLVM cannot create a target machine for {}", triple);
-  if (!tm->getMCSubtargetInfo()->isCPUStringValid(spec.cpu))
-    return makeError("unknown --cpu '{}' for {}; use a CPU name that 'llc-19 -mtriple={} "
-                     "-mcpu=help' lists",
-                     spec.cpu, triple, triple);
   return tm;
 }
 
 /// Every function's target-cpu (and, for the host's own CPU, target-features) as --cpu
-/// asks: clang wrote the defaults of the bitcode's triple into each.
+/// asks: clang wrote the defaults of the bitcode's triple into each. Every function is C
+/// and throws nothing (so no unwind tables, which would need the EHABI personality).
 void retarget(llvm::Module &m, const TargetSpec &spec) {
   for (llvm::Function &f : m) {
     if (f.isDeclaration())
       continue;
+    f.addFnAttr(llvm::Attribute::NoUnwind);
     f.addFnAttr("target-cpu", spec.cpu);
     if (!spec.features.empty())
       f.addFnAttr("target-features", spec.features);
