@@ -132,12 +132,16 @@ void retarget(llvm::Module &m, const TargetSpec &spec) {
   }
 }
 
-void optimise(llvm::Module &m, llvm::TargetMachine &tm) {
+/// O3 with the new pass manager. Cortex-M4 code is not unrolled (nor is its bitcode): on
+/// fashion_rnnpool unrolling made the text 2x gcc -O2's for 3% fewer instructions.
+void optimise(llvm::Module &m, llvm::TargetMachine &tm, bool unroll) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(&tm);
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopUnrolling = unroll;
+  llvm::PassBuilder pb(&tm, tuning);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
@@ -202,7 +206,7 @@ Expected<LlvmObject> compile(const LoweredModel &lowered, const LlvmOptions &opt
   if (llvm::verifyModule(*m, &why))
     return makeError("the model's module for {} is not valid IR before optimising: {}", triple,
                      broken.substr(0, broken.find('\n')));
-  optimise(*m, **tm);
+  optimise(*m, **tm, /*unroll=*/spec->host);
   if (llvm::verifyModule(*m, &why))
     return makeError("the model's module for {} is not valid IR after optimising: {}", triple,
                      broken.substr(0, broken.find('\n')));
