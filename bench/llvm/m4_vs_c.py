@@ -4,7 +4,7 @@ backend's model.o against the C backend's build of the same plan (arm-none-eabi-
 for the examples and the zoo models; both checked byte for byte against the host. Printed,
 never asserted.
 
-  m4_vs_c.py RNNPOOLC WORKDIR
+  m4_vs_c.py RNNPOOLC WORKDIR [NAME,NAME...]   (only those models)
 """
 import json
 import os
@@ -17,7 +17,7 @@ ZOO = ["small_cnn", "mobilenet_v2_blocks", "rnnpool_small", "mobilenet_v2", "bra
        "rnnpool_face", "conv_net", "inverted_residual", "rnnpool_classifier"]
 
 
-def models(work):
+def models(work, only=None):
     fashion = os.path.join(ROOT, "examples", "fashion_rnnpool")
     yield ("examples/fashion_rnnpool", os.path.join(fashion, "model.onnx"),
            os.path.join(fashion, "image_0.npy"), ["--calib", fashion])
@@ -37,7 +37,10 @@ def main():
     print("%-26s %14s %14s %7s %10s %10s %7s %s" % ("model", "LLVM instr", "C instr",
                                                   "LLVM/C", "LLVM flash", "C flash",
                                                   "ratio", "match"))
+    only = sys.argv[3].split(",") if len(sys.argv) > 3 else None
     for name, model, x, extra in models(work):
+        if only and name not in only:
+            continue
         p = subprocess.run([rnnpoolc, "run", model, "--input", x, "--board", "mps2-an386",
                             "--backend", "llvm", "--json"] + extra, capture_output=True,
                            text=True, timeout=3600)

@@ -46,7 +46,9 @@ void initialiseTargets() {
   });
 }
 
-std::string message(llvm::Error error) { return llvm::toString(std::move(error)); }
+std::string message(llvm::Error error) {
+  return llvm::toString(std::move(error));
+}
 
 /// What a target name compiles for.
 struct TargetSpec {
@@ -64,8 +66,8 @@ Expected<TargetSpec> targetSpec(const LlvmOptions &o) {
     if (o.cpu.empty() || o.cpu == llvm::sys::getHostCPUName()) {
       std::string features;
       for (const auto &f : llvm::sys::getHostCPUFeatures())
-        features += (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") +
-                    f.first().str();
+        features +=
+            (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
       spec.features = features;
     }
     return spec;
@@ -80,9 +82,8 @@ Expected<std::unique_ptr<llvm::Module>> loadRuntime(const TargetSpec &spec,
   const EmbeddedFile *file = findFile(runtimeBitcode(), spec.bitcode);
   if (!file)
     return makeError("this rnnpoolc carries no runtime bitcode '{}'; rebuild it", spec.bitcode);
-  llvm::MemoryBufferRef buffer(llvm::StringRef(reinterpret_cast<const char *>(file->data),
-                                               file->size),
-                               spec.bitcode);
+  llvm::MemoryBufferRef buffer(
+      llvm::StringRef(reinterpret_cast<const char *>(file->data), file->size), spec.bitcode);
   auto module = llvm::parseBitcodeFile(buffer, ctx);
   if (!module)
     return makeError("the runtime bitcode '{}' does not load: {}", spec.bitcode,
@@ -109,10 +110,10 @@ Expected<std::unique_ptr<llvm::TargetMachine>> targetMachine(const std::string &
                      spec.cpu, triple, triple);
   llvm::TargetOptions options;
   options.FloatABIType = spec.host ? llvm::FloatABI::Default : llvm::FloatABI::Hard;
-  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-      triple, spec.cpu, spec.features, options,
-      spec.host ? llvm::Reloc::PIC_ : llvm::Reloc::Static, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
+  std::unique_ptr<llvm::TargetMachine> tm(
+      target->createTargetMachine(triple, spec.cpu, spec.features, options,
+                                  spec.host ? llvm::Reloc::PIC_ : llvm::Reloc::Static,
+                                  std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!tm)
     return makeError("LLVM cannot create a target machine for {}", triple);
   return tm;
@@ -198,7 +199,8 @@ Expected<LlvmObject> compile(const LoweredModel &lowered, const LlvmOptions &opt
   llvm::StringSet<> api;
   for (const std::string &name : apiFunctions(lowered))
     api.insert(name);
-  llvm::internalizeModule(*m, [&](const llvm::GlobalValue &g) { return api.contains(g.getName()); });
+  llvm::internalizeModule(
+      *m, [&](const llvm::GlobalValue &g) { return api.contains(g.getName()); });
   retarget(*m, *spec);
   m->setDataLayout((*tm)->createDataLayout());
   std::string broken;

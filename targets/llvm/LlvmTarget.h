@@ -47,7 +47,8 @@ public:
   static Expected<std::unique_ptr<NativeModel>> load(const std::string &object, bool streamed);
 
   void run(void *arena, ReadRow readRow = nullptr, void *user = nullptr) const;
-  void quantizeInput(int32_t index, const float *x, int32_t first, int32_t n, void *arena) const;
+  void quantizeInput(int32_t index, const float *x, int32_t first, int32_t n,
+                     void *arena) const;
   void quantizePixels(int32_t index, const float *x, int32_t n, int8_t *dst) const;
   const int8_t *output(const void *arena, int32_t index) const;
   int32_t outputBytes(int32_t index) const;

@@ -17,8 +17,8 @@ class Builder {
 public:
   Builder(const LoweredModel &lowered, const llvm::Module &runtime)
       : l_(lowered), runtime_(runtime), ctx_(runtime.getContext()),
-        m_(std::make_unique<llvm::Module>("model", ctx_)), ptr_(llvm::PointerType::get(ctx_, 0)),
-        i32_(llvm::Type::getInt32Ty(ctx_)) {
+        m_(std::make_unique<llvm::Module>("model", ctx_)),
+        ptr_(llvm::PointerType::get(ctx_, 0)), i32_(llvm::Type::getInt32Ty(ctx_)) {
     m_->setTargetTriple(runtime.getTargetTriple());
     m_->setDataLayout(runtime.getDataLayout());
   }
@@ -38,8 +38,9 @@ private:
   Expected<llvm::FunctionCallee> function(const std::string &name);
   llvm::GlobalVariable *constant(Constant *init, const std::string &name);
   Constant *integer(llvm::Type *type, int64_t value) const;
-  Expected<Constant *> structValue(llvm::StructType *type, const std::vector<ParamValue> &fields,
-                                   Constant *rows, const std::string &what) const;
+  Expected<Constant *> structValue(llvm::StructType *type,
+                                   const std::vector<ParamValue> &fields, Constant *rows,
+                                   const std::string &what) const;
   Status arrays();
   Expected<llvm::GlobalVariable *> params(const LoweredLayer &layer);
   Status tables(std::vector<llvm::Function *> &layers);
@@ -70,8 +71,9 @@ llvm::GlobalVariable *Builder::constant(Constant *init, const std::string &name)
 
 Constant *Builder::integer(llvm::Type *type, int64_t value) const {
   const unsigned bits = type->getIntegerBitWidth();
-  return ConstantInt::get(type, llvm::APInt(bits, static_cast<uint64_t>(value) &
-                                                      (bits >= 64 ? ~0ull : (1ull << bits) - 1)));
+  return ConstantInt::get(type,
+                          llvm::APInt(bits, static_cast<uint64_t>(value) &
+                                                (bits >= 64 ? ~0ull : (1ull << bits) - 1)));
 }
 
 Expected<Constant *> Builder::structValue(llvm::StructType *type,
@@ -139,15 +141,16 @@ Status Builder::arrays() {
     Constant *init = nullptr;
     if (d.ctype == "int8_t")
       init = llvm::ConstantDataArray::get(
-          ctx_, llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(d.s8.data()), d.s8.size()));
+          ctx_,
+          llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(d.s8.data()), d.s8.size()));
     else if (d.ctype == "int16_t")
       init = llvm::ConstantDataArray::get(
-          ctx_,
-          llvm::ArrayRef<uint16_t>(reinterpret_cast<const uint16_t *>(d.s16.data()), d.s16.size()));
+          ctx_, llvm::ArrayRef<uint16_t>(reinterpret_cast<const uint16_t *>(d.s16.data()),
+                                         d.s16.size()));
     else if (d.ctype == "int32_t" || d.ctype == "uint32_t")
       init = llvm::ConstantDataArray::get(
-          ctx_,
-          llvm::ArrayRef<uint32_t>(reinterpret_cast<const uint32_t *>(d.s32.data()), d.s32.size()));
+          ctx_, llvm::ArrayRef<uint32_t>(reinterpret_cast<const uint32_t *>(d.s32.data()),
+                                         d.s32.size()));
     else
       return makeError("array '{}' of node {} has element type '{}', which the LLVM backend "
                        "does not know",
@@ -181,8 +184,9 @@ Expected<llvm::GlobalVariable *> Builder::params(const LoweredLayer &layer) {
         return item.error();
       items.push_back(*item);
     }
-    rows = constant(llvm::ConstantArray::get(llvm::ArrayType::get(*rowType, items.size()), items),
-                    layer.name + "_inputs");
+    rows =
+        constant(llvm::ConstantArray::get(llvm::ArrayType::get(*rowType, items.size()), items),
+                 layer.name + "_inputs");
   }
   auto paramsType = type(std::string(layer.kernel->paramsType));
   if (!paramsType)
@@ -244,9 +248,8 @@ Expected<llvm::Function *> Builder::layerFunction(const LoweredLayer &layer) {
       status = call("rp_llvm_binary", {fn, prm, buffers_, arena, step, b.getInt32(values)});
       break;
     case quant::KernelForm::Pixels:
-      status = call("rp_llvm_pixels",
-                    {fn, prm, buffers_, arena, step, b.getInt32(values),
-                     b.getInt32(static_cast<uint32_t>(layer.pixelChannels))});
+      status = call("rp_llvm_pixels", {fn, prm, buffers_, arena, step, b.getInt32(values),
+                                       b.getInt32(static_cast<uint32_t>(layer.pixelChannels))});
       break;
     case quant::KernelForm::WholeUnary:
       status = call("rp_llvm_whole", {fn, prm, buffers_, arena, step});
@@ -256,11 +259,12 @@ Expected<llvm::Function *> Builder::layerFunction(const LoweredLayer &layer) {
       for (int buffer : layer.wholeInputs)
         list.push_back(b.getInt32(static_cast<uint32_t>(buffer)));
       auto *listType = llvm::ArrayType::get(i32_, list.size());
-      Constant *table = constant(llvm::ConstantArray::get(listType, list), layer.name + "_list");
+      Constant *table =
+          constant(llvm::ConstantArray::get(listType, list), layer.name + "_list");
       llvm::Value *ptrs = b.CreateAlloca(ptr_, b.getInt32(static_cast<uint32_t>(list.size())));
-      status = call("rp_llvm_whole_list",
-                    {fn, prm, buffers_, arena, step, table,
-                     b.getInt32(static_cast<uint32_t>(list.size())), ptrs});
+      status =
+          call("rp_llvm_whole_list", {fn, prm, buffers_, arena, step, table,
+                                      b.getInt32(static_cast<uint32_t>(list.size())), ptrs});
       break;
     }
     }
@@ -292,15 +296,15 @@ Status Builder::tables(std::vector<llvm::Function *> &layers) {
   }
   if (buffers.empty())
     buffers.push_back(Constant::getNullValue(*bufferType));
-  buffers_ = constant(llvm::ConstantArray::get(llvm::ArrayType::get(*bufferType, buffers.size()),
-                                               buffers),
-                      "model_buffers");
+  buffers_ = constant(
+      llvm::ConstantArray::get(llvm::ArrayType::get(*bufferType, buffers.size()), buffers),
+      "model_buffers");
   std::vector<Constant *> steps;
   for (const LoweredStep &s : l_.steps) {
     std::vector<ParamValue> f(9);
-    const int64_t v[9] = {s.layer,        s.out,          0,
-                          s.scratch,      s.region.row0,  s.region.row1,
-                          s.region.col0,  s.region.col1,  s.carry ? 1 : 0};
+    const int64_t v[9] = {s.layer,       s.out,         0,
+                          s.scratch,     s.region.row0, s.region.row1,
+                          s.region.col0, s.region.col1, s.carry ? 1 : 0};
     for (int k = 0; k < 9; ++k)
       f[static_cast<size_t>(k)].value = v[k];
     f[2].kind = ParamValue::Kind::List;
@@ -312,9 +316,9 @@ Status Builder::tables(std::vector<llvm::Function *> &layers) {
   }
   if (steps.empty())
     steps.push_back(Constant::getNullValue(*stepType));
-  Constant *stepTable = constant(
-      llvm::ConstantArray::get(llvm::ArrayType::get(*stepType, steps.size()), steps),
-      "model_steps");
+  Constant *stepTable =
+      constant(llvm::ConstantArray::get(llvm::ArrayType::get(*stepType, steps.size()), steps),
+               "model_steps");
   for (const LoweredLayer &layer : l_.layers) {
     auto f = layerFunction(layer);
     if (!f)
@@ -324,9 +328,8 @@ Status Builder::tables(std::vector<llvm::Function *> &layers) {
   std::vector<Constant *> fns(layers.begin(), layers.end());
   if (fns.empty())
     fns.push_back(Constant::getNullValue(ptr_));
-  Constant *layerTable =
-      constant(llvm::ConstantArray::get(llvm::ArrayType::get(ptr_, fns.size()), fns),
-               "model_layers");
+  Constant *layerTable = constant(
+      llvm::ConstantArray::get(llvm::ArrayType::get(ptr_, fns.size()), fns), "model_layers");
   auto scheduleType = type("rp_schedule");
   if (!scheduleType)
     return scheduleType.error();
@@ -362,8 +365,9 @@ Status Builder::api() {
     }
     if (rows.empty())
       rows.push_back(Constant::getNullValue(*tensorType));
-    return constant(llvm::ConstantArray::get(llvm::ArrayType::get(*tensorType, rows.size()), rows),
-                    inputs ? "model_inputs" : "model_outputs");
+    return constant(
+        llvm::ConstantArray::get(llvm::ArrayType::get(*tensorType, rows.size()), rows),
+        inputs ? "model_inputs" : "model_outputs");
   };
   Constant *inputs = table(g.inputs, true), *outputs = table(g.outputs, false);
   Constant *numInputs = integer(i32_, static_cast<int64_t>(g.inputs.size()));
@@ -395,8 +399,8 @@ Status Builder::api() {
     RNNPOOLC_TRY(define("model_run", voidTy, {ptr_, ptr_, ptr_}, "rp_schedule_run", {schedule},
                         {0, 1, 2, -1}));
   } else {
-    RNNPOOLC_TRY(define("model_run", voidTy, {ptr_}, "rp_schedule_run", {schedule},
-                        {0, -1, -1, -1}));
+    RNNPOOLC_TRY(
+        define("model_run", voidTy, {ptr_}, "rp_schedule_run", {schedule}, {0, -1, -1, -1}));
     RNNPOOLC_TRY(define("model_quantize_input", voidTy, {i32_, ptr_, i32_, i32_, ptr_},
                         "rp_llvm_quantize_input", {inputs, numInputs}, {0, 1, 2, 3, 4}));
     RNNPOOLC_TRY(define("model_input", ptr_, {ptr_, i32_}, "rp_llvm_tensor_at",

@@ -22,7 +22,8 @@ struct NativeModel::Impl {
   int32_t (*outputBytes)(int32_t) = nullptr;
 };
 
-NativeModel::NativeModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+NativeModel::NativeModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+}
 NativeModel::~NativeModel() = default;
 
 Expected<std::unique_ptr<NativeModel>> NativeModel::load(const std::string &object,
@@ -43,8 +44,8 @@ Expected<std::unique_ptr<NativeModel>> NativeModel::load(const std::string &obje
     return makeError("cannot search this process for symbols: {}",
                      llvm::toString(process.takeError()));
   impl->jit->getMainJITDylib().addGenerator(std::move(*process));
-  if (auto error = impl->jit->addObjectFile(
-          llvm::MemoryBuffer::getMemBufferCopy(object, "model.o")))
+  if (auto error =
+          impl->jit->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(object, "model.o")))
     return makeError("cannot load model.o: {}", llvm::toString(std::move(error)));
   std::string missing;
   auto find = [&](const char *name, auto &into) {
@@ -89,6 +90,8 @@ const int8_t *NativeModel::output(const void *arena, int32_t index) const {
   return impl_->output(arena, index);
 }
 
-int32_t NativeModel::outputBytes(int32_t index) const { return impl_->outputBytes(index); }
+int32_t NativeModel::outputBytes(int32_t index) const {
+  return impl_->outputBytes(index);
+}
 
 } // namespace rnnpoolc::targets::llvmgen

@@ -1,7 +1,8 @@
 // targets/llvm: the LLVM backend's object for the host, loaded in process, gives every
 // output byte for byte as the fixed-point interpreter (row-banded, streamed and
-// RAM-budgeted plans; about 15 s, mostly LLVM's O3); its optimised module passes llvm::verifyModule; and the runtime
-// bitcode missing a kernel or a params type, or an unknown CPU, is a one-line error.
+// RAM-budgeted plans; about 15 s, mostly LLVM's O3); its optimised module passes
+// llvm::verifyModule; and the runtime bitcode missing a kernel or a params type, or an unknown
+// CPU, is a one-line error.
 #include "compiler/interp/FixedPoint.h"
 #include "compiler/plan/Planner.h"
 #include "targets/EmbeddedFiles.h"
@@ -62,7 +63,8 @@ struct Rows {
 
 void readRow(void *user, int32_t index, int32_t row, int8_t *dst) {
   auto *rows = static_cast<Rows *>(user);
-  rows->model->quantizePixels(index, rows->hwc.data() + static_cast<size_t>(row) * rows->rowValues,
+  rows->model->quantizePixels(index,
+                              rows->hwc.data() + static_cast<size_t>(row) * rows->rowValues,
                               rows->rowValues, dst);
 }
 
@@ -94,7 +96,8 @@ void checkNative(const quant::QuantizedModel &model, const ir::TensorData &input
   REQUIRE(host);
   for (size_t k = 0; k < model.graph.outputs.size(); ++k) {
     const std::vector<int8_t> want = interp::toRuntimeLayout(host->quantized[k]);
-    REQUIRE((*native)->outputBytes(static_cast<int32_t>(k)) == static_cast<int32_t>(want.size()));
+    REQUIRE((*native)->outputBytes(static_cast<int32_t>(k)) ==
+            static_cast<int32_t>(want.size()));
     const int8_t *got = (*native)->output(arena, static_cast<int32_t>(k));
     INFO("output " << k);
     CHECK(std::vector<int8_t>(got, got + want.size()) == want);
@@ -132,7 +135,8 @@ TEST_CASE("llvm backend: model.ll of both targets parses and passes verifyModule
     INFO(target);
     auto object = targets::llvmgen::compile(l.model, {target, "", /*emitLlvm=*/true});
     REQUIRE(object);
-    CHECK(object->object.substr(0, 4) == "\x7f" "ELF");
+    CHECK(object->object.substr(0, 4) == "\x7f"
+                                         "ELF");
     llvm::LLVMContext ctx;
     llvm::SMDiagnostic diagnostic;
     auto parsed = llvm::parseAssemblyString(object->ir, diagnostic, ctx);
@@ -161,9 +165,8 @@ TEST_CASE("llvm backend: a runtime bitcode without a kernel or a params type is 
   llvm::LLVMContext ctx;
   auto load = [&]() {
     auto m = llvm::parseBitcodeFile(
-        llvm::MemoryBufferRef(llvm::StringRef(reinterpret_cast<const char *>(file->data),
-                                              file->size),
-                              "host.bc"),
+        llvm::MemoryBufferRef(
+            llvm::StringRef(reinterpret_cast<const char *>(file->data), file->size), "host.bc"),
         ctx);
     if (!m)
       FAIL(llvm::toString(m.takeError()));
