@@ -17,7 +17,7 @@ ZOO = ["small_cnn", "mobilenet_v2_blocks", "rnnpool_small", "mobilenet_v2", "bra
        "rnnpool_face", "conv_net", "inverted_residual", "rnnpool_classifier"]
 
 
-def models(work, only=None):
+def models(work):
     fashion = os.path.join(ROOT, "examples", "fashion_rnnpool")
     yield ("examples/fashion_rnnpool", os.path.join(fashion, "model.onnx"),
            os.path.join(fashion, "image_0.npy"), ["--calib", fashion])
