@@ -4,6 +4,7 @@
 
 #include "compiler/plan/Report.h"
 #include "targets/c/OutputDir.h"
+#include "targets/llvm/LlvmTarget.h"
 
 #include <fmt/format.h>
 
@@ -32,6 +33,12 @@ Options:
   --float                    emit float32 C instead (same files and model.h API; no
                              quantisation, so --calib is not used; links libm; layer
                              by layer: the planner's schedule is not used yet)
+  --backend c|llvm           c (default): C sources as above; llvm: the same plan compiled
+                             by LLVM into one object, model.o, beside the same model.h
+                             and plan reports (fixed point only for now)
+  --cpu NAME                 with --backend llvm: the CPU to tune for (default cortex-m4,
+                             or the host's own CPU for --target host)
+  --emit-llvm                with --backend llvm: also write the optimised module, model.ll
   --stream-input             the input arrives row by row through a callback
                              (model_run(arena, read_row, user)): the frame is never whole
   --ram-budget BYTES         the fewest MACs whose peak fits, e.g. 128K; an error if none
@@ -40,11 +47,29 @@ Options:
   --help                     print this help
 )";
 
+} // namespace
+
+Status checkBackend(const std::string &backend, bool floatMode, const std::string &cpu,
+                    bool emitLlvm, const std::string &target) {
+  if (backend != "c" && backend != "llvm")
+    return makeError("unknown --backend '{}'; use c or llvm", backend);
+  if (backend == "c" && (!cpu.empty() || emitLlvm))
+    return makeError("{} needs --backend llvm", cpu.empty() ? "--emit-llvm" : "--cpu");
+  if (backend == "llvm" && floatMode)
+    return makeError("--float with --backend llvm is not available yet (the float build is "
+                     "moving onto the lowered model); drop --float or use --backend c");
+  if (backend == "llvm")
+    return targets::llvmgen::checkOptions({target, cpu, emitLlvm});
+  return Status::ok();
+}
+
+namespace {
+
 struct CompileOptions {
-  std::string model, output, target = "cortex-m4";
+  std::string model, output, target = "cortex-m4", backend = "c", cpu;
   std::vector<std::string> calib;
   double calibPercentile = 0;
-  bool floatMode = false;
+  bool floatMode = false, emitLlvm = false;
   plan::PlanOptions plan;
   std::map<std::string, ir::Shape> inputShapes;
 };
@@ -58,6 +83,9 @@ Expected<CompileOptions> parse(const Args &args, bool &helped) {
       .values("--calib", o.calib)
       .value("--calib-percentile", store(parseCalibPercentile, o.calibPercentile))
       .flag("--float", o.floatMode)
+      .value("--backend", o.backend)
+      .value("--cpu", o.cpu)
+      .flag("--emit-llvm", o.emitLlvm)
       .flag("--stream-input", o.plan.streamInput)
       .value("--ram-budget", store(parseBytes, o.plan.ramBudget))
       .value("--mac-overhead", store(parsePercent, o.plan.macOverhead))
@@ -76,6 +104,7 @@ Expected<CompileOptions> parse(const Args &args, bool &helped) {
   if (o.floatMode && !o.calib.empty())
     return makeError("compile: --calib has no effect with --float (nothing is quantised); "
                      "drop one of them");
+  RNNPOOLC_TRY(checkBackend(o.backend, o.floatMode, o.cpu, o.emitLlvm, o.target));
   return o;
 }
 
@@ -113,7 +142,11 @@ Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const Generate
   out.plan.weightsBytes = targets::c::weightsBytes(out.model); // as emitted, biases int32
   targets::c::CodegenOptions codegen{options.target, options.command, loaded.path,
                                      fingerprint(loaded.path)};
-  auto files = targets::generate(*targets::makeCTarget(), out.model, out.plan, codegen);
+  std::unique_ptr<targets::Target> target =
+      options.backend == "llvm"
+          ? targets::llvmgen::makeLlvmTarget({options.target, options.cpu, options.emitLlvm})
+          : targets::makeCTarget();
+  auto files = targets::generate(*target, out.model, out.plan, codegen);
   if (!files)
     return makeError("{}: {}", loaded.path, files.error().message());
   out.files = std::move(*files);
@@ -194,7 +227,8 @@ Status runCompile(Args args) {
   if (options->floatMode)
     return compileFloat(*options, *loaded, commandLine("compile", all));
   GenerateOptions generate{options->calib, options->calibPercentile, options->target,
-                           commandLine("compile", all), options->plan};
+                           commandLine("compile", all), options->plan, options->backend,
+                           options->cpu, options->emitLlvm};
   auto generated = generateModel(*loaded, generate);
   if (!generated)
     return generated.error();

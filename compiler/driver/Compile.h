@@ -25,11 +25,19 @@ struct GenerateOptions {
   std::string target = "cortex-m4";
   std::string command;            ///< The command line, for the banners.
   plan::PlanOptions plan;         ///< --stream-input, --ram-budget, --mac-overhead
+  std::string backend = "c";      ///< --backend: "c" (model.c) or "llvm" (model.o)
+  std::string cpu;                ///< --cpu, LLVM backend only (empty: the target's default)
+  bool emitLlvm = false;          ///< --emit-llvm: also model.ll (LLVM backend)
 };
 
 /// Quantises `loaded`, plans its arena (int8 activations) and generates the output
 /// directory's files, plan reports included.
 Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const GenerateOptions &options);
+
+/// Checks --backend, --cpu and --emit-llvm against each other, --float and --target (for
+/// the LLVM backend: a CPU and target this LLVM knows).
+Status checkBackend(const std::string &backend, bool floatMode, const std::string &cpu,
+                    bool emitLlvm, const std::string &target);
 
 /// The float build (--float) of a loaded model: lowered, laid out, its files generated.
 struct GeneratedFloatModel {

@@ -8,12 +8,16 @@
 #include "compiler/plan/Planner.h"
 #include "compiler/support/Escape.h"
 #include "frontends/onnx/TensorIO.h"
+#include "targets/llvm/LlvmTarget.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 namespace rnnpoolc::driver {
 namespace {
@@ -37,10 +41,19 @@ Options:
   --calib FILE|DIR           calibration inputs for quantisation (.npy / .pb, a batch or
                              one sample per file; repeatable); without it, synthetic data
   --calib-percentile P       clip each range to the P-th percentile of its values
+  --native                   with --board host: compile the quantised model with the LLVM
+                             backend for this CPU (the verified plan, as 'rnnpoolc compile
+                             --backend llvm --target host' writes model.o), run it in
+                             process and check its outputs byte for byte against the
+                             host fixed-point interpreter
+  --repeat N                 with --native: after one warm-up, time N inferences (input
+                             quantisation included) and print the median
+  --cpu NAME                 with --native: the CPU to compile for (default: this one)
+  --ram-budget BYTES         with --native: plan for the fewest MACs whose peak fits
   --plan                     execute the memory plan step by step (row bands, tiles,
                              arena offsets) in the float interpreter instead of whole
                              tensors; the outputs must be the same bytes
-  --stream-input             with --plan: plan the input as streamed row by row
+  --stream-input             with --plan or --native: plan the input as streamed row by row
   --input-shape NAME=DIMS    fix the shape of an input, e.g. input=1x3x224x224
   --help                     print this help
 )";
@@ -55,10 +68,25 @@ struct RunOptions {
   double calibPercentile = 0;
   std::map<std::string, ir::Shape> inputShapes;
   bool planned = false, streamInput = false;
+  bool native = false;
+  int64_t repeat = 0;
+  std::string cpu;
+  std::optional<int64_t> ramBudget;
+  std::vector<std::string> all;
 };
+
+/// --repeat: a positive count.
+Expected<int64_t> parseRepeat(const std::string &text) {
+  char *end = nullptr;
+  const long long n = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || n < 1 || n > 1000000)
+    return makeError("--repeat takes a count from 1 to 1000000, not '{}'", text);
+  return static_cast<int64_t>(n);
+}
 
 Expected<RunOptions> parse(const Args &args, bool &helped) {
   RunOptions o;
+  o.all = args;
   Flags flags("run", kHelp, "rnnpoolc run --help");
   flags.model(o.model)
       .values("--input", o.inputs)
@@ -68,6 +96,10 @@ Expected<RunOptions> parse(const Args &args, bool &helped) {
       .values("--calib", o.calib)
       .value("--calib-percentile", store(parseCalibPercentile, o.calibPercentile))
       .flag("--plan", o.planned)
+      .flag("--native", o.native)
+      .value("--repeat", store(parseRepeat, o.repeat))
+      .value("--cpu", o.cpu)
+      .value("--ram-budget", store(parseBytes, o.ramBudget))
       .flag("--stream-input", o.streamInput)
       .values("--input-shape",
               [&](const std::string &v) { return parseInputShape(v, o.inputShapes); });
@@ -79,6 +111,14 @@ Expected<RunOptions> parse(const Args &args, bool &helped) {
     return o;
   if (o.board != "host")
     return makeError("run: board '{}' is not available yet; use --board host", o.board);
+  if (!o.native && (o.repeat || !o.cpu.empty() || o.ramBudget))
+    return makeError("run: {} needs --native", o.repeat ? "--repeat" : !o.cpu.empty() ? "--cpu"
+                                                                                : "--ram-budget");
+  if (o.native && (o.fixed || o.planned))
+    return makeError("run: --native runs the fixed-point build and checks it itself; drop {}",
+                     o.fixed ? "--fixed" : "--plan");
+  if (o.native)
+    RNNPOOLC_TRY(checkBackend("llvm", false, o.cpu, false, "host"));
   if (!o.output.empty()) {
     std::string ext = std::filesystem::path(o.output).extension();
     if (ext != ".pb" && ext != ".npy")
@@ -155,6 +195,116 @@ Status writeOutputs(const std::string &base, const ir::Graph &g,
   return writeAllOrNothing(files);
 }
 
+/// An input of a streamed native run, pixel by pixel with channels innermost.
+struct StreamedInputs {
+  const targets::llvmgen::NativeModel *model = nullptr;
+  std::vector<std::vector<float>> hwc; ///< Per input.
+  std::vector<int32_t> rowValues;      ///< Per input: values of one row.
+};
+
+void readStreamedRow(void *user, int32_t index, int32_t row, int8_t *dst) {
+  auto *in = static_cast<StreamedInputs *>(user);
+  const auto k = static_cast<size_t>(index);
+  in->model->quantizePixels(index, in->hwc[k].data() + static_cast<size_t>(row) *
+                                                          static_cast<size_t>(in->rowValues[k]),
+                            in->rowValues[k], dst);
+}
+
+/// `rnnpoolc run --native`: the LLVM backend's host object, run in process.
+Status runNative(const RunOptions &o, const LoadedModel &loaded,
+                 const std::vector<ir::TensorData> &inputs) {
+  GenerateOptions generate;
+  generate.calib = o.calib;
+  generate.calibPercentile = o.calibPercentile;
+  generate.target = "host";
+  generate.command = commandLine("run", o.all);
+  generate.plan.streamInput = o.streamInput;
+  if (o.ramBudget)
+    generate.plan.ramBudget = *o.ramBudget;
+  generate.backend = "llvm";
+  generate.cpu = o.cpu;
+  auto gen = generateModel(loaded, generate);
+  if (!gen)
+    return gen.error();
+  const auto object = std::find_if(gen->files.begin(), gen->files.end(),
+                                   [](const auto &f) { return f.name == "model.o"; });
+  const bool streamed = gen->plan.streamedInput;
+  auto native = targets::llvmgen::NativeModel::load(object->text, streamed);
+  if (!native)
+    return makeError("{}: {}", o.model, native.error().message());
+  const ir::Graph &g = gen->model.graph;
+  const size_t arenaBytes = (static_cast<size_t>(gen->plan.summary.arenaBytes) + 15) / 16 * 16;
+  std::unique_ptr<void, decltype(&std::free)> arena(std::aligned_alloc(16, std::max<size_t>(16, arenaBytes)),
+                                                    &std::free);
+  StreamedInputs streamedInputs;
+  streamedInputs.model = native->get();
+  for (const ir::TensorData &t : inputs) {
+    const int64_t c = t.shape.size() == 4 ? t.shape[1] : 1;
+    const int64_t hw = t.shape.size() == 4 ? t.shape[2] * t.shape[3] : t.numel();
+    std::vector<float> hwc(t.f.size());
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t p = 0; p < hw; ++p)
+        hwc[static_cast<size_t>(p * c + ch)] = t.f[static_cast<size_t>(ch * hw + p)];
+    streamedInputs.hwc.push_back(std::move(hwc));
+    streamedInputs.rowValues.push_back(static_cast<int32_t>(
+        t.shape.size() == 4 ? t.shape[3] * c : t.numel()));
+  }
+  auto infer = [&]() {
+    if (streamed) {
+      (*native)->run(arena.get(), readStreamedRow, &streamedInputs);
+      return;
+    }
+    for (size_t k = 0; k < inputs.size(); ++k)
+      (*native)->quantizeInput(static_cast<int32_t>(k), inputs[k].f.data(), 0,
+                               static_cast<int32_t>(inputs[k].numel()), arena.get());
+    (*native)->run(arena.get());
+  };
+  infer();
+  auto host = interp::runFixedPoint(gen->model, inputs);
+  if (!host)
+    return makeError("{}: host fixed-point run: {}", o.model, host.error().message());
+  bool same = true;
+  std::vector<ir::TensorData> outputs;
+  for (size_t k = 0; k < g.outputs.size(); ++k) {
+    const ir::Tensor &t = g.tensor(g.outputs[k]);
+    const int32_t n = (*native)->outputBytes(static_cast<int32_t>(k));
+    const int8_t *bytes = (*native)->output(arena.get(), static_cast<int32_t>(k));
+    std::vector<int8_t> q(bytes, bytes + n);
+    same = same && q == interp::toRuntimeLayout(host->quantized[k]);
+    ir::TensorData logical = interp::fromRuntimeLayout(q, t.shape);
+    std::vector<float> real(static_cast<size_t>(n));
+    for (size_t e = 0; e < real.size(); ++e)
+      real[e] = t.quant->scale[0] * static_cast<float>(logical.i[e] - t.quant->zeroPoint[0]);
+    outputs.push_back(ir::TensorData::fromFloats(t.shape, std::move(real)));
+  }
+  for (size_t k = 0; k < outputs.size(); ++k)
+    printSummary(loaded.graph.tensor(loaded.graph.outputs[k]).name, outputs[k]);
+  fmt::print("native (LLVM, host {}): arena {} bytes; matches the host fixed-point "
+             "interpreter byte for byte: {}\n",
+             o.cpu.empty() ? "CPU" : o.cpu, gen->plan.summary.arenaBytes, same ? "yes" : "NO");
+  if (!same)
+    return makeError("{}: the native outputs differ from the host fixed-point interpreter; "
+                     "please report this bug",
+                     o.model);
+  if (o.repeat > 0) {
+    std::vector<double> ms;
+    for (int64_t r = 0; r < o.repeat; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      infer();
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             start)
+                       .count());
+    }
+    std::sort(ms.begin(), ms.end());
+    const size_t m = ms.size() / 2;
+    const double median = ms.size() % 2 ? ms[m] : (ms[m - 1] + ms[m]) / 2;
+    fmt::print("median {:.3f} ms per inference ({} runs after a warm-up)\n", median, ms.size());
+  }
+  if (!o.output.empty())
+    RNNPOOLC_TRY(writeOutputs(o.output, loaded.graph, outputs));
+  return Status::ok();
+}
+
 } // namespace
 
 Status runRun(Args args) {
@@ -173,6 +323,8 @@ Status runRun(Args args) {
   auto inputs = readInputs(*options, g);
   if (!inputs)
     return inputs.error();
+  if (options->native)
+    return runNative(*options, *model, *inputs);
   Expected<std::vector<ir::TensorData>> outputs = std::vector<ir::TensorData>{};
   if (options->planned) {
     plan::PlanOptions planOptions;

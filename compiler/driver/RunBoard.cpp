@@ -12,6 +12,7 @@
 #include "compiler/support/Json.h"
 #include "compiler/support/Progress.h"
 #include "frontends/onnx/TensorIO.h"
+#include "targets/llvm/LlvmTarget.h"
 #include "targets/qemu/Firmware.h"
 
 #include <fmt/format.h>
@@ -55,6 +56,10 @@ Options:
   --timeout SECONDS          limit for the QEMU run (default 300)
   --build-dir DIR            build the firmware in DIR and keep it (default: a temporary
                              directory, removed afterwards)
+  --backend c|llvm           c (default): the generated C, compiled by arm-none-eabi-gcc
+                             -O2; llvm: the LLVM backend's model.o for Cortex-M4, linked
+                             into the same firmware, and the C build of the same plan run
+                             beside it (instructions, flash and RAM of both are printed)
   --stream-input             compile for a streamed input: the firmware hands the model
                              its input row by row, so the frame is never whole in RAM
   --ram-budget BYTES         plan for the fewest MACs whose peak fits, as for 'rnnpoolc
@@ -69,6 +74,7 @@ struct BoardOptions {
   std::vector<std::string> inputs, calib, all;
   double calibPercentile = 0;
   std::map<std::string, ir::Shape> inputShapes;
+  std::string backend = "c";
   bool json = false, floatMode = false, profile = false, streamInput = false;
   double timeout = 300;
   std::optional<int64_t> ramBudget;  ///< --ram-budget, for the fixed-point build's plan.
@@ -100,6 +106,7 @@ Expected<BoardOptions> parse(const Args &args, bool &helped) {
       .value("--timeout", store(parseTimeout, o.timeout))
       .value("--build-dir", o.buildDir)
       .flag("--stream-input", o.streamInput)
+      .value("--backend", o.backend)
       .value("--ram-budget", store(parseBytes, o.ramBudget))
       .value("--mac-overhead", store(parsePercent, o.macOverhead))
       .values("--input-shape",
@@ -117,6 +124,10 @@ Expected<BoardOptions> parse(const Args &args, bool &helped) {
   if (o.floatMode && !o.calib.empty())
     return makeError("run: --calib has no effect with --float (nothing is quantised); drop "
                      "one of them");
+  RNNPOOLC_TRY(checkBackend(o.backend, o.floatMode, "", false, "cortex-m4"));
+  if (o.backend == "llvm" && o.profile)
+    return makeError("run: --profile traces the C build's steps; drop --profile or use "
+                     "--backend c");
   if (!o.output.empty()) {
     std::string ext = fs::path(o.output).extension();
     if (ext != ".pb" && ext != ".npy")
@@ -230,6 +241,7 @@ struct FirmwareInput {
   int64_t arenaBytes = 0;
   bool needsLibm = false;
   bool streamedInput = false; ///< The model reads its input row by row (--stream-input).
+  bool object = false;        ///< The model is model.o (LLVM backend), not model.c.
 };
 
 /// input.bin: every set's inputs as float32, in logical NCHW order, or, for a streamed
@@ -260,8 +272,11 @@ Expected<qemu::FirmwareRun> buildAndRunIn(const BoardOptions &o, const qemu::Boa
                                           bool profile, qemu::ImageSizes *sizes) {
   for (const targets::c::GeneratedFile &f : *fw.files)
     RNNPOOLC_TRY(writeBinary(dir + "/" + f.name, f.text));
-  qemu::FirmwareSpec spec{&board, dir, {"fw_model_main.c", "model.c", "model_weights.c"},
-                          {}, {}, static_cast<uint64_t>(fw.arenaBytes), 300};
+  std::vector<std::string> sources = {"fw_model_main.c", "model.c", "model_weights.c"};
+  if (fw.object)
+    sources = {"fw_model_main.c", "model.o"};
+  qemu::FirmwareSpec spec{&board, dir, sources, {}, {}, static_cast<uint64_t>(fw.arenaBytes),
+                          300};
   qemu::FirmwareExtras extras;
   if (fw.needsLibm)
     extras.libraries.push_back("m");
@@ -428,13 +443,13 @@ uint64_t ramBytes(const BoardReport &r) {
   return r.sizes.data + r.sizes.bss + r.sizes.arena + r.stackHighWater;
 }
 
-void printJson(const BoardOptions &o, const BoardReport &r) {
+void printJson(const BoardOptions &o, const BoardReport &r, const BoardReport *c) {
   double sum = 0;
   for (double v : r.instructions)
     sum += v;
   JsonWriter w;
   w.beginObject().member("model", o.model).member("board", o.board);
-  w.member("build", r.floatBuild ? "float" : "fixed");
+  w.member("build", r.floatBuild ? "float" : "fixed").member("backend", o.backend);
   w.member("inferences", r.instructions.size());
   w.member("instructions", static_cast<int64_t>(sum / r.instructions.size() + 0.5));
   w.key("instructions_per_inference").beginArray();
@@ -451,12 +466,20 @@ void printJson(const BoardOptions &o, const BoardReport &r) {
     w.member("max_abs_diff", r.maxAbsDiff).member("tolerance", r.tolerance);
   if (o.profile)
     profileJson(w, r.profileNodes, r.profile);
+  if (c) {
+    double cSum = 0;
+    for (double v : c->instructions)
+      cSum += v;
+    w.member("c_instructions", static_cast<int64_t>(cSum / c->instructions.size() + 0.5));
+    w.member("c_flash_bytes", c->sizes.flash()).member("c_ram_bytes", ramBytes(*c));
+    w.member("c_text_bytes", c->sizes.text).member("c_host_match", c->mismatched == 0);
+  }
   w.endObject();
   fmt::print("{}\n", w.str());
 }
 
 void printText(const BoardOptions &o, const ir::Graph &g, const BoardReport &r,
-               const std::vector<std::vector<ir::TensorData>> &outputs) {
+               const std::vector<std::vector<ir::TensorData>> &outputs, const BoardReport *c) {
   for (size_t k = 0; k < g.outputs.size(); ++k) {
     const ir::TensorData &v = outputs[0][k];
     auto best = std::max_element(v.f.begin(), v.f.end()) - v.f.begin();
@@ -470,8 +493,9 @@ void printText(const BoardOptions &o, const ir::Graph &g, const BoardReport &r,
   double sum = 0, lo = r.instructions[0], hi = lo;
   for (double v : r.instructions)
     sum += v, lo = std::min(lo, v), hi = std::max(hi, v);
-  fmt::print("board {}: {} build, {} inference(s), {:.0f} instructions each", o.board,
-             r.floatBuild ? "float32" : "fixed-point", r.instructions.size(),
+  fmt::print("board {}: {} build{}, {} inference(s), {:.0f} instructions each", o.board,
+             r.floatBuild ? "float32" : "fixed-point",
+             o.backend == "llvm" ? " (LLVM backend, model.o)" : "", r.instructions.size(),
              sum / r.instructions.size());
   if (r.instructions.size() > 1)
     fmt::print(" (min {:.0f}, max {:.0f})", lo, hi);
@@ -488,6 +512,16 @@ void printText(const BoardOptions &o, const ir::Graph &g, const BoardReport &r,
                r.mismatched == 0 ? "yes" : "NO");
   if (o.profile)
     printProfile(r.profileNodes, r.profile);
+  if (c) {
+    double cSum = 0;
+    for (double v : c->instructions)
+      cSum += v;
+    const double cMean = cSum / c->instructions.size();
+    fmt::print("C backend, same plan (arm-none-eabi-gcc -O2): {:.0f} instructions each "
+               "(LLVM/C {:.3f}), flash {} bytes (text {}), RAM {} bytes; matches the host: {}\n",
+               cMean, sum / r.instructions.size() / cMean, c->sizes.flash(), c->sizes.text,
+               ramBytes(*c), c->mismatched == 0 ? "yes" : "NO");
+  }
 }
 
 /// The profile's names of a fixed-point model's nodes.
@@ -529,7 +563,8 @@ Expected<ir::Graph> generateAndRun(const BoardOptions &o, const qemu::Board &boa
                                    const LoadedModel &loaded,
                                    const std::vector<std::vector<ir::TensorData>> &sets,
                                    BoardReport &report,
-                                   std::vector<std::vector<ir::TensorData>> &outputs) {
+                                   std::vector<std::vector<ir::TensorData>> &outputs,
+                                   std::optional<BoardReport> &cReport) {
   const std::string command = commandLine("run", o.all);
   report.floatBuild = o.floatMode;
   if (o.floatMode) {
@@ -563,6 +598,29 @@ Expected<ir::Graph> generateAndRun(const BoardOptions &o, const qemu::Board &boa
   report.profileNodes = profileNodes(gen->model);
   FirmwareInput fw{&gen->files, gen->plan.summary.arenaBytes, /*needsLibm=*/false,
                    gen->plan.streamedInput};
+  if (o.backend == "llvm") {
+    // The C build of the same plan first, in its own directory, for the comparison.
+    BoardOptions cOptions = o;
+    if (!o.buildDir.empty())
+      cOptions.buildDir = o.buildDir + "/c";
+    cReport.emplace(report);
+    auto cBytes = buildAndRun(cOptions, board, fw, sets, *cReport);
+    if (!cBytes)
+      return cBytes.error();
+    std::vector<std::vector<ir::TensorData>> cOutputs;
+    RNNPOOLC_TRY(checkFixed(o, *gen, *cBytes, sets, *cReport, cOutputs));
+  }
+  std::vector<targets::GeneratedFile> llvmFiles;
+  if (o.backend == "llvm") {
+    targets::CodegenOptions codegen{"cortex-m4", command, loaded.path, ""};
+    auto files = targets::generate(*targets::llvmgen::makeLlvmTarget({"cortex-m4", "", false}),
+                                   gen->model, gen->plan, codegen);
+    if (!files)
+      return makeError("{}: {}", loaded.path, files.error().message());
+    llvmFiles = std::move(*files);
+    fw.files = &llvmFiles;
+    fw.object = true;
+  }
   auto bytes = buildAndRun(o, board, fw, sets, report);
   if (!bytes)
     return bytes.error();
@@ -606,13 +664,19 @@ Status runBoard(Args args) {
                      options->model);
   BoardReport report;
   std::vector<std::vector<ir::TensorData>> outputs;
-  auto graph = generateAndRun(*options, board, *loaded, *sets, report, outputs);
+  std::optional<BoardReport> cReport;
+  auto graph = generateAndRun(*options, board, *loaded, *sets, report, outputs, cReport);
   if (!graph)
     return graph.error();
+  const BoardReport *c = cReport ? &*cReport : nullptr;
   if (options->json)
-    printJson(*options, report);
+    printJson(*options, report, c);
   else
-    printText(*options, *graph, report, outputs);
+    printText(*options, *graph, report, outputs, c);
+  if (c && c->mismatched > 0)
+    return makeError("{}: the QEMU outputs of the C build differ from the host fixed-point "
+                     "interpreter; please report this bug",
+                     options->model);
   if (!options->output.empty())
     RNNPOOLC_TRY(writeStacked(options->output, *graph, outputs));
   if (report.mismatched > 0 && report.floatBuild)

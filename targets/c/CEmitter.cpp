@@ -263,6 +263,10 @@ set_target_properties(rnnpoolc_model PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRE
 
 } // namespace
 
+std::string modelHeader(const LoweredModel &lowered, const CodegenOptions &options) {
+  return modelHeader(Emitter(lowered, options));
+}
+
 int64_t weightsBytes(const quant::QuantizedModel &model) {
   int64_t bytes = 0;
   for (const quant::Layer &layer : model.layers)

@@ -28,6 +28,10 @@ Expected<std::vector<GeneratedFile>> generateC(const quant::QuantizedModel &mode
                                                const plan::Plan &plan,
                                                const CodegenOptions &options);
 
+/// model.h of a lowered model: the API every backend's output shares (the LLVM backend
+/// writes it beside model.o).
+std::string modelHeader(const LoweredModel &lowered, const CodegenOptions &options);
+
 /// Bytes of constant data (weights, tables) the generated code carries.
 int64_t weightsBytes(const quant::QuantizedModel &model);
 

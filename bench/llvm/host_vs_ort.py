@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""Host speed: `rnnpoolc run --native` (the LLVM backend's host object, int8) against
+onnxruntime (npm onnxruntime-node, float32), one thread each, median of N inferences after
+a warm-up, on torchvision MobileNetV2-1.0 at 224, the RNNPool face detector, MobileNetV2-
+RNNPool and small_cnn. Printed, never asserted.
+
+  host_vs_ort.py RNNPOOLC WORKDIR [RUNS]
+
+onnxruntime-node is installed on first use (`npm install --ignore-scripts`: its CPU library
+ships in the package) into WORKDIR/ort, outside the repository. The rnnpoolc figure times
+model_quantize_input + model_run (the float input in, int8 outputs in the arena); the
+onnxruntime figure times session.run on the float input. The float build through LLVM
+(--float --backend llvm) is not available yet, so its column says so.
+"""
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXPORT = os.path.join(ROOT, "tools", "models", "export.py")
+MODELS = [("MobileNetV2-1.0 224", "mobilenet_v2_224"), ("face detector (rpool_face_m4)",
+          "rpool_face_m4"), ("MobileNetV2-RNNPool 224", "mobilenet_v2_rnnpool"),
+          ("small_cnn", "small_cnn")]
+
+ORT_SCRIPT = r"""
+const ort = require('onnxruntime-node');
+const fs = require('fs');
+(async () => {
+  const [model, input, shape, runs] = process.argv.slice(2);
+  const session = await ort.InferenceSession.create(model, {intraOpNumThreads: 1,
+      interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all'});
+  const buf = fs.readFileSync(input);
+  const data = new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4);
+  const feeds = {[session.inputNames[0]]: new ort.Tensor('float32', data,
+      shape.split('x').map(Number))};
+  await session.run(feeds);
+  const ms = [];
+  for (let i = 0; i < Number(runs); ++i) {
+    const t = process.hrtime.bigint();
+    await session.run(feeds);
+    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  ms.sort((a, b) => a - b);
+  const m = ms.length >> 1;
+  console.log(ms.length % 2 ? ms[m] : (ms[m - 1] + ms[m]) / 2);
+})();
+"""
+
+
+def ensure_ort(work):
+    ort = os.path.join(work, "ort")
+    if not os.path.isdir(os.path.join(ort, "node_modules", "onnxruntime-node")):
+        os.makedirs(ort, exist_ok=True)
+        subprocess.run(["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund",
+                        "onnxruntime-node"], cwd=ort, check=True, capture_output=True)
+    with open(os.path.join(ort, "time.js"), "w") as f:
+        f.write(ORT_SCRIPT)
+    return ort
+
+
+def main():
+    rnnpoolc, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+    os.makedirs(work, exist_ok=True)
+    ort = ensure_ort(work)
+    print("%-32s %12s %14s %10s %s" % ("model", "ort f32 ms", "rnnpoolc int8", "ort/int8",
+                                       "rnnpoolc float"))
+    for title, name in MODELS:
+        d = os.path.join(work, name)
+        model = os.path.join(d, name + ".onnx")
+        if not os.path.exists(model):
+            subprocess.run([sys.executable, EXPORT, name, "-o", d], check=True,
+                           capture_output=True)
+        x = np.load(os.path.join(d, "input.npy")).astype(np.float32)
+        raw = os.path.join(d, "input.bin")
+        x.tofile(raw)
+        p = subprocess.run(["node", os.path.join(ort, "time.js"), model, raw,
+                            "x".join(map(str, x.shape)), str(runs)], capture_output=True,
+                           text=True, cwd=ort)
+        ort_ms = float(p.stdout.strip()) if p.returncode == 0 else float("nan")
+        p = subprocess.run([rnnpoolc, "run", model, "--input", os.path.join(d, "input.npy"),
+                            "--calib", os.path.join(d, "input.npy"), "--native", "--repeat",
+                            str(runs)], capture_output=True, text=True)
+        m = re.search(r"median ([0-9.]+) ms", p.stdout)
+        ours = float(m.group(1)) if m else float("nan")
+        note = "" if m and "byte for byte: yes" in p.stdout else \
+            " (" + (p.stderr.strip().splitlines() or ["?"])[-1][:80] + ")"
+        print("%-32s %12.3f %14.3f %10.2f %s%s" % (title, ort_ms, ours, ort_ms / ours,
+                                                   "n/a (not on the lowered model yet)",
+                                                   note), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,443 @@
+// The model's module (see ModelModule.h): what targets/c prints as model.c and
+// model_weights.c, built as LLVM IR.
+#include "targets/llvm/ModelModule.h"
+
+#include <fmt/format.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/DerivedTypes.h>
+#include <llvm/IR/IRBuilder.h>
+
+namespace rnnpoolc::targets::llvmgen {
+namespace {
+
+using llvm::Constant;
+using llvm::ConstantInt;
+
+class Builder {
+public:
+  Builder(const LoweredModel &lowered, const llvm::Module &runtime)
+      : l_(lowered), runtime_(runtime), ctx_(runtime.getContext()),
+        m_(std::make_unique<llvm::Module>("model", ctx_)),
+        ptr_(llvm::PointerType::get(ctx_, 0)), i32_(llvm::Type::getInt32Ty(ctx_)) {
+    m_->setTargetTriple(runtime.getTargetTriple());
+    m_->setDataLayout(runtime.getDataLayout());
+  }
+  Expected<std::unique_ptr<llvm::Module>> run();
+
+private:
+  const LoweredModel &l_;
+  const llvm::Module &runtime_;
+  llvm::LLVMContext &ctx_;
+  std::unique_ptr<llvm::Module> m_;
+  llvm::PointerType *ptr_;
+  llvm::IntegerType *i32_;
+  std::vector<llvm::GlobalVariable *> arrays_; ///< Per LoweredModel::arrays.
+  llvm::GlobalVariable *buffers_ = nullptr;
+
+  Expected<llvm::StructType *> type(const std::string &name) const;
+  Expected<llvm::FunctionCallee> function(const std::string &name);
+  llvm::GlobalVariable *constant(Constant *init, const std::string &name);
+  Constant *integer(llvm::Type *type, int64_t value) const;
+  Expected<Constant *> structValue(llvm::StructType *type,
+                                   const std::vector<ParamValue> &fields, Constant *rows,
+                                   const std::string &what) const;
+  Status arrays();
+  Expected<llvm::GlobalVariable *> params(const LoweredLayer &layer);
+  Status tables(std::vector<llvm::Function *> &layers);
+  Expected<llvm::Function *> layerFunction(const LoweredLayer &layer);
+  Status api();
+};
+
+Expected<llvm::StructType *> Builder::type(const std::string &name) const {
+  llvm::StructType *t = llvm::StructType::getTypeByName(ctx_, "struct." + name);
+  if (!t || t->isOpaque())
+    return makeError("type '{}' is missing from the runtime bitcode for {}; rebuild rnnpoolc",
+                     name, runtime_.getTargetTriple());
+  return t;
+}
+
+Expected<llvm::FunctionCallee> Builder::function(const std::string &name) {
+  const llvm::Function *f = runtime_.getFunction(name);
+  if (!f || f->isDeclaration())
+    return makeError("kernel '{}' is missing from the runtime bitcode for {}; rebuild rnnpoolc",
+                     name, runtime_.getTargetTriple());
+  return m_->getOrInsertFunction(name, f->getFunctionType());
+}
+
+llvm::GlobalVariable *Builder::constant(Constant *init, const std::string &name) {
+  return new llvm::GlobalVariable(*m_, init->getType(), /*isConstant=*/true,
+                                  llvm::GlobalValue::InternalLinkage, init, name);
+}
+
+Constant *Builder::integer(llvm::Type *type, int64_t value) const {
+  const unsigned bits = type->getIntegerBitWidth();
+  return ConstantInt::get(type,
+                          llvm::APInt(bits, static_cast<uint64_t>(value) &
+                                                (bits >= 64 ? ~0ull : (1ull << bits) - 1)));
+}
+
+Expected<Constant *> Builder::structValue(llvm::StructType *type,
+                                          const std::vector<ParamValue> &fields, Constant *rows,
+                                          const std::string &what) const {
+  if (fields.size() != type->getNumElements())
+    return makeError("{}: the params have {} fields but the runtime bitcode's {} has {}; "
+                     "rebuild rnnpoolc",
+                     what, fields.size(), type->getName().str(), type->getNumElements());
+  std::vector<Constant *> values;
+  for (size_t k = 0; k < fields.size(); ++k) {
+    const ParamValue &v = fields[k];
+    llvm::Type *field = type->getElementType(static_cast<unsigned>(k));
+    auto mismatch = [&]() {
+      return makeError("{}: field '{}' does not match the runtime bitcode's {}", what, v.field,
+                       type->getName().str());
+    };
+    switch (v.kind) {
+    case ParamValue::Kind::Int:
+      if (!field->isIntegerTy())
+        return mismatch();
+      values.push_back(integer(field, v.value));
+      break;
+    case ParamValue::Kind::Array:
+      if (!field->isPointerTy())
+        return mismatch();
+      values.push_back(v.array < 0 ? Constant::getNullValue(field)
+                                   : arrays_.at(static_cast<size_t>(v.array)));
+      break;
+    case ParamValue::Kind::Rows:
+      if (!field->isPointerTy() || !rows)
+        return mismatch();
+      values.push_back(rows);
+      break;
+    case ParamValue::Kind::List: {
+      auto *array = llvm::dyn_cast<llvm::ArrayType>(field);
+      if (!array || array->getNumElements() != v.list.size() ||
+          !array->getElementType()->isIntegerTy())
+        return mismatch();
+      std::vector<Constant *> items;
+      for (int64_t x : v.list)
+        items.push_back(integer(array->getElementType(), x));
+      values.push_back(llvm::ConstantArray::get(array, items));
+      break;
+    }
+    case ParamValue::Kind::Struct: {
+      auto *inner = llvm::dyn_cast<llvm::StructType>(field);
+      if (!inner)
+        return mismatch();
+      auto value = structValue(inner, v.fields, rows, what + "." + v.field);
+      if (!value)
+        return value.error();
+      values.push_back(*value);
+      break;
+    }
+    }
+  }
+  return llvm::ConstantStruct::get(type, values);
+}
+
+/// The constant arrays, as the C backend names them ("model_s3_conv_weights").
+Status Builder::arrays() {
+  for (const LoweredArray &a : l_.arrays) {
+    const quant::ConstArray &d = *a.data;
+    Constant *init = nullptr;
+    if (d.ctype == "int8_t")
+      init = llvm::ConstantDataArray::get(
+          ctx_,
+          llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(d.s8.data()), d.s8.size()));
+    else if (d.ctype == "int16_t")
+      init = llvm::ConstantDataArray::get(
+          ctx_, llvm::ArrayRef<uint16_t>(reinterpret_cast<const uint16_t *>(d.s16.data()),
+                                         d.s16.size()));
+    else if (d.ctype == "int32_t" || d.ctype == "uint32_t")
+      init = llvm::ConstantDataArray::get(
+          ctx_, llvm::ArrayRef<uint32_t>(reinterpret_cast<const uint32_t *>(d.s32.data()),
+                                         d.s32.size()));
+    else
+      return makeError("array '{}' of node {} has element type '{}', which the LLVM backend "
+                       "does not know",
+                       a.field, a.layer, d.ctype);
+    std::string name = "model_" + l_.layers[a.layer].name + "_" + a.field;
+    for (char &c : name)
+      if (c == '.')
+        c = '_';
+    llvm::GlobalVariable *g = constant(init, name);
+    g->setAlignment(llvm::Align(4));
+    arrays_.push_back(g);
+  }
+  return Status::ok();
+}
+
+/// The layer's params (and the struct rows they point to) as a constant of the runtime's
+/// type, or nullptr for a kernel without params.
+Expected<llvm::GlobalVariable *> Builder::params(const LoweredLayer &layer) {
+  if (layer.kernel->paramsType.empty())
+    return nullptr;
+  Constant *rows = nullptr;
+  const std::string what = fmt::format("node {} ('{}')", layer.node, layer.name);
+  if (!layer.rowsType.empty()) {
+    auto rowType = type(layer.rowsType);
+    if (!rowType)
+      return rowType.error();
+    std::vector<Constant *> items;
+    for (const std::vector<ParamValue> &row : layer.rows) {
+      auto item = structValue(*rowType, row, nullptr, what);
+      if (!item)
+        return item.error();
+      items.push_back(*item);
+    }
+    rows =
+        constant(llvm::ConstantArray::get(llvm::ArrayType::get(*rowType, items.size()), items),
+                 layer.name + "_inputs");
+  }
+  auto paramsType = type(std::string(layer.kernel->paramsType));
+  if (!paramsType)
+    return paramsType.error();
+  auto value = structValue(*paramsType, layer.params, rows, what);
+  if (!value)
+    return value.error();
+  return constant(*value, layer.name);
+}
+
+/// model_layer_N(arena, step): the kernel's form helper (rp_llvm_glue.c) called with the
+/// kernel and the layer's constants.
+Expected<llvm::Function *> Builder::layerFunction(const LoweredLayer &layer) {
+  const quant::KernelInfo &k = *layer.kernel;
+  auto kernel = function(std::string(k.function));
+  if (!kernel)
+    return kernel.error();
+  auto p = params(layer);
+  if (!p)
+    return p.error();
+  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr_, ptr_}, false);
+  auto *f = llvm::Function::Create(type, llvm::GlobalValue::InternalLinkage,
+                                   fmt::format("model_layer_{}", layer.node), *m_);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
+  llvm::Value *arena = f->getArg(0), *step = f->getArg(1);
+  Constant *fn = llvm::cast<Constant>(kernel->getCallee());
+  Constant *prm = *p ? static_cast<Constant *>(*p) : Constant::getNullValue(ptr_);
+  const auto values = static_cast<int32_t>(layer.outChannels);
+  auto call = [&](const char *helper, std::vector<llvm::Value *> args) -> Status {
+    auto h = function(helper);
+    if (!h)
+      return h.error();
+    b.CreateCall(*h, args);
+    return Status::ok();
+  };
+  Status status = Status::ok();
+  if (layer.wholeCopy) {
+    status = call("rp_llvm_whole_copy", {fn, buffers_, arena, step,
+                                         b.getInt32(static_cast<uint32_t>(layer.copyBytes))});
+  } else {
+    switch (k.form) {
+    case quant::KernelForm::View:
+      status = call("rp_llvm_view", {fn, prm, buffers_, arena, step});
+      break;
+    case quant::KernelForm::ViewScratch:
+      status = call("rp_llvm_view_scratch", {fn, prm, buffers_, arena, step});
+      break;
+    case quant::KernelForm::Copy:
+      status = call("rp_llvm_copy", {fn, buffers_, arena, step, b.getInt32(values)});
+      break;
+    case quant::KernelForm::Unary:
+      status = call("rp_llvm_unary", {fn, prm, buffers_, arena, step, b.getInt32(values)});
+      break;
+    case quant::KernelForm::Table:
+      status = call("rp_llvm_unary", {fn, arrays_.at(static_cast<size_t>(layer.arrays.at(0))),
+                                      buffers_, arena, step, b.getInt32(values)});
+      break;
+    case quant::KernelForm::Binary:
+      status = call("rp_llvm_binary", {fn, prm, buffers_, arena, step, b.getInt32(values)});
+      break;
+    case quant::KernelForm::Pixels:
+      status = call("rp_llvm_pixels", {fn, prm, buffers_, arena, step, b.getInt32(values),
+                                       b.getInt32(static_cast<uint32_t>(layer.pixelChannels))});
+      break;
+    case quant::KernelForm::WholeUnary:
+      status = call("rp_llvm_whole", {fn, prm, buffers_, arena, step});
+      break;
+    case quant::KernelForm::WholeList: {
+      std::vector<Constant *> list;
+      for (int buffer : layer.wholeInputs)
+        list.push_back(b.getInt32(static_cast<uint32_t>(buffer)));
+      auto *listType = llvm::ArrayType::get(i32_, list.size());
+      Constant *table =
+          constant(llvm::ConstantArray::get(listType, list), layer.name + "_list");
+      llvm::Value *ptrs = b.CreateAlloca(ptr_, b.getInt32(static_cast<uint32_t>(list.size())));
+      status =
+          call("rp_llvm_whole_list", {fn, prm, buffers_, arena, step, table,
+                                      b.getInt32(static_cast<uint32_t>(list.size())), ptrs});
+      break;
+    }
+    }
+  }
+  if (!status)
+    return status.error();
+  b.CreateRetVoid();
+  return f;
+}
+
+/// model_buffers and model_steps (rp_schedule.h), and the layer functions' table.
+Status Builder::tables(std::vector<llvm::Function *> &layers) {
+  auto bufferType = type("rp_buffer");
+  auto stepType = type("rp_step");
+  if (!bufferType)
+    return bufferType.error();
+  if (!stepType)
+    return stepType.error();
+  std::vector<Constant *> buffers;
+  for (const LoweredBuffer &x : l_.buffers) {
+    std::vector<ParamValue> f(7);
+    const int64_t v[7] = {x.offset, x.row0, x.col0, x.rows, x.cols, x.ringRows, x.channels};
+    for (int k = 0; k < 7; ++k)
+      f[static_cast<size_t>(k)].value = v[k];
+    auto value = structValue(*bufferType, f, nullptr, "a buffer");
+    if (!value)
+      return value.error();
+    buffers.push_back(*value);
+  }
+  if (buffers.empty())
+    buffers.push_back(Constant::getNullValue(*bufferType));
+  buffers_ = constant(
+      llvm::ConstantArray::get(llvm::ArrayType::get(*bufferType, buffers.size()), buffers),
+      "model_buffers");
+  std::vector<Constant *> steps;
+  for (const LoweredStep &s : l_.steps) {
+    std::vector<ParamValue> f(9);
+    const int64_t v[9] = {s.layer,       s.out,         0,
+                          s.scratch,     s.region.row0, s.region.row1,
+                          s.region.col0, s.region.col1, s.carry ? 1 : 0};
+    for (int k = 0; k < 9; ++k)
+      f[static_cast<size_t>(k)].value = v[k];
+    f[2].kind = ParamValue::Kind::List;
+    f[2].list = {s.in[0], s.in[1]};
+    auto value = structValue(*stepType, f, nullptr, "a step");
+    if (!value)
+      return value.error();
+    steps.push_back(*value);
+  }
+  if (steps.empty())
+    steps.push_back(Constant::getNullValue(*stepType));
+  Constant *stepTable =
+      constant(llvm::ConstantArray::get(llvm::ArrayType::get(*stepType, steps.size()), steps),
+               "model_steps");
+  for (const LoweredLayer &layer : l_.layers) {
+    auto f = layerFunction(layer);
+    if (!f)
+      return f.error();
+    layers.push_back(*f);
+  }
+  std::vector<Constant *> fns(layers.begin(), layers.end());
+  if (fns.empty())
+    fns.push_back(Constant::getNullValue(ptr_));
+  Constant *layerTable = constant(
+      llvm::ConstantArray::get(llvm::ArrayType::get(ptr_, fns.size()), fns), "model_layers");
+  auto scheduleType = type("rp_schedule");
+  if (!scheduleType)
+    return scheduleType.error();
+  constant(llvm::ConstantStruct::get(*scheduleType,
+                                     {buffers_, stepTable,
+                                      integer(i32_, static_cast<int64_t>(l_.steps.size())),
+                                      layerTable}),
+           "model_schedule");
+  return Status::ok();
+}
+
+/// The model.h API, over rp_llvm_tensor tables of the inputs and outputs.
+Status Builder::api() {
+  auto tensorType = type("rp_llvm_tensor");
+  if (!tensorType)
+    return tensorType.error();
+  const ir::Graph &g = l_.model->graph;
+  auto table = [&](const std::vector<ir::TensorId> &ids, bool inputs) -> Constant * {
+    std::vector<Constant *> rows;
+    for (size_t k = 0; k < ids.size(); ++k) {
+      const ir::Tensor &t = g.tensor(ids[k]);
+      const ir::Shape &s = t.shape;
+      const int64_t elems = ir::checkedNumel(s).value_or(0);
+      const bool hwc = s.size() == 4 && s[1] > 1;
+      const float scale = t.quant && !t.quant->scale.empty() ? t.quant->scale[0] : 1.0f;
+      const int64_t zp = t.quant && !t.quant->zeroPoint.empty() ? t.quant->zeroPoint[0] : 0;
+      const int64_t offset = inputs ? l_.inputOffset[k] : l_.outputOffset[k];
+      rows.push_back(llvm::ConstantStruct::get(
+          *tensorType, {integer(i32_, offset), integer(i32_, elems),
+                        integer(i32_, hwc ? s[1] : 0), integer(i32_, hwc ? s[2] * s[3] : 0),
+                        llvm::ConstantFP::get(llvm::Type::getFloatTy(ctx_), 1.0f / scale),
+                        integer(i32_, zp)}));
+    }
+    if (rows.empty())
+      rows.push_back(Constant::getNullValue(*tensorType));
+    return constant(
+        llvm::ConstantArray::get(llvm::ArrayType::get(*tensorType, rows.size()), rows),
+        inputs ? "model_inputs" : "model_outputs");
+  };
+  Constant *inputs = table(g.inputs, true), *outputs = table(g.outputs, false);
+  Constant *numInputs = integer(i32_, static_cast<int64_t>(g.inputs.size()));
+  Constant *numOutputs = integer(i32_, static_cast<int64_t>(g.outputs.size()));
+  auto *voidTy = llvm::Type::getVoidTy(ctx_);
+  // define(name, return type, parameters, helper, its arguments (-k - 1: parameter k)).
+  auto define = [&](const char *name, llvm::Type *ret, std::vector<llvm::Type *> params,
+                    const char *helper, std::vector<Constant *> leading,
+                    std::vector<int> fromParams) -> Status {
+    auto h = function(helper);
+    if (!h)
+      return h.error();
+    auto *f = llvm::Function::Create(llvm::FunctionType::get(ret, params, false),
+                                     llvm::GlobalValue::ExternalLinkage, name, *m_);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
+    std::vector<llvm::Value *> args(leading.begin(), leading.end());
+    for (int k : fromParams)
+      args.push_back(k < 0 ? static_cast<llvm::Value *>(Constant::getNullValue(ptr_))
+                           : f->getArg(static_cast<unsigned>(k)));
+    llvm::Value *result = b.CreateCall(*h, args);
+    if (ret->isVoidTy())
+      b.CreateRetVoid();
+    else
+      b.CreateRet(result);
+    return Status::ok();
+  };
+  Constant *schedule = m_->getNamedGlobal("model_schedule");
+  if (l_.streamedInput) {
+    RNNPOOLC_TRY(define("model_run", voidTy, {ptr_, ptr_, ptr_}, "rp_schedule_run", {schedule},
+                        {0, 1, 2, -1}));
+  } else {
+    RNNPOOLC_TRY(
+        define("model_run", voidTy, {ptr_}, "rp_schedule_run", {schedule}, {0, -1, -1, -1}));
+    RNNPOOLC_TRY(define("model_quantize_input", voidTy, {i32_, ptr_, i32_, i32_, ptr_},
+                        "rp_llvm_quantize_input", {inputs, numInputs}, {0, 1, 2, 3, 4}));
+    RNNPOOLC_TRY(define("model_input", ptr_, {ptr_, i32_}, "rp_llvm_tensor_at",
+                        {inputs, numInputs}, {1, 0}));
+  }
+  RNNPOOLC_TRY(define("model_quantize_pixels", voidTy, {i32_, ptr_, i32_, ptr_},
+                      "rp_llvm_quantize_pixels", {inputs, numInputs}, {0, 1, 2, 3}));
+  RNNPOOLC_TRY(define("model_output", ptr_, {ptr_, i32_}, "rp_llvm_tensor_at",
+                      {outputs, numOutputs}, {1, 0}));
+  RNNPOOLC_TRY(define("model_input_elems", i32_, {i32_}, "rp_llvm_tensor_elems",
+                      {inputs, numInputs}, {0}));
+  RNNPOOLC_TRY(define("model_output_bytes", i32_, {i32_}, "rp_llvm_tensor_elems",
+                      {outputs, numOutputs}, {0}));
+  return Status::ok();
+}
+
+Expected<std::unique_ptr<llvm::Module>> Builder::run() {
+  RNNPOOLC_TRY(arrays());
+  std::vector<llvm::Function *> layers;
+  RNNPOOLC_TRY(tables(layers));
+  RNNPOOLC_TRY(api());
+  return std::move(m_);
+}
+
+} // namespace
+
+std::vector<std::string> apiFunctions(const LoweredModel &lowered) {
+  std::vector<std::string> names = {"model_run", "model_quantize_pixels", "model_output",
+                                    "model_input_elems", "model_output_bytes"};
+  if (!lowered.streamedInput)
+    names.insert(names.end(), {"model_quantize_input", "model_input"});
+  return names;
+}
+
+Expected<std::unique_ptr<llvm::Module>> buildModelModule(const LoweredModel &lowered,
+                                                         const llvm::Module &runtime) {
+  return Builder(lowered, runtime).run();
+}
+
+} // namespace rnnpoolc::targets::llvmgen

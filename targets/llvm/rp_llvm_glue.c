@@ -1,0 +1,172 @@
+/* rnnpoolc LLVM backend: the runtime as one bitcode module. It is compiled by clang at
+ * build time, once per target triple, together with every runtime kernel (without
+ * RP_SINGLE_TU, so that each kernel is an external function the backend can find by
+ * name), and embedded in rnnpoolc. A generated model module links it, supplies constant
+ * tables (buffers, steps, params) and one small function per layer that calls a form
+ * helper below with the layer's kernel and params; after internalising and optimising,
+ * each helper is inlined into its layer and the kernel call is specialised to the
+ * constant params.
+ *
+ * The helpers take the kernel as a function pointer whose parameter list is the kernel
+ * form's (quant::KernelForm, compiler/quant/Kernels.def) with the params as `const void
+ * *`: the same machine signature as the kernel itself, and in LLVM IR (opaque pointers)
+ * the same function type. */
+#include "rnnpoolc_runtime_all.c"
+
+typedef void (*rp_llvm_view_fn)(const void *p, const rp_view *in, rp_view *out,
+                                const rp_region *region);
+typedef void (*rp_llvm_view_scratch_fn)(const void *p, const rp_view *in, rp_view *out,
+                                        const rp_region *region, void *scratch, int32_t reuse);
+typedef void (*rp_llvm_copy_fn)(const int8_t *in, int8_t *out, int32_t n);
+typedef void (*rp_llvm_unary_fn)(const void *p, const int8_t *in, int8_t *out, int32_t n);
+typedef void (*rp_llvm_binary_fn)(const void *p, const int8_t *in1, const int8_t *in2,
+                                  int8_t *out, int32_t n);
+typedef void (*rp_llvm_whole_fn)(const void *p, const int8_t *in, int8_t *out);
+typedef void (*rp_llvm_list_fn)(const void *p, const int8_t *const *in, int8_t *out);
+
+/* View and ViewScratch: the step's region, through views of its buffers. */
+void rp_llvm_view(rp_llvm_view_fn fn, const void *p, const rp_buffer *b, int8_t *a,
+                  const rp_step *s) {
+  const rp_region region = rp_step_region(s);
+  const rp_view in = rp_buffer_view(b, a, s->in[0]);
+  rp_view out = rp_buffer_view(b, a, s->out);
+  fn(p, &in, &out, &region);
+}
+
+void rp_llvm_view_scratch(rp_llvm_view_scratch_fn fn, const void *p, const rp_buffer *b,
+                          int8_t *a, const rp_step *s) {
+  const rp_region region = rp_step_region(s);
+  const rp_view in = rp_buffer_view(b, a, s->in[0]);
+  rp_view out = rp_buffer_view(b, a, s->out);
+  fn(p, &in, &out, &region, a + s->scratch, s->carry ? RP_RNNPOOL_CONTINUE : 1);
+}
+
+/* Row forms: the kernel on each row of the step's region; `values` per output pixel. */
+void rp_llvm_copy(rp_llvm_copy_fn fn, const rp_buffer *b, int8_t *a, const rp_step *s,
+                  int32_t values) {
+  int32_t y;
+  for (y = s->row0; y < s->row1; ++y)
+    fn(rp_buffer_pixel(b, a, s->in[0], y, s->col0), rp_buffer_pixel(b, a, s->out, y, s->col0),
+       (s->col1 - s->col0) * values);
+}
+
+void rp_llvm_unary(rp_llvm_unary_fn fn, const void *p, const rp_buffer *b, int8_t *a,
+                   const rp_step *s, int32_t values) {
+  int32_t y;
+  for (y = s->row0; y < s->row1; ++y)
+    fn(p, rp_buffer_pixel(b, a, s->in[0], y, s->col0),
+       rp_buffer_pixel(b, a, s->out, y, s->col0), (s->col1 - s->col0) * values);
+}
+
+void rp_llvm_binary(rp_llvm_binary_fn fn, const void *p, const rp_buffer *b, int8_t *a,
+                    const rp_step *s, int32_t values) {
+  int32_t y;
+  for (y = s->row0; y < s->row1; ++y)
+    fn(p, rp_buffer_pixel(b, a, s->in[0], y, s->col0),
+       rp_buffer_pixel(b, a, s->in[1], y, s->col0), rp_buffer_pixel(b, a, s->out, y, s->col0),
+       (s->col1 - s->col0) * values);
+}
+
+/* Pixels: `values` per output pixel, `pixel_values` per kernel pixel. */
+void rp_llvm_pixels(rp_llvm_unary_fn fn, const void *p, const rp_buffer *b, int8_t *a,
+                    const rp_step *s, int32_t values, int32_t pixel_values) {
+  int32_t y;
+  for (y = s->row0; y < s->row1; ++y)
+    fn(p, rp_buffer_pixel(b, a, s->in[0], y, s->col0),
+       rp_buffer_pixel(b, a, s->out, y, s->col0),
+       (s->col1 - s->col0) * values / pixel_values);
+}
+
+/* Whole tensors: WholeUnary, an Alias that copies `bytes`, and WholeList (`count` input
+ * buffers listed in `list`; `ptrs` has room for their addresses). */
+void rp_llvm_whole(rp_llvm_whole_fn fn, const void *p, const rp_buffer *b, int8_t *a,
+                   const rp_step *s) {
+  fn(p, rp_buffer_pixel(b, a, s->in[0], 0, 0), rp_buffer_pixel(b, a, s->out, 0, 0));
+}
+
+void rp_llvm_whole_copy(rp_llvm_copy_fn fn, const rp_buffer *b, int8_t *a, const rp_step *s,
+                        int32_t bytes) {
+  fn(rp_buffer_pixel(b, a, s->in[0], 0, 0), rp_buffer_pixel(b, a, s->out, 0, 0), bytes);
+}
+
+void rp_llvm_whole_list(rp_llvm_list_fn fn, const void *p, const rp_buffer *b, int8_t *a,
+                        const rp_step *s, const int32_t *list, int32_t count,
+                        const int8_t **ptrs) {
+  int32_t k;
+  for (k = 0; k < count; ++k)
+    ptrs[k] = rp_buffer_pixel(b, a, list[k], 0, 0);
+  fn(p, ptrs, rp_buffer_pixel(b, a, s->out, 0, 0));
+}
+
+/* The model.h API over a constant table of the graph's inputs and outputs. */
+typedef struct {
+  int32_t offset;    /* in the arena, or -1 when streamed */
+  int32_t elems;     /* values of the tensor */
+  int32_t channels;  /* 4-D with more than one channel: NCHW -> HWC on quantising; else 0 */
+  int32_t hw;        /* rows * columns of a 4-D tensor */
+  float inv_scale;   /* 1 / scale (inputs) */
+  int32_t zero_point;
+} rp_llvm_tensor;
+
+void rp_llvm_quantize_input(const rp_llvm_tensor *t, int32_t count, int32_t index,
+                            const float *x, int32_t first, int32_t n, void *arena) {
+  int8_t *const a = (int8_t *)arena;
+  int32_t i;
+  if (index < 0 || index >= count)
+    return;
+  t += index;
+  if (!t->channels) {
+    rp_quantize_f32_s8(x, a + t->offset + first, n, t->inv_scale, t->zero_point);
+    return;
+  }
+  for (i = 0; i < n; ++i) {
+    const int32_t e = first + i, c = e / t->hw, p = e % t->hw;
+    rp_quantize_f32_s8(x + i, a + t->offset + p * t->channels + c, 1, t->inv_scale,
+                       t->zero_point);
+  }
+}
+
+void rp_llvm_quantize_pixels(const rp_llvm_tensor *t, int32_t count, int32_t index,
+                             const float *x, int32_t n, int8_t *dst) {
+  if (index >= 0 && index < count)
+    rp_quantize_f32_s8(x, dst, n, t[index].inv_scale, t[index].zero_point);
+}
+
+int8_t *rp_llvm_tensor_at(const rp_llvm_tensor *t, int32_t count, int32_t index, void *arena) {
+  return index >= 0 && index < count ? (int8_t *)arena + t[index].offset : 0;
+}
+
+int32_t rp_llvm_tensor_elems(const rp_llvm_tensor *t, int32_t count, int32_t index) {
+  return index >= 0 && index < count ? t[index].elems : 0;
+}
+
+/* Anchors that keep each params type, by name, in the bitcode (a type that no function
+ * mentions would otherwise be dropped): the backend builds each layer's params constant of
+ * the runtime's own struct type, so the two layouts cannot drift. Unused after linking,
+ * they are removed with everything else the model does not call. */
+#define RP_LLVM_ANCHOR(type) type rp_llvm_anchor_##type;
+RP_LLVM_ANCHOR(rp_buffer)
+RP_LLVM_ANCHOR(rp_step)
+RP_LLVM_ANCHOR(rp_schedule)
+RP_LLVM_ANCHOR(rp_llvm_tensor)
+RP_LLVM_ANCHOR(rp_requant_params)
+RP_LLVM_ANCHOR(rp_conv_params)
+RP_LLVM_ANCHOR(rp_fc_params)
+RP_LLVM_ANCHOR(rp_pool_params)
+RP_LLVM_ANCHOR(rp_global_avgpool_params)
+RP_LLVM_ANCHOR(rp_add_params)
+RP_LLVM_ANCHOR(rp_concat_params)
+RP_LLVM_ANCHOR(rp_concat_input)
+RP_LLVM_ANCHOR(rp_softmax_params)
+RP_LLVM_ANCHOR(rp_fastgrnn_params)
+RP_LLVM_ANCHOR(rp_rnnpool_params)
+RP_LLVM_ANCHOR(rp_l2norm_params)
+RP_LLVM_ANCHOR(rp_mul_params)
+RP_LLVM_ANCHOR(rp_mul_channel_params)
+RP_LLVM_ANCHOR(rp_channel_slice_params)
+RP_LLVM_ANCHOR(rp_pad_params)
+RP_LLVM_ANCHOR(rp_pad_mode_params)
+RP_LLVM_ANCHOR(rp_channel_step_params)
+RP_LLVM_ANCHOR(rp_permute_params)
+RP_LLVM_ANCHOR(rp_reduce_channels_params)
+RP_LLVM_ANCHOR(rp_minmax_params)

@@ -1,0 +1,202 @@
+// targets/llvm: the LLVM backend's object for the host, loaded in process, gives every
+// output byte for byte as the fixed-point interpreter (row-banded, streamed and
+// RAM-budgeted plans; about 15 s, mostly LLVM's O3); its optimised module passes
+// llvm::verifyModule; and the runtime bitcode missing a kernel or a params type, or an unknown
+// CPU, is a one-line error.
+#include "compiler/interp/FixedPoint.h"
+#include "compiler/plan/Planner.h"
+#include "targets/EmbeddedFiles.h"
+#include "targets/Lowered.h"
+#include "targets/llvm/LlvmTarget.h"
+#include "targets/llvm/ModelModule.h"
+#include "tests/unit/codegen/CodegenTestUtil.h"
+
+#include <llvm/AsmParser/Parser.h>
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/SourceMgr.h>
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+
+namespace rnnpoolc::targets {
+std::span<const EmbeddedFile> runtimeBitcode();
+}
+
+using namespace rnnpoolc;
+using targets::llvmgen::NativeModel;
+using testing::example;
+using testing::quantized;
+
+namespace {
+
+std::vector<std::string> fashionCalib() {
+  std::vector<std::string> calib;
+  for (int k = 0; k < 8; ++k)
+    calib.push_back(example("fashion_rnnpool/image_" + std::to_string(k) + ".npy"));
+  return calib;
+}
+
+struct Lowered {
+  plan::Plan plan;
+  targets::LoweredModel model;
+};
+
+Lowered lowerWith(const quant::QuantizedModel &model, const plan::PlanOptions &options) {
+  auto made = plan::makePlan(model.graph, options);
+  REQUIRE(made);
+  Lowered out{std::move(*made), {}};
+  auto lowered = targets::lower(model, out.plan);
+  REQUIRE(lowered);
+  out.model = std::move(*lowered);
+  return out;
+}
+
+/// The input of a streamed run: its rows in arena order, quantised by the model itself.
+struct Rows {
+  const NativeModel *model;
+  std::vector<float> hwc;
+  int32_t rowValues;
+};
+
+void readRow(void *user, int32_t index, int32_t row, int8_t *dst) {
+  auto *rows = static_cast<Rows *>(user);
+  rows->model->quantizePixels(index,
+                              rows->hwc.data() + static_cast<size_t>(row) * rows->rowValues,
+                              rows->rowValues, dst);
+}
+
+/// Compiles `model` for the host under `options`, runs it in process and compares every
+/// output with the fixed-point interpreter.
+void checkNative(const quant::QuantizedModel &model, const ir::TensorData &input,
+                 const plan::PlanOptions &options) {
+  Lowered l = lowerWith(model, options);
+  auto object = targets::llvmgen::compile(l.model, {"host", "", false});
+  REQUIRE(object);
+  auto native = NativeModel::load(object->object, l.model.streamedInput);
+  REQUIRE(native);
+  std::vector<int32_t> words(static_cast<size_t>(l.model.arenaBytes) / 4 + 4, 0x5a5a5a5a);
+  void *arena = words.data();
+  const ir::Shape &shape = input.shape;
+  if (l.model.streamedInput) {
+    const int64_t c = shape[1], hw = shape[2] * shape[3];
+    Rows rows{native->get(), std::vector<float>(input.f.size()),
+              static_cast<int32_t>(shape[3] * c)};
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t p = 0; p < hw; ++p)
+        rows.hwc[static_cast<size_t>(p * c + ch)] = input.f[static_cast<size_t>(ch * hw + p)];
+    (*native)->run(arena, readRow, &rows);
+  } else {
+    (*native)->quantizeInput(0, input.f.data(), 0, static_cast<int32_t>(input.numel()), arena);
+    (*native)->run(arena);
+  }
+  auto host = interp::runFixedPoint(model, {input});
+  REQUIRE(host);
+  for (size_t k = 0; k < model.graph.outputs.size(); ++k) {
+    const std::vector<int8_t> want = interp::toRuntimeLayout(host->quantized[k]);
+    REQUIRE((*native)->outputBytes(static_cast<int32_t>(k)) ==
+            static_cast<int32_t>(want.size()));
+    const int8_t *got = (*native)->output(arena, static_cast<int32_t>(k));
+    INFO("output " << k);
+    CHECK(std::vector<int8_t>(got, got + want.size()) == want);
+  }
+}
+
+} // namespace
+
+TEST_CASE("llvm backend: host object run in process == fixed-point interpreter") {
+  SECTION("fashion_rnnpool: row bands, RNNPool carrying its scratch; streamed; a 4K budget") {
+    const auto calib = fashionCalib();
+    auto model = quantized(example("fashion_rnnpool/model.onnx"), calib);
+    auto input = onnx_frontend::readTensorFile(calib[2]);
+    REQUIRE(input);
+    checkNative(model, *input, {});
+    plan::PlanOptions streamed;
+    streamed.streamInput = true;
+    checkNative(model, *input, streamed);
+    plan::PlanOptions budget; // the fewest MACs within 4K: another schedule
+    budget.ramBudget = 4096;
+    checkNative(model, *input, budget);
+  }
+  SECTION("small_cnn") {
+    auto model = quantized(example("small_cnn/model.onnx"), {});
+    auto input = onnx_frontend::readTensorFile(example("small_cnn/input.npy"));
+    REQUIRE(input);
+    checkNative(model, *input, {});
+  }
+}
+
+TEST_CASE("llvm backend: model.ll of both targets parses and passes verifyModule") {
+  auto model = quantized(example("small_cnn/model.onnx"), {});
+  Lowered l = lowerWith(model, {});
+  for (const char *target : {"host", "cortex-m4"}) {
+    INFO(target);
+    auto object = targets::llvmgen::compile(l.model, {target, "", /*emitLlvm=*/true});
+    REQUIRE(object);
+    CHECK(object->object.substr(0, 4) == "\x7f"
+                                         "ELF");
+    llvm::LLVMContext ctx;
+    llvm::SMDiagnostic diagnostic;
+    auto parsed = llvm::parseAssemblyString(object->ir, diagnostic, ctx);
+    REQUIRE(parsed);
+    std::string errors;
+    llvm::raw_string_ostream os(errors);
+    CHECK_FALSE(llvm::verifyModule(*parsed, &os));
+    CHECK(errors.empty());
+    // Internalised: the model.h API is all that is left with external linkage.
+    std::vector<std::string> external;
+    for (const llvm::GlobalValue &g : parsed->global_values())
+      if (!g.isDeclaration() && !g.hasLocalLinkage())
+        external.push_back(g.getName().str());
+    std::sort(external.begin(), external.end());
+    auto api = targets::llvmgen::apiFunctions(l.model);
+    std::sort(api.begin(), api.end());
+    CHECK(external == api);
+  }
+}
+
+TEST_CASE("llvm backend: a runtime bitcode without a kernel or a params type is an error") {
+  auto model = quantized(example("small_cnn/model.onnx"), {});
+  Lowered l = lowerWith(model, {});
+  const targets::EmbeddedFile *file = targets::findFile(targets::runtimeBitcode(), "host.bc");
+  REQUIRE(file);
+  llvm::LLVMContext ctx;
+  auto load = [&]() {
+    auto m = llvm::parseBitcodeFile(
+        llvm::MemoryBufferRef(
+            llvm::StringRef(reinterpret_cast<const char *>(file->data), file->size), "host.bc"),
+        ctx);
+    if (!m)
+      FAIL(llvm::toString(m.takeError()));
+    return std::move(*m);
+  };
+  {
+    auto runtime = load();
+    REQUIRE(targets::llvmgen::buildModelModule(l.model, *runtime));
+    runtime->getFunction("rp_conv_s8")->deleteBody();
+    auto built = targets::llvmgen::buildModelModule(l.model, *runtime);
+    REQUIRE_FALSE(built);
+    CHECK(built.error().message() == "kernel 'rp_conv_s8' is missing from the runtime bitcode "
+                                     "for x86_64-pc-linux-gnu; rebuild rnnpoolc");
+  }
+  {
+    auto runtime = load();
+    llvm::StructType::getTypeByName(ctx, "struct.rp_conv_params")->setName("renamed");
+    auto built = targets::llvmgen::buildModelModule(l.model, *runtime);
+    REQUIRE_FALSE(built);
+    CHECK(built.error().message().find("type 'rp_conv_params' is missing") == 0);
+  }
+}
+
+TEST_CASE("llvm backend: unknown CPU or target") {
+  auto status = targets::llvmgen::checkOptions({"cortex-m4", "pentium-m9", false});
+  REQUIRE_FALSE(status);
+  CHECK(status.error().message().find("unknown --cpu 'pentium-m9' for thumbv7em") == 0);
+  CHECK(targets::llvmgen::checkOptions({"host", "", false}));
+  CHECK(targets::llvmgen::checkOptions({"cortex-m4", "cortex-m7", false}));
+  auto target = targets::llvmgen::checkOptions({"riscv", "", false});
+  REQUIRE_FALSE(target);
+  CHECK(target.error().message().find("unknown --target 'riscv'") == 0);
+}
