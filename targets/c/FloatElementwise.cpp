@@ -69,22 +69,17 @@ std::vector<float> constantValues(const ir::Tensor &t, const Operand &o, const P
   return hwc;
 }
 
+/// The RP_BIN_* of a binary op, or -1 for an op rp_binary_f32 does not compute.
 int binaryOp(ir::OpKind op) {
   switch (op) {
-  case ir::OpKind::Add:
-    return 0;
-  case ir::OpKind::Sub:
-    return 1;
-  case ir::OpKind::Mul:
-    return 2;
-  case ir::OpKind::Div:
-    return 3;
-  case ir::OpKind::Max:
-    return 5; // RP_BIN_MAX
-  case ir::OpKind::Min:
-    return 6; // RP_BIN_MIN
-  default:
-    return 4; // Pow
+  case ir::OpKind::Add: return 0; // RP_BIN_ADD
+  case ir::OpKind::Sub: return 1; // RP_BIN_SUB
+  case ir::OpKind::Mul: return 2; // RP_BIN_MUL
+  case ir::OpKind::Div: return 3; // RP_BIN_DIV
+  case ir::OpKind::Pow: return 4; // RP_BIN_POW
+  case ir::OpKind::Max: return 5; // RP_BIN_MAX
+  case ir::OpKind::Min: return 6; // RP_BIN_MIN
+  default: return -1;             // lowerBinary reports it
   }
 }
 
@@ -105,6 +100,8 @@ Expected<FloatStep> lowerBinary(const ir::Graph &g, const ir::Node &node,
   s.kind = FloatKind::Binary;
   s.paramsType = "rp_binary_f32_params";
   int op = binaryOp(node.op);
+  if (op < 0)
+    return ir::nodeError(node, "internal: not a binary op of the float build");
   s.operandInput = {0, 1};
   if (node.op == ir::OpKind::Pow && isScalar(g.tensor(node.inputs.at(1)), 2.0f))
     op = binaryOp(ir::OpKind::Mul), s.operandInput = {0, 0}; // x^2 as x * x

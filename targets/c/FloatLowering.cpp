@@ -526,9 +526,32 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
     RNNPOOLC_TRY(alias(l, node));
     return FloatStep{};
   }
-  default:
-    return ir::nodeError(node, "has no float kernel in the C backend");
+  // No float kernel (most are folded or rewritten before lowering when they can be).
+  case ir::OpKind::Sum:
+  case ir::OpKind::Equal:
+  case ir::OpKind::Less:
+  case ir::OpKind::Greater:
+  case ir::OpKind::And:
+  case ir::OpKind::Or:
+  case ir::OpKind::Where:
+  case ir::OpKind::Log:
+  case ir::OpKind::Floor:
+  case ir::OpKind::Ceil:
+  case ir::OpKind::Not:
+  case ir::OpKind::Cast:
+  case ir::OpKind::QuantizeLinear:
+  case ir::OpKind::DequantizeLinear:
+  case ir::OpKind::BatchNormalization:
+  case ir::OpKind::Gather:
+  case ir::OpKind::ScatterND:
+  case ir::OpKind::Expand:
+  case ir::OpKind::Tile:
+  case ir::OpKind::Shape:
+  case ir::OpKind::Range:
+  case ir::OpKind::ConstantOfShape:
+    break;
   }
+  return ir::nodeError(node, "has no float kernel in the C backend");
 }
 
 } // namespace
