@@ -23,10 +23,12 @@ struct ParamValue {
     List,   ///< a fixed-size array member: `list`
     Struct, ///< a nested struct: `fields`
     Rows,   ///< a pointer to the layer's struct rows (LoweredLayer::rows)
+    Float,  ///< a float field: `real` (the float build's params)
   };
   Kind kind = Kind::Int;
   std::string field;
   int64_t value = 0;
+  float real = 0;
   int array = -1;
   std::vector<int64_t> list;
   std::vector<ParamValue> fields;

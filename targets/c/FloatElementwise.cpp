@@ -105,8 +105,8 @@ Expected<FloatStep> lowerBinary(const ir::Graph &g, const ir::Node &node,
   s.operandInput = {0, 1};
   if (node.op == ir::OpKind::Pow && isScalar(g.tensor(node.inputs.at(1)), 2.0f))
     op = binaryOp(ir::OpKind::Mul), s.operandInput = {0, 0}; // x^2 as x * x
-  std::string body = fmt::format("  .op = {},\n  .pixels = {},\n  .channels = {},\n", op,
-                                 plane->h * plane->w, plane->channels);
+  FloatParams params;
+  params.add("op", op).add("pixels", plane->h * plane->w).add("channels", plane->channels);
   const char *names[2] = {"a", "b"};
   for (size_t k = 0; k < 2; ++k) {
     const ir::Tensor &t = g.tensor(node.inputs.at(s.operandInput[k]));
@@ -127,10 +127,11 @@ Expected<FloatStep> lowerBinary(const ir::Graph &g, const ir::Node &node,
     } else {
       s.operandArray.push_back("");
     }
-    body += fmt::format("  .{} = {{.pixel_stride = {}, .channel_stride = {}}},\n", names[k],
-                        o->pixelStride, o->channelStride);
+    params.nested(names[k], FloatParams()
+                                .add("pixel_stride", o->pixelStride)
+                                .add("channel_stride", o->channelStride));
   }
-  s.paramsBody = body;
+  s.params = params.take();
   return s;
 }
 
@@ -153,8 +154,11 @@ Expected<FloatStep> lowerReduce(const ir::Graph &g, const ir::Node &node,
                  : node.op == ir::OpKind::ReduceMax ? 2 // RP_RED_MAX
                  : node.op == ir::OpKind::ReduceMin ? 3 // RP_RED_MIN
                                                     : 0; // RP_RED_SUM
-  s.paramsBody = fmt::format("  .pixels = {},\n  .channels = {},\n  .op = {},\n",
-                             in.size() == 4 ? in[2] * in[3] : 1, in[1], op);
+  s.params = FloatParams()
+                 .add("pixels", in.size() == 4 ? in[2] * in[3] : 1)
+                 .add("channels", in[1])
+                 .add("op", op)
+                 .take();
   return s;
 }
 
@@ -176,12 +180,13 @@ Expected<FloatStep> lowerL2Norm(const ir::Graph &g, const ir::Node &node,
     scaleCount = scale.data->f.size();
     s.arrays = {{"scale", scale.data->f}};
   }
-  s.paramsBody = fmt::format("  .pixels = {},\n  .channels = {},\n  .eps_inside = {},\n"
-                             "  .scale_count = {},\n  .eps = {},\n",
-                             in.size() == 4 ? in[2] * in[3] : 1, in[1], a.epsInsideSqrt ? 1 : 0,
-                             scaleCount, cFloat(a.eps));
+  FloatParams params(&s.arrays);
+  params.add("pixels", in.size() == 4 ? in[2] * in[3] : 1).add("channels", in[1]);
+  params.add("eps_inside", a.epsInsideSqrt ? 1 : 0);
+  params.add("scale_count", static_cast<int64_t>(scaleCount)).real("eps", a.eps);
   if (scaleCount > 0)
-    s.paramsBody += "  .scale = @scale@,\n";
+    params.ptr("scale", "scale");
+  s.params = params.take();
   return s;
 }
 

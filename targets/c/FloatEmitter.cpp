@@ -315,16 +315,17 @@ Expected<std::string> layerFunction(const Emitter &e, size_t n) {
                      body.empty() ? "  (void)a;\n  (void)s;\n" : body);
 }
 
-/// "static const TYPE model_NAME = {...};" with the "@field@" placeholders resolved.
+/// "static const TYPE model_NAME = {...};" from the step's params as data, pointer fields
+/// naming the step's arrays.
 std::string paramsDefinition(const Emitter &e, size_t step) {
   const FloatStep &fs = e.model.steps[step];
   if (fs.paramsType.empty())
     return "";
-  std::string body = fs.paramsBody, text;
-  for (size_t k; (k = body.find('@')) != std::string::npos;) {
-    size_t end = body.find('@', k + 1);
-    body.replace(k, end - k + 1, e.symbol(step, body.substr(k + 1, end - k - 1)));
-  }
+  std::string body = initialiser(
+      fs.params,
+      [&](int a) { return e.symbol(step, fs.arrays[static_cast<size_t>(a)].field); }, "",
+      "  ");
+  std::string text;
   if (fs.kind == FloatKind::Concat || fs.kind == FloatKind::Split) {
     std::string list;
     for (int32_t c : fs.concatChannels)
