@@ -99,6 +99,10 @@ struct LoweredModel {
 /// kernel), or say which limit of the tables a plan exceeds.
 Expected<LoweredModel> lower(const quant::QuantizedModel &model, const plan::Plan &plan);
 
+/// The buffer of `plan` that holds all of tensor `t` over steps [first, last], or -1.
+int wholeBufferOf(const ir::Graph &g, const plan::Plan &plan, ir::TensorId t, int first,
+                  int last);
+
 /// An identifier fragment from a node name: alphanumerics kept, other runs as one '_', no
 /// trailing '_', at most 40 characters.
 std::string identifier(const std::string &name);

@@ -100,6 +100,18 @@ std::string commandLine(const std::string &subcommand, const std::vector<std::st
   return s;
 }
 
+namespace {
+
+/// The plan reports of an output directory: plan.txt, plan.json and plan.svg.
+void addReports(std::vector<targets::GeneratedFile> &files, const ir::Graph &graph,
+                const plan::Plan &plan) {
+  files.push_back({"plan.txt", plan::planText(graph, plan)});
+  files.push_back({"plan.json", plan::planJson(graph, plan)});
+  files.push_back({"plan.svg", plan::planSvg(graph, plan)});
+}
+
+} // namespace
+
 Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const GenerateOptions &options) {
   auto quantized = quantizeLoaded(loaded, options.calib, options.calibPercentile);
   if (!quantized)
@@ -117,9 +129,7 @@ Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const Generate
   if (!files)
     return makeError("{}: {}", loaded.path, files.error().message());
   out.files = std::move(*files);
-  out.files.push_back({"plan.txt", plan::planText(out.model.graph, out.plan)});
-  out.files.push_back({"plan.json", plan::planJson(out.model.graph, out.plan)});
-  out.files.push_back({"plan.svg", plan::planSvg(out.model.graph, out.plan)});
+  addReports(out.files, out.model.graph, out.plan);
   return out;
 }
 
@@ -141,9 +151,7 @@ Expected<GeneratedFloatModel> generateFloatModel(const LoadedModel &loaded,
   if (!files)
     return makeError("{}: {}", loaded.path, files.error().message());
   out.files = std::move(*files);
-  out.files.push_back({"plan.txt", plan::planText(out.model.graph, out.plan)});
-  out.files.push_back({"plan.json", plan::planJson(out.model.graph, out.plan)});
-  out.files.push_back({"plan.svg", plan::planSvg(out.model.graph, out.plan)});
+  addReports(out.files, out.model.graph, out.plan);
   return out;
 }
 

@@ -13,19 +13,6 @@
 namespace rnnpoolc::targets::c {
 namespace {
 
-/// The buffer of tensor `t` that holds all of it over steps [first, last], or -1.
-int wholeBufferOf(const ir::Graph &g, const plan::Plan &plan, ir::TensorId t, int first,
-                  int last) {
-  for (size_t b = 0; b < plan.buffers.size(); ++b) {
-    const plan::Buffer &buf = plan.buffers[b];
-    if (buf.tensor == t && buf.kind == plan::BufferKind::Region &&
-        buf.region == plan::wholeRegion(g.tensor(t)) && buf.firstStep <= first &&
-        buf.lastStep >= last)
-      return static_cast<int>(b);
-  }
-  return -1;
-}
-
 /// Kernels that can compute part of a map: through views (any region) or row by row.
 bool viewKind(FloatKind k) {
   return k == FloatKind::Conv || k == FloatKind::MaxPool || k == FloatKind::AvgPool ||

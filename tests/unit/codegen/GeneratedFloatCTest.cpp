@@ -101,14 +101,9 @@ std::vector<float> runtimeLayout(const ir::TensorData &t) {
   return out;
 }
 
-/// The layer-by-layer plan of `graph` in node order (no regions), verified: every node runs
-/// as one step over whole tensors, so that each step's output can be compared.
-plan::Plan layerPlan(const ir::Graph &graph) {
-  plan::Schedule schedule;
-  for (size_t n = 0; n < graph.nodes.size(); ++n)
-    schedule.order.push_back(n);
-  plan::BuildOptions options;
-  options.floatActivations = true;
+/// `schedule` built into a plan, placed greedily by size and verified.
+plan::Plan verifiedPlan(const ir::Graph &graph, const plan::Schedule &schedule,
+                        const plan::BuildOptions &options) {
   auto built = plan::buildPlan(graph, schedule, options);
   INFO((built ? std::string() : built.error().message()));
   REQUIRE(built);
@@ -117,6 +112,17 @@ plan::Plan layerPlan(const ir::Graph &graph) {
   INFO((verified ? std::string() : verified.error().message()));
   REQUIRE(verified);
   return std::move(*built);
+}
+
+/// The layer-by-layer plan of `graph` in node order (no regions), verified: every node runs
+/// as one step over whole tensors, so that each step's output can be compared.
+plan::Plan layerPlan(const ir::Graph &graph) {
+  plan::Schedule schedule;
+  for (size_t n = 0; n < graph.nodes.size(); ++n)
+    schedule.order.push_back(n);
+  plan::BuildOptions options;
+  options.floatActivations = true;
+  return verifiedPlan(graph, schedule, options);
 }
 
 /// Largest |got - want| over the values, NaN counting as infinite, and the tolerance: 1e-4 of
@@ -513,14 +519,7 @@ plan::Plan regionPlan(const ir::Graph &g, plan::Strategy strategy, int64_t rows,
   schedule.regions.push_back(region);
   plan::BuildOptions options;
   options.floatActivations = true, options.streamInput = stream, options.carryScratch = true;
-  auto built = plan::buildPlan(g, schedule, options);
-  INFO((built ? std::string() : built.error().message()));
-  REQUIRE(built);
-  plan::placeBuffers(*built, plan::Placement::Greedy);
-  auto verified = plan::verifyPlan(g, *built);
-  INFO((verified ? std::string() : verified.error().message()));
-  REQUIRE(verified);
-  return std::move(*built);
+  return verifiedPlan(g, schedule, options);
 }
 
 } // namespace
