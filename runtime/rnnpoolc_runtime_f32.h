@@ -322,6 +322,59 @@ typedef struct {
 } rp_permute_f32_params;
 RP_F32_API void rp_permute_f32(const rp_permute_f32_params *p, const float *in, float *out);
 
+/* ------------------------------------ the schedule walker (rp_f32_schedule.c) -- */
+
+/* The float build's twin of rp_schedule.h: a verified memory plan as two constant tables
+ * and one function per layer, walked by rp_schedule_run_f32(). Offsets are in bytes of the
+ * arena (every buffer of a float plan starts at a multiple of 4); element (y, x, c) of a
+ * buffer's tensor is the float at offset + 4 * (((y - row0) * cols + (x - col0)) * channels
+ * + c), or, for a ring of line buffers (ring_rows > 0), at offset + 4 * (((y % ring_rows)
+ * * cols + x) * channels + c). A step's fields mean what rp_step's do. */
+typedef struct {
+  int32_t offset, row0, col0, rows, cols, ring_rows, channels;
+} rp_buffer_f32;
+
+typedef struct {
+  int16_t layer, out, in[2];
+  int32_t scratch;
+  int16_t row0, row1, col0, col1;
+  int16_t carry;
+} rp_step_f32;
+
+/** Runs one step of a layer on the arena. */
+typedef void (*rp_layer_f32_fn)(uint8_t *arena, const rp_step_f32 *step);
+/** Writes row `row` of streamed input `index` at dst: the row's float32 values, pixel by
+ *  pixel, channels innermost, as bytes (the int8 build's model_read_row signature). */
+typedef void (*rp_read_row_f32_fn)(void *user, int32_t index, int32_t row, int8_t *dst);
+/** Told after each layer step: the layer, its output buffer's first value and the step. */
+typedef void (*rp_trace_f32_fn)(int32_t layer, const float *values, const rp_step_f32 *step);
+
+/** A plan as tables: layers[k] runs the steps of layer k. */
+typedef struct {
+  const rp_buffer_f32 *buffers;
+  const rp_step_f32 *steps;
+  int32_t num_steps;
+  const rp_layer_f32_fn *layers;
+} rp_schedule_f32;
+
+/** The view of buffer `buffer` in the arena. */
+RP_F32_API rp_view_f32 rp_buffer_view_f32(const rp_buffer_f32 *buffers, uint8_t *arena,
+                                          int32_t buffer);
+/** Where pixel (y, x) of buffer `buffer`'s tensor is in the arena. */
+RP_F32_API float *rp_buffer_pixel_f32(const rp_buffer_f32 *buffers, uint8_t *arena,
+                                      int32_t buffer, int32_t y, int32_t x);
+/** The output region a step computes. */
+RP_F32_API rp_region_f32 rp_step_region_f32(const rp_step_f32 *step);
+/** Runs every step in order: a layer step calls its layer function, then `trace` (if not
+ *  null); a step of a streamed input asks read_row for each of its rows, in increasing
+ *  order (read_row may be null when no input is streamed). */
+RP_F32_API void rp_schedule_run_f32(const rp_schedule_f32 *schedule, uint8_t *arena,
+                                    rp_read_row_f32_fn read_row, void *user,
+                                    rp_trace_f32_fn trace);
+
+/** out[i] = in[i] over n values (a reshape that is not computed in place). */
+RP_F32_API void rp_copy_f32(const float *in, float *out, int32_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,4 +4,5 @@
 #include "rp_f32_conv.c"
 #include "rp_f32_ops.c"
 #include "rp_f32_rnnpool.c"
+#include "rp_f32_schedule.c"
 #include "rp_f32_shape.c"

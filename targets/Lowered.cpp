@@ -11,18 +11,6 @@
 namespace rnnpoolc::targets {
 namespace {
 
-/// The buffer of tensor `t` that holds all of it over [first, last] steps, or -1.
-int wholeBufferOf(const ir::Graph &g, const plan::Plan &plan, ir::TensorId t, int first,
-                  int last) {
-  for (size_t b = 0; b < plan.buffers.size(); ++b) {
-    const plan::Buffer &buf = plan.buffers[b];
-    if (buf.tensor == t && buf.kind == plan::BufferKind::Region &&
-        buf.region == plan::wholeRegion(g.tensor(t)) && buf.firstStep <= first &&
-        buf.lastStep >= last)
-      return static_cast<int>(b);
-  }
-  return -1;
-}
 
 class Lowering {
 public:
@@ -219,6 +207,18 @@ Expected<LoweredModel> Lowering::run() {
 }
 
 } // namespace
+
+int wholeBufferOf(const ir::Graph &g, const plan::Plan &plan, ir::TensorId t, int first,
+                  int last) {
+  for (size_t b = 0; b < plan.buffers.size(); ++b) {
+    const plan::Buffer &buf = plan.buffers[b];
+    if (buf.tensor == t && buf.kind == plan::BufferKind::Region &&
+        buf.region == plan::wholeRegion(g.tensor(t)) && buf.firstStep <= first &&
+        buf.lastStep >= last)
+      return static_cast<int>(b);
+  }
+  return -1;
+}
 
 /// An identifier fragment from a node name: alphanumerics kept, other runs as one '_', no
 /// trailing '_', at most 40 characters.

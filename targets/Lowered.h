@@ -23,10 +23,12 @@ struct ParamValue {
     List,   ///< a fixed-size array member: `list`
     Struct, ///< a nested struct: `fields`
     Rows,   ///< a pointer to the layer's struct rows (LoweredLayer::rows)
+    Float,  ///< a float field: `real` (the float build's params)
   };
   Kind kind = Kind::Int;
   std::string field;
   int64_t value = 0;
+  float real = 0;
   int array = -1;
   std::vector<int64_t> list;
   std::vector<ParamValue> fields;
@@ -96,6 +98,10 @@ struct LoweredModel {
 /// asks (a whole-tensor kernel given part of a tensor, a constant operand of a binary
 /// kernel), or say which limit of the tables a plan exceeds.
 Expected<LoweredModel> lower(const quant::QuantizedModel &model, const plan::Plan &plan);
+
+/// The buffer of `plan` that holds all of tensor `t` over steps [first, last], or -1.
+int wholeBufferOf(const ir::Graph &g, const plan::Plan &plan, ir::TensorId t, int first,
+                  int last);
 
 /// An identifier fragment from a node name: alphanumerics kept, other runs as one '_', no
 /// trailing '_', at most 40 characters.

@@ -31,8 +31,8 @@ Options:
   --calib-percentile P       clip each range to the P-th percentile (e.g. 99.99) of the
                              calibration values on each side instead of min/max
   --float                    emit float32 C instead (same files and model.h API; no
-                             quantisation, so --calib is not used; links libm; layer
-                             by layer: the planner's schedule is not used yet)
+                             quantisation, so --calib is not used; links libm; planned
+                             like the int8 build, 4 bytes an activation)
   --backend c|llvm           c (default): C sources as above; llvm: the same plan compiled
                              by LLVM into one object, model.o, beside the same model.h
                              and plan reports (fixed point only for now)
@@ -129,6 +129,18 @@ std::string commandLine(const std::string &subcommand, const std::vector<std::st
   return s;
 }
 
+namespace {
+
+/// The plan reports of an output directory: plan.txt, plan.json and plan.svg.
+void addReports(std::vector<targets::GeneratedFile> &files, const ir::Graph &graph,
+                const plan::Plan &plan) {
+  files.push_back({"plan.txt", plan::planText(graph, plan)});
+  files.push_back({"plan.json", plan::planJson(graph, plan)});
+  files.push_back({"plan.svg", plan::planSvg(graph, plan)});
+}
+
+} // namespace
+
 Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const GenerateOptions &options) {
   auto quantized = quantizeLoaded(loaded, options.calib, options.calibPercentile);
   if (!quantized)
@@ -150,68 +162,31 @@ Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const Generate
   if (!files)
     return makeError("{}: {}", loaded.path, files.error().message());
   out.files = std::move(*files);
-  out.files.push_back({"plan.txt", plan::planText(out.model.graph, out.plan)});
-  out.files.push_back({"plan.json", plan::planJson(out.model.graph, out.plan)});
-  out.files.push_back({"plan.svg", plan::planSvg(out.model.graph, out.plan)});
+  addReports(out.files, out.model.graph, out.plan);
   return out;
 }
 
-namespace {
-
-/// plan.txt of a float build: the arena of whole float32 tensors, step by step.
-std::string floatPlanText(const targets::c::FloatModel &model,
-                          const targets::c::ArenaLayout &layout) {
-  std::string s = fmt::format("arena {} bytes (float32), planned by {}\n", layout.arenaBytes,
-                              layout.planner);
-  for (size_t step : layout.order) {
-    const ir::Node &node = model.graph.nodes[step];
-    ir::TensorId out = node.outputs[0];
-    s += fmt::format("  step {:3} {:16} {:24} -> offset {:8} bytes {:8}", step,
-                     targets::c::name(model.steps[step].kind), node.name,
-                     layout.tensorOffset[static_cast<size_t>(out)],
-                     4 * ir::checkedNumel(model.graph.tensor(out).shape).value_or(0));
-    if (layout.scratchBytes[step] > 0)
-      s += fmt::format(" (scratch {} at {})", layout.scratchBytes[step],
-                       layout.scratchOffset[step]);
-    s += "\n";
-  }
-  return s;
-}
-
-} // namespace
-
 Expected<GeneratedFloatModel> generateFloatModel(const LoadedModel &loaded,
-                                                 const std::string &target,
-                                                 const std::string &command) {
+                                                 const GenerateOptions &options) {
   auto lowered = targets::c::lowerFloat(loaded.graph);
   if (!lowered)
     return makeError("{}: {}", loaded.path, lowered.error().message());
-  GeneratedFloatModel out{std::move(*lowered), {}, {}};
-  out.layout = targets::c::floatLayout(out.model);
-  targets::c::CodegenOptions options{target, command, loaded.path, fingerprint(loaded.path)};
-  auto files = targets::c::generateFloatC(out.model, out.layout, options);
+  plan::PlanOptions planOptions = options.plan;
+  planOptions.floatActivations = true;
+  auto plan = plan::makePlan(lowered->graph, planOptions);
+  if (!plan)
+    return makeError("{}: {}", loaded.path, plan.error().message());
+  GeneratedFloatModel out{std::move(*lowered), std::move(*plan), {}};
+  out.plan.weightsBytes = targets::c::floatWeightsBytes(out.model);
+  targets::c::CodegenOptions codegen{options.target, options.command, loaded.path,
+                                     fingerprint(loaded.path)};
+  auto files = targets::c::generateFloatC(out.model, out.plan, codegen);
   if (!files)
     return makeError("{}: {}", loaded.path, files.error().message());
   out.files = std::move(*files);
-  out.files.push_back({"plan.txt", floatPlanText(out.model, out.layout)});
+  addReports(out.files, out.model.graph, out.plan);
   return out;
 }
-
-namespace {
-
-Status compileFloat(const CompileOptions &o, const LoadedModel &loaded,
-                    const std::string &command) {
-  auto generated = generateFloatModel(loaded, o.target, command);
-  if (!generated)
-    return generated.error();
-  RNNPOOLC_TRY(targets::c::writeDirectoryAtomically(o.output, generated->files));
-  fmt::print("wrote {}: float32 build, arena {} bytes, weights {} bytes, {} steps\n", o.output,
-             generated->layout.arenaBytes, targets::c::floatWeightsBytes(generated->model),
-             generated->layout.order.size());
-  return Status::ok();
-}
-
-} // namespace
 
 Status runCompile(Args args) {
   const std::vector<std::string> &all = args;
@@ -224,11 +199,21 @@ Status runCompile(Args args) {
   auto loaded = loadModel(options->model, options->inputShapes);
   if (!loaded)
     return loaded.error();
-  if (options->floatMode)
-    return compileFloat(*options, *loaded, commandLine("compile", all));
   GenerateOptions generate{options->calib, options->calibPercentile, options->target,
                            commandLine("compile", all), options->plan, options->backend,
                            options->cpu, options->emitLlvm};
+  if (options->floatMode) {
+    auto generated = generateFloatModel(*loaded, generate);
+    if (!generated)
+      return generated.error();
+    RNNPOOLC_TRY(targets::c::writeDirectoryAtomically(options->output, generated->files));
+    const plan::Summary &sum = generated->plan.summary;
+    fmt::print("wrote {}: float32 build, arena {} bytes (layer by layer: {}), weights {} "
+               "bytes, {} steps\n",
+               options->output, sum.arenaBytes, generated->plan.baseline.arenaBytes,
+               generated->plan.weightsBytes, generated->plan.steps.size());
+    return Status::ok();
+  }
   auto generated = generateModel(*loaded, generate);
   if (!generated)
     return generated.error();

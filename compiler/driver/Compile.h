@@ -39,15 +39,16 @@ Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const Generate
 Status checkBackend(const std::string &backend, bool floatMode, const std::string &cpu,
                     bool emitLlvm, const std::string &target);
 
-/// The float build (--float) of a loaded model: lowered, laid out, its files generated.
+/// The float build (--float) of a loaded model: lowered, planned with float32 activations
+/// (options.plan: --stream-input, --ram-budget, --mac-overhead; calib is not used),
+/// verified, its files generated.
 struct GeneratedFloatModel {
   targets::c::FloatModel model;
-  targets::c::ArenaLayout layout;
-  std::vector<targets::c::GeneratedFile> files; ///< Sources, runtime, fragments, plan.txt.
+  plan::Plan plan; ///< The verified memory plan the code follows.
+  std::vector<targets::c::GeneratedFile> files; ///< Sources, runtime, fragments, reports.
 };
 Expected<GeneratedFloatModel> generateFloatModel(const LoadedModel &loaded,
-                                                 const std::string &target,
-                                                 const std::string &command);
+                                                 const GenerateOptions &options);
 
 /// `rnnpoolc run --board mps2-an386|netduinoplus2 ...` (RunBoard.cpp): compile, build
 /// firmware, run it in QEMU, compare with the host fixed-point interpreter, report.

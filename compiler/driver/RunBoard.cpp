@@ -567,20 +567,6 @@ Expected<ir::Graph> generateAndRun(const BoardOptions &o, const qemu::Board &boa
                                    std::optional<BoardReport> &cReport) {
   const std::string command = commandLine("run", o.all);
   report.floatBuild = o.floatMode;
-  if (o.floatMode) {
-    auto gen = generateFloatModel(loaded, "cortex-m4", command);
-    if (!gen)
-      return gen.error();
-    report.arenaBytes = gen->layout.arenaBytes;
-    report.weightsBytes = targets::c::floatWeightsBytes(gen->model);
-    report.profileNodes = profileNodes(gen->model);
-    FirmwareInput fw{&gen->files, gen->layout.arenaBytes, /*needsLibm=*/true};
-    auto bytes = buildAndRun(o, board, fw, sets, report);
-    if (!bytes)
-      return bytes.error();
-    RNNPOOLC_TRY(checkFloat(o, *gen, *bytes, sets, report, outputs));
-    return gen->model.graph;
-  }
   GenerateOptions generate;
   generate.calib = o.calib;
   generate.calibPercentile = o.calibPercentile;
@@ -590,6 +576,21 @@ Expected<ir::Graph> generateAndRun(const BoardOptions &o, const qemu::Board &boa
     generate.plan.ramBudget = *o.ramBudget;
   if (o.macOverhead)
     generate.plan.macOverhead = *o.macOverhead;
+  if (o.floatMode) {
+    auto gen = generateFloatModel(loaded, generate);
+    if (!gen)
+      return gen.error();
+    report.arenaBytes = gen->plan.summary.arenaBytes;
+    report.weightsBytes = targets::c::floatWeightsBytes(gen->model);
+    report.profileNodes = profileNodes(gen->model);
+    FirmwareInput fw{&gen->files, gen->plan.summary.arenaBytes, /*needsLibm=*/true,
+                     gen->plan.streamedInput};
+    auto bytes = buildAndRun(o, board, fw, sets, report);
+    if (!bytes)
+      return bytes.error();
+    RNNPOOLC_TRY(checkFloat(o, *gen, *bytes, sets, report, outputs));
+    return gen->model.graph;
+  }
   auto gen = generateModel(loaded, generate);
   if (!gen)
     return gen.error();
@@ -654,13 +655,8 @@ Status runBoard(Args args) {
   auto sets = readSets(*options, loaded->graph);
   if (!sets)
     return sets.error();
-  if (options->streamInput && (options->floatMode || loaded->graph.inputs.size() != 1))
-    return makeError("{}: --stream-input on a board supports fixed-point builds of models "
-                     "with one input",
-                     options->model);
-  if (options->floatMode && (options->ramBudget || options->macOverhead))
-    return makeError("{}: --ram-budget and --mac-overhead plan the fixed-point build; the "
-                     "float build runs layer by layer, so drop them or --float",
+  if (options->streamInput && loaded->graph.inputs.size() != 1)
+    return makeError("{}: --stream-input on a board supports models with one input",
                      options->model);
   BoardReport report;
   std::vector<std::vector<ir::TensorData>> outputs;

@@ -277,15 +277,16 @@ Region inputRegion(const Graph &graph, const Node &node, size_t inputIndex, cons
   }
 }
 
-int64_t scratchBytes(const Graph &, const Node &node, const Region &out) {
+int64_t scratchBytes(const Graph &, const Node &node, const Region &out, bool floatState) {
   if (node.op != OpKind::RNNPool)
     return 0;
-  // The int8 kernel's scratch (int16 states, summaries reused across the region's columns).
+  // The kernel's scratch (int16 or float states, summaries reused across the region's
+  // columns).
   const auto &a = node.attr<RNNPoolAttrs>();
   return static_cast<int64_t>(rp_rnnpool_scratch_size(
       static_cast<int32_t>(a.patch[0]), static_cast<int32_t>(a.patch[1]),
       static_cast<int32_t>(a.rnn1.hidden), static_cast<int32_t>(a.rnn2.hidden),
-      static_cast<int32_t>(out.cols()), sizeof(int16_t)));
+      static_cast<int32_t>(out.cols()), floatState ? sizeof(float) : sizeof(int16_t)));
 }
 
 namespace {

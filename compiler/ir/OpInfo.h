@@ -41,7 +41,9 @@ std::optional<Activation> activationOf(const Graph &graph, const Node &node);
 /// needs to compute the output region `out`; 0 for most ops. RNNPool caches RNN1's row
 /// summaries of the last patch-rows of input for every patch column of the region and the
 /// column summaries of one patch, as int16 (runtime/rp_rnnpool.c,
-/// rp_rnnpool_scratch_bytes with reuse, which must give the same figure).
-int64_t scratchBytes(const Graph &graph, const Node &node, const Region &out);
+/// rp_rnnpool_scratch_bytes with reuse, which must give the same figure), or as float32
+/// when `floatState` (the float build's kernel, rp_rnnpool_f32_scratch_bytes).
+int64_t scratchBytes(const Graph &graph, const Node &node, const Region &out,
+                     bool floatState = false);
 
 } // namespace rnnpoolc::ir

@@ -88,7 +88,7 @@ private:
     s.inputs.assign(g_.nodes[n].inputs.size(), -1);
     s.reads.assign(g_.nodes[n].inputs.size(), ir::Region{});
     s.macs = regionMacs(g_, g_.nodes[n], out);
-    if (int64_t bytes = ir::scratchBytes(g_, g_.nodes[n], out); bytes > 0) {
+    if (int64_t bytes = ir::scratchBytes(g_, g_.nodes[n], out, opts_.floatActivations); bytes > 0) {
       if (shared && *shared >= 0 && plan_.buffers[*shared].bytes == bytes) {
         s.scratch = *shared;
         plan_.buffers[s.scratch].lastStep = step();

@@ -98,7 +98,7 @@ Status Replay::checkScratch() const {
   for (size_t si = 0; si < p_.steps.size(); ++si) {
     const Step &s = p_.steps[si];
     const int64_t need =
-        s.kind == StepKind::Compute ? ir::scratchBytes(g_, g_.nodes[s.node], s.out) : 0;
+        s.kind == StepKind::Compute ? ir::scratchBytes(g_, g_.nodes[s.node], s.out, p_.floatActivations) : 0;
     if (s.scratch < 0) {
       if (need > 0)
         return makeError("{} needs {} bytes of scratch but has none", describe(int(si)), need);

@@ -75,10 +75,13 @@ std::string modelHeader(const Emitter &e) {
     describe("OUTPUT", k, g.outputs[k]);
   for (size_t k = 0; k < g.inputs.size(); ++k) {
     plan::Extent x = plan::extentOf(e.tensor(g.inputs[k]));
-    s += fmt::format("/* Input {} in the arena: ROWS x COLS pixels of CHANNELS values. */\n"
+    s += fmt::format("/* Input {} in the arena: ROWS x COLS pixels of CHANNELS values, a row "
+                     "ROW_VALUES int8 values (ROW_BYTES bytes). */\n"
                      "#define MODEL_INPUT{}_ROWS {}\n#define MODEL_INPUT{}_COLS {}\n"
-                     "#define MODEL_INPUT{}_CHANNELS {}\n#define MODEL_INPUT{}_ROW_BYTES {}\n",
-                     k, k, x.rows, k, x.cols, k, x.channels, k, x.cols * x.channels);
+                     "#define MODEL_INPUT{}_CHANNELS {}\n#define MODEL_INPUT{}_ROW_VALUES {}\n"
+                     "#define MODEL_INPUT{}_ROW_BYTES {}\n",
+                     k, k, x.rows, k, x.cols, k, x.channels, k, x.cols * x.channels, k,
+                     x.cols * x.channels);
   }
   if (e.plan.streamedInput) {
     s += R"(
@@ -86,7 +89,7 @@ std::string modelHeader(const Emitter &e) {
  * so the frame never has to be in RAM whole. */
 #define MODEL_STREAMED_INPUT 1
 
-/** Writes row `row` of input `index` into dst: MODEL_INPUTk_ROW_BYTES int8 values, pixel
+/** Writes row `row` of input `index` into dst: MODEL_INPUTk_ROW_VALUES int8 values, pixel
  *  by pixel, channels innermost (model_quantize_pixels() converts floats). Rows are asked
  *  for in increasing order, each once. */
 typedef void (*model_read_row)(void *user, int32_t index, int32_t row, int8_t *dst);

@@ -6,40 +6,9 @@
 #include <fmt/format.h>
 
 #include <climits>
+#include <cmath>
 
 namespace rnnpoolc::targets::c {
-namespace {
-
-/// "  .field = value,\n" lines of one struct initialiser, `pad` deep.
-std::string initialiser(const LoweredModel &lowered, const std::vector<ParamValue> &fields,
-                        const std::string &arrayBase, const std::string &rowsName,
-                        const std::string &pad) {
-  std::string text;
-  for (const ParamValue &v : fields) {
-    std::string value;
-    switch (v.kind) {
-    case ParamValue::Kind::Int: value = cInt(v.value); break;
-    case ParamValue::Kind::Array:
-      value = v.array < 0 ? "0"
-                          : arraySymbol(arrayBase,
-                                        lowered.arrays[static_cast<size_t>(v.array)].field);
-      break;
-    case ParamValue::Kind::List:
-      for (size_t k = 0; k < v.list.size(); ++k)
-        value += (k ? ", " : "{") + cInt(v.list[k]);
-      value += "}";
-      break;
-    case ParamValue::Kind::Struct:
-      value = "{\n" + initialiser(lowered, v.fields, arrayBase, rowsName, pad + "  ") + pad + "}";
-      break;
-    case ParamValue::Kind::Rows: value = rowsName; break;
-    }
-    text += fmt::format("{}.{} = {},\n", pad, v.field, value);
-  }
-  return text;
-}
-
-} // namespace
 
 std::string commentSafe(std::string text) {
   return rnnpoolc::commentSafe(text);
@@ -59,6 +28,42 @@ std::string arraySymbol(const std::string &base, const std::string &field) {
   return name;
 }
 
+std::string initialiser(const std::vector<ParamValue> &fields,
+                        const std::function<std::string(int)> &symbol,
+                        const std::string &rowsName, const std::string &pad) {
+  std::string text;
+  for (const ParamValue &v : fields) {
+    std::string value;
+    switch (v.kind) {
+    case ParamValue::Kind::Int: value = cInt(v.value); break;
+    case ParamValue::Kind::Array: value = v.array < 0 ? "0" : symbol(v.array); break;
+    case ParamValue::Kind::List:
+      for (size_t k = 0; k < v.list.size(); ++k)
+        value += (k ? ", " : "{") + cInt(v.list[k]);
+      value += "}";
+      break;
+    case ParamValue::Kind::Struct:
+      value = "{\n" + initialiser(v.fields, symbol, rowsName, pad + "  ") + pad + "}";
+      break;
+    case ParamValue::Kind::Rows: value = rowsName; break;
+    case ParamValue::Kind::Float: value = cFloat(v.real); break;
+    }
+    text += fmt::format("{}.{} = {},\n", pad, v.field, value);
+  }
+  return text;
+}
+
+std::string cFloat(float value) {
+  if (std::isinf(value))
+    return value > 0 ? "INFINITY" : "(-INFINITY)";
+  if (std::isnan(value))
+    return "NAN";
+  std::string s = fmt::format("{:.9g}", value);
+  if (s.find_first_of(".e") == std::string::npos)
+    s += ".0";
+  return s + "f";
+}
+
 std::string paramsDefinition(const LoweredModel &lowered, const LoweredLayer &layer) {
   if (layer.kernel->paramsType.empty())
     return std::string();
@@ -75,7 +80,13 @@ std::string paramsDefinition(const LoweredModel &lowered, const LoweredLayer &la
     text += "};\n";
   }
   return text + fmt::format("static const {} {} = {{\n{}}};\n", layer.kernel->paramsType, name,
-                            initialiser(lowered, layer.params, base, name + "_inputs", "  "));
+                            initialiser(
+                                layer.params,
+                                [&](int a) {
+                                  return arraySymbol(
+                                      base, lowered.arrays[static_cast<size_t>(a)].field);
+                                },
+                                name + "_inputs", "  "));
 }
 
 std::string arrayDefinition(const quant::ConstArray &array, const std::string &name,

@@ -4,6 +4,7 @@
 
 #include "targets/Lowered.h"
 
+#include <functional>
 #include <string>
 
 namespace rnnpoolc::targets::c {
@@ -19,6 +20,15 @@ std::string commentSafe(std::string text);
 /// The C name of the array behind params field `field` ("weights", "rnn1.w", ...) of a
 /// layer whose symbols start with `base`.
 std::string arraySymbol(const std::string &base, const std::string &field);
+
+/// "  .field = value,\n" lines of a struct initialiser, `pad` deep, in field order: pointer
+/// fields print as symbol(array index) (0 when null), the rows pointer as `rowsName`.
+std::string initialiser(const std::vector<ParamValue> &fields,
+                        const std::function<std::string(int)> &symbol,
+                        const std::string &rowsName, const std::string &pad);
+
+/// A C float literal that reads back as exactly `value` ("0.5f", "-3.0f", "INFINITY").
+std::string cFloat(float value);
 
 /// "static const rp_conv_params NAME = {...};" (NAME: the layer's name) with designated
 /// initialisers in field order, pointer fields naming arraySymbol("model_" + NAME, field),

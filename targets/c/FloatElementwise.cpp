@@ -69,22 +69,17 @@ std::vector<float> constantValues(const ir::Tensor &t, const Operand &o, const P
   return hwc;
 }
 
+/// The RP_BIN_* of a binary op, or -1 for an op rp_binary_f32 does not compute.
 int binaryOp(ir::OpKind op) {
   switch (op) {
-  case ir::OpKind::Add:
-    return 0;
-  case ir::OpKind::Sub:
-    return 1;
-  case ir::OpKind::Mul:
-    return 2;
-  case ir::OpKind::Div:
-    return 3;
-  case ir::OpKind::Max:
-    return 5; // RP_BIN_MAX
-  case ir::OpKind::Min:
-    return 6; // RP_BIN_MIN
-  default:
-    return 4; // Pow
+  case ir::OpKind::Add: return 0; // RP_BIN_ADD
+  case ir::OpKind::Sub: return 1; // RP_BIN_SUB
+  case ir::OpKind::Mul: return 2; // RP_BIN_MUL
+  case ir::OpKind::Div: return 3; // RP_BIN_DIV
+  case ir::OpKind::Pow: return 4; // RP_BIN_POW
+  case ir::OpKind::Max: return 5; // RP_BIN_MAX
+  case ir::OpKind::Min: return 6; // RP_BIN_MIN
+  default: return -1;             // lowerBinary reports it
   }
 }
 
@@ -105,11 +100,13 @@ Expected<FloatStep> lowerBinary(const ir::Graph &g, const ir::Node &node,
   s.kind = FloatKind::Binary;
   s.paramsType = "rp_binary_f32_params";
   int op = binaryOp(node.op);
+  if (op < 0)
+    return ir::nodeError(node, "internal: not a binary op of the float build");
   s.operandInput = {0, 1};
   if (node.op == ir::OpKind::Pow && isScalar(g.tensor(node.inputs.at(1)), 2.0f))
     op = binaryOp(ir::OpKind::Mul), s.operandInput = {0, 0}; // x^2 as x * x
-  std::string body = fmt::format("  .op = {},\n  .pixels = {},\n  .channels = {},\n", op,
-                                 plane->h * plane->w, plane->channels);
+  FloatParams params;
+  params.add("op", op).add("pixels", plane->h * plane->w).add("channels", plane->channels);
   const char *names[2] = {"a", "b"};
   for (size_t k = 0; k < 2; ++k) {
     const ir::Tensor &t = g.tensor(node.inputs.at(s.operandInput[k]));
@@ -130,10 +127,11 @@ Expected<FloatStep> lowerBinary(const ir::Graph &g, const ir::Node &node,
     } else {
       s.operandArray.push_back("");
     }
-    body += fmt::format("  .{} = {{.pixel_stride = {}, .channel_stride = {}}},\n", names[k],
-                        o->pixelStride, o->channelStride);
+    params.nested(names[k], FloatParams()
+                                .add("pixel_stride", o->pixelStride)
+                                .add("channel_stride", o->channelStride));
   }
-  s.paramsBody = body;
+  s.params = params.take();
   return s;
 }
 
@@ -156,8 +154,11 @@ Expected<FloatStep> lowerReduce(const ir::Graph &g, const ir::Node &node,
                  : node.op == ir::OpKind::ReduceMax ? 2 // RP_RED_MAX
                  : node.op == ir::OpKind::ReduceMin ? 3 // RP_RED_MIN
                                                     : 0; // RP_RED_SUM
-  s.paramsBody = fmt::format("  .pixels = {},\n  .channels = {},\n  .op = {},\n",
-                             in.size() == 4 ? in[2] * in[3] : 1, in[1], op);
+  s.params = FloatParams()
+                 .add("pixels", in.size() == 4 ? in[2] * in[3] : 1)
+                 .add("channels", in[1])
+                 .add("op", op)
+                 .take();
   return s;
 }
 
@@ -179,12 +180,13 @@ Expected<FloatStep> lowerL2Norm(const ir::Graph &g, const ir::Node &node,
     scaleCount = scale.data->f.size();
     s.arrays = {{"scale", scale.data->f}};
   }
-  s.paramsBody = fmt::format("  .pixels = {},\n  .channels = {},\n  .eps_inside = {},\n"
-                             "  .scale_count = {},\n  .eps = {},\n",
-                             in.size() == 4 ? in[2] * in[3] : 1, in[1], a.epsInsideSqrt ? 1 : 0,
-                             scaleCount, cFloat(a.eps));
+  FloatParams params(&s.arrays);
+  params.add("pixels", in.size() == 4 ? in[2] * in[3] : 1).add("channels", in[1]);
+  params.add("eps_inside", a.epsInsideSqrt ? 1 : 0);
+  params.add("scale_count", static_cast<int64_t>(scaleCount)).real("eps", a.eps);
   if (scaleCount > 0)
-    s.paramsBody += "  .scale = @scale@,\n";
+    params.ptr("scale", "scale");
+  s.params = params.take();
   return s;
 }
 

@@ -1,10 +1,11 @@
-// The C backend's float build (rnnpoolc compile --float): a lowered float model and its
-// arena layout -> the same file set and model.h API as the int8 build (generateC), with
-// float32 activations in the arena, `const float` weights and the float runtime kernels
-// (runtime/rnnpoolc_runtime_f32.h), so that one firmware harness runs either build.
+// The C backend's float build (rnnpoolc compile --float): a lowered float model and the
+// verified memory plan of its float32 activations (compiler/plan, row bands, tiles and
+// streamed input included) -> the same file set and model.h API as the int8 build, with the
+// plan as tables for the float schedule walker, `const float` weights and the float runtime
+// kernels (runtime/rnnpoolc_runtime_f32.h), so that one firmware harness runs either build.
 #pragma once
 
-#include "targets/c/ArenaLayout.h"
+#include "compiler/plan/Plan.h"
 #include "targets/c/CEmitter.h"
 #include "targets/c/FloatLowering.h"
 
@@ -13,12 +14,11 @@
 
 namespace rnnpoolc::targets::c {
 
-/// Layer-by-layer placement of the float model's whole tensors (4 bytes an element).
-ArenaLayout floatLayout(const FloatModel &model);
-
-/// Generates every file of the output directory except the plan reports.
+/// Generates every file of the output directory except the plan reports, following `plan`
+/// (made by plan::makePlan of model.graph with float32 activations). Errors name a node the
+/// plan runs on part of a tensor whose float kernel needs whole tensors.
 Expected<std::vector<GeneratedFile>> generateFloatC(const FloatModel &model,
-                                                    const ArenaLayout &layout,
+                                                    const plan::Plan &plan,
                                                     const CodegenOptions &options);
 
 /// Bytes of constant data (weights, biases, FastGRNN matrices) the float build carries.

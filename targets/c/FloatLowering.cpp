@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cassert>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -55,15 +56,43 @@ std::string_view name(FloatKind kind) {
   return "?";
 }
 
-std::string cFloat(float value) {
-  if (std::isinf(value))
-    return value > 0 ? "INFINITY" : "(-INFINITY)";
-  if (std::isnan(value))
-    return "NAN";
-  std::string s = fmt::format("{:.9g}", value);
-  if (s.find_first_of(".e") == std::string::npos)
-    s += ".0";
-  return s + "f";
+FloatParams &FloatParams::add(const char *field, int64_t value) {
+  ParamValue v;
+  v.field = field, v.value = value;
+  values_.push_back(std::move(v));
+  return *this;
+}
+
+FloatParams &FloatParams::real(const char *field, float value) {
+  ParamValue v;
+  v.kind = ParamValue::Kind::Float, v.field = field, v.real = value;
+  values_.push_back(std::move(v));
+  return *this;
+}
+
+FloatParams &FloatParams::ptr(const char *field, const std::string &array) {
+  ParamValue v;
+  v.kind = ParamValue::Kind::Array, v.field = field;
+  for (size_t k = 0; arrays_ && k < arrays_->size(); ++k)
+    if ((*arrays_)[k].field == array)
+      v.array = static_cast<int>(k);
+  assert(v.array >= 0 && "the lowering adds a params array before pointing to it");
+  values_.push_back(std::move(v));
+  return *this;
+}
+
+FloatParams &FloatParams::list(const char *field, std::vector<int64_t> values) {
+  ParamValue v;
+  v.kind = ParamValue::Kind::List, v.field = field, v.list = std::move(values);
+  values_.push_back(std::move(v));
+  return *this;
+}
+
+FloatParams &FloatParams::nested(const char *field, FloatParams inner) {
+  ParamValue v;
+  v.kind = ParamValue::Kind::Struct, v.field = field, v.fields = inner.take();
+  values_.push_back(std::move(v));
+  return *this;
 }
 
 // FloatShape.cpp: Concat of row-major tensors along any axis.
@@ -96,20 +125,6 @@ Order featureMap(const ir::Shape &s) {
   return std::nullopt;
 }
 
-/// Collects "  .field = value," lines.
-struct Body {
-  std::string text;
-  std::string pad = "  ";
-  void add(const char *field, int64_t v) {
-    text += fmt::format("{}.{} = {},\n", pad, field, v);
-  }
-  void addf(const char *field, float v) {
-    text += fmt::format("{}.{} = {},\n", pad, field, cFloat(v));
-  }
-  void ptr(const char *field, const std::string &array) {
-    text += fmt::format("{}.{} = @{}@,\n", pad, field, array);
-  }
-};
 
 Expected<const std::vector<float> *> constant(const ir::Graph &g, const ir::Node &node,
                                               size_t i, const char *what) {
@@ -141,7 +156,8 @@ Expected<std::vector<float>> bias(const ir::Graph &g, const ir::Node &node, size
   return out;
 }
 
-void activation(Body &b, const ir::Activation &act) {
+/// An rp_act_f32 as params fields.
+FloatParams activation(const ir::Activation &act) {
   int kind = 0;
   switch (act.kind) {
   case ir::ActKind::None:
@@ -169,8 +185,9 @@ void activation(Body &b, const ir::Activation &act) {
     kind = 7;
     break;
   }
-  b.text += fmt::format("{}.act = {{.kind = {}, .alpha = {}, .beta = {}}},\n", b.pad, kind,
-                        cFloat(act.alpha), cFloat(act.beta));
+  FloatParams p;
+  p.add("kind", kind).real("alpha", act.alpha).real("beta", act.beta);
+  return p;
 }
 
 Expected<FloatStep> lowerConv(const Lowering &l, const ir::Node &node) {
@@ -200,17 +217,17 @@ Expected<FloatStep> lowerConv(const Lowering &l, const ir::Node &node) {
   FloatStep s;
   s.kind = FloatKind::Conv;
   s.paramsType = "rp_conv_f32_params";
-  Body p;
+  s.arrays = {{"weights", std::move(packed)}, {"bias", std::move(*b)}};
+  FloatParams p(&s.arrays);
   p.add("in_h", x.shape[2]), p.add("in_w", x.shape[3]), p.add("in_c", x.shape[1]);
   p.add("out_h", y.shape[2]), p.add("out_w", y.shape[3]), p.add("out_c", outC);
   p.add("k_h", kh), p.add("k_w", kw);
   p.add("stride_h", a.strides[0]), p.add("stride_w", a.strides[1]);
   p.add("dil_h", a.dilations[0]), p.add("dil_w", a.dilations[1]);
   p.add("pad_top", a.pads[0]), p.add("pad_left", a.pads[1]), p.add("groups", a.group);
-  activation(p, a.act);
+  p.nested("act", activation(a.act));
   p.ptr("weights", "weights"), p.ptr("bias", "bias");
-  s.paramsBody = p.text;
-  s.arrays = {{"weights", std::move(packed)}, {"bias", std::move(*b)}};
+  s.params = p.take();
   return s;
 }
 
@@ -243,12 +260,12 @@ Expected<FloatStep> lowerFullyConnected(const Lowering &l, const ir::Node &node)
   FloatStep s;
   s.kind = FloatKind::FullyConnected;
   s.paramsType = "rp_fc_f32_params";
-  Body p;
-  p.add("rows", rows), p.add("in_features", k), p.add("out_features", n);
-  activation(p, a.act);
-  p.ptr("weights", "weights"), p.ptr("bias", "bias");
-  s.paramsBody = p.text;
   s.arrays = {{"weights", std::move(w)}, {"bias", std::move(*b)}};
+  FloatParams p(&s.arrays);
+  p.add("rows", rows), p.add("in_features", k), p.add("out_features", n);
+  p.nested("act", activation(a.act));
+  p.ptr("weights", "weights"), p.ptr("bias", "bias");
+  s.params = p.take();
   return s;
 }
 
@@ -259,7 +276,7 @@ Expected<FloatStep> lowerPool(const Lowering &l, const ir::Node &node) {
   FloatStep s;
   s.kind = node.op == ir::OpKind::AveragePool ? FloatKind::AvgPool : FloatKind::MaxPool;
   s.paramsType = "rp_pool_f32_params";
-  Body p;
+  FloatParams p;
   p.add("in_h", x.shape[2]), p.add("in_w", x.shape[3]), p.add("channels", x.shape[1]);
   p.add("out_h", y.shape[2]), p.add("out_w", y.shape[3]);
   if (node.op == ir::OpKind::GlobalMaxPool) {
@@ -276,7 +293,7 @@ Expected<FloatStep> lowerPool(const Lowering &l, const ir::Node &node) {
     p.add("pad_bottom", a.pads[2]), p.add("pad_right", a.pads[3]);
     p.add("count_include_pad", a.countIncludePad ? 1 : 0);
   }
-  s.paramsBody = p.text;
+  s.params = p.take();
   return s;
 }
 
@@ -293,19 +310,13 @@ Expected<FloatStep> lowerUnary(const Lowering &l, const ir::Node &node) {
                                               {ir::OpKind::Softplus, 13}};
   for (auto [op, kind] : plain)
     if (node.op == op) {
-      s.paramsBody = fmt::format("  .kind = {}, .alpha = 0.0f, .beta = 0.0f\n", kind);
+      s.params = FloatParams().add("kind", kind).real("alpha", 0).real("beta", 0).take();
       return s;
     }
   auto computed = ir::activationOf(l.graph, node);
   if (!computed)
     return ir::nodeError(node, "clip bounds must be constant scalars");
-  const ir::Activation &act = *computed;
-  Body p;
-  activation(p, act);
-  // rp_act_f32 is the activation itself: unwrap ".act = {...}," into its fields.
-  std::string inner = p.text.substr(p.text.find('{') + 1);
-  inner = inner.substr(0, inner.rfind('}'));
-  s.paramsBody = "  " + inner + "\n";
+  s.params = activation(*computed).take(); // rp_act_f32 is the activation itself
   return s;
 }
 
@@ -321,9 +332,9 @@ Expected<FloatStep> lowerSoftmax(const Lowering &l, const ir::Node &node) {
   FloatStep s;
   s.kind = FloatKind::Softmax;
   s.paramsType = "rp_softmax_f32_params";
-  Body p;
+  FloatParams p;
   p.add("rows", ir::numel(x.shape) / x.shape.back()), p.add("n", x.shape.back());
-  s.paramsBody = p.text;
+  s.params = p.take();
   return s;
 }
 
@@ -350,11 +361,11 @@ Expected<FloatStep> lowerConcat(const Lowering &l, const ir::Node &node) {
                                  "kernel in the C backend");
     s.concatChannels.push_back(static_cast<int32_t>(l.in(node, i).shape[1]));
   }
-  Body p;
+  FloatParams p;
   p.add("pixels", y.shape.size() == 4 ? y.shape[2] * y.shape[3] : 1);
   p.add("out_channels", y.shape[1]);
   p.add("num_inputs", static_cast<int64_t>(node.inputs.size()));
-  s.paramsBody = p.text; // .channels is added by the emitter
+  s.params = p.take(); // .channels is added by the emitter
   return s;
 }
 
@@ -371,9 +382,11 @@ Expected<FloatStep> lowerSplit(const Lowering &l, const ir::Node &node) {
   s.paramsType = "rp_split_f32_params";
   for (ir::TensorId out : node.outputs)
     s.concatChannels.push_back(static_cast<int32_t>(l.graph.tensor(out).shape[1]));
-  s.paramsBody = fmt::format("  .pixels = {},\n  .in_channels = {},\n  .num_outputs = {},\n",
-                             x.shape.size() == 4 ? x.shape[2] * x.shape[3] : 1, x.shape[1],
-                             node.outputs.size());
+  s.params = FloatParams()
+                 .add("pixels", x.shape.size() == 4 ? x.shape[2] * x.shape[3] : 1)
+                 .add("in_channels", x.shape[1])
+                 .add("num_outputs", static_cast<int64_t>(node.outputs.size()))
+                 .take();
   return s; // .channels is added by the emitter
 }
 
@@ -450,8 +463,11 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
     FloatStep s;
     s.kind = FloatKind::GlobalAvgPool;
     s.paramsType = "rp_global_avgpool_f32_params";
-    s.paramsBody = fmt::format("  .in_h = {},\n  .in_w = {},\n  .channels = {},\n", x.shape[2],
-                               x.shape[3], x.shape[1]);
+    s.params = FloatParams()
+                   .add("in_h", x.shape[2])
+                   .add("in_w", x.shape[3])
+                   .add("channels", x.shape[1])
+                   .take();
     return s;
   }
   case ir::OpKind::Add: {
@@ -526,9 +542,32 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
     RNNPOOLC_TRY(alias(l, node));
     return FloatStep{};
   }
-  default:
-    return ir::nodeError(node, "has no float kernel in the C backend");
+  // No float kernel (most are folded or rewritten before lowering when they can be).
+  case ir::OpKind::Sum:
+  case ir::OpKind::Equal:
+  case ir::OpKind::Less:
+  case ir::OpKind::Greater:
+  case ir::OpKind::And:
+  case ir::OpKind::Or:
+  case ir::OpKind::Where:
+  case ir::OpKind::Log:
+  case ir::OpKind::Floor:
+  case ir::OpKind::Ceil:
+  case ir::OpKind::Not:
+  case ir::OpKind::Cast:
+  case ir::OpKind::QuantizeLinear:
+  case ir::OpKind::DequantizeLinear:
+  case ir::OpKind::BatchNormalization:
+  case ir::OpKind::Gather:
+  case ir::OpKind::ScatterND:
+  case ir::OpKind::Expand:
+  case ir::OpKind::Tile:
+  case ir::OpKind::Shape:
+  case ir::OpKind::Range:
+  case ir::OpKind::ConstantOfShape:
+    break;
   }
+  return ir::nodeError(node, "has no float kernel in the C backend");
 }
 
 } // namespace

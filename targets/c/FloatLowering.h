@@ -1,10 +1,13 @@
 // The float build's lowering: each node of a canonicalised float graph becomes one call of a
-// float runtime kernel (runtime/rnnpoolc_runtime_f32.h), with its params as C initialiser
-// text and its constants as float arrays already in the kernels' layouts (OHWI conv
-// weights, FC weights over the input's HWC memory order, transposed FastGRNN matrices).
+// float runtime kernel (runtime/rnnpoolc_runtime_f32.h), with its params as data (the
+// struct's fields in declaration order, as the int8 build's lowered model holds them) and
+// its constants as float arrays already in the kernels' layouts (OHWI conv weights, FC
+// weights over the input's HWC memory order, transposed FastGRNN matrices).
 #pragma once
 
 #include "compiler/ir/Graph.h"
+#include "targets/Lowered.h"
+#include "targets/c/CParams.h"
 
 #include <string>
 #include <vector>
@@ -44,9 +47,10 @@ struct FloatArray {
 struct FloatStep {
   FloatKind kind = FloatKind::Alias;
   std::string paramsType; ///< "rp_conv_f32_params"; "" when the kernel has none
-  /// The initialiser's "  .field = value,\n" lines; a pointer field's value is written as
-  /// "@FIELD@", which the emitter replaces with the array's C symbol.
-  std::string paramsBody;
+  /// The params struct's fields in declaration order; a pointer field names its array by
+  /// index into `arrays`. Concat and Split's `channels` pointer (to concatChannels) is the
+  /// emitter's, after these.
+  std::vector<ParamValue> params;
   std::vector<FloatArray> arrays;
   std::vector<int32_t> concatChannels; ///< Concat / Split: channels of each input / output
   int64_t scratchBytes = 0;            ///< RNNPool's summary cache (float32)
@@ -67,7 +71,21 @@ struct FloatModel {
 /// an error naming the node.
 Expected<FloatModel> lowerFloat(const ir::Graph &graph);
 
-/// A C float literal that reads back as exactly `value` ("0.5f", "-3.0f", "INFINITY").
-std::string cFloat(float value);
+/// Collects the fields of a float params struct in declaration order.
+class FloatParams {
+public:
+  /// Pointer fields name arrays of `arrays` (which must already hold them) by field name.
+  explicit FloatParams(const std::vector<FloatArray> *arrays = nullptr) : arrays_(arrays) {}
+  FloatParams &add(const char *field, int64_t value);
+  FloatParams &real(const char *field, float value);
+  FloatParams &ptr(const char *field, const std::string &array);
+  FloatParams &list(const char *field, std::vector<int64_t> values);
+  FloatParams &nested(const char *field, FloatParams inner);
+  std::vector<ParamValue> take() { return std::move(values_); }
+
+private:
+  const std::vector<FloatArray> *arrays_;
+  std::vector<ParamValue> values_;
+};
 
 } // namespace rnnpoolc::targets::c

@@ -70,8 +70,8 @@ Expected<std::vector<float>> transposed(const ir::Graph &g, const ir::Node &node
   return t;
 }
 
-/// The initialiser of one cell ("rnn1" / "rnn2") and its arrays.
-Expected<std::string> cell(const ir::Graph &g, const ir::Node &node, const ir::FastGrnnAttrs &a,
+/// The params of one cell ("rnn1" / "rnn2"); its arrays are added to `arrays`.
+Expected<FloatParams> cell(const ir::Graph &g, const ir::Node &node, const ir::FastGrnnAttrs &a,
                            size_t first, int64_t in, const std::string &prefix,
                            std::vector<FloatArray> &arrays) {
   if (a.hidden <= 0 || a.hidden > kMaxHidden)
@@ -99,12 +99,13 @@ Expected<std::string> cell(const ir::Graph &g, const ir::Node &node, const ir::F
   arrays.push_back({prefix + ".u", std::move(*u)});
   arrays.push_back({prefix + ".bz", std::move(*bz)});
   arrays.push_back({prefix + ".bh", std::move(*bh)});
-  return fmt::format(
-      "  .{} = {{\n    .in_dim = {},\n    .hidden = {},\n    .w = @{}.w@,\n"
-      "    .u = @{}.u@,\n    .bz = @{}.bz@,\n    .bh = @{}.bh@,\n"
-      "    .zeta = {},\n    .nu = {},\n    .gate = {},\n    .update = {},\n  }},\n",
-      prefix, in, a.hidden, prefix, prefix, prefix, prefix, cFloat(sigmoid((*zeta)[0])),
-      cFloat(sigmoid((*nu)[0])), nonlinearity(a.gate), nonlinearity(a.update));
+  FloatParams p(&arrays);
+  p.add("in_dim", in).add("hidden", a.hidden);
+  p.ptr("w", prefix + ".w").ptr("u", prefix + ".u");
+  p.ptr("bz", prefix + ".bz").ptr("bh", prefix + ".bh");
+  p.real("zeta", sigmoid((*zeta)[0])).real("nu", sigmoid((*nu)[0]));
+  p.add("gate", nonlinearity(a.gate)).add("update", nonlinearity(a.update));
+  return p;
 }
 
 } // namespace
@@ -117,11 +118,11 @@ Expected<FloatStep> lowerRNNPool(const ir::Graph &g, const ir::Node &node) {
   FloatStep s;
   s.kind = FloatKind::RNNPool;
   s.paramsType = "rp_rnnpool_f32_params";
-  s.paramsBody = fmt::format("  .in_h = {},\n  .in_w = {},\n  .in_c = {},\n  .out_h = {},\n"
-                             "  .out_w = {},\n  .patch_h = {},\n  .patch_w = {},\n"
-                             "  .stride_h = {},\n  .stride_w = {},\n",
-                             x.shape[2], x.shape[3], x.shape[1], y.shape[2], y.shape[3],
-                             a.patch[0], a.patch[1], a.stride[0], a.stride[1]);
+  FloatParams params;
+  params.add("in_h", x.shape[2]).add("in_w", x.shape[3]).add("in_c", x.shape[1]);
+  params.add("out_h", y.shape[2]).add("out_w", y.shape[3]);
+  params.add("patch_h", a.patch[0]).add("patch_w", a.patch[1]);
+  params.add("stride_h", a.stride[0]).add("stride_w", a.stride[1]);
   auto c1 = cell(g, node, a.rnn1, 1, x.shape[1], "rnn1", s.arrays);
   if (!c1)
     return c1.error();
@@ -129,7 +130,8 @@ Expected<FloatStep> lowerRNNPool(const ir::Graph &g, const ir::Node &node) {
                  s.arrays);
   if (!c2)
     return c2.error();
-  s.paramsBody += *c1 + *c2;
+  params.nested("rnn1", std::move(*c1)).nested("rnn2", std::move(*c2));
+  s.params = params.take();
   // rp_rnnpool_f32_scratch_bytes(p, out_w, reuse = 1): the summary caches of a whole row.
   s.scratchBytes = static_cast<int64_t>(rp_rnnpool_scratch_size(
       static_cast<int32_t>(a.patch[0]), static_cast<int32_t>(a.patch[1]),

@@ -53,14 +53,19 @@ Expected<FloatStep> lowerPadF32(const ir::Graph &g, const ir::Node &node) {
   FloatStep s;
   s.kind = FloatKind::Pad;
   s.paramsType = "rp_pad_f32_params";
-  s.paramsBody = fmt::format("  .in_h = {},\n  .in_w = {},\n  .channels = {},\n  .out_h = {},\n"
-                             "  .out_w = {},\n  .pad_top = {},\n  .pad_left = {},\n"
-                             "  .mode = {},\n  .value = {},\n",
-                             x[2], x[3], x[1], y[2], y[3], v[2], v[3],
-                             mode == ir::PadMode::Constant ? 0
-                             : mode == ir::PadMode::Edge   ? 1
-                                                           : 2,
-                             cFloat(value));
+  s.params = FloatParams()
+                 .add("in_h", x[2])
+                 .add("in_w", x[3])
+                 .add("channels", x[1])
+                 .add("out_h", y[2])
+                 .add("out_w", y[3])
+                 .add("pad_top", v[2])
+                 .add("pad_left", v[3])
+                 .add("mode", mode == ir::PadMode::Constant ? 0
+                              : mode == ir::PadMode::Edge   ? 1
+                                                            : 2)
+                 .real("value", value)
+                 .take();
   return s;
 }
 
@@ -94,9 +99,12 @@ Expected<FloatStep> lowerSliceF32(const ir::Graph &g, const ir::Node &node, bool
   FloatStep s;
   s.kind = FloatKind::ChannelStep;
   s.paramsType = "rp_channel_step_f32_params";
-  s.paramsBody = fmt::format("  .in_channels = {},\n  .first = {},\n  .step = {},\n"
-                             "  .channels = {},\n",
-                             dim, first, step, count);
+  s.params = FloatParams()
+                 .add("in_channels", dim)
+                 .add("first", first)
+                 .add("step", step)
+                 .add("channels", count)
+                 .take();
   s.pixels = count > 0 ? ir::numel(y) / count : 0;
   return s;
 }
@@ -118,10 +126,11 @@ Expected<FloatStep> lowerTransposeF32(const ir::Graph &g, const ir::Node &node, 
     return s; // Alias: the bytes stay
   s.kind = FloatKind::Permute;
   s.paramsType = "rp_permute_f32_params";
-  s.paramsBody =
-      fmt::format("  .dims = {{{}, {}, {}, {}}},\n  .in_stride = {{{}, {}, {}, {}}},\n",
-                  l->dims[0], l->dims[1], l->dims[2], l->dims[3], l->inStride[0],
-                  l->inStride[1], l->inStride[2], l->inStride[3]);
+  s.params = FloatParams()
+                 .list("dims", {l->dims[0], l->dims[1], l->dims[2], l->dims[3]})
+                 .list("in_stride", {l->inStride[0], l->inStride[1], l->inStride[2],
+                                     l->inStride[3]})
+                 .take();
   return s;
 }
 
@@ -139,8 +148,11 @@ Expected<FloatStep> lowerRowMajorConcatF32(const ir::Graph &g, const ir::Node &n
       return ir::nodeError(node, "concatenating a constant has no kernel in the C backend");
     s.concatChannels.push_back(static_cast<int32_t>(ir::numel(g.tensor(in).shape) / outer));
   }
-  s.paramsBody = fmt::format("  .pixels = {},\n  .out_channels = {},\n  .num_inputs = {},\n",
-                             outer, ir::numel(y) / outer, node.inputs.size());
+  s.params = FloatParams()
+                 .add("pixels", outer)
+                 .add("out_channels", ir::numel(y) / outer)
+                 .add("num_inputs", static_cast<int64_t>(node.inputs.size()))
+                 .take();
   return s; // .channels is added by the emitter
 }
 

@@ -97,6 +97,11 @@ Expected<Constant *> Builder::structValue(llvm::StructType *type,
         return mismatch();
       values.push_back(integer(field, v.value));
       break;
+    case ParamValue::Kind::Float:
+      if (!field->isFloatTy())
+        return mismatch();
+      values.push_back(llvm::ConstantFP::get(field, static_cast<double>(v.real)));
+      break;
     case ParamValue::Kind::Array:
       if (!field->isPointerTy())
         return mismatch();

@@ -74,7 +74,7 @@ typedef struct {
   int fd, first_ready, failed;
 } fw_stream;
 
-static float fw_row[MODEL_INPUT0_ROW_BYTES];
+static float fw_row[MODEL_INPUT0_ROW_VALUES];
 
 static void fw_read_row(void *user, int32_t index, int32_t row, int8_t *dst) {
   fw_stream *s = (fw_stream *)user;
@@ -83,7 +83,7 @@ static void fw_read_row(void *user, int32_t index, int32_t row, int8_t *dst) {
     s->first_ready = 0;
   else if (fw_read_all(s->fd, fw_row, sizeof fw_row) != 0)
     s->failed = 1;
-  model_quantize_pixels(index, fw_row, MODEL_INPUT0_ROW_BYTES, dst);
+  model_quantize_pixels(index, fw_row, MODEL_INPUT0_ROW_VALUES, dst);
 }
 
 /* Runs one streamed inference; 1 if done, 0 at a clean end of input.bin, -1 on a short

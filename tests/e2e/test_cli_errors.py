@@ -152,10 +152,12 @@ def cases(workdir):
     yield "compile: no output", ["compile", good], ["-o DIR"]
     yield ("run: output without value", ["run", good, "--input", wrong, "--output"],
            ["--output needs a value"])
-    yield ("run board: stream a float build", ["run", fmodel, "--input",
-                                               os.path.join(fashion, "image_0.npy"), "--board",
-                                               "mps2-an386", "--float", "--stream-input"],
-           ["--stream-input"])
+    yield ("run board: a float build over its RAM budget", ["run", fmodel, "--input",
+                                                            os.path.join(fashion, "image_0.npy"),
+                                                            "--board", "mps2-an386", "--float",
+                                                            "--stream-input", "--ram-budget",
+                                                            "1K"],
+           ["no plan fits in 1024 bytes"])
 
 
 def main():

@@ -573,8 +573,6 @@ BATCHED = {"pad_conv", "mid_outputs", "rnnpool_outputs"}
 # (without --stream-input, with it).
 EXPECTED_ERRORS = {
     "budget_too_small": "no plan fits in 1024 bytes: the best found needs",
-    "budget_float": ("--ram-budget and --mac-overhead plan the fixed-point build",
-                     "--stream-input on a board supports fixed-point builds"),
     # docs/numbers.md: a flattened feature map stays HWC; only a fully connected layer
     # reads it (its weights permuted on the host), so it cannot be returned as an output.
     "flatten_output": "is a flattened feature map, which the fixed-point backend cannot "
@@ -683,8 +681,8 @@ def check_two_inputs(rnnpoolc, work):
     ok = p.returncode == 0 and json.loads(p.stdout)["host_match"]
     results.append((ok, "two_inputs: host_match %s" % ok if p.returncode == 0 else
                     "two_inputs: exit %d: %s" % (p.returncode, p.stderr.strip()[-600:])))
-    for flags, want in ((["--stream-input"], "--stream-input on a board supports fixed-point "
-                                             "builds of models with one input"),
+    for flags, want in ((["--stream-input"], "--stream-input on a board supports models with "
+                                             "one input"),
                         (["--calib", os.path.join(out_dir, "calib")],
                          "--calib supports models with one input")):
         p = subprocess.run(base + flags, capture_output=True, text=True, timeout=300)

@@ -91,8 +91,14 @@ void fuzzFloat(const ir::Graph &graph, bool run) {
   auto lowered = targets::c::lowerFloat(graph);
   if (!lowered)
     return;
-  auto layout = targets::c::floatLayout(*lowered);
-  (void)targets::c::generateFloatC(*lowered, layout, {"host", "fuzz", "fuzz.onnx", "0"});
+  for (bool stream : {false, true}) {
+    plan::PlanOptions options;
+    options.floatActivations = true;
+    options.streamInput = stream;
+    auto plan = plan::makePlan(lowered->graph, options);
+    if (plan)
+      (void)targets::c::generateFloatC(*lowered, *plan, {"host", "fuzz", "fuzz.onnx", "0"});
+  }
 }
 
 void fuzzFixed(const ir::Graph &graph) {

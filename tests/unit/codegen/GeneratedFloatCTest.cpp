@@ -6,6 +6,9 @@
 // reductions, MatMul).
 #include "compiler/interp/Interpreter.h"
 #include "compiler/passes/Passes.h"
+#include "compiler/plan/Builder.h"
+#include "compiler/plan/Planner.h"
+#include "compiler/plan/Verifier.h"
 #include "frontends/onnx/Importer.h"
 #include "frontends/onnx/TensorIO.h"
 #include "targets/c/FloatEmitter.h"
@@ -15,6 +18,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -29,28 +33,54 @@ std::string example(const std::string &rel) {
   return std::string(RNNPOOLC_SOURCE_DIR) + "/examples/" + rel;
 }
 
-/// A host harness: reads input.bin (float32 sets for every input), runs the model, and
-/// appends every step's float output (MODEL_TRACE) to trace.bin.
+/// A host harness: reads input.bin (float32 sets for every input, logical NCHW order), runs
+/// the model (handing a streamed input row by row), appends every step's float output
+/// (MODEL_TRACE: node, count, values) to trace.bin and the outputs to output.bin.
 const char *kHarness = R"(#include <stdio.h>
 #include <stdint.h>
 static FILE *trace_file;
-#define MODEL_TRACE(node, values, count) \
-  fwrite((values), sizeof(float), (size_t)(count), trace_file)
+#define MODEL_TRACE(node, values, count)                        \
+  do {                                                          \
+    const int32_t header[2] = {(node), (count)};                \
+    fwrite(header, sizeof header[0], 2, trace_file);            \
+    fwrite((values), sizeof(float), (size_t)(count), trace_file); \
+  } while (0)
 #include "model.c"
 static unsigned char arena[MODEL_ARENA_BYTES] __attribute__((aligned(16)));
+static float x[1 << 16];
+#ifdef MODEL_STREAMED_INPUT
+static void read_row(void *user, int32_t index, int32_t row, int8_t *dst) {
+  float pixels[MODEL_INPUT0_ROW_VALUES];
+  int32_t p, c;
+  (void)user;
+  for (p = 0; p < MODEL_INPUT0_COLS; ++p)
+    for (c = 0; c < MODEL_INPUT0_CHANNELS; ++c)
+      pixels[p * MODEL_INPUT0_CHANNELS + c] =
+          x[(c * MODEL_INPUT0_ROWS + row) * MODEL_INPUT0_COLS + p];
+  model_quantize_pixels(index, pixels, MODEL_INPUT0_ROW_VALUES, dst);
+}
+#endif
 int main(void) {
-  static float x[1 << 16];
   int32_t k;
-  FILE *in = fopen("input.bin", "rb");
+  FILE *in = fopen("input.bin", "rb"), *out;
   trace_file = fopen("trace.bin", "wb");
   for (k = 0; k < MODEL_NUM_INPUTS; ++k) {
     int32_t n = model_input_elems(k);
     if (!in || n > (1 << 16) || fread(x, sizeof x[0], (size_t)n, in) != (size_t)n)
       return 1;
+#ifndef MODEL_STREAMED_INPUT
     model_quantize_input(k, x, 0, n, arena);
+#endif
   }
+#ifdef MODEL_STREAMED_INPUT
+  model_run(arena, read_row, 0);
+#else
   model_run(arena);
-  return fclose(trace_file) != 0;
+#endif
+  out = fopen("output.bin", "wb");
+  for (k = 0; k < MODEL_NUM_OUTPUTS; ++k)
+    fwrite(model_output(arena, k), 1, (size_t)model_output_bytes(k), out);
+  return fclose(trace_file) != 0 || fclose(out) != 0;
 }
 )";
 
@@ -71,15 +101,54 @@ std::vector<float> runtimeLayout(const ir::TensorData &t) {
   return out;
 }
 
-/// Generates float C for `graph`, builds it with `compiler`, runs it on `inputs` and checks
-/// each step's output against the float interpreter's value of that node.
+/// `schedule` built into a plan, placed greedily by size and verified.
+plan::Plan verifiedPlan(const ir::Graph &graph, const plan::Schedule &schedule,
+                        const plan::BuildOptions &options) {
+  auto built = plan::buildPlan(graph, schedule, options);
+  INFO((built ? std::string() : built.error().message()));
+  REQUIRE(built);
+  plan::placeBuffers(*built, plan::Placement::Greedy);
+  auto verified = plan::verifyPlan(graph, *built);
+  INFO((verified ? std::string() : verified.error().message()));
+  REQUIRE(verified);
+  return std::move(*built);
+}
+
+/// The layer-by-layer plan of `graph` in node order (no regions), verified: every node runs
+/// as one step over whole tensors, so that each step's output can be compared.
+plan::Plan layerPlan(const ir::Graph &graph) {
+  plan::Schedule schedule;
+  for (size_t n = 0; n < graph.nodes.size(); ++n)
+    schedule.order.push_back(n);
+  plan::BuildOptions options;
+  options.floatActivations = true;
+  return verifiedPlan(graph, schedule, options);
+}
+
+/// Largest |got - want| over the values, NaN counting as infinite, and the tolerance: 1e-4 of
+/// the range of `want` (at least 1e-4).
+std::pair<double, double> worstDiff(const std::vector<float> &want, const float *got) {
+  float lo = *std::min_element(want.begin(), want.end());
+  float hi = *std::max_element(want.begin(), want.end());
+  double worst = 0;
+  for (size_t e = 0; e < want.size(); ++e)
+    worst = std::max(worst, std::isnan(got[e]) ? INFINITY : std::fabs(double(got[e] - want[e])));
+  return {worst, 1e-4 * std::max(1.0f, hi - lo)};
+}
+
+/// Generates float C for `graph` following `plan` (the layer-by-layer plan when none),
+/// builds it with `compiler`, runs it on `inputs` and checks the outputs, and every step that
+/// computed a whole tensor, against the float interpreter's value of that node. With the
+/// layer-by-layer plan every node but an in-place alias must have been traced.
 void checkFloatC(const ir::Graph &graph, const std::vector<ir::TensorData> &inputs,
-                 const std::string &name, const std::string &compiler) {
+                 const std::string &name, const std::string &compiler,
+                 const plan::Plan *given = nullptr) {
   auto model = targets::c::lowerFloat(graph);
   INFO((model ? std::string() : model.error().message()));
   REQUIRE(model);
-  auto layout = targets::c::floatLayout(*model);
-  auto files = targets::c::generateFloatC(*model, layout, {"host", "test", name, "0"});
+  const plan::Plan plan = given ? *given : layerPlan(model->graph);
+  auto files = targets::c::generateFloatC(*model, plan, {"host", "test", name, "0"});
+  INFO((files ? std::string() : files.error().message()));
   REQUIRE(files);
   files->push_back({"harness.c", kHarness});
   std::string dir =
@@ -121,24 +190,47 @@ void checkFloatC(const ir::Graph &graph, const std::vector<ir::TensorData> &inpu
   REQUIRE(result);
   REQUIRE(host.size() == graph.nodes.size());
   std::string trace = readFile(dir + "/trace.bin");
+  std::vector<bool> traced(graph.nodes.size(), false);
   size_t at = 0;
-  for (size_t step = 0; step < host.size(); ++step) {
-    INFO("step " << step << " node '" << graph.nodes[step].name << "'");
-    const std::vector<float> &want = host[step];
-    REQUIRE(at + want.size() * sizeof(float) <= trace.size());
+  while (at + 2 * sizeof(int32_t) <= trace.size()) {
+    int32_t header[2];
+    std::memcpy(header, trace.data() + at, sizeof header);
+    at += sizeof header;
+    const auto node = static_cast<size_t>(header[0]), count = static_cast<size_t>(header[1]);
+    REQUIRE(node < host.size());
+    REQUIRE(at + count * sizeof(float) <= trace.size());
+    const std::vector<float> &want = host[node];
+    if (count == want.size()) { // a step over the whole output
+      INFO("step of node " << node << " '" << graph.nodes[node].name << "'");
+      std::vector<float> got(count);
+      std::memcpy(got.data(), trace.data() + at, count * sizeof(float));
+      auto [worst, tol] = worstDiff(want, got.data());
+      INFO("worst |C - interpreter| " << worst << ", tolerance " << tol);
+      CHECK(worst <= tol);
+      traced[node] = true;
+    }
+    at += count * sizeof(float);
+  }
+  CHECK(at == trace.size());
+  if (!given)
+    for (size_t n = 0; n < graph.nodes.size(); ++n) {
+      INFO("node " << n << " '" << graph.nodes[n].name << "' not traced");
+      CHECK((traced[n] || model->steps[n].kind == targets::c::FloatKind::Alias));
+    }
+  std::string out = readFile(dir + "/output.bin");
+  size_t offset = 0;
+  for (ir::TensorId t : graph.outputs) {
+    const std::vector<float> &want = values[t];
+    INFO("output '" << graph.tensor(t).name << "'");
+    REQUIRE(offset + want.size() * sizeof(float) <= out.size());
     std::vector<float> got(want.size());
-    std::memcpy(got.data(), trace.data() + at, want.size() * sizeof(float));
-    at += want.size() * sizeof(float);
-    float lo = *std::min_element(want.begin(), want.end());
-    float hi = *std::max_element(want.begin(), want.end());
-    double tol = 1e-4 * std::max(1.0f, hi - lo), worst = 0;
-    for (size_t e = 0; e < want.size(); ++e)
-      worst =
-          std::max(worst, std::isnan(got[e]) ? INFINITY : std::fabs(double(got[e] - want[e])));
+    std::memcpy(got.data(), out.data() + offset, want.size() * sizeof(float));
+    offset += want.size() * sizeof(float);
+    auto [worst, tol] = worstDiff(want, got.data());
     INFO("worst |C - interpreter| " << worst << ", tolerance " << tol);
     CHECK(worst <= tol);
   }
-  CHECK(at == trace.size());
+  CHECK(offset == out.size());
 }
 
 ir::Graph loadExample(const std::string &path) {
@@ -372,5 +464,90 @@ TEST_CASE("codegen: float lowering names the node of a form without a float kern
     ir::TensorId x = b.input("x", {1, 3, 4, 5});
     std::string msg = lowerError(b, b.node(ir::OpKind::Log, "ln", {x}));
     CHECK(msg == "node 'ln' (Log): has no float kernel in the C backend");
+  }
+}
+
+namespace {
+
+/// The regionable chain the planned float builds run: conv + ReLU, depthwise conv, a
+/// per-channel Mul, a residual Add, Sigmoid, L2 normalisation, edge Pad, max pool, RNNPool.
+ir::Graph plannedGraph() {
+  using K = ir::ActKind;
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 3, 26, 22});
+  ir::TensorId c = b.node(ir::OpKind::Conv, "conv", {x, b.constant("w1", {6, 3, 3, 3})},
+                          convAttrs(3, 1, 1, 1, 1, {K::Relu, 0, 0}));
+  ir::TensorId y = b.node(ir::OpKind::Conv, "depthwise", {c, b.constant("w2", {6, 1, 3, 3})},
+                          convAttrs(3, 1, 1, 1, 6, {K::None, 0, 0}));
+  y = b.node(ir::OpKind::Mul, "scale", {y, b.constant("s", {1, 6, 1, 1}, 0.5f, 2.0f)});
+  y = b.node(ir::OpKind::Add, "residual", {y, c});
+  y = b.node(ir::OpKind::Sigmoid, "sigmoid", {y});
+  y = b.node(ir::OpKind::L2Norm, "l2norm", {y, b.constant("g", {6}, 0.5f, 1.5f)},
+             ir::L2NormAttrs{1e-3f, false, 1});
+  ir::PadAttrs edge;
+  edge.mode = ir::PadMode::Edge;
+  y = b.node(ir::OpKind::Pad, "pad", {y, b.ints("pads", {0, 0, 1, 1, 0, 0, 1, 1})}, edge);
+  ir::PoolAttrs mp;
+  mp.kernel = {2, 2}, mp.strides = {2, 2}, mp.dilations = {1, 1}, mp.pads = {0, 0, 0, 0};
+  y = b.node(ir::OpKind::MaxPool, "maxpool", {y}, mp);
+  std::vector<ir::TensorId> inputs{y};
+  addCell(b, "rnn1_", 6, 8, 0, 0, inputs);
+  addCell(b, "rnn2_", 8, 4, 0, 0, inputs);
+  ir::RNNPoolAttrs a;
+  a.patch = {4, 4}, a.stride = {2, 2};
+  a.rnn1 = {8, 0, 0, ir::RnnNonlinearity::Sigmoid, ir::RnnNonlinearity::Tanh};
+  a.rnn2 = {4, 0, 0, ir::RnnNonlinearity::Sigmoid, ir::RnnNonlinearity::Tanh};
+  a.encoding = "node";
+  b.g.outputs = {b.node(ir::OpKind::RNNPool, "rnnpool", inputs, a)};
+  auto folded = passes::foldConstantsAndInferShapes(b.g);
+  INFO((folded ? std::string() : folded.error().message()));
+  REQUIRE(folded);
+  return std::move(b.g);
+}
+
+/// The whole graph as one region of `strategy` (tiles of the final op's rows x cols).
+plan::Plan regionPlan(const ir::Graph &g, plan::Strategy strategy, int64_t rows, int64_t cols,
+                      bool stream) {
+  plan::Schedule schedule;
+  plan::RegionInfo region;
+  region.strategy = strategy, region.tileRows = rows, region.tileCols = cols;
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    schedule.order.push_back(n);
+    REQUIRE(plan::isRegionable(g, g.nodes[n]));
+    region.nodes.push_back(n);
+  }
+  schedule.regions.push_back(region);
+  plan::BuildOptions options;
+  options.floatActivations = true, options.streamInput = stream, options.carryScratch = true;
+  return verifiedPlan(g, schedule, options);
+}
+
+} // namespace
+
+TEST_CASE("codegen: float C follows a verified plan (row bands, tiles, streamed input)") {
+  const ir::Graph g = plannedGraph();
+  Builder inputs;
+  inputs.g = g;
+  const std::vector<ir::TensorData> x = {inputs.randomInput(0)};
+  SECTION("the planner's own plans: row bands, and with the input streamed") {
+    for (bool stream : {false, true}) {
+      plan::PlanOptions options;
+      options.floatActivations = true, options.streamInput = stream;
+      auto planned = plan::makePlan(g, options);
+      INFO((planned ? std::string() : planned.error().message()));
+      REQUIRE(planned);
+      CHECK(planned->streamedInput == stream);
+      CHECK(std::any_of(planned->regions.begin(), planned->regions.end(), [](const auto &r) {
+        return r.strategy == plan::Strategy::RowBands;
+      }));
+      CHECK(planned->summary.arenaBytes < planned->baseline.arenaBytes);
+      checkFloatC(g, x, stream ? "planned-streamed" : "planned", "gcc", &*planned);
+    }
+  }
+  SECTION("one region in row bands of 3 rows, streamed, and in 2 x 3 tiles") {
+    plan::Plan bands = regionPlan(g, plan::Strategy::RowBands, 3, 0, /*stream=*/true);
+    checkFloatC(g, x, "bands", "clang-19", &bands);
+    plan::Plan tiles = regionPlan(g, plan::Strategy::Tiles, 2, 3, /*stream=*/false);
+    checkFloatC(g, x, "tiles", "gcc", &tiles);
   }
 }

@@ -1,5 +1,5 @@
 // RNNPool's working memory has one definition (runtime/rp_scratch.h). The planner and its
-// verifier reserve it through ir::scratchBytes, the int8 and float kernels state it through
+// verifier reserve it through ir::scratchBytes (int16 or, for the float build, float states), the int8 and float kernels state it through
 // rp_rnnpool_scratch_bytes / rp_rnnpool_f32_scratch_bytes, the fixed-point interpreter and
 // the kernel table through quant::scratchBytes. They must agree, or generated code would
 // write past its scratch buffer.
@@ -50,6 +50,8 @@ TEST_CASE("codegen: the planner's, the kernel table's and the runtime kernels' R
           const int64_t elems = (patch * cols + patch + 2) * h1 + 2 * h2;
           CHECK(runtime == (elems * 2 + 3) / 4 * 4);
           CHECK(static_cast<int64_t>(rp_rnnpool_f32_scratch_bytes(&pf, c, 1)) == elems * 4);
+          // The float build's plan reserves what its kernel needs.
+          CHECK(ir::scratchBytes(g, node, out, /*floatState=*/true) == elems * 4);
           // Without reuse, one patch column is cached.
           CHECK(rp_rnnpool_scratch_bytes(&p, c, 0) == rp_rnnpool_scratch_bytes(&p, 1, 1));
           CHECK(rp_rnnpool_f32_scratch_bytes(&pf, c, 0) ==
