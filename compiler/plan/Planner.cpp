@@ -53,6 +53,12 @@ private:
     placeBuffers(*plan, effort);
     return std::move(*plan);
   }
+  /// Whether node n can join a row-band region: a spatial op over maps, or a reduction
+  /// that accumulates row by row (which then ends its region).
+  bool joinable(size_t n) const {
+    return isRegionable(g_, g_.nodes[n]) || isAccumulating(g_, g_.nodes[n]);
+  }
+  std::vector<std::pair<size_t, size_t>> runsOf(const std::vector<size_t> &order) const;
   std::vector<size_t> memoryAwareOrder() const;
   std::vector<size_t> sunkOrder(const std::vector<size_t> &order) const;
   std::vector<RegionInfo> allRuns(const std::vector<size_t> &order) const;
@@ -158,7 +164,7 @@ std::vector<size_t> Search::sunkOrder(const std::vector<size_t> &order) const {
       }
   std::vector<char> regionable(n), placed(n, 0);
   for (size_t i = 0; i < n; ++i)
-    regionable[i] = isRegionable(g_, g_.nodes[i]);
+    regionable[i] = joinable(i);
   std::vector<size_t> reversed;
   while (reversed.size() < order.size()) {
     int pick = -1, fallback = -1;
@@ -183,20 +189,30 @@ std::vector<size_t> Search::sunkOrder(const std::vector<size_t> &order) const {
   return {reversed.rbegin(), reversed.rend()};
 }
 
-/// Every maximal run of consecutive regionable nodes of `order` as one row-band region.
-std::vector<RegionInfo> Search::allRuns(const std::vector<size_t> &order) const {
-  std::vector<RegionInfo> regions;
+/// The maximal runs [a, b) of consecutive joinable nodes of `order`; an accumulating
+/// reduction ends its run (its output is complete only after the run's last band).
+std::vector<std::pair<size_t, size_t>> Search::runsOf(const std::vector<size_t> &order) const {
+  std::vector<std::pair<size_t, size_t>> runs;
   for (size_t i = 0; i < order.size();) {
     size_t j = i;
-    while (j < order.size() && isRegionable(g_, g_.nodes[order[j]]))
-      ++j;
-    if (j > i) {
-      RegionInfo r;
-      r.strategy = Strategy::RowBands, r.tileRows = 1, r.tileCols = 0;
-      r.nodes.assign(order.begin() + i, order.begin() + j);
-      regions.push_back(std::move(r));
-    }
+    while (j < order.size() && joinable(order[j]))
+      if (isAccumulating(g_, g_.nodes[order[j++]]))
+        break;
+    if (j > i)
+      runs.emplace_back(i, j);
     i = std::max(j, i + 1);
+  }
+  return runs;
+}
+
+/// Every maximal run of consecutive joinable nodes of `order` as one row-band region.
+std::vector<RegionInfo> Search::allRuns(const std::vector<size_t> &order) const {
+  std::vector<RegionInfo> regions;
+  for (auto [i, j] : runsOf(order)) {
+    RegionInfo r;
+    r.strategy = Strategy::RowBands, r.tileRows = 1, r.tileCols = 0;
+    r.nodes.assign(order.begin() + i, order.begin() + j);
+    regions.push_back(std::move(r));
   }
   return regions;
 }
@@ -209,15 +225,7 @@ std::vector<RegionInfo> Search::allRuns(const std::vector<size_t> &order) const 
 void Search::regionRounds(std::optional<Plan> &best, Schedule &bestSchedule, bool branchy) const {
   // Runs of consecutive regionable ops in the chosen order.
   const std::vector<size_t> order = bestSchedule.order;
-  std::vector<std::pair<size_t, size_t>> runs;
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    while (j < order.size() && isRegionable(g_, g_.nodes[order[j]]))
-      ++j;
-    if (j > i)
-      runs.emplace_back(i, j);
-    i = std::max(j, i + 1);
-  }
+  const std::vector<std::pair<size_t, size_t>> runs = runsOf(order);
   // Region boundaries are tried only where few tensors flow across (between blocks, not
   // inside a residual) and at the ends of runs: fewer candidates, near the same optima.
   std::vector<char> cut(order.size() + 1, 0);
@@ -233,7 +241,7 @@ void Search::regionRounds(std::optional<Plan> &best, Schedule &bestSchedule, boo
         continue;
       size_t from = position[producers[t]] + 1, to = 0;
       for (size_t c : consumers[t])
-        if (!branchy || isRegionable(g_, g_.nodes[c]))
+        if (!branchy || joinable(c))
           to = std::max(to, position[c]);
       if (to < from) // branchy: read only outside regions, so held whole anyway
         continue;
