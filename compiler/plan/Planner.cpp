@@ -58,7 +58,9 @@ private:
   bool joinable(size_t n) const {
     return isRegionable(g_, g_.nodes[n]) || isAccumulating(g_, g_.nodes[n]);
   }
-  std::vector<std::pair<size_t, size_t>> runsOf(const std::vector<size_t> &order) const;
+  std::vector<std::pair<size_t, size_t>> runsOf(const std::vector<size_t> &order,
+                                                bool reductions) const;
+  void absorbReductions(std::optional<Plan> &best, Schedule &bestSchedule) const;
   std::vector<size_t> memoryAwareOrder() const;
   std::vector<size_t> sunkOrder(const std::vector<size_t> &order) const;
   std::vector<RegionInfo> allRuns(const std::vector<size_t> &order) const;
@@ -189,15 +191,18 @@ std::vector<size_t> Search::sunkOrder(const std::vector<size_t> &order) const {
   return {reversed.rbegin(), reversed.rend()};
 }
 
-/// The maximal runs [a, b) of consecutive joinable nodes of `order`; an accumulating
-/// reduction ends its run (its output is complete only after the run's last band).
-std::vector<std::pair<size_t, size_t>> Search::runsOf(const std::vector<size_t> &order) const {
+/// The maximal runs [a, b) of consecutive joinable nodes of `order` (`reductions`: with
+/// the accumulating reductions, each of which ends its run, as its output is complete only
+/// after the run's last band; else without them).
+std::vector<std::pair<size_t, size_t>> Search::runsOf(const std::vector<size_t> &order,
+                                                      bool reductions) const {
   std::vector<std::pair<size_t, size_t>> runs;
   for (size_t i = 0; i < order.size();) {
     size_t j = i;
-    while (j < order.size() && joinable(order[j]))
-      if (isAccumulating(g_, g_.nodes[order[j++]]))
-        break;
+    while (j < order.size() && isRegionable(g_, g_.nodes[order[j]]))
+      ++j;
+    if (reductions && j < order.size() && isAccumulating(g_, g_.nodes[order[j]]))
+      ++j;
     if (j > i)
       runs.emplace_back(i, j);
     i = std::max(j, i + 1);
@@ -208,7 +213,7 @@ std::vector<std::pair<size_t, size_t>> Search::runsOf(const std::vector<size_t> 
 /// Every maximal run of consecutive joinable nodes of `order` as one row-band region.
 std::vector<RegionInfo> Search::allRuns(const std::vector<size_t> &order) const {
   std::vector<RegionInfo> regions;
-  for (auto [i, j] : runsOf(order)) {
+  for (auto [i, j] : runsOf(order, /*reductions=*/true)) {
     RegionInfo r;
     r.strategy = Strategy::RowBands, r.tileRows = 1, r.tileCols = 0;
     r.nodes.assign(order.begin() + i, order.begin() + j);
@@ -225,7 +230,9 @@ std::vector<RegionInfo> Search::allRuns(const std::vector<size_t> &order) const 
 void Search::regionRounds(std::optional<Plan> &best, Schedule &bestSchedule, bool branchy) const {
   // Runs of consecutive regionable ops in the chosen order.
   const std::vector<size_t> order = bestSchedule.order;
-  const std::vector<std::pair<size_t, size_t>> runs = runsOf(order);
+  // (Not branchy: reductions join a region afterwards, in absorbReductions; as ends of the
+  // runs they would add a round of candidates for every cut, MobileNetV2 +50% time.)
+  const std::vector<std::pair<size_t, size_t>> runs = runsOf(order, /*reductions=*/branchy);
   // Region boundaries are tried only where few tensors flow across (between blocks, not
   // inside a residual) and at the ends of runs: fewer candidates, near the same optima.
   std::vector<char> cut(order.size() + 1, 0);
@@ -360,6 +367,30 @@ void Search::regionRounds(std::optional<Plan> &best, Schedule &bestSchedule, boo
   }
 }
 
+/// Every row-band region that the order follows with a reduction over rows and columns
+/// reading it is tried with the reduction as its last op, accumulating, so that the map
+/// it reduces is never whole; kept when the plan improves. One candidate per region.
+void Search::absorbReductions(std::optional<Plan> &best, Schedule &bestSchedule) const {
+  const std::vector<size_t> &order = bestSchedule.order;
+  for (size_t r = 0; r < bestSchedule.regions.size(); ++r) {
+    const RegionInfo &region = bestSchedule.regions[r];
+    const size_t next =
+        std::find(order.begin(), order.end(), region.nodes.back()) - order.begin() + 1;
+    if (region.strategy != Strategy::RowBands || next >= order.size() ||
+        !isAccumulating(g_, g_.nodes[order[next]]))
+      continue;
+    const ir::TensorId reduced = g_.nodes[order[next]].inputs[0];
+    if (std::none_of(region.nodes.begin(), region.nodes.end(),
+                     [&](size_t n) { return g_.nodes[n].outputs[0] == reduced; }))
+      continue;
+    Schedule s = bestSchedule;
+    s.regions[r].nodes.push_back(order[next]);
+    auto p = evaluate(s, /*refined=*/true, decide_);
+    if (p && allowed(*p) && better(*p, *best))
+      best = std::move(p), bestSchedule = std::move(s);
+  }
+}
+
 /// The chosen schedule's plan, placed thoroughly (the search compares candidates placed
 /// greedy by size, fast), with the input's rows streamed into a frame buffer when that is
 /// smaller, and with kernels' caches carried across row bands when the arena does not grow.
@@ -417,6 +448,7 @@ Expected<Plan> Search::run() {
   const Schedule layerSchedule = bestSchedule;
   const Plan layerPlan = *best;
   regionRounds(best, bestSchedule, /*branchy=*/false);
+  absorbReductions(best, bestSchedule);
 
   // A streamed input can always be read whole first, so the resident frame's best
   // schedule is a streamed candidate too; the greedy search from a streamed start can stop
