@@ -41,8 +41,8 @@ RP_API void rp_global_avgpool_finish_s8(const rp_global_avgpool_params *p, const
                                         int8_t *out) {
   int32_t c;
   for (c = 0; c < p->channels; ++c)
-    out[c] = (int8_t)rp_clamp(rp_requant_inline(acc[c], p->mult, p->shift) + p->out_zp, -128,
-                              127);
+    out[c] =
+        (int8_t)rp_clamp(rp_requant_inline(acc[c], p->mult, p->shift) + p->out_zp, -128, 127);
 }
 
 RP_API void rp_minmax_s8(const rp_minmax_params *p, const int8_t *in1, const int8_t *in2,

@@ -194,10 +194,12 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
                 (ein.rows != eout.rows || ein.cols != eout.cols || ein.channels != eout.channels);
   l.copyBytes = l.wholeCopy ? ir::numel(g_.tensor(outT).shape) : 0;
   for (const plan::Step &s : p_.steps)
-    l.accumulate = l.accumulate || (s.kind == plan::StepKind::Compute && s.node == n && s.accumulate);
+    l.accumulate =
+        l.accumulate || (s.kind == plan::StepKind::Compute && s.node == n && s.accumulate);
   if (l.accumulate && layer.kind != quant::KernelKind::GlobalAvgPool)
-    return ir::nodeError(node, "the plan accumulates it a band of rows at a time, which its int8 "
-                               "kernel ({}) does not",
+    return ir::nodeError(node,
+                         "the plan accumulates it a band of rows at a time, which its int8 "
+                         "kernel ({}) does not",
                          l.kernel->name);
   if (!l.accumulate && (l.wholeCopy || l.kernel->shape() == quant::CallShape::Whole))
     RNNPOOLC_TRY(checkWhole(n));

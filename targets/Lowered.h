@@ -78,7 +78,7 @@ struct LoweredStep {
   int out = 0;              ///< Output buffer.
   int in[2] = {-1, -1};     ///< The first two input buffers, -1 for none.
   int64_t scratch = -1;     ///< Arena offset of the kernel's scratch, or -1.
-  ir::Region region;        ///< Output rows x columns computed (accumulating: input rows added).
+  ir::Region region;        ///< Output rows x columns computed (accumulating: input rows).
   bool carry = false;       ///< Goes on from what the node's previous step left in scratch
                             ///< (accumulating: the sums of the rows above).
 };

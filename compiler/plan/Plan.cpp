@@ -52,8 +52,8 @@ bool isAccumulating(const ir::Graph &graph, const ir::Node &node) {
     return false;
   const ir::Tensor &in = graph.tensor(node.inputs[0]), &out = graph.tensor(node.outputs[0]);
   const bool activation = in.dtype == ir::DType::Float32 || in.dtype == ir::DType::Int8;
-  if (in.isConstant() || !activation || in.shape.size() != 4 ||
-      in.shape[0] != 1 || out.shape != ir::Shape{1, in.shape[1], 1, 1})
+  if (in.isConstant() || !activation || in.shape.size() != 4 || in.shape[0] != 1 ||
+      out.shape != ir::Shape{1, in.shape[1], 1, 1})
     return false;
   if (node.op == ir::OpKind::GlobalAveragePool)
     return true;
@@ -73,8 +73,10 @@ int64_t accumulatorBytes(const ir::Graph &graph, const ir::Node &node) {
   return extentOf(graph.tensor(node.outputs[0])).channels * 4;
 }
 
-int64_t accumulateMacs(const ir::Graph &graph, const ir::Node &node, int64_t row0, int64_t row1) {
-  const int64_t total = ir::macs(graph, node), rows = extentOf(graph.tensor(node.inputs[0])).rows;
+int64_t accumulateMacs(const ir::Graph &graph, const ir::Node &node, int64_t row0,
+                       int64_t row1) {
+  const int64_t total = ir::macs(graph, node),
+                rows = extentOf(graph.tensor(node.inputs[0])).rows;
   return rows > 0 ? total * row1 / rows - total * row0 / rows : 0;
 }
 

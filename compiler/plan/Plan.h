@@ -139,7 +139,8 @@ int64_t accumulatorBytes(const ir::Graph &graph, const ir::Node &node);
 
 /// MACs of an accumulating step that adds input rows [row0, row1) of `node`'s input (the
 /// node's MACs shared by rows so that the steps sum to them exactly).
-int64_t accumulateMacs(const ir::Graph &graph, const ir::Node &node, int64_t row0, int64_t row1);
+int64_t accumulateMacs(const ir::Graph &graph, const ir::Node &node, int64_t row0,
+                       int64_t row1);
 
 /// The whole extent of a tensor as a region.
 ir::Region wholeRegion(const ir::Tensor &tensor);

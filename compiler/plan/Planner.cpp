@@ -55,8 +55,9 @@ private:
   }
   /// Whether node n can join a row-band region: a spatial op over maps, or a reduction
   /// that accumulates row by row (which then ends its region).
-  bool joinable(size_t n) const {
-    return isRegionable(g_, g_.nodes[n]) || isAccumulating(g_, g_.nodes[n]);
+  bool joinable(size_t n) const { return isRegionable(g_, g_.nodes[n]) || accumulates(n); }
+  bool accumulates(size_t n) const {
+    return options_.accumulateReductions && isAccumulating(g_, g_.nodes[n]);
   }
   std::vector<std::pair<size_t, size_t>> runsOf(const std::vector<size_t> &order,
                                                 bool reductions) const;
@@ -201,7 +202,7 @@ std::vector<std::pair<size_t, size_t>> Search::runsOf(const std::vector<size_t> 
     size_t j = i;
     while (j < order.size() && isRegionable(g_, g_.nodes[order[j]]))
       ++j;
-    if (reductions && j < order.size() && isAccumulating(g_, g_.nodes[order[j]]))
+    if (reductions && j < order.size() && accumulates(order[j]))
       ++j;
     if (j > i)
       runs.emplace_back(i, j);
@@ -377,7 +378,7 @@ void Search::absorbReductions(std::optional<Plan> &best, Schedule &bestSchedule)
     const size_t next =
         std::find(order.begin(), order.end(), region.nodes.back()) - order.begin() + 1;
     if (region.strategy != Strategy::RowBands || next >= order.size() ||
-        !isAccumulating(g_, g_.nodes[order[next]]))
+        !accumulates(order[next]))
       continue;
     const ir::TensorId reduced = g_.nodes[order[next]].inputs[0];
     if (std::none_of(region.nodes.begin(), region.nodes.end(),

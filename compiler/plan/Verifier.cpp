@@ -133,7 +133,8 @@ Status Replay::accumulate(int step, const Step &s) {
   const Dims in = dimsOf(g_.tensor(node.inputs[0]));
   const ir::Region &r = s.reads[0];
   const int64_t next = accumulated_.count(s.node) ? accumulated_[s.node] : 0;
-  if (r.row0 != next || r.row1 <= r.row0 || r.row1 > in.rows || r.col0 != 0 || r.col1 != in.cols)
+  if (r.row0 != next || r.row1 <= r.row0 || r.row1 > in.rows || r.col0 != 0 ||
+      r.col1 != in.cols)
     return makeError("{} adds rows {}..{}, columns {}..{} of its input; next are rows from {}, "
                      "every column",
                      describe(step), r.row0, r.row1, r.col0, r.col1, next);
@@ -159,7 +160,8 @@ Status Replay::checkScratch() const {
   std::map<size_t, int> accumulator; // per accumulating node: the buffer its sums stay in
   for (size_t si = 0; si < p_.steps.size(); ++si) {
     const Step &s = p_.steps[si];
-    int64_t need = s.kind == StepKind::Compute ? ir::scratchBytes(g_, g_.nodes[s.node], s.out) : 0;
+    int64_t need =
+        s.kind == StepKind::Compute ? ir::scratchBytes(g_, g_.nodes[s.node], s.out) : 0;
     if (s.kind == StepKind::Compute && s.accumulate) {
       // One 4-byte sum or maximum per channel, in the same buffer over all the node's steps.
       need = dimsOf(g_.tensor(g_.nodes[s.node].outputs[0])).channels * 4;

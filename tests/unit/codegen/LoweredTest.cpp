@@ -233,7 +233,8 @@ TEST_CASE("lowered model: run by the runtime's walker, it equals the fixed-point
     x = b.node(ir::OpKind::Relu, "r1",
                {b.node(ir::OpKind::Conv, "c1", {x, b.constant("w1", {16, 3, 3, 3})}, c3)});
     b.g.outputs = {b.node(ir::OpKind::Flatten, "flat",
-                          {b.node(ir::OpKind::GlobalAveragePool, "gap", {x})}, ir::AxisAttrs{1})};
+                          {b.node(ir::OpKind::GlobalAveragePool, "gap", {x})},
+                          ir::AxisAttrs{1})};
     REQUIRE(passes::canonicalize(b.g));
     auto sets = calib::syntheticInputs(b.g, 8);
     auto ranges = calib::calibrate(b.g, sets);

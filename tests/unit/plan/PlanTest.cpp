@@ -564,9 +564,11 @@ TEST_CASE("a reduction over rows and columns ends a row-band region and accumula
   for (int kind : {0, 1, 2}) {
     Builder b;
     ir::TensorId x = b.input("x", {1, 3, 20, 20});
-    x = b.node(OpKind::Conv, "c1", {x, b.constant("c1_w", {8, 3, 3, 3})}, convAttrs(3, 1, 1, 1, 1));
+    x = b.node(OpKind::Conv, "c1", {x, b.constant("c1_w", {8, 3, 3, 3})},
+               convAttrs(3, 1, 1, 1, 1));
     x = b.node(OpKind::Relu, "c1_relu", {x});
-    x = b.node(OpKind::Conv, "c2", {x, b.constant("c2_w", {32, 8, 1, 1})}, convAttrs(1, 1, 0, 1, 1));
+    x = b.node(OpKind::Conv, "c2", {x, b.constant("c2_w", {32, 8, 1, 1})},
+               convAttrs(1, 1, 0, 1, 1));
     const ir::TensorId map = b.node(OpKind::Relu, "c2_relu", {x});
     b.g.outputs = {b.node(OpKind::Flatten, "flat", {poolRowsAndColumns(b, "pool", map, kind)},
                           ir::AxisAttrs{1})};
@@ -582,14 +584,24 @@ TEST_CASE("a reduction over rows and columns ends a row-band region and accumula
         accumulating += s.accumulate;
       CHECK(accumulating == 20); // one step per input row
     }
+    plan::PlanOptions wholeMaps; // a backend that pools whole maps only
+    wholeMaps.floatActivations = true;
+    wholeMaps.accumulateReductions = false;
+    auto p = plan::makePlan(b.g, wholeMaps);
+    REQUIRE(p);
+    CHECK(std::none_of(p->steps.begin(), p->steps.end(),
+                       [](const plan::Step &s) { return s.accumulate; }));
+    CHECK(p->summary.arenaBytes >= whole);
   }
 }
 
 TEST_CASE("the verifier rejects corrupted accumulation") {
   Builder b;
   ir::TensorId x = b.input("x", {1, 3, 12, 12});
-  x = b.node(OpKind::Conv, "c1", {x, b.constant("c1_w", {16, 3, 3, 3})}, convAttrs(3, 1, 1, 1, 1));
-  b.g.outputs = {b.node(OpKind::GlobalAveragePool, "pool", {b.node(OpKind::Relu, "relu", {x})})};
+  x = b.node(OpKind::Conv, "c1", {x, b.constant("c1_w", {16, 3, 3, 3})},
+             convAttrs(3, 1, 1, 1, 1));
+  b.g.outputs = {
+      b.node(OpKind::GlobalAveragePool, "pool", {b.node(OpKind::Relu, "relu", {x})})};
   REQUIRE(passes::canonicalize(b.g));
   plan::PlanOptions options;
   options.floatActivations = true;
