@@ -467,6 +467,17 @@ typedef struct {
 RP_API void rp_reduce_channels_s8(const rp_reduce_channels_params *p, const int8_t *in,
                                   int8_t *out, int32_t pixels);
 
+/** A global average pool a band of rows at a time, for a plan that never holds the whole
+ *  map: rp_global_avgpool_rows_s8 adds `pixels` pixels of p->channels contiguous values
+ *  into the per-channel sums `acc` (acc[c] += q_c - in_zp; with `start` the sums are set
+ *  to zero first), and rp_global_avgpool_finish_s8 requantises the sums into the output
+ *  as rp_global_avgpool_s8 does. Over all the rows of the map, in any bands, the pair gives
+ *  the bytes rp_global_avgpool_s8 gives (int32 sums are exact below 2^24 pixels). */
+RP_API void rp_global_avgpool_rows_s8(const rp_global_avgpool_params *p, const int8_t *in,
+                                      int32_t *acc, int32_t pixels, int32_t start);
+RP_API void rp_global_avgpool_finish_s8(const rp_global_avgpool_params *p, const int32_t *acc,
+                                        int8_t *out);
+
 /** Elementwise Max / Min of two same-shape int8 tensors with their own parameters: each
  *  input is first requantised to the output's parameters by a 256-entry table computed on
  *  the host, table_k[q + 128] = clamp(out_zp + rp_requantize(q - zp_k, M_k, S_k), -128,

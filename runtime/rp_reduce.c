@@ -1,5 +1,6 @@
-/* rnnpoolc runtime: reductions over the channels of each pixel (max, min, requantised mean)
- * and elementwise max / min of two int8 tensors with their own parameters. */
+/* rnnpoolc runtime: reductions over the channels of each pixel (max, min, requantised mean),
+ * a global average pool accumulated a band of rows at a time, and elementwise max / min of
+ * two int8 tensors with their own parameters. */
 #include "rp_internal.h"
 
 RP_API void rp_reduce_channels_s8(const rp_reduce_channels_params *p, const int8_t *in,
@@ -22,6 +23,26 @@ RP_API void rp_reduce_channels_s8(const rp_reduce_channels_params *p, const int8
     }
     out[px] = (int8_t)v;
   }
+}
+
+RP_API void rp_global_avgpool_rows_s8(const rp_global_avgpool_params *p, const int8_t *in,
+                                      int32_t *acc, int32_t pixels, int32_t start) {
+  const int32_t n = p->channels;
+  int32_t px, c;
+  if (start)
+    for (c = 0; c < n; ++c)
+      acc[c] = 0;
+  for (px = 0; px < pixels; ++px, in += n)
+    for (c = 0; c < n; ++c)
+      acc[c] += (int32_t)in[c] - p->in_zp;
+}
+
+RP_API void rp_global_avgpool_finish_s8(const rp_global_avgpool_params *p, const int32_t *acc,
+                                        int8_t *out) {
+  int32_t c;
+  for (c = 0; c < p->channels; ++c)
+    out[c] =
+        (int8_t)rp_clamp(rp_requant_inline(acc[c], p->mult, p->shift) + p->out_zp, -128, 127);
 }
 
 RP_API void rp_minmax_s8(const rp_minmax_params *p, const int8_t *in1, const int8_t *in2,

@@ -14,7 +14,11 @@
  *   columns [col0, col1) of its output into buffer `out`, reading buffers `in` (-1: none);
  *   `scratch` is the arena offset of the kernel's working memory, or -1, and `carry` says
  *   that the node's previous step computed the rows just above, over the same columns,
- *   with the same scratch, so the kernel may go on from what that step left there. */
+ *   with the same scratch, so the kernel may go on from what that step left there.
+ *   A reduction accumulated row by row (a global average pool ending a row-band region)
+ *   is the exception: its rows and columns are those of its INPUT that the step adds into
+ *   the sums at `scratch` (`carry` 0: the first rows, the sums start from zero); the step
+ *   that adds the input's last row writes the whole output. */
 #ifndef RP_SCHEDULE_H
 #define RP_SCHEDULE_H
 

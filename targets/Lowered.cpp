@@ -106,6 +106,12 @@ void Lowering::steps() {
     s.out = st.outputs[0];
     s.scratch = st.scratch >= 0 ? p_.buffers[st.scratch].offset : -1;
     s.region = st.out;
+    if (st.accumulate) { // the input rows it adds; carry: the sums go on from the rows above
+      s.region = st.reads[0];
+      s.carry = st.reads[0].row0 > 0;
+      out_.steps.push_back(s);
+      continue;
+    }
     if (!stream) {
       const plan::Step *before = previous[st.node];
       s.carry = before && st.scratch >= 0 && before->scratch == st.scratch &&
@@ -175,7 +181,15 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
   l.wholeCopy = layer.kind == quant::KernelKind::Alias &&
                 (ein.rows != eout.rows || ein.cols != eout.cols || ein.channels != eout.channels);
   l.copyBytes = l.wholeCopy ? ir::numel(g_.tensor(outT).shape) : 0;
-  if (l.wholeCopy || l.kernel->shape() == quant::CallShape::Whole)
+  for (const plan::Step &s : p_.steps)
+    l.accumulate =
+        l.accumulate || (s.kind == plan::StepKind::Compute && s.node == n && s.accumulate);
+  if (l.accumulate && layer.kind != quant::KernelKind::GlobalAvgPool)
+    return ir::nodeError(node,
+                         "the plan accumulates it a band of rows at a time, which its int8 "
+                         "kernel ({}) does not",
+                         l.kernel->name);
+  if (!l.accumulate && (l.wholeCopy || l.kernel->shape() == quant::CallShape::Whole))
     RNNPOOLC_TRY(checkWhole(n));
   if (l.kernel->form == quant::KernelForm::Binary && node.inputs.size() == 2 &&
       (g_.tensor(node.inputs[0]).isConstant() || g_.tensor(node.inputs[1]).isConstant()))

@@ -60,6 +60,10 @@ struct LoweredLayer {
   int64_t outChannels = 1;   ///< Values of each output pixel (row calls: values per pixel).
   int64_t pixelChannels = 1; ///< Pixels form: the values each kernel pixel spans.
   std::vector<int> wholeInputs; ///< WholeList: the buffers of its inputs, in order.
+  /// The plan accumulates it a band of input rows at a time (plan::Step::accumulate): a
+  /// global average pool's steps call rp_global_avgpool_rows_s8 on their rows into the
+  /// int32 sums at `scratch`, and the step that adds the last row rp_global_avgpool_finish_s8.
+  bool accumulate = false;
 };
 
 /// A buffer of the plan as the walker addresses it (rp_buffer).
@@ -76,8 +80,9 @@ struct LoweredStep {
   int out = 0;              ///< Output buffer.
   int in[2] = {-1, -1};     ///< The first two input buffers, -1 for none.
   int64_t scratch = -1;     ///< Arena offset of the kernel's scratch, or -1.
-  ir::Region region;        ///< Output rows x columns computed.
-  bool carry = false;       ///< Goes on from what the node's previous step left in scratch.
+  ir::Region region;        ///< Output rows x columns computed (accumulating: input rows).
+  bool carry = false;       ///< Goes on from what the node's previous step left in scratch
+                            ///< (accumulating: the sums of the rows above).
 };
 
 struct LoweredModel {

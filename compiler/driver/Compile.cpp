@@ -147,6 +147,9 @@ Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const Generate
     return quantized.error();
   plan::PlanOptions planOptions = options.plan;
   planOptions.floatActivations = false;
+  // The LLVM module has no accumulating form of a reduction yet: it pools whole maps.
+  if (options.backend == "llvm")
+    planOptions.accumulateReductions = false;
   auto plan = plan::makePlan(quantized->graph, planOptions);
   if (!plan)
     return makeError("{}: {}", loaded.path, plan.error().message());
@@ -173,6 +176,7 @@ Expected<GeneratedFloatModel> generateFloatModel(const LoadedModel &loaded,
     return makeError("{}: {}", loaded.path, lowered.error().message());
   plan::PlanOptions planOptions = options.plan;
   planOptions.floatActivations = true;
+  planOptions.accumulateReductions = false; // the float kernels pool whole maps
   auto plan = plan::makePlan(lowered->graph, planOptions);
   if (!plan)
     return makeError("{}: {}", loaded.path, plan.error().message());

@@ -571,6 +571,9 @@ Expected<ir::Graph> generateAndRun(const BoardOptions &o, const qemu::Board &boa
   generate.calib = o.calib;
   generate.calibPercentile = o.calibPercentile;
   generate.command = command;
+  // The C build beside an LLVM one follows the same plan, without accumulating reductions,
+  // which the LLVM module does not have yet.
+  generate.plan.accumulateReductions = o.backend != "llvm";
   generate.plan.streamInput = o.streamInput;
   if (o.ramBudget)
     generate.plan.ramBudget = *o.ramBudget;

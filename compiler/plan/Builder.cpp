@@ -117,6 +117,16 @@ private:
         return true;
     return false;
   }
+  size_t producerOf(ir::TensorId t) const {
+    for (size_t n = 0; n < g_.nodes.size(); ++n)
+      for (ir::TensorId out : g_.nodes[n].outputs)
+        if (out == t)
+          return n;
+    return 0; // unreachable: asked only of node outputs
+  }
+  void accumulateStep(size_t n, int64_t row, int region, int &accumulator, int input,
+                      const std::map<ir::TensorId, int64_t> &done,
+                      std::map<ir::TensorId, int64_t> &cap);
   void streamWhole(ir::TensorId t);
   void layerStep(size_t n);
   Status rowBands(const RegionInfo &r, int regionIndex);
@@ -174,15 +184,31 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
       escaping.push_back(t);
     done[t] = 0;
   }
+  // An accumulating reduction advances by the rows of its input it has added (`done`
+  // counts those), and its output is complete only at the end, so nothing in the region
+  // may read it.
+  std::set<ir::TensorId> accumulated;
+  for (size_t n : r.nodes)
+    if (isAccumulating(g_, g_.nodes[n]))
+      accumulated.insert(g_.nodes[n].outputs[0]);
+  auto progressRows = [&](ir::TensorId t) {
+    const ir::TensorId rows = accumulated.count(t) ? g_.nodes[producerOf(t)].inputs[0] : t;
+    return extentOf(g_.tensor(rows)).rows;
+  };
   for (size_t n : r.nodes) {
     ir::TensorId out = g_.nodes[n].outputs[0];
     done[out] = 0;
     if (escapes(out))
       escaping.push_back(out);
+    for (ir::TensorId in : g_.nodes[n].inputs)
+      if (accumulated.count(in))
+        return makeError("internal: node '{}' reads an accumulating reduction of its own "
+                         "row-band region",
+                         g_.nodes[n].name);
   }
   int64_t iterations = 0;
   for (ir::TensorId t : escaping)
-    iterations = std::max(iterations, extentOf(g_.tensor(t)).rows);
+    iterations = std::max(iterations, progressRows(t));
   iterations = (iterations + r.tileRows - 1) / std::max<int64_t>(1, r.tileRows);
 
   auto storage = [&](ir::TensorId t) -> int {
@@ -219,6 +245,15 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
         continue;
       }
       const ir::Node &node = g_.nodes[it->second];
+      if (accumulated.count(t)) {
+        const ir::TensorId in = node.inputs[0];
+        if (done.count(in))
+          RNNPOOLC_TRY(pull(in, row + 1));
+        accumulateStep(it->second, row, regionIndex, scratchOf[it->second],
+                       done.count(in) ? storage(in) : wholeBuffer(in), done, cap);
+        done[t] = row + 1;
+        continue;
+      }
       for (size_t i = 0; i < node.inputs.size(); ++i)
         if (done.count(node.inputs[i]))
           RNNPOOLC_TRY(pull(node.inputs[i], ir::inputRegion(g_, node, i, out).row1));
@@ -245,7 +280,7 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
   };
   for (int64_t k = 1; k <= iterations; ++k)
     for (ir::TensorId t : escaping) {
-      int64_t h = extentOf(g_.tensor(t)).rows;
+      int64_t h = progressRows(t);
       RNNPOOLC_TRY(pull(t, (k * h + iterations - 1) / iterations));
     }
   for (auto &[t, b] : ring) {
@@ -254,6 +289,35 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
     buf.bytes = buf.ringRows * rowBytes(t);
   }
   return Status::ok();
+}
+
+/// One step of an accumulating reduction: adds input row `row` (every column), read from
+/// `input`, into the node's accumulator (a Scratch buffer created by the first step and
+/// kept live over the others); the step adding the last row writes the whole output.
+void Builder::accumulateStep(size_t n, int64_t row, int region, int &accumulator, int input,
+                             const std::map<ir::TensorId, int64_t> &done,
+                             std::map<ir::TensorId, int64_t> &cap) {
+  const ir::Node &node = g_.nodes[n];
+  const ir::TensorId in = node.inputs[0], out = node.outputs[0];
+  Step s;
+  s.node = n, s.out = wholeRegion(g_.tensor(out)), s.region = region, s.accumulate = true;
+  s.inputs.assign(node.inputs.size(), -1);
+  s.reads.assign(node.inputs.size(), ir::Region{});
+  s.macs = accumulateMacs(g_, node, row, row + 1);
+  if (accumulator < 0) {
+    accumulator = newBuffer(out, BufferKind::Scratch, s.out, 0);
+    plan_.buffers[accumulator].bytes = accumulatorBytes(g_, node);
+  }
+  s.scratch = accumulator;
+  plan_.buffers[accumulator].lastStep = step();
+  const ir::Region reads{row, row + 1, 0, extentOf(g_.tensor(in)).cols};
+  if (auto d = done.find(in); d != done.end())
+    cap[in] = std::max(cap[in], d->second - reads.row0);
+  read(s, 0, input, reads);
+  s.outputs = {wholeBuffer(out)};
+  if (row + 1 == extentOf(g_.tensor(in)).rows)
+    wrote(s.outputs[0], s.out);
+  plan_.steps.push_back(std::move(s));
 }
 
 /// Tiles: the region's last op's output is cut into tiles; for each, every op computes
@@ -265,6 +329,9 @@ Status Builder::tiles(const RegionInfo &r, int regionIndex) {
       for (ir::TensorId in : g_.nodes[n].inputs)
         if (isActivation(in) && isGraphInput(in))
           streamWhole(in);
+  for (size_t n : r.nodes)
+    if (isAccumulating(g_, g_.nodes[n]))
+      return makeError("internal: tiles for the accumulating reduction '{}'", g_.nodes[n].name);
   const ir::Node &last = g_.nodes[r.nodes.back()];
   Extent e = extentOf(g_.tensor(last.outputs[0]));
   std::set<size_t> inR(r.nodes.begin(), r.nodes.end());

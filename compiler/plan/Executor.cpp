@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace rnnpoolc::plan {
 namespace {
@@ -150,7 +151,36 @@ private:
   ir::TensorData load(int buffer, const ir::Region &r) const;
   void store(int buffer, const ir::Region &r, const ir::TensorData &value);
   Expected<ir::TensorData> compute(const Step &s);
+  void accumulate(const Step &s);
 };
+
+/// An accumulating step: adds its input rows into the per-channel float accumulator kept
+/// in its Scratch buffer (in the arena, so a plan that lets another buffer overwrite it
+/// gives other bytes), channel by channel in row-major order as whole-tensor execution
+/// does; the step that adds the last row divides (a mean) and writes the output.
+void Runner::accumulate(const Step &s) {
+  const ir::Node &node = g_.nodes[s.node];
+  const bool isMax = node.op == ir::OpKind::ReduceMax;
+  const Dims d = dims(node.inputs[0]);
+  const ir::Region &r = s.reads[0];
+  unsigned char *acc = &arena_[static_cast<size_t>(p_.buffers[s.scratch].offset)];
+  const ir::TensorData rows = load(s.inputs[0], r);
+  const bool finish = r.row1 == d.rows;
+  ir::TensorData out = ir::TensorData::zeros(ir::DType::Float32, {1, d.channels, 1, 1});
+  for (int64_t c = 0; c < d.channels; ++c) {
+    float a = isMax ? -std::numeric_limits<float>::infinity() : 0.0f;
+    if (r.row0 > 0)
+      std::memcpy(&a, acc + c * 4, 4);
+    for (int64_t k = 0; k < r.rows() * r.cols(); ++k) {
+      const float v = rows.f[static_cast<size_t>(c * r.rows() * r.cols() + k)];
+      a = isMax ? (v > a || v != v ? v : a) : a + v;
+    }
+    std::memcpy(acc + c * 4, &a, 4);
+    out.f[static_cast<size_t>(c)] = isMax ? a : a / static_cast<float>(d.rows * d.cols);
+  }
+  if (finish)
+    store(s.outputs[0], s.out, out);
+}
 
 ir::TensorData Runner::load(int buffer, const ir::Region &r) const {
   const Buffer &b = p_.buffers[buffer];
@@ -308,6 +338,10 @@ Expected<std::vector<ir::TensorData>> Runner::run(const std::vector<ir::TensorDa
                         static_cast<size_t>((ch * s.out.rows() + (y - s.out.row0)) * s.out.cols() +
                                             (x - s.out.col0)));
       store(s.outputs[0], s.out, part);
+      continue;
+    }
+    if (s.accumulate) {
+      accumulate(s);
       continue;
     }
     if (g_.nodes[s.node].outputs.size() != 1) {

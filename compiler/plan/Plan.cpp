@@ -1,6 +1,8 @@
 // Small shared definitions of the plan: element sizes, extents, region costs.
 #include "compiler/plan/Plan.h"
 
+#include <algorithm>
+
 namespace rnnpoolc::plan {
 
 std::string_view name(Strategy s) {
@@ -43,6 +45,39 @@ int64_t regionMacs(const ir::Graph &graph, const ir::Node &node, const ir::Regio
     return total;
   // Every spatial op costs the same per output position.
   return total / area * out.rows() * out.cols();
+}
+
+bool isAccumulating(const ir::Graph &graph, const ir::Node &node) {
+  if (node.inputs.empty() || node.outputs.size() != 1 || node.inputs[0] == ir::kNoTensor)
+    return false;
+  const ir::Tensor &in = graph.tensor(node.inputs[0]), &out = graph.tensor(node.outputs[0]);
+  const bool activation = in.dtype == ir::DType::Float32 || in.dtype == ir::DType::Int8;
+  if (in.isConstant() || !activation || in.shape.size() != 4 || in.shape[0] != 1 ||
+      out.shape != ir::Shape{1, in.shape[1], 1, 1})
+    return false;
+  if (node.op == ir::OpKind::GlobalAveragePool)
+    return true;
+  if (node.op != ir::OpKind::ReduceMean && node.op != ir::OpKind::ReduceMax)
+    return false;
+  if (!node.attr<ir::ReduceAttrs>().keepDims || node.inputs.size() < 2 ||
+      node.inputs[1] == ir::kNoTensor || !graph.tensor(node.inputs[1]).isConstant())
+    return false;
+  std::vector<int64_t> axes = graph.tensor(node.inputs[1]).data->toInts();
+  for (int64_t &a : axes)
+    a = a < 0 ? a + 4 : a;
+  std::sort(axes.begin(), axes.end());
+  return axes == std::vector<int64_t>{2, 3};
+}
+
+int64_t accumulatorBytes(const ir::Graph &graph, const ir::Node &node) {
+  return extentOf(graph.tensor(node.outputs[0])).channels * 4;
+}
+
+int64_t accumulateMacs(const ir::Graph &graph, const ir::Node &node, int64_t row0,
+                       int64_t row1) {
+  const int64_t total = ir::macs(graph, node),
+                rows = extentOf(graph.tensor(node.inputs[0])).rows;
+  return rows > 0 ? total * row1 / rows - total * row0 / rows : 0;
 }
 
 std::vector<Reservation> reservations(const Buffer &b, int64_t offset) {

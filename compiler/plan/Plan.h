@@ -75,6 +75,12 @@ struct Step {
   int scratch = -1;         ///< The kernel's Scratch buffer, or -1 when it needs none.
   int64_t macs = 0;
   int region = -1; ///< Index into Plan::regions, or -1 for a layer-by-layer step.
+  /// A reduction over rows and columns accumulating in row bands (isAccumulating): the step
+  /// adds rows `reads[0]` (every column) of its input into its Scratch buffer, the node's
+  /// accumulator (one 4-byte sum or maximum per channel, live over all the node's steps);
+  /// the step that adds the input's last row also finishes, writing the whole output. `out`
+  /// is the whole output on every step; the steps before the last write nothing.
+  bool accumulate = false;
 };
 
 /// How a group of spatial ops is executed.
@@ -121,6 +127,20 @@ Extent extentOf(const ir::Tensor &tensor);
 
 /// MACs of computing region `out` of `node`'s output (proportional share of ir::macs).
 int64_t regionMacs(const ir::Graph &graph, const ir::Node &node, const ir::Region &out);
+
+/// Whether `node` reduces a float or int8 [1, C, H, W] map over its rows and columns only, to
+/// [1, C, 1, 1] (GlobalAveragePool; ReduceMean or ReduceMax with axes H and W, keepdims): a
+/// row-band region can end in it, accumulating a band at a time, so its input is never
+/// whole.
+bool isAccumulating(const ir::Graph &graph, const ir::Node &node);
+
+/// Bytes of an accumulating node's accumulator: one int32 (int8 plans) or float per channel.
+int64_t accumulatorBytes(const ir::Graph &graph, const ir::Node &node);
+
+/// MACs of an accumulating step that adds input rows [row0, row1) of `node`'s input (the
+/// node's MACs shared by rows so that the steps sum to them exactly).
+int64_t accumulateMacs(const ir::Graph &graph, const ir::Node &node, int64_t row0,
+                       int64_t row1);
 
 /// The whole extent of a tensor as a region.
 ir::Region wholeRegion(const ir::Tensor &tensor);

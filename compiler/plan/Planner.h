@@ -4,11 +4,12 @@
 // Algorithm. (1) Order: the graph's topological order and a memory-aware greedy order
 // (always run the ready node that leaves the fewest bytes live) are both planned layer by
 // layer; the better one is kept. (2) Regions: runs of consecutive spatial ops over
-// [1, C, H, W] maps may execute in row bands: each op produces just the rows its consumers
-// need next, into ring buffers of a few rows, so no row is computed twice and only tensors
-// used outside the region are held whole. A region may hold branches (a feature map that
-// feeds a head and the next block) and any number of such escaping tensors. Two searches
-// run, and the better finished plan is kept:
+// [1, C, H, W] maps may execute in row bands: each op produces just the rows its consumers need
+// next, into ring buffers of a few rows, so no row is computed twice and only tensors used
+// outside the region are held whole; a region may end in a reduction over rows and columns that
+// accumulates a row at a time (isAccumulating). A region may hold branches (a feature map that
+// feeds a head and the next block) and any number of such escaping tensors. Two searches run,
+// and the better finished plan is kept:
 //   a. over the runs of the chosen order, greedy rounds each add (or grow, merge, split) the
 //      region that lowers the peak most (candidates screened with greedy-by-size placement,
 //      the best few decided by it or, in a second search on graphs of up to 50 nodes, by
@@ -26,8 +27,10 @@
 //
 // Limits: greedy at each level, so not optimal; a region is a run of consecutive ops in one
 // of the two orders, so an op that cannot run in row bands and whose output feeds the
-// region back (a channel Split and Concat between blocks) still ends it; ops that reduce a
-// whole map (GlobalAveragePool) run whole; batch 1 only for regions.
+// region back (a channel Split and Concat between blocks) still ends it; a reduction over
+// rows and columns (GlobalAveragePool, ReduceMean / ReduceMax over H and W) may end a region,
+// accumulating a row at a time (Step::accumulate), but never sits inside one; batch 1 only
+// for regions.
 #pragma once
 
 #include "compiler/plan/Plan.h"
@@ -42,6 +45,9 @@ struct PlanOptions {
   /// Also search regions over branches (below); off: only the runs of the chosen order, as
   /// before (tests compare the two).
   bool regionsOverBranches = true;
+  /// Reductions over rows and columns may end a row-band region, accumulating a row at a
+  /// time (Step::accumulate); off for a backend that runs them only on whole maps.
+  bool accumulateReductions = true;
 };
 
 /// Plans `graph` (canonical, shapes known) and verifies the result.

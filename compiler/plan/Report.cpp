@@ -135,6 +135,10 @@ std::string planJson(const ir::Graph &g, const Plan &plan) {
       json.value(b);
     json.endArray();
     json.member("macs", s.macs).member("region", s.region).member("scratch", s.scratch);
+    if (s.accumulate && !s.reads.empty()) // the input rows added into the accumulator
+      json.key("accumulates")
+          .value(std::vector<int64_t>{s.reads[0].row0, s.reads[0].row1, s.reads[0].col0,
+                                      s.reads[0].col1});
     json.endObject();
   }
   json.endArray();

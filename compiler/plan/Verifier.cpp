@@ -55,6 +55,30 @@ std::vector<Rect> rectsOf(const Buffer &b) {
   return rects;
 }
 
+/// Whether a node may run as accumulating steps: a reduction of a [1, C, H, W] map over
+/// exactly its rows and columns to [1, C, 1, 1], by a sum (the mean's) or a maximum.
+bool reducesRowsAndColumns(const ir::Graph &g, const ir::Node &node) {
+  if (node.op != ir::OpKind::GlobalAveragePool && node.op != ir::OpKind::ReduceMean &&
+      node.op != ir::OpKind::ReduceMax)
+    return false;
+  const ir::Shape &in = g.tensor(node.inputs[0]).shape, &out = g.tensor(node.outputs[0]).shape;
+  if (in.size() != 4 || in[0] != 1 || out != ir::Shape{1, in[1], 1, 1})
+    return false;
+  if (node.op == ir::OpKind::GlobalAveragePool)
+    return true;
+  if (node.inputs.size() < 2 || node.inputs[1] == ir::kNoTensor ||
+      !g.tensor(node.inputs[1]).isConstant())
+    return false;
+  bool rows = false, cols = false;
+  for (int64_t a : g.tensor(node.inputs[1]).data->toInts()) {
+    rows = rows || a == 2 || a == -2;
+    cols = cols || a == 3 || a == -1;
+    if (a != 2 && a != -2 && a != 3 && a != -1)
+      return false;
+  }
+  return rows && cols;
+}
+
 struct Contents {
   std::vector<int32_t> row; ///< -1: nothing valid
   int64_t slots = 0, cols = 0;
@@ -88,17 +112,64 @@ private:
   Status read(int step, int buffer, const ir::Region &region) const;
   Status checkTotals() const;
   Status checkScratch() const;
+  Status accumulate(int step, const Step &s);
+  /// Per accumulating node under way: the next input row it must add.
+  std::map<size_t, int64_t> accumulated_;
 };
+
+/// An accumulating step: the node reduces over rows and columns; it adds the input rows
+/// that follow the ones its earlier steps added (from row 0), every column, read from a
+/// buffer holding them; the step that adds the last row writes the whole output.
+Status Replay::accumulate(int step, const Step &s) {
+  const ir::Node &node = g_.nodes[s.node];
+  if (!reducesRowsAndColumns(g_, node))
+    return makeError("{} accumulates, but its node does not reduce a map over its rows and "
+                     "columns",
+                     describe(step));
+  if (s.inputs.size() != node.inputs.size() || s.reads.size() != node.inputs.size() ||
+      s.outputs.size() != 1 || s.outputs[0] < 0 ||
+      p_.buffers[s.outputs[0]].tensor != node.outputs[0])
+    return makeError("{} does not name a buffer for its input and output", describe(step));
+  const Dims in = dimsOf(g_.tensor(node.inputs[0]));
+  const ir::Region &r = s.reads[0];
+  const int64_t next = accumulated_.count(s.node) ? accumulated_[s.node] : 0;
+  if (r.row0 != next || r.row1 <= r.row0 || r.row1 > in.rows || r.col0 != 0 ||
+      r.col1 != in.cols)
+    return makeError("{} adds rows {}..{}, columns {}..{} of its input; next are rows from {}, "
+                     "every column",
+                     describe(step), r.row0, r.row1, r.col0, r.col1, next);
+  const int b = s.inputs[0];
+  if (b < 0 || p_.buffers[b].tensor != node.inputs[0])
+    return makeError("{} reads input 0 from a buffer that does not hold it", describe(step));
+  RNNPOOLC_TRY(read(step, b, r));
+  if (s.out != ir::Region{0, 1, 0, 1})
+    return makeError("{} does not name its whole output", describe(step));
+  if (r.row1 < in.rows) {
+    accumulated_[s.node] = r.row1;
+    return Status::ok();
+  }
+  accumulated_.erase(s.node);
+  return write(step, s.outputs[0], s.out);
+}
 
 /// Every step whose kernel needs working memory has a Scratch buffer of the size its
 /// kernel needs, live at that step; a Scratch buffer serves the steps of one node (several
 /// when the kernel carries its cache from one row band to the next).
 Status Replay::checkScratch() const {
   std::vector<int64_t> user(p_.buffers.size(), -1); // the node a scratch buffer serves
+  std::map<size_t, int> accumulator; // per accumulating node: the buffer its sums stay in
   for (size_t si = 0; si < p_.steps.size(); ++si) {
     const Step &s = p_.steps[si];
-    const int64_t need =
+    int64_t need =
         s.kind == StepKind::Compute ? ir::scratchBytes(g_, g_.nodes[s.node], s.out, p_.floatActivations) : 0;
+    if (s.kind == StepKind::Compute && s.accumulate) {
+      // One 4-byte sum or maximum per channel, in the same buffer over all the node's steps.
+      need = dimsOf(g_.tensor(g_.nodes[s.node].outputs[0])).channels * 4;
+      auto [it, fresh] = accumulator.try_emplace(s.node, s.scratch);
+      if (!fresh && it->second != s.scratch)
+        return makeError("{} accumulates into buffer {}, not the {} its node began in",
+                         describe(int(si)), s.scratch, it->second);
+    }
     if (s.scratch < 0) {
       if (need > 0)
         return makeError("{} needs {} bytes of scratch but has none", describe(int(si)), need);
@@ -280,6 +351,10 @@ Status Replay::checkTotals() const {
     Dims d = dimsOf(g_.tensor(node.outputs[0]));
     int64_t area = d.rows * d.cols, part = step.out.rows() * step.out.cols();
     int64_t want = part == area ? ir::macs(g_, node) : ir::macs(g_, node) / area * part;
+    if (step.accumulate && !step.reads.empty()) { // the rows' share, summing to the node's
+      const int64_t total = ir::macs(g_, node), rows = dimsOf(g_.tensor(node.inputs[0])).rows;
+      want = total * step.reads[0].row1 / rows - total * step.reads[0].row0 / rows;
+    }
     if (step.macs != want)
       return makeError("{} claims {} MACs; its region costs {}", describe(static_cast<int>(s)),
                        step.macs, want);
@@ -314,10 +389,16 @@ Status Replay::run() {
   for (size_t si = 0; si < p_.steps.size(); ++si) {
     const Step &s = p_.steps[si];
     const int step = static_cast<int>(si);
+    if (s.kind == StepKind::Compute && s.accumulate) {
+      RNNPOOLC_TRY(accumulate(step, s));
+      continue;
+    }
     if (s.kind == StepKind::Compute) {
       const ir::Node &node = g_.nodes[s.node];
       if (s.inputs.size() != node.inputs.size() || s.outputs.size() != node.outputs.size())
         return makeError("{} does not name a buffer for every input and output", describe(step));
+      if (accumulated_.count(s.node))
+        return makeError("{} computes a node whose accumulation is under way", describe(step));
       for (size_t k = 0; k < node.inputs.size(); ++k) {
         ir::TensorId in = node.inputs[k];
         if (in == ir::kNoTensor || g_.tensor(in).isConstant())
@@ -336,6 +417,9 @@ Status Replay::run() {
     for (int b : s.outputs)
       RNNPOOLC_TRY(write(step, b, s.out));
   }
+  if (!accumulated_.empty())
+    return makeError("node '{}' never adds the last rows of its input",
+                     g_.nodes[accumulated_.begin()->first].name);
   for (ir::TensorId out : g_.outputs) {
     if (g_.tensor(out).isConstant())
       continue;

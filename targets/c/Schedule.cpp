@@ -84,6 +84,16 @@ std::string Printer::callBody(const LoweredLayer &layer) const {
   const std::string whole = pixel("s->in[0]", "0", "0"), out = pixel("s->out", "0", "0");
   if (layer.wholeCopy)
     return fmt::format("  {}({}, {}, {});\n", k.function, whole, out, layer.copyBytes);
+  if (layer.accumulate) // a global average pool over the input rows of the step, then done
+    return fmt::format(
+        "  int32_t *const sums = (int32_t *)(void *)(a + s->scratch);\n"
+        "  int32_t y;\n"
+        "  for (y = s->row0; y < s->row1; ++y)\n"
+        "    rp_global_avgpool_rows_s8(&{0}, {1}, sums, s->col1 - s->col0, y == s->row0 && "
+        "!s->carry);\n"
+        "  if (s->row1 == {0}.in_h)\n"
+        "    rp_global_avgpool_finish_s8(&{0}, sums, {2});\n",
+        p, row("s->in[0]"), out);
   const std::string values = fmt::format("(s->col1 - s->col0) * {}", layer.outChannels);
   std::string call;
   switch (k.form) {

@@ -325,6 +325,9 @@ Status Builder::tables(std::vector<llvm::Function *> &layers) {
       constant(llvm::ConstantArray::get(llvm::ArrayType::get(*stepType, steps.size()), steps),
                "model_steps");
   for (const LoweredLayer &layer : l_.layers) {
+    if (layer.accumulate) // plan with PlanOptions::accumulateReductions off
+      return makeError("node '{}': the plan accumulates it a band of rows at a time, which the "
+                       "LLVM backend does not do yet; plan it whole", layer.name);
     auto f = layerFunction(layer);
     if (!f)
       return f.error();

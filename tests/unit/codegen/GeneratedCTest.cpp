@@ -205,6 +205,40 @@ TEST_CASE("codegen: generated C equals the host fixed-point interpreter, step by
         REQUIRE(model);
         checkAgainstHost(*model, sets[0][0], "norm_kernels", compiler);
       }
+      SECTION("a global average pool accumulating a row at a time") {
+        // conv -> 1x1 conv to 24 channels -> GAP -> flatten: the pool ends a row-band region,
+        // so its 24-channel input is never whole (rp_global_avgpool_rows_s8 / _finish_s8).
+        testing::Builder b;
+        ir::TensorId x = b.input("x", {1, 3, 10, 9});
+        ir::ConvAttrs c3;
+        c3.kernel = {3, 3}, c3.strides = {1, 1}, c3.dilations = {1, 1}, c3.pads = {1, 1, 1, 1};
+        ir::ConvAttrs c1 = c3;
+        c1.kernel = {1, 1}, c1.pads = {0, 0, 0, 0};
+        x = b.node(ir::OpKind::Relu, "r1",
+                   {b.node(ir::OpKind::Conv, "c1", {x, b.constant("w1", {8, 3, 3, 3})}, c3)});
+        x = b.node(ir::OpKind::Relu, "r2",
+                   {b.node(ir::OpKind::Conv, "c2", {x, b.constant("w2", {24, 8, 1, 1})}, c1)});
+        b.g.outputs = {b.node(ir::OpKind::Flatten, "flat",
+                              {b.node(ir::OpKind::GlobalAveragePool, "gap", {x})},
+                              ir::AxisAttrs{1})};
+        REQUIRE(passes::canonicalize(b.g));
+        auto sets = calib::syntheticInputs(b.g, 8);
+        auto ranges = calib::calibrate(b.g, sets);
+        REQUIRE(ranges);
+        auto model = quant::quantize(b.g, *ranges);
+        REQUIRE(model);
+        for (bool stream : {false, true}) {
+          plan::PlanOptions options;
+          options.streamInput = stream;
+          plan::Plan p = checkAgainstHost(*model, sets[1][0], stream ? "gap-streamed" : "gap",
+                                          compiler, options);
+          int accumulating = 0;
+          for (const plan::Step &s : p.steps)
+            accumulating += s.accumulate;
+          CHECK(accumulating == 10);
+          CHECK(p.summary.arenaBytes < 24 * 10 * 9);
+        }
+      }
       SECTION("small_cnn") {
         auto model = quantized(example("small_cnn/model.onnx"), {});
         auto input = onnx_frontend::readTensorFile(example("small_cnn/input.npy"));

@@ -11,6 +11,7 @@
 #include "frontends/onnx/TensorIO.h"
 #include "runtime/rp_schedule.h"
 #include "targets/Lowered.h"
+#include "tests/unit/passes/Builder.h"
 
 #include <catch2/catch.hpp>
 
@@ -105,6 +106,16 @@ void runStep(int8_t *a, const rp_step *s) {
   const StepIO io{layer, current.lowered->model->layers[layer.node], a, s};
   if (layer.wholeCopy) {
     rp_copy_s8(io.at(s->in[0], 0, 0), io.at(s->out, 0, 0), static_cast<int32_t>(layer.copyBytes));
+    return;
+  }
+  if (layer.accumulate) { // a global average pool, a band of its input rows at a time
+    const auto &p = paramsOf<rp_global_avgpool_params>(io);
+    auto *sums = reinterpret_cast<int32_t *>(a + s->scratch);
+    for (int32_t y = s->row0; y < s->row1; ++y)
+      rp_global_avgpool_rows_s8(&p, io.at(s->in[0], y, s->col0), sums, s->col1 - s->col0,
+                                y == s->row0 && !s->carry);
+    if (s->row1 == p.in_h)
+      rp_global_avgpool_finish_s8(&p, sums, io.at(s->out, 0, 0));
     return;
   }
   switch (layer.kind) {
@@ -213,6 +224,35 @@ TEST_CASE("lowered model: run by the runtime's walker, it equals the fixed-point
     plan::PlanOptions streamed;
     streamed.streamInput = true;
     checkLowered(model, *input, streamed);
+  }
+  SECTION("a global average pool accumulating row by row, whole and streamed") {
+    testing::Builder b;
+    ir::TensorId x = b.input("x", {1, 3, 8, 7});
+    ir::ConvAttrs c3;
+    c3.kernel = {3, 3}, c3.strides = {1, 1}, c3.dilations = {1, 1}, c3.pads = {1, 1, 1, 1};
+    x = b.node(ir::OpKind::Relu, "r1",
+               {b.node(ir::OpKind::Conv, "c1", {x, b.constant("w1", {16, 3, 3, 3})}, c3)});
+    b.g.outputs = {b.node(ir::OpKind::Flatten, "flat",
+                          {b.node(ir::OpKind::GlobalAveragePool, "gap", {x})},
+                          ir::AxisAttrs{1})};
+    REQUIRE(passes::canonicalize(b.g));
+    auto sets = calib::syntheticInputs(b.g, 8);
+    auto ranges = calib::calibrate(b.g, sets);
+    REQUIRE(ranges);
+    auto model = quant::quantize(b.g, *ranges);
+    REQUIRE(model);
+    checkLowered(*model, sets[2][0], {});
+    plan::PlanOptions streamed;
+    streamed.streamInput = true;
+    checkLowered(*model, sets[2][0], streamed);
+    auto made = plan::makePlan(model->graph, {});
+    REQUIRE(made);
+    auto lowered = targets::lower(*model, *made);
+    REQUIRE(lowered);
+    bool accumulates = false;
+    for (const LoweredLayer &layer : lowered->layers)
+      accumulates = accumulates || layer.accumulate;
+    CHECK(accumulates);
   }
   SECTION("small_cnn, whole and streamed") {
     auto model = quantized(example("small_cnn/model.onnx"), {});

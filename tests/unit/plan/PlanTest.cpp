@@ -75,8 +75,21 @@ ir::Graph randomGraph(unsigned seed) {
     }
   }
   b.g.outputs = {maps.back().first};
+  if (pick(3) == 0) // a classifier's end: a global average pool, which accumulates in bands
+    b.g.outputs = {b.node(OpKind::GlobalAveragePool, "pool", {maps.back().first})};
   REQUIRE(passes::canonicalize(b.g));
   return std::move(b.g);
+}
+
+/// A reduction of map `x` over its rows and columns: GlobalAveragePool (kind 0), ReduceMean
+/// (1) or ReduceMax (2) over axes 2 and 3 (written -1, -2 for the max), keepdims.
+ir::TensorId poolRowsAndColumns(Builder &b, const std::string &name, ir::TensorId x, int kind) {
+  if (kind == 0)
+    return b.node(OpKind::GlobalAveragePool, name, {x});
+  return b.node(kind == 1 ? OpKind::ReduceMean : OpKind::ReduceMax, name,
+                {x, b.ints(name + "_axes", kind == 1 ? std::vector<int64_t>{2, 3}
+                                                     : std::vector<int64_t>{-1, -2})},
+                ir::ReduceAttrs{});
 }
 
 ir::TensorData randomInput(const ir::Graph &g, unsigned seed) {
@@ -481,6 +494,10 @@ ir::Graph randomDetector(unsigned seed) {
   conf = b.node(OpKind::Reshape, "conf_r", {conf, b.ints("conf_shape", {1, -1, 2})});
   conf = b.node(OpKind::Softmax, "conf_softmax", {conf}, ir::SoftmaxAttrs{-1, false});
   b.g.outputs = {loc, conf};
+  if (pick(2)) // a classification head on the last map, flattened
+    b.g.outputs.push_back(b.node(OpKind::Flatten, "class",
+                                 {poolRowsAndColumns(b, "class_pool", x, pick(3))},
+                                 ir::AxisAttrs{1}));
   REQUIRE(passes::canonicalize(b.g));
   return std::move(b.g);
 }
@@ -582,5 +599,92 @@ TEST_CASE("a Pad in bands or tiles reads the rows its mode mirrors or repeats") 
                             b.g.nodes[s.node].op == OpKind::Pad && s.region >= 0);
       CHECK(banded);
     }
+  }
+}
+
+TEST_CASE("a reduction over rows and columns ends a row-band region and accumulates") {
+  // x (3 x 20 x 20) -> 3x3 conv -> 1x1 conv to 32 channels -> pool over H and W -> flatten:
+  // whole, the 32-channel map takes 51,200 bytes; accumulated a row at a time, only a row
+  // of it and 32 sums are live.
+  for (int kind : {0, 1, 2}) {
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 3, 20, 20});
+    x = b.node(OpKind::Conv, "c1", {x, b.constant("c1_w", {8, 3, 3, 3})},
+               convAttrs(3, 1, 1, 1, 1));
+    x = b.node(OpKind::Relu, "c1_relu", {x});
+    x = b.node(OpKind::Conv, "c2", {x, b.constant("c2_w", {32, 8, 1, 1})},
+               convAttrs(1, 1, 0, 1, 1));
+    const ir::TensorId map = b.node(OpKind::Relu, "c2_relu", {x});
+    b.g.outputs = {b.node(OpKind::Flatten, "flat", {poolRowsAndColumns(b, "pool", map, kind)},
+                          ir::AxisAttrs{1})};
+    REQUIRE(passes::canonicalize(b.g));
+    const int64_t whole = 32 * 20 * 20 * 4;
+    for (bool stream : {false, true}) {
+      INFO("kind " << kind << (stream ? " streamed" : " frame resident"));
+      plan::Plan p = planAndRun(b.g, stream, /*branches=*/true, 3 + kind);
+      CHECK(p.summary.arenaBytes < whole / 4);
+      CHECK(p.summary.macs == p.baseline.macs);
+      int accumulating = 0;
+      for (const plan::Step &s : p.steps)
+        accumulating += s.accumulate;
+      CHECK(accumulating == 20); // one step per input row
+    }
+    plan::PlanOptions wholeMaps; // a backend that pools whole maps only
+    wholeMaps.floatActivations = true;
+    wholeMaps.accumulateReductions = false;
+    auto p = plan::makePlan(b.g, wholeMaps);
+    REQUIRE(p);
+    CHECK(std::none_of(p->steps.begin(), p->steps.end(),
+                       [](const plan::Step &s) { return s.accumulate; }));
+    CHECK(p->summary.arenaBytes >= whole);
+  }
+}
+
+TEST_CASE("the verifier rejects corrupted accumulation") {
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 3, 12, 12});
+  x = b.node(OpKind::Conv, "c1", {x, b.constant("c1_w", {16, 3, 3, 3})},
+             convAttrs(3, 1, 1, 1, 1));
+  b.g.outputs = {
+      b.node(OpKind::GlobalAveragePool, "pool", {b.node(OpKind::Relu, "relu", {x})})};
+  REQUIRE(passes::canonicalize(b.g));
+  plan::PlanOptions options;
+  options.floatActivations = true;
+  auto p = plan::makePlan(b.g, options);
+  REQUIRE(p);
+  REQUIRE(plan::verifyPlan(b.g, *p));
+  std::vector<size_t> steps;
+  for (size_t s = 0; s < p->steps.size(); ++s)
+    if (p->steps[s].accumulate)
+      steps.push_back(s);
+  REQUIRE(steps.size() == 12);
+  plan::Step &second = p->steps[steps[1]];
+  SECTION("a row skipped") {
+    second.reads[0].row0 += 1, second.reads[0].row1 += 1;
+    auto result = plan::verifyPlan(b.g, *p);
+    REQUIRE_FALSE(result);
+    CHECK_THAT(result.error().message(), Catch::Contains("adds rows"));
+  }
+  SECTION("part of a row") {
+    second.reads[0].col1 -= 1;
+    CHECK_FALSE(plan::verifyPlan(b.g, *p));
+  }
+  SECTION("the sums in another buffer") {
+    plan::Buffer copy = p->buffers[second.scratch];
+    copy.offset = p->summary.arenaBytes;
+    p->summary.arenaBytes += copy.bytes;
+    p->buffers.push_back(copy);
+    second.scratch = static_cast<int>(p->buffers.size()) - 1;
+    auto result = plan::verifyPlan(b.g, *p);
+    REQUIRE_FALSE(result);
+    CHECK_THAT(result.error().message(), Catch::Contains("accumulates into buffer"));
+  }
+  SECTION("an accumulator too small") {
+    p->buffers[second.scratch].bytes -= 4;
+    CHECK_FALSE(plan::verifyPlan(b.g, *p));
+  }
+  SECTION("the last row never added") {
+    p->steps.erase(p->steps.begin() + static_cast<std::ptrdiff_t>(steps.back()));
+    CHECK_FALSE(plan::verifyPlan(b.g, *p));
   }
 }
