@@ -693,19 +693,36 @@ RP_INLINE void rp_dw3_pair(const rp_conv_params *p, const int8_t *x0, const int8
   }
 }
 
+/* rp_dw3_pair for a layer whose shifts are all in rp_out_s8's common case, one copy per
+ * stride and clamp (out of line: the depthwise loops below call it from two variants). */
+static RP_NOINLINE void rp_dw3_pair_fast(const rp_conv_params *p, const int8_t *x0,
+                                         const int8_t *x1, const int8_t *x2, int8_t *d0,
+                                         int8_t *d1, uint32_t off) {
+  const int32_t full = p->act_min == -128 && p->act_max == 127;
+  if (p->stride_w == 1 && full)
+    rp_dw3_pair(p, x0, x1, x2, d0, d1, /*s=*/1, off, /*full=*/1, /*fast=*/1);
+  else if (p->stride_w == 1)
+    rp_dw3_pair(p, x0, x1, x2, d0, d1, /*s=*/1, off, /*full=*/0, /*fast=*/1);
+  else if (full)
+    rp_dw3_pair(p, x0, x1, x2, d0, d1, /*s=*/2, off, /*full=*/1, /*fast=*/1);
+  else
+    rp_dw3_pair(p, x0, x1, x2, d0, d1, /*s=*/2, off, /*full=*/0, /*fast=*/1);
+}
+
 /* Depthwise with the DSP extension: for each output pixel the window's rows inside the
  * tensor are listed once (the columns inside form one run, the same for every row), then
  * every four channels accumulate in registers: one load and two SXTAB16 of the inputs and
  * of the weights give four SMLABB/SMLATT products per tap; rows of three taps unrolled. */
 RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in, rp_view *out,
-                                      const rp_region *region, int32_t full, int32_t fast) {
+                                      const rp_region *region, int32_t full) {
   const int32_t c = p->in_c, c4 = c & ~3, zp = p->out_zp, lo = p->act_min, hi = p->act_max;
   const int32_t in_zp = p->in_zp, sx = p->dil_w * c, zp1 = 2 * zp + 1;
   const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
   const uint32_t off = rp_pack_offset(-in_zp);
   const int8_t *xr[RP_DW_MAX_TAPS], *wr[RP_DW_MAX_TAPS];
   const int32_t sw = p->stride_w;
-  const int32_t pairs = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 && (sw == 1 || sw == 2);
+  const int32_t pairs = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 && (sw == 1 || sw == 2) &&
+                        rp_common_shifts(p->shift, c);
   int32_t oy, ox, ky, ch, r, t;
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {
@@ -717,10 +734,7 @@ RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in
         const int8_t *x0 = rp_view_pixel(in, iy0, ix0, c);
         const int8_t *x1 = rp_view_pixel(in, iy0 + p->dil_h, ix0, c);
         const int8_t *x2 = rp_view_pixel(in, iy0 + 2 * p->dil_h, ix0, c);
-        if (sw == 1)
-          rp_dw3_pair(p, x0, x1, x2, dst, dst + c, /*s=*/1, off, full, fast);
-        else
-          rp_dw3_pair(p, x0, x1, x2, dst, dst + c, /*s=*/2, off, full, fast);
+        rp_dw3_pair_fast(p, x0, x1, x2, dst, dst + c, off);
         ++ox;
         continue;
       }
@@ -750,10 +764,10 @@ RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in
           rp_dw_tap(x2, w0 + 6 * c, off, a);
           rp_dw_tap(x2 + sx, w0 + 7 * c, off, a);
           rp_dw_tap(x2 + 2 * sx, w0 + 8 * c, off, a);
-          dst[ch] = rp_out_s8(a[0], mult[ch], shift[ch], zp, zp1, lo, hi, full, fast);
-          dst[ch + 1] = rp_out_s8(a[1], mult[ch + 1], shift[ch + 1], zp, zp1, lo, hi, full, fast);
-          dst[ch + 2] = rp_out_s8(a[2], mult[ch + 2], shift[ch + 2], zp, zp1, lo, hi, full, fast);
-          dst[ch + 3] = rp_out_s8(a[3], mult[ch + 3], shift[ch + 3], zp, zp1, lo, hi, full, fast);
+          dst[ch] = rp_out_s8(a[0], mult[ch], shift[ch], zp, zp1, lo, hi, full, 0);
+          dst[ch + 1] = rp_out_s8(a[1], mult[ch + 1], shift[ch + 1], zp, zp1, lo, hi, full, 0);
+          dst[ch + 2] = rp_out_s8(a[2], mult[ch + 2], shift[ch + 2], zp, zp1, lo, hi, full, 0);
+          dst[ch + 3] = rp_out_s8(a[3], mult[ch + 3], shift[ch + 3], zp, zp1, lo, hi, full, 0);
         }
       } else {
         for (ch = 0; ch < c4; ch += 4) {
@@ -770,10 +784,10 @@ RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in
                 rp_dw_tap(x, w, off, a);
             }
           }
-          dst[ch] = rp_out_s8(a[0], mult[ch], shift[ch], zp, zp1, lo, hi, full, fast);
-          dst[ch + 1] = rp_out_s8(a[1], mult[ch + 1], shift[ch + 1], zp, zp1, lo, hi, full, fast);
-          dst[ch + 2] = rp_out_s8(a[2], mult[ch + 2], shift[ch + 2], zp, zp1, lo, hi, full, fast);
-          dst[ch + 3] = rp_out_s8(a[3], mult[ch + 3], shift[ch + 3], zp, zp1, lo, hi, full, fast);
+          dst[ch] = rp_out_s8(a[0], mult[ch], shift[ch], zp, zp1, lo, hi, full, 0);
+          dst[ch + 1] = rp_out_s8(a[1], mult[ch + 1], shift[ch + 1], zp, zp1, lo, hi, full, 0);
+          dst[ch + 2] = rp_out_s8(a[2], mult[ch + 2], shift[ch + 2], zp, zp1, lo, hi, full, 0);
+          dst[ch + 3] = rp_out_s8(a[3], mult[ch + 3], shift[ch + 3], zp, zp1, lo, hi, full, 0);
         }
       }
       for (ch = c4; ch < c; ++ch) {
@@ -781,24 +795,17 @@ RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in
         for (r = 0; r < rows; ++r)
           for (t = 0; t < nt; ++t)
             a += ((int32_t)xr[r][t * sx + ch] - in_zp) * (int32_t)wr[r][t * c + ch];
-        dst[ch] = rp_out_s8(a, mult[ch], shift[ch], zp, zp1, lo, hi, full, fast);
+        dst[ch] = rp_out_s8(a, mult[ch], shift[ch], zp, zp1, lo, hi, full, 0);
       }
     }
 }
 
 static void rp_conv_depthwise_dsp(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                   const rp_region *region) {
-  const int32_t full = p->act_min == -128 && p->act_max == 127;
-  if (rp_common_shifts(p->shift, p->in_c)) {
-    if (full)
-      rp_conv_depthwise_rows(p, in, out, region, /*full=*/1, /*fast=*/1);
-    else
-      rp_conv_depthwise_rows(p, in, out, region, /*full=*/0, /*fast=*/1);
-  } else if (full) {
-    rp_conv_depthwise_rows(p, in, out, region, /*full=*/1, /*fast=*/0);
-  } else {
-    rp_conv_depthwise_rows(p, in, out, region, /*full=*/0, /*fast=*/0);
-  }
+  if (p->act_min == -128 && p->act_max == 127)
+    rp_conv_depthwise_rows(p, in, out, region, /*full=*/1);
+  else
+    rp_conv_depthwise_rows(p, in, out, region, /*full=*/0);
 }
 #endif
 
