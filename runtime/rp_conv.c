@@ -539,6 +539,7 @@ RP_INLINE void rp_dw3_row2(const int8_t *x, const int8_t *w, int32_t c, int32_t 
    * extended weights in registers: GCC otherwise hoists every load and spills. */
   int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
   uint32_t w0, w1, w2, t;
+/* clang-format off */
 #define RP_DW3_LOADW(EXT)                                                                    \
   "ldr %[w0], [%[w]]\n\t"                                                                    \
   "ldr %[w1], [%[w], %[c]]\n\t"                                                              \
@@ -581,6 +582,7 @@ RP_INLINE void rp_dw3_row2(const int8_t *x, const int8_t *w, int32_t c, int32_t 
     [w1] "=&r"(w1), [w2] "=&r"(w2), [t] "=&r"(t)                                             \
   : [x] "r"(x), [w] "r"(w), [c] "r"(c), [off] "r"(off)                                       \
   : "memory"
+  /* clang-format on */
   if (s == 1 && odd)
     __asm__(RP_DW3_S1(", ror #8") RP_DW3_OPERANDS);
   else if (s == 1)
