@@ -526,6 +526,191 @@ RP_INLINE void rp_dw_tap(const int8_t *x, const int8_t *w, uint32_t off, int32_t
   a[3] = rp_smlatt((int32_t)x13, (int32_t)w13, a[3]);
 }
 
+/* One row of a 3x3 depthwise window for two output pixels and one half of a group of four
+ * channels (lanes 0 and 2, or with `odd` lanes 1 and 3): the row's three weight words are
+ * loaded and sign-extended once and serve both pixels; the input columns 0 .. 2 + s (s the
+ * stride, 1 or 2, a constant at the call sites) are loaded and extended once, pixel 0 using
+ * columns 0 .. 2 and pixel 1 columns s .. s + 2. a[0], a[1]: pixel 0's low and high lanes;
+ * a[2], a[3]: pixel 1's. */
+RP_INLINE void rp_dw3_row2(const int8_t *x, const int8_t *w, int32_t c, int32_t s, int32_t odd,
+                           uint32_t off, int32_t *a) {
+#if defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP) && defined(__GNUC__)
+  /* As inline assembly, 27 (stride 1) or 28 (stride 2) instructions with the three
+   * extended weights in registers: GCC otherwise hoists every load and spills. */
+  int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  uint32_t w0, w1, w2, t;
+/* clang-format off */
+#define RP_DW3_LOADW(EXT)                                                                    \
+  "ldr %[w0], [%[w]]\n\t"                                                                    \
+  "ldr %[w1], [%[w], %[c]]\n\t"                                                              \
+  "ldr %[w2], [%[w], %[c], lsl #1]\n\t"                                                      \
+  "sxtb16 %[w0], %[w0]" EXT "\n\t"                                                           \
+  "sxtb16 %[w1], %[w1]" EXT "\n\t"                                                           \
+  "sxtb16 %[w2], %[w2]" EXT "\n\t"
+#define RP_DW3_MAC(A, B, W)                                                                  \
+  "smlabb %[" A "], %[t], %[" W "], %[" A "]\n\t"                                             \
+  "smlatt %[" B "], %[t], %[" W "], %[" B "]\n\t"
+#define RP_DW3_S1(EXT)                                                                       \
+  RP_DW3_LOADW(EXT)                                                                          \
+  "ldr %[t], [%[x]]\n\t"                                                                     \
+  "sxtab16 %[t], %[off], %[t]" EXT "\n\t" RP_DW3_MAC("a0", "a1", "w0")                       \
+  "ldr %[t], [%[x], %[c]]\n\t"                                                               \
+  "sxtab16 %[t], %[off], %[t]" EXT "\n\t" RP_DW3_MAC("a0", "a1", "w1")                       \
+      RP_DW3_MAC("a2", "a3", "w0")                                                           \
+  "ldr %[t], [%[x], %[c], lsl #1]\n\t"                                                       \
+  "sxtab16 %[t], %[off], %[t]" EXT "\n\t" RP_DW3_MAC("a0", "a1", "w2")                       \
+      RP_DW3_MAC("a2", "a3", "w1")                                                           \
+  "add %[t], %[x], %[c]\n\t"                                                                 \
+  "ldr %[t], [%[t], %[c], lsl #1]\n\t"                                                       \
+  "sxtab16 %[t], %[off], %[t]" EXT "\n\t" RP_DW3_MAC("a2", "a3", "w2")
+#define RP_DW3_S2(EXT)                                                                       \
+  RP_DW3_LOADW(EXT)                                                                          \
+  "ldr %[t], [%[x]]\n\t"                                                                     \
+  "sxtab16 %[t], %[off], %[t]" EXT "\n\t" RP_DW3_MAC("a0", "a1", "w0")                       \
+  "ldr %[t], [%[x], %[c]]\n\t"                                                               \
+  "sxtab16 %[t], %[off], %[t]" EXT "\n\t" RP_DW3_MAC("a0", "a1", "w1")                       \
+  "ldr %[t], [%[x], %[c], lsl #1]\n\t"                                                       \
+  "sxtab16 %[t], %[off], %[t]" EXT "\n\t" RP_DW3_MAC("a0", "a1", "w2")                       \
+      RP_DW3_MAC("a2", "a3", "w0")                                                           \
+  "add %[t], %[x], %[c]\n\t"                                                                 \
+  "ldr %[t], [%[t], %[c], lsl #1]\n\t"                                                       \
+  "sxtab16 %[t], %[off], %[t]" EXT "\n\t" RP_DW3_MAC("a2", "a3", "w1")                       \
+  "ldr %[t], [%[x], %[c], lsl #2]\n\t"                                                       \
+  "sxtab16 %[t], %[off], %[t]" EXT "\n\t" RP_DW3_MAC("a2", "a3", "w2")
+#define RP_DW3_OPERANDS                                                                      \
+  : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w0] "=&r"(w0),             \
+    [w1] "=&r"(w1), [w2] "=&r"(w2), [t] "=&r"(t)                                             \
+  : [x] "r"(x), [w] "r"(w), [c] "r"(c), [off] "r"(off)                                       \
+  : "memory"
+  /* clang-format on */
+  if (s == 1 && odd)
+    __asm__(RP_DW3_S1(", ror #8") RP_DW3_OPERANDS);
+  else if (s == 1)
+    __asm__(RP_DW3_S1("") RP_DW3_OPERANDS);
+  else if (odd)
+    __asm__(RP_DW3_S2(", ror #8") RP_DW3_OPERANDS);
+  else
+    __asm__(RP_DW3_S2("") RP_DW3_OPERANDS);
+#undef RP_DW3_OPERANDS
+#undef RP_DW3_S2
+#undef RP_DW3_S1
+#undef RP_DW3_MAC
+#undef RP_DW3_LOADW
+  a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
+#else
+  const uint32_t v0 = rp_load32(w), v1 = rp_load32(w + c), v2 = rp_load32(w + 2 * c);
+  const uint32_t u0 = rp_load32(x), u1 = rp_load32(x + c), u2 = rp_load32(x + 2 * c);
+  const uint32_t u3 = rp_load32(x + 3 * c), u4 = s == 2 ? rp_load32(x + 4 * c) : 0;
+  const int32_t w0 = (int32_t)(odd ? rp_sxtb16_ror8(v0) : rp_sxtb16(v0));
+  const int32_t w1 = (int32_t)(odd ? rp_sxtb16_ror8(v1) : rp_sxtb16(v1));
+  const int32_t w2 = (int32_t)(odd ? rp_sxtb16_ror8(v2) : rp_sxtb16(v2));
+  const int32_t x0 = (int32_t)(odd ? rp_sxtab16_ror8(off, u0) : rp_sxtab16(off, u0));
+  const int32_t x1 = (int32_t)(odd ? rp_sxtab16_ror8(off, u1) : rp_sxtab16(off, u1));
+  const int32_t x2 = (int32_t)(odd ? rp_sxtab16_ror8(off, u2) : rp_sxtab16(off, u2));
+  const int32_t x3 = (int32_t)(odd ? rp_sxtab16_ror8(off, u3) : rp_sxtab16(off, u3));
+  a[0] = rp_smlabb(x0, w0, a[0]);
+  a[1] = rp_smlatt(x0, w0, a[1]);
+  a[0] = rp_smlabb(x1, w1, a[0]);
+  a[1] = rp_smlatt(x1, w1, a[1]);
+  a[0] = rp_smlabb(x2, w2, a[0]);
+  a[1] = rp_smlatt(x2, w2, a[1]);
+  if (s == 1) {
+    a[2] = rp_smlabb(x1, w0, a[2]);
+    a[3] = rp_smlatt(x1, w0, a[3]);
+    a[2] = rp_smlabb(x2, w1, a[2]);
+    a[3] = rp_smlatt(x2, w1, a[3]);
+    a[2] = rp_smlabb(x3, w2, a[2]);
+    a[3] = rp_smlatt(x3, w2, a[3]);
+  } else {
+    const int32_t x4 = (int32_t)(odd ? rp_sxtab16_ror8(off, u4) : rp_sxtab16(off, u4));
+    a[2] = rp_smlabb(x2, w0, a[2]);
+    a[3] = rp_smlatt(x2, w0, a[3]);
+    a[2] = rp_smlabb(x3, w1, a[2]);
+    a[3] = rp_smlatt(x3, w1, a[3]);
+    a[2] = rp_smlabb(x4, w2, a[2]);
+    a[3] = rp_smlatt(x4, w2, a[3]);
+  }
+#endif
+}
+
+/* The nine taps of one half of a group of four channels for two output pixels (see
+ * rp_dw3_row2): x0, x1, x2 the window rows of pixel 0 and w the group's first weights. */
+RP_INLINE void rp_dw3_half(const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                           const int8_t *w, int32_t c, int32_t s, int32_t odd, uint32_t off,
+                           int32_t *a) {
+  rp_dw3_row2(x0, w, c, s, odd, off, a);
+  rp_dw3_row2(x1, w + 3 * c, c, s, odd, off, a);
+  rp_dw3_row2(x2, w + 6 * c, c, s, odd, off, a);
+}
+
+/* Requantises one channel of two output pixels with its constants read once (before the
+ * stores, which as int8_t could alias them). */
+RP_INLINE void rp_dw3_out2(const rp_conv_params *p, int32_t ch, int32_t a0, int32_t a1,
+                           int8_t *d0, int8_t *d1, int32_t full, int32_t fast) {
+  const int32_t m = p->mult[ch], sh = p->shift[ch], zp = p->out_zp, zp1 = 2 * zp + 1;
+  const int8_t v0 = rp_out_s8(a0, m, sh, zp, zp1, p->act_min, p->act_max, full, fast);
+  const int8_t v1 = rp_out_s8(a1, m, sh, zp, zp1, p->act_min, p->act_max, full, fast);
+  d0[ch] = v0;
+  d1[ch] = v1;
+}
+
+/* Two horizontally adjacent output pixels of a 3x3 depthwise layer whose windows lie inside
+ * the input (dilation 1 along rows, stride s of 1 or 2, a constant at the call sites): x0,
+ * x1, x2 are the rows of pixel 0's window, d0 and d1 the two output pixels. Every four
+ * channels run in two halves of four accumulators (the even lanes, then the odd ones), so
+ * that each weight load and extension serves both pixels and, with stride 1, each input
+ * column serves two taps of each row; the two pixels share each channel's requantisation
+ * constants. */
+RP_INLINE void rp_dw3_pair(const rp_conv_params *p, const int8_t *x0, const int8_t *x1,
+                           const int8_t *x2, int8_t *d0, int8_t *d1, int32_t s, uint32_t off,
+                           int32_t full, int32_t fast) {
+  const int32_t c = p->in_c, c4 = c & ~3;
+  const int32_t *const bias = p->bias;
+  const int8_t *const w = p->weights;
+  int32_t ch, r, k;
+  for (ch = 0; ch < c4; ch += 4) {
+    const int32_t cc = rp_opaque(c); /* computed addresses, not one pointer per tap */
+    int32_t a[4];
+    a[0] = a[2] = bias[ch];
+    a[1] = a[3] = bias[ch + 2];
+    rp_dw3_half(x0 + ch, x1 + ch, x2 + ch, w + ch, cc, s, /*odd=*/0, off, a);
+    rp_dw3_out2(p, ch, a[0], a[2], d0, d1, full, fast);
+    rp_dw3_out2(p, ch + 2, a[1], a[3], d0, d1, full, fast);
+    a[0] = a[2] = bias[ch + 1];
+    a[1] = a[3] = bias[ch + 3];
+    rp_dw3_half(x0 + ch, x1 + ch, x2 + ch, w + ch, rp_opaque(cc), s, /*odd=*/1, off, a);
+    rp_dw3_out2(p, ch + 1, a[0], a[2], d0, d1, full, fast);
+    rp_dw3_out2(p, ch + 3, a[1], a[3], d0, d1, full, fast);
+  }
+  for (ch = c4; ch < c; ++ch) {
+    const int8_t *const xs[3] = {x0, x1, x2};
+    int32_t a0 = bias[ch], a1 = bias[ch];
+    for (r = 0; r < 3; ++r)
+      for (k = 0; k < 3; ++k) {
+        const int32_t wk = w[(3 * r + k) * c + ch];
+        a0 += ((int32_t)xs[r][k * c + ch] - p->in_zp) * wk;
+        a1 += ((int32_t)xs[r][(k + s) * c + ch] - p->in_zp) * wk;
+      }
+    rp_dw3_out2(p, ch, a0, a1, d0, d1, full, fast);
+  }
+}
+
+/* rp_dw3_pair for a layer whose shifts are all in rp_out_s8's common case, one copy per
+ * stride and clamp (out of line: the depthwise loops below call it from two variants). */
+static RP_NOINLINE void rp_dw3_pair_fast(const rp_conv_params *p, const int8_t *x0,
+                                         const int8_t *x1, const int8_t *x2, int8_t *d0,
+                                         int8_t *d1, uint32_t off) {
+  const int32_t full = p->act_min == -128 && p->act_max == 127;
+  if (p->stride_w == 1 && full)
+    rp_dw3_pair(p, x0, x1, x2, d0, d1, /*s=*/1, off, /*full=*/1, /*fast=*/1);
+  else if (p->stride_w == 1)
+    rp_dw3_pair(p, x0, x1, x2, d0, d1, /*s=*/1, off, /*full=*/0, /*fast=*/1);
+  else if (full)
+    rp_dw3_pair(p, x0, x1, x2, d0, d1, /*s=*/2, off, /*full=*/1, /*fast=*/1);
+  else
+    rp_dw3_pair(p, x0, x1, x2, d0, d1, /*s=*/2, off, /*full=*/0, /*fast=*/1);
+}
+
 /* Depthwise with the DSP extension: for each output pixel the window's rows inside the
  * tensor are listed once (the columns inside form one run, the same for every row), then
  * every four channels accumulate in registers: one load and two SXTAB16 of the inputs and
@@ -537,12 +722,24 @@ RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in
   const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
   const uint32_t off = rp_pack_offset(-in_zp);
   const int8_t *xr[RP_DW_MAX_TAPS], *wr[RP_DW_MAX_TAPS];
+  const int32_t sw = p->stride_w;
+  const int32_t pairs = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 && (sw == 1 || sw == 2) &&
+                        rp_common_shifts(p->shift, c);
   int32_t oy, ox, ky, ch, r, t;
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {
       int8_t *dst = rp_view_pixel(out, oy, ox, c);
-      const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+      const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * sw - p->pad_left;
       int32_t rows = 0, kx0 = 0, kx1 = p->k_w, nt;
+      if (pairs && ox + 1 < region->col1 && iy0 >= 0 && iy0 + 2 * p->dil_h < p->in_h &&
+          ix0 >= 0 && ix0 + sw + 2 < p->in_w) { /* two whole windows: pixels ox and ox + 1 */
+        const int8_t *x0 = rp_view_pixel(in, iy0, ix0, c);
+        const int8_t *x1 = rp_view_pixel(in, iy0 + p->dil_h, ix0, c);
+        const int8_t *x2 = rp_view_pixel(in, iy0 + 2 * p->dil_h, ix0, c);
+        rp_dw3_pair_fast(p, x0, x1, x2, dst, dst + c, off);
+        ++ox;
+        continue;
+      }
       while (kx0 < kx1 && ix0 + kx0 * p->dil_w < 0)
         ++kx0;
       while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w)

@@ -37,8 +37,16 @@ static inline uint32_t rp_sxtab16_ror8(uint32_t a, uint32_t x) {
   __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
   return r;
 }
+/* v, hidden from the optimiser (no instruction): a loop that addresses x + k * c for
+ * several k reads c through this each iteration so that GCC computes the addresses there
+ * (register-offset loads) instead of keeping one induction variable per k on the stack. */
+static inline int32_t rp_opaque(int32_t v) {
+  __asm__("" : "+r"(v));
+  return v;
+}
 #elif defined(RP_EMULATE_DSP) && !defined(RP_NO_DSP)
 #define RP_USE_DSP 1
+static inline int32_t rp_opaque(int32_t v) { return v; }
 /* Portable models of the Armv7E-M instructions (two's complement, as the hardware). */
 static inline int32_t rp_half(uint32_t x, int hi) {
   uint32_t h = hi ? (x >> 16) : (x & 0xFFFFu);

@@ -101,6 +101,11 @@ const ConvCase kCases[] = {
     {"2x2 stride 2, 3 -> 5 channels (12 taps)", 3, 5, 8, 9, 2, 2, 0, 1, 1, {}},
     {"depthwise 5x5 pad 2, 8 channels (rows of 3 taps at the borders)", 8, 8, 9, 8, 5, 1, 2, 1,
      8, {}},
+    // Depthwise 3x3 two pixels per pass: stride 2 with a tail, stride 1 with an odd width.
+    {"depthwise 3x3 stride 2 pad 1, 14 channels, pixel pairs", 14, 14, 9, 12, 3, 2, 1, 1, 14,
+     {ir::ActKind::Relu}},
+    {"depthwise 3x3 pad 1, 12 channels, odd width, pixel pairs", 12, 12, 7, 11, 3, 1, 1, 1, 12,
+     {}},
 };
 
 } // namespace

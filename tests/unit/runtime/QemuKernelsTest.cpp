@@ -74,6 +74,8 @@ TEST_CASE("kernels on Cortex-M4 in QEMU (DSP path) match the host's portable C",
                       {ir::ActKind::Clip, 0.0f, 0.3f}));
   jobs.push_back(conv(f, "conv 3x3 16->7 (odd width and channels)", 16, 7, 7, 3, 1, 1));
   jobs.push_back(conv(f, "depthwise 3x3, 7 channels (tail)", 7, 7, 9, 3, 1, 7));
+  jobs.push_back(conv(f, "depthwise 3x3 stride 2, 14 channels (pixel pairs, tail)", 14, 14,
+                      11, 3, 2, 14));
   {
     ir::TensorId x = f.input({1, 67});
     ir::TensorId w = f.constant({67, 10}, -0.3f, 0.3f);
