@@ -13,15 +13,10 @@
 namespace rnnpoolc::targets::c {
 namespace {
 
-/// Kernels that can compute part of a map: through views (any region) or row by row.
-bool viewKind(FloatKind k) {
-  return k == FloatKind::Conv || k == FloatKind::MaxPool || k == FloatKind::AvgPool ||
-         k == FloatKind::Pad || k == FloatKind::RNNPool;
-}
-bool rowKind(FloatKind k) {
-  return k == FloatKind::Alias || k == FloatKind::Unary || k == FloatKind::Add ||
-         k == FloatKind::Binary || k == FloatKind::L2Norm;
-}
+/// Kernels that can compute part of a map: through views (any region) or row by row (the
+/// kernel table's call shape).
+bool viewKind(FloatKind k) { return floatKernelInfo(k).shape == quant::CallShape::View; }
+bool rowKind(FloatKind k) { return floatKernelInfo(k).shape == quant::CallShape::Rows; }
 
 /// Shared state of one generation: the model, its verified plan and what follows from it.
 struct Emitter {
@@ -141,11 +136,7 @@ std::string pixel(const std::string &buffer, const std::string &y, const std::st
 std::string viewBody(const Emitter &e, size_t n) {
   const FloatKind kind = e.model.steps[n].kind;
   const bool rnnpool = kind == FloatKind::RNNPool;
-  const char *function = kind == FloatKind::Conv      ? "rp_conv_f32"
-                         : kind == FloatKind::MaxPool ? "rp_maxpool_f32"
-                         : kind == FloatKind::AvgPool ? "rp_avgpool_f32"
-                         : kind == FloatKind::Pad     ? "rp_pad_f32"
-                                                      : "rp_rnnpool_f32";
+  const std::string_view function = floatKernelInfo(kind).function;
   return fmt::format("  const rp_region_f32 region = rp_step_region_f32(s);\n"
                      "  const rp_view_f32 in = rp_buffer_view_f32(model_buffers, a, s->in[0]);\n"
                      "  rp_view_f32 out = rp_buffer_view_f32(model_buffers, a, s->out);\n"
@@ -306,7 +297,7 @@ Expected<std::string> layerFunction(const Emitter &e, size_t n) {
 /// naming the step's arrays.
 std::string paramsDefinition(const Emitter &e, size_t step) {
   const FloatStep &fs = e.model.steps[step];
-  if (fs.paramsType.empty())
+  if (fs.paramsType().empty())
     return "";
   std::string body = initialiser(
       fs.params,
@@ -321,7 +312,7 @@ std::string paramsDefinition(const Emitter &e, size_t step) {
         fmt::format("static const int32_t {}[] = {{{}}};\n", e.symbol(step, "channels"), list);
     body += fmt::format("  .channels = {},\n", e.symbol(step, "channels"));
   }
-  return text + fmt::format("static const {} model_{} = {{\n{}}};\n", fs.paramsType,
+  return text + fmt::format("static const {} model_{} = {{\n{}}};\n", fs.paramsType(),
                             e.stepNames[step], body);
 }
 
