@@ -25,10 +25,7 @@ private:
   LoweredModel out_;
 
   Status checkLimits() const;
-  Status ioOffsets();
-  void buffers();
   bool skipped(const plan::Step &s) const;
-  void steps();
   Status checkWhole(size_t node) const;
   Expected<LoweredLayer> layer(size_t node);
 };
@@ -46,81 +43,11 @@ Status Lowering::checkLimits() const {
   return Status::ok();
 }
 
-Status Lowering::ioOffsets() {
-  const int last = std::max(0, static_cast<int>(p_.steps.size()) - 1);
-  for (ir::TensorId t : g_.inputs) {
-    int b = p_.streamedInput ? -1 : wholeBufferOf(g_, p_, t, 0, 0);
-    if (!p_.streamedInput && b < 0)
-      return makeError("internal: the plan holds no whole buffer for input '{}'", g_.tensor(t).name);
-    out_.inputOffset.push_back(b < 0 ? -1 : p_.buffers[b].offset);
-  }
-  for (ir::TensorId t : g_.outputs) {
-    int b = wholeBufferOf(g_, p_, t, last, last);
-    if (b < 0)
-      return makeError("output '{}' is not computed into the arena (an output that is a "
-                       "constant or an input is not supported)",
-                       g_.tensor(t).name);
-    out_.outputOffset.push_back(p_.buffers[b].offset);
-  }
-  return Status::ok();
-}
-
-void Lowering::buffers() {
-  for (const plan::Buffer &buf : p_.buffers) {
-    const plan::Extent e = plan::extentOf(g_.tensor(buf.tensor));
-    const bool ring = buf.kind == plan::BufferKind::Ring;
-    LoweredBuffer b;
-    b.offset = buf.offset;
-    b.row0 = ring ? 0 : buf.region.row0;
-    b.col0 = ring ? 0 : buf.region.col0;
-    b.rows = ring ? e.rows : buf.region.rows();
-    b.cols = ring ? e.cols : buf.region.cols();
-    b.ringRows = buf.ringRows;
-    b.channels = e.channels;
-    b.kind = buf.kind, b.tensor = buf.tensor, b.bytes = buf.bytes;
-    out_.buffers.push_back(b);
-  }
-}
-
 /// A step of an in-place Alias (the output is the input's bytes) needs no code.
 bool Lowering::skipped(const plan::Step &s) const {
   if (s.kind != plan::StepKind::Compute || m_.layers[s.node].kind != quant::KernelKind::Alias)
     return false;
   return s.inputs[0] >= 0 && p_.buffers[s.inputs[0]].offset == p_.buffers[s.outputs[0]].offset;
-}
-
-void Lowering::steps() {
-  std::map<size_t, const plan::Step *> previous; // by node
-  for (const plan::Step &st : p_.steps) {
-    if (skipped(st))
-      continue;
-    LoweredStep s;
-    const bool stream = st.kind == plan::StepKind::Stream;
-    s.layer = static_cast<int>(st.node);
-    if (stream)
-      s.layer = -1 - static_cast<int>(std::find(g_.inputs.begin(), g_.inputs.end(), st.streamed) -
-                                      g_.inputs.begin());
-    for (size_t k = 0, found = 0; !stream && k < st.inputs.size() && found < 2; ++k)
-      if (st.inputs[k] >= 0)
-        s.in[found++] = st.inputs[k];
-    s.out = st.outputs[0];
-    s.scratch = st.scratch >= 0 ? p_.buffers[st.scratch].offset : -1;
-    s.region = st.out;
-    if (st.accumulate) { // the input rows it adds; carry: the sums go on from the rows above
-      s.region = st.reads[0];
-      s.carry = st.reads[0].row0 > 0;
-      out_.steps.push_back(s);
-      continue;
-    }
-    if (!stream) {
-      const plan::Step *before = previous[st.node];
-      s.carry = before && st.scratch >= 0 && before->scratch == st.scratch &&
-                before->out.row1 == st.out.row0 && before->out.col0 == st.out.col0 &&
-                before->out.col1 == st.out.col1;
-      previous[st.node] = &st;
-    }
-    out_.steps.push_back(s);
-  }
 }
 
 /// Whole-tensor kernels run as one step over whole buffers.
@@ -205,12 +132,19 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
 
 Expected<LoweredModel> Lowering::run() {
   out_.model = &m_, out_.plan = &p_;
-  out_.streamedInput = p_.streamedInput;
-  out_.arenaBytes = p_.summary.arenaBytes;
-  RNNPOOLC_TRY(ioOffsets());
+  std::vector<bool> skip;
+  for (const plan::Step &st : p_.steps)
+    skip.push_back(skipped(st));
+  auto schedule = lowerSchedule(g_, p_, skip);
+  if (!schedule)
+    return schedule.error();
   RNNPOOLC_TRY(checkLimits());
-  buffers();
-  steps();
+  out_.buffers = std::move(schedule->buffers);
+  out_.steps = std::move(schedule->steps);
+  out_.inputOffset = std::move(schedule->inputOffset);
+  out_.outputOffset = std::move(schedule->outputOffset);
+  out_.streamedInput = schedule->streamedInput;
+  out_.arenaBytes = schedule->arenaBytes;
   for (size_t n = 0; n < g_.nodes.size(); ++n) {
     auto l = layer(n);
     if (!l)

@@ -85,6 +85,23 @@ struct LoweredStep {
                             ///< (accumulating: the sums of the rows above).
 };
 
+/// The plan's buffers and steps as the walkers read them, and where the graph's inputs and
+/// outputs live: the part of a lowered model that the int8 and float builds share.
+struct LoweredSchedule {
+  std::vector<LoweredBuffer> buffers;
+  std::vector<LoweredStep> steps;
+  std::vector<int64_t> inputOffset;  ///< Per graph input; -1 when streamed.
+  std::vector<int64_t> outputOffset; ///< Per graph output.
+  bool streamedInput = false;
+  int64_t arenaBytes = 0;
+};
+
+/// Reads `plan` (of `graph`) as walker tables; skipped[k] leaves plan step k out (an Alias
+/// computed in place, which needs no code). Errors if an input or output has no whole
+/// buffer in the arena.
+Expected<LoweredSchedule> lowerSchedule(const ir::Graph &graph, const plan::Plan &plan,
+                                        const std::vector<bool> &skipped);
+
 struct LoweredModel {
   const quant::QuantizedModel *model = nullptr; ///< What it was lowered from (names, shapes)
   const plan::Plan *plan = nullptr;

@@ -98,7 +98,6 @@ Expected<FloatStep> lowerBinary(const ir::Graph &g, const ir::Node &node,
     return plane.error();
   FloatStep s;
   s.kind = FloatKind::Binary;
-  s.paramsType = "rp_binary_f32_params";
   int op = binaryOp(node.op);
   if (op < 0)
     return ir::nodeError(node, "internal: not a binary op of the float build");
@@ -149,7 +148,6 @@ Expected<FloatStep> lowerReduce(const ir::Graph &g, const ir::Node &node,
                          "W] or [1, K] tensor only");
   FloatStep s;
   s.kind = FloatKind::Reduce;
-  s.paramsType = "rp_reduce_channels_f32_params";
   const int op = node.op == ir::OpKind::ReduceMean  ? 1 // RP_RED_MEAN
                  : node.op == ir::OpKind::ReduceMax ? 2 // RP_RED_MAX
                  : node.op == ir::OpKind::ReduceMin ? 3 // RP_RED_MIN
@@ -171,7 +169,6 @@ Expected<FloatStep> lowerL2Norm(const ir::Graph &g, const ir::Node &node,
                                "[1, C, H, W] or [1, K] tensor only");
   FloatStep s;
   s.kind = FloatKind::L2Norm;
-  s.paramsType = "rp_l2norm_f32_params";
   size_t scaleCount = 0;
   if (node.input(1) != ir::kNoTensor) {
     const ir::Tensor &scale = g.tensor(node.inputs[1]);

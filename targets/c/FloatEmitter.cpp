@@ -13,15 +13,10 @@
 namespace rnnpoolc::targets::c {
 namespace {
 
-/// Kernels that can compute part of a map: through views (any region) or row by row.
-bool viewKind(FloatKind k) {
-  return k == FloatKind::Conv || k == FloatKind::MaxPool || k == FloatKind::AvgPool ||
-         k == FloatKind::Pad || k == FloatKind::RNNPool;
-}
-bool rowKind(FloatKind k) {
-  return k == FloatKind::Alias || k == FloatKind::Unary || k == FloatKind::Add ||
-         k == FloatKind::Binary || k == FloatKind::L2Norm;
-}
+/// Kernels that can compute part of a map: through views (any region) or row by row (the
+/// kernel table's call shape).
+bool viewKind(FloatKind k) { return floatKernelInfo(k).shape == quant::CallShape::View; }
+bool rowKind(FloatKind k) { return floatKernelInfo(k).shape == quant::CallShape::Rows; }
 
 /// Shared state of one generation: the model, its verified plan and what follows from it.
 struct Emitter {
@@ -34,8 +29,7 @@ struct Emitter {
   std::vector<bool> banded;
   std::vector<int> wholeStep;         ///< By node, when not banded: its one plan step.
   std::vector<bool> skipped;          ///< By plan step: an Alias computed in place.
-  std::vector<int64_t> inputOffset;   ///< Per graph input; -1 when streamed.
-  std::vector<int64_t> outputOffset;  ///< Per graph output.
+  LoweredSchedule schedule;           ///< The plan as the walker's tables.
 
   const ir::Graph &graph() const { return model.graph; }
   const ir::Tensor &tensor(ir::TensorId t) const { return model.graph.tensor(t); }
@@ -97,22 +91,10 @@ Status prepare(Emitter &e) {
                                        "kernel ({}) needs whole tensors",
                            name(kind));
   }
-  const int last = std::max(0, static_cast<int>(p.steps.size()) - 1);
-  for (ir::TensorId t : g.inputs) {
-    const int b = p.streamedInput ? -1 : wholeBufferOf(g, p, t, 0, 0);
-    if (!p.streamedInput && b < 0)
-      return makeError("internal: the plan holds no whole buffer for input '{}'",
-                       g.tensor(t).name);
-    e.inputOffset.push_back(b < 0 ? -1 : p.buffers[b].offset);
-  }
-  for (ir::TensorId t : g.outputs) {
-    const int b = wholeBufferOf(g, p, t, last, last);
-    if (b < 0)
-      return makeError("output '{}' is not computed into the arena (an output that is a "
-                       "constant or an input is not supported)",
-                       g.tensor(t).name);
-    e.outputOffset.push_back(p.buffers[b].offset);
-  }
+  auto schedule = lowerSchedule(g, p, e.skipped);
+  if (!schedule)
+    return schedule.error();
+  e.schedule = std::move(*schedule);
   return Status::ok();
 }
 
@@ -141,11 +123,7 @@ std::string pixel(const std::string &buffer, const std::string &y, const std::st
 std::string viewBody(const Emitter &e, size_t n) {
   const FloatKind kind = e.model.steps[n].kind;
   const bool rnnpool = kind == FloatKind::RNNPool;
-  const char *function = kind == FloatKind::Conv      ? "rp_conv_f32"
-                         : kind == FloatKind::MaxPool ? "rp_maxpool_f32"
-                         : kind == FloatKind::AvgPool ? "rp_avgpool_f32"
-                         : kind == FloatKind::Pad     ? "rp_pad_f32"
-                                                      : "rp_rnnpool_f32";
+  const std::string_view function = floatKernelInfo(kind).function;
   return fmt::format("  const rp_region_f32 region = rp_step_region_f32(s);\n"
                      "  const rp_view_f32 in = rp_buffer_view_f32(model_buffers, a, s->in[0]);\n"
                      "  rp_view_f32 out = rp_buffer_view_f32(model_buffers, a, s->out);\n"
@@ -306,7 +284,7 @@ Expected<std::string> layerFunction(const Emitter &e, size_t n) {
 /// naming the step's arrays.
 std::string paramsDefinition(const Emitter &e, size_t step) {
   const FloatStep &fs = e.model.steps[step];
-  if (fs.paramsType.empty())
+  if (fs.paramsType().empty())
     return "";
   std::string body = initialiser(
       fs.params,
@@ -321,7 +299,7 @@ std::string paramsDefinition(const Emitter &e, size_t step) {
         fmt::format("static const int32_t {}[] = {{{}}};\n", e.symbol(step, "channels"), list);
     body += fmt::format("  .channels = {},\n", e.symbol(step, "channels"));
   }
-  return text + fmt::format("static const {} model_{} = {{\n{}}};\n", fs.paramsType,
+  return text + fmt::format("static const {} model_{} = {{\n{}}};\n", fs.paramsType(),
                             e.stepNames[step], body);
 }
 
@@ -431,7 +409,7 @@ std::string storeInputFunction(const Emitter &e) {
   for (size_t k = 0; k < e.graph().inputs.size(); ++k) {
     ir::TensorId t = e.graph().inputs[k];
     const ir::Shape &sh = e.tensor(t).shape;
-    const std::string at = fmt::format("(float *)(void *)(a + {})", e.inputOffset[k]);
+    const std::string at = fmt::format("(float *)(void *)(a + {})", e.schedule.inputOffset[k]);
     s += fmt::format("  case {}: /* '{}' */\n", k, commentSafe(e.tensor(t).name));
     if (sh.size() == 4 && sh[1] > 1) {
       int64_t hw = sh[2] * sh[3];
@@ -462,10 +440,10 @@ std::string accessorFunctions(const Emitter &e) {
   };
   const ir::Graph &g = e.graph();
   auto input = [&](size_t k) {
-    return fmt::format("(float *)(void *)(a + {})", e.inputOffset[k]);
+    return fmt::format("(float *)(void *)(a + {})", e.schedule.inputOffset[k]);
   };
   auto output = [&](size_t k) {
-    return fmt::format("(const float *)(const void *)(a + {})", e.outputOffset[k]);
+    return fmt::format("(const float *)(const void *)(a + {})", e.schedule.outputOffset[k]);
   };
   auto elems = [&](size_t k) { return std::to_string(e.elems(g.inputs[k])); };
   auto bytes = [&](size_t k) { return std::to_string(4 * e.elems(g.outputs[k])); };
@@ -484,58 +462,34 @@ std::string accessorFunctions(const Emitter &e) {
 /// The plan's buffers and steps as the walker's tables (skipped steps left out).
 std::string tables(const Emitter &e) {
   const ir::Graph &g = e.graph();
-  const plan::Plan &p = e.plan;
+  const LoweredSchedule &sc = e.schedule;
   std::string s = fmt::format("static const model_buffer model_buffers[{}] = {{\n",
-                              std::max<size_t>(1, p.buffers.size()));
-  for (size_t i = 0; i < p.buffers.size(); ++i) {
-    const plan::Buffer &b = p.buffers[i];
-    const plan::Extent x = plan::extentOf(g.tensor(b.tensor));
-    const bool ring = b.kind == plan::BufferKind::Ring;
-    const char *kind = ring ? "ring" : b.kind == plan::BufferKind::Scratch ? "scratch" : "region";
+                              std::max<size_t>(1, sc.buffers.size()));
+  for (size_t i = 0; i < sc.buffers.size(); ++i) {
+    const LoweredBuffer &b = sc.buffers[i];
+    const char *kind = b.kind == plan::BufferKind::Ring      ? "ring"
+                       : b.kind == plan::BufferKind::Scratch ? "scratch"
+                                                             : "region";
     s += fmt::format("  {{{}, {}, {}, {}, {}, {}, {}}}, /* {}: {} of '{}', {} bytes */\n",
-                     b.offset, ring ? 0 : b.region.row0, ring ? 0 : b.region.col0,
-                     ring ? x.rows : b.region.rows(), ring ? x.cols : b.region.cols(),
-                     b.ringRows, x.channels, i, kind, commentSafe(g.tensor(b.tensor).name),
-                     b.bytes);
+                     b.offset, b.row0, b.col0, b.rows, b.cols, b.ringRows, b.channels, i, kind,
+                     commentSafe(g.tensor(b.tensor).name), b.bytes);
   }
-  if (p.buffers.empty())
+  if (sc.buffers.empty())
     s += "  {0, 0, 0, 0, 0, 0, 0},\n";
   s += "};\n\n";
   std::string rows;
-  size_t count = 0;
-  std::vector<const plan::Step *> previous(g.nodes.size(), nullptr);
-  for (size_t k = 0; k < p.steps.size(); ++k) {
-    const plan::Step &st = p.steps[k];
-    if (e.skipped[k])
-      continue;
-    const bool stream = st.kind == plan::StepKind::Stream;
-    int layer = static_cast<int>(st.node);
-    if (stream)
-      layer = -1 - static_cast<int>(std::find(g.inputs.begin(), g.inputs.end(), st.streamed) -
-                                    g.inputs.begin());
-    int in[2] = {-1, -1};
-    for (size_t i = 0, found = 0; !stream && i < st.inputs.size() && found < 2; ++i)
-      if (st.inputs[i] >= 0)
-        in[found++] = st.inputs[i];
-    bool carry = false;
-    if (!stream) {
-      const plan::Step *before = previous[st.node];
-      carry = before && st.scratch >= 0 && before->scratch == st.scratch &&
-              before->out.row1 == st.out.row0 && before->out.col0 == st.out.col0 &&
-              before->out.col1 == st.out.col1;
-      previous[st.node] = &st;
-    }
-    const std::string what = stream ? "input '" + g.tensor(st.streamed).name + "'"
-                                    : "'" + g.nodes[st.node].name + "'";
-    const ir::Region &r = st.out;
+  for (const LoweredStep &st : sc.steps) {
+    const std::string what =
+        st.layer < 0 ? "input '" + g.tensor(g.inputs[static_cast<size_t>(-1 - st.layer)]).name + "'"
+                     : "'" + g.nodes[static_cast<size_t>(st.layer)].name + "'";
+    const ir::Region &r = st.region;
     rows += fmt::format("  {{{}, {}, {{{}, {}}}, {}, {}, {}, {}, {}, {}}}, /* {} rows {}-{}, "
                         "columns {}-{} */\n",
-                        layer, st.outputs[0], in[0], in[1],
-                        st.scratch >= 0 ? p.buffers[st.scratch].offset : -1, r.row0, r.row1,
-                        r.col0, r.col1, carry ? 1 : 0, commentSafe(what), r.row0, r.row1 - 1,
-                        r.col0, r.col1 - 1);
-    ++count;
+                        st.layer, st.out, st.in[0], st.in[1], st.scratch, r.row0, r.row1, r.col0,
+                        r.col1, st.carry ? 1 : 0, commentSafe(what), r.row0, r.row1 - 1, r.col0,
+                        r.col1 - 1);
   }
+  const size_t count = sc.steps.size();
   return s + fmt::format("#define MODEL_NUM_STEPS {}\nstatic const model_step model_steps[{}] "
                          "= {{\n",
                          count, std::max<size_t>(1, count)) +
@@ -652,7 +606,7 @@ int64_t floatWeightsBytes(const FloatModel &model) {
 Expected<std::vector<GeneratedFile>> generateFloatC(const FloatModel &model,
                                                     const plan::Plan &plan,
                                                     const CodegenOptions &options) {
-  Emitter e{model, plan, options, {}, {}, {}, {}, {}, {}};
+  Emitter e{model, plan, options, {}, {}, {}, {}, {}};
   RNNPOOLC_TRY(prepare(e));
   for (size_t step = 0; step < model.graph.nodes.size(); ++step) {
     std::string name = identifier(model.graph.nodes[step].name);

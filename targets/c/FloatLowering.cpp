@@ -15,46 +15,31 @@
 
 namespace rnnpoolc::targets::c {
 
-std::string_view name(FloatKind kind) {
-  switch (kind) {
-  case FloatKind::Alias:
-    return "alias";
-  case FloatKind::Conv:
-    return "conv";
-  case FloatKind::FullyConnected:
-    return "fully_connected";
-  case FloatKind::MaxPool:
-    return "maxpool";
-  case FloatKind::AvgPool:
-    return "avgpool";
-  case FloatKind::GlobalAvgPool:
-    return "global_avgpool";
-  case FloatKind::Add:
-    return "add";
-  case FloatKind::Concat:
-    return "concat";
-  case FloatKind::Unary:
-    return "unary";
-  case FloatKind::Softmax:
-    return "softmax";
-  case FloatKind::RNNPool:
-    return "rnnpool";
-  case FloatKind::Binary:
-    return "binary";
-  case FloatKind::Reduce:
-    return "reduce_channels";
-  case FloatKind::L2Norm: return "l2norm";
-  case FloatKind::Split:
-    return "split";
-  case FloatKind::Pad:
-    return "pad";
-  case FloatKind::ChannelStep:
-    return "channel_step";
-  case FloatKind::Permute:
-    return "permute";
-  }
-  return "?";
+namespace {
+
+/// A column's identifier as text; `none` is the empty string.
+constexpr std::string_view column(std::string_view text) {
+  return text == "none" ? std::string_view() : text;
 }
+
+constexpr FloatKernelInfo kFloatTable[] = {
+#define RNNPOOLC_FLOAT_KERNEL(Kind, Name, Shape, Function, Params, Scratch)                    \
+  {FloatKind::Kind, Name, quant::CallShape::Shape, column(#Function), column(#Params),         \
+   column(#Scratch)},
+#include "targets/c/FloatKernels.def"
+};
+
+} // namespace
+
+std::span<const FloatKernelInfo> floatKernelTable() { return kFloatTable; }
+
+const FloatKernelInfo &floatKernelInfo(FloatKind kind) {
+  const auto index = static_cast<size_t>(kind);
+  assert(index < std::size(kFloatTable) && kFloatTable[index].kind == kind);
+  return kFloatTable[index];
+}
+
+std::string_view name(FloatKind kind) { return floatKernelInfo(kind).name; }
 
 FloatParams &FloatParams::add(const char *field, int64_t value) {
   ParamValue v;
@@ -216,7 +201,6 @@ Expected<FloatStep> lowerConv(const Lowering &l, const ir::Node &node) {
       }
   FloatStep s;
   s.kind = FloatKind::Conv;
-  s.paramsType = "rp_conv_f32_params";
   s.arrays = {{"weights", std::move(packed)}, {"bias", std::move(*b)}};
   FloatParams p(&s.arrays);
   p.add("in_h", x.shape[2]), p.add("in_w", x.shape[3]), p.add("in_c", x.shape[1]);
@@ -259,7 +243,6 @@ Expected<FloatStep> lowerFullyConnected(const Lowering &l, const ir::Node &node)
   }
   FloatStep s;
   s.kind = FloatKind::FullyConnected;
-  s.paramsType = "rp_fc_f32_params";
   s.arrays = {{"weights", std::move(w)}, {"bias", std::move(*b)}};
   FloatParams p(&s.arrays);
   p.add("rows", rows), p.add("in_features", k), p.add("out_features", n);
@@ -275,7 +258,6 @@ Expected<FloatStep> lowerPool(const Lowering &l, const ir::Node &node) {
     return ir::nodeError(node, "the C backend pools 2-D feature maps of batch 1 only");
   FloatStep s;
   s.kind = node.op == ir::OpKind::AveragePool ? FloatKind::AvgPool : FloatKind::MaxPool;
-  s.paramsType = "rp_pool_f32_params";
   FloatParams p;
   p.add("in_h", x.shape[2]), p.add("in_w", x.shape[3]), p.add("channels", x.shape[1]);
   p.add("out_h", y.shape[2]), p.add("out_w", y.shape[3]);
@@ -300,7 +282,6 @@ Expected<FloatStep> lowerPool(const Lowering &l, const ir::Node &node) {
 Expected<FloatStep> lowerUnary(const Lowering &l, const ir::Node &node) {
   FloatStep s;
   s.kind = FloatKind::Unary;
-  s.paramsType = "rp_act_f32";
   // The plain functions, RP_ACT_SQRT.. in rnnpoolc_runtime_f32.h.
   const std::pair<ir::OpKind, int> plain[] = {{ir::OpKind::Sqrt, 8},
                                               {ir::OpKind::Exp, 9},
@@ -331,7 +312,6 @@ Expected<FloatStep> lowerSoftmax(const Lowering &l, const ir::Node &node) {
                                "or matrix only");
   FloatStep s;
   s.kind = FloatKind::Softmax;
-  s.paramsType = "rp_softmax_f32_params";
   FloatParams p;
   p.add("rows", ir::numel(x.shape) / x.shape.back()), p.add("n", x.shape.back());
   s.params = p.take();
@@ -354,7 +334,6 @@ Expected<FloatStep> lowerConcat(const Lowering &l, const ir::Node &node) {
     return ir::nodeError(node, "the C backend concatenates along channels only");
   FloatStep s;
   s.kind = FloatKind::Concat;
-  s.paramsType = "rp_concat_f32_params";
   for (size_t i = 0; i < node.inputs.size(); ++i) {
     if (l.in(node, i).isConstant() || l.hwcOrder[static_cast<size_t>(node.inputs[i])])
       return ir::nodeError(node, "concatenating a constant or a flattened feature map has no "
@@ -379,7 +358,6 @@ Expected<FloatStep> lowerSplit(const Lowering &l, const ir::Node &node) {
     return ir::nodeError(node, "the C backend splits along channels only");
   FloatStep s;
   s.kind = FloatKind::Split;
-  s.paramsType = "rp_split_f32_params";
   for (ir::TensorId out : node.outputs)
     s.concatChannels.push_back(static_cast<int32_t>(l.graph.tensor(out).shape[1]));
   s.params = FloatParams()
@@ -462,7 +440,6 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
       return ir::nodeError(node, "the C backend pools 2-D feature maps only");
     FloatStep s;
     s.kind = FloatKind::GlobalAvgPool;
-    s.paramsType = "rp_global_avgpool_f32_params";
     s.params = FloatParams()
                    .add("in_h", x.shape[2])
                    .add("in_w", x.shape[3])

@@ -6,36 +6,36 @@
 #pragma once
 
 #include "compiler/ir/Graph.h"
+#include "compiler/quant/Kernels.h"
 #include "targets/Lowered.h"
 #include "targets/c/CParams.h"
 
+#include <span>
 #include <string>
 #include <vector>
 
 namespace rnnpoolc::targets::c {
 
-/// Which float kernel runs a node.
+/// Which float kernel runs a node: one enumerator per row of FloatKernels.def.
 enum class FloatKind {
-  Alias,          ///< Reshape / Flatten / Squeeze / Unsqueeze / Identity: output = input bytes
-  Conv,           ///< rp_conv_f32
-  FullyConnected, ///< rp_fc_f32
-  MaxPool,        ///< rp_maxpool_f32 (GlobalMaxPool too)
-  AvgPool,        ///< rp_avgpool_f32
-  GlobalAvgPool,  ///< rp_global_avgpool_f32
-  Add,            ///< rp_add_f32
-  Concat,         ///< rp_concat_f32
-  Unary,          ///< rp_unary_f32
-  Softmax,        ///< rp_softmax_f32
-  RNNPool,        ///< rp_rnnpool_f32
-  Binary,         ///< rp_binary_f32: broadcasting Add / Sub / Mul / Div / Pow
-  Reduce,         ///< rp_reduce_channels_f32: ReduceSum / Mean / Max / Min over channels
-  Split,          ///< rp_split_f32 (channel axis)
-  L2Norm,         ///< rp_l2norm_f32 (channel axis)
-  Pad,            ///< rp_pad_f32: constant, edge and reflect padding of rows and columns
-  ChannelStep,    ///< rp_channel_step_f32: Slice along a contiguous axis, any step
-  Permute,        ///< rp_permute_f32: a Transpose that moves values
+#define RNNPOOLC_FLOAT_KERNEL(Kind, Name, Shape, Function, Params, Scratch) Kind,
+#include "targets/c/FloatKernels.def"
 };
 std::string_view name(FloatKind kind);
+
+/// One row of the float kernel table. Absent columns are empty strings.
+struct FloatKernelInfo {
+  FloatKind kind;
+  std::string_view name;       ///< "conv", as reports and error messages print it
+  quant::CallShape shape;      ///< how it consumes a step's region of its output
+  std::string_view function;   ///< float runtime function (rnnpoolc_runtime_f32.h)
+  std::string_view paramsType; ///< "rp_conv_f32_params", or empty for none
+  std::string_view scratch;    ///< scratch-size function of `function`, or empty
+};
+
+/// Every row, in FloatKind order.
+std::span<const FloatKernelInfo> floatKernelTable();
+const FloatKernelInfo &floatKernelInfo(FloatKind kind);
 
 /// A constant array of a step: the params field it fills ("weights", "rnn1.w", ...).
 struct FloatArray {
@@ -46,12 +46,13 @@ struct FloatArray {
 /// The kernel call of one node.
 struct FloatStep {
   FloatKind kind = FloatKind::Alias;
-  std::string paramsType; ///< "rp_conv_f32_params"; "" when the kernel has none
   /// The params struct's fields in declaration order; a pointer field names its array by
   /// index into `arrays`. Concat and Split's `channels` pointer (to concatChannels) is the
   /// emitter's, after these.
   std::vector<ParamValue> params;
   std::vector<FloatArray> arrays;
+  /// "rp_conv_f32_params" (the kernel table's); empty when the kernel has none.
+  std::string_view paramsType() const { return floatKernelInfo(kind).paramsType; }
   std::vector<int32_t> concatChannels; ///< Concat / Split: channels of each input / output
   int64_t scratchBytes = 0;            ///< RNNPool's summary cache (float32)
   int64_t pixels = 0;                  ///< ChannelStep: the positions sliced

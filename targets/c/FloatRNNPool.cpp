@@ -117,7 +117,6 @@ Expected<FloatStep> lowerRNNPool(const ir::Graph &g, const ir::Node &node) {
     return ir::nodeError(node, "the C backend runs RNNPool on a batch-1 feature map");
   FloatStep s;
   s.kind = FloatKind::RNNPool;
-  s.paramsType = "rp_rnnpool_f32_params";
   FloatParams params;
   params.add("in_h", x.shape[2]).add("in_w", x.shape[3]).add("in_c", x.shape[1]);
   params.add("out_h", y.shape[2]).add("out_w", y.shape[3]);

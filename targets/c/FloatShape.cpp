@@ -52,7 +52,6 @@ Expected<FloatStep> lowerPadF32(const ir::Graph &g, const ir::Node &node) {
   const ir::PadMode mode = node.attr<ir::PadAttrs>().mode;
   FloatStep s;
   s.kind = FloatKind::Pad;
-  s.paramsType = "rp_pad_f32_params";
   s.params = FloatParams()
                  .add("in_h", x[2])
                  .add("in_w", x[3])
@@ -98,7 +97,6 @@ Expected<FloatStep> lowerSliceF32(const ir::Graph &g, const ir::Node &node, bool
   const int64_t count = y[static_cast<size_t>(axis)];
   FloatStep s;
   s.kind = FloatKind::ChannelStep;
-  s.paramsType = "rp_channel_step_f32_params";
   s.params = FloatParams()
                  .add("in_channels", dim)
                  .add("first", first)
@@ -125,7 +123,6 @@ Expected<FloatStep> lowerTransposeF32(const ir::Graph &g, const ir::Node &node, 
   if (l->relabel)
     return s; // Alias: the bytes stay
   s.kind = FloatKind::Permute;
-  s.paramsType = "rp_permute_f32_params";
   s.params = FloatParams()
                  .list("dims", {l->dims[0], l->dims[1], l->dims[2], l->dims[3]})
                  .list("in_stride", {l->inStride[0], l->inStride[1], l->inStride[2],
@@ -142,7 +139,6 @@ Expected<FloatStep> lowerRowMajorConcatF32(const ir::Graph &g, const ir::Node &n
     outer *= y[static_cast<size_t>(d)];
   FloatStep s;
   s.kind = FloatKind::Concat;
-  s.paramsType = "rp_concat_f32_params";
   for (ir::TensorId in : node.inputs) {
     if (g.tensor(in).isConstant())
       return ir::nodeError(node, "concatenating a constant has no kernel in the C backend");
