@@ -63,6 +63,10 @@ public:
 private:
   std::vector<Family> families_; ///< Indexed by root buffer.
   std::vector<int> roots_;
+  /// Working memory of offsetOf, kept across calls: place() runs hundreds of times a plan.
+  mutable std::vector<std::pair<int64_t, int64_t>> busy_;
+  mutable std::vector<int64_t> candidates_;
+  mutable std::vector<Reservation> placed_, near_; ///< place()'s
   int64_t offsetOf(const Family &f, Fit fit, const std::vector<Reservation> &placed) const;
 };
 
@@ -97,8 +101,8 @@ int64_t Placer::offsetOf(const Family &f, Fit fit,
                          const std::vector<Reservation> &placed) const {
   if (f.parts.size() == 1) { // one reservation: a gap between busy spans
     const Reservation &part = f.parts[0];
-    std::vector<std::pair<int64_t, int64_t>> busy;
-    busy.reserve(placed.size());
+    std::vector<std::pair<int64_t, int64_t>> &busy = busy_;
+    busy.clear();
     for (const Reservation &p : placed)
       busy.emplace_back(p.begin, p.end);
     std::sort(busy.begin(), busy.end());
@@ -115,7 +119,8 @@ int64_t Placer::offsetOf(const Family &f, Fit fit,
     return best >= 0 ? best : offset;
   }
   // The lowest feasible offset is 0 or puts some part right after a placed reservation.
-  std::vector<int64_t> candidates = {0};
+  std::vector<int64_t> &candidates = candidates_;
+  candidates.assign(1, 0);
   for (const Reservation &p : placed)
     for (const Reservation &part : f.parts)
       if (p.first <= part.last && part.first <= p.last && p.end - part.begin > 0)
@@ -143,7 +148,8 @@ int64_t Placer::offsetOf(const Family &f, Fit fit,
 int64_t Placer::place(const std::vector<int> &order, Fit fit,
                       std::vector<int64_t> &offsets) const {
   offsets.assign(families_.size(), 0);
-  std::vector<Reservation> placed, near;
+  std::vector<Reservation> &placed = placed_, &near = near_;
+  placed.clear();
   int64_t arena = 0;
   for (int r : order) {
     const Family &f = families_[r];
