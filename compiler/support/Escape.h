@@ -61,15 +61,16 @@ inline std::string codePoint(uint32_t cp) {
 
 /// `text` as one line of readable text: control characters (newline, carriage return,
 /// escape, ...) become \n, \r, \t or \xNN, format characters (bidirectional overrides,
-/// zero-width spaces, ...) become \u{NNNN}, bytes that are not UTF-8 become \xNN; every
+/// zero-width spaces, ...) become \u{NNNN}, bytes that are not UTF-8 become \xNN, and a
+/// backslash is doubled, so that a name spelling "\n" cannot pass for a newline; every
 /// other character, ASCII or not, stays as it is.
 inline std::string escapeForMessage(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t k = 0; k < text.size();) {
     const auto b = static_cast<unsigned char>(text[k]);
-    if (b == '\n' || b == '\r' || b == '\t') {
-      out += b == '\n' ? "\\n" : b == '\r' ? "\\r" : "\\t";
+    if (b == '\n' || b == '\r' || b == '\t' || b == '\\') {
+      out += b == '\n' ? "\\n" : b == '\r' ? "\\r" : b == '\t' ? "\\t" : "\\\\";
       ++k;
       continue;
     }
