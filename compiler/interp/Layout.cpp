@@ -87,23 +87,8 @@ SliceAxis sliceAxis(int64_t dim, int64_t start, int64_t end, int64_t step) {
 /// and then adds `before` elements in front.
 int64_t padSource(ir::PadMode mode, int64_t o, int64_t before, int64_t keepBegin,
                   int64_t kept) {
-  int64_t s = o - before;
-  if (s >= 0 && s < kept)
-    return keepBegin + s;
-  switch (mode) {
-  case ir::PadMode::Constant:
-    return -1;
-  case ir::PadMode::Edge:
-    return keepBegin + std::clamp<int64_t>(s, 0, kept - 1);
-  case ir::PadMode::Reflect: {
-    if (kept == 1)
-      return keepBegin;
-    // Mirror without repeating the edge, periodically as numpy does for wide pads.
-    int64_t period = 2 * (kept - 1), m = ((s % period) + period) % period;
-    return keepBegin + (m < kept ? m : period - m);
-  }
-  }
-  return -1;
+  const int64_t s = ir::padSource(mode, o - before, kept);
+  return s < 0 ? -1 : keepBegin + s;
 }
 
 } // namespace

@@ -122,4 +122,23 @@ size_t rnnPoolInputCount(const RNNPoolAttrs &attrs) {
   return fastGrnnOperands(attrs.rnn2, fastGrnnOperands(attrs.rnn1, 1).end).end;
 }
 
+int64_t padSource(PadMode mode, int64_t i, int64_t n) {
+  if (i >= 0 && i < n)
+    return i;
+  switch (mode) {
+  case PadMode::Constant:
+    return -1;
+  case PadMode::Edge:
+    return i < 0 ? 0 : n - 1;
+  case PadMode::Reflect: {
+    if (n == 1)
+      return 0;
+    const int64_t period = 2 * (n - 1);
+    const int64_t m = (i % period + period) % period;
+    return m < n ? m : period - m;
+  }
+  }
+  return -1;
+}
+
 } // namespace rnnpoolc::ir

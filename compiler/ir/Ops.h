@@ -157,6 +157,11 @@ enum class PadMode : uint8_t { Constant, Edge, Reflect };
 struct PadAttrs {
   PadMode mode = PadMode::Constant;
 };
+/// The input index that index `i` (any integer) of a padded axis of `n` > 0 elements reads:
+/// `i` itself inside [0, n); outside, edge repeats the border and reflect mirrors without
+/// repeating it (periodically, as numpy does for pads wider than the axis); constant reads
+/// nothing (-1). The runtime's rp_pad_source is the same function.
+int64_t padSource(PadMode mode, int64_t i, int64_t n);
 
 struct ShapeAttrs {
   int64_t start = 0;

@@ -29,20 +29,6 @@ void windowSpan(int64_t o0, int64_t o1, int64_t stride, int64_t pad, int64_t ker
   padEnd = end - crop.end;
 }
 
-/// Input position that padded position `i` of an axis of `n` reads, as rp_pad_source does
-/// (edge: the nearest border; reflect: mirrored without repeating the border).
-int64_t padSource(int64_t i, int64_t n, ir::PadMode mode) {
-  if (i >= 0 && i < n)
-    return i;
-  if (mode == ir::PadMode::Edge || n == 1)
-    return i < 0 ? 0 : n - 1;
-  const int64_t period = 2 * (n - 1);
-  int64_t m = i % period;
-  if (m < 0)
-    m += period;
-  return m < n ? m : period - m;
-}
-
 /// Element k of `v` written to / read from target memory at `p`, at the width of v's dtype
 /// (the arena holds every tensor at its plan element size: float32, or an integer type's
 /// own width, e.g. the int8 of a QuantizeLinear in a pre-quantised model).
@@ -110,9 +96,9 @@ ir::TensorData gatherPadBand(const ir::TensorData &crop, const ir::Region &from,
   size_t k = 0;
   for (int64_t plane = 0; plane < planes; ++plane)
     for (int64_t y = band.row0; y < band.row1; ++y) {
-      const int64_t iy = padSource(y - padTop, inRows, mode) - from.row0;
+      const int64_t iy = ir::padSource(mode, y - padTop, inRows) - from.row0;
       for (int64_t x = band.col0; x < band.col1; ++x) {
-        const int64_t ix = padSource(x - padLeft, inCols, mode) - from.col0;
+        const int64_t ix = ir::padSource(mode, x - padLeft, inCols) - from.col0;
         copyElement(crop, static_cast<size_t>((plane * from.rows() + iy) * from.cols() + ix), out,
                     k++);
       }

@@ -31,6 +31,19 @@ TEST_CASE("rp_pad_source follows numpy.pad's edge and reflect", "[runtime][pad]"
   }
 }
 
+TEST_CASE("the compiler's pad rule is the runtime's", "[runtime][pad]") {
+  // ir::padSource serves the interpreter and the plan executor; rp_pad_source the C.
+  const std::pair<ir::PadMode, int32_t> modes[] = {{ir::PadMode::Constant, RP_PAD_CONSTANT},
+                                                   {ir::PadMode::Edge, RP_PAD_EDGE},
+                                                   {ir::PadMode::Reflect, RP_PAD_REFLECT}};
+  for (auto [mode, rpMode] : modes)
+    for (int32_t n = 1; n <= 6; ++n)
+      for (int32_t i = -4 * n; i <= 5 * n; ++i) {
+        INFO("mode " << rpMode << " n " << n << " i " << i);
+        CHECK(ir::padSource(mode, i, n) == rp_pad_source(i, n, rpMode));
+      }
+}
+
 TEST_CASE("edge and reflect padding: float agreement and tiles", "[runtime][pad]") {
   for (ir::PadMode mode : {ir::PadMode::Edge, ir::PadMode::Reflect}) {
     INFO("mode " << static_cast<int>(mode));
