@@ -279,9 +279,16 @@ void repairStepwise(const Placer &placer, Fit fit, std::vector<int> &order,
 } // namespace
 
 void placeBuffers(Plan &plan, Placement effort) {
-  std::vector<Buffer> &buffers = plan.buffers;
+  std::vector<size_t> sites(plan.steps.size());
+  for (size_t k = 0; k < sites.size(); ++k)
+    sites[k] = plan.steps[k].kind == StepKind::Stream ? SIZE_MAX : plan.steps[k].node;
+  placeBuffers(plan.buffers, sites, plan.summary, effort);
+}
+
+void placeBuffers(std::vector<Buffer> &buffers, const std::vector<size_t> &stepSites,
+                  Summary &s, Placement effort) {
   Placer placer(buffers);
-  const int steps = static_cast<int>(plan.steps.size());
+  const int steps = static_cast<int>(stepSites.size());
   struct Candidate {
     int64_t arena;
     std::vector<int> order;
@@ -314,7 +321,6 @@ void placeBuffers(Plan &plan, Placement effort) {
         arena = c.arena, bestOffsets = std::move(c.offsets);
     }
 
-  Summary &s = plan.summary;
   s.arenaBytes = 0;
   for (size_t b = 0; b < buffers.size(); ++b) {
     buffers[b].offset = bestOffsets[root(buffers, static_cast<int>(b))];
@@ -339,7 +345,7 @@ void placeBuffers(Plan &plan, Placement effort) {
   std::vector<size_t> sites;
   for (int k = 0; k < n && k < steps; ++k)
     if (totals[k] == s.peakBytes)
-      sites.push_back(plan.steps[k].kind == StepKind::Stream ? SIZE_MAX : plan.steps[k].node);
+      sites.push_back(stepSites[k]);
   std::sort(sites.begin(), sites.end());
   s.peakSites = static_cast<int>(std::unique(sites.begin(), sites.end()) - sites.begin());
 }
