@@ -54,7 +54,12 @@ public:
   explicit Placer(const std::vector<Buffer> &buffers);
 
   /// Places the families in `order`; returns the arena and fills `offsets` (per family).
-  int64_t place(const std::vector<int> &order, Fit fit, std::vector<int64_t> &offsets) const;
+  /// The first `from` families of the order sit where `known` says (a placement whose order
+  /// begins the same way: placing is deterministic). Gives up, returning an arena above
+  /// `bound` with `offsets` incomplete, as soon as the arena exceeds `bound`.
+  int64_t place(const std::vector<int> &order, Fit fit, std::vector<int64_t> &offsets,
+                size_t from = 0, const std::vector<int64_t> *known = nullptr,
+                int64_t bound = INT64_MAX) const;
   std::vector<int> roots() const { return roots_; }
   const Family &family(int r) const { return families_[r]; }
   /// The reservations of every family at `offsets`.
@@ -63,10 +68,12 @@ public:
 private:
   std::vector<Family> families_; ///< Indexed by root buffer.
   std::vector<int> roots_;
+  /// Per root, the other roots live at some common step (only those can collide).
+  std::vector<std::vector<int>> neighbours_;
+  mutable std::vector<char> isPlaced_; ///< place()'s, per root.
   /// Working memory of offsetOf, kept across calls: place() runs hundreds of times a plan.
   mutable std::vector<std::pair<int64_t, int64_t>> busy_;
-  mutable std::vector<int64_t> candidates_;
-  mutable std::vector<Reservation> placed_, near_; ///< place()'s
+  mutable std::vector<Reservation> near_; ///< place()'s
   int64_t offsetOf(const Family &f, Fit fit, const std::vector<Reservation> &placed) const;
 };
 
@@ -94,6 +101,18 @@ Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
   for (size_t b = 0; b < buffers.size(); ++b)
     if (isRoot[b])
       roots_.push_back(static_cast<int>(b));
+  // Neighbours: a sweep over the families by first step.
+  std::vector<int> byFirst = roots_;
+  std::stable_sort(byFirst.begin(), byFirst.end(),
+                   [&](int a, int b) { return families_[a].first < families_[b].first; });
+  neighbours_.resize(families_.size());
+  for (size_t i = 0; i < byFirst.size(); ++i)
+    for (size_t j = i + 1; j < byFirst.size(); ++j) {
+      const int a = byFirst[i], b = byFirst[j];
+      if (families_[b].first > families_[a].last)
+        break;
+      neighbours_[a].push_back(b), neighbours_[b].push_back(a);
+    }
 }
 
 /// The offset of `f` given the reservations placed so far that overlap it in time.
@@ -118,49 +137,50 @@ int64_t Placer::offsetOf(const Family &f, Fit fit,
     }
     return best >= 0 ? best : offset;
   }
-  // The lowest feasible offset is 0 or puts some part right after a placed reservation.
-  std::vector<int64_t> &candidates = candidates_;
-  candidates.assign(1, 0);
-  for (const Reservation &p : placed)
-    for (const Reservation &part : f.parts)
-      if (p.first <= part.last && part.first <= p.last && p.end - part.begin > 0)
-        candidates.push_back(alignUp(p.end - part.begin, f.align));
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  for (int64_t c : candidates) {
-    bool fits = true;
+  // The lowest aligned offset where no part collides. A part at offset c that collides
+  // with a placed reservation p collides at every offset up to p.end - part.begin, so the
+  // search jumps there from the first collision it finds.
+  for (int64_t c = 0;;) {
+    int64_t next = c;
     for (const Reservation &part : f.parts) {
       Reservation at{part.begin + c, part.end + c, part.first, part.last};
       for (const Reservation &p : placed)
         if (collide(at, p)) {
-          fits = false;
+          next = p.end - part.begin;
           break;
         }
-      if (!fits)
+      if (next != c)
         break;
     }
-    if (fits)
+    if (next == c)
       return c;
+    c = alignUp(next, f.align);
   }
-  return candidates.back(); // unreachable: past every placed reservation fits
 }
 
-int64_t Placer::place(const std::vector<int> &order, Fit fit,
-                      std::vector<int64_t> &offsets) const {
+int64_t Placer::place(const std::vector<int> &order, Fit fit, std::vector<int64_t> &offsets,
+                      size_t from, const std::vector<int64_t> *known, int64_t bound) const {
   offsets.assign(families_.size(), 0);
-  std::vector<Reservation> &placed = placed_, &near = near_;
-  placed.clear();
+  isPlaced_.assign(families_.size(), 0);
+  std::vector<Reservation> &near = near_;
   int64_t arena = 0;
-  for (int r : order) {
+  for (size_t k = 0; k < from; ++k) {
+    const int r = order[k];
+    offsets[r] = (*known)[r], isPlaced_[r] = 1;
+    arena = std::max(arena, offsets[r] + families_[r].bytes);
+  }
+  for (size_t k = from; k < order.size() && arena <= bound; ++k) {
+    const int r = order[k];
     const Family &f = families_[r];
+    // The reservations placed so far that are live at some step of f's.
     near.clear();
-    for (const Reservation &p : placed)
-      if (p.first <= f.last && f.first <= p.last)
-        near.push_back(p);
+    for (int other : neighbours_[r])
+      if (isPlaced_[other])
+        for (const Reservation &p : families_[other].parts)
+          if (p.first <= f.last && f.first <= p.last)
+            near.push_back({p.begin + offsets[other], p.end + offsets[other], p.first, p.last});
     int64_t offset = offsetOf(f, fit, near);
-    offsets[r] = offset;
-    for (const Reservation &part : f.parts)
-      placed.push_back({part.begin + offset, part.end + offset, part.first, part.last});
+    offsets[r] = offset, isPlaced_[r] = 1;
     arena = std::max(arena, offset + f.bytes);
   }
   return arena;
@@ -239,7 +259,10 @@ void repairTops(const Placer &placer, Fit fit, std::vector<int> &order,
       for (int to : {0, top / 2, top - 1}) {
         std::vector<int> next = order;
         std::rotate(next.begin() + to, next.begin() + top, next.begin() + top + 1);
-        int64_t a = placer.place(next, fit, trial);
+        // (The families before `to` sit where they do now; a trial no better than the best
+        // so far stops early.)
+        int64_t a = placer.place(next, fit, trial, static_cast<size_t>(to), &offsets,
+                                 best == INT64_MAX ? INT64_MAX : best - 1);
         if (a < best)
           best = a, bestOrder = std::move(next), bestOffsets = trial;
       }
@@ -265,7 +288,7 @@ void repairStepwise(const Placer &placer, Fit fit, std::vector<int> &order,
       break;
     int to = std::max(0, top - 1 - stale * top / 8);
     std::rotate(next.begin() + to, next.begin() + top, next.begin() + top + 1);
-    int64_t a = placer.place(next, fit, trial);
+    int64_t a = placer.place(next, fit, trial, static_cast<size_t>(to), &offsets, arena);
     if (a <= arena) {
       stale = a < arena ? 0 : stale + 1;
       arena = a, offsets = trial, order = next;
