@@ -299,6 +299,73 @@ void repairStepwise(const Placer &placer, Fit fit, std::vector<int> &order,
   }
 }
 
+/// The local search's budget, in families squared over its trials.
+constexpr int64_t kLocalSearchWork = 30'000'000;
+
+/// The most bytes reserved at one step (which does not depend on the offsets).
+int64_t livePeak(const Placer &placer, const std::vector<int64_t> &offsets, int steps) {
+  const int n = std::max<int>(1, steps);
+  std::vector<int64_t> delta(n + 1, 0);
+  for (const Reservation &p : placer.placed(offsets)) {
+    delta[std::clamp(p.first, 0, n)] += p.end - p.begin;
+    delta[std::clamp(p.last + 1, 0, n)] -= p.end - p.begin;
+  }
+  int64_t peak = 0, running = 0;
+  for (int k = 0; k < n; ++k)
+    peak = std::max(peak, running += delta[k]);
+  return peak;
+}
+
+/// Effort Final, while the arena is above `floor` (the live peak, which no placement goes
+/// below): a bounded local search over the order. Each trial either lifts a family that
+/// reaches the top of the arena to a random earlier place or swaps two random families,
+/// and is kept when the arena does not grow (so the search also walks across placements
+/// of the same arena). The random numbers are a fixed sequence: plans are reproducible.
+void localSearch(const Placer &placer, Fit fit, std::vector<int> &order,
+                 std::vector<int64_t> &offsets, int64_t &arena, int64_t floor) {
+  const size_t n = order.size();
+  if (n < 2)
+    return;
+  uint64_t state = 0x9e3779b97f4a7c15ULL;
+  auto random = [&](size_t bound) { // splitmix64
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return static_cast<size_t>((z ^ (z >> 31)) % bound);
+  };
+  // The budget: trials cost about n^2 each; small plans get thousands.
+  const int64_t trials =
+      std::clamp<int64_t>(kLocalSearchWork / static_cast<int64_t>(n * n), 64, 8192);
+  std::vector<int> next;
+  std::vector<int64_t> trial;
+  std::vector<size_t> tops;
+  for (int64_t t = 0; t < trials && arena > floor; ++t) {
+    next = order;
+    size_t from = 0;
+    if (t % 2 == 0) {
+      tops.clear();
+      for (size_t k = 1; k < n; ++k)
+        if (offsets[order[k]] + placer.family(order[k]).bytes == arena)
+          tops.push_back(k);
+      if (tops.empty())
+        continue;
+      const size_t top = tops[random(tops.size())];
+      from = random(top);
+      std::rotate(next.begin() + static_cast<long>(from), next.begin() + static_cast<long>(top),
+                  next.begin() + static_cast<long>(top) + 1);
+    } else {
+      size_t i = random(n), j = random(n);
+      if (i == j)
+        continue;
+      std::swap(next[i], next[j]);
+      from = std::min(i, j);
+    }
+    int64_t a = placer.place(next, fit, trial, from, &offsets, arena);
+    if (a <= arena)
+      order.swap(next), offsets.swap(trial), arena = a;
+  }
+}
+
 } // namespace
 
 void placeBuffers(Plan &plan, Placement effort) {
@@ -331,6 +398,8 @@ void placeBuffers(std::vector<Buffer> &buffers, const std::vector<size_t> &stepS
                    [](const Candidate &a, const Candidate &b) { return a.arena < b.arena; });
   int64_t arena = candidates[0].arena;
   std::vector<int64_t> bestOffsets = candidates[0].offsets;
+  std::vector<int> bestOrder = candidates[0].order;
+  Fit bestFit = candidates[0].fit;
   // Thorough repairs the best placement both ways, Final the three best; the smallest
   // arena is kept.
   const size_t repaired = effort == Placement::Final      ? 3
@@ -341,8 +410,13 @@ void placeBuffers(std::vector<Buffer> &buffers, const std::vector<size_t> &stepS
       Candidate c = candidates[k];
       repair(placer, c.fit, c.order, c.offsets, c.arena);
       if (c.arena < arena)
-        arena = c.arena, bestOffsets = std::move(c.offsets);
+        arena = c.arena, bestOffsets = std::move(c.offsets), bestOrder = std::move(c.order),
+        bestFit = c.fit;
     }
+  if (effort == Placement::Final) {
+    const int64_t floor = livePeak(placer, bestOffsets, steps);
+    localSearch(placer, bestFit, bestOrder, bestOffsets, arena, floor);
+  }
 
   s.arenaBytes = 0;
   for (size_t b = 0; b < buffers.size(); ++b) {
