@@ -14,8 +14,10 @@
 // and the move is kept when the arena does not grow (bounded rounds). The size order with
 // first fit is Greedy, so Thorough is never worse. The live peak (the most bytes reserved
 // at one step) bounds any arena from below; Thorough is usually within a few percent of it.
-// Effort Final repairs the three best orders instead of one (for the chosen plan only).
-// Limits: heuristics, not optimal; O(n^2) per order in the number of reservations.
+// Effort Final repairs the three best orders instead of one (for the chosen plan only),
+// then, while the arena is above the live peak, runs a bounded local search over the order
+// (localSearch below). A family is checked only against the families live at some step of
+// its own. Limits: heuristics, not optimal; O(n^2) per order in the number of reservations.
 #include "compiler/plan/Builder.h"
 
 #include <algorithm>
