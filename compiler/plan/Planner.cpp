@@ -26,6 +26,7 @@ public:
       const auto x = static_cast<int32_t>(v);
       key.append(reinterpret_cast<const char *>(&x), sizeof x);
     };
+    // (Every BuildOptions field, and every Schedule field, is part of the key.)
     add(options.floatActivations), add(options.streamInput), add(options.inPlace);
     add(options.rowLifetimes), add(options.carryScratch), add(options.streamIntoFrame);
     add(static_cast<int>(effort));
