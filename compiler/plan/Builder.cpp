@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <functional>
 #include <map>
 #include <set>
 
@@ -18,31 +17,74 @@ bool isElementwise(ir::OpKind op) {
 
 class Builder {
 public:
-  Builder(const ir::Graph &graph, const BuildOptions &options)
-      : g_(graph), opts_(options), bufferOf_(graph.numTensors(), -1),
-        consumers_(graph.consumers()) {
+  /// `lean`: the steps are not kept, only what placement needs of them (see sites()).
+  Builder(const ir::Graph &graph, const BuildOptions &options, bool lean = false)
+      : g_(graph), opts_(options), lean_(lean), bufferOf_(graph.numTensors(), -1),
+        consumers_(graph.consumers()), extents_(graph.numTensors()),
+        pixelBytes_(graph.numTensors(), 0), nodeMacs_(graph.nodes.size(), -1) {
     plan_.floatActivations = options.floatActivations;
     plan_.streamedInput = options.streamInput;
+    for (size_t t = 0; t < graph.numTensors(); ++t) {
+      const ir::Tensor &tensor = graph.tensor(static_cast<ir::TensorId>(t));
+      extents_[t] = extentOf(tensor);
+      pixelBytes_[t] = extents_[t].channels * elementBytes(tensor, options.floatActivations);
+    }
   }
 
   Expected<Plan> build(const Schedule &schedule);
+  /// Lean builds: per step, the node it computes (SIZE_MAX for a Stream step).
+  const std::vector<size_t> &sites() const { return sites_; }
 
 private:
   const ir::Graph &g_;
   BuildOptions opts_;
+  bool lean_;
   Plan plan_;
   std::vector<int> bufferOf_; ///< The whole-tensor buffer of each tensor, if any.
   std::vector<std::vector<size_t>> consumers_;
+  std::vector<Extent> extents_;     ///< Per tensor.
+  std::vector<int64_t> pixelBytes_; ///< Per tensor: bytes of one position.
+  mutable std::vector<int64_t> nodeMacs_; ///< Per node: ir::macs, or -1 until asked.
+  int steps_ = 0;                   ///< Steps emitted so far.
+  std::vector<size_t> sites_;       ///< Lean: per step, its node (SIZE_MAX: Stream).
+  /// Lean: the layer steps (the only ones inPlace() reads), with their indices.
+  std::vector<std::pair<int, Step>> layerSteps_;
+  Step rowStep_; ///< Row bands: the step being made, reused so that its vectors are.
 
-  int step() const { return static_cast<int>(plan_.steps.size()); }
-  int64_t pixelBytes(ir::TensorId t) const {
-    return extentOf(g_.tensor(t)).channels * elementBytes(g_.tensor(t), opts_.floatActivations);
+  int step() const { return steps_; }
+  /// Appends `s` (lean: only its node, and the whole step if it is a layer step).
+  void emit(Step &&s) {
+    plan_.summary.macs += s.macs;
+    if (lean_) {
+      sites_.push_back(s.kind == StepKind::Stream ? SIZE_MAX : s.node);
+      if (s.kind == StepKind::Compute && s.region < 0)
+        layerSteps_.emplace_back(steps_, std::move(s));
+    } else {
+      plan_.steps.push_back(std::move(s));
+    }
+    ++steps_;
   }
-  int64_t rowBytes(ir::TensorId t) const { return extentOf(g_.tensor(t)).cols * pixelBytes(t); }
+  void emitCopy(const Step &s) {
+    if (lean_) {
+      plan_.summary.macs += s.macs;
+      sites_.push_back(s.kind == StepKind::Stream ? SIZE_MAX : s.node);
+      ++steps_; // (a copied step is a row-band step: never a layer step)
+      return;
+    }
+    emit(Step(s));
+  }
+  const Extent &extent(ir::TensorId t) const { return extents_[t]; }
+  int64_t pixelBytes(ir::TensorId t) const { return pixelBytes_[t]; }
+  int64_t rowBytes(ir::TensorId t) const { return extent(t).cols * pixelBytes(t); }
+  int64_t nodeMacs(size_t n) const {
+    if (nodeMacs_[n] < 0)
+      nodeMacs_[n] = ir::macs(g_, g_.nodes[n]);
+    return nodeMacs_[n];
+  }
   int newBuffer(ir::TensorId t, BufferKind kind, const ir::Region &region, int64_t ringRows) {
     Buffer b;
     b.tensor = t, b.kind = kind, b.region = region, b.ringRows = ringRows;
-    b.bytes = (kind == BufferKind::Ring ? ringRows * extentOf(g_.tensor(t)).cols
+    b.bytes = (kind == BufferKind::Ring ? ringRows * extent(t).cols
                                         : region.rows() * region.cols()) *
               pixelBytes(t);
     b.firstStep = b.lastStep = step();
@@ -84,22 +126,28 @@ private:
   /// there (RNNPool's row summaries across the row bands of a region).
   Step computeStep(size_t n, const ir::Region &out, int region, int *shared = nullptr) {
     Step s;
-    s.node = n, s.out = out, s.region = region;
+    makeStep(s, n, out, region, shared);
+    return s;
+  }
+  /// computeStep into `s`, whose vectors keep their capacity.
+  void makeStep(Step &s, size_t n, const ir::Region &out, int region, int *shared) {
+    s.kind = StepKind::Compute, s.streamed = ir::kNoTensor, s.accumulate = false;
+    s.node = n, s.out = out, s.region = region, s.scratch = -1;
     s.inputs.assign(g_.nodes[n].inputs.size(), -1);
     s.reads.assign(g_.nodes[n].inputs.size(), ir::Region{});
-    s.macs = regionMacs(g_, g_.nodes[n], out);
+    s.outputs.clear();
+    s.macs = regionMacs(nodeMacs(n), extent(g_.nodes[n].outputs[0]), out);
     if (int64_t bytes = ir::scratchBytes(g_, g_.nodes[n], out, opts_.floatActivations); bytes > 0) {
       if (shared && *shared >= 0 && plan_.buffers[*shared].bytes == bytes) {
         s.scratch = *shared;
         plan_.buffers[s.scratch].lastStep = step();
-        return s;
+        return;
       }
       s.scratch = newBuffer(g_.nodes[n].outputs[0], BufferKind::Scratch, out, 0);
       plan_.buffers[s.scratch].bytes = bytes;
       if (shared)
         *shared = s.scratch;
     }
-    return s;
   }
   bool isActivation(ir::TensorId t) const { return t != ir::kNoTensor && !g_.tensor(t).isConstant(); }
   bool isGraphInput(ir::TensorId t) const {
@@ -124,9 +172,20 @@ private:
           return n;
     return 0; // unreachable: asked only of node outputs
   }
-  void accumulateStep(size_t n, int64_t row, int region, int &accumulator, int input,
-                      const std::map<ir::TensorId, int64_t> &done,
-                      std::map<ir::TensorId, int64_t> &cap);
+  /// A row-band region being built: per tensor, rows produced (-1: not the region's),
+  /// the most rows a ring must hold, its ring buffer, whether it is held whole, whether it
+  /// accumulates, its producer in the region; per node, its scratch and input regions.
+  struct Bands {
+    int region = -1;
+    std::vector<int64_t> done, cap;
+    std::vector<int> ring, producer, scratchOf;
+    std::vector<char> whole, accumulated;
+    std::vector<ir::TensorId> rings; ///< In the order their rings were made.
+    std::vector<std::vector<ir::Region>> reads;
+  };
+  int storage(Bands &b, ir::TensorId t);
+  Status pull(Bands &b, ir::TensorId t, int64_t upTo);
+  void accumulateStep(Bands &b, size_t n, int64_t row, int input);
   void streamWhole(ir::TensorId t);
   void layerStep(size_t n);
   Status rowBands(const RegionInfo &r, int regionIndex);
@@ -142,7 +201,7 @@ void Builder::streamWhole(ir::TensorId t) {
   s.kind = StepKind::Stream, s.streamed = t, s.out = wholeRegion(g_.tensor(t));
   s.outputs = {wholeBuffer(t)};
   wrote(s.outputs[0], s.out);
-  plan_.steps.push_back(s);
+  emit(std::move(s));
 }
 
 void Builder::layerStep(size_t n) {
@@ -159,7 +218,7 @@ void Builder::layerStep(size_t n) {
     s.outputs.push_back(wholeBuffer(out));
     wrote(s.outputs.back(), wholeRegion(g_.tensor(out)));
   }
-  plan_.steps.push_back(std::move(s));
+  emit(std::move(s));
 }
 
 /// Row bands: the region's outputs are produced a band at a time; every op computes just
@@ -167,8 +226,11 @@ void Builder::layerStep(size_t n) {
 /// outside the region). No row is computed twice.
 Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
   std::set<size_t> inR(r.nodes.begin(), r.nodes.end());
-  std::map<ir::TensorId, int64_t> done, cap;
-  std::map<ir::TensorId, int> ring;
+  Bands b;
+  b.region = regionIndex;
+  const size_t tensors = g_.numTensors();
+  b.done.assign(tensors, -1), b.cap.assign(tensors, 0), b.ring.assign(tensors, -1);
+  b.whole.assign(tensors, 0), b.accumulated.assign(tensors, 0), b.producer.assign(tensors, -1);
   std::vector<ir::TensorId> escaping;
   auto escapes = [&](ir::TensorId t) { return usedOutside(t, inR); };
   // A streamed model input read in the region arrives row by row into a ring.
@@ -182,26 +244,25 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
     bool whole = escapes(t);
     if (whole)
       escaping.push_back(t);
-    done[t] = 0;
+    b.done[t] = 0;
   }
   // An accumulating reduction advances by the rows of its input it has added (`done`
   // counts those), and its output is complete only at the end, so nothing in the region
   // may read it.
-  std::set<ir::TensorId> accumulated;
   for (size_t n : r.nodes)
     if (isAccumulating(g_, g_.nodes[n]))
-      accumulated.insert(g_.nodes[n].outputs[0]);
+      b.accumulated[g_.nodes[n].outputs[0]] = 1;
   auto progressRows = [&](ir::TensorId t) {
-    const ir::TensorId rows = accumulated.count(t) ? g_.nodes[producerOf(t)].inputs[0] : t;
-    return extentOf(g_.tensor(rows)).rows;
+    const ir::TensorId rows = b.accumulated[t] ? g_.nodes[producerOf(t)].inputs[0] : t;
+    return extent(rows).rows;
   };
   for (size_t n : r.nodes) {
     ir::TensorId out = g_.nodes[n].outputs[0];
-    done[out] = 0;
+    b.done[out] = 0;
     if (escapes(out))
       escaping.push_back(out);
     for (ir::TensorId in : g_.nodes[n].inputs)
-      if (accumulated.count(in))
+      if (in != ir::kNoTensor && b.accumulated[in])
         return makeError("internal: node '{}' reads an accumulating reduction of its own "
                          "row-band region",
                          g_.nodes[n].name);
@@ -211,82 +272,92 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
     iterations = std::max(iterations, progressRows(t));
   iterations = (iterations + r.tileRows - 1) / std::max<int64_t>(1, r.tileRows);
 
-  auto storage = [&](ir::TensorId t) -> int {
-    if (std::find(escaping.begin(), escaping.end(), t) != escaping.end() ||
-        (opts_.streamIntoFrame &&
-         std::find(streamed.begin(), streamed.end(), t) != streamed.end()))
-      return wholeBuffer(t);
-    auto it = ring.find(t);
-    if (it == ring.end())
-      it = ring.emplace(t, newBuffer(t, BufferKind::Ring, wholeRegion(g_.tensor(t)), 1)).first;
-    return it->second;
-  };
-  std::map<ir::TensorId, size_t> producer;
+  for (ir::TensorId t : escaping)
+    b.whole[t] = 1;
+  if (opts_.streamIntoFrame)
+    for (ir::TensorId t : streamed)
+      b.whole[t] = 1;
   for (size_t n : r.nodes)
-    producer[g_.nodes[n].outputs[0]] = n;
-  std::map<size_t, int> scratchOf; // one scratch per node, kept over the region's bands
-  for (size_t n : r.nodes)
-    scratchOf[n] = -1;
-  // Depth first, one row at a time: an op computes a row just before a consumer needs it,
-  // so every ring holds only the rows its consumers' windows span.
-  std::function<Status(ir::TensorId, int64_t)> pull = [&](ir::TensorId t,
-                                                          int64_t upTo) -> Status {
-    while (done[t] < upTo) {
-      const int64_t row = done[t];
-      const ir::Region out{row, row + 1, 0, extentOf(g_.tensor(t)).cols};
-      auto it = producer.find(t);
-      if (it == producer.end()) { // the streamed model input
-        Step s;
-        s.kind = StepKind::Stream, s.streamed = t, s.region = regionIndex, s.out = out;
-        s.outputs = {storage(t)};
-        wrote(s.outputs[0], s.out);
-        plan_.steps.push_back(s);
-        done[t] = row + 1;
-        continue;
-      }
-      const ir::Node &node = g_.nodes[it->second];
-      if (accumulated.count(t)) {
-        const ir::TensorId in = node.inputs[0];
-        if (done.count(in))
-          RNNPOOLC_TRY(pull(in, row + 1));
-        accumulateStep(it->second, row, regionIndex, scratchOf[it->second],
-                       done.count(in) ? storage(in) : wholeBuffer(in), done, cap);
-        done[t] = row + 1;
-        continue;
-      }
-      for (size_t i = 0; i < node.inputs.size(); ++i)
-        if (done.count(node.inputs[i]))
-          RNNPOOLC_TRY(pull(node.inputs[i], ir::inputRegion(g_, node, i, out).row1));
-      Step s = computeStep(it->second, out, regionIndex,
-                           opts_.carryScratch ? &scratchOf[it->second] : nullptr);
-      for (size_t i = 0; i < node.inputs.size(); ++i) {
-        ir::TensorId in = node.inputs[i];
-        if (!isActivation(in))
-          continue;
-        ir::Region reads = ir::inputRegion(g_, node, i, out);
-        if (done.count(in)) {
-          cap[in] = std::max(cap[in], done[in] - reads.row0);
-          read(s, i, storage(in), reads);
-        } else {
-          read(s, i, wholeBuffer(in), reads);
-        }
-      }
-      s.outputs = {storage(t)};
-      wrote(s.outputs[0], s.out);
-      plan_.steps.push_back(std::move(s));
-      done[t] = row + 1;
-    }
-    return Status::ok();
-  };
+    b.producer[g_.nodes[n].outputs[0]] = static_cast<int>(n);
+  b.scratchOf.assign(g_.nodes.size(), -1); // one scratch per node, kept over the bands
+  b.reads.resize(g_.nodes.size());
   for (int64_t k = 1; k <= iterations; ++k)
     for (ir::TensorId t : escaping) {
       int64_t h = progressRows(t);
-      RNNPOOLC_TRY(pull(t, (k * h + iterations - 1) / iterations));
+      RNNPOOLC_TRY(pull(b, t, (k * h + iterations - 1) / iterations));
     }
-  for (auto &[t, b] : ring) {
-    Buffer &buf = plan_.buffers[b];
-    buf.ringRows = std::max<int64_t>(1, cap[t]);
+  for (ir::TensorId t : b.rings) {
+    Buffer &buf = plan_.buffers[b.ring[t]];
+    buf.ringRows = std::max<int64_t>(1, b.cap[t]);
     buf.bytes = buf.ringRows * rowBytes(t);
+  }
+  return Status::ok();
+}
+
+/// Where a row-band region keeps rows of `t`: its whole buffer, or its ring.
+int Builder::storage(Bands &b, ir::TensorId t) {
+  if (b.whole[t])
+    return wholeBuffer(t);
+  if (b.ring[t] < 0) {
+    b.ring[t] = newBuffer(t, BufferKind::Ring, wholeRegion(g_.tensor(t)), 1);
+    b.rings.push_back(t);
+  }
+  return b.ring[t];
+}
+
+/// Depth first, one row at a time: an op computes a row of `t` (up to row `upTo`) just
+/// before a consumer needs it, so every ring holds only the rows its consumers' windows
+/// span.
+Status Builder::pull(Bands &b, ir::TensorId t, int64_t upTo) {
+  while (b.done[t] < upTo) {
+    const int64_t row = b.done[t];
+    const ir::Region out{row, row + 1, 0, extent(t).cols};
+    if (b.producer[t] < 0) { // the streamed model input
+      Step s;
+      s.kind = StepKind::Stream, s.streamed = t, s.region = b.region, s.out = out;
+      s.outputs = {storage(b, t)};
+      wrote(s.outputs[0], s.out);
+      emit(std::move(s));
+      b.done[t] = row + 1;
+      continue;
+    }
+    const size_t n = static_cast<size_t>(b.producer[t]);
+    const ir::Node &node = g_.nodes[n];
+    auto inside = [&](ir::TensorId in) { return in != ir::kNoTensor && b.done[in] >= 0; };
+    if (b.accumulated[t]) {
+      const ir::TensorId in = node.inputs[0];
+      if (inside(in))
+        RNNPOOLC_TRY(pull(b, in, row + 1));
+      accumulateStep(b, n, row, inside(in) ? storage(b, in) : wholeBuffer(in));
+      b.done[t] = row + 1;
+      continue;
+    }
+    // The rows each input is read at (a node's own: the recursion below visits others).
+    std::vector<ir::Region> &reads = b.reads[n];
+    reads.resize(node.inputs.size());
+    for (size_t i = 0; i < node.inputs.size(); ++i)
+      if (isActivation(node.inputs[i]))
+        reads[i] = ir::inputRegion(g_, node, i, out);
+    for (size_t i = 0; i < node.inputs.size(); ++i)
+      if (inside(node.inputs[i]))
+        RNNPOOLC_TRY(pull(b, node.inputs[i], reads[i].row1));
+    Step &s = rowStep_;
+    makeStep(s, n, out, b.region, opts_.carryScratch ? &b.scratchOf[n] : nullptr);
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      ir::TensorId in = node.inputs[i];
+      if (!isActivation(in))
+        continue;
+      if (inside(in)) {
+        b.cap[in] = std::max(b.cap[in], b.done[in] - reads[i].row0);
+        read(s, i, storage(b, in), reads[i]);
+      } else {
+        read(s, i, wholeBuffer(in), reads[i]);
+      }
+    }
+    s.outputs.assign(1, storage(b, t));
+    wrote(s.outputs[0], s.out);
+    emitCopy(s);
+    b.done[t] = row + 1;
   }
   return Status::ok();
 }
@@ -294,13 +365,12 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
 /// One step of an accumulating reduction: adds input row `row` (every column), read from
 /// `input`, into the node's accumulator (a Scratch buffer created by the first step and
 /// kept live over the others); the step adding the last row writes the whole output.
-void Builder::accumulateStep(size_t n, int64_t row, int region, int &accumulator, int input,
-                             const std::map<ir::TensorId, int64_t> &done,
-                             std::map<ir::TensorId, int64_t> &cap) {
+void Builder::accumulateStep(Bands &b, size_t n, int64_t row, int input) {
   const ir::Node &node = g_.nodes[n];
   const ir::TensorId in = node.inputs[0], out = node.outputs[0];
+  int &accumulator = b.scratchOf[n];
   Step s;
-  s.node = n, s.out = wholeRegion(g_.tensor(out)), s.region = region, s.accumulate = true;
+  s.node = n, s.out = wholeRegion(g_.tensor(out)), s.region = b.region, s.accumulate = true;
   s.inputs.assign(node.inputs.size(), -1);
   s.reads.assign(node.inputs.size(), ir::Region{});
   s.macs = accumulateMacs(g_, node, row, row + 1);
@@ -310,14 +380,14 @@ void Builder::accumulateStep(size_t n, int64_t row, int region, int &accumulator
   }
   s.scratch = accumulator;
   plan_.buffers[accumulator].lastStep = step();
-  const ir::Region reads{row, row + 1, 0, extentOf(g_.tensor(in)).cols};
-  if (auto d = done.find(in); d != done.end())
-    cap[in] = std::max(cap[in], d->second - reads.row0);
+  const ir::Region reads{row, row + 1, 0, extent(in).cols};
+  if (b.done[in] >= 0)
+    b.cap[in] = std::max(b.cap[in], b.done[in] - reads.row0);
   read(s, 0, input, reads);
   s.outputs = {wholeBuffer(out)};
-  if (row + 1 == extentOf(g_.tensor(in)).rows)
+  if (row + 1 == extent(in).rows)
     wrote(s.outputs[0], s.out);
-  plan_.steps.push_back(std::move(s));
+  emit(std::move(s));
 }
 
 /// Tiles: the region's last op's output is cut into tiles; for each, every op computes
@@ -395,7 +465,7 @@ Status Builder::tiles(const RegionInfo &r, int regionIndex) {
         tileBuffer[node.outputs[0]] = buffer;
         s.outputs = {buffer};
         wrote(buffer, s.out);
-        plan_.steps.push_back(std::move(s));
+        emit(std::move(s));
       }
     }
   return Status::ok();
@@ -434,8 +504,10 @@ void Builder::settleRows(const Buffer &b, Buffer &out) const {
 /// An elementwise layer step may write over an input of its output's size that dies there.
 void Builder::inPlace() {
   std::vector<char> taken(plan_.buffers.size(), 0);
-  for (size_t si = 0; si < plan_.steps.size(); ++si) {
-    const Step &s = plan_.steps[si];
+  const size_t count = lean_ ? layerSteps_.size() : plan_.steps.size();
+  for (size_t k = 0; k < count; ++k) {
+    const size_t si = lean_ ? static_cast<size_t>(layerSteps_[k].first) : k;
+    const Step &s = lean_ ? layerSteps_[k].second : plan_.steps[si];
     if (s.kind != StepKind::Compute || s.region >= 0 || !isElementwise(g_.nodes[s.node].op))
       continue;
     Buffer &out = plan_.buffers[s.outputs[0]];
@@ -465,7 +537,10 @@ Expected<Plan> Builder::build(const Schedule &schedule) {
                   (r.strategy == Strategy::Tiles ? 64 : 1);
   for (ir::TensorId in : g_.inputs)
     estimate += static_cast<size_t>(extentOf(g_.tensor(in)).rows);
-  plan_.steps.reserve(estimate);
+  if (lean_)
+    sites_.reserve(estimate);
+  else
+    plan_.steps.reserve(estimate);
   if (!opts_.streamInput)
     for (ir::TensorId in : g_.inputs)
       wrote(wholeBuffer(in), wholeRegion(g_.tensor(in))); // by the caller, before step 0
@@ -494,8 +569,8 @@ Expected<Plan> Builder::build(const Schedule &schedule) {
     settleRows(b, b);
   if (opts_.inPlace)
     inPlace();
-  for (const Step &s : plan_.steps)
-    plan_.summary.macs += s.macs;
+  if (lean_) // (the search's candidates need no weights)
+    return std::move(plan_);
   std::set<ir::TensorId> weights;
   for (const ir::Node &node : g_.nodes)
     for (ir::TensorId in : node.inputs)
@@ -523,6 +598,16 @@ bool isRegionable(const ir::Graph &graph, const ir::Node &node) {
 Expected<Plan> buildPlan(const ir::Graph &graph, const Schedule &schedule,
                          const BuildOptions &options) {
   return Builder(graph, options).build(schedule);
+}
+
+Expected<Summary> summarizePlan(const ir::Graph &graph, const Schedule &schedule,
+                                const BuildOptions &options, Placement effort) {
+  Builder builder(graph, options, /*lean=*/true);
+  auto plan = builder.build(schedule);
+  if (!plan)
+    return plan.error();
+  placeBuffers(plan->buffers, builder.sites(), plan->summary, effort);
+  return plan->summary;
 }
 
 } // namespace rnnpoolc::plan

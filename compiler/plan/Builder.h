@@ -47,5 +47,14 @@ enum class Placement : uint8_t { Greedy, Thorough, Final };
 
 /// Arena offsets for every buffer, then the summary (arena, live peak, peak step).
 void placeBuffers(Plan &plan, Placement effort);
+/// The same for buffers whose steps are known only by what they compute: `sites[k]` is the
+/// node of step k (SIZE_MAX for a Stream step). Sets the summary's figures but its MACs.
+void placeBuffers(std::vector<Buffer> &buffers, const std::vector<size_t> &sites,
+                  Summary &summary, Placement effort);
+
+/// The summary of `schedule`'s plan placed with `effort`: what buildPlan and placeBuffers
+/// give, without keeping the steps (the search compares thousands of candidates by it).
+Expected<Summary> summarizePlan(const ir::Graph &graph, const Schedule &schedule,
+                                const BuildOptions &options, Placement effort);
 
 } // namespace rnnpoolc::plan

@@ -14,8 +14,10 @@
 // and the move is kept when the arena does not grow (bounded rounds). The size order with
 // first fit is Greedy, so Thorough is never worse. The live peak (the most bytes reserved
 // at one step) bounds any arena from below; Thorough is usually within a few percent of it.
-// Effort Final repairs the three best orders instead of one (for the chosen plan only).
-// Limits: heuristics, not optimal; O(n^2) per order in the number of reservations.
+// Effort Final repairs the three best orders instead of one (for the chosen plan only),
+// then, while the arena is above the live peak, runs a bounded local search over the order
+// (localSearch below). A family is checked only against the families live at some step of
+// its own. Limits: heuristics, not optimal; O(n^2) per order in the number of reservations.
 #include "compiler/plan/Builder.h"
 
 #include <algorithm>
@@ -54,7 +56,12 @@ public:
   explicit Placer(const std::vector<Buffer> &buffers);
 
   /// Places the families in `order`; returns the arena and fills `offsets` (per family).
-  int64_t place(const std::vector<int> &order, Fit fit, std::vector<int64_t> &offsets) const;
+  /// The first `from` families of the order sit where `known` says (a placement whose order
+  /// begins the same way: placing is deterministic). Gives up, returning an arena above
+  /// `bound` with `offsets` incomplete, as soon as the arena exceeds `bound`.
+  int64_t place(const std::vector<int> &order, Fit fit, std::vector<int64_t> &offsets,
+                size_t from = 0, const std::vector<int64_t> *known = nullptr,
+                int64_t bound = INT64_MAX) const;
   std::vector<int> roots() const { return roots_; }
   const Family &family(int r) const { return families_[r]; }
   /// The reservations of every family at `offsets`.
@@ -63,10 +70,12 @@ public:
 private:
   std::vector<Family> families_; ///< Indexed by root buffer.
   std::vector<int> roots_;
+  /// Per root, the other roots live at some common step (only those can collide).
+  std::vector<std::vector<int>> neighbours_;
+  mutable std::vector<char> isPlaced_; ///< place()'s, per root.
   /// Working memory of offsetOf, kept across calls: place() runs hundreds of times a plan.
   mutable std::vector<std::pair<int64_t, int64_t>> busy_;
-  mutable std::vector<int64_t> candidates_;
-  mutable std::vector<Reservation> placed_, near_; ///< place()'s
+  mutable std::vector<Reservation> near_; ///< place()'s
   int64_t offsetOf(const Family &f, Fit fit, const std::vector<Reservation> &placed) const;
 };
 
@@ -94,6 +103,18 @@ Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
   for (size_t b = 0; b < buffers.size(); ++b)
     if (isRoot[b])
       roots_.push_back(static_cast<int>(b));
+  // Neighbours: a sweep over the families by first step.
+  std::vector<int> byFirst = roots_;
+  std::stable_sort(byFirst.begin(), byFirst.end(),
+                   [&](int a, int b) { return families_[a].first < families_[b].first; });
+  neighbours_.resize(families_.size());
+  for (size_t i = 0; i < byFirst.size(); ++i)
+    for (size_t j = i + 1; j < byFirst.size(); ++j) {
+      const int a = byFirst[i], b = byFirst[j];
+      if (families_[b].first > families_[a].last)
+        break;
+      neighbours_[a].push_back(b), neighbours_[b].push_back(a);
+    }
 }
 
 /// The offset of `f` given the reservations placed so far that overlap it in time.
@@ -118,49 +139,50 @@ int64_t Placer::offsetOf(const Family &f, Fit fit,
     }
     return best >= 0 ? best : offset;
   }
-  // The lowest feasible offset is 0 or puts some part right after a placed reservation.
-  std::vector<int64_t> &candidates = candidates_;
-  candidates.assign(1, 0);
-  for (const Reservation &p : placed)
-    for (const Reservation &part : f.parts)
-      if (p.first <= part.last && part.first <= p.last && p.end - part.begin > 0)
-        candidates.push_back(alignUp(p.end - part.begin, f.align));
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  for (int64_t c : candidates) {
-    bool fits = true;
+  // The lowest aligned offset where no part collides. A part at offset c that collides
+  // with a placed reservation p collides at every offset up to p.end - part.begin, so the
+  // search jumps there from the first collision it finds.
+  for (int64_t c = 0;;) {
+    int64_t next = c;
     for (const Reservation &part : f.parts) {
       Reservation at{part.begin + c, part.end + c, part.first, part.last};
       for (const Reservation &p : placed)
         if (collide(at, p)) {
-          fits = false;
+          next = p.end - part.begin;
           break;
         }
-      if (!fits)
+      if (next != c)
         break;
     }
-    if (fits)
+    if (next == c)
       return c;
+    c = alignUp(next, f.align);
   }
-  return candidates.back(); // unreachable: past every placed reservation fits
 }
 
-int64_t Placer::place(const std::vector<int> &order, Fit fit,
-                      std::vector<int64_t> &offsets) const {
+int64_t Placer::place(const std::vector<int> &order, Fit fit, std::vector<int64_t> &offsets,
+                      size_t from, const std::vector<int64_t> *known, int64_t bound) const {
   offsets.assign(families_.size(), 0);
-  std::vector<Reservation> &placed = placed_, &near = near_;
-  placed.clear();
+  isPlaced_.assign(families_.size(), 0);
+  std::vector<Reservation> &near = near_;
   int64_t arena = 0;
-  for (int r : order) {
+  for (size_t k = 0; k < from; ++k) {
+    const int r = order[k];
+    offsets[r] = (*known)[r], isPlaced_[r] = 1;
+    arena = std::max(arena, offsets[r] + families_[r].bytes);
+  }
+  for (size_t k = from; k < order.size() && arena <= bound; ++k) {
+    const int r = order[k];
     const Family &f = families_[r];
+    // The reservations placed so far that are live at some step of f's.
     near.clear();
-    for (const Reservation &p : placed)
-      if (p.first <= f.last && f.first <= p.last)
-        near.push_back(p);
+    for (int other : neighbours_[r])
+      if (isPlaced_[other])
+        for (const Reservation &p : families_[other].parts)
+          if (p.first <= f.last && f.first <= p.last)
+            near.push_back({p.begin + offsets[other], p.end + offsets[other], p.first, p.last});
     int64_t offset = offsetOf(f, fit, near);
-    offsets[r] = offset;
-    for (const Reservation &part : f.parts)
-      placed.push_back({part.begin + offset, part.end + offset, part.first, part.last});
+    offsets[r] = offset, isPlaced_[r] = 1;
     arena = std::max(arena, offset + f.bytes);
   }
   return arena;
@@ -239,7 +261,10 @@ void repairTops(const Placer &placer, Fit fit, std::vector<int> &order,
       for (int to : {0, top / 2, top - 1}) {
         std::vector<int> next = order;
         std::rotate(next.begin() + to, next.begin() + top, next.begin() + top + 1);
-        int64_t a = placer.place(next, fit, trial);
+        // (The families before `to` sit where they do now; a trial no better than the best
+        // so far stops early.)
+        int64_t a = placer.place(next, fit, trial, static_cast<size_t>(to), &offsets,
+                                 best == INT64_MAX ? INT64_MAX : best - 1);
         if (a < best)
           best = a, bestOrder = std::move(next), bestOffsets = trial;
       }
@@ -265,7 +290,7 @@ void repairStepwise(const Placer &placer, Fit fit, std::vector<int> &order,
       break;
     int to = std::max(0, top - 1 - stale * top / 8);
     std::rotate(next.begin() + to, next.begin() + top, next.begin() + top + 1);
-    int64_t a = placer.place(next, fit, trial);
+    int64_t a = placer.place(next, fit, trial, static_cast<size_t>(to), &offsets, arena);
     if (a <= arena) {
       stale = a < arena ? 0 : stale + 1;
       arena = a, offsets = trial, order = next;
@@ -276,12 +301,86 @@ void repairStepwise(const Placer &placer, Fit fit, std::vector<int> &order,
   }
 }
 
+/// The local search's budget, in families squared over its trials.
+constexpr int64_t kLocalSearchWork = 30'000'000;
+
+/// The most bytes reserved at one step (which does not depend on the offsets).
+int64_t livePeak(const Placer &placer, const std::vector<int64_t> &offsets, int steps) {
+  const int n = std::max<int>(1, steps);
+  std::vector<int64_t> delta(n + 1, 0);
+  for (const Reservation &p : placer.placed(offsets)) {
+    delta[std::clamp(p.first, 0, n)] += p.end - p.begin;
+    delta[std::clamp(p.last + 1, 0, n)] -= p.end - p.begin;
+  }
+  int64_t peak = 0, running = 0;
+  for (int k = 0; k < n; ++k)
+    peak = std::max(peak, running += delta[k]);
+  return peak;
+}
+
+/// Effort Final, while the arena is above `floor` (the live peak, which no placement goes
+/// below): a bounded local search over the order. Each trial either lifts a family that
+/// reaches the top of the arena to a random earlier place or swaps two random families,
+/// and is kept when the arena does not grow (so the search also walks across placements
+/// of the same arena). The random numbers are a fixed sequence: plans are reproducible.
+void localSearch(const Placer &placer, Fit fit, std::vector<int> &order,
+                 std::vector<int64_t> &offsets, int64_t &arena, int64_t floor) {
+  const size_t n = order.size();
+  if (n < 2)
+    return;
+  uint64_t state = 0x9e3779b97f4a7c15ULL;
+  auto random = [&](size_t bound) { // splitmix64
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return static_cast<size_t>((z ^ (z >> 31)) % bound);
+  };
+  // The budget: trials cost about n^2 each; small plans get thousands.
+  const int64_t trials =
+      std::clamp<int64_t>(kLocalSearchWork / static_cast<int64_t>(n * n), 64, 8192);
+  std::vector<int> next;
+  std::vector<int64_t> trial;
+  std::vector<size_t> tops;
+  for (int64_t t = 0; t < trials && arena > floor; ++t) {
+    next = order;
+    size_t from = 0;
+    if (t % 2 == 0) {
+      tops.clear();
+      for (size_t k = 1; k < n; ++k)
+        if (offsets[order[k]] + placer.family(order[k]).bytes == arena)
+          tops.push_back(k);
+      if (tops.empty())
+        continue;
+      const size_t top = tops[random(tops.size())];
+      from = random(top);
+      std::rotate(next.begin() + static_cast<long>(from), next.begin() + static_cast<long>(top),
+                  next.begin() + static_cast<long>(top) + 1);
+    } else {
+      size_t i = random(n), j = random(n);
+      if (i == j)
+        continue;
+      std::swap(next[i], next[j]);
+      from = std::min(i, j);
+    }
+    int64_t a = placer.place(next, fit, trial, from, &offsets, arena);
+    if (a <= arena)
+      order.swap(next), offsets.swap(trial), arena = a;
+  }
+}
+
 } // namespace
 
 void placeBuffers(Plan &plan, Placement effort) {
-  std::vector<Buffer> &buffers = plan.buffers;
+  std::vector<size_t> sites(plan.steps.size());
+  for (size_t k = 0; k < sites.size(); ++k)
+    sites[k] = plan.steps[k].kind == StepKind::Stream ? SIZE_MAX : plan.steps[k].node;
+  placeBuffers(plan.buffers, sites, plan.summary, effort);
+}
+
+void placeBuffers(std::vector<Buffer> &buffers, const std::vector<size_t> &stepSites,
+                  Summary &s, Placement effort) {
   Placer placer(buffers);
-  const int steps = static_cast<int>(plan.steps.size());
+  const int steps = static_cast<int>(stepSites.size());
   struct Candidate {
     int64_t arena;
     std::vector<int> order;
@@ -301,6 +400,8 @@ void placeBuffers(Plan &plan, Placement effort) {
                    [](const Candidate &a, const Candidate &b) { return a.arena < b.arena; });
   int64_t arena = candidates[0].arena;
   std::vector<int64_t> bestOffsets = candidates[0].offsets;
+  std::vector<int> bestOrder = candidates[0].order;
+  Fit bestFit = candidates[0].fit;
   // Thorough repairs the best placement both ways, Final the three best; the smallest
   // arena is kept.
   const size_t repaired = effort == Placement::Final      ? 3
@@ -311,10 +412,14 @@ void placeBuffers(Plan &plan, Placement effort) {
       Candidate c = candidates[k];
       repair(placer, c.fit, c.order, c.offsets, c.arena);
       if (c.arena < arena)
-        arena = c.arena, bestOffsets = std::move(c.offsets);
+        arena = c.arena, bestOffsets = std::move(c.offsets), bestOrder = std::move(c.order),
+        bestFit = c.fit;
     }
+  if (effort == Placement::Final) {
+    const int64_t floor = livePeak(placer, bestOffsets, steps);
+    localSearch(placer, bestFit, bestOrder, bestOffsets, arena, floor);
+  }
 
-  Summary &s = plan.summary;
   s.arenaBytes = 0;
   for (size_t b = 0; b < buffers.size(); ++b) {
     buffers[b].offset = bestOffsets[root(buffers, static_cast<int>(b))];
@@ -339,7 +444,7 @@ void placeBuffers(Plan &plan, Placement effort) {
   std::vector<size_t> sites;
   for (int k = 0; k < n && k < steps; ++k)
     if (totals[k] == s.peakBytes)
-      sites.push_back(plan.steps[k].kind == StepKind::Stream ? SIZE_MAX : plan.steps[k].node);
+      sites.push_back(stepSites[k]);
   std::sort(sites.begin(), sites.end());
   s.peakSites = static_cast<int>(std::unique(sites.begin(), sites.end()) - sites.begin());
 }

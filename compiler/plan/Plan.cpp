@@ -38,8 +38,10 @@ ir::Region wholeRegion(const ir::Tensor &tensor) {
 }
 
 int64_t regionMacs(const ir::Graph &graph, const ir::Node &node, const ir::Region &out) {
-  const int64_t total = ir::macs(graph, node);
-  Extent e = extentOf(graph.tensor(node.outputs[0]));
+  return regionMacs(ir::macs(graph, node), extentOf(graph.tensor(node.outputs[0])), out);
+}
+
+int64_t regionMacs(int64_t total, const Extent &e, const ir::Region &out) {
   const int64_t area = e.rows * e.cols;
   if (area == 0 || out.rows() * out.cols() == area)
     return total;

@@ -127,6 +127,8 @@ Extent extentOf(const ir::Tensor &tensor);
 
 /// MACs of computing region `out` of `node`'s output (proportional share of ir::macs).
 int64_t regionMacs(const ir::Graph &graph, const ir::Node &node, const ir::Region &out);
+/// The same, given the node's ir::macs and its output's extent.
+int64_t regionMacs(int64_t nodeMacs, const Extent &outExtent, const ir::Region &out);
 
 /// Whether `node` reduces a float or int8 [1, C, H, W] map over its rows and columns only, to
 /// [1, C, 1, 1] (GlobalAveragePool; ReduceMean or ReduceMax with axes H and W, keepdims): a

@@ -7,16 +7,55 @@
 
 #include <algorithm>
 #include <optional>
+#include <string>
+#include <unordered_map>
 
 namespace rnnpoolc::plan {
 namespace {
 
+/// The summaries of the candidates evaluated so far, by schedule, build options and
+/// placement effort: the searches of one makePlan (greedy- and thorough-decided, the
+/// resident one inside a streamed one) see many candidates again (a third to a half).
+class Evaluations {
+public:
+  /// Whether the candidate has been seen; `key` is set either way.
+  const std::optional<Summary> *find(const Schedule &schedule, const BuildOptions &options,
+                                     Placement effort, std::string &key) const {
+    key.clear();
+    auto add = [&](int64_t v) {
+      const auto x = static_cast<int32_t>(v);
+      key.append(reinterpret_cast<const char *>(&x), sizeof x);
+    };
+    // (Every BuildOptions field, and every Schedule field, is part of the key.)
+    add(options.floatActivations), add(options.streamInput), add(options.inPlace);
+    add(options.rowLifetimes), add(options.carryScratch), add(options.streamIntoFrame);
+    add(static_cast<int>(effort));
+    for (size_t n : schedule.order)
+      add(static_cast<int64_t>(n));
+    for (const RegionInfo &r : schedule.regions) {
+      add(-1), add(static_cast<int>(r.strategy)), add(r.tileRows), add(r.tileCols);
+      for (size_t n : r.nodes)
+        add(static_cast<int64_t>(n));
+    }
+    auto it = seen_.find(key);
+    return it == seen_.end() ? nullptr : &it->second;
+  }
+  void add(std::string key, const std::optional<Summary> &summary) {
+    seen_.emplace(std::move(key), summary);
+  }
+
+private:
+  std::unordered_map<std::string, std::optional<Summary>> seen_;
+};
+
 class Search {
 public:
   /// `decide`: how the candidates that decide each round (and the starting orders) are
-  /// placed; many more are screened greedy by size either way.
-  Search(const ir::Graph &graph, const PlanOptions &options, Placement decide)
-      : g_(graph), options_(options), decide_(decide) {
+  /// placed; many more are screened greedy by size either way. `evaluations` are shared
+  /// by the searches of one graph.
+  Search(const ir::Graph &graph, const PlanOptions &options, Placement decide,
+         Evaluations &evaluations)
+      : g_(graph), options_(options), decide_(decide), evaluations_(evaluations) {
     build_.floatActivations = options.floatActivations;
     build_.streamInput = options.streamInput;
   }
@@ -25,34 +64,40 @@ public:
   /// The schedule the last run() chose (set even when it then failed the RAM budget).
   const Schedule &chosen() const { return chosen_; }
   /// Whether plan `a` is preferred to `b` (see better()).
-  bool prefers(const Plan &a, const Plan &b) const { return better(a, b); }
+  bool prefers(const Plan &a, const Plan &b) const { return better(a.summary, b.summary); }
 
 private:
   const ir::Graph &g_;
   PlanOptions options_;
   Placement decide_;
+  Evaluations &evaluations_;
   BuildOptions build_;
   int64_t baselineMacs_ = 0;
   Schedule chosen_;
+  /// Only the schedule is wanted (chosen()): run() stops before building the plan.
+  bool scheduleOnly_ = false;
   /// The cost of the candidates evaluated so far (nodes squared each, as placement is):
   /// the search stops at limits::kMaxPlanWork.
   mutable int64_t work_ = 0;
   bool spent() const { return work_ > limits::kMaxPlanWork; }
 
-  /// The plan of a schedule; `refined` also gives rows their own lifetimes (slower).
-  /// `effort`: greedy by size screens many candidates; the few that decide a round are
-  /// placed thoroughly.
-  std::optional<Plan> evaluate(const Schedule &schedule, bool refined = true,
-                               Placement effort = Placement::Greedy) const {
+  /// The summary of a schedule's plan; `refined` also gives rows their own lifetimes
+  /// (slower). `effort`: greedy by size screens many candidates; the few that decide a
+  /// round are placed thoroughly.
+  std::optional<Summary> evaluate(const Schedule &schedule, bool refined = true,
+                                  Placement effort = Placement::Greedy) const {
     BuildOptions options = build_;
     options.rowLifetimes = refined;
     work_ += static_cast<int64_t>(g_.nodes.size() * g_.nodes.size());
-    auto plan = buildPlan(g_, schedule, options);
-    if (!plan)
-      return std::nullopt;
-    placeBuffers(*plan, effort);
-    return std::move(*plan);
+    if (const std::optional<Summary> *seen = evaluations_.find(schedule, options, effort, key_))
+      return *seen;
+    std::optional<Summary> summary;
+    if (auto s = summarizePlan(g_, schedule, options, effort))
+      summary = *s;
+    evaluations_.add(key_, summary);
+    return summary;
   }
+  mutable std::string key_; ///< evaluate()'s, kept for its capacity.
   /// Whether node n can join a row-band region: a spatial op over maps, or a reduction
   /// that accumulates row by row (which then ends its region).
   bool joinable(size_t n) const { return isRegionable(g_, g_.nodes[n]) || accumulates(n); }
@@ -61,34 +106,34 @@ private:
   }
   std::vector<std::pair<size_t, size_t>> runsOf(const std::vector<size_t> &order,
                                                 bool reductions) const;
-  void absorbReductions(std::optional<Plan> &best, Schedule &bestSchedule) const;
+  void absorbReductions(std::optional<Summary> &best, Schedule &bestSchedule) const;
   std::vector<size_t> memoryAwareOrder() const;
   std::vector<size_t> sunkOrder(const std::vector<size_t> &order) const;
   std::vector<RegionInfo> allRuns(const std::vector<size_t> &order) const;
-  void regionRounds(std::optional<Plan> &best, Schedule &bestSchedule, bool branchy) const;
-  Plan finish(Plan best, const Schedule &schedule) const;
-  bool allowed(const Plan &p) const {
-    return p.summary.macs <= baselineMacs_ + static_cast<int64_t>(options_.macOverhead *
-                                                                   double(baselineMacs_));
+  void regionRounds(std::optional<Summary> &best, Schedule &bestSchedule, bool branchy) const;
+  Expected<Plan> finish(const Schedule &schedule) const;
+  bool allowed(const Summary &p) const {
+    return p.macs <= baselineMacs_ + static_cast<int64_t>(options_.macOverhead *
+                                                          double(baselineMacs_));
   }
   /// Lexicographic goal: least peak (or, under a budget, fitting with fewest MACs).
-  bool better(const Plan &a, const Plan &b) const {
+  bool better(const Summary &a, const Summary &b) const {
     if (options_.ramBudget > 0) {
-      bool fitA = a.summary.arenaBytes <= options_.ramBudget;
-      bool fitB = b.summary.arenaBytes <= options_.ramBudget;
+      bool fitA = a.arenaBytes <= options_.ramBudget;
+      bool fitB = b.arenaBytes <= options_.ramBudget;
       if (fitA != fitB)
         return fitA;
-      if (fitA && a.summary.macs != b.summary.macs)
-        return a.summary.macs < b.summary.macs;
+      if (fitA && a.macs != b.macs)
+        return a.macs < b.macs;
     }
     // The arena is what the firmware must provide; the live peak is its lower bound.
-    if (a.summary.arenaBytes != b.summary.arenaBytes)
-      return a.summary.arenaBytes < b.summary.arenaBytes;
-    if (a.summary.peakBytes != b.summary.peakBytes)
-      return a.summary.peakBytes < b.summary.peakBytes;
-    if (a.summary.peakSites != b.summary.peakSites)
-      return a.summary.peakSites < b.summary.peakSites;
-    return a.summary.macs < b.summary.macs;
+    if (a.arenaBytes != b.arenaBytes)
+      return a.arenaBytes < b.arenaBytes;
+    if (a.peakBytes != b.peakBytes)
+      return a.peakBytes < b.peakBytes;
+    if (a.peakSites != b.peakSites)
+      return a.peakSites < b.peakSites;
+    return a.macs < b.macs;
   }
 };
 
@@ -228,7 +273,8 @@ std::vector<RegionInfo> Search::allRuns(const std::vector<size_t> &order) const 
 /// region; `best` is the plan of `bestSchedule` and both are updated. `branchy`: region
 /// boundaries are priced by the tensors that cross them into the same run only (a head's
 /// output that leaves the run is held whole wherever the cut falls).
-void Search::regionRounds(std::optional<Plan> &best, Schedule &bestSchedule, bool branchy) const {
+void Search::regionRounds(std::optional<Summary> &best, Schedule &bestSchedule,
+                          bool branchy) const {
   // Runs of consecutive regionable ops in the chosen order.
   const std::vector<size_t> order = bestSchedule.order;
   // (Not branchy: reductions join a region afterwards, in absorbReductions; as ends of the
@@ -294,7 +340,7 @@ void Search::regionRounds(std::optional<Plan> &best, Schedule &bestSchedule, boo
   // planned again with row lifetimes, which decide.
   constexpr size_t kRefined = 6;
   for (int round = 0; round < 24; ++round) {
-    std::vector<std::pair<Plan, Schedule>> screened;
+    std::vector<std::pair<Summary, Schedule>> screened;
     // (Branchy: the search starts from whole runs in row bands, so it only splits and
     // trims them, below; adding regions would cost a candidate per pair of cuts.)
     for (auto [a, b] : runs)
@@ -335,7 +381,7 @@ void Search::regionRounds(std::optional<Plan> &best, Schedule &bestSchedule, boo
     }
     std::sort(screened.begin(), screened.end(),
               [&](const auto &x, const auto &y) { return better(x.first, y.first); });
-    std::optional<Plan> roundBest;
+    std::optional<Summary> roundBest;
     Schedule roundSchedule;
     for (size_t k = 0; k < std::min(kRefined, screened.size()); ++k) {
       auto p = evaluate(screened[k].second, /*refined=*/true, decide_);
@@ -371,7 +417,7 @@ void Search::regionRounds(std::optional<Plan> &best, Schedule &bestSchedule, boo
 /// Every row-band region that the order follows with a reduction over rows and columns
 /// reading it is tried with the reduction as its last op, accumulating, so that the map
 /// it reduces is never whole; kept when the plan improves. One candidate per region.
-void Search::absorbReductions(std::optional<Plan> &best, Schedule &bestSchedule) const {
+void Search::absorbReductions(std::optional<Summary> &best, Schedule &bestSchedule) const {
   const std::vector<size_t> &order = bestSchedule.order;
   for (size_t r = 0; r < bestSchedule.regions.size(); ++r) {
     const RegionInfo &region = bestSchedule.regions[r];
@@ -395,16 +441,20 @@ void Search::absorbReductions(std::optional<Plan> &best, Schedule &bestSchedule)
 /// The chosen schedule's plan, placed thoroughly (the search compares candidates placed
 /// greedy by size, fast), with the input's rows streamed into a frame buffer when that is
 /// smaller, and with kernels' caches carried across row bands when the arena does not grow.
-Plan Search::finish(Plan best, const Schedule &schedule) const {
-  placeBuffers(best, Placement::Final);
+Expected<Plan> Search::finish(const Schedule &schedule) const {
   BuildOptions chosenBuild = build_;
   chosenBuild.rowLifetimes = true;
+  auto built = buildPlan(g_, schedule, chosenBuild); // (the search evaluated it)
+  if (!built)
+    return built.error();
+  Plan best = std::move(*built);
+  placeBuffers(best, Placement::Final);
   if (options_.streamInput) { // the input's rows into a frame buffer instead of rings
     BuildOptions frame = chosenBuild;
     frame.streamIntoFrame = true;
     if (auto p = buildPlan(g_, schedule, frame)) {
       placeBuffers(*p, Placement::Final);
-      if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(*p))
+      if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary))
         best = std::move(*p), chosenBuild = frame;
     }
   }
@@ -413,7 +463,7 @@ Plan Search::finish(Plan best, const Schedule &schedule) const {
   carry.carryScratch = true;
   if (auto p = buildPlan(g_, schedule, carry)) {
     placeBuffers(*p, Placement::Final);
-    if (p->summary.arenaBytes <= best.summary.arenaBytes && allowed(*p))
+    if (p->summary.arenaBytes <= best.summary.arenaBytes && allowed(p->summary))
       best = std::move(*p);
   }
   return best;
@@ -434,7 +484,7 @@ Expected<Plan> Search::run() {
   placeBuffers(*baseline, Placement::Greedy);
   baselineMacs_ = baseline->summary.macs;
 
-  std::optional<Plan> best;
+  std::optional<Summary> best;
   Schedule bestSchedule;
   for (const auto &order : {topo, memoryAwareOrder()}) {
     Schedule s{order, {}};
@@ -447,7 +497,7 @@ Expected<Plan> Search::run() {
 
   // Today's search: greedy rounds over the runs of the chosen order, from layer by layer.
   const Schedule layerSchedule = bestSchedule;
-  const Plan layerPlan = *best;
+  const Summary layerPlan = *best;
   regionRounds(best, bestSchedule, /*branchy=*/false);
   absorbReductions(best, bestSchedule);
 
@@ -458,7 +508,8 @@ Expected<Plan> Search::run() {
     PlanOptions resident = options_;
     resident.streamInput = false;
     resident.regionsOverBranches = false; // this search as it was, whatever comes after
-    Search frame(g_, resident, decide_);
+    Search frame(g_, resident, decide_, evaluations_);
+    frame.scheduleOnly_ = true;
     (void)frame.run(); // only its schedule is wanted; a budget failure still leaves one
     if (!frame.chosen().order.empty()) {
       auto p = evaluate(frame.chosen(), /*refined=*/true, decide_);
@@ -467,7 +518,12 @@ Expected<Plan> Search::run() {
     }
   }
   chosen_ = bestSchedule;
-  best = finish(std::move(*best), bestSchedule);
+  if (scheduleOnly_)
+    return makeError("internal: only the schedule was asked for");
+  auto finished = finish(bestSchedule);
+  if (!finished)
+    return finished.error();
+  Plan plan = std::move(*finished);
 
   // Regions over branches: the same order with the nodes that cannot join a region (heads'
   // Transpose, Reshape, Concat, ...) sunk as late as their consumers allow, so that one run
@@ -477,7 +533,7 @@ Expected<Plan> Search::run() {
   // above alone.
   if (options_.regionsOverBranches) {
     work_ = 0; // each search gets its own effort budget
-    std::optional<Plan> other = layerPlan;
+    std::optional<Summary> other = layerPlan;
     Schedule otherSchedule = layerSchedule;
     otherSchedule.order = sunkOrder(layerSchedule.order);
     if (otherSchedule.order != layerSchedule.order)
@@ -486,19 +542,20 @@ Expected<Plan> Search::run() {
     bool promising = otherSchedule.order != layerSchedule.order;
     if (auto p = evaluate(all, /*refined=*/true, decide_);
         p && allowed(*p) && (!other || better(*p, *other))) {
-      promising = promising || better(*p, *best);
+      promising = promising || better(*p, plan.summary);
       other = std::move(p), otherSchedule = all;
     }
     // In the same order, from a start no better than the first search's end, splitting and
     // trimming rarely wins: skipped, to bound the planning time (MobileNetV2).
     if (other && promising) {
       regionRounds(other, otherSchedule, /*branchy=*/true);
-      Plan finished = finish(std::move(*other), otherSchedule);
-      if (better(finished, *best))
-        best = std::move(finished), chosen_ = otherSchedule;
+      auto finishedOther = finish(otherSchedule);
+      if (!finishedOther)
+        return finishedOther.error();
+      if (better(finishedOther->summary, plan.summary))
+        plan = std::move(*finishedOther), chosen_ = otherSchedule;
     }
   }
-  Plan plan = std::move(*best);
   plan.baseline = baseline->summary;
   if (options_.ramBudget > 0 && plan.summary.arenaBytes > options_.ramBudget) {
     // A graph without steps (its outputs are its inputs) peaks at no step: the inputs.
@@ -531,11 +588,12 @@ Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
   // (mobilenet_v2_rnnpool 164,192 -> 182,080 B), so both run and the better plan is kept;
   // on graphs of more than kSecondSearchNodes nodes only the first, to bound the time.
   constexpr size_t kSecondSearchNodes = 50;
-  Search greedy(graph, options, Placement::Greedy);
+  Evaluations evaluations;
+  Search greedy(graph, options, Placement::Greedy, evaluations);
   auto plan = greedy.run();
   if (graph.nodes.size() > kSecondSearchNodes)
     return plan;
-  auto other = Search(graph, options, Placement::Thorough).run();
+  auto other = Search(graph, options, Placement::Thorough, evaluations).run();
   if (other && (!plan || greedy.prefers(*other, *plan)))
     return other;
   return plan;

@@ -22,8 +22,9 @@
 //      nothing and that start is no better than search a's plan, to bound the time).
 // (3) Tiles (MCUNetV2-style patches, halos recomputed) are tried for every chosen region at
 // several grids, kept when they lower the peak within the MAC budget. (4) Offsets: greedy
-// by size while searching, then several orders and a bounded repair for the chosen plan
-// (Placement.cpp). Every plan is checked by the independent verifier before it is returned.
+// by size while searching, then several orders, a bounded repair and a bounded local
+// search for the chosen plan (Placement.cpp). The search compares candidates by summaries
+// built without steps, memoised across the searches of one makePlan. Every plan is checked by the independent verifier before it is returned.
 //
 // Limits: greedy at each level, so not optimal; a region is a run of consecutive ops in one
 // of the two orders, so an op that cannot run in row bands and whose output feeds the
