@@ -60,6 +60,49 @@ static void rp_conv_columns_s8(const rp_conv_params *p, const rp_view *in, rp_vi
  * SMLADs, and the column words are loaded once per two channels. */
 #define RP_PAIR_MAX 384 /* the buffer: RP_PAIR_MAX words, 1.5 KB of stack */
 
+/* Copies n bytes (short runs: words, then bytes). */
+static inline void rp_copy_run(int8_t *dst, const int8_t *src, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const uint32_t v = rp_load32(src + i);
+    memcpy(dst + i, &v, sizeof v);
+  }
+  for (; i < n; ++i)
+    dst[i] = src[i];
+}
+
+/* The window of the output pixel whose top-left tap is (iy0, ix0), its n = k_h * k_w * in_c
+ * values in weight order (OHWI's HWI), as bytes in `win` (at least n bytes): the taps
+ * outside the tensor hold the input zero point, which contributes (zp - zp) * w = 0.
+ * Returns win. With dilation 1 along x each window row is one run of input bytes. */
+static const int8_t *rp_gather_window(const rp_conv_params *p, const rp_view *in, int32_t iy0,
+                                      int32_t ix0, int8_t *win) {
+  const int32_t cin = p->in_c, kw = p->k_w, row = kw * cin;
+  int32_t ky, kx, kx0 = 0, kx1 = kw;
+  while (kx0 < kx1 && ix0 + kx0 * p->dil_w < 0)
+    ++kx0;
+  while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w)
+    --kx1;
+  for (ky = 0; ky < p->k_h; ++ky, win += row) {
+    const int32_t iy = iy0 + ky * p->dil_h;
+    if (iy < 0 || iy >= p->in_h || kx0 == kx1) {
+      memset(win, (int8_t)p->in_zp, (size_t)row);
+      continue;
+    }
+    if (kx0 > 0)
+      memset(win, (int8_t)p->in_zp, (size_t)(kx0 * cin));
+    if (kx1 < kw)
+      memset(win + kx1 * cin, (int8_t)p->in_zp, (size_t)((kw - kx1) * cin));
+    if (p->dil_w == 1) {
+      rp_copy_run(win + kx0 * cin, rp_view_pixel(in, iy, ix0 + kx0, cin), (kx1 - kx0) * cin);
+      continue;
+    }
+    for (kx = kx0; kx < kx1; ++kx)
+      rp_copy_run(win + kx * cin, rp_view_pixel(in, iy, ix0 + kx * p->dil_w, cin), cin);
+  }
+  return win - p->k_h * row;
+}
+
 /* Fills lane `side` (0: A, 1: B, ...) of a buffer of `lanes` interleaved pixels (2 * lanes
  * words per group of four values) with output pixel (oy, ox)'s window. */
 static void rp_gather_lanes(const rp_conv_params *p, const rp_view *in, int32_t oy, int32_t ox,
@@ -68,7 +111,7 @@ static void rp_gather_lanes(const rp_conv_params *p, const rp_view *in, int32_t 
   const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
   const uint32_t off = rp_pack_offset(-p->in_zp);
   const int32_t stride = 2 * lanes;
-  int32_t ky, kx, i, k = 0;
+  int32_t ky, kx, i, k;
   if ((cin & 3) == 0) { /* whole groups per tap: straight from int8 words */
     uint32_t *dst = buf + 2 * side;
     for (ky = 0; ky < p->k_h; ++ky)
@@ -88,21 +131,18 @@ static void rp_gather_lanes(const rp_conv_params *p, const rp_view *in, int32_t 
       }
     return;
   }
-  for (ky = 0; ky < p->k_h; ++ky) /* any in_c: value by value into its group's lane */
-    for (kx = 0; kx < p->k_w; ++kx) {
-      int32_t iy = iy0 + ky * p->dil_h, ix = ix0 + kx * p->dil_w;
-      int32_t inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-      const int8_t *x = inside ? rp_view_pixel(in, iy, ix, cin) : 0;
-      for (i = 0; i < cin; ++i, ++k) {
-        uint32_t v = inside ? (uint32_t)((int32_t)x[i] - p->in_zp) & 0xFFFFu : 0u, *word;
-        if (k >= 4 * groups) {
-          tail[k - 4 * groups] = (int16_t)(inside ? (int32_t)x[i] - p->in_zp : 0);
-          continue;
-        }
-        word = buf + stride * (k >> 2) + 2 * side + (k & 1);
-        *word = (k & 2) ? (*word & 0xFFFFu) | (v << 16) : (*word & 0xFFFF0000u) | v;
-      }
+  if (n <= RP_PAIR_MAX) { /* any in_c: the window as bytes in order, converted by words */
+    int8_t win[RP_PAIR_MAX];
+    const int8_t *w = rp_gather_window(p, in, iy0, ix0, win);
+    uint32_t *dst = buf + 2 * side;
+    for (k = 0; k < groups; ++k, dst += stride) {
+      const uint32_t xv = rp_load32(w + 4 * k);
+      dst[0] = rp_sxtab16(off, xv);
+      dst[1] = rp_sxtab16(off, rp_ror8(xv));
     }
+    for (i = 0; i < (n & 3); ++i)
+      tail[i] = (int16_t)((int32_t)w[4 * groups + i] - p->in_zp);
+  }
 }
 
 /* acc[0..1] (pixel A) and acc[2..3] (pixel B) of output channels o and o1 from the pair

@@ -159,6 +159,8 @@ TEST_CASE("conv at the accumulator bound: every kernel path, extreme inputs", "[
       {"stem 3x3x1, short window", 1, 9, 6, 3, 1, 1, 1},
       {"stem 2x2x3, short window of 8 words", 3, 5, 6, 2, 1, 0, 1},
       {"3x3x2, four pixels", 2, 6, 6, 3, 2, 1, 1},
+      {"5x5x3, four pixels (window gathered as bytes)", 3, 6, 7, 5, 1, 2, 1},
+      {"7x7x5, pairs (window gathered as bytes)", 5, 3, 8, 7, 1, 3, 1},
       {"3x3x32, pairs", 32, 5, 4, 3, 1, 1, 1},
       {"3x3x64, columns", 64, 4, 3, 3, 1, 1, 1},
       {"grouped", 8, 8, 5, 3, 1, 1, 2},
@@ -240,6 +242,9 @@ TEST_CASE("add: saturating parameters and every input pair", "[ubsan]") {
       {-128, 127, -128, 20, 1 << 30, 0, 1518500250, -1, INT32_MAX, -10, -128, 127},
       {-128, 127, 127, 22, INT32_MAX, 30, INT32_MAX, 30, 1 << 30, -31, -128, 127},
       {127, 127, -128, 20, INT32_MAX, 12, INT32_MAX, 12, INT32_MAX, 30, 0, 100},
+      // The DSP table path with the inputs' roles swapped (input 2 the plain product) and a
+      // clamp.
+      {5, -3, 10, 20, 1518500250, -1, 1 << 30, 0, 1518500250, -12, -50, 90},
   };
   for (const rp_add_params &p : cases) {
     rp_add_s8(&p, a.data(), b.data(), y.data(), 65536);
