@@ -224,12 +224,35 @@ RP_API void rp_add_s8(const rp_add_params *p, const int8_t *in1, const int8_t *i
   }
 }
 
+#if RP_USE_DSP
+/* One rescaled input of rp_concat_s8 through a table of its 256 requantised values (the same
+ * rp_requantize of each byte, so the same output bytes). */
+static void rp_concat_requant_table(const rp_concat_input *ci, int32_t out_zp, const int8_t *src,
+                                    int8_t *out, int32_t pixels, int32_t out_channels) {
+  int8_t tab[256];
+  int32_t q, px, c;
+  for (q = -128; q < 128; ++q)
+    tab[q & 255] =
+        (int8_t)rp_clamp(rp_requantize(q - ci->in_zp, ci->mult, ci->shift) + out_zp, -128, 127);
+  for (px = 0; px < pixels; ++px, src += ci->channels, out += out_channels)
+    for (c = 0; c < ci->channels; ++c)
+      out[c] = tab[(uint8_t)src[c]];
+}
+#endif
+
 RP_API void rp_concat_s8(const rp_concat_params *p, const int8_t *const *in, int8_t *out) {
   int32_t k, offset = 0;
   for (k = 0; k < p->num_inputs; ++k) {
     const rp_concat_input *ci = &p->inputs[k];
     const int8_t *src = in[k];
     int32_t px, c;
+#if RP_USE_DSP
+    if (ci->mult != 0 && p->pixels * ci->channels >= 256) { /* 256 values, then lookups */
+      rp_concat_requant_table(ci, p->out_zp, src, out + offset, p->pixels, p->out_channels);
+      offset += ci->channels;
+      continue;
+    }
+#endif
     for (px = 0; px < p->pixels; ++px) {
       int8_t *dst = out + px * p->out_channels + offset;
       const int8_t *s = src + px * ci->channels;

@@ -65,9 +65,65 @@ RP_API void rp_l2norm_s8(const rp_l2norm_params *p, const int8_t *in, int8_t *ou
   }
 }
 
+#if RP_USE_DSP
+/* Whether the DSP loop of rp_mul_s8 applies: the requantisation in rp_requant_hi's common
+ * case (k = 30 - shift - 32 in [1, 22]) and unable to meet a tie, so that the floor of
+ * (x * mult + hc * 2^32) / 2^(32 + k), one SMMLA and a shift, is rp_requant_hi's value. The
+ * [x < 0] term of rp_requant_hi changes the floor only when x * mult is an odd multiple of
+ * 2^(31 + k); with t trailing zero bits in mult, x would be a multiple of 2^(31 + k - t),
+ * which no product |x| <= 255^2 < 2^16 other than 0 is while 31 + k - t >= 16. */
+static int32_t rp_mul_fast(int32_t mult, int32_t shift) {
+  const int32_t k = -1 - shift;
+  int32_t t = 0;
+  if (mult < 0 || k < 1 || k > 22)
+    return 0;
+  while (mult != 0 && t < 31 && ((mult >> t) & 1) == 0)
+    ++t;
+  return 31 + k - t >= 16;
+}
+
+/* One output of the DSP loop: clamp(asr(SMMLA(x, mult, hc), k)), out_zp in hc. */
+RP_INLINE int8_t rp_mul_out(int32_t x, int32_t m, int32_t hc, int32_t k, int32_t lo,
+                            int32_t hi, int32_t full) {
+  const int32_t v = rp_asr(rp_smmla(x, m, hc), k);
+  return (int8_t)(full ? rp_ssat(v, 8) : rp_clamp(v, lo, hi));
+}
+
+/* Four elements per iteration: one word of each input, SXTAB16 subtracts the zero points of
+ * two lanes at once, SMULBB / SMULTT form the products. */
+RP_INLINE void rp_mul_lanes(const rp_mul_params *p, const int8_t *in1, const int8_t *in2,
+                            int8_t *out, int32_t n, int32_t full) {
+  const uint32_t off1 = rp_pack_offset(-p->in1_zp), off2 = rp_pack_offset(-p->in2_zp);
+  const int32_t m = p->mult, k = -1 - p->shift, lo = p->act_min, hi = p->act_max;
+  const int32_t hc = (2 * p->out_zp + 1) * ((int32_t)1 << (k - 1));
+  int32_t i;
+  for (i = 0; i + 4 <= n; i += 4) {
+    const uint32_t a = rp_load32(in1 + i), b = rp_load32(in2 + i);
+    const int32_t a02 = (int32_t)rp_sxtab16(off1, a), b02 = (int32_t)rp_sxtab16(off2, b);
+    const int32_t a13 = (int32_t)rp_sxtab16_ror8(off1, a), b13 = (int32_t)rp_sxtab16_ror8(off2, b);
+    out[i] = rp_mul_out(rp_smlabb(a02, b02, 0), m, hc, k, lo, hi, full);
+    out[i + 1] = rp_mul_out(rp_smlabb(a13, b13, 0), m, hc, k, lo, hi, full);
+    out[i + 2] = rp_mul_out(rp_smlatt(a02, b02, 0), m, hc, k, lo, hi, full);
+    out[i + 3] = rp_mul_out(rp_smlatt(a13, b13, 0), m, hc, k, lo, hi, full);
+  }
+  for (; i < n; ++i)
+    out[i] = rp_mul_out(((int32_t)in1[i] - p->in1_zp) * ((int32_t)in2[i] - p->in2_zp), m, hc, k,
+                        lo, hi, full);
+}
+#endif
+
 RP_API void rp_mul_s8(const rp_mul_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
                       int32_t n) {
   int32_t i;
+#if RP_USE_DSP
+  if (rp_mul_fast(p->mult, p->shift)) {
+    if (p->act_min == -128 && p->act_max == 127)
+      rp_mul_lanes(p, in1, in2, out, n, /*full=*/1);
+    else
+      rp_mul_lanes(p, in1, in2, out, n, /*full=*/0);
+    return;
+  }
+#endif
   for (i = 0; i < n; ++i) {
     int32_t prod = ((int32_t)in1[i] - p->in1_zp) * ((int32_t)in2[i] - p->in2_zp);
     int32_t v = rp_requant_inline(prod, p->mult, p->shift) + p->out_zp;
