@@ -77,11 +77,13 @@ TEST_CASE("kernels on Cortex-M4 in QEMU (DSP path) match the host's portable C",
   jobs.push_back(conv(f, "depthwise 3x3, 7 channels (tail)", 7, 7, 9, 3, 1, 7));
   jobs.push_back(conv(f, "depthwise 3x3 stride 2, 14 channels (pixel pairs, tail)", 14, 14,
                       11, 3, 2, 14));
-  {
-    ir::TensorId x = f.input({1, 67});
-    ir::TensorId w = f.constant({67, 10}, -0.3f, 0.3f);
-    auto job = f.finish("fully connected 67->10", ir::OpKind::MatMul, ir::NoAttrs{},
-                        {x, w});
+  /* Four rows per pass over an even and an odd number of groups of four inputs, with input
+   * tails; then two rows, or two and one. */
+  for (auto [in, out, name] : {std::tuple{67, 10, "fully connected 67->10"},
+                               {37, 7, "fully connected 37->7"}}) {
+    ir::TensorId x = f.input({1, in});
+    ir::TensorId w = f.constant({in, out}, -0.3f, 0.3f);
+    auto job = f.finish(name, ir::OpKind::MatMul, ir::NoAttrs{}, {x, w});
     REQUIRE(job);
     jobs.push_back(*job);
   }
