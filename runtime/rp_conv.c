@@ -503,6 +503,135 @@ static RP_NOINLINE void rp_conv_small_s8(const rp_conv_params *p, const rp_view 
 }
 #endif
 
+#if RP_USE_DSP
+/* 3x3 stems on one input channel (groups == 1, in_c == 1, dilation 1, any stride) with at
+ * most RP_SMALL_COUT output channels and a region whose rows span at most RP_STEM_COLS input
+ * columns: each input row the region reads is converted once to int16 (x - zp, zero outside
+ * the tensor) into one of three row buffers (kept from one output row to the next), so that
+ * a window is five words: three loaded as they are (columns 0 and 1 of each row), one packed
+ * (column 2 of rows 0 and 1) and one half-word (column 2 of row 2). Once per call every
+ * output channel's weights are packed in that order into a record with its bias and
+ * requantisation constants, so that each channel is one record walk of five SMLADs. */
+#define RP_STEM_COLS 252 /* three rows of RP_STEM_COLS + 4 int16 values: 1.5 KB of stack */
+#define RP_STEM_REC 9    /* words per channel: 5 weight pairs, bias, mult, hc, k */
+
+/* Input row iy of the region as int16 into row[0 .. ncols] (value j: column xs + j; the
+ * columns inside the tensor are [j0, j1); one zero past the last window's values). */
+static void rp_stem3_convert(const rp_conv_params *p, const rp_view *in, int32_t iy, int32_t xs,
+                             int32_t j0, int32_t j1, int32_t ncols, int16_t *row) {
+  const uint32_t off = rp_pack_offset(-p->in_zp);
+  int32_t j = 0;
+  if (iy >= 0 && iy < p->in_h && j0 < j1) {
+    const int8_t *x = rp_view_pixel(in, iy, xs + j0, 1); /* value j0 */
+    for (; j < j0; ++j)
+      row[j] = 0;
+    for (; j + 4 <= j1; j += 4) { /* four values per load, back in natural order */
+      const uint32_t v = rp_load32(x + (j - j0)), e02 = rp_sxtab16(off, v);
+      const uint32_t e13 = rp_sxtab16_ror8(off, v);
+      const uint32_t lo = (e02 & 0xFFFFu) | (e13 << 16), hi = (e02 >> 16) | (e13 & 0xFFFF0000u);
+      memcpy(row + j, &lo, sizeof lo);
+      memcpy(row + j + 2, &hi, sizeof hi);
+    }
+    for (; j < j1; ++j)
+      row[j] = (int16_t)((int32_t)x[j - j0] - p->in_zp);
+  }
+  for (; j <= ncols; ++j)
+    row[j] = 0;
+}
+
+RP_INLINE void rp_stem3_rows(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                             const rp_region *region, const int32_t *rec, int32_t fast) {
+  const int32_t cout = p->out_c, sw = p->stride_w, zp = p->out_zp, lo = p->act_min;
+  const int32_t hi = p->act_max;
+  const int32_t xs = region->col0 * sw - p->pad_left; /* input column of row value 0 */
+  const int32_t ncols = (region->col1 - region->col0 - 1) * sw + 3;
+  const int32_t j0 = rp_max(0, -xs), j1 = rp_min(ncols, p->in_w - xs); /* inside: [j0, j1) */
+  const int32_t *const rec_end = rec + RP_STEM_REC * cout;
+  int16_t rows[3][RP_STEM_COLS + 4];
+  int32_t held[3] = {INT32_MIN, INT32_MIN, INT32_MIN}; /* the input row each buffer holds */
+  int32_t oy, ox, r;
+  if (ncols > RP_STEM_COLS || region->col1 <= region->col0) /* the caller's condition */
+    return;
+  for (oy = region->row0; oy < region->row1; ++oy) {
+    const int32_t iy0 = oy * p->stride_h - p->pad_top;
+    const int16_t *rp[3];
+    int8_t *dst = rp_view_pixel(out, oy, region->col0, cout);
+    for (r = 0; r < 3; ++r) {
+      const int32_t iy = iy0 + r, slot = ((iy % 3) + 3) % 3;
+      if (held[slot] != iy) {
+        rp_stem3_convert(p, in, iy, xs, j0, j1, ncols, rows[slot]);
+        held[slot] = iy;
+      }
+      rp[r] = rows[slot];
+    }
+    for (ox = 0; ox < region->col1 - region->col0; ++ox, dst += cout) {
+      const int16_t *r0 = rp[0] + ox * sw, *r1 = rp[1] + ox * sw, *r2 = rp[2] + ox * sw;
+      const uint32_t a = rp_load32(r0), b = rp_load32(r1), d = rp_load32(r2);
+      const uint32_t e = ((uint32_t)rp_load32(r0 + 2) & 0xFFFFu) | (rp_load32(r1 + 2) << 16);
+      const uint32_t f = (uint32_t)(uint16_t)r2[2];
+      const int32_t *c = rec;
+      int8_t *y = dst;
+      for (; c < rec_end; c += RP_STEM_REC, ++y) {
+        int32_t acc = rp_smlad(a, (uint32_t)c[0], c[5]), v;
+        acc = rp_smlad(b, (uint32_t)c[1], acc);
+        acc = rp_smlad(d, (uint32_t)c[2], acc);
+        acc = rp_smlad(e, (uint32_t)c[3], acc);
+        acc = rp_smlad(f, (uint32_t)c[4], acc);
+        /* fast: floor((acc * mult + hc * 2^32) / 2^(32 + k)) (SMMLA), rp_out_s8's value when
+         * no channel can meet a tie (rp_stem3_s8); else rp_out_s8 itself (k holds shift). */
+        if (fast) {
+          v = rp_asr(rp_smmla(acc, c[6], c[7]), c[8]);
+          *y = (int8_t)rp_ssat(v, 8);
+        } else {
+          *y = rp_out_s8(acc, c[6], c[8], zp, 2 * zp + 1, lo, hi, 0, 0);
+        }
+      }
+    }
+  }
+}
+
+static RP_NOINLINE void rp_stem3_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                    const rp_region *region) {
+  int32_t rec[RP_SMALL_COUT * RP_STEM_REC];
+  int32_t o, fast = rp_fast_outputs(p);
+  if (p->out_c > RP_SMALL_COUT) /* as in rp_conv_small_s8 */
+    return;
+  for (o = 0; o < p->out_c; ++o) { /* the window's order: see rp_stem3_rows */
+    const int8_t *w = p->weights + 9 * o;
+    int32_t *c = rec + RP_STEM_REC * o;
+    const int32_t m = p->mult[o], s = p->shift[o], k = -1 - s;
+    int32_t t = 0;
+    c[0] = (int32_t)rp_pack16(w[0], w[1]);
+    c[1] = (int32_t)rp_pack16(w[3], w[4]);
+    c[2] = (int32_t)rp_pack16(w[6], w[7]);
+    c[3] = (int32_t)rp_pack16(w[2], w[5]);
+    c[4] = (int32_t)rp_pack16(w[8], 0);
+    c[5] = p->bias[o];
+    c[6] = m;
+    c[7] = 0;
+    c[8] = s;
+    if (!fast)
+      continue;
+    /* rp_requant_hi without its [acc < 0] term is exact unless acc * m is an odd multiple
+     * of 2^(31 + k), which needs t trailing zero bits in m with 31 + k - t <= 30 (|acc| <
+     * 2^31); fast layers have k in [1, 22] (rp_fast_outputs). */
+    while (m != 0 && t < 31 && ((m >> t) & 1) == 0)
+      ++t;
+    if (31 + k - t <= 30)
+      fast = 0;
+    c[7] = (2 * p->out_zp + 1) * ((int32_t)1 << (k - 1));
+    c[8] = k;
+  }
+  if (fast) {
+    rp_stem3_rows(p, in, out, region, rec, /*fast=*/1);
+    return;
+  }
+  for (o = 0; o < p->out_c; ++o) /* k holds the shift again */
+    rec[RP_STEM_REC * o + 8] = p->shift[o];
+  rp_stem3_rows(p, in, out, region, rec, /*fast=*/0);
+}
+#endif
+
 RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                const rp_region *region) {
   const int32_t cin = p->in_c / p->groups, cout = p->out_c / p->groups;
@@ -515,6 +644,12 @@ RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_vi
   }
   if (p->groups == 1 && taps >= 16 && taps <= RP_PAIR_MAX) {
     rp_conv_pairs_s8(p, in, out, region);
+    return;
+  }
+  if (p->groups == 1 && p->in_c == 1 && p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 &&
+      p->dil_w == 1 && p->out_c <= RP_SMALL_COUT &&
+      (region->col1 - region->col0 - 1) * p->stride_w + 3 <= RP_STEM_COLS) {
+    rp_stem3_s8(p, in, out, region);
     return;
   }
   if (p->groups == 1 && taps < 2 * RP_SMALL_WORDS && p->out_c <= RP_SMALL_COUT) {

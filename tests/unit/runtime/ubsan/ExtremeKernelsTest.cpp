@@ -154,7 +154,9 @@ TEST_CASE("conv at the accumulator bound: every kernel path, extreme inputs", "[
       {"pointwise, pairs", 200, 5, 3, 1, 1, 0, 1},
       {"pointwise, columns", 500, 5, 2, 1, 1, 0, 1},
       {"pointwise, portable", 1100, 3, 2, 1, 1, 0, 1},
-      {"stem 3x3x1, short window", 1, 9, 6, 3, 1, 1, 1},
+      {"stem 3x3x1, rows as int16", 1, 9, 6, 3, 1, 1, 1},
+      {"stem 3x3x1 stride 2, rows as int16", 1, 4, 9, 3, 2, 1, 1},
+      {"stem 3x3x2, short window", 2, 5, 6, 3, 1, 1, 1},
       {"stem 2x2x3, short window of 8 words", 3, 5, 6, 2, 1, 0, 1},
       {"3x3x2, four pixels", 2, 6, 6, 3, 2, 1, 1},
       {"5x5x3, four pixels (window gathered as bytes)", 3, 6, 7, 5, 1, 2, 1},
@@ -201,6 +203,36 @@ TEST_CASE("conv at the accumulator bound: every kernel path, extreme inputs", "[
           REQUIRE(yd == ref);
         }
       }
+}
+
+TEST_CASE("stem conv: multipliers with trailing zero bits meet ties exactly", "[ubsan]") {
+  // A multiplier of 2^30 with k = 1 makes acc * mult / 2^33 land on .5 for every acc = 4 mod 8:
+  // the DSP stem must then round those half away from zero as rp_requantize does (its
+  // SMMLA form, which rounds them up, is only for layers where no tie can occur).
+  for (int32_t m : {1 << 30, (1 << 30) | (1 << 12), INT32_MAX}) {
+    rp_conv_params p{};
+    p.in_h = p.in_w = 9, p.in_c = 1, p.out_c = 3, p.k_h = p.k_w = 3;
+    p.out_h = p.out_w = 9, p.stride_h = p.stride_w = 1, p.dil_h = p.dil_w = 1;
+    p.pad_top = p.pad_left = 1, p.groups = 1, p.in_zp = 3, p.out_zp = -5;
+    p.act_min = -128, p.act_max = 127;
+    std::vector<int8_t> w(27);
+    for (size_t i = 0; i < w.size(); ++i)
+      w[i] = static_cast<int8_t>(int(i * 29 % 23) - 11);
+    std::vector<int32_t> bias{-7, 12, 0}, mult{m, m, m}, shift{-2, -3, -2};
+    p.weights = w.data(), p.bias = bias.data(), p.mult = mult.data(), p.shift = shift.data();
+    for (const auto &x : patterns(81)) {
+      std::vector<int8_t> y(243), yd(243), in = x;
+      rp_view vi = rp_view_whole(in.data(), 9, 9);
+      rp_view vo = rp_view_whole(y.data(), 9, 9), vd = rp_view_whole(yd.data(), 9, 9);
+      rp_region r = rp_region_whole(9, 9);
+      rp_conv_s8(&p, &vi, &vo, &r);
+      rp_dspemu_conv_s8(&p, &vi, &vd, &r);
+      const std::vector<int8_t> ref = refConv(p, x);
+      INFO("mult " << m << ", input " << int(x[0]) << " " << int(x[1]));
+      REQUIRE(y == ref);
+      REQUIRE(yd == ref);
+    }
+  }
 }
 
 TEST_CASE("fully connected at the accumulator bound, extreme inputs", "[ubsan]") {
