@@ -886,6 +886,41 @@ static RP_NOINLINE void rp_dw3_pair_fast(const rp_conv_params *p, const int8_t *
     rp_dw3_pair(p, x0, x1, x2, d0, d1, /*s=*/2, off, /*full=*/0, /*fast=*/1);
 }
 
+/* Channels up to which a pair of border pixels (windows partly outside the input) is
+ * computed by rp_dw3_pair on a copy of its windows with the padding filled in: 3 rows of
+ * 5 pixels, 960 bytes of stack. */
+#define RP_DW_PAD_MAX_C 64
+
+/* Output pixels (oy, ox) and (oy, ox + 1) of a 3x3 depthwise layer (rp_dw3_pair's
+ * conditions) whose windows reach into the padding: the 3 + stride input columns from ix0
+ * of the three window rows from iy0 are copied into one buffer, the input zero point where
+ * they lie outside the tensor (it contributes (zp - zp) * w = 0, as a skipped tap does), and
+ * the pair runs on the copy. */
+static RP_NOINLINE void rp_dw3_pair_padded(const rp_conv_params *p, const rp_view *in,
+                                           int32_t iy0, int32_t ix0, int8_t *d0, uint32_t off) {
+  int8_t buf[3 * 5 * RP_DW_PAD_MAX_C];
+  const int32_t c = p->in_c, cols = 3 + p->stride_w, row = cols * c;
+  int32_t r, j0 = 0, j1 = cols;
+  if (c > RP_DW_PAD_MAX_C || cols > 5) /* the caller's condition */
+    return;
+  while (j0 < j1 && ix0 + j0 < 0)
+    ++j0;
+  while (j1 > j0 && ix0 + j1 - 1 >= p->in_w)
+    --j1;
+  for (r = 0; r < 3; ++r) {
+    int8_t *b = buf + r * row;
+    const int32_t iy = iy0 + r * p->dil_h;
+    if (iy < 0 || iy >= p->in_h || j0 == j1) {
+      memset(b, (int8_t)p->in_zp, (size_t)row);
+      continue;
+    }
+    memset(b, (int8_t)p->in_zp, (size_t)(j0 * c));
+    rp_copy_run(b + j0 * c, rp_view_pixel(in, iy, ix0 + j0, c), (j1 - j0) * c);
+    memset(b + j1 * c, (int8_t)p->in_zp, (size_t)((cols - j1) * c));
+  }
+  rp_dw3_pair_fast(p, buf, buf + row, buf + 2 * row, d0, d0 + c, off);
+}
+
 /* Depthwise with the DSP extension: for each output pixel the window's rows inside the
  * tensor are listed once (the columns inside form one run, the same for every row), then
  * every four channels accumulate in registers: one load and two SXTAB16 of the inputs and
@@ -912,6 +947,11 @@ RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in
         const int8_t *x1 = rp_view_pixel(in, iy0 + p->dil_h, ix0, c);
         const int8_t *x2 = rp_view_pixel(in, iy0 + 2 * p->dil_h, ix0, c);
         rp_dw3_pair_fast(p, x0, x1, x2, dst, dst + c, off);
+        ++ox;
+        continue;
+      }
+      if (pairs && ox + 1 < region->col1 && c <= RP_DW_PAD_MAX_C) { /* a pair at a border */
+        rp_dw3_pair_padded(p, in, iy0, ix0, dst, off);
         ++ox;
         continue;
       }

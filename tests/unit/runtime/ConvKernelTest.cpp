@@ -111,6 +111,8 @@ const ConvCase kCases[] = {
      {ir::ActKind::Relu}},
     {"depthwise 3x3 pad 1, 12 channels, odd width, pixel pairs", 12, 12, 7, 11, 3, 1, 1, 1, 12,
      {}},
+    // More channels than a padded border pair holds: border pixels one at a time.
+    {"depthwise 3x3 pad 1, 68 channels", 68, 68, 5, 6, 3, 1, 1, 1, 68, {}},
 };
 
 } // namespace
