@@ -496,8 +496,10 @@ TEST_CASE("L2 normalisation at the channel bound and with one channel", "[ubsan]
       std::vector<int32_t> mult(size_t(channels), m), shift(size_t(channels), s);
       rp_l2norm_params p{channels, zp, 0, 0, 0, 0, mult.data(), shift.data()};
       for (const auto &x : patterns(size_t(channels))) {
-        std::vector<int8_t> y(x.size());
+        std::vector<int8_t> y(x.size()), yd(x.size());
         rp_l2norm_s8(&p, x.data(), y.data(), 1);
+        rp_dspemu_l2norm_s8(&p, x.data(), yd.data(), 1);
+        REQUIRE(yd == y);
         double norm = 0;
         for (int8_t v : x)
           norm += double(v - zp) * double(v - zp);
