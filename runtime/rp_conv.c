@@ -103,15 +103,38 @@ static const int8_t *rp_gather_window(const rp_conv_params *p, const rp_view *in
   return win - p->k_h * row;
 }
 
+/* rp_gather_lanes for any in_c: the window as bytes in order (rp_gather_window), converted
+ * by words into every `stride`-th pair of words from dst, the n % 4 last values into tail.
+ * Out of line, so that its byte buffer is on the stack only while it runs. */
+static RP_NOINLINE void rp_gather_lanes_bytes(const rp_conv_params *p, const rp_view *in,
+                                              int32_t iy0, int32_t ix0, uint32_t *dst,
+                                              int32_t stride, int16_t *tail) {
+  const int32_t n = p->k_h * p->k_w * p->in_c, groups = n >> 2;
+  const uint32_t off = rp_pack_offset(-p->in_zp);
+  int8_t win[RP_PAIR_MAX];
+  const int8_t *w;
+  int32_t k, i;
+  if (n > RP_PAIR_MAX) /* the callers' condition */
+    return;
+  w = rp_gather_window(p, in, iy0, ix0, win);
+  for (k = 0; k < groups; ++k, dst += stride) {
+    const uint32_t xv = rp_load32(w + 4 * k);
+    dst[0] = rp_sxtab16(off, xv);
+    dst[1] = rp_sxtab16(off, rp_ror8(xv));
+  }
+  for (i = 0; i < (n & 3); ++i)
+    tail[i] = (int16_t)((int32_t)w[4 * groups + i] - p->in_zp);
+}
+
 /* Fills lane `side` (0: A, 1: B, ...) of a buffer of `lanes` interleaved pixels (2 * lanes
  * words per group of four values) with output pixel (oy, ox)'s window. */
 static void rp_gather_lanes(const rp_conv_params *p, const rp_view *in, int32_t oy, int32_t ox,
                             int32_t side, int32_t lanes, uint32_t *buf, int16_t *tail) {
-  const int32_t cin = p->in_c, n = p->k_h * p->k_w * cin, groups = n >> 2;
+  const int32_t cin = p->in_c;
   const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
   const uint32_t off = rp_pack_offset(-p->in_zp);
   const int32_t stride = 2 * lanes;
-  int32_t ky, kx, i, k;
+  int32_t ky, kx, i;
   if ((cin & 3) == 0) { /* whole groups per tap: straight from int8 words */
     uint32_t *dst = buf + 2 * side;
     for (ky = 0; ky < p->k_h; ++ky)
@@ -131,18 +154,7 @@ static void rp_gather_lanes(const rp_conv_params *p, const rp_view *in, int32_t 
       }
     return;
   }
-  if (n <= RP_PAIR_MAX) { /* any in_c: the window as bytes in order, converted by words */
-    int8_t win[RP_PAIR_MAX];
-    const int8_t *w = rp_gather_window(p, in, iy0, ix0, win);
-    uint32_t *dst = buf + 2 * side;
-    for (k = 0; k < groups; ++k, dst += stride) {
-      const uint32_t xv = rp_load32(w + 4 * k);
-      dst[0] = rp_sxtab16(off, xv);
-      dst[1] = rp_sxtab16(off, rp_ror8(xv));
-    }
-    for (i = 0; i < (n & 3); ++i)
-      tail[i] = (int16_t)((int32_t)w[4 * groups + i] - p->in_zp);
-  }
+  rp_gather_lanes_bytes(p, in, iy0, ix0, buf + 2 * side, stride, tail);
 }
 
 /* acc[0..1] (pixel A) and acc[2..3] (pixel B) of output channels o and o1 from the pair
@@ -504,15 +516,16 @@ static RP_NOINLINE void rp_conv_small_s8(const rp_conv_params *p, const rp_view 
 #endif
 
 #if RP_USE_DSP
-/* 3x3 stems on one input channel (groups == 1, in_c == 1, dilation 1, any stride) with at
- * most RP_SMALL_COUT output channels and a region whose rows span at most RP_STEM_COLS input
- * columns: each input row the region reads is converted once to int16 (x - zp, zero outside
- * the tensor) into one of three row buffers (kept from one output row to the next), so that
+/* 3x3 stems on one input channel (groups == 1, in_c == 1, dilation 1, any stride up to 64)
+ * with at most RP_SMALL_COUT output channels, in strips of the region whose rows span at
+ * most RP_STEM_COLS input columns: each input row a strip reads is converted once to int16
+ * (x - zp, zero outside the tensor) into one of three row buffers (kept from one output row
+ * to the next), so that
  * a window is five words: three loaded as they are (columns 0 and 1 of each row), one packed
  * (column 2 of rows 0 and 1) and one half-word (column 2 of row 2). Once per call every
  * output channel's weights are packed in that order into a record with its bias and
  * requantisation constants, so that each channel is one record walk of five SMLADs. */
-#define RP_STEM_COLS 252 /* three rows of RP_STEM_COLS + 4 int16 values: 1.5 KB of stack */
+#define RP_STEM_COLS 124 /* three rows of RP_STEM_COLS + 4 int16 values: 768 bytes of stack */
 #define RP_STEM_REC 9    /* words per channel: 5 weight pairs, bias, mult, hc, k */
 
 /* Input row iy of the region as int16 into row[0 .. ncols] (value j: column xs + j; the
@@ -594,6 +607,7 @@ static RP_NOINLINE void rp_stem3_s8(const rp_conv_params *p, const rp_view *in, 
                                     const rp_region *region) {
   int32_t rec[RP_SMALL_COUT * RP_STEM_REC];
   int32_t o, fast = rp_fast_outputs(p);
+  rp_region strip;
   if (p->out_c > RP_SMALL_COUT) /* as in rp_conv_small_s8 */
     return;
   for (o = 0; o < p->out_c; ++o) { /* the window's order: see rp_stem3_rows */
@@ -622,13 +636,18 @@ static RP_NOINLINE void rp_stem3_s8(const rp_conv_params *p, const rp_view *in, 
     c[7] = (2 * p->out_zp + 1) * ((int32_t)1 << (k - 1));
     c[8] = k;
   }
-  if (fast) {
-    rp_stem3_rows(p, in, out, region, rec, /*fast=*/1);
-    return;
+  if (!fast)
+    for (o = 0; o < p->out_c; ++o) /* k holds the shift again */
+      rec[RP_STEM_REC * o + 8] = p->shift[o];
+  /* Strips of the region's columns whose rows fit the row buffers. */
+  strip.row0 = region->row0, strip.row1 = region->row1;
+  for (strip.col0 = region->col0; strip.col0 < region->col1; strip.col0 = strip.col1) {
+    strip.col1 = rp_min(region->col1, strip.col0 + (RP_STEM_COLS - 3) / p->stride_w + 1);
+    if (fast)
+      rp_stem3_rows(p, in, out, &strip, rec, /*fast=*/1);
+    else
+      rp_stem3_rows(p, in, out, &strip, rec, /*fast=*/0);
   }
-  for (o = 0; o < p->out_c; ++o) /* k holds the shift again */
-    rec[RP_STEM_REC * o + 8] = p->shift[o];
-  rp_stem3_rows(p, in, out, region, rec, /*fast=*/0);
 }
 #endif
 
@@ -647,8 +666,7 @@ RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_vi
     return;
   }
   if (p->groups == 1 && p->in_c == 1 && p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 &&
-      p->dil_w == 1 && p->out_c <= RP_SMALL_COUT &&
-      (region->col1 - region->col0 - 1) * p->stride_w + 3 <= RP_STEM_COLS) {
+      p->dil_w == 1 && p->out_c <= RP_SMALL_COUT && p->stride_w <= 64) {
     rp_stem3_s8(p, in, out, region);
     return;
   }

@@ -100,6 +100,7 @@ const ConvCase kCases[] = {
     {"3x3 dilation 2, 1 -> 3 channels (short window)", 1, 3, 9, 11, 3, 1, 2, 2, 1, {}},
     {"3x3 no padding, 1 -> 5 channels, clip (stem rows)", 1, 5, 8, 9, 3, 1, 0, 1, 1,
      {ir::ActKind::Clip, 0.0f, 6.0f}},
+    {"3x3 pad 1, 1 -> 2 channels, 300 columns (stem strips)", 1, 2, 3, 300, 3, 1, 1, 1, 1, {}},
     {"2x2 stride 2, 3 -> 5 channels (12 taps)", 3, 5, 8, 9, 2, 2, 0, 1, 1, {}},
     // Windows of in_c % 4 != 0 channels gathered as bytes: four pixels, then pairs.
     {"5x5 pad 2, 3 -> 6 channels", 3, 6, 9, 10, 5, 1, 2, 1, 1, {}},

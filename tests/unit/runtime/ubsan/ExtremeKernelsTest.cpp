@@ -156,6 +156,7 @@ TEST_CASE("conv at the accumulator bound: every kernel path, extreme inputs", "[
       {"pointwise, portable", 1100, 3, 2, 1, 1, 0, 1},
       {"stem 3x3x1, rows as int16", 1, 9, 6, 3, 1, 1, 1},
       {"stem 3x3x1 stride 2, rows as int16", 1, 4, 9, 3, 2, 1, 1},
+      {"stem 3x3x1 stride 2, 260 columns (three strips)", 1, 2, 260, 3, 2, 1, 1},
       {"stem 3x3x2, short window", 2, 5, 6, 3, 1, 1, 1},
       {"stem 2x2x3, short window of 8 words", 3, 5, 6, 2, 1, 0, 1},
       {"3x3x2, four pixels", 2, 6, 6, 3, 2, 1, 1},
