@@ -108,7 +108,7 @@ RP_API void rp_fc_s8(const rp_fc_params *p, const int8_t *in, int8_t *out) {
     const int32_t n = p->in_features, n4 = n & ~3;
     const int32_t fast = rp_common_shifts(p->shift, p->out_features);
     const uint32_t off = rp_pack_offset(-p->in_zp);
-    int16_t col[RP_COL_MAX];
+    int16_t col[RP_COL_MAX] RP_ALIGNED(8); /* read by LDRD (rp_fc_dot4) */
     int32_t i;
     for (m = 0; m < p->rows; ++m) {
       const int8_t *x = in + m * n;

@@ -111,6 +111,14 @@ static inline int32_t rp_smlatt(int32_t a, int32_t b, int32_t acc) {
 #define RP_UNROLL(n)
 #endif
 
+/* Word alignment of a stack buffer that inline assembly reads with LDRD (which faults on an
+ * unaligned address); the assembly is compiled only where this takes effect (__GNUC__). */
+#if defined(__GNUC__)
+#define RP_ALIGNED(n) __attribute__((aligned(n)))
+#else
+#define RP_ALIGNED(n)
+#endif
+
 /* A helper kept out of line (its stack buffer must not join its caller's frame). */
 #if defined(__GNUC__)
 #define RP_NOINLINE __attribute__((noinline))
