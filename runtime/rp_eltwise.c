@@ -227,8 +227,9 @@ RP_API void rp_add_s8(const rp_add_params *p, const int8_t *in1, const int8_t *i
 #if RP_USE_DSP
 /* One rescaled input of rp_concat_s8 through a table of its 256 requantised values (the same
  * rp_requantize of each byte, so the same output bytes). */
-static void rp_concat_requant_table(const rp_concat_input *ci, int32_t out_zp, const int8_t *src,
-                                    int8_t *out, int32_t pixels, int32_t out_channels) {
+static void rp_concat_requant_table(const rp_concat_input *ci, int32_t out_zp,
+                                    const int8_t *src, int8_t *out, int32_t pixels,
+                                    int32_t out_channels) {
   int8_t tab[256];
   int32_t q, px, c;
   for (q = -128; q < 128; ++q)

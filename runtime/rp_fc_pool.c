@@ -13,15 +13,20 @@ static inline void rp_fc_dot4(const int16_t *col, const int8_t *w, int32_t n, in
     /* One group of four inputs: one LDRD of the column, rows 1 and 3 at [w, n] and [w2, n],
      * rows 0 and 2 post-incremented: 21 instructions for 16 MACs, two groups per iteration
      * (LSRS leaves an odd group's bit in C and Z = no pairs; the groups set no flags). */
+/* clang-format off */
 #define RP_FC_ROW(acc, ld)                                                                     \
-  ld "sxtb16 %[t], %[e]\n\t"                                                                   \
-     "smlad %[" acc "], %[c02], %[t], %[" acc "]\n\t"                                           \
-     "sxtb16 %[e], %[e], ror #8\n\t"                                                           \
-     "smlad %[" acc "], %[c13], %[e], %[" acc "]\n\t"
+  ld                                                                                           \
+  "sxtb16 %[t], %[e]\n\t"                                                                      \
+  "smlad %[" acc "], %[c02], %[t], %[" acc "]\n\t"                                             \
+  "sxtb16 %[e], %[e], ror #8\n\t"                                                              \
+  "smlad %[" acc "], %[c13], %[e], %[" acc "]\n\t"
 #define RP_FC_GROUP                                                                            \
-  "ldrd %[c02], %[c13], [%[c]], #8\n\t" RP_FC_ROW("a1", "ldr %[e], [%[w], %[n]]\n\t")           \
-      RP_FC_ROW("a0", "ldr %[e], [%[w]], #4\n\t") RP_FC_ROW("a3", "ldr %[e], [%[w2], %[n]]\n\t") \
-          RP_FC_ROW("a2", "ldr %[e], [%[w2]], #4\n\t")
+  "ldrd %[c02], %[c13], [%[c]], #8\n\t"                                                        \
+  RP_FC_ROW("a1", "ldr %[e], [%[w], %[n]]\n\t")                                                \
+  RP_FC_ROW("a0", "ldr %[e], [%[w]], #4\n\t")                                                  \
+  RP_FC_ROW("a3", "ldr %[e], [%[w2], %[n]]\n\t")                                               \
+  RP_FC_ROW("a2", "ldr %[e], [%[w2]], #4\n\t")
+    /* clang-format on */
     uint32_t c02, c13, t, e;
     __asm__ volatile("lsrs %[g], %[g], #1\n\t"
                      "bcc 2f\n\t" RP_FC_GROUP "2:\n\t"

@@ -137,8 +137,8 @@ static int32_t rp_mul_fast(int32_t mult, int32_t shift) {
 }
 
 /* One output of the DSP loop: clamp(asr(SMMLA(x, mult, hc), k)), out_zp in hc. */
-RP_INLINE int8_t rp_mul_out(int32_t x, int32_t m, int32_t hc, int32_t k, int32_t lo,
-                            int32_t hi, int32_t full) {
+RP_INLINE int8_t rp_mul_out(int32_t x, int32_t m, int32_t hc, int32_t k, int32_t lo, int32_t hi,
+                            int32_t full) {
   const int32_t v = rp_asr(rp_smmla(x, m, hc), k);
   return (int8_t)(full ? rp_ssat(v, 8) : rp_clamp(v, lo, hi));
 }
@@ -154,7 +154,8 @@ RP_INLINE void rp_mul_lanes(const rp_mul_params *p, const int8_t *in1, const int
   for (i = 0; i + 4 <= n; i += 4) {
     const uint32_t a = rp_load32(in1 + i), b = rp_load32(in2 + i);
     const int32_t a02 = (int32_t)rp_sxtab16(off1, a), b02 = (int32_t)rp_sxtab16(off2, b);
-    const int32_t a13 = (int32_t)rp_sxtab16_ror8(off1, a), b13 = (int32_t)rp_sxtab16_ror8(off2, b);
+    const int32_t a13 = (int32_t)rp_sxtab16_ror8(off1, a),
+                  b13 = (int32_t)rp_sxtab16_ror8(off2, b);
     out[i] = rp_mul_out(rp_smlabb(a02, b02, 0), m, hc, k, lo, hi, full);
     out[i + 1] = rp_mul_out(rp_smlabb(a13, b13, 0), m, hc, k, lo, hi, full);
     out[i + 2] = rp_mul_out(rp_smlatt(a02, b02, 0), m, hc, k, lo, hi, full);

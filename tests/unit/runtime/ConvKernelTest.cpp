@@ -104,7 +104,8 @@ const ConvCase kCases[] = {
     {"2x2 stride 2, 3 -> 5 channels (12 taps)", 3, 5, 8, 9, 2, 2, 0, 1, 1, {}},
     // Windows of in_c % 4 != 0 channels gathered as bytes: four pixels, then pairs.
     {"5x5 pad 2, 3 -> 6 channels", 3, 6, 9, 10, 5, 1, 2, 1, 1, {}},
-    {"7x7 pad 3, 5 -> 3 channels, ReLU (pairs)", 5, 3, 9, 8, 7, 1, 3, 1, 1, {ir::ActKind::Relu}},
+    {"7x7 pad 3, 5 -> 3 channels, ReLU (pairs)", 5, 3, 9, 8, 7, 1, 3, 1, 1,
+     {ir::ActKind::Relu}},
     {"depthwise 5x5 pad 2, 8 channels (rows of 3 taps at the borders)", 8, 8, 9, 8, 5, 1, 2, 1,
      8, {}},
     // Depthwise 3x3 two pixels per pass: stride 2 with a tail, stride 1 with an odd width.

@@ -4,8 +4,8 @@
 // and is compared with a float reference: the exact quotient of the dequantised int8 input
 // (the kernel's own error) and the float interpreter (all rounding); Pad also tile by tile.
 #include "compiler/calib/Calibrate.h"
-#include "tests/unit/runtime/RegionCheck.h"
 #include "rp_dspemu.h"
+#include "tests/unit/runtime/RegionCheck.h"
 
 using namespace rnnpoolc;
 using namespace rnnpoolc::testing;
@@ -105,16 +105,19 @@ TEST_CASE("l2norm: the DSP path gives the portable loop's bytes", "[runtime][l2n
   // saturation, sums of squares past 2^32) and outside, zero points at both ends.
   std::vector<int8_t> two(2 * 65536);
   for (int i = 0; i < 65536; ++i)
-    two[size_t(2 * i)] = static_cast<int8_t>(i & 255), two[size_t(2 * i + 1)] = static_cast<int8_t>(i >> 8);
+    two[size_t(2 * i)] = static_cast<int8_t>(i & 255),
+                   two[size_t(2 * i + 1)] = static_cast<int8_t>(i >> 8);
   std::vector<int8_t> wide(3 * 5000);
   for (size_t i = 0; i < wide.size(); ++i)
-    wide[i] = static_cast<int8_t>(i < 5000 ? -128 : i < 10000 ? (i & 1 ? 127 : -128) : int(i % 7));
+    wide[i] = static_cast<int8_t>(i < 5000    ? -128
+                                  : i < 10000 ? (i & 1 ? 127 : -128)
+                                              : int(i % 7));
   std::vector<int32_t> mult(5000), shift(5000);
   for (size_t c = 0; c < mult.size(); ++c)
     mult[c] = c & 1 ? 1518500250 : 1 << 30, shift[c] = -int32_t(c % 3);
   int64_t bad = 0;
-  for (auto [inside, mant, exp] : {std::tuple{0, 0, 0}, {0, 3, 1}, {1, 5, 0}, {1, 1, -40},
-                                   {0, 7, -20}, {1, 9, 3}})
+  for (auto [inside, mant, exp] :
+       {std::tuple{0, 0, 0}, {0, 3, 1}, {1, 5, 0}, {1, 1, -40}, {0, 7, -20}, {1, 9, 3}})
     for (int32_t zp : {-128, 0, 127}) {
       rp_l2norm_params p{2, zp, -zp / 2, inside, mant, exp, mult.data(), shift.data()};
       std::vector<int8_t> y(two.size()), yd(two.size());

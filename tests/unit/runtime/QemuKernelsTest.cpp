@@ -65,7 +65,8 @@ TEST_CASE("kernels on Cortex-M4 in QEMU (DSP path) match the host's portable C",
   jobs.push_back(conv(f, "conv 3x3 stride 2, 1 input channel", 1, 8, 12, 3, 2, 1));
   jobs.push_back(conv(f, "conv 3x3, 1 input channel, ReLU6, odd width", 1, 5, 9, 3, 1, 1,
                       {ir::ActKind::Clip, 0.0f, 6.0f}));
-  jobs.push_back(conv(f, "conv 3x3, 1 input channel, 260 columns (strips)", 1, 2, 260, 3, 1, 1));
+  jobs.push_back(
+      conv(f, "conv 3x3, 1 input channel, 260 columns (strips)", 1, 2, 260, 3, 1, 1));
   jobs.push_back(conv(f, "conv 3x3 5->6 (channel tail)", 5, 6, 7, 3, 1, 1));
   jobs.push_back(conv(f, "conv 5x5 3->6 (window as bytes)", 3, 6, 9, 5, 1, 1));
   jobs.push_back(conv(f, "conv 2x2 stride 2, 3->5 (12 taps)", 3, 5, 9, 2, 2, 1));
