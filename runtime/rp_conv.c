@@ -60,15 +60,81 @@ static void rp_conv_columns_s8(const rp_conv_params *p, const rp_view *in, rp_vi
  * SMLADs, and the column words are loaded once per two channels. */
 #define RP_PAIR_MAX 384 /* the buffer: RP_PAIR_MAX words, 1.5 KB of stack */
 
+/* Copies n bytes (short runs: words, then bytes). */
+static inline void rp_copy_run(int8_t *dst, const int8_t *src, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const uint32_t v = rp_load32(src + i);
+    memcpy(dst + i, &v, sizeof v);
+  }
+  for (; i < n; ++i)
+    dst[i] = src[i];
+}
+
+/* The window of the output pixel whose top-left tap is (iy0, ix0), its n = k_h * k_w * in_c
+ * values in weight order (OHWI's HWI), as bytes in `win` (at least n bytes): the taps
+ * outside the tensor hold the input zero point, which contributes (zp - zp) * w = 0.
+ * Returns win. With dilation 1 along x each window row is one run of input bytes. */
+static const int8_t *rp_gather_window(const rp_conv_params *p, const rp_view *in, int32_t iy0,
+                                      int32_t ix0, int8_t *win) {
+  const int32_t cin = p->in_c, kw = p->k_w, row = kw * cin;
+  int32_t ky, kx, kx0 = 0, kx1 = kw;
+  while (kx0 < kx1 && ix0 + kx0 * p->dil_w < 0)
+    ++kx0;
+  while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w)
+    --kx1;
+  for (ky = 0; ky < p->k_h; ++ky, win += row) {
+    const int32_t iy = iy0 + ky * p->dil_h;
+    if (iy < 0 || iy >= p->in_h || kx0 == kx1) {
+      memset(win, (int8_t)p->in_zp, (size_t)row);
+      continue;
+    }
+    if (kx0 > 0)
+      memset(win, (int8_t)p->in_zp, (size_t)(kx0 * cin));
+    if (kx1 < kw)
+      memset(win + kx1 * cin, (int8_t)p->in_zp, (size_t)((kw - kx1) * cin));
+    if (p->dil_w == 1) {
+      rp_copy_run(win + kx0 * cin, rp_view_pixel(in, iy, ix0 + kx0, cin), (kx1 - kx0) * cin);
+      continue;
+    }
+    for (kx = kx0; kx < kx1; ++kx)
+      rp_copy_run(win + kx * cin, rp_view_pixel(in, iy, ix0 + kx * p->dil_w, cin), cin);
+  }
+  return win - p->k_h * row;
+}
+
+/* rp_gather_lanes for any in_c: the window as bytes in order (rp_gather_window), converted
+ * by words into every `stride`-th pair of words from dst, the n % 4 last values into tail.
+ * Out of line, so that its byte buffer is on the stack only while it runs. */
+static RP_NOINLINE void rp_gather_lanes_bytes(const rp_conv_params *p, const rp_view *in,
+                                              int32_t iy0, int32_t ix0, uint32_t *dst,
+                                              int32_t stride, int16_t *tail) {
+  const int32_t n = p->k_h * p->k_w * p->in_c, groups = n >> 2;
+  const uint32_t off = rp_pack_offset(-p->in_zp);
+  int8_t win[RP_PAIR_MAX];
+  const int8_t *w;
+  int32_t k, i;
+  if (n > RP_PAIR_MAX) /* the callers' condition */
+    return;
+  w = rp_gather_window(p, in, iy0, ix0, win);
+  for (k = 0; k < groups; ++k, dst += stride) {
+    const uint32_t xv = rp_load32(w + 4 * k);
+    dst[0] = rp_sxtab16(off, xv);
+    dst[1] = rp_sxtab16(off, rp_ror8(xv));
+  }
+  for (i = 0; i < (n & 3); ++i)
+    tail[i] = (int16_t)((int32_t)w[4 * groups + i] - p->in_zp);
+}
+
 /* Fills lane `side` (0: A, 1: B, ...) of a buffer of `lanes` interleaved pixels (2 * lanes
  * words per group of four values) with output pixel (oy, ox)'s window. */
 static void rp_gather_lanes(const rp_conv_params *p, const rp_view *in, int32_t oy, int32_t ox,
                             int32_t side, int32_t lanes, uint32_t *buf, int16_t *tail) {
-  const int32_t cin = p->in_c, n = p->k_h * p->k_w * cin, groups = n >> 2;
+  const int32_t cin = p->in_c;
   const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
   const uint32_t off = rp_pack_offset(-p->in_zp);
   const int32_t stride = 2 * lanes;
-  int32_t ky, kx, i, k = 0;
+  int32_t ky, kx, i;
   if ((cin & 3) == 0) { /* whole groups per tap: straight from int8 words */
     uint32_t *dst = buf + 2 * side;
     for (ky = 0; ky < p->k_h; ++ky)
@@ -88,21 +154,7 @@ static void rp_gather_lanes(const rp_conv_params *p, const rp_view *in, int32_t 
       }
     return;
   }
-  for (ky = 0; ky < p->k_h; ++ky) /* any in_c: value by value into its group's lane */
-    for (kx = 0; kx < p->k_w; ++kx) {
-      int32_t iy = iy0 + ky * p->dil_h, ix = ix0 + kx * p->dil_w;
-      int32_t inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-      const int8_t *x = inside ? rp_view_pixel(in, iy, ix, cin) : 0;
-      for (i = 0; i < cin; ++i, ++k) {
-        uint32_t v = inside ? (uint32_t)((int32_t)x[i] - p->in_zp) & 0xFFFFu : 0u, *word;
-        if (k >= 4 * groups) {
-          tail[k - 4 * groups] = (int16_t)(inside ? (int32_t)x[i] - p->in_zp : 0);
-          continue;
-        }
-        word = buf + stride * (k >> 2) + 2 * side + (k & 1);
-        *word = (k & 2) ? (*word & 0xFFFFu) | (v << 16) : (*word & 0xFFFF0000u) | v;
-      }
-    }
+  rp_gather_lanes_bytes(p, in, iy0, ix0, buf + 2 * side, stride, tail);
 }
 
 /* acc[0..1] (pixel A) and acc[2..3] (pixel B) of output channels o and o1 from the pair
@@ -463,6 +515,142 @@ static RP_NOINLINE void rp_conv_small_s8(const rp_conv_params *p, const rp_view 
 }
 #endif
 
+#if RP_USE_DSP
+/* 3x3 stems on one input channel (groups == 1, in_c == 1, dilation 1, any stride up to 64)
+ * with at most RP_SMALL_COUT output channels, in strips of the region whose rows span at
+ * most RP_STEM_COLS input columns: each input row a strip reads is converted once to int16
+ * (x - zp, zero outside the tensor) into one of three row buffers (kept from one output row
+ * to the next), so that
+ * a window is five words: three loaded as they are (columns 0 and 1 of each row), one packed
+ * (column 2 of rows 0 and 1) and one half-word (column 2 of row 2). Once per call every
+ * output channel's weights are packed in that order into a record with its bias and
+ * requantisation constants, so that each channel is one record walk of five SMLADs. */
+#define RP_STEM_COLS 124 /* three rows of RP_STEM_COLS + 4 int16 values: 768 bytes of stack */
+#define RP_STEM_REC 9    /* words per channel: 5 weight pairs, bias, mult, hc, k */
+
+/* Input row iy of the region as int16 into row[0 .. ncols] (value j: column xs + j; the
+ * columns inside the tensor are [j0, j1); one zero past the last window's values). */
+static void rp_stem3_convert(const rp_conv_params *p, const rp_view *in, int32_t iy, int32_t xs,
+                             int32_t j0, int32_t j1, int32_t ncols, int16_t *row) {
+  const uint32_t off = rp_pack_offset(-p->in_zp);
+  int32_t j = 0;
+  if (iy >= 0 && iy < p->in_h && j0 < j1) {
+    const int8_t *x = rp_view_pixel(in, iy, xs + j0, 1); /* value j0 */
+    for (; j < j0; ++j)
+      row[j] = 0;
+    for (; j + 4 <= j1; j += 4) { /* four values per load, back in natural order */
+      const uint32_t v = rp_load32(x + (j - j0)), e02 = rp_sxtab16(off, v);
+      const uint32_t e13 = rp_sxtab16_ror8(off, v);
+      const uint32_t lo = (e02 & 0xFFFFu) | (e13 << 16), hi = (e02 >> 16) | (e13 & 0xFFFF0000u);
+      memcpy(row + j, &lo, sizeof lo);
+      memcpy(row + j + 2, &hi, sizeof hi);
+    }
+    for (; j < j1; ++j)
+      row[j] = (int16_t)((int32_t)x[j - j0] - p->in_zp);
+  }
+  for (; j <= ncols; ++j)
+    row[j] = 0;
+}
+
+RP_INLINE void rp_stem3_rows(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                             const rp_region *region, const int32_t *rec, int32_t fast) {
+  const int32_t cout = p->out_c, sw = p->stride_w, zp = p->out_zp, lo = p->act_min;
+  const int32_t hi = p->act_max;
+  const int32_t xs = region->col0 * sw - p->pad_left; /* input column of row value 0 */
+  const int32_t ncols = (region->col1 - region->col0 - 1) * sw + 3;
+  const int32_t j0 = rp_max(0, -xs), j1 = rp_min(ncols, p->in_w - xs); /* inside: [j0, j1) */
+  const int32_t *const rec_end = rec + RP_STEM_REC * cout;
+  int16_t rows[3][RP_STEM_COLS + 4];
+  int32_t held[3] = {INT32_MIN, INT32_MIN, INT32_MIN}; /* the input row each buffer holds */
+  int32_t oy, ox, r;
+  if (ncols > RP_STEM_COLS || region->col1 <= region->col0) /* the caller's condition */
+    return;
+  for (oy = region->row0; oy < region->row1; ++oy) {
+    const int32_t iy0 = oy * p->stride_h - p->pad_top;
+    const int16_t *rp[3];
+    int8_t *dst = rp_view_pixel(out, oy, region->col0, cout);
+    for (r = 0; r < 3; ++r) {
+      const int32_t iy = iy0 + r, slot = ((iy % 3) + 3) % 3;
+      if (held[slot] != iy) {
+        rp_stem3_convert(p, in, iy, xs, j0, j1, ncols, rows[slot]);
+        held[slot] = iy;
+      }
+      rp[r] = rows[slot];
+    }
+    for (ox = 0; ox < region->col1 - region->col0; ++ox, dst += cout) {
+      const int16_t *r0 = rp[0] + ox * sw, *r1 = rp[1] + ox * sw, *r2 = rp[2] + ox * sw;
+      const uint32_t a = rp_load32(r0), b = rp_load32(r1), d = rp_load32(r2);
+      const uint32_t e = ((uint32_t)rp_load32(r0 + 2) & 0xFFFFu) | (rp_load32(r1 + 2) << 16);
+      const uint32_t f = (uint32_t)(uint16_t)r2[2];
+      const int32_t *c = rec;
+      int8_t *y = dst;
+      for (; c < rec_end; c += RP_STEM_REC, ++y) {
+        int32_t acc = rp_smlad(a, (uint32_t)c[0], c[5]), v;
+        acc = rp_smlad(b, (uint32_t)c[1], acc);
+        acc = rp_smlad(d, (uint32_t)c[2], acc);
+        acc = rp_smlad(e, (uint32_t)c[3], acc);
+        acc = rp_smlad(f, (uint32_t)c[4], acc);
+        /* fast: floor((acc * mult + hc * 2^32) / 2^(32 + k)) (SMMLA), rp_out_s8's value when
+         * no channel can meet a tie (rp_stem3_s8); else rp_out_s8 itself (k holds shift). */
+        if (fast) {
+          v = rp_asr(rp_smmla(acc, c[6], c[7]), c[8]);
+          *y = (int8_t)rp_ssat(v, 8);
+        } else {
+          *y = rp_out_s8(acc, c[6], c[8], zp, 2 * zp + 1, lo, hi, 0, 0);
+        }
+      }
+    }
+  }
+}
+
+static RP_NOINLINE void rp_stem3_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                    const rp_region *region) {
+  int32_t rec[RP_SMALL_COUT * RP_STEM_REC];
+  int32_t o, fast = rp_fast_outputs(p);
+  rp_region strip;
+  if (p->out_c > RP_SMALL_COUT) /* as in rp_conv_small_s8 */
+    return;
+  for (o = 0; o < p->out_c; ++o) { /* the window's order: see rp_stem3_rows */
+    const int8_t *w = p->weights + 9 * o;
+    int32_t *c = rec + RP_STEM_REC * o;
+    const int32_t m = p->mult[o], s = p->shift[o], k = -1 - s;
+    int32_t t = 0;
+    c[0] = (int32_t)rp_pack16(w[0], w[1]);
+    c[1] = (int32_t)rp_pack16(w[3], w[4]);
+    c[2] = (int32_t)rp_pack16(w[6], w[7]);
+    c[3] = (int32_t)rp_pack16(w[2], w[5]);
+    c[4] = (int32_t)rp_pack16(w[8], 0);
+    c[5] = p->bias[o];
+    c[6] = m;
+    c[7] = 0;
+    c[8] = s;
+    if (!fast)
+      continue;
+    /* rp_requant_hi without its [acc < 0] term is exact unless acc * m is an odd multiple
+     * of 2^(31 + k), which needs t trailing zero bits in m with 31 + k - t <= 30 (|acc| <
+     * 2^31); fast layers have k in [1, 22] (rp_fast_outputs). */
+    while (m != 0 && t < 31 && ((m >> t) & 1) == 0)
+      ++t;
+    if (31 + k - t <= 30)
+      fast = 0;
+    c[7] = (2 * p->out_zp + 1) * ((int32_t)1 << (k - 1));
+    c[8] = k;
+  }
+  if (!fast)
+    for (o = 0; o < p->out_c; ++o) /* k holds the shift again */
+      rec[RP_STEM_REC * o + 8] = p->shift[o];
+  /* Strips of the region's columns whose rows fit the row buffers. */
+  strip.row0 = region->row0, strip.row1 = region->row1;
+  for (strip.col0 = region->col0; strip.col0 < region->col1; strip.col0 = strip.col1) {
+    strip.col1 = rp_min(region->col1, strip.col0 + (RP_STEM_COLS - 3) / p->stride_w + 1);
+    if (fast)
+      rp_stem3_rows(p, in, out, &strip, rec, /*fast=*/1);
+    else
+      rp_stem3_rows(p, in, out, &strip, rec, /*fast=*/0);
+  }
+}
+#endif
+
 RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                const rp_region *region) {
   const int32_t cin = p->in_c / p->groups, cout = p->out_c / p->groups;
@@ -475,6 +663,11 @@ RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_vi
   }
   if (p->groups == 1 && taps >= 16 && taps <= RP_PAIR_MAX) {
     rp_conv_pairs_s8(p, in, out, region);
+    return;
+  }
+  if (p->groups == 1 && p->in_c == 1 && p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 &&
+      p->dil_w == 1 && p->out_c <= RP_SMALL_COUT && p->stride_w <= 64) {
+    rp_stem3_s8(p, in, out, region);
     return;
   }
   if (p->groups == 1 && taps < 2 * RP_SMALL_WORDS && p->out_c <= RP_SMALL_COUT) {
@@ -711,6 +904,41 @@ static RP_NOINLINE void rp_dw3_pair_fast(const rp_conv_params *p, const int8_t *
     rp_dw3_pair(p, x0, x1, x2, d0, d1, /*s=*/2, off, /*full=*/0, /*fast=*/1);
 }
 
+/* Channels up to which a pair of border pixels (windows partly outside the input) is
+ * computed by rp_dw3_pair on a copy of its windows with the padding filled in: 3 rows of
+ * 5 pixels, 960 bytes of stack. */
+#define RP_DW_PAD_MAX_C 64
+
+/* Output pixels (oy, ox) and (oy, ox + 1) of a 3x3 depthwise layer (rp_dw3_pair's
+ * conditions) whose windows reach into the padding: the 3 + stride input columns from ix0
+ * of the three window rows from iy0 are copied into one buffer, the input zero point where
+ * they lie outside the tensor (it contributes (zp - zp) * w = 0, as a skipped tap does), and
+ * the pair runs on the copy. */
+static RP_NOINLINE void rp_dw3_pair_padded(const rp_conv_params *p, const rp_view *in,
+                                           int32_t iy0, int32_t ix0, int8_t *d0, uint32_t off) {
+  int8_t buf[3 * 5 * RP_DW_PAD_MAX_C];
+  const int32_t c = p->in_c, cols = 3 + p->stride_w, row = cols * c;
+  int32_t r, j0 = 0, j1 = cols;
+  if (c > RP_DW_PAD_MAX_C || cols > 5) /* the caller's condition */
+    return;
+  while (j0 < j1 && ix0 + j0 < 0)
+    ++j0;
+  while (j1 > j0 && ix0 + j1 - 1 >= p->in_w)
+    --j1;
+  for (r = 0; r < 3; ++r) {
+    int8_t *b = buf + r * row;
+    const int32_t iy = iy0 + r * p->dil_h;
+    if (iy < 0 || iy >= p->in_h || j0 == j1) {
+      memset(b, (int8_t)p->in_zp, (size_t)row);
+      continue;
+    }
+    memset(b, (int8_t)p->in_zp, (size_t)(j0 * c));
+    rp_copy_run(b + j0 * c, rp_view_pixel(in, iy, ix0 + j0, c), (j1 - j0) * c);
+    memset(b + j1 * c, (int8_t)p->in_zp, (size_t)((cols - j1) * c));
+  }
+  rp_dw3_pair_fast(p, buf, buf + row, buf + 2 * row, d0, d0 + c, off);
+}
+
 /* Depthwise with the DSP extension: for each output pixel the window's rows inside the
  * tensor are listed once (the columns inside form one run, the same for every row), then
  * every four channels accumulate in registers: one load and two SXTAB16 of the inputs and
@@ -737,6 +965,11 @@ RP_INLINE void rp_conv_depthwise_rows(const rp_conv_params *p, const rp_view *in
         const int8_t *x1 = rp_view_pixel(in, iy0 + p->dil_h, ix0, c);
         const int8_t *x2 = rp_view_pixel(in, iy0 + 2 * p->dil_h, ix0, c);
         rp_dw3_pair_fast(p, x0, x1, x2, dst, dst + c, off);
+        ++ox;
+        continue;
+      }
+      if (pairs && ox + 1 < region->col1 && c <= RP_DW_PAD_MAX_C) { /* a pair at a border */
+        rp_dw3_pair_padded(p, in, iy0, ix0, dst, off);
         ++ox;
         continue;
       }

@@ -112,6 +112,82 @@ RP_INLINE void rp_add_loop(const rp_add_params *p, const rp_add_stage *s1,
   }
 }
 
+#if RP_USE_DSP
+/* Elements from which rp_add_s8 builds its table (256 words of stack, about 2,500
+ * instructions to fill; the loop then saves about 12 per element). */
+#define RP_ADD_TABLE_MIN 512
+
+/* Whether floor((S * m + hc * 2^32) / 2^(32 + k)), rp_requant_hi without its [S < 0] term,
+ * equals rp_requant_hi for every |S| < 2^30. The term changes the floor only when
+ * S * m + 2^(31 + k) is a multiple of 2^(32 + k), i.e. S * m is an odd multiple of
+ * 2^(31 + k): with t trailing zero bits in m, S would be a multiple of 2^(31 + k - t), which
+ * no |S| < 2^30 other than 0 is while 31 + k - t >= 30. */
+static int32_t rp_add_tie_free(int32_t m, int32_t k) {
+  int32_t t = 0;
+  if (m == 0)
+    return 1;
+  while (t < 31 && ((m >> t) & 1) == 0)
+    ++t;
+  return 31 + k - t >= 30;
+}
+
+/* The add as S = q1 * coef1 + tab[(uint8_t)q2] (tab holds stage 2 of every q2 minus
+ * zp1 * coef1, at the index of q2's byte), then out = clamp(asr(SMMLA(S, out_mult, hc), k)):
+ * per element two byte loads, a table load, MLA, SMMLA, a shift, the clamp and a store, four
+ * elements per iteration. `full` (a constant at the call sites) says that the clamp is
+ * [-128, 127] (one SSAT). */
+RP_INLINE int8_t rp_add_table_one(const int32_t *tab, int32_t coef1, int32_t om, int32_t ohc,
+                                  int32_t ok, int32_t lo, int32_t hi, int8_t x1, uint8_t x2,
+                                  int32_t full) {
+  const int32_t v = rp_asr(rp_smmla((int32_t)x1 * coef1 + tab[x2], om, ohc), ok);
+  return (int8_t)(full ? rp_ssat(v, 8) : rp_clamp(v, lo, hi));
+}
+
+RP_INLINE void rp_add_table_loop(const int32_t *tab, int32_t coef1, int32_t om, int32_t ohc,
+                                 int32_t ok, int32_t lo, int32_t hi, const int8_t *in1,
+                                 const int8_t *in2, int8_t *out, int32_t n, int32_t full) {
+  const uint8_t *b = (const uint8_t *)in2;
+  int32_t i;
+  for (i = 0; i + 4 <= n; i += 4) { /* every input byte read before its output is stored */
+    const int8_t x0 = in1[i], x1 = in1[i + 1], x2 = in1[i + 2], x3 = in1[i + 3];
+    const uint8_t y0 = b[i], y1 = b[i + 1], y2 = b[i + 2], y3 = b[i + 3];
+    out[i] = rp_add_table_one(tab, coef1, om, ohc, ok, lo, hi, x0, y0, full);
+    out[i + 1] = rp_add_table_one(tab, coef1, om, ohc, ok, lo, hi, x1, y1, full);
+    out[i + 2] = rp_add_table_one(tab, coef1, om, ohc, ok, lo, hi, x2, y2, full);
+    out[i + 3] = rp_add_table_one(tab, coef1, om, ohc, ok, lo, hi, x3, y3, full);
+  }
+  for (; i < n; ++i)
+    out[i] = rp_add_table_one(tab, coef1, om, ohc, ok, lo, hi, in1[i], b[i], full);
+}
+
+/* The table path of rp_add_s8 (stage a a plain product, input a its first operand): fills
+ * the table and runs the loop; 0 when the sum's rescale may meet a tie (then the caller's
+ * loop runs). */
+static int32_t rp_add_table(const rp_add_params *p, const rp_add_stage *sa, int32_t zpa,
+                            const rp_add_stage *sb, int32_t zpb, const int8_t *ina,
+                            const int8_t *inb, int8_t *out, int32_t n) {
+  const int32_t on = 31 - p->out_shift, ok = on - 32, om = p->out_mult;
+  const int32_t ohc = (2 * p->out_zp + 1) * ((int32_t)1 << (ok - 1));
+  const int32_t base = zpa * sa->coef; /* |zpa * coef| <= 128 * 2^20 */
+  int32_t tab[256], q;
+  if (!rp_add_tie_free(om, ok))
+    return 0;
+  for (q = -128; q < 128; ++q) {
+    const int32_t d = q - zpb;
+    const int32_t r = sb->coef != 0 ? d * sb->coef
+                                    : rp_requant_hi(d * ((int32_t)1 << sb->lshift), sb->mult,
+                                                    sb->half, sb->k);
+    tab[q & 255] = r - base;
+  }
+  if (p->act_min == -128 && p->act_max == 127)
+    rp_add_table_loop(tab, sa->coef, om, ohc, ok, -128, 127, ina, inb, out, n, /*full=*/1);
+  else
+    rp_add_table_loop(tab, sa->coef, om, ohc, ok, p->act_min, p->act_max, ina, inb, out, n,
+                      /*full=*/0);
+  return 1;
+}
+#endif
+
 RP_API void rp_add_s8(const rp_add_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
                       int32_t n) {
   rp_add_stage s1, s2;
@@ -124,6 +200,16 @@ RP_API void rp_add_s8(const rp_add_params *p, const int8_t *in1, const int8_t *i
     rp_add_s8_ref(p, in1, in2, out, n);
     return;
   }
+#if RP_USE_DSP
+  /* Long runs: one input a plain product (the larger input's always is), the other a table
+   * (the sum of the two stages is the same in either order). */
+  if (n >= RP_ADD_TABLE_MIN && s1.coef != 0 &&
+      rp_add_table(p, &s1, p->in1_zp, &s2, p->in2_zp, in1, in2, out, n))
+    return;
+  if (n >= RP_ADD_TABLE_MIN && s1.coef == 0 && s2.coef != 0 &&
+      rp_add_table(p, &s2, p->in2_zp, &s1, p->in1_zp, in2, in1, out, n))
+    return;
+#endif
   if (p->act_min == -128 && p->act_max == 127) {
     if (s1.coef != 0 && s2.coef == 0)
       rp_add_loop(p, &s1, &s2, in1, in2, out, n, 1, 0, /*full=*/1);
@@ -138,12 +224,36 @@ RP_API void rp_add_s8(const rp_add_params *p, const int8_t *in1, const int8_t *i
   }
 }
 
+#if RP_USE_DSP
+/* One rescaled input of rp_concat_s8 through a table of its 256 requantised values (the same
+ * rp_requantize of each byte, so the same output bytes). */
+static void rp_concat_requant_table(const rp_concat_input *ci, int32_t out_zp,
+                                    const int8_t *src, int8_t *out, int32_t pixels,
+                                    int32_t out_channels) {
+  int8_t tab[256];
+  int32_t q, px, c;
+  for (q = -128; q < 128; ++q)
+    tab[q & 255] =
+        (int8_t)rp_clamp(rp_requantize(q - ci->in_zp, ci->mult, ci->shift) + out_zp, -128, 127);
+  for (px = 0; px < pixels; ++px, src += ci->channels, out += out_channels)
+    for (c = 0; c < ci->channels; ++c)
+      out[c] = tab[(uint8_t)src[c]];
+}
+#endif
+
 RP_API void rp_concat_s8(const rp_concat_params *p, const int8_t *const *in, int8_t *out) {
   int32_t k, offset = 0;
   for (k = 0; k < p->num_inputs; ++k) {
     const rp_concat_input *ci = &p->inputs[k];
     const int8_t *src = in[k];
     int32_t px, c;
+#if RP_USE_DSP
+    if (ci->mult != 0 && p->pixels * ci->channels >= 256) { /* 256 values, then lookups */
+      rp_concat_requant_table(ci, p->out_zp, src, out + offset, p->pixels, p->out_channels);
+      offset += ci->channels;
+      continue;
+    }
+#endif
     for (px = 0; px < p->pixels; ++px) {
       int8_t *dst = out + px * p->out_channels + offset;
       const int8_t *s = src + px * ci->channels;

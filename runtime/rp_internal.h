@@ -37,6 +37,13 @@ static inline uint32_t rp_sxtab16_ror8(uint32_t a, uint32_t x) {
   __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
   return r;
 }
+/* floor((a * b + acc * 2^32) / 2^32) for |acc| < 2^30: the high word of a 64-bit
+ * multiply-accumulate (SMMLA, one instruction). */
+static inline int32_t rp_smmla(int32_t a, int32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("smmla %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
 /* v, hidden from the optimiser (no instruction): a loop that addresses x + k * c for
  * several k reads c through this each iteration so that GCC computes the addresses there
  * (register-offset loads) instead of keeping one induction variable per k on the stack. */
@@ -65,6 +72,10 @@ static inline uint32_t rp_sxtb16(uint32_t x) { return rp_sxtab16(0, x); }
 static inline uint32_t rp_ror8(uint32_t x) { return (x >> 8) | (x << 24); }
 static inline uint32_t rp_sxtb16_ror8(uint32_t x) { return rp_sxtb16(rp_ror8(x)); }
 static inline uint32_t rp_sxtab16_ror8(uint32_t a, uint32_t x) { return rp_sxtab16(a, rp_ror8(x)); }
+static inline int32_t rp_smmla(int32_t a, int32_t b, int32_t acc) {
+  const int64_t t = (int64_t)a * b + (int64_t)acc * ((int64_t)1 << 32);
+  return (int32_t)(t >= 0 ? t >> 32 : ~(~t >> 32));
+}
 #else
 #define RP_USE_DSP 0
 #endif
@@ -98,6 +109,14 @@ static inline int32_t rp_smlatt(int32_t a, int32_t b, int32_t acc) {
 #define RP_UNROLL(n) RP_PRAGMA(GCC unroll n)
 #else
 #define RP_UNROLL(n)
+#endif
+
+/* Word alignment of a stack buffer that inline assembly reads with LDRD (which faults on an
+ * unaligned address); the assembly is compiled only where this takes effect (__GNUC__). */
+#if defined(__GNUC__)
+#define RP_ALIGNED(n) __attribute__((aligned(n)))
+#else
+#define RP_ALIGNED(n)
 #endif
 
 /* A helper kept out of line (its stack buffer must not join its caller's frame). */

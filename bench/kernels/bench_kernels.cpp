@@ -7,6 +7,9 @@
 // Every figure is printed twice: with the runtime linked as separate objects and compiled
 // into the calling translation unit (RP_SINGLE_TU), where the constant params propagate.
 // Exit status 2 if any kernel's bytes differ from the host's portable C.
+//
+// Beside each figure: Arm's CMSIS-NN on the same shape and the target of issue 15. CMSIS-NN is
+// not a dependency: its figures are constants, measured once (kCmsisProvenance).
 #include "tests/unit/runtime/KernelFirmware.h"
 
 #include <cstdio>
@@ -52,6 +55,35 @@ Expected<KernelJob> rnnpool(JobFactory &f, const char *name, int64_t k, int64_t 
 
 int report(const std::vector<KernelJob> &jobs, bool singleTu);
 
+/// CMSIS-NN's instructions per MAC (add: per element) on a kernel's shape, and the target.
+struct Reference {
+  const char *kernel;
+  double cmsis, target;
+};
+
+const char *const kCmsisProvenance =
+    "CMSIS-NN: commit 99f736a, its fastest options (DSP paths, inline-assembly "
+    "requantisation), arm-none-eabi-gcc 12 -O2 -mcpu=cortex-m4, the same shapes in QEMU "
+    "mps2-an386 (-icount shift=0, SysTick); depthwise is arm_depthwise_conv_3x3_s8 "
+    "(figures of issue 15, not measured by this program)";
+
+const Reference kReferences[] = {
+    {"conv 3x3 32->32, 16x16", 1.90, 1.20},
+    {"conv 3x3 stride 2 1->8, 32x32 (stem)", 13.2, 4.0},
+    {"conv 3x3 stride 2 1->4, 64x64 (face stem)", 20.4, 5.0},
+    {"depthwise 3x3 32ch, 16x16", 7.27, 3.0},
+    {"pointwise 32->64, 16x16", 2.52, 1.20},
+    {"fully connected 512->10", 1.98, 1.30},
+    {"add 32x16x16 (per element)", 55.0, 12.0},
+};
+
+const Reference *referenceOf(const std::string &kernel) {
+  for (const Reference &r : kReferences)
+    if (kernel == r.kernel)
+      return &r;
+  return nullptr;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -93,6 +125,7 @@ int main(int argc, char **argv) {
   int status = 0;
   for (bool singleTu : {false, true})
     status |= report(jobs, singleTu);
+  std::printf("\n%s\n", kCmsisProvenance);
   return status ? 2 : 0;
 }
 
@@ -108,16 +141,19 @@ int report(const std::vector<KernelJob> &jobs, bool singleTu) {
   std::printf("\n%s\n", singleTu ? "runtime in the model's translation unit (RP_SINGLE_TU, "
                                     "params propagated)"
                                   : "runtime linked as separate objects");
-  std::printf("%-46s %14s %12s %10s %s\n", "kernel (Cortex-M4 DSP path, QEMU)", "instructions",
-              "MACs", "instr/MAC", "bit-exact vs host");
+  std::printf("%-46s %14s %12s %10s %9s %7s %s\n", "kernel (Cortex-M4 DSP path, QEMU)",
+              "instructions", "MACs", "instr/MAC", "CMSIS-NN", "target", "bit-exact vs host");
   int status = 0;
   for (size_t i = 0; i < jobs.size(); ++i) {
     const auto &r = (*results)[i];
     bool exact = r.output == runOnHost(jobs[i]);
     status |= exact ? 0 : 1;
-    std::printf("%-46s %14.0f %12lld %10.2f %s\n", jobs[i].name.c_str(), r.instructions,
+    const Reference *ref = referenceOf(jobs[i].name);
+    std::string cmsis = ref ? fmt::format("{:.2f}", ref->cmsis) : "-";
+    std::string target = ref ? fmt::format("{:.2f}", ref->target) : "-";
+    std::printf("%-46s %14.0f %12lld %10.2f %9s %7s %s\n", jobs[i].name.c_str(), r.instructions,
                 static_cast<long long>(jobs[i].macs), r.instructions / double(jobs[i].macs),
-                exact ? "yes" : "NO");
+                cmsis.c_str(), target.c_str(), exact ? "yes" : "NO");
     if (jobs[i].layer.kind == quant::KernelKind::RNNPool) {
       const auto &p = std::get<rp_rnnpool_params>(jobs[i].layer.params);
       std::printf("%-46s %14.0f per patch (%d patches)\n", "", r.instructions / (p.out_h * p.out_w),

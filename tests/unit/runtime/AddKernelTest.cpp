@@ -1,9 +1,12 @@
 // rp_add_s8 against the 64-bit formulation it replaces (three rp_requantize calls), on every
 // pair of int8 inputs, for parameters made as the quantiser makes them (buildAdd) over a
 // wide range of scales and zero points, and for hand-made parameters that take the
-// reference loop (left shifts and multipliers outside the exact 32-bit forms).
+// reference loop (left shifts and multipliers outside the exact 32-bit forms). The DSP path
+// (through the portable instruction models) runs the same pairs: runs of 512 elements and
+// more take its table and SMMLA loop, shorter runs the 32-bit loop.
 #include "compiler/quant/Quantize.h"
 #include "rnnpoolc_runtime.h"
+#include "rp_dspemu.h"
 
 #include <catch2/catch.hpp>
 
@@ -41,15 +44,21 @@ rp_add_params addParams(double s1, double s2, double sy, int32_t z1, int32_t z2,
   return p;
 }
 
-/// Compares rp_add_s8 with the reference on all 65,536 input pairs; returns the mismatches.
+/// Compares rp_add_s8 and the DSP path (in one run of 65,536 elements and in runs of 256)
+/// with the reference on all 65,536 input pairs; returns the mismatches.
 int64_t mismatches(const rp_add_params &p) {
-  std::vector<int8_t> a(65536), b(65536), y(65536);
+  std::vector<int8_t> a(65536), b(65536), y(65536), yd(65536), ys(65536);
   for (int i = 0; i < 65536; ++i)
     a[i] = static_cast<int8_t>(i & 255), b[i] = static_cast<int8_t>(i >> 8);
   rp_add_s8(&p, a.data(), b.data(), y.data(), 65536);
+  rp_dspemu_add_s8(&p, a.data(), b.data(), yd.data(), 65536);
+  for (int i = 0; i < 65536; i += 256)
+    rp_dspemu_add_s8(&p, a.data() + i, b.data() + i, ys.data() + i, 256);
   int64_t bad = 0;
-  for (int i = 0; i < 65536; ++i)
-    bad += y[i] != referenceAdd(p, a[i], b[i]);
+  for (int i = 0; i < 65536; ++i) {
+    int8_t want = referenceAdd(p, a[i], b[i]);
+    bad += (y[i] != want) + (yd[i] != want) + (ys[i] != want);
+  }
   return bad;
 }
 

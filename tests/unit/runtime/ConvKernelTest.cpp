@@ -98,7 +98,14 @@ const ConvCase kCases[] = {
     {"3x3 pad 1, 3 -> 4 channels (groups across taps)", 3, 4, 7, 6, 3, 1, 1, 1, 1, {}},
     {"pointwise 8 -> 5, ReLU", 8, 5, 5, 7, 1, 1, 0, 1, 1, {ir::ActKind::Relu}},
     {"3x3 dilation 2, 1 -> 3 channels (short window)", 1, 3, 9, 11, 3, 1, 2, 2, 1, {}},
+    {"3x3 no padding, 1 -> 5 channels, clip (stem rows)", 1, 5, 8, 9, 3, 1, 0, 1, 1,
+     {ir::ActKind::Clip, 0.0f, 6.0f}},
+    {"3x3 pad 1, 1 -> 2 channels, 300 columns (stem strips)", 1, 2, 3, 300, 3, 1, 1, 1, 1, {}},
     {"2x2 stride 2, 3 -> 5 channels (12 taps)", 3, 5, 8, 9, 2, 2, 0, 1, 1, {}},
+    // Windows of in_c % 4 != 0 channels gathered as bytes: four pixels, then pairs.
+    {"5x5 pad 2, 3 -> 6 channels", 3, 6, 9, 10, 5, 1, 2, 1, 1, {}},
+    {"7x7 pad 3, 5 -> 3 channels, ReLU (pairs)", 5, 3, 9, 8, 7, 1, 3, 1, 1,
+     {ir::ActKind::Relu}},
     {"depthwise 5x5 pad 2, 8 channels (rows of 3 taps at the borders)", 8, 8, 9, 8, 5, 1, 2, 1,
      8, {}},
     // Depthwise 3x3 two pixels per pass: stride 2 with a tail, stride 1 with an odd width.
@@ -106,6 +113,8 @@ const ConvCase kCases[] = {
      {ir::ActKind::Relu}},
     {"depthwise 3x3 pad 1, 12 channels, odd width, pixel pairs", 12, 12, 7, 11, 3, 1, 1, 1, 12,
      {}},
+    // More channels than a padded border pair holds: border pixels one at a time.
+    {"depthwise 3x3 pad 1, 68 channels", 68, 68, 5, 6, 3, 1, 1, 1, 68, {}},
 };
 
 } // namespace

@@ -86,6 +86,39 @@ TEST_CASE("max and average pooling: float agreement and tiles", "[runtime][pool]
   }
 }
 
+TEST_CASE("concat: the DSP path's requantisation tables give the portable loop's bytes",
+          "[runtime][eltwise]") {
+  // 200 pixels: a rescaled input of one channel (200 values, the loop), one of two (400, a
+  // table), a copied one; every byte value, the extremes and parameters at both ends.
+  const int32_t pixels = 200;
+  for (auto [mult, shift, zp] : {std::tuple{1518500250, -1, 3}, {INT32_MAX, 2, -128},
+                                 {1 << 30, -8, 127}, {1234567891, 0, 0}}) {
+    const rp_concat_input ins[3] = {{1, -7, mult, shift}, {2, 100, mult, shift}, {3, 0, 0, 0}};
+    const rp_concat_params p{pixels, 6, zp, 3, ins};
+    std::vector<int8_t> a(pixels), b(2 * pixels), c(3 * pixels);
+    for (size_t i = 0; i < b.size(); ++i)
+      b[i] = static_cast<int8_t>(i < 256 ? i : (i & 1 ? 127 : -128));
+    for (size_t i = 0; i < a.size(); ++i)
+      a[i] = static_cast<int8_t>(i * 37 % 256);
+    for (size_t i = 0; i < c.size(); ++i)
+      c[i] = static_cast<int8_t>(i * 11 % 256);
+    const int8_t *in[3] = {a.data(), b.data(), c.data()};
+    std::vector<int8_t> y(6 * pixels), yd(y.size());
+    rp_concat_s8(&p, in, y.data());
+    rp_dspemu_concat_s8(&p, in, yd.data());
+    CHECK(yd == y);
+    for (int32_t px = 0; px < pixels; ++px)
+      for (int32_t ch = 0; ch < 6; ++ch) {
+        int8_t x = ch == 0 ? a[px] : ch < 3 ? b[2 * px + ch - 1] : c[3 * px + ch - 3];
+        int32_t inZp = ch == 0 ? -7 : 100;
+        int8_t want = ch >= 3 ? x
+                              : static_cast<int8_t>(std::clamp(
+                                    rp_requantize(x - inZp, mult, shift) + zp, -128, 127));
+        REQUIRE(y[size_t(6 * px + ch)] == want);
+      }
+  }
+}
+
 TEST_CASE("global average pool, add, concat, activations and softmax agree with float",
           "[runtime][eltwise]") {
   SECTION("global average pool") {

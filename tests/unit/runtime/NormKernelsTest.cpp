@@ -4,6 +4,7 @@
 // and is compared with a float reference: the exact quotient of the dequantised int8 input
 // (the kernel's own error) and the float interpreter (all rounding); Pad also tile by tile.
 #include "compiler/calib/Calibrate.h"
+#include "rp_dspemu.h"
 #include "tests/unit/runtime/RegionCheck.h"
 
 using namespace rnnpoolc;
@@ -96,6 +97,67 @@ TEST_CASE("L2 normalisation matches the exact quotient of its int8 input",
       CHECK(steps <= 4.0);
     }
   }
+}
+
+TEST_CASE("l2norm: the DSP path gives the portable loop's bytes", "[runtime][l2norm]") {
+  // Two channels over every pair of bytes (every sum of two squares up to 2 * 255^2), and
+  // 5,000 channels of extreme bytes (sums from 2^28 up, k = 0), eps inside (up to its 2^60
+  // saturation, sums of squares past 2^32) and outside, zero points at both ends.
+  std::vector<int8_t> two(2 * 65536);
+  for (int i = 0; i < 65536; ++i)
+    two[size_t(2 * i)] = static_cast<int8_t>(i & 255),
+                   two[size_t(2 * i + 1)] = static_cast<int8_t>(i >> 8);
+  std::vector<int8_t> wide(3 * 5000);
+  for (size_t i = 0; i < wide.size(); ++i)
+    wide[i] = static_cast<int8_t>(i < 5000    ? -128
+                                  : i < 10000 ? (i & 1 ? 127 : -128)
+                                              : int(i % 7));
+  std::vector<int32_t> mult(5000), shift(5000);
+  for (size_t c = 0; c < mult.size(); ++c)
+    mult[c] = c & 1 ? 1518500250 : 1 << 30, shift[c] = -int32_t(c % 3);
+  int64_t bad = 0;
+  for (auto [inside, mant, exp] :
+       {std::tuple{0, 0, 0}, {0, 3, 1}, {1, 5, 0}, {1, 1, -40}, {0, 7, -20}, {1, 9, 3}})
+    for (int32_t zp : {-128, 0, 127}) {
+      rp_l2norm_params p{2, zp, -zp / 2, inside, mant, exp, mult.data(), shift.data()};
+      std::vector<int8_t> y(two.size()), yd(two.size());
+      rp_l2norm_s8(&p, two.data(), y.data(), 65536);
+      rp_dspemu_l2norm_s8(&p, two.data(), yd.data(), 65536);
+      bad += y != yd;
+      p.channels = 5000;
+      std::vector<int8_t> w(wide.size()), wd(wide.size());
+      rp_l2norm_s8(&p, wide.data(), w.data(), 3);
+      rp_dspemu_l2norm_s8(&p, wide.data(), wd.data(), 3);
+      bad += w != wd;
+    }
+  CHECK(bad == 0);
+}
+
+TEST_CASE("mul: the DSP lanes give the portable loop's bytes on every input pair",
+          "[runtime][mul]") {
+  // Multipliers with 0, 20 and 30 trailing zero bits (ties possible for the last at small
+  // shifts: the portable loop), shifts across rp_requant_hi's common case and outside it,
+  // a full and a narrower clamp, 65,536 pairs (whole words) and 65,535 (a tail of three).
+  std::vector<int8_t> a(65536), b(65536);
+  for (int i = 0; i < 65536; ++i)
+    a[size_t(i)] = static_cast<int8_t>(i & 255), b[size_t(i)] = static_cast<int8_t>(i >> 8);
+  int64_t bad = 0, sets = 0;
+  for (int32_t mult : {INT32_MAX, 1518500250, (1 << 30) | (1 << 20), 1 << 30, 0})
+    for (int32_t shift : {-31, -24, -23, -16, -12, -2, -1, 0})
+      for (auto [z1, z2, zy] : {std::tuple{0, 0, 0}, {-128, 127, 5}, {100, -3, -128}})
+        for (int32_t lo : {-128, -40}) {
+          rp_mul_params p{z1, z2, zy, mult, shift, lo, lo == -128 ? 127 : 90};
+          for (int32_t n : {65536, 65535}) {
+            std::vector<int8_t> y(static_cast<size_t>(n)), yd(y.size());
+            rp_mul_s8(&p, a.data(), b.data(), y.data(), n);
+            rp_dspemu_mul_s8(&p, a.data(), b.data(), yd.data(), n);
+            for (size_t i = 0; i < y.size(); ++i)
+              bad += y[i] != yd[i];
+            ++sets;
+          }
+        }
+  CHECK(sets == 480);
+  CHECK(bad == 0);
 }
 
 TEST_CASE("int8 multiplies: same shape and by a channel constant", "[runtime][mul]") {

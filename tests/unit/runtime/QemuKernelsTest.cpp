@@ -63,7 +63,12 @@ TEST_CASE("kernels on Cortex-M4 in QEMU (DSP path) match the host's portable C",
   std::vector<KernelJob> jobs;
   jobs.push_back(conv(f, "conv 3x3 8->8", 8, 8, 10, 3, 1, 1));
   jobs.push_back(conv(f, "conv 3x3 stride 2, 1 input channel", 1, 8, 12, 3, 2, 1));
+  jobs.push_back(conv(f, "conv 3x3, 1 input channel, ReLU6, odd width", 1, 5, 9, 3, 1, 1,
+                      {ir::ActKind::Clip, 0.0f, 6.0f}));
+  jobs.push_back(
+      conv(f, "conv 3x3, 1 input channel, 260 columns (strips)", 1, 2, 260, 3, 1, 1));
   jobs.push_back(conv(f, "conv 3x3 5->6 (channel tail)", 5, 6, 7, 3, 1, 1));
+  jobs.push_back(conv(f, "conv 5x5 3->6 (window as bytes)", 3, 6, 9, 5, 1, 1));
   jobs.push_back(conv(f, "conv 2x2 stride 2, 3->5 (12 taps)", 3, 5, 9, 2, 2, 1));
   jobs.push_back(conv(f, "depthwise 3x3", 8, 8, 10, 3, 1, 8));
   jobs.push_back(conv(f, "pointwise 16->16", 16, 16, 8, 1, 1, 1));
@@ -76,11 +81,13 @@ TEST_CASE("kernels on Cortex-M4 in QEMU (DSP path) match the host's portable C",
   jobs.push_back(conv(f, "depthwise 3x3, 7 channels (tail)", 7, 7, 9, 3, 1, 7));
   jobs.push_back(conv(f, "depthwise 3x3 stride 2, 14 channels (pixel pairs, tail)", 14, 14,
                       11, 3, 2, 14));
-  {
-    ir::TensorId x = f.input({1, 67});
-    ir::TensorId w = f.constant({67, 10}, -0.3f, 0.3f);
-    auto job = f.finish("fully connected 67->10", ir::OpKind::MatMul, ir::NoAttrs{},
-                        {x, w});
+  /* Four rows per pass over an even and an odd number of groups of four inputs, with input
+   * tails; then two rows, or two and one. */
+  for (auto [in, out, name] : {std::tuple{67, 10, "fully connected 67->10"},
+                               {37, 7, "fully connected 37->7"}}) {
+    ir::TensorId x = f.input({1, in});
+    ir::TensorId w = f.constant({in, out}, -0.3f, 0.3f);
+    auto job = f.finish(name, ir::OpKind::MatMul, ir::NoAttrs{}, {x, w});
     REQUIRE(job);
     jobs.push_back(*job);
   }

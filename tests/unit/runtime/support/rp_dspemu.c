@@ -23,7 +23,14 @@
 #define rp_add_s8 rp_dspemu_add_s8
 #define rp_concat_s8 rp_dspemu_concat_s8
 #define rp_softmax_s8 rp_dspemu_softmax_s8
+#define rp_isqrt64 rp_dspemu_isqrt64
+#define rp_l2norm_s8 rp_dspemu_l2norm_s8
+#define rp_mul_s8 rp_dspemu_mul_s8
+#define rp_mul_channel_s8 rp_dspemu_mul_channel_s8
+#define rp_channel_slice_s8 rp_dspemu_channel_slice_s8
+#define rp_pad_s8 rp_dspemu_pad_s8
 #include "rp_eltwise.c"
+#include "rp_norm.c"
 #include "rp_conv.c"
 #include "rp_fc_pool.c"
 #include "rp_rnnpool.c"

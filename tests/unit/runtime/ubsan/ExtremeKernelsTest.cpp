@@ -19,8 +19,6 @@ extern "C" {
 void rp_dspemu_fastgrnn_sweep_s8(const rp_fastgrnn_params *p, const int8_t *x, int32_t count,
                                  int32_t stride, int16_t *h, int16_t *tmp);
 int32_t rp_dspemu_requantize(int32_t x, int32_t mult, int32_t shift);
-void rp_dspemu_add_s8(const rp_add_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
-                      int32_t n);
 void rp_dspemu_avgpool_s8(const rp_pool_params *p, const rp_view *in, rp_view *out,
                           const rp_region *region);
 }
@@ -156,9 +154,14 @@ TEST_CASE("conv at the accumulator bound: every kernel path, extreme inputs", "[
       {"pointwise, pairs", 200, 5, 3, 1, 1, 0, 1},
       {"pointwise, columns", 500, 5, 2, 1, 1, 0, 1},
       {"pointwise, portable", 1100, 3, 2, 1, 1, 0, 1},
-      {"stem 3x3x1, short window", 1, 9, 6, 3, 1, 1, 1},
+      {"stem 3x3x1, rows as int16", 1, 9, 6, 3, 1, 1, 1},
+      {"stem 3x3x1 stride 2, rows as int16", 1, 4, 9, 3, 2, 1, 1},
+      {"stem 3x3x1 stride 2, 260 columns (three strips)", 1, 2, 260, 3, 2, 1, 1},
+      {"stem 3x3x2, short window", 2, 5, 6, 3, 1, 1, 1},
       {"stem 2x2x3, short window of 8 words", 3, 5, 6, 2, 1, 0, 1},
       {"3x3x2, four pixels", 2, 6, 6, 3, 2, 1, 1},
+      {"5x5x3, four pixels (window gathered as bytes)", 3, 6, 7, 5, 1, 2, 1},
+      {"7x7x5, pairs (window gathered as bytes)", 5, 3, 8, 7, 1, 3, 1},
       {"3x3x32, pairs", 32, 5, 4, 3, 1, 1, 1},
       {"3x3x64, columns", 64, 4, 3, 3, 1, 1, 1},
       {"grouped", 8, 8, 5, 3, 1, 1, 2},
@@ -203,6 +206,36 @@ TEST_CASE("conv at the accumulator bound: every kernel path, extreme inputs", "[
       }
 }
 
+TEST_CASE("stem conv: multipliers with trailing zero bits meet ties exactly", "[ubsan]") {
+  // A multiplier of 2^30 with k = 1 makes acc * mult / 2^33 land on .5 for every acc = 4 mod 8:
+  // the DSP stem must then round those half away from zero as rp_requantize does (its
+  // SMMLA form, which rounds them up, is only for layers where no tie can occur).
+  for (int32_t m : {1 << 30, (1 << 30) | (1 << 12), INT32_MAX}) {
+    rp_conv_params p{};
+    p.in_h = p.in_w = 9, p.in_c = 1, p.out_c = 3, p.k_h = p.k_w = 3;
+    p.out_h = p.out_w = 9, p.stride_h = p.stride_w = 1, p.dil_h = p.dil_w = 1;
+    p.pad_top = p.pad_left = 1, p.groups = 1, p.in_zp = 3, p.out_zp = -5;
+    p.act_min = -128, p.act_max = 127;
+    std::vector<int8_t> w(27);
+    for (size_t i = 0; i < w.size(); ++i)
+      w[i] = static_cast<int8_t>(int(i * 29 % 23) - 11);
+    std::vector<int32_t> bias{-7, 12, 0}, mult{m, m, m}, shift{-2, -3, -2};
+    p.weights = w.data(), p.bias = bias.data(), p.mult = mult.data(), p.shift = shift.data();
+    for (const auto &x : patterns(81)) {
+      std::vector<int8_t> y(243), yd(243), in = x;
+      rp_view vi = rp_view_whole(in.data(), 9, 9);
+      rp_view vo = rp_view_whole(y.data(), 9, 9), vd = rp_view_whole(yd.data(), 9, 9);
+      rp_region r = rp_region_whole(9, 9);
+      rp_conv_s8(&p, &vi, &vo, &r);
+      rp_dspemu_conv_s8(&p, &vi, &vd, &r);
+      const std::vector<int8_t> ref = refConv(p, x);
+      INFO("mult " << m << ", input " << int(x[0]) << " " << int(x[1]));
+      REQUIRE(y == ref);
+      REQUIRE(yd == ref);
+    }
+  }
+}
+
 TEST_CASE("fully connected at the accumulator bound, extreme inputs", "[ubsan]") {
   for (int32_t k : {37, 600, 1100})
     for (int32_t inZp : {127, -128}) {
@@ -240,6 +273,9 @@ TEST_CASE("add: saturating parameters and every input pair", "[ubsan]") {
       {-128, 127, -128, 20, 1 << 30, 0, 1518500250, -1, INT32_MAX, -10, -128, 127},
       {-128, 127, 127, 22, INT32_MAX, 30, INT32_MAX, 30, 1 << 30, -31, -128, 127},
       {127, 127, -128, 20, INT32_MAX, 12, INT32_MAX, 12, INT32_MAX, 30, 0, 100},
+      // The DSP table path with the inputs' roles swapped (input 2 the plain product) and a
+      // clamp.
+      {5, -3, 10, 20, 1518500250, -1, 1 << 30, 0, 1518500250, -12, -50, 90},
   };
   for (const rp_add_params &p : cases) {
     rp_add_s8(&p, a.data(), b.data(), y.data(), 65536);
@@ -461,8 +497,10 @@ TEST_CASE("L2 normalisation at the channel bound and with one channel", "[ubsan]
       std::vector<int32_t> mult(size_t(channels), m), shift(size_t(channels), s);
       rp_l2norm_params p{channels, zp, 0, 0, 0, 0, mult.data(), shift.data()};
       for (const auto &x : patterns(size_t(channels))) {
-        std::vector<int8_t> y(x.size());
+        std::vector<int8_t> y(x.size()), yd(x.size());
         rp_l2norm_s8(&p, x.data(), y.data(), 1);
+        rp_dspemu_l2norm_s8(&p, x.data(), yd.data(), 1);
+        REQUIRE(yd == y);
         double norm = 0;
         for (int8_t v : x)
           norm += double(v - zp) * double(v - zp);
@@ -535,7 +573,7 @@ TEST_CASE("softmax and multiplies on extreme inputs", "[ubsan]") {
     }
   }
   for (int32_t zp : {127, -128})
-    for (int32_t shift : {-31, -2, 30}) {
+    for (int32_t shift : {-31, -23, -2, 30}) {
       rp_mul_params p{zp, -zp - 1, zp, INT32_MAX, shift, -128, 127};
       std::vector<int32_t> mult{INT32_MAX, 1 << 30}, shifts{shift, -31};
       rp_mul_channel_params pc{2, zp, -zp - 1, -128, 127, mult.data(), shifts.data()};
@@ -543,12 +581,16 @@ TEST_CASE("softmax and multiplies on extreme inputs", "[ubsan]") {
       for (const auto &a : ps)
         for (const auto &b : ps) {
           std::vector<int8_t> y(a.size()), yc(a.size());
+          std::vector<int8_t> yd(a.size());
           rp_mul_s8(&p, a.data(), b.data(), y.data(), int32_t(a.size()));
+          rp_dspemu_mul_s8(&p, a.data(), b.data(), yd.data(), int32_t(a.size()) - 1);
+          yd.back() = y.back(); // the last element left to the portable call: an odd tail
           rp_mul_channel_s8(&pc, a.data(), yc.data(), int32_t(a.size() / 2));
           for (size_t i = 0; i < a.size(); ++i) {
             int64_t prod = int64_t(a[i] - zp) * (b[i] + zp + 1);
             REQUIRE(y[i] ==
                     std::clamp<int64_t>(refRequant(prod, INT32_MAX, shift) + zp, -128, 127));
+            REQUIRE(yd[i] == y[i]);
             REQUIRE(yc[i] ==
                     std::clamp<int64_t>(
                         refRequant(a[i] - zp, mult[i % 2], shifts[i % 2]) - zp - 1, -128, 127));
