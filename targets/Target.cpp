@@ -13,4 +13,13 @@ Expected<std::vector<GeneratedFile>> generate(const Target &target,
   return target.emit(*lowered, options);
 }
 
+Expected<std::vector<GeneratedFile>> generate(const Target &target, const FloatModel &model,
+                                              const plan::Plan &plan,
+                                              const CodegenOptions &options) {
+  auto lowered = lower(model, plan);
+  if (!lowered)
+    return lowered.error();
+  return target.emit(*lowered, options);
+}
+
 } // namespace rnnpoolc::targets

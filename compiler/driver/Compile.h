@@ -43,7 +43,7 @@ Status checkBackend(const std::string &backend, bool floatMode, const std::strin
 /// (options.plan: --stream-input, --ram-budget, --mac-overhead; calib is not used),
 /// verified, its files generated.
 struct GeneratedFloatModel {
-  targets::c::FloatModel model;
+  targets::FloatModel model;
   plan::Plan plan; ///< The verified memory plan the code follows.
   std::vector<targets::c::GeneratedFile> files; ///< Sources, runtime, fragments, reports.
 };
