@@ -41,6 +41,12 @@ const FloatKernelInfo &floatKernelInfo(FloatKind kind) {
 
 std::string_view name(FloatKind kind) { return floatKernelInfo(kind).name; }
 
+bool callsParamsInOut(FloatKind kind) {
+  return kind == FloatKind::Permute || kind == FloatKind::FullyConnected ||
+         kind == FloatKind::GlobalAvgPool || kind == FloatKind::Reduce ||
+         kind == FloatKind::L2Norm || kind == FloatKind::Softmax;
+}
+
 int64_t floatWeightsBytes(const FloatModel &model) {
   int64_t bytes = 0;
   for (const FloatStep &s : model.steps) {

@@ -32,6 +32,10 @@ struct FloatKernelInfo {
   std::string_view scratch;    ///< scratch-size function of `function`, or empty
 };
 
+/// Kernels called over whole tensors as Function(&params, in, out): fully connected, the
+/// global pool, reductions, L2 norm, softmax and permute.
+bool callsParamsInOut(FloatKind kind);
+
 /// Every row, in FloatKind order.
 std::span<const FloatKernelInfo> floatKernelTable();
 const FloatKernelInfo &floatKernelInfo(FloatKind kind);

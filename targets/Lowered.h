@@ -143,19 +143,14 @@ struct LoweredSchedule {
 Expected<LoweredSchedule> lowerSchedule(const ir::Graph &graph, const plan::Plan &plan,
                                         const std::vector<bool> &skipped);
 
-struct LoweredModel {
+/// A lowered model: the schedule (buffers, steps, inputs, outputs, arena) and the layers.
+struct LoweredModel : LoweredSchedule {
   Precision precision = Precision::Int8;
   const ir::Graph *graph = nullptr; ///< What it was lowered from (names, shapes).
   const quant::QuantizedModel *model = nullptr; ///< Int8 builds: the quantised model.
   const plan::Plan *plan = nullptr;
-  std::vector<LoweredBuffer> buffers;
-  std::vector<LoweredStep> steps;
   std::vector<LoweredLayer> layers; ///< One per node, in node order.
   std::vector<LoweredArray> arrays;
-  std::vector<int64_t> inputOffset;  ///< Per graph input; -1 when streamed.
-  std::vector<int64_t> outputOffset; ///< Per graph output.
-  bool streamedInput = false;
-  int64_t arenaBytes = 0;
   int64_t weightsBytes = 0; ///< Bytes of the constant arrays.
 };
 

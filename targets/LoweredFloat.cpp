@@ -160,12 +160,7 @@ Expected<LoweredModel> FloatPlanLowering::run() {
   auto schedule = lowerSchedule(g_, p_, skipped_);
   if (!schedule)
     return schedule.error();
-  out_.buffers = std::move(schedule->buffers);
-  out_.steps = std::move(schedule->steps);
-  out_.inputOffset = std::move(schedule->inputOffset);
-  out_.outputOffset = std::move(schedule->outputOffset);
-  out_.streamedInput = schedule->streamedInput;
-  out_.arenaBytes = schedule->arenaBytes;
+  static_cast<LoweredSchedule &>(out_) = std::move(*schedule);
   for (size_t n = 0; n < g_.nodes.size(); ++n) {
     auto l = layer(n);
     if (!l)

@@ -129,6 +129,8 @@ Expected<std::string> wholeBody(const Emitter &e, const LoweredLayer &layer) {
   const std::string out = e.at(layer.wholeOutputs.at(0));
   const int64_t count = e.elems(e.graph().nodes[layer.node].outputs[0]);
   std::string s = "  (void)s;\n";
+  if (callsParamsInOut(layer.floatKind))
+    return s + fmt::format("  {}({}, {}, {});\n", layer.function(), p, in(0), out);
   switch (layer.floatKind) {
   case FloatKind::Alias:
     return s + fmt::format("  rp_copy_f32({}, {}, {});\n", in(0), out, layer.copyCount);
@@ -141,13 +143,8 @@ Expected<std::string> wholeBody(const Emitter &e, const LoweredLayer &layer) {
   case FloatKind::ChannelStep:
     return s + fmt::format("  rp_channel_step_f32({}, {}, {}, {});\n", p, in(0), out,
                            layer.pixels);
-  case FloatKind::Permute:
-  case FloatKind::FullyConnected:
-  case FloatKind::GlobalAvgPool:
-  case FloatKind::Reduce:
-  case FloatKind::L2Norm:
-  case FloatKind::Softmax:
-    return s + fmt::format("  {}({}, {}, {});\n", layer.function(), p, in(0), out);
+  default: // callsParamsInOut, above
+    break;
   case FloatKind::Add:
     return s + fmt::format("  rp_add_f32({}, {}, {}, {});\n", in(0), in(1), out, count);
   case FloatKind::Unary:

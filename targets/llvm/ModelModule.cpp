@@ -357,20 +357,16 @@ Status Builder::floatCall(llvm::IRBuilder<> &b, const LoweredLayer &layer,
     return ptrs;
   };
   const auto count = static_cast<uint32_t>(ir::checkedNumel(y).value_or(0));
+  if (callsParamsInOut(layer.floatKind)) {
+    b.CreateCall(kernel, {params, in(0), out});
+    return Status::ok();
+  }
   switch (layer.floatKind) {
   case FloatKind::Alias:
     b.CreateCall(kernel, {in(0), out, b.getInt32(static_cast<uint32_t>(layer.copyCount))});
     return Status::ok();
   case FloatKind::ChannelStep:
     b.CreateCall(kernel, {params, in(0), out, b.getInt32(static_cast<uint32_t>(layer.pixels))});
-    return Status::ok();
-  case FloatKind::Permute:
-  case FloatKind::FullyConnected:
-  case FloatKind::GlobalAvgPool:
-  case FloatKind::Reduce:
-  case FloatKind::L2Norm:
-  case FloatKind::Softmax:
-    b.CreateCall(kernel, {params, in(0), out});
     return Status::ok();
   case FloatKind::Add:
     b.CreateCall(kernel, {in(0), in(1), out, b.getInt32(count)});
@@ -393,12 +389,8 @@ Status Builder::floatCall(llvm::IRBuilder<> &b, const LoweredLayer &layer,
   case FloatKind::Concat:
     b.CreateCall(kernel, {params, list(layer.wholeInputs), out});
     return Status::ok();
-  case FloatKind::Conv:
-  case FloatKind::MaxPool:
-  case FloatKind::AvgPool:
-  case FloatKind::Pad:
-  case FloatKind::RNNPool:
-    break; // View kernels, above
+  default:
+    break; // View kernels and callsParamsInOut, above
   }
   return makeError("internal: node {} ('{}'): no whole-tensor call for float kernel {}",
                    layer.node, layer.name, layer.kernelName());
