@@ -30,9 +30,9 @@ Options:
                              file; repeatable); without it, synthetic data and a warning
   --calib-percentile P       clip each range to the P-th percentile (e.g. 99.99) of the
                              calibration values on each side instead of min/max
-  --float                    emit float32 C instead (same files and model.h API; no
+  --float                    a float32 build instead (same files and model.h API; no
                              quantisation, so --calib is not used; links libm; planned
-                             like the int8 build, 4 bytes an activation)
+                             like the int8 build, 4 bytes an activation; C or LLVM)
   --backend c|llvm           c (default): C sources as above; llvm: the same plan compiled
                              by LLVM into one object, model.o, beside the same model.h
                              and plan reports (fixed point or --float)
@@ -49,8 +49,8 @@ Options:
 
 } // namespace
 
-Status checkBackend(const std::string &backend, bool /*floatMode*/, const std::string &cpu,
-                    bool emitLlvm, const std::string &target) {
+Status checkBackend(const std::string &backend, const std::string &cpu, bool emitLlvm,
+                    const std::string &target) {
   if (backend != "c" && backend != "llvm")
     return makeError("unknown --backend '{}'; use c or llvm", backend);
   if (backend == "c" && (!cpu.empty() || emitLlvm))
@@ -101,7 +101,7 @@ Expected<CompileOptions> parse(const Args &args, bool &helped) {
   if (o.floatMode && !o.calib.empty())
     return makeError("compile: --calib has no effect with --float (nothing is quantised); "
                      "drop one of them");
-  RNNPOOLC_TRY(checkBackend(o.backend, o.floatMode, o.cpu, o.emitLlvm, o.target));
+  RNNPOOLC_TRY(checkBackend(o.backend, o.cpu, o.emitLlvm, o.target));
   return o;
 }
 

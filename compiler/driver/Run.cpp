@@ -129,7 +129,7 @@ Expected<RunOptions> parse(const Args &args, bool &helped) {
     return makeError("run: --native runs its build and checks it itself; drop {}",
                      o.fixed ? "--fixed" : "--plan");
   if (o.native)
-    RNNPOOLC_TRY(checkBackend("llvm", false, o.cpu, false, "host"));
+    RNNPOOLC_TRY(checkBackend("llvm", o.cpu, false, "host"));
   if (!o.output.empty()) {
     std::string ext = std::filesystem::path(o.output).extension();
     if (ext != ".pb" && ext != ".npy")

@@ -124,7 +124,7 @@ Expected<BoardOptions> parse(const Args &args, bool &helped) {
   if (o.floatMode && !o.calib.empty())
     return makeError("run: --calib has no effect with --float (nothing is quantised); drop "
                      "one of them");
-  RNNPOOLC_TRY(checkBackend(o.backend, o.floatMode, "", false, "cortex-m4"));
+  RNNPOOLC_TRY(checkBackend(o.backend, "", false, "cortex-m4"));
   if (o.backend == "llvm" && o.profile)
     return makeError("run: --profile traces the C build's steps; drop --profile or use "
                      "--backend c");
