@@ -2,6 +2,8 @@
 // Lowered.h). Every decision a backend needs is taken here, once.
 #include "targets/Lowered.h"
 
+#include "targets/FloatLowering.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -80,7 +82,7 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
   l.kernel = &quant::kernelInfo(layer.kind);
   for (const auto &a : layer.arrays) {
     l.arrays.push_back(static_cast<int>(out_.arrays.size()));
-    out_.arrays.push_back({n, a->field, a});
+    out_.arrays.push_back({n, a->field, a, nullptr});
     out_.weightsBytes += static_cast<int64_t>(a->bytes());
   }
   auto params = paramValues(layer, out_.arrays, l.arrays);
@@ -107,7 +109,7 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
   // one copy of the whole tensor when the plan did not run it in place.
   l.wholeCopy = layer.kind == quant::KernelKind::Alias &&
                 (ein.rows != eout.rows || ein.cols != eout.cols || ein.channels != eout.channels);
-  l.copyBytes = l.wholeCopy ? ir::numel(g_.tensor(outT).shape) : 0;
+  l.copyCount = l.wholeCopy ? ir::numel(g_.tensor(outT).shape) : 0;
   for (const plan::Step &s : p_.steps)
     l.accumulate =
         l.accumulate || (s.kind == plan::StepKind::Compute && s.node == n && s.accumulate);
@@ -131,7 +133,8 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
 }
 
 Expected<LoweredModel> Lowering::run() {
-  out_.model = &m_, out_.plan = &p_;
+  out_.precision = Precision::Int8;
+  out_.model = &m_, out_.graph = &g_, out_.plan = &p_;
   std::vector<bool> skip;
   for (const plan::Step &st : p_.steps)
     skip.push_back(skipped(st));
@@ -139,12 +142,7 @@ Expected<LoweredModel> Lowering::run() {
   if (!schedule)
     return schedule.error();
   RNNPOOLC_TRY(checkLimits());
-  out_.buffers = std::move(schedule->buffers);
-  out_.steps = std::move(schedule->steps);
-  out_.inputOffset = std::move(schedule->inputOffset);
-  out_.outputOffset = std::move(schedule->outputOffset);
-  out_.streamedInput = schedule->streamedInput;
-  out_.arenaBytes = schedule->arenaBytes;
+  static_cast<LoweredSchedule &>(out_) = std::move(*schedule);
   for (size_t n = 0; n < g_.nodes.size(); ++n) {
     auto l = layer(n);
     if (!l)
@@ -155,6 +153,19 @@ Expected<LoweredModel> Lowering::run() {
 }
 
 } // namespace
+
+std::string_view LoweredLayer::kernelName() const {
+  return floatKernel ? floatKernel->name : kernel->name;
+}
+std::string_view LoweredLayer::function() const {
+  return floatKernel ? floatKernel->function : kernel->function;
+}
+std::string_view LoweredLayer::paramsType() const {
+  return floatKernel ? floatKernel->paramsType : kernel->paramsType;
+}
+quant::CallShape LoweredLayer::callShape() const {
+  return floatKernel ? floatKernel->shape : kernel->shape();
+}
 
 int wholeBufferOf(const ir::Graph &g, const plan::Plan &plan, ir::TensorId t, int first,
                   int last) {

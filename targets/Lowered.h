@@ -1,9 +1,10 @@
-// The lowered model: a quantised model and its verified memory plan as target-neutral
-// tables, which every backend prints (targets/c as C) and none re-derives. It holds the
-// plan's buffers and steps as the runtime's schedule walker reads them (rp_schedule.h:
-// skipped steps already left out, `carry` decided), each layer's kernel call (from the
-// kernel table, compiler/quant/Kernels.def) with its params as data in declaration order,
-// and the constant arrays those params point to.
+// The lowered model: a model (quantised, or the float build's) and its verified memory plan
+// as target-neutral tables, which every backend prints (targets/c as C, targets/llvm as an
+// llvm::Module) and none re-derives. It holds the plan's buffers and steps as the
+// runtime's schedule walker reads them (rp_schedule.h: skipped steps already left out,
+// `carry` decided), each layer's kernel call (a row of the int8 kernel table,
+// compiler/quant/Kernels.def, or of the float one, targets/FloatKernels.def) with its
+// params as data in declaration order, and the constant arrays those params point to.
 #pragma once
 
 #include "compiler/plan/Plan.h"
@@ -14,6 +15,15 @@
 #include <vector>
 
 namespace rnnpoolc::targets {
+
+/// The element type of a build's activations, hence which runtime and kernel table.
+enum class Precision { Int8, Float };
+
+/// The float build's kernel table (FloatLowering.h); declared here so that a layer can name
+/// its row.
+enum class FloatKind;
+struct FloatKernelInfo;
+struct FloatModel;
 
 /// One field of a params struct, in the struct's declaration order.
 struct ParamValue {
@@ -34,32 +44,63 @@ struct ParamValue {
   std::vector<ParamValue> fields;
 };
 
-/// A constant array of a layer: its data is the quantiser's, already in runtime layout.
+/// A constant array of a layer, already in runtime layout: integers (the quantiser's
+/// tables, or a list of channel counts) or floats (the float build's weights).
 struct LoweredArray {
   size_t layer = 0;  ///< The node whose params point to it.
   std::string field; ///< The params field it fills ("weights", "rnn1.w", "table", ...).
-  std::shared_ptr<const quant::ConstArray> data;
+  std::shared_ptr<const quant::ConstArray> data;    ///< Integer arrays, else null.
+  std::shared_ptr<const std::vector<float>> floats; ///< Float arrays, else null.
+  /// "int8_t", "int16_t", "int32_t", "uint32_t" or "float".
+  std::string_view ctype() const { return floats ? std::string_view("float") : data->ctype; }
+  size_t count() const { return floats ? floats->size() : data->count(); }
+  size_t bytes() const { return floats ? 4 * floats->size() : data->bytes(); }
+};
+
+/// A float Binary layer's operand: a constant array, or an arena tensor.
+struct LoweredOperand {
+  int array = -1; ///< Index into LoweredModel::arrays, or -1 for an arena tensor.
+  size_t input = 0; ///< Arena tensor: the node input that feeds it.
+  int slot = 0;     ///< Arena tensor: which of the step's inputs (LoweredStep::in) it is.
 };
 
 /// Node n's kernel call.
 struct LoweredLayer {
   size_t node = 0;
   std::string name; ///< Unique C-safe name: "s3_conv2_Conv" (s + node index + node name).
+  /// The kernel: int8 builds a row of compiler/quant/Kernels.def (kind, kernel), float
+  /// builds a row of targets/FloatKernels.def (floatKind, floatKernel); the accessors below
+  /// read whichever the build has.
   quant::KernelKind kind = quant::KernelKind::Alias;
   const quant::KernelInfo *kernel = nullptr;
+  FloatKind floatKind{};
+  const FloatKernelInfo *floatKernel = nullptr;
+  std::string_view kernelName() const;  ///< "conv", as reports print it
+  std::string_view function() const;    ///< the runtime function
+  std::string_view paramsType() const;   ///< its params struct, or empty
+  quant::CallShape callShape() const;   ///< view / rows / whole
   /// The params struct (kernel->paramsType) as data; empty when the kernel takes none.
   std::vector<ParamValue> params;
   /// A struct array the params point to (Concat's per-input rp_concat_input rows).
   std::string rowsType;
   std::vector<std::vector<ParamValue>> rows;
   std::vector<int> arrays; ///< Its constant arrays (indices into LoweredModel::arrays).
-  /// Alias only: the output regroups rows, so the layer copies the whole tensor,
-  /// `copyBytes` bytes, in one step.
+  /// Alias only: the output regroups rows (int8), or the float build runs it over whole
+  /// tensors, so the layer copies the whole tensor, `copyCount` values, in one step.
   bool wholeCopy = false;
-  int64_t copyBytes = 0;
+  int64_t copyCount = 0;
   int64_t outChannels = 1;   ///< Values of each output pixel (row calls: values per pixel).
   int64_t pixelChannels = 1; ///< Pixels form: the values each kernel pixel spans.
-  std::vector<int> wholeInputs; ///< WholeList: the buffers of its inputs, in order.
+  /// WholeList (int8): the buffers of its inputs, in order. Float layers run over whole
+  /// tensors (`banded` false): the buffer of each node input, -1 for a constant.
+  std::vector<int> wholeInputs;
+  std::vector<int> wholeOutputs; ///< Float, not banded: the buffer of each node output.
+  /// Float only: some step computes part of the output or reads part of an input (row
+  /// bands, tiles), so a Rows kernel runs once per row of each step; else the layer is
+  /// one step over whole tensors.
+  bool banded = false;
+  std::vector<LoweredOperand> operands; ///< Float Binary: operands a and b.
+  int64_t pixels = 0; ///< Float ChannelStep: the positions sliced.
   /// The plan accumulates it a band of input rows at a time (plan::Step::accumulate): a
   /// global average pool's steps call rp_global_avgpool_rows_s8 on their rows into the
   /// int32 sums at `scratch`, and the step that adds the last row rp_global_avgpool_finish_s8.
@@ -102,17 +143,14 @@ struct LoweredSchedule {
 Expected<LoweredSchedule> lowerSchedule(const ir::Graph &graph, const plan::Plan &plan,
                                         const std::vector<bool> &skipped);
 
-struct LoweredModel {
-  const quant::QuantizedModel *model = nullptr; ///< What it was lowered from (names, shapes)
+/// A lowered model: the schedule (buffers, steps, inputs, outputs, arena) and the layers.
+struct LoweredModel : LoweredSchedule {
+  Precision precision = Precision::Int8;
+  const ir::Graph *graph = nullptr; ///< What it was lowered from (names, shapes).
+  const quant::QuantizedModel *model = nullptr; ///< Int8 builds: the quantised model.
   const plan::Plan *plan = nullptr;
-  std::vector<LoweredBuffer> buffers;
-  std::vector<LoweredStep> steps;
   std::vector<LoweredLayer> layers; ///< One per node, in node order.
   std::vector<LoweredArray> arrays;
-  std::vector<int64_t> inputOffset;  ///< Per graph input; -1 when streamed.
-  std::vector<int64_t> outputOffset; ///< Per graph output.
-  bool streamedInput = false;
-  int64_t arenaBytes = 0;
   int64_t weightsBytes = 0; ///< Bytes of the constant arrays.
 };
 
@@ -120,6 +158,11 @@ struct LoweredModel {
 /// asks (a whole-tensor kernel given part of a tensor, a constant operand of a binary
 /// kernel), or say which limit of the tables a plan exceeds.
 Expected<LoweredModel> lower(const quant::QuantizedModel &model, const plan::Plan &plan);
+
+/// Lowers the float build `model` (FloatLowering.h) following `plan` (of model.graph, with
+/// float32 activations). Errors name a node the plan runs on part of a tensor whose float
+/// kernel needs whole tensors.
+Expected<LoweredModel> lower(const FloatModel &model, const plan::Plan &plan);
 
 /// The buffer of `plan` that holds all of tensor `t` over steps [first, last], or -1.
 int wholeBufferOf(const ir::Graph &g, const plan::Plan &plan, ir::TensorId t, int first,

@@ -28,17 +28,26 @@ public:
   virtual ~Target() = default;
   /// "c": what `--backend` would name it.
   virtual std::string_view name() const = 0;
+  /// Whether it runs a reduction that the plan accumulates a band of input rows at a time
+  /// (plan::PlanOptions::accumulateReductions, plan::Step::accumulate) in a build of
+  /// `precision`; the driver plans without accumulation for a target that does not.
+  virtual bool accumulatesReductions(Precision precision) const = 0;
   /// Every file of the output directory except the plan reports.
   virtual Expected<std::vector<GeneratedFile>> emit(const LoweredModel &lowered,
                                                     const CodegenOptions &options) const = 0;
 };
 
-/// The C backend (targets/c): fixed-point C for Cortex-M4 and the host.
+/// The C backend (targets/c): fixed-point or float C for Cortex-M4 and the host.
 std::unique_ptr<Target> makeCTarget();
 
 /// Lowers `model` following `plan` and has `target` emit it.
 Expected<std::vector<GeneratedFile>> generate(const Target &target,
                                               const quant::QuantizedModel &model,
+                                              const plan::Plan &plan,
+                                              const CodegenOptions &options);
+
+/// Lowers the float build `model` following `plan` and has `target` emit it.
+Expected<std::vector<GeneratedFile>> generate(const Target &target, const FloatModel &model,
                                               const plan::Plan &plan,
                                               const CodegenOptions &options);
 

@@ -8,7 +8,7 @@
 // one node (a graph input or output the backend cannot take) is listed only when it comes
 // first.
 #include "compiler/driver/Driver.h"
-#include "targets/c/FloatLowering.h"
+#include "targets/FloatLowering.h"
 
 #include <fmt/format.h>
 
@@ -84,7 +84,7 @@ std::vector<BackendGap> fixedPointGaps(const ir::Graph &graph) {
 
 std::vector<BackendGap> floatGaps(const ir::Graph &graph) {
   return gaps(graph, [](const ir::Graph &g) -> Status {
-    auto model = targets::c::lowerFloat(g);
+    auto model = targets::lowerFloat(g);
     if (!model)
       return model.error();
     return Status::ok();

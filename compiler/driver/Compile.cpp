@@ -30,12 +30,12 @@ Options:
                              file; repeatable); without it, synthetic data and a warning
   --calib-percentile P       clip each range to the P-th percentile (e.g. 99.99) of the
                              calibration values on each side instead of min/max
-  --float                    emit float32 C instead (same files and model.h API; no
+  --float                    a float32 build instead (same files and model.h API; no
                              quantisation, so --calib is not used; links libm; planned
-                             like the int8 build, 4 bytes an activation)
+                             like the int8 build, 4 bytes an activation; C or LLVM)
   --backend c|llvm           c (default): C sources as above; llvm: the same plan compiled
                              by LLVM into one object, model.o, beside the same model.h
-                             and plan reports (fixed point only for now)
+                             and plan reports (fixed point or --float)
   --cpu NAME                 with --backend llvm: the CPU to tune for (default cortex-m4,
                              or the host's own CPU for --target host)
   --emit-llvm                with --backend llvm: also write the optimised module, model.ll
@@ -49,15 +49,12 @@ Options:
 
 } // namespace
 
-Status checkBackend(const std::string &backend, bool floatMode, const std::string &cpu,
-                    bool emitLlvm, const std::string &target) {
+Status checkBackend(const std::string &backend, const std::string &cpu, bool emitLlvm,
+                    const std::string &target) {
   if (backend != "c" && backend != "llvm")
     return makeError("unknown --backend '{}'; use c or llvm", backend);
   if (backend == "c" && (!cpu.empty() || emitLlvm))
     return makeError("{} needs --backend llvm", cpu.empty() ? "--emit-llvm" : "--cpu");
-  if (backend == "llvm" && floatMode)
-    return makeError("--float with --backend llvm is not available yet (the float build is "
-                     "moving onto the lowered model); drop --float or use --backend c");
   if (backend == "llvm")
     return targets::llvmgen::checkOptions({target, cpu, emitLlvm});
   return Status::ok();
@@ -104,7 +101,7 @@ Expected<CompileOptions> parse(const Args &args, bool &helped) {
   if (o.floatMode && !o.calib.empty())
     return makeError("compile: --calib has no effect with --float (nothing is quantised); "
                      "drop one of them");
-  RNNPOOLC_TRY(checkBackend(o.backend, o.floatMode, o.cpu, o.emitLlvm, o.target));
+  RNNPOOLC_TRY(checkBackend(o.backend, o.cpu, o.emitLlvm, o.target));
   return o;
 }
 
@@ -139,28 +136,39 @@ void addReports(std::vector<targets::GeneratedFile> &files, const ir::Graph &gra
   files.push_back({"plan.svg", plan::planSvg(graph, plan)});
 }
 
+/// The backend `options` name.
+std::unique_ptr<targets::Target> makeTarget(const GenerateOptions &options) {
+  if (options.backend == "llvm")
+    return targets::llvmgen::makeLlvmTarget({options.target, options.cpu, options.emitLlvm});
+  return targets::makeCTarget();
+}
+
+/// The plan options of a build: the user's, and accumulating reductions only where the
+/// target runs them.
+plan::PlanOptions planOptionsFor(const GenerateOptions &options, const targets::Target &target,
+                                 targets::Precision precision) {
+  plan::PlanOptions out = options.plan;
+  out.floatActivations = precision == targets::Precision::Float;
+  out.accumulateReductions =
+      out.accumulateReductions && target.accumulatesReductions(precision);
+  return out;
+}
+
 } // namespace
 
 Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const GenerateOptions &options) {
   auto quantized = quantizeLoaded(loaded, options.calib, options.calibPercentile);
   if (!quantized)
     return quantized.error();
-  plan::PlanOptions planOptions = options.plan;
-  planOptions.floatActivations = false;
-  // The LLVM module has no accumulating form of a reduction yet: it pools whole maps.
-  if (options.backend == "llvm")
-    planOptions.accumulateReductions = false;
-  auto plan = plan::makePlan(quantized->graph, planOptions);
+  std::unique_ptr<targets::Target> target = makeTarget(options);
+  auto plan = plan::makePlan(quantized->graph,
+                             planOptionsFor(options, *target, targets::Precision::Int8));
   if (!plan)
     return makeError("{}: {}", loaded.path, plan.error().message());
   GeneratedModel out{std::move(*quantized), std::move(*plan), {}};
   out.plan.weightsBytes = targets::c::weightsBytes(out.model); // as emitted, biases int32
   targets::c::CodegenOptions codegen{options.target, options.command, loaded.path,
                                      fingerprint(loaded.path)};
-  std::unique_ptr<targets::Target> target =
-      options.backend == "llvm"
-          ? targets::llvmgen::makeLlvmTarget({options.target, options.cpu, options.emitLlvm})
-          : targets::makeCTarget();
   auto files = targets::generate(*target, out.model, out.plan, codegen);
   if (!files)
     return makeError("{}: {}", loaded.path, files.error().message());
@@ -171,20 +179,19 @@ Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const Generate
 
 Expected<GeneratedFloatModel> generateFloatModel(const LoadedModel &loaded,
                                                  const GenerateOptions &options) {
-  auto lowered = targets::c::lowerFloat(loaded.graph);
+  auto lowered = targets::lowerFloat(loaded.graph);
   if (!lowered)
     return makeError("{}: {}", loaded.path, lowered.error().message());
-  plan::PlanOptions planOptions = options.plan;
-  planOptions.floatActivations = true;
-  planOptions.accumulateReductions = false; // the float kernels pool whole maps
-  auto plan = plan::makePlan(lowered->graph, planOptions);
+  std::unique_ptr<targets::Target> target = makeTarget(options);
+  auto plan = plan::makePlan(lowered->graph,
+                             planOptionsFor(options, *target, targets::Precision::Float));
   if (!plan)
     return makeError("{}: {}", loaded.path, plan.error().message());
   GeneratedFloatModel out{std::move(*lowered), std::move(*plan), {}};
-  out.plan.weightsBytes = targets::c::floatWeightsBytes(out.model);
+  out.plan.weightsBytes = targets::floatWeightsBytes(out.model);
   targets::c::CodegenOptions codegen{options.target, options.command, loaded.path,
                                      fingerprint(loaded.path)};
-  auto files = targets::c::generateFloatC(out.model, out.plan, codegen);
+  auto files = targets::generate(*target, out.model, out.plan, codegen);
   if (!files)
     return makeError("{}: {}", loaded.path, files.error().message());
   out.files = std::move(*files);

@@ -34,16 +34,16 @@ struct GenerateOptions {
 /// directory's files, plan reports included.
 Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const GenerateOptions &options);
 
-/// Checks --backend, --cpu and --emit-llvm against each other, --float and --target (for
-/// the LLVM backend: a CPU and target this LLVM knows).
-Status checkBackend(const std::string &backend, bool floatMode, const std::string &cpu,
-                    bool emitLlvm, const std::string &target);
+/// Checks --backend, --cpu and --emit-llvm against each other and --target (for the LLVM
+/// backend: a CPU and target this LLVM knows).
+Status checkBackend(const std::string &backend, const std::string &cpu, bool emitLlvm,
+                    const std::string &target);
 
 /// The float build (--float) of a loaded model: lowered, planned with float32 activations
 /// (options.plan: --stream-input, --ram-budget, --mac-overhead; calib is not used),
 /// verified, its files generated.
 struct GeneratedFloatModel {
-  targets::c::FloatModel model;
+  targets::FloatModel model;
   plan::Plan plan; ///< The verified memory plan the code follows.
   std::vector<targets::c::GeneratedFile> files; ///< Sources, runtime, fragments, reports.
 };

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -46,6 +47,9 @@ Options:
                              --backend llvm --target host' writes model.o), run it in
                              process and check its outputs byte for byte against the
                              host fixed-point interpreter
+  --float                    with --native: compile the float32 build instead and check
+                             its outputs against the float interpreter (largest absolute
+                             difference within 1e-4 x max(1, range of the outputs))
   --repeat N                 with --native: after one warm-up, time N inferences (input
                              quantisation included) and print the median
   --cpu NAME                 with --native: the CPU to compile for (default: this one)
@@ -68,7 +72,7 @@ struct RunOptions {
   double calibPercentile = 0;
   std::map<std::string, ir::Shape> inputShapes;
   bool planned = false, streamInput = false;
-  bool native = false;
+  bool native = false, floatMode = false;
   int64_t repeat = 0;
   std::string cpu;
   std::optional<int64_t> ramBudget;
@@ -97,6 +101,7 @@ Expected<RunOptions> parse(const Args &args, bool &helped) {
       .value("--calib-percentile", store(parseCalibPercentile, o.calibPercentile))
       .flag("--plan", o.planned)
       .flag("--native", o.native)
+      .flag("--float", o.floatMode)
       .value("--repeat", store(parseRepeat, o.repeat))
       .value("--cpu", o.cpu)
       .value("--ram-budget", store(parseBytes, o.ramBudget))
@@ -114,11 +119,17 @@ Expected<RunOptions> parse(const Args &args, bool &helped) {
   if (!o.native && (o.repeat || !o.cpu.empty() || o.ramBudget))
     return makeError("run: {} needs --native", o.repeat ? "--repeat" : !o.cpu.empty() ? "--cpu"
                                                                                 : "--ram-budget");
+  if (o.floatMode && !o.native)
+    return makeError("run: --float on the host needs --native (the host interpreter runs in "
+                     "float already)");
+  if (o.floatMode && !o.calib.empty())
+    return makeError("run: --calib has no effect with --float (nothing is quantised); drop "
+                     "one of them");
   if (o.native && (o.fixed || o.planned))
-    return makeError("run: --native runs the fixed-point build and checks it itself; drop {}",
+    return makeError("run: --native runs its build and checks it itself; drop {}",
                      o.fixed ? "--fixed" : "--plan");
   if (o.native)
-    RNNPOOLC_TRY(checkBackend("llvm", false, o.cpu, false, "host"));
+    RNNPOOLC_TRY(checkBackend("llvm", o.cpu, false, "host"));
   if (!o.output.empty()) {
     std::string ext = std::filesystem::path(o.output).extension();
     if (ext != ".pb" && ext != ".npy")
@@ -210,7 +221,88 @@ void readStreamedRow(void *user, int32_t index, int32_t row, int8_t *dst) {
                             in->rowValues[k], dst);
 }
 
-/// `rnnpoolc run --native`: the LLVM backend's host object, run in process.
+/// A float32 output of the native build (HWC for 4-D) as a logical NCHW tensor.
+ir::TensorData floatOutput(const float *values, const ir::Shape &shape) {
+  const size_t n = static_cast<size_t>(ir::numel(shape));
+  std::vector<float> logical(values, values + n);
+  if (shape.size() == 4) {
+    const int64_t c = shape[1], hw = shape[2] * shape[3];
+    for (int64_t p = 0; p < hw; ++p)
+      for (int64_t ch = 0; ch < c; ++ch)
+        logical[static_cast<size_t>(ch * hw + p)] = values[static_cast<size_t>(p * c + ch)];
+  }
+  return ir::TensorData::fromFloats(shape, std::move(logical));
+}
+
+/// The native int8 build's outputs, dequantised; `same` says whether they are the host
+/// fixed-point interpreter's bytes.
+Expected<std::vector<ir::TensorData>> fixedOutputs(const RunOptions &o,
+                                                   const GeneratedModel &gen,
+                                                   const targets::llvmgen::NativeModel &native,
+                                                   const void *arena,
+                                                   const std::vector<ir::TensorData> &inputs,
+                                                   bool &same) {
+  const ir::Graph &g = gen.model.graph;
+  auto host = interp::runFixedPoint(gen.model, inputs);
+  if (!host)
+    return makeError("{}: host fixed-point run: {}", o.model, host.error().message());
+  same = true;
+  std::vector<ir::TensorData> outputs;
+  for (size_t k = 0; k < g.outputs.size(); ++k) {
+    const ir::Tensor &t = g.tensor(g.outputs[k]);
+    const int32_t n = native.outputBytes(static_cast<int32_t>(k));
+    const int8_t *bytes = native.output(arena, static_cast<int32_t>(k));
+    std::vector<int8_t> q(bytes, bytes + n);
+    same = same && q == interp::toRuntimeLayout(host->quantized[k]);
+    ir::TensorData logical = interp::fromRuntimeLayout(q, t.shape);
+    std::vector<float> real(static_cast<size_t>(n));
+    for (size_t e = 0; e < real.size(); ++e)
+      real[e] = t.quant->scale[0] * static_cast<float>(logical.i[e] - t.quant->zeroPoint[0]);
+    outputs.push_back(ir::TensorData::fromFloats(t.shape, std::move(real)));
+  }
+  fmt::print("native (LLVM, host {}): arena {} bytes; matches the host fixed-point "
+             "interpreter byte for byte: {}\n",
+             o.cpu.empty() ? "CPU" : o.cpu, gen.plan.summary.arenaBytes, same ? "yes" : "NO");
+  return outputs;
+}
+
+/// The native float build's outputs; `same` says whether they are within the float
+/// tolerance of the host float interpreter's: the largest absolute difference at most
+/// 1e-4 x max(1, range of the interpreter's outputs), as the QEMU float build is checked.
+Expected<std::vector<ir::TensorData>> floatOutputs(const RunOptions &o,
+                                                   const GeneratedFloatModel &gen,
+                                                   const targets::llvmgen::NativeModel &native,
+                                                   const void *arena,
+                                                   const std::vector<ir::TensorData> &inputs,
+                                                   bool &same) {
+  const ir::Graph &g = gen.model.graph;
+  auto host = interp::run(g, inputs);
+  if (!host)
+    return makeError("{}: host float run: {}", o.model, host.error().message());
+  float lo = INFINITY, hi = -INFINITY, diff = 0;
+  std::vector<ir::TensorData> outputs;
+  for (size_t k = 0; k < g.outputs.size(); ++k) {
+    const ir::Shape &shape = g.tensor(g.outputs[k]).shape;
+    const auto *values =
+        reinterpret_cast<const float *>(native.output(arena, static_cast<int32_t>(k)));
+    outputs.push_back(floatOutput(values, shape));
+    const std::vector<float> &mine = outputs.back().f, &want = (*host)[k].f;
+    for (size_t e = 0; e < mine.size(); ++e) {
+      lo = std::min(lo, want[e]), hi = std::max(hi, want[e]);
+      const float d = std::fabs(mine[e] - want[e]);
+      diff = std::isnan(d) ? INFINITY : std::max(diff, d);
+    }
+  }
+  const double tolerance = 1e-4 * std::max(1.0, static_cast<double>(hi - lo));
+  same = diff <= tolerance;
+  fmt::print("native (LLVM, host {}, float32): arena {} bytes; matches the host float "
+             "interpreter: {} (max abs difference {:.3g}, tolerance {:.3g})\n",
+             o.cpu.empty() ? "CPU" : o.cpu, gen.plan.summary.arenaBytes, same ? "yes" : "NO",
+             diff, tolerance);
+  return outputs;
+}
+
+/// `rnnpoolc run --native [--float]`: the LLVM backend's host object, run in process.
 Status runNative(const RunOptions &o, const LoadedModel &loaded,
                  const std::vector<ir::TensorData> &inputs) {
   GenerateOptions generate;
@@ -223,17 +315,30 @@ Status runNative(const RunOptions &o, const LoadedModel &loaded,
     generate.plan.ramBudget = *o.ramBudget;
   generate.backend = "llvm";
   generate.cpu = o.cpu;
-  auto gen = generateModel(loaded, generate);
-  if (!gen)
-    return gen.error();
-  const auto object = std::find_if(gen->files.begin(), gen->files.end(),
+  std::optional<GeneratedModel> fixed;
+  std::optional<GeneratedFloatModel> real;
+  const std::vector<targets::GeneratedFile> *files = nullptr;
+  const plan::Plan *plan = nullptr;
+  if (o.floatMode) {
+    auto gen = generateFloatModel(loaded, generate);
+    if (!gen)
+      return gen.error();
+    real.emplace(std::move(*gen));
+    files = &real->files, plan = &real->plan;
+  } else {
+    auto gen = generateModel(loaded, generate);
+    if (!gen)
+      return gen.error();
+    fixed.emplace(std::move(*gen));
+    files = &fixed->files, plan = &fixed->plan;
+  }
+  const auto object = std::find_if(files->begin(), files->end(),
                                    [](const auto &f) { return f.name == "model.o"; });
-  const bool streamed = gen->plan.streamedInput;
+  const bool streamed = plan->streamedInput;
   auto native = targets::llvmgen::NativeModel::load(object->text, streamed);
   if (!native)
     return makeError("{}: {}", o.model, native.error().message());
-  const ir::Graph &g = gen->model.graph;
-  const size_t arenaBytes = (static_cast<size_t>(gen->plan.summary.arenaBytes) + 15) / 16 * 16;
+  const size_t arenaBytes = (static_cast<size_t>(plan->summary.arenaBytes) + 15) / 16 * 16;
   std::unique_ptr<void, decltype(&std::free)> arena(std::aligned_alloc(16, std::max<size_t>(16, arenaBytes)),
                                                     &std::free);
   StreamedInputs streamedInputs;
@@ -260,32 +365,17 @@ Status runNative(const RunOptions &o, const LoadedModel &loaded,
     (*native)->run(arena.get());
   };
   infer();
-  auto host = interp::runFixedPoint(gen->model, inputs);
-  if (!host)
-    return makeError("{}: host fixed-point run: {}", o.model, host.error().message());
-  bool same = true;
-  std::vector<ir::TensorData> outputs;
-  for (size_t k = 0; k < g.outputs.size(); ++k) {
-    const ir::Tensor &t = g.tensor(g.outputs[k]);
-    const int32_t n = (*native)->outputBytes(static_cast<int32_t>(k));
-    const int8_t *bytes = (*native)->output(arena.get(), static_cast<int32_t>(k));
-    std::vector<int8_t> q(bytes, bytes + n);
-    same = same && q == interp::toRuntimeLayout(host->quantized[k]);
-    ir::TensorData logical = interp::fromRuntimeLayout(q, t.shape);
-    std::vector<float> real(static_cast<size_t>(n));
-    for (size_t e = 0; e < real.size(); ++e)
-      real[e] = t.quant->scale[0] * static_cast<float>(logical.i[e] - t.quant->zeroPoint[0]);
-    outputs.push_back(ir::TensorData::fromFloats(t.shape, std::move(real)));
-  }
-  for (size_t k = 0; k < outputs.size(); ++k)
-    printSummary(loaded.graph.tensor(loaded.graph.outputs[k]).name, outputs[k]);
-  fmt::print("native (LLVM, host {}): arena {} bytes; matches the host fixed-point "
-             "interpreter byte for byte: {}\n",
-             o.cpu.empty() ? "CPU" : o.cpu, gen->plan.summary.arenaBytes, same ? "yes" : "NO");
+  bool same = false;
+  auto outputs = real ? floatOutputs(o, *real, **native, arena.get(), inputs, same)
+                      : fixedOutputs(o, *fixed, **native, arena.get(), inputs, same);
+  if (!outputs)
+    return outputs.error();
+  for (size_t k = 0; k < outputs->size(); ++k)
+    printSummary(loaded.graph.tensor(loaded.graph.outputs[k]).name, (*outputs)[k]);
   if (!same)
-    return makeError("{}: the native outputs differ from the host fixed-point interpreter; "
-                     "please report this bug",
-                     o.model);
+    return makeError("{}: the native outputs differ from the host {} interpreter; please "
+                     "report this bug",
+                     o.model, real ? "float" : "fixed-point");
   if (o.repeat > 0) {
     std::vector<double> ms;
     for (int64_t r = 0; r < o.repeat; ++r) {
@@ -301,7 +391,7 @@ Status runNative(const RunOptions &o, const LoadedModel &loaded,
     fmt::print("median {:.3f} ms per inference ({} runs after a warm-up)\n", median, ms.size());
   }
   if (!o.output.empty())
-    RNNPOOLC_TRY(writeOutputs(o.output, loaded.graph, outputs));
+    RNNPOOLC_TRY(writeOutputs(o.output, loaded.graph, *outputs));
   return Status::ok();
 }
 

@@ -124,7 +124,7 @@ Expected<BoardOptions> parse(const Args &args, bool &helped) {
   if (o.floatMode && !o.calib.empty())
     return makeError("run: --calib has no effect with --float (nothing is quantised); drop "
                      "one of them");
-  RNNPOOLC_TRY(checkBackend(o.backend, o.floatMode, "", false, "cortex-m4"));
+  RNNPOOLC_TRY(checkBackend(o.backend, "", false, "cortex-m4"));
   if (o.backend == "llvm" && o.profile)
     return makeError("run: --profile traces the C build's steps; drop --profile or use "
                      "--backend c");
@@ -541,17 +541,17 @@ std::vector<ProfileNode> profileNodes(const quant::QuantizedModel &m) {
 }
 
 /// The profile's names of a float model's nodes.
-std::vector<ProfileNode> profileNodes(const targets::c::FloatModel &m) {
+std::vector<ProfileNode> profileNodes(const targets::FloatModel &m) {
   std::vector<ProfileNode> nodes;
   for (size_t n = 0; n < m.graph.nodes.size(); ++n) {
     const ir::Node &node = m.graph.nodes[n];
     int64_t patches = 0;
-    if (m.steps[n].kind == targets::c::FloatKind::RNNPool) {
+    if (m.steps[n].kind == targets::FloatKind::RNNPool) {
       const ir::Shape &y = m.graph.tensor(node.outputs[0]).shape;
       patches = y[2] * y[3];
     }
     nodes.push_back({node.name, std::string(ir::opName(node.op)),
-                     std::string(targets::c::name(m.steps[n].kind)), patches});
+                     std::string(targets::name(m.steps[n].kind)), patches});
   }
   return nodes;
 }
@@ -571,9 +571,31 @@ Expected<ir::Graph> generateAndRun(const BoardOptions &o, const qemu::Board &boa
   generate.calib = o.calib;
   generate.calibPercentile = o.calibPercentile;
   generate.command = command;
-  // The C build beside an LLVM one follows the same plan, without accumulating reductions,
-  // which the LLVM module does not have yet.
-  generate.plan.accumulateReductions = o.backend != "llvm";
+  // The C build beside an LLVM one follows the same plan (generateModel asks the C target
+  // whether it accumulates reductions; the LLVM target must run them too).
+  const targets::Precision precision =
+      o.floatMode ? targets::Precision::Float : targets::Precision::Int8;
+  if (o.backend == "llvm")
+    generate.plan.accumulateReductions =
+        targets::llvmgen::makeLlvmTarget({"cortex-m4", "", false})
+            ->accumulatesReductions(precision);
+  // The LLVM build's files of a generated model, in `files`, and its firmware input.
+  std::vector<targets::GeneratedFile> llvmFiles;
+  auto useLlvm = [&](const auto &model, const plan::Plan &plan,
+                     FirmwareInput &fw) -> Status {
+    targets::CodegenOptions codegen{"cortex-m4", command, loaded.path, ""};
+    auto files = targets::generate(*targets::llvmgen::makeLlvmTarget({"cortex-m4", "", false}),
+                                   model, plan, codegen);
+    if (!files)
+      return makeError("{}: {}", loaded.path, files.error().message());
+    llvmFiles = std::move(*files);
+    fw.files = &llvmFiles;
+    fw.object = true;
+    return Status::ok();
+  };
+  BoardOptions cOptions = o; // the C build beside an LLVM one, in its own directory
+  if (!o.buildDir.empty())
+    cOptions.buildDir = o.buildDir + "/c";
   generate.plan.streamInput = o.streamInput;
   if (o.ramBudget)
     generate.plan.ramBudget = *o.ramBudget;
@@ -584,10 +606,19 @@ Expected<ir::Graph> generateAndRun(const BoardOptions &o, const qemu::Board &boa
     if (!gen)
       return gen.error();
     report.arenaBytes = gen->plan.summary.arenaBytes;
-    report.weightsBytes = targets::c::floatWeightsBytes(gen->model);
+    report.weightsBytes = targets::floatWeightsBytes(gen->model);
     report.profileNodes = profileNodes(gen->model);
     FirmwareInput fw{&gen->files, gen->plan.summary.arenaBytes, /*needsLibm=*/true,
                      gen->plan.streamedInput};
+    if (o.backend == "llvm") {
+      cReport.emplace(report);
+      auto cBytes = buildAndRun(cOptions, board, fw, sets, *cReport);
+      if (!cBytes)
+        return cBytes.error();
+      std::vector<std::vector<ir::TensorData>> cOutputs;
+      RNNPOOLC_TRY(checkFloat(o, *gen, *cBytes, sets, *cReport, cOutputs));
+      RNNPOOLC_TRY(useLlvm(gen->model, gen->plan, fw));
+    }
     auto bytes = buildAndRun(o, board, fw, sets, report);
     if (!bytes)
       return bytes.error();
@@ -603,27 +634,14 @@ Expected<ir::Graph> generateAndRun(const BoardOptions &o, const qemu::Board &boa
   FirmwareInput fw{&gen->files, gen->plan.summary.arenaBytes, /*needsLibm=*/false,
                    gen->plan.streamedInput};
   if (o.backend == "llvm") {
-    // The C build of the same plan first, in its own directory, for the comparison.
-    BoardOptions cOptions = o;
-    if (!o.buildDir.empty())
-      cOptions.buildDir = o.buildDir + "/c";
+    // The C build of the same plan first, for the comparison.
     cReport.emplace(report);
     auto cBytes = buildAndRun(cOptions, board, fw, sets, *cReport);
     if (!cBytes)
       return cBytes.error();
     std::vector<std::vector<ir::TensorData>> cOutputs;
     RNNPOOLC_TRY(checkFixed(o, *gen, *cBytes, sets, *cReport, cOutputs));
-  }
-  std::vector<targets::GeneratedFile> llvmFiles;
-  if (o.backend == "llvm") {
-    targets::CodegenOptions codegen{"cortex-m4", command, loaded.path, ""};
-    auto files = targets::generate(*targets::llvmgen::makeLlvmTarget({"cortex-m4", "", false}),
-                                   gen->model, gen->plan, codegen);
-    if (!files)
-      return makeError("{}: {}", loaded.path, files.error().message());
-    llvmFiles = std::move(*files);
-    fw.files = &llvmFiles;
-    fw.object = true;
+    RNNPOOLC_TRY(useLlvm(gen->model, gen->plan, fw));
   }
   auto bytes = buildAndRun(o, board, fw, sets, report);
   if (!bytes)

@@ -4,6 +4,7 @@
 #include "compiler/ir/Printer.h"
 #include "targets/EmbeddedFiles.h"
 #include "targets/c/CParams.h"
+#include "targets/c/FloatEmitter.h"
 #include "targets/c/Schedule.h"
 
 #include <fmt/format.h>
@@ -267,6 +268,8 @@ set_target_properties(rnnpoolc_model PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRE
 } // namespace
 
 std::string modelHeader(const LoweredModel &lowered, const CodegenOptions &options) {
+  if (lowered.precision == Precision::Float)
+    return floatModelHeader(lowered, options);
   return modelHeader(Emitter(lowered, options));
 }
 
@@ -280,6 +283,8 @@ int64_t weightsBytes(const quant::QuantizedModel &model) {
 
 Expected<std::vector<GeneratedFile>> CTarget::emit(const LoweredModel &lowered,
                                                    const CodegenOptions &options) const {
+  if (lowered.precision == Precision::Float)
+    return floatFiles(lowered, options);
   const Emitter e(lowered, options);
   for (ir::TensorId t : e.graph().inputs)
     if (!e.tensor(t).quant || e.tensor(t).quant->scale.empty())

@@ -1,4 +1,4 @@
-// The C backend: a lowered model (a quantised model and its verified memory plan) -> model.h (API, sizes as
+// The C backend: a lowered model (a model, int8 or float, and its verified memory plan) -> model.h (API, sizes as
 // #defines), model.c (the plan's buffers and steps, one function per layer with the ONNX
 // node name above it), model_weights.c (const data, placed in flash), the runtime sources, a Make and a
 // CMake fragment. The generated code has no malloc and no state besides the caller's arena.
@@ -18,6 +18,11 @@ using targets::GeneratedFile;
 class CTarget : public Target {
 public:
   std::string_view name() const override { return "c"; }
+  /// The int8 global average pool has a rows form (rp_global_avgpool_rows_s8); the float
+  /// kernels pool whole maps.
+  bool accumulatesReductions(Precision precision) const override {
+    return precision == Precision::Int8;
+  }
   Expected<std::vector<GeneratedFile>> emit(const LoweredModel &lowered,
                                             const CodegenOptions &options) const override;
 };

@@ -65,7 +65,7 @@ std::string cFloat(float value) {
 }
 
 std::string paramsDefinition(const LoweredModel &lowered, const LoweredLayer &layer) {
-  if (layer.kernel->paramsType.empty())
+  if (layer.paramsType().empty())
     return std::string();
   const std::string &name = layer.name, base = "model_" + layer.name;
   std::string text;
@@ -79,7 +79,7 @@ std::string paramsDefinition(const LoweredModel &lowered, const LoweredLayer &la
     }
     text += "};\n";
   }
-  return text + fmt::format("static const {} {} = {{\n{}}};\n", layer.kernel->paramsType, name,
+  return text + fmt::format("static const {} {} = {{\n{}}};\n", layer.paramsType(), name,
                             initialiser(
                                 layer.params,
                                 [&](int a) {

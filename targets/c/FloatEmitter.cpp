@@ -4,6 +4,7 @@
 #include "compiler/ir/Printer.h"
 #include "targets/EmbeddedFiles.h"
 #include "targets/c/CParams.h"
+#include "targets/c/Schedule.h"
 
 #include <fmt/format.h>
 
@@ -13,93 +14,28 @@
 namespace rnnpoolc::targets::c {
 namespace {
 
-/// Kernels that can compute part of a map: through views (any region) or row by row (the
-/// kernel table's call shape).
-bool viewKind(FloatKind k) { return floatKernelInfo(k).shape == quant::CallShape::View; }
-bool rowKind(FloatKind k) { return floatKernelInfo(k).shape == quant::CallShape::Rows; }
-
-/// Shared state of one generation: the model, its verified plan and what follows from it.
+/// Shared state of one generation: the lowered float model and what the printers need.
 struct Emitter {
-  const FloatModel &model;
-  const plan::Plan &plan;
+  const LoweredModel &l;
   const CodegenOptions &options;
-  std::vector<std::string> stepNames; ///< By node index: "s3_conv2_Conv".
-  /// By node: true when some step computes part of the output or reads part of an input
-  /// (row bands, tiles); false for a node run as one step over whole tensors.
-  std::vector<bool> banded;
-  std::vector<int> wholeStep;         ///< By node, when not banded: its one plan step.
-  std::vector<bool> skipped;          ///< By plan step: an Alias computed in place.
-  LoweredSchedule schedule;           ///< The plan as the walker's tables.
 
-  const ir::Graph &graph() const { return model.graph; }
-  const ir::Tensor &tensor(ir::TensorId t) const { return model.graph.tensor(t); }
+  const ir::Graph &graph() const { return *l.graph; }
+  const plan::Plan &plan() const { return *l.plan; }
+  const ir::Tensor &tensor(ir::TensorId t) const { return graph().tensor(t); }
   int64_t elems(ir::TensorId t) const { return ir::checkedNumel(tensor(t).shape).value_or(0); }
   /// "(float *)(a + 1024)": the floats of buffer `b` in the arena.
   std::string at(int b) const {
-    return fmt::format("(float *)(void *)(a + {})", plan.buffers[static_cast<size_t>(b)].offset);
+    return fmt::format("(float *)(void *)(a + {})", l.buffers[static_cast<size_t>(b)].offset);
   }
-  std::string symbol(size_t node, const std::string &field) const {
-    std::string s = "model_" + stepNames[node] + "_" + field;
-    for (char &c : s)
-      if (c == '.')
-        c = '_';
-    return s;
+  /// The C name of constant array `a`: "model_s3_conv_weights".
+  std::string symbol(int a) const {
+    const LoweredArray &array = l.arrays[static_cast<size_t>(a)];
+    return arraySymbol("model_" + l.layers[array.layer].name, array.field);
   }
 };
 
-/// Checks that the float kernels can run `plan` as it is and records how (Emitter fields).
-Status prepare(Emitter &e) {
-  const ir::Graph &g = e.graph();
-  const plan::Plan &p = e.plan;
-  if (!p.floatActivations)
-    return makeError("internal: the float build needs a plan of float32 activations");
-  for (const plan::Buffer &b : p.buffers)
-    if (b.offset % 4 != 0)
-      return makeError("internal: buffer of '{}' at arena offset {} is not float-aligned",
-                       g.tensor(b.tensor).name, b.offset);
-  if (p.buffers.size() > static_cast<size_t>(INT16_MAX) || g.nodes.size() > INT16_MAX)
-    return makeError("the plan has {} buffers and {} nodes; at most 32767 are supported",
-                     p.buffers.size(), g.nodes.size());
-  e.banded.assign(g.nodes.size(), false);
-  e.wholeStep.assign(g.nodes.size(), -1);
-  std::vector<int> count(g.nodes.size(), 0);
-  for (size_t k = 0; k < p.steps.size(); ++k) {
-    const plan::Step &s = p.steps[k];
-    e.skipped.push_back(false);
-    if (s.out.row1 > INT16_MAX || s.out.col1 > INT16_MAX)
-      return makeError("maps over 32767 rows or columns are not supported");
-    if (s.kind != plan::StepKind::Compute)
-      continue;
-    const ir::Node &node = g.nodes[s.node];
-    bool whole = s.out == plan::wholeRegion(g.tensor(node.outputs[0]));
-    for (size_t i = 0; i < s.inputs.size(); ++i)
-      if (s.inputs[i] >= 0)
-        whole = whole && p.buffers[s.inputs[i]].kind == plan::BufferKind::Region &&
-                p.buffers[s.inputs[i]].region == plan::wholeRegion(g.tensor(node.inputs[i]));
-    e.banded[s.node] = e.banded[s.node] || !whole || ++count[s.node] > 1;
-    e.wholeStep[s.node] = static_cast<int>(k);
-    e.skipped.back() = e.model.steps[s.node].kind == FloatKind::Alias && s.inputs[0] >= 0 &&
-                       p.buffers[s.inputs[0]].offset == p.buffers[s.outputs[0]].offset;
-  }
-  for (size_t n = 0; n < g.nodes.size(); ++n) {
-    const FloatKind kind = e.model.steps[n].kind;
-    if (!e.banded[n] || viewKind(kind))
-      continue;
-    const ir::Shape &y = g.tensor(g.nodes[n].outputs[0]).shape;
-    if (!rowKind(kind) || y.size() != 4 || g.nodes[n].outputs.size() != 1)
-      return ir::nodeError(g.nodes[n], "the plan runs it on part of a tensor, but its float "
-                                       "kernel ({}) needs whole tensors",
-                           name(kind));
-  }
-  auto schedule = lowerSchedule(g, p, e.skipped);
-  if (!schedule)
-    return schedule.error();
-  e.schedule = std::move(*schedule);
-  return Status::ok();
-}
-
 std::string banner(const Emitter &e, const std::string &what) {
-  const plan::Plan &p = e.plan;
+  const plan::Plan &p = e.plan();
   int bands = 0, tiled = 0;
   for (const plan::RegionInfo &r : p.regions)
     (r.strategy == plan::Strategy::Tiles ? tiled : bands) +=
@@ -120,29 +56,25 @@ std::string pixel(const std::string &buffer, const std::string &y, const std::st
 }
 
 /// The statements of a view kernel's layer function: the step's region through views.
-std::string viewBody(const Emitter &e, size_t n) {
-  const FloatKind kind = e.model.steps[n].kind;
-  const bool rnnpool = kind == FloatKind::RNNPool;
-  const std::string_view function = floatKernelInfo(kind).function;
+std::string viewBody(const LoweredLayer &layer) {
+  const bool rnnpool = !layer.floatKernel->scratch.empty();
   return fmt::format("  const rp_region_f32 region = rp_step_region_f32(s);\n"
                      "  const rp_view_f32 in = rp_buffer_view_f32(model_buffers, a, s->in[0]);\n"
                      "  rp_view_f32 out = rp_buffer_view_f32(model_buffers, a, s->out);\n"
-                     "  {}(&model_{}, &in, &out, &region{});\n",
-                     function, e.stepNames[n],
+                     "  {}(&{}, &in, &out, &region{});\n",
+                     layer.function(), layer.name,
                      // The float kernel has no carry mode: each step fills its cache anew.
                      rnnpool ? ", a + s->scratch, /*reuse=*/1" : "");
 }
 
 /// The statements of a row kernel's layer function over each row of the step's region.
-std::string rowsBody(const Emitter &e, size_t n) {
-  const ir::Node &node = e.graph().nodes[n];
-  const FloatStep &fs = e.model.steps[n];
-  const ir::Shape &y = e.tensor(node.outputs[0]).shape;
-  const std::string p = "model_" + e.stepNames[n];
-  const std::string values = fmt::format("(s->col1 - s->col0) * {}", y[1]);
+std::string rowsBody(const Emitter &e, const LoweredLayer &layer) {
+  const ir::Shape &y = e.tensor(e.graph().nodes[layer.node].outputs[0]).shape;
+  const std::string &p = layer.name;
+  const std::string values = fmt::format("(s->col1 - s->col0) * {}", layer.outChannels);
   auto row = [](const char *buffer) { return pixel(buffer, "y", "s->col0"); };
   std::string head = "  int32_t y;\n", call;
-  switch (fs.kind) {
+  switch (layer.floatKind) {
   case FloatKind::Alias:
     call = fmt::format("rp_copy_f32({}, {}, {});", row("s->in[0]"), row("s->out"), values);
     break;
@@ -162,22 +94,20 @@ std::string rowsBody(const Emitter &e, size_t n) {
     break;
   case FloatKind::Binary: {
     // An operand is a constant array (indexed by the row's first pixel), or the arena
-    // buffer of the node input feeding it: s->in[k] counts the non-constant inputs before.
+    // buffer of the node input feeding it, s->in[slot].
     head = fmt::format("  rp_binary_f32_params p = {};\n  int32_t y;\n"
                        "  p.pixels = s->col1 - s->col0;\n",
                        p);
     std::string operands[2];
     const char *names[2] = {"a", "b"};
     for (size_t k = 0; k < 2; ++k) {
-      if (!fs.operandArray[k].empty()) {
+      const LoweredOperand &op = layer.operands.at(k);
+      if (op.array >= 0) {
         operands[k] = fmt::format("{} + (y * {} + s->col0) * p.{}.pixel_stride",
-                                  e.symbol(n, fs.operandArray[k]), y[3], names[k]);
+                                  e.symbol(op.array), y[3], names[k]);
         continue;
       }
-      size_t slot = 0;
-      for (size_t i = 0; i < fs.operandInput[k]; ++i)
-        slot += e.tensor(node.inputs[i]).isConstant() ? 0 : 1;
-      const std::string buffer = fmt::format("s->in[{}]", slot);
+      const std::string buffer = fmt::format("s->in[{}]", op.slot);
       operands[k] = fmt::format("p.{}.pixel_stride ? {} : {}", names[k],
                                 pixel(buffer, "y", "s->col0"), pixel(buffer, "0", "0"));
     }
@@ -186,25 +116,24 @@ std::string rowsBody(const Emitter &e, size_t n) {
     break;
   }
   default:
-    break; // prepare() admits no other kind here
+    break; // the lowering admits no other kind here
   }
   return head + "  for (y = s->row0; y < s->row1; ++y)\n    " + call + "\n";
 }
 
 /// The statements of a kernel called once over whole tensors: the plan's one step of the
 /// node, its buffers' offsets written in.
-Expected<std::string> wholeBody(const Emitter &e, size_t n) {
-  const ir::Node &node = e.graph().nodes[n];
-  const FloatStep &fs = e.model.steps[n];
-  const plan::Step &st = e.plan.steps[static_cast<size_t>(e.wholeStep[n])];
-  const std::string p = "&model_" + e.stepNames[n];
-  auto in = [&](size_t k) { return e.at(st.inputs.at(k)); };
-  const std::string out = e.at(st.outputs[0]);
-  const int64_t count = e.elems(node.outputs[0]);
+Expected<std::string> wholeBody(const Emitter &e, const LoweredLayer &layer) {
+  const std::string p = "&" + layer.name;
+  auto in = [&](size_t k) { return e.at(layer.wholeInputs.at(k)); };
+  const std::string out = e.at(layer.wholeOutputs.at(0));
+  const int64_t count = e.elems(e.graph().nodes[layer.node].outputs[0]);
   std::string s = "  (void)s;\n";
-  switch (fs.kind) {
+  if (callsParamsInOut(layer.floatKind))
+    return s + fmt::format("  {}({}, {}, {});\n", layer.function(), p, in(0), out);
+  switch (layer.floatKind) {
   case FloatKind::Alias:
-    return s + fmt::format("  rp_copy_f32({}, {}, {});\n", in(0), out, count);
+    return s + fmt::format("  rp_copy_f32({}, {}, {});\n", in(0), out, layer.copyCount);
   case FloatKind::Conv:
   case FloatKind::MaxPool:
   case FloatKind::AvgPool:
@@ -212,104 +141,77 @@ Expected<std::string> wholeBody(const Emitter &e, size_t n) {
   case FloatKind::RNNPool:
     break; // view kernels: viewBody
   case FloatKind::ChannelStep:
-    return s + fmt::format("  rp_channel_step_f32({}, {}, {}, {});\n", p, in(0), out, fs.pixels);
-  case FloatKind::Permute:
-    return s + fmt::format("  rp_permute_f32({}, {}, {});\n", p, in(0), out);
-  case FloatKind::FullyConnected:
-    return s + fmt::format("  rp_fc_f32({}, {}, {});\n", p, in(0), out);
-  case FloatKind::GlobalAvgPool:
-    return s + fmt::format("  rp_global_avgpool_f32({}, {}, {});\n", p, in(0), out);
+    return s + fmt::format("  rp_channel_step_f32({}, {}, {}, {});\n", p, in(0), out,
+                           layer.pixels);
+  default: // callsParamsInOut, above
+    break;
   case FloatKind::Add:
     return s + fmt::format("  rp_add_f32({}, {}, {}, {});\n", in(0), in(1), out, count);
   case FloatKind::Unary:
     return s + fmt::format("  rp_unary_f32({}, {}, {}, {});\n", p, in(0), out, count);
   case FloatKind::Binary: {
     std::string operands[2];
-    for (size_t k = 0; k < 2; ++k)
-      operands[k] = fs.operandArray[k].empty() ? in(fs.operandInput[k])
-                                               : e.symbol(n, fs.operandArray[k]);
+    for (size_t k = 0; k < 2; ++k) {
+      const LoweredOperand &op = layer.operands.at(k);
+      operands[k] = op.array < 0 ? in(op.input) : e.symbol(op.array);
+    }
     return s + fmt::format("  rp_binary_f32({}, {}, {}, {});\n", p, operands[0], operands[1],
                            out);
   }
   case FloatKind::Split: {
     std::string list;
-    for (size_t k = 0; k < st.outputs.size(); ++k)
-      list += (k ? ", " : "") + e.at(st.outputs[k]);
+    for (size_t k = 0; k < layer.wholeOutputs.size(); ++k)
+      list += (k ? ", " : "") + e.at(layer.wholeOutputs[k]);
     return s + fmt::format("  float *const outputs[] = {{{}}};\n"
                            "  rp_split_f32({}, {}, outputs);\n",
                            list, p, in(0));
   }
-  case FloatKind::Reduce:
-    return s + fmt::format("  rp_reduce_channels_f32({}, {}, {});\n", p, in(0), out);
-  case FloatKind::L2Norm:
-    return s + fmt::format("  rp_l2norm_f32({}, {}, {});\n", p, in(0), out);
-  case FloatKind::Softmax:
-    return s + fmt::format("  rp_softmax_f32({}, {}, {});\n", p, in(0), out);
   case FloatKind::Concat: {
     std::string list;
-    for (size_t k = 0; k < node.inputs.size(); ++k)
+    for (size_t k = 0; k < layer.wholeInputs.size(); ++k)
       list += (k ? ", " : "") + in(k);
     return s + fmt::format("  const float *const inputs[] = {{{}}};\n"
                            "  rp_concat_f32({}, inputs, {});\n",
                            list, p, out);
   }
   }
-  return makeError("internal error: no whole-tensor call for float kernel {}", name(fs.kind));
+  return makeError("internal error: no whole-tensor call for float kernel {}",
+                   layer.kernelName());
 }
 
-/// The layer function of node n, or "" when no step of it runs.
-Expected<std::string> layerFunction(const Emitter &e, size_t n) {
-  const ir::Node &node = e.graph().nodes[n];
-  const FloatStep &fs = e.model.steps[n];
+/// The layer function of a layer, with an empty body when no step of it runs.
+Expected<std::string> layerFunction(const Emitter &e, const LoweredLayer &layer) {
+  const ir::Node &node = e.graph().nodes[layer.node];
   const ir::Tensor &out = e.tensor(node.outputs[0]);
   std::string body;
-  if (viewKind(fs.kind)) {
-    body = viewBody(e, n);
-  } else if (e.banded[n]) {
-    body = rowsBody(e, n);
-  } else if (e.wholeStep[n] >= 0) {
-    auto whole = wholeBody(e, n);
+  if (layer.callShape() == quant::CallShape::View) {
+    body = viewBody(layer);
+  } else if (layer.banded) {
+    body = rowsBody(e, layer);
+  } else if (!layer.wholeOutputs.empty()) {
+    auto whole = wholeBody(e, layer);
     if (!whole)
       return ir::nodeError(node, "{}", whole.error().message());
     body = *whole;
   }
   return fmt::format("/* node '{}' ({}, {}) -> '{}' [{}] */\n"
                      "static void model_layer_{}(uint8_t *a, const model_step *s) {{\n{}}}\n\n",
-                     commentSafe(node.name), ir::opName(node.op), name(fs.kind),
-                     commentSafe(out.name), ir::toString(out.shape), n,
+                     commentSafe(node.name), ir::opName(node.op), layer.kernelName(),
+                     commentSafe(out.name), ir::toString(out.shape), layer.node,
                      body.empty() ? "  (void)a;\n  (void)s;\n" : body);
 }
 
-/// "static const TYPE model_NAME = {...};" from the step's params as data, pointer fields
-/// naming the step's arrays.
-std::string paramsDefinition(const Emitter &e, size_t step) {
-  const FloatStep &fs = e.model.steps[step];
-  if (fs.paramsType().empty())
-    return "";
-  std::string body = initialiser(
-      fs.params,
-      [&](int a) { return e.symbol(step, fs.arrays[static_cast<size_t>(a)].field); }, "",
-      "  ");
-  std::string text;
-  if (fs.kind == FloatKind::Concat || fs.kind == FloatKind::Split) {
-    std::string list;
-    for (int32_t c : fs.concatChannels)
-      list += fmt::format("{}{}", list.empty() ? "" : ", ", c);
-    text +=
-        fmt::format("static const int32_t {}[] = {{{}}};\n", e.symbol(step, "channels"), list);
-    body += fmt::format("  .channels = {},\n", e.symbol(step, "channels"));
-  }
-  return text + fmt::format("static const {} model_{} = {{\n{}}};\n", fs.paramsType(),
-                            e.stepNames[step], body);
-}
-
-std::string arrayDefinition(const FloatArray &a, const std::string &name, bool isExtern) {
-  std::string head = fmt::format("const float {}[{}]", name, a.values.size());
+/// "const float NAME[N] = {...};", 8 values a line, or the integer array's definition.
+std::string arrayDefinition(const LoweredArray &a, const std::string &name, bool isExtern) {
+  if (!a.floats)
+    return c::arrayDefinition(*a.data, name, isExtern);
+  const std::vector<float> &values = *a.floats;
+  std::string head = fmt::format("const float {}[{}]", name, values.size());
   if (isExtern)
     return "extern " + head + ";\n";
   std::string text = head + " = {";
-  for (size_t k = 0; k < a.values.size(); ++k)
-    text += (k % 8 == 0 ? "\n  " : " ") + cFloat(a.values[k]) + ",";
+  for (size_t k = 0; k < values.size(); ++k)
+    text += (k % 8 == 0 ? "\n  " : " ") + cFloat(values[k]) + ",";
   return text + "\n};\n";
 }
 
@@ -325,7 +227,7 @@ std::string modelHeader(const Emitter &e) {
                    "/* Constant data (weights) in model_weights.c. */\n"
                    "#define MODEL_WEIGHTS_BYTES {}\n"
                    "#define MODEL_NUM_INPUTS {}\n#define MODEL_NUM_OUTPUTS {}\n",
-                   e.plan.summary.arenaBytes, floatWeightsBytes(e.model), g.inputs.size(),
+                   e.l.arenaBytes, e.l.weightsBytes, g.inputs.size(),
                    g.outputs.size());
   auto describe = [&](const char *kind, size_t k, ir::TensorId t) {
     const ir::Tensor &x = e.tensor(t);
@@ -349,7 +251,7 @@ std::string modelHeader(const Emitter &e) {
                      k, k, x.rows, k, x.cols, k, x.channels, k, x.cols * x.channels, k,
                      4 * x.cols * x.channels);
   }
-  if (e.plan.streamedInput) {
+  if (e.l.streamedInput) {
     s += R"(
 /* The input is streamed: model_run() asks for each row when the schedule first needs it,
  * so the frame never has to be in RAM whole. */
@@ -409,7 +311,7 @@ std::string storeInputFunction(const Emitter &e) {
   for (size_t k = 0; k < e.graph().inputs.size(); ++k) {
     ir::TensorId t = e.graph().inputs[k];
     const ir::Shape &sh = e.tensor(t).shape;
-    const std::string at = fmt::format("(float *)(void *)(a + {})", e.schedule.inputOffset[k]);
+    const std::string at = fmt::format("(float *)(void *)(a + {})", e.l.inputOffset[k]);
     s += fmt::format("  case {}: /* '{}' */\n", k, commentSafe(e.tensor(t).name));
     if (sh.size() == 4 && sh[1] > 1) {
       int64_t hw = sh[2] * sh[3];
@@ -440,15 +342,15 @@ std::string accessorFunctions(const Emitter &e) {
   };
   const ir::Graph &g = e.graph();
   auto input = [&](size_t k) {
-    return fmt::format("(float *)(void *)(a + {})", e.schedule.inputOffset[k]);
+    return fmt::format("(float *)(void *)(a + {})", e.l.inputOffset[k]);
   };
   auto output = [&](size_t k) {
-    return fmt::format("(const float *)(const void *)(a + {})", e.schedule.outputOffset[k]);
+    return fmt::format("(const float *)(const void *)(a + {})", e.l.outputOffset[k]);
   };
   auto elems = [&](size_t k) { return std::to_string(e.elems(g.inputs[k])); };
   auto bytes = [&](size_t k) { return std::to_string(4 * e.elems(g.outputs[k])); };
   std::string s;
-  if (!e.plan.streamedInput)
+  if (!e.l.streamedInput)
     s += "float *model_input(void *arena, int32_t index) {\n"
          "  uint8_t *const a = (uint8_t *)arena;\n" +
          table(g.inputs.size(), input) + "\n";
@@ -457,43 +359,6 @@ std::string accessorFunctions(const Emitter &e) {
          table(g.outputs.size(), output) + "\nint32_t model_input_elems(int32_t index) {\n" +
          table(g.inputs.size(), elems) + "\nint32_t model_output_bytes(int32_t index) {\n" +
          table(g.outputs.size(), bytes);
-}
-
-/// The plan's buffers and steps as the walker's tables (skipped steps left out).
-std::string tables(const Emitter &e) {
-  const ir::Graph &g = e.graph();
-  const LoweredSchedule &sc = e.schedule;
-  std::string s = fmt::format("static const model_buffer model_buffers[{}] = {{\n",
-                              std::max<size_t>(1, sc.buffers.size()));
-  for (size_t i = 0; i < sc.buffers.size(); ++i) {
-    const LoweredBuffer &b = sc.buffers[i];
-    const char *kind = b.kind == plan::BufferKind::Ring      ? "ring"
-                       : b.kind == plan::BufferKind::Scratch ? "scratch"
-                                                             : "region";
-    s += fmt::format("  {{{}, {}, {}, {}, {}, {}, {}}}, /* {}: {} of '{}', {} bytes */\n",
-                     b.offset, b.row0, b.col0, b.rows, b.cols, b.ringRows, b.channels, i, kind,
-                     commentSafe(g.tensor(b.tensor).name), b.bytes);
-  }
-  if (sc.buffers.empty())
-    s += "  {0, 0, 0, 0, 0, 0, 0},\n";
-  s += "};\n\n";
-  std::string rows;
-  for (const LoweredStep &st : sc.steps) {
-    const std::string what =
-        st.layer < 0 ? "input '" + g.tensor(g.inputs[static_cast<size_t>(-1 - st.layer)]).name + "'"
-                     : "'" + g.nodes[static_cast<size_t>(st.layer)].name + "'";
-    const ir::Region &r = st.region;
-    rows += fmt::format("  {{{}, {}, {{{}, {}}}, {}, {}, {}, {}, {}, {}}}, /* {} rows {}-{}, "
-                        "columns {}-{} */\n",
-                        st.layer, st.out, st.in[0], st.in[1], st.scratch, r.row0, r.row1, r.col0,
-                        r.col1, st.carry ? 1 : 0, commentSafe(what), r.row0, r.row1 - 1, r.col0,
-                        r.col1 - 1);
-  }
-  const size_t count = sc.steps.size();
-  return s + fmt::format("#define MODEL_NUM_STEPS {}\nstatic const model_step model_steps[{}] "
-                         "= {{\n",
-                         count, std::max<size_t>(1, count)) +
-         (count ? rows : "  {0, 0, {-1, -1}, -1, 0, 0, 0, 0, 0},\n") + "};\n\n";
 }
 
 Expected<std::string> modelSource(const Emitter &e) {
@@ -509,14 +374,13 @@ Expected<std::string> modelSource(const Emitter &e) {
        "static void model_trace(int32_t node, const float *values, const rp_step_f32 *step);\n"
        "#define MODEL_TRACE_HOOK model_trace\n#else\n#define MODEL_TRACE_HOOK 0\n#endif\n\n";
   s += "/* Constant data, in model_weights.c. */\n";
-  for (size_t n = 0; n < g.nodes.size(); ++n)
-    for (const FloatArray &a : e.model.steps[n].arrays)
-      s += arrayDefinition(a, e.symbol(n, a.field), /*isExtern=*/true);
+  for (size_t a = 0; a < e.l.arrays.size(); ++a)
+    s += arrayDefinition(e.l.arrays[a], e.symbol(static_cast<int>(a)), /*isExtern=*/true);
   s += "\n/* Kernel parameters, computed by rnnpoolc on the host. */\n";
-  for (size_t n = 0; n < g.nodes.size(); ++n)
-    s += paramsDefinition(e, n);
+  for (const LoweredLayer &layer : e.l.layers)
+    s += paramsDefinition(e.l, layer);
   s += "\n";
-  if (!e.plan.streamedInput)
+  if (!e.l.streamedInput)
     s += storeInputFunction(e) + "\n";
   s += std::string(kStorePixels) + "\n" + accessorFunctions(e) + "\n";
   s += "/* The memory plan as tables for the runtime's schedule walker "
@@ -524,15 +388,15 @@ Expected<std::string> modelSource(const Emitter &e) {
        "part of its tensor it holds,\n * model_steps which layer computes which rows and "
        "columns from which buffers. */\n"
        "typedef rp_buffer_f32 model_buffer;\ntypedef rp_step_f32 model_step;\n\n";
-  s += tables(e);
+  s += bufferTable(e.l) + "\n" + stepTable(e.l) + "\n";
   s += "#ifdef MODEL_TRACE\nstatic void model_trace(int32_t node, const float *values, "
        "const rp_step_f32 *step) {\n"
        "  const int32_t count = (step->row1 - step->row0) * (step->col1 - step->col0) *\n"
        "                        model_buffers[step->out].channels;\n"
        "  (void)node;\n  (void)values;\n  (void)count;\n  MODEL_TRACE(node, values, count);\n"
        "}\n#endif\n\n";
-  for (size_t n = 0; n < g.nodes.size(); ++n) {
-    auto f = layerFunction(e, n);
+  for (const LoweredLayer &layer : e.l.layers) {
+    auto f = layerFunction(e, layer);
     if (!f)
       return f.error();
     s += *f;
@@ -545,7 +409,7 @@ Expected<std::string> modelSource(const Emitter &e) {
     s += "  0\n";
   s += "};\n\nstatic const rp_schedule_f32 model_schedule = {model_buffers, model_steps, "
        "MODEL_NUM_STEPS, model_layers};\n\n";
-  if (e.plan.streamedInput)
+  if (e.l.streamedInput)
     s += "void model_run(void *arena, model_read_row read_row, void *user) {\n"
          "  rp_schedule_run_f32(&model_schedule, (uint8_t *)arena, read_row, user, "
          "MODEL_TRACE_HOOK);\n}\n";
@@ -559,15 +423,15 @@ Expected<std::string> modelSource(const Emitter &e) {
 std::string weightsSource(const Emitter &e) {
   std::string s = banner(e, "model_weights.c: the constant data of the generated model "
                             "(const, so the linker places it in flash).");
-  s += "#include <math.h>\n";
-  for (size_t n = 0; n < e.graph().nodes.size(); ++n) {
-    const auto &arrays = e.model.steps[n].arrays;
-    if (arrays.empty())
+  s += "#include <math.h>\n#include <stdint.h>\n";
+  for (const LoweredLayer &layer : e.l.layers) {
+    if (layer.arrays.empty())
       continue;
-    s += fmt::format("\n/* node '{}' */\n", commentSafe(e.graph().nodes[n].name));
-    for (const FloatArray &a : arrays) {
-      s += arrayDefinition(a, e.symbol(n, a.field), /*isExtern=*/true);
-      s += arrayDefinition(a, e.symbol(n, a.field), /*isExtern=*/false);
+    s += fmt::format("\n/* node '{}' */\n", commentSafe(e.graph().nodes[layer.node].name));
+    for (int a : layer.arrays) {
+      const LoweredArray &array = e.l.arrays[static_cast<size_t>(a)];
+      s += arrayDefinition(array, e.symbol(a), /*isExtern=*/true);
+      s += arrayDefinition(array, e.symbol(a), /*isExtern=*/false);
     }
   }
   return s;
@@ -595,23 +459,13 @@ target_link_libraries(rnnpoolc_model PUBLIC m)
 
 } // namespace
 
-int64_t floatWeightsBytes(const FloatModel &model) {
-  int64_t bytes = 0;
-  for (const FloatStep &s : model.steps)
-    for (const FloatArray &a : s.arrays)
-      bytes += 4 * static_cast<int64_t>(a.values.size());
-  return bytes;
+std::string floatModelHeader(const LoweredModel &lowered, const CodegenOptions &options) {
+  return modelHeader(Emitter{lowered, options});
 }
 
-Expected<std::vector<GeneratedFile>> generateFloatC(const FloatModel &model,
-                                                    const plan::Plan &plan,
-                                                    const CodegenOptions &options) {
-  Emitter e{model, plan, options, {}, {}, {}, {}, {}};
-  RNNPOOLC_TRY(prepare(e));
-  for (size_t step = 0; step < model.graph.nodes.size(); ++step) {
-    std::string name = identifier(model.graph.nodes[step].name);
-    e.stepNames.push_back(fmt::format("s{}{}{}", step, name.empty() ? "" : "_", name));
-  }
+Expected<std::vector<GeneratedFile>> floatFiles(const LoweredModel &lowered,
+                                                const CodegenOptions &options) {
+  const Emitter e{lowered, options};
   auto source = modelSource(e);
   if (!source)
     return source.error();
@@ -623,6 +477,12 @@ Expected<std::vector<GeneratedFile>> generateFloatC(const FloatModel &model,
   for (const EmbeddedFile &f : floatRuntimeFiles())
     files.push_back({f.name, std::string(f.text())});
   return files;
+}
+
+Expected<std::vector<GeneratedFile>> generateFloatC(const FloatModel &model,
+                                                    const plan::Plan &plan,
+                                                    const CodegenOptions &options) {
+  return generate(CTarget(), model, plan, options);
 }
 
 } // namespace rnnpoolc::targets::c

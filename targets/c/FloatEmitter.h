@@ -7,21 +7,26 @@
 
 #include "compiler/plan/Plan.h"
 #include "targets/c/CEmitter.h"
-#include "targets/c/FloatLowering.h"
+#include "targets/FloatLowering.h"
 
 #include <string>
 #include <vector>
 
 namespace rnnpoolc::targets::c {
 
-/// Generates every file of the output directory except the plan reports, following `plan`
-/// (made by plan::makePlan of model.graph with float32 activations). Errors name a node the
-/// plan runs on part of a tensor whose float kernel needs whole tensors.
+/// Every file of the output directory except the plan reports, printed from the lowered
+/// float build (targets::lower of a FloatModel; CTarget::emit calls it for float models).
+Expected<std::vector<GeneratedFile>> floatFiles(const LoweredModel &lowered,
+                                                const CodegenOptions &options);
+
+/// model.h of a lowered float build (the LLVM backend writes it beside model.o).
+std::string floatModelHeader(const LoweredModel &lowered, const CodegenOptions &options);
+
+/// Lowers `model` following `plan` (made by plan::makePlan of model.graph with float32
+/// activations), then floatFiles. Errors name a node the plan runs on part of a tensor
+/// whose float kernel needs whole tensors.
 Expected<std::vector<GeneratedFile>> generateFloatC(const FloatModel &model,
                                                     const plan::Plan &plan,
                                                     const CodegenOptions &options);
-
-/// Bytes of constant data (weights, biases, FastGRNN matrices) the float build carries.
-int64_t floatWeightsBytes(const FloatModel &model);
 
 } // namespace rnnpoolc::targets::c

@@ -23,42 +23,44 @@ typedef rp_step model_step;
 class Printer {
 public:
   explicit Printer(const LoweredModel &lowered)
-      : l_(lowered), g_(lowered.model->graph) {}
+      : l_(lowered), g_(*lowered.graph) {}
   std::string run() const;
 
 private:
   const LoweredModel &l_;
   const ir::Graph &g_;
 
-  std::string bufferTable() const;
-  std::string stepTable() const;
   std::string callBody(const LoweredLayer &layer) const;
   std::string layerFunction(const LoweredLayer &layer) const;
 };
 
-std::string Printer::bufferTable() const {
+} // namespace
+
+std::string bufferTable(const LoweredModel &lowered) {
+  const ir::Graph &g = *lowered.graph;
   std::string s = fmt::format("static const model_buffer model_buffers[{}] = {{\n",
-                              std::max<size_t>(1, l_.buffers.size()));
-  for (size_t i = 0; i < l_.buffers.size(); ++i) {
-    const LoweredBuffer &b = l_.buffers[i];
+                              std::max<size_t>(1, lowered.buffers.size()));
+  for (size_t i = 0; i < lowered.buffers.size(); ++i) {
+    const LoweredBuffer &b = lowered.buffers[i];
     const char *kind = b.kind == plan::BufferKind::Ring      ? "ring"
                        : b.kind == plan::BufferKind::Scratch ? "scratch"
                                                              : "region";
     s += fmt::format("  {{{}, {}, {}, {}, {}, {}, {}}}, /* {}: {} of '{}', {} bytes */\n",
                      b.offset, b.row0, b.col0, b.rows, b.cols, b.ringRows, b.channels, i, kind,
-                     commentSafe(g_.tensor(b.tensor).name), b.bytes);
+                     commentSafe(g.tensor(b.tensor).name), b.bytes);
   }
-  if (l_.buffers.empty())
+  if (lowered.buffers.empty())
     s += "  {0, 0, 0, 0, 0, 0, 0},\n";
   return s + "};\n";
 }
 
-std::string Printer::stepTable() const {
+std::string stepTable(const LoweredModel &lowered) {
+  const ir::Graph &g = *lowered.graph;
   std::string s;
-  for (const LoweredStep &st : l_.steps) {
+  for (const LoweredStep &st : lowered.steps) {
     const std::string what =
-        st.layer < 0 ? "input '" + g_.tensor(g_.inputs[static_cast<size_t>(-1 - st.layer)]).name + "'"
-                     : "'" + g_.nodes[static_cast<size_t>(st.layer)].name + "'";
+        st.layer < 0 ? "input '" + g.tensor(g.inputs[static_cast<size_t>(-1 - st.layer)]).name + "'"
+                     : "'" + g.nodes[static_cast<size_t>(st.layer)].name + "'";
     const ir::Region &r = st.region;
     s += fmt::format("  {{{}, {}, {{{}, {}}}, {}, {}, {}, {}, {}, {}}}, /* {} rows {}-{}, "
                      "columns {}-{} */\n",
@@ -66,11 +68,13 @@ std::string Printer::stepTable() const {
                      r.col1, st.carry ? 1 : 0, commentSafe(what), r.row0, r.row1 - 1, r.col0,
                      r.col1 - 1);
   }
-  const size_t count = l_.steps.size();
+  const size_t count = lowered.steps.size();
   return fmt::format("#define MODEL_NUM_STEPS {}\nstatic const model_step model_steps[{}] = {{\n",
                      count, std::max<size_t>(1, count)) +
          (count ? s : "  {0, 0, {-1, -1}, -1, 0, 0, 0, 0, 0},\n") + "};\n";
 }
+
+namespace {
 
 /// The statements of a layer function: its kernel called as the kernel table's form says,
 /// on the step's region (view forms), on each row of it (row forms) or on whole tensors.
@@ -83,7 +87,7 @@ std::string Printer::callBody(const LoweredLayer &layer) const {
   auto row = [&](const char *buffer) { return pixel(buffer, "y", "s->col0"); };
   const std::string whole = pixel("s->in[0]", "0", "0"), out = pixel("s->out", "0", "0");
   if (layer.wholeCopy)
-    return fmt::format("  {}({}, {}, {});\n", k.function, whole, out, layer.copyBytes);
+    return fmt::format("  {}({}, {}, {});\n", k.function, whole, out, layer.copyCount);
   if (layer.accumulate) // a global average pool over the input rows of the step, then done
     return fmt::format(
         "  int32_t *const sums = (int32_t *)(void *)(a + s->scratch);\n"
@@ -159,7 +163,7 @@ std::string Printer::layerFunction(const LoweredLayer &layer) const {
 }
 
 std::string Printer::run() const {
-  std::string s = kPrelude + bufferTable() + "\n" + stepTable() + "\n";
+  std::string s = kPrelude + bufferTable(l_) + "\n" + stepTable(l_) + "\n";
   for (const LoweredLayer &layer : l_.layers)
     s += layerFunction(layer);
   s += fmt::format("static const rp_layer_fn model_layers[{}] = {{\n",

@@ -15,4 +15,11 @@ namespace rnnpoolc::targets::c {
 /// named by lowered.layers[n].name and its arrays by arraySymbol("model_" + name, field).
 std::string scheduleSource(const LoweredModel &lowered);
 
+/// `static const model_buffer model_buffers[N] = {...};`: the lowered model's buffers, one
+/// initialiser a line with its kind, tensor and bytes in a comment (either precision:
+/// model_buffer is rp_buffer or rp_buffer_f32).
+std::string bufferTable(const LoweredModel &lowered);
+/// `#define MODEL_NUM_STEPS N` and `static const model_step model_steps[N] = {...};`.
+std::string stepTable(const LoweredModel &lowered);
+
 } // namespace rnnpoolc::targets::c

@@ -28,7 +28,8 @@
 #include <mutex>
 
 namespace rnnpoolc::targets {
-/// The runtime bitcode per target ("cortex-m4.bc", "host.bc"), embedded at build time.
+/// The runtime bitcode per target and precision ("cortex-m4.bc", "host.bc", and the float
+/// runtimes "cortex-m4-f32.bc", "host-f32.bc"), embedded at build time.
 std::span<const EmbeddedFile> runtimeBitcode();
 } // namespace rnnpoolc::targets
 
@@ -76,17 +77,21 @@ Expected<TargetSpec> targetSpec(const LlvmOptions &o) {
                    o.target);
 }
 
-/// The embedded runtime bitcode of `spec`, parsed into `ctx`.
+/// The embedded runtime bitcode of `spec` for a build of `precision`, parsed into `ctx`.
 Expected<std::unique_ptr<llvm::Module>> loadRuntime(const TargetSpec &spec,
+                                                    Precision precision,
                                                     llvm::LLVMContext &ctx) {
-  const EmbeddedFile *file = findFile(runtimeBitcode(), spec.bitcode);
+  std::string name = spec.bitcode;
+  if (precision == Precision::Float)
+    name.insert(name.size() - 3, "-f32");
+  const EmbeddedFile *file = findFile(runtimeBitcode(), name);
   if (!file)
-    return makeError("this rnnpoolc carries no runtime bitcode '{}'; rebuild it", spec.bitcode);
+    return makeError("this rnnpoolc carries no runtime bitcode '{}'; rebuild it", name);
   llvm::MemoryBufferRef buffer(
-      llvm::StringRef(reinterpret_cast<const char *>(file->data), file->size), spec.bitcode);
+      llvm::StringRef(reinterpret_cast<const char *>(file->data), file->size), name);
   auto module = llvm::parseBitcodeFile(buffer, ctx);
   if (!module)
-    return makeError("the runtime bitcode '{}' does not load: {}", spec.bitcode,
+    return makeError("the runtime bitcode '{}' does not load: {}", name,
                      message(module.takeError()));
   return std::move(*module);
 }
@@ -168,7 +173,7 @@ Status checkOptions(const LlvmOptions &options) {
   if (!spec)
     return spec.error();
   llvm::LLVMContext ctx;
-  auto runtime = loadRuntime(*spec, ctx);
+  auto runtime = loadRuntime(*spec, Precision::Int8, ctx);
   if (!runtime)
     return runtime.error();
   auto tm = targetMachine((*runtime)->getTargetTriple(), *spec);
@@ -182,7 +187,7 @@ Expected<LlvmObject> compile(const LoweredModel &lowered, const LlvmOptions &opt
   if (!spec)
     return spec.error();
   llvm::LLVMContext ctx;
-  auto runtime = loadRuntime(*spec, ctx);
+  auto runtime = loadRuntime(*spec, lowered.precision, ctx);
   if (!runtime)
     return runtime.error();
   const std::string triple = (*runtime)->getTargetTriple();
@@ -232,6 +237,11 @@ class LlvmTarget final : public Target {
 public:
   explicit LlvmTarget(LlvmOptions options) : options_(std::move(options)) {}
   std::string_view name() const override { return "llvm"; }
+  /// The int8 global average pool accumulates through rp_llvm_gap_rows; the float kernels
+  /// pool whole maps, as in the C backend.
+  bool accumulatesReductions(Precision precision) const override {
+    return precision == Precision::Int8;
+  }
   Expected<std::vector<GeneratedFile>> emit(const LoweredModel &lowered,
                                             const CodegenOptions &options) const override {
     auto object = compile(lowered, options_);

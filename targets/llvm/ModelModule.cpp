@@ -2,6 +2,8 @@
 // model_weights.c, built as LLVM IR.
 #include "targets/llvm/ModelModule.h"
 
+#include "targets/FloatLowering.h"
+
 #include <fmt/format.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/DerivedTypes.h>
@@ -45,6 +47,13 @@ private:
   Expected<llvm::GlobalVariable *> params(const LoweredLayer &layer);
   Status tables(std::vector<llvm::Function *> &layers);
   Expected<llvm::Function *> layerFunction(const LoweredLayer &layer);
+  Status floatCall(llvm::IRBuilder<> &b, const LoweredLayer &layer, llvm::FunctionCallee kernel,
+                   Constant *params, llvm::Value *arena, llvm::Value *step);
+  /// "rp_step" or, in a float build, "rp_step_f32": the runtime's names differ by suffix.
+  std::string runtimeName(const char *name) const {
+    return std::string(name) + (l_.precision == Precision::Float ? "_f32" : "");
+  }
+  bool isFloat() const { return l_.precision == Precision::Float; }
   Status api();
 };
 
@@ -142,24 +151,26 @@ Expected<Constant *> Builder::structValue(llvm::StructType *type,
 /// The constant arrays, as the C backend names them ("model_s3_conv_weights").
 Status Builder::arrays() {
   for (const LoweredArray &a : l_.arrays) {
-    const quant::ConstArray &d = *a.data;
     Constant *init = nullptr;
-    if (d.ctype == "int8_t")
+    const std::string_view ctype = a.ctype();
+    if (ctype == "float")
+      init = llvm::ConstantDataArray::get(ctx_, llvm::ArrayRef<float>(*a.floats));
+    else if (ctype == "int8_t")
       init = llvm::ConstantDataArray::get(
-          ctx_,
-          llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(d.s8.data()), d.s8.size()));
-    else if (d.ctype == "int16_t")
+          ctx_, llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(a.data->s8.data()),
+                                        a.data->s8.size()));
+    else if (ctype == "int16_t")
       init = llvm::ConstantDataArray::get(
-          ctx_, llvm::ArrayRef<uint16_t>(reinterpret_cast<const uint16_t *>(d.s16.data()),
-                                         d.s16.size()));
-    else if (d.ctype == "int32_t" || d.ctype == "uint32_t")
+          ctx_, llvm::ArrayRef<uint16_t>(
+                    reinterpret_cast<const uint16_t *>(a.data->s16.data()), a.data->s16.size()));
+    else if (ctype == "int32_t" || ctype == "uint32_t")
       init = llvm::ConstantDataArray::get(
-          ctx_, llvm::ArrayRef<uint32_t>(reinterpret_cast<const uint32_t *>(d.s32.data()),
-                                         d.s32.size()));
+          ctx_, llvm::ArrayRef<uint32_t>(
+                    reinterpret_cast<const uint32_t *>(a.data->s32.data()), a.data->s32.size()));
     else
       return makeError("array '{}' of node {} has element type '{}', which the LLVM backend "
                        "does not know",
-                       a.field, a.layer, d.ctype);
+                       a.field, a.layer, ctype);
     std::string name = "model_" + l_.layers[a.layer].name + "_" + a.field;
     for (char &c : name)
       if (c == '.')
@@ -174,7 +185,7 @@ Status Builder::arrays() {
 /// The layer's params (and the struct rows they point to) as a constant of the runtime's
 /// type, or nullptr for a kernel without params.
 Expected<llvm::GlobalVariable *> Builder::params(const LoweredLayer &layer) {
-  if (layer.kernel->paramsType.empty())
+  if (layer.paramsType().empty())
     return nullptr;
   Constant *rows = nullptr;
   const std::string what = fmt::format("node {} ('{}')", layer.node, layer.name);
@@ -193,7 +204,7 @@ Expected<llvm::GlobalVariable *> Builder::params(const LoweredLayer &layer) {
         constant(llvm::ConstantArray::get(llvm::ArrayType::get(*rowType, items.size()), items),
                  layer.name + "_inputs");
   }
-  auto paramsType = type(std::string(layer.kernel->paramsType));
+  auto paramsType = type(std::string(layer.paramsType()));
   if (!paramsType)
     return paramsType.error();
   auto value = structValue(*paramsType, layer.params, rows, what);
@@ -205,8 +216,7 @@ Expected<llvm::GlobalVariable *> Builder::params(const LoweredLayer &layer) {
 /// model_layer_N(arena, step): the kernel's form helper (rp_llvm_glue.c) called with the
 /// kernel and the layer's constants.
 Expected<llvm::Function *> Builder::layerFunction(const LoweredLayer &layer) {
-  const quant::KernelInfo &k = *layer.kernel;
-  auto kernel = function(std::string(k.function));
+  auto kernel = function(std::string(layer.function()));
   if (!kernel)
     return kernel.error();
   auto p = params(layer);
@@ -228,11 +238,15 @@ Expected<llvm::Function *> Builder::layerFunction(const LoweredLayer &layer) {
     return Status::ok();
   };
   Status status = Status::ok();
-  if (layer.wholeCopy) {
+  if (isFloat()) {
+    status = floatCall(b, layer, *kernel, prm, arena, step);
+  } else if (layer.accumulate) {
+    status = call("rp_llvm_gap_rows", {prm, buffers_, arena, step});
+  } else if (layer.wholeCopy) {
     status = call("rp_llvm_whole_copy", {fn, buffers_, arena, step,
-                                         b.getInt32(static_cast<uint32_t>(layer.copyBytes))});
+                                         b.getInt32(static_cast<uint32_t>(layer.copyCount))});
   } else {
-    switch (k.form) {
+    switch (layer.kernel->form) {
     case quant::KernelForm::View:
       status = call("rp_llvm_view", {fn, prm, buffers_, arena, step});
       break;
@@ -280,10 +294,112 @@ Expected<llvm::Function *> Builder::layerFunction(const LoweredLayer &layer) {
   return f;
 }
 
+/// The body of a float layer function: View kernels through the view helpers of
+/// rp_llvm_glue_f32.c, Rows kernels of a banded layer through its row helpers, and a layer
+/// run once over whole tensors as one direct call of its kernel on arena addresses.
+Status Builder::floatCall(llvm::IRBuilder<> &b, const LoweredLayer &layer,
+                          llvm::FunctionCallee kernel, Constant *params, llvm::Value *arena,
+                          llvm::Value *step) {
+  auto call = [&](const char *helper, std::vector<llvm::Value *> args) -> Status {
+    auto h = function(helper);
+    if (!h)
+      return h.error();
+    b.CreateCall(*h, args);
+    return Status::ok();
+  };
+  Constant *fn = llvm::cast<Constant>(kernel.getCallee());
+  const ir::Node &node = l_.graph->nodes[layer.node];
+  const ir::Shape &y = l_.graph->tensor(node.outputs[0]).shape;
+  llvm::Value *values = b.getInt32(static_cast<uint32_t>(layer.outChannels));
+  if (layer.callShape() == quant::CallShape::View)
+    return call(layer.floatKernel->scratch.empty() ? "rp_llvm_f32_view"
+                                                   : "rp_llvm_f32_view_scratch",
+                {fn, params, buffers_, arena, step});
+  if (layer.banded) {
+    switch (layer.floatKind) {
+    case FloatKind::Alias:
+      return call("rp_llvm_f32_copy_rows", {buffers_, arena, step, values});
+    case FloatKind::Unary:
+      return call("rp_llvm_f32_unary_rows", {params, buffers_, arena, step, values});
+    case FloatKind::Add:
+      return call("rp_llvm_f32_add_rows", {buffers_, arena, step, values});
+    case FloatKind::L2Norm:
+      return call("rp_llvm_f32_l2norm_rows", {params, buffers_, arena, step});
+    case FloatKind::Binary: {
+      std::vector<llvm::Value *> args = {params, buffers_, arena, step};
+      for (const LoweredOperand &op : layer.operands)
+        args.push_back(op.array < 0 ? Constant::getNullValue(ptr_)
+                                    : arrays_.at(static_cast<size_t>(op.array)));
+      for (const LoweredOperand &op : layer.operands)
+        args.push_back(b.getInt32(static_cast<uint32_t>(op.slot)));
+      args.push_back(b.getInt32(static_cast<uint32_t>(y.at(3))));
+      return call("rp_llvm_f32_binary_rows", args);
+    }
+    default:
+      return makeError("internal: node {} ('{}'): float kernel {} has no rows form", layer.node,
+                       layer.name, layer.kernelName());
+    }
+  }
+  if (layer.wholeOutputs.empty())
+    return Status::ok(); // no step runs it
+  auto at = [&](int buffer) -> llvm::Value * {
+    return b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), arena,
+                                        static_cast<uint64_t>(l_.buffers.at(buffer).offset));
+  };
+  auto in = [&](size_t k) { return at(layer.wholeInputs.at(k)); };
+  llvm::Value *out = at(layer.wholeOutputs.at(0));
+  auto list = [&](const std::vector<int> &buffers) {
+    llvm::Value *ptrs = b.CreateAlloca(llvm::ArrayType::get(ptr_, buffers.size()));
+    for (size_t k = 0; k < buffers.size(); ++k)
+      b.CreateStore(at(buffers[k]), b.CreateConstInBoundsGEP2_32(
+                                        llvm::ArrayType::get(ptr_, buffers.size()), ptrs, 0,
+                                        static_cast<unsigned>(k)));
+    return ptrs;
+  };
+  const auto count = static_cast<uint32_t>(ir::checkedNumel(y).value_or(0));
+  if (callsParamsInOut(layer.floatKind)) {
+    b.CreateCall(kernel, {params, in(0), out});
+    return Status::ok();
+  }
+  switch (layer.floatKind) {
+  case FloatKind::Alias:
+    b.CreateCall(kernel, {in(0), out, b.getInt32(static_cast<uint32_t>(layer.copyCount))});
+    return Status::ok();
+  case FloatKind::ChannelStep:
+    b.CreateCall(kernel, {params, in(0), out, b.getInt32(static_cast<uint32_t>(layer.pixels))});
+    return Status::ok();
+  case FloatKind::Add:
+    b.CreateCall(kernel, {in(0), in(1), out, b.getInt32(count)});
+    return Status::ok();
+  case FloatKind::Unary:
+    b.CreateCall(kernel, {params, in(0), out, b.getInt32(count)});
+    return Status::ok();
+  case FloatKind::Binary: {
+    llvm::Value *operands[2];
+    for (size_t k = 0; k < 2; ++k) {
+      const LoweredOperand &op = layer.operands.at(k);
+      operands[k] = op.array < 0 ? in(op.input) : arrays_.at(static_cast<size_t>(op.array));
+    }
+    b.CreateCall(kernel, {params, operands[0], operands[1], out});
+    return Status::ok();
+  }
+  case FloatKind::Split:
+    b.CreateCall(kernel, {params, in(0), list(layer.wholeOutputs)});
+    return Status::ok();
+  case FloatKind::Concat:
+    b.CreateCall(kernel, {params, list(layer.wholeInputs), out});
+    return Status::ok();
+  default:
+    break; // View kernels and callsParamsInOut, above
+  }
+  return makeError("internal: node {} ('{}'): no whole-tensor call for float kernel {}",
+                   layer.node, layer.name, layer.kernelName());
+}
+
 /// model_buffers and model_steps (rp_schedule.h), and the layer functions' table.
 Status Builder::tables(std::vector<llvm::Function *> &layers) {
-  auto bufferType = type("rp_buffer");
-  auto stepType = type("rp_step");
+  auto bufferType = type(runtimeName("rp_buffer"));
+  auto stepType = type(runtimeName("rp_step"));
   if (!bufferType)
     return bufferType.error();
   if (!stepType)
@@ -325,9 +441,6 @@ Status Builder::tables(std::vector<llvm::Function *> &layers) {
       constant(llvm::ConstantArray::get(llvm::ArrayType::get(*stepType, steps.size()), steps),
                "model_steps");
   for (const LoweredLayer &layer : l_.layers) {
-    if (layer.accumulate) // plan with PlanOptions::accumulateReductions off
-      return makeError("node '{}': the plan accumulates it a band of rows at a time, which the "
-                       "LLVM backend does not do yet; plan it whole", layer.name);
     auto f = layerFunction(layer);
     if (!f)
       return f.error();
@@ -338,7 +451,7 @@ Status Builder::tables(std::vector<llvm::Function *> &layers) {
     fns.push_back(Constant::getNullValue(ptr_));
   Constant *layerTable = constant(
       llvm::ConstantArray::get(llvm::ArrayType::get(ptr_, fns.size()), fns), "model_layers");
-  auto scheduleType = type("rp_schedule");
+  auto scheduleType = type(runtimeName("rp_schedule"));
   if (!scheduleType)
     return scheduleType.error();
   constant(llvm::ConstantStruct::get(*scheduleType,
@@ -354,7 +467,7 @@ Status Builder::api() {
   auto tensorType = type("rp_llvm_tensor");
   if (!tensorType)
     return tensorType.error();
-  const ir::Graph &g = l_.model->graph;
+  const ir::Graph &g = *l_.graph;
   auto table = [&](const std::vector<ir::TensorId> &ids, bool inputs) -> Constant * {
     std::vector<Constant *> rows;
     for (size_t k = 0; k < ids.size(); ++k) {
@@ -362,8 +475,9 @@ Status Builder::api() {
       const ir::Shape &s = t.shape;
       const int64_t elems = ir::checkedNumel(s).value_or(0);
       const bool hwc = s.size() == 4 && s[1] > 1;
-      const float scale = t.quant && !t.quant->scale.empty() ? t.quant->scale[0] : 1.0f;
-      const int64_t zp = t.quant && !t.quant->zeroPoint.empty() ? t.quant->zeroPoint[0] : 0;
+      const bool q = !isFloat() && t.quant; // a float build stores the values as they are
+      const float scale = q && !t.quant->scale.empty() ? t.quant->scale[0] : 1.0f;
+      const int64_t zp = q && !t.quant->zeroPoint.empty() ? t.quant->zeroPoint[0] : 0;
       const int64_t offset = inputs ? l_.inputOffset[k] : l_.outputOffset[k];
       rows.push_back(llvm::ConstantStruct::get(
           *tensorType, {integer(i32_, offset), integer(i32_, elems),
@@ -403,24 +517,29 @@ Status Builder::api() {
     return Status::ok();
   };
   Constant *schedule = m_->getNamedGlobal("model_schedule");
+  // The helpers of each API function: the float build stores floats where the int8 build
+  // quantises, and its outputs have 4 bytes a value.
+  const bool f = isFloat();
+  const char *run = f ? "rp_schedule_run_f32" : "rp_schedule_run";
+  const char *at = f ? "rp_llvm_f32_tensor_at" : "rp_llvm_tensor_at";
+  const char *elems = f ? "rp_llvm_f32_tensor_elems" : "rp_llvm_tensor_elems";
   if (l_.streamedInput) {
-    RNNPOOLC_TRY(define("model_run", voidTy, {ptr_, ptr_, ptr_}, "rp_schedule_run", {schedule},
-                        {0, 1, 2, -1}));
+    RNNPOOLC_TRY(define("model_run", voidTy, {ptr_, ptr_, ptr_}, run, {schedule}, {0, 1, 2, -1}));
   } else {
-    RNNPOOLC_TRY(
-        define("model_run", voidTy, {ptr_}, "rp_schedule_run", {schedule}, {0, -1, -1, -1}));
+    RNNPOOLC_TRY(define("model_run", voidTy, {ptr_}, run, {schedule}, {0, -1, -1, -1}));
     RNNPOOLC_TRY(define("model_quantize_input", voidTy, {i32_, ptr_, i32_, i32_, ptr_},
-                        "rp_llvm_quantize_input", {inputs, numInputs}, {0, 1, 2, 3, 4}));
-    RNNPOOLC_TRY(define("model_input", ptr_, {ptr_, i32_}, "rp_llvm_tensor_at",
-                        {inputs, numInputs}, {1, 0}));
+                        f ? "rp_llvm_f32_store_input" : "rp_llvm_quantize_input",
+                        {inputs, numInputs}, {0, 1, 2, 3, 4}));
+    RNNPOOLC_TRY(define("model_input", ptr_, {ptr_, i32_}, at, {inputs, numInputs}, {1, 0}));
   }
   RNNPOOLC_TRY(define("model_quantize_pixels", voidTy, {i32_, ptr_, i32_, ptr_},
-                      "rp_llvm_quantize_pixels", {inputs, numInputs}, {0, 1, 2, 3}));
-  RNNPOOLC_TRY(define("model_output", ptr_, {ptr_, i32_}, "rp_llvm_tensor_at",
-                      {outputs, numOutputs}, {1, 0}));
-  RNNPOOLC_TRY(define("model_input_elems", i32_, {i32_}, "rp_llvm_tensor_elems",
-                      {inputs, numInputs}, {0}));
-  RNNPOOLC_TRY(define("model_output_bytes", i32_, {i32_}, "rp_llvm_tensor_elems",
+                      f ? "rp_llvm_f32_store_pixels" : "rp_llvm_quantize_pixels",
+                      {inputs, numInputs}, {0, 1, 2, 3}));
+  RNNPOOLC_TRY(define("model_output", ptr_, {ptr_, i32_}, at, {outputs, numOutputs}, {1, 0}));
+  RNNPOOLC_TRY(
+      define("model_input_elems", i32_, {i32_}, elems, {inputs, numInputs}, {0}));
+  RNNPOOLC_TRY(define("model_output_bytes", i32_, {i32_},
+                      f ? "rp_llvm_f32_tensor_bytes" : "rp_llvm_tensor_elems",
                       {outputs, numOutputs}, {0}));
   return Status::ok();
 }

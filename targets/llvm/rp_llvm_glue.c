@@ -77,6 +77,21 @@ void rp_llvm_pixels(rp_llvm_unary_fn fn, const void *p, const rp_buffer *b, int8
        (s->col1 - s->col0) * values / pixel_values);
 }
 
+/* A global average pool accumulated a band of input rows at a time (plan::Step::accumulate,
+ * LoweredLayer::accumulate): the step's input rows are added to the int32 sums at
+ * s->scratch (started anew unless the step carries the sums of the rows above), and the
+ * step that adds the map's last row requantises them into the output. */
+void rp_llvm_gap_rows(const rp_global_avgpool_params *p, const rp_buffer *b, int8_t *a,
+                      const rp_step *s) {
+  int32_t *const sums = (int32_t *)(void *)(a + s->scratch);
+  int32_t y;
+  for (y = s->row0; y < s->row1; ++y)
+    rp_global_avgpool_rows_s8(p, rp_buffer_pixel(b, a, s->in[0], y, s->col0), sums,
+                              s->col1 - s->col0, y == s->row0 && !s->carry);
+  if (s->row1 == p->in_h)
+    rp_global_avgpool_finish_s8(p, sums, rp_buffer_pixel(b, a, s->out, 0, 0));
+}
+
 /* Whole tensors: WholeUnary, an Alias that copies `bytes`, and WholeList (`count` input
  * buffers listed in `list`; `ptrs` has room for their addresses). */
 void rp_llvm_whole(rp_llvm_whole_fn fn, const void *p, const rp_buffer *b, int8_t *a,

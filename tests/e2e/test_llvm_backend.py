@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The LLVM backend through the CLI (about 90 s; two QEMU comparisons are most of it).
+"""The LLVM backend through the CLI (about 95 s; three QEMU comparisons are most of it).
 
   test_llvm_backend.py RNNPOOLC WORKDIR
 
@@ -10,9 +10,13 @@ For the examples and two zoo models (exported by tools/models/export.py):
     same harness, write the same output bytes, and those dequantised are the values of
     `rnnpoolc run --fixed` (the interpreter);
   - model.o (host and cortex-m4) defines exactly the model.h API and nothing else global;
-  - model.ll (--emit-llvm) passes `opt-19 -passes=verify` when opt-19 is installed.
+  - model.ll (--emit-llvm) passes `opt-19 -passes=verify` when opt-19 is installed;
+  - the float build: `run --native --float` (and streamed) is within the float tolerance of
+    the float interpreter, and `compile --float --backend llvm` writes a model.o that
+    exports exactly the model.h API, for the host and for Cortex-M4.
 In QEMU, `run --board ... --backend llvm --json` matches the host byte for byte, as does the
-C build of the same plan run beside it (one plain model, one streamed on netduinoplus2).
+C build of the same plan run beside it (one plain model, one streamed on netduinoplus2), and
+the float build of the LLVM backend and of C match the host float interpreter.
 And the error cases: one `error:` line, exit status 2, nothing written.
 """
 import json
@@ -154,6 +158,26 @@ def check_host(rnnpoolc, work, name, model, x):
     if opt:
         r = run([opt, "-passes=verify", "-disable-output", os.path.join(llvm, "model.ll")])
         check(r.returncode == 0, "%s: model.ll passes opt-19 -passes=verify" % name)
+    check_host_float(rnnpoolc, work, name, model, x)
+
+
+def check_host_float(rnnpoolc, work, name, model, x):
+    for extra in ([], ["--stream-input"]):
+        r = run([rnnpoolc, "run", model, "--input", x, "--native", "--float", "--repeat", "3"] +
+                extra)
+        check(r.returncode == 0 and "float interpreter: yes" in r.stdout and
+              "ms per inference" in r.stdout,
+              "%s: run --native --float%s == float interpreter within tolerance%s" %
+              (name, " --stream-input" if extra else "",
+               "" if r.returncode == 0 else ": " + r.stderr.strip()[-300:]))
+    out = os.path.join(work, name, "llvm-float")
+    r = run([rnnpoolc, "compile", model, "-o", out, "--target", "host", "--backend", "llvm",
+             "--float"])
+    check(r.returncode == 0 and "float32 build" in r.stdout,
+          "%s: compile --float --backend llvm --target host" % name)
+    check(defined_globals("nm", os.path.join(out, "model.o")) == api(False) and
+          "#define MODEL_FLOAT 1" in open(os.path.join(out, "model.h")).read(),
+          "%s: float host model.o exports exactly the model.h API of a float build" % name)
 
 
 def check_cortex_m4(rnnpoolc, work):
@@ -169,6 +193,12 @@ def check_cortex_m4(rnnpoolc, work):
               "cortex-m4 model.o exports exactly the model.h API (streamed: %s)" % streamed)
         check(sorted(os.listdir(out)) == ["model.h", "model.o", "plan.json", "plan.svg",
                                           "plan.txt"], "cortex-m4 output directory's files")
+    out = os.path.join(work, "m4-float")
+    r = run([rnnpoolc, "compile", model, "-o", out, "--backend", "llvm", "--float"])
+    check(r.returncode == 0, "cortex-m4 compile --float")
+    obj = os.path.join(out, "model.o")
+    check(defined_globals("arm-none-eabi-nm", obj) == api(False),
+          "cortex-m4 float model.o exports exactly the model.h API")
 
 
 def check_qemu(rnnpoolc, work):
@@ -193,6 +223,23 @@ def check_qemu(rnnpoolc, work):
                    report["c_flash_bytes"]))
 
 
+def check_qemu_float(rnnpoolc):
+    model = os.path.join(EXAMPLES, "fashion_rnnpool", "model.onnx")
+    x = os.path.join(EXAMPLES, "fashion_rnnpool", "image_5.npy")
+    r = run([rnnpoolc, "run", model, "--input", x, "--board", "mps2-an386", "--backend", "llvm",
+             "--float", "--json"])
+    ok = r.returncode == 0
+    report = json.loads(r.stdout) if ok else {}
+    check(ok and report.get("build") == "float" and report.get("host_match") and
+          report.get("c_host_match") and report.get("max_abs_diff", 1) <= report["tolerance"],
+          "fashion_rnnpool --float on mps2-an386: LLVM model.o and the C build == host float "
+          "interpreter within tolerance%s" % ("" if ok else ": " + r.stderr.strip()[-300:]))
+    if ok:
+        print("      float: instructions LLVM %d, C %d; flash LLVM %d, C %d; max abs diff %.3g" %
+              (report["instructions"], report["c_instructions"], report["flash_bytes"],
+               report["c_flash_bytes"], report["max_abs_diff"]))
+
+
 def check_errors(rnnpoolc, work):
     model = os.path.join(EXAMPLES, "small_cnn", "model.onnx")
     x = os.path.join(EXAMPLES, "small_cnn", "input.npy")
@@ -202,8 +249,7 @@ def check_errors(rnnpoolc, work):
          "unknown --cpu 'bogus' for thumbv7em"),
         (["compile", model, "-o", out, "--backend", "llvm", "--target", "host", "--cpu",
           "cortex-m4"], "unknown --cpu 'cortex-m4' for x86_64"),
-        (["compile", model, "-o", out, "--backend", "llvm", "--float"],
-         "--float with --backend llvm is not available yet"),
+        (["run", model, "--input", x, "--float"], "--float on the host needs --native"),
         (["compile", model, "-o", out, "--backend", "wasm"], "unknown --backend 'wasm'"),
         (["compile", model, "-o", out, "--emit-llvm"], "--emit-llvm needs --backend llvm"),
         (["run", model, "--input", x, "--native", "--cpu", "bogus"], "unknown --cpu 'bogus'"),
@@ -211,8 +257,8 @@ def check_errors(rnnpoolc, work):
         (["run", model, "--input", x, "--native", "--repeat", "0"], "--repeat takes a count"),
         (["run", model, "--input", x, "--board", "mps2-an386", "--backend", "llvm",
           "--profile"], "--profile traces the C build"),
-        (["run", model, "--input", x, "--board", "mps2-an386", "--backend", "llvm",
-          "--float"], "--float with --backend llvm is not available yet"),
+        (["compile", model, "-o", out, "--backend", "llvm", "--float", "--cpu", "bogus"],
+         "unknown --cpu 'bogus' for thumbv7em"),
     ]
     for args, want in cases:
         r = run([rnnpoolc] + args)
@@ -232,6 +278,7 @@ def main():
         check_host(rnnpoolc, work, name, model, x)
     if "--no-qemu" not in sys.argv:
         check_qemu(rnnpoolc, work)
+        check_qemu_float(rnnpoolc)
     if failures:
         print("%d check(s) failed" % len(failures))
         sys.exit(1)

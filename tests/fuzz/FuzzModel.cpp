@@ -16,7 +16,7 @@
 #include "frontends/onnx/Importer.h"
 #include "targets/c/CEmitter.h"
 #include "targets/c/FloatEmitter.h"
-#include "targets/c/FloatLowering.h"
+#include "targets/FloatLowering.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -88,7 +88,7 @@ void fuzzFloat(const ir::Graph &graph, bool run, bool stream) {
   }
   if (skipped("floatc"))
     return;
-  auto lowered = targets::c::lowerFloat(graph);
+  auto lowered = targets::lowerFloat(graph);
   if (!lowered)
     return;
   if (auto loweredPlan = plan::makePlan(lowered->graph, options))

@@ -3,7 +3,7 @@
 // type it names is declared by the float runtime header shipped with the float build.
 #include "compiler/quant/Kernels.h"
 #include "targets/EmbeddedFiles.h"
-#include "targets/c/FloatLowering.h"
+#include "targets/FloatLowering.h"
 
 #include <catch2/catch.hpp>
 
@@ -11,7 +11,7 @@
 #include <string>
 
 using namespace rnnpoolc;
-using targets::c::FloatKind;
+using targets::FloatKind;
 
 namespace {
 
@@ -26,12 +26,12 @@ std::string floatRuntimeHeader() {
 
 TEST_CASE("float kernel rows are in FloatKind order with distinct names") {
   std::set<std::string_view> names;
-  const auto table = targets::c::floatKernelTable();
+  const auto table = targets::floatKernelTable();
   REQUIRE(!table.empty());
   for (size_t i = 0; i < table.size(); ++i) {
     CHECK(static_cast<size_t>(table[i].kind) == i);
-    CHECK(&targets::c::floatKernelInfo(table[i].kind) == &table[i]);
-    CHECK(targets::c::name(table[i].kind) == table[i].name);
+    CHECK(&targets::floatKernelInfo(table[i].kind) == &table[i]);
+    CHECK(targets::name(table[i].kind) == table[i].name);
     CHECK(names.insert(table[i].name).second);
     CHECK(!table[i].function.empty());
   }
@@ -42,7 +42,7 @@ TEST_CASE("float kernel rows are in FloatKind order with distinct names") {
 
 TEST_CASE("the int8 table's float functions are rows of the float table") {
   std::set<std::string_view> functions;
-  for (const auto &row : targets::c::floatKernelTable())
+  for (const auto &row : targets::floatKernelTable())
     functions.insert(row.function);
   for (const quant::KernelInfo &k : quant::kernelTable()) {
     if (k.floatFunction.empty())
@@ -51,14 +51,14 @@ TEST_CASE("the int8 table's float functions are rows of the float table") {
     CHECK(functions.count(k.floatFunction) == 1);
   }
   // The scratch functions agree where both tables name one.
-  const auto &rnnpool = targets::c::floatKernelInfo(FloatKind::RNNPool);
+  const auto &rnnpool = targets::floatKernelInfo(FloatKind::RNNPool);
   CHECK(rnnpool.scratch == quant::kernelInfo(quant::KernelKind::RNNPool).floatScratch);
 }
 
 TEST_CASE("the float runtime header declares every function and params type of the table") {
   const std::string header = floatRuntimeHeader();
   REQUIRE(!header.empty());
-  for (const auto &row : targets::c::floatKernelTable()) {
+  for (const auto &row : targets::floatKernelTable()) {
     INFO(row.name);
     CHECK(header.find(std::string(" ") + std::string(row.function) + "(") != std::string::npos);
     if (!row.paramsType.empty())

@@ -143,7 +143,7 @@ std::pair<double, double> worstDiff(const std::vector<float> &want, const float 
 void checkFloatC(const ir::Graph &graph, const std::vector<ir::TensorData> &inputs,
                  const std::string &name, const std::string &compiler,
                  const plan::Plan *given = nullptr) {
-  auto model = targets::c::lowerFloat(graph);
+  auto model = targets::lowerFloat(graph);
   INFO((model ? std::string() : model.error().message()));
   REQUIRE(model);
   const plan::Plan plan = given ? *given : layerPlan(model->graph);
@@ -182,7 +182,7 @@ void checkFloatC(const ir::Graph &graph, const std::vector<ir::TensorData> &inpu
   std::vector<std::vector<float>> host;
   auto result = interp::run(graph, inputs, [&](const ir::Node &node, auto outs) {
     size_t step = host.size();
-    bool keepsBytes = model->steps[step].kind == targets::c::FloatKind::Alias &&
+    bool keepsBytes = model->steps[step].kind == targets::FloatKind::Alias &&
                       graph.tensor(node.inputs[0]).shape.size() == 4;
     host.push_back(keepsBytes ? values[node.inputs[0]] : runtimeLayout(outs[0]));
     values[node.outputs[0]] = host.back();
@@ -215,7 +215,7 @@ void checkFloatC(const ir::Graph &graph, const std::vector<ir::TensorData> &inpu
   if (!given)
     for (size_t n = 0; n < graph.nodes.size(); ++n) {
       INFO("node " << n << " '" << graph.nodes[n].name << "' not traced");
-      CHECK((traced[n] || model->steps[n].kind == targets::c::FloatKind::Alias));
+      CHECK((traced[n] || model->steps[n].kind == targets::FloatKind::Alias));
     }
   std::string out = readFile(dir + "/output.bin");
   size_t offset = 0;
@@ -432,7 +432,7 @@ TEST_CASE("codegen: float lowering names the node of a form without a float kern
   auto lowerError = [](Builder &b, ir::TensorId out) {
     b.g.outputs = {out};
     REQUIRE(passes::foldConstantsAndInferShapes(b.g));
-    auto model = targets::c::lowerFloat(b.g);
+    auto model = targets::lowerFloat(b.g);
     REQUIRE_FALSE(model);
     return model.error().message();
   };

@@ -105,7 +105,7 @@ void runStep(int8_t *a, const rp_step *s) {
   const LoweredLayer &layer = current.lowered->layers.at(static_cast<size_t>(s->layer));
   const StepIO io{layer, current.lowered->model->layers[layer.node], a, s};
   if (layer.wholeCopy) {
-    rp_copy_s8(io.at(s->in[0], 0, 0), io.at(s->out, 0, 0), static_cast<int32_t>(layer.copyBytes));
+    rp_copy_s8(io.at(s->in[0], 0, 0), io.at(s->out, 0, 0), static_cast<int32_t>(layer.copyCount));
     return;
   }
   if (layer.accumulate) { // a global average pool, a band of its input rows at a time

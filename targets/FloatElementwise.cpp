@@ -2,13 +2,13 @@
 // Div, Pow) to rp_binary_f32 and channel reductions (ReduceSum, ReduceMean over axis 1) to
 // rp_reduce_channels_f32. The broadcasts the kernel supports are those an HWC buffer can
 // address with a pixel and a channel stride: whole, per channel, per pixel, scalar.
-#include "targets/c/FloatLowering.h"
+#include "targets/FloatLowering.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
-namespace rnnpoolc::targets::c {
+namespace rnnpoolc::targets {
 namespace {
 
 /// The output seen as [pixels, channels] (rank 4 [1, C, H, W] or rank 2 [1, K]).
@@ -187,4 +187,4 @@ Expected<FloatStep> lowerL2Norm(const ir::Graph &g, const ir::Node &node,
   return s;
 }
 
-} // namespace rnnpoolc::targets::c
+} // namespace rnnpoolc::targets

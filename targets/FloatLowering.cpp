@@ -1,5 +1,5 @@
 // Lowering a float graph to the float runtime kernels (see FloatLowering.h).
-#include "targets/c/FloatLowering.h"
+#include "targets/FloatLowering.h"
 
 #include "compiler/ir/MemoryOrder.h"
 #include "compiler/ir/OpInfo.h"
@@ -13,7 +13,7 @@
 #include <optional>
 #include <set>
 
-namespace rnnpoolc::targets::c {
+namespace rnnpoolc::targets {
 
 namespace {
 
@@ -26,7 +26,7 @@ constexpr FloatKernelInfo kFloatTable[] = {
 #define RNNPOOLC_FLOAT_KERNEL(Kind, Name, Shape, Function, Params, Scratch)                    \
   {FloatKind::Kind, Name, quant::CallShape::Shape, column(#Function), column(#Params),         \
    column(#Scratch)},
-#include "targets/c/FloatKernels.def"
+#include "targets/FloatKernels.def"
 };
 
 } // namespace
@@ -40,6 +40,22 @@ const FloatKernelInfo &floatKernelInfo(FloatKind kind) {
 }
 
 std::string_view name(FloatKind kind) { return floatKernelInfo(kind).name; }
+
+bool callsParamsInOut(FloatKind kind) {
+  return kind == FloatKind::Permute || kind == FloatKind::FullyConnected ||
+         kind == FloatKind::GlobalAvgPool || kind == FloatKind::Reduce ||
+         kind == FloatKind::L2Norm || kind == FloatKind::Softmax;
+}
+
+int64_t floatWeightsBytes(const FloatModel &model) {
+  int64_t bytes = 0;
+  for (const FloatStep &s : model.steps) {
+    for (const FloatArray &a : s.arrays)
+      bytes += 4 * static_cast<int64_t>(a.values.size());
+    bytes += 4 * static_cast<int64_t>(s.concatChannels.size());
+  }
+  return bytes;
+}
 
 FloatParams &FloatParams::add(const char *field, int64_t value) {
   ParamValue v;
@@ -606,4 +622,4 @@ Expected<FloatModel> lowerFloat(const ir::Graph &graph) {
   return model;
 }
 
-} // namespace rnnpoolc::targets::c
+} // namespace rnnpoolc::targets

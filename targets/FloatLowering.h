@@ -8,18 +8,17 @@
 #include "compiler/ir/Graph.h"
 #include "compiler/quant/Kernels.h"
 #include "targets/Lowered.h"
-#include "targets/c/CParams.h"
 
 #include <span>
 #include <string>
 #include <vector>
 
-namespace rnnpoolc::targets::c {
+namespace rnnpoolc::targets {
 
 /// Which float kernel runs a node: one enumerator per row of FloatKernels.def.
 enum class FloatKind {
 #define RNNPOOLC_FLOAT_KERNEL(Kind, Name, Shape, Function, Params, Scratch) Kind,
-#include "targets/c/FloatKernels.def"
+#include "targets/FloatKernels.def"
 };
 std::string_view name(FloatKind kind);
 
@@ -32,6 +31,10 @@ struct FloatKernelInfo {
   std::string_view paramsType; ///< "rp_conv_f32_params", or empty for none
   std::string_view scratch;    ///< scratch-size function of `function`, or empty
 };
+
+/// Kernels called over whole tensors as Function(&params, in, out): fully connected, the
+/// global pool, reductions, L2 norm, softmax and permute.
+bool callsParamsInOut(FloatKind kind);
 
 /// Every row, in FloatKind order.
 std::span<const FloatKernelInfo> floatKernelTable();
@@ -72,6 +75,10 @@ struct FloatModel {
 /// an error naming the node.
 Expected<FloatModel> lowerFloat(const ir::Graph &graph);
 
+/// Bytes of constant data (weights, biases, FastGRNN matrices, Concat and Split's channel
+/// lists) the float build carries: the lowered model's weightsBytes.
+int64_t floatWeightsBytes(const FloatModel &model);
+
 /// Collects the fields of a float params struct in declaration order.
 class FloatParams {
 public:
@@ -89,4 +96,4 @@ private:
   std::vector<ParamValue> values_;
 };
 
-} // namespace rnnpoolc::targets::c
+} // namespace rnnpoolc::targets

@@ -1,7 +1,7 @@
 // Lowering an RNNPool node to rp_rnnpool_f32: the FastGRNN matrices multiplied out (low
 // rank) and transposed to [hidden][in], zeta and nu through the sigmoid, as the interpreter
 // applies them (compiler/interp/RNNPool.cpp).
-#include "targets/c/FloatLowering.h"
+#include "targets/FloatLowering.h"
 
 #include "runtime/rp_scratch.h"
 
@@ -9,7 +9,7 @@
 
 #include <cmath>
 
-namespace rnnpoolc::targets::c {
+namespace rnnpoolc::targets {
 namespace {
 
 constexpr int64_t kMaxHidden = 64; // RP_F32_MAX_HIDDEN
@@ -139,4 +139,4 @@ Expected<FloatStep> lowerRNNPool(const ir::Graph &g, const ir::Node &node) {
   return s;
 }
 
-} // namespace rnnpoolc::targets::c
+} // namespace rnnpoolc::targets

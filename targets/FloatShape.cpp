@@ -3,13 +3,13 @@
 // (a relabelling of the bytes, or rp_permute_f32), and Concat of row-major tensors such as
 // detection heads flattened to [1, anchors, k] (rp_concat_f32 with one block per position).
 #include "compiler/ir/MemoryOrder.h"
-#include "targets/c/FloatLowering.h"
+#include "targets/FloatLowering.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
-namespace rnnpoolc::targets::c {
+namespace rnnpoolc::targets {
 namespace {
 
 int64_t normalAxis(int64_t axis, size_t rank) {
@@ -152,4 +152,4 @@ Expected<FloatStep> lowerRowMajorConcatF32(const ir::Graph &g, const ir::Node &n
   return s; // .channels is added by the emitter
 }
 
-} // namespace rnnpoolc::targets::c
+} // namespace rnnpoolc::targets
