@@ -154,9 +154,30 @@ plan::PlanOptions planOptionsFor(const GenerateOptions &options, const targets::
   return out;
 }
 
+/// What generated code can address, checked before calibration and planning, which on a
+/// map of a million columns take minutes before the lowering would refuse it: rows and
+/// columns are int16 in the step tables.
+Status checkCodeLimits(const LoadedModel &loaded) {
+  const ir::Graph &g = loaded.graph;
+  for (const ir::Node &node : g.nodes)
+    for (ir::TensorId t : node.outputs) {
+      const ir::Shape &shape = g.tensor(t).shape;
+      if (shape.size() >= 3 && (shape[shape.size() - 2] > INT16_MAX || shape.back() > INT16_MAX))
+        return makeError("{}: {}", loaded.path,
+                         ir::nodeError(node,
+                                       "its output {} has more than 32767 rows or columns, "
+                                       "which generated code cannot address; give the input "
+                                       "a smaller shape (--input-shape)",
+                                       ir::toString(shape))
+                             .message());
+    }
+  return Status::ok();
+}
+
 } // namespace
 
 Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const GenerateOptions &options) {
+  RNNPOOLC_TRY(checkCodeLimits(loaded));
   auto quantized = quantizeLoaded(loaded, options.calib, options.calibPercentile);
   if (!quantized)
     return quantized.error();
@@ -179,6 +200,7 @@ Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const Generate
 
 Expected<GeneratedFloatModel> generateFloatModel(const LoadedModel &loaded,
                                                  const GenerateOptions &options) {
+  RNNPOOLC_TRY(checkCodeLimits(loaded));
   auto lowered = targets::lowerFloat(loaded.graph);
   if (!lowered)
     return makeError("{}: {}", loaded.path, lowered.error().message());

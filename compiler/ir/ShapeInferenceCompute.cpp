@@ -113,6 +113,17 @@ Status inferPool(Graph &graph, Node &node) {
   Shape out = {x.shape[0], x.shape[1]};
   RNNPOOLC_TRY(inferWindow(
       node, x.shape, {a.kernel, a.strides, a.dilations, a.pads, a.autoPad, a.ceilMode}, out));
+  // A pooling window wholly in the padding has no value to pool (onnxruntime refuses such
+  // pads too); a convolution's is defined (its bias), so only pooling checks this.
+  const size_t n = a.kernel.size();
+  for (size_t d = 0; d < n; ++d) {
+    const int64_t extent = (a.kernel[d] - 1) * a.dilations[d] + 1;
+    if (a.pads[d] >= extent || a.pads[d + n] >= extent)
+      return nodeError(node,
+                       "pads {},{} on spatial dim {} must be smaller than the window ({}): "
+                       "a window wholly in the padding has nothing to pool",
+                       a.pads[d], a.pads[d + n], d, extent);
+  }
   return setOutput(graph, node, 0, x.dtype, std::move(out));
 }
 

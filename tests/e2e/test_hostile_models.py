@@ -410,6 +410,14 @@ def case_limits(s):
     batch = s.save("batch2", relu_model([2, 3, 8, 8]))
     s.fails("batch 2: compile", ["compile", batch, "-o", s.path("batch_c")], ["batch 1"],
             written=s.path("batch_c"))
+    # A mutator find: a map a million columns wide was calibrated and planned for 40 s
+    # before the lowering refused it; now refused before any of that.
+    wide = s.save("wide", relu_model([1, 1, 4, 1000003]))
+    for flags in ((), ("--float",)):
+        s.fails("a map 1,000,003 columns wide: compile %s" % " ".join(flags),
+                ["compile", wide, "-o", s.path("wide_c"), *flags],
+                ["'relu'", "more than 32767 rows or columns", "--input-shape"],
+                written=s.path("wide_c"))
 
 
 def case_weights_as_inputs(s):

@@ -120,3 +120,21 @@ TEST_CASE("less common operand mismatches", "[ir][shape][guards]") {
   REQUIRE_THAT(inferError(h),
                Contains("node 'sq' (Squeeze)") && Contains("out of range for rank 2"));
 }
+
+TEST_CASE("pooling pads as wide as the window are errors", "[ir][shape][guards]") {
+  // A libFuzzer find: MaxPool 3x3 with a top pad of 34 has output rows whose windows lie
+  // wholly in the padding; the plan executor then asked for an input region of -31 rows.
+  for (OpKind op : {OpKind::MaxPool, OpKind::AveragePool}) {
+    Builder b;
+    PoolAttrs attrs;
+    attrs.kernel = {3, 3};
+    attrs.pads = {34, 2, 2, 2};
+    b.node(op, "pool", {b.input("x", {1, 3, 28, 28})}, attrs);
+    REQUIRE_THAT(inferError(b), Contains("node 'pool'") && Contains("pads 34,2 on spatial dim 0") &&
+                                    Contains("smaller than the window (3)"));
+    Builder ok; // the widest pad a window allows
+    attrs.pads = {2, 2, 2, 2};
+    ok.node(op, "pool", {ok.input("x", {1, 3, 28, 28})}, attrs);
+    REQUIRE(inferShapes(ok.g, ok.g.nodes[0]));
+  }
+}
