@@ -55,6 +55,12 @@ static inline float rp_act_inline_f32(const rp_act_f32 *act, float x) {
     return 1.0f / x;
   case RP_ACT_SOFTPLUS: /* as the host interpreter: exp cannot overflow */
     return x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x));
+  case RP_ACT_LOG:
+    return logf(x);
+  case RP_ACT_FLOOR:
+    return floorf(x);
+  case RP_ACT_CEIL:
+    return ceilf(x);
   default:
     return x;
   }

@@ -304,7 +304,10 @@ Expected<FloatStep> lowerUnary(const Lowering &l, const ir::Node &node) {
                                               {ir::OpKind::Neg, 10},
                                               {ir::OpKind::Abs, 11},
                                               {ir::OpKind::Reciprocal, 12},
-                                              {ir::OpKind::Softplus, 13}};
+                                              {ir::OpKind::Softplus, 13},
+                                              {ir::OpKind::Log, 14},
+                                              {ir::OpKind::Floor, 15},
+                                              {ir::OpKind::Ceil, 16}};
   for (auto [op, kind] : plain)
     if (node.op == op) {
       s.params = FloatParams().add("kind", kind).real("alpha", 0).real("beta", 0).take();
@@ -491,6 +494,9 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
   case ir::OpKind::Abs:
   case ir::OpKind::Reciprocal:
   case ir::OpKind::Softplus:
+  case ir::OpKind::Log:
+  case ir::OpKind::Floor:
+  case ir::OpKind::Ceil:
     return lowerUnary(l, node);
   case ir::OpKind::Sub:
   case ir::OpKind::Mul:
@@ -543,9 +549,6 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
   case ir::OpKind::And:
   case ir::OpKind::Or:
   case ir::OpKind::Where:
-  case ir::OpKind::Log:
-  case ir::OpKind::Floor:
-  case ir::OpKind::Ceil:
   case ir::OpKind::Not:
   case ir::OpKind::Cast:
   case ir::OpKind::QuantizeLinear:

@@ -75,31 +75,22 @@ Result evalUnary(const ir::Node &node, Inputs in) {
   case OpKind::Neg:
     if (isInt)
       return mapInt(x, x.dtype, wrapNeg);
-    return mapFloat(node, x, [](float v) { return -v; });
+    break;
   case OpKind::Abs:
     if (isInt)
       return mapInt(x, x.dtype, [](int64_t v) { return v < 0 ? wrapNeg(v) : v; });
-    return mapFloat(node, x, [](float v) { return std::fabs(v); });
-  case OpKind::Softplus: // log(1 + exp(x)), written so that exp cannot overflow
-    return mapFloat(node, x, [](float v) {
-      return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
-    });
-  case OpKind::Sqrt:
-    return mapFloat(node, x, [](float v) { return std::sqrt(v); });
-  case OpKind::Exp:
-    return mapFloat(node, x, [](float v) { return std::exp(v); });
-  case OpKind::Log:
-    return mapFloat(node, x, [](float v) { return std::log(v); });
-  case OpKind::Reciprocal:
-    return mapFloat(node, x, [](float v) { return 1.0f / v; });
-  case OpKind::Floor:
-    return mapFloat(node, x, [](float v) { return std::floor(v); });
-  case OpKind::Ceil:
-    return mapFloat(node, x, [](float v) { return std::ceil(v); });
+    break;
+  case OpKind::Clip:
+    return evalClip(node, in);
+  case OpKind::Cast:
+    return evalCast(node, in);
   default:
     break;
   }
-  return ir::nodeError(node, "internal: not a unary op");
+  // The math ops: their one float definition (ir::unaryMathOf).
+  if (ir::UnaryMathFn fn = ir::unaryMathOf(node.op))
+    return mapFloat(node, x, fn);
+  return ir::nodeError(node, "internal: {} has no interpreter kernel", ir::opName(node.op));
 }
 
 Result evalClip(const ir::Node &node, Inputs in) {

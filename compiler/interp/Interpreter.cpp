@@ -70,28 +70,11 @@ Result dispatch(const ir::Node &node, Inputs in) {
     return evalVariadic(node, in);
   case OpKind::Where:
     return evalWhere(node, in);
-  case OpKind::Identity:
-  case OpKind::Relu:
-  case OpKind::LeakyRelu:
-  case OpKind::Sigmoid:
-  case OpKind::HardSigmoid:
-  case OpKind::HardSwish:
-  case OpKind::Tanh:
-  case OpKind::Softplus:
-  case OpKind::Sqrt:
-  case OpKind::Neg:
-  case OpKind::Abs:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Reciprocal:
-  case OpKind::Floor:
-  case OpKind::Ceil:
-  case OpKind::Not:
+    // The unary family, Clip and Cast included: evalUnary tells them apart.
+#define OP(N, A, I0, I1, O0, O1, FAMILY, C, P) RNNPOOLC_UNARY_CASE_##FAMILY(N)
+#include "compiler/ir/Ops.def"
+#undef OP
     return evalUnary(node, in);
-  case OpKind::Clip:
-    return evalClip(node, in);
-  case OpKind::Cast:
-    return evalCast(node, in);
   case OpKind::QuantizeLinear:
     return evalQuantizeLinear(node, in);
   case OpKind::DequantizeLinear:

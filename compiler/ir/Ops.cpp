@@ -81,6 +81,22 @@ float applyActivation(const Activation &act, float x) {
   return x;
 }
 
+UnaryMathFn unaryMathOf(OpKind op) {
+  switch (op) {
+  case OpKind::Softplus: // log(1 + exp(x)), written so that exp cannot overflow
+    return [](float v) { return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v)); };
+  case OpKind::Sqrt: return [](float v) { return std::sqrt(v); };
+  case OpKind::Neg: return [](float v) { return -v; };
+  case OpKind::Abs: return [](float v) { return std::fabs(v); };
+  case OpKind::Exp: return [](float v) { return std::exp(v); };
+  case OpKind::Log: return [](float v) { return std::log(v); };
+  case OpKind::Reciprocal: return [](float v) { return 1.0f / v; };
+  case OpKind::Floor: return [](float v) { return std::floor(v); };
+  case OpKind::Ceil: return [](float v) { return std::ceil(v); };
+  default: return nullptr; // not a math op (see the header)
+  }
+}
+
 float applyRnnNonlinearity(RnnNonlinearity kind, float x) {
   switch (kind) {
   case RnnNonlinearity::Sigmoid: return 1.0f / (1.0f + std::exp(-x));

@@ -81,6 +81,32 @@ struct Activation {
 /// Applies an activation to one value.
 float applyActivation(const Activation &act, float x);
 
+/// The float function of a unary math op without attributes (Softplus, Sqrt, Exp, Erf, ...):
+/// the one definition that the float interpreter runs and the int8 build tabulates (a
+/// 256-entry lookup table, quant's buildLut), so a new math op is one case here. Null for
+/// every other op, the activations (applyActivation), Identity, Not, Clip and Cast included.
+using UnaryMathFn = float (*)(float);
+UnaryMathFn unaryMathOf(OpKind op);
+
+// `case OpKind::X:` for every op of the Unary family of Ops.def, for a switch that hands the
+// whole family to one function (whose own switch tells them apart) and still names every op
+// for -Wswitch. Use it as
+//   #define OP(N, A, I0, I1, O0, O1, FAMILY, C, P) RNNPOOLC_UNARY_CASE_##FAMILY(N)
+//   #include "compiler/ir/Ops.def"
+//   #undef OP
+//     return evalUnary(node, in);
+#define RNNPOOLC_UNARY_CASE_Unary(name) case ::rnnpoolc::ir::OpKind::name:
+#define RNNPOOLC_UNARY_CASE_Compute(name)
+#define RNNPOOLC_UNARY_CASE_Binary(name)
+#define RNNPOOLC_UNARY_CASE_Quant(name)
+#define RNNPOOLC_UNARY_CASE_Pool(name)
+#define RNNPOOLC_UNARY_CASE_Norm(name)
+#define RNNPOOLC_UNARY_CASE_Reduce(name)
+#define RNNPOOLC_UNARY_CASE_Layout(name)
+#define RNNPOOLC_UNARY_CASE_View(name)
+#define RNNPOOLC_UNARY_CASE_Shape(name)
+#define RNNPOOLC_UNARY_CASE_RNNPool(name)
+
 struct NoAttrs {};
 
 /// ONNX auto_pad. The importer copies it; ir::inferShapes turns it into explicit pads and

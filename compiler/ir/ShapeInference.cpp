@@ -250,6 +250,20 @@ Status inferCast(Graph &graph, const Node &node) {
   return inferUnary(graph, node, to);
 }
 
+Status inferUnaryFamily(Graph &graph, const Node &node) {
+  switch (node.op) {
+  case OpKind::Not:
+    RNNPOOLC_TRY(requireBool(graph, node, 0));
+    return inferUnary(graph, node, {});
+  case OpKind::Clip:
+    return inferClip(graph, node);
+  case OpKind::Cast:
+    return inferCast(graph, node);
+  default: // every other unary op maps each element to one of the same type
+    return inferUnary(graph, node, {});
+  }
+}
+
 } // namespace
 
 Status inferShapes(Graph &graph, Node &node) {
@@ -276,30 +290,11 @@ Status inferShapes(Graph &graph, Node &node) {
   case OpKind::Where:
     return inferWhere(graph, node);
 
-  case OpKind::Not:
-    RNNPOOLC_TRY(requireBool(graph, node, 0));
-    return inferUnary(graph, node, {});
-  case OpKind::Identity:
-  case OpKind::Relu:
-  case OpKind::LeakyRelu:
-  case OpKind::Sigmoid:
-  case OpKind::HardSigmoid:
-  case OpKind::HardSwish:
-  case OpKind::Tanh:
-  case OpKind::Softplus:
-  case OpKind::Sqrt:
-  case OpKind::Neg:
-  case OpKind::Abs:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Reciprocal:
-  case OpKind::Floor:
-  case OpKind::Ceil:
-    return inferUnary(graph, node, {});
-  case OpKind::Clip:
-    return inferClip(graph, node);
-  case OpKind::Cast:
-    return inferCast(graph, node);
+    // The unary family: the output has the input's shape (and dtype, but for Cast).
+#define OP(N, A, I0, I1, O0, O1, FAMILY, C, P) RNNPOOLC_UNARY_CASE_##FAMILY(N)
+#include "compiler/ir/Ops.def"
+#undef OP
+    return inferUnaryFamily(graph, node);
   case OpKind::QuantizeLinear:
   case OpKind::DequantizeLinear:
     return inferQuantOp(graph, node);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 namespace rnnpoolc::quant {
@@ -396,17 +397,26 @@ Expected<Layer> buildConcat(const Context &ctx, const ir::Node &node) {
   return layer;
 }
 
+/// A table of the op's float function at every int8 input: an activation's, or a math op's
+/// (ir::unaryMathOf), the same definition the float interpreter runs.
 Expected<Layer> buildLut(const Context &ctx, const ir::Node &node) {
-  auto computed = ir::activationOf(ctx.graph, node);
-  if (!computed)
-    return ir::nodeError(node, "clip bounds must be constant scalars");
-  const ir::Activation &act = *computed;
+  std::function<float(float)> fn = ir::unaryMathOf(node.op);
+  if (!fn) {
+    auto computed = ir::activationOf(ctx.graph, node);
+    if (!computed)
+      return ir::nodeError(node, "clip bounds must be constant scalars");
+    fn = [act = *computed](float v) { return ir::applyActivation(act, v); };
+  }
   const AffineParams &px = ctx.of(node.inputs[0]), &py = ctx.of(node.outputs[0]);
   std::vector<int8_t> table(256);
   for (int q = -128; q < 128; ++q) {
     float real = px.scale * static_cast<float>(q - px.zeroPoint);
-    table[static_cast<size_t>(q + 128)] =
-        static_cast<int8_t>(quantizeValue(ir::applyActivation(act, real), py));
+    float value = fn(real);
+    if (std::isnan(value))
+      return ir::nodeError(node, "its int8 input reaches {}, outside the op's domain (the float "
+                           "model computes NaN there); keep the input in range or use --float",
+                           real);
+    table[static_cast<size_t>(q + 128)] = static_cast<int8_t>(quantizeValue(value, py));
   }
   Layer layer;
   addArray(layer, "table", std::move(table));

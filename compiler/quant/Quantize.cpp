@@ -182,9 +182,12 @@ std::optional<KernelKind> kernelFor(const ir::Graph &graph, const ir::Node &node
   case ir::OpKind::Unsqueeze:
   case ir::OpKind::Identity: return KernelKind::Alias;
   default:
-    // No int8 kernel: the callers turn this into the one-line "has no fixed-point kernel
+    // A math op is a lookup table of its float function (ir::unaryMathOf). Any other op has
+    // no int8 kernel: the callers turn this into the one-line "has no fixed-point kernel
     // yet" error (Split is rewritten into Slices first). Not a list of every op, so that a
-    // new op without an int8 kernel does not touch this file.
+    // new op does not touch this file.
+    if (ir::unaryMathOf(node.op))
+      return KernelKind::Lut;
     return std::nullopt;
   }
 }

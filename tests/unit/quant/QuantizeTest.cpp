@@ -93,7 +93,7 @@ TEST_CASE("quantize splits non-clamp activations and keeps ReLU fused", "[quant]
 TEST_CASE("quantize names the node an op without a fixed-point kernel", "[quant]") {
   Builder b;
   ir::TensorId x = b.input("x", {1, 4});
-  b.g.outputs = {b.node(ir::OpKind::Exp, "exp1", {x})};
+  b.g.outputs = {b.node(ir::OpKind::Pow, "pow1", {x, x})};
   REQUIRE(passes::foldConstantsAndInferShapes(b.g));
   auto ranges = calib::calibrate(b.g, calib::syntheticInputs(b.g, 2));
   REQUIRE(ranges);
@@ -101,7 +101,7 @@ TEST_CASE("quantize names the node an op without a fixed-point kernel", "[quant]
   REQUIRE_FALSE(m);
   // The library names the node; the driver adds a --float hint only where the float build
   // compiles the model (tests/e2e/test_authors_models.py checks it).
-  CHECK_THAT(m.error().message(), Contains("node 'exp1' (Exp)") && Contains("no fixed-point kernel"));
+  CHECK_THAT(m.error().message(), Contains("node 'pow1' (Pow)") && Contains("no fixed-point kernel"));
 }
 
 TEST_CASE("runFixedPoint reports every layer's bytes to an observer", "[quant]") {
@@ -120,4 +120,52 @@ TEST_CASE("runFixedPoint reports every layer's bytes to an observer", "[quant]")
   CHECK(seen == std::vector<size_t>{0, 1});
   // The last layer's bytes are the output, converted from HWC to NCHW.
   CHECK(out->quantized[0].shape == ir::Shape{1, 3, 5, 5});
+}
+
+TEST_CASE("every math op quantises to a table of its float function", "[quant]") {
+  int tables = 0;
+  for (size_t k = 0; k < ir::numOps(); ++k) {
+    const auto op = static_cast<ir::OpKind>(k);
+    const ir::UnaryMathFn fn = ir::unaryMathOf(op);
+    if (!fn)
+      continue;
+    INFO(ir::opName(op));
+    ++tables;
+    // A sigmoid first keeps the input in (0.1, 0.9), in every math op's domain.
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 3, 5, 5});
+    ir::TensorId s = b.node(ir::OpKind::Sigmoid, "s", {x});
+    ir::TensorId y = b.node(op, "m", {s});
+    std::vector<std::vector<ir::TensorData>> calib;
+    quant::QuantizedModel m = quantizeBuilt(b, y, calib);
+    REQUIRE(m.layers.size() == 2);
+    CHECK(m.layers[1].kind == quant::KernelKind::Lut);
+    // The sigmoid's int8 output is within about one of its steps of the float value; the
+    // op's steepest slope over the range carries that to its output, plus the table's own
+    // rounding (half a step).
+    float pre = m.graph.tensor(m.graph.nodes[0].outputs[0]).quant->scale[0];
+    float out = m.graph.tensor(m.graph.outputs[0]).quant->scale[0];
+    double slope = 0;
+    for (float v = 0.1f; v < 0.9f; v += 0.01f)
+      slope = std::max(slope, std::fabs(double(fn(v + 0.01f)) - fn(v)) / 0.01);
+    double steps = worstErrorInSteps(b.g, m, calib);
+    CHECK(steps <= slope * 1.5 * pre / out + 0.5);
+  }
+  CHECK(tables >= 9);
+}
+
+TEST_CASE("a math op whose int8 input leaves its domain is refused by name", "[quant]") {
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 4}); // calibrated over [-2, 2]
+  ir::TensorId r = b.node(ir::OpKind::Sqrt, "root", {x});
+  b.g.outputs = {r};
+  REQUIRE(passes::foldConstantsAndInferShapes(b.g));
+  std::vector<std::vector<ir::TensorData>> calib{{b.randomInput(0)}, {b.randomInput(0)}};
+  auto ranges = calib::calibrate(b.g, calib);
+  REQUIRE(ranges);
+  auto m = quant::quantize(b.g, *ranges);
+  REQUIRE_FALSE(m);
+  const std::string msg = m.error().message();
+  CHECK_THAT(msg, Contains("node 'root' (Sqrt)") && Contains("outside the op's domain"));
+  CHECK(msg.find('\n') == std::string::npos);
 }
