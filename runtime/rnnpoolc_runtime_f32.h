@@ -80,7 +80,7 @@ static inline rp_view_f32 rp_view_whole_f32(float *data, int32_t rows, int32_t c
  *  NONE x; RELU max(x, 0); CLIP min(max(x, alpha), beta); LEAKY_RELU x >= 0 ? x : alpha x;
  *  SIGMOID 1 / (1 + exp(-x)); HARD_SIGMOID max(0, min(1, alpha x + beta));
  *  HARD_SWISH x max(0, min(1, x / 6 + 1/2)); TANH tanh(x); and the plain functions SQRT,
- *  EXP, NEG, ABS, RECIPROCAL, SOFTPLUS, LOG, FLOOR, CEIL (standalone nodes, as
+ *  EXP, NEG, ABS, RECIPROCAL, SOFTPLUS, LOG, FLOOR, CEIL, ERF (standalone nodes, as
  *  ir::unaryMathOf defines them; never fused into conv or fc). */
 enum {
   RP_ACT_NONE = 0,
@@ -99,7 +99,8 @@ enum {
   RP_ACT_SOFTPLUS = 13,  /* log(1 + exp(x)) */
   RP_ACT_LOG = 14,       /* log(x) */
   RP_ACT_FLOOR = 15,     /* floor(x) */
-  RP_ACT_CEIL = 16       /* ceil(x) */
+  RP_ACT_CEIL = 16,      /* ceil(x) */
+  RP_ACT_ERF = 17        /* erf(x) */
 };
 typedef struct {
   int32_t kind; /* RP_ACT_* */

@@ -61,6 +61,8 @@ static inline float rp_act_inline_f32(const rp_act_f32 *act, float x) {
     return floorf(x);
   case RP_ACT_CEIL:
     return ceilf(x);
+  case RP_ACT_ERF:
+    return erff(x);
   default:
     return x;
   }

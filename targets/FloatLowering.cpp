@@ -307,7 +307,8 @@ Expected<FloatStep> lowerUnary(const Lowering &l, const ir::Node &node) {
                                               {ir::OpKind::Softplus, 13},
                                               {ir::OpKind::Log, 14},
                                               {ir::OpKind::Floor, 15},
-                                              {ir::OpKind::Ceil, 16}};
+                                              {ir::OpKind::Ceil, 16},
+                                              {ir::OpKind::Erf, 17}};
   for (auto [op, kind] : plain)
     if (node.op == op) {
       s.params = FloatParams().add("kind", kind).real("alpha", 0).real("beta", 0).take();
@@ -497,6 +498,7 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
   case ir::OpKind::Log:
   case ir::OpKind::Floor:
   case ir::OpKind::Ceil:
+  case ir::OpKind::Erf:
     return lowerUnary(l, node);
   case ir::OpKind::Sub:
   case ir::OpKind::Mul:

@@ -93,6 +93,7 @@ UnaryMathFn unaryMathOf(OpKind op) {
   case OpKind::Reciprocal: return [](float v) { return 1.0f / v; };
   case OpKind::Floor: return [](float v) { return std::floor(v); };
   case OpKind::Ceil: return [](float v) { return std::ceil(v); };
+  case OpKind::Erf: return [](float v) { return std::erf(v); };
   default: return nullptr; // not a math op (see the header)
   }
 }

@@ -50,6 +50,7 @@ constexpr OpEntry kOps[] = {
     {"", "Reciprocal", nullptr},
     {"", "Floor", nullptr},
     {"", "Ceil", nullptr},
+    {"", "Erf", nullptr},
     {"", "Not", nullptr},
     {"", "Cast", cast},
     {"", "QuantizeLinear", quantizeLinear},

@@ -378,7 +378,7 @@ TEST_CASE("codegen: float C kernels over their variants equal the float interpre
     y = b.node(ir::OpKind::Div, "per_pixel", {b.node(ir::OpKind::Abs, "abs", {y}), r});
     checkBuilt(b, y, "elementwise-variants");
   }
-  SECTION("Floor and Ceil of the input (exact in both), Log") {
+  SECTION("Floor and Ceil of the input (exact in both), Log, Erf") {
     Builder b;
     ir::TensorId x = b.input("x", {1, 3, 4, 5});
     ir::TensorId one = b.g.addConstant("one", ir::TensorData::fromFloats({}, {1.0f}));
@@ -387,7 +387,9 @@ TEST_CASE("codegen: float C kernels over their variants equal the float interpre
     ir::TensorId l = b.node(
         ir::OpKind::Log, "log",
         {b.node(ir::OpKind::Add, "one_plus_abs", {b.node(ir::OpKind::Abs, "abs", {x}), one})});
-    checkBuilt(b, b.node(ir::OpKind::Add, "sum", {y, l}), "floor-ceil-log");
+    ir::TensorId e = b.node(ir::OpKind::Erf, "erf", {x});
+    checkBuilt(b, b.node(ir::OpKind::Add, "sum", {b.node(ir::OpKind::Add, "sum1", {y, l}), e}),
+               "floor-ceil-log-erf");
   }
   SECTION("flatten of a feature map, MatMul, Gemm (transB, alpha, beta), ReLU, softmax") {
     Builder b;
