@@ -5,6 +5,7 @@
 #pragma once
 
 #include "targets/Target.h"
+#include "targets/c/ModelHeader.h" // modelHeader(), which the LLVM backend writes too
 
 #include <string>
 #include <vector>
@@ -32,10 +33,6 @@ public:
 Expected<std::vector<GeneratedFile>> generateC(const quant::QuantizedModel &model,
                                                const plan::Plan &plan,
                                                const CodegenOptions &options);
-
-/// model.h of a lowered model: the API every backend's output shares (the LLVM backend
-/// writes it beside model.o).
-std::string modelHeader(const LoweredModel &lowered, const CodegenOptions &options);
 
 /// Bytes of constant data (weights, tables) the generated code carries.
 int64_t weightsBytes(const quant::QuantizedModel &model);

@@ -19,9 +19,6 @@ namespace rnnpoolc::targets::c {
 Expected<std::vector<GeneratedFile>> floatFiles(const LoweredModel &lowered,
                                                 const CodegenOptions &options);
 
-/// model.h of a lowered float build (the LLVM backend writes it beside model.o).
-std::string floatModelHeader(const LoweredModel &lowered, const CodegenOptions &options);
-
 /// Lowers `model` following `plan` (made by plan::makePlan of model.graph with float32
 /// activations), then floatFiles. Errors name a node the plan runs on part of a tensor
 /// whose float kernel needs whole tensors.
