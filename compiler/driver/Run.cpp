@@ -4,7 +4,7 @@
 #include "compiler/driver/Driver.h"
 #include "compiler/interp/FixedPoint.h"
 #include "compiler/interp/Interpreter.h"
-#include "compiler/plan/Executor.h"
+#include "compiler/interp/PlanExecutor.h"
 #include "compiler/plan/Planner.h"
 #include "compiler/support/Escape.h"
 #include "frontends/onnx/TensorIO.h"
@@ -423,7 +423,7 @@ Status runRun(Args args) {
     auto plan = plan::makePlan(g, planOptions);
     if (!plan)
       return makeError("{}: {}", options->model, plan.error().message());
-    outputs = plan::executePlan(g, *plan, *inputs);
+    outputs = interp::executePlan(g, *plan, *inputs);
   } else {
     outputs = interp::run(g, *inputs);
   }

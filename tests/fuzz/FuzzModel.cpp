@@ -9,7 +9,7 @@
 #include "compiler/interp/Interpreter.h"
 #include "compiler/ir/OpInfo.h"
 #include "compiler/passes/Passes.h"
-#include "compiler/plan/Executor.h"
+#include "compiler/interp/PlanExecutor.h"
 #include "compiler/plan/Planner.h"
 #include "compiler/plan/Report.h"
 #include "compiler/quant/Quantize.h"
@@ -84,7 +84,7 @@ void fuzzFloat(const ir::Graph &graph, bool run, bool stream) {
     auto inputs = calib::syntheticInputs(graph, 1);
     (void)interp::run(graph, inputs[0]);
     if (!skipped("executor"))
-      (void)plan::executePlan(graph, *plan, inputs[0]);
+      (void)interp::executePlan(graph, *plan, inputs[0]);
   }
   if (skipped("floatc"))
     return;

@@ -2,7 +2,7 @@
 // bytes as whole-tensor execution; corrupted plans are rejected; region arithmetic.
 #include "compiler/passes/Passes.h"
 #include "compiler/plan/Builder.h"
-#include "compiler/plan/Executor.h"
+#include "compiler/interp/PlanExecutor.h"
 #include "compiler/plan/Planner.h"
 #include "compiler/plan/Verifier.h"
 #include "tests/unit/passes/Builder.h"
@@ -135,7 +135,7 @@ TEST_CASE("plans of random graphs verify and execute to the same bytes as whole 
       CHECK(plan::verifyPlan(g, greedy));
       CHECK(p->summary.arenaBytes <= greedy.summary.arenaBytes);
       CHECK(p->summary.arenaBytes >= p->summary.peakBytes);
-      auto planned = plan::executePlan(g, *p, {input});
+      auto planned = interp::executePlan(g, *p, {input});
       REQUIRE(planned);
       requireSameBytes((*planned)[0], (*whole)[0]);
     }
@@ -368,7 +368,7 @@ TEST_CASE("a node that reads one tensor twice is scheduled and its graph planned
       auto p = plan::makePlan(g, options);
       INFO((p ? std::string() : p.error().message()));
       REQUIRE(p);
-      auto planned = plan::executePlan(g, *p, {input});
+      auto planned = interp::executePlan(g, *p, {input});
       REQUIRE(planned);
       for (size_t k = 0; k < g.outputs.size(); ++k)
         requireSameBytes((*planned)[k], (*whole)[k]);
@@ -400,7 +400,7 @@ TEST_CASE("a Pad whose last rows are all padding reads nothing of its freed inpu
   auto p = plan::makePlan(b.g, options);
   INFO((p ? std::string() : p.error().message()));
   REQUIRE(p);
-  auto planned = plan::executePlan(b.g, *p, {input});
+  auto planned = interp::executePlan(b.g, *p, {input});
   REQUIRE(planned);
   requireSameBytes((*planned)[0], (*whole)[0]);
 }
@@ -447,7 +447,7 @@ plan::Plan planAndRun(const ir::Graph &g, bool stream, bool branches, unsigned s
   auto input = randomInput(g, seed);
   auto whole = interp::run(g, {input});
   REQUIRE(whole);
-  auto planned = plan::executePlan(g, *p, {input});
+  auto planned = interp::executePlan(g, *p, {input});
   INFO((planned ? std::string() : planned.error().message()));
   REQUIRE(planned);
   for (size_t k = 0; k < g.outputs.size(); ++k)

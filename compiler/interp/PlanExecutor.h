@@ -5,11 +5,11 @@
 
 #include "compiler/plan/Plan.h"
 
-namespace rnnpoolc::plan {
+namespace rnnpoolc::interp {
 
 /// Executes `plan` (made with float activations) on `inputs` (in graph input order) and
 /// returns the graph outputs.
-Expected<std::vector<ir::TensorData>> executePlan(const ir::Graph &graph, const Plan &plan,
+Expected<std::vector<ir::TensorData>> executePlan(const ir::Graph &graph, const plan::Plan &plan,
                                                   const std::vector<ir::TensorData> &inputs);
 
-} // namespace rnnpoolc::plan
+} // namespace rnnpoolc::interp

@@ -2,7 +2,7 @@
 // arena (a float array laid out exactly as the plan says), computes its output region by
 // running the node on the cropped inputs with the padding that falls inside the crop, and
 // writes the region back. Bit-identical to whole-tensor execution when the plan is right.
-#include "compiler/plan/Executor.h"
+#include "compiler/interp/PlanExecutor.h"
 
 #include "compiler/interp/Interpreter.h"
 
@@ -10,8 +10,17 @@
 #include <cstring>
 #include <limits>
 
-namespace rnnpoolc::plan {
+namespace rnnpoolc::interp {
 namespace {
+
+using plan::Buffer;
+using plan::BufferKind;
+using plan::Plan;
+using ir::Region;
+using plan::elementBytes;
+using plan::wholeRegion;
+using plan::Step;
+using plan::StepKind;
 
 struct Span {
   int64_t begin = 0, end = 0;
@@ -120,7 +129,7 @@ private:
     int64_t rows, cols, channels;
   };
   Dims dims(ir::TensorId t) const {
-    Extent e = extentOf(g_.tensor(t));
+    plan::Extent e = plan::extentOf(g_.tensor(t));
     return {e.rows, e.cols, e.channels};
   }
   /// Byte offset of element (row, col, channel) of buffer b in the arena.
@@ -389,4 +398,4 @@ Expected<std::vector<ir::TensorData>> executePlan(const ir::Graph &graph, const 
   return Runner(graph, plan).run(inputs);
 }
 
-} // namespace rnnpoolc::plan
+} // namespace rnnpoolc::interp
