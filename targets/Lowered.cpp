@@ -33,16 +33,10 @@ private:
 };
 
 Status Lowering::checkLimits() const {
-  for (const plan::Step &s : p_.steps) {
+  for (const plan::Step &s : p_.steps)
     if (s.kind == plan::StepKind::Compute && s.outputs.size() != 1)
       return ir::nodeError(g_.nodes[s.node], "nodes with several outputs have no int8 kernel");
-    if (s.out.row1 > INT16_MAX || s.out.col1 > INT16_MAX)
-      return ir::nodeError(g_.nodes[s.node], "maps over 32767 rows or columns are not supported");
-  }
-  if (p_.buffers.size() > static_cast<size_t>(INT16_MAX) || g_.nodes.size() > INT16_MAX)
-    return makeError("the plan has {} buffers and {} nodes; at most 32767 are supported",
-                     p_.buffers.size(), g_.nodes.size());
-  return Status::ok();
+  return checkPlanLimits(g_, p_);
 }
 
 /// A step of an in-place Alias (the output is the input's bytes) needs no code.
@@ -165,6 +159,30 @@ std::string_view LoweredLayer::paramsType() const {
 }
 quant::CallShape LoweredLayer::callShape() const {
   return floatKernel ? floatKernel->shape : kernel->shape();
+}
+
+Status checkMapLimits(const ir::Graph &graph) {
+  for (const ir::Node &node : graph.nodes)
+    for (ir::TensorId t : node.outputs) {
+      const ir::Shape &shape = graph.tensor(t).shape;
+      if (shape.size() >= 3 && (shape[shape.size() - 2] > INT16_MAX || shape.back() > INT16_MAX))
+        return ir::nodeError(node, "its output {} has more than 32767 rows or columns, which "
+                                   "generated code cannot address; give the input a smaller "
+                                   "shape (--input-shape)",
+                             ir::toString(shape));
+    }
+  return Status::ok();
+}
+
+Status checkPlanLimits(const ir::Graph &graph, const plan::Plan &plan) {
+  for (const plan::Step &s : plan.steps)
+    if (s.out.row1 > INT16_MAX || s.out.col1 > INT16_MAX)
+      return ir::nodeError(graph.nodes[s.node], "maps over 32767 rows or columns are not "
+                                                "supported");
+  if (plan.buffers.size() > static_cast<size_t>(INT16_MAX) || graph.nodes.size() > INT16_MAX)
+    return makeError("the plan has {} buffers and {} nodes; at most 32767 are supported",
+                     plan.buffers.size(), graph.nodes.size());
+  return Status::ok();
 }
 
 int wholeBufferOf(const ir::Graph &g, const plan::Plan &plan, ir::TensorId t, int first,

@@ -164,6 +164,14 @@ Expected<LoweredModel> lower(const quant::QuantizedModel &model, const plan::Pla
 /// kernel needs whole tensors.
 Expected<LoweredModel> lower(const FloatModel &model, const plan::Plan &plan);
 
+/// Generated code (and the step and buffer tables) address rows, columns, buffers and nodes
+/// as int16. checkMapLimits is the check on the graph alone, so the driver can refuse a map
+/// too large before calibrating and planning it: an error naming the first node whose output
+/// has more than 32767 rows or columns. checkPlanLimits is the lowerings' check of the plan:
+/// its steps' regions, its buffers and the graph's nodes.
+Status checkMapLimits(const ir::Graph &graph);
+Status checkPlanLimits(const ir::Graph &graph, const plan::Plan &plan);
+
 /// The buffer of `plan` that holds all of tensor `t` over steps [first, last], or -1.
 int wholeBufferOf(const ir::Graph &g, const plan::Plan &plan, ir::TensorId t, int first,
                   int last);

@@ -41,12 +41,8 @@ Status FloatPlanLowering::checkPlan() const {
     if (b.offset % 4 != 0)
       return makeError("internal: buffer of '{}' at arena offset {} is not float-aligned",
                        g_.tensor(b.tensor).name, b.offset);
-  if (p_.buffers.size() > static_cast<size_t>(INT16_MAX) || g_.nodes.size() > INT16_MAX)
-    return makeError("the plan has {} buffers and {} nodes; at most 32767 are supported",
-                     p_.buffers.size(), g_.nodes.size());
+  RNNPOOLC_TRY(checkPlanLimits(g_, p_));
   for (const plan::Step &s : p_.steps) {
-    if (s.out.row1 > INT16_MAX || s.out.col1 > INT16_MAX)
-      return makeError("maps over 32767 rows or columns are not supported");
     if (s.kind == plan::StepKind::Compute && s.accumulate)
       return ir::nodeError(g_.nodes[s.node], "the plan accumulates it a band of rows at a "
                                              "time, which its float kernel ({}) does not",

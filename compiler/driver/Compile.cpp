@@ -3,6 +3,7 @@
 #include "compiler/driver/Flags.h"
 
 #include "compiler/plan/Report.h"
+#include "targets/Lowered.h"
 #include "targets/c/OutputDir.h"
 #include "targets/llvm/LlvmTarget.h"
 
@@ -157,20 +158,10 @@ plan::PlanOptions planOptionsFor(const GenerateOptions &options, const targets::
 /// What generated code can address, checked before calibration and planning, which on a
 /// map of a million columns take minutes before the lowering would refuse it: rows and
 /// columns are int16 in the step tables.
+/// Refuses maps too large for generated code before calibrating and planning them.
 Status checkCodeLimits(const LoadedModel &loaded) {
-  const ir::Graph &g = loaded.graph;
-  for (const ir::Node &node : g.nodes)
-    for (ir::TensorId t : node.outputs) {
-      const ir::Shape &shape = g.tensor(t).shape;
-      if (shape.size() >= 3 && (shape[shape.size() - 2] > INT16_MAX || shape.back() > INT16_MAX))
-        return makeError("{}: {}", loaded.path,
-                         ir::nodeError(node,
-                                       "its output {} has more than 32767 rows or columns, "
-                                       "which generated code cannot address; give the input "
-                                       "a smaller shape (--input-shape)",
-                                       ir::toString(shape))
-                             .message());
-    }
+  if (Status s = targets::checkMapLimits(loaded.graph); !s)
+    return makeError("{}: {}", loaded.path, s.error().message());
   return Status::ok();
 }
 
