@@ -601,53 +601,45 @@ Expected<ir::Graph> generateAndRun(const BoardOptions &o, const qemu::Board &boa
     generate.plan.ramBudget = *o.ramBudget;
   if (o.macOverhead)
     generate.plan.macOverhead = *o.macOverhead;
-  if (o.floatMode) {
-    auto gen = generateFloatModel(loaded, generate);
-    if (!gen)
-      return gen.error();
-    report.arenaBytes = gen->plan.summary.arenaBytes;
-    report.weightsBytes = targets::floatWeightsBytes(gen->model);
-    report.profileNodes = profileNodes(gen->model);
-    FirmwareInput fw{&gen->files, gen->plan.summary.arenaBytes, /*needsLibm=*/true,
-                     gen->plan.streamedInput};
+  // Builds the generated model (int8 or float) and runs it, checked against its host oracle
+  // by `check`; with --backend llvm, the C build of the same plan runs first, beside it.
+  auto runBuilds = [&](auto &gen, int64_t weightsBytes, bool needsLibm,
+                       auto check) -> Expected<ir::Graph> {
+    report.arenaBytes = gen.plan.summary.arenaBytes;
+    report.weightsBytes = weightsBytes;
+    report.profileNodes = profileNodes(gen.model);
+    FirmwareInput fw{&gen.files, gen.plan.summary.arenaBytes, needsLibm, gen.plan.streamedInput};
     if (o.backend == "llvm") {
       cReport.emplace(report);
       auto cBytes = buildAndRun(cOptions, board, fw, sets, *cReport);
       if (!cBytes)
         return cBytes.error();
       std::vector<std::vector<ir::TensorData>> cOutputs;
-      RNNPOOLC_TRY(checkFloat(o, *gen, *cBytes, sets, *cReport, cOutputs));
-      RNNPOOLC_TRY(useLlvm(gen->model, gen->plan, fw));
+      RNNPOOLC_TRY(check(*cBytes, *cReport, cOutputs));
+      RNNPOOLC_TRY(useLlvm(gen.model, gen.plan, fw));
     }
     auto bytes = buildAndRun(o, board, fw, sets, report);
     if (!bytes)
       return bytes.error();
-    RNNPOOLC_TRY(checkFloat(o, *gen, *bytes, sets, report, outputs));
-    return gen->model.graph;
+    RNNPOOLC_TRY(check(*bytes, report, outputs));
+    return gen.model.graph;
+  };
+  if (o.floatMode) {
+    auto gen = generateFloatModel(loaded, generate);
+    if (!gen)
+      return gen.error();
+    return runBuilds(*gen, targets::floatWeightsBytes(gen->model), /*needsLibm=*/true,
+                     [&](const auto &bytes, BoardReport &r, auto &outs) {
+                       return checkFloat(o, *gen, bytes, sets, r, outs);
+                     });
   }
   auto gen = generateModel(loaded, generate);
   if (!gen)
     return gen.error();
-  report.arenaBytes = gen->plan.summary.arenaBytes;
-  report.weightsBytes = targets::c::weightsBytes(gen->model);
-  report.profileNodes = profileNodes(gen->model);
-  FirmwareInput fw{&gen->files, gen->plan.summary.arenaBytes, /*needsLibm=*/false,
-                   gen->plan.streamedInput};
-  if (o.backend == "llvm") {
-    // The C build of the same plan first, for the comparison.
-    cReport.emplace(report);
-    auto cBytes = buildAndRun(cOptions, board, fw, sets, *cReport);
-    if (!cBytes)
-      return cBytes.error();
-    std::vector<std::vector<ir::TensorData>> cOutputs;
-    RNNPOOLC_TRY(checkFixed(o, *gen, *cBytes, sets, *cReport, cOutputs));
-    RNNPOOLC_TRY(useLlvm(gen->model, gen->plan, fw));
-  }
-  auto bytes = buildAndRun(o, board, fw, sets, report);
-  if (!bytes)
-    return bytes.error();
-  RNNPOOLC_TRY(checkFixed(o, *gen, *bytes, sets, report, outputs));
-  return gen->model.graph;
+  return runBuilds(*gen, targets::c::weightsBytes(gen->model), /*needsLibm=*/false,
+                   [&](const auto &bytes, BoardReport &r, auto &outs) {
+                     return checkFixed(o, *gen, bytes, sets, r, outs);
+                   });
 }
 
 } // namespace
