@@ -27,15 +27,24 @@ struct Span {
 };
 
 /// For a window op along one axis: the input span read for outputs [o0, o1), clipped to
-/// [0, extent), and the padding the cropped input needs on each side.
-void windowSpan(int64_t o0, int64_t o1, int64_t stride, int64_t pad, int64_t kernel,
+/// [0, extent), and the padding the cropped input needs on each side. Returns false when
+/// the outputs read padding only (a conv padded beyond its kernel): the span is then empty
+/// and the padding one short, for one zero row (or column) in its place.
+bool windowSpan(int64_t o0, int64_t o1, int64_t stride, int64_t pad, int64_t kernel,
                 int64_t dilation, int64_t extent, Span &crop, int64_t &padBegin,
                 int64_t &padEnd) {
-  int64_t start = o0 * stride - pad;
-  int64_t end = (o1 - 1) * stride - pad + (kernel - 1) * dilation + 1;
+  const int64_t start = o0 * stride - pad;
+  const int64_t end = (o1 - 1) * stride - pad + (kernel - 1) * dilation + 1;
+  if (end <= 0 || start >= extent) {
+    crop = {0, 0};
+    padBegin = 0;
+    padEnd = end - start - 1;
+    return false;
+  }
   crop = {std::max<int64_t>(0, start), std::min(extent, end)};
   padBegin = crop.begin - start;
   padEnd = end - crop.end;
+  return true;
 }
 
 /// Element k of `v` written to / read from target memory at `p`, at the width of v's dtype
@@ -212,16 +221,18 @@ Expected<ir::TensorData> Runner::compute(const Step &s) {
   std::vector<const ir::TensorData *> ptrs(node.inputs.size(), nullptr);
   const ir::Tensor &out = g_.tensor(node.outputs[0]);
   const bool whole = s.out == wholeRegion(out);
-  // Window ops read their own span and get the padding that falls inside it.
+  // Window ops read their own span and get the padding that falls inside it. A conv band
+  // that reads padding only gets a zero row (or column) for one row of its padding.
+  bool padOnly = false;
   auto window = [&](ir::Ints &kernel, ir::Ints &strides, ir::Ints &dilations, ir::Ints &pads,
                     ir::Region &crop) {
     Dims d = dims(node.inputs[0]);
     Span rows, cols;
     int64_t pt, pb, pl, pr;
-    windowSpan(s.out.row0, s.out.row1, strides[0], pads[0], kernel[0], dilations[0], d.rows, rows,
-               pt, pb);
-    windowSpan(s.out.col0, s.out.col1, strides[1], pads[1], kernel[1], dilations[1], d.cols, cols,
-               pl, pr);
+    padOnly = !windowSpan(s.out.row0, s.out.row1, strides[0], pads[0], kernel[0],
+                          dilations[0], d.rows, rows, pt, pb);
+    padOnly |= !windowSpan(s.out.col0, s.out.col1, strides[1], pads[1], kernel[1],
+                           dilations[1], d.cols, cols, pl, pr);
     pads = {pt, pl, pb, pr};
     crop = {rows.begin, rows.end, cols.begin, cols.end};
   };
@@ -236,6 +247,8 @@ Expected<ir::TensorData> Runner::compute(const Step &s) {
       a.autoPad = ir::AutoPad::NotSet;
       a.ceilMode = false; // the explicit end padding below covers the ceil-mode overhang
       window(a.kernel, a.strides, a.dilations, a.pads, crop0);
+      if (padOnly) // pads no wider than the window (shape inference) leave a real row
+        return ir::nodeError(g_.nodes[s.node], "a band of the plan reads only its padding");
     }
   }
   for (size_t k = 0; k < node.inputs.size(); ++k) {
@@ -247,7 +260,14 @@ Expected<ir::TensorData> Runner::compute(const Step &s) {
       continue;
     }
     ir::Region r = k == 0 ? crop0 : ir::inputRegion(g_, g_.nodes[s.node], k, s.out);
-    values[k] = load(s.inputs[k], r);
+    if (k == 0 && padOnly) {
+      ir::Shape shape = g_.tensor(in).shape;
+      shape[shape.size() - 2] = std::max<int64_t>(r.rows(), 1);
+      shape.back() = std::max<int64_t>(r.cols(), 1);
+      values[k] = ir::TensorData::zeros(g_.tensor(in).dtype, shape);
+    } else {
+      values[k] = load(s.inputs[k], r);
+    }
     ptrs[k] = &values[k];
   }
   ir::TensorData padsValue, gathered;

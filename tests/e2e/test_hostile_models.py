@@ -64,6 +64,20 @@ def split_add():
                  [vi("x", [1, 4, 6, 6])], [vi("y", [1, 2, 6, 6])])
 
 
+def conv_padded_beyond():
+    """A conv padded ten rows past its 3x3 kernel, then a strided one: the row bands of its
+    bottom rows read padding only (the fuzzer's find: the plan executor asked for an empty
+    input region and aborted)."""
+    return model([helper.make_node("Conv", ["x", "w1", "b1"], ["a"], kernel_shape=[3, 3],
+                                   pads=[0, 2, 10, 0], name="conv_a"),
+                  helper.make_node("Relu", ["a"], ["r"], name="relu"),
+                  helper.make_node("Conv", ["r", "w2"], ["y"], kernel_shape=[3, 3],
+                                   pads=[1, 1, 1, 1], strides=[2, 2], name="conv_b")],
+                 [vi("x", [1, 3, 9, 8])], [vi("y", [1, 2, 9, 4])],
+                 [const("w1", RNG.normal(size=(4, 3, 3, 3))), const("b1", RNG.normal(size=4)),
+                  const("w2", RNG.normal(size=(2, 4, 3, 3)))])
+
+
 def rnnpool(low_rank):
     """One ai.rnnpoolc RNNPool node (full or low rank) over 12x12: its plan has a Scratch
     buffer named after the output, which the plan executor took for the output."""
@@ -316,6 +330,13 @@ def case_rnnpool(s):
         s.same_output(label, m, x, "--plan", "--stream-input")
 
 
+def case_conv_padded_beyond(s):
+    m, x = s.save("conv_padded_beyond", conv_padded_beyond()), s.npy("x_padded", (1, 3, 9, 8))
+    s.same_output("conv padded beyond its kernel", m, x, "--plan")
+    s.same_output("conv padded beyond its kernel", m, x, "--plan", "--stream-input")
+    s.fixed_close("conv padded beyond its kernel", m, x)
+
+
 def case_qdq(s):
     m, x = s.save("qdq", qdq()), s.npy("x_qdq", (1, 3, 8, 8))
     s.same_output("QDQ", m, x, "--plan")
@@ -503,8 +524,9 @@ def case_determinism(s):
                     "differ: %s" % (mismatch + cmp.left_only + cmp.right_only))
 
 
-CASES = [case_split_add, case_rnnpool, case_qdq, case_zero_nodes, case_constant_output,
-         case_long_chains, case_limits, case_weights_as_inputs, case_names, case_determinism]
+CASES = [case_split_add, case_conv_padded_beyond, case_rnnpool, case_qdq, case_zero_nodes,
+         case_constant_output, case_long_chains, case_limits, case_weights_as_inputs, case_names,
+         case_determinism]
 
 
 def main():
