@@ -76,34 +76,10 @@ std::string quantizePixelsFunction(const Emitter &e) {
   return s + "  default: break;\n  }\n}\n";
 }
 
-/// model_input(), model_output() and the size functions: switches over the indices.
-std::string accessorFunctions(const Emitter &e) {
-  auto table = [&](size_t count, auto value) {
-    std::string s = "  switch (index) {\n";
-    for (size_t k = 0; k < count; ++k)
-      s += fmt::format("  case {}: return {};\n", k, value(k));
-    return s + "  default: return 0;\n  }\n}\n";
-  };
-  const ir::Graph &g = e.graph();
-  auto input = [&](size_t k) { return fmt::format("a + {}", e.lowered.inputOffset[k]); };
-  auto output = [&](size_t k) { return fmt::format("a + {}", e.lowered.outputOffset[k]); };
-  auto inElems = [&](size_t k) { return std::to_string(e.elems(g.inputs[k])); };
-  auto outElems = [&](size_t k) { return std::to_string(e.elems(g.outputs[k])); };
-  std::string s;
-  if (!e.lowered.streamedInput)
-    s += "int8_t *model_input(void *arena, int32_t index) {\n"
-         "  int8_t *const a = (int8_t *)arena;\n" +
-         table(g.inputs.size(), input) + "\n";
-  return s + "const int8_t *model_output(const void *arena, int32_t index) {\n"
-             "  const int8_t *const a = (const int8_t *)arena;\n" +
-         table(g.outputs.size(), output) + "\nint32_t model_input_elems(int32_t index) {\n" +
-         table(g.inputs.size(), inElems) + "\nint32_t model_output_bytes(int32_t index) {\n" +
-         table(g.outputs.size(), outElems);
-}
-
 std::string modelSource(const Emitter &e) {
-  std::string s = banner(e.lowered, e.options, "model.c: the schedule of the generated model: the memory plan's "
-                            "buffers and steps, one function per layer.");
+  std::string s = banner(e.lowered, e.options,
+                         "model.c: the schedule of the generated model: the memory plan's "
+                         "buffers and steps, one function per layer.");
   s += "#define RP_SINGLE_TU /* the runtime's kernels become static: each call is "
        "specialised */\n#include \"rnnpoolc_runtime_all.c\"\n#include \"model.h\"\n\n";
   s += "/* Define MODEL_TRACE(node, bytes, step) to see each step's output buffer: called "
@@ -115,7 +91,8 @@ std::string modelSource(const Emitter &e) {
        "#define MODEL_TRACE_HOOK model_trace\n#else\n#define MODEL_TRACE_HOOK 0\n#endif\n\n";
   s += "/* Constant data, in model_weights.c. */\n";
   for (const LoweredArray &a : e.lowered.arrays)
-    s += arrayDefinition(*a.data, arraySymbol("model_" + e.lowered.layers[a.layer].name, a.field),
+    s += arrayDefinition(*a.data,
+                         arraySymbol("model_" + e.lowered.layers[a.layer].name, a.field),
                          /*isExtern=*/true);
   s += "\n/* Kernel parameters, computed by rnnpoolc on the host. */\n";
   for (const LoweredLayer &layer : e.lowered.layers)
@@ -123,13 +100,14 @@ std::string modelSource(const Emitter &e) {
   s += "\n";
   if (!e.lowered.streamedInput)
     s += quantizeInputFunction(e) + "\n";
-  s += quantizePixelsFunction(e) + "\n" + accessorFunctions(e) + "\n";
+  s += quantizePixelsFunction(e) + "\n" + accessorFunctions(e.lowered) + "\n";
   return s + scheduleSource(e.lowered);
 }
 
 std::string weightsSource(const Emitter &e) {
-  std::string s = banner(e.lowered, e.options, "model_weights.c: the constant data of the generated model "
-                            "(const, so the linker places it in flash).");
+  std::string s = banner(e.lowered, e.options,
+                         "model_weights.c: the constant data of the generated model "
+                         "(const, so the linker places it in flash).");
   s += "#include <stdint.h>\n";
   for (const LoweredLayer &layer : e.lowered.layers) {
     if (layer.arrays.empty())
@@ -145,14 +123,16 @@ std::string weightsSource(const Emitter &e) {
   return s;
 }
 
-const char *kMakeFragment = R"(# rnnpoolc generated model: include this from a Makefile, then add
+const char *kMakeFragment =
+    R"(# rnnpoolc generated model: include this from a Makefile, then add
 # $(MODEL_SRCS) to the sources and $(MODEL_CFLAGS) to the C flags.
 MODEL_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 MODEL_SRCS := $(MODEL_DIR)/model.c $(MODEL_DIR)/model_weights.c
 MODEL_CFLAGS := -std=c99 -I$(MODEL_DIR)
 )";
 
-const char *kCMakeFragment = R"(# rnnpoolc generated model: add_subdirectory() this directory, then link
+const char *kCMakeFragment =
+    R"(# rnnpoolc generated model: add_subdirectory() this directory, then link
 # rnnpoolc_model. model.c includes the runtime sources (one translation unit).
 add_library(rnnpoolc_model STATIC model.c model_weights.c)
 target_include_directories(rnnpoolc_model PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
@@ -199,6 +179,8 @@ Expected<std::vector<GeneratedFile>> generateC(const quant::QuantizedModel &mode
 
 namespace rnnpoolc::targets {
 
-std::unique_ptr<Target> makeCTarget() { return std::make_unique<c::CTarget>(); }
+std::unique_ptr<Target> makeCTarget() {
+  return std::make_unique<c::CTarget>();
+}
 
 } // namespace rnnpoolc::targets

@@ -43,13 +43,14 @@ std::string pixel(const std::string &buffer, const std::string &y, const std::st
 /// The statements of a view kernel's layer function: the step's region through views.
 std::string viewBody(const LoweredLayer &layer) {
   const bool rnnpool = !layer.floatKernel->scratch.empty();
-  return fmt::format("  const rp_region_f32 region = rp_step_region_f32(s);\n"
-                     "  const rp_view_f32 in = rp_buffer_view_f32(model_buffers, a, s->in[0]);\n"
-                     "  rp_view_f32 out = rp_buffer_view_f32(model_buffers, a, s->out);\n"
-                     "  {}(&{}, &in, &out, &region{});\n",
-                     layer.function(), layer.name,
-                     // The float kernel has no carry mode: each step fills its cache anew.
-                     rnnpool ? ", a + s->scratch, /*reuse=*/1" : "");
+  return fmt::format(
+      "  const rp_region_f32 region = rp_step_region_f32(s);\n"
+      "  const rp_view_f32 in = rp_buffer_view_f32(model_buffers, a, s->in[0]);\n"
+      "  rp_view_f32 out = rp_buffer_view_f32(model_buffers, a, s->out);\n"
+      "  {}(&{}, &in, &out, &region{});\n",
+      layer.function(), layer.name,
+      // The float kernel has no carry mode: each step fills its cache anew.
+      rnnpool ? ", a + s->scratch, /*reuse=*/1" : "");
 }
 
 /// The statements of a row kernel's layer function over each row of the step's region.
@@ -96,8 +97,8 @@ std::string rowsBody(const Emitter &e, const LoweredLayer &layer) {
       operands[k] = fmt::format("p.{}.pixel_stride ? {} : {}", names[k],
                                 pixel(buffer, "y", "s->col0"), pixel(buffer, "0", "0"));
     }
-    call = fmt::format("rp_binary_f32(&p, {}, {}, {});", operands[0], operands[1],
-                       row("s->out"));
+    call =
+        fmt::format("rp_binary_f32(&p, {}, {}, {});", operands[0], operands[1], row("s->out"));
     break;
   }
   default:
@@ -126,8 +127,8 @@ Expected<std::string> wholeBody(const Emitter &e, const LoweredLayer &layer) {
   case FloatKind::RNNPool:
     break; // view kernels: viewBody
   case FloatKind::ChannelStep:
-    return s + fmt::format("  rp_channel_step_f32({}, {}, {}, {});\n", p, in(0), out,
-                           layer.pixels);
+    return s +
+           fmt::format("  rp_channel_step_f32({}, {}, {}, {});\n", p, in(0), out, layer.pixels);
   default: // callsParamsInOut, above
     break;
   case FloatKind::Add:
@@ -140,8 +141,8 @@ Expected<std::string> wholeBody(const Emitter &e, const LoweredLayer &layer) {
       const LoweredOperand &op = layer.operands.at(k);
       operands[k] = op.array < 0 ? in(op.input) : e.symbol(op.array);
     }
-    return s + fmt::format("  rp_binary_f32({}, {}, {}, {});\n", p, operands[0], operands[1],
-                           out);
+    return s +
+           fmt::format("  rp_binary_f32({}, {}, {}, {});\n", p, operands[0], operands[1], out);
   }
   case FloatKind::Split: {
     std::string list;
@@ -230,38 +231,11 @@ const char *kStorePixels =
     "  float *const d = (float *)(void *)dst;\n  int32_t i;\n  (void)index;\n"
     "  for (i = 0; i < n; ++i)\n    d[i] = x[i];\n}\n";
 
-std::string accessorFunctions(const Emitter &e) {
-  auto table = [&](size_t count, auto value) {
-    std::string s = "  switch (index) {\n";
-    for (size_t k = 0; k < count; ++k)
-      s += fmt::format("  case {}: return {};\n", k, value(k));
-    return s + "  default: return 0;\n  }\n}\n";
-  };
-  const ir::Graph &g = e.graph();
-  auto input = [&](size_t k) {
-    return fmt::format("(float *)(void *)(a + {})", e.l.inputOffset[k]);
-  };
-  auto output = [&](size_t k) {
-    return fmt::format("(const float *)(const void *)(a + {})", e.l.outputOffset[k]);
-  };
-  auto elems = [&](size_t k) { return std::to_string(e.elems(g.inputs[k])); };
-  auto bytes = [&](size_t k) { return std::to_string(4 * e.elems(g.outputs[k])); };
-  std::string s;
-  if (!e.l.streamedInput)
-    s += "float *model_input(void *arena, int32_t index) {\n"
-         "  uint8_t *const a = (uint8_t *)arena;\n" +
-         table(g.inputs.size(), input) + "\n";
-  return s + "const float *model_output(const void *arena, int32_t index) {\n"
-             "  const uint8_t *const a = (const uint8_t *)arena;\n" +
-         table(g.outputs.size(), output) + "\nint32_t model_input_elems(int32_t index) {\n" +
-         table(g.inputs.size(), elems) + "\nint32_t model_output_bytes(int32_t index) {\n" +
-         table(g.outputs.size(), bytes);
-}
-
 Expected<std::string> modelSource(const Emitter &e) {
   const ir::Graph &g = e.graph();
-  std::string s = banner(e.l, e.options, "model.c: the schedule of the generated model: the memory plan's "
-                            "buffers and steps, one float kernel function per layer.");
+  std::string s = banner(e.l, e.options,
+                         "model.c: the schedule of the generated model: the memory plan's "
+                         "buffers and steps, one float kernel function per layer.");
   s += "#define RP_SINGLE_TU /* the runtime's kernels become static: each call is "
        "specialised */\n#include \"rnnpoolc_runtime_f32_all.c\"\n#include \"model.h\"\n\n";
   s += "/* Define MODEL_TRACE(node, values, count) to see each step's float32 output: called "
@@ -279,7 +253,7 @@ Expected<std::string> modelSource(const Emitter &e) {
   s += "\n";
   if (!e.l.streamedInput)
     s += storeInputFunction(e) + "\n";
-  s += std::string(kStorePixels) + "\n" + accessorFunctions(e) + "\n";
+  s += std::string(kStorePixels) + "\n" + accessorFunctions(e.l) + "\n";
   s += "/* The memory plan as tables for the runtime's schedule walker "
        "(rnnpoolc_runtime_f32.h):\n * model_buffers says where each buffer lives and which "
        "part of its tensor it holds,\n * model_steps which layer computes which rows and "
@@ -318,8 +292,9 @@ Expected<std::string> modelSource(const Emitter &e) {
 }
 
 std::string weightsSource(const Emitter &e) {
-  std::string s = banner(e.l, e.options, "model_weights.c: the constant data of the generated model "
-                            "(const, so the linker places it in flash).");
+  std::string s = banner(e.l, e.options,
+                         "model_weights.c: the constant data of the generated model "
+                         "(const, so the linker places it in flash).");
   s += "#include <math.h>\n#include <stdint.h>\n";
   for (const LoweredLayer &layer : e.l.layers) {
     if (layer.arrays.empty())
@@ -372,9 +347,8 @@ Expected<std::vector<GeneratedFile>> floatFiles(const LoweredModel &lowered,
   return files;
 }
 
-Expected<std::vector<GeneratedFile>> generateFloatC(const FloatModel &model,
-                                                    const plan::Plan &plan,
-                                                    const CodegenOptions &options) {
+Expected<std::vector<GeneratedFile>>
+generateFloatC(const FloatModel &model, const plan::Plan &plan, const CodegenOptions &options) {
   return generate(CTarget(), model, plan, options);
 }
 

@@ -57,8 +57,8 @@ std::string modelHeader(const LoweredModel &lowered, const CodegenOptions &optio
                      kind, k, commentSafe(x.name), ir::toString(x.shape),
                      isFloat ? "float32 (SCALE 1 and ZERO_POINT 0: the values are real)"
                              : "int8, real = scale * (q - zero point)",
-                     kind, k, ir::checkedNumel(x.shape).value_or(0), kind, k, cFloat(scale), kind, k,
-                     zp);
+                     kind, k, ir::checkedNumel(x.shape).value_or(0), kind, k, cFloat(scale),
+                     kind, k, zp);
   };
   for (size_t k = 0; k < g.inputs.size(); ++k)
     describe("INPUT", k, g.inputs[k]);
@@ -103,11 +103,12 @@ std::string modelHeader(const LoweredModel &lowered, const CodegenOptions &optio
                  : "/** Quantises elements [first, first + n) of input `index`, given as "
                    "float32 in the\n *  model's logical NCHW order, into the arena (so a "
                    "frame can arrive in pieces). */\n";
-    s += fmt::format("void model_quantize_input(int32_t index, const float *x, int32_t first, "
-                     "int32_t n,\n                          void *arena);\n\n"
-                     "/** Where input `index` lives in the arena ({}, HWC for 4-D tensors). */\n"
-                     "{} *model_input(void *arena, int32_t index);\n",
-                     value, cType);
+    s +=
+        fmt::format("void model_quantize_input(int32_t index, const float *x, int32_t first, "
+                    "int32_t n,\n                          void *arena);\n\n"
+                    "/** Where input `index` lives in the arena ({}, HWC for 4-D tensors). */\n"
+                    "{} *model_input(void *arena, int32_t index);\n",
+                    value, cType);
   }
   s += isFloat ? "\n/** Stores n float32 values of input `index` (already in the arena's "
                  "order: channels\n *  innermost) at dst, the bytes of their place in the "
@@ -124,6 +125,47 @@ std::string modelHeader(const LoweredModel &lowered, const CodegenOptions &optio
                    "#ifdef __cplusplus\n}}\n#endif\n\n#endif /* RNNPOOLC_MODEL_H */\n",
                    value, cType, isFloat ? " (4 per element)" : "");
   return s;
+}
+
+std::string accessorFunctions(const LoweredModel &lowered) {
+  auto table = [&](size_t count, auto value) {
+    std::string s = "  switch (index) {\n";
+    for (size_t k = 0; k < count; ++k)
+      s += fmt::format("  case {}: return {};\n", k, value(k));
+    return s + "  default: return 0;\n  }\n}\n";
+  };
+  const ir::Graph &g = *lowered.graph;
+  const bool isFloat = lowered.precision == Precision::Float;
+  auto elems = [&](ir::TensorId t) { return ir::checkedNumel(g.tensor(t).shape).value_or(0); };
+  // The float build reads its arena as bytes and casts each pointer through void *.
+  auto input = [&](size_t k) {
+    return isFloat ? fmt::format("(float *)(void *)(a + {})", lowered.inputOffset[k])
+                   : fmt::format("a + {}", lowered.inputOffset[k]);
+  };
+  auto output = [&](size_t k) {
+    return isFloat
+               ? fmt::format("(const float *)(const void *)(a + {})", lowered.outputOffset[k])
+               : fmt::format("a + {}", lowered.outputOffset[k]);
+  };
+  auto inElems = [&](size_t k) { return std::to_string(elems(g.inputs[k])); };
+  auto outBytes = [&](size_t k) {
+    return std::to_string((isFloat ? 4 : 1) * elems(g.outputs[k]));
+  };
+  const char *cType = isFloat ? "float" : "int8_t";
+  const char *arenaType = isFloat ? "uint8_t" : "int8_t";
+  std::string s;
+  if (!lowered.streamedInput)
+    s += fmt::format("{} *model_input(void *arena, int32_t index) {{\n"
+                     "  {} *const a = ({} *)arena;\n",
+                     cType, arenaType, arenaType) +
+         table(g.inputs.size(), input) + "\n";
+  return s +
+         fmt::format("const {} *model_output(const void *arena, int32_t index) {{\n"
+                     "  const {} *const a = (const {} *)arena;\n",
+                     cType, arenaType, arenaType) +
+         table(g.outputs.size(), output) + "\nint32_t model_input_elems(int32_t index) {\n" +
+         table(g.inputs.size(), inElems) + "\nint32_t model_output_bytes(int32_t index) {\n" +
+         table(g.outputs.size(), outBytes);
 }
 
 } // namespace rnnpoolc::targets::c

@@ -20,4 +20,8 @@ std::string banner(const LoweredModel &lowered, const CodegenOptions &options,
 /// rows as the arena holds them, and the functions of the API.
 std::string modelHeader(const LoweredModel &lowered, const CodegenOptions &options);
 
+/// model.c's model_input() (unless the input is streamed), model_output(),
+/// model_input_elems() and model_output_bytes(): switches over the indices.
+std::string accessorFunctions(const LoweredModel &lowered);
+
 } // namespace rnnpoolc::targets::c
