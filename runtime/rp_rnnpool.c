@@ -400,6 +400,22 @@ RP_INLINE void rp_fg_update_all(const rp_fastgrnn_params *p, const int32_t *acc,
       h[j] = rp_fg_update(acc[j], bz[j], bh[j], sh, zeta_nu, zeta, s, 0, gate, update);
 }
 
+/* rp_fg_update_all for two sequences of one cell (old states nonzero): unit j of both shares
+ * its bias loads and the constants. */
+RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acca,
+                                 const int32_t *accb, int16_t *ha, int16_t *hb, int32_t gate,
+                                 int32_t update) {
+  const int32_t n = p->hidden, sh = p->acc_shift, zeta = p->zeta;
+  const int32_t zeta_nu = (p->zeta + p->nu) * 32768 + 16384, s = p->state_shift;
+  const int32_t *bz = p->bz, *bh = p->bh;
+  int32_t j;
+  for (j = 0; j < n; ++j) {
+    const int32_t z = bz[j], c = bh[j];
+    ha[j] = rp_fg_update(acca[j], z, c, sh, zeta_nu, zeta, s, ha[j], gate, update);
+    hb[j] = rp_fg_update(accb[j], z, c, sh, zeta_nu, zeta, s, hb[j], gate, update);
+  }
+}
+
 /* One step h <- cell(x, h), in place, with x int16 (RNN1: expanded by rp_expand_s8) or, for
  * inputs too wide to expand, int8 x8 (RNN1 form); with first, the old h is 0 (unread). */
 static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8_t *x8,
@@ -432,44 +448,82 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
 }
 
 #if RP_USE_DSP
+#if defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP) && defined(__GNUC__) && defined(__OPTIMIZE__)
+/* a_k += va . m_k and b_k += vb . m_k for the four weight rows m_k = m + k * len (len even, a
+ * constant): each weight word serves both vectors. As inline assembly, 14 instructions per
+ * pair of inputs and four rows (16 MACs): two vector loads, four weight loads, eight SMLADs
+ * (GCC, given the same loop in C, hoists the loads of later pairs and spills them). The
+ * accumulators, three pointers and three temporaries take 14 registers, so this needs an
+ * optimised build (the plain C below otherwise). */
+#define RP_ROWS4X2(va, vb, m, len)                                                             \
+  do {                                                                                         \
+    const int16_t *p_ = (va), *q_ = (vb), *w_ = (m);                                           \
+    uint32_t x_, y_, k_;                                                                       \
+    __asm__(".rept %c[np]\n\t"                                                                 \
+            "ldr %[x], [%[p]], #4\n\t"                                                         \
+            "ldr %[y], [%[q]], #4\n\t"                                                         \
+            "ldr %[k], [%[w]], #4\n\t"                                                         \
+            "smlad %[a0], %[x], %[k], %[a0]\n\t"                                               \
+            "smlad %[b0], %[y], %[k], %[b0]\n\t"                                               \
+            "ldr %[k], [%[w], %[o1]]\n\t"                                                      \
+            "smlad %[a1], %[x], %[k], %[a1]\n\t"                                               \
+            "smlad %[b1], %[y], %[k], %[b1]\n\t"                                               \
+            "ldr %[k], [%[w], %[o2]]\n\t"                                                      \
+            "smlad %[a2], %[x], %[k], %[a2]\n\t"                                               \
+            "smlad %[b2], %[y], %[k], %[b2]\n\t"                                               \
+            "ldr %[k], [%[w], %[o3]]\n\t"                                                      \
+            "smlad %[b3], %[y], %[k], %[b3]\n\t"                                               \
+            "smlad %[a3], %[x], %[k], %[a3]\n\t"                                               \
+            ".endr"                                                                            \
+            : [p] "+r"(p_), [q] "+r"(q_), [w] "+r"(w_), [a0] "+r"(a0), [a1] "+r"(a1),          \
+              [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2),       \
+              [b3] "+r"(b3), [x] "=&r"(x_), [y] "=&r"(y_), [k] "=&r"(k_)                       \
+            : [np] "i"((len) / 2), [o1] "i"(2 * (len) - 4), [o2] "i"(4 * (len) - 4),           \
+              [o3] "i"(6 * (len) - 4)                                                          \
+            : "memory");                                                                       \
+  } while (0)
+#else
+/* a_k += va . m_k and b_k += vb . m_k for the four weight rows m_k = m + k * len (len even):
+ * each weight word serves both vectors. */
+#define RP_ROWS4X2(va, vb, m, len)                                                             \
+  do {                                                                                         \
+    int32_t i_;                                                                                \
+    RP_UNROLL(8)                                                                               \
+    for (i_ = 0; i_ + 2 <= (len); i_ += 2) {                                                   \
+      const uint32_t x = rp_load32((va) + i_), y = rp_load32((vb) + i_);                       \
+      uint32_t k = rp_load32((m) + i_);                                                        \
+      a0 = rp_smlad(x, k, a0), b0 = rp_smlad(y, k, b0);                                        \
+      k = rp_load32((m) + (len) + i_);                                                         \
+      a1 = rp_smlad(x, k, a1), b1 = rp_smlad(y, k, b1);                                        \
+      k = rp_load32((m) + 2 * (len) + i_);                                                     \
+      a2 = rp_smlad(x, k, a2), b2 = rp_smlad(y, k, b2);                                        \
+      k = rp_load32((m) + 3 * (len) + i_);                                                     \
+      a3 = rp_smlad(x, k, a3), b3 = rp_smlad(y, k, b3);                                        \
+    }                                                                                          \
+  } while (0)
+#endif
+
 /* rp_preact_n for two inputs and states of the same cell: every weight load serves both
- * sequences (four rows, eight accumulators). */
+ * sequences (four rows, eight accumulators in registers across the x and h passes). */
 RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *xb, const int16_t *w, int32_t in,
                             const int16_t *ha, const int16_t *hb, const int16_t *u,
                             int32_t rows, int32_t shift, int32_t *acca, int32_t *accb) {
-  int32_t j, i, r;
+  int32_t j;
   for (j = 0; j + 4 <= rows; j += 4, w += 4 * in, u += 4 * rows) {
-    for (r = 0; r < 2; ++r) { /* the pass over x, then the pass over h */
-      const int16_t *va = r ? ha : xa, *vb = r ? hb : xb, *m = r ? u : w;
-      const int32_t len = r ? rows : in;
-      int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-      RP_UNROLL(8)
-      for (i = 0; i + 2 <= len; i += 2) {
-        uint32_t x = rp_load32(va + i), y = rp_load32(vb + i), k;
-        k = rp_load32(m + i);
-        a0 = rp_smlad(x, k, a0);
-        b0 = rp_smlad(y, k, b0);
-        k = rp_load32(m + len + i);
-        a1 = rp_smlad(x, k, a1);
-        b1 = rp_smlad(y, k, b1);
-        k = rp_load32(m + 2 * len + i);
-        a2 = rp_smlad(x, k, a2);
-        b2 = rp_smlad(y, k, b2);
-        k = rp_load32(m + 3 * len + i);
-        a3 = rp_smlad(x, k, a3);
-        b3 = rp_smlad(y, k, b3);
-      }
-      if (r) {
-        acca[j] += a0, acca[j + 1] += a1, acca[j + 2] += a2, acca[j + 3] += a3;
-        accb[j] += b0, accb[j + 1] += b1, accb[j + 2] += b2, accb[j + 3] += b3;
-      } else {
-        const int32_t m2 = (int32_t)1 << shift;
-        acca[j] = a0 * m2, acca[j + 1] = a1 * m2, acca[j + 2] = a2 * m2, acca[j + 3] = a3 * m2;
-        accb[j] = b0 * m2, accb[j + 1] = b1 * m2, accb[j + 2] = b2 * m2, accb[j + 3] = b3 * m2;
-      }
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    RP_ROWS4X2(xa, xb, w, in);
+    if (shift) {
+      a0 *= (int32_t)1 << shift, a1 *= (int32_t)1 << shift;
+      a2 *= (int32_t)1 << shift, a3 *= (int32_t)1 << shift;
+      b0 *= (int32_t)1 << shift, b1 *= (int32_t)1 << shift;
+      b2 *= (int32_t)1 << shift, b3 *= (int32_t)1 << shift;
     }
+    RP_ROWS4X2(ha, hb, u, rows);
+    acca[j] = a0, acca[j + 1] = a1, acca[j + 2] = a2, acca[j + 3] = a3;
+    accb[j] = b0, accb[j + 1] = b1, accb[j + 2] = b2, accb[j + 3] = b3;
   }
 }
+#undef RP_ROWS4X2
 #endif
 
 /* Two steps of one cell on independent sequences, a and b, with int16 inputs (expanded); the
@@ -486,8 +540,7 @@ static void rp_fg_step2(const rp_fastgrnn_params *p, const int16_t *xa, const in
     else
       rp_preact2_n(xa, xb, p->w, 16, ha, hb, p->u, 16, p->x_shift, acca, accb);
     if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH) {
-      rp_fg_update_all(p, acca, ha, 0, RP_NL_SIGMOID, RP_NL_TANH);
-      rp_fg_update_all(p, accb, hb, 0, RP_NL_SIGMOID, RP_NL_TANH);
+      rp_fg_update2_all(p, acca, accb, ha, hb, RP_NL_SIGMOID, RP_NL_TANH);
     } else {
       rp_fg_update_all(p, acca, ha, 0, p->gate, p->update);
       rp_fg_update_all(p, accb, hb, 0, p->gate, p->update);

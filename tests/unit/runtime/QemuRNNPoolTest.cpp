@@ -1,0 +1,73 @@
+// The RNNPool kernel's Cortex-M4 paths (inline-assembly dot products of the FastGRNN cells,
+// the paired update) on a real instruction set: layers with 16 hidden units, whose cells
+// take the assembly (RNN1 with 4 and 16 input channels, RNN2 with 16 inputs), built with
+// arm-none-eabi-gcc and run in QEMU (mps2-an386), must produce the bytes of the host's
+// portable C on extreme inputs (all -128, all 127, alternating) and random ones. ~5 s.
+#include "tests/unit/runtime/KernelFirmware.h"
+
+#include <catch2/catch.hpp>
+
+using namespace rnnpoolc;
+using namespace rnnpoolc::testing;
+
+namespace {
+
+KernelJob rnnpool(JobFactory &f, std::string name, int64_t k, int64_t hw, int64_t patch,
+                  int64_t stride, int64_t h, float wRange) {
+  std::vector<ir::TensorId> in{f.input({1, k, hw, hw})};
+  for (int64_t cellIn : {k, h}) {
+    in.push_back(f.constant({cellIn, h}, -wRange, wRange));
+    in.push_back(f.constant({h, h}, -wRange, wRange));
+    in.push_back(f.constant({1, h}, -0.5f, 0.5f));
+    in.push_back(f.constant({1, h}, -0.5f, 0.5f));
+    in.push_back(f.constant({1, 1}, 0.9f, 1.1f));
+    in.push_back(f.constant({1, 1}, -4.1f, -3.9f));
+  }
+  ir::RNNPoolAttrs a;
+  a.patch = {patch, patch};
+  a.stride = {stride, stride};
+  a.rnn1 = {h, 0, 0, ir::RnnNonlinearity::Sigmoid, ir::RnnNonlinearity::Tanh};
+  a.rnn2 = a.rnn1;
+  a.encoding = "node";
+  auto job = f.finish(name.c_str(), ir::OpKind::RNNPool, a, in);
+  INFO((job ? std::string() : job.error().message()));
+  REQUIRE(job);
+  return *job;
+}
+
+} // namespace
+
+TEST_CASE("RNNPool on Cortex-M4 in QEMU (assembly cells) matches the host's portable C",
+          "[runtime][qemu]") {
+  JobFactory f(41);
+  std::vector<KernelJob> jobs;
+  // (channels, map, patch, stride, weight range): RNN1 with 4 and 16 inputs, overlapping and
+  // disjoint patches, weights small and large (saturating the gates).
+  const std::tuple<int64_t, int64_t, int64_t, int64_t, float> shapes[] = {
+      {4, 16, 8, 4, 0.7f}, {16, 10, 4, 2, 0.5f}, {4, 12, 6, 6, 3.0f}};
+  for (auto [k, hw, patch, stride, range] : shapes) {
+    const std::string shape = "RNNPool k " + std::to_string(k) + ", " + std::to_string(hw) +
+                              "x" + std::to_string(hw) + ", " + std::to_string(patch) + "/" +
+                              std::to_string(stride) + ", weights +-" +
+                              std::to_string(range).substr(0, 3);
+    KernelJob base = rnnpool(f, shape + ", random", k, hw, patch, stride, 16, range);
+    jobs.push_back(base);
+    for (int pattern = 0; pattern < 3; ++pattern) {
+      KernelJob job = base;
+      const char *what[] = {", all -128", ", all 127", ", alternating"};
+      job.name = shape + what[pattern];
+      for (size_t i = 0; i < job.input.size(); ++i)
+        job.input[i] = pattern == 0 ? int8_t(-128)
+                                    : pattern == 1 ? int8_t(127)
+                                                   : int8_t(i % 2 ? 127 : -128);
+      jobs.push_back(std::move(job));
+    }
+  }
+  auto results = runOnBoard(jobs, RNNPOOLC_BINARY_DIR "/qemu-rnnpool");
+  INFO((results ? std::string() : results.error().message()));
+  REQUIRE(results);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    INFO(jobs[i].name);
+    CHECK((*results)[i].output == runOnHost(jobs[i]));
+  }
+}
