@@ -33,6 +33,26 @@
  * stack small for 4 KB boards); wider inputs use the int8 loops. */
 #define RP_FG_MAX_EXPANDED 64
 
+/* Patch sides up to twice this share RNN2's x.W between its forward and backward sweeps
+ * (a stack buffer of RP_RNN2_SHARED * 128 bytes). */
+#define RP_RNN2_SHARED 4
+
+/* Copies of an assembly string, repeated by the preprocessor rather than by .rept, so that
+ * GCC, which estimates an asm statement's size from its lines, sees its true length (its
+ * branches around it must reach). */
+#define RP_REP2(x) x x
+#define RP_REP8(x) RP_REP2(RP_REP2(RP_REP2(x)))
+#define RP_REP16(x) RP_REP2(RP_REP8(x))
+
+/* The cells' inline assembly: Cortex-M4 with the DSP extension, GCC or clang, optimising
+ * (unoptimised builds cannot give the assembly its 13 registers). */
+#if defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP) && defined(__GNUC__) &&                 \
+    defined(__OPTIMIZE__)
+#define RP_FG_ASM 1
+#else
+#define RP_FG_ASM 0
+#endif
+
 /* clang-format off */
 static const int32_t rp_sigmoid_table[512] = {
 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -400,21 +420,134 @@ RP_INLINE void rp_fg_update_all(const rp_fastgrnn_params *p, const int32_t *acc,
       h[j] = rp_fg_update(acc[j], bz[j], bh[j], sh, zeta_nu, zeta, s, 0, gate, update);
 }
 
-/* rp_fg_update_all for two sequences of one cell (old states nonzero): unit j of both shares
- * its bias loads and the constants. */
-RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acca,
-                                 const int32_t *accb, int16_t *ha, int16_t *hb, int32_t gate,
-                                 int32_t update) {
+/* rp_fg_update_all for two sequences of one cell, a and b, whose accumulators are
+ * interleaved (acc2[2 j], acc2[2 j + 1]): unit j of both shares its bias loads. */
+RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acc2, int16_t *ha,
+                                 int16_t *hb, int32_t gate, int32_t update) {
   const int32_t n = p->hidden, sh = p->acc_shift, zeta = p->zeta;
   const int32_t zeta_nu = (p->zeta + p->nu) * 32768 + 16384, s = p->state_shift;
   const int32_t *bz = p->bz, *bh = p->bh;
   int32_t j;
   for (j = 0; j < n; ++j) {
     const int32_t z = bz[j], c = bh[j];
-    ha[j] = rp_fg_update(acca[j], z, c, sh, zeta_nu, zeta, s, ha[j], gate, update);
-    hb[j] = rp_fg_update(accb[j], z, c, sh, zeta_nu, zeta, s, hb[j], gate, update);
+    ha[j] = rp_fg_update(acc2[2 * j], z, c, sh, zeta_nu, zeta, s, ha[j], gate, update);
+    hb[j] = rp_fg_update(acc2[2 * j + 1], z, c, sh, zeta_nu, zeta, s, hb[j], gate, update);
   }
 }
+
+#if RP_FG_ASM
+#define RP_FG_ASM_UPDATE 1
+/* rp_fg_update2_all for 16 hidden units, sigmoid gate and tanh update, with hb = ha + 16, as
+ * inline assembly in two passes (each fits the registers; GCC spills the fused loop):
+ * 1. per unit, both sequences: z = sigmoid and c = tanh of the biased pre-activations, packed
+ *    as z | c << 16 over the accumulators (21 instructions per unit and sequence);
+ * 2. h' from z, c and the old h (10.5). The same operations as rp_fg_update: coef is
+ *    zeta_nu + z * (-zeta) (SMLABB; zeta <= 2^14 fits a halfword), z * h + 2^14 one SMLABB. */
+static void rp_fg_update2_st16(const rp_fastgrnn_params *p, int32_t *acc2, int16_t *ha) {
+  const int32_t *bz = p->bz, *bh = p->bh;
+  int32_t *pa = acc2;
+  int16_t *ph = ha;
+  int32_t za, ca, zb, cb, i, w;
+  __asm__ volatile(RP_REP16("ldrd %[za], %[zb], [%[pa]]\n\t"
+                           "ldr %[i], [%[bz]], #4\n\t"
+                           "ldr %[w], [%[bh]], #4\n\t"
+                           "add %[ca], %[za], %[w]\n\t"
+                           "add %[cb], %[zb], %[w]\n\t"
+                           "add %[za], %[za], %[i]\n\t"
+                           "add %[zb], %[zb], %[i]\n\t"
+                           "asr %[za], %[za], %[sh]\n\t" /* sigmoid of a */
+                           "ssat %[za], #17, %[za]\n\t"
+                           "asr %[i], %[za], #8\n\t"
+                           "ldr %[w], [%[ts], %[i], lsl #2]\n\t"
+                           "uxtb %[za], %[za]\n\t"
+                           "smlabb %[za], %[w], %[za], %[k128]\n\t"
+                           "asr %[w], %[w], #16\n\t"
+                           "add %[za], %[w], %[za], asr #8\n\t"
+                           "asr %[ca], %[ca], %[sh]\n\t" /* tanh of a */
+                           "ssat %[ca], #16, %[ca]\n\t"
+                           "asr %[i], %[ca], #7\n\t"
+                           "ldr %[w], [%[tt], %[i], lsl #2]\n\t"
+                           "and %[ca], %[ca], #127\n\t"
+                           "smulbb %[ca], %[w], %[ca]\n\t"
+                           "add %[ca], %[ca], #64\n\t"
+                           "asr %[w], %[w], #16\n\t"
+                           "add %[ca], %[w], %[ca], asr #7\n\t"
+                           "asr %[zb], %[zb], %[sh]\n\t" /* sigmoid of b */
+                           "ssat %[zb], #17, %[zb]\n\t"
+                           "asr %[i], %[zb], #8\n\t"
+                           "ldr %[w], [%[ts], %[i], lsl #2]\n\t"
+                           "uxtb %[zb], %[zb]\n\t"
+                           "smlabb %[zb], %[w], %[zb], %[k128]\n\t"
+                           "asr %[w], %[w], #16\n\t"
+                           "add %[zb], %[w], %[zb], asr #8\n\t"
+                           "asr %[cb], %[cb], %[sh]\n\t" /* tanh of b */
+                           "ssat %[cb], #16, %[cb]\n\t"
+                           "asr %[i], %[cb], #7\n\t"
+                           "ldr %[w], [%[tt], %[i], lsl #2]\n\t"
+                           "and %[cb], %[cb], #127\n\t"
+                           "smulbb %[cb], %[w], %[cb]\n\t"
+                           "add %[cb], %[cb], #64\n\t"
+                           "asr %[w], %[w], #16\n\t"
+                           "add %[cb], %[w], %[cb], asr #7\n\t"
+                           "pkhbt %[za], %[za], %[ca], lsl #16\n\t"
+                           "pkhbt %[zb], %[zb], %[cb], lsl #16\n\t"
+                           "strd %[za], %[zb], [%[pa]], #8\n\t")
+          : [pa] "+r"(pa), [bz] "+r"(bz), [bh] "+r"(bh), [za] "=&r"(za), [ca] "=&r"(ca),
+            [zb] "=&r"(zb), [cb] "=&r"(cb), [i] "=&r"(i), [w] "=&r"(w)
+          : [ts] "r"(rp_sigmoid_table + 256), [tt] "r"(rp_tanh_table + 256),
+            [sh] "r"(p->acc_shift), [k128] "r"(128)
+          : "memory");
+  pa = acc2;
+  {
+    const int32_t nzeta = -p->zeta, zn = (p->zeta + p->nu) * 32768 + 16384;
+    const int32_t rc = (int32_t)1 << (13 + p->state_shift), s14 = 14 + p->state_shift;
+    int32_t x, y, h, hz, co;
+    __asm__ volatile(RP_REP16("ldrd %[x], %[y], [%[pa]], #8\n\t"
+                             "ldrsh %[h], [%[ph], #32]\n\t" /* sequence b (hb = ha + 16) */
+                             "smlabb %[hz], %[y], %[h], %[k]\n\t"
+                             "smlabb %[co], %[y], %[nz], %[zn]\n\t"
+                             "asr %[co], %[co], #15\n\t"
+                             "asr %[y], %[y], #16\n\t"
+                             "mla %[co], %[co], %[y], %[rc]\n\t"
+                             "asr %[co], %[co], %[s14]\n\t"
+                             "add %[co], %[co], %[hz], asr #15\n\t"
+                             "ssat %[co], #16, %[co]\n\t"
+                             "strh %[co], [%[ph], #32]\n\t"
+                             "ldrsh %[h], [%[ph]]\n\t" /* sequence a */
+                             "smlabb %[hz], %[x], %[h], %[k]\n\t"
+                             "smlabb %[co], %[x], %[nz], %[zn]\n\t"
+                             "asr %[co], %[co], #15\n\t"
+                             "asr %[x], %[x], #16\n\t"
+                             "mla %[co], %[co], %[x], %[rc]\n\t"
+                             "asr %[co], %[co], %[s14]\n\t"
+                             "add %[co], %[co], %[hz], asr #15\n\t"
+                             "ssat %[co], #16, %[co]\n\t"
+                             "strh %[co], [%[ph]], #2\n\t")
+            : [pa] "+r"(pa), [ph] "+r"(ph), [x] "=&r"(x), [y] "=&r"(y), [h] "=&r"(h),
+              [hz] "=&r"(hz), [co] "=&r"(co)
+            : [nz] "r"(nzeta), [zn] "r"(zn), [rc] "r"(rc), [s14] "r"(s14), [k] "r"(16384)
+            : "memory");
+  }
+}
+#endif
+
+#if RP_USE_DSP
+/* The update of two sequences of a cell from interleaved accumulators (overwritten). */
+static void rp_fg_update2(const rp_fastgrnn_params *p, int32_t *acc2, int16_t *ha,
+                          int16_t *hb) {
+  if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH) {
+#ifdef RP_FG_ASM_UPDATE
+    if (p->hidden == 16 && hb == ha + 16) {
+      rp_fg_update2_st16(p, acc2, ha);
+      return;
+    }
+#endif
+    rp_fg_update2_all(p, acc2, ha, hb, RP_NL_SIGMOID, RP_NL_TANH);
+  } else {
+    rp_fg_update2_all(p, acc2, ha, hb, p->gate, p->update);
+  }
+}
+#endif
 
 /* One step h <- cell(x, h), in place, with x int16 (RNN1: expanded by rp_expand_s8) or, for
  * inputs too wide to expand, int8 x8 (RNN1 form); with first, the old h is 0 (unread). */
@@ -448,49 +581,48 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
 }
 
 #if RP_USE_DSP
-#if defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP) && defined(__GNUC__) && defined(__OPTIMIZE__)
+#if RP_FG_ASM
 /* a_k += va . m_k and b_k += vb . m_k for the four weight rows m_k = m + k * len (len even, a
- * constant): each weight word serves both vectors. As inline assembly, 14 instructions per
- * pair of inputs and four rows (16 MACs): two vector loads, four weight loads, eight SMLADs
- * (GCC, given the same loop in C, hoists the loads of later pairs and spills them). The
- * accumulators, three pointers and three temporaries take 14 registers, so this needs an
- * optimised build (the plain C below otherwise). */
-#define RP_ROWS4X2(va, vb, m, len)                                                             \
+ * constant; np = len / 2 pairs), where vb = va + d (d a constant, in elements): each weight
+ * word serves both vectors. As inline assembly, 14 instructions per pair of inputs and four
+ * rows (16 MACs): two vector loads, four weight loads, eight SMLADs (GCC, given the same loop
+ * in C, hoists the loads of later pairs and spills them). Eight accumulators, two pointers
+ * and three temporaries: 13 registers, as many as a build that keeps a frame pointer has; it
+ * needs an optimised build (the plain C below otherwise). */
+#define RP_ROWS4X2(va, dist, m, len, np)                                                       \
   do {                                                                                         \
-    const int16_t *p_ = (va), *q_ = (vb), *w_ = (m);                                           \
+    const int16_t *p_ = (va), *w_ = (m);                                                       \
     uint32_t x_, y_, k_;                                                                       \
-    __asm__(".rept %c[np]\n\t"                                                                 \
-            "ldr %[x], [%[p]], #4\n\t"                                                         \
-            "ldr %[y], [%[q]], #4\n\t"                                                         \
-            "ldr %[k], [%[w]], #4\n\t"                                                         \
-            "smlad %[a0], %[x], %[k], %[a0]\n\t"                                               \
-            "smlad %[b0], %[y], %[k], %[b0]\n\t"                                               \
-            "ldr %[k], [%[w], %[o1]]\n\t"                                                      \
-            "smlad %[a1], %[x], %[k], %[a1]\n\t"                                               \
-            "smlad %[b1], %[y], %[k], %[b1]\n\t"                                               \
-            "ldr %[k], [%[w], %[o2]]\n\t"                                                      \
-            "smlad %[a2], %[x], %[k], %[a2]\n\t"                                               \
-            "smlad %[b2], %[y], %[k], %[b2]\n\t"                                               \
-            "ldr %[k], [%[w], %[o3]]\n\t"                                                      \
-            "smlad %[b3], %[y], %[k], %[b3]\n\t"                                               \
-            "smlad %[a3], %[x], %[k], %[a3]\n\t"                                               \
-            ".endr"                                                                            \
-            : [p] "+r"(p_), [q] "+r"(q_), [w] "+r"(w_), [a0] "+r"(a0), [a1] "+r"(a1),          \
-              [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2),       \
-              [b3] "+r"(b3), [x] "=&r"(x_), [y] "=&r"(y_), [k] "=&r"(k_)                       \
-            : [np] "i"((len) / 2), [o1] "i"(2 * (len) - 4), [o2] "i"(4 * (len) - 4),           \
+    __asm__(RP_REP##np("ldr %[y], [%[p], %[vd]]\n\t"                                           \
+                       "ldr %[x], [%[p]], #4\n\t"                                              \
+                       "ldr %[k], [%[w]], #4\n\t"                                              \
+                       "smlad %[a0], %[x], %[k], %[a0]\n\t"                                    \
+                       "smlad %[b0], %[y], %[k], %[b0]\n\t"                                    \
+                       "ldr %[k], [%[w], %[o1]]\n\t"                                           \
+                       "smlad %[a1], %[x], %[k], %[a1]\n\t"                                    \
+                       "smlad %[b1], %[y], %[k], %[b1]\n\t"                                    \
+                       "ldr %[k], [%[w], %[o2]]\n\t"                                           \
+                       "smlad %[a2], %[x], %[k], %[a2]\n\t"                                    \
+                       "smlad %[b2], %[y], %[k], %[b2]\n\t"                                    \
+                       "ldr %[k], [%[w], %[o3]]\n\t"                                           \
+                       "smlad %[b3], %[y], %[k], %[b3]\n\t"                                    \
+                       "smlad %[a3], %[x], %[k], %[a3]\n\t")                                   \
+            : [p] "+r"(p_), [w] "+r"(w_), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),         \
+              [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),       \
+              [x] "=&r"(x_), [y] "=&r"(y_), [k] "=&r"(k_)                                      \
+            : [vd] "i"(2 * (dist)), [o1] "i"(2 * (len) - 4), [o2] "i"(4 * (len) - 4),          \
               [o3] "i"(6 * (len) - 4)                                                          \
             : "memory");                                                                       \
   } while (0)
 #else
-/* a_k += va . m_k and b_k += vb . m_k for the four weight rows m_k = m + k * len (len even):
- * each weight word serves both vectors. */
-#define RP_ROWS4X2(va, vb, m, len)                                                             \
+/* a_k += va . m_k and b_k += vb . m_k, vb = va + d, for the four weight rows m_k = m + k * len
+ * (len even): each weight word serves both vectors. */
+#define RP_ROWS4X2(va, dist, m, len, np)                                                       \
   do {                                                                                         \
     int32_t i_;                                                                                \
     RP_UNROLL(8)                                                                               \
     for (i_ = 0; i_ + 2 <= (len); i_ += 2) {                                                   \
-      const uint32_t x = rp_load32((va) + i_), y = rp_load32((vb) + i_);                       \
+      const uint32_t x = rp_load32((va) + i_), y = rp_load32((va) + (dist) + i_);              \
       uint32_t k = rp_load32((m) + i_);                                                        \
       a0 = rp_smlad(x, k, a0), b0 = rp_smlad(y, k, b0);                                        \
       k = rp_load32((m) + (len) + i_);                                                         \
@@ -503,24 +635,60 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
   } while (0)
 #endif
 
-/* rp_preact_n for two inputs and states of the same cell: every weight load serves both
- * sequences (four rows, eight accumulators in registers across the x and h passes). */
-RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *xb, const int16_t *w, int32_t in,
-                            const int16_t *ha, const int16_t *hb, const int16_t *u,
-                            int32_t rows, int32_t shift, int32_t *acca, int32_t *accb) {
+/* rp_preact_n for two inputs and states of the same cell, xb = xa + RP_FG_MAX_EXPANDED and
+ * hb = ha + 16 (16 hidden units): every weight load serves both sequences (four rows, eight
+ * accumulators in registers across the x and h passes). The results are interleaved,
+ * acc2[2 j] for sequence a and acc2[2 j + 1] for b; without `with_h` (first steps, h = 0)
+ * only x.W is computed. */
+RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *w, int32_t in, const int16_t *ha,
+                            const int16_t *u, int32_t rows, int32_t shift, int32_t with_h,
+                            int32_t *acc2) {
   int32_t j;
-  for (j = 0; j + 4 <= rows; j += 4, w += 4 * in, u += 4 * rows) {
+  for (j = 0; j + 4 <= rows; j += 4, w += 4 * in, u += 4 * rows, acc2 += 8) {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-    RP_ROWS4X2(xa, xb, w, in);
+    if (in == 4)
+      RP_ROWS4X2(xa, RP_FG_MAX_EXPANDED, w, 4, 2);
+    else
+      RP_ROWS4X2(xa, RP_FG_MAX_EXPANDED, w, 16, 8);
     if (shift) {
       a0 *= (int32_t)1 << shift, a1 *= (int32_t)1 << shift;
       a2 *= (int32_t)1 << shift, a3 *= (int32_t)1 << shift;
       b0 *= (int32_t)1 << shift, b1 *= (int32_t)1 << shift;
       b2 *= (int32_t)1 << shift, b3 *= (int32_t)1 << shift;
     }
-    RP_ROWS4X2(ha, hb, u, rows);
-    acca[j] = a0, acca[j + 1] = a1, acca[j + 2] = a2, acca[j + 3] = a3;
-    accb[j] = b0, accb[j + 1] = b1, accb[j + 2] = b2, accb[j + 3] = b3;
+    if (with_h)
+      RP_ROWS4X2(ha, 16, u, 16, 8);
+    acc2[0] = a0, acc2[1] = b0, acc2[2] = a1, acc2[3] = b1;
+    acc2[4] = a2, acc2[5] = b2, acc2[6] = a3, acc2[7] = b3;
+  }
+}
+
+/* RNN2 (16 inputs, 16 hidden units): acc2 = the interleaved (x.W) * 2^shift of xa and xb. */
+static RP_NOINLINE void rp_xpass2_16(const int16_t *xa, const int16_t *xb, const int16_t *w,
+                                     int32_t shift, int32_t *acc2) {
+  int16_t x2[2 * 16]; /* the two inputs side by side, as the assembly addresses them */
+  int32_t j;
+  memcpy(x2, xa, 16 * sizeof *x2);
+  memcpy(x2 + 16, xb, 16 * sizeof *x2);
+  for (j = 0; j < 16; j += 4, w += 4 * 16, acc2 += 8) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    RP_ROWS4X2(x2, 16, w, 16, 8);
+    acc2[0] = a0 * ((int32_t)1 << shift), acc2[1] = b0 * ((int32_t)1 << shift);
+    acc2[2] = a1 * ((int32_t)1 << shift), acc2[3] = b1 * ((int32_t)1 << shift);
+    acc2[4] = a2 * ((int32_t)1 << shift), acc2[5] = b2 * ((int32_t)1 << shift);
+    acc2[6] = a3 * ((int32_t)1 << shift), acc2[7] = b3 * ((int32_t)1 << shift);
+  }
+}
+
+/* acc2 += h.U of ha and hb = ha + 16 (16 hidden units), interleaved as rp_preact2_n's. */
+static RP_NOINLINE void rp_hpass2_16(const int16_t *ha, const int16_t *u, int32_t *acc2) {
+  const int32_t *const end = acc2 + 2 * 16;
+  for (; acc2 < end; u += 4 * 16, acc2 += 8) {
+    int32_t a0 = acc2[0], b0 = acc2[1], a1 = acc2[2], b1 = acc2[3];
+    int32_t a2 = acc2[4], b2 = acc2[5], a3 = acc2[6], b3 = acc2[7];
+    RP_ROWS4X2(ha, 16, u, 16, 8);
+    acc2[0] = a0, acc2[1] = b0, acc2[2] = a1, acc2[3] = b1;
+    acc2[4] = a2, acc2[5] = b2, acc2[6] = a3, acc2[7] = b3;
   }
 }
 #undef RP_ROWS4X2
@@ -531,24 +699,22 @@ RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *xb, const int16_t 
  * of rp_fg_step. */
 static void rp_fg_step2(const rp_fastgrnn_params *p, const int16_t *xa, const int16_t *xb,
                         int16_t *ha, int16_t *hb, int32_t first) {
-  int32_t acca[RP_FASTGRNN_MAX_HIDDEN], accb[RP_FASTGRNN_MAX_HIDDEN];
 #if RP_USE_DSP
   const int32_t in = p->in_dim, n = p->hidden;
-  if (!first && n == 16 && (in == 4 || in == 16)) {
+  if (n == 16 && (in == 4 || in == 16) && xb == xa + RP_FG_MAX_EXPANDED && hb == ha + 16) {
+    int32_t acc2[2 * 16];
     if (in == 4)
-      rp_preact2_n(xa, xb, p->w, 4, ha, hb, p->u, 16, p->x_shift, acca, accb);
+      rp_preact2_n(xa, p->w, 4, ha, p->u, 16, p->x_shift, !first, acc2);
     else
-      rp_preact2_n(xa, xb, p->w, 16, ha, hb, p->u, 16, p->x_shift, acca, accb);
-    if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH) {
-      rp_fg_update2_all(p, acca, accb, ha, hb, RP_NL_SIGMOID, RP_NL_TANH);
-    } else {
-      rp_fg_update_all(p, acca, ha, 0, p->gate, p->update);
-      rp_fg_update_all(p, accb, hb, 0, p->gate, p->update);
+      rp_preact2_n(xa, p->w, 16, ha, p->u, 16, p->x_shift, !first, acc2);
+    if (first) { /* the old states are 0 (and not read before this) */
+      memset(ha, 0, 16 * sizeof *ha);
+      memset(hb, 0, 16 * sizeof *hb);
     }
+    rp_fg_update2(p, acc2, ha, hb);
     return;
   }
 #endif
-  (void)acca, (void)accb;
   rp_fg_step(p, xa, 0, ha, first);
   rp_fg_step(p, xb, 0, hb, first);
 }
@@ -589,7 +755,8 @@ static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_view *in, int3
                              int32_t xa, int16_t *ha, int32_t yb, int32_t xb, int16_t *hb,
                              int32_t dy, int32_t dx, int32_t count) {
   const rp_fastgrnn_params *c = &p->rnn1;
-  int16_t ea[RP_FG_MAX_EXPANDED], eb[RP_FG_MAX_EXPANDED];
+  int16_t e[2 * RP_FG_MAX_EXPANDED]; /* side by side, as rp_fg_step2's fast path wants */
+  int16_t *const ea = e, *const eb = e + RP_FG_MAX_EXPANDED;
   int32_t t;
   if (c->in_dim > RP_FG_MAX_EXPANDED) {
     rp_rnn1_segment(p, in, ya, xa, dy, dx, count, ha);
@@ -609,9 +776,35 @@ static void rp_rnn2_both(const rp_rnnpool_params *p, const int16_t *base, int32_
                          int32_t len, int32_t stride, int8_t *dst, int16_t *h) {
   const int32_t h2 = p->rnn2.hidden;
   int32_t t, j;
-  for (t = 0; t < len; ++t)
-    rp_fg_step2(&p->rnn2, base + ((start + t) % len) * stride,
-                base + ((start + len - 1 - t) % len) * stride, h, h + h2, t == 0);
+#if RP_USE_DSP
+  const rp_fastgrnn_params *c = &p->rnn2;
+  if (h2 == 16 && c->in_dim == 16 && len <= 2 * RP_RNN2_SHARED) {
+    /* The forward sweep's step t and the backward sweep's step len - 1 - t read the same
+     * summary: its x.W is computed once, for the pair (t, len - 1 - t), in the first half. */
+    int32_t xw[RP_RNN2_SHARED][2 * 16], acc2[2 * 16];
+    const int32_t half = (len + 1) / 2;
+    for (t = 0; t < half; ++t)
+      rp_xpass2_16(base + ((start + t) % len) * stride,
+                   base + ((start + len - 1 - t) % len) * stride, c->w, c->x_shift, xw[t]);
+    for (t = 0; t < len; ++t) {
+      if (t < half) {
+        memcpy(acc2, xw[t], sizeof acc2);
+      } else { /* the pair's x.W with the two sequences swapped */
+        const int32_t *v = xw[len - 1 - t];
+        for (j = 0; j < 2 * 16; j += 2)
+          acc2[j] = v[j + 1], acc2[j + 1] = v[j];
+      }
+      if (t == 0)
+        memset(h, 0, 2 * 16 * sizeof *h);
+      else
+        rp_hpass2_16(h, c->u, acc2);
+      rp_fg_update2(c, acc2, h, h + 16);
+    }
+  } else
+#endif
+    for (t = 0; t < len; ++t)
+      rp_fg_step2(&p->rnn2, base + ((start + t) % len) * stride,
+                  base + ((start + len - 1 - t) % len) * stride, h, h + h2, t == 0);
   for (j = 0; j < 2 * h2; ++j) {
     int32_t v = rp_requant_inline(h[j], p->out_mult, p->out_shift) + p->out_zp;
     dst[j] = (int8_t)rp_clamp(v, -128, 127);
