@@ -443,60 +443,75 @@ RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acc
  *    as z | c << 16 over the accumulators (21 instructions per unit and sequence);
  * 2. h' from z, c and the old h (10.5). The same operations as rp_fg_update: coef is
  *    zeta_nu + z * (-zeta) (SMLABB; zeta <= 2^14 fits a halfword), z * h + 2^14 one SMLABB. */
+/* Pass 1's saturations of the sigmoid input (to 17 bits) and of the tanh input (to 16 bits):
+ * with an accumulator shift of at least 15 (16) the shifted int32 already fits, and the SSAT
+ * is left out (RP_FG_NOSAT). */
+#define RP_FG_SAT17(r) "ssat %[" #r "], #17, %[" #r "]\n\t"
+#define RP_FG_SAT16(r) "ssat %[" #r "], #16, %[" #r "]\n\t"
+#define RP_FG_NOSAT(r) ""
+#define RP_FG_PASS1(SZ, SC)                                                                    \
+  __asm__ volatile(RP_REP16("ldrd %[za], %[zb], [%[pa]]\n\t"                                   \
+                            "ldr %[i], [%[bz]], #4\n\t"                                        \
+                            "ldr %[w], [%[bh]], #4\n\t"                                        \
+                            "add %[ca], %[za], %[w]\n\t"                                       \
+                            "add %[cb], %[zb], %[w]\n\t"                                       \
+                            "add %[za], %[za], %[i]\n\t"                                       \
+                            "add %[zb], %[zb], %[i]\n\t"                                       \
+                            "asr %[za], %[za], %[sh]\n\t" /* sigmoid of a */                   \
+                            SZ(za)                                                             \
+                            "asr %[i], %[za], #8\n\t"                                          \
+                            "ldr %[w], [%[ts], %[i], lsl #2]\n\t"                              \
+                            "uxtb %[za], %[za]\n\t"                                            \
+                            "smlabb %[za], %[w], %[za], %[k128]\n\t"                           \
+                            "asr %[w], %[w], #16\n\t"                                          \
+                            "add %[za], %[w], %[za], asr #8\n\t"                               \
+                            "asr %[ca], %[ca], %[sh]\n\t" /* tanh of a */                      \
+                            SC(ca)                                                             \
+                            "asr %[i], %[ca], #7\n\t"                                          \
+                            "ldr %[w], [%[tt], %[i], lsl #2]\n\t"                              \
+                            "and %[ca], %[ca], #127\n\t"                                       \
+                            "smulbb %[ca], %[w], %[ca]\n\t"                                    \
+                            "add %[ca], %[ca], #64\n\t"                                        \
+                            "asr %[w], %[w], #16\n\t"                                          \
+                            "add %[ca], %[w], %[ca], asr #7\n\t"                               \
+                            "asr %[zb], %[zb], %[sh]\n\t" /* sigmoid of b */                   \
+                            SZ(zb)                                                             \
+                            "asr %[i], %[zb], #8\n\t"                                          \
+                            "ldr %[w], [%[ts], %[i], lsl #2]\n\t"                              \
+                            "uxtb %[zb], %[zb]\n\t"                                            \
+                            "smlabb %[zb], %[w], %[zb], %[k128]\n\t"                           \
+                            "asr %[w], %[w], #16\n\t"                                          \
+                            "add %[zb], %[w], %[zb], asr #8\n\t"                               \
+                            "asr %[cb], %[cb], %[sh]\n\t" /* tanh of b */                      \
+                            SC(cb)                                                             \
+                            "asr %[i], %[cb], #7\n\t"                                          \
+                            "ldr %[w], [%[tt], %[i], lsl #2]\n\t"                              \
+                            "and %[cb], %[cb], #127\n\t"                                       \
+                            "smulbb %[cb], %[w], %[cb]\n\t"                                    \
+                            "add %[cb], %[cb], #64\n\t"                                        \
+                            "asr %[w], %[w], #16\n\t"                                          \
+                            "add %[cb], %[w], %[cb], asr #7\n\t"                               \
+                            "pkhbt %[za], %[za], %[ca], lsl #16\n\t"                           \
+                            "pkhbt %[zb], %[zb], %[cb], lsl #16\n\t"                           \
+                            "strd %[za], %[zb], [%[pa]], #8\n\t")                              \
+                   : [pa] "+r"(pa), [bz] "+r"(bz), [bh] "+r"(bh), [za] "=&r"(za),              \
+                     [ca] "=&r"(ca), [zb] "=&r"(zb), [cb] "=&r"(cb), [i] "=&r"(i),             \
+                     [w] "=&r"(w)                                                              \
+                   : [ts] "r"(rp_sigmoid_table + 256), [tt] "r"(rp_tanh_table + 256),          \
+                     [sh] "r"(p->acc_shift), [k128] "r"(128)                                   \
+                   : "memory")
+
 static void rp_fg_update2_st16(const rp_fastgrnn_params *p, int32_t *acc2, int16_t *ha) {
   const int32_t *bz = p->bz, *bh = p->bh;
   int32_t *pa = acc2;
   int16_t *ph = ha;
   int32_t za, ca, zb, cb, i, w;
-  __asm__ volatile(RP_REP16("ldrd %[za], %[zb], [%[pa]]\n\t"
-                           "ldr %[i], [%[bz]], #4\n\t"
-                           "ldr %[w], [%[bh]], #4\n\t"
-                           "add %[ca], %[za], %[w]\n\t"
-                           "add %[cb], %[zb], %[w]\n\t"
-                           "add %[za], %[za], %[i]\n\t"
-                           "add %[zb], %[zb], %[i]\n\t"
-                           "asr %[za], %[za], %[sh]\n\t" /* sigmoid of a */
-                           "ssat %[za], #17, %[za]\n\t"
-                           "asr %[i], %[za], #8\n\t"
-                           "ldr %[w], [%[ts], %[i], lsl #2]\n\t"
-                           "uxtb %[za], %[za]\n\t"
-                           "smlabb %[za], %[w], %[za], %[k128]\n\t"
-                           "asr %[w], %[w], #16\n\t"
-                           "add %[za], %[w], %[za], asr #8\n\t"
-                           "asr %[ca], %[ca], %[sh]\n\t" /* tanh of a */
-                           "ssat %[ca], #16, %[ca]\n\t"
-                           "asr %[i], %[ca], #7\n\t"
-                           "ldr %[w], [%[tt], %[i], lsl #2]\n\t"
-                           "and %[ca], %[ca], #127\n\t"
-                           "smulbb %[ca], %[w], %[ca]\n\t"
-                           "add %[ca], %[ca], #64\n\t"
-                           "asr %[w], %[w], #16\n\t"
-                           "add %[ca], %[w], %[ca], asr #7\n\t"
-                           "asr %[zb], %[zb], %[sh]\n\t" /* sigmoid of b */
-                           "ssat %[zb], #17, %[zb]\n\t"
-                           "asr %[i], %[zb], #8\n\t"
-                           "ldr %[w], [%[ts], %[i], lsl #2]\n\t"
-                           "uxtb %[zb], %[zb]\n\t"
-                           "smlabb %[zb], %[w], %[zb], %[k128]\n\t"
-                           "asr %[w], %[w], #16\n\t"
-                           "add %[zb], %[w], %[zb], asr #8\n\t"
-                           "asr %[cb], %[cb], %[sh]\n\t" /* tanh of b */
-                           "ssat %[cb], #16, %[cb]\n\t"
-                           "asr %[i], %[cb], #7\n\t"
-                           "ldr %[w], [%[tt], %[i], lsl #2]\n\t"
-                           "and %[cb], %[cb], #127\n\t"
-                           "smulbb %[cb], %[w], %[cb]\n\t"
-                           "add %[cb], %[cb], #64\n\t"
-                           "asr %[w], %[w], #16\n\t"
-                           "add %[cb], %[w], %[cb], asr #7\n\t"
-                           "pkhbt %[za], %[za], %[ca], lsl #16\n\t"
-                           "pkhbt %[zb], %[zb], %[cb], lsl #16\n\t"
-                           "strd %[za], %[zb], [%[pa]], #8\n\t")
-          : [pa] "+r"(pa), [bz] "+r"(bz), [bh] "+r"(bh), [za] "=&r"(za), [ca] "=&r"(ca),
-            [zb] "=&r"(zb), [cb] "=&r"(cb), [i] "=&r"(i), [w] "=&r"(w)
-          : [ts] "r"(rp_sigmoid_table + 256), [tt] "r"(rp_tanh_table + 256),
-            [sh] "r"(p->acc_shift), [k128] "r"(128)
-          : "memory");
+  if (p->acc_shift >= 16)
+    RP_FG_PASS1(RP_FG_NOSAT, RP_FG_NOSAT);
+  else if (p->acc_shift == 15)
+    RP_FG_PASS1(RP_FG_NOSAT, RP_FG_SAT16);
+  else
+    RP_FG_PASS1(RP_FG_SAT17, RP_FG_SAT16);
   pa = acc2;
   {
     const int32_t nzeta = -p->zeta, zn = (p->zeta + p->nu) * 32768 + 16384;
@@ -529,6 +544,10 @@ static void rp_fg_update2_st16(const rp_fastgrnn_params *p, int32_t *acc2, int16
             : "memory");
   }
 }
+#undef RP_FG_PASS1
+#undef RP_FG_SAT17
+#undef RP_FG_SAT16
+#undef RP_FG_NOSAT
 #endif
 
 #if RP_USE_DSP

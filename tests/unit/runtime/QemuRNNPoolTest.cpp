@@ -43,9 +43,12 @@ TEST_CASE("RNNPool on Cortex-M4 in QEMU (assembly cells) matches the host's port
   std::vector<KernelJob> jobs;
   // (channels, map, patch, stride, weight range): RNN1 with 4 and 16 inputs, overlapping and
   // disjoint patches, an odd side (RNN2's middle summary, column pairs that wrap around the
-  // column cache and take the portable step), weights small and large (saturated gates).
+  // column cache and take the portable step), weights small and large (saturated gates). The
+  // weight ranges give accumulator shifts of 13 to 17, so each of the update's three forms
+  // (saturating both nonlinearity inputs, the tanh input only, neither) runs.
   const std::tuple<int64_t, int64_t, int64_t, int64_t, float> shapes[] = {
-      {4, 16, 8, 4, 0.7f}, {16, 10, 4, 2, 0.5f}, {4, 12, 6, 6, 3.0f}, {4, 13, 5, 2, 1.0f}};
+      {4, 16, 8, 4, 0.7f}, {16, 10, 4, 2, 0.5f}, {4, 12, 6, 6, 3.0f}, {4, 13, 5, 2, 1.0f},
+      {4, 12, 8, 4, 0.15f}};
   for (auto [k, hw, patch, stride, range] : shapes) {
     const std::string shape = "RNNPool k " + std::to_string(k) + ", " + std::to_string(hw) +
                               "x" + std::to_string(hw) + ", " + std::to_string(patch) + "/" +
