@@ -507,6 +507,7 @@ RP_INLINE void rp_fg_update_all(const rp_fastgrnn_params *p, const int32_t *acc,
       h[j] = rp_fg_update(acc[j], bz[j], bh[j], sh, zeta_nu, zeta, s, 0, gate, update);
 }
 
+#if RP_USE_DSP
 /* rp_fg_update_all for two sequences of one cell, a and b, whose accumulators are
  * interleaved (acc2[2 j], acc2[2 j + 1]): unit j of both shares its bias loads. */
 RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acc2, int16_t *ha,
@@ -521,6 +522,7 @@ RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acc
     hb[j] = rp_fg_update(acc2[2 * j + 1], z, c, sh, zeta_nu, zeta, s, hb[j], gate, update);
   }
 }
+#endif
 
 #if RP_FG_ASM
 #define RP_FG_ASM_UPDATE 1
