@@ -588,14 +588,19 @@ RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acc
                    : "memory");
 #define RP_FG_PASS1(SZ, SC) RP_REP16(RP_FG_PASS1_UNIT(SZ, SC))
 
-#define RP_FG_PASS2_UNIT                                                                       \
+/* coef * c + 2^(13 + s) from the packed z | c in r: c extracted and one MLA, or, when coef
+ * fits a halfword (zeta + nu < 2^15, so that coef is in [0, 2^15)), one SMLATB. */
+#define RP_FG_COEF_MLA(r)                                                                      \
+  "asr %[" #r "], %[" #r "], #16\n\t"                                                         \
+  "mla %[co], %[co], %[" #r "], %[rc]\n\t"
+#define RP_FG_COEF_SMLATB(r) "smlatb %[co], %[" #r "], %[co], %[rc]\n\t"
+#define RP_FG_PASS2_UNIT(COEF_C)                                                               \
   __asm__ volatile("ldrd %[x], %[y], [%[pa]], #8\n\t"                                          \
                    "ldrsh %[h], [%[ph], #32]\n\t" /* sequence b (hb = ha + 16) */              \
                    "smlabb %[hz], %[y], %[h], %[k]\n\t"                                        \
                    "smlabb %[co], %[y], %[nz], %[zn]\n\t"                                      \
                    "asr %[co], %[co], #15\n\t"                                                 \
-                   "asr %[y], %[y], #16\n\t"                                                   \
-                   "mla %[co], %[co], %[y], %[rc]\n\t"                                         \
+                   COEF_C(y)                                                                   \
                    "asr %[co], %[co], %[s14]\n\t"                                              \
                    "add %[co], %[co], %[hz], asr #15\n\t"                                      \
                    "ssat %[co], #16, %[co]\n\t"                                                \
@@ -604,8 +609,7 @@ RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acc
                    "smlabb %[hz], %[x], %[h], %[k]\n\t"                                        \
                    "smlabb %[co], %[x], %[nz], %[zn]\n\t"                                      \
                    "asr %[co], %[co], #15\n\t"                                                 \
-                   "asr %[x], %[x], #16\n\t"                                                   \
-                   "mla %[co], %[co], %[x], %[rc]\n\t"                                         \
+                   COEF_C(x)                                                                   \
                    "asr %[co], %[co], %[s14]\n\t"                                              \
                    "add %[co], %[co], %[hz], asr #15\n\t"                                      \
                    "ssat %[co], #16, %[co]\n\t"                                                \
@@ -634,12 +638,18 @@ static void rp_fg_update2_st16(const rp_fastgrnn_params *p, int32_t *acc2, int16
     const int32_t nzeta = -p->zeta, zn = (p->zeta + p->nu) * 32768 + 16384;
     const int32_t rc = (int32_t)1 << (13 + p->state_shift), s14 = 14 + p->state_shift;
     int32_t x, y, h, hz, co;
-    RP_REP16(RP_FG_PASS2_UNIT;)
+    if (p->zeta + p->nu < 32768) {
+      RP_REP16(RP_FG_PASS2_UNIT(RP_FG_COEF_SMLATB);)
+    } else {
+      RP_REP16(RP_FG_PASS2_UNIT(RP_FG_COEF_MLA);)
+    }
   }
 }
 #undef RP_FG_PASS1
 #undef RP_FG_PASS1_UNIT
 #undef RP_FG_PASS2_UNIT
+#undef RP_FG_COEF_MLA
+#undef RP_FG_COEF_SMLATB
 #undef RP_FG_SAT17
 #undef RP_FG_SAT16
 #undef RP_FG_NOSAT

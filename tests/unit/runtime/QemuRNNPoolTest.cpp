@@ -13,7 +13,7 @@ using namespace rnnpoolc::testing;
 namespace {
 
 KernelJob rnnpool(JobFactory &f, std::string name, int64_t k, int64_t hw, int64_t patch,
-                  int64_t stride, int64_t h, float wRange) {
+                  int64_t stride, int64_t h, float wRange, bool bigZetaNu) {
   std::vector<ir::TensorId> in{f.input({1, k, hw, hw})};
   for (int64_t cellIn : {k, h}) {
     in.push_back(f.constant({cellIn, h}, -wRange, wRange));
@@ -32,6 +32,10 @@ KernelJob rnnpool(JobFactory &f, std::string name, int64_t k, int64_t hw, int64_
   auto job = f.finish(name.c_str(), ir::OpKind::RNNPool, a, in);
   INFO((job ? std::string() : job.error().message()));
   REQUIRE(job);
+  if (bigZetaNu) { // zeta = nu = 1 (Q14 16384; the quantiser stops at 16383): coef reaches 2^15
+    auto &p = std::get<rp_rnnpool_params>(job->layer.params);
+    p.rnn1.zeta = p.rnn1.nu = p.rnn2.zeta = p.rnn2.nu = 16384;
+  }
   return *job;
 }
 
@@ -45,16 +49,18 @@ TEST_CASE("RNNPool on Cortex-M4 in QEMU (assembly cells) matches the host's port
   // disjoint patches, an odd side (RNN2's middle summary, column pairs that wrap around the
   // column cache and take the portable step), weights small and large (saturated gates). The
   // weight ranges give accumulator shifts of 13 to 17, so each of the update's three forms
-  // (saturating both nonlinearity inputs, the tanh input only, neither) runs.
-  const std::tuple<int64_t, int64_t, int64_t, int64_t, float> shapes[] = {
-      {4, 16, 8, 4, 0.7f}, {16, 10, 4, 2, 0.5f}, {4, 12, 6, 6, 3.0f}, {4, 13, 5, 2, 1.0f},
-      {4, 12, 8, 4, 0.15f}};
-  for (auto [k, hw, patch, stride, range] : shapes) {
+  // (saturating both nonlinearity inputs, the tanh input only, neither) runs; the last has
+  // zeta + nu = 2^15 (Q14), which takes the second pass's MLA form.
+  const std::tuple<int64_t, int64_t, int64_t, int64_t, float, bool> shapes[] = {
+      {4, 16, 8, 4, 0.7f, false},  {16, 10, 4, 2, 0.5f, false}, {4, 12, 6, 6, 3.0f, false},
+      {4, 13, 5, 2, 1.0f, false},  {4, 12, 8, 4, 0.15f, false}, {4, 12, 8, 4, 0.7f, true}};
+  for (auto [k, hw, patch, stride, range, bigZetaNu] : shapes) {
     const std::string shape = "RNNPool k " + std::to_string(k) + ", " + std::to_string(hw) +
                               "x" + std::to_string(hw) + ", " + std::to_string(patch) + "/" +
                               std::to_string(stride) + ", weights +-" +
-                              std::to_string(range).substr(0, 3);
-    KernelJob base = rnnpool(f, shape + ", random", k, hw, patch, stride, 16, range);
+                              std::to_string(range).substr(0, 3) +
+                              (bigZetaNu ? ", zeta = nu = 1" : "");
+    KernelJob base = rnnpool(f, shape + ", random", k, hw, patch, stride, 16, range, bigZetaNu);
     jobs.push_back(base);
     for (int pattern = 0; pattern < 3; ++pattern) {
       KernelJob job = base;
