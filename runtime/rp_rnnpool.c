@@ -41,7 +41,8 @@
  * GCC, which estimates an asm statement's size from its lines, sees its true length (its
  * branches around it must reach). */
 #define RP_REP2(x) x x
-#define RP_REP8(x) RP_REP2(RP_REP2(RP_REP2(x)))
+#define RP_REP4(x) RP_REP2(RP_REP2(x))
+#define RP_REP8(x) RP_REP2(RP_REP4(x))
 #define RP_REP16(x) RP_REP2(RP_REP8(x))
 
 /* The cells' inline assembly: Cortex-M4 with the DSP extension, GCC or clang, optimising
@@ -586,7 +587,7 @@ RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acc
                      [w] "=&r"(w)                                                              \
                    : [ts] "r"(ts), [tt] "r"(tt), [sh] "r"(sh), [k128] "r"(k128)                \
                    : "memory");
-#define RP_FG_PASS1(SZ, SC) RP_REP16(RP_FG_PASS1_UNIT(SZ, SC))
+#define RP_FG_PASS1(SZ, SC) RP_REP8(RP_FG_PASS1_UNIT(SZ, SC))
 
 /* coef * c + 2^(13 + s) from the packed z | c in r: c extracted and one MLA, or, when coef
  * fits a halfword (zeta + nu < 2^15, so that coef is in [0, 2^15)), one SMLATB. */
@@ -596,7 +597,7 @@ RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acc
 #define RP_FG_COEF_SMLATB(r) "smlatb %[co], %[" #r "], %[co], %[rc]\n\t"
 #define RP_FG_PASS2_UNIT(COEF_C)                                                               \
   __asm__ volatile("ldrd %[x], %[y], [%[pa]], #8\n\t"                                          \
-                   "ldrsh %[h], [%[ph], #32]\n\t" /* sequence b (hb = ha + 16) */              \
+                   "ldrsh %[h], [%[ph], %[ho]]\n\t" /* sequence b (hb = ha + n) */             \
                    "smlabb %[hz], %[y], %[h], %[k]\n\t"                                        \
                    "smlabb %[co], %[y], %[nz], %[zn]\n\t"                                      \
                    "asr %[co], %[co], #15\n\t"                                                 \
@@ -604,7 +605,7 @@ RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acc
                    "asr %[co], %[co], %[s14]\n\t"                                              \
                    "add %[co], %[co], %[hz], asr #15\n\t"                                      \
                    "ssat %[co], #16, %[co]\n\t"                                                \
-                   "strh %[co], [%[ph], #32]\n\t"                                              \
+                   "strh %[co], [%[ph], %[ho]]\n\t"                                            \
                    "ldrsh %[h], [%[ph]]\n\t" /* sequence a */                                  \
                    "smlabb %[hz], %[x], %[h], %[k]\n\t"                                        \
                    "smlabb %[co], %[x], %[nz], %[zn]\n\t"                                      \
@@ -617,32 +618,43 @@ RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acc
                    : [pa] "+r"(pa), [ph] "+r"(ph), [x] "=&r"(x), [y] "=&r"(y), [h] "=&r"(h),   \
                      [hz] "=&r"(hz), [co] "=&r"(co)                                            \
                    : [nz] "r"(nzeta), [zn] "r"(zn), [rc] "r"(rc), [s14] "r"(s14),              \
-                     [k] "r"(16384)                                                            \
+                     [k] "r"(16384), [ho] "r"(hoff)                                            \
                    : "memory")
 
-static void rp_fg_update2_st16(const rp_fastgrnn_params *p, int32_t *acc2, int16_t *ha) {
+static void rp_fg_update2_st(const rp_fastgrnn_params *p, int32_t *acc2, int16_t *ha) {
   const int32_t *bz = p->bz, *bh = p->bh;
   int32_t *pa = acc2;
   int16_t *ph = ha;
   const int32_t *const ts = rp_sigmoid_table + 256, *const tt = rp_tanh2_table + 256;
   const int32_t sh = p->acc_shift, k128 = 128;
-  int32_t za, ca, zb, cb, i, w;
+  int32_t za, ca, zb, cb, i, w, g;
+  const int32_t n = p->hidden; /* 8 or 16: eight units per block */
   if (sh >= 16)
-    { RP_FG_PASS1(RP_FG_NOSAT, RP_FG_NOSAT) }
+    for (g = 0; g < n; g += 8) {
+      RP_FG_PASS1(RP_FG_NOSAT, RP_FG_NOSAT)
+    }
   else if (sh == 15)
-    { RP_FG_PASS1(RP_FG_NOSAT, RP_FG_SAT16) }
+    for (g = 0; g < n; g += 8) {
+      RP_FG_PASS1(RP_FG_NOSAT, RP_FG_SAT16)
+    }
   else
-    { RP_FG_PASS1(RP_FG_SAT17, RP_FG_SAT16) }
+    for (g = 0; g < n; g += 8) {
+      RP_FG_PASS1(RP_FG_SAT17, RP_FG_SAT16)
+    }
   pa = acc2;
   {
     const int32_t nzeta = -p->zeta, zn = (p->zeta + p->nu) * 32768 + 16384;
     const int32_t rc = (int32_t)1 << (13 + p->state_shift), s14 = 14 + p->state_shift;
     int32_t x, y, h, hz, co;
-    if (p->zeta + p->nu < 32768) {
-      RP_REP16(RP_FG_PASS2_UNIT(RP_FG_COEF_SMLATB);)
-    } else {
-      RP_REP16(RP_FG_PASS2_UNIT(RP_FG_COEF_MLA);)
-    }
+    const int32_t hoff = 2 * n; /* bytes from ha to hb */
+    if (p->zeta + p->nu < 32768)
+      for (g = 0; g < n; g += 8) {
+        RP_REP8(RP_FG_PASS2_UNIT(RP_FG_COEF_SMLATB);)
+      }
+    else
+      for (g = 0; g < n; g += 8) {
+        RP_REP8(RP_FG_PASS2_UNIT(RP_FG_COEF_MLA);)
+      }
   }
 }
 #undef RP_FG_PASS1
@@ -661,8 +673,8 @@ static void rp_fg_update2(const rp_fastgrnn_params *p, int32_t *acc2, int16_t *h
                           int16_t *hb) {
   if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH) {
 #ifdef RP_FG_ASM_UPDATE
-    if (p->hidden == 16 && hb == ha + 16) {
-      rp_fg_update2_st16(p, acc2, ha);
+    if ((p->hidden == 8 || p->hidden == 16) && hb == ha + p->hidden) {
+      rp_fg_update2_st(p, acc2, ha);
       return;
     }
 #endif
@@ -772,6 +784,8 @@ RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *w, int32_t in, con
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
     if (in == 4)
       RP_ROWS4X2(xa, RP_FG_MAX_EXPANDED, w, 4, 2);
+    else if (in == 8)
+      RP_ROWS4X2(xa, RP_FG_MAX_EXPANDED, w, 8, 4);
     else
       RP_ROWS4X2(xa, RP_FG_MAX_EXPANDED, w, 16, 8);
     if (shift) {
@@ -780,23 +794,34 @@ RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *w, int32_t in, con
       b0 *= (int32_t)1 << shift, b1 *= (int32_t)1 << shift;
       b2 *= (int32_t)1 << shift, b3 *= (int32_t)1 << shift;
     }
-    if (with_h)
+    if (with_h && rows == 8)
+      RP_ROWS4X2(ha, 8, u, 8, 4);
+    else if (with_h)
       RP_ROWS4X2(ha, 16, u, 16, 8);
     acc2[0] = a0, acc2[1] = b0, acc2[2] = a1, acc2[3] = b1;
     acc2[4] = a2, acc2[5] = b2, acc2[6] = a3, acc2[7] = b3;
   }
 }
 
-/* RNN2 (16 inputs, 16 hidden units): acc2 = the interleaved (x.W) * 2^shift of xa and xb. */
-static RP_NOINLINE void rp_xpass2_16(const int16_t *xa, const int16_t *xb, const int16_t *w,
-                                     int32_t shift, int32_t *acc2) {
+/* RNN2 with n = 8 or 16 inputs and 16 or 8 hidden units: acc2 = the interleaved
+ * (x.W) * 2^shift of xa and xb. */
+static RP_NOINLINE void rp_xpass2(const int16_t *xa, const int16_t *xb, const int16_t *w,
+                                  int32_t n, int32_t rows, int32_t shift, int32_t *acc2) {
   int16_t x2[2 * 16]; /* the two inputs side by side, as the assembly addresses them */
-  int32_t j;
-  memcpy(x2, xa, 16 * sizeof *x2);
-  memcpy(x2 + 16, xb, 16 * sizeof *x2);
-  for (j = 0; j < 16; j += 4, w += 4 * 16, acc2 += 8) {
+  const int32_t *const end = acc2 + 2 * rows;
+  if (n == 8) { /* constant sizes: inline copies */
+    memcpy(x2, xa, 8 * sizeof *x2);
+    memcpy(x2 + 16, xb, 8 * sizeof *x2);
+  } else {
+    memcpy(x2, xa, 16 * sizeof *x2);
+    memcpy(x2 + 16, xb, 16 * sizeof *x2);
+  }
+  for (; acc2 < end; w += 4 * n, acc2 += 8) {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-    RP_ROWS4X2(x2, 16, w, 16, 8);
+    if (n == 8)
+      RP_ROWS4X2(x2, 16, w, 8, 4);
+    else
+      RP_ROWS4X2(x2, 16, w, 16, 8);
     acc2[0] = a0 * ((int32_t)1 << shift), acc2[1] = b0 * ((int32_t)1 << shift);
     acc2[2] = a1 * ((int32_t)1 << shift), acc2[3] = b1 * ((int32_t)1 << shift);
     acc2[4] = a2 * ((int32_t)1 << shift), acc2[5] = b2 * ((int32_t)1 << shift);
@@ -804,13 +829,18 @@ static RP_NOINLINE void rp_xpass2_16(const int16_t *xa, const int16_t *xb, const
   }
 }
 
-/* acc2 += h.U of ha and hb = ha + 16 (16 hidden units), interleaved as rp_preact2_n's. */
-static RP_NOINLINE void rp_hpass2_16(const int16_t *ha, const int16_t *u, int32_t *acc2) {
-  const int32_t *const end = acc2 + 2 * 16;
-  for (; acc2 < end; u += 4 * 16, acc2 += 8) {
+/* acc2 += h.U of ha and hb = ha + n (n = 8 or 16 hidden units), interleaved as
+ * rp_preact2_n's. */
+static RP_NOINLINE void rp_hpass2(const int16_t *ha, const int16_t *u, int32_t n,
+                                  int32_t *acc2) {
+  const int32_t *const end = acc2 + 2 * n;
+  for (; acc2 < end; u += 4 * n, acc2 += 8) {
     int32_t a0 = acc2[0], b0 = acc2[1], a1 = acc2[2], b1 = acc2[3];
     int32_t a2 = acc2[4], b2 = acc2[5], a3 = acc2[6], b3 = acc2[7];
-    RP_ROWS4X2(ha, 16, u, 16, 8);
+    if (n == 8)
+      RP_ROWS4X2(ha, 8, u, 8, 4);
+    else
+      RP_ROWS4X2(ha, 16, u, 16, 8);
     acc2[0] = a0, acc2[1] = b0, acc2[2] = a1, acc2[3] = b1;
     acc2[4] = a2, acc2[5] = b2, acc2[6] = a3, acc2[7] = b3;
   }
@@ -825,15 +855,24 @@ static void rp_fg_step2(const rp_fastgrnn_params *p, const int16_t *xa, const in
                         int16_t *ha, int16_t *hb, int32_t first) {
 #if RP_USE_DSP
   const int32_t in = p->in_dim, n = p->hidden;
-  if (n == 16 && (in == 4 || in == 16) && xb == xa + RP_FG_MAX_EXPANDED && hb == ha + 16) {
+  if ((n == 8 || n == 16) && (in == 4 || in == 8 || in == 16) &&
+      xb == xa + RP_FG_MAX_EXPANDED && hb == ha + n) {
     int32_t acc2[2 * 16];
-    if (in == 4)
+    if (n == 16 && in == 4)
       rp_preact2_n(xa, p->w, 4, ha, p->u, 16, p->x_shift, !first, acc2);
-    else
+    else if (n == 16 && in == 8)
+      rp_preact2_n(xa, p->w, 8, ha, p->u, 16, p->x_shift, !first, acc2);
+    else if (n == 16)
       rp_preact2_n(xa, p->w, 16, ha, p->u, 16, p->x_shift, !first, acc2);
+    else if (in == 4)
+      rp_preact2_n(xa, p->w, 4, ha, p->u, 8, p->x_shift, !first, acc2);
+    else if (in == 8)
+      rp_preact2_n(xa, p->w, 8, ha, p->u, 8, p->x_shift, !first, acc2);
+    else
+      rp_preact2_n(xa, p->w, 16, ha, p->u, 8, p->x_shift, !first, acc2);
     if (first) { /* the old states are 0 (and not read before this) */
-      memset(ha, 0, 16 * sizeof *ha);
-      memset(hb, 0, 16 * sizeof *hb);
+      memset(ha, 0, (size_t)n * sizeof *ha);
+      memset(hb, 0, (size_t)n * sizeof *hb);
     }
     rp_fg_update2(p, acc2, ha, hb);
     return;
@@ -902,27 +941,31 @@ static void rp_rnn2_both(const rp_rnnpool_params *p, const int16_t *base, int32_
   int32_t t, j;
 #if RP_USE_DSP
   const rp_fastgrnn_params *c = &p->rnn2;
-  if (h2 == 16 && c->in_dim == 16 && len <= 2 * RP_RNN2_SHARED) {
+  if ((h2 == 8 || h2 == 16) && (c->in_dim == 8 || c->in_dim == 16) &&
+      len <= 2 * RP_RNN2_SHARED) {
     /* The forward sweep's step t and the backward sweep's step len - 1 - t read the same
      * summary: its x.W is computed once, for the pair (t, len - 1 - t), in the first half. */
     int32_t xw[RP_RNN2_SHARED][2 * 16], acc2[2 * 16];
     const int32_t half = (len + 1) / 2;
     for (t = 0; t < half; ++t)
-      rp_xpass2_16(base + ((start + t) % len) * stride,
-                   base + ((start + len - 1 - t) % len) * stride, c->w, c->x_shift, xw[t]);
+      rp_xpass2(base + ((start + t) % len) * stride,
+                base + ((start + len - 1 - t) % len) * stride, c->w, c->in_dim, h2, c->x_shift,
+                xw[t]);
     for (t = 0; t < len; ++t) {
-      if (t < half) {
-        memcpy(acc2, xw[t], sizeof acc2);
+      if (t < half && h2 == 8) {
+        memcpy(acc2, xw[t], 2 * 8 * sizeof *acc2);
+      } else if (t < half) {
+        memcpy(acc2, xw[t], 2 * 16 * sizeof *acc2);
       } else { /* the pair's x.W with the two sequences swapped */
         const int32_t *v = xw[len - 1 - t];
-        for (j = 0; j < 2 * 16; j += 2)
+        for (j = 0; j < 2 * h2; j += 2)
           acc2[j] = v[j + 1], acc2[j + 1] = v[j];
       }
       if (t == 0)
-        memset(h, 0, 2 * 16 * sizeof *h);
+        memset(h, 0, (size_t)(2 * h2) * sizeof *h);
       else
-        rp_hpass2_16(h, c->u, acc2);
-      rp_fg_update2(c, acc2, h, h + 16);
+        rp_hpass2(h, c->u, h2, acc2);
+      rp_fg_update2(c, acc2, h, h + h2);
     }
   } else
 #endif

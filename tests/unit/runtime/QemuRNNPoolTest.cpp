@@ -1,6 +1,6 @@
 // The RNNPool kernel's Cortex-M4 paths (inline-assembly dot products of the FastGRNN cells,
-// the paired update) on a real instruction set: layers with 16 hidden units, whose cells
-// take the assembly (RNN1 with 4 and 16 input channels, RNN2 with 16 inputs), built with
+// the paired update) on a real instruction set: layers with 8 or 16 hidden units, whose cells
+// take the assembly (RNN1 with 4, 8 and 16 input channels, RNN2 with 8 and 16), built with
 // arm-none-eabi-gcc and run in QEMU (mps2-an386), must produce the bytes of the host's
 // portable C on extreme inputs (all -128, all 127, alternating) and random ones. ~5 s.
 #include "tests/unit/runtime/KernelFirmware.h"
@@ -45,22 +45,27 @@ TEST_CASE("RNNPool on Cortex-M4 in QEMU (assembly cells) matches the host's port
           "[runtime][qemu]") {
   JobFactory f(41);
   std::vector<KernelJob> jobs;
-  // (channels, map, patch, stride, weight range): RNN1 with 4 and 16 inputs, overlapping and
-  // disjoint patches, an odd side (RNN2's middle summary, column pairs that wrap around the
-  // column cache and take the portable step), weights small and large (saturated gates). The
-  // weight ranges give accumulator shifts of 13 to 17, so each of the update's three forms
-  // (saturating both nonlinearity inputs, the tanh input only, neither) runs; the last has
-  // zeta + nu = 2^15 (Q14), which takes the second pass's MLA form.
-  const std::tuple<int64_t, int64_t, int64_t, int64_t, float, bool> shapes[] = {
-      {4, 16, 8, 4, 0.7f, false},  {16, 10, 4, 2, 0.5f, false}, {4, 12, 6, 6, 3.0f, false},
-      {4, 13, 5, 2, 1.0f, false},  {4, 12, 8, 4, 0.15f, false}, {4, 12, 8, 4, 0.7f, true}};
-  for (auto [k, hw, patch, stride, range, bigZetaNu] : shapes) {
-    const std::string shape = "RNNPool k " + std::to_string(k) + ", " + std::to_string(hw) +
+  // (channels, map, patch, stride, hidden, weight range, zeta = nu = 1): overlapping and
+  // disjoint patches, odd sides (RNN2's middle summary, column pairs that wrap around the
+  // column cache and take the portable step), weights small and large (saturated gates), 16
+  // and 8 hidden units (fashion_rnnpool's layer is k 8, h 8, 4x4 patches). The weight ranges
+  // give accumulator shifts of 13 to 17, so each of the update's three forms (saturating both
+  // nonlinearity inputs, the tanh input only, neither) runs; zeta + nu = 2^15 (Q14) takes the
+  // second pass's MLA form.
+  const std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, float, bool> shapes[] = {
+      {4, 16, 8, 4, 16, 0.7f, false}, {16, 10, 4, 2, 16, 0.5f, false},
+      {4, 12, 6, 6, 16, 3.0f, false}, {4, 13, 5, 2, 16, 1.0f, false},
+      {4, 12, 8, 4, 16, 0.15f, false}, {4, 12, 8, 4, 16, 0.7f, true},
+      {8, 14, 4, 2, 8, 0.7f, false},  {4, 11, 5, 3, 8, 0.5f, false},
+      {16, 9, 3, 2, 8, 0.2f, true}};
+  for (auto [k, hw, patch, stride, h, range, bigZetaNu] : shapes) {
+    const std::string shape = "RNNPool k " + std::to_string(k) + ", h " + std::to_string(h) +
+                              ", " + std::to_string(hw) +
                               "x" + std::to_string(hw) + ", " + std::to_string(patch) + "/" +
                               std::to_string(stride) + ", weights +-" +
                               std::to_string(range).substr(0, 3) +
                               (bigZetaNu ? ", zeta = nu = 1" : "");
-    KernelJob base = rnnpool(f, shape + ", random", k, hw, patch, stride, 16, range, bigZetaNu);
+    KernelJob base = rnnpool(f, shape + ", random", k, hw, patch, stride, h, range, bigZetaNu);
     jobs.push_back(base);
     for (int pattern = 0; pattern < 3; ++pattern) {
       KernelJob job = base;
