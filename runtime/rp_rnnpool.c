@@ -19,6 +19,17 @@
  * side, so that each weight load serves both. The update writes the state in place: unit
  * j's update reads only the old h_j, and all pre-activations are computed before it.
  *
+ * Cortex-M4 (RP_FG_ASM, cells of 8 or 16 hidden units with 4, 8 or 16 inputs): the paired
+ * dot products are inline assembly (14 instructions per input pair, four rows and two
+ * sequences: 16 MACs), with the second sequence's vectors at a fixed distance from the
+ * first's (the expanded pixels side by side, the two states adjacent); the sigmoid/tanh
+ * update is two assembly passes over both sequences (the nonlinearities, packed z | c; then
+ * the new states), about 30 instructions per unit and step, where GCC's code for the same C
+ * took 44. RNN2's forward step t and backward step len - 1 - t read the same summary: its
+ * x.W is computed once. The portable C (and the host's models of the DSP instructions) run
+ * the same integer operations, so the bytes are the same (tests/unit/runtime/
+ * QemuRNNPoolTest.cpp runs both).
+ *
  * Segment reuse: RNN1 restarts from h = 0 on every row and column segment of a patch, so the
  * summary of a segment depends only on the segment. With overlapping patches the row
  * segments of patch row i are shared with patch row i + 1 and the column segments of a
@@ -32,6 +43,27 @@
 /* Largest RNN1 input (channels) expanded on the stack (two such buffers are live: keep the
  * stack small for 4 KB boards); wider inputs use the int8 loops. */
 #define RP_FG_MAX_EXPANDED 64
+
+/* Patch sides up to twice this share RNN2's x.W between its forward and backward sweeps
+ * (a stack buffer of RP_RNN2_SHARED * 128 bytes). */
+#define RP_RNN2_SHARED 4
+
+/* Copies of an assembly string, repeated by the preprocessor rather than by .rept, so that
+ * GCC, which estimates an asm statement's size from its lines, sees its true length (its
+ * branches around it must reach). */
+#define RP_REP2(x) x x
+#define RP_REP4(x) RP_REP2(RP_REP2(x))
+#define RP_REP8(x) RP_REP2(RP_REP4(x))
+#define RP_REP16(x) RP_REP2(RP_REP8(x))
+
+/* The cells' inline assembly: Cortex-M4 with the DSP extension, GCC or clang, optimising
+ * (unoptimised builds cannot give the assembly its 13 registers). */
+#if defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP) && defined(__GNUC__) &&                 \
+    defined(__OPTIMIZE__)
+#define RP_FG_ASM 1
+#else
+#define RP_FG_ASM 0
+#endif
 
 /* clang-format off */
 static const int32_t rp_sigmoid_table[512] = {
@@ -174,6 +206,93 @@ static const int32_t rp_tanh_table[512] = {
 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112};
+/* rp_tanh_table with every slope doubled (slopes are below 2^11, so the bottom halves stay
+ * positive and the top halves unchanged): the assembly update rounds the tanh interpolation
+ * as floor((2 slope f + 2^7) / 2^8), which is floor((slope f + 2^6) / 2^7), with the sigmoid's
+ * rounding constant. */
+#if RP_FG_ASM
+static const int32_t rp_tanh2_table[512] = {
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1),
+(-2147483647 - 1), (-2147483647 - 1), (-2147483647 - 1), -2147483646, -2147418112,
+-2147418112, -2147418112, -2147418112, -2147418112, -2147418112, -2147418112, -2147418112,
+-2147418112, -2147418112, -2147418112, -2147418112, -2147418112, -2147418112, -2147418112,
+-2147418112, -2147418112, -2147418110, -2147352576, -2147352576, -2147352576, -2147352576,
+-2147352576, -2147352576, -2147352576, -2147352574, -2147287040, -2147287040, -2147287040,
+-2147287040, -2147287038, -2147221504, -2147221504, -2147221504, -2147221502, -2147155968,
+-2147155968, -2147155966, -2147090432, -2147090432, -2147090430, -2147024896, -2147024894,
+-2146959360, -2146959358, -2146893824, -2146893822, -2146828288, -2146828286, -2146762750,
+-2146697214, -2146631680, -2146631678, -2146566142, -2146500606, -2146435070, -2146369534,
+-2146303998, -2146238460, -2146107390, -2146041854, -2145976316, -2145845244, -2145714174,
+-2145648636, -2145517564, -2145386492, -2145255420, -2145124346, -2144927740, -2144796666,
+-2144600058, -2144403450, -2144206842, -2144010234, -2143813624, -2143551480, -2143289336,
+-2143027192, -2142765046, -2142437366, -2142109686, -2141782006, -2141454324, -2141061106,
+-2140602356, -2140209136, -2139684850, -2139226096, -2138701806, -2138111982, -2137522156,
+-2136866796, -2136211432, -2135425002, -2134704102, -2133852134, -2133000162, -2132017122,
+-2131034080, -2129985502, -2128871388, -2127691738, -2126446550, -2125070292, -2123628498,
+-2122121166, -2120482762, -2118713288, -2116878276, -2114912194, -2112880572, -2110652344,
+-2108293044, -2105802670, -2103115690, -2100297636, -2097282974, -2094071704, -2090663826,
+-2087059340, -2083258244, -2079195002, -2074804084, -2070216556, -2065366880, -2060123992,
+-2054618958, -2048786242, -2042560312, -2036006698, -2028994334, -2021588752, -2013724418,
+-2005401330, -1996553954, -1987182288, -1977220800, -1966735020, -1955593880, -1943797380,
+-1931345516, -1918107222, -1904148030, -1889402404, -1873804810, -1857355246, -1839988178,
+-1821703602, -1802370450, -1781988722, -1760558414, -1737948460, -1714224390, -1689255136,
+-1663040696, -1635515536, -1606679652, -1576401978, -1544748046, -1511652320, -1477049264,
+-1440873346, -1403190100, -1363999520, -1323105010, -1280703168, -1236662926, -1190984286,
+-1143732780, -1094842876, -1044380110, -992410014, -938867056, -883816774, -827390236,
+-769587442, -710408398, -650049706, -588511370, -525924462, -462420050, -397998140,
+-332855336, -267057176, -200734732, -134019078, -67106816, 2048, 67110906, 134023156,
+200738792, 267061208, 332859332, 398002094, 462423954, 525928310, 588515158, 650053426,
+710412046, 769591012, 827393722, 883820176, 938870370, 992413234, 1044383236, 1094845908,
+1143735714, 1190987122, 1236665664, 1280705806, 1323107552, 1364001964, 1403192446,
+1440875600, 1477051424, 1511654386, 1544750022, 1576403868, 1606681456, 1635517256,
+1663042336, 1689256698, 1714225876, 1737949874, 1760559758, 1781989998, 1802371662,
+1821704750, 1839989266, 1857356278, 1873805788, 1889403330, 1904148906, 1918108052,
+1931346300, 1943798120, 1955594580, 1966735680, 1977221424, 1987182878, 1996554510,
+2005401854, 2013724912, 2021589218, 2028994774, 2036007112, 2042560702, 2048786610,
+2054619304, 2060124320, 2065367188, 2070216844, 2074804358, 2079195260, 2083258484,
+2087059566, 2090664040, 2094071906, 2097283164, 2100297814, 2103115858, 2105802828,
+2108293192, 2110652484, 2112880702, 2114912316, 2116878392, 2118713398, 2120482866,
+2122121262, 2123628588, 2125070378, 2126446630, 2127691812, 2128871458, 2129985568,
+2131034142, 2132017182, 2133000218, 2133852186, 2134704150, 2135425048, 2136211476,
+2136866836, 2137522194, 2138112018, 2138701840, 2139226126, 2139684880, 2140209164,
+2140602382, 2141061132, 2141454346, 2141782026, 2142109706, 2142437386, 2142765064,
+2143027208, 2143289352, 2143551496, 2143813638, 2144010246, 2144206854, 2144403462,
+2144600070, 2144796676, 2144927750, 2145124356, 2145255428, 2145386500, 2145517572,
+2145648642, 2145714180, 2145845252, 2145976322, 2146041858, 2146107396, 2146238466,
+2146304002, 2146369538, 2146435074, 2146500610, 2146566146, 2146631680, 2146631682,
+2146697218, 2146762754, 2146828288, 2146828290, 2146893824, 2146893826, 2146959360,
+2146959362, 2147024896, 2147024898, 2147090432, 2147090432, 2147090434, 2147155968,
+2147155968, 2147155970, 2147221504, 2147221504, 2147221504, 2147221506, 2147287040,
+2147287040, 2147287040, 2147287040, 2147287042, 2147352576, 2147352576, 2147352576,
+2147352576, 2147352576, 2147352576, 2147352576, 2147352578, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112,
+2147418112, 2147418112, 2147418112, 2147418112, 2147418112, 2147418112};
+#endif
 /* clang-format on */
 
 /* f(x) from the table word of x's interval: the end point T[i] in the top half, the slope
@@ -400,6 +519,183 @@ RP_INLINE void rp_fg_update_all(const rp_fastgrnn_params *p, const int32_t *acc,
       h[j] = rp_fg_update(acc[j], bz[j], bh[j], sh, zeta_nu, zeta, s, 0, gate, update);
 }
 
+#if RP_USE_DSP
+/* rp_fg_update_all for two sequences of one cell, a and b, whose accumulators are
+ * interleaved (acc2[2 j], acc2[2 j + 1]): unit j of both shares its bias loads. */
+RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acc2, int16_t *ha,
+                                 int16_t *hb, int32_t gate, int32_t update) {
+  const int32_t n = p->hidden, sh = p->acc_shift, zeta = p->zeta;
+  const int32_t zeta_nu = (p->zeta + p->nu) * 32768 + 16384, s = p->state_shift;
+  const int32_t *bz = p->bz, *bh = p->bh;
+  int32_t j;
+  for (j = 0; j < n; ++j) {
+    const int32_t z = bz[j], c = bh[j];
+    ha[j] = rp_fg_update(acc2[2 * j], z, c, sh, zeta_nu, zeta, s, ha[j], gate, update);
+    hb[j] = rp_fg_update(acc2[2 * j + 1], z, c, sh, zeta_nu, zeta, s, hb[j], gate, update);
+  }
+}
+#endif
+
+#if RP_FG_ASM
+#define RP_FG_ASM_UPDATE 1
+/* rp_fg_update2_all for 16 hidden units, sigmoid gate and tanh update, with hb = ha + 16, as
+ * inline assembly in two passes (each fits the registers; GCC spills the fused loop):
+ * 1. per unit, both sequences: z = sigmoid and c = tanh of the biased pre-activations, packed
+ *    as z | c << 16 over the accumulators (21 instructions per unit and sequence);
+ * 2. h' from z, c and the old h (10.5). The same operations as rp_fg_update: coef is
+ *    zeta_nu + z * (-zeta) (SMLABB; zeta <= 2^14 fits a halfword), z * h + 2^14 one SMLABB. */
+/* Pass 1's saturations of the sigmoid input (to 17 bits) and of the tanh input (to 16 bits):
+ * with an accumulator shift of at least 15 (16) the shifted int32 already fits, and the SSAT
+ * is left out (RP_FG_NOSAT). */
+#define RP_FG_SAT17(r) "ssat %[" #r "], #17, %[" #r "]\n\t"
+#define RP_FG_SAT16(r) "ssat %[" #r "], #16, %[" #r "]\n\t"
+#define RP_FG_NOSAT(r) ""
+#define RP_FG_PASS1_UNIT(SZ, SC)                                                               \
+  __asm__ volatile("ldrd %[za], %[zb], [%[pa]]\n\t"                                            \
+                   "ldr %[i], [%[bz]], #4\n\t"                                                 \
+                   "ldr %[w], [%[bh]], #4\n\t"                                                 \
+                   "add %[ca], %[za], %[w]\n\t"                                                \
+                   "add %[cb], %[zb], %[w]\n\t"                                                \
+                   "add %[za], %[za], %[i]\n\t"                                                \
+                   "add %[zb], %[zb], %[i]\n\t"                                                \
+                   "asr %[za], %[za], %[sh]\n\t" /* sigmoid of a */                            \
+                   SZ(za)                                                                      \
+                   "asr %[i], %[za], #8\n\t"                                                   \
+                   "ldr %[w], [%[ts], %[i], lsl #2]\n\t"                                       \
+                   "uxtb %[za], %[za]\n\t"                                                     \
+                   "smlabb %[za], %[w], %[za], %[k128]\n\t"                                    \
+                   "asr %[w], %[w], #16\n\t"                                                   \
+                   "add %[za], %[w], %[za], asr #8\n\t"                                        \
+                   "asr %[ca], %[ca], %[sh]\n\t" /* tanh of a */                               \
+                   SC(ca)                                                                      \
+                   "asr %[i], %[ca], #7\n\t"                                                   \
+                   "ldr %[w], [%[tt], %[i], lsl #2]\n\t"                                       \
+                   "and %[ca], %[ca], #127\n\t"                                                \
+                   "smlabb %[ca], %[w], %[ca], %[k128]\n\t"                                    \
+                   "asr %[w], %[w], #16\n\t"                                                   \
+                   "add %[ca], %[w], %[ca], asr #8\n\t"                                        \
+                   "asr %[zb], %[zb], %[sh]\n\t" /* sigmoid of b */                            \
+                   SZ(zb)                                                                      \
+                   "asr %[i], %[zb], #8\n\t"                                                   \
+                   "ldr %[w], [%[ts], %[i], lsl #2]\n\t"                                       \
+                   "uxtb %[zb], %[zb]\n\t"                                                     \
+                   "smlabb %[zb], %[w], %[zb], %[k128]\n\t"                                    \
+                   "asr %[w], %[w], #16\n\t"                                                   \
+                   "add %[zb], %[w], %[zb], asr #8\n\t"                                        \
+                   "asr %[cb], %[cb], %[sh]\n\t" /* tanh of b */                               \
+                   SC(cb)                                                                      \
+                   "asr %[i], %[cb], #7\n\t"                                                   \
+                   "ldr %[w], [%[tt], %[i], lsl #2]\n\t"                                       \
+                   "and %[cb], %[cb], #127\n\t"                                                \
+                   "smlabb %[cb], %[w], %[cb], %[k128]\n\t"                                    \
+                   "asr %[w], %[w], #16\n\t"                                                   \
+                   "add %[cb], %[w], %[cb], asr #8\n\t"                                        \
+                   "pkhbt %[za], %[za], %[ca], lsl #16\n\t"                                    \
+                   "pkhbt %[zb], %[zb], %[cb], lsl #16\n\t"                                    \
+                   "strd %[za], %[zb], [%[pa]], #8\n\t"                                        \
+                   : [pa] "+r"(pa), [bz] "+r"(bz), [bh] "+r"(bh), [za] "=&r"(za),              \
+                     [ca] "=&r"(ca), [zb] "=&r"(zb), [cb] "=&r"(cb), [i] "=&r"(i),             \
+                     [w] "=&r"(w)                                                              \
+                   : [ts] "r"(ts), [tt] "r"(tt), [sh] "r"(sh), [k128] "r"(k128)                \
+                   : "memory");
+#define RP_FG_PASS1(SZ, SC) RP_REP8(RP_FG_PASS1_UNIT(SZ, SC))
+
+/* coef * c + 2^(13 + s) from the packed z | c in r: c extracted and one MLA, or, when coef
+ * fits a halfword (zeta + nu < 2^15, so that coef is in [0, 2^15)), one SMLATB. */
+#define RP_FG_COEF_MLA(r)                                                                      \
+  "asr %[" #r "], %[" #r "], #16\n\t"                                                         \
+  "mla %[co], %[co], %[" #r "], %[rc]\n\t"
+#define RP_FG_COEF_SMLATB(r) "smlatb %[co], %[" #r "], %[co], %[rc]\n\t"
+#define RP_FG_PASS2_UNIT(COEF_C)                                                               \
+  __asm__ volatile("ldrd %[x], %[y], [%[pa]], #8\n\t"                                          \
+                   "ldrsh %[h], [%[ph], %[ho]]\n\t" /* sequence b (hb = ha + n) */             \
+                   "smlabb %[hz], %[y], %[h], %[k]\n\t"                                        \
+                   "smlabb %[co], %[y], %[nz], %[zn]\n\t"                                      \
+                   "asr %[co], %[co], #15\n\t"                                                 \
+                   COEF_C(y)                                                                   \
+                   "asr %[co], %[co], %[s14]\n\t"                                              \
+                   "add %[co], %[co], %[hz], asr #15\n\t"                                      \
+                   "ssat %[co], #16, %[co]\n\t"                                                \
+                   "strh %[co], [%[ph], %[ho]]\n\t"                                            \
+                   "ldrsh %[h], [%[ph]]\n\t" /* sequence a */                                  \
+                   "smlabb %[hz], %[x], %[h], %[k]\n\t"                                        \
+                   "smlabb %[co], %[x], %[nz], %[zn]\n\t"                                      \
+                   "asr %[co], %[co], #15\n\t"                                                 \
+                   COEF_C(x)                                                                   \
+                   "asr %[co], %[co], %[s14]\n\t"                                              \
+                   "add %[co], %[co], %[hz], asr #15\n\t"                                      \
+                   "ssat %[co], #16, %[co]\n\t"                                                \
+                   "strh %[co], [%[ph]], #2\n\t"                                               \
+                   : [pa] "+r"(pa), [ph] "+r"(ph), [x] "=&r"(x), [y] "=&r"(y), [h] "=&r"(h),   \
+                     [hz] "=&r"(hz), [co] "=&r"(co)                                            \
+                   : [nz] "r"(nzeta), [zn] "r"(zn), [rc] "r"(rc), [s14] "r"(s14),              \
+                     [k] "r"(16384), [ho] "r"(hoff)                                            \
+                   : "memory")
+
+static void rp_fg_update2_st(const rp_fastgrnn_params *p, int32_t *acc2, int16_t *ha) {
+  const int32_t *bz = p->bz, *bh = p->bh;
+  int32_t *pa = acc2;
+  int16_t *ph = ha;
+  const int32_t *const ts = rp_sigmoid_table + 256, *const tt = rp_tanh2_table + 256;
+  const int32_t sh = p->acc_shift, k128 = 128;
+  int32_t za, ca, zb, cb, i, w, g;
+  const int32_t n = p->hidden; /* 8 or 16: eight units per block */
+  if (sh >= 16)
+    for (g = 0; g < n; g += 8) {
+      RP_FG_PASS1(RP_FG_NOSAT, RP_FG_NOSAT)
+    }
+  else if (sh == 15)
+    for (g = 0; g < n; g += 8) {
+      RP_FG_PASS1(RP_FG_NOSAT, RP_FG_SAT16)
+    }
+  else
+    for (g = 0; g < n; g += 8) {
+      RP_FG_PASS1(RP_FG_SAT17, RP_FG_SAT16)
+    }
+  pa = acc2;
+  {
+    const int32_t nzeta = -p->zeta, zn = (p->zeta + p->nu) * 32768 + 16384;
+    const int32_t rc = (int32_t)1 << (13 + p->state_shift), s14 = 14 + p->state_shift;
+    int32_t x, y, h, hz, co;
+    const int32_t hoff = 2 * n; /* bytes from ha to hb */
+    if (p->zeta + p->nu < 32768)
+      for (g = 0; g < n; g += 8) {
+        RP_REP8(RP_FG_PASS2_UNIT(RP_FG_COEF_SMLATB);)
+      }
+    else
+      for (g = 0; g < n; g += 8) {
+        RP_REP8(RP_FG_PASS2_UNIT(RP_FG_COEF_MLA);)
+      }
+  }
+}
+#undef RP_FG_PASS1
+#undef RP_FG_PASS1_UNIT
+#undef RP_FG_PASS2_UNIT
+#undef RP_FG_COEF_MLA
+#undef RP_FG_COEF_SMLATB
+#undef RP_FG_SAT17
+#undef RP_FG_SAT16
+#undef RP_FG_NOSAT
+#endif
+
+#if RP_USE_DSP
+/* The update of two sequences of a cell from interleaved accumulators (overwritten). */
+static void rp_fg_update2(const rp_fastgrnn_params *p, int32_t *acc2, int16_t *ha,
+                          int16_t *hb) {
+  if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH) {
+#ifdef RP_FG_ASM_UPDATE
+    if ((p->hidden == 8 || p->hidden == 16) && hb == ha + p->hidden) {
+      rp_fg_update2_st(p, acc2, ha);
+      return;
+    }
+#endif
+    rp_fg_update2_all(p, acc2, ha, hb, RP_NL_SIGMOID, RP_NL_TANH);
+  } else {
+    rp_fg_update2_all(p, acc2, ha, hb, p->gate, p->update);
+  }
+}
+#endif
+
 /* One step h <- cell(x, h), in place, with x int16 (RNN1: expanded by rp_expand_s8) or, for
  * inputs too wide to expand, int8 x8 (RNN1 form); with first, the old h is 0 (unread). */
 static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8_t *x8,
@@ -432,44 +728,135 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
 }
 
 #if RP_USE_DSP
-/* rp_preact_n for two inputs and states of the same cell: every weight load serves both
- * sequences (four rows, eight accumulators). */
-RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *xb, const int16_t *w, int32_t in,
-                            const int16_t *ha, const int16_t *hb, const int16_t *u,
-                            int32_t rows, int32_t shift, int32_t *acca, int32_t *accb) {
-  int32_t j, i, r;
-  for (j = 0; j + 4 <= rows; j += 4, w += 4 * in, u += 4 * rows) {
-    for (r = 0; r < 2; ++r) { /* the pass over x, then the pass over h */
-      const int16_t *va = r ? ha : xa, *vb = r ? hb : xb, *m = r ? u : w;
-      const int32_t len = r ? rows : in;
-      int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-      RP_UNROLL(8)
-      for (i = 0; i + 2 <= len; i += 2) {
-        uint32_t x = rp_load32(va + i), y = rp_load32(vb + i), k;
-        k = rp_load32(m + i);
-        a0 = rp_smlad(x, k, a0);
-        b0 = rp_smlad(y, k, b0);
-        k = rp_load32(m + len + i);
-        a1 = rp_smlad(x, k, a1);
-        b1 = rp_smlad(y, k, b1);
-        k = rp_load32(m + 2 * len + i);
-        a2 = rp_smlad(x, k, a2);
-        b2 = rp_smlad(y, k, b2);
-        k = rp_load32(m + 3 * len + i);
-        a3 = rp_smlad(x, k, a3);
-        b3 = rp_smlad(y, k, b3);
-      }
-      if (r) {
-        acca[j] += a0, acca[j + 1] += a1, acca[j + 2] += a2, acca[j + 3] += a3;
-        accb[j] += b0, accb[j + 1] += b1, accb[j + 2] += b2, accb[j + 3] += b3;
-      } else {
-        const int32_t m2 = (int32_t)1 << shift;
-        acca[j] = a0 * m2, acca[j + 1] = a1 * m2, acca[j + 2] = a2 * m2, acca[j + 3] = a3 * m2;
-        accb[j] = b0 * m2, accb[j + 1] = b1 * m2, accb[j + 2] = b2 * m2, accb[j + 3] = b3 * m2;
-      }
+#if RP_FG_ASM
+/* a_k += va . m_k and b_k += vb . m_k for the four weight rows m_k = m + k * len (len even, a
+ * constant; np = len / 2 pairs), where vb = va + d (d a constant, in elements): each weight
+ * word serves both vectors. As inline assembly, 14 instructions per pair of inputs and four
+ * rows (16 MACs): two vector loads, four weight loads, eight SMLADs (GCC, given the same loop
+ * in C, hoists the loads of later pairs and spills them). Eight accumulators, two pointers
+ * and three temporaries: 13 registers, as many as a build that keeps a frame pointer has; it
+ * needs an optimised build (the plain C below otherwise). */
+#define RP_ROWS4X2(va, dist, m, len, np)                                                       \
+  do {                                                                                         \
+    const int16_t *p_ = (va), *w_ = (m);                                                       \
+    uint32_t x_, y_, k_;                                                                       \
+    __asm__(RP_REP##np("ldr %[y], [%[p], %[vd]]\n\t"                                           \
+                       "ldr %[x], [%[p]], #4\n\t"                                              \
+                       "ldr %[k], [%[w]], #4\n\t"                                              \
+                       "smlad %[a0], %[x], %[k], %[a0]\n\t"                                    \
+                       "smlad %[b0], %[y], %[k], %[b0]\n\t"                                    \
+                       "ldr %[k], [%[w], %[o1]]\n\t"                                           \
+                       "smlad %[a1], %[x], %[k], %[a1]\n\t"                                    \
+                       "smlad %[b1], %[y], %[k], %[b1]\n\t"                                    \
+                       "ldr %[k], [%[w], %[o2]]\n\t"                                           \
+                       "smlad %[a2], %[x], %[k], %[a2]\n\t"                                    \
+                       "smlad %[b2], %[y], %[k], %[b2]\n\t"                                    \
+                       "ldr %[k], [%[w], %[o3]]\n\t"                                           \
+                       "smlad %[b3], %[y], %[k], %[b3]\n\t"                                    \
+                       "smlad %[a3], %[x], %[k], %[a3]\n\t")                                   \
+            : [p] "+r"(p_), [w] "+r"(w_), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),         \
+              [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),       \
+              [x] "=&r"(x_), [y] "=&r"(y_), [k] "=&r"(k_)                                      \
+            : [vd] "i"(2 * (dist)), [o1] "i"(2 * (len) - 4), [o2] "i"(4 * (len) - 4),          \
+              [o3] "i"(6 * (len) - 4)                                                          \
+            : "memory");                                                                       \
+  } while (0)
+#else
+/* a_k += va . m_k and b_k += vb . m_k, vb = va + d, for the four weight rows m_k = m + k * len
+ * (len even): each weight word serves both vectors. */
+#define RP_ROWS4X2(va, dist, m, len, np)                                                       \
+  do {                                                                                         \
+    int32_t i_;                                                                                \
+    RP_UNROLL(8)                                                                               \
+    for (i_ = 0; i_ + 2 <= (len); i_ += 2) {                                                   \
+      const uint32_t x = rp_load32((va) + i_), y = rp_load32((va) + (dist) + i_);              \
+      uint32_t k = rp_load32((m) + i_);                                                        \
+      a0 = rp_smlad(x, k, a0), b0 = rp_smlad(y, k, b0);                                        \
+      k = rp_load32((m) + (len) + i_);                                                         \
+      a1 = rp_smlad(x, k, a1), b1 = rp_smlad(y, k, b1);                                        \
+      k = rp_load32((m) + 2 * (len) + i_);                                                     \
+      a2 = rp_smlad(x, k, a2), b2 = rp_smlad(y, k, b2);                                        \
+      k = rp_load32((m) + 3 * (len) + i_);                                                     \
+      a3 = rp_smlad(x, k, a3), b3 = rp_smlad(y, k, b3);                                        \
+    }                                                                                          \
+  } while (0)
+#endif
+
+/* rp_preact_n for two inputs and states of the same cell, xb = xa + RP_FG_MAX_EXPANDED and
+ * hb = ha + 16 (16 hidden units): every weight load serves both sequences (four rows, eight
+ * accumulators in registers across the x and h passes). The results are interleaved,
+ * acc2[2 j] for sequence a and acc2[2 j + 1] for b; without `with_h` (first steps, h = 0)
+ * only x.W is computed. */
+RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *w, int32_t in, const int16_t *ha,
+                            const int16_t *u, int32_t rows, int32_t shift, int32_t with_h,
+                            int32_t *acc2) {
+  int32_t j;
+  for (j = 0; j + 4 <= rows; j += 4, w += 4 * in, u += 4 * rows, acc2 += 8) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    if (in == 4)
+      RP_ROWS4X2(xa, RP_FG_MAX_EXPANDED, w, 4, 2);
+    else if (in == 8)
+      RP_ROWS4X2(xa, RP_FG_MAX_EXPANDED, w, 8, 4);
+    else
+      RP_ROWS4X2(xa, RP_FG_MAX_EXPANDED, w, 16, 8);
+    if (shift) {
+      a0 *= (int32_t)1 << shift, a1 *= (int32_t)1 << shift;
+      a2 *= (int32_t)1 << shift, a3 *= (int32_t)1 << shift;
+      b0 *= (int32_t)1 << shift, b1 *= (int32_t)1 << shift;
+      b2 *= (int32_t)1 << shift, b3 *= (int32_t)1 << shift;
     }
+    if (with_h && rows == 8)
+      RP_ROWS4X2(ha, 8, u, 8, 4);
+    else if (with_h)
+      RP_ROWS4X2(ha, 16, u, 16, 8);
+    acc2[0] = a0, acc2[1] = b0, acc2[2] = a1, acc2[3] = b1;
+    acc2[4] = a2, acc2[5] = b2, acc2[6] = a3, acc2[7] = b3;
   }
 }
+
+/* RNN2 with n = 8 or 16 inputs and 16 or 8 hidden units: acc2 = the interleaved
+ * (x.W) * 2^shift of xa and xb. */
+static RP_NOINLINE void rp_xpass2(const int16_t *xa, const int16_t *xb, const int16_t *w,
+                                  int32_t n, int32_t rows, int32_t shift, int32_t *acc2) {
+  int16_t x2[2 * 16]; /* the two inputs side by side, as the assembly addresses them */
+  const int32_t *const end = acc2 + 2 * rows;
+  if (n == 8) { /* constant sizes: inline copies */
+    memcpy(x2, xa, 8 * sizeof *x2);
+    memcpy(x2 + 16, xb, 8 * sizeof *x2);
+  } else {
+    memcpy(x2, xa, 16 * sizeof *x2);
+    memcpy(x2 + 16, xb, 16 * sizeof *x2);
+  }
+  for (; acc2 < end; w += 4 * n, acc2 += 8) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    if (n == 8)
+      RP_ROWS4X2(x2, 16, w, 8, 4);
+    else
+      RP_ROWS4X2(x2, 16, w, 16, 8);
+    acc2[0] = a0 * ((int32_t)1 << shift), acc2[1] = b0 * ((int32_t)1 << shift);
+    acc2[2] = a1 * ((int32_t)1 << shift), acc2[3] = b1 * ((int32_t)1 << shift);
+    acc2[4] = a2 * ((int32_t)1 << shift), acc2[5] = b2 * ((int32_t)1 << shift);
+    acc2[6] = a3 * ((int32_t)1 << shift), acc2[7] = b3 * ((int32_t)1 << shift);
+  }
+}
+
+/* acc2 += h.U of ha and hb = ha + n (n = 8 or 16 hidden units), interleaved as
+ * rp_preact2_n's. */
+static RP_NOINLINE void rp_hpass2(const int16_t *ha, const int16_t *u, int32_t n,
+                                  int32_t *acc2) {
+  const int32_t *const end = acc2 + 2 * n;
+  for (; acc2 < end; u += 4 * n, acc2 += 8) {
+    int32_t a0 = acc2[0], b0 = acc2[1], a1 = acc2[2], b1 = acc2[3];
+    int32_t a2 = acc2[4], b2 = acc2[5], a3 = acc2[6], b3 = acc2[7];
+    if (n == 8)
+      RP_ROWS4X2(ha, 8, u, 8, 4);
+    else
+      RP_ROWS4X2(ha, 16, u, 16, 8);
+    acc2[0] = a0, acc2[1] = b0, acc2[2] = a1, acc2[3] = b1;
+    acc2[4] = a2, acc2[5] = b2, acc2[6] = a3, acc2[7] = b3;
+  }
+}
+#undef RP_ROWS4X2
 #endif
 
 /* Two steps of one cell on independent sequences, a and b, with int16 inputs (expanded); the
@@ -477,25 +864,31 @@ RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *xb, const int16_t 
  * of rp_fg_step. */
 static void rp_fg_step2(const rp_fastgrnn_params *p, const int16_t *xa, const int16_t *xb,
                         int16_t *ha, int16_t *hb, int32_t first) {
-  int32_t acca[RP_FASTGRNN_MAX_HIDDEN], accb[RP_FASTGRNN_MAX_HIDDEN];
 #if RP_USE_DSP
   const int32_t in = p->in_dim, n = p->hidden;
-  if (!first && n == 16 && (in == 4 || in == 16)) {
-    if (in == 4)
-      rp_preact2_n(xa, xb, p->w, 4, ha, hb, p->u, 16, p->x_shift, acca, accb);
+  if ((n == 8 || n == 16) && (in == 4 || in == 8 || in == 16) &&
+      xb == xa + RP_FG_MAX_EXPANDED && hb == ha + n) {
+    int32_t acc2[2 * 16];
+    if (n == 16 && in == 4)
+      rp_preact2_n(xa, p->w, 4, ha, p->u, 16, p->x_shift, !first, acc2);
+    else if (n == 16 && in == 8)
+      rp_preact2_n(xa, p->w, 8, ha, p->u, 16, p->x_shift, !first, acc2);
+    else if (n == 16)
+      rp_preact2_n(xa, p->w, 16, ha, p->u, 16, p->x_shift, !first, acc2);
+    else if (in == 4)
+      rp_preact2_n(xa, p->w, 4, ha, p->u, 8, p->x_shift, !first, acc2);
+    else if (in == 8)
+      rp_preact2_n(xa, p->w, 8, ha, p->u, 8, p->x_shift, !first, acc2);
     else
-      rp_preact2_n(xa, xb, p->w, 16, ha, hb, p->u, 16, p->x_shift, acca, accb);
-    if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH) {
-      rp_fg_update_all(p, acca, ha, 0, RP_NL_SIGMOID, RP_NL_TANH);
-      rp_fg_update_all(p, accb, hb, 0, RP_NL_SIGMOID, RP_NL_TANH);
-    } else {
-      rp_fg_update_all(p, acca, ha, 0, p->gate, p->update);
-      rp_fg_update_all(p, accb, hb, 0, p->gate, p->update);
+      rp_preact2_n(xa, p->w, 16, ha, p->u, 8, p->x_shift, !first, acc2);
+    if (first) { /* the old states are 0 (and not read before this) */
+      memset(ha, 0, (size_t)n * sizeof *ha);
+      memset(hb, 0, (size_t)n * sizeof *hb);
     }
+    rp_fg_update2(p, acc2, ha, hb);
     return;
   }
 #endif
-  (void)acca, (void)accb;
   rp_fg_step(p, xa, 0, ha, first);
   rp_fg_step(p, xb, 0, hb, first);
 }
@@ -536,7 +929,8 @@ static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_view *in, int3
                              int32_t xa, int16_t *ha, int32_t yb, int32_t xb, int16_t *hb,
                              int32_t dy, int32_t dx, int32_t count) {
   const rp_fastgrnn_params *c = &p->rnn1;
-  int16_t ea[RP_FG_MAX_EXPANDED], eb[RP_FG_MAX_EXPANDED];
+  int16_t e[2 * RP_FG_MAX_EXPANDED]; /* side by side, as rp_fg_step2's fast path wants */
+  int16_t *const ea = e, *const eb = e + RP_FG_MAX_EXPANDED;
   int32_t t;
   if (c->in_dim > RP_FG_MAX_EXPANDED) {
     rp_rnn1_segment(p, in, ya, xa, dy, dx, count, ha);
@@ -556,9 +950,39 @@ static void rp_rnn2_both(const rp_rnnpool_params *p, const int16_t *base, int32_
                          int32_t len, int32_t stride, int8_t *dst, int16_t *h) {
   const int32_t h2 = p->rnn2.hidden;
   int32_t t, j;
-  for (t = 0; t < len; ++t)
-    rp_fg_step2(&p->rnn2, base + ((start + t) % len) * stride,
-                base + ((start + len - 1 - t) % len) * stride, h, h + h2, t == 0);
+#if RP_USE_DSP
+  const rp_fastgrnn_params *c = &p->rnn2;
+  if ((h2 == 8 || h2 == 16) && (c->in_dim == 8 || c->in_dim == 16) &&
+      len <= 2 * RP_RNN2_SHARED) {
+    /* The forward sweep's step t and the backward sweep's step len - 1 - t read the same
+     * summary: its x.W is computed once, for the pair (t, len - 1 - t), in the first half. */
+    int32_t xw[RP_RNN2_SHARED][2 * 16], acc2[2 * 16];
+    const int32_t half = (len + 1) / 2;
+    for (t = 0; t < half; ++t)
+      rp_xpass2(base + ((start + t) % len) * stride,
+                base + ((start + len - 1 - t) % len) * stride, c->w, c->in_dim, h2, c->x_shift,
+                xw[t]);
+    for (t = 0; t < len; ++t) {
+      if (t < half && h2 == 8) {
+        memcpy(acc2, xw[t], 2 * 8 * sizeof *acc2);
+      } else if (t < half) {
+        memcpy(acc2, xw[t], 2 * 16 * sizeof *acc2);
+      } else { /* the pair's x.W with the two sequences swapped */
+        const int32_t *v = xw[len - 1 - t];
+        for (j = 0; j < 2 * h2; j += 2)
+          acc2[j] = v[j + 1], acc2[j + 1] = v[j];
+      }
+      if (t == 0)
+        memset(h, 0, (size_t)(2 * h2) * sizeof *h);
+      else
+        rp_hpass2(h, c->u, h2, acc2);
+      rp_fg_update2(c, acc2, h, h + h2);
+    }
+  } else
+#endif
+    for (t = 0; t < len; ++t)
+      rp_fg_step2(&p->rnn2, base + ((start + t) % len) * stride,
+                  base + ((start + len - 1 - t) % len) * stride, h, h + h2, t == 0);
   for (j = 0; j < 2 * h2; ++j) {
     int32_t v = rp_requant_inline(h[j], p->out_mult, p->out_shift) + p->out_zp;
     dst[j] = (int8_t)rp_clamp(v, -128, 127);

@@ -105,6 +105,8 @@ int main(int argc, char **argv) {
     made.push_back(f.finish("add 32x16x16 (per element)", ir::OpKind::Add, ir::NoAttrs{}, {x, y}));
   }
   made.push_back(rnnpool(f, "RNNPool 8x8/4, k4, h16, 16x16 (9 patches)", 4, 16, 16, 8, 4, 16));
+  made.push_back(rnnpool(f, "RNNPool 4x4/2, k8, h8, 14x14 (fashion_rnnpool's)", 8, 14, 14, 4, 2,
+                         8));
   if (!quick) {
     made.push_back(rnnpool(f, "RNNPool Face-M4: 160x120x4, 8x8/4, h16", 4, 120, 160, 8, 4, 16));
     if (made.back()) { // the same layer without sharing RNN1 segment summaries

@@ -60,6 +60,8 @@ const PoolCase kCases[] = {
      ir::RnnNonlinearity::Tanh, ir::RnnNonlinearity::Sigmoid},
     {"quantTanh gate, quantSigm update", 4, 9, 9, 5, 5, 4, 4, 6, 6,
      ir::RnnNonlinearity::QuantTanh, ir::RnnNonlinearity::QuantSigm},
+    {"8x8 stride 4, k = 16, h = 16 (the paired cells of 16 units)", 16, 16, 20, 8, 8, 4, 4, 16,
+     16, ir::RnnNonlinearity::Sigmoid, ir::RnnNonlinearity::Tanh},
 };
 
 double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
