@@ -9,6 +9,10 @@ static inline int8_t rp_conv_output(const rp_conv_params *p, int32_t acc, int32_
   return (int8_t)rp_clamp(v, p->act_min, p->act_max);
 }
 
+#if defined(RP_HOST_SIMD)
+#include "rp_host_conv.h"
+#endif
+
 #if RP_USE_DSP
 /* groups == 1 with the receptive field in one column: each output pixel's window is
  * gathered once as int16 (x - zp), then every four output channels are a run of SMLADs. */
@@ -656,6 +660,12 @@ RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_vi
   const int32_t cin = p->in_c / p->groups, cout = p->out_c / p->groups;
   const int32_t taps = p->k_h * p->k_w * cin;
   int32_t oy, ox, o, ky, kx;
+#if defined(RP_HOST_SIMD)
+  if (p->groups == 1 && taps <= RP_HOST_MAX_N && p->out_c <= RP_HOST_MAX_C) {
+    rp_host_conv_s8(p, in, out, region);
+    return;
+  }
+#endif
 #if RP_USE_DSP
   if (p->groups == 1 && taps >= 16 && taps <= RP_QUAD_MAX) { /* short windows: per pixel */
     rp_conv_quads_s8(p, in, out, region);
@@ -1052,6 +1062,12 @@ RP_API void rp_conv_depthwise_s8(const rp_conv_params *p, const rp_view *in, rp_
   const int32_t c = p->in_c;
   int32_t acc[RP_DW_CHUNK];
   int32_t oy, ox, c0, ch, ky, kx;
+#if defined(RP_HOST_SIMD)
+  if (c <= RP_HOST_MAX_C) {
+    rp_host_depthwise_s8(p, in, out, region);
+    return;
+  }
+#endif
 #if RP_USE_DSP
   if (p->k_h * p->k_w <= RP_DW_MAX_TAPS) {
     rp_conv_depthwise_dsp(p, in, out, region);
@@ -1090,6 +1106,12 @@ RP_API void rp_conv_depthwise_s8(const rp_conv_params *p, const rp_view *in, rp_
 RP_API void rp_conv_pointwise_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                  const rp_region *region) {
   int32_t oy, ox, o;
+#if defined(RP_HOST_SIMD)
+  if (p->in_c <= RP_HOST_MAX_N && p->out_c <= RP_HOST_MAX_C) {
+    rp_host_conv_s8(p, in, out, region);
+    return;
+  }
+#endif
 #if RP_USE_DSP
   if (p->in_c <= RP_QUAD_MAX) {
     rp_conv_quads_s8(p, in, out, region);

@@ -10,6 +10,10 @@ static inline float rp_dot_f32(const float *x, const float *w, int32_t n, float 
   return acc;
 }
 
+#if defined(RP_HOST_SIMD)
+#include "rp_f32_host_conv.h"
+#endif
+
 RP_F32_API float rp_act_apply_f32(const rp_act_f32 *act, float x) {
   return rp_act_inline_f32(act, x);
 }
@@ -19,6 +23,12 @@ RP_F32_API void rp_conv_general_f32(const rp_conv_f32_params *p, const rp_view_f
   const int32_t cin = p->in_c / p->groups, cout = p->out_c / p->groups;
   const int32_t taps = p->k_h * p->k_w * cin;
   int32_t oy, ox, o, ky, kx;
+#if defined(RP_HOST_SIMD)
+  if (p->groups == 1 && taps <= RP_F32_HOST_MAX_N) {
+    rp_f32_host_conv(p, in, out, region);
+    return;
+  }
+#endif
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {
       float *dst = rp_view_pixel_f32(out, oy, ox, p->out_c);
@@ -84,6 +94,12 @@ RP_F32_API void rp_conv_depthwise_f32(const rp_conv_f32_params *p, const rp_view
 RP_F32_API void rp_conv_pointwise_f32(const rp_conv_f32_params *p, const rp_view_f32 *in,
                                       rp_view_f32 *out, const rp_region_f32 *region) {
   int32_t oy, ox, o;
+#if defined(RP_HOST_SIMD)
+  if (p->in_c <= RP_F32_HOST_MAX_N) {
+    rp_f32_host_conv(p, in, out, region);
+    return;
+  }
+#endif
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {
       const float *x = rp_view_pixel_f32(in, oy, ox, p->in_c);

@@ -1,16 +1,18 @@
 #!/usr/bin/python3
-"""Host speed: `rnnpoolc run --native` (the LLVM backend's host object, int8) against
-onnxruntime (npm onnxruntime-node, float32), one thread each, median of N inferences after
-a warm-up, on torchvision MobileNetV2-1.0 at 224, the RNNPool face detector, MobileNetV2-
-RNNPool and small_cnn. Printed, never asserted.
+"""Host speed: `rnnpoolc run --native` (the LLVM backend's host object), int8 and float32,
+against onnxruntime (npm onnxruntime-node, float32), one thread each, median of N inferences
+after a warm-up, on torchvision MobileNetV2-1.0 at 224, the RNNPool face detector,
+MobileNetV2-RNNPool and small_cnn. Printed, never asserted.
 
   host_vs_ort.py RNNPOOLC WORKDIR [RUNS]
 
 onnxruntime-node is installed on first use (`npm install --ignore-scripts`: its CPU library
-ships in the package) into WORKDIR/ort, outside the repository. The rnnpoolc figure times
-model_quantize_input + model_run (the float input in, int8 outputs in the arena); the
-onnxruntime figure times session.run on the float input. The float build through LLVM
-(--float --backend llvm) is not available yet, so its column says so.
+ships in the package) into WORKDIR/ort, outside the repository. The rnnpoolc figures time
+model_quantize_input + model_run (int8: the float input in, int8 outputs in the arena) and
+model_run on the float input (--float); the onnxruntime figure times session.run on the
+float input. A ratio is onnxruntime's time over rnnpoolc's (above 1: rnnpoolc is faster).
+Each rnnpoolc run also checks its outputs against the interpreter (int8 byte for byte,
+float within tolerance); a run that fails says why instead of a figure.
 """
 import os
 import re
@@ -61,13 +63,26 @@ def ensure_ort(work):
     return ort
 
 
+def time_rnnpoolc(rnnpoolc, model, x, runs, float_build):
+    """(median ms, note): the note is empty when the run matched the interpreter."""
+    args = [rnnpoolc, "run", model, "--input", x, "--native", "--repeat", str(runs)]
+    args += ["--float"] if float_build else ["--calib", x]
+    p = subprocess.run(args, capture_output=True, text=True)
+    m = re.search(r"median ([0-9.]+) ms", p.stdout)
+    ok = "byte for byte: yes" in p.stdout or "float interpreter: yes" in p.stdout
+    if m and ok:
+        return float(m.group(1)), ""
+    why = (p.stderr.strip().splitlines() or p.stdout.strip().splitlines() or ["?"])[-1]
+    return float("nan"), " (%s: %s)" % ("float" if float_build else "int8", why[:80])
+
+
 def main():
     rnnpoolc, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     runs = int(sys.argv[3]) if len(sys.argv) > 3 else 20
     os.makedirs(work, exist_ok=True)
     ort = ensure_ort(work)
-    print("%-32s %12s %14s %10s %s" % ("model", "ort f32 ms", "rnnpoolc int8", "ort/int8",
-                                       "rnnpoolc float"))
+    print("%-30s %10s %12s %9s %12s %9s" % ("model", "ort f32 ms", "rnnpoolc f32", "ort/f32",
+                                             "rnnpoolc int8", "ort/int8"))
     for title, name in MODELS:
         d = os.path.join(work, name)
         model = os.path.join(d, name + ".onnx")
@@ -81,16 +96,11 @@ def main():
                             "x".join(map(str, x.shape)), str(runs)], capture_output=True,
                            text=True, cwd=ort)
         ort_ms = float(p.stdout.strip()) if p.returncode == 0 else float("nan")
-        p = subprocess.run([rnnpoolc, "run", model, "--input", os.path.join(d, "input.npy"),
-                            "--calib", os.path.join(d, "input.npy"), "--native", "--repeat",
-                            str(runs)], capture_output=True, text=True)
-        m = re.search(r"median ([0-9.]+) ms", p.stdout)
-        ours = float(m.group(1)) if m else float("nan")
-        note = "" if m and "byte for byte: yes" in p.stdout else \
-            " (" + (p.stderr.strip().splitlines() or ["?"])[-1][:80] + ")"
-        print("%-32s %12.3f %14.3f %10.2f %s%s" % (title, ort_ms, ours, ort_ms / ours,
-                                                   "n/a (not on the lowered model yet)",
-                                                   note), flush=True)
+        npy = os.path.join(d, "input.npy")
+        f32, f32_note = time_rnnpoolc(rnnpoolc, model, npy, runs, float_build=True)
+        i8, i8_note = time_rnnpoolc(rnnpoolc, model, npy, runs, float_build=False)
+        print("%-30s %10.3f %12.3f %9.2f %12.3f %9.2f%s%s" % (
+            title, ort_ms, f32, ort_ms / f32, i8, ort_ms / i8, f32_note, i8_note), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The LLVM backend's benchmarks (printed, not asserted):
-#   host: rnnpoolc run --native (int8) against onnxruntime-node (float32), one thread,
+#   host: rnnpoolc run --native (float32 and int8) against onnxruntime-node (float32), one thread,
 #         median of N after a warm-up (host_vs_ort.py; onnxruntime-node is installed with
 #         npm into BUILD_DIR/bench-llvm/ort on first use, never into the repository);
 #   m4:   instructions and flash of the LLVM model.o against the C build of the same plan

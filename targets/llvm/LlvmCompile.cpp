@@ -29,7 +29,8 @@
 
 namespace rnnpoolc::targets {
 /// The runtime bitcode per target and precision ("cortex-m4.bc", "host.bc", and the float
-/// runtimes "cortex-m4-f32.bc", "host-f32.bc"), embedded at build time.
+/// runtimes "cortex-m4-f32.bc", "host-f32.bc"; the host's conv kernels apart in
+/// "host-conv.bc" and "host-f32-conv.bc"), embedded at build time.
 std::span<const EmbeddedFile> runtimeBitcode();
 } // namespace rnnpoolc::targets
 
@@ -93,6 +94,19 @@ Expected<std::unique_ptr<llvm::Module>> loadRuntime(const TargetSpec &spec,
   if (!module)
     return makeError("the runtime bitcode '{}' does not load: {}", name,
                      message(module.takeError()));
+  // The host's convolution kernels come apart, as unoptimised IR (targets/llvm/
+  // CMakeLists.txt): linked into the runtime's module, whose struct types keep their names.
+  const std::string convName = name.substr(0, name.size() - 3) + "-conv.bc";
+  if (const EmbeddedFile *conv = findFile(runtimeBitcode(), convName)) {
+    llvm::MemoryBufferRef convBuffer(
+        llvm::StringRef(reinterpret_cast<const char *>(conv->data), conv->size), convName);
+    auto convModule = llvm::parseBitcodeFile(convBuffer, ctx);
+    if (!convModule)
+      return makeError("the runtime bitcode '{}' does not load: {}", convName,
+                       message(convModule.takeError()));
+    if (llvm::Linker::linkModules(**module, std::move(*convModule)))
+      return makeError("the runtime bitcode '{}' does not link with '{}'", convName, name);
+  }
   return std::move(*module);
 }
 

@@ -1,7 +1,9 @@
 /* rnnpoolc LLVM backend: the runtime as one bitcode module. It is compiled by clang at
  * build time, once per target triple, together with every runtime kernel (without
  * RP_SINGLE_TU, so that each kernel is an external function the backend can find by
- * name), and embedded in rnnpoolc. A generated model module links it, supplies constant
+ * name), and embedded in rnnpoolc (for the host, the conv kernels come from
+ * rp_llvm_host_conv.c instead, and this file's copies are renamed out of the way: see
+ * targets/llvm/CMakeLists.txt). A generated model module links it, supplies constant
  * tables (buffers, steps, params) and one small function per layer that calls a form
  * helper below with the layer's kernel and params; after internalising and optimising,
  * each helper is inlined into its layer and the kernel call is specialised to the

@@ -1,7 +1,8 @@
 /* rnnpoolc LLVM backend: the float runtime as one bitcode module, the twin of
  * rp_llvm_glue.c for float builds. It is compiled by clang at build time, once per target
  * triple, with every float kernel (without RP_SINGLE_TU, so each is an external function
- * the backend finds by name), and embedded in rnnpoolc. A float model module links it and
+ * the backend finds by name), and embedded in rnnpoolc (for the host, rp_f32_conv.c's
+ * kernels come from rp_llvm_host_conv_f32.c instead). A float model module links it and
  * supplies the tables and one small function per layer that calls a helper below; a layer
  * run once over whole tensors calls its kernel directly on arena addresses.
  *

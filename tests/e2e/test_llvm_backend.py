@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The LLVM backend through the CLI (about 95 s; three QEMU comparisons are most of it).
+"""The LLVM backend through the CLI (about 100 s; three QEMU comparisons are most of it).
 
   test_llvm_backend.py RNNPOOLC WORKDIR
 
@@ -13,7 +13,9 @@ For the examples and two zoo models (exported by tools/models/export.py):
   - model.ll (--emit-llvm) passes `opt-19 -passes=verify` when opt-19 is installed;
   - the float build: `run --native --float` (and streamed) is within the float tolerance of
     the float interpreter, and `compile --float --backend llvm` writes a model.o that
-    exports exactly the model.h API, for the host and for Cortex-M4.
+    exports exactly the model.h API, for the host and for Cortex-M4;
+  - two more zoo models (MobileNetV2 blocks) through the host kernel paths: `run --native`
+    byte for byte, `run --native --float` within tolerance.
 In QEMU, `run --board ... --backend llvm --json` matches the host byte for byte, as does the
 C build of the same plan run beside it (one plain model, one streamed on netduinoplus2), and
 the float build of the LLVM backend and of C match the host float interpreter.
@@ -31,6 +33,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 EXAMPLES = os.path.join(ROOT, "examples")
 EXPORT = os.path.join(ROOT, "tools", "models", "export.py")
 ZOO = ["branchy", "rnnpool_small"]
+# Zoo models whose convolutions (pointwise, depthwise, stride 2, odd widths) take the host
+# kernel paths of the host bitcode (RP_HOST_SIMD): --native int8 and float only (~6 s).
+NATIVE_ZOO = ["inverted_residual", "mobilenet_v2_blocks"]
 
 HARNESS = r"""
 #include "model.h"
@@ -161,6 +166,21 @@ def check_host(rnnpoolc, work, name, model, x):
     check_host_float(rnnpoolc, work, name, model, x)
 
 
+def check_native(rnnpoolc, work):
+    for name in NATIVE_ZOO:
+        d = os.path.join(work, "zoo", name)
+        subprocess.run([sys.executable, EXPORT, name, "-o", d], check=True,
+                       capture_output=True)
+        model, x = os.path.join(d, name + ".onnx"), os.path.join(d, "input.npy")
+        r = run([rnnpoolc, "run", model, "--input", x, "--calib", x, "--native"])
+        check(r.returncode == 0 and "byte for byte: yes" in r.stdout,
+              "%s: run --native (host kernel paths) == fixed-point interpreter" % name)
+        r = run([rnnpoolc, "run", model, "--input", x, "--native", "--float"])
+        check(r.returncode == 0 and "float interpreter: yes" in r.stdout,
+              "%s: run --native --float (host kernel paths) == float interpreter within "
+              "tolerance" % name)
+
+
 def check_host_float(rnnpoolc, work, name, model, x):
     for extra in ([], ["--stream-input"]):
         r = run([rnnpoolc, "run", model, "--input", x, "--native", "--float", "--repeat", "3"] +
@@ -276,6 +296,7 @@ def main():
     check_cortex_m4(rnnpoolc, work)
     for name, model, x in host_models(rnnpoolc, work):
         check_host(rnnpoolc, work, name, model, x)
+    check_native(rnnpoolc, work)
     if "--no-qemu" not in sys.argv:
         check_qemu(rnnpoolc, work)
         check_qemu_float(rnnpoolc)

@@ -1,0 +1,249 @@
+// The host kernel paths of the LLVM backend's host bitcode (RP_HOST_SIMD:
+// runtime/rp_host_conv.h, rp_f32_host_conv.h) against the portable kernels that the
+// interpreter runs: int8 byte for byte, float within rounding, on odd channel counts, widths
+// that are not a multiple of the pixel block, strides 1 and 2, pads, dilations, sub-regions
+// and offset views, requantisation shifts on both sides of the fast loop's range, and
+// extreme inputs and parameters at the accumulator's bound. unit_llvm runs them as clang
+// compiled them for this CPU (the vectorised loops); unit_llvm_host_kernels_ubsan under
+// UndefinedBehaviorSanitizer. Under a second.
+#include "rp_hostsimd.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+namespace {
+
+struct Shape {
+  const char *what;
+  int32_t inC, outC, h, w, kh, kw, stride, pad, dil, groups;
+};
+
+// Output extent of a conv along one axis.
+int32_t outExtent(int32_t in, int32_t k, int32_t stride, int32_t pad, int32_t dil) {
+  return (in + 2 * pad - dil * (k - 1) - 1) / stride + 1;
+}
+
+struct Int8Conv {
+  rp_conv_params p{};
+  std::vector<int8_t> w;
+  std::vector<int32_t> bias, mult, shift;
+};
+
+// A conv of `s` with random weights, biases and requantisation. `general` puts some shifts
+// outside the fast loop's range (and factors of 1 or more); `clamp` narrows the output.
+Int8Conv randomConv(const Shape &s, std::mt19937 &rng, bool general, bool clamp) {
+  Int8Conv c;
+  rp_conv_params &p = c.p;
+  p.in_h = s.h, p.in_w = s.w, p.in_c = s.inC, p.out_c = s.outC;
+  p.k_h = s.kh, p.k_w = s.kw, p.stride_h = p.stride_w = s.stride;
+  p.dil_h = p.dil_w = s.dil, p.pad_top = p.pad_left = s.pad, p.groups = s.groups;
+  p.out_h = outExtent(s.h, s.kh, s.stride, s.pad, s.dil);
+  p.out_w = outExtent(s.w, s.kw, s.stride, s.pad, s.dil);
+  std::uniform_int_distribution<int32_t> byte(-128, 127), zp(-128, 127);
+  p.in_zp = zp(rng), p.out_zp = zp(rng);
+  p.act_min = clamp ? -40 : -128, p.act_max = clamp ? 90 : 127;
+  const int32_t taps = s.kh * s.kw * (s.inC / s.groups);
+  c.w.resize(static_cast<size_t>(taps) * static_cast<size_t>(s.outC));
+  for (int8_t &v : c.w)
+    v = static_cast<int8_t>(byte(rng));
+  std::uniform_int_distribution<int32_t> bias(-(1 << 20), 1 << 20);
+  std::uniform_int_distribution<int32_t> mult(1 << 30, INT32_MAX), fast(-22, -2);
+  const int32_t odd[] = {-1, 0, 1, -25, -31, 5};
+  for (int32_t o = 0; o < s.outC; ++o) {
+    c.bias.push_back(bias(rng));
+    c.mult.push_back(o % 11 == 5 ? 0 : mult(rng));
+    c.shift.push_back(general && o % 3 == 1 ? odd[o % 6] : fast(rng));
+  }
+  p.weights = c.w.data(), p.bias = c.bias.data(), p.mult = c.mult.data();
+  p.shift = c.shift.data();
+  return c;
+}
+
+std::vector<int8_t> randomBytes(size_t n, std::mt19937 &rng) {
+  std::uniform_int_distribution<int32_t> byte(-128, 127);
+  std::vector<int8_t> v(n);
+  for (int8_t &x : v)
+    x = static_cast<int8_t>(byte(rng));
+  return v;
+}
+
+// The regions a case runs: the whole output, and the inside of it (or its last row and
+// column when it is small), written through an output view that holds only that region.
+std::vector<rp_region> regionsOf(int32_t outH, int32_t outW) {
+  std::vector<rp_region> r(2, rp_region_whole(outH, outW));
+  rp_region &inner = r[1];
+  inner.row0 = std::min(1, outH - 1), inner.col0 = std::min(1, outW - 1);
+  if (outH > 3)
+    inner.row1 = outH - 1;
+  if (outW > 3)
+    inner.col1 = outW - 1;
+  return r;
+}
+
+// Runs the portable and the host int8 kernel on `x` over every region; requires the same
+// bytes everywhere in the output buffer (the bytes outside the region untouched by both).
+void compareInt8(const Int8Conv &c, const std::vector<int8_t> &x) {
+  const rp_conv_params &p = c.p;
+  std::vector<int8_t> in = x;
+  rp_view vi = rp_view_whole(in.data(), p.in_h, p.in_w);
+  for (const rp_region &r : regionsOf(p.out_h, p.out_w)) {
+    const int32_t rows = r.row1 - r.row0, cols = r.col1 - r.col0;
+    std::vector<int8_t> want(static_cast<size_t>(rows * cols * p.out_c), 0x5A), got = want;
+    rp_view vw = rp_view_whole(want.data(), rows, cols), vg = rp_view_whole(got.data(), rows, cols);
+    vw.row0 = vg.row0 = r.row0, vw.col0 = vg.col0 = r.col0;
+    rp_conv_s8(&p, &vi, &vw, &r);
+    rp_hostsimd_conv_s8(&p, &vi, &vg, &r);
+    INFO("region rows " << r.row0 << ".." << r.row1 << " cols " << r.col0 << ".." << r.col1);
+    REQUIRE(got == want);
+  }
+}
+
+const Shape kShapes[] = {
+    {"pointwise 1 -> 1", 1, 1, 3, 5, 1, 1, 1, 0, 1, 1},
+    {"pointwise 3 -> 5, width 7", 3, 5, 2, 7, 1, 1, 1, 0, 1, 1},
+    {"pointwise 7 -> 2, width 1", 7, 2, 4, 1, 1, 1, 1, 0, 1, 1},
+    {"pointwise 16 -> 24, width 6", 16, 24, 3, 6, 1, 1, 1, 0, 1, 1},
+    {"pointwise 33 -> 9, width 9", 33, 9, 3, 9, 1, 1, 1, 0, 1, 1},
+    {"pointwise 100 -> 17, width 5", 100, 17, 2, 5, 1, 1, 1, 0, 1, 1},
+    {"pointwise 250 -> 3, width 3", 250, 3, 2, 3, 1, 1, 1, 0, 1, 1},
+    {"pointwise 961 -> 40 (several weight chunks)", 961, 40, 2, 5, 1, 1, 1, 0, 1, 1},
+    {"pointwise 4096 -> 3 (the largest field)", 4096, 3, 1, 5, 1, 1, 1, 0, 1, 1},
+    {"pointwise 4097 -> 2 (portable)", 4097, 2, 1, 3, 1, 1, 1, 0, 1, 1},
+    {"pointwise 4 -> 2049 (portable)", 4, 2049, 1, 2, 1, 1, 1, 0, 1, 1},
+    {"1x1 stride 2", 5, 6, 5, 7, 1, 1, 2, 0, 1, 1},
+    {"3x3 pad 1", 3, 8, 6, 7, 3, 3, 1, 1, 1, 1},
+    {"3x3 stride 2 pad 1 (a stem)", 3, 16, 9, 11, 3, 3, 2, 1, 1, 1},
+    {"3x3 stride 2 pad 1, one channel", 1, 5, 8, 9, 3, 3, 2, 1, 1, 1},
+    {"3x3 no pad, odd channels", 13, 7, 6, 6, 3, 3, 1, 0, 1, 1},
+    {"3x3 dilation 2 pad 2", 4, 6, 7, 9, 3, 3, 1, 2, 2, 1},
+    {"5x5 stride 2 pad 2", 6, 5, 9, 10, 5, 5, 2, 2, 1, 1},
+    {"7x7 stride 2 pad 3", 3, 4, 12, 13, 7, 7, 2, 3, 1, 1},
+    {"1x3 pad 1", 5, 3, 4, 6, 1, 3, 1, 1, 1, 1},
+    {"2x2 stride 2", 8, 9, 6, 8, 2, 2, 2, 0, 1, 1},
+    {"3x3 wider than the input (pad 2 on 1x2)", 3, 4, 1, 2, 3, 3, 1, 2, 1, 1},
+    {"grouped (portable)", 8, 8, 5, 5, 3, 3, 1, 1, 1, 2},
+    {"depthwise 3x3, 1 channel", 1, 1, 5, 6, 3, 3, 1, 1, 1, 1},
+    {"depthwise 3x3, 13 channels", 13, 13, 6, 7, 3, 3, 1, 1, 1, 13},
+    {"depthwise 3x3 stride 2, 40 channels", 40, 40, 9, 9, 3, 3, 2, 1, 1, 40},
+    {"depthwise 3x3, 300 channels", 300, 300, 3, 4, 3, 3, 1, 1, 1, 300},
+    {"depthwise 5x5 stride 2 pad 2", 7, 7, 8, 9, 5, 5, 2, 2, 1, 7},
+    {"depthwise 3x3 dilation 2", 6, 6, 7, 7, 3, 3, 1, 2, 2, 6},
+    {"depthwise 3x3, 2049 channels (portable)", 2049, 2049, 2, 2, 3, 3, 1, 1, 1, 2049},
+};
+
+} // namespace
+
+TEST_CASE("host int8 conv paths give the portable kernels' bytes", "[llvm][host]") {
+  REQUIRE(rp_hostsimd_max_field() > 0); // the host paths are compiled in
+  std::mt19937 rng(2024);
+  for (const Shape &s : kShapes)
+    for (int variant = 0; variant < 4; ++variant) {
+      // A depthwise case with one channel is an ordinary conv (groups == 1).
+      const Int8Conv c = randomConv(s, rng, /*general=*/variant & 1, /*clamp=*/variant & 2);
+      INFO(s.what << ", variant " << variant << ", in_zp " << c.p.in_zp << ", out_zp "
+                  << c.p.out_zp);
+      compareInt8(c, randomBytes(static_cast<size_t>(s.h * s.w * s.inC), rng));
+    }
+}
+
+TEST_CASE("host int8 conv paths at the accumulator bound, extreme inputs", "[llvm][host]") {
+  // Weights of magnitude 128 or 127 and |bias| = 2^31 - 1 - max|x - zp| * sum |w|, so that
+  // an extreme input drives an accumulator to +-(2^31 - 1); shifts on both sides of the fast
+  // loop's range.
+  const Shape shapes[] = {
+      {"pointwise", 37, 7, 2, 5, 1, 1, 1, 0, 1, 1},
+      {"pointwise, long field", 1500, 5, 1, 6, 1, 1, 1, 0, 1, 1},
+      {"3x3 stride 2", 5, 6, 6, 7, 3, 3, 2, 1, 1, 1},
+      {"depthwise 3x3", 11, 11, 5, 6, 3, 3, 1, 1, 1, 11},
+  };
+  const int32_t shifts[] = {-2, -22, -9, -1, 0, -31};
+  for (const Shape &s : shapes)
+    for (int32_t inZp : {127, -128, 0})
+      for (int32_t outZp : {127, -128}) {
+        std::mt19937 rng(7);
+        Int8Conv c = randomConv(s, rng, false, outZp == -128);
+        c.p.in_zp = inZp, c.p.out_zp = outZp;
+        const bool dw = s.groups > 1;
+        const int32_t taps = s.kh * s.kw * (dw ? 1 : s.inC);
+        const int64_t mag = std::max(std::abs(-128 - inZp), std::abs(127 - inZp));
+        for (int32_t o = 0; o < s.outC; ++o) {
+          int64_t sum = 0;
+          for (int32_t k = 0; k < taps; ++k) {
+            const int8_t v = o % 3 == 0 ? -128 : (o % 3 == 1 ? 127 : ((k & 1) ? 127 : -128));
+            c.w[dw ? static_cast<size_t>(k * s.outC + o) : static_cast<size_t>(o * taps + k)] =
+                v;
+            sum += std::abs(int32_t{v});
+          }
+          const int64_t b = INT32_MAX - mag * sum;
+          REQUIRE(b >= 0);
+          c.bias[static_cast<size_t>(o)] = static_cast<int32_t>(o % 2 ? -b : b);
+          c.mult[static_cast<size_t>(o)] = o % 4 == 3 ? INT32_MAX : 1 << 30;
+          c.shift[static_cast<size_t>(o)] = shifts[o % 6];
+        }
+        const size_t n = static_cast<size_t>(s.h * s.w * s.inC);
+        std::vector<int8_t> lo(n, -128), hi(n, 127), alt(n);
+        for (size_t i = 0; i < n; ++i)
+          alt[i] = (i & 1) ? 127 : -128;
+        for (const auto *x : {&lo, &hi, &alt}) {
+          INFO(s.what << ", in_zp " << inZp << ", out_zp " << outZp << ", input " << int((*x)[0]));
+          compareInt8(c, *x);
+        }
+      }
+}
+
+TEST_CASE("host float conv paths agree with the portable kernels within rounding",
+          "[llvm][host]") {
+  REQUIRE(rp_hostsimd_max_field_f32() > 0);
+  std::mt19937 rng(99);
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f), weight(-0.5f, 0.5f);
+  const int32_t acts[] = {RP_ACT_NONE, RP_ACT_RELU, RP_ACT_CLIP, RP_ACT_HARD_SWISH};
+  const float sentinel = 12345.0f;
+  int variant = 0;
+  for (const Shape &s : kShapes) {
+    rp_conv_f32_params p{};
+    p.in_h = s.h, p.in_w = s.w, p.in_c = s.inC, p.out_c = s.outC;
+    p.k_h = s.kh, p.k_w = s.kw, p.stride_h = p.stride_w = s.stride;
+    p.dil_h = p.dil_w = s.dil, p.pad_top = p.pad_left = s.pad, p.groups = s.groups;
+    p.out_h = outExtent(s.h, s.kh, s.stride, s.pad, s.dil);
+    p.out_w = outExtent(s.w, s.kw, s.stride, s.pad, s.dil);
+    p.act.kind = acts[variant++ % 4], p.act.alpha = 0.0f, p.act.beta = 6.0f;
+    const int32_t taps = s.kh * s.kw * (s.inC / s.groups);
+    std::vector<float> w(static_cast<size_t>(taps * s.outC)), bias(static_cast<size_t>(s.outC));
+    std::vector<float> x(static_cast<size_t>(s.h * s.w * s.inC));
+    for (float &v : w)
+      v = weight(rng);
+    for (float &v : bias)
+      v = value(rng);
+    for (float &v : x)
+      v = value(rng);
+    p.weights = w.data(), p.bias = bias.data();
+    rp_view_f32 vi = rp_view_whole_f32(x.data(), p.in_h, p.in_w);
+    for (const rp_region &r : regionsOf(p.out_h, p.out_w)) {
+      const int32_t rows = r.row1 - r.row0, cols = r.col1 - r.col0;
+      std::vector<float> want(static_cast<size_t>(rows * cols * p.out_c), sentinel), got = want;
+      rp_view_f32 vw = rp_view_whole_f32(want.data(), rows, cols);
+      rp_view_f32 vg = rp_view_whole_f32(got.data(), rows, cols);
+      vw.row0 = vg.row0 = r.row0, vw.col0 = vg.col0 = r.col0;
+      const rp_region_f32 rf{r.row0, r.row1, r.col0, r.col1};
+      rp_conv_f32(&p, &vi, &vw, &rf);
+      rp_hostsimd_conv_f32(&p, &vi, &vg, &rf);
+      // Sums of at most `taps` products of magnitude <= 0.5, in another order: a few ulps of
+      // the largest partial sum.
+      const float tol = 1e-6f * static_cast<float>(taps) + 1e-6f;
+      INFO(s.what << ", act " << p.act.kind);
+      for (size_t i = 0; i < want.size(); ++i) {
+        INFO("value " << i << ": " << got[i] << " vs " << want[i]);
+        if (want[i] == sentinel)
+          REQUIRE(got[i] == sentinel);
+        else
+          REQUIRE(std::fabs(got[i] - want[i]) <= tol);
+      }
+    }
+  }
+}

@@ -1,0 +1,24 @@
+/* Declarations of the host-path kernels built by rp_hostsimd.c and rp_hostsimd_f32.c. */
+#ifndef RNNPOOLC_RP_HOSTSIMD_H
+#define RNNPOOLC_RP_HOSTSIMD_H
+
+#include "rnnpoolc_runtime.h"
+#include "rnnpoolc_runtime_f32.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void rp_hostsimd_conv_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                         const rp_region *region);
+void rp_hostsimd_conv_f32(const rp_conv_f32_params *p, const rp_view_f32 *in, rp_view_f32 *out,
+                          const rp_region_f32 *region);
+/* The receptive field the host paths take (proof that they were compiled in). */
+int32_t rp_hostsimd_max_field(void);
+int32_t rp_hostsimd_max_field_f32(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

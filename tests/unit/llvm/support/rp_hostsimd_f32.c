@@ -1,0 +1,17 @@
+/* The float convolution kernels compiled once more with the host path that the LLVM
+ * backend's host bitcode selects (RP_HOST_SIMD, runtime/rp_f32_host_conv.h), renamed
+ * rp_hostsimd_*, so that a test can compare them with the portable library's. */
+#define RP_HOST_SIMD 1
+#define rp_act_apply_f32 rp_hostsimd_act_apply_f32
+#define rp_conv_f32 rp_hostsimd_conv_f32
+#define rp_conv_general_f32 rp_hostsimd_conv_general_f32
+#define rp_conv_depthwise_f32 rp_hostsimd_conv_depthwise_f32
+#define rp_conv_pointwise_f32 rp_hostsimd_conv_pointwise_f32
+#define rp_maxpool_f32 rp_hostsimd_maxpool_f32
+#define rp_avgpool_f32 rp_hostsimd_avgpool_f32
+#include "rp_f32_conv.c"
+#include "rp_hostsimd.h"
+
+int32_t rp_hostsimd_max_field_f32(void) {
+  return RP_F32_HOST_MAX_N;
+}
