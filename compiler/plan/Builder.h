@@ -20,8 +20,9 @@ struct BuildOptions {
   /// already consumed can hold rows not yet produced (slower to place; used to refine).
   bool rowLifetimes = false;
   /// Keep a kernel's scratch over all the row-band steps of its node, so that it can carry
-  /// its cache from one band to the next (RNNPool's row summaries: fewer instructions, the
-  /// scratch live longer). The search plans without; the final schedule is tried with.
+  /// its cache from one band to the next (RNNPool's row summaries: fewer MACs, counted by
+  /// regionMacs as the kernel sweeps them, the scratch live longer). The search plans int8
+  /// graphs with it (PlanOptions::carryScratch).
   bool carryScratch = false;
   /// With streamInput: a row-band region streams the input's rows into a whole-frame
   /// buffer with row lifetimes rather than a ring, so the space of rows it has consumed can

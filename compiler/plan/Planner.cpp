@@ -58,6 +58,9 @@ public:
       : g_(graph), options_(options), decide_(decide), evaluations_(evaluations) {
     build_.floatActivations = options.floatActivations;
     build_.streamInput = options.streamInput;
+    // Candidates carry RNNPool's row summaries from band to band (the int8 kernel can,
+    // the float one cannot), so that row bands cost no more MACs than the layer.
+    build_.carryScratch = options.carryScratch && !options.floatActivations;
   }
 
   Expected<Plan> run();
@@ -440,7 +443,7 @@ void Search::absorbReductions(std::optional<Summary> &best, Schedule &bestSchedu
 
 /// The chosen schedule's plan, placed thoroughly (the search compares candidates placed
 /// greedy by size, fast), with the input's rows streamed into a frame buffer when that is
-/// smaller, and with kernels' caches carried across row bands when the arena does not grow.
+/// smaller.
 Expected<Plan> Search::finish(const Schedule &schedule) const {
   BuildOptions chosenBuild = build_;
   chosenBuild.rowLifetimes = true;
@@ -457,14 +460,6 @@ Expected<Plan> Search::finish(const Schedule &schedule) const {
       if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary))
         best = std::move(*p), chosenBuild = frame;
     }
-  }
-  // Carrying saves instructions; the MACs (what the plan counts) do not change.
-  BuildOptions carry = chosenBuild;
-  carry.carryScratch = true;
-  if (auto p = buildPlan(g_, schedule, carry)) {
-    placeBuffers(*p, Placement::Final);
-    if (p->summary.arenaBytes <= best.summary.arenaBytes && allowed(p->summary))
-      best = std::move(*p);
   }
   return best;
 }
@@ -510,7 +505,7 @@ Expected<Plan> Search::run() {
     resident.regionsOverBranches = false; // this search as it was, whatever comes after
     Search frame(g_, resident, decide_, evaluations_);
     frame.scheduleOnly_ = true;
-    (void)frame.run(); // only its schedule is wanted; a budget failure still leaves one
+    (void)frame.run(); // only its schedule is wanted
     if (!frame.chosen().order.empty()) {
       auto p = evaluate(frame.chosen(), /*refined=*/true, decide_);
       if (p && allowed(*p) && better(*p, *best))
@@ -557,21 +552,49 @@ Expected<Plan> Search::run() {
     }
   }
   plan.baseline = baseline->summary;
-  if (options_.ramBudget > 0 && plan.summary.arenaBytes > options_.ramBudget) {
+  return plan;
+}
+
+/// `plan` if it fits the RAM budget and verifies, else the error.
+Expected<Plan> checked(const ir::Graph &graph, const PlanOptions &options, Plan plan) {
+  if (options.ramBudget > 0 && plan.summary.arenaBytes > options.ramBudget) {
     // A graph without steps (its outputs are its inputs) peaks at no step: the inputs.
     const int peak = plan.summary.peakStep;
     std::string where = "the graph inputs alone";
     if (peak >= 0 && static_cast<size_t>(peak) < plan.steps.size()) {
       const Step &s = plan.steps[static_cast<size_t>(peak)];
       where = fmt::format("step {} (node '{}')", peak,
-                          s.kind == StepKind::Stream ? "input" : g_.nodes[s.node].name);
+                          s.kind == StepKind::Stream ? "input" : graph.nodes[s.node].name);
     }
     return makeError("no plan fits in {} bytes: the best found needs {} bytes, peaking at {}; "
                      "raise --ram-budget or --mac-overhead, or shrink the model",
-                     options_.ramBudget, plan.summary.arenaBytes, where);
+                     options.ramBudget, plan.summary.arenaBytes, where);
   }
-  if (auto ok = verifyPlan(g_, plan); !ok)
+  if (auto ok = verifyPlan(graph, plan); !ok)
     return makeError("internal: the plan failed verification: {}", ok.error().message());
+  return plan;
+}
+
+} // namespace
+
+namespace {
+
+/// The better plan of the two searches (unchecked against the budget).
+Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options) {
+  // The rounds are greedy, so their path depends on how candidates are priced. Deciding by
+  // greedy-by-size arenas is the search as it was; deciding by thorough placement often
+  // ends lower (inverted_residual 6,016 -> 4,352 B) but sometimes higher
+  // (mobilenet_v2_rnnpool 164,192 -> 182,080 B), so both run and the better plan is kept;
+  // on graphs of more than kSecondSearchNodes nodes only the first, to bound the time.
+  constexpr size_t kSecondSearchNodes = 50;
+  Evaluations evaluations;
+  Search greedy(graph, options, Placement::Greedy, evaluations);
+  auto plan = greedy.run();
+  if (graph.nodes.size() <= kSecondSearchNodes) {
+    auto other = Search(graph, options, Placement::Thorough, evaluations).run();
+    if (other && (!plan || greedy.prefers(*other, *plan)))
+      plan = std::move(other);
+  }
   return plan;
 }
 
@@ -582,21 +605,23 @@ Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
     return makeError("the graph has {} nodes after canonicalisation; the memory planner takes "
                      "at most {} (limit: planned nodes, docs/cli.md)",
                      graph.nodes.size(), limits::kMaxPlannedNodes);
-  // The rounds are greedy, so their path depends on how candidates are priced. Deciding by
-  // greedy-by-size arenas is the search as it was; deciding by thorough placement often
-  // ends lower (inverted_residual 6,016 -> 4,352 B) but sometimes higher
-  // (mobilenet_v2_rnnpool 164,192 -> 182,080 B), so both run and the better plan is kept;
-  // on graphs of more than kSecondSearchNodes nodes only the first, to bound the time.
-  constexpr size_t kSecondSearchNodes = 50;
-  Evaluations evaluations;
-  Search greedy(graph, options, Placement::Greedy, evaluations);
-  auto plan = greedy.run();
-  if (graph.nodes.size() > kSecondSearchNodes)
-    return plan;
-  auto other = Search(graph, options, Placement::Thorough, evaluations).run();
-  if (other && (!plan || greedy.prefers(*other, *plan)))
-    return other;
-  return plan;
+  // Each search returns its best plan whether or not it meets a RAM budget, so that a
+  // plan that fails one names the least arena found.
+  auto plan = search(graph, options);
+  // RNNPool's row bands carry their summaries, at the cost of a scratch live over the
+  // region: a plan that does not meet a RAM budget is searched again with every band
+  // sweeping its rows afresh (more MACs, less RAM), and the smaller arena kept.
+  if (plan && options.ramBudget > 0 && plan->summary.arenaBytes > options.ramBudget &&
+      options.carryScratch && !options.floatActivations) {
+    PlanOptions afresh = options;
+    afresh.carryScratch = false;
+    auto other = search(graph, afresh);
+    if (other && other->summary.arenaBytes < plan->summary.arenaBytes)
+      plan = std::move(other);
+  }
+  if (!plan)
+    return plan.error();
+  return checked(graph, options, std::move(*plan));
 }
 
 } // namespace rnnpoolc::plan

@@ -49,6 +49,11 @@ struct PlanOptions {
   /// Reductions over rows and columns may end a row-band region, accumulating a row at a
   /// time (Step::accumulate); off for a backend that runs them only on whole maps.
   bool accumulateReductions = true;
+  /// Int8 row bands of RNNPool keep one scratch over the node's bands, each going on from
+  /// the row summaries the band above left (`carry`), so they cost the layer's MACs; off,
+  /// each band sweeps its rows afresh with a scratch of its own (more MACs, often less
+  /// RAM). makePlan turns it off by itself when a RAM budget is not met with it.
+  bool carryScratch = true;
 };
 
 /// Plans `graph` (canonical, shapes known) and verifies the result.
