@@ -130,13 +130,13 @@ private:
   /// this step only (the step is appended next), or, given `shared`, the buffer an earlier
   /// step of the same node used, kept live, so that the kernel can go on from what it left
   /// there (RNNPool's row summaries across the row bands of a region).
-  Step computeStep(size_t n, const ir::Region &out, int region, int *shared = nullptr) {
+  Step computeStep(size_t n, const ir::Region &out, int region) {
     Step s;
-    makeStep(s, n, out, region, shared);
+    makeStep(s, n, out, region, nullptr, /*band=*/false);
     return s;
   }
-  /// computeStep into `s`, whose vectors keep their capacity.
-  void makeStep(Step &s, size_t n, const ir::Region &out, int region, int *shared) {
+  /// computeStep into `s`, whose vectors keep their capacity; `band`: a row-band step.
+  void makeStep(Step &s, size_t n, const ir::Region &out, int region, int *shared, bool band) {
     s.kind = StepKind::Compute, s.streamed = ir::kNoTensor, s.accumulate = false;
     s.node = n, s.out = out, s.region = region, s.scratch = -1;
     s.inputs.assign(g_.nodes[n].inputs.size(), -1);
@@ -162,8 +162,13 @@ private:
     // step left in a shared scratch (what the verifier and the C backend decide from the
     // steps alone, by carries()).
     Step &before = lastRNNPoolStep_[n];
-    const bool continues = before.kind == StepKind::Compute && before.node == n &&
-                           carries(g_, before, s, opts_.floatActivations);
+    bool continues = before.kind == StepKind::Compute && before.node == n &&
+                     carries(g_, before, s, opts_.floatActivations);
+    if (band && opts_.priceCarried && before.kind == StepKind::Compute && before.node == n) {
+      Step shared = before; // as if it had kept its scratch for this step
+      shared.scratch = s.scratch;
+      continues = carries(g_, shared, s, opts_.floatActivations);
+    }
     s.macs = regionMacs(g_, node, out, continues);
     before.kind = StepKind::Compute, before.node = n, before.scratch = s.scratch, before.out = out;
   }
@@ -360,7 +365,8 @@ Status Builder::pull(Bands &b, ir::TensorId t, int64_t upTo) {
       if (inside(node.inputs[i]))
         RNNPOOLC_TRY(pull(b, node.inputs[i], reads[i].row1));
     Step &s = rowStep_;
-    makeStep(s, n, out, b.region, opts_.carryScratch ? &b.scratchOf[n] : nullptr);
+    makeStep(s, n, out, b.region, opts_.carryScratch ? &b.scratchOf[n] : nullptr,
+             /*band=*/true);
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       ir::TensorId in = node.inputs[i];
       if (!isActivation(in))

@@ -24,6 +24,11 @@ struct BuildOptions {
   /// regionMacs as the kernel sweeps them, the scratch live longer). The search plans int8
   /// graphs with it (PlanOptions::carryScratch).
   bool carryScratch = false;
+  /// Screening only (the search's candidates, never a plan that runs or is verified): each
+  /// row-band step of an RNNPool keeps a scratch of its own, as without carryScratch, but
+  /// is priced as carrying, so that schedules are compared by the MACs the carried plan
+  /// will have and by arenas without the carried scratch.
+  bool priceCarried = false;
   /// With streamInput: a row-band region streams the input's rows into a whole-frame
   /// buffer with row lifetimes rather than a ring, so the space of rows it has consumed can
   /// hold rows of later tensors, as a resident frame's can (better when the region's
