@@ -138,22 +138,6 @@ void addReports(std::vector<targets::GeneratedFile> &files, const ir::Graph &gra
 }
 
 /// The backend `options` name.
-std::unique_ptr<targets::Target> makeTarget(const GenerateOptions &options) {
-  if (options.backend == "llvm")
-    return targets::llvmgen::makeLlvmTarget({options.target, options.cpu, options.emitLlvm});
-  return targets::makeCTarget();
-}
-
-/// The plan options of a build: the user's, and accumulating reductions only where the
-/// target runs them.
-plan::PlanOptions planOptionsFor(const GenerateOptions &options, const targets::Target &target,
-                                 targets::Precision precision) {
-  plan::PlanOptions out = options.plan;
-  out.floatActivations = precision == targets::Precision::Float;
-  out.accumulateReductions =
-      out.accumulateReductions && target.accumulatesReductions(precision);
-  return out;
-}
 
 /// What generated code can address, checked before calibration and planning, which on a
 /// map of a million columns take minutes before the lowering would refuse it: rows and
@@ -166,6 +150,21 @@ Status checkCodeLimits(const LoadedModel &loaded) {
 }
 
 } // namespace
+
+std::unique_ptr<targets::Target> makeTarget(const GenerateOptions &options) {
+  if (options.backend == "llvm")
+    return targets::llvmgen::makeLlvmTarget({options.target, options.cpu, options.emitLlvm});
+  return targets::makeCTarget();
+}
+
+plan::PlanOptions planOptionsFor(const GenerateOptions &options, const targets::Target &target,
+                                 targets::Precision precision) {
+  plan::PlanOptions out = options.plan;
+  out.floatActivations = precision == targets::Precision::Float;
+  out.accumulateReductions =
+      out.accumulateReductions && target.accumulatesReductions(precision);
+  return out;
+}
 
 Expected<GeneratedModel> generateModel(const LoadedModel &loaded, const GenerateOptions &options) {
   RNNPOOLC_TRY(checkCodeLimits(loaded));

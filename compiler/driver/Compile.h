@@ -50,6 +50,13 @@ struct GeneratedFloatModel {
 Expected<GeneratedFloatModel> generateFloatModel(const LoadedModel &loaded,
                                                  const GenerateOptions &options);
 
+/// The target a build generates code for (--backend, --target, --cpu).
+std::unique_ptr<targets::Target> makeTarget(const GenerateOptions &options);
+/// The plan options of a build of `precision`: the user's, and accumulating reductions only
+/// where the target runs them (`rnnpoolc plan` plans with the same).
+plan::PlanOptions planOptionsFor(const GenerateOptions &options, const targets::Target &target,
+                                 targets::Precision precision);
+
 /// `rnnpoolc run --board mps2-an386|netduinoplus2 ...` (RunBoard.cpp): compile, build
 /// firmware, run it in QEMU, compare with the host fixed-point interpreter, report.
 Status runBoard(Args args);

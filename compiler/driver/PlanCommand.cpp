@@ -1,8 +1,10 @@
 // `rnnpoolc plan`: plans a model's memory and prints, or writes, the verified plan.
+#include "compiler/driver/Compile.h"
 #include "compiler/driver/Driver.h"
 #include "compiler/driver/Flags.h"
 #include "compiler/plan/Planner.h"
 #include "compiler/plan/Report.h"
+#include "targets/FloatLowering.h"
 
 #include <fmt/format.h>
 
@@ -17,7 +19,9 @@ constexpr const char *kHelp = R"(usage: rnnpoolc plan MODEL.onnx [options]
 
 Plans every byte of working memory for one inference: operator order, which runs of
 spatial ops execute in row bands or tiles, and arena offsets; verifies the plan; prints
-one line per step and a summary with the layer-by-layer baseline.
+one line per step and a summary with the layer-by-layer baseline. The plan is the one
+'rnnpoolc compile' (with the same options) generates code for: of the quantised graph,
+or with --float of the float build's graph, and its weights as emitted.
 
 Options:
   --float                    plan float32 activations (default: int8)
@@ -46,6 +50,34 @@ FileWriter textFile(const std::string &path, std::string text) {
               return makeError("cannot write");
             return Status::ok();
           }};
+}
+
+/// The graph a build of `model` plans and the bytes of its weights as the build emits
+/// them: int8, the model quantised; --float, lowered for the float build. Quantisation
+/// here takes placeholder ranges instead of calibrating: the plan depends on the quantised
+/// graph's nodes, shapes and types, which calibration does not change, not on its scales.
+struct BuildGraph {
+  ir::Graph graph;
+  int64_t weightsBytes = 0;
+};
+Expected<BuildGraph> buildGraph(const ir::Graph &model, bool floatBuild) {
+  if (floatBuild) {
+    auto lowered = targets::lowerFloat(model);
+    if (!lowered)
+      return lowered.error();
+    const int64_t weights = targets::floatWeightsBytes(*lowered);
+    return BuildGraph{std::move(lowered->graph), weights};
+  }
+  ir::Graph prepared = model;
+  RNNPOOLC_TRY(quant::prepareGraph(prepared));
+  quant::Ranges ranges;
+  for (size_t t = 0; t < prepared.numTensors(); ++t)
+    ranges[prepared.tensor(static_cast<ir::TensorId>(t)).name] = quant::Range{-1.0f, 1.0f};
+  auto quantized = quant::quantize(model, ranges);
+  if (!quantized)
+    return quantized.error();
+  const int64_t weights = targets::c::weightsBytes(*quantized);
+  return BuildGraph{std::move(quantized->graph), weights};
 }
 
 } // namespace
@@ -105,21 +137,40 @@ Status runPlan(Args args) {
   auto model = loadModel(path, inputShapes);
   if (!model)
     return model.error();
-  auto plan = plan::makePlan(model->graph, options);
+  // The graph and options `compile` plans (its default C target); a model that build
+  // cannot compile is planned as imported, with its activations at the build's size.
+  GenerateOptions generate;
+  generate.plan = options;
+  const auto precision =
+      options.floatActivations ? targets::Precision::Float : targets::Precision::Int8;
+  plan::PlanOptions planOptions = planOptionsFor(generate, *makeTarget(generate), precision);
+  auto build = buildGraph(model->graph, options.floatActivations);
+  if (!build) {
+    std::fprintf(stderr,
+                 "note: %s: the %s build cannot compile this model (%s); planning the "
+                 "imported graph instead\n",
+                 path.c_str(), options.floatActivations ? "float" : "int8",
+                 build.error().message().c_str());
+    planOptions = options;
+  }
+  const ir::Graph &graph = build ? build->graph : model->graph;
+  auto plan = plan::makePlan(graph, planOptions);
   if (!plan)
     return makeError("{}: {}", path, plan.error().message());
+  if (build)
+    plan->weightsBytes = build->weightsBytes;
   std::vector<FileWriter> files;
   if (!jsonPath.empty())
-    files.push_back(textFile(jsonPath, plan::planJson(model->graph, *plan)));
+    files.push_back(textFile(jsonPath, plan::planJson(graph, *plan)));
   const std::string title = std::filesystem::path(path).filename().string();
   if (!svgPath.empty())
-    files.push_back(textFile(svgPath, plan::planSvg(model->graph, *plan, title)));
+    files.push_back(textFile(svgPath, plan::planSvg(graph, *plan, title)));
   if (!htmlPath.empty())
-    files.push_back(textFile(htmlPath, plan::planHtml(model->graph, *plan, title)));
+    files.push_back(textFile(htmlPath, plan::planHtml(graph, *plan, title)));
   RNNPOOLC_TRY(writeAllOrNothing(files));
-  std::string text = plan::planText(model->graph, *plan);
+  std::string text = plan::planText(graph, *plan);
   if (summaryOnly)
-    text = plan::planSummaryText(model->graph, *plan);
+    text = plan::planSummaryText(graph, *plan);
   fmt::print("{}", text);
   return Status::ok();
 }

@@ -18,6 +18,13 @@ int64_t mulSat(int64_t a, int64_t b) {
   return r;
 }
 
+int64_t addSat(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r))
+    return std::numeric_limits<int64_t>::max();
+  return r;
+}
+
 int64_t product(const Ints &values) {
   int64_t p = 1;
   for (int64_t v : values)
@@ -58,21 +65,50 @@ int64_t fastGrnnStepMacs(const FastGrnnAttrs &cell, int64_t in) {
   return w + u + mulSat(4, h);
 }
 
-/// Per patch, RNN1 runs 2*r*c steps (every row and every column) and RNN2 2*r + 2*c steps
-/// (row and column summaries, forward and backward); times N*Ho*Wo patches.
+/// The RNN1 and RNN2 steps the RNNPool kernel (runtime/rp_rnnpool.c, summaries reused
+/// within a call) runs for output region `out` of one image; see rnnPoolRegionMacs.
+struct RNNPoolSteps {
+  int64_t rnn1 = 0, rnn2 = 0;
+};
+RNNPoolSteps rnnPoolSteps(const RNNPoolAttrs &a, const Region &out, bool continues) {
+  const int64_t ph = a.patch[0], pw = a.patch[1];
+  const int64_t sh = std::min(a.stride[0], ph), sw = std::min(a.stride[1], pw);
+  const int64_t n = std::max<int64_t>(0, out.rows()), m = std::max<int64_t>(0, out.cols());
+  if (n == 0 || m == 0)
+    return {};
+  // Row segments (pw pixels, one per patch column) of every input row the patch rows
+  // cover, once: a patch row adds the sh rows below the one above (the first one all ph,
+  // unless it continues from the call above, which left them cached).
+  const int64_t rows = continues ? mulSat(n, sh) : ph + mulSat(n - 1, sh);
+  // Column segments (ph pixels) of every input column a patch row covers, once per patch
+  // row: a patch adds the sw columns right of its left neighbour's.
+  const int64_t cols = pw + mulSat(m - 1, sw);
+  RNNPoolSteps s;
+  s.rnn1 = mulSat(mulSat(rows, m), pw) + mulSat(mulSat(n, cols), ph);
+  // RNN2 sweeps each patch's ph row and pw column summaries forward and backward.
+  s.rnn2 = mulSat(mulSat(n, m), 2 * (ph + pw));
+  return s;
+}
+
 int64_t rnnPoolMacs(const Graph &graph, const Node &node) {
-  const auto &a = node.attr<RNNPoolAttrs>();
-  const Shape &x = shapeOf(graph, node.inputs[0]);
   const Shape &out = shapeOf(graph, node.outputs[0]);
-  if (x.size() != 4 || out.size() != 4 || a.patch.size() != 2)
+  if (out.size() != 4)
     return 0;
-  int64_t r = a.patch[0], c = a.patch[1];
-  int64_t perPatch = mulSat(mulSat(2 * r, c), fastGrnnStepMacs(a.rnn1, x[1])) +
-                     mulSat(2 * (r + c), fastGrnnStepMacs(a.rnn2, a.rnn1.hidden));
-  return mulSat(mulSat(mulSat(out[0], out[2]), out[3]), perPatch);
+  return mulSat(out[0], rnnPoolRegionMacs(graph, node, {0, out[2], 0, out[3]}, false));
 }
 
 } // namespace
+
+int64_t rnnPoolRegionMacs(const Graph &graph, const Node &node, const Region &out,
+                          bool continues) {
+  const auto &a = node.attr<RNNPoolAttrs>();
+  const Shape &x = shapeOf(graph, node.inputs[0]);
+  if (x.size() != 4 || a.patch.size() != 2 || a.stride.size() != 2)
+    return 0;
+  const RNNPoolSteps s = rnnPoolSteps(a, out, continues);
+  return addSat(mulSat(s.rnn1, fastGrnnStepMacs(a.rnn1, x[1])),
+                mulSat(s.rnn2, fastGrnnStepMacs(a.rnn2, a.rnn1.hidden)));
+}
 
 int64_t macs(const Graph &graph, const Node &node) {
   auto outElems = [&] { return product(shapeOf(graph, node.outputs[0])); };

@@ -10,6 +10,8 @@ namespace rnnpoolc::ir {
 /// elementwise, pooling, softmax and reductions count one per output (or input) element
 /// touched; pure data movement (reshape, transpose, concat, ...) counts 0. The Cost column
 /// of Ops.def (ir::CostClass) says which formula an op uses.
+/// RNNPool counts the FastGRNN steps its kernel runs over the whole map, each RNN1 segment
+/// once (rnnPoolRegionMacs).
 int64_t macs(const Graph &graph, const Node &node);
 
 /// A half-open rectangle of rows [row0, row1) and columns [col0, col1) of the last two
@@ -20,6 +22,19 @@ struct Region {
   int64_t rows() const { return row1 - row0; }
   int64_t cols() const { return col1 - col0; }
 };
+
+/// MACs of the RNNPool kernel (runtime/rp_rnnpool.c, which reuses RNN1 summaries within a
+/// call) computing output region `out` of one image in one call. RNN1 restarts on every
+/// row and column segment of a patch, so a segment shared by two patches is swept once:
+/// the row segments of every input row the call's patch rows cover (one per patch column),
+/// and per patch row the column segments of every input column it covers; RNN2 sweeps each
+/// patch's row and column summaries forward and backward. `continues`: the call goes on
+/// from the row summaries the call for the rows just above left in its scratch
+/// (RP_RNNPOOL_CONTINUE, a `carry` step), so row bands sum to the whole layer's MACs;
+/// without, each band sweeps again the input rows it shares with the band above. A step
+/// of a plan costs this, the layer macs() (times the batch).
+int64_t rnnPoolRegionMacs(const Graph &graph, const Node &node, const Region &out,
+                          bool continues);
 
 /// Whether `node` maps output rows/columns to input rows/columns locally (Conv, pooling,
 /// elementwise, BatchNormalization, Pad, Identity, ...), so that a region of it can be

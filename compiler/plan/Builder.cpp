@@ -22,6 +22,9 @@ public:
       : g_(graph), opts_(options), lean_(lean), bufferOf_(graph.numTensors(), -1),
         consumers_(graph.consumers()), extents_(graph.numTensors()),
         pixelBytes_(graph.numTensors(), 0), nodeMacs_(graph.nodes.size(), -1) {
+    Step none;
+    none.kind = StepKind::Stream;
+    lastRNNPoolStep_.assign(graph.nodes.size(), none);
     plan_.floatActivations = options.floatActivations;
     plan_.streamedInput = options.streamInput;
     for (size_t t = 0; t < graph.numTensors(); ++t) {
@@ -50,6 +53,9 @@ private:
   /// Lean: the layer steps (the only ones inPlace() reads), with their indices.
   std::vector<std::pair<int, Step>> layerSteps_;
   Step rowStep_; ///< Row bands: the step being made, reused so that its vectors are.
+  /// Per node: its last RNNPool step so far (node, scratch and region only; kind Stream:
+  /// none yet), which decides whether the next one carries.
+  std::vector<Step> lastRNNPoolStep_;
 
   int step() const { return steps_; }
   /// Appends `s` (lean: only its node, and the whole step if it is a layer step).
@@ -124,30 +130,47 @@ private:
   /// this step only (the step is appended next), or, given `shared`, the buffer an earlier
   /// step of the same node used, kept live, so that the kernel can go on from what it left
   /// there (RNNPool's row summaries across the row bands of a region).
-  Step computeStep(size_t n, const ir::Region &out, int region, int *shared = nullptr) {
+  Step computeStep(size_t n, const ir::Region &out, int region) {
     Step s;
-    makeStep(s, n, out, region, shared);
+    makeStep(s, n, out, region, nullptr, /*band=*/false);
     return s;
   }
-  /// computeStep into `s`, whose vectors keep their capacity.
-  void makeStep(Step &s, size_t n, const ir::Region &out, int region, int *shared) {
+  /// computeStep into `s`, whose vectors keep their capacity; `band`: a row-band step.
+  void makeStep(Step &s, size_t n, const ir::Region &out, int region, int *shared, bool band) {
     s.kind = StepKind::Compute, s.streamed = ir::kNoTensor, s.accumulate = false;
     s.node = n, s.out = out, s.region = region, s.scratch = -1;
     s.inputs.assign(g_.nodes[n].inputs.size(), -1);
     s.reads.assign(g_.nodes[n].inputs.size(), ir::Region{});
     s.outputs.clear();
-    s.macs = regionMacs(nodeMacs(n), extent(g_.nodes[n].outputs[0]), out);
-    if (int64_t bytes = ir::scratchBytes(g_, g_.nodes[n], out, opts_.floatActivations); bytes > 0) {
+    const ir::Node &node = g_.nodes[n];
+    if (int64_t bytes = ir::scratchBytes(g_, node, out, opts_.floatActivations); bytes > 0) {
       if (shared && *shared >= 0 && plan_.buffers[*shared].bytes == bytes) {
         s.scratch = *shared;
         plan_.buffers[s.scratch].lastStep = step();
-        return;
+      } else {
+        s.scratch = newBuffer(node.outputs[0], BufferKind::Scratch, out, 0);
+        plan_.buffers[s.scratch].bytes = bytes;
+        if (shared)
+          *shared = s.scratch;
       }
-      s.scratch = newBuffer(g_.nodes[n].outputs[0], BufferKind::Scratch, out, 0);
-      plan_.buffers[s.scratch].bytes = bytes;
-      if (shared)
-        *shared = s.scratch;
     }
+    if (node.op != ir::OpKind::RNNPool) {
+      s.macs = regionMacs(nodeMacs(n), extent(node.outputs[0]), out);
+      return;
+    }
+    // RNNPool's cost depends on whether the step goes on from the summaries its previous
+    // step left in a shared scratch (what the verifier and the C backend decide from the
+    // steps alone, by carries()).
+    Step &before = lastRNNPoolStep_[n];
+    bool continues = before.kind == StepKind::Compute && before.node == n &&
+                     carries(g_, before, s, opts_.floatActivations);
+    if (band && opts_.priceCarried && before.kind == StepKind::Compute && before.node == n) {
+      Step shared = before; // as if it had kept its scratch for this step
+      shared.scratch = s.scratch;
+      continues = carries(g_, shared, s, opts_.floatActivations);
+    }
+    s.macs = regionMacs(g_, node, out, continues);
+    before.kind = StepKind::Compute, before.node = n, before.scratch = s.scratch, before.out = out;
   }
   bool isActivation(ir::TensorId t) const { return t != ir::kNoTensor && !g_.tensor(t).isConstant(); }
   bool isGraphInput(ir::TensorId t) const {
@@ -342,7 +365,8 @@ Status Builder::pull(Bands &b, ir::TensorId t, int64_t upTo) {
       if (inside(node.inputs[i]))
         RNNPOOLC_TRY(pull(b, node.inputs[i], reads[i].row1));
     Step &s = rowStep_;
-    makeStep(s, n, out, b.region, opts_.carryScratch ? &b.scratchOf[n] : nullptr);
+    makeStep(s, n, out, b.region, opts_.carryScratch ? &b.scratchOf[n] : nullptr,
+             /*band=*/true);
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       ir::TensorId in = node.inputs[i];
       if (!isActivation(in))

@@ -20,9 +20,15 @@ struct BuildOptions {
   /// already consumed can hold rows not yet produced (slower to place; used to refine).
   bool rowLifetimes = false;
   /// Keep a kernel's scratch over all the row-band steps of its node, so that it can carry
-  /// its cache from one band to the next (RNNPool's row summaries: fewer instructions, the
-  /// scratch live longer). The search plans without; the final schedule is tried with.
+  /// its cache from one band to the next (RNNPool's row summaries: fewer MACs, counted by
+  /// regionMacs as the kernel sweeps them, the scratch live longer). The search plans int8
+  /// graphs with it (PlanOptions::carryScratch).
   bool carryScratch = false;
+  /// Screening only (the search's candidates, never a plan that runs or is verified): each
+  /// row-band step of an RNNPool keeps a scratch of its own, as without carryScratch, but
+  /// is priced as carrying, so that schedules are compared by the MACs the carried plan
+  /// will have and by arenas without the carried scratch.
+  bool priceCarried = false;
   /// With streamInput: a row-band region streams the input's rows into a whole-frame
   /// buffer with row lifetimes rather than a ring, so the space of rows it has consumed can
   /// hold rows of later tensors, as a resident frame's can (better when the region's

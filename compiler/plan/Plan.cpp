@@ -37,8 +37,21 @@ ir::Region wholeRegion(const ir::Tensor &tensor) {
   return {0, e.rows, 0, e.cols};
 }
 
-int64_t regionMacs(const ir::Graph &graph, const ir::Node &node, const ir::Region &out) {
-  return regionMacs(ir::macs(graph, node), extentOf(graph.tensor(node.outputs[0])), out);
+int64_t regionMacs(const ir::Graph &graph, const ir::Node &node, const ir::Region &out,
+                   bool continues) {
+  const Extent e = extentOf(graph.tensor(node.outputs[0]));
+  if (node.op == ir::OpKind::RNNPool && (continues || out.rows() * out.cols() != e.rows * e.cols))
+    return ir::rnnPoolRegionMacs(graph, node, out, continues);
+  return regionMacs(ir::macs(graph, node), e, out);
+}
+
+bool carries(const ir::Graph &graph, const Step &before, const Step &step,
+             bool floatActivations) {
+  return !floatActivations && step.kind == StepKind::Compute &&
+         before.kind == StepKind::Compute && before.node == step.node &&
+         graph.nodes[step.node].op == ir::OpKind::RNNPool && step.scratch >= 0 &&
+         before.scratch == step.scratch && before.out.row1 == step.out.row0 &&
+         before.out.col0 == step.out.col0 && before.out.col1 == step.out.col1;
 }
 
 int64_t regionMacs(int64_t total, const Extent &e, const ir::Region &out) {

@@ -125,10 +125,21 @@ struct Extent {
 };
 Extent extentOf(const ir::Tensor &tensor);
 
-/// MACs of computing region `out` of `node`'s output (proportional share of ir::macs).
-int64_t regionMacs(const ir::Graph &graph, const ir::Node &node, const ir::Region &out);
-/// The same, given the node's ir::macs and its output's extent.
+/// MACs of computing region `out` of `node`'s output in one step: ir::macs for the whole
+/// output; for RNNPool the kernel's count for the region (ir::rnnPoolRegionMacs), which
+/// `continues` from the rows above when the step carries its scratch from the node's step
+/// just above (carries()); for any other op a proportional share of ir::macs.
+int64_t regionMacs(const ir::Graph &graph, const ir::Node &node, const ir::Region &out,
+                   bool continues = false);
+/// The proportional share, given the node's ir::macs and its output's extent (not RNNPool).
 int64_t regionMacs(int64_t nodeMacs, const Extent &outExtent, const ir::Region &out);
+
+/// Whether compute step `step` goes on from what step `before`, the previous step of the
+/// same node, left in its scratch: the same Scratch buffer, the rows just below, the same
+/// columns, and a kernel that can (RNNPool's int8 kernel, RP_RNNPOOL_CONTINUE; its float
+/// kernel fills its cache anew on every call). The C backend emits `carry` for such steps.
+bool carries(const ir::Graph &graph, const Step &before, const Step &step,
+             bool floatActivations);
 
 /// Whether `node` reduces a float or int8 [1, C, H, W] map over its rows and columns only, to
 /// [1, C, 1, 1] (GlobalAveragePool; ReduceMean or ReduceMax with axes H and W, keepdims): a

@@ -19,16 +19,25 @@ namespace {
 class Evaluations {
 public:
   /// Whether the candidate has been seen; `key` is set either way.
-  const std::optional<Summary> *find(const Schedule &schedule, const BuildOptions &options,
-                                     Placement effort, std::string &key) const {
+  const std::optional<Summary> *find(const ir::Graph &graph, const Schedule &schedule,
+                                     const BuildOptions &options, Placement effort,
+                                     std::string &key) const {
     key.clear();
     auto add = [&](int64_t v) {
       const auto x = static_cast<int32_t>(v);
       key.append(reinterpret_cast<const char *>(&x), sizeof x);
     };
-    // (Every BuildOptions field, and every Schedule field, is part of the key.)
+    // (Every BuildOptions field, and every Schedule field, is part of the key; how an
+    // RNNPool's scratch is carried only when one runs in row bands, so that the searches
+    // with and without carried candidates share the others.)
+    bool pooledBands = false;
+    for (const RegionInfo &r : schedule.regions)
+      for (size_t n : r.nodes)
+        pooledBands = pooledBands || (r.strategy == Strategy::RowBands &&
+                                      graph.nodes[n].op == ir::OpKind::RNNPool);
     add(options.floatActivations), add(options.streamInput), add(options.inPlace);
-    add(options.rowLifetimes), add(options.carryScratch), add(options.streamIntoFrame);
+    add(options.rowLifetimes), add(options.streamIntoFrame);
+    add(pooledBands && options.carryScratch), add(pooledBands && options.priceCarried);
     add(static_cast<int>(effort));
     for (size_t n : schedule.order)
       add(static_cast<int64_t>(n));
@@ -43,34 +52,66 @@ public:
   void add(std::string key, const std::optional<Summary> &summary) {
     seen_.emplace(std::move(key), summary);
   }
+  /// The finished plans (Search::finish) by the same key: the searches of one makePlan
+  /// often choose the same schedule, and finishing (placement's local search) is costly.
+  std::unordered_map<std::string, Plan> finished;
 
 private:
   std::unordered_map<std::string, std::optional<Summary>> seen_;
 };
 
+/// Lexicographic goal: least arena (or, under a budget, fitting with fewest MACs).
+bool preferred(const PlanOptions &options, const Summary &a, const Summary &b) {
+  if (options.ramBudget > 0) {
+    bool fitA = a.arenaBytes <= options.ramBudget;
+    bool fitB = b.arenaBytes <= options.ramBudget;
+    if (fitA != fitB)
+      return fitA;
+    if (fitA && a.macs != b.macs)
+      return a.macs < b.macs;
+  }
+  // The arena is what the firmware must provide; the live peak is its lower bound.
+  if (a.arenaBytes != b.arenaBytes)
+    return a.arenaBytes < b.arenaBytes;
+  if (a.peakBytes != b.peakBytes)
+    return a.peakBytes < b.peakBytes;
+  if (a.peakSites != b.peakSites)
+    return a.peakSites < b.peakSites;
+  return a.macs < b.macs;
+}
+
 class Search {
 public:
   /// `decide`: how the candidates that decide each round (and the starting orders) are
   /// placed; many more are screened greedy by size either way. `evaluations` are shared
-  /// by the searches of one graph.
+  /// by the searches of one graph. Plans carry RNNPool's row summaries from band to band
+  /// (the int8 kernel can, the float one cannot), so that row bands cost no more MACs than
+  /// the layer; `carriedCandidates`: the candidates are built so too, else each band's
+  /// scratch lives for its step only and is priced as carrying (BuildOptions::priceCarried:
+  /// the search then goes where the scratch of one band at a time fits, as before the
+  /// carry was priced).
   Search(const ir::Graph &graph, const PlanOptions &options, Placement decide,
-         Evaluations &evaluations)
-      : g_(graph), options_(options), decide_(decide), evaluations_(evaluations) {
+         Evaluations &evaluations, bool carriedCandidates = true)
+      : g_(graph), options_(options), decide_(decide), evaluations_(evaluations),
+        carriedCandidates_(carriedCandidates) {
     build_.floatActivations = options.floatActivations;
     build_.streamInput = options.streamInput;
+    carry_ = options.carryScratch && !options.floatActivations;
+    build_.carryScratch = carry_ && carriedCandidates;
+    build_.priceCarried = carry_ && !carriedCandidates;
   }
 
   Expected<Plan> run();
   /// The schedule the last run() chose (set even when it then failed the RAM budget).
   const Schedule &chosen() const { return chosen_; }
-  /// Whether plan `a` is preferred to `b` (see better()).
-  bool prefers(const Plan &a, const Plan &b) const { return better(a.summary, b.summary); }
 
 private:
   const ir::Graph &g_;
   PlanOptions options_;
   Placement decide_;
   Evaluations &evaluations_;
+  bool carriedCandidates_ = true;
+  bool carry_ = false; ///< The plans carry RNNPool's summaries.
   BuildOptions build_;
   int64_t baselineMacs_ = 0;
   Schedule chosen_;
@@ -89,7 +130,8 @@ private:
     BuildOptions options = build_;
     options.rowLifetimes = refined;
     work_ += static_cast<int64_t>(g_.nodes.size() * g_.nodes.size());
-    if (const std::optional<Summary> *seen = evaluations_.find(schedule, options, effort, key_))
+    if (const std::optional<Summary> *seen =
+            evaluations_.find(g_, schedule, options, effort, key_))
       return *seen;
     std::optional<Summary> summary;
     if (auto s = summarizePlan(g_, schedule, options, effort))
@@ -112,29 +154,12 @@ private:
   std::vector<RegionInfo> allRuns(const std::vector<size_t> &order) const;
   void regionRounds(std::optional<Summary> &best, Schedule &bestSchedule, bool branchy) const;
   Expected<Plan> finish(const Schedule &schedule) const;
+  Expected<Plan> finishAnew(const Schedule &schedule, BuildOptions chosenBuild) const;
   bool allowed(const Summary &p) const {
     return p.macs <= baselineMacs_ + static_cast<int64_t>(options_.macOverhead *
                                                           double(baselineMacs_));
   }
-  /// Lexicographic goal: least peak (or, under a budget, fitting with fewest MACs).
-  bool better(const Summary &a, const Summary &b) const {
-    if (options_.ramBudget > 0) {
-      bool fitA = a.arenaBytes <= options_.ramBudget;
-      bool fitB = b.arenaBytes <= options_.ramBudget;
-      if (fitA != fitB)
-        return fitA;
-      if (fitA && a.macs != b.macs)
-        return a.macs < b.macs;
-    }
-    // The arena is what the firmware must provide; the live peak is its lower bound.
-    if (a.arenaBytes != b.arenaBytes)
-      return a.arenaBytes < b.arenaBytes;
-    if (a.peakBytes != b.peakBytes)
-      return a.peakBytes < b.peakBytes;
-    if (a.peakSites != b.peakSites)
-      return a.peakSites < b.peakSites;
-    return a.macs < b.macs;
-  }
+  bool better(const Summary &a, const Summary &b) const { return preferred(options_, a, b); }
 };
 
 /// List scheduling: among ready nodes, the one after which the fewest bytes are live.
@@ -440,10 +465,22 @@ void Search::absorbReductions(std::optional<Summary> &best, Schedule &bestSchedu
 
 /// The chosen schedule's plan, placed thoroughly (the search compares candidates placed
 /// greedy by size, fast), with the input's rows streamed into a frame buffer when that is
-/// smaller, and with kernels' caches carried across row bands when the arena does not grow.
+/// smaller.
 Expected<Plan> Search::finish(const Schedule &schedule) const {
   BuildOptions chosenBuild = build_;
   chosenBuild.rowLifetimes = true;
+  chosenBuild.carryScratch = carry_, chosenBuild.priceCarried = false;
+  std::string key;
+  evaluations_.find(g_, schedule, chosenBuild, Placement::Final, key);
+  if (auto it = evaluations_.finished.find(key); it != evaluations_.finished.end())
+    return it->second;
+  auto best = finishAnew(schedule, chosenBuild);
+  if (best)
+    evaluations_.finished.emplace(std::move(key), *best);
+  return best;
+}
+
+Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenBuild) const {
   auto built = buildPlan(g_, schedule, chosenBuild); // (the search evaluated it)
   if (!built)
     return built.error();
@@ -457,14 +494,6 @@ Expected<Plan> Search::finish(const Schedule &schedule) const {
       if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary))
         best = std::move(*p), chosenBuild = frame;
     }
-  }
-  // Carrying saves instructions; the MACs (what the plan counts) do not change.
-  BuildOptions carry = chosenBuild;
-  carry.carryScratch = true;
-  if (auto p = buildPlan(g_, schedule, carry)) {
-    placeBuffers(*p, Placement::Final);
-    if (p->summary.arenaBytes <= best.summary.arenaBytes && allowed(p->summary))
-      best = std::move(*p);
   }
   return best;
 }
@@ -508,9 +537,9 @@ Expected<Plan> Search::run() {
     PlanOptions resident = options_;
     resident.streamInput = false;
     resident.regionsOverBranches = false; // this search as it was, whatever comes after
-    Search frame(g_, resident, decide_, evaluations_);
+    Search frame(g_, resident, decide_, evaluations_, carriedCandidates_);
     frame.scheduleOnly_ = true;
-    (void)frame.run(); // only its schedule is wanted; a budget failure still leaves one
+    (void)frame.run(); // only its schedule is wanted
     if (!frame.chosen().order.empty()) {
       auto p = evaluate(frame.chosen(), /*refined=*/true, decide_);
       if (p && allowed(*p) && better(*p, *best))
@@ -557,21 +586,49 @@ Expected<Plan> Search::run() {
     }
   }
   plan.baseline = baseline->summary;
-  if (options_.ramBudget > 0 && plan.summary.arenaBytes > options_.ramBudget) {
+  return plan;
+}
+
+/// `plan` if it fits the RAM budget and verifies, else the error.
+Expected<Plan> checked(const ir::Graph &graph, const PlanOptions &options, Plan plan) {
+  if (options.ramBudget > 0 && plan.summary.arenaBytes > options.ramBudget) {
     // A graph without steps (its outputs are its inputs) peaks at no step: the inputs.
     const int peak = plan.summary.peakStep;
     std::string where = "the graph inputs alone";
     if (peak >= 0 && static_cast<size_t>(peak) < plan.steps.size()) {
       const Step &s = plan.steps[static_cast<size_t>(peak)];
       where = fmt::format("step {} (node '{}')", peak,
-                          s.kind == StepKind::Stream ? "input" : g_.nodes[s.node].name);
+                          s.kind == StepKind::Stream ? "input" : graph.nodes[s.node].name);
     }
     return makeError("no plan fits in {} bytes: the best found needs {} bytes, peaking at {}; "
                      "raise --ram-budget or --mac-overhead, or shrink the model",
-                     options_.ramBudget, plan.summary.arenaBytes, where);
+                     options.ramBudget, plan.summary.arenaBytes, where);
   }
-  if (auto ok = verifyPlan(g_, plan); !ok)
+  if (auto ok = verifyPlan(graph, plan); !ok)
     return makeError("internal: the plan failed verification: {}", ok.error().message());
+  return plan;
+}
+
+} // namespace
+
+namespace {
+
+/// The better plan of the two searches (unchecked against the budget).
+Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
+                      Evaluations &evaluations, bool carriedCandidates = true) {
+  // The rounds are greedy, so their path depends on how candidates are priced. Deciding by
+  // greedy-by-size arenas is the search as it was; deciding by thorough placement often
+  // ends lower (inverted_residual 6,016 -> 4,352 B) but sometimes higher
+  // (mobilenet_v2_rnnpool 164,192 -> 182,080 B), so both run and the better plan is kept;
+  // on graphs of more than kSecondSearchNodes nodes only the first, to bound the time.
+  constexpr size_t kSecondSearchNodes = 50;
+  auto plan = Search(graph, options, Placement::Greedy, evaluations, carriedCandidates).run();
+  if (graph.nodes.size() <= kSecondSearchNodes) {
+    auto other =
+        Search(graph, options, Placement::Thorough, evaluations, carriedCandidates).run();
+    if (other && (!plan || preferred(options, other->summary, plan->summary)))
+      plan = std::move(other);
+  }
   return plan;
 }
 
@@ -582,21 +639,36 @@ Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
     return makeError("the graph has {} nodes after canonicalisation; the memory planner takes "
                      "at most {} (limit: planned nodes, docs/cli.md)",
                      graph.nodes.size(), limits::kMaxPlannedNodes);
-  // The rounds are greedy, so their path depends on how candidates are priced. Deciding by
-  // greedy-by-size arenas is the search as it was; deciding by thorough placement often
-  // ends lower (inverted_residual 6,016 -> 4,352 B) but sometimes higher
-  // (mobilenet_v2_rnnpool 164,192 -> 182,080 B), so both run and the better plan is kept;
-  // on graphs of more than kSecondSearchNodes nodes only the first, to bound the time.
-  constexpr size_t kSecondSearchNodes = 50;
+  // Each search returns its best plan whether or not it meets a RAM budget, so that a
+  // plan that fails one names the least arena found.
   Evaluations evaluations;
-  Search greedy(graph, options, Placement::Greedy, evaluations);
-  auto plan = greedy.run();
-  if (graph.nodes.size() > kSecondSearchNodes)
-    return plan;
-  auto other = Search(graph, options, Placement::Thorough, evaluations).run();
-  if (other && (!plan || greedy.prefers(*other, *plan)))
-    return other;
-  return plan;
+  auto plan = search(graph, options, evaluations);
+  // Carried, an RNNPool's scratch lives over all its bands: the search whose candidates
+  // hold it so can end elsewhere than one whose candidates hold a band's scratch at a time
+  // (rnnpool_face streamed: 85,056 B against 80,048 B; frame resident the other way round),
+  // so both run on graphs with an RNNPool and the better plan is kept.
+  const bool pools = std::any_of(graph.nodes.begin(), graph.nodes.end(), [](const ir::Node &n) {
+    return n.op == ir::OpKind::RNNPool;
+  });
+  if (plan && pools && options.carryScratch && !options.floatActivations) {
+    auto other = search(graph, options, evaluations, /*carriedCandidates=*/false);
+    if (other && preferred(options, other->summary, plan->summary))
+      plan = std::move(other);
+  }
+  // RNNPool's row bands carry their summaries, at the cost of a scratch live over the
+  // region: a plan that does not meet a RAM budget is searched again with every band
+  // sweeping its rows afresh (more MACs, less RAM), and the smaller arena kept.
+  if (plan && options.ramBudget > 0 && plan->summary.arenaBytes > options.ramBudget &&
+      options.carryScratch && !options.floatActivations) {
+    PlanOptions afresh = options;
+    afresh.carryScratch = false;
+    auto other = search(graph, afresh, evaluations);
+    if (other && other->summary.arenaBytes < plan->summary.arenaBytes)
+      plan = std::move(other);
+  }
+  if (!plan)
+    return plan.error();
+  return checked(graph, options, std::move(*plan));
 }
 
 } // namespace rnnpoolc::plan

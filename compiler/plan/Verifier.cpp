@@ -343,6 +343,7 @@ Status Replay::checkTotals() const {
     return makeError("the peak is {} bytes, not the {} the plan claims", peak,
                      p_.summary.peakBytes);
   int64_t macs = 0;
+  std::vector<const Step *> previous(g_.nodes.size(), nullptr); // each node's last step
   for (size_t s = 0; s < p_.steps.size(); ++s) {
     const Step &step = p_.steps[s];
     if (step.kind == StepKind::Stream)
@@ -351,6 +352,13 @@ Status Replay::checkTotals() const {
     Dims d = dimsOf(g_.tensor(node.outputs[0]));
     int64_t area = d.rows * d.cols, part = step.out.rows() * step.out.cols();
     int64_t want = part == area ? ir::macs(g_, node) : ir::macs(g_, node) / area * part;
+    // RNNPool's kernel sweeps each RNN1 segment of its call once, and a step that carries
+    // its scratch from the step above does not sweep again the rows that one swept.
+    const Step *before = previous[step.node];
+    previous[step.node] = &step;
+    const bool continues = before && carries(g_, *before, step, p_.floatActivations);
+    if (node.op == ir::OpKind::RNNPool && (part != area || continues))
+      want = ir::rnnPoolRegionMacs(g_, node, step.out, continues);
     if (step.accumulate && !step.reads.empty()) { // the rows' share, summing to the node's
       const int64_t total = ir::macs(g_, node), rows = dimsOf(g_.tensor(node.inputs[0])).rows;
       want = total * step.reads[0].row1 / rows - total * step.reads[0].row0 / rows;

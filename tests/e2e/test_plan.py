@@ -9,6 +9,8 @@ The report against plan.json: the printed ratio is the baseline peak over the ar
 parses as XML, renders with rsvg-convert (Debian librsvg2-bin) to a PNG of its stated size,
 and its figures (arena, live peak step, baseline, the address axis's top, one hover title
 per buffer naming its tensor, per-op bars peaking at the baseline) are plan.json's.
+`rnnpoolc plan --json` writes what `rnnpoolc compile` writes to plan.json, byte for byte
+(int8, streamed and float; two small models).
 
   test_plan.py RNNPOOLC WORKDIR
 """
@@ -151,6 +153,28 @@ def check_budget_error(rnnpoolc, workdir):
     return "ok"
 
 
+def check_same_as_compile(rnnpoolc, workdir, model, flags):
+    """`rnnpoolc plan` prints the plan the firmware follows: its JSON is compile's plan.json,
+    byte for byte (int8: the quantised graph, whose activation functions split out of convs
+    add steps; the weights as emitted)."""
+    out_dir = os.path.join(workdir, model)
+    onnx = os.path.join(out_dir, model + ".onnx")
+    planned = os.path.join(out_dir, "same_plan.json")
+    compiled = os.path.join(out_dir, "same_compiled")
+    r1 = run([rnnpoolc, "plan", onnx, "--json", planned] + flags)
+    r2 = run([rnnpoolc, "compile", onnx, "-o", compiled] + flags)
+    if r1.returncode or r2.returncode:
+        return "plan or compile failed: " + (r1.stderr + r2.stderr).strip()
+    a = open(planned).read()
+    b = open(os.path.join(compiled, "plan.json")).read()
+    if a != b:
+        sa, sb = json.loads(a)["summary"], json.loads(b)["summary"]
+        return "plan --json differs from compile's plan.json: %s" % {
+            k: (sa[k], sb.get(k)) for k in sa if sa[k] != sb.get(k)}
+    return "ok (arena %d B, %d steps)" % (json.loads(a)["summary"]["arena_bytes"],
+                                         len(json.loads(a)["steps"]))
+
+
 def main():
     rnnpoolc, workdir = sys.argv[1], sys.argv[2]
     os.makedirs(workdir, exist_ok=True)
@@ -162,6 +186,14 @@ def main():
             failed += not ok
             print("%-4s %-14s %-7s %s" % ("ok" if ok else "FAIL", model,
                                           "stream" if stream else "frame", verdict), flush=True)
+    for model in ("small_cnn", "branchy"):
+        for flags in ([], ["--stream-input"], ["--float"]):
+            verdict = check_same_as_compile(rnnpoolc, workdir, model, flags)
+            ok = verdict.startswith("ok")
+            failed += not ok
+            print("%-4s %-14s %-7s plan = compile: %s" % ("ok" if ok else "FAIL", model,
+                                                           " ".join(flags) or "int8", verdict),
+                  flush=True)
     verdict = check_budget_error(rnnpoolc, workdir)
     failed += not verdict.startswith("ok")
     print("%-4s budget error  %s" % ("ok" if verdict.startswith("ok") else "FAIL", verdict))

@@ -163,18 +163,21 @@ TEST_CASE("RNNPool shape inference rejects a non-float input", "[ir][rnnpool]") 
   CHECK_THAT(inferError(b), Contains("input must be float32, not int64"));
 }
 
-TEST_CASE("RNNPool MACs: per patch 2rc RNN1 steps and 2(r+c) RNN2 steps", "[ir][rnnpool]") {
+TEST_CASE("RNNPool MACs: each RNN1 segment once, 2(r+c) RNN2 steps per patch", "[ir][rnnpool]") {
   {
     Builder b;
     auto a = poolAttrs({8, 8}, {4, 4}, 16, 16);
     b.node(OpKind::RNNPool, "pool", operands(b, {1, 4, 16, 16}, a), a);
     REQUIRE(inferAll(b));
     // RNN1 step: 4*16 + 16*16 + 4*16 = 384; RNN2 step: 16*16 + 16*16 + 4*16 = 576.
-    int64_t perPatch = 2 * 8 * 8 * 384 + 2 * (8 + 8) * 576;
-    CHECK(macs(b.g, b.g.nodes[0]) == 9 * perPatch);
-    CHECK(macs(b.g, b.g.nodes[0]) == 608256);
+    // 3x3 overlapping patches: the 16 input rows' segments of 8 pixels, one per patch
+    // column, and per patch row the 16 input columns' segments of 8, each swept once.
+    int64_t rnn1 = 16 * 3 * 8 + 3 * 16 * 8;
+    CHECK(macs(b.g, b.g.nodes[0]) == rnn1 * 384 + 9 * 2 * (8 + 8) * 576);
+    CHECK(macs(b.g, b.g.nodes[0]) == 460800);
   }
   {
+    // Patches that do not overlap share no segment: 2rc RNN1 steps each.
     Builder b; // low rank: W = W1 W2 (rank 2), U = U1 U2 (rank 3) in RNN1 only
     auto a = poolAttrs({4, 2}, {4, 2}, 6, 5);
     a.rnn1.rankW = 2;
