@@ -2,10 +2,10 @@
 // call once, and not again after the band above when the step carries its scratch); int8
 // row bands carry, so they cost what the whole layer does; the verifier checks the count
 // from the steps alone; a RAM budget may trade the carry for memory.
+#include "compiler/interp/PlanExecutor.h"
 #include "compiler/ir/OpInfo.h"
 #include "compiler/passes/Passes.h"
 #include "compiler/plan/Builder.h"
-#include "compiler/plan/Executor.h"
 #include "compiler/plan/Planner.h"
 #include "compiler/plan/Verifier.h"
 #include "tests/unit/passes/Builder.h"
@@ -248,7 +248,7 @@ TEST_CASE("float row bands of RNNPool do not carry and count their extra MACs") 
   auto input = ir::TensorData::fromFloats(g.tensor(g.inputs[0]).shape, v);
   auto whole = interp::run(g, {input});
   REQUIRE(whole);
-  auto planned = plan::executePlan(g, *p, {input});
+  auto planned = interp::executePlan(g, *p, {input});
   INFO((planned ? std::string() : planned.error().message()));
   REQUIRE(planned);
   REQUIRE((*planned)[0].f.size() == (*whole)[0].f.size());
