@@ -291,7 +291,12 @@ typedef struct {
 RP_F32_API size_t rp_rnnpool_f32_scratch_bytes(const rp_rnnpool_f32_params *p,
                                                int32_t region_cols, int32_t reuse);
 /** Computes the output patches of `region`; `scratch` holds at least
- *  rp_rnnpool_f32_scratch_bytes(p, region->col1 - region->col0, reuse) bytes, 4-aligned. */
+ *  rp_rnnpool_f32_scratch_bytes(p, region->col1 - region->col0, reuse) bytes, 4-aligned.
+ *  reuse 0: no cache; 1: segments are shared within the region; 2
+ *  (RP_RNNPOOL_F32_CONTINUE): as 1, and the scratch still holds what the call for the
+ *  patch rows just above, over the same columns, left (a row band going on from the band
+ *  above). The result does not depend on `reuse` or on how the output is split. */
+#define RP_RNNPOOL_F32_CONTINUE 2
 RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32 *in,
                                rp_view_f32 *out, const rp_region_f32 *region, void *scratch,
                                int32_t reuse);

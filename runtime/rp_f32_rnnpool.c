@@ -82,7 +82,11 @@ RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32
   float *row_cache = (float *)scratch;
   float *col_cache = row_cache + ph * cache_cols * h1;
   float *tmp1 = col_cache + pw * h1, *state2 = tmp1 + h1, *tmp2 = state2 + h2;
-  int32_t oi, oj, y, x, rows_done = 0;
+  int32_t oi, oj, y, x;
+  /* Input rows whose row summaries the row cache already holds (rows_done - ph and up). */
+  int32_t rows_done = reuse == RP_RNNPOOL_F32_CONTINUE && region->row0 > 0
+                          ? (region->row0 - 1) * p->stride_h + ph
+                          : 0;
   for (oi = region->row0; oi < region->row1; ++oi) {
     const int32_t y0 = oi * p->stride_h;
     int32_t cols_done = 0;

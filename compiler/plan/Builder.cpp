@@ -163,11 +163,11 @@ private:
     // steps alone, by carries()).
     Step &before = lastRNNPoolStep_[n];
     bool continues = before.kind == StepKind::Compute && before.node == n &&
-                     carries(g_, before, s, opts_.floatActivations);
+                     carries(g_, before, s);
     if (band && opts_.priceCarried && before.kind == StepKind::Compute && before.node == n) {
       Step shared = before; // as if it had kept its scratch for this step
       shared.scratch = s.scratch;
-      continues = carries(g_, shared, s, opts_.floatActivations);
+      continues = carries(g_, shared, s);
     }
     s.macs = regionMacs(g_, node, out, continues);
     before.kind = StepKind::Compute, before.node = n, before.scratch = s.scratch, before.out = out;

@@ -21,8 +21,8 @@ struct BuildOptions {
   bool rowLifetimes = false;
   /// Keep a kernel's scratch over all the row-band steps of its node, so that it can carry
   /// its cache from one band to the next (RNNPool's row summaries: fewer MACs, counted by
-  /// regionMacs as the kernel sweeps them, the scratch live longer). The search plans int8
-  /// graphs with it (PlanOptions::carryScratch).
+  /// regionMacs as the kernel sweeps them, the scratch live longer). The search plans with
+  /// it (PlanOptions::carryScratch).
   bool carryScratch = false;
   /// Screening only (the search's candidates, never a plan that runs or is verified): each
   /// row-band step of an RNNPool keeps a scratch of its own, as without carryScratch, but

@@ -45,9 +45,8 @@ int64_t regionMacs(const ir::Graph &graph, const ir::Node &node, const ir::Regio
   return regionMacs(ir::macs(graph, node), e, out);
 }
 
-bool carries(const ir::Graph &graph, const Step &before, const Step &step,
-             bool floatActivations) {
-  return !floatActivations && step.kind == StepKind::Compute &&
+bool carries(const ir::Graph &graph, const Step &before, const Step &step) {
+  return step.kind == StepKind::Compute &&
          before.kind == StepKind::Compute && before.node == step.node &&
          graph.nodes[step.node].op == ir::OpKind::RNNPool && step.scratch >= 0 &&
          before.scratch == step.scratch && before.out.row1 == step.out.row0 &&

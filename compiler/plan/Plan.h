@@ -136,10 +136,9 @@ int64_t regionMacs(int64_t nodeMacs, const Extent &outExtent, const ir::Region &
 
 /// Whether compute step `step` goes on from what step `before`, the previous step of the
 /// same node, left in its scratch: the same Scratch buffer, the rows just below, the same
-/// columns, and a kernel that can (RNNPool's int8 kernel, RP_RNNPOOL_CONTINUE; its float
-/// kernel fills its cache anew on every call). The C backend emits `carry` for such steps.
-bool carries(const ir::Graph &graph, const Step &before, const Step &step,
-             bool floatActivations);
+/// columns, and a kernel that can (RNNPool's, in both builds: RP_RNNPOOL_CONTINUE,
+/// RP_RNNPOOL_F32_CONTINUE). The backends emit `carry` for such steps.
+bool carries(const ir::Graph &graph, const Step &before, const Step &step);
 
 /// Whether `node` reduces a float or int8 [1, C, H, W] map over its rows and columns only, to
 /// [1, C, 1, 1] (GlobalAveragePool; ReduceMean or ReduceMax with axes H and W, keepdims): a

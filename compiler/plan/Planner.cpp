@@ -96,7 +96,7 @@ public:
         carriedCandidates_(carriedCandidates) {
     build_.floatActivations = options.floatActivations;
     build_.streamInput = options.streamInput;
-    carry_ = options.carryScratch && !options.floatActivations;
+    carry_ = options.carryScratch;
     build_.carryScratch = carry_ && carriedCandidates;
     build_.priceCarried = carry_ && !carriedCandidates;
   }
@@ -650,7 +650,7 @@ Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
   const bool pools = std::any_of(graph.nodes.begin(), graph.nodes.end(), [](const ir::Node &n) {
     return n.op == ir::OpKind::RNNPool;
   });
-  if (plan && pools && options.carryScratch && !options.floatActivations) {
+  if (plan && pools && options.carryScratch) {
     auto other = search(graph, options, evaluations, /*carriedCandidates=*/false);
     if (other && preferred(options, other->summary, plan->summary))
       plan = std::move(other);
@@ -659,7 +659,7 @@ Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
   // region: a plan that does not meet a RAM budget is searched again with every band
   // sweeping its rows afresh (more MACs, less RAM), and the smaller arena kept.
   if (plan && options.ramBudget > 0 && plan->summary.arenaBytes > options.ramBudget &&
-      options.carryScratch && !options.floatActivations) {
+      options.carryScratch) {
     PlanOptions afresh = options;
     afresh.carryScratch = false;
     auto other = search(graph, afresh, evaluations);

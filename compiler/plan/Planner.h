@@ -25,7 +25,7 @@
 // by size while searching, then several orders, a bounded repair and a bounded local
 // search for the chosen plan (Placement.cpp). The search compares candidates by summaries
 // built without steps, memoised across the searches of one makePlan. (5) RNNPool: a step
-// costs what its kernel sweeps (ir::rnnPoolRegionMacs); int8 row bands carry the summaries
+// costs what its kernel sweeps (ir::rnnPoolRegionMacs); row bands carry the summaries
 // from band to band in one scratch kept over them, so they cost the layer's MACs. The
 // searches run twice on graphs with an RNNPool, their candidates holding the carried
 // scratch or one band's scratch at a time (priced as carried), and the better plan is
@@ -55,7 +55,7 @@ struct PlanOptions {
   /// Reductions over rows and columns may end a row-band region, accumulating a row at a
   /// time (Step::accumulate); off for a backend that runs them only on whole maps.
   bool accumulateReductions = true;
-  /// Int8 row bands of RNNPool keep one scratch over the node's bands, each going on from
+  /// Row bands of RNNPool keep one scratch over the node's bands, each going on from
   /// the row summaries the band above left (`carry`), so they cost the layer's MACs; off,
   /// each band sweeps its rows afresh with a scratch of its own (more MACs, often less
   /// RAM). makePlan turns it off by itself when a RAM budget is not met with it.

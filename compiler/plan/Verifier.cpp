@@ -356,7 +356,7 @@ Status Replay::checkTotals() const {
     // its scratch from the step above does not sweep again the rows that one swept.
     const Step *before = previous[step.node];
     previous[step.node] = &step;
-    const bool continues = before && carries(g_, *before, step, p_.floatActivations);
+    const bool continues = before && carries(g_, *before, step);
     if (node.op == ir::OpKind::RNNPool && (part != area || continues))
       want = ir::rnnPoolRegionMacs(g_, node, step.out, continues);
     if (step.accumulate && !step.reads.empty()) { // the rows' share, summing to the node's

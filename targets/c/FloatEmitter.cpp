@@ -49,8 +49,7 @@ std::string viewBody(const LoweredLayer &layer) {
       "  rp_view_f32 out = rp_buffer_view_f32(model_buffers, a, s->out);\n"
       "  {}(&{}, &in, &out, &region{});\n",
       layer.function(), layer.name,
-      // The float kernel has no carry mode: each step fills its cache anew.
-      rnnpool ? ", a + s->scratch, /*reuse=*/1" : "");
+      rnnpool ? ", a + s->scratch, s->carry ? RP_RNNPOOL_F32_CONTINUE : 1" : "");
 }
 
 /// The statements of a row kernel's layer function over each row of the step's region.

@@ -25,13 +25,13 @@ void rp_llvm_f32_view(rp_llvm_f32_view_fn fn, const void *p, const rp_buffer_f32
   fn(p, &in, &out, &region);
 }
 
-/* RNNPool: the float kernel has no carry mode, so each step fills its cache anew. */
+/* RNNPool: a step that carries goes on from the summaries the band above left. */
 void rp_llvm_f32_view_scratch(rp_llvm_f32_view_scratch_fn fn, const void *p,
                               const rp_buffer_f32 *b, uint8_t *a, const rp_step_f32 *s) {
   const rp_region_f32 region = rp_step_region_f32(s);
   const rp_view_f32 in = rp_buffer_view_f32(b, a, s->in[0]);
   rp_view_f32 out = rp_buffer_view_f32(b, a, s->out);
-  fn(p, &in, &out, &region, a + s->scratch, 1);
+  fn(p, &in, &out, &region, a + s->scratch, s->carry ? RP_RNNPOOL_F32_CONTINUE : 1);
 }
 
 /* Rows kernels on each row of the step's region; `values` per output pixel. */

@@ -1,7 +1,7 @@
 // Float runtime kernels (rnnpoolc_runtime_f32.h) over regions and views: the output computed
 // tile by tile, each tile from a buffer holding only its receptive field, or row by row from
 // a ring buffer (a line buffer), equals the whole-tensor output exactly; RNNPool's result
-// does not depend on the region split or on reuse.
+// does not depend on the region split or on reuse, nor on row bands carrying the cache.
 #include "rnnpoolc_runtime_f32.h"
 
 #include <catch2/catch.hpp>
@@ -211,6 +211,27 @@ TEST_CASE("runtime f32: RNNPool over regions, with and without reuse == whole") 
       INFO("regions " << th << "x" << tw << " reuse " << reuse);
       CHECK(run(reuse, th, tw) == expected);
     }
+  // Row bands over the whole width, each after the first going on from the summaries the
+  // band above left in one scratch (RP_RNNPOOL_F32_CONTINUE), as generated code runs them.
+  // Poisoning the scratch between bands must then change the output: the carry is read.
+  auto carried = [&](int32_t th, bool poison) {
+    std::vector<float> y(static_cast<size_t>(p.out_h * p.out_w * 4 * h2), -7.0f);
+    std::vector<float> own(scratch.size(), 0.0f);
+    rp_view_f32 vi = rp_view_whole_f32(x.data(), inH, inW);
+    rp_view_f32 vo = rp_view_whole_f32(y.data(), p.out_h, p.out_w);
+    for (int32_t r0 = 0; r0 < p.out_h; r0 += th) {
+      if (poison && r0 > 0)
+        std::fill(own.begin(), own.end(), 1e3f);
+      rp_region_f32 region{r0, std::min(p.out_h, r0 + th), 0, p.out_w};
+      rp_rnnpool_f32(&p, &vi, &vo, &region, own.data(), r0 == 0 ? 1 : RP_RNNPOOL_F32_CONTINUE);
+    }
+    return y;
+  };
+  for (int32_t th : {1, 2, 3}) {
+    INFO("carried row bands of " << th);
+    CHECK(carried(th, false) == expected);
+    CHECK(carried(th, true) != expected);
+  }
   // A tile from a buffer holding only its patches' pixels.
   Geometry cols = g;
   cols.k = pw, cols.stride = sw;
