@@ -27,6 +27,11 @@ Status foldConstantsAndInferShapes(ir::Graph &graph);
 /// candidates that fail a check are left as they are and listed in graph.nearMisses.
 Status recogniseRNNPool(ir::Graph &graph);
 
+/// Replaces ReduceMean / ReduceMax over the rows and columns (axes 2 and 3) of a float
+/// [N, C, H, W] map by GlobalAveragePool / GlobalMaxPool, plus a Reshape to [N, C] when the
+/// reduction drops those axes (GlobalPools.cpp).
+Status rewriteGlobalPools(ir::Graph &graph);
+
 /// Folds an inference-mode BatchNormalization into the Conv or Gemm that feeds it alone,
 /// rescaling the constant weights and bias.
 Status foldBatchNorm(ir::Graph &graph);

@@ -17,6 +17,9 @@ constexpr PassInfo kPipeline[] = {
     {"recognise-rnnpool", recogniseRNNPool,
      "after folding, which turns the exporters' index plumbing into constants that element "
      "tracing can follow; before rewrites that could merge a cell's ops with their neighbours"},
+    {"global-pools", rewriteGlobalPools,
+     "after folding, which makes the axes constants; the backends pool whole maps (and the "
+     "int8 average pool a band of rows at a time) but have no kernel for two strided axes"},
     {"fold-batchnorm", foldBatchNorm, "before activation fusion: Conv-BN-ReLU becomes one Conv"},
     {"fuse-l2norm", fuseL2Norm,
      "after constant folding (eps, the exponent 2, the axes and the scale must be constants); "

@@ -411,6 +411,23 @@ class BigPad(nn.Module):
         return self.c(F.relu(self.b(F.relu(self.a(x)))))
 
 
+class MeanHeads(nn.Module):
+    """Reductions over rows and columns as PyTorch writes them (global pools after the
+    global-pools pass): x.mean((2, 3), keepdim=True) into a 1x1 conv, and two heads,
+    x.mean((-2, -1)) and x.amax((2, 3)). (A squeeze-and-excitation gate, a * gate with the
+    gate [1, C, 1, 1], has no fixed-point kernel yet: a broadcasting multiply.)"""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = conv(3, 8), conv(8, 8, stride=2)
+        self.head = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        a = F.relu(self.a(x))
+        b = F.relu(self.b(a))
+        return self.head(a.mean((2, 3), keepdim=True)), b.mean((-2, -1)), b.amax((2, 3))
+
+
 class RNNPoolTiles(nn.Module):
     """A conv and an RNNPool layer (8x8 patches at stride 8x6) over a wide odd map: tiled
     with the frame resident, row bands (summaries carried) when streamed."""
@@ -550,6 +567,7 @@ CASES = {
     "concat_rows": (ConcatRows, [1, 3, 8, 8], []),
     "reshape_map": (ReshapeMap, [1, 3, 8, 8], []),
     "big_pad": (BigPad, [1, 3, 7, 6], []),
+    "mean_heads": (MeanHeads, [1, 3, 14, 12], []),
     "tall_k3": (Chain, [1, 3, 150, 2], []),
     "wide_k3": (Chain, [1, 3, 1, 97], []),
     "tiles_pad_residual": (DownPadResidual, [1, 3, 32, 96], ["--mac-overhead", "200%"]),

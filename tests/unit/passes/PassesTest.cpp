@@ -107,6 +107,54 @@ TEST_CASE("fold-constants reports shape errors with the node name", "[passes]") 
   REQUIRE_THAT(status.error().message(), Catch::Contains("node 'adder' (Add)"));
 }
 
+TEST_CASE("global-pools turns means and maxima over rows and columns into global pools",
+          "[passes]") {
+  // As PyTorch exports x.mean((2, 3)), x.mean((-2, -1), keepdim=True) and x.amax((2, 3)).
+  struct Case {
+    OpKind op;
+    std::vector<int64_t> axes;
+    bool keepDims;
+    OpKind pool;
+  };
+  for (const Case &c : {Case{OpKind::ReduceMean, {2, 3}, false, OpKind::GlobalAveragePool},
+                        Case{OpKind::ReduceMean, {-1, -2}, true, OpKind::GlobalAveragePool},
+                        Case{OpKind::ReduceMax, {3, 2}, false, OpKind::GlobalMaxPool},
+                        Case{OpKind::ReduceMax, {2, -1}, true, OpKind::GlobalMaxPool}}) {
+    INFO(ir::opName(c.op) << " keepdims " << c.keepDims);
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 5, 6, 7});
+    ir::ReduceAttrs attrs;
+    attrs.keepDims = c.keepDims;
+    b.g.outputs = {b.node(c.op, "reduce", {x, b.ints("axes", c.axes)}, attrs)};
+    checkPreservesOutputs(b, passes::rewriteGlobalPools, 1e-6f);
+    CHECK(countOps(b.g, c.op) == 0);
+    CHECK(countOps(b.g, c.pool) == 1);
+    CHECK(countOps(b.g, OpKind::Reshape) == (c.keepDims ? 0 : 1));
+    CHECK(b.g.tensor(b.g.outputs[0]).name == "reduce_out"); // the output keeps its name
+    CHECK(b.g.tensor(b.g.outputs[0]).shape ==
+          (c.keepDims ? ir::Shape{1, 5, 1, 1} : ir::Shape{1, 5}));
+  }
+}
+
+TEST_CASE("global-pools leaves other reductions alone", "[passes]") {
+  // Over the channels, over one spatial axis, over H and W of a rank-3 tensor, and with
+  // axes computed at run time: none is a global pool.
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 5, 6, 7}), v = b.input("v", {5, 6, 7});
+  ir::TensorId axes = b.input("axes", {2});
+  b.g.tensor(axes).dtype = ir::DType::Int64;
+  ir::ReduceAttrs attrs;
+  b.g.outputs = {b.node(OpKind::ReduceMean, "channels", {x, b.ints("a1", {1})}, attrs),
+                 b.node(OpKind::ReduceMax, "rows", {x, b.ints("a2", {2})}, attrs),
+                 b.node(OpKind::ReduceMean, "rank3", {v, b.ints("a3", {1, 2})}, attrs),
+                 b.node(OpKind::ReduceMean, "runtime_axes", {x, axes}, attrs)};
+  const size_t nodes = b.g.nodes.size();
+  REQUIRE(passes::rewriteGlobalPools(b.g));
+  CHECK(b.g.nodes.size() == nodes);
+  CHECK(countOps(b.g, OpKind::GlobalAveragePool) == 0);
+  CHECK(countOps(b.g, OpKind::GlobalMaxPool) == 0);
+}
+
 TEST_CASE("fold-batchnorm folds into Conv, with and without bias", "[passes]") {
   for (bool bias : {true, false}) {
     Builder b;
