@@ -164,7 +164,6 @@ private:
 /// does; the step that adds the last row divides (a mean) and writes the output.
 void Runner::accumulate(const Step &s) {
   const ir::Node &node = g_.nodes[s.node];
-  const bool isMax = node.op == ir::OpKind::ReduceMax;
   const Dims d = dims(node.inputs[0]);
   const ir::Region &r = s.reads[0];
   unsigned char *acc = &arena_[static_cast<size_t>(p_.buffers[s.scratch].offset)];
@@ -172,15 +171,13 @@ void Runner::accumulate(const Step &s) {
   const bool finish = r.row1 == d.rows;
   ir::TensorData out = ir::TensorData::zeros(ir::DType::Float32, {1, d.channels, 1, 1});
   for (int64_t c = 0; c < d.channels; ++c) {
-    float a = isMax ? -std::numeric_limits<float>::infinity() : 0.0f;
+    float a = 0.0f;
     if (r.row0 > 0)
       std::memcpy(&a, acc + c * 4, 4);
-    for (int64_t k = 0; k < r.rows() * r.cols(); ++k) {
-      const float v = rows.f[static_cast<size_t>(c * r.rows() * r.cols() + k)];
-      a = isMax ? (v > a || v != v ? v : a) : a + v;
-    }
+    for (int64_t k = 0; k < r.rows() * r.cols(); ++k)
+      a += rows.f[static_cast<size_t>(c * r.rows() * r.cols() + k)];
     std::memcpy(acc + c * 4, &a, 4);
-    out.f[static_cast<size_t>(c)] = isMax ? a : a / static_cast<float>(d.rows * d.cols);
+    out.f[static_cast<size_t>(c)] = a / static_cast<float>(d.rows * d.cols);
   }
   if (finish)
     store(s.outputs[0], s.out, out);

@@ -69,18 +69,7 @@ bool isAccumulating(const ir::Graph &graph, const ir::Node &node) {
   if (in.isConstant() || !activation || in.shape.size() != 4 || in.shape[0] != 1 ||
       out.shape != ir::Shape{1, in.shape[1], 1, 1})
     return false;
-  if (node.op == ir::OpKind::GlobalAveragePool)
-    return true;
-  if (node.op != ir::OpKind::ReduceMean && node.op != ir::OpKind::ReduceMax)
-    return false;
-  if (!node.attr<ir::ReduceAttrs>().keepDims || node.inputs.size() < 2 ||
-      node.inputs[1] == ir::kNoTensor || !graph.tensor(node.inputs[1]).isConstant())
-    return false;
-  std::vector<int64_t> axes = graph.tensor(node.inputs[1]).data->toInts();
-  for (int64_t &a : axes)
-    a = a < 0 ? a + 4 : a;
-  std::sort(axes.begin(), axes.end());
-  return axes == std::vector<int64_t>{2, 3};
+  return node.op == ir::OpKind::GlobalAveragePool;
 }
 
 int64_t accumulatorBytes(const ir::Graph &graph, const ir::Node &node) {

@@ -141,9 +141,9 @@ int64_t regionMacs(int64_t nodeMacs, const Extent &outExtent, const ir::Region &
 bool carries(const ir::Graph &graph, const Step &before, const Step &step);
 
 /// Whether `node` reduces a float or int8 [1, C, H, W] map over its rows and columns only, to
-/// [1, C, 1, 1] (GlobalAveragePool; ReduceMean or ReduceMax with axes H and W, keepdims): a
-/// row-band region can end in it, accumulating a band at a time, so its input is never
-/// whole.
+/// [1, C, 1, 1] by a mean (GlobalAveragePool; canonicalisation turns ReduceMean over H and W
+/// into one): a row-band region can end in it, accumulating a band at a time, so its input
+/// is never whole.
 bool isAccumulating(const ir::Graph &graph, const ir::Node &node);
 
 /// Bytes of an accumulating node's accumulator: one int32 (int8 plans) or float per channel.

@@ -55,28 +55,13 @@ std::vector<Rect> rectsOf(const Buffer &b) {
   return rects;
 }
 
-/// Whether a node may run as accumulating steps: a reduction of a [1, C, H, W] map over
-/// exactly its rows and columns to [1, C, 1, 1], by a sum (the mean's) or a maximum.
+/// Whether a node may run as accumulating steps: the mean of a [1, C, H, W] map over exactly
+/// its rows and columns, to [1, C, 1, 1] (GlobalAveragePool).
 bool reducesRowsAndColumns(const ir::Graph &g, const ir::Node &node) {
-  if (node.op != ir::OpKind::GlobalAveragePool && node.op != ir::OpKind::ReduceMean &&
-      node.op != ir::OpKind::ReduceMax)
+  if (node.op != ir::OpKind::GlobalAveragePool)
     return false;
   const ir::Shape &in = g.tensor(node.inputs[0]).shape, &out = g.tensor(node.outputs[0]).shape;
-  if (in.size() != 4 || in[0] != 1 || out != ir::Shape{1, in[1], 1, 1})
-    return false;
-  if (node.op == ir::OpKind::GlobalAveragePool)
-    return true;
-  if (node.inputs.size() < 2 || node.inputs[1] == ir::kNoTensor ||
-      !g.tensor(node.inputs[1]).isConstant())
-    return false;
-  bool rows = false, cols = false;
-  for (int64_t a : g.tensor(node.inputs[1]).data->toInts()) {
-    rows = rows || a == 2 || a == -2;
-    cols = cols || a == 3 || a == -1;
-    if (a != 2 && a != -2 && a != 3 && a != -1)
-      return false;
-  }
-  return rows && cols;
+  return in.size() == 4 && in[0] == 1 && out == ir::Shape{1, in[1], 1, 1};
 }
 
 struct Contents {
