@@ -840,14 +840,16 @@ static RP_NOINLINE void rp_xpass2(const int16_t *xa, const int16_t *xb, const in
   }
 }
 
-/* acc2 += h.U of ha and hb = ha + n (n = 8 or 16 hidden units), interleaved as
- * rp_preact2_n's. */
-static RP_NOINLINE void rp_hpass2(const int16_t *ha, const int16_t *u, int32_t n,
-                                  int32_t *acc2) {
+/* acc2 = xw + h.U of ha and hb = ha + n (n = 8 or 16 hidden units), interleaved as
+ * rp_preact2_n's; with `swap` the two sequences' x.W in xw are exchanged (xw[2 j + 1] is
+ * sequence a's), so that the backward half of RNN2 reads the forward half's x.W in place. */
+RP_INLINE void rp_hpass2_n(const int16_t *ha, const int16_t *u, int32_t n, const int32_t *xw,
+                           int32_t swap, int32_t *acc2) {
   const int32_t *const end = acc2 + 2 * n;
-  for (; acc2 < end; u += 4 * n, acc2 += 8) {
-    int32_t a0 = acc2[0], b0 = acc2[1], a1 = acc2[2], b1 = acc2[3];
-    int32_t a2 = acc2[4], b2 = acc2[5], a3 = acc2[6], b3 = acc2[7];
+  const int32_t sa = swap ? 1 : 0, sb = swap ? 0 : 1;
+  for (; acc2 < end; u += 4 * n, acc2 += 8, xw += 8) {
+    int32_t a0 = xw[sa], b0 = xw[sb], a1 = xw[2 + sa], b1 = xw[2 + sb];
+    int32_t a2 = xw[4 + sa], b2 = xw[4 + sb], a3 = xw[6 + sa], b3 = xw[6 + sb];
     if (n == 8)
       RP_ROWS4X2(ha, 8, u, 8, 4);
     else
@@ -855,6 +857,14 @@ static RP_NOINLINE void rp_hpass2(const int16_t *ha, const int16_t *u, int32_t n
     acc2[0] = a0, acc2[1] = b0, acc2[2] = a1, acc2[3] = b1;
     acc2[4] = a2, acc2[5] = b2, acc2[6] = a3, acc2[7] = b3;
   }
+}
+
+static RP_NOINLINE void rp_hpass2(const int16_t *ha, const int16_t *u, int32_t n,
+                                  const int32_t *xw, int32_t swap, int32_t *acc2) {
+  if (swap)
+    rp_hpass2_n(ha, u, n, xw, 1, acc2);
+  else
+    rp_hpass2_n(ha, u, n, xw, 0, acc2);
 }
 #undef RP_ROWS4X2
 #endif
@@ -937,10 +947,30 @@ static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_view *in, int3
     rp_rnn1_segment(p, in, yb, xb, dy, dx, count, hb);
     return;
   }
-  for (t = 0; t < count; ++t) {
-    rp_expand_s8(rp_view_pixel(in, ya + t * dy, xa + t * dx, p->in_c), c->in_dim, c->x_zp, ea);
-    rp_expand_s8(rp_view_pixel(in, yb + t * dy, xb + t * dx, p->in_c), c->in_dim, c->x_zp, eb);
-    rp_fg_step2(c, ea, eb, ha, hb, t == 0);
+  {
+    /* The pixels are stepped through by pointer: (dy, dx) is (0, 1) or (1, 0), and a ring
+     * view's rows wrap from its last row to its first (no division per step). */
+    const int32_t step = (dy * in->cols + dx) * p->in_c;
+    const int32_t wrap = in->ring_rows ? in->ring_rows * in->cols * p->in_c : 0;
+    const int8_t *pa = rp_view_pixel(in, ya, xa, p->in_c), *pb = rp_view_pixel(in, yb, xb, p->in_c);
+    const int8_t *const ring_end = in->data + wrap;
+    for (t = 0; t < count; ++t) {
+      if (c->in_dim == 4) { /* a constant size: straight-line expansion */
+        rp_expand_s8(pa, 4, c->x_zp, ea);
+        rp_expand_s8(pb, 4, c->x_zp, eb);
+      } else {
+        rp_expand_s8(pa, c->in_dim, c->x_zp, ea);
+        rp_expand_s8(pb, c->in_dim, c->x_zp, eb);
+      }
+      rp_fg_step2(c, ea, eb, ha, hb, t == 0);
+      if (t + 1 < count) {
+        pa += step, pb += step;
+        if (wrap && pa >= ring_end)
+          pa -= wrap;
+        if (wrap && pb >= ring_end)
+          pb -= wrap;
+      }
+    }
   }
 }
 
@@ -963,19 +993,17 @@ static void rp_rnn2_both(const rp_rnnpool_params *p, const int16_t *base, int32_
                 base + ((start + len - 1 - t) % len) * stride, c->w, c->in_dim, h2, c->x_shift,
                 xw[t]);
     for (t = 0; t < len; ++t) {
-      if (t < half && h2 == 8) {
-        memcpy(acc2, xw[t], 2 * 8 * sizeof *acc2);
-      } else if (t < half) {
-        memcpy(acc2, xw[t], 2 * 16 * sizeof *acc2);
-      } else { /* the pair's x.W with the two sequences swapped */
-        const int32_t *v = xw[len - 1 - t];
-        for (j = 0; j < 2 * h2; j += 2)
-          acc2[j] = v[j + 1], acc2[j + 1] = v[j];
-      }
-      if (t == 0)
+      if (t == 0) { /* h = 0: the x.W alone (kept in xw for step len - 1) */
+        if (h2 == 8)
+          memcpy(acc2, xw[0], 2 * 8 * sizeof *acc2);
+        else
+          memcpy(acc2, xw[0], 2 * 16 * sizeof *acc2);
         memset(h, 0, (size_t)(2 * h2) * sizeof *h);
-      else
-        rp_hpass2(h, c->u, h2, acc2);
+      } else if (t < half) {
+        rp_hpass2(h, c->u, h2, xw[t], 0, acc2);
+      } else { /* the pair's x.W with the two sequences swapped */
+        rp_hpass2(h, c->u, h2, xw[len - 1 - t], 1, acc2);
+      }
       rp_fg_update2(c, acc2, h, h + h2);
     }
   } else
