@@ -819,6 +819,77 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
               [o3] "i"(6 * (len) - 4)                                                          \
             : "memory");                                                                       \
   } while (0)
+
+#define RP_REP1(x) x
+#define RP_REP3(x) x RP_REP2(x)
+#define RP_REP7(x) x RP_REP2(RP_REP3(x))
+/* One input pair of four weight rows and two vectors, as in RP_ROWS4X2, with the vector
+ * distance and the row offsets (in bytes) given as assembler expressions; RP_PAIR_MUL starts
+ * the eight accumulators (SMUAD) instead of adding to them. */
+#define RP_STR_(x) #x
+#define RP_STR(x) RP_STR_(x)
+#define RP_PAIR_OP(OP, ACC_A, ACC_B, VD, O1, O2, O3)                                           \
+  "ldr %[y], [%[p], #" VD "]\n\t"                                                              \
+  "ldr %[x], [%[p]], #4\n\t"                                                                   \
+  "ldr %[k], [%[w]], #4\n\t" OP " %[a0], %[x], %[k]" ACC_A(a0) "\n\t"                         \
+  OP " %[b0], %[y], %[k]" ACC_B(b0) "\n\t"                                                     \
+  "ldr %[k], [%[w], #" O1 "]\n\t" OP " %[a1], %[x], %[k]" ACC_A(a1) "\n\t"                  \
+  OP " %[b1], %[y], %[k]" ACC_B(b1) "\n\t"                                                     \
+  "ldr %[k], [%[w], #" O2 "]\n\t" OP " %[a2], %[x], %[k]" ACC_A(a2) "\n\t"                  \
+  OP " %[b2], %[y], %[k]" ACC_B(b2) "\n\t"                                                     \
+  "ldr %[k], [%[w], #" O3 "]\n\t" OP " %[b3], %[y], %[k]" ACC_B(b3) "\n\t"                  \
+  OP " %[a3], %[x], %[k]" ACC_A(a3) "\n\t"
+#define RP_ACC(r) ", %[" #r "]"
+#define RP_NOACC(r) ""
+#define RP_PAIR_MUL(VD, O1, O2, O3) RP_PAIR_OP("smuad", RP_NOACC, RP_NOACC, VD, O1, O2, O3)
+#define RP_PAIR_MLA(VD, O1, O2, O3) RP_PAIR_OP("smlad", RP_ACC, RP_ACC, VD, O1, O2, O3)
+#define RP_LSL8                                                                                \
+  "lsl %[a0], %[a0], %[k]\n\tlsl %[a1], %[a1], %[k]\n\tlsl %[a2], %[a2], %[k]\n\t"            \
+  "lsl %[a3], %[a3], %[k]\n\tlsl %[b0], %[b0], %[k]\n\tlsl %[b1], %[b1], %[k]\n\t"            \
+  "lsl %[b2], %[b2], %[k]\n\tlsl %[b3], %[b3], %[k]\n\t"
+/* The h part of a group: h.U of the four rows added (np pairs), U advanced to the next group. */
+#define RP_GROUP_H(n, np)                                                                         \
+  "ldr %[p], %[mh]\n\t"                                                                        \
+  "ldr %[w], %[mu]\n\t" RP_REP##np(RP_PAIR_MLA(RP_STR(2 * n), RP_STR(2 * n - 4), RP_STR(4 * n - 4), RP_STR(6 * n - 4)))                     \
+  "add %[w], %[w], #" RP_STR(6 * n) "\n\t"                                                               \
+  "str %[w], %[mu]\n\t"
+#define RP_GROUP_NOH(n, np) ""
+/* One group of four hidden units of rp_preact2_n as a single assembly block: (x.W) * 2^shift
+ * over `in` inputs (npx1 + 1 pairs, the first starting the accumulators), then, with H =
+ * RP_GROUP_H, h.U over n hidden units (nph pairs), and the eight accumulators stored
+ * interleaved. The pointers and the shift live in g (memory operands), so the block has its
+ * 13 registers and the loop around it only compares g.acc with the end. */
+#define RP_PREACT2_GROUP(in, npx1, n, nph, H)                                                  \
+  __asm__ volatile("ldr %[p], %[mx]\n\t"                                                       \
+                   "ldr %[w], %[mw]\n\t"                                                       \
+                   RP_PAIR_MUL(RP_STR(2 * RP_FG_MAX_EXPANDED), RP_STR(2 * in - 4), RP_STR(4 * in - 4), RP_STR(6 * in - 4))   \
+                   RP_REP##npx1(RP_PAIR_MLA(RP_STR(2 * RP_FG_MAX_EXPANDED), RP_STR(2 * in - 4), RP_STR(4 * in - 4), RP_STR(6 * in - 4)))   \
+                   "add %[w], %[w], #" RP_STR(6 * in) "\n\t"                                   \
+                   "str %[w], %[mw]\n\t"                                                       \
+                   "ldr %[k], %[msh]\n\t" RP_LSL8 H(n, nph)                                       \
+                   "ldr %[p], %[macc]\n\t"                                                     \
+                   "strd %[a0], %[b0], [%[p]], #8\n\t"                                         \
+                   "strd %[a1], %[b1], [%[p]], #8\n\t"                                         \
+                   "strd %[a2], %[b2], [%[p]], #8\n\t"                                         \
+                   "strd %[a3], %[b3], [%[p]], #8\n\t"                                         \
+                   "str %[p], %[macc]\n\t"                                                     \
+                   : [p] "=&r"(p_), [w] "=&r"(w_), [a0] "=&r"(a0), [a1] "=&r"(a1),             \
+                     [a2] "=&r"(a2), [a3] "=&r"(a3), [b0] "=&r"(b0), [b1] "=&r"(b1),           \
+                     [b2] "=&r"(b2), [b3] "=&r"(b3), [x] "=&r"(x_), [y] "=&r"(y_),             \
+                     [k] "=&r"(k_), [mw] "+m"(g.w), [mu] "+m"(g.u), [macc] "+m"(g.acc)         \
+                   : [mx] "m"(g.x), [mh] "m"(g.h), [msh] "m"(g.shift)                          \
+                   : "memory")
+#define RP_PREACT2_ALL(in, npx1, n, nph)                                                       \
+  do {                                                                                         \
+    if (with_h)                                                                                \
+      for (; g.acc < end;) {                                                                   \
+        RP_PREACT2_GROUP(in, npx1, n, nph, RP_GROUP_H);                                        \
+      }                                                                                        \
+    else                                                                                       \
+      for (; g.acc < end;) {                                                                   \
+        RP_PREACT2_GROUP(in, npx1, n, nph, RP_GROUP_NOH);                                      \
+      }                                                                                        \
+  } while (0)
 #else
 /* a_k += va . m_k and b_k += vb . m_k, vb = va + d, for the four weight rows m_k = m + k * len
  * (len even): each weight word serves both vectors. */
@@ -848,6 +919,32 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
 RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *w, int32_t in, const int16_t *ha,
                             const int16_t *u, int32_t rows, int32_t shift, int32_t with_h,
                             int32_t *acc2) {
+#if RP_FG_ASM
+  struct {
+    const int16_t *x, *w, *h, *u;
+    int32_t *acc;
+    int32_t shift;
+  } g;
+  const int32_t *const end = acc2 + 2 * rows;
+  int32_t a0, a1, a2, a3, b0, b1, b2, b3;
+  const int16_t *p_, *w_;
+  uint32_t x_, y_, k_;
+  g.x = xa, g.w = w, g.h = ha, g.u = u, g.acc = acc2, g.shift = shift;
+  if (rows == 16 && in == 4)
+    RP_PREACT2_ALL(4, 1, 16, 8);
+  else if (rows == 16 && in == 8)
+    RP_PREACT2_ALL(8, 3, 16, 8);
+  else if (rows == 16)
+    RP_PREACT2_ALL(16, 7, 16, 8);
+  else if (in == 4)
+    RP_PREACT2_ALL(4, 1, 8, 4);
+  else if (in == 8)
+    RP_PREACT2_ALL(8, 3, 8, 4);
+  else
+    RP_PREACT2_ALL(16, 7, 8, 4);
+  (void)a0, (void)a1, (void)a2, (void)a3, (void)b0, (void)b1, (void)b2, (void)b3;
+  (void)p_, (void)w_, (void)x_, (void)y_, (void)k_;
+#else
   int32_t j;
   for (j = 0; j + 4 <= rows; j += 4, w += 4 * in, u += 4 * rows, acc2 += 8) {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
@@ -870,6 +967,7 @@ RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *w, int32_t in, con
     acc2[0] = a0, acc2[1] = b0, acc2[2] = a1, acc2[3] = b1;
     acc2[4] = a2, acc2[5] = b2, acc2[6] = a3, acc2[7] = b3;
   }
+#endif
 }
 
 /* RNN2 with n = 8 or 16 inputs and 16 or 8 hidden units: acc2 = the interleaved
