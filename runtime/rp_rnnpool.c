@@ -855,15 +855,16 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
   "str %[w], %[mu]\n\t"
 #define RP_GROUP_NOH(n, np) ""
 /* One group of four hidden units of rp_preact2_n as a single assembly block: (x.W) * 2^shift
- * over `in` inputs (npx1 + 1 pairs, the first starting the accumulators), then, with H =
+ * over `in` inputs (npx1 + 1 pairs, the first starting the accumulators; the second vector
+ * vx elements after the first), then, with H =
  * RP_GROUP_H, h.U over n hidden units (nph pairs), and the eight accumulators stored
  * interleaved. The pointers and the shift live in g (memory operands), so the block has its
  * 13 registers and the loop around it only compares g.acc with the end. */
-#define RP_PREACT2_GROUP(in, npx1, n, nph, H)                                                  \
+#define RP_PREACT2_GROUP(in, npx1, n, nph, H, vx)                                                  \
   __asm__ volatile("ldr %[p], %[mx]\n\t"                                                       \
                    "ldr %[w], %[mw]\n\t"                                                       \
-                   RP_PAIR_MUL(RP_STR(2 * RP_FG_MAX_EXPANDED), RP_STR(2 * in - 4), RP_STR(4 * in - 4), RP_STR(6 * in - 4))   \
-                   RP_REP##npx1(RP_PAIR_MLA(RP_STR(2 * RP_FG_MAX_EXPANDED), RP_STR(2 * in - 4), RP_STR(4 * in - 4), RP_STR(6 * in - 4)))   \
+                   RP_PAIR_MUL(RP_STR(2 * vx), RP_STR(2 * in - 4), RP_STR(4 * in - 4), RP_STR(6 * in - 4))   \
+                   RP_REP##npx1(RP_PAIR_MLA(RP_STR(2 * vx), RP_STR(2 * in - 4), RP_STR(4 * in - 4), RP_STR(6 * in - 4)))   \
                    "add %[w], %[w], #" RP_STR(6 * in) "\n\t"                                   \
                    "str %[w], %[mw]\n\t"                                                       \
                    "ldr %[k], %[msh]\n\t" RP_LSL8 H(n, nph)                                       \
@@ -879,15 +880,44 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
                      [k] "=&r"(k_), [mw] "+m"(g.w), [mu] "+m"(g.u), [macc] "+m"(g.acc)         \
                    : [mx] "m"(g.x), [mh] "m"(g.h), [msh] "m"(g.shift)                          \
                    : "memory")
+/* The pointers of the group blocks (memory operands; each block advances those it reads). */
+typedef struct {
+  const int16_t *x, *w, *h, *u;
+  const int32_t *xw;
+  int32_t *acc;
+  int32_t shift;
+} rp_group_ptrs;
+/* rp_hpass2's group as one block: the accumulators loaded from g.xw (LD: in order, or with the
+ * two sequences exchanged), h.U added (RP_GROUP_H) and stored as RP_PREACT2_GROUP's. */
+#define RP_XW_LOAD                                                                             \
+  "ldrd %[a0], %[b0], [%[p]], #8\n\tldrd %[a1], %[b1], [%[p]], #8\n\t"                         \
+  "ldrd %[a2], %[b2], [%[p]], #8\n\tldrd %[a3], %[b3], [%[p]], #8\n\t"
+#define RP_XW_LOAD_SWAPPED                                                                     \
+  "ldrd %[b0], %[a0], [%[p]], #8\n\tldrd %[b1], %[a1], [%[p]], #8\n\t"                         \
+  "ldrd %[b2], %[a2], [%[p]], #8\n\tldrd %[b3], %[a3], [%[p]], #8\n\t"
+#define RP_HPASS2_GROUP(n, nph, LD)                                                            \
+  __asm__ volatile("ldr %[p], %[mxw]\n\t" LD "str %[p], %[mxw]\n\t" RP_GROUP_H(n, nph)        \
+                   "ldr %[p], %[macc]\n\t"                                                     \
+                   "strd %[a0], %[b0], [%[p]], #8\n\t"                                         \
+                   "strd %[a1], %[b1], [%[p]], #8\n\t"                                         \
+                   "strd %[a2], %[b2], [%[p]], #8\n\t"                                         \
+                   "strd %[a3], %[b3], [%[p]], #8\n\t"                                         \
+                   "str %[p], %[macc]\n\t"                                                     \
+                   : [p] "=&r"(p_), [w] "=&r"(w_), [a0] "=&r"(a0), [a1] "=&r"(a1),             \
+                     [a2] "=&r"(a2), [a3] "=&r"(a3), [b0] "=&r"(b0), [b1] "=&r"(b1),           \
+                     [b2] "=&r"(b2), [b3] "=&r"(b3), [x] "=&r"(x_), [y] "=&r"(y_),             \
+                     [k] "=&r"(k_), [mxw] "+m"(g.xw), [mu] "+m"(g.u), [macc] "+m"(g.acc)       \
+                   : [mh] "m"(g.h)                                                             \
+                   : "memory")
 #define RP_PREACT2_ALL(in, npx1, n, nph)                                                       \
   do {                                                                                         \
     if (with_h)                                                                                \
       for (; g.acc < end;) {                                                                   \
-        RP_PREACT2_GROUP(in, npx1, n, nph, RP_GROUP_H);                                        \
+        RP_PREACT2_GROUP(in, npx1, n, nph, RP_GROUP_H, RP_FG_MAX_EXPANDED);                                        \
       }                                                                                        \
     else                                                                                       \
       for (; g.acc < end;) {                                                                   \
-        RP_PREACT2_GROUP(in, npx1, n, nph, RP_GROUP_NOH);                                      \
+        RP_PREACT2_GROUP(in, npx1, n, nph, RP_GROUP_NOH, RP_FG_MAX_EXPANDED);                                      \
       }                                                                                        \
   } while (0)
 #else
@@ -920,11 +950,7 @@ RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *w, int32_t in, con
                             const int16_t *u, int32_t rows, int32_t shift, int32_t with_h,
                             int32_t *acc2) {
 #if RP_FG_ASM
-  struct {
-    const int16_t *x, *w, *h, *u;
-    int32_t *acc;
-    int32_t shift;
-  } g;
+  rp_group_ptrs g;
   const int32_t *const end = acc2 + 2 * rows;
   int32_t a0, a1, a2, a3, b0, b1, b2, b3;
   const int16_t *p_, *w_;
@@ -983,6 +1009,25 @@ static RP_NOINLINE void rp_xpass2(const int16_t *xa, const int16_t *xb, const in
     memcpy(x2, xa, 16 * sizeof *x2);
     memcpy(x2 + 16, xb, 16 * sizeof *x2);
   }
+#if RP_FG_ASM
+  {
+    rp_group_ptrs g;
+    int32_t a0, a1, a2, a3, b0, b1, b2, b3;
+    const int16_t *p_, *w_;
+    uint32_t x_, y_, k_;
+    g.x = x2, g.w = w, g.h = 0, g.u = 0, g.xw = 0, g.acc = acc2, g.shift = shift;
+    if (n == 8)
+      for (; g.acc < end;) {
+        RP_PREACT2_GROUP(8, 3, 8, 4, RP_GROUP_NOH, 16);
+      }
+    else
+      for (; g.acc < end;) {
+        RP_PREACT2_GROUP(16, 7, 16, 8, RP_GROUP_NOH, 16);
+      }
+    (void)a0, (void)a1, (void)a2, (void)a3, (void)b0, (void)b1, (void)b2, (void)b3;
+    (void)p_, (void)w_, (void)x_, (void)y_, (void)k_;
+  }
+#else
   for (; acc2 < end; w += 4 * n, acc2 += 8) {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
     if (n == 8)
@@ -994,6 +1039,7 @@ static RP_NOINLINE void rp_xpass2(const int16_t *xa, const int16_t *xb, const in
     acc2[4] = a2 * ((int32_t)1 << shift), acc2[5] = b2 * ((int32_t)1 << shift);
     acc2[6] = a3 * ((int32_t)1 << shift), acc2[7] = b3 * ((int32_t)1 << shift);
   }
+#endif
 }
 
 /* acc2 = xw + h.U of ha and hb = ha + n (n = 8 or 16 hidden units), interleaved as
@@ -1002,6 +1048,31 @@ static RP_NOINLINE void rp_xpass2(const int16_t *xa, const int16_t *xb, const in
 RP_INLINE void rp_hpass2_n(const int16_t *ha, const int16_t *u, int32_t n, const int32_t *xw,
                            int32_t swap, int32_t *acc2) {
   const int32_t *const end = acc2 + 2 * n;
+#if RP_FG_ASM
+  rp_group_ptrs g;
+  int32_t a0, a1, a2, a3, b0, b1, b2, b3;
+  const int16_t *p_, *w_;
+  uint32_t x_, y_, k_;
+  g.x = 0, g.w = 0, g.h = ha, g.u = u, g.xw = xw, g.acc = acc2, g.shift = 0;
+  if (n == 8 && swap)
+    for (; g.acc < end;) {
+      RP_HPASS2_GROUP(8, 4, RP_XW_LOAD_SWAPPED);
+    }
+  else if (n == 8)
+    for (; g.acc < end;) {
+      RP_HPASS2_GROUP(8, 4, RP_XW_LOAD);
+    }
+  else if (swap)
+    for (; g.acc < end;) {
+      RP_HPASS2_GROUP(16, 8, RP_XW_LOAD_SWAPPED);
+    }
+  else
+    for (; g.acc < end;) {
+      RP_HPASS2_GROUP(16, 8, RP_XW_LOAD);
+    }
+  (void)a0, (void)a1, (void)a2, (void)a3, (void)b0, (void)b1, (void)b2, (void)b3;
+  (void)p_, (void)w_, (void)x_, (void)y_, (void)k_;
+#else
   const int32_t sa = swap ? 1 : 0, sb = swap ? 0 : 1;
   for (; acc2 < end; u += 4 * n, acc2 += 8, xw += 8) {
     int32_t a0 = xw[sa], b0 = xw[sb], a1 = xw[2 + sa], b1 = xw[2 + sb];
@@ -1013,6 +1084,7 @@ RP_INLINE void rp_hpass2_n(const int16_t *ha, const int16_t *u, int32_t n, const
     acc2[0] = a0, acc2[1] = b0, acc2[2] = a1, acc2[3] = b1;
     acc2[4] = a2, acc2[5] = b2, acc2[6] = a3, acc2[7] = b3;
   }
+#endif
 }
 
 static RP_NOINLINE void rp_hpass2(const int16_t *ha, const int16_t *u, int32_t n,
