@@ -587,6 +587,15 @@ RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acc
 }
 #endif
 
+/* The paired update's constants of one cell, derived from its params once per layer call
+ * (rp_fg_consts_of) instead of once per step. */
+typedef struct {
+  const int32_t *ts, *tt; /* the assembly's sigmoid and tanh tables, at interval 0 */
+  int32_t form;           /* the assembly's forms (pass 1: 0, 1, 2; pass 2: + 4 for the MLA
+                           * form), or -1 for the C update */
+  int32_t nzeta, zn, rc, s14;
+} rp_fg_consts;
+
 #if RP_FG_ASM
 #define RP_FG_ASM_UPDATE 1
 /* rp_fg_update2_all for 16 hidden units, sigmoid gate and tanh update, with hb = ha + 16, as
@@ -686,22 +695,23 @@ RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acc
                      [k] "r"(16384), [ho] "r"(hoff)                                            \
                    : "memory")
 
-static void rp_fg_update2_st(const rp_fastgrnn_params *p, int32_t *acc2, int16_t *ha) {
+static void rp_fg_update2_st(const rp_fastgrnn_params *p, const rp_fg_consts *k,
+                             int32_t *acc2, int16_t *ha) {
   const int32_t *bz = p->bz, *bh = p->bh;
   int32_t *pa = acc2;
   int16_t *ph = ha;
-  const int32_t sh = p->acc_shift, k128 = 128;
-  /* With a shift of 16 or more the sigmoid's input fits a halfword: the table without the
-   * fraction's extraction. */
-  const int32_t *const ts = (sh >= 16 ? rp_sigmoid_u_table : rp_sigmoid_table) + 256;
-  const int32_t *const tt = rp_tanh_u_table + 256;
+  const int32_t sh = p->acc_shift, k128 = 128, form = k->form;
+  const int32_t *const ts = k->ts, *const tt = k->tt;
   int32_t za, ca, zb, cb, i, w, g;
   const int32_t n = p->hidden; /* 8 or 16: eight units per block */
-  if (sh >= 16)
+  if ((form & 3) == 0 && n == 16) { /* the common cell: no loop */
+    RP_FG_PASS1(RP_FG_NOSAT, RP_FG_NOSAT, RP_FG_NOSAT)
+    RP_FG_PASS1(RP_FG_NOSAT, RP_FG_NOSAT, RP_FG_NOSAT)
+  } else if ((form & 3) == 0)
     for (g = 0; g < n; g += 8) {
       RP_FG_PASS1(RP_FG_NOSAT, RP_FG_NOSAT, RP_FG_NOSAT)
     }
-  else if (sh == 15)
+  else if ((form & 3) == 1)
     for (g = 0; g < n; g += 8) {
       RP_FG_PASS1(RP_FG_NOSAT, RP_FG_FRAC8, RP_FG_SAT16)
     }
@@ -711,11 +721,12 @@ static void rp_fg_update2_st(const rp_fastgrnn_params *p, int32_t *acc2, int16_t
     }
   pa = acc2;
   {
-    const int32_t nzeta = -p->zeta, zn = (p->zeta + p->nu) * 32768 + 16384;
-    const int32_t rc = (int32_t)1 << (13 + p->state_shift), s14 = 14 + p->state_shift;
+    const int32_t nzeta = k->nzeta, zn = k->zn, rc = k->rc, s14 = k->s14;
     int32_t x, y, h, hz, co;
     const int32_t hoff = 2 * n; /* bytes from ha to hb */
-    if (p->zeta + p->nu < 32768)
+    if (form < 4 && n == 16) {
+      RP_REP16(RP_FG_PASS2_UNIT(RP_FG_COEF_SMLATB);)
+    } else if (form < 4)
       for (g = 0; g < n; g += 8) {
         RP_REP8(RP_FG_PASS2_UNIT(RP_FG_COEF_SMLATB);)
       }
@@ -738,14 +749,16 @@ static void rp_fg_update2_st(const rp_fastgrnn_params *p, int32_t *acc2, int16_t
 
 #if RP_USE_DSP
 /* The update of two sequences of a cell from interleaved accumulators (overwritten). */
-static void rp_fg_update2(const rp_fastgrnn_params *p, int32_t *acc2, int16_t *ha,
-                          int16_t *hb) {
+static void rp_fg_update2(const rp_fastgrnn_params *p, const rp_fg_consts *k, int32_t *acc2,
+                          int16_t *ha, int16_t *hb) {
   if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH) {
 #ifdef RP_FG_ASM_UPDATE
-    if ((p->hidden == 8 || p->hidden == 16) && hb == ha + p->hidden) {
-      rp_fg_update2_st(p, acc2, ha);
+    if (k->form >= 0 && hb == ha + p->hidden) {
+      rp_fg_update2_st(p, k, acc2, ha);
       return;
     }
+#else
+    (void)k;
 #endif
     rp_fg_update2_all(p, acc2, ha, hb, RP_NL_SIGMOID, RP_NL_TANH);
   } else {
@@ -753,6 +766,26 @@ static void rp_fg_update2(const rp_fastgrnn_params *p, int32_t *acc2, int16_t *h
   }
 }
 #endif
+
+/* rp_fg_update2's constants of cell p. */
+static void rp_fg_consts_of(const rp_fastgrnn_params *p, rp_fg_consts *k) {
+  k->form = -1;
+  k->ts = k->tt = 0;
+#ifdef RP_FG_ASM_UPDATE
+  if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH && (p->hidden == 8 || p->hidden == 16)) {
+    const int32_t sh = p->acc_shift;
+    /* With a shift of 16 or more the sigmoid's input fits a halfword: the table without the
+     * fraction's extraction. */
+    k->ts = (sh >= 16 ? rp_sigmoid_u_table : rp_sigmoid_table) + 256;
+    k->tt = rp_tanh_u_table + 256;
+    k->form = (sh >= 16 ? 0 : sh == 15 ? 1 : 2) + (p->zeta + p->nu < 32768 ? 0 : 4);
+  }
+#endif
+  k->nzeta = -p->zeta;
+  k->zn = (p->zeta + p->nu) * 32768 + 16384;
+  k->rc = (int32_t)1 << (13 + p->state_shift);
+  k->s14 = 14 + p->state_shift;
+}
 
 /* One step h <- cell(x, h), in place, with x int16 (RNN1: expanded by rp_expand_s8) or, for
  * inputs too wide to expand, int8 x8 (RNN1 form); with first, the old h is 0 (unread). */
@@ -1100,8 +1133,8 @@ static RP_NOINLINE void rp_hpass2(const int16_t *ha, const int16_t *u, int32_t n
 /* Two steps of one cell on independent sequences, a and b, with int16 inputs (expanded); the
  * weight loads are shared where a kernel for the sizes exists. The same bytes as two calls
  * of rp_fg_step. */
-static void rp_fg_step2(const rp_fastgrnn_params *p, const int16_t *xa, const int16_t *xb,
-                        int16_t *ha, int16_t *hb, int32_t first) {
+static void rp_fg_step2(const rp_fastgrnn_params *p, const rp_fg_consts *k, const int16_t *xa,
+                        const int16_t *xb, int16_t *ha, int16_t *hb, int32_t first) {
 #if RP_USE_DSP
   const int32_t in = p->in_dim, n = p->hidden;
   if ((n == 8 || n == 16) && (in == 4 || in == 8 || in == 16) &&
@@ -1123,9 +1156,11 @@ static void rp_fg_step2(const rp_fastgrnn_params *p, const int16_t *xa, const in
       memset(ha, 0, (size_t)n * sizeof *ha);
       memset(hb, 0, (size_t)n * sizeof *hb);
     }
-    rp_fg_update2(p, acc2, ha, hb);
+    rp_fg_update2(p, k, acc2, ha, hb);
     return;
   }
+#else
+  (void)k;
 #endif
   rp_fg_step(p, xa, 0, ha, first);
   rp_fg_step(p, xb, 0, hb, first);
@@ -1163,7 +1198,8 @@ static void rp_rnn1_segment(const rp_rnnpool_params *p, const rp_view *in, int32
 
 /* RNN1 over two segments of count pixels, from (ya, xa) and (yb, xb), in steps of (dy, dx),
  * side by side; the summaries go to ha and hb. */
-static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_view *in, int32_t ya,
+static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_fg_consts *k, const rp_view *in,
+                             int32_t ya,
                              int32_t xa, int16_t *ha, int32_t yb, int32_t xb, int16_t *hb,
                              int32_t dy, int32_t dx, int32_t count) {
   const rp_fastgrnn_params *c = &p->rnn1;
@@ -1190,7 +1226,7 @@ static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_view *in, int3
         rp_expand_s8(pa, c->in_dim, c->x_zp, ea);
         rp_expand_s8(pb, c->in_dim, c->x_zp, eb);
       }
-      rp_fg_step2(c, ea, eb, ha, hb, t == 0);
+      rp_fg_step2(c, k, ea, eb, ha, hb, t == 0);
       if (t + 1 < count) {
         pa += step, pb += step;
         if (wrap && pa >= ring_end)
@@ -1204,7 +1240,8 @@ static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_view *in, int3
 
 /* RNN2 forward and backward over len summaries side by side, the t-th at base + ((start +
  * t) % len) * stride; writes 2 * h2 int8 outputs to dst. h holds 2 * h2 values. */
-static void rp_rnn2_both(const rp_rnnpool_params *p, const int16_t *base, int32_t start,
+static void rp_rnn2_both(const rp_rnnpool_params *p, const rp_fg_consts *k, const int16_t *base,
+                         int32_t start,
                          int32_t len, int32_t stride, int8_t *dst, int16_t *h) {
   const int32_t h2 = p->rnn2.hidden;
   int32_t t, j;
@@ -1232,12 +1269,12 @@ static void rp_rnn2_both(const rp_rnnpool_params *p, const int16_t *base, int32_
       } else { /* the pair's x.W with the two sequences swapped */
         rp_hpass2(h, c->u, h2, xw[len - 1 - t], 1, acc2);
       }
-      rp_fg_update2(c, acc2, h, h + h2);
+      rp_fg_update2(c, k, acc2, h, h + h2);
     }
   } else
 #endif
     for (t = 0; t < len; ++t)
-      rp_fg_step2(&p->rnn2, base + ((start + t) % len) * stride,
+      rp_fg_step2(&p->rnn2, k, base + ((start + t) % len) * stride,
                   base + ((start + len - 1 - t) % len) * stride, h, h + h2, t == 0);
   for (j = 0; j < 2 * h2; ++j) {
     int32_t v = rp_requant_inline(h[j], p->out_mult, p->out_shift) + p->out_zp;
@@ -1261,10 +1298,13 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
    * the two RNN2 states of a forward and backward sweep. */
   int16_t *state2 = col_cache + (pw + 1) * h1;
   int32_t oi, oj, y, x;
+  rp_fg_consts k1, k2;
   /* Input rows whose row summaries the row cache already holds (rows_done - ph and up). */
   int32_t rows_done = reuse == RP_RNNPOOL_CONTINUE && region->row0 > 0
                           ? (region->row0 - 1) * p->stride_h + ph
                           : 0;
+  rp_fg_consts_of(&p->rnn1, &k1);
+  rp_fg_consts_of(&p->rnn2, &k2);
   for (oi = region->row0; oi < region->row1; ++oi) {
     const int32_t y0 = oi * p->stride_h;
     int32_t cols_done = 0;
@@ -1272,7 +1312,7 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
       for (y = rp_max(y0, rows_done); y < y0 + ph; ++y) {
         int16_t *slot = row_cache + (y % ph) * cache_cols * h1;
         for (oj = region->col0; oj + 1 < region->col1; oj += 2, slot += 2 * h1)
-          rp_rnn1_segment2(p, in, y, oj * p->stride_w, slot, y, (oj + 1) * p->stride_w,
+          rp_rnn1_segment2(p, &k1, in, y, oj * p->stride_w, slot, y, (oj + 1) * p->stride_w,
                            slot + h1, 0, 1, pw);
         if (oj < region->col1)
           rp_rnn1_segment(p, in, y, oj * p->stride_w, 0, 1, pw, slot);
@@ -1284,21 +1324,21 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
       int8_t *dst = rp_view_pixel(out, oi, oj, 4 * h2);
       if (!reuse) {
         for (y = y0; y + 1 < y0 + ph; y += 2)
-          rp_rnn1_segment2(p, in, y, x0, row_cache + (y % ph) * h1, y + 1, x0,
+          rp_rnn1_segment2(p, &k1, in, y, x0, row_cache + (y % ph) * h1, y + 1, x0,
                            row_cache + ((y + 1) % ph) * h1, 0, 1, pw);
         if (y < y0 + ph)
           rp_rnn1_segment(p, in, y, x0, 0, 1, pw, row_cache + (y % ph) * h1);
         cols_done = 0;
       }
       for (x = rp_max(x0, cols_done); x + 1 < x0 + pw; x += 2)
-        rp_rnn1_segment2(p, in, y0, x, col_cache + (x % pw) * h1, y0, x + 1,
+        rp_rnn1_segment2(p, &k1, in, y0, x, col_cache + (x % pw) * h1, y0, x + 1,
                          col_cache + ((x + 1) % pw) * h1, 1, 0, ph);
       if (x < x0 + pw)
         rp_rnn1_segment(p, in, y0, x, 1, 0, ph, col_cache + (x % pw) * h1);
       cols_done = x0 + pw;
-      rp_rnn2_both(p, row_cache + (reuse ? oj - region->col0 : 0) * h1, y0, ph, cache_cols * h1,
+      rp_rnn2_both(p, &k2, row_cache + (reuse ? oj - region->col0 : 0) * h1, y0, ph, cache_cols * h1,
                    dst, state2);
-      rp_rnn2_both(p, col_cache, x0, pw, h1, dst + 2 * h2, state2);
+      rp_rnn2_both(p, &k2, col_cache, x0, pw, h1, dst + 2 * h2, state2);
     }
   }
 }
