@@ -64,6 +64,14 @@
 #else
 #define RP_FG_ASM 0
 #endif
+/* The FastGRNN groups as whole assembly blocks with memory operands (rp_preact2_n, RNN2's
+ * passes): GCC addresses a local's memory operand from sp or the frame pointer; clang wants a
+ * register for it, of which the blocks leave none (it takes RP_ROWS4X2 instead). */
+#if RP_FG_ASM && !defined(__clang__)
+#define RP_FG_GROUP_ASM 1
+#else
+#define RP_FG_GROUP_ASM 0
+#endif
 
 /* clang-format off */
 static const int32_t rp_sigmoid_table[512] = {
@@ -881,76 +889,91 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
   "lsl %[a3], %[a3], %[k]\n\tlsl %[b0], %[b0], %[k]\n\tlsl %[b1], %[b1], %[k]\n\t"            \
   "lsl %[b2], %[b2], %[k]\n\tlsl %[b3], %[b3], %[k]\n\t"
 /* The h part of a group: h.U of the four rows added (np pairs), U advanced to the next group. */
-#define RP_GROUP_H(n, np)                                                                         \
-  "ldr %[p], %[mh]\n\t"                                                                        \
-  "ldr %[w], %[mu]\n\t" RP_REP##np(RP_PAIR_MLA(RP_STR(2 * n), RP_STR(2 * n - 4), RP_STR(4 * n - 4), RP_STR(6 * n - 4)))                     \
-  "add %[w], %[w], #" RP_STR(6 * n) "\n\t"                                                               \
-  "str %[w], %[mu]\n\t"
-#define RP_GROUP_NOH(n, np) ""
-/* One group of four hidden units of rp_preact2_n as a single assembly block: (x.W) * 2^shift
- * over `in` inputs (npx1 + 1 pairs, the first starting the accumulators; the second vector
- * vx elements after the first), then, with H =
- * RP_GROUP_H, h.U over n hidden units (nph pairs), and the eight accumulators stored
- * interleaved. The pointers and the shift live in g (memory operands), so the block has its
- * 13 registers and the loop around it only compares g.acc with the end. */
-#define RP_PREACT2_GROUP(in, npx1, n, nph, H, vx)                                                  \
-  __asm__ volatile("ldr %[p], %[mx]\n\t"                                                       \
-                   "ldr %[w], %[mw]\n\t"                                                       \
-                   RP_PAIR_MUL(RP_STR(2 * vx), RP_STR(2 * in - 4), RP_STR(4 * in - 4), RP_STR(6 * in - 4))   \
-                   RP_REP##npx1(RP_PAIR_MLA(RP_STR(2 * vx), RP_STR(2 * in - 4), RP_STR(4 * in - 4), RP_STR(6 * in - 4)))   \
-                   "add %[w], %[w], #" RP_STR(6 * in) "\n\t"                                   \
-                   "str %[w], %[mw]\n\t"                                                       \
-                   "ldr %[k], %[msh]\n\t" RP_LSL8 H(n, nph)                                       \
-                   "ldr %[p], %[macc]\n\t"                                                     \
-                   "strd %[a0], %[b0], [%[p]], #8\n\t"                                         \
-                   "strd %[a1], %[b1], [%[p]], #8\n\t"                                         \
-                   "strd %[a2], %[b2], [%[p]], #8\n\t"                                         \
-                   "strd %[a3], %[b3], [%[p]], #8\n\t"                                         \
-                   "str %[p], %[macc]\n\t"                                                     \
-                   : [p] "=&r"(p_), [w] "=&r"(w_), [a0] "=&r"(a0), [a1] "=&r"(a1),             \
-                     [a2] "=&r"(a2), [a3] "=&r"(a3), [b0] "=&r"(b0), [b1] "=&r"(b1),           \
-                     [b2] "=&r"(b2), [b3] "=&r"(b3), [x] "=&r"(x_), [y] "=&r"(y_),             \
-                     [k] "=&r"(k_), [mw] "+m"(g.w), [mu] "+m"(g.u), [macc] "+m"(g.acc)         \
-                   : [mx] "m"(g.x), [mh] "m"(g.h), [msh] "m"(g.shift)                          \
-                   : "memory")
-/* The pointers of the group blocks (memory operands; each block advances those it reads). */
+/* The pointers of the group blocks below (memory operands: each block loads the pointers it
+ * needs and stores back those it advances, so that all 13 registers hold its operands). */
 typedef struct {
   const int16_t *x, *w, *h, *u;
   const int32_t *xw;
   int32_t *acc;
   int32_t shift;
 } rp_group_ptrs;
-/* rp_hpass2's group as one block: the accumulators loaded from g.xw (LD: in order, or with the
- * two sequences exchanged), h.U added (RP_GROUP_H) and stored as RP_PREACT2_GROUP's. */
+#define RP_G_TEMPS [p] "=&r"(p_), [w] "=&r"(w_), [x] "=&r"(x_), [y] "=&r"(y_), [k] "=&r"(k_)
+#define RP_G_ACCS(c)                                                                           \
+  [a0] c(a0), [a1] c(a1), [a2] c(a2), [a3] c(a3), [b0] c(b0), [b1] c(b1), [b2] c(b2), [b3] c(b3)
+/* A group of four hidden units, two sequences, in assembly blocks (each string stays below
+ * C99's 4,095 characters), the eight accumulators kept in registers between them:
+ * x.W over `in` inputs (npx1 + 1 pairs, the first starting the accumulators; the second
+ * vector vx elements after the first), then RP_G_SHIFT, RP_G_H (h.U over n hidden units, nph
+ * pairs) and RP_G_STORE (the accumulators interleaved, as acc2). */
+#define RP_G_X(in, npx1, vx)                                                                   \
+  __asm__ volatile("ldr %[p], %[mx]\n\t"                                                       \
+                   "ldr %[w], %[mw]\n\t" RP_PAIR_MUL(RP_STR(2 * vx), RP_STR(2 * in - 4),       \
+                                                     RP_STR(4 * in - 4), RP_STR(6 * in - 4))   \
+                       RP_REP##npx1(RP_PAIR_MLA(RP_STR(2 * vx), RP_STR(2 * in - 4),            \
+                                                RP_STR(4 * in - 4), RP_STR(6 * in - 4)))       \
+                   "add %[w], %[w], #" RP_STR(6 * in) "\n\t"                                   \
+                   "str %[w], %[mw]\n\t"                                                       \
+                   : RP_G_TEMPS, RP_G_ACCS("=&r"), [mw] "+m"(g.w)                              \
+                   : [mx] "m"(g.x)                                                             \
+                   : "memory")
+#define RP_G_SHIFT                                                                             \
+  __asm__ volatile("ldr %[k], %[msh]\n\t" RP_LSL8                                              \
+                   : [k] "=&r"(k_), RP_G_ACCS("+r")                                            \
+                   : [msh] "m"(g.shift))
+#define RP_G_H(n, np)                                                                          \
+  __asm__ volatile("ldr %[p], %[mh]\n\t"                                                       \
+                   "ldr %[w], %[mu]\n\t" RP_REP##np(RP_PAIR_MLA(RP_STR(2 * n),                 \
+                                                                RP_STR(2 * n - 4),             \
+                                                                RP_STR(4 * n - 4),             \
+                                                                RP_STR(6 * n - 4)))            \
+                   "add %[w], %[w], #" RP_STR(6 * n) "\n\t"                                    \
+                   "str %[w], %[mu]\n\t"                                                       \
+                   : RP_G_TEMPS, RP_G_ACCS("+r"), [mu] "+m"(g.u)                               \
+                   : [mh] "m"(g.h)                                                             \
+                   : "memory")
+#define RP_G_STORE                                                                             \
+  __asm__ volatile("ldr %[p], %[macc]\n\t"                                                     \
+                   "strd %[a0], %[b0], [%[p]], #8\n\t"                                         \
+                   "strd %[a1], %[b1], [%[p]], #8\n\t"                                         \
+                   "strd %[a2], %[b2], [%[p]], #8\n\t"                                         \
+                   "strd %[a3], %[b3], [%[p]], #8\n\t"                                         \
+                   "str %[p], %[macc]\n\t"                                                     \
+                   : [p] "=&r"(p_), [macc] "+m"(g.acc)                                         \
+                   : RP_G_ACCS("r")                                                            \
+                   : "memory")
+/* rp_hpass2's start of a group: the accumulators loaded from g.xw, in order or with the two
+ * sequences exchanged (LD). */
 #define RP_XW_LOAD                                                                             \
   "ldrd %[a0], %[b0], [%[p]], #8\n\tldrd %[a1], %[b1], [%[p]], #8\n\t"                         \
   "ldrd %[a2], %[b2], [%[p]], #8\n\tldrd %[a3], %[b3], [%[p]], #8\n\t"
 #define RP_XW_LOAD_SWAPPED                                                                     \
   "ldrd %[b0], %[a0], [%[p]], #8\n\tldrd %[b1], %[a1], [%[p]], #8\n\t"                         \
   "ldrd %[b2], %[a2], [%[p]], #8\n\tldrd %[b3], %[a3], [%[p]], #8\n\t"
-#define RP_HPASS2_GROUP(n, nph, LD)                                                            \
-  __asm__ volatile("ldr %[p], %[mxw]\n\t" LD "str %[p], %[mxw]\n\t" RP_GROUP_H(n, nph)        \
-                   "ldr %[p], %[macc]\n\t"                                                     \
-                   "strd %[a0], %[b0], [%[p]], #8\n\t"                                         \
-                   "strd %[a1], %[b1], [%[p]], #8\n\t"                                         \
-                   "strd %[a2], %[b2], [%[p]], #8\n\t"                                         \
-                   "strd %[a3], %[b3], [%[p]], #8\n\t"                                         \
-                   "str %[p], %[macc]\n\t"                                                     \
-                   : [p] "=&r"(p_), [w] "=&r"(w_), [a0] "=&r"(a0), [a1] "=&r"(a1),             \
-                     [a2] "=&r"(a2), [a3] "=&r"(a3), [b0] "=&r"(b0), [b1] "=&r"(b1),           \
-                     [b2] "=&r"(b2), [b3] "=&r"(b3), [x] "=&r"(x_), [y] "=&r"(y_),             \
-                     [k] "=&r"(k_), [mxw] "+m"(g.xw), [mu] "+m"(g.u), [macc] "+m"(g.acc)       \
-                   : [mh] "m"(g.h)                                                             \
+#define RP_G_XW(LD)                                                                            \
+  __asm__ volatile("ldr %[p], %[mxw]\n\t" LD "str %[p], %[mxw]\n\t"                            \
+                   : [p] "=&r"(p_), RP_G_ACCS("=&r"), [mxw] "+m"(g.xw)                         \
+                   :                                                                           \
                    : "memory")
+#define RP_HPASS2_GROUP(n, nph, LD)                                                            \
+  do {                                                                                         \
+    RP_G_XW(LD);                                                                               \
+    RP_G_H(n, nph);                                                                            \
+    RP_G_STORE;                                                                                \
+  } while (0)
 #define RP_PREACT2_ALL(in, npx1, n, nph)                                                       \
   do {                                                                                         \
     if (with_h)                                                                                \
       for (; g.acc < end;) {                                                                   \
-        RP_PREACT2_GROUP(in, npx1, n, nph, RP_GROUP_H, RP_FG_MAX_EXPANDED);                                        \
+        RP_G_X(in, npx1, RP_FG_MAX_EXPANDED);                                                  \
+        RP_G_SHIFT;                                                                            \
+        RP_G_H(n, nph);                                                                        \
+        RP_G_STORE;                                                                            \
       }                                                                                        \
     else                                                                                       \
       for (; g.acc < end;) {                                                                   \
-        RP_PREACT2_GROUP(in, npx1, n, nph, RP_GROUP_NOH, RP_FG_MAX_EXPANDED);                                      \
+        RP_G_X(in, npx1, RP_FG_MAX_EXPANDED);                                                  \
+        RP_G_SHIFT;                                                                            \
+        RP_G_STORE;                                                                            \
       }                                                                                        \
   } while (0)
 #else
@@ -982,7 +1005,7 @@ typedef struct {
 RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *w, int32_t in, const int16_t *ha,
                             const int16_t *u, int32_t rows, int32_t shift, int32_t with_h,
                             int32_t *acc2) {
-#if RP_FG_ASM
+#if RP_FG_GROUP_ASM
   rp_group_ptrs g;
   const int32_t *const end = acc2 + 2 * rows;
   int32_t a0, a1, a2, a3, b0, b1, b2, b3;
@@ -1042,7 +1065,7 @@ static RP_NOINLINE void rp_xpass2(const int16_t *xa, const int16_t *xb, const in
     memcpy(x2, xa, 16 * sizeof *x2);
     memcpy(x2 + 16, xb, 16 * sizeof *x2);
   }
-#if RP_FG_ASM
+#if RP_FG_GROUP_ASM
   {
     rp_group_ptrs g;
     int32_t a0, a1, a2, a3, b0, b1, b2, b3;
@@ -1051,11 +1074,15 @@ static RP_NOINLINE void rp_xpass2(const int16_t *xa, const int16_t *xb, const in
     g.x = x2, g.w = w, g.h = 0, g.u = 0, g.xw = 0, g.acc = acc2, g.shift = shift;
     if (n == 8)
       for (; g.acc < end;) {
-        RP_PREACT2_GROUP(8, 3, 8, 4, RP_GROUP_NOH, 16);
+        RP_G_X(8, 3, 16);
+        RP_G_SHIFT;
+        RP_G_STORE;
       }
     else
       for (; g.acc < end;) {
-        RP_PREACT2_GROUP(16, 7, 16, 8, RP_GROUP_NOH, 16);
+        RP_G_X(16, 7, 16);
+        RP_G_SHIFT;
+        RP_G_STORE;
       }
     (void)a0, (void)a1, (void)a2, (void)a3, (void)b0, (void)b1, (void)b2, (void)b3;
     (void)p_, (void)w_, (void)x_, (void)y_, (void)k_;
@@ -1081,7 +1108,7 @@ static RP_NOINLINE void rp_xpass2(const int16_t *xa, const int16_t *xb, const in
 RP_INLINE void rp_hpass2_n(const int16_t *ha, const int16_t *u, int32_t n, const int32_t *xw,
                            int32_t swap, int32_t *acc2) {
   const int32_t *const end = acc2 + 2 * n;
-#if RP_FG_ASM
+#if RP_FG_GROUP_ASM
   rp_group_ptrs g;
   int32_t a0, a1, a2, a3, b0, b1, b2, b3;
   const int16_t *p_, *w_;
