@@ -1303,9 +1303,15 @@ static void rp_rnn2_both(const rp_rnnpool_params *p, const rp_fg_consts *k, cons
     for (t = 0; t < len; ++t)
       rp_fg_step2(&p->rnn2, k, base + ((start + t) % len) * stride,
                   base + ((start + len - 1 - t) % len) * stride, h, h + h2, t == 0);
-  for (j = 0; j < 2 * h2; ++j) {
-    int32_t v = rp_requant_inline(h[j], p->out_mult, p->out_shift) + p->out_zp;
-    dst[j] = (int8_t)rp_clamp(v, -128, 127);
+  { /* rp_requant_inline(h, mult, shift) + zp clamped to int8, as rp_out_s8 (with the zero
+     * point folded into the rounding constant when the shift allows: one SMLAL per output) */
+    const int32_t m = p->out_mult, sh = p->out_shift, zp = p->out_zp, zp1 = 2 * zp + 1;
+    if (rp_common_shifts(&sh, 1))
+      for (j = 0; j < 2 * h2; ++j)
+        dst[j] = rp_out_s8(h[j], m, sh, zp, zp1, -128, 127, 1, 1);
+    else
+      for (j = 0; j < 2 * h2; ++j)
+        dst[j] = rp_out_s8(h[j], m, sh, zp, zp1, -128, 127, 1, 0);
   }
 }
 
