@@ -861,72 +861,69 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
             : "memory");                                                                       \
   } while (0)
 
+#define RP_REP0(x)
 #define RP_REP1(x) x
 #define RP_REP3(x) x RP_REP2(x)
-#define RP_REP7(x) x RP_REP2(RP_REP3(x))
-/* One input pair of four weight rows and two vectors, as in RP_ROWS4X2, with the vector
- * distance and the row offsets (in bytes) given as assembler expressions; RP_PAIR_MUL starts
- * the eight accumulators (SMUAD) instead of adding to them. */
 #define RP_STR_(x) #x
 #define RP_STR(x) RP_STR_(x)
-#define RP_PAIR_OP(OP, ACC_A, ACC_B, VD, O1, O2, O3)                                           \
-  "ldr %[y], [%[p], #" VD "]\n\t"                                                              \
-  "ldr %[x], [%[p]], #4\n\t"                                                                   \
-  "ldr %[k], [%[w]], #4\n\t" OP " %[a0], %[x], %[k]" ACC_A(a0) "\n\t"                         \
-  OP " %[b0], %[y], %[k]" ACC_B(b0) "\n\t"                                                     \
-  "ldr %[k], [%[w], #" O1 "]\n\t" OP " %[a1], %[x], %[k]" ACC_A(a1) "\n\t"                  \
-  OP " %[b1], %[y], %[k]" ACC_B(b1) "\n\t"                                                     \
-  "ldr %[k], [%[w], #" O2 "]\n\t" OP " %[a2], %[x], %[k]" ACC_A(a2) "\n\t"                  \
-  OP " %[b2], %[y], %[k]" ACC_B(b2) "\n\t"                                                     \
-  "ldr %[k], [%[w], #" O3 "]\n\t" OP " %[b3], %[y], %[k]" ACC_B(b3) "\n\t"                  \
-  OP " %[a3], %[x], %[k]" ACC_A(a3) "\n\t"
+/* Two input pairs (four inputs) of two weight rows against two vectors, 12 instructions for
+ * 16 MACs: one LDRD of each vector's four inputs, one LDRD of each row's four weights (row 1
+ * at byte offset O1 from row 0, which advances), eight SMLADs; vb is VD bytes after va (both
+ * given as assembler expressions). RP_DPAIR_MUL starts the four accumulators (SMUAD for the
+ * first input pair) instead of adding to them. */
+#define RP_DPAIR_OP(OP1, ACC1, VD, O1)                                                         \
+  "ldrd %[y0], %[y1], [%[p], #" VD "]\n\t"                                                     \
+  "ldrd %[x0], %[x1], [%[p]], #8\n\t"                                                          \
+  "ldrd %[k0], %[k1], [%[w], #" O1 "]\n\t"                                                     \
+  OP1 " %[a1], %[x0], %[k0]" ACC1(a1) "\n\t"                                                   \
+  OP1 " %[b1], %[y0], %[k0]" ACC1(b1) "\n\t"                                                   \
+  "smlad %[a1], %[x1], %[k1], %[a1]\n\t"                                                       \
+  "smlad %[b1], %[y1], %[k1], %[b1]\n\t"                                                       \
+  "ldrd %[k0], %[k1], [%[w]], #8\n\t"                                                          \
+  OP1 " %[a0], %[x0], %[k0]" ACC1(a0) "\n\t"                                                   \
+  OP1 " %[b0], %[y0], %[k0]" ACC1(b0) "\n\t"                                                   \
+  "smlad %[a0], %[x1], %[k1], %[a0]\n\t"                                                       \
+  "smlad %[b0], %[y1], %[k1], %[b0]\n\t"
 #define RP_ACC(r) ", %[" #r "]"
 #define RP_NOACC(r) ""
-#define RP_PAIR_MUL(VD, O1, O2, O3) RP_PAIR_OP("smuad", RP_NOACC, RP_NOACC, VD, O1, O2, O3)
-#define RP_PAIR_MLA(VD, O1, O2, O3) RP_PAIR_OP("smlad", RP_ACC, RP_ACC, VD, O1, O2, O3)
-#define RP_LSL8                                                                                \
-  "lsl %[a0], %[a0], %[k]\n\tlsl %[a1], %[a1], %[k]\n\tlsl %[a2], %[a2], %[k]\n\t"            \
-  "lsl %[a3], %[a3], %[k]\n\tlsl %[b0], %[b0], %[k]\n\tlsl %[b1], %[b1], %[k]\n\t"            \
-  "lsl %[b2], %[b2], %[k]\n\tlsl %[b3], %[b3], %[k]\n\t"
-/* The h part of a group: h.U of the four rows added (np pairs), U advanced to the next group. */
+#define RP_DPAIR_MUL(VD, O1) RP_DPAIR_OP("smuad", RP_NOACC, VD, O1)
+#define RP_DPAIR_MLA(VD, O1) RP_DPAIR_OP("smlad", RP_ACC, VD, O1)
 /* The pointers of the group blocks below (memory operands: each block loads the pointers it
- * needs and stores back those it advances, so that all 13 registers hold its operands). */
+ * needs and stores back those it advances, so that the registers hold its operands). */
 typedef struct {
   const int16_t *x, *w, *h, *u;
   const int32_t *xw;
   int32_t *acc;
   int32_t shift;
 } rp_group_ptrs;
-#define RP_G_TEMPS [p] "=&r"(p_), [w] "=&r"(w_), [x] "=&r"(x_), [y] "=&r"(y_), [k] "=&r"(k_)
-#define RP_G_ACCS(c)                                                                           \
-  [a0] c(a0), [a1] c(a1), [a2] c(a2), [a3] c(a3), [b0] c(b0), [b1] c(b1), [b2] c(b2), [b3] c(b3)
-/* A group of four hidden units, two sequences, in assembly blocks (each string stays below
- * C99's 4,095 characters), the eight accumulators kept in registers between them:
- * x.W over `in` inputs (npx1 + 1 pairs, the first starting the accumulators; the second
- * vector vx elements after the first), then RP_G_SHIFT, RP_G_H (h.U over n hidden units, nph
+#define RP_G_TEMPS                                                                             \
+  [p] "=&r"(p_), [w] "=&r"(w_), [x0] "=&r"(x0_), [x1] "=&r"(x1_), [y0] "=&r"(y0_),             \
+      [y1] "=&r"(y1_), [k0] "=&r"(k0_), [k1] "=&r"(k1_)
+#define RP_G_ACCS(c) [a0] c(a0), [a1] c(a1), [b0] c(b0), [b1] c(b1)
+/* A group of two hidden units, two sequences, in assembly blocks (each string stays below
+ * C99's 4,095 characters), the four accumulators kept in registers between them: x.W over
+ * `in` inputs (ndx1 + 1 double pairs, the first starting the accumulators; the second vector
+ * vx elements after the first), then RP_G_SHIFT, RP_G_H (h.U over n hidden units, ndh double
  * pairs) and RP_G_STORE (the accumulators interleaved, as acc2). */
-#define RP_G_X(in, npx1, vx)                                                                   \
+#define RP_G_X(in, ndx1, vx)                                                                   \
   __asm__ volatile("ldr %[p], %[mx]\n\t"                                                       \
-                   "ldr %[w], %[mw]\n\t" RP_PAIR_MUL(RP_STR(2 * vx), RP_STR(2 * in - 4),       \
-                                                     RP_STR(4 * in - 4), RP_STR(6 * in - 4))   \
-                       RP_REP##npx1(RP_PAIR_MLA(RP_STR(2 * vx), RP_STR(2 * in - 4),            \
-                                                RP_STR(4 * in - 4), RP_STR(6 * in - 4)))       \
-                   "add %[w], %[w], #" RP_STR(6 * in) "\n\t"                                   \
+                   "ldr %[w], %[mw]\n\t" RP_DPAIR_MUL(RP_STR(2 * vx), RP_STR(2 * in))          \
+                       RP_REP##ndx1(RP_DPAIR_MLA(RP_STR(2 * vx), RP_STR(2 * in)))              \
+                   "add %[w], %[w], #" RP_STR(2 * in) "\n\t"                                   \
                    "str %[w], %[mw]\n\t"                                                       \
                    : RP_G_TEMPS, RP_G_ACCS("=&r"), [mw] "+m"(g.w)                              \
                    : [mx] "m"(g.x)                                                             \
                    : "memory")
 #define RP_G_SHIFT                                                                             \
-  __asm__ volatile("ldr %[k], %[msh]\n\t" RP_LSL8                                              \
-                   : [k] "=&r"(k_), RP_G_ACCS("+r")                                            \
+  __asm__ volatile("ldr %[k], %[msh]\n\t"                                                      \
+                   "lsl %[a0], %[a0], %[k]\n\tlsl %[a1], %[a1], %[k]\n\t"                      \
+                   "lsl %[b0], %[b0], %[k]\n\tlsl %[b1], %[b1], %[k]\n\t"                      \
+                   : [k] "=&r"(k0_), RP_G_ACCS("+r")                                           \
                    : [msh] "m"(g.shift))
-#define RP_G_H(n, np)                                                                          \
+#define RP_G_H(n, ndh)                                                                         \
   __asm__ volatile("ldr %[p], %[mh]\n\t"                                                       \
-                   "ldr %[w], %[mu]\n\t" RP_REP##np(RP_PAIR_MLA(RP_STR(2 * n),                 \
-                                                                RP_STR(2 * n - 4),             \
-                                                                RP_STR(4 * n - 4),             \
-                                                                RP_STR(6 * n - 4)))            \
-                   "add %[w], %[w], #" RP_STR(6 * n) "\n\t"                                    \
+                   "ldr %[w], %[mu]\n\t" RP_REP##ndh(RP_DPAIR_MLA(RP_STR(2 * n), RP_STR(2 * n))) \
+                   "add %[w], %[w], #" RP_STR(2 * n) "\n\t"                                    \
                    "str %[w], %[mu]\n\t"                                                       \
                    : RP_G_TEMPS, RP_G_ACCS("+r"), [mu] "+m"(g.u)                               \
                    : [mh] "m"(g.h)                                                             \
@@ -935,47 +932,49 @@ typedef struct {
   __asm__ volatile("ldr %[p], %[macc]\n\t"                                                     \
                    "strd %[a0], %[b0], [%[p]], #8\n\t"                                         \
                    "strd %[a1], %[b1], [%[p]], #8\n\t"                                         \
-                   "strd %[a2], %[b2], [%[p]], #8\n\t"                                         \
-                   "strd %[a3], %[b3], [%[p]], #8\n\t"                                         \
                    "str %[p], %[macc]\n\t"                                                     \
                    : [p] "=&r"(p_), [macc] "+m"(g.acc)                                         \
                    : RP_G_ACCS("r")                                                            \
                    : "memory")
 /* rp_hpass2's start of a group: the accumulators loaded from g.xw, in order or with the two
  * sequences exchanged (LD). */
-#define RP_XW_LOAD                                                                             \
-  "ldrd %[a0], %[b0], [%[p]], #8\n\tldrd %[a1], %[b1], [%[p]], #8\n\t"                         \
-  "ldrd %[a2], %[b2], [%[p]], #8\n\tldrd %[a3], %[b3], [%[p]], #8\n\t"
-#define RP_XW_LOAD_SWAPPED                                                                     \
-  "ldrd %[b0], %[a0], [%[p]], #8\n\tldrd %[b1], %[a1], [%[p]], #8\n\t"                         \
-  "ldrd %[b2], %[a2], [%[p]], #8\n\tldrd %[b3], %[a3], [%[p]], #8\n\t"
+#define RP_XW_LOAD "ldrd %[a0], %[b0], [%[p]], #8\n\tldrd %[a1], %[b1], [%[p]], #8\n\t"
+#define RP_XW_LOAD_SWAPPED "ldrd %[b0], %[a0], [%[p]], #8\n\tldrd %[b1], %[a1], [%[p]], #8\n\t"
 #define RP_G_XW(LD)                                                                            \
   __asm__ volatile("ldr %[p], %[mxw]\n\t" LD "str %[p], %[mxw]\n\t"                            \
                    : [p] "=&r"(p_), RP_G_ACCS("=&r"), [mxw] "+m"(g.xw)                         \
                    :                                                                           \
                    : "memory")
-#define RP_HPASS2_GROUP(n, nph, LD)                                                            \
+#define RP_HPASS2_GROUP(n, ndh, LD)                                                            \
   do {                                                                                         \
     RP_G_XW(LD);                                                                               \
-    RP_G_H(n, nph);                                                                            \
+    RP_G_H(n, ndh);                                                                            \
     RP_G_STORE;                                                                                \
   } while (0)
-#define RP_PREACT2_ALL(in, npx1, n, nph)                                                       \
+#define RP_PREACT2_ALL(in, ndx1, n, ndh)                                                       \
   do {                                                                                         \
     if (with_h)                                                                                \
       for (; g.acc < end;) {                                                                   \
-        RP_G_X(in, npx1, RP_FG_MAX_EXPANDED);                                                  \
+        RP_G_X(in, ndx1, RP_FG_MAX_EXPANDED);                                                  \
         RP_G_SHIFT;                                                                            \
-        RP_G_H(n, nph);                                                                        \
+        RP_G_H(n, ndh);                                                                        \
         RP_G_STORE;                                                                            \
       }                                                                                        \
     else                                                                                       \
       for (; g.acc < end;) {                                                                   \
-        RP_G_X(in, npx1, RP_FG_MAX_EXPANDED);                                                  \
+        RP_G_X(in, ndx1, RP_FG_MAX_EXPANDED);                                                  \
         RP_G_SHIFT;                                                                            \
         RP_G_STORE;                                                                            \
       }                                                                                        \
   } while (0)
+/* The temporaries and accumulators of the group blocks. */
+#define RP_G_LOCALS                                                                            \
+  int32_t a0, a1, b0, b1;                                                                      \
+  const int16_t *p_, *w_;                                                                      \
+  uint32_t x0_, x1_, y0_, y1_, k0_, k1_
+#define RP_G_UNUSED                                                                            \
+  ((void)a0, (void)a1, (void)b0, (void)b1, (void)p_, (void)w_, (void)x0_, (void)x1_,           \
+   (void)y0_, (void)y1_, (void)k0_, (void)k1_)
 #else
 /* a_k += va . m_k and b_k += vb . m_k, vb = va + d, for the four weight rows m_k = m + k * len
  * (len even): each weight word serves both vectors. */
@@ -1008,24 +1007,21 @@ RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *w, int32_t in, con
 #if RP_FG_GROUP_ASM
   rp_group_ptrs g;
   const int32_t *const end = acc2 + 2 * rows;
-  int32_t a0, a1, a2, a3, b0, b1, b2, b3;
-  const int16_t *p_, *w_;
-  uint32_t x_, y_, k_;
+  RP_G_LOCALS;
   g.x = xa, g.w = w, g.h = ha, g.u = u, g.acc = acc2, g.shift = shift;
   if (rows == 16 && in == 4)
-    RP_PREACT2_ALL(4, 1, 16, 8);
+    RP_PREACT2_ALL(4, 0, 16, 4);
   else if (rows == 16 && in == 8)
-    RP_PREACT2_ALL(8, 3, 16, 8);
+    RP_PREACT2_ALL(8, 1, 16, 4);
   else if (rows == 16)
-    RP_PREACT2_ALL(16, 7, 16, 8);
+    RP_PREACT2_ALL(16, 3, 16, 4);
   else if (in == 4)
-    RP_PREACT2_ALL(4, 1, 8, 4);
+    RP_PREACT2_ALL(4, 0, 8, 2);
   else if (in == 8)
-    RP_PREACT2_ALL(8, 3, 8, 4);
+    RP_PREACT2_ALL(8, 1, 8, 2);
   else
-    RP_PREACT2_ALL(16, 7, 8, 4);
-  (void)a0, (void)a1, (void)a2, (void)a3, (void)b0, (void)b1, (void)b2, (void)b3;
-  (void)p_, (void)w_, (void)x_, (void)y_, (void)k_;
+    RP_PREACT2_ALL(16, 3, 8, 2);
+  RP_G_UNUSED;
 #else
   int32_t j;
   for (j = 0; j + 4 <= rows; j += 4, w += 4 * in, u += 4 * rows, acc2 += 8) {
@@ -1068,24 +1064,21 @@ static RP_NOINLINE void rp_xpass2(const int16_t *xa, const int16_t *xb, const in
 #if RP_FG_GROUP_ASM
   {
     rp_group_ptrs g;
-    int32_t a0, a1, a2, a3, b0, b1, b2, b3;
-    const int16_t *p_, *w_;
-    uint32_t x_, y_, k_;
+    RP_G_LOCALS;
     g.x = x2, g.w = w, g.h = 0, g.u = 0, g.xw = 0, g.acc = acc2, g.shift = shift;
     if (n == 8)
       for (; g.acc < end;) {
-        RP_G_X(8, 3, 16);
+        RP_G_X(8, 1, 16);
         RP_G_SHIFT;
         RP_G_STORE;
       }
     else
       for (; g.acc < end;) {
-        RP_G_X(16, 7, 16);
+        RP_G_X(16, 3, 16);
         RP_G_SHIFT;
         RP_G_STORE;
       }
-    (void)a0, (void)a1, (void)a2, (void)a3, (void)b0, (void)b1, (void)b2, (void)b3;
-    (void)p_, (void)w_, (void)x_, (void)y_, (void)k_;
+    RP_G_UNUSED;
   }
 #else
   for (; acc2 < end; w += 4 * n, acc2 += 8) {
@@ -1110,28 +1103,25 @@ RP_INLINE void rp_hpass2_n(const int16_t *ha, const int16_t *u, int32_t n, const
   const int32_t *const end = acc2 + 2 * n;
 #if RP_FG_GROUP_ASM
   rp_group_ptrs g;
-  int32_t a0, a1, a2, a3, b0, b1, b2, b3;
-  const int16_t *p_, *w_;
-  uint32_t x_, y_, k_;
+  RP_G_LOCALS;
   g.x = 0, g.w = 0, g.h = ha, g.u = u, g.xw = xw, g.acc = acc2, g.shift = 0;
   if (n == 8 && swap)
     for (; g.acc < end;) {
-      RP_HPASS2_GROUP(8, 4, RP_XW_LOAD_SWAPPED);
+      RP_HPASS2_GROUP(8, 2, RP_XW_LOAD_SWAPPED);
     }
   else if (n == 8)
     for (; g.acc < end;) {
-      RP_HPASS2_GROUP(8, 4, RP_XW_LOAD);
+      RP_HPASS2_GROUP(8, 2, RP_XW_LOAD);
     }
   else if (swap)
     for (; g.acc < end;) {
-      RP_HPASS2_GROUP(16, 8, RP_XW_LOAD_SWAPPED);
+      RP_HPASS2_GROUP(16, 4, RP_XW_LOAD_SWAPPED);
     }
   else
     for (; g.acc < end;) {
-      RP_HPASS2_GROUP(16, 8, RP_XW_LOAD);
+      RP_HPASS2_GROUP(16, 4, RP_XW_LOAD);
     }
-  (void)a0, (void)a1, (void)a2, (void)a3, (void)b0, (void)b1, (void)b2, (void)b3;
-  (void)p_, (void)w_, (void)x_, (void)y_, (void)k_;
+  RP_G_UNUSED;
 #else
   const int32_t sa = swap ? 1 : 0, sb = swap ? 0 : 1;
   for (; acc2 < end; u += 4 * n, acc2 += 8, xw += 8) {
