@@ -867,9 +867,9 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
 #define RP_STR_(x) #x
 #define RP_STR(x) RP_STR_(x)
 /* Two input pairs (four inputs) of two weight rows against two vectors, 12 instructions for
- * 16 MACs: one LDRD of each vector's four inputs, one LDRD of each row's four weights (row 1
- * at byte offset O1 from row 0, which advances), eight SMLADs; vb is VD bytes after va (both
- * given as assembler expressions). RP_DPAIR_MUL starts the four accumulators (SMUAD for the
+ * 16 MACs: one LDRD of each vector's four inputs, one LDRD of each row's four weights (the
+ * second row O1 bytes after the first, which advances), eight SMLADs; vb is VD bytes after va
+ * (both given as assembler expressions). RP_DPAIR_MUL starts the four accumulators (SMUAD for the
  * first input pair) instead of adding to them. */
 #define RP_DPAIR_OP(OP1, ACC1, VD, O1)                                                         \
   "ldrd %[y0], %[y1], [%[p], #" VD "]\n\t"                                                     \
@@ -900,16 +900,17 @@ typedef struct {
   [p] "=&r"(p_), [w] "=&r"(w_), [x0] "=&r"(x0_), [x1] "=&r"(x1_), [y0] "=&r"(y0_),             \
       [y1] "=&r"(y1_), [k0] "=&r"(k0_), [k1] "=&r"(k1_)
 #define RP_G_ACCS(c) [a0] c(a0), [a1] c(a1), [b0] c(b0), [b1] c(b1)
-/* A group of two hidden units, two sequences, in assembly blocks (each string stays below
- * C99's 4,095 characters), the four accumulators kept in registers between them: x.W over
- * `in` inputs (ndx1 + 1 double pairs, the first starting the accumulators; the second vector
- * vx elements after the first), then RP_G_SHIFT, RP_G_H (h.U over n hidden units, ndh double
- * pairs) and RP_G_STORE (the accumulators interleaved, as acc2). */
-#define RP_G_X(in, ndx1, vx)                                                                   \
-  __asm__ volatile("ldr %[p], %[mx]\n\t"                                                       \
-                   "ldr %[w], %[mw]\n\t" RP_DPAIR_MUL(RP_STR(2 * vx), RP_STR(2 * in))          \
-                       RP_REP##ndx1(RP_DPAIR_MLA(RP_STR(2 * vx), RP_STR(2 * in)))              \
-                   "add %[w], %[w], #" RP_STR(2 * in) "\n\t"                                   \
+/* A group of two hidden units, j and j + rows / 2, two sequences, in assembly blocks (each
+ * string stays below C99's 4,095 characters), the four accumulators kept in registers between
+ * them: x.W over `in` inputs (ndx1 + 1 double pairs, the first starting the accumulators; the
+ * second vector vx elements after the first), then RP_G_SHIFT, RP_G_H (h.U over n hidden
+ * units, ndh double pairs) and RP_G_STORE (the accumulators interleaved, as acc2). Pairing j
+ * with j + rows / 2 leaves the weight pointers at row j + 1 for the next group, and each
+ * block loads its vector and weight pointers with one LDRD (adjacent in rp_group_ptrs). */
+#define RP_G_X(in, ndx1, vx, rows)                                                             \
+  __asm__ volatile("ldrd %[p], %[w], %[mx]\n\t" /* g.x, g.w */                                \
+                   RP_DPAIR_MUL(RP_STR(2 * vx), RP_STR(rows * in))                             \
+                       RP_REP##ndx1(RP_DPAIR_MLA(RP_STR(2 * vx), RP_STR(rows * in)))           \
                    "str %[w], %[mw]\n\t"                                                       \
                    : RP_G_TEMPS, RP_G_ACCS("=&r"), [mw] "+m"(g.w)                              \
                    : [mx] "m"(g.x)                                                             \
@@ -921,25 +922,26 @@ typedef struct {
                    : [k] "=&r"(k0_), RP_G_ACCS("+r")                                           \
                    : [msh] "m"(g.shift))
 #define RP_G_H(n, ndh)                                                                         \
-  __asm__ volatile("ldr %[p], %[mh]\n\t"                                                       \
-                   "ldr %[w], %[mu]\n\t" RP_REP##ndh(RP_DPAIR_MLA(RP_STR(2 * n), RP_STR(2 * n))) \
-                   "add %[w], %[w], #" RP_STR(2 * n) "\n\t"                                    \
+  __asm__ volatile("ldrd %[p], %[w], %[mh]\n\t" /* g.h, g.u */                                \
+                   RP_REP##ndh(RP_DPAIR_MLA(RP_STR(2 * n), RP_STR(n * n)))                     \
                    "str %[w], %[mu]\n\t"                                                       \
                    : RP_G_TEMPS, RP_G_ACCS("+r"), [mu] "+m"(g.u)                               \
                    : [mh] "m"(g.h)                                                             \
                    : "memory")
-#define RP_G_STORE                                                                             \
+#define RP_G_STORE(rows)                                                                       \
   __asm__ volatile("ldr %[p], %[macc]\n\t"                                                     \
+                   "strd %[a1], %[b1], [%[p], #" RP_STR(4 * rows) "]\n\t"                      \
                    "strd %[a0], %[b0], [%[p]], #8\n\t"                                         \
-                   "strd %[a1], %[b1], [%[p]], #8\n\t"                                         \
                    "str %[p], %[macc]\n\t"                                                     \
                    : [p] "=&r"(p_), [macc] "+m"(g.acc)                                         \
                    : RP_G_ACCS("r")                                                            \
                    : "memory")
 /* rp_hpass2's start of a group: the accumulators loaded from g.xw, in order or with the two
  * sequences exchanged (LD). */
-#define RP_XW_LOAD "ldrd %[a0], %[b0], [%[p]], #8\n\tldrd %[a1], %[b1], [%[p]], #8\n\t"
-#define RP_XW_LOAD_SWAPPED "ldrd %[b0], %[a0], [%[p]], #8\n\tldrd %[b1], %[a1], [%[p]], #8\n\t"
+#define RP_XW_LOAD(rows)                                                                       \
+  "ldrd %[a1], %[b1], [%[p], #" RP_STR(4 * rows) "]\n\tldrd %[a0], %[b0], [%[p]], #8\n\t"
+#define RP_XW_LOAD_SWAPPED(rows)                                                               \
+  "ldrd %[b1], %[a1], [%[p], #" RP_STR(4 * rows) "]\n\tldrd %[b0], %[a0], [%[p]], #8\n\t"
 #define RP_G_XW(LD)                                                                            \
   __asm__ volatile("ldr %[p], %[mxw]\n\t" LD "str %[p], %[mxw]\n\t"                            \
                    : [p] "=&r"(p_), RP_G_ACCS("=&r"), [mxw] "+m"(g.xw)                         \
@@ -947,24 +949,24 @@ typedef struct {
                    : "memory")
 #define RP_HPASS2_GROUP(n, ndh, LD)                                                            \
   do {                                                                                         \
-    RP_G_XW(LD);                                                                               \
+    RP_G_XW(LD(n));                                                                            \
     RP_G_H(n, ndh);                                                                            \
-    RP_G_STORE;                                                                                \
+    RP_G_STORE(n);                                                                             \
   } while (0)
 #define RP_PREACT2_ALL(in, ndx1, n, ndh)                                                       \
   do {                                                                                         \
     if (with_h)                                                                                \
       for (; g.acc < end;) {                                                                   \
-        RP_G_X(in, ndx1, RP_FG_MAX_EXPANDED);                                                  \
+        RP_G_X(in, ndx1, RP_FG_MAX_EXPANDED, n);                                               \
         RP_G_SHIFT;                                                                            \
         RP_G_H(n, ndh);                                                                        \
-        RP_G_STORE;                                                                            \
+        RP_G_STORE(n);                                                                         \
       }                                                                                        \
     else                                                                                       \
       for (; g.acc < end;) {                                                                   \
-        RP_G_X(in, ndx1, RP_FG_MAX_EXPANDED);                                                  \
+        RP_G_X(in, ndx1, RP_FG_MAX_EXPANDED, n);                                               \
         RP_G_SHIFT;                                                                            \
-        RP_G_STORE;                                                                            \
+        RP_G_STORE(n);                                                                         \
       }                                                                                        \
   } while (0)
 /* The temporaries and accumulators of the group blocks. */
@@ -1006,7 +1008,7 @@ RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *w, int32_t in, con
                             int32_t *acc2) {
 #if RP_FG_GROUP_ASM
   rp_group_ptrs g;
-  const int32_t *const end = acc2 + 2 * rows;
+  const int32_t *const end = acc2 + rows; /* groups (j, j + rows / 2) for j < rows / 2 */
   RP_G_LOCALS;
   g.x = xa, g.w = w, g.h = ha, g.u = u, g.acc = acc2, g.shift = shift;
   if (rows == 16 && in == 4)
@@ -1064,20 +1066,25 @@ static RP_NOINLINE void rp_xpass2(const int16_t *xa, const int16_t *xb, const in
 #if RP_FG_GROUP_ASM
   {
     rp_group_ptrs g;
+    const int32_t *const half = acc2 + rows; /* groups (j, j + rows / 2) */
     RP_G_LOCALS;
     g.x = x2, g.w = w, g.h = 0, g.u = 0, g.xw = 0, g.acc = acc2, g.shift = shift;
-    if (n == 8)
-      for (; g.acc < end;) {
-        RP_G_X(8, 1, 16);
-        RP_G_SHIFT;
-        RP_G_STORE;
-      }
+    (void)end;
+#define RP_XPASS2_ALL(n, ndx1, rows)                                                           \
+  for (; g.acc < half;) {                                                                      \
+    RP_G_X(n, ndx1, 16, rows);                                                                 \
+    RP_G_SHIFT;                                                                                \
+    RP_G_STORE(rows);                                                                          \
+  }
+    if (n == 8 && rows == 8)
+      RP_XPASS2_ALL(8, 1, 8)
+    else if (n == 8)
+      RP_XPASS2_ALL(8, 1, 16)
+    else if (rows == 8)
+      RP_XPASS2_ALL(16, 3, 8)
     else
-      for (; g.acc < end;) {
-        RP_G_X(16, 3, 16);
-        RP_G_SHIFT;
-        RP_G_STORE;
-      }
+      RP_XPASS2_ALL(16, 3, 16)
+#undef RP_XPASS2_ALL
     RP_G_UNUSED;
   }
 #else
@@ -1100,8 +1107,8 @@ static RP_NOINLINE void rp_xpass2(const int16_t *xa, const int16_t *xb, const in
  * sequence a's), so that the backward half of RNN2 reads the forward half's x.W in place. */
 RP_INLINE void rp_hpass2_n(const int16_t *ha, const int16_t *u, int32_t n, const int32_t *xw,
                            int32_t swap, int32_t *acc2) {
-  const int32_t *const end = acc2 + 2 * n;
 #if RP_FG_GROUP_ASM
+  const int32_t *const end = acc2 + n; /* groups (j, j + n / 2) */
   rp_group_ptrs g;
   RP_G_LOCALS;
   g.x = 0, g.w = 0, g.h = ha, g.u = u, g.xw = xw, g.acc = acc2, g.shift = 0;
@@ -1123,6 +1130,7 @@ RP_INLINE void rp_hpass2_n(const int16_t *ha, const int16_t *u, int32_t n, const
     }
   RP_G_UNUSED;
 #else
+  const int32_t *const end = acc2 + 2 * n;
   const int32_t sa = swap ? 1 : 0, sb = swap ? 0 : 1;
   for (; acc2 < end; u += 4 * n, acc2 += 8, xw += 8) {
     int32_t a0 = xw[sa], b0 = xw[sb], a1 = xw[2 + sa], b1 = xw[2 + sb];
