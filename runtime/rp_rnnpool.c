@@ -953,20 +953,26 @@ typedef struct {
     RP_G_H(n, ndh);                                                                            \
     RP_G_STORE(n);                                                                             \
   } while (0)
+/* rp_preact2_n's groups, two per iteration of a counted loop (rows / 2 groups, an even
+ * count). */
+#define RP_PREACT2_GROUP(in, ndx1, n, ndh, H)                                                  \
+  RP_G_X(in, ndx1, RP_FG_MAX_EXPANDED, n);                                                     \
+  RP_G_SHIFT;                                                                                  \
+  H(n, ndh);                                                                                   \
+  RP_G_STORE(n)
+#define RP_G_NOH(n, ndh) (void)0
 #define RP_PREACT2_ALL(in, ndx1, n, ndh)                                                       \
   do {                                                                                         \
+    int32_t j_;                                                                                \
     if (with_h)                                                                                \
-      for (; g.acc < end;) {                                                                   \
-        RP_G_X(in, ndx1, RP_FG_MAX_EXPANDED, n);                                               \
-        RP_G_SHIFT;                                                                            \
-        RP_G_H(n, ndh);                                                                        \
-        RP_G_STORE(n);                                                                         \
+      for (j_ = n / 4; j_ > 0; --j_) {                                                         \
+        RP_PREACT2_GROUP(in, ndx1, n, ndh, RP_G_H);                                            \
+        RP_PREACT2_GROUP(in, ndx1, n, ndh, RP_G_H);                                            \
       }                                                                                        \
     else                                                                                       \
-      for (; g.acc < end;) {                                                                   \
-        RP_G_X(in, ndx1, RP_FG_MAX_EXPANDED, n);                                               \
-        RP_G_SHIFT;                                                                            \
-        RP_G_STORE(n);                                                                         \
+      for (j_ = n / 4; j_ > 0; --j_) {                                                         \
+        RP_PREACT2_GROUP(in, ndx1, n, ndh, RP_G_NOH);                                          \
+        RP_PREACT2_GROUP(in, ndx1, n, ndh, RP_G_NOH);                                          \
       }                                                                                        \
   } while (0)
 /* The temporaries and accumulators of the group blocks. */
@@ -1008,7 +1014,6 @@ RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *w, int32_t in, con
                             int32_t *acc2) {
 #if RP_FG_GROUP_ASM
   rp_group_ptrs g;
-  const int32_t *const end = acc2 + rows; /* groups (j, j + rows / 2) for j < rows / 2 */
   RP_G_LOCALS;
   g.x = xa, g.w = w, g.h = ha, g.u = u, g.acc = acc2, g.shift = shift;
   if (rows == 16 && in == 4)
