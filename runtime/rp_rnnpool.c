@@ -20,13 +20,17 @@
  * j's update reads only the old h_j, and all pre-activations are computed before it.
  *
  * Cortex-M4 (RP_FG_ASM, cells of 8 or 16 hidden units with 4, 8 or 16 inputs): the paired
- * dot products are inline assembly (14 instructions per input pair, four rows and two
- * sequences: 16 MACs), with the second sequence's vectors at a fixed distance from the
- * first's (the expanded pixels side by side, the two states adjacent); the sigmoid/tanh
+ * dot products are inline assembly, with the second sequence's vectors at a fixed distance
+ * from the first's (the expanded pixels side by side, the two states adjacent). Built by GCC
+ * (RP_FG_GROUP_ASM) a group is two hidden units, j and j + rows / 2, against both sequences:
+ * 12 instructions per 16 MACs (LDRD of four inputs of each vector and four weights of each
+ * row, eight SMLADs), the pointers kept in memory so that the blocks have every register;
+ * clang builds take RP_ROWS4X2 (four rows, 14 instructions per 16 MACs). The sigmoid/tanh
  * update is two assembly passes over both sequences (the nonlinearities, packed z | c; then
- * the new states), about 30 instructions per unit and step, where GCC's code for the same C
- * took 44. RNN2's forward step t and backward step len - 1 - t read the same summary: its
- * x.W is computed once. The portable C (and the host's models of the DSP instructions) run
+ * the new states), about 27 instructions per unit and step with the tables that fold each
+ * interval's start into its word (rp_sigmoid_u_table), where GCC's code for the same C took
+ * 44. RNN2's forward step t and backward step len - 1 - t read the same summary: its x.W is
+ * computed once. The portable C (and the host's models of the DSP instructions) run
  * the same integer operations, so the bytes are the same (tests/unit/runtime/
  * QemuRNNPoolTest.cpp runs both).
  *
