@@ -1239,6 +1239,11 @@ static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_fg_consts *k, 
   const rp_fastgrnn_params *c = &p->rnn1;
   int16_t e[2 * RP_FG_MAX_EXPANDED]; /* side by side, as rp_fg_step2's fast path wants */
   int16_t *const ea = e, *const eb = e + RP_FG_MAX_EXPANDED;
+  /* Summaries that are not adjacent (ha + n != hb) advance here, adjacent as the fast path
+   * wants them, and are copied out at the end. */
+  int16_t hs[2 * 16];
+  const int32_t n = c->hidden, apart = hb != ha + n && n <= 16 && count > 0;
+  int16_t *const sa = apart ? hs : ha, *const sb = apart ? hs + n : hb;
   int32_t t;
   if (c->in_dim > RP_FG_MAX_EXPANDED) {
     rp_rnn1_segment(p, in, ya, xa, dy, dx, count, ha);
@@ -1260,7 +1265,7 @@ static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_fg_consts *k, 
         rp_expand_s8(pa, c->in_dim, c->x_zp, ea);
         rp_expand_s8(pb, c->in_dim, c->x_zp, eb);
       }
-      rp_fg_step2(c, k, ea, eb, ha, hb, t == 0);
+      rp_fg_step2(c, k, ea, eb, sa, sb, t == 0);
       if (t + 1 < count) {
         pa += step, pb += step;
         if (wrap && pa >= ring_end)
@@ -1269,6 +1274,10 @@ static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_fg_consts *k, 
           pb -= wrap;
       }
     }
+  }
+  if (apart) {
+    memcpy(ha, sa, (size_t)n * sizeof *ha);
+    memcpy(hb, sb, (size_t)n * sizeof *hb);
   }
 }
 
@@ -1349,13 +1358,23 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
     const int32_t y0 = oi * p->stride_h;
     int32_t cols_done = 0;
     if (reuse) { /* the row segments this patch row adds, for every patch column */
-      for (y = rp_max(y0, rows_done); y < y0 + ph; ++y) {
+      /* Pairs of patch columns; with an odd count the last column's segments of two rows
+       * pair up instead. */
+      const int32_t last = (region->col1 - region->col0) & 1 ? region->col1 - 1 : region->col1;
+      const int32_t y1 = rp_max(y0, rows_done);
+      for (y = y1; y < y0 + ph; ++y) {
         int16_t *slot = row_cache + (y % ph) * cache_cols * h1;
-        for (oj = region->col0; oj + 1 < region->col1; oj += 2, slot += 2 * h1)
+        for (oj = region->col0; oj < last; oj += 2, slot += 2 * h1)
           rp_rnn1_segment2(p, &k1, in, y, oj * p->stride_w, slot, y, (oj + 1) * p->stride_w,
                            slot + h1, 0, 1, pw);
-        if (oj < region->col1)
-          rp_rnn1_segment(p, in, y, oj * p->stride_w, 0, 1, pw, slot);
+      }
+      if (last < region->col1) {
+        const int32_t xl = last * p->stride_w, cl = (last - region->col0) * h1;
+        for (y = y1; y + 1 < y0 + ph; y += 2)
+          rp_rnn1_segment2(p, &k1, in, y, xl, row_cache + (y % ph) * cache_cols * h1 + cl, y + 1,
+                           xl, row_cache + ((y + 1) % ph) * cache_cols * h1 + cl, 0, 1, pw);
+        if (y < y0 + ph)
+          rp_rnn1_segment(p, in, y, xl, 0, 1, pw, row_cache + (y % ph) * cache_cols * h1 + cl);
       }
       rows_done = y0 + ph;
     }
