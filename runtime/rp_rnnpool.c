@@ -27,7 +27,7 @@
  * row, eight SMLADs), the pointers kept in memory so that the blocks have every register;
  * clang builds take RP_ROWS4X2 (four rows, 14 instructions per 16 MACs). The sigmoid/tanh
  * update is two assembly passes over both sequences (the nonlinearities, packed z | c; then
- * the new states), about 27 instructions per unit and step with the tables that fold each
+ * the new states), about 28 instructions per unit and step with the tables that fold each
  * interval's start into its word (rp_sigmoid_u_table), where GCC's code for the same C took
  * 44. RNN2's forward step t and backward step len - 1 - t read the same summary: its x.W is
  * computed once. The portable C (and the host's models of the DSP instructions) run
