@@ -3,6 +3,8 @@
 #include "tests/unit/runtime/RegionCheck.h"
 #include "rp_dspemu.h"
 
+#include <algorithm>
+
 using namespace rnnpoolc;
 using namespace rnnpoolc::testing;
 
@@ -140,6 +142,33 @@ TEST_CASE("RNNPool kernel: float agreement, segment reuse, regions and DSP path"
             rp_rnnpool_s8(&p, &vi, &vo, &r, scratch.data(), reuse);
         }
         INFO("carried row bands, " << (dsp ? "DSP" : "portable"));
+        CHECK(y == reference);
+      }
+
+      // The same bands reading their input from a line buffer of patch_h + 1 rows (tensor
+      // row y at buffer row y % ring), as the planner's row bands do: the RNN1 segments step
+      // through it by pointer and wrap from its last row to its first mid-segment.
+      for (bool dsp : {false, true}) {
+        const int32_t ring = p.patch_h + 1;
+        std::vector<int8_t> buf(static_cast<size_t>(ring * in.w * in.c), 0),
+            y(static_cast<size_t>(out.h * out.w * out.c), 0);
+        std::vector<int32_t> scratch(rp_rnnpool_scratch_bytes(&p, out.w, 1) / 4 + 1,
+                                     0x5a5a5a5a);
+        rp_view vi = rp_view_whole(buf.data(), ring, in.w), vo = rp_view_whole(y.data(), out.h, out.w);
+        vi.ring_rows = ring;
+        for (int32_t row = 0; row < out.h; ++row) {
+          for (int32_t r = row * p.stride_h; r < row * p.stride_h + p.patch_h && r < in.h; ++r)
+            std::copy_n(input.begin() + static_cast<ptrdiff_t>(r) * in.w * in.c, in.w * in.c,
+                        buf.begin() + static_cast<ptrdiff_t>(r % ring) * in.w * in.c);
+          rp_region r = {row, row + 1, 0, out.w};
+          int32_t reuse = row == 0 ? 1 : RP_RNNPOOL_CONTINUE;
+          if (dsp)
+            rp_dspemu_rnnpool_s8(&p, &vi, &vo, &r, scratch.data(), reuse);
+          else
+            rp_rnnpool_s8(&p, &vi, &vo, &r, scratch.data(), reuse);
+        }
+        INFO("row bands from a line buffer of " << ring << " rows, "
+                                                << (dsp ? "DSP" : "portable"));
         CHECK(y == reference);
       }
     }
