@@ -83,6 +83,10 @@ Expected<CellFloat> readCell(const Context &ctx, const ir::Node &node,
   RNNPOOLC_TRY(vec(ops.bh, cell.bh));
   RNNPOOLC_TRY(vec(ops.zeta, zeta));
   RNNPOOLC_TRY(vec(ops.nu, nu));
+  for (const std::vector<double> *values : {&cell.w, &cell.u, &cell.bz, &cell.bh, &zeta, &nu})
+    if (!std::all_of(values->begin(), values->end(), [](double v) { return std::isfinite(v); }))
+      return ir::nodeError(node, "a FastGRNN weight or bias is infinite or NaN, which the "
+                                 "fixed-point backend cannot scale; fix the model's weights");
   cell.zeta = toQ14(sigmoid(zeta.at(0))) / 16384.0;
   cell.nu = toQ14(sigmoid(nu.at(0))) / 16384.0;
   return cell;

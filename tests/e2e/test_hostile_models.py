@@ -338,6 +338,22 @@ def case_conv_padded_beyond(s):
     s.fixed_close("conv padded beyond its kernel", m, x, steps=3.0)
 
 
+def case_rnnpool_infinite_bias(s):
+    """An RNNPool whose RNN1 gate bias holds an infinity (the mutator's find: the quantiser
+    converted -log2(inf) to int, undefined behaviour, in inspect's fixed-point check)."""
+    m = rnnpool(False)
+    for init in m.graph.initializer:
+        if init.name == "rnn1.bz":
+            values = numpy_helper.to_array(init).copy()
+            values.flat[1] = np.inf
+            init.CopyFrom(numpy_helper.from_array(values, init.name))
+    path, x = s.save("rnnpool_inf_bias", m), s.npy("x_rnnpool_inf", (1, 3, 12, 12))
+    s.succeeds("RNNPool with an infinite bias: inspect", "inspect", path)
+    s.fails("RNNPool with an infinite bias: compile",
+            ["compile", path, "-o", s.path("inf_c"), "--calib", x],
+            ["'pool'", "infinite or NaN"], written=s.path("inf_c"))
+
+
 def case_qdq(s):
     m, x = s.save("qdq", qdq()), s.npy("x_qdq", (1, 3, 8, 8))
     s.same_output("QDQ", m, x, "--plan")
@@ -525,9 +541,9 @@ def case_determinism(s):
                     "differ: %s" % (mismatch + cmp.left_only + cmp.right_only))
 
 
-CASES = [case_split_add, case_conv_padded_beyond, case_rnnpool, case_qdq, case_zero_nodes,
-         case_constant_output, case_long_chains, case_limits, case_weights_as_inputs, case_names,
-         case_determinism]
+CASES = [case_split_add, case_conv_padded_beyond, case_rnnpool, case_rnnpool_infinite_bias,
+         case_qdq, case_zero_nodes, case_constant_output, case_long_chains, case_limits,
+         case_weights_as_inputs, case_names, case_determinism]
 
 
 def main():
