@@ -378,6 +378,21 @@ typedef struct {
 RP_API void rp_mul_channel_s8(const rp_mul_channel_params *p, const int8_t *in, int8_t *out,
                               int32_t pixels);
 
+/** A gate: an int8 map times an int8 run-time tensor broadcast over it, the same arithmetic
+ *  as rp_mul_s8 (a squeeze-and-excitation gate x * sigmoid(...) of shape [1, C, 1, 1], or a
+ *  spatial one of shape [1, 1, H, W]). `pixels` pixels of `channels` contiguous values of
+ *  `in`; `gate` holds `channels` values read by every pixel (per_pixel == 0), or one value
+ *  per pixel (per_pixel == 1). */
+typedef struct {
+  int32_t channels;
+  int32_t per_pixel;
+  int32_t in_zp, gate_zp, out_zp;
+  int32_t mult, shift;
+  int32_t act_min, act_max;
+} rp_mul_gate_params;
+RP_API void rp_mul_gate_s8(const rp_mul_gate_params *p, const int8_t *in, const int8_t *gate,
+                           int8_t *out, int32_t pixels);
+
 /** out[i] = in[i] for n bytes; in and out may overlap (Reshape, Flatten, Squeeze and other
  *  ops that keep the bytes as they are, when the plan gives the output its own memory). */
 RP_API void rp_copy_s8(const int8_t *in, int8_t *out, int32_t n);

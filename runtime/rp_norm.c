@@ -186,6 +186,23 @@ RP_API void rp_mul_s8(const rp_mul_params *p, const int8_t *in1, const int8_t *i
   }
 }
 
+RP_API void rp_mul_gate_s8(const rp_mul_gate_params *p, const int8_t *in, const int8_t *gate,
+                           int8_t *out, int32_t pixels) {
+  const int32_t channels = p->channels;
+  int32_t px, c;
+  for (px = 0; px < pixels; ++px) {
+    const int8_t *x = in + px * channels;
+    const int8_t *g = p->per_pixel ? gate + px : gate;
+    const int32_t g_step = p->per_pixel ? 0 : 1;
+    int8_t *y = out + px * channels;
+    for (c = 0; c < channels; ++c) {
+      const int32_t prod = ((int32_t)x[c] - p->in_zp) * ((int32_t)g[c * g_step] - p->gate_zp);
+      const int32_t v = rp_requant_inline(prod, p->mult, p->shift) + p->out_zp;
+      y[c] = (int8_t)rp_clamp(v, p->act_min, p->act_max);
+    }
+  }
+}
+
 RP_API void rp_mul_channel_s8(const rp_mul_channel_params *p, const int8_t *in, int8_t *out,
                               int32_t pixels) {
   int32_t px, c;

@@ -99,6 +99,8 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
   const plan::Extent eout = plan::extentOf(g_.tensor(outT));
   l.outChannels = eout.channels;
   l.pixelChannels = quant::pixelChannels(layer);
+  if (const auto *gate = std::get_if<rp_mul_gate_params>(&layer.params))
+    l.perPixelGate = gate->per_pixel != 0;
   // A reshape that regroups rows (a relabelled transpose, heads reshaped to [1, N, k]):
   // one copy of the whole tensor when the plan did not run it in place.
   l.wholeCopy = layer.kind == quant::KernelKind::Alias &&

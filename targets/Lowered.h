@@ -91,6 +91,9 @@ struct LoweredLayer {
   int64_t copyCount = 0;
   int64_t outChannels = 1;   ///< Values of each output pixel (row calls: values per pixel).
   int64_t pixelChannels = 1; ///< Pixels form: the values each kernel pixel spans.
+  /// Gate form: input 1 has a value per pixel ([1, 1, H, W]), read row by row with the
+  /// output, not one per channel read whole by every row.
+  bool perPixelGate = false;
   /// WholeList (int8): the buffers of its inputs, in order. Float layers run over whole
   /// tensors (`banded` false): the buffer of each node input, -1 for a constant.
   std::vector<int> wholeInputs;

@@ -123,6 +123,11 @@ void fields(Fields &f, const rp_mul_params &p) {
   F(in1_zp), F(in2_zp), F(out_zp), F(mult), F(shift), F(act_min), F(act_max);
 }
 
+void fields(Fields &f, const rp_mul_gate_params &p) {
+  F(channels), F(per_pixel), F(in_zp), F(gate_zp), F(out_zp), F(mult), F(shift), F(act_min),
+      F(act_max);
+}
+
 void fields(Fields &f, const rp_mul_channel_params &p) {
   F(channels), F(in_zp), F(out_zp), F(act_min), F(act_max);
   P(mult), P(shift);

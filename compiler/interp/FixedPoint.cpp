@@ -89,6 +89,10 @@ template <typename P, typename Fn> void runPixels(Fn fn, LayerIO &io) {
   const P &p = paramsOf<P>(io);
   fn(&p, io.x.data(), io.y.data(), io.n / p.channels);
 }
+template <typename P, typename Fn> void runGate(Fn fn, LayerIO &io) {
+  const P &p = paramsOf<P>(io);
+  fn(&p, io.x.data(), io.x2(), io.y.data(), io.n / p.channels);
+}
 template <typename P, typename Fn> void runTable(Fn fn, LayerIO &io) {
   fn(io.layer.table(), io.x.data(), io.y.data(), io.n);
 }

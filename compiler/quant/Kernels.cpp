@@ -36,6 +36,7 @@ CallShape callShape(KernelForm form) {
   case KernelForm::Unary:
   case KernelForm::Binary:
   case KernelForm::Pixels:
+  case KernelForm::Gate:
   case KernelForm::Table: return CallShape::Rows;
   case KernelForm::WholeUnary:
   case KernelForm::WholeList: return CallShape::Whole;
@@ -51,6 +52,7 @@ std::string_view name(KernelForm form) {
   case KernelForm::Unary: return "unary";
   case KernelForm::Binary: return "binary";
   case KernelForm::Pixels: return "pixels";
+  case KernelForm::Gate: return "gate";
   case KernelForm::Table: return "table";
   case KernelForm::WholeUnary: return "whole";
   case KernelForm::WholeList: return "whole list";

@@ -11,7 +11,18 @@
 namespace rnnpoolc::quant {
 
 /// How a kernel is called (Kernels.def lists the arguments of each form).
-enum class KernelForm { Copy, View, ViewScratch, Unary, Binary, Pixels, Table, WholeUnary, WholeList };
+enum class KernelForm {
+  Copy,
+  View,
+  ViewScratch,
+  Unary,
+  Binary,
+  Pixels,
+  Gate,
+  Table,
+  WholeUnary,
+  WholeList
+};
 
 /// How a kernel consumes a step's region of its output.
 enum class CallShape {

@@ -167,6 +167,10 @@ Status checkBounds(const ir::Node &node, const Layer &layer) {
     const auto &p = std::get<rp_mul_params>(layer.params);
     return checkMultiplier(node, p.mult, p.shift, "output");
   }
+  case KernelKind::MulGate: {
+    const auto &p = std::get<rp_mul_gate_params>(layer.params);
+    return checkMultiplier(node, p.mult, p.shift, "output");
+  }
   case KernelKind::MulChannel: {
     const auto &p = std::get<rp_mul_channel_params>(layer.params);
     return checkMultipliers(node, p.mult, p.shift, p.channels, "output");

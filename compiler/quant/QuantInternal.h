@@ -74,6 +74,7 @@ Expected<Layer> buildRequant(const Context &ctx, const ir::Node &node);
 // QuantNorm.cpp
 Expected<Layer> buildL2Norm(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildMul(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildMulGate(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildMulChannel(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildChannelSlice(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildPad(const Context &ctx, const ir::Node &node);

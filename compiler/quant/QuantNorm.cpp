@@ -52,8 +52,10 @@ Status splitToSlices(ir::Graph &graph) {
   std::vector<ir::Node> nodes;
   for (ir::Node &node : graph.nodes) {
     if (node.op == ir::OpKind::Mul && node.inputs.size() == 2 &&
-        graph.tensor(node.inputs[0]).isConstant())
-      std::swap(node.inputs[0], node.inputs[1]); // the run-time operand first
+        (graph.tensor(node.inputs[0]).isConstant() ||
+         (!graph.tensor(node.inputs[1]).isConstant() &&
+          graph.tensor(node.inputs[0]).shape != graph.tensor(node.outputs[0]).shape)))
+      std::swap(node.inputs[0], node.inputs[1]); // the run-time operand, then the whole one
     if (node.op != ir::OpKind::Split) {
       nodes.push_back(std::move(node));
       continue;
@@ -134,15 +136,38 @@ Expected<Layer> buildL2Norm(const Context &ctx, const ir::Node &node) {
 }
 
 Expected<Layer> buildMul(const Context &ctx, const ir::Node &node) {
-  const ir::Tensor &x1 = tensorOf(ctx, node.inputs[0]), &x2 = tensorOf(ctx, node.inputs[1]);
-  if (x1.shape != x2.shape)
-    return ir::nodeError(node, "broadcasting multiply of two run-time tensors has no "
-                               "fixed-point kernel; inputs must have equal shapes");
   const AffineParams &p1 = ctx.of(node.inputs[0]), &p2 = ctx.of(node.inputs[1]);
   const AffineParams &py = ctx.of(node.outputs[0]);
   rp_mul_params p{};
   p.in1_zp = p1.zeroPoint, p.in2_zp = p2.zeroPoint, p.out_zp = py.zeroPoint;
   Multiplier m = quantizeMultiplier(double(p1.scale) * p2.scale / py.scale);
+  p.mult = m.mult, p.shift = m.shift;
+  p.act_min = -128, p.act_max = 127;
+  Layer layer;
+  layer.params = p;
+  return layer;
+}
+
+Expected<Layer> buildMulGate(const Context &ctx, const ir::Node &node) {
+  const ir::Tensor &x = tensorOf(ctx, node.inputs[0]), &g = tensorOf(ctx, node.inputs[1]);
+  const ir::Shape &xs = x.shape, &gs = g.shape;
+  const bool map = xs.size() == 4 && gs.size() == 4 && xs[0] == 1 && gs[0] == 1 &&
+                   tensorOf(ctx, node.outputs[0]).shape == xs;
+  const bool perChannel = map && gs[1] == xs[1] && gs[2] == 1 && gs[3] == 1;
+  const bool perPixel = map && gs[1] == 1 && gs[2] == xs[2] && gs[3] == xs[3];
+  if (!perChannel && !perPixel)
+    return ir::nodeError(node,
+                         "multiplies {} by a run-time tensor of shape {}; the fixed-point "
+                         "backend broadcasts a gate of shape 1xCx1x1 or 1x1xHxW over a "
+                         "map, or multiplies tensors of equal shapes",
+                         ir::toString(xs), ir::toString(gs));
+  const AffineParams &px = ctx.of(node.inputs[0]), &pg = ctx.of(node.inputs[1]);
+  const AffineParams &py = ctx.of(node.outputs[0]);
+  rp_mul_gate_params p{};
+  p.channels = i32(xs[1]);
+  p.per_pixel = perChannel ? 0 : 1;
+  p.in_zp = px.zeroPoint, p.gate_zp = pg.zeroPoint, p.out_zp = py.zeroPoint;
+  Multiplier m = quantizeMultiplier(double(px.scale) * pg.scale / py.scale);
   p.mult = m.mult, p.shift = m.shift;
   p.act_min = -128, p.act_max = 127;
   Layer layer;

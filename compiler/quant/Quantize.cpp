@@ -145,8 +145,11 @@ std::optional<KernelKind> kernelFor(const ir::Graph &graph, const ir::Node &node
   switch (node.op) {
   case ir::OpKind::L2Norm: return KernelKind::L2Norm;
   case ir::OpKind::Mul:
-    return graph.tensor(node.inputs.at(1)).isConstant() ? KernelKind::MulChannel
-                                                        : KernelKind::Mul;
+    if (graph.tensor(node.inputs.at(1)).isConstant())
+      return KernelKind::MulChannel;
+    return graph.tensor(node.inputs.at(0)).shape == graph.tensor(node.inputs.at(1)).shape
+               ? KernelKind::Mul
+               : KernelKind::MulGate;
   case ir::OpKind::Slice:
     return hasSliceStep(graph, node) ? KernelKind::ChannelStep : KernelKind::ChannelSlice;
   case ir::OpKind::Pad:
@@ -245,6 +248,7 @@ Expected<Layer> buildLayer(const Context &ctx, const ir::Node &node, KernelKind 
   case KernelKind::RNNPool: return buildRNNPool(ctx, node);
   case KernelKind::L2Norm: return buildL2Norm(ctx, node);
   case KernelKind::Mul: return buildMul(ctx, node);
+  case KernelKind::MulGate: return buildMulGate(ctx, node);
   case KernelKind::MulChannel: return buildMulChannel(ctx, node);
   case KernelKind::ChannelSlice: return buildChannelSlice(ctx, node);
   case KernelKind::Pad: return buildPad(ctx, node);

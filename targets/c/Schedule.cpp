@@ -129,6 +129,14 @@ std::string Printer::callBody(const LoweredLayer &layer) const {
                            ? std::string("s->col1 - s->col0")
                            : fmt::format("{} / {}", values, layer.pixelChannels));
     break;
+  case quant::KernelForm::Gate: {
+    // The gate's values for the row: all of it (one value per channel) or its own row.
+    call = fmt::format("{}(&{}, {}, {}, {}, s->col1 - s->col0);", k.function, p,
+                       row("s->in[0]"),
+                       layer.perPixelGate ? row("s->in[1]") : pixel("s->in[1]", "0", "0"),
+                       row("s->out"));
+    break;
+  }
   case quant::KernelForm::Table: {
     const LoweredArray &table = l_.arrays.at(static_cast<size_t>(layer.arrays.at(0)));
     call = fmt::format("{}({}, {}, {}, {});", k.function, arraySymbol("model_" + p, table.field),

@@ -270,6 +270,10 @@ Expected<llvm::Function *> Builder::layerFunction(const LoweredLayer &layer) {
       status = call("rp_llvm_pixels", {fn, prm, buffers_, arena, step, b.getInt32(values),
                                        b.getInt32(static_cast<uint32_t>(layer.pixelChannels))});
       break;
+    case quant::KernelForm::Gate:
+      status = call("rp_llvm_gate",
+                    {fn, prm, buffers_, arena, step, b.getInt32(layer.perPixelGate ? 1 : 0)});
+      break;
     case quant::KernelForm::WholeUnary:
       status = call("rp_llvm_whole", {fn, prm, buffers_, arena, step});
       break;

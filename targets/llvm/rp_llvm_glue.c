@@ -79,6 +79,17 @@ void rp_llvm_pixels(rp_llvm_unary_fn fn, const void *p, const rp_buffer *b, int8
        (s->col1 - s->col0) * values / pixel_values);
 }
 
+/* Gate: input 1 broadcast over input 0, read whole (`per_pixel` 0) or by rows (1). */
+void rp_llvm_gate(rp_llvm_binary_fn fn, const void *p, const rp_buffer *b, int8_t *a,
+                  const rp_step *s, int32_t per_pixel) {
+  int32_t y;
+  for (y = s->row0; y < s->row1; ++y)
+    fn(p, rp_buffer_pixel(b, a, s->in[0], y, s->col0),
+       per_pixel ? rp_buffer_pixel(b, a, s->in[1], y, s->col0)
+                 : rp_buffer_pixel(b, a, s->in[1], 0, 0),
+       rp_buffer_pixel(b, a, s->out, y, s->col0), s->col1 - s->col0);
+}
+
 /* A global average pool accumulated a band of input rows at a time (plan::Step::accumulate,
  * LoweredLayer::accumulate): the step's input rows are added to the int32 sums at
  * s->scratch (started anew unless the step carries the sums of the rows above), and the
@@ -179,6 +190,7 @@ RP_LLVM_ANCHOR(rp_fastgrnn_params)
 RP_LLVM_ANCHOR(rp_rnnpool_params)
 RP_LLVM_ANCHOR(rp_l2norm_params)
 RP_LLVM_ANCHOR(rp_mul_params)
+RP_LLVM_ANCHOR(rp_mul_gate_params)
 RP_LLVM_ANCHOR(rp_mul_channel_params)
 RP_LLVM_ANCHOR(rp_channel_slice_params)
 RP_LLVM_ANCHOR(rp_pad_params)

@@ -414,8 +414,7 @@ class BigPad(nn.Module):
 class MeanHeads(nn.Module):
     """Reductions over rows and columns as PyTorch writes them (global pools after the
     global-pools pass): x.mean((2, 3), keepdim=True) into a 1x1 conv, and two heads,
-    x.mean((-2, -1)) and x.amax((2, 3)). (A squeeze-and-excitation gate, a * gate with the
-    gate [1, C, 1, 1], has no fixed-point kernel yet: a broadcasting multiply.)"""
+    x.mean((-2, -1)) and x.amax((2, 3))."""
 
     def __init__(self):
         super().__init__()
@@ -426,6 +425,41 @@ class MeanHeads(nn.Module):
         a = F.relu(self.a(x))
         b = F.relu(self.b(a))
         return self.head(a.mean((2, 3), keepdim=True)), b.mean((-2, -1)), b.amax((2, 3))
+
+
+class SqueezeExcite(nn.Module):
+    """Squeeze-and-excitation as torchvision writes it: MobileNetV3's block (hard-swish,
+    x * hardsigmoid(fc(relu(fc(mean)))), the gate [1, C, 1, 1]) and EfficientNet's (SiLU,
+    sigmoid gate written first: gate * x), then a strided conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = conv(3, 8), conv(8, 8, groups=8)
+        self.fc1, self.fc2 = nn.Conv2d(8, 4, 1), nn.Conv2d(4, 8, 1)
+        self.fc3, self.fc4 = nn.Conv2d(8, 2, 1), nn.Conv2d(2, 8, 1)
+        self.c = conv(8, 4, stride=2)
+
+    def forward(self, x):
+        a = F.hardswish(self.a(x))
+        s = F.hardsigmoid(self.fc2(F.relu(self.fc1(F.adaptive_avg_pool2d(a, 1)))))
+        b = F.silu(self.b(a * s))
+        e = torch.sigmoid(self.fc4(F.silu(self.fc3(b.mean((2, 3), keepdim=True)))))
+        return self.c(e * b)
+
+
+class SpatialGate(nn.Module):
+    """A spatial attention gate (CBAM's): x * sigmoid(conv(cat(mean over channels, max over
+    channels))), the gate [1, 1, H, W] read row by row with the map."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.g = conv(3, 8), nn.Conv2d(2, 1, 3, padding=1)
+        self.c = conv(8, 4, stride=2)
+
+    def forward(self, x):
+        a = F.relu(self.a(x))
+        pooled = torch.cat([a.mean(1, keepdim=True), a.amax(1, keepdim=True)], 1)
+        return self.c(a * torch.sigmoid(self.g(pooled)))
 
 
 class RNNPoolTiles(nn.Module):
@@ -568,6 +602,8 @@ CASES = {
     "reshape_map": (ReshapeMap, [1, 3, 8, 8], []),
     "big_pad": (BigPad, [1, 3, 7, 6], []),
     "mean_heads": (MeanHeads, [1, 3, 14, 12], []),
+    "squeeze_excite": (SqueezeExcite, [1, 3, 13, 14], []),
+    "spatial_gate": (SpatialGate, [1, 3, 15, 12], []),
     "tall_k3": (Chain, [1, 3, 150, 2], []),
     "wide_k3": (Chain, [1, 3, 1, 97], []),
     "tiles_pad_residual": (DownPadResidual, [1, 3, 32, 96], ["--mac-overhead", "200%"]),

@@ -85,6 +85,12 @@ template <typename P, typename Fn> void stepPixels(Fn fn, const StepIO &io) {
     fn(&paramsOf<P>(io), io.at(io.s->in[0], y, io.s->col0), io.at(io.s->out, y, io.s->col0),
        static_cast<int32_t>(io.rowValues() / io.layer.pixelChannels));
 }
+template <typename P, typename Fn> void stepGate(Fn fn, const StepIO &io) {
+  for (int32_t y = io.s->row0; y < io.s->row1; ++y)
+    fn(&paramsOf<P>(io), io.at(io.s->in[0], y, io.s->col0),
+       io.layer.perPixelGate ? io.at(io.s->in[1], y, io.s->col0) : io.at(io.s->in[1], 0, 0),
+       io.at(io.s->out, y, io.s->col0), io.s->col1 - io.s->col0);
+}
 template <typename P, typename Fn> void stepTable(Fn fn, const StepIO &io) {
   for (int32_t y = io.s->row0; y < io.s->row1; ++y)
     fn(io.q.table(), io.at(io.s->in[0], y, io.s->col0), io.at(io.s->out, y, io.s->col0),

@@ -9,7 +9,9 @@
 #include "targets/Lowered.h"
 #include "targets/llvm/LlvmTarget.h"
 #include "targets/llvm/ModelModule.h"
+#include "compiler/calib/Calibrate.h"
 #include "tests/unit/codegen/CodegenTestUtil.h"
+#include "tests/unit/passes/Builder.h"
 
 #include <llvm/AsmParser/Parser.h>
 #include <llvm/Bitcode/BitcodeReader.h>
@@ -119,6 +121,40 @@ TEST_CASE("llvm backend: host object run in process == fixed-point interpreter")
     plan::PlanOptions budget; // the fewest MACs within 4K: another schedule
     budget.ramBudget = 4096;
     checkNative(model, *input, budget);
+  }
+  SECTION("gates: squeeze-and-excitation [1, C, 1, 1] and spatial [1, 1, H, W]; streamed") {
+    testing::Builder b;
+    ir::ConvAttrs c3;
+    c3.kernel = {3, 3}, c3.strides = {1, 1}, c3.dilations = {1, 1}, c3.pads = {1, 1, 1, 1};
+    ir::ConvAttrs c1 = c3;
+    c1.kernel = {1, 1}, c1.pads = {0, 0, 0, 0};
+    ir::TensorId x = b.node(ir::OpKind::Relu, "r1",
+                            {b.node(ir::OpKind::Conv, "c1",
+                                    {b.input("x", {1, 3, 9, 7}), b.constant("w1", {8, 3, 3, 3})},
+                                    c3)});
+    ir::TensorId squeeze = b.node(ir::OpKind::GlobalAveragePool, "gap", {x});
+    ir::TensorId excite = b.node(
+        ir::OpKind::Sigmoid, "sig1",
+        {b.node(ir::OpKind::Conv, "fc", {squeeze, b.constant("w2", {8, 8, 1, 1})}, c1)});
+    x = b.node(ir::OpKind::Mul, "se", {x, excite});
+    ir::TensorId mean = b.node(ir::OpKind::ReduceMean, "mean", {x, b.ints("axes", {1})});
+    ir::TensorId spatial = b.node(ir::OpKind::Sigmoid, "sig2", {mean});
+    x = b.node(ir::OpKind::Mul, "sa", {spatial, x});
+    b.g.outputs = {b.node(ir::OpKind::Conv, "c2", {x, b.constant("w3", {4, 8, 3, 3})}, c3)};
+    REQUIRE(passes::canonicalize(b.g));
+    auto sets = calib::syntheticInputs(b.g, 8);
+    auto ranges = calib::calibrate(b.g, sets);
+    REQUIRE(ranges);
+    auto model = quant::quantize(b.g, *ranges);
+    REQUIRE(model);
+    size_t gates = 0;
+    for (const quant::Layer &layer : model->layers)
+      gates += layer.kind == quant::KernelKind::MulGate;
+    CHECK(gates == 2);
+    checkNative(*model, sets[3][0], {});
+    plan::PlanOptions streamed;
+    streamed.streamInput = true;
+    checkNative(*model, sets[3][0], streamed);
   }
   SECTION("small_cnn") {
     auto model = quantized(example("small_cnn/model.onnx"), {});

@@ -207,6 +207,42 @@ TEST_CASE("int8 multiplies: same shape and by a channel constant", "[runtime][mu
   }
 }
 
+TEST_CASE("int8 gates: a run-time tensor broadcast over a map", "[runtime][mul]") {
+  // A squeeze-and-excitation gate [1, C, 1, 1] and a spatial one [1, 1, H, W], each a
+  // sigmoid of its own input and written first (the quantiser puts the map first). The
+  // kernel must give rp_mul_s8's bytes on the gate expanded to the map's shape, and the
+  // model the float interpreter's values within the roundings of x, the gate and y.
+  for (bool perPixel : {false, true}) {
+    SECTION(perPixel ? "one value per pixel" : "one value per channel") {
+      const int64_t c = 6, h = 5, w = 7;
+      Builder b;
+      ir::TensorId x = b.input("x", {1, c, h, w});
+      ir::TensorId g = b.input("g", perPixel ? ir::Shape{1, 1, h, w} : ir::Shape{1, c, 1, 1});
+      ir::TensorId s = b.node(ir::OpKind::Sigmoid, "sig", {g});
+      ir::TensorId y = b.node(ir::OpKind::Mul, "gate", {s, x});
+      std::vector<std::vector<ir::TensorData>> calib;
+      quant::QuantizedModel m = quantizeBuilt(b, y, calib);
+      REQUIRE(m.layers[1].kind == quant::KernelKind::MulGate);
+      const auto &p = std::get<rp_mul_gate_params>(m.layers[1].params);
+      CHECK(p.per_pixel == (perPixel ? 1 : 0));
+      CHECK(p.channels == c);
+      double steps = worstErrorInSteps(b.g, m, calib);
+      INFO("fixed vs float: " << steps);
+      CHECK(steps <= 1.5);
+      const size_t pixels = size_t(h * w), n = pixels * size_t(c);
+      auto map = randomBytes(n, 3), gate = randomBytes(perPixel ? pixels : size_t(c), 4);
+      std::vector<int8_t> wide(n), want(n), got(n);
+      for (size_t i = 0; i < n; ++i)
+        wide[i] = gate[perPixel ? i / size_t(c) : i % size_t(c)];
+      const rp_mul_params same{p.in_zp, p.gate_zp, p.out_zp, p.mult, p.shift, p.act_min,
+                               p.act_max};
+      rp_mul_s8(&same, map.data(), wide.data(), want.data(), int32_t(n));
+      rp_mul_gate_s8(&p, map.data(), gate.data(), got.data(), int32_t(pixels));
+      CHECK(got == want);
+    }
+  }
+}
+
 TEST_CASE("Split runs as channel slices that copy the bytes", "[runtime][split]") {
   Builder b;
   ir::TensorId x = b.input("x", {1, 7, 3, 4});
@@ -281,9 +317,10 @@ TEST_CASE("forms without a fixed-point kernel give an error naming the node",
   {
     Builder b;
     ir::TensorId y = b.node(ir::OpKind::Mul, "bmul",
-                            {b.input("a", {1, 4, 3, 3}), b.input("b", {1, 1, 3, 3})});
+                            {b.input("a", {1, 4, 3, 3}), b.input("b", {1, 4, 3, 1})});
     CHECK_THAT(quantizeError(b, y),
-               Catch::Contains("node 'bmul' (Mul): broadcasting multiply"));
+               Catch::Contains("node 'bmul' (Mul): multiplies 1x4x3x3 by a run-time "
+                               "tensor of shape 1x4x3x1"));
   }
   {
     Builder b;

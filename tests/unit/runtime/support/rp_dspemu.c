@@ -27,6 +27,7 @@
 #define rp_l2norm_s8 rp_dspemu_l2norm_s8
 #define rp_mul_s8 rp_dspemu_mul_s8
 #define rp_mul_channel_s8 rp_dspemu_mul_channel_s8
+#define rp_mul_gate_s8 rp_dspemu_mul_gate_s8
 #define rp_channel_slice_s8 rp_dspemu_channel_slice_s8
 #define rp_pad_s8 rp_dspemu_pad_s8
 #include "rp_eltwise.c"

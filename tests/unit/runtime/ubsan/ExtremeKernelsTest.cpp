@@ -577,11 +577,23 @@ TEST_CASE("softmax and multiplies on extreme inputs", "[ubsan]") {
       rp_mul_params p{zp, -zp - 1, zp, INT32_MAX, shift, -128, 127};
       std::vector<int32_t> mult{INT32_MAX, 1 << 30}, shifts{shift, -31};
       rp_mul_channel_params pc{2, zp, -zp - 1, -128, 127, mult.data(), shifts.data()};
+      // A gate of 16 channels over 16 pixels, and one value per pixel over 16 channels.
+      rp_mul_gate_params pg{16, 0, zp, -zp - 1, zp, INT32_MAX, shift, -128, 127};
+      rp_mul_gate_params pp{16, 1, zp, -zp - 1, zp, INT32_MAX, shift, -128, 127};
       const auto ps = patterns(256);
       for (const auto &a : ps)
         for (const auto &b : ps) {
-          std::vector<int8_t> y(a.size()), yc(a.size());
+          std::vector<int8_t> y(a.size()), yc(a.size()), yg(a.size()), ypp(a.size());
           std::vector<int8_t> yd(a.size());
+          rp_mul_gate_s8(&pg, a.data(), b.data(), yg.data(), 16);
+          rp_mul_gate_s8(&pp, a.data(), b.data(), ypp.data(), 16);
+          for (size_t i = 0; i < a.size(); ++i) {
+            for (auto [out, g] : {std::pair{&yg, b[i % 16]}, std::pair{&ypp, b[i / 16]}}) {
+              int64_t prod = int64_t(a[i] - zp) * (g + zp + 1);
+              REQUIRE((*out)[i] ==
+                      std::clamp<int64_t>(refRequant(prod, INT32_MAX, shift) + zp, -128, 127));
+            }
+          }
           rp_mul_s8(&p, a.data(), b.data(), y.data(), int32_t(a.size()));
           rp_dspemu_mul_s8(&p, a.data(), b.data(), yd.data(), int32_t(a.size()) - 1);
           yd.back() = y.back(); // the last element left to the portable call: an odd tail
