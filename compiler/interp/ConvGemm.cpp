@@ -44,6 +44,50 @@ Expected<ir::Ints> checkConvOperands(const ir::Node &node, const ir::TensorData 
 
 } // namespace
 
+/// The output columns ox of a row whose tap at input offset ox * stride + offset lies in
+/// [0, in): a half-open range within [0, out).
+TapRange columnsInside(int64_t offset, int64_t stride, int64_t in, int64_t out) {
+  const int64_t first = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  const int64_t last = in - 1 - offset < 0 ? 0 : (in - 1 - offset) / stride + 1;
+  return {std::min(first, out), std::max(std::min(first, out), std::min(last, out))};
+}
+
+// The accumulation loops: the outputs never overlap the input (restrict lets the compiler
+// vectorise without checks).
+void madd4(float *__restrict a0, float *__restrict a1, float *__restrict a2,
+           float *__restrict a3, const float *__restrict src, int64_t n, const float *k) {
+  const float k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3];
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = src[i];
+    a0[i] += v * k0, a1[i] += v * k1, a2[i] += v * k2, a3[i] += v * k3;
+  }
+}
+void madd(float *__restrict a, const float *__restrict src, int64_t n, float k) {
+  for (int64_t i = 0; i < n; ++i)
+    a[i] += src[i] * k;
+}
+void maddStrided(float *__restrict a, const float *__restrict src, int64_t stride, int64_t n,
+                 float k) {
+  for (int64_t i = 0; i < n; ++i)
+    a[i] += src[i * stride] * k;
+}
+
+/// acc[f * step + ox] += src[ox * stride] * k[f] for the columns c of `count` filters (four
+/// in the common case, each input value loaded once for all of them).
+void accumulateTaps(float *acc, int64_t step, int64_t count, const float *src, int64_t stride,
+                    TapRange c, const float *k) {
+  const int64_t n = c.count();
+  acc += c.first, src += c.first * stride;
+  if (count == 4 && stride == 1)
+    return madd4(acc, acc + step, acc + 2 * step, acc + 3 * step, src, n, k);
+  for (int64_t f = 0; f < count; ++f) {
+    if (stride == 1)
+      madd(acc + f * step, src, n, k[f]);
+    else
+      maddStrided(acc + f * step, src, stride, n, k[f]);
+  }
+}
+
 Result evalConv(const ir::Node &node, Inputs in) {
   const ir::TensorData &x = *in[0], &w = *in[1];
   const ir::TensorData *b = in.size() > 2 ? in[2] : nullptr;
@@ -57,24 +101,55 @@ Result evalConv(const ir::Node &node, Inputs in) {
                       allocate(node, ir::DType::Float32, win.outputShape(x.shape, filters)));
   if (out.numel() == 0)
     return single(std::move(out));
-  int64_t inSize = win.inSize(), kernelSize = win.kernelSize();
-  float *y = out.f.data();
+  const int64_t inSize = win.inSize(), kernelSize = win.kernelSize(), outSize = win.outSize();
+  // For each kernel tap along each axis, the output positions whose tap falls inside the
+  // input (taps in the padding would add zeros and are skipped).
+  std::array<std::vector<TapRange>, Window::kDims> inside;
+  for (size_t e = 0; e < Window::kDims; ++e)
+    for (int64_t t = 0; t < win.kernel[e]; ++t)
+      inside[e].push_back(columnsInside(t * win.dilation[e] - win.padBegin[e], win.stride[e],
+                                        win.in[e], win.out[e]));
+  // Up to kBlock filters of a group at a time share each input value they read, over the
+  // whole output plane at once. Each output is still a sum in the naive order (bias, then
+  // input channels, then kernel taps in row-major order): the loops over taps are outside
+  // the loops over outputs, and the innermost loop, over a row's columns, vectorises.
+  constexpr int64_t kBlock = 4;
+  std::vector<float> acc(static_cast<size_t>(kBlock * outSize));
+  const int64_t cols = win.out[2], sx = win.stride[2];
   for (int64_t n = 0; n < batch; ++n)
-    for (int64_t m = 0; m < filters; ++m) {
-      // The group's first input channel, and the filter's weights for it.
-      const float *xg = x.f.data() + (n * channels + (m / groupOut) * groupIn) * inSize;
-      const float *wm = w.f.data() + m * groupIn * kernelSize;
-      float bias = b ? b->f[static_cast<size_t>(m)] : 0.0f;
-      forEachWindow(win, [&](const WindowTaps &taps) {
-        // Bias first, then input channels, then kernel taps in row-major order; taps in
-        // the padding would add zeros and are skipped.
-        float acc = bias;
-        for (int64_t ci = 0; ci < groupIn; ++ci) {
-          const float *plane = xg + ci * inSize, *filter = wm + ci * kernelSize;
-          forEachTap(win, taps, [&](int64_t i, int64_t k) { acc += plane[i] * filter[k]; });
-        }
-        *y++ = ir::applyActivation(attrs.act, acc);
-      });
+    for (int64_t m0 = 0, count = 0; m0 < filters; m0 += count) {
+      // Filters m0 .. m0 + count - 1, all of one group (its first input channel xg).
+      const int64_t group = m0 / groupOut;
+      count = std::min(kBlock, (group + 1) * groupOut - m0);
+      const float *xg = x.f.data() + (n * channels + group * groupIn) * inSize;
+      for (int64_t f = 0; f < count; ++f)
+        std::fill_n(acc.begin() + f * outSize, outSize,
+                    b ? b->f[static_cast<size_t>(m0 + f)] : 0.0f);
+      for (int64_t ci = 0; ci < groupIn; ++ci)
+        for (int64_t tz = 0; tz < win.kernel[0]; ++tz)
+          for (int64_t ty = 0; ty < win.kernel[1]; ++ty)
+            for (int64_t tx = 0; tx < win.kernel[2]; ++tx) {
+              const TapRange zs = inside[0][static_cast<size_t>(tz)];
+              const TapRange ys = inside[1][static_cast<size_t>(ty)];
+              const TapRange xs = inside[2][static_cast<size_t>(tx)];
+              const int64_t tap = ((ci * win.kernel[0] + tz) * win.kernel[1] + ty) *
+                                      win.kernel[2] + tx;
+              float k[kBlock] = {};
+              for (int64_t f = 0; f < count; ++f)
+                k[f] = w.f[static_cast<size_t>((m0 + f) * groupIn * kernelSize + tap)];
+              for (int64_t oz = zs.first; oz < zs.last; ++oz)
+                for (int64_t oy = ys.first; oy < ys.last; ++oy) {
+                  const int64_t iz = oz * win.stride[0] - win.padBegin[0] + tz * win.dilation[0];
+                  const int64_t iy = oy * win.stride[1] - win.padBegin[1] + ty * win.dilation[1];
+                  const float *src = xg + ci * inSize + (iz * win.in[1] + iy) * win.in[2] +
+                                     tx * win.dilation[2] - win.padBegin[2];
+                  accumulateTaps(acc.data() + (oz * win.out[1] + oy) * cols, outSize, count,
+                                 src, sx, xs, k);
+                }
+            }
+      float *y = out.f.data() + (n * filters + m0) * outSize;
+      for (int64_t i = 0; i < count * outSize; ++i)
+        y[i] = ir::applyActivation(attrs.act, acc[static_cast<size_t>(i)]);
     }
   return single(std::move(out));
 }
