@@ -1,4 +1,6 @@
-// Folds inference-mode BatchNormalization into the Conv or Gemm that feeds it.
+// Folds inference-mode BatchNormalization into the Conv or Gemm that feeds it; one that no
+// such node feeds (DenseNet's norm -> relu -> conv after a Concat, a normalised input)
+// becomes a depthwise 1x1 Conv with weights s and bias t, which every backend runs.
 //
 // BN(y) = s * y + t with s = scale / sqrt(var + eps) and t = B - mean * s, per channel.
 // For Conv, channel o of y is W[o] * x + b[o], so BN(y) = (s[o] W[o]) * x + (s[o] b[o] + t[o]).
@@ -104,6 +106,31 @@ bool foldIntoGemm(ir::Graph &graph, ir::Node &gemm, const ir::Node &bn) {
   return true;
 }
 
+/// Rewrites `bn` over a [N, C, H, W] map in place as Conv(x, s, t) with a 1x1 kernel and
+/// one group per channel.
+bool toDepthwiseConv(ir::Graph &graph, ir::Node &bn) {
+  const ir::Tensor &x = graph.tensor(bn.inputs[0]);
+  if (bn.outputs.size() != 1 || x.shape.size() != 4 || !ir::isFloat(x.dtype) || x.shape[1] < 1)
+    return false;
+  const int64_t channels = x.shape[1];
+  std::vector<float> s, t;
+  if (!batchNormAffine(graph, bn, channels, s, t))
+    return false;
+  // A copy: addConstant() below may move the graph's tensors, and their names with them.
+  const std::string base = graph.tensor(bn.outputs[0]).name;
+  ir::TensorId w = graph.addConstant(graph.uniqueTensorName(base + "_w"),
+                                     ir::TensorData::fromFloats({channels, 1, 1, 1}, std::move(s)));
+  ir::TensorId b = graph.addConstant(graph.uniqueTensorName(base + "_b"),
+                                     ir::TensorData::fromFloats({channels}, std::move(t)));
+  ir::ConvAttrs conv;
+  conv.kernel = {1, 1}, conv.strides = {1, 1}, conv.dilations = {1, 1}, conv.pads = {0, 0, 0, 0};
+  conv.group = channels;
+  bn.op = ir::OpKind::Conv;
+  bn.attrs = conv;
+  bn.inputs = {bn.inputs[0], w, b};
+  return true;
+}
+
 } // namespace
 
 Status foldBatchNorm(ir::Graph &graph) {
@@ -116,15 +143,17 @@ Status foldBatchNorm(ir::Graph &graph) {
       continue;
     ir::TensorId x = bn.inputs[0];
     int p = producer[static_cast<size_t>(x)];
-    if (p < 0 || !hasSingleUser(graph, consumers, x))
-      continue;
-    ir::Node &prev = graph.nodes[static_cast<size_t>(p)];
-    bool folded = (prev.op == ir::OpKind::Conv && foldIntoConv(graph, prev, bn)) ||
-                  (prev.op == ir::OpKind::Gemm && foldIntoGemm(graph, prev, bn));
-    if (!folded)
-      continue;
-    prev.outputs[0] = bn.outputs[0];
-    doomed[n] = 1;
+    ir::Node *prev = p < 0 || !hasSingleUser(graph, consumers, x)
+                         ? nullptr
+                         : &graph.nodes[static_cast<size_t>(p)];
+    bool folded = prev && ((prev->op == ir::OpKind::Conv && foldIntoConv(graph, *prev, bn)) ||
+                           (prev->op == ir::OpKind::Gemm && foldIntoGemm(graph, *prev, bn)));
+    if (folded) {
+      prev->outputs[0] = bn.outputs[0];
+      doomed[n] = 1;
+    } else {
+      toDepthwiseConv(graph, graph.nodes[n]);
+    }
   }
   eraseNodes(graph, doomed);
   return Status::ok();

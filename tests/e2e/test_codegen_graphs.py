@@ -462,6 +462,36 @@ class SpatialGate(nn.Module):
         return self.c(a * torch.sigmoid(self.g(pooled)))
 
 
+class DenseBlock(nn.Module):
+    """DenseNet's layers as torchvision writes them: the input normalised by a BatchNorm,
+    then twice cat(features) -> BatchNorm -> ReLU -> 1x1 conv -> BatchNorm -> ReLU -> 3x3
+    conv (the first BatchNorm of each layer has no conv before it to fold into), and a
+    transition: BatchNorm -> ReLU -> 1x1 conv -> 2x2 average pool."""
+
+    def __init__(self):
+        super().__init__()
+        self.norm0 = nn.BatchNorm2d(3)
+        self.layers = nn.ModuleList()
+        for cin in (3, 7):
+            self.layers.append(nn.Sequential(nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, 8, 1),
+                                             nn.BatchNorm2d(8), nn.ReLU(),
+                                             nn.Conv2d(8, 4, 3, padding=1)))
+        self.transition = nn.Sequential(nn.BatchNorm2d(11), nn.ReLU(), nn.Conv2d(11, 6, 1),
+                                        nn.AvgPool2d(2))
+        for m in self.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.data.uniform_(0.5, 1.5)
+                m.bias.data.uniform_(-0.3, 0.3)
+
+    def forward(self, x):
+        features = [self.norm0(x)]
+        for layer in self.layers:
+            features.append(layer(torch.cat(features, 1)))
+        return self.transition(torch.cat(features, 1))
+
+
 class RNNPoolTiles(nn.Module):
     """A conv and an RNNPool layer (8x8 patches at stride 8x6) over a wide odd map: tiled
     with the frame resident, row bands (summaries carried) when streamed."""
@@ -604,6 +634,7 @@ CASES = {
     "mean_heads": (MeanHeads, [1, 3, 14, 12], []),
     "squeeze_excite": (SqueezeExcite, [1, 3, 13, 14], []),
     "spatial_gate": (SpatialGate, [1, 3, 15, 12], []),
+    "dense_block": (DenseBlock, [1, 3, 14, 13], []),
     "tall_k3": (Chain, [1, 3, 150, 2], []),
     "wide_k3": (Chain, [1, 3, 1, 97], []),
     "tiles_pad_residual": (DownPadResidual, [1, 3, 32, 96], ["--mac-overhead", "200%"]),

@@ -189,8 +189,38 @@ TEST_CASE("fold-batchnorm leaves a Conv whose output has another user", "[passes
   ir::TensorId x = b.input("x", {1, 2, 5, 5});
   ir::TensorId y = b.node(OpKind::Conv, "conv", {x, b.constant("w", {2, 2, 3, 3})}, conv3x3());
   b.g.outputs = {batchNorm(b, "bn", y, 2), b.node(OpKind::Relu, "side", {y})};
-  checkPreservesOutputs(b, passes::foldBatchNorm, 0);
-  REQUIRE(countOps(b.g, OpKind::BatchNormalization) == 1);
+  checkPreservesOutputs(b, passes::foldBatchNorm, 1e-5f);
+  // The conv keeps its weights (its output has another user); the BatchNorm becomes a
+  // depthwise 1x1 conv of its own.
+  REQUIRE(countOps(b.g, OpKind::BatchNormalization) == 0);
+  REQUIRE(countOps(b.g, OpKind::Conv) == 2);
+}
+
+TEST_CASE("fold-batchnorm: a BatchNorm no Conv feeds becomes a depthwise 1x1 Conv",
+          "[passes]") {
+  // DenseNet's layers: concat -> norm -> relu -> conv; and a normalised model input.
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 3, 6, 5});
+  ir::TensorId n0 = batchNorm(b, "norm0", x, 3);
+  ir::TensorId c = b.node(OpKind::Conv, "conv", {n0, b.constant("w", {4, 3, 3, 3})}, conv3x3());
+  ir::TensorId cat = b.node(OpKind::Concat, "cat", {n0, c}, ir::AxisAttrs{1});
+  ir::TensorId n1 = b.node(OpKind::Relu, "relu", {batchNorm(b, "norm1", cat, 7)});
+  // Features of a fully connected layer stay a BatchNorm: no 1x1 conv runs on a [N, C].
+  ir::TensorId flat = b.node(OpKind::Flatten, "flat",
+                             {b.node(OpKind::GlobalAveragePool, "gap", {n1})}, ir::AxisAttrs{1});
+  b.g.outputs = {n1, batchNorm(b, "norm2", flat, 7)};
+  checkPreservesOutputs(b, passes::foldBatchNorm, 1e-5f);
+  CHECK(countOps(b.g, OpKind::BatchNormalization) == 1);
+  size_t depthwise = 0;
+  for (const ir::Node &node : b.g.nodes)
+    if (node.op == OpKind::Conv && node.attr<ir::ConvAttrs>().group > 1) {
+      const ir::Shape &w = b.g.tensor(node.inputs[1]).shape;
+      CHECK(w[1] == 1);
+      CHECK((w[2] == 1 && w[3] == 1));
+      CHECK(node.attr<ir::ConvAttrs>().group == w[0]);
+      ++depthwise;
+    }
+  CHECK(depthwise == 2);
 }
 
 TEST_CASE("fuse-activations absorbs Relu, Clip and LeakyRelu into Conv and Gemm", "[passes]") {
