@@ -237,22 +237,23 @@ Result evalMatMul(const ir::Node &node, Inputs in) {
   int64_t o = 0;
   for (size_t q = 0; q < aIndex.size(); ++q) {
     int64_t aBase = aIndex[q] * m * k, bBase = bIndex[q] * k * n;
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j, ++o) {
-        if (isFloat) {
-          float acc = 0;
-          for (int64_t p = 0; p < k; ++p)
-            acc += a.f[static_cast<size_t>(aBase + i * k + p)] *
-                   b.f[static_cast<size_t>(bBase + p * n + j)];
-          out.f[static_cast<size_t>(o)] = acc;
-        } else {
-          int64_t acc = 0;
-          for (int64_t p = 0; p < k; ++p)
-            acc = wrapAdd(acc, wrapMul(a.i[static_cast<size_t>(aBase + i * k + p)],
-                                       b.i[static_cast<size_t>(bBase + p * n + j)]));
-          out.i[static_cast<size_t>(o)] = ir::wrapToType(acc, a.dtype);
-        }
+    for (int64_t i = 0; i < m; ++i) {
+      if (isFloat) {
+        // A row of outputs at a time, each summed over p in order (out starts at zero).
+        float *row = out.f.data() + o;
+        for (int64_t p = 0; p < k; ++p)
+          madd(row, b.f.data() + bBase + p * n, n, a.f[static_cast<size_t>(aBase + i * k + p)]);
+        o += n;
+        continue;
       }
+      for (int64_t j = 0; j < n; ++j, ++o) {
+        int64_t acc = 0;
+        for (int64_t p = 0; p < k; ++p)
+          acc = wrapAdd(acc, wrapMul(a.i[static_cast<size_t>(aBase + i * k + p)],
+                                     b.i[static_cast<size_t>(bBase + p * n + j)]));
+        out.i[static_cast<size_t>(o)] = ir::wrapToType(acc, a.dtype);
+      }
+    }
   }
   return single(std::move(out));
 }
