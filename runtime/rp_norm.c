@@ -190,15 +190,47 @@ RP_API void rp_mul_gate_s8(const rp_mul_gate_params *p, const int8_t *in, const 
                            int8_t *out, int32_t pixels) {
   const int32_t channels = p->channels;
   int32_t px, c;
+  if (!p->per_pixel) { /* each pixel times the gate's channels: rp_mul_s8's loops */
+    rp_mul_params m;
+    m.in1_zp = p->in_zp, m.in2_zp = p->gate_zp, m.out_zp = p->out_zp;
+    m.mult = p->mult, m.shift = p->shift, m.act_min = p->act_min, m.act_max = p->act_max;
+#if RP_USE_DSP
+    if (rp_mul_fast(m.mult, m.shift)) { /* the lanes inlined into the loop over pixels */
+      if (m.act_min == -128 && m.act_max == 127)
+        for (px = 0; px < pixels; ++px)
+          rp_mul_lanes(&m, in + px * channels, gate, out + px * channels, channels, 1);
+      else
+        for (px = 0; px < pixels; ++px)
+          rp_mul_lanes(&m, in + px * channels, gate, out + px * channels, channels, 0);
+      return;
+    }
+#endif
+    for (px = 0; px < pixels; ++px)
+      rp_mul_s8(&m, in + px * channels, gate, out + px * channels, channels);
+    return;
+  }
+#if RP_USE_DSP
+  if (rp_mul_fast(p->mult, p->shift)) { /* rp_mul_s8's DSP requantisation, one gate a pixel */
+    const int32_t m = p->mult, k = -1 - p->shift, lo = p->act_min, hi = p->act_max;
+    const int32_t hc = (2 * p->out_zp + 1) * ((int32_t)1 << (k - 1));
+    const int32_t full = lo == -128 && hi == 127;
+    for (px = 0; px < pixels; ++px) {
+      const int8_t *x = in + px * channels;
+      const int32_t g = (int32_t)gate[px] - p->gate_zp;
+      int8_t *y = out + px * channels;
+      for (c = 0; c < channels; ++c)
+        y[c] = rp_mul_out(((int32_t)x[c] - p->in_zp) * g, m, hc, k, lo, hi, full);
+    }
+    return;
+  }
+#endif
   for (px = 0; px < pixels; ++px) {
     const int8_t *x = in + px * channels;
-    const int8_t *g = p->per_pixel ? gate + px : gate;
-    const int32_t g_step = p->per_pixel ? 0 : 1;
+    const int32_t g = (int32_t)gate[px] - p->gate_zp;
     int8_t *y = out + px * channels;
     for (c = 0; c < channels; ++c) {
-      const int32_t prod = ((int32_t)x[c] - p->in_zp) * ((int32_t)g[c * g_step] - p->gate_zp);
-      const int32_t v = rp_requant_inline(prod, p->mult, p->shift) + p->out_zp;
-      y[c] = (int8_t)rp_clamp(v, p->act_min, p->act_max);
+      const int32_t v = rp_requant_inline(((int32_t)x[c] - p->in_zp) * g, p->mult, p->shift);
+      y[c] = (int8_t)rp_clamp(v + p->out_zp, p->act_min, p->act_max);
     }
   }
 }

@@ -239,6 +239,16 @@ TEST_CASE("int8 gates: a run-time tensor broadcast over a map", "[runtime][mul]"
       rp_mul_s8(&same, map.data(), wide.data(), want.data(), int32_t(n));
       rp_mul_gate_s8(&p, map.data(), gate.data(), got.data(), int32_t(pixels));
       CHECK(got == want);
+      // The DSP path (through the instruction models) gives the same bytes, for the
+      // quantiser's multiplier and for shifts around rp_requant_hi's common case.
+      for (int32_t shift : {p.shift, -2, -1, -24, 0}) {
+        rp_mul_gate_params q = p;
+        q.shift = shift;
+        const rp_mul_params qs{q.in_zp, q.gate_zp, q.out_zp, q.mult, shift, -128, 127};
+        rp_mul_s8(&qs, map.data(), wide.data(), want.data(), int32_t(n));
+        rp_dspemu_mul_gate_s8(&q, map.data(), gate.data(), got.data(), int32_t(pixels));
+        CHECK(got == want);
+      }
     }
   }
 }

@@ -17,6 +17,8 @@ void rp_dspemu_l2norm_s8(const rp_l2norm_params *p, const int8_t *in, int8_t *ou
                          int32_t pixels);
 void rp_dspemu_mul_s8(const rp_mul_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
                       int32_t n);
+void rp_dspemu_mul_gate_s8(const rp_mul_gate_params *p, const int8_t *in, const int8_t *gate,
+                           int8_t *out, int32_t pixels);
 void rp_dspemu_fc_s8(const rp_fc_params *p, const int8_t *in, int8_t *out);
 void rp_dspemu_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view *out,
                           const rp_region *region, void *scratch, int32_t reuse);

@@ -587,6 +587,11 @@ TEST_CASE("softmax and multiplies on extreme inputs", "[ubsan]") {
           std::vector<int8_t> yd(a.size());
           rp_mul_gate_s8(&pg, a.data(), b.data(), yg.data(), 16);
           rp_mul_gate_s8(&pp, a.data(), b.data(), ypp.data(), 16);
+          std::vector<int8_t> ygd(a.size()), yppd(a.size());
+          rp_dspemu_mul_gate_s8(&pg, a.data(), b.data(), ygd.data(), 16);
+          rp_dspemu_mul_gate_s8(&pp, a.data(), b.data(), yppd.data(), 16);
+          REQUIRE(ygd == yg);
+          REQUIRE(yppd == ypp);
           for (size_t i = 0; i < a.size(); ++i) {
             for (auto [out, g] : {std::pair{&yg, b[i % 16]}, std::pair{&ypp, b[i / 16]}}) {
               int64_t prod = int64_t(a[i] - zp) * (g + zp + 1);
