@@ -308,7 +308,7 @@ Status inferChannelShuffle(Graph &graph, const Node &node) {
   const Tensor &x = inputOf(graph, node, 0);
   const int64_t groups = node.attr<ChannelShuffleAttrs>().groups;
   if (x.shape.size() != 4 || !isFloat(x.dtype))
-    return nodeError(node, "input must be a float [N, C, H, W] tensor, not {}{}",
+    return nodeError(node, "input must be a float [N, C, H, W] tensor, not {}[{}]",
                      name(x.dtype), toString(x.shape));
   if (groups < 1 || x.shape[1] % groups != 0)
     return nodeError(node, "groups {} must be positive and divide the {} channels", groups,
