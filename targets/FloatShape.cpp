@@ -132,7 +132,8 @@ Expected<FloatStep> lowerTransposeF32(const ir::Graph &g, const ir::Node &node, 
   return s;
 }
 
-Expected<FloatStep> lowerChannelShuffleF32(const ir::Graph &g, const ir::Node &node, bool flat) {
+Expected<FloatStep> lowerChannelShuffleF32(const ir::Graph &g, const ir::Node &node,
+                                           bool flat) {
   const ir::Shape &x = g.tensor(node.inputs.at(0)).shape;
   if (flat || x.size() != 4 || x[0] != 1)
     return ir::nodeError(node, "the C backend shuffles the channels of a [1, C, H, W] "

@@ -222,8 +222,9 @@ Result evalChannelShuffle(const ir::Node &node, Inputs in) {
   const ir::TensorData &x = *in[0];
   const int64_t groups = node.attr<ir::ChannelShuffleAttrs>().groups;
   if (x.shape.size() != 4 || groups < 1 || x.shape[1] % groups != 0)
-    return ir::nodeError(node, "shuffles the channels of a [N, C, H, W] tensor in groups that "
-                               "divide C, not {} groups of {}",
+    return ir::nodeError(node,
+                         "shuffles the channels of a [N, C, H, W] tensor in groups that "
+                         "divide C, not {} groups of {}",
                          groups, ir::toString(x.shape));
   // Output channel i * groups + j reads input channel j * (C / groups) + i.
   const int64_t c = x.shape[1], perGroup = c / groups, hw = x.shape[2] * x.shape[3];

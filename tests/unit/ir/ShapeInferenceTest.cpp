@@ -656,6 +656,7 @@ TEST_CASE("ChannelShuffle keeps the shape of a float map whose channels its grou
   {
     Builder b;
     b.node(OpKind::ChannelShuffle, "s", {b.input("x", {1, 6})}, ChannelShuffleAttrs{2});
-    CHECK_THAT(inferError(b), Contains("input must be a float [N, C, H, W] tensor, not float32[1x6]"));
+    CHECK_THAT(inferError(b),
+               Contains("input must be a float [N, C, H, W] tensor, not float32[1x6]"));
   }
 }

@@ -26,8 +26,8 @@ struct Form {
 ir::TensorId gatheredShape(Builder &b, ir::TensorId x, const std::string &tag,
                            const ir::Ints &middle) {
   ir::TensorId shape = b.node(OpKind::Shape, tag + "_shape", {x});
-  ir::TensorId n = b.node(OpKind::Gather, tag + "_n", {shape, b.ints(tag + "_i0", {0})},
-                          ir::AxisAttrs{0});
+  ir::TensorId n =
+      b.node(OpKind::Gather, tag + "_n", {shape, b.ints(tag + "_i0", {0})}, ir::AxisAttrs{0});
   ir::TensorId hw = b.node(OpKind::Gather, tag + "_hw", {shape, b.ints(tag + "_i23", {2, 3})},
                            ir::AxisAttrs{0});
   return b.node(OpKind::Concat, tag + "_cat", {n, b.ints(tag + "_mid", middle), hw},
