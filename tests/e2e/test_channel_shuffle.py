@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""ShuffleNet's channel shuffle through every build (about 30 s, most of it the QEMU runs).
+"""ShuffleNet's channel shuffle through every build (about 15 s, half of it the QEMU runs).
 
   test_channel_shuffle.py RNNPOOLC WORKDIR [NAME...]
 
