@@ -455,6 +455,17 @@ typedef struct {
 RP_API void rp_channel_step_s8(const rp_channel_step_params *p, const int8_t *in, int8_t *out,
                                int32_t pixels);
 
+/** ShuffleNet's channel shuffle of each of `pixels` pixels of `channels` values in `groups`
+ *  groups (groups divides channels): output channel i * groups + j is input channel
+ *  j * (channels / groups) + i. Bytes are copied (the output shares the input's parameters);
+ *  an output pixel reads its own input pixel only, so row bands may call it, but not in
+ *  place. */
+typedef struct {
+  int32_t channels, groups;
+} rp_channel_shuffle_params;
+RP_API void rp_channel_shuffle_s8(const rp_channel_shuffle_params *p, const int8_t *in,
+                                  int8_t *out, int32_t pixels);
+
 /** A permuted copy of a whole tensor (Transpose, when the bytes cannot simply be
  *  relabelled): the output, in its memory order, is a dims[0] x dims[1] x dims[2] x dims[3]
  *  array whose element (i0, i1, i2, i3) is in[i0 * in_stride[0] + ... + i3 * in_stride[3]].

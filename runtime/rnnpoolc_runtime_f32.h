@@ -324,6 +324,14 @@ typedef struct {
 RP_F32_API void rp_channel_step_f32(const rp_channel_step_f32_params *p, const float *in,
                                     float *out, int32_t pixels);
 
+/** The channel shuffle of rp_channel_shuffle_s8 on each of `pixels` pixels: output channel
+ *  i * groups + j is input channel j * (channels / groups) + i. Not in place. */
+typedef struct {
+  int32_t pixels, channels, groups;
+} rp_channel_shuffle_f32_params;
+RP_F32_API void rp_channel_shuffle_f32(const rp_channel_shuffle_f32_params *p, const float *in,
+                                       float *out);
+
 /** A permuted copy, as rp_permute_params: the output in memory order is a dims[0] x ... x
  *  dims[3] array whose element (i0, .., i3) is in[sum_k i_k * in_stride[k]]. */
 typedef struct {

@@ -1,6 +1,6 @@
 /* rnnpoolc runtime, float build: data movement for float32 tensors: padding in the
- * constant, edge and reflect modes (views and regions), channel slices with any step and
- * permuted copies (Transpose). The index rules are those of rp_shape.c. */
+ * constant, edge and reflect modes (views and regions), channel slices with any step,
+ * channel shuffles and permuted copies (Transpose). The index rules are those of rp_shape.c. */
 #include "rp_f32_internal.h"
 
 /* The input index output index i (shifted by the padding before) reads, or -1 for the
@@ -48,6 +48,18 @@ RP_F32_API void rp_channel_step_f32(const rp_channel_step_f32_params *p, const f
     const float *src = in + px * p->in_channels + p->first;
     for (c = 0; c < p->channels; ++c)
       *out++ = src[c * p->step];
+  }
+}
+
+RP_F32_API void rp_channel_shuffle_f32(const rp_channel_shuffle_f32_params *p, const float *in,
+                                       float *out) {
+  const int32_t per_group = p->channels / p->groups;
+  int32_t px, i, j;
+  for (px = 0; px < p->pixels; ++px) {
+    const float *src = in + px * p->channels;
+    for (i = 0; i < per_group; ++i)
+      for (j = 0; j < p->groups; ++j)
+        *out++ = src[j * per_group + i];
   }
 }
 

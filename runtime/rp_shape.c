@@ -1,6 +1,6 @@
 /* rnnpoolc runtime: data movement without arithmetic for int8 tensors: byte copies, padding
  * in the constant, edge and reflect modes (views and regions, so row bands and tiles),
- * channel slices with any step, and permuted copies (Transpose). */
+ * channel slices with any step, channel shuffles and permuted copies (Transpose). */
 #include "rp_internal.h"
 
 RP_API void rp_copy_s8(const int8_t *in, int8_t *out, int32_t n) {
@@ -50,6 +50,18 @@ RP_API void rp_channel_step_s8(const rp_channel_step_params *p, const int8_t *in
     const int8_t *src = in + px * p->in_channels + p->first;
     for (c = 0; c < p->channels; ++c)
       *out++ = src[c * p->step];
+  }
+}
+
+RP_API void rp_channel_shuffle_s8(const rp_channel_shuffle_params *p, const int8_t *in,
+                                  int8_t *out, int32_t pixels) {
+  const int32_t per_group = p->channels / p->groups;
+  int32_t px, i, j;
+  for (px = 0; px < pixels; ++px) {
+    const int8_t *src = in + px * p->channels;
+    for (i = 0; i < per_group; ++i)
+      for (j = 0; j < p->groups; ++j)
+        *out++ = src[j * per_group + i];
   }
 }
 

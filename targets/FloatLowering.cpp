@@ -44,7 +44,8 @@ std::string_view name(FloatKind kind) { return floatKernelInfo(kind).name; }
 bool callsParamsInOut(FloatKind kind) {
   return kind == FloatKind::Permute || kind == FloatKind::FullyConnected ||
          kind == FloatKind::GlobalAvgPool || kind == FloatKind::Reduce ||
-         kind == FloatKind::L2Norm || kind == FloatKind::Softmax;
+         kind == FloatKind::L2Norm || kind == FloatKind::Softmax ||
+         kind == FloatKind::ChannelShuffle;
 }
 
 int64_t floatWeightsBytes(const FloatModel &model) {
@@ -404,6 +405,7 @@ Expected<FloatStep> lowerSliceF32(const ir::Graph &g, const ir::Node &node, bool
                                   bool rowMajor);
 Expected<FloatStep> lowerTransposeF32(const ir::Graph &g, const ir::Node &node, bool flat,
                                       bool inRowMajor, bool &outRowMajor);
+Expected<FloatStep> lowerChannelShuffleF32(const ir::Graph &g, const ir::Node &node, bool flat);
 
 namespace {
 
@@ -531,6 +533,8 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
   }
   case ir::OpKind::L2Norm:
     return lowerL2Norm(l.graph, node, flatInputs(l, node));
+  case ir::OpKind::ChannelShuffle:
+    return lowerChannelShuffleF32(l.graph, node, flatInputs(l, node)[0]);
   case ir::OpKind::Softmax:
     return lowerSoftmax(l, node);
   case ir::OpKind::RNNPool:

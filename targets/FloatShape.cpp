@@ -1,7 +1,8 @@
 // Lowering the float build's data movement: Pad in its three modes (rp_pad_f32, views and
 // regions), Slice along a contiguous axis with any step (rp_channel_step_f32), Transpose
-// (a relabelling of the bytes, or rp_permute_f32), and Concat of row-major tensors such as
-// detection heads flattened to [1, anchors, k] (rp_concat_f32 with one block per position).
+// (a relabelling of the bytes, or rp_permute_f32), ChannelShuffle (rp_channel_shuffle_f32)
+// and Concat of row-major tensors such as detection heads flattened to [1, anchors, k]
+// (rp_concat_f32 with one block per position).
 #include "compiler/ir/MemoryOrder.h"
 #include "targets/FloatLowering.h"
 
@@ -127,6 +128,22 @@ Expected<FloatStep> lowerTransposeF32(const ir::Graph &g, const ir::Node &node, 
                  .list("dims", {l->dims[0], l->dims[1], l->dims[2], l->dims[3]})
                  .list("in_stride", {l->inStride[0], l->inStride[1], l->inStride[2],
                                      l->inStride[3]})
+                 .take();
+  return s;
+}
+
+Expected<FloatStep> lowerChannelShuffleF32(const ir::Graph &g, const ir::Node &node,
+                                           bool flat) {
+  const ir::Shape &x = g.tensor(node.inputs.at(0)).shape;
+  if (flat || x.size() != 4 || x[0] != 1)
+    return ir::nodeError(node, "the C backend shuffles the channels of a [1, C, H, W] "
+                               "feature map only (not a flattened one)");
+  FloatStep s;
+  s.kind = FloatKind::ChannelShuffle;
+  s.params = FloatParams()
+                 .add("pixels", x[2] * x[3])
+                 .add("channels", x[1])
+                 .add("groups", node.attr<ir::ChannelShuffleAttrs>().groups)
                  .take();
   return s;
 }

@@ -150,6 +150,8 @@ void fields(Fields &f, const rp_channel_step_params &p) {
   F(in_channels), F(first), F(step), F(channels);
 }
 
+void fields(Fields &f, const rp_channel_shuffle_params &p) { F(channels), F(groups); }
+
 void fields(Fields &f, const rp_permute_params &p) {
   f.list("dims", {p.dims[0], p.dims[1], p.dims[2], p.dims[3]});
   f.list("in_stride", {p.in_stride[0], p.in_stride[1], p.in_stride[2], p.in_stride[3]});

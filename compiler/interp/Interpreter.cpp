@@ -116,6 +116,8 @@ Result dispatch(const ir::Node &node, Inputs in) {
     return evalUnsqueeze(node, in);
   case OpKind::Transpose:
     return evalTranspose(node, in);
+  case OpKind::ChannelShuffle:
+    return evalChannelShuffle(node, in);
   case OpKind::Pad:
     return evalPad(node, in);
   case OpKind::Expand:

@@ -231,6 +231,7 @@ Result evalConcat(const ir::Node &node, Inputs in);
 Result evalSplit(const ir::Node &node, Inputs in);
 Result evalSlice(const ir::Node &node, Inputs in);
 Result evalTranspose(const ir::Node &node, Inputs in);
+Result evalChannelShuffle(const ir::Node &node, Inputs in);
 Result evalPad(const ir::Node &node, Inputs in);
 // Indexing.cpp
 Result evalGather(const ir::Node &node, Inputs in);

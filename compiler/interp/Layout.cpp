@@ -218,6 +218,26 @@ Result evalTranspose(const ir::Node &node, Inputs in) {
   return single(takeElements(x, shape, stridedIndex(shape, 0, strides)));
 }
 
+Result evalChannelShuffle(const ir::Node &node, Inputs in) {
+  const ir::TensorData &x = *in[0];
+  const int64_t groups = node.attr<ir::ChannelShuffleAttrs>().groups;
+  if (x.shape.size() != 4 || groups < 1 || x.shape[1] % groups != 0)
+    return ir::nodeError(node,
+                         "shuffles the channels of a [N, C, H, W] tensor in groups that "
+                         "divide C, not {} groups of {}",
+                         groups, ir::toString(x.shape));
+  // Output channel i * groups + j reads input channel j * (C / groups) + i.
+  const int64_t c = x.shape[1], perGroup = c / groups, hw = x.shape[2] * x.shape[3];
+  std::vector<int64_t> index(static_cast<size_t>(x.numel()));
+  size_t k = 0;
+  for (int64_t n = 0; n < x.shape[0]; ++n)
+    for (int64_t i = 0; i < perGroup; ++i)
+      for (int64_t j = 0; j < groups; ++j)
+        for (int64_t p = 0; p < hw; ++p)
+          index[k++] = (n * c + j * perGroup + i) * hw + p;
+  return single(takeElements(x, x.shape, index));
+}
+
 Result evalPad(const ir::Node &node, Inputs in) {
   const ir::TensorData &x = *in[0];
   const ir::TensorData *value = in.size() > 2 ? in[2] : nullptr;

@@ -296,6 +296,7 @@ Region inputRegion(const Graph &graph, const Node &node, size_t inputIndex, cons
     return inputIndex == 0 ? windowRegion(graph, node, out) : wholeRegion(in);
   case OpKind::BatchNormalization:
   case OpKind::L2Norm:
+  case OpKind::ChannelShuffle: // an output pixel reads the input pixel at its own place
     return inputIndex == 0 ? broadcastRegion(in, shapeOf(graph, node.outputs[0]), out)
                            : wholeRegion(in);
   case OpKind::Pad:

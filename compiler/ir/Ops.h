@@ -179,6 +179,12 @@ struct TransposeAttrs {
   Ints perm; ///< Empty means reverse the dims.
 };
 
+/// ShuffleNet's channel shuffle of [N, C, H, W] with `groups` dividing C: output channel
+/// i * groups + j is input channel j * (C / groups) + i, at every pixel.
+struct ChannelShuffleAttrs {
+  int64_t groups = 1;
+};
+
 enum class PadMode : uint8_t { Constant, Edge, Reflect };
 struct PadAttrs {
   PadMode mode = PadMode::Constant;
@@ -246,7 +252,7 @@ size_t rnnPoolInputCount(const RNNPoolAttrs &attrs);
 
 using Attrs = std::variant<NoAttrs, ConvAttrs, GemmAttrs, PoolAttrs, AxisAttrs, AlphaBetaAttrs,
                            BatchNormAttrs, L2NormAttrs, SoftmaxAttrs, ReduceAttrs, ReshapeAttrs,
-                           TransposeAttrs, PadAttrs, ShapeAttrs, CastAttrs,
+                           TransposeAttrs, ChannelShuffleAttrs, PadAttrs, ShapeAttrs, CastAttrs,
                            ConstantOfShapeAttrs, RNNPoolAttrs>;
 
 /// Default-constructed attributes of the struct type an op uses.

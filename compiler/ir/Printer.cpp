@@ -151,6 +151,8 @@ void addAttrs(AttrText &out, OpKind op, const Attrs &attrs) {
           out.add("allowzero", int(a.allowZero));
         } else if constexpr (std::is_same_v<A, TransposeAttrs>) {
           out.add("perm", a.perm.empty() ? std::string("reverse") : joinInts(a.perm, ","));
+        } else if constexpr (std::is_same_v<A, ChannelShuffleAttrs>) {
+          out.add("groups", a.groups);
         } else if constexpr (std::is_same_v<A, PadAttrs>) {
           out.add("mode", padModeName(a.mode));
         } else if constexpr (std::is_same_v<A, ShapeAttrs>) {

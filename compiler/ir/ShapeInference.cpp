@@ -325,6 +325,7 @@ Status inferShapes(Graph &graph, Node &node) {
   case OpKind::Squeeze:
   case OpKind::Unsqueeze:
   case OpKind::Transpose:
+  case OpKind::ChannelShuffle:
     return inferLayoutOp(graph, node);
 
   case OpKind::Pad:

@@ -303,6 +303,19 @@ Status inferTranspose(Graph &graph, const Node &node) {
   return setOutput(graph, node, 0, x.dtype, std::move(out));
 }
 
+/// X a float [N, C, H, W] tensor, groups >= 1 dividing C; the output has X's shape.
+Status inferChannelShuffle(Graph &graph, const Node &node) {
+  const Tensor &x = inputOf(graph, node, 0);
+  const int64_t groups = node.attr<ChannelShuffleAttrs>().groups;
+  if (x.shape.size() != 4 || !isFloat(x.dtype))
+    return nodeError(node, "input must be a float [N, C, H, W] tensor, not {}[{}]",
+                     name(x.dtype), toString(x.shape));
+  if (groups < 1 || x.shape[1] % groups != 0)
+    return nodeError(node, "groups {} must be positive and divide the {} channels", groups,
+                     x.shape[1]);
+  return setOutput(graph, node, 0, x.dtype, x.shape);
+}
+
 } // namespace
 
 Status inferLayoutOp(Graph &graph, Node &node) {
@@ -327,6 +340,8 @@ Status inferLayoutOp(Graph &graph, Node &node) {
     return inferUnsqueeze(graph, node);
   case OpKind::Transpose:
     return inferTranspose(graph, node);
+  case OpKind::ChannelShuffle:
+    return inferChannelShuffle(graph, node);
   default:
     return nodeError(node, "internal: not a layout op");
   }

@@ -32,6 +32,11 @@ Status recogniseRNNPool(ir::Graph &graph);
 /// reduction drops those axes (GlobalPools.cpp).
 Status rewriteGlobalPools(ir::Graph &graph);
 
+/// Replaces ShuffleNet's channel shuffle of a float [N, C, H, W] map, Reshape to
+/// [N, g, C/g, H, W] -> Transpose [0, 2, 1, 3, 4] -> Reshape back to [N, C, H, W], whose
+/// intermediate tensors have no other readers, by one ChannelShuffle node (ChannelShuffle.cpp).
+Status rewriteChannelShuffles(ir::Graph &graph);
+
 /// Folds an inference-mode BatchNormalization into the Conv or Gemm that feeds it alone,
 /// rescaling the constant weights and bias.
 Status foldBatchNorm(ir::Graph &graph);

@@ -20,6 +20,9 @@ constexpr PassInfo kPipeline[] = {
     {"global-pools", rewriteGlobalPools,
      "after folding, which makes the axes constants; the backends pool whole maps (and the "
      "int8 average pool a band of rows at a time) but have no kernel for two strided axes"},
+    {"channel-shuffle", rewriteChannelShuffles,
+     "after folding, which resolves the reshapes' shapes; the backends move the channels of "
+     "each pixel in one kernel (row bands included), and transpose no rank-5 tensor"},
     {"fold-batchnorm", foldBatchNorm, "before activation fusion: Conv-BN-ReLU becomes one Conv"},
     {"fuse-l2norm", fuseL2Norm,
      "after constant folding (eps, the exponent 2, the axes and the scale must be constants); "

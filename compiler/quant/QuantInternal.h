@@ -79,10 +79,11 @@ Expected<Layer> buildMulChannel(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildChannelSlice(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildPad(const Context &ctx, const ir::Node &node);
 // QuantShape.cpp: edge / reflect padding, strided channel slices, transposes, channel
-// reductions, elementwise max / min, and concatenation of row-major tensors.
+// shuffles, channel reductions, elementwise max / min, and concatenation of row-major tensors.
 Expected<Layer> buildPadMode(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildChannelStep(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildPermute(const Context &ctx, const ir::Node &node);
+Expected<Layer> buildChannelShuffle(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildReduceChannels(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildMinMax(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildRowMajorConcat(const Context &ctx, const ir::Node &node);

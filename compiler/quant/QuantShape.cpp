@@ -1,7 +1,7 @@
 // Layer builders for the kernels of runtime/rp_shape.c and rp_reduce.c: edge and reflect
-// padding, channel slices with a step, transposes (a relabelling of the bytes, or a
-// permuted copy), reductions over channels, elementwise max / min, and concatenation of
-// row-major tensors (detection heads flattened to [1, anchors, k]).
+// padding, channel slices with a step, channel shuffles, transposes (a relabelling of the
+// bytes, or a permuted copy), reductions over channels, elementwise max / min, and
+// concatenation of row-major tensors (detection heads flattened to [1, anchors, k]).
 #include "compiler/ir/MemoryOrder.h"
 #include "compiler/quant/QuantInternal.h"
 
@@ -121,6 +121,20 @@ Expected<Layer> buildChannelStep(const Context &ctx, const ir::Node &node) {
   rp_channel_step_params p{};
   p.in_channels = i32(dim), p.first = i32(first), p.step = i32(step);
   p.channels = i32(y.shape[static_cast<size_t>(axis)]);
+  Layer layer;
+  layer.params = p;
+  return layer;
+}
+
+Expected<Layer> buildChannelShuffle(const Context &ctx, const ir::Node &node) {
+  const ir::TensorId in = node.inputs.at(0);
+  const ir::Tensor &x = tensorOf(ctx, in);
+  if (x.shape.size() != 4 || ctx.hwcOrder[static_cast<size_t>(in)] || ctx.rowMajor.count(in))
+    return ir::nodeError(node, "the fixed-point backend shuffles the channels of a feature "
+                               "map [1, C, H, W] in its own (channels-last) order only");
+  rp_channel_shuffle_params p{};
+  p.channels = i32(x.shape[1]);
+  p.groups = i32(node.attr<ir::ChannelShuffleAttrs>().groups);
   Layer layer;
   layer.params = p;
   return layer;

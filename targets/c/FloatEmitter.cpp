@@ -77,6 +77,12 @@ std::string rowsBody(const Emitter &e, const LoweredLayer &layer) {
                        p);
     call = fmt::format("rp_l2norm_f32(&p, {}, {});", row("s->in[0]"), row("s->out"));
     break;
+  case FloatKind::ChannelShuffle:
+    head = fmt::format("  rp_channel_shuffle_f32_params p = {};\n  int32_t y;\n"
+                       "  p.pixels = s->col1 - s->col0;\n",
+                       p);
+    call = fmt::format("rp_channel_shuffle_f32(&p, {}, {});", row("s->in[0]"), row("s->out"));
+    break;
   case FloatKind::Binary: {
     // An operand is a constant array (indexed by the row's first pixel), or the arena
     // buffer of the node input feeding it, s->in[slot].

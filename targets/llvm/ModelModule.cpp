@@ -329,6 +329,8 @@ Status Builder::floatCall(llvm::IRBuilder<> &b, const LoweredLayer &layer,
       return call("rp_llvm_f32_add_rows", {buffers_, arena, step, values});
     case FloatKind::L2Norm:
       return call("rp_llvm_f32_l2norm_rows", {params, buffers_, arena, step});
+    case FloatKind::ChannelShuffle:
+      return call("rp_llvm_f32_channel_shuffle_rows", {params, buffers_, arena, step});
     case FloatKind::Binary: {
       std::vector<llvm::Value *> args = {params, buffers_, arena, step};
       for (const LoweredOperand &op : layer.operands)

@@ -71,6 +71,18 @@ void rp_llvm_f32_l2norm_rows(const rp_l2norm_f32_params *params, const rp_buffer
                   rp_buffer_pixel_f32(b, a, s->out, y, s->col0));
 }
 
+/* The channel shuffle of each pixel of each row: the params with `pixels` set to the row's. */
+void rp_llvm_f32_channel_shuffle_rows(const rp_channel_shuffle_f32_params *params,
+                                      const rp_buffer_f32 *b, uint8_t *a,
+                                      const rp_step_f32 *s) {
+  rp_channel_shuffle_f32_params p = *params;
+  int32_t y;
+  p.pixels = s->col1 - s->col0;
+  for (y = s->row0; y < s->row1; ++y)
+    rp_channel_shuffle_f32(&p, rp_buffer_pixel_f32(b, a, s->in[0], y, s->col0),
+                           rp_buffer_pixel_f32(b, a, s->out, y, s->col0));
+}
+
 /* A broadcasting binary op on each row. An operand is the constant array `const_a` (or
  * `const_b`), indexed by the row's first pixel of a map `width` pixels wide, or, when that
  * is null, the buffer s->in[slot_a] (s->in[slot_b]); an operand that does not step with
@@ -164,4 +176,5 @@ RP_LLVM_ANCHOR(rp_l2norm_f32_params)
 RP_LLVM_ANCHOR(rp_split_f32_params)
 RP_LLVM_ANCHOR(rp_pad_f32_params)
 RP_LLVM_ANCHOR(rp_channel_step_f32_params)
+RP_LLVM_ANCHOR(rp_channel_shuffle_f32_params)
 RP_LLVM_ANCHOR(rp_permute_f32_params)

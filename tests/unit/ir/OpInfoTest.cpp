@@ -249,3 +249,12 @@ TEST_CASE("L2Norm is per pixel: spatial, the same region, two MACs per element",
   CHECK(inputRegion(b.g, n, 0, region(2, 5, 1, 7)) == region(2, 5, 1, 7));
   CHECK(inputRegion(b.g, n, 1, region(2, 5, 1, 7)) == region(0, 1, 0, 6)); // the whole scale
 }
+
+TEST_CASE("ChannelShuffle is per pixel: spatial, the same region, no MACs", "[ir][opinfo]") {
+  Builder b;
+  b.node(OpKind::ChannelShuffle, "s", {b.input("x", {1, 6, 8, 9})}, ChannelShuffleAttrs{3});
+  const Node &n = only(b);
+  CHECK(isSpatial(n));
+  CHECK(macs(b.g, n) == 0);
+  CHECK(inputRegion(b.g, n, 0, region(2, 5, 1, 7)) == region(2, 5, 1, 7));
+}

@@ -58,7 +58,7 @@ TEST_CASE("op properties are consistent", "[ir][ops]") {
     if (p.spatial && !p.elementwise)
       CHECK((op == OpKind::Conv || op == OpKind::MaxPool || op == OpKind::AveragePool ||
              op == OpKind::BatchNormalization || op == OpKind::L2Norm || op == OpKind::Pad ||
-             op == OpKind::RNNPool));
+             op == OpKind::RNNPool || op == OpKind::ChannelShuffle));
     // The window cost reads PoolAttrs::kernel.
     if (p.cost == CostClass::Window)
       CHECK(std::holds_alternative<PoolAttrs>(defaultAttrs(op)));

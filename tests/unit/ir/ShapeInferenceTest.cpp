@@ -633,3 +633,30 @@ TEST_CASE("L2Norm keeps the shape, normalises its axis and checks the scale", "[
     CHECK_THAT(inferError(b), Contains("eps must be non-negative"));
   }
 }
+
+TEST_CASE("ChannelShuffle keeps the shape of a float map whose channels its groups divide",
+          "[ir][shape]") {
+  {
+    Builder b;
+    TensorId y = b.node(OpKind::ChannelShuffle, "s", {b.input("x", {1, 6, 4, 5})},
+                        ChannelShuffleAttrs{3});
+    REQUIRE(inferred(b, y) == Shape{1, 6, 4, 5});
+  }
+  {
+    Builder b;
+    b.node(OpKind::ChannelShuffle, "s", {b.input("x", {1, 6, 4, 5})}, ChannelShuffleAttrs{4});
+    CHECK_THAT(inferError(b), Contains("node 's' (ChannelShuffle): groups 4 must be positive "
+                                       "and divide the 6 channels"));
+  }
+  {
+    Builder b;
+    b.node(OpKind::ChannelShuffle, "s", {b.input("x", {1, 6, 4, 5})}, ChannelShuffleAttrs{0});
+    CHECK_THAT(inferError(b), Contains("groups 0 must be positive"));
+  }
+  {
+    Builder b;
+    b.node(OpKind::ChannelShuffle, "s", {b.input("x", {1, 6})}, ChannelShuffleAttrs{2});
+    CHECK_THAT(inferError(b),
+               Contains("input must be a float [N, C, H, W] tensor, not float32[1x6]"));
+  }
+}
