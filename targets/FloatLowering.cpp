@@ -44,7 +44,7 @@ std::string_view name(FloatKind kind) { return floatKernelInfo(kind).name; }
 bool callsParamsInOut(FloatKind kind) {
   return kind == FloatKind::Permute || kind == FloatKind::FullyConnected ||
          kind == FloatKind::GlobalAvgPool || kind == FloatKind::Reduce ||
-         kind == FloatKind::L2Norm || kind == FloatKind::Softmax;
+         kind == FloatKind::L2Norm || kind == FloatKind::Softmax || kind == FloatKind::Resize;
 }
 
 int64_t floatWeightsBytes(const FloatModel &model) {
@@ -400,6 +400,7 @@ Expected<FloatStep> lowerL2Norm(const ir::Graph &g, const ir::Node &node,
                                 const std::vector<bool> &flat);
 // FloatShape.cpp.
 Expected<FloatStep> lowerPadF32(const ir::Graph &g, const ir::Node &node);
+Expected<FloatStep> lowerResizeF32(const ir::Graph &g, const ir::Node &node); // FloatResize.cpp
 Expected<FloatStep> lowerSliceF32(const ir::Graph &g, const ir::Node &node, bool flat,
                                   bool rowMajor);
 Expected<FloatStep> lowerTransposeF32(const ir::Graph &g, const ir::Node &node, bool flat,
@@ -518,6 +519,8 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
     return lowerReduce(l.graph, node, flatInputs(l, node));
   case ir::OpKind::Pad:
     return lowerPadF32(l.graph, node);
+  case ir::OpKind::Resize:
+    return lowerResizeF32(l.graph, node);
   case ir::OpKind::Slice:
     return lowerSliceF32(l.graph, node, flatInputs(l, node)[0],
                          l.rowMajor.count(node.inputs[0]) > 0);

@@ -232,6 +232,9 @@ Result evalSplit(const ir::Node &node, Inputs in);
 Result evalSlice(const ir::Node &node, Inputs in);
 Result evalTranspose(const ir::Node &node, Inputs in);
 Result evalPad(const ir::Node &node, Inputs in);
+
+// Resize.cpp
+Result evalResize(const ir::Node &node, Inputs in);
 // Indexing.cpp
 Result evalGather(const ir::Node &node, Inputs in);
 Result evalScatterND(const ir::Node &node, Inputs in);

@@ -328,6 +328,7 @@ Status inferShapes(Graph &graph, Node &node) {
     return inferLayoutOp(graph, node);
 
   case OpKind::Pad:
+  case OpKind::Resize:
   case OpKind::Expand:
   case OpKind::Tile:
   case OpKind::Shape:

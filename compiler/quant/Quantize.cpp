@@ -156,6 +156,7 @@ std::optional<KernelKind> kernelFor(const ir::Graph &graph, const ir::Node &node
     return node.attr<ir::PadAttrs>().mode == ir::PadMode::Constant ? KernelKind::Pad
                                                                    : KernelKind::PadMode;
   case ir::OpKind::Transpose: return KernelKind::Permute;
+  case ir::OpKind::Resize: return KernelKind::Resize;
   case ir::OpKind::ReduceMax:
   case ir::OpKind::ReduceMin: return KernelKind::ReduceExtreme;
   case ir::OpKind::ReduceMean: return KernelKind::ReduceMean;
@@ -258,6 +259,7 @@ Expected<Layer> buildLayer(const Context &ctx, const ir::Node &node, KernelKind 
   case KernelKind::ReduceExtreme:
   case KernelKind::ReduceMean: return buildReduceChannels(ctx, node);
   case KernelKind::MinMax: return buildMinMax(ctx, node);
+  case KernelKind::Resize: return buildResize(ctx, node);
   default: return Layer{};
   }
 }
@@ -268,7 +270,8 @@ bool fixesOutputParams(KernelKind kind) {
          kind == KernelKind::AvgPool || kind == KernelKind::Softmax ||
          kind == KernelKind::ChannelSlice || kind == KernelKind::Pad ||
          kind == KernelKind::PadMode || kind == KernelKind::ChannelStep ||
-         kind == KernelKind::Permute || kind == KernelKind::ReduceExtreme;
+         kind == KernelKind::Permute || kind == KernelKind::ReduceExtreme ||
+         kind == KernelKind::Resize;
 }
 
 /// The int8 parameters a pre-quantised model gives an activation (foldQuantDequant).
