@@ -105,16 +105,6 @@ Expected<const TensorData *> constantInput(const Graph &graph, const Node &node,
   return t.data.get();
 }
 
-Expected<ResizeGiven> givenOf(const Graph &graph, const Node &node) {
-  auto scales = constantInput(graph, node, 2, "scales");
-  if (!scales)
-    return scales.error();
-  auto sizes = constantInput(graph, node, 3, "sizes");
-  if (!sizes)
-    return sizes.error();
-  return resizeGiven(node, graph.tensor(node.inputs.at(0)).shape, *scales, *sizes);
-}
-
 } // namespace
 
 Expected<ResizeGiven> resizeGiven(const Node &node, const Shape &in, const TensorData *scales,
@@ -147,11 +137,17 @@ Expected<ResizeGiven> resizeGiven(const Node &node, const Shape &in, const Tenso
 }
 
 Expected<ResizeGiven> resizeGiven(const Graph &graph, const Node &node) {
-  return givenOf(graph, node);
+  auto scales = constantInput(graph, node, 2, "scales");
+  if (!scales)
+    return scales.error();
+  auto sizes = constantInput(graph, node, 3, "sizes");
+  if (!sizes)
+    return sizes.error();
+  return resizeGiven(node, graph.tensor(node.inputs.at(0)).shape, *scales, *sizes);
 }
 
 Expected<Shape> resizeOutputShape(const Graph &graph, const Node &node) {
-  auto given = givenOf(graph, node);
+  auto given = resizeGiven(graph, node);
   if (!given)
     return given.error();
   return std::move(given->out);
@@ -159,7 +155,7 @@ Expected<Shape> resizeOutputShape(const Graph &graph, const Node &node) {
 
 Expected<ResizeMapPlan> resizeMapPlan(const Graph &graph, const Node &node) {
   const Shape &in = graph.tensor(node.inputs.at(0)).shape;
-  auto given = givenOf(graph, node);
+  auto given = resizeGiven(graph, node);
   if (!given)
     return given.error();
   if (in.size() != 4 || in[0] != 1 || given->out[0] != 1 || given->out[1] != in[1])
@@ -169,7 +165,8 @@ Expected<ResizeMapPlan> resizeMapPlan(const Graph &graph, const Node &node) {
   // The int8 kernel's Q11 source coordinates (index * 2048) stay within int32.
   constexpr int64_t kMaxSide = int64_t{1} << 20;
   if (in[2] >= kMaxSide || in[3] >= kMaxSide)
-    return nodeError(node, "Resize of a map {} of more than 2^20 rows or columns",
+    return nodeError(node, "the Resize kernels take maps of fewer than 2^20 rows and "
+                           "columns, not {}",
                      toString(in));
   const auto &attrs = node.attr<ResizeAttrs>();
   ResizeMapPlan plan;

@@ -4,7 +4,8 @@ several outputs (some from inside a row-band region), an output that is a flatte
 intermediate, residual adds across regions, concat and split of branches, an input read by
 several branches, pad before a conv, global average pooling after row bands, MaxPool with
 ceil_mode, stride-2 and dilation-2 convs, 1x1, very wide, very tall and odd-sized maps, and
-a RAM budget that forces tiles. Each model is built with PyTorch, and
+a RAM budget that forces tiles, and upsampling (nearest into a skip add, bilinear by 2 and to
+a size, in both builds). Each model is built with PyTorch, and
 `rnnpoolc run --board mps2-an386 --json --calib DIR` (and again with --stream-input) must
 report host_match: the generated C in QEMU equals the host fixed-point interpreter byte for
 byte. A case in EXPECTED_ERRORS must instead fail with exit status 2 and one error line.
@@ -680,6 +681,7 @@ CASES = {
     "fpn_upsample": (FpnUpsample, [1, 3, 12, 10], []),
     "bilinear_upsample": (lambda: BilinearUpsample(False), [1, 3, 10, 8], []),
     "bilinear_align_corners": (lambda: BilinearUpsample(True), [1, 3, 10, 8], []),
+    "upsample_float": (lambda: BilinearUpsample(False), [1, 3, 10, 8], ["--float"]),
 }
 TILED = {"tiles_2x4", "tiles_1x3", "tiles_pad_residual", "tiles_mid_output", "rnnpool_tiles"}
 # Tiled with --stream-input too. (tiles_mid_output, streamed, now plans as one row-band
