@@ -16,10 +16,10 @@ inline ir::Graph resizeGraph() {
   c3.kernel = {3, 3}, c3.strides = {1, 1}, c3.dilations = {1, 1}, c3.pads = {1, 1, 1, 1};
   ir::ConvAttrs s2 = c3;
   s2.strides = {2, 2};
-  ir::TensorId a = b.node(ir::OpKind::Relu, "r1",
-                          {b.node(ir::OpKind::Conv, "c1",
-                                  {b.input("x", {1, 3, 10, 8}), b.constant("w1", {8, 3, 3, 3})},
-                                  c3)});
+  ir::TensorId a =
+      b.node(ir::OpKind::Relu, "r1",
+             {b.node(ir::OpKind::Conv, "c1",
+                     {b.input("x", {1, 3, 10, 8}), b.constant("w1", {8, 3, 3, 3})}, c3)});
   ir::TensorId d = b.node(ir::OpKind::Conv, "c2", {a, b.constant("w2", {8, 8, 3, 3})}, s2);
   ir::TensorId scales = b.g.addConstant("s", ir::TensorData::fromFloats({4}, {1, 1, 2, 2}));
   ir::TensorId up = b.node(ir::OpKind::Resize, "up", {d, ir::kNoTensor, scales},

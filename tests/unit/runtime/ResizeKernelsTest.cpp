@@ -28,8 +28,8 @@ ir::TensorId buildResize(Builder &b, const ResizeCase &c) {
   std::vector<ir::TensorId> ins{x, ir::kNoTensor};
   if (!c.scales.empty()) {
     ins.push_back(b.g.addConstant(
-        "scales", ir::TensorData::fromFloats({static_cast<int64_t>(c.scales.size())},
-                                             c.scales)));
+        "scales",
+        ir::TensorData::fromFloats({static_cast<int64_t>(c.scales.size())}, c.scales)));
   } else {
     ins.push_back(ir::kNoTensor);
     ins.push_back(b.ints("sizes", c.sizes));
@@ -45,23 +45,40 @@ ir::ResizeAttrs attrs(ir::ResizeMode mode, ir::ResizeCoord coord,
 const ResizeCase kCases[] = {
     {"nearest x2 asymmetric floor (PyTorch)",
      attrs(ir::ResizeMode::Nearest, ir::ResizeCoord::Asymmetric, ir::ResizeNearest::Floor),
-     {1, 3, 5, 7}, {1, 1, 2, 2}, {}},
+     {1, 3, 5, 7},
+     {1, 1, 2, 2},
+     {}},
     {"nearest x1.7 half_pixel round_prefer_ceil",
      attrs(ir::ResizeMode::Nearest, ir::ResizeCoord::HalfPixel,
            ir::ResizeNearest::RoundPreferCeil),
-     {1, 4, 6, 5}, {1, 1, 1.7f, 1.7f}, {}},
+     {1, 4, 6, 5},
+     {1, 1, 1.7f, 1.7f},
+     {}},
     {"nearest down to 3x2 align_corners ceil",
      attrs(ir::ResizeMode::Nearest, ir::ResizeCoord::AlignCorners, ir::ResizeNearest::Ceil),
-     {1, 2, 7, 5}, {}, {1, 2, 3, 2}},
-    {"bilinear x2 half_pixel", attrs(ir::ResizeMode::Linear, ir::ResizeCoord::HalfPixel),
-     {1, 3, 5, 6}, {1, 1, 2, 2}, {}},
-    {"bilinear to 13x9 align_corners", attrs(ir::ResizeMode::Linear, ir::ResizeCoord::AlignCorners),
-     {1, 5, 4, 6}, {}, {1, 5, 13, 9}},
+     {1, 2, 7, 5},
+     {},
+     {1, 2, 3, 2}},
+    {"bilinear x2 half_pixel",
+     attrs(ir::ResizeMode::Linear, ir::ResizeCoord::HalfPixel),
+     {1, 3, 5, 6},
+     {1, 1, 2, 2},
+     {}},
+    {"bilinear to 13x9 align_corners",
+     attrs(ir::ResizeMode::Linear, ir::ResizeCoord::AlignCorners),
+     {1, 5, 4, 6},
+     {},
+     {1, 5, 13, 9}},
     {"bilinear x0.6 pytorch_half_pixel",
-     attrs(ir::ResizeMode::Linear, ir::ResizeCoord::PytorchHalfPixel), {1, 3, 8, 9},
-     {1, 1, 0.6f, 0.6f}, {}},
-    {"bilinear x3 asymmetric, one row", attrs(ir::ResizeMode::Linear, ir::ResizeCoord::Asymmetric),
-     {1, 2, 1, 5}, {1, 1, 3, 3}, {}},
+     attrs(ir::ResizeMode::Linear, ir::ResizeCoord::PytorchHalfPixel),
+     {1, 3, 8, 9},
+     {1, 1, 0.6f, 0.6f},
+     {}},
+    {"bilinear x3 asymmetric, one row",
+     attrs(ir::ResizeMode::Linear, ir::ResizeCoord::Asymmetric),
+     {1, 2, 1, 5},
+     {1, 1, 3, 3},
+     {}},
 };
 
 /// The exact interpolation of HWC bytes by the taps (what rp_resize_s8 rounds).
@@ -137,9 +154,10 @@ TEST_CASE("rp_resize_s8 and rp_resize_f32 against plain references", "[runtime][
     CHECK(steps <= (linear ? 0.5 + 0.625 : 0.5) + 1e-4);
 
     // The float kernel against the float interpreter.
-    const std::vector<float> sy = floatCoordinates(plan->rows), sx = floatCoordinates(plan->cols);
-    rp_resize_f32_params fp{p.channels, p.in_h, p.in_w, p.out_h, p.out_w, p.linear,
-                            sy.data(), sx.data()};
+    const std::vector<float> sy = floatCoordinates(plan->rows),
+                             sx = floatCoordinates(plan->cols);
+    rp_resize_f32_params fp{p.channels, p.in_h,   p.in_w,    p.out_h,
+                            p.out_w,    p.linear, sy.data(), sx.data()};
     for (const auto &set : calib) {
       auto ref = interp::run(b.g, set);
       REQUIRE(ref);
@@ -156,16 +174,20 @@ TEST_CASE("rp_resize_s8 and rp_resize_f32 against plain references", "[runtime][
 
 TEST_CASE("Resize rejects what the kernels cannot run", "[runtime][resize]") {
   // Resizing the channels: the interpreter runs it; the int8 build gives a one-line error.
-  ResizeCase c{"channels", attrs(ir::ResizeMode::Nearest, ir::ResizeCoord::Asymmetric),
-               {1, 2, 4, 4}, {1, 2, 1, 1}, {}};
+  ResizeCase c{"channels",
+               attrs(ir::ResizeMode::Nearest, ir::ResizeCoord::Asymmetric),
+               {1, 2, 4, 4},
+               {1, 2, 1, 1},
+               {}};
   Builder b;
   ir::TensorId y = buildResize(b, c);
   b.g.outputs = {y};
   REQUIRE(passes::foldConstantsAndInferShapes(b.g));
   auto plan = ir::resizeMapPlan(b.g, b.g.nodes[0]);
   REQUIRE(!plan);
-  CHECK_THAT(plan.error().message(),
-             Catch::Matchers::Contains("resize the rows and columns of [1, C, H, W] maps only"));
+  CHECK_THAT(
+      plan.error().message(),
+      Catch::Matchers::Contains("resize the rows and columns of [1, C, H, W] maps only"));
   auto calib = std::vector<std::vector<ir::TensorData>>{{b.randomInput(0)}};
   auto ranges = calib::calibrate(b.g, calib);
   REQUIRE(ranges);
