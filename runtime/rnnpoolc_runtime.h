@@ -518,6 +518,29 @@ typedef struct {
 RP_API void rp_minmax_s8(const rp_minmax_params *p, const int8_t *in1, const int8_t *in2,
                          int8_t *out, int32_t n);
 
+/* ----------------------------------------- Resize, nearest and bilinear (rp_resize.c) -- */
+
+/** Resize of a whole [1, C, in_h, in_w] map stored HWC to [1, C, out_h, out_w] (ONNX
+ *  Resize over the rows and columns). Each output row oy reads input row
+ *  y0 = src_y[oy] >> 11 and, when its Q11 weight wy = src_y[oy] & 2047 is not 0, row
+ *  y0 + 1 too; each output column likewise through src_x. The host computes both tables
+ *  from the coordinate mode (compiler/ir/Resize.h), edge values included.
+ *  linear == 0 (nearest): copies pixel (y0, x0); exact, the output shares the input's
+ *  (scale, zero point).
+ *  linear == 1: on the raw bytes (the weights sum to one, so the output shares the input's
+ *  parameters too), with a = 2048 - w,
+ *    q = floor((((q00 ax + q01 wx) ay + (q10 ax + q11 wx) wy) + 2^21) / 2^22),
+ *  rounding half up; every partial sum is within +-2^29, and the result within [-128, 127].
+ *  Against the exact interpolation of the same bytes it is off by at most 0.625 of a step
+ *  (docs/numbers.md). */
+typedef struct {
+  int32_t channels, in_h, in_w, out_h, out_w;
+  int32_t linear;
+  const int32_t *src_y; /* [out_h]: first input row * 2048 + Q11 weight of the next row */
+  const int32_t *src_x; /* [out_w]: the same for columns */
+} rp_resize_params;
+RP_API void rp_resize_s8(const rp_resize_params *p, const int8_t *in, int8_t *out);
+
 #ifdef __cplusplus
 }
 #endif

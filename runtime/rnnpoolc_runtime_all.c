@@ -7,5 +7,6 @@
 #include "rp_rnnpool.c"
 #include "rp_norm.c"
 #include "rp_shape.c"
+#include "rp_resize.c"
 #include "rp_reduce.c"
 #include "rp_schedule.c"

@@ -340,6 +340,21 @@ typedef struct {
 } rp_permute_f32_params;
 RP_F32_API void rp_permute_f32(const rp_permute_f32_params *p, const float *in, float *out);
 
+/* -------------------------------------- Resize, nearest and bilinear (rp_f32_resize.c) -- */
+
+/** Resize of a whole HWC map, as rp_resize_s8 (rnnpoolc_runtime.h) with float source
+ *  coordinates: output row oy reads input row y0 = (int)src_y[oy] and, with the weight
+ *  wy = src_y[oy] - y0 (in [0, 1)), row y0 + 1: (1 - wy) * row y0 + wy * row y0 + 1, each
+ *  row interpolated the same way along the columns by src_x. linear == 0 copies pixel
+ *  (y0, x0). */
+typedef struct {
+  int32_t channels, in_h, in_w, out_h, out_w;
+  int32_t linear;
+  const float *src_y; /* [out_h]: first input row + weight of the next row */
+  const float *src_x; /* [out_w]: the same for columns */
+} rp_resize_f32_params;
+RP_F32_API void rp_resize_f32(const rp_resize_f32_params *p, const float *in, float *out);
+
 /* ------------------------------------ the schedule walker (rp_f32_schedule.c) -- */
 
 /* The float build's twin of rp_schedule.h: a verified memory plan as two constant tables

@@ -6,3 +6,4 @@
 #include "rp_f32_rnnpool.c"
 #include "rp_f32_schedule.c"
 #include "rp_f32_shape.c"
+#include "rp_f32_resize.c"

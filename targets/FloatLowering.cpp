@@ -45,7 +45,7 @@ bool callsParamsInOut(FloatKind kind) {
   return kind == FloatKind::Permute || kind == FloatKind::FullyConnected ||
          kind == FloatKind::GlobalAvgPool || kind == FloatKind::Reduce ||
          kind == FloatKind::L2Norm || kind == FloatKind::Softmax ||
-         kind == FloatKind::ChannelShuffle;
+         kind == FloatKind::ChannelShuffle || kind == FloatKind::Resize;
 }
 
 int64_t floatWeightsBytes(const FloatModel &model) {
@@ -401,6 +401,7 @@ Expected<FloatStep> lowerL2Norm(const ir::Graph &g, const ir::Node &node,
                                 const std::vector<bool> &flat);
 // FloatShape.cpp.
 Expected<FloatStep> lowerPadF32(const ir::Graph &g, const ir::Node &node);
+Expected<FloatStep> lowerResizeF32(const ir::Graph &g, const ir::Node &node); // FloatResize.cpp
 Expected<FloatStep> lowerSliceF32(const ir::Graph &g, const ir::Node &node, bool flat,
                                   bool rowMajor);
 Expected<FloatStep> lowerTransposeF32(const ir::Graph &g, const ir::Node &node, bool flat,
@@ -520,6 +521,8 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
     return lowerReduce(l.graph, node, flatInputs(l, node));
   case ir::OpKind::Pad:
     return lowerPadF32(l.graph, node);
+  case ir::OpKind::Resize:
+    return lowerResizeF32(l.graph, node);
   case ir::OpKind::Slice:
     return lowerSliceF32(l.graph, node, flatInputs(l, node)[0],
                          l.rowMajor.count(node.inputs[0]) > 0);

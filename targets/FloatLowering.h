@@ -33,7 +33,7 @@ struct FloatKernelInfo {
 };
 
 /// Kernels called over whole tensors as Function(&params, in, out): fully connected, the
-/// global pool, reductions, L2 norm, softmax and permute.
+/// global pool, reductions, L2 norm, softmax, permute and resize.
 bool callsParamsInOut(FloatKind kind);
 
 /// Every row, in FloatKind order.

@@ -163,6 +163,10 @@ void fields(Fields &f, const rp_reduce_channels_params &p) {
 
 void fields(Fields &f, const rp_minmax_params &p) { F(is_min), P(table1), P(table2); }
 
+void fields(Fields &f, const rp_resize_params &p) {
+  F(channels), F(in_h), F(in_w), F(out_h), F(out_w), F(linear), P(src_y), P(src_x);
+}
+
 void fields(Fields &, const std::monostate &) {}
 
 #undef F

@@ -120,6 +120,8 @@ Result dispatch(const ir::Node &node, Inputs in) {
     return evalChannelShuffle(node, in);
   case OpKind::Pad:
     return evalPad(node, in);
+  case OpKind::Resize:
+    return evalResize(node, in);
   case OpKind::Expand:
     return evalExpand(node, in);
   case OpKind::Tile:

@@ -233,6 +233,9 @@ Result evalSlice(const ir::Node &node, Inputs in);
 Result evalTranspose(const ir::Node &node, Inputs in);
 Result evalChannelShuffle(const ir::Node &node, Inputs in);
 Result evalPad(const ir::Node &node, Inputs in);
+
+// Resize.cpp
+Result evalResize(const ir::Node &node, Inputs in);
 // Indexing.cpp
 Result evalGather(const ir::Node &node, Inputs in);
 Result evalScatterND(const ir::Node &node, Inputs in);

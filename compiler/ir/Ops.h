@@ -195,6 +195,17 @@ struct PadAttrs {
 /// nothing (-1). The runtime's rp_pad_source is the same function.
 int64_t padSource(PadMode mode, int64_t i, int64_t n);
 
+/// Resize (and the old Upsample): how an output coordinate maps to the input along each
+/// axis, and how the value there is read (compiler/ir/Resize.h computes the taps).
+enum class ResizeMode : uint8_t { Nearest, Linear };
+enum class ResizeCoord : uint8_t { HalfPixel, PytorchHalfPixel, AlignCorners, Asymmetric };
+enum class ResizeNearest : uint8_t { RoundPreferFloor, RoundPreferCeil, Floor, Ceil };
+struct ResizeAttrs {
+  ResizeMode mode = ResizeMode::Nearest;
+  ResizeCoord coord = ResizeCoord::HalfPixel;
+  ResizeNearest nearest = ResizeNearest::RoundPreferFloor;
+};
+
 struct ShapeAttrs {
   int64_t start = 0;
   std::optional<int64_t> end;
@@ -252,7 +263,8 @@ size_t rnnPoolInputCount(const RNNPoolAttrs &attrs);
 
 using Attrs = std::variant<NoAttrs, ConvAttrs, GemmAttrs, PoolAttrs, AxisAttrs, AlphaBetaAttrs,
                            BatchNormAttrs, L2NormAttrs, SoftmaxAttrs, ReduceAttrs, ReshapeAttrs,
-                           TransposeAttrs, ChannelShuffleAttrs, PadAttrs, ShapeAttrs, CastAttrs,
+                           TransposeAttrs, ChannelShuffleAttrs, PadAttrs, ResizeAttrs,
+                           ShapeAttrs, CastAttrs,
                            ConstantOfShapeAttrs, RNNPoolAttrs>;
 
 /// Default-constructed attributes of the struct type an op uses.

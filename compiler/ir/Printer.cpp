@@ -5,6 +5,7 @@
 //   %y: float32[1x8x8x8] = Conv(%x, %w, _) {kernel=3x3 strides=1x1 ...}  # conv1
 //   output %y
 #include "compiler/ir/Printer.h"
+#include "compiler/ir/Resize.h"
 #include "compiler/support/Escape.h"
 
 #include <type_traits>
@@ -155,6 +156,11 @@ void addAttrs(AttrText &out, OpKind op, const Attrs &attrs) {
           out.add("groups", a.groups);
         } else if constexpr (std::is_same_v<A, PadAttrs>) {
           out.add("mode", padModeName(a.mode));
+        } else if constexpr (std::is_same_v<A, ResizeAttrs>) {
+          out.add("mode", name(a.mode));
+          out.add("coordinate_transformation_mode", name(a.coord));
+          if (a.mode == ResizeMode::Nearest)
+            out.add("nearest_mode", name(a.nearest));
         } else if constexpr (std::is_same_v<A, ShapeAttrs>) {
           out.add("start", a.start);
           if (a.end)

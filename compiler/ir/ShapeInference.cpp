@@ -329,6 +329,7 @@ Status inferShapes(Graph &graph, Node &node) {
     return inferLayoutOp(graph, node);
 
   case OpKind::Pad:
+  case OpKind::Resize:
   case OpKind::Expand:
   case OpKind::Tile:
   case OpKind::Shape:

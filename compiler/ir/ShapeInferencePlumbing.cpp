@@ -1,5 +1,6 @@
-// Shape inference of the ops whose output shape comes from operand values: Pad, Expand,
+// Shape inference of the ops whose output shape comes from operand values: Pad, Resize, Expand,
 // Tile, Shape, Range and ConstantOfShape. Those operands must be constants.
+#include "compiler/ir/Resize.h"
 #include "compiler/ir/ShapeInference.h"
 
 #include <cmath>
@@ -148,12 +149,24 @@ Status inferConstantOfShape(Graph &graph, const Node &node) {
   return setOutput(graph, node, 0, type, shape);
 }
 
+Status inferResize(Graph &graph, const Node &node) {
+  const Tensor &x = inputOf(graph, node, 0);
+  if (!isFloat(x.dtype))
+    return nodeError(node, "Resize takes a float input, not {}", name(x.dtype));
+  auto out = resizeOutputShape(graph, node);
+  if (!out)
+    return out.error();
+  return setOutput(graph, node, 0, x.dtype, std::move(*out));
+}
+
 } // namespace
 
 Status inferPlumbingOp(Graph &graph, Node &node) {
   switch (node.op) {
   case OpKind::Pad:
     return inferPad(graph, node);
+  case OpKind::Resize:
+    return inferResize(graph, node);
   case OpKind::Expand:
     return inferExpand(graph, node);
   case OpKind::Tile:

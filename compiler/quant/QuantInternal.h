@@ -87,6 +87,8 @@ Expected<Layer> buildChannelShuffle(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildReduceChannels(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildMinMax(const Context &ctx, const ir::Node &node);
 Expected<Layer> buildRowMajorConcat(const Context &ctx, const ir::Node &node);
+// QuantResize.cpp: nearest and bilinear Resize of maps.
+Expected<Layer> buildResize(const Context &ctx, const ir::Node &node);
 /// Whether a Slice has a step other than 1 (it then runs as KernelKind::ChannelStep).
 bool hasSliceStep(const ir::Graph &graph, const ir::Node &node);
 /// A Transpose whose output is its input's bytes relabelled becomes a Reshape of the

@@ -157,6 +157,7 @@ std::optional<KernelKind> kernelFor(const ir::Graph &graph, const ir::Node &node
                                                                    : KernelKind::PadMode;
   case ir::OpKind::Transpose: return KernelKind::Permute;
   case ir::OpKind::ChannelShuffle: return KernelKind::ChannelShuffle;
+  case ir::OpKind::Resize: return KernelKind::Resize;
   case ir::OpKind::ReduceMax:
   case ir::OpKind::ReduceMin: return KernelKind::ReduceExtreme;
   case ir::OpKind::ReduceMean: return KernelKind::ReduceMean;
@@ -260,6 +261,7 @@ Expected<Layer> buildLayer(const Context &ctx, const ir::Node &node, KernelKind 
   case KernelKind::ReduceExtreme:
   case KernelKind::ReduceMean: return buildReduceChannels(ctx, node);
   case KernelKind::MinMax: return buildMinMax(ctx, node);
+  case KernelKind::Resize: return buildResize(ctx, node);
   default: return Layer{};
   }
 }
@@ -271,7 +273,7 @@ bool fixesOutputParams(KernelKind kind) {
          kind == KernelKind::ChannelSlice || kind == KernelKind::Pad ||
          kind == KernelKind::PadMode || kind == KernelKind::ChannelStep ||
          kind == KernelKind::Permute || kind == KernelKind::ChannelShuffle ||
-         kind == KernelKind::ReduceExtreme;
+         kind == KernelKind::ReduceExtreme || kind == KernelKind::Resize;
 }
 
 /// The int8 parameters a pre-quantised model gives an activation (foldQuantDequant).

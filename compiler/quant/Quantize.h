@@ -57,7 +57,8 @@ struct Layer {
                rp_softmax_params, rp_rnnpool_params, rp_l2norm_params, rp_mul_params,
                rp_mul_gate_params, rp_mul_channel_params, rp_channel_slice_params, rp_pad_params,
                rp_pad_mode_params, rp_channel_step_params, rp_channel_shuffle_params,
-               rp_permute_params, rp_reduce_channels_params, rp_minmax_params>
+               rp_permute_params, rp_reduce_channels_params, rp_minmax_params,
+               rp_resize_params>
       params;
   std::vector<std::shared_ptr<const ConstArray>> arrays;
   std::shared_ptr<const std::vector<rp_concat_input>> concatInputs;

@@ -80,6 +80,8 @@ constexpr OpEntry kOps[] = {
     {"", "Unsqueeze", unsqueeze},
     {"", "Transpose", transpose},
     {"", "Pad", pad},
+    {"", "Resize", resize},
+    {"", "Upsample", upsample},
     {"", "Expand", nullptr},
     {"", "Tile", nullptr},
     // Shape plumbing

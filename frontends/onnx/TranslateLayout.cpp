@@ -128,6 +128,105 @@ Status transpose(NodeContext &ctx) {
   return ctx.status();
 }
 
+namespace {
+
+/// Resize's mode attribute, shared with Upsample.
+void resizeMode(NodeContext &ctx, ir::ResizeAttrs &a) {
+  const std::string mode = ctx.getString("mode", "nearest");
+  if (mode == "nearest")
+    a.mode = ir::ResizeMode::Nearest;
+  else if (mode == "linear" || mode == "bilinear")
+    a.mode = ir::ResizeMode::Linear;
+  else if (mode == "cubic")
+    ctx.fail(ctx.error("mode 'cubic' is not supported; use nearest or linear (bilinear)"));
+  else
+    ctx.fail(ctx.error("mode '{}' is unknown; use nearest or linear", mode));
+}
+
+} // namespace
+
+Status resize(NodeContext &ctx) {
+  ir::ResizeAttrs a;
+  resizeMode(ctx, a);
+  if (ctx.opset < 11) {
+    // Opset 10: Resize(X, scales), coordinates as Upsample's (x_out / scale, floored).
+    a.coord = ir::ResizeCoord::Asymmetric, a.nearest = ir::ResizeNearest::Floor;
+    ir::TensorId scales = ctx.node.input(1);
+    ctx.resizeInputs(3);
+    ctx.node.inputs[1] = ir::kNoTensor, ctx.node.inputs[2] = scales;
+    ctx.node.attrs = a;
+    return ctx.status();
+  }
+  const std::string coord = ctx.getString("coordinate_transformation_mode", "half_pixel");
+  if (coord == "half_pixel")
+    a.coord = ir::ResizeCoord::HalfPixel;
+  else if (coord == "pytorch_half_pixel")
+    a.coord = ir::ResizeCoord::PytorchHalfPixel;
+  else if (coord == "align_corners")
+    a.coord = ir::ResizeCoord::AlignCorners;
+  else if (coord == "asymmetric")
+    a.coord = ir::ResizeCoord::Asymmetric;
+  else
+    return ctx.error("coordinate_transformation_mode '{}' is not supported; use half_pixel, "
+                     "pytorch_half_pixel, align_corners or asymmetric",
+                     coord);
+  const std::string nearest = ctx.getString("nearest_mode", "round_prefer_floor");
+  if (nearest == "round_prefer_floor")
+    a.nearest = ir::ResizeNearest::RoundPreferFloor;
+  else if (nearest == "round_prefer_ceil")
+    a.nearest = ir::ResizeNearest::RoundPreferCeil;
+  else if (nearest == "floor")
+    a.nearest = ir::ResizeNearest::Floor;
+  else if (nearest == "ceil")
+    a.nearest = ir::ResizeNearest::Ceil;
+  else
+    return ctx.error("nearest_mode '{}' is unknown", nearest);
+  // exclude_outside changes nothing for linear and nearest (two taps, edge values), and
+  // extrapolation_value applies to tf_crop_and_resize only.
+  ctx.getBool("exclude_outside", false);
+  ctx.getFloat("extrapolation_value", 0);
+  if (ctx.getBool("antialias", false))
+    return ctx.error("antialias=1 is not supported; export without antialiasing");
+  if (ctx.has("axes")) {
+    // Every axis in order (shape inference checks the count against the rank).
+    const ir::Ints axes = ctx.getInts("axes");
+    for (size_t k = 0; k < axes.size(); ++k)
+      if (axes[k] != static_cast<int64_t>(k))
+        return ctx.error("attribute 'axes' is supported only when it lists every axis in "
+                         "order; give scales or sizes for all axes");
+  }
+  const std::string policy = ctx.getString("keep_aspect_ratio_policy", "stretch");
+  if (policy != "stretch" && ctx.node.input(3) != ir::kNoTensor)
+    return ctx.error("keep_aspect_ratio_policy '{}' is not supported; give the output sizes "
+                     "(stretch)",
+                     policy);
+  ctx.node.attrs = a;
+  return ctx.status();
+}
+
+Status upsample(NodeContext &ctx) {
+  // Upsample (opsets 7-9): Resize with asymmetric coordinates, nearest flooring.
+  ir::ResizeAttrs a;
+  resizeMode(ctx, a);
+  a.coord = ir::ResizeCoord::Asymmetric, a.nearest = ir::ResizeNearest::Floor;
+  ctx.node.op = ir::OpKind::Resize;
+  ctx.node.attrs = a;
+  if (ctx.opset < 9) {
+    if (!ctx.has("scales"))
+      return ctx.error("attribute 'scales' is required");
+    const std::vector<float> scales = ctx.getFloats("scales");
+    ctx.resizeInputs(1);
+    ctx.setConstantInput(
+        2, "scales",
+        ir::TensorData::fromFloats({static_cast<int64_t>(scales.size())}, scales));
+    return ctx.status();
+  }
+  ir::TensorId scales = ctx.node.input(1);
+  ctx.resizeInputs(3);
+  ctx.node.inputs[1] = ir::kNoTensor, ctx.node.inputs[2] = scales;
+  return ctx.status();
+}
+
 Status shape(NodeContext &ctx) {
   ir::ShapeAttrs a;
   a.start = ctx.getInt("start", 0);

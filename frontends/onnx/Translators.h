@@ -33,6 +33,9 @@ Status squeeze(NodeContext &ctx);
 Status unsqueeze(NodeContext &ctx);
 Status reshape(NodeContext &ctx);
 Status transpose(NodeContext &ctx);
+/// Resize (opsets 10-19) and Upsample (opsets 7-9), both the IR's Resize.
+Status resize(NodeContext &ctx);
+Status upsample(NodeContext &ctx);
 Status shape(NodeContext &ctx);
 Status scatterND(NodeContext &ctx);
 

@@ -5,7 +5,8 @@
 // Every case must pass unless expected_skips.txt lists it with a reason; a listed case
 // that passes is reported too, so that the list stays exact. Integer and bool graph inputs
 // are bound as constants before canonicalisation: on a microcontroller they are parameters
-// (shapes, indices, axes), never streamed data, and rnnpoolc needs static shapes.
+// (shapes, indices, axes), never streamed data, and rnnpoolc needs static shapes. So are
+// float inputs that only Resize reads as its roi or scales.
 #include "compiler/interp/Interpreter.h"
 #include "compiler/passes/Passes.h"
 #include "frontends/onnx/Importer.h"
@@ -60,6 +61,19 @@ std::string compare(const ir::TensorData &got, const ir::TensorData &want, size_
   return "";
 }
 
+/// Whether every reader of tensor `id` reads it as a Resize parameter (roi, scales).
+bool onlyResizeParameter(const ir::Graph &graph, ir::TensorId id) {
+  bool read = false;
+  for (const ir::Node &node : graph.nodes)
+    for (size_t i = 0; i < node.inputs.size(); ++i)
+      if (node.inputs[i] == id) {
+        if (node.op != ir::OpKind::Resize || i == 0)
+          return false;
+        read = true;
+      }
+  return read;
+}
+
 /// Imports the case's model with `inputs` bound where they are parameters; returns the
 /// graph's runtime inputs in order.
 Expected<std::vector<ir::TensorData>> bindParameters(ir::Graph &graph,
@@ -70,7 +84,7 @@ Expected<std::vector<ir::TensorData>> bindParameters(ir::Graph &graph,
   std::vector<ir::TensorData> values;
   for (size_t k = 0; k < inputs.size(); ++k) {
     ir::Tensor &t = graph.tensor(graph.inputs[k]);
-    if (ir::isFloat(t.dtype)) {
+    if (ir::isFloat(t.dtype) && !onlyResizeParameter(graph, graph.inputs[k])) {
       runtime.push_back(graph.inputs[k]);
       values.push_back(std::move(inputs[k]));
     } else {

@@ -4,7 +4,8 @@ several outputs (some from inside a row-band region), an output that is a flatte
 intermediate, residual adds across regions, concat and split of branches, an input read by
 several branches, pad before a conv, global average pooling after row bands, MaxPool with
 ceil_mode, stride-2 and dilation-2 convs, 1x1, very wide, very tall and odd-sized maps, and
-a RAM budget that forces tiles. Each model is built with PyTorch, and
+a RAM budget that forces tiles, and upsampling (nearest into a skip add, bilinear by 2 and to
+a size, in both builds). Each model is built with PyTorch, and
 `rnnpoolc run --board mps2-an386 --json --calib DIR` (and again with --stream-input) must
 report host_match: the generated C in QEMU equals the host fixed-point interpreter byte for
 byte. A case in EXPECTED_ERRORS must instead fail with exit status 2 and one error line.
@@ -576,6 +577,36 @@ def node(op, ins, outs, **attrs):
     return helper.make_node(op, ins, outs, **attrs)
 
 
+class FpnUpsample(nn.Module):
+    """An FPN-like block: a stride-2 branch upsampled by 2 (nearest, asymmetric, floor) and
+    added to the skip connection, then a conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = conv(3, 8), conv(8, 8, stride=2), conv(8, 6)
+
+    def forward(self, x):
+        a = F.relu(self.a(x))
+        b = F.relu(self.b(a))
+        return self.c(a + F.interpolate(b, scale_factor=2, mode="nearest"))
+
+
+class BilinearUpsample(nn.Module):
+    """Bilinear upsampling (linear, pytorch_half_pixel or align_corners) by 2 and to an
+    explicit size, each followed by a conv."""
+
+    def __init__(self, align_corners):
+        super().__init__()
+        self.align = align_corners
+        self.a, self.b, self.c = conv(3, 8, stride=2), conv(8, 6), conv(6, 4)
+
+    def forward(self, x):
+        a = F.relu(self.a(x))
+        b = self.b(F.interpolate(a, scale_factor=2, mode="bilinear",
+                                 align_corners=self.align))
+        return self.c(F.interpolate(b, size=(13, 9), mode="bilinear", align_corners=self.align))
+
+
 CONV_W = {"w1": [8, 3, 3, 3], "b1": [8], "w2": [6, 8, 3, 3], "b2": [6]}
 # Add(a, a): a node reading one tensor twice (the planner's ready list once waited for a
 # second producer of it and dropped the rest of the graph); with 'a' an output and not.
@@ -647,6 +678,10 @@ CASES = {
     "activations": (Activations, [1, 3, 13, 12], []),
     "tiles_2x4": (Downsample, [1, 3, 32, 96], TILES_50),
     "tiles_1x3": (Downsample, [1, 3, 32, 96], TILES_200),
+    "fpn_upsample": (FpnUpsample, [1, 3, 12, 10], []),
+    "bilinear_upsample": (lambda: BilinearUpsample(False), [1, 3, 10, 8], []),
+    "bilinear_align_corners": (lambda: BilinearUpsample(True), [1, 3, 10, 8], []),
+    "upsample_float": (lambda: BilinearUpsample(False), [1, 3, 10, 8], ["--float"]),
 }
 TILED = {"tiles_2x4", "tiles_1x3", "tiles_pad_residual", "tiles_mid_output", "rnnpool_tiles"}
 # Tiled with --stream-input too. (tiles_mid_output, streamed, now plans as one row-band

@@ -391,6 +391,19 @@ TEST_CASE("codegen: float C kernels over their variants equal the float interpre
     checkBuilt(b, b.node(ir::OpKind::Add, "sum", {b.node(ir::OpKind::Add, "sum1", {y, l}), e}),
                "floor-ceil-log-erf");
   }
+  SECTION("Resize: nearest x2 (asymmetric, floor), bilinear to a size (align_corners)") {
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 3, 4, 5});
+    ir::TensorId s = b.g.addConstant("s", ir::TensorData::fromFloats({4}, {1, 1, 2, 2}));
+    ir::TensorId y = b.node(ir::OpKind::Resize, "nearest", {x, ir::kNoTensor, s},
+                            ir::ResizeAttrs{ir::ResizeMode::Nearest,
+                                            ir::ResizeCoord::Asymmetric,
+                                            ir::ResizeNearest::Floor});
+    y = b.node(ir::OpKind::Resize, "bilinear",
+               {y, ir::kNoTensor, ir::kNoTensor, b.ints("sz", {1, 3, 11, 7})},
+               ir::ResizeAttrs{ir::ResizeMode::Linear, ir::ResizeCoord::AlignCorners, {}});
+    checkBuilt(b, y, "resize");
+  }
   SECTION("flatten of a feature map, MatMul, Gemm (transB, alpha, beta), ReLU, softmax") {
     Builder b;
     ir::TensorId x = b.input("x", {1, 3, 4, 5});

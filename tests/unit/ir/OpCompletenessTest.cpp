@@ -143,6 +143,9 @@ Example exampleOf(OpKind op) {
   case OpKind::Transpose: return {{floats(kMap)}, ir::TransposeAttrs{{0, 1, 3, 2}}};
   case OpKind::ChannelShuffle: return {{floats({1, 6, 2, 3})}, ir::ChannelShuffleAttrs{2}};
   case OpKind::Pad: return {{floats(kMap), int64s({8}, {0, 0, 1, 0, 0, 0, 0, 1})}};
+  case OpKind::Resize: // an empty roi, then scales
+    return {{floats(kMap), floats({0}), TensorData::fromFloats({4}, {1, 1, 2, 2})},
+            ir::ResizeAttrs{ir::ResizeMode::Linear, ir::ResizeCoord::HalfPixel, {}}};
   case OpKind::Expand: return {{floats({1, 2, 1, 1}), int64s({4}, {1, 2, 4, 4})}};
   case OpKind::Tile: return {{floats(kMap), int64s({4}, {1, 1, 2, 1})}};
   case OpKind::Shape: return {{floats(kMap)}};

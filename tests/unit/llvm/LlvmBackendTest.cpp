@@ -11,6 +11,7 @@
 #include "targets/llvm/ModelModule.h"
 #include "compiler/calib/Calibrate.h"
 #include "tests/unit/codegen/CodegenTestUtil.h"
+#include "tests/unit/llvm/ResizeGraph.h"
 #include "tests/unit/passes/Builder.h"
 
 #include <llvm/AsmParser/Parser.h>
@@ -151,6 +152,22 @@ TEST_CASE("llvm backend: host object run in process == fixed-point interpreter")
     for (const quant::Layer &layer : model->layers)
       gates += layer.kind == quant::KernelKind::MulGate;
     CHECK(gates == 2);
+    checkNative(*model, sets[3][0], {});
+    plan::PlanOptions streamed;
+    streamed.streamInput = true;
+    checkNative(*model, sets[3][0], streamed);
+  }
+  SECTION("resize: nearest x2 into a skip add, bilinear to a size; streamed") {
+    ir::Graph g = testing::resizeGraph();
+    auto sets = calib::syntheticInputs(g, 8);
+    auto ranges = calib::calibrate(g, sets);
+    REQUIRE(ranges);
+    auto model = quant::quantize(g, *ranges);
+    REQUIRE(model);
+    size_t resizes = 0;
+    for (const quant::Layer &layer : model->layers)
+      resizes += layer.kind == quant::KernelKind::Resize;
+    CHECK(resizes == 2);
     checkNative(*model, sets[3][0], {});
     plan::PlanOptions streamed;
     streamed.streamInput = true;

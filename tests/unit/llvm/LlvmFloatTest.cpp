@@ -14,6 +14,7 @@
 #include "targets/llvm/LlvmTarget.h"
 #include "targets/llvm/ModelModule.h"
 #include "tests/unit/codegen/CodegenTestUtil.h"
+#include "tests/unit/llvm/ResizeGraph.h"
 #include "tests/unit/passes/Builder.h"
 
 #include <llvm/AsmParser/Parser.h>
@@ -158,6 +159,14 @@ TEST_CASE("llvm backend, float: host object run in process == float interpreter"
   SECTION("a global average pool over whole maps") {
     const ir::Graph g = gapGraph();
     checkFloatNative(g, calib::syntheticInputs(g, 1)[0][0], {});
+  }
+  SECTION("resize: nearest x2 into a skip add, bilinear to a size; streamed") {
+    const ir::Graph g = testing::resizeGraph();
+    const ir::TensorData input = calib::syntheticInputs(g, 1)[0][0];
+    checkFloatNative(g, input, {});
+    plan::PlanOptions streamed;
+    streamed.streamInput = true;
+    checkFloatNative(g, input, streamed);
   }
 }
 

@@ -404,3 +404,67 @@ TEST_CASE("LpNormalization with p = 2 becomes L2Norm along its axis; p = 1 is an
   setAttr(*l1.node, "p", 1);
   CHECK_THAT(l1.error(), Contains("p = 1 is not supported"));
 }
+
+TEST_CASE("Resize: opsets 10-13 and Upsample 7-9 become Resize(X, roi, scales, sizes)") {
+  OneNode modern(13, "Resize", {"x", "", "s"});
+  modern.m.initializer(floatTensor("s", {4}, {1, 1, 2, 2}));
+  setAttr(*modern.node, "mode", "linear");
+  setAttr(*modern.node, "coordinate_transformation_mode", "pytorch_half_pixel");
+  ir::Node n = modern.imported();
+  REQUIRE(n.op == ir::OpKind::Resize);
+  REQUIRE(n.inputs.size() == 3);
+  CHECK(n.inputs[1] == ir::kNoTensor);
+  CHECK(modern.graph.tensor(n.inputs[2]).name == "s");
+  CHECK(n.attr<ir::ResizeAttrs>().mode == ir::ResizeMode::Linear);
+  CHECK(n.attr<ir::ResizeAttrs>().coord == ir::ResizeCoord::PytorchHalfPixel);
+
+  OneNode sizes(11, "Resize", {"x", "roi", "scales", "sizes"});
+  sizes.m.initializer(floatTensor("roi", {0}, {})).initializer(floatTensor("scales", {0}, {}));
+  sizes.m.ints("sizes", {1, 3, 5, 12});
+  setAttr(*sizes.node, "nearest_mode", "ceil");
+  setAttr(*sizes.node, "coordinate_transformation_mode", "align_corners");
+  n = sizes.imported();
+  REQUIRE(n.inputs.size() == 4);
+  CHECK(constInts(sizes.graph, n, 3) == ir::Ints{1, 3, 5, 12});
+  CHECK(n.attr<ir::ResizeAttrs>().mode == ir::ResizeMode::Nearest);
+  CHECK(n.attr<ir::ResizeAttrs>().nearest == ir::ResizeNearest::Ceil);
+  CHECK(n.attr<ir::ResizeAttrs>().coord == ir::ResizeCoord::AlignCorners);
+
+  OneNode ten(10, "Resize", {"x", "s"});
+  ten.m.initializer(floatTensor("s", {4}, {1, 1, 2, 3}));
+  n = ten.imported();
+  REQUIRE(n.inputs.size() == 3);
+  CHECK(n.inputs[1] == ir::kNoTensor);
+  CHECK(ten.graph.tensor(n.inputs[2]).name == "s");
+  CHECK(n.attr<ir::ResizeAttrs>().coord == ir::ResizeCoord::Asymmetric);
+  CHECK(n.attr<ir::ResizeAttrs>().nearest == ir::ResizeNearest::Floor);
+
+  OneNode up7(7, "Upsample");
+  setAttr(*up7.node, "scales", std::vector<float>{1, 1, 2, 2});
+  n = up7.imported();
+  REQUIRE(n.op == ir::OpKind::Resize);
+  REQUIRE(n.inputs.size() == 3);
+  CHECK(up7.graph.tensor(n.inputs[2]).data->f == std::vector<float>{1, 1, 2, 2});
+  CHECK(n.attr<ir::ResizeAttrs>().coord == ir::ResizeCoord::Asymmetric);
+
+  OneNode up9(9, "Upsample", {"x", "s"});
+  up9.m.initializer(floatTensor("s", {4}, {1, 1, 2, 2}));
+  setAttr(*up9.node, "mode", "linear");
+  n = up9.imported();
+  REQUIRE(n.op == ir::OpKind::Resize);
+  CHECK(up9.graph.tensor(n.inputs[2]).name == "s");
+  CHECK(n.attr<ir::ResizeAttrs>().mode == ir::ResizeMode::Linear);
+}
+
+TEST_CASE("Resize: cubic and tf_crop_and_resize are one-line errors") {
+  OneNode cubic(13, "Resize", {"x", "", "s"});
+  cubic.m.initializer(floatTensor("s", {4}, {1, 1, 2, 2}));
+  setAttr(*cubic.node, "mode", "cubic");
+  CHECK_THAT(cubic.error(), Contains("node 'n' (Resize): mode 'cubic' is not supported; use "
+                                     "nearest or linear"));
+  OneNode crop(13, "Resize", {"x", "", "s"});
+  crop.m.initializer(floatTensor("s", {4}, {1, 1, 2, 2}));
+  setAttr(*crop.node, "coordinate_transformation_mode", "tf_crop_and_resize");
+  CHECK_THAT(crop.error(), Contains("coordinate_transformation_mode 'tf_crop_and_resize' is "
+                                    "not supported"));
+}

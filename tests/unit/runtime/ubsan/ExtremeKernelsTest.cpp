@@ -615,3 +615,48 @@ TEST_CASE("softmax and multiplies on extreme inputs", "[ubsan]") {
         }
     }
 }
+
+TEST_CASE("bilinear resize: extreme bytes at every weight edge", "[ubsan]") {
+  // Two input rows and columns per output pixel; Q11 weights 0, 1, 1024, 2047 on both axes
+  // (the host never stores 2048). The documented arithmetic in 64 bits must give the same
+  // bytes, and every partial sum stays within the int32 range.
+  const int32_t weights[] = {0, 1, 1024, 2047};
+  const int32_t c = 3, inH = 2, inW = 2;
+  std::vector<int32_t> src;
+  for (int32_t w : weights)
+    src.push_back(w); // first index 0: reads index 1 too when the weight is not 0
+  for (const auto &x : patterns(static_cast<size_t>(inH * inW * c))) {
+    rp_resize_params p{c, inH, inW, 4, 4, 1, src.data(), src.data()};
+    std::vector<int8_t> y(static_cast<size_t>(16 * c));
+    rp_resize_s8(&p, x.data(), y.data());
+    for (int32_t oy = 0; oy < 4; ++oy)
+      for (int32_t ox = 0; ox < 4; ++ox)
+        for (int32_t k = 0; k < c; ++k) {
+          const int64_t wy = weights[oy], wx = weights[ox];
+          const auto at = [&](int32_t r, int32_t col) {
+            return int64_t{x[static_cast<size_t>((r * inW + col) * c + k)]};
+          };
+          const int64_t top = at(0, 0) * (2048 - wx) + at(0, wx ? 1 : 0) * wx;
+          const int64_t bottom = at(wy ? 1 : 0, 0) * (2048 - wx) + at(wy ? 1 : 0, wx ? 1 : 0) * wx;
+          const int64_t sum = top * (2048 - wy) + bottom * wy;
+          int64_t q = sum + (1 << 21);
+          q = (q >= 0 ? q : q - ((int64_t{1} << 22) - 1)) / (int64_t{1} << 22); // floor
+          CHECK(y[static_cast<size_t>((oy * 4 + ox) * c + k)] == q);
+          CHECK(std::abs(sum) <= (int64_t{1} << 29));
+        }
+  }
+}
+
+TEST_CASE("nearest resize copies extreme bytes", "[ubsan]") {
+  const int32_t c = 2, rows[] = {2 * 2048, 0, 1 * 2048}, cols[] = {1 * 2048, 1 * 2048};
+  for (const auto &x : patterns(static_cast<size_t>(3 * 2 * c))) {
+    rp_resize_params p{c, 3, 2, 3, 2, 0, rows, cols};
+    std::vector<int8_t> y(static_cast<size_t>(3 * 2 * c));
+    rp_resize_s8(&p, x.data(), y.data());
+    for (int32_t oy = 0; oy < 3; ++oy)
+      for (int32_t ox = 0; ox < 2; ++ox)
+        for (int32_t k = 0; k < c; ++k)
+          CHECK(y[static_cast<size_t>((oy * 2 + ox) * c + k)] ==
+                x[static_cast<size_t>(((rows[oy] >> 11) * 2 + 1) * c + k)]);
+  }
+}
