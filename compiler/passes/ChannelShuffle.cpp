@@ -27,10 +27,9 @@ struct Match {
   int64_t groups = 1;
 };
 
-class Matcher {
+class Matcher : ChainMatcher {
 public:
-  explicit Matcher(const ir::Graph &graph)
-      : g_(graph), producer_(graph.producers()), consumers_(graph.consumers()) {}
+  using ChainMatcher::ChainMatcher;
 
   /// The shuffle that ends at node `last`, if it is the final Reshape of one.
   std::optional<Match> match(size_t last) const {
@@ -58,20 +57,6 @@ public:
       return std::nullopt;
     m.groups = s[1];
     return m;
-  }
-
-private:
-  const ir::Graph &g_;
-  std::vector<int> producer_;
-  std::vector<std::vector<size_t>> consumers_;
-
-  /// The node producing `t` if `t` is read by one node alone and is not a graph output.
-  const ir::Node *soleProducer(ir::TensorId t, size_t &index) const {
-    const int p = producer_[static_cast<size_t>(t)];
-    if (p < 0 || !hasSingleUser(g_, consumers_, t))
-      return nullptr;
-    index = static_cast<size_t>(p);
-    return &g_.nodes[index];
   }
 };
 

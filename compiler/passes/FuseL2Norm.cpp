@@ -27,10 +27,9 @@ struct Match {
   std::optional<ir::TensorData> scale; ///< [1] or [C]
 };
 
-class Matcher {
+class Matcher : ChainMatcher {
 public:
-  explicit Matcher(const ir::Graph &graph)
-      : g_(graph), producer_(graph.producers()), consumers_(graph.consumers()) {}
+  using ChainMatcher::ChainMatcher;
 
   /// The chain ending at node `last` (the Div, the reciprocal Mul, or the scale Mul).
   std::optional<Match> match(size_t last) const {
@@ -50,19 +49,6 @@ public:
   }
 
 private:
-  const ir::Graph &g_;
-  std::vector<int> producer_;
-  std::vector<std::vector<size_t>> consumers_;
-
-  /// The node producing `t` if `t` is read by one node alone and is not a graph output.
-  const ir::Node *soleProducer(ir::TensorId t, size_t &index) const {
-    int p = producer_[static_cast<size_t>(t)];
-    if (p < 0 || !hasSingleUser(g_, consumers_, t))
-      return nullptr;
-    index = static_cast<size_t>(p);
-    return &g_.nodes[index];
-  }
-
   const ir::TensorData *floatConstant(ir::TensorId t) const {
     if (t == ir::kNoTensor || !g_.tensor(t).isConstant())
       return nullptr;

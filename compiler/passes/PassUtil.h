@@ -19,6 +19,29 @@ inline bool hasSingleUser(const ir::Graph &graph,
   return consumers[static_cast<size_t>(id)].size() == 1 && !isGraphOutput(graph, id);
 }
 
+/// The producers and readers of a graph's tensors, for passes that match a chain of nodes
+/// backwards from its last one (each matcher derives from it).
+class ChainMatcher {
+public:
+  explicit ChainMatcher(const ir::Graph &graph)
+      : g_(graph), producer_(graph.producers()), consumers_(graph.consumers()) {}
+
+protected:
+  /// The node producing `t` (its index in `index`) if `t` is read by one node alone and is
+  /// not a graph output, so that the chain may be rewritten as a whole.
+  const ir::Node *soleProducer(ir::TensorId t, size_t &index) const {
+    const int p = producer_[static_cast<size_t>(t)];
+    if (p < 0 || !hasSingleUser(g_, consumers_, t))
+      return nullptr;
+    index = static_cast<size_t>(p);
+    return &g_.nodes[index];
+  }
+
+  const ir::Graph &g_;
+  std::vector<int> producer_;
+  std::vector<std::vector<size_t>> consumers_;
+};
+
 /// Removes the nodes whose flag is set, keeping the order of the rest.
 inline void eraseNodes(ir::Graph &graph, const std::vector<char> &doomed) {
   std::vector<ir::Node> kept;
