@@ -23,6 +23,8 @@ static inline int32_t rp_smlad(uint32_t a, uint32_t b, int32_t acc) { return __s
 static inline uint32_t rp_sxtb16(uint32_t x) { return __sxtb16(x); }
 static inline int32_t rp_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 static inline int32_t rp_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
+static inline int32_t rp_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
+static inline int32_t rp_smlabt(int32_t a, int32_t b, int32_t acc) { return __smlabt(a, b, acc); }
 static inline uint32_t rp_sxtab16(uint32_t a, uint32_t x) { return __sxtab16(a, x); }
 static inline uint32_t rp_ror8(uint32_t x) { return (x >> 8) | (x << 24); } /* one ROR */
 /* SXTB16 of x rotated by 8: bytes 1 and 3 sign-extended (one instruction). */
@@ -91,6 +93,14 @@ static inline int32_t rp_smlabb(int32_t a, int32_t b, int32_t acc) {
 /* acc + (top halfword of a) * (top halfword of b), both signed (SMLATT). */
 static inline int32_t rp_smlatt(int32_t a, int32_t b, int32_t acc) {
   return rp_smlabb((int32_t)((uint32_t)a >> 16), (int32_t)((uint32_t)b >> 16), acc);
+}
+/* acc + (top halfword of a) * (bottom halfword of b), both signed (SMLATB). */
+static inline int32_t rp_smlatb(int32_t a, int32_t b, int32_t acc) {
+  return rp_smlabb((int32_t)((uint32_t)a >> 16), b, acc);
+}
+/* acc + (bottom halfword of a) * (top halfword of b), both signed (SMLABT). */
+static inline int32_t rp_smlabt(int32_t a, int32_t b, int32_t acc) {
+  return rp_smlabb(a, (int32_t)((uint32_t)b >> 16), acc);
 }
 #endif
 

@@ -113,6 +113,14 @@ const ConvCase kCases[] = {
      {ir::ActKind::Relu}},
     {"depthwise 3x3 pad 1, 12 channels, odd width, pixel pairs", 12, 12, 7, 11, 3, 1, 1, 1, 12,
      {}},
+    // Depthwise 3x3 regions of four rows or more run through channel planes: columns in
+    // chunks of 128, rows in chunks the plane holds.
+    {"depthwise 3x3 pad 1, 3 channels, 6x300 (plane column chunks)", 3, 3, 6, 300, 3, 1, 1, 1,
+     3, {}},
+    {"depthwise 3x3 stride 2 pad 1, 2 channels, 20x300 (plane row chunks), ReLU", 2, 2, 20,
+     300, 3, 2, 1, 1, 2, {ir::ActKind::Relu}},
+    {"depthwise 3x3 pad 1, 5 channels, 20x100 (plane row chunks)", 5, 5, 20, 100, 3, 1, 1, 1,
+     5, {}},
     // More channels than a padded border pair holds: border pixels one at a time.
     {"depthwise 3x3 pad 1, 68 channels", 68, 68, 5, 6, 3, 1, 1, 1, 68, {}},
 };

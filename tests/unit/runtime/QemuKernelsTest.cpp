@@ -79,8 +79,15 @@ TEST_CASE("kernels on Cortex-M4 in QEMU (DSP path) match the host's portable C",
                       {ir::ActKind::Clip, 0.0f, 0.3f}));
   jobs.push_back(conv(f, "conv 3x3 16->7 (odd width and channels)", 16, 7, 7, 3, 1, 1));
   jobs.push_back(conv(f, "depthwise 3x3, 7 channels (tail)", 7, 7, 9, 3, 1, 7));
-  jobs.push_back(conv(f, "depthwise 3x3 stride 2, 14 channels (pixel pairs, tail)", 14, 14,
+  jobs.push_back(conv(f, "depthwise 3x3 stride 2, 14 channels (channel planes, tail)", 14, 14,
                       11, 3, 2, 14));
+  /* Regions of three rows or fewer: pixel pairs straight from the rows. */
+  jobs.push_back(conv(f, "depthwise 3x3 stride 2, 5x5, 12 channels (pixel pairs)", 12, 12, 5,
+                      3, 2, 12));
+  jobs.push_back(conv(f, "depthwise 3x3, 3x3, 9 channels (pixel pairs, tail)", 9, 9, 3, 3, 1,
+                      9));
+  jobs.push_back(conv(f, "depthwise 3x3, 4 channels, 140x140 (plane chunks)", 4, 4, 140, 3, 1,
+                      4, {ir::ActKind::Clip, 0.0f, 6.0f}));
   /* Four rows per pass over an even and an odd number of groups of four inputs, with input
    * tails; then two rows, or two and one. */
   for (auto [in, out, name] : {std::tuple{67, 10, "fully connected 67->10"},
