@@ -1078,6 +1078,17 @@ static int32_t rp_dw3_planes_apply(const rp_conv_params *p, const rp_region *reg
          rp_common_shifts(p->shift, p->in_c);
 }
 
+/* One output of rp_dw3_planes: the requantised sum, clamped ([lo, hi] inside [-128, 127]:
+ * SSAT, or two conditional moves). */
+RP_INLINE int8_t rp_dw3_out(int32_t acc, int32_t m, int32_t hc, int32_t k, int32_t full,
+                            int32_t lo, int32_t hi) {
+  int32_t v = rp_requant_hi(acc, m, hc, k);
+  if (full)
+    return (int8_t)rp_ssat(v, 8);
+  v = v < lo ? lo : v;
+  return (int8_t)(v > hi ? hi : v);
+}
+
 RP_INLINE void rp_dw3_planes(const rp_conv_params *p, const rp_view *in, rp_view *out,
                              const rp_region *region, int32_t full) {
   int8_t plane[RP_DW_PLANE_BYTES];
@@ -1106,16 +1117,14 @@ RP_INLINE void rp_dw3_planes(const rp_conv_params *p, const rp_view *in, rp_view
         for (oy = 0; oy < m_rows; ++oy) {
           int8_t *d = rp_view_pixel(out, y0 + oy, x0, c) + ch;
           rp_dw3_sums(plane + oy * ws, ws, bias, acc, (n + 1) >> 1, &taps);
-          for (x = 0; x < n; ++x, d += c) {
-            int32_t v = rp_requant_hi(acc[x], m, hc, k);
-            if (full) {
-              v = rp_ssat(v, 8);
-            } else { /* [lo, hi] inside [-128, 127]: two conditional moves */
-              v = v < lo ? lo : v;
-              v = v > hi ? hi : v;
-            }
-            *d = (int8_t)v;
+          for (x = 0; x + 1 < n; x += 2, d += 2 * c) {
+            const int8_t v0 = rp_dw3_out(acc[x], m, hc, k, full, lo, hi);
+            const int8_t v1 = rp_dw3_out(acc[x + 1], m, hc, k, full, lo, hi);
+            d[0] = v0;
+            d[c] = v1;
           }
+          if (x < n)
+            *d = rp_dw3_out(acc[x], m, hc, k, full, lo, hi);
         }
       }
     }
