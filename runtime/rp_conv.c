@@ -1134,6 +1134,11 @@ RP_INLINE void rp_dw3_planes(const rp_conv_params *p, const rp_view *in, rp_view
 /* rp_dw3_planes, one copy per clamp. */
 static RP_NOINLINE void rp_dw3_planes_s8(const rp_conv_params *p, const rp_view *in,
                                          rp_view *out, const rp_region *region) {
+  /* The caller's condition, restated where GCC sees it: with the parameters constant
+   * (RP_SINGLE_TU) it then drops this kernel for other layers instead of warning about
+   * their weights. */
+  if (p->k_h != 3 || p->k_w != 3 || p->groups != p->in_c)
+    return;
   if (p->act_min == -128 && p->act_max == 127)
     rp_dw3_planes(p, in, out, region, /*full=*/1);
   else
