@@ -5,6 +5,7 @@
 #include "compiler/interp/PlanExecutor.h"
 
 #include "compiler/interp/Interpreter.h"
+#include "compiler/interp/Kernels.h"
 
 #include <algorithm>
 #include <cstring>
@@ -154,19 +155,21 @@ private:
   ir::TensorData load(int buffer, const ir::Region &r) const;
   void store(int buffer, const ir::Region &r, const ir::TensorData &value);
   Expected<ir::TensorData> compute(const Step &s);
-  void accumulate(const Step &s);
+  Status accumulate(const Step &s);
 };
 
 /// An accumulating step: adds its input rows into the per-channel float accumulator kept
 /// in its Scratch buffer (in the arena, so a plan that lets another buffer overwrite it
 /// gives other bytes), channel by channel in row-major order as whole-tensor execution
-/// does; the step that adds the last row divides (a mean) and writes the output.
-void Runner::accumulate(const Step &s) {
+/// does; the step that adds the last row divides (a mean) and writes the output. A
+/// non-float input gets the interpreter's error for the node.
+Status Runner::accumulate(const Step &s) {
   const ir::Node &node = g_.nodes[s.node];
   const Dims d = dims(node.inputs[0]);
   const ir::Region &r = s.reads[0];
   unsigned char *acc = &arena_[static_cast<size_t>(p_.buffers[s.scratch].offset)];
   const ir::TensorData rows = load(s.inputs[0], r);
+  RNNPOOLC_TRY(detail::requireFloat(node, rows, "the input"));
   const bool finish = r.row1 == d.rows;
   ir::TensorData out = ir::TensorData::zeros(ir::DType::Float32, {1, d.channels, 1, 1});
   for (int64_t c = 0; c < d.channels; ++c) {
@@ -180,6 +183,7 @@ void Runner::accumulate(const Step &s) {
   }
   if (finish)
     store(s.outputs[0], s.out, out);
+  return Status::ok();
 }
 
 ir::TensorData Runner::load(int buffer, const ir::Region &r) const {
@@ -352,7 +356,7 @@ Expected<std::vector<ir::TensorData>> Runner::run(const std::vector<ir::TensorDa
       continue;
     }
     if (s.accumulate) {
-      accumulate(s);
+      RNNPOOLC_TRY(accumulate(s));
       continue;
     }
     if (g_.nodes[s.node].outputs.size() != 1) {

@@ -700,3 +700,25 @@ TEST_CASE("the verifier rejects corrupted accumulation") {
     CHECK_FALSE(plan::verifyPlan(b.g, *p));
   }
 }
+
+TEST_CASE("an accumulating step over an int8 map is the interpreter's error, not a crash") {
+  // A libFuzzer find: GlobalAveragePool of an int8 graph input. The float interpreter
+  // refuses it; the plan executor read its rows as float (a null reference).
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 3, 40, 40});
+  b.g.tensor(x).dtype = ir::DType::Int8;
+  b.g.outputs = {b.node(OpKind::GlobalAveragePool, "pool", {x})};
+  REQUIRE(passes::canonicalize(b.g));
+  plan::PlanOptions options;
+  options.floatActivations = true;
+  options.streamInput = true; // rows arrive and are added one at a time
+  auto p = plan::makePlan(b.g, options);
+  REQUIRE(p);
+  REQUIRE(std::any_of(p->steps.begin(), p->steps.end(),
+                      [](const plan::Step &s) { return s.accumulate; }));
+  ir::TensorData input = ir::TensorData::zeros(ir::DType::Int8, {1, 3, 40, 40});
+  auto planned = interp::executePlan(b.g, *p, {input});
+  REQUIRE_FALSE(planned);
+  CHECK_THAT(planned.error().message(),
+             Catch::Contains("'pool'") && Catch::Contains("must be float32, not int8"));
+}
