@@ -348,8 +348,28 @@ static RP_NOINLINE void rp_quad_store(const rp_conv_params *p, int32_t o, int8_t
         (int8_t)rp_clamp(rp_requant_inline(acc[j], m, s) + p->out_zp, p->act_min, p->act_max);
 }
 
-/* The channel loop of rp_conv_quad_s8; `full` (a constant at both call sites) says that the
- * clamp is [-128, 127], one SSAT. */
+/* Stores the four outputs acc[0..3] of output channel o (multiplier m, shift s) at d, d + cs,
+ * d + 2 cs, d + 3 cs; `full` (a constant at the call sites) says that the clamp is
+ * [-128, 127], one SSAT. */
+RP_INLINE void rp_quad_out(const rp_conv_params *p, int32_t o, int8_t *d, const int32_t *acc,
+                           int32_t m, int32_t s, int32_t cs, int32_t zp1, int32_t lo, int32_t hi,
+                           int32_t full) {
+  if (RP_LIKELY((uint32_t)(s + 23) < 22u)) {
+    /* rp_requant_inline's common case (k = -1 - s in [1, 22]) with out_zp folded into the
+     * rounding constant: hc = 2^(k-1) + zp * 2^k = (2 zp + 1) * 2^(k-1), |hc| < 2^30. */
+    const int32_t k = -1 - s, hc = zp1 * ((int32_t)1 << (k - 1));
+    const int32_t y0 = rp_requant_hi(acc[0], m, hc, k), y1 = rp_requant_hi(acc[1], m, hc, k);
+    const int32_t y2 = rp_requant_hi(acc[2], m, hc, k), y3 = rp_requant_hi(acc[3], m, hc, k);
+    d[0] = (int8_t)(full ? rp_ssat(y0, 8) : rp_clamp(y0, lo, hi));
+    d[cs] = (int8_t)(full ? rp_ssat(y1, 8) : rp_clamp(y1, lo, hi));
+    d[2 * cs] = (int8_t)(full ? rp_ssat(y2, 8) : rp_clamp(y2, lo, hi));
+    d[3 * cs] = (int8_t)(full ? rp_ssat(y3, 8) : rp_clamp(y3, lo, hi));
+  } else {
+    rp_quad_store(p, o, d, acc[0], acc[1], acc[2], acc[3]);
+  }
+}
+
+/* The channel loop of rp_conv_quad_s8 (`full` as for rp_quad_out). */
 RP_INLINE void rp_quad_channels(const rp_conv_params *p, const uint32_t *buf,
                                 const int16_t (*tails)[4], int8_t *d, int32_t full) {
   /* The params in locals: the int8 stores below may alias anything. */
@@ -362,19 +382,7 @@ RP_INLINE void rp_quad_channels(const rp_conv_params *p, const uint32_t *buf,
     int32_t acc[4];
     acc[0] = acc[1] = acc[2] = acc[3] = *bias++;
     w = rp_quad_dot(buf, tails, w, n, acc); /* w: the next channel's row */
-    if (RP_LIKELY((uint32_t)(s + 23) < 22u)) {
-      /* rp_requant_inline's common case (k = -1 - s in [1, 22]) with out_zp folded into the
-       * rounding constant: hc = 2^(k-1) + zp * 2^k = (2 zp + 1) * 2^(k-1), |hc| < 2^30. */
-      const int32_t k = -1 - s, hc = zp1 * ((int32_t)1 << (k - 1));
-      const int32_t y0 = rp_requant_hi(acc[0], m, hc, k), y1 = rp_requant_hi(acc[1], m, hc, k);
-      const int32_t y2 = rp_requant_hi(acc[2], m, hc, k), y3 = rp_requant_hi(acc[3], m, hc, k);
-      d[0] = (int8_t)(full ? rp_ssat(y0, 8) : rp_clamp(y0, lo, hi));
-      d[cs] = (int8_t)(full ? rp_ssat(y1, 8) : rp_clamp(y1, lo, hi));
-      d[2 * cs] = (int8_t)(full ? rp_ssat(y2, 8) : rp_clamp(y2, lo, hi));
-      d[3 * cs] = (int8_t)(full ? rp_ssat(y3, 8) : rp_clamp(y3, lo, hi));
-    } else {
-      rp_quad_store(p, (int32_t)(d - (end - cs)), d, acc[0], acc[1], acc[2], acc[3]);
-    }
+    rp_quad_out(p, (int32_t)(d - (end - cs)), d, acc, m, s, cs, zp1, lo, hi, full);
   }
 }
 
@@ -404,6 +412,98 @@ static void rp_conv_quads_s8(const rp_conv_params *p, const rp_view *in, rp_view
       rp_conv_quad_s8(p, in, out, oy, ox);
     for (; ox < region->col1; ox += 2) /* the last one to three pixels */
       rp_conv_pair_s8(p, in, out, oy, ox, ox + 1 < region->col1);
+  }
+}
+
+/* Windows longer than the quad buffer holds (n > RP_QUAD_MAX, in_c a multiple of 4: 3x3
+ * convolutions over 24 channels or more, pointwise over more than 192) still run four
+ * pixels at a time, in chunks of RP_QCHUNK values of the window: each chunk of the four
+ * windows is gathered once per block of RP_QBLOCK output channels, whose sums wait in
+ * `part` between chunks (1.5 KB of stack in all, as the pairs' buffer). */
+#define RP_QCHUNK 128
+#define RP_QBLOCK 32
+
+/* Lane `side` of a quad buffer with values [v0, v1) of output pixel (oy, ox)'s window
+ * (multiples of 4; in_c a multiple of 4, so that a group never straddles two taps). */
+static void rp_gather_lanes_range(const rp_conv_params *p, const rp_view *in, int32_t oy,
+                                  int32_t ox, int32_t side, uint32_t *buf, int32_t v0,
+                                  int32_t v1) {
+  const int32_t cin = p->in_c;
+  const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+  const uint32_t off = rp_pack_offset(-p->in_zp);
+  uint32_t *dst = buf + 2 * side;
+  int32_t t = v0 / cin, c0 = v0 % cin, v = v0, i;
+  for (; v < v1; ++t, c0 = 0) {
+    const int32_t iy = iy0 + (t / p->k_w) * p->dil_h, ix = ix0 + (t % p->k_w) * p->dil_w;
+    const int32_t c1 = rp_min(cin, c0 + (v1 - v));
+    v += c1 - c0;
+    if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+      for (i = c0; i < c1; i += 4, dst += 8)
+        dst[0] = dst[1] = 0;
+    } else {
+      const int8_t *x = rp_view_pixel(in, iy, ix, cin);
+      for (i = c0; i < c1; i += 4, dst += 8) {
+        const uint32_t xv = rp_load32(x + i);
+        dst[0] = rp_sxtab16(off, xv);
+        dst[1] = rp_sxtab16(off, rp_ror8(xv));
+      }
+    }
+  }
+}
+
+/* The outputs of the four pixels (oy, ox .. ox + 3), the window in chunks. */
+RP_INLINE void rp_conv_quad_chunks(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                   int32_t oy, int32_t ox, int32_t full) {
+  uint32_t buf[2 * RP_QCHUNK];
+  int32_t part[RP_QBLOCK][4];
+  static const int16_t no_tails[4][4];
+  const int32_t n = p->k_h * p->k_w * p->in_c, cs = p->out_c, zp1 = 2 * p->out_zp + 1;
+  const int32_t lo = p->act_min, hi = p->act_max;
+  int8_t *const d = rp_view_pixel(out, oy, ox, cs);
+  int32_t o0, v0, o, j;
+  for (o0 = 0; o0 < cs; o0 += RP_QBLOCK) {
+    const int32_t ob = rp_min(RP_QBLOCK, cs - o0);
+    for (v0 = 0; v0 < n; v0 += RP_QCHUNK) {
+      const int32_t len = rp_min(RP_QCHUNK, n - v0);
+      for (j = 0; j < 4; ++j)
+        rp_gather_lanes_range(p, in, oy, ox + j, j, buf, v0, v0 + len);
+      for (o = 0; o < ob; ++o) {
+        int32_t *const acc = part[o];
+        if (v0 == 0)
+          acc[0] = acc[1] = acc[2] = acc[3] = p->bias[o0 + o];
+        (void)rp_quad_dot(buf, no_tails, p->weights + (o0 + o) * n + v0, len, acc);
+        if (v0 + len == n)
+          rp_quad_out(p, o0 + o, d + o0 + o, acc, p->mult[o0 + o], p->shift[o0 + o], cs, zp1,
+                      lo, hi, full);
+      }
+    }
+  }
+}
+
+static RP_NOINLINE void rp_conv_quad_chunks_s8(const rp_conv_params *p, const rp_view *in,
+                                               rp_view *out, int32_t oy, int32_t ox) {
+  if (p->act_min == -128 && p->act_max == 127)
+    rp_conv_quad_chunks(p, in, out, oy, ox, /*full=*/1);
+  else
+    rp_conv_quad_chunks(p, in, out, oy, ox, /*full=*/0);
+}
+
+/* groups == 1, n > RP_QUAD_MAX, in_c % 4 == 0: the region's rows four pixels at a time,
+ * the last one to three as pairs or (windows longer than the pairs' buffer) columns. */
+static void rp_conv_quads_long_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                  const rp_region *region) {
+  const int32_t n = p->k_h * p->k_w * p->in_c;
+  int32_t oy, ox;
+  for (oy = region->row0; oy < region->row1; ++oy) {
+    for (ox = region->col0; ox + 4 <= region->col1; ox += 4)
+      rp_conv_quad_chunks_s8(p, in, out, oy, ox);
+    if (ox < region->col1 && n <= RP_PAIR_MAX) {
+      for (; ox < region->col1; ox += 2)
+        rp_conv_pair_s8(p, in, out, oy, ox, ox + 1 < region->col1);
+    } else if (ox < region->col1) {
+      const rp_region rest = {oy, oy + 1, ox, region->col1};
+      rp_conv_columns_s8(p, in, out, &rest);
+    }
   }
 }
 #endif
@@ -669,6 +769,10 @@ RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_vi
 #if RP_USE_DSP
   if (p->groups == 1 && taps >= 16 && taps <= RP_QUAD_MAX) { /* short windows: per pixel */
     rp_conv_quads_s8(p, in, out, region);
+    return;
+  }
+  if (p->groups == 1 && taps > RP_QUAD_MAX && (p->in_c & 3) == 0) { /* long windows */
+    rp_conv_quads_long_s8(p, in, out, region);
     return;
   }
   if (p->groups == 1 && taps >= 16 && taps <= RP_PAIR_MAX) {
@@ -1313,6 +1417,10 @@ RP_API void rp_conv_pointwise_s8(const rp_conv_params *p, const rp_view *in, rp_
 #if RP_USE_DSP
   if (p->in_c <= RP_QUAD_MAX) {
     rp_conv_quads_s8(p, in, out, region);
+    return;
+  }
+  if ((p->in_c & 3) == 0) {
+    rp_conv_quads_long_s8(p, in, out, region);
     return;
   }
   if (p->in_c <= RP_PAIR_MAX) {

@@ -113,6 +113,13 @@ const ConvCase kCases[] = {
      {ir::ActKind::Relu}},
     {"depthwise 3x3 pad 1, 12 channels, odd width, pixel pairs", 12, 12, 7, 11, 3, 1, 1, 1, 12,
      {}},
+    // Windows longer than the quad buffer (in_c % 4 == 0): four pixels in chunks of the
+    // window, output channels in blocks of 32, the last pixels as pairs or columns.
+    {"3x3 pad 1, 32 -> 6 channels, width 7 (quads in chunks, a pair left)", 32, 6, 5, 7, 3, 1,
+     1, 1, 1, {}},
+    {"3x3 stride 2 pad 1, 64 -> 40 channels, ReLU (two channel blocks, columns left)", 64, 40,
+     6, 9, 3, 2, 1, 1, 1, {ir::ActKind::Relu}},
+    {"pointwise 200 -> 9 (quads in chunks)", 200, 9, 3, 6, 1, 1, 0, 1, 1, {}},
     // Depthwise 3x3 regions of four rows or more run through channel planes: columns in
     // chunks of 128, rows in chunks the plane holds.
     {"depthwise 3x3 pad 1, 3 channels, 6x300 (plane column chunks)", 3, 3, 6, 300, 3, 1, 1, 1,

@@ -78,6 +78,11 @@ TEST_CASE("kernels on Cortex-M4 in QEMU (DSP path) match the host's portable C",
   jobs.push_back(conv(f, "pointwise 36->5, clip [0, 0.3]", 36, 5, 6, 1, 1, 1,
                       {ir::ActKind::Clip, 0.0f, 0.3f}));
   jobs.push_back(conv(f, "conv 3x3 16->7 (odd width and channels)", 16, 7, 7, 3, 1, 1));
+  /* Windows longer than the quad buffer: chunks, two channel blocks, pairs or columns left. */
+  jobs.push_back(conv(f, "conv 3x3 32->36 (quads in chunks, a pair left)", 32, 36, 7, 3, 1, 1,
+                      {ir::ActKind::Relu}));
+  jobs.push_back(conv(f, "conv 3x3 64->8 (quads in chunks, columns left)", 64, 8, 5, 3, 1, 1));
+  jobs.push_back(conv(f, "pointwise 200->12 (quads in chunks)", 200, 12, 6, 1, 1, 1));
   jobs.push_back(conv(f, "depthwise 3x3, 7 channels (tail)", 7, 7, 9, 3, 1, 7));
   jobs.push_back(conv(f, "depthwise 3x3 stride 2, 14 channels (channel planes, tail)", 14, 14,
                       11, 3, 2, 14));
