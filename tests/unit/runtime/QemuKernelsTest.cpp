@@ -83,6 +83,18 @@ TEST_CASE("kernels on Cortex-M4 in QEMU (DSP path) match the host's portable C",
                       {ir::ActKind::Relu}));
   jobs.push_back(conv(f, "conv 3x3 64->8 (quads in chunks, columns left)", 64, 8, 5, 3, 1, 1));
   jobs.push_back(conv(f, "pointwise 200->12 (quads in chunks)", 200, 12, 6, 1, 1, 1));
+  /* The quads' assembly channel loop: 1 to 48 groups of four inputs (the first on the bias,
+   * then one, two and four at a time), 1 to 17 output channels, pointwise windows and
+   * gathered ones (3x3, strided 1x1); rows that end in one, two or three pixels (a last quad
+   * ending at the edge, or pairs). */
+  for (auto [in, out, hw, name] :
+       {std::tuple{4, 3, 9, "pointwise 4->3 (one group)"}, {8, 1, 7, "pointwise 8->1"},
+        {12, 17, 6, "pointwise 12->17 (three groups)"}, {20, 8, 5, "pointwise 20->8"},
+        {28, 5, 6, "pointwise 28->5 (seven groups)"}, {192, 6, 5, "pointwise 192->6"}})
+    jobs.push_back(conv(f, name, in, out, hw, 1, 1, 1));
+  jobs.push_back(conv(f, "conv 3x3 stride 2 8->6 (72 inputs)", 8, 6, 11, 3, 2, 1));
+  jobs.push_back(conv(f, "conv 1x1 stride 2 24->10", 24, 10, 13, 1, 2, 1));
+  jobs.push_back(conv(f, "pointwise 256->8, width 7 (chunks, three left)", 256, 8, 7, 1, 1, 1));
   jobs.push_back(conv(f, "depthwise 3x3, 7 channels (tail)", 7, 7, 9, 3, 1, 7));
   jobs.push_back(conv(f, "depthwise 3x3 stride 2, 14 channels (channel planes, tail)", 14, 14,
                       11, 3, 2, 14));
