@@ -77,6 +77,11 @@ Expected<quant::Ranges> calibrate(const ir::Graph &original,
 
 std::vector<std::vector<ir::TensorData>> syntheticInputs(const ir::Graph &graph, int count,
                                                          uint32_t seed) {
+  int64_t perSet = 0;
+  for (ir::TensorId id : graph.inputs)
+    perSet += ir::numel(graph.tensor(id).shape);
+  if (perSet > 0)
+    count = static_cast<int>(std::clamp<int64_t>(kSyntheticValues / perSet, 1, count));
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   std::vector<std::vector<ir::TensorData>> sets;

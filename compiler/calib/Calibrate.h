@@ -24,8 +24,13 @@ Expected<quant::Ranges> calibrate(const ir::Graph &graph,
                            const std::vector<std::vector<ir::TensorData>> &inputs,
                            const CalibrationOptions &options = {});
 
-/// `count` deterministic pseudo-random input sets, uniform in [-1, 1]. Callers must warn
-/// loudly: ranges from synthetic data may not match real data.
+/// The most values syntheticInputs makes in all (64 MB of float32).
+inline constexpr int64_t kSyntheticValues = int64_t{1} << 24;
+
+/// `count` deterministic pseudo-random input sets, uniform in [-1, 1], or fewer (at least
+/// one) where the graph's inputs hold more than kSyntheticValues / count values: a
+/// 15-million-value input gets one set, not 16 (1 GB and seconds of random numbers).
+/// Callers must warn loudly: ranges from synthetic data may not match real data.
 std::vector<std::vector<ir::TensorData>> syntheticInputs(const ir::Graph &graph, int count,
                                                          uint32_t seed = 1);
 

@@ -456,6 +456,13 @@ def case_limits(s):
                 ["compile", wide, "-o", s.path("wide_c"), *flags],
                 ["'relu'", "more than 32767 rows or columns", "--input-shape"],
                 written=s.path("wide_c"))
+    # A mutator find: an input of 15 million values (under the per-tensor limit) read by a
+    # GlobalAveragePool compiles; without --calib it was calibrated on 16 synthetic copies
+    # of it (1 GB of random numbers, over 30 CPU seconds under the sanitizers), now on one.
+    gap = model([helper.make_node("GlobalAveragePool", ["x"], ["y"], name="gap")],
+                [vi("x", [1, 3, 5, 1000003])], [vi("y", [1, 3, 1, 1])])
+    s.succeeds("GlobalAveragePool of 15,000,045 input values: compile", "compile",
+               s.save("gap_wide", gap), "-o", s.path("gap_wide_c"))
 
 
 def case_weights_as_inputs(s):
