@@ -77,11 +77,18 @@ Expected<quant::Ranges> calibrate(const ir::Graph &original,
 
 std::vector<std::vector<ir::TensorData>> syntheticInputs(const ir::Graph &graph, int count,
                                                          uint32_t seed) {
-  int64_t perSet = 0;
+  // Values per set: of the inputs (held for every set at once), and of every tensor the
+  // interpreter computes and calibration observes.
+  int64_t inputs = 0, computed = 0;
   for (ir::TensorId id : graph.inputs)
-    perSet += ir::numel(graph.tensor(id).shape);
-  if (perSet > 0)
-    count = static_cast<int>(std::clamp<int64_t>(kSyntheticValues / perSet, 1, count));
+    inputs += ir::numel(graph.tensor(id).shape);
+  for (const ir::Node &node : graph.nodes)
+    for (ir::TensorId id : node.outputs)
+      if (id != ir::kNoTensor)
+        computed += ir::checkedNumel(graph.tensor(id).shape).value_or(0);
+  const int64_t fit = std::min(kSyntheticValues / std::max<int64_t>(inputs, 1),
+                               kSyntheticWork / std::max<int64_t>(inputs + computed, 1));
+  count = static_cast<int>(std::clamp<int64_t>(fit, 1, count));
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   std::vector<std::vector<ir::TensorData>> sets;
