@@ -412,9 +412,16 @@ typedef struct {
   int32_t groups;       /* n / 4 - 1, the groups after the first */
   const int8_t *w;      /* the first channel's weight row */
   int8_t *d;            /* d0 */
+  /* rp_quad_chunk_loop only: */
+  uint32_t part;  /* the partial sums' address minus 16 d0 */
+  int32_t flags;  /* 1: start from the partial sums, 2: end in them */
+  int32_t wskip;  /* n - the chunk's length */
 } rp_quad_job;
-/* The assembly reads w and d at byte offsets 36 and 40. */
-typedef char rp_quad_job_layout[offsetof(rp_quad_job, d) == 40 ? 1 : -1];
+/* The assembly reads w, d and part at byte offsets 36, 40 and 44. */
+typedef char rp_quad_job_layout[offsetof(rp_quad_job, d) == 40 &&
+                                        offsetof(rp_quad_job, part) == 44
+                                    ? 1
+                                    : -1];
 
 /* One group of four values of the four pixels (r4: the buffer, r5: the weights, r0-r3: the
  * sums). A0, A1, A2: what the first SMLAD of pixels 0 to 2 accumulates onto, their own sums
@@ -444,6 +451,33 @@ typedef char rp_quad_job_layout[offsetof(rp_quad_job, d) == 40 ? 1 : -1];
   "ssat r4, #8, r4\n\t"                                                                        \
   "strb r4, " ADDR "\n\t"
 
+/* After the first group: the other r6 groups, one if odd, two if the next bit is set, then
+ * four at a time. */
+#define RP_QREST                                                                               \
+  "lsrs r6, r6, #1\n\t"                                                                        \
+  "bcc 2f\n\t" RP_QGROUP "2:\n\t"                                                              \
+  "lsrs r6, r6, #1\n\t"                                                                        \
+  "bcc 5f\n\t" RP_QGROUP RP_QGROUP "5:\n\t"                                                    \
+  "beq 3f\n\t"                                                                                 \
+  "4:\n\t" RP_QGROUP RP_QGROUP RP_QGROUP RP_QGROUP "subs r6, r6, #1\n\t"                      \
+  "bne 4b\n\t"                                                                                 \
+  "3:\n\t"
+
+/* The four outputs of channel d (r7) from the sums r0-r3, the job's first six words at sp;
+ * then on to the next channel (1b) until the end. */
+#define RP_QREQUANT                                                                            \
+  "ldm sp, {r8, r9, r10, r11, r12, lr}\n\t" /* mult and shift bases, zp1, cs, 3 cs, end */     \
+  "ldr r8, [r8, r7, lsl #2]\n\t"                                                               \
+  "ldr r9, [r9, r7, lsl #2]\n\t"                                                               \
+  "mvn r9, r9\n\t" /* k = -1 - shift */                                                        \
+  "sub r4, r9, #1\n\t"                                                                         \
+  "lsl r10, r10, r4\n\t" /* hc = zp1 << (k - 1) */                                             \
+  RP_QOUT("r0", "[r7]") RP_QOUT("r1", "[r7, r11]") RP_QOUT("r2", "[r7, r11, lsl #1]")          \
+  RP_QOUT("r3", "[r7, r12]")                                                                   \
+  "add r7, r7, #1\n\t"                                                                         \
+  "cmp r7, lr\n\t"                                                                             \
+  "bne 1b\n\t"
+
 static RP_NOINLINE __attribute__((naked)) void
 rp_quad_loop(const rp_quad_job *job __attribute__((unused))) {
   __asm__ volatile(
@@ -455,30 +489,59 @@ rp_quad_loop(const rp_quad_job *job __attribute__((unused))) {
       "1:\n\t"
       "add r0, sp, #24\n\t"
       "ldm r0, {r0, r4, r6}\n\t" /* bias base, buffer, groups after the first */
-      "ldr r3, [r0, r7, lsl #2]\n\t" RP_QG("r3", "r3", "r3")
-      /* the other groups: one if odd, two if the next bit is set, then four at a time */
-      "lsrs r6, r6, #1\n\t"
-      "bcc 2f\n\t" RP_QGROUP "2:\n\t"
-      "lsrs r6, r6, #1\n\t"
-      "bcc 5f\n\t" RP_QGROUP RP_QGROUP "5:\n\t"
-      "beq 3f\n\t"
-      "4:\n\t" RP_QGROUP RP_QGROUP RP_QGROUP RP_QGROUP "subs r6, r6, #1\n\t"
-      "bne 4b\n\t"
-      "3:\n\t"
-      "ldm sp, {r8, r9, r10, r11, r12, lr}\n\t" /* mult and shift bases, zp1, cs, 3 cs, end */
-      "ldr r8, [r8, r7, lsl #2]\n\t"
-      "ldr r9, [r9, r7, lsl #2]\n\t"
-      "mvn r9, r9\n\t" /* k = -1 - shift */
-      "sub r4, r9, #1\n\t"
-      "lsl r10, r10, r4\n\t" /* hc = zp1 << (k - 1) */
-      RP_QOUT("r0", "[r7]") RP_QOUT("r1", "[r7, r11]") RP_QOUT("r2", "[r7, r11, lsl #1]")
-      RP_QOUT("r3", "[r7, r12]")
-      "add r7, r7, #1\n\t"
-      "cmp r7, lr\n\t"
-      "bne 1b\n\t"
+      "ldr r3, [r0, r7, lsl #2]\n\t" RP_QG("r3", "r3", "r3") RP_QREST RP_QREQUANT
       "add sp, sp, #36\n\t"
       "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}");
 }
+
+/* rp_quad_loop over one chunk of the window (rp_conv_quad_chunks): the sums start from the
+ * bias (first chunk) or from the channel's four partial sums at part + 16 d (flag 1), and
+ * end as outputs (last chunk) or back in the partial sums (flag 2); a channel's weights
+ * are the chunk's part of its row, the next channel's wskip bytes further on. */
+static RP_NOINLINE __attribute__((naked)) void
+rp_quad_chunk_loop(const rp_quad_job *job __attribute__((unused))) {
+  __asm__ volatile(
+      "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+      "ldr r5, [r0, #36]\n\t"
+      "ldr r7, [r0, #40]\n\t"
+      "add r1, r0, #44\n\t"
+      "ldm r1, {r1, r2, r3}\n\t"
+      "push {r1, r2, r3}\n\t" /* part base, flags, wskip: sp + 36 once the next are pushed */
+      "ldm r0, {r1, r2, r3, r4, r6, r8, r9, r10, r11}\n\t"
+      "push {r1, r2, r3, r4, r6, r8, r9, r10, r11}\n\t"
+      "1:\n\t"
+      "add r0, sp, #24\n\t"
+      "ldm r0, {r0, r4, r6, r8, r9}\n\t" /* bias base, buffer, groups, part base, flags */
+      "lsls r9, r9, #31\n\t"             /* N: from the partial sums */
+      "bmi 6f\n\t"
+      "ldr r3, [r0, r7, lsl #2]\n\t"
+      "mov r0, r3\n\t"
+      "mov r1, r3\n\t"
+      "mov r2, r3\n\t"
+      "b 7f\n\t"
+      "6:\n\t"
+      "add r8, r8, r7, lsl #4\n\t"
+      "ldm r8, {r0, r1, r2, r3}\n\t"
+      "7:\n\t" RP_QGROUP RP_QREST
+      "ldrd r9, r10, [sp, #40]\n\t" /* flags, wskip */
+      "add r5, r5, r10\n\t"
+      "lsls r9, r9, #31\n\t" /* C: to the partial sums */
+      "bcs 8f\n\t" RP_QREQUANT
+      "b 9f\n\t"
+      "8:\n\t"
+      "ldr r8, [sp, #36]\n\t"
+      "add r8, r8, r7, lsl #4\n\t"
+      "stm r8, {r0, r1, r2, r3}\n\t"
+      "ldr lr, [sp, #20]\n\t" /* end */
+      "add r7, r7, #1\n\t"
+      "cmp r7, lr\n\t"
+      "bne 1b\n\t"
+      "9:\n\t"
+      "add sp, sp, #48\n\t"
+      "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}");
+}
+#undef RP_QREST
+#undef RP_QREQUANT
 #undef RP_QG
 #undef RP_QGROUP
 #undef RP_QOUT
@@ -618,9 +681,10 @@ static void rp_gather_lanes_range(const rp_conv_params *p, const rp_view *in, in
   }
 }
 
-/* The outputs of the four pixels (oy, ox .. ox + 3), the window in chunks. */
+/* The outputs of the four pixels (oy, ox .. ox + 3), the window in chunks (`fast`: as for
+ * rp_quad_loop, which then runs each chunk's channels). */
 RP_INLINE void rp_conv_quad_chunks(const rp_conv_params *p, const rp_view *in, rp_view *out,
-                                   int32_t oy, int32_t ox, int32_t full) {
+                                   int32_t oy, int32_t ox, int32_t full, int32_t fast) {
   uint32_t buf[2 * RP_QCHUNK];
   int32_t part[RP_QBLOCK][4];
   static const int16_t no_tails[4][4];
@@ -634,6 +698,30 @@ RP_INLINE void rp_conv_quad_chunks(const rp_conv_params *p, const rp_view *in, r
       const int32_t len = rp_min(RP_QCHUNK, n - v0);
       for (j = 0; j < 4; ++j)
         rp_gather_lanes_range(p, in, oy, ox + j, j, buf, v0, v0 + len);
+#if defined(RP_QUAD_LOOP)
+      if (fast) {
+        const uint32_t d4 = 4u * (uint32_t)(uintptr_t)d;
+        rp_quad_job job;
+        job.mult = (uint32_t)(uintptr_t)p->mult - d4;
+        job.shift = (uint32_t)(uintptr_t)p->shift - d4;
+        job.zp1 = zp1;
+        job.cs = cs;
+        job.cs3 = 3 * cs;
+        job.end = d + o0 + ob;
+        job.bias = (uint32_t)(uintptr_t)p->bias - d4;
+        job.buf = buf;
+        job.groups = (len >> 2) - 1;
+        job.w = p->weights + o0 * n + v0;
+        job.d = d + o0;
+        job.part = (uint32_t)(uintptr_t)part - 16u * (uint32_t)(uintptr_t)(d + o0);
+        job.flags = (v0 > 0 ? 1 : 0) | (v0 + len < n ? 2 : 0);
+        job.wskip = n - len;
+        rp_quad_chunk_loop(&job);
+        continue;
+      }
+#else
+      (void)fast;
+#endif
       for (o = 0; o < ob; ++o) {
         int32_t *const acc = part[o];
         if (v0 == 0)
@@ -648,11 +736,12 @@ RP_INLINE void rp_conv_quad_chunks(const rp_conv_params *p, const rp_view *in, r
 }
 
 static RP_NOINLINE void rp_conv_quad_chunks_s8(const rp_conv_params *p, const rp_view *in,
-                                               rp_view *out, int32_t oy, int32_t ox) {
+                                               rp_view *out, int32_t oy, int32_t ox,
+                                               int32_t fast) {
   if (p->act_min == -128 && p->act_max == 127)
-    rp_conv_quad_chunks(p, in, out, oy, ox, /*full=*/1);
+    rp_conv_quad_chunks(p, in, out, oy, ox, /*full=*/1, fast);
   else
-    rp_conv_quad_chunks(p, in, out, oy, ox, /*full=*/0);
+    rp_conv_quad_chunks(p, in, out, oy, ox, /*full=*/0, /*fast=*/0);
 }
 
 /* groups == 1, n > RP_QUAD_MAX, in_c % 4 == 0: the region's rows four pixels at a time,
@@ -660,13 +749,15 @@ static RP_NOINLINE void rp_conv_quad_chunks_s8(const rp_conv_params *p, const rp
 static void rp_conv_quads_long_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                   const rp_region *region) {
   const int32_t n = p->k_h * p->k_w * p->in_c;
+  const int32_t fast = p->act_min == -128 && p->act_max == 127 &&
+                       rp_common_shifts(p->shift, p->out_c); /* rp_quad_chunk_loop's case */
   int32_t oy, ox;
   for (oy = region->row0; oy < region->row1; ++oy) {
     for (ox = region->col0; ox + 4 <= region->col1; ox += 4)
-      rp_conv_quad_chunks_s8(p, in, out, oy, ox);
+      rp_conv_quad_chunks_s8(p, in, out, oy, ox, fast);
     if (region->col1 - ox == 3 && region->col1 - region->col0 >= 4) {
       /* three left: a quad that ends at the region's edge, as in rp_conv_quads_s8 */
-      rp_conv_quad_chunks_s8(p, in, out, oy, region->col1 - 4);
+      rp_conv_quad_chunks_s8(p, in, out, oy, region->col1 - 4, fast);
     } else if (ox < region->col1 && n <= RP_PAIR_MAX) {
       for (; ox < region->col1; ox += 2)
         rp_conv_pair_s8(p, in, out, oy, ox, ox + 1 < region->col1);
