@@ -137,12 +137,9 @@ void addReports(std::vector<targets::GeneratedFile> &files, const ir::Graph &gra
   files.push_back({"plan.svg", plan::planSvg(graph, plan)});
 }
 
-/// The backend `options` name.
-
-/// What generated code can address, checked before calibration and planning, which on a
-/// map of a million columns take minutes before the lowering would refuse it: rows and
-/// columns are int16 in the step tables.
-/// Refuses maps too large for generated code before calibrating and planning them.
+/// Refuses maps too large for generated code (rows and columns are int16 in the step
+/// tables) before calibration and planning, which on a map of a million columns take
+/// minutes before the lowering would refuse it.
 Status checkCodeLimits(const LoadedModel &loaded) {
   if (Status s = targets::checkMapLimits(loaded.graph); !s)
     return makeError("{}: {}", loaded.path, s.error().message());
