@@ -279,6 +279,13 @@ static void rp_conv_pairs_s8(const rp_conv_params *p, const rp_view *in, rp_view
  * eight SMLADs, and the four outputs of a channel share its requantisation constants. */
 #define RP_QUAD_MAX (RP_PAIR_MAX / 2) /* the same buffer of RP_PAIR_MAX words */
 
+/* Whether rp_out_s8 may take its `full` and `fast` forms for a layer (and rp_quad_loop run
+ * it): the clamp is [-128, 127] and every shift is in the common case that rp_requant_hi
+ * handles. */
+static int32_t rp_fast_outputs(const rp_conv_params *p) {
+  return p->act_min == -128 && p->act_max == 127 && rp_common_shifts(p->shift, p->out_c);
+}
+
 /* acc[j] (pixel j of four) of one output channel from the quad buffer; w is the channel's
  * weight row of n int8 values; tails[j] holds pixel j's n % 4 last values. Returns w + n. */
 RP_INLINE const int8_t *rp_quad_dot(const uint32_t *buf, const int16_t (*tails)[4],
@@ -422,6 +429,19 @@ typedef char rp_quad_job_layout[offsetof(rp_quad_job, d) == 40 &&
                                         offsetof(rp_quad_job, part) == 44
                                     ? 1
                                     : -1];
+
+/* The fields of a job for the quad of output address d that do not depend on the chunk. */
+static void rp_quad_job_init(rp_quad_job *job, const rp_conv_params *p, int8_t *d,
+                             const uint32_t *buf) {
+  const uint32_t d4 = 4u * (uint32_t)(uintptr_t)d;
+  job->mult = (uint32_t)(uintptr_t)p->mult - d4;
+  job->shift = (uint32_t)(uintptr_t)p->shift - d4;
+  job->zp1 = 2 * p->out_zp + 1;
+  job->cs = p->out_c;
+  job->cs3 = 3 * p->out_c;
+  job->bias = (uint32_t)(uintptr_t)p->bias - d4;
+  job->buf = buf;
+}
 
 /* One group of four values of the four pixels (r4: the buffer, r5: the weights, r0-r3: the
  * sums). A0, A1, A2: what the first SMLAD of pixels 0 to 2 accumulates onto, their own sums
@@ -590,16 +610,9 @@ static RP_NOINLINE void rp_conv_quad_s8(const rp_conv_params *p, const rp_view *
       rp_gather_lanes(p, in, oy, ox + j, j, 4, buf, tails[j]);
 #if defined(RP_QUAD_LOOP)
   if (mode & RP_QUAD_FAST) {
-    const uint32_t d4 = 4u * (uint32_t)(uintptr_t)d;
     rp_quad_job job;
-    job.mult = (uint32_t)(uintptr_t)p->mult - d4;
-    job.shift = (uint32_t)(uintptr_t)p->shift - d4;
-    job.zp1 = 2 * p->out_zp + 1;
-    job.cs = p->out_c;
-    job.cs3 = 3 * p->out_c;
+    rp_quad_job_init(&job, p, d, buf);
     job.end = d + p->out_c;
-    job.bias = (uint32_t)(uintptr_t)p->bias - d4;
-    job.buf = buf;
     job.groups = (n >> 2) - 1;
     job.w = p->weights;
     job.d = d;
@@ -618,8 +631,7 @@ static void rp_conv_quads_s8(const rp_conv_params *p, const rp_view *in, rp_view
                              const rp_region *region) {
   /* rp_quad_loop's case: no tails, the full clamp, every shift in the common range */
   const int32_t n = p->k_h * p->k_w * p->in_c;
-  const int32_t fast = (n & 3) == 0 && p->act_min == -128 &&
-                       p->act_max == 127 && rp_common_shifts(p->shift, p->out_c);
+  const int32_t fast = (n & 3) == 0 && rp_fast_outputs(p);
   const int32_t pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 &&
                             p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
                             p->out_h <= p->in_h && p->out_w <= p->in_w && (p->in_c & 3) == 0;
@@ -700,16 +712,9 @@ RP_INLINE void rp_conv_quad_chunks(const rp_conv_params *p, const rp_view *in, r
         rp_gather_lanes_range(p, in, oy, ox + j, j, buf, v0, v0 + len);
 #if defined(RP_QUAD_LOOP)
       if (fast) {
-        const uint32_t d4 = 4u * (uint32_t)(uintptr_t)d;
         rp_quad_job job;
-        job.mult = (uint32_t)(uintptr_t)p->mult - d4;
-        job.shift = (uint32_t)(uintptr_t)p->shift - d4;
-        job.zp1 = zp1;
-        job.cs = cs;
-        job.cs3 = 3 * cs;
+        rp_quad_job_init(&job, p, d, buf);
         job.end = d + o0 + ob;
-        job.bias = (uint32_t)(uintptr_t)p->bias - d4;
-        job.buf = buf;
         job.groups = (len >> 2) - 1;
         job.w = p->weights + o0 * n + v0;
         job.d = d + o0;
@@ -749,8 +754,7 @@ static RP_NOINLINE void rp_conv_quad_chunks_s8(const rp_conv_params *p, const rp
 static void rp_conv_quads_long_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                   const rp_region *region) {
   const int32_t n = p->k_h * p->k_w * p->in_c;
-  const int32_t fast = p->act_min == -128 && p->act_max == 127 &&
-                       rp_common_shifts(p->shift, p->out_c); /* rp_quad_chunk_loop's case */
+  const int32_t fast = rp_fast_outputs(p); /* rp_quad_chunk_loop's case */
   int32_t oy, ox;
   for (oy = region->row0; oy < region->row1; ++oy) {
     for (ox = region->col0; ox + 4 <= region->col1; ox += 4)
@@ -769,14 +773,7 @@ static void rp_conv_quads_long_s8(const rp_conv_params *p, const rp_view *in, rp
 }
 #endif
 
-#if RP_USE_DSP
-/* Whether rp_out_s8 may take its `full` and `fast` forms for a layer: the clamp is
- * [-128, 127] and every shift is in the common case that rp_requant_hi handles. */
-static int32_t rp_fast_outputs(const rp_conv_params *p) {
-  return p->act_min == -128 && p->act_max == 127 && rp_common_shifts(p->shift, p->out_c);
-}
 
-#endif
 
 #if RP_USE_DSP
 /* Short windows (groups == 1, taps < 16, as in stem convolutions with one to three input
