@@ -1323,17 +1323,18 @@ static RP_NOINLINE void rp_dw3_pair_padded(const rp_conv_params *p, const rp_vie
  *   pixel 0: SMLAD (p0, p2).(w0, w2), SMLABB p1 * w1
  *   pixel 1: SMLAD (p1, p3).(w0, w2), SMLATB p2 * w1
  * An output row's sums go to an int32 row first (the weights stay in registers along the
- * row), then are requantised in a second loop.
- * Where it runs (rp_dw3_planes_apply and RP_DW_PLANE_MIN_ROWS) is measured: on
- * mobilenet_v2_224 in QEMU its stride-1 layers take about 18% fewer instructions than
- * with the pixel pairs below, but stride-2 layers took up to 1.7x more (a 112-column
- * stride-2 plane holds one output row, so each input row is gathered for two) and one-row
- * bands 2-3x more (mobilenet_v2_blocks: three input rows gathered for each output row). */
+ * row), then are requantised in a second loop (both in rp_dw3_rows).
+ * Where it runs (rp_dw3_planes_apply and RP_DW_PLANE_MIN_OUTPUTS) is measured: on
+ * mobilenet_v2_224 in QEMU its stride-1 layers take fewer instructions than with the pixel
+ * pairs below (about 18 % in whole maps; in one-row bands, 15 % over 56 columns, the same
+ * over 28, 30 % more over 14: each channel's setup and three gathered rows are then shared
+ * by few outputs), but stride-2 layers took up to 1.7x more (a 112-column stride-2 plane
+ * holds one output row, so each input row is gathered for two). */
 #define RP_DW_PLANE_BYTES 1024
 /* Output columns per chunk, and the int32 row of their sums. */
 #define RP_DW_COLS 128
-/* Output rows from which a region runs through planes. */
-#define RP_DW_PLANE_MIN_ROWS 4
+/* Outputs (rows times columns) from which a region runs through planes. */
+#define RP_DW_PLANE_MIN_OUTPUTS 48
 /* Plane bytes after a row's last window column: the word load of an odd row's last pixel
  * reads one byte past it. */
 #define RP_DW_PLANE_SLACK 4
@@ -1399,44 +1400,147 @@ static RP_NOINLINE void rp_dw3_sums(const int8_t *p, int32_t ws, int32_t bias, i
 #endif
 }
 
+/* Bytes [j, end) of a plane row set to the zero point, four (zp4) at a time: word stores,
+ * not memset calls (the spans are a few bytes). The last word ends at `end` (end >= 4), so
+ * it may rewrite bytes before j. */
+RP_INLINE void rp_dw3_fill(int8_t *row, int32_t j, int32_t end, uint32_t zp4) {
+  for (; j < end; j += 4)
+    memcpy(row + rp_min(j, end - 4), &zp4, sizeof zp4);
+}
+
+/* Entry and exit of the depthwise assembly loops over a job (r0): the job's address stays at
+ * [sp], reloaded into r0 at label 1, where each row starts. */
+#define RP_JOB_ENTRY                                                                           \
+  "push {r0, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                                        \
+  "1:\n\t"                                                                                     \
+  "ldr r0, [sp]\n\t"
+#define RP_JOB_EXIT "pop {r0, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
+
+/* Plane rows gathered from input rows inside the tensor (rp_dw3_gather_rows). */
+typedef struct {
+  int8_t *plane;     /* the next plane row */
+  const int8_t *src; /* the next input row's byte for plane column j0 */
+  int32_t rows;      /* rows left, at least one */
+  int32_t ws;        /* the plane's row stride, cols + RP_DW_PLANE_SLACK */
+  int32_t srow;      /* the input's row stride */
+  int32_t c;         /* the input's pixel stride */
+  uint32_t zp4;      /* the input zero point in four bytes */
+  int32_t j0, n4, tail, j1, cols; /* columns [j0, j1) from the input: n4 + tail of them */
+} rp_dw3_gather_job;
+
+/* The job's rows, any padding (rp_dw3_gather_rows's portable form). */
+static void rp_dw3_gather_rows_c(rp_dw3_gather_job *g) {
+  int32_t j;
+  for (; g->rows > 0; --g->rows, g->plane += g->ws, g->src += g->srow) {
+    const int8_t *x = g->src;
+    rp_dw3_fill(g->plane, g->j1, g->ws, g->zp4);
+    for (j = 0; j < g->j0; j += 4) /* up to 3 bytes past j0 (< ws), rewritten below */
+      memcpy(g->plane + j, &g->zp4, sizeof g->zp4);
+    for (j = g->j0; j < g->j1; ++j, x += g->c)
+      g->plane[j] = *x;
+  }
+}
+
+#if defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP) && defined(__GNUC__)
+/* The assembly reads the job by offset (one LDM) and writes plane, src and rows back. */
+typedef char rp_dw3_gather_job_layout[offsetof(rp_dw3_gather_job, src) == 4 &&
+                                              offsetof(rp_dw3_gather_job, cols) == 44
+                                          ? 1
+                                          : -1];
+
+/* The job's rows, with at most four padding columns at each end (j0 <= 4, cols - j1 <= 4):
+ * a word of the zero point at 0, j1 and cols (before the row's bytes, which overwrite the
+ * first where j0 < 4), then the column, 12 instructions for four bytes that leave as one
+ * (unaligned) word; a row costs about 17 more (about 65 as C). */
+static RP_NOINLINE __attribute__((naked)) void
+rp_dw3_gather_rows(rp_dw3_gather_job *job __attribute__((unused))) {
+  __asm__ volatile(
+      RP_JOB_ENTRY
+      "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12}\n\t"
+      "str r7, [r1]\n\t"
+      "str r7, [r1, r11]\n\t"
+      "str r7, [r1, r12]\n\t"
+      "add r8, r1, r8\n\t" /* the row's first input byte goes to plane + j0 */
+      "add r9, r8, r9\n\t" /* the words end at plane + j0 + n4 */
+      "cmp r8, r9\n\t"
+      "beq 3f\n\t"
+      "2:\n\t"
+      "ldrb lr, [r2]\n\t"
+      "ldrb r0, [r2, r6]\n\t"
+      "add r2, r2, r6, lsl #1\n\t"
+      "orr lr, lr, r0, lsl #8\n\t"
+      "ldrb r0, [r2]\n\t"
+      "orr lr, lr, r0, lsl #16\n\t"
+      "ldrb r0, [r2, r6]\n\t"
+      "add r2, r2, r6, lsl #1\n\t"
+      "orr lr, lr, r0, lsl #24\n\t"
+      "str lr, [r8], #4\n\t"
+      "cmp r8, r9\n\t"
+      "bne 2b\n\t"
+      "3:\n\t"
+      "cmp r10, #0\n\t"
+      "beq 5f\n\t"
+      "4:\n\t"
+      "ldrb lr, [r2]\n\t"
+      "add r2, r2, r6\n\t"
+      "strb lr, [r8], #1\n\t"
+      "subs r10, r10, #1\n\t"
+      "bne 4b\n\t"
+      "5:\n\t" /* plane += ws, src += srow, --rows */
+      "ldr r0, [sp]\n\t"
+      "ldr r2, [r0, #4]\n\t"
+      "add r1, r1, r4\n\t"
+      "add r2, r2, r5\n\t"
+      "subs r3, r3, #1\n\t"
+      "stm r0, {r1, r2, r3}\n\t"
+      "bne 1b\n\t"
+      RP_JOB_EXIT);
+}
+#define RP_DW3_GATHER_ASM 1
+#else
+#define rp_dw3_gather_rows rp_dw3_gather_rows_c
+#define RP_DW3_GATHER_ASM 0
+#endif
+
 /* Rows [iy0, iy0 + rows) and columns [ix0, ix0 + cols) of channel ch of the input into the
- * plane (rows ws bytes apart), the zero point outside the tensor and in the slack (a few
- * bytes at each end: stores, not memset calls). */
+ * plane (rows ws = cols + RP_DW_PLANE_SLACK bytes apart), the zero point outside the tensor
+ * and in the slack. */
 static void rp_dw3_gather(const rp_conv_params *p, const rp_view *in, int8_t *plane,
                           int32_t ws, int32_t iy0, int32_t rows, int32_t ix0, int32_t cols,
                           int32_t ch) {
   const int32_t c = p->in_c;
-  const int8_t zp = (int8_t)p->in_zp;
+  const uint32_t zp4 = 0x01010101u * (uint8_t)p->in_zp;
   const int32_t j0 = rp_clamp(-ix0, 0, cols), j1 = rp_clamp(p->in_w - ix0, j0, cols);
-  int32_t r, j;
-  for (r = 0; r < rows; ++r, plane += ws) {
+  const int32_t r0 = rp_clamp(-iy0, 0, rows), r1 = rp_clamp(p->in_h - iy0, r0, rows);
+  rp_dw3_gather_job g;
+  int32_t r, n;
+  for (r = 0; r < rows; ++r)
+    if (r < r0 || r >= r1 || j0 == j1)
+      rp_dw3_fill(plane + r * ws, 0, ws, zp4);
+  if (j0 == j1)
+    return;
+  g.ws = ws, g.srow = in->cols * c, g.c = c, g.zp4 = zp4;
+  g.j0 = j0, g.n4 = (j1 - j0) & ~3, g.tail = (j1 - j0) & 3, g.j1 = j1, g.cols = cols;
+  for (r = r0; r < r1; r += n) { /* runs of n rows, up to a ring's wrap */
     const int32_t iy = iy0 + r;
-    const int8_t *x;
-    if (iy < 0 || iy >= p->in_h || j0 == j1) {
-      memset(plane, zp, (size_t)ws);
-      continue;
-    }
-    for (j = 0; j < j0; ++j)
-      plane[j] = zp;
-    x = rp_view_pixel(in, iy, ix0 + j0, c) + ch;
-    for (j = j0; j + 1 < j1; j += 2, x += 2 * c) {
-      const int8_t x0 = x[0], x1 = x[c];
-      plane[j] = x0;
-      plane[j + 1] = x1;
-    }
-    if (j < j1)
-      plane[j++] = *x;
-    for (; j < ws; ++j)
-      plane[j] = zp;
+    n = in->ring_rows ? rp_min(r1 - r, in->ring_rows - iy % in->ring_rows) : r1 - r;
+    g.plane = plane + r * ws;
+    g.src = rp_view_pixel(in, iy, ix0 + j0, c) + ch;
+    g.rows = n;
+    if (!RP_DW3_GATHER_ASM || (j0 <= 4 && cols - j1 <= 4))
+      rp_dw3_gather_rows(&g);
+    else
+      rp_dw3_gather_rows_c(&g); /* wide padding */
   }
 }
 
 /* Whether rp_dw3_planes runs this region: 3x3, stride 1, dilation 1, at least
- * RP_DW_PLANE_MIN_ROWS output rows, and every shift in rp_out_s8's common case. */
+ * RP_DW_PLANE_MIN_OUTPUTS outputs, and every shift in rp_out_s8's common case. */
 static int32_t rp_dw3_planes_apply(const rp_conv_params *p, const rp_region *region) {
   return p->k_h == 3 && p->k_w == 3 && p->stride_h == 1 && p->stride_w == 1 &&
          p->dil_h == 1 && p->dil_w == 1 &&
-         region->row1 - region->row0 >= RP_DW_PLANE_MIN_ROWS &&
+         (region->row1 - region->row0) * (region->col1 - region->col0) >=
+             RP_DW_PLANE_MIN_OUTPUTS &&
          rp_common_shifts(p->shift, p->in_c);
 }
 
@@ -1450,6 +1554,130 @@ RP_INLINE int8_t rp_dw3_out(int32_t acc, int32_t m, int32_t hc, int32_t k, int32
   v = v < lo ? lo : v;
   return (int8_t)(v > hi ? hi : v);
 }
+
+/* Output rows of one channel of rp_dw3_planes with the clamp [-128, 127] (rp_dw3_rows). */
+typedef struct {
+  const int8_t *plane; /* the next output row's first window row */
+  int32_t ws;          /* the plane's row stride */
+  int32_t bias;        /* the bias less the zero point's products */
+  rp_dw3_taps taps;
+  int32_t *acc;            /* the row's sums */
+  const int32_t *acc_end;  /* acc + 2 pairs: the sums run in pairs */
+  const int32_t *pair_end; /* acc + (n & ~1): the outputs written in pairs */
+  int8_t *d;               /* the next output row's first output */
+  int32_t c;               /* the channel count (the output's pixel stride) */
+  int32_t m, hc, k;        /* rp_requant_hi's multiplier, rounding constant and shift */
+  int32_t drow;            /* the output's row stride */
+  int32_t rows;            /* output rows left, at least one */
+  int32_t odd;             /* n is odd: one more output after the pairs */
+} rp_dw3_job;
+
+#if defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP) && defined(__GNUC__)
+/* The assembly reads the job by offset: plane .. acc_end with one LDM, acc .. k with another,
+ * d at 44, drow at 64, rows at 68, odd at 72. */
+typedef char rp_dw3_job_layout[offsetof(rp_dw3_job, acc) == 32 &&
+                                       offsetof(rp_dw3_job, d) == 44 &&
+                                       offsetof(rp_dw3_job, k) == 60 &&
+                                       offsetof(rp_dw3_job, odd) == 72
+                                   ? 1
+                                   : -1];
+
+/* The job's rows: per row, the sums of rp_dw3_sums (25 instructions a pair), then the
+ * requantisation of rp_quad_loop (SMLAL onto (hc - (a < 0), a >> 31), ASR, SSAT: 16
+ * instructions a pair), with every register the row needs loaded by two LDMs: a row costs
+ * about 20 instructions besides its pairs (about 65 as C around rp_dw3_sums). */
+static RP_NOINLINE __attribute__((naked)) void
+rp_dw3_rows(rp_dw3_job *job __attribute__((unused))) {
+  __asm__ volatile(
+      RP_JOB_ENTRY
+      "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10}\n\t" /* plane .. acc_end */
+      "2:\n\t" /* a pair: (p0, p2) in r0, (p1, p3) in lr; sums in r11, r12 */
+      "ldr lr, [r1]\n\t"
+      "sxtb16 r0, lr\n\t"
+      "sxtb16 lr, lr, ror #8\n\t"
+      "smlad r11, r0, r4, r3\n\t"
+      "smlabb r11, lr, r7, r11\n\t"
+      "smlad r12, lr, r4, r3\n\t"
+      "smlatb r12, r0, r7, r12\n\t"
+      "ldr lr, [r1, r2]\n\t"
+      "sxtb16 r0, lr\n\t"
+      "sxtb16 lr, lr, ror #8\n\t"
+      "smlad r11, r0, r5, r11\n\t"
+      "smlabt r11, lr, r7, r11\n\t"
+      "smlad r12, lr, r5, r12\n\t"
+      "smlatt r12, r0, r7, r12\n\t"
+      "ldr lr, [r1, r2, lsl #1]\n\t"
+      "sxtb16 r0, lr\n\t"
+      "sxtb16 lr, lr, ror #8\n\t"
+      "smlad r11, r0, r6, r11\n\t"
+      "smlabb r11, lr, r8, r11\n\t"
+      "smlad r12, lr, r6, r12\n\t"
+      "smlatb r12, r0, r8, r12\n\t"
+      "adds r1, r1, #2\n\t"
+      "strd r11, r12, [r9], #8\n\t"
+      "cmp r9, r10\n\t"
+      "blo 2b\n\t"
+      "ldr r0, [sp]\n\t"
+      "add r0, r0, #32\n\t"
+      "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t" /* acc, -, pair_end, d, c, m, hc, k */
+      "cmp r1, r3\n\t"
+      "beq 4f\n\t"
+      "3:\n\t"
+      "ldrd r9, r10, [r1], #8\n\t"
+      "sub r12, r7, r9, lsr #31\n\t"
+      "asr r11, r9, #31\n\t"
+      "smlal r11, r12, r9, r6\n\t"
+      "asr r12, r12, r8\n\t"
+      "ssat r12, #8, r12\n\t"
+      "strb r12, [r4]\n\t"
+      "sub r12, r7, r10, lsr #31\n\t"
+      "asr r11, r10, #31\n\t"
+      "smlal r11, r12, r10, r6\n\t"
+      "asr r12, r12, r8\n\t"
+      "ssat r12, #8, r12\n\t"
+      "strb r12, [r4, r5]\n\t"
+      "add r4, r4, r5, lsl #1\n\t"
+      "cmp r1, r3\n\t"
+      "bne 3b\n\t"
+      "4:\n\t"
+      "ldr r0, [sp]\n\t"
+      "ldr r2, [r0, #72]\n\t" /* odd */
+      "cmp r2, #0\n\t"
+      "beq 5f\n\t"
+      "ldr r9, [r1]\n\t"
+      "sub r12, r7, r9, lsr #31\n\t"
+      "asr r11, r9, #31\n\t"
+      "smlal r11, r12, r9, r6\n\t"
+      "asr r12, r12, r8\n\t"
+      "ssat r12, #8, r12\n\t"
+      "strb r12, [r4]\n\t"
+      "5:\n\t" /* the next row: plane += ws, d += drow */
+      "ldm r0, {r1, r2}\n\t"
+      "add r1, r1, r2\n\t"
+      "str r1, [r0]\n\t"
+      "ldr r4, [r0, #44]\n\t"
+      "ldr r5, [r0, #64]\n\t"
+      "add r4, r4, r5\n\t"
+      "str r4, [r0, #44]\n\t"
+      "ldr r1, [r0, #68]\n\t"
+      "subs r1, r1, #1\n\t"
+      "str r1, [r0, #68]\n\t"
+      "bne 1b\n\t"
+      RP_JOB_EXIT);
+}
+#else
+static void rp_dw3_rows(rp_dw3_job *job) {
+  const int32_t n = (int32_t)(job->pair_end - job->acc) + job->odd;
+  int32_t x;
+  for (; job->rows > 0; --job->rows, job->plane += job->ws, job->d += job->drow) {
+    rp_dw3_sums(job->plane, job->ws, job->bias, job->acc,
+                (int32_t)(job->acc_end - job->acc) / 2, &job->taps);
+    for (x = 0; x < n; ++x)
+      job->d[x * job->c] =
+          (int8_t)rp_ssat(rp_requant_hi(job->acc[x], job->m, job->hc, job->k), 8);
+  }
+}
+#endif
 
 RP_INLINE void rp_dw3_planes(const rp_conv_params *p, const rp_view *in, rp_view *out,
                              const rp_region *region, int32_t full) {
@@ -1476,6 +1704,23 @@ RP_INLINE void rp_dw3_planes(const rp_conv_params *p, const rp_view *in, rp_view
         taps.m2 = rp_pack16(w[7 * c], 0);
         rp_dw3_gather(p, in, plane, ws, y0 - p->pad_top, m_rows + 2, x0 - p->pad_left, cols,
                       ch);
+        if (full) {
+          rp_dw3_job job;
+          job.ws = ws, job.bias = bias, job.taps = taps, job.acc = acc;
+          job.acc_end = acc + 2 * ((n + 1) >> 1), job.pair_end = acc + (n & ~1);
+          job.c = c, job.m = m, job.hc = hc, job.k = k, job.drow = out->cols * c;
+          job.odd = n & 1;
+          for (oy = 0; oy < m_rows; oy += r) { /* runs of r rows, up to a ring's wrap */
+            const int32_t y = y0 + oy;
+            r = out->ring_rows ? rp_min(m_rows - oy, out->ring_rows - y % out->ring_rows)
+                               : m_rows - oy;
+            job.plane = plane + oy * ws;
+            job.d = rp_view_pixel(out, y, x0, c) + ch;
+            job.rows = r;
+            rp_dw3_rows(&job);
+          }
+          continue;
+        }
         for (oy = 0; oy < m_rows; ++oy) {
           int8_t *d = rp_view_pixel(out, y0 + oy, x0, c) + ch;
           rp_dw3_sums(plane + oy * ws, ws, bias, acc, (n + 1) >> 1, &taps);

@@ -105,6 +105,17 @@ TEST_CASE("kernels on Cortex-M4 in QEMU (DSP path) match the host's portable C",
                       9));
   jobs.push_back(conv(f, "depthwise 3x3, 4 channels, 140x140 (plane chunks)", 4, 4, 140, 3, 1,
                       4, {ir::ActKind::Clip, 0.0f, 6.0f}));
+  /* Channel planes with no padding column and with more than four (the gather's portable
+   * rows). */
+  for (auto [pad, hw, name] : {std::tuple{0, 12, "depthwise 3x3 pad 0, 12x12, 6 channels"},
+                               {5, 6, "depthwise 3x3 pad 5, 6x6, 6 channels"}}) {
+    ir::TensorId x = f.input({1, 6, hw, hw});
+    ir::TensorId w = f.constant({6, 1, 3, 3}, -1, 1), b = f.constant({6}, -1, 1);
+    ir::ConvAttrs a = convAttrs(3, 1, pad, 6);
+    auto job = f.finish(name, ir::OpKind::Conv, a, {x, w, b});
+    REQUIRE(job);
+    jobs.push_back(*job);
+  }
   /* Four rows per pass over an even and an odd number of groups of four inputs, with input
    * tails; then two rows, or two and one. */
   for (auto [in, out, name] : {std::tuple{67, 10, "fully connected 67->10"},
