@@ -1425,7 +1425,7 @@ typedef struct {
   int32_t srow;      /* the input's row stride */
   int32_t c;         /* the input's pixel stride */
   uint32_t zp4;      /* the input zero point in four bytes */
-  int32_t j0, n4, tail, j1, cols; /* columns [j0, j1) from the input: n4 + tail of them */
+  int32_t j0, n8, tail, j1, cols; /* columns [j0, j1) from the input: n8 + tail of them */
 } rp_dw3_gather_job;
 
 /* The job's rows, any padding (rp_dw3_gather_rows's portable form). */
@@ -1448,10 +1448,24 @@ typedef char rp_dw3_gather_job_layout[offsetof(rp_dw3_gather_job, src) == 4 &&
                                           ? 1
                                           : -1];
 
+/* Four bytes x[0], x[c], x[2c], x[3c] (x in register X, r6 = c, r3 = 3c) as one word at
+ * [r8], r8 += 4, and x + 4c in register NEXT. */
+#define RP_DW3_WORD(X, NEXT)                                                                   \
+  "ldrb lr, [" X "]\n\t"                                                                       \
+  "ldrb r0, [" X ", r6]\n\t"                                                                   \
+  "ldrb r5, [" X ", r6, lsl #1]\n\t"                                                           \
+  "ldrb r7, [" X ", r3]\n\t"                                                                   \
+  "add " NEXT ", " X ", r6, lsl #2\n\t"                                                        \
+  "orr lr, lr, r0, lsl #8\n\t"                                                                 \
+  "orr lr, lr, r5, lsl #16\n\t"                                                                \
+  "orr lr, lr, r7, lsl #24\n\t"                                                                \
+  "str lr, [r8], #4\n\t"
+
 /* The job's rows, with at most four padding columns at each end (j0 <= 4, cols - j1 <= 4):
  * a word of the zero point at 0, j1 and cols (before the row's bytes, which overwrite the
- * first where j0 < 4), then the column, 12 instructions for four bytes that leave as one
- * (unaligned) word; a row costs about 17 more (about 65 as C). */
+ * first where j0 < 4), then the column: eight bytes in 20 instructions, leaving as two
+ * (unaligned) words, then one word and single bytes; a row costs about 20 more (about 65 as
+ * C). */
 static RP_NOINLINE __attribute__((naked)) void
 rp_dw3_gather_rows(rp_dw3_gather_job *job __attribute__((unused))) {
   __asm__ volatile(
@@ -1461,34 +1475,28 @@ rp_dw3_gather_rows(rp_dw3_gather_job *job __attribute__((unused))) {
       "str r7, [r1, r11]\n\t"
       "str r7, [r1, r12]\n\t"
       "add r8, r1, r8\n\t" /* the row's first input byte goes to plane + j0 */
-      "add r9, r8, r9\n\t" /* the words end at plane + j0 + n4 */
+      "add r9, r8, r9\n\t" /* the groups of eight end at plane + j0 + n8 */
+      "add r3, r6, r6, lsl #1\n\t"
       "cmp r8, r9\n\t"
       "beq 3f\n\t"
-      "2:\n\t"
-      "ldrb lr, [r2]\n\t"
-      "ldrb r0, [r2, r6]\n\t"
-      "add r2, r2, r6, lsl #1\n\t"
-      "orr lr, lr, r0, lsl #8\n\t"
-      "ldrb r0, [r2]\n\t"
-      "orr lr, lr, r0, lsl #16\n\t"
-      "ldrb r0, [r2, r6]\n\t"
-      "add r2, r2, r6, lsl #1\n\t"
-      "orr lr, lr, r0, lsl #24\n\t"
-      "str lr, [r8], #4\n\t"
+      "2:\n\t" RP_DW3_WORD("r2", "r4") RP_DW3_WORD("r4", "r2")
       "cmp r8, r9\n\t"
       "bne 2b\n\t"
       "3:\n\t"
-      "cmp r10, #0\n\t"
-      "beq 5f\n\t"
+      "tst r10, #4\n\t"
+      "beq 4f\n\t" RP_DW3_WORD("r2", "r2")
       "4:\n\t"
+      "ands r10, r10, #3\n\t"
+      "beq 6f\n\t"
+      "5:\n\t"
       "ldrb lr, [r2]\n\t"
       "add r2, r2, r6\n\t"
       "strb lr, [r8], #1\n\t"
       "subs r10, r10, #1\n\t"
-      "bne 4b\n\t"
-      "5:\n\t" /* plane += ws, src += srow, --rows */
+      "bne 5b\n\t"
+      "6:\n\t" /* plane += ws, src += srow, --rows */
       "ldr r0, [sp]\n\t"
-      "ldr r2, [r0, #4]\n\t"
+      "ldm r0, {r1, r2, r3, r4, r5}\n\t"
       "add r1, r1, r4\n\t"
       "add r2, r2, r5\n\t"
       "subs r3, r3, #1\n\t"
@@ -1496,6 +1504,7 @@ rp_dw3_gather_rows(rp_dw3_gather_job *job __attribute__((unused))) {
       "bne 1b\n\t"
       RP_JOB_EXIT);
 }
+#undef RP_DW3_WORD
 #define RP_DW3_GATHER_ASM 1
 #else
 #define rp_dw3_gather_rows rp_dw3_gather_rows_c
@@ -1511,16 +1520,16 @@ static void rp_dw3_gather(const rp_conv_params *p, const rp_view *in, int8_t *pl
   const int32_t c = p->in_c;
   const uint32_t zp4 = 0x01010101u * (uint8_t)p->in_zp;
   const int32_t j0 = rp_clamp(-ix0, 0, cols), j1 = rp_clamp(p->in_w - ix0, j0, cols);
-  const int32_t r0 = rp_clamp(-iy0, 0, rows), r1 = rp_clamp(p->in_h - iy0, r0, rows);
+  const int32_t r0 = j0 == j1 ? rows : rp_clamp(-iy0, 0, rows);
+  const int32_t r1 = rp_clamp(p->in_h - iy0, r0, rows);
   rp_dw3_gather_job g;
   int32_t r, n;
-  for (r = 0; r < rows; ++r)
-    if (r < r0 || r >= r1 || j0 == j1)
-      rp_dw3_fill(plane + r * ws, 0, ws, zp4);
-  if (j0 == j1)
-    return;
+  for (r = 0; r < r0; ++r) /* rows outside the tensor (all, with no column inside) */
+    rp_dw3_fill(plane + r * ws, 0, ws, zp4);
+  for (r = r1; r < rows; ++r)
+    rp_dw3_fill(plane + r * ws, 0, ws, zp4);
   g.ws = ws, g.srow = in->cols * c, g.c = c, g.zp4 = zp4;
-  g.j0 = j0, g.n4 = (j1 - j0) & ~3, g.tail = (j1 - j0) & 3, g.j1 = j1, g.cols = cols;
+  g.j0 = j0, g.n8 = (j1 - j0) & ~7, g.tail = (j1 - j0) & 7, g.j1 = j1, g.cols = cols;
   for (r = r0; r < r1; r += n) { /* runs of n rows, up to a ring's wrap */
     const int32_t iy = iy0 + r;
     n = in->ring_rows ? rp_min(r1 - r, in->ring_rows - iy % in->ring_rows) : r1 - r;
@@ -1569,89 +1578,82 @@ typedef struct {
   int32_t m, hc, k;        /* rp_requant_hi's multiplier, rounding constant and shift */
   int32_t drow;            /* the output's row stride */
   int32_t rows;            /* output rows left, at least one */
-  int32_t odd;             /* n is odd: one more output after the pairs */
+  int32_t odd;             /* n is odd: one more output after the pairs (portable form) */
 } rp_dw3_job;
 
 #if defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP) && defined(__GNUC__)
 /* The assembly reads the job by offset: plane .. acc_end with one LDM, acc .. k with another,
- * d at 44, drow at 64, rows at 68, odd at 72. */
+ * d at 44, drow at 64, rows at 68. */
 typedef char rp_dw3_job_layout[offsetof(rp_dw3_job, acc) == 32 &&
                                        offsetof(rp_dw3_job, d) == 44 &&
                                        offsetof(rp_dw3_job, k) == 60 &&
-                                       offsetof(rp_dw3_job, odd) == 72
+                                       offsetof(rp_dw3_job, rows) == 68
                                    ? 1
                                    : -1];
 
-/* The job's rows: per row, the sums of rp_dw3_sums (25 instructions a pair), then the
- * requantisation of rp_quad_loop (SMLAL onto (hc - (a < 0), a >> 31), ASR, SSAT: 16
- * instructions a pair), with every register the row needs loaded by two LDMs: a row costs
- * about 20 instructions besides its pairs (about 65 as C around rp_dw3_sums). */
+/* One window row of a pair of rp_dw3_rows's sums (rp_dw3_sums's RP_DW3_ROW with fixed
+ * registers): the word loaded by LOAD split into (p0, p2) in r0 and (p1, p3) in lr, the
+ * sums in r11 and r12 starting from ACC (r3, the bias, or themselves), W the row's (w0, w2),
+ * MB, MT and M its middle column's instructions and weights. */
+#define RP_DW3_PAIR_ROW(LOAD, ACC0, ACC1, W, MB, MT, M)                                        \
+  LOAD                                                                                         \
+  "sxtb16 r0, lr\n\t"                                                                          \
+  "sxtb16 lr, lr, ror #8\n\t"                                                                  \
+  "smlad r11, r0, " W ", " ACC0 "\n\t"                                                         \
+  "smla" MB " r11, lr, " M ", r11\n\t"                                                         \
+  "smlad r12, lr, " W ", " ACC1 "\n\t"                                                         \
+  "smla" MT " r12, r0, " M ", r12\n\t"
+/* The sum in register A requantised (r6: multiplier, r7: hc, r8: k) and stored at ADDR. */
+#define RP_DW3_OUT(A, ADDR)                                                                    \
+  "sub r12, r7, " A ", lsr #31\n\t"                                                            \
+  "asr r11, " A ", #31\n\t"                                                                    \
+  "smlal r11, r12, " A ", r6\n\t"                                                              \
+  "asr r12, r12, r8\n\t"                                                                       \
+  "ssat r12, #8, r12\n\t"                                                                      \
+  "strb r12, " ADDR "\n\t"
+
+/* The job's rows: per row, the sums of rp_dw3_sums (24 instructions a pair: the first row's
+ * load last, post-incremented), then the requantisation of rp_quad_loop (SMLAL onto
+ * (hc - (a < 0), a >> 31), ASR, SSAT: 29 instructions for four outputs), with every register
+ * the row needs loaded by two LDMs: a row costs about 25 instructions besides its pairs
+ * (about 65 as C around rp_dw3_sums). */
 static RP_NOINLINE __attribute__((naked)) void
 rp_dw3_rows(rp_dw3_job *job __attribute__((unused))) {
   __asm__ volatile(
       RP_JOB_ENTRY
       "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10}\n\t" /* plane .. acc_end */
-      "2:\n\t" /* a pair: (p0, p2) in r0, (p1, p3) in lr; sums in r11, r12 */
-      "ldr lr, [r1]\n\t"
-      "sxtb16 r0, lr\n\t"
-      "sxtb16 lr, lr, ror #8\n\t"
-      "smlad r11, r0, r4, r3\n\t"
-      "smlabb r11, lr, r7, r11\n\t"
-      "smlad r12, lr, r4, r3\n\t"
-      "smlatb r12, r0, r7, r12\n\t"
-      "ldr lr, [r1, r2]\n\t"
-      "sxtb16 r0, lr\n\t"
-      "sxtb16 lr, lr, ror #8\n\t"
-      "smlad r11, r0, r5, r11\n\t"
-      "smlabt r11, lr, r7, r11\n\t"
-      "smlad r12, lr, r5, r12\n\t"
-      "smlatt r12, r0, r7, r12\n\t"
-      "ldr lr, [r1, r2, lsl #1]\n\t"
-      "sxtb16 r0, lr\n\t"
-      "sxtb16 lr, lr, ror #8\n\t"
-      "smlad r11, r0, r6, r11\n\t"
-      "smlabb r11, lr, r8, r11\n\t"
-      "smlad r12, lr, r6, r12\n\t"
-      "smlatb r12, r0, r8, r12\n\t"
-      "adds r1, r1, #2\n\t"
+      "2:\n\t"
+      RP_DW3_PAIR_ROW("ldr lr, [r1, r2]\n\t", "r3", "r3", "r5", "bt", "tt", "r7")
+      RP_DW3_PAIR_ROW("ldr lr, [r1, r2, lsl #1]\n\t", "r11", "r12", "r6", "bb", "tb", "r8")
+      RP_DW3_PAIR_ROW("ldr lr, [r1], #2\n\t", "r11", "r12", "r4", "bb", "tb", "r7")
       "strd r11, r12, [r9], #8\n\t"
       "cmp r9, r10\n\t"
       "blo 2b\n\t"
       "ldr r0, [sp]\n\t"
       "add r0, r0, #32\n\t"
       "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t" /* acc, -, pair_end, d, c, m, hc, k */
-      "cmp r1, r3\n\t"
-      "beq 4f\n\t"
-      "3:\n\t"
-      "ldrd r9, r10, [r1], #8\n\t"
-      "sub r12, r7, r9, lsr #31\n\t"
-      "asr r11, r9, #31\n\t"
-      "smlal r11, r12, r9, r6\n\t"
-      "asr r12, r12, r8\n\t"
-      "ssat r12, #8, r12\n\t"
-      "strb r12, [r4]\n\t"
-      "sub r12, r7, r10, lsr #31\n\t"
-      "asr r11, r10, #31\n\t"
-      "smlal r11, r12, r10, r6\n\t"
-      "asr r12, r12, r8\n\t"
-      "ssat r12, #8, r12\n\t"
-      "strb r12, [r4, r5]\n\t"
+      "add lr, r5, r5, lsl #1\n\t"                   /* 3c */
+      "sub r0, r3, r1\n\t"
+      "tst r0, #8\n\t" /* an odd number of pairs: one first */
+      "beq 3f\n\t"
+      "ldrd r9, r10, [r1], #8\n\t" RP_DW3_OUT("r9", "[r4]") RP_DW3_OUT("r10", "[r4, r5]")
       "add r4, r4, r5, lsl #1\n\t"
+      "3:\n\t"
       "cmp r1, r3\n\t"
-      "bne 3b\n\t"
-      "4:\n\t"
-      "ldr r0, [sp]\n\t"
-      "ldr r2, [r0, #72]\n\t" /* odd */
-      "cmp r2, #0\n\t"
       "beq 5f\n\t"
-      "ldr r9, [r1]\n\t"
-      "sub r12, r7, r9, lsr #31\n\t"
-      "asr r11, r9, #31\n\t"
-      "smlal r11, r12, r9, r6\n\t"
-      "asr r12, r12, r8\n\t"
-      "ssat r12, #8, r12\n\t"
-      "strb r12, [r4]\n\t"
-      "5:\n\t" /* the next row: plane += ws, d += drow */
+      "4:\n\t"
+      "ldrd r9, r10, [r1], #8\n\t" RP_DW3_OUT("r9", "[r4]") RP_DW3_OUT("r10", "[r4, r5]")
+      "ldrd r9, r10, [r1], #8\n\t" RP_DW3_OUT("r9", "[r4, r5, lsl #1]")
+      RP_DW3_OUT("r10", "[r4, lr]")
+      "add r4, r4, r5, lsl #2\n\t"
+      "cmp r1, r3\n\t"
+      "bne 4b\n\t"
+      "5:\n\t"
+      "cmp r2, r3\n\t" /* acc_end > pair_end: n is odd, one more output */
+      "beq 6f\n\t"
+      "ldr r9, [r1]\n\t" RP_DW3_OUT("r9", "[r4]")
+      "6:\n\t" /* the next row: plane += ws, d += drow */
+      "ldr r0, [sp]\n\t"
       "ldm r0, {r1, r2}\n\t"
       "add r1, r1, r2\n\t"
       "str r1, [r0]\n\t"
@@ -1665,6 +1667,8 @@ rp_dw3_rows(rp_dw3_job *job __attribute__((unused))) {
       "bne 1b\n\t"
       RP_JOB_EXIT);
 }
+#undef RP_DW3_OUT
+#undef RP_DW3_PAIR_ROW
 #else
 static void rp_dw3_rows(rp_dw3_job *job) {
   const int32_t n = (int32_t)(job->pair_end - job->acc) + job->odd;
