@@ -1429,22 +1429,26 @@ typedef struct {
 } rp_dw3_gather_job;
 
 /* The job's rows, any padding (rp_dw3_gather_rows's portable form). */
-static void rp_dw3_gather_rows_c(rp_dw3_gather_job *g) {
-  int32_t j;
-  for (; g->rows > 0; --g->rows, g->plane += g->ws, g->src += g->srow) {
-    const int8_t *x = g->src;
-    rp_dw3_fill(g->plane, g->j1, g->ws, g->zp4);
+static void rp_dw3_gather_rows_c(const rp_dw3_gather_job *g) {
+  int32_t r, j;
+  for (r = 0; r < g->rows; ++r) {
+    int8_t *const row = g->plane + r * g->ws;
+    const int8_t *x = g->src + r * g->srow;
+    rp_dw3_fill(row, g->j1, g->ws, g->zp4);
     for (j = 0; j < g->j0; j += 4) /* up to 3 bytes past j0 (< ws), rewritten below */
-      memcpy(g->plane + j, &g->zp4, sizeof g->zp4);
+      memcpy(row + j, &g->zp4, sizeof g->zp4);
     for (j = g->j0; j < g->j1; ++j, x += g->c)
-      g->plane[j] = *x;
+      row[j] = *x;
   }
 }
 
 #if defined(__ARM_FEATURE_DSP) && !defined(RP_NO_DSP) && defined(__GNUC__)
-/* The assembly reads the job by offset (one LDM) and writes plane, src and rows back. */
+/* The assembly reads the job by offset (one LDM) and steps plane, src and rows in it (the
+ * callers set them again for each run); the store at `cols` ends the row only with a slack
+ * of four bytes. */
 typedef char rp_dw3_gather_job_layout[offsetof(rp_dw3_gather_job, src) == 4 &&
-                                              offsetof(rp_dw3_gather_job, cols) == 44
+                                              offsetof(rp_dw3_gather_job, cols) == 44 &&
+                                              RP_DW_PLANE_SLACK == 4
                                           ? 1
                                           : -1];
 
@@ -1542,13 +1546,15 @@ static void rp_dw3_gather(const rp_conv_params *p, const rp_view *in, int8_t *pl
       rp_dw3_gather_rows_c(&g); /* wide padding */
   }
 }
+#undef rp_dw3_gather_rows
+#undef RP_DW3_GATHER_ASM
 
 /* Whether rp_dw3_planes runs this region: 3x3, stride 1, dilation 1, at least
  * RP_DW_PLANE_MIN_OUTPUTS outputs, and every shift in rp_out_s8's common case. */
 static int32_t rp_dw3_planes_apply(const rp_conv_params *p, const rp_region *region) {
   return p->k_h == 3 && p->k_w == 3 && p->stride_h == 1 && p->stride_w == 1 &&
          p->dil_h == 1 && p->dil_w == 1 &&
-         (region->row1 - region->row0) * (region->col1 - region->col0) >=
+         (int64_t)(region->row1 - region->row0) * (region->col1 - region->col0) >=
              RP_DW_PLANE_MIN_OUTPUTS &&
          rp_common_shifts(p->shift, p->in_c);
 }
@@ -1571,7 +1577,7 @@ typedef struct {
   int32_t bias;        /* the bias less the zero point's products */
   rp_dw3_taps taps;
   int32_t *acc;            /* the row's sums */
-  const int32_t *acc_end;  /* acc + 2 pairs: the sums run in pairs */
+  const int32_t *acc_end;  /* acc + 2 * pairs: the sums run in pairs */
   const int32_t *pair_end; /* acc + (n & ~1): the outputs written in pairs */
   int8_t *d;               /* the next output row's first output */
   int32_t c;               /* the channel count (the output's pixel stride) */
@@ -1670,18 +1676,20 @@ rp_dw3_rows(rp_dw3_job *job __attribute__((unused))) {
 #undef RP_DW3_OUT
 #undef RP_DW3_PAIR_ROW
 #else
-static void rp_dw3_rows(rp_dw3_job *job) {
+static void rp_dw3_rows(const rp_dw3_job *job) {
   const int32_t n = (int32_t)(job->pair_end - job->acc) + job->odd;
-  int32_t x;
-  for (; job->rows > 0; --job->rows, job->plane += job->ws, job->d += job->drow) {
-    rp_dw3_sums(job->plane, job->ws, job->bias, job->acc,
+  int32_t r, x;
+  for (r = 0; r < job->rows; ++r) {
+    int8_t *const d = job->d + r * job->drow;
+    rp_dw3_sums(job->plane + r * job->ws, job->ws, job->bias, job->acc,
                 (int32_t)(job->acc_end - job->acc) / 2, &job->taps);
     for (x = 0; x < n; ++x)
-      job->d[x * job->c] =
-          (int8_t)rp_ssat(rp_requant_hi(job->acc[x], job->m, job->hc, job->k), 8);
+      d[x * job->c] = (int8_t)rp_ssat(rp_requant_hi(job->acc[x], job->m, job->hc, job->k), 8);
   }
 }
 #endif
+#undef RP_JOB_ENTRY
+#undef RP_JOB_EXIT
 
 RP_INLINE void rp_dw3_planes(const rp_conv_params *p, const rp_view *in, rp_view *out,
                              const rp_region *region, int32_t full) {

@@ -103,6 +103,9 @@ TEST_CASE("kernels on Cortex-M4 in QEMU (DSP path) match the host's portable C",
                       3, 2, 12));
   jobs.push_back(conv(f, "depthwise 3x3, 3x3, 9 channels (pixel pairs, tail)", 9, 9, 3, 3, 1,
                       9));
+  /* Planes whose rows hold an odd number of pairs and one more output (the assembly's
+   * leading pair and last output). */
+  jobs.push_back(conv(f, "depthwise 3x3, 11x11, 6 channels (planes, odd)", 6, 6, 11, 3, 1, 6));
   jobs.push_back(conv(f, "depthwise 3x3, 4 channels, 140x140 (plane chunks)", 4, 4, 140, 3, 1,
                       4, {ir::ActKind::Clip, 0.0f, 6.0f}));
   /* Channel planes with no padding column and with more than four (the gather's portable

@@ -170,7 +170,7 @@ TEST_CASE("conv at the accumulator bound: every kernel path, extreme inputs", "[
       {"3x3x62, columns", 62, 4, 3, 3, 1, 1, 1},
       {"grouped", 8, 8, 5, 3, 1, 1, 2},
       {"depthwise 3x3, channel planes (49 outputs)", 11, 11, 7, 3, 1, 1, 11},
-      {"depthwise 3x3 stride 2, channel planes", 10, 10, 9, 3, 2, 1, 10},
+      {"depthwise 3x3 stride 2, 9x9 (pixel pairs and borders)", 10, 10, 9, 3, 2, 1, 10},
       {"depthwise 3x3, three rows: pixel pairs", 11, 11, 3, 3, 1, 1, 11},
       {"depthwise 3x3 stride 2, three rows: pixel pairs", 10, 10, 5, 3, 2, 1, 10},
       {"depthwise 5x5", 6, 6, 6, 5, 2, 2, 6},
