@@ -73,11 +73,13 @@ def main():
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "trace.log")
+        # In the temporary directory: the firmware's semihosting writes its outputs there.
         run = subprocess.run(
             ["qemu-system-arm", "-M", args.board, "-display", "none", "-monitor", "none",
              "-serial", "none", "-semihosting-config", "enable=on,target=native", "-icount",
-             "shift=0", "-kernel", args.firmware, "-d", "in_asm,exec,nochain", "-D", log],
-            capture_output=True, text=True, timeout=3600)
+             "shift=0", "-kernel", os.path.abspath(args.firmware), "-d",
+             "in_asm,exec,nochain", "-D", log],
+            capture_output=True, text=True, timeout=3600, cwd=tmp)
         if run.returncode != 0:
             sys.stderr.write(run.stderr)
             sys.exit(f"error: {args.firmware}: QEMU exited with status {run.returncode}")
