@@ -1345,6 +1345,19 @@ typedef struct {
   uint32_t w02[3], m01, m2;
 } rp_dw3_taps;
 
+/* One window row of a pair of 3x3 depthwise sums (rp_dw3_sums, rp_dw3_rows), every operand a
+ * register's spelling: LOAD puts the row's word p0 p1 p2 p3 in V, split into (p0, p2) in E
+ * and (p1, p3) in V; the sums A0 and A1 start from ACC0 and ACC1 (the bias, or themselves);
+ * W is the row's (w0, w2), MB, MT and M its middle column's instructions and weights. */
+#define RP_DW3_PAIR_ROW(LOAD, A0, A1, E, V, ACC0, ACC1, W, MB, MT, M)                          \
+  LOAD                                                                                         \
+  "sxtb16 " E ", " V "\n\t"                                                                    \
+  "sxtb16 " V ", " V ", ror #8\n\t"                                                            \
+  "smlad " A0 ", " E ", " W ", " ACC0 "\n\t"                                                   \
+  "smla" MB " " A0 ", " V ", " M ", " A0 "\n\t"                                                \
+  "smlad " A1 ", " V ", " W ", " ACC1 "\n\t"                                                   \
+  "smla" MT " " A1 ", " E ", " M ", " A1 "\n\t"
+
 /* bias + the window sums sum x w of output pixels [0, 2 pairs) of one row of one channel
  * into acc: p is pixel 0's first window row in the plane, rows ws bytes apart. */
 static RP_NOINLINE void rp_dw3_sums(const int8_t *p, int32_t ws, int32_t bias, int32_t *acc,
@@ -1358,13 +1371,8 @@ static RP_NOINLINE void rp_dw3_sums(const int8_t *p, int32_t ws, int32_t bias, i
 /* One window row: (p0, p2) in e, (p1, p3) in v. The first row's SMLADs start from the
  * bias (ACC0, ACC1), the others' from the sums. */
 #define RP_DW3_ROW(ADDR, ACC0, ACC1, W, MB, MT, M)                                           \
-  "ldr %[v], " ADDR "\n\t"                                                                   \
-  "sxtb16 %[e], %[v]\n\t"                                                                    \
-  "sxtb16 %[v], %[v], ror #8\n\t"                                                            \
-  "smlad %[a0], %[e], %[" W "], %[" ACC0 "]\n\t"                                             \
-  "smla" MB " %[a0], %[v], %[" M "], %[a0]\n\t"                                              \
-  "smlad %[a1], %[v], %[" W "], %[" ACC1 "]\n\t"                                             \
-  "smla" MT " %[a1], %[e], %[" M "], %[a1]\n\t"
+  RP_DW3_PAIR_ROW("ldr %[v], " ADDR "\n\t", "%[a0]", "%[a1]", "%[e]", "%[v]", "%[" ACC0 "]",  \
+                  "%[" ACC1 "]", "%[" W "]", MB, MT, "%[" M "]")
   __asm__ volatile(
       "1:\n\t"
       RP_DW3_ROW("[%[p]]", "bias", "bias", "w0", "bb", "tb", "m01")
@@ -1597,18 +1605,8 @@ typedef char rp_dw3_job_layout[offsetof(rp_dw3_job, acc) == 32 &&
                                    ? 1
                                    : -1];
 
-/* One window row of a pair of rp_dw3_rows's sums (rp_dw3_sums's RP_DW3_ROW with fixed
- * registers): the word loaded by LOAD split into (p0, p2) in r0 and (p1, p3) in lr, the
- * sums in r11 and r12 starting from ACC (r3, the bias, or themselves), W the row's (w0, w2),
- * MB, MT and M its middle column's instructions and weights. */
-#define RP_DW3_PAIR_ROW(LOAD, ACC0, ACC1, W, MB, MT, M)                                        \
-  LOAD                                                                                         \
-  "sxtb16 r0, lr\n\t"                                                                          \
-  "sxtb16 lr, lr, ror #8\n\t"                                                                  \
-  "smlad r11, r0, " W ", " ACC0 "\n\t"                                                         \
-  "smla" MB " r11, lr, " M ", r11\n\t"                                                         \
-  "smlad r12, lr, " W ", " ACC1 "\n\t"                                                         \
-  "smla" MT " r12, r0, " M ", r12\n\t"
+#define RP_DW3_ROWS_ROW(LOAD, ACC0, ACC1, W, MB, MT, M)                                        \
+  RP_DW3_PAIR_ROW(LOAD, "r11", "r12", "r0", "lr", ACC0, ACC1, W, MB, MT, M)
 /* The sum in register A requantised (r6: multiplier, r7: hc, r8: k) and stored at ADDR. */
 #define RP_DW3_OUT(A, ADDR)                                                                    \
   "sub r12, r7, " A ", lsr #31\n\t"                                                            \
@@ -1629,9 +1627,10 @@ rp_dw3_rows(rp_dw3_job *job __attribute__((unused))) {
       RP_JOB_ENTRY
       "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10}\n\t" /* plane .. acc_end */
       "2:\n\t"
-      RP_DW3_PAIR_ROW("ldr lr, [r1, r2]\n\t", "r3", "r3", "r5", "bt", "tt", "r7")
-      RP_DW3_PAIR_ROW("ldr lr, [r1, r2, lsl #1]\n\t", "r11", "r12", "r6", "bb", "tb", "r8")
-      RP_DW3_PAIR_ROW("ldr lr, [r1], #2\n\t", "r11", "r12", "r4", "bb", "tb", "r7")
+      /* (p0, p2) in r0, (p1, p3) in lr, the sums in r11 and r12 */
+      RP_DW3_ROWS_ROW("ldr lr, [r1, r2]\n\t", "r3", "r3", "r5", "bt", "tt", "r7")
+      RP_DW3_ROWS_ROW("ldr lr, [r1, r2, lsl #1]\n\t", "r11", "r12", "r6", "bb", "tb", "r8")
+      RP_DW3_ROWS_ROW("ldr lr, [r1], #2\n\t", "r11", "r12", "r4", "bb", "tb", "r7")
       "strd r11, r12, [r9], #8\n\t"
       "cmp r9, r10\n\t"
       "blo 2b\n\t"
@@ -1674,7 +1673,7 @@ rp_dw3_rows(rp_dw3_job *job __attribute__((unused))) {
       RP_JOB_EXIT);
 }
 #undef RP_DW3_OUT
-#undef RP_DW3_PAIR_ROW
+#undef RP_DW3_ROWS_ROW
 #else
 static void rp_dw3_rows(const rp_dw3_job *job) {
   const int32_t n = (int32_t)(job->pair_end - job->acc) + job->odd;
@@ -1690,6 +1689,7 @@ static void rp_dw3_rows(const rp_dw3_job *job) {
 #endif
 #undef RP_JOB_ENTRY
 #undef RP_JOB_EXIT
+#undef RP_DW3_PAIR_ROW
 
 RP_INLINE void rp_dw3_planes(const rp_conv_params *p, const rp_view *in, rp_view *out,
                              const rp_region *region, int32_t full) {
