@@ -411,7 +411,9 @@ RP_API void rp_channel_slice_s8(const rp_channel_slice_params *p, const int8_t *
  *  padding value is `value`, the quantised constant (the zero point for zero padding); input
  *  and output share (scale, zero point). Computes output `region` through views, so it runs
  *  on row bands and tiles like the convolutions: the input view must hold the input pixels
- *  the region covers. */
+ *  the region covers. In place: the output view may overlap the input view when every
+ *  output pixel's source lies at or before it in memory (pixels are written last first; the
+ *  planner checks this before it puts a Pad's output over its input). */
 typedef struct {
   int32_t in_h, in_w, channels;
   int32_t out_h, out_w;
@@ -431,7 +433,8 @@ RP_API void rp_pad_s8(const rp_pad_params *p, const rp_view *in, rp_view *out,
  *  again for pads of in_h or more (a map of one row or column repeats it). Bytes are copied,
  *  so input and output share (scale, zero point), and the kernel is the same for int8 and
  *  any other one-byte type. Computes output `region` through views (row bands and tiles):
- *  the input view must hold the input pixels the region reads (ir::inputRegion). */
+ *  the input view must hold the input pixels the region reads (ir::inputRegion). In place
+ *  as rp_pad_s8 (the constant and edge modes read no pixel after the one they write). */
 enum { RP_PAD_CONSTANT = 0, RP_PAD_EDGE = 1, RP_PAD_REFLECT = 2 };
 typedef struct {
   int32_t in_h, in_w, channels;

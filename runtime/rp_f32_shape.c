@@ -24,15 +24,16 @@ static int32_t rp_pad_source_f32(int32_t i, int32_t n, int32_t mode) {
 
 RP_F32_API void rp_pad_f32(const rp_pad_f32_params *p, const rp_view_f32 *in, rp_view_f32 *out,
                            const rp_region_f32 *region) {
+  /* Last pixel first: in place over its input in the constant and edge modes, as rp_pad_s8. */
   const int32_t c_n = p->channels;
   int32_t oy, ox, c;
-  for (oy = region->row0; oy < region->row1; ++oy) {
+  for (oy = region->row1 - 1; oy >= region->row0; --oy) {
     const int32_t iy = rp_pad_source_f32(oy - p->pad_top, p->in_h, p->mode);
-    for (ox = region->col0; ox < region->col1; ++ox) {
+    for (ox = region->col1 - 1; ox >= region->col0; --ox) {
       const int32_t ix = rp_pad_source_f32(ox - p->pad_left, p->in_w, p->mode);
       float *dst = rp_view_pixel_f32(out, oy, ox, c_n);
       if (iy >= 0 && ix >= 0) {
-        memcpy(dst, rp_view_pixel_f32(in, iy, ix, c_n), (size_t)c_n * sizeof(float));
+        memmove(dst, rp_view_pixel_f32(in, iy, ix, c_n), (size_t)c_n * sizeof(float));
       } else {
         for (c = 0; c < c_n; ++c)
           dst[c] = p->value;

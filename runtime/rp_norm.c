@@ -257,16 +257,18 @@ RP_API void rp_channel_slice_s8(const rp_channel_slice_params *p, const int8_t *
 
 RP_API void rp_pad_s8(const rp_pad_params *p, const rp_view *in, rp_view *out,
                       const rp_region *region) {
+  /* Last pixel first, so that the plan may put the output over its input (in place: every
+   * pixel's source then lies at or before its destination; see rnnpoolc_runtime.h). */
   const int32_t c_n = p->channels;
   int32_t oy, ox;
-  for (oy = region->row0; oy < region->row1; ++oy) {
+  for (oy = region->row1 - 1; oy >= region->row0; --oy) {
     const int32_t iy = oy - p->pad_top;
     const int row_inside = iy >= 0 && iy < p->in_h;
-    for (ox = region->col0; ox < region->col1; ++ox) {
+    for (ox = region->col1 - 1; ox >= region->col0; --ox) {
       const int32_t ix = ox - p->pad_left;
       int8_t *dst = rp_view_pixel(out, oy, ox, c_n);
       if (row_inside && ix >= 0 && ix < p->in_w)
-        memcpy(dst, rp_view_pixel(in, iy, ix, c_n), (size_t)c_n);
+        memmove(dst, rp_view_pixel(in, iy, ix, c_n), (size_t)c_n);
       else
         memset(dst, (int8_t)p->value, (size_t)c_n);
     }

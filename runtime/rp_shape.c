@@ -28,15 +28,17 @@ RP_API int32_t rp_pad_source(int32_t i, int32_t n, int32_t mode) {
 
 RP_API void rp_pad_mode_s8(const rp_pad_mode_params *p, const rp_view *in, rp_view *out,
                            const rp_region *region) {
+  /* Last pixel first: in place over its input in the constant and edge modes (see
+   * rnnpoolc_runtime.h). */
   const int32_t c_n = p->channels;
   int32_t oy, ox;
-  for (oy = region->row0; oy < region->row1; ++oy) {
+  for (oy = region->row1 - 1; oy >= region->row0; --oy) {
     const int32_t iy = rp_pad_source(oy - p->pad_top, p->in_h, p->mode);
-    for (ox = region->col0; ox < region->col1; ++ox) {
+    for (ox = region->col1 - 1; ox >= region->col0; --ox) {
       const int32_t ix = rp_pad_source(ox - p->pad_left, p->in_w, p->mode);
       int8_t *dst = rp_view_pixel(out, oy, ox, c_n);
       if (iy >= 0 && ix >= 0)
-        memcpy(dst, rp_view_pixel(in, iy, ix, c_n), (size_t)c_n);
+        memmove(dst, rp_view_pixel(in, iy, ix, c_n), (size_t)c_n);
       else
         memset(dst, (int8_t)p->value, (size_t)c_n);
     }

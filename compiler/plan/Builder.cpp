@@ -50,7 +50,8 @@ private:
   mutable std::vector<int64_t> nodeMacs_; ///< Per node: ir::macs, or -1 until asked.
   int steps_ = 0;                   ///< Steps emitted so far.
   std::vector<size_t> sites_;       ///< Lean: per step, its node (SIZE_MAX: Stream).
-  /// Lean: the layer steps (the only ones inPlace() reads), with their indices.
+  /// Lean: the steps inPlace() reads (layer steps, and Pad steps of regions), with their
+  /// indices.
   std::vector<std::pair<int, Step>> layerSteps_;
   Step rowStep_; ///< Row bands: the step being made, reused so that its vectors are.
   /// Per node: its last RNNPool step so far (node, scratch and region only; kind Stream:
@@ -58,12 +59,12 @@ private:
   std::vector<Step> lastRNNPoolStep_;
 
   int step() const { return steps_; }
-  /// Appends `s` (lean: only its node, and the whole step if it is a layer step).
+  /// Appends `s` (lean: only its node, and the whole step if inPlace() may read it).
   void emit(Step &&s) {
     plan_.summary.macs += s.macs;
     if (lean_) {
       sites_.push_back(s.kind == StepKind::Stream ? SIZE_MAX : s.node);
-      if (s.kind == StepKind::Compute && s.region < 0)
+      if (s.kind == StepKind::Compute && (s.region < 0 || g_.nodes[s.node].op == ir::OpKind::Pad))
         layerSteps_.emplace_back(steps_, std::move(s));
     } else {
       plan_.steps.push_back(std::move(s));
@@ -74,7 +75,9 @@ private:
     if (lean_) {
       plan_.summary.macs += s.macs;
       sites_.push_back(s.kind == StepKind::Stream ? SIZE_MAX : s.node);
-      ++steps_; // (a copied step is a row-band step: never a layer step)
+      if (s.kind == StepKind::Compute && g_.nodes[s.node].op == ir::OpKind::Pad)
+        layerSteps_.emplace_back(steps_, s); // (a row-band step: inPlace() reads only Pads)
+      ++steps_;
       return;
     }
     emit(Step(s));
@@ -525,25 +528,35 @@ void Builder::settleRows(const Buffer &b, Buffer &out) const {
   out.rowLastStep = uniform ? std::vector<int>{} : dies;
 }
 
-/// An elementwise layer step may write over an input of its output's size that dies there.
+/// An elementwise layer step may write over an input of its output's size that dies there;
+/// a Pad step (of a layer or a region) over its input when the kernels allow it
+/// (padInPlace), so that its output costs only the padding beyond its input.
 void Builder::inPlace() {
   std::vector<char> taken(plan_.buffers.size(), 0);
   const size_t count = lean_ ? layerSteps_.size() : plan_.steps.size();
   for (size_t k = 0; k < count; ++k) {
     const size_t si = lean_ ? static_cast<size_t>(layerSteps_[k].first) : k;
     const Step &s = lean_ ? layerSteps_[k].second : plan_.steps[si];
-    if (s.kind != StepKind::Compute || s.region >= 0 || !isElementwise(g_.nodes[s.node].op))
+    if (s.kind != StepKind::Compute || s.outputs.empty())
+      continue;
+    const bool pad = g_.nodes[s.node].op == ir::OpKind::Pad;
+    if (!pad && (s.region >= 0 || !isElementwise(g_.nodes[s.node].op)))
       continue;
     Buffer &out = plan_.buffers[s.outputs[0]];
+    if (out.aliasOf >= 0 || !out.rowFirstStep.empty() || out.firstStep != static_cast<int>(si))
+      continue;
     for (int b : s.inputs) {
-      if (b < 0 || taken[b] || !plan_.buffers[b].rowFirstStep.empty() ||
-          !out.rowFirstStep.empty())
+      if (b < 0 || taken[b] || !plan_.buffers[b].rowFirstStep.empty())
         continue;
       const Buffer &in = plan_.buffers[b];
-      if (in.lastStep == static_cast<int>(si) && in.kind == BufferKind::Region &&
-          in.bytes == out.bytes &&
-          ir::numel(g_.tensor(in.tensor).shape) == ir::numel(g_.tensor(out.tensor).shape) &&
-          !isGraphOutput(in.tensor)) {
+      if (in.lastStep != static_cast<int>(si) || in.kind != BufferKind::Region ||
+          isGraphOutput(in.tensor))
+        continue;
+      const bool fits =
+          pad ? in.bytes <= out.bytes && padInPlace(g_, s, in, out)
+              : in.bytes == out.bytes &&
+                    ir::numel(g_.tensor(in.tensor).shape) == ir::numel(g_.tensor(out.tensor).shape);
+      if (fits) {
         out.aliasOf = b;
         taken[b] = 1;
         break;

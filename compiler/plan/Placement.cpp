@@ -88,7 +88,8 @@ Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
       isRoot[r] = 1;
       f.parts = reservations(buffers[b], 0);
       f.first = buffers[b].firstStep, f.last = buffers[b].lastStep;
-    } else { // in-place members are uniform: widen the family's one reservation
+    } else { // an in-place member: widen the family's one reservation (split below when
+             // the members differ in size)
       Reservation &all = f.parts[0];
       all.end = std::max(all.end, buffers[b].bytes);
       all.first = std::min(all.first, buffers[b].firstStep);
@@ -99,6 +100,32 @@ Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
     f.bytes = std::max(f.bytes, buffers[b].bytes);
     if (buffers[b].kind == BufferKind::Scratch)
       f.align = 8;
+  }
+  // A family whose members differ in size (a Pad over its input): one reservation per
+  // member, each up to the step before the member that takes it over, so that the smaller
+  // one does not reserve the larger one's bytes for its whole life.
+  std::vector<int> heir(buffers.size(), -1);
+  for (size_t b = 0; b < buffers.size(); ++b)
+    if (buffers[b].aliasOf >= 0)
+      heir[static_cast<size_t>(buffers[b].aliasOf)] = static_cast<int>(b);
+  for (size_t r = 0; r < buffers.size(); ++r) {
+    if (buffers[r].aliasOf >= 0 || heir[r] < 0)
+      continue; // not the root of a family with members
+    Family &f = families_[r];
+    bool uniform = true;
+    for (int m = static_cast<int>(r); m >= 0; m = heir[static_cast<size_t>(m)])
+      uniform = uniform && buffers[static_cast<size_t>(m)].bytes == f.bytes;
+    if (uniform)
+      continue;
+    f.parts.clear();
+    for (int m = static_cast<int>(r); m >= 0; m = heir[static_cast<size_t>(m)]) {
+      const Buffer &b = buffers[static_cast<size_t>(m)];
+      const int next = heir[static_cast<size_t>(m)];
+      Reservation part{0, b.bytes, b.firstStep,
+                       next >= 0 ? buffers[static_cast<size_t>(next)].firstStep - 1 : b.lastStep};
+      if (part.first <= part.last)
+        f.parts.push_back(part);
+    }
   }
   for (size_t b = 0; b < buffers.size(); ++b)
     if (isRoot[b])

@@ -53,6 +53,29 @@ bool carries(const ir::Graph &graph, const Step &before, const Step &step) {
          before.out.col0 == step.out.col0 && before.out.col1 == step.out.col1;
 }
 
+bool padInPlace(const ir::Graph &graph, const Step &step, const Buffer &in, const Buffer &out) {
+  const ir::Node &node = graph.nodes[step.node];
+  if (step.kind != StepKind::Compute || node.op != ir::OpKind::Pad ||
+      in.kind != BufferKind::Region || out.kind != BufferKind::Region || step.out.rows() <= 0 ||
+      step.out.cols() <= 0 || in.region.cols() > out.region.cols())
+    return false;
+  const ir::PadMode mode = node.attr<ir::PadAttrs>().mode;
+  const ir::Shape &x = graph.tensor(node.inputs[0]).shape;
+  if ((mode != ir::PadMode::Constant && mode != ir::PadMode::Edge) || x.size() != 4 ||
+      node.inputs.size() < 2 || !graph.tensor(node.inputs[1]).isConstant())
+    return false;
+  const ir::Ints pads = graph.tensor(node.inputs[1]).data->toInts(); // [begins..., ends...]
+  if (pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5] || pads[2] < 0 ||
+      pads[3] < 0 || pads[6] < 0 || pads[7] < 0 || x[2] <= 0 || x[3] <= 0)
+    return false;
+  const int64_t iy = std::clamp<int64_t>(step.out.row0 - pads[2], 0, x[2] - 1);
+  const int64_t ix = std::clamp<int64_t>(step.out.col0 - pads[3], 0, x[3] - 1);
+  const int64_t source = (iy - in.region.row0) * in.region.cols() + (ix - in.region.col0);
+  const int64_t dest = (step.out.row0 - out.region.row0) * out.region.cols() +
+                       (step.out.col0 - out.region.col0);
+  return source <= dest;
+}
+
 int64_t regionMacs(int64_t total, const Extent &e, const ir::Region &out) {
   const int64_t area = e.rows * e.cols;
   if (area == 0 || out.rows() * out.cols() == area)

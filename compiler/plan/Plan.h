@@ -154,6 +154,14 @@ int64_t accumulatorBytes(const ir::Graph &graph, const ir::Node &node);
 int64_t accumulateMacs(const ir::Graph &graph, const ir::Node &node, int64_t row0,
                        int64_t row1);
 
+/// Whether Pad step `step` may write its output buffer `out` over its input buffer `in`
+/// (the same offset; the kernels write the last pixel first): constant or edge padding of
+/// rows and columns only, by non-negative amounts, between Region buffers whose rows are no
+/// wider on the input side, with every output pixel's source at or before the pixel itself.
+/// Sources then advance no faster than destinations, so checking the step's first pixel
+/// suffices (with the edge mode's clamped source, which bounds the constant mode's).
+bool padInPlace(const ir::Graph &graph, const Step &step, const Buffer &in, const Buffer &out);
+
 /// The whole extent of a tensor as a region.
 ir::Region wholeRegion(const ir::Tensor &tensor);
 

@@ -97,6 +97,7 @@ private:
   Status read(int step, int buffer, const ir::Region &region) const;
   Status checkTotals() const;
   Status checkScratch() const;
+  Status checkAliases() const;
   Status accumulate(int step, const Step &s);
   /// Per accumulating node under way: the next input row it must add.
   std::map<size_t, int64_t> accumulated_;
@@ -202,6 +203,58 @@ Status Replay::checkBuffers() const {
   return Status::ok();
 }
 
+/// A buffer computed in place over another: the step that makes it must read the other for
+/// the last time, and its kernel must read nothing it has already overwritten. Elementwise
+/// kernels (kInPlace) read each element before writing it, at the same index, so the two
+/// buffers must match element for element. The Pad kernels write the last pixel first, so
+/// every pixel's source must lie at or before it: checked pixel by pixel.
+Status Replay::checkAliases() const {
+  for (size_t i = 0; i < p_.buffers.size(); ++i) {
+    const Buffer &out = p_.buffers[i];
+    if (out.aliasOf < 0)
+      continue;
+    const Buffer &in = p_.buffers[static_cast<size_t>(out.aliasOf)];
+    const int at = out.firstStep;
+    auto bad = [&](std::string_view why) {
+      return makeError("buffer {} cannot take over buffer {}: {}", i, out.aliasOf, why);
+    };
+    if (at < 0 || at >= static_cast<int>(p_.steps.size()) || in.lastStep != at)
+      return bad("the other is not last read where it is born");
+    const Step &s = p_.steps[static_cast<size_t>(at)];
+    auto k = std::find(s.inputs.begin(), s.inputs.end(), out.aliasOf);
+    if (s.kind != StepKind::Compute || s.outputs.empty() || s.outputs[0] != static_cast<int>(i) ||
+        k == s.inputs.end())
+      return bad("the step that makes it does not read the other");
+    const ir::Node &node = g_.nodes[s.node];
+    if (node.op != ir::OpKind::Pad) {
+      if (!ir::propertiesOf(node.op).inPlace || in.bytes != out.bytes ||
+          in.kind != BufferKind::Region || out.kind != BufferKind::Region)
+        return bad("its kernel does not compute in place");
+      continue;
+    }
+    const ir::Shape &x = g_.tensor(node.inputs[0]).shape;
+    const ir::PadMode mode = node.attr<ir::PadAttrs>().mode;
+    if (in.kind != BufferKind::Region || out.kind != BufferKind::Region || x.size() != 4 ||
+        !g_.tensor(node.inputs[1]).isConstant())
+      return bad("this Pad does not compute in place");
+    const ir::Ints pads = g_.tensor(node.inputs[1]).data->toInts();
+    if (pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5])
+      return bad("this Pad does not compute in place");
+    for (int64_t oy = s.out.row0; oy < s.out.row1; ++oy)
+      for (int64_t ox = s.out.col0; ox < s.out.col1; ++ox) {
+        const int64_t iy = ir::padSource(mode, oy - pads[2], x[2]);
+        const int64_t ix = ir::padSource(mode, ox - pads[3], x[3]);
+        if (iy < 0 || ix < 0)
+          continue; // (constant padding reads nothing)
+        const int64_t source = (iy - in.region.row0) * in.region.cols() + (ix - in.region.col0);
+        const int64_t dest = (oy - out.region.row0) * out.region.cols() + (ox - out.region.col0);
+        if (source > dest)
+          return bad(fmt::format("output pixel ({}, {}) reads a pixel after it", oy, ox));
+      }
+  }
+  return Status::ok();
+}
+
 Status Replay::checkOverlaps() const {
   const auto &bs = p_.buffers;
   std::vector<std::vector<Rect>> rects(bs.size());
@@ -298,11 +351,12 @@ Status Replay::checkTotals() const {
   if (arena != p_.summary.arenaBytes)
     return makeError("the arena is {} bytes, not the {} the plan claims", arena,
                      p_.summary.arenaBytes);
-  // Peak: alias families share memory, so each counts once, at its largest member, over
-  // the union of the members' lives; other buffers count row by row.
+  // Peak: alias families share memory, so each counts once per step, at the largest of its
+  // members live then (a member and the one that takes it over meet at one step); other
+  // buffers count row by row.
   const int steps = std::max<int>(1, static_cast<int>(p_.steps.size()));
   std::vector<int64_t> live(steps, 0);
-  std::map<int, Rect> families;
+  std::map<int, std::vector<int64_t>> families; // per root: bytes per step
   for (size_t i = 0; i < p_.buffers.size(); ++i) {
     const Buffer &b = p_.buffers[i];
     int r = static_cast<int>(i);
@@ -315,14 +369,13 @@ Status Replay::checkTotals() const {
           live[s] += x.end - x.begin;
       continue;
     }
-    auto [it, fresh] = families.try_emplace(r, Rect{0, b.bytes, b.firstStep, b.lastStep});
-    it->second.end = std::max(it->second.end, b.bytes);
-    it->second.first = std::min(it->second.first, b.firstStep);
-    it->second.last = std::max(it->second.last, b.lastStep);
+    std::vector<int64_t> &f = families.try_emplace(r, steps, 0).first->second;
+    for (int s = std::max(0, b.firstStep); s <= b.lastStep && s < steps; ++s)
+      f[s] = std::max(f[s], b.bytes);
   }
   for (const auto &[root, f] : families)
-    for (int s = std::max(0, f.first); s <= f.last && s < steps; ++s)
-      live[s] += f.end;
+    for (int s = 0; s < steps; ++s)
+      live[s] += f[s];
   int64_t peak = *std::max_element(live.begin(), live.end());
   if (peak != p_.summary.peakBytes)
     return makeError("the peak is {} bytes, not the {} the plan claims", peak,
@@ -362,6 +415,7 @@ Status Replay::run() {
   RNNPOOLC_TRY(checkBuffers());
   RNNPOOLC_TRY(checkOverlaps());
   RNNPOOLC_TRY(checkScratch());
+  RNNPOOLC_TRY(checkAliases());
   contents_.resize(p_.buffers.size());
   for (size_t i = 0; i < p_.buffers.size(); ++i) {
     const Buffer &b = p_.buffers[i];

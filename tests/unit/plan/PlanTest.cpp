@@ -613,6 +613,70 @@ TEST_CASE("a Pad in bands or tiles reads the rows its mode mirrors or repeats") 
   }
 }
 
+TEST_CASE("a constant or edge Pad computes over the input it kills, in layers and tiles") {
+  // x -> 1x1 conv -> Pad -> 3x3 conv (valid): the Pad's output takes over the conv's output
+  // buffer (the Pad kernels write the last pixel first), so its step holds the padded map
+  // alone. Reflect mode reads pixels after the one it writes: never in place, and the
+  // verifier rejects a plan that claims it.
+  for (ir::PadMode mode : {ir::PadMode::Constant, ir::PadMode::Edge, ir::PadMode::Reflect}) {
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 4, 10, 12});
+    x = b.node(OpKind::Conv, "mix", {x, b.constant("w0", {4, 4, 1, 1})}, convAttrs(1, 1, 0, 1, 1));
+    x = b.node(OpKind::Pad, "pad", {x, b.ints("pads", {0, 0, 2, 1, 0, 0, 1, 3})},
+               ir::PadAttrs{mode});
+    x = b.node(OpKind::Conv, "conv", {x, b.constant("w1", {1, 4, 3, 3})}, convAttrs(3, 1, 0, 1, 1));
+    b.g.outputs = {x};
+    REQUIRE(passes::canonicalize(b.g));
+    for (plan::Strategy strategy : {plan::Strategy::Layer, plan::Strategy::Tiles}) {
+      INFO("mode " << static_cast<int>(mode) << " strategy " << plan::name(strategy));
+      plan::Schedule schedule;
+      schedule.order = {0, 1, 2};
+      if (strategy == plan::Strategy::Tiles)
+        schedule.regions.push_back({plan::Strategy::Tiles, {0, 1, 2}, 4, 5});
+      plan::BuildOptions options;
+      auto built = plan::buildPlan(b.g, schedule, options);
+      REQUIRE(built);
+      plan::Plan p = *built;
+      plan::placeBuffers(p, plan::Placement::Final);
+      auto verified = plan::verifyPlan(b.g, p);
+      INFO((verified ? std::string() : verified.error().message()));
+      REQUIRE(verified);
+      int pads = 0, inPlace = 0;
+      for (const plan::Step &s : p.steps)
+        if (s.kind == plan::StepKind::Compute && b.g.nodes[s.node].op == OpKind::Pad) {
+          ++pads;
+          const plan::Buffer &out = p.buffers[static_cast<size_t>(s.outputs[0])];
+          if (out.aliasOf >= 0) {
+            CHECK(out.aliasOf == s.inputs[0]);
+            CHECK(out.offset == p.buffers[static_cast<size_t>(out.aliasOf)].offset);
+            ++inPlace;
+          }
+        }
+      CHECK(pads == (strategy == plan::Strategy::Layer ? 1 : 9)); // 3x3 tiles of 11x14
+      CHECK(inPlace == (mode == ir::PadMode::Reflect ? 0 : pads));
+      options.inPlace = false;
+      auto apart = plan::buildPlan(b.g, schedule, options);
+      REQUIRE(apart);
+      plan::placeBuffers(*apart, plan::Placement::Final);
+      if (mode != ir::PadMode::Reflect)
+        CHECK(p.summary.peakBytes < apart->summary.peakBytes); // the Pad's step is the peak
+      if (mode == ir::PadMode::Reflect) {
+        // Claim the first Pad step in place anyway (placement then shares the offset).
+        plan::Plan claimed = *built;
+        for (const plan::Step &s : claimed.steps)
+          if (s.kind == plan::StepKind::Compute && b.g.nodes[s.node].op == OpKind::Pad) {
+            claimed.buffers[static_cast<size_t>(s.outputs[0])].aliasOf = s.inputs[0];
+            break;
+          }
+        plan::placeBuffers(claimed, plan::Placement::Final);
+        auto rejected = plan::verifyPlan(b.g, claimed);
+        REQUIRE_FALSE(rejected);
+        CHECK_THAT(rejected.error().message(), Catch::Contains("reads a pixel after it"));
+      }
+    }
+  }
+}
+
 TEST_CASE("a mean over rows and columns ends a row-band region and accumulates") {
   // x (3 x 20 x 20) -> 3x3 conv -> 1x1 conv to 32 channels -> mean over H and W (a
   // GlobalAveragePool, or a ReduceMean that canonicalisation turns into one) -> flatten:

@@ -260,3 +260,55 @@ TEST_CASE("runtime f32: RNNPool over regions, with and without reuse == whole") 
   CHECK(cut(2, 2) == expected);
   CHECK(cut(1, p.out_w) == expected);
 }
+
+TEST_CASE("runtime f32: constant and edge padding in place, tile by tile == whole") {
+  // As the int8 kernels: the output view may lie over the input view (plan::padInPlace),
+  // because every pixel's source lies at or before it and the last pixel is written first.
+  const int32_t inH = 4, inW = 5, c = 3, top = 2, left = 1, outH = 7, outW = 9;
+  const std::vector<float> x = randomFloats(static_cast<size_t>(inH * inW * c), 5);
+  for (int32_t mode : {0, 1}) {
+    INFO("mode " << mode);
+    rp_pad_f32_params p{inH, inW, c, outH, outW, top, left, mode, -0.25f};
+    std::vector<float> want(static_cast<size_t>(outH * outW * c), -7.0f);
+    {
+      std::vector<float> in = x;
+      rp_view_f32 vi = rp_view_whole_f32(in.data(), inH, inW);
+      rp_view_f32 vo = rp_view_whole_f32(want.data(), outH, outW);
+      rp_region_f32 r = rp_region_whole_f32(outH, outW);
+      rp_pad_f32(&p, &vi, &vo, &r);
+    }
+    // Input rows (or columns) [lo, hi) that outputs [a, b) read.
+    auto span = [&](int32_t a, int32_t b, int32_t pad, int32_t n) {
+      int32_t lo = a - pad, hi = b - pad;
+      return mode == 0 ? std::pair{std::clamp(lo, 0, n), std::clamp(hi, 0, n)}
+                       : std::pair{std::clamp(lo, 0, n - 1), std::clamp(hi - 1, 0, n - 1) + 1};
+    };
+    for (auto [th, tw] : {std::pair{outH, outW}, {1, 1}, {2, 3}, {3, 4}, {outH, 2}}) {
+      INFO("tile " << th << "x" << tw);
+      std::vector<float> got(want.size(), -7.0f);
+      for (int32_t r0 = 0; r0 < outH; r0 += th)
+        for (int32_t c0 = 0; c0 < outW; c0 += tw) {
+          int32_t r1 = std::min(outH, r0 + th), c1 = std::min(outW, c0 + tw);
+          auto [y0, y1] = span(r0, r1, top, inH);
+          auto [x0, x1] = span(c0, c1, left, inW);
+          std::vector<float> buf(
+              static_cast<size_t>(std::max((y1 - y0) * (x1 - x0), (r1 - r0) * (c1 - c0)) * c));
+          size_t k = 0;
+          for (int32_t yy = y0; yy < y1; ++yy)
+            for (int32_t xx = x0; xx < x1; ++xx)
+              for (int32_t ch = 0; ch < c; ++ch)
+                buf[k++] = x[static_cast<size_t>((yy * inW + xx) * c + ch)];
+          rp_view_f32 vi{buf.data(), y0, x0, y1 - y0, x1 - x0, 0};
+          rp_view_f32 vo{buf.data(), r0, c0, r1 - r0, c1 - c0, 0};
+          rp_region_f32 r{r0, r1, c0, c1};
+          rp_pad_f32(&p, &vi, &vo, &r);
+          k = 0;
+          for (int32_t yy = r0; yy < r1; ++yy)
+            for (int32_t xx = c0; xx < c1; ++xx)
+              for (int32_t ch = 0; ch < c; ++ch)
+                got[static_cast<size_t>((yy * outW + xx) * c + ch)] = buf[k++];
+        }
+      CHECK(got == want);
+    }
+  }
+}

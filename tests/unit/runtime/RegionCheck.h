@@ -30,10 +30,12 @@ inline std::vector<int8_t> runWhole(const SpatialKernel &kernel, std::vector<int
   return y;
 }
 
-/// The output assembled from tiles of tileRows x tileCols output pixels.
+/// The output assembled from tiles of tileRows x tileCols output pixels. `inPlace`: each
+/// tile's output view lies over the same memory as its input view, both starting at its
+/// first byte (how a plan puts a Pad's output over its input buffer; plan::padInPlace).
 inline std::vector<int8_t> runTiled(const SpatialKernel &kernel, const ir::Graph &graph,
                                     const ir::Node &node, const std::vector<int8_t> &input,
-                                    int32_t tileRows, int32_t tileCols) {
+                                    int32_t tileRows, int32_t tileCols, bool inPlace = false) {
   Hwc in = hwcOf(graph.tensor(node.inputs[0])), out = hwcOf(graph.tensor(node.outputs[0]));
   std::vector<int8_t> y(static_cast<size_t>(out.h * out.w * out.c), 0x55);
   for (int32_t r0 = 0; r0 < out.h; r0 += tileRows)
@@ -45,6 +47,11 @@ inline std::vector<int8_t> runTiled(const SpatialKernel &kernel, const ir::Graph
                             static_cast<int32_t>(field.col1));
       SubView dst;
       dst.bytes.assign(static_cast<size_t>((r1 - r0) * (c1 - c0) * out.c), 0);
+      if (inPlace) {
+        dst.bytes.resize(std::max(dst.bytes.size(), src.bytes.size()));
+        std::copy(src.bytes.begin(), src.bytes.end(), dst.bytes.begin());
+        src.view.data = dst.bytes.data();
+      }
       dst.view = rp_view{dst.bytes.data(), r0, c0, r1 - r0, c1 - c0, 0};
       rp_region region{r0, r1, c0, c1};
       kernel(&src.view, &dst.view, &region);

@@ -44,8 +44,13 @@ TEST_CASE("the compiler's pad rule is the runtime's", "[runtime][pad]") {
       }
 }
 
-TEST_CASE("edge and reflect padding: float agreement and tiles", "[runtime][pad]") {
-  for (ir::PadMode mode : {ir::PadMode::Edge, ir::PadMode::Reflect}) {
+TEST_CASE("padding: float agreement, tiles, and in place for constant and edge",
+          "[runtime][pad]") {
+  // Constant padding has its own kernel (rp_pad_s8), the modes theirs (rp_pad_mode_s8). The
+  // planner may put a constant or edge Pad's output over its input (plan::padInPlace): the
+  // kernels write the last pixel first, so a tile computed over its own receptive field, in
+  // the same memory, equals the whole.
+  for (ir::PadMode mode : {ir::PadMode::Constant, ir::PadMode::Edge, ir::PadMode::Reflect}) {
     INFO("mode " << static_cast<int>(mode));
     Builder b;
     ir::TensorId x = b.input("x", {1, 3, 5, 6});
@@ -53,13 +58,31 @@ TEST_CASE("edge and reflect padding: float agreement and tiles", "[runtime][pad]
                             {x, b.ints("pads", {0, 0, 1, 2, 0, 0, 3, 1})}, ir::PadAttrs{mode});
     double steps = 0;
     quant::QuantizedModel m = quantizeOne(b, y, &steps);
-    REQUIRE(m.layers[0].kind == quant::KernelKind::PadMode);
     CHECK(steps <= 0.5 + 1e-4); // bytes copied: only the input's rounding
-    const auto &p = std::get<rp_pad_mode_params>(m.layers[0].params);
-    CHECK((p.out_h == 9 && p.out_w == 9 && p.pad_top == 1 && p.pad_left == 2));
-    checkRegions([&](const rp_view *i, rp_view *o,
-                     const rp_region *reg) { rp_pad_mode_s8(&p, i, o, reg); },
-                 m.graph, m.graph.nodes[0], 5);
+    SpatialKernel kernel;
+    if (mode == ir::PadMode::Constant) {
+      REQUIRE(m.layers[0].kind == quant::KernelKind::Pad);
+      const auto &p = std::get<rp_pad_params>(m.layers[0].params);
+      CHECK((p.out_h == 9 && p.out_w == 9 && p.pad_top == 1 && p.pad_left == 2));
+      kernel = [&p](const rp_view *i, rp_view *o, const rp_region *r) { rp_pad_s8(&p, i, o, r); };
+    } else {
+      REQUIRE(m.layers[0].kind == quant::KernelKind::PadMode);
+      const auto &p = std::get<rp_pad_mode_params>(m.layers[0].params);
+      CHECK((p.out_h == 9 && p.out_w == 9 && p.pad_top == 1 && p.pad_left == 2));
+      kernel = [&p](const rp_view *i, rp_view *o, const rp_region *r) {
+        rp_pad_mode_s8(&p, i, o, r);
+      };
+    }
+    const ir::Node &node = m.graph.nodes[0];
+    checkRegions(kernel, m.graph, node, 5);
+    if (mode == ir::PadMode::Reflect)
+      continue; // (reads pixels after the one it writes: never in place)
+    auto input = randomBytes(5 * 6 * 3, 11);
+    auto whole = runWhole(kernel, input, {5, 6, 3}, {9, 9, 3});
+    for (auto [tr, tc] : {std::pair{9, 9}, {1, 1}, {2, 3}, {3, 4}, {9, 1}, {1, 9}}) {
+      INFO("in place, tile " << tr << "x" << tc);
+      CHECK(runTiled(kernel, m.graph, node, input, tr, tc, /*inPlace=*/true) == whole);
+    }
   }
 }
 
