@@ -17,6 +17,7 @@ import bisect
 import collections
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -73,7 +74,11 @@ def main():
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "trace.log")
-        # In the temporary directory: the firmware's semihosting writes its outputs there.
+        # In the temporary directory: the firmware's semihosting writes its outputs there,
+        # and reads its input from there (input.bin beside the firmware, when there is one).
+        given = os.path.join(os.path.dirname(os.path.abspath(args.firmware)), "input.bin")
+        if os.path.exists(given):
+            shutil.copy(given, tmp)
         run = subprocess.run(
             ["qemu-system-arm", "-M", args.board, "-display", "none", "-monitor", "none",
              "-serial", "none", "-semihosting-config", "enable=on,target=native", "-icount",
