@@ -50,8 +50,8 @@ private:
   mutable std::vector<int64_t> nodeMacs_; ///< Per node: ir::macs, or -1 until asked.
   int steps_ = 0;                   ///< Steps emitted so far.
   std::vector<size_t> sites_;       ///< Lean: per step, its node (SIZE_MAX: Stream).
-  /// Lean: the steps inPlace() reads (layer steps, and Pad steps of regions), with their
-  /// indices.
+  /// Lean: the steps inPlace() reads (layer steps, and Pad and elementwise steps of
+  /// regions), with their indices.
   std::vector<std::pair<int, Step>> layerSteps_;
   Step rowStep_; ///< Row bands: the step being made, reused so that its vectors are.
   /// Per node: its last RNNPool step so far (node, scratch and region only; kind Stream:
@@ -64,7 +64,9 @@ private:
     plan_.summary.macs += s.macs;
     if (lean_) {
       sites_.push_back(s.kind == StepKind::Stream ? SIZE_MAX : s.node);
-      if (s.kind == StepKind::Compute && (s.region < 0 || g_.nodes[s.node].op == ir::OpKind::Pad))
+      if (s.kind == StepKind::Compute &&
+          (s.region < 0 || g_.nodes[s.node].op == ir::OpKind::Pad ||
+           isElementwise(g_.nodes[s.node].op)))
         layerSteps_.emplace_back(steps_, std::move(s));
     } else {
       plan_.steps.push_back(std::move(s));
@@ -76,7 +78,8 @@ private:
       plan_.summary.macs += s.macs;
       sites_.push_back(s.kind == StepKind::Stream ? SIZE_MAX : s.node);
       if (s.kind == StepKind::Compute && g_.nodes[s.node].op == ir::OpKind::Pad)
-        layerSteps_.emplace_back(steps_, s); // (a row-band step: inPlace() reads only Pads)
+        layerSteps_.emplace_back(steps_, s); // (a row-band step: rings, never in place but
+                                             // for a Pad between whole buffers)
       ++steps_;
       return;
     }
@@ -528,8 +531,8 @@ void Builder::settleRows(const Buffer &b, Buffer &out) const {
   out.rowLastStep = uniform ? std::vector<int>{} : dies;
 }
 
-/// An elementwise layer step may write over an input of its output's size that dies there;
-/// a Pad step (of a layer or a region) over its input when the kernels allow it
+/// An elementwise step may write over an input of its output's size that dies there (in a
+/// region, one holding the same region); a Pad step over its input when the kernels allow it
 /// (padInPlace), so that its output costs only the padding beyond its input.
 void Builder::inPlace() {
   std::vector<char> taken(plan_.buffers.size(), 0);
@@ -540,7 +543,7 @@ void Builder::inPlace() {
     if (s.kind != StepKind::Compute || s.outputs.empty())
       continue;
     const bool pad = g_.nodes[s.node].op == ir::OpKind::Pad;
-    if (!pad && (s.region >= 0 || !isElementwise(g_.nodes[s.node].op)))
+    if (!pad && !isElementwise(g_.nodes[s.node].op))
       continue;
     Buffer &out = plan_.buffers[s.outputs[0]];
     if (out.aliasOf >= 0 || !out.rowFirstStep.empty() || out.firstStep != static_cast<int>(si))
@@ -552,10 +555,13 @@ void Builder::inPlace() {
       if (in.lastStep != static_cast<int>(si) || in.kind != BufferKind::Region ||
           isGraphOutput(in.tensor))
         continue;
+      // An elementwise step of a region (a tile's residual Add, say) reads and writes
+      // every value at the same index only when both buffers hold the same region.
       const bool fits =
           pad ? in.bytes <= out.bytes && padInPlace(g_, s, in, out)
               : in.bytes == out.bytes &&
-                    ir::numel(g_.tensor(in.tensor).shape) == ir::numel(g_.tensor(out.tensor).shape);
+                    ir::numel(g_.tensor(in.tensor).shape) == ir::numel(g_.tensor(out.tensor).shape) &&
+                    (s.region < 0 || (out.kind == BufferKind::Region && in.region == out.region));
       if (fits) {
         out.aliasOf = b;
         taken[b] = 1;

@@ -14,7 +14,8 @@ For each case, on one input, with 4 more calibration inputs:
     before and after the op (as test_qemu_zoo's conv nets);
   - the int8 build in QEMU (mps2-an386) equals the host fixed-point interpreter byte for
     byte (host_match), for every flag set of the case (--stream-input, --ram-budget tiles,
-    checked in plan.json);
+    checked in plan.json, and where the plan computes a Pad or an Add in place over its
+    input: tiles of constant and edge Pads, a residual Add in tiles, a Pad of the input);
   - the --float build in QEMU equals the host float interpreter within 1e-4 of the output
     range (host_match of `run --float`).
 Forms without a kernel (Max of three inputs, a reduction or a strided slice along rows)
@@ -77,6 +78,22 @@ class PadDown(nn.Module):
     def forward(self, x):
         a = F.pad(F.relu(self.a(x)), (1, 2, 0, 1), mode=self.mode)
         return self.d(F.relu(self.c(F.relu(self.b(a)))))
+
+
+class ResidualDown(nn.Module):
+    """PadDown's chain with a residual block inside (a 1x1 conv, a 3x3 conv, their sum):
+    in tiles the sum takes over the 3x3 conv's tile, which holds its own tile exactly."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = conv(3, 16), conv(16, 32, stride=2, padding=0)
+        self.c, self.d = conv(32, 32, k=1), conv(32, 32)
+        self.e = conv(32, 8, k=1)
+
+    def forward(self, x):
+        y = F.relu(self.b(F.relu(self.a(x))))
+        z = self.c(y)
+        return self.e(F.relu(z + self.d(F.relu(z))))
 
 
 class PadInput(nn.Module):
@@ -204,8 +221,8 @@ TILES = ["--mac-overhead", "200%", "--ram-budget", "18K"]
 BANDS = ("row-bands", "/Pad")
 # name: (module or builder, input shape, fixed-point bound in output steps, flag sets for
 # QEMU (each a list), and the (strategy, node name) region the plan of every flag set must
-# run the op in, checked in plan.json ("in-place": its steps write over their input), or
-# None)
+# run the op in, checked in plan.json ("in-place": its steps write over their input), a
+# list of such, or None)
 CASES = {
     "pad_constant": (lambda: PadConv("constant"), [1, 3, 15, 13], 4, [[], ["--stream-input"]],
                      BANDS),
@@ -214,11 +231,13 @@ CASES = {
     "pad_reflect": (lambda: PadConv("reflect"), [1, 3, 15, 13], 4, [[], ["--stream-input"]],
                     BANDS),
     "pad_constant_tiles": (lambda: PadDown("constant"), [1, 3, 32, 96], 4, [TILES],
-                           ("tiles", "/Pad")),
+                           [("tiles", "/Pad"), ("in-place", "/Pad")]),
     "pad_edge_tiles": (lambda: PadDown("replicate"), [1, 3, 32, 96], 4, [TILES],
-                       ("tiles", "/Pad")),
+                       [("tiles", "/Pad"), ("in-place", "/Pad")]),
     "pad_reflect_tiles": (lambda: PadDown("reflect"), [1, 3, 32, 96], 4, [TILES],
                           ("tiles", "/Pad")),
+    "residual_tiles": (ResidualDown, [1, 3, 32, 96], 4, [TILES],
+                       [("tiles", "/Add"), ("in-place", "/Add")]),
     # The padded input alone: its output over the input frame (the least RAM there is).
     "pad_input_edge": (PadInput, [1, 3, 9, 10], 0.5, [[], ["--stream-input"]],
                        ("in-place", "/Pad")),
@@ -296,9 +315,11 @@ def check_case(exe, work, name):
                name, " ".join("%.3g" % s for s in steps), bound))
     for flags in flag_sets:
         tag = " ".join([name] + flags)
-        if region:
-            yield (in_region(exe, out_dir, path, flags, region),
-                   "%s: the plan runs %s in %s" % (tag, region[1], region[0]))
+        for where in [region] if isinstance(region, tuple) else region or []:
+            yield (in_region(exe, out_dir, path, flags, where),
+                   "%s: the plan computes %s in place" % (tag, where[1])
+                   if where[0] == "in-place" else
+                   "%s: the plan runs %s in %s" % (tag, where[1], where[0]))
         rc, out, err = rnnpoolc(exe, "run", path, "--input", x, "--board", "mps2-an386",
                                 "--json", "--calib", calib, *flags)
         if rc != 0:

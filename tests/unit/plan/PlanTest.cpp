@@ -677,6 +677,44 @@ TEST_CASE("a constant or edge Pad computes over the input it kills, in layers an
   }
 }
 
+TEST_CASE("a residual Add in tiles writes over the operand that holds its own tile") {
+  // x -> 1x1 conv a -> 3x3 conv b -> Add(a, b), in tiles: b's tile holds exactly the Add's
+  // tile and dies there, so the sum takes it over; a's tile has a halo (the 3x3 conv read
+  // it), so it does not qualify.
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 4, 12, 12});
+  ir::TensorId a = b.node(OpKind::Conv, "a", {x, b.constant("wa", {8, 4, 1, 1})},
+                          convAttrs(1, 1, 0, 1, 1));
+  ir::TensorId c = b.node(OpKind::Conv, "b", {a, b.constant("wb", {8, 8, 3, 3})},
+                          convAttrs(3, 1, 1, 1, 1));
+  ir::TensorId sum = b.node(OpKind::Add, "add", {a, c});
+  b.g.outputs = {b.node(OpKind::Conv, "out", {sum, b.constant("wo", {2, 8, 1, 1})},
+                        convAttrs(1, 1, 0, 1, 1))};
+  REQUIRE(passes::canonicalize(b.g));
+  plan::Schedule schedule;
+  schedule.order = {0, 1, 2, 3};
+  schedule.regions.push_back({plan::Strategy::Tiles, {0, 1, 2, 3}, 4, 4});
+  plan::BuildOptions options;
+  auto built = plan::buildPlan(b.g, schedule, options);
+  REQUIRE(built);
+  plan::placeBuffers(*built, plan::Placement::Final);
+  auto verified = plan::verifyPlan(b.g, *built);
+  INFO((verified ? std::string() : verified.error().message()));
+  REQUIRE(verified);
+  int adds = 0;
+  for (const plan::Step &s : built->steps)
+    if (s.kind == plan::StepKind::Compute && b.g.nodes[s.node].op == OpKind::Add) {
+      ++adds;
+      CHECK(built->buffers[static_cast<size_t>(s.outputs[0])].aliasOf == s.inputs[1]);
+    }
+  CHECK(adds == 9); // 3x3 tiles of 4x4
+  options.inPlace = false;
+  auto apart = plan::buildPlan(b.g, schedule, options);
+  REQUIRE(apart);
+  plan::placeBuffers(*apart, plan::Placement::Final);
+  CHECK(built->summary.peakBytes < apart->summary.peakBytes);
+}
+
 TEST_CASE("a mean over rows and columns ends a row-band region and accumulates") {
   // x (3 x 20 x 20) -> 3x3 conv -> 1x1 conv to 32 channels -> mean over H and W (a
   // GlobalAveragePool, or a ReduceMean that canonicalisation turns into one) -> flatten:
