@@ -37,6 +37,13 @@ Status rewriteGlobalPools(ir::Graph &graph);
 /// intermediate tensors have no other readers, by one ChannelShuffle node (ChannelShuffle.cpp).
 Status rewriteChannelShuffles(ir::Graph &graph);
 
+/// Folds a permutation of a float map's channels (a Split along the channels whose parts one
+/// Concat joins again in another order, or a ChannelShuffle) into the weights of the Conv of
+/// one group it reaches through Pads of rows and columns, per-element unary ops and pools,
+/// each read by the next alone; the chain then reads the map before the permutation
+/// (ChannelPermutation.cpp).
+Status foldChannelPermutations(ir::Graph &graph);
+
 /// Folds an inference-mode BatchNormalization into the Conv or Gemm that feeds it alone,
 /// rescaling the constant weights and bias.
 Status foldBatchNorm(ir::Graph &graph);

@@ -24,6 +24,10 @@ constexpr PassInfo kPipeline[] = {
      "after folding, which resolves the reshapes' shapes; the backends move the channels of "
      "each pixel in one kernel (row bands included), and transpose no rank-5 tensor"},
     {"fold-batchnorm", foldBatchNorm, "before activation fusion: Conv-BN-ReLU becomes one Conv"},
+    {"fold-channel-permutations", foldChannelPermutations,
+     "after the RNNPool recogniser (whose reorder of the authors' output it removes) and "
+     "BatchNorm folding (a BatchNorm between would be a per-channel op); before activation "
+     "fusion, so that the activations it passes through are still nodes of their own"},
     {"fuse-l2norm", fuseL2Norm,
      "after constant folding (eps, the exponent 2, the axes and the scale must be constants); "
      "one op gives the fixed-point backend one kernel with an integer inverse square root"},

@@ -3,6 +3,8 @@
 
 #include "compiler/interp/Interpreter.h"
 #include "compiler/ir/Graph.h"
+#include "compiler/ir/Validator.h"
+#include "compiler/passes/Passes.h"
 
 #include <catch2/catch.hpp>
 
@@ -91,6 +93,25 @@ inline float maxAbsDiff(const ir::TensorData &a, const ir::TensorData &b) {
   for (int64_t k = 0; k < a.numel(); ++k)
     worst = std::max(worst, static_cast<float>(std::abs(a.get(k) - b.get(k))));
   return worst;
+}
+
+/// Sets b's outputs, folds constants, runs `pass`; checks that the graph stays valid and
+/// that its outputs on a random input move by at most `tolerance`.
+template <typename Pass>
+void checkPassKeepsOutputs(Builder &b, std::vector<ir::TensorId> outputs, Pass pass,
+                           float tolerance = 0.0f) {
+  b.g.outputs = std::move(outputs);
+  REQUIRE(passes::foldConstantsAndInferShapes(b.g));
+  std::vector<ir::TensorData> inputs = {b.randomInput(0)};
+  auto before = runGraph(b.g, inputs);
+  REQUIRE(pass(b.g));
+  auto valid = ir::validate(b.g);
+  INFO((valid ? std::string() : valid.error().message()));
+  REQUIRE(valid);
+  auto after = runGraph(b.g, inputs);
+  REQUIRE(after.size() == before.size());
+  for (size_t k = 0; k < after.size(); ++k)
+    CHECK(maxAbsDiff(before[k], after[k]) <= tolerance);
 }
 
 inline int countOps(const ir::Graph &g, ir::OpKind op) {
