@@ -9,7 +9,9 @@
 // max and average pooling), each read by the next alone, the Conv's weights take the
 // permutation on their input axis instead: with y = Conv(P x), channel i of P x being
 // channel perm[i] of x, W'[o, perm[i]] = W[o, i], and the chain reads x itself. Its maps
-// then hold the channels in x's order; they are read by the chain alone.
+// then hold the channels in x's order under their old names (a trace of intermediate
+// tensors compared with the ONNX model's shows them permuted); the chain alone reads them.
+// Weights shared with another Conv are copied, not changed.
 #include "compiler/passes/PassUtil.h"
 #include "compiler/passes/Passes.h"
 

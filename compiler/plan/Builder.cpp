@@ -77,9 +77,10 @@ private:
     if (lean_) {
       plan_.summary.macs += s.macs;
       sites_.push_back(s.kind == StepKind::Stream ? SIZE_MAX : s.node);
-      if (s.kind == StepKind::Compute && g_.nodes[s.node].op == ir::OpKind::Pad)
-        layerSteps_.emplace_back(steps_, s); // (a row-band step: rings, never in place but
-                                             // for a Pad between whole buffers)
+      // (A row-band step: its rings are never in place, its whole buffers may be.)
+      if (s.kind == StepKind::Compute &&
+          (g_.nodes[s.node].op == ir::OpKind::Pad || isElementwise(g_.nodes[s.node].op)))
+        layerSteps_.emplace_back(steps_, s);
       ++steps_;
       return;
     }

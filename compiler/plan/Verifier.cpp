@@ -227,9 +227,19 @@ Status Replay::checkAliases() const {
       return bad("the step that makes it does not read the other");
     const ir::Node &node = g_.nodes[s.node];
     if (node.op != ir::OpKind::Pad) {
+      // A layer's buffers hold whole tensors of as many elements; a region's, the same part
+      // of tensors of one shape.
+      const ir::Tensor &a = g_.tensor(in.tensor), &b = g_.tensor(out.tensor);
+      auto whole = [](const ir::Tensor &t) {
+        const Dims d = dimsOf(t);
+        return ir::Region{0, d.rows, 0, d.cols};
+      };
+      const bool same = ir::numel(a.shape) == ir::numel(b.shape) &&
+                        (s.region < 0 ? in.region == whole(a) && out.region == whole(b)
+                                      : in.region == out.region);
       if (!ir::propertiesOf(node.op).inPlace || in.bytes != out.bytes ||
-          in.kind != BufferKind::Region || out.kind != BufferKind::Region)
-        return bad("its kernel does not compute in place");
+          in.kind != BufferKind::Region || out.kind != BufferKind::Region || !same)
+        return bad("its kernel does not compute in place over it");
       continue;
     }
     const ir::Shape &x = g_.tensor(node.inputs[0]).shape;

@@ -708,6 +708,18 @@ TEST_CASE("a residual Add in tiles writes over the operand that holds its own ti
       CHECK(built->buffers[static_cast<size_t>(s.outputs[0])].aliasOf == s.inputs[1]);
     }
   CHECK(adds == 9); // 3x3 tiles of 4x4
+  // The verifier: a same-size input that holds another tile cannot be taken over.
+  for (const plan::Step &s : built->steps)
+    if (s.kind == plan::StepKind::Compute && b.g.nodes[s.node].op == OpKind::Add) {
+      plan::Plan shifted = *built;
+      ir::Region &r = shifted.buffers[static_cast<size_t>(s.inputs[1])].region;
+      const int64_t by = r.col0 > 0 ? -1 : 1;
+      r.col0 += by, r.col1 += by;
+      auto rejected = plan::verifyPlan(b.g, shifted);
+      REQUIRE_FALSE(rejected);
+      CHECK_THAT(rejected.error().message(), Catch::Contains("cannot take over"));
+      break;
+    }
   options.inPlace = false;
   auto apart = plan::buildPlan(b.g, schedule, options);
   REQUIRE(apart);
