@@ -15,6 +15,10 @@ bool isElementwise(ir::OpKind op) {
   return ir::propertiesOf(op).inPlace; // the kInPlace flag of compiler/ir/Ops.def
 }
 
+/// Ops whose steps Builder::inPlace may compute over an input: the elementwise ones, and Pad
+/// (over a smaller input, plan::padInPlace).
+bool mayComputeInPlace(ir::OpKind op) { return op == ir::OpKind::Pad || isElementwise(op); }
+
 class Builder {
 public:
   /// `lean`: the steps are not kept, only what placement needs of them (see sites()).
@@ -64,9 +68,7 @@ private:
     plan_.summary.macs += s.macs;
     if (lean_) {
       sites_.push_back(s.kind == StepKind::Stream ? SIZE_MAX : s.node);
-      if (s.kind == StepKind::Compute &&
-          (s.region < 0 || g_.nodes[s.node].op == ir::OpKind::Pad ||
-           isElementwise(g_.nodes[s.node].op)))
+      if (s.kind == StepKind::Compute && (s.region < 0 || mayComputeInPlace(g_.nodes[s.node].op)))
         layerSteps_.emplace_back(steps_, std::move(s));
     } else {
       plan_.steps.push_back(std::move(s));
@@ -78,8 +80,7 @@ private:
       plan_.summary.macs += s.macs;
       sites_.push_back(s.kind == StepKind::Stream ? SIZE_MAX : s.node);
       // (A row-band step: its rings are never in place, its whole buffers may be.)
-      if (s.kind == StepKind::Compute &&
-          (g_.nodes[s.node].op == ir::OpKind::Pad || isElementwise(g_.nodes[s.node].op)))
+      if (s.kind == StepKind::Compute && mayComputeInPlace(g_.nodes[s.node].op))
         layerSteps_.emplace_back(steps_, s);
       ++steps_;
       return;
@@ -541,11 +542,9 @@ void Builder::inPlace() {
   for (size_t k = 0; k < count; ++k) {
     const size_t si = lean_ ? static_cast<size_t>(layerSteps_[k].first) : k;
     const Step &s = lean_ ? layerSteps_[k].second : plan_.steps[si];
-    if (s.kind != StepKind::Compute || s.outputs.empty())
+    if (s.kind != StepKind::Compute || s.outputs.empty() || !mayComputeInPlace(g_.nodes[s.node].op))
       continue;
     const bool pad = g_.nodes[s.node].op == ir::OpKind::Pad;
-    if (!pad && !isElementwise(g_.nodes[s.node].op))
-      continue;
     Buffer &out = plan_.buffers[s.outputs[0]];
     if (out.aliasOf >= 0 || !out.rowFirstStep.empty() || out.firstStep != static_cast<int>(si))
       continue;

@@ -25,6 +25,11 @@ Dims dimsOf(const ir::Tensor &t) {
   return e;
 }
 
+ir::Region wholeOf(const ir::Tensor &t) {
+  const Dims d = dimsOf(t);
+  return {0, d.rows, 0, d.cols};
+}
+
 int64_t elemBytes(const ir::Tensor &t, bool floatActivations) {
   return t.dtype == ir::DType::Float32 && !floatActivations ? 1
                                                             : static_cast<int64_t>(ir::sizeOf(t.dtype));
@@ -230,12 +235,8 @@ Status Replay::checkAliases() const {
       // A layer's buffers hold whole tensors of as many elements; a region's, the same part
       // of tensors of one shape.
       const ir::Tensor &a = g_.tensor(in.tensor), &b = g_.tensor(out.tensor);
-      auto whole = [](const ir::Tensor &t) {
-        const Dims d = dimsOf(t);
-        return ir::Region{0, d.rows, 0, d.cols};
-      };
       const bool same = ir::numel(a.shape) == ir::numel(b.shape) &&
-                        (s.region < 0 ? in.region == whole(a) && out.region == whole(b)
+                        (s.region < 0 ? in.region == wholeOf(a) && out.region == wholeOf(b)
                                       : in.region == out.region);
       if (!ir::propertiesOf(node.op).inPlace || in.bytes != out.bytes ||
           in.kind != BufferKind::Region || out.kind != BufferKind::Region || !same)
@@ -366,26 +367,35 @@ Status Replay::checkTotals() const {
   // buffers count row by row.
   const int steps = std::max<int>(1, static_cast<int>(p_.steps.size()));
   std::vector<int64_t> live(steps, 0);
-  std::map<int, std::vector<int64_t>> families; // per root: bytes per step
+  // Alias families: per root, its members.
+  std::map<int, std::vector<size_t>> families;
   for (size_t i = 0; i < p_.buffers.size(); ++i) {
     const Buffer &b = p_.buffers[i];
     int r = static_cast<int>(i);
     while (p_.buffers[r].aliasOf >= 0)
       r = p_.buffers[r].aliasOf;
-    bool inFamily = r != static_cast<int>(i) || b.rowFirstStep.empty();
-    if (!inFamily) {
-      for (const Rect &x : rectsOf(b))
-        for (int s = std::max(0, x.first); s <= x.last && s < steps; ++s)
-          live[s] += x.end - x.begin;
+    if (r != static_cast<int>(i) || b.rowFirstStep.empty()) {
+      families[r].push_back(i);
       continue;
     }
-    std::vector<int64_t> &f = families.try_emplace(r, steps, 0).first->second;
-    for (int s = std::max(0, b.firstStep); s <= b.lastStep && s < steps; ++s)
-      f[s] = std::max(f[s], b.bytes);
+    for (const Rect &x : rectsOf(b))
+      for (int s = std::max(0, x.first); s <= x.last && s < steps; ++s)
+        live[s] += x.end - x.begin;
   }
-  for (const auto &[root, f] : families)
-    for (int s = 0; s < steps; ++s)
-      live[s] += f[s];
+  for (const auto &[root, members] : families) {
+    int first = steps, last = -1;
+    for (size_t m : members)
+      first = std::min(first, p_.buffers[m].firstStep), last = std::max(last, p_.buffers[m].lastStep);
+    first = std::max(0, first), last = std::min(last, steps - 1);
+    std::vector<int64_t> most(static_cast<size_t>(std::max(0, last - first + 1)), 0);
+    for (size_t m : members) {
+      const Buffer &b = p_.buffers[m];
+      for (int s = std::max(first, b.firstStep); s <= std::min(last, b.lastStep); ++s)
+        most[static_cast<size_t>(s - first)] = std::max(most[static_cast<size_t>(s - first)], b.bytes);
+    }
+    for (size_t k = 0; k < most.size(); ++k)
+      live[static_cast<size_t>(first) + k] += most[k];
+  }
   int64_t peak = *std::max_element(live.begin(), live.end());
   if (peak != p_.summary.peakBytes)
     return makeError("the peak is {} bytes, not the {} the plan claims", peak,
@@ -489,7 +499,7 @@ Status Replay::run() {
         why = fmt::format("buffer {} holding it dies at step {} of {}", i, b.lastStep, last);
       if (b.tensor != out || b.kind != BufferKind::Region || b.lastStep < last)
         continue;
-      ir::Region all{0, dimsOf(g_.tensor(out)).rows, 0, dimsOf(g_.tensor(out)).cols};
+      const ir::Region all = wholeOf(g_.tensor(out));
       Status held = b.region == all ? read(last, static_cast<int>(i), all)
                                     : makeError("buffer {} holds only part of it", i);
       complete = static_cast<bool>(held);

@@ -9,25 +9,6 @@ using ir::OpKind;
 
 namespace {
 
-/// Runs `pass` after shape inference and checks the outputs are unchanged within `tol`.
-void checkPreservesOutputs(Builder &b, Status (*pass)(ir::Graph &), float tol) {
-  REQUIRE(passes::foldConstantsAndInferShapes(b.g));
-  std::vector<ir::TensorData> inputs;
-  for (size_t k = 0; k < b.g.inputs.size(); ++k)
-    inputs.push_back(b.randomInput(k));
-  auto before = runGraph(b.g, inputs);
-  auto status = pass(b.g);
-  INFO((status ? std::string() : status.error().message()));
-  REQUIRE(status);
-  auto valid = ir::validate(b.g);
-  INFO((valid ? std::string() : valid.error().message()));
-  REQUIRE(valid);
-  auto after = runGraph(b.g, inputs);
-  REQUIRE(before.size() == after.size());
-  for (size_t k = 0; k < before.size(); ++k)
-    REQUIRE(maxAbsDiff(before[k], after[k]) <= tol);
-}
-
 ir::TensorId batchNorm(Builder &b, const std::string &name, ir::TensorId x, int64_t c) {
   return b.node(OpKind::BatchNormalization, name,
                 {x, b.constant(name + "_s", {c}, 0.5f, 1.5f), b.constant(name + "_b", {c}),
