@@ -21,12 +21,11 @@
  *
  * Cortex-M4 (RP_FG_ASM, cells of 8 or 16 hidden units with 4, 8 or 16 inputs): the paired
  * dot products are inline assembly, with the second sequence's vectors at a fixed distance
- * from the first's (the expanded pixels side by side, the two states adjacent). Built by GCC
- * (RP_FG_GROUP_ASM) a group is two hidden units, j and j + rows / 2, against both sequences:
- * 12 instructions per 16 MACs (LDRD of four inputs of each vector and four weights of each
- * row, eight SMLADs), the pointers kept in memory so that the blocks have every register;
- * clang builds take RP_ROWS4X2 (four rows, 14 instructions per 16 MACs). The sigmoid/tanh
- * update is two assembly passes over both sequences (the nonlinearities, packed z | c; then
+ * from the first's (the expanded pixels side by side, the two states adjacent). A group is
+ * two hidden units, j and j + rows / 2, against both sequences: 12 instructions per 16 MACs
+ * (LDRD of four inputs of each vector and four weights of each row, eight SMLADs), the
+ * pointers kept in memory so that the blocks have every register (clang's keep one for the
+ * pointers' address). The sigmoid/tanh update is two assembly passes over both sequences (the nonlinearities, packed z | c; then
  * the new states), about 28 instructions per unit and step with the tables that fold each
  * interval's start into its word (rp_sigmoid_u_table), where GCC's code for the same C took
  * 44. RNN2's forward step t and backward step len - 1 - t read the same summary: its x.W is
@@ -67,14 +66,6 @@
 #define RP_FG_ASM 1
 #else
 #define RP_FG_ASM 0
-#endif
-/* The FastGRNN groups as whole assembly blocks with memory operands (rp_preact2_n, RNN2's
- * passes): GCC addresses a local's memory operand from sp or the frame pointer; clang wants a
- * register for it, of which the blocks leave none (it takes RP_ROWS4X2 instead). */
-#if RP_FG_ASM && !defined(__clang__)
-#define RP_FG_GROUP_ASM 1
-#else
-#define RP_FG_GROUP_ASM 0
 #endif
 
 /* clang-format off */
@@ -832,39 +823,6 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
 
 #if RP_USE_DSP
 #if RP_FG_ASM
-/* a_k += va . m_k and b_k += vb . m_k for the four weight rows m_k = m + k * len (len even, a
- * constant; np = len / 2 pairs), where vb = va + d (d a constant, in elements): each weight
- * word serves both vectors. As inline assembly, 14 instructions per pair of inputs and four
- * rows (16 MACs): two vector loads, four weight loads, eight SMLADs (GCC, given the same loop
- * in C, hoists the loads of later pairs and spills them). Eight accumulators, two pointers
- * and three temporaries: 13 registers, as many as a build that keeps a frame pointer has; it
- * needs an optimised build (the plain C below otherwise). */
-#define RP_ROWS4X2(va, dist, m, len, np)                                                       \
-  do {                                                                                         \
-    const int16_t *p_ = (va), *w_ = (m);                                                       \
-    uint32_t x_, y_, k_;                                                                       \
-    __asm__(RP_REP##np("ldr %[y], [%[p], %[vd]]\n\t"                                           \
-                       "ldr %[x], [%[p]], #4\n\t"                                              \
-                       "ldr %[k], [%[w]], #4\n\t"                                              \
-                       "smlad %[a0], %[x], %[k], %[a0]\n\t"                                    \
-                       "smlad %[b0], %[y], %[k], %[b0]\n\t"                                    \
-                       "ldr %[k], [%[w], %[o1]]\n\t"                                           \
-                       "smlad %[a1], %[x], %[k], %[a1]\n\t"                                    \
-                       "smlad %[b1], %[y], %[k], %[b1]\n\t"                                    \
-                       "ldr %[k], [%[w], %[o2]]\n\t"                                           \
-                       "smlad %[a2], %[x], %[k], %[a2]\n\t"                                    \
-                       "smlad %[b2], %[y], %[k], %[b2]\n\t"                                    \
-                       "ldr %[k], [%[w], %[o3]]\n\t"                                           \
-                       "smlad %[b3], %[y], %[k], %[b3]\n\t"                                    \
-                       "smlad %[a3], %[x], %[k], %[a3]\n\t")                                   \
-            : [p] "+r"(p_), [w] "+r"(w_), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),         \
-              [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),       \
-              [x] "=&r"(x_), [y] "=&r"(y_), [k] "=&r"(k_)                                      \
-            : [vd] "i"(2 * (dist)), [o1] "i"(2 * (len) - 4), [o2] "i"(4 * (len) - 4),          \
-              [o3] "i"(6 * (len) - 4)                                                          \
-            : "memory");                                                                       \
-  } while (0)
-
 #define RP_REP0(x)
 #define RP_REP1(x) x
 #define RP_REP3(x) x RP_REP2(x)
@@ -892,14 +850,43 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
 #define RP_NOACC(r) ""
 #define RP_DPAIR_MUL(VD, O1) RP_DPAIR_OP("smuad", RP_NOACC, VD, O1)
 #define RP_DPAIR_MLA(VD, O1) RP_DPAIR_OP("smlad", RP_ACC, VD, O1)
-/* The pointers of the group blocks below (memory operands: each block loads the pointers it
- * needs and stores back those it advances, so that the registers hold its operands). */
+/* The pointers of the group blocks below (in memory: each block loads the pointers it needs
+ * and stores back those it advances, so that the registers hold its operands). */
 typedef struct {
   const int16_t *x, *w, *h, *u;
   const int32_t *xw;
   int32_t *acc;
   int32_t shift;
 } rp_group_ptrs;
+/* Where a block finds g's fields. GCC takes each as a memory operand, which it addresses
+ * from sp (every register stays free for the block); clang wants a register for a memory
+ * operand, so its blocks take g's address in one register and the fields at their offsets
+ * (pointers of four bytes: the DSP build is 32-bit Arm). */
+#if defined(__clang__)
+#define RP_G_AT_X "[%[g]]" /* x, and w after it */
+#define RP_G_AT_W "[%[g], #4]"
+#define RP_G_AT_H "[%[g], #8]" /* h, and u after it */
+#define RP_G_AT_U "[%[g], #12]"
+#define RP_G_AT_XW "[%[g], #16]"
+#define RP_G_AT_ACC "[%[g], #20]"
+#define RP_G_AT_SHIFT "[%[g], #24]"
+#define RP_G_OUT(name, field)
+#define RP_G_IN(name, field) RP_G_BASE
+#define RP_G_BASE [g] "r"(&g)
+#define RP_G_BASE_AFTER , RP_G_BASE
+#else
+#define RP_G_AT_X "%[mx]"
+#define RP_G_AT_W "%[mw]"
+#define RP_G_AT_H "%[mh]"
+#define RP_G_AT_U "%[mu]"
+#define RP_G_AT_XW "%[mxw]"
+#define RP_G_AT_ACC "%[macc]"
+#define RP_G_AT_SHIFT "%[msh]"
+#define RP_G_OUT(name, field) , [name] "+m"(g.field)
+#define RP_G_IN(name, field) [name] "m"(g.field)
+#define RP_G_BASE
+#define RP_G_BASE_AFTER
+#endif
 #define RP_G_TEMPS                                                                             \
   [p] "=&r"(p_), [w] "=&r"(w_), [x0] "=&r"(x0_), [x1] "=&r"(x1_), [y0] "=&r"(y0_),             \
       [y1] "=&r"(y1_), [k0] "=&r"(k0_), [k1] "=&r"(k1_)
@@ -912,33 +899,33 @@ typedef struct {
  * with j + rows / 2 leaves the weight pointers at row j + 1 for the next group, and each
  * block loads its vector and weight pointers with one LDRD (adjacent in rp_group_ptrs). */
 #define RP_G_X(in, ndx1, vx, rows)                                                             \
-  __asm__ volatile("ldrd %[p], %[w], %[mx]\n\t" /* g.x, g.w */                                \
+  __asm__ volatile("ldrd %[p], %[w], " RP_G_AT_X "\n\t" /* g.x, g.w */                        \
                    RP_DPAIR_MUL(RP_STR(2 * vx), RP_STR(rows * in))                             \
                        RP_REP##ndx1(RP_DPAIR_MLA(RP_STR(2 * vx), RP_STR(rows * in)))           \
-                   "str %[w], %[mw]\n\t"                                                       \
-                   : RP_G_TEMPS, RP_G_ACCS("=&r"), [mw] "+m"(g.w)                              \
-                   : [mx] "m"(g.x)                                                             \
+                   "str %[w], " RP_G_AT_W "\n\t"                                               \
+                   : RP_G_TEMPS, RP_G_ACCS("=&r") RP_G_OUT(mw, w)                              \
+                   : RP_G_IN(mx, x)                                                            \
                    : "memory")
 #define RP_G_SHIFT                                                                             \
-  __asm__ volatile("ldr %[k], %[msh]\n\t"                                                      \
+  __asm__ volatile("ldr %[k], " RP_G_AT_SHIFT "\n\t"                                           \
                    "lsl %[a0], %[a0], %[k]\n\tlsl %[a1], %[a1], %[k]\n\t"                      \
                    "lsl %[b0], %[b0], %[k]\n\tlsl %[b1], %[b1], %[k]\n\t"                      \
                    : [k] "=&r"(k0_), RP_G_ACCS("+r")                                           \
-                   : [msh] "m"(g.shift))
+                   : RP_G_IN(msh, shift))
 #define RP_G_H(n, ndh)                                                                         \
-  __asm__ volatile("ldrd %[p], %[w], %[mh]\n\t" /* g.h, g.u */                                \
+  __asm__ volatile("ldrd %[p], %[w], " RP_G_AT_H "\n\t" /* g.h, g.u */                        \
                    RP_REP##ndh(RP_DPAIR_MLA(RP_STR(2 * n), RP_STR(n * n)))                     \
-                   "str %[w], %[mu]\n\t"                                                       \
-                   : RP_G_TEMPS, RP_G_ACCS("+r"), [mu] "+m"(g.u)                               \
-                   : [mh] "m"(g.h)                                                             \
+                   "str %[w], " RP_G_AT_U "\n\t"                                               \
+                   : RP_G_TEMPS, RP_G_ACCS("+r") RP_G_OUT(mu, u)                               \
+                   : RP_G_IN(mh, h)                                                            \
                    : "memory")
 #define RP_G_STORE(rows)                                                                       \
-  __asm__ volatile("ldr %[p], %[macc]\n\t"                                                     \
+  __asm__ volatile("ldr %[p], " RP_G_AT_ACC "\n\t"                                             \
                    "strd %[a1], %[b1], [%[p], #" RP_STR(4 * rows) "]\n\t"                      \
                    "strd %[a0], %[b0], [%[p]], #8\n\t"                                         \
-                   "str %[p], %[macc]\n\t"                                                     \
-                   : [p] "=&r"(p_), [macc] "+m"(g.acc)                                         \
-                   : RP_G_ACCS("r")                                                            \
+                   "str %[p], " RP_G_AT_ACC "\n\t"                                             \
+                   : [p] "=&r"(p_) RP_G_OUT(macc, acc)                                         \
+                   : RP_G_ACCS("r") RP_G_BASE_AFTER                                          \
                    : "memory")
 /* rp_hpass2's start of a group: the accumulators loaded from g.xw, in order or with the two
  * sequences exchanged (LD). */
@@ -947,9 +934,9 @@ typedef struct {
 #define RP_XW_LOAD_SWAPPED(rows)                                                               \
   "ldrd %[b1], %[a1], [%[p], #" RP_STR(4 * rows) "]\n\tldrd %[b0], %[a0], [%[p]], #8\n\t"
 #define RP_G_XW(LD)                                                                            \
-  __asm__ volatile("ldr %[p], %[mxw]\n\t" LD "str %[p], %[mxw]\n\t"                            \
-                   : [p] "=&r"(p_), RP_G_ACCS("=&r"), [mxw] "+m"(g.xw)                         \
-                   :                                                                           \
+  __asm__ volatile("ldr %[p], " RP_G_AT_XW "\n\t" LD "str %[p], " RP_G_AT_XW "\n\t"            \
+                   : [p] "=&r"(p_), RP_G_ACCS("=&r") RP_G_OUT(mxw, xw)                         \
+                   : RP_G_BASE                                                           \
                    : "memory")
 #define RP_HPASS2_GROUP(n, ndh, LD)                                                            \
   do {                                                                                         \
@@ -1016,7 +1003,7 @@ typedef struct {
 RP_INLINE void rp_preact2_n(const int16_t *xa, const int16_t *w, int32_t in, const int16_t *ha,
                             const int16_t *u, int32_t rows, int32_t shift, int32_t with_h,
                             int32_t *acc2) {
-#if RP_FG_GROUP_ASM
+#if RP_FG_ASM
   rp_group_ptrs g;
   RP_G_LOCALS;
   g.x = xa, g.w = w, g.h = ha, g.u = u, g.acc = acc2, g.shift = shift;
@@ -1072,7 +1059,7 @@ static RP_NOINLINE void rp_xpass2(const int16_t *xa, const int16_t *xb, const in
     memcpy(x2, xa, 16 * sizeof *x2);
     memcpy(x2 + 16, xb, 16 * sizeof *x2);
   }
-#if RP_FG_GROUP_ASM
+#if RP_FG_ASM
   {
     rp_group_ptrs g;
     const int32_t *const half = acc2 + rows; /* groups (j, j + rows / 2) */
@@ -1116,7 +1103,7 @@ static RP_NOINLINE void rp_xpass2(const int16_t *xa, const int16_t *xb, const in
  * sequence a's), so that the backward half of RNN2 reads the forward half's x.W in place. */
 RP_INLINE void rp_hpass2_n(const int16_t *ha, const int16_t *u, int32_t n, const int32_t *xw,
                            int32_t swap, int32_t *acc2) {
-#if RP_FG_GROUP_ASM
+#if RP_FG_ASM
   const int32_t *const end = acc2 + n; /* groups (j, j + n / 2) */
   rp_group_ptrs g;
   RP_G_LOCALS;
