@@ -67,13 +67,13 @@ static void rp_conv_columns_s8(const rp_conv_params *p, const rp_view *in, rp_vi
 
 /* Copies n bytes (short runs: words, then bytes). */
 static inline void rp_copy_run(int8_t *dst, const int8_t *src, int32_t n) {
-  int32_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const uint32_t v = rp_load32(src + i);
-    memcpy(dst + i, &v, sizeof v);
+  const int8_t *const end = src + (n & ~3); /* GCC and clang: four instructions a word */
+  for (; src != end; src += 4, dst += 4) {
+    const uint32_t v = rp_load32(src);
+    memcpy(dst, &v, sizeof v);
   }
-  for (; i < n; ++i)
-    dst[i] = src[i];
+  for (n &= 3; n > 0; --n)
+    *dst++ = *src++;
 }
 
 /* The window of the output pixel whose top-left tap is (iy0, ix0), its n = k_h * k_w * in_c
