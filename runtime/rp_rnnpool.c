@@ -1244,13 +1244,17 @@ static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_fg_consts *k, 
     const int32_t wrap = in->ring_rows ? in->ring_rows * in->cols * p->in_c : 0;
     const int8_t *pa = rp_view_pixel(in, ya, xa, p->in_c), *pb = rp_view_pixel(in, yb, xb, p->in_c);
     const int8_t *const ring_end = in->data + wrap;
+    const int32_t in_dim = c->in_dim, zp = c->x_zp;
     for (t = 0; t < count; ++t) {
-      if (c->in_dim == 4) { /* a constant size: straight-line expansion */
-        rp_expand_s8(pa, 4, c->x_zp, ea);
-        rp_expand_s8(pb, 4, c->x_zp, eb);
+      if (in_dim == 4) { /* the common sizes constant: straight-line expansions */
+        rp_expand_s8(pa, 4, zp, ea);
+        rp_expand_s8(pb, 4, zp, eb);
+      } else if (in_dim == 8) {
+        rp_expand_s8(pa, 8, zp, ea);
+        rp_expand_s8(pb, 8, zp, eb);
       } else {
-        rp_expand_s8(pa, c->in_dim, c->x_zp, ea);
-        rp_expand_s8(pb, c->in_dim, c->x_zp, eb);
+        rp_expand_s8(pa, in_dim, zp, ea);
+        rp_expand_s8(pb, in_dim, zp, eb);
       }
       rp_fg_step2(c, k, ea, eb, sa, sb, t == 0);
       if (t + 1 < count) {
