@@ -119,6 +119,10 @@ RP_API void rp_requant_s8(const rp_requant_params *p, const int8_t *in, int8_t *
 
 /** Float boundary helpers (no libm): q = clamp(round_half_away(x / scale) + zp, -128, 127). */
 RP_API void rp_quantize_f32_s8(const float *in, int8_t *out, int32_t n, float inv_scale, int32_t zp);
+/** The same for values first..first + n - 1 of a CHW tensor (channel planes of hw values),
+ *  written in HWC order to out (the tensor's first byte, `channels` bytes per pixel). */
+RP_API void rp_quantize_planes_f32_s8(const float *in, int8_t *out, int32_t first, int32_t n,
+                                      int32_t hw, int32_t channels, float inv_scale, int32_t zp);
 RP_API void rp_dequantize_s8_f32(const int8_t *in, float *out, int32_t n, float scale, int32_t zp);
 
 /* --------------------------------------------------------------------- convolution -- */

@@ -14,10 +14,11 @@ RP_API void rp_requant_s8(const rp_requant_params *p, const int8_t *in, int8_t *
   }
 }
 
-RP_API void rp_quantize_f32_s8(const float *in, int8_t *out, int32_t n, float inv_scale,
-                               int32_t zp) {
+/* n values from in to every `stride`-th byte of out. */
+static void rp_quantize_run(const float *in, int8_t *out, int32_t n, int32_t stride,
+                            float inv_scale, int32_t zp) {
   int32_t i;
-  for (i = 0; i < n; ++i) {
+  for (i = 0; i < n; ++i, out += stride) {
     float v = in[i] * inv_scale;
     int32_t q;
     /* Clamp first so that the conversion cannot overflow (NaN becomes the zero point). */
@@ -28,7 +29,26 @@ RP_API void rp_quantize_f32_s8(const float *in, int8_t *out, int32_t n, float in
     else if (!(v == v))
       v = 0.0f;
     q = (int32_t)(v >= 0 ? v + 0.5f : v - 0.5f);
-    out[i] = (int8_t)rp_clamp(q + zp, -128, 127);
+    *out = (int8_t)rp_clamp(q + zp, -128, 127);
+  }
+}
+
+RP_API void rp_quantize_f32_s8(const float *in, int8_t *out, int32_t n, float inv_scale,
+                               int32_t zp) {
+  rp_quantize_run(in, out, n, 1, inv_scale, zp);
+}
+
+RP_API void rp_quantize_planes_f32_s8(const float *in, int8_t *out, int32_t first, int32_t n,
+                                      int32_t hw, int32_t channels, float inv_scale,
+                                      int32_t zp) {
+  int32_t c, p;
+  if (n <= 0 || hw <= 0)
+    return;
+  c = first / hw, p = first % hw;
+  for (; n > 0; ++c, p = 0) { /* the rest of channel c's plane, from pixel p */
+    const int32_t run = hw - p < n ? hw - p : n;
+    rp_quantize_run(in, out + p * channels + c, run, channels, inv_scale, zp);
+    in += run, n -= run;
   }
 }
 

@@ -41,7 +41,7 @@ std::pair<std::string, int64_t> inputQuant(const Emitter &e, size_t k) {
 std::string quantizeInputFunction(const Emitter &e) {
   std::string s = "void model_quantize_input(int32_t index, const float *x, int32_t first, "
                   "int32_t n, void *arena) {\n  int8_t *const a = (int8_t *)arena;\n"
-                  "  int32_t i;\n  switch (index) {\n";
+                  "  switch (index) {\n";
   for (size_t k = 0; k < e.graph().inputs.size(); ++k) {
     const ir::Tensor &x = e.tensor(e.graph().inputs[k]);
     auto [inv, zp] = inputQuant(e, k);
@@ -49,20 +49,15 @@ std::string quantizeInputFunction(const Emitter &e) {
     s += fmt::format("  case {}: /* '{}': 1 / scale = {:.9g} */\n", k, commentSafe(x.name),
                      1.0f / x.quant->scale.at(0));
     const ir::Shape &sh = x.shape;
-    if (sh.size() == 4 && sh[1] > 1) {
-      int64_t hw = sh[2] * sh[3];
-      s += fmt::format("    for (i = 0; i < n; ++i) {{\n"
-                       "      const int32_t e = first + i, c = e / {}, p = e % {};\n"
-                       "      rp_quantize_f32_s8(x + i, a + {} + p * {} + c, 1, {}, {});\n"
-                       "    }}\n",
-                       hw, hw, offset, sh[1], inv, zp);
-    } else {
-      s += fmt::format("    (void)i;\n    rp_quantize_f32_s8(x, a + {} + first, n, {}, {});\n",
-                       offset, inv, zp);
-    }
+    if (sh.size() == 4 && sh[1] > 1)
+      s += fmt::format("    rp_quantize_planes_f32_s8(x, a + {}, first, n, {}, {}, {}, {});\n",
+                       offset, sh[2] * sh[3], sh[1], inv, zp);
+    else
+      s += fmt::format("    rp_quantize_f32_s8(x, a + {} + first, n, {}, {});\n", offset, inv,
+                       zp);
     s += "    break;\n";
   }
-  return s + "  default:\n    (void)i;\n    break;\n  }\n}\n";
+  return s + "  default:\n    (void)a;\n    break;\n  }\n}\n";
 }
 
 /// model_quantize_pixels(): values already in arena order.

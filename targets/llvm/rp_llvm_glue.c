@@ -139,19 +139,14 @@ typedef struct {
 void rp_llvm_quantize_input(const rp_llvm_tensor *t, int32_t count, int32_t index,
                             const float *x, int32_t first, int32_t n, void *arena) {
   int8_t *const a = (int8_t *)arena;
-  int32_t i;
   if (index < 0 || index >= count)
     return;
   t += index;
-  if (!t->channels) {
+  if (!t->channels)
     rp_quantize_f32_s8(x, a + t->offset + first, n, t->inv_scale, t->zero_point);
-    return;
-  }
-  for (i = 0; i < n; ++i) {
-    const int32_t e = first + i, c = e / t->hw, p = e % t->hw;
-    rp_quantize_f32_s8(x + i, a + t->offset + p * t->channels + c, 1, t->inv_scale,
-                       t->zero_point);
-  }
+  else
+    rp_quantize_planes_f32_s8(x, a + t->offset, first, n, t->hw, t->channels, t->inv_scale,
+                              t->zero_point);
 }
 
 void rp_llvm_quantize_pixels(const rp_llvm_tensor *t, int32_t count, int32_t index,

@@ -192,3 +192,31 @@ TEST_CASE("requantisation rounds half away from zero and saturates", "[runtime][
   CHECK(out[1] == -3);
   CHECK(out[2] == 119);
 }
+
+TEST_CASE("a CHW input quantised in chunks lands in HWC order", "[runtime][quantize]") {
+  // rp_quantize_planes_f32_s8 (model_quantize_input's 4-D case) against one value at a
+  // time, over chunks that start and end inside channel planes and cross several.
+  const int32_t channels = 3, hw = 7 * 5, total = channels * hw;
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> value(-3.0f, 3.0f);
+  std::vector<float> x(total);
+  for (float &v : x)
+    v = value(rng);
+  x[4] = std::nanf(""), x[40] = 1e30f, x[41] = -1e30f; // the zero point, saturated
+  const float inv = 37.5f;
+  const int32_t zp = -7;
+  std::vector<int8_t> want(total);
+  for (int32_t e = 0; e < total; ++e)
+    rp_quantize_f32_s8(&x[e], &want[(e % hw) * channels + e / hw], 1, inv, zp);
+  for (int32_t chunk : {1, 4, 34, 35, 36, 71, total}) {
+    std::vector<int8_t> got(total, 99);
+    for (int32_t first = 0; first < total; first += chunk)
+      rp_quantize_planes_f32_s8(&x[first], got.data(), first, std::min(chunk, total - first),
+                                hw, channels, inv, zp);
+    CAPTURE(chunk);
+    CHECK(got == want);
+  }
+  CHECK(want[4 * channels] == zp);
+  CHECK(want[(40 % hw) * channels + 1] == 127);
+  CHECK(want[(41 % hw) * channels + 1] == -128);
+}

@@ -18,6 +18,7 @@
 #define rp_requantize rp_dspemu_requantize
 #define rp_requant_s8 rp_dspemu_requant_s8
 #define rp_quantize_f32_s8 rp_dspemu_quantize_f32_s8
+#define rp_quantize_planes_f32_s8 rp_dspemu_quantize_planes_f32_s8
 #define rp_dequantize_s8_f32 rp_dspemu_dequantize_s8_f32
 #define rp_lut_s8 rp_dspemu_lut_s8
 #define rp_add_s8 rp_dspemu_add_s8
