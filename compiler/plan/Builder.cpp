@@ -504,8 +504,8 @@ Status Builder::tiles(const RegionInfo &r, int regionIndex) {
 }
 
 /// Completes a buffer's row lifetimes (rows never read live one step; model outputs live to
-/// the end), coarsens them to at most 16 runs so that placement stays fast, and drops them
-/// when every row lives as long as the buffer.
+/// the end), coarsens them to at most opts_.rowRuns runs so that placement stays fast, and
+/// drops them when every row lives as long as the buffer.
 void Builder::settleRows(const Buffer &b, Buffer &out) const {
   if (b.rowFirstStep.empty())
     return;
@@ -517,7 +517,7 @@ void Builder::settleRows(const Buffer &b, Buffer &out) const {
       born[r] = b.firstStep;
     dies[r] = keep ? b.lastStep : std::max(dies[r], born[r]);
   }
-  const int chunk = (rows + 15) / 16;
+  const int chunk = opts_.rowRuns > 0 ? (rows + opts_.rowRuns - 1) / opts_.rowRuns : 1;
   for (int c0 = 0; c0 < rows; c0 += chunk) {
     int c1 = std::min(rows, c0 + chunk);
     int lo = *std::min_element(born.begin() + c0, born.begin() + c1);

@@ -19,6 +19,10 @@ struct BuildOptions {
   /// Record when each row of a whole tensor is first written and last read, so that rows
   /// already consumed can hold rows not yet produced (slower to place; used to refine).
   bool rowLifetimes = false;
+  /// With rowLifetimes: a buffer's rows are grouped into at most this many runs of one
+  /// life (placement's cost grows with the runs; the search's candidates take 16), or each
+  /// row keeps its own life (0; the chosen plan).
+  int rowRuns = 16;
   /// Keep a kernel's scratch over all the row-band steps of its node, so that it can carry
   /// its cache from one band to the next (RNNPool's row summaries: fewer MACs, counted by
   /// regionMacs as the kernel sweeps them, the scratch live longer). The search plans with
