@@ -68,4 +68,26 @@ static inline float rp_act_inline_f32(const rp_act_f32 *act, float x) {
   }
 }
 
+/* out[i] = rp_act_inline_f32(act, in[i]) for i < n, choosing the activation once, so that
+ * the common ones (none, ReLU, clip) run as plain loops. */
+static inline void rp_act_run_f32(const rp_act_f32 *act, const float *in, float *out,
+                                  int32_t n) {
+  const float lo = act->alpha, hi = act->beta;
+  int32_t i;
+  if (act->kind == RP_ACT_NONE)
+    for (i = 0; i < n; ++i)
+      out[i] = in[i];
+  else if (act->kind == RP_ACT_RELU)
+    for (i = 0; i < n; ++i)
+      out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+  else if (act->kind == RP_ACT_CLIP)
+    for (i = 0; i < n; ++i) {
+      const float t = in[i] > lo ? in[i] : lo;
+      out[i] = t < hi ? t : hi;
+    }
+  else
+    for (i = 0; i < n; ++i)
+      out[i] = rp_act_inline_f32(act, in[i]);
+}
+
 #endif /* RNNPOOLC_RP_F32_INTERNAL_H */

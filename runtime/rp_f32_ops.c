@@ -2,18 +2,27 @@
  * broadcasting binary ops, channel reductions, concat, split, unary activations and softmax. */
 #include "rp_f32_internal.h"
 
+/* acc + sum_{k<n} x[k] * w[k]. Host builds (RP_HOST_SIMD) let clang reorder the sum so
+ * that it vectorises, as the host convolutions do (rp_f32_host_conv.h): within the float
+ * build's tolerance of the in-order sum. */
+static inline float rp_fc_dot_f32(const float *x, const float *w, int32_t n, float acc) {
+#if defined(RP_HOST_SIMD) && defined(__clang__)
+#pragma clang fp reassociate(on) contract(fast)
+#endif
+  int32_t k;
+  for (k = 0; k < n; ++k)
+    acc += x[k] * w[k];
+  return acc;
+}
+
 RP_F32_API void rp_fc_f32(const rp_fc_f32_params *p, const float *in, float *out) {
-  int32_t m, o, k;
+  int32_t m, o;
   for (m = 0; m < p->rows; ++m) {
     const float *x = in + m * p->in_features;
     float *y = out + m * p->out_features;
-    for (o = 0; o < p->out_features; ++o) {
-      const float *w = p->weights + o * p->in_features;
-      float acc = p->bias[o];
-      for (k = 0; k < p->in_features; ++k)
-        acc += x[k] * w[k];
-      y[o] = rp_act_inline_f32(&p->act, acc);
-    }
+    for (o = 0; o < p->out_features; ++o)
+      y[o] = rp_act_inline_f32(&p->act, rp_fc_dot_f32(x, p->weights + o * p->in_features,
+                                                      p->in_features, p->bias[o]));
   }
 }
 
@@ -130,9 +139,7 @@ RP_F32_API void rp_split_f32(const rp_split_f32_params *p, const float *in, floa
 }
 
 RP_F32_API void rp_unary_f32(const rp_act_f32 *act, const float *in, float *out, int32_t n) {
-  int32_t i;
-  for (i = 0; i < n; ++i)
-    out[i] = rp_act_inline_f32(act, in[i]);
+  rp_act_run_f32(act, in, out, n);
 }
 
 RP_F32_API void rp_softmax_f32(const rp_softmax_f32_params *p, const float *in, float *out) {
