@@ -1019,6 +1019,10 @@ RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_vi
   const int32_t taps = p->k_h * p->k_w * cin;
   int32_t oy, ox, o, ky, kx;
 #if defined(RP_HOST_SIMD)
+  if (p->groups == 1 && rp_host_outer(taps, region)) {
+    rp_host_conv_t_s8(p, in, out, region);
+    return;
+  }
   if (p->groups == 1 && taps <= RP_HOST_MAX_N && p->out_c <= RP_HOST_MAX_C) {
     rp_host_conv_s8(p, in, out, region);
     return;
@@ -1924,6 +1928,10 @@ RP_API void rp_conv_pointwise_s8(const rp_conv_params *p, const rp_view *in, rp_
                                  const rp_region *region) {
   int32_t oy, ox, o;
 #if defined(RP_HOST_SIMD)
+  if (rp_host_outer(p->in_c, region)) {
+    rp_host_conv_t_s8(p, in, out, region);
+    return;
+  }
   if (p->in_c <= RP_HOST_MAX_N && p->out_c <= RP_HOST_MAX_C) {
     rp_host_conv_s8(p, in, out, region);
     return;

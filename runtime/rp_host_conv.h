@@ -27,6 +27,7 @@
 #define RP_HOST_MAX_N 4096 /* receptive field values per pixel (int16 on the stack) */
 #define RP_HOST_MAX_C 2048 /* output channels of a pixel (int32 sums on the stack) */
 #define RP_HOST_WBUF 32768 /* weights widened to int16 at a time (64 KB on the stack) */
+#define RP_HOST_DW_CHUNK 64 /* depthwise channels summed in registers together */
 
 /* Output pixel (oy, ox)'s receptive field in weight order (OHWI's HWI) as int16 x - in_zp
  * into col; taps outside the tensor are 0, as (zp - zp) * w of a skipped tap. */
@@ -157,36 +158,153 @@ static RP_NOINLINE void rp_host_conv_s8(const rp_conv_params *p, const rp_view *
   }
 }
 
+/* groups == 1 with a receptive field of at most RP_HOST_T_MAX_N values (the caller's
+ * condition): the outer-product form, as rp_f32_host_conv_t's. The weights of 16 output
+ * channels are widened to int32 and transposed once per call (value i of channel k at
+ * wt[16 i + k]); the region's pixels, row after row, go 8 at a time with their fields
+ * gathered as int32 x - in_zp; 8 x 16 int32 sums stay in registers, each field value one
+ * load of 16 weights and eight multiply-adds by a broadcast value; a pixel's 16 sums are
+ * then requantised together. */
+#define RP_HOST_T_MAX_N 1024 /* 64 KB of transposed weights and 32 KB of fields */
+typedef int32_t rp_v16i __attribute__((vector_size(64)));
+
+/* Whether a layer of n field values takes the outer-product form over `region` (measured
+ * as the float path's choice, rp_f32_host_outer). */
+static inline int32_t rp_host_outer(int32_t n, const rp_region *region) {
+  const int32_t pixels = (region->row1 - region->row0) * (region->col1 - region->col0);
+  return n <= RP_HOST_T_MAX_N && pixels > 0 && (n < 64 || pixels >= 32);
+}
+
+/* Eight pixels' fields x[j] against the transposed weights wt, from the biases: channel k
+ * of pixel j in acc[j][k]. */
+static inline void rp_host_mk8x16_s8(const int32_t *const x[8], const int32_t *wt,
+                                     const int32_t bias[16], int32_t n, int32_t acc[8][16]) {
+  rp_v16i b, a0, a1, a2, a3, a4, a5, a6, a7;
+  const int32_t *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3], *x4 = x[4], *x5 = x[5],
+                *x6 = x[6], *x7 = x[7];
+  int32_t i;
+  memcpy(&b, bias, sizeof b);
+  a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+  for (i = 0; i < n; ++i, wt += 16) {
+    rp_v16i w;
+    memcpy(&w, wt, sizeof w);
+    a0 += x0[i] * w, a1 += x1[i] * w, a2 += x2[i] * w, a3 += x3[i] * w;
+    a4 += x4[i] * w, a5 += x5[i] * w, a6 += x6[i] * w, a7 += x7[i] * w;
+  }
+  memcpy(acc[0], &a0, sizeof a0), memcpy(acc[1], &a1, sizeof a1);
+  memcpy(acc[2], &a2, sizeof a2), memcpy(acc[3], &a3, sizeof a3);
+  memcpy(acc[4], &a4, sizeof a4), memcpy(acc[5], &a5, sizeof a5);
+  memcpy(acc[6], &a6, sizeof a6), memcpy(acc[7], &a7, sizeof a7);
+}
+
+/* Output pixel (oy, ox)'s receptive field as int32 x - in_zp (0 outside the tensor). */
+static void rp_host_gather32_s8(const rp_conv_params *p, const rp_view *in, int32_t oy,
+                                int32_t ox, int32_t *col) {
+  const int32_t cin = p->in_c, zp = p->in_zp;
+  const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+  int32_t ky, kx, i;
+  for (ky = 0; ky < p->k_h; ++ky) {
+    const int32_t iy = iy0 + ky * p->dil_h;
+    for (kx = 0; kx < p->k_w; ++kx, col += cin) {
+      const int32_t ix = ix0 + kx * p->dil_w;
+      const int8_t *x;
+      if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+        for (i = 0; i < cin; ++i)
+          col[i] = 0;
+        continue;
+      }
+      x = rp_view_pixel(in, iy, ix, cin);
+      for (i = 0; i < cin; ++i)
+        col[i] = (int32_t)x[i] - zp;
+    }
+  }
+}
+
+static RP_NOINLINE void rp_host_conv_t_s8(const rp_conv_params *p, const rp_view *in,
+                                          rp_view *out, const rp_region *region) {
+  int32_t wt[16 * RP_HOST_T_MAX_N], col[8][RP_HOST_T_MAX_N];
+  const int32_t n = p->k_h * p->k_w * p->in_c, cout = p->out_c;
+  const int32_t fast = rp_common_shifts(p->shift, cout);
+  const int32_t cols = region->col1 - region->col0;
+  const int32_t total = (region->row1 - region->row0) * cols;
+  int32_t base, i, j, k, o;
+  if (n > RP_HOST_T_MAX_N || cols <= 0) /* the caller's condition */
+    return;
+  for (o = 0; o < cout; o += 16) {
+    const int32_t nk = rp_min(16, cout - o);
+    int32_t bias[16];
+    for (k = 0; k < 16; ++k) { /* channels past the last repeat it */
+      const int32_t q = o + (k < nk ? k : nk - 1);
+      const int8_t *w = p->weights + q * n;
+      for (i = 0; i < n; ++i)
+        wt[16 * i + k] = w[i];
+      bias[k] = p->bias[q];
+    }
+    for (base = 0; base < total; base += 8) {
+      const int32_t np = rp_min(8, total - base);
+      const int32_t *x[8];
+      int8_t *d[8];
+      int32_t acc[8][16];
+      for (j = 0; j < 8; ++j) { /* the last pass repeats its last pixel */
+        const int32_t q = base + (j < np ? j : np - 1);
+        const int32_t oy = region->row0 + q / cols, ox = region->col0 + q % cols;
+        if (j < np)
+          rp_host_gather32_s8(p, in, oy, ox, col[j]);
+        x[j] = col[j < np ? j : np - 1];
+        d[j] = rp_view_pixel(out, oy, ox, cout);
+      }
+      rp_host_mk8x16_s8(x, wt, bias, n, acc);
+      for (j = 0; j < np; ++j)
+        rp_host_requant_row(p, acc[j], o, o + nk, d[j], fast);
+    }
+  }
+}
+
+/* Channels c0 .. c0 + n - 1 of output pixel (oy, ox)'s depthwise sums into acc (n a
+ * constant for the full chunks, so that the sums stay in registers across the taps). */
+static inline void rp_host_dw_chunk_s8(const rp_conv_params *p, const rp_view *in, int32_t oy,
+                                       int32_t ox, int32_t c0, int32_t n, int32_t *acc) {
+  const int32_t c = p->in_c, zp = p->in_zp;
+  const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+  int32_t a[RP_HOST_DW_CHUNK];
+  int32_t ky, kx, ch;
+  for (ch = 0; ch < n; ++ch)
+    a[ch] = p->bias[c0 + ch];
+  for (ky = 0; ky < p->k_h; ++ky) {
+    const int32_t iy = iy0 + ky * p->dil_h;
+    if (iy < 0 || iy >= p->in_h)
+      continue;
+    for (kx = 0; kx < p->k_w; ++kx) {
+      const int32_t ix = ix0 + kx * p->dil_w;
+      const int8_t *x, *w;
+      if (ix < 0 || ix >= p->in_w)
+        continue;
+      x = rp_view_pixel(in, iy, ix, c) + c0;
+      w = p->weights + (ky * p->k_w + kx) * c + c0;
+      for (ch = 0; ch < n; ++ch)
+        a[ch] += ((int32_t)x[ch] - zp) * (int32_t)w[ch];
+    }
+  }
+  for (ch = 0; ch < n; ++ch)
+    acc[c0 + ch] = a[ch];
+}
+
 /* Depthwise (groups == in_c == out_c), at most RP_HOST_MAX_C channels (the caller's
- * condition): each output pixel's channels accumulate along the channels, tap by tap. */
+ * condition): each output pixel's channels accumulate along the channels, tap by tap, in
+ * chunks of RP_HOST_DW_CHUNK, then are requantised as one row. */
 static RP_NOINLINE void rp_host_depthwise_s8(const rp_conv_params *p, const rp_view *in,
                                              rp_view *out, const rp_region *region) {
   int32_t acc[RP_HOST_MAX_C];
-  const int32_t c = p->in_c, zp = p->in_zp, fast = rp_common_shifts(p->shift, c);
-  int32_t oy, ox, ky, kx, ch;
+  const int32_t c = p->in_c, fast = rp_common_shifts(p->shift, c);
+  int32_t oy, ox, c0;
   if (c > RP_HOST_MAX_C) /* the caller's condition */
     return;
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {
-      const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
-      int32_t *restrict a = acc;
-      for (ch = 0; ch < c; ++ch)
-        a[ch] = p->bias[ch];
-      for (ky = 0; ky < p->k_h; ++ky) {
-        const int32_t iy = iy0 + ky * p->dil_h;
-        if (iy < 0 || iy >= p->in_h)
-          continue;
-        for (kx = 0; kx < p->k_w; ++kx) {
-          const int32_t ix = ix0 + kx * p->dil_w;
-          const int8_t *restrict x, *restrict w;
-          if (ix < 0 || ix >= p->in_w)
-            continue;
-          x = rp_view_pixel(in, iy, ix, c);
-          w = p->weights + (ky * p->k_w + kx) * c;
-          for (ch = 0; ch < c; ++ch)
-            a[ch] += ((int32_t)x[ch] - zp) * (int32_t)w[ch];
-        }
-      }
+      for (c0 = 0; c0 + RP_HOST_DW_CHUNK <= c; c0 += RP_HOST_DW_CHUNK)
+        rp_host_dw_chunk_s8(p, in, oy, ox, c0, RP_HOST_DW_CHUNK, acc);
+      if (c0 < c)
+        rp_host_dw_chunk_s8(p, in, oy, ox, c0, c - c0, acc);
       rp_host_requant_row(p, acc, 0, c, rp_view_pixel(out, oy, ox, c), fast);
     }
 }
