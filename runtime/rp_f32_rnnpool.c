@@ -17,6 +17,78 @@ RP_F32_API float rp_rnn_nonlinearity_f32(int32_t kind, float x) {
   }
 }
 
+#if defined(RP_HOST_SIMD)
+/* Host builds (RP_HOST_SIMD): e^x without a call, so that a cell's units vectorise. x
+ * = k ln 2 + r with |r| <= ln 2 / 2 (k rounded by adding 1.5 * 2^23: no conversion of a
+ * NaN to an integer), e^r by Cephes' expf polynomial, 2^k from its exponent bits; x is
+ * clamped to [-87, 88], where 2^k is a normal float (within a few ulps of expf; a NaN stays
+ * one). */
+static inline float rp_host_expf(float x) {
+  const float magic = 12582912.0f; /* 1.5 * 2^23 */
+  float t, n, r, p, scale;
+  uint32_t bits;
+  x = x > 88.0f ? 88.0f : x;
+  x = x < -87.0f ? -87.0f : x;
+  t = x * 1.44269504088896341f + magic;
+  n = t - magic;
+  memcpy(&bits, &t, sizeof bits);
+  bits = ((bits - 0x4B400000u) + 127u) << 23; /* k + 127 in [1, 254] */
+  memcpy(&scale, &bits, sizeof scale);
+  r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  return p * scale;
+}
+
+/* rp_rnn_nonlinearity_f32 of every v[j], j < n, one kind at a time. */
+static void rp_host_nl_f32(int32_t kind, float *v, int32_t n) {
+  int32_t j;
+  if (kind == RP_F32_NL_SIGMOID)
+    for (j = 0; j < n; ++j)
+      v[j] = 1.0f / (1.0f + rp_host_expf(-v[j]));
+  else if (kind == RP_F32_NL_TANH) /* 1 - 2 / (e^2x + 1): +-1 where e^2x saturates */
+    for (j = 0; j < n; ++j)
+      v[j] = 1.0f - 2.0f / (rp_host_expf(2.0f * v[j]) + 1.0f);
+  else
+    for (j = 0; j < n; ++j)
+      v[j] = rp_rnn_nonlinearity_f32(kind, v[j]);
+}
+
+/* One step hn <- cell(x, h), as below, with the pre-activations of all units first and
+ * the nonlinearities over them as vectors. */
+static void rp_fg_step_f32(const rp_fastgrnn_f32_params *p, const float *x, const float *h,
+                           float *hn, int32_t first) {
+  const int32_t in = p->in_dim, n = p->hidden;
+  float z[RP_F32_MAX_HIDDEN], c[RP_F32_MAX_HIDDEN];
+  int32_t j, i;
+  if (n > RP_F32_MAX_HIDDEN) /* the emitter's bound */
+    return;
+  for (j = 0; j < n; ++j) {
+    const float *w = p->w + j * in;
+    float pre = 0.0f;
+    for (i = 0; i < in; ++i)
+      pre += x[i] * w[i];
+    if (!first) {
+      const float *u = p->u + j * n;
+      float hu = 0.0f;
+      for (i = 0; i < n; ++i)
+        hu += h[i] * u[i];
+      pre += hu;
+    }
+    z[j] = pre + p->bz[j], c[j] = pre + p->bh[j];
+  }
+  rp_host_nl_f32(p->gate, z, n);
+  rp_host_nl_f32(p->update, c, n);
+  for (j = 0; j < n; ++j)
+    hn[j] = (first ? 0.0f : z[j] * h[j]) + (p->zeta * (1.0f - z[j]) + p->nu) * c[j];
+}
+#else
 /* One step hn <- cell(x, h); with first, h is 0 (unread). hn and h are distinct. */
 static void rp_fg_step_f32(const rp_fastgrnn_f32_params *p, const float *x, const float *h,
                            float *hn, int32_t first) {
@@ -39,6 +111,7 @@ static void rp_fg_step_f32(const rp_fastgrnn_f32_params *p, const float *x, cons
     hn[j] = (first ? 0.0f : z * h[j]) + (p->zeta * (1.0f - z) + p->nu) * c;
   }
 }
+#endif
 
 /* RNN1 over count pixels from (y, x) in steps of (dy, dx); the summary goes to h. */
 static void rp_rnn1_segment_f32(const rp_rnnpool_f32_params *p, const rp_view_f32 *in,

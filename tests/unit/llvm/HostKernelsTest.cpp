@@ -251,3 +251,55 @@ TEST_CASE("host float conv paths agree with the portable kernels within rounding
     }
   }
 }
+
+TEST_CASE("host float RNNPool cells agree with the portable kernel within rounding",
+          "[llvm][host]") {
+  // The host cells compute sigmoid and tanh through their own exp (rp_f32_rnnpool.c,
+  // RP_HOST_SIMD). Inputs of magnitude up to `scale` drive the gates from their linear
+  // range into saturation; the states stay in [-1, 1], so an absolute bound applies.
+  std::mt19937 rng(7);
+  for (float scale : {0.5f, 4.0f, 60.0f})
+    for (int32_t h1 : {8, 16})
+      for (int32_t h2 : {8, 5}) {
+        const int32_t c = 3, inH = 10, inW = 12, ph = 4, pw = 4, sh = 2, sw = 2;
+        std::uniform_real_distribution<float> value(-scale, scale), weight(-0.6f, 0.6f);
+        auto random = [&](size_t n, std::uniform_real_distribution<float> &d) {
+          std::vector<float> v(n);
+          for (float &x : v)
+            x = d(rng);
+          return v;
+        };
+        std::vector<float> x = random(static_cast<size_t>(inH * inW * c), value);
+        std::vector<float> w1 = random(static_cast<size_t>(h1 * c), weight),
+                           u1 = random(static_cast<size_t>(h1 * h1), weight),
+                           b1 = random(static_cast<size_t>(2 * h1), weight),
+                           w2 = random(static_cast<size_t>(h2 * h1), weight),
+                           u2 = random(static_cast<size_t>(h2 * h2), weight),
+                           b2 = random(static_cast<size_t>(2 * h2), weight);
+        rp_rnnpool_f32_params p{};
+        p.in_h = inH, p.in_w = inW, p.in_c = c;
+        p.out_h = (inH - ph) / sh + 1, p.out_w = (inW - pw) / sw + 1;
+        p.patch_h = ph, p.patch_w = pw, p.stride_h = sh, p.stride_w = sw;
+        p.rnn1 = {c, h1, w1.data(), u1.data(), b1.data(), b1.data() + h1, 0.7f, 0.1f,
+                  RP_F32_NL_SIGMOID, RP_F32_NL_TANH};
+        p.rnn2 = {h1, h2, w2.data(), u2.data(), b2.data(), b2.data() + h2, 0.6f, 0.2f,
+                  RP_F32_NL_SIGMOID, RP_F32_NL_TANH};
+        const rp_region_f32 r{0, p.out_h, 0, p.out_w};
+        const size_t outN = static_cast<size_t>(p.out_h * p.out_w * 4 * h2);
+        std::vector<float> want(outN), got(outN);
+        std::vector<float> scratch(rp_rnnpool_f32_scratch_bytes(&p, p.out_w, 1) / 4 + 1);
+        rp_view_f32 vi = rp_view_whole_f32(x.data(), inH, inW);
+        rp_view_f32 vw = rp_view_whole_f32(want.data(), p.out_h, p.out_w);
+        rp_view_f32 vg = rp_view_whole_f32(got.data(), p.out_h, p.out_w);
+        rp_rnnpool_f32(&p, &vi, &vw, &r, scratch.data(), 1);
+        rp_hostsimd_rnnpool_f32(&p, &vi, &vg, &r, scratch.data(), 1);
+        INFO("scale " << scale << ", h1 " << h1 << ", h2 " << h2);
+        double worst = 0;
+        for (size_t i = 0; i < outN; ++i) {
+          REQUIRE(std::isfinite(got[i]));
+          worst = std::max(worst, static_cast<double>(std::fabs(got[i] - want[i])));
+        }
+        CHECK(worst <= 1e-5);
+        CHECK(worst > 0.0); // the host cells are the ones compared (another exp)
+      }
+}

@@ -13,6 +13,9 @@ void rp_hostsimd_conv_s8(const rp_conv_params *p, const rp_view *in, rp_view *ou
                          const rp_region *region);
 void rp_hostsimd_conv_f32(const rp_conv_f32_params *p, const rp_view_f32 *in, rp_view_f32 *out,
                           const rp_region_f32 *region);
+void rp_hostsimd_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32 *in,
+                             rp_view_f32 *out, const rp_region_f32 *region, void *scratch,
+                             int32_t reuse);
 /* The receptive field the host paths take (proof that they were compiled in). */
 int32_t rp_hostsimd_max_field(void);
 int32_t rp_hostsimd_max_field_f32(void);

@@ -1,6 +1,7 @@
-/* The float convolution kernels compiled once more with the host path that the LLVM
- * backend's host bitcode selects (RP_HOST_SIMD, runtime/rp_f32_host_conv.h), renamed
- * rp_hostsimd_*, so that a test can compare them with the portable library's. */
+/* The float convolution and RNNPool kernels compiled once more with the host paths that the
+ * LLVM backend's host bitcode selects (RP_HOST_SIMD, runtime/rp_f32_host_conv.h and the
+ * cells of rp_f32_rnnpool.c), renamed rp_hostsimd_*, so that a test can compare them with
+ * the portable library's. */
 #define RP_HOST_SIMD 1
 #define rp_act_apply_f32 rp_hostsimd_act_apply_f32
 #define rp_conv_f32 rp_hostsimd_conv_f32
@@ -9,7 +10,11 @@
 #define rp_conv_pointwise_f32 rp_hostsimd_conv_pointwise_f32
 #define rp_maxpool_f32 rp_hostsimd_maxpool_f32
 #define rp_avgpool_f32 rp_hostsimd_avgpool_f32
+#define rp_rnn_nonlinearity_f32 rp_hostsimd_rnn_nonlinearity_f32
+#define rp_rnnpool_f32_scratch_bytes rp_hostsimd_rnnpool_f32_scratch_bytes
+#define rp_rnnpool_f32 rp_hostsimd_rnnpool_f32
 #include "rp_f32_conv.c"
+#include "rp_f32_rnnpool.c"
 #include "rp_hostsimd.h"
 
 int32_t rp_hostsimd_max_field_f32(void) {
