@@ -17,7 +17,33 @@ RP_F32_API float rp_rnn_nonlinearity_f32(int32_t kind, float x) {
   }
 }
 
+/* A cell's weights transposed (W as [in][hidden], U as [hidden][hidden]), for the host's
+ * cells; w NULL where they are not. */
+typedef struct {
+  const float *w, *u;
+} rp_fg_t_f32;
+
 #if defined(RP_HOST_SIMD)
+#define RP_F32_T_MAX 4096 /* W values transposed on the stack (16 KB) */
+
+/* p's weights transposed into w and u (RP_F32_T_MAX and RP_F32_MAX_HIDDEN^2 values), or
+ * none when they do not fit. */
+static rp_fg_t_f32 rp_fg_transpose_f32(const rp_fastgrnn_f32_params *p, float *w, float *u) {
+  const int32_t in = p->in_dim, n = p->hidden;
+  rp_fg_t_f32 t = {0, 0};
+  int32_t i, j;
+  if (n > RP_F32_MAX_HIDDEN || in * n > RP_F32_T_MAX)
+    return t;
+  for (j = 0; j < n; ++j)
+    for (i = 0; i < in; ++i)
+      w[i * n + j] = p->w[j * in + i];
+  for (j = 0; j < n; ++j)
+    for (i = 0; i < n; ++i)
+      u[i * n + j] = p->u[j * n + i];
+  t.w = w, t.u = u;
+  return t;
+}
+
 /* Host builds (RP_HOST_SIMD): e^x without a call, so that a cell's units vectorise. x
  * = k ln 2 + r with |r| <= ln 2 / 2 (k rounded by adding 1.5 * 2^23: no conversion of a
  * NaN to an integer), e^r by Cephes' expf polynomial, 2^k from its exponent bits; x is
@@ -60,28 +86,72 @@ static void rp_host_nl_f32(int32_t kind, float *v, int32_t n) {
       v[j] = rp_rnn_nonlinearity_f32(kind, v[j]);
 }
 
+/* out[j] = sum_{i<m} v[i] * wt[i n + j] for the n units, each sum in order of i (as the
+ * portable cell's), the units side by side: in vector registers for 16 and 8 units. */
+typedef float rp_fg_v16f __attribute__((vector_size(64)));
+typedef float rp_fg_v8f __attribute__((vector_size(32)));
+static void rp_fg_sums_t_f32(const float *v, const float *wt, int32_t m, int32_t n,
+                             float *out) {
+  int32_t i, j;
+  if (n == 16) {
+    rp_fg_v16f a = {0}, w;
+    for (i = 0; i < m; ++i) {
+      memcpy(&w, wt + 16 * i, sizeof w);
+      a += v[i] * w;
+    }
+    memcpy(out, &a, sizeof a);
+  } else if (n == 8) {
+    rp_fg_v8f a = {0}, w;
+    for (i = 0; i < m; ++i) {
+      memcpy(&w, wt + 8 * i, sizeof w);
+      a += v[i] * w;
+    }
+    memcpy(out, &a, sizeof a);
+  } else {
+    for (j = 0; j < n; ++j)
+      out[j] = 0.0f;
+    for (i = 0; i < m; ++i)
+      for (j = 0; j < n; ++j)
+        out[j] += v[i] * wt[i * n + j];
+  }
+}
+
 /* One step hn <- cell(x, h), as below, with the pre-activations of all units first and
- * the nonlinearities over them as vectors. */
-static void rp_fg_step_f32(const rp_fastgrnn_f32_params *p, const float *x, const float *h,
-                           float *hn, int32_t first) {
+ * the nonlinearities over them as vectors. With the weights transposed (t->w), each unit's
+ * sums (x.W, then h.U, then theirs, in the portable order) run side by side along the
+ * units, which vectorises too. */
+static void rp_fg_step_f32(const rp_fastgrnn_f32_params *p, const rp_fg_t_f32 *t,
+                           const float *x, const float *h, float *hn, int32_t first) {
   const int32_t in = p->in_dim, n = p->hidden;
   float z[RP_F32_MAX_HIDDEN], c[RP_F32_MAX_HIDDEN];
   int32_t j, i;
   if (n > RP_F32_MAX_HIDDEN) /* the emitter's bound */
     return;
-  for (j = 0; j < n; ++j) {
-    const float *w = p->w + j * in;
-    float pre = 0.0f;
-    for (i = 0; i < in; ++i)
-      pre += x[i] * w[i];
+  if (t->w) {
+    float pre[RP_F32_MAX_HIDDEN], hu[RP_F32_MAX_HIDDEN];
+    rp_fg_sums_t_f32(x, t->w, in, n, pre);
     if (!first) {
-      const float *u = p->u + j * n;
-      float hu = 0.0f;
-      for (i = 0; i < n; ++i)
-        hu += h[i] * u[i];
-      pre += hu;
+      rp_fg_sums_t_f32(h, t->u, n, n, hu);
+      for (j = 0; j < n; ++j)
+        pre[j] += hu[j];
     }
-    z[j] = pre + p->bz[j], c[j] = pre + p->bh[j];
+    for (j = 0; j < n; ++j)
+      z[j] = pre[j] + p->bz[j], c[j] = pre[j] + p->bh[j];
+  } else {
+    for (j = 0; j < n; ++j) {
+      const float *w = p->w + j * in;
+      float pre = 0.0f;
+      for (i = 0; i < in; ++i)
+        pre += x[i] * w[i];
+      if (!first) {
+        const float *u = p->u + j * n;
+        float hu = 0.0f;
+        for (i = 0; i < n; ++i)
+          hu += h[i] * u[i];
+        pre += hu;
+      }
+      z[j] = pre + p->bz[j], c[j] = pre + p->bh[j];
+    }
   }
   rp_host_nl_f32(p->gate, z, n);
   rp_host_nl_f32(p->update, c, n);
@@ -90,10 +160,11 @@ static void rp_fg_step_f32(const rp_fastgrnn_f32_params *p, const float *x, cons
 }
 #else
 /* One step hn <- cell(x, h); with first, h is 0 (unread). hn and h are distinct. */
-static void rp_fg_step_f32(const rp_fastgrnn_f32_params *p, const float *x, const float *h,
-                           float *hn, int32_t first) {
+static void rp_fg_step_f32(const rp_fastgrnn_f32_params *p, const rp_fg_t_f32 *t,
+                           const float *x, const float *h, float *hn, int32_t first) {
   const int32_t in = p->in_dim, n = p->hidden;
   int32_t j, i;
+  (void)t;
   for (j = 0; j < n; ++j) {
     const float *w = p->w + j * in;
     float pre = 0.0f, z, c;
@@ -114,28 +185,29 @@ static void rp_fg_step_f32(const rp_fastgrnn_f32_params *p, const float *x, cons
 #endif
 
 /* RNN1 over count pixels from (y, x) in steps of (dy, dx); the summary goes to h. */
-static void rp_rnn1_segment_f32(const rp_rnnpool_f32_params *p, const rp_view_f32 *in,
-                                int32_t y, int32_t x, int32_t dy, int32_t dx, int32_t count,
-                                float *h, float *tmp) {
+static void rp_rnn1_segment_f32(const rp_rnnpool_f32_params *p, const rp_fg_t_f32 *cell,
+                                const rp_view_f32 *in, int32_t y, int32_t x, int32_t dy,
+                                int32_t dx, int32_t count, float *h, float *tmp) {
   int32_t t;
   for (t = 0; t < count; ++t) {
     float *dst = (count - 1 - t) % 2 == 0 ? h : tmp, *src = dst == h ? tmp : h;
-    rp_fg_step_f32(&p->rnn1, rp_view_pixel_f32(in, y + t * dy, x + t * dx, p->in_c), src, dst,
-                   t == 0);
+    rp_fg_step_f32(&p->rnn1, cell, rp_view_pixel_f32(in, y + t * dy, x + t * dx, p->in_c),
+                   src, dst, t == 0);
   }
 }
 
 /* RNN2 forward and backward over len summaries, the t-th at base + ((start + t) % len) *
  * stride; writes the 2 * h2 final states to dst. h and tmp hold h2 values each. */
-static void rp_rnn2_both_f32(const rp_rnnpool_f32_params *p, const float *base, int32_t start,
-                             int32_t len, int32_t stride, float *dst, float *h, float *tmp) {
+static void rp_rnn2_both_f32(const rp_rnnpool_f32_params *p, const rp_fg_t_f32 *cell,
+                             const float *base, int32_t start, int32_t len, int32_t stride,
+                             float *dst, float *h, float *tmp) {
   const int32_t h2 = p->rnn2.hidden;
   int32_t dir, t;
   for (dir = 0; dir < 2; ++dir) {
     for (t = 0; t < len; ++t) {
       int32_t tt = dir ? len - 1 - t : t;
       float *o = (len - 1 - t) % 2 == 0 ? h : tmp, *src = o == h ? tmp : h;
-      rp_fg_step_f32(&p->rnn2, base + ((start + tt) % len) * stride, src, o, t == 0);
+      rp_fg_step_f32(&p->rnn2, cell, base + ((start + tt) % len) * stride, src, o, t == 0);
     }
     memcpy(dst + dir * h2, h, (size_t)h2 * sizeof(float));
   }
@@ -156,6 +228,15 @@ RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32
   float *col_cache = row_cache + ph * cache_cols * h1;
   float *tmp1 = col_cache + pw * h1, *state2 = tmp1 + h1, *tmp2 = state2 + h2;
   int32_t oi, oj, y, x;
+#if defined(RP_HOST_SIMD)
+  /* The cells' weights transposed on the (host's) stack, where they fit. */
+  float w1[RP_F32_T_MAX], u1[RP_F32_MAX_HIDDEN * RP_F32_MAX_HIDDEN];
+  float w2[RP_F32_T_MAX], u2[RP_F32_MAX_HIDDEN * RP_F32_MAX_HIDDEN];
+  const rp_fg_t_f32 t1 = rp_fg_transpose_f32(&p->rnn1, w1, u1);
+  const rp_fg_t_f32 t2 = rp_fg_transpose_f32(&p->rnn2, w2, u2);
+#else
+  const rp_fg_t_f32 t1 = {0, 0}, t2 = {0, 0};
+#endif
   /* Input rows whose row summaries the row cache already holds (rows_done - ph and up). */
   int32_t rows_done = reuse == RP_RNNPOOL_F32_CONTINUE && region->row0 > 0
                           ? (region->row0 - 1) * p->stride_h + ph
@@ -166,7 +247,7 @@ RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32
     if (reuse) { /* the row segments this patch row adds, for every patch column */
       for (y = rp_f32_imax(y0, rows_done); y < y0 + ph; ++y)
         for (oj = region->col0; oj < region->col1; ++oj)
-          rp_rnn1_segment_f32(p, in, y, oj * p->stride_w, 0, 1, pw,
+          rp_rnn1_segment_f32(p, &t1, in, y, oj * p->stride_w, 0, 1, pw,
                               row_cache + ((y % ph) * cache_cols + oj - region->col0) * h1,
                               tmp1);
       rows_done = y0 + ph;
@@ -176,15 +257,15 @@ RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32
       float *dst = rp_view_pixel_f32(out, oi, oj, 4 * h2);
       if (!reuse) {
         for (y = y0; y < y0 + ph; ++y)
-          rp_rnn1_segment_f32(p, in, y, x0, 0, 1, pw, row_cache + (y % ph) * h1, tmp1);
+          rp_rnn1_segment_f32(p, &t1, in, y, x0, 0, 1, pw, row_cache + (y % ph) * h1, tmp1);
         cols_done = 0;
       }
       for (x = rp_f32_imax(x0, cols_done); x < x0 + pw; ++x)
-        rp_rnn1_segment_f32(p, in, y0, x, 1, 0, ph, col_cache + (x % pw) * h1, tmp1);
+        rp_rnn1_segment_f32(p, &t1, in, y0, x, 1, 0, ph, col_cache + (x % pw) * h1, tmp1);
       cols_done = x0 + pw;
-      rp_rnn2_both_f32(p, row_cache + (reuse ? oj - region->col0 : 0) * h1, y0, ph,
+      rp_rnn2_both_f32(p, &t2, row_cache + (reuse ? oj - region->col0 : 0) * h1, y0, ph,
                        cache_cols * h1, dst, state2, tmp2);
-      rp_rnn2_both_f32(p, col_cache, x0, pw, h1, dst + 2 * h2, state2, tmp2);
+      rp_rnn2_both_f32(p, &t2, col_cache, x0, pw, h1, dst + 2 * h2, state2, tmp2);
     }
   }
 }
