@@ -488,12 +488,13 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
     return built.error();
   Plan best = std::move(*built);
   placeBuffers(best, Placement::Final);
-  // Placement is a heuristic: rows in the search's runs can place lower than each row on
-  // its own (rnnpool_face streamed: 80,048 against 80,084 B); and, streamed, the input's
-  // rows can go into a frame buffer instead of rings.
+  // Placement is a heuristic: rows in runs of 16 can place lower than each row on its own
+  // (rnnpool_face streamed: 80,048 against 80,084 B); and, streamed, the input's rows can
+  // go into a frame buffer instead of rings. (The same alternatives whichever search
+  // finishes the schedule, as finish() shares finished plans between them.)
   std::vector<BuildOptions> others;
   BuildOptions runs = chosenBuild;
-  runs.rowRuns = build_.rowRuns;
+  runs.rowRuns = BuildOptions{}.rowRuns;
   others.push_back(runs);
   for (BuildOptions o : {chosenBuild, runs})
     if (options_.streamInput)
