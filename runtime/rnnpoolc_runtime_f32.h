@@ -246,6 +246,11 @@ RP_F32_API void rp_split_f32(const rp_split_f32_params *p, const float *in, floa
 /** out[i] = act(in[i]) over n values (in place allowed). */
 RP_F32_API void rp_unary_f32(const rp_act_f32 *act, const float *in, float *out, int32_t n);
 
+/** Values first..first + n - 1 of a CHW tensor (channel planes of hw values) stored in HWC
+ *  order to out (the tensor's first value, `channels` per pixel): a model's input. */
+RP_F32_API void rp_store_planes_f32(const float *in, float *out, int32_t first, int32_t n,
+                                    int32_t hw, int32_t channels);
+
 /** Softmax over the last axis of [rows, n]: exp(x - max) / sum. */
 typedef struct {
   int32_t rows, n;

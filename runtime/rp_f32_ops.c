@@ -142,6 +142,21 @@ RP_F32_API void rp_unary_f32(const rp_act_f32 *act, const float *in, float *out,
   rp_act_run_f32(act, in, out, n);
 }
 
+RP_F32_API void rp_store_planes_f32(const float *in, float *out, int32_t first, int32_t n,
+                                    int32_t hw, int32_t channels) {
+  int32_t c, p, i;
+  if (n <= 0 || hw <= 0)
+    return;
+  c = first / hw, p = first % hw;
+  for (; n > 0; ++c, p = 0) { /* the rest of channel c's plane, from pixel p */
+    const int32_t run = hw - p < n ? hw - p : n;
+    float *o = out + p * channels + c;
+    for (i = 0; i < run; ++i)
+      o[i * channels] = in[i];
+    in += run, n -= run;
+  }
+}
+
 RP_F32_API void rp_softmax_f32(const rp_softmax_f32_params *p, const float *in, float *out) {
   int32_t r, i;
   for (r = 0; r < p->rows; ++r) {

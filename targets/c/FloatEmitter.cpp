@@ -216,18 +216,14 @@ std::string storeInputFunction(const Emitter &e) {
     const ir::Shape &sh = e.tensor(t).shape;
     const std::string at = fmt::format("(float *)(void *)(a + {})", e.l.inputOffset[k]);
     s += fmt::format("  case {}: /* '{}' */\n", k, commentSafe(e.tensor(t).name));
-    if (sh.size() == 4 && sh[1] > 1) {
-      int64_t hw = sh[2] * sh[3];
-      s += fmt::format("    for (i = 0; i < n; ++i) {{\n"
-                       "      const int32_t e = first + i, c = e / {}, p = e % {};\n"
-                       "      ({})[p * {} + c] = x[i];\n    }}\n",
-                       hw, hw, at, sh[1]);
-    } else {
+    if (sh.size() == 4 && sh[1] > 1)
+      s += fmt::format("    rp_store_planes_f32(x, {}, first, n, {}, {});\n", at, sh[2] * sh[3],
+                       sh[1]);
+    else
       s += fmt::format("    for (i = 0; i < n; ++i)\n      ({})[first + i] = x[i];\n", at);
-    }
     s += "    break;\n";
   }
-  return s + "  default:\n    (void)i;\n    (void)a;\n    break;\n  }\n}\n";
+  return s + "  default:\n    break;\n  }\n  (void)i;\n  (void)a;\n}\n";
 }
 
 /// model_quantize_pixels(): floats are stored as they are.

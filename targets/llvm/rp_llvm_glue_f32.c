@@ -126,10 +126,12 @@ void rp_llvm_f32_store_input(const rp_llvm_tensor *t, int32_t count, int32_t ind
     return;
   t += index;
   data = (float *)(void *)((uint8_t *)arena + t->offset);
-  for (i = 0; i < n; ++i) {
-    const int32_t e = first + i;
-    data[t->channels ? (e % t->hw) * t->channels + e / t->hw : e] = x[i];
+  if (t->channels) {
+    rp_store_planes_f32(x, data, first, n, t->hw, t->channels);
+    return;
   }
+  for (i = 0; i < n; ++i)
+    data[first + i] = x[i];
 }
 
 void rp_llvm_f32_store_pixels(const rp_llvm_tensor *t, int32_t count, int32_t index,

@@ -312,3 +312,22 @@ TEST_CASE("runtime f32: constant and edge padding in place, tile by tile == whol
     }
   }
 }
+
+TEST_CASE("a CHW float input stored in chunks lands in HWC order", "[runtime][float]") {
+  // rp_store_planes_f32 (the float model_quantize_input's 4-D case) against one value at a
+  // time, over chunks that start and end inside channel planes and cross several.
+  const int32_t channels = 3, hw = 5 * 4, total = channels * hw;
+  std::vector<float> x(total), want(total);
+  for (int32_t e = 0; e < total; ++e)
+    x[e] = 0.5f * static_cast<float>(e) - 7.0f;
+  for (int32_t e = 0; e < total; ++e)
+    want[(e % hw) * channels + e / hw] = x[e];
+  for (int32_t chunk : {1, 7, 19, 20, 21, 41, total}) {
+    std::vector<float> got(total, -1000.0f);
+    for (int32_t first = 0; first < total; first += chunk)
+      rp_store_planes_f32(&x[first], got.data(), first, std::min(chunk, total - first), hw,
+                          channels);
+    CAPTURE(chunk);
+    CHECK(got == want);
+  }
+}
