@@ -1019,7 +1019,7 @@ RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_vi
   const int32_t taps = p->k_h * p->k_w * cin;
   int32_t oy, ox, o, ky, kx;
 #if defined(RP_HOST_SIMD)
-  if (p->groups == 1 && rp_host_outer(taps, region)) {
+  if (rp_host_packs(p->groups, p->k_h, p->k_w, p->in_c)) {
     rp_host_conv_t_s8(p, in, out, region);
     return;
   }
@@ -1928,7 +1928,7 @@ RP_API void rp_conv_pointwise_s8(const rp_conv_params *p, const rp_view *in, rp_
                                  const rp_region *region) {
   int32_t oy, ox, o;
 #if defined(RP_HOST_SIMD)
-  if (rp_host_outer(p->in_c, region)) {
+  if (rp_host_packs(1, 1, 1, p->in_c)) {
     rp_host_conv_t_s8(p, in, out, region);
     return;
   }

@@ -10,6 +10,37 @@ static inline float rp_dot_f32(const float *x, const float *w, int32_t n, float 
   return acc;
 }
 
+/* Channels of a depthwise output pixel accumulated together (on the stack). */
+#define RP_F32_DW_CHUNK 64
+
+/* Channels c0 .. c0 + n - 1 of output pixel (oy, ox): acc in registers when n is a
+ * constant (the full chunks), so each tap is one multiply-add per vector of channels. */
+static inline void rp_dw_chunk_f32(const rp_conv_f32_params *p, const rp_view_f32 *in,
+                                   int32_t oy, int32_t ox, int32_t c0, int32_t n, float *dst) {
+  const int32_t c = p->in_c;
+  const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+  float acc[RP_F32_DW_CHUNK];
+  int32_t ch, ky, kx;
+  for (ch = 0; ch < n; ++ch)
+    acc[ch] = p->bias[c0 + ch];
+  for (ky = 0; ky < p->k_h; ++ky) {
+    const int32_t iy = iy0 + ky * p->dil_h;
+    if (iy < 0 || iy >= p->in_h)
+      continue;
+    for (kx = 0; kx < p->k_w; ++kx) {
+      const int32_t ix = ix0 + kx * p->dil_w;
+      const float *x, *w;
+      if (ix < 0 || ix >= p->in_w)
+        continue;
+      x = rp_view_pixel_f32(in, iy, ix, c) + c0;
+      w = p->weights + (ky * p->k_w + kx) * c + c0;
+      for (ch = 0; ch < n; ++ch)
+        acc[ch] += x[ch] * w[ch];
+    }
+  }
+  rp_act_run_f32(&p->act, acc, dst + c0, n);
+}
+
 #if defined(RP_HOST_SIMD)
 #include "rp_f32_host_conv.h"
 #endif
@@ -24,7 +55,7 @@ RP_F32_API void rp_conv_general_f32(const rp_conv_f32_params *p, const rp_view_f
   const int32_t taps = p->k_h * p->k_w * cin;
   int32_t oy, ox, o, ky, kx;
 #if defined(RP_HOST_SIMD)
-  if (p->groups == 1 && rp_f32_host_outer(taps, region)) {
+  if (rp_host_packs(p->groups, p->k_h, p->k_w, p->in_c)) {
     rp_f32_host_conv_t(p, in, out, region);
     return;
   }
@@ -58,41 +89,14 @@ RP_F32_API void rp_conv_general_f32(const rp_conv_f32_params *p, const rp_view_f
     }
 }
 
-/* Channels of a depthwise output pixel accumulated together (on the stack). */
-#define RP_F32_DW_CHUNK 64
-
-/* Channels c0 .. c0 + n - 1 of output pixel (oy, ox): acc in registers when n is a
- * constant (the full chunks), so each tap is one multiply-add per vector of channels. */
-static inline void rp_dw_chunk_f32(const rp_conv_f32_params *p, const rp_view_f32 *in,
-                                   int32_t oy, int32_t ox, int32_t c0, int32_t n, float *dst) {
-  const int32_t c = p->in_c;
-  const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
-  float acc[RP_F32_DW_CHUNK];
-  int32_t ch, ky, kx;
-  for (ch = 0; ch < n; ++ch)
-    acc[ch] = p->bias[c0 + ch];
-  for (ky = 0; ky < p->k_h; ++ky) {
-    const int32_t iy = iy0 + ky * p->dil_h;
-    if (iy < 0 || iy >= p->in_h)
-      continue;
-    for (kx = 0; kx < p->k_w; ++kx) {
-      const int32_t ix = ix0 + kx * p->dil_w;
-      const float *x, *w;
-      if (ix < 0 || ix >= p->in_w)
-        continue;
-      x = rp_view_pixel_f32(in, iy, ix, c) + c0;
-      w = p->weights + (ky * p->k_w + kx) * c + c0;
-      for (ch = 0; ch < n; ++ch)
-        acc[ch] += x[ch] * w[ch];
-    }
-  }
-  rp_act_run_f32(&p->act, acc, dst + c0, n);
-}
-
 RP_F32_API void rp_conv_depthwise_f32(const rp_conv_f32_params *p, const rp_view_f32 *in,
                                       rp_view_f32 *out, const rp_region_f32 *region) {
   const int32_t c = p->in_c;
   int32_t oy, ox, c0;
+#if defined(RP_HOST_SIMD)
+  rp_f32_host_depthwise(p, in, out, region);
+  return;
+#endif
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {
       float *dst = rp_view_pixel_f32(out, oy, ox, c);
@@ -107,7 +111,7 @@ RP_F32_API void rp_conv_pointwise_f32(const rp_conv_f32_params *p, const rp_view
                                       rp_view_f32 *out, const rp_region_f32 *region) {
   int32_t oy, ox, o;
 #if defined(RP_HOST_SIMD)
-  if (rp_f32_host_outer(p->in_c, region)) {
+  if (rp_host_packs(1, 1, 1, p->in_c)) {
     rp_f32_host_conv_t(p, in, out, region);
     return;
   }

@@ -3,20 +3,24 @@
  * includes this file when RP_HOST_SIMD is defined, which only the LLVM backend's host
  * bitcode does.
  *
- * groups == 1 (pointwise, and any window through a gather): the receptive fields of
- * RP_F32_HOST_PIX output pixels are gathered once (0 outside the tensor), then every two
- * output channels run eight sums over the field, vectorised along it. Vectorising a float
- * sum reorders its additions and lets them fuse with the multiplies, which clang allows
- * here only (`#pragma clang fp`, under clang): the results differ from the portable loop's
- * by rounding, within the float build's tolerance of the float interpreter. Depthwise
- * layers keep the portable loop, which the vectoriser takes along the channels as it is.
- * The buffers are on the stack (about 70 KB): a host thread's stack, never a board's. */
+ * groups == 1 with weights the host object packs (rp_host_pack.h: fields of at most
+ * RP_HOST_PACK_MAX_N values) runs the outer-product form (rp_f32_host_conv_t); longer fields
+ * (OHWI weights) gather the receptive fields of RP_F32_HOST_PIX output pixels once (0
+ * outside the tensor), then every two output channels run eight sums over the field,
+ * vectorised along it; depthwise layers sum 16 channels per vector. Vectorising a float sum
+ * reorders its additions or lets them fuse with the multiplies, which clang allows here only
+ * (`#pragma clang fp`, under clang): the results differ from the portable loop's by
+ * rounding, within the float build's tolerance of the float interpreter. The buffers are on
+ * the stack (about 70 KB): a host thread's stack, never a board's. */
 #ifndef RNNPOOLC_RP_F32_HOST_CONV_H
 #define RNNPOOLC_RP_F32_HOST_CONV_H
+
+#include "rp_host_pack.h"
 
 #define RP_F32_HOST_PIX 4      /* output pixels per pass */
 #define RP_F32_HOST_MAX_N 4096 /* receptive field values per pixel (on the stack) */
 #define RP_F32_HOST_CHUNK 16384 /* weight values of the channels run over a region at a time */
+#define RP_F32_HOST_CHUNK_CH 512 /* output channels a pass of the outer form runs at most */
 
 /* Output pixel (oy, ox)'s receptive field in weight order (OHWI's HWI) into col; taps
  * outside the tensor are 0, as a skipped tap. */
@@ -106,28 +110,17 @@ static void rp_f32_host_conv(const rp_conv_f32_params *p, const rp_view_f32 *in,
   }
 }
 
-/* groups == 1 with a receptive field of at most RP_F32_HOST_T_MAX_N values (the caller's
- * condition): the outer-product form. The weights of 16 output channels are transposed once
- * per call (value i of channel k at wt[16 i + k]); then the region's pixels, row after row,
- * go 8 at a time, keeping 8 x 16 sums in registers: per field value, one load of the 16
- * channels' weights and eight multiply-adds by a value broadcast from each pixel's field
- * (the input pixel itself for a 1x1 layer, else its field gathered). Each sum is one lane,
- * from the bias in field order as the portable loop adds (only the multiply-adds fuse),
- * and a pixel's 16 sums go out together through its activation. */
-#define RP_F32_HOST_T_MAX_N 1024 /* 64 KB of transposed weights on the stack */
+/* A conv whose weights the host object packs (rp_host_pack.h: groups == 1, a field of at
+ * most RP_HOST_PACK_MAX_N values): the outer-product form. The region's pixels, row after
+ * row, go 8 at a time against a block of 16 output channels, keeping 8 x 16 sums in
+ * registers: per field value, one load of the block's 16 packed weights and eight
+ * multiply-adds by a value broadcast from each pixel's field (the input pixel itself for a
+ * 1x1 layer, else its field gathered). Each sum is one lane, from the bias in field order as
+ * the portable loop adds (only the multiply-adds fuse), and a pixel's 16 sums go out
+ * together through its activation. */
 typedef float rp_v16f __attribute__((vector_size(64)));
 
-/* Whether a layer of n field values takes the outer-product form over `region` rather than
- * the dot products: measured on MobileNetV2's 1x1 layers (AVX-512), the outer form runs
- * 1.3 to 3x faster with fields of fewer than 64 values or over 32 pixels and more, the
- * dot products up to 3x faster over fewer pixels (the weights' transposition is then paid
- * for few outputs) with long fields (no horizontal sums to amortise). */
-static inline int32_t rp_f32_host_outer(int32_t n, const rp_region_f32 *region) {
-  const int32_t pixels = (region->row1 - region->row0) * (region->col1 - region->col0);
-  return n <= RP_F32_HOST_T_MAX_N && pixels > 0 && (n < 64 || pixels >= 32);
-}
-
-/* Eight pixels' fields x[j] (n values each) against the transposed weights wt, from the
+/* Eight pixels' fields x[j] (n values each) against a block of packed weights wt, from the
  * biases: channel k of pixel j in acc[j][k]. */
 static inline void rp_f32_host_mk8x16(const float *const x[8], const float *wt,
                                       const float bias[16], int32_t n, float acc[8][16]) {
@@ -152,48 +145,116 @@ static inline void rp_f32_host_mk8x16(const float *const x[8], const float *wt,
   memcpy(acc[6], &a6, sizeof a6), memcpy(acc[7], &a7, sizeof a7);
 }
 
+/* The output channels a pass of the region's pixels runs: a multiple of 16 whose packed
+ * weights (at most 128 KB) stay in the L2 cache while the pixels go by 8 at a time. */
+static inline int32_t rp_f32_host_chunk(int32_t n) {
+  const int32_t per = (32768 / n) & ~15;
+  return per < 16 ? 16 : per > RP_F32_HOST_CHUNK_CH ? RP_F32_HOST_CHUNK_CH : per;
+}
+
 static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *in,
                                rp_view_f32 *out, const rp_region_f32 *region) {
-  float wt[16 * RP_F32_HOST_T_MAX_N], col[8][RP_F32_HOST_T_MAX_N];
-  const int32_t n = p->k_h * p->k_w * p->in_c, cout = p->out_c;
-  const int32_t cols = region->col1 - region->col0;
-  const int32_t total = (region->row1 - region->row0) * cols;
+  float col[8][RP_HOST_PACK_MAX_N], bias[RP_F32_HOST_CHUNK_CH];
+  const int32_t n = p->k_h * p->k_w * p->in_c, cout = p->out_c, per = rp_f32_host_chunk(n);
+  const int32_t total = (region->row1 - region->row0) * (region->col1 - region->col0);
   /* A 1x1 layer without padding reads its input pixels where they are. */
   const int32_t direct = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0;
-  int32_t base, i, j, k, o;
-  if (n > RP_F32_HOST_T_MAX_N || cols <= 0) /* the caller's condition */
+  int32_t base, j, k, o, o0;
+  if (n > RP_HOST_PACK_MAX_N || total <= 0) /* the caller's condition */
     return;
-  for (o = 0; o < cout; o += 16) {
-    const int32_t nk = rp_f32_imin(16, cout - o);
-    float bias[16];
-    for (k = 0; k < 16; ++k) { /* channels past the last repeat it */
-      const int32_t q = o + (k < nk ? k : nk - 1);
-      const float *w = p->weights + q * n;
-      for (i = 0; i < n; ++i)
-        wt[16 * i + k] = w[i];
-      bias[k] = p->bias[q];
-    }
+  for (o0 = 0; o0 < cout; o0 += per) {
+    const int32_t o1 = rp_f32_imin(cout, o0 + per);
+    int32_t oy = region->row0, ox = region->col0; /* pixel `base` */
+    for (k = 0; k < per; ++k) /* lanes past the last channel repeat its bias */
+      bias[k] = p->bias[rp_f32_imin(o0 + k, cout - 1)];
     for (base = 0; base < total; base += 8) {
       const int32_t np = rp_f32_imin(8, total - base);
       const float *x[8];
       float *d[8], acc[8][16];
-      for (j = 0; j < 8; ++j) { /* the last pass repeats its last pixel */
-        const int32_t q = base + (j < np ? j : np - 1);
-        const int32_t oy = region->row0 + q / cols, ox = region->col0 + q % cols;
+      for (j = 0; j < np; ++j) {
         if (direct) {
           x[j] = rp_view_pixel_f32(in, oy * p->stride_h, ox * p->stride_w, p->in_c);
         } else {
-          if (j < np)
-            rp_f32_host_gather(p, in, oy, ox, col[j]);
-          x[j] = col[j < np ? j : np - 1];
+          rp_f32_host_gather(p, in, oy, ox, col[j]);
+          x[j] = col[j];
         }
-        d[j] = rp_view_pixel_f32(out, oy, ox, cout) + o;
+        d[j] = rp_view_pixel_f32(out, oy, ox, cout);
+        if (++ox == region->col1)
+          ox = region->col0, ++oy;
       }
-      rp_f32_host_mk8x16(x, wt, bias, n, acc);
-      for (j = 0; j < np; ++j)
-        rp_act_run_f32(&p->act, acc[j], d[j], nk);
+      for (; j < 8; ++j) /* the last pass repeats its last pixel */
+        x[j] = x[np - 1];
+      for (o = o0; o + 16 <= o1; o += 16) {
+        rp_f32_host_mk8x16(x, p->weights + (int64_t)o * n, bias + (o - o0), n, acc);
+        for (j = 0; j < np; ++j)
+          rp_act_run_f32(&p->act, acc[j], d[j] + o, 16);
+      }
+      if (o < o1) { /* the last block, part full */
+        rp_f32_host_mk8x16(x, p->weights + (int64_t)o * n, bias + (o - o0), n, acc);
+        for (j = 0; j < np; ++j)
+          rp_act_run_f32(&p->act, acc[j], d[j] + o, o1 - o);
+      }
     }
   }
+}
+
+/* Channels c0 .. c0 + 16 nv - 1 of output pixel (oy, ox)'s depthwise conv through the
+ * activation into dst, as nv vectors of 16 sums (nv a constant: 4, or 1 after the last 64)
+ * that stay in registers across the taps, each from the bias in tap order as the portable
+ * loop adds (the multiply-adds fuse). */
+static inline void rp_f32_host_dw_vec(const rp_conv_f32_params *p, const rp_view_f32 *in,
+                                      int32_t oy, int32_t ox, int32_t c0, int32_t nv,
+                                      float *dst) {
+#if defined(__clang__)
+#pragma clang fp contract(fast)
+#endif
+  const int32_t c = p->in_c;
+  const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+  rp_v16f a[4];
+  float sums[64];
+  int32_t ky, kx, v;
+  for (v = 0; v < nv; ++v)
+    memcpy(&a[v], p->bias + c0 + 16 * v, sizeof a[v]);
+  for (ky = 0; ky < p->k_h; ++ky) {
+    const int32_t iy = iy0 + ky * p->dil_h;
+    if (iy < 0 || iy >= p->in_h)
+      continue;
+    for (kx = 0; kx < p->k_w; ++kx) {
+      const int32_t ix = ix0 + kx * p->dil_w;
+      const float *x, *w;
+      if (ix < 0 || ix >= p->in_w)
+        continue;
+      x = rp_view_pixel_f32(in, iy, ix, c) + c0;
+      w = p->weights + (ky * p->k_w + kx) * c + c0;
+      for (v = 0; v < nv; ++v) {
+        rp_v16f xv, wv;
+        memcpy(&xv, x + 16 * v, sizeof xv);
+        memcpy(&wv, w + 16 * v, sizeof wv);
+        a[v] += xv * wv;
+      }
+    }
+  }
+  for (v = 0; v < nv; ++v)
+    memcpy(sums + 16 * v, &a[v], sizeof a[v]);
+  rp_act_run_f32(&p->act, sums, dst + c0, 16 * nv);
+}
+
+/* Depthwise (groups == in_c == out_c): each output pixel's channels 64 at a time, then 16
+ * at a time, then the rest through the portable chunk. */
+static void rp_f32_host_depthwise(const rp_conv_f32_params *p, const rp_view_f32 *in,
+                                  rp_view_f32 *out, const rp_region_f32 *region) {
+  const int32_t c = p->in_c;
+  int32_t oy, ox, c0;
+  for (oy = region->row0; oy < region->row1; ++oy)
+    for (ox = region->col0; ox < region->col1; ++ox) {
+      float *dst = rp_view_pixel_f32(out, oy, ox, c);
+      for (c0 = 0; c0 + 64 <= c; c0 += 64)
+        rp_f32_host_dw_vec(p, in, oy, ox, c0, 4, dst);
+      for (; c0 + 16 <= c; c0 += 16)
+        rp_f32_host_dw_vec(p, in, oy, ox, c0, 1, dst);
+      if (c0 < c)
+        rp_dw_chunk_f32(p, in, oy, ox, c0, c - c0, dst);
+    }
 }
 
 #endif /* RNNPOOLC_RP_F32_HOST_CONV_H */

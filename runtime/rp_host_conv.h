@@ -7,27 +7,31 @@
  * accumulator below 2^31, whatever the order of the additions) and requantises them as
  * rp_conv_output does, so the bytes are the same (tests/unit/llvm/HostKernelsTest.cpp).
  *
- * The shapes the vectoriser needs:
- * - groups == 1 (pointwise, and any window through a gather): the receptive fields of
- *   RP_HOST_PIX output pixels are gathered once as int16 (x - in_zp, 0 outside the tensor),
- *   then every RP_HOST_OCH output channels (weights widened to int16 once per call, a chunk
- *   of channels at a time) run RP_HOST_PIX x RP_HOST_OCH int32 sums over the field, two
- *   values per step (x[i] w[i] + x[i+1] w[i+1]: on x86 one PMADDWD per
- *   eight pairs), whose vector accumulators stay in registers;
- * - depthwise: each output pixel's channels accumulate in an int32 row, one tap at a time,
- *   vectorised along the channels;
+ * The shapes:
+ * - groups == 1 with weights the host object packs (rp_host_pack.h: fields of at most
+ *   RP_HOST_PACK_MAX_N values): the outer-product form, 8 pixels x 16 channels of int32
+ *   sums in vector registers (rp_host_conv_t_s8);
+ * - groups == 1 with longer fields (OHWI weights): the receptive fields of RP_HOST_PIX
+ *   output pixels are gathered once as int16 (x - in_zp, 0 outside the tensor), then every
+ *   RP_HOST_OCH output channels (weights widened to int16 once per call, a chunk of channels
+ *   at a time) run RP_HOST_PIX x RP_HOST_OCH int32 sums over the field, two values per step
+ *   (x[i] w[i] + x[i+1] w[i+1]: on x86 one PMADDWD per eight pairs);
+ * - depthwise: each output pixel's channels accumulate in vectors of 16 int32 sums, one tap
+ *   at a time;
  * - requantisation of a pixel's channels as one loop (rp_out_s8's branch-free form, a
  *   64-bit multiply and per-channel shifts) when every shift allows it.
  * The buffers are on the stack (about 130 KB): a host thread's stack, never a board's. */
 #ifndef RNNPOOLC_RP_HOST_CONV_H
 #define RNNPOOLC_RP_HOST_CONV_H
 
+#include "rp_host_pack.h"
+
 #define RP_HOST_PIX 4     /* output pixels per pass */
 #define RP_HOST_OCH 2     /* output channels per pass */
 #define RP_HOST_MAX_N 4096 /* receptive field values per pixel (int16 on the stack) */
 #define RP_HOST_MAX_C 2048 /* output channels of a pixel (int32 sums on the stack) */
 #define RP_HOST_WBUF 32768 /* weights widened to int16 at a time (64 KB on the stack) */
-#define RP_HOST_DW_CHUNK 64 /* depthwise channels summed in registers together */
+#define RP_HOST_CHUNK_CH 512 /* output channels a pass of the outer form runs at most */
 
 /* Output pixel (oy, ox)'s receptive field in weight order (OHWI's HWI) as int16 x - in_zp
  * into col; taps outside the tensor are 0, as (zp - zp) * w of a skipped tap. */
@@ -158,26 +162,18 @@ static RP_NOINLINE void rp_host_conv_s8(const rp_conv_params *p, const rp_view *
   }
 }
 
-/* groups == 1 with a receptive field of at most RP_HOST_T_MAX_N values (the caller's
- * condition): the outer-product form, as rp_f32_host_conv_t's. The weights of 16 output
- * channels are widened to int32 and transposed once per call (value i of channel k at
- * wt[16 i + k]); the region's pixels, row after row, go 8 at a time with their fields
- * gathered as int32 x - in_zp; 8 x 16 int32 sums stay in registers, each field value one
- * load of 16 weights and eight multiply-adds by a broadcast value; a pixel's 16 sums are
- * then requantised together. */
-#define RP_HOST_T_MAX_N 1024 /* 64 KB of transposed weights and 32 KB of fields */
+/* A conv whose weights the host object packs (rp_host_pack.h: groups == 1, a field of at
+ * most RP_HOST_PACK_MAX_N values): the outer-product form, as rp_f32_host_conv_t's. The
+ * region's pixels, row after row, go 8 at a time with their fields gathered as int32
+ * x - in_zp, against a block of 16 output channels: 8 x 16 int32 sums stay in registers,
+ * each field value one load of the block's 16 packed weights (widened) and eight
+ * multiply-adds by a broadcast value; a pixel's 16 sums are then requantised together. */
 typedef int32_t rp_v16i __attribute__((vector_size(64)));
+typedef int8_t rp_v16b __attribute__((vector_size(16)));
 
-/* Whether a layer of n field values takes the outer-product form over `region` (measured
- * as the float path's choice, rp_f32_host_outer). */
-static inline int32_t rp_host_outer(int32_t n, const rp_region *region) {
-  const int32_t pixels = (region->row1 - region->row0) * (region->col1 - region->col0);
-  return n <= RP_HOST_T_MAX_N && pixels > 0 && (n < 64 || pixels >= 32);
-}
-
-/* Eight pixels' fields x[j] against the transposed weights wt, from the biases: channel k
- * of pixel j in acc[j][k]. */
-static inline void rp_host_mk8x16_s8(const int32_t *const x[8], const int32_t *wt,
+/* Eight pixels' fields x[j] against a block of packed weights wt, from the biases: channel
+ * k of pixel j in acc[j][k]. */
+static inline void rp_host_mk8x16_s8(const int32_t *const x[8], const int8_t *wt,
                                      const int32_t bias[16], int32_t n, int32_t acc[8][16]) {
   rp_v16i b, a0, a1, a2, a3, a4, a5, a6, a7;
   const int32_t *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3], *x4 = x[4], *x5 = x[5],
@@ -186,8 +182,10 @@ static inline void rp_host_mk8x16_s8(const int32_t *const x[8], const int32_t *w
   memcpy(&b, bias, sizeof b);
   a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
   for (i = 0; i < n; ++i, wt += 16) {
+    rp_v16b wb;
     rp_v16i w;
-    memcpy(&w, wt, sizeof w);
+    memcpy(&wb, wt, sizeof wb);
+    w = __builtin_convertvector(wb, rp_v16i);
     a0 += x0[i] * w, a1 += x1[i] * w, a2 += x2[i] * w, a3 += x3[i] * w;
     a4 += x4[i] * w, a5 += x5[i] * w, a6 += x6[i] * w, a7 += x7[i] * w;
   }
@@ -220,56 +218,67 @@ static void rp_host_gather32_s8(const rp_conv_params *p, const rp_view *in, int3
   }
 }
 
+/* The output channels a pass of the region's pixels runs: a multiple of 16 whose packed
+ * weights (at most 32 KB) stay in the L2 cache while the pixels go by 8 at a time. */
+static inline int32_t rp_host_chunk(int32_t n) {
+  const int32_t per = (32768 / n) & ~15;
+  return per < 16 ? 16 : per > RP_HOST_CHUNK_CH ? RP_HOST_CHUNK_CH : per;
+}
+
 static RP_NOINLINE void rp_host_conv_t_s8(const rp_conv_params *p, const rp_view *in,
                                           rp_view *out, const rp_region *region) {
-  int32_t wt[16 * RP_HOST_T_MAX_N], col[8][RP_HOST_T_MAX_N];
-  const int32_t n = p->k_h * p->k_w * p->in_c, cout = p->out_c;
+  int32_t col[8][RP_HOST_PACK_MAX_N], bias[RP_HOST_CHUNK_CH];
+  const int32_t n = p->k_h * p->k_w * p->in_c, cout = p->out_c, per = rp_host_chunk(n);
   const int32_t fast = rp_common_shifts(p->shift, cout);
-  const int32_t cols = region->col1 - region->col0;
-  const int32_t total = (region->row1 - region->row0) * cols;
-  int32_t base, i, j, k, o;
-  if (n > RP_HOST_T_MAX_N || cols <= 0) /* the caller's condition */
+  const int32_t total = (region->row1 - region->row0) * (region->col1 - region->col0);
+  int32_t base, j, k, o, o0;
+  if (n > RP_HOST_PACK_MAX_N || total <= 0) /* the caller's condition */
     return;
-  for (o = 0; o < cout; o += 16) {
-    const int32_t nk = rp_min(16, cout - o);
-    int32_t bias[16];
-    for (k = 0; k < 16; ++k) { /* channels past the last repeat it */
-      const int32_t q = o + (k < nk ? k : nk - 1);
-      const int8_t *w = p->weights + q * n;
-      for (i = 0; i < n; ++i)
-        wt[16 * i + k] = w[i];
-      bias[k] = p->bias[q];
-    }
+  for (o0 = 0; o0 < cout; o0 += per) {
+    const int32_t o1 = rp_min(cout, o0 + per);
+    int32_t oy = region->row0, ox = region->col0; /* pixel `base` */
+    for (k = 0; k < per; ++k) /* lanes past the last channel repeat its bias */
+      bias[k] = p->bias[rp_min(o0 + k, cout - 1)];
     for (base = 0; base < total; base += 8) {
       const int32_t np = rp_min(8, total - base);
       const int32_t *x[8];
       int8_t *d[8];
       int32_t acc[8][16];
-      for (j = 0; j < 8; ++j) { /* the last pass repeats its last pixel */
-        const int32_t q = base + (j < np ? j : np - 1);
-        const int32_t oy = region->row0 + q / cols, ox = region->col0 + q % cols;
-        if (j < np)
-          rp_host_gather32_s8(p, in, oy, ox, col[j]);
-        x[j] = col[j < np ? j : np - 1];
+      for (j = 0; j < np; ++j) {
+        rp_host_gather32_s8(p, in, oy, ox, col[j]);
+        x[j] = col[j];
         d[j] = rp_view_pixel(out, oy, ox, cout);
+        if (++ox == region->col1)
+          ox = region->col0, ++oy;
       }
-      rp_host_mk8x16_s8(x, wt, bias, n, acc);
-      for (j = 0; j < np; ++j)
-        rp_host_requant_row(p, acc[j], o, o + nk, d[j], fast);
+      for (; j < 8; ++j) /* the last pass repeats its last pixel */
+        x[j] = x[np - 1];
+      for (o = o0; o + 16 <= o1; o += 16) {
+        rp_host_mk8x16_s8(x, p->weights + (int64_t)o * n, bias + (o - o0), n, acc);
+        for (j = 0; j < np; ++j)
+          rp_host_requant_row(p, acc[j], o, o + 16, d[j], fast);
+      }
+      if (o < o1) { /* the last block, part full */
+        rp_host_mk8x16_s8(x, p->weights + (int64_t)o * n, bias + (o - o0), n, acc);
+        for (j = 0; j < np; ++j)
+          rp_host_requant_row(p, acc[j], o, o1, d[j], fast);
+      }
     }
   }
 }
 
-/* Channels c0 .. c0 + n - 1 of output pixel (oy, ox)'s depthwise sums into acc (n a
- * constant for the full chunks, so that the sums stay in registers across the taps). */
-static inline void rp_host_dw_chunk_s8(const rp_conv_params *p, const rp_view *in, int32_t oy,
-                                       int32_t ox, int32_t c0, int32_t n, int32_t *acc) {
-  const int32_t c = p->in_c, zp = p->in_zp;
+/* Channels c0 .. c0 + 16 nv - 1 of output pixel (oy, ox)'s depthwise sums into acc, as nv
+ * vectors of 16 (nv a constant: 4, or 1 after the last 64), which stay in registers across
+ * the taps. */
+static inline void rp_host_dw_vec_s8(const rp_conv_params *p, const rp_view *in, int32_t oy,
+                                     int32_t ox, int32_t c0, int32_t nv, int32_t *acc) {
+  const int32_t c = p->in_c;
   const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
-  int32_t a[RP_HOST_DW_CHUNK];
-  int32_t ky, kx, ch;
-  for (ch = 0; ch < n; ++ch)
-    a[ch] = p->bias[c0 + ch];
+  const rp_v16i zp = (rp_v16i){0} + p->in_zp;
+  rp_v16i a[4];
+  int32_t ky, kx, v;
+  for (v = 0; v < nv; ++v)
+    memcpy(&a[v], p->bias + c0 + 16 * v, sizeof a[v]);
   for (ky = 0; ky < p->k_h; ++ky) {
     const int32_t iy = iy0 + ky * p->dil_h;
     if (iy < 0 || iy >= p->in_h)
@@ -281,17 +290,48 @@ static inline void rp_host_dw_chunk_s8(const rp_conv_params *p, const rp_view *i
         continue;
       x = rp_view_pixel(in, iy, ix, c) + c0;
       w = p->weights + (ky * p->k_w + kx) * c + c0;
-      for (ch = 0; ch < n; ++ch)
-        a[ch] += ((int32_t)x[ch] - zp) * (int32_t)w[ch];
+      for (v = 0; v < nv; ++v) {
+        rp_v16b xb, wb;
+        rp_v16i xv;
+        memcpy(&xb, x + 16 * v, sizeof xb);
+        memcpy(&wb, w + 16 * v, sizeof wb);
+        xv = __builtin_convertvector(xb, rp_v16i) - zp;
+        a[v] += xv * __builtin_convertvector(wb, rp_v16i);
+      }
     }
   }
-  for (ch = 0; ch < n; ++ch)
-    acc[c0 + ch] = a[ch];
+  for (v = 0; v < nv; ++v)
+    memcpy(acc + c0 + 16 * v, &a[v], sizeof a[v]);
+}
+
+/* Channels c0 .. c - 1 (fewer than 16) of output pixel (oy, ox)'s depthwise sums into acc. */
+static void rp_host_dw_rest_s8(const rp_conv_params *p, const rp_view *in, int32_t oy,
+                               int32_t ox, int32_t c0, int32_t *acc) {
+  const int32_t c = p->in_c, zp = p->in_zp;
+  const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+  int32_t ky, kx, ch;
+  for (ch = c0; ch < c; ++ch)
+    acc[ch] = p->bias[ch];
+  for (ky = 0; ky < p->k_h; ++ky) {
+    const int32_t iy = iy0 + ky * p->dil_h;
+    if (iy < 0 || iy >= p->in_h)
+      continue;
+    for (kx = 0; kx < p->k_w; ++kx) {
+      const int32_t ix = ix0 + kx * p->dil_w;
+      const int8_t *x, *w;
+      if (ix < 0 || ix >= p->in_w)
+        continue;
+      x = rp_view_pixel(in, iy, ix, c);
+      w = p->weights + (ky * p->k_w + kx) * c;
+      for (ch = c0; ch < c; ++ch)
+        acc[ch] += ((int32_t)x[ch] - zp) * (int32_t)w[ch];
+    }
+  }
 }
 
 /* Depthwise (groups == in_c == out_c), at most RP_HOST_MAX_C channels (the caller's
- * condition): each output pixel's channels accumulate along the channels, tap by tap, in
- * chunks of RP_HOST_DW_CHUNK, then are requantised as one row. */
+ * condition): each output pixel's channels accumulate tap by tap, 64 at a time, then 16 at
+ * a time, then the rest, and are requantised as one row. */
 static RP_NOINLINE void rp_host_depthwise_s8(const rp_conv_params *p, const rp_view *in,
                                              rp_view *out, const rp_region *region) {
   int32_t acc[RP_HOST_MAX_C];
@@ -301,10 +341,12 @@ static RP_NOINLINE void rp_host_depthwise_s8(const rp_conv_params *p, const rp_v
     return;
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {
-      for (c0 = 0; c0 + RP_HOST_DW_CHUNK <= c; c0 += RP_HOST_DW_CHUNK)
-        rp_host_dw_chunk_s8(p, in, oy, ox, c0, RP_HOST_DW_CHUNK, acc);
+      for (c0 = 0; c0 + 64 <= c; c0 += 64)
+        rp_host_dw_vec_s8(p, in, oy, ox, c0, 4, acc);
+      for (; c0 + 16 <= c; c0 += 16)
+        rp_host_dw_vec_s8(p, in, oy, ox, c0, 1, acc);
       if (c0 < c)
-        rp_host_dw_chunk_s8(p, in, oy, ox, c0, c - c0, acc);
+        rp_host_dw_rest_s8(p, in, oy, ox, c0, acc);
       rp_host_requant_row(p, acc, 0, c, rp_view_pixel(out, oy, ox, c), fast);
     }
 }

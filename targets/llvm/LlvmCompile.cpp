@@ -6,6 +6,8 @@
 #include "targets/c/CEmitter.h"
 #include "targets/llvm/ModelModule.h"
 
+#include "runtime/rp_host_pack.h"
+
 #include <llvm/ADT/StringSet.h>
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/IR/LLVMContext.h>
@@ -26,6 +28,7 @@
 #include <fmt/format.h>
 
 #include <mutex>
+#include <optional>
 
 namespace rnnpoolc::targets {
 /// The runtime bitcode per target and precision ("cortex-m4.bc", "host.bc", and the float
@@ -203,6 +206,61 @@ Status checkOptions(const LlvmOptions &options) {
   return Status::ok();
 }
 
+/// `lowered` with the conv weights a host object's kernels read packed
+/// (runtime/rp_host_pack.h): every conv with groups == 1 and a receptive field of at most
+/// RP_HOST_PACK_MAX_N values points to a packed copy of its OHWI weights.
+Expected<LoweredModel> packHostWeights(const LoweredModel &lowered) {
+  LoweredModel packed = lowered;
+  for (const LoweredLayer &layer : packed.layers) {
+    const std::string_view type = layer.paramsType();
+    if (type != "rp_conv_params" && type != "rp_conv_f32_params")
+      continue;
+    auto field = [&](std::string_view name) -> const ParamValue * {
+      for (const ParamValue &v : layer.params)
+        if (v.field == name)
+          return &v;
+      return nullptr;
+    };
+    auto value = [&](std::string_view name) {
+      const ParamValue *v = field(name);
+      return v ? static_cast<int32_t>(v->value) : 0;
+    };
+    const int32_t kh = value("k_h"), kw = value("k_w"), inC = value("in_c"),
+                  outC = value("out_c");
+    if (!rp_host_packs(value("groups"), kh, kw, inC))
+      continue;
+    const ParamValue *weights = field("weights");
+    const int32_t n = kh * kw * inC;
+    if (!weights || weights->array < 0 ||
+        packed.arrays[weights->array].count() != static_cast<size_t>(n) * outC)
+      return makeError("layer {}: its conv weights are not {} x {} values, so the host kernels "
+                       "cannot pack them",
+                       layer.name, outC, n);
+    LoweredArray &array = packed.arrays[weights->array];
+    const size_t before = array.bytes();
+    auto pack = [&](const auto &from, auto &to) {
+      to.assign(rp_host_packed_count(n, outC), 0);
+      for (int32_t o = 0; o < outC; ++o)
+        for (int32_t i = 0; i < n; ++i)
+          to[rp_host_pack_at(o, i, n)] = from[static_cast<size_t>(o) * n + i];
+    };
+    if (array.floats) {
+      auto to = std::make_shared<std::vector<float>>();
+      pack(*array.floats, *to);
+      array.floats = std::move(to);
+    } else if (array.data->ctype == "int8_t") {
+      auto to = std::make_shared<quant::ConstArray>(*array.data);
+      pack(array.data->s8, to->s8);
+      array.data = std::move(to);
+    } else {
+      return makeError("layer {}: its conv weights are {}, not int8_t", layer.name,
+                       array.data->ctype);
+    }
+    packed.weightsBytes += static_cast<int64_t>(array.bytes()) - static_cast<int64_t>(before);
+  }
+  return packed;
+}
+
 Expected<LlvmObject> compile(const LoweredModel &lowered, const LlvmOptions &options) {
   auto spec = targetSpec(options);
   if (!spec)
@@ -215,7 +273,14 @@ Expected<LlvmObject> compile(const LoweredModel &lowered, const LlvmOptions &opt
   auto tm = targetMachine(triple, *spec);
   if (!tm)
     return tm.error();
-  auto model = buildModelModule(lowered, **runtime);
+  std::optional<LoweredModel> packed; // the host's kernels read packed conv weights
+  if (spec->host) {
+    auto p = packHostWeights(lowered);
+    if (!p)
+      return p.error();
+    packed = std::move(*p);
+  }
+  auto model = buildModelModule(packed ? *packed : lowered, **runtime);
   if (!model)
     return model.error();
   // The model's module is the destination: the runtime brings in what it calls.

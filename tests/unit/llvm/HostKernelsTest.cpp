@@ -7,6 +7,7 @@
 // compiled them for this CPU (the vectorised loops); unit_llvm_host_kernels_ubsan under
 // UndefinedBehaviorSanitizer. Under a second.
 #include "rp_hostsimd.h"
+#include "rp_host_pack.h"
 
 #include <catch2/catch.hpp>
 
@@ -86,10 +87,29 @@ std::vector<rp_region> regionsOf(int32_t outH, int32_t outW) {
   return r;
 }
 
+// The weights a host object gives the host kernels: packed (runtime/rp_host_pack.h) when
+// the conv's are, else OHWI as they are.
+template <typename T>
+std::vector<T> hostWeights(const T *w, int32_t groups, int32_t kh, int32_t kw, int32_t inC,
+                           int32_t outC) {
+  const int32_t n = kh * kw * (inC / groups);
+  if (!rp_host_packs(groups, kh, kw, inC))
+    return std::vector<T>(w, w + static_cast<size_t>(n) * static_cast<size_t>(outC));
+  std::vector<T> packed(static_cast<size_t>(rp_host_packed_count(n, outC)), T{});
+  for (int32_t o = 0; o < outC; ++o)
+    for (int32_t i = 0; i < n; ++i)
+      packed[static_cast<size_t>(rp_host_pack_at(o, i, n))] = w[o * n + i];
+  return packed;
+}
+
 // Runs the portable and the host int8 kernel on `x` over every region; requires the same
 // bytes everywhere in the output buffer (the bytes outside the region untouched by both).
 void compareInt8(const Int8Conv &c, const std::vector<int8_t> &x) {
   const rp_conv_params &p = c.p;
+  const std::vector<int8_t> hostW =
+      hostWeights(p.weights, p.groups, p.k_h, p.k_w, p.in_c, p.out_c);
+  rp_conv_params hostP = p;
+  hostP.weights = hostW.data();
   std::vector<int8_t> in = x;
   rp_view vi = rp_view_whole(in.data(), p.in_h, p.in_w);
   for (const rp_region &r : regionsOf(p.out_h, p.out_w)) {
@@ -98,7 +118,7 @@ void compareInt8(const Int8Conv &c, const std::vector<int8_t> &x) {
     rp_view vw = rp_view_whole(want.data(), rows, cols), vg = rp_view_whole(got.data(), rows, cols);
     vw.row0 = vg.row0 = r.row0, vw.col0 = vg.col0 = r.col0;
     rp_conv_s8(&p, &vi, &vw, &r);
-    rp_hostsimd_conv_s8(&p, &vi, &vg, &r);
+    rp_hostsimd_conv_s8(&hostP, &vi, &vg, &r);
     INFO("region rows " << r.row0 << ".." << r.row1 << " cols " << r.col0 << ".." << r.col1);
     REQUIRE(got == want);
   }
@@ -117,6 +137,9 @@ const Shape kShapes[] = {
      1, 1},
     {"3x3 stride 2 pad 1, 24 -> 18 over 9x10 (float: outer form, gathered)", 24, 18, 18, 20,
      3, 3, 2, 1, 1, 1},
+    {"pointwise 1024 -> 17 (the largest packed field)", 1024, 17, 2, 9, 1, 1, 1, 0, 1, 1},
+    {"pointwise 1025 -> 18 (dot products over OHWI)", 1025, 18, 2, 9, 1, 1, 1, 0, 1, 1},
+    {"3x3 pad 1, 114 -> 33 (gathered field of 1026, OHWI)", 114, 33, 4, 5, 3, 3, 1, 1, 1, 1},
     {"pointwise 4096 -> 3 (the largest field)", 4096, 3, 1, 5, 1, 1, 1, 0, 1, 1},
     {"pointwise 4097 -> 2 (portable)", 4097, 2, 1, 3, 1, 1, 1, 0, 1, 1},
     {"pointwise 4 -> 2049 (portable)", 4, 2049, 1, 2, 1, 1, 1, 0, 1, 1},
@@ -227,6 +250,9 @@ TEST_CASE("host float conv paths agree with the portable kernels within rounding
     for (float &v : x)
       v = value(rng);
     p.weights = w.data(), p.bias = bias.data();
+    const std::vector<float> hostW = hostWeights(w.data(), s.groups, s.kh, s.kw, s.inC, s.outC);
+    rp_conv_f32_params hostP = p;
+    hostP.weights = hostW.data();
     rp_view_f32 vi = rp_view_whole_f32(x.data(), p.in_h, p.in_w);
     for (const rp_region &r : regionsOf(p.out_h, p.out_w)) {
       const int32_t rows = r.row1 - r.row0, cols = r.col1 - r.col0;
@@ -236,7 +262,7 @@ TEST_CASE("host float conv paths agree with the portable kernels within rounding
       vw.row0 = vg.row0 = r.row0, vw.col0 = vg.col0 = r.col0;
       const rp_region_f32 rf{r.row0, r.row1, r.col0, r.col1};
       rp_conv_f32(&p, &vi, &vw, &rf);
-      rp_hostsimd_conv_f32(&p, &vi, &vg, &rf);
+      rp_hostsimd_conv_f32(&hostP, &vi, &vg, &rf);
       // Sums of at most `taps` products of magnitude <= 0.5, in another order: a few ulps of
       // the largest partial sum.
       const float tol = 1e-6f * static_cast<float>(taps) + 1e-6f;
