@@ -597,6 +597,12 @@ typedef struct {
   int32_t form;           /* the assembly's forms (pass 1: 0, 1, 2; pass 2: + 4 for the MLA
                            * form), or -1 for the C update */
   int32_t nzeta, zn, rc, s14;
+#if defined(RP_HOST_SIMD)
+  /* Host builds, cells of 8 or 16 units on 4, 8 or 16 inputs: W and U transposed
+   * ([input][unit]), so that a step sums every unit side by side (rp_fg_step2). */
+  int32_t host;
+  int16_t wt[16 * 16], ut[16 * 16];
+#endif
 } rp_fg_consts;
 
 #if RP_FG_ASM
@@ -788,6 +794,31 @@ static void rp_fg_consts_of(const rp_fastgrnn_params *p, rp_fg_consts *k) {
   k->zn = (p->zeta + p->nu) * 32768 + 16384;
   k->rc = (int32_t)1 << (13 + p->state_shift);
   k->s14 = 14 + p->state_shift;
+#if defined(RP_HOST_SIMD)
+  {
+    const int32_t n = p->hidden, in = p->in_dim;
+    int32_t i, j;
+    k->host = (n == 8 || n == 16) && (in == 4 || in == 8 || in == 16);
+    if (k->host)
+      for (j = 0; j < n; ++j) {
+        for (i = 0; i < in; ++i)
+          k->wt[i * n + j] = p->w[j * in + i];
+        for (i = 0; i < n; ++i)
+          k->ut[i * n + j] = p->u[j * n + i];
+      }
+  }
+#endif
+}
+
+/* h[j] = update(acc[j], h[j]) for every unit of cell p (the old h is 0 when `first`). */
+static void rp_fg_update_any(const rp_fastgrnn_params *p, const int32_t *acc, int16_t *h,
+                             int32_t first) {
+  if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH)
+    rp_fg_update_all(p, acc, h, first, RP_NL_SIGMOID, RP_NL_TANH);
+  else if (p->gate == RP_NL_QUANT_SIGM && p->update == RP_NL_QUANT_TANH)
+    rp_fg_update_all(p, acc, h, first, RP_NL_QUANT_SIGM, RP_NL_QUANT_TANH);
+  else
+    rp_fg_update_all(p, acc, h, first, p->gate, p->update);
 }
 
 /* One step h <- cell(x, h), in place, with x int16 (RNN1: expanded by rp_expand_s8) or, for
@@ -813,12 +844,7 @@ static void rp_fg_step(const rp_fastgrnn_params *p, const int16_t *x, const int8
     if (!first)
       rp_dot_rows_s16(h, p->u, n, n, 0, 1, acc);
   }
-  if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH)
-    rp_fg_update_all(p, acc, h, first, RP_NL_SIGMOID, RP_NL_TANH);
-  else if (p->gate == RP_NL_QUANT_SIGM && p->update == RP_NL_QUANT_TANH)
-    rp_fg_update_all(p, acc, h, first, RP_NL_QUANT_SIGM, RP_NL_QUANT_TANH);
-  else
-    rp_fg_update_all(p, acc, h, first, p->gate, p->update);
+  rp_fg_update_any(p, acc, h, first);
 }
 
 #if RP_USE_DSP
@@ -1151,6 +1177,38 @@ static RP_NOINLINE void rp_hpass2(const int16_t *ha, const int16_t *u, int32_t n
 #undef RP_ROWS4X2
 #endif
 
+#if defined(RP_HOST_SIMD)
+/* Host builds: the pre-activations (x_s . W_j) 2^shift + h_s . U_j of both sequences s for
+ * every unit j side by side, from the transposed weights of k (in and n constants, so that
+ * the units are one vector): the same integer sums as rp_dot_rows_s16's in another order. */
+static inline void rp_fg_preact2_host(const rp_fg_consts *k, int32_t in, int32_t n,
+                                      int32_t shift, const int16_t *xa, const int16_t *xb,
+                                      const int16_t *ha, const int16_t *hb, int32_t first,
+                                      int32_t *acca, int32_t *accb) {
+  int32_t a[16], b[16];
+  int32_t i, j;
+  for (j = 0; j < n; ++j)
+    a[j] = 0, b[j] = 0;
+  for (i = 0; i < in; ++i) {
+    const int32_t u = xa[i], v = xb[i];
+    const int16_t *w = k->wt + i * n;
+    for (j = 0; j < n; ++j)
+      a[j] += u * w[j], b[j] += v * w[j];
+  }
+  for (j = 0; j < n; ++j)
+    a[j] *= (int32_t)1 << shift, b[j] *= (int32_t)1 << shift;
+  if (!first)
+    for (i = 0; i < n; ++i) {
+      const int32_t u = ha[i], v = hb[i];
+      const int16_t *w = k->ut + i * n;
+      for (j = 0; j < n; ++j)
+        a[j] += u * w[j], b[j] += v * w[j];
+    }
+  for (j = 0; j < n; ++j)
+    acca[j] = a[j], accb[j] = b[j];
+}
+#endif
+
 /* Two steps of one cell on independent sequences, a and b, with int16 inputs (expanded); the
  * weight loads are shared where a kernel for the sizes exists. The same bytes as two calls
  * of rp_fg_step. */
@@ -1178,6 +1236,26 @@ static void rp_fg_step2(const rp_fastgrnn_params *p, const rp_fg_consts *k, cons
       memset(hb, 0, (size_t)n * sizeof *hb);
     }
     rp_fg_update2(p, k, acc2, ha, hb);
+    return;
+  }
+#elif defined(RP_HOST_SIMD)
+  if (k->host) {
+    const int32_t in = p->in_dim, n = p->hidden, sh = p->x_shift;
+    int32_t acca[16], accb[16];
+    if (n == 16 && in == 4)
+      rp_fg_preact2_host(k, 4, 16, sh, xa, xb, ha, hb, first, acca, accb);
+    else if (n == 16 && in == 8)
+      rp_fg_preact2_host(k, 8, 16, sh, xa, xb, ha, hb, first, acca, accb);
+    else if (n == 16)
+      rp_fg_preact2_host(k, 16, 16, sh, xa, xb, ha, hb, first, acca, accb);
+    else if (in == 4)
+      rp_fg_preact2_host(k, 4, 8, sh, xa, xb, ha, hb, first, acca, accb);
+    else if (in == 8)
+      rp_fg_preact2_host(k, 8, 8, sh, xa, xb, ha, hb, first, acca, accb);
+    else
+      rp_fg_preact2_host(k, 16, 8, sh, xa, xb, ha, hb, first, acca, accb);
+    rp_fg_update_any(p, acca, ha, first);
+    rp_fg_update_any(p, accb, hb, first);
     return;
   }
 #else

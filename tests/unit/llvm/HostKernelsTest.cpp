@@ -278,6 +278,68 @@ TEST_CASE("host float conv paths agree with the portable kernels within rounding
   }
 }
 
+TEST_CASE("host int8 RNNPool cells give the portable kernel's bytes", "[llvm][host]") {
+  // The host steps sum every unit side by side from transposed weights (rp_rnnpool.c,
+  // RP_HOST_SIMD) for cells of 8 or 16 units on 4, 8 or 16 inputs; the other sizes (3
+  // channels, 5 units) keep the portable steps. The scales keep the pre-activations near
+  // 1.0 (Q12), so that the gates are neither stuck nor saturated, and the accumulators far
+  // below 2^31, as the quantiser does.
+  std::mt19937 rng(11);
+  const int32_t nls[][2] = {{RP_NL_SIGMOID, RP_NL_TANH}, {RP_NL_QUANT_SIGM, RP_NL_QUANT_TANH}};
+  for (int32_t c : {4, 8, 3})
+    for (int32_t h1 : {8, 16})
+      for (int32_t h2 : {16, 8, 5})
+        for (const auto &nl : nls)
+          for (int32_t reuse : {1, 0}) {
+            const int32_t inH = 11, inW = 13, ph = 4, pw = 4, sh = 2, sw = 3;
+            std::uniform_int_distribution<int32_t> wIn(-1024, 1024), wRec(-64, 64);
+            std::uniform_int_distribution<int32_t> bias(-(1 << 18), 1 << 18);
+            std::uniform_int_distribution<int32_t> q14(0, 16384), bit(0, 1);
+            auto random = [&](size_t n, std::uniform_int_distribution<int32_t> &d) {
+              std::vector<int16_t> v(n);
+              for (int16_t &x : v)
+                x = static_cast<int16_t>(d(rng));
+              return v;
+            };
+            const std::vector<int8_t> x = randomBytes(static_cast<size_t>(inH * inW * c), rng);
+            const std::vector<int16_t> w1 = random(static_cast<size_t>(h1 * c), wIn),
+                                       u1 = random(static_cast<size_t>(h1 * h1), wRec),
+                                       w2 = random(static_cast<size_t>(h2 * h1), wRec),
+                                       u2 = random(static_cast<size_t>(h2 * h2), wRec);
+            std::vector<int32_t> b1(static_cast<size_t>(2 * h1)), b2(static_cast<size_t>(2 * h2));
+            for (int32_t &v : b1)
+              v = bias(rng);
+            for (int32_t &v : b2)
+              v = bias(rng);
+            rp_rnnpool_params p{};
+            p.in_h = inH, p.in_w = inW, p.in_c = c;
+            p.out_h = (inH - ph) / sh + 1, p.out_w = (inW - pw) / sw + 1;
+            p.patch_h = ph, p.patch_w = pw, p.stride_h = sh, p.stride_w = sw;
+            p.rnn1 = {c,         h1,        static_cast<int32_t>(rng() % 200) - 100,
+                      2 + bit(rng), w1.data(), u1.data(), b1.data(), b1.data() + h1, 0,
+                      8 + bit(rng), q14(rng),  q14(rng), nl[0], nl[1], bit(rng)};
+            p.rnn2 = {h1, h2, 0, 0, w2.data(), u2.data(), b2.data(), b2.data() + h2, 0,
+                      8 + bit(rng), q14(rng), q14(rng), nl[0], nl[1], bit(rng)};
+            p.out_zp = 3, p.out_mult = 1 << 30, p.out_shift = -7;
+            const rp_region r{0, p.out_h, 0, p.out_w};
+            const size_t outN = static_cast<size_t>(p.out_h * p.out_w * 4 * h2);
+            std::vector<int8_t> want(outN), got(outN);
+            std::vector<int64_t> scratch(rp_rnnpool_scratch_bytes(&p, p.out_w, reuse) / 8 + 1);
+            std::vector<int8_t> in = x;
+            rp_view vi = rp_view_whole(in.data(), inH, inW);
+            rp_view vw = rp_view_whole(want.data(), p.out_h, p.out_w);
+            rp_view vg = rp_view_whole(got.data(), p.out_h, p.out_w);
+            rp_rnnpool_s8(&p, &vi, &vw, &r, scratch.data(), reuse);
+            rp_hostsimd_rnnpool_s8(&p, &vi, &vg, &r, scratch.data(), reuse);
+            INFO("c " << c << ", h1 " << h1 << ", h2 " << h2 << ", gate " << nl[0] << ", reuse "
+                      << reuse);
+            REQUIRE(got == want);
+            std::vector<int8_t> distinct = want; // not saturated into a few values
+            std::sort(distinct.begin(), distinct.end());
+            CHECK(std::unique(distinct.begin(), distinct.end()) - distinct.begin() > 8);
+          }
+}
+
 TEST_CASE("host float RNNPool cells agree with the portable kernel within rounding",
           "[llvm][host]") {
   // The host cells compute sigmoid and tanh through their own exp (rp_f32_rnnpool.c,

@@ -1,4 +1,4 @@
-/* The int8 convolution kernels compiled once more with the host paths that the LLVM
+/* The int8 convolution and RNNPool kernels compiled once more with the host paths that the LLVM
  * backend's host bitcode selects (RP_HOST_SIMD, runtime/rp_host_conv.h), renamed
  * rp_hostsimd_*, so that a test can compare their bytes with the portable library's. */
 #define RP_HOST_SIMD 1
@@ -6,7 +6,12 @@
 #define rp_conv_general_s8 rp_hostsimd_conv_general_s8
 #define rp_conv_depthwise_s8 rp_hostsimd_conv_depthwise_s8
 #define rp_conv_pointwise_s8 rp_hostsimd_conv_pointwise_s8
+#define rp_q15_nonlinearity rp_hostsimd_q15_nonlinearity
+#define rp_fastgrnn_sweep_s8 rp_hostsimd_fastgrnn_sweep_s8
+#define rp_rnnpool_scratch_bytes rp_hostsimd_rnnpool_scratch_bytes
+#define rp_rnnpool_s8 rp_hostsimd_rnnpool_s8
 #include "rp_conv.c"
+#include "rp_rnnpool.c"
 #include "rp_hostsimd.h"
 
 int32_t rp_hostsimd_max_field(void) {
