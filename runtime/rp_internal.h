@@ -167,6 +167,19 @@ static inline int16_t rp_sat16(int32_t x) { return (int16_t)rp_ssat(x, 16); }
  * shift of a negative value). */
 static inline int32_t rp_asr(int32_t x, int32_t n) { return x >= 0 ? x >> n : ~(~x >> n); }
 
+/* floor((x * mult + hc * 2^32 - [x < 0]) / 2^(32 + k)) for k in [1, 31]: with
+ * hc = 2^(k-1) + z * 2^k this is rp_requant_inline(x, mult, -1 - k) + z (floor of a floor,
+ * and z * 2^(32 + k) commutes with it), exact while |hc| < 2^30. One SMLAL and two shifts:
+ * the constant's words are written out, high hc + (x >> 31) and low x >> 31 (its value
+ * hc * 2^32 - [x < 0]), which both compilers fold into the SMLAL's accumulator (clang, given
+ * the 64-bit difference, added hc to the high word after it). */
+static inline int32_t rp_requant_hi(int32_t x, int32_t mult, int32_t hc, int32_t k) {
+  const int32_t sign = rp_asr(x, 31); /* -[x < 0] */
+  const uint64_t words = (uint64_t)(uint32_t)(hc + sign) << 32 | (uint32_t)sign;
+  const int64_t t = (int64_t)x * mult + (int64_t)words;
+  return rp_asr((int32_t)(t >= 0 ? t >> 32 : ~(~t >> 32)), k);
+}
+
 /* rp_requantize, inlined into the kernels: round_half_away(x * mult / 2^(31 - shift)),
  * saturated to [-RP_REQUANT_SAT, RP_REQUANT_SAT] (mult >= 0, as the host computes it;
  * 31 - shift in [1, 62]). The bound 2^30 - 1 leaves room for the callers' additions: a zero
@@ -181,9 +194,7 @@ static inline int32_t rp_requant_inline(int32_t x, int32_t mult, int32_t shift) 
      * / 2^n), one SMLAL onto (2^(n-33), x >> 31) and a shift of the high word (floor of a
      * floor); |result| < 2^30, so there is nothing to saturate. */
     const int32_t k = n - 32;
-    const int64_t c = (int64_t)((uint64_t)((uint32_t)1 << (k - 1)) << 32) - (x < 0);
-    const int64_t t = (int64_t)x * mult + c;
-    return rp_asr((int32_t)(t >= 0 ? t >> 32 : ~(~t >> 32)), k);
+    return rp_requant_hi(x, mult, (int32_t)1 << (k - 1), k);
   }
   {
     const int64_t prod = (int64_t)x * mult, half = (int64_t)1 << (n - 1);
@@ -191,15 +202,6 @@ static inline int32_t rp_requant_inline(int32_t x, int32_t mult, int32_t shift) 
     return q > RP_REQUANT_SAT ? RP_REQUANT_SAT
                               : (q < -RP_REQUANT_SAT ? -RP_REQUANT_SAT : (int32_t)q);
   }
-}
-
-/* floor((x * mult + hc * 2^32 - [x < 0]) / 2^(32 + k)) for k in [1, 31]: with
- * hc = 2^(k-1) + z * 2^k this is rp_requant_inline(x, mult, -1 - k) + z (floor of a floor,
- * and z * 2^(32 + k) commutes with it), exact while |hc| < 2^30. One SMLAL and two shifts. */
-static inline int32_t rp_requant_hi(int32_t x, int32_t mult, int32_t hc, int32_t k) {
-  const int64_t c = (int64_t)hc * ((int64_t)1 << 32) - (x < 0);
-  const int64_t t = (int64_t)x * mult + c;
-  return rp_asr((int32_t)(t >= 0 ? t >> 32 : ~(~t >> 32)), k);
 }
 
 /* One output value: clamp(out_zp + requant(acc, m, s), lo, hi). In rp_requant_inline's
