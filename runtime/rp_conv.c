@@ -1884,7 +1884,7 @@ RP_API void rp_conv_depthwise_s8(const rp_conv_params *p, const rp_view *in, rp_
   int32_t acc[RP_DW_CHUNK];
   int32_t oy, ox, c0, ch, ky, kx;
 #if defined(RP_HOST_SIMD)
-  if (c <= RP_HOST_MAX_C) {
+  if (c <= RP_HOST_MAX_C && p->k_h <= RP_HOST_DW_KH) {
     rp_host_depthwise_s8(p, in, out, region);
     return;
   }

@@ -94,8 +94,8 @@ RP_F32_API void rp_conv_depthwise_f32(const rp_conv_f32_params *p, const rp_view
   const int32_t c = p->in_c;
   int32_t oy, ox, c0;
 #if defined(RP_HOST_SIMD)
-  rp_f32_host_depthwise(p, in, out, region);
-  return;
+  if (rp_f32_host_depthwise(p, in, out, region))
+    return;
 #endif
   for (oy = region->row0; oy < region->row1; ++oy)
     for (ox = region->col0; ox < region->col1; ++ox) {

@@ -198,33 +198,36 @@ static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *i
   }
 }
 
-/* Channels c0 .. c0 + 16 nv - 1 of output pixel (oy, ox)'s depthwise conv through the
- * activation into dst, as nv vectors of 16 sums (nv a constant: 4, or 1 after the last 64)
- * that stay in registers across the taps, each from the bias in tap order as the portable
- * loop adds (the multiply-adds fuse). */
+/* Window rows a depthwise pass resolves once per output row (taller windows take the
+ * portable loop). */
+#define RP_F32_HOST_DW_KH 8
+
+/* Channels c0 .. c0 + 16 nv - 1 of output pixel ox's depthwise conv through the activation
+ * into dst, as nv vectors of 16 sums (nv a constant: 4, or 1 after the last 64) that stay in
+ * registers across the taps, each from the bias in tap order as the portable loop adds (the
+ * multiply-adds fuse). row[ky] is the input row of window row ky at column in->col0, or
+ * NULL outside the tensor. */
 static inline void rp_f32_host_dw_vec(const rp_conv_f32_params *p, const rp_view_f32 *in,
-                                      int32_t oy, int32_t ox, int32_t c0, int32_t nv,
-                                      float *dst) {
+                                      const float *const *row, int32_t ox, int32_t c0,
+                                      int32_t nv, float *dst) {
 #if defined(__clang__)
 #pragma clang fp contract(fast)
 #endif
-  const int32_t c = p->in_c;
-  const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+  const int32_t c = p->in_c, ix0 = ox * p->stride_w - p->pad_left;
   rp_v16f a[4];
   float sums[64];
   int32_t ky, kx, v;
   for (v = 0; v < nv; ++v)
     memcpy(&a[v], p->bias + c0 + 16 * v, sizeof a[v]);
   for (ky = 0; ky < p->k_h; ++ky) {
-    const int32_t iy = iy0 + ky * p->dil_h;
-    if (iy < 0 || iy >= p->in_h)
+    if (!row[ky])
       continue;
     for (kx = 0; kx < p->k_w; ++kx) {
       const int32_t ix = ix0 + kx * p->dil_w;
       const float *x, *w;
       if (ix < 0 || ix >= p->in_w)
         continue;
-      x = rp_view_pixel_f32(in, iy, ix, c) + c0;
+      x = row[ky] + (ix - in->col0) * c + c0;
       w = p->weights + (ky * p->k_w + kx) * c + c0;
       for (v = 0; v < nv; ++v) {
         rp_v16f xv, wv;
@@ -239,22 +242,33 @@ static inline void rp_f32_host_dw_vec(const rp_conv_f32_params *p, const rp_view
   rp_act_run_f32(&p->act, sums, dst + c0, 16 * nv);
 }
 
-/* Depthwise (groups == in_c == out_c): each output pixel's channels 64 at a time, then 16
- * at a time, then the rest through the portable chunk. */
-static void rp_f32_host_depthwise(const rp_conv_f32_params *p, const rp_view_f32 *in,
-                                  rp_view_f32 *out, const rp_region_f32 *region) {
+/* Depthwise (groups == in_c == out_c): per output row the window's input rows are resolved
+ * once (no ring division per tap); each output pixel's channels 64 at a time, then 16 at a
+ * time, then the rest through the portable chunk. Returns 0 (nothing done) for windows
+ * taller than RP_F32_HOST_DW_KH. */
+static int32_t rp_f32_host_depthwise(const rp_conv_f32_params *p, const rp_view_f32 *in,
+                                     rp_view_f32 *out, const rp_region_f32 *region) {
   const int32_t c = p->in_c;
-  int32_t oy, ox, c0;
-  for (oy = region->row0; oy < region->row1; ++oy)
+  const float *row[RP_F32_HOST_DW_KH];
+  int32_t oy, ox, c0, ky;
+  if (p->k_h > RP_F32_HOST_DW_KH)
+    return 0;
+  for (oy = region->row0; oy < region->row1; ++oy) {
+    for (ky = 0; ky < p->k_h; ++ky) {
+      const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dil_h;
+      row[ky] = iy >= 0 && iy < p->in_h ? rp_view_pixel_f32(in, iy, in->col0, c) : 0;
+    }
     for (ox = region->col0; ox < region->col1; ++ox) {
       float *dst = rp_view_pixel_f32(out, oy, ox, c);
       for (c0 = 0; c0 + 64 <= c; c0 += 64)
-        rp_f32_host_dw_vec(p, in, oy, ox, c0, 4, dst);
+        rp_f32_host_dw_vec(p, in, row, ox, c0, 4, dst);
       for (; c0 + 16 <= c; c0 += 16)
-        rp_f32_host_dw_vec(p, in, oy, ox, c0, 1, dst);
+        rp_f32_host_dw_vec(p, in, row, ox, c0, 1, dst);
       if (c0 < c)
         rp_dw_chunk_f32(p, in, oy, ox, c0, c - c0, dst);
     }
+  }
+  return 1;
 }
 
 #endif /* RNNPOOLC_RP_F32_HOST_CONV_H */

@@ -267,28 +267,28 @@ static RP_NOINLINE void rp_host_conv_t_s8(const rp_conv_params *p, const rp_view
   }
 }
 
-/* Channels c0 .. c0 + 16 nv - 1 of output pixel (oy, ox)'s depthwise sums into acc, as nv
- * vectors of 16 (nv a constant: 4, or 1 after the last 64), which stay in registers across
- * the taps. */
-static inline void rp_host_dw_vec_s8(const rp_conv_params *p, const rp_view *in, int32_t oy,
-                                     int32_t ox, int32_t c0, int32_t nv, int32_t *acc) {
-  const int32_t c = p->in_c;
-  const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+/* Channels c0 .. c0 + 16 nv - 1 of output pixel ox's depthwise sums into acc, as nv vectors
+ * of 16 (nv a constant: 4, or 1 after the last 64), which stay in registers across the
+ * taps. row[ky] is the input row of window row ky at column in->col0, or NULL outside the
+ * tensor. */
+static inline void rp_host_dw_vec_s8(const rp_conv_params *p, const rp_view *in,
+                                     const int8_t *const *row, int32_t ox, int32_t c0,
+                                     int32_t nv, int32_t *acc) {
+  const int32_t c = p->in_c, ix0 = ox * p->stride_w - p->pad_left;
   const rp_v16i zp = (rp_v16i){0} + p->in_zp;
   rp_v16i a[4];
   int32_t ky, kx, v;
   for (v = 0; v < nv; ++v)
     memcpy(&a[v], p->bias + c0 + 16 * v, sizeof a[v]);
   for (ky = 0; ky < p->k_h; ++ky) {
-    const int32_t iy = iy0 + ky * p->dil_h;
-    if (iy < 0 || iy >= p->in_h)
+    if (!row[ky])
       continue;
     for (kx = 0; kx < p->k_w; ++kx) {
       const int32_t ix = ix0 + kx * p->dil_w;
       const int8_t *x, *w;
       if (ix < 0 || ix >= p->in_w)
         continue;
-      x = rp_view_pixel(in, iy, ix, c) + c0;
+      x = row[ky] + (ix - in->col0) * c + c0;
       w = p->weights + (ky * p->k_w + kx) * c + c0;
       for (v = 0; v < nv; ++v) {
         rp_v16b xb, wb;
@@ -329,26 +329,37 @@ static void rp_host_dw_rest_s8(const rp_conv_params *p, const rp_view *in, int32
   }
 }
 
-/* Depthwise (groups == in_c == out_c), at most RP_HOST_MAX_C channels (the caller's
- * condition): each output pixel's channels accumulate tap by tap, 64 at a time, then 16 at
- * a time, then the rest, and are requantised as one row. */
+/* Window rows a depthwise pass resolves once per output row. */
+#define RP_HOST_DW_KH 8
+
+/* Depthwise (groups == in_c == out_c), at most RP_HOST_MAX_C channels and windows of at
+ * most RP_HOST_DW_KH rows (the caller's condition): per output row the window's input rows
+ * are resolved once (no ring division per tap); each output pixel's channels accumulate
+ * tap by tap, 64 at a time, then 16 at a time, then the rest, and are requantised as one
+ * row. */
 static RP_NOINLINE void rp_host_depthwise_s8(const rp_conv_params *p, const rp_view *in,
                                              rp_view *out, const rp_region *region) {
   int32_t acc[RP_HOST_MAX_C];
+  const int8_t *row[RP_HOST_DW_KH];
   const int32_t c = p->in_c, fast = rp_common_shifts(p->shift, c);
-  int32_t oy, ox, c0;
-  if (c > RP_HOST_MAX_C) /* the caller's condition */
+  int32_t oy, ox, c0, ky;
+  if (c > RP_HOST_MAX_C || p->k_h > RP_HOST_DW_KH) /* the caller's condition */
     return;
-  for (oy = region->row0; oy < region->row1; ++oy)
+  for (oy = region->row0; oy < region->row1; ++oy) {
+    for (ky = 0; ky < p->k_h; ++ky) {
+      const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dil_h;
+      row[ky] = iy >= 0 && iy < p->in_h ? rp_view_pixel(in, iy, in->col0, c) : 0;
+    }
     for (ox = region->col0; ox < region->col1; ++ox) {
       for (c0 = 0; c0 + 64 <= c; c0 += 64)
-        rp_host_dw_vec_s8(p, in, oy, ox, c0, 4, acc);
+        rp_host_dw_vec_s8(p, in, row, ox, c0, 4, acc);
       for (; c0 + 16 <= c; c0 += 16)
-        rp_host_dw_vec_s8(p, in, oy, ox, c0, 1, acc);
+        rp_host_dw_vec_s8(p, in, row, ox, c0, 1, acc);
       if (c0 < c)
         rp_host_dw_rest_s8(p, in, oy, ox, c0, acc);
       rp_host_requant_row(p, acc, 0, c, rp_view_pixel(out, oy, ox, c), fast);
     }
+  }
 }
 
 #endif /* RNNPOOLC_RP_HOST_CONV_H */

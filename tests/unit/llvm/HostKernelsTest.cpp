@@ -161,6 +161,9 @@ const Shape kShapes[] = {
     {"depthwise 3x3, 300 channels", 300, 300, 3, 4, 3, 3, 1, 1, 1, 300},
     {"depthwise 5x5 stride 2 pad 2", 7, 7, 8, 9, 5, 5, 2, 2, 1, 7},
     {"depthwise 3x3 dilation 2", 6, 6, 7, 7, 3, 3, 1, 2, 2, 6},
+    {"depthwise 9x3 pad 4, 20 channels (taller than the host path's rows)", 20, 20, 10, 6, 9, 3,
+     1, 4, 1, 20},
+    {"depthwise 3x3 stride 2, 96 channels (64 + 2 x 16)", 96, 96, 7, 8, 3, 3, 2, 1, 1, 96},
     {"depthwise 3x3, 2049 channels (portable)", 2049, 2049, 2, 2, 3, 3, 1, 1, 1, 2049},
 };
 
