@@ -152,6 +152,37 @@ static inline int32_t rp_f32_host_chunk(int32_t n) {
   return per < 16 ? 16 : per > RP_F32_HOST_CHUNK_CH ? RP_F32_HOST_CHUNK_CH : per;
 }
 
+typedef int32_t rp_v16m __attribute__((vector_size(64))); /* a lane mask of rp_v16f */
+
+/* Helpers that must inline, so that their vector counts are constants. */
+#define RP_F32_HOST_INLINE static inline __attribute__((always_inline))
+
+/* 16 sums through the activation into dst, as rp_act_run_f32 computes them (ReLU and clip as
+ * lane selects, written with masks so that GCC's C vectors take them too; the other kinds
+ * lane by lane). */
+RP_F32_HOST_INLINE void rp_f32_host_act16(const rp_act_f32 *act, const float *sums,
+                                         float *dst) {
+  rp_v16f v, bound;
+  rp_v16m m;
+  memcpy(&v, sums, sizeof v);
+  if (act->kind == RP_ACT_RELU) {
+    bound = (rp_v16f){0};
+    m = v > bound;
+    v = (rp_v16f)(((rp_v16m)v & m) | ((rp_v16m)bound & ~m));
+  } else if (act->kind == RP_ACT_CLIP) {
+    bound = (rp_v16f){0} + act->alpha;
+    m = v > bound;
+    v = (rp_v16f)(((rp_v16m)v & m) | ((rp_v16m)bound & ~m));
+    bound = (rp_v16f){0} + act->beta;
+    m = v < bound;
+    v = (rp_v16f)(((rp_v16m)v & m) | ((rp_v16m)bound & ~m));
+  } else if (act->kind != RP_ACT_NONE) {
+    rp_act_run_f32(act, sums, dst, 16);
+    return;
+  }
+  memcpy(dst, &v, sizeof v);
+}
+
 static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *in,
                                rp_view_f32 *out, const rp_region_f32 *region) {
   float col[8][RP_HOST_PACK_MAX_N], bias[RP_F32_HOST_CHUNK_CH];
@@ -187,7 +218,7 @@ static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *i
       for (o = o0; o + 16 <= o1; o += 16) {
         rp_f32_host_mk8x16(x, p->weights + (int64_t)o * n, bias + (o - o0), n, acc);
         for (j = 0; j < np; ++j)
-          rp_act_run_f32(&p->act, acc[j], d[j] + o, 16);
+          rp_f32_host_act16(&p->act, acc[j], d[j] + o);
       }
       if (o < o1) { /* the last block, part full */
         rp_f32_host_mk8x16(x, p->weights + (int64_t)o * n, bias + (o - o0), n, acc);
@@ -207,9 +238,9 @@ static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *i
  * registers across the taps, each from the bias in tap order as the portable loop adds (the
  * multiply-adds fuse). row[ky] is the input row of window row ky at column in->col0, or
  * NULL outside the tensor. */
-static inline void rp_f32_host_dw_vec(const rp_conv_f32_params *p, const rp_view_f32 *in,
-                                      const float *const *row, int32_t ox, int32_t c0,
-                                      int32_t nv, float *dst) {
+RP_F32_HOST_INLINE void rp_f32_host_dw_vec(const rp_conv_f32_params *p, const rp_view_f32 *in,
+                                          const float *const *row, int32_t ox, int32_t c0,
+                                          int32_t nv, float *dst) {
 #if defined(__clang__)
 #pragma clang fp contract(fast)
 #endif
@@ -237,9 +268,10 @@ static inline void rp_f32_host_dw_vec(const rp_conv_f32_params *p, const rp_view
       }
     }
   }
-  for (v = 0; v < nv; ++v)
+  for (v = 0; v < nv; ++v) {
     memcpy(sums + 16 * v, &a[v], sizeof a[v]);
-  rp_act_run_f32(&p->act, sums, dst + c0, 16 * nv);
+    rp_f32_host_act16(&p->act, sums + 16 * v, dst + c0 + 16 * v);
+  }
 }
 
 /* Depthwise (groups == in_c == out_c): per output row the window's input rows are resolved

@@ -271,9 +271,9 @@ static RP_NOINLINE void rp_host_conv_t_s8(const rp_conv_params *p, const rp_view
  * of 16 (nv a constant: 4, or 1 after the last 64), which stay in registers across the
  * taps. row[ky] is the input row of window row ky at column in->col0, or NULL outside the
  * tensor. */
-static inline void rp_host_dw_vec_s8(const rp_conv_params *p, const rp_view *in,
-                                     const int8_t *const *row, int32_t ox, int32_t c0,
-                                     int32_t nv, int32_t *acc) {
+RP_INLINE void rp_host_dw_vec_s8(const rp_conv_params *p, const rp_view *in,
+                               const int8_t *const *row, int32_t ox, int32_t c0, int32_t nv,
+                               int32_t *acc) {
   const int32_t c = p->in_c, ix0 = ox * p->stride_w - p->pad_left;
   const rp_v16i zp = (rp_v16i){0} + p->in_zp;
   rp_v16i a[4];
