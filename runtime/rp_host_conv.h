@@ -195,6 +195,47 @@ static inline void rp_host_mk8x16_s8(const int32_t *const x[8], const int8_t *wt
   memcpy(acc[6], &a6, sizeof a6), memcpy(acc[7], &a7, sizeof a7);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define RP_HOST_HAS_VNNI 1
+/* Whether the CPU a host object is compiled for has AVX-512 VNNI (and BW): the LLVM backend
+ * sets this constant when it compiles a model (LlvmCompile.cpp), so that the branches on it
+ * fold and a CPU without them never meets the instructions; the tests' copy of the kernels
+ * sets it as their compiler's target allows. */
+extern const int32_t rp_host_vnni;
+
+/* rp_host_mk8x16_s8 through AVX-512 VNNI: x[j] are int16 fields (x - in_zp) with a 0 after
+ * the last value, and each pair of field values is one VPDPWSSD per pixel against the two
+ * packed weight rows interleaved and widened to int16 (32 products of 16 channels): the same
+ * int32 sums, two products per lane and step. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
+rp_host_mk8x16_vnni(const int16_t *const x[8], const int8_t *wt, const int32_t bias[16],
+                    int32_t n, int32_t acc[8][16]) {
+  __m512i a[8];
+  int32_t i, j;
+  const __m512i b = _mm512_loadu_si512((const void *)bias);
+  for (j = 0; j < 8; ++j)
+    a[j] = b;
+  for (i = 0; i < n; i += 2, wt += 32) {
+    const __m128i w0 = _mm_loadu_si128((const __m128i *)(const void *)wt);
+    const __m128i w1 = i + 1 < n ? _mm_loadu_si128((const __m128i *)(const void *)(wt + 16))
+                                 : _mm_setzero_si128(); /* an odd field's last value alone */
+    const __m256i pairs =
+        _mm256_set_m128i(_mm_unpackhi_epi8(w0, w1), _mm_unpacklo_epi8(w0, w1));
+    const __m512i w = _mm512_cvtepi8_epi16(pairs);
+    for (j = 0; j < 8; ++j) {
+      int32_t pair;
+      memcpy(&pair, x[j] + i, sizeof pair);
+      a[j] = _mm512_dpwssd_epi32(a[j], _mm512_set1_epi32(pair), w);
+    }
+  }
+  for (j = 0; j < 8; ++j)
+    _mm512_storeu_si512((void *)acc[j], a[j]);
+}
+#else
+#define RP_HOST_HAS_VNNI 0
+#endif
+
 /* Output pixel (oy, ox)'s receptive field as int32 x - in_zp (0 outside the tensor). */
 static void rp_host_gather32_s8(const rp_conv_params *p, const rp_view *in, int32_t oy,
                                 int32_t ox, int32_t *col) {
@@ -228,6 +269,10 @@ static inline int32_t rp_host_chunk(int32_t n) {
 static RP_NOINLINE void rp_host_conv_t_s8(const rp_conv_params *p, const rp_view *in,
                                           rp_view *out, const rp_region *region) {
   int32_t col[8][RP_HOST_PACK_MAX_N], bias[RP_HOST_CHUNK_CH];
+#if RP_HOST_HAS_VNNI
+  int16_t col16[8][RP_HOST_PACK_MAX_N + 2];
+  const int16_t *x16[8];
+#endif
   const int32_t n = p->k_h * p->k_w * p->in_c, cout = p->out_c, per = rp_host_chunk(n);
   const int32_t fast = rp_common_shifts(p->shift, cout);
   const int32_t total = (region->row1 - region->row0) * (region->col1 - region->col0);
@@ -244,6 +289,26 @@ static RP_NOINLINE void rp_host_conv_t_s8(const rp_conv_params *p, const rp_view
       const int32_t *x[8];
       int8_t *d[8];
       int32_t acc[8][16];
+#if RP_HOST_HAS_VNNI
+      if (rp_host_vnni) {
+        for (j = 0; j < np; ++j) {
+          rp_host_gather_s8(p, in, oy, ox, col16[j]);
+          col16[j][n] = 0; /* an odd field's pair partner */
+          x16[j] = col16[j];
+          d[j] = rp_view_pixel(out, oy, ox, cout);
+          if (++ox == region->col1)
+            ox = region->col0, ++oy;
+        }
+        for (; j < 8; ++j)
+          x16[j] = x16[np - 1];
+        for (o = o0; o < o1; o += 16) {
+          rp_host_mk8x16_vnni(x16, p->weights + (int64_t)o * n, bias + (o - o0), n, acc);
+          for (j = 0; j < np; ++j)
+            rp_host_requant_row(p, acc[j], o, rp_min(o + 16, o1), d[j], fast);
+        }
+        continue;
+      }
+#endif
       for (j = 0; j < np; ++j) {
         rp_host_gather32_s8(p, in, oy, ox, col[j]);
         x[j] = col[j];

@@ -10,6 +10,7 @@
 
 #include <llvm/ADT/StringSet.h>
 #include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/IR/Constants.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Verifier.h>
@@ -287,6 +288,14 @@ Expected<LlvmObject> compile(const LoweredModel &lowered, const LlvmOptions &opt
   std::unique_ptr<llvm::Module> m = std::move(*model);
   if (llvm::Linker::linkModules(*m, std::move(*runtime)))
     return makeError("linking the model with the runtime bitcode for {} failed", triple);
+  // The int8 host kernels' AVX-512 VNNI branches (runtime/rp_host_conv.h) fold to whether
+  // the model's CPU has the instructions.
+  if (llvm::GlobalVariable *vnni = m->getGlobalVariable("rp_host_vnni")) {
+    const bool has = spec->host && (*tm)->getMCSubtargetInfo()->checkFeatures(
+                                       "+avx512f,+avx512bw,+avx512vnni");
+    vnni->setInitializer(llvm::ConstantInt::get(vnni->getValueType(), has ? 1 : 0));
+    vnni->setConstant(true);
+  }
   llvm::StringSet<> api;
   for (const std::string &name : apiFunctions(lowered))
     api.insert(name);

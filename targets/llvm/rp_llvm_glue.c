@@ -15,6 +15,13 @@
  * the same function type. */
 #include "rnnpoolc_runtime_all.c"
 
+#if defined(RP_HOST_SIMD)
+/* Whether the model's CPU has AVX-512 VNNI (runtime/rp_host_conv.h): LlvmCompile.cpp sets it
+ * for each model. Defined here, apart from the conv kernels' unit, so that clang does not
+ * fold their reads of it to this placeholder. */
+const int32_t rp_host_vnni = 0;
+#endif
+
 typedef void (*rp_llvm_view_fn)(const void *p, const rp_view *in, rp_view *out,
                                 const rp_region *region);
 typedef void (*rp_llvm_view_scratch_fn)(const void *p, const rp_view *in, rp_view *out,

@@ -15,7 +15,8 @@ For the examples and two zoo models (exported by tools/models/export.py):
     the float interpreter, and `compile --float --backend llvm` writes a model.o that
     exports exactly the model.h API, for the host and for Cortex-M4;
   - two more zoo models (MobileNetV2 blocks) through the host kernel paths: `run --native`
-    byte for byte, `run --native --float` within tolerance.
+    byte for byte (for this CPU, and for one without AVX-512 VNNI, whose int8 kernels take
+    the portable vectors), `run --native --float` within tolerance.
 In QEMU, `run --board ... --backend llvm --json` matches the host byte for byte, as does the
 C build of the same plan run beside it (one plain model, one streamed on netduinoplus2), and
 the float build of the LLVM backend and of C match the host float interpreter.
@@ -175,6 +176,12 @@ def check_native(rnnpoolc, work):
         r = run([rnnpoolc, "run", model, "--input", x, "--calib", x, "--native"])
         check(r.returncode == 0 and "byte for byte: yes" in r.stdout,
               "%s: run --native (host kernel paths) == fixed-point interpreter" % name)
+        # A CPU with AVX-512 but not VNNI (the int8 outer form's portable vectors, whatever
+        # this machine has), runnable on any x86-64 with AVX-512 (else baseline x86-64).
+        cpu = "skylake-avx512" if "avx512f" in open("/proc/cpuinfo").read() else "x86-64"
+        r = run([rnnpoolc, "run", model, "--input", x, "--calib", x, "--native", "--cpu", cpu])
+        check(r.returncode == 0 and "byte for byte: yes" in r.stdout,
+              "%s: run --native --cpu %s == fixed-point interpreter" % (name, cpu))
         r = run([rnnpoolc, "run", model, "--input", x, "--native", "--float"])
         check(r.returncode == 0 and "float interpreter: yes" in r.stdout,
               "%s: run --native --float (host kernel paths) == float interpreter within "

@@ -171,6 +171,7 @@ const Shape kShapes[] = {
 
 TEST_CASE("host int8 conv paths give the portable kernels' bytes", "[llvm][host]") {
   REQUIRE(rp_hostsimd_max_field() > 0); // the host paths are compiled in
+  WARN("int8 outer form through AVX-512 VNNI: " << (rp_hostsimd_vnni() ? "yes" : "no"));
   std::mt19937 rng(2024);
   for (const Shape &s : kShapes)
     for (int variant = 0; variant < 4; ++variant) {
