@@ -1321,7 +1321,9 @@ static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_fg_consts *k, 
     const int32_t step = (dy * in->cols + dx) * p->in_c;
     const int32_t wrap = in->ring_rows ? in->ring_rows * in->cols * p->in_c : 0;
     const int8_t *pa = rp_view_pixel(in, ya, xa, p->in_c), *pb = rp_view_pixel(in, yb, xb, p->in_c);
-    const int8_t *const ring_end = in->data + wrap;
+    /* The ring's end as an address no pointer reaches when there is no ring, so that the
+     * step tests one comparison per pointer. */
+    const uintptr_t ring_end = wrap ? (uintptr_t)(in->data + wrap) : UINTPTR_MAX;
     const int32_t in_dim = c->in_dim, zp = c->x_zp;
     for (t = 0; t < count; ++t) {
       if (in_dim == 4) { /* the common sizes constant: straight-line expansions */
@@ -1337,9 +1339,9 @@ static void rp_rnn1_segment2(const rp_rnnpool_params *p, const rp_fg_consts *k, 
       rp_fg_step2(c, k, ea, eb, sa, sb, t == 0);
       if (t + 1 < count) {
         pa += step, pb += step;
-        if (wrap && pa >= ring_end)
+        if ((uintptr_t)pa >= ring_end)
           pa -= wrap;
-        if (wrap && pb >= ring_end)
+        if ((uintptr_t)pb >= ring_end)
           pb -= wrap;
       }
     }
