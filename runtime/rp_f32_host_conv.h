@@ -274,6 +274,48 @@ RP_F32_HOST_INLINE void rp_f32_host_dw_vec(const rp_conv_f32_params *p, const rp
   }
 }
 
+/* rp_f32_host_dw_vec for the four output pixels ox .. ox + 3 at once, every tap of theirs
+ * inside the row (the caller's condition): each tap's weights are loaded once for the four
+ * (4 nv vector sums in registers). dst is output pixel ox's, the others follow it. */
+RP_F32_HOST_INLINE void rp_f32_host_dw_vec4(const rp_conv_f32_params *p, const rp_view_f32 *in,
+                                           const float *const *row, int32_t ox, int32_t c0,
+                                           int32_t nv, float *dst) {
+#if defined(__clang__)
+#pragma clang fp contract(fast)
+#endif
+  const int32_t c = p->in_c, ix0 = ox * p->stride_w - p->pad_left;
+  const int32_t step = p->stride_w * c; /* from one pixel's window to the next's */
+  rp_v16f a[4][4];
+  float sums[16];
+  int32_t ky, kx, v, j;
+  for (v = 0; v < nv; ++v) {
+    memcpy(&a[0][v], p->bias + c0 + 16 * v, sizeof a[0][v]);
+    a[1][v] = a[0][v], a[2][v] = a[0][v], a[3][v] = a[0][v];
+  }
+  for (ky = 0; ky < p->k_h; ++ky) {
+    if (!row[ky])
+      continue;
+    for (kx = 0; kx < p->k_w; ++kx) {
+      const float *x = row[ky] + (ix0 + kx * p->dil_w - in->col0) * c + c0;
+      const float *w = p->weights + (ky * p->k_w + kx) * c + c0;
+      for (v = 0; v < nv; ++v) {
+        rp_v16f wv, x0, x1, x2, x3;
+        memcpy(&wv, w + 16 * v, sizeof wv);
+        memcpy(&x0, x + 16 * v, sizeof x0);
+        memcpy(&x1, x + step + 16 * v, sizeof x1);
+        memcpy(&x2, x + 2 * step + 16 * v, sizeof x2);
+        memcpy(&x3, x + 3 * step + 16 * v, sizeof x3);
+        a[0][v] += x0 * wv, a[1][v] += x1 * wv, a[2][v] += x2 * wv, a[3][v] += x3 * wv;
+      }
+    }
+  }
+  for (j = 0; j < 4; ++j)
+    for (v = 0; v < nv; ++v) {
+      memcpy(sums, &a[j][v], sizeof a[j][v]);
+      rp_f32_host_act16(&p->act, sums, dst + j * c + c0 + 16 * v);
+    }
+}
+
 /* Depthwise (groups == in_c == out_c): per output row the window's input rows are resolved
  * once (no ring division per tap); each output pixel's channels 64 at a time, then 16 at a
  * time, then the rest through the portable chunk. Returns 0 (nothing done) for windows
@@ -292,6 +334,22 @@ static int32_t rp_f32_host_depthwise(const rp_conv_f32_params *p, const rp_view_
     }
     for (ox = region->col0; ox < region->col1; ++ox) {
       float *dst = rp_view_pixel_f32(out, oy, ox, c);
+      const int32_t first = ox * p->stride_w - p->pad_left; /* pixel ox's first tap */
+      const int32_t last = (ox + 3) * p->stride_w - p->pad_left + (p->k_w - 1) * p->dil_w;
+      if (ox + 4 <= region->col1 && first >= 0 && last < p->in_w && c >= 16) {
+        /* four pixels inside the row: the channels in vectors, the rest one pixel at a time */
+        for (c0 = 0; c0 + 32 <= c; c0 += 32)
+          rp_f32_host_dw_vec4(p, in, row, ox, c0, 2, dst);
+        for (; c0 + 16 <= c; c0 += 16)
+          rp_f32_host_dw_vec4(p, in, row, ox, c0, 1, dst);
+        if (c0 < c) {
+          int32_t j;
+          for (j = 0; j < 4; ++j)
+            rp_dw_chunk_f32(p, in, oy, ox + j, c0, c - c0, dst + j * c);
+        }
+        ox += 3;
+        continue;
+      }
       for (c0 = 0; c0 + 64 <= c; c0 += 64)
         rp_f32_host_dw_vec(p, in, row, ox, c0, 4, dst);
       for (; c0 + 16 <= c; c0 += 16)

@@ -369,6 +369,44 @@ RP_INLINE void rp_host_dw_vec_s8(const rp_conv_params *p, const rp_view *in,
     memcpy(acc + c0 + 16 * v, &a[v], sizeof a[v]);
 }
 
+/* rp_host_dw_vec_s8 for the four output pixels ox .. ox + 3 at once, every tap of theirs
+ * inside the row (the caller's condition): each tap's weights are widened once for the four.
+ * acc holds the four pixels' sums one after the other, c apart. */
+RP_INLINE void rp_host_dw_vec4_s8(const rp_conv_params *p, const rp_view *in,
+                                  const int8_t *const *row, int32_t ox, int32_t c0, int32_t nv,
+                                  int32_t *acc) {
+  const int32_t c = p->in_c, ix0 = ox * p->stride_w - p->pad_left;
+  const int32_t step = p->stride_w * c; /* from one pixel's window to the next's */
+  const rp_v16i zp = (rp_v16i){0} + p->in_zp;
+  rp_v16i a[4][2];
+  int32_t ky, kx, v, j;
+  for (v = 0; v < nv; ++v) {
+    memcpy(&a[0][v], p->bias + c0 + 16 * v, sizeof a[0][v]);
+    a[1][v] = a[0][v], a[2][v] = a[0][v], a[3][v] = a[0][v];
+  }
+  for (ky = 0; ky < p->k_h; ++ky) {
+    if (!row[ky])
+      continue;
+    for (kx = 0; kx < p->k_w; ++kx) {
+      const int8_t *x = row[ky] + (ix0 + kx * p->dil_w - in->col0) * c + c0;
+      const int8_t *w = p->weights + (ky * p->k_w + kx) * c + c0;
+      for (v = 0; v < nv; ++v) {
+        rp_v16b wb, xb;
+        rp_v16i wv;
+        memcpy(&wb, w + 16 * v, sizeof wb);
+        wv = __builtin_convertvector(wb, rp_v16i);
+        for (j = 0; j < 4; ++j) {
+          memcpy(&xb, x + j * step + 16 * v, sizeof xb);
+          a[j][v] += (__builtin_convertvector(xb, rp_v16i) - zp) * wv;
+        }
+      }
+    }
+  }
+  for (j = 0; j < 4; ++j)
+    for (v = 0; v < nv; ++v)
+      memcpy(acc + j * c + c0 + 16 * v, &a[j][v], sizeof a[j][v]);
+}
+
 /* Channels c0 .. c - 1 (fewer than 16) of output pixel (oy, ox)'s depthwise sums into acc. */
 static void rp_host_dw_rest_s8(const rp_conv_params *p, const rp_view *in, int32_t oy,
                                int32_t ox, int32_t c0, int32_t *acc) {
@@ -404,7 +442,7 @@ static void rp_host_dw_rest_s8(const rp_conv_params *p, const rp_view *in, int32
  * row. */
 static RP_NOINLINE void rp_host_depthwise_s8(const rp_conv_params *p, const rp_view *in,
                                              rp_view *out, const rp_region *region) {
-  int32_t acc[RP_HOST_MAX_C];
+  int32_t acc[4 * RP_HOST_MAX_C];
   const int8_t *row[RP_HOST_DW_KH];
   const int32_t c = p->in_c, fast = rp_common_shifts(p->shift, c);
   int32_t oy, ox, c0, ky;
@@ -416,6 +454,23 @@ static RP_NOINLINE void rp_host_depthwise_s8(const rp_conv_params *p, const rp_v
       row[ky] = iy >= 0 && iy < p->in_h ? rp_view_pixel(in, iy, in->col0, c) : 0;
     }
     for (ox = region->col0; ox < region->col1; ++ox) {
+      const int32_t first = ox * p->stride_w - p->pad_left; /* pixel ox's first tap */
+      const int32_t last = (ox + 3) * p->stride_w - p->pad_left + (p->k_w - 1) * p->dil_w;
+      if (ox + 4 <= region->col1 && first >= 0 && last < p->in_w && c >= 16) {
+        /* four pixels inside the row: the channels in vectors, the rest one pixel at a time */
+        int32_t j;
+        for (c0 = 0; c0 + 32 <= c; c0 += 32)
+          rp_host_dw_vec4_s8(p, in, row, ox, c0, 2, acc);
+        for (; c0 + 16 <= c; c0 += 16)
+          rp_host_dw_vec4_s8(p, in, row, ox, c0, 1, acc);
+        for (j = 0; j < 4; ++j) {
+          if (c0 < c)
+            rp_host_dw_rest_s8(p, in, oy, ox + j, c0, acc + j * c);
+          rp_host_requant_row(p, acc + j * c, 0, c, rp_view_pixel(out, oy, ox + j, c), fast);
+        }
+        ox += 3;
+        continue;
+      }
       for (c0 = 0; c0 + 64 <= c; c0 += 64)
         rp_host_dw_vec_s8(p, in, row, ox, c0, 4, acc);
       for (; c0 + 16 <= c; c0 += 16)

@@ -164,6 +164,10 @@ const Shape kShapes[] = {
     {"depthwise 9x3 pad 4, 20 channels (taller than the host path's rows)", 20, 20, 10, 6, 9, 3,
      1, 4, 1, 20},
     {"depthwise 3x3 stride 2, 96 channels (64 + 2 x 16)", 96, 96, 7, 8, 3, 3, 2, 1, 1, 96},
+    {"depthwise 3x3, 48 channels over 14 columns (four pixels at a time)", 48, 48, 5, 14, 3, 3,
+     1, 1, 1, 48},
+    {"depthwise 3x3 stride 2, 40 channels over 20 columns", 40, 40, 6, 20, 3, 3, 2, 1, 1, 40},
+    {"depthwise 5x5 dilation 2, 17 channels over 23 columns", 17, 17, 9, 23, 5, 5, 1, 2, 2, 17},
     {"depthwise 3x3, 2049 channels (portable)", 2049, 2049, 2, 2, 3, 3, 1, 1, 1, 2049},
 };
 
