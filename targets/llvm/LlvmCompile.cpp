@@ -290,12 +290,15 @@ Expected<LlvmObject> compile(const LoweredModel &lowered, const LlvmOptions &opt
     return makeError("linking the model with the runtime bitcode for {} failed", triple);
   // The int8 host kernels' AVX-512 VNNI branches (runtime/rp_host_conv.h) fold to whether
   // the model's CPU has the instructions.
-  if (llvm::GlobalVariable *vnni = m->getGlobalVariable("rp_host_vnni")) {
-    const bool has = spec->host && (*tm)->getMCSubtargetInfo()->checkFeatures(
-                                       "+avx512f,+avx512bw,+avx512vnni");
-    vnni->setInitializer(llvm::ConstantInt::get(vnni->getValueType(), has ? 1 : 0));
-    vnni->setConstant(true);
-  }
+  // The same for the float kernels' AVX-512 branches (runtime/rp_f32_host_conv.h).
+  const std::pair<const char *, const char *> cpuFlags[] = {
+      {"rp_host_vnni", "+avx512f,+avx512bw,+avx512vnni"}, {"rp_host_avx512", "+avx512f"}};
+  for (const auto &[name, features] : cpuFlags)
+    if (llvm::GlobalVariable *flag = m->getGlobalVariable(name)) {
+      const bool has = spec->host && (*tm)->getMCSubtargetInfo()->checkFeatures(features);
+      flag->setInitializer(llvm::ConstantInt::get(flag->getValueType(), has ? 1 : 0));
+      flag->setConstant(true);
+    }
   llvm::StringSet<> api;
   for (const std::string &name : apiFunctions(lowered))
     api.insert(name);

@@ -10,6 +10,13 @@
  * kernels take the step's region through views, Rows kernels run once per row of it. */
 #include "rnnpoolc_runtime_f32_all.c"
 
+#if defined(RP_HOST_SIMD)
+/* Whether the model's CPU has AVX-512 (runtime/rp_f32_host_conv.h): LlvmCompile.cpp sets it
+ * for each model. Defined here, apart from the conv kernels' unit, so that clang does not
+ * fold their reads of it to this placeholder. */
+const int32_t rp_host_avx512 = 0;
+#endif
+
 typedef void (*rp_llvm_f32_view_fn)(const void *p, const rp_view_f32 *in, rp_view_f32 *out,
                                     const rp_region_f32 *region);
 typedef void (*rp_llvm_f32_view_scratch_fn)(const void *p, const rp_view_f32 *in,

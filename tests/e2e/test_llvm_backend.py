@@ -16,7 +16,8 @@ For the examples and two zoo models (exported by tools/models/export.py):
     exports exactly the model.h API, for the host and for Cortex-M4;
   - two more zoo models (MobileNetV2 blocks) through the host kernel paths: `run --native`
     byte for byte (for this CPU, and for one without AVX-512 VNNI, whose int8 kernels take
-    the portable vectors), `run --native --float` within tolerance.
+    the portable vectors), `run --native --float` within tolerance (for this CPU and for
+    baseline x86-64).
 In QEMU, `run --board ... --backend llvm --json` matches the host byte for byte, as does the
 C build of the same plan run beside it (one plain model, one streamed on netduinoplus2), and
 the float build of the LLVM backend and of C match the host float interpreter.
@@ -186,6 +187,11 @@ def check_native(rnnpoolc, work):
         check(r.returncode == 0 and "float interpreter: yes" in r.stdout,
               "%s: run --native --float (host kernel paths) == float interpreter within "
               "tolerance" % name)
+        # Baseline x86-64 (no AVX-512: the float outer form one block of 16 at a time).
+        r = run([rnnpoolc, "run", model, "--input", x, "--native", "--float", "--cpu", "x86-64"])
+        check(r.returncode == 0 and "float interpreter: yes" in r.stdout,
+              "%s: run --native --float --cpu x86-64 == float interpreter within tolerance" %
+              name)
 
 
 def check_host_float(rnnpoolc, work, name, model, x):

@@ -235,6 +235,8 @@ TEST_CASE("host int8 conv paths at the accumulator bound, extreme inputs", "[llv
 TEST_CASE("host float conv paths agree with the portable kernels within rounding",
           "[llvm][host]") {
   REQUIRE(rp_hostsimd_max_field_f32() > 0);
+  WARN("float outer form two blocks at a time (AVX-512): "
+       << (rp_hostsimd_avx512() ? "yes" : "no"));
   std::mt19937 rng(99);
   std::uniform_real_distribution<float> value(-1.0f, 1.0f), weight(-0.5f, 0.5f);
   const int32_t acts[] = {RP_ACT_NONE, RP_ACT_RELU, RP_ACT_CLIP, RP_ACT_HARD_SWISH};

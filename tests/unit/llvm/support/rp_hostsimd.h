@@ -22,6 +22,8 @@ void rp_hostsimd_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32 *
 int32_t rp_hostsimd_max_field(void);
 /* Whether the int8 outer form runs its AVX-512 VNNI kernel here. */
 int32_t rp_hostsimd_vnni(void);
+/* Whether the float outer form runs two blocks of 16 channels at once here (AVX-512). */
+int32_t rp_hostsimd_avx512(void);
 int32_t rp_hostsimd_max_field_f32(void);
 
 #ifdef __cplusplus

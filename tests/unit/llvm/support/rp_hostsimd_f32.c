@@ -17,6 +17,18 @@
 #include "rp_f32_rnnpool.c"
 #include "rp_hostsimd.h"
 
+/* The AVX-512 path where this compiler's target has it (the normal build's clang
+ * -march=native on such a CPU), else the one block at a time. */
+#if defined(__AVX512F__)
+const int32_t rp_host_avx512 = 1;
+#else
+const int32_t rp_host_avx512 = 0;
+#endif
+
+int32_t rp_hostsimd_avx512(void) {
+  return rp_host_avx512;
+}
+
 int32_t rp_hostsimd_max_field_f32(void) {
   return RP_F32_HOST_MAX_N;
 }
