@@ -208,6 +208,16 @@ extern const int32_t rp_host_vnni;
  * the last value, and each pair of field values is one VPDPWSSD per pixel against the two
  * packed weight rows interleaved and widened to int16 (32 products of 16 channels): the same
  * int32 sums, two products per lane and step. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static inline __m512i
+rp_host_vnni_rows(const int8_t *wt, int32_t i, int32_t n) {
+  /* Field values i and i + 1 of a block's 16 channels as 16 int16 pairs. */
+  const __m128i w0 = _mm_loadu_si128((const __m128i *)(const void *)wt);
+  const __m128i w1 = i + 1 < n ? _mm_loadu_si128((const __m128i *)(const void *)(wt + 16))
+                               : _mm_setzero_si128(); /* an odd field's last value alone */
+  return _mm512_cvtepi8_epi16(
+      _mm256_set_m128i(_mm_unpackhi_epi8(w0, w1), _mm_unpacklo_epi8(w0, w1)));
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
 rp_host_mk8x16_vnni(const int16_t *const x[8], const int8_t *wt, const int32_t bias[16],
                     int32_t n, int32_t acc[8][16]) {
@@ -217,12 +227,7 @@ rp_host_mk8x16_vnni(const int16_t *const x[8], const int8_t *wt, const int32_t b
   for (j = 0; j < 8; ++j)
     a[j] = b;
   for (i = 0; i < n; i += 2, wt += 32) {
-    const __m128i w0 = _mm_loadu_si128((const __m128i *)(const void *)wt);
-    const __m128i w1 = i + 1 < n ? _mm_loadu_si128((const __m128i *)(const void *)(wt + 16))
-                                 : _mm_setzero_si128(); /* an odd field's last value alone */
-    const __m256i pairs =
-        _mm256_set_m128i(_mm_unpackhi_epi8(w0, w1), _mm_unpacklo_epi8(w0, w1));
-    const __m512i w = _mm512_cvtepi8_epi16(pairs);
+    const __m512i w = rp_host_vnni_rows(wt, i, n);
     for (j = 0; j < 8; ++j) {
       int32_t pair;
       memcpy(&pair, x[j] + i, sizeof pair);
@@ -231,6 +236,34 @@ rp_host_mk8x16_vnni(const int16_t *const x[8], const int8_t *wt, const int32_t b
   }
   for (j = 0; j < 8; ++j)
     _mm512_storeu_si512((void *)acc[j], a[j]);
+}
+
+/* rp_host_mk8x16_vnni over two blocks at once, wt0 and wt1 (channels k and 16 + k of
+ * acc[j]): 16 sums in registers, each pixel's pair broadcast once for both. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
+rp_host_mk8x32_vnni(const int16_t *const x[8], const int8_t *wt0, const int8_t *wt1,
+                    const int32_t bias[32], int32_t n, int32_t acc[8][32]) {
+  __m512i a[8][2];
+  int32_t i, j;
+  const __m512i b0 = _mm512_loadu_si512((const void *)bias);
+  const __m512i b1 = _mm512_loadu_si512((const void *)(bias + 16));
+  for (j = 0; j < 8; ++j)
+    a[j][0] = b0, a[j][1] = b1;
+  for (i = 0; i < n; i += 2, wt0 += 32, wt1 += 32) {
+    const __m512i w0 = rp_host_vnni_rows(wt0, i, n), w1 = rp_host_vnni_rows(wt1, i, n);
+    for (j = 0; j < 8; ++j) {
+      int32_t pair;
+      __m512i v;
+      memcpy(&pair, x[j] + i, sizeof pair);
+      v = _mm512_set1_epi32(pair);
+      a[j][0] = _mm512_dpwssd_epi32(a[j][0], v, w0);
+      a[j][1] = _mm512_dpwssd_epi32(a[j][1], v, w1);
+    }
+  }
+  for (j = 0; j < 8; ++j) {
+    _mm512_storeu_si512((void *)acc[j], a[j][0]);
+    _mm512_storeu_si512((void *)(acc[j] + 16), a[j][1]);
+  }
 }
 #else
 #define RP_HOST_HAS_VNNI 0
@@ -301,7 +334,14 @@ static RP_NOINLINE void rp_host_conv_t_s8(const rp_conv_params *p, const rp_view
         }
         for (; j < 8; ++j)
           x16[j] = x16[np - 1];
-        for (o = o0; o < o1; o += 16) {
+        for (o = o0; o + 32 <= o1; o += 32) {
+          int32_t acc2[8][32];
+          rp_host_mk8x32_vnni(x16, p->weights + (int64_t)o * n,
+                              p->weights + (int64_t)(o + 16) * n, bias + (o - o0), n, acc2);
+          for (j = 0; j < np; ++j)
+            rp_host_requant_row(p, acc2[j], o, o + 32, d[j], fast);
+        }
+        for (; o < o1; o += 16) {
           rp_host_mk8x16_vnni(x16, p->weights + (int64_t)o * n, bias + (o - o0), n, acc);
           for (j = 0; j < np; ++j)
             rp_host_requant_row(p, acc[j], o, rp_min(o + 16, o1), d[j], fast);
