@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Host speed: `rnnpoolc run --native` (the LLVM backend's host object), int8 and float32,
 against onnxruntime (npm onnxruntime-node, float32), one thread each, median of N inferences
-after a warm-up, on torchvision MobileNetV2-1.0 at 224, the RNNPool face detector,
-MobileNetV2-RNNPool and small_cnn. Printed, never asserted.
+after a warm-up (the best of three interleaved rounds), on torchvision MobileNetV2-1.0 at
+224, the RNNPool face detector, MobileNetV2-RNNPool and small_cnn. Printed, never asserted.
 
   host_vs_ort.py RNNPOOLC WORKDIR [RUNS]
 
@@ -23,6 +23,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXPORT = os.path.join(ROOT, "tools", "models", "export.py")
+ROUNDS = 3
 MODELS = [("MobileNetV2-1.0 224", "mobilenet_v2_224"), ("face detector (rpool_face_m4)",
           "rpool_face_m4"), ("MobileNetV2-RNNPool 224", "mobilenet_v2_rnnpool"),
           ("small_cnn", "small_cnn")]
@@ -92,13 +93,21 @@ def main():
         x = np.load(os.path.join(d, "input.npy")).astype(np.float32)
         raw = os.path.join(d, "input.bin")
         x.tofile(raw)
-        p = subprocess.run(["node", os.path.join(ort, "time.js"), model, raw,
-                            "x".join(map(str, x.shape)), str(runs)], capture_output=True,
-                           text=True, cwd=ort)
-        ort_ms = float(p.stdout.strip()) if p.returncode == 0 else float("nan")
         npy = os.path.join(d, "input.npy")
-        f32, f32_note = time_rnnpoolc(rnnpoolc, model, npy, runs, float_build=True)
-        i8, i8_note = time_rnnpoolc(rnnpoolc, model, npy, runs, float_build=False)
+        # ROUNDS rounds of the three, interleaved, each figure the best of its rounds'
+        # medians: a shared machine's load drifts over seconds, and interleaving keeps a
+        # slow spell from landing on one side of a ratio only.
+        ort_ms = f32 = i8 = float("inf")
+        f32_note = i8_note = ""
+        for _ in range(ROUNDS):
+            p = subprocess.run(["node", os.path.join(ort, "time.js"), model, raw,
+                                "x".join(map(str, x.shape)), str(runs)], capture_output=True,
+                               text=True, cwd=ort)
+            ort_ms = min(ort_ms, float(p.stdout.strip()) if p.returncode == 0 else float("nan"))
+            ms, f32_note = time_rnnpoolc(rnnpoolc, model, npy, runs, float_build=True)
+            f32 = min(f32, ms)
+            ms, i8_note = time_rnnpoolc(rnnpoolc, model, npy, runs, float_build=False)
+            i8 = min(i8, ms)
         print("%-30s %10.3f %12.3f %9.2f %12.3f %9.2f%s%s" % (
             title, ort_ms, f32, ort_ms / f32, i8, ort_ms / i8, f32_note, i8_note), flush=True)
 
