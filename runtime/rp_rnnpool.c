@@ -25,10 +25,10 @@
  * two hidden units, j and j + rows / 2, against both sequences: 12 instructions per 16 MACs
  * (LDRD of four inputs of each vector and four weights of each row, eight SMLADs), the
  * pointers kept in memory so that the blocks have every register (clang's keep one for the
- * pointers' address). The sigmoid/tanh update is two assembly passes over both sequences (the nonlinearities, packed z | c; then
- * the new states), about 28 instructions per unit and step with the tables that fold each
- * interval's start into its word (rp_sigmoid_u_table), where GCC's code for the same C took
- * 44. RNN2's forward step t and backward step len - 1 - t read the same summary: its x.W is
+ * pointers' address). The sigmoid/tanh update is two assembly passes over both sequences
+ * (the nonlinearities, packed z | c; then the new states), about 28 instructions per unit and
+ * step with the tables that fold each interval's start into its word (rp_sigmoid_u_table),
+ * where GCC's code for the same C took 44. RNN2's forward step t and backward step len - 1 - t read the same summary: its x.W is
  * computed once. The portable C (and the host's models of the DSP instructions) run
  * the same integer operations, so the bytes are the same (tests/unit/runtime/
  * QemuRNNPoolTest.cpp runs both).
@@ -597,10 +597,12 @@ typedef struct {
   int32_t form;           /* the assembly's forms (pass 1: 0, 1, 2; pass 2: + 4 for the MLA
                            * form), or -1 for the C update */
   int32_t nzeta, zn, rc, s14;
+  /* The cell's sizes as one of the paired steps' kernels (rp_fg_step2): 16 units on 4, 8 or
+   * 16 inputs 0, 1, 2; 8 units 3, 4, 5; other sizes -1. */
+  int32_t sizes;
 #if defined(RP_HOST_SIMD)
-  /* Host builds, cells of 8 or 16 units on 4, 8 or 16 inputs: W and U transposed
-   * ([input][unit]), so that a step sums every unit side by side (rp_fg_step2). */
-  int32_t host;
+  /* Host builds, cells of those sizes: W and U transposed ([input][unit]), so that a step
+   * sums every unit side by side. */
   int16_t wt[16 * 16], ut[16 * 16];
 #endif
 } rp_fg_consts;
@@ -794,12 +796,16 @@ static void rp_fg_consts_of(const rp_fastgrnn_params *p, rp_fg_consts *k) {
   k->zn = (p->zeta + p->nu) * 32768 + 16384;
   k->rc = (int32_t)1 << (13 + p->state_shift);
   k->s14 = 14 + p->state_shift;
+  {
+    const int32_t n = p->hidden, in = p->in_dim;
+    const int32_t ins = in == 4 ? 0 : in == 8 ? 1 : in == 16 ? 2 : -1;
+    k->sizes = ins < 0 || (n != 8 && n != 16) ? -1 : (n == 16 ? 0 : 3) + ins;
+  }
 #if defined(RP_HOST_SIMD)
   {
     const int32_t n = p->hidden, in = p->in_dim;
     int32_t i, j;
-    k->host = (n == 8 || n == 16) && (in == 4 || in == 8 || in == 16);
-    if (k->host)
+    if (k->sizes >= 0)
       for (j = 0; j < n; ++j) {
         for (i = 0; i < in; ++i)
           k->wt[i * n + j] = p->w[j * in + i];
@@ -1215,22 +1221,18 @@ static inline void rp_fg_preact2_host(const rp_fg_consts *k, int32_t in, int32_t
 static void rp_fg_step2(const rp_fastgrnn_params *p, const rp_fg_consts *k, const int16_t *xa,
                         const int16_t *xb, int16_t *ha, int16_t *hb, int32_t first) {
 #if RP_USE_DSP
-  const int32_t in = p->in_dim, n = p->hidden;
-  if ((n == 8 || n == 16) && (in == 4 || in == 8 || in == 16) &&
-      xb == xa + RP_FG_MAX_EXPANDED && hb == ha + n) {
+  const int32_t n = p->hidden;
+  if (k->sizes >= 0 && xb == xa + RP_FG_MAX_EXPANDED && hb == ha + n) {
+    const int32_t sh = p->x_shift, h = !first;
     int32_t acc2[2 * 16];
-    if (n == 16 && in == 4)
-      rp_preact2_n(xa, p->w, 4, ha, p->u, 16, p->x_shift, !first, acc2);
-    else if (n == 16 && in == 8)
-      rp_preact2_n(xa, p->w, 8, ha, p->u, 16, p->x_shift, !first, acc2);
-    else if (n == 16)
-      rp_preact2_n(xa, p->w, 16, ha, p->u, 16, p->x_shift, !first, acc2);
-    else if (in == 4)
-      rp_preact2_n(xa, p->w, 4, ha, p->u, 8, p->x_shift, !first, acc2);
-    else if (in == 8)
-      rp_preact2_n(xa, p->w, 8, ha, p->u, 8, p->x_shift, !first, acc2);
-    else
-      rp_preact2_n(xa, p->w, 16, ha, p->u, 8, p->x_shift, !first, acc2);
+    switch (k->sizes) {
+    case 0: rp_preact2_n(xa, p->w, 4, ha, p->u, 16, sh, h, acc2); break;
+    case 1: rp_preact2_n(xa, p->w, 8, ha, p->u, 16, sh, h, acc2); break;
+    case 2: rp_preact2_n(xa, p->w, 16, ha, p->u, 16, sh, h, acc2); break;
+    case 3: rp_preact2_n(xa, p->w, 4, ha, p->u, 8, sh, h, acc2); break;
+    case 4: rp_preact2_n(xa, p->w, 8, ha, p->u, 8, sh, h, acc2); break;
+    default: rp_preact2_n(xa, p->w, 16, ha, p->u, 8, sh, h, acc2); break;
+    }
     if (first) { /* the old states are 0 (and not read before this) */
       memset(ha, 0, (size_t)n * sizeof *ha);
       memset(hb, 0, (size_t)n * sizeof *hb);
@@ -1239,21 +1241,17 @@ static void rp_fg_step2(const rp_fastgrnn_params *p, const rp_fg_consts *k, cons
     return;
   }
 #elif defined(RP_HOST_SIMD)
-  if (k->host) {
-    const int32_t in = p->in_dim, n = p->hidden, sh = p->x_shift;
+  if (k->sizes >= 0) {
+    const int32_t sh = p->x_shift;
     int32_t acca[16], accb[16];
-    if (n == 16 && in == 4)
-      rp_fg_preact2_host(k, 4, 16, sh, xa, xb, ha, hb, first, acca, accb);
-    else if (n == 16 && in == 8)
-      rp_fg_preact2_host(k, 8, 16, sh, xa, xb, ha, hb, first, acca, accb);
-    else if (n == 16)
-      rp_fg_preact2_host(k, 16, 16, sh, xa, xb, ha, hb, first, acca, accb);
-    else if (in == 4)
-      rp_fg_preact2_host(k, 4, 8, sh, xa, xb, ha, hb, first, acca, accb);
-    else if (in == 8)
-      rp_fg_preact2_host(k, 8, 8, sh, xa, xb, ha, hb, first, acca, accb);
-    else
-      rp_fg_preact2_host(k, 16, 8, sh, xa, xb, ha, hb, first, acca, accb);
+    switch (k->sizes) {
+    case 0: rp_fg_preact2_host(k, 4, 16, sh, xa, xb, ha, hb, first, acca, accb); break;
+    case 1: rp_fg_preact2_host(k, 8, 16, sh, xa, xb, ha, hb, first, acca, accb); break;
+    case 2: rp_fg_preact2_host(k, 16, 16, sh, xa, xb, ha, hb, first, acca, accb); break;
+    case 3: rp_fg_preact2_host(k, 4, 8, sh, xa, xb, ha, hb, first, acca, accb); break;
+    case 4: rp_fg_preact2_host(k, 8, 8, sh, xa, xb, ha, hb, first, acca, accb); break;
+    default: rp_fg_preact2_host(k, 16, 8, sh, xa, xb, ha, hb, first, acca, accb); break;
+    }
     rp_fg_update_any(p, acca, ha, first);
     rp_fg_update_any(p, accb, hb, first);
     return;

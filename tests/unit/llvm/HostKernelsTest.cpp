@@ -316,7 +316,8 @@ TEST_CASE("host int8 RNNPool cells give the portable kernel's bytes", "[llvm][ho
                                        u1 = random(static_cast<size_t>(h1 * h1), wRec),
                                        w2 = random(static_cast<size_t>(h2 * h1), wRec),
                                        u2 = random(static_cast<size_t>(h2 * h2), wRec);
-            std::vector<int32_t> b1(static_cast<size_t>(2 * h1)), b2(static_cast<size_t>(2 * h2));
+            std::vector<int32_t> b1(static_cast<size_t>(2 * h1));
+            std::vector<int32_t> b2(static_cast<size_t>(2 * h2));
             for (int32_t &v : b1)
               v = bias(rng);
             for (int32_t &v : b2)
