@@ -10,7 +10,9 @@
  * The shapes:
  * - groups == 1 with weights the host object packs (rp_host_pack.h: fields of at most
  *   RP_HOST_PACK_MAX_N values): the outer-product form, 8 pixels x 16 channels of int32
- *   sums in vector registers (rp_host_conv_t_s8);
+ *   sums in vector registers (rp_host_conv_t_s8); on a CPU with AVX-512 VNNI the weights
+ *   come in quads and the fields as u8 x + 128, one VPDPBUSD per four field values, 8
+ *   pixels x 32 channels, requantised in registers (rp_host_conv_vnni_s8);
  * - groups == 1 with longer fields (OHWI weights): the receptive fields of RP_HOST_PIX
  *   output pixels are gathered once as int16 (x - in_zp, 0 outside the tensor), then every
  *   RP_HOST_OCH output channels (weights widened to int16 once per call, a chunk of channels
@@ -195,6 +197,13 @@ static inline void rp_host_mk8x16_s8(const int32_t *const x[8], const int8_t *wt
   memcpy(acc[6], &a6, sizeof a6), memcpy(acc[7], &a7, sizeof a7);
 }
 
+/* The output channels a pass of the region's pixels runs: a multiple of 16 whose packed
+ * weights (at most 32 KB) stay in the L2 cache while the pixels go by 8 at a time. */
+static inline int32_t rp_host_chunk(int32_t n) {
+  const int32_t per = (32768 / n) & ~15;
+  return per < 16 ? 16 : per > RP_HOST_CHUNK_CH ? RP_HOST_CHUNK_CH : per;
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define RP_HOST_HAS_VNNI 1
@@ -204,65 +213,205 @@ static inline void rp_host_mk8x16_s8(const int32_t *const x[8], const int8_t *wt
  * sets it as their compiler's target allows. */
 extern const int32_t rp_host_vnni;
 
-/* rp_host_mk8x16_s8 through AVX-512 VNNI: x[j] are int16 fields (x - in_zp) with a 0 after
- * the last value, and each pair of field values is one VPDPWSSD per pixel against the two
- * packed weight rows interleaved and widened to int16 (32 products of 16 channels): the same
- * int32 sums, two products per lane and step. */
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static inline __m512i
-rp_host_vnni_rows(const int8_t *wt, int32_t i, int32_t n) {
-  /* Field values i and i + 1 of a block's 16 channels as 16 int16 pairs. */
-  const __m128i w0 = _mm_loadu_si128((const __m128i *)(const void *)wt);
-  const __m128i w1 = i + 1 < n ? _mm_loadu_si128((const __m128i *)(const void *)(wt + 16))
-                               : _mm_setzero_si128(); /* an odd field's last value alone */
-  return _mm512_cvtepi8_epi16(
-      _mm256_set_m128i(_mm_unpackhi_epi8(w0, w1), _mm_unpacklo_epi8(w0, w1)));
+#define RP_HOST_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
+
+/* cin bytes from x to `to` as u8 x + 128 (x ^ 0x80), 64 at a time. */
+RP_HOST_VNNI static inline void rp_host_flip_u8(const int8_t *x, uint8_t *to, int32_t cin) {
+  const __m512i flip = _mm512_set1_epi8((char)0x80);
+  int32_t i;
+  for (i = 0; i < cin; i += 64) {
+    const __mmask64 m = cin - i >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (cin - i)) - 1;
+    const __m512i v = _mm512_maskz_loadu_epi8(m, (const void *)(x + i));
+    _mm512_mask_storeu_epi8((void *)(to + i), m, _mm512_xor_si512(v, flip));
+  }
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
-rp_host_mk8x16_vnni(const int16_t *const x[8], const int8_t *wt, const int32_t bias[16],
-                    int32_t n, int32_t acc[8][16]) {
-  __m512i a[8];
-  int32_t i, j;
-  const __m512i b = _mm512_loadu_si512((const void *)bias);
-  for (j = 0; j < 8; ++j)
-    a[j] = b;
-  for (i = 0; i < n; i += 2, wt += 32) {
-    const __m512i w = rp_host_vnni_rows(wt, i, n);
-    for (j = 0; j < 8; ++j) {
-      int32_t pair;
-      memcpy(&pair, x[j] + i, sizeof pair);
-      a[j] = _mm512_dpwssd_epi32(a[j], _mm512_set1_epi32(pair), w);
+/* Pixel (oy, ox)'s receptive field as u8 x + 128, then 0 up to a whole quad; taps outside
+ * the tensor are in_zp + 128, which the biases of rp_host_conv_vnni_s8 take off again, as
+ * (zp - zp) * w of a skipped tap. */
+RP_HOST_VNNI static void rp_host_gather_u8(const rp_conv_params *p, const rp_view *in,
+                                           int32_t oy, int32_t ox, uint8_t *col) {
+  const int32_t cin = p->in_c, n = p->k_h * p->k_w * cin;
+  const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+  const uint8_t pad = (uint8_t)(p->in_zp + 128);
+  uint8_t *to = col;
+  int32_t ky, kx, i;
+  for (ky = 0; ky < p->k_h; ++ky) {
+    const int32_t iy = iy0 + ky * p->dil_h;
+    for (kx = 0; kx < p->k_w; ++kx, to += cin) {
+      const int32_t ix = ix0 + kx * p->dil_w;
+      if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
+        memset(to, pad, (size_t)cin);
+      else
+        rp_host_flip_u8(rp_view_pixel(in, iy, ix, cin), to, cin);
     }
   }
-  for (j = 0; j < 8; ++j)
-    _mm512_storeu_si512((void *)acc[j], a[j]);
+  for (i = n; i % 4; ++i)
+    col[i] = 0;
 }
 
-/* rp_host_mk8x16_vnni over two blocks at once, wt0 and wt1 (channels k and 16 + k of
- * acc[j]): 16 sums in registers, each pixel's pair broadcast once for both. */
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
-rp_host_mk8x32_vnni(const int16_t *const x[8], const int8_t *wt0, const int8_t *wt1,
-                    const int32_t bias[32], int32_t n, int32_t acc[8][32]) {
+/* rp_out_s8's fast form (rp_requant_hi) for a block of 16 channels, as 64-bit lanes: the
+ * even channels' multipliers (m, whose odd halves the multiply ignores) and the odd ones'
+ * (m_odd), hc 2^32 (h) and 32 + k (s) for each, and the clamp. */
+typedef struct {
+  __m512i m, m_odd, h_even, h_odd, s_even, s_odd, lo, hi;
+} rp_host_rq16;
+
+/* Channels o .. o + 15 of p (the last repeated past out_c), whose shifts are all in
+ * rp_out_s8's fast range. */
+RP_HOST_VNNI static void rp_host_rq16_of(const rp_conv_params *p, int32_t o, rp_host_rq16 *q) {
+  int64_t h[2][8], sh[2][8];
+  int32_t m[16], k;
+  for (k = 0; k < 16; ++k) {
+    const int32_t c = rp_min(o + k, p->out_c - 1), kk = -1 - p->shift[c];
+    m[k] = p->mult[c];
+    h[k & 1][k >> 1] = (int64_t)((2 * p->out_zp + 1) * ((int32_t)1 << (kk - 1))) * 4294967296;
+    sh[k & 1][k >> 1] = 32 + kk;
+  }
+  q->m = _mm512_loadu_si512((const void *)m);
+  q->m_odd = _mm512_srli_epi64(q->m, 32);
+  q->h_even = _mm512_loadu_si512((const void *)h[0]);
+  q->h_odd = _mm512_loadu_si512((const void *)h[1]);
+  q->s_even = _mm512_loadu_si512((const void *)sh[0]);
+  q->s_odd = _mm512_loadu_si512((const void *)sh[1]);
+  q->lo = _mm512_set1_epi32(p->act_min);
+  q->hi = _mm512_set1_epi32(p->act_max);
+}
+
+/* 16 int32 sums to int8 as rp_out_s8's fast form: floor((x m + hc 2^32 - [x < 0]) /
+ * 2^(32 + k)) + the clamp, with [x m < 0] for [x < 0] (the same for m > 0; for m = 0 the
+ * floor is of zp1 / 2, zp1 odd, either way). n of them stored at dst. */
+RP_HOST_VNNI static inline void rp_host_rq16_store(__m512i x, const rp_host_rq16 *q,
+                                                   int8_t *dst, int32_t n) {
+  __m512i e = _mm512_mul_epi32(x, q->m);
+  __m512i o = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), q->m_odd);
+  __m512i v;
+  e = _mm512_add_epi64(_mm512_add_epi64(e, q->h_even), _mm512_srai_epi64(e, 63));
+  o = _mm512_add_epi64(_mm512_add_epi64(o, q->h_odd), _mm512_srai_epi64(o, 63));
+  e = _mm512_srav_epi64(e, q->s_even);
+  o = _mm512_srav_epi64(o, q->s_odd);
+  v = _mm512_mask_blend_epi32(0xAAAA, e, _mm512_slli_epi64(o, 32));
+  v = _mm512_min_epi32(_mm512_max_epi32(v, q->lo), q->hi);
+  _mm512_mask_cvtepi32_storeu_epi8((void *)dst, (__mmask16)((1u << n) - 1), v);
+}
+
+/* rp_host_mk8x16_s8 through AVX-512 VNNI over nb (1 or 2) blocks of quad-packed weights
+ * (rp_host_pack.h; block b at wt + b * stride): x[j] are u8 fields (rp_host_gather_u8) of
+ * n4 quads, each quad of a pixel broadcast once and one VPDPBUSD per block (64 products of
+ * 16 channels). With rq (one per block), the sums of the first np pixels are requantised
+ * into d[j] + o (nlast channels of the last block); else channel k of block b of pixel j is
+ * stored in acc[j][16 b + k]. */
+RP_HOST_VNNI __attribute__((always_inline)) static inline void
+rp_host_mk8xb_vnni(const uint8_t *const x[8], const int8_t *wt, int64_t stride,
+                   const int32_t *bias, int32_t n4, int32_t nb, const rp_host_rq16 *rq,
+                   int8_t *const d[8], int32_t np, int32_t nlast, int32_t acc[8][32]) {
   __m512i a[8][2];
-  int32_t i, j;
-  const __m512i b0 = _mm512_loadu_si512((const void *)bias);
-  const __m512i b1 = _mm512_loadu_si512((const void *)(bias + 16));
-  for (j = 0; j < 8; ++j)
-    a[j][0] = b0, a[j][1] = b1;
-  for (i = 0; i < n; i += 2, wt0 += 32, wt1 += 32) {
-    const __m512i w0 = rp_host_vnni_rows(wt0, i, n), w1 = rp_host_vnni_rows(wt1, i, n);
+  int32_t i, j, b;
+  for (b = 0; b < nb; ++b) {
+    const __m512i v = _mm512_loadu_si512((const void *)(bias + 16 * b));
+    for (j = 0; j < 8; ++j)
+      a[j][b] = v;
+  }
+  for (i = 0; i < n4; ++i, wt += 64) {
+    __m512i w[2];
+    for (b = 0; b < nb; ++b)
+      w[b] = _mm512_loadu_si512((const void *)(wt + b * stride));
     for (j = 0; j < 8; ++j) {
-      int32_t pair;
+      int32_t quad;
       __m512i v;
-      memcpy(&pair, x[j] + i, sizeof pair);
-      v = _mm512_set1_epi32(pair);
-      a[j][0] = _mm512_dpwssd_epi32(a[j][0], v, w0);
-      a[j][1] = _mm512_dpwssd_epi32(a[j][1], v, w1);
+      memcpy(&quad, x[j] + 4 * i, sizeof quad);
+      v = _mm512_set1_epi32(quad);
+      for (b = 0; b < nb; ++b)
+        a[j][b] = _mm512_dpbusd_epi32(a[j][b], v, w[b]);
     }
   }
-  for (j = 0; j < 8; ++j) {
-    _mm512_storeu_si512((void *)acc[j], a[j][0]);
-    _mm512_storeu_si512((void *)(acc[j] + 16), a[j][1]);
+  if (rq) {
+    for (b = 0; b < nb; ++b)
+      for (j = 0; j < np; ++j)
+        rp_host_rq16_store(a[j][b], rq + b, d[j] + 16 * b, b + 1 < nb ? 16 : nlast);
+    return;
+  }
+  for (j = 0; j < 8; ++j)
+    for (b = 0; b < nb; ++b)
+      _mm512_storeu_si512((void *)(acc[j] + 16 * b), a[j][b]);
+}
+
+RP_HOST_VNNI static void rp_host_mk8x32_vnni(const uint8_t *const x[8], const int8_t *wt,
+                                             int64_t stride, const int32_t *bias, int32_t n4,
+                                             const rp_host_rq16 *rq, int8_t *const d[8],
+                                             int32_t np, int32_t acc[8][32]) {
+  rp_host_mk8xb_vnni(x, wt, stride, bias, n4, 2, rq, d, np, 16, acc);
+}
+
+RP_HOST_VNNI static void rp_host_mk8x16_vnni(const uint8_t *const x[8], const int8_t *wt,
+                                             const int32_t *bias, int32_t n4,
+                                             const rp_host_rq16 *rq, int8_t *const d[8],
+                                             int32_t np, int32_t nlast, int32_t acc[8][32]) {
+  rp_host_mk8xb_vnni(x, wt, 0, bias, n4, 1, rq, d, np, nlast, acc);
+}
+
+/* rp_host_conv_t_s8 on quad-packed weights: the fields as x + 128, so each sum is
+ * sum((x + 128) w) + bias - (in_zp + 128) sum(w), the portable path's exact
+ * sum((x - in_zp) w) + bias (the int32 lanes wrap on the way, never at the end). Where
+ * every shift allows it, the sums are requantised in registers (rp_host_rq16_store). */
+static RP_NOINLINE void rp_host_conv_vnni_s8(const rp_conv_params *p, const rp_view *in,
+                                             rp_view *out, const rp_region *region) {
+  uint8_t col[8][RP_HOST_PACK_MAX_N];
+  int32_t bias[RP_HOST_CHUNK_CH];
+  rp_host_rq16 rq[RP_HOST_CHUNK_CH / 16];
+  const int32_t n = p->k_h * p->k_w * p->in_c, n4 = (n + 3) / 4, cout = p->out_c;
+  const int32_t per = rp_host_chunk(n), fast = rp_common_shifts(p->shift, cout);
+  const int32_t total = (region->row1 - region->row0) * (region->col1 - region->col0);
+  const int64_t block = (int64_t)n4 * 64; /* bytes of a block of 16 channels */
+  const int8_t *const sums = p->weights + (cout + 15) / 16 * block;
+  int32_t base, j, k, o, o0;
+  for (o0 = 0; o0 < cout; o0 += per) {
+    const int32_t o1 = rp_min(cout, o0 + per);
+    int32_t oy = region->row0, ox = region->col0; /* pixel `base` */
+    for (k = 0; k < ((o1 - o0 + 15) & ~15); ++k) { /* past the last channel: its bias */
+      const int32_t c = rp_min(o0 + k, cout - 1);
+      int32_t sum;
+      memcpy(&sum, sums + 4 * (int64_t)c, sizeof sum);
+      /* modulo 2^32, as VPDPBUSD adds: the end sum is exact, whatever passes between */
+      bias[k] = (int32_t)((uint32_t)p->bias[c] - (uint32_t)(p->in_zp + 128) * (uint32_t)sum);
+    }
+    if (fast)
+      for (o = o0; o < o1; o += 16)
+        rp_host_rq16_of(p, o, &rq[(o - o0) / 16]);
+    for (base = 0; base < total; base += 8) {
+      const int32_t np = rp_min(8, total - base);
+      const uint8_t *x[8];
+      int8_t *d[8];
+      int32_t acc[8][32];
+      for (j = 0; j < np; ++j) {
+        rp_host_gather_u8(p, in, oy, ox, col[j]);
+        x[j] = col[j];
+        d[j] = rp_view_pixel(out, oy, ox, cout);
+        if (++ox == region->col1)
+          ox = region->col0, ++oy;
+      }
+      for (; j < 8; ++j) /* the last pass repeats its last pixel */
+        x[j] = x[np - 1], d[j] = d[np - 1];
+      for (o = o0; o + 32 <= o1; o += 32) {
+        int8_t *const at[8] = {d[0] + o, d[1] + o, d[2] + o, d[3] + o,
+                               d[4] + o, d[5] + o, d[6] + o, d[7] + o};
+        rp_host_mk8x32_vnni(x, p->weights + o / 16 * block, block, bias + (o - o0), n4,
+                            fast ? &rq[(o - o0) / 16] : 0, at, np, acc);
+        if (!fast)
+          for (j = 0; j < np; ++j)
+            rp_host_requant_row(p, acc[j], o, o + 32, d[j], fast);
+      }
+      for (; o < o1; o += 16) {
+        const int32_t m = rp_min(o + 16, o1);
+        int8_t *const at[8] = {d[0] + o, d[1] + o, d[2] + o, d[3] + o,
+                               d[4] + o, d[5] + o, d[6] + o, d[7] + o};
+        rp_host_mk8x16_vnni(x, p->weights + o / 16 * block, bias + (o - o0), n4,
+                            fast ? &rq[(o - o0) / 16] : 0, at, np, m - o, acc);
+        if (!fast)
+          for (j = 0; j < np; ++j)
+            rp_host_requant_row(p, acc[j], o, m, d[j], fast);
+      }
+    }
   }
 }
 #else
@@ -292,26 +441,21 @@ static void rp_host_gather32_s8(const rp_conv_params *p, const rp_view *in, int3
   }
 }
 
-/* The output channels a pass of the region's pixels runs: a multiple of 16 whose packed
- * weights (at most 32 KB) stay in the L2 cache while the pixels go by 8 at a time. */
-static inline int32_t rp_host_chunk(int32_t n) {
-  const int32_t per = (32768 / n) & ~15;
-  return per < 16 ? 16 : per > RP_HOST_CHUNK_CH ? RP_HOST_CHUNK_CH : per;
-}
-
 static RP_NOINLINE void rp_host_conv_t_s8(const rp_conv_params *p, const rp_view *in,
                                           rp_view *out, const rp_region *region) {
   int32_t col[8][RP_HOST_PACK_MAX_N], bias[RP_HOST_CHUNK_CH];
-#if RP_HOST_HAS_VNNI
-  int16_t col16[8][RP_HOST_PACK_MAX_N + 2];
-  const int16_t *x16[8];
-#endif
   const int32_t n = p->k_h * p->k_w * p->in_c, cout = p->out_c, per = rp_host_chunk(n);
   const int32_t fast = rp_common_shifts(p->shift, cout);
   const int32_t total = (region->row1 - region->row0) * (region->col1 - region->col0);
   int32_t base, j, k, o, o0;
   if (n > RP_HOST_PACK_MAX_N || total <= 0) /* the caller's condition */
     return;
+#if RP_HOST_HAS_VNNI
+  if (rp_host_vnni) { /* the weights are packed in quads */
+    rp_host_conv_vnni_s8(p, in, out, region);
+    return;
+  }
+#endif
   for (o0 = 0; o0 < cout; o0 += per) {
     const int32_t o1 = rp_min(cout, o0 + per);
     int32_t oy = region->row0, ox = region->col0; /* pixel `base` */
@@ -322,33 +466,6 @@ static RP_NOINLINE void rp_host_conv_t_s8(const rp_conv_params *p, const rp_view
       const int32_t *x[8];
       int8_t *d[8];
       int32_t acc[8][16];
-#if RP_HOST_HAS_VNNI
-      if (rp_host_vnni) {
-        for (j = 0; j < np; ++j) {
-          rp_host_gather_s8(p, in, oy, ox, col16[j]);
-          col16[j][n] = 0; /* an odd field's pair partner */
-          x16[j] = col16[j];
-          d[j] = rp_view_pixel(out, oy, ox, cout);
-          if (++ox == region->col1)
-            ox = region->col0, ++oy;
-        }
-        for (; j < 8; ++j)
-          x16[j] = x16[np - 1];
-        for (o = o0; o + 32 <= o1; o += 32) {
-          int32_t acc2[8][32];
-          rp_host_mk8x32_vnni(x16, p->weights + (int64_t)o * n,
-                              p->weights + (int64_t)(o + 16) * n, bias + (o - o0), n, acc2);
-          for (j = 0; j < np; ++j)
-            rp_host_requant_row(p, acc2[j], o, o + 32, d[j], fast);
-        }
-        for (; o < o1; o += 16) {
-          rp_host_mk8x16_vnni(x16, p->weights + (int64_t)o * n, bias + (o - o0), n, acc);
-          for (j = 0; j < np; ++j)
-            rp_host_requant_row(p, acc[j], o, rp_min(o + 16, o1), d[j], fast);
-        }
-        continue;
-      }
-#endif
       for (j = 0; j < np; ++j) {
         rp_host_gather32_s8(p, in, oy, ox, col[j]);
         x[j] = col[j];

@@ -209,8 +209,10 @@ Status checkOptions(const LlvmOptions &options) {
 
 /// `lowered` with the conv weights a host object's kernels read packed
 /// (runtime/rp_host_pack.h): every conv with groups == 1 and a receptive field of at most
-/// RP_HOST_PACK_MAX_N values points to a packed copy of its OHWI weights.
-Expected<LoweredModel> packHostWeights(const LoweredModel &lowered) {
+/// RP_HOST_PACK_MAX_N values points to a packed copy of its OHWI weights: int8 weights in
+/// quads with their sums when the CPU has AVX-512 VNNI (`vnni`, the kernels' rp_host_vnni),
+/// else in rows of 16 channels.
+Expected<LoweredModel> packHostWeights(const LoweredModel &lowered, bool vnni) {
   LoweredModel packed = lowered;
   for (const LoweredLayer &layer : packed.layers) {
     const std::string_view type = layer.paramsType();
@@ -249,6 +251,11 @@ Expected<LoweredModel> packHostWeights(const LoweredModel &lowered) {
       auto to = std::make_shared<std::vector<float>>();
       pack(*array.floats, *to);
       array.floats = std::move(to);
+    } else if (array.data->ctype == "int8_t" && vnni) {
+      auto to = std::make_shared<quant::ConstArray>(*array.data);
+      to->s8.assign(rp_host_quads_bytes(n, outC), 0);
+      rp_host_pack_quads_s8(array.data->s8.data(), n, outC, to->s8.data());
+      array.data = std::move(to);
     } else if (array.data->ctype == "int8_t") {
       auto to = std::make_shared<quant::ConstArray>(*array.data);
       pack(array.data->s8, to->s8);
@@ -274,9 +281,15 @@ Expected<LlvmObject> compile(const LoweredModel &lowered, const LlvmOptions &opt
   auto tm = targetMachine(triple, *spec);
   if (!tm)
     return tm.error();
+  // What the host kernels' CPU branches (runtime/rp_host_conv.h, rp_f32_host_conv.h) fold
+  // to: whether the model's CPU has AVX-512 VNNI (int8) and AVX-512 (float).
+  auto cpuHas = [&](const char *features) {
+    return spec->host && (*tm)->getMCSubtargetInfo()->checkFeatures(features);
+  };
+  const bool vnni = cpuHas("+avx512f,+avx512bw,+avx512vnni"), avx512 = cpuHas("+avx512f");
   std::optional<LoweredModel> packed; // the host's kernels read packed conv weights
   if (spec->host) {
-    auto p = packHostWeights(lowered);
+    auto p = packHostWeights(lowered, vnni);
     if (!p)
       return p.error();
     packed = std::move(*p);
@@ -288,14 +301,8 @@ Expected<LlvmObject> compile(const LoweredModel &lowered, const LlvmOptions &opt
   std::unique_ptr<llvm::Module> m = std::move(*model);
   if (llvm::Linker::linkModules(*m, std::move(*runtime)))
     return makeError("linking the model with the runtime bitcode for {} failed", triple);
-  // The int8 host kernels' AVX-512 VNNI branches (runtime/rp_host_conv.h) fold to whether
-  // the model's CPU has the instructions.
-  // The same for the float kernels' AVX-512 branches (runtime/rp_f32_host_conv.h).
-  const std::pair<const char *, const char *> cpuFlags[] = {
-      {"rp_host_vnni", "+avx512f,+avx512bw,+avx512vnni"}, {"rp_host_avx512", "+avx512f"}};
-  for (const auto &[name, features] : cpuFlags)
+  for (const auto &[name, has] : {std::pair{"rp_host_vnni", vnni}, {"rp_host_avx512", avx512}})
     if (llvm::GlobalVariable *flag = m->getGlobalVariable(name)) {
-      const bool has = spec->host && (*tm)->getMCSubtargetInfo()->checkFeatures(features);
       flag->setInitializer(llvm::ConstantInt::get(flag->getValueType(), has ? 1 : 0));
       flag->setConstant(true);
     }

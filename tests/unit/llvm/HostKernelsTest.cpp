@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -88,13 +89,19 @@ std::vector<rp_region> regionsOf(int32_t outH, int32_t outW) {
 }
 
 // The weights a host object gives the host kernels: packed (runtime/rp_host_pack.h) when
-// the conv's are, else OHWI as they are.
+// the conv's are (int8 in quads where the kernels take the VNNI path), else OHWI as they are.
 template <typename T>
 std::vector<T> hostWeights(const T *w, int32_t groups, int32_t kh, int32_t kw, int32_t inC,
                            int32_t outC) {
   const int32_t n = kh * kw * (inC / groups);
   if (!rp_host_packs(groups, kh, kw, inC))
     return std::vector<T>(w, w + static_cast<size_t>(n) * static_cast<size_t>(outC));
+  if constexpr (std::is_same_v<T, int8_t>)
+    if (rp_hostsimd_vnni()) {
+      std::vector<int8_t> quads(static_cast<size_t>(rp_host_quads_bytes(n, outC)));
+      rp_host_pack_quads_s8(w, n, outC, quads.data());
+      return quads;
+    }
   std::vector<T> packed(static_cast<size_t>(rp_host_packed_count(n, outC)), T{});
   for (int32_t o = 0; o < outC; ++o)
     for (int32_t i = 0; i < n; ++i)
