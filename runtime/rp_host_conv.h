@@ -295,6 +295,23 @@ RP_HOST_VNNI static inline void rp_host_rq16_store(__m512i x, const rp_host_rq16
   _mm512_mask_cvtepi32_storeu_epi8((void *)dst, (__mmask16)((1u << n) - 1), v);
 }
 
+/* rp_host_rq16_of for every block of 16 of p's out_c channels (at most RP_HOST_MAX_C), for a
+ * call whose shifts are all in rp_out_s8's fast range. */
+RP_HOST_VNNI static void rp_host_rq_table(const rp_conv_params *p, rp_host_rq16 *table) {
+  int32_t o;
+  for (o = 0; o < p->out_c; o += 16)
+    rp_host_rq16_of(p, o, &table[o / 16]);
+}
+
+/* The out_c int32 sums of one output pixel (acc) to int8 at dst through a rp_host_rq_table. */
+RP_HOST_VNNI static void rp_host_rq_pixel(const int32_t *acc, const rp_host_rq16 *table,
+                                          int32_t c, int8_t *dst) {
+  int32_t o;
+  for (o = 0; o < c; o += 16)
+    rp_host_rq16_store(_mm512_loadu_si512((const void *)(acc + o)), &table[o / 16], dst + o,
+                       rp_min(16, c - o));
+}
+
 /* rp_host_mk8x16_s8 through AVX-512 VNNI over nb (1 or 2) blocks of quad-packed weights
  * (rp_host_pack.h; block b at wt + b * stride): x[j] are u8 fields (rp_host_gather_u8) of
  * n4 quads, each quad of a pixel broadcast once and one VPDPBUSD per block (64 products of
@@ -603,8 +620,20 @@ static RP_NOINLINE void rp_host_depthwise_s8(const rp_conv_params *p, const rp_v
   const int8_t *row[RP_HOST_DW_KH];
   const int32_t c = p->in_c, fast = rp_common_shifts(p->shift, c);
   int32_t oy, ox, c0, ky;
+#if RP_HOST_HAS_VNNI
+  rp_host_rq16 table[RP_HOST_MAX_C / 16];
+  const int32_t vector_rq = rp_host_vnni && fast; /* requantised through `table` */
+#endif
   if (c > RP_HOST_MAX_C || p->k_h > RP_HOST_DW_KH) /* the caller's condition */
     return;
+#if RP_HOST_HAS_VNNI
+  if (vector_rq)
+    rp_host_rq_table(p, table);
+#define RP_HOST_DW_OUT(acc, dst) \
+  (vector_rq ? rp_host_rq_pixel(acc, table, c, dst) : rp_host_requant_row(p, acc, 0, c, dst, fast))
+#else
+#define RP_HOST_DW_OUT(acc, dst) rp_host_requant_row(p, acc, 0, c, dst, fast)
+#endif
   for (oy = region->row0; oy < region->row1; ++oy) {
     for (ky = 0; ky < p->k_h; ++ky) {
       const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dil_h;
@@ -623,7 +652,7 @@ static RP_NOINLINE void rp_host_depthwise_s8(const rp_conv_params *p, const rp_v
         for (j = 0; j < 4; ++j) {
           if (c0 < c)
             rp_host_dw_rest_s8(p, in, oy, ox + j, c0, acc + j * c);
-          rp_host_requant_row(p, acc + j * c, 0, c, rp_view_pixel(out, oy, ox + j, c), fast);
+          RP_HOST_DW_OUT(acc + j * c, rp_view_pixel(out, oy, ox + j, c));
         }
         ox += 3;
         continue;
@@ -634,9 +663,10 @@ static RP_NOINLINE void rp_host_depthwise_s8(const rp_conv_params *p, const rp_v
         rp_host_dw_vec_s8(p, in, row, ox, c0, 1, acc);
       if (c0 < c)
         rp_host_dw_rest_s8(p, in, oy, ox, c0, acc);
-      rp_host_requant_row(p, acc, 0, c, rp_view_pixel(out, oy, ox, c), fast);
+      RP_HOST_DW_OUT(acc, rp_view_pixel(out, oy, ox, c));
     }
   }
+#undef RP_HOST_DW_OUT
 }
 
 #endif /* RNNPOOLC_RP_HOST_CONV_H */
