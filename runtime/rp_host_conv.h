@@ -629,8 +629,9 @@ static RP_NOINLINE void rp_host_depthwise_s8(const rp_conv_params *p, const rp_v
 #if RP_HOST_HAS_VNNI
   if (vector_rq)
     rp_host_rq_table(p, table);
-#define RP_HOST_DW_OUT(acc, dst) \
-  (vector_rq ? rp_host_rq_pixel(acc, table, c, dst) : rp_host_requant_row(p, acc, 0, c, dst, fast))
+#define RP_HOST_DW_OUT(acc, dst)                                                               \
+  (vector_rq ? rp_host_rq_pixel(acc, table, c, dst)                                            \
+             : rp_host_requant_row(p, acc, 0, c, dst, fast))
 #else
 #define RP_HOST_DW_OUT(acc, dst) rp_host_requant_row(p, acc, 0, c, dst, fast)
 #endif
