@@ -594,6 +594,9 @@ RP_INLINE void rp_fg_update2_all(const rp_fastgrnn_params *p, const int32_t *acc
  * (rp_fg_consts_of) instead of once per step. */
 typedef struct {
   const int32_t *ts, *tt; /* the assembly's sigmoid and tanh tables, at interval 0 */
+#if RP_FG_ASM
+  int32_t bzh[2 * 16];    /* the assembly's biases, unit by unit: bz[j], bh[j] (one LDRD) */
+#endif
   int32_t form;           /* the assembly's forms (pass 1: 0, 1, 2; pass 2: + 4 for the MLA
                            * form), or -1 for the C update */
   int32_t nzeta, zn, rc, s14;
@@ -628,8 +631,7 @@ typedef struct {
 #define RP_FG_FRAC8(r) "uxtb %[" #r "], %[" #r "]\n\t"
 #define RP_FG_PASS1_UNIT(SZ, FZ, SC)                                                               \
   __asm__ volatile("ldrd %[za], %[zb], [%[pa]]\n\t"                                            \
-                   "ldr %[i], [%[bz]], #4\n\t"                                                 \
-                   "ldr %[w], [%[bh]], #4\n\t"                                                 \
+                   "ldrd %[i], %[w], [%[b]], #8\n\t" /* bz[j], bh[j] */                        \
                    "add %[ca], %[za], %[w]\n\t"                                                \
                    "add %[cb], %[zb], %[w]\n\t"                                                \
                    "add %[za], %[za], %[i]\n\t"                                                \
@@ -667,7 +669,7 @@ typedef struct {
                    "pkhbt %[za], %[za], %[ca], lsl #16\n\t"                                    \
                    "pkhbt %[zb], %[zb], %[cb], lsl #16\n\t"                                    \
                    "strd %[za], %[zb], [%[pa]], #8\n\t"                                        \
-                   : [pa] "+r"(pa), [bz] "+r"(bz), [bh] "+r"(bh), [za] "=&r"(za),              \
+                   : [pa] "+r"(pa), [b] "+r"(b), [za] "=&r"(za),                               \
                      [ca] "=&r"(ca), [zb] "=&r"(zb), [cb] "=&r"(cb), [i] "=&r"(i),             \
                      [w] "=&r"(w)                                                              \
                    : [ts] "r"(ts), [tt] "r"(tt), [sh] "r"(sh), [k128] "r"(k128)                \
@@ -708,7 +710,7 @@ typedef struct {
 
 static void rp_fg_update2_st(const rp_fastgrnn_params *p, const rp_fg_consts *k,
                              int32_t *acc2, int16_t *ha) {
-  const int32_t *bz = p->bz, *bh = p->bh;
+  const int32_t *b = k->bzh;
   int32_t *pa = acc2;
   int16_t *ph = ha;
   const int32_t sh = p->acc_shift, k128 = 128, form = k->form;
@@ -789,7 +791,10 @@ static void rp_fg_consts_of(const rp_fastgrnn_params *p, rp_fg_consts *k) {
      * fraction's extraction. */
     k->ts = (sh >= 16 ? rp_sigmoid_u_table : rp_sigmoid_table) + 256;
     k->tt = rp_tanh_u_table + 256;
+    int32_t j;
     k->form = (sh >= 16 ? 0 : sh == 15 ? 1 : 2) + (p->zeta + p->nu < 32768 ? 0 : 4);
+    for (j = 0; j < p->hidden; ++j)
+      k->bzh[2 * j] = p->bz[j], k->bzh[2 * j + 1] = p->bh[j];
   }
 #endif
   k->nzeta = -p->zeta;
