@@ -232,7 +232,7 @@ static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *i
   for (o0 = 0; o0 < cout; o0 += per) {
     const int32_t o1 = rp_f32_imin(cout, o0 + per);
     int32_t oy = region->row0, ox = region->col0; /* pixel `base` */
-    for (k = 0; k < per; ++k) /* lanes past the last channel repeat its bias */
+    for (k = 0; k < ((o1 - o0 + 15) & ~15); ++k) /* past the last channel: its bias */
       bias[k] = p->bias[rp_f32_imin(o0 + k, cout - 1)];
     for (base = 0; base < total; base += 8) {
       const int32_t np = rp_f32_imin(8, total - base);
@@ -267,10 +267,13 @@ static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *i
         for (j = 0; j < np; ++j)
           rp_f32_host_act16(&p->act, acc[j], d[j] + o);
       }
-      if (o < o1) { /* the last block, part full */
+      if (o < o1) { /* the last block, part full: its lanes through the activation at once */
         rp_f32_host_mk8x16(x, p->weights + (int64_t)o * n, bias + (o - o0), n, acc);
-        for (j = 0; j < np; ++j)
-          rp_act_run_f32(&p->act, acc[j], d[j] + o, o1 - o);
+        for (j = 0; j < np; ++j) {
+          float v[16];
+          rp_f32_host_act16(&p->act, acc[j], v);
+          memcpy(d[j] + o, v, (size_t)(o1 - o) * sizeof *v);
+        }
       }
     }
   }

@@ -476,7 +476,7 @@ static RP_NOINLINE void rp_host_conv_t_s8(const rp_conv_params *p, const rp_view
   for (o0 = 0; o0 < cout; o0 += per) {
     const int32_t o1 = rp_min(cout, o0 + per);
     int32_t oy = region->row0, ox = region->col0; /* pixel `base` */
-    for (k = 0; k < per; ++k) /* lanes past the last channel repeat its bias */
+    for (k = 0; k < ((o1 - o0 + 15) & ~15); ++k) /* past the last channel: its bias */
       bias[k] = p->bias[rp_min(o0 + k, cout - 1)];
     for (base = 0; base < total; base += 8) {
       const int32_t np = rp_min(8, total - base);
