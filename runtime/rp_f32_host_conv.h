@@ -26,22 +26,32 @@
  * outside the tensor are 0, as a skipped tap. */
 static void rp_f32_host_gather(const rp_conv_f32_params *p, const rp_view_f32 *in, int32_t oy,
                                int32_t ox, float *col) {
-  const int32_t cin = p->in_c;
+  const int32_t cin = p->in_c, span = p->k_w * cin; /* one window row's values */
   const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+  /* whether a window row's taps are all inside the tensor and side by side */
+  const int32_t whole = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
   int32_t ky, kx, i;
-  for (ky = 0; ky < p->k_h; ++ky) {
+  for (ky = 0; ky < p->k_h; ++ky, col += span) {
     const int32_t iy = iy0 + ky * p->dil_h;
-    for (kx = 0; kx < p->k_w; ++kx, col += cin) {
+    const float *row;
+    if (iy < 0 || iy >= p->in_h) {
+      memset(col, 0, (size_t)span * sizeof *col);
+      continue;
+    }
+    row = rp_view_pixel_f32(in, iy, in->col0, cin); /* the ring resolved once per row */
+    if (whole) {
+      memcpy(col, row + (ix0 - in->col0) * cin, (size_t)span * sizeof *col);
+      continue;
+    }
+    for (kx = 0; kx < p->k_w; ++kx) {
       const int32_t ix = ix0 + kx * p->dil_w;
-      const float *x;
-      if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+      float *to = col + kx * cin;
+      if (ix < 0 || ix >= p->in_w)
         for (i = 0; i < cin; ++i)
-          col[i] = 0.0f;
-        continue;
-      }
-      x = rp_view_pixel_f32(in, iy, ix, cin);
-      for (i = 0; i < cin; ++i)
-        col[i] = x[i];
+          to[i] = 0.0f;
+      else
+        for (i = 0; i < cin; ++i)
+          to[i] = row[(ix - in->col0) * cin + i];
     }
   }
 }

@@ -231,19 +231,31 @@ RP_HOST_VNNI static inline void rp_host_flip_u8(const int8_t *x, uint8_t *to, in
  * (zp - zp) * w of a skipped tap. */
 RP_HOST_VNNI static void rp_host_gather_u8(const rp_conv_params *p, const rp_view *in,
                                            int32_t oy, int32_t ox, uint8_t *col) {
-  const int32_t cin = p->in_c, n = p->k_h * p->k_w * cin;
+  const int32_t cin = p->in_c, span = p->k_w * cin, n = p->k_h * span;
   const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+  /* whether a window row's taps are all inside the tensor and side by side */
+  const int32_t whole = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
   const uint8_t pad = (uint8_t)(p->in_zp + 128);
   uint8_t *to = col;
   int32_t ky, kx, i;
-  for (ky = 0; ky < p->k_h; ++ky) {
+  for (ky = 0; ky < p->k_h; ++ky, to += span) {
     const int32_t iy = iy0 + ky * p->dil_h;
-    for (kx = 0; kx < p->k_w; ++kx, to += cin) {
+    const int8_t *row;
+    if (iy < 0 || iy >= p->in_h) {
+      memset(to, pad, (size_t)span);
+      continue;
+    }
+    row = rp_view_pixel(in, iy, in->col0, cin); /* the ring resolved once per row */
+    if (whole) {
+      rp_host_flip_u8(row + (ix0 - in->col0) * cin, to, span);
+      continue;
+    }
+    for (kx = 0; kx < p->k_w; ++kx) {
       const int32_t ix = ix0 + kx * p->dil_w;
-      if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
-        memset(to, pad, (size_t)cin);
+      if (ix < 0 || ix >= p->in_w)
+        memset(to + kx * cin, pad, (size_t)cin);
       else
-        rp_host_flip_u8(rp_view_pixel(in, iy, ix, cin), to, cin);
+        rp_host_flip_u8(row + (ix - in->col0) * cin, to + kx * cin, cin);
     }
   }
   for (i = n; i % 4; ++i)
