@@ -130,29 +130,61 @@ static void rp_f32_host_conv(const rp_conv_f32_params *p, const rp_view_f32 *in,
  * together through its activation. */
 typedef float rp_v16f __attribute__((vector_size(64)));
 
-/* Eight pixels' fields x[j] (n values each) against a block of packed weights wt, from the
- * biases: channel k of pixel j in acc[j][k]. */
-static inline void rp_f32_host_mk8x16(const float *const x[8], const float *wt,
-                                      const float bias[16], int32_t n, float acc[8][16]) {
+/* The fields x[j] (n values each) of np pixels (np and nb constants after inlining, so
+ * that the sums stay in registers) against nb blocks (1 or 2) of packed weights, block b at
+ * wt + b * stride, from the biases: channel k of block b of pixel j in acc[j][16 b + k]. */
+static inline __attribute__((always_inline)) void
+rp_f32_host_mk(const float *const x[8], const float *wt, int64_t stride, const float *bias,
+               int32_t n, int32_t np, int32_t nb, float acc[8][32]) {
 #if defined(__clang__)
 #pragma clang fp contract(fast)
 #endif
-  rp_v16f b, a0, a1, a2, a3, a4, a5, a6, a7;
-  const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3], *x4 = x[4], *x5 = x[5],
-              *x6 = x[6], *x7 = x[7];
-  int32_t i;
-  memcpy(&b, bias, sizeof b);
-  a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
-  for (i = 0; i < n; ++i, wt += 16) {
-    rp_v16f w;
-    memcpy(&w, wt, sizeof w);
-    a0 += x0[i] * w, a1 += x1[i] * w, a2 += x2[i] * w, a3 += x3[i] * w;
-    a4 += x4[i] * w, a5 += x5[i] * w, a6 += x6[i] * w, a7 += x7[i] * w;
+  rp_v16f a[8][2];
+  int32_t i, j, b;
+  for (b = 0; b < nb; ++b) {
+    rp_v16f v;
+    memcpy(&v, bias + 16 * b, sizeof v);
+    for (j = 0; j < np; ++j)
+      a[j][b] = v;
   }
-  memcpy(acc[0], &a0, sizeof a0), memcpy(acc[1], &a1, sizeof a1);
-  memcpy(acc[2], &a2, sizeof a2), memcpy(acc[3], &a3, sizeof a3);
-  memcpy(acc[4], &a4, sizeof a4), memcpy(acc[5], &a5, sizeof a5);
-  memcpy(acc[6], &a6, sizeof a6), memcpy(acc[7], &a7, sizeof a7);
+  for (i = 0; i < n; ++i, wt += 16) {
+    rp_v16f w[2];
+    for (b = 0; b < nb; ++b)
+      memcpy(&w[b], wt + b * stride, sizeof w[b]);
+    for (j = 0; j < np; ++j) {
+      const float v = x[j][i];
+      for (b = 0; b < nb; ++b)
+        a[j][b] += v * w[b];
+    }
+  }
+  for (j = 0; j < np; ++j)
+    for (b = 0; b < nb; ++b)
+      memcpy(acc[j] + 16 * b, &a[j][b], sizeof a[j][b]);
+}
+
+/* rp_f32_host_mk for np pixels (1 to 8) of a pass, each count its own code: a pass of a
+ * region whose pixels are not a multiple of 8 (a row of 7, 14 or 28) computes no lanes it
+ * throws away. */
+static void rp_f32_host_mk_np(const float *const x[8], const float *wt, int64_t stride,
+                              const float *bias, int32_t n, int32_t np, int32_t nb,
+                              float acc[8][32]) {
+#define RP_F32_HOST_MK(k)                                                                     \
+  case k:                                                                                      \
+    if (nb == 2)                                                                               \
+      rp_f32_host_mk(x, wt, stride, bias, n, k, 2, acc);                                       \
+    else                                                                                       \
+      rp_f32_host_mk(x, wt, stride, bias, n, k, 1, acc);                                       \
+    return;
+  switch (np) {
+    RP_F32_HOST_MK(1) RP_F32_HOST_MK(2) RP_F32_HOST_MK(3) RP_F32_HOST_MK(4)
+    RP_F32_HOST_MK(5) RP_F32_HOST_MK(6) RP_F32_HOST_MK(7)
+  default:
+    if (nb == 2)
+      rp_f32_host_mk(x, wt, stride, bias, n, 8, 2, acc);
+    else
+      rp_f32_host_mk(x, wt, stride, bias, n, 8, 1, acc);
+  }
+#undef RP_F32_HOST_MK
 }
 
 /* The output channels a pass of the region's pixels runs: a multiple of 16 whose packed
@@ -168,35 +200,6 @@ static inline int32_t rp_f32_host_chunk(int32_t n) {
  * blocks of 16 channels at once (16 sums in registers, 10 loads per 16 multiply-adds
  * instead of 9 per 8); without, those would spill. */
 extern const int32_t rp_host_avx512;
-
-/* rp_f32_host_mk8x16 over two blocks of packed weights at once, wt0 and wt1 (channels k and
- * 16 + k of acc[j]). */
-static inline void rp_f32_host_mk8x32(const float *const x[8], const float *wt0,
-                                      const float *wt1, const float bias[32], int32_t n,
-                                      float acc[8][32]) {
-#if defined(__clang__)
-#pragma clang fp contract(fast)
-#endif
-  rp_v16f b0, b1, a[8][2];
-  int32_t i, j;
-  memcpy(&b0, bias, sizeof b0);
-  memcpy(&b1, bias + 16, sizeof b1);
-  for (j = 0; j < 8; ++j)
-    a[j][0] = b0, a[j][1] = b1;
-  for (i = 0; i < n; ++i, wt0 += 16, wt1 += 16) {
-    rp_v16f w0, w1;
-    memcpy(&w0, wt0, sizeof w0);
-    memcpy(&w1, wt1, sizeof w1);
-    for (j = 0; j < 8; ++j) {
-      const float v = x[j][i];
-      a[j][0] += v * w0, a[j][1] += v * w1;
-    }
-  }
-  for (j = 0; j < 8; ++j) {
-    memcpy(acc[j], &a[j][0], sizeof a[j][0]);
-    memcpy(acc[j] + 16, &a[j][1], sizeof a[j][1]);
-  }
-}
 
 typedef int32_t rp_v16m __attribute__((vector_size(64))); /* a lane mask of rp_v16f */
 
@@ -247,7 +250,7 @@ static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *i
     for (base = 0; base < total; base += 8) {
       const int32_t np = rp_f32_imin(8, total - base);
       const float *x[8];
-      float *d[8], acc[8][16];
+      float *d[8], acc[8][32];
       for (j = 0; j < np; ++j) {
         if (direct) {
           x[j] = rp_view_pixel_f32(in, oy * p->stride_h, ox * p->stride_w, p->in_c);
@@ -259,26 +262,23 @@ static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *i
         if (++ox == region->col1)
           ox = region->col0, ++oy;
       }
-      for (; j < 8; ++j) /* the last pass repeats its last pixel */
-        x[j] = x[np - 1];
       o = o0;
       if (rp_host_avx512)
         for (; o + 32 <= o1; o += 32) {
-          float acc2[8][32];
-          rp_f32_host_mk8x32(x, p->weights + (int64_t)o * n, p->weights + (int64_t)(o + 16) * n,
-                             bias + (o - o0), n, acc2);
+          rp_f32_host_mk_np(x, p->weights + (int64_t)o * n, 16 * (int64_t)n, bias + (o - o0), n,
+                            np, 2, acc);
           for (j = 0; j < np; ++j) {
-            rp_f32_host_act16(&p->act, acc2[j], d[j] + o);
-            rp_f32_host_act16(&p->act, acc2[j] + 16, d[j] + o + 16);
+            rp_f32_host_act16(&p->act, acc[j], d[j] + o);
+            rp_f32_host_act16(&p->act, acc[j] + 16, d[j] + o + 16);
           }
         }
       for (; o + 16 <= o1; o += 16) {
-        rp_f32_host_mk8x16(x, p->weights + (int64_t)o * n, bias + (o - o0), n, acc);
+        rp_f32_host_mk_np(x, p->weights + (int64_t)o * n, 0, bias + (o - o0), n, np, 1, acc);
         for (j = 0; j < np; ++j)
           rp_f32_host_act16(&p->act, acc[j], d[j] + o);
       }
       if (o < o1) { /* the last block, part full: its lanes through the activation at once */
-        rp_f32_host_mk8x16(x, p->weights + (int64_t)o * n, bias + (o - o0), n, acc);
+        rp_f32_host_mk_np(x, p->weights + (int64_t)o * n, 0, bias + (o - o0), n, np, 1, acc);
         for (j = 0; j < np; ++j) {
           float v[16];
           rp_f32_host_act16(&p->act, acc[j], v);
