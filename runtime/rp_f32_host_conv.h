@@ -376,6 +376,50 @@ RP_F32_HOST_INLINE void rp_f32_host_dw_vec4(const rp_conv_f32_params *p, const r
     }
 }
 
+/* rp_f32_host_dw_vec4 for a window 3 wide at stride 1 and dilation 1: the four pixels' taps
+ * of a window row are six input columns, each loaded once for the taps that read it (12
+ * loads per 12 multiply-adds become 6), the sums added in the same order. */
+RP_F32_HOST_INLINE void rp_f32_host_dw3_vec4(const rp_conv_f32_params *p,
+                                            const rp_view_f32 *in, const float *const *row,
+                                            int32_t ox, int32_t c0, int32_t nv, float *dst) {
+#if defined(__clang__)
+#pragma clang fp contract(fast)
+#endif
+  const int32_t c = p->in_c, ix0 = ox - p->pad_left;
+  rp_v16f a[4][2];
+  float sums[16];
+  int32_t ky, t, v, j;
+  for (v = 0; v < nv; ++v) {
+    memcpy(&a[0][v], p->bias + c0 + 16 * v, sizeof a[0][v]);
+    a[1][v] = a[0][v], a[2][v] = a[0][v], a[3][v] = a[0][v];
+  }
+  for (ky = 0; ky < p->k_h; ++ky) {
+    const float *x, *w;
+    if (!row[ky])
+      continue;
+    x = row[ky] + (ix0 - in->col0) * c + c0;
+    w = p->weights + ky * 3 * c + c0;
+    for (v = 0; v < nv; ++v) {
+      rp_v16f xs[6], w0, w1, w2;
+      for (t = 0; t < 6; ++t)
+        memcpy(&xs[t], x + t * c + 16 * v, sizeof xs[t]);
+      memcpy(&w0, w + 16 * v, sizeof w0);
+      memcpy(&w1, w + c + 16 * v, sizeof w1);
+      memcpy(&w2, w + 2 * c + 16 * v, sizeof w2);
+      for (j = 0; j < 4; ++j) {
+        a[j][v] += xs[j] * w0;
+        a[j][v] += xs[j + 1] * w1;
+        a[j][v] += xs[j + 2] * w2;
+      }
+    }
+  }
+  for (j = 0; j < 4; ++j)
+    for (v = 0; v < nv; ++v) {
+      memcpy(sums, &a[j][v], sizeof a[j][v]);
+      rp_f32_host_act16(&p->act, sums, dst + j * c + c0 + 16 * v);
+    }
+}
+
 /* Depthwise (groups == in_c == out_c): per output row the window's input rows are resolved
  * once (no ring division per tap); each output pixel's channels 64 at a time, then 16 at a
  * time, then the rest through the portable chunk. Returns 0 (nothing done) for windows
@@ -398,10 +442,17 @@ static int32_t rp_f32_host_depthwise(const rp_conv_f32_params *p, const rp_view_
       const int32_t last = (ox + 3) * p->stride_w - p->pad_left + (p->k_w - 1) * p->dil_w;
       if (ox + 4 <= region->col1 && first >= 0 && last < p->in_w && c >= 16) {
         /* four pixels inside the row: the channels in vectors, the rest one pixel at a time */
-        for (c0 = 0; c0 + 32 <= c; c0 += 32)
-          rp_f32_host_dw_vec4(p, in, row, ox, c0, 2, dst);
-        for (; c0 + 16 <= c; c0 += 16)
-          rp_f32_host_dw_vec4(p, in, row, ox, c0, 1, dst);
+        if (p->k_w == 3 && p->stride_w == 1 && p->dil_w == 1) {
+          for (c0 = 0; c0 + 32 <= c; c0 += 32)
+            rp_f32_host_dw3_vec4(p, in, row, ox, c0, 2, dst);
+          for (; c0 + 16 <= c; c0 += 16)
+            rp_f32_host_dw3_vec4(p, in, row, ox, c0, 1, dst);
+        } else {
+          for (c0 = 0; c0 + 32 <= c; c0 += 32)
+            rp_f32_host_dw_vec4(p, in, row, ox, c0, 2, dst);
+          for (; c0 + 16 <= c; c0 += 16)
+            rp_f32_host_dw_vec4(p, in, row, ox, c0, 1, dst);
+        }
         if (c0 < c) {
           int32_t j;
           for (j = 0; j < 4; ++j)

@@ -593,6 +593,45 @@ RP_INLINE void rp_host_dw_vec4_s8(const rp_conv_params *p, const rp_view *in,
       memcpy(acc + j * c + c0 + 16 * v, &a[j][v], sizeof a[j][v]);
 }
 
+/* rp_host_dw_vec4_s8 for a window 3 wide at stride 1 and dilation 1: the four pixels' taps
+ * of a window row are six input columns, each widened once for the taps that read it. */
+RP_INLINE void rp_host_dw3_vec4_s8(const rp_conv_params *p, const rp_view *in,
+                                   const int8_t *const *row, int32_t ox, int32_t c0, int32_t nv,
+                                   int32_t *acc) {
+  const int32_t c = p->in_c, ix0 = ox - p->pad_left;
+  const rp_v16i zp = (rp_v16i){0} + p->in_zp;
+  rp_v16i a[4][2];
+  int32_t ky, t, v, j;
+  for (v = 0; v < nv; ++v) {
+    memcpy(&a[0][v], p->bias + c0 + 16 * v, sizeof a[0][v]);
+    a[1][v] = a[0][v], a[2][v] = a[0][v], a[3][v] = a[0][v];
+  }
+  for (ky = 0; ky < p->k_h; ++ky) {
+    const int8_t *x, *w;
+    if (!row[ky])
+      continue;
+    x = row[ky] + (ix0 - in->col0) * c + c0;
+    w = p->weights + ky * 3 * c + c0;
+    for (v = 0; v < nv; ++v) {
+      rp_v16i xs[6], wv[3];
+      rp_v16b b;
+      for (t = 0; t < 6; ++t) {
+        memcpy(&b, x + t * c + 16 * v, sizeof b);
+        xs[t] = __builtin_convertvector(b, rp_v16i) - zp;
+      }
+      for (t = 0; t < 3; ++t) {
+        memcpy(&b, w + t * c + 16 * v, sizeof b);
+        wv[t] = __builtin_convertvector(b, rp_v16i);
+      }
+      for (j = 0; j < 4; ++j)
+        a[j][v] += xs[j] * wv[0] + xs[j + 1] * wv[1] + xs[j + 2] * wv[2];
+    }
+  }
+  for (j = 0; j < 4; ++j)
+    for (v = 0; v < nv; ++v)
+      memcpy(acc + j * c + c0 + 16 * v, &a[j][v], sizeof a[j][v]);
+}
+
 /* Channels c0 .. c - 1 (fewer than 16) of output pixel (oy, ox)'s depthwise sums into acc. */
 static void rp_host_dw_rest_s8(const rp_conv_params *p, const rp_view *in, int32_t oy,
                                int32_t ox, int32_t c0, int32_t *acc) {
@@ -658,10 +697,17 @@ static RP_NOINLINE void rp_host_depthwise_s8(const rp_conv_params *p, const rp_v
       if (ox + 4 <= region->col1 && first >= 0 && last < p->in_w && c >= 16) {
         /* four pixels inside the row: the channels in vectors, the rest one pixel at a time */
         int32_t j;
-        for (c0 = 0; c0 + 32 <= c; c0 += 32)
-          rp_host_dw_vec4_s8(p, in, row, ox, c0, 2, acc);
-        for (; c0 + 16 <= c; c0 += 16)
-          rp_host_dw_vec4_s8(p, in, row, ox, c0, 1, acc);
+        if (p->k_w == 3 && p->stride_w == 1 && p->dil_w == 1) {
+          for (c0 = 0; c0 + 32 <= c; c0 += 32)
+            rp_host_dw3_vec4_s8(p, in, row, ox, c0, 2, acc);
+          for (; c0 + 16 <= c; c0 += 16)
+            rp_host_dw3_vec4_s8(p, in, row, ox, c0, 1, acc);
+        } else {
+          for (c0 = 0; c0 + 32 <= c; c0 += 32)
+            rp_host_dw_vec4_s8(p, in, row, ox, c0, 2, acc);
+          for (; c0 + 16 <= c; c0 += 16)
+            rp_host_dw_vec4_s8(p, in, row, ox, c0, 1, acc);
+        }
         for (j = 0; j < 4; ++j) {
           if (c0 < c)
             rp_host_dw_rest_s8(p, in, oy, ox + j, c0, acc + j * c);
