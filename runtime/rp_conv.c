@@ -952,13 +952,19 @@ RP_INLINE void rp_stem3_rows(const rp_conv_params *p, const rp_view *in, rp_view
         acc = rp_smlad(d, (uint32_t)c[2], acc);
         acc = rp_smlad(e, (uint32_t)c[3], acc);
         acc = rp_smlad(f, (uint32_t)c[4], acc);
-        /* fast: floor((acc * mult + hc * 2^32) / 2^(32 + k)) (SMMLA), rp_out_s8's value when
-         * no channel can meet a tie (rp_stem3_s8); else rp_out_s8 itself (k holds shift). */
+        /* fast: floor((acc * mult + hc * 2^32) / 2^(32 + k)) (SMMLA), rp_out_s8's value
+         * when no channel can meet a tie and the clamp is full (rp_stem3_s8); else
+         * rp_out_s8 with the record's hc and k in its common case (k > 0), else with the
+         * shift in place of hc (k = 0), any clamp. */
         if (fast) {
           v = rp_asr(rp_smmla(acc, c[6], c[7]), c[8]);
           *y = (int8_t)rp_ssat(v, 8);
         } else {
-          *y = rp_out_s8(acc, c[6], c[8], zp, 2 * zp + 1, lo, hi, 0, 0);
+          if (RP_LIKELY(c[8] > 0))
+            v = rp_requant_hi(acc, c[6], c[7], c[8]);
+          else
+            v = rp_requant_inline(acc, c[6], c[7]) + zp;
+          *y = (int8_t)rp_clamp(v, lo, hi);
         }
       }
     }
@@ -976,6 +982,7 @@ static RP_NOINLINE void rp_stem3_s8(const rp_conv_params *p, const rp_view *in, 
     const int8_t *w = p->weights + 9 * o;
     int32_t *c = rec + RP_STEM_REC * o;
     const int32_t m = p->mult[o], s = p->shift[o], k = -1 - s;
+    const int32_t common = (uint32_t)(s + 23) < 22u; /* rp_out_s8's common case: k in [1, 22] */
     int32_t t = 0;
     c[0] = (int32_t)rp_pack16(w[0], w[1]);
     c[1] = (int32_t)rp_pack16(w[3], w[4]);
@@ -984,8 +991,8 @@ static RP_NOINLINE void rp_stem3_s8(const rp_conv_params *p, const rp_view *in, 
     c[4] = (int32_t)rp_pack16(w[8], 0);
     c[5] = p->bias[o];
     c[6] = m;
-    c[7] = 0;
-    c[8] = s;
+    c[7] = common ? (2 * p->out_zp + 1) * ((int32_t)1 << (k - 1)) : s; /* hc, or the shift */
+    c[8] = common ? k : 0;
     if (!fast)
       continue;
     /* rp_requant_hi without its [acc < 0] term is exact unless acc * m is an odd multiple
@@ -995,12 +1002,7 @@ static RP_NOINLINE void rp_stem3_s8(const rp_conv_params *p, const rp_view *in, 
       ++t;
     if (31 + k - t <= 30)
       fast = 0;
-    c[7] = (2 * p->out_zp + 1) * ((int32_t)1 << (k - 1));
-    c[8] = k;
   }
-  if (!fast)
-    for (o = 0; o < p->out_c; ++o) /* k holds the shift again */
-      rec[RP_STEM_REC * o + 8] = p->shift[o];
   /* Strips of the region's columns whose rows fit the row buffers. */
   strip.row0 = region->row0, strip.row1 = region->row1;
   for (strip.col0 = region->col0; strip.col0 < region->col1; strip.col0 = strip.col1) {

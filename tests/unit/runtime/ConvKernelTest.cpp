@@ -166,6 +166,23 @@ TEST_CASE("conv kernels match an integer reference, the float interpreter, tiles
       CHECK(runWhole(dsp, input, in, out) == whole);
       checkRegions(portable, m.graph, node, seed);
       checkRegions(dsp, m.graph, node, seed);
+
+      // A clamp narrower than [-128, 127] (a fused activation whose bounds fall inside the
+      // output's range), and a first channel whose shift is outside rp_out_s8's common
+      // case: the kernels' requantisation paths for those.
+      rp_conv_params narrow = p;
+      std::vector<int32_t> shifts(p.shift, p.shift + p.out_c);
+      shifts[0] = -25;
+      narrow.act_min = -100, narrow.act_max = 90, narrow.shift = shifts.data();
+      SpatialKernel portableNarrow = [&](const rp_view *i, rp_view *o, const rp_region *r) {
+        rp_conv_s8(&narrow, i, o, r);
+      };
+      SpatialKernel dspNarrow = [&](const rp_view *i, rp_view *o, const rp_region *r) {
+        rp_dspemu_conv_s8(&narrow, i, o, r);
+      };
+      auto wholeNarrow = runWhole(portableNarrow, input, in, out);
+      CHECK(wholeNarrow == referenceConv(narrow, input));
+      CHECK(runWhole(dspNarrow, input, in, out) == wholeNarrow);
     }
   }
 }
