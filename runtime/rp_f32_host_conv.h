@@ -336,7 +336,9 @@ RP_F32_HOST_INLINE void rp_f32_host_dw_vec(const rp_conv_f32_params *p, const rp
 
 /* rp_f32_host_dw_vec for the four output pixels ox .. ox + 3 at once, every tap of theirs
  * inside the row (the caller's condition): each tap's weights are loaded once for the four
- * (4 nv vector sums in registers). dst is output pixel ox's, the others follow it. */
+ * (4 nv vector sums in registers); with a window 3 wide at stride 1 (MobileNetV2's) each of
+ * a window row's six input columns is loaded once too (6 loads per 12 multiply-adds instead
+ * of 12). dst is output pixel ox's, the others follow it. */
 RP_F32_HOST_INLINE void rp_f32_host_dw_vec4(const rp_conv_f32_params *p, const rp_view_f32 *in,
                                            const float *const *row, int32_t ox, int32_t c0,
                                            int32_t nv, float *dst) {
@@ -345,7 +347,9 @@ RP_F32_HOST_INLINE void rp_f32_host_dw_vec4(const rp_conv_f32_params *p, const r
 #endif
   const int32_t c = p->in_c, ix0 = ox * p->stride_w - p->pad_left;
   const int32_t step = p->stride_w * c; /* from one pixel's window to the next's */
-  rp_v16f a[4][4];
+  /* a window 3 wide at stride 1: the four pixels' taps of a window row read six columns */
+  const int32_t three = p->k_w == 3 && p->stride_w == 1 && p->dil_w == 1;
+  rp_v16f a[4][2];
   float sums[16];
   int32_t ky, kx, v, j;
   for (v = 0; v < nv; ++v) {
@@ -355,6 +359,24 @@ RP_F32_HOST_INLINE void rp_f32_host_dw_vec4(const rp_conv_f32_params *p, const r
   for (ky = 0; ky < p->k_h; ++ky) {
     if (!row[ky])
       continue;
+    if (three) { /* the window row's six input columns, each loaded once */
+      const float *x = row[ky] + (ix0 - in->col0) * c + c0;
+      const float *w = p->weights + ky * 3 * c + c0;
+      for (v = 0; v < nv; ++v) {
+        rp_v16f xs[6], w0, w1, w2;
+        for (kx = 0; kx < 6; ++kx)
+          memcpy(&xs[kx], x + kx * c + 16 * v, sizeof xs[kx]);
+        memcpy(&w0, w + 16 * v, sizeof w0);
+        memcpy(&w1, w + c + 16 * v, sizeof w1);
+        memcpy(&w2, w + 2 * c + 16 * v, sizeof w2);
+        for (j = 0; j < 4; ++j) { /* taps in order, as below */
+          a[j][v] += xs[j] * w0;
+          a[j][v] += xs[j + 1] * w1;
+          a[j][v] += xs[j + 2] * w2;
+        }
+      }
+      continue;
+    }
     for (kx = 0; kx < p->k_w; ++kx) {
       const float *x = row[ky] + (ix0 + kx * p->dil_w - in->col0) * c + c0;
       const float *w = p->weights + (ky * p->k_w + kx) * c + c0;
@@ -366,50 +388,6 @@ RP_F32_HOST_INLINE void rp_f32_host_dw_vec4(const rp_conv_f32_params *p, const r
         memcpy(&x2, x + 2 * step + 16 * v, sizeof x2);
         memcpy(&x3, x + 3 * step + 16 * v, sizeof x3);
         a[0][v] += x0 * wv, a[1][v] += x1 * wv, a[2][v] += x2 * wv, a[3][v] += x3 * wv;
-      }
-    }
-  }
-  for (j = 0; j < 4; ++j)
-    for (v = 0; v < nv; ++v) {
-      memcpy(sums, &a[j][v], sizeof a[j][v]);
-      rp_f32_host_act16(&p->act, sums, dst + j * c + c0 + 16 * v);
-    }
-}
-
-/* rp_f32_host_dw_vec4 for a window 3 wide at stride 1 and dilation 1: the four pixels' taps
- * of a window row are six input columns, each loaded once for the taps that read it (12
- * loads per 12 multiply-adds become 6), the sums added in the same order. */
-RP_F32_HOST_INLINE void rp_f32_host_dw3_vec4(const rp_conv_f32_params *p,
-                                            const rp_view_f32 *in, const float *const *row,
-                                            int32_t ox, int32_t c0, int32_t nv, float *dst) {
-#if defined(__clang__)
-#pragma clang fp contract(fast)
-#endif
-  const int32_t c = p->in_c, ix0 = ox - p->pad_left;
-  rp_v16f a[4][2];
-  float sums[16];
-  int32_t ky, t, v, j;
-  for (v = 0; v < nv; ++v) {
-    memcpy(&a[0][v], p->bias + c0 + 16 * v, sizeof a[0][v]);
-    a[1][v] = a[0][v], a[2][v] = a[0][v], a[3][v] = a[0][v];
-  }
-  for (ky = 0; ky < p->k_h; ++ky) {
-    const float *x, *w;
-    if (!row[ky])
-      continue;
-    x = row[ky] + (ix0 - in->col0) * c + c0;
-    w = p->weights + ky * 3 * c + c0;
-    for (v = 0; v < nv; ++v) {
-      rp_v16f xs[6], w0, w1, w2;
-      for (t = 0; t < 6; ++t)
-        memcpy(&xs[t], x + t * c + 16 * v, sizeof xs[t]);
-      memcpy(&w0, w + 16 * v, sizeof w0);
-      memcpy(&w1, w + c + 16 * v, sizeof w1);
-      memcpy(&w2, w + 2 * c + 16 * v, sizeof w2);
-      for (j = 0; j < 4; ++j) {
-        a[j][v] += xs[j] * w0;
-        a[j][v] += xs[j + 1] * w1;
-        a[j][v] += xs[j + 2] * w2;
       }
     }
   }
@@ -442,17 +420,10 @@ static int32_t rp_f32_host_depthwise(const rp_conv_f32_params *p, const rp_view_
       const int32_t last = (ox + 3) * p->stride_w - p->pad_left + (p->k_w - 1) * p->dil_w;
       if (ox + 4 <= region->col1 && first >= 0 && last < p->in_w && c >= 16) {
         /* four pixels inside the row: the channels in vectors, the rest one pixel at a time */
-        if (p->k_w == 3 && p->stride_w == 1 && p->dil_w == 1) {
-          for (c0 = 0; c0 + 32 <= c; c0 += 32)
-            rp_f32_host_dw3_vec4(p, in, row, ox, c0, 2, dst);
-          for (; c0 + 16 <= c; c0 += 16)
-            rp_f32_host_dw3_vec4(p, in, row, ox, c0, 1, dst);
-        } else {
-          for (c0 = 0; c0 + 32 <= c; c0 += 32)
-            rp_f32_host_dw_vec4(p, in, row, ox, c0, 2, dst);
-          for (; c0 + 16 <= c; c0 += 16)
-            rp_f32_host_dw_vec4(p, in, row, ox, c0, 1, dst);
-        }
+        for (c0 = 0; c0 + 32 <= c; c0 += 32)
+          rp_f32_host_dw_vec4(p, in, row, ox, c0, 2, dst);
+        for (; c0 + 16 <= c; c0 += 16)
+          rp_f32_host_dw_vec4(p, in, row, ox, c0, 1, dst);
         if (c0 < c) {
           int32_t j;
           for (j = 0; j < 4; ++j)

@@ -319,9 +319,11 @@ RP_HOST_VNNI static void rp_host_rq_table(const rp_conv_params *p, rp_host_rq16 
 RP_HOST_VNNI static void rp_host_rq_pixel(const int32_t *acc, const rp_host_rq16 *table,
                                           int32_t c, int8_t *dst) {
   int32_t o;
-  for (o = 0; o < c; o += 16)
-    rp_host_rq16_store(_mm512_loadu_si512((const void *)(acc + o)), &table[o / 16], dst + o,
-                       rp_min(16, c - o));
+  for (o = 0; o < c; o += 16) {
+    const int32_t n = rp_min(16, c - o);
+    rp_host_rq16_store(_mm512_maskz_loadu_epi32((__mmask16)((1u << n) - 1), acc + o),
+                       &table[o / 16], dst + o, n);
+  }
 }
 
 /* rp_host_mk8x16_s8 through AVX-512 VNNI over nb (1 or 2) blocks of quad-packed weights
@@ -474,9 +476,8 @@ static RP_NOINLINE void rp_host_conv_t_s8(const rp_conv_params *p, const rp_view
                                           rp_view *out, const rp_region *region) {
   int32_t col[8][RP_HOST_PACK_MAX_N], bias[RP_HOST_CHUNK_CH];
   const int32_t n = p->k_h * p->k_w * p->in_c, cout = p->out_c, per = rp_host_chunk(n);
-  const int32_t fast = rp_common_shifts(p->shift, cout);
   const int32_t total = (region->row1 - region->row0) * (region->col1 - region->col0);
-  int32_t base, j, k, o, o0;
+  int32_t fast, base, j, k, o, o0;
   if (n > RP_HOST_PACK_MAX_N || total <= 0) /* the caller's condition */
     return;
 #if RP_HOST_HAS_VNNI
@@ -485,6 +486,7 @@ static RP_NOINLINE void rp_host_conv_t_s8(const rp_conv_params *p, const rp_view
     return;
   }
 #endif
+  fast = rp_common_shifts(p->shift, cout);
   for (o0 = 0; o0 < cout; o0 += per) {
     const int32_t o1 = rp_min(cout, o0 + per);
     int32_t oy = region->row0, ox = region->col0; /* pixel `base` */
@@ -556,14 +558,17 @@ RP_INLINE void rp_host_dw_vec_s8(const rp_conv_params *p, const rp_view *in,
 }
 
 /* rp_host_dw_vec_s8 for the four output pixels ox .. ox + 3 at once, every tap of theirs
- * inside the row (the caller's condition): each tap's weights are widened once for the four.
- * acc holds the four pixels' sums one after the other, c apart. */
+ * inside the row (the caller's condition): each tap's weights are widened once for the four;
+ * with a window 3 wide at stride 1 (MobileNetV2's) each of a window row's six input columns
+ * is widened once too. acc holds the four pixels' sums one after the other, c apart. */
 RP_INLINE void rp_host_dw_vec4_s8(const rp_conv_params *p, const rp_view *in,
                                   const int8_t *const *row, int32_t ox, int32_t c0, int32_t nv,
                                   int32_t *acc) {
   const int32_t c = p->in_c, ix0 = ox * p->stride_w - p->pad_left;
   const int32_t step = p->stride_w * c; /* from one pixel's window to the next's */
   const rp_v16i zp = (rp_v16i){0} + p->in_zp;
+  /* a window 3 wide at stride 1: the four pixels' taps of a window row read six columns */
+  const int32_t three = p->k_w == 3 && p->stride_w == 1 && p->dil_w == 1;
   rp_v16i a[4][2];
   int32_t ky, kx, v, j;
   for (v = 0; v < nv; ++v) {
@@ -573,6 +578,25 @@ RP_INLINE void rp_host_dw_vec4_s8(const rp_conv_params *p, const rp_view *in,
   for (ky = 0; ky < p->k_h; ++ky) {
     if (!row[ky])
       continue;
+    if (three) { /* each of the six columns widened once */
+      const int8_t *x = row[ky] + (ix0 - in->col0) * c + c0;
+      const int8_t *w = p->weights + ky * 3 * c + c0;
+      for (v = 0; v < nv; ++v) {
+        rp_v16i xs[6], wv[3];
+        rp_v16b b;
+        for (kx = 0; kx < 6; ++kx) {
+          memcpy(&b, x + kx * c + 16 * v, sizeof b);
+          xs[kx] = __builtin_convertvector(b, rp_v16i) - zp;
+        }
+        for (kx = 0; kx < 3; ++kx) {
+          memcpy(&b, w + kx * c + 16 * v, sizeof b);
+          wv[kx] = __builtin_convertvector(b, rp_v16i);
+        }
+        for (j = 0; j < 4; ++j)
+          a[j][v] += xs[j] * wv[0] + xs[j + 1] * wv[1] + xs[j + 2] * wv[2];
+      }
+      continue;
+    }
     for (kx = 0; kx < p->k_w; ++kx) {
       const int8_t *x = row[ky] + (ix0 + kx * p->dil_w - in->col0) * c + c0;
       const int8_t *w = p->weights + (ky * p->k_w + kx) * c + c0;
@@ -586,45 +610,6 @@ RP_INLINE void rp_host_dw_vec4_s8(const rp_conv_params *p, const rp_view *in,
           a[j][v] += (__builtin_convertvector(xb, rp_v16i) - zp) * wv;
         }
       }
-    }
-  }
-  for (j = 0; j < 4; ++j)
-    for (v = 0; v < nv; ++v)
-      memcpy(acc + j * c + c0 + 16 * v, &a[j][v], sizeof a[j][v]);
-}
-
-/* rp_host_dw_vec4_s8 for a window 3 wide at stride 1 and dilation 1: the four pixels' taps
- * of a window row are six input columns, each widened once for the taps that read it. */
-RP_INLINE void rp_host_dw3_vec4_s8(const rp_conv_params *p, const rp_view *in,
-                                   const int8_t *const *row, int32_t ox, int32_t c0, int32_t nv,
-                                   int32_t *acc) {
-  const int32_t c = p->in_c, ix0 = ox - p->pad_left;
-  const rp_v16i zp = (rp_v16i){0} + p->in_zp;
-  rp_v16i a[4][2];
-  int32_t ky, t, v, j;
-  for (v = 0; v < nv; ++v) {
-    memcpy(&a[0][v], p->bias + c0 + 16 * v, sizeof a[0][v]);
-    a[1][v] = a[0][v], a[2][v] = a[0][v], a[3][v] = a[0][v];
-  }
-  for (ky = 0; ky < p->k_h; ++ky) {
-    const int8_t *x, *w;
-    if (!row[ky])
-      continue;
-    x = row[ky] + (ix0 - in->col0) * c + c0;
-    w = p->weights + ky * 3 * c + c0;
-    for (v = 0; v < nv; ++v) {
-      rp_v16i xs[6], wv[3];
-      rp_v16b b;
-      for (t = 0; t < 6; ++t) {
-        memcpy(&b, x + t * c + 16 * v, sizeof b);
-        xs[t] = __builtin_convertvector(b, rp_v16i) - zp;
-      }
-      for (t = 0; t < 3; ++t) {
-        memcpy(&b, w + t * c + 16 * v, sizeof b);
-        wv[t] = __builtin_convertvector(b, rp_v16i);
-      }
-      for (j = 0; j < 4; ++j)
-        a[j][v] += xs[j] * wv[0] + xs[j + 1] * wv[1] + xs[j + 2] * wv[2];
     }
   }
   for (j = 0; j < 4; ++j)
@@ -697,17 +682,10 @@ static RP_NOINLINE void rp_host_depthwise_s8(const rp_conv_params *p, const rp_v
       if (ox + 4 <= region->col1 && first >= 0 && last < p->in_w && c >= 16) {
         /* four pixels inside the row: the channels in vectors, the rest one pixel at a time */
         int32_t j;
-        if (p->k_w == 3 && p->stride_w == 1 && p->dil_w == 1) {
-          for (c0 = 0; c0 + 32 <= c; c0 += 32)
-            rp_host_dw3_vec4_s8(p, in, row, ox, c0, 2, acc);
-          for (; c0 + 16 <= c; c0 += 16)
-            rp_host_dw3_vec4_s8(p, in, row, ox, c0, 1, acc);
-        } else {
-          for (c0 = 0; c0 + 32 <= c; c0 += 32)
-            rp_host_dw_vec4_s8(p, in, row, ox, c0, 2, acc);
-          for (; c0 + 16 <= c; c0 += 16)
-            rp_host_dw_vec4_s8(p, in, row, ox, c0, 1, acc);
-        }
+        for (c0 = 0; c0 + 32 <= c; c0 += 32)
+          rp_host_dw_vec4_s8(p, in, row, ox, c0, 2, acc);
+        for (; c0 + 16 <= c; c0 += 16)
+          rp_host_dw_vec4_s8(p, in, row, ox, c0, 1, acc);
         for (j = 0; j < 4; ++j) {
           if (c0 < c)
             rp_host_dw_rest_s8(p, in, oy, ox + j, c0, acc + j * c);

@@ -787,11 +787,11 @@ static void rp_fg_consts_of(const rp_fastgrnn_params *p, rp_fg_consts *k) {
 #ifdef RP_FG_ASM_UPDATE
   if (p->gate == RP_NL_SIGMOID && p->update == RP_NL_TANH && (p->hidden == 8 || p->hidden == 16)) {
     const int32_t sh = p->acc_shift;
+    int32_t j;
     /* With a shift of 16 or more the sigmoid's input fits a halfword: the table without the
      * fraction's extraction. */
     k->ts = (sh >= 16 ? rp_sigmoid_u_table : rp_sigmoid_table) + 256;
     k->tt = rp_tanh_u_table + 256;
-    int32_t j;
     k->form = (sh >= 16 ? 0 : sh == 15 ? 1 : 2) + (p->zeta + p->nu < 32768 ? 0 : 4);
     for (j = 0; j < p->hidden; ++j)
       k->bzh[2 * j] = p->bz[j], k->bzh[2 * j + 1] = p->bh[j];

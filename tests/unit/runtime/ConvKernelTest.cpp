@@ -155,12 +155,18 @@ TEST_CASE("conv kernels match an integer reference, the float interpreter, tiles
       CHECK(steps <= bound);
 
       auto input = randomBytes(static_cast<size_t>(in.h * in.w * in.c), ++seed);
-      SpatialKernel portable = [&](const rp_view *i, rp_view *o, const rp_region *r) {
-        rp_conv_s8(&p, i, o, r);
+      // The portable and the (emulated) DSP kernel of a layer's params.
+      auto portableOf = [](const rp_conv_params &q) -> SpatialKernel {
+        return [&q](const rp_view *i, rp_view *o, const rp_region *r) {
+          rp_conv_s8(&q, i, o, r);
+        };
       };
-      SpatialKernel dsp = [&](const rp_view *i, rp_view *o, const rp_region *r) {
-        rp_dspemu_conv_s8(&p, i, o, r);
+      auto dspOf = [](const rp_conv_params &q) -> SpatialKernel {
+        return [&q](const rp_view *i, rp_view *o, const rp_region *r) {
+          rp_dspemu_conv_s8(&q, i, o, r);
+        };
       };
+      SpatialKernel portable = portableOf(p), dsp = dspOf(p);
       auto whole = runWhole(portable, input, in, out);
       CHECK(whole == referenceConv(p, input));
       CHECK(runWhole(dsp, input, in, out) == whole);
@@ -174,15 +180,9 @@ TEST_CASE("conv kernels match an integer reference, the float interpreter, tiles
       std::vector<int32_t> shifts(p.shift, p.shift + p.out_c);
       shifts[0] = -25;
       narrow.act_min = -100, narrow.act_max = 90, narrow.shift = shifts.data();
-      SpatialKernel portableNarrow = [&](const rp_view *i, rp_view *o, const rp_region *r) {
-        rp_conv_s8(&narrow, i, o, r);
-      };
-      SpatialKernel dspNarrow = [&](const rp_view *i, rp_view *o, const rp_region *r) {
-        rp_dspemu_conv_s8(&narrow, i, o, r);
-      };
-      auto wholeNarrow = runWhole(portableNarrow, input, in, out);
+      auto wholeNarrow = runWhole(portableOf(narrow), input, in, out);
       CHECK(wholeNarrow == referenceConv(narrow, input));
-      CHECK(runWhole(dspNarrow, input, in, out) == wholeNarrow);
+      CHECK(runWhole(dspOf(narrow), input, in, out) == wholeNarrow);
     }
   }
 }
