@@ -836,3 +836,39 @@ TEST_CASE("an accumulating step over an int8 map is the interpreter's error, not
   CHECK_THAT(planned.error().message(),
              Catch::Contains("'pool'") && Catch::Contains("must be float32, not int8"));
 }
+
+TEST_CASE("absorbing a classifier's mean moves the peak to blocks the rounds then split") {
+  // MobileNetV2's tail at 7x7: two inverted residual blocks (1x1 to 384 channels, depthwise
+  // 3x3, 1x1 back to 64), a 1x1 conv to 640 channels, a mean over H and W, a flatten.
+  // Whole, the 640-channel map (125,440 B as float) is the peak; accumulated, the blocks'
+  // expansions are, and the rounds that follow run them in row bands.
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 64, 7, 7});
+  for (int k = 0; k < 2; ++k) {
+    const std::string n = "b" + std::to_string(k);
+    ir::TensorId y =
+        b.node(OpKind::Conv, n + "_expand", {x, b.constant(n + "_we", {384, 64, 1, 1})},
+               convAttrs(1, 1, 0, 1, 1));
+    y = b.node(OpKind::Relu, n + "_relu1", {y});
+    y = b.node(OpKind::Conv, n + "_dw", {y, b.constant(n + "_wd", {384, 1, 3, 3})},
+               convAttrs(3, 1, 1, 1, 384));
+    y = b.node(OpKind::Relu, n + "_relu2", {y});
+    y = b.node(OpKind::Conv, n + "_project", {y, b.constant(n + "_wp", {64, 384, 1, 1})},
+               convAttrs(1, 1, 0, 1, 1));
+    x = b.node(OpKind::Add, n + "_add", {x, y});
+  }
+  x = b.node(OpKind::Conv, "last", {x, b.constant("last_w", {640, 64, 1, 1})},
+             convAttrs(1, 1, 0, 1, 1));
+  x = b.node(OpKind::Relu, "last_relu", {x});
+  b.g.outputs = {b.node(OpKind::Flatten, "flat",
+                        {b.node(OpKind::GlobalAveragePool, "gap", {x})}, ir::AxisAttrs{1})};
+  REQUIRE(passes::canonicalize(b.g));
+  for (bool stream : {false, true}) {
+    INFO((stream ? "streamed" : "frame resident"));
+    plan::Plan p = planAndRun(b.g, stream, /*branches=*/false, 7);
+    // Less than one block's expanded map whole (the search before this: 109,312 B).
+    CHECK(p.summary.arenaBytes < 7 * 7 * 384 * 4);
+    CHECK(std::any_of(p.steps.begin(), p.steps.end(),
+                      [](const plan::Step &s) { return s.accumulate; }));
+  }
+}
