@@ -1978,3 +1978,32 @@ RP_API void rp_conv_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
   else
     rp_conv_general_s8(p, in, out, region);
 }
+
+RP_API void rp_conv_in_place_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                const rp_region *region, int8_t *scratch, int32_t chunk) {
+  const int32_t c = p->out_c;
+  int32_t y;
+  for (y = region->row0; y < region->row1; ++y) {
+    int8_t *const row = rp_view_pixel(out, y, 0, c);
+    /* Output pixels [held, x0) wait in the scratch: the input columns under them are read
+     * by the pixels still to come. */
+    int32_t held = region->col0, x0 = region->col0;
+    while (x0 < region->col1) {
+      const int32_t x1 = rp_min(region->col1, x0 + chunk);
+      /* The next chunk reads input columns from x1 * stride - pad_left on. */
+      const int32_t done =
+          x1 < region->col1 ? rp_max(held, rp_min(x1, x1 * p->stride_w - p->pad_left)) : x1;
+      rp_view tmp;
+      rp_region r;
+      tmp.data = scratch;
+      tmp.row0 = y, tmp.col0 = held, tmp.rows = 1, tmp.cols = x1 - held, tmp.ring_rows = 0;
+      r.row0 = y, r.row1 = y + 1, r.col0 = x0, r.col1 = x1;
+      rp_conv_s8(p, in, &tmp, &r);
+      memcpy(row + (size_t)held * (size_t)c, scratch, (size_t)(done - held) * (size_t)c);
+      memmove(scratch, scratch + (size_t)(done - held) * (size_t)c,
+              (size_t)(x1 - done) * (size_t)c);
+      held = done;
+      x0 = x1;
+    }
+  }
+}

@@ -109,6 +109,19 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
   for (const plan::Step &s : p_.steps)
     l.accumulate =
         l.accumulate || (s.kind == plan::StepKind::Compute && s.node == n && s.accumulate);
+  for (const plan::Step &s : p_.steps)
+    if (s.kind == plan::StepKind::Compute && s.node == n && !s.outputs.empty() &&
+        s.outputs[0] >= 0 && p_.buffers[static_cast<size_t>(s.outputs[0])].within >= 0) {
+      if (layer.kind != quant::KernelKind::Conv || s.scratch < 0)
+        return ir::nodeError(node,
+                             "the plan computes it in place, which its int8 kernel "
+                             "({}) does not",
+                             l.kernel->name);
+      const int64_t padLeft = node.attr<ir::ConvAttrs>().pads[1];
+      const int64_t chunk =
+          p_.buffers[static_cast<size_t>(s.scratch)].bytes / eout.channels - padLeft;
+      l.inPlaceChunk = l.inPlaceChunk ? std::min(l.inPlaceChunk, chunk) : chunk;
+    }
   if (l.accumulate && layer.kind != quant::KernelKind::GlobalAvgPool)
     return ir::nodeError(node,
                          "the plan accumulates it a band of rows at a time, which its int8 "

@@ -108,6 +108,10 @@ struct LoweredLayer {
   /// global average pool's steps call rp_global_avgpool_rows_s8 on their rows into the
   /// int32 sums at `scratch`, and the step that adds the last row rp_global_avgpool_finish_s8.
   bool accumulate = false;
+  /// Some step of it writes its output row over its input ring (plan::Buffer::within): a
+  /// step with scratch calls rp_conv_in_place_s8 with chunks of this many pixels (what the
+  /// scratch holds beyond the left padding's); 0: none does.
+  int64_t inPlaceChunk = 0;
 };
 
 /// A buffer of the plan as the walker addresses it (rp_buffer).

@@ -220,6 +220,7 @@ private:
   void streamWhole(ir::TensorId t);
   void layerStep(size_t n);
   Status rowBands(const RegionInfo &r, int regionIndex);
+  void depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t firstStep);
   Status tiles(const RegionInfo &r, int regionIndex);
   void inPlace();
   void settleRows(const Buffer &b, Buffer &out) const;
@@ -298,6 +299,7 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
                          "row-band region",
                          g_.nodes[n].name);
   }
+  const size_t firstStep = plan_.steps.size();
   int64_t iterations = 0;
   for (ir::TensorId t : escaping)
     iterations = std::max(iterations, progressRows(t));
@@ -322,7 +324,97 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
     buf.ringRows = std::max<int64_t>(1, b.cap[t]);
     buf.bytes = buf.ringRows * rowBytes(t);
   }
+  if (opts_.depthwiseInPlace && !lean_)
+    depthwiseInPlace(b, r, firstStep);
   return Status::ok();
+}
+
+/// Depthwise convs of a finished row-band region computed in place (BuildOptions::
+/// depthwiseInPlace): the conv's output ring, one row, gives way to one buffer per slot of
+/// its input ring, each inside it (Buffer::within); output row y goes to the slot of input
+/// row inPlaceSourceRow(y), the top row of its window, which no later step reads (the conv
+/// is the ring's only reader and its windows move down), and its consumers read it there
+/// before the ring's producer writes that slot again (they read one row at a time, and
+/// the region pulls rows depth first). The verifier checks all of it on the result.
+void Builder::depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t firstStep) {
+  for (size_t n : r.nodes) {
+    const ir::Node &node = g_.nodes[n];
+    if (!plan::depthwiseInPlace(g_, node, opts_.floatActivations))
+      continue;
+    const ir::TensorId in = node.inputs[0], out = node.outputs[0];
+    if (b.ring[in] < 0 || b.whole[in] || b.ring[out] < 0 || b.whole[out] ||
+        consumers_[in].size() != 1 || plan_.buffers[b.ring[out]].ringRows != 1 ||
+        pixelBytes(in) != pixelBytes(out))
+      continue;
+    bool rowAtATime = true; // every step writes or reads one row of the output ring
+    for (size_t k = firstStep; k < plan_.steps.size() && rowAtATime; ++k) {
+      const Step &s = plan_.steps[k];
+      if (!s.outputs.empty() && s.outputs[0] == b.ring[out])
+        rowAtATime = s.out.rows() == 1 && s.node == n && s.scratch < 0;
+      for (size_t i = 0; i < s.inputs.size(); ++i)
+        if (s.inputs[i] == b.ring[out])
+          rowAtATime = rowAtATime && s.reads[i].rows() == 1;
+    }
+    if (!rowAtATime)
+      continue;
+    const int host = b.ring[in];
+    const int64_t slots = plan_.buffers[host].ringRows;
+    // One buffer per slot used: the output ring's buffer becomes the first; others are new.
+    std::vector<int> slotBuffer(static_cast<size_t>(slots), -1);
+    const Buffer row = plan_.buffers[b.ring[out]];
+    auto bufferOfRow = [&](int64_t y) {
+      const int64_t source = inPlaceSourceRow(g_, node, y);
+      const size_t slot = static_cast<size_t>(((source % slots) + slots) % slots);
+      if (slotBuffer[slot] < 0) {
+        int id = b.ring[out];
+        if (std::find(slotBuffer.begin(), slotBuffer.end(), id) != slotBuffer.end()) {
+          id = static_cast<int>(plan_.buffers.size());
+          plan_.buffers.push_back(row);
+        }
+        Buffer &buf = plan_.buffers[id];
+        buf.within = host, buf.withinOffset = static_cast<int64_t>(slot) * rowBytes(in);
+        buf.firstStep = INT_MAX, buf.lastStep = -1;
+        slotBuffer[slot] = id;
+      }
+      return slotBuffer[slot];
+    };
+    // One scratch for the conv's steps, kept over them.
+    const int64_t chunk = std::max<int64_t>(1, opts_.inPlaceChunk);
+    int scratch = newBuffer(out, BufferKind::Scratch, ir::Region{}, 0);
+    plan_.buffers[scratch].bytes =
+        std::max(inPlaceMinScratch(g_, node),
+                 std::min(extent(out).cols + node.attr<ir::ConvAttrs>().pads[1],
+                          chunk + node.attr<ir::ConvAttrs>().pads[1]) *
+                     pixelBytes(out));
+    plan_.buffers[scratch].firstStep = INT_MAX, plan_.buffers[scratch].lastStep = -1;
+    const int ring = b.ring[out];
+    for (size_t k = firstStep; k < plan_.steps.size(); ++k) {
+      Step &s = plan_.steps[k];
+      const int at = static_cast<int>(k);
+      if (!s.outputs.empty() && s.outputs[0] == ring) {
+        const int id = bufferOfRow(s.out.row0);
+        s.outputs[0] = id, s.scratch = scratch;
+        Buffer &buf = plan_.buffers[id], &sc = plan_.buffers[scratch];
+        buf.firstStep = std::min(buf.firstStep, at), buf.lastStep = std::max(buf.lastStep, at);
+        sc.firstStep = std::min(sc.firstStep, at), sc.lastStep = std::max(sc.lastStep, at);
+      }
+      for (size_t i = 0; i < s.inputs.size(); ++i)
+        if (s.inputs[i] == ring) {
+          const int id = bufferOfRow(s.reads[i].row0);
+          s.inputs[i] = id;
+          Buffer &buf = plan_.buffers[id];
+          buf.firstStep = std::min(buf.firstStep, at),
+          buf.lastStep = std::max(buf.lastStep, at);
+        }
+    }
+    // The ring lives as long as the rows written into it.
+    Buffer &ringIn = plan_.buffers[host];
+    for (int id : slotBuffer)
+      if (id >= 0) {
+        ringIn.firstStep = std::min(ringIn.firstStep, plan_.buffers[id].firstStep);
+        ringIn.lastStep = std::max(ringIn.lastStep, plan_.buffers[id].lastStep);
+      }
+  }
 }
 
 /// Where a row-band region keeps rows of `t`: its whole buffer, or its ring.

@@ -38,6 +38,13 @@ struct BuildOptions {
   /// hold rows of later tensors, as a resident frame's can (better when the region's
   /// output is about as large as its input). The final schedule is tried with.
   bool streamIntoFrame = false;
+  /// Row bands: a depthwise conv (plan::depthwiseInPlace) whose input ring only it reads
+  /// and whose consumers read its output a row at a time writes each output row over the
+  /// ring's slot of the top row of that row's window (Buffer::within), through a scratch
+  /// of `inPlaceChunk` pixels (plus the left padding's). Not in the search's candidates
+  /// (lean builds); the chosen schedule is tried with it.
+  bool depthwiseInPlace = false;
+  int64_t inPlaceChunk = 8;
 };
 
 /// Whether `node` can be part of a row-band or tile region: a spatial op whose output and

@@ -82,6 +82,8 @@ private:
 Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
   std::vector<char> isRoot(buffers.size(), 0);
   for (size_t b = 0; b < buffers.size(); ++b) {
+    if (buffers[b].within >= 0)
+      continue; // inside its ring's reservation, which lives as long (placeBuffers)
     int r = root(buffers, static_cast<int>(b));
     Family &f = families_[r];
     if (!isRoot[r]) {
@@ -462,7 +464,10 @@ void placeBuffers(std::vector<Buffer> &buffers, const std::vector<size_t> &stepS
 
   s.arenaBytes = 0;
   for (size_t b = 0; b < buffers.size(); ++b) {
-    buffers[b].offset = bestOffsets[root(buffers, static_cast<int>(b))];
+    const Buffer &buffer = buffers[b];
+    buffers[b].offset = buffer.within >= 0
+                            ? bestOffsets[root(buffers, buffer.within)] + buffer.withinOffset
+                            : bestOffsets[root(buffers, static_cast<int>(b))];
     s.arenaBytes = std::max(s.arenaBytes, buffers[b].offset + buffers[b].bytes);
   }
   // Peak: reserved bytes per step.

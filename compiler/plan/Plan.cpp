@@ -124,3 +124,32 @@ std::vector<Reservation> reservations(const Buffer &b, int64_t offset) {
 }
 
 } // namespace rnnpoolc::plan
+
+namespace rnnpoolc::plan {
+
+bool depthwiseInPlace(const ir::Graph &graph, const ir::Node &node, bool floatActivations) {
+  if (node.op != ir::OpKind::Conv || floatActivations || node.inputs.empty() ||
+      node.outputs.size() != 1)
+    return false;
+  const auto &a = node.attr<ir::ConvAttrs>();
+  const ir::Tensor &x = graph.tensor(node.inputs[0]), &y = graph.tensor(node.outputs[0]);
+  if (x.shape.size() != 4 || y.shape.size() != 4 || x.dtype != ir::DType::Int8 ||
+      y.dtype != ir::DType::Int8 || a.autoPad != ir::AutoPad::NotSet || a.pads.size() != 4 ||
+      a.strides.size() != 2)
+    return false;
+  // One group per channel, as many outputs as inputs, rows no wider than the input's.
+  return a.group > 1 && a.group == x.shape[1] && y.shape[1] == x.shape[1] &&
+         y.shape[3] <= x.shape[3];
+}
+
+int64_t inPlaceSourceRow(const ir::Graph &, const ir::Node &node, int64_t row) {
+  const auto &a = node.attr<ir::ConvAttrs>();
+  return row * a.strides[0] - a.pads[0];
+}
+
+int64_t inPlaceMinScratch(const ir::Graph &graph, const ir::Node &node) {
+  const auto &a = node.attr<ir::ConvAttrs>();
+  return (1 + a.pads[1]) * graph.tensor(node.inputs[0]).shape[1];
+}
+
+} // namespace rnnpoolc::plan

@@ -42,6 +42,13 @@ struct Buffer {
   /// Set when the buffer takes over the memory of another that dies at firstStep (an
   /// elementwise op computed in place): the id of that buffer, else -1.
   int aliasOf = -1;
+  /// Set when the buffer lies inside a ring of another (`within`, kind Ring): a one-row
+  /// ring (ringRows 1) at `withinOffset` bytes into it, one of its slots. A depthwise conv
+  /// planned in place writes each output row over the top row of its input window, which
+  /// it reads for the last time (depthwiseInPlace): one such buffer per slot of its input
+  /// ring. It reserves nothing of its own (its bytes are the ring's, which lives as long).
+  int within = -1;
+  int64_t withinOffset = 0;
   /// Kind Region, optional: per row of the region, the first step that writes it and the
   /// last step that reads or writes it. A row's bytes are reserved only in between, so the rows a
   /// row-band region has consumed (of its input) can hold the rows it produces later (of
@@ -133,6 +140,17 @@ int64_t regionMacs(const ir::Graph &graph, const ir::Node &node, const ir::Regio
                    bool continues = false);
 /// The proportional share, given the node's ir::macs and its output's extent (not RNNPool).
 int64_t regionMacs(int64_t nodeMacs, const Extent &outExtent, const ir::Region &out);
+
+/// Whether `node` is a conv that can run in place row by row: depthwise (one group per
+/// channel, as many outputs), no wider than its input, int8 (the runtime's in-place
+/// wrapper, rp_conv_in_place_s8, is int8 only).
+bool depthwiseInPlace(const ir::Graph &graph, const ir::Node &node, bool floatActivations);
+/// The input row whose ring slot output row `row` of such a conv takes: the top row of its
+/// window (negative above the input: a slot the window does not read).
+int64_t inPlaceSourceRow(const ir::Graph &graph, const ir::Node &node, int64_t row);
+/// Bytes of scratch an in-place step needs at least: one pixel more than the conv's left
+/// padding (the chunk's pixels and the ones whose input columns the next chunk still reads).
+int64_t inPlaceMinScratch(const ir::Graph &graph, const ir::Node &node);
 
 /// Whether compute step `step` goes on from what step `before`, the previous step of the
 /// same node, left in its scratch: the same Scratch buffer, the rows just below, the same

@@ -506,12 +506,26 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
   for (BuildOptions o : {chosenBuild, runs})
     if (options_.streamInput)
       o.streamIntoFrame = true, others.push_back(o);
+  BuildOptions bestBuild = chosenBuild;
   for (const BuildOptions &o : others)
     if (auto p = buildPlan(g_, schedule, o)) {
       placeBuffers(*p, Placement::Final);
       if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary))
+        best = std::move(*p), bestBuild = o;
+    }
+  // Depthwise convs in place (BuildOptions::depthwiseInPlace) on the best of those, kept
+  // when the arena shrinks (it costs a copy of each output row, so not otherwise) and the
+  // plan verifies (as every plan must; an in-place plan that did not would be dropped here
+  // rather than fail the build).
+  if (options_.depthwiseInPlace) {
+    bestBuild.depthwiseInPlace = true;
+    if (auto p = buildPlan(g_, schedule, bestBuild)) {
+      placeBuffers(*p, Placement::Final);
+      if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary) &&
+          verifyPlan(g_, *p))
         best = std::move(*p);
     }
+  }
   return best;
 }
 

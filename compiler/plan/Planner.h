@@ -55,6 +55,10 @@ struct PlanOptions {
   /// Reductions over rows and columns may end a row-band region, accumulating a row at a
   /// time (Step::accumulate); off for a backend that runs them only on whole maps.
   bool accumulateReductions = true;
+  /// The chosen schedule is also built with depthwise convs of row bands writing each
+  /// output row over their input ring's dead slot (BuildOptions::depthwiseInPlace; int8),
+  /// kept when the arena shrinks.
+  bool depthwiseInPlace = true;
   /// Row bands of RNNPool keep one scratch over the node's bands, each going on from
   /// the row summaries the band above left (`carry`), so they cost the layer's MACs; off,
   /// each band sweeps its rows afresh with a scratch of its own (more MACs, often less

@@ -16,6 +16,8 @@ std::vector<int64_t> liveBytes(const Plan &plan) {
   const int steps = static_cast<int>(plan.steps.size());
   for (size_t i = 0; i < plan.buffers.size(); ++i) {
     const Buffer &b = plan.buffers[i];
+    if (b.within >= 0)
+      continue; // its bytes are its ring's
     int r = static_cast<int>(i);
     while (plan.buffers[r].aliasOf >= 0)
       r = plan.buffers[r].aliasOf;

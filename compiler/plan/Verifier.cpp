@@ -103,6 +103,13 @@ private:
   Status checkTotals() const;
   Status checkScratch() const;
   Status checkAliases() const;
+  Status checkWithin() const;
+  Status checkInPlaceRows(int step, const Step &s) const;
+  /// A write to `buffer`'s pixels (row `r`, columns [col0, col1)) overwrites what a buffer
+  /// inside it or around it (Buffer::within) held in the same bytes.
+  void overwriteShared(int buffer, int64_t r, int64_t col0, int64_t col1);
+  /// Per ring: the buffers inside it.
+  std::vector<std::vector<int>> inside_;
   Status accumulate(int step, const Step &s);
   /// Per accumulating node under way: the next input row it must add.
   std::map<size_t, int64_t> accumulated_;
@@ -266,6 +273,87 @@ Status Replay::checkAliases() const {
   return Status::ok();
 }
 
+/// A buffer inside a ring (Buffer::within): a one-row ring of the same pixel size over one
+/// whole slot's first bytes, at the ring's offset plus its own, live within the ring's life.
+Status Replay::checkWithin() const {
+  for (size_t i = 0; i < p_.buffers.size(); ++i) {
+    const Buffer &b = p_.buffers[i];
+    if (b.within < 0)
+      continue;
+    auto bad = [&](std::string_view why) {
+      return makeError("buffer {} cannot lie inside buffer {}: {}", i, b.within, why);
+    };
+    if (b.within >= static_cast<int>(p_.buffers.size()) || b.within == static_cast<int>(i))
+      return bad("no such buffer");
+    const Buffer &ring = p_.buffers[static_cast<size_t>(b.within)];
+    const ir::Tensor &t = g_.tensor(b.tensor), &h = g_.tensor(ring.tensor);
+    const Dims d = dimsOf(t), dh = dimsOf(h);
+    const int64_t pixel = d.channels * elemBytes(t, p_.floatActivations),
+                  hostPixel = dh.channels * elemBytes(h, p_.floatActivations),
+                  slotBytes = dh.cols * hostPixel;
+    if (ring.kind != BufferKind::Ring || ring.within >= 0 || b.kind != BufferKind::Ring ||
+        b.ringRows != 1 || b.aliasOf >= 0 || ring.aliasOf >= 0)
+      return bad("only a one-row ring can lie inside a ring");
+    if (pixel != hostPixel || d.cols > dh.cols || b.withinOffset < 0 || slotBytes <= 0 ||
+        b.withinOffset % slotBytes != 0 || b.withinOffset / slotBytes >= ring.ringRows)
+      return bad("it is not one of the ring's slots, pixel for pixel");
+    if (b.offset != ring.offset + b.withinOffset)
+      return bad("its offset is not the slot's");
+    if (b.firstStep < ring.firstStep || b.lastStep > ring.lastStep)
+      return bad("it lives outside the ring's steps");
+  }
+  return Status::ok();
+}
+
+/// A step that writes a buffer inside a ring: a depthwise conv computing one row in place
+/// (rp_conv_in_place_s8) over the slot of the top row of that row's window, read from that
+/// ring, with the scratch its chunks need. (What it overwrites is then checked as any
+/// write: a later read of the slot's old row fails.)
+Status Replay::checkInPlaceRows(int step, const Step &s) const {
+  const Buffer &out = p_.buffers[static_cast<size_t>(s.outputs[0])];
+  auto bad = [&](std::string_view why) {
+    return makeError("{} writes buffer {} inside buffer {}, but {}", describe(step),
+                     s.outputs[0], out.within, why);
+  };
+  if (s.kind != StepKind::Compute || s.inputs.empty() || s.inputs[0] != out.within)
+    return bad("it does not read that ring");
+  const ir::Node &node = g_.nodes[s.node];
+  if (!depthwiseInPlace(g_, node, p_.floatActivations))
+    return bad("its kernel does not compute in place");
+  const Buffer &ring = p_.buffers[static_cast<size_t>(out.within)];
+  const auto &a = node.attr<ir::ConvAttrs>();
+  const int64_t top = s.out.row0 * a.strides[0] - a.pads[0];
+  const int64_t slot = ((top % ring.ringRows) + ring.ringRows) % ring.ringRows;
+  const Dims dh = dimsOf(g_.tensor(ring.tensor));
+  const int64_t pixel = dh.channels * elemBytes(g_.tensor(ring.tensor), p_.floatActivations);
+  if (s.out.rows() != 1 || out.withinOffset != slot * dh.cols * pixel)
+    return bad("not one row over the slot of its window's top row");
+  if (s.scratch < 0 || p_.buffers[static_cast<size_t>(s.scratch)].bytes <
+                           (1 + a.pads[1]) * dimsOf(g_.tensor(node.inputs[0])).channels)
+    return bad("its scratch cannot hold a chunk");
+  return Status::ok();
+}
+
+void Replay::overwriteShared(int buffer, int64_t r, int64_t col0, int64_t col1) {
+  const Buffer &b = p_.buffers[static_cast<size_t>(buffer)];
+  auto clear = [&](int other, int64_t slot) {
+    Contents &c = contents_[static_cast<size_t>(other)];
+    for (int64_t col = col0; col < std::min(col1, c.cols); ++col)
+      c.row[static_cast<size_t>(slot * c.cols + col)] = -1;
+  };
+  if (b.within >= 0) { // the ring's slot under it
+    const Buffer &ring = p_.buffers[static_cast<size_t>(b.within)];
+    clear(b.within, b.withinOffset / (ring.bytes / ring.ringRows));
+    return;
+  }
+  if (b.kind != BufferKind::Ring || inside_[static_cast<size_t>(buffer)].empty())
+    return;
+  const int64_t slot = r % b.ringRows, slotBytes = b.bytes / b.ringRows;
+  for (int other : inside_[static_cast<size_t>(buffer)])
+    if (p_.buffers[static_cast<size_t>(other)].withinOffset == slot * slotBytes)
+      clear(other, 0);
+}
+
 Status Replay::checkOverlaps() const {
   const auto &bs = p_.buffers;
   std::vector<std::vector<Rect>> rects(bs.size());
@@ -282,6 +370,8 @@ Status Replay::checkOverlaps() const {
       const Buffer &a = bs[i], &b = bs[j];
       if (a.firstStep > b.lastStep || b.firstStep > a.lastStep || a.bytes == 0 || b.bytes == 0)
         continue;
+      if (a.within >= 0 || b.within >= 0)
+        continue; // inside a ring, whose bytes and steps hold it (checkWithin)
       // An in-place handoff: one takes over the other's memory at the step that kills it.
       bool handoff = (a.aliasOf == static_cast<int>(j) && b.lastStep == a.firstStep) ||
                      (b.aliasOf == static_cast<int>(i) && a.lastStep == b.firstStep);
@@ -314,6 +404,8 @@ Status Replay::write(int step, int buffer, const ir::Region &region) {
     if (slot < 0 || slot >= c.slots)
       return makeError("{} writes row {} of '{}' outside buffer {}", describe(step), r,
                        g_.tensor(b.tensor).name, buffer);
+    if (b.kind == BufferKind::Ring)
+      overwriteShared(buffer, r, region.col0, region.col1);
     for (int64_t col = region.col0; col < region.col1; ++col) {
       int64_t k = col - (b.kind == BufferKind::Ring ? 0 : b.region.col0);
       if (k < 0 || k >= c.cols)
@@ -371,6 +463,8 @@ Status Replay::checkTotals() const {
   std::map<int, std::vector<size_t>> families;
   for (size_t i = 0; i < p_.buffers.size(); ++i) {
     const Buffer &b = p_.buffers[i];
+    if (b.within >= 0)
+      continue; // its bytes are its ring's
     int r = static_cast<int>(i);
     while (p_.buffers[r].aliasOf >= 0)
       r = p_.buffers[r].aliasOf;
@@ -436,6 +530,11 @@ Status Replay::run() {
   RNNPOOLC_TRY(checkOverlaps());
   RNNPOOLC_TRY(checkScratch());
   RNNPOOLC_TRY(checkAliases());
+  RNNPOOLC_TRY(checkWithin());
+  inside_.assign(p_.buffers.size(), {});
+  for (size_t i = 0; i < p_.buffers.size(); ++i)
+    if (p_.buffers[i].within >= 0)
+      inside_[static_cast<size_t>(p_.buffers[i].within)].push_back(static_cast<int>(i));
   contents_.resize(p_.buffers.size());
   for (size_t i = 0; i < p_.buffers.size(); ++i) {
     const Buffer &b = p_.buffers[i];
@@ -481,6 +580,9 @@ Status Replay::run() {
           return makeError("{} writes output {} to a buffer that does not hold it",
                            describe(step), k);
     }
+    for (int b : s.outputs)
+      if (b >= 0 && p_.buffers[static_cast<size_t>(b)].within >= 0)
+        RNNPOOLC_TRY(checkInPlaceRows(step, s));
     for (int b : s.outputs)
       RNNPOOLC_TRY(write(step, b, s.out));
   }

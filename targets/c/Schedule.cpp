@@ -103,6 +103,16 @@ std::string Printer::callBody(const LoweredLayer &layer) const {
   switch (k.form) {
   case quant::KernelForm::View:
   case quant::KernelForm::ViewScratch:
+    if (layer.inPlaceChunk > 0) // its steps with scratch write over their input
+      return fmt::format(
+          "  const rp_region region = rp_step_region(s);\n"
+          "  const rp_view in = rp_buffer_view(model_buffers, a, s->in[0]);\n"
+          "  rp_view out = rp_buffer_view(model_buffers, a, s->out);\n"
+          "  if (s->scratch >= 0) /* in place: over its input's ring */\n"
+          "    rp_conv_in_place_s8(&{1}, &in, &out, &region, a + s->scratch, {2});\n"
+          "  else\n"
+          "    {0}(&{1}, &in, &out, &region);\n",
+          k.function, p, layer.inPlaceChunk);
     return fmt::format("  const rp_region region = rp_step_region(s);\n"
                        "  const rp_view in = rp_buffer_view(model_buffers, a, s->in[0]);\n"
                        "  rp_view out = rp_buffer_view(model_buffers, a, s->out);\n"

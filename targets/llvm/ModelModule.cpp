@@ -248,7 +248,15 @@ Expected<llvm::Function *> Builder::layerFunction(const LoweredLayer &layer) {
   } else {
     switch (layer.kernel->form) {
     case quant::KernelForm::View:
-      status = call("rp_llvm_view", {fn, prm, buffers_, arena, step});
+      if (layer.inPlaceChunk > 0) {
+        auto inPlace = function("rp_conv_in_place_s8");
+        if (!inPlace)
+          return inPlace.error();
+        status = call("rp_llvm_view_in_place",
+                      {fn, llvm::cast<Constant>(inPlace->getCallee()), prm, buffers_, arena,
+                       step, b.getInt32(static_cast<uint32_t>(layer.inPlaceChunk))});
+      } else
+        status = call("rp_llvm_view", {fn, prm, buffers_, arena, step});
       break;
     case quant::KernelForm::ViewScratch:
       status = call("rp_llvm_view_scratch", {fn, prm, buffers_, arena, step});

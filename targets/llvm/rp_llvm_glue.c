@@ -26,6 +26,8 @@ typedef void (*rp_llvm_view_fn)(const void *p, const rp_view *in, rp_view *out,
                                 const rp_region *region);
 typedef void (*rp_llvm_view_scratch_fn)(const void *p, const rp_view *in, rp_view *out,
                                         const rp_region *region, void *scratch, int32_t reuse);
+typedef void (*rp_llvm_in_place_fn)(const void *p, const rp_view *in, rp_view *out,
+                                    const rp_region *region, int8_t *scratch, int32_t chunk);
 typedef void (*rp_llvm_copy_fn)(const int8_t *in, int8_t *out, int32_t n);
 typedef void (*rp_llvm_unary_fn)(const void *p, const int8_t *in, int8_t *out, int32_t n);
 typedef void (*rp_llvm_binary_fn)(const void *p, const int8_t *in1, const int8_t *in2,
@@ -40,6 +42,20 @@ void rp_llvm_view(rp_llvm_view_fn fn, const void *p, const rp_buffer *b, int8_t 
   const rp_view in = rp_buffer_view(b, a, s->in[0]);
   rp_view out = rp_buffer_view(b, a, s->out);
   fn(p, &in, &out, &region);
+}
+
+/* View, for a conv whose steps with scratch write their output row over their input's
+ * ring: in_place is rp_conv_in_place_s8 (passed in, as on the host the conv kernels'
+ * module defines it, calling the host's rp_conv_s8). */
+void rp_llvm_view_in_place(rp_llvm_view_fn fn, rp_llvm_in_place_fn in_place, const void *p,
+                           const rp_buffer *b, int8_t *a, const rp_step *s, int32_t chunk) {
+  const rp_region region = rp_step_region(s);
+  const rp_view in = rp_buffer_view(b, a, s->in[0]);
+  rp_view out = rp_buffer_view(b, a, s->out);
+  if (s->scratch >= 0)
+    in_place(p, &in, &out, &region, a + s->scratch, chunk);
+  else
+    fn(p, &in, &out, &region);
 }
 
 void rp_llvm_view_scratch(rp_llvm_view_scratch_fn fn, const void *p, const rp_buffer *b,

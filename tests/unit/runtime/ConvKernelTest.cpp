@@ -212,3 +212,60 @@ TEST_CASE("conv reads a line-buffer view (ring rows) like a linear one", "[runti
   }
   CHECK(rows == whole);
 }
+
+TEST_CASE("a depthwise conv computed over its input ring gives the same rows",
+          "[runtime][conv]") {
+  // Output row y goes over the ring's slot of input row y * stride - pad_top (the top of its
+  // window), `chunk` pixels at a time through a scratch, as a plan's in-place row bands run
+  // it (rp_conv_in_place_s8); every other slot must keep its input row.
+  const ConvCase cases[] = {
+      {"3x3 stride 1 pad 1", 8, 8, 7, 9, 3, 1, 1, 1, 8, {}},
+      {"3x3 stride 2 pad 1", 6, 6, 9, 11, 3, 2, 1, 1, 6, {}},
+      {"3x3 stride 1 valid", 5, 5, 6, 8, 3, 1, 0, 1, 5, {}},
+      {"5x5 stride 1 pad 2", 4, 4, 8, 9, 5, 1, 2, 1, 4, {}},
+      {"5x5 stride 2 pad 2", 12, 12, 9, 10, 5, 2, 2, 1, 12, {}},
+      {"3x3 dilation 2 pad 2", 3, 3, 8, 7, 3, 1, 2, 2, 3, {}},
+  };
+  uint32_t seed = 40;
+  for (const ConvCase &c : cases) {
+    Builder b;
+    std::vector<std::vector<ir::TensorData>> calib;
+    quant::QuantizedModel m = quantizedConv(c, b, calib);
+    const auto &p = std::get<rp_conv_params>(m.layers[0].params);
+    REQUIRE(p.groups == p.in_c);
+    auto input = randomBytes(static_cast<size_t>(p.in_h * p.in_w * p.in_c), ++seed);
+    std::vector<int8_t> whole(static_cast<size_t>(p.out_h * p.out_w * p.out_c));
+    rp_view vi = rp_view_whole(input.data(), p.in_h, p.in_w);
+    rp_view vo = rp_view_whole(whole.data(), p.out_h, p.out_w);
+    rp_region all = rp_region_whole(p.out_h, p.out_w);
+    rp_conv_s8(&p, &vi, &vo, &all);
+    const int32_t window = (p.k_h - 1) * p.dil_h + 1, slots = window;
+    const size_t rowBytes = static_cast<size_t>(p.in_w * p.in_c),
+                 outBytes = static_cast<size_t>(p.out_w * p.out_c);
+    for (int dsp = 0; dsp < 2; ++dsp)
+      for (int32_t chunk : {1, 2, 3, 8, p.out_w}) {
+        INFO(c.name << ", chunks of " << chunk << (dsp ? ", DSP" : ", portable"));
+        std::vector<int8_t> ring(static_cast<size_t>(slots) * rowBytes, 0x5a);
+        std::vector<int8_t> scratch(static_cast<size_t>((chunk + p.pad_left) * p.out_c));
+        rp_view vr{ring.data(), 0, 0, slots, p.in_w, slots};
+        auto slotOf = [&](int32_t row) { return ((row % slots) + slots) % slots; };
+        int32_t loaded = 0; // input rows [0, loaded) have been written into the ring
+        for (int32_t y = 0; y < p.out_h; ++y) {
+          const int32_t top = y * p.stride_h - p.pad_top;
+          for (; loaded < std::min(p.in_h, top + window); ++loaded)
+            std::copy_n(input.begin() + static_cast<ptrdiff_t>(loaded * rowBytes), rowBytes,
+                        ring.begin() + static_cast<ptrdiff_t>(slotOf(loaded) * rowBytes));
+          int8_t *slot = ring.data() + static_cast<size_t>(slotOf(top)) * rowBytes;
+          rp_view out{slot, 0, 0, 1, p.out_w, 1};
+          rp_region row{y, y + 1, 0, p.out_w};
+          (dsp ? rp_dspemu_conv_in_place_s8 : rp_conv_in_place_s8)(&p, &vr, &out, &row,
+                                                                   scratch.data(), chunk);
+          CHECK(std::equal(slot, slot + outBytes, whole.begin() + y * outBytes));
+          // The window's other rows are intact.
+          for (int32_t iy = std::max(0, top + 1); iy < std::min(p.in_h, top + window); ++iy)
+            CHECK(std::equal(input.begin() + iy * rowBytes, input.begin() + (iy + 1) * rowBytes,
+                             ring.begin() + slotOf(iy) * rowBytes));
+        }
+      }
+  }
+}

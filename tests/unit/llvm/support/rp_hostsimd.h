@@ -11,6 +11,8 @@ extern "C" {
 
 void rp_hostsimd_conv_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                          const rp_region *region);
+void rp_hostsimd_conv_in_place_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                  const rp_region *region, int8_t *scratch, int32_t chunk);
 void rp_hostsimd_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view *out,
                             const rp_region *region, void *scratch, int32_t reuse);
 void rp_hostsimd_conv_f32(const rp_conv_f32_params *p, const rp_view_f32 *in, rp_view_f32 *out,

@@ -7,6 +7,7 @@
 #define rp_conv_general_s8 rp_dspemu_conv_general_s8
 #define rp_conv_depthwise_s8 rp_dspemu_conv_depthwise_s8
 #define rp_conv_pointwise_s8 rp_dspemu_conv_pointwise_s8
+#define rp_conv_in_place_s8 rp_dspemu_conv_in_place_s8
 #define rp_fc_s8 rp_dspemu_fc_s8
 #define rp_maxpool_s8 rp_dspemu_maxpool_s8
 #define rp_avgpool_s8 rp_dspemu_avgpool_s8
