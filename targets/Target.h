@@ -32,6 +32,9 @@ public:
   /// (plan::PlanOptions::accumulateReductions, plan::Step::accumulate) in a build of
   /// `precision`; the driver plans without accumulation for a target that does not.
   virtual bool accumulatesReductions(Precision precision) const = 0;
+  /// Whether the plan may run depthwise convs in place (plan::PlanOptions::depthwiseInPlace:
+  /// less RAM for a copy of each output row and a kernel call per chunk of it).
+  virtual bool runsDepthwiseInPlace() const { return true; }
   /// Every file of the output directory except the plan reports.
   virtual Expected<std::vector<GeneratedFile>> emit(const LoweredModel &lowered,
                                                     const CodegenOptions &options) const = 0;

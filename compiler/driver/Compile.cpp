@@ -160,6 +160,7 @@ plan::PlanOptions planOptionsFor(const GenerateOptions &options, const targets::
   out.floatActivations = precision == targets::Precision::Float;
   out.accumulateReductions =
       out.accumulateReductions && target.accumulatesReductions(precision);
+  out.depthwiseInPlace = out.depthwiseInPlace && target.runsDepthwiseInPlace();
   return out;
 }
 

@@ -324,7 +324,7 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
     buf.ringRows = std::max<int64_t>(1, b.cap[t]);
     buf.bytes = buf.ringRows * rowBytes(t);
   }
-  if (opts_.depthwiseInPlace && !lean_)
+  if (opts_.depthwiseInPlace)
     depthwiseInPlace(b, r, firstStep);
   return Status::ok();
 }
@@ -346,6 +346,27 @@ void Builder::depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t first
         consumers_[in].size() != 1 || plan_.buffers[b.ring[out]].ringRows != 1 ||
         pixelBytes(in) != pixelBytes(out))
       continue;
+    const int64_t padLeft = node.attr<ir::ConvAttrs>().pads[1];
+    const int64_t scratchBytes = std::max(
+        inPlaceMinScratch(g_, node),
+        (std::min(extent(out).cols, std::max<int64_t>(1, opts_.inPlaceChunk)) + padLeft) *
+            pixelBytes(out));
+    if (lean_) {
+      // Priced as the full build lays it out (below): the output's rows reserve nothing
+      // of their own, a scratch lives over the conv's steps, the input ring as long as
+      // the rows in it. (Without the steps, a one-row output ring stands for consumers
+      // that read a row at a time.)
+      const int host = b.ring[in], ring = b.ring[out];
+      plan_.buffers[ring].within = host;
+      const int first = plan_.buffers[ring].firstStep, last = plan_.buffers[ring].lastStep;
+      const int scratch = newBuffer(out, BufferKind::Scratch, ir::Region{}, 0);
+      plan_.buffers[scratch].bytes = scratchBytes;
+      plan_.buffers[scratch].firstStep = first, plan_.buffers[scratch].lastStep = last;
+      Buffer &ringIn = plan_.buffers[host];
+      ringIn.firstStep = std::min(ringIn.firstStep, first);
+      ringIn.lastStep = std::max(ringIn.lastStep, last);
+      continue;
+    }
     bool rowAtATime = true; // every step writes or reads one row of the output ring
     for (size_t k = firstStep; k < plan_.steps.size() && rowAtATime; ++k) {
       const Step &s = plan_.steps[k];
@@ -379,13 +400,8 @@ void Builder::depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t first
       return slotBuffer[slot];
     };
     // One scratch for the conv's steps, kept over them.
-    const int64_t chunk = std::max<int64_t>(1, opts_.inPlaceChunk);
     int scratch = newBuffer(out, BufferKind::Scratch, ir::Region{}, 0);
-    plan_.buffers[scratch].bytes =
-        std::max(inPlaceMinScratch(g_, node),
-                 std::min(extent(out).cols + node.attr<ir::ConvAttrs>().pads[1],
-                          chunk + node.attr<ir::ConvAttrs>().pads[1]) *
-                     pixelBytes(out));
+    plan_.buffers[scratch].bytes = scratchBytes;
     plan_.buffers[scratch].firstStep = INT_MAX, plan_.buffers[scratch].lastStep = -1;
     const int ring = b.ring[out];
     for (size_t k = firstStep; k < plan_.steps.size(); ++k) {

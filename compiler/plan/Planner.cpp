@@ -37,6 +37,7 @@ public:
                                       graph.nodes[n].op == ir::OpKind::RNNPool);
     add(options.floatActivations), add(options.streamInput), add(options.inPlace);
     add(options.rowLifetimes), add(options.rowRuns), add(options.streamIntoFrame);
+    add(options.depthwiseInPlace), add(options.inPlaceChunk);
     add(pooledBands && options.carryScratch), add(pooledBands && options.priceCarried);
     add(static_cast<int>(effort));
     for (size_t n : schedule.order)
@@ -91,13 +92,17 @@ public:
   /// the search then goes where the scratch of one band at a time fits, as before the
   /// carry was priced). `rowRuns`: how finely the candidates' row lifetimes are priced
   /// (BuildOptions::rowRuns).
+  /// `priceInPlace`: the candidates are priced with depthwise convs in place
+  /// (BuildOptions::depthwiseInPlace; the chosen schedule is tried with them either way).
   Search(const ir::Graph &graph, const PlanOptions &options, Placement decide,
-         Evaluations &evaluations, bool carriedCandidates = true, int rowRuns = 16)
+         Evaluations &evaluations, bool carriedCandidates = true, int rowRuns = 16,
+         bool priceInPlace = false)
       : g_(graph), options_(options), decide_(decide), evaluations_(evaluations),
         carriedCandidates_(carriedCandidates) {
     build_.rowRuns = rowRuns;
     build_.floatActivations = options.floatActivations;
     build_.streamInput = options.streamInput;
+    build_.depthwiseInPlace = options.depthwiseInPlace && priceInPlace;
     carry_ = options.carryScratch;
     build_.carryScratch = carry_ && carriedCandidates;
     build_.priceCarried = carry_ && !carriedCandidates;
@@ -479,6 +484,7 @@ Expected<Plan> Search::finish(const Schedule &schedule) const {
   BuildOptions chosenBuild = build_;
   chosenBuild.rowLifetimes = true, chosenBuild.rowRuns = 0;
   chosenBuild.carryScratch = carry_, chosenBuild.priceCarried = false;
+  chosenBuild.depthwiseInPlace = false; // tried on the best layout, in finishAnew
   std::string key;
   evaluations_.find(g_, schedule, chosenBuild, Placement::Final, key);
   if (auto it = evaluations_.finished.find(key); it != evaluations_.finished.end())
@@ -681,6 +687,17 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
   // sometimes worse (mobilenet_v2 resident 188,160 -> 202,944 B): both run.
   keep(Search(graph, options, Placement::Greedy, evaluations, carriedCandidates, kFineRowRuns)
            .run());
+  // Candidates priced with depthwise convs in place take another path again (mobilenet_v2
+  // at 64x64 frame resident 30,240 -> 20,352 B, MobileNetV2-RNNPool streamed 59,328 ->
+  // 55,488 B), worse on others (MobileNetV2 streamed 122,080 -> 128,512 B): both run where
+  // some depthwise conv could (once: not again with each band's RNNPool scratch apart).
+  if (options.depthwiseInPlace && carriedCandidates &&
+      std::any_of(graph.nodes.begin(), graph.nodes.end(), [&](const ir::Node &n) {
+        return depthwiseInPlace(graph, n, options.floatActivations);
+      }))
+    keep(Search(graph, options, Placement::Greedy, evaluations, carriedCandidates, 16,
+                /*priceInPlace=*/true)
+             .run());
   return plan;
 }
 

@@ -1016,6 +1016,10 @@ TEST_CASE("random int8 graphs planned with in-place rows verify") {
       CHECK(ok);
       used += std::any_of(p->buffers.begin(), p->buffers.end(),
                           [](const plan::Buffer &b) { return b.within >= 0; });
+      // The search's candidates (built without steps) price it no lower than it is.
+      auto priced = plan::summarizePlan(g, schedule, options, plan::Placement::Thorough);
+      REQUIRE(priced);
+      CHECK(priced->peakBytes >= p->summary.peakBytes);
     }
   }
   CHECK(used >= 10);
