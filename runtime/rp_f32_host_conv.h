@@ -130,12 +130,64 @@ static void rp_f32_host_conv(const rp_conv_f32_params *p, const rp_view_f32 *in,
  * together through its activation. */
 typedef float rp_v16f __attribute__((vector_size(64)));
 
+/* The helpers below take and return vectors by value: they always inline, so no call's ABI
+ * is at stake (compilers warn on such arguments when the target lacks AVX-512). */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+typedef int32_t rp_v16m __attribute__((vector_size(64))); /* a lane mask of rp_v16f */
+
+/* Helpers that must inline, so that their vector counts are constants. */
+#define RP_F32_HOST_INLINE static inline __attribute__((always_inline))
+
+/* ReLU and clip as lane selects, as rp_act_run_f32 computes them (written with masks so
+ * that GCC's C vectors take them too): v through the bound lo from below (RELU, CLIP) and hi
+ * from above (CLIP). */
+RP_F32_HOST_INLINE rp_v16f rp_f32_host_clamp16(rp_v16f v, int32_t kind, rp_v16f lo, rp_v16f hi) {
+  rp_v16m m;
+  if (kind == RP_ACT_RELU || kind == RP_ACT_CLIP) {
+    m = v > lo;
+    v = (rp_v16f)(((rp_v16m)v & m) | ((rp_v16m)lo & ~m));
+  }
+  if (kind == RP_ACT_CLIP) {
+    m = v < hi;
+    v = (rp_v16f)(((rp_v16m)v & m) | ((rp_v16m)hi & ~m));
+  }
+  return v;
+}
+
+/* Whether rp_f32_host_clamp16 computes the activation (the other kinds go lane by lane). */
+static inline int32_t rp_f32_host_clamps(const rp_act_f32 *act) {
+  return act->kind == RP_ACT_NONE || act->kind == RP_ACT_RELU || act->kind == RP_ACT_CLIP;
+}
+
+/* 16 sums through the activation into dst. */
+RP_F32_HOST_INLINE void rp_f32_host_act16(const rp_act_f32 *act, const float *sums,
+                                         float *dst) {
+  rp_v16f v;
+  if (!rp_f32_host_clamps(act)) {
+    rp_act_run_f32(act, sums, dst, 16);
+    return;
+  }
+  memcpy(&v, sums, sizeof v);
+  if (act->kind == RP_ACT_RELU)
+    v = rp_f32_host_clamp16(v, RP_ACT_RELU, (rp_v16f){0}, (rp_v16f){0});
+  else if (act->kind == RP_ACT_CLIP)
+    v = rp_f32_host_clamp16(v, RP_ACT_CLIP, (rp_v16f){0} + act->alpha, (rp_v16f){0} + act->beta);
+  memcpy(dst, &v, sizeof v);
+}
+
 /* The fields x[j] (n values each) of np pixels (np and nb constants after inlining, so
  * that the sums stay in registers) against nb blocks (1 or 2) of packed weights, block b at
- * wt + b * stride, from the biases: channel k of block b of pixel j in acc[j][16 b + k]. */
+ * wt + b * stride, from the biases. With d, the sums go through the activation (one that
+ * rp_f32_host_clamp16 computes) straight from the registers to d[j] + o + 16 b, all 16
+ * lanes of each block; without, channel k of block b of pixel j goes to acc[j][16 b + k]. */
 static inline __attribute__((always_inline)) void
 rp_f32_host_mk(const float *const x[8], const float *wt, int64_t stride, const float *bias,
-               int32_t n, int32_t np, int32_t nb, float acc[8][32]) {
+               int32_t n, int32_t np, int32_t nb, const rp_act_f32 *act, float *const *d,
+               int32_t o, float acc[8][32]) {
 #if defined(__clang__)
 #pragma clang fp contract(fast)
 #endif
@@ -157,6 +209,17 @@ rp_f32_host_mk(const float *const x[8], const float *wt, int64_t stride, const f
         a[j][b] += v * w[b];
     }
   }
+  if (d) {
+    const int32_t kind = act->kind;
+    const rp_v16f lo = (rp_v16f){0} + (kind == RP_ACT_CLIP ? act->alpha : 0.0f);
+    const rp_v16f hi = (rp_v16f){0} + act->beta;
+    for (j = 0; j < np; ++j)
+      for (b = 0; b < nb; ++b) {
+        const rp_v16f v = rp_f32_host_clamp16(a[j][b], kind, lo, hi);
+        memcpy(d[j] + o + 16 * b, &v, sizeof v);
+      }
+    return;
+  }
   for (j = 0; j < np; ++j)
     for (b = 0; b < nb; ++b)
       memcpy(acc[j] + 16 * b, &a[j][b], sizeof a[j][b]);
@@ -167,22 +230,23 @@ rp_f32_host_mk(const float *const x[8], const float *wt, int64_t stride, const f
  * throws away. */
 static void rp_f32_host_mk_np(const float *const x[8], const float *wt, int64_t stride,
                               const float *bias, int32_t n, int32_t np, int32_t nb,
+                              const rp_act_f32 *act, float *const *d, int32_t o,
                               float acc[8][32]) {
 #define RP_F32_HOST_MK(k)                                                                     \
   case k:                                                                                      \
     if (nb == 2)                                                                               \
-      rp_f32_host_mk(x, wt, stride, bias, n, k, 2, acc);                                       \
+      rp_f32_host_mk(x, wt, stride, bias, n, k, 2, act, d, o, acc);                            \
     else                                                                                       \
-      rp_f32_host_mk(x, wt, stride, bias, n, k, 1, acc);                                       \
+      rp_f32_host_mk(x, wt, stride, bias, n, k, 1, act, d, o, acc);                            \
     return;
   switch (np) {
     RP_F32_HOST_MK(1) RP_F32_HOST_MK(2) RP_F32_HOST_MK(3) RP_F32_HOST_MK(4)
     RP_F32_HOST_MK(5) RP_F32_HOST_MK(6) RP_F32_HOST_MK(7)
   default:
     if (nb == 2)
-      rp_f32_host_mk(x, wt, stride, bias, n, 8, 2, acc);
+      rp_f32_host_mk(x, wt, stride, bias, n, 8, 2, act, d, o, acc);
     else
-      rp_f32_host_mk(x, wt, stride, bias, n, 8, 1, acc);
+      rp_f32_host_mk(x, wt, stride, bias, n, 8, 1, act, d, o, acc);
   }
 #undef RP_F32_HOST_MK
 }
@@ -201,37 +265,6 @@ static inline int32_t rp_f32_host_chunk(int32_t n) {
  * instead of 9 per 8); without, those would spill. */
 extern const int32_t rp_host_avx512;
 
-typedef int32_t rp_v16m __attribute__((vector_size(64))); /* a lane mask of rp_v16f */
-
-/* Helpers that must inline, so that their vector counts are constants. */
-#define RP_F32_HOST_INLINE static inline __attribute__((always_inline))
-
-/* 16 sums through the activation into dst, as rp_act_run_f32 computes them (ReLU and clip as
- * lane selects, written with masks so that GCC's C vectors take them too; the other kinds
- * lane by lane). */
-RP_F32_HOST_INLINE void rp_f32_host_act16(const rp_act_f32 *act, const float *sums,
-                                         float *dst) {
-  rp_v16f v, bound;
-  rp_v16m m;
-  memcpy(&v, sums, sizeof v);
-  if (act->kind == RP_ACT_RELU) {
-    bound = (rp_v16f){0};
-    m = v > bound;
-    v = (rp_v16f)(((rp_v16m)v & m) | ((rp_v16m)bound & ~m));
-  } else if (act->kind == RP_ACT_CLIP) {
-    bound = (rp_v16f){0} + act->alpha;
-    m = v > bound;
-    v = (rp_v16f)(((rp_v16m)v & m) | ((rp_v16m)bound & ~m));
-    bound = (rp_v16f){0} + act->beta;
-    m = v < bound;
-    v = (rp_v16f)(((rp_v16m)v & m) | ((rp_v16m)bound & ~m));
-  } else if (act->kind != RP_ACT_NONE) {
-    rp_act_run_f32(act, sums, dst, 16);
-    return;
-  }
-  memcpy(dst, &v, sizeof v);
-}
-
 static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *in,
                                rp_view_f32 *out, const rp_region_f32 *region) {
   float col[8][RP_HOST_PACK_MAX_N], bias[RP_F32_HOST_CHUNK_CH];
@@ -239,6 +272,8 @@ static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *i
   const int32_t total = (region->row1 - region->row0) * (region->col1 - region->col0);
   /* A 1x1 layer without padding reads its input pixels where they are. */
   const int32_t direct = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0;
+  /* the activation applied in registers, the sums stored straight into the output */
+  const int32_t fused = rp_f32_host_clamps(&p->act);
   int32_t base, j, k, o, o0;
   if (n > RP_HOST_PACK_MAX_N || total <= 0) /* the caller's condition */
     return;
@@ -266,19 +301,21 @@ static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *i
       if (rp_host_avx512)
         for (; o + 32 <= o1; o += 32) {
           rp_f32_host_mk_np(x, p->weights + (int64_t)o * n, 16 * (int64_t)n, bias + (o - o0), n,
-                            np, 2, acc);
-          for (j = 0; j < np; ++j) {
+                            np, 2, &p->act, fused ? d : 0, o, acc);
+          for (j = 0; j < np && !fused; ++j) {
             rp_f32_host_act16(&p->act, acc[j], d[j] + o);
             rp_f32_host_act16(&p->act, acc[j] + 16, d[j] + o + 16);
           }
         }
       for (; o + 16 <= o1; o += 16) {
-        rp_f32_host_mk_np(x, p->weights + (int64_t)o * n, 0, bias + (o - o0), n, np, 1, acc);
-        for (j = 0; j < np; ++j)
+        rp_f32_host_mk_np(x, p->weights + (int64_t)o * n, 0, bias + (o - o0), n, np, 1, &p->act,
+                          fused ? d : 0, o, acc);
+        for (j = 0; j < np && !fused; ++j)
           rp_f32_host_act16(&p->act, acc[j], d[j] + o);
       }
       if (o < o1) { /* the last block, part full: its lanes through the activation at once */
-        rp_f32_host_mk_np(x, p->weights + (int64_t)o * n, 0, bias + (o - o0), n, np, 1, acc);
+        rp_f32_host_mk_np(x, p->weights + (int64_t)o * n, 0, bias + (o - o0), n, np, 1, &p->act,
+                          0, o, acc);
         for (j = 0; j < np; ++j) {
           float v[16];
           rp_f32_host_act16(&p->act, acc[j], v);
@@ -442,5 +479,9 @@ static int32_t rp_f32_host_depthwise(const rp_conv_f32_params *p, const rp_view_
   }
   return 1;
 }
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 #endif /* RNNPOOLC_RP_F32_HOST_CONV_H */

@@ -35,6 +35,11 @@ public:
   /// Whether the plan may run depthwise convs in place (plan::PlanOptions::depthwiseInPlace:
   /// less RAM for a copy of each output row and a kernel call per chunk of it).
   virtual bool runsDepthwiseInPlace() const { return true; }
+  /// Whether its plans recompute tile halos by default (up to plan::PlanOptions::macOverhead
+  /// extra MACs) where that saves RAM. One whose RAM is not the limit (the LLVM backend's
+  /// host) is planned without recomputing unless --mac-overhead or --ram-budget asks: the
+  /// halos cost time there (MobileNetV2-RNNPool float 10%).
+  virtual bool recomputesByDefault() const { return true; }
   /// Every file of the output directory except the plan reports.
   virtual Expected<std::vector<GeneratedFile>> emit(const LoweredModel &lowered,
                                                     const CodegenOptions &options) const = 0;

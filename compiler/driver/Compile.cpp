@@ -43,7 +43,9 @@ Options:
   --stream-input             the input arrives row by row through a callback
                              (model_run(arena, read_row, user)): the frame is never whole
   --ram-budget BYTES         the fewest MACs whose peak fits, e.g. 128K; an error if none
-  --mac-overhead P           extra MACs allowed for recomputed tile halos (default 10%)
+  --mac-overhead P           extra MACs allowed for recomputed tile halos (default 10%;
+                             none for --backend llvm --target host, where time matters
+                             more than RAM, unless --ram-budget is given)
   --input-shape NAME=DIMS    fix the shape of an input, e.g. input=1x3x224x224
   --help                     print this help
 )";
@@ -69,6 +71,7 @@ struct CompileOptions {
   double calibPercentile = 0;
   bool floatMode = false, emitLlvm = false;
   plan::PlanOptions plan;
+  std::optional<double> macOverhead;
   std::map<std::string, ir::Shape> inputShapes;
 };
 
@@ -86,7 +89,7 @@ Expected<CompileOptions> parse(const Args &args, bool &helped) {
       .flag("--emit-llvm", o.emitLlvm)
       .flag("--stream-input", o.plan.streamInput)
       .value("--ram-budget", store(parseBytes, o.plan.ramBudget))
-      .value("--mac-overhead", store(parsePercent, o.plan.macOverhead))
+      .value("--mac-overhead", store(parsePercent, o.macOverhead))
       .values("--input-shape",
               [&](const std::string &v) { return parseInputShape(v, o.inputShapes); });
   auto parsed = flags.parse(args);
@@ -161,6 +164,10 @@ plan::PlanOptions planOptionsFor(const GenerateOptions &options, const targets::
   out.accumulateReductions =
       out.accumulateReductions && target.accumulatesReductions(precision);
   out.depthwiseInPlace = out.depthwiseInPlace && target.runsDepthwiseInPlace();
+  if (options.macOverhead)
+    out.macOverhead = *options.macOverhead;
+  else if (!target.recomputesByDefault() && out.ramBudget == 0)
+    out.macOverhead = 0;
   return out;
 }
 
@@ -220,9 +227,16 @@ Status runCompile(Args args) {
   auto loaded = loadModel(options->model, options->inputShapes);
   if (!loaded)
     return loaded.error();
-  GenerateOptions generate{options->calib, options->calibPercentile, options->target,
-                           commandLine("compile", all), options->plan, options->backend,
-                           options->cpu, options->emitLlvm};
+  GenerateOptions generate;
+  generate.calib = options->calib;
+  generate.calibPercentile = options->calibPercentile;
+  generate.target = options->target;
+  generate.command = commandLine("compile", all);
+  generate.plan = options->plan;
+  generate.backend = options->backend;
+  generate.cpu = options->cpu;
+  generate.emitLlvm = options->emitLlvm;
+  generate.macOverhead = options->macOverhead;
   if (options->floatMode) {
     auto generated = generateFloatModel(*loaded, generate);
     if (!generated)

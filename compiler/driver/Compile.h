@@ -7,6 +7,7 @@
 #include "targets/c/CEmitter.h"
 #include "targets/c/FloatEmitter.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct GenerateOptions {
   std::string backend = "c";      ///< --backend: "c" (model.c) or "llvm" (model.o)
   std::string cpu;                ///< --cpu, LLVM backend only (empty: the target's default)
   bool emitLlvm = false;          ///< --emit-llvm: also model.ll (LLVM backend)
+  /// --mac-overhead; without it, plan.macOverhead where the target recomputes by default
+  /// (targets::Target::recomputesByDefault), else none.
+  std::optional<double> macOverhead;
 };
 
 /// Quantises `loaded`, plans its arena (int8 activations) and generates the output

@@ -600,7 +600,7 @@ Expected<ir::Graph> generateAndRun(const BoardOptions &o, const qemu::Board &boa
   if (o.ramBudget)
     generate.plan.ramBudget = *o.ramBudget;
   if (o.macOverhead)
-    generate.plan.macOverhead = *o.macOverhead;
+    generate.macOverhead = *o.macOverhead;
   // Builds the generated model (int8 or float) and runs it, checked against its host oracle
   // by `check`; with --backend llvm, the C build of the same plan runs first, beside it.
   auto runBuilds = [&](auto &gen, int64_t weightsBytes, bool needsLibm,

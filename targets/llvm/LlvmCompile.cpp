@@ -350,6 +350,7 @@ public:
   /// Not for the host CPU, whose RAM is not the limit: the chunked copies cost time (the
   /// face detector about 2%).
   bool runsDepthwiseInPlace() const override { return options_.target != "host"; }
+  bool recomputesByDefault() const override { return options_.target != "host"; }
   Expected<std::vector<GeneratedFile>> emit(const LoweredModel &lowered,
                                             const CodegenOptions &options) const override {
     auto object = compile(lowered, options_);
