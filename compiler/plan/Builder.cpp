@@ -216,6 +216,7 @@ private:
   };
   int storage(Bands &b, ir::TensorId t);
   Status pull(Bands &b, ir::TensorId t, int64_t upTo);
+  void streamTail(Bands &b, ir::TensorId t, size_t firstStep);
   void accumulateStep(Bands &b, size_t n, int64_t row, int input);
   void streamWhole(ir::TensorId t);
   void layerStep(size_t n);
@@ -326,7 +327,55 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
   }
   if (opts_.depthwiseInPlace)
     depthwiseInPlace(b, r, firstStep);
+  for (ir::TensorId t : streamed)
+    streamTail(b, t, firstStep);
   return Status::ok();
+}
+
+/// The rows of streamed input t below the last that the region reads (a window or RNNPool
+/// patch grid that stops short of the bottom) are asked for all the same: model_run() asks
+/// for every row of a streamed input once, in order, so that a source such as a camera or
+/// a file is left at the next frame. They go into the input's buffer right after the last
+/// step that reads it (or a buffer inside it), where the rows in it are dead and no op runs
+/// until they are all in, so the peak and the placement are those of the plan without them
+/// (lean builds, which price plans, leave them out).
+void Builder::streamTail(Bands &b, ir::TensorId t, size_t firstStep) {
+  const int64_t rows = extent(t).rows;
+  if (lean_ || b.done[t] >= rows)
+    return;
+  const int buffer = storage(b, t);
+  size_t last = firstStep;
+  for (size_t k = firstStep; k < plan_.steps.size(); ++k)
+    for (int in : plan_.steps[k].inputs)
+      if (in >= 0 && (in == buffer || plan_.buffers[in].within == buffer))
+        last = k;
+  const int at = static_cast<int>(last) + 1, count = static_cast<int>(rows - b.done[t]);
+  auto shift = [&](int &step) {
+    if (step >= at && step != INT_MAX)
+      step += count;
+  };
+  for (Buffer &x : plan_.buffers) {
+    shift(x.firstStep), shift(x.lastStep);
+    std::for_each(x.rowFirstStep.begin(), x.rowFirstStep.end(), shift);
+    std::for_each(x.rowLastStep.begin(), x.rowLastStep.end(), shift);
+  }
+  std::vector<Step> tail(static_cast<size_t>(count));
+  Buffer &to = plan_.buffers[buffer];
+  for (int i = 0; i < count; ++i) {
+    const int64_t row = b.done[t] + i;
+    Step &s = tail[static_cast<size_t>(i)];
+    s.kind = StepKind::Stream, s.streamed = t, s.region = b.region;
+    s.out = ir::Region{row, row + 1, 0, extent(t).cols}, s.outputs = {buffer};
+    to.lastStep = std::max(to.lastStep, at + i);
+    if (!to.rowFirstStep.empty()) {
+      const size_t slot = static_cast<size_t>(row - to.region.row0);
+      to.rowFirstStep[slot] = std::min(to.rowFirstStep[slot], at + i);
+      to.rowLastStep[slot] = std::max(to.rowLastStep[slot], at + i);
+    }
+  }
+  plan_.steps.insert(plan_.steps.begin() + at, tail.begin(), tail.end());
+  steps_ += count;
+  b.done[t] = rows;
 }
 
 /// Depthwise convs of a finished row-band region computed in place (BuildOptions::

@@ -104,6 +104,7 @@ private:
   Status checkScratch() const;
   Status checkAliases() const;
   Status checkWithin() const;
+  Status checkStreams() const;
   Status checkInPlaceRows(int step, const Step &s) const;
   /// A write to `buffer`'s pixels (row `r`, columns [col0, col1)) overwrites what a buffer
   /// inside it or around it (Buffer::within) held in the same bytes.
@@ -525,12 +526,39 @@ Status Replay::checkTotals() const {
   return Status::ok();
 }
 
+/// A streamed input arrives through Stream steps that ask for every row of it once, in order
+/// (a camera or a file delivers rows so), whole rows; a frame-resident plan has none.
+Status Replay::checkStreams() const {
+  std::map<ir::TensorId, int64_t> next; // per streamed input: the row it must ask for next
+  for (size_t si = 0; si < p_.steps.size(); ++si) {
+    const Step &s = p_.steps[si];
+    if (s.kind != StepKind::Stream)
+      continue;
+    const int step = static_cast<int>(si);
+    if (!p_.streamedInput || s.streamed == ir::kNoTensor ||
+        std::find(g_.inputs.begin(), g_.inputs.end(), s.streamed) == g_.inputs.end())
+      return makeError("{} streams what is not a streamed model input", describe(step));
+    const Dims d = dimsOf(g_.tensor(s.streamed));
+    int64_t &row = next[s.streamed];
+    if (s.out.row0 != row || s.out.row1 <= s.out.row0 || s.out.col0 != 0 || s.out.cols() != d.cols)
+      return makeError("{} asks for rows [{}, {}) columns [{}, {}), not whole rows from row {}",
+                       describe(step), s.out.row0, s.out.row1, s.out.col0, s.out.col1, row);
+    row = s.out.row1;
+  }
+  for (const auto &[t, row] : next)
+    if (row != dimsOf(g_.tensor(t)).rows)
+      return makeError("the steps ask for {} of the {} rows of streamed input '{}'", row,
+                       dimsOf(g_.tensor(t)).rows, g_.tensor(t).name);
+  return Status::ok();
+}
+
 Status Replay::run() {
   RNNPOOLC_TRY(checkBuffers());
   RNNPOOLC_TRY(checkOverlaps());
   RNNPOOLC_TRY(checkScratch());
   RNNPOOLC_TRY(checkAliases());
   RNNPOOLC_TRY(checkWithin());
+  RNNPOOLC_TRY(checkStreams());
   inside_.assign(p_.buffers.size(), {});
   for (size_t i = 0; i < p_.buffers.size(); ++i)
     if (p_.buffers[i].within >= 0)

@@ -82,12 +82,12 @@ std::string modelHeader(const LoweredModel &lowered, const CodegenOptions &optio
     s += isFloat ? "/** Writes row `row` of input `index` at dst: MODEL_INPUTk_ROW_VALUES "
                    "float32 values, pixel\n *  by pixel, channels innermost, given as the "
                    "row's bytes in the arena (the int8 build's\n *  signature; "
-                   "model_quantize_pixels() stores floats there). Rows are asked for in\n *  "
-                   "increasing order, each once. */\n"
+                   "model_quantize_pixels() stores floats there). Every row is asked\n *  "
+                   "for, in increasing order, each once. */\n"
                  : "/** Writes row `row` of input `index` into dst: MODEL_INPUTk_ROW_VALUES "
                    "int8 values, pixel\n *  by pixel, channels innermost "
-                   "(model_quantize_pixels() converts floats). Rows are asked\n *  for in "
-                   "increasing order, each once. */\n";
+                   "(model_quantize_pixels() converts floats). Every row is\n *  asked for, "
+                   "in increasing order, each once. */\n";
     s += "typedef void (*model_read_row)(void *user, int32_t index, int32_t row, int8_t *dst);"
          "\n\n/** Runs one inference, reading the input rows through read_row(user, ...); "
          "the outputs\n *  are then at model_output(). No other state. */\n"

@@ -246,6 +246,55 @@ TEST_CASE("a streamed input never needs a larger arena than a resident frame") {
   }
 }
 
+TEST_CASE("a streamed input's rows below the last window are asked for all the same") {
+  // A 3x3 conv at stride 2 without padding over 10 rows reads rows 0-8 (its last window
+  // starts at row 6); model_run() must still ask for row 9, after the conv's last read of
+  // the input, so that a camera or a file is left at the next frame.
+  Builder b;
+  ir::TensorId y = b.input("x", {1, 3, 10, 12});
+  y = b.node(OpKind::Conv, "down", {y, b.constant("down_w", {8, 3, 3, 3})},
+             convAttrs(3, 2, 0, 1, 1));
+  y = b.node(OpKind::Relu, "down_relu", {y});
+  y = b.node(OpKind::Conv, "mix", {y, b.constant("mix_w", {4, 8, 1, 1})},
+             convAttrs(1, 1, 0, 1, 1));
+  b.g.outputs = {y};
+  REQUIRE(passes::canonicalize(b.g));
+  const ir::TensorId x = b.g.inputs[0];
+  plan::PlanOptions options;
+  options.floatActivations = true;
+  options.streamInput = true;
+  auto p = plan::makePlan(b.g, options);
+  REQUIRE(p);
+  REQUIRE(plan::verifyPlan(b.g, *p));
+  std::vector<int64_t> rows;
+  int lastRead = -1, tailAt = -1;
+  for (size_t k = 0; k < p->steps.size(); ++k) {
+    const plan::Step &s = p->steps[k];
+    if (s.kind == plan::StepKind::Stream) {
+      for (int64_t r = s.out.row0; r < s.out.row1; ++r)
+        rows.push_back(r);
+      if (s.out.row1 == 10)
+        tailAt = static_cast<int>(k);
+    }
+    for (size_t i = 0; i < s.inputs.size(); ++i)
+      if (s.inputs[i] >= 0 && p->buffers[static_cast<size_t>(s.inputs[i])].tensor == x)
+        lastRead = static_cast<int>(k);
+  }
+  CHECK(rows == std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  CHECK(tailAt > lastRead);
+  // The plan executes to the bytes of whole tensors, and the verifier insists on every row.
+  auto input = randomInput(b.g, 3);
+  auto whole = interp::run(b.g, {input});
+  auto planned = interp::executePlan(b.g, *p, {input});
+  REQUIRE(whole);
+  REQUIRE(planned);
+  requireSameBytes((*planned)[0], (*whole)[0]);
+  p->steps.erase(p->steps.begin() + tailAt);
+  auto dropped = plan::verifyPlan(b.g, *p);
+  REQUIRE_FALSE(dropped);
+  CHECK_THAT(dropped.error().message(), Catch::Contains("ask for 9 of the 10 rows"));
+}
+
 TEST_CASE("the verifier rejects corrupted plans") {
   ir::Graph g = randomGraph(7);
   plan::PlanOptions options;
