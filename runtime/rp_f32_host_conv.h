@@ -163,30 +163,43 @@ static inline int32_t rp_f32_host_clamps(const rp_act_f32 *act) {
   return act->kind == RP_ACT_NONE || act->kind == RP_ACT_RELU || act->kind == RP_ACT_CLIP;
 }
 
-/* 16 sums through the activation into dst. */
-RP_F32_HOST_INLINE void rp_f32_host_act16(const rp_act_f32 *act, const float *sums,
-                                         float *dst) {
-  rp_v16f v;
-  if (!rp_f32_host_clamps(act)) {
-    rp_act_run_f32(act, sums, dst, 16);
+/* A kernel call's activation, decided once: a clamp rp_f32_host_clamp16 computes (its
+ * bounds broadcast here, not per vector of sums), or lane by lane through rp_act_run_f32. */
+typedef struct {
+  const rp_act_f32 *act;
+  int32_t clamps, kind;
+  rp_v16f lo, hi;
+} rp_f32_host_out;
+
+RP_F32_HOST_INLINE void rp_f32_host_out_init(rp_f32_host_out *o, const rp_act_f32 *act) {
+  o->act = act;
+  o->clamps = rp_f32_host_clamps(act);
+  o->kind = act->kind;
+  o->lo = (rp_v16f){0} + (act->kind == RP_ACT_CLIP ? act->alpha : 0.0f);
+  o->hi = (rp_v16f){0} + act->beta;
+}
+
+/* 16 sums v through the activation into dst. */
+RP_F32_HOST_INLINE void rp_f32_host_store16(const rp_f32_host_out *o, rp_v16f v, float *dst) {
+  float sums[16];
+  if (o->clamps) {
+    v = rp_f32_host_clamp16(v, o->kind, o->lo, o->hi);
+    memcpy(dst, &v, sizeof v);
     return;
   }
-  memcpy(&v, sums, sizeof v);
-  if (act->kind == RP_ACT_RELU)
-    v = rp_f32_host_clamp16(v, RP_ACT_RELU, (rp_v16f){0}, (rp_v16f){0});
-  else if (act->kind == RP_ACT_CLIP)
-    v = rp_f32_host_clamp16(v, RP_ACT_CLIP, (rp_v16f){0} + act->alpha, (rp_v16f){0} + act->beta);
-  memcpy(dst, &v, sizeof v);
+  memcpy(sums, &v, sizeof v);
+  rp_act_run_f32(o->act, sums, dst, 16);
 }
 
 /* The fields x[j] (n values each) of np pixels (np and nb constants after inlining, so
  * that the sums stay in registers) against nb blocks (1 or 2) of packed weights, block b at
- * wt + b * stride, from the biases. With d, the sums go through the activation (one that
- * rp_f32_host_clamp16 computes) straight from the registers to d[j] + o + 16 b, all 16
- * lanes of each block; without, channel k of block b of pixel j goes to acc[j][16 b + k]. */
+ * wt + b * stride, from the biases. With d (for an activation out->clamps), the sums go
+ * through it straight from the registers to d[j] + o + 16 b, all 16 lanes of each block;
+ * without, channel k of block b of pixel j goes, before the activation, to
+ * acc[j][16 b + k]. */
 static inline __attribute__((always_inline)) void
 rp_f32_host_mk(const float *const x[8], const float *wt, int64_t stride, const float *bias,
-               int32_t n, int32_t np, int32_t nb, const rp_act_f32 *act, float *const *d,
+               int32_t n, int32_t np, int32_t nb, const rp_f32_host_out *out, float *const *d,
                int32_t o, float acc[8][32]) {
 #if defined(__clang__)
 #pragma clang fp contract(fast)
@@ -209,10 +222,9 @@ rp_f32_host_mk(const float *const x[8], const float *wt, int64_t stride, const f
         a[j][b] += v * w[b];
     }
   }
-  if (d) {
-    const int32_t kind = act->kind;
-    const rp_v16f lo = (rp_v16f){0} + (kind == RP_ACT_CLIP ? act->alpha : 0.0f);
-    const rp_v16f hi = (rp_v16f){0} + act->beta;
+  if (d) { /* a clamp (the caller's condition): no call, so the sums stay in registers */
+    const int32_t kind = out->kind;
+    const rp_v16f lo = out->lo, hi = out->hi;
     for (j = 0; j < np; ++j)
       for (b = 0; b < nb; ++b) {
         const rp_v16f v = rp_f32_host_clamp16(a[j][b], kind, lo, hi);
@@ -230,23 +242,23 @@ rp_f32_host_mk(const float *const x[8], const float *wt, int64_t stride, const f
  * throws away. */
 static void rp_f32_host_mk_np(const float *const x[8], const float *wt, int64_t stride,
                               const float *bias, int32_t n, int32_t np, int32_t nb,
-                              const rp_act_f32 *act, float *const *d, int32_t o,
+                              const rp_f32_host_out *out, float *const *d, int32_t o,
                               float acc[8][32]) {
 #define RP_F32_HOST_MK(k)                                                                     \
   case k:                                                                                      \
     if (nb == 2)                                                                               \
-      rp_f32_host_mk(x, wt, stride, bias, n, k, 2, act, d, o, acc);                            \
+      rp_f32_host_mk(x, wt, stride, bias, n, k, 2, out, d, o, acc);                            \
     else                                                                                       \
-      rp_f32_host_mk(x, wt, stride, bias, n, k, 1, act, d, o, acc);                            \
+      rp_f32_host_mk(x, wt, stride, bias, n, k, 1, out, d, o, acc);                            \
     return;
   switch (np) {
     RP_F32_HOST_MK(1) RP_F32_HOST_MK(2) RP_F32_HOST_MK(3) RP_F32_HOST_MK(4)
     RP_F32_HOST_MK(5) RP_F32_HOST_MK(6) RP_F32_HOST_MK(7)
   default:
     if (nb == 2)
-      rp_f32_host_mk(x, wt, stride, bias, n, 8, 2, act, d, o, acc);
+      rp_f32_host_mk(x, wt, stride, bias, n, 8, 2, out, d, o, acc);
     else
-      rp_f32_host_mk(x, wt, stride, bias, n, 8, 1, act, d, o, acc);
+      rp_f32_host_mk(x, wt, stride, bias, n, 8, 1, out, d, o, acc);
   }
 #undef RP_F32_HOST_MK
 }
@@ -272,11 +284,11 @@ static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *i
   const int32_t total = (region->row1 - region->row0) * (region->col1 - region->col0);
   /* A 1x1 layer without padding reads its input pixels where they are. */
   const int32_t direct = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0;
-  /* the activation applied in registers, the sums stored straight into the output */
-  const int32_t fused = rp_f32_host_clamps(&p->act);
+  rp_f32_host_out act;
   int32_t base, j, k, o, o0;
   if (n > RP_HOST_PACK_MAX_N || total <= 0) /* the caller's condition */
     return;
+  rp_f32_host_out_init(&act, &p->act);
   for (o0 = 0; o0 < cout; o0 += per) {
     const int32_t o1 = rp_f32_imin(cout, o0 + per);
     int32_t oy = region->row0, ox = region->col0; /* pixel `base` */
@@ -301,24 +313,31 @@ static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *i
       if (rp_host_avx512)
         for (; o + 32 <= o1; o += 32) {
           rp_f32_host_mk_np(x, p->weights + (int64_t)o * n, 16 * (int64_t)n, bias + (o - o0), n,
-                            np, 2, &p->act, fused ? d : 0, o, acc);
-          for (j = 0; j < np && !fused; ++j) {
-            rp_f32_host_act16(&p->act, acc[j], d[j] + o);
-            rp_f32_host_act16(&p->act, acc[j] + 16, d[j] + o + 16);
-          }
+                            np, 2, &act, act.clamps ? d : 0, o, acc);
+          for (j = 0; j < np && !act.clamps; ++j)
+            for (k = 0; k < 2; ++k) {
+              rp_v16f sums;
+              memcpy(&sums, acc[j] + 16 * k, sizeof sums);
+              rp_f32_host_store16(&act, sums, d[j] + o + 16 * k);
+            }
         }
       for (; o + 16 <= o1; o += 16) {
-        rp_f32_host_mk_np(x, p->weights + (int64_t)o * n, 0, bias + (o - o0), n, np, 1, &p->act,
-                          fused ? d : 0, o, acc);
-        for (j = 0; j < np && !fused; ++j)
-          rp_f32_host_act16(&p->act, acc[j], d[j] + o);
+        rp_f32_host_mk_np(x, p->weights + (int64_t)o * n, 0, bias + (o - o0), n, np, 1, &act,
+                          act.clamps ? d : 0, o, acc);
+        for (j = 0; j < np && !act.clamps; ++j) {
+          rp_v16f sums;
+          memcpy(&sums, acc[j], sizeof sums);
+          rp_f32_host_store16(&act, sums, d[j] + o);
+        }
       }
       if (o < o1) { /* the last block, part full: its lanes through the activation at once */
-        rp_f32_host_mk_np(x, p->weights + (int64_t)o * n, 0, bias + (o - o0), n, np, 1, &p->act,
-                          0, o, acc);
+        rp_f32_host_mk_np(x, p->weights + (int64_t)o * n, 0, bias + (o - o0), n, np, 1, &act, 0,
+                          o, acc);
         for (j = 0; j < np; ++j) {
           float v[16];
-          rp_f32_host_act16(&p->act, acc[j], v);
+          rp_v16f sums;
+          memcpy(&sums, acc[j], sizeof sums);
+          rp_f32_host_store16(&act, sums, v);
           memcpy(d[j] + o, v, (size_t)(o1 - o) * sizeof *v);
         }
       }
@@ -337,13 +356,12 @@ static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *i
  * NULL outside the tensor. */
 RP_F32_HOST_INLINE void rp_f32_host_dw_vec(const rp_conv_f32_params *p, const rp_view_f32 *in,
                                           const float *const *row, int32_t ox, int32_t c0,
-                                          int32_t nv, float *dst) {
+                                          int32_t nv, const rp_f32_host_out *out, float *dst) {
 #if defined(__clang__)
 #pragma clang fp contract(fast)
 #endif
   const int32_t c = p->in_c, ix0 = ox * p->stride_w - p->pad_left;
   rp_v16f a[4];
-  float sums[64];
   int32_t ky, kx, v;
   for (v = 0; v < nv; ++v)
     memcpy(&a[v], p->bias + c0 + 16 * v, sizeof a[v]);
@@ -365,10 +383,8 @@ RP_F32_HOST_INLINE void rp_f32_host_dw_vec(const rp_conv_f32_params *p, const rp
       }
     }
   }
-  for (v = 0; v < nv; ++v) {
-    memcpy(sums + 16 * v, &a[v], sizeof a[v]);
-    rp_f32_host_act16(&p->act, sums + 16 * v, dst + c0 + 16 * v);
-  }
+  for (v = 0; v < nv; ++v)
+    rp_f32_host_store16(out, a[v], dst + c0 + 16 * v);
 }
 
 /* rp_f32_host_dw_vec for the four output pixels ox .. ox + 3 at once, every tap of theirs
@@ -378,7 +394,7 @@ RP_F32_HOST_INLINE void rp_f32_host_dw_vec(const rp_conv_f32_params *p, const rp
  * of 12). dst is output pixel ox's, the others follow it. */
 RP_F32_HOST_INLINE void rp_f32_host_dw_vec4(const rp_conv_f32_params *p, const rp_view_f32 *in,
                                            const float *const *row, int32_t ox, int32_t c0,
-                                           int32_t nv, float *dst) {
+                                           int32_t nv, const rp_f32_host_out *out, float *dst) {
 #if defined(__clang__)
 #pragma clang fp contract(fast)
 #endif
@@ -387,7 +403,6 @@ RP_F32_HOST_INLINE void rp_f32_host_dw_vec4(const rp_conv_f32_params *p, const r
   /* a window 3 wide at stride 1: the four pixels' taps of a window row read six columns */
   const int32_t three = p->k_w == 3 && p->stride_w == 1 && p->dil_w == 1;
   rp_v16f a[4][2];
-  float sums[16];
   int32_t ky, kx, v, j;
   for (v = 0; v < nv; ++v) {
     memcpy(&a[0][v], p->bias + c0 + 16 * v, sizeof a[0][v]);
@@ -429,10 +444,8 @@ RP_F32_HOST_INLINE void rp_f32_host_dw_vec4(const rp_conv_f32_params *p, const r
     }
   }
   for (j = 0; j < 4; ++j)
-    for (v = 0; v < nv; ++v) {
-      memcpy(sums, &a[j][v], sizeof a[j][v]);
-      rp_f32_host_act16(&p->act, sums, dst + j * c + c0 + 16 * v);
-    }
+    for (v = 0; v < nv; ++v)
+      rp_f32_host_store16(out, a[j][v], dst + j * c + c0 + 16 * v);
 }
 
 /* Depthwise (groups == in_c == out_c): per output row the window's input rows are resolved
@@ -443,9 +456,11 @@ static int32_t rp_f32_host_depthwise(const rp_conv_f32_params *p, const rp_view_
                                      rp_view_f32 *out, const rp_region_f32 *region) {
   const int32_t c = p->in_c;
   const float *row[RP_F32_HOST_DW_KH];
+  rp_f32_host_out act;
   int32_t oy, ox, c0, ky;
   if (p->k_h > RP_F32_HOST_DW_KH)
     return 0;
+  rp_f32_host_out_init(&act, &p->act);
   for (oy = region->row0; oy < region->row1; ++oy) {
     for (ky = 0; ky < p->k_h; ++ky) {
       const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dil_h;
@@ -458,9 +473,9 @@ static int32_t rp_f32_host_depthwise(const rp_conv_f32_params *p, const rp_view_
       if (ox + 4 <= region->col1 && first >= 0 && last < p->in_w && c >= 16) {
         /* four pixels inside the row: the channels in vectors, the rest one pixel at a time */
         for (c0 = 0; c0 + 32 <= c; c0 += 32)
-          rp_f32_host_dw_vec4(p, in, row, ox, c0, 2, dst);
+          rp_f32_host_dw_vec4(p, in, row, ox, c0, 2, &act, dst);
         for (; c0 + 16 <= c; c0 += 16)
-          rp_f32_host_dw_vec4(p, in, row, ox, c0, 1, dst);
+          rp_f32_host_dw_vec4(p, in, row, ox, c0, 1, &act, dst);
         if (c0 < c) {
           int32_t j;
           for (j = 0; j < 4; ++j)
@@ -470,9 +485,9 @@ static int32_t rp_f32_host_depthwise(const rp_conv_f32_params *p, const rp_view_
         continue;
       }
       for (c0 = 0; c0 + 64 <= c; c0 += 64)
-        rp_f32_host_dw_vec(p, in, row, ox, c0, 4, dst);
+        rp_f32_host_dw_vec(p, in, row, ox, c0, 4, &act, dst);
       for (; c0 + 16 <= c; c0 += 16)
-        rp_f32_host_dw_vec(p, in, row, ox, c0, 1, dst);
+        rp_f32_host_dw_vec(p, in, row, ox, c0, 1, &act, dst);
       if (c0 < c)
         rp_dw_chunk_f32(p, in, oy, ox, c0, c - c0, dst);
     }
