@@ -54,6 +54,8 @@ Options:
                              quantisation included) and print the median
   --cpu NAME                 with --native: the CPU to compile for (default: this one)
   --ram-budget BYTES         with --native: plan for the fewest MACs whose peak fits
+  --mac-overhead P           with --native: extra MACs allowed for recomputed tile halos
+                             (default none on the host, or 10% with --ram-budget)
   --plan                     execute the memory plan step by step (row bands, tiles,
                              arena offsets) in the float interpreter instead of whole
                              tensors; the outputs must be the same bytes
@@ -76,6 +78,7 @@ struct RunOptions {
   int64_t repeat = 0;
   std::string cpu;
   std::optional<int64_t> ramBudget;
+  std::optional<double> macOverhead;
   std::vector<std::string> all;
 };
 
@@ -105,6 +108,7 @@ Expected<RunOptions> parse(const Args &args, bool &helped) {
       .value("--repeat", store(parseRepeat, o.repeat))
       .value("--cpu", o.cpu)
       .value("--ram-budget", store(parseBytes, o.ramBudget))
+      .value("--mac-overhead", store(parsePercent, o.macOverhead))
       .flag("--stream-input", o.streamInput)
       .values("--input-shape",
               [&](const std::string &v) { return parseInputShape(v, o.inputShapes); });
@@ -116,9 +120,11 @@ Expected<RunOptions> parse(const Args &args, bool &helped) {
     return o;
   if (o.board != "host")
     return makeError("run: board '{}' is not available yet; use --board host", o.board);
-  if (!o.native && (o.repeat || !o.cpu.empty() || o.ramBudget))
-    return makeError("run: {} needs --native", o.repeat ? "--repeat" : !o.cpu.empty() ? "--cpu"
-                                                                                : "--ram-budget");
+  if (!o.native && (o.repeat || !o.cpu.empty() || o.ramBudget || o.macOverhead))
+    return makeError("run: {} needs --native", o.repeat         ? "--repeat"
+                                               : !o.cpu.empty() ? "--cpu"
+                                               : o.ramBudget    ? "--ram-budget"
+                                                                : "--mac-overhead");
   if (o.floatMode && !o.native)
     return makeError("run: --float on the host needs --native (the host interpreter runs in "
                      "float already)");
@@ -313,6 +319,7 @@ Status runNative(const RunOptions &o, const LoadedModel &loaded,
   generate.plan.streamInput = o.streamInput;
   if (o.ramBudget)
     generate.plan.ramBudget = *o.ramBudget;
+  generate.macOverhead = o.macOverhead;
   generate.backend = "llvm";
   generate.cpu = o.cpu;
   std::optional<GeneratedModel> fixed;

@@ -192,6 +192,24 @@ def check_native(rnnpoolc, work):
         check(r.returncode == 0 and "float interpreter: yes" in r.stdout,
               "%s: run --native --float --cpu x86-64 == float interpreter within tolerance" %
               name)
+        if name == "mobilenet_v2_blocks":
+            # The host is planned without recomputed tile halos unless asked; asked, its tiles
+            # run natively too (the Cortex-M4 default, 10%, tiles this model).
+            macs = {}
+            for extra in ([], ["--mac-overhead", "10%"]):
+                out = os.path.join(work, "zoo", name + "_host%d" % len(extra))
+                r = run([rnnpoolc, "compile", model, "-o", out, "--backend", "llvm", "--target",
+                         "host", "--calib", x] + extra)
+                summary = json.load(open(os.path.join(out, "plan.json")))["summary"] \
+                    if r.returncode == 0 else {}
+                macs[bool(extra)] = (summary.get("macs", -1), summary.get("baseline_macs", 0))
+            check(macs[False][0] == macs[False][1] and macs[True][0] > macs[True][1],
+                  "%s: the host plan recomputes no halos by default, with --mac-overhead 10%% it "
+                  "does (MACs %s)" % (name, macs))
+            r = run([rnnpoolc, "run", model, "--input", x, "--calib", x, "--native",
+                     "--mac-overhead", "10%"])
+            check(r.returncode == 0 and "byte for byte: yes" in r.stdout,
+                  "%s: run --native --mac-overhead 10%% (tiles) == fixed-point interpreter" % name)
 
 
 def check_host_float(rnnpoolc, work, name, model, x):
@@ -287,6 +305,7 @@ def check_errors(rnnpoolc, work):
         (["compile", model, "-o", out, "--emit-llvm"], "--emit-llvm needs --backend llvm"),
         (["run", model, "--input", x, "--native", "--cpu", "bogus"], "unknown --cpu 'bogus'"),
         (["run", model, "--input", x, "--repeat", "3"], "--repeat needs --native"),
+        (["run", model, "--input", x, "--mac-overhead", "5%"], "--mac-overhead needs --native"),
         (["run", model, "--input", x, "--native", "--repeat", "0"], "--repeat takes a count"),
         (["run", model, "--input", x, "--board", "mps2-an386", "--backend", "llvm",
           "--profile"], "--profile traces the C build"),
