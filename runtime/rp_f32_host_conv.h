@@ -22,6 +22,27 @@
 #define RP_F32_HOST_CHUNK 16384 /* weight values of the channels run over a region at a time */
 #define RP_F32_HOST_CHUNK_CH 512 /* output channels a pass of the outer form runs at most */
 
+/* n floats from src to dst (apart) in copies of constant size, which compile to vector
+ * loads and stores: a gathered window row is short (a 3x3 stem's: 9 floats), and a call
+ * to memcpy per row cost more than the copy. Runs of 4 or more go as overlapping blocks. */
+static inline void rp_f32_host_copy(float *dst, const float *src, int32_t n) {
+  int32_t i;
+  if (n >= 16) {
+    for (i = 0; i + 16 < n; i += 16)
+      memcpy(dst + i, src + i, 16 * sizeof *dst);
+    memcpy(dst + n - 16, src + n - 16, 16 * sizeof *dst);
+  } else if (n >= 8) {
+    memcpy(dst, src, 8 * sizeof *dst);
+    memcpy(dst + n - 8, src + n - 8, 8 * sizeof *dst);
+  } else if (n >= 4) {
+    memcpy(dst, src, 4 * sizeof *dst);
+    memcpy(dst + n - 4, src + n - 4, 4 * sizeof *dst);
+  } else {
+    for (i = 0; i < n; ++i)
+      dst[i] = src[i];
+  }
+}
+
 /* Output pixel (oy, ox)'s receptive field in weight order (OHWI's HWI) into col; taps
  * outside the tensor are 0, as a skipped tap. */
 static void rp_f32_host_gather(const rp_conv_f32_params *p, const rp_view_f32 *in, int32_t oy,
@@ -40,7 +61,7 @@ static void rp_f32_host_gather(const rp_conv_f32_params *p, const rp_view_f32 *i
     }
     row = rp_view_pixel_f32(in, iy, in->col0, cin); /* the ring resolved once per row */
     if (whole) {
-      memcpy(col, row + (ix0 - in->col0) * cin, (size_t)span * sizeof *col);
+      rp_f32_host_copy(col, row + (ix0 - in->col0) * cin, span);
       continue;
     }
     for (kx = 0; kx < p->k_w; ++kx) {
@@ -292,20 +313,32 @@ static void rp_f32_host_conv_t(const rp_conv_f32_params *p, const rp_view_f32 *i
   for (o0 = 0; o0 < cout; o0 += per) {
     const int32_t o1 = rp_f32_imin(cout, o0 + per);
     int32_t oy = region->row0, ox = region->col0; /* pixel `base` */
-    for (k = 0; k < ((o1 - o0 + 15) & ~15); ++k) /* past the last channel: its bias */
-      bias[k] = p->bias[rp_f32_imin(o0 + k, cout - 1)];
+    /* Row `at`'s first pixels of the output and (direct) of the input row it reads: a ring's
+     * row is resolved once per row, not per pixel. */
+    int32_t at = -1;
+    float *out_row = 0;
+    const float *in_row = 0;
+    memcpy(bias, p->bias + o0, (size_t)(o1 - o0) * sizeof *bias);
+    for (k = o1 - o0; k < ((o1 - o0 + 15) & ~15); ++k) /* past the last channel: its bias */
+      bias[k] = p->bias[cout - 1];
     for (base = 0; base < total; base += 8) {
       const int32_t np = rp_f32_imin(8, total - base);
       const float *x[8];
       float *d[8], acc[8][32];
       for (j = 0; j < np; ++j) {
+        if (oy != at) {
+          at = oy;
+          out_row = rp_view_pixel_f32(out, oy, out->col0, cout);
+          if (direct)
+            in_row = rp_view_pixel_f32(in, oy * p->stride_h, in->col0, p->in_c);
+        }
         if (direct) {
-          x[j] = rp_view_pixel_f32(in, oy * p->stride_h, ox * p->stride_w, p->in_c);
+          x[j] = in_row + (int64_t)(ox * p->stride_w - in->col0) * p->in_c;
         } else {
           rp_f32_host_gather(p, in, oy, ox, col[j]);
           x[j] = col[j];
         }
-        d[j] = rp_view_pixel_f32(out, oy, ox, cout);
+        d[j] = out_row + (int64_t)(ox - out->col0) * cout;
         if (++ox == region->col1)
           ox = region->col0, ++oy;
       }
@@ -462,12 +495,13 @@ static int32_t rp_f32_host_depthwise(const rp_conv_f32_params *p, const rp_view_
     return 0;
   rp_f32_host_out_init(&act, &p->act);
   for (oy = region->row0; oy < region->row1; ++oy) {
+    float *const out_row = rp_view_pixel_f32(out, oy, out->col0, c);
     for (ky = 0; ky < p->k_h; ++ky) {
       const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dil_h;
       row[ky] = iy >= 0 && iy < p->in_h ? rp_view_pixel_f32(in, iy, in->col0, c) : 0;
     }
     for (ox = region->col0; ox < region->col1; ++ox) {
-      float *dst = rp_view_pixel_f32(out, oy, ox, c);
+      float *dst = out_row + (int64_t)(ox - out->col0) * c;
       const int32_t first = ox * p->stride_w - p->pad_left; /* pixel ox's first tap */
       const int32_t last = (ox + 3) * p->stride_w - p->pad_left + (p->k_w - 1) * p->dil_w;
       if (ox + 4 <= region->col1 && first >= 0 && last < p->in_w && c >= 16) {

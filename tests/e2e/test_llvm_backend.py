@@ -210,6 +210,11 @@ def check_native(rnnpoolc, work):
                      "--mac-overhead", "10%"])
             check(r.returncode == 0 and "byte for byte: yes" in r.stdout,
                   "%s: run --native --mac-overhead 10%% (tiles) == fixed-point interpreter" % name)
+            r = run([rnnpoolc, "run", model, "--input", x, "--native", "--float",
+                     "--mac-overhead", "10%"])
+            check(r.returncode == 0 and "float interpreter: yes" in r.stdout,
+                  "%s: run --native --float --mac-overhead 10%% (tiles) == float interpreter "
+                  "within tolerance" % name)
 
 
 def check_host_float(rnnpoolc, work, name, model, x):
