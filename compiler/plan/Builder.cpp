@@ -10,6 +10,12 @@
 namespace rnnpoolc::plan {
 namespace {
 
+/// Widens buffer b's life to take in steps [first, last].
+void liveOver(Buffer &b, int first, int last) {
+  b.firstStep = std::min(b.firstStep, first);
+  b.lastStep = std::max(b.lastStep, last);
+}
+
 /// Ops whose output may overwrite an input of the same size as they go.
 bool isElementwise(ir::OpKind op) {
   return ir::propertiesOf(op).inPlace; // the kInPlace flag of compiler/ir/Ops.def
@@ -366,7 +372,7 @@ void Builder::streamTail(Bands &b, ir::TensorId t, size_t firstStep) {
     Step &s = tail[static_cast<size_t>(i)];
     s.kind = StepKind::Stream, s.streamed = t, s.region = b.region;
     s.out = ir::Region{row, row + 1, 0, extent(t).cols}, s.outputs = {buffer};
-    to.lastStep = std::max(to.lastStep, at + i);
+    liveOver(to, at + i, at + i);
     if (!to.rowFirstStep.empty()) {
       const size_t slot = static_cast<size_t>(row - to.region.row0);
       to.rowFirstStep[slot] = std::min(to.rowFirstStep[slot], at + i);
@@ -411,9 +417,7 @@ void Builder::depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t first
       const int scratch = newBuffer(out, BufferKind::Scratch, ir::Region{}, 0);
       plan_.buffers[scratch].bytes = scratchBytes;
       plan_.buffers[scratch].firstStep = first, plan_.buffers[scratch].lastStep = last;
-      Buffer &ringIn = plan_.buffers[host];
-      ringIn.firstStep = std::min(ringIn.firstStep, first);
-      ringIn.lastStep = std::max(ringIn.lastStep, last);
+      liveOver(plan_.buffers[host], first, last);
       continue;
     }
     bool rowAtATime = true; // every step writes or reads one row of the output ring
@@ -433,7 +437,7 @@ void Builder::depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t first
     std::vector<int> slotBuffer(static_cast<size_t>(slots), -1);
     const Buffer row = plan_.buffers[b.ring[out]];
     auto bufferOfRow = [&](int64_t y) {
-      const int64_t source = inPlaceSourceRow(g_, node, y);
+      const int64_t source = inPlaceSourceRow(node, y);
       const size_t slot = static_cast<size_t>(((source % slots) + slots) % slots);
       if (slotBuffer[slot] < 0) {
         int id = b.ring[out];
@@ -459,26 +463,20 @@ void Builder::depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t first
       if (!s.outputs.empty() && s.outputs[0] == ring) {
         const int id = bufferOfRow(s.out.row0);
         s.outputs[0] = id, s.scratch = scratch;
-        Buffer &buf = plan_.buffers[id], &sc = plan_.buffers[scratch];
-        buf.firstStep = std::min(buf.firstStep, at), buf.lastStep = std::max(buf.lastStep, at);
-        sc.firstStep = std::min(sc.firstStep, at), sc.lastStep = std::max(sc.lastStep, at);
+        liveOver(plan_.buffers[id], at, at);
+        liveOver(plan_.buffers[scratch], at, at);
       }
       for (size_t i = 0; i < s.inputs.size(); ++i)
         if (s.inputs[i] == ring) {
           const int id = bufferOfRow(s.reads[i].row0);
           s.inputs[i] = id;
-          Buffer &buf = plan_.buffers[id];
-          buf.firstStep = std::min(buf.firstStep, at),
-          buf.lastStep = std::max(buf.lastStep, at);
+          liveOver(plan_.buffers[id], at, at);
         }
     }
     // The ring lives as long as the rows written into it.
-    Buffer &ringIn = plan_.buffers[host];
     for (int id : slotBuffer)
-      if (id >= 0) {
-        ringIn.firstStep = std::min(ringIn.firstStep, plan_.buffers[id].firstStep);
-        ringIn.lastStep = std::max(ringIn.lastStep, plan_.buffers[id].lastStep);
-      }
+      if (id >= 0)
+        liveOver(plan_.buffers[host], plan_.buffers[id].firstStep, plan_.buffers[id].lastStep);
   }
 }
 

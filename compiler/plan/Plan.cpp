@@ -123,10 +123,6 @@ std::vector<Reservation> reservations(const Buffer &b, int64_t offset) {
   return out;
 }
 
-} // namespace rnnpoolc::plan
-
-namespace rnnpoolc::plan {
-
 bool depthwiseInPlace(const ir::Graph &graph, const ir::Node &node, bool floatActivations) {
   if (node.op != ir::OpKind::Conv || floatActivations || node.inputs.empty() ||
       node.outputs.size() != 1)
@@ -142,7 +138,7 @@ bool depthwiseInPlace(const ir::Graph &graph, const ir::Node &node, bool floatAc
          y.shape[3] <= x.shape[3];
 }
 
-int64_t inPlaceSourceRow(const ir::Graph &, const ir::Node &node, int64_t row) {
+int64_t inPlaceSourceRow(const ir::Node &node, int64_t row) {
   const auto &a = node.attr<ir::ConvAttrs>();
   return row * a.strides[0] - a.pads[0];
 }

@@ -147,7 +147,7 @@ int64_t regionMacs(int64_t nodeMacs, const Extent &outExtent, const ir::Region &
 bool depthwiseInPlace(const ir::Graph &graph, const ir::Node &node, bool floatActivations);
 /// The input row whose ring slot output row `row` of such a conv takes: the top row of its
 /// window (negative above the input: a slot the window does not read).
-int64_t inPlaceSourceRow(const ir::Graph &graph, const ir::Node &node, int64_t row);
+int64_t inPlaceSourceRow(const ir::Node &node, int64_t row);
 /// Bytes of scratch an in-place step needs at least: one pixel more than the conv's left
 /// padding (the chunk's pixels and the ones whose input columns the next chunk still reads).
 int64_t inPlaceMinScratch(const ir::Graph &graph, const ir::Node &node);

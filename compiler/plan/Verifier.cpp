@@ -322,15 +322,14 @@ Status Replay::checkInPlaceRows(int step, const Step &s) const {
   if (!depthwiseInPlace(g_, node, p_.floatActivations))
     return bad("its kernel does not compute in place");
   const Buffer &ring = p_.buffers[static_cast<size_t>(out.within)];
-  const auto &a = node.attr<ir::ConvAttrs>();
-  const int64_t top = s.out.row0 * a.strides[0] - a.pads[0];
+  const int64_t top = inPlaceSourceRow(node, s.out.row0);
   const int64_t slot = ((top % ring.ringRows) + ring.ringRows) % ring.ringRows;
   const Dims dh = dimsOf(g_.tensor(ring.tensor));
   const int64_t pixel = dh.channels * elemBytes(g_.tensor(ring.tensor), p_.floatActivations);
   if (s.out.rows() != 1 || out.withinOffset != slot * dh.cols * pixel)
     return bad("not one row over the slot of its window's top row");
-  if (s.scratch < 0 || p_.buffers[static_cast<size_t>(s.scratch)].bytes <
-                           (1 + a.pads[1]) * dimsOf(g_.tensor(node.inputs[0])).channels)
+  if (s.scratch < 0 ||
+      p_.buffers[static_cast<size_t>(s.scratch)].bytes < inPlaceMinScratch(g_, node))
     return bad("its scratch cannot hold a chunk");
   return Status::ok();
 }
