@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <climits>
 #include <map>
+#include <memory>
 #include <set>
 
 namespace rnnpoolc::plan {
@@ -31,7 +32,9 @@ public:
   Builder(const ir::Graph &graph, const BuildOptions &options, bool lean = false)
       : g_(graph), opts_(options), lean_(lean), bufferOf_(graph.numTensors(), -1),
         consumers_(graph.consumers()), extents_(graph.numTensors()),
-        pixelBytes_(graph.numTensors(), 0), nodeMacs_(graph.nodes.size(), -1) {
+        pixelBytes_(graph.numTensors(), 0), nodeMacs_(graph.nodes.size(), -1),
+        streamedRows_(graph.numTensors(), -1), streamRing_(graph.numTensors(), -1),
+        streamRingCap_(graph.numTensors(), 0) {
     Step none;
     none.kind = StepKind::Stream;
     lastRNNPoolStep_.assign(graph.nodes.size(), none);
@@ -214,6 +217,9 @@ private:
   /// accumulates, its producer in the region; per node, its scratch and input regions.
   struct Bands {
     int region = -1;
+    const RegionInfo *info = nullptr;
+    size_t firstStep = 0;
+    std::vector<ir::TensorId> streamed, escaping;
     std::vector<int64_t> done, cap;
     std::vector<int> ring, producer, scratchOf;
     std::vector<char> whole, accumulated;
@@ -227,13 +233,46 @@ private:
   void streamWhole(ir::TensorId t);
   void layerStep(size_t n);
   Status rowBands(const RegionInfo &r, int regionIndex);
+  Status startBands(Bands &b, const RegionInfo &r, int regionIndex);
+  void endBands(Bands &b);
+  int64_t progressRows(const Bands &b, ir::TensorId t) const;
   void depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t firstStep);
   Status tiles(const RegionInfo &r, int regionIndex);
+  Status checkTiles(const RegionInfo &r) const;
+  Status tileRow(const RegionInfo &r, int regionIndex, int64_t y);
+  void streamRows(ir::TensorId t, int64_t upTo, int region);
+  void streamRest(const RegionInfo &r, int regionIndex);
+  Status ready(ir::TensorId t, int64_t upTo);
+  int outside(ir::TensorId t, int64_t row0);
+  Status startHandOff(const RegionInfo &r, int regionIndex);
+  Status finishHandOffs();
+  /// A region that hands its output off (RegionInfo::handOff): it computes rows of its
+  /// output only as the next region reads them. Tiles: the next row of tiles; row bands:
+  /// the bands' state.
+  struct HandOff {
+    const RegionInfo *region = nullptr;
+    int index = -1;
+    ir::TensorId out = ir::kNoTensor;
+    int64_t next = 0;
+    int ring = -1;   ///< Tiles: the ring of the output.
+    int64_t cap = 0; ///< Tiles: the most rows the ring must hold.
+    std::unique_ptr<Bands> bands;
+  };
+  std::vector<HandOff> handOffs_; ///< In the order of their regions.
+  /// Per tensor: rows of a streamed model input written into its frame buffer so far by
+  /// tiles, which stream a row just before the first tile that reads it (-1: none).
+  std::vector<int64_t> streamedRows_;
+  /// Per tensor: the ring a streamed model input that only one tiled region reads comes
+  /// into (-1: its frame buffer), and the most rows it must hold.
+  std::vector<int> streamRing_;
+  std::vector<int64_t> streamRingCap_;
   void inPlace();
   void settleRows(const Buffer &b, Buffer &out) const;
 };
 
 void Builder::streamWhole(ir::TensorId t) {
+  if (streamedRows_[t] >= 0)
+    return streamRows(t, extent(t).rows, -1);
   if (bufferOf_[t] >= 0)
     return;
   Step s;
@@ -264,25 +303,47 @@ void Builder::layerStep(size_t n) {
 /// the rows its consumers need next, into a ring of rows (whole buffers for tensors used
 /// outside the region). No row is computed twice.
 Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
-  std::set<size_t> inR(r.nodes.begin(), r.nodes.end());
   Bands b;
-  b.region = regionIndex;
+  RNNPOOLC_TRY(startBands(b, r, regionIndex));
+  int64_t iterations = 0;
+  for (ir::TensorId t : b.escaping)
+    iterations = std::max(iterations, progressRows(b, t));
+  iterations = (iterations + r.tileRows - 1) / std::max<int64_t>(1, r.tileRows);
+  for (int64_t k = 1; k <= iterations; ++k)
+    for (ir::TensorId t : b.escaping) {
+      int64_t h = progressRows(b, t);
+      RNNPOOLC_TRY(pull(b, t, (k * h + iterations - 1) / iterations));
+    }
+  endBands(b);
+  return Status::ok();
+}
+
+/// The rows that measure how far tensor t of a row-band region has got: its own, or for
+/// an accumulating reduction, its input's.
+int64_t Builder::progressRows(const Bands &b, ir::TensorId t) const {
+  const ir::TensorId rows = b.accumulated[t] ? g_.nodes[producerOf(t)].inputs[0] : t;
+  return extent(rows).rows;
+}
+
+/// A row-band region's state before its first band: which tensors it keeps whole (those
+/// read outside it), rings, streamed inputs, producers.
+Status Builder::startBands(Bands &b, const RegionInfo &r, int regionIndex) {
+  std::set<size_t> inR(r.nodes.begin(), r.nodes.end());
+  b.region = regionIndex, b.info = &r;
   const size_t tensors = g_.numTensors();
   b.done.assign(tensors, -1), b.cap.assign(tensors, 0), b.ring.assign(tensors, -1);
   b.whole.assign(tensors, 0), b.accumulated.assign(tensors, 0), b.producer.assign(tensors, -1);
-  std::vector<ir::TensorId> escaping;
   auto escapes = [&](ir::TensorId t) { return usedOutside(t, inR); };
   // A streamed model input read in the region arrives row by row into a ring.
-  std::vector<ir::TensorId> streamed;
   for (size_t n : r.nodes)
     for (ir::TensorId in : g_.nodes[n].inputs)
       if (opts_.streamInput && isActivation(in) && isGraphInput(in) && bufferOf_[in] < 0 &&
-          std::find(streamed.begin(), streamed.end(), in) == streamed.end())
-        streamed.push_back(in);
-  for (ir::TensorId t : streamed) {
-    bool whole = escapes(t);
-    if (whole)
-      escaping.push_back(t);
+          streamedRows_[in] < 0 &&
+          std::find(b.streamed.begin(), b.streamed.end(), in) == b.streamed.end())
+        b.streamed.push_back(in);
+  for (ir::TensorId t : b.streamed) {
+    if (escapes(t))
+      b.escaping.push_back(t);
     b.done[t] = 0;
   }
   // An accumulating reduction advances by the rows of its input it has added (`done`
@@ -291,51 +352,42 @@ Status Builder::rowBands(const RegionInfo &r, int regionIndex) {
   for (size_t n : r.nodes)
     if (isAccumulating(g_, g_.nodes[n]))
       b.accumulated[g_.nodes[n].outputs[0]] = 1;
-  auto progressRows = [&](ir::TensorId t) {
-    const ir::TensorId rows = b.accumulated[t] ? g_.nodes[producerOf(t)].inputs[0] : t;
-    return extent(rows).rows;
-  };
   for (size_t n : r.nodes) {
     ir::TensorId out = g_.nodes[n].outputs[0];
     b.done[out] = 0;
     if (escapes(out))
-      escaping.push_back(out);
+      b.escaping.push_back(out);
     for (ir::TensorId in : g_.nodes[n].inputs)
       if (in != ir::kNoTensor && b.accumulated[in])
         return makeError("internal: node '{}' reads an accumulating reduction of its own "
                          "row-band region",
                          g_.nodes[n].name);
   }
-  const size_t firstStep = plan_.steps.size();
-  int64_t iterations = 0;
-  for (ir::TensorId t : escaping)
-    iterations = std::max(iterations, progressRows(t));
-  iterations = (iterations + r.tileRows - 1) / std::max<int64_t>(1, r.tileRows);
-
-  for (ir::TensorId t : escaping)
+  b.firstStep = plan_.steps.size();
+  for (ir::TensorId t : b.escaping)
     b.whole[t] = 1;
   if (opts_.streamIntoFrame)
-    for (ir::TensorId t : streamed)
+    for (ir::TensorId t : b.streamed)
       b.whole[t] = 1;
   for (size_t n : r.nodes)
     b.producer[g_.nodes[n].outputs[0]] = static_cast<int>(n);
   b.scratchOf.assign(g_.nodes.size(), -1); // one scratch per node, kept over the bands
   b.reads.resize(g_.nodes.size());
-  for (int64_t k = 1; k <= iterations; ++k)
-    for (ir::TensorId t : escaping) {
-      int64_t h = progressRows(t);
-      RNNPOOLC_TRY(pull(b, t, (k * h + iterations - 1) / iterations));
-    }
+  return Status::ok();
+}
+
+/// After a row-band region's last band: its rings' sizes, depthwise convs in place, the
+/// streamed input's remaining rows.
+void Builder::endBands(Bands &b) {
   for (ir::TensorId t : b.rings) {
     Buffer &buf = plan_.buffers[b.ring[t]];
     buf.ringRows = std::max<int64_t>(1, b.cap[t]);
     buf.bytes = buf.ringRows * rowBytes(t);
   }
   if (opts_.depthwiseInPlace)
-    depthwiseInPlace(b, r, firstStep);
-  for (ir::TensorId t : streamed)
-    streamTail(b, t, firstStep);
-  return Status::ok();
+    depthwiseInPlace(b, *b.info, b.firstStep);
+  for (ir::TensorId t : b.streamed)
+    streamTail(b, t, b.firstStep);
 }
 
 /// The rows of streamed input t below the last that the region reads (a window or RNNPool
@@ -512,9 +564,8 @@ Status Builder::pull(Bands &b, ir::TensorId t, int64_t upTo) {
     auto inside = [&](ir::TensorId in) { return in != ir::kNoTensor && b.done[in] >= 0; };
     if (b.accumulated[t]) {
       const ir::TensorId in = node.inputs[0];
-      if (inside(in))
-        RNNPOOLC_TRY(pull(b, in, row + 1));
-      accumulateStep(b, n, row, inside(in) ? storage(b, in) : wholeBuffer(in));
+      RNNPOOLC_TRY(inside(in) ? pull(b, in, row + 1) : ready(in, row + 1));
+      accumulateStep(b, n, row, inside(in) ? storage(b, in) : outside(in, row));
       b.done[t] = row + 1;
       continue;
     }
@@ -527,6 +578,8 @@ Status Builder::pull(Bands &b, ir::TensorId t, int64_t upTo) {
     for (size_t i = 0; i < node.inputs.size(); ++i)
       if (inside(node.inputs[i]))
         RNNPOOLC_TRY(pull(b, node.inputs[i], reads[i].row1));
+      else if (isActivation(node.inputs[i]))
+        RNNPOOLC_TRY(ready(node.inputs[i], reads[i].row1));
     Step &s = rowStep_;
     makeStep(s, n, out, b.region, opts_.carryScratch ? &b.scratchOf[n] : nullptr,
              /*band=*/true);
@@ -538,7 +591,7 @@ Status Builder::pull(Bands &b, ir::TensorId t, int64_t upTo) {
         b.cap[in] = std::max(b.cap[in], b.done[in] - reads[i].row0);
         read(s, i, storage(b, in), reads[i]);
       } else {
-        read(s, i, wholeBuffer(in), reads[i]);
+        read(s, i, outside(in, reads[i].row0), reads[i]);
       }
     }
     s.outputs.assign(1, storage(b, t));
@@ -579,21 +632,22 @@ void Builder::accumulateStep(Bands &b, size_t n, int64_t row, int input) {
 
 /// Tiles: the region's last op's output is cut into tiles; for each, every op computes
 /// the part its consumers need (halos recomputed) into a small buffer that dies with the
-/// tile. The last op writes its whole output buffer tile by tile.
+/// tile. The last op writes its whole output buffer tile by tile, a row of tiles at a time.
 Status Builder::tiles(const RegionInfo &r, int regionIndex) {
-  if (opts_.streamInput)
-    for (size_t n : r.nodes)
-      for (ir::TensorId in : g_.nodes[n].inputs)
-        if (isActivation(in) && isGraphInput(in))
-          streamWhole(in);
+  RNNPOOLC_TRY(checkTiles(r));
+  const int64_t rows = extent(g_.nodes[r.nodes.back()].outputs[0]).rows;
+  for (int64_t y = 0; y < rows; y += r.tileRows)
+    RNNPOOLC_TRY(tileRow(r, regionIndex, y));
+  streamRest(r, regionIndex);
+  return Status::ok();
+}
+
+Status Builder::checkTiles(const RegionInfo &r) const {
   for (size_t n : r.nodes)
     if (isAccumulating(g_, g_.nodes[n]))
       return makeError("internal: tiles for the accumulating reduction '{}'", g_.nodes[n].name);
-  const ir::Node &last = g_.nodes[r.nodes.back()];
-  Extent e = extentOf(g_.tensor(last.outputs[0]));
-  std::set<size_t> inR(r.nodes.begin(), r.nodes.end());
-  auto escapes = [&](ir::TensorId t) { return usedOutside(t, inR); };
   // Tiles follow the last op's output, so every op of the region must feed it.
+  const ir::Node &last = g_.nodes[r.nodes.back()];
   std::set<ir::TensorId> feeds = {last.outputs[0]};
   for (auto it = r.nodes.rbegin(); it != r.nodes.rend(); ++it)
     if (feeds.count(g_.nodes[*it].outputs[0]))
@@ -602,59 +656,183 @@ Status Builder::tiles(const RegionInfo &r, int regionIndex) {
     if (!feeds.count(g_.nodes[n].outputs[0]))
       return makeError("internal: node '{}' does not feed the last op of its tiled region",
                        g_.nodes[n].name);
-  for (int64_t y = 0; y < e.rows; y += r.tileRows)
-    for (int64_t x = 0; x < e.cols; x += r.tileCols) {
-      std::map<ir::TensorId, ir::Region> need;
-      need[last.outputs[0]] = {y, std::min(e.rows, y + r.tileRows), x,
-                               std::min(e.cols, x + r.tileCols)};
-      for (auto it = r.nodes.rbegin(); it != r.nodes.rend(); ++it) {
-        const ir::Node &node = g_.nodes[*it];
-        auto out = need.find(node.outputs[0]);
-        if (out == need.end())
+  return Status::ok();
+}
+
+/// The tiles of output rows [y, y + tileRows). A streamed model input's rows are asked for
+/// just before the first step that reads them, into its frame buffer (so the rows below
+/// the tiles' reach are not live yet).
+Status Builder::tileRow(const RegionInfo &r, int regionIndex, int64_t y) {
+  const ir::Node &last = g_.nodes[r.nodes.back()];
+  const Extent e = extent(last.outputs[0]);
+  std::set<size_t> inR(r.nodes.begin(), r.nodes.end());
+  auto escapes = [&](ir::TensorId t) { return usedOutside(t, inR); };
+  // A streamed input that only this region reads comes into a ring of the rows its tiles
+  // still need (sized at the end of the build).
+  for (size_t n : r.nodes)
+    for (ir::TensorId in : g_.nodes[n].inputs)
+      if (opts_.streamInput && isActivation(in) && isGraphInput(in) && bufferOf_[in] < 0 &&
+          streamedRows_[in] < 0 && streamRing_[in] < 0 && !escapes(in))
+        streamRing_[in] = newBuffer(in, BufferKind::Ring, wholeRegion(g_.tensor(in)), 1);
+  for (int64_t x = 0; x < e.cols; x += r.tileCols) {
+    std::map<ir::TensorId, ir::Region> need;
+    need[last.outputs[0]] = {y, std::min(e.rows, y + r.tileRows), x,
+                             std::min(e.cols, x + r.tileCols)};
+    for (auto it = r.nodes.rbegin(); it != r.nodes.rend(); ++it) {
+      const ir::Node &node = g_.nodes[*it];
+      auto out = need.find(node.outputs[0]);
+      if (out == need.end())
+        continue;
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        ir::TensorId in = node.inputs[i];
+        int p = -1;
+        for (size_t m : r.nodes)
+          if (g_.nodes[m].outputs[0] == in)
+            p = static_cast<int>(m);
+        if (p < 0)
           continue;
-        for (size_t i = 0; i < node.inputs.size(); ++i) {
-          ir::TensorId in = node.inputs[i];
-          int p = -1;
-          for (size_t m : r.nodes)
-            if (g_.nodes[m].outputs[0] == in)
-              p = static_cast<int>(m);
-          if (p < 0)
-            continue;
-          ir::Region want = ir::inputRegion(g_, node, i, out->second);
-          auto [slot, fresh] = need.emplace(in, want);
-          if (!fresh)
-            slot->second = {std::min(slot->second.row0, want.row0),
-                            std::max(slot->second.row1, want.row1),
-                            std::min(slot->second.col0, want.col0),
-                            std::max(slot->second.col1, want.col1)};
-        }
-      }
-      std::map<ir::TensorId, int> tileBuffer;
-      for (size_t n : r.nodes) {
-        const ir::Node &node = g_.nodes[n];
-        auto out = need.find(node.outputs[0]);
-        if (out == need.end())
-          continue;
-        Step s = computeStep(n, out->second, regionIndex);
-        for (size_t i = 0; i < node.inputs.size(); ++i) {
-          ir::TensorId in = node.inputs[i];
-          if (!isActivation(in))
-            continue;
-          ir::Region reads = ir::inputRegion(g_, node, i, s.out);
-          auto tb = tileBuffer.find(in);
-          read(s, i, tb != tileBuffer.end() ? tb->second : wholeBuffer(in), reads);
-        }
-        // Tensors used after the region (or model outputs) are written into their whole
-        // buffer, halo overlaps more than once with the same values.
-        int buffer = n == r.nodes.back() || escapes(node.outputs[0])
-                         ? wholeBuffer(node.outputs[0])
-                         : newBuffer(node.outputs[0], BufferKind::Region, out->second, 0);
-        tileBuffer[node.outputs[0]] = buffer;
-        s.outputs = {buffer};
-        wrote(buffer, s.out);
-        emit(std::move(s));
+        ir::Region want = ir::inputRegion(g_, node, i, out->second);
+        auto [slot, fresh] = need.emplace(in, want);
+        if (!fresh)
+          slot->second = {
+              std::min(slot->second.row0, want.row0), std::max(slot->second.row1, want.row1),
+              std::min(slot->second.col0, want.col0), std::max(slot->second.col1, want.col1)};
       }
     }
+    std::map<ir::TensorId, int> tileBuffer;
+    for (size_t n : r.nodes) {
+      const ir::Node &node = g_.nodes[n];
+      auto out = need.find(node.outputs[0]);
+      if (out == need.end())
+        continue;
+      for (size_t i = 0; i < node.inputs.size(); ++i)
+        if (isActivation(node.inputs[i]) && !tileBuffer.count(node.inputs[i]))
+          RNNPOOLC_TRY(ready(node.inputs[i], ir::inputRegion(g_, node, i, out->second).row1));
+      Step s = computeStep(n, out->second, regionIndex);
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        ir::TensorId in = node.inputs[i];
+        if (!isActivation(in))
+          continue;
+        ir::Region reads = ir::inputRegion(g_, node, i, s.out);
+        auto tb = tileBuffer.find(in);
+        read(s, i, tb != tileBuffer.end() ? tb->second : outside(in, reads.row0), reads);
+      }
+      // Tensors used after the region (or model outputs) are written into their whole
+      // buffer, halo overlaps more than once with the same values.
+      // (A region that hands its output off writes it into the ring the next one reads.)
+      int buffer = -1;
+      for (const HandOff &h : handOffs_)
+        if (h.out == node.outputs[0])
+          buffer = h.ring;
+      if (buffer < 0)
+        buffer = n == r.nodes.back() || escapes(node.outputs[0])
+                     ? wholeBuffer(node.outputs[0])
+                     : newBuffer(node.outputs[0], BufferKind::Region, out->second, 0);
+      tileBuffer[node.outputs[0]] = buffer;
+      s.outputs = {buffer};
+      wrote(buffer, s.out);
+      emit(std::move(s));
+    }
+  }
+  return Status::ok();
+}
+
+/// Streams rows of model input `t` into its frame buffer, one step each, up to row `upTo`.
+void Builder::streamRows(ir::TensorId t, int64_t upTo, int region) {
+  int64_t &done = streamedRows_[t];
+  for (done = std::max<int64_t>(done, 0); done < upTo; ++done) {
+    Step s;
+    s.kind = StepKind::Stream, s.streamed = t, s.region = region;
+    s.out = ir::Region{done, done + 1, 0, extent(t).cols};
+    s.outputs = {streamRing_[t] >= 0 ? streamRing_[t] : wholeBuffer(t)};
+    wrote(s.outputs[0], s.out);
+    emit(std::move(s));
+  }
+}
+
+/// After a tiled region: the rows of a streamed input below its tiles' reach are asked for
+/// all the same (every row once, in order; see streamTail).
+void Builder::streamRest(const RegionInfo &r, int regionIndex) {
+  for (size_t n : r.nodes)
+    for (ir::TensorId in : g_.nodes[n].inputs)
+      if (isActivation(in) && streamedRows_[in] >= 0)
+        streamRows(in, extent(in).rows, regionIndex);
+}
+
+/// Before a step reads rows [.., upTo) of `t` from outside its region: the rows of a
+/// region that hands them off (its next rows of tiles, or its bands), or of a streamed
+/// input.
+Status Builder::ready(ir::TensorId t, int64_t upTo) {
+  for (HandOff &h : handOffs_) {
+    if (h.out != t)
+      continue;
+    upTo = std::min(upTo, extent(t).rows);
+    if (h.bands)
+      return pull(*h.bands, t, upTo);
+    for (; h.next < upTo; h.next += h.region->tileRows)
+      RNNPOOLC_TRY(tileRow(*h.region, h.index, h.next));
+    return Status::ok();
+  }
+  if (streamedRows_[t] >= 0 || (opts_.streamInput && isGraphInput(t) && bufferOf_[t] < 0))
+    streamRows(t, upTo, -1);
+  return Status::ok();
+}
+
+/// The buffer a step reads `t` from, outside the region that computes it, from row `row0`
+/// on: the ring of a region that hands it off (which must then hold every row from row0 to
+/// the last computed), or its whole buffer.
+int Builder::outside(ir::TensorId t, int64_t row0) {
+  for (HandOff &h : handOffs_) {
+    if (h.out != t)
+      continue;
+    if (h.bands) {
+      Bands &b = *h.bands;
+      b.cap[t] = std::max(b.cap[t], b.done[t] - row0);
+      return storage(b, t);
+    }
+    h.cap = std::max(h.cap, std::min(h.next, extent(t).rows) - row0);
+    return h.ring;
+  }
+  if (streamRing_[t] >= 0) {
+    streamRingCap_[t] = std::max(streamRingCap_[t], streamedRows_[t] - row0);
+    return streamRing_[t];
+  }
+  return wholeBuffer(t);
+}
+
+/// A region that hands its output off (RegionInfo::handOff) computes nothing yet: the
+/// region after it asks for rows (ready) and reads them from a ring (outside).
+Status Builder::startHandOff(const RegionInfo &r, int regionIndex) {
+  HandOff h;
+  h.region = &r, h.index = regionIndex, h.out = g_.nodes[r.nodes.back()].outputs[0];
+  if (r.strategy == Strategy::Tiles) {
+    RNNPOOLC_TRY(checkTiles(r));
+    h.ring = newBuffer(h.out, BufferKind::Ring, wholeRegion(g_.tensor(h.out)), 1);
+  } else {
+    h.bands = std::make_unique<Bands>();
+    RNNPOOLC_TRY(startBands(*h.bands, r, regionIndex));
+    h.bands->whole[h.out] = 0; // a ring, read by the next region
+  }
+  handOffs_.push_back(std::move(h));
+  return Status::ok();
+}
+
+/// The rows the regions after them did not ask for (a reader's first, so that it can still
+/// ask its producer), then each one's end: its rings' sizes.
+Status Builder::finishHandOffs() {
+  for (auto it = handOffs_.rbegin(); it != handOffs_.rend(); ++it) {
+    HandOff &h = *it;
+    RNNPOOLC_TRY(ready(h.out, extent(h.out).rows));
+    if (h.bands) {
+      endBands(*h.bands);
+      continue;
+    }
+    Buffer &ring = plan_.buffers[static_cast<size_t>(h.ring)];
+    ring.ringRows = std::max(h.region->tileRows, h.cap);
+    ring.bytes = ring.ringRows * rowBytes(h.out);
+    streamRest(*h.region, h.index);
+  }
+  handOffs_.clear();
   return Status::ok();
 }
 
@@ -755,9 +933,23 @@ Expected<Plan> Builder::build(const Schedule &schedule) {
     const RegionInfo &r = schedule.regions[it->second];
     int index = static_cast<int>(plan_.regions.size());
     plan_.regions.push_back(r);
-    RNNPOOLC_TRY(r.strategy == Strategy::Tiles ? tiles(r, index) : rowBands(r, index));
+    if (r.handOff) {
+      if (!mayHandOff(g_, schedule, it->second))
+        return makeError("internal: region {} hands its output off to no region after it",
+                         index);
+      RNNPOOLC_TRY(startHandOff(r, index));
+    } else {
+      RNNPOOLC_TRY(r.strategy == Strategy::Tiles ? tiles(r, index) : rowBands(r, index));
+      RNNPOOLC_TRY(finishHandOffs());
+    }
     i += r.nodes.size() - 1;
   }
+  for (size_t t = 0; t < streamRing_.size(); ++t)
+    if (streamRing_[t] >= 0) {
+      Buffer &ring = plan_.buffers[static_cast<size_t>(streamRing_[t])];
+      ring.ringRows = std::max<int64_t>(1, streamRingCap_[t]);
+      ring.bytes = ring.ringRows * rowBytes(static_cast<ir::TensorId>(t));
+    }
   for (ir::TensorId out : g_.outputs) {
     if (bufferOf_[out] < 0) // an output that is an input or constant: nothing to compute
       continue;
@@ -791,6 +983,45 @@ bool isRegionable(const ir::Graph &graph, const ir::Node &node) {
     if (in != ir::kNoTensor && !graph.tensor(in).isConstant() && !isMap(in))
       return false;
   return true;
+}
+
+bool mayHandOff(const ir::Graph &graph, const Schedule &schedule, size_t region) {
+  const RegionInfo &r = schedule.regions[region];
+  if (r.strategy == Strategy::Layer || region + 1 >= schedule.regions.size())
+    return false;
+  const RegionInfo &next = schedule.regions[region + 1];
+  const auto at = std::find(schedule.order.begin(), schedule.order.end(), r.nodes.front());
+  if (next.strategy == Strategy::Layer ||
+      static_cast<size_t>(schedule.order.end() - at) <= r.nodes.size() ||
+      at[static_cast<std::ptrdiff_t>(r.nodes.size())] != next.nodes.front())
+    return false;
+  const std::set<size_t> inR(r.nodes.begin(), r.nodes.end());
+  const ir::TensorId out = graph.nodes[r.nodes.back()].outputs[0];
+  auto consumers = graph.consumers();
+  for (size_t n : r.nodes) {
+    const ir::TensorId t = graph.nodes[n].outputs[0];
+    if (isAccumulating(graph, graph.nodes[n]))
+      return false; // (its output is complete only at the end)
+    if (t == out)
+      continue;
+    if (std::find(graph.outputs.begin(), graph.outputs.end(), t) != graph.outputs.end())
+      return false;
+    for (size_t c : consumers[t])
+      if (!inR.count(c))
+        return false;
+  }
+  // The output goes through a ring that only the next region reads; a model input goes to
+  // one of them (they would both stream it).
+  const std::set<size_t> inNext(next.nodes.begin(), next.nodes.end());
+  for (ir::TensorId in : graph.inputs)
+    for (size_t c : consumers[in])
+      if (inNext.count(c) && std::any_of(consumers[in].begin(), consumers[in].end(),
+                                         [&](size_t d) { return inR.count(d) > 0; }))
+        return false;
+  return std::find(graph.outputs.begin(), graph.outputs.end(), out) == graph.outputs.end() &&
+         !consumers[out].empty() &&
+         std::all_of(consumers[out].begin(), consumers[out].end(),
+                     [&](size_t c) { return inNext.count(c) > 0; });
 }
 
 Expected<Plan> buildPlan(const ir::Graph &graph, const Schedule &schedule,

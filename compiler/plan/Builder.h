@@ -51,6 +51,14 @@ struct BuildOptions {
 /// non-constant inputs are [1, C, H, W].
 bool isRegionable(const ir::Graph &graph, const ir::Node &node);
 
+/// Whether schedule.regions[region] may hand its output off to the next region
+/// (RegionInfo::handOff): both run in row bands or tiles, the next right after it in the
+/// order, and the next reads its output, the only tensor of it read outside it (a row of
+/// tiles completes rows of its output, an inner tensor written whole tile by tile would
+/// not be complete; an accumulating reduction completes only at the end), and they read no
+/// model input in common.
+bool mayHandOff(const ir::Graph &graph, const Schedule &schedule, size_t region);
+
 /// Steps, buffers with live ranges, in-place aliases, offsets and the summary. Errors only
 /// for schedules the search should not have produced (reported as internal).
 Expected<Plan> buildPlan(const ir::Graph &graph, const Schedule &schedule,

@@ -98,6 +98,10 @@ struct RegionInfo {
   Strategy strategy = Strategy::Layer;
   std::vector<size_t> nodes; ///< In execution order.
   int64_t tileRows = 0, tileCols = 0; ///< Tiles: the final op's tile; RowBands: band rows.
+  /// The region computes rows of its output only as the region right after it reads them
+  /// (a row of tiles, or row bands, at a time) rather than all of it first, so that only
+  /// the rows between the two are live of the map it hands on (plan::mayHandOff).
+  bool handOff = false;
 };
 
 /// Figures of a plan; also computed for the baseline.

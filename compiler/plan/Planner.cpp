@@ -44,6 +44,7 @@ public:
       add(static_cast<int64_t>(n));
     for (const RegionInfo &r : schedule.regions) {
       add(-1), add(static_cast<int>(r.strategy)), add(r.tileRows), add(r.tileCols);
+      add(r.handOff);
       for (size_t n : r.nodes)
         add(static_cast<int64_t>(n));
     }
@@ -83,29 +84,38 @@ bool preferred(const PlanOptions &options, const Summary &a, const Summary &b) {
 
 class Search {
 public:
-  /// `decide`: how the candidates that decide each round (and the starting orders) are
-  /// placed; many more are screened greedy by size either way. `evaluations` are shared
-  /// by the searches of one graph. Plans carry RNNPool's row summaries from band to band
-  /// (the int8 kernel can, the float one cannot), so that row bands cost no more MACs than
-  /// the layer; `carriedCandidates`: the candidates are built so too, else each band's
-  /// scratch lives for its step only and is priced as carrying (BuildOptions::priceCarried:
-  /// the search then goes where the scratch of one band at a time fits, as before the
-  /// carry was priced). `rowRuns`: how finely the candidates' row lifetimes are priced
-  /// (BuildOptions::rowRuns).
-  /// `priceInPlace`: the candidates are priced with depthwise convs in place
-  /// (BuildOptions::depthwiseInPlace; the chosen schedule is tried with them either way).
-  Search(const ir::Graph &graph, const PlanOptions &options, Placement decide,
-         Evaluations &evaluations, bool carriedCandidates = true, int rowRuns = 16,
-         bool priceInPlace = false)
-      : g_(graph), options_(options), decide_(decide), evaluations_(evaluations),
-        carriedCandidates_(carriedCandidates) {
-    build_.rowRuns = rowRuns;
+  /// How a search prices and grows its candidates: being greedy, searches that differ in
+  /// these end in different places, and makePlan keeps the best plan of several.
+  struct Variant {
+    /// How the candidates that decide each round (and the starting orders) are placed;
+    /// many more are screened greedy by size either way.
+    Placement decide = Placement::Greedy;
+    /// Plans carry RNNPool's row summaries from band to band, so that row bands cost no
+    /// more MACs than the layer; the candidates are built so too, else each band's scratch
+    /// lives for its step only and is priced as carrying (BuildOptions::priceCarried: the
+    /// search then goes where the scratch of one band at a time fits).
+    bool carriedCandidates = true;
+    int rowRuns = 16; ///< How finely candidates' row lifetimes are priced.
+    /// The candidates are priced with depthwise convs in place (BuildOptions::
+    /// depthwiseInPlace; the chosen schedule is tried with them either way).
+    bool priceInPlace = false;
+    /// Tiles are also tried at finer grids (down to a sixteenth of the output's side), and
+    /// regions may hand their output off to the next (RegionInfo::handOff).
+    bool handOffs = false;
+  };
+
+  /// `evaluations` are shared by the searches of one graph.
+  Search(const ir::Graph &graph, const PlanOptions &options, const Variant &variant,
+         Evaluations &evaluations)
+      : g_(graph), options_(options), variant_(variant), decide_(variant.decide),
+        evaluations_(evaluations), carriedCandidates_(variant.carriedCandidates) {
+    build_.rowRuns = variant.rowRuns;
     build_.floatActivations = options.floatActivations;
     build_.streamInput = options.streamInput;
-    build_.depthwiseInPlace = options.depthwiseInPlace && priceInPlace;
+    build_.depthwiseInPlace = options.depthwiseInPlace && variant.priceInPlace;
     carry_ = options.carryScratch;
-    build_.carryScratch = carry_ && carriedCandidates;
-    build_.priceCarried = carry_ && !carriedCandidates;
+    build_.carryScratch = carry_ && variant.carriedCandidates;
+    build_.priceCarried = carry_ && !variant.carriedCandidates;
   }
 
   Expected<Plan> run();
@@ -115,6 +125,7 @@ public:
 private:
   const ir::Graph &g_;
   PlanOptions options_;
+  Variant variant_;
   Placement decide_;
   Evaluations &evaluations_;
   bool carriedCandidates_ = true;
@@ -364,6 +375,8 @@ void Search::regionRounds(std::optional<Summary> &best, Schedule &bestSchedule,
       return std::find(order.begin(), order.end(), x.nodes.front()) <
              std::find(order.begin(), order.end(), y.nodes.front());
     });
+    for (size_t k = 0; k < next.regions.size(); ++k) // (a hand-off needs its reader next)
+      next.regions[k].handOff = next.regions[k].handOff && mayHandOff(g_, next, k);
     return next;
   };
   // Greedy rounds: add the row-band region that helps most, then see whether tiles do
@@ -429,16 +442,29 @@ void Search::regionRounds(std::optional<Summary> &best, Schedule &bestSchedule,
     for (size_t r = 0; r < bestSchedule.regions.size(); ++r) {
       const RegionInfo region = bestSchedule.regions[r];
       Extent e = extentOf(g_.tensor(g_.nodes[region.nodes.back()].outputs[0]));
-      for (int64_t grid : {2, 3, 4, 6, 8}) {
-        if (grid > e.rows || grid > e.cols)
+      if (variant_.handOffs && region.strategy == Strategy::RowBands && !region.handOff) {
+        Schedule s = bestSchedule;
+        s.regions[r].handOff = true;
+        if (mayHandOff(g_, s, r))
+          if (auto p = evaluate(s, /*refined=*/true, decide_);
+              p && allowed(*p) && better(*p, *best))
+            best = std::move(p), bestSchedule = s, tiled = true;
+      }
+      for (int64_t grid : {2, 3, 4, 6, 8, 10, 12, 14, 16}) {
+        if (grid > e.rows || grid > e.cols || (grid > 8 && !variant_.handOffs))
           continue;
         Schedule s = bestSchedule;
         s.regions[r].strategy = Strategy::Tiles;
         s.regions[r].tileRows = (e.rows + grid - 1) / grid;
         s.regions[r].tileCols = (e.cols + grid - 1) / grid;
-        auto p = evaluate(s, /*refined=*/true, decide_);
-        if (p && allowed(*p) && better(*p, *best))
-          best = std::move(p), bestSchedule = s, tiled = true;
+        for (bool handOff : {false, true}) {
+          s.regions[r].handOff = handOff;
+          if (handOff && (!variant_.handOffs || !mayHandOff(g_, s, r)))
+            continue;
+          auto p = evaluate(s, /*refined=*/true, decide_);
+          if (p && allowed(*p) && better(*p, *best))
+            best = std::move(p), bestSchedule = s, tiled = true;
+        }
       }
     }
     if ((!improved && !tiled) || spent())
@@ -587,7 +613,10 @@ Expected<Plan> Search::run() {
     PlanOptions resident = options_;
     resident.streamInput = false;
     resident.regionsOverBranches = false; // this search as it was, whatever comes after
-    Search frame(g_, resident, decide_, evaluations_, carriedCandidates_);
+    Variant frameVariant; // (as it was: only how candidates are decided and carried)
+    frameVariant.decide = decide_, frameVariant.carriedCandidates = carriedCandidates_;
+    frameVariant.handOffs = variant_.handOffs;
+    Search frame(g_, resident, frameVariant, evaluations_);
     frame.scheduleOnly_ = true;
     (void)frame.run(); // only its schedule is wanted
     if (!frame.chosen().order.empty()) {
@@ -674,30 +703,54 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
   // (mobilenet_v2_rnnpool 164,192 -> 182,080 B), so both run and the better plan is kept;
   // on graphs of more than kSecondSearchNodes nodes only the first, to bound the time.
   constexpr size_t kSecondSearchNodes = 50;
-  auto plan = Search(graph, options, Placement::Greedy, evaluations, carriedCandidates).run();
+  using Variant = Search::Variant;
+  Variant base;
+  base.carriedCandidates = carriedCandidates;
+  auto plan = Search(graph, options, base, evaluations).run();
   auto keep = [&](Expected<Plan> other) {
     if (other && (!plan || preferred(options, other->summary, plan->summary)))
       plan = std::move(other);
   };
-  if (graph.nodes.size() <= kSecondSearchNodes)
-    keep(Search(graph, options, Placement::Thorough, evaluations, carriedCandidates).run());
+  if (graph.nodes.size() <= kSecondSearchNodes) {
+    Variant thorough = base;
+    thorough.decide = Placement::Thorough;
+    keep(Search(graph, options, thorough, evaluations).run());
+  }
   // Candidates priced with finer row lifetimes (each run of rows a quarter as long) see
   // more of what a frame's consumed rows can hold, and take another path (rnnpool_face
   // resident 108,608 -> 92,256 B, mobilenet_v2 streamed 145,824 -> 129,696 B) that is
   // sometimes worse (mobilenet_v2 resident 188,160 -> 202,944 B): both run.
-  keep(Search(graph, options, Placement::Greedy, evaluations, carriedCandidates, kFineRowRuns)
-           .run());
+  Variant fine = base;
+  fine.rowRuns = kFineRowRuns;
+  keep(Search(graph, options, fine, evaluations).run());
   // Candidates priced with depthwise convs in place take another path again (mobilenet_v2
   // at 64x64 frame resident 30,240 -> 20,352 B, MobileNetV2-RNNPool streamed 59,328 ->
   // 55,488 B), worse on others (MobileNetV2 streamed 122,080 -> 128,512 B): both run where
   // some depthwise conv could (once: not again with each band's RNNPool scratch apart).
-  if (options.depthwiseInPlace && carriedCandidates &&
+  const bool inPlace =
+      options.depthwiseInPlace &&
       std::any_of(graph.nodes.begin(), graph.nodes.end(), [&](const ir::Node &n) {
         return depthwiseInPlace(graph, n, options.floatActivations);
-      }))
-    keep(Search(graph, options, Placement::Greedy, evaluations, carriedCandidates, 16,
-                /*priceInPlace=*/true)
-             .run());
+      });
+  if (inPlace && carriedCandidates) {
+    Variant priced = base;
+    priced.priceInPlace = true;
+    keep(Search(graph, options, priced, evaluations).run());
+  }
+  // Regions that hand their output off to the next (a row of tiles or a band at a time,
+  // through a ring) and tiles down to a sixteenth of a side: a stem of small tiles over the
+  // high-resolution maps that feeds row bands (MobileNetV2 streamed 122,080 -> 88,896 B,
+  // with 64 runs of rows; resident 188,160 -> 164,352 B, with 16). Other searches of their
+  // own (with both pricings of rows), so that the searches above, and what they find, stay
+  // as they were (the choices change their greedy paths: MobileNetV2-RNNPool streamed
+  // 55,488 -> 59,008 B if they all had them).
+  if (carriedCandidates) {
+    Variant handOffs = base;
+    handOffs.handOffs = true;
+    keep(Search(graph, options, handOffs, evaluations).run());
+    handOffs.rowRuns = kFineRowRuns;
+    keep(Search(graph, options, handOffs, evaluations).run());
+  }
   return plan;
 }
 

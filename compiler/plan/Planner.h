@@ -21,7 +21,11 @@
 //      back to layer by layer while that lowers the peak (skipped when sinking changes
 //      nothing and that start is no better than search a's plan, to bound the time).
 // (3) Tiles (MCUNetV2-style patches, halos recomputed) are tried for every chosen region at
-// several grids, kept when they lower the peak within the MAC budget. (4) Offsets: greedy
+// several grids, kept when they lower the peak within the MAC budget. In searches of their
+// own, grids down to a sixteenth of a side, and regions that hand their output off to the
+// next (RegionInfo::handOff: a row of tiles or a band at a time, as the next region asks
+// for the rows, through a ring), so that a stem of small tiles over the high-resolution
+// maps feeds row bands with neither map whole. (4) Offsets: greedy
 // by size while searching, then several orders, a bounded repair and a bounded local
 // search for the chosen plan (Placement.cpp). The search compares candidates by summaries
 // built without steps, memoised across the searches of one makePlan. (5) RNNPool: a step

@@ -97,7 +97,8 @@ std::string planJson(const ir::Graph &g, const Plan &plan) {
     for (size_t n : r.nodes)
       json.value(g.nodes[n].name);
     json.endArray();
-    json.member("tile_rows", r.tileRows).member("tile_cols", r.tileCols).endObject();
+    json.member("tile_rows", r.tileRows).member("tile_cols", r.tileCols);
+    json.member("hand_off", r.handOff).endObject();
   }
   json.endArray();
   json.key("buffers").beginArray();

@@ -10,7 +10,8 @@ parses as XML, renders with rsvg-convert (Debian librsvg2-bin) to a PNG of its s
 and its figures (arena, live peak step, baseline, the address axis's top, one hover title
 per buffer naming its tensor, per-op bars peaking at the baseline) are plan.json's.
 `rnnpoolc plan --json` writes what `rnnpoolc compile` writes to plan.json, byte for byte
-(int8, streamed and float; two small models).
+(int8, streamed and float; two small models). MobileNetV2 at 224x224 streamed hands rows
+from region to region, and runs so in the plan executor and in QEMU (check_hand_off).
 
   test_plan.py RNNPOOLC WORKDIR
 """
@@ -175,6 +176,43 @@ def check_same_as_compile(rnnpoolc, workdir, model, flags):
                                          len(json.loads(a)["steps"]))
 
 
+def check_hand_off(rnnpoolc, workdir):
+    """MobileNetV2 at 224x224 streamed: its plan runs a stem of small tiles that hands its
+    rows to the row bands after it (regions with hand_off), which the float plan executor
+    and the generated C in QEMU (mps2-an386: its 4 MB of flash hold the 3.5 MB of weights)
+    follow to the same bytes as whole-tensor execution and the host fixed point."""
+    model = "mobilenet_v2_224"
+    out_dir = os.path.join(workdir, model)
+    onnx, inp = os.path.join(out_dir, model + ".onnx"), os.path.join(out_dir, "input.npy")
+    if not os.path.exists(onnx):
+        subprocess.run([sys.executable, EXPORT, model, "-o", out_dir], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    plan_json = os.path.join(out_dir, "plan_stream.json")
+    r = run([rnnpoolc, "plan", onnx, "--stream-input", "--json", plan_json])
+    if r.returncode != 0:
+        return "plan failed: " + r.stderr.strip()
+    plan = json.load(open(plan_json))
+    handing = [i for i, g in enumerate(plan["regions"]) if g["hand_off"]]
+    if not handing:
+        return "no region hands its output off"
+    whole, planned = os.path.join(out_dir, "whole.npy"), os.path.join(out_dir, "planned.npy")
+    r1 = run([rnnpoolc, "run", onnx, "--input", inp, "--output", whole])
+    r2 = run([rnnpoolc, "run", onnx, "--input", inp, "--plan", "--stream-input", "--output",
+              planned])
+    if r1.returncode or r2.returncode:
+        return "run failed: " + (r1.stderr + r2.stderr).strip()
+    if open(whole, "rb").read() != open(planned, "rb").read():
+        return "planned execution differs from whole-tensor execution"
+    r = run([rnnpoolc, "run", onnx, "--input", inp, "--calib", inp, "--board", "mps2-an386",
+             "--stream-input"])
+    if r.returncode != 0 or "host fixed-point interpreter byte for byte: yes" not in r.stdout:
+        return "QEMU run differs or failed: " + (r.stdout + r.stderr).strip()[-400:]
+    arena = "arena %d" % plan["summary"]["arena_bytes"]
+    if arena not in r.stdout:
+        return "the firmware's arena is not the plan's (%s): %s" % (arena, r.stdout[-300:])
+    return "ok (regions %s hand off; %s B; QEMU = host fixed point)" % (handing, arena)
+
+
 def main():
     rnnpoolc, workdir = sys.argv[1], sys.argv[2]
     os.makedirs(workdir, exist_ok=True)
@@ -194,6 +232,10 @@ def main():
             print("%-4s %-14s %-7s plan = compile: %s" % ("ok" if ok else "FAIL", model,
                                                            " ".join(flags) or "int8", verdict),
                   flush=True)
+    verdict = check_hand_off(rnnpoolc, workdir)
+    failed += not verdict.startswith("ok")
+    print("%-4s hand-off     %s" % ("ok" if verdict.startswith("ok") else "FAIL", verdict),
+          flush=True)
     verdict = check_budget_error(rnnpoolc, workdir)
     failed += not verdict.startswith("ok")
     print("%-4s budget error  %s" % ("ok" if verdict.startswith("ok") else "FAIL", verdict))

@@ -1073,3 +1073,178 @@ TEST_CASE("random int8 graphs planned with in-place rows verify") {
   }
   CHECK(used >= 10);
 }
+
+namespace {
+
+/// x (3x32x32) -> 3x3 conv -> 3x3 conv stride 2 -> depthwise 3x3 -> 1x1 conv -> 3x3 conv:
+/// a high-resolution stem and the blocks after it.
+ir::Graph stemAndBlocks() {
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 3, 32, 32});
+  ir::TensorId a =
+      b.node(OpKind::Conv, "a", {x, b.constant("wa", {8, 3, 3, 3})}, convAttrs(3, 1, 1, 1, 1));
+  ir::TensorId s =
+      b.node(OpKind::Conv, "s", {a, b.constant("ws", {16, 8, 3, 3})}, convAttrs(3, 2, 1, 1, 1));
+  ir::TensorId d = b.node(OpKind::Conv, "d", {s, b.constant("wd", {16, 1, 3, 3})},
+                          convAttrs(3, 1, 1, 1, 16));
+  ir::TensorId p =
+      b.node(OpKind::Conv, "p", {d, b.constant("wp", {8, 16, 1, 1})}, convAttrs(1, 1, 0, 1, 1));
+  b.g.outputs = {
+      b.node(OpKind::Conv, "o", {p, b.constant("wo", {4, 8, 3, 3})}, convAttrs(3, 1, 1, 1, 1))};
+  REQUIRE(passes::canonicalize(b.g));
+  return std::move(b.g);
+}
+
+plan::RegionInfo regionOf(std::vector<size_t> nodes, bool tiled, int64_t tile) {
+  plan::RegionInfo r;
+  r.nodes = std::move(nodes);
+  r.strategy = tiled ? plan::Strategy::Tiles : plan::Strategy::RowBands;
+  r.tileRows = tiled ? tile : 1, r.tileCols = tiled ? tile : 0;
+  return r;
+}
+
+/// Builds, places and verifies `schedule`, and checks that the plan executes to `whole`.
+plan::Plan builtAndExact(const ir::Graph &g, const plan::Schedule &schedule, bool stream,
+                         const ir::TensorData &input, const ir::TensorData &whole) {
+  plan::BuildOptions options;
+  options.floatActivations = true, options.streamInput = stream;
+  options.rowLifetimes = true, options.rowRuns = 0;
+  auto p = plan::buildPlan(g, schedule, options);
+  INFO((p ? std::string() : p.error().message()));
+  REQUIRE(p);
+  plan::placeBuffers(*p, plan::Placement::Final);
+  auto ok = plan::verifyPlan(g, *p);
+  INFO((ok ? std::string() : ok.error().message()));
+  REQUIRE(ok);
+  auto planned = interp::executePlan(g, *p, {input});
+  REQUIRE(planned);
+  requireSameBytes((*planned)[0], whole);
+  // The search's candidates (built without steps) price it as it is.
+  auto priced = plan::summarizePlan(g, schedule, options, plan::Placement::Final);
+  REQUIRE(priced);
+  CHECK(priced->peakBytes == p->summary.peakBytes);
+  return std::move(*p);
+}
+
+} // namespace
+
+TEST_CASE("a region hands its output off to the next a row of tiles or a band at a time") {
+  const ir::Graph g = stemAndBlocks();
+  REQUIRE(g.nodes.size() == 5);
+  const ir::TensorId handed = g.nodes[1].outputs[0]; // the stride-2 conv's 16x16 map
+  auto input = randomInput(g, 7);
+  auto whole = interp::run(g, {input});
+  REQUIRE(whole);
+  for (bool stream : {false, true})
+    for (bool tilesFirst : {false, true})
+      for (bool tilesNext : {false, true}) {
+        INFO((stream ? "streamed, " : "frame resident, ")
+             << (tilesFirst ? "tiles" : "bands") << " to " << (tilesNext ? "tiles" : "bands"));
+        plan::Schedule schedule;
+        schedule.order = {0, 1, 2, 3, 4};
+        schedule.regions = {regionOf({0, 1}, tilesFirst, 4), regionOf({2, 3, 4}, tilesNext, 4)};
+        const plan::Plan apart = builtAndExact(g, schedule, stream, input, (*whole)[0]);
+        REQUIRE(plan::mayHandOff(g, schedule, 0));
+        CHECK_FALSE(plan::mayHandOff(g, schedule, 1)); // (no region after it)
+        schedule.regions[0].handOff = true;
+        const plan::Plan handing = builtAndExact(g, schedule, stream, input, (*whole)[0]);
+        // The 16x16 map goes through a ring of a few of its rows, never whole.
+        for (const plan::Buffer &b : handing.buffers)
+          if (b.tensor == handed) {
+            CHECK(b.kind == plan::BufferKind::Ring);
+            CHECK(b.ringRows < 16);
+          }
+        // Its rows are asked for as the next region reads them: the steps of the two
+        // regions interleave.
+        int switches = 0;
+        for (size_t k = 1; k < handing.steps.size(); ++k)
+          switches += handing.steps[k].region != handing.steps[k - 1].region;
+        CHECK(switches >= 3);
+        CHECK(handing.summary.macs == apart.summary.macs);
+        // Streamed, a stem of tiles that feeds row bands holds neither map whole (the
+        // search weighs the others: a ring as deep as a tile row is not always smaller).
+        if (stream && tilesFirst && !tilesNext)
+          CHECK(handing.summary.peakBytes < apart.summary.peakBytes);
+        // Tiles over a streamed input take its rows into a ring as they reach them.
+        if (stream && tilesFirst)
+          for (const plan::Buffer &b : handing.buffers)
+            if (b.tensor == g.inputs[0]) {
+              CHECK(b.kind == plan::BufferKind::Ring);
+              CHECK(b.ringRows < 32);
+            }
+        // A ring one row short overwrites a row the next region has still to read.
+        plan::Plan shorter = handing;
+        for (plan::Buffer &b : shorter.buffers)
+          if (b.tensor == handed && b.kind == plan::BufferKind::Ring)
+            b.bytes = b.bytes / b.ringRows * (b.ringRows - 1), --b.ringRows;
+        CHECK_FALSE(plan::verifyPlan(g, shorter));
+      }
+}
+
+TEST_CASE(
+    "a region hands its output off only to the region right after it that alone reads it") {
+  // a -> s -> d -> p -> o; s also feeds an Add after p (a skip), so a region ending at d
+  // passes on both d's output and s's.
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 3, 16, 16});
+  ir::TensorId a =
+      b.node(OpKind::Conv, "a", {x, b.constant("wa", {8, 3, 3, 3})}, convAttrs(3, 1, 1, 1, 1));
+  ir::TensorId s =
+      b.node(OpKind::Conv, "s", {a, b.constant("ws", {8, 8, 3, 3})}, convAttrs(3, 1, 1, 1, 1));
+  ir::TensorId d =
+      b.node(OpKind::Conv, "d", {s, b.constant("wd", {8, 1, 3, 3})}, convAttrs(3, 1, 1, 1, 8));
+  ir::TensorId p =
+      b.node(OpKind::Conv, "p", {d, b.constant("wp", {8, 8, 1, 1})}, convAttrs(1, 1, 0, 1, 1));
+  ir::TensorId sum = b.node(OpKind::Add, "add", {s, p});
+  b.g.outputs = {sum, a};
+  REQUIRE(passes::canonicalize(b.g));
+  REQUIRE(b.g.nodes.size() == 5);
+  plan::Schedule schedule;
+  schedule.order = {0, 1, 2, 3, 4};
+  // An inner tensor (s) read after the region: no.
+  schedule.regions = {regionOf({0, 1, 2}, true, 4), regionOf({3, 4}, false, 0)};
+  CHECK_FALSE(plan::mayHandOff(b.g, schedule, 0));
+  // s alone passes on, to the region that reads it: yes.
+  schedule.regions = {regionOf({1}, true, 4), regionOf({2, 3, 4}, false, 0)};
+  CHECK(plan::mayHandOff(b.g, schedule, 0));
+  // a is a model output: no; nor when the next ops run layer by layer.
+  schedule.regions = {regionOf({0}, true, 4), regionOf({1, 2, 3, 4}, false, 0)};
+  CHECK_FALSE(plan::mayHandOff(b.g, schedule, 0));
+  schedule.regions = {regionOf({1}, true, 4)};
+  CHECK_FALSE(plan::mayHandOff(b.g, schedule, 0));
+  // Asked for anyway, the builder refuses.
+  schedule.regions[0].handOff = true;
+  CHECK_FALSE(plan::buildPlan(b.g, schedule, plan::BuildOptions{}));
+}
+
+TEST_CASE("random graphs cut in two regions that hand off verify and execute exactly") {
+  int used = 0;
+  for (unsigned seed = 1; seed <= 40; ++seed) {
+    const ir::Graph g = randomGraph(seed);
+    if (!std::all_of(g.nodes.begin(), g.nodes.end(),
+                     [&](const ir::Node &n) { return plan::isRegionable(g, n); }))
+      continue;
+    auto input = randomInput(g, seed);
+    auto whole = interp::run(g, {input});
+    REQUIRE(whole);
+    plan::Schedule schedule;
+    for (size_t n = 0; n < g.nodes.size(); ++n)
+      schedule.order.push_back(n);
+    for (size_t cut = 1; cut < g.nodes.size(); ++cut) {
+      std::vector<size_t> first(schedule.order.begin(), schedule.order.begin() + cut);
+      std::vector<size_t> rest(schedule.order.begin() + cut, schedule.order.end());
+      const plan::Extent e = plan::extentOf(g.tensor(g.nodes[cut - 1].outputs[0]));
+      schedule.regions = {
+          regionOf(first, (seed + cut) % 2 == 1, std::max<int64_t>(1, e.rows / 3)),
+          regionOf(rest, seed % 3 == 0, 4)};
+      if (!plan::mayHandOff(g, schedule, 0))
+        continue;
+      schedule.regions[0].handOff = true;
+      INFO("seed " << seed << " cut " << cut);
+      for (bool stream : {false, true})
+        builtAndExact(g, schedule, stream, input, (*whole)[0]);
+      ++used;
+    }
+  }
+  CHECK(used >= 20);
+}
