@@ -283,3 +283,56 @@ TEST_CASE("a RAM budget below the carried plan gives up the carry for RAM") {
   REQUIRE(roomy);
   CHECK(roomy->summary.macs == carried->summary.macs);
 }
+
+TEST_CASE("row bands of RNNPool that hand their output off still carry, and run exactly") {
+  // The stem and the RNNPool in row bands hand the pooled map to the blocks after them
+  // (row bands or tiles): the pool's bands are asked for by the next region's, and each
+  // still goes on from the one above.
+  ir::Graph g = faceFront(96, 128);
+  size_t pool = 0;
+  while (g.nodes[pool].op != OpKind::RNNPool)
+    ++pool;
+  std::vector<float> v(static_cast<size_t>(ir::numel(g.tensor(g.inputs[0]).shape)));
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  for (float &x : v)
+    x = dist(rng);
+  auto input = ir::TensorData::fromFloats(g.tensor(g.inputs[0]).shape, v);
+  auto whole = interp::run(g, {input});
+  REQUIRE(whole);
+  for (bool tiledNext : {false, true})
+    for (bool stream : {false, true}) {
+      INFO((tiledNext ? "to tiles" : "to row bands") << (stream ? ", streamed" : ""));
+      plan::Schedule schedule;
+      plan::RegionInfo first, next;
+      for (size_t n = 0; n < g.nodes.size(); ++n) {
+        schedule.order.push_back(n);
+        (n <= pool ? first : next).nodes.push_back(n);
+      }
+      first.strategy = plan::Strategy::RowBands, first.tileRows = 1, first.handOff = true;
+      next.strategy = tiledNext ? plan::Strategy::Tiles : plan::Strategy::RowBands;
+      next.tileRows = tiledNext ? 8 : 1, next.tileCols = tiledNext ? 8 : 0;
+      schedule.regions = {first, next};
+      REQUIRE(plan::mayHandOff(g, schedule, 0));
+      plan::BuildOptions options;
+      options.floatActivations = true, options.streamInput = stream;
+      options.rowLifetimes = true, options.rowRuns = 0, options.carryScratch = true;
+      auto p = plan::buildPlan(g, schedule, options);
+      INFO((p ? std::string() : p.error().message()));
+      REQUIRE(p);
+      plan::placeBuffers(*p, plan::Placement::Final);
+      auto ok = plan::verifyPlan(g, *p);
+      INFO((ok ? std::string() : ok.error().message()));
+      REQUIRE(ok);
+      const std::vector<size_t> steps = poolSteps(g, *p);
+      REQUIRE(steps.size() > 1);
+      for (size_t k = 1; k < steps.size(); ++k)
+        CHECK(plan::carries(g, p->steps[steps[k - 1]], p->steps[steps[k]]));
+      auto planned = interp::executePlan(g, *p, {input});
+      INFO((planned ? std::string() : planned.error().message()));
+      REQUIRE(planned);
+      REQUIRE((*planned)[0].f.size() == (*whole)[0].f.size());
+      CHECK(std::memcmp((*planned)[0].f.data(), (*whole)[0].f.data(),
+                        (*whole)[0].f.size() * sizeof(float)) == 0);
+    }
+}
