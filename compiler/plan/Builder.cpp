@@ -259,8 +259,8 @@ private:
     std::unique_ptr<Bands> bands;
   };
   std::vector<HandOff> handOffs_; ///< In the order of their regions.
-  /// Per tensor: rows of a streamed model input written into its frame buffer so far by
-  /// tiles, which stream a row just before the first tile that reads it (-1: none).
+  /// Per tensor: rows of a streamed model input that tiles have asked for so far, each just
+  /// before the first tile that reads it (-1: none; row bands keep their own count).
   std::vector<int64_t> streamedRows_;
   /// Per tensor: the ring a streamed model input that only one tiled region reads comes
   /// into (-1: its frame buffer), and the most rows it must hold.
