@@ -1010,18 +1010,27 @@ bool mayHandOff(const ir::Graph &graph, const Schedule &schedule, size_t region)
       if (!inR.count(c))
         return false;
   }
-  // The output goes through a ring that only the next region reads; a model input goes to
-  // one of them (they would both stream it).
+  // The output goes through a ring that only the next region reads. A model input goes to
+  // one region of a chain of hand-offs (this one and those handing off to it): the next
+  // region starts before they compute anything, so both would stream it.
   const std::set<size_t> inNext(next.nodes.begin(), next.nodes.end());
+  std::set<size_t> chain(inR);
+  for (size_t k = region; k > 0 && schedule.regions[k - 1].handOff; --k)
+    chain.insert(schedule.regions[k - 1].nodes.begin(), schedule.regions[k - 1].nodes.end());
   for (ir::TensorId in : graph.inputs)
     for (size_t c : consumers[in])
       if (inNext.count(c) && std::any_of(consumers[in].begin(), consumers[in].end(),
-                                         [&](size_t d) { return inR.count(d) > 0; }))
+                                         [&](size_t d) { return chain.count(d) > 0; }))
         return false;
   return std::find(graph.outputs.begin(), graph.outputs.end(), out) == graph.outputs.end() &&
          !consumers[out].empty() &&
          std::all_of(consumers[out].begin(), consumers[out].end(),
                      [&](size_t c) { return inNext.count(c) > 0; });
+}
+
+void settleHandOffs(const ir::Graph &graph, Schedule &schedule) {
+  for (size_t k = 0; k < schedule.regions.size(); ++k) // (each after those before it)
+    schedule.regions[k].handOff = schedule.regions[k].handOff && mayHandOff(graph, schedule, k);
 }
 
 Expected<Plan> buildPlan(const ir::Graph &graph, const Schedule &schedule,

@@ -55,9 +55,12 @@ bool isRegionable(const ir::Graph &graph, const ir::Node &node);
 /// (RegionInfo::handOff): both run in row bands or tiles, the next right after it in the
 /// order, and the next reads its output, the only tensor of it read outside it (a row of
 /// tiles completes rows of its output, an inner tensor written whole tile by tile would
-/// not be complete; an accumulating reduction completes only at the end), and they read no
-/// model input in common.
+/// not be complete; an accumulating reduction completes only at the end), and it reads no
+/// model input that a region of the chain of hand-offs ending here reads.
 bool mayHandOff(const ir::Graph &graph, const Schedule &schedule, size_t region);
+
+/// Clears the hand-offs that mayHandOff no longer allows (after the regions changed).
+void settleHandOffs(const ir::Graph &graph, Schedule &schedule);
 
 /// Steps, buffers with live ranges, in-place aliases, offsets and the summary. Errors only
 /// for schedules the search should not have produced (reported as internal).

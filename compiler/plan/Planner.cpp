@@ -375,8 +375,7 @@ void Search::regionRounds(std::optional<Summary> &best, Schedule &bestSchedule,
       return std::find(order.begin(), order.end(), x.nodes.front()) <
              std::find(order.begin(), order.end(), y.nodes.front());
     });
-    for (size_t k = 0; k < next.regions.size(); ++k) // (a hand-off needs its reader next)
-      next.regions[k].handOff = next.regions[k].handOff && mayHandOff(g_, next, k);
+    settleHandOffs(g_, next); // (a hand-off needs its reader next)
     return next;
   };
   // Greedy rounds: add the row-band region that helps most, then see whether tiles do
@@ -496,6 +495,7 @@ bool Search::absorbReductions(std::optional<Summary> &best, Schedule &bestSchedu
     s.regions[r].nodes.push_back(order[next]);
     s.regions[r].strategy = Strategy::RowBands, s.regions[r].tileRows = 1;
     s.regions[r].tileCols = 0;
+    settleHandOffs(g_, s); // (a region ending in a reduction hands nothing off)
     auto p = evaluate(s, /*refined=*/true, decide_);
     if (p && allowed(*p))
       best = std::move(p), bestSchedule = std::move(s), any = true;
@@ -745,11 +745,19 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
   // as they were (the choices change their greedy paths: MobileNetV2-RNNPool streamed
   // 55,488 -> 59,008 B if they all had them).
   if (carriedCandidates) {
+    // (A plan of theirs that would be kept is verified first, so that a schedule the
+    // builder gets wrong costs bytes, not the build: the plans of the searches above
+    // have long verified, the verifier checks them at the end.)
+    auto keepVerified = [&](Expected<Plan> other) {
+      if (other && (!plan || preferred(options, other->summary, plan->summary)) &&
+          verifyPlan(graph, *other))
+        plan = std::move(other);
+    };
     Variant handOffs = base;
     handOffs.handOffs = true;
-    keep(Search(graph, options, handOffs, evaluations).run());
+    keepVerified(Search(graph, options, handOffs, evaluations).run());
     handOffs.rowRuns = kFineRowRuns;
-    keep(Search(graph, options, handOffs, evaluations).run());
+    keepVerified(Search(graph, options, handOffs, evaluations).run());
   }
   return plan;
 }

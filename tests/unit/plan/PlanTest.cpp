@@ -1217,8 +1217,8 @@ TEST_CASE(
   CHECK_FALSE(plan::buildPlan(b.g, schedule, plan::BuildOptions{}));
 }
 
-TEST_CASE("random graphs cut in two regions that hand off verify and execute exactly") {
-  int used = 0;
+TEST_CASE("random graphs cut in regions that hand off verify and execute exactly") {
+  int used = 0, chains = 0;
   for (unsigned seed = 1; seed <= 40; ++seed) {
     const ir::Graph g = randomGraph(seed);
     if (!std::all_of(g.nodes.begin(), g.nodes.end(),
@@ -1244,7 +1244,71 @@ TEST_CASE("random graphs cut in two regions that hand off verify and execute exa
       for (bool stream : {false, true})
         builtAndExact(g, schedule, stream, input, (*whole)[0]);
       ++used;
+      // A chain: the rest cut again, its first part handing off in turn.
+      for (size_t second = cut + 1; second < g.nodes.size(); ++second) {
+        plan::Schedule chain = schedule;
+        chain.regions[1].nodes.assign(schedule.order.begin() + cut,
+                                      schedule.order.begin() + second);
+        chain.regions.push_back(
+            regionOf({schedule.order.begin() + second, schedule.order.end()},
+                     (seed + second) % 2 == 0, 3));
+        chain.regions[1].handOff = true;
+        if (!plan::mayHandOff(g, chain, 0) || !plan::mayHandOff(g, chain, 1))
+          continue;
+        INFO("and " << second);
+        for (bool stream : {false, true})
+          builtAndExact(g, chain, stream, input, (*whole)[0]);
+        ++chains;
+        break;
+      }
     }
   }
   CHECK(used >= 20);
+  CHECK(chains >= 10);
+}
+
+TEST_CASE("a chain of hand-offs never shares a model input with the region it ends in") {
+  // out = x + c(b(a(x))): regions {a}, {b}, {c, add}. The last reads x as the first does;
+  // were both to hand off, the last region would stream x while the first had not yet
+  // (they would both ask for its rows).
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 4, 16, 16});
+  ir::TensorId a =
+      b.node(OpKind::Conv, "a", {x, b.constant("wa", {4, 4, 3, 3})}, convAttrs(3, 1, 1, 1, 1));
+  ir::TensorId m =
+      b.node(OpKind::Conv, "b", {a, b.constant("wb", {4, 4, 3, 3})}, convAttrs(3, 1, 1, 1, 1));
+  ir::TensorId c =
+      b.node(OpKind::Conv, "c", {m, b.constant("wc", {4, 4, 1, 1})}, convAttrs(1, 1, 0, 1, 1));
+  b.g.outputs = {b.node(OpKind::Add, "add", {x, c})};
+  REQUIRE(passes::canonicalize(b.g));
+  REQUIRE(b.g.nodes.size() == 4);
+  for (bool tiled : {false, true}) {
+    plan::Schedule schedule;
+    schedule.order = {0, 1, 2, 3};
+    schedule.regions = {regionOf({0}, tiled, 4), regionOf({1}, false, 0),
+                        regionOf({2, 3}, false, 0)};
+    schedule.regions[0].handOff = true;
+    CHECK(plan::mayHandOff(b.g, schedule, 0));
+    CHECK_FALSE(plan::mayHandOff(b.g, schedule, 1)); // (the chain would end in {c, add})
+    schedule.regions[0].handOff = false;
+    CHECK(plan::mayHandOff(b.g, schedule, 1));
+    // Settling a schedule that asks for both keeps the first.
+    schedule.regions[0].handOff = schedule.regions[1].handOff = true;
+    plan::settleHandOffs(b.g, schedule);
+    CHECK(schedule.regions[0].handOff);
+    CHECK_FALSE(schedule.regions[1].handOff);
+  }
+  // The planner's searches, streamed: the plan verifies and runs exactly.
+  plan::PlanOptions options;
+  options.floatActivations = true, options.streamInput = true;
+  auto p = plan::makePlan(b.g, options);
+  INFO((p ? std::string() : p.error().message()));
+  REQUIRE(p);
+  CHECK(plan::verifyPlan(b.g, *p));
+  auto input = randomInput(b.g, 3);
+  auto whole = interp::run(b.g, {input});
+  REQUIRE(whole);
+  auto planned = interp::executePlan(b.g, *p, {input});
+  REQUIRE(planned);
+  requireSameBytes((*planned)[0], (*whole)[0]);
 }
