@@ -1312,3 +1312,50 @@ TEST_CASE("a chain of hand-offs never shares a model input with the region it en
   REQUIRE(planned);
   requireSameBytes((*planned)[0], (*whole)[0]);
 }
+
+TEST_CASE("hand-offs with depthwise rows in place and a streamed frame verify") {
+  // The region handing off ends in the depthwise conv (its one-row output ring, read a row
+  // at a time by the 1x1 conv after it, may lie in its input ring), int8; and the streamed
+  // input's rows go into a frame buffer (BuildOptions::streamIntoFrame).
+  const ir::Graph g = stemAndBlocks();
+  const ir::Graph q = asInt8(g);
+  for (bool intoFrame : {false, true})
+    for (bool inPlace : {false, true}) {
+      INFO((intoFrame ? "into a frame" : "into a ring") << (inPlace ? ", in place" : ""));
+      plan::Schedule schedule;
+      schedule.order = {0, 1, 2, 3, 4};
+      schedule.regions = {regionOf({0, 1, 2}, false, 0), regionOf({3, 4}, false, 0)};
+      schedule.regions[0].handOff = true;
+      REQUIRE(plan::mayHandOff(q, schedule, 0));
+      plan::BuildOptions options;
+      options.streamInput = true, options.streamIntoFrame = intoFrame;
+      options.rowLifetimes = true, options.rowRuns = 0, options.depthwiseInPlace = inPlace;
+      auto p = plan::buildPlan(q, schedule, options);
+      REQUIRE(p);
+      plan::placeBuffers(*p, plan::Placement::Final);
+      auto ok = plan::verifyPlan(q, *p);
+      INFO((ok ? std::string() : ok.error().message()));
+      CHECK(ok);
+      if (inPlace)
+        CHECK(std::any_of(p->buffers.begin(), p->buffers.end(),
+                          [](const plan::Buffer &b) { return b.within >= 0; }));
+    }
+  // Float, into a frame: the plan runs exactly.
+  auto input = randomInput(g, 11);
+  auto whole = interp::run(g, {input});
+  REQUIRE(whole);
+  plan::Schedule schedule;
+  schedule.order = {0, 1, 2, 3, 4};
+  schedule.regions = {regionOf({0, 1, 2}, false, 0), regionOf({3, 4}, false, 0)};
+  schedule.regions[0].handOff = true;
+  plan::BuildOptions options;
+  options.floatActivations = true, options.streamInput = true, options.streamIntoFrame = true;
+  options.rowLifetimes = true, options.rowRuns = 0;
+  auto p = plan::buildPlan(g, schedule, options);
+  REQUIRE(p);
+  plan::placeBuffers(*p, plan::Placement::Final);
+  REQUIRE(plan::verifyPlan(g, *p));
+  auto planned = interp::executePlan(g, *p, {input});
+  REQUIRE(planned);
+  requireSameBytes((*planned)[0], (*whole)[0]);
+}
