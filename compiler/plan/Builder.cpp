@@ -259,6 +259,13 @@ private:
     std::unique_ptr<Bands> bands;
   };
   std::vector<HandOff> handOffs_; ///< In the order of their regions.
+  /// The pending region that hands `t` off, if any.
+  HandOff *handOffOf(ir::TensorId t) {
+    for (HandOff &h : handOffs_)
+      if (h.out == t)
+        return &h;
+    return nullptr;
+  }
   /// Per tensor: rows of a streamed model input that tiles have asked for so far, each just
   /// before the first tile that reads it (-1: none; row bands keep their own count).
   std::vector<int64_t> streamedRows_;
@@ -660,8 +667,8 @@ Status Builder::checkTiles(const RegionInfo &r) const {
 }
 
 /// The tiles of output rows [y, y + tileRows). A streamed model input's rows are asked for
-/// just before the first step that reads them, into its frame buffer (so the rows below
-/// the tiles' reach are not live yet).
+/// just before the first step that reads them, into a ring or its frame buffer (so the rows
+/// below the tiles' reach are not live yet).
 Status Builder::tileRow(const RegionInfo &r, int regionIndex, int64_t y) {
   const ir::Node &last = g_.nodes[r.nodes.back()];
   const Extent e = extent(last.outputs[0]);
@@ -705,29 +712,31 @@ Status Builder::tileRow(const RegionInfo &r, int regionIndex, int64_t y) {
       auto out = need.find(node.outputs[0]);
       if (out == need.end())
         continue;
+      // Rows read from outside the tile are made ready first (the steps that produce them
+      // come before this one).
+      std::vector<ir::Region> reads(node.inputs.size());
       for (size_t i = 0; i < node.inputs.size(); ++i)
-        if (isActivation(node.inputs[i]) && !tileBuffer.count(node.inputs[i]))
-          RNNPOOLC_TRY(ready(node.inputs[i], ir::inputRegion(g_, node, i, out->second).row1));
+        if (isActivation(node.inputs[i])) {
+          reads[i] = ir::inputRegion(g_, node, i, out->second);
+          if (!tileBuffer.count(node.inputs[i]))
+            RNNPOOLC_TRY(ready(node.inputs[i], reads[i].row1));
+        }
       Step s = computeStep(n, out->second, regionIndex);
       for (size_t i = 0; i < node.inputs.size(); ++i) {
         ir::TensorId in = node.inputs[i];
         if (!isActivation(in))
           continue;
-        ir::Region reads = ir::inputRegion(g_, node, i, s.out);
         auto tb = tileBuffer.find(in);
-        read(s, i, tb != tileBuffer.end() ? tb->second : outside(in, reads.row0), reads);
+        read(s, i, tb != tileBuffer.end() ? tb->second : outside(in, reads[i].row0), reads[i]);
       }
       // Tensors used after the region (or model outputs) are written into their whole
-      // buffer, halo overlaps more than once with the same values.
-      // (A region that hands its output off writes it into the ring the next one reads.)
-      int buffer = -1;
-      for (const HandOff &h : handOffs_)
-        if (h.out == node.outputs[0])
-          buffer = h.ring;
-      if (buffer < 0)
-        buffer = n == r.nodes.back() || escapes(node.outputs[0])
-                     ? wholeBuffer(node.outputs[0])
-                     : newBuffer(node.outputs[0], BufferKind::Region, out->second, 0);
+      // buffer, halo overlaps more than once with the same values; a region that hands its
+      // output off writes it into the ring the next one reads.
+      const HandOff *handing = handOffOf(node.outputs[0]);
+      const int buffer = handing ? handing->ring
+                         : n == r.nodes.back() || escapes(node.outputs[0])
+                             ? wholeBuffer(node.outputs[0])
+                             : newBuffer(node.outputs[0], BufferKind::Region, out->second, 0);
       tileBuffer[node.outputs[0]] = buffer;
       s.outputs = {buffer};
       wrote(buffer, s.out);
@@ -737,7 +746,8 @@ Status Builder::tileRow(const RegionInfo &r, int regionIndex, int64_t y) {
   return Status::ok();
 }
 
-/// Streams rows of model input `t` into its frame buffer, one step each, up to row `upTo`.
+/// Streams rows of model input `t` into its ring or frame buffer, one step each, up to row
+/// `upTo`.
 void Builder::streamRows(ir::TensorId t, int64_t upTo, int region) {
   int64_t &done = streamedRows_[t];
   for (done = std::max<int64_t>(done, 0); done < upTo; ++done) {
@@ -763,14 +773,12 @@ void Builder::streamRest(const RegionInfo &r, int regionIndex) {
 /// region that hands them off (its next rows of tiles, or its bands), or of a streamed
 /// input.
 Status Builder::ready(ir::TensorId t, int64_t upTo) {
-  for (HandOff &h : handOffs_) {
-    if (h.out != t)
-      continue;
+  if (HandOff *h = handOffOf(t)) {
     upTo = std::min(upTo, extent(t).rows);
-    if (h.bands)
-      return pull(*h.bands, t, upTo);
-    for (; h.next < upTo; h.next += h.region->tileRows)
-      RNNPOOLC_TRY(tileRow(*h.region, h.index, h.next));
+    if (h->bands)
+      return pull(*h->bands, t, upTo);
+    for (; h->next < upTo; h->next += h->region->tileRows)
+      RNNPOOLC_TRY(tileRow(*h->region, h->index, h->next));
     return Status::ok();
   }
   if (streamedRows_[t] >= 0 || (opts_.streamInput && isGraphInput(t) && bufferOf_[t] < 0))
@@ -782,16 +790,14 @@ Status Builder::ready(ir::TensorId t, int64_t upTo) {
 /// on: the ring of a region that hands it off (which must then hold every row from row0 to
 /// the last computed), or its whole buffer.
 int Builder::outside(ir::TensorId t, int64_t row0) {
-  for (HandOff &h : handOffs_) {
-    if (h.out != t)
-      continue;
-    if (h.bands) {
-      Bands &b = *h.bands;
+  if (HandOff *h = handOffOf(t)) {
+    if (h->bands) {
+      Bands &b = *h->bands;
       b.cap[t] = std::max(b.cap[t], b.done[t] - row0);
       return storage(b, t);
     }
-    h.cap = std::max(h.cap, std::min(h.next, extent(t).rows) - row0);
-    return h.ring;
+    h->cap = std::max(h->cap, std::min(h->next, extent(t).rows) - row0);
+    return h->ring;
   }
   if (streamRing_[t] >= 0) {
     streamRingCap_[t] = std::max(streamRingCap_[t], streamedRows_[t] - row0);

@@ -441,13 +441,14 @@ void Search::regionRounds(std::optional<Summary> &best, Schedule &bestSchedule,
     for (size_t r = 0; r < bestSchedule.regions.size(); ++r) {
       const RegionInfo region = bestSchedule.regions[r];
       Extent e = extentOf(g_.tensor(g_.nodes[region.nodes.back()].outputs[0]));
-      if (variant_.handOffs && region.strategy == Strategy::RowBands && !region.handOff) {
+      // (Whether it may hand off does not depend on its strategy or tiles.)
+      const bool handOffs = variant_.handOffs && mayHandOff(g_, bestSchedule, r);
+      if (handOffs && region.strategy == Strategy::RowBands && !region.handOff) {
         Schedule s = bestSchedule;
         s.regions[r].handOff = true;
-        if (mayHandOff(g_, s, r))
-          if (auto p = evaluate(s, /*refined=*/true, decide_);
-              p && allowed(*p) && better(*p, *best))
-            best = std::move(p), bestSchedule = s, tiled = true;
+        if (auto p = evaluate(s, /*refined=*/true, decide_);
+            p && allowed(*p) && better(*p, *best))
+          best = std::move(p), bestSchedule = s, tiled = true;
       }
       for (int64_t grid : {2, 3, 4, 6, 8, 10, 12, 14, 16}) {
         if (grid > e.rows || grid > e.cols || (grid > 8 && !variant_.handOffs))
@@ -458,7 +459,7 @@ void Search::regionRounds(std::optional<Summary> &best, Schedule &bestSchedule,
         s.regions[r].tileCols = (e.cols + grid - 1) / grid;
         for (bool handOff : {false, true}) {
           s.regions[r].handOff = handOff;
-          if (handOff && (!variant_.handOffs || !mayHandOff(g_, s, r)))
+          if (handOff && !handOffs)
             continue;
           auto p = evaluate(s, /*refined=*/true, decide_);
           if (p && allowed(*p) && better(*p, *best))

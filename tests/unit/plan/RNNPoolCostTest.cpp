@@ -104,6 +104,27 @@ ir::Graph faceFront(int64_t rows, int64_t cols, int64_t channels = 16) {
   return std::move(b.g);
 }
 
+/// A frame of uniform values in [-1, 1) for the graph's input.
+ir::TensorData randomFrame(const ir::Graph &g, unsigned seed) {
+  std::vector<float> v(static_cast<size_t>(ir::numel(g.tensor(g.inputs[0]).shape)));
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  for (float &x : v)
+    x = dist(rng);
+  return ir::TensorData::fromFloats(g.tensor(g.inputs[0]).shape, v);
+}
+
+/// Executes plan `p` from its arena and checks it gives `whole`'s bytes.
+void requireRunsExactly(const ir::Graph &g, const plan::Plan &p, const ir::TensorData &input,
+                        const ir::TensorData &whole) {
+  auto planned = interp::executePlan(g, p, {input});
+  INFO((planned ? std::string() : planned.error().message()));
+  REQUIRE(planned);
+  REQUIRE((*planned)[0].f.size() == whole.f.size());
+  CHECK(std::memcmp((*planned)[0].f.data(), whole.f.data(), whole.f.size() * sizeof(float)) ==
+        0);
+}
+
 const ir::Node &poolNode(const ir::Graph &g) {
   for (const ir::Node &n : g.nodes)
     if (n.op == OpKind::RNNPool)
@@ -234,20 +255,10 @@ TEST_CASE("float row bands of RNNPool carry too, and run to the same bytes") {
     CHECK(plan::carries(g, p->steps[steps[k - 1]], p->steps[steps[k]]));
   CHECK(p->summary.macs == p->baseline.macs);
   // The plan runs to the same bytes as whole tensors.
-  std::vector<float> v(static_cast<size_t>(ir::numel(g.tensor(g.inputs[0]).shape)));
-  std::mt19937 rng(3);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  for (float &x : v)
-    x = dist(rng);
-  auto input = ir::TensorData::fromFloats(g.tensor(g.inputs[0]).shape, v);
+  const auto input = randomFrame(g, 3);
   auto whole = interp::run(g, {input});
   REQUIRE(whole);
-  auto planned = interp::executePlan(g, *p, {input});
-  INFO((planned ? std::string() : planned.error().message()));
-  REQUIRE(planned);
-  REQUIRE((*planned)[0].f.size() == (*whole)[0].f.size());
-  CHECK(std::memcmp((*planned)[0].f.data(), (*whole)[0].f.data(),
-                    (*whole)[0].f.size() * sizeof(float)) == 0);
+  requireRunsExactly(g, *p, input, (*whole)[0]);
 }
 
 TEST_CASE("a RAM budget below the carried plan gives up the carry for RAM") {
@@ -292,12 +303,7 @@ TEST_CASE("row bands of RNNPool that hand their output off still carry, and run 
   size_t pool = 0;
   while (g.nodes[pool].op != OpKind::RNNPool)
     ++pool;
-  std::vector<float> v(static_cast<size_t>(ir::numel(g.tensor(g.inputs[0]).shape)));
-  std::mt19937 rng(5);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  for (float &x : v)
-    x = dist(rng);
-  auto input = ir::TensorData::fromFloats(g.tensor(g.inputs[0]).shape, v);
+  const auto input = randomFrame(g, 5);
   auto whole = interp::run(g, {input});
   REQUIRE(whole);
   for (bool tiledNext : {false, true})
@@ -328,11 +334,6 @@ TEST_CASE("row bands of RNNPool that hand their output off still carry, and run 
       REQUIRE(steps.size() > 1);
       for (size_t k = 1; k < steps.size(); ++k)
         CHECK(plan::carries(g, p->steps[steps[k - 1]], p->steps[steps[k]]));
-      auto planned = interp::executePlan(g, *p, {input});
-      INFO((planned ? std::string() : planned.error().message()));
-      REQUIRE(planned);
-      REQUIRE((*planned)[0].f.size() == (*whole)[0].f.size());
-      CHECK(std::memcmp((*planned)[0].f.data(), (*whole)[0].f.data(),
-                        (*whole)[0].f.size() * sizeof(float)) == 0);
+      requireRunsExactly(g, *p, input, (*whole)[0]);
     }
 }
