@@ -107,8 +107,7 @@ public:
   /// `evaluations` are shared by the searches of one graph.
   Search(const ir::Graph &graph, const PlanOptions &options, const Variant &variant,
          Evaluations &evaluations)
-      : g_(graph), options_(options), variant_(variant), decide_(variant.decide),
-        evaluations_(evaluations), carriedCandidates_(variant.carriedCandidates) {
+      : g_(graph), options_(options), variant_(variant), evaluations_(evaluations) {
     build_.rowRuns = variant.rowRuns;
     build_.floatActivations = options.floatActivations;
     build_.streamInput = options.streamInput;
@@ -126,9 +125,7 @@ private:
   const ir::Graph &g_;
   PlanOptions options_;
   Variant variant_;
-  Placement decide_;
   Evaluations &evaluations_;
-  bool carriedCandidates_ = true;
   bool carry_ = false; ///< The plans carry RNNPool's summaries.
   BuildOptions build_;
   int64_t baselineMacs_ = 0;
@@ -428,7 +425,7 @@ void Search::regionRounds(std::optional<Summary> &best, Schedule &bestSchedule,
     std::optional<Summary> roundBest;
     Schedule roundSchedule;
     for (size_t k = 0; k < std::min(kRefined, screened.size()); ++k) {
-      auto p = evaluate(screened[k].second, /*refined=*/true, decide_);
+      auto p = evaluate(screened[k].second, /*refined=*/true, variant_.decide);
       if (p && allowed(*p) && (!roundBest || better(*p, *roundBest)))
         roundBest = std::move(p), roundSchedule = screened[k].second;
     }
@@ -446,7 +443,7 @@ void Search::regionRounds(std::optional<Summary> &best, Schedule &bestSchedule,
       if (handOffs && region.strategy == Strategy::RowBands && !region.handOff) {
         Schedule s = bestSchedule;
         s.regions[r].handOff = true;
-        if (auto p = evaluate(s, /*refined=*/true, decide_);
+        if (auto p = evaluate(s, /*refined=*/true, variant_.decide);
             p && allowed(*p) && better(*p, *best))
           best = std::move(p), bestSchedule = s, tiled = true;
       }
@@ -461,7 +458,7 @@ void Search::regionRounds(std::optional<Summary> &best, Schedule &bestSchedule,
           s.regions[r].handOff = handOff;
           if (handOff && !handOffs)
             continue;
-          auto p = evaluate(s, /*refined=*/true, decide_);
+          auto p = evaluate(s, /*refined=*/true, variant_.decide);
           if (p && allowed(*p) && better(*p, *best))
             best = std::move(p), bestSchedule = s, tiled = true;
         }
@@ -497,7 +494,7 @@ bool Search::absorbReductions(std::optional<Summary> &best, Schedule &bestSchedu
     s.regions[r].strategy = Strategy::RowBands, s.regions[r].tileRows = 1;
     s.regions[r].tileCols = 0;
     settleHandOffs(g_, s); // (a region ending in a reduction hands nothing off)
-    auto p = evaluate(s, /*refined=*/true, decide_);
+    auto p = evaluate(s, /*refined=*/true, variant_.decide);
     if (p && allowed(*p))
       best = std::move(p), bestSchedule = std::move(s), any = true;
   }
@@ -581,7 +578,7 @@ Expected<Plan> Search::run() {
   Schedule bestSchedule;
   for (const auto &order : {topo, memoryAwareOrder()}) {
     Schedule s{order, {}};
-    auto p = evaluate(s, /*refined=*/true, decide_);
+    auto p = evaluate(s, /*refined=*/true, variant_.decide);
     if (p && (!best || better(*p, *best)))
       best = std::move(p), bestSchedule = s;
   }
@@ -615,13 +612,13 @@ Expected<Plan> Search::run() {
     resident.streamInput = false;
     resident.regionsOverBranches = false; // this search as it was, whatever comes after
     Variant frameVariant; // (as it was: only how candidates are decided and carried)
-    frameVariant.decide = decide_, frameVariant.carriedCandidates = carriedCandidates_;
+    frameVariant.decide = variant_.decide, frameVariant.carriedCandidates = variant_.carriedCandidates;
     frameVariant.handOffs = variant_.handOffs;
     Search frame(g_, resident, frameVariant, evaluations_);
     frame.scheduleOnly_ = true;
     (void)frame.run(); // only its schedule is wanted
     if (!frame.chosen().order.empty()) {
-      auto p = evaluate(frame.chosen(), /*refined=*/true, decide_);
+      auto p = evaluate(frame.chosen(), /*refined=*/true, variant_.decide);
       if (p && allowed(*p) && better(*p, *best))
         best = std::move(p), bestSchedule = frame.chosen();
     }
@@ -646,10 +643,10 @@ Expected<Plan> Search::run() {
     Schedule otherSchedule = layerSchedule;
     otherSchedule.order = sunkOrder(layerSchedule.order);
     if (otherSchedule.order != layerSchedule.order)
-      other = evaluate(otherSchedule, /*refined=*/true, decide_);
+      other = evaluate(otherSchedule, /*refined=*/true, variant_.decide);
     Schedule all{otherSchedule.order, allRuns(otherSchedule.order)};
     bool promising = otherSchedule.order != layerSchedule.order;
-    if (auto p = evaluate(all, /*refined=*/true, decide_);
+    if (auto p = evaluate(all, /*refined=*/true, variant_.decide);
         p && allowed(*p) && (!other || better(*p, *other))) {
       promising = promising || better(*p, plan.summary);
       other = std::move(p), otherSchedule = all;
@@ -708,8 +705,10 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
   Variant base;
   base.carriedCandidates = carriedCandidates;
   auto plan = Search(graph, options, base, evaluations).run();
-  auto keep = [&](Expected<Plan> other) {
-    if (other && (!plan || preferred(options, other->summary, plan->summary)))
+  // (`verify`: the plan is verified before it is kept; see the searches with hand-offs.)
+  auto keep = [&](Expected<Plan> other, bool verify = false) {
+    if (other && (!plan || preferred(options, other->summary, plan->summary)) &&
+        (!verify || verifyPlan(graph, *other)))
       plan = std::move(other);
   };
   if (graph.nodes.size() <= kSecondSearchNodes) {
@@ -749,16 +748,11 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
     // (A plan of theirs that would be kept is verified first, so that a schedule the
     // builder gets wrong costs bytes, not the build: the plans of the searches above
     // have long verified, the verifier checks them at the end.)
-    auto keepVerified = [&](Expected<Plan> other) {
-      if (other && (!plan || preferred(options, other->summary, plan->summary)) &&
-          verifyPlan(graph, *other))
-        plan = std::move(other);
-    };
     Variant handOffs = base;
     handOffs.handOffs = true;
-    keepVerified(Search(graph, options, handOffs, evaluations).run());
+    keep(Search(graph, options, handOffs, evaluations).run(), /*verify=*/true);
     handOffs.rowRuns = kFineRowRuns;
-    keepVerified(Search(graph, options, handOffs, evaluations).run());
+    keep(Search(graph, options, handOffs, evaluations).run(), /*verify=*/true);
   }
   return plan;
 }
