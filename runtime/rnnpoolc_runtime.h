@@ -157,9 +157,10 @@ RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_vi
 /** groups == in_c == out_c. */
 RP_API void rp_conv_depthwise_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                  const rp_region *region);
-/** A depthwise conv computed over its input (a memory plan's row bands: plan::Buffer::
- *  within): each output row goes over the bytes of the input row on top of its window,
- *  which `in` may hold there (the view `out` then points into `in`'s ring); no input value
+/** A depthwise conv computed over its input (a memory plan's row bands, plan::Buffer::
+ *  within; or a tile, plan::Buffer::aliasOf): each output row goes over the bytes of the
+ *  input row on top of its window, each column over the same column, which `in` may hold
+ *  there (the view `out` then points into `in`'s ring or tile); no input value
  *  is overwritten before the last read of it. The row is computed `chunk` pixels at a time
  *  into `scratch` ((chunk + pad_left) * out_c bytes) and copied over the input as soon as
  *  no pixel to come reads the columns under it. The same bytes as rp_conv_s8. */

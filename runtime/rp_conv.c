@@ -1984,7 +1984,6 @@ RP_API void rp_conv_in_place_s8(const rp_conv_params *p, const rp_view *in, rp_v
   const int32_t c = p->out_c;
   int32_t y;
   for (y = region->row0; y < region->row1; ++y) {
-    int8_t *const row = rp_view_pixel(out, y, 0, c);
     /* Output pixels [held, x0) wait in the scratch: the input columns under them are read
      * by the pixels still to come. */
     int32_t held = region->col0, x0 = region->col0;
@@ -1999,7 +1998,7 @@ RP_API void rp_conv_in_place_s8(const rp_conv_params *p, const rp_view *in, rp_v
       tmp.row0 = y, tmp.col0 = held, tmp.rows = 1, tmp.cols = x1 - held, tmp.ring_rows = 0;
       r.row0 = y, r.row1 = y + 1, r.col0 = x0, r.col1 = x1;
       rp_conv_s8(p, in, &tmp, &r);
-      memcpy(row + (size_t)held * (size_t)c, scratch, (size_t)(done - held) * (size_t)c);
+      memcpy(rp_view_pixel(out, y, held, c), scratch, (size_t)(done - held) * (size_t)c);
       memmove(scratch, scratch + (size_t)(done - held) * (size_t)c,
               (size_t)(x1 - done) * (size_t)c);
       held = done;

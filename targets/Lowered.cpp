@@ -30,6 +30,12 @@ private:
   bool skipped(const plan::Step &s) const;
   Status checkWhole(size_t node) const;
   Expected<LoweredLayer> layer(size_t node);
+  /// Whether a step writes over its input (a depthwise conv in place: one row inside a
+  /// row band's ring, or a tile over its input's tile, with a scratch either way).
+  bool inPlaceStep(const plan::Step &s) const {
+    const plan::Buffer &out = p_.buffers[static_cast<size_t>(s.outputs[0])];
+    return out.within >= 0 || (out.aliasOf >= 0 && g_.nodes[s.node].op == ir::OpKind::Conv);
+  }
 };
 
 Status Lowering::checkLimits() const {
@@ -111,7 +117,7 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
         l.accumulate || (s.kind == plan::StepKind::Compute && s.node == n && s.accumulate);
   for (const plan::Step &s : p_.steps)
     if (s.kind == plan::StepKind::Compute && s.node == n && !s.outputs.empty() &&
-        s.outputs[0] >= 0 && p_.buffers[static_cast<size_t>(s.outputs[0])].within >= 0) {
+        s.outputs[0] >= 0 && inPlaceStep(s)) {
       if (layer.kind != quant::KernelKind::Conv || s.scratch < 0)
         return ir::nodeError(node,
                              "the plan computes it in place, which its int8 kernel "

@@ -240,6 +240,9 @@ private:
   Status tiles(const RegionInfo &r, int regionIndex);
   Status checkTiles(const RegionInfo &r) const;
   Status tileRow(const RegionInfo &r, int regionIndex, int64_t y);
+  std::map<ir::TensorId, ir::Region>
+  inPlaceHosts(const RegionInfo &r, const std::map<ir::TensorId, ir::Region> &need,
+               const std::set<size_t> &inR) const;
   void streamRows(ir::TensorId t, int64_t upTo, int region);
   void streamRest(const RegionInfo &r, int regionIndex);
   Status ready(ir::TensorId t, int64_t upTo);
@@ -706,6 +709,7 @@ Status Builder::tileRow(const RegionInfo &r, int regionIndex, int64_t y) {
               std::min(slot->second.col0, want.col0), std::max(slot->second.col1, want.col1)};
       }
     }
+    const std::map<ir::TensorId, ir::Region> hosts = inPlaceHosts(r, need, inR);
     std::map<ir::TensorId, int> tileBuffer;
     for (size_t n : r.nodes) {
       const ir::Node &node = g_.nodes[n];
@@ -733,10 +737,28 @@ Status Builder::tileRow(const RegionInfo &r, int regionIndex, int64_t y) {
       // buffer, halo overlaps more than once with the same values; a region that hands its
       // output off writes it into the ring the next one reads.
       const HandOff *handing = handOffOf(node.outputs[0]);
-      const int buffer = handing ? handing->ring
-                         : n == r.nodes.back() || escapes(node.outputs[0])
-                             ? wholeBuffer(node.outputs[0])
-                             : newBuffer(node.outputs[0], BufferKind::Region, out->second, 0);
+      const auto host = hosts.find(node.outputs[0]);
+      const auto over = node.inputs.empty() ? hosts.end() : hosts.find(node.inputs[0]);
+      int buffer = -1;
+      if (handing)
+        buffer = handing->ring;
+      else if (n == r.nodes.back() || escapes(node.outputs[0]))
+        buffer = wholeBuffer(node.outputs[0]);
+      else if (over != hosts.end()) {
+        // A depthwise conv in place: its output's rows, as wide as its input's, over the
+        // input's rows from the top of its first row's window on; the kernel computes
+        // each row a pixel at a time into a scratch and copies it over the input's row it
+        // no longer reads (rp_conv_in_place_s8).
+        const ir::Region &o = out->second;
+        buffer = newBuffer(node.outputs[0], BufferKind::Region,
+                           ir::Region{o.row0, o.row1, over->second.col0, over->second.col1}, 0);
+        plan_.buffers[buffer].aliasOf = tileBuffer.at(node.inputs[0]);
+        s.scratch = newBuffer(node.outputs[0], BufferKind::Scratch, o, 0);
+        plan_.buffers[s.scratch].bytes = inPlaceMinScratch(g_, node);
+      } else {
+        buffer = newBuffer(node.outputs[0], BufferKind::Region,
+                           host != hosts.end() ? host->second : out->second, 0);
+      }
       tileBuffer[node.outputs[0]] = buffer;
       s.outputs = {buffer};
       wrote(buffer, s.out);
@@ -744,6 +766,47 @@ Status Builder::tileRow(const RegionInfo &r, int regionIndex, int64_t y) {
     }
   }
   return Status::ok();
+}
+
+/// The inputs of the depthwise convs of a tile that run in place over them
+/// (BuildOptions::tilesInPlace), with the region each input's buffer holds: from the input
+/// row on top of the window of the conv's first output row (above the tensor at its top
+/// edge: a row for the output's first row to go over), as wide as the input's tile, so
+/// that output row y lies over the input row on top of its window and every output column
+/// over the same input column. Stride 1 only (otherwise output rows and columns would not
+/// keep to the input's pitch); the input, computed in the tile, must be read by the conv
+/// alone and the output be neither kept after the tile nor handed off (nor be the input
+/// of another conv in place: of two in a row, the first goes over its input).
+std::map<ir::TensorId, ir::Region>
+Builder::inPlaceHosts(const RegionInfo &r, const std::map<ir::TensorId, ir::Region> &need,
+                      const std::set<size_t> &inR) const {
+  std::map<ir::TensorId, ir::Region> hosts;
+  std::set<ir::TensorId> over; // outputs of the convs in place (not hosts themselves)
+  if (!opts_.tilesInPlace)
+    return hosts;
+  for (size_t k = 0; k + 1 < r.nodes.size(); ++k) {
+    const ir::Node &node = g_.nodes[r.nodes[k]];
+    if (!plan::depthwiseInPlace(g_, node, opts_.floatActivations))
+      continue;
+    const ir::TensorId in = node.inputs[0], out = node.outputs[0];
+    const auto &a = node.attr<ir::ConvAttrs>();
+    const auto i = need.find(in), o = need.find(out);
+    const bool inTile = std::any_of(r.nodes.begin(), r.nodes.begin() + static_cast<long>(k),
+                                    [&](size_t m) { return g_.nodes[m].outputs[0] == in; });
+    if (a.strides[0] != 1 || a.strides[1] != 1 || pixelBytes(in) != pixelBytes(out) ||
+        !inTile || over.count(in) || consumers_[in].size() != 1 || usedOutside(in, inR) ||
+        usedOutside(out, inR) || i == need.end() || o == need.end())
+      continue;
+    const ir::Region host{inPlaceSourceRow(node, o->second.row0), i->second.row1,
+                          i->second.col0, i->second.col1};
+    if (host.row0 <= i->second.row0 && o->second.rows() <= host.rows() &&
+        o->second.col0 >= host.col0 && o->second.col1 <= host.col1 &&
+        host.col1 <= extent(out).cols) {
+      hosts.emplace(in, host);
+      over.insert(out);
+    }
+  }
+  return hosts;
 }
 
 /// Streams rows of model input `t` into its ring or frame buffer, one step each, up to row

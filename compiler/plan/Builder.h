@@ -45,6 +45,10 @@ struct BuildOptions {
   /// (lean builds); the chosen schedule is tried with it.
   bool depthwiseInPlace = false;
   int64_t inPlaceChunk = 8;
+  /// Tiles: a depthwise conv of stride 1 whose input, computed in the tile, only it reads
+  /// writes its output over that input (Buffer::aliasOf), each row over the input row on
+  /// top of its window, a pixel at a time through a scratch (Builder::inPlaceHosts).
+  bool tilesInPlace = false;
 };
 
 /// Whether `node` can be part of a row-band or tile region: a spatial op whose output and

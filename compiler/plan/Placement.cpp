@@ -103,9 +103,10 @@ Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
     if (buffers[b].kind == BufferKind::Scratch)
       f.align = 8;
   }
-  // A family whose members differ in size (a Pad over its input): one reservation per
-  // member, each up to the step before the member that takes it over, so that the smaller
-  // one does not reserve the larger one's bytes for its whole life.
+  // A family whose members differ in size (a Pad over its input, a depthwise conv over
+  // its tile's input): one reservation per member, each up to the step before the member
+  // that takes it over (at that step, the larger of the two), so that the smaller one does
+  // not reserve the larger one's bytes for its whole life.
   std::vector<int> heir(buffers.size(), -1);
   for (size_t b = 0; b < buffers.size(); ++b)
     if (buffers[b].aliasOf >= 0)
@@ -120,13 +121,19 @@ Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
     if (uniform)
       continue;
     f.parts.clear();
+    int64_t before = 0; // the bytes of the member taken over, which its heir's first step reads
     for (int m = static_cast<int>(r); m >= 0; m = heir[static_cast<size_t>(m)]) {
       const Buffer &b = buffers[static_cast<size_t>(m)];
       const int next = heir[static_cast<size_t>(m)];
       Reservation part{0, b.bytes, b.firstStep,
                        next >= 0 ? buffers[static_cast<size_t>(next)].firstStep - 1 : b.lastStep};
+      if (before > b.bytes) { // (a depthwise conv's tile over its larger input)
+        f.parts.push_back(Reservation{0, before, b.firstStep, b.firstStep});
+        ++part.first;
+      }
       if (part.first <= part.last)
         f.parts.push_back(part);
+      before = b.bytes;
     }
   }
   for (size_t b = 0; b < buffers.size(); ++b)

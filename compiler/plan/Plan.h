@@ -39,8 +39,12 @@ struct Buffer {
   int64_t bytes = 0;
   int64_t offset = -1;
   int firstStep = 0, lastStep = 0; ///< Live range, inclusive (step indices).
-  /// Set when the buffer takes over the memory of another that dies at firstStep (an
-  /// elementwise op computed in place): the id of that buffer, else -1.
+  /// Set when the buffer takes over the memory of another that dies at firstStep, at the
+  /// same offset: the id of that buffer, else -1. An elementwise op or a Pad computed in
+  /// place; or a depthwise conv of stride 1 in tiles, whose output tile is as wide as its
+  /// input's (region.col0 and col1 the input's) with row y over the input row on top of its
+  /// window, y - pad_top (the input's region then starts at that row of the output's first
+  /// row, above the tensor at its top edge).
   int aliasOf = -1;
   /// Set when the buffer lies inside a ring of another (`within`, kind Ring): a one-row
   /// ring (ringRows 1) at `withinOffset` bytes into it, one of its slots. A depthwise conv

@@ -37,7 +37,7 @@ public:
                                       graph.nodes[n].op == ir::OpKind::RNNPool);
     add(options.floatActivations), add(options.streamInput), add(options.inPlace);
     add(options.rowLifetimes), add(options.rowRuns), add(options.streamIntoFrame);
-    add(options.depthwiseInPlace), add(options.inPlaceChunk);
+    add(options.depthwiseInPlace), add(options.inPlaceChunk), add(options.tilesInPlace);
     add(pooledBands && options.carryScratch), add(pooledBands && options.priceCarried);
     add(static_cast<int>(effort));
     for (size_t n : schedule.order)
@@ -102,6 +102,9 @@ public:
     /// Tiles are also tried at finer grids (down to a sixteenth of the output's side), and
     /// regions may hand their output off to the next (RegionInfo::handOff).
     bool handOffs = false;
+    /// The candidates' tiles run depthwise convs in place (BuildOptions::tilesInPlace; the
+    /// chosen schedule is tried with them either way).
+    bool tilesInPlace = false;
   };
 
   /// `evaluations` are shared by the searches of one graph.
@@ -112,6 +115,7 @@ public:
     build_.floatActivations = options.floatActivations;
     build_.streamInput = options.streamInput;
     build_.depthwiseInPlace = options.depthwiseInPlace && variant.priceInPlace;
+    build_.tilesInPlace = options.depthwiseInPlace && variant.tilesInPlace;
     carry_ = options.carryScratch;
     build_.carryScratch = carry_ && variant.carriedCandidates;
     build_.priceCarried = carry_ && !variant.carriedCandidates;
@@ -508,7 +512,8 @@ Expected<Plan> Search::finish(const Schedule &schedule) const {
   BuildOptions chosenBuild = build_;
   chosenBuild.rowLifetimes = true, chosenBuild.rowRuns = 0;
   chosenBuild.carryScratch = carry_, chosenBuild.priceCarried = false;
-  chosenBuild.depthwiseInPlace = false; // tried on the best layout, in finishAnew
+  // (Depthwise convs in place are tried on the best layout, in finishAnew.)
+  chosenBuild.depthwiseInPlace = false, chosenBuild.tilesInPlace = false;
   std::string key;
   evaluations_.find(g_, schedule, chosenBuild, Placement::Final, key);
   if (auto it = evaluations_.finished.find(key); it != evaluations_.finished.end())
@@ -547,13 +552,19 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
   // when the arena shrinks (it costs a copy of each output row, so not otherwise) and the
   // plan verifies (as every plan must; an in-place plan that did not would be dropped here
   // rather than fail the build).
+  // Their chunks of pixels are tried at 8 and at 1, whose scratch is smallest (a chunk of
+  // 8 depthwise outputs of 960 channels is 7.5 KiB), kept only when the arena shrinks again
+  // (a kernel call per pixel rather than per 8).
   if (options_.depthwiseInPlace) {
-    bestBuild.depthwiseInPlace = true;
-    if (auto p = buildPlan(g_, schedule, bestBuild)) {
-      placeBuffers(*p, Placement::Final);
-      if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary) &&
-          verifyPlan(g_, *p))
-        best = std::move(*p);
+    bestBuild.depthwiseInPlace = true, bestBuild.tilesInPlace = true;
+    for (int64_t chunk : {BuildOptions{}.inPlaceChunk, int64_t{1}}) {
+      bestBuild.inPlaceChunk = chunk;
+      if (auto p = buildPlan(g_, schedule, bestBuild)) {
+        placeBuffers(*p, Placement::Final);
+        if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary) &&
+            verifyPlan(g_, *p))
+          best = std::move(*p);
+      }
     }
   }
   return best;
@@ -743,7 +754,9 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
   // with 64 runs of rows; resident 188,160 -> 164,352 B, with 16). Other searches of their
   // own (with both pricings of rows), so that the searches above, and what they find, stay
   // as they were (the choices change their greedy paths: MobileNetV2-RNNPool streamed
-  // 55,488 -> 59,008 B if they all had them).
+  // 55,488 -> 59,008 B if they all had them). The second prices tiles with their
+  // depthwise convs in place (MobileNetV2 streamed 82,240 -> 73,584 B; pricing them in the
+  // first as well changes nothing on the benchmark models, and costs time).
   if (carriedCandidates) {
     // (A plan of theirs that would be kept is verified first, so that a schedule the
     // builder gets wrong costs bytes, not the build: the plans of the searches above
@@ -752,6 +765,7 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
     handOffs.handOffs = true;
     keep(Search(graph, options, handOffs, evaluations).run(), /*verify=*/true);
     handOffs.rowRuns = kFineRowRuns;
+    handOffs.tilesInPlace = true;
     keep(Search(graph, options, handOffs, evaluations).run(), /*verify=*/true);
   }
   return plan;

@@ -192,6 +192,13 @@ Status Replay::checkScratch() const {
 }
 
 Status Replay::checkBuffers() const {
+  std::vector<char> convInPlaceHost(p_.buffers.size(), 0);
+  for (const Buffer &b : p_.buffers)
+    if (b.aliasOf >= 0 && b.aliasOf < static_cast<int>(p_.buffers.size()) && b.firstStep >= 0 &&
+        b.firstStep < static_cast<int>(p_.steps.size()) &&
+        p_.steps[static_cast<size_t>(b.firstStep)].kind == StepKind::Compute &&
+        g_.nodes[p_.steps[static_cast<size_t>(b.firstStep)].node].op == ir::OpKind::Conv)
+      convInPlaceHost[static_cast<size_t>(b.aliasOf)] = 1;
   for (size_t i = 0; i < p_.buffers.size(); ++i) {
     const Buffer &b = p_.buffers[i];
     const ir::Tensor &t = g_.tensor(b.tensor);
@@ -207,8 +214,11 @@ Status Replay::checkBuffers() const {
       return makeError("buffer {} of '{}' lies outside the arena", i, t.name);
     if (b.firstStep > b.lastStep)
       return makeError("buffer {} of '{}' dies before it is born", i, t.name);
+    // (Rows above the tensor: a tile's input that a depthwise conv computes in place over,
+    // for its first output row to go over; checkAliases checks that one does.)
     if (b.kind == BufferKind::Region &&
-        (b.region.row0 < 0 || b.region.col0 < 0 || b.region.row1 > d.rows || b.region.col1 > d.cols))
+        ((b.region.row0 < 0 && !convInPlaceHost[i]) || b.region.col0 < 0 ||
+         b.region.row1 > d.rows || b.region.col1 > d.cols))
       return makeError("buffer {} of '{}' holds a region outside its tensor", i, t.name);
     if (b.aliasOf >= static_cast<int>(p_.buffers.size()))
       return makeError("buffer {} aliases a buffer that does not exist", i);
@@ -239,6 +249,26 @@ Status Replay::checkAliases() const {
         k == s.inputs.end())
       return bad("the step that makes it does not read the other");
     const ir::Node &node = g_.nodes[s.node];
+    if (node.op == ir::OpKind::Conv) {
+      // A depthwise conv of a tile in place (rp_conv_in_place_s8): output row y over the
+      // input row on top of its window, each column over the same column, through a
+      // scratch that holds the pixels whose columns the next ones still read; so it never
+      // reads what it has overwritten. Stride 1, so rows and columns keep the input's pitch.
+      const auto &a = node.attr<ir::ConvAttrs>();
+      const bool fits =
+          depthwiseInPlace(g_, node, p_.floatActivations) && k == s.inputs.begin() &&
+          a.strides[0] == 1 && a.strides[1] == 1 && in.kind == BufferKind::Region &&
+          out.kind == BufferKind::Region && in.rowFirstStep.empty() &&
+          out.rowFirstStep.empty() && in.offset == out.offset && out.bytes <= in.bytes &&
+          out.region.row0 == s.out.row0 && out.region.row1 == s.out.row1 &&
+          in.region.row0 == inPlaceSourceRow(node, s.out.row0) &&
+          out.region.col0 == in.region.col0 && out.region.col1 == in.region.col1 &&
+          s.out.col0 >= out.region.col0 && s.out.col1 <= out.region.col1 && s.scratch >= 0 &&
+          p_.buffers[static_cast<size_t>(s.scratch)].bytes >= inPlaceMinScratch(g_, node);
+      if (!fits)
+        return bad("this conv does not compute in place over it");
+      continue;
+    }
     if (node.op != ir::OpKind::Pad) {
       // A layer's buffers hold whole tensors of as many elements; a region's, the same part
       // of tensors of one shape.

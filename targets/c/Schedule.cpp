@@ -108,7 +108,7 @@ std::string Printer::callBody(const LoweredLayer &layer) const {
           "  const rp_region region = rp_step_region(s);\n"
           "  const rp_view in = rp_buffer_view(model_buffers, a, s->in[0]);\n"
           "  rp_view out = rp_buffer_view(model_buffers, a, s->out);\n"
-          "  if (s->scratch >= 0) /* in place: over its input's ring */\n"
+          "  if (s->scratch >= 0) /* in place: over its input (a ring's slot, or its tile) */\n"
           "    rp_conv_in_place_s8(&{1}, &in, &out, &region, a + s->scratch, {2});\n"
           "  else\n"
           "    {0}(&{1}, &in, &out, &region);\n",

@@ -19,6 +19,19 @@ inline std::string example(const std::string &rel) {
   return std::string(RNNPOOLC_SOURCE_DIR) + "/examples/" + rel;
 }
 
+/// Quantises a canonical graph calibrated on 8 synthetic input sets, returned in `sets` (the
+/// tests run the model on some of them).
+inline quant::QuantizedModel
+quantizedSynthetic(const ir::Graph &g, std::vector<std::vector<ir::TensorData>> &sets) {
+  sets = calib::syntheticInputs(g, 8);
+  auto ranges = calib::calibrate(g, sets);
+  REQUIRE(ranges);
+  auto model = quant::quantize(g, *ranges);
+  INFO((model ? std::string() : model.error().message()));
+  REQUIRE(model);
+  return std::move(*model);
+}
+
 /// Imports, canonicalises and quantises a model, calibrated on `calib` (.npy samples), or
 /// on synthetic inputs without.
 inline quant::QuantizedModel quantized(const std::string &path,

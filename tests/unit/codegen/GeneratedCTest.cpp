@@ -222,15 +222,12 @@ TEST_CASE("codegen: generated C equals the host fixed-point interpreter, step by
                               {b.node(ir::OpKind::GlobalAveragePool, "gap", {x})},
                               ir::AxisAttrs{1})};
         REQUIRE(passes::canonicalize(b.g));
-        auto sets = calib::syntheticInputs(b.g, 8);
-        auto ranges = calib::calibrate(b.g, sets);
-        REQUIRE(ranges);
-        auto model = quant::quantize(b.g, *ranges);
-        REQUIRE(model);
+        std::vector<std::vector<ir::TensorData>> sets;
+        const quant::QuantizedModel model = testing::quantizedSynthetic(b.g, sets);
         for (bool stream : {false, true}) {
           plan::PlanOptions options;
           options.streamInput = stream;
-          plan::Plan p = checkAgainstHost(*model, sets[1][0], stream ? "gap-streamed" : "gap",
+          plan::Plan p = checkAgainstHost(model, sets[1][0], stream ? "gap-streamed" : "gap",
                                           compiler, options);
           int accumulating = 0;
           for (const plan::Step &s : p.steps)

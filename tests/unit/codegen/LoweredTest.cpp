@@ -242,18 +242,15 @@ TEST_CASE("lowered model: run by the runtime's walker, it equals the fixed-point
                           {b.node(ir::OpKind::GlobalAveragePool, "gap", {x})},
                           ir::AxisAttrs{1})};
     REQUIRE(passes::canonicalize(b.g));
-    auto sets = calib::syntheticInputs(b.g, 8);
-    auto ranges = calib::calibrate(b.g, sets);
-    REQUIRE(ranges);
-    auto model = quant::quantize(b.g, *ranges);
-    REQUIRE(model);
-    checkLowered(*model, sets[2][0], {});
+    std::vector<std::vector<ir::TensorData>> sets;
+    const quant::QuantizedModel model = testing::quantizedSynthetic(b.g, sets);
+    checkLowered(model, sets[2][0], {});
     plan::PlanOptions streamed;
     streamed.streamInput = true;
-    checkLowered(*model, sets[2][0], streamed);
-    auto made = plan::makePlan(model->graph, {});
+    checkLowered(model, sets[2][0], streamed);
+    auto made = plan::makePlan(model.graph, {});
     REQUIRE(made);
-    auto lowered = targets::lower(*model, *made);
+    auto lowered = targets::lower(model, *made);
     REQUIRE(lowered);
     bool accumulates = false;
     for (const LoweredLayer &layer : lowered->layers)

@@ -3,13 +3,15 @@
 // RAM-budgeted plans; about 15 s, mostly LLVM's O3); its optimised module passes
 // llvm::verifyModule; and the runtime bitcode missing a kernel or a params type, or an unknown
 // CPU, is a one-line error.
+#include "compiler/calib/Calibrate.h"
 #include "compiler/interp/FixedPoint.h"
+#include "compiler/plan/Builder.h"
 #include "compiler/plan/Planner.h"
+#include "compiler/plan/Verifier.h"
 #include "targets/EmbeddedFiles.h"
 #include "targets/Lowered.h"
 #include "targets/llvm/LlvmTarget.h"
 #include "targets/llvm/ModelModule.h"
-#include "compiler/calib/Calibrate.h"
 #include "tests/unit/codegen/CodegenTestUtil.h"
 #include "tests/unit/llvm/ResizeGraph.h"
 #include "tests/unit/passes/Builder.h"
@@ -23,6 +25,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <set>
 
 namespace rnnpoolc::targets {
 std::span<const EmbeddedFile> runtimeBitcode();
@@ -47,10 +50,8 @@ struct Lowered {
   targets::LoweredModel model;
 };
 
-Lowered lowerWith(const quant::QuantizedModel &model, const plan::PlanOptions &options) {
-  auto made = plan::makePlan(model.graph, options);
-  REQUIRE(made);
-  Lowered out{std::move(*made), {}};
+Lowered lowerPlan(const quant::QuantizedModel &model, plan::Plan plan) {
+  Lowered out{std::move(plan), {}};
   auto lowered = targets::lower(model, out.plan);
   REQUIRE(lowered);
   out.model = std::move(*lowered);
@@ -71,11 +72,17 @@ void readRow(void *user, int32_t index, int32_t row, int8_t *dst) {
                               rows->rowValues, dst);
 }
 
-/// Compiles `model` for the host under `options`, runs it in process and compares every
+Lowered lowerWith(const quant::QuantizedModel &model, const plan::PlanOptions &options) {
+  auto made = plan::makePlan(model.graph, options);
+  REQUIRE(made);
+  return lowerPlan(model, std::move(*made));
+}
+
+/// Compiles `model` for the host with `plan`, runs it in process and compares every
 /// output with the fixed-point interpreter.
-void checkNative(const quant::QuantizedModel &model, const ir::TensorData &input,
-                 const plan::PlanOptions &options) {
-  Lowered l = lowerWith(model, options);
+void checkNativePlan(const quant::QuantizedModel &model, const ir::TensorData &input,
+                     plan::Plan plan) {
+  Lowered l = lowerPlan(model, std::move(plan));
   auto object = targets::llvmgen::compile(l.model, {"host", "", false});
   REQUIRE(object);
   auto native = NativeModel::load(object->object, l.model.streamedInput);
@@ -105,6 +112,14 @@ void checkNative(const quant::QuantizedModel &model, const ir::TensorData &input
     INFO("output " << k);
     CHECK(std::vector<int8_t>(got, got + want.size()) == want);
   }
+}
+
+/// The same with the plan makePlan makes under `options`.
+void checkNative(const quant::QuantizedModel &model, const ir::TensorData &input,
+                 const plan::PlanOptions &options) {
+  auto made = plan::makePlan(model.graph, options);
+  REQUIRE(made);
+  checkNativePlan(model, input, std::move(*made));
 }
 
 } // namespace
@@ -143,19 +158,16 @@ TEST_CASE("llvm backend: host object run in process == fixed-point interpreter")
     x = b.node(ir::OpKind::Mul, "sa", {spatial, x});
     b.g.outputs = {b.node(ir::OpKind::Conv, "c2", {x, b.constant("w3", {4, 8, 3, 3})}, c3)};
     REQUIRE(passes::canonicalize(b.g));
-    auto sets = calib::syntheticInputs(b.g, 8);
-    auto ranges = calib::calibrate(b.g, sets);
-    REQUIRE(ranges);
-    auto model = quant::quantize(b.g, *ranges);
-    REQUIRE(model);
+    std::vector<std::vector<ir::TensorData>> sets;
+    const quant::QuantizedModel model = testing::quantizedSynthetic(b.g, sets);
     size_t gates = 0;
-    for (const quant::Layer &layer : model->layers)
+    for (const quant::Layer &layer : model.layers)
       gates += layer.kind == quant::KernelKind::MulGate;
     CHECK(gates == 2);
-    checkNative(*model, sets[3][0], {});
+    checkNative(model, sets[3][0], {});
     plan::PlanOptions streamed;
     streamed.streamInput = true;
-    checkNative(*model, sets[3][0], streamed);
+    checkNative(model, sets[3][0], streamed);
   }
   SECTION("resize: nearest x2 into a skip add, bilinear to a size; streamed") {
     ir::Graph g = testing::resizeGraph();
@@ -172,6 +184,61 @@ TEST_CASE("llvm backend: host object run in process == fixed-point interpreter")
     plan::PlanOptions streamed;
     streamed.streamInput = true;
     checkNative(*model, sets[3][0], streamed);
+  }
+  SECTION("depthwise convs in tiles, each over its expansion's tile; streamed") {
+    // Inverted residuals whose depthwise convs (3x3 pad 1, 5x5 pad 2, 3x3 dilation 2,
+    // 3x3 valid) run in place in one tiled region (plan::BuildOptions::tilesInPlace):
+    // tiles at the map's edges hold rows above it, and the outputs are as wide as the
+    // expansions' tiles.
+    testing::Builder b;
+    auto conv = [&](const std::string &name, ir::TensorId x, int64_t out, int64_t in, int64_t k,
+                    int64_t pad, int64_t dil, bool depthwise) {
+      ir::ConvAttrs a;
+      a.kernel = {k, k}, a.strides = {1, 1}, a.dilations = {dil, dil};
+      a.pads = {pad, pad, pad, pad}, a.group = depthwise ? in : 1;
+      return b.node(ir::OpKind::Relu, name + "_relu",
+                    {b.node(ir::OpKind::Conv, name,
+                            {x, b.constant(name + "_w", {out, depthwise ? 1 : in, k, k})}, a)});
+    };
+    ir::TensorId x = b.input("x", {1, 4, 17, 15});
+    const struct { int64_t k, pad, dil; } dws[] = {{3, 1, 1}, {5, 2, 1}, {3, 2, 2}, {3, 0, 1}};
+    int64_t c = 4;
+    for (size_t i = 0; i < std::size(dws); ++i) {
+      const std::string n = "b" + std::to_string(i);
+      x = conv(n + "_expand", x, 24, c, 1, 0, 1, false);
+      x = conv(n + "_dw", x, 24, 24, dws[i].k, dws[i].pad, dws[i].dil, true);
+      x = conv(n + "_project", x, c = 6, 24, 1, 0, 1, false);
+    }
+    b.g.outputs = {x};
+    REQUIRE(passes::canonicalize(b.g));
+    std::vector<std::vector<ir::TensorData>> sets;
+    const quant::QuantizedModel model = testing::quantizedSynthetic(b.g, sets);
+    const ir::Graph &g = model.graph;
+    for (bool stream : {false, true})
+      for (int64_t tile : {3, 4}) {
+        INFO((stream ? "streamed" : "frame resident") << ", tiles of " << tile);
+        plan::Schedule schedule;
+        plan::RegionInfo region;
+        region.strategy = plan::Strategy::Tiles, region.tileRows = region.tileCols = tile;
+        for (size_t n = 0; n < g.nodes.size(); ++n)
+          schedule.order.push_back(n), region.nodes.push_back(n);
+        schedule.regions = {region};
+        plan::BuildOptions options;
+        options.streamInput = stream, options.rowLifetimes = true, options.rowRuns = 0;
+        options.tilesInPlace = true;
+        auto p = plan::buildPlan(g, schedule, options);
+        REQUIRE(p);
+        plan::placeBuffers(*p, plan::Placement::Final);
+        REQUIRE(plan::verifyPlan(g, *p));
+        std::set<std::string> inPlace;
+        for (const plan::Step &s : p->steps)
+          if (s.kind == plan::StepKind::Compute &&
+              p->buffers[static_cast<size_t>(s.outputs[0])].aliasOf >= 0 &&
+              g.nodes[s.node].op == ir::OpKind::Conv)
+            inPlace.insert(g.nodes[s.node].name);
+        CHECK(inPlace.size() == std::size(dws));
+        checkNativePlan(model, sets[3][0], std::move(*p));
+      }
   }
   SECTION("small_cnn") {
     auto model = quantized(example("small_cnn/model.onnx"), {});

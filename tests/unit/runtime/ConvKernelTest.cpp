@@ -213,6 +213,31 @@ TEST_CASE("conv reads a line-buffer view (ring rows) like a linear one", "[runti
   CHECK(rows == whole);
 }
 
+namespace {
+
+/// Calls body(case, params, input, whole) for each depthwise conv of `cases`: the conv
+/// quantised on random data, a random input (seeds from `seed` on) and its whole output
+/// (rp_conv_s8), which the in-place runs must reproduce.
+template <size_t N, class Body>
+void forDepthwiseCases(const ConvCase (&cases)[N], uint32_t seed, Body body) {
+  for (const ConvCase &c : cases) {
+    Builder b;
+    std::vector<std::vector<ir::TensorData>> calib;
+    quant::QuantizedModel m = quantizedConv(c, b, calib);
+    const auto &p = std::get<rp_conv_params>(m.layers[0].params);
+    REQUIRE(p.groups == p.in_c);
+    auto input = randomBytes(static_cast<size_t>(p.in_h * p.in_w * p.in_c), ++seed);
+    std::vector<int8_t> whole(static_cast<size_t>(p.out_h * p.out_w * p.out_c));
+    rp_view vi = rp_view_whole(input.data(), p.in_h, p.in_w);
+    rp_view vo = rp_view_whole(whole.data(), p.out_h, p.out_w);
+    rp_region all = rp_region_whole(p.out_h, p.out_w);
+    rp_conv_s8(&p, &vi, &vo, &all);
+    body(c, p, input, whole);
+  }
+}
+
+} // namespace
+
 TEST_CASE("a depthwise conv computed over its input ring gives the same rows",
           "[runtime][conv]") {
   // Output row y goes over the ring's slot of input row y * stride - pad_top (the top of its
@@ -226,46 +251,90 @@ TEST_CASE("a depthwise conv computed over its input ring gives the same rows",
       {"5x5 stride 2 pad 2", 12, 12, 9, 10, 5, 2, 2, 1, 12, {}},
       {"3x3 dilation 2 pad 2", 3, 3, 8, 7, 3, 1, 2, 2, 3, {}},
   };
-  uint32_t seed = 40;
-  for (const ConvCase &c : cases) {
-    Builder b;
-    std::vector<std::vector<ir::TensorData>> calib;
-    quant::QuantizedModel m = quantizedConv(c, b, calib);
-    const auto &p = std::get<rp_conv_params>(m.layers[0].params);
-    REQUIRE(p.groups == p.in_c);
-    auto input = randomBytes(static_cast<size_t>(p.in_h * p.in_w * p.in_c), ++seed);
-    std::vector<int8_t> whole(static_cast<size_t>(p.out_h * p.out_w * p.out_c));
-    rp_view vi = rp_view_whole(input.data(), p.in_h, p.in_w);
-    rp_view vo = rp_view_whole(whole.data(), p.out_h, p.out_w);
-    rp_region all = rp_region_whole(p.out_h, p.out_w);
-    rp_conv_s8(&p, &vi, &vo, &all);
-    const int32_t window = (p.k_h - 1) * p.dil_h + 1, slots = window;
-    const size_t rowBytes = static_cast<size_t>(p.in_w * p.in_c),
-                 outBytes = static_cast<size_t>(p.out_w * p.out_c);
-    for (int dsp = 0; dsp < 2; ++dsp)
-      for (int32_t chunk : {1, 2, 3, 8, p.out_w}) {
-        INFO(c.name << ", chunks of " << chunk << (dsp ? ", DSP" : ", portable"));
-        std::vector<int8_t> ring(static_cast<size_t>(slots) * rowBytes, 0x5a);
-        std::vector<int8_t> scratch(static_cast<size_t>((chunk + p.pad_left) * p.out_c));
-        rp_view vr{ring.data(), 0, 0, slots, p.in_w, slots};
-        auto slotOf = [&](int32_t row) { return ((row % slots) + slots) % slots; };
-        int32_t loaded = 0; // input rows [0, loaded) have been written into the ring
-        for (int32_t y = 0; y < p.out_h; ++y) {
-          const int32_t top = y * p.stride_h - p.pad_top;
-          for (; loaded < std::min(p.in_h, top + window); ++loaded)
-            std::copy_n(input.begin() + static_cast<ptrdiff_t>(loaded * rowBytes), rowBytes,
-                        ring.begin() + static_cast<ptrdiff_t>(slotOf(loaded) * rowBytes));
-          int8_t *slot = ring.data() + static_cast<size_t>(slotOf(top)) * rowBytes;
-          rp_view out{slot, 0, 0, 1, p.out_w, 1};
-          rp_region row{y, y + 1, 0, p.out_w};
-          (dsp ? rp_dspemu_conv_in_place_s8 : rp_conv_in_place_s8)(&p, &vr, &out, &row,
-                                                                   scratch.data(), chunk);
-          CHECK(std::equal(slot, slot + outBytes, whole.begin() + y * outBytes));
-          // The window's other rows are intact.
-          for (int32_t iy = std::max(0, top + 1); iy < std::min(p.in_h, top + window); ++iy)
-            CHECK(std::equal(input.begin() + iy * rowBytes, input.begin() + (iy + 1) * rowBytes,
-                             ring.begin() + slotOf(iy) * rowBytes));
-        }
-      }
-  }
+  forDepthwiseCases(
+      cases, 40,
+      [](const ConvCase &c, const rp_conv_params &p, const std::vector<int8_t> &input,
+         const std::vector<int8_t> &whole) {
+        const int32_t window = (p.k_h - 1) * p.dil_h + 1, slots = window;
+        const size_t rowBytes = static_cast<size_t>(p.in_w * p.in_c),
+                     outBytes = static_cast<size_t>(p.out_w * p.out_c);
+        for (int dsp = 0; dsp < 2; ++dsp)
+          for (int32_t chunk : {1, 2, 3, 8, p.out_w}) {
+            INFO(c.name << ", chunks of " << chunk << (dsp ? ", DSP" : ", portable"));
+            std::vector<int8_t> ring(static_cast<size_t>(slots) * rowBytes, 0x5a);
+            std::vector<int8_t> scratch(static_cast<size_t>((chunk + p.pad_left) * p.out_c));
+            rp_view vr{ring.data(), 0, 0, slots, p.in_w, slots};
+            auto slotOf = [&](int32_t row) { return ((row % slots) + slots) % slots; };
+            int32_t loaded = 0; // input rows [0, loaded) have been written into the ring
+            for (int32_t y = 0; y < p.out_h; ++y) {
+              const int32_t top = y * p.stride_h - p.pad_top;
+              for (; loaded < std::min(p.in_h, top + window); ++loaded)
+                std::copy_n(input.begin() + static_cast<ptrdiff_t>(loaded * rowBytes), rowBytes,
+                            ring.begin() + static_cast<ptrdiff_t>(slotOf(loaded) * rowBytes));
+              int8_t *slot = ring.data() + static_cast<size_t>(slotOf(top)) * rowBytes;
+              rp_view out{slot, 0, 0, 1, p.out_w, 1};
+              rp_region row{y, y + 1, 0, p.out_w};
+              (dsp ? rp_dspemu_conv_in_place_s8 : rp_conv_in_place_s8)(&p, &vr, &out, &row,
+                                                                       scratch.data(), chunk);
+              CHECK(std::equal(slot, slot + outBytes, whole.begin() + y * outBytes));
+              // The window's other rows are intact.
+              for (int32_t iy = std::max(0, top + 1); iy < std::min(p.in_h, top + window); ++iy)
+                CHECK(std::equal(input.begin() + iy * rowBytes,
+                                 input.begin() + (iy + 1) * rowBytes,
+                                 ring.begin() + slotOf(iy) * rowBytes));
+            }
+          }
+      });
+}
+
+TEST_CASE("a depthwise conv computed over its input tile gives the same tile",
+          "[runtime][conv]") {
+  // A plan's tile in place (plan::Builder::inPlaceHosts): the input tile's buffer holds
+  // rows from the top of the first output row's window on (above the map at its top edge)
+  // and the columns the tile reads; the output tile is as wide, at the same bytes, so that
+  // output row y lies over input row y - pad_top and each column over the same column.
+  const ConvCase cases[] = {
+      {"3x3 pad 1", 8, 8, 7, 9, 3, 1, 1, 1, 8, {}},
+      {"3x3 valid", 5, 5, 6, 8, 3, 1, 0, 1, 5, {}},
+      {"5x5 pad 2", 4, 4, 8, 9, 5, 1, 2, 1, 4, {}},
+      {"3x3 dilation 2 pad 2", 3, 3, 8, 7, 3, 1, 2, 2, 3, {}},
+  };
+  forDepthwiseCases(
+      cases, 70,
+      [](const ConvCase &c, const rp_conv_params &p, const std::vector<int8_t> &input,
+         const std::vector<int8_t> &whole) {
+        const int32_t reachH = (p.k_h - 1) * p.dil_h, reachW = (p.k_w - 1) * p.dil_w;
+        const int32_t ch = p.in_c;
+        for (int dsp = 0; dsp < 2; ++dsp)
+          for (int32_t tile : {1, 2, 3, 5})
+            for (int32_t chunk : {1, 3}) {
+              INFO(c.name << ", tiles of " << tile << ", chunks of " << chunk
+                          << (dsp ? ", DSP" : ", portable"));
+              for (int32_t y0 = 0; y0 < p.out_h; y0 += tile)
+                for (int32_t x0 = 0; x0 < p.out_w; x0 += tile) {
+                  const int32_t y1 = std::min(p.out_h, y0 + tile),
+                                x1 = std::min(p.out_w, x0 + tile);
+                  const int32_t top = y0 - p.pad_top,
+                                bottom = std::min(p.in_h, y1 - p.pad_top + reachH);
+                  const int32_t left = std::max(0, x0 - p.pad_left),
+                                right = std::min(p.in_w, x1 - p.pad_left + reachW);
+                  const int32_t rows = bottom - top, cols = right - left;
+                  std::vector<int8_t> host(static_cast<size_t>(rows * cols * ch), 0x5a);
+                  for (int32_t r = std::max(0, top); r < bottom; ++r)
+                    std::copy_n(input.begin() + (r * p.in_w + left) * ch, cols * ch,
+                                host.begin() + ((r - top) * cols) * ch);
+                  std::vector<int8_t> scratch(
+                      static_cast<size_t>((chunk + p.pad_left) * p.out_c));
+                  const rp_view in{host.data(), top, left, rows, cols, 0};
+                  rp_view out{host.data(), y0, left, y1 - y0, cols, 0};
+                  const rp_region region{y0, y1, x0, x1};
+                  (dsp ? rp_dspemu_conv_in_place_s8
+                       : rp_conv_in_place_s8)(&p, &in, &out, &region, scratch.data(), chunk);
+                  for (int32_t y = y0; y < y1; ++y)
+                    CHECK(std::equal(host.begin() + ((y - y0) * cols + x0 - left) * ch,
+                                     host.begin() + ((y - y0) * cols + x1 - left) * ch,
+                                     whole.begin() + (y * p.out_w + x0) * ch));
+                }
+            }
+      });
 }
