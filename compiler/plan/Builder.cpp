@@ -114,6 +114,15 @@ private:
     plan_.buffers.push_back(b);
     return static_cast<int>(plan_.buffers.size()) - 1;
   }
+  /// Bytes of the scratch of a depthwise conv computed in place over rows of `cols` output
+  /// pixels: a chunk of BuildOptions::inPlaceChunk pixels (at most the row) and the left
+  /// padding's.
+  int64_t inPlaceScratch(const ir::Node &node, int64_t cols) const {
+    const int64_t padLeft = node.attr<ir::ConvAttrs>().pads[1];
+    const int64_t chunk = std::min(cols, std::max<int64_t>(1, opts_.inPlaceChunk));
+    return std::max(inPlaceMinScratch(g_, node),
+                    (chunk + padLeft) * pixelBytes(node.outputs[0]));
+  }
   int wholeBuffer(ir::TensorId t) {
     if (bufferOf_[t] < 0) {
       bufferOf_[t] = newBuffer(t, BufferKind::Region, wholeRegion(g_.tensor(t)), 0);
@@ -463,11 +472,7 @@ void Builder::depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t first
         consumers_[in].size() != 1 || plan_.buffers[b.ring[out]].ringRows != 1 ||
         pixelBytes(in) != pixelBytes(out))
       continue;
-    const int64_t padLeft = node.attr<ir::ConvAttrs>().pads[1];
-    const int64_t scratchBytes = std::max(
-        inPlaceMinScratch(g_, node),
-        (std::min(extent(out).cols, std::max<int64_t>(1, opts_.inPlaceChunk)) + padLeft) *
-            pixelBytes(out));
+    const int64_t scratchBytes = inPlaceScratch(node, extent(out).cols);
     if (lean_) {
       // Priced as the full build lays it out (below): the output's rows reserve nothing
       // of their own, a scratch lives over the conv's steps, the input ring as long as
@@ -747,14 +752,14 @@ Status Builder::tileRow(const RegionInfo &r, int regionIndex, int64_t y) {
       else if (over != hosts.end()) {
         // A depthwise conv in place: its output's rows, as wide as its input's, over the
         // input's rows from the top of its first row's window on; the kernel computes
-        // each row a pixel at a time into a scratch and copies it over the input's row it
-        // no longer reads (rp_conv_in_place_s8).
+        // each row a chunk of pixels at a time into a scratch and copies it over the input's
+        // row it no longer reads (rp_conv_in_place_s8).
         const ir::Region &o = out->second;
         buffer = newBuffer(node.outputs[0], BufferKind::Region,
                            ir::Region{o.row0, o.row1, over->second.col0, over->second.col1}, 0);
         plan_.buffers[buffer].aliasOf = tileBuffer.at(node.inputs[0]);
         s.scratch = newBuffer(node.outputs[0], BufferKind::Scratch, o, 0);
-        plan_.buffers[s.scratch].bytes = inPlaceMinScratch(g_, node);
+        plan_.buffers[s.scratch].bytes = inPlaceScratch(node, o.cols());
       } else {
         buffer = newBuffer(node.outputs[0], BufferKind::Region,
                            host != hosts.end() ? host->second : out->second, 0);

@@ -47,7 +47,8 @@ struct BuildOptions {
   int64_t inPlaceChunk = 8;
   /// Tiles: a depthwise conv of stride 1 whose input, computed in the tile, only it reads
   /// writes its output over that input (Buffer::aliasOf), each row over the input row on
-  /// top of its window, a pixel at a time through a scratch (Builder::inPlaceHosts).
+  /// top of its window, `inPlaceChunk` pixels at a time through a scratch
+  /// (Builder::inPlaceHosts).
   bool tilesInPlace = false;
 };
 
