@@ -115,11 +115,11 @@ private:
     return static_cast<int>(plan_.buffers.size()) - 1;
   }
   /// Bytes of the scratch of a depthwise conv computed in place over rows of `cols` output
-  /// pixels: a chunk of BuildOptions::inPlaceChunk pixels (at most the row) and the left
-  /// padding's.
+  /// pixels: a chunk of BuildOptions::inPlaceChunk pixels (at most half the row, so that
+  /// the scratch stays below a row of a narrow map) and the left padding's.
   int64_t inPlaceScratch(const ir::Node &node, int64_t cols) const {
     const int64_t padLeft = node.attr<ir::ConvAttrs>().pads[1];
-    const int64_t chunk = std::min(cols, std::max<int64_t>(1, opts_.inPlaceChunk));
+    const int64_t chunk = std::max<int64_t>(1, std::min(cols / 2, opts_.inPlaceChunk));
     return std::max(inPlaceMinScratch(g_, node),
                     (chunk + padLeft) * pixelBytes(node.outputs[0]));
   }
@@ -473,6 +473,8 @@ void Builder::depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t first
         pixelBytes(in) != pixelBytes(out))
       continue;
     const int64_t scratchBytes = inPlaceScratch(node, extent(out).cols);
+    if (scratchBytes >= rowBytes(out))
+      continue; // (a row of a narrow map: the scratch would not be smaller)
     if (lean_) {
       // Priced as the full build lays it out (below): the output's rows reserve nothing
       // of their own, a scratch lives over the conv's steps, the input ring as long as
@@ -758,8 +760,10 @@ Status Builder::tileRow(const RegionInfo &r, int regionIndex, int64_t y) {
         buffer = newBuffer(node.outputs[0], BufferKind::Region,
                            ir::Region{o.row0, o.row1, over->second.col0, over->second.col1}, 0);
         plan_.buffers[buffer].aliasOf = tileBuffer.at(node.inputs[0]);
+        // (Its chunk follows the region's tile width, so that every tile of the conv has
+        // one: the generated code calls the kernel with one chunk per conv.)
         s.scratch = newBuffer(node.outputs[0], BufferKind::Scratch, o, 0);
-        plan_.buffers[s.scratch].bytes = inPlaceScratch(node, o.cols());
+        plan_.buffers[s.scratch].bytes = inPlaceScratch(node, r.tileCols);
       } else {
         buffer = newBuffer(node.outputs[0], BufferKind::Region,
                            host != hosts.end() ? host->second : out->second, 0);
@@ -804,7 +808,13 @@ Builder::inPlaceHosts(const RegionInfo &r, const std::map<ir::TensorId, ir::Regi
       continue;
     const ir::Region host{inPlaceSourceRow(node, o->second.row0), i->second.row1,
                           i->second.col0, i->second.col1};
-    if (host.row0 <= i->second.row0 && o->second.rows() <= host.rows() &&
+    // Taken only where it costs less at the conv's step than its input and output apart
+    // (not so at the map's top edge with a tall window: 5x5 dilated, 2x2 tiles).
+    const int64_t pixel = pixelBytes(in);
+    const bool smaller =
+        (host.rows() * host.cols() * pixel + inPlaceScratch(node, r.tileCols)) <
+        (i->second.rows() * i->second.cols() + o->second.rows() * o->second.cols()) * pixel;
+    if (smaller && host.row0 <= i->second.row0 && o->second.rows() <= host.rows() &&
         o->second.col0 >= host.col0 && o->second.col1 <= host.col1 &&
         host.col1 <= extent(out).cols) {
       hosts.emplace(in, host);

@@ -551,21 +551,27 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
   // Depthwise convs in place (BuildOptions::depthwiseInPlace) on the best of those, kept
   // when the arena shrinks (it costs a copy of each output row, so not otherwise) and the
   // plan verifies (as every plan must; an in-place plan that did not would be dropped here
-  // rather than fail the build).
-  // Their chunks of pixels are tried at 8 and at 1, whose scratch is smallest (a chunk of
-  // 8 depthwise outputs of 960 channels is 7.5 KiB), kept only when the arena shrinks again
-  // (a kernel call per pixel rather than per 8).
+  // rather than fail the build): in row bands, then in tiles as well (a tile at the map's
+  // top edge can cost more in place). In chunks of up to 8 pixels; and of 1, whose scratch
+  // is smallest (a chunk of 8 depthwise outputs of 960 channels is 7.5 KiB), only to meet a
+  // RAM budget: a kernel call per pixel cost MobileNetV2 streamed 10% more instructions in
+  // QEMU (544 -> 600 M) for 48 bytes less than chunks of up to half a row.
   if (options_.depthwiseInPlace) {
-    bestBuild.depthwiseInPlace = true, bestBuild.tilesInPlace = true;
-    for (int64_t chunk : {BuildOptions{}.inPlaceChunk, int64_t{1}}) {
-      bestBuild.inPlaceChunk = chunk;
-      if (auto p = buildPlan(g_, schedule, bestBuild)) {
-        placeBuffers(*p, Placement::Final);
-        if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary) &&
-            verifyPlan(g_, *p))
-          best = std::move(*p);
+    const BuildOptions apart = bestBuild;
+    for (bool tiles : {false, true})
+      for (int64_t chunk : {BuildOptions{}.inPlaceChunk, int64_t{1}}) {
+        if (chunk == 1 &&
+            !(options_.ramBudget > 0 && best.summary.arenaBytes > options_.ramBudget))
+          continue;
+        BuildOptions o = apart;
+        o.depthwiseInPlace = true, o.tilesInPlace = tiles, o.inPlaceChunk = chunk;
+        if (auto p = buildPlan(g_, schedule, o)) {
+          placeBuffers(*p, Placement::Final);
+          if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary) &&
+              verifyPlan(g_, *p))
+            best = std::move(*p);
+        }
       }
-    }
   }
   return best;
 }
@@ -589,10 +595,12 @@ Expected<Plan> Search::run() {
   std::optional<Summary> best, other;
   Schedule bestSchedule, otherSchedule;
   for (const auto &order : {topo, memoryAwareOrder()}) {
+    if (best && bestSchedule.order == order)
+      break; // (a chain: one order)
     Schedule s{order, {}};
     auto p = evaluate(s, /*refined=*/true, variant_.decide);
     if (p && (!best || better(*p, *best))) {
-      if (best && bestSchedule.order != order)
+      if (best)
         other = std::move(best), otherSchedule = std::move(bestSchedule);
       best = std::move(p), bestSchedule = s;
     } else if (p) {
@@ -625,8 +633,8 @@ Expected<Plan> Search::run() {
   rounds(best, bestSchedule);
   // The other order's layers cost more, but its rounds may end lower: a detector's heads
   // right after the blocks whose maps they read let those maps die early (the face
-  // detector streamed: 77,488 -> 67,840 B with the memory-aware order, the authors'
-  // rpool_face_m4 99,888 -> 71,648 B streamed and 99,784 -> 94,656 B resident). On a chain
+  // detector streamed: 79,516 -> 68,736 B with the memory-aware order, the authors'
+  // rpool_face_m4 99,888 -> 72,544 B streamed and 99,784 -> 94,656 B resident). On a chain
   // (MobileNetV2) the two orders are one.
   if (other) {
     work_ = 0; // (its own effort budget)
@@ -775,7 +783,7 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
   // own (with both pricings of rows), so that the searches above, and what they find, stay
   // as they were (the choices change their greedy paths: MobileNetV2-RNNPool streamed
   // 55,488 -> 59,008 B if they all had them). The second prices tiles with their
-  // depthwise convs in place (MobileNetV2 streamed 82,240 -> 73,584 B; pricing them in the
+  // depthwise convs in place (MobileNetV2 streamed 81,856 -> 73,632 B; pricing them in the
   // first as well changes nothing on the benchmark models, and costs time).
   if (carriedCandidates) {
     // (A plan of theirs that would be kept is verified first, so that a schedule the
