@@ -591,9 +591,10 @@ Expected<Plan> Search::run() {
   placeBuffers(*baseline, Placement::Greedy);
   baselineMacs_ = baseline->summary.macs;
 
-  // Layer by layer in two orders: the model's (topological) and the memory-aware one.
-  std::optional<Summary> best, other;
-  Schedule bestSchedule, otherSchedule;
+  // Layer by layer in two orders: the model's (topological) and the memory-aware one; the
+  // better starts the rounds, the second (`second`) is tried after.
+  std::optional<Summary> best, second;
+  Schedule bestSchedule, secondSchedule;
   for (const auto &order : {topo, memoryAwareOrder()}) {
     if (best && bestSchedule.order == order)
       break; // (a chain: one order)
@@ -601,10 +602,10 @@ Expected<Plan> Search::run() {
     auto p = evaluate(s, /*refined=*/true, variant_.decide);
     if (p && (!best || better(*p, *best))) {
       if (best)
-        other = std::move(best), otherSchedule = std::move(bestSchedule);
+        second = std::move(best), secondSchedule = std::move(bestSchedule);
       best = std::move(p), bestSchedule = s;
     } else if (p) {
-      other = std::move(p), otherSchedule = s;
+      second = std::move(p), secondSchedule = s;
     }
   }
   if (!best)
@@ -636,11 +637,11 @@ Expected<Plan> Search::run() {
   // detector streamed: 79,516 -> 68,736 B with the memory-aware order, the authors'
   // rpool_face_m4 99,888 -> 72,544 B streamed and 99,784 -> 94,656 B resident). On a chain
   // (MobileNetV2) the two orders are one.
-  if (other) {
+  if (second) {
     work_ = 0; // (its own effort budget)
-    rounds(other, otherSchedule);
-    if (other && better(*other, *best))
-      best = std::move(other), bestSchedule = std::move(otherSchedule);
+    rounds(second, secondSchedule);
+    if (second && better(*second, *best))
+      best = std::move(second), bestSchedule = std::move(secondSchedule);
   }
 
   // A streamed input can always be read whole first, so the resident frame's best
