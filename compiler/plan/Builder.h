@@ -85,6 +85,12 @@ void placeBuffers(Plan &plan, Placement effort);
 void placeBuffers(std::vector<Buffer> &buffers, const std::vector<size_t> &sites,
                   Summary &summary, Placement effort);
 
+/// The bytes reserved at each step of a placed or unplaced plan, as placement counts them
+/// (its live peak is their maximum): a family of buffers computed in place over one another
+/// reserves each member's bytes until the next takes over, rows with their own lifetimes
+/// only while they live, and a buffer inside a ring nothing of its own.
+std::vector<int64_t> reservedBytes(const Plan &plan);
+
 /// The summary of `schedule`'s plan placed with `effort`: what buildPlan and placeBuffers
 /// give, without keeping the steps (the search compares thousands of candidates by it).
 Expected<Summary> summarizePlan(const ir::Graph &graph, const Schedule &schedule,

@@ -64,8 +64,6 @@ public:
                 int64_t bound = INT64_MAX) const;
   std::vector<int> roots() const { return roots_; }
   const Family &family(int r) const { return families_[r]; }
-  /// The reservations of every family at `offsets`.
-  std::vector<Reservation> placed(const std::vector<int64_t> &offsets) const;
 
 private:
   std::vector<Family> families_; ///< Indexed by root buffer.
@@ -224,14 +222,6 @@ int64_t Placer::place(const std::vector<int> &order, Fit fit, std::vector<int64_
   return arena;
 }
 
-std::vector<Reservation> Placer::placed(const std::vector<int64_t> &offsets) const {
-  std::vector<Reservation> out;
-  for (int r : roots_)
-    for (const Reservation &part : families_[r].parts)
-      out.push_back({part.begin + offsets[r], part.end + offsets[r], part.first, part.last});
-  return out;
-}
-
 /// The candidate orders of the families (Greedy: by size only).
 std::vector<std::vector<int>> orders(const Placer &placer, int steps, Placement effort) {
   const std::vector<int> roots = placer.roots();
@@ -347,18 +337,27 @@ constexpr int64_t kLocalSearchWork = 30'000'000;
 /// rpool_face_m4 streamed's offsets (the same arena).
 constexpr int64_t kLocalSearchStall = 4096;
 
-/// The most bytes reserved at one step (which does not depend on the offsets).
-int64_t livePeak(const Placer &placer, const std::vector<int64_t> &offsets, int steps) {
+/// The bytes reserved at each of `steps` steps (at least one), which do not depend on the
+/// offsets.
+std::vector<int64_t> reservedPerStep(const Placer &placer, int steps) {
   const int n = std::max<int>(1, steps);
   std::vector<int64_t> delta(n + 1, 0);
-  for (const Reservation &p : placer.placed(offsets)) {
-    delta[std::clamp(p.first, 0, n)] += p.end - p.begin;
-    delta[std::clamp(p.last + 1, 0, n)] -= p.end - p.begin;
-  }
-  int64_t peak = 0, running = 0;
+  for (int r : placer.roots())
+    for (const Reservation &p : placer.family(r).parts) {
+      delta[std::clamp(p.first, 0, n)] += p.end - p.begin;
+      delta[std::clamp(p.last + 1, 0, n)] -= p.end - p.begin;
+    }
+  std::vector<int64_t> totals(n, 0);
+  int64_t running = 0;
   for (int k = 0; k < n; ++k)
-    peak = std::max(peak, running += delta[k]);
-  return peak;
+    totals[k] = running += delta[k];
+  return totals;
+}
+
+/// The most bytes reserved at one step.
+int64_t livePeak(const Placer &placer, int steps) {
+  const std::vector<int64_t> totals = reservedPerStep(placer, steps);
+  return *std::max_element(totals.begin(), totals.end());
 }
 
 /// Effort Final, while the arena is above `floor` (the live peak, which no placement goes
@@ -419,6 +418,13 @@ void localSearch(const Placer &placer, Fit fit, std::vector<int> &order,
 
 } // namespace
 
+std::vector<int64_t> reservedBytes(const Plan &plan) {
+  std::vector<int64_t> totals =
+      reservedPerStep(Placer(plan.buffers), static_cast<int>(plan.steps.size()));
+  totals.resize(plan.steps.size());
+  return totals;
+}
+
 void placeBuffers(Plan &plan, Placement effort) {
   std::vector<size_t> sites(plan.steps.size());
   for (size_t k = 0; k < sites.size(); ++k)
@@ -465,7 +471,7 @@ void placeBuffers(std::vector<Buffer> &buffers, const std::vector<size_t> &stepS
         bestFit = c.fit;
     }
   if (effort == Placement::Final) {
-    const int64_t floor = livePeak(placer, bestOffsets, steps);
+    const int64_t floor = livePeak(placer, steps);
     localSearch(placer, bestFit, bestOrder, bestOffsets, arena, floor);
   }
 
@@ -479,20 +485,11 @@ void placeBuffers(std::vector<Buffer> &buffers, const std::vector<size_t> &stepS
   }
   // Peak: reserved bytes per step.
   const int n = std::max<int>(1, steps);
-  std::vector<int64_t> delta(n + 1, 0);
-  for (const Reservation &p : placer.placed(bestOffsets)) {
-    delta[std::clamp(p.first, 0, n)] += p.end - p.begin;
-    delta[std::clamp(p.last + 1, 0, n)] -= p.end - p.begin;
-  }
+  const std::vector<int64_t> totals = reservedPerStep(placer, steps);
   s.peakBytes = 0;
-  std::vector<int64_t> totals(n, 0);
-  int64_t running = 0;
-  for (int k = 0; k < n; ++k) {
-    running += delta[k];
-    totals[k] = running;
-    if (running > s.peakBytes)
-      s.peakBytes = running, s.peakStep = k;
-  }
+  for (int k = 0; k < n; ++k)
+    if (totals[k] > s.peakBytes)
+      s.peakBytes = totals[k], s.peakStep = k;
   std::vector<size_t> sites;
   for (int k = 0; k < n && k < steps; ++k)
     if (totals[k] == s.peakBytes)

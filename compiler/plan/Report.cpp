@@ -2,6 +2,7 @@
 // ReportHtml.cpp).
 #include "compiler/plan/Report.h"
 
+#include "compiler/plan/Builder.h"
 #include "compiler/plan/ReportFigures.h"
 #include "compiler/support/Escape.h"
 
@@ -51,7 +52,7 @@ std::string planSummaryText(const ir::Graph &g, const Plan &plan) {
 
 std::string planText(const ir::Graph &g, const Plan &plan) {
   std::string out;
-  auto live = report::liveBytes(plan);
+  auto live = reservedBytes(plan);
   out += fmt::format("{:>5}  {:<28} {:<14} {:<16} {:<16} {:>12} {:>10} {:>9} {:>9}\n", "step",
                      "node", "op", "output", "region", "MACs", "live", "offset", "size");
   for (size_t i = 0; i < plan.steps.size(); ++i) {

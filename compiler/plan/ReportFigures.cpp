@@ -9,35 +9,6 @@
 
 namespace rnnpoolc::plan::report {
 
-std::vector<int64_t> liveBytes(const Plan &plan) {
-  std::vector<int64_t> live(plan.steps.size() + 1, 0);
-  std::vector<int64_t> familyBytes(plan.buffers.size(), 0);
-  std::vector<int> first(plan.buffers.size(), 1 << 30), last(plan.buffers.size(), -1);
-  const int steps = static_cast<int>(plan.steps.size());
-  for (size_t i = 0; i < plan.buffers.size(); ++i) {
-    const Buffer &b = plan.buffers[i];
-    if (b.within >= 0)
-      continue; // its bytes are its ring's
-    int r = static_cast<int>(i);
-    while (plan.buffers[r].aliasOf >= 0)
-      r = plan.buffers[r].aliasOf;
-    if (r == static_cast<int>(i) && !b.rowFirstStep.empty()) {
-      for (const Reservation &p : reservations(b, 0))
-        for (int s = std::max(0, p.first); s <= p.last && s < steps; ++s)
-          live[s] += p.end - p.begin;
-      continue;
-    }
-    familyBytes[r] = std::max(familyBytes[r], b.bytes);
-    first[r] = std::min(first[r], b.firstStep);
-    last[r] = std::max(last[r], b.lastStep);
-  }
-  for (size_t r = 0; r < plan.buffers.size(); ++r)
-    for (int s = std::max(0, first[r]); s <= last[r] && s < steps; ++s)
-      live[s] += familyBytes[r];
-  live.resize(plan.steps.size());
-  return live;
-}
-
 double arenaRatio(const Plan &plan) {
   return plan.summary.arenaBytes
              ? double(plan.baseline.peakBytes) / double(plan.summary.arenaBytes)
@@ -60,7 +31,7 @@ std::vector<int64_t> baselineBytesPerNode(const ir::Graph &g, const Plan &plan) 
   auto baseline = buildPlan(g, topo, options);
   if (!baseline)
     return perNode; // the planner built the same plan before; zeros say it did not here
-  std::vector<int64_t> live = liveBytes(*baseline);
+  std::vector<int64_t> live = reservedBytes(*baseline);
   for (size_t s = 0; s < baseline->steps.size(); ++s)
     if (baseline->steps[s].kind == StepKind::Compute)
       perNode[baseline->steps[s].node] = std::max(perNode[baseline->steps[s].node], live[s]);
@@ -71,7 +42,7 @@ std::vector<int64_t> baselineBytesPerNode(const ir::Graph &g, const Plan &plan) 
 
 Figures computeFigures(const ir::Graph &g, const Plan &plan) {
   Figures f;
-  f.live = liveBytes(plan);
+  f.live = reservedBytes(plan);
   f.ratio = arenaRatio(plan);
   std::vector<int64_t> baseline = baselineBytesPerNode(g, plan);
   std::vector<int> row(g.nodes.size(), -1);

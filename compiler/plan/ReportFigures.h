@@ -22,15 +22,13 @@ struct OpFigure {
 };
 
 struct Figures {
-  std::vector<int64_t> live; ///< Bytes reserved at each step (the text's "live").
+  std::vector<int64_t>
+      live; ///< Bytes reserved at each step (reservedBytes; the text's "live").
   std::vector<OpFigure> ops; ///< Every computed node, in order of its first step.
   /// Plan::baseline.peakBytes over the arena: how many times less RAM the firmware
   /// allocates than layer-by-layer execution needs at its peak.
   double ratio = 0;
 };
-
-/// Bytes reserved at each step: alias families once, rows with their own lifetimes.
-std::vector<int64_t> liveBytes(const Plan &plan);
 
 /// The live figures, the per-node comparison with the layer-by-layer plan (rebuilt here the
 /// way the planner builds its baseline: topological order, no in-place) and the ratio.

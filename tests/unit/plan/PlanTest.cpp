@@ -1,9 +1,10 @@
 // Planner and verifier tests: every plan of random graphs verifies and executes to the same
 // bytes as whole-tensor execution; corrupted plans are rejected; region arithmetic.
+#include "compiler/interp/PlanExecutor.h"
 #include "compiler/passes/Passes.h"
 #include "compiler/plan/Builder.h"
-#include "compiler/interp/PlanExecutor.h"
 #include "compiler/plan/Planner.h"
+#include "compiler/plan/ReportFigures.h"
 #include "compiler/plan/Verifier.h"
 #include "tests/unit/passes/Builder.h"
 
@@ -1468,6 +1469,12 @@ TEST_CASE("a depthwise conv in tiles writes its tile over its input's") {
       auto priced = plan::summarizePlan(g, *schedule, options, plan::Placement::Final);
       REQUIRE(priced);
       CHECK(priced->peakBytes == over->summary.peakBytes);
+      // The reports count the host and the tile over it as placement does: no step above
+      // the live peak (they once counted the family at its host's size over its whole life).
+      const plan::report::Figures figures = plan::report::computeFigures(g, *over);
+      REQUIRE(figures.live.size() == over->steps.size());
+      CHECK(*std::max_element(figures.live.begin(), figures.live.end()) ==
+            over->summary.peakBytes);
     }
 }
 
