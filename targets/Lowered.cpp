@@ -30,11 +30,14 @@ private:
   bool skipped(const plan::Step &s) const;
   Status checkWhole(size_t node) const;
   Expected<LoweredLayer> layer(size_t node);
-  /// Whether a step writes over its input (a depthwise conv in place: one row inside a
-  /// row band's ring, or a tile over its input's tile, with a scratch either way).
+  /// Whether a step writes over its input (a depthwise conv in place: one row inside the
+  /// row band's ring it reads, or a tile over its input's tile, with a scratch either way).
+  /// (A row inside a ring the step does not read is a Pad's input row, written where the
+  /// Pad's output keeps it: an ordinary write.)
   bool inPlaceStep(const plan::Step &s) const {
     const plan::Buffer &out = p_.buffers[static_cast<size_t>(s.outputs[0])];
-    return out.within >= 0 || (out.aliasOf >= 0 && g_.nodes[s.node].op == ir::OpKind::Conv);
+    return (out.within >= 0 && !s.inputs.empty() && s.inputs[0] == out.within) ||
+           (out.aliasOf >= 0 && g_.nodes[s.node].op == ir::OpKind::Conv);
   }
 };
 

@@ -246,6 +246,7 @@ private:
   void endBands(Bands &b);
   int64_t progressRows(const Bands &b, ir::TensorId t) const;
   void depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t firstStep);
+  void padViews(const Bands &b, const RegionInfo &r, size_t firstStep);
   Status tiles(const RegionInfo &r, int regionIndex);
   Status checkTiles(const RegionInfo &r) const;
   Status tileRow(const RegionInfo &r, int regionIndex, int64_t y);
@@ -403,8 +404,10 @@ void Builder::endBands(Bands &b) {
     buf.ringRows = std::max<int64_t>(1, b.cap[t]);
     buf.bytes = buf.ringRows * rowBytes(t);
   }
-  if (opts_.depthwiseInPlace)
+  if (opts_.depthwiseInPlace) {
     depthwiseInPlace(b, *b.info, b.firstStep);
+    padViews(b, *b.info, b.firstStep);
+  }
   for (ir::TensorId t : b.streamed)
     streamTail(b, t, b.firstStep);
 }
@@ -545,6 +548,94 @@ void Builder::depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t first
     // The ring lives as long as the rows written into it.
     for (int id : slotBuffer)
       if (id >= 0)
+        liveOver(plan_.buffers[host], plan_.buffers[id].firstStep, plan_.buffers[id].lastStep);
+  }
+}
+
+/// Pads of a finished row-band region whose input rows are views of their output ring
+/// (BuildOptions::depthwiseInPlace; plan::padView): the Pad's input ring, one row that only
+/// the Pad reads, gives way to one buffer per slot of the Pad's output ring, each inside it
+/// (Buffer::within) at the slot's pad_left-th pixel. Input row r goes to the slot of output
+/// row r + pad_top: its producer writes it where the Pad's output keeps it, and the Pad
+/// writes the padding around it, copying each of its pixels onto itself. The slot is free
+/// when the producer writes: the region pulls depth first, so the Pad's step for that row
+/// comes right after. The verifier checks all of it on the result.
+void Builder::padViews(const Bands &b, const RegionInfo &r, size_t firstStep) {
+  for (size_t n : r.nodes) {
+    const ir::Node &node = g_.nodes[n];
+    const auto pads = padView(g_, node);
+    if (!pads)
+      continue;
+    const ir::TensorId in = node.inputs[0], out = node.outputs[0];
+    if (b.ring[in] < 0 || b.whole[in] || b.ring[out] < 0 || b.whole[out] ||
+        b.producer[in] < 0 || consumers_[in].size() != 1 ||
+        plan_.buffers[b.ring[in]].ringRows != 1 || plan_.buffers[b.ring[in]].within >= 0 ||
+        plan_.buffers[b.ring[out]].within >= 0 || pixelBytes(in) != pixelBytes(out))
+      continue; // (a depthwise conv's rows in place already lie in its input's ring)
+    const int ring = b.ring[in], host = b.ring[out];
+    const int64_t slots = plan_.buffers[host].ringRows;
+    const int64_t offset = pads->second * pixelBytes(out);
+    if (lean_) {
+      // Priced as the full build lays it out: the input's row reserves nothing of its
+      // own, and the output ring lives as long as it.
+      plan_.buffers[ring].within = host, plan_.buffers[ring].withinOffset = offset;
+      liveOver(plan_.buffers[host], plan_.buffers[ring].firstStep,
+               plan_.buffers[ring].lastStep);
+      continue;
+    }
+    bool rowAtATime = true; // every step writes or reads one row of the input ring
+    for (size_t k = firstStep; k < plan_.steps.size() && rowAtATime; ++k) {
+      const Step &s = plan_.steps[k];
+      if (!s.outputs.empty() && s.outputs[0] == ring)
+        rowAtATime = s.out.rows() == 1 && s.out.cols() == extent(in).cols;
+      for (size_t i = 0; i < s.inputs.size(); ++i)
+        if (s.inputs[i] == ring)
+          rowAtATime = rowAtATime && s.node == n && s.reads[i].rows() <= 1;
+    }
+    if (!rowAtATime)
+      continue;
+    // One buffer per slot used: the input ring's buffer becomes the first; others are new.
+    std::vector<int> slotBuffer(static_cast<size_t>(slots), -1);
+    const Buffer row = plan_.buffers[ring];
+    auto bufferOfRow = [&](int64_t y) {
+      const size_t slot = static_cast<size_t>((y + pads->first) % slots);
+      if (slotBuffer[slot] < 0) {
+        int id = ring;
+        if (std::find(slotBuffer.begin(), slotBuffer.end(), id) != slotBuffer.end()) {
+          id = static_cast<int>(plan_.buffers.size());
+          plan_.buffers.push_back(row);
+        }
+        Buffer &buf = plan_.buffers[id];
+        buf.within = host;
+        buf.withinOffset = static_cast<int64_t>(slot) * rowBytes(out) + offset;
+        buf.firstStep = INT_MAX, buf.lastStep = -1;
+        slotBuffer[slot] = id;
+      }
+      return slotBuffer[slot];
+    };
+    for (size_t k = firstStep; k < plan_.steps.size(); ++k) {
+      Step &s = plan_.steps[k];
+      const int at = static_cast<int>(k);
+      if (!s.outputs.empty() && s.outputs[0] == ring) {
+        s.outputs[0] = bufferOfRow(s.out.row0);
+        liveOver(plan_.buffers[s.outputs[0]], at, at);
+      }
+      for (size_t i = 0; i < s.inputs.size(); ++i)
+        if (s.inputs[i] == ring) {
+          // (A row of padding alone reads nothing: it names the slot of the input's
+          // nearest row, which need not be live then.)
+          const bool reads = s.reads[i].rows() > 0 && s.reads[i].cols() > 0;
+          const int64_t y =
+              reads ? s.reads[i].row0
+                    : std::clamp<int64_t>(s.out.row0 - pads->first, 0, extent(in).rows - 1);
+          s.inputs[i] = bufferOfRow(y);
+          if (reads)
+            liveOver(plan_.buffers[s.inputs[i]], at, at);
+        }
+    }
+    // The output ring lives as long as the rows written into it.
+    for (int id : slotBuffer)
+      if (id >= 0 && plan_.buffers[id].firstStep <= plan_.buffers[id].lastStep)
         liveOver(plan_.buffers[host], plan_.buffers[id].firstStep, plan_.buffers[id].lastStep);
   }
 }

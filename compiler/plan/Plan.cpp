@@ -53,23 +53,35 @@ bool carries(const ir::Graph &graph, const Step &before, const Step &step) {
          before.out.col0 == step.out.col0 && before.out.col1 == step.out.col1;
 }
 
+std::optional<std::pair<int64_t, int64_t>> padView(const ir::Graph &graph,
+                                                   const ir::Node &node) {
+  if (node.op != ir::OpKind::Pad || node.inputs.size() < 2 || node.outputs.size() != 1 ||
+      node.inputs[0] == ir::kNoTensor || node.inputs[1] == ir::kNoTensor)
+    return std::nullopt;
+  const ir::PadMode mode = node.attr<ir::PadAttrs>().mode;
+  const ir::Tensor &x = graph.tensor(node.inputs[0]), &pads = graph.tensor(node.inputs[1]);
+  if ((mode != ir::PadMode::Constant && mode != ir::PadMode::Edge) || x.shape.size() != 4 ||
+      x.shape[2] <= 0 || x.shape[3] <= 0 || !pads.isConstant() || !pads.data)
+    return std::nullopt;
+  const ir::Ints p = pads.data->toInts(); // [begins..., ends...]
+  if (p.size() != 8 || p[0] || p[1] || p[4] || p[5] || p[2] < 0 || p[3] < 0 || p[6] < 0 ||
+      p[7] < 0)
+    return std::nullopt;
+  return std::pair{p[2], p[3]};
+}
+
 bool padInPlace(const ir::Graph &graph, const Step &step, const Buffer &in, const Buffer &out) {
   const ir::Node &node = graph.nodes[step.node];
   if (step.kind != StepKind::Compute || node.op != ir::OpKind::Pad ||
       in.kind != BufferKind::Region || out.kind != BufferKind::Region || step.out.rows() <= 0 ||
       step.out.cols() <= 0 || in.region.cols() > out.region.cols())
     return false;
-  const ir::PadMode mode = node.attr<ir::PadAttrs>().mode;
+  const auto pads = padView(graph, node);
+  if (!pads)
+    return false;
   const ir::Shape &x = graph.tensor(node.inputs[0]).shape;
-  if ((mode != ir::PadMode::Constant && mode != ir::PadMode::Edge) || x.size() != 4 ||
-      node.inputs.size() < 2 || !graph.tensor(node.inputs[1]).isConstant())
-    return false;
-  const ir::Ints pads = graph.tensor(node.inputs[1]).data->toInts(); // [begins..., ends...]
-  if (pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5] || pads[2] < 0 ||
-      pads[3] < 0 || pads[6] < 0 || pads[7] < 0 || x[2] <= 0 || x[3] <= 0)
-    return false;
-  const int64_t iy = std::clamp<int64_t>(step.out.row0 - pads[2], 0, x[2] - 1);
-  const int64_t ix = std::clamp<int64_t>(step.out.col0 - pads[3], 0, x[3] - 1);
+  const int64_t iy = std::clamp<int64_t>(step.out.row0 - pads->first, 0, x[2] - 1);
+  const int64_t ix = std::clamp<int64_t>(step.out.col0 - pads->second, 0, x[3] - 1);
   const int64_t source = (iy - in.region.row0) * in.region.cols() + (ix - in.region.col0);
   const int64_t dest = (step.out.row0 - out.region.row0) * out.region.cols() +
                        (step.out.col0 - out.region.col0);

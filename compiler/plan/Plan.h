@@ -24,7 +24,9 @@
 #include "compiler/ir/Graph.h"
 #include "compiler/ir/OpInfo.h"
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rnnpoolc::plan {
@@ -47,10 +49,13 @@ struct Buffer {
   /// row, above the tensor at its top edge).
   int aliasOf = -1;
   /// Set when the buffer lies inside a ring of another (`within`, kind Ring): a one-row
-  /// ring (ringRows 1) at `withinOffset` bytes into it, one of its slots. A depthwise conv
-  /// planned in place writes each output row over the top row of its input window, which
-  /// it reads for the last time (depthwiseInPlace): one such buffer per slot of its input
-  /// ring. It reserves nothing of its own (its bytes are the ring's, which lives as long).
+  /// ring (ringRows 1) at `withinOffset` bytes into it, in one of its slots. A depthwise
+  /// conv planned in place writes each output row over the top row of its input window,
+  /// which it reads for the last time (depthwiseInPlace): one such buffer per slot of its
+  /// input ring, from the slot's first byte. A Pad's input row lies in the slot of its
+  /// output ring where the Pad writes that row, from the slot's pad_left-th pixel (padView):
+  /// its producer writes it there and the Pad adds the padding around it. Either way it
+  /// reserves nothing of its own (its bytes are the ring's, which lives as long).
   int within = -1;
   int64_t withinOffset = 0;
   /// Kind Region, optional: per row of the region, the first step that writes it and the
@@ -179,6 +184,14 @@ int64_t accumulatorBytes(const ir::Graph &graph, const ir::Node &node);
 /// node's MACs shared by rows so that the steps sum to them exactly).
 int64_t accumulateMacs(const ir::Graph &graph, const ir::Node &node, int64_t row0,
                        int64_t row1);
+
+/// The padding above and left of `node` when it is a Pad that may compute over its input
+/// (padInPlace) or take its input's rows as views of its output's (Buffer::within): constant
+/// or edge padding of the rows and columns of a [1, C, H, W] map by non-negative amounts,
+/// which the kernels write last pixel first, each pixel from its source by memmove; nullopt
+/// for any other node.
+std::optional<std::pair<int64_t, int64_t>> padView(const ir::Graph &graph,
+                                                   const ir::Node &node);
 
 /// Whether Pad step `step` may write its output buffer `out` over its input buffer `in`
 /// (the same offset; the kernels write the last pixel first): constant or edge padding of

@@ -76,12 +76,13 @@ struct Contents {
 
 class Replay {
 public:
-  Replay(const ir::Graph &g, const Plan &p) : g_(g), p_(p) {}
+  Replay(const ir::Graph &g, const Plan &p) : g_(g), p_(p), producers_(g.producers()) {}
   Status run();
 
 private:
   const ir::Graph &g_;
   const Plan &p_;
+  std::vector<int> producers_; ///< Per tensor: its producer node, or -1.
   std::vector<Contents> contents_;
 
   std::string describe(int step) const {
@@ -106,9 +107,23 @@ private:
   Status checkWithin() const;
   Status checkStreams() const;
   Status checkInPlaceRows(int step, const Step &s) const;
+  Status checkPadViewRow(int step, const Step &s) const;
+  Status checkPadOverOwnInput(int step, const Step &s) const;
+  /// Whether step `s` reads the ring that its output buffer `b` lies inside.
+  bool readsHost(const Step &s, int b) const {
+    return s.kind == StepKind::Compute && !s.inputs.empty() &&
+           s.inputs[0] == p_.buffers[static_cast<size_t>(b)].within;
+  }
+  /// Pixels from the start of its slot to where buffer `b`, inside a ring, begins.
+  int64_t columnInSlot(const Buffer &b) const {
+    const Buffer &ring = p_.buffers[static_cast<size_t>(b.within)];
+    const Dims d = dimsOf(g_.tensor(b.tensor));
+    const int64_t pixel = d.channels * elemBytes(g_.tensor(b.tensor), p_.floatActivations);
+    return b.withinOffset % (ring.bytes / ring.ringRows) / pixel;
+  }
   /// A write to `buffer`'s pixels (row `r`, columns [col0, col1)) overwrites what a buffer
   /// inside it or around it (Buffer::within) held in the same bytes.
-  void overwriteShared(int buffer, int64_t r, int64_t col0, int64_t col1);
+  void overwriteShared(int step, int buffer, int64_t r, int64_t col0, int64_t col1);
   /// Per ring: the buffers inside it.
   std::vector<std::vector<int>> inside_;
   Status accumulate(int step, const Step &s);
@@ -305,7 +320,9 @@ Status Replay::checkAliases() const {
 }
 
 /// A buffer inside a ring (Buffer::within): a one-row ring of the same pixel size over one
-/// whole slot's first bytes, at the ring's offset plus its own, live within the ring's life.
+/// slot's bytes, from a pixel of it (a depthwise conv's row in place: the first; a Pad's
+/// input row: its pad_left-th), at the ring's offset plus its own, live within the ring's
+/// life.
 Status Replay::checkWithin() const {
   for (size_t i = 0; i < p_.buffers.size(); ++i) {
     const Buffer &b = p_.buffers[i];
@@ -325,9 +342,11 @@ Status Replay::checkWithin() const {
     if (ring.kind != BufferKind::Ring || ring.within >= 0 || b.kind != BufferKind::Ring ||
         b.ringRows != 1 || b.aliasOf >= 0 || ring.aliasOf >= 0)
       return bad("only a one-row ring can lie inside a ring");
-    if (pixel != hostPixel || d.cols > dh.cols || b.withinOffset < 0 || slotBytes <= 0 ||
-        b.withinOffset % slotBytes != 0 || b.withinOffset / slotBytes >= ring.ringRows)
-      return bad("it is not one of the ring's slots, pixel for pixel");
+    if (pixel != hostPixel || pixel <= 0 || slotBytes <= 0 || b.withinOffset < 0 ||
+        b.withinOffset / slotBytes >= ring.ringRows ||
+        b.withinOffset % slotBytes % pixel != 0 ||
+        b.withinOffset % slotBytes / pixel + d.cols > dh.cols)
+      return bad("it is not in one of the ring's slots, pixel for pixel");
     if (b.offset != ring.offset + b.withinOffset)
       return bad("its offset is not the slot's");
     if (b.firstStep < ring.firstStep || b.lastStep > ring.lastStep)
@@ -364,24 +383,96 @@ Status Replay::checkInPlaceRows(int step, const Step &s) const {
   return Status::ok();
 }
 
-void Replay::overwriteShared(int buffer, int64_t r, int64_t col0, int64_t col1) {
+/// A step that writes a buffer inside a ring it does not read: the producer of a Pad's
+/// input writing one whole row inside the Pad's output ring (Builder::padViews), in the slot
+/// of the Pad's output row it pads, at its pad_left-th pixel.
+Status Replay::checkPadViewRow(int step, const Step &s) const {
+  const Buffer &out = p_.buffers[static_cast<size_t>(s.outputs[0])];
+  auto bad = [&](std::string_view why) {
+    return makeError("{} writes buffer {} inside buffer {}, but {}", describe(step),
+                     s.outputs[0], out.within, why);
+  };
+  const Buffer &ring = p_.buffers[static_cast<size_t>(out.within)];
+  const int producer = producers_[static_cast<size_t>(ring.tensor)];
+  const ir::Node *pad = producer >= 0 ? &g_.nodes[static_cast<size_t>(producer)] : nullptr;
+  const auto pads = pad ? padView(g_, *pad) : std::nullopt;
+  if (!pads || pad->inputs[0] != out.tensor)
+    return bad("that ring is not the output of a Pad of its tensor that can pad in place");
+  const int64_t slot = (s.out.row0 + pads->first) % ring.ringRows;
+  const int64_t slotBytes = ring.bytes / ring.ringRows;
+  if (s.out.rows() != 1 || s.out.col0 != 0 ||
+      s.out.col1 != dimsOf(g_.tensor(out.tensor)).cols ||
+      out.withinOffset / slotBytes != slot || columnInSlot(out) != pads->second)
+    return bad("it is not one row at the pad_left-th pixel of the slot of the row it pads");
+  return Status::ok();
+}
+
+/// A Pad step whose input lies inside its output ring (Builder::padViews): wherever it
+/// writes the slot its input lies in, the input begins at the slot's pad_left-th pixel, so
+/// that every pixel is copied onto itself (the kernel moves pixels last first, each from a
+/// source at or before it: plan::padView).
+Status Replay::checkPadOverOwnInput(int step, const Step &s) const {
+  if (s.inputs.empty() || s.inputs[0] < 0 || s.outputs.empty() || s.outputs[0] < 0)
+    return Status::ok();
+  const Buffer &in = p_.buffers[static_cast<size_t>(s.inputs[0])];
+  if (in.within < 0 || in.within != s.outputs[0])
+    return Status::ok();
+  const Buffer &ring = p_.buffers[static_cast<size_t>(in.within)];
+  const auto pads = padView(g_, g_.nodes[s.node]);
+  const int64_t slotBytes = ring.bytes / ring.ringRows;
+  for (int64_t r = s.out.row0; r < s.out.row1; ++r)
+    if (r % ring.ringRows == in.withinOffset / slotBytes &&
+        (!pads || columnInSlot(in) != pads->second))
+      return makeError("{} pads row {} over its input in buffer {}, which does not lie at "
+                       "the row's pad_left-th pixel",
+                       describe(step), r, s.inputs[0]);
+  return Status::ok();
+}
+
+void Replay::overwriteShared(int step, int buffer, int64_t r, int64_t col0, int64_t col1) {
   const Buffer &b = p_.buffers[static_cast<size_t>(buffer)];
-  auto clear = [&](int other, int64_t slot) {
+  // Columns [col0, col1) of `other`'s row in `slot` no longer hold what they did.
+  auto clear = [&](int other, int64_t slot, int64_t from, int64_t to) {
     Contents &c = contents_[static_cast<size_t>(other)];
-    for (int64_t col = col0; col < std::min(col1, c.cols); ++col)
+    for (int64_t col = std::max<int64_t>(from, 0); col < std::min(to, c.cols); ++col)
       c.row[static_cast<size_t>(slot * c.cols + col)] = -1;
   };
   if (b.within >= 0) { // the ring's slot under it
     const Buffer &ring = p_.buffers[static_cast<size_t>(b.within)];
-    clear(b.within, b.withinOffset / (ring.bytes / ring.ringRows));
+    const int64_t shift = columnInSlot(b);
+    clear(b.within, b.withinOffset / (ring.bytes / ring.ringRows), col0 + shift, col1 + shift);
     return;
   }
   if (b.kind != BufferKind::Ring || inside_[static_cast<size_t>(buffer)].empty())
     return;
   const int64_t slot = r % b.ringRows, slotBytes = b.bytes / b.ringRows;
-  for (int other : inside_[static_cast<size_t>(buffer)])
-    if (p_.buffers[static_cast<size_t>(other)].withinOffset == slot * slotBytes)
-      clear(other, 0);
+  // A Pad writing row r over its own input's row (Builder::padViews) copies the input's
+  // pixels onto themselves: what the input held there, it still holds.
+  const Step *s =
+      step >= 0 && step < static_cast<int>(p_.steps.size()) ? &p_.steps[step] : nullptr;
+  const ir::Node *pad = s && s->kind == StepKind::Compute ? &g_.nodes[s->node] : nullptr;
+  const std::pair<int64_t, int64_t> pads =
+      pad ? padView(g_, *pad).value_or(std::pair<int64_t, int64_t>{-1, -1})
+          : std::pair<int64_t, int64_t>{-1, -1};
+  for (int other : inside_[static_cast<size_t>(buffer)]) {
+    const Buffer &inner = p_.buffers[static_cast<size_t>(other)];
+    if (inner.withinOffset / slotBytes != slot)
+      continue;
+    const int64_t shift = columnInSlot(inner);
+    if (pads.second >= 0 && s->inputs[0] == other && shift == pads.second) {
+      const int64_t rows = dimsOf(g_.tensor(inner.tensor)).rows;
+      const int64_t source = pad->attr<ir::PadAttrs>().mode == ir::PadMode::Edge
+                                 ? std::clamp<int64_t>(r - pads.first, 0, rows - 1)
+                                 : r - pads.first;
+      Contents &c = contents_[static_cast<size_t>(other)];
+      for (int64_t col = std::max<int64_t>(col0 - shift, 0);
+           col < std::min(col1 - shift, c.cols); ++col)
+        if (c.row[static_cast<size_t>(col)] != static_cast<int32_t>(source))
+          c.row[static_cast<size_t>(col)] = -1;
+      continue;
+    }
+    clear(other, 0, col0 - shift, col1 - shift);
+  }
 }
 
 Status Replay::checkOverlaps() const {
@@ -435,7 +526,7 @@ Status Replay::write(int step, int buffer, const ir::Region &region) {
       return makeError("{} writes row {} of '{}' outside buffer {}", describe(step), r,
                        g_.tensor(b.tensor).name, buffer);
     if (b.kind == BufferKind::Ring)
-      overwriteShared(buffer, r, region.col0, region.col1);
+      overwriteShared(step, buffer, r, region.col0, region.col1);
     for (int64_t col = region.col0; col < region.col1; ++col) {
       int64_t k = col - (b.kind == BufferKind::Ring ? 0 : b.region.col0);
       if (k < 0 || k >= c.cols)
@@ -639,7 +730,9 @@ Status Replay::run() {
     }
     for (int b : s.outputs)
       if (b >= 0 && p_.buffers[static_cast<size_t>(b)].within >= 0)
-        RNNPOOLC_TRY(checkInPlaceRows(step, s));
+        RNNPOOLC_TRY(readsHost(s, b) ? checkInPlaceRows(step, s) : checkPadViewRow(step, s));
+    if (s.kind == StepKind::Compute && g_.nodes[s.node].op == ir::OpKind::Pad)
+      RNNPOOLC_TRY(checkPadOverOwnInput(step, s));
     for (int b : s.outputs)
       RNNPOOLC_TRY(write(step, b, s.out));
   }

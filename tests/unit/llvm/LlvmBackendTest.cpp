@@ -15,6 +15,7 @@
 #include "tests/unit/codegen/CodegenTestUtil.h"
 #include "tests/unit/llvm/ResizeGraph.h"
 #include "tests/unit/passes/Builder.h"
+#include "tests/unit/plan/Schedules.h"
 
 #include <llvm/AsmParser/Parser.h>
 #include <llvm/Bitcode/BitcodeReader.h>
@@ -217,12 +218,7 @@ TEST_CASE("llvm backend: host object run in process == fixed-point interpreter")
     for (bool stream : {false, true})
       for (int64_t tile : {3, 4}) {
         INFO((stream ? "streamed" : "frame resident") << ", tiles of " << tile);
-        plan::Schedule schedule;
-        plan::RegionInfo region;
-        region.strategy = plan::Strategy::Tiles, region.tileRows = region.tileCols = tile;
-        for (size_t n = 0; n < g.nodes.size(); ++n)
-          schedule.order.push_back(n), region.nodes.push_back(n);
-        schedule.regions = {region};
+        const plan::Schedule schedule = testing::oneRegion(g, plan::Strategy::Tiles, tile);
         plan::BuildOptions options;
         options.streamInput = stream, options.rowLifetimes = true, options.rowRuns = 0;
         options.tilesInPlace = true;
@@ -239,6 +235,55 @@ TEST_CASE("llvm backend: host object run in process == fixed-point interpreter")
         CHECK(inPlace.size() == std::size(dws));
         checkNativePlan(model, sets[3][0], std::move(*p));
       }
+  }
+  SECTION("Pads whose input rows lie in their output rings; streamed") {
+    // A constant Pad on every side before a 3x3 valid conv, and an edge Pad of the bottom
+    // row and right column (ReplicationPad2d((0, 1, 0, 1)), the authors' face detectors)
+    // before a 1x1 conv: in one row-band region, each Pad's input row is written where the
+    // Pad's output keeps it (plan::Buffer::within), at its pad_left-th pixel.
+    testing::Builder b;
+    auto conv = [&](const std::string &name, ir::TensorId x, int64_t out, int64_t in,
+                    int64_t k) {
+      ir::ConvAttrs a;
+      a.kernel = {k, k}, a.strides = {1, 1}, a.dilations = {1, 1}, a.pads = {0, 0, 0, 0};
+      a.group = 1;
+      return b.node(
+          ir::OpKind::Relu, name + "_relu",
+          {b.node(ir::OpKind::Conv, name, {x, b.constant(name + "_w", {out, in, k, k})}, a)});
+    };
+    ir::TensorId x = b.input("x", {1, 3, 13, 11});
+    x = conv("mix", x, 6, 3, 1);
+    x = b.node(ir::OpKind::Pad, "pad", {x, b.ints("pads", {0, 0, 1, 1, 0, 0, 1, 1})},
+               ir::PadAttrs{ir::PadMode::Constant});
+    x = conv("conv", x, 8, 6, 3);
+    x = b.node(ir::OpKind::Pad, "replicate", {x, b.ints("pads2", {0, 0, 0, 0, 0, 0, 1, 1})},
+               ir::PadAttrs{ir::PadMode::Edge});
+    b.g.outputs = {conv("head", x, 4, 8, 1)};
+    REQUIRE(passes::canonicalize(b.g));
+    std::vector<std::vector<ir::TensorData>> sets;
+    const quant::QuantizedModel model = testing::quantizedSynthetic(b.g, sets);
+    const ir::Graph &g = model.graph;
+    for (bool stream : {false, true}) {
+      INFO((stream ? "streamed" : "frame resident"));
+      const plan::Schedule schedule = testing::oneRegion(g, plan::Strategy::RowBands);
+      plan::BuildOptions options;
+      options.streamInput = stream, options.rowLifetimes = true, options.rowRuns = 0;
+      options.depthwiseInPlace = true;
+      auto p = plan::buildPlan(g, schedule, options);
+      REQUIRE(p);
+      plan::placeBuffers(*p, plan::Placement::Final);
+      REQUIRE(plan::verifyPlan(g, *p));
+      std::set<std::string> views;
+      const std::vector<int> producers = g.producers();
+      for (const plan::Buffer &buffer : p->buffers)
+        if (buffer.within >= 0)
+          views.insert(
+              g.nodes[static_cast<size_t>(
+                          producers[p->buffers[static_cast<size_t>(buffer.within)].tensor])]
+                  .name);
+      CHECK(views == std::set<std::string>{"pad", "replicate"});
+      checkNativePlan(model, sets[3][0], std::move(*p));
+    }
   }
   SECTION("small_cnn") {
     auto model = quantized(example("small_cnn/model.onnx"), {});

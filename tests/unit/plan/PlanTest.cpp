@@ -7,6 +7,7 @@
 #include "compiler/plan/ReportFigures.h"
 #include "compiler/plan/Verifier.h"
 #include "tests/unit/passes/Builder.h"
+#include "tests/unit/plan/Schedules.h"
 
 #include <optional>
 #include <random>
@@ -1559,4 +1560,135 @@ TEST_CASE("random int8 graphs in tiles with depthwise convs in place verify") {
     }
   }
   CHECK(used >= 10);
+}
+
+namespace {
+
+/// x -> 1x1 conv -> Pad -> conv k x k (stride, pads) -> Relu, every shape and padding drawn
+/// from `seed`: a stem padded before the conv or pooling that reads it.
+ir::Graph paddedConv(unsigned seed, ir::PadMode mode) {
+  std::mt19937 rng(seed);
+  auto pick = [&](int n) { return static_cast<int64_t>(rng() % static_cast<unsigned>(n)); };
+  const int64_t c = 1 + pick(4), rows = 5 + pick(12), cols = 5 + pick(12);
+  const int64_t k = 1 + 2 * pick(3), stride = 1 + pick(2);
+  Builder b;
+  ir::TensorId x = b.input("x", {1, c, rows, cols});
+  x = b.node(OpKind::Conv, "mix", {x, b.constant("w0", {c, c, 1, 1})},
+             convAttrs(1, 1, 0, 1, 1));
+  const std::vector<int64_t> pads = {0, 0, pick(4), pick(4), 0, 0, pick(4), pick(4)};
+  x = b.node(OpKind::Pad, "pad", {x, b.ints("pads", pads)}, ir::PadAttrs{mode});
+  x = b.node(OpKind::Conv, "conv", {x, b.constant("w1", {3, c, k, k})},
+             convAttrs(k, stride, pick(k / 2 + 1), 1, 1));
+  b.g.outputs = {b.node(OpKind::Relu, "relu", {x})};
+  REQUIRE(passes::canonicalize(b.g));
+  return std::move(b.g);
+}
+
+/// The buffers inside a ring that hold a Pad's input rows (Builder::padViews).
+int padViewsOf(const ir::Graph &g, const plan::Plan &p) {
+  int views = 0;
+  for (const plan::Buffer &b : p.buffers)
+    if (b.within >= 0) {
+      const size_t pad = static_cast<size_t>(g.producers()[p.buffers[b.within].tensor]);
+      views += g.nodes[pad].op == OpKind::Pad && g.nodes[pad].inputs[0] == b.tensor;
+    }
+  return views;
+}
+
+} // namespace
+
+TEST_CASE("a Pad's input rows in row bands lie in its output ring, where the Pad keeps them") {
+  // Every Pad of constant or edge mode in one row-band region, its input written by the
+  // conv before it straight into the slot of the Pad's output ring that row goes to, at the
+  // slot's pad_left-th pixel. Float plans (the executor runs them) against whole tensors;
+  // int8 plans verify and cost less. Reflect mode reads pixels after the one it writes:
+  // never.
+  int views = 0;
+  for (unsigned seed = 1; seed <= 60; ++seed)
+    for (ir::PadMode mode : {ir::PadMode::Constant, ir::PadMode::Edge, ir::PadMode::Reflect}) {
+      const ir::Graph g = paddedConv(seed, mode);
+      const plan::Schedule schedule = testing::oneRegion(g, plan::Strategy::RowBands);
+      for (bool stream : {false, true}) {
+        INFO("seed " << seed << " mode " << static_cast<int>(mode)
+                     << (stream ? " streamed" : " frame resident"));
+        plan::BuildOptions options;
+        options.floatActivations = true, options.streamInput = stream;
+        options.rowLifetimes = true, options.rowRuns = 0, options.depthwiseInPlace = true;
+        auto p = plan::buildPlan(g, schedule, options);
+        REQUIRE(p);
+        plan::placeBuffers(*p, plan::Placement::Final);
+        auto ok = plan::verifyPlan(g, *p);
+        INFO((ok ? std::string() : ok.error().message()));
+        REQUIRE(ok);
+        const int used = padViewsOf(g, *p);
+        CHECK((mode == ir::PadMode::Reflect ? used == 0 : used > 0));
+        views += used > 0;
+        auto input = randomInput(g, seed);
+        auto whole = interp::run(g, {input});
+        REQUIRE(whole);
+        auto planned = interp::executePlan(g, *p, {input});
+        REQUIRE(planned);
+        requireSameBytes((*planned)[0], (*whole)[0]);
+        // int8: the input's row costs nothing of its own, and the lean build prices it so.
+        const ir::Graph q = asInt8(g);
+        options.floatActivations = false;
+        auto views8 = plan::buildPlan(q, schedule, options);
+        options.depthwiseInPlace = false;
+        auto apart = plan::buildPlan(q, schedule, options);
+        REQUIRE(views8);
+        REQUIRE(apart);
+        plan::placeBuffers(*views8, plan::Placement::Final);
+        plan::placeBuffers(*apart, plan::Placement::Final);
+        REQUIRE(plan::verifyPlan(q, *views8));
+        CHECK(views8->summary.peakBytes <= apart->summary.peakBytes);
+        options.depthwiseInPlace = true;
+        auto priced = plan::summarizePlan(q, schedule, options, plan::Placement::Final);
+        REQUIRE(priced);
+        CHECK(priced->peakBytes == views8->summary.peakBytes);
+      }
+    }
+  CHECK(views >= 60);
+}
+
+TEST_CASE("the verifier rejects a Pad's input rows in the wrong place of its ring") {
+  // Constant padding of one row and two columns each side, read by a 1x1 conv: the Pad's
+  // output ring has one slot, the input's row lies in it at the second pixel.
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 2, 6, 7});
+  x = b.node(OpKind::Conv, "mix", {x, b.constant("w0", {2, 2, 1, 1})},
+             convAttrs(1, 1, 0, 1, 1));
+  x = b.node(OpKind::Pad, "pad", {x, b.ints("pads", {0, 0, 1, 2, 0, 0, 1, 2})},
+             ir::PadAttrs{ir::PadMode::Constant});
+  b.g.outputs = {b.node(OpKind::Conv, "conv", {x, b.constant("w1", {3, 2, 1, 1})},
+                        convAttrs(1, 1, 0, 1, 1))};
+  REQUIRE(passes::canonicalize(b.g));
+  const ir::Graph g = asInt8(std::move(b.g));
+  const plan::Schedule schedule = testing::oneRegion(g, plan::Strategy::RowBands);
+  plan::BuildOptions options;
+  options.rowLifetimes = true, options.rowRuns = 0, options.depthwiseInPlace = true;
+  auto p = plan::buildPlan(g, schedule, options);
+  REQUIRE(p);
+  plan::placeBuffers(*p, plan::Placement::Final);
+  REQUIRE(plan::verifyPlan(g, *p));
+  REQUIRE(padViewsOf(g, *p) == 1);
+  auto view = std::find_if(p->buffers.begin(), p->buffers.end(),
+                           [](const plan::Buffer &x) { return x.within >= 0; });
+  REQUIRE(view->withinOffset == 2 * 2); // two pixels of two channels
+  auto rejects = [&](plan::Plan bad, const std::string &why) {
+    auto ok = plan::verifyPlan(g, bad);
+    REQUIRE_FALSE(ok);
+    CHECK_THAT(ok.error().message(), Catch::Contains(why));
+  };
+  {
+    plan::Plan bad = *p; // a pixel left of pad_left: the Pad's kernel would copy over it
+    auto &b2 = bad.buffers[static_cast<size_t>(view - p->buffers.begin())];
+    b2.withinOffset -= 2, b2.offset -= 2;
+    rejects(bad, "pad_left-th pixel");
+  }
+  {
+    plan::Plan bad = *p; // between two pixels
+    auto &b2 = bad.buffers[static_cast<size_t>(view - p->buffers.begin())];
+    b2.withinOffset += 1, b2.offset += 1;
+    rejects(bad, "not in one of the ring's slots");
+  }
 }
