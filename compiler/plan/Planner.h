@@ -25,7 +25,9 @@
 // own, grids down to a sixteenth of a side, and regions that hand their output off to the
 // next (RegionInfo::handOff: a row of tiles or a band at a time, as the next region asks
 // for the rows, through a ring), so that a stem of small tiles over the high-resolution
-// maps feeds row bands with neither map whole. (4) Offsets: greedy
+// maps feeds row bands with neither map whole; after their rounds, tiles twice or half as
+// tall or wide as a tiled region's (the rounds' grids are square), kept when they improve
+// the plan, and the rounds again from there. (4) Offsets: greedy
 // by size while searching, then several orders, a bounded repair and a bounded local
 // search for the chosen plan (Placement.cpp). The search compares candidates by summaries
 // built without steps, memoised across the searches of one makePlan. (5) RNNPool: a step
