@@ -559,7 +559,9 @@ void Builder::depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t first
 /// row r + pad_top: its producer writes it where the Pad's output keeps it, and the Pad
 /// writes the padding around it, copying each of its pixels onto itself. The slot is free
 /// when the producer writes: the region pulls depth first, so the Pad's step for that row
-/// comes right after. The verifier checks all of it on the result.
+/// comes right after. Edge padding reads the first and last input rows for several output
+/// rows; only the Pad's own steps write the slot in between, and those rows' copies of it
+/// onto itself leave it as it was. The verifier checks all of it on the result.
 void Builder::padViews(const Bands &b, const RegionInfo &r, size_t firstStep) {
   for (size_t n : r.nodes) {
     const ir::Node &node = g_.nodes[n];
@@ -569,10 +571,17 @@ void Builder::padViews(const Bands &b, const RegionInfo &r, size_t firstStep) {
     const ir::TensorId in = node.inputs[0], out = node.outputs[0];
     if (b.ring[in] < 0 || b.whole[in] || b.ring[out] < 0 || b.whole[out] ||
         b.producer[in] < 0 || consumers_[in].size() != 1 ||
-        plan_.buffers[b.ring[in]].ringRows != 1 || plan_.buffers[b.ring[in]].within >= 0 ||
-        plan_.buffers[b.ring[out]].within >= 0 || pixelBytes(in) != pixelBytes(out))
-      continue; // (a depthwise conv's rows in place already lie in its input's ring)
+        plan_.buffers[b.ring[in]].ringRows != 1 || pixelBytes(in) != pixelBytes(out))
+      continue;
+    // Rings that hold or lie in others are left as they are: a depthwise conv's rows in
+    // place over the Pad's output would share its slots with the Pad's input rows, which
+    // edge padding reads for several output rows (the first and last), and a Pad of a
+    // Pad's output would nest views.
     const int ring = b.ring[in], host = b.ring[out];
+    if (std::any_of(plan_.buffers.begin(), plan_.buffers.end(),
+                    [&](const Buffer &x) { return x.within == ring || x.within == host; }) ||
+        plan_.buffers[ring].within >= 0 || plan_.buffers[host].within >= 0)
+      continue;
     const int64_t slots = plan_.buffers[host].ringRows;
     const int64_t offset = pads->second * pixelBytes(out);
     if (lean_) {

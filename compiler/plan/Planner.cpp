@@ -506,13 +506,13 @@ bool Search::absorbReductions(std::optional<Summary> &best, Schedule &bestSchedu
   return any;
 }
 
-/// Tiles taller than wide, or wider than tall, beside each tiled region's tiles (the
-/// searches with hand-offs): a tile's rows set how many rows the region before hands over at
-/// a time, its columns how wide the tile's buffers are, and the grids of the rounds are
-/// square. Each change is kept when it improves the plan. Tried after the rounds, whose
-/// greedy path it would otherwise turn (MobileNetV2 streamed: 96,288 B against 73,632 B
-/// when the rounds tried them); the caller runs the rounds again from a change and keeps
-/// the result only if it improves. Whether any region changed.
+/// Each tiled region's tiles made twice or half as tall, as wide, or both ways opposite
+/// (the searches with hand-offs; the rounds' grids cut a map into as many tiles down as
+/// across): a tile's rows set how many rows the region before hands over at a time, its
+/// columns how wide the tile's buffers are. Each change is kept when it improves the plan.
+/// Tried after the rounds, whose greedy path it would otherwise turn (MobileNetV2 streamed:
+/// 96,288 B against 73,632 B when the rounds tried them); the caller runs the rounds again from
+/// a change and keeps the result only if it improves. Whether any region changed.
 bool Search::reshapeTiles(std::optional<Summary> &best, Schedule &bestSchedule) const {
   bool any = false;
   for (size_t r = 0; r < bestSchedule.regions.size(); ++r) {
@@ -526,14 +526,15 @@ bool Search::reshapeTiles(std::optional<Summary> &best, Schedule &bestSchedule) 
                                                   {th / 2, tw},     {th, tw / 2},
                                                   {th * 2, tw / 2}, {th / 2, tw * 2}};
     for (auto [rows, cols] : shapes) {
-      if (rows < 1 || cols < 1 || rows > e.rows || cols > e.cols)
+      if (rows < 1 || cols < 1 || rows > e.rows || cols > e.cols || spent())
         continue;
-      Schedule s = bestSchedule;
-      s.regions[r].tileRows = rows, s.regions[r].tileCols = cols;
       for (bool handOff : {false, true}) {
         if (handOff && !handOffs)
           continue;
+        Schedule s = bestSchedule;
+        s.regions[r].tileRows = rows, s.regions[r].tileCols = cols;
         s.regions[r].handOff = handOff;
+        settleHandOffs(g_, s); // (a hand-off here can end the next region's)
         auto p = evaluate(s, /*refined=*/true, variant_.decide);
         if (p && allowed(*p) && better(*p, *best))
           best = std::move(p), bestSchedule = s, any = true;
@@ -672,10 +673,8 @@ Expected<Plan> Search::run() {
       std::optional<Summary> reshaped = plan;
       Schedule reshapedSchedule = schedule;
       if (!reshapeTiles(reshaped, reshapedSchedule))
-        break;
+        break; // (a change is an improvement, and the rounds never undo one)
       regionRounds(reshaped, reshapedSchedule, /*branchy=*/false);
-      if (!better(*reshaped, *plan))
-        break;
       plan = std::move(reshaped), schedule = std::move(reshapedSchedule);
     }
   };

@@ -437,10 +437,16 @@ void Replay::overwriteShared(int step, int buffer, int64_t r, int64_t col0, int6
     for (int64_t col = std::max<int64_t>(from, 0); col < std::min(to, c.cols); ++col)
       c.row[static_cast<size_t>(slot * c.cols + col)] = -1;
   };
-  if (b.within >= 0) { // the ring's slot under it
+  if (b.within >= 0) { // the ring's slot under it, and every other buffer in that slot
     const Buffer &ring = p_.buffers[static_cast<size_t>(b.within)];
+    const int64_t slotBytes = ring.bytes / ring.ringRows, slot = b.withinOffset / slotBytes;
     const int64_t shift = columnInSlot(b);
-    clear(b.within, b.withinOffset / (ring.bytes / ring.ringRows), col0 + shift, col1 + shift);
+    clear(b.within, slot, col0 + shift, col1 + shift);
+    for (int other : inside_[static_cast<size_t>(b.within)]) {
+      const Buffer &o = p_.buffers[static_cast<size_t>(other)];
+      if (other != buffer && o.withinOffset / slotBytes == slot)
+        clear(other, 0, col0 + shift - columnInSlot(o), col1 + shift - columnInSlot(o));
+    }
     return;
   }
   if (b.kind != BufferKind::Ring || inside_[static_cast<size_t>(buffer)].empty())
