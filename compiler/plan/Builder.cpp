@@ -475,6 +475,13 @@ void Builder::depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t first
         consumers_[in].size() != 1 || plan_.buffers[b.ring[out]].ringRows != 1 ||
         pixelBytes(in) != pixelBytes(out))
       continue;
+    // A ring shorter than the window (a map of a few rows, whose windows the edges clip)
+    // would give the first output row, whose window's top lies above the map, the slot of
+    // a row its window still reads.
+    const auto &conv = node.attr<ir::ConvAttrs>();
+    if (conv.kernel.empty() || conv.dilations.empty() ||
+        plan_.buffers[b.ring[in]].ringRows < (conv.kernel[0] - 1) * conv.dilations[0] + 1)
+      continue;
     const int64_t scratchBytes = inPlaceScratch(node, extent(out).cols);
     if (scratchBytes >= rowBytes(out))
       continue; // (a row of a narrow map: the scratch would not be smaller)
