@@ -222,18 +222,15 @@ TEST_CASE("llvm backend: host object run in process == fixed-point interpreter")
         plan::BuildOptions options;
         options.streamInput = stream, options.rowLifetimes = true, options.rowRuns = 0;
         options.tilesInPlace = true;
-        auto p = plan::buildPlan(g, schedule, options);
-        REQUIRE(p);
-        plan::placeBuffers(*p, plan::Placement::Final);
-        REQUIRE(plan::verifyPlan(g, *p));
+        plan::Plan p = testing::verifiedPlan(g, schedule, options);
         std::set<std::string> inPlace;
-        for (const plan::Step &s : p->steps)
+        for (const plan::Step &s : p.steps)
           if (s.kind == plan::StepKind::Compute &&
-              p->buffers[static_cast<size_t>(s.outputs[0])].aliasOf >= 0 &&
+              p.buffers[static_cast<size_t>(s.outputs[0])].aliasOf >= 0 &&
               g.nodes[s.node].op == ir::OpKind::Conv)
             inPlace.insert(g.nodes[s.node].name);
         CHECK(inPlace.size() == std::size(dws));
-        checkNativePlan(model, sets[3][0], std::move(*p));
+        checkNativePlan(model, sets[3][0], std::move(p));
       }
   }
   SECTION("Pads whose input rows lie in their output rings; streamed") {
@@ -269,20 +266,9 @@ TEST_CASE("llvm backend: host object run in process == fixed-point interpreter")
       plan::BuildOptions options;
       options.streamInput = stream, options.rowLifetimes = true, options.rowRuns = 0;
       options.depthwiseInPlace = true;
-      auto p = plan::buildPlan(g, schedule, options);
-      REQUIRE(p);
-      plan::placeBuffers(*p, plan::Placement::Final);
-      REQUIRE(plan::verifyPlan(g, *p));
-      std::set<std::string> views;
-      const std::vector<int> producers = g.producers();
-      for (const plan::Buffer &buffer : p->buffers)
-        if (buffer.within >= 0)
-          views.insert(
-              g.nodes[static_cast<size_t>(
-                          producers[p->buffers[static_cast<size_t>(buffer.within)].tensor])]
-                  .name);
-      CHECK(views == std::set<std::string>{"pad", "replicate"});
-      checkNativePlan(model, sets[3][0], std::move(*p));
+      plan::Plan p = testing::verifiedPlan(g, schedule, options);
+      CHECK(testing::padsWithViews(g, p) == std::set<std::string>{"pad", "replicate"});
+      checkNativePlan(model, sets[3][0], std::move(p));
     }
   }
   SECTION("small_cnn") {

@@ -1139,21 +1139,15 @@ plan::Plan builtAndExact(const ir::Graph &g, const plan::Schedule &schedule, boo
   plan::BuildOptions options;
   options.floatActivations = true, options.streamInput = stream;
   options.rowLifetimes = true, options.rowRuns = 0;
-  auto p = plan::buildPlan(g, schedule, options);
-  INFO((p ? std::string() : p.error().message()));
-  REQUIRE(p);
-  plan::placeBuffers(*p, plan::Placement::Final);
-  auto ok = plan::verifyPlan(g, *p);
-  INFO((ok ? std::string() : ok.error().message()));
-  REQUIRE(ok);
-  auto planned = interp::executePlan(g, *p, {input});
+  plan::Plan p = testing::verifiedPlan(g, schedule, options);
+  auto planned = interp::executePlan(g, p, {input});
   REQUIRE(planned);
   requireSameBytes((*planned)[0], whole);
   // The search's candidates (built without steps) price it as it is.
   auto priced = plan::summarizePlan(g, schedule, options, plan::Placement::Final);
   REQUIRE(priced);
-  CHECK(priced->peakBytes == p->summary.peakBytes);
-  return std::move(*p);
+  CHECK(priced->peakBytes == p.summary.peakBytes);
+  return p;
 }
 
 } // namespace
@@ -1593,17 +1587,6 @@ ir::Graph paddedConv(unsigned seed, ir::PadMode mode) {
   return std::move(b.g);
 }
 
-/// The buffers inside a ring that hold a Pad's input rows (Builder::padViews).
-int padViewsOf(const ir::Graph &g, const plan::Plan &p) {
-  int views = 0;
-  for (const plan::Buffer &b : p.buffers)
-    if (b.within >= 0) {
-      const size_t pad = static_cast<size_t>(g.producers()[p.buffers[b.within].tensor]);
-      views += g.nodes[pad].op == OpKind::Pad && g.nodes[pad].inputs[0] == b.tensor;
-    }
-  return views;
-}
-
 } // namespace
 
 TEST_CASE("a Pad's input rows in row bands lie in its output ring, where the Pad keeps them") {
@@ -1623,49 +1606,39 @@ TEST_CASE("a Pad's input rows in row bands lie in its output ring, where the Pad
         plan::BuildOptions options;
         options.floatActivations = true, options.streamInput = stream;
         options.rowLifetimes = true, options.rowRuns = 0, options.depthwiseInPlace = true;
-        auto p = plan::buildPlan(g, schedule, options);
-        REQUIRE(p);
-        plan::placeBuffers(*p, plan::Placement::Final);
-        auto ok = plan::verifyPlan(g, *p);
-        INFO((ok ? std::string() : ok.error().message()));
-        REQUIRE(ok);
-        const int used = padViewsOf(g, *p);
+        const plan::Plan p = testing::verifiedPlan(g, schedule, options);
+        const int used = static_cast<int>(testing::padsWithViews(g, p).size());
         CHECK((mode == ir::PadMode::Reflect ? used == 0 : used > 0));
         views += used > 0;
         auto input = randomInput(g, seed);
         auto whole = interp::run(g, {input});
         REQUIRE(whole);
-        auto planned = interp::executePlan(g, *p, {input});
+        auto planned = interp::executePlan(g, p, {input});
         REQUIRE(planned);
         requireSameBytes((*planned)[0], (*whole)[0]);
         // int8: the input's row costs nothing of its own, and the lean build prices it so.
         const ir::Graph q = asInt8(g);
         options.floatActivations = false;
-        auto views8 = plan::buildPlan(q, schedule, options);
+        const plan::Plan views8 = testing::verifiedPlan(q, schedule, options);
         options.depthwiseInPlace = false;
         auto apart = plan::buildPlan(q, schedule, options);
-        REQUIRE(views8);
         REQUIRE(apart);
-        plan::placeBuffers(*views8, plan::Placement::Final);
         plan::placeBuffers(*apart, plan::Placement::Final);
-        auto ok8 = plan::verifyPlan(q, *views8);
-        INFO((ok8 ? std::string() : ok8.error().message()));
-        REQUIRE(ok8);
         // (Rows in place can cost more than they save on a small map, a depthwise conv's
         // scratch, or the Pad's output ring live from the step that writes its first input
         // row: the search keeps them only when the arena shrinks.)
-        const bool depthwise = std::any_of(g.nodes.begin(), g.nodes.end(),
-                                           [](const ir::Node &n) { return n.name == "dw"; });
         if (mode != ir::PadMode::Reflect)
-          lower += views8->summary.peakBytes < apart->summary.peakBytes, ++cases;
+          lower += views8.summary.peakBytes < apart->summary.peakBytes, ++cases;
         options.depthwiseInPlace = true;
         auto priced = plan::summarizePlan(q, schedule, options, plan::Placement::Final);
         REQUIRE(priced);
         // (A depthwise conv in place is priced no lower than it is, as the random in-place
         // rows test says; the Pad's view alone exactly.)
-        CHECK(priced->peakBytes >= views8->summary.peakBytes);
+        const bool depthwise = std::any_of(g.nodes.begin(), g.nodes.end(),
+                                           [](const ir::Node &n) { return n.name == "dw"; });
+        CHECK(priced->peakBytes >= views8.summary.peakBytes);
         if (!depthwise)
-          CHECK(priced->peakBytes == views8->summary.peakBytes);
+          CHECK(priced->peakBytes == views8.summary.peakBytes);
       }
     }
   CHECK(views >= 60);
@@ -1688,12 +1661,9 @@ TEST_CASE("the verifier rejects a Pad's input rows in the wrong place of its rin
   const plan::Schedule schedule = testing::oneRegion(g, plan::Strategy::RowBands);
   plan::BuildOptions options;
   options.rowLifetimes = true, options.rowRuns = 0, options.depthwiseInPlace = true;
-  auto p = plan::buildPlan(g, schedule, options);
-  REQUIRE(p);
-  plan::placeBuffers(*p, plan::Placement::Final);
-  REQUIRE(plan::verifyPlan(g, *p));
-  REQUIRE(padViewsOf(g, *p) == 1);
-  auto view = std::find_if(p->buffers.begin(), p->buffers.end(),
+  const plan::Plan p = testing::verifiedPlan(g, schedule, options);
+  REQUIRE(testing::padsWithViews(g, p) == std::set<std::string>{"pad"});
+  auto view = std::find_if(p.buffers.begin(), p.buffers.end(),
                            [](const plan::Buffer &x) { return x.within >= 0; });
   REQUIRE(view->withinOffset == 2 * 2); // two pixels of two channels
   auto rejects = [&](plan::Plan bad, const std::string &why) {
@@ -1702,14 +1672,14 @@ TEST_CASE("the verifier rejects a Pad's input rows in the wrong place of its rin
     CHECK_THAT(ok.error().message(), Catch::Contains(why));
   };
   {
-    plan::Plan bad = *p; // a pixel left of pad_left: the Pad's kernel would copy over it
-    auto &b2 = bad.buffers[static_cast<size_t>(view - p->buffers.begin())];
+    plan::Plan bad = p; // a pixel left of pad_left: the Pad's kernel would copy over it
+    auto &b2 = bad.buffers[static_cast<size_t>(view - p.buffers.begin())];
     b2.withinOffset -= 2, b2.offset -= 2;
     rejects(bad, "pad_left-th pixel");
   }
   {
-    plan::Plan bad = *p; // between two pixels
-    auto &b2 = bad.buffers[static_cast<size_t>(view - p->buffers.begin())];
+    plan::Plan bad = p; // between two pixels
+    auto &b2 = bad.buffers[static_cast<size_t>(view - p.buffers.begin())];
     b2.withinOffset += 1, b2.offset += 1;
     rejects(bad, "not in one of the ring's slots");
   }

@@ -9,6 +9,7 @@
 #include "compiler/plan/Planner.h"
 #include "compiler/plan/Verifier.h"
 #include "tests/unit/passes/Builder.h"
+#include "tests/unit/plan/Schedules.h"
 
 #include <random>
 #include <set>
@@ -323,17 +324,11 @@ TEST_CASE("row bands of RNNPool that hand their output off still carry, and run 
       plan::BuildOptions options;
       options.floatActivations = true, options.streamInput = stream;
       options.rowLifetimes = true, options.rowRuns = 0, options.carryScratch = true;
-      auto p = plan::buildPlan(g, schedule, options);
-      INFO((p ? std::string() : p.error().message()));
-      REQUIRE(p);
-      plan::placeBuffers(*p, plan::Placement::Final);
-      auto ok = plan::verifyPlan(g, *p);
-      INFO((ok ? std::string() : ok.error().message()));
-      REQUIRE(ok);
-      const std::vector<size_t> steps = poolSteps(g, *p);
+      const plan::Plan p = testing::verifiedPlan(g, schedule, options);
+      const std::vector<size_t> steps = poolSteps(g, p);
       REQUIRE(steps.size() > 1);
       for (size_t k = 1; k < steps.size(); ++k)
-        CHECK(plan::carries(g, p->steps[steps[k - 1]], p->steps[steps[k]]));
-      requireRunsExactly(g, *p, input, (*whole)[0]);
+        CHECK(plan::carries(g, p.steps[steps[k - 1]], p.steps[steps[k]]));
+      requireRunsExactly(g, p, input, (*whole)[0]);
     }
 }
