@@ -215,19 +215,26 @@ static void rp_rnn2_both_f32(const rp_rnnpool_f32_params *p, const rp_fg_t_f32 *
 
 RP_F32_API size_t rp_rnnpool_f32_scratch_bytes(const rp_rnnpool_f32_params *p,
                                                int32_t region_cols, int32_t reuse) {
-  return rp_rnnpool_scratch_size(p->patch_h, p->patch_w, p->rnn1.hidden, p->rnn2.hidden,
-                                 reuse ? region_cols : 1, sizeof(float));
+  return rp_rnnpool_scratch_size(p->patch_h, p->stride_h, p->patch_w, p->rnn1.hidden,
+                                 p->rnn2.hidden, reuse ? region_cols : 0, sizeof(float));
 }
 
 RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32 *in,
                                rp_view_f32 *out, const rp_region_f32 *region, void *scratch,
                                int32_t reuse) {
   const int32_t h1 = p->rnn1.hidden, h2 = p->rnn2.hidden, ph = p->patch_h, pw = p->patch_w;
-  const int32_t cache_cols = reuse ? region->col1 - region->col0 : 1;
-  float *row_cache = (float *)scratch;
-  float *col_cache = row_cache + ph * cache_cols * h1;
+  const int32_t cache_cols = reuse ? region->col1 - region->col0 : 0;
+  /* Rows of summaries kept per column (rp_scratch.h): the carry, with the patch's own
+   * gathered apart, or (ring == ph) a ring that holds the patch's own. */
+  const int32_t ring = rp_rnnpool_ring_rows(ph, p->stride_h, cache_cols);
+  const int32_t carry = rp_rnnpool_carry_rows(ph, p->stride_h);
+  const int32_t line = cache_cols * h1; /* one input row's summaries in the row cache */
+  float *const row_cache = (float *)scratch;
+  float *const rows = row_cache + ring * line; /* (ring < ph) */
+  float *const col_cache = rows + (ring < ph ? ph * h1 : 0);
   float *tmp1 = col_cache + pw * h1, *state2 = tmp1 + h1, *tmp2 = state2 + h2;
-  int32_t oi, oj, y, x;
+  const size_t summary = (size_t)h1 * sizeof *rows;
+  int32_t oi, oj, x, t;
 #if defined(RP_HOST_SIMD)
   /* The cells' weights transposed on the (host's) stack, where they fit. */
   float w1[RP_F32_T_MAX], u1[RP_F32_MAX_HIDDEN * RP_F32_MAX_HIDDEN];
@@ -237,35 +244,42 @@ RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32
 #else
   const rp_fg_t_f32 t1 = {0, 0}, t2 = {0, 0};
 #endif
-  /* Input rows whose row summaries the row cache already holds (rows_done - ph and up). */
+  /* Input rows whose row summaries the row cache holds (the last `carry` below rows_done). */
   int32_t rows_done = reuse == RP_RNNPOOL_F32_CONTINUE && region->row0 > 0
                           ? (region->row0 - 1) * p->stride_h + ph
                           : 0;
   for (oi = region->row0; oi < region->row1; ++oi) {
     const int32_t y0 = oi * p->stride_h;
+    /* The patch's first `cached` rows were summarised for the patch row above. */
+    const int32_t cached = ring ? rp_f32_imin(rp_f32_imax(rows_done - y0, 0), carry) : 0;
     int32_t cols_done = 0;
-    if (reuse) { /* the row segments this patch row adds, for every patch column */
-      for (y = rp_f32_imax(y0, rows_done); y < y0 + ph; ++y)
-        for (oj = region->col0; oj < region->col1; ++oj)
-          rp_rnn1_segment_f32(p, &t1, in, y, oj * p->stride_w, 0, 1, pw,
-                              row_cache + ((y % ph) * cache_cols + oj - region->col0) * h1,
-                              tmp1);
-      rows_done = y0 + ph;
-    }
     for (oj = region->col0; oj < region->col1; ++oj) {
       const int32_t x0 = oj * p->stride_w;
+      float *const column = row_cache + (oj - region->col0) * h1; /* row y at (y % ring) */
       float *dst = rp_view_pixel_f32(out, oi, oj, 4 * h2);
-      if (!reuse) {
-        for (y = y0; y < y0 + ph; ++y)
-          rp_rnn1_segment_f32(p, &t1, in, y, x0, 0, 1, pw, row_cache + (y % ph) * h1, tmp1);
+      if (ring < ph)
+        for (t = 0; t < cached; ++t)
+          memcpy(rows + t * h1, column + ((y0 + t) % ring) * line, summary);
+      /* The rows this patch adds: into the ring (the patch's own) or the gathered rows. */
+      for (t = cached; t < ph; ++t)
+        rp_rnn1_segment_f32(p, &t1, in, y0 + t, x0, 0, 1, pw,
+                            ring == ph ? column + ((y0 + t) % ph) * line : rows + t * h1, tmp1);
+      /* Gathered: keep what the next patch row shares with this one, over the rows it no
+       * longer needs. */
+      if (ring && ring < ph)
+        for (t = rp_f32_imax(cached, ph - ring); t < ph; ++t)
+          memcpy(column + ((y0 + t) % ring) * line, rows + t * h1, summary);
+      if (!reuse)
         cols_done = 0;
-      }
       for (x = rp_f32_imax(x0, cols_done); x < x0 + pw; ++x)
         rp_rnn1_segment_f32(p, &t1, in, y0, x, 1, 0, ph, col_cache + (x % pw) * h1, tmp1);
       cols_done = x0 + pw;
-      rp_rnn2_both_f32(p, &t2, row_cache + (reuse ? oj - region->col0 : 0) * h1, y0, ph,
-                       cache_cols * h1, dst, state2, tmp2);
+      if (ring == ph)
+        rp_rnn2_both_f32(p, &t2, column, y0, ph, line, dst, state2, tmp2);
+      else
+        rp_rnn2_both_f32(p, &t2, rows, 0, ph, h1, dst, state2, tmp2);
       rp_rnn2_both_f32(p, &t2, col_cache, x0, pw, h1, dst + 2 * h2, state2, tmp2);
     }
+    rows_done = y0 + ph;
   }
 }

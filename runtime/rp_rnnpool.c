@@ -28,18 +28,22 @@
  * pointers' address). The sigmoid/tanh update is two assembly passes over both sequences
  * (the nonlinearities, packed z | c; then the new states), about 28 instructions per unit and
  * step with the tables that fold each interval's start into its word (rp_sigmoid_u_table),
- * where GCC's code for the same C took 44. RNN2's forward step t and backward step len - 1 - t read the same summary: its x.W is
- * computed once. The portable C (and the host's models of the DSP instructions) run
- * the same integer operations, so the bytes are the same (tests/unit/runtime/
- * QemuRNNPoolTest.cpp runs both).
+ * where GCC's code for the same C took 44. RNN2's forward step t and backward step len - 1 - t
+ * read the same summary: its x.W is computed once. The portable C (and the host's models of the
+ * DSP instructions) run the same integer operations, so the bytes are the same
+ * (tests/unit/runtime/ QemuRNNPoolTest.cpp runs both).
  *
  * Segment reuse: RNN1 restarts from h = 0 on every row and column segment of a patch, so the
  * summary of a segment depends only on the segment. With overlapping patches the row
  * segments of patch row i are shared with patch row i + 1 and the column segments of a
- * patch with its right neighbour; the scratch caches them (row summaries of the last patch_h
- * input rows for every patch column of the region, indexed by input row modulo patch_h;
- * column summaries of the current patch row indexed by input column modulo patch_w), so
- * each segment is swept once.
+ * patch with its right neighbour; the scratch caches them, so each segment is swept once.
+ * A patch's row summaries are gathered in order (those of the rows it shares with the patch
+ * above from the carry, the others swept), and the summaries of its last patch_h - stride_h
+ * rows then replace, in the carry, those of the rows the next patch row does not read: the
+ * carry holds patch_h - stride_h rows of summaries for every patch column, not patch_h.
+ * (In a region of a few columns, where that is no smaller, each column keeps a ring of its
+ * last patch_h rows of summaries, which RNN2 reads in place.)
+ * Column summaries of the current patch row are indexed by input column modulo patch_w.
  */
 #include "rp_internal.h"
 
@@ -1407,22 +1411,29 @@ static void rp_rnn2_both(const rp_rnnpool_params *p, const rp_fg_consts *k, cons
 
 RP_API size_t rp_rnnpool_scratch_bytes(const rp_rnnpool_params *p, int32_t region_cols,
                                        int32_t reuse) {
-  return rp_rnnpool_scratch_size(p->patch_h, p->patch_w, p->rnn1.hidden, p->rnn2.hidden,
-                                 reuse ? region_cols : 1, sizeof(int16_t));
+  return rp_rnnpool_scratch_size(p->patch_h, p->stride_h, p->patch_w, p->rnn1.hidden,
+                                 p->rnn2.hidden, reuse ? region_cols : 0, sizeof(int16_t));
 }
 
 RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view *out,
                           const rp_region *region, void *scratch, int32_t reuse) {
   const int32_t h1 = p->rnn1.hidden, h2 = p->rnn2.hidden, ph = p->patch_h, pw = p->patch_w;
-  const int32_t cache_cols = reuse ? region->col1 - region->col0 : 1;
-  int16_t *row_cache = (int16_t *)scratch;
-  int16_t *col_cache = row_cache + ph * cache_cols * h1;
+  const int32_t cache_cols = reuse ? region->col1 - region->col0 : 0;
+  /* Rows of summaries kept per column (rp_scratch.h): the carry, with the patch's own
+   * gathered apart, or (ring == ph) a ring that holds the patch's own. */
+  const int32_t ring = rp_rnnpool_ring_rows(ph, p->stride_h, cache_cols);
+  const int32_t carry = rp_rnnpool_carry_rows(ph, p->stride_h);
+  const int32_t line = cache_cols * h1; /* one input row's summaries in the row cache */
+  int16_t *const row_cache = (int16_t *)scratch;
+  int16_t *const rows = row_cache + ring * line; /* (ring < ph) */
+  int16_t *const col_cache = rows + (ring < ph ? ph * h1 : 0);
   /* After the caches: one RNN1 state (unused: RNN1 states live in their cache slots) and
    * the two RNN2 states of a forward and backward sweep. */
-  int16_t *state2 = col_cache + (pw + 1) * h1;
-  int32_t oi, oj, y, x;
+  int16_t *const state2 = col_cache + (pw + 1) * h1;
+  const size_t summary = (size_t)h1 * sizeof *rows;
+  int32_t oi, oj, x, t;
   rp_fg_consts k1, k2;
-  /* Input rows whose row summaries the row cache already holds (rows_done - ph and up). */
+  /* Input rows whose row summaries the row cache holds (the last `carry` below rows_done). */
   int32_t rows_done = reuse == RP_RNNPOOL_CONTINUE && region->row0 > 0
                           ? (region->row0 - 1) * p->stride_h + ph
                           : 0;
@@ -1430,48 +1441,44 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
   rp_fg_consts_of(&p->rnn2, &k2);
   for (oi = region->row0; oi < region->row1; ++oi) {
     const int32_t y0 = oi * p->stride_h;
+    /* The patch's first `cached` rows were summarised for the patch row above. */
+    const int32_t cached = ring ? rp_min(rp_max(rows_done - y0, 0), carry) : 0;
     int32_t cols_done = 0;
-    if (reuse) { /* the row segments this patch row adds, for every patch column */
-      /* Pairs of patch columns; with an odd count the last column's segments of two rows
-       * pair up instead. */
-      const int32_t last = (region->col1 - region->col0) & 1 ? region->col1 - 1 : region->col1;
-      const int32_t y1 = rp_max(y0, rows_done);
-      for (y = y1; y < y0 + ph; ++y) {
-        int16_t *slot = row_cache + (y % ph) * cache_cols * h1;
-        for (oj = region->col0; oj < last; oj += 2, slot += 2 * h1)
-          rp_rnn1_segment2(p, &k1, in, y, oj * p->stride_w, slot, y, (oj + 1) * p->stride_w,
-                           slot + h1, 0, 1, pw);
-      }
-      if (last < region->col1) {
-        const int32_t xl = last * p->stride_w, cl = (last - region->col0) * h1;
-        for (y = y1; y + 1 < y0 + ph; y += 2)
-          rp_rnn1_segment2(p, &k1, in, y, xl, row_cache + (y % ph) * cache_cols * h1 + cl, y + 1,
-                           xl, row_cache + ((y + 1) % ph) * cache_cols * h1 + cl, 0, 1, pw);
-        if (y < y0 + ph)
-          rp_rnn1_segment(p, in, y, xl, 0, 1, pw, row_cache + (y % ph) * cache_cols * h1 + cl);
-      }
-      rows_done = y0 + ph;
-    }
     for (oj = region->col0; oj < region->col1; ++oj) {
       const int32_t x0 = oj * p->stride_w;
+      int16_t *const column = row_cache + (oj - region->col0) * h1; /* row y at (y % ring) */
       int8_t *dst = rp_view_pixel(out, oi, oj, 4 * h2);
-      if (!reuse) {
-        for (y = y0; y + 1 < y0 + ph; y += 2)
-          rp_rnn1_segment2(p, &k1, in, y, x0, row_cache + (y % ph) * h1, y + 1, x0,
-                           row_cache + ((y + 1) % ph) * h1, 0, 1, pw);
-        if (y < y0 + ph)
-          rp_rnn1_segment(p, in, y, x0, 0, 1, pw, row_cache + (y % ph) * h1);
+      /* Where the rows this patch adds go: the ring (the patch's own), or the gathered
+       * summaries, two at a time (the cells' paired sweeps). */
+#define RP_ROW_SLOT(t) (ring == ph ? column + ((y0 + (t)) % ph) * line : rows + (t)*h1)
+      if (ring < ph)
+        for (t = 0; t < cached; ++t)
+          memcpy(rows + t * h1, column + ((y0 + t) % ring) * line, summary);
+      for (t = cached; t + 1 < ph; t += 2)
+        rp_rnn1_segment2(p, &k1, in, y0 + t, x0, RP_ROW_SLOT(t), y0 + t + 1, x0,
+                         RP_ROW_SLOT(t + 1), 0, 1, pw);
+      if (t < ph)
+        rp_rnn1_segment(p, in, y0 + t, x0, 0, 1, pw, RP_ROW_SLOT(t));
+#undef RP_ROW_SLOT
+      /* Gathered: keep what the next patch row shares with this one, over the rows it no
+       * longer needs. */
+      if (ring && ring < ph)
+        for (t = rp_max(cached, ph - ring); t < ph; ++t)
+          memcpy(column + ((y0 + t) % ring) * line, rows + t * h1, summary);
+      if (!reuse)
         cols_done = 0;
-      }
       for (x = rp_max(x0, cols_done); x + 1 < x0 + pw; x += 2)
         rp_rnn1_segment2(p, &k1, in, y0, x, col_cache + (x % pw) * h1, y0, x + 1,
                          col_cache + ((x + 1) % pw) * h1, 1, 0, ph);
       if (x < x0 + pw)
         rp_rnn1_segment(p, in, y0, x, 1, 0, ph, col_cache + (x % pw) * h1);
       cols_done = x0 + pw;
-      rp_rnn2_both(p, &k2, row_cache + (reuse ? oj - region->col0 : 0) * h1, y0, ph, cache_cols * h1,
-                   dst, state2);
+      if (ring == ph)
+        rp_rnn2_both(p, &k2, column, y0, ph, line, dst, state2);
+      else
+        rp_rnn2_both(p, &k2, rows, 0, ph, h1, dst, state2);
       rp_rnn2_both(p, &k2, col_cache, x0, pw, h1, dst + 2 * h2, state2);
     }
+    rows_done = y0 + ph;
   }
 }

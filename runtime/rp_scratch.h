@@ -4,25 +4,51 @@
  *
  * Only RNNPool has scratch. Its layout, in elements of the build's state type (int16_t in
  * the int8 build, float in the float build), for a region `cache_cols` patches wide:
- *   row cache    patch_h * cache_cols * h1   RNN1 row summaries of the last patch_h input
- *                                            rows, for every patch column of the region
+ *   row cache    ring * cache_cols * h1      RNN1 row summaries of the last `ring` input rows
+ *                                            for every patch column of the region, indexed
+ *                                            by input row modulo ring
+ *   patch rows   patch_h * h1, when ring <   the row summaries of the patch at hand, in
+ *                patch_h                     order
  *   column cache (patch_w + 1) * h1          RNN1 column summaries of one patch (+1 state)
  *   RNN2 states  2 * h2                      a forward and a backward sweep
- * cache_cols is the region's width in patches when summaries are reused across patches,
- * else 1. */
+ * With reuse, ring is the carry (patch_h - stride_h rows, those a patch row shares with the
+ * next; 0 when patches do not overlap vertically), the patch's summaries being gathered
+ * apart; where that is not smaller (regions of a few columns) ring is patch_h, each
+ * column's ring then holding its patch's own summaries. Without reuse (cache_cols 0), a
+ * patch's summaries alone. An 8x8 RNNPool of stride 4 over 39 columns keeps 164 rows of
+ * summaries (5,248 B of int16) where a ring of patch_h rows per column kept 312. */
 #ifndef RP_SCRATCH_H
 #define RP_SCRATCH_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+/** Input rows whose RNN1 row summaries one patch row leaves for the next. */
+static inline int32_t rp_rnnpool_carry_rows(int32_t patch_h, int32_t stride_h) {
+  return patch_h > stride_h ? patch_h - stride_h : 0;
+}
+
+/** Rows of RNN1 row summaries the scratch keeps per patch column (the layout above); 0
+ *  without reuse (cache_cols 0). */
+static inline int32_t rp_rnnpool_ring_rows(int32_t patch_h, int32_t stride_h,
+                                           int32_t cache_cols) {
+  const int32_t carry = rp_rnnpool_carry_rows(patch_h, stride_h);
+  if (cache_cols <= 0)
+    return 0;
+  return (int64_t)patch_h * cache_cols < (int64_t)carry * cache_cols + patch_h ? patch_h
+                                                                               : carry;
+}
+
 /** Bytes of RNNPool scratch (rounded up to a multiple of 4) for `elem_bytes`-byte state
- *  elements and the layout above. */
-static inline size_t rp_rnnpool_scratch_size(int32_t patch_h, int32_t patch_w, int32_t h1,
-                                             int32_t h2, int32_t cache_cols,
+ *  elements and the layout above; cache_cols is the region's width in patches with reuse,
+ *  0 without. */
+static inline size_t rp_rnnpool_scratch_size(int32_t patch_h, int32_t stride_h, int32_t patch_w,
+                                             int32_t h1, int32_t h2, int32_t cache_cols,
                                              size_t elem_bytes) {
-  size_t elems = ((size_t)patch_h * (size_t)cache_cols + (size_t)patch_w + 1u) * (size_t)h1 +
-                 2u * (size_t)h2;
+  const int32_t ring = rp_rnnpool_ring_rows(patch_h, stride_h, cache_cols);
+  const size_t rows = (size_t)ring * (size_t)(cache_cols > 0 ? cache_cols : 0) +
+                      (ring < patch_h ? (size_t)patch_h : 0u);
+  size_t elems = (rows + (size_t)patch_w + 1u) * (size_t)h1 + 2u * (size_t)h2;
   return (elems * elem_bytes + 3u) & ~(size_t)3u;
 }
 

@@ -133,9 +133,9 @@ Expected<FloatStep> lowerRNNPool(const ir::Graph &g, const ir::Node &node) {
   s.params = params.take();
   // rp_rnnpool_f32_scratch_bytes(p, out_w, reuse = 1): the summary caches of a whole row.
   s.scratchBytes = static_cast<int64_t>(rp_rnnpool_scratch_size(
-      static_cast<int32_t>(a.patch[0]), static_cast<int32_t>(a.patch[1]),
-      static_cast<int32_t>(a.rnn1.hidden), static_cast<int32_t>(a.rnn2.hidden),
-      static_cast<int32_t>(y.shape[3]), sizeof(float)));
+      static_cast<int32_t>(a.patch[0]), static_cast<int32_t>(a.stride[0]),
+      static_cast<int32_t>(a.patch[1]), static_cast<int32_t>(a.rnn1.hidden),
+      static_cast<int32_t>(a.rnn2.hidden), static_cast<int32_t>(y.shape[3]), sizeof(float)));
   return s;
 }
 

@@ -321,9 +321,10 @@ int64_t scratchBytes(const Graph &, const Node &node, const Region &out, bool fl
   // columns).
   const auto &a = node.attr<RNNPoolAttrs>();
   return static_cast<int64_t>(rp_rnnpool_scratch_size(
-      static_cast<int32_t>(a.patch[0]), static_cast<int32_t>(a.patch[1]),
-      static_cast<int32_t>(a.rnn1.hidden), static_cast<int32_t>(a.rnn2.hidden),
-      static_cast<int32_t>(out.cols()), floatState ? sizeof(float) : sizeof(int16_t)));
+      static_cast<int32_t>(a.patch[0]), static_cast<int32_t>(a.stride[0]),
+      static_cast<int32_t>(a.patch[1]), static_cast<int32_t>(a.rnn1.hidden),
+      static_cast<int32_t>(a.rnn2.hidden), static_cast<int32_t>(out.cols()),
+      floatState ? sizeof(float) : sizeof(int16_t)));
 }
 
 namespace {

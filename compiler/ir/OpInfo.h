@@ -53,11 +53,14 @@ Region inputRegion(const Graph &graph, const Node &node, size_t inputIndex, cons
 std::optional<Activation> activationOf(const Graph &graph, const Node &node);
 
 /// Bytes of working memory (beyond its inputs and outputs) the runtime kernel of `node`
-/// needs to compute the output region `out`; 0 for most ops. RNNPool caches RNN1's row
-/// summaries of the last patch-rows of input for every patch column of the region and the
-/// column summaries of one patch, as int16 (runtime/rp_rnnpool.c,
-/// rp_rnnpool_scratch_bytes with reuse, which must give the same figure), or as float32
-/// when `floatState` (the float build's kernel, rp_rnnpool_f32_scratch_bytes).
+/// needs to compute the output region `out`; 0 for most ops. RNNPool carries RNN1's row
+/// summaries of the input rows a patch row shares with the next (patch - stride rows) for
+/// every patch column of the region (a ring of patch rows per column where that is smaller,
+/// in regions of a few columns: runtime/rp_scratch.h), and the row and column summaries of
+/// one patch, as int16
+/// (runtime/rp_rnnpool.c, rp_rnnpool_scratch_bytes with reuse, which must give the same
+/// figure), or as float32 when `floatState` (the float build's kernel,
+/// rp_rnnpool_f32_scratch_bytes).
 int64_t scratchBytes(const Graph &graph, const Node &node, const Region &out,
                      bool floatState = false);
 

@@ -64,6 +64,15 @@ const PoolCase kCases[] = {
      ir::RnnNonlinearity::QuantTanh, ir::RnnNonlinearity::QuantSigm},
     {"8x8 stride 4, k = 16, h = 16 (the paired cells of 16 units)", 16, 16, 20, 8, 8, 4, 4, 16,
      16, ir::RnnNonlinearity::Sigmoid, ir::RnnNonlinearity::Tanh},
+    // Row summaries carried from band to band: four rows of five, one swept per patch row;
+    // three of seven swept (an odd count, one left unpaired); patches with gaps between them
+    // (nothing carried).
+    {"5x5 stride 1, four rows carried", 4, 10, 9, 5, 5, 1, 1, 8, 8,
+     ir::RnnNonlinearity::Sigmoid, ir::RnnNonlinearity::Tanh},
+    {"7x6 stride 3x2, three rows swept per patch row", 4, 16, 13, 7, 6, 3, 2, 8, 8,
+     ir::RnnNonlinearity::Sigmoid, ir::RnnNonlinearity::Tanh},
+    {"4x4 stride 5 (gaps between patches)", 3, 14, 14, 4, 4, 5, 5, 8, 8,
+     ir::RnnNonlinearity::Sigmoid, ir::RnnNonlinearity::Tanh},
 };
 
 double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
@@ -175,11 +184,21 @@ TEST_CASE("RNNPool kernel: float agreement, segment reuse, regions and DSP path"
   }
 }
 
-TEST_CASE("RNNPool scratch: reuse caches patch_h rows of summaries per region column",
+TEST_CASE("RNNPool scratch: reuse carries patch_h - stride_h rows of summaries per region "
+          "column",
           "[runtime][rnnpool]") {
   rp_rnnpool_params p{};
-  p.patch_h = 8, p.patch_w = 8, p.rnn1.hidden = 16, p.rnn2.hidden = 16;
-  // (8 * 39 + 8 + 1) * 16 + 2 * 16 int16 values.
-  CHECK(rp_rnnpool_scratch_bytes(&p, 39, 1) == ((8 * 39 + 8 + 1) * 16 + 32) * 2);
+  p.patch_h = 8, p.patch_w = 8, p.stride_h = 4, p.rnn1.hidden = 16, p.rnn2.hidden = 16;
+  // (4 * 39 + 8 + 8 + 1) * 16 + 2 * 16 int16 values: the carried rows of 39 columns, one
+  // patch's row summaries, the column cache and the RNN2 states.
+  CHECK(rp_rnnpool_scratch_bytes(&p, 39, 1) == ((4 * 39 + 8 + 8 + 1) * 16 + 32) * 2);
   CHECK(rp_rnnpool_scratch_bytes(&p, 39, 0) == ((8 + 8 + 1) * 16 + 32) * 2);
+  // A region of one or two columns keeps a ring of patch_h rows per column instead (no
+  // larger than the carry beside a patch's summaries gathered apart).
+  CHECK(rp_rnnpool_scratch_bytes(&p, 1, 1) == ((8 + 8 + 1) * 16 + 32) * 2);
+  CHECK(rp_rnnpool_scratch_bytes(&p, 2, 1) == ((2 * 8 + 8 + 1) * 16 + 32) * 2);
+  CHECK(rp_rnnpool_scratch_bytes(&p, 3, 1) == ((3 * 4 + 8 + 8 + 1) * 16 + 32) * 2);
+  // Patches that do not overlap carry nothing.
+  p.stride_h = 8;
+  CHECK(rp_rnnpool_scratch_bytes(&p, 39, 1) == rp_rnnpool_scratch_bytes(&p, 39, 0));
 }
