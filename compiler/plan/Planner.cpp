@@ -122,8 +122,12 @@ public:
   }
 
   Expected<Plan> run();
+  /// The rounds from `start` (a schedule another search ended at) rather than from layer
+  /// by layer: its plan, or a better one they find.
+  Expected<Plan> polish(const Schedule &start);
   /// The schedule the last run() chose (set even when it then failed the RAM budget).
   const Schedule &chosen() const { return chosen_; }
+  const Variant &variant() const { return variant_; }
 
 private:
   const ir::Graph &g_;
@@ -175,6 +179,11 @@ private:
   void regionRounds(std::optional<Summary> &best, Schedule &bestSchedule, bool branchy) const;
   Expected<Plan> finish(const Schedule &schedule) const;
   Expected<Plan> finishAnew(const Schedule &schedule, BuildOptions chosenBuild) const;
+  /// The layer-by-layer plan's MACs (baselineMacs_) and summary, which the MAC overhead
+  /// and the report are measured against.
+  Expected<Summary> measureBaseline();
+  /// Rounds, reductions absorbed and tiles reshaped from `schedule`, while they improve it.
+  void rounds(std::optional<Summary> &plan, Schedule &schedule);
   bool allowed(const Summary &p) const {
     return p.macs <= baselineMacs_ + static_cast<int64_t>(options_.macOverhead *
                                                           double(baselineMacs_));
@@ -615,12 +624,11 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
   return best;
 }
 
-Expected<Plan> Search::run() {
+Expected<Summary> Search::measureBaseline() {
+  // Layer by layer, topological order, no in-place, greedy offsets.
   std::vector<size_t> topo(g_.nodes.size());
   for (size_t i = 0; i < topo.size(); ++i)
     topo[i] = i;
-
-  // The baseline: layer by layer, topological order, no in-place, greedy offsets.
   BuildOptions baselineBuild = build_;
   baselineBuild.inPlace = false;
   baselineBuild.streamInput = false;
@@ -629,6 +637,58 @@ Expected<Plan> Search::run() {
     return baseline.error();
   placeBuffers(*baseline, Placement::Greedy);
   baselineMacs_ = baseline->summary.macs;
+  return baseline->summary;
+}
+
+// Rounds, then the reductions absorbed and the rounds again, kept while that improves the
+// plan: where the map a reduction reads held the peak, absorbing it moves the peak to where
+// the first rounds stopped trying (MobileNetV2-RNNPool streamed: the last conv's tiled
+// 7x7x1280 map, then its 7x7 blocks; 69,440 -> 59,328 B).
+void Search::rounds(std::optional<Summary> &plan, Schedule &schedule) {
+  regionRounds(plan, schedule, /*branchy=*/false);
+  for (int pass = 0; pass < 3; ++pass) {
+    std::optional<Summary> absorbed = plan;
+    Schedule absorbedSchedule = schedule;
+    if (!absorbReductions(absorbed, absorbedSchedule))
+      break;
+    regionRounds(absorbed, absorbedSchedule, /*branchy=*/false);
+    if (!better(*absorbed, *plan))
+      break;
+    plan = std::move(absorbed), schedule = std::move(absorbedSchedule);
+  }
+  for (int pass = 0; pass < 4 && variant_.handOffs; ++pass) {
+    std::optional<Summary> reshaped = plan;
+    Schedule reshapedSchedule = schedule;
+    if (!reshapeTiles(reshaped, reshapedSchedule))
+      break; // (a change is an improvement, and the rounds never undo one)
+    regionRounds(reshaped, reshapedSchedule, /*branchy=*/false);
+    plan = std::move(reshaped), schedule = std::move(reshapedSchedule);
+  }
+}
+
+Expected<Plan> Search::polish(const Schedule &start) {
+  auto baseline = measureBaseline();
+  if (!baseline)
+    return baseline.error();
+  std::optional<Summary> best = evaluate(start, /*refined=*/true, variant_.decide);
+  if (!best)
+    return makeError("internal: the schedule to polish does not build");
+  Schedule bestSchedule = start;
+  rounds(best, bestSchedule);
+  chosen_ = bestSchedule;
+  auto plan = finish(bestSchedule);
+  if (plan)
+    plan->baseline = *baseline;
+  return plan;
+}
+
+Expected<Plan> Search::run() {
+  std::vector<size_t> topo(g_.nodes.size());
+  for (size_t i = 0; i < topo.size(); ++i)
+    topo[i] = i;
+  auto baseline = measureBaseline();
+  if (!baseline)
+    return baseline.error();
 
   // Layer by layer in two orders: the model's (topological) and the memory-aware one; the
   // better starts the rounds, the second (`second`) is tried after.
@@ -653,31 +713,6 @@ Expected<Plan> Search::run() {
   // Today's search: greedy rounds over the runs of the chosen order, from layer by layer.
   const Schedule layerSchedule = bestSchedule;
   const Summary layerPlan = *best;
-  // Rounds, then the reductions absorbed and the rounds again, kept while that improves
-  // the plan: where the map a reduction reads held the peak, absorbing it moves the peak
-  // to where the first rounds stopped trying (MobileNetV2-RNNPool streamed: the last
-  // conv's tiled 7x7x1280 map, then its 7x7 blocks; 69,440 -> 59,328 B).
-  auto rounds = [&](std::optional<Summary> &plan, Schedule &schedule) {
-    regionRounds(plan, schedule, /*branchy=*/false);
-    for (int pass = 0; pass < 3; ++pass) {
-      std::optional<Summary> absorbed = plan;
-      Schedule absorbedSchedule = schedule;
-      if (!absorbReductions(absorbed, absorbedSchedule))
-        break;
-      regionRounds(absorbed, absorbedSchedule, /*branchy=*/false);
-      if (!better(*absorbed, *plan))
-        break;
-      plan = std::move(absorbed), schedule = std::move(absorbedSchedule);
-    }
-    for (int pass = 0; pass < 4 && variant_.handOffs; ++pass) {
-      std::optional<Summary> reshaped = plan;
-      Schedule reshapedSchedule = schedule;
-      if (!reshapeTiles(reshaped, reshapedSchedule))
-        break; // (a change is an improvement, and the rounds never undo one)
-      regionRounds(reshaped, reshapedSchedule, /*branchy=*/false);
-      plan = std::move(reshaped), schedule = std::move(reshapedSchedule);
-    }
-  };
   rounds(best, bestSchedule);
   // The other order's layers cost more, but its rounds may end lower: a detector's heads
   // right after the blocks whose maps they read let those maps die early (the face
@@ -749,7 +784,7 @@ Expected<Plan> Search::run() {
         plan = std::move(*finishedOther), chosen_ = otherSchedule;
     }
   }
-  plan.baseline = baseline->summary;
+  plan.baseline = *baseline;
   return plan;
 }
 
@@ -779,9 +814,11 @@ namespace {
 
 constexpr int kFineRowRuns = 64;
 
-/// The best plan of the searches (unchecked against the budget).
+/// The best plan of the searches (unchecked against the budget); `chosen` is its schedule,
+/// `handedOff` whether the search that found it could hand regions' outputs off.
 Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
-                      Evaluations &evaluations, bool carriedCandidates = true) {
+                      Evaluations &evaluations, Schedule &chosen, bool &handedOff,
+                      bool carriedCandidates = true) {
   // The rounds are greedy, so their path depends on how candidates are priced. Deciding by
   // greedy-by-size arenas is the search as it was; deciding by thorough placement often
   // ends lower (inverted_residual 6,016 -> 4,352 B) but sometimes higher
@@ -791,17 +828,19 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
   using Variant = Search::Variant;
   Variant base;
   base.carriedCandidates = carriedCandidates;
-  auto plan = Search(graph, options, base, evaluations).run();
+  Expected<Plan> plan = makeError("internal: no search ran");
   // (`verify`: the plan is verified before it is kept; see the searches with hand-offs.)
-  auto keep = [&](Expected<Plan> other, bool verify = false) {
+  auto keep = [&](Search &&search, bool verify = false) {
+    auto other = search.run();
     if (other && (!plan || preferred(options, other->summary, plan->summary)) &&
         (!verify || verifyPlan(graph, *other)))
-      plan = std::move(other);
+      plan = std::move(other), chosen = search.chosen(), handedOff = search.variant().handOffs;
   };
+  keep(Search(graph, options, base, evaluations));
   if (graph.nodes.size() <= kSecondSearchNodes) {
     Variant thorough = base;
     thorough.decide = Placement::Thorough;
-    keep(Search(graph, options, thorough, evaluations).run());
+    keep(Search(graph, options, thorough, evaluations));
   }
   // Candidates priced with finer row lifetimes (each run of rows a quarter as long) see
   // more of what a frame's consumed rows can hold, and take another path (rnnpool_face
@@ -809,7 +848,7 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
   // sometimes worse (mobilenet_v2 resident 188,160 -> 202,944 B): both run.
   Variant fine = base;
   fine.rowRuns = kFineRowRuns;
-  keep(Search(graph, options, fine, evaluations).run());
+  keep(Search(graph, options, fine, evaluations));
   // Candidates priced with depthwise convs in place take another path again (mobilenet_v2
   // at 64x64 frame resident 30,240 -> 20,352 B, MobileNetV2-RNNPool streamed 59,328 ->
   // 55,488 B), worse on others (MobileNetV2 streamed 122,080 -> 128,512 B): both run where
@@ -822,7 +861,7 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
   if (inPlace && carriedCandidates) {
     Variant priced = base;
     priced.priceInPlace = true;
-    keep(Search(graph, options, priced, evaluations).run());
+    keep(Search(graph, options, priced, evaluations));
   }
   // Regions that hand their output off to the next (a row of tiles or a band at a time,
   // through a ring) and tiles down to a sixteenth of a side: a stem of small tiles over the
@@ -839,10 +878,10 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
     // have long verified, the verifier checks them at the end.)
     Variant handOffs = base;
     handOffs.handOffs = true;
-    keep(Search(graph, options, handOffs, evaluations).run(), /*verify=*/true);
+    keep(Search(graph, options, handOffs, evaluations), /*verify=*/true);
     handOffs.rowRuns = kFineRowRuns;
     handOffs.tilesInPlace = true;
-    keep(Search(graph, options, handOffs, evaluations).run(), /*verify=*/true);
+    keep(Search(graph, options, handOffs, evaluations), /*verify=*/true);
   }
   return plan;
 }
@@ -857,7 +896,9 @@ Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
   // Each search returns its best plan whether or not it meets a RAM budget, so that a
   // plan that fails one names the least arena found.
   Evaluations evaluations;
-  auto plan = search(graph, options, evaluations);
+  Schedule chosen;
+  bool handedOff = false;
+  auto plan = search(graph, options, evaluations, chosen, handedOff);
   // Carried, an RNNPool's scratch lives over all its bands: the search whose candidates
   // hold it so can end elsewhere than one whose candidates hold a band's scratch at a time
   // (rnnpool_face streamed: 85,056 B against 80,048 B; frame resident the other way round),
@@ -866,8 +907,21 @@ Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
     return n.op == ir::OpKind::RNNPool;
   });
   if (plan && pools && options.carryScratch) {
-    auto other = search(graph, options, evaluations, /*carriedCandidates=*/false);
+    Schedule otherChosen;
+    bool otherHandedOff = false;
+    auto other = search(graph, options, evaluations, otherChosen, otherHandedOff,
+                        /*carriedCandidates=*/false);
     if (other && preferred(options, other->summary, plan->summary))
+      plan = std::move(other), chosen = std::move(otherChosen), handedOff = otherHandedOff;
+  }
+  // Polish: a plan found by a search without hand-offs, whose rounds stopped where their
+  // moves no longer lowered it, gets the rounds of a search with them, from where it is
+  // (MobileNetV2-RNNPool streamed 55,488 -> 52,992 B, frame resident 157,600 -> 156,128 B).
+  if (plan && !handedOff && !chosen.order.empty()) {
+    Search::Variant withHandOffs;
+    withHandOffs.handOffs = true;
+    auto other = Search(graph, options, withHandOffs, evaluations).polish(chosen);
+    if (other && preferred(options, other->summary, plan->summary) && verifyPlan(graph, *other))
       plan = std::move(other);
   }
   // RNNPool's row bands carry their summaries, at the cost of a scratch live over the
@@ -877,7 +931,9 @@ Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
       options.carryScratch) {
     PlanOptions afresh = options;
     afresh.carryScratch = false;
-    auto other = search(graph, afresh, evaluations);
+    Schedule afreshChosen;
+    bool afreshHandedOff = false;
+    auto other = search(graph, afresh, evaluations, afreshChosen, afreshHandedOff);
     if (other && other->summary.arenaBytes < plan->summary.arenaBytes)
       plan = std::move(other);
   }
