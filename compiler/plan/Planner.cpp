@@ -6,8 +6,11 @@
 #include "compiler/support/Limits.h"
 
 #include <algorithm>
+#include <future>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <unordered_map>
 
 namespace rnnpoolc::plan {
@@ -16,12 +19,13 @@ namespace {
 /// The summaries of the candidates evaluated so far, by schedule, build options and
 /// placement effort: the searches of one makePlan (greedy- and thorough-decided, the
 /// resident one inside a streamed one) see many candidates again (a third to a half).
+/// Searches run in parallel share it (each call locks); a search's path does not depend on
+/// what the others have evaluated, since a summary is the same found or computed.
 class Evaluations {
 public:
-  /// Whether the candidate has been seen; `key` is set either way.
-  const std::optional<Summary> *find(const ir::Graph &graph, const Schedule &schedule,
-                                     const BuildOptions &options, Placement effort,
-                                     std::string &key) const {
+  /// The key of a candidate (into `key`).
+  static void keyOf(const ir::Graph &graph, const Schedule &schedule,
+                    const BuildOptions &options, Placement effort, std::string &key) {
     key.clear();
     auto add = [&](int64_t v) {
       const auto x = static_cast<int32_t>(v);
@@ -48,18 +52,38 @@ public:
       for (size_t n : r.nodes)
         add(static_cast<int64_t>(n));
     }
-    auto it = seen_.find(key);
-    return it == seen_.end() ? nullptr : &it->second;
   }
-  void add(std::string key, const std::optional<Summary> &summary) {
-    seen_.emplace(std::move(key), summary);
+  /// The summary of the candidate of `key`, if it has been seen (nullopt inside: it did
+  /// not build).
+  std::optional<std::optional<Summary>> find(const std::string &key) const {
+    std::lock_guard lock(mutex_);
+    auto it = seen_.find(key);
+    if (it == seen_.end())
+      return std::nullopt;
+    return it->second;
+  }
+  void add(const std::string &key, const std::optional<Summary> &summary) {
+    std::lock_guard lock(mutex_);
+    seen_.emplace(key, summary);
   }
   /// The finished plans (Search::finish) by the same key: the searches of one makePlan
   /// often choose the same schedule, and finishing (placement's local search) is costly.
-  std::unordered_map<std::string, Plan> finished;
+  std::optional<Plan> finished(const std::string &key) const {
+    std::lock_guard lock(mutex_);
+    auto it = finished_.find(key);
+    if (it == finished_.end())
+      return std::nullopt;
+    return it->second;
+  }
+  void addFinished(const std::string &key, const Plan &plan) {
+    std::lock_guard lock(mutex_);
+    finished_.emplace(key, plan);
+  }
 
 private:
+  mutable std::mutex mutex_;
   std::unordered_map<std::string, std::optional<Summary>> seen_;
+  std::unordered_map<std::string, Plan> finished_;
 };
 
 /// Lexicographic goal: least arena (or, under a budget, fitting with fewest MACs).
@@ -153,8 +177,8 @@ private:
     BuildOptions options = build_;
     options.rowLifetimes = refined;
     work_ += static_cast<int64_t>(g_.nodes.size() * g_.nodes.size());
-    if (const std::optional<Summary> *seen =
-            evaluations_.find(g_, schedule, options, effort, key_))
+    Evaluations::keyOf(g_, schedule, options, effort, key_);
+    if (auto seen = evaluations_.find(key_))
       return *seen;
     std::optional<Summary> summary;
     if (auto s = summarizePlan(g_, schedule, options, effort))
@@ -563,12 +587,12 @@ Expected<Plan> Search::finish(const Schedule &schedule) const {
   // (Depthwise convs in place are tried on the best layout, in finishAnew.)
   chosenBuild.depthwiseInPlace = false, chosenBuild.tilesInPlace = false;
   std::string key;
-  evaluations_.find(g_, schedule, chosenBuild, Placement::Final, key);
-  if (auto it = evaluations_.finished.find(key); it != evaluations_.finished.end())
-    return it->second;
+  Evaluations::keyOf(g_, schedule, chosenBuild, Placement::Final, key);
+  if (auto plan = evaluations_.finished(key))
+    return std::move(*plan);
   auto best = finishAnew(schedule, chosenBuild);
   if (best)
-    evaluations_.finished.emplace(std::move(key), *best);
+    evaluations_.addFinished(key, *best);
   return best;
 }
 
@@ -814,11 +838,34 @@ namespace {
 
 constexpr int kFineRowRuns = 64;
 
-/// The best plan of the searches (unchecked against the budget); `chosen` is its schedule,
-/// `handedOff` whether the search that found it could hand regions' outputs off.
-Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
-                      Evaluations &evaluations, Schedule &chosen, bool &handedOff,
-                      bool carriedCandidates = true) {
+/// A search's plan, the schedule it chose, and whether it could hand regions' outputs off.
+struct Found {
+  Expected<Plan> plan;
+  Schedule chosen;
+  bool handOffs = false;
+};
+
+Found runSearch(const ir::Graph &graph, const PlanOptions &options,
+                const Search::Variant &variant, Evaluations &evaluations) {
+  Search search(graph, options, variant, evaluations);
+  auto plan = search.run();
+  return {std::move(plan), search.chosen(), variant.handOffs};
+}
+
+/// `task()` on a thread of its own, or here and now where no thread can be started.
+template <class Task> std::future<Found> onItsOwn(const Task &task) {
+  try {
+    return std::async(std::launch::async, task);
+  } catch (const std::system_error &) {
+    std::promise<Found> done;
+    done.set_value(task());
+    return done.get_future();
+  }
+}
+
+/// The best of the searches (its plan unchecked against the budget).
+Found search(const ir::Graph &graph, const PlanOptions &options, Evaluations &evaluations,
+             bool carriedCandidates = true) {
   // The rounds are greedy, so their path depends on how candidates are priced. Deciding by
   // greedy-by-size arenas is the search as it was; deciding by thorough placement often
   // ends lower (inverted_residual 6,016 -> 4,352 B) but sometimes higher
@@ -828,19 +875,32 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
   using Variant = Search::Variant;
   Variant base;
   base.carriedCandidates = carriedCandidates;
-  Expected<Plan> plan = makeError("internal: no search ran");
+  // The searches are independent but for the evaluations they share: the longest (with
+  // hand-offs and rows priced finely; MobileNetV2 streamed: 6 of 11 s) runs on a thread of
+  // its own beside the others. Their plans are compared in the order below whichever ends
+  // first, so the result is the same as one after the other.
+  Variant handOffs = base;
+  handOffs.handOffs = true;
+  Variant handOffsFine = handOffs;
+  handOffsFine.rowRuns = kFineRowRuns;
+  handOffsFine.tilesInPlace = true;
+  std::future<Found> fineHandOffs;
+  if (carriedCandidates)
+    fineHandOffs = onItsOwn(
+        [&, handOffsFine] { return runSearch(graph, options, handOffsFine, evaluations); });
+  Found best{makeError("internal: no search ran"), {}, false};
   // (`verify`: the plan is verified before it is kept; see the searches with hand-offs.)
-  auto keep = [&](Search &&search, bool verify = false) {
-    auto other = search.run();
-    if (other && (!plan || preferred(options, other->summary, plan->summary)) &&
-        (!verify || verifyPlan(graph, *other)))
-      plan = std::move(other), chosen = search.chosen(), handedOff = search.variant().handOffs;
+  auto keep = [&](Found found, bool verify = false) {
+    if (found.plan &&
+        (!best.plan || preferred(options, found.plan->summary, best.plan->summary)) &&
+        (!verify || verifyPlan(graph, *found.plan)))
+      best = std::move(found);
   };
-  keep(Search(graph, options, base, evaluations));
+  keep(runSearch(graph, options, base, evaluations));
   if (graph.nodes.size() <= kSecondSearchNodes) {
     Variant thorough = base;
     thorough.decide = Placement::Thorough;
-    keep(Search(graph, options, thorough, evaluations));
+    keep(runSearch(graph, options, thorough, evaluations));
   }
   // Candidates priced with finer row lifetimes (each run of rows a quarter as long) see
   // more of what a frame's consumed rows can hold, and take another path (rnnpool_face
@@ -848,7 +908,7 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
   // sometimes worse (mobilenet_v2 resident 188,160 -> 202,944 B): both run.
   Variant fine = base;
   fine.rowRuns = kFineRowRuns;
-  keep(Search(graph, options, fine, evaluations));
+  keep(runSearch(graph, options, fine, evaluations));
   // Candidates priced with depthwise convs in place take another path again (mobilenet_v2
   // at 64x64 frame resident 30,240 -> 20,352 B, MobileNetV2-RNNPool streamed 59,328 ->
   // 55,488 B), worse on others (MobileNetV2 streamed 122,080 -> 128,512 B): both run where
@@ -861,7 +921,7 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
   if (inPlace && carriedCandidates) {
     Variant priced = base;
     priced.priceInPlace = true;
-    keep(Search(graph, options, priced, evaluations));
+    keep(runSearch(graph, options, priced, evaluations));
   }
   // Regions that hand their output off to the next (a row of tiles or a band at a time,
   // through a ring) and tiles down to a sixteenth of a side: a stem of small tiles over the
@@ -876,14 +936,10 @@ Expected<Plan> search(const ir::Graph &graph, const PlanOptions &options,
     // (A plan of theirs that would be kept is verified first, so that a schedule the
     // builder gets wrong costs bytes, not the build: the plans of the searches above
     // have long verified, the verifier checks them at the end.)
-    Variant handOffs = base;
-    handOffs.handOffs = true;
-    keep(Search(graph, options, handOffs, evaluations), /*verify=*/true);
-    handOffs.rowRuns = kFineRowRuns;
-    handOffs.tilesInPlace = true;
-    keep(Search(graph, options, handOffs, evaluations), /*verify=*/true);
+    keep(runSearch(graph, options, handOffs, evaluations), /*verify=*/true);
+    keep(fineHandOffs.get(), /*verify=*/true);
   }
-  return plan;
+  return best;
 }
 
 } // namespace
@@ -896,31 +952,33 @@ Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
   // Each search returns its best plan whether or not it meets a RAM budget, so that a
   // plan that fails one names the least arena found.
   Evaluations evaluations;
-  Schedule chosen;
-  bool handedOff = false;
-  auto plan = search(graph, options, evaluations, chosen, handedOff);
   // Carried, an RNNPool's scratch lives over all its bands: the search whose candidates
   // hold it so can end elsewhere than one whose candidates hold a band's scratch at a time
   // (rnnpool_face streamed: 85,056 B against 80,048 B; frame resident the other way round),
-  // so both run on graphs with an RNNPool and the better plan is kept.
+  // so both run on graphs with an RNNPool (the second on a thread of its own) and the
+  // better plan is kept.
   const bool pools = std::any_of(graph.nodes.begin(), graph.nodes.end(), [](const ir::Node &n) {
     return n.op == ir::OpKind::RNNPool;
   });
-  if (plan && pools && options.carryScratch) {
-    Schedule otherChosen;
-    bool otherHandedOff = false;
-    auto other = search(graph, options, evaluations, otherChosen, otherHandedOff,
-                        /*carriedCandidates=*/false);
-    if (other && preferred(options, other->summary, plan->summary))
-      plan = std::move(other), chosen = std::move(otherChosen), handedOff = otherHandedOff;
+  std::future<Found> apart;
+  if (pools && options.carryScratch)
+    apart = onItsOwn(
+        [&] { return search(graph, options, evaluations, /*carriedCandidates=*/false); });
+  Found found = search(graph, options, evaluations);
+  if (apart.valid()) {
+    Found other = apart.get();
+    if (found.plan && other.plan &&
+        preferred(options, other.plan->summary, found.plan->summary))
+      found = std::move(other);
   }
+  auto &plan = found.plan;
   // Polish: a plan found by a search without hand-offs, whose rounds stopped where their
   // moves no longer lowered it, gets the rounds of a search with them, from where it is
   // (MobileNetV2-RNNPool streamed 55,488 -> 52,992 B, frame resident 157,600 -> 156,128 B).
-  if (plan && !handedOff && !chosen.order.empty()) {
+  if (plan && !found.handOffs && !found.chosen.order.empty()) {
     Search::Variant withHandOffs;
     withHandOffs.handOffs = true;
-    auto other = Search(graph, options, withHandOffs, evaluations).polish(chosen);
+    auto other = Search(graph, options, withHandOffs, evaluations).polish(found.chosen);
     if (other && preferred(options, other->summary, plan->summary) && verifyPlan(graph, *other))
       plan = std::move(other);
   }
@@ -931,11 +989,9 @@ Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
       options.carryScratch) {
     PlanOptions afresh = options;
     afresh.carryScratch = false;
-    Schedule afreshChosen;
-    bool afreshHandedOff = false;
-    auto other = search(graph, afresh, evaluations, afreshChosen, afreshHandedOff);
-    if (other && other->summary.arenaBytes < plan->summary.arenaBytes)
-      plan = std::move(other);
+    Found other = search(graph, afresh, evaluations);
+    if (other.plan && other.plan->summary.arenaBytes < plan->summary.arenaBytes)
+      plan = std::move(other.plan);
   }
   if (!plan)
     return plan.error();
