@@ -226,13 +226,12 @@ RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32
   const int32_t cache_cols = reuse ? region->col1 - region->col0 : 0;
   /* Rows of summaries kept per column (rp_scratch.h): the carry, with the patch's own
    * gathered apart, or (ring == ph) a ring that holds the patch's own. */
-  const int32_t ring = rp_rnnpool_ring_rows(ph, p->stride_h, cache_cols);
-  const int32_t carry = rp_rnnpool_carry_rows(ph, p->stride_h);
-  const int32_t line = cache_cols * h1; /* one input row's summaries in the row cache */
+  const rp_rnnpool_layout l = rp_rnnpool_layout_of(ph, p->stride_h, pw, h1, h2, cache_cols);
+  const int32_t ring = l.ring, line = l.line;
   float *const row_cache = (float *)scratch;
-  float *const rows = row_cache + ring * line; /* (ring < ph) */
-  float *const col_cache = rows + (ring < ph ? ph * h1 : 0);
-  float *tmp1 = col_cache + pw * h1, *state2 = tmp1 + h1, *tmp2 = state2 + h2;
+  float *const rows = row_cache + l.rows;
+  float *const col_cache = row_cache + l.cols;
+  float *tmp1 = col_cache + pw * h1, *state2 = row_cache + l.states2, *tmp2 = state2 + h2;
   const size_t summary = (size_t)h1 * sizeof *rows;
   int32_t oi, oj, x, t;
 #if defined(RP_HOST_SIMD)
@@ -250,8 +249,9 @@ RP_F32_API void rp_rnnpool_f32(const rp_rnnpool_f32_params *p, const rp_view_f32
                           : 0;
   for (oi = region->row0; oi < region->row1; ++oi) {
     const int32_t y0 = oi * p->stride_h;
-    /* The patch's first `cached` rows were summarised for the patch row above. */
-    const int32_t cached = ring ? rp_f32_imin(rp_f32_imax(rows_done - y0, 0), carry) : 0;
+    /* The patch's first `cached` rows were summarised for the patch row above: its first
+     * carry rows, or none at a region's first row or where patches do not overlap. */
+    const int32_t cached = ring ? rp_f32_imax(rows_done - y0, 0) : 0;
     int32_t cols_done = 0;
     for (oj = region->col0; oj < region->col1; ++oj) {
       const int32_t x0 = oj * p->stride_w;

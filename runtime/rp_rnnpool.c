@@ -1421,15 +1421,14 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
   const int32_t cache_cols = reuse ? region->col1 - region->col0 : 0;
   /* Rows of summaries kept per column (rp_scratch.h): the carry, with the patch's own
    * gathered apart, or (ring == ph) a ring that holds the patch's own. */
-  const int32_t ring = rp_rnnpool_ring_rows(ph, p->stride_h, cache_cols);
-  const int32_t carry = rp_rnnpool_carry_rows(ph, p->stride_h);
-  const int32_t line = cache_cols * h1; /* one input row's summaries in the row cache */
+  const rp_rnnpool_layout l = rp_rnnpool_layout_of(ph, p->stride_h, pw, h1, h2, cache_cols);
+  const int32_t ring = l.ring, line = l.line;
   int16_t *const row_cache = (int16_t *)scratch;
-  int16_t *const rows = row_cache + ring * line; /* (ring < ph) */
-  int16_t *const col_cache = rows + (ring < ph ? ph * h1 : 0);
-  /* After the caches: one RNN1 state (unused: RNN1 states live in their cache slots) and
-   * the two RNN2 states of a forward and backward sweep. */
-  int16_t *const state2 = col_cache + (pw + 1) * h1;
+  int16_t *const rows = row_cache + l.rows;
+  int16_t *const col_cache = row_cache + l.cols;
+  /* The RNN1 state after the column cache is unused (RNN1 states live in their cache
+   * slots); the RNN2 states are a forward and a backward sweep's. */
+  int16_t *const state2 = row_cache + l.states2;
   const size_t summary = (size_t)h1 * sizeof *rows;
   int32_t oi, oj, x, t;
   rp_fg_consts k1, k2;
@@ -1441,8 +1440,9 @@ RP_API void rp_rnnpool_s8(const rp_rnnpool_params *p, const rp_view *in, rp_view
   rp_fg_consts_of(&p->rnn2, &k2);
   for (oi = region->row0; oi < region->row1; ++oi) {
     const int32_t y0 = oi * p->stride_h;
-    /* The patch's first `cached` rows were summarised for the patch row above. */
-    const int32_t cached = ring ? rp_min(rp_max(rows_done - y0, 0), carry) : 0;
+    /* The patch's first `cached` rows were summarised for the patch row above: its first
+     * carry rows, or none at a region's first row or where patches do not overlap. */
+    const int32_t cached = ring ? rp_max(rows_done - y0, 0) : 0;
     int32_t cols_done = 0;
     for (oj = region->col0; oj < region->col1; ++oj) {
       const int32_t x0 = oj * p->stride_w;

@@ -39,16 +39,37 @@ static inline int32_t rp_rnnpool_ring_rows(int32_t patch_h, int32_t stride_h,
                                                                                : carry;
 }
 
+/** Where each part of the layout above starts, in elements from the scratch's start. */
+typedef struct {
+  int32_t ring;   /**< rows of summaries kept per patch column (rp_rnnpool_ring_rows) */
+  int32_t line;   /**< elements of one input row's summaries in the row cache */
+  size_t rows;    /**< the patch's gathered row summaries (used when ring < patch_h) */
+  size_t cols;    /**< the column cache: patch_w summaries, then one RNN1 state */
+  size_t states2; /**< the two RNN2 states */
+  size_t elems;   /**< the whole layout */
+} rp_rnnpool_layout;
+
+static inline rp_rnnpool_layout rp_rnnpool_layout_of(int32_t patch_h, int32_t stride_h,
+                                                     int32_t patch_w, int32_t h1, int32_t h2,
+                                                     int32_t cache_cols) {
+  rp_rnnpool_layout l;
+  l.ring = rp_rnnpool_ring_rows(patch_h, stride_h, cache_cols);
+  l.line = cache_cols > 0 ? cache_cols * h1 : 0;
+  l.rows = (size_t)l.ring * (size_t)l.line;
+  l.cols = l.rows + (l.ring < patch_h ? (size_t)patch_h * (size_t)h1 : 0u);
+  l.states2 = l.cols + ((size_t)patch_w + 1u) * (size_t)h1;
+  l.elems = l.states2 + 2u * (size_t)h2;
+  return l;
+}
+
 /** Bytes of RNNPool scratch (rounded up to a multiple of 4) for `elem_bytes`-byte state
  *  elements and the layout above; cache_cols is the region's width in patches with reuse,
  *  0 without. */
 static inline size_t rp_rnnpool_scratch_size(int32_t patch_h, int32_t stride_h, int32_t patch_w,
                                              int32_t h1, int32_t h2, int32_t cache_cols,
                                              size_t elem_bytes) {
-  const int32_t ring = rp_rnnpool_ring_rows(patch_h, stride_h, cache_cols);
-  const size_t rows = (size_t)ring * (size_t)(cache_cols > 0 ? cache_cols : 0) +
-                      (ring < patch_h ? (size_t)patch_h : 0u);
-  size_t elems = (rows + (size_t)patch_w + 1u) * (size_t)h1 + 2u * (size_t)h2;
+  const size_t elems =
+      rp_rnnpool_layout_of(patch_h, stride_h, patch_w, h1, h2, cache_cols).elems;
   return (elems * elem_bytes + 3u) & ~(size_t)3u;
 }
 
