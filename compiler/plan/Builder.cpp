@@ -1111,6 +1111,10 @@ Expected<Plan> Builder::build(const Schedule &schedule) {
   if (!opts_.streamInput)
     for (ir::TensorId in : g_.inputs)
       wrote(wholeBuffer(in), wholeRegion(g_.tensor(in))); // by the caller, before step 0
+  else if (opts_.streamFirst)
+    for (ir::TensorId in : g_.inputs)
+      if (isActivation(in))
+        streamWhole(in);
   std::map<size_t, size_t> regionAt;
   for (size_t r = 0; r < schedule.regions.size(); ++r)
     regionAt[schedule.regions[r].nodes.front()] = r;

@@ -38,6 +38,11 @@ struct BuildOptions {
   /// hold rows of later tensors, as a resident frame's can (better when the region's
   /// output is about as large as its input). The final schedule is tried with.
   bool streamIntoFrame = false;
+  /// With streamInput: the streamed input is read whole before the first op (one stream
+  /// step), so the plan is the resident frame's, streamed. The final schedule is tried
+  /// with it, so that a streamed plan is never larger than the resident plan of its
+  /// schedule.
+  bool streamFirst = false;
   /// Row bands: a depthwise conv (plan::depthwiseInPlace) whose input ring only it reads
   /// and whose consumers read its output a row at a time writes each output row over the
   /// ring's slot of the top row of that row's window (Buffer::within), through a scratch

@@ -41,6 +41,7 @@ public:
                                       graph.nodes[n].op == ir::OpKind::RNNPool);
     add(options.floatActivations), add(options.streamInput), add(options.inPlace);
     add(options.rowLifetimes), add(options.rowRuns), add(options.streamIntoFrame);
+    add(options.streamFirst);
     add(options.depthwiseInPlace), add(options.inPlaceChunk), add(options.tilesInPlace);
     add(pooledBands && options.carryScratch), add(pooledBands && options.priceCarried);
     add(static_cast<int>(effort));
@@ -197,6 +198,7 @@ private:
                                                 bool reductions) const;
   bool absorbReductions(std::optional<Summary> &best, Schedule &bestSchedule) const;
   bool reshapeTiles(std::optional<Summary> &best, Schedule &bestSchedule) const;
+  bool splitTiles(std::optional<Summary> &best, Schedule &bestSchedule) const;
   std::vector<size_t> memoryAwareOrder() const;
   std::vector<size_t> sunkOrder(const std::vector<size_t> &order) const;
   std::vector<RegionInfo> allRuns(const std::vector<size_t> &order) const;
@@ -577,6 +579,83 @@ bool Search::reshapeTiles(std::optional<Summary> &best, Schedule &bestSchedule) 
   return any;
 }
 
+/// Each row-band region cut in two where one tensor crosses the cut, one part in tiles
+/// (the first handing its rows to the second where it may), the other in row bands: two
+/// moves the rounds make one at a time, neither helping alone (a split adds the map
+/// between the parts, and tiles over a deep region cost too many MACs). What a stem needs
+/// when the whole frame and one pipeline's rings are the peak: torchvision's MNASNet 0.5 at
+/// 224x224 ended in row bands over its first 15 ops (188,344 B; 160,768 B with a split).
+/// Kept when it improves the plan; whether any did.
+bool Search::splitTiles(std::optional<Summary> &best, Schedule &bestSchedule) const {
+  // Only the region whose step holds the peak (cutting another cannot lower it), to bound
+  // the time: a candidate per cut, part and grid.
+  auto built = buildPlan(g_, bestSchedule, build_);
+  if (!built)
+    return false;
+  const std::vector<int64_t> reserved = reservedBytes(*built);
+  const size_t peak = static_cast<size_t>(std::max_element(reserved.begin(), reserved.end()) -
+                                          reserved.begin());
+  if (peak >= built->steps.size() || built->steps[peak].region < 0)
+    return false;
+  const size_t front =
+      built->regions[static_cast<size_t>(built->steps[peak].region)].nodes.front();
+  const auto at = std::find_if(bestSchedule.regions.begin(), bestSchedule.regions.end(),
+                               [&](const RegionInfo &r) { return r.nodes.front() == front; });
+  if (at == bestSchedule.regions.end())
+    return false;
+  const size_t r = static_cast<size_t>(at - bestSchedule.regions.begin());
+  const RegionInfo region = *at;
+  if (region.strategy != Strategy::RowBands || region.nodes.size() < 2)
+    return false;
+  const auto producers = g_.producers();
+  bool any = false;
+  for (size_t k = 1; k < region.nodes.size() && !spent(); ++k) {
+    // Tensors made before the cut and read after it.
+    std::vector<ir::TensorId> crossing;
+    for (size_t j = k; j < region.nodes.size(); ++j)
+      for (ir::TensorId t : g_.nodes[region.nodes[j]].inputs)
+        if (t >= 0 && producers[t] >= 0 &&
+            std::find(region.nodes.begin(), region.nodes.begin() + k, producers[t]) !=
+                region.nodes.begin() + k &&
+            std::find(crossing.begin(), crossing.end(), t) == crossing.end())
+          crossing.push_back(t);
+    if (crossing.size() != 1)
+      continue;
+    for (size_t tiled : {r, r + 1}) {
+      Schedule split = bestSchedule;
+      RegionInfo first = region, second = region;
+      first.nodes.assign(region.nodes.begin(), region.nodes.begin() + k);
+      second.nodes.assign(region.nodes.begin() + k, region.nodes.end());
+      first.handOff = false;
+      split.regions[r] = first;
+      split.regions.insert(split.regions.begin() + r + 1, second);
+      const Extent e =
+          extentOf(g_.tensor(g_.nodes[split.regions[tiled].nodes.back()].outputs[0]));
+      const bool handOffs = mayHandOff(g_, split, r);
+      for (int64_t grid : {2, 3, 4, 6, 8, 10, 12, 14, 16}) {
+        if (grid > e.rows || grid > e.cols || spent())
+          continue;
+        for (bool handOff : {false, true}) {
+          if (handOff && !handOffs)
+            continue;
+          Schedule s = split;
+          s.regions[tiled].strategy = Strategy::Tiles;
+          s.regions[tiled].tileRows = (e.rows + grid - 1) / grid;
+          s.regions[tiled].tileCols = (e.cols + grid - 1) / grid;
+          s.regions[r].handOff = handOff;
+          settleHandOffs(g_, s);
+          auto p = evaluate(s, /*refined=*/true, variant_.decide);
+          if (p && allowed(*p) && better(*p, *best))
+            best = std::move(p), bestSchedule = s, any = true;
+        }
+      }
+    }
+    if (any)
+      return true; // (the regions moved: the caller runs the rounds from here)
+  }
+  return false;
+}
+
 /// The chosen schedule's plan, placed thoroughly (the search compares candidates placed
 /// greedy by size, fast), with the input's rows streamed into a frame buffer when that is
 /// smaller.
@@ -604,7 +683,10 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
   placeBuffers(best, Placement::Final);
   // Placement is a heuristic: rows in runs of 16 can place lower than each row on its own
   // (rnnpool_face streamed: 80,048 against 80,084 B); and, streamed, the input's rows can
-  // go into a frame buffer instead of rings. (The same alternatives whichever search
+  // go into a frame buffer instead of rings, or be read whole before the first op, as a
+  // resident frame is (so that streaming never costs more than the resident plan of the
+  // same schedule: a stem of tiles taking the rows into a ring placed 41 B higher on a
+  // random graph of unit_plan). (The same alternatives whichever search
   // finishes the schedule, as finish() shares finished plans between them.)
   std::vector<BuildOptions> others;
   BuildOptions runs = chosenBuild;
@@ -613,6 +695,21 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
   for (BuildOptions o : {chosenBuild, runs})
     if (options_.streamInput)
       o.streamIntoFrame = true, others.push_back(o);
+  // (Only where tiles read the input into a ring: row bands have the frame buffer above,
+  // and placing a plan of a QVGA frame's rows costs seconds.)
+  const auto readsInput = [&](size_t n) {
+    return std::any_of(g_.nodes[n].inputs.begin(), g_.nodes[n].inputs.end(), [&](auto t) {
+      return std::find(g_.inputs.begin(), g_.inputs.end(), t) != g_.inputs.end();
+    });
+  };
+  if (options_.streamInput &&
+      std::any_of(schedule.regions.begin(), schedule.regions.end(), [&](const RegionInfo &r) {
+        return r.strategy == Strategy::Tiles &&
+               std::any_of(r.nodes.begin(), r.nodes.end(), readsInput);
+      })) {
+    BuildOptions o = chosenBuild;
+    o.streamFirst = true, others.push_back(o);
+  }
   BuildOptions bestBuild = chosenBuild;
   for (const BuildOptions &o : others)
     if (auto p = buildPlan(g_, schedule, o)) {
@@ -687,6 +784,22 @@ void Search::rounds(std::optional<Summary> &plan, Schedule &schedule) {
       break; // (a change is an improvement, and the rounds never undo one)
     regionRounds(reshaped, reshapedSchedule, /*branchy=*/false);
     plan = std::move(reshaped), schedule = std::move(reshapedSchedule);
+  }
+  for (int pass = 0; pass < 2 && variant_.handOffs; ++pass) {
+    std::optional<Summary> split = plan;
+    Schedule splitSchedule = schedule;
+    if (!splitTiles(split, splitSchedule))
+      break;
+    regionRounds(split, splitSchedule, /*branchy=*/false);
+    // The candidates' arenas are placed greedily by size; a split that lowers that
+    // estimate can end, after the rounds, placed worse thoroughly (MobileNetV2-RNNPool
+    // streamed, polished: 52,992 -> 55,488 B), so the finished plans decide. (Deciding
+    // before the rounds is faster but loses plans the rounds complete: torchvision's
+    // MNASNet's first 10 blocks at 128x128, 57,104 -> 61,416 B.)
+    auto before = finish(schedule), after = finish(splitSchedule);
+    if (!before || !after || !better(after->summary, before->summary))
+      break;
+    plan = std::move(split), schedule = std::move(splitSchedule);
   }
 }
 

@@ -9,6 +9,7 @@
 #include "tests/unit/passes/Builder.h"
 #include "tests/unit/plan/Schedules.h"
 
+#include <limits>
 #include <optional>
 #include <random>
 #include <set>
@@ -1239,6 +1240,112 @@ TEST_CASE(
   // Asked for anyway, the builder refuses.
   schedule.regions[0].handOff = true;
   CHECK_FALSE(plan::buildPlan(b.g, schedule, plan::BuildOptions{}));
+}
+
+TEST_CASE("a streamed input read whole first plans as the resident frame, and runs") {
+  const ir::Graph g = stemAndBlocks();
+  auto input = randomInput(g, 11);
+  auto whole = interp::run(g, {input});
+  REQUIRE(whole);
+  for (bool tilesFirst : {false, true}) {
+    INFO((tilesFirst ? "tiles" : "bands") << " handing off to bands");
+    plan::Schedule schedule;
+    schedule.order = {0, 1, 2, 3, 4};
+    schedule.regions = {regionOf({0, 1}, tilesFirst, 4), regionOf({2, 3, 4}, false, 0)};
+    schedule.regions[0].handOff = true;
+    plan::BuildOptions options;
+    options.floatActivations = true, options.rowLifetimes = true, options.rowRuns = 0;
+    const plan::Plan resident = testing::verifiedPlan(g, schedule, options);
+    options.streamInput = true, options.streamFirst = true;
+    const plan::Plan first = testing::verifiedPlan(g, schedule, options);
+    REQUIRE(first.streamedInput);
+    // One stream step, the whole frame, before any op.
+    REQUIRE_FALSE(first.steps.empty());
+    CHECK(first.steps[0].kind == plan::StepKind::Stream);
+    CHECK(first.steps[0].out.rows() == 32);
+    CHECK(std::count_if(first.steps.begin(), first.steps.end(), [](const plan::Step &s) {
+            return s.kind == plan::StepKind::Stream;
+          }) == 1);
+    CHECK(first.summary.peakBytes == resident.summary.peakBytes);
+    CHECK(first.summary.arenaBytes == resident.summary.arenaBytes);
+    auto planned = interp::executePlan(g, first, {input});
+    REQUIRE(planned);
+    requireSameBytes((*planned)[0], (*whole)[0]);
+  }
+}
+
+/// MNASNet's first layers as torchvision writes them (width 0.5, BatchNorm folded), over a
+/// 128x128 frame: a stem at 64x64 and four inverted residuals, the last with a 5x5 stride-2
+/// depthwise conv.
+ir::Graph mnasnetStem() {
+  Builder b;
+  int n = 0;
+  auto conv = [&](ir::TensorId x, int64_t in, int64_t out, int64_t k, int64_t stride,
+                  int64_t group, bool relu) {
+    const std::string name = "c" + std::to_string(n++);
+    ir::TensorId y =
+        b.node(OpKind::Conv, name, {x, b.constant(name + "_w", {out, in / group, k, k})},
+               convAttrs(k, stride, k / 2, 1, group));
+    return relu ? b.node(OpKind::Relu, name + "_relu", {y}) : y;
+  };
+  auto block = [&](ir::TensorId x, int64_t in, int64_t out, int64_t k, int64_t stride) {
+    ir::TensorId e = conv(x, in, in * 3, 1, 1, 1, true);
+    ir::TensorId d = conv(e, in * 3, in * 3, k, stride, in * 3, true);
+    ir::TensorId p = conv(d, in * 3, out, 1, 1, 1, false);
+    return in == out && stride == 1 ? b.node(OpKind::Add, "add" + std::to_string(n), {x, p})
+                                    : p;
+  };
+  ir::TensorId x = b.input("x", {1, 3, 128, 128});
+  x = conv(x, 3, 16, 3, 2, 1, true);
+  x = conv(x, 16, 16, 3, 1, 16, true);
+  x = conv(x, 16, 8, 1, 1, 1, false);
+  x = block(x, 8, 16, 3, 2);
+  x = block(x, 16, 16, 3, 1);
+  x = block(x, 16, 16, 3, 1);
+  b.g.outputs = {block(x, 16, 24, 5, 2)};
+  REQUIRE(passes::canonicalize(b.g));
+  return std::move(b.g);
+}
+
+TEST_CASE("the planner finds a region cut in two with one part tiled, two moves away") {
+  // Row bands over the whole chain hold the frame and every op's ring at once; a cut alone
+  // adds a whole map between the parts, and tiles over all of it cost too many MACs. The
+  // search must make both moves together: its plan is no worse than any such split.
+  const ir::Graph g = mnasnetStem();
+  REQUIRE(g.nodes.size() == 17);
+  plan::PlanOptions options;
+  auto planned = plan::makePlan(g, options);
+  REQUIRE(planned);
+  plan::BuildOptions build;
+  build.rowLifetimes = true, build.rowRuns = 0;
+  const int64_t macBudget = planned->baseline.macs + planned->baseline.macs / 10;
+  int64_t best = std::numeric_limits<int64_t>::max();
+  for (size_t k = 1; k < g.nodes.size(); ++k)
+    for (bool tilesFirst : {true, false})
+      for (int64_t grid : {2, 4, 8}) {
+        plan::Schedule s;
+        for (size_t i = 0; i < g.nodes.size(); ++i)
+          s.order.push_back(i);
+        std::vector<size_t> first(s.order.begin(), s.order.begin() + k);
+        std::vector<size_t> second(s.order.begin() + k, s.order.end());
+        const size_t tiled = tilesFirst ? k - 1 : g.nodes.size() - 1;
+        const int64_t side = g.tensor(g.nodes[tiled].outputs[0]).shape[2];
+        const int64_t tile = (side + grid - 1) / grid;
+        s.regions = {regionOf(first, tilesFirst, tile), regionOf(second, !tilesFirst, tile)};
+        for (bool handOff : {false, true}) {
+          if (handOff && !plan::mayHandOff(g, s, 0))
+            continue;
+          s.regions[0].handOff = handOff;
+          auto p = plan::buildPlan(g, s, build);
+          if (!p)
+            continue;
+          plan::placeBuffers(*p, plan::Placement::Final);
+          if (p->summary.macs <= macBudget)
+            best = std::min(best, p->summary.arenaBytes);
+        }
+      }
+  INFO("planned " << planned->summary.arenaBytes << " B, best split " << best << " B");
+  CHECK(planned->summary.arenaBytes <= best);
 }
 
 TEST_CASE("random graphs cut in regions that hand off verify and execute exactly") {
