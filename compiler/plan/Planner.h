@@ -27,7 +27,9 @@
 // for the rows, through a ring), so that a stem of small tiles over the high-resolution
 // maps feeds row bands with neither map whole; after their rounds, tiles twice or half as
 // tall or wide as a tiled region's (the rounds' grids are square), kept when they improve
-// the plan, and the rounds again from there. (4) Offsets: greedy
+// the plan, and the rounds again from there; then the region holding the peak cut in two
+// with one part in tiles (the two moves a stem needs, which the rounds make one at a time),
+// kept when the finished plan improves. (4) Offsets: greedy
 // by size while searching, then several orders, a bounded repair and a bounded local
 // search for the chosen plan (Placement.cpp). The search compares candidates by summaries
 // built without steps, memoised across the searches of one makePlan. (5) RNNPool: a step
