@@ -579,17 +579,19 @@ bool Search::reshapeTiles(std::optional<Summary> &best, Schedule &bestSchedule) 
   return any;
 }
 
-/// Each row-band region cut in two where one tensor crosses the cut, one part in tiles
-/// (the first handing its rows to the second where it may), the other in row bands: two
-/// moves the rounds make one at a time, neither helping alone (a split adds the map
-/// between the parts, and tiles over a deep region cost too many MACs). What a stem needs
+/// The row-band region that holds the peak, cut in two wherever one tensor crosses the
+/// cut, one part in tiles (the first handing its rows to the second where it may), the
+/// other in row bands: two moves the rounds make one at a time, neither helping alone (a
+/// cut adds the map between the parts, and tiles over a deep region cost too many MACs). What a stem needs
 /// when the whole frame and one pipeline's rings are the peak: torchvision's MNASNet 0.5 at
 /// 224x224 ended in row bands over its first 15 ops (188,344 B; 160,768 B with a split).
 /// Kept when it improves the plan; whether any did.
 bool Search::splitTiles(std::optional<Summary> &best, Schedule &bestSchedule) const {
   // Only the region whose step holds the peak (cutting another cannot lower it), to bound
   // the time: a candidate per cut, part and grid.
-  auto built = buildPlan(g_, bestSchedule, build_);
+  BuildOptions refined = build_; // (as evaluate() prices the candidates)
+  refined.rowLifetimes = true;
+  auto built = buildPlan(g_, bestSchedule, refined);
   if (!built)
     return false;
   const std::vector<int64_t> reserved = reservedBytes(*built);
