@@ -582,9 +582,9 @@ bool Search::reshapeTiles(std::optional<Summary> &best, Schedule &bestSchedule) 
 /// The row-band region that holds the peak, cut in two wherever one tensor crosses the
 /// cut, one part in tiles (the first handing its rows to the second where it may), the
 /// other in row bands: two moves the rounds make one at a time, neither helping alone (a
-/// cut adds the map between the parts, and tiles over a deep region cost too many MACs). What a stem needs
-/// when the whole frame and one pipeline's rings are the peak: torchvision's MNASNet 0.5 at
-/// 224x224 ended in row bands over its first 15 ops (188,344 B; 160,768 B with a split).
+/// cut adds the map between the parts, and tiles over a deep region cost too many MACs). What a
+/// stem needs when the whole frame and one pipeline's rings are the peak: torchvision's MNASNet
+/// 0.5 at 224x224 ended in row bands over its first 15 ops (188,344 B; 160,768 B with a split).
 /// Kept when it improves the plan; whether any did.
 bool Search::splitTiles(std::optional<Summary> &best, Schedule &bestSchedule) const {
   // Only the region whose step holds the peak (cutting another cannot lower it), to bound
