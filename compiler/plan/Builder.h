@@ -4,6 +4,12 @@
 
 #include "compiler/plan/Plan.h"
 
+#include <functional>
+#include <future>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
 namespace rnnpoolc::plan {
 
 /// What the search decides; buildPlan turns it into an executable plan.
@@ -83,12 +89,31 @@ Expected<Plan> buildPlan(const ir::Graph &graph, const Schedule &schedule,
 /// above Greedy; Final repairs the three best (the chosen plan).
 enum class Placement : uint8_t { Greedy, Thorough, Final };
 
+/// Placements made, by all that decides them (what each buffer reserves over which steps,
+/// the number of steps, the effort): placement is deterministic, and the searches of one
+/// makePlan finish many plans whose buffers differ only in what placement does not see
+/// (rows in runs or each on its own where no row outlives its run, the carried scratch of an
+/// RNNPool that runs layer by layer, ...): on rpool_face_qvga_mono streamed, three in five
+/// of the final placements' work. Shared by threads; one that asks for a placement another
+/// is making waits for it.
+class PlacementMemo {
+public:
+  /// The offsets (per buffer) placed for `key`; `place` makes them the first time.
+  std::vector<int64_t> offsets(const std::string &key,
+                               const std::function<std::vector<int64_t>()> &place);
+
+private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_future<std::vector<int64_t>>> placed_;
+};
+
 /// Arena offsets for every buffer, then the summary (arena, live peak, peak step).
-void placeBuffers(Plan &plan, Placement effort);
+/// `memo`: placements already made, reused.
+void placeBuffers(Plan &plan, Placement effort, PlacementMemo *memo = nullptr);
 /// The same for buffers whose steps are known only by what they compute: `sites[k]` is the
 /// node of step k (SIZE_MAX for a Stream step). Sets the summary's figures but its MACs.
 void placeBuffers(std::vector<Buffer> &buffers, const std::vector<size_t> &sites,
-                  Summary &summary, Placement effort);
+                  Summary &summary, Placement effort, PlacementMemo *memo = nullptr);
 
 /// The bytes reserved at each step of a placed or unplaced plan, as placement counts them
 /// (its live peak is their maximum): a family of buffers computed in place over one another

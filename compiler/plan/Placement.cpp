@@ -17,10 +17,13 @@
 // Effort Final repairs the three best orders instead of one (for the chosen plan only),
 // then, while the arena is above the live peak, runs a bounded local search over the order
 // (localSearch below). A family is checked only against the families live at some step of
-// its own. Limits: heuristics, not optimal; O(n^2) per order in the number of reservations.
+// its own. A PlacementMemo answers a problem placed before (its key: every family's
+// reservations, the steps and the effort) with the offsets found then. Limits: heuristics,
+// not optimal; O(n^2) per order in the number of reservations.
 #include "compiler/plan/Builder.h"
 
 #include <algorithm>
+#include <exception>
 #include <numeric>
 
 namespace rnnpoolc::plan {
@@ -416,26 +419,8 @@ void localSearch(const Placer &placer, Fit fit, std::vector<int> &order,
   }
 }
 
-} // namespace
-
-std::vector<int64_t> reservedBytes(const Plan &plan) {
-  std::vector<int64_t> totals =
-      reservedPerStep(Placer(plan.buffers), static_cast<int>(plan.steps.size()));
-  totals.resize(plan.steps.size());
-  return totals;
-}
-
-void placeBuffers(Plan &plan, Placement effort) {
-  std::vector<size_t> sites(plan.steps.size());
-  for (size_t k = 0; k < sites.size(); ++k)
-    sites[k] = plan.steps[k].kind == StepKind::Stream ? SIZE_MAX : plan.steps[k].node;
-  placeBuffers(plan.buffers, sites, plan.summary, effort);
-}
-
-void placeBuffers(std::vector<Buffer> &buffers, const std::vector<size_t> &stepSites,
-                  Summary &s, Placement effort) {
-  Placer placer(buffers);
-  const int steps = static_cast<int>(stepSites.size());
+/// The offsets (per root) of `placer`'s families placed with `effort`.
+std::vector<int64_t> placeFamilies(const Placer &placer, int steps, Placement effort) {
   struct Candidate {
     int64_t arena;
     std::vector<int> order;
@@ -474,6 +459,76 @@ void placeBuffers(std::vector<Buffer> &buffers, const std::vector<size_t> &stepS
     const int64_t floor = livePeak(placer, steps);
     localSearch(placer, bestFit, bestOrder, bestOffsets, arena, floor);
   }
+  return bestOffsets;
+}
+
+/// All that placeFamilies' result depends on: every family's reservations (by root), its
+/// alignment, the number of steps and the effort.
+std::string placementKey(const Placer &placer, size_t buffers, int steps, Placement effort) {
+  std::string key;
+  auto add = [&](int64_t v) { key.append(reinterpret_cast<const char *>(&v), sizeof v); };
+  add(static_cast<int64_t>(buffers)), add(steps), add(static_cast<int>(effort));
+  for (int r : placer.roots()) {
+    const Family &f = placer.family(r);
+    add(r), add(f.align), add(static_cast<int64_t>(f.parts.size()));
+    for (const Reservation &p : f.parts)
+      add(p.begin), add(p.end), add(p.first), add(p.last);
+  }
+  return key;
+}
+
+} // namespace
+
+std::vector<int64_t> reservedBytes(const Plan &plan) {
+  std::vector<int64_t> totals =
+      reservedPerStep(Placer(plan.buffers), static_cast<int>(plan.steps.size()));
+  totals.resize(plan.steps.size());
+  return totals;
+}
+
+void placeBuffers(Plan &plan, Placement effort, PlacementMemo *memo) {
+  std::vector<size_t> sites(plan.steps.size());
+  for (size_t k = 0; k < sites.size(); ++k)
+    sites[k] = plan.steps[k].kind == StepKind::Stream ? SIZE_MAX : plan.steps[k].node;
+  placeBuffers(plan.buffers, sites, plan.summary, effort, memo);
+}
+
+std::vector<int64_t>
+PlacementMemo::offsets(const std::string &key,
+                       const std::function<std::vector<int64_t>()> &place) {
+  std::promise<std::vector<int64_t>> promise;
+  std::shared_future<std::vector<int64_t>> placed;
+  bool mine = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = placed_.find(key);
+    if (it != placed_.end()) {
+      placed = it->second;
+    } else {
+      placed = promise.get_future().share();
+      placed_.emplace(key, placed);
+      mine = true;
+    }
+  }
+  if (mine) {
+    try {
+      promise.set_value(place());
+    } catch (...) {
+      promise.set_exception(std::current_exception());
+      throw;
+    }
+  }
+  return placed.get();
+}
+
+void placeBuffers(std::vector<Buffer> &buffers, const std::vector<size_t> &stepSites,
+                  Summary &s, Placement effort, PlacementMemo *memo) {
+  Placer placer(buffers);
+  const int steps = static_cast<int>(stepSites.size());
+  auto place = [&] { return placeFamilies(placer, steps, effort); };
+  const std::vector<int64_t> bestOffsets =
+      memo ? memo->offsets(placementKey(placer, buffers.size(), steps, effort), place)
+           : place();
 
   s.arenaBytes = 0;
   for (size_t b = 0; b < buffers.size(); ++b) {

@@ -80,11 +80,15 @@ public:
     std::lock_guard lock(mutex_);
     finished_.emplace(key, plan);
   }
+  /// The final placements made so far (finishing one schedule builds it several ways, and
+  /// the searches finish many schedules, often with the same buffers).
+  PlacementMemo &placements() const { return placements_; }
 
 private:
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::optional<Summary>> seen_;
   std::unordered_map<std::string, Plan> finished_;
+  mutable PlacementMemo placements_;
 };
 
 /// Lexicographic goal: least arena (or, under a budget, fitting with fewest MACs).
@@ -682,7 +686,7 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
   if (!built)
     return built.error();
   Plan best = std::move(*built);
-  placeBuffers(best, Placement::Final);
+  placeBuffers(best, Placement::Final, &evaluations_.placements());
   // Placement is a heuristic: rows in runs of 16 can place lower than each row on its own
   // (rnnpool_face streamed: 80,048 against 80,084 B); and, streamed, the input's rows can
   // go into a frame buffer instead of rings, or be read whole before the first op, as a
@@ -715,7 +719,7 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
   BuildOptions bestBuild = chosenBuild;
   for (const BuildOptions &o : others)
     if (auto p = buildPlan(g_, schedule, o)) {
-      placeBuffers(*p, Placement::Final);
+      placeBuffers(*p, Placement::Final, &evaluations_.placements());
       if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary))
         best = std::move(*p), bestBuild = o;
     }
@@ -737,7 +741,7 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
         BuildOptions o = apart;
         o.depthwiseInPlace = true, o.tilesInPlace = tiles, o.inPlaceChunk = chunk;
         if (auto p = buildPlan(g_, schedule, o)) {
-          placeBuffers(*p, Placement::Final);
+          placeBuffers(*p, Placement::Final, &evaluations_.placements());
           if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary) &&
               verifyPlan(g_, *p))
             best = std::move(*p);

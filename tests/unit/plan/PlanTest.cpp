@@ -9,6 +9,8 @@
 #include "tests/unit/passes/Builder.h"
 #include "tests/unit/plan/Schedules.h"
 
+#include <atomic>
+#include <future>
 #include <limits>
 #include <optional>
 #include <random>
@@ -195,6 +197,73 @@ TEST_CASE("thorough placement is valid and never above greedy by size") {
   CHECK(thoroughTotal < greedyTotal);
   // Final's local search packs tighter again: 72,512 B when written.
   CHECK(finalTotal < thoroughTotal);
+}
+
+TEST_CASE("a placement memo places each problem once, as placing afresh does") {
+  // The memo itself: one call of `place` per key, also from two threads at once.
+  {
+    plan::PlacementMemo memo;
+    std::atomic<int> calls{0};
+    auto place = [&] {
+      ++calls;
+      return std::vector<int64_t>{7, int64_t(calls)};
+    };
+    auto other = std::async(std::launch::async, [&] { return memo.offsets("a", place); });
+    const auto first = memo.offsets("a", place);
+    CHECK(other.get() == first);
+    CHECK(memo.offsets("a", place) == first);
+    CHECK(calls == 1);
+    CHECK(memo.offsets("b", place) != first);
+    CHECK(calls == 2);
+  }
+  // Three buffers, the third overlapping the second in time only when that one starts a
+  // step earlier: a problem of its own, which the memo must not answer from the first.
+  plan::PlacementMemo memo;
+  auto buffer = [](int64_t bytes, int first, int last) {
+    plan::Buffer b;
+    b.bytes = bytes, b.firstStep = first, b.lastStep = last;
+    return b;
+  };
+  const std::vector<size_t> sites = {0, 1, 2, 3};
+  for (int first : {2, 1, 2}) {
+    INFO("the second buffer from step " << first);
+    std::vector<plan::Buffer> buffers = {buffer(100, 0, 1), buffer(100, first, 3),
+                                         buffer(50, 0, 3)};
+    plan::Summary summary;
+    plan::placeBuffers(buffers, sites, summary, plan::Placement::Final, &memo);
+    CHECK(summary.arenaBytes == (first == 2 ? 150 : 250));
+  }
+  // Plans of random graphs, each built two ways: every placement through one memo, the
+  // first time and again, equals placing afresh.
+  for (unsigned seed = 1; seed <= 12; ++seed) {
+    ir::Graph g = randomGraph(seed);
+    plan::Schedule schedule;
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      schedule.order.push_back(i);
+    plan::RegionInfo region;
+    region.strategy = plan::Strategy::RowBands;
+    region.tileRows = 1;
+    for (size_t i = 0; i < g.nodes.size() && plan::isRegionable(g, g.nodes[i]); ++i)
+      region.nodes.push_back(i);
+    if (!region.nodes.empty())
+      schedule.regions.push_back(region);
+    for (int rowRuns : {0, 16}) {
+      INFO("seed " << seed << ", row runs " << rowRuns);
+      plan::BuildOptions options;
+      options.rowLifetimes = true, options.rowRuns = rowRuns;
+      auto built = plan::buildPlan(g, schedule, options);
+      REQUIRE(built);
+      plan::Plan afresh = *built;
+      plan::placeBuffers(afresh, plan::Placement::Final);
+      for (int twice = 0; twice < 2; ++twice) {
+        plan::Plan memoised = *built;
+        plan::placeBuffers(memoised, plan::Placement::Final, &memo);
+        CHECK(memoised.summary.arenaBytes == afresh.summary.arenaBytes);
+        for (size_t b = 0; b < memoised.buffers.size(); ++b)
+          CHECK(memoised.buffers[b].offset == afresh.buffers[b].offset);
+      }
+    }
+  }
 }
 
 TEST_CASE("a streamed input never needs a larger arena than a resident frame") {
