@@ -72,7 +72,8 @@ private:
   std::vector<Family> families_; ///< Indexed by root buffer.
   std::vector<int> roots_;
   /// Per root, the other roots live at some common step (only those can collide).
-  std::vector<std::vector<int>> neighbours_;
+  std::vector<int> neighbours_;
+  std::vector<size_t> neighboursFrom_; ///< Root r's are [neighboursFrom_[r], [r + 1]).
   mutable std::vector<char> isPlaced_; ///< place()'s, per root.
   /// Working memory of offsetOf, kept across calls: place() runs hundreds of times a plan.
   mutable std::vector<std::pair<int64_t, int64_t>> busy_;
@@ -144,14 +145,23 @@ Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
   std::vector<int> byFirst = roots_;
   std::stable_sort(byFirst.begin(), byFirst.end(),
                    [&](int a, int b) { return families_[a].first < families_[b].first; });
-  neighbours_.resize(families_.size());
-  for (size_t i = 0; i < byFirst.size(); ++i)
-    for (size_t j = i + 1; j < byFirst.size(); ++j) {
-      const int a = byFirst[i], b = byFirst[j];
-      if (families_[b].first > families_[a].last)
-        break;
-      neighbours_[a].push_back(b), neighbours_[b].push_back(a);
-    }
+  // (Counted first, then filled: one allocation, where a vector each grew by steps.)
+  auto sweep = [&](auto &&pair) {
+    for (size_t i = 0; i < byFirst.size(); ++i)
+      for (size_t j = i + 1; j < byFirst.size(); ++j) {
+        const int a = byFirst[i], b = byFirst[j];
+        if (families_[b].first > families_[a].last)
+          break;
+        pair(a, b), pair(b, a);
+      }
+  };
+  neighboursFrom_.assign(families_.size() + 1, 0);
+  sweep([&](int a, int) { ++neighboursFrom_[static_cast<size_t>(a) + 1]; });
+  for (size_t r = 0; r < families_.size(); ++r)
+    neighboursFrom_[r + 1] += neighboursFrom_[r];
+  neighbours_.resize(neighboursFrom_.back());
+  std::vector<size_t> next(neighboursFrom_.begin(), neighboursFrom_.end() - 1);
+  sweep([&](int a, int b) { neighbours_[next[static_cast<size_t>(a)]++] = b; });
 }
 
 /// The offset of `f` given the reservations placed so far that overlap it in time.
@@ -163,7 +173,9 @@ int64_t Placer::offsetOf(const Family &f, Fit fit,
     busy.clear();
     for (const Reservation &p : placed)
       busy.emplace_back(p.begin, p.end);
-    std::sort(busy.begin(), busy.end());
+    // (By start alone: spans that start together give the same gaps in either order.)
+    std::sort(busy.begin(), busy.end(),
+              [](const auto &a, const auto &b) { return a.first < b.first; });
     int64_t offset = 0, best = -1, bestGap = INT64_MAX;
     for (auto [start, end] : busy) {
       if (start - offset >= part.end) { // a gap that holds the family
@@ -213,11 +225,13 @@ int64_t Placer::place(const std::vector<int> &order, Fit fit, std::vector<int64_
     const Family &f = families_[r];
     // The reservations placed so far that are live at some step of f's.
     near.clear();
-    for (int other : neighbours_[r])
+    for (size_t n = neighboursFrom_[r]; n < neighboursFrom_[r + 1]; ++n) {
+      const int other = neighbours_[n];
       if (isPlaced_[other])
         for (const Reservation &p : families_[other].parts)
           if (p.first <= f.last && f.first <= p.last)
             near.push_back({p.begin + offsets[other], p.end + offsets[other], p.first, p.last});
+    }
     int64_t offset = offsetOf(f, fit, near);
     offsets[r] = offset, isPlaced_[r] = 1;
     arena = std::max(arena, offset + f.bytes);
