@@ -115,6 +115,22 @@ void requireSameBytes(const ir::TensorData &a, const ir::TensorData &b) {
   CHECK(std::memcmp(a.f.data(), b.f.data(), a.f.size() * sizeof(float)) == 0);
 }
 
+/// The topological order with its longest regionable prefix in row bands and the rest layer
+/// by layer: a schedule with row lifetimes and rings.
+plan::Schedule prefixInRowBands(const ir::Graph &g) {
+  plan::Schedule schedule;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    schedule.order.push_back(i);
+  plan::RegionInfo region;
+  region.strategy = plan::Strategy::RowBands;
+  region.tileRows = 1;
+  for (size_t i = 0; i < g.nodes.size() && plan::isRegionable(g, g.nodes[i]); ++i)
+    region.nodes.push_back(i);
+  if (!region.nodes.empty())
+    schedule.regions.push_back(region);
+  return schedule;
+}
+
 } // namespace
 
 TEST_CASE("plans of random graphs verify and execute to the same bytes as whole tensors") {
@@ -150,21 +166,10 @@ TEST_CASE("plans of random graphs verify and execute to the same bytes as whole 
 }
 
 TEST_CASE("thorough placement is valid and never above greedy by size") {
-  // Schedules with row lifetimes and rings: the longest regionable prefix of the
-  // topological order in row bands, the rest layer by layer.
   int64_t greedyTotal = 0, thoroughTotal = 0, finalTotal = 0, peakTotal = 0;
   for (unsigned seed = 1; seed <= 40; ++seed) {
     ir::Graph g = randomGraph(seed);
-    plan::Schedule schedule;
-    for (size_t i = 0; i < g.nodes.size(); ++i)
-      schedule.order.push_back(i);
-    plan::RegionInfo region;
-    region.strategy = plan::Strategy::RowBands;
-    region.tileRows = 1;
-    for (size_t i = 0; i < g.nodes.size() && plan::isRegionable(g, g.nodes[i]); ++i)
-      region.nodes.push_back(i);
-    if (!region.nodes.empty())
-      schedule.regions.push_back(region);
+    const plan::Schedule schedule = prefixInRowBands(g);
     for (bool stream : {false, true}) {
       INFO("seed " << seed << (stream ? " streamed" : ""));
       plan::BuildOptions options;
@@ -237,16 +242,7 @@ TEST_CASE("a placement memo places each problem once, as placing afresh does") {
   // first time and again, equals placing afresh.
   for (unsigned seed = 1; seed <= 12; ++seed) {
     ir::Graph g = randomGraph(seed);
-    plan::Schedule schedule;
-    for (size_t i = 0; i < g.nodes.size(); ++i)
-      schedule.order.push_back(i);
-    plan::RegionInfo region;
-    region.strategy = plan::Strategy::RowBands;
-    region.tileRows = 1;
-    for (size_t i = 0; i < g.nodes.size() && plan::isRegionable(g, g.nodes[i]); ++i)
-      region.nodes.push_back(i);
-    if (!region.nodes.empty())
-      schedule.regions.push_back(region);
+    const plan::Schedule schedule = prefixInRowBands(g);
     for (int rowRuns : {0, 16}) {
       INFO("seed " << seed << ", row runs " << rowRuns);
       plan::BuildOptions options;
