@@ -98,7 +98,8 @@ enum class Placement : uint8_t { Greedy, Thorough, Final };
 /// is making waits for it.
 class PlacementMemo {
 public:
-  /// The offsets (per buffer) placed for `key`; `place` makes them the first time.
+  /// The offsets placed for `key` (by buffer: a family's at its root's index); `place`
+  /// makes them the first time.
   std::vector<int64_t> offsets(const std::string &key,
                                const std::function<std::vector<int64_t>()> &place);
 
