@@ -476,15 +476,16 @@ std::vector<int64_t> placeFamilies(const Placer &placer, int steps, Placement ef
   return bestOffsets;
 }
 
-/// All that placeFamilies' result depends on: every family's reservations (by root), its
-/// alignment, the number of steps and the effort.
+/// All that placeFamilies' result depends on: every family's size, steps, alignment and
+/// reservations (by root), the number of steps and the effort.
 std::string placementKey(const Placer &placer, size_t buffers, int steps, Placement effort) {
   std::string key;
   auto add = [&](int64_t v) { key.append(reinterpret_cast<const char *>(&v), sizeof v); };
   add(static_cast<int64_t>(buffers)), add(steps), add(static_cast<int>(effort));
   for (int r : placer.roots()) {
     const Family &f = placer.family(r);
-    add(r), add(f.align), add(static_cast<int64_t>(f.parts.size()));
+    add(r), add(f.bytes), add(f.first), add(f.last), add(f.align);
+    add(static_cast<int64_t>(f.parts.size()));
     for (const Reservation &p : f.parts)
       add(p.begin), add(p.end), add(p.first), add(p.last);
   }
