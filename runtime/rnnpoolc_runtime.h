@@ -242,6 +242,10 @@ typedef struct {
   const rp_concat_input *inputs;
 } rp_concat_params;
 RP_API void rp_concat_s8(const rp_concat_params *p, const int8_t *const *in, int8_t *out);
+/** The same over `pixels` consecutive pixels (p->pixels unread): a row of a region, each
+ *  in[i] at the row's first pixel in input i, out at its first pixel in the output. */
+RP_API void rp_concat_pixels_s8(const rp_concat_params *p, const int8_t *const *in, int8_t *out,
+                                int32_t pixels);
 
 /** Any unary int8 -> int8 function (sigmoid, tanh, hard-sigmoid, leaky ReLU, hard-swish,
  *  ...) as a 256-entry table computed on the host: out = table[(uint8_t)(in + 128)]. */

@@ -262,19 +262,24 @@ static void rp_concat_requant_table(const rp_concat_input *ci, int32_t out_zp,
 #endif
 
 RP_API void rp_concat_s8(const rp_concat_params *p, const int8_t *const *in, int8_t *out) {
+  rp_concat_pixels_s8(p, in, out, p->pixels);
+}
+
+RP_API void rp_concat_pixels_s8(const rp_concat_params *p, const int8_t *const *in, int8_t *out,
+                                int32_t pixels) {
   int32_t k, offset = 0;
   for (k = 0; k < p->num_inputs; ++k) {
     const rp_concat_input *ci = &p->inputs[k];
     const int8_t *src = in[k];
     int32_t px, c;
 #if RP_USE_DSP
-    if (ci->mult != 0 && p->pixels * ci->channels >= 256) { /* 256 values, then lookups */
-      rp_concat_requant_table(ci, p->out_zp, src, out + offset, p->pixels, p->out_channels);
+    if (ci->mult != 0 && pixels * ci->channels >= 256) { /* 256 values, then lookups */
+      rp_concat_requant_table(ci, p->out_zp, src, out + offset, pixels, p->out_channels);
       offset += ci->channels;
       continue;
     }
 #endif
-    for (px = 0; px < p->pixels; ++px) {
+    for (px = 0; px < pixels; ++px) {
       int8_t *dst = out + px * p->out_channels + offset;
       const int8_t *s = src + px * ci->channels;
       if (ci->mult == 0) {

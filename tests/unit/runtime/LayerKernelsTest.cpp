@@ -107,6 +107,15 @@ TEST_CASE("concat: the DSP path's requantisation tables give the portable loop's
     rp_concat_s8(&p, in, y.data());
     rp_dspemu_concat_s8(&p, in, yd.data());
     CHECK(yd == y);
+    // Pixels [40, 190) alone (a row of a band), both paths: the whole call's bytes there,
+    // and nothing written outside them.
+    for (auto concat : {rp_concat_pixels_s8, rp_dspemu_concat_pixels_s8}) {
+      std::vector<int8_t> rows(y.size(), 55);
+      const int8_t *at[3] = {a.data() + 40, b.data() + 2 * 40, c.data() + 3 * 40};
+      concat(&p, at, rows.data() + 6 * 40, 150);
+      for (size_t i = 0; i < y.size(); ++i)
+        REQUIRE(rows[i] == (i >= 6 * 40 && i < 6 * 190 ? y[i] : 55));
+    }
     for (int32_t px = 0; px < pixels; ++px)
       for (int32_t ch = 0; ch < 6; ++ch) {
         int8_t x = ch == 0 ? a[px] : ch < 3 ? b[2 * px + ch - 1] : c[3 * px + ch - 3];

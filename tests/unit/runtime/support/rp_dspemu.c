@@ -24,6 +24,7 @@
 #define rp_lut_s8 rp_dspemu_lut_s8
 #define rp_add_s8 rp_dspemu_add_s8
 #define rp_concat_s8 rp_dspemu_concat_s8
+#define rp_concat_pixels_s8 rp_dspemu_concat_pixels_s8
 #define rp_softmax_s8 rp_dspemu_softmax_s8
 #define rp_isqrt64 rp_dspemu_isqrt64
 #define rp_l2norm_s8 rp_dspemu_l2norm_s8

@@ -15,6 +15,8 @@ void rp_dspemu_conv_in_place_s8(const rp_conv_params *p, const rp_view *in, rp_v
 void rp_dspemu_add_s8(const rp_add_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
                       int32_t n);
 void rp_dspemu_concat_s8(const rp_concat_params *p, const int8_t *const *in, int8_t *out);
+void rp_dspemu_concat_pixels_s8(const rp_concat_params *p, const int8_t *const *in, int8_t *out,
+                                int32_t pixels);
 void rp_dspemu_l2norm_s8(const rp_l2norm_params *p, const int8_t *in, int8_t *out,
                          int32_t pixels);
 void rp_dspemu_mul_s8(const rp_mul_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
