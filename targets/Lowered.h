@@ -94,13 +94,14 @@ struct LoweredLayer {
   /// Gate form: input 1 has a value per pixel ([1, 1, H, W]), read row by row with the
   /// output, not one per channel read whole by every row.
   bool perPixelGate = false;
-  /// WholeList (int8): the buffers of its inputs, in order. Float layers run over whole
-  /// tensors (`banded` false): the buffer of each node input, -1 for a constant.
+  /// WholeList (int8): the buffers of its inputs, in order (the same for every step of a
+  /// banded channel Concat). Float layers run over whole tensors (`banded` false): the
+  /// buffer of each node input, -1 for a constant.
   std::vector<int> wholeInputs;
   std::vector<int> wholeOutputs; ///< Float, not banded: the buffer of each node output.
-  /// Float only: some step computes part of the output or reads part of an input (row
-  /// bands, tiles), so a Rows kernel runs once per row of each step; else the layer is
-  /// one step over whole tensors.
+  /// Some step computes part of the output or reads part of an input (row bands, tiles),
+  /// so a float Rows kernel, or the int8 channel Concat (rp_concat_pixels_s8), runs once
+  /// per row of each step; else the layer is one step over whole tensors.
   bool banded = false;
   std::vector<LoweredOperand> operands; ///< Float Binary: operands a and b.
   int64_t pixels = 0; ///< Float ChannelStep: the positions sliced.

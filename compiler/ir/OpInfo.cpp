@@ -138,6 +138,20 @@ int64_t macs(const Graph &graph, const Node &node) {
 
 bool isSpatial(const Node &node) { return propertiesOf(node.op).spatial; }
 
+bool isChannelConcat(const Graph &graph, const Node &node) {
+  if (node.op != OpKind::Concat || node.outputs.size() != 1 || node.inputs.empty())
+    return false;
+  auto isMap = [&](TensorId t) {
+    if (t == kNoTensor || graph.tensor(t).isConstant())
+      return false;
+    const Shape &shape = graph.tensor(t).shape;
+    return shape.size() == 4 && shape[0] == 1;
+  };
+  const int64_t axis = node.attr<AxisAttrs>().axis;
+  return (axis == 1 || axis == -3) && isMap(node.outputs[0]) &&
+         std::all_of(node.inputs.begin(), node.inputs.end(), isMap);
+}
+
 namespace {
 
 /// A half-open range of one dim.
@@ -287,6 +301,8 @@ Region inputRegion(const Graph &graph, const Node &node, size_t inputIndex, cons
   if (id == kNoTensor)
     return {};
   const Shape &in = shapeOf(graph, id);
+  if (isChannelConcat(graph, node))
+    return broadcastRegion(in, shapeOf(graph, node.outputs[0]), out);
   if (!isSpatial(node))
     return wholeRegion(in);
   switch (node.op) {

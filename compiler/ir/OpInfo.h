@@ -42,6 +42,12 @@ int64_t rnnPoolRegionMacs(const Graph &graph, const Node &node, const Region &ou
 /// reshapes) are not spatial. The kSpatial flag of Ops.def.
 bool isSpatial(const Node &node);
 
+/// Whether `node` is a Concat along the channels of [1, C, H, W] maps, every input one of
+/// them: an output pixel is the input pixels at its own place, so it can run over regions as
+/// a spatial op does (inputRegion: the output region of every input), although Concat in
+/// general (along another axis, of other ranks) is not spatial.
+bool isChannelConcat(const Graph &graph, const Node &node);
+
 /// The region of input `inputIndex` that `node` reads to produce the output region `out`,
 /// clipped to the input's extent (padding is not stored). For a non-spatial op, or for a
 /// parameter input (weights, bias), the whole input. `out` must lie within the output.

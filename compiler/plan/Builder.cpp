@@ -770,6 +770,11 @@ Status Builder::checkTiles(const RegionInfo &r) const {
   for (size_t n : r.nodes)
     if (isAccumulating(g_, g_.nodes[n]))
       return makeError("internal: tiles for the accumulating reduction '{}'", g_.nodes[n].name);
+  // A channel Concat's kernel reads each input from one buffer over all its steps (the
+  // backends list them per layer: rp_step names two), which a tile's own buffers are not.
+  for (size_t n : r.nodes)
+    if (g_.nodes[n].op == ir::OpKind::Concat)
+      return makeError("internal: tiles for the channel Concat '{}'", g_.nodes[n].name);
   // Tiles follow the last op's output, so every op of the region must feed it.
   const ir::Node &last = g_.nodes[r.nodes.back()];
   std::set<ir::TensorId> feeds = {last.outputs[0]};
@@ -1172,6 +1177,8 @@ bool isRegionable(const ir::Graph &graph, const ir::Node &node) {
     const ir::Tensor &tensor = graph.tensor(t);
     return tensor.shape.size() == 4 && tensor.shape[0] == 1;
   };
+  if (ir::isChannelConcat(graph, node))
+    return true;
   if (!ir::isSpatial(node) || node.outputs.size() != 1 || !isMap(node.outputs[0]))
     return false;
   for (ir::TensorId in : node.inputs)

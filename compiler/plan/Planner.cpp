@@ -192,9 +192,14 @@ private:
     return summary;
   }
   mutable std::string key_; ///< evaluate()'s, kept for its capacity.
-  /// Whether node n can join a row-band region: a spatial op over maps, or a reduction
-  /// that accumulates row by row (which then ends its region).
-  bool joinable(size_t n) const { return isRegionable(g_, g_.nodes[n]) || accumulates(n); }
+  /// Whether node n can join a row-band region: a spatial op over maps (a channel Concat
+  /// if the options allow), or a reduction that accumulates row by row (which then ends
+  /// its region).
+  bool joinable(size_t n) const { return regionable(n) || accumulates(n); }
+  bool regionable(size_t n) const {
+    return isRegionable(g_, g_.nodes[n]) &&
+           (options_.channelConcats || !ir::isChannelConcat(g_, g_.nodes[n]));
+  }
   bool accumulates(size_t n) const {
     return options_.accumulateReductions && isAccumulating(g_, g_.nodes[n]);
   }
@@ -329,7 +334,7 @@ std::vector<std::pair<size_t, size_t>> Search::runsOf(const std::vector<size_t> 
   std::vector<std::pair<size_t, size_t>> runs;
   for (size_t i = 0; i < order.size();) {
     size_t j = i;
-    while (j < order.size() && isRegionable(g_, g_.nodes[order[j]]))
+    while (j < order.size() && regionable(order[j]))
       ++j;
     if (reductions && j < order.size() && accumulates(order[j]))
       ++j;

@@ -42,7 +42,8 @@
 //
 // Limits: greedy at each level, so not optimal; a region is a run of consecutive ops in one
 // of the two orders, so an op that cannot run in row bands and whose output feeds the
-// region back (a channel Split and Concat between blocks) still ends it; a reduction over
+// region back (a channel Split between blocks) still ends it; a channel Concat joins row
+// bands (PlanOptions::channelConcats) but never tiles; a reduction over
 // rows and columns (GlobalAveragePool, ReduceMean / ReduceMax over H and W) may end a region,
 // accumulating a row at a time (Step::accumulate), but never sits inside one; batch 1 only
 // for regions.
@@ -63,6 +64,11 @@ struct PlanOptions {
   /// Reductions over rows and columns may end a row-band region, accumulating a row at a
   /// time (Step::accumulate); off for a backend that runs them only on whole maps.
   bool accumulateReductions = true;
+  /// Concats along the channels of maps (ir::isChannelConcat) may join row-band regions,
+  /// each band copying its rows of every input into its channels, so that the branches
+  /// of an Inception or fire module need not be held whole; off for a backend whose kernel
+  /// concatenates whole tensors only.
+  bool channelConcats = true;
   /// The chosen schedule is also built with depthwise convs of row bands writing each
   /// output row over their input ring's dead slot (BuildOptions::depthwiseInPlace; int8),
   /// kept when the arena shrinks.

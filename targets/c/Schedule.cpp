@@ -156,11 +156,22 @@ std::string Printer::callBody(const LoweredLayer &layer) const {
   case quant::KernelForm::WholeUnary:
     return fmt::format("  {}(&{}, {}, {});\n", k.function, p, whole, out);
   case quant::KernelForm::WholeList: {
+    // A banded channel Concat: row y of each input, a row of the step's columns at a time.
+    const char *y = layer.banded ? "y" : "0", *x = layer.banded ? "s->col0" : "0";
     std::string list;
     for (size_t i = 0; i < layer.wholeInputs.size(); ++i)
-      list += (i ? ", " : "") + pixel(std::to_string(layer.wholeInputs[i]), "0", "0");
-    return fmt::format("  const int8_t *const inputs[] = {{{}}};\n  {}(&{}, inputs, {});\n",
-                       list, k.function, p, out);
+      list += (i ? (layer.banded ? ",\n        " : ", ") : "") +
+              pixel(std::to_string(layer.wholeInputs[i]), y, x);
+    if (!layer.banded)
+      return fmt::format("  const int8_t *const inputs[] = {{{}}};\n  {}(&{}, inputs, {});\n",
+                         list, k.function, p, out);
+    return fmt::format("  int32_t y;\n"
+                       "  for (y = s->row0; y < s->row1; ++y) {{\n"
+                       "    const int8_t *const inputs[] = {{\n        {}}};\n"
+                       "    rp_concat_pixels_s8(&{}, inputs, {},\n"
+                       "                        s->col1 - s->col0);\n"
+                       "  }}\n",
+                       list, p, row("s->out"));
   }
   }
   return "  int32_t y;\n  for (y = s->row0; y < s->row1; ++y)\n    " + call + "\n";

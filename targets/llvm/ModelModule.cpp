@@ -293,9 +293,12 @@ Expected<llvm::Function *> Builder::layerFunction(const LoweredLayer &layer) {
       Constant *table =
           constant(llvm::ConstantArray::get(listType, list), layer.name + "_list");
       llvm::Value *ptrs = b.CreateAlloca(ptr_, b.getInt32(static_cast<uint32_t>(list.size())));
+      const auto count = b.getInt32(static_cast<uint32_t>(list.size()));
       status =
-          call("rp_llvm_whole_list", {fn, prm, buffers_, arena, step, table,
-                                      b.getInt32(static_cast<uint32_t>(list.size())), ptrs});
+          layer.banded // a channel Concat in row bands
+              ? call("rp_llvm_concat_rows", {prm, buffers_, arena, step, table, count, ptrs})
+              : call("rp_llvm_whole_list",
+                     {fn, prm, buffers_, arena, step, table, count, ptrs});
       break;
     }
     }

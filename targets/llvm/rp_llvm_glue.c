@@ -149,6 +149,18 @@ void rp_llvm_whole_list(rp_llvm_list_fn fn, const void *p, const rp_buffer *b, i
   fn(p, ptrs, rp_buffer_pixel(b, a, s->out, 0, 0));
 }
 
+/* A banded channel Concat: each row of the step, from the same row of every input. */
+void rp_llvm_concat_rows(const rp_concat_params *p, const rp_buffer *b, int8_t *a,
+                         const rp_step *s, const int32_t *list, int32_t count,
+                         const int8_t **ptrs) {
+  int32_t y, k;
+  for (y = s->row0; y < s->row1; ++y) {
+    for (k = 0; k < count; ++k)
+      ptrs[k] = rp_buffer_pixel(b, a, list[k], y, s->col0);
+    rp_concat_pixels_s8(p, ptrs, rp_buffer_pixel(b, a, s->out, y, s->col0), s->col1 - s->col0);
+  }
+}
+
 /* The model.h API over a constant table of the graph's inputs and outputs. */
 typedef struct {
   int32_t offset;    /* in the arena, or -1 when streamed */

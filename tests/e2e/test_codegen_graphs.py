@@ -101,6 +101,60 @@ class ConcatBranches(nn.Module):
         return self.d(y)
 
 
+class Fire(nn.Module):
+    """SqueezeNet's fire module as torchvision writes it: a 1x1 squeeze, then a 1x1 and a
+    3x3 expansion concatenated along the channels."""
+
+    def __init__(self, cin, squeeze, expand):
+        super().__init__()
+        self.s = conv(cin, squeeze, k=1)
+        self.e1, self.e3 = conv(squeeze, expand, k=1), conv(squeeze, expand)
+
+    def forward(self, x):
+        s = F.relu(self.s(x))
+        return torch.cat([F.relu(self.e1(s)), F.relu(self.e3(s))], 1)
+
+
+class FireModules(nn.Module):
+    """A SqueezeNet-1.1-like stem: a strided conv, a ceil-mode max pool, two fire modules
+    and a conv; the concats run in row bands (CONCAT_BANDED)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = conv(3, 16, stride=2)
+        self.fire1, self.fire2 = Fire(16, 8, 16), Fire(32, 8, 24)
+        self.out = conv(48, 6)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.stem(x)), 3, 2, ceil_mode=True)
+        return self.out(self.fire2(self.fire1(x)))
+
+
+class Inception(nn.Module):
+    """GoogLeNet's inception block: four branches (1x1; 1x1 -> 3x3; 1x1 -> 3x3 -> 3x3; a
+    3x3 max pool -> 1x1) of different ranges, hence different scales, concatenated; the
+    second block reads the first's concat."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = conv(3, 12)
+        self.blocks = nn.ModuleList()
+        for cin in (12, 20):
+            self.blocks.append(nn.ModuleList([
+                conv(cin, 4, k=1), nn.Sequential(conv(cin, 6, k=1), nn.ReLU(), conv(6, 6)),
+                nn.Sequential(conv(cin, 3, k=1), nn.ReLU(), conv(3, 4), nn.ReLU(), conv(4, 4)),
+                conv(cin, 6, k=1)]))
+        self.out = conv(20, 5)
+
+    def forward(self, x):
+        x = F.relu(self.stem(x))
+        for a, b, c, d in self.blocks:
+            pooled = F.max_pool2d(x, 3, 1, padding=1)
+            x = torch.cat([F.relu(a(x)), F.relu(b(x)), 3 * F.relu(c(x)),
+                           F.relu(d(pooled))], 1)
+        return self.out(x)
+
+
 class SplitBranches(nn.Module):
     """A channel split whose halves take different convs and are added."""
 
@@ -633,6 +687,8 @@ CASES = {
     "flatten_output": (FlattenOutput, [1, 3, 16, 16], []),
     "residual_across": (ResidualAcross, [1, 3, 16, 16], []),
     "concat_branches": (ConcatBranches, [1, 3, 14, 14], []),
+    "fire_modules": (FireModules, [1, 3, 63, 48], []),
+    "inception": (Inception, [1, 3, 37, 30], []),
     "split_branches": (SplitBranches, [1, 3, 12, 12], []),
     "pad_conv": (PadConv, [1, 3, 11, 13], []),
     "gap_after_bands": (GapAfterBands, [1, 3, 20, 20], []),
@@ -683,6 +739,8 @@ CASES = {
     "bilinear_align_corners": (lambda: BilinearUpsample(True), [1, 3, 10, 8], []),
     "upsample_float": (lambda: BilinearUpsample(False), [1, 3, 10, 8], ["--float"]),
 }
+# Cases whose plan runs a channel Concat in row bands, with and without --stream-input.
+CONCAT_BANDED = {"fire_modules", "inception"}
 TILED = {"tiles_2x4", "tiles_1x3", "tiles_pad_residual", "tiles_mid_output", "rnnpool_tiles"}
 # Tiled with --stream-input too. (tiles_mid_output, streamed, now plans as one row-band
 # region over its branch: no extra MACs and a smaller arena than its tiles had.)
@@ -734,16 +792,29 @@ def run(rnnpoolc, out_dir, path, flags):
     return p.returncode, p.stdout, p.stderr.strip()
 
 
-def has_tiles(rnnpoolc, out_dir, path, flags):
-    """Does the plan `rnnpoolc compile` makes with these flags have a tiled region?"""
+def compiled_plan(rnnpoolc, out_dir, path, flags):
+    """The plan `rnnpoolc compile` makes with these flags, or None if it fails."""
     c_dir = os.path.join(out_dir, "c")
     p = subprocess.run([rnnpoolc, "compile", path, "-o", c_dir, "--calib",
                         os.path.join(out_dir, "calib"), *flags], capture_output=True,
                        text=True, timeout=300)
     if p.returncode != 0:
-        return False
+        return None
     with open(os.path.join(c_dir, "plan.json")) as f:
-        return any(r["strategy"] == "tiles" for r in json.load(f)["regions"])
+        return json.load(f)
+
+
+def has_tiles(rnnpoolc, out_dir, path, flags):
+    """Does the plan `rnnpoolc compile` makes with these flags have a tiled region?"""
+    plan = compiled_plan(rnnpoolc, out_dir, path, flags)
+    return plan is not None and any(r["strategy"] == "tiles" for r in plan["regions"])
+
+
+def has_banded_concat(rnnpoolc, out_dir, path, flags):
+    """Does that plan compute a Concat in more than one step (row bands)?"""
+    plan = compiled_plan(rnnpoolc, out_dir, path, flags)
+    steps = [s for s in (plan or {"steps": []})["steps"] if s["op"] == "Concat"]
+    return len(steps) > len({s["node"] for s in steps})
 
 
 def check_case(rnnpoolc, work, name, stream):
@@ -752,6 +823,8 @@ def check_case(rnnpoolc, work, name, stream):
     if name in (TILED_STREAMED if stream else TILED) and not has_tiles(rnnpoolc, out_dir, path,
                                                                        flags):
         return False, "%s: the plan has no tiled region" % name
+    if name in CONCAT_BANDED and not has_banded_concat(rnnpoolc, out_dir, path, flags):
+        return False, "%s: the plan runs no Concat in row bands" % name
     tag = name + (" --stream-input" if stream else "")
     rc, out, err = run(rnnpoolc, out_dir, path, flags)
     if name in EXPECTED_ERRORS:

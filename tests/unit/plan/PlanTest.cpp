@@ -12,6 +12,7 @@
 #include <atomic>
 #include <future>
 #include <limits>
+#include <map>
 #include <optional>
 #include <random>
 #include <set>
@@ -33,8 +34,9 @@ ir::ConvAttrs convAttrs(int64_t k, int64_t stride, int64_t pad, int64_t dilation
 }
 
 /// A random DAG of convs (all kernel/stride/pad/dilation mixes), depthwise convs, pools,
-/// residual adds and activations over one input map.
-ir::Graph randomGraph(unsigned seed) {
+/// residual adds and activations over one input map; with `concats`, every other residual
+/// is a channel Concat of the map and its 1x1 conv instead (a DenseNet layer).
+ir::Graph randomGraph(unsigned seed, bool concats = false) {
   std::mt19937 rng(seed);
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
   Builder b;
@@ -73,10 +75,14 @@ ir::Graph randomGraph(unsigned seed) {
         maps.push_back({b.node(pick(2) ? OpKind::MaxPool : OpKind::AveragePool, name, {x}, a), c});
       break;
     }
-    default: { // residual: 1x1 conv back to c channels, added to x
+    default: { // residual: 1x1 conv back to c channels, added to x (or concatenated)
       auto a = convAttrs(1, 1, 0, 1, 1);
       ir::TensorId y = b.node(OpKind::Conv, name, {x, b.constant(name + "_w", {c, c, 1, 1})}, a);
-      maps.push_back({b.node(OpKind::Add, name + "_add", {x, y}), c});
+      if (concats && i % 2)
+        maps.push_back(
+            {b.node(OpKind::Concat, name + "_cat", {x, y}, ir::AxisAttrs{1}), 2 * c});
+      else
+        maps.push_back({b.node(OpKind::Add, name + "_add", {x, y}), c});
       break;
     }
     }
@@ -528,8 +534,8 @@ namespace {
 
 /// A head as a detector has one on each feature map: a 3x3 conv to `outputs` channels
 /// (with `maxOut`, S3FD's max-out background: the first channel is the max of three, a
-/// ReduceMax and a Concat that cannot run in row bands), flattened in NHWC order
-/// (Transpose, Reshape) so that the heads can be concatenated.
+/// ReduceMax over channels, which cannot run in row bands, and a Concat), flattened in NHWC
+/// order (Transpose, Reshape) so that the heads can be concatenated.
 ir::TensorId head(Builder &b, const std::string &name, ir::TensorId x, int64_t channels,
                   int64_t outputs, bool maxOut = false) {
   ir::TensorId y = b.node(OpKind::Conv, name,
@@ -1894,4 +1900,72 @@ TEST_CASE("depthwise convs in place over maps of a few rows verify") {
                                  [](const plan::Buffer &x) { return x.within >= 0; });
         }
   CHECK(inPlace * 2 >= plans);
+}
+
+TEST_CASE("channel concats run in row bands: fire and inception modules are never whole") {
+  // SqueezeNet's fire module (a 1x1 squeeze, 1x1 and 3x3 expansions concatenated) and
+  // GoogLeNet's inception block (four branches, one through a max pool), 40 x 40.
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 3, 40, 40});
+  auto conv = [&](const std::string &name, ir::TensorId in, int64_t cin, int64_t cout,
+                  int64_t k) {
+    ir::TensorId y =
+        b.node(OpKind::Conv, name, {in, b.constant(name + "_w", {cout, cin, k, k})},
+               convAttrs(k, 1, k / 2, 1, 1));
+    return b.node(OpKind::Relu, name + "_relu", {y});
+  };
+  x = conv("stem", x, 3, 16, 3);
+  ir::TensorId s = conv("squeeze", x, 16, 4, 1);
+  x = b.node(OpKind::Concat, "fire", {conv("e1", s, 4, 12, 1), conv("e3", s, 4, 12, 3)},
+             ir::AxisAttrs{1});
+  ir::PoolAttrs pool;
+  pool.kernel = {3, 3}, pool.strides = {1, 1}, pool.dilations = {1, 1},
+  pool.pads = {1, 1, 1, 1};
+  ir::TensorId pooled = b.node(OpKind::MaxPool, "pool", {x}, pool);
+  x = b.node(OpKind::Concat, "inception",
+             {conv("a", x, 24, 4, 1), conv("b", conv("b1", x, 24, 6, 1), 6, 6, 3),
+              conv("c", conv("c1", x, 24, 3, 1), 3, 4, 5), conv("d", pooled, 24, 4, 1)},
+             ir::AxisAttrs{1});
+  b.g.outputs = {conv("out", x, 18, 5, 3)};
+  REQUIRE(passes::canonicalize(b.g));
+  for (size_t n = 0; n < b.g.nodes.size(); ++n)
+    CHECK(plan::isRegionable(b.g, b.g.nodes[n]));
+  for (bool stream : {false, true}) {
+    const plan::Plan p = planAndRun(b.g, stream, /*branches=*/true, 5);
+    std::map<size_t, int> concatSteps;
+    for (const plan::Step &st : p.steps)
+      if (st.kind == plan::StepKind::Compute && b.g.nodes[st.node].op == OpKind::Concat) {
+        ++concatSteps[st.node];
+        REQUIRE(st.region >= 0);
+        CHECK(p.regions[static_cast<size_t>(st.region)].strategy == plan::Strategy::RowBands);
+      }
+    REQUIRE(concatSteps.size() == 2);
+    for (auto [node, steps] : concatSteps)
+      CHECK(steps > 1);
+    // Without them in regions, each concat and its branches are held whole: more RAM.
+    plan::PlanOptions options;
+    options.floatActivations = true, options.streamInput = stream,
+    options.channelConcats = false;
+    auto whole = plan::makePlan(b.g, options);
+    REQUIRE(whole);
+    CHECK(p.summary.arenaBytes * 2 < whole->summary.arenaBytes);
+  }
+  // Tiles would give each input a buffer per tile, which the backends cannot list once per
+  // layer: the builder refuses them.
+  CHECK_FALSE(plan::buildPlan(b.g, testing::oneRegion(b.g, plan::Strategy::Tiles, 8),
+                              plan::BuildOptions{}));
+}
+
+TEST_CASE("random graphs with channel concats: plans verify and execute to the same bytes") {
+  int banded = 0;
+  for (unsigned seed = 0; seed < 24; ++seed) {
+    const ir::Graph g = randomGraph(seed, /*concats=*/true);
+    for (bool stream : {false, true}) {
+      const plan::Plan p = planAndRun(g, stream, /*branches=*/true, seed);
+      for (const plan::Step &st : p.steps)
+        banded += st.kind == plan::StepKind::Compute && st.region >= 0 &&
+                  g.nodes[st.node].op == OpKind::Concat;
+    }
+  }
+  CHECK(banded > 0);
 }
