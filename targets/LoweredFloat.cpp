@@ -77,6 +77,8 @@ Status FloatPlanLowering::classify() {
     if (!banded_[n] || k.shape == quant::CallShape::View)
       continue;
     const ir::Shape &y = g_.tensor(g_.nodes[n].outputs[0]).shape;
+    if (ir::isChannelConcat(g_, g_.nodes[n]))
+      continue; // a row at a time from the same input buffers (layer())
     if (k.shape != quant::CallShape::Rows || y.size() != 4 || g_.nodes[n].outputs.size() != 1)
       return ir::nodeError(g_.nodes[n], "the plan runs it on part of a tensor, but its float "
                                         "kernel ({}) needs whole tensors",
@@ -138,6 +140,19 @@ Expected<LoweredLayer> FloatPlanLowering::layer(size_t n) {
   const ir::Tensor &y = g_.tensor(node.outputs[0]);
   l.outChannels = y.shape.size() == 4 ? y.shape[1] : plan::extentOf(y).channels;
   l.pixelChannels = l.outChannels;
+  if (l.banded && fs.kind == FloatKind::Concat) {
+    // Its input buffers are listed once (as the int8 lowering's listInputs does): the same
+    // for every step, which a row-band region's are.
+    bool first = true;
+    for (const plan::Step &st : p_.steps) {
+      if (st.kind != plan::StepKind::Compute || st.node != n)
+        continue;
+      if (!first && l.wholeInputs != st.inputs)
+        return ir::nodeError(node, "internal: the plan reads its inputs from other buffers "
+                                   "from step to step");
+      l.wholeInputs = st.inputs, first = false;
+    }
+  }
   if (!l.banded && wholeStep_[n] >= 0) {
     const plan::Step &st = p_.steps[static_cast<size_t>(wholeStep_[n])];
     l.wholeInputs.assign(st.inputs.begin(), st.inputs.end());

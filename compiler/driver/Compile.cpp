@@ -164,9 +164,6 @@ plan::PlanOptions planOptionsFor(const GenerateOptions &options, const targets::
   out.accumulateReductions =
       out.accumulateReductions && target.accumulatesReductions(precision);
   out.depthwiseInPlace = out.depthwiseInPlace && target.runsDepthwiseInPlace();
-  // The float kernels concatenate whole tensors only (rp_concat_f32); the int8 ones a row
-  // at a time too (rp_concat_pixels_s8).
-  out.channelConcats = out.channelConcats && precision == targets::Precision::Int8;
   if (options.macOverhead)
     out.macOverhead = *options.macOverhead;
   else if (!target.recomputesByDefault() && out.ramBudget == 0)

@@ -6,6 +6,7 @@
 #include "compiler/support/Limits.h"
 
 #include <algorithm>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -148,6 +149,27 @@ public:
     carry_ = options.carryScratch;
     build_.carryScratch = carry_ && variant.carriedCandidates;
     build_.priceCarried = carry_ && !variant.carriedCandidates;
+    // Which nodes may join row-band regions (regionable()). A channel Concat may when
+    // every input comes from the model or from a node that may: one that waits for, say,
+    // a reduction over channels (S3FD's max-out head) would only pin that reduction early
+    // in the sunk order of the search over branches, and gain nothing.
+    const std::vector<int> producer = graph.producers();
+    regionable_.assign(graph.nodes.size(), -1);
+    std::function<bool(size_t)> may = [&](size_t n) {
+      if (regionable_[n] < 0) {
+        const ir::Node &node = graph.nodes[n];
+        bool ok = isRegionable(graph, node);
+        if (ok && ir::isChannelConcat(graph, node)) {
+          ok = options.channelConcats;
+          for (ir::TensorId in : node.inputs)
+            ok = ok && (producer[in] < 0 || may(static_cast<size_t>(producer[in])));
+        }
+        regionable_[n] = ok;
+      }
+      return regionable_[n] > 0;
+    };
+    for (size_t n = 0; n < graph.nodes.size(); ++n)
+      may(n);
   }
 
   Expected<Plan> run();
@@ -193,13 +215,11 @@ private:
   }
   mutable std::string key_; ///< evaluate()'s, kept for its capacity.
   /// Whether node n can join a row-band region: a spatial op over maps (a channel Concat
-  /// if the options allow), or a reduction that accumulates row by row (which then ends
-  /// its region).
+  /// if the options allow and its inputs can), or a reduction that accumulates row by row
+  /// (which then ends its region).
   bool joinable(size_t n) const { return regionable(n) || accumulates(n); }
-  bool regionable(size_t n) const {
-    return isRegionable(g_, g_.nodes[n]) &&
-           (options_.channelConcats || !ir::isChannelConcat(g_, g_.nodes[n]));
-  }
+  bool regionable(size_t n) const { return regionable_[n] > 0; }
+  std::vector<int8_t> regionable_; ///< Per node: 1 if it may join a row-band region.
   bool accumulates(size_t n) const {
     return options_.accumulateReductions && isAccumulating(g_, g_.nodes[n]);
   }

@@ -66,8 +66,7 @@ struct PlanOptions {
   bool accumulateReductions = true;
   /// Concats along the channels of maps (ir::isChannelConcat) may join row-band regions,
   /// each band copying its rows of every input into its channels, so that the branches
-  /// of an Inception or fire module need not be held whole; off for a backend whose kernel
-  /// concatenates whole tensors only.
+  /// of an Inception or fire module need not be held whole (off: as before, for tests).
   bool channelConcats = true;
   /// The chosen schedule is also built with depthwise convs of row bands writing each
   /// output row over their input ring's dead slot (BuildOptions::depthwiseInPlace; int8),

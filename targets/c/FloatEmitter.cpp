@@ -77,6 +77,19 @@ std::string rowsBody(const Emitter &e, const LoweredLayer &layer) {
                        p);
     call = fmt::format("rp_l2norm_f32(&p, {}, {});", row("s->in[0]"), row("s->out"));
     break;
+  case FloatKind::Concat: { // along the channels: row y of every input
+    head = fmt::format("  rp_concat_f32_params p = {};\n  int32_t y;\n"
+                       "  p.pixels = s->col1 - s->col0;\n",
+                       p);
+    std::string list;
+    for (size_t k = 0; k < layer.wholeInputs.size(); ++k)
+      list += ",\n        " + pixel(std::to_string(layer.wholeInputs[k]), "y", "s->col0");
+    return head + fmt::format("  for (y = s->row0; y < s->row1; ++y) {{\n"
+                              "    const float *const inputs[] = {{{}}};\n"
+                              "    rp_concat_f32(&p, inputs, {});\n"
+                              "  }}\n",
+                              list.substr(1), row("s->out"));
+  }
   case FloatKind::ChannelShuffle:
     head = fmt::format("  rp_channel_shuffle_f32_params p = {};\n  int32_t y;\n"
                        "  p.pixels = s->col1 - s->col0;\n",

@@ -342,6 +342,17 @@ Status Builder::floatCall(llvm::IRBuilder<> &b, const LoweredLayer &layer,
       return call("rp_llvm_f32_l2norm_rows", {params, buffers_, arena, step});
     case FloatKind::ChannelShuffle:
       return call("rp_llvm_f32_channel_shuffle_rows", {params, buffers_, arena, step});
+    case FloatKind::Concat: { // along the channels, its inputs' buffers listed
+      std::vector<Constant *> list;
+      for (int buffer : layer.wholeInputs)
+        list.push_back(b.getInt32(static_cast<uint32_t>(buffer)));
+      Constant *table =
+          constant(llvm::ConstantArray::get(llvm::ArrayType::get(i32_, list.size()), list),
+                   layer.name + "_list");
+      const auto count = b.getInt32(static_cast<uint32_t>(list.size()));
+      return call("rp_llvm_f32_concat_rows",
+                  {params, buffers_, arena, step, table, count, b.CreateAlloca(ptr_, count)});
+    }
     case FloatKind::Binary: {
       std::vector<llvm::Value *> args = {params, buffers_, arena, step};
       for (const LoweredOperand &op : layer.operands)

@@ -78,6 +78,21 @@ void rp_llvm_f32_l2norm_rows(const rp_l2norm_f32_params *params, const rp_buffer
                   rp_buffer_pixel_f32(b, a, s->out, y, s->col0));
 }
 
+/* A channel concat of each row from the same row of its inputs, buffers list[0..count): the
+ * params with `pixels` set to the row's. */
+void rp_llvm_f32_concat_rows(const rp_concat_f32_params *params, const rp_buffer_f32 *b,
+                             uint8_t *a, const rp_step_f32 *s, const int32_t *list,
+                             int32_t count, const float **ptrs) {
+  rp_concat_f32_params p = *params;
+  int32_t y, k;
+  p.pixels = s->col1 - s->col0;
+  for (y = s->row0; y < s->row1; ++y) {
+    for (k = 0; k < count; ++k)
+      ptrs[k] = rp_buffer_pixel_f32(b, a, list[k], y, s->col0);
+    rp_concat_f32(&p, ptrs, rp_buffer_pixel_f32(b, a, s->out, y, s->col0));
+  }
+}
+
 /* The channel shuffle of each pixel of each row: the params with `pixels` set to the row's. */
 void rp_llvm_f32_channel_shuffle_rows(const rp_channel_shuffle_f32_params *params,
                                       const rp_buffer_f32 *b, uint8_t *a,

@@ -689,6 +689,7 @@ CASES = {
     "concat_branches": (ConcatBranches, [1, 3, 14, 14], []),
     "fire_modules": (FireModules, [1, 3, 63, 48], []),
     "inception": (Inception, [1, 3, 37, 30], []),
+    "inception_float": (Inception, [1, 3, 37, 30], ["--float"]),
     "split_branches": (SplitBranches, [1, 3, 12, 12], []),
     "pad_conv": (PadConv, [1, 3, 11, 13], []),
     "gap_after_bands": (GapAfterBands, [1, 3, 20, 20], []),
@@ -740,7 +741,7 @@ CASES = {
     "upsample_float": (lambda: BilinearUpsample(False), [1, 3, 10, 8], ["--float"]),
 }
 # Cases whose plan runs a channel Concat in row bands, with and without --stream-input.
-CONCAT_BANDED = {"fire_modules", "inception"}
+CONCAT_BANDED = {"fire_modules", "inception", "inception_float"}
 TILED = {"tiles_2x4", "tiles_1x3", "tiles_pad_residual", "tiles_mid_output", "rnnpool_tiles"}
 # Tiled with --stream-input too. (tiles_mid_output, streamed, now plans as one row-band
 # region over its branch: no extra MACs and a smaller arena than its tiles had.)
@@ -795,9 +796,9 @@ def run(rnnpoolc, out_dir, path, flags):
 def compiled_plan(rnnpoolc, out_dir, path, flags):
     """The plan `rnnpoolc compile` makes with these flags, or None if it fails."""
     c_dir = os.path.join(out_dir, "c")
-    p = subprocess.run([rnnpoolc, "compile", path, "-o", c_dir, "--calib",
-                        os.path.join(out_dir, "calib"), *flags], capture_output=True,
-                       text=True, timeout=300)
+    calib = [] if "--float" in flags else ["--calib", os.path.join(out_dir, "calib")]
+    p = subprocess.run([rnnpoolc, "compile", path, "-o", c_dir, *calib, *flags],
+                       capture_output=True, text=True, timeout=300)
     if p.returncode != 0:
         return None
     with open(os.path.join(c_dir, "plan.json")) as f:
