@@ -77,8 +77,8 @@ Status FloatPlanLowering::classify() {
     if (!banded_[n] || k.shape == quant::CallShape::View)
       continue;
     const ir::Shape &y = g_.tensor(g_.nodes[n].outputs[0]).shape;
-    if (ir::isChannelConcat(g_, g_.nodes[n]))
-      continue; // a row at a time from the same input buffers (layer())
+    if (ir::isChannelConcat(g_, g_.nodes[n]) || ir::isChannelSlice(g_, g_.nodes[n]))
+      continue; // a row at a time (a concat from the same input buffers: layer())
     if (k.shape != quant::CallShape::Rows || y.size() != 4 || g_.nodes[n].outputs.size() != 1)
       return ir::nodeError(g_.nodes[n], "the plan runs it on part of a tensor, but its float "
                                         "kernel ({}) needs whole tensors",

@@ -138,6 +138,27 @@ int64_t macs(const Graph &graph, const Node &node) {
 
 bool isSpatial(const Node &node) { return propertiesOf(node.op).spatial; }
 
+bool isChannelSlice(const Graph &graph, const Node &node) {
+  if (node.op != OpKind::Slice || node.outputs.size() != 1 || node.inputs.size() < 4)
+    return false;
+  auto isMap = [&](TensorId t) {
+    if (t == kNoTensor || graph.tensor(t).isConstant())
+      return false;
+    const Shape &shape = graph.tensor(t).shape;
+    return shape.size() == 4 && shape[0] == 1;
+  };
+  if (!isMap(node.inputs[0]) || !isMap(node.outputs[0]))
+    return false;
+  for (size_t k = 1; k < node.inputs.size(); ++k)
+    if (node.inputs[k] != kNoTensor && !graph.tensor(node.inputs[k]).isConstant())
+      return false;
+  const TensorId axes = node.inputs[3];
+  if (axes == kNoTensor)
+    return false;
+  const std::vector<int64_t> a = graph.tensor(axes).data->toInts();
+  return a.size() == 1 && (a[0] == 1 || a[0] == -3);
+}
+
 bool isChannelConcat(const Graph &graph, const Node &node) {
   if (node.op != OpKind::Concat || node.outputs.size() != 1 || node.inputs.empty())
     return false;
@@ -301,7 +322,7 @@ Region inputRegion(const Graph &graph, const Node &node, size_t inputIndex, cons
   if (id == kNoTensor)
     return {};
   const Shape &in = shapeOf(graph, id);
-  if (isChannelConcat(graph, node))
+  if (isChannelConcat(graph, node) || (isChannelSlice(graph, node) && inputIndex == 0))
     return broadcastRegion(in, shapeOf(graph, node.outputs[0]), out);
   if (!isSpatial(node))
     return wholeRegion(in);

@@ -48,6 +48,11 @@ bool isSpatial(const Node &node);
 /// general (along another axis, of other ranks) is not spatial.
 bool isChannelConcat(const Graph &graph, const Node &node);
 
+/// Whether `node` is a Slice of the channels of a [1, C, H, W] map (constant starts, ends
+/// and steps along axis 1 alone; ShuffleNet's halves): an output pixel is some channels of
+/// the input pixel at its own place, so it runs over regions as a spatial op does.
+bool isChannelSlice(const Graph &graph, const Node &node);
+
 /// The region of input `inputIndex` that `node` reads to produce the output region `out`,
 /// clipped to the input's extent (padding is not stored). For a non-spatial op, or for a
 /// parameter input (weights, bias), the whole input. `out` must lie within the output.

@@ -1177,7 +1177,7 @@ bool isRegionable(const ir::Graph &graph, const ir::Node &node) {
     const ir::Tensor &tensor = graph.tensor(t);
     return tensor.shape.size() == 4 && tensor.shape[0] == 1;
   };
-  if (ir::isChannelConcat(graph, node))
+  if (ir::isChannelConcat(graph, node) || ir::isChannelSlice(graph, node))
     return true;
   if (!ir::isSpatial(node) || node.outputs.size() != 1 || !isMap(node.outputs[0]))
     return false;

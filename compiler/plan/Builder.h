@@ -64,8 +64,9 @@ struct BuildOptions {
 };
 
 /// Whether `node` can be part of a row-band or tile region: a spatial op whose output and
-/// non-constant inputs are [1, C, H, W], or a Concat of such maps along their channels
-/// (ir::isChannelConcat; row bands only, Builder::checkTiles).
+/// non-constant inputs are [1, C, H, W], a Slice of the channels of such a map
+/// (ir::isChannelSlice), or a Concat of such maps along their channels (ir::isChannelConcat;
+/// row bands only, Builder::checkTiles).
 bool isRegionable(const ir::Graph &graph, const ir::Node &node);
 
 /// Whether schedule.regions[region] may hand its output off to the next region

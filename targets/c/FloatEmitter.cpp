@@ -77,6 +77,10 @@ std::string rowsBody(const Emitter &e, const LoweredLayer &layer) {
                        p);
     call = fmt::format("rp_l2norm_f32(&p, {}, {});", row("s->in[0]"), row("s->out"));
     break;
+  case FloatKind::ChannelStep: // a slice of the channels
+    call = fmt::format("rp_channel_step_f32(&{}, {}, {}, s->col1 - s->col0);", p,
+                       row("s->in[0]"), row("s->out"));
+    break;
   case FloatKind::Concat: { // along the channels: row y of every input
     head = fmt::format("  rp_concat_f32_params p = {};\n  int32_t y;\n"
                        "  p.pixels = s->col1 - s->col0;\n",

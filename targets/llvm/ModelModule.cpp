@@ -342,6 +342,8 @@ Status Builder::floatCall(llvm::IRBuilder<> &b, const LoweredLayer &layer,
       return call("rp_llvm_f32_l2norm_rows", {params, buffers_, arena, step});
     case FloatKind::ChannelShuffle:
       return call("rp_llvm_f32_channel_shuffle_rows", {params, buffers_, arena, step});
+    case FloatKind::ChannelStep:
+      return call("rp_llvm_f32_channel_step_rows", {params, buffers_, arena, step});
     case FloatKind::Concat: { // along the channels, its inputs' buffers listed
       std::vector<Constant *> list;
       for (int buffer : layer.wholeInputs)

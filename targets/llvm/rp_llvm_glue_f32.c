@@ -78,6 +78,15 @@ void rp_llvm_f32_l2norm_rows(const rp_l2norm_f32_params *params, const rp_buffer
                   rp_buffer_pixel_f32(b, a, s->out, y, s->col0));
 }
 
+/* A slice of the channels of each pixel of each row. */
+void rp_llvm_f32_channel_step_rows(const rp_channel_step_f32_params *p, const rp_buffer_f32 *b,
+                                   uint8_t *a, const rp_step_f32 *s) {
+  int32_t y;
+  for (y = s->row0; y < s->row1; ++y)
+    rp_channel_step_f32(p, rp_buffer_pixel_f32(b, a, s->in[0], y, s->col0),
+                        rp_buffer_pixel_f32(b, a, s->out, y, s->col0), s->col1 - s->col0);
+}
+
 /* A channel concat of each row from the same row of its inputs, buffers list[0..count): the
  * params with `pixels` set to the row's. */
 void rp_llvm_f32_concat_rows(const rp_concat_f32_params *params, const rp_buffer_f32 *b,

@@ -20,9 +20,9 @@ shapes, and torch.flatten(..., 1, 2) for the last step. For each case:
     float interpreter within its tolerance;
   - the generated C in QEMU (`run --board mps2-an386 --json`) equals the host fixed point
     byte for byte (host_match), and the --float build the host float interpreter;
-  - where the case names one, the plan of `compile --stream-input` runs a shuffle in row
-    bands (plan.json), so the per-pixel kernels are called on bands of rows; that case
-    also runs streamed in QEMU.
+  - where the case names them, the plan of `compile --stream-input` runs a shuffle (and
+    ShuffleNetV2's channel Slices and Concat) in row bands (plan.json), so the per-pixel
+    kernels are called on bands of rows; that case also runs streamed in QEMU.
 A near miss (a transpose of the last two dims between the same reshapes) is no shuffle: it
 must fail to compile in both builds exactly as before the pass, with status 2, one error
 line naming the Transpose, and no output directory.
@@ -141,10 +141,12 @@ class NotAShuffle(nn.Module):
         return F.relu(y)
 
 
-# name: (module, input shape, shuffles expected, whether a streamed plan must band one)
+# name: (module, input shape, shuffles expected, the ops a streamed plan must run in row
+# bands: the shuffle (its node keeps the Transpose's name), ShuffleNetV2's channel halves
+# (Slice) and their Concat)
 CASES = {
-    "shufflenet_block": (ShuffleBlock, [1, 3, 16, 16], 3, False),
-    "group_shuffle": (GroupShuffle, [1, 3, 16, 12], 2, True),
+    "shufflenet_block": (ShuffleBlock, [1, 3, 16, 16], 3, ["Transpose", "Slice", "Concat"]),
+    "group_shuffle": (GroupShuffle, [1, 3, 16, 12], 2, ["Transpose"]),
 }
 # name: (module, input shape, the int8 build's error, the float build's)
 ERRORS = {
@@ -258,9 +260,10 @@ def check_case(exe, work, name):
         if rc == 0:
             with open(os.path.join(c_dir, "plan.json")) as f:
                 regions = json.load(f)["regions"]
-        check(any(r["strategy"] == "row-bands" and
-                  any("Transpose" in n for n in r["nodes"]) for r in regions),
-              "%s: the streamed plan runs a shuffle in row bands" % name)
+        for op in banded:
+            check(any(r["strategy"] == "row-bands" and
+                      any(op in n for n in r["nodes"]) for r in regions),
+                  "%s: the streamed plan runs a %s in row bands" % (name, op))
 
     boards = [(["--calib", calib], "int8"), (["--float"], "float")]
     if banded:

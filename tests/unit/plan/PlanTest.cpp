@@ -1,6 +1,7 @@
 // Planner and verifier tests: every plan of random graphs verifies and executes to the same
 // bytes as whole-tensor execution; corrupted plans are rejected; region arithmetic.
 #include "compiler/interp/PlanExecutor.h"
+#include "compiler/ir/OpInfo.h"
 #include "compiler/passes/Passes.h"
 #include "compiler/plan/Builder.h"
 #include "compiler/plan/Planner.h"
@@ -1968,4 +1969,53 @@ TEST_CASE("random graphs with channel concats: plans verify and execute to the s
     }
   }
   CHECK(banded > 0);
+}
+
+TEST_CASE("channel slices run in row bands: ShuffleNetV2's halves are rings") {
+  // Two ShuffleNetV2 units of stride 1 at 24 x 24: the channels split in halves (two
+  // Slices), one half through 1x1, depthwise 3x3 and 1x1 convs, the halves concatenated.
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 3, 24, 24});
+  x = b.node(OpKind::Conv, "stem", {x, b.constant("stem_w", {16, 3, 3, 3})},
+             convAttrs(3, 1, 1, 1, 1));
+  for (int u = 0; u < 2; ++u) {
+    const std::string n = "unit" + std::to_string(u);
+    auto half = [&](const std::string &name, int64_t first) {
+      return b.node(OpKind::Slice, name,
+                    {x, b.ints(name + "_starts", {first}), b.ints(name + "_ends", {first + 8}),
+                     b.ints(name + "_axes", {1})});
+    };
+    ir::TensorId left = half(n + "_left", 0), right = half(n + "_right", 8);
+    right = b.node(OpKind::Conv, n + "_a", {right, b.constant(n + "_aw", {8, 8, 1, 1})},
+                   convAttrs(1, 1, 0, 1, 1));
+    right = b.node(OpKind::Conv, n + "_dw", {right, b.constant(n + "_dww", {8, 1, 3, 3})},
+                   convAttrs(3, 1, 1, 1, 8));
+    right = b.node(OpKind::Conv, n + "_b", {right, b.constant(n + "_bw", {8, 8, 1, 1})},
+                   convAttrs(1, 1, 0, 1, 1));
+    x = b.node(OpKind::Concat, n + "_cat", {left, right}, ir::AxisAttrs{1});
+  }
+  b.g.outputs = {x};
+  REQUIRE(passes::canonicalize(b.g));
+  for (const ir::Node &node : b.g.nodes)
+    if (node.op == OpKind::Slice)
+      CHECK(ir::isChannelSlice(b.g, node));
+  for (bool stream : {false, true}) {
+    const plan::Plan p = planAndRun(b.g, stream, /*branches=*/true, 7);
+    std::map<size_t, int> sliceSteps;
+    for (const plan::Step &st : p.steps)
+      if (st.kind == plan::StepKind::Compute && b.g.nodes[st.node].op == OpKind::Slice)
+        sliceSteps[st.node] += st.region >= 0 ? 1 : 0;
+    CHECK(sliceSteps.size() == 4);
+    for (auto [node, banded] : sliceSteps)
+      CHECK(banded > 1);
+  }
+  // A slice along the rows is no channel slice.
+  Builder rows;
+  ir::TensorId y = rows.input("y", {1, 3, 8, 8});
+  const ir::TensorId top = rows.node(
+      OpKind::Slice, "top", {y, rows.ints("s", {0}), rows.ints("e", {4}), rows.ints("a", {2})});
+  rows.g.outputs = {top};
+  REQUIRE(passes::canonicalize(rows.g));
+  CHECK_FALSE(ir::isChannelSlice(rows.g, rows.g.nodes[0]));
+  CHECK_FALSE(plan::isRegionable(rows.g, rows.g.nodes[0]));
 }
