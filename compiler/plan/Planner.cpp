@@ -6,7 +6,6 @@
 #include "compiler/support/Limits.h"
 
 #include <algorithm>
-#include <functional>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -150,26 +149,32 @@ public:
     build_.carryScratch = carry_ && variant.carriedCandidates;
     build_.priceCarried = carry_ && !variant.carriedCandidates;
     // Which nodes may join row-band regions (regionable()). A channel Concat may when
-    // every input comes from the model or from a node that may: one that waits for, say,
-    // a reduction over channels (S3FD's max-out head) would only pin that reduction early
-    // in the sunk order of the search over branches, and gain nothing.
+    // every input comes from the model or from a node that may, and a channel Slice when
+    // every consumer may (or accumulates): one that waits for, or feeds, a reduction over
+    // channels (S3FD's max-out head: a Slice, a ReduceMax, a Concat) would only pin that
+    // reduction in the sunk order of the search over branches, and gain nothing. Taken
+    // away until nothing changes (a Slice's Concat and the Concat's Slice decide together).
     const std::vector<int> producer = graph.producers();
-    regionable_.assign(graph.nodes.size(), -1);
-    std::function<bool(size_t)> may = [&](size_t n) {
-      if (regionable_[n] < 0) {
+    const std::vector<std::vector<size_t>> consumers = graph.consumers();
+    regionable_.assign(graph.nodes.size(), 0);
+    for (size_t n = 0; n < graph.nodes.size(); ++n)
+      regionable_[n] = isRegionable(graph, graph.nodes[n]) &&
+                       (options.channelConcats || !ir::isChannelConcat(graph, graph.nodes[n]));
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (size_t n = 0; n < graph.nodes.size(); ++n) {
         const ir::Node &node = graph.nodes[n];
-        bool ok = isRegionable(graph, node);
-        if (ok && ir::isChannelConcat(graph, node)) {
-          ok = options.channelConcats;
+        bool ok = regionable_[n];
+        if (ok && ir::isChannelConcat(graph, node))
           for (ir::TensorId in : node.inputs)
-            ok = ok && (producer[in] < 0 || may(static_cast<size_t>(producer[in])));
-        }
+            ok = ok && (producer[in] < 0 || regionable_[static_cast<size_t>(producer[in])]);
+        if (ok && ir::isChannelSlice(graph, node))
+          for (size_t c : consumers[node.outputs[0]])
+            ok = ok && (regionable_[c] || accumulates(c));
+        changed = changed || ok != static_cast<bool>(regionable_[n]);
         regionable_[n] = ok;
       }
-      return regionable_[n] > 0;
-    };
-    for (size_t n = 0; n < graph.nodes.size(); ++n)
-      may(n);
+    }
   }
 
   Expected<Plan> run();
@@ -218,8 +223,8 @@ private:
   /// if the options allow and its inputs can), or a reduction that accumulates row by row
   /// (which then ends its region).
   bool joinable(size_t n) const { return regionable(n) || accumulates(n); }
-  bool regionable(size_t n) const { return regionable_[n] > 0; }
-  std::vector<int8_t> regionable_; ///< Per node: 1 if it may join a row-band region.
+  bool regionable(size_t n) const { return regionable_[n]; }
+  std::vector<char> regionable_; ///< Per node: whether it may join a row-band region.
   bool accumulates(size_t n) const {
     return options_.accumulateReductions && isAccumulating(g_, g_.nodes[n]);
   }

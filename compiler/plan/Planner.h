@@ -4,12 +4,13 @@
 // Algorithm. (1) Order: the graph's topological order and a memory-aware greedy order
 // (always run the ready node that leaves the fewest bytes live) are both planned layer by
 // layer; the better one is kept. (2) Regions: runs of consecutive spatial ops over
-// [1, C, H, W] maps may execute in row bands: each op produces just the rows its consumers need
-// next, into ring buffers of a few rows, so no row is computed twice and only tensors used
-// outside the region are held whole; a region may end in a reduction over rows and columns that
-// accumulates a row at a time (isAccumulating). A region may hold branches (a feature map that
-// feeds a head and the next block) and any number of such escaping tensors. Two searches run,
-// and the better finished plan is kept:
+// [1, C, H, W] maps (Slices and Concats along their channels included, where their inputs
+// and consumers can join too) may execute in row bands: each op produces just the rows its
+// consumers need next, into ring buffers of a few rows, so no row is computed twice and only
+// tensors used outside the region are held whole; a region may end in a reduction over rows and
+// columns that accumulates a row at a time (isAccumulating). A region may hold branches (a
+// feature map that feeds a head and the next block) and any number of such escaping tensors.
+// Two searches run, and the better finished plan is kept:
 //   a. over the runs of the chosen order, greedy rounds each add (or grow, merge, split) the
 //      region that lowers the peak most (candidates screened with greedy-by-size placement,
 //      the best few decided by it or, in a second search on graphs of up to 50 nodes, by
