@@ -155,6 +155,22 @@ class Inception(nn.Module):
         return self.out(x)
 
 
+class ChannelSlices(nn.Module):
+    """Slices of the channels every way an export writes them: torch.flip (a step of -1), a
+    step of 2, a negative start, a slice of the model input, concatenated and added; they
+    all run in row bands (CONCAT_BANDED)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = conv(3, 8), conv(6, 6), conv(12, 4)
+
+    def forward(self, x):
+        y = F.relu(self.a(x))
+        f = torch.flip(y, [1])[:, 1:7]
+        z = F.relu(self.b(torch.cat([y[:, 1:7:2], y[:, 0:3]], 1) + f))
+        return self.c(torch.cat([z, x[:, 0:2], y[:, -4:]], 1))
+
+
 class SplitBranches(nn.Module):
     """A channel split whose halves take different convs and are added."""
 
@@ -690,6 +706,7 @@ CASES = {
     "fire_modules": (FireModules, [1, 3, 63, 48], []),
     "inception": (Inception, [1, 3, 37, 30], []),
     "inception_float": (Inception, [1, 3, 37, 30], ["--float"]),
+    "channel_slices": (ChannelSlices, [1, 3, 21, 17], []),
     "split_branches": (SplitBranches, [1, 3, 12, 12], []),
     "pad_conv": (PadConv, [1, 3, 11, 13], []),
     "gap_after_bands": (GapAfterBands, [1, 3, 20, 20], []),
@@ -740,8 +757,9 @@ CASES = {
     "bilinear_align_corners": (lambda: BilinearUpsample(True), [1, 3, 10, 8], []),
     "upsample_float": (lambda: BilinearUpsample(False), [1, 3, 10, 8], ["--float"]),
 }
-# Cases whose plan runs a channel Concat in row bands, with and without --stream-input.
-CONCAT_BANDED = {"fire_modules", "inception", "inception_float"}
+# Cases whose plan runs a channel Concat in row bands, with and without --stream-input
+# (channel_slices: its Slices too, which feed its Concats).
+CONCAT_BANDED = {"fire_modules", "inception", "inception_float", "channel_slices"}
 TILED = {"tiles_2x4", "tiles_1x3", "tiles_pad_residual", "tiles_mid_output", "rnnpool_tiles"}
 # Tiled with --stream-input too. (tiles_mid_output, streamed, now plans as one row-band
 # region over its branch: no extra MACs and a smaller arena than its tiles had.)
