@@ -138,16 +138,22 @@ int64_t macs(const Graph &graph, const Node &node) {
 
 bool isSpatial(const Node &node) { return propertiesOf(node.op).spatial; }
 
+namespace {
+
+/// Whether `t` is a [1, C, H, W] map computed at run time (not a constant).
+bool isRuntimeMap(const Graph &graph, TensorId t) {
+  if (t == kNoTensor || graph.tensor(t).isConstant())
+    return false;
+  const Shape &shape = graph.tensor(t).shape;
+  return shape.size() == 4 && shape[0] == 1;
+}
+
+} // namespace
+
 bool isChannelSlice(const Graph &graph, const Node &node) {
   if (node.op != OpKind::Slice || node.outputs.size() != 1 || node.inputs.size() < 4)
     return false;
-  auto isMap = [&](TensorId t) {
-    if (t == kNoTensor || graph.tensor(t).isConstant())
-      return false;
-    const Shape &shape = graph.tensor(t).shape;
-    return shape.size() == 4 && shape[0] == 1;
-  };
-  if (!isMap(node.inputs[0]) || !isMap(node.outputs[0]))
+  if (!isRuntimeMap(graph, node.inputs[0]) || !isRuntimeMap(graph, node.outputs[0]))
     return false;
   for (size_t k = 1; k < node.inputs.size(); ++k)
     if (node.inputs[k] != kNoTensor && !graph.tensor(node.inputs[k]).isConstant())
@@ -162,15 +168,10 @@ bool isChannelSlice(const Graph &graph, const Node &node) {
 bool isChannelConcat(const Graph &graph, const Node &node) {
   if (node.op != OpKind::Concat || node.outputs.size() != 1 || node.inputs.empty())
     return false;
-  auto isMap = [&](TensorId t) {
-    if (t == kNoTensor || graph.tensor(t).isConstant())
-      return false;
-    const Shape &shape = graph.tensor(t).shape;
-    return shape.size() == 4 && shape[0] == 1;
-  };
   const int64_t axis = node.attr<AxisAttrs>().axis;
-  return (axis == 1 || axis == -3) && isMap(node.outputs[0]) &&
-         std::all_of(node.inputs.begin(), node.inputs.end(), isMap);
+  return (axis == 1 || axis == -3) && isRuntimeMap(graph, node.outputs[0]) &&
+         std::all_of(node.inputs.begin(), node.inputs.end(),
+                     [&](TensorId t) { return isRuntimeMap(graph, t); });
 }
 
 namespace {
