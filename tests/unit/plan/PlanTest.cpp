@@ -1951,6 +1951,19 @@ TEST_CASE("channel concats run in row bands: fire and inception modules are neve
     REQUIRE(whole);
     CHECK(p.summary.arenaBytes * 2 < whole->summary.arenaBytes);
   }
+  // Near misses: a concat along the rows of maps, and one of vectors along axis 1 (a
+  // detector's flattened heads), are no channel concats and stay out of regions.
+  Builder near;
+  ir::TensorId m = near.input("m", {1, 3, 6, 5});
+  ir::TensorId v = near.node(OpKind::Flatten, "v", {m}, ir::AxisAttrs{1});
+  near.g.outputs = {near.node(OpKind::Concat, "rows", {m, m}, ir::AxisAttrs{2}),
+                    near.node(OpKind::Concat, "vectors", {v, v}, ir::AxisAttrs{1})};
+  REQUIRE(passes::canonicalize(near.g));
+  for (const ir::Node &node : near.g.nodes)
+    if (node.op == OpKind::Concat) {
+      CHECK_FALSE(ir::isChannelConcat(near.g, node));
+      CHECK_FALSE(plan::isRegionable(near.g, node));
+    }
   // Tiles would give each input a buffer per tile, which the backends cannot list once per
   // layer: the builder refuses them.
   CHECK_FALSE(plan::buildPlan(b.g, testing::oneRegion(b.g, plan::Strategy::Tiles, 8),
