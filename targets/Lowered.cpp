@@ -29,7 +29,6 @@ private:
   Status checkLimits() const;
   bool skipped(const plan::Step &s) const;
   Status checkWhole(size_t node) const;
-  Status listInputs(size_t node, LoweredLayer &l) const;
   Expected<LoweredLayer> layer(size_t node);
   /// Whether a step writes over its input (a depthwise conv in place: one row inside the
   /// row band's ring it reads, or a tile over its input's tile, with a scratch either way).
@@ -57,25 +56,6 @@ bool Lowering::skipped(const plan::Step &s) const {
 }
 
 /// Whole-tensor kernels run as one step over whole buffers.
-/// A channel Concat's input buffers (LoweredLayer::wholeInputs), which must be the same for
-/// all its steps: the backends list them once per layer (a row-band region keeps one buffer
-/// per tensor; Builder::checkTiles keeps Concat out of tiles, whose buffers are the tile's);
-/// `banded` when a step computes part of the output.
-Status Lowering::listInputs(size_t node, LoweredLayer &l) const {
-  const ir::Region whole = plan::wholeRegion(g_.tensor(g_.nodes[node].outputs[0]));
-  bool first = true;
-  for (const plan::Step &s : p_.steps) {
-    if (s.kind != plan::StepKind::Compute || s.node != node)
-      continue;
-    if (!first && l.wholeInputs != s.inputs)
-      return ir::nodeError(g_.nodes[node], "internal: the plan reads its inputs from other "
-                                           "buffers from step to step");
-    l.wholeInputs = s.inputs, first = false;
-    l.banded = l.banded || s.out != whole;
-  }
-  return Status::ok();
-}
-
 Status Lowering::checkWhole(size_t node) const {
   for (const plan::Step &s : p_.steps) {
     if (s.kind != plan::StepKind::Compute || s.node != node)
@@ -160,9 +140,15 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
   // (rp_concat_pixels_s8); any other whole-tensor kernel needs its steps whole.
   const bool rowsConcat =
       layer.kind == quant::KernelKind::Concat && ir::isChannelConcat(g_, node);
-  if (rowsConcat)
-    RNNPOOLC_TRY(listInputs(n, l));
-  else if (!l.accumulate && (l.wholeCopy || l.kernel->shape() == quant::CallShape::Whole))
+  if (rowsConcat) {
+    auto inputs = stepInputs(g_, p_, n);
+    if (!inputs)
+      return inputs.error();
+    l.wholeInputs = std::move(*inputs);
+    for (const plan::Step &s : p_.steps)
+      l.banded = l.banded || (s.kind == plan::StepKind::Compute && s.node == n &&
+                              s.out != plan::wholeRegion(g_.tensor(node.outputs[0])));
+  } else if (!l.accumulate && (l.wholeCopy || l.kernel->shape() == quant::CallShape::Whole))
     RNNPOOLC_TRY(checkWhole(n));
   if (l.kernel->form == quant::KernelForm::Binary && node.inputs.size() == 2 &&
       (g_.tensor(node.inputs[0]).isConstant() || g_.tensor(node.inputs[1]).isConstant()))
@@ -233,6 +219,19 @@ Status checkPlanLimits(const ir::Graph &graph, const plan::Plan &plan) {
     return makeError("the plan has {} buffers and {} nodes; at most 32767 are supported",
                      plan.buffers.size(), graph.nodes.size());
   return Status::ok();
+}
+
+Expected<std::vector<int>> stepInputs(const ir::Graph &g, const plan::Plan &plan, size_t node) {
+  std::optional<std::vector<int>> inputs;
+  for (const plan::Step &s : plan.steps) {
+    if (s.kind != plan::StepKind::Compute || s.node != node)
+      continue;
+    if (inputs && *inputs != s.inputs)
+      return ir::nodeError(g.nodes[node], "internal: the plan reads its inputs from other "
+                                          "buffers from step to step");
+    inputs = s.inputs;
+  }
+  return inputs.value_or(std::vector<int>{});
 }
 
 int wholeBufferOf(const ir::Graph &g, const plan::Plan &plan, ir::TensorId t, int first,

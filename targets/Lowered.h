@@ -180,6 +180,12 @@ Expected<LoweredModel> lower(const FloatModel &model, const plan::Plan &plan);
 Status checkMapLimits(const ir::Graph &graph);
 Status checkPlanLimits(const ir::Graph &graph, const plan::Plan &plan);
 
+/// The input buffers of `node`'s steps, which must be the same for all of them (a channel
+/// Concat's, listed once per layer since `rp_step` names two: a row-band region keeps one
+/// buffer per tensor, and Builder::checkTiles keeps Concat out of tiles); an internal error
+/// naming the node if they differ.
+Expected<std::vector<int>> stepInputs(const ir::Graph &g, const plan::Plan &plan, size_t node);
+
 /// The buffer of `plan` that holds all of tensor `t` over steps [first, last], or -1.
 int wholeBufferOf(const ir::Graph &g, const plan::Plan &plan, ir::TensorId t, int first,
                   int last);

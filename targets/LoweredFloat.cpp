@@ -140,18 +140,11 @@ Expected<LoweredLayer> FloatPlanLowering::layer(size_t n) {
   const ir::Tensor &y = g_.tensor(node.outputs[0]);
   l.outChannels = y.shape.size() == 4 ? y.shape[1] : plan::extentOf(y).channels;
   l.pixelChannels = l.outChannels;
-  if (l.banded && fs.kind == FloatKind::Concat) {
-    // Its input buffers are listed once (as the int8 lowering's listInputs does): the same
-    // for every step, which a row-band region's are.
-    bool first = true;
-    for (const plan::Step &st : p_.steps) {
-      if (st.kind != plan::StepKind::Compute || st.node != n)
-        continue;
-      if (!first && l.wholeInputs != st.inputs)
-        return ir::nodeError(node, "internal: the plan reads its inputs from other buffers "
-                                   "from step to step");
-      l.wholeInputs = st.inputs, first = false;
-    }
+  if (l.banded && fs.kind == FloatKind::Concat) { // its input buffers listed once
+    auto inputs = stepInputs(g_, p_, n);
+    if (!inputs)
+      return inputs.error();
+    l.wholeInputs = std::move(*inputs);
   }
   if (!l.banded && wholeStep_[n] >= 0) {
     const plan::Step &st = p_.steps[static_cast<size_t>(wholeStep_[n])];
