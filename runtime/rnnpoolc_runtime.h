@@ -166,6 +166,22 @@ RP_API void rp_conv_depthwise_s8(const rp_conv_params *p, const rp_view *in, rp_
  *  no pixel to come reads the columns under it. The same bytes as rp_conv_s8. */
 RP_API void rp_conv_in_place_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                 const rp_region *region, int8_t *scratch, int32_t chunk);
+/** An inverted residual's 1x1 expansion and the depthwise conv after it, computed together a
+ *  group of `group` channels at a time, so that the expansion's output is never held for
+ *  more channels than a group (a memory plan's tile, plan::Step::fusedExpansion): for each
+ *  group, the expansion's channels over the depthwise window of `region` (clamped to the
+ *  map) into `scratch`, then the depthwise conv of those channels into their bytes of
+ *  `out`. `in` holds the expansion's input over that window; `expand` is a 1x1 conv of
+ *  stride 1 without padding, `dw` a depthwise conv of its output. The same bytes as
+ *  rp_conv_s8 of each in turn. `scratch`: rp_expand_dw_scratch_bytes, 4-byte aligned. */
+RP_API void rp_expand_dw_s8(const rp_conv_params *expand, const rp_conv_params *dw,
+                            const rp_view *in, rp_view *out, const rp_region *region,
+                            int8_t *scratch, int32_t group);
+/** The scratch rp_expand_dw_s8 needs for `region`: the group's expansion over the window,
+ *  its depthwise output over the region and its depthwise weights, each rounded up to 4
+ *  bytes. */
+RP_API size_t rp_expand_dw_scratch_bytes(const rp_conv_params *dw, const rp_region *region,
+                                         int32_t group);
 /** 1x1, stride 1, no padding, groups == 1. */
 RP_API void rp_conv_pointwise_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                  const rp_region *region);

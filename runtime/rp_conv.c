@@ -2006,3 +2006,73 @@ RP_API void rp_conv_in_place_s8(const rp_conv_params *p, const rp_view *in, rp_v
     }
   }
 }
+
+/* The input window of a conv's output region, clamped to the input. */
+static rp_region rp_conv_window(const rp_conv_params *p, const rp_region *r) {
+  rp_region w;
+  w.row0 = rp_max(0, r->row0 * p->stride_h - p->pad_top);
+  w.row1 =
+      rp_min(p->in_h, (r->row1 - 1) * p->stride_h - p->pad_top + (p->k_h - 1) * p->dil_h + 1);
+  w.col0 = rp_max(0, r->col0 * p->stride_w - p->pad_left);
+  w.col1 =
+      rp_min(p->in_w, (r->col1 - 1) * p->stride_w - p->pad_left + (p->k_w - 1) * p->dil_w + 1);
+  return w;
+}
+
+static size_t rp_align4(size_t n) {
+  return (n + 3u) & ~(size_t)3u;
+}
+
+RP_API size_t rp_expand_dw_scratch_bytes(const rp_conv_params *dw, const rp_region *region,
+                                         int32_t group) {
+  const rp_region w = rp_conv_window(dw, region);
+  const size_t g = (size_t)rp_min(group, dw->out_c);
+  if (w.row1 <= w.row0 || w.col1 <= w.col0 || region->row1 <= region->row0 ||
+      region->col1 <= region->col0)
+    return 0;
+  return rp_align4((size_t)(w.row1 - w.row0) * (size_t)(w.col1 - w.col0) * g) +
+         rp_align4((size_t)(region->row1 - region->row0) *
+                   (size_t)(region->col1 - region->col0) * g) +
+         rp_align4((size_t)dw->k_h * (size_t)dw->k_w * g);
+}
+
+RP_API void rp_expand_dw_s8(const rp_conv_params *expand, const rp_conv_params *dw,
+                            const rp_view *in, rp_view *out, const rp_region *region,
+                            int8_t *scratch, int32_t group) {
+  const int32_t c = dw->out_c, taps = dw->k_h * dw->k_w;
+  const rp_region w = rp_conv_window(dw, region);
+  const int32_t rows = region->row1 - region->row0, cols = region->col1 - region->col0;
+  int32_t g0, t, y, x;
+  int8_t *mid, *part, *weights;
+  if (rows <= 0 || cols <= 0 || w.row1 <= w.row0 || w.col1 <= w.col0 || group <= 0)
+    return;
+  group = rp_min(group, c);
+  mid = scratch;
+  part = mid + rp_align4((size_t)(w.row1 - w.row0) * (size_t)(w.col1 - w.col0) * (size_t)group);
+  weights = part + rp_align4((size_t)rows * (size_t)cols * (size_t)group);
+  for (g0 = 0; g0 < c; g0 += group) {
+    const int32_t n = rp_min(group, c - g0);
+    rp_conv_params e = *expand, d = *dw;
+    rp_view mv, pv;
+    /* The expansion's channels [g0, g0 + n): OHWI rows n of them from channel g0. */
+    e.out_c = n;
+    e.weights += (size_t)g0 * (size_t)e.in_c;
+    e.bias += g0, e.mult += g0, e.shift += g0;
+    mv.data = mid, mv.row0 = w.row0, mv.col0 = w.col0;
+    mv.rows = w.row1 - w.row0, mv.cols = w.col1 - w.col0, mv.ring_rows = 0;
+    rp_conv_s8(&e, in, &mv, &w);
+    /* The depthwise weights of those channels, [k_h][k_w][n]. */
+    for (t = 0; t < taps; ++t)
+      memcpy(weights + (size_t)t * (size_t)n, dw->weights + (size_t)t * (size_t)c + (size_t)g0,
+             (size_t)n);
+    d.in_c = d.out_c = d.groups = n;
+    d.weights = weights;
+    d.bias += g0, d.mult += g0, d.shift += g0;
+    pv.data = part, pv.row0 = region->row0, pv.col0 = region->col0;
+    pv.rows = rows, pv.cols = cols, pv.ring_rows = 0;
+    rp_conv_s8(&d, &mv, &pv, region);
+    for (y = region->row0; y < region->row1; ++y)
+      for (x = region->col0; x < region->col1; ++x)
+        memcpy(rp_view_pixel(out, y, x, c) + g0, rp_view_pixel(&pv, y, x, n), (size_t)n);
+  }
+}

@@ -338,3 +338,85 @@ TEST_CASE("a depthwise conv computed over its input tile gives the same tile",
             }
       });
 }
+
+TEST_CASE("an expansion and its depthwise conv computed a group of channels at a time give "
+          "the same tile",
+          "[runtime][conv]") {
+  // A plan's fused tile (plan::Step::fusedExpansion): rp_expand_dw_s8 reads the expansion's
+  // input over the tile's window only and writes the tile's depthwise outputs, all channels,
+  // through a scratch of exactly rp_expand_dw_scratch_bytes (ASan sees any byte past it).
+  const ConvCase dws[] = {
+      {"3x3 pad 1", 24, 24, 7, 9, 3, 1, 1, 1, 24, {}},
+      {"3x3 stride 2 pad 1", 20, 20, 9, 11, 3, 2, 1, 1, 20, {}},
+      {"5x5 pad 2, ReLU6", 33, 33, 8, 9, 5, 1, 2, 1, 33,
+       ir::Activation{ir::ActKind::Clip, 0, 6}},
+      {"3x3 dilation 2 pad 2", 17, 17, 8, 7, 3, 1, 2, 2, 17, {}},
+      {"3x3 valid", 16, 16, 6, 8, 3, 1, 0, 1, 16, {}},
+  };
+  uint32_t seed = 90;
+  for (const ConvCase &c : dws) {
+    Builder be, bd;
+    std::vector<std::vector<ir::TensorData>> calibE, calibD;
+    const ConvCase expansion{
+        "expand", 6, c.inC, c.h, c.w, 1, 1, 0, 1, 1, ir::Activation{ir::ActKind::Clip, 0, 6}};
+    quant::QuantizedModel me = quantizedConv(expansion, be, calibE);
+    quant::QuantizedModel md = quantizedConv(c, bd, calibD);
+    const auto &e = std::get<rp_conv_params>(me.layers[0].params);
+    const auto &d = std::get<rp_conv_params>(md.layers[0].params);
+    REQUIRE(d.groups == d.in_c);
+    const auto input = randomBytes(static_cast<size_t>(e.in_h * e.in_w * e.in_c), ++seed);
+    std::vector<int8_t> mid(static_cast<size_t>(e.out_h * e.out_w * e.out_c));
+    std::vector<int8_t> whole(static_cast<size_t>(d.out_h * d.out_w * d.out_c));
+    rp_view vi = rp_view_whole(const_cast<int8_t *>(input.data()), e.in_h, e.in_w);
+    rp_view vm = rp_view_whole(mid.data(), e.out_h, e.out_w);
+    rp_view vo = rp_view_whole(whole.data(), d.out_h, d.out_w);
+    rp_region all = rp_region_whole(e.out_h, e.out_w);
+    rp_conv_s8(&e, &vi, &vm, &all);
+    all = rp_region_whole(d.out_h, d.out_w);
+    rp_conv_s8(&d, &vm, &vo, &all);
+    const int32_t ch = d.out_c;
+    for (int dsp = 0; dsp < 2; ++dsp)
+      for (int32_t tile : {1, 3, 4})
+        for (int32_t group : {1, 5, 16, ch}) {
+          INFO(c.name << ", tiles of " << tile << ", groups of " << group
+                      << (dsp ? ", DSP" : ", portable"));
+          for (int32_t y0 = 0; y0 < d.out_h; y0 += tile)
+            for (int32_t x0 = 0; x0 < d.out_w; x0 += tile) {
+              const rp_region region{y0, std::min(d.out_h, y0 + tile), x0,
+                                     std::min(d.out_w, x0 + tile)};
+              // The input's window (the expansion is 1x1), clamped to the map, as a tile.
+              const int32_t top = std::max(0, y0 * d.stride_h - d.pad_top);
+              const int32_t bottom =
+                  std::min(d.in_h, (region.row1 - 1) * d.stride_h - d.pad_top +
+                                       (d.k_h - 1) * d.dil_h + 1);
+              const int32_t left = std::max(0, x0 * d.stride_w - d.pad_left);
+              const int32_t right =
+                  std::min(d.in_w, (region.col1 - 1) * d.stride_w - d.pad_left +
+                                       (d.k_w - 1) * d.dil_w + 1);
+              const int32_t rows = bottom - top, cols = right - left;
+              std::vector<int8_t> tileIn(static_cast<size_t>(rows * cols * e.in_c));
+              for (int32_t r = top; r < bottom; ++r)
+                std::copy_n(input.begin() + (r * e.in_w + left) * e.in_c, cols * e.in_c,
+                            tileIn.begin() + (r - top) * cols * e.in_c);
+              const int32_t oh = region.row1 - region.row0, ow = region.col1 - region.col0;
+              std::vector<int8_t> tileOut(static_cast<size_t>(oh * ow * ch), 0x5a);
+              const size_t bytes = rp_expand_dw_scratch_bytes(&d, &region, group);
+              CHECK(bytes ==
+                    static_cast<size_t>((rows * cols * std::min(group, ch) + 3) / 4 +
+                                        (oh * ow * std::min(group, ch) + 3) / 4 +
+                                        (d.k_h * d.k_w * std::min(group, ch) + 3) / 4) *
+                        4);
+              std::vector<int32_t> words((bytes + 3) / 4);
+              auto *scratch = reinterpret_cast<int8_t *>(words.data());
+              const rp_view in{tileIn.data(), top, left, rows, cols, 0};
+              rp_view out{tileOut.data(), region.row0, region.col0, oh, ow, 0};
+              (dsp ? rp_dspemu_expand_dw_s8 : rp_expand_dw_s8)(&e, &d, &in, &out, &region,
+                                                               scratch, group);
+              for (int32_t y = region.row0; y < region.row1; ++y)
+                CHECK(std::equal(tileOut.begin() + (y - y0) * ow * ch,
+                                 tileOut.begin() + (y - y0 + 1) * ow * ch,
+                                 whole.begin() + (y * d.out_w + x0) * ch));
+            }
+        }
+  }
+}

@@ -8,6 +8,8 @@
 #define rp_conv_depthwise_s8 rp_dspemu_conv_depthwise_s8
 #define rp_conv_pointwise_s8 rp_dspemu_conv_pointwise_s8
 #define rp_conv_in_place_s8 rp_dspemu_conv_in_place_s8
+#define rp_expand_dw_s8 rp_dspemu_expand_dw_s8
+#define rp_expand_dw_scratch_bytes rp_dspemu_expand_dw_scratch_bytes
 #define rp_fc_s8 rp_dspemu_fc_s8
 #define rp_maxpool_s8 rp_dspemu_maxpool_s8
 #define rp_avgpool_s8 rp_dspemu_avgpool_s8

@@ -12,6 +12,9 @@ void rp_dspemu_conv_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                        const rp_region *region);
 void rp_dspemu_conv_in_place_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                 const rp_region *region, int8_t *scratch, int32_t chunk);
+void rp_dspemu_expand_dw_s8(const rp_conv_params *expand, const rp_conv_params *dw,
+                            const rp_view *in, rp_view *out, const rp_region *region,
+                            int8_t *scratch, int32_t group);
 void rp_dspemu_add_s8(const rp_add_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
                       int32_t n);
 void rp_dspemu_concat_s8(const rp_concat_params *p, const int8_t *const *in, int8_t *out);
