@@ -2019,21 +2019,16 @@ static rp_region rp_conv_window(const rp_conv_params *p, const rp_region *r) {
   return w;
 }
 
-static size_t rp_align4(size_t n) {
-  return (n + 3u) & ~(size_t)3u;
-}
-
 RP_API size_t rp_expand_dw_scratch_bytes(const rp_conv_params *dw, const rp_region *region,
                                          int32_t group) {
   const rp_region w = rp_conv_window(dw, region);
-  const size_t g = (size_t)rp_min(group, dw->out_c);
   if (w.row1 <= w.row0 || w.col1 <= w.col0 || region->row1 <= region->row0 ||
       region->col1 <= region->col0)
     return 0;
-  return rp_align4((size_t)(w.row1 - w.row0) * (size_t)(w.col1 - w.col0) * g) +
-         rp_align4((size_t)(region->row1 - region->row0) *
-                   (size_t)(region->col1 - region->col0) * g) +
-         rp_align4((size_t)dw->k_h * (size_t)dw->k_w * g);
+  return rp_expand_dw_scratch_size(
+      (int64_t)(w.row1 - w.row0) * (w.col1 - w.col0),
+      (int64_t)(region->row1 - region->row0) * (region->col1 - region->col0),
+      dw->k_h * dw->k_w, dw->out_c, group);
 }
 
 RP_API void rp_expand_dw_s8(const rp_conv_params *expand, const rp_conv_params *dw,
@@ -2048,8 +2043,10 @@ RP_API void rp_expand_dw_s8(const rp_conv_params *expand, const rp_conv_params *
     return;
   group = rp_min(group, c);
   mid = scratch;
-  part = mid + rp_align4((size_t)(w.row1 - w.row0) * (size_t)(w.col1 - w.col0) * (size_t)group);
-  weights = part + rp_align4((size_t)rows * (size_t)cols * (size_t)group);
+  /* (The layout rp_expand_dw_scratch_size sizes.) */
+  part = mid + (((size_t)(w.row1 - w.row0) * (size_t)(w.col1 - w.col0) * (size_t)group + 3u) &
+                ~(size_t)3u);
+  weights = part + (((size_t)rows * (size_t)cols * (size_t)group + 3u) & ~(size_t)3u);
   for (g0 = 0; g0 < c; g0 += group) {
     const int32_t n = rp_min(group, c - g0);
     rp_conv_params e = *expand, d = *dw;

@@ -16,7 +16,11 @@
  * apart; where that is not smaller (regions of a few columns) ring is patch_h, each
  * column's ring then holding its patch's own summaries. Without reuse (cache_cols 0), a
  * patch's summaries alone. An 8x8 RNNPool of stride 4 over 39 columns keeps 164 rows of
- * summaries (5,248 B of int16) where a ring of patch_h rows per column kept 312. */
+ * summaries (5,248 B of int16) where a ring of patch_h rows per column kept 312.
+ *
+ * An expansion fused with its depthwise conv (rp_expand_dw_s8) holds, for a group of
+ * channels at a time, in bytes each rounded up to 4: the expansion over the depthwise
+ * window of the region, the depthwise output over the region, and the depthwise weights. */
 #ifndef RP_SCRATCH_H
 #define RP_SCRATCH_H
 
@@ -71,6 +75,22 @@ static inline size_t rp_rnnpool_scratch_size(int32_t patch_h, int32_t stride_h, 
   const size_t elems =
       rp_rnnpool_layout_of(patch_h, stride_h, patch_w, h1, h2, cache_cols).elems;
   return (elems * elem_bytes + 3u) & ~(size_t)3u;
+}
+
+/** Channels of an expansion fused with its depthwise conv computed together: few enough that
+ *  its tile is small, enough that each kernel call has a few channels to loop over. */
+#define RP_EXPAND_DW_GROUP 16
+
+/** Bytes of rp_expand_dw_s8's scratch for a window of `window` pixels of the expansion, a
+ *  region of `pixels` output pixels, `taps` depthwise taps and `channels` channels in groups
+ *  of `group`. */
+static inline size_t rp_expand_dw_scratch_size(int64_t window, int64_t pixels, int32_t taps,
+                                               int32_t channels, int32_t group) {
+  const size_t g = (size_t)(group < channels ? group : channels);
+  if (window <= 0 || pixels <= 0 || g == 0)
+    return 0;
+  return (((size_t)window * g + 3u) & ~(size_t)3u) + (((size_t)pixels * g + 3u) & ~(size_t)3u) +
+         (((size_t)taps * g + 3u) & ~(size_t)3u);
 }
 
 #endif /* RP_SCRATCH_H */

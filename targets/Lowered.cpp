@@ -131,6 +131,21 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
           p_.buffers[static_cast<size_t>(s.scratch)].bytes / eout.channels - padLeft;
       l.inPlaceChunk = l.inPlaceChunk ? std::min(l.inPlaceChunk, chunk) : chunk;
     }
+  // A depthwise conv that computes its expansion: every step of it (one tiled region).
+  bool first = true;
+  for (const plan::Step &s : p_.steps)
+    if (s.kind == plan::StepKind::Compute && s.node == n) {
+      if (!first && s.fusedExpansion != l.fusedExpansion)
+        return ir::nodeError(node, "internal: the plan fuses its expansion in some steps only");
+      first = false;
+      if (s.fusedExpansion >= 0 &&
+          (layer.kind != quant::KernelKind::Conv ||
+           m_.layers[static_cast<size_t>(s.fusedExpansion)].kind != quant::KernelKind::Conv))
+        return ir::nodeError(node, "the plan computes an expansion in its steps, which its "
+                                   "int8 kernel ({}) does not",
+                             l.kernel->name);
+      l.fusedExpansion = s.fusedExpansion;
+    }
   if (l.accumulate && layer.kind != quant::KernelKind::GlobalAvgPool)
     return ir::nodeError(node,
                          "the plan accumulates it a band of rows at a time, which its int8 "

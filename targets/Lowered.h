@@ -113,6 +113,10 @@ struct LoweredLayer {
   /// step with scratch calls rp_conv_in_place_s8 with chunks of this many pixels (what the
   /// scratch holds beyond the left padding's); 0: none does.
   int64_t inPlaceChunk = 0;
+  /// Its steps compute the 1x1 expansion before it as well (plan::Step::fusedExpansion):
+  /// that node, whose params they pass with this layer's to rp_expand_dw_s8 (in groups of
+  /// RP_EXPAND_DW_GROUP channels, reading the expansion's input); -1: they do not.
+  int fusedExpansion = -1;
 };
 
 /// A buffer of the plan as the walker addresses it (rp_buffer).

@@ -35,6 +35,9 @@ public:
   /// Whether the plan may run depthwise convs in place (plan::PlanOptions::depthwiseInPlace:
   /// less RAM for a copy of each output row and a kernel call per chunk of it).
   virtual bool runsDepthwiseInPlace() const { return true; }
+  /// Whether the plan may compute 1x1 expansions inside the depthwise convs after them
+  /// (plan::PlanOptions::fuseExpansions: less RAM for a kernel call per group of channels).
+  virtual bool fusesExpansions() const { return true; }
   /// Whether its plans recompute tile halos by default (up to plan::PlanOptions::macOverhead
   /// extra MACs) where that saves RAM. One whose RAM is not the limit (the LLVM backend's
   /// host) is planned without recomputing unless --mac-overhead or --ram-budget asks: the

@@ -164,6 +164,7 @@ plan::PlanOptions planOptionsFor(const GenerateOptions &options, const targets::
   out.accumulateReductions =
       out.accumulateReductions && target.accumulatesReductions(precision);
   out.depthwiseInPlace = out.depthwiseInPlace && target.runsDepthwiseInPlace();
+  out.fuseExpansions = out.fuseExpansions && target.fusesExpansions();
   if (options.macOverhead)
     out.macOverhead = *options.macOverhead;
   else if (!target.recomputesByDefault() && out.ramBudget == 0)

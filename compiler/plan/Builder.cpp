@@ -250,9 +250,11 @@ private:
   Status tiles(const RegionInfo &r, int regionIndex);
   Status checkTiles(const RegionInfo &r) const;
   Status tileRow(const RegionInfo &r, int regionIndex, int64_t y);
+  std::map<size_t, size_t> fusedExpansions(const RegionInfo &r,
+                                           const std::set<size_t> &inR) const;
   std::map<ir::TensorId, ir::Region>
   inPlaceHosts(const RegionInfo &r, const std::map<ir::TensorId, ir::Region> &need,
-               const std::set<size_t> &inR) const;
+               const std::set<size_t> &inR, const std::map<size_t, size_t> &fused) const;
   void streamRows(ir::TensorId t, int64_t upTo, int region);
   void streamRest(const RegionInfo &r, int regionIndex);
   Status ready(ir::TensorId t, int64_t upTo);
@@ -803,6 +805,10 @@ Status Builder::tileRow(const RegionInfo &r, int regionIndex, int64_t y) {
       if (opts_.streamInput && isActivation(in) && isGraphInput(in) && bufferOf_[in] < 0 &&
           streamedRows_[in] < 0 && streamRing_[in] < 0 && !escapes(in))
         streamRing_[in] = newBuffer(in, BufferKind::Ring, wholeRegion(g_.tensor(in)), 1);
+  const std::map<size_t, size_t> fused = fusedExpansions(r, inR);
+  std::set<size_t> expansions;
+  for (const auto &[dw, expand] : fused)
+    expansions.insert(expand);
   for (int64_t x = 0; x < e.cols; x += r.tileCols) {
     std::map<ir::TensorId, ir::Region> need;
     need[last.outputs[0]] = {y, std::min(e.rows, y + r.tileRows), x,
@@ -828,25 +834,36 @@ Status Builder::tileRow(const RegionInfo &r, int regionIndex, int64_t y) {
               std::min(slot->second.col0, want.col0), std::max(slot->second.col1, want.col1)};
       }
     }
-    const std::map<ir::TensorId, ir::Region> hosts = inPlaceHosts(r, need, inR);
+    const std::map<ir::TensorId, ir::Region> hosts = inPlaceHosts(r, need, inR, fused);
     std::map<ir::TensorId, int> tileBuffer;
     for (size_t n : r.nodes) {
       const ir::Node &node = g_.nodes[n];
       auto out = need.find(node.outputs[0]);
-      if (out == need.end())
-        continue;
+      if (out == need.end() || expansions.count(n))
+        continue; // (a fused expansion is computed by its depthwise conv's steps)
+      const auto f = fused.find(n);
+      const ir::Node *expand = f != fused.end() ? &g_.nodes[f->second] : nullptr;
+      // Input i as the step reads it: a fused conv reads its expansion's input.
+      auto source = [&](size_t i) { return i == 0 && expand ? expand->inputs[0] : node.inputs[i]; };
       // Rows read from outside the tile are made ready first (the steps that produce them
       // come before this one).
       std::vector<ir::Region> reads(node.inputs.size());
       for (size_t i = 0; i < node.inputs.size(); ++i)
         if (isActivation(node.inputs[i])) {
-          reads[i] = ir::inputRegion(g_, node, i, out->second);
-          if (!tileBuffer.count(node.inputs[i]))
-            RNNPOOLC_TRY(ready(node.inputs[i], reads[i].row1));
+          reads[i] = i == 0 && expand ? fusedRead(g_, *expand, node, out->second)
+                                      : ir::inputRegion(g_, node, i, out->second);
+          if (!tileBuffer.count(source(i)))
+            RNNPOOLC_TRY(ready(source(i), reads[i].row1));
         }
       Step s = computeStep(n, out->second, regionIndex);
+      if (expand) {
+        s.fusedExpansion = static_cast<int>(f->second);
+        s.macs += fusedExpansionMacs(g_, *expand, node, out->second);
+        s.scratch = newBuffer(node.outputs[0], BufferKind::Scratch, out->second, 0);
+        plan_.buffers[s.scratch].bytes = fusedScratchBytes(g_, node, out->second);
+      }
       for (size_t i = 0; i < node.inputs.size(); ++i) {
-        ir::TensorId in = node.inputs[i];
+        const ir::TensorId in = source(i);
         if (!isActivation(in))
           continue;
         auto tb = tileBuffer.find(in);
@@ -898,17 +915,36 @@ Status Builder::tileRow(const RegionInfo &r, int regionIndex, int64_t y) {
 /// keep to the input's pitch); the input, computed in the tile, must be read by the conv
 /// alone and the output be neither kept after the tile nor handed off (nor be the input
 /// of another conv in place: of two in a row, the first goes over its input).
+/// The depthwise convs of a tiled region that compute their 1x1 expansion in their own
+/// steps (BuildOptions::fuseExpansions; plan::fusesExpansion), each with its expansion: one
+/// computed in the region, read by the conv alone and not after the region.
+std::map<size_t, size_t> Builder::fusedExpansions(const RegionInfo &r,
+                                                  const std::set<size_t> &inR) const {
+  std::map<size_t, size_t> fused;
+  if (!opts_.fuseExpansions)
+    return fused;
+  for (size_t k = 0; k + 1 < r.nodes.size(); ++k) {
+    const ir::TensorId t = g_.nodes[r.nodes[k]].outputs[0];
+    const std::vector<size_t> &readers = consumers_[t];
+    if (readers.size() != 1 || !inR.count(readers[0]) || usedOutside(t, inR))
+      continue;
+    if (fusesExpansion(g_, g_.nodes[r.nodes[k]], g_.nodes[readers[0]], opts_.floatActivations))
+      fused.emplace(readers[0], r.nodes[k]);
+  }
+  return fused;
+}
+
 std::map<ir::TensorId, ir::Region>
 Builder::inPlaceHosts(const RegionInfo &r, const std::map<ir::TensorId, ir::Region> &need,
-                      const std::set<size_t> &inR) const {
+                      const std::set<size_t> &inR, const std::map<size_t, size_t> &fused) const {
   std::map<ir::TensorId, ir::Region> hosts;
   std::set<ir::TensorId> over; // outputs of the convs in place (not hosts themselves)
   if (!opts_.tilesInPlace)
     return hosts;
   for (size_t k = 0; k + 1 < r.nodes.size(); ++k) {
     const ir::Node &node = g_.nodes[r.nodes[k]];
-    if (!plan::depthwiseInPlace(g_, node, opts_.floatActivations))
-      continue;
+    if (!plan::depthwiseInPlace(g_, node, opts_.floatActivations) || fused.count(r.nodes[k]))
+      continue; // (a fused conv's input is never held)
     const ir::TensorId in = node.inputs[0], out = node.outputs[0];
     const auto &a = node.attr<ir::ConvAttrs>();
     const auto i = need.find(in), o = need.find(out);

@@ -61,6 +61,11 @@ struct BuildOptions {
   /// top of its window, `inPlaceChunk` pixels at a time through a scratch
   /// (Builder::inPlaceHosts).
   bool tilesInPlace = false;
+  /// Tiles: a 1x1 expansion computed in the tile and read only by a depthwise conv
+  /// (plan::fusesExpansion) is computed inside the conv's steps, a group of channels at a
+  /// time (Step::fusedExpansion; rp_expand_dw_s8), so that its tile is never held for all
+  /// its channels. The chosen schedule is tried with it.
+  bool fuseExpansions = false;
 };
 
 /// Whether `node` can be part of a row-band or tile region: a spatial op whose output and

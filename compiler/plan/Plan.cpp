@@ -1,6 +1,8 @@
 // Small shared definitions of the plan: element sizes, extents, region costs.
 #include "compiler/plan/Plan.h"
 
+#include "runtime/rp_scratch.h"
+
 #include <algorithm>
 
 namespace rnnpoolc::plan {
@@ -148,6 +150,41 @@ bool depthwiseInPlace(const ir::Graph &graph, const ir::Node &node, bool floatAc
   // One group per channel, as many outputs as inputs, rows no wider than the input's.
   return a.group > 1 && a.group == x.shape[1] && y.shape[1] == x.shape[1] &&
          y.shape[3] <= x.shape[3];
+}
+
+bool fusesExpansion(const ir::Graph &graph, const ir::Node &expand, const ir::Node &dw,
+                    bool floatActivations) {
+  if (expand.op != ir::OpKind::Conv || expand.inputs.empty() || expand.outputs.size() != 1 ||
+      dw.inputs.empty() || dw.inputs[0] != expand.outputs[0] ||
+      !depthwiseInPlace(graph, dw, floatActivations))
+    return false;
+  const auto &a = expand.attr<ir::ConvAttrs>();
+  const ir::Tensor &x = graph.tensor(expand.inputs[0]);
+  const auto ones = [](const ir::Ints &v) {
+    return v.size() == 2 && v[0] == 1 && v[1] == 1;
+  };
+  return x.shape.size() == 4 && x.dtype == ir::DType::Int8 && a.group == 1 &&
+         a.autoPad == ir::AutoPad::NotSet && ones(a.kernel) && ones(a.strides) &&
+         ones(a.dilations) && a.pads == ir::Ints{0, 0, 0, 0};
+}
+
+int64_t fusedScratchBytes(const ir::Graph &graph, const ir::Node &dw, const ir::Region &out) {
+  const ir::Region window = ir::inputRegion(graph, dw, 0, out);
+  const auto &a = dw.attr<ir::ConvAttrs>();
+  return static_cast<int64_t>(rp_expand_dw_scratch_size(
+      window.rows() * window.cols(), out.rows() * out.cols(),
+      static_cast<int32_t>(a.kernel[0] * a.kernel[1]),
+      static_cast<int32_t>(graph.tensor(dw.outputs[0]).shape[1]), RP_EXPAND_DW_GROUP));
+}
+
+ir::Region fusedRead(const ir::Graph &graph, const ir::Node &expand, const ir::Node &dw,
+                     const ir::Region &out) {
+  return ir::inputRegion(graph, expand, 0, ir::inputRegion(graph, dw, 0, out));
+}
+
+int64_t fusedExpansionMacs(const ir::Graph &graph, const ir::Node &expand, const ir::Node &dw,
+                           const ir::Region &out) {
+  return regionMacs(graph, expand, ir::inputRegion(graph, dw, 0, out));
 }
 
 int64_t inPlaceSourceRow(const ir::Node &node, int64_t row) {

@@ -97,6 +97,12 @@ struct Step {
   /// the step that adds the input's last row also finishes, writing the whole output. `out`
   /// is the whole output on every step; the steps before the last write nothing.
   bool accumulate = false;
+  /// A depthwise conv that computes, in the same step, the 1x1 expansion feeding it
+  /// (fusesExpansion; tiles): the expansion's node, else -1. The expansion's output is never
+  /// held: input 0 of the step (inputs[0], reads[0]) is the expansion's input over the
+  /// conv's window of `out`, the Scratch buffer holds a group of the expansion's channels at
+  /// a time (fusedScratchBytes; rp_expand_dw_s8), and `macs` counts both nodes.
+  int fusedExpansion = -1;
 };
 
 /// How a group of spatial ops is executed.
@@ -158,6 +164,23 @@ int64_t regionMacs(int64_t nodeMacs, const Extent &outExtent, const ir::Region &
 /// channel, as many outputs), no wider than its input, int8 (the runtime's in-place
 /// wrapper, rp_conv_in_place_s8, is int8 only).
 bool depthwiseInPlace(const ir::Graph &graph, const ir::Node &node, bool floatActivations);
+/// Whether `expand` and the depthwise conv `dw` that reads its output can run as one kernel
+/// (rp_expand_dw_s8), a group of channels at a time: `expand` a 1x1 conv of stride 1
+/// without padding or groups, `dw` as depthwiseInPlace allows, both int8. (That `dw` alone
+/// reads the expansion's output is the caller's to check.)
+bool fusesExpansion(const ir::Graph &graph, const ir::Node &expand, const ir::Node &dw,
+                    bool floatActivations);
+/// Bytes of scratch a fused step of `dw` needs for output region `out`
+/// (rp_expand_dw_scratch_size).
+int64_t fusedScratchBytes(const ir::Graph &graph, const ir::Node &dw, const ir::Region &out);
+/// The region of the expansion's input that a fused step of `dw` computing `out` reads.
+ir::Region fusedRead(const ir::Graph &graph, const ir::Node &expand, const ir::Node &dw,
+                     const ir::Region &out);
+/// MACs of the expansion's share in a fused step of `dw` computing `out`: the expansion over
+/// the conv's window of it.
+int64_t fusedExpansionMacs(const ir::Graph &graph, const ir::Node &expand, const ir::Node &dw,
+                           const ir::Region &out);
+
 /// The input row whose ring slot output row `row` of such a conv takes: the top row of its
 /// window (negative above the input: a slot the window does not read).
 int64_t inPlaceSourceRow(const ir::Node &node, int64_t row);

@@ -43,6 +43,7 @@ public:
     add(options.rowLifetimes), add(options.rowRuns), add(options.streamIntoFrame);
     add(options.streamFirst);
     add(options.depthwiseInPlace), add(options.inPlaceChunk), add(options.tilesInPlace);
+    add(options.fuseExpansions);
     add(pooledBands && options.carryScratch), add(pooledBands && options.priceCarried);
     add(static_cast<int>(effort));
     for (size_t n : schedule.order)
@@ -701,6 +702,7 @@ Expected<Plan> Search::finish(const Schedule &schedule) const {
   chosenBuild.carryScratch = carry_, chosenBuild.priceCarried = false;
   // (Depthwise convs in place are tried on the best layout, in finishAnew.)
   chosenBuild.depthwiseInPlace = false, chosenBuild.tilesInPlace = false;
+  chosenBuild.fuseExpansions = false;
   std::string key;
   Evaluations::keyOf(g_, schedule, chosenBuild, Placement::Final, key);
   if (auto plan = evaluations_.finished(key))
@@ -761,6 +763,15 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
   // is smallest (a chunk of 8 depthwise outputs of 960 channels is 7.5 KiB), only to meet a
   // RAM budget: a kernel call per pixel cost MobileNetV2 streamed 10% more instructions in
   // QEMU (544 -> 600 M) for 48 bytes less than chunks of up to half a row.
+  BuildOptions kept = bestBuild;
+  const auto tryBuild = [&](const BuildOptions &o) {
+    if (auto p = buildPlan(g_, schedule, o)) {
+      placeBuffers(*p, Placement::Final, &evaluations_.placements());
+      if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary) &&
+          verifyPlan(g_, *p))
+        best = std::move(*p), kept = o;
+    }
+  };
   if (options_.depthwiseInPlace) {
     const BuildOptions apart = bestBuild;
     for (bool tiles : {false, true})
@@ -770,13 +781,19 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
           continue;
         BuildOptions o = apart;
         o.depthwiseInPlace = true, o.tilesInPlace = tiles, o.inPlaceChunk = chunk;
-        if (auto p = buildPlan(g_, schedule, o)) {
-          placeBuffers(*p, Placement::Final, &evaluations_.placements());
-          if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary) &&
-              verifyPlan(g_, *p))
-            best = std::move(*p);
-        }
+        tryBuild(o);
       }
+  }
+  // Expansions computed inside their depthwise convs' tiles (BuildOptions::fuseExpansions),
+  // on the best of those: a kernel call per group of 16 channels and tile, no more MACs,
+  // and the expansion's tile held for 16 channels, not all (MobileNetV2-RNNPool streamed:
+  // the 6x6x576 expansion tiles of blocks 12 and 13, 20,736 B, were its peak).
+  if (options_.fuseExpansions &&
+      std::any_of(schedule.regions.begin(), schedule.regions.end(),
+                  [](const RegionInfo &r) { return r.strategy == Strategy::Tiles; })) {
+    BuildOptions o = kept;
+    o.fuseExpansions = true;
+    tryBuild(o);
   }
   return best;
 }

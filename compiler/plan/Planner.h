@@ -73,6 +73,10 @@ struct PlanOptions {
   /// output row over their input ring's dead slot (BuildOptions::depthwiseInPlace; int8),
   /// kept when the arena shrinks.
   bool depthwiseInPlace = true;
+  /// The chosen schedule is also built with the 1x1 expansions of its tiles computed inside
+  /// the depthwise conv after them, a group of channels at a time (BuildOptions::
+  /// fuseExpansions; int8), kept when the arena shrinks.
+  bool fuseExpansions = true;
   /// Row bands of RNNPool keep one scratch over the node's bands, each going on from
   /// the row summaries the band above left (`carry`), so they cost the layer's MACs; off,
   /// each band sweeps its rows afresh with a scratch of its own (more MACs, often less

@@ -76,13 +76,15 @@ struct Contents {
 
 class Replay {
 public:
-  Replay(const ir::Graph &g, const Plan &p) : g_(g), p_(p), producers_(g.producers()) {}
+  Replay(const ir::Graph &g, const Plan &p)
+      : g_(g), p_(p), producers_(g.producers()), consumers_(g.consumers()) {}
   Status run();
 
 private:
   const ir::Graph &g_;
   const Plan &p_;
   std::vector<int> producers_; ///< Per tensor: its producer node, or -1.
+  std::vector<std::vector<size_t>> consumers_; ///< Per tensor: the nodes that read it.
   std::vector<Contents> contents_;
 
   std::string describe(int step) const {
@@ -107,6 +109,7 @@ private:
   Status checkWithin() const;
   Status checkStreams() const;
   Status checkInPlaceRows(int step, const Step &s) const;
+  Status checkFused(int step, const Step &s) const;
   Status checkPadViewRow(int step, const Step &s) const;
   Status checkPadOverOwnInput(int step, const Step &s) const;
   /// Whether step `s` reads the ring that its output buffer `b` lies inside.
@@ -175,7 +178,9 @@ Status Replay::checkScratch() const {
   for (size_t si = 0; si < p_.steps.size(); ++si) {
     const Step &s = p_.steps[si];
     int64_t need =
-        s.kind == StepKind::Compute ? ir::scratchBytes(g_, g_.nodes[s.node], s.out, p_.floatActivations) : 0;
+        s.kind != StepKind::Compute ? 0
+        : s.fusedExpansion >= 0     ? fusedScratchBytes(g_, g_.nodes[s.node], s.out)
+                                    : ir::scratchBytes(g_, g_.nodes[s.node], s.out, p_.floatActivations);
     if (s.kind == StepKind::Compute && s.accumulate) {
       // One 4-byte sum or maximum per channel, in the same buffer over all the node's steps.
       need = dimsOf(g_.tensor(g_.nodes[s.node].outputs[0])).channels * 4;
@@ -380,6 +385,25 @@ Status Replay::checkInPlaceRows(int step, const Step &s) const {
   if (s.scratch < 0 ||
       p_.buffers[static_cast<size_t>(s.scratch)].bytes < inPlaceMinScratch(g_, node))
     return bad("its scratch cannot hold a chunk");
+  return Status::ok();
+}
+
+/// A step that computes a depthwise conv and the 1x1 expansion before it (Step::
+/// fusedExpansion; rp_expand_dw_s8): the two can run so, and the conv alone reads the
+/// expansion's output, which is no model output (it is never held).
+Status Replay::checkFused(int step, const Step &s) const {
+  const auto e = static_cast<size_t>(s.fusedExpansion);
+  if (e >= g_.nodes.size() || e == s.node)
+    return makeError("{} fuses a node that does not exist", describe(step));
+  const ir::Node &expand = g_.nodes[e];
+  if (!fusesExpansion(g_, expand, g_.nodes[s.node], p_.floatActivations))
+    return makeError("{} fuses node '{}', which is not a 1x1 expansion it can compute",
+                     describe(step), expand.name);
+  const ir::TensorId t = expand.outputs[0];
+  if (consumers_[t] != std::vector<size_t>{s.node} ||
+      std::find(g_.outputs.begin(), g_.outputs.end(), t) != g_.outputs.end())
+    return makeError("{} fuses node '{}', whose output is read elsewhere", describe(step),
+                     expand.name);
   return Status::ok();
 }
 
@@ -638,6 +662,13 @@ Status Replay::checkTotals() const {
     const bool continues = before && carries(g_, *before, step);
     if (node.op == ir::OpKind::RNNPool && (part != area || continues))
       want = ir::rnnPoolRegionMacs(g_, node, step.out, continues);
+    if (step.fusedExpansion >= 0) { // and the expansion over the conv's window
+      const ir::Node &expand = g_.nodes[static_cast<size_t>(step.fusedExpansion)];
+      const Dims e = dimsOf(g_.tensor(expand.outputs[0]));
+      const ir::Region window = ir::inputRegion(g_, node, 0, step.out);
+      const int64_t all = e.rows * e.cols, some = window.rows() * window.cols();
+      want += some == all ? ir::macs(g_, expand) : ir::macs(g_, expand) / all * some;
+    }
     if (step.accumulate && !step.reads.empty()) { // the rows' share, summing to the node's
       const int64_t total = ir::macs(g_, node), rows = dimsOf(g_.tensor(node.inputs[0])).rows;
       want = total * step.reads[0].row1 / rows - total * step.reads[0].row0 / rows;
@@ -719,15 +750,25 @@ Status Replay::run() {
         return makeError("{} does not name a buffer for every input and output", describe(step));
       if (accumulated_.count(s.node))
         return makeError("{} computes a node whose accumulation is under way", describe(step));
+      if (s.fusedExpansion >= 0)
+        RNNPOOLC_TRY(checkFused(step, s));
       for (size_t k = 0; k < node.inputs.size(); ++k) {
         ir::TensorId in = node.inputs[k];
         if (in == ir::kNoTensor || g_.tensor(in).isConstant())
           continue;
+        // A fused conv reads its expansion's input over its window.
+        const ir::Node *expand =
+            k == 0 && s.fusedExpansion >= 0 ? &g_.nodes[static_cast<size_t>(s.fusedExpansion)]
+                                            : nullptr;
+        if (expand)
+          in = expand->inputs[0];
         int b = s.inputs[k];
         if (b < 0 || p_.buffers[b].tensor != in)
           return makeError("{} reads input {} from a buffer that does not hold it",
                            describe(step), k);
-        RNNPOOLC_TRY(read(step, b, ir::inputRegion(g_, node, k, s.out)));
+        RNNPOOLC_TRY(read(step, b,
+                          expand ? fusedRead(g_, *expand, node, s.out)
+                                 : ir::inputRegion(g_, node, k, s.out)));
       }
       for (size_t k = 0; k < node.outputs.size(); ++k)
         if (s.outputs[k] < 0 || p_.buffers[s.outputs[k]].tensor != node.outputs[k])

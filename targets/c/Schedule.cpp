@@ -3,6 +3,7 @@
 
 #include "compiler/ir/Printer.h"
 #include "targets/c/CParams.h"
+#include "runtime/rp_scratch.h"
 
 #include <fmt/format.h>
 
@@ -103,6 +104,14 @@ std::string Printer::callBody(const LoweredLayer &layer) const {
   switch (k.form) {
   case quant::KernelForm::View:
   case quant::KernelForm::ViewScratch:
+    if (layer.fusedExpansion >= 0) // its steps compute the expansion before it, too
+      return fmt::format(
+          "  const rp_region region = rp_step_region(s);\n"
+          "  const rp_view in = rp_buffer_view(model_buffers, a, s->in[0]); /* {0}'s input */\n"
+          "  rp_view out = rp_buffer_view(model_buffers, a, s->out);\n"
+          "  rp_expand_dw_s8(&{0}, &{1}, &in, &out, &region, a + s->scratch, {2});\n",
+          l_.layers.at(static_cast<size_t>(layer.fusedExpansion)).name, p,
+          RP_EXPAND_DW_GROUP);
     if (layer.inPlaceChunk > 0) // its steps with scratch write over their input
       return fmt::format(
           "  const rp_region region = rp_step_region(s);\n"
@@ -184,10 +193,16 @@ std::string Printer::layerFunction(const LoweredLayer &layer) const {
   if (out.quant && !out.quant->scale.empty())
     q = fmt::format(", scale {:.9g}, zero point {}", out.quant->scale[0],
                     out.quant->zeroPoint.empty() ? 0 : out.quant->zeroPoint[0]);
-  return fmt::format("/* node '{}' ({}, {}) -> '{}' [{}]{} */\n"
+  // An expansion that a depthwise conv computes in its steps has none of its own.
+  std::string fused;
+  for (const LoweredLayer &other : l_.layers)
+    if (other.fusedExpansion == static_cast<int>(layer.node))
+      fused = fmt::format("; computed by the steps of node '{}'",
+                          commentSafe(g_.nodes[other.node].name));
+  return fmt::format("/* node '{}' ({}, {}) -> '{}' [{}]{}{} */\n"
                      "static void model_layer_{}(int8_t *a, const model_step *s) {{\n{}}}\n\n",
                      commentSafe(node.name), ir::opName(node.op), layer.kernel->name,
-                     commentSafe(out.name), ir::toString(out.shape), q, layer.node,
+                     commentSafe(out.name), ir::toString(out.shape), q, fused, layer.node,
                      callBody(layer));
 }
 

@@ -372,6 +372,9 @@ public:
   /// Not for the host CPU, whose RAM is not the limit: the chunked copies cost time (the
   /// face detector about 2%).
   bool runsDepthwiseInPlace() const override { return options_.target != "host"; }
+  /// Not for the host CPU either: its objects pack a 1x1 conv's weights for all its output
+  /// channels at once (rp_host_pack.h), which a group of them cannot be cut from.
+  bool fusesExpansions() const override { return options_.target != "host"; }
   bool recomputesByDefault() const override { return options_.target != "host"; }
   Expected<std::vector<GeneratedFile>> emit(const LoweredModel &lowered,
                                             const CodegenOptions &options) const override {

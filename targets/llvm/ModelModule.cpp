@@ -3,8 +3,10 @@
 #include "targets/llvm/ModelModule.h"
 
 #include "targets/FloatLowering.h"
+#include "runtime/rp_scratch.h"
 
 #include <fmt/format.h>
+#include <map>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/DerivedTypes.h>
 #include <llvm/IR/IRBuilder.h>
@@ -35,6 +37,7 @@ private:
   llvm::IntegerType *i32_;
   std::vector<llvm::GlobalVariable *> arrays_; ///< Per LoweredModel::arrays.
   llvm::GlobalVariable *buffers_ = nullptr;
+  std::map<size_t, llvm::GlobalVariable *> params_; ///< Per node: its params, once made.
 
   Expected<llvm::StructType *> type(const std::string &name) const;
   Expected<llvm::FunctionCallee> function(const std::string &name);
@@ -187,6 +190,9 @@ Status Builder::arrays() {
 Expected<llvm::GlobalVariable *> Builder::params(const LoweredLayer &layer) {
   if (layer.paramsType().empty())
     return nullptr;
+  // (Once per layer: a fused depthwise conv's steps pass its expansion's as well.)
+  if (auto made = params_.find(layer.node); made != params_.end())
+    return made->second;
   Constant *rows = nullptr;
   const std::string what = fmt::format("node {} ('{}')", layer.node, layer.name);
   if (!layer.rowsType.empty()) {
@@ -210,7 +216,7 @@ Expected<llvm::GlobalVariable *> Builder::params(const LoweredLayer &layer) {
   auto value = structValue(*paramsType, layer.params, rows, what);
   if (!value)
     return value.error();
-  return constant(*value, layer.name);
+  return params_[layer.node] = constant(*value, layer.name);
 }
 
 /// model_layer_N(arena, step): the kernel's form helper (rp_llvm_glue.c) called with the
@@ -248,7 +254,17 @@ Expected<llvm::Function *> Builder::layerFunction(const LoweredLayer &layer) {
   } else {
     switch (layer.kernel->form) {
     case quant::KernelForm::View:
-      if (layer.inPlaceChunk > 0) {
+      if (layer.fusedExpansion >= 0) { // its steps compute the expansion before it, too
+        auto fused = function("rp_expand_dw_s8");
+        if (!fused)
+          return fused.error();
+        auto expand = params(l_.layers.at(static_cast<size_t>(layer.fusedExpansion)));
+        if (!expand)
+          return expand.error();
+        status = call("rp_llvm_expand_dw",
+                      {llvm::cast<Constant>(fused->getCallee()), *expand, prm, buffers_, arena,
+                       step, b.getInt32(RP_EXPAND_DW_GROUP)});
+      } else if (layer.inPlaceChunk > 0) {
         auto inPlace = function("rp_conv_in_place_s8");
         if (!inPlace)
           return inPlace.error();

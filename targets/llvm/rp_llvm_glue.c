@@ -58,6 +58,19 @@ void rp_llvm_view_in_place(rp_llvm_view_fn fn, rp_llvm_in_place_fn in_place, con
     fn(p, &in, &out, &region);
 }
 
+/* View, for a depthwise conv whose steps compute the 1x1 expansion before it as well
+ * (rp_expand_dw_s8, passed in as in_place is above): in[0] is the expansion's input. */
+typedef void (*rp_llvm_expand_dw_fn)(const void *expand, const void *dw, const rp_view *in,
+                                     rp_view *out, const rp_region *region, int8_t *scratch,
+                                     int32_t group);
+void rp_llvm_expand_dw(rp_llvm_expand_dw_fn fn, const void *expand, const void *dw,
+                       const rp_buffer *b, int8_t *a, const rp_step *s, int32_t group) {
+  const rp_region region = rp_step_region(s);
+  const rp_view in = rp_buffer_view(b, a, s->in[0]);
+  rp_view out = rp_buffer_view(b, a, s->out);
+  fn(expand, dw, &in, &out, &region, a + s->scratch, group);
+}
+
 void rp_llvm_view_scratch(rp_llvm_view_scratch_fn fn, const void *p, const rp_buffer *b,
                           int8_t *a, const rp_step *s) {
   const rp_region region = rp_step_region(s);

@@ -7,6 +7,8 @@
 #define rp_conv_depthwise_s8 rp_hostsimd_conv_depthwise_s8
 #define rp_conv_pointwise_s8 rp_hostsimd_conv_pointwise_s8
 #define rp_conv_in_place_s8 rp_hostsimd_conv_in_place_s8
+#define rp_expand_dw_s8 rp_hostsimd_expand_dw_s8
+#define rp_expand_dw_scratch_bytes rp_hostsimd_expand_dw_scratch_bytes
 #define rp_q15_nonlinearity rp_hostsimd_q15_nonlinearity
 #define rp_fastgrnn_sweep_s8 rp_hostsimd_fastgrnn_sweep_s8
 #define rp_rnnpool_scratch_bytes rp_hostsimd_rnnpool_scratch_bytes
