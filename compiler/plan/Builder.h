@@ -66,6 +66,9 @@ struct BuildOptions {
   /// time (Step::fusedExpansion; rp_expand_dw_s8), so that its tile is never held for all
   /// its channels. The chosen schedule is tried with it.
   bool fuseExpansions = false;
+  /// With fuseExpansions: every pair that can be is fused, whether or not it holds fewer
+  /// bytes (tests of the builder and the verifier on graphs of few channels).
+  bool fuseEverywhere = false;
 };
 
 /// Whether `node` can be part of a row-band or tile region: a spatial op whose output and

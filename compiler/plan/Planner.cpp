@@ -43,7 +43,7 @@ public:
     add(options.rowLifetimes), add(options.rowRuns), add(options.streamIntoFrame);
     add(options.streamFirst);
     add(options.depthwiseInPlace), add(options.inPlaceChunk), add(options.tilesInPlace);
-    add(options.fuseExpansions);
+    add(options.fuseExpansions), add(options.fuseEverywhere);
     add(pooledBands && options.carryScratch), add(pooledBands && options.priceCarried);
     add(static_cast<int>(effort));
     for (size_t n : schedule.order)

@@ -19,7 +19,8 @@ For the examples and two zoo models (exported by tools/models/export.py):
     the portable vectors), `run --native --float` within tolerance (for this CPU and for
     baseline x86-64).
 In QEMU, `run --board ... --backend llvm --json` matches the host byte for byte, as does the
-C build of the same plan run beside it (one plain model, one streamed on netduinoplus2), and
+C build of the same plan run beside it (one plain model, one streamed on netduinoplus2, and
+MobileNetV2's blocks, whose tiles compute expansions inside their depthwise convs), and
 the float build of the LLVM backend and of C match the host float interpreter.
 And the error cases: one `error:` line, exit status 2, nothing written.
 """
@@ -263,6 +264,16 @@ def check_qemu(rnnpoolc, work):
              ("small_cnn", os.path.join(EXAMPLES, "small_cnn", "model.onnx"),
               os.path.join(EXAMPLES, "small_cnn", "input.npy"), "netduinoplus2",
               ["--stream-input"])]
+    # MobileNetV2's blocks (check_native exported them): a plan whose tiles compute the 1x1
+    # expansions inside their depthwise convs' steps (rp_expand_dw_s8).
+    d = os.path.join(work, "zoo", "mobilenet_v2_blocks")
+    blocks = os.path.join(d, "mobilenet_v2_blocks.onnx")
+    plan = os.path.join(work, "blocks_plan.json")
+    r = run([rnnpoolc, "plan", blocks, "--json", plan])
+    fused = r.returncode == 0 and any("fuses" in s for s in json.load(open(plan))["steps"])
+    check(fused, "mobilenet_v2_blocks: the plan fuses expansions into depthwise tiles")
+    cases.append(("mobilenet_v2_blocks", blocks, os.path.join(d, "input.npy"), "netduinoplus2",
+                  []))
     for name, model, x, board, extra in cases:
         r = run([rnnpoolc, "run", model, "--input", x, "--board", board, "--backend", "llvm",
                  "--json"] + extra)

@@ -6,14 +6,15 @@
 #include "compiler/calib/Calibrate.h"
 #include "compiler/interp/FixedPoint.h"
 #include "compiler/passes/Passes.h"
+#include "compiler/plan/Planner.h"
 #include "frontends/onnx/Importer.h"
 #include "frontends/onnx/TensorIO.h"
-#include "tests/unit/codegen/CodegenTestUtil.h"
-#include "compiler/plan/Planner.h"
 #include "targets/c/CEmitter.h"
 #include "targets/c/OutputDir.h"
 #include "targets/qemu/Process.h"
+#include "tests/unit/codegen/CodegenTestUtil.h"
 #include "tests/unit/passes/Builder.h"
+#include "tests/unit/plan/Schedules.h"
 
 #include <catch2/catch.hpp>
 
@@ -92,12 +93,11 @@ std::string readFile(const std::string &path) {
 /// Generates C for `model` under `options`, builds it with `compiler` and checks every
 /// node whose output the plan holds whole, and every model output, against the host.
 /// Returns the plan, so that callers can check its shape.
-plan::Plan checkAgainstHost(const quant::QuantizedModel &model, const ir::TensorData &input,
-                            const std::string &name, const std::string &compiler,
-                            const plan::PlanOptions &options = {}) {
-  auto made = plan::makePlan(model.graph, options);
-  REQUIRE(made);
-  const plan::Plan &plan = *made;
+/// Generates C for `plan`, compiles it with `compiler`, runs it on `input` and checks every
+/// whole tensor it traces and every output against the host fixed-point interpreter.
+void checkPlanAgainstHost(const quant::QuantizedModel &model, const ir::TensorData &input,
+                          const std::string &name, const std::string &compiler,
+                          const plan::Plan &plan) {
   auto files = targets::c::generateC(model, plan, {"host", "test", name, "0"});
   REQUIRE(files);
   files->push_back({"harness.c", kHarness});
@@ -108,7 +108,7 @@ plan::Plan checkAgainstHost(const quant::QuantizedModel &model, const ir::Tensor
              static_cast<std::streamsize>(input.f.size() * sizeof(float)));
   std::vector<std::string> cc = {compiler, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
                                  "-pedantic", "-o", "harness", "harness.c", "model_weights.c"};
-  if (options.streamInput)
+  if (plan.streamedInput)
     cc.push_back("-DSTREAMED");
 #ifdef RNNPOOLC_SANITIZE
   // The sanitizer build (make test-sanitize) runs the generated C under the same sanitizers.
@@ -157,7 +157,15 @@ plan::Plan checkAgainstHost(const quant::QuantizedModel &model, const ir::Tensor
     at += want.size();
   }
   CHECK(at == outputs.size());
-  return plan;
+}
+
+plan::Plan checkAgainstHost(const quant::QuantizedModel &model, const ir::TensorData &input,
+                            const std::string &name, const std::string &compiler,
+                            const plan::PlanOptions &options = {}) {
+  auto made = plan::makePlan(model.graph, options);
+  REQUIRE(made);
+  checkPlanAgainstHost(model, input, name, compiler, *made);
+  return std::move(*made);
 }
 
 } // namespace
@@ -235,6 +243,63 @@ TEST_CASE("codegen: generated C equals the host fixed-point interpreter, step by
           CHECK(accumulating == 10);
           CHECK(p.summary.arenaBytes < 24 * 10 * 9);
         }
+      }
+      SECTION("expansions computed inside their depthwise convs' tiles") {
+        // Inverted residuals in one tiled region, each 1x1 expansion computed by its
+        // depthwise conv's steps 16 channels at a time (plan::Step::fusedExpansion,
+        // rp_expand_dw_s8): 3x3 and 5x5 windows, stride 2, dilation 2, a valid conv, and
+        // channel counts that are and are not multiples of 16; frame resident and streamed
+        // (the first expansion reads the streamed rows).
+        testing::Builder b;
+        auto conv = [&](const std::string &name, ir::TensorId x, int64_t out, int64_t in,
+                        int64_t k, int64_t stride, int64_t pad, int64_t dil, bool depthwise) {
+          ir::ConvAttrs a;
+          a.kernel = {k, k}, a.strides = {stride, stride}, a.dilations = {dil, dil};
+          a.pads = {pad, pad, pad, pad}, a.group = depthwise ? in : 1;
+          a.act = ir::Activation{ir::ActKind::Clip, 0, 6};
+          return b.node(ir::OpKind::Conv, name,
+                        {x, b.constant(name + "_w", {out, depthwise ? 1 : in, k, k}),
+                         b.constant(name + "_b", {out})},
+                        a);
+        };
+        ir::TensorId x = b.input("x", {1, 3, 23, 21});
+        const struct {
+          int64_t channels, k, stride, pad, dil;
+        } blocks[] = {{40, 3, 1, 1, 1},
+                      {24, 3, 2, 1, 1},
+                      {33, 5, 1, 2, 1},
+                      {16, 3, 1, 2, 2},
+                      {48, 3, 1, 0, 1}};
+        int64_t c = 3;
+        for (size_t i = 0; i < std::size(blocks); ++i) {
+          const std::string n = "b" + std::to_string(i);
+          const auto &k = blocks[i];
+          x = conv(n + "_expand", x, k.channels, c, 1, 1, 0, 1, false);
+          x = conv(n + "_dw", x, k.channels, k.channels, k.k, k.stride, k.pad, k.dil, true);
+          x = conv(n + "_project", x, c = 5, k.channels, 1, 1, 0, 1, false);
+        }
+        b.g.outputs = {x};
+        REQUIRE(passes::canonicalize(b.g));
+        std::vector<std::vector<ir::TensorData>> sets;
+        const quant::QuantizedModel model = testing::quantizedSynthetic(b.g, sets);
+        const ir::Graph &g = model.graph;
+        for (bool stream : {false, true})
+          for (int64_t tile : {2, 3}) {
+            INFO((stream ? "streamed" : "frame resident") << ", tiles of " << tile);
+            plan::BuildOptions options;
+            options.streamInput = stream, options.rowLifetimes = true, options.rowRuns = 0;
+            options.fuseExpansions = true, options.fuseEverywhere = true;
+            const plan::Plan p = testing::verifiedPlan(
+                g, testing::oneRegion(g, plan::Strategy::Tiles, tile), options);
+            std::set<std::string> fused;
+            for (const plan::Step &s : p.steps)
+              if (s.kind == plan::StepKind::Compute && s.fusedExpansion >= 0)
+                fused.insert(g.nodes[static_cast<size_t>(s.fusedExpansion)].name);
+            CHECK(fused.size() == std::size(blocks));
+            checkPlanAgainstHost(
+                model, sets[2][0],
+                fmt::format("fused-{}-{}", stream ? "streamed" : "frame", tile), compiler, p);
+          }
       }
       SECTION("small_cnn") {
         auto model = quantized(example("small_cnn/model.onnx"), {});
