@@ -886,15 +886,6 @@ Status Builder::tileRow(const RegionInfo &r, int regionIndex, int64_t y) {
   return Status::ok();
 }
 
-/// The inputs of the depthwise convs of a tile that run in place over them
-/// (BuildOptions::tilesInPlace), with the region each input's buffer holds: from the input
-/// row on top of the window of the conv's first output row (above the tensor at its top
-/// edge: a row for the output's first row to go over), as wide as the input's tile, so
-/// that output row y lies over the input row on top of its window and every output column
-/// over the same input column. Stride 1 only (otherwise output rows and columns would not
-/// keep to the input's pitch); the input, computed in the tile, must be read by the conv
-/// alone and the output be neither kept after the tile nor handed off (nor be the input
-/// of another conv in place: of two in a row, the first goes over its input).
 /// What a tile of the region's output (`tile`) needs of each tensor the region computes:
 /// the union of what its readers in the region read of it.
 std::map<ir::TensorId, ir::Region> Builder::tileNeeds(const RegionInfo &r,
@@ -962,6 +953,16 @@ std::map<size_t, size_t> Builder::fusedExpansions(const RegionInfo &r,
   return fused;
 }
 
+/// The inputs of the depthwise convs of a tile that run in place over them
+/// (BuildOptions::tilesInPlace), with the region each input's buffer holds: from the input
+/// row on top of the window of the conv's first output row (above the tensor at its top
+/// edge: a row for the output's first row to go over), as wide as the input's tile, so
+/// that output row y lies over the input row on top of its window and every output column
+/// over the same input column. Stride 1 only (otherwise output rows and columns would not
+/// keep to the input's pitch); the input, computed in the tile, must be read by the conv
+/// alone and the output be neither kept after the tile nor handed off (nor be the input
+/// of another conv in place: of two in a row, the first goes over its input); a conv that
+/// computes its expansion (`fused`) has no input tile to go over.
 std::map<ir::TensorId, ir::Region>
 Builder::inPlaceHosts(const RegionInfo &r, const std::map<ir::TensorId, ir::Region> &need,
                       const std::set<size_t> &inR, const std::map<size_t, size_t> &fused) const {
