@@ -128,7 +128,9 @@ std::string planJson(const ir::Graph &g, const Plan &plan) {
   for (const Step &s : plan.steps) {
     json.beginObject();
     json.member("kind", s.kind == StepKind::Stream ? "stream" : "compute");
-    json.member("node", stepName(g, s)).member("op", stepOp(g, s));
+    json.member("node", stepName(g, s))
+        .member("op", s.kind == StepKind::Stream ? std::string("<input>")
+                                                 : std::string(ir::opName(g.nodes[s.node].op)));
     json.key("out").value(std::vector<int64_t>{s.out.row0, s.out.row1, s.out.col0, s.out.col1});
     json.key("inputs").beginArray();
     for (int b : s.inputs)

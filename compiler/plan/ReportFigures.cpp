@@ -91,7 +91,10 @@ std::string regionText(const ir::Region &r, const ir::Tensor &t) {
 }
 
 std::string stepOp(const ir::Graph &g, const Step &s) {
-  return s.kind == StepKind::Stream ? "<input>" : std::string(ir::opName(g.nodes[s.node].op));
+  if (s.kind == StepKind::Stream)
+    return "<input>";
+  // (A depthwise conv that computes its 1x1 expansion too: Step::fusedExpansion.)
+  return std::string(ir::opName(g.nodes[s.node].op)) + (s.fusedExpansion >= 0 ? "+expand" : "");
 }
 
 std::string stepName(const ir::Graph &g, const Step &s) {

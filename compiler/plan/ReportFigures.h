@@ -47,6 +47,8 @@ std::string bufferKind(const ir::Graph &graph, const Buffer &buffer,
 
 /// "whole", or "rR0-R1 cC0-C1" (inclusive) for part of the tensor.
 std::string regionText(const ir::Region &region, const ir::Tensor &tensor);
+/// The op of a step: its node's, "+expand" after a conv that computes its expansion too,
+/// "<input>" for a streamed input's rows.
 std::string stepOp(const ir::Graph &graph, const Step &step);
 std::string stepName(const ir::Graph &graph, const Step &step);
 
