@@ -77,10 +77,6 @@ static inline size_t rp_rnnpool_scratch_size(int32_t patch_h, int32_t stride_h, 
   return (elems * elem_bytes + 3u) & ~(size_t)3u;
 }
 
-/** Channels of an expansion fused with its depthwise conv computed together: few enough that
- *  its tile is small, enough that each kernel call has a few channels to loop over. */
-#define RP_EXPAND_DW_GROUP 16
-
 /** Bytes of rp_expand_dw_s8's scratch for a window of `window` pixels of the expansion, a
  *  region of `pixels` output pixels, `taps` depthwise taps and `channels` channels in groups
  *  of `group`. */

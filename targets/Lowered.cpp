@@ -135,7 +135,7 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
   bool first = true;
   for (const plan::Step &s : p_.steps)
     if (s.kind == plan::StepKind::Compute && s.node == n) {
-      if (!first && s.fusedExpansion != l.fusedExpansion)
+      if (!first && (s.fusedExpansion != l.fusedExpansion || s.fusedGroup != l.fuseGroup))
         return ir::nodeError(node, "internal: the plan fuses its expansion in some steps only");
       first = false;
       if (s.fusedExpansion >= 0 &&
@@ -144,7 +144,7 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
         return ir::nodeError(node, "the plan computes an expansion in its steps, which its "
                                    "int8 kernel ({}) does not",
                              l.kernel->name);
-      l.fusedExpansion = s.fusedExpansion;
+      l.fusedExpansion = s.fusedExpansion, l.fuseGroup = s.fusedGroup;
     }
   if (l.accumulate && layer.kind != quant::KernelKind::GlobalAvgPool)
     return ir::nodeError(node,

@@ -115,8 +115,9 @@ struct LoweredLayer {
   int64_t inPlaceChunk = 0;
   /// Its steps compute the 1x1 expansion before it as well (plan::Step::fusedExpansion):
   /// that node, whose params they pass with this layer's to rp_expand_dw_s8 (in groups of
-  /// RP_EXPAND_DW_GROUP channels, reading the expansion's input); -1: they do not.
+  /// `fuseGroup` channels, reading the expansion's input); -1: they do not.
   int fusedExpansion = -1;
+  int64_t fuseGroup = 0;
 };
 
 /// A buffer of the plan as the walker addresses it (rp_buffer).

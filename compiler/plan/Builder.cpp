@@ -837,10 +837,10 @@ Status Builder::tileRow(const RegionInfo &r, int regionIndex, int64_t y) {
         }
       Step s = computeStep(n, out->second, regionIndex);
       if (expand) {
-        s.fusedExpansion = static_cast<int>(f->second);
+        s.fusedExpansion = static_cast<int>(f->second), s.fusedGroup = opts_.fuseGroup;
         s.macs += fusedExpansionMacs(g_, *expand, node, out->second);
         s.scratch = newBuffer(node.outputs[0], BufferKind::Scratch, out->second, 0);
-        plan_.buffers[s.scratch].bytes = fusedScratchBytes(g_, node, out->second);
+        plan_.buffers[s.scratch].bytes = fusedScratchBytes(g_, node, out->second, s.fusedGroup);
       }
       for (size_t i = 0; i < node.inputs.size(); ++i) {
         const ir::TensorId in = source(i);
@@ -947,7 +947,8 @@ std::map<size_t, size_t> Builder::fusedExpansions(const RegionInfo &r,
     const bool inPlace = opts_.tilesInPlace && dw.attr<ir::ConvAttrs>().strides[0] == 1 &&
                          dw.attr<ir::ConvAttrs>().strides[1] == 1;
     const int64_t apart = i->second.rows() * i->second.cols() * pixel + (inPlace ? 0 : out);
-    if (opts_.fuseEverywhere || out + fusedScratchBytes(g_, dw, o->second) < apart)
+    if (opts_.fuseEverywhere ||
+        out + fusedScratchBytes(g_, dw, o->second, opts_.fuseGroup) < apart)
       fused.emplace(readers[0], r.nodes[k]);
   }
   return fused;

@@ -69,6 +69,9 @@ struct BuildOptions {
   /// With fuseExpansions: every pair that can be is fused, whether or not it holds fewer
   /// bytes (tests of the builder and the verifier on graphs of few channels).
   bool fuseEverywhere = false;
+  /// With fuseExpansions: the channels computed together (Step::fusedGroup); more cost
+  /// scratch, fewer cost kernel calls. The chosen schedule is tried with larger groups.
+  int64_t fuseGroup = 16;
 };
 
 /// Whether `node` can be part of a row-band or tile region: a spatial op whose output and

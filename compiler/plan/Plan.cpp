@@ -168,13 +168,14 @@ bool fusesExpansion(const ir::Graph &graph, const ir::Node &expand, const ir::No
          ones(a.dilations) && a.pads == ir::Ints{0, 0, 0, 0};
 }
 
-int64_t fusedScratchBytes(const ir::Graph &graph, const ir::Node &dw, const ir::Region &out) {
+int64_t fusedScratchBytes(const ir::Graph &graph, const ir::Node &dw, const ir::Region &out,
+                          int64_t group) {
   const ir::Region window = ir::inputRegion(graph, dw, 0, out);
   const auto &a = dw.attr<ir::ConvAttrs>();
   return static_cast<int64_t>(rp_expand_dw_scratch_size(
       window.rows() * window.cols(), out.rows() * out.cols(),
       static_cast<int32_t>(a.kernel[0] * a.kernel[1]),
-      static_cast<int32_t>(graph.tensor(dw.outputs[0]).shape[1]), RP_EXPAND_DW_GROUP));
+      static_cast<int32_t>(graph.tensor(dw.outputs[0]).shape[1]), static_cast<int32_t>(group)));
 }
 
 ir::Region fusedRead(const ir::Graph &graph, const ir::Node &expand, const ir::Node &dw,

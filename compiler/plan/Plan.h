@@ -100,9 +100,10 @@ struct Step {
   /// A depthwise conv that computes, in the same step, the 1x1 expansion feeding it
   /// (fusesExpansion; tiles): the expansion's node, else -1. The expansion's output is never
   /// held: input 0 of the step (inputs[0], reads[0]) is the expansion's input over the
-  /// conv's window of `out`, the Scratch buffer holds a group of the expansion's channels at
-  /// a time (fusedScratchBytes; rp_expand_dw_s8), and `macs` counts both nodes.
+  /// conv's window of `out`, the Scratch buffer holds `fusedGroup` of the expansion's
+  /// channels at a time (fusedScratchBytes; rp_expand_dw_s8), and `macs` counts both nodes.
   int fusedExpansion = -1;
+  int fusedGroup = 0;
 };
 
 /// How a group of spatial ops is executed.
@@ -170,9 +171,10 @@ bool depthwiseInPlace(const ir::Graph &graph, const ir::Node &node, bool floatAc
 /// reads the expansion's output is the caller's to check.)
 bool fusesExpansion(const ir::Graph &graph, const ir::Node &expand, const ir::Node &dw,
                     bool floatActivations);
-/// Bytes of scratch a fused step of `dw` needs for output region `out`
-/// (rp_expand_dw_scratch_size).
-int64_t fusedScratchBytes(const ir::Graph &graph, const ir::Node &dw, const ir::Region &out);
+/// Bytes of scratch a fused step of `dw` needs for output region `out`, `group` channels at a
+/// time (rp_expand_dw_scratch_size).
+int64_t fusedScratchBytes(const ir::Graph &graph, const ir::Node &dw, const ir::Region &out,
+                          int64_t group);
 /// The region of the expansion's input that a fused step of `dw` computing `out` reads.
 ir::Region fusedRead(const ir::Graph &graph, const ir::Node &expand, const ir::Node &dw,
                      const ir::Region &out);

@@ -43,7 +43,7 @@ public:
     add(options.rowLifetimes), add(options.rowRuns), add(options.streamIntoFrame);
     add(options.streamFirst);
     add(options.depthwiseInPlace), add(options.inPlaceChunk), add(options.tilesInPlace);
-    add(options.fuseExpansions), add(options.fuseEverywhere);
+    add(options.fuseExpansions), add(options.fuseEverywhere), add(options.fuseGroup);
     add(pooledBands && options.carryScratch), add(pooledBands && options.priceCarried);
     add(static_cast<int>(effort));
     for (size_t n : schedule.order)
@@ -764,11 +764,13 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
   // RAM budget: a kernel call per pixel cost MobileNetV2 streamed 10% more instructions in
   // QEMU (544 -> 600 M) for 48 bytes less than chunks of up to half a row.
   BuildOptions kept = bestBuild;
-  const auto tryBuild = [&](const BuildOptions &o) {
+  // (`ties`: kept at an equal arena too.)
+  const auto tryBuild = [&](const BuildOptions &o, bool ties = false) {
     if (auto p = buildPlan(g_, schedule, o)) {
       placeBuffers(*p, Placement::Final, &evaluations_.placements());
-      if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary) &&
-          verifyPlan(g_, *p))
+      if ((p->summary.arenaBytes < best.summary.arenaBytes ||
+           (ties && p->summary.arenaBytes == best.summary.arenaBytes)) &&
+          allowed(p->summary) && verifyPlan(g_, *p))
         best = std::move(*p), kept = o;
     }
   };
@@ -785,15 +787,23 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
       }
   }
   // Expansions computed inside their depthwise convs' tiles (BuildOptions::fuseExpansions),
-  // on the best of those: a kernel call per group of 16 channels and tile, no more MACs,
+  // on the best of those: two kernel calls per group of 16 channels and tile, no more MACs,
   // and the expansion's tile held for 16 channels, not all (MobileNetV2-RNNPool streamed:
-  // the 6x6x576 expansion tiles of blocks 12 and 13, 20,736 B, were its peak).
+  // the 6x6x576 expansion tiles of blocks 12 and 13, 20,736 B, were its peak). Then in
+  // groups of 64 and 32 channels, kept where the arena stays as small (the scratch grows
+  // with the group; the calls are fewer).
   if (options_.fuseExpansions &&
       std::any_of(schedule.regions.begin(), schedule.regions.end(),
                   [](const RegionInfo &r) { return r.strategy == Strategy::Tiles; })) {
     BuildOptions o = kept;
     o.fuseExpansions = true;
     tryBuild(o);
+    if (kept.fuseExpansions)
+      for (int64_t group : {64, 32})
+        if (kept.fuseGroup < group) {
+          o.fuseGroup = group;
+          tryBuild(o, /*ties=*/true);
+        }
   }
   return best;
 }

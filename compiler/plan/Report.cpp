@@ -146,7 +146,8 @@ std::string planJson(const ir::Graph &g, const Plan &plan) {
           .value(std::vector<int64_t>{s.reads[0].row0, s.reads[0].row1, s.reads[0].col0,
                                       s.reads[0].col1});
     if (s.fusedExpansion >= 0) // the expansion it computes too (its input is inputs[0])
-      json.member("fuses", g.nodes[static_cast<size_t>(s.fusedExpansion)].name);
+      json.member("fuses", g.nodes[static_cast<size_t>(s.fusedExpansion)].name)
+          .member("fuse_group", s.fusedGroup);
     json.endObject();
   }
   json.endArray();

@@ -177,10 +177,10 @@ Status Replay::checkScratch() const {
   std::map<size_t, int> accumulator; // per accumulating node: the buffer its sums stay in
   for (size_t si = 0; si < p_.steps.size(); ++si) {
     const Step &s = p_.steps[si];
-    int64_t need =
-        s.kind != StepKind::Compute ? 0
-        : s.fusedExpansion >= 0     ? fusedScratchBytes(g_, g_.nodes[s.node], s.out)
-                                    : ir::scratchBytes(g_, g_.nodes[s.node], s.out, p_.floatActivations);
+    int64_t need = s.kind != StepKind::Compute ? 0
+                   : s.fusedExpansion >= 0
+                       ? fusedScratchBytes(g_, g_.nodes[s.node], s.out, s.fusedGroup)
+                       : ir::scratchBytes(g_, g_.nodes[s.node], s.out, p_.floatActivations);
     if (s.kind == StepKind::Compute && s.accumulate) {
       // One 4-byte sum or maximum per channel, in the same buffer over all the node's steps.
       need = dimsOf(g_.tensor(g_.nodes[s.node].outputs[0])).channels * 4;
@@ -396,6 +396,9 @@ Status Replay::checkFused(int step, const Step &s) const {
   if (e >= g_.nodes.size() || e == s.node)
     return makeError("{} fuses a node that does not exist", describe(step));
   const ir::Node &expand = g_.nodes[e];
+  if (s.fusedGroup < 1 || s.fusedGroup > INT16_MAX)
+    return makeError("{} computes its expansion in groups of {} channels", describe(step),
+                     s.fusedGroup);
   if (!fusesExpansion(g_, expand, g_.nodes[s.node], p_.floatActivations))
     return makeError("{} fuses node '{}', which is not a 1x1 expansion it can compute",
                      describe(step), expand.name);

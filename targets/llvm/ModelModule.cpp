@@ -3,7 +3,6 @@
 #include "targets/llvm/ModelModule.h"
 
 #include "targets/FloatLowering.h"
-#include "runtime/rp_scratch.h"
 
 #include <fmt/format.h>
 #include <map>
@@ -263,7 +262,7 @@ Expected<llvm::Function *> Builder::layerFunction(const LoweredLayer &layer) {
           return expand.error();
         status = call("rp_llvm_expand_dw",
                       {llvm::cast<Constant>(fused->getCallee()), *expand, prm, buffers_, arena,
-                       step, b.getInt32(RP_EXPAND_DW_GROUP)});
+                       step, b.getInt32(static_cast<uint32_t>(layer.fuseGroup))});
       } else if (layer.inPlaceChunk > 0) {
         auto inPlace = function("rp_conv_in_place_s8");
         if (!inPlace)

@@ -246,7 +246,7 @@ TEST_CASE("codegen: generated C equals the host fixed-point interpreter, step by
       }
       SECTION("expansions computed inside their depthwise convs' tiles") {
         // Inverted residuals in one tiled region, each 1x1 expansion computed by its
-        // depthwise conv's steps 16 channels at a time (plan::Step::fusedExpansion,
+        // depthwise conv's steps 16 or 5 channels at a time (plan::Step::fusedExpansion,
         // rp_expand_dw_s8): 3x3 and 5x5 windows, stride 2, dilation 2, a valid conv, and
         // channel counts that are and are not multiples of 16; frame resident and streamed
         // (the first expansion reads the streamed rows).
@@ -289,6 +289,7 @@ TEST_CASE("codegen: generated C equals the host fixed-point interpreter, step by
             plan::BuildOptions options;
             options.streamInput = stream, options.rowLifetimes = true, options.rowRuns = 0;
             options.fuseExpansions = true, options.fuseEverywhere = true;
+            options.fuseGroup = tile == 2 ? 16 : 5; // (5: every block ends in a partial group)
             const plan::Plan p = testing::verifiedPlan(
                 g, testing::oneRegion(g, plan::Strategy::Tiles, tile), options);
             std::set<std::string> fused;

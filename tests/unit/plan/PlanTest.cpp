@@ -1835,6 +1835,14 @@ TEST_CASE("the verifier rejects corrupted fused steps") {
     p->buffers[static_cast<size_t>(fused->scratch)].bytes -= 4;
     rejected("scratch");
   }
+  SECTION("a larger group than its scratch holds") {
+    fused->fusedGroup *= 2;
+    rejected("scratch");
+  }
+  SECTION("groups of no channels") {
+    fused->fusedGroup = 0;
+    rejected("groups of 0 channels");
+  }
   SECTION("a node that is no expansion of it") {
     fused->fusedExpansion = static_cast<int>(fused->node) + 1; // the projection
     rejected("not a 1x1 expansion");
