@@ -251,34 +251,13 @@ TEST_CASE("codegen: generated C equals the host fixed-point interpreter, step by
         // channel counts that are and are not multiples of 16; frame resident and streamed
         // (the first expansion reads the streamed rows).
         testing::Builder b;
-        auto conv = [&](const std::string &name, ir::TensorId x, int64_t out, int64_t in,
-                        int64_t k, int64_t stride, int64_t pad, int64_t dil, bool depthwise) {
-          ir::ConvAttrs a;
-          a.kernel = {k, k}, a.strides = {stride, stride}, a.dilations = {dil, dil};
-          a.pads = {pad, pad, pad, pad}, a.group = depthwise ? in : 1;
-          a.act = ir::Activation{ir::ActKind::Clip, 0, 6};
-          return b.node(ir::OpKind::Conv, name,
-                        {x, b.constant(name + "_w", {out, depthwise ? 1 : in, k, k}),
-                         b.constant(name + "_b", {out})},
-                        a);
-        };
-        ir::TensorId x = b.input("x", {1, 3, 23, 21});
-        const struct {
-          int64_t channels, k, stride, pad, dil;
-        } blocks[] = {{40, 3, 1, 1, 1},
-                      {24, 3, 2, 1, 1},
-                      {33, 5, 1, 2, 1},
-                      {16, 3, 1, 2, 2},
-                      {48, 3, 1, 0, 1}};
-        int64_t c = 3;
-        for (size_t i = 0; i < std::size(blocks); ++i) {
-          const std::string n = "b" + std::to_string(i);
-          const auto &k = blocks[i];
-          x = conv(n + "_expand", x, k.channels, c, 1, 1, 0, 1, false);
-          x = conv(n + "_dw", x, k.channels, k.channels, k.k, k.stride, k.pad, k.dil, true);
-          x = conv(n + "_project", x, c = 5, k.channels, 1, 1, 0, 1, false);
-        }
-        b.g.outputs = {x};
+        const std::vector<testing::InvertedResidual> blocks = {{40, 3, 1, 1, 1},
+                                                               {24, 3, 2, 1, 1},
+                                                               {33, 5, 1, 2, 1},
+                                                               {16, 3, 1, 2, 2},
+                                                               {48, 3, 1, 0, 1}};
+        b.g.outputs = {
+            testing::invertedResiduals(b, b.input("x", {1, 3, 23, 21}), 3, blocks, 5)};
         REQUIRE(passes::canonicalize(b.g));
         std::vector<std::vector<ir::TensorData>> sets;
         const quant::QuantizedModel model = testing::quantizedSynthetic(b.g, sets);
@@ -296,7 +275,7 @@ TEST_CASE("codegen: generated C equals the host fixed-point interpreter, step by
             for (const plan::Step &s : p.steps)
               if (s.kind == plan::StepKind::Compute && s.fusedExpansion >= 0)
                 fused.insert(g.nodes[static_cast<size_t>(s.fusedExpansion)].name);
-            CHECK(fused.size() == std::size(blocks));
+            CHECK(fused.size() == blocks.size());
             checkPlanAgainstHost(
                 model, sets[2][0],
                 fmt::format("fused-{}-{}", stream ? "streamed" : "frame", tile), compiler, p);

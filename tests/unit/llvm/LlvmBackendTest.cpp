@@ -192,25 +192,9 @@ TEST_CASE("llvm backend: host object run in process == fixed-point interpreter")
     // tiles at the map's edges hold rows above it, and the outputs are as wide as the
     // expansions' tiles.
     testing::Builder b;
-    auto conv = [&](const std::string &name, ir::TensorId x, int64_t out, int64_t in, int64_t k,
-                    int64_t pad, int64_t dil, bool depthwise) {
-      ir::ConvAttrs a;
-      a.kernel = {k, k}, a.strides = {1, 1}, a.dilations = {dil, dil};
-      a.pads = {pad, pad, pad, pad}, a.group = depthwise ? in : 1;
-      return b.node(ir::OpKind::Relu, name + "_relu",
-                    {b.node(ir::OpKind::Conv, name,
-                            {x, b.constant(name + "_w", {out, depthwise ? 1 : in, k, k})}, a)});
-    };
-    ir::TensorId x = b.input("x", {1, 4, 17, 15});
-    const struct { int64_t k, pad, dil; } dws[] = {{3, 1, 1}, {5, 2, 1}, {3, 2, 2}, {3, 0, 1}};
-    int64_t c = 4;
-    for (size_t i = 0; i < std::size(dws); ++i) {
-      const std::string n = "b" + std::to_string(i);
-      x = conv(n + "_expand", x, 24, c, 1, 0, 1, false);
-      x = conv(n + "_dw", x, 24, 24, dws[i].k, dws[i].pad, dws[i].dil, true);
-      x = conv(n + "_project", x, c = 6, 24, 1, 0, 1, false);
-    }
-    b.g.outputs = {x};
+    const std::vector<testing::InvertedResidual> dws = {
+        {24, 3, 1, 1, 1}, {24, 5, 1, 2, 1}, {24, 3, 1, 2, 2}, {24, 3, 1, 0, 1}};
+    b.g.outputs = {testing::invertedResiduals(b, b.input("x", {1, 4, 17, 15}), 4, dws, 6)};
     REQUIRE(passes::canonicalize(b.g));
     std::vector<std::vector<ir::TensorData>> sets;
     const quant::QuantizedModel model = testing::quantizedSynthetic(b.g, sets);

@@ -1705,46 +1705,15 @@ TEST_CASE("the verifier rejects corrupted tiles in place") {
   }
 }
 
-TEST_CASE("random int8 graphs in tiles with depthwise convs in place verify") {
-  // Every random graph whose nodes all feed its last one, in one tiled region at a grid of
-  // 2 to 5, built with tiles in place directly (the search keeps only plans that verify),
-  // so that a builder that makes an unsound plan fails; lean builds price it as it is.
-  int used = 0;
-  for (unsigned seed = 1; seed <= 80; ++seed) {
-    const ir::Graph g = asInt8(randomGraph(seed));
-    auto schedule = oneTiledRegion(g, 2 + seed % 4);
-    if (!schedule)
-      continue;
-    for (bool stream : {false, true}) {
-      INFO("seed " << seed << (stream ? " streamed" : " frame resident"));
-      auto p = builtTiles(g, *schedule, stream, true);
-      if (!p) // (a node that does not feed the last: not a tiled region)
-        continue;
-      auto ok = plan::verifyPlan(g, *p);
-      INFO((ok ? std::string() : ok.error().message()));
-      CHECK(ok);
-      used += !convsInPlace(g, *p).empty();
-      plan::BuildOptions options;
-      options.streamInput = stream, options.rowLifetimes = true, options.rowRuns = 0;
-      options.tilesInPlace = true;
-      auto priced = plan::summarizePlan(g, *schedule, options, plan::Placement::Final);
-      REQUIRE(priced);
-      CHECK(priced->peakBytes == p->summary.peakBytes);
-    }
-  }
-  CHECK(used >= 10);
-}
-
 namespace {
 
 /// `schedule` built with the expansions of its tiles computed by their depthwise convs'
 /// steps (BuildOptions::fuseExpansions), placed.
-Expected<plan::Plan> builtFused(const ir::Graph &g, const plan::Schedule &schedule, bool stream,
-                                bool everywhere = false) {
+Expected<plan::Plan> builtFused(const ir::Graph &g, const plan::Schedule &schedule,
+                                bool stream) {
   plan::BuildOptions options;
   options.streamInput = stream, options.rowLifetimes = true, options.rowRuns = 0;
   options.tilesInPlace = true, options.fuseExpansions = true;
-  options.fuseEverywhere = everywhere;
   auto p = plan::buildPlan(g, schedule, options);
   if (p)
     plan::placeBuffers(*p, plan::Placement::Final);
@@ -1761,6 +1730,45 @@ std::set<std::string> fusedExpansions(const ir::Graph &g, const plan::Plan &p) {
 }
 
 } // namespace
+
+TEST_CASE("random int8 graphs in tiles with depthwise convs in place or fused expansions "
+          "verify") {
+  // Every random graph whose nodes all feed its last one, in one tiled region at a grid of
+  // 2 to 5, built with tiles in place directly (the search keeps only plans that verify),
+  // so that a builder that makes an unsound plan fails; lean builds price it as it is. Then
+  // with every expansion that can be fused fused as well (their few channels would not
+  // fuse otherwise: BuildOptions::fuseEverywhere).
+  int inPlace = 0, fused = 0;
+  for (unsigned seed = 1; seed <= 80; ++seed) {
+    const ir::Graph g = asInt8(randomGraph(seed));
+    auto schedule = oneTiledRegion(g, 2 + seed % 4);
+    if (!schedule)
+      continue;
+    for (bool stream : {false, true})
+      for (bool fuse : {false, true}) {
+        INFO("seed " << seed << (stream ? " streamed" : " frame resident")
+                     << (fuse ? ", fused" : ""));
+        plan::BuildOptions options;
+        options.streamInput = stream, options.rowLifetimes = true, options.rowRuns = 0;
+        options.tilesInPlace = true;
+        options.fuseExpansions = fuse, options.fuseEverywhere = fuse;
+        auto p = plan::buildPlan(g, *schedule, options);
+        if (!p) // (a node that does not feed the last: not a tiled region)
+          continue;
+        plan::placeBuffers(*p, plan::Placement::Final);
+        auto ok = plan::verifyPlan(g, *p);
+        INFO((ok ? std::string() : ok.error().message()));
+        CHECK(ok);
+        inPlace += !fuse && !convsInPlace(g, *p).empty();
+        fused += fuse && !fusedExpansions(g, *p).empty();
+        auto priced = plan::summarizePlan(g, *schedule, options, plan::Placement::Final);
+        REQUIRE(priced);
+        CHECK(priced->peakBytes == p->summary.peakBytes);
+      }
+  }
+  CHECK(inPlace >= 10);
+  CHECK(fused >= 4);
+}
 
 TEST_CASE("an expansion computed in its depthwise conv's tiles holds 16 of its channels") {
   // invertedResiduals with 96-channel expansions: both are computed by their depthwise
@@ -1855,36 +1863,6 @@ TEST_CASE("the verifier rejects corrupted fused steps") {
     fused->fusedExpansion = -1; // it reads the expansion's input as if it were its own
     rejected("does not hold it");
   }
-}
-
-TEST_CASE("random int8 graphs in tiles with fused expansions verify") {
-  // The random graphs of the test above, every expansion that can be fused fused (their few
-  // channels would not fuse otherwise): every plan verifies, the lean build prices it as
-  // built, and some fuse.
-  int used = 0;
-  for (unsigned seed = 1; seed <= 80; ++seed) {
-    const ir::Graph g = asInt8(randomGraph(seed));
-    auto schedule = oneTiledRegion(g, 2 + seed % 4);
-    if (!schedule)
-      continue;
-    for (bool stream : {false, true}) {
-      INFO("seed " << seed << (stream ? " streamed" : " frame resident"));
-      auto p = builtFused(g, *schedule, stream, true);
-      if (!p)
-        continue;
-      auto ok = plan::verifyPlan(g, *p);
-      INFO((ok ? std::string() : ok.error().message()));
-      CHECK(ok);
-      used += !fusedExpansions(g, *p).empty();
-      plan::BuildOptions options;
-      options.streamInput = stream, options.rowLifetimes = true, options.rowRuns = 0;
-      options.tilesInPlace = true, options.fuseExpansions = true, options.fuseEverywhere = true;
-      auto priced = plan::summarizePlan(g, *schedule, options, plan::Placement::Final);
-      REQUIRE(priced);
-      CHECK(priced->peakBytes == p->summary.peakBytes);
-    }
-  }
-  CHECK(used >= 4);
 }
 
 namespace {
