@@ -713,6 +713,10 @@ Status Replay::checkStreams() const {
 }
 
 Status Replay::run() {
+  // (Fused steps first: the checks of scratch and MACs below read the pair's attributes.)
+  for (size_t si = 0; si < p_.steps.size(); ++si)
+    if (p_.steps[si].kind == StepKind::Compute && p_.steps[si].fusedExpansion >= 0)
+      RNNPOOLC_TRY(checkFused(static_cast<int>(si), p_.steps[si]));
   RNNPOOLC_TRY(checkBuffers());
   RNNPOOLC_TRY(checkOverlaps());
   RNNPOOLC_TRY(checkScratch());
@@ -753,8 +757,6 @@ Status Replay::run() {
         return makeError("{} does not name a buffer for every input and output", describe(step));
       if (accumulated_.count(s.node))
         return makeError("{} computes a node whose accumulation is under way", describe(step));
-      if (s.fusedExpansion >= 0)
-        RNNPOOLC_TRY(checkFused(step, s));
       for (size_t k = 0; k < node.inputs.size(); ++k) {
         ir::TensorId in = node.inputs[k];
         if (in == ir::kNoTensor || g_.tensor(in).isConstant())

@@ -1847,6 +1847,19 @@ TEST_CASE("the verifier rejects corrupted fused steps") {
     fused->fusedGroup *= 2;
     rejected("scratch");
   }
+  SECTION("a node that does not exist") {
+    fused->fusedExpansion = 100000;
+    rejected("does not exist");
+  }
+  SECTION("a step of a node that is no depthwise conv") {
+    // The projection's step, as if it computed the depthwise conv before it.
+    for (plan::Step &s : p->steps)
+      if (s.kind == plan::StepKind::Compute && s.node == fused->node + 1) {
+        s.fusedExpansion = static_cast<int>(fused->node), s.fusedGroup = 16;
+        break;
+      }
+    rejected("not a 1x1 expansion");
+  }
   SECTION("groups of no channels") {
     fused->fusedGroup = 0;
     rejected("groups of 0 channels");
