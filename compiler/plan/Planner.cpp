@@ -158,6 +158,12 @@ public:
     const std::vector<int> producer = graph.producers();
     const std::vector<std::vector<size_t>> consumers = graph.consumers();
     regionable_.assign(graph.nodes.size(), 0);
+    for (const ir::Node &dw : graph.nodes) {
+      const int p = dw.inputs.empty() ? -1 : producer[static_cast<size_t>(dw.inputs[0])];
+      fusable_ = fusable_ || (options.fuseExpansions && p >= 0 &&
+                              fusesExpansion(graph, graph.nodes[static_cast<size_t>(p)], dw,
+                                             options.floatActivations));
+    }
     for (size_t n = 0; n < graph.nodes.size(); ++n)
       regionable_[n] = isRegionable(graph, graph.nodes[n]) &&
                        (options.channelConcats || !ir::isChannelConcat(graph, graph.nodes[n]));
@@ -226,6 +232,9 @@ private:
   bool joinable(size_t n) const { return regionable(n) || accumulates(n); }
   bool regionable(size_t n) const { return regionable_[n]; }
   std::vector<char> regionable_; ///< Per node: whether it may join a row-band region.
+  /// Some depthwise conv could compute its 1x1 expansion (fusesExpansion): finishAnew
+  /// tries fused tiles only then (never in float plans).
+  bool fusable_ = false;
   bool accumulates(size_t n) const {
     return options_.accumulateReductions && isAccumulating(g_, g_.nodes[n]);
   }
@@ -755,14 +764,6 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
       if (p->summary.arenaBytes < best.summary.arenaBytes && allowed(p->summary))
         best = std::move(*p), bestBuild = o;
     }
-  // Depthwise convs in place (BuildOptions::depthwiseInPlace) on the best of those, kept
-  // when the arena shrinks (it costs a copy of each output row, so not otherwise) and the
-  // plan verifies (as every plan must; an in-place plan that did not would be dropped here
-  // rather than fail the build): in row bands, then in tiles as well (a tile at the map's
-  // top edge can cost more in place). In chunks of up to 8 pixels; and of 1, whose scratch
-  // is smallest (a chunk of 8 depthwise outputs of 960 channels is 7.5 KiB), only to meet a
-  // RAM budget: a kernel call per pixel cost MobileNetV2 streamed 10% more instructions in
-  // QEMU (544 -> 600 M) for 48 bytes less than chunks of up to half a row.
   BuildOptions kept = bestBuild;
   // (`ties`: kept at an equal arena too.)
   const auto tryBuild = [&](const BuildOptions &o, bool ties = false) {
@@ -774,6 +775,14 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
         best = std::move(*p), kept = o;
     }
   };
+  // Depthwise convs in place (BuildOptions::depthwiseInPlace) on the best of those, kept
+  // when the arena shrinks (it costs a copy of each output row, so not otherwise) and the
+  // plan verifies (as every plan must; an in-place plan that did not would be dropped here
+  // rather than fail the build): in row bands, then in tiles as well (a tile at the map's
+  // top edge can cost more in place). In chunks of up to 8 pixels; and of 1, whose scratch
+  // is smallest (a chunk of 8 depthwise outputs of 960 channels is 7.5 KiB), only to meet a
+  // RAM budget: a kernel call per pixel cost MobileNetV2 streamed 10% more instructions in
+  // QEMU (544 -> 600 M) for 48 bytes less than chunks of up to half a row.
   if (options_.depthwiseInPlace) {
     const BuildOptions apart = bestBuild;
     for (bool tiles : {false, true})
@@ -792,7 +801,7 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
   // the 6x6x576 expansion tiles of blocks 12 and 13, 20,736 B, were its peak). Then in
   // groups of 64 and 32 channels, kept where the arena stays as small (the scratch grows
   // with the group; the calls are fewer).
-  if (options_.fuseExpansions &&
+  if (fusable_ &&
       std::any_of(schedule.regions.begin(), schedule.regions.end(),
                   [](const RegionInfo &r) { return r.strategy == Strategy::Tiles; })) {
     BuildOptions o = kept;
