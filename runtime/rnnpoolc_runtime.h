@@ -182,6 +182,19 @@ RP_API void rp_expand_dw_s8(const rp_conv_params *expand, const rp_conv_params *
  *  bytes. */
 RP_API size_t rp_expand_dw_scratch_bytes(const rp_conv_params *dw, const rp_region *region,
                                          int32_t group);
+/** rp_expand_dw_s8 over whole output rows in row bands (plan::Step::fusedRows): `scratch`
+ *  starts with a carry of the expansion's rows that the windows of consecutive output rows
+ *  share (rp_expand_dw_carry_rows of them, every channel and column), so that each row of
+ *  the expansion is computed once. With `carried` (the step goes on from the call for the
+ *  rows just above, with the same scratch), the window's rows the call above computed come
+ *  from the carry and `in` need hold only the rows below them. The same bytes as rp_conv_s8
+ *  of each in turn. `scratch`: rp_expand_dw_rows_scratch_bytes for calls of up to `rows`
+ *  output rows, 4-byte aligned, kept from call to call. */
+RP_API void rp_expand_dw_rows_s8(const rp_conv_params *expand, const rp_conv_params *dw,
+                                 const rp_view *in, rp_view *out, const rp_region *region,
+                                 int8_t *scratch, int32_t group, int32_t carried);
+RP_API size_t rp_expand_dw_rows_scratch_bytes(const rp_conv_params *dw, int32_t rows,
+                                              int32_t group);
 /** 1x1, stride 1, no padding, groups == 1. */
 RP_API void rp_conv_pointwise_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                  const rp_region *region);

@@ -2031,12 +2031,19 @@ RP_API size_t rp_expand_dw_scratch_bytes(const rp_conv_params *dw, const rp_regi
       dw->k_h * dw->k_w, dw->out_c, group);
 }
 
-RP_API void rp_expand_dw_s8(const rp_conv_params *expand, const rp_conv_params *dw,
-                            const rp_view *in, rp_view *out, const rp_region *region,
-                            int8_t *scratch, int32_t group) {
+/* The groups of an expansion and its depthwise conv over `region` (rp_expand_dw_s8 and
+ * rp_expand_dw_rows_s8): `scratch` holds a group's expansion over the window, its
+ * depthwise outputs and weights. With a `carry` of `k` rows (a ring of whole rows of every
+ * channel, row y in slot y % k), the window's rows above `from` come from it rather than
+ * from the expansion, and its last k rows go into it for the next call. */
+static void rp_expand_dw_groups(const rp_conv_params *expand, const rp_conv_params *dw,
+                                const rp_view *in, rp_view *out, const rp_region *region,
+                                int8_t *scratch, int32_t group, int8_t *carry, int32_t k,
+                                int32_t from) {
   const int32_t c = dw->out_c, taps = dw->k_h * dw->k_w;
   const rp_region w = rp_conv_window(dw, region);
   const int32_t rows = region->row1 - region->row0, cols = region->col1 - region->col0;
+  const size_t line = (size_t)dw->in_w * (size_t)c; /* a row of the carry */
   int32_t g0, t, y, x;
   int8_t *mid, *part, *weights;
   if (rows <= 0 || cols <= 0 || w.row1 <= w.row0 || w.col1 <= w.col0 || group <= 0)
@@ -2051,13 +2058,20 @@ RP_API void rp_expand_dw_s8(const rp_conv_params *expand, const rp_conv_params *
     const int32_t n = rp_min(group, c - g0);
     rp_conv_params e = *expand, d = *dw;
     rp_view mv, pv;
+    rp_region fresh = w;
     /* The expansion's channels [g0, g0 + n): OHWI rows n of them from channel g0. */
     e.out_c = n;
     e.weights += (size_t)g0 * (size_t)e.in_c;
     e.bias += g0, e.mult += g0, e.shift += g0;
     mv.data = mid, mv.row0 = w.row0, mv.col0 = w.col0;
     mv.rows = w.row1 - w.row0, mv.cols = w.col1 - w.col0, mv.ring_rows = 0;
-    rp_conv_s8(&e, in, &mv, &w);
+    for (y = w.row0; y < from; ++y)
+      for (x = w.col0; x < w.col1; ++x)
+        memcpy(rp_view_pixel(&mv, y, x, n),
+               carry + (size_t)(y % k) * line + (size_t)x * (size_t)c + (size_t)g0, (size_t)n);
+    fresh.row0 = from;
+    if (fresh.row0 < fresh.row1)
+      rp_conv_s8(&e, in, &mv, &fresh);
     /* The depthwise weights of those channels, [k_h][k_w][n]. */
     for (t = 0; t < taps; ++t)
       memcpy(weights + (size_t)t * (size_t)n, dw->weights + (size_t)t * (size_t)c + (size_t)g0,
@@ -2071,5 +2085,39 @@ RP_API void rp_expand_dw_s8(const rp_conv_params *expand, const rp_conv_params *
     for (y = region->row0; y < region->row1; ++y)
       for (x = region->col0; x < region->col1; ++x)
         memcpy(rp_view_pixel(out, y, x, c) + g0, rp_view_pixel(&pv, y, x, n), (size_t)n);
+    if (carry) /* the rows the next call's window shares with this one */
+      for (y = rp_max(w.row0, w.row1 - k); y < w.row1; ++y)
+        for (x = w.col0; x < w.col1; ++x)
+          memcpy(carry + (size_t)(y % k) * line + (size_t)x * (size_t)c + (size_t)g0,
+                 rp_view_pixel(&mv, y, x, n), (size_t)n);
   }
+}
+
+RP_API void rp_expand_dw_s8(const rp_conv_params *expand, const rp_conv_params *dw,
+                            const rp_view *in, rp_view *out, const rp_region *region,
+                            int8_t *scratch, int32_t group) {
+  rp_expand_dw_groups(expand, dw, in, out, region, scratch, group, NULL, 1,
+                      rp_conv_window(dw, region).row0);
+}
+
+RP_API size_t rp_expand_dw_rows_scratch_bytes(const rp_conv_params *dw, int32_t rows,
+                                              int32_t group) {
+  return rp_expand_dw_rows_scratch_size(dw->k_h, dw->k_w, dw->dil_h, dw->stride_h, dw->in_w,
+                                        dw->out_w, rows, dw->out_c, group);
+}
+
+RP_API void rp_expand_dw_rows_s8(const rp_conv_params *expand, const rp_conv_params *dw,
+                                 const rp_view *in, rp_view *out, const rp_region *region,
+                                 int8_t *scratch, int32_t group, int32_t carried) {
+  const int32_t k = rp_expand_dw_carry_rows(dw->k_h, dw->dil_h, dw->stride_h);
+  const rp_region w = rp_conv_window(dw, region);
+  int32_t from = w.row0;
+  if (carried && k > 0 && region->row0 > 0) { /* the call above computed rows up to its end */
+    rp_region above = *region;
+    above.row0 = region->row0 - 1, above.row1 = region->row0;
+    from = rp_max(w.row0, rp_min(w.row1, rp_conv_window(dw, &above).row1));
+  }
+  rp_expand_dw_groups(expand, dw, in, out, region,
+                      scratch + rp_expand_dw_carry_size(k, dw->in_w, dw->out_c), group,
+                      k > 0 ? scratch : NULL, rp_max(k, 1), from);
 }

@@ -20,7 +20,9 @@
  *
  * An expansion fused with its depthwise conv (rp_expand_dw_s8) holds, for a group of
  * channels at a time, in bytes each rounded up to 4: the expansion over the depthwise
- * window of the region, the depthwise output over the region, and the depthwise weights. */
+ * window of the region, the depthwise output over the region, and the depthwise weights.
+ * In row bands (rp_expand_dw_rows_s8) a carry comes first: the rows of the expansion, every
+ * channel and column, that the depthwise windows of consecutive output rows share. */
 #ifndef RP_SCRATCH_H
 #define RP_SCRATCH_H
 
@@ -87,6 +89,33 @@ static inline size_t rp_expand_dw_scratch_size(int64_t window, int64_t pixels, i
     return 0;
   return (((size_t)window * g + 3u) & ~(size_t)3u) + (((size_t)pixels * g + 3u) & ~(size_t)3u) +
          (((size_t)taps * g + 3u) & ~(size_t)3u);
+}
+
+/** Rows of an expansion that the depthwise windows of two consecutive output rows share
+ *  (a kernel of k_h rows dilated by dil_h, moving down by stride_h). */
+static inline int32_t rp_expand_dw_carry_rows(int32_t k_h, int32_t dil_h, int32_t stride_h) {
+  const int32_t span = (k_h - 1) * dil_h + 1;
+  return span > stride_h ? span - stride_h : 0;
+}
+
+/** Bytes of a carry of `rows` rows of `cols` pixels of `channels` channels, rounded up to 4. */
+static inline size_t rp_expand_dw_carry_size(int32_t rows, int32_t cols, int32_t channels) {
+  return ((size_t)rows * (size_t)cols * (size_t)channels + 3u) & ~(size_t)3u;
+}
+
+/** Bytes of rp_expand_dw_rows_s8's scratch for calls of up to `rows` whole output rows
+ *  (`out_w` pixels each; a k_h x k_w kernel, over an expansion `in_w` wide): the carry, then
+ * the window of those rows unclamped, as rp_expand_dw_scratch_size sizes it. */
+static inline size_t rp_expand_dw_rows_scratch_size(int32_t k_h, int32_t k_w, int32_t dil_h,
+                                                    int32_t stride_h, int32_t in_w,
+                                                    int32_t out_w, int32_t rows,
+                                                    int32_t channels, int32_t group) {
+  const int64_t window = ((int64_t)(rows - 1) * stride_h + (k_h - 1) * dil_h + 1) * in_w;
+  if (rows <= 0)
+    return 0;
+  return rp_expand_dw_carry_size(rp_expand_dw_carry_rows(k_h, dil_h, stride_h), in_w,
+                                 channels) +
+         rp_expand_dw_scratch_size(window, (int64_t)rows * out_w, k_h * k_w, channels, group);
 }
 
 #endif /* RP_SCRATCH_H */

@@ -1,8 +1,9 @@
 // Convolution kernels (general, grouped, depthwise, pointwise; strides, padding, dilation):
 // against an independent integer reference (exact), against the float interpreter (within
 // the quantisation step), tile by tile == whole tensor, and DSP path == portable path.
-#include "tests/unit/runtime/RegionCheck.h"
 #include "rp_dspemu.h"
+#include "rp_scratch.h"
+#include "tests/unit/runtime/RegionCheck.h"
 
 using namespace rnnpoolc;
 using namespace rnnpoolc::testing;
@@ -337,6 +338,86 @@ TEST_CASE("a depthwise conv computed over its input tile gives the same tile",
                 }
             }
       });
+}
+
+TEST_CASE("an expansion and its depthwise conv computed in row bands carry the rows their "
+          "windows share",
+          "[runtime][conv]") {
+  // A plan's fused row bands (plan::Step::fusedRows): each call of rp_expand_dw_rows_s8 writes
+  // whole output rows; going on from the call above, it reads the expansion's input only
+  // over the window's rows below that call's window, and the rows above come from the
+  // carry at the start of its scratch, which is kept from call to call and is exactly
+  // rp_expand_dw_rows_scratch_bytes (ASan sees any byte past it).
+  const ConvCase dws[] = {
+      {"3x3 stride 2 pad 1", 20, 20, 9, 11, 3, 2, 1, 1, 20, {}},
+      {"3x3 pad 1", 24, 24, 7, 9, 3, 1, 1, 1, 24, {}},
+      {"5x5 stride 2 pad 2, ReLU6", 33, 33, 10, 9, 5, 2, 2, 1, 33,
+       ir::Activation{ir::ActKind::Clip, 0, 6}},
+      {"3x3 dilation 2 pad 2", 17, 17, 8, 7, 3, 1, 2, 2, 17, {}},
+      {"3x3 stride 2 valid", 16, 16, 8, 8, 3, 2, 0, 1, 16, {}},
+      {"3x3 stride 3 valid (windows apart)", 16, 16, 9, 8, 3, 3, 0, 1, 16, {}},
+  };
+  uint32_t seed = 190;
+  for (const ConvCase &c : dws) {
+    Builder be, bd;
+    std::vector<std::vector<ir::TensorData>> calibE, calibD;
+    const ConvCase expansion{
+        "expand", 6, c.inC, c.h, c.w, 1, 1, 0, 1, 1, ir::Activation{ir::ActKind::Clip, 0, 6}};
+    quant::QuantizedModel me = quantizedConv(expansion, be, calibE);
+    quant::QuantizedModel md = quantizedConv(c, bd, calibD);
+    const auto &e = std::get<rp_conv_params>(me.layers[0].params);
+    const auto &d = std::get<rp_conv_params>(md.layers[0].params);
+    REQUIRE(d.groups == d.in_c);
+    const auto input = randomBytes(static_cast<size_t>(e.in_h * e.in_w * e.in_c), ++seed);
+    std::vector<int8_t> mid(static_cast<size_t>(e.out_h * e.out_w * e.out_c));
+    std::vector<int8_t> whole(static_cast<size_t>(d.out_h * d.out_w * d.out_c));
+    rp_view vi = rp_view_whole(const_cast<int8_t *>(input.data()), e.in_h, e.in_w);
+    rp_view vm = rp_view_whole(mid.data(), e.out_h, e.out_w);
+    rp_view vo = rp_view_whole(whole.data(), d.out_h, d.out_w);
+    rp_region all = rp_region_whole(e.out_h, e.out_w);
+    rp_conv_s8(&e, &vi, &vm, &all);
+    all = rp_region_whole(d.out_h, d.out_w);
+    rp_conv_s8(&d, &vm, &vo, &all);
+    const int32_t ch = d.out_c, span = (d.k_h - 1) * d.dil_h + 1;
+    const int32_t carry = std::max(0, span - d.stride_h);
+    CHECK(rp_expand_dw_carry_rows(d.k_h, d.dil_h, d.stride_h) == carry);
+    for (int dsp = 0; dsp < 2; ++dsp)
+      for (int32_t band : {1, 2})
+        for (int32_t group : {1, 5, 16, ch}) {
+          INFO(c.name << ", bands of " << band << ", groups of " << group
+                      << (dsp ? ", DSP" : ", portable"));
+          const size_t bytes = rp_expand_dw_rows_scratch_bytes(&d, band, group);
+          const int32_t g = std::min(group, ch), window = (band - 1) * d.stride_h + span;
+          CHECK(bytes == static_cast<size_t>(
+                             (carry * d.in_w * ch + 3) / 4 + (window * d.in_w * g + 3) / 4 +
+                             (band * d.out_w * g + 3) / 4 + (d.k_h * d.k_w * g + 3) / 4) *
+                             4);
+          std::vector<int32_t> words((bytes + 3) / 4);
+          auto *scratch = reinterpret_cast<int8_t *>(words.data());
+          int32_t computed = 0; // the expansion's rows the calls above have read up to
+          for (int32_t y0 = 0; y0 < d.out_h; y0 += band) {
+            const rp_region region{y0, std::min(d.out_h, y0 + band), 0, d.out_w};
+            const int32_t top = std::max(0, y0 * d.stride_h - d.pad_top);
+            const int32_t bottom = std::min(d.in_h, (region.row1 - 1) * d.stride_h - d.pad_top +
+                                                        (d.k_h - 1) * d.dil_h + 1);
+            // Only the rows below the last call's window, the rest poisoned.
+            const int32_t from = y0 == 0 ? top : std::max(top, computed);
+            std::vector<int8_t> rowsIn(static_cast<size_t>(d.in_h * e.in_w * e.in_c), 0x7f);
+            std::copy(input.begin() + from * e.in_w * e.in_c,
+                      input.begin() + bottom * e.in_w * e.in_c,
+                      rowsIn.begin() + from * e.in_w * e.in_c);
+            computed = std::max(computed, bottom);
+            const int32_t oh = region.row1 - region.row0;
+            std::vector<int8_t> rowsOut(static_cast<size_t>(oh * d.out_w * ch), 0x5a);
+            const rp_view in = rp_view_whole(rowsIn.data(), e.in_h, e.in_w);
+            rp_view out{rowsOut.data(), region.row0, 0, oh, d.out_w, 0};
+            (dsp ? rp_dspemu_expand_dw_rows_s8
+                 : rp_expand_dw_rows_s8)(&e, &d, &in, &out, &region, scratch, group, y0 > 0);
+            CHECK(
+                std::equal(rowsOut.begin(), rowsOut.end(), whole.begin() + y0 * d.out_w * ch));
+          }
+        }
+  }
 }
 
 TEST_CASE("an expansion and its depthwise conv computed a group of channels at a time give "

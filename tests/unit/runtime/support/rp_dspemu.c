@@ -9,6 +9,8 @@
 #define rp_conv_pointwise_s8 rp_dspemu_conv_pointwise_s8
 #define rp_conv_in_place_s8 rp_dspemu_conv_in_place_s8
 #define rp_expand_dw_s8 rp_dspemu_expand_dw_s8
+#define rp_expand_dw_rows_s8 rp_dspemu_expand_dw_rows_s8
+#define rp_expand_dw_rows_scratch_bytes rp_dspemu_expand_dw_rows_scratch_bytes
 #define rp_expand_dw_scratch_bytes rp_dspemu_expand_dw_scratch_bytes
 #define rp_fc_s8 rp_dspemu_fc_s8
 #define rp_maxpool_s8 rp_dspemu_maxpool_s8

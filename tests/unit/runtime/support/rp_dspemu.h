@@ -15,6 +15,9 @@ void rp_dspemu_conv_in_place_s8(const rp_conv_params *p, const rp_view *in, rp_v
 void rp_dspemu_expand_dw_s8(const rp_conv_params *expand, const rp_conv_params *dw,
                             const rp_view *in, rp_view *out, const rp_region *region,
                             int8_t *scratch, int32_t group);
+void rp_dspemu_expand_dw_rows_s8(const rp_conv_params *expand, const rp_conv_params *dw,
+                                 const rp_view *in, rp_view *out, const rp_region *region,
+                                 int8_t *scratch, int32_t group, int32_t carried);
 void rp_dspemu_add_s8(const rp_add_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
                       int32_t n);
 void rp_dspemu_concat_s8(const rp_concat_params *p, const int8_t *const *in, int8_t *out);
