@@ -135,7 +135,8 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
   bool first = true;
   for (const plan::Step &s : p_.steps)
     if (s.kind == plan::StepKind::Compute && s.node == n) {
-      if (!first && (s.fusedExpansion != l.fusedExpansion || s.fusedGroup != l.fuseGroup))
+      if (!first && (s.fusedExpansion != l.fusedExpansion || s.fusedGroup != l.fuseGroup ||
+                     s.fusedRows != l.fuseRows))
         return ir::nodeError(node, "internal: the plan fuses its expansion in some steps only");
       first = false;
       if (s.fusedExpansion >= 0 &&
@@ -145,6 +146,7 @@ Expected<LoweredLayer> Lowering::layer(size_t n) {
                                    "int8 kernel ({}) does not",
                              l.kernel->name);
       l.fusedExpansion = s.fusedExpansion, l.fuseGroup = s.fusedGroup;
+      l.fuseRows = s.fusedExpansion >= 0 && s.fusedRows;
     }
   if (l.accumulate && layer.kind != quant::KernelKind::GlobalAvgPool)
     return ir::nodeError(node,

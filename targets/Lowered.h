@@ -118,6 +118,9 @@ struct LoweredLayer {
   /// `fuseGroup` channels, reading the expansion's input); -1: they do not.
   int fusedExpansion = -1;
   int64_t fuseGroup = 0;
+  /// Its fused steps are row bands (plan::Step::fusedRows): rp_expand_dw_rows_s8, which
+  /// carries the expansion's rows shared by consecutive windows in its scratch (`carry`).
+  bool fuseRows = false;
 };
 
 /// A buffer of the plan as the walker addresses it (rp_buffer).

@@ -164,6 +164,7 @@ private:
   /// computeStep into `s`, whose vectors keep their capacity; `band`: a row-band step.
   void makeStep(Step &s, size_t n, const ir::Region &out, int region, int *shared, bool band) {
     s.kind = StepKind::Compute, s.streamed = ir::kNoTensor, s.accumulate = false;
+    s.fusedExpansion = -1, s.fusedGroup = 0, s.fusedRows = false;
     s.node = n, s.out = out, s.region = region, s.scratch = -1;
     s.inputs.assign(g_.nodes[n].inputs.size(), -1);
     s.reads.assign(g_.nodes[n].inputs.size(), ir::Region{});
@@ -234,7 +235,13 @@ private:
     std::vector<char> whole, accumulated;
     std::vector<ir::TensorId> rings; ///< In the order their rings were made.
     std::vector<std::vector<ir::Region>> reads;
+    /// Per node: the expansion a depthwise conv computes in its steps (fuseRows), or -1;
+    /// whether it has computed a step yet (the next goes on from its carry).
+    std::vector<int> fusedWith;
+    std::vector<char> fusedBegun;
   };
+  void fuseRowPairs(Bands &b, const RegionInfo &r, const std::set<size_t> &inR);
+  Status fusedRowStep(Bands &b, size_t n, const ir::Region &out);
   int storage(Bands &b, ir::TensorId t);
   Status pull(Bands &b, ir::TensorId t, int64_t upTo);
   void streamTail(Bands &b, ir::TensorId t, size_t firstStep);
@@ -397,6 +404,76 @@ Status Builder::startBands(Bands &b, const RegionInfo &r, int regionIndex) {
     b.producer[g_.nodes[n].outputs[0]] = static_cast<int>(n);
   b.scratchOf.assign(g_.nodes.size(), -1); // one scratch per node, kept over the bands
   b.reads.resize(g_.nodes.size());
+  fuseRowPairs(b, r, inR);
+  return Status::ok();
+}
+
+/// The depthwise convs of a row-band region that compute their 1x1 expansion in their own
+/// steps (BuildOptions::fuseRows): the expansion is in the region, read by the conv alone and
+/// not after the region, and fused, a band holds fewer bytes: the carry, the conv's output
+/// row and the scratch of a group against the expansion's rows one window spans (the conv
+/// over them in place; a stride-1 3x3 conv keeps three rows either way, a stride-2 one a row
+/// and a half against three).
+void Builder::fuseRowPairs(Bands &b, const RegionInfo &r, const std::set<size_t> &inR) {
+  b.fusedWith.assign(g_.nodes.size(), -1), b.fusedBegun.assign(g_.nodes.size(), 0);
+  if (!opts_.fuseRows)
+    return;
+  for (size_t n : r.nodes) {
+    const ir::Node &expand = g_.nodes[n];
+    if (expand.outputs.size() != 1)
+      continue;
+    const ir::TensorId t = expand.outputs[0];
+    const std::vector<size_t> &readers = consumers_[t];
+    if (readers.size() != 1 || !inR.count(readers[0]) || usedOutside(t, inR) ||
+        !fusesExpansion(g_, expand, g_.nodes[readers[0]], opts_.floatActivations))
+      continue;
+    const ir::Node &dw = g_.nodes[readers[0]];
+    const auto &a = dw.attr<ir::ConvAttrs>();
+    const Extent in = extent(t), out = extent(dw.outputs[0]);
+    const ir::Region row{0, 1, 0, out.cols};
+    const int64_t span = (a.kernel[0] - 1) * a.dilations[0] + 1;
+    const int64_t fused = out.cols * pixelBytes(t) +
+                          fusedScratchBytes(g_, dw, row, opts_.fuseGroup, /*rows=*/true);
+    if (opts_.fuseEverywhere || fused < std::min(span, in.rows) * in.cols * pixelBytes(t))
+      b.fusedWith[readers[0]] = static_cast<int>(n);
+  }
+}
+
+/// A row-band step of depthwise conv n that computes its expansion too (Step::fusedRows):
+/// it reads the expansion's input over the rows of its window that the step above did not
+/// compute (all of them at the first), which come first, and keeps one scratch over the
+/// node's steps, the carry at its start.
+Status Builder::fusedRowStep(Bands &b, size_t n, const ir::Region &out) {
+  const ir::Node &dw = g_.nodes[n];
+  const auto e = static_cast<size_t>(b.fusedWith[n]);
+  const ir::Node &expand = g_.nodes[e];
+  const ir::TensorId x = expand.inputs[0];
+  const bool continues = b.fusedBegun[n] != 0;
+  const ir::Region reads = fusedRead(g_, expand, dw, out, continues);
+  const bool inside = b.done[x] >= 0;
+  RNNPOOLC_TRY(inside ? pull(b, x, reads.row1) : ready(x, reads.row1));
+  Step &s = rowStep_;
+  makeStep(s, n, out, b.region, nullptr, /*band=*/true);
+  s.fusedExpansion = static_cast<int>(e), s.fusedGroup = static_cast<int>(opts_.fuseGroup);
+  s.fusedRows = true;
+  s.macs += fusedExpansionMacs(g_, expand, dw, out, continues);
+  int &scratch = b.scratchOf[n];
+  if (scratch < 0) {
+    scratch = newBuffer(dw.outputs[0], BufferKind::Scratch, out, 0);
+    plan_.buffers[scratch].bytes = fusedScratchBytes(g_, dw, out, s.fusedGroup, /*rows=*/true);
+  }
+  plan_.buffers[scratch].lastStep = step();
+  s.scratch = scratch;
+  if (inside) {
+    b.cap[x] = std::max(b.cap[x], b.done[x] - reads.row0);
+    read(s, 0, storage(b, x), reads);
+  } else {
+    read(s, 0, outside(x, reads.row0), reads);
+  }
+  s.outputs.assign(1, storage(b, dw.outputs[0]));
+  wrote(s.outputs[0], s.out);
+  emitCopy(s);
+  b.fusedBegun[n] = 1;
   return Status::ok();
 }
 
@@ -689,6 +766,11 @@ Status Builder::pull(Bands &b, ir::TensorId t, int64_t upTo) {
     }
     const size_t n = static_cast<size_t>(b.producer[t]);
     const ir::Node &node = g_.nodes[n];
+    if (b.fusedWith[n] >= 0) {
+      RNNPOOLC_TRY(fusedRowStep(b, n, out));
+      b.done[t] = row + 1;
+      continue;
+    }
     auto inside = [&](ir::TensorId in) { return in != ir::kNoTensor && b.done[in] >= 0; };
     if (b.accumulated[t]) {
       const ir::TensorId in = node.inputs[0];

@@ -66,11 +66,18 @@ struct BuildOptions {
   /// time (Step::fusedExpansion; rp_expand_dw_s8), so that its tile is never held for all
   /// its channels. The chosen schedule is tried with it.
   bool fuseExpansions = false;
-  /// With fuseExpansions: every pair that can be is fused, whether or not it holds fewer
-  /// bytes (tests of the builder and the verifier on graphs of few channels).
+  /// Row bands: such an expansion is computed inside its depthwise conv's steps too, a
+  /// group of channels at a time (Step::fusedRows; rp_expand_dw_rows_s8), each of its rows
+  /// once: the rows that consecutive windows share are carried in the scratch, every
+  /// channel. Where the carry and the conv's output row hold fewer bytes than the
+  /// expansion's rows the windows span (a stride-2 conv: a row and a half of the expansion
+  /// against three). The chosen schedule is tried with it.
+  bool fuseRows = false;
+  /// With fuseExpansions or fuseRows: every pair that can be is fused, whether or not it
+  /// holds fewer bytes (tests of the builder and the verifier on graphs of few channels).
   bool fuseEverywhere = false;
-  /// With fuseExpansions: the channels computed together (Step::fusedGroup); more cost
-  /// scratch, fewer cost kernel calls. The chosen schedule is tried with larger groups.
+  /// With fuseExpansions or fuseRows: the channels computed together (Step::fusedGroup); more
+  /// cost scratch, fewer cost kernel calls. The chosen schedule is tried with larger groups.
   int64_t fuseGroup = 16;
 };
 

@@ -48,9 +48,11 @@ int64_t regionMacs(const ir::Graph &graph, const ir::Node &node, const ir::Regio
 }
 
 bool carries(const ir::Graph &graph, const Step &before, const Step &step) {
-  return step.kind == StepKind::Compute &&
-         before.kind == StepKind::Compute && before.node == step.node &&
-         graph.nodes[step.node].op == ir::OpKind::RNNPool && step.scratch >= 0 &&
+  const bool fusedRows = step.fusedRows && before.fusedRows && step.fusedExpansion >= 0 &&
+                         before.fusedExpansion == step.fusedExpansion;
+  return step.kind == StepKind::Compute && before.kind == StepKind::Compute &&
+         before.node == step.node &&
+         (graph.nodes[step.node].op == ir::OpKind::RNNPool || fusedRows) && step.scratch >= 0 &&
          before.scratch == step.scratch && before.out.row1 == step.out.row0 &&
          before.out.col0 == step.out.col0 && before.out.col1 == step.out.col1;
 }
@@ -169,23 +171,41 @@ bool fusesExpansion(const ir::Graph &graph, const ir::Node &expand, const ir::No
 }
 
 int64_t fusedScratchBytes(const ir::Graph &graph, const ir::Node &dw, const ir::Region &out,
-                          int64_t group) {
+                          int64_t group, bool rows) {
   const ir::Region window = ir::inputRegion(graph, dw, 0, out);
   const auto &a = dw.attr<ir::ConvAttrs>();
-  return static_cast<int64_t>(rp_expand_dw_scratch_size(
-      window.rows() * window.cols(), out.rows() * out.cols(),
-      static_cast<int32_t>(a.kernel[0] * a.kernel[1]),
-      static_cast<int32_t>(graph.tensor(dw.outputs[0]).shape[1]), static_cast<int32_t>(group)));
+  const auto channels = static_cast<int32_t>(graph.tensor(dw.outputs[0]).shape[1]);
+  const auto narrow = [](int64_t v) { return static_cast<int32_t>(v); };
+  if (rows)
+    return static_cast<int64_t>(rp_expand_dw_rows_scratch_size(
+        narrow(a.kernel[0]), narrow(a.kernel[1]), narrow(a.dilations[0]), narrow(a.strides[0]),
+        narrow(graph.tensor(dw.inputs[0]).shape[3]),
+        narrow(graph.tensor(dw.outputs[0]).shape[3]), narrow(out.rows()), channels,
+        narrow(group)));
+  return static_cast<int64_t>(
+      rp_expand_dw_scratch_size(window.rows() * window.cols(), out.rows() * out.cols(),
+                                narrow(a.kernel[0] * a.kernel[1]), channels, narrow(group)));
+}
+
+ir::Region fusedWindow(const ir::Graph &graph, const ir::Node &dw, const ir::Region &out,
+                       bool continues) {
+  ir::Region window = ir::inputRegion(graph, dw, 0, out);
+  if (continues && out.row0 > 0) {
+    const ir::Region above =
+        ir::inputRegion(graph, dw, 0, ir::Region{out.row0 - 1, out.row0, out.col0, out.col1});
+    window.row0 = std::max(window.row0, std::min(window.row1, above.row1));
+  }
+  return window;
 }
 
 ir::Region fusedRead(const ir::Graph &graph, const ir::Node &expand, const ir::Node &dw,
-                     const ir::Region &out) {
-  return ir::inputRegion(graph, expand, 0, ir::inputRegion(graph, dw, 0, out));
+                     const ir::Region &out, bool continues) {
+  return ir::inputRegion(graph, expand, 0, fusedWindow(graph, dw, out, continues));
 }
 
 int64_t fusedExpansionMacs(const ir::Graph &graph, const ir::Node &expand, const ir::Node &dw,
-                           const ir::Region &out) {
-  return regionMacs(graph, expand, ir::inputRegion(graph, dw, 0, out));
+                           const ir::Region &out, bool continues) {
+  return regionMacs(graph, expand, fusedWindow(graph, dw, out, continues));
 }
 
 int64_t inPlaceSourceRow(const ir::Node &node, int64_t row) {

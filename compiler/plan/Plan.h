@@ -104,6 +104,12 @@ struct Step {
   /// channels at a time (fusedScratchBytes; rp_expand_dw_s8), and `macs` counts both nodes.
   int fusedExpansion = -1;
   int fusedGroup = 0;
+  /// A fused step of row bands (rp_expand_dw_rows_s8): the scratch begins with a carry of
+  /// the expansion's rows, every channel, that the windows of consecutive output rows share
+  /// (fusedScratchBytes with `rows`). A step that goes on from the node's step just above
+  /// (carries()) computes, and reads the input of, only the window's rows below that step's
+  /// window (fusedWindow).
+  bool fusedRows = false;
 };
 
 /// How a group of spatial ops is executed.
@@ -172,16 +178,23 @@ bool depthwiseInPlace(const ir::Graph &graph, const ir::Node &node, bool floatAc
 bool fusesExpansion(const ir::Graph &graph, const ir::Node &expand, const ir::Node &dw,
                     bool floatActivations);
 /// Bytes of scratch a fused step of `dw` needs for output region `out`, `group` channels at a
-/// time (rp_expand_dw_scratch_size).
+/// time (rp_expand_dw_scratch_size); with `rows` (Step::fusedRows), the carry first and the
+/// window of `out`'s rows unclamped (rp_expand_dw_rows_scratch_size), the same for every
+/// band of as many rows.
 int64_t fusedScratchBytes(const ir::Graph &graph, const ir::Node &dw, const ir::Region &out,
-                          int64_t group);
+                          int64_t group, bool rows = false);
+/// The region of the expansion's output that a fused step of `dw` computing `out` computes:
+/// the conv's window of `out`, from the end of the window of the row above when the step
+/// `continues` (Step::fusedRows, carries()), whose rows come from the carry.
+ir::Region fusedWindow(const ir::Graph &graph, const ir::Node &dw, const ir::Region &out,
+                       bool continues = false);
 /// The region of the expansion's input that a fused step of `dw` computing `out` reads.
 ir::Region fusedRead(const ir::Graph &graph, const ir::Node &expand, const ir::Node &dw,
-                     const ir::Region &out);
+                     const ir::Region &out, bool continues = false);
 /// MACs of the expansion's share in a fused step of `dw` computing `out`: the expansion over
-/// the conv's window of it.
+/// fusedWindow.
 int64_t fusedExpansionMacs(const ir::Graph &graph, const ir::Node &expand, const ir::Node &dw,
-                           const ir::Region &out);
+                           const ir::Region &out, bool continues = false);
 
 /// The input row whose ring slot output row `row` of such a conv takes: the top row of its
 /// window (negative above the input: a slot the window does not read).
@@ -193,7 +206,8 @@ int64_t inPlaceMinScratch(const ir::Graph &graph, const ir::Node &node);
 /// Whether compute step `step` goes on from what step `before`, the previous step of the
 /// same node, left in its scratch: the same Scratch buffer, the rows just below, the same
 /// columns, and a kernel that can (RNNPool's, in both builds: RP_RNNPOOL_CONTINUE,
-/// RP_RNNPOOL_F32_CONTINUE). The backends emit `carry` for such steps.
+/// RP_RNNPOOL_F32_CONTINUE; a fused step of row bands, Step::fusedRows, after another of the
+/// same pair). The backends emit `carry` for such steps.
 bool carries(const ir::Graph &graph, const Step &before, const Step &step);
 
 /// Whether `node` reduces a float or int8 [1, C, H, W] map over its rows and columns only, to

@@ -814,6 +814,16 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
           tryBuild(o, /*ties=*/true);
         }
   }
+  // And in row bands (BuildOptions::fuseRows), on the best of those: each row of the
+  // expansion still computed once, the rows consecutive windows share carried for all
+  // channels, so a stride-2 conv holds a row and a half of its expansion, not three.
+  if (fusable_ &&
+      std::any_of(schedule.regions.begin(), schedule.regions.end(),
+                  [](const RegionInfo &r) { return r.strategy == Strategy::RowBands; })) {
+    BuildOptions o = kept;
+    o.fuseRows = true;
+    tryBuild(o);
+  }
   return best;
 }
 

@@ -147,7 +147,8 @@ std::string planJson(const ir::Graph &g, const Plan &plan) {
                                       s.reads[0].col1});
     if (s.fusedExpansion >= 0) // the expansion it computes too (its input is inputs[0])
       json.member("fuses", g.nodes[static_cast<size_t>(s.fusedExpansion)].name)
-          .member("fuse_group", s.fusedGroup);
+          .member("fuse_group", s.fusedGroup)
+          .member("fuse_rows", s.fusedRows);
     json.endObject();
   }
   json.endArray();

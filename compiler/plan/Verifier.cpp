@@ -177,10 +177,11 @@ Status Replay::checkScratch() const {
   std::map<size_t, int> accumulator; // per accumulating node: the buffer its sums stay in
   for (size_t si = 0; si < p_.steps.size(); ++si) {
     const Step &s = p_.steps[si];
-    int64_t need = s.kind != StepKind::Compute ? 0
-                   : s.fusedExpansion >= 0
-                       ? fusedScratchBytes(g_, g_.nodes[s.node], s.out, s.fusedGroup)
-                       : ir::scratchBytes(g_, g_.nodes[s.node], s.out, p_.floatActivations);
+    int64_t need =
+        s.kind != StepKind::Compute ? 0
+        : s.fusedExpansion >= 0
+            ? fusedScratchBytes(g_, g_.nodes[s.node], s.out, s.fusedGroup, s.fusedRows)
+            : ir::scratchBytes(g_, g_.nodes[s.node], s.out, p_.floatActivations);
     if (s.kind == StepKind::Compute && s.accumulate) {
       // One 4-byte sum or maximum per channel, in the same buffer over all the node's steps.
       need = dimsOf(g_.tensor(g_.nodes[s.node].outputs[0])).channels * 4;
@@ -665,10 +666,10 @@ Status Replay::checkTotals() const {
     const bool continues = before && carries(g_, *before, step);
     if (node.op == ir::OpKind::RNNPool && (part != area || continues))
       want = ir::rnnPoolRegionMacs(g_, node, step.out, continues);
-    if (step.fusedExpansion >= 0) { // and the expansion over the conv's window
+    if (step.fusedExpansion >= 0) { // and the expansion over the window's rows it computes
       const ir::Node &expand = g_.nodes[static_cast<size_t>(step.fusedExpansion)];
       const Dims e = dimsOf(g_.tensor(expand.outputs[0]));
-      const ir::Region window = ir::inputRegion(g_, node, 0, step.out);
+      const ir::Region window = fusedWindow(g_, node, step.out, continues);
       const int64_t all = e.rows * e.cols, some = window.rows() * window.cols();
       want += some == all ? ir::macs(g_, expand) : ir::macs(g_, expand) / all * some;
     }
@@ -744,6 +745,7 @@ Status Replay::run() {
       for (size_t i = 0; i < p_.buffers.size(); ++i)
         if (p_.buffers[i].tensor == in && p_.buffers[i].firstStep == 0)
           RNNPOOLC_TRY(write(0, static_cast<int>(i), p_.buffers[i].region));
+  std::vector<const Step *> previous(g_.nodes.size(), nullptr); // each node's last step
   for (size_t si = 0; si < p_.steps.size(); ++si) {
     const Step &s = p_.steps[si];
     const int step = static_cast<int>(si);
@@ -751,6 +753,12 @@ Status Replay::run() {
       RNNPOOLC_TRY(accumulate(step, s));
       continue;
     }
+    // A fused step of row bands going on from the one above reads its input below that
+    // one's window only (the carry holds the rest).
+    const Step *before = s.kind == StepKind::Compute ? previous[s.node] : nullptr;
+    const bool continues = before && carries(g_, *before, s);
+    if (s.kind == StepKind::Compute)
+      previous[s.node] = &s;
     if (s.kind == StepKind::Compute) {
       const ir::Node &node = g_.nodes[s.node];
       if (s.inputs.size() != node.inputs.size() || s.outputs.size() != node.outputs.size())
@@ -772,7 +780,7 @@ Status Replay::run() {
           return makeError("{} reads input {} from a buffer that does not hold it",
                            describe(step), k);
         RNNPOOLC_TRY(read(step, b,
-                          expand ? fusedRead(g_, *expand, node, s.out)
+                          expand ? fusedRead(g_, *expand, node, s.out, continues)
                                  : ir::inputRegion(g_, node, k, s.out)));
       }
       for (size_t k = 0; k < node.outputs.size(); ++k)

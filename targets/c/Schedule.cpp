@@ -108,8 +108,10 @@ std::string Printer::callBody(const LoweredLayer &layer) const {
           "  const rp_region region = rp_step_region(s);\n"
           "  const rp_view in = rp_buffer_view(model_buffers, a, s->in[0]); /* {0}'s input */\n"
           "  rp_view out = rp_buffer_view(model_buffers, a, s->out);\n"
-          "  rp_expand_dw_s8(&{0}, &{1}, &in, &out, &region, a + s->scratch, {2});\n",
-          l_.layers.at(static_cast<size_t>(layer.fusedExpansion)).name, p, layer.fuseGroup);
+          "  {3}(&{0}, &{1}, &in, &out, &region, a + s->scratch, {2}{4});\n",
+          l_.layers.at(static_cast<size_t>(layer.fusedExpansion)).name, p, layer.fuseGroup,
+          layer.fuseRows ? "rp_expand_dw_rows_s8" : "rp_expand_dw_s8",
+          layer.fuseRows ? ", s->carry" : "");
     if (layer.inPlaceChunk > 0) // its steps with scratch write over their input
       return fmt::format(
           "  const rp_region region = rp_step_region(s);\n"

@@ -254,13 +254,13 @@ Expected<llvm::Function *> Builder::layerFunction(const LoweredLayer &layer) {
     switch (layer.kernel->form) {
     case quant::KernelForm::View:
       if (layer.fusedExpansion >= 0) { // its steps compute the expansion before it, too
-        auto fused = function("rp_expand_dw_s8");
+        auto fused = function(layer.fuseRows ? "rp_expand_dw_rows_s8" : "rp_expand_dw_s8");
         if (!fused)
           return fused.error();
         auto expand = params(l_.layers.at(static_cast<size_t>(layer.fusedExpansion)));
         if (!expand)
           return expand.error();
-        status = call("rp_llvm_expand_dw",
+        status = call(layer.fuseRows ? "rp_llvm_expand_dw_rows" : "rp_llvm_expand_dw",
                       {llvm::cast<Constant>(fused->getCallee()), *expand, prm, buffers_, arena,
                        step, b.getInt32(static_cast<uint32_t>(layer.fuseGroup))});
       } else if (layer.inPlaceChunk > 0) {

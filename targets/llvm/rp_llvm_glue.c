@@ -71,6 +71,19 @@ void rp_llvm_expand_dw(rp_llvm_expand_dw_fn fn, const void *expand, const void *
   fn(expand, dw, &in, &out, &region, a + s->scratch, group);
 }
 
+/* The same in row bands (rp_expand_dw_rows_s8): `carry`, the step goes on from the one above.
+ */
+typedef void (*rp_llvm_expand_dw_rows_fn)(const void *expand, const void *dw, const rp_view *in,
+                                          rp_view *out, const rp_region *region,
+                                          int8_t *scratch, int32_t group, int32_t carried);
+void rp_llvm_expand_dw_rows(rp_llvm_expand_dw_rows_fn fn, const void *expand, const void *dw,
+                            const rp_buffer *b, int8_t *a, const rp_step *s, int32_t group) {
+  const rp_region region = rp_step_region(s);
+  const rp_view in = rp_buffer_view(b, a, s->in[0]);
+  rp_view out = rp_buffer_view(b, a, s->out);
+  fn(expand, dw, &in, &out, &region, a + s->scratch, group, s->carry);
+}
+
 void rp_llvm_view_scratch(rp_llvm_view_scratch_fn fn, const void *p, const rp_buffer *b,
                           int8_t *a, const rp_step *s) {
   const rp_region region = rp_step_region(s);

@@ -280,6 +280,31 @@ TEST_CASE("codegen: generated C equals the host fixed-point interpreter, step by
                 model, sets[2][0],
                 fmt::format("fused-{}-{}", stream ? "streamed" : "frame", tile), compiler, p);
           }
+        // The same blocks in one row-band region, each expansion computed by its conv's
+        // row bands (plan::Step::fusedRows, rp_expand_dw_rows_s8), which carry from band to
+        // band the rows consecutive windows share: two of a 3x3 window, one at stride 2,
+        // four of a 5x5 window or of a 3x3 one dilated by 2.
+        for (bool stream : {false, true}) {
+          INFO((stream ? "streamed" : "frame resident") << ", row bands");
+          plan::BuildOptions options;
+          options.streamInput = stream, options.rowLifetimes = true, options.rowRuns = 0;
+          options.fuseRows = true, options.fuseEverywhere = true;
+          options.fuseGroup = stream ? 16 : 5;
+          const plan::Plan p = testing::verifiedPlan(
+              g, testing::oneRegion(g, plan::Strategy::RowBands, 1), options);
+          std::set<std::string> fused;
+          int carried = 0;
+          for (const plan::Step &s : p.steps)
+            if (s.kind == plan::StepKind::Compute && s.fusedExpansion >= 0) {
+              fused.insert(g.nodes[static_cast<size_t>(s.fusedExpansion)].name);
+              carried += s.fusedRows && s.reads[0].row0 > 0;
+            }
+          CHECK(fused.size() == blocks.size());
+          CHECK(carried > 40);
+          checkPlanAgainstHost(model, sets[2][0],
+                               fmt::format("fused-rows-{}", stream ? "streamed" : "frame"),
+                               compiler, p);
+        }
       }
       SECTION("small_cnn") {
         auto model = quantized(example("small_cnn/model.onnx"), {});

@@ -1040,6 +1040,7 @@ TEST_CASE("a depthwise conv in row bands writes its rows over its input ring") {
     INFO((stream ? "streamed" : "frame resident"));
     plan::PlanOptions options;
     options.streamInput = stream;
+    options.fuseExpansions = false; // (the stride-2 conv's would: below)
     auto p = plan::makePlan(g, options);
     REQUIRE(p);
     options.depthwiseInPlace = false;
@@ -1875,6 +1876,127 @@ TEST_CASE("the verifier rejects corrupted fused steps") {
   SECTION("an input buffer that holds another tensor") {
     fused->fusedExpansion = -1; // it reads the expansion's input as if it were its own
     rejected("does not hold it");
+  }
+}
+
+namespace {
+
+/// `g` in one row-band region, built with depthwise convs in place and, with `fuse`, the
+/// expansions fused into their convs' row bands (BuildOptions::fuseRows; `everywhere`:
+/// every pair that can be), placed.
+Expected<plan::Plan> builtRows(const ir::Graph &g, bool stream, bool fuse,
+                               bool everywhere = false) {
+  plan::Schedule schedule;
+  std::vector<size_t> nodes;
+  for (size_t n = 0; n < g.nodes.size(); ++n)
+    schedule.order.push_back(n), nodes.push_back(n);
+  schedule.regions = {regionOf(std::move(nodes), false, 1)};
+  plan::BuildOptions options;
+  options.streamInput = stream, options.rowLifetimes = true, options.rowRuns = 0;
+  options.depthwiseInPlace = true;
+  options.fuseRows = fuse, options.fuseEverywhere = everywhere;
+  auto p = plan::buildPlan(g, schedule, options);
+  if (p)
+    plan::placeBuffers(*p, plan::Placement::Final);
+  // The lean build prices it as it is built.
+  auto priced = plan::summarizePlan(g, schedule, options, plan::Placement::Final);
+  REQUIRE(priced);
+  if (p)
+    CHECK(priced->peakBytes == p->summary.peakBytes);
+  return p;
+}
+
+} // namespace
+
+TEST_CASE("an expansion computed in its depthwise conv's row bands computes each row once") {
+  // invertedResiduals with 96-channel expansions in row bands: the stride-2 block's
+  // expansion is computed by its conv's steps (BuildOptions::fuseRows), which carry the row
+  // that consecutive windows share, so that no row of it is computed twice (the same MACs)
+  // and it has no ring of three rows: a row of it and the conv's output row instead. The
+  // stride-1 block's ring, which its conv runs in place over, holds no more: not fused.
+  const ir::Graph g = invertedResiduals(96);
+  for (bool stream : {false, true}) {
+    INFO((stream ? "streamed" : "frame resident"));
+    auto over = builtRows(g, stream, false);
+    auto fused = builtRows(g, stream, true);
+    REQUIRE(over);
+    REQUIRE(fused);
+    auto ok = plan::verifyPlan(g, *fused);
+    INFO((ok ? std::string() : ok.error().message()));
+    REQUIRE(ok);
+    CHECK(fusedExpansions(g, *fused) == std::set<std::string>{"b1_expand"});
+    CHECK(fused->summary.macs == over->summary.macs);
+    CHECK(fused->summary.peakBytes < over->summary.peakBytes);
+    for (const plan::Buffer &b : fused->buffers)
+      CHECK(g.tensor(b.tensor).name.find("b1_relu1") == std::string::npos);
+    // Every fused step but the first goes on from the one above, reading the input's rows
+    // below its window only (two of a stride-2 window of three).
+    const plan::Step *before = nullptr;
+    int steps = 0;
+    for (const plan::Step &s : fused->steps)
+      if (s.kind == plan::StepKind::Compute && s.fusedExpansion >= 0) {
+        CHECK(s.fusedRows);
+        if (before) {
+          CHECK(plan::carries(g, *before, s));
+          CHECK(s.reads[0].rows() == 2);
+        }
+        before = &s, ++steps;
+      }
+    CHECK(steps == 12);
+    // Both fused: every plan verifies at the same MACs, the stride-1 block's last row
+    // reading nothing new.
+    auto everywhere = builtRows(g, stream, true, true);
+    REQUIRE(everywhere);
+    auto all = plan::verifyPlan(g, *everywhere);
+    INFO((all ? std::string() : all.error().message()));
+    CHECK(all);
+    CHECK(fusedExpansions(g, *everywhere) == std::set<std::string>{"b0_expand", "b1_expand"});
+    CHECK(everywhere->summary.macs == over->summary.macs);
+  }
+  // The planner keeps it where the arena shrinks.
+  for (bool stream : {false, true}) {
+    plan::PlanOptions options;
+    options.streamInput = stream;
+    auto with = plan::makePlan(g, options);
+    options.fuseExpansions = false;
+    auto without = plan::makePlan(g, options);
+    REQUIRE(with);
+    REQUIRE(without);
+    CHECK(with->summary.arenaBytes <= without->summary.arenaBytes);
+    CHECK(fusedExpansions(g, *without).empty());
+  }
+}
+
+TEST_CASE("the verifier rejects fused row bands that do not carry what they claim") {
+  const ir::Graph g = invertedResiduals(96);
+  auto p = builtRows(g, false, true);
+  REQUIRE(p);
+  REQUIRE(plan::verifyPlan(g, *p));
+  std::vector<plan::Step *> fused;
+  for (plan::Step &s : p->steps)
+    if (s.kind == plan::StepKind::Compute && s.fusedExpansion >= 0)
+      fused.push_back(&s);
+  REQUIRE(fused.size() == 12);
+  auto rejected = [&](const char *why) {
+    auto result = plan::verifyPlan(g, *p);
+    REQUIRE_FALSE(result);
+    CHECK_THAT(result.error().message(), Catch::Contains(why));
+  };
+  SECTION("a scratch without room for the carry") {
+    p->buffers[static_cast<size_t>(fused[0]->scratch)].bytes -= 4;
+    rejected("scratch");
+  }
+  SECTION("a step that does not go on from the one above") {
+    // The kernel would compute its whole window, whose top row the ring no longer holds.
+    fused[5]->fusedRows = false;
+    rejected("before it is written or after it is overwritten");
+  }
+  SECTION("the MACs of a window computed whole") {
+    fused[5]->macs =
+        plan::regionMacs(g, g.nodes[fused[5]->node], fused[5]->out) +
+        plan::fusedExpansionMacs(g, g.nodes[static_cast<size_t>(fused[5]->fusedExpansion)],
+                                 g.nodes[fused[5]->node], fused[5]->out);
+    rejected("MACs");
   }
 }
 
