@@ -265,13 +265,16 @@ def check_qemu(rnnpoolc, work):
               os.path.join(EXAMPLES, "small_cnn", "input.npy"), "netduinoplus2",
               ["--stream-input"])]
     # MobileNetV2's blocks (check_native exported them): a plan whose tiles compute the 1x1
-    # expansions inside their depthwise convs' steps (rp_expand_dw_s8).
+    # expansions inside their depthwise convs' steps (rp_expand_dw_s8), and whose row bands
+    # do too, carrying the rows their windows share (rp_expand_dw_rows_s8).
     d = os.path.join(work, "zoo", "mobilenet_v2_blocks")
     blocks = os.path.join(d, "mobilenet_v2_blocks.onnx")
     plan = os.path.join(work, "blocks_plan.json")
     r = run([rnnpoolc, "plan", blocks, "--json", plan])
-    fused = r.returncode == 0 and any("fuses" in s for s in json.load(open(plan))["steps"])
-    check(fused, "mobilenet_v2_blocks: the plan fuses expansions into depthwise tiles")
+    kinds = set(s.get("fuse_rows") for s in json.load(open(plan))["steps"]
+                if "fuses" in s) if r.returncode == 0 else set()
+    check(kinds == {False, True},
+          "mobilenet_v2_blocks: the plan fuses expansions into depthwise tiles and row bands")
     cases.append(("mobilenet_v2_blocks", blocks, os.path.join(d, "input.npy"), "netduinoplus2",
                   []))
     for name, model, x, board, extra in cases:
