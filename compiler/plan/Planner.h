@@ -30,15 +30,17 @@
 // tall or wide as a tiled region's (the rounds' grids are square), kept when they improve
 // the plan, and the rounds again from there; then the region holding the peak cut in two
 // with one part in tiles (the two moves a stem needs, which the rounds make one at a time),
-// kept when the finished plan improves. (4) Offsets: greedy
-// by size while searching, then several orders, a bounded repair and a bounded local
-// search for the chosen plan (Placement.cpp). The search compares candidates by summaries
-// built without steps, memoised across the searches of one makePlan. (5) RNNPool: a step
-// costs what its kernel sweeps (ir::rnnPoolRegionMacs); row bands carry the summaries
-// from band to band in one scratch kept over them, so they cost the layer's MACs. The
-// searches run twice on graphs with an RNNPool, their candidates holding the carried
-// scratch or one band's scratch at a time (priced as carried), and the better plan is
-// kept; only a RAM budget not met otherwise gives up the carry. Every plan is checked by
+// kept when the finished plan improves. The finished plan, built with what the candidates do
+// not price (depthwise convs in place, expansions fused in tiles and row bands), then grows
+// the regions where its arena binds by a neighbouring layer step while that lowers it.
+// (4) Offsets: greedy by size while searching, then several orders, a bounded repair and a
+// bounded local search for the chosen plan (Placement.cpp). The search compares candidates
+// by summaries built without steps, memoised across the searches of one makePlan. (5)
+// RNNPool: a step costs what its kernel sweeps (ir::rnnPoolRegionMacs); row bands carry
+// the summaries from band to band in one scratch kept over them, so they cost the layer's
+// MACs. The searches run twice on graphs with an RNNPool, their candidates holding the
+// carried scratch or one band's scratch at a time (priced as carried), and the better plan
+// is kept; only a RAM budget not met otherwise gives up the carry. Every plan is checked by
 // the independent verifier before it is returned.
 //
 // Limits: greedy at each level, so not optimal; a region is a run of consecutive ops in one
