@@ -340,6 +340,34 @@ TEST_CASE("a depthwise conv computed over its input tile gives the same tile",
       });
 }
 
+/// A 1x1 expansion (ReLU6) to depthwise conv `c`'s channels and `c`, quantised on random
+/// data, with a random input and the two convs' output computed apart, whole.
+struct ExpandDw {
+  Builder be, bd;
+  std::vector<std::vector<ir::TensorData>> calibE, calibD;
+  quant::QuantizedModel me, md;
+  std::vector<int8_t> input, whole;
+  ExpandDw(const ConvCase &c, uint32_t seed)
+      : me(quantizedConv({"expand", 6, c.inC, c.h, c.w, 1, 1, 0, 1, 1,
+                          ir::Activation{ir::ActKind::Clip, 0, 6}},
+                         be, calibE)),
+        md(quantizedConv(c, bd, calibD)) {
+    const rp_conv_params &p = e(), &q = d();
+    input = randomBytes(static_cast<size_t>(p.in_h * p.in_w * p.in_c), seed);
+    std::vector<int8_t> mid(static_cast<size_t>(p.out_h * p.out_w * p.out_c));
+    whole.resize(static_cast<size_t>(q.out_h * q.out_w * q.out_c));
+    rp_view vi = rp_view_whole(input.data(), p.in_h, p.in_w);
+    rp_view vm = rp_view_whole(mid.data(), p.out_h, p.out_w);
+    rp_view vo = rp_view_whole(whole.data(), q.out_h, q.out_w);
+    rp_region all = rp_region_whole(p.out_h, p.out_w);
+    rp_conv_s8(&p, &vi, &vm, &all);
+    all = rp_region_whole(q.out_h, q.out_w);
+    rp_conv_s8(&q, &vm, &vo, &all);
+  }
+  const rp_conv_params &e() const { return std::get<rp_conv_params>(me.layers[0].params); }
+  const rp_conv_params &d() const { return std::get<rp_conv_params>(md.layers[0].params); }
+};
+
 TEST_CASE("an expansion and its depthwise conv computed in row bands carry the rows their "
           "windows share",
           "[runtime][conv]") {
@@ -359,25 +387,10 @@ TEST_CASE("an expansion and its depthwise conv computed in row bands carry the r
   };
   uint32_t seed = 190;
   for (const ConvCase &c : dws) {
-    Builder be, bd;
-    std::vector<std::vector<ir::TensorData>> calibE, calibD;
-    const ConvCase expansion{
-        "expand", 6, c.inC, c.h, c.w, 1, 1, 0, 1, 1, ir::Activation{ir::ActKind::Clip, 0, 6}};
-    quant::QuantizedModel me = quantizedConv(expansion, be, calibE);
-    quant::QuantizedModel md = quantizedConv(c, bd, calibD);
-    const auto &e = std::get<rp_conv_params>(me.layers[0].params);
-    const auto &d = std::get<rp_conv_params>(md.layers[0].params);
+    const ExpandDw pair(c, ++seed);
+    const rp_conv_params &e = pair.e(), &d = pair.d();
     REQUIRE(d.groups == d.in_c);
-    const auto input = randomBytes(static_cast<size_t>(e.in_h * e.in_w * e.in_c), ++seed);
-    std::vector<int8_t> mid(static_cast<size_t>(e.out_h * e.out_w * e.out_c));
-    std::vector<int8_t> whole(static_cast<size_t>(d.out_h * d.out_w * d.out_c));
-    rp_view vi = rp_view_whole(const_cast<int8_t *>(input.data()), e.in_h, e.in_w);
-    rp_view vm = rp_view_whole(mid.data(), e.out_h, e.out_w);
-    rp_view vo = rp_view_whole(whole.data(), d.out_h, d.out_w);
-    rp_region all = rp_region_whole(e.out_h, e.out_w);
-    rp_conv_s8(&e, &vi, &vm, &all);
-    all = rp_region_whole(d.out_h, d.out_w);
-    rp_conv_s8(&d, &vm, &vo, &all);
+    const std::vector<int8_t> &input = pair.input, &whole = pair.whole;
     const int32_t ch = d.out_c, span = (d.k_h - 1) * d.dil_h + 1;
     const int32_t carry = std::max(0, span - d.stride_h);
     CHECK(rp_expand_dw_carry_rows(d.k_h, d.dil_h, d.stride_h) == carry);
@@ -436,25 +449,10 @@ TEST_CASE("an expansion and its depthwise conv computed a group of channels at a
   };
   uint32_t seed = 90;
   for (const ConvCase &c : dws) {
-    Builder be, bd;
-    std::vector<std::vector<ir::TensorData>> calibE, calibD;
-    const ConvCase expansion{
-        "expand", 6, c.inC, c.h, c.w, 1, 1, 0, 1, 1, ir::Activation{ir::ActKind::Clip, 0, 6}};
-    quant::QuantizedModel me = quantizedConv(expansion, be, calibE);
-    quant::QuantizedModel md = quantizedConv(c, bd, calibD);
-    const auto &e = std::get<rp_conv_params>(me.layers[0].params);
-    const auto &d = std::get<rp_conv_params>(md.layers[0].params);
+    const ExpandDw pair(c, ++seed);
+    const rp_conv_params &e = pair.e(), &d = pair.d();
     REQUIRE(d.groups == d.in_c);
-    const auto input = randomBytes(static_cast<size_t>(e.in_h * e.in_w * e.in_c), ++seed);
-    std::vector<int8_t> mid(static_cast<size_t>(e.out_h * e.out_w * e.out_c));
-    std::vector<int8_t> whole(static_cast<size_t>(d.out_h * d.out_w * d.out_c));
-    rp_view vi = rp_view_whole(const_cast<int8_t *>(input.data()), e.in_h, e.in_w);
-    rp_view vm = rp_view_whole(mid.data(), e.out_h, e.out_w);
-    rp_view vo = rp_view_whole(whole.data(), d.out_h, d.out_w);
-    rp_region all = rp_region_whole(e.out_h, e.out_w);
-    rp_conv_s8(&e, &vi, &vm, &all);
-    all = rp_region_whole(d.out_h, d.out_w);
-    rp_conv_s8(&d, &vm, &vo, &all);
+    const std::vector<int8_t> &input = pair.input, &whole = pair.whole;
     const int32_t ch = d.out_c;
     for (int dsp = 0; dsp < 2; ++dsp)
       for (int32_t tile : {1, 3, 4})
