@@ -192,6 +192,15 @@ public:
   /// `start`'s finished plan `best` with the regions where its arena binds grown by a
   /// neighbouring layer step, while that lowers the finished plan; chosen() is its schedule.
   Expected<Plan> growAtTop(const Schedule &start, Plan best);
+  /// growAtTop from `start`'s finished plan.
+  Expected<Plan> finishAndGrow(const Schedule &start) {
+    if (auto baseline = measureBaseline(); !baseline) // (what allowed() measures against)
+      return baseline.error();
+    auto best = finish(start);
+    if (!best)
+      return best.error();
+    return growAtTop(start, std::move(*best));
+  }
   /// The schedule the last run() chose (set even when it then failed the RAM budget).
   const Schedule &chosen() const { return chosen_; }
   const Variant &variant() const { return variant_; }
@@ -1212,6 +1221,14 @@ Found search(const ir::Graph &graph, const PlanOptions &options, Evaluations &ev
 }
 
 } // namespace
+
+Expected<Plan> growAtTop(const ir::Graph &graph, const PlanOptions &options,
+                         const Schedule &schedule) {
+  Evaluations evaluations;
+  Search::Variant withHandOffs;
+  withHandOffs.handOffs = true;
+  return Search(graph, options, withHandOffs, evaluations).finishAndGrow(schedule);
+}
 
 Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
   if (static_cast<int64_t>(graph.nodes.size()) > limits::kMaxPlannedNodes)

@@ -89,4 +89,12 @@ struct PlanOptions {
 /// Plans `graph` (canonical, shapes known) and verifies the result.
 Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options);
 
+struct Schedule; // (Builder.h)
+/// makePlan's last move on `schedule`: its finished plan (placed as the chosen plan is, with
+/// depthwise convs in place and expansions fused where that shrinks it), with the regions
+/// where its arena binds grown by the layer steps next to them while that lowers it, each
+/// plan verified (for tests).
+Expected<Plan> growAtTop(const ir::Graph &graph, const PlanOptions &options,
+                         const Schedule &schedule);
+
 } // namespace rnnpoolc::plan

@@ -2013,6 +2013,50 @@ TEST_CASE("an expansion computed in its depthwise conv's row bands computes each
   }
 }
 
+TEST_CASE("a region grows by the layer step where the finished plan's arena binds") {
+  // invertedResiduals with 96-channel expansions, every node in one row-band region but the
+  // first expansion, which runs layer by layer: its 24x24x96 output, held whole, reaches the
+  // top of the arena, so it joins the region after it (plan::growAtTop, makePlan's last
+  // move), and the arena falls to the plan with every node in the region.
+  const ir::Graph g = invertedResiduals(96);
+  plan::Schedule schedule;
+  std::vector<size_t> nodes;
+  size_t expansion = g.nodes.size();
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    schedule.order.push_back(n);
+    if (g.nodes[n].name == "b0_expand")
+      expansion = n;
+    else
+      nodes.push_back(n);
+  }
+  REQUIRE(expansion == schedule.order.front());
+  schedule.regions = {regionOf(nodes, false, 1)};
+  for (bool stream : {false, true}) {
+    INFO((stream ? "streamed" : "frame resident"));
+    plan::PlanOptions options;
+    options.streamInput = stream;
+    auto grown = plan::growAtTop(g, options, schedule);
+    REQUIRE(grown);
+    REQUIRE(plan::verifyPlan(g, *grown));
+    plan::Schedule all = schedule;
+    all.regions[0].nodes.insert(all.regions[0].nodes.begin(), expansion);
+    plan::BuildOptions build;
+    build.streamInput = stream, build.rowLifetimes = true, build.rowRuns = 0;
+    auto apart = plan::buildPlan(g, schedule, build);
+    REQUIRE(apart);
+    plan::placeBuffers(*apart, plan::Placement::Final);
+    CHECK(grown->summary.arenaBytes < apart->summary.arenaBytes - 24 * 24 * 96 / 2);
+    // The expansion runs in the region: no step computes it whole.
+    for (const plan::Step &s : grown->steps)
+      if (s.kind == plan::StepKind::Compute && s.node == expansion)
+        CHECK(s.region >= 0);
+    // Grown from a plan whose arena binds nowhere a layer step can join: as it was.
+    auto whole = plan::growAtTop(g, options, all);
+    REQUIRE(whole);
+    CHECK(whole->summary.arenaBytes == grown->summary.arenaBytes);
+  }
+}
+
 TEST_CASE("the verifier rejects fused row bands that do not carry what they claim") {
   const ir::Graph g = invertedResiduals(96);
   auto p = builtRows(g, false, true);
