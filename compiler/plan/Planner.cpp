@@ -781,6 +781,13 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
   // (`ties`: kept at an equal arena too.)
   const auto tryBuild = [&](const BuildOptions &o, bool ties = false) {
     if (auto p = buildPlan(g_, schedule, o)) {
+      // (No placement goes below the live peak: a plan whose peak cannot win is not placed,
+      // which on a QVGA detector's rows costs a second.)
+      const std::vector<int64_t> reserved = reservedBytes(*p);
+      const int64_t peak =
+          reserved.empty() ? 0 : *std::max_element(reserved.begin(), reserved.end());
+      if (peak > best.summary.arenaBytes || (!ties && peak == best.summary.arenaBytes))
+        return;
       placeBuffers(*p, Placement::Final, &evaluations_.placements());
       if ((p->summary.arenaBytes < best.summary.arenaBytes ||
            (ties && p->summary.arenaBytes == best.summary.arenaBytes)) &&
