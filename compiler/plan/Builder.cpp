@@ -235,11 +235,10 @@ private:
     std::vector<char> whole, accumulated;
     std::vector<ir::TensorId> rings; ///< In the order their rings were made.
     std::vector<std::vector<ir::Region>> reads;
-    /// Per node: the expansion a depthwise conv computes in its steps (fuseRows), or -1;
-    /// whether it has computed a step yet (the next goes on from its carry).
+    /// Per node: the expansion a depthwise conv computes in its steps (fuseRows), or -1.
     std::vector<int> fusedWith;
-    std::vector<char> fusedBegun;
   };
+  int fusingConv(size_t expand, const std::set<size_t> &inR) const;
   void fuseRowPairs(Bands &b, const RegionInfo &r, const std::set<size_t> &inR);
   Status fusedRowStep(Bands &b, size_t n, const ir::Region &out);
   int storage(Bands &b, ir::TensorId t);
@@ -415,19 +414,15 @@ Status Builder::startBands(Bands &b, const RegionInfo &r, int regionIndex) {
 /// over them in place; a stride-1 3x3 conv keeps three rows either way, a stride-2 one a row
 /// and a half against three).
 void Builder::fuseRowPairs(Bands &b, const RegionInfo &r, const std::set<size_t> &inR) {
-  b.fusedWith.assign(g_.nodes.size(), -1), b.fusedBegun.assign(g_.nodes.size(), 0);
+  b.fusedWith.assign(g_.nodes.size(), -1);
   if (!opts_.fuseRows)
     return;
   for (size_t n : r.nodes) {
-    const ir::Node &expand = g_.nodes[n];
-    if (expand.outputs.size() != 1)
+    const int conv = fusingConv(n, inR);
+    if (conv < 0)
       continue;
-    const ir::TensorId t = expand.outputs[0];
-    const std::vector<size_t> &readers = consumers_[t];
-    if (readers.size() != 1 || !inR.count(readers[0]) || usedOutside(t, inR) ||
-        !fusesExpansion(g_, expand, g_.nodes[readers[0]], opts_.floatActivations))
-      continue;
-    const ir::Node &dw = g_.nodes[readers[0]];
+    const ir::TensorId t = g_.nodes[n].outputs[0];
+    const ir::Node &dw = g_.nodes[static_cast<size_t>(conv)];
     const auto &a = dw.attr<ir::ConvAttrs>();
     const Extent in = extent(t), out = extent(dw.outputs[0]);
     const ir::Region row{0, 1, 0, out.cols};
@@ -435,7 +430,7 @@ void Builder::fuseRowPairs(Bands &b, const RegionInfo &r, const std::set<size_t>
     const int64_t fused = out.cols * pixelBytes(t) +
                           fusedScratchBytes(g_, dw, row, opts_.fuseGroup, /*rows=*/true);
     if (opts_.fuseEverywhere || fused < std::min(span, in.rows) * in.cols * pixelBytes(t))
-      b.fusedWith[readers[0]] = static_cast<int>(n);
+      b.fusedWith[static_cast<size_t>(conv)] = static_cast<int>(n);
   }
 }
 
@@ -448,7 +443,8 @@ Status Builder::fusedRowStep(Bands &b, size_t n, const ir::Region &out) {
   const auto e = static_cast<size_t>(b.fusedWith[n]);
   const ir::Node &expand = g_.nodes[e];
   const ir::TensorId x = expand.inputs[0];
-  const bool continues = b.fusedBegun[n] != 0;
+  int &scratch = b.scratchOf[n]; // (made by the node's first step: the others go on)
+  const bool continues = scratch >= 0;
   const ir::Region reads = fusedRead(g_, expand, dw, out, continues);
   const bool inside = b.done[x] >= 0;
   RNNPOOLC_TRY(inside ? pull(b, x, reads.row1) : ready(x, reads.row1));
@@ -457,7 +453,6 @@ Status Builder::fusedRowStep(Bands &b, size_t n, const ir::Region &out) {
   s.fusedExpansion = static_cast<int>(e), s.fusedGroup = static_cast<int>(opts_.fuseGroup);
   s.fusedRows = true;
   s.macs += fusedExpansionMacs(g_, expand, dw, out, continues);
-  int &scratch = b.scratchOf[n];
   if (scratch < 0) {
     scratch = newBuffer(dw.outputs[0], BufferKind::Scratch, out, 0);
     plan_.buffers[scratch].bytes = fusedScratchBytes(g_, dw, out, s.fusedGroup, /*rows=*/true);
@@ -473,7 +468,6 @@ Status Builder::fusedRowStep(Bands &b, size_t n, const ir::Region &out) {
   s.outputs.assign(1, storage(b, dw.outputs[0]));
   wrote(s.outputs[0], s.out);
   emitCopy(s);
-  b.fusedBegun[n] = 1;
   return Status::ok();
 }
 
@@ -997,6 +991,21 @@ std::map<ir::TensorId, ir::Region> Builder::tileNeeds(const RegionInfo &r,
   return need;
 }
 
+/// The depthwise conv that may compute node `expand`'s output in its own steps, or -1: a 1x1
+/// expansion it alone reads (plan::fusesExpansion), both in region `inR`, the output read
+/// by nothing after it.
+int Builder::fusingConv(size_t expand, const std::set<size_t> &inR) const {
+  const ir::Node &node = g_.nodes[expand];
+  if (node.outputs.size() != 1)
+    return -1;
+  const ir::TensorId t = node.outputs[0];
+  const std::vector<size_t> &readers = consumers_[t];
+  if (readers.size() != 1 || !inR.count(readers[0]) || usedOutside(t, inR) ||
+      !fusesExpansion(g_, node, g_.nodes[readers[0]], opts_.floatActivations))
+    return -1;
+  return static_cast<int>(readers[0]);
+}
+
 /// The depthwise convs of a tiled region that compute their 1x1 expansion in their own
 /// steps (BuildOptions::fuseExpansions; plan::fusesExpansion), each with its expansion: one
 /// computed in the region, read by the conv alone and not after the region, where that
@@ -1015,15 +1024,13 @@ std::map<size_t, size_t> Builder::fusedExpansions(const RegionInfo &r,
   const std::map<ir::TensorId, ir::Region> need =
       tileNeeds(r, {y, std::min(e.rows, y + r.tileRows), x, std::min(e.cols, x + r.tileCols)});
   for (size_t k = 0; k + 1 < r.nodes.size(); ++k) {
-    const ir::Node &expand = g_.nodes[r.nodes[k]];
-    const ir::TensorId t = expand.outputs[0];
-    const std::vector<size_t> &readers = consumers_[t];
-    if (readers.size() != 1 || !inR.count(readers[0]) || usedOutside(t, inR))
+    const int conv = fusingConv(r.nodes[k], inR);
+    if (conv < 0)
       continue;
-    const ir::Node &dw = g_.nodes[readers[0]];
+    const ir::TensorId t = g_.nodes[r.nodes[k]].outputs[0];
+    const ir::Node &dw = g_.nodes[static_cast<size_t>(conv)];
     const auto o = need.find(dw.outputs[0]), i = need.find(t);
-    if (!fusesExpansion(g_, expand, dw, opts_.floatActivations) || o == need.end() ||
-        i == need.end())
+    if (o == need.end() || i == need.end())
       continue;
     const int64_t pixel = pixelBytes(t), out = o->second.rows() * o->second.cols() * pixel;
     const bool inPlace = opts_.tilesInPlace && dw.attr<ir::ConvAttrs>().strides[0] == 1 &&
@@ -1031,7 +1038,7 @@ std::map<size_t, size_t> Builder::fusedExpansions(const RegionInfo &r,
     const int64_t apart = i->second.rows() * i->second.cols() * pixel + (inPlace ? 0 : out);
     if (opts_.fuseEverywhere ||
         out + fusedScratchBytes(g_, dw, o->second, opts_.fuseGroup) < apart)
-      fused.emplace(readers[0], r.nodes[k]);
+      fused.emplace(static_cast<size_t>(conv), r.nodes[k]);
   }
   return fused;
 }

@@ -172,7 +172,6 @@ bool fusesExpansion(const ir::Graph &graph, const ir::Node &expand, const ir::No
 
 int64_t fusedScratchBytes(const ir::Graph &graph, const ir::Node &dw, const ir::Region &out,
                           int64_t group, bool rows) {
-  const ir::Region window = ir::inputRegion(graph, dw, 0, out);
   const auto &a = dw.attr<ir::ConvAttrs>();
   const auto channels = static_cast<int32_t>(graph.tensor(dw.outputs[0]).shape[1]);
   const auto narrow = [](int64_t v) { return static_cast<int32_t>(v); };
@@ -182,6 +181,7 @@ int64_t fusedScratchBytes(const ir::Graph &graph, const ir::Node &dw, const ir::
         narrow(graph.tensor(dw.inputs[0]).shape[3]),
         narrow(graph.tensor(dw.outputs[0]).shape[3]), narrow(out.rows()), channels,
         narrow(group)));
+  const ir::Region window = ir::inputRegion(graph, dw, 0, out);
   return static_cast<int64_t>(
       rp_expand_dw_scratch_size(window.rows() * window.cols(), out.rows() * out.cols(),
                                 narrow(a.kernel[0] * a.kernel[1]), channels, narrow(group)));

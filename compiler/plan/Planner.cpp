@@ -821,9 +821,11 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
   // the 6x6x576 expansion tiles of blocks 12 and 13, 20,736 B, were its peak). Then in
   // groups of 64 and 32 channels, kept where the arena stays as small (the scratch grows
   // with the group; the calls are fewer).
-  if (fusable_ &&
-      std::any_of(schedule.regions.begin(), schedule.regions.end(),
-                  [](const RegionInfo &r) { return r.strategy == Strategy::Tiles; })) {
+  const auto any = [&](Strategy strategy) {
+    return std::any_of(schedule.regions.begin(), schedule.regions.end(),
+                       [&](const RegionInfo &r) { return r.strategy == strategy; });
+  };
+  if (fusable_ && any(Strategy::Tiles)) {
     BuildOptions o = kept;
     o.fuseExpansions = true;
     tryBuild(o);
@@ -837,9 +839,7 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
   // And in row bands (BuildOptions::fuseRows), on the best of those: each row of the
   // expansion still computed once, the rows consecutive windows share carried for all
   // channels, so a stride-2 conv holds a row and a half of its expansion, not three.
-  if (fusable_ &&
-      std::any_of(schedule.regions.begin(), schedule.regions.end(),
-                  [](const RegionInfo &r) { return r.strategy == Strategy::RowBands; })) {
+  if (fusable_ && any(Strategy::RowBands)) {
     BuildOptions o = kept;
     o.fuseRows = true;
     tryBuild(o);

@@ -1011,6 +1011,13 @@ ir::Graph asInt8(ir::Graph g) {
   return g;
 }
 
+/// Checks that the verifier rejects `p`, naming `why`.
+void rejectedBecause(const ir::Graph &g, const plan::Plan &p, const char *why) {
+  auto result = plan::verifyPlan(g, p);
+  REQUIRE_FALSE(result);
+  CHECK_THAT(result.error().message(), Catch::Contains(why));
+}
+
 /// MobileNetV2-style blocks over 24x24: 1x1 expansion (8 to `expansion` channels), depthwise
 /// 3x3 (stride 1, then 2), 1x1 projection, int8.
 ir::Graph invertedResiduals(int64_t expansion = 48) {
@@ -1102,28 +1109,23 @@ TEST_CASE("the verifier rejects corrupted in-place rows") {
   plan::Buffer &b = p->buffers[static_cast<size_t>(inside)];
   const plan::Buffer &ring = p->buffers[static_cast<size_t>(b.within)];
   const int64_t slot = ring.bytes / ring.ringRows;
-  auto rejected = [&](const char *why) {
-    auto result = plan::verifyPlan(g, *p);
-    REQUIRE_FALSE(result);
-    CHECK_THAT(result.error().message(), Catch::Contains(why));
-  };
   SECTION("a row over another slot") {
     // The next slot holds a row the conv still reads.
     b.withinOffset = (b.withinOffset + slot) % ring.bytes;
     b.offset = ring.offset + b.withinOffset;
-    rejected("slot of its window's top row");
+    rejectedBecause(g, *p, "slot of its window's top row");
   }
   SECTION("an offset that is not the slot's") {
     // (A byte off, within the arena.)
     b.offset += b.offset + b.bytes < p->summary.arenaBytes ? 1 : -1;
     REQUIRE(b.offset >= 0);
-    rejected("not the slot's");
+    rejectedBecause(g, *p, "not the slot's");
   }
   SECTION("no scratch for the chunks") {
     for (plan::Step &s : p->steps)
       if (!s.outputs.empty() && s.outputs[0] == inside)
         s.scratch = -1;
-    rejected("scratch");
+    rejectedBecause(g, *p, "scratch");
   }
   SECTION("a row written over a ring that another node still reads") {
     // The project conv's ring is read by no one but it; hang the depthwise output there.
@@ -1670,27 +1672,22 @@ TEST_CASE("the verifier rejects corrupted tiles in place") {
   REQUIRE(over >= 0);
   plan::Buffer &out = p->buffers[static_cast<size_t>(over)];
   plan::Buffer &in = p->buffers[static_cast<size_t>(out.aliasOf)];
-  auto rejected = [&](const char *why) {
-    auto result = plan::verifyPlan(g, *p);
-    REQUIRE_FALSE(result);
-    CHECK_THAT(result.error().message(), Catch::Contains(why));
-  };
   SECTION("output rows over the input's rows of the window below the top") {
     // The input's buffer starts a row lower: output row y would go over input row y, which
     // row y + 1 still reads.
     const int64_t rowBytes = in.bytes / in.region.rows();
     ++in.region.row0, in.bytes -= rowBytes;
-    rejected("does not compute in place");
+    rejectedBecause(g, *p, "does not compute in place");
   }
   SECTION("an output narrower than its input's tile") {
     out.region.col1 = p->steps[static_cast<size_t>(at)].out.col1;
     out.bytes = out.region.rows() * out.region.cols() * 48;
     REQUIRE(out.region.cols() != in.region.cols());
-    rejected("does not compute in place");
+    rejectedBecause(g, *p, "does not compute in place");
   }
   SECTION("no scratch for its pixels") {
     p->steps[static_cast<size_t>(at)].scratch = -1;
-    rejected("scratch");
+    rejectedBecause(g, *p, "scratch");
   }
   SECTION("a conv that is not depthwise over its input") {
     // The expansion (a 1x1 conv) cannot take over the network's input.
@@ -1881,22 +1878,17 @@ TEST_CASE("the verifier rejects corrupted fused steps") {
     if (s.kind == plan::StepKind::Compute && s.fusedExpansion >= 0 && !fused)
       fused = &s;
   REQUIRE(fused);
-  auto rejected = [&](const char *why) {
-    auto result = plan::verifyPlan(g, *p);
-    REQUIRE_FALSE(result);
-    CHECK_THAT(result.error().message(), Catch::Contains(why));
-  };
   SECTION("a scratch too small for a group") {
     p->buffers[static_cast<size_t>(fused->scratch)].bytes -= 4;
-    rejected("scratch");
+    rejectedBecause(g, *p, "scratch");
   }
   SECTION("a larger group than its scratch holds") {
     fused->fusedGroup *= 2;
-    rejected("scratch");
+    rejectedBecause(g, *p, "scratch");
   }
   SECTION("a node that does not exist") {
     fused->fusedExpansion = 100000;
-    rejected("does not exist");
+    rejectedBecause(g, *p, "does not exist");
   }
   SECTION("a step of a node that is no depthwise conv") {
     // The projection's step, as if it computed the depthwise conv before it.
@@ -1905,23 +1897,23 @@ TEST_CASE("the verifier rejects corrupted fused steps") {
         s.fusedExpansion = static_cast<int>(fused->node), s.fusedGroup = 16;
         break;
       }
-    rejected("not a 1x1 expansion");
+    rejectedBecause(g, *p, "not a 1x1 expansion");
   }
   SECTION("groups of no channels") {
     fused->fusedGroup = 0;
-    rejected("groups of 0 channels");
+    rejectedBecause(g, *p, "groups of 0 channels");
   }
   SECTION("a node that is no expansion of it") {
     fused->fusedExpansion = static_cast<int>(fused->node) + 1; // the projection
-    rejected("not a 1x1 expansion");
+    rejectedBecause(g, *p, "not a 1x1 expansion");
   }
   SECTION("the MACs of the conv alone") {
     fused->macs = plan::regionMacs(g, g.nodes[fused->node], fused->out);
-    rejected("MACs");
+    rejectedBecause(g, *p, "MACs");
   }
   SECTION("an input buffer that holds another tensor") {
     fused->fusedExpansion = -1; // it reads the expansion's input as if it were its own
-    rejected("does not hold it");
+    rejectedBecause(g, *p, "does not hold it");
   }
 }
 
@@ -2067,26 +2059,21 @@ TEST_CASE("the verifier rejects fused row bands that do not carry what they clai
     if (s.kind == plan::StepKind::Compute && s.fusedExpansion >= 0)
       fused.push_back(&s);
   REQUIRE(fused.size() == 12);
-  auto rejected = [&](const char *why) {
-    auto result = plan::verifyPlan(g, *p);
-    REQUIRE_FALSE(result);
-    CHECK_THAT(result.error().message(), Catch::Contains(why));
-  };
   SECTION("a scratch without room for the carry") {
     p->buffers[static_cast<size_t>(fused[0]->scratch)].bytes -= 4;
-    rejected("scratch");
+    rejectedBecause(g, *p, "scratch");
   }
   SECTION("a step that does not go on from the one above") {
     // The kernel would compute its whole window, whose top row the ring no longer holds.
     fused[5]->fusedRows = false;
-    rejected("before it is written or after it is overwritten");
+    rejectedBecause(g, *p, "before it is written or after it is overwritten");
   }
   SECTION("the MACs of a window computed whole") {
     fused[5]->macs =
         plan::regionMacs(g, g.nodes[fused[5]->node], fused[5]->out) +
         plan::fusedExpansionMacs(g, g.nodes[static_cast<size_t>(fused[5]->fusedExpansion)],
                                  g.nodes[fused[5]->node], fused[5]->out);
-    rejected("MACs");
+    rejectedBecause(g, *p, "MACs");
   }
 }
 
