@@ -111,6 +111,10 @@ private:
                                         : region.rows() * region.cols()) *
               pixelBytes(t);
     b.firstStep = b.lastStep = step();
+    if (kind == BufferKind::Ring && opts_.rowLifetimes && opts_.ringRowLifetimes && !lean_) {
+      b.rowFirstStep.assign(static_cast<size_t>(region.rows()), INT_MAX);
+      b.rowLastStep.assign(static_cast<size_t>(region.rows()), -1);
+    }
     plan_.buffers.push_back(b);
     return static_cast<int>(plan_.buffers.size()) - 1;
   }
@@ -298,6 +302,7 @@ private:
   std::vector<int64_t> streamRingCap_;
   void inPlace();
   void settleRows(const Buffer &b, Buffer &out) const;
+  void settleRingRows(Buffer &ring, bool hosts) const;
 };
 
 void Builder::streamWhole(ir::TensorId t) {
@@ -1217,6 +1222,36 @@ void Builder::settleRows(const Buffer &b, Buffer &out) const {
   out.rowLastStep = uniform ? std::vector<int>{} : dies;
 }
 
+/// Completes a ring's row lifetimes (BuildOptions::ringRowLifetimes): a row never written
+/// reserves nothing, and a row's life reaches to the next row of its slot when fewer than
+/// opts_.ringGap steps lie between them. Dropped when no slot is left free between two of
+/// its rows (the ring's one life costs placement less), and for a ring that `hosts` buffers
+/// inside it (or lies in one), whose bytes those hold over steps its rows do not show.
+void Builder::settleRingRows(Buffer &ring, bool hosts) const {
+  std::vector<int> &born = ring.rowFirstStep, &dies = ring.rowLastStep;
+  if (born.empty())
+    return;
+  const int64_t rows = static_cast<int64_t>(born.size()), slots = ring.ringRows;
+  bool gaps = false;
+  for (int64_t r = 0; r < rows; ++r) {
+    if (born[r] == INT_MAX) // never written: reserves nothing
+      born[r] = ring.firstStep, dies[r] = ring.firstStep - 1;
+    else
+      dies[r] = std::max(dies[r], born[r]);
+  }
+  for (int64_t r = 0; r + slots < rows; ++r) {
+    const int64_t next = r + slots;
+    if (dies[r] < born[r] || dies[next] < born[next])
+      continue;
+    if (born[next] - dies[r] - 1 < opts_.ringGap)
+      dies[r] = std::max(dies[r], born[next] - 1);
+    else
+      gaps = true;
+  }
+  if (hosts || ring.within >= 0 || slots <= 1 || !gaps)
+    born.clear(), dies.clear();
+}
+
 /// An elementwise step may write over an input of its output's size that dies there (in a
 /// region, one holding the same region); a Pad step over its input when the kernels allow it
 /// (padInPlace), so that its output costs only the padding beyond its input.
@@ -1310,8 +1345,17 @@ Expected<Plan> Builder::build(const Schedule &schedule) {
       continue;
     plan_.buffers[bufferOf_[out]].lastStep = std::max(0, step() - 1);
   }
-  for (Buffer &b : plan_.buffers)
-    settleRows(b, b);
+  std::vector<char> hosts(plan_.buffers.size(), 0);
+  for (const Buffer &b : plan_.buffers)
+    if (b.within >= 0)
+      hosts[static_cast<size_t>(b.within)] = 1;
+  for (size_t i = 0; i < plan_.buffers.size(); ++i) {
+    Buffer &b = plan_.buffers[i];
+    if (b.kind == BufferKind::Ring)
+      settleRingRows(b, hosts[i]);
+    else
+      settleRows(b, b);
+  }
   if (opts_.inPlace)
     inPlace();
   if (lean_) // (the search's candidates need no weights)

@@ -29,6 +29,15 @@ struct BuildOptions {
   /// life (placement's cost grows with the runs; the search's candidates take 16), or each
   /// row keeps its own life (0; the chosen plan).
   int rowRuns = 16;
+  /// With rowLifetimes: the rows of rings have their own lifetimes too, each reserving its
+  /// slot only from its first write to its last read, so that the slots a ring holds no
+  /// live row in (an input ring between the rows of tiles that read it, a ring handed on
+  /// between the bursts that fill it) can hold other buffers meanwhile; gaps of fewer than
+  /// `ringGap` steps between the rows of a slot are reserved all the same (placement's cost
+  /// grows with the reservations). Rings that others lie inside (Buffer::within) keep one
+  /// life. Not in the search's candidates; the chosen schedule is tried with it.
+  bool ringRowLifetimes = false;
+  int ringGap = 4;
   /// Keep a kernel's scratch over all the row-band steps of its node, so that it can carry
   /// its cache from one band to the next (RNNPool's row summaries: fewer MACs, counted by
   /// regionMacs as the kernel sweeps them, the scratch live longer). The search plans with

@@ -125,6 +125,24 @@ int64_t accumulateMacs(const ir::Graph &graph, const ir::Node &node, int64_t row
 std::vector<Reservation> reservations(const Buffer &b, int64_t offset) {
   if (b.rowFirstStep.empty())
     return {{offset, offset + b.bytes, b.firstStep, b.lastStep}};
+  if (b.kind == BufferKind::Ring) { // per slot, its rows' lives, one run while they touch
+    const int64_t rows = static_cast<int64_t>(b.rowFirstStep.size()), slots = b.ringRows,
+                  rowBytes = slots ? b.bytes / slots : 0;
+    std::vector<Reservation> out;
+    for (int64_t slot = 0; slot < slots; ++slot) {
+      const size_t from = out.size();
+      for (int64_t r = slot; r < rows; r += slots) {
+        const int first = b.rowFirstStep[r], last = b.rowLastStep[r];
+        if (last < first)
+          continue; // never written
+        if (out.size() > from && out.back().last + 1 >= first)
+          out.back().last = std::max(out.back().last, last);
+        else
+          out.push_back({offset + slot * rowBytes, offset + (slot + 1) * rowBytes, first, last});
+      }
+    }
+    return out;
+  }
   const int64_t rows = b.region.rows(), rowBytes = rows ? b.bytes / rows : 0;
   std::vector<Reservation> out;
   for (int64_t r = 0; r < rows; ++r) {

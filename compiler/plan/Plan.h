@@ -58,10 +58,14 @@ struct Buffer {
   /// reserves nothing of its own (its bytes are the ring's, which lives as long).
   int within = -1;
   int64_t withinOffset = 0;
-  /// Kind Region, optional: per row of the region, the first step that writes it and the
-  /// last step that reads or writes it. A row's bytes are reserved only in between, so the rows a
-  /// row-band region has consumed (of its input) can hold the rows it produces later (of
-  /// its output). Empty: every row lives over [firstStep, lastStep].
+  /// Optional: per row of the region (kind Region) or of the tensor (kind Ring), the first
+  /// step that writes it and the last step that reads or writes it. A row's bytes (a Ring
+  /// row's: its slot's) are reserved only in between, so the rows a row-band region has
+  /// consumed (of its input) can hold the rows it produces later (of its output), and the
+  /// slots of a ring between a row's last read and the next row's write other buffers.
+  /// A row whose last step precedes its first reserves nothing (a ring's row never
+  /// written). Empty: every row lives over [firstStep, lastStep]. Never on a ring that
+  /// holds or lies inside another (`within`).
   std::vector<int> rowFirstStep, rowLastStep;
 };
 

@@ -78,9 +78,18 @@ public:
       return std::nullopt;
     return it->second;
   }
-  void addFinished(const std::string &key, const Plan &plan) {
+  void addFinished(const std::string &key, const Plan &plan, const BuildOptions &built) {
     std::lock_guard lock(mutex_);
     finished_.emplace(key, plan);
+    finishedWith_.emplace(key, built);
+  }
+  /// The options of the variant a finished plan was built with.
+  std::optional<BuildOptions> finishedWith(const std::string &key) const {
+    std::lock_guard lock(mutex_);
+    auto it = finishedWith_.find(key);
+    if (it == finishedWith_.end())
+      return std::nullopt;
+    return it->second;
   }
   /// The final placements made so far (finishing one schedule builds it several ways, and
   /// the searches finish many schedules, often with the same buffers).
@@ -90,6 +99,7 @@ private:
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::optional<Summary>> seen_;
   std::unordered_map<std::string, Plan> finished_;
+  std::unordered_map<std::string, BuildOptions> finishedWith_;
   mutable PlacementMemo placements_;
 };
 
@@ -201,6 +211,9 @@ public:
       return best.error();
     return growAtTop(start, std::move(*best));
   }
+  /// `schedule`'s finished plan as makePlan returns it: finish()'s, with the rows of rings
+  /// given lives of their own where that lowers it.
+  Expected<Plan> finishLast(const Schedule &schedule);
   /// The schedule the last run() chose (set even when it then failed the RAM budget).
   const Schedule &chosen() const { return chosen_; }
   const Variant &variant() const { return variant_; }
@@ -261,7 +274,11 @@ private:
   std::vector<RegionInfo> allRuns(const std::vector<size_t> &order) const;
   void regionRounds(std::optional<Summary> &best, Schedule &bestSchedule, bool branchy) const;
   Expected<Plan> finish(const Schedule &schedule) const;
-  Expected<Plan> finishAnew(const Schedule &schedule, BuildOptions chosenBuild) const;
+  /// The options finish() builds a schedule's plan with, before finishAnew's variants.
+  BuildOptions finishing() const;
+  /// finish() without its memo; `keptOut`: the options of the variant kept.
+  Expected<Plan> finishAnew(const Schedule &schedule, BuildOptions chosenBuild,
+                            BuildOptions *keptOut = nullptr) const;
   /// The layer-by-layer plan's MACs (baselineMacs_) and summary, which the MAC overhead
   /// and the report are measured against.
   Expected<Summary> measureBaseline();
@@ -718,24 +735,77 @@ bool Search::splitTiles(std::optional<Summary> &best, Schedule &bestSchedule) co
 /// The chosen schedule's plan, placed thoroughly (the search compares candidates placed
 /// greedy by size, fast), with the input's rows streamed into a frame buffer when that is
 /// smaller.
-Expected<Plan> Search::finish(const Schedule &schedule) const {
+BuildOptions Search::finishing() const {
   BuildOptions chosenBuild = build_;
   chosenBuild.rowLifetimes = true, chosenBuild.rowRuns = 0;
   chosenBuild.carryScratch = carry_, chosenBuild.priceCarried = false;
   // (Depthwise convs in place are tried on the best layout, in finishAnew.)
   chosenBuild.depthwiseInPlace = false, chosenBuild.tilesInPlace = false;
   chosenBuild.fuseExpansions = false;
+  return chosenBuild;
+}
+
+Expected<Plan> Search::finish(const Schedule &schedule) const {
+  const BuildOptions chosenBuild = finishing();
   std::string key;
   Evaluations::keyOf(g_, schedule, chosenBuild, Placement::Final, key);
   if (auto plan = evaluations_.finished(key))
     return std::move(*plan);
-  auto best = finishAnew(schedule, chosenBuild);
+  BuildOptions built;
+  auto best = finishAnew(schedule, chosenBuild, &built);
   if (best)
-    evaluations_.addFinished(key, *best);
+    evaluations_.addFinished(key, *best, built);
   return best;
 }
 
-Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenBuild) const {
+/// The rows of rings with lives of their own (BuildOptions::ringRowLifetimes) in
+/// `schedule`'s finished plan: the slots an input ring or a hand-off ring holds nothing in
+/// while the regions after it run hold their buffers instead. Kept at the same arena too
+/// (a lower live peak); streamed, also tried with the input read whole (the resident
+/// frame's plan, which these rings may lower more than the streamed one). Only makePlan's
+/// plan tries it: tried in every finished plan, the lower arenas turned the searches'
+/// greedy paths, and a random graph's streamed plan ended above its resident one.
+Expected<Plan> Search::finishLast(const Schedule &schedule) {
+  if (auto baseline = measureBaseline(); !baseline) // (what allowed() measures against)
+    return baseline.error();
+  auto best = finish(schedule);
+  std::string key;
+  Evaluations::keyOf(g_, schedule, finishing(), Placement::Final, key);
+  const std::optional<BuildOptions> kept = evaluations_.finishedWith(key);
+  if (!best || !kept || !std::any_of(schedule.regions.begin(), schedule.regions.end(),
+                                     [](const RegionInfo &r) {
+                                       return r.strategy != Strategy::Layer;
+                                     }))
+    return best;
+  std::vector<BuildOptions> tries{*kept};
+  tries[0].ringRowLifetimes = true;
+  if (options_.streamInput && !kept->streamFirst) {
+    tries.push_back(tries[0]);
+    tries[1].streamFirst = true, tries[1].streamIntoFrame = false;
+  }
+  for (size_t k = 0; k < tries.size(); ++k) {
+    auto p = buildPlan(g_, schedule, tries[k]);
+    if (!p)
+      continue;
+    // Placed only when the rings lower the live peak (the input read whole: when it may beat
+    // the arena): placing a plan of a QVGA frame's ring rows costs seconds, for a few bytes
+    // where the peak stays (rpool_face_qvga_mono streamed: 80 B, 2 s).
+    const std::vector<int64_t> reserved = reservedBytes(*p);
+    const int64_t peak = reserved.empty() ? 0 : *std::max_element(reserved.begin(), reserved.end());
+    if (peak >= (k == 0 ? best->summary.peakBytes : best->summary.arenaBytes))
+      continue;
+    placeBuffers(*p, Placement::Final, &evaluations_.placements());
+    if (allowed(p->summary) && verifyPlan(g_, *p) &&
+        (p->summary.arenaBytes < best->summary.arenaBytes ||
+         (k == 0 && p->summary.arenaBytes == best->summary.arenaBytes &&
+          p->summary.peakBytes < best->summary.peakBytes)))
+      best = std::move(*p);
+  }
+  return best;
+}
+
+Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenBuild,
+                                  BuildOptions *keptOut) const {
   auto built = buildPlan(g_, schedule, chosenBuild); // (the search evaluated it)
   if (!built)
     return built.error();
@@ -844,6 +914,8 @@ Expected<Plan> Search::finishAnew(const Schedule &schedule, BuildOptions chosenB
     o.fuseRows = true;
     tryBuild(o);
   }
+  if (keptOut)
+    *keptOut = kept;
   return best;
 }
 
@@ -927,7 +999,8 @@ Expected<Plan> Search::polish(const Schedule &start) {
 /// block 17, whose expansion runs layer by layer (7x7x960 whole beside its conv's ring and
 /// output: 69,440 B, against a live peak of 66,272 B elsewhere). So the regions whose steps a
 /// buffer reaching the arena's top lives over each try the layer step just before and just
-/// after them, and such a layer step joins the region next to it; each candidate is
+/// after them (and so do those computed at the live peak), and such a layer step joins the
+/// region next to it (a reduction over rows and columns, as its last op); each candidate is
 /// finished, and the best kept while the arena falls (a few times: each move takes one
 /// node). Only where the arena binds, so a pass finishes a few schedules.
 Expected<Plan> Search::growAtTop(const Schedule &start, Plan best) {
@@ -951,14 +1024,24 @@ Expected<Plan> Search::growAtTop(const Schedule &start, Plan best) {
              k <= b.lastStep && k < static_cast<int>(best.steps.size()); ++k)
           if (best.steps[static_cast<size_t>(k)].kind == StepKind::Compute)
             binding.insert(best.steps[static_cast<size_t>(k)].node);
+    // And those at the live peak, which bounds the arena from below.
+    const std::vector<int64_t> reserved = reservedBytes(best);
+    for (size_t k = 0; k < reserved.size() && k < best.steps.size(); ++k)
+      if (reserved[k] == best.summary.peakBytes && best.steps[k].kind == StepKind::Compute)
+        binding.insert(best.steps[k].node);
     std::vector<Schedule> candidates;
     // Node n (a layer step) joins region r, first or last.
     auto join = [&](size_t n, int r, bool first) {
-      if (r < 0 || regionOf[n] >= 0 || !regionable(n))
+      // (A reduction over rows and columns may join as a region's last op only.)
+      if (r < 0 || regionOf[n] >= 0 || !(regionable(n) || (accumulates(n) && !first)))
         return;
       Schedule c = chosen_;
-      std::vector<size_t> &nodes = c.regions[static_cast<size_t>(r)].nodes;
-      nodes.insert(first ? nodes.begin() : nodes.end(), n);
+      RegionInfo &region = c.regions[static_cast<size_t>(r)];
+      if (accumulates(region.nodes.back()))
+        return;
+      region.nodes.insert(first ? region.nodes.begin() : region.nodes.end(), n);
+      if (accumulates(n)) // (accumulating in row bands, as absorbReductions has it)
+        region.strategy = Strategy::RowBands, region.tileRows = 1, region.tileCols = 0;
       settleHandOffs(g_, c);
       candidates.push_back(std::move(c));
     };
@@ -1280,8 +1363,17 @@ Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
   // Where the finished plan binds its arena, its regions grow by a layer step
   // (Search::growAtTop; MobileNetV2 streamed 69,440 -> 66,432 B).
   if (plan && !chosen.order.empty()) {
-    auto other = Search(graph, options, withHandOffs, evaluations).growAtTop(chosen, *plan);
+    Search grower(graph, options, withHandOffs, evaluations);
+    auto other = grower.growAtTop(chosen, *plan);
     if (other && preferred(options, other->summary, plan->summary)) {
+      other->baseline = plan->baseline;
+      plan = std::move(other), chosen = grower.chosen();
+    }
+  }
+  // The rows of rings with lives of their own, on the chosen schedule (Search::finishLast).
+  if (plan && !chosen.order.empty()) {
+    auto other = Search(graph, options, withHandOffs, evaluations).finishLast(chosen);
+    if (other && preferred(options, other->summary, plan->summary) && verifyPlan(graph, *other)) {
       other->baseline = plan->baseline;
       plan = std::move(other);
     }

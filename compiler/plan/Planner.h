@@ -32,7 +32,9 @@
 // with one part in tiles (the two moves a stem needs, which the rounds make one at a time),
 // kept when the finished plan improves. The finished plan, built with what the candidates do
 // not price (depthwise convs in place, expansions fused in tiles and row bands), then grows
-// the regions where its arena binds by a neighbouring layer step while that lowers it.
+// the regions where its arena binds, or its live peak, by a neighbouring layer step while
+// that lowers it; last, the rows of its rings reserve their slots only while they live
+// (BuildOptions::ringRowLifetimes), kept where that lowers it.
 // (4) Offsets: greedy by size while searching, then several orders, a bounded repair and a
 // bounded local search for the chosen plan (Placement.cpp). The search compares candidates
 // by summaries built without steps, memoised across the searches of one makePlan. (5)

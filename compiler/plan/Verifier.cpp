@@ -49,14 +49,21 @@ struct Rect {
   int64_t begin, end;
   int first, last;
 };
+/// A ring's row (tensor row r) takes its slot, r % ringRows; a row whose life is empty (last
+/// before first) reserves nothing.
 std::vector<Rect> rectsOf(const Buffer &b) {
   if (b.rowFirstStep.empty())
     return {{b.offset, b.offset + b.bytes, b.firstStep, b.lastStep}};
   std::vector<Rect> rects;
-  const int64_t rows = b.region.rows(), rowBytes = rows ? b.bytes / rows : 0;
-  for (int64_t r = 0; r < rows; ++r)
-    rects.push_back({b.offset + r * rowBytes, b.offset + (r + 1) * rowBytes, b.rowFirstStep[r],
-                     b.rowLastStep[r]});
+  const bool ring = b.kind == BufferKind::Ring;
+  const int64_t rows = static_cast<int64_t>(b.rowFirstStep.size()),
+                slots = ring ? b.ringRows : rows, rowBytes = slots ? b.bytes / slots : 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t at = ring ? r % slots : r;
+    if (b.rowLastStep[r] >= b.rowFirstStep[r])
+      rects.push_back({b.offset + at * rowBytes, b.offset + (at + 1) * rowBytes,
+                       b.rowFirstStep[r], b.rowLastStep[r]});
+  }
   return rects;
 }
 
@@ -515,11 +522,26 @@ Status Replay::checkOverlaps() const {
   for (size_t i = 0; i < bs.size(); ++i) {
     const Buffer &b = bs[i];
     if (!b.rowFirstStep.empty() &&
-        (b.kind != BufferKind::Region || b.rowFirstStep.size() != size_t(b.region.rows()) ||
-         b.rowLastStep.size() != b.rowFirstStep.size()))
+        (b.kind == BufferKind::Scratch || b.rowFirstStep.size() != size_t(b.region.rows()) ||
+         b.rowLastStep.size() != b.rowFirstStep.size() ||
+         (b.kind == BufferKind::Ring &&
+          (b.ringRows <= 0 || b.within >= 0 || b.region != wholeOf(g_.tensor(b.tensor))))))
       return makeError("buffer {} has row lifetimes that do not match its rows", i);
     rects[i] = rectsOf(b);
+    // The rows of one slot of a ring follow one another.
+    for (size_t k = 0; b.kind == BufferKind::Ring && k < b.rowFirstStep.size(); ++k) {
+      const size_t next = k + static_cast<size_t>(b.ringRows);
+      if (next < b.rowFirstStep.size() && b.rowLastStep[k] >= b.rowFirstStep[k] &&
+          b.rowLastStep[next] >= b.rowFirstStep[next] && b.rowLastStep[k] >= b.rowFirstStep[next])
+        return makeError("rows {} and {} of ring buffer {} ('{}') share a slot at once", k, next,
+                         i, g_.tensor(b.tensor).name);
+    }
   }
+  for (size_t i = 0; i < bs.size(); ++i)
+    if (bs[i].within >= 0 && bs[i].within < static_cast<int>(bs.size()) &&
+        !bs[static_cast<size_t>(bs[i].within)].rowFirstStep.empty())
+      return makeError("buffer {} lies inside buffer {}, whose rows have lifetimes of their own",
+                       i, bs[i].within);
   for (size_t i = 0; i < bs.size(); ++i)
     for (size_t j = i + 1; j < bs.size(); ++j) {
       const Buffer &a = bs[i], &b = bs[j];
@@ -549,7 +571,7 @@ Status Replay::write(int step, int buffer, const ir::Region &region) {
     return makeError("{} writes buffer {} outside its live range", describe(step), buffer);
   Contents &c = contents_[buffer];
   for (int64_t r = region.row0; r < region.row1; ++r) {
-    if (b.kind == BufferKind::Region && r >= b.region.row0 && r < b.region.row1) {
+    if (b.kind != BufferKind::Scratch && r >= b.region.row0 && r < b.region.row1) {
       auto [born, dies] = rowLife(b, r - b.region.row0);
       if (step < born || step > dies)
         return makeError("{} writes row {} of '{}' outside that row's reserved steps {}..{}",
@@ -583,7 +605,7 @@ Status Replay::read(int step, int buffer, const ir::Region &region) const {
                      g_.tensor(b.tensor).name);
   const Contents &c = contents_[buffer];
   for (int64_t r = region.row0; r < region.row1; ++r)
-    if (b.kind == BufferKind::Region && r >= b.region.row0 && r < b.region.row1) {
+    if (b.kind != BufferKind::Scratch && r >= b.region.row0 && r < b.region.row1) {
       auto [born, dies] = rowLife(b, r - b.region.row0);
       if (step < born || step > dies)
         return makeError("{} reads row {} of '{}' outside that row's reserved steps {}..{}",
