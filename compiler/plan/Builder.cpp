@@ -301,6 +301,7 @@ private:
   std::vector<int> streamRing_;
   std::vector<int64_t> streamRingCap_;
   void inPlace();
+  void inPlaceRows();
   void settleRows(const Buffer &b, Buffer &out) const;
   void settleRingRows(Buffer &ring, bool hosts) const;
 };
@@ -1290,6 +1291,60 @@ void Builder::inPlace() {
   }
 }
 
+/// BuildOptions::inPlaceRows: an output buffer of an elementwise op's row-band steps takes
+/// over an input buffer row by row when both hold the same region of tensors of as many
+/// elements with row lifetimes, and every step that writes the output writes whole rows of
+/// it and reads the same rows of the input, their last read, where the output rows are born.
+void Builder::inPlaceRows() {
+  std::vector<std::vector<size_t>> writers(plan_.buffers.size());
+  for (size_t k = 0; k < plan_.steps.size(); ++k) {
+    const Step &s = plan_.steps[k];
+    if (s.kind == StepKind::Compute && !s.outputs.empty() && s.outputs[0] >= 0)
+      writers[static_cast<size_t>(s.outputs[0])].push_back(k);
+  }
+  std::vector<char> taken(plan_.buffers.size(), 0);
+  for (const Buffer &b : plan_.buffers)
+    if (b.aliasOf >= 0)
+      taken[static_cast<size_t>(b.aliasOf)] = 1;
+  for (size_t o = 0; o < plan_.buffers.size(); ++o) {
+    Buffer &out = plan_.buffers[o];
+    if (out.kind != BufferKind::Region || out.rowFirstStep.empty() || out.aliasOf >= 0 ||
+        taken[o] || writers[o].empty())
+      continue;
+    const Step &first = plan_.steps[writers[o].front()];
+    if (first.region < 0 || !isElementwise(g_.nodes[first.node].op))
+      continue;
+    for (size_t i = 0; i < first.inputs.size(); ++i) {
+      const int b = first.inputs[i];
+      if (b < 0 || static_cast<size_t>(b) == o || taken[static_cast<size_t>(b)])
+        continue;
+      const Buffer &in = plan_.buffers[static_cast<size_t>(b)];
+      if (in.kind != BufferKind::Region || in.rowFirstStep.empty() || in.region != out.region ||
+          in.bytes != out.bytes || isGraphOutput(in.tensor) ||
+          ir::numel(g_.tensor(in.tensor).shape) != ir::numel(g_.tensor(out.tensor).shape))
+        continue;
+      int64_t covered = 0;
+      bool fits = true;
+      for (size_t k : writers[o]) {
+        const Step &s = plan_.steps[k];
+        fits = fits && s.node == first.node && s.inputs[i] == b && s.reads[i] == s.out &&
+               s.out.col0 == out.region.col0 && s.out.col1 == out.region.col1;
+        for (int64_t r = s.out.row0; fits && r < s.out.row1; ++r) {
+          const size_t row = static_cast<size_t>(r - out.region.row0);
+          fits = in.rowLastStep[row] == static_cast<int>(k) &&
+                 out.rowFirstStep[row] == static_cast<int>(k);
+        }
+        covered += s.out.rows();
+      }
+      if (fits && covered == out.region.rows()) {
+        out.aliasOf = b;
+        taken[static_cast<size_t>(b)] = 1;
+        break;
+      }
+    }
+  }
+}
+
 Expected<Plan> Builder::build(const Schedule &schedule) {
   // At most one step per row of every tensor (row bands), plus tiles: reserve up front.
   size_t estimate = g_.nodes.size() + 16;
@@ -1358,6 +1413,8 @@ Expected<Plan> Builder::build(const Schedule &schedule) {
   }
   if (opts_.inPlace)
     inPlace();
+  if (opts_.inPlaceRows && !lean_)
+    inPlaceRows();
   if (lean_) // (the search's candidates need no weights)
     return std::move(plan_);
   std::set<ir::TensorId> weights;

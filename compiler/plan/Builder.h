@@ -38,6 +38,12 @@ struct BuildOptions {
   /// life. Not in the search's candidates; the chosen schedule is tried with it.
   bool ringRowLifetimes = false;
   int ringGap = 4;
+  /// With rowLifetimes: an elementwise op of row bands (a block's residual Add) whose output
+  /// and an input are both held whole with row lifetimes, of one region, writes each output
+  /// row over the input row it reads for the last time (Buffer::aliasOf, row by row), so
+  /// the output takes the input's rows as they die rather than rows of its own beside them.
+  /// Not in the search's candidates; the chosen schedule is tried with it.
+  bool inPlaceRows = false;
   /// Keep a kernel's scratch over all the row-band steps of its node, so that it can carry
   /// its cache from one band to the next (RNNPool's row summaries: fewer MACs, counted by
   /// regionMacs as the kernel sweeps them, the scratch live longer). The search plans with

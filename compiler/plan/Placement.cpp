@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <exception>
 #include <numeric>
+#include <unordered_map>
 
 namespace rnnpoolc::plan {
 namespace {
@@ -83,6 +84,7 @@ private:
 
 Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
   std::vector<char> isRoot(buffers.size(), 0);
+  std::unordered_map<int, Buffer> rowFamilies; ///< Per root of rows taken over: their lives.
   for (size_t b = 0; b < buffers.size(); ++b) {
     if (buffers[b].within >= 0)
       continue; // inside its ring's reservation, which lives as long (placeBuffers)
@@ -92,6 +94,16 @@ Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
       isRoot[r] = 1;
       f.parts = reservations(buffers[b], 0);
       f.first = buffers[b].firstStep, f.last = buffers[b].lastStep;
+    } else if (!buffers[b].rowFirstStep.empty() && !buffers[r].rowFirstStep.empty()) {
+      // Rows taken over row by row (BuildOptions::inPlaceRows): each row of the family
+      // from the root's row's birth to the last member's row's death.
+      Buffer &rows = rowFamilies.try_emplace(r, buffers[r]).first->second;
+      const Buffer &x = buffers[b];
+      for (size_t k = 0; k < rows.rowFirstStep.size() && k < x.rowFirstStep.size(); ++k) {
+        rows.rowFirstStep[k] = std::min(rows.rowFirstStep[k], x.rowFirstStep[k]);
+        rows.rowLastStep[k] = std::max(rows.rowLastStep[k], x.rowLastStep[k]);
+      }
+      f.parts = reservations(rows, 0);
     } else { // an in-place member: widen the family's one reservation (split below when
              // the members differ in size)
       Reservation &all = f.parts[0];

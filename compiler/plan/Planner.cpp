@@ -214,6 +214,8 @@ public:
   /// `schedule`'s finished plan as makePlan returns it: finish()'s, with the rows of rings
   /// given lives of their own where that lowers it.
   Expected<Plan> finishLast(const Schedule &schedule);
+  /// growAtTop finishes its candidates as finishLast does.
+  void finishWithRings() { withRings_ = true; }
   /// The schedule the last run() chose (set even when it then failed the RAM budget).
   const Schedule &chosen() const { return chosen_; }
   const Variant &variant() const { return variant_; }
@@ -224,6 +226,7 @@ private:
   Variant variant_;
   Evaluations &evaluations_;
   bool carry_ = false; ///< The plans carry RNNPool's summaries.
+  bool withRings_ = false; ///< finishWithRings()
   BuildOptions build_;
   int64_t baselineMacs_ = 0;
   Schedule chosen_;
@@ -760,11 +763,13 @@ Expected<Plan> Search::finish(const Schedule &schedule) const {
 
 /// The rows of rings with lives of their own (BuildOptions::ringRowLifetimes) in
 /// `schedule`'s finished plan: the slots an input ring or a hand-off ring holds nothing in
-/// while the regions after it run hold their buffers instead. Kept at the same arena too
-/// (a lower live peak); streamed, also tried with the input read whole (the resident
-/// frame's plan, which these rings may lower more than the streamed one). Only makePlan's
-/// plan tries it: tried in every finished plan, the lower arenas turned the searches'
-/// greedy paths, and a random graph's streamed plan ended above its resident one.
+/// while the regions after it run hold their buffers instead; and with them, a residual
+/// Add's output rows over its whole input's as they die (BuildOptions::inPlaceRows). Kept
+/// at the same arena too (a lower live peak, where growth may then find more); streamed,
+/// also tried with the input read whole (the resident frame's plan, which these may lower
+/// more than the streamed one). Only makePlan's plan tries them: tried in every finished
+/// plan, the lower arenas turned the searches' greedy paths, and a random graph's streamed
+/// plan ended above its resident one.
 Expected<Plan> Search::finishLast(const Schedule &schedule) {
   if (auto baseline = measureBaseline(); !baseline) // (what allowed() measures against)
     return baseline.error();
@@ -777,28 +782,38 @@ Expected<Plan> Search::finishLast(const Schedule &schedule) {
                                        return r.strategy != Strategy::Layer;
                                      }))
     return best;
-  std::vector<BuildOptions> tries{*kept};
+  // Rings' rows apart, then with rows taken over in place as well (each placed apart: one
+  // can place lower than the other), then, streamed, the input read whole.
+  std::vector<BuildOptions> tries{*kept, *kept};
   tries[0].ringRowLifetimes = true;
+  tries[1].ringRowLifetimes = true, tries[1].inPlaceRows = true;
   if (options_.streamInput && !kept->streamFirst) {
-    tries.push_back(tries[0]);
-    tries[1].streamFirst = true, tries[1].streamIntoFrame = false;
+    tries.push_back(tries[1]);
+    tries[2].streamFirst = true, tries[2].streamIntoFrame = false;
   }
+  const Summary finished = best->summary;
   for (size_t k = 0; k < tries.size(); ++k) {
+    const bool streamFirst = tries[k].streamFirst && !kept->streamFirst;
     auto p = buildPlan(g_, schedule, tries[k]);
     if (!p)
       continue;
-    // Placed only when the rings lower the live peak (the input read whole: when it may beat
-    // the arena): placing a plan of a QVGA frame's ring rows costs seconds, for a few bytes
-    // where the peak stays (rpool_face_qvga_mono streamed: 80 B, 2 s).
+    // Placed only when it lowers the finished plan's live peak (the input read whole: when
+    // it may beat the arena): placement is most of what a try costs (rpool_face_qvga_mono
+    // streamed: 0.7 s a try).
     const std::vector<int64_t> reserved = reservedBytes(*p);
-    const int64_t peak = reserved.empty() ? 0 : *std::max_element(reserved.begin(), reserved.end());
-    if (peak >= (k == 0 ? best->summary.peakBytes : best->summary.arenaBytes))
+    const int64_t peak =
+        reserved.empty() ? 0 : *std::max_element(reserved.begin(), reserved.end());
+    if (peak >= (streamFirst ? finished.arenaBytes : finished.peakBytes))
       continue;
-    placeBuffers(*p, Placement::Final, &evaluations_.placements());
+    // (The input read whole placed as the candidates of a search round are: a QVGA frame's
+    // rows cost a second placed finally, for the same arena.)
+    placeBuffers(*p, streamFirst ? Placement::Thorough : Placement::Final,
+                 &evaluations_.placements());
     if (allowed(p->summary) && verifyPlan(g_, *p) &&
         (p->summary.arenaBytes < best->summary.arenaBytes ||
-         (k == 0 && p->summary.arenaBytes == best->summary.arenaBytes &&
-          p->summary.peakBytes < best->summary.peakBytes)))
+         (!streamFirst && p->summary.arenaBytes == best->summary.arenaBytes &&
+          p->summary.peakBytes <= best->summary.peakBytes &&
+          p->summary.peakBytes < finished.peakBytes)))
       best = std::move(*p);
   }
   return best;
@@ -1024,8 +1039,10 @@ Expected<Plan> Search::growAtTop(const Schedule &start, Plan best) {
              k <= b.lastStep && k < static_cast<int>(best.steps.size()); ++k)
           if (best.steps[static_cast<size_t>(k)].kind == StepKind::Compute)
             binding.insert(best.steps[static_cast<size_t>(k)].node);
-    // And those at the live peak, which bounds the arena from below.
-    const std::vector<int64_t> reserved = reservedBytes(best);
+    // With rings' rows apart, also those at the live peak, which bounds the arena from
+    // below (where the rings moved it; without them, only the time it costs changed).
+    const std::vector<int64_t> reserved =
+        withRings_ ? reservedBytes(best) : std::vector<int64_t>{};
     for (size_t k = 0; k < reserved.size() && k < best.steps.size(); ++k)
       if (reserved[k] == best.summary.peakBytes && best.steps[k].kind == StepKind::Compute)
         binding.insert(best.steps[k].node);
@@ -1064,7 +1081,7 @@ Expected<Plan> Search::growAtTop(const Schedule &start, Plan best) {
     }
     std::optional<Schedule> next;
     for (Schedule &c : candidates)
-      if (auto p = finish(c);
+      if (auto p = withRings_ ? finishLast(c) : finish(c);
           p && allowed(p->summary) && better(p->summary, best.summary) && verifyPlan(g_, *p))
         best = std::move(*p), next = std::move(c);
     if (!next)
@@ -1370,12 +1387,28 @@ Expected<Plan> makePlan(const ir::Graph &graph, const PlanOptions &options) {
       plan = std::move(other), chosen = grower.chosen();
     }
   }
-  // The rows of rings with lives of their own, on the chosen schedule (Search::finishLast).
+  // The rows of rings with lives of their own, on the chosen schedule (Search::finishLast),
+  // then grown again with every candidate finished so: the peak the rings leave can lie
+  // where growth, finishing without them, had nothing to gain (MobileNetV2 streamed: its
+  // last conv's 7x7x1280 map, whole before its mean, once block 3's tiles take the input
+  // ring's empty slots).
   if (plan && !chosen.order.empty()) {
-    auto other = Search(graph, options, withHandOffs, evaluations).finishLast(chosen);
+    Search grower(graph, options, withHandOffs, evaluations);
+    grower.finishWithRings();
+    auto other = grower.finishLast(chosen);
+    const int64_t peakBefore = plan->summary.peakBytes;
     if (other && preferred(options, other->summary, plan->summary) && verifyPlan(graph, *other)) {
       other->baseline = plan->baseline;
       plan = std::move(other);
+    }
+    // (Only when the rings moved the live peak: elsewhere growth has tried it all, and
+    // rpool_face_qvga_mono streamed would plan in over 10 s.)
+    if (plan->summary.peakBytes < peakBefore) {
+      other = grower.growAtTop(chosen, *plan);
+      if (other && preferred(options, other->summary, plan->summary)) {
+        other->baseline = plan->baseline;
+        plan = std::move(other), chosen = grower.chosen();
+      }
     }
   }
   // RNNPool's row bands carry their summaries, at the cost of a scratch live over the

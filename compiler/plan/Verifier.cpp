@@ -60,7 +60,7 @@ std::vector<Rect> rectsOf(const Buffer &b) {
                 slots = ring ? b.ringRows : rows, rowBytes = slots ? b.bytes / slots : 0;
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t at = ring ? r % slots : r;
-    if (b.rowLastStep[r] >= b.rowFirstStep[r])
+    if (!ring || b.rowLastStep[r] >= b.rowFirstStep[r]) // (a region's rows: one each)
       rects.push_back({b.offset + at * rowBytes, b.offset + (at + 1) * rowBytes,
                        b.rowFirstStep[r], b.rowLastStep[r]});
   }
@@ -269,6 +269,41 @@ Status Replay::checkAliases() const {
     auto bad = [&](std::string_view why) {
       return makeError("buffer {} cannot take over buffer {}: {}", i, out.aliasOf, why);
     };
+    if (!out.rowFirstStep.empty() || !in.rowFirstStep.empty()) {
+      // Row by row: each step that writes the output is an elementwise op writing whole
+      // rows over the same rows of the input, which it reads there for the last time.
+      if (out.rowFirstStep.empty() || in.rowFirstStep.empty() ||
+          out.kind != BufferKind::Region || in.kind != BufferKind::Region ||
+          in.region != out.region || in.bytes != out.bytes || in.offset != out.offset ||
+          ir::numel(g_.tensor(in.tensor).shape) != ir::numel(g_.tensor(out.tensor).shape))
+        return bad("rows taken over row by row need two buffers of one region with row "
+                   "lifetimes at one offset");
+      std::vector<char> written(out.rowFirstStep.size(), 0);
+      for (size_t k = 0; k < p_.steps.size(); ++k) {
+        const Step &s = p_.steps[k];
+        if (s.kind != StepKind::Compute || s.outputs.empty() ||
+            s.outputs[0] != static_cast<int>(i))
+          continue;
+        auto kin = std::find(s.inputs.begin(), s.inputs.end(), out.aliasOf);
+        if (!ir::propertiesOf(g_.nodes[s.node].op).inPlace || kin == s.inputs.end() ||
+            s.reads[static_cast<size_t>(kin - s.inputs.begin())] != s.out ||
+            s.out.col0 != out.region.col0 || s.out.col1 != out.region.col1)
+          return bad(fmt::format("{} does not write whole rows over the rows it reads of it",
+                                 describe(static_cast<int>(k))));
+        for (int64_t r = s.out.row0; r < s.out.row1; ++r) {
+          const size_t row = static_cast<size_t>(r - out.region.row0);
+          if (r < out.region.row0 || r >= out.region.row1 ||
+              in.rowLastStep[row] != static_cast<int>(k) ||
+              out.rowFirstStep[row] != static_cast<int>(k))
+            return bad(fmt::format("row {} of it is not last read where {} writes it", r,
+                                   describe(static_cast<int>(k))));
+          written[row] = 1;
+        }
+      }
+      if (std::find(written.begin(), written.end(), 0) != written.end())
+        return bad("some of its rows are not taken over");
+      continue;
+    }
     if (at < 0 || at >= static_cast<int>(p_.steps.size()) || in.lastStep != at)
       return bad("the other is not last read where it is born");
     const Step &s = p_.steps[static_cast<size_t>(at)];
@@ -554,6 +589,22 @@ Status Replay::checkOverlaps() const {
                      (b.aliasOf == static_cast<int>(i) && a.lastStep == b.firstStep);
       if (handoff && a.offset == b.offset && a.rowFirstStep.empty() && b.rowFirstStep.empty())
         continue;
+      // Rows taken over row by row (checkAliases): row r of the one that takes over starts
+      // where row r of the other ends, at the same bytes; other rows lie apart.
+      const int taker = b.aliasOf == static_cast<int>(i)   ? static_cast<int>(j)
+                        : a.aliasOf == static_cast<int>(j) ? static_cast<int>(i)
+                                                           : -1;
+      if (taker >= 0 && a.offset == b.offset && !a.rowFirstStep.empty() &&
+          !b.rowFirstStep.empty() && a.rowFirstStep.size() == b.rowFirstStep.size() &&
+          a.bytes == b.bytes) {
+        const Buffer &over = bs[static_cast<size_t>(taker)],
+                     &under = bs[static_cast<size_t>(over.aliasOf)];
+        bool apart = true;
+        for (size_t r = 0; r < over.rowFirstStep.size(); ++r)
+          apart = apart && under.rowLastStep[r] <= over.rowFirstStep[r];
+        if (apart)
+          continue;
+      }
       for (const Rect &x : rects[i])
         for (const Rect &y : rects[j])
           if (x.first <= y.last && y.first <= x.last && x.begin < y.end && y.begin < x.end)
@@ -645,11 +696,18 @@ Status Replay::checkTotals() const {
     int r = static_cast<int>(i);
     while (p_.buffers[r].aliasOf >= 0)
       r = p_.buffers[r].aliasOf;
-    if (r != static_cast<int>(i) || b.rowFirstStep.empty()) {
+    const Buffer *under =
+        b.aliasOf >= 0 ? &p_.buffers[static_cast<size_t>(b.aliasOf)] : nullptr;
+    const bool rowwise = !b.rowFirstStep.empty() && (!under || !under->rowFirstStep.empty());
+    if (!rowwise) {
       families[r].push_back(i);
       continue;
     }
-    for (const Rect &x : rectsOf(b))
+    // (Rows taken over row by row: each row counted once at the step of the hand-over.)
+    std::vector<Rect> rects = rectsOf(b);
+    for (size_t k = 0; under && k < rects.size(); ++k)
+      rects[k].first = std::max(rects[k].first, under->rowLastStep[k] + 1);
+    for (const Rect &x : rects)
       for (int s = std::max(0, x.first); s <= x.last && s < steps; ++s)
         live[s] += x.end - x.begin;
   }
