@@ -182,7 +182,8 @@ def check_hand_off(rnnpoolc, workdir):
     the float plan executor
     and the generated C in QEMU (mps2-an386: its 4 MB of flash hold the 3.5 MB of weights)
     follow to the same bytes as whole-tensor execution and the host fixed point; the int8
-    plan also runs depthwise convs in tiles over their inputs (alias_of)."""
+    plan also runs depthwise convs in tiles over their inputs (alias_of), rings whose rows
+    have lifetimes of their own and residual Adds over their inputs' rows."""
     model = "mobilenet_v2_224"
     out_dir = os.path.join(workdir, model)
     onnx, inp = os.path.join(out_dir, model + ".onnx"), os.path.join(out_dir, "input.npy")
@@ -210,6 +211,13 @@ def check_hand_off(rnnpoolc, workdir):
               if g["strategy"] == "tiles"]
     if not any(rows != cols for rows, cols in shapes):
         return "no region runs in tiles that are not square: %s" % shapes
+    # Rings whose rows reserve their slots only while they live, and residual Adds whose
+    # rows take over their whole inputs' row by row: QEMU runs their offsets too.
+    ring_rows = [b for b in buffers if b["kind"] == "ring" and "row_first_step" in b]
+    rows_over = [b for b in buffers if b["alias_of"] >= 0 and "row_first_step" in b]
+    if not ring_rows or not rows_over:
+        return "no ring with row lifetimes (%d) or rows taken over (%d)" % (
+            len(ring_rows), len(rows_over))
     whole, planned = os.path.join(out_dir, "whole.npy"), os.path.join(out_dir, "planned.npy")
     r1 = run([rnnpoolc, "run", onnx, "--input", inp, "--output", whole])
     r2 = run([rnnpoolc, "run", onnx, "--input", inp, "--plan", "--stream-input", "--output",
@@ -225,8 +233,9 @@ def check_hand_off(rnnpoolc, workdir):
     arena = "arena %d" % plan["summary"]["arena_bytes"]
     if arena not in r.stdout:
         return "the firmware's arena is not the plan's (%s): %s" % (arena, r.stdout[-300:])
-    return "ok (regions %s hand off, %d tile steps in place; %s B; QEMU = host fixed point)" % (
-        handing, len(tiles_in_place), arena)
+    return ("ok (regions %s hand off, %d tile steps in place, %d rings with row lifetimes, "
+            "%d buffers taking rows over; %s B; QEMU = host fixed point)" % (
+                handing, len(tiles_in_place), len(ring_rows), len(rows_over), arena))
 
 
 def main():

@@ -1427,19 +1427,42 @@ TEST_CASE("the planner finds a region cut in two with one part tiled, two moves 
   CHECK(planned->summary.arenaBytes <= best);
 }
 
+namespace {
+
+/// Random graph `seed` when every node of it may join a region: the graph, an input, the
+/// outputs of whole-tensor execution and a schedule in the topological order, no region.
+struct RegionableCase {
+  ir::Graph g;
+  ir::TensorData input;
+  std::vector<ir::TensorData> whole;
+  plan::Schedule schedule;
+};
+std::optional<RegionableCase> regionableCase(unsigned seed) {
+  RegionableCase c{randomGraph(seed), {}, {}, {}};
+  if (!std::all_of(c.g.nodes.begin(), c.g.nodes.end(),
+                   [&](const ir::Node &n) { return plan::isRegionable(c.g, n); }))
+    return std::nullopt;
+  c.input = randomInput(c.g, seed);
+  auto whole = interp::run(c.g, {c.input});
+  REQUIRE(whole);
+  c.whole = std::move(*whole);
+  for (size_t n = 0; n < c.g.nodes.size(); ++n)
+    c.schedule.order.push_back(n);
+  return c;
+}
+
+} // namespace
+
 TEST_CASE("random graphs cut in regions that hand off verify and execute exactly") {
   int used = 0, chains = 0;
   for (unsigned seed = 1; seed <= 40; ++seed) {
-    const ir::Graph g = randomGraph(seed);
-    if (!std::all_of(g.nodes.begin(), g.nodes.end(),
-                     [&](const ir::Node &n) { return plan::isRegionable(g, n); }))
+    auto c = regionableCase(seed);
+    if (!c)
       continue;
-    auto input = randomInput(g, seed);
-    auto whole = interp::run(g, {input});
-    REQUIRE(whole);
-    plan::Schedule schedule;
-    for (size_t n = 0; n < g.nodes.size(); ++n)
-      schedule.order.push_back(n);
+    const ir::Graph &g = c->g;
+    const ir::TensorData &input = c->input;
+    const ir::TensorData &whole = c->whole[0];
+    plan::Schedule schedule = c->schedule;
     for (size_t cut = 1; cut < g.nodes.size(); ++cut) {
       std::vector<size_t> first(schedule.order.begin(), schedule.order.begin() + cut);
       std::vector<size_t> rest(schedule.order.begin() + cut, schedule.order.end());
@@ -1452,7 +1475,7 @@ TEST_CASE("random graphs cut in regions that hand off verify and execute exactly
       schedule.regions[0].handOff = true;
       INFO("seed " << seed << " cut " << cut);
       for (bool stream : {false, true})
-        builtAndExact(g, schedule, stream, input, (*whole)[0]);
+        builtAndExact(g, schedule, stream, input, whole);
       ++used;
       // A chain: the rest cut again, its first part handing off in turn.
       for (size_t second = cut + 1; second < g.nodes.size(); ++second) {
@@ -1467,7 +1490,7 @@ TEST_CASE("random graphs cut in regions that hand off verify and execute exactly
           continue;
         INFO("and " << second);
         for (bool stream : {false, true})
-          builtAndExact(g, chain, stream, input, (*whole)[0]);
+          builtAndExact(g, chain, stream, input, whole);
         ++chains;
         break;
       }
@@ -1486,16 +1509,13 @@ TEST_CASE("rings' rows reserve their slots only while they live, and execute exa
   // reserve more at any step than with one life per ring.
   int kept = 0, lower = 0;
   for (unsigned seed = 1; seed <= 40; ++seed) {
-    const ir::Graph g = randomGraph(seed);
-    if (!std::all_of(g.nodes.begin(), g.nodes.end(),
-                     [&](const ir::Node &n) { return plan::isRegionable(g, n); }))
+    auto c = regionableCase(seed);
+    if (!c)
       continue;
-    auto input = randomInput(g, seed);
-    auto whole = interp::run(g, {input});
-    REQUIRE(whole);
-    plan::Schedule schedule;
-    for (size_t n = 0; n < g.nodes.size(); ++n)
-      schedule.order.push_back(n);
+    const ir::Graph &g = c->g;
+    const ir::TensorData &input = c->input;
+    const ir::TensorData &whole = c->whole[0];
+    plan::Schedule schedule = c->schedule;
     for (size_t cut = 1; cut < g.nodes.size(); ++cut) {
       std::vector<size_t> first(schedule.order.begin(), schedule.order.begin() + cut);
       std::vector<size_t> rest(schedule.order.begin() + cut, schedule.order.end());
@@ -1503,8 +1523,8 @@ TEST_CASE("rings' rows reserve their slots only while they live, and execute exa
       schedule.regions[0].handOff = plan::mayHandOff(g, schedule, 0);
       for (bool stream : {false, true}) {
         INFO("seed " << seed << " cut " << cut << (stream ? " streamed" : " resident"));
-        const plan::Plan one = builtAndExact(g, schedule, stream, input, (*whole)[0]);
-        const plan::Plan own = builtAndExact(g, schedule, stream, input, (*whole)[0], true);
+        const plan::Plan one = builtAndExact(g, schedule, stream, input, whole);
+        const plan::Plan own = builtAndExact(g, schedule, stream, input, whole, true);
         const std::vector<int64_t> a = plan::reservedBytes(one), b = plan::reservedBytes(own);
         REQUIRE(a.size() == b.size());
         for (size_t k = 0; k < a.size(); ++k)
