@@ -226,7 +226,7 @@ private:
   Variant variant_;
   Evaluations &evaluations_;
   bool carry_ = false; ///< The plans carry RNNPool's summaries.
-  bool withRings_ = false; ///< finishWithRings()
+  bool withRings_ = false; ///< growAtTop finishes with finishLast (finishWithRings).
   BuildOptions build_;
   int64_t baselineMacs_ = 0;
   Schedule chosen_;
@@ -735,9 +735,6 @@ bool Search::splitTiles(std::optional<Summary> &best, Schedule &bestSchedule) co
   return false;
 }
 
-/// The chosen schedule's plan, placed thoroughly (the search compares candidates placed
-/// greedy by size, fast), with the input's rows streamed into a frame buffer when that is
-/// smaller.
 BuildOptions Search::finishing() const {
   BuildOptions chosenBuild = build_;
   chosenBuild.rowLifetimes = true, chosenBuild.rowRuns = 0;
@@ -748,6 +745,9 @@ BuildOptions Search::finishing() const {
   return chosenBuild;
 }
 
+/// The chosen schedule's plan, placed thoroughly (the search compares candidates placed
+/// greedy by size, fast), with the input's rows streamed into a frame buffer when that is
+/// smaller.
 Expected<Plan> Search::finish(const Schedule &schedule) const {
   const BuildOptions chosenBuild = finishing();
   std::string key;
