@@ -69,27 +69,23 @@ public:
     std::lock_guard lock(mutex_);
     seen_.emplace(key, summary);
   }
-  /// The finished plans (Search::finish) by the same key: the searches of one makePlan
-  /// often choose the same schedule, and finishing (placement's local search) is costly.
-  std::optional<Plan> finished(const std::string &key) const {
+  /// The finished plans (Search::finish) by the same key, with the options of the variant
+  /// each was built with: the searches of one makePlan often choose the same schedule, and
+  /// finishing (placement's local search) is costly.
+  struct Finished {
+    Plan plan;
+    BuildOptions built;
+  };
+  std::optional<Finished> finished(const std::string &key) const {
     std::lock_guard lock(mutex_);
     auto it = finished_.find(key);
     if (it == finished_.end())
       return std::nullopt;
     return it->second;
   }
-  void addFinished(const std::string &key, const Plan &plan, const BuildOptions &built) {
+  void addFinished(const std::string &key, const Finished &finished) {
     std::lock_guard lock(mutex_);
-    finished_.emplace(key, plan);
-    finishedWith_.emplace(key, built);
-  }
-  /// The options of the variant a finished plan was built with.
-  std::optional<BuildOptions> finishedWith(const std::string &key) const {
-    std::lock_guard lock(mutex_);
-    auto it = finishedWith_.find(key);
-    if (it == finishedWith_.end())
-      return std::nullopt;
-    return it->second;
+    finished_.emplace(key, finished);
   }
   /// The final placements made so far (finishing one schedule builds it several ways, and
   /// the searches finish many schedules, often with the same buffers).
@@ -98,8 +94,7 @@ public:
 private:
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::optional<Summary>> seen_;
-  std::unordered_map<std::string, Plan> finished_;
-  std::unordered_map<std::string, BuildOptions> finishedWith_;
+  std::unordered_map<std::string, Finished> finished_;
   mutable PlacementMemo placements_;
 };
 
@@ -276,7 +271,8 @@ private:
   std::vector<size_t> sunkOrder(const std::vector<size_t> &order) const;
   std::vector<RegionInfo> allRuns(const std::vector<size_t> &order) const;
   void regionRounds(std::optional<Summary> &best, Schedule &bestSchedule, bool branchy) const;
-  Expected<Plan> finish(const Schedule &schedule) const;
+  /// `built`: the options of the variant kept (finishAnew's `keptOut`).
+  Expected<Plan> finish(const Schedule &schedule, BuildOptions *built = nullptr) const;
   /// The options finish() builds a schedule's plan with, before finishAnew's variants.
   BuildOptions finishing() const;
   /// finish() without its memo; `keptOut`: the options of the variant kept.
@@ -748,16 +744,21 @@ BuildOptions Search::finishing() const {
 /// The chosen schedule's plan, placed thoroughly (the search compares candidates placed
 /// greedy by size, fast), with the input's rows streamed into a frame buffer when that is
 /// smaller.
-Expected<Plan> Search::finish(const Schedule &schedule) const {
+Expected<Plan> Search::finish(const Schedule &schedule, BuildOptions *built) const {
   const BuildOptions chosenBuild = finishing();
   std::string key;
   Evaluations::keyOf(g_, schedule, chosenBuild, Placement::Final, key);
-  if (auto plan = evaluations_.finished(key))
-    return std::move(*plan);
-  BuildOptions built;
-  auto best = finishAnew(schedule, chosenBuild, &built);
+  if (auto done = evaluations_.finished(key)) {
+    if (built)
+      *built = done->built;
+    return std::move(done->plan);
+  }
+  BuildOptions kept;
+  auto best = finishAnew(schedule, chosenBuild, &kept);
   if (best)
-    evaluations_.addFinished(key, *best, built);
+    evaluations_.addFinished(key, {*best, kept});
+  if (built)
+    *built = kept;
   return best;
 }
 
@@ -773,27 +774,23 @@ Expected<Plan> Search::finish(const Schedule &schedule) const {
 Expected<Plan> Search::finishLast(const Schedule &schedule) {
   if (auto baseline = measureBaseline(); !baseline) // (what allowed() measures against)
     return baseline.error();
-  auto best = finish(schedule);
-  std::string key;
-  Evaluations::keyOf(g_, schedule, finishing(), Placement::Final, key);
-  const std::optional<BuildOptions> kept = evaluations_.finishedWith(key);
-  if (!best || !kept || !std::any_of(schedule.regions.begin(), schedule.regions.end(),
-                                     [](const RegionInfo &r) {
-                                       return r.strategy != Strategy::Layer;
-                                     }))
+  BuildOptions kept;
+  auto best = finish(schedule, &kept);
+  if (!best || !std::any_of(schedule.regions.begin(), schedule.regions.end(),
+                            [](const RegionInfo &r) { return r.strategy != Strategy::Layer; }))
     return best;
   // Rings' rows apart, then with rows taken over in place as well (each placed apart: one
   // can place lower than the other), then, streamed, the input read whole.
-  std::vector<BuildOptions> tries{*kept, *kept};
+  std::vector<BuildOptions> tries{kept, kept};
   tries[0].ringRowLifetimes = true;
   tries[1].ringRowLifetimes = true, tries[1].inPlaceRows = true;
-  if (options_.streamInput && !kept->streamFirst) {
+  if (options_.streamInput && !kept.streamFirst) {
     tries.push_back(tries[1]);
     tries[2].streamFirst = true, tries[2].streamIntoFrame = false;
   }
   const Summary finished = best->summary;
   for (size_t k = 0; k < tries.size(); ++k) {
-    const bool streamFirst = tries[k].streamFirst && !kept->streamFirst;
+    const bool streamFirst = tries[k].streamFirst && !kept.streamFirst;
     auto p = buildPlan(g_, schedule, tries[k]);
     if (!p)
       continue;
