@@ -49,10 +49,6 @@ int64_t alignUp(int64_t offset, int64_t align) {
   return (offset + align - 1) / align * align;
 }
 
-bool collide(const Reservation &a, const Reservation &b) {
-  return a.first <= b.last && b.first <= a.last && a.begin < b.end && b.begin < a.end;
-}
-
 enum class Fit : uint8_t { First, Best };
 
 class Placer {
@@ -68,6 +64,8 @@ public:
                 int64_t bound = INT64_MAX) const;
   std::vector<int> roots() const { return roots_; }
   const Family &family(int r) const { return families_[r]; }
+  /// The reservations compared so far in finding offsets: what placing has cost.
+  int64_t work() const { return work_; }
 
 private:
   std::vector<Family> families_; ///< Indexed by root buffer.
@@ -79,6 +77,8 @@ private:
   /// Working memory of offsetOf, kept across calls: place() runs hundreds of times a plan.
   mutable std::vector<std::pair<int64_t, int64_t>> busy_;
   mutable std::vector<Reservation> near_; ///< place()'s
+  mutable std::vector<Reservation> sorted_; ///< offsetOf's
+  mutable int64_t work_ = 0;
   int64_t offsetOf(const Family &f, Fit fit, const std::vector<Reservation> &placed) const;
 };
 
@@ -183,6 +183,7 @@ int64_t Placer::offsetOf(const Family &f, Fit fit,
     const Reservation &part = f.parts[0];
     std::vector<std::pair<int64_t, int64_t>> &busy = busy_;
     busy.clear();
+    work_ += static_cast<int64_t>(placed.size());
     for (const Reservation &p : placed)
       busy.emplace_back(p.begin, p.end);
     // (By start alone: spans that start together give the same gaps in either order.)
@@ -202,23 +203,30 @@ int64_t Placer::offsetOf(const Family &f, Fit fit,
   }
   // The lowest aligned offset where no part collides. A part at offset c that collides
   // with a placed reservation p collides at every offset up to p.end - part.begin, so the
-  // search jumps there from the first collision it finds.
-  for (int64_t c = 0;;) {
-    int64_t next = c;
-    for (const Reservation &part : f.parts) {
-      Reservation at{part.begin + c, part.end + c, part.first, part.last};
-      for (const Reservation &p : placed)
-        if (collide(at, p)) {
-          next = p.end - part.begin;
-          break;
-        }
-      if (next != c)
+  // search jumps there. Each part sweeps the placed reservations by their first byte,
+  // jumping past each it collides with, up to the first that starts above it; the parts
+  // take turns until all of them fit at the same offset.
+  std::vector<Reservation> &byBegin = sorted_;
+  byBegin.assign(placed.begin(), placed.end());
+  std::sort(byBegin.begin(), byBegin.end(),
+            [](const Reservation &a, const Reservation &b) { return a.begin < b.begin; });
+  int64_t c = 0;
+  for (size_t k = 0, fits = 0; fits < f.parts.size(); k = (k + 1) % f.parts.size()) {
+    const Reservation &part = f.parts[k];
+    int64_t at = c;
+    for (const Reservation &p : byBegin) {
+      ++work_;
+      if (p.begin >= part.end + at)
         break;
+      if (p.end > part.begin + at && p.first <= part.last && part.first <= p.last)
+        at = alignUp(p.end - part.begin, f.align);
     }
-    if (next == c)
-      return c;
-    c = alignUp(next, f.align);
+    if (at == c)
+      ++fits;
+    else
+      c = at, fits = 1;
   }
+  return c;
 }
 
 int64_t Placer::place(const std::vector<int> &order, Fit fit, std::vector<int64_t> &offsets,
@@ -365,6 +373,12 @@ constexpr int64_t kLocalSearchWork = 30'000'000;
 /// before a gain is 2,753 trials (mobilenet_v2_blocks) and no plan changes but
 /// rpool_face_m4 streamed's offsets (the same arena).
 constexpr int64_t kLocalSearchStall = 4096;
+/// And after this much work (reservations compared, Placer::work), whatever its trials: a
+/// trial of a plan whose families have many rows (a QVGA detector's 60-row maps) compares
+/// far more than the families squared. On the corpus above the last gain came within 156 M
+/// (rpool_face_m4 streamed); the authors' RPool_Face_QVGA_monochrome at 320x240 (its
+/// re-creation in tools/models) spent up to 693 M a local search.
+constexpr int64_t kLocalSearchMaxWork = 250'000'000;
 
 /// The bytes reserved at each of `steps` steps (at least one), which do not depend on the
 /// offsets.
@@ -415,7 +429,9 @@ void localSearch(const Placer &placer, Fit fit, std::vector<int> &order,
   std::vector<size_t> tops;
   // `gain`: the trial after the last one that shrank the arena (walks across equal arenas
   // do not count as gains).
-  for (int64_t t = 0, gain = 0; t < trials && arena > floor && t - gain < kLocalSearchStall;
+  const int64_t start = placer.work();
+  for (int64_t t = 0, gain = 0; t < trials && arena > floor && t - gain < kLocalSearchStall &&
+                                placer.work() - start < kLocalSearchMaxWork;
        ++t) {
     next = order;
     size_t from = 0;
