@@ -375,7 +375,7 @@ typedef struct {
 typedef struct {
   int16_t layer, out, in[2];
   int32_t scratch;
-  int16_t row0, row1, col0, col1;
+  int32_t row0, row1, col0, col1;
   int16_t carry;
 } rp_step_f32;
 

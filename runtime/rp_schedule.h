@@ -33,11 +33,12 @@ typedef struct {
   int32_t offset, row0, col0, rows, cols, ring_rows, channels;
 } rp_buffer;
 
-/** One step of the plan (see STEPS above). */
+/** One step of the plan (see STEPS above). Rows and columns are int32: a flat tensor (a
+ *  detector's concatenated boxes, [1, 48000]) is one row of as many columns. */
 typedef struct {
   int16_t layer, out, in[2];
   int32_t scratch;
-  int16_t row0, row1, col0, col1;
+  int32_t row0, row1, col0, col1;
   int16_t carry; /* 1: the kernel goes on from what the node's previous step left in scratch */
 } rp_step;
 

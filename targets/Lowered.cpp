@@ -229,8 +229,8 @@ Status checkMapLimits(const ir::Graph &graph) {
 
 Status checkPlanLimits(const ir::Graph &graph, const plan::Plan &plan) {
   for (const plan::Step &s : plan.steps)
-    if (s.out.row1 > INT16_MAX || s.out.col1 > INT16_MAX)
-      return ir::nodeError(graph.nodes[s.node], "maps over 32767 rows or columns are not "
+    if (s.out.row1 > INT32_MAX || s.out.col1 > INT32_MAX)
+      return ir::nodeError(graph.nodes[s.node], "tensors over 2^31 - 1 rows or columns are not "
                                                 "supported");
   if (plan.buffers.size() > static_cast<size_t>(INT16_MAX) || graph.nodes.size() > INT16_MAX)
     return makeError("the plan has {} buffers and {} nodes; at most 32767 are supported",

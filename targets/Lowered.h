@@ -180,11 +180,13 @@ Expected<LoweredModel> lower(const quant::QuantizedModel &model, const plan::Pla
 /// kernel needs whole tensors.
 Expected<LoweredModel> lower(const FloatModel &model, const plan::Plan &plan);
 
-/// Generated code (and the step and buffer tables) address rows, columns, buffers and nodes
-/// as int16. checkMapLimits is the check on the graph alone, so the driver can refuse a map
-/// too large before calibrating and planning it: an error naming the first node whose output
-/// has more than 32767 rows or columns. checkPlanLimits is the lowerings' check of the plan:
-/// its steps' regions, its buffers and the graph's nodes.
+/// Generated code addresses the rows and columns of maps ([N, C, H, W] and other tensors of
+/// rank 3 and more) as int16, the steps' regions as int32 (a flat tensor is one row of as
+/// many columns as it has elements), buffers and nodes as int16. checkMapLimits is the check
+/// on the graph alone, so the driver can refuse a map too large before calibrating and
+/// planning it: an error naming the first node whose output has more than 32767 rows or
+/// columns. checkPlanLimits is the lowerings' check of the plan: its steps' regions, its
+/// buffers and the graph's nodes.
 Status checkMapLimits(const ir::Graph &graph);
 Status checkPlanLimits(const ir::Graph &graph, const plan::Plan &plan);
 

@@ -257,6 +257,32 @@ TEST_CASE("lowered model: run by the runtime's walker, it equals the fixed-point
       accumulates = accumulates || layer.accumulate;
     CHECK(accumulates);
   }
+  SECTION("a flat tensor of more than 32767 values: one row of as many columns") {
+    // (A detector's boxes concatenated: rpool_face_qvga's [1, 48000]. Steps' regions are
+    // int32; before, the lowering refused the plan.)
+    testing::Builder b;
+    ir::TensorId x = b.input("x", {1, 1, 100, 100});
+    ir::ConvAttrs c3;
+    c3.kernel = {3, 3}, c3.strides = {1, 1}, c3.dilations = {1, 1}, c3.pads = {1, 1, 1, 1};
+    x = b.node(ir::OpKind::Relu, "r1",
+               {b.node(ir::OpKind::Conv, "c1", {x, b.constant("w1", {4, 1, 3, 3})}, c3)});
+    // The heads' way: NHWC, flattened, concatenated.
+    x = b.node(ir::OpKind::Transpose, "nhwc", {x}, ir::TransposeAttrs{{0, 2, 3, 1}});
+    x = b.node(ir::OpKind::Reshape, "flat", {x, b.ints("shape", {1, -1})}, ir::ReshapeAttrs{});
+    b.g.outputs = {b.node(ir::OpKind::Concat, "boxes", {x, x}, ir::AxisAttrs{1})};
+    REQUIRE(passes::canonicalize(b.g));
+    std::vector<std::vector<ir::TensorData>> sets;
+    const quant::QuantizedModel model = testing::quantizedSynthetic(b.g, sets);
+    auto made = plan::makePlan(model.graph, {});
+    REQUIRE(made);
+    auto lowered = targets::lower(model, *made);
+    REQUIRE(lowered);
+    int32_t widest = 0;
+    for (const auto &step : lowered->steps)
+      widest = std::max<int32_t>(widest, static_cast<int32_t>(step.region.col1));
+    CHECK(widest == 80000);
+    checkLowered(model, sets[2][0], {});
+  }
   SECTION("small_cnn, whole and streamed") {
     auto model = quantized(example("small_cnn/model.onnx"), {});
     auto input = onnx_frontend::readTensorFile(example("small_cnn/input.npy"));
