@@ -265,6 +265,20 @@ def rpool_face_qvga_mono():
     return _finish(model, 12), (1, 1, 120, 160)
 
 
+def rpool_face_qvga():
+    """RPool_Face_QVGA_monochrome as the authors configure it, at its own 320x240: the
+    RNNPool (8x8 / 4, h1 = h2 = 16) on the 1-channel image, column sweeps first, then ten
+    MobileNetV2 blocks with expansion 6 (t, c, n, s: 6, 32, 1, 1; 6, 64, 3, 1; 6, 96, 3, 2;
+    6, 128, 3, 1), a source after the first, fourth, seventh and tenth, L2Norm scales 10 / 8
+    / 5, four heads. 2.3 G MACs: planned and run on the host, too slow for QEMU in CI."""
+    torch.manual_seed(13)
+    stages = _mbconv_stages(64, [[(6, 32, 1)], [(6, 64, 1)] * 3,
+                                 [(6, 96, 2), (6, 96, 1), (6, 96, 1)], [(6, 128, 1)] * 3])
+    model = FaceDetector(nn.Identity(), 1, (16, 16), stages, (32, 64, 96, 128), (10, 8, 5),
+                         columns_first=True)
+    return _finish(model, 13), (1, 1, 240, 320)
+
+
 class VwwRNNPool(nn.Module):
     """A Visual Wake Words MobileNetV2 with two RNNPools: conv 3x3 / 2 to 8 channels,
     RNNPool 6x6 / 4 (h1 = h2 = 8) in place of the first stages, replicate pad, MBConv blocks
@@ -296,4 +310,5 @@ def vww_rnnpool():
 
 
 MODELS = {"rpool_face_m4": rpool_face_m4, "rpool_face_m4_unbind": rpool_face_m4_unbind,
-          "rpool_face_qvga_mono": rpool_face_qvga_mono, "vww_rnnpool": vww_rnnpool}
+          "rpool_face_qvga_mono": rpool_face_qvga_mono, "rpool_face_qvga": rpool_face_qvga,
+          "vww_rnnpool": vww_rnnpool}
