@@ -10,6 +10,37 @@ static inline int8_t rp_conv_output(const rp_conv_params *p, int32_t acc, int32_
   return (int8_t)rp_clamp(v, p->act_min, p->act_max);
 }
 
+/* The portable loops: any groups, kernel, stride, dilation and padding; every output
+ * channel of each pixel a dot product over its window. */
+static void rp_conv_portable_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
+                                const rp_region *region) {
+  const int32_t cin = p->in_c / p->groups, cout = p->out_c / p->groups;
+  const int32_t taps = p->k_h * p->k_w * cin;
+  int32_t oy, ox, o, ky, kx;
+  for (oy = region->row0; oy < region->row1; ++oy)
+    for (ox = region->col0; ox < region->col1; ++ox) {
+      int8_t *dst = rp_view_pixel(out, oy, ox, p->out_c);
+      int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+      for (o = 0; o < p->out_c; ++o) {
+        const int8_t *w = p->weights + o * taps;
+        int32_t g0 = (o / cout) * cin, acc = p->bias[o];
+        for (ky = 0; ky < p->k_h; ++ky) {
+          int32_t iy = iy0 + ky * p->dil_h;
+          if (iy < 0 || iy >= p->in_h)
+            continue;
+          for (kx = 0; kx < p->k_w; ++kx) {
+            int32_t ix = ix0 + kx * p->dil_w;
+            if (ix < 0 || ix >= p->in_w)
+              continue;
+            acc = rp_dot_s8(rp_view_pixel(in, iy, ix, p->in_c) + g0,
+                            w + (ky * p->k_w + kx) * cin, cin, -p->in_zp, acc);
+          }
+        }
+        dst[o] = rp_conv_output(p, acc, o);
+      }
+    }
+}
+
 #if defined(RP_HOST_SIMD)
 #include "rp_host_conv.h"
 #endif
@@ -766,8 +797,13 @@ static void rp_conv_quads_long_s8(const rp_conv_params *p, const rp_view *in, rp
       for (; ox < region->col1; ox += 2)
         rp_conv_pair_s8(p, in, out, oy, ox, ox + 1 < region->col1);
     } else if (ox < region->col1) {
+      /* (A window longer than rp_conv_columns_s8's column, e.g. 3 x 3 x 160: the portable
+       * loops, for the one or two pixels left.) */
       const rp_region rest = {oy, oy + 1, ox, region->col1};
-      rp_conv_columns_s8(p, in, out, &rest);
+      if (n <= RP_COL_MAX)
+        rp_conv_columns_s8(p, in, out, &rest);
+      else
+        rp_conv_portable_s8(p, in, out, &rest);
     }
   }
 }
@@ -1017,9 +1053,8 @@ static RP_NOINLINE void rp_stem3_s8(const rp_conv_params *p, const rp_view *in, 
 
 RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_view *out,
                                const rp_region *region) {
-  const int32_t cin = p->in_c / p->groups, cout = p->out_c / p->groups;
-  const int32_t taps = p->k_h * p->k_w * cin;
-  int32_t oy, ox, o, ky, kx;
+  const int32_t taps = p->k_h * p->k_w * (p->in_c / p->groups);
+  (void)taps; /* (read only by the SIMD and DSP paths) */
 #if defined(RP_HOST_SIMD)
   if (rp_host_packs(p->groups, p->k_h, p->k_w, p->in_c)) {
     rp_host_conv_t_s8(p, in, out, region);
@@ -1057,28 +1092,7 @@ RP_API void rp_conv_general_s8(const rp_conv_params *p, const rp_view *in, rp_vi
     return;
   }
 #endif
-  for (oy = region->row0; oy < region->row1; ++oy)
-    for (ox = region->col0; ox < region->col1; ++ox) {
-      int8_t *dst = rp_view_pixel(out, oy, ox, p->out_c);
-      int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
-      for (o = 0; o < p->out_c; ++o) {
-        const int8_t *w = p->weights + o * taps;
-        int32_t g0 = (o / cout) * cin, acc = p->bias[o];
-        for (ky = 0; ky < p->k_h; ++ky) {
-          int32_t iy = iy0 + ky * p->dil_h;
-          if (iy < 0 || iy >= p->in_h)
-            continue;
-          for (kx = 0; kx < p->k_w; ++kx) {
-            int32_t ix = ix0 + kx * p->dil_w;
-            if (ix < 0 || ix >= p->in_w)
-              continue;
-            acc = rp_dot_s8(rp_view_pixel(in, iy, ix, p->in_c) + g0,
-                            w + (ky * p->k_w + kx) * cin, cin, -p->in_zp, acc);
-          }
-        }
-        dst[o] = rp_conv_output(p, acc, o);
-      }
-    }
+  rp_conv_portable_s8(p, in, out, region);
 }
 
 #if RP_USE_DSP

@@ -83,6 +83,15 @@ TEST_CASE("kernels on Cortex-M4 in QEMU (DSP path) match the host's portable C",
                       {ir::ActKind::Relu}));
   jobs.push_back(conv(f, "conv 3x3 64->8 (quads in chunks, columns left)", 64, 8, 5, 3, 1, 1));
   jobs.push_back(conv(f, "pointwise 200->12 (quads in chunks)", 200, 12, 6, 1, 1, 1));
+  /* Windows longer than the column buffer too (3 x 3 x 160 = 1,440 > RP_COL_MAX): the pixels
+   * a row's quads leave go to the portable loops (a 3 x 3 head over a 160-channel map once
+   * overran the column on the stack: RPool_Face_C's heads faulted in QEMU). */
+  jobs.push_back(
+      conv(f, "conv 3x3 160->4, width 6 (two left, long windows)", 160, 4, 6, 3, 1, 1));
+  jobs.push_back(
+      conv(f, "conv 3x3 128->6, width 2 (no quad, long windows)", 128, 6, 2, 3, 1, 1));
+  jobs.push_back(
+      conv(f, "pointwise 1280->5, width 5 (one left, long windows)", 1280, 5, 5, 1, 1, 1));
   /* The quads' assembly channel loop: 1 to 48 groups of four inputs (the first on the bias,
    * then one, two and four at a time), 1 to 17 output channels, pointwise windows and
    * gathered ones (3x3, strided 1x1); rows that end in one, two or three pixels (a last quad
