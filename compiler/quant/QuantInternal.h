@@ -31,6 +31,10 @@ struct Context {
   /// HWC: the output of a Transpose that relabels an HWC map (NCHW -> NHWC), and reshapes
   /// of it (QuantShape.cpp).
   std::set<ir::TensorId> rowMajor;
+  /// Outputs of Transposes relabelled into Reshapes (lowerTransposeNode), whose bytes are
+  /// proven to be in the output's own memory order: a head's [1, A, 1, W] map made NHWC,
+  /// [1, 1, W, A], is a reshape of HWC bytes into a map of one channel.
+  std::set<ir::TensorId> relabelled;
 
   const AffineParams &of(ir::TensorId id) const { return params[static_cast<size_t>(id)]; }
 };

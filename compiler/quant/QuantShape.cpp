@@ -169,13 +169,14 @@ Status lowerTransposeNode(Context &ctx, ir::Graph &graph, ir::Node &node, Kernel
   node.inputs = {in, target};
   if (l->outRowMajor)
     ctx.rowMajor.insert(out);
+  ctx.relabelled.insert(out);
   kind = KernelKind::Alias;
   return Status::ok();
 }
 
 Expected<bool> checkRowMajorAlias(Context &ctx, const ir::Node &node) {
   const ir::TensorId in = node.inputs.at(0), out = node.outputs.at(0);
-  if (ctx.rowMajor.count(out))
+  if (ctx.rowMajor.count(out) || ctx.relabelled.count(out))
     return true; // a relabelled Transpose (lowerTransposeNode)
   if (!ctx.rowMajor.count(in))
     return false;

@@ -409,7 +409,7 @@ Expected<QuantizedModel> quantize(const ir::Graph &original, const Ranges &range
   model.graph = original;
   ir::Graph &g = model.graph;
   RNNPOOLC_TRY(prepareGraph(g));
-  Context ctx{g, std::vector<AffineParams>(g.numTensors()), {}, {}};
+  Context ctx{g, std::vector<AffineParams>(g.numTensors()), {}, {}, {}};
   ctx.hwcOrder.resize(g.numTensors());
   for (ir::TensorId id : g.inputs) {
     const ir::Tensor &t = g.tensor(id);
