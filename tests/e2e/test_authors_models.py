@@ -72,6 +72,10 @@ MODELS = [
     # flat outputs' concatenation is one row of 48,000 columns (steps' regions are int32),
     # and its 481,632-byte arena needs the larger board. One opset: 3.3 G instructions.
     Authors("rpool_face_qvga", 1, 1200000, "mps2-an386", 8.0, 16.0, opsets=(13,)),
+    # The authors' RPool_Face_C at 320x240: the RNNPool on RGB, fifteen blocks down to a 2x3
+    # map, heads of 5x5 / 1x1 / 3x3 over up to 320 channels (windows of 3 x 3 x 160 and more
+    # once overran the Cortex-M4 conv's column buffer).
+    Authors("rpool_face_c", 1, 1800000, "mps2-an386", 8.0, 16.0, opsets=(13,)),
     # Its RNNPool patch grid stops 4 input rows short of the bottom: streamed, model_run()
     # must still ask for those rows, or the second frame starts inside the first.
     Authors("vww_rnnpool", 2, 40000, "netduinoplus2", 4.0, 6.0, streamed=True),

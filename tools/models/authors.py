@@ -159,9 +159,10 @@ def conv_bn_relu6(cin, cout, stride):
                          nn.ReLU6())
 
 
-def head_pair(channels, classes):
-    """S3FD's loc and conf 3x3 convs for one feature map (one anchor per pixel)."""
-    return nn.Conv2d(channels, 4, 3, padding=1), nn.Conv2d(channels, classes, 3, padding=1)
+def head_pair(channels, classes, k=3):
+    """S3FD's loc and conf k x k convs for one feature map (one anchor per pixel)."""
+    return (nn.Conv2d(channels, 4, k, padding=k // 2),
+            nn.Conv2d(channels, classes, k, padding=k // 2))
 
 
 class FaceDetector(nn.Module):
@@ -172,9 +173,10 @@ class FaceDetector(nn.Module):
     loc [N, A, 4] and softmax(conf) [N, A, 2], heads flattened in NHWC order."""
 
     def __init__(self, stem, in_channels, hidden, stages, sources, scales, classes=2,
-                 columns_first=False):
+                 columns_first=False, head_kernels=None):
         """sources: the channels of every stage's output (one head each); scales: the
-        L2Norm scales of the first len(scales) sources."""
+        L2Norm scales of the first len(scales) sources; head_kernels: the heads' kernel
+        size per source (default 3)."""
         super().__init__()
         self.stem = stem
         self.rnnpool = UnfoldRNNPool(in_channels, 8, 4, hidden, columns_first=columns_first)
@@ -182,8 +184,9 @@ class FaceDetector(nn.Module):
         if len(sources) != len(stages) or len(scales) >= len(sources):
             raise ValueError("one source per stage, the last without an L2Norm")
         self.norms = nn.ModuleList(L2Norm(c, s) for c, s in zip(sources, scales))
-        heads = [head_pair(c, classes) for c in sources]
-        heads[0] = head_pair(sources[0], 3 + (classes - 1))
+        kernels = head_kernels or [3] * len(sources)
+        heads = [head_pair(c, classes, k) for c, k in zip(sources, kernels)]
+        heads[0] = head_pair(sources[0], 3 + (classes - 1), kernels[0])
         self.loc = nn.ModuleList(h[0] for h in heads)
         self.conf = nn.ModuleList(h[1] for h in heads)
         self.classes = classes
@@ -208,13 +211,31 @@ class FaceDetector(nn.Module):
                 F.softmax(conf.view(conf.size(0), -1, self.classes), dim=-1))
 
 
+class DepthwiseBlock(nn.Module):
+    """An inverted residual of expansion 1 as the authors write it: no expansion conv, the
+    3x3 depthwise conv on the input, then the 1x1 projection (+ residual)."""
+
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.residual = stride == 1 and cin == cout
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, cin, 3, stride=stride, padding=1, groups=cin, bias=False),
+            nn.BatchNorm2d(cin), nn.ReLU6(),
+            nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.body(x)
+        return x + y if self.residual else y
+
+
 def _mbconv_stages(cin, settings):
     """settings: per stage, a list of (expansion, cout, stride) blocks."""
     stages = []
     for blocks in settings:
         stage = []
         for expand, cout, stride in blocks:
-            stage.append(zoo.MBConv(cin, cout, expand, stride))
+            stage.append(zoo.MBConv(cin, cout, expand, stride) if expand != 1 else
+                         DepthwiseBlock(cin, cout, stride))
             cin = cout
         stages.append(stage)
     return stages
@@ -279,6 +300,22 @@ def rpool_face_qvga():
     return _finish(model, 13), (1, 1, 240, 320)
 
 
+def rpool_face_c():
+    """RPool_Face_C as the authors configure it: the RNNPool (8x8 / 4, h1 = h2 = 16) on the
+    RGB image, pad, then fifteen MobileNetV2 blocks (t, c, n, s: 1, 24, 1, 1; 6, 24, 1, 1;
+    6, 32, 3, 2; 6, 64, 4, 2; 6, 96, 3, 2; 6, 160, 2, 2; 6, 320, 1, 2), six sources with
+    heads of 5x5 (the three L2Norm'd: scales 10 / 8 / 5), 1x1, 1x1 and 3x3 over 24 to 320
+    channels. At 320x240 (the authors train it on larger frames) to keep QEMU short: 1.0 G
+    instructions."""
+    torch.manual_seed(14)
+    stages = _mbconv_stages(64, [[(1, 24, 1), (6, 24, 1)], [(6, 32, 2)] + [(6, 32, 1)] * 2,
+                                 [(6, 64, 2)] + [(6, 64, 1)] * 3, [(6, 96, 2)] + [(6, 96, 1)] * 2,
+                                 [(6, 160, 2), (6, 160, 1)], [(6, 320, 2)]])
+    model = FaceDetector(nn.Identity(), 3, (16, 16), stages, (24, 32, 64, 96, 160, 320),
+                         (10, 8, 5), head_kernels=[5, 5, 5, 1, 1, 3])
+    return _finish(model, 14), (1, 3, 240, 320)
+
+
 class VwwRNNPool(nn.Module):
     """A Visual Wake Words MobileNetV2 with two RNNPools: conv 3x3 / 2 to 8 channels,
     RNNPool 6x6 / 4 (h1 = h2 = 8) in place of the first stages, replicate pad, MBConv blocks
@@ -311,4 +348,5 @@ def vww_rnnpool():
 
 MODELS = {"rpool_face_m4": rpool_face_m4, "rpool_face_m4_unbind": rpool_face_m4_unbind,
           "rpool_face_qvga_mono": rpool_face_qvga_mono, "rpool_face_qvga": rpool_face_qvga,
+          "rpool_face_c": rpool_face_c,
           "vww_rnnpool": vww_rnnpool}
