@@ -76,6 +76,10 @@ MODELS = [
     # map, heads of 5x5 / 1x1 / 3x3 over up to 320 channels (windows of 3 x 3 x 160 and more
     # once overran the Cortex-M4 conv's column buffer).
     Authors("rpool_face_c", 1, 1800000, "mps2-an386", 8.0, 16.0, opsets=(13,)),
+    # RPool_Face_Quant's structure: a source (and heads of stride 2) before the RNNPool,
+    # five stages down to a 2x3 map; streamed too.
+    Authors("rpool_face_quant", 1, 200000, "mps2-an386", 8.0, 16.0, opsets=(13,),
+            streamed=True),
     # Its RNNPool patch grid stops 4 input rows short of the bottom: streamed, model_run()
     # must still ask for those rows, or the second frame starts inside the first.
     Authors("vww_rnnpool", 2, 40000, "netduinoplus2", 4.0, 6.0, streamed=True),

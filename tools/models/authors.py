@@ -316,6 +316,55 @@ def rpool_face_c():
     return _finish(model, 14), (1, 3, 240, 320)
 
 
+class FaceQuant(nn.Module):
+    """RPool_Face_Quant's structure: two convs (3 -> 4 stride 2, 4 -> 4) whose output is
+    both the first source (L2Norm'd; its loc and conf heads start with a conv of stride 2)
+    and the RNNPool's input (8x8 / 4, h1 = h2 = 8), then MobileNetV2 blocks of expansion 2
+    (t, c, n, s: 2, 16, 4, 1; 2, 24, 4, 2; 2, 32, 2, 2; 2, 64, 1, 2; 2, 96, 1, 2) and a source
+    after each stage, L2Norm scales 10 / 8 / 5, six heads, max-out background on the first."""
+
+    def __init__(self, classes=2):
+        super().__init__()
+        self.conv_top = nn.Sequential(conv_bn_relu6(3, 4, 2), conv_bn_relu6(4, 4, 1))
+        self.rnnpool = UnfoldRNNPool(4, 8, 4, (8, 8))
+        stages = _mbconv_stages(32, [[(2, 16, 1)] * 4, [(2, 24, 2)] + [(2, 24, 1)] * 3,
+                                     [(2, 32, 2), (2, 32, 1)], [(2, 64, 2)], [(2, 96, 2)]])
+        self.stages = nn.ModuleList(nn.Sequential(*blocks) for blocks in stages)
+        self.norms = nn.ModuleList(L2Norm(c, s) for c, s in ((4, 10), (16, 8), (24, 5)))
+        first = [nn.Sequential(conv_bn_relu6(4, 8, 2), nn.Conv2d(8, n, 3, padding=1))
+                 for n in (4, 3 + (classes - 1))]
+        self.loc = nn.ModuleList([first[0]] + [nn.Conv2d(c, 4, 3, padding=1)
+                                               for c in (16, 24, 32, 64, 96)])
+        self.conf = nn.ModuleList([first[1]] + [nn.Conv2d(c, classes, 3, padding=1)
+                                                for c in (16, 24, 32, 64, 96)])
+        self.classes = classes
+
+    def forward(self, x):
+        x = self.conv_top(x)
+        sources = [self.norms[0](x)]
+        x = F.pad(self.rnnpool(x), (0, 1, 0, 1), mode="replicate")
+        for k, stage in enumerate(self.stages):
+            x = stage(x)
+            sources.append(self.norms[k + 1](x) if k + 1 < len(self.norms) else x)
+        conf0 = self.conf[0](sources[0])
+        background, _ = torch.max(conf0[:, 0:3, :, :], dim=1, keepdim=True)
+        confs = [torch.cat((background, conf0[:, 3:, :, :]), dim=1)]
+        confs += [conf(s) for conf, s in zip(self.conf[1:], sources[1:])]
+        locs = [loc(s) for loc, s in zip(self.loc, sources)]
+        loc = torch.cat([o.permute(0, 2, 3, 1).contiguous().view(o.size(0), -1) for o in locs], 1)
+        conf = torch.cat([o.permute(0, 2, 3, 1).contiguous().view(o.size(0), -1)
+                          for o in confs], 1)
+        return (loc.view(loc.size(0), -1, 4),
+                F.softmax(conf.view(conf.size(0), -1, self.classes), dim=-1))
+
+
+def rpool_face_quant():
+    """RPool_Face_Quant-like (FaceQuant) at 320x240 RGB: a source and its stride-2 heads
+    before the RNNPool, five stages down to a 2x3 map. 127 M instructions in QEMU."""
+    torch.manual_seed(15)
+    return _finish(FaceQuant(), 15), (1, 3, 240, 320)
+
+
 class VwwRNNPool(nn.Module):
     """A Visual Wake Words MobileNetV2 with two RNNPools: conv 3x3 / 2 to 8 channels,
     RNNPool 6x6 / 4 (h1 = h2 = 8) in place of the first stages, replicate pad, MBConv blocks
@@ -348,5 +397,5 @@ def vww_rnnpool():
 
 MODELS = {"rpool_face_m4": rpool_face_m4, "rpool_face_m4_unbind": rpool_face_m4_unbind,
           "rpool_face_qvga_mono": rpool_face_qvga_mono, "rpool_face_qvga": rpool_face_qvga,
-          "rpool_face_c": rpool_face_c,
+          "rpool_face_c": rpool_face_c, "rpool_face_quant": rpool_face_quant,
           "vww_rnnpool": vww_rnnpool}
