@@ -176,7 +176,7 @@ Status lowerTransposeNode(Context &ctx, ir::Graph &graph, ir::Node &node, Kernel
 
 Expected<bool> checkRowMajorAlias(Context &ctx, const ir::Node &node) {
   const ir::TensorId in = node.inputs.at(0), out = node.outputs.at(0);
-  if (ctx.rowMajor.count(out) || ctx.relabelled.count(out))
+  if (ctx.relabelled.count(out))
     return true; // a relabelled Transpose (lowerTransposeNode)
   if (!ctx.rowMajor.count(in))
     return false;

@@ -198,17 +198,24 @@ class FaceDetector(nn.Module):
         for k, stage in enumerate(self.stages):
             x = stage(x)
             sources.append(self.norms[k](x) if k < len(self.norms) else x)
-        conf0 = self.conf[0](sources[0])
-        background, _ = torch.max(conf0[:, 0:3, :, :], dim=1, keepdim=True)
-        confs = [torch.cat((background, conf0[:, 3:, :, :]), dim=1)]
-        confs += [conf(s) for conf, s in zip(self.conf[1:], sources[1:])]
-        locs = [loc(s) for loc, s in zip(self.loc, sources)]
-        locs = [o.permute(0, 2, 3, 1).contiguous() for o in locs]
-        confs = [o.permute(0, 2, 3, 1).contiguous() for o in confs]
-        loc = torch.cat([o.view(o.size(0), -1) for o in locs], 1)
-        conf = torch.cat([o.view(o.size(0), -1) for o in confs], 1)
-        return (loc.view(loc.size(0), -1, 4),
-                F.softmax(conf.view(conf.size(0), -1, self.classes), dim=-1))
+        return s3fd_outputs(self.loc, self.conf, sources, self.classes)
+
+
+def s3fd_outputs(loc_heads, conf_heads, sources, classes):
+    """S3FD's outputs: a loc and a conf head on every source, the first conf with a max-out
+    background (max over 3 background channels, then the face channel), each head permuted
+    to NHWC and flattened, concatenated: loc [N, A, 4] and softmax(conf) [N, A, classes]."""
+    conf0 = conf_heads[0](sources[0])
+    background, _ = torch.max(conf0[:, 0:3, :, :], dim=1, keepdim=True)
+    confs = [torch.cat((background, conf0[:, 3:, :, :]), dim=1)]
+    confs += [conf(s) for conf, s in zip(conf_heads[1:], sources[1:])]
+    locs = [loc(s) for loc, s in zip(loc_heads, sources)]
+    locs = [o.permute(0, 2, 3, 1).contiguous() for o in locs]
+    confs = [o.permute(0, 2, 3, 1).contiguous() for o in confs]
+    loc = torch.cat([o.view(o.size(0), -1) for o in locs], 1)
+    conf = torch.cat([o.view(o.size(0), -1) for o in confs], 1)
+    return (loc.view(loc.size(0), -1, 4),
+            F.softmax(conf.view(conf.size(0), -1, classes), dim=-1))
 
 
 class DepthwiseBlock(nn.Module):
@@ -346,16 +353,7 @@ class FaceQuant(nn.Module):
         for k, stage in enumerate(self.stages):
             x = stage(x)
             sources.append(self.norms[k + 1](x) if k + 1 < len(self.norms) else x)
-        conf0 = self.conf[0](sources[0])
-        background, _ = torch.max(conf0[:, 0:3, :, :], dim=1, keepdim=True)
-        confs = [torch.cat((background, conf0[:, 3:, :, :]), dim=1)]
-        confs += [conf(s) for conf, s in zip(self.conf[1:], sources[1:])]
-        locs = [loc(s) for loc, s in zip(self.loc, sources)]
-        loc = torch.cat([o.permute(0, 2, 3, 1).contiguous().view(o.size(0), -1) for o in locs], 1)
-        conf = torch.cat([o.permute(0, 2, 3, 1).contiguous().view(o.size(0), -1)
-                          for o in confs], 1)
-        return (loc.view(loc.size(0), -1, 4),
-                F.softmax(conf.view(conf.size(0), -1, self.classes), dim=-1))
+        return s3fd_outputs(self.loc, self.conf, sources, self.classes)
 
 
 def rpool_face_quant():

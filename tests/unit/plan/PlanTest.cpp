@@ -1616,6 +1616,19 @@ ir::Graph residualPair() {
   return std::move(b.g);
 }
 
+/// residualPair's nodes in order, each block a row-band region of one-row bands (the stem
+/// layer by layer).
+plan::Schedule blockRegions(const ir::Graph &g) {
+  plan::Schedule schedule;
+  for (size_t n = 0; n < g.nodes.size(); ++n)
+    schedule.order.push_back(n);
+  const size_t blocks = (g.nodes.size() - 1) / 2;
+  std::vector<size_t> first(schedule.order.begin() + 1, schedule.order.begin() + 1 + blocks);
+  std::vector<size_t> second(schedule.order.begin() + 1 + blocks, schedule.order.end());
+  schedule.regions = {regionOf(first, false, 1), regionOf(second, false, 1)};
+  return schedule;
+}
+
 /// The buffers that take over another's rows row by row.
 std::vector<size_t> rowsTakenOver(const plan::Plan &p) {
   std::vector<size_t> out;
@@ -1636,13 +1649,7 @@ TEST_CASE("a residual Add writes its rows over its whole input's as they die") {
   auto input = randomInput(g, 3);
   auto whole = interp::run(g, {input});
   REQUIRE(whole);
-  plan::Schedule schedule;
-  for (size_t n = 0; n < g.nodes.size(); ++n)
-    schedule.order.push_back(n);
-  const size_t blocks = (g.nodes.size() - 1) / 2;
-  std::vector<size_t> first(schedule.order.begin() + 1, schedule.order.begin() + 1 + blocks);
-  std::vector<size_t> second(schedule.order.begin() + 1 + blocks, schedule.order.end());
-  schedule.regions = {regionOf(first, false, 1), regionOf(second, false, 1)};
+  const plan::Schedule schedule = blockRegions(g);
   for (bool stream : {false, true}) {
     INFO((stream ? "streamed" : "resident"));
     const plan::Plan apart = builtAndExact(g, schedule, stream, input, (*whole)[0]);
@@ -1657,13 +1664,7 @@ TEST_CASE("a residual Add writes its rows over its whole input's as they die") {
 
 TEST_CASE("the verifier rejects rows taken over where they are not dead") {
   const ir::Graph g = residualPair();
-  plan::Schedule schedule;
-  for (size_t n = 0; n < g.nodes.size(); ++n)
-    schedule.order.push_back(n);
-  const size_t blocks = (g.nodes.size() - 1) / 2;
-  std::vector<size_t> first(schedule.order.begin() + 1, schedule.order.begin() + 1 + blocks);
-  std::vector<size_t> second(schedule.order.begin() + 1 + blocks, schedule.order.end());
-  schedule.regions = {regionOf(first, false, 1), regionOf(second, false, 1)};
+  const plan::Schedule schedule = blockRegions(g);
   plan::BuildOptions options;
   options.floatActivations = true, options.rowLifetimes = true, options.rowRuns = 0;
   options.inPlaceRows = true;
