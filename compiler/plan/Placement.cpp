@@ -66,6 +66,10 @@ public:
   const Family &family(int r) const { return families_[r]; }
   /// The reservations compared so far in finding offsets: what placing has cost.
   int64_t work() const { return work_; }
+  /// Gathers, once, every family's neighbours' reservations live at some step of its life,
+  /// merged where they touch for a family of one reservation, for the many place() calls
+  /// of a thorough placement (a greedy one places once: it filters as it goes).
+  void gatherSpans();
 
 private:
   std::vector<Family> families_; ///< Indexed by root buffer.
@@ -73,11 +77,20 @@ private:
   /// Per root, the other roots live at some common step (only those can collide).
   std::vector<int> neighbours_;
   std::vector<size_t> neighboursFrom_; ///< Root r's are [neighboursFrom_[r], [r + 1]).
+  /// gatherSpans()'s: per root, its neighbours' reservations (relative to their offsets)
+  /// that can collide with it, each with its neighbour.
+  struct Span {
+    int root;
+    Reservation part;
+  };
+  std::vector<Span> spans_;
+  std::vector<size_t> spansFrom_;      ///< Root r's are [spansFrom_[r], [r + 1]); empty: none.
   mutable std::vector<char> isPlaced_; ///< place()'s, per root.
   /// Working memory of offsetOf, kept across calls: place() runs hundreds of times a plan.
   mutable std::vector<std::pair<int64_t, int64_t>> busy_;
   mutable std::vector<Reservation> near_; ///< place()'s
   mutable std::vector<Reservation> sorted_; ///< offsetOf's
+  mutable std::vector<int64_t> reach_;      ///< offsetOf's: the highest end up to each
   mutable int64_t work_ = 0;
   int64_t offsetOf(const Family &f, Fit fit, const std::vector<Reservation> &placed) const;
 };
@@ -176,6 +189,44 @@ Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
   sweep([&](int a, int b) { neighbours_[next[static_cast<size_t>(a)]++] = b; });
 }
 
+void Placer::gatherSpans() {
+  // A family of one reservation (and some bytes) collides with a neighbour's reservations
+  // wherever their bytes are, whatever their steps: for it they are merged where their bytes
+  // touch (a map's rows, a ring's slots), so offsetOf sorts and sweeps a few spans rather
+  // than every row. The same gaps, so the same offsets.
+  spansFrom_.assign(families_.size() + 1, 0);
+  spans_.clear();
+  std::vector<Reservation> merged;
+  for (size_t r = 0; r < families_.size(); ++r) {
+    const Family &f = families_[r];
+    for (size_t n = neighboursFrom_[r]; n < neighboursFrom_[r + 1]; ++n) {
+      const int other = neighbours_[n];
+      merged.clear();
+      for (const Reservation &p : families_[other].parts)
+        if (p.first <= f.last && f.first <= p.last)
+          merged.push_back(p);
+      size_t kept = merged.size();
+      if (f.parts.size() == 1 && f.bytes > 0 && kept > 1) {
+        std::sort(merged.begin(), merged.end(),
+                  [](const Reservation &a, const Reservation &b) { return a.begin < b.begin; });
+        kept = 1;
+        for (size_t k = 1; k < merged.size(); ++k) {
+          Reservation &last = merged[kept - 1];
+          if (merged[k].begin <= last.end)
+            last.end = std::max(last.end, merged[k].end),
+            last.first = std::min(last.first, merged[k].first),
+            last.last = std::max(last.last, merged[k].last);
+          else
+            merged[kept++] = merged[k];
+        }
+      }
+      for (size_t k = 0; k < kept; ++k)
+        spans_.push_back({other, merged[k]});
+    }
+    spansFrom_[r + 1] = spans_.size();
+  }
+}
+
 /// The offset of `f` given the reservations placed so far that overlap it in time.
 int64_t Placer::offsetOf(const Family &f, Fit fit,
                          const std::vector<Reservation> &placed) const {
@@ -205,16 +256,25 @@ int64_t Placer::offsetOf(const Family &f, Fit fit,
   // with a placed reservation p collides at every offset up to p.end - part.begin, so the
   // search jumps there. Each part sweeps the placed reservations by their first byte,
   // jumping past each it collides with, up to the first that starts above it; the parts
-  // take turns until all of them fit at the same offset.
+  // take turns until all of them fit at the same offset. A sweep starts at the first
+  // reservation that reaches above the part's first byte (`reach`, the highest end so far,
+  // never falls): none before it can touch the part.
   std::vector<Reservation> &byBegin = sorted_;
   byBegin.assign(placed.begin(), placed.end());
   std::sort(byBegin.begin(), byBegin.end(),
             [](const Reservation &a, const Reservation &b) { return a.begin < b.begin; });
+  std::vector<int64_t> &reach = reach_;
+  reach.resize(byBegin.size());
+  for (size_t k = 0; k < byBegin.size(); ++k)
+    reach[k] = std::max(k ? reach[k - 1] : INT64_MIN, byBegin[k].end);
   int64_t c = 0;
   for (size_t k = 0, fits = 0; fits < f.parts.size(); k = (k + 1) % f.parts.size()) {
     const Reservation &part = f.parts[k];
     int64_t at = c;
-    for (const Reservation &p : byBegin) {
+    const size_t from = static_cast<size_t>(
+        std::upper_bound(reach.begin(), reach.end(), part.begin + at) - reach.begin());
+    for (size_t i = from; i < byBegin.size(); ++i) {
+      const Reservation &p = byBegin[i];
       ++work_;
       if (p.begin >= part.end + at)
         break;
@@ -245,12 +305,21 @@ int64_t Placer::place(const std::vector<int> &order, Fit fit, std::vector<int64_
     const Family &f = families_[r];
     // The reservations placed so far that are live at some step of f's.
     near.clear();
-    for (size_t n = neighboursFrom_[r]; n < neighboursFrom_[r + 1]; ++n) {
-      const int other = neighbours_[n];
-      if (isPlaced_[other])
-        for (const Reservation &p : families_[other].parts)
-          if (p.first <= f.last && f.first <= p.last)
-            near.push_back({p.begin + offsets[other], p.end + offsets[other], p.first, p.last});
+    auto add = [&](int other, const Reservation &p) {
+      near.push_back({p.begin + offsets[other], p.end + offsets[other], p.first, p.last});
+    };
+    if (!spansFrom_.empty()) {
+      for (size_t n = spansFrom_[r]; n < spansFrom_[r + 1]; ++n)
+        if (isPlaced_[spans_[n].root])
+          add(spans_[n].root, spans_[n].part);
+    } else {
+      for (size_t n = neighboursFrom_[r]; n < neighboursFrom_[r + 1]; ++n) {
+        const int other = neighbours_[n];
+        if (isPlaced_[other])
+          for (const Reservation &p : families_[other].parts)
+            if (p.first <= f.last && f.first <= p.last)
+              add(other, p);
+      }
     }
     int64_t offset = offsetOf(f, fit, near);
     offsets[r] = offset, isPlaced_[r] = 1;
@@ -462,13 +531,15 @@ void localSearch(const Placer &placer, Fit fit, std::vector<int> &order,
 }
 
 /// The offsets (per root) of `placer`'s families placed with `effort`.
-std::vector<int64_t> placeFamilies(const Placer &placer, int steps, Placement effort) {
+std::vector<int64_t> placeFamilies(Placer &placer, int steps, Placement effort) {
   struct Candidate {
     int64_t arena;
     std::vector<int> order;
     Fit fit;
     std::vector<int64_t> offsets;
   };
+  if (effort != Placement::Greedy)
+    placer.gatherSpans();
   std::vector<Candidate> candidates;
   std::vector<int64_t> offsets;
   for (const std::vector<int> &order : orders(placer, steps, effort))
