@@ -1253,7 +1253,7 @@ Found search(const ir::Graph &graph, const PlanOptions &options, Evaluations &ev
   // ends lower (inverted_residual 6,016 -> 4,352 B) but sometimes higher
   // (mobilenet_v2_rnnpool 164,192 -> 182,080 B), so both run and the better plan is kept;
   // on graphs of more than kSecondSearchNodes nodes only the first, to bound the time.
-  constexpr size_t kSecondSearchNodes = 50;
+  constexpr size_t kSecondSearchNodes = 400;
   using Variant = Search::Variant;
   Variant base;
   base.carriedCandidates = carriedCandidates;

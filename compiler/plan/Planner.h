@@ -13,7 +13,7 @@
 // Two searches run, and the better finished plan is kept:
 //   a. over the runs of the chosen order, greedy rounds each add (or grow, merge, split) the
 //      region that lowers the peak most (candidates screened with greedy-by-size placement,
-//      the best few decided by it or, in a second search on graphs of up to 50 nodes, by
+//      the best few decided by it or, in a second search on graphs of up to 400 nodes, by
 //      thorough placement);
 //   b. regions over branches: the same order with every node that cannot join a region
 //      (Transpose, Reshape, Concat, Softmax, reductions over channels...) sunk as late as its
