@@ -519,6 +519,8 @@ void Builder::streamTail(Bands &b, ir::TensorId t, size_t firstStep) {
     shift(x.firstStep), shift(x.lastStep);
     std::for_each(x.rowFirstStep.begin(), x.rowFirstStep.end(), shift);
     std::for_each(x.rowLastStep.begin(), x.rowLastStep.end(), shift);
+    for (auto &[first, last] : x.stepRuns)
+      shift(first), shift(last);
   }
   std::vector<Step> tail(static_cast<size_t>(count));
   Buffer &to = plan_.buffers[buffer];
@@ -616,6 +618,7 @@ void Builder::depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t first
     int scratch = newBuffer(out, BufferKind::Scratch, ir::Region{}, 0);
     plan_.buffers[scratch].bytes = scratchBytes;
     plan_.buffers[scratch].firstStep = INT_MAX, plan_.buffers[scratch].lastStep = -1;
+    std::vector<int> uses; // the steps that use it, in order
     const int ring = b.ring[out];
     for (size_t k = firstStep; k < plan_.steps.size(); ++k) {
       Step &s = plan_.steps[k];
@@ -625,6 +628,7 @@ void Builder::depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t first
         s.outputs[0] = id, s.scratch = scratch;
         liveOver(plan_.buffers[id], at, at);
         liveOver(plan_.buffers[scratch], at, at);
+        uses.push_back(at);
       }
       for (size_t i = 0; i < s.inputs.size(); ++i)
         if (s.inputs[i] == ring) {
@@ -637,6 +641,17 @@ void Builder::depthwiseInPlace(const Bands &b, const RegionInfo &r, size_t first
     for (int id : slotBuffer)
       if (id >= 0)
         liveOver(plan_.buffers[host], plan_.buffers[id].firstStep, plan_.buffers[id].lastStep);
+    // No step reads what another left in the scratch: with lives of their own, it is
+    // reserved over runs of its steps only (those fewer than ringGap steps apart joined).
+    if (opts_.rowLifetimes && opts_.ringRowLifetimes) {
+      auto &runs = plan_.buffers[scratch].stepRuns;
+      for (int at : uses) {
+        if (!runs.empty() && at - runs.back().second - 1 < opts_.ringGap)
+          runs.back().second = at;
+        else
+          runs.emplace_back(at, at);
+      }
+    }
   }
 }
 

@@ -35,7 +35,10 @@ struct BuildOptions {
   /// between the bursts that fill it) can hold other buffers meanwhile; gaps of fewer than
   /// `ringGap` steps between the rows of a slot are reserved all the same (placement's cost
   /// grows with the reservations). Rings that others lie inside (Buffer::within) keep one
-  /// life. Not in the search's candidates; the chosen schedule is tried with it.
+  /// life. So does the scratch of a depthwise conv in place in row bands, which no step
+  /// reads after the one that wrote it: it is reserved over runs of its steps
+  /// (Buffer::stepRuns). Not in the search's candidates; the chosen schedule is tried with
+  /// it.
   bool ringRowLifetimes = false;
   int ringGap = 4;
   /// With rowLifetimes: an elementwise op of row bands (a block's residual Add) whose output

@@ -123,6 +123,12 @@ int64_t accumulateMacs(const ir::Graph &graph, const ir::Node &node, int64_t row
 }
 
 std::vector<Reservation> reservations(const Buffer &b, int64_t offset) {
+  if (!b.stepRuns.empty()) {
+    std::vector<Reservation> out;
+    for (auto [first, last] : b.stepRuns)
+      out.push_back({offset, offset + b.bytes, first, last});
+    return out;
+  }
   if (b.rowFirstStep.empty())
     return {{offset, offset + b.bytes, b.firstStep, b.lastStep}};
   if (b.kind == BufferKind::Ring) { // per slot, its rows' lives, one run while they touch

@@ -67,6 +67,12 @@ struct Buffer {
   /// written). Empty: every row lives over [firstStep, lastStep]. Never on a ring that
   /// holds or lies inside another (`within`).
   std::vector<int> rowFirstStep, rowLastStep;
+  /// Optional, kind Scratch: the runs of steps [first, last] that use it, for a kernel's
+  /// working memory that no step reads after the one that wrote it (a depthwise conv in
+  /// place in row bands: each step's chunks): reserved over those runs only, so that other
+  /// buffers hold its bytes in between. In order and apart, the first starting at
+  /// firstStep, the last ending at lastStep. Empty: reserved over [firstStep, lastStep].
+  std::vector<std::pair<int, int>> stepRuns;
 };
 
 /// A reservation: arena bytes [begin, end) over steps [first, last], inclusive.
@@ -75,7 +81,7 @@ struct Reservation {
   int first = 0, last = 0;
 };
 /// What a buffer reserves at `offset`: one reservation, or one per run of rows with the
-/// same life when it has row lifetimes.
+/// same life when it has row lifetimes, or one per run of steps (Buffer::stepRuns).
 std::vector<Reservation> reservations(const Buffer &buffer, int64_t offset);
 
 /// How a step's output is produced.

@@ -121,6 +121,13 @@ std::string planJson(const ir::Graph &g, const Plan &plan) {
       json.key("row_first_step").value(first);
       json.key("row_last_step").value(last);
     }
+    if (!b.stepRuns.empty()) {
+      std::vector<int64_t> first, last;
+      for (auto [a, z] : b.stepRuns)
+        first.push_back(a), last.push_back(z);
+      json.key("run_first_step").value(first);
+      json.key("run_last_step").value(last);
+    }
     json.endObject();
   }
   json.endArray();

@@ -52,6 +52,12 @@ struct Rect {
 /// A ring's row (tensor row r) takes its slot, r % ringRows; a row whose life is empty (last
 /// before first) reserves nothing.
 std::vector<Rect> rectsOf(const Buffer &b) {
+  if (!b.stepRuns.empty()) { // a scratch reserved over runs of its steps (checkScratch)
+    std::vector<Rect> rects;
+    for (auto [first, last] : b.stepRuns)
+      rects.push_back({b.offset, b.offset + b.bytes, first, last});
+    return rects;
+  }
   if (b.rowFirstStep.empty())
     return {{b.offset, b.offset + b.bytes, b.firstStep, b.lastStep}};
   std::vector<Rect> rects;
@@ -206,9 +212,20 @@ Status Replay::checkScratch() const {
       return makeError("{} names a scratch buffer that does not exist", describe(int(si)));
     const Buffer &b = p_.buffers[s.scratch];
     if (b.kind != BufferKind::Scratch || b.bytes < need || b.firstStep > int(si) ||
-        b.lastStep < int(si))
+        b.lastStep < int(si) ||
+        (!b.stepRuns.empty() &&
+         std::none_of(b.stepRuns.begin(), b.stepRuns.end(),
+                      [&](auto run) { return run.first <= int(si) && int(si) <= run.second; })))
       return makeError("{} has scratch buffer {} that is not {} bytes live at the step",
                        describe(int(si)), s.scratch, need);
+    // Reserved over runs of steps, a scratch may be overwritten between them: only steps
+    // that leave nothing in it for the next may use it (not RNNPool's carried summaries, a
+    // fused expansion's carry or an accumulation).
+    if (!b.stepRuns.empty() &&
+        (g_.nodes[s.node].op == ir::OpKind::RNNPool || s.fusedExpansion >= 0 || s.accumulate))
+      return makeError("{} keeps state in scratch buffer {}, which is reserved only over runs "
+                       "of its steps",
+                       describe(int(si)), s.scratch);
     if (user[s.scratch] >= 0 && user[s.scratch] != static_cast<int64_t>(s.node))
       return makeError("scratch buffer {} serves two nodes", s.scratch);
     user[s.scratch] = static_cast<int64_t>(s.node);
@@ -242,6 +259,17 @@ Status Replay::checkBuffers() const {
       return makeError("buffer {} of '{}' lies outside the arena", i, t.name);
     if (b.firstStep > b.lastStep)
       return makeError("buffer {} of '{}' dies before it is born", i, t.name);
+    if (!b.stepRuns.empty()) {
+      bool ordered = b.kind == BufferKind::Scratch && b.stepRuns.front().first == b.firstStep &&
+                     b.stepRuns.back().second == b.lastStep;
+      for (size_t k = 0; k < b.stepRuns.size() && ordered; ++k)
+        ordered = b.stepRuns[k].first <= b.stepRuns[k].second &&
+                  (k == 0 || b.stepRuns[k - 1].second < b.stepRuns[k].first);
+      if (!ordered)
+        return makeError("buffer {} of '{}' has runs of steps that are not a scratch's, in "
+                         "order and apart, from its first step to its last",
+                         i, t.name);
+    }
     // (Rows above the tensor: a tile's input that a depthwise conv computes in place over,
     // for its first output row to go over; checkAliases checks that one does.)
     if (b.kind == BufferKind::Region &&
@@ -698,7 +726,10 @@ Status Replay::checkTotals() const {
       r = p_.buffers[r].aliasOf;
     const Buffer *under =
         b.aliasOf >= 0 ? &p_.buffers[static_cast<size_t>(b.aliasOf)] : nullptr;
-    const bool rowwise = !b.rowFirstStep.empty() && (!under || !under->rowFirstStep.empty());
+    // (A scratch over runs of steps, never in a family, counts over its runs.)
+    const bool rowwise =
+        (!b.rowFirstStep.empty() && (!under || !under->rowFirstStep.empty())) ||
+        (!b.stepRuns.empty() && b.aliasOf < 0);
     if (!rowwise) {
       families[r].push_back(i);
       continue;

@@ -1140,6 +1140,26 @@ TEST_CASE("the verifier rejects corrupted in-place rows") {
   }
 }
 
+namespace {
+
+/// Every node of `g` in one row-band region, in the graph's order, if every node can be.
+std::optional<plan::Schedule> allInRowBands(const ir::Graph &g) {
+  plan::Schedule schedule;
+  plan::RegionInfo region;
+  region.strategy = plan::Strategy::RowBands, region.tileRows = 1;
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    schedule.order.push_back(n);
+    if (plan::isRegionable(g, g.nodes[n]))
+      region.nodes.push_back(n);
+  }
+  if (region.nodes.size() != g.nodes.size())
+    return std::nullopt;
+  schedule.regions = {region};
+  return schedule;
+}
+
+} // namespace
+
 TEST_CASE("random int8 graphs planned with in-place rows verify") {
   // The search keeps an in-place plan only if it verifies; here every random graph's
   // all-in-row-bands schedule is built with in-place rows directly, so that a builder that
@@ -1147,17 +1167,10 @@ TEST_CASE("random int8 graphs planned with in-place rows verify") {
   int used = 0;
   for (unsigned seed = 1; seed <= 60; ++seed) {
     const ir::Graph g = asInt8(randomGraph(seed));
-    plan::Schedule schedule;
-    plan::RegionInfo region;
-    region.strategy = plan::Strategy::RowBands, region.tileRows = 1;
-    for (size_t n = 0; n < g.nodes.size(); ++n) {
-      schedule.order.push_back(n);
-      if (plan::isRegionable(g, g.nodes[n]))
-        region.nodes.push_back(n);
-    }
-    if (region.nodes.size() != g.nodes.size())
-      continue; // (a run of the order: every node regionable)
-    schedule.regions = {region};
+    const auto all = allInRowBands(g);
+    if (!all)
+      continue;
+    const plan::Schedule &schedule = *all;
     for (bool stream : {false, true}) {
       INFO("seed " << seed << (stream ? " streamed" : " frame resident"));
       plan::BuildOptions options;
@@ -1178,6 +1191,68 @@ TEST_CASE("random int8 graphs planned with in-place rows verify") {
     }
   }
   CHECK(used >= 10);
+}
+
+TEST_CASE("a depthwise conv in place reserves its scratch over runs of its steps") {
+  // The random graphs above in one row-band region with depthwise convs in place, built
+  // with lives of their own (BuildOptions::ringRowLifetimes): a conv's scratch, which no
+  // step reads after the one that wrote it, is reserved over runs of its steps only
+  // (Buffer::stepRuns). The plans verify and reserve no more at any step than with one
+  // life per scratch and ring.
+  int split = 0;
+  std::optional<std::pair<ir::Graph, plan::Plan>> sample;
+  for (unsigned seed = 1; seed <= 60; ++seed) {
+    const ir::Graph g = asInt8(randomGraph(seed));
+    const auto schedule = allInRowBands(g);
+    if (!schedule)
+      continue;
+    for (bool stream : {false, true}) {
+      INFO("seed " << seed << (stream ? " streamed" : " frame resident"));
+      plan::BuildOptions options;
+      options.streamInput = stream, options.rowLifetimes = true, options.rowRuns = 0;
+      options.depthwiseInPlace = true;
+      const plan::Plan one = testing::verifiedPlan(g, *schedule, options);
+      options.ringRowLifetimes = true;
+      const plan::Plan own = testing::verifiedPlan(g, *schedule, options);
+      const std::vector<int64_t> a = plan::reservedBytes(one), b = plan::reservedBytes(own);
+      REQUIRE(a.size() == b.size());
+      for (size_t k = 0; k < a.size(); ++k)
+        CHECK(b[k] <= a[k]);
+      for (const plan::Buffer &buffer : own.buffers)
+        if (buffer.stepRuns.size() > 1) {
+          ++split;
+          if (!sample)
+            sample.emplace(g, own);
+        }
+    }
+  }
+  CHECK(split >= 5);
+  REQUIRE(sample);
+  const auto &[g, p] = *sample;
+  const auto scratch =
+      std::find_if(p.buffers.begin(), p.buffers.end(),
+                   [](const plan::Buffer &b) { return b.stepRuns.size() > 1; });
+  const size_t id = static_cast<size_t>(scratch - p.buffers.begin());
+  { // a step of the conv outside every run
+    plan::Plan bad = p;
+    bad.buffers[id].stepRuns.erase(bad.buffers[id].stepRuns.begin() + 1);
+    bad.buffers[id].lastStep = bad.buffers[id].stepRuns.back().second;
+    rejectedBecause(g, bad, "that is not");
+  }
+  { // runs out of order
+    plan::Plan bad = p;
+    std::swap(bad.buffers[id].stepRuns[0], bad.buffers[id].stepRuns[1]);
+    rejectedBecause(g, bad, "runs of steps that are not a scratch's");
+  }
+  { // runs on a buffer that is not a scratch
+    plan::Plan bad = p;
+    const auto map =
+        std::find_if(bad.buffers.begin(), bad.buffers.end(),
+                     [](const plan::Buffer &b) { return b.kind != plan::BufferKind::Scratch; });
+    REQUIRE(map != bad.buffers.end());
+    map->stepRuns = {{map->firstStep, map->lastStep}};
+    rejectedBecause(g, bad, "runs of steps that are not a scratch's");
+  }
 }
 
 namespace {
@@ -2048,6 +2123,38 @@ TEST_CASE("random int8 graphs in row bands with every expansion fused verify") {
     }
   }
   CHECK(fused >= 4);
+}
+
+TEST_CASE("a scratch that carries state between steps is never reserved over runs") {
+  // A fused expansion's scratch in row bands carries rows of the expansion from band to
+  // band: given runs of steps (even one over its whole life), the verifier rejects it.
+  int tried = 0;
+  for (unsigned seed = 1; seed <= 80 && tried < 3; ++seed) {
+    const ir::Graph g = asInt8(randomGraph(seed));
+    auto tiled = oneTiledRegion(g, 1);
+    if (!tiled)
+      continue;
+    plan::Schedule schedule = *tiled;
+    schedule.regions[0] = regionOf(schedule.regions[0].nodes, false, 1);
+    plan::BuildOptions options;
+    options.rowLifetimes = true, options.rowRuns = 0;
+    options.fuseRows = true, options.fuseEverywhere = true;
+    auto p = plan::buildPlan(g, schedule, options);
+    if (!p || fusedExpansions(g, *p).empty())
+      continue;
+    plan::placeBuffers(*p, plan::Placement::Thorough);
+    REQUIRE(plan::verifyPlan(g, *p));
+    for (const plan::Step &s : p->steps)
+      if (s.fusedExpansion >= 0 && s.scratch >= 0) {
+        plan::Plan bad = *p;
+        plan::Buffer &scratch = bad.buffers[static_cast<size_t>(s.scratch)];
+        scratch.stepRuns = {{scratch.firstStep, scratch.lastStep}};
+        rejectedBecause(g, bad, "keeps state in scratch buffer");
+        ++tried;
+        break;
+      }
+  }
+  CHECK(tried >= 1);
 }
 
 TEST_CASE("an expansion computed in its depthwise conv's tiles holds 16 of its channels") {
