@@ -2088,11 +2088,10 @@ TEST_CASE("random int8 graphs in row bands with every expansion fused verify") {
   int fused = 0;
   for (unsigned seed = 1; seed <= 80; ++seed) {
     const ir::Graph g = asInt8(randomGraph(seed));
-    auto tiled = oneTiledRegion(g, 1);
-    if (!tiled)
+    const auto banded = allInRowBands(g);
+    if (!banded)
       continue;
-    plan::Schedule schedule = *tiled;
-    schedule.regions[0] = regionOf(schedule.regions[0].nodes, false, 1);
+    const plan::Schedule &schedule = *banded;
     for (bool stream : {false, true}) {
       INFO("seed " << seed << (stream ? " streamed" : " frame resident"));
       plan::BuildOptions options;
@@ -2131,11 +2130,10 @@ TEST_CASE("a scratch that carries state between steps is never reserved over run
   int tried = 0;
   for (unsigned seed = 1; seed <= 80 && tried < 3; ++seed) {
     const ir::Graph g = asInt8(randomGraph(seed));
-    auto tiled = oneTiledRegion(g, 1);
-    if (!tiled)
+    const auto banded = allInRowBands(g);
+    if (!banded)
       continue;
-    plan::Schedule schedule = *tiled;
-    schedule.regions[0] = regionOf(schedule.regions[0].nodes, false, 1);
+    const plan::Schedule &schedule = *banded;
     plan::BuildOptions options;
     options.rowLifetimes = true, options.rowRuns = 0;
     options.fuseRows = true, options.fuseEverywhere = true;
