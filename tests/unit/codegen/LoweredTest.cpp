@@ -234,8 +234,7 @@ TEST_CASE("lowered model: run by the runtime's walker, it equals the fixed-point
   SECTION("a global average pool accumulating row by row, whole and streamed") {
     testing::Builder b;
     ir::TensorId x = b.input("x", {1, 3, 8, 7});
-    ir::ConvAttrs c3;
-    c3.kernel = {3, 3}, c3.strides = {1, 1}, c3.dilations = {1, 1}, c3.pads = {1, 1, 1, 1};
+    const ir::ConvAttrs c3 = testing::conv3x3();
     x = b.node(ir::OpKind::Relu, "r1",
                {b.node(ir::OpKind::Conv, "c1", {x, b.constant("w1", {16, 3, 3, 3})}, c3)});
     b.g.outputs = {b.node(ir::OpKind::Flatten, "flat",
@@ -262,8 +261,7 @@ TEST_CASE("lowered model: run by the runtime's walker, it equals the fixed-point
     // int32; before, the lowering refused the plan.)
     testing::Builder b;
     ir::TensorId x = b.input("x", {1, 1, 100, 100});
-    ir::ConvAttrs c3;
-    c3.kernel = {3, 3}, c3.strides = {1, 1}, c3.dilations = {1, 1}, c3.pads = {1, 1, 1, 1};
+    const ir::ConvAttrs c3 = testing::conv3x3();
     x = b.node(ir::OpKind::Relu, "r1",
                {b.node(ir::OpKind::Conv, "c1", {x, b.constant("w1", {4, 1, 3, 3})}, c3)});
     // The heads' way: NHWC, flattened, concatenated.
