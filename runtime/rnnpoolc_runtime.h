@@ -458,8 +458,11 @@ RP_API void rp_channel_slice_s8(const rp_channel_slice_params *p, const int8_t *
  *  and output share (scale, zero point). Computes output `region` through views, so it runs
  *  on row bands and tiles like the convolutions: the input view must hold the input pixels
  *  the region covers. In place: the output view may overlap the input view when every
- *  output pixel's source lies at or before it in memory (pixels are written last first; the
- *  planner checks this before it puts a Pad's output over its input). */
+ *  output pixel's source lies at or before it in memory (pixels are then written last
+ *  first), or when every source lies at or after its pixel and the region's first pixel's
+ *  source (its row and column clamped into the input) strictly after it (pixels are then
+ *  written first first: a Pad's one-row ring over its input's first row); the planner's
+ *  verifier checks one or the other before it puts a Pad's output over its input. */
 typedef struct {
   int32_t in_h, in_w, channels;
   int32_t out_h, out_w;
@@ -480,7 +483,8 @@ RP_API void rp_pad_s8(const rp_pad_params *p, const rp_view *in, rp_view *out,
  *  so input and output share (scale, zero point), and the kernel is the same for int8 and
  *  any other one-byte type. Computes output `region` through views (row bands and tiles):
  *  the input view must hold the input pixels the region reads (ir::inputRegion). In place
- *  as rp_pad_s8 (the constant and edge modes read no pixel after the one they write). */
+ *  as rp_pad_s8 (in the order it takes, the constant and edge modes read no pixel that they
+ *  have overwritten). */
 enum { RP_PAD_CONSTANT = 0, RP_PAD_EDGE = 1, RP_PAD_REFLECT = 2 };
 typedef struct {
   int32_t in_h, in_w, channels;

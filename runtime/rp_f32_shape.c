@@ -24,12 +24,21 @@ static int32_t rp_pad_source_f32(int32_t i, int32_t n, int32_t mode) {
 
 RP_F32_API void rp_pad_f32(const rp_pad_f32_params *p, const rp_view_f32 *in, rp_view_f32 *out,
                            const rp_region_f32 *region) {
-  /* Last pixel first: in place over its input in the constant and edge modes, as rp_pad_s8. */
-  const int32_t c_n = p->channels;
-  int32_t oy, ox, c;
-  for (oy = region->row1 - 1; oy >= region->row0; --oy) {
+  /* In an order that lets the output lie over its input in the constant and edge modes, as
+   * rp_pad_mode_s8: first pixel first when the first pixel's source (clamped into the input)
+   * lies after it in memory, else last pixel first. */
+  const int32_t c_n = p->channels, rows = region->row1 - region->row0,
+                cols = region->col1 - region->col0;
+  const int forward = (uintptr_t)rp_view_pixel_f32(out, region->row0, region->col0, c_n) <
+                      (uintptr_t)rp_view_pixel_f32(
+                          in, rp_pad_source_f32(region->row0 - p->pad_top, p->in_h, 1),
+                          rp_pad_source_f32(region->col0 - p->pad_left, p->in_w, 1), c_n);
+  int32_t k, j, c;
+  for (k = 0; k < rows; ++k) {
+    const int32_t oy = forward ? region->row0 + k : region->row1 - 1 - k;
     const int32_t iy = rp_pad_source_f32(oy - p->pad_top, p->in_h, p->mode);
-    for (ox = region->col1 - 1; ox >= region->col0; --ox) {
+    for (j = 0; j < cols; ++j) {
+      const int32_t ox = forward ? region->col0 + j : region->col1 - 1 - j;
       const int32_t ix = rp_pad_source_f32(ox - p->pad_left, p->in_w, p->mode);
       float *dst = rp_view_pixel_f32(out, oy, ox, c_n);
       if (iy >= 0 && ix >= 0) {

@@ -257,14 +257,19 @@ RP_API void rp_channel_slice_s8(const rp_channel_slice_params *p, const int8_t *
 
 RP_API void rp_pad_s8(const rp_pad_params *p, const rp_view *in, rp_view *out,
                       const rp_region *region) {
-  /* Last pixel first, so that the plan may put the output over its input (in place: every
-   * pixel's source then lies at or before its destination; see rnnpoolc_runtime.h). */
-  const int32_t c_n = p->channels;
-  int32_t oy, ox;
-  for (oy = region->row1 - 1; oy >= region->row0; --oy) {
+  /* In an order that lets the plan put the output over its input (rp_pad_first_first; see
+   * rnnpoolc_runtime.h). */
+  const int32_t c_n = p->channels, rows = region->row1 - region->row0,
+                cols = region->col1 - region->col0;
+  const int forward =
+      rp_pad_first_first(in, out, region, p->pad_top, p->pad_left, p->in_h, p->in_w, c_n);
+  int32_t k, j;
+  for (k = 0; k < rows; ++k) {
+    const int32_t oy = forward ? region->row0 + k : region->row1 - 1 - k;
     const int32_t iy = oy - p->pad_top;
     const int row_inside = iy >= 0 && iy < p->in_h;
-    for (ox = region->col1 - 1; ox >= region->col0; --ox) {
+    for (j = 0; j < cols; ++j) {
+      const int32_t ox = forward ? region->col0 + j : region->col1 - 1 - j;
       const int32_t ix = ox - p->pad_left;
       int8_t *dst = rp_view_pixel(out, oy, ox, c_n);
       if (row_inside && ix >= 0 && ix < p->in_w)

@@ -28,13 +28,18 @@ RP_API int32_t rp_pad_source(int32_t i, int32_t n, int32_t mode) {
 
 RP_API void rp_pad_mode_s8(const rp_pad_mode_params *p, const rp_view *in, rp_view *out,
                            const rp_region *region) {
-  /* Last pixel first: in place over its input in the constant and edge modes (see
-   * rnnpoolc_runtime.h). */
-  const int32_t c_n = p->channels;
-  int32_t oy, ox;
-  for (oy = region->row1 - 1; oy >= region->row0; --oy) {
+  /* In an order that lets the output lie over its input in the constant and edge modes
+   * (rp_pad_first_first; see rnnpoolc_runtime.h). */
+  const int32_t c_n = p->channels, rows = region->row1 - region->row0,
+                cols = region->col1 - region->col0;
+  const int forward =
+      rp_pad_first_first(in, out, region, p->pad_top, p->pad_left, p->in_h, p->in_w, c_n);
+  int32_t k, j;
+  for (k = 0; k < rows; ++k) {
+    const int32_t oy = forward ? region->row0 + k : region->row1 - 1 - k;
     const int32_t iy = rp_pad_source(oy - p->pad_top, p->in_h, p->mode);
-    for (ox = region->col1 - 1; ox >= region->col0; --ox) {
+    for (j = 0; j < cols; ++j) {
+      const int32_t ox = forward ? region->col0 + j : region->col1 - 1 - j;
       const int32_t ix = rp_pad_source(ox - p->pad_left, p->in_w, p->mode);
       int8_t *dst = rp_view_pixel(out, oy, ox, c_n);
       if (iy >= 0 && ix >= 0)

@@ -302,6 +302,7 @@ private:
   std::vector<int64_t> streamRingCap_;
   void inPlace();
   void inPlaceRows();
+  void padOverInput();
   void settleRows(const Buffer &b, Buffer &out) const;
   void settleRingRows(Buffer &ring, bool hosts) const;
 };
@@ -1360,6 +1361,49 @@ void Builder::inPlaceRows() {
   }
 }
 
+/// BuildOptions::padOverInput: a Pad whose output is a one-row ring and whose input is held
+/// whole with row lifetimes writes its output row 0 over the input's row 0, which its first
+/// step reads for the last time (Buffer::aliasOffset): the ring's slot ends where that row
+/// ends, so the ring costs only the bytes it is wider than the row. Constant or edge
+/// padding with no rows above (plan::padView); the first step writes row 0, every column.
+void Builder::padOverInput() {
+  std::vector<char> taken(plan_.buffers.size(), 0);
+  for (const Buffer &b : plan_.buffers) {
+    if (b.aliasOf >= 0)
+      taken[static_cast<size_t>(b.aliasOf)] = 1;
+    if (b.within >= 0) // (a ring others lie inside holds them over steps of its own)
+      taken[static_cast<size_t>(b.within)] = 1;
+  }
+  for (size_t si = 0; si < plan_.steps.size(); ++si) {
+    const Step &s = plan_.steps[si];
+    if (s.kind != StepKind::Compute || s.outputs.empty() || s.outputs[0] < 0 ||
+        s.inputs.empty() || s.inputs[0] < 0 || s.out.row0 != 0 || s.out.rows() != 1)
+      continue;
+    const ir::Node &node = g_.nodes[s.node];
+    const auto pads = padView(g_, node);
+    if (!pads || pads->first != 0)
+      continue;
+    const int o = s.outputs[0], i = s.inputs[0];
+    Buffer &out = plan_.buffers[static_cast<size_t>(o)];
+    const Buffer &in = plan_.buffers[static_cast<size_t>(i)];
+    const ir::Tensor &x = g_.tensor(node.inputs[0]);
+    const bool fits = out.kind == BufferKind::Ring && out.ringRows == 1 && out.aliasOf < 0 &&
+                      out.within < 0 && !taken[static_cast<size_t>(o)] &&
+                      out.firstStep == static_cast<int>(si) && s.out.col0 == 0 &&
+                      s.out.col1 == extent(node.outputs[0]).cols &&
+                      in.kind == BufferKind::Region && !in.rowFirstStep.empty() &&
+                      in.aliasOf < 0 && in.within < 0 && !taken[static_cast<size_t>(i)] &&
+                      in.region == wholeRegion(x) &&
+                      in.rowLastStep[0] == static_cast<int>(si) && !isGraphOutput(in.tensor) &&
+                      out.bytes >= rowBytes(in.tensor);
+    if (!fits)
+      continue;
+    out.aliasOf = i;
+    out.aliasOffset = rowBytes(in.tensor) - out.bytes;
+    taken[static_cast<size_t>(i)] = taken[static_cast<size_t>(o)] = 1;
+  }
+}
+
 Expected<Plan> Builder::build(const Schedule &schedule) {
   // At most one step per row of every tensor (row bands), plus tiles: reserve up front.
   size_t estimate = g_.nodes.size() + 16;
@@ -1430,6 +1474,8 @@ Expected<Plan> Builder::build(const Schedule &schedule) {
     inPlace();
   if (opts_.inPlaceRows && !lean_)
     inPlaceRows();
+  if (opts_.padOverInput && !lean_)
+    padOverInput();
   if (lean_) // (the search's candidates need no weights)
     return std::move(plan_);
   std::set<ir::TensorId> weights;

@@ -47,6 +47,12 @@ struct BuildOptions {
   /// the output takes the input's rows as they die rather than rows of its own beside them.
   /// Not in the search's candidates; the chosen schedule is tried with it.
   bool inPlaceRows = false;
+  /// With rowLifetimes: a Pad whose input is held whole and whose output is a one-row ring
+  /// writes that ring over its input's first row, which its first step reads for the last
+  /// time (Builder::padOverInput, Buffer::aliasOffset): the ring then reserves only the
+  /// bytes it is wider than the row beside the input. Not in the search's candidates; the
+  /// chosen schedule is tried with it.
+  bool padOverInput = false;
   /// Keep a kernel's scratch over all the row-band steps of its node, so that it can carry
   /// its cache from one band to the next (RNNPool's row summaries: fewer MACs, counted by
   /// regionMacs as the kernel sweeps them, the scratch live longer). The search plans with

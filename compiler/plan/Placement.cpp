@@ -36,6 +36,14 @@ int root(const std::vector<Buffer> &buffers, int b) {
   return b;
 }
 
+/// Where buffer b begins relative to its family's root (Buffer::aliasOffset, summed).
+int64_t offsetFromRoot(const std::vector<Buffer> &buffers, int b) {
+  int64_t at = 0;
+  for (; buffers[b].aliasOf >= 0; b = buffers[b].aliasOf)
+    at += buffers[b].aliasOffset;
+  return at;
+}
+
 /// What one family (a buffer and those computed in place over it) reserves, relative to
 /// its offset.
 struct Family {
@@ -43,6 +51,9 @@ struct Family {
   int64_t bytes = 0;
   int first = 0, last = 0;
   int64_t align = 1; ///< Scratch buffers (kernels' int16/int32 working memory): 8.
+  /// Where the root begins, from the family's offset: above 0 when a member lies below it
+  /// (a Pad's ring over its input's first row, Buffer::aliasOffset).
+  int64_t rootAt = 0;
 };
 
 int64_t alignUp(int64_t offset, int64_t align) {
@@ -101,6 +112,8 @@ Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
   for (size_t b = 0; b < buffers.size(); ++b) {
     if (buffers[b].within >= 0)
       continue; // inside its ring's reservation, which lives as long (placeBuffers)
+    if (isOverInputRow(buffers[b]))
+      continue; // below, once its root's reservations are known
     int r = root(buffers, static_cast<int>(b));
     Family &f = families_[r];
     if (!isRoot[r]) {
@@ -136,7 +149,7 @@ Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
   // not reserve the larger one's bytes for its whole life.
   std::vector<int> heir(buffers.size(), -1);
   for (size_t b = 0; b < buffers.size(); ++b)
-    if (buffers[b].aliasOf >= 0)
+    if (buffers[b].aliasOf >= 0 && !isOverInputRow(buffers[b]))
       heir[static_cast<size_t>(buffers[b].aliasOf)] = static_cast<int>(b);
   for (size_t r = 0; r < buffers.size(); ++r) {
     if (buffers[r].aliasOf >= 0 || heir[r] < 0)
@@ -162,6 +175,32 @@ Placer::Placer(const std::vector<Buffer> &buffers) : families_(buffers.size()) {
         f.parts.push_back(part);
       before = b.bytes;
     }
+  }
+  // A Pad's ring over its input's first row: its own reservations, where it lies from the
+  // root; a family reaching below its root is placed from its lowest byte.
+  for (size_t b = 0; b < buffers.size(); ++b) {
+    if (!isOverInputRow(buffers[b]))
+      continue;
+    const int r = root(buffers, static_cast<int>(b));
+    Family &f = families_[r];
+    for (const Reservation &p :
+         reservations(buffers[b], offsetFromRoot(buffers, static_cast<int>(b))))
+      f.parts.push_back(p);
+    f.first = std::min(f.first, buffers[b].firstStep);
+    f.last = std::max(f.last, buffers[b].lastStep);
+  }
+  for (size_t r = 0; r < buffers.size(); ++r) {
+    Family &f = families_[r];
+    if (!isRoot[r] || f.parts.empty())
+      continue;
+    int64_t low = 0;
+    for (const Reservation &p : f.parts)
+      low = std::min(low, p.begin);
+    if (low == 0)
+      continue;
+    f.rootAt = -low;
+    for (Reservation &p : f.parts)
+      p.begin -= low, p.end -= low, f.bytes = std::max(f.bytes, p.end);
   }
   for (size_t b = 0; b < buffers.size(); ++b)
     if (isRoot[b])
@@ -644,12 +683,15 @@ void placeBuffers(std::vector<Buffer> &buffers, const std::vector<size_t> &stepS
       memo ? memo->offsets(placementKey(placer, buffers.size(), steps, effort), place)
            : place();
 
+  auto offsetOf = [&](int b) {
+    const int r = root(buffers, b);
+    return bestOffsets[r] + placer.family(r).rootAt + offsetFromRoot(buffers, b);
+  };
   s.arenaBytes = 0;
   for (size_t b = 0; b < buffers.size(); ++b) {
     const Buffer &buffer = buffers[b];
-    buffers[b].offset = buffer.within >= 0
-                            ? bestOffsets[root(buffers, buffer.within)] + buffer.withinOffset
-                            : bestOffsets[root(buffers, static_cast<int>(b))];
+    buffers[b].offset = buffer.within >= 0 ? offsetOf(buffer.within) + buffer.withinOffset
+                                           : offsetOf(static_cast<int>(b));
     s.arenaBytes = std::max(s.arenaBytes, buffers[b].offset + buffers[b].bytes);
   }
   // Peak: reserved bytes per step.

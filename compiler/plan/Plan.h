@@ -48,6 +48,14 @@ struct Buffer {
   /// window, y - pad_top (the input's region then starts at that row of the output's first
   /// row, above the tensor at its top edge).
   int aliasOf = -1;
+  /// With aliasOf: where this buffer begins, in bytes from the other's offset; 0 but for a
+  /// Pad's one-row output ring over its input's first row (Builder::padOverInput): the
+  /// input is held whole with row lifetimes, and the Pad's first step reads its first row
+  /// for the last time and writes output row 0 over it, the ring's slot ending where that
+  /// row ends (aliasOffset = the input's row bytes minus the ring's, <= 0). Every output
+  /// pixel's source then lies at or after it, and the kernels write first pixel first when
+  /// the first pixel's source lies after it. The other rows of the input lie above the ring.
+  int64_t aliasOffset = 0;
   /// Set when the buffer lies inside a ring of another (`within`, kind Ring): a one-row
   /// ring (ringRows 1) at `withinOffset` bytes into it, in one of its slots. A depthwise
   /// conv planned in place writes each output row over the top row of its input window,
@@ -74,6 +82,11 @@ struct Buffer {
   /// firstStep, the last ending at lastStep. Empty: reserved over [firstStep, lastStep].
   std::vector<std::pair<int, int>> stepRuns;
 };
+
+/// Whether `b` is a Pad's one-row ring over its input's first row (Buffer::aliasOffset).
+inline bool isOverInputRow(const Buffer &b) {
+  return b.aliasOf >= 0 && b.kind == BufferKind::Ring;
+}
 
 /// A reservation: arena bytes [begin, end) over steps [first, last], inclusive.
 struct Reservation {

@@ -789,6 +789,7 @@ Expected<Plan> Search::finishLast(const Schedule &schedule) {
     tries[2].streamFirst = true, tries[2].streamIntoFrame = false;
   }
   const Summary finished = best->summary;
+  BuildOptions bestBuild = kept;
   for (size_t k = 0; k < tries.size(); ++k) {
     const bool streamFirst = tries[k].streamFirst && !kept.streamFirst;
     auto p = buildPlan(g_, schedule, tries[k]);
@@ -810,8 +811,24 @@ Expected<Plan> Search::finishLast(const Schedule &schedule) {
         (p->summary.arenaBytes < best->summary.arenaBytes ||
          (!streamFirst && p->summary.arenaBytes == best->summary.arenaBytes &&
           p->summary.peakBytes <= best->summary.peakBytes &&
-          p->summary.peakBytes < finished.peakBytes)))
+          p->summary.peakBytes < finished.peakBytes))) {
       best = std::move(*p);
+      bestBuild = tries[k];
+    }
+  }
+  // Last, the best of them with Pads' rings over their inputs' first rows: the same live
+  // bytes, placed lower where the ring fits nowhere beside the row (rpool_face_m4).
+  const bool pads = std::any_of(g_.nodes.begin(), g_.nodes.end(),
+                                [&](const ir::Node &n) { return padView(g_, n).has_value(); });
+  if (pads && bestBuild.rowLifetimes && best->summary.arenaBytes > best->summary.peakBytes) {
+    bestBuild.padOverInput = true;
+    auto p = buildPlan(g_, schedule, bestBuild);
+    if (p && std::any_of(p->buffers.begin(), p->buffers.end(), isOverInputRow)) {
+      placeBuffers(*p, Placement::Final, &evaluations_.placements());
+      if (allowed(p->summary) && verifyPlan(g_, *p) &&
+          p->summary.arenaBytes < best->summary.arenaBytes)
+        best = std::move(*p);
+    }
   }
   return best;
 }

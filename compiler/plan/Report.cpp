@@ -113,6 +113,8 @@ std::string planJson(const ir::Graph &g, const Plan &plan) {
     json.member("ring_rows", b.ringRows).member("offset", b.offset).member("bytes", b.bytes);
     json.member("first_step", b.firstStep).member("last_step", b.lastStep);
     json.member("alias_of", b.aliasOf);
+    if (isOverInputRow(b))
+      json.member("alias_offset", b.aliasOffset);
     if (b.within >= 0)
       json.member("within", b.within).member("within_offset", b.withinOffset);
     if (!b.rowFirstStep.empty()) {

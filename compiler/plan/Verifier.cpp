@@ -119,6 +119,7 @@ private:
   Status checkTotals() const;
   Status checkScratch() const;
   Status checkAliases() const;
+  Status checkOverInputRow(size_t ring) const;
   Status checkWithin() const;
   Status checkStreams() const;
   Status checkInPlaceRows(int step, const Step &s) const;
@@ -297,6 +298,12 @@ Status Replay::checkAliases() const {
     auto bad = [&](std::string_view why) {
       return makeError("buffer {} cannot take over buffer {}: {}", i, out.aliasOf, why);
     };
+    if (isOverInputRow(out)) {
+      RNNPOOLC_TRY(checkOverInputRow(i));
+      continue;
+    }
+    if (out.aliasOffset != 0)
+      return bad("only a Pad's ring over its input's first row lies apart from it");
     if (!out.rowFirstStep.empty() || !in.rowFirstStep.empty()) {
       // Row by row: each step that writes the output is an elementwise op writing whole
       // rows over the same rows of the input, which it reads there for the last time.
@@ -392,6 +399,64 @@ Status Replay::checkAliases() const {
           return bad(fmt::format("output pixel ({}, {}) reads a pixel after it", oy, ox));
       }
   }
+  return Status::ok();
+}
+
+/// A Pad's one-row output ring over its input's first row (Buffer::aliasOffset): the input
+/// is held whole with row lifetimes; the Pad's step that makes the ring writes output row 0,
+/// every column, from input row 0, which it reads for the last time; the ring's slot ends
+/// where that row ends, so it covers none of the input's other rows. The kernels write
+/// first pixel first when the first pixel's source (clamped) lies after it, else last
+/// first: in that order no pixel may read a byte already written, so every output pixel's
+/// source lies at or after it (first first) or all lie at their pixels.
+Status Replay::checkOverInputRow(size_t i) const {
+  const Buffer &out = p_.buffers[i];
+  const Buffer &in = p_.buffers[static_cast<size_t>(out.aliasOf)];
+  auto bad = [&](std::string_view why) {
+    return makeError("buffer {} cannot lie over the first row of buffer {}: {}", i, out.aliasOf,
+                     why);
+  };
+  const ir::Tensor &x = g_.tensor(in.tensor);
+  const Dims d = dimsOf(x);
+  const int64_t pixel = d.channels * elemBytes(x, p_.floatActivations), row = d.cols * pixel;
+  if (out.ringRows != 1 || out.within >= 0 || !out.rowFirstStep.empty() ||
+      in.kind != BufferKind::Region || in.rowFirstStep.empty() || in.aliasOf >= 0 ||
+      in.within >= 0 || in.region != wholeOf(x))
+    return bad("only a one-row ring lies over the first row of a whole map with row lifetimes");
+  const int at = out.firstStep;
+  if (at < 0 || at >= static_cast<int>(p_.steps.size()))
+    return bad("it is born outside the steps");
+  const Step &s = p_.steps[static_cast<size_t>(at)];
+  const ir::Node &node = g_.nodes[s.node];
+  if (s.kind != StepKind::Compute || node.op != ir::OpKind::Pad || s.outputs.empty() ||
+      s.outputs[0] != static_cast<int>(i) || s.inputs.empty() || s.inputs[0] != out.aliasOf ||
+      node.inputs.size() < 2 || node.inputs[1] == ir::kNoTensor ||
+      !g_.tensor(node.inputs[1]).isConstant())
+    return bad("the step that makes it is not a Pad reading the other");
+  const ir::PadMode mode = node.attr<ir::PadAttrs>().mode;
+  const ir::Ints pads = g_.tensor(node.inputs[1]).data->toInts();
+  if (pads.size() != 8 || pads[0] || pads[1] || pads[2] || pads[4] || pads[5] ||
+      (mode != ir::PadMode::Constant && mode != ir::PadMode::Edge) || x.shape.size() != 4)
+    return bad("only constant or edge padding with no rows above writes over its input");
+  const Dims o = dimsOf(g_.tensor(node.outputs[0]));
+  if (s.out != ir::Region{0, 1, 0, o.cols} || in.rowLastStep[0] != at)
+    return bad(fmt::format("{} does not write output row 0 where it reads input row 0 for the "
+                           "last time",
+                           describe(at)));
+  if (out.offset != in.offset + out.aliasOffset || out.offset + out.bytes != in.offset + row)
+    return bad("its slot does not end where the other's first row ends");
+  bool identity = true;
+  for (int64_t ox = 0; ox < o.cols; ++ox) {
+    const int64_t ix = ir::padSource(mode, ox - pads[3], d.cols);
+    if (ix < 0)
+      continue; // (constant padding reads nothing)
+    const int64_t source = in.offset + ix * pixel, dest = out.offset + ox * pixel;
+    if (source < dest)
+      return bad(fmt::format("output pixel (0, {}) reads a pixel before it", ox));
+    identity = identity && source == dest;
+  }
+  if (out.offset >= in.offset && !identity)
+    return bad("its kernel writes the last pixel first, over pixels it has yet to read");
   return Status::ok();
 }
 
@@ -633,9 +698,18 @@ Status Replay::checkOverlaps() const {
         if (apart)
           continue;
       }
+      // A Pad's ring over its input's first row (checkOverInputRow) meets that row at the
+      // step that reads it for the last time, and no other.
+      const size_t ring = isOverInputRow(a) && a.aliasOf == static_cast<int>(j)   ? i
+                          : isOverInputRow(b) && b.aliasOf == static_cast<int>(i) ? j
+                                                                                  : SIZE_MAX;
+      const Rect *firstRow = ring == SIZE_MAX ? nullptr : &rects[ring == i ? j : i].front();
       for (const Rect &x : rects[i])
         for (const Rect &y : rects[j])
-          if (x.first <= y.last && y.first <= x.last && x.begin < y.end && y.begin < x.end)
+          if (x.first <= y.last && y.first <= x.last && x.begin < y.end && y.begin < x.end &&
+              !((&x == firstRow || &y == firstRow) &&
+                std::max(x.first, y.first) == bs[ring].firstStep &&
+                std::min(x.last, y.last) == bs[ring].firstStep))
             return makeError("buffers {} ('{}') and {} ('{}') overlap in memory while both are "
                              "live (steps {}..{} and {}..{})",
                              i, g_.tensor(a.tensor).name, j, g_.tensor(b.tensor).name, x.first,

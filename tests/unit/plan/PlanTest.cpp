@@ -2547,6 +2547,70 @@ TEST_CASE("the verifier rejects a Pad's input rows in the wrong place of its rin
   }
 }
 
+TEST_CASE("a Pad's one-row ring lies over its whole input's first row") {
+  // The map a layer writes whole, padded (no rows above) and read by a 1x1 conv in row
+  // bands: the Pad's output ring of one slot ends where the map's row 0 ends, which the Pad's
+  // first step reads for the last time (Builder::padOverInput). Float plans run against
+  // whole tensors; the verifier rejects the ring moved, and the row read later.
+  int over = 0;
+  for (ir::PadMode mode : {ir::PadMode::Constant, ir::PadMode::Edge, ir::PadMode::Reflect})
+    for (auto [left, right] : {std::pair{0, 1}, {2, 1}, {1, 0}, {0, 0}}) {
+      INFO("mode " << static_cast<int>(mode) << " pads left " << left << " right " << right);
+      Builder b;
+      ir::TensorId x = b.input("x", {1, 2, 5, 6});
+      x = b.node(OpKind::Conv, "mix", {x, b.constant("w0", {3, 2, 1, 1})},
+                 convAttrs(1, 1, 0, 1, 1));
+      x = b.node(OpKind::Pad, "pad", {x, b.ints("pads", {0, 0, 0, left, 0, 0, 1, right})},
+                 ir::PadAttrs{mode});
+      b.g.outputs = {b.node(OpKind::Conv, "conv", {x, b.constant("w1", {2, 3, 1, 1})},
+                            convAttrs(1, 1, 0, 1, 1))};
+      REQUIRE(passes::canonicalize(b.g));
+      REQUIRE(b.g.nodes.size() == 3);
+      plan::Schedule schedule = testing::oneRegion(b.g, plan::Strategy::RowBands);
+      schedule.regions = {schedule.regions[0], schedule.regions[0]};
+      schedule.regions[0].strategy = plan::Strategy::Layer, schedule.regions[0].nodes = {0};
+      schedule.regions[1].nodes = {1, 2};
+      plan::BuildOptions options;
+      options.floatActivations = true, options.rowLifetimes = true, options.rowRuns = 0;
+      options.padOverInput = true;
+      const plan::Plan p = testing::verifiedPlan(b.g, schedule, options);
+      auto ring = std::find_if(p.buffers.begin(), p.buffers.end(), plan::isOverInputRow);
+      if (mode == ir::PadMode::Reflect) {
+        CHECK(ring == p.buffers.end()); // (reads pixels after the one it writes)
+        continue;
+      }
+      REQUIRE(ring != p.buffers.end());
+      ++over;
+      const plan::Buffer &map = p.buffers[static_cast<size_t>(ring->aliasOf)];
+      CHECK(ring->aliasOffset == -(left + right) * 3 * 4); // float: 4 bytes a value
+      CHECK(ring->offset + ring->bytes == map.offset + map.bytes / 5);
+      auto input = randomInput(b.g, 7);
+      auto whole = interp::run(b.g, {input});
+      REQUIRE(whole);
+      auto planned = interp::executePlan(b.g, p, {input});
+      REQUIRE(planned);
+      requireSameBytes((*planned)[0], (*whole)[0]);
+      const size_t id = static_cast<size_t>(ring - p.buffers.begin());
+      auto rejects = [&](plan::Plan bad, const std::string &why) {
+        auto ok = plan::verifyPlan(b.g, bad);
+        REQUIRE_FALSE(ok);
+        CHECK_THAT(ok.error().message(), Catch::Contains(why));
+      };
+      {
+        plan::Plan bad = p; // a pixel lower: its slot would not end where the row ends
+        bad.buffers[id].offset -= 12, bad.buffers[id].aliasOffset -= 12;
+        if (bad.buffers[id].offset >= 0)
+          rejects(bad, "does not end where the other's first row ends");
+      }
+      {
+        plan::Plan bad = p; // the map's row 0 read after the Pad's first step
+        ++bad.buffers[static_cast<size_t>(ring->aliasOf)].rowLastStep[0];
+        rejects(bad, "");
+      }
+    }
+  CHECK(over == 8);
+}
+
 TEST_CASE("depthwise convs in place over maps of a few rows verify") {
   // On a map of a few rows the windows are clipped at both edges, so the input's ring holds
   // fewer rows than the window: the first output row's slot (that of the row above the map

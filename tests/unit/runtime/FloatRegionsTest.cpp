@@ -313,6 +313,37 @@ TEST_CASE("runtime f32: constant and edge padding in place, tile by tile == whol
   }
 }
 
+TEST_CASE("runtime f32: padding into a one-row ring over its input's first row") {
+  // As the int8 kernels (plan::Builder::padOverInput): the ring ends where input row 0 ends,
+  // so every source of output row 0 lies at or after its pixel: written first pixel first.
+  const int32_t inH = 3, inW = 4, c = 2, left = 2, right = 1, outH = 4, outW = 7;
+  const std::vector<float> x = randomFloats(static_cast<size_t>(inH * inW * c), 9);
+  for (int32_t mode : {0, 1}) {
+    INFO("mode " << mode);
+    rp_pad_f32_params p{inH, inW, c, outH, outW, 0, left, mode, -0.25f};
+    std::vector<float> want(static_cast<size_t>(outH * outW * c), -7.0f);
+    {
+      std::vector<float> in = x;
+      rp_view_f32 vi = rp_view_whole_f32(in.data(), inH, inW);
+      rp_view_f32 vo = rp_view_whole_f32(want.data(), outH, outW);
+      rp_region_f32 r = rp_region_whole_f32(outH, outW);
+      rp_pad_f32(&p, &vi, &vo, &r);
+    }
+    const int32_t below = (left + right) * c;
+    std::vector<float> arena(static_cast<size_t>(below) + x.size());
+    std::copy(x.begin(), x.end(), arena.begin() + below);
+    rp_view_f32 vi = rp_view_whole_f32(arena.data() + below, inH, inW);
+    rp_view_f32 ring{arena.data(), 0, 0, 1, outW, 1};
+    for (int32_t row = 0; row < outH; ++row) {
+      INFO("output row " << row);
+      rp_region_f32 r{row, row + 1, 0, outW};
+      rp_pad_f32(&p, &vi, &ring, &r);
+      const auto from = want.begin() + row * outW * c;
+      CHECK(std::equal(from, from + outW * c, arena.begin()));
+    }
+  }
+}
+
 TEST_CASE("a CHW float input stored in chunks lands in HWC order", "[runtime][float]") {
   // rp_store_planes_f32 (the float model_quantize_input's 4-D case) against one value at a
   // time, over chunks that start and end inside channel planes and cross several.

@@ -86,6 +86,53 @@ TEST_CASE("padding: float agreement, tiles, and in place for constant and edge",
   }
 }
 
+TEST_CASE("padding: a one-row ring over its input's first row, written first pixel first",
+          "[runtime][pad]") {
+  // plan::Builder::padOverInput: the Pad's output ring ends where its input's row 0 ends, so
+  // output row 0 lies over that row shifted down by the columns added; every pixel's source
+  // then lies at or after it, and the kernels must take the pixels first first. The later
+  // rows come from input rows above the ring.
+  for (ir::PadMode mode : {ir::PadMode::Constant, ir::PadMode::Edge})
+    for (auto [left, right] : {std::pair{0, 1}, {1, 1}, {2, 0}, {3, 2}}) {
+      INFO("mode " << static_cast<int>(mode) << " pads left " << left << " right " << right);
+      Builder b;
+      ir::TensorId x = b.input("x", {1, 3, 4, 5});
+      ir::TensorId y =
+          b.node(ir::OpKind::Pad, "pad", {x, b.ints("pads", {0, 0, 0, left, 0, 0, 2, right})},
+                 ir::PadAttrs{mode});
+      double steps = 0;
+      quant::QuantizedModel m = quantizeOne(b, y, &steps);
+      SpatialKernel kernel;
+      if (mode == ir::PadMode::Constant) {
+        const auto p = std::get<rp_pad_params>(m.layers[0].params);
+        kernel = [p](const rp_view *i, rp_view *o, const rp_region *r) {
+          rp_pad_s8(&p, i, o, r);
+        };
+      } else {
+        const auto p = std::get<rp_pad_mode_params>(m.layers[0].params);
+        kernel = [p](const rp_view *i, rp_view *o, const rp_region *r) {
+          rp_pad_mode_s8(&p, i, o, r);
+        };
+      }
+      const int32_t h = 4, w = 5, c = 3, outH = 6, outW = w + left + right;
+      const auto input = randomBytes(static_cast<size_t>(h * w * c), 5);
+      const auto whole = runWhole(kernel, input, {h, w, c}, {outH, outW, c});
+      const int32_t below = (left + right) * c; // the ring's bytes below the input
+      std::vector<int8_t> arena(static_cast<size_t>(below + h * w * c));
+      std::copy(input.begin(), input.end(), arena.begin() + below);
+      rp_view in = rp_view_whole(arena.data() + below, h, w);
+      rp_view ring = rp_view_whole(arena.data(), 1, outW);
+      ring.ring_rows = 1;
+      for (int32_t row = 0; row < outH; ++row) {
+        INFO("output row " << row);
+        rp_region r{row, row + 1, 0, outW};
+        kernel(&in, &ring, &r);
+        const auto want = whole.begin() + row * outW * c;
+        CHECK(std::equal(want, want + outW * c, arena.begin()));
+      }
+    }
+}
+
 TEST_CASE("channel slices with a step copy the chosen channels", "[runtime][slice]") {
   for (int64_t step : {2, 3, -2}) {
     INFO("step " << step);
