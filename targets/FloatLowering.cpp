@@ -327,14 +327,21 @@ Expected<FloatStep> lowerSoftmax(const Lowering &l, const ir::Node &node) {
   const auto &a = node.attr<ir::SoftmaxAttrs>();
   auto rank = static_cast<int64_t>(x.shape.size());
   int64_t axis = a.axis < 0 ? a.axis + rank : a.axis;
-  if (rank == 0 || axis != rank - 1 || featureMap(x.shape) ||
-      l.hwcOrder[static_cast<size_t>(node.inputs[0])])
-    return ir::nodeError(node, "the C backend's softmax works along the last axis of a vector "
-                               "or matrix only");
+  // Along rows of n contiguous values, as the int8 kernel: the axis must be innermost in
+  // memory (a map's channels are; its last axis, the columns, is not).
+  const ir::TensorId in = node.inputs[0];
+  const auto runs = l.hwcOrder[static_cast<size_t>(in)]
+                        ? std::nullopt
+                        : ir::softmaxRuns(x.shape, l.rowMajor.count(in) > 0, axis, a.coerce2D);
+  if (!runs)
+    return ir::nodeError(node, "the C backend's softmax works along an axis whose values are "
+                               "contiguous in memory: the channels of a [1, C, H, W] map "
+                               "(axis 1) or the last axis of other tensors, not the rows or "
+                               "columns of a map");
   FloatStep s;
   s.kind = FloatKind::Softmax;
   FloatParams p;
-  p.add("rows", ir::numel(x.shape) / x.shape.back()), p.add("n", x.shape.back());
+  p.add("rows", runs->rows), p.add("n", runs->n);
   s.params = p.take();
   return s;
 }

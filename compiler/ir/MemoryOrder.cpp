@@ -1,6 +1,7 @@
 // Memory orders of tensors and the lowering of Transpose (see MemoryOrder.h).
 #include "compiler/ir/MemoryOrder.h"
 
+#include <algorithm>
 #include <numeric>
 
 namespace rnnpoolc::ir {
@@ -27,6 +28,44 @@ Ints memoryOrder(const Shape &s, bool rowMajor) {
   Ints order(s.size());
   std::iota(order.begin(), order.end(), 0);
   return order;
+}
+
+bool isInnermost(const Shape &s, bool rowMajor, int64_t axis) {
+  return areInnermost(s, rowMajor, {axis});
+}
+
+bool areInnermost(const Shape &s, bool rowMajor, const Ints &axes) {
+  const Ints order = memoryOrder(s, rowMajor);
+  auto in = [&](int64_t d) { return std::find(axes.begin(), axes.end(), d) != axes.end(); };
+  auto it = std::find_if(order.begin(), order.end(), in);
+  if (axes.empty() || it == order.end() ||
+      std::any_of(axes.begin(), axes.end(), [&](int64_t d) {
+        return std::find(order.begin(), order.end(), d) == order.end();
+      }))
+    return false;
+  for (; it != order.end(); ++it)
+    if (!in(*it) && s[static_cast<size_t>(*it)] != 1)
+      return false;
+  return true;
+}
+
+std::optional<SoftmaxRuns> softmaxRuns(const Shape &s, bool rowMajor, int64_t axis,
+                                       bool coerce2D) {
+  const auto rank = static_cast<int64_t>(s.size());
+  if (axis < 0 || axis >= rank)
+    return std::nullopt;
+  Ints axes{axis};
+  for (int64_t d = axis + 1; coerce2D && d < rank; ++d)
+    axes.push_back(d);
+  if (!areInnermost(s, rowMajor, axes))
+    return std::nullopt;
+  SoftmaxRuns runs{1, 1};
+  for (int64_t d : axes)
+    runs.n *= s[static_cast<size_t>(d)];
+  for (int64_t d = 0; d < rank; ++d)
+    if (std::find(axes.begin(), axes.end(), d) == axes.end())
+      runs.rows *= s[static_cast<size_t>(d)];
+  return runs;
 }
 
 std::optional<TransposeLowering> lowerTranspose(const Shape &in, bool inRowMajor, Ints perm,

@@ -18,6 +18,27 @@ bool isHwcMap(const Shape &s);
 /// HWC (isHwcMap and not rowMajor), else (0, 1, ..., rank - 1).
 Ints memoryOrder(const Shape &s, bool rowMajor);
 
+/// Whether `axis` is innermost in a tensor's memory (every dim after it in memoryOrder has
+/// size 1), so that its values are contiguous per position: the channels of an HWC map,
+/// the last axis of a row-major tensor.
+bool isInnermost(const Shape &s, bool rowMajor, int64_t axis);
+
+/// Whether the dims `axes` (in [0, rank)) together are innermost in a tensor's memory: after
+/// the first of them in memoryOrder come only others of them or dims of size 1, so that the
+/// values of each position of the other dims form one contiguous block (a softmax over the
+/// trailing dims of opset 11: a map's channels, rows and columns are, its rows and columns
+/// alone are not).
+bool areInnermost(const Shape &s, bool rowMajor, const Ints &axes);
+
+/// A softmax over `axis` (normalised; with coerce2D, opset 11's flattening: the dims from
+/// `axis` on together) as `rows` runs of `n` contiguous values in memory; nullopt when the
+/// values it normalises together are not contiguous (a map's rows or columns).
+struct SoftmaxRuns {
+  int64_t rows = 0, n = 0;
+};
+std::optional<SoftmaxRuns> softmaxRuns(const Shape &s, bool rowMajor, int64_t axis,
+                                       bool coerce2D);
+
 /// How a Transpose runs in a runtime that stores maps HWC.
 struct TransposeLowering {
   /// No code: the output is the input's bytes under another shape.

@@ -57,6 +57,12 @@ Status fuseActivations(ir::Graph &graph);
 /// intermediate tensors have no other readers, by one L2Norm node (FuseL2Norm.cpp).
 Status fuseL2Norm(ir::Graph &graph);
 
+/// Moves a Softmax ahead of the Transpose that feeds it alone (over the axis the Transpose
+/// took its softmax axis from), then merges each Transpose of a Transpose's output that
+/// nothing else reads into one: opset 11's softmax(dim=1) of a map, Transpose - Softmax -
+/// Transpose, becomes a softmax over the channels and an identity (SoftmaxTransposes.cpp).
+Status softmaxTransposes(ir::Graph &graph);
+
 /// Removes Identity nodes and no-op Reshape / Transpose / Cast / Slice / Pad / Concat,
 /// rewiring their users, while keeping graph output names.
 Status removeIdentities(ir::Graph &graph);

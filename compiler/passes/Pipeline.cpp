@@ -12,6 +12,9 @@ constexpr PassInfo kPipeline[] = {
     {"fold-dequantized-constants", foldDequantizedConstants,
      "right after folding, before any pass looks for constant weights: a QDQ model's weights "
      "become float constants that keep their integers and scales for the quantiser"},
+    {"softmax-transposes", softmaxTransposes,
+     "after folding (the shapes and the softmax axis known), before remove-identities, which "
+     "drops the identity Transpose it leaves where a softmax was transposed there and back"},
     {"remove-identities", removeIdentities,
      "before the fusions, so that an Identity between Conv and BatchNorm does not block them"},
     {"recognise-rnnpool", recogniseRNNPool,
@@ -23,7 +26,8 @@ constexpr PassInfo kPipeline[] = {
     {"channel-shuffle", rewriteChannelShuffles,
      "after folding, which resolves the reshapes' shapes; the backends move the channels of "
      "each pixel in one kernel (row bands included), and transpose no rank-5 tensor"},
-    {"fold-batchnorm", foldBatchNorm, "before activation fusion: Conv-BN-ReLU becomes one Conv"},
+    {"fold-batchnorm", foldBatchNorm,
+     "before activation fusion: Conv-BN-ReLU becomes one Conv"},
     {"fold-channel-permutations", foldChannelPermutations,
      "after the RNNPool recogniser (whose reorder of the authors' output it removes) and "
      "BatchNorm folding (a BatchNorm between would be a per-channel op); before activation "

@@ -1,6 +1,7 @@
 // Layer builders for the int8 kernels: convolution, fully connected, pooling, add, concat,
 // table-driven activations and softmax. Each turns one node and the parameters of its
 // tensors into a runtime params struct and its constant arrays.
+#include "compiler/ir/MemoryOrder.h"
 #include "compiler/ir/OpInfo.h"
 #include "compiler/quant/QuantInternal.h"
 
@@ -428,9 +429,19 @@ Expected<Layer> buildSoftmax(const Context &ctx, const ir::Node &node) {
   const auto &a = node.attr<ir::SoftmaxAttrs>();
   auto rank = static_cast<int64_t>(x.shape.size());
   int64_t axis = a.axis < 0 ? a.axis + rank : a.axis;
-  if (rank == 0 || axis != rank - 1)
-    return ir::nodeError(node, "the fixed-point softmax works along the last axis only");
-  const int64_t n = x.shape.back();
+  // The kernel runs along rows of n contiguous values: the axis must be innermost in memory
+  // (a map's channels are; its last axis, the columns, is not).
+  const ir::TensorId in = node.inputs[0];
+  const auto runs =
+      ctx.hwcOrder[static_cast<size_t>(in)]
+          ? std::nullopt
+          : ir::softmaxRuns(x.shape, ctx.rowMajor.count(in) > 0, axis, a.coerce2D);
+  if (!runs)
+    return ir::nodeError(node, "the fixed-point softmax works along an axis whose values are "
+                               "contiguous in memory: the channels of a [1, C, H, W] map "
+                               "(axis 1) or the last axis of other tensors, not the rows "
+                               "or columns of a map");
+  const int64_t n = runs->n;
   if (n >= 65536)
     return ir::nodeError(node, "the fixed-point softmax handles fewer than 65536 classes");
   const AffineParams &px = ctx.of(node.inputs[0]);
@@ -440,7 +451,7 @@ Expected<Layer> buildSoftmax(const Context &ctx, const ir::Node &node) {
         static_cast<int32_t>(std::llround(65536.0 * std::exp(-double(px.scale) * d)));
   Layer layer;
   rp_softmax_params p{};
-  p.rows = i32(ir::numel(x.shape) / n), p.n = i32(n);
+  p.rows = i32(runs->rows), p.n = i32(n);
   p.exp_table = addArrayU32(layer, "exp_table", std::move(table));
   layer.params = p;
   return layer;

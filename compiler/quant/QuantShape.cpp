@@ -26,18 +26,6 @@ int64_t normalAxis(int64_t axis, size_t rank) {
   return axis >= 0 && axis < r ? axis : -1;
 }
 
-/// Whether `axis` is innermost in the tensor's memory (every dim after it in memory order
-/// has size 1), so that its elements are contiguous per position: the channels of an HWC
-/// map, the last axis of a row-major tensor.
-bool innermost(const ir::Shape &s, bool rowMajor, int64_t axis) {
-  const ir::Ints order = ir::memoryOrder(s, rowMajor);
-  auto it = std::find(order.begin(), order.end(), axis);
-  for (++it; it != order.end(); ++it)
-    if (s[static_cast<size_t>(*it)] != 1)
-      return false;
-  return true;
-}
-
 /// The values of the constant input `index`, or nullopt when it is absent.
 Expected<std::optional<std::vector<int64_t>>>
 constInts(const Context &ctx, const ir::Node &node, size_t index, const char *what) {
@@ -110,7 +98,7 @@ Expected<Layer> buildChannelStep(const Context &ctx, const ir::Node &node) {
   const int64_t step = v[3] && v[3]->size() == 1 ? (*v[3])[0] : 1;
   const bool flat = ctx.hwcOrder[static_cast<size_t>(node.inputs[0])].has_value();
   if (axis < 0 || v[0]->size() != 1 || step == 0 || flat ||
-      !innermost(x.shape, ctx.rowMajor.count(node.inputs[0]) > 0, axis))
+      !ir::isInnermost(x.shape, ctx.rowMajor.count(node.inputs[0]) > 0, axis))
     return ir::nodeError(node, "the fixed-point backend slices one axis whose values are "
                                "contiguous in memory (the channels of a map, the last axis "
                                "of other tensors)");
@@ -210,7 +198,7 @@ Expected<Layer> buildReduceChannels(const Context &ctx, const ir::Node &node) {
   const int64_t axis =
       *axes && (*axes)->size() == 1 ? normalAxis((**axes)[0], x.shape.size()) : -1;
   if (axis < 0 || ctx.hwcOrder[static_cast<size_t>(in)] ||
-      !innermost(x.shape, ctx.rowMajor.count(in) > 0, axis))
+      !ir::isInnermost(x.shape, ctx.rowMajor.count(in) > 0, axis))
     return ir::nodeError(node, "the fixed-point backend reduces over one axis whose values "
                                "are contiguous in memory (the channels of a map, the last "
                                "axis of other tensors)");

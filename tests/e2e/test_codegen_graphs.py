@@ -677,6 +677,20 @@ class BilinearUpsample(nn.Module):
         return self.c(F.interpolate(b, size=(13, 9), mode="bilinear", align_corners=self.align))
 
 
+class SegmentSoftmax(nn.Module):
+    """A segmentation head: per-pixel class scores through a softmax over the classes
+    (dim=1; below opset 13 PyTorch exports it as Transpose - Softmax - Transpose), or over
+    the map's columns (dim=-1, strided in the backends' HWC layout: refused)."""
+
+    def __init__(self, dim=1):
+        super().__init__()
+        self.dim = dim
+        self.a, self.b = conv(3, 8), conv(8, 5, k=1)
+
+    def forward(self, x):
+        return F.softmax(self.b(F.relu(self.a(x))), self.dim)
+
+
 CONV_W = {"w1": [8, 3, 3, 3], "b1": [8], "w2": [6, 8, 3, 3], "b2": [6]}
 # Add(a, a): a node reading one tensor twice (the planner's ready list once waited for a
 # second producer of it and dropped the rest of the graph); with 'a' an output and not.
@@ -756,7 +770,13 @@ CASES = {
     "bilinear_upsample": (lambda: BilinearUpsample(False), [1, 3, 10, 8], []),
     "bilinear_align_corners": (lambda: BilinearUpsample(True), [1, 3, 10, 8], []),
     "upsample_float": (lambda: BilinearUpsample(False), [1, 3, 10, 8], ["--float"]),
+    "segment_softmax": (SegmentSoftmax, [1, 3, 9, 11], []),
+    "segment_softmax_op11": (SegmentSoftmax, [1, 3, 9, 11], []),
+    "segment_softmax_float": (SegmentSoftmax, [1, 3, 9, 11], ["--float"]),
+    "softmax_columns": (lambda: SegmentSoftmax(-1), [1, 3, 9, 11], []),
 }
+# Cases exported at another opset than 13.
+OPSETS = {"segment_softmax_op11": 11}
 # Cases whose plan runs a channel Concat in row bands, with and without --stream-input
 # (channel_slices: its Slices too, which feed its Concats).
 CONCAT_BANDED = {"fire_modules", "inception", "inception_float", "channel_slices"}
@@ -778,6 +798,7 @@ EXPECTED_ERRORS = {
                       "return in logical order",
     "concat_rows": "the fixed-point backend concatenates along channels only",
     "reshape_map": "reshaping a feature map into another is not supported",
+    "softmax_columns": "softmax works along an axis whose values are contiguous in memory",
 }
 
 
@@ -799,7 +820,8 @@ def build(work, name):
         return out_dir, path
     torch.manual_seed(0)
     with torch.no_grad():
-        torch.onnx.export(make().eval(), torch.from_numpy(x), path, opset_version=13)
+        torch.onnx.export(make().eval(), torch.from_numpy(x), path,
+                          opset_version=OPSETS.get(name, 13))
     return out_dir, path
 
 

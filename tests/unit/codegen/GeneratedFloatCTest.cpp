@@ -417,6 +417,13 @@ TEST_CASE("codegen: float C kernels over their variants equal the float interpre
     y = b.node(ir::OpKind::Softmax, "softmax", {y}, ir::SoftmaxAttrs{-1, false});
     checkBuilt(b, y, "fc-variants");
   }
+  SECTION("softmax over the channels of a feature map, and over all its values") {
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 3, 4, 5});
+    ir::TensorId y = b.node(ir::OpKind::Softmax, "classes", {x}, ir::SoftmaxAttrs{1, false});
+    y = b.node(ir::OpKind::Softmax, "block", {y}, ir::SoftmaxAttrs{1, true}); // (opset 11)
+    checkBuilt(b, y, "map-softmax");
+  }
 }
 
 TEST_CASE("codegen: float C RNNPool over its variants equals the float interpreter") {
@@ -478,12 +485,13 @@ TEST_CASE("codegen: float lowering names the node of a form without a float kern
     CHECK(msg.find("node 'rowscale' (Mul)") != std::string::npos);
     CHECK(msg.find("per channel, per pixel or a scalar") != std::string::npos);
   }
-  SECTION("softmax over the channels of a feature map") {
+  SECTION("softmax over the columns of a feature map (strided in its HWC layout)") {
     Builder b;
     ir::TensorId x = b.input("x", {1, 3, 4, 5});
     std::string msg =
-        lowerError(b, b.node(ir::OpKind::Softmax, "sm", {x}, ir::SoftmaxAttrs{1, false}));
+        lowerError(b, b.node(ir::OpKind::Softmax, "sm", {x}, ir::SoftmaxAttrs{3, false}));
     CHECK(msg.find("node 'sm' (Softmax)") != std::string::npos);
+    CHECK(msg.find("contiguous in memory") != std::string::npos);
   }
   SECTION("an op with no float kernel") {
     Builder b;

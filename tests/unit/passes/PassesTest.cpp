@@ -136,6 +136,60 @@ TEST_CASE("global-pools leaves other reductions alone", "[passes]") {
   CHECK(countOps(b.g, OpKind::GlobalMaxPool) == 0);
 }
 
+TEST_CASE("softmax-transposes makes opset 11's transposed softmax one over the channels",
+          "[passes]") {
+  // softmax(x, dim=1) below opset 13: Transpose to NHWC, Softmax over the flattened last
+  // axis, Transpose back; then the same without the way back (an NHWC output), and three
+  // Transposes in a row merged into one.
+  for (bool back : {true, false}) {
+    INFO((back ? "transposed back" : "NHWC output"));
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 5, 3, 4});
+    ir::TensorId t =
+        b.node(OpKind::Transpose, "to_nhwc", {x}, ir::TransposeAttrs{{0, 2, 3, 1}});
+    ir::TensorId y = b.node(OpKind::Softmax, "softmax", {t}, ir::SoftmaxAttrs{3, true});
+    if (back)
+      y = b.node(OpKind::Transpose, "to_nchw", {y}, ir::TransposeAttrs{{0, 3, 1, 2}});
+    b.g.outputs = {y};
+    const std::string name = b.g.tensor(y).name;
+    checkPreservesOutputs(b, passes::softmaxTransposes, 1e-6f);
+    REQUIRE(passes::removeIdentities(b.g));
+    REQUIRE(passes::removeDeadNodes(b.g));
+    REQUIRE(ir::validate(b.g));
+    REQUIRE(b.g.nodes.size() == (back ? 1u : 2u));
+    const ir::Node &softmax = b.g.nodes[0];
+    CHECK(softmax.op == OpKind::Softmax);
+    CHECK(softmax.inputs[0] == x);
+    CHECK(softmax.attr<ir::SoftmaxAttrs>().axis == 1);
+    CHECK(b.g.tensor(b.g.outputs[0]).name == name);
+  }
+  Builder b;
+  ir::TensorId x = b.input("x", {2, 3, 4});
+  ir::TensorId y = b.node(OpKind::Transpose, "a", {x}, ir::TransposeAttrs{{1, 0, 2}});
+  y = b.node(OpKind::Transpose, "b", {y}, ir::TransposeAttrs{{2, 0, 1}});
+  b.g.outputs = {b.node(OpKind::Transpose, "c", {y}, ir::TransposeAttrs{})};
+  checkPreservesOutputs(b, passes::softmaxTransposes, 0.0f);
+  REQUIRE(b.g.nodes.size() == 1);
+  CHECK(b.g.nodes[0].inputs[0] == x);
+}
+
+TEST_CASE("softmax-transposes leaves softmaxes it cannot move", "[passes]") {
+  // Over the flattened block of several axes (opset 11, axis 1 of a rank-4 tensor), and of
+  // a transposed tensor that another node reads too.
+  Builder b;
+  ir::TensorId x = b.input("x", {1, 5, 3, 4});
+  ir::TensorId t = b.node(OpKind::Transpose, "t", {x}, ir::TransposeAttrs{{0, 2, 3, 1}});
+  ir::TensorId u = b.node(OpKind::Transpose, "u", {x}, ir::TransposeAttrs{{0, 3, 2, 1}});
+  b.g.outputs = {b.node(OpKind::Softmax, "block", {t}, ir::SoftmaxAttrs{1, true}),
+                 b.node(OpKind::Softmax, "shared", {u}, ir::SoftmaxAttrs{3, false}), u};
+  const size_t nodes = b.g.nodes.size();
+  checkPreservesOutputs(b, passes::softmaxTransposes, 0.0f);
+  CHECK(b.g.nodes.size() == nodes);
+  for (const ir::Node &node : b.g.nodes)
+    if (node.op == OpKind::Softmax)
+      CHECK(b.g.tensor(node.inputs[0]).shape != ir::Shape{1, 5, 3, 4});
+}
+
 TEST_CASE("fold-batchnorm folds into Conv, with and without bias", "[passes]") {
   for (bool bias : {true, false}) {
     Builder b;

@@ -104,6 +104,41 @@ TEST_CASE("quantize names the node an op without a fixed-point kernel", "[quant]
   CHECK_THAT(m.error().message(), Contains("node 'pow1' (Pow)") && Contains("no fixed-point kernel"));
 }
 
+TEST_CASE("the int8 softmax runs along contiguous values only", "[quant]") {
+  // A map is stored HWC: its channels (axis 1) are contiguous per pixel, so a softmax over
+  // them is rows of C values, as over the last axis of a matrix; opset 11's flattened block
+  // of the channels, rows and columns is one run of all of them. The map's columns (axis 3)
+  // are strided: refused by name rather than computed over the channels.
+  struct Case {
+    ir::Shape shape;
+    ir::SoftmaxAttrs attrs;
+  };
+  for (const Case &c : {Case{{1, 6, 3, 4}, {1, false}}, Case{{1, 6, 3, 4}, {1, true}},
+                        Case{{1, 2, 7}, {-1, false}}, Case{{1, 6, 1, 1}, {1, false}},
+                        Case{{1, 1, 3, 4}, {3, false}}}) {
+    INFO(ir::toString(c.shape) << " axis " << c.attrs.axis << (c.attrs.coerce2D ? " 2-D" : ""));
+    Builder b;
+    ir::TensorId x = b.input("x", c.shape);
+    ir::TensorId y = b.node(ir::OpKind::Softmax, "softmax", {x}, c.attrs);
+    std::vector<std::vector<ir::TensorData>> calib;
+    quant::QuantizedModel m = quantizeBuilt(b, y, calib);
+    CHECK(worstErrorInSteps(b.g, m, calib) <= 2.0);
+  }
+  for (int64_t axis : {2, 3, -1}) {
+    INFO("axis " << axis);
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 6, 3, 4});
+    b.g.outputs = {b.node(ir::OpKind::Softmax, "columns", {x}, ir::SoftmaxAttrs{axis, false})};
+    REQUIRE(passes::foldConstantsAndInferShapes(b.g));
+    auto ranges = calib::calibrate(b.g, calib::syntheticInputs(b.g, 2));
+    REQUIRE(ranges);
+    auto m = quant::quantize(b.g, *ranges);
+    REQUIRE_FALSE(m);
+    CHECK_THAT(m.error().message(),
+               Contains("node 'columns' (Softmax)") && Contains("contiguous in memory"));
+  }
+}
+
 TEST_CASE("runFixedPoint reports every layer's bytes to an observer", "[quant]") {
   Builder b;
   ir::TensorId x = b.input("x", {1, 2, 5, 5});
