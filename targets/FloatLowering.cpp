@@ -587,6 +587,7 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
 Expected<FloatModel> lowerFloat(const ir::Graph &graph) {
   FloatModel model{graph, {}};
   Lowering l{model.graph, std::vector<Order>(graph.numTensors()), {}};
+  RNNPOOLC_TRY(ir::checkConstantWeights(graph));
   for (ir::TensorId id : graph.inputs) {
     const ir::Tensor &t = graph.tensor(id);
     if (!ir::isFloat(t.dtype) || t.shape.empty() || t.shape[0] != 1)

@@ -1,13 +1,15 @@
 // Quantising a loaded model for the fixed-point paths of `run` and `compile`: calibration
 // inputs from --calib files or directories, or synthetic data with a loud warning; none
 // for a pre-quantised model whose QDQ nodes give every activation its parameters.
-#include "compiler/driver/Driver.h"
 #include "compiler/calib/Calibrate.h"
+#include "compiler/driver/Driver.h"
+#include "compiler/ir/OpInfo.h"
 #include "frontends/onnx/TensorIO.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -75,6 +77,11 @@ readCalibrationSets(const std::vector<std::string> &paths, const ir::Graph &grap
     auto value = onnx_frontend::readTensorFile(file);
     if (!value)
       return makeError("{}: {}", file, value.error().message());
+    if (std::any_of(value->f.begin(), value->f.end(),
+                    [](float v) { return !std::isfinite(v); }))
+      return makeError("{}: holds NaN or infinite values; calibration needs the finite inputs "
+                       "the model will see",
+                       file);
     auto split = samples(*value, shape, file);
     if (!split)
       return split.error();
@@ -98,6 +105,8 @@ Expected<quant::QuantizedModel> quantizeLoaded(const LoadedModel &model,
                                                const std::vector<std::string> &calib,
                                                double percentile) {
   // What quant::quantize rejects anyway, said before calibration runs the model many times.
+  if (auto weights = ir::checkConstantWeights(model.graph); !weights)
+    return makeError("{}: {}", model.path, weights.error().message());
   for (ir::TensorId id : model.graph.inputs) {
     const ir::Tensor &t = model.graph.tensor(id);
     if (!ir::isFloat(t.dtype))

@@ -150,6 +150,24 @@ bool isRuntimeMap(const Graph &graph, TensorId t) {
 
 } // namespace
 
+Status checkConstantWeights(const Graph &graph) {
+  for (const Node &node : graph.nodes) {
+    const bool weighted = node.op == OpKind::Conv || node.op == OpKind::Gemm ||
+                          node.op == OpKind::BatchNormalization;
+    for (size_t k = 1; weighted && k < node.inputs.size(); ++k) {
+      const TensorId t = node.inputs[k];
+      if (t != kNoTensor &&
+          std::find(graph.inputs.begin(), graph.inputs.end(), t) != graph.inputs.end())
+        return nodeError(node,
+                         "its weights '{}' are a graph input; rnnpoolc compiles weights "
+                         "as constants, so export them inside the model as initializers "
+                         "(torch.onnx.export with export_params=True)",
+                         graph.tensor(t).name);
+    }
+  }
+  return Status::ok();
+}
+
 bool isChannelSlice(const Graph &graph, const Node &node) {
   if (node.op != OpKind::Slice || node.outputs.size() != 1 || node.inputs.size() < 4)
     return false;

@@ -14,6 +14,11 @@ namespace rnnpoolc::ir {
 /// once (rnnPoolRegionMacs).
 int64_t macs(const Graph &graph, const Node &node);
 
+/// An error naming the first graph input that a node reads as its weights (a Conv's or
+/// Gemm's weights or bias, a BatchNormalization's statistics): the backends compile weights
+/// as constants, so the model must carry them as initializers. Ok when none does.
+Status checkConstantWeights(const Graph &graph);
+
 /// A half-open rectangle of rows [row0, row1) and columns [col0, col1) of the last two
 /// dims of an activation.
 struct Region {

@@ -1,6 +1,7 @@
 // quantize(): rewrites a float graph into one runtime kernel per node, chooses every
 // activation's int8 parameters from the calibrated ranges, and has the per-op builders
 // compute the kernels' constants.
+#include "compiler/ir/OpInfo.h"
 #include "compiler/quant/QuantInternal.h"
 
 #include <algorithm>
@@ -411,6 +412,7 @@ Expected<QuantizedModel> quantize(const ir::Graph &original, const Ranges &range
   RNNPOOLC_TRY(prepareGraph(g));
   Context ctx{g, std::vector<AffineParams>(g.numTensors()), {}, {}, {}};
   ctx.hwcOrder.resize(g.numTensors());
+  RNNPOOLC_TRY(ir::checkConstantWeights(g));
   for (ir::TensorId id : g.inputs) {
     const ir::Tensor &t = g.tensor(id);
     auto it = ranges.find(t.name);

@@ -127,6 +127,17 @@ def cases(workdir):
                                        "--calib-percentile", "40"], ["--calib-percentile"])
     yield ("compile: RAM budget too small", ["compile", fmodel, "-o", out, "--calib", fashion,
                                             "--ram-budget", "512"], ["512 bytes", "--ram-budget"])
+    nan = os.path.join(workdir, "nan_calib.npy")
+    image = np.load(os.path.join(fashion, "image_0.npy"))
+    np.save(nan, np.full(image.shape, np.nan, np.float32))
+    yield ("compile: NaN calibration data", ["compile", fmodel, "-o", out, "--calib", nan],
+           ["nan_calib.npy", "NaN"])
+    dynamic = model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_in")],
+                    [vi("x", [1, 3, 8, 8]), vi("w", [4, 3, 3, 3])], [vi("y", [1, 4, 6, 6])])
+    dyn = save(workdir, "weights_input.onnx", dynamic)
+    for extra in ([], ["--float"]):
+        yield ("compile%s: weights as a graph input" % " ".join([""] + extra),
+               ["compile", dyn, "-o", out] + extra, ["conv_in", "'w'", "initializers"])
     # Flags (CLI11, one parser per subcommand): unknown, without a value, a bad number, a
     # second model, no model; the message names the flag or the command.
     for command in ("inspect", "plan", "run", "compile"):
