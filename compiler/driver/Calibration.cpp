@@ -65,29 +65,63 @@ Expected<std::vector<ir::TensorData>> samples(const ir::TensorData &value, const
 
 Expected<std::vector<std::vector<ir::TensorData>>>
 readCalibrationSets(const std::vector<std::string> &paths, const ir::Graph &graph) {
-  auto files = calibrationFiles(paths);
-  if (!files)
-    return files.error();
-  if (graph.inputs.size() != 1)
-    return makeError("--calib supports models with one input; this one has {}",
-                     graph.inputs.size());
-  const ir::Shape &shape = graph.tensor(graph.inputs[0]).shape;
-  std::vector<std::vector<ir::TensorData>> sets;
-  for (const std::string &file : *files) {
-    auto value = onnx_frontend::readTensorFile(file);
-    if (!value)
-      return makeError("{}: {}", file, value.error().message());
-    if (std::any_of(value->f.begin(), value->f.end(),
-                    [](float v) { return !std::isfinite(v); }))
-      return makeError("{}: holds NaN or infinite values; calibration needs the finite inputs "
-                       "the model will see",
-                       file);
-    auto split = samples(*value, shape, file);
-    if (!split)
-      return split.error();
-    for (auto &s : *split)
-      sets.push_back({std::move(s)});
+  // Each path feeds the input it names (NAME=FILE|DIR), or, for a model of one input, that
+  // input; sample k of every input makes input set k.
+  const size_t inputs = graph.inputs.size();
+  std::vector<std::vector<std::string>> given(inputs);
+  std::string names;
+  for (ir::TensorId id : graph.inputs)
+    names += (names.empty() ? "'" : ", '") + graph.tensor(id).name + "'";
+  for (const std::string &path : paths) {
+    const size_t eq = path.find('=');
+    size_t which = inputs;
+    for (size_t k = 0; eq != std::string::npos && k < inputs; ++k)
+      if (graph.tensor(graph.inputs[k]).name == path.substr(0, eq))
+        which = k;
+    if (which < inputs)
+      given[which].push_back(path.substr(eq + 1));
+    else if (inputs == 1)
+      given[0].push_back(path);
+    else
+      return makeError("--calib {}: the model has {} inputs ({}); give each its data as "
+                       "--calib NAME=FILE|DIR",
+                       path, inputs, names);
   }
+  std::vector<std::vector<ir::TensorData>> perInput(inputs);
+  for (size_t k = 0; k < inputs; ++k) {
+    const ir::Tensor &input = graph.tensor(graph.inputs[k]);
+    if (given[k].empty())
+      return makeError("--calib gives no data for input '{}'; give each input its data as "
+                       "--calib NAME=FILE|DIR",
+                       input.name);
+    auto files = calibrationFiles(given[k]);
+    if (!files)
+      return files.error();
+    for (const std::string &file : *files) {
+      auto value = onnx_frontend::readTensorFile(file);
+      if (!value)
+        return makeError("{}: {}", file, value.error().message());
+      if (std::any_of(value->f.begin(), value->f.end(),
+                      [](float v) { return !std::isfinite(v); }))
+        return makeError("{}: holds NaN or infinite values; calibration needs the finite "
+                         "inputs the model will see",
+                         file);
+      auto split = samples(*value, input.shape, file);
+      if (!split)
+        return split.error();
+      for (auto &sample : *split)
+        perInput[k].push_back(std::move(sample));
+    }
+    if (perInput[k].size() != perInput[0].size())
+      return makeError("--calib gives {} samples of input '{}' but {} of '{}'; each input "
+                       "needs one per calibration set",
+                       perInput[k].size(), input.name, perInput[0].size(),
+                       graph.tensor(graph.inputs[0]).name);
+  }
+  std::vector<std::vector<ir::TensorData>> sets(inputs ? perInput[0].size() : 0);
+  for (size_t s = 0; s < sets.size(); ++s)
+    for (size_t k = 0; k < inputs; ++k)
+      sets[s].push_back(std::move(perInput[k][s]));
   return sets;
 }
 

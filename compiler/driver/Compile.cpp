@@ -28,7 +28,8 @@ Options:
   --target cortex-m4|host    the code's target (default cortex-m4; the C is portable and
                              uses the DSP instructions where __ARM_FEATURE_DSP is defined)
   --calib FILE|DIR           calibration inputs (.npy / .pb, a batch or one sample per
-                             file; repeatable); without it, synthetic data and a warning
+                             file; repeatable); without it, synthetic data and a warning;
+                             for a model of several inputs, NAME=FILE|DIR per input
   --calib-percentile P       clip each range to the P-th percentile (e.g. 99.99) of the
                              calibration values on each side instead of min/max
   --float                    a float32 build instead (same files and model.h API; no

@@ -40,7 +40,8 @@ Options:
                              runtime kernels (the bit-exact oracle of generated code) and
                              print its error against the float interpreter
   --calib FILE|DIR           calibration inputs for quantisation (.npy / .pb, a batch or
-                             one sample per file; repeatable); without it, synthetic data
+                             one sample per file; repeatable); without it, synthetic data;
+                             for a model of several inputs, NAME=FILE|DIR per input
   --calib-percentile P       clip each range to the P-th percentile of its values
   --native                   with --board host: compile the quantised model with the LLVM
                              backend for this CPU (the verified plan, as 'rnnpoolc compile

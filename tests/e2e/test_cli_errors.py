@@ -138,6 +138,15 @@ def cases(workdir):
     for extra in ([], ["--float"]):
         yield ("compile%s: weights as a graph input" % " ".join([""] + extra),
                ["compile", dyn, "-o", out] + extra, ["conv_in", "'w'", "initializers"])
+    two = model([helper.make_node("Add", ["a", "b"], ["y"], name="sum")],
+                [vi("a", [1, 3, 4, 4]), vi("b", [1, 3, 4, 4])], [vi("y", [1, 3, 4, 4])])
+    two = save(workdir, "two_inputs.onnx", two)
+    cal = os.path.join(workdir, "two_calib.npy")
+    np.save(cal, np.zeros((2, 3, 4, 4), np.float32))
+    yield ("compile: one --calib for two inputs", ["compile", two, "-o", out, "--calib", cal],
+           ["two_calib.npy", "'a', 'b'", "NAME=FILE|DIR"])
+    yield ("compile: --calib for one of two inputs", ["compile", two, "-o", out, "--calib",
+                                                     "a=" + cal], ["input 'b'"])
     # Flags (CLI11, one parser per subcommand): unknown, without a value, a bad number, a
     # second model, no model; the message names the flag or the command.
     for command in ("inspect", "plan", "run", "compile"):

@@ -4,7 +4,8 @@
 mobilenet_v2_rnnpool; the host fixed-point outputs of branchy, l2norm_small and an ONNX
 LpNormalization are compared with float references (PyTorch, numpy) in output steps; and
 the generated C in QEMU (mps2-an386) equals the host fixed-point interpreter byte for byte
-for branchy, l2norm_small, the LpNormalization, rnnpool_face and mobilenet_v2_rnnpool.
+for branchy, l2norm_small, the LpNormalization, rnnpool_face and mobilenet_v2_rnnpool. A
+model of two inputs of different ranges is calibrated per input (--calib NAME=FILE).
 
   test_fixed_models.py RNNPOOLC WORKDIR
 """
@@ -71,6 +72,35 @@ def lp_normalization_model(work):
     return out_dir, path
 
 
+def two_input_model(work):
+    """Two inputs of different ranges, each through a conv, added: calibrated per input with
+    --calib NAME=FILE (the right one spans [-8, 8], which synthetic data in [-1, 1] clips)."""
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+    out_dir = os.path.join(work, "two_inputs")
+    os.makedirs(out_dir, exist_ok=True)
+    rng = np.random.RandomState(3)
+    w = {name: numpy_helper.from_array(rng.uniform(-0.5, 0.5, shape).astype(np.float32), name)
+         for name, shape in (("wl", [4, 3, 3, 3]), ("wr", [4, 2, 3, 3]))}
+    nodes = [helper.make_node("Conv", ["left", "wl"], ["a"], pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["right", "wr"], ["b"], pads=[1, 1, 1, 1]),
+             helper.make_node("Add", ["a", "b"], ["y"])]
+    vi = helper.make_tensor_value_info
+    graph = helper.make_graph(nodes, "two", [vi("left", TensorProto.FLOAT, [1, 3, 9, 7]),
+                                             vi("right", TensorProto.FLOAT, [1, 2, 9, 7])],
+                              [vi("y", TensorProto.FLOAT, [1, 4, 9, 7])], list(w.values()))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.checker.check_model(model)
+    path = os.path.join(out_dir, "two.onnx")
+    onnx.save(model, path)
+    for name, c, scale in (("left", 3, 1.0), ("right", 2, 8.0)):
+        np.save(os.path.join(out_dir, name + ".npy"),
+                rng.uniform(-scale, scale, [1, c, 9, 7]).astype(np.float32))
+        np.save(os.path.join(out_dir, name + "_calib.npy"),
+                rng.uniform(-scale, scale, [8, c, 9, 7]).astype(np.float32))
+    return out_dir, path
+
+
 def main(rnnpoolc, work):
     os.makedirs(work, exist_ok=True)
     failures = []
@@ -107,6 +137,22 @@ def main(rnnpoolc, work):
     err = fixed_errors(rnnpoolc, *models["lp_normalization"])
     print("LpNormalization: fixed vs numpy max %.2f output steps" % err[0].max())
     check("LpNormalization: fixed within 1.5 output steps of float", err[0].max() <= 1.5)
+
+    out_dir, onnx = two_input_model(work)
+    inputs = ["--input", os.path.join(out_dir, "left.npy"), "--input",
+              os.path.join(out_dir, "right.npy")]
+    calib = ["--calib", "left=" + os.path.join(out_dir, "left_calib.npy"), "--calib",
+             "right=" + os.path.join(out_dir, "right_calib.npy")]
+    steps = [float(m.group(0).split("(")[1].split()[0]) for m in
+             STEP.finditer(rnnpoolc_run(rnnpoolc, onnx, *inputs, "--fixed", *calib))]
+    print("two inputs calibrated per input: fixed vs float %s output steps" % steps)
+    # (Each input's rounding through its conv, then the Add's: 2.7 steps; on synthetic data
+    # in [-1, 1] the right input clips, 570 steps.)
+    check("two inputs: fixed within 4 output steps of float", len(steps) == 1 and
+          steps[0] <= 4.0)
+    r = json.loads(rnnpoolc_run(rnnpoolc, onnx, *inputs, *calib, "--board", "mps2-an386",
+                                "--json"))
+    check("two inputs: QEMU mps2-an386 == host fixed point", r["host_match"])
 
     for model in ("branchy", "l2norm_small", "lp_normalization", "rnnpool_face",
                   "mobilenet_v2_rnnpool"):
