@@ -57,6 +57,11 @@ Status fuseActivations(ir::Graph &graph);
 /// intermediate tensors have no other readers, by one L2Norm node (FuseL2Norm.cpp).
 Status fuseL2Norm(ir::Graph &graph);
 
+/// Rewrites where(x < 0, x * a, x) with a constant `a` (ONNX PRelu as the importer writes
+/// it): a LeakyRelu for one slope, max(x, x * a) for slopes at most 1, min(x, x * a) for
+/// slopes at least 1 (PRelu.cpp).
+Status simplifyPRelu(ir::Graph &graph);
+
 /// Moves a Softmax ahead of the Transpose that feeds it alone (over the axis the Transpose
 /// took its softmax axis from), then merges each Transpose of a Transpose's output that
 /// nothing else reads into one: opset 11's softmax(dim=1) of a map, Transpose - Softmax -

@@ -12,6 +12,10 @@ constexpr PassInfo kPipeline[] = {
     {"fold-dequantized-constants", foldDequantizedConstants,
      "right after folding, before any pass looks for constant weights: a QDQ model's weights "
      "become float constants that keep their integers and scales for the quantiser"},
+    {"prelu", simplifyPRelu,
+     "after both foldings, which make the slope a constant (PyTorch unsqueezes it at run time "
+     "without constant folding, and a QDQ model dequantises it); before activation fusion, "
+     "which folds the LeakyRelu of one slope into its conv"},
     {"softmax-transposes", softmaxTransposes,
      "after folding (the shapes and the softmax axis known), before remove-identities, which "
      "drops the identity Transpose it leaves where a softmax was transposed there and back"},

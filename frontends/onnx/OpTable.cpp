@@ -36,6 +36,7 @@ constexpr OpEntry kOps[] = {
     {"", "Identity", nullptr},
     {"", "Relu", nullptr},
     {"", "LeakyRelu", leakyRelu},
+    {"", "PRelu", prelu},
     {"", "Sigmoid", nullptr},
     {"", "HardSigmoid", hardSigmoid},
     {"", "HardSwish", nullptr},

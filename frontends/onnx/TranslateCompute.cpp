@@ -171,6 +171,37 @@ Status leakyRelu(NodeContext &ctx) {
   return ctx.status();
 }
 
+Status prelu(NodeContext &ctx) {
+  // where(x < 0, x * slope, x), exactly; the prelu pass (compiler/passes/PRelu.cpp) makes it
+  // a LeakyRelu or a Mul and a Max or Min once the slope is a folded constant (PyTorch's
+  // exports without constant folding unsqueeze it at run time). The Less and the Mul go in
+  // before this node, which becomes the Where.
+  const ir::TensorId x = ctx.node.inputs.at(0), slope = ctx.node.inputs.at(1);
+  ir::Graph &g = ctx.state.graph;
+  const std::string base = ctx.proto.output(0);
+  const ir::TensorId zero = g.addConstant(ctx.state.freshName(base + "_zero"),
+                                          ir::TensorData::fromFloats({}, {0.0f}));
+  auto emit = [&](ir::OpKind op, std::string suffix, std::vector<ir::TensorId> inputs) {
+    ir::Tensor t;
+    t.name = ctx.state.freshName(base + "_" + suffix);
+    ir::Node n;
+    n.name = ctx.proto.name() + "_" + suffix;
+    n.op = op;
+    n.attrs = ir::NoAttrs{};
+    n.inputs = std::move(inputs);
+    n.outputs = {g.addTensor(std::move(t))};
+    const ir::TensorId out = n.outputs[0];
+    g.nodes.push_back(std::move(n));
+    return out;
+  };
+  const ir::TensorId negative = emit(ir::OpKind::Less, "negative", {x, zero});
+  const ir::TensorId sloped = emit(ir::OpKind::Mul, "sloped", {x, slope});
+  ctx.node.op = ir::OpKind::Where;
+  ctx.node.attrs = ir::NoAttrs{};
+  ctx.node.inputs = {negative, sloped, x};
+  return ctx.status();
+}
+
 Status hardSigmoid(NodeContext &ctx) {
   ir::AlphaBetaAttrs a;
   a.alpha = ctx.getFloat("alpha", 0.2f);

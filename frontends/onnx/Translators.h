@@ -15,6 +15,8 @@ Status batchNorm(NodeContext &ctx);
 Status softmax(NodeContext &ctx);
 Status lpNormalization(NodeContext &ctx);
 Status leakyRelu(NodeContext &ctx);
+/// PRelu as where(x < 0, x * slope, x) (the prelu pass simplifies it).
+Status prelu(NodeContext &ctx);
 Status hardSigmoid(NodeContext &ctx);
 Status clip(NodeContext &ctx);
 Status cast(NodeContext &ctx);

@@ -5,7 +5,8 @@ mobilenet_v2_rnnpool; the host fixed-point outputs of branchy, l2norm_small and 
 LpNormalization are compared with float references (PyTorch, numpy) in output steps; and
 the generated C in QEMU (mps2-an386) equals the host fixed-point interpreter byte for byte
 for branchy, l2norm_small, the LpNormalization, rnnpool_face and mobilenet_v2_rnnpool. A
-model of two inputs of different ranges is calibrated per input (--calib NAME=FILE).
+model of two inputs of different ranges is calibrated per input (--calib NAME=FILE), and
+MTCNN's P-Net (PReLU, a softmax over the channels) runs in both opset styles.
 
   test_fixed_models.py RNNPOOLC WORKDIR
 """
@@ -101,6 +102,53 @@ def two_input_model(work):
     return out_dir, path
 
 
+def pnet_models(work):
+    """MTCNN's P-Net as its authors wrote it (PReLU after every conv, a max pool with
+    ceil_mode, per-pixel face scores through a softmax over the channels, box offsets),
+    exported at opset 13 and at opset 9 without constant folding (which unsqueezes the PReLU
+    slopes at run time and transposes around the softmax)."""
+    import torch
+    import torch.nn as nn
+
+    class PNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(3, 10, 3), nn.PReLU(10),
+                                      nn.MaxPool2d(2, 2, ceil_mode=True),
+                                      nn.Conv2d(10, 16, 3), nn.PReLU(16),
+                                      nn.Conv2d(16, 32, 3), nn.PReLU())
+            self.score, self.box = nn.Conv2d(32, 2, 1), nn.Conv2d(32, 4, 1)
+
+        def forward(self, x):
+            y = self.body(x)
+            return torch.softmax(self.score(y), dim=1), self.box(y)
+
+    torch.manual_seed(0)
+    net = PNet().eval()
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.PReLU):
+                m.weight.uniform_(0.0, 0.5)
+    rng = np.random.RandomState(4)
+    x = rng.uniform(-1, 1, [1, 3, 25, 31]).astype(np.float32)
+    calib = rng.uniform(-1, 1, [8, 3, 25, 31]).astype(np.float32)
+    with torch.no_grad():
+        want = [t.numpy() for t in net(torch.from_numpy(x))]
+    out = []
+    for opset, folding in ((13, True), (9, False)):
+        out_dir = os.path.join(work, "pnet_op%d" % opset)
+        os.makedirs(out_dir, exist_ok=True)
+        path = os.path.join(out_dir, "pnet.onnx")
+        torch.onnx.export(net, torch.from_numpy(x), path, opset_version=opset,
+                          do_constant_folding=folding)
+        np.save(os.path.join(out_dir, "input.npy"), x)
+        np.save(os.path.join(out_dir, "calib.npy"), np.concatenate([x, calib]))
+        for k, w in enumerate(want):
+            np.save(os.path.join(out_dir, "expected_%d.npy" % k), w)
+        out.append((out_dir, path))
+    return out
+
+
 def main(rnnpoolc, work):
     os.makedirs(work, exist_ok=True)
     failures = []
@@ -153,6 +201,29 @@ def main(rnnpoolc, work):
     r = json.loads(rnnpoolc_run(rnnpoolc, onnx, *inputs, *calib, "--board", "mps2-an386",
                                 "--json"))
     check("two inputs: QEMU mps2-an386 == host fixed point", r["host_match"])
+
+    for out_dir, onnx in pnet_models(work):
+        name = os.path.basename(out_dir)
+        p = subprocess.run([rnnpoolc, "inspect", onnx], capture_output=True, text=True)
+        check("%s: inspect says the int8 build compiles every node" % name,
+              "int8 C     compiles every node" in p.stdout)
+        float_out = os.path.join(out_dir, "float.npy")
+        rnnpoolc_run(rnnpoolc, onnx, "--input", os.path.join(out_dir, "input.npy"), "--output",
+                     float_out)
+        diff = max(np.abs(np.load(float_out.replace(".npy", "_%d.npy" % k)) -
+                          np.load(os.path.join(out_dir, "expected_%d.npy" % k))).max()
+                   for k in range(2))
+        check("%s: float within 1e-5 of PyTorch (%.1e)" % (name, diff), diff <= 1e-5)
+        text = rnnpoolc_run(rnnpoolc, onnx, "--input", os.path.join(out_dir, "input.npy"),
+                            "--fixed", "--calib", os.path.join(out_dir, "calib.npy"))
+        steps = [float(m.group(0).split("(")[1].split()[0]) for m in STEP.finditer(text)]
+        print("%s: fixed vs float %s output steps" % (name, steps))
+        check("%s: fixed within 4 output steps of float" % name,
+              len(steps) == 2 and max(steps) <= 4.0)
+        r = json.loads(rnnpoolc_run(rnnpoolc, onnx, "--input", os.path.join(out_dir, "input.npy"),
+                                    "--calib", os.path.join(out_dir, "calib.npy"), "--board",
+                                    "mps2-an386", "--json"))
+        check("%s: QEMU mps2-an386 == host fixed point" % name, r["host_match"])
 
     for model in ("branchy", "l2norm_small", "lp_normalization", "rnnpool_face",
                   "mobilenet_v2_rnnpool"):

@@ -136,6 +136,38 @@ TEST_CASE("global-pools leaves other reductions alone", "[passes]") {
   CHECK(countOps(b.g, OpKind::GlobalMaxPool) == 0);
 }
 
+TEST_CASE("prelu turns where(x < 0, x * a, x) into LeakyRelu, Max or Min", "[passes]") {
+  // ONNX PRelu as the importer writes it, with one slope, slopes per channel in [0, 1],
+  // slopes in [1, 3], and slopes on both sides of 1 (left as it is).
+  struct Case {
+    float low, high;
+    bool perChannel;
+    OpKind op;
+  };
+  for (const Case &c :
+       {Case{0.25f, 0.25f, false, OpKind::LeakyRelu},
+        Case{0.25f, 0.25f, true, OpKind::LeakyRelu}, Case{0.0f, 1.0f, true, OpKind::Max},
+        Case{1.0f, 3.0f, true, OpKind::Min}, Case{0.5f, 2.0f, true, OpKind::Where}}) {
+    INFO("slopes " << c.low << ".." << c.high << " -> " << ir::opName(c.op));
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 4, 3, 5});
+    ir::TensorId zero = b.g.addConstant("zero", ir::TensorData::fromFloats({}, {0.0f}));
+    std::vector<float> slopes(c.perChannel ? 4 : 1, c.low);
+    if (c.perChannel)
+      slopes = {c.low, c.high, (c.low + c.high) / 2, c.low};
+    ir::TensorId a = b.g.addConstant(
+        "a",
+        ir::TensorData::fromFloats(c.perChannel ? ir::Shape{4, 1, 1} : ir::Shape{1}, slopes));
+    ir::TensorId negative = b.node(OpKind::Less, "negative", {x, zero});
+    ir::TensorId sloped = b.node(OpKind::Mul, "sloped", {x, a});
+    b.g.outputs = {b.node(OpKind::Where, "prelu", {negative, sloped, x})};
+    checkPreservesOutputs(b, passes::simplifyPRelu, 0.0f);
+    CHECK(countOps(b.g, c.op) == 1);
+    CHECK(countOps(b.g, OpKind::Less) == (c.op == OpKind::Where ? 1 : 0));
+    CHECK(countOps(b.g, OpKind::Mul) == (c.op == OpKind::LeakyRelu ? 0 : 1));
+  }
+}
+
 TEST_CASE("softmax-transposes makes opset 11's transposed softmax one over the channels",
           "[passes]") {
   // softmax(x, dim=1) below opset 13: Transpose to NHWC, Softmax over the flattened last
