@@ -70,11 +70,15 @@ std::vector<BackendGap> gaps(const ir::Graph &graph,
 } // namespace
 
 std::vector<BackendGap> fixedPointGaps(const ir::Graph &graph) {
-  quant::Ranges ranges;
-  for (size_t id = 0; id < graph.numTensors(); ++id)
-    ranges[graph.tensor(static_cast<ir::TensorId>(id)).name] = quant::Range{-1.0f, 1.0f};
   return gaps(graph, [&](const ir::Graph &g) -> Status {
-    // Tensors a cut adds as inputs already have ranges (every name has one).
+    // A range for every tensor the quantiser will see: those of the graph as prepareGraph
+    // leaves it (the pre-activations it splits out of convs are new tensors), as calibration
+    // gives them.
+    ir::Graph prepared = g;
+    quant::Ranges ranges;
+    const ir::Graph &named = quant::prepareGraph(prepared) ? prepared : g;
+    for (size_t id = 0; id < named.numTensors(); ++id)
+      ranges[named.tensor(static_cast<ir::TensorId>(id)).name] = quant::Range{-1.0f, 1.0f};
     auto model = quant::quantize(g, ranges);
     if (!model)
       return model.error();
