@@ -22,6 +22,13 @@ static int32_t rp_pad_source_f32(int32_t i, int32_t n, int32_t mode) {
   return m < n ? m : period - m;
 }
 
+/* Pixel (y, x)'s address as an integer (as rp_view_address in rp_internal.h). */
+static uintptr_t rp_view_address_f32(const rp_view_f32 *v, int32_t y, int32_t x, int32_t c) {
+  const int32_t row = v->ring_rows ? y % v->ring_rows : y - v->row0;
+  return (uintptr_t)v->data +
+         (uintptr_t)(intptr_t)((row * v->cols + (x - v->col0)) * c) * sizeof(float);
+}
+
 RP_F32_API void rp_pad_f32(const rp_pad_f32_params *p, const rp_view_f32 *in, rp_view_f32 *out,
                            const rp_region_f32 *region) {
   /* In an order that lets the output lie over its input in the constant and edge modes, as
@@ -29,10 +36,11 @@ RP_F32_API void rp_pad_f32(const rp_pad_f32_params *p, const rp_view_f32 *in, rp
    * lies after it in memory, else last pixel first. */
   const int32_t c_n = p->channels, rows = region->row1 - region->row0,
                 cols = region->col1 - region->col0;
-  const int forward = (uintptr_t)rp_view_pixel_f32(out, region->row0, region->col0, c_n) <
-                      (uintptr_t)rp_view_pixel_f32(
-                          in, rp_pad_source_f32(region->row0 - p->pad_top, p->in_h, 1),
-                          rp_pad_source_f32(region->col0 - p->pad_left, p->in_w, 1), c_n);
+  const int forward =
+      in->data && out->data &&
+      rp_view_address_f32(out, region->row0, region->col0, c_n) <
+          rp_view_address_f32(in, rp_pad_source_f32(region->row0 - p->pad_top, p->in_h, 1),
+                              rp_pad_source_f32(region->col0 - p->pad_left, p->in_w, 1), c_n);
   int32_t k, j, c;
   for (k = 0; k < rows; ++k) {
     const int32_t oy = forward ? region->row0 + k : region->row1 - 1 - k;

@@ -240,15 +240,20 @@ static inline int8_t *rp_view_pixel(const rp_view *v, int32_t y, int32_t x, int3
  * source (its row and column clamped into the input) lies after the pixel in memory, as when
  * the plan puts a Pad's one-row ring over its input's first row, every source then at or
  * after its pixel; else last pixel first, as for an output over its input with every source
- * at or before its pixel (and either order for buffers apart). Addresses compared as
- * integers: the two views may be separate objects. */
+ * at or before its pixel (and either order for buffers apart). Addresses are computed as
+ * integers: the source may lie outside what the view holds (a region of padding only), and
+ * the two views may be separate objects or have no data. */
+static inline uintptr_t rp_view_address(const rp_view *v, int32_t y, int32_t x, int32_t c) {
+  const int32_t row = v->ring_rows ? y % v->ring_rows : y - v->row0;
+  return (uintptr_t)v->data + (uintptr_t)(intptr_t)((row * v->cols + (x - v->col0)) * c);
+}
 static inline int rp_pad_first_first(const rp_view *in, const rp_view *out,
                                      const rp_region *region, int32_t pad_top, int32_t pad_left,
                                      int32_t in_h, int32_t in_w, int32_t c) {
   const int32_t iy = rp_pad_source(region->row0 - pad_top, in_h, RP_PAD_EDGE);
   const int32_t ix = rp_pad_source(region->col0 - pad_left, in_w, RP_PAD_EDGE);
-  return (uintptr_t)rp_view_pixel(out, region->row0, region->col0, c) <
-         (uintptr_t)rp_view_pixel(in, iy, ix, c);
+  return in->data && out->data &&
+         rp_view_address(out, region->row0, region->col0, c) < rp_view_address(in, iy, ix, c);
 }
 
 /* Packs -zp into both halfwords, the offset operand of SXTAB16. */
