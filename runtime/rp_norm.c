@@ -257,25 +257,11 @@ RP_API void rp_channel_slice_s8(const rp_channel_slice_params *p, const int8_t *
 
 RP_API void rp_pad_s8(const rp_pad_params *p, const rp_view *in, rp_view *out,
                       const rp_region *region) {
-  /* In an order that lets the plan put the output over its input (rp_pad_first_first; see
-   * rnnpoolc_runtime.h). */
-  const int32_t c_n = p->channels, rows = region->row1 - region->row0,
-                cols = region->col1 - region->col0;
-  const int forward =
-      rp_pad_first_first(in, out, region, p->pad_top, p->pad_left, p->in_h, p->in_w, c_n);
-  int32_t k, j;
-  for (k = 0; k < rows; ++k) {
-    const int32_t oy = forward ? region->row0 + k : region->row1 - 1 - k;
-    const int32_t iy = oy - p->pad_top;
-    const int row_inside = iy >= 0 && iy < p->in_h;
-    for (j = 0; j < cols; ++j) {
-      const int32_t ox = forward ? region->col0 + j : region->col1 - 1 - j;
-      const int32_t ix = ox - p->pad_left;
-      int8_t *dst = rp_view_pixel(out, oy, ox, c_n);
-      if (row_inside && ix >= 0 && ix < p->in_w)
-        memmove(dst, rp_view_pixel(in, iy, ix, c_n), (size_t)c_n);
-      else
-        memset(dst, (int8_t)p->value, (size_t)c_n);
-    }
-  }
+  /* The constant mode of rp_pad_mode_s8 (rp_shape.c), in place the same way. */
+  rp_pad_mode_params m;
+  m.in_h = p->in_h, m.in_w = p->in_w, m.channels = p->channels;
+  m.out_h = p->out_h, m.out_w = p->out_w;
+  m.pad_top = p->pad_top, m.pad_left = p->pad_left;
+  m.mode = RP_PAD_CONSTANT, m.value = p->value;
+  rp_pad_mode_s8(&m, in, out, region);
 }

@@ -261,6 +261,20 @@ TEST_CASE("runtime f32: RNNPool over regions, with and without reuse == whole") 
   CHECK(cut(1, p.out_w) == expected);
 }
 
+namespace {
+
+/// rp_pad_f32 of the whole map `x`, into a buffer of its own.
+std::vector<float> paddedWhole(const rp_pad_f32_params &p, std::vector<float> x) {
+  std::vector<float> y(static_cast<size_t>(p.out_h * p.out_w * p.channels), -7.0f);
+  rp_view_f32 vi = rp_view_whole_f32(x.data(), p.in_h, p.in_w);
+  rp_view_f32 vo = rp_view_whole_f32(y.data(), p.out_h, p.out_w);
+  rp_region_f32 r = rp_region_whole_f32(p.out_h, p.out_w);
+  rp_pad_f32(&p, &vi, &vo, &r);
+  return y;
+}
+
+} // namespace
+
 TEST_CASE("runtime f32: constant and edge padding in place, tile by tile == whole") {
   // As the int8 kernels: the output view may lie over the input view (plan::padInPlace),
   // because every pixel's source lies at or before it and the last pixel is written first.
@@ -269,14 +283,7 @@ TEST_CASE("runtime f32: constant and edge padding in place, tile by tile == whol
   for (int32_t mode : {0, 1}) {
     INFO("mode " << mode);
     rp_pad_f32_params p{inH, inW, c, outH, outW, top, left, mode, -0.25f};
-    std::vector<float> want(static_cast<size_t>(outH * outW * c), -7.0f);
-    {
-      std::vector<float> in = x;
-      rp_view_f32 vi = rp_view_whole_f32(in.data(), inH, inW);
-      rp_view_f32 vo = rp_view_whole_f32(want.data(), outH, outW);
-      rp_region_f32 r = rp_region_whole_f32(outH, outW);
-      rp_pad_f32(&p, &vi, &vo, &r);
-    }
+    const std::vector<float> want = paddedWhole(p, x);
     // Input rows (or columns) [lo, hi) that outputs [a, b) read.
     auto span = [&](int32_t a, int32_t b, int32_t pad, int32_t n) {
       int32_t lo = a - pad, hi = b - pad;
@@ -321,14 +328,7 @@ TEST_CASE("runtime f32: padding into a one-row ring over its input's first row")
   for (int32_t mode : {0, 1}) {
     INFO("mode " << mode);
     rp_pad_f32_params p{inH, inW, c, outH, outW, 0, left, mode, -0.25f};
-    std::vector<float> want(static_cast<size_t>(outH * outW * c), -7.0f);
-    {
-      std::vector<float> in = x;
-      rp_view_f32 vi = rp_view_whole_f32(in.data(), inH, inW);
-      rp_view_f32 vo = rp_view_whole_f32(want.data(), outH, outW);
-      rp_region_f32 r = rp_region_whole_f32(outH, outW);
-      rp_pad_f32(&p, &vi, &vo, &r);
-    }
+    const std::vector<float> want = paddedWhole(p, x);
     const int32_t below = (left + right) * c;
     std::vector<float> arena(static_cast<size_t>(below) + x.size());
     std::copy(x.begin(), x.end(), arena.begin() + below);
