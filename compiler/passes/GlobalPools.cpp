@@ -56,7 +56,8 @@ Status rewriteGlobalPools(ir::Graph &graph) {
       continue;
     }
     // [N, C, 1, 1], then the Reshape to the reduction's [N, C] under the output's name.
-    const ir::Shape &in = graph.tensor(x).shape;
+    // (Copies: addTensor() below may move the graph's tensors.)
+    const ir::Shape in = graph.tensor(x).shape;
     const std::string base = graph.tensor(y).name;
     ir::Tensor pooled;
     pooled.name = graph.uniqueTensorName(base + "_pooled");

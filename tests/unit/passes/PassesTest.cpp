@@ -117,6 +117,35 @@ TEST_CASE("global-pools turns means and maxima over rows and columns into global
   }
 }
 
+TEST_CASE("global-pools rewrites many reductions of one graph, each to its own shape",
+          "[passes]") {
+  // Each rewrite adds tensors, so the graph's tensors move while the pass runs (a shape
+  // read by reference across that move was a use after free: a ConvNeXt-style head crashed).
+  // Graphs of 1 to 16 reductions, with an odd and an even number of tensors: some rewrite
+  // moves the tensors at every point of it.
+  ir::ReduceAttrs dropped;
+  dropped.keepDims = false; // (the rewrite that adds a Reshape and its shape)
+  for (int64_t count = 1; count <= 16; ++count)
+    for (bool odd : {false, true}) {
+      INFO(count << " reductions" << (odd ? ", one more tensor" : ""));
+      Builder b;
+      ir::TensorId x = b.input("x", {1, 3, 5, 4});
+      if (odd)
+        b.constant("unused", {1});
+      for (int64_t c = 1; c <= count; ++c) {
+        const std::string k = std::to_string(c);
+        ir::TensorId y = b.node(OpKind::Conv, "conv" + k,
+                                {x, b.constant("w" + k, {c, 3, 1, 1})}, ir::ConvAttrs{});
+        b.g.outputs.push_back(
+            b.node(OpKind::ReduceMean, "mean" + k, {y, b.ints("axes" + k, {2, 3})}, dropped));
+      }
+      checkPreservesOutputs(b, passes::rewriteGlobalPools, 1e-6f);
+      CHECK(countOps(b.g, OpKind::GlobalAveragePool) == count);
+      for (size_t k = 0; k < b.g.outputs.size(); ++k)
+        CHECK(b.g.tensor(b.g.outputs[k]).shape == ir::Shape{1, static_cast<int64_t>(k) + 1});
+    }
+}
+
 TEST_CASE("global-pools leaves other reductions alone", "[passes]") {
   // Over the channels, over one spatial axis, over H and W of a rank-3 tensor, and with
   // axes computed at run time: none is a global pool.
