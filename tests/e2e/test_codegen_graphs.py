@@ -895,8 +895,9 @@ class TwoInputs(nn.Module):
 
 
 def check_two_inputs(rnnpoolc, work):
-    """A two-input model: QEMU == host fixed point with synthetic calibration (--calib
-    takes one-input models); --stream-input and --calib are documented one-line errors."""
+    """A two-input model: QEMU == host fixed point with synthetic calibration and with each
+    input calibrated by name (--calib NAME=FILE); --stream-input and one --calib for both
+    inputs are documented one-line errors."""
     out_dir = os.path.join(work, "two_inputs")
     os.makedirs(os.path.join(out_dir, "calib"), exist_ok=True)
     rng = np.random.RandomState(1)
@@ -917,10 +918,20 @@ def check_two_inputs(rnnpoolc, work):
     ok = p.returncode == 0 and json.loads(p.stdout)["host_match"]
     results.append((ok, "two_inputs: host_match %s" % ok if p.returncode == 0 else
                     "two_inputs: exit %d: %s" % (p.returncode, p.stderr.strip()[-600:])))
+    import onnx
+    names = [i.name for i in onnx.load(path).graph.input]
+    by_name = []
+    for k, (name, x) in enumerate(zip(names, xs)):
+        np.save(os.path.join(out_dir, "calib_%d.npy" % k), x)
+        by_name += ["--calib", "%s=%s" % (name, os.path.join(out_dir, "calib_%d.npy" % k))]
+    p = subprocess.run(base + by_name, capture_output=True, text=True, timeout=300)
+    ok = p.returncode == 0 and json.loads(p.stdout)["host_match"]
+    results.append((ok, "two_inputs --calib NAME=FILE: host_match %s" % ok if p.returncode == 0
+                    else "two_inputs: exit %d: %s" % (p.returncode, p.stderr.strip()[-600:])))
     for flags, want in ((["--stream-input"], "--stream-input on a board supports models with "
                                              "one input"),
                         (["--calib", os.path.join(out_dir, "calib")],
-                         "--calib supports models with one input")):
+                         "give each its data as --calib NAME=FILE|DIR")):
         p = subprocess.run(base + flags, capture_output=True, text=True, timeout=300)
         err = p.stderr.strip()
         ok = p.returncode == 2 and len(err.splitlines()) == 1 and want in err
