@@ -156,6 +156,17 @@ Expected<std::vector<ir::TensorData>> readInputs(const RunOptions &o, const ir::
     if (!value)
       return makeError("{}: {}", o.inputs[k], value.error().message());
     const ir::Tensor &in = g.tensor(g.inputs[k]);
+    const bool batch =
+        value->shape.size() == in.shape.size() && !in.shape.empty() && in.shape[0] == 1 &&
+        value->shape[0] > 1 &&
+        std::equal(in.shape.begin() + 1, in.shape.end(), value->shape.begin() + 1);
+    if (batch && (o.fixed || (o.native && !o.floatMode)))
+      return makeError(
+          "{}: holds a batch of {} samples, but the fixed-point paths run one at a "
+          "time (input '{}' is {}[{}]): pass one sample, or run the batch with "
+          "--board, which takes a batch file as {} inferences",
+          o.inputs[k], value->shape[0], in.name, ir::name(in.dtype), ir::toString(in.shape),
+          value->shape[0]);
     if (value->shape != in.shape || value->dtype != in.dtype)
       return makeError("{}: holds {}[{}] but input '{}' of the model is {}[{}]; pass a matching "
                        "tensor or --input-shape",

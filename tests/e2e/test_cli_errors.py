@@ -127,6 +127,12 @@ def cases(workdir):
                                        "--calib-percentile", "40"], ["--calib-percentile"])
     yield ("compile: RAM budget too small", ["compile", fmodel, "-o", out, "--calib", fashion,
                                             "--ram-budget", "512"], ["512 bytes", "--ram-budget"])
+    batch = os.path.join(workdir, "batch.npy")
+    np.save(batch, np.zeros((3,) + np.load(os.path.join(fashion, "image_0.npy")).shape[1:],
+                            np.float32))
+    yield ("run --fixed: a batch file", ["run", fmodel, "--input", batch, "--fixed", "--calib",
+                                         fashion, "--output", out],
+           ["batch.npy", "batch of 3", "one at a time", "--board"])
     nan = os.path.join(workdir, "nan_calib.npy")
     image = np.load(os.path.join(fashion, "image_0.npy"))
     np.save(nan, np.full(image.shape, np.nan, np.float32))

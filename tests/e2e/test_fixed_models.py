@@ -202,6 +202,22 @@ def main(rnnpoolc, work):
                                 "--json"))
     check("two inputs: QEMU mps2-an386 == host fixed point", r["host_match"])
 
+    # inspect checks with placeholder ranges: a Sqrt of a sigmoid's output is no problem,
+    # though its placeholder input range is [-1, 1].
+    import onnx as onnx_lib
+    from onnx import helper, numpy_helper, TensorProto
+    sqrt_path = os.path.join(work, "sqrt_sigmoid.onnx")
+    w = numpy_helper.from_array(np.full([2, 3, 1, 1], 0.5, np.float32), "w")
+    onnx_lib.save(helper.make_model(helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["c"]), helper.make_node("Sigmoid", ["c"], ["s"]),
+         helper.make_node("Sqrt", ["s"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 4, 4])], [w]),
+        opset_imports=[helper.make_opsetid("", 13)]), sqrt_path)
+    p = subprocess.run([rnnpoolc, "inspect", sqrt_path], capture_output=True, text=True)
+    check("inspect: a Sqrt of a sigmoid compiles in the int8 build",
+          "int8 C     compiles every node" in p.stdout)
+
     for out_dir, onnx in pnet_models(work):
         name = os.path.basename(out_dir)
         p = subprocess.run([rnnpoolc, "inspect", onnx], capture_output=True, text=True)
