@@ -579,6 +579,10 @@ Expected<FloatStep> lowerNode(Lowering &l, const ir::Node &node) {
   case ir::OpKind::ConstantOfShape:
     break;
   }
+  if (node.op == ir::OpKind::QuantizeLinear || node.op == ir::OpKind::DequantizeLinear)
+    return ir::nodeError(node, "has no float kernel in the C backend: a pre-quantised (QDQ) "
+                               "model compiles in the int8 build, which takes its scales; "
+                               "drop --float");
   return ir::nodeError(node, "has no float kernel in the C backend");
 }
 

@@ -499,6 +499,14 @@ TEST_CASE("codegen: float lowering names the node of a form without a float kern
     std::string msg = lowerError(b, b.node(ir::OpKind::Sum, "total", {x, x, x}));
     CHECK(msg == "node 'total' (Sum): has no float kernel in the C backend");
   }
+  SECTION("a QDQ model's quantisation, with the way to the int8 build") {
+    Builder b;
+    ir::TensorId x = b.input("x", {1, 3, 4, 5});
+    std::string msg = lowerError(
+        b, b.node(ir::OpKind::QuantizeLinear, "q", {x, b.constant("s", {}, 0.1f, 0.1f)}));
+    CHECK(msg.find("node 'q' (QuantizeLinear)") != std::string::npos);
+    CHECK(msg.find("drop --float") != std::string::npos);
+  }
 }
 
 namespace {
