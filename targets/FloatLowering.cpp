@@ -9,6 +9,7 @@
 #include <array>
 #include <cassert>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <set>
@@ -49,11 +50,20 @@ bool callsParamsInOut(FloatKind kind) {
 }
 
 int64_t floatWeightsBytes(const FloatModel &model) {
+  // Each distinct array once, as emitted (shareIdenticalArrays; compared bit for bit).
+  std::set<std::vector<uint32_t>> seen;
+  std::set<std::vector<int64_t>> channels;
   int64_t bytes = 0;
   for (const FloatStep &s : model.steps) {
-    for (const FloatArray &a : s.arrays)
-      bytes += 4 * static_cast<int64_t>(a.values.size());
-    bytes += 4 * static_cast<int64_t>(s.concatChannels.size());
+    for (const FloatArray &a : s.arrays) {
+      std::vector<uint32_t> bits(a.values.size());
+      std::memcpy(bits.data(), a.values.data(), 4 * bits.size());
+      if (seen.insert(std::move(bits)).second)
+        bytes += 4 * static_cast<int64_t>(a.values.size());
+    }
+    if (!s.concatChannels.empty() &&
+        channels.emplace(s.concatChannels.begin(), s.concatChannels.end()).second)
+      bytes += 4 * static_cast<int64_t>(s.concatChannels.size());
   }
   return bytes;
 }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 #include <map>
 
 namespace rnnpoolc::targets {
@@ -279,8 +280,34 @@ std::string identifier(const std::string &name) {
   return out.substr(0, 40);
 }
 
+void shareIdenticalArrays(LoweredModel &model) {
+  auto same = [](const LoweredArray &a, const LoweredArray &b) {
+    if (a.ctype() != b.ctype() || a.count() != b.count())
+      return false;
+    if (a.floats)
+      return std::equal(a.floats->begin(), a.floats->end(), b.floats->begin(),
+                        [](float x, float y) { return std::memcmp(&x, &y, sizeof x) == 0; });
+    return a.data->s8 == b.data->s8 && a.data->s16 == b.data->s16 && a.data->s32 == b.data->s32;
+  };
+  std::multimap<std::pair<size_t, size_t>, int> seen; // (bytes, count) -> arrays of their own
+  for (size_t i = 0; i < model.arrays.size(); ++i) {
+    LoweredArray &a = model.arrays[i];
+    const auto key = std::pair{a.bytes(), a.count()};
+    for (auto [it, end] = seen.equal_range(key); it != end && a.sameAs < 0; ++it)
+      if (same(model.arrays[static_cast<size_t>(it->second)], a))
+        a.sameAs = it->second;
+    if (a.sameAs >= 0)
+      model.weightsBytes -= static_cast<int64_t>(a.bytes());
+    else
+      seen.emplace(key, static_cast<int>(i));
+  }
+}
+
 Expected<LoweredModel> lower(const quant::QuantizedModel &model, const plan::Plan &plan) {
-  return Lowering(model, plan).run();
+  auto lowered = Lowering(model, plan).run();
+  if (lowered)
+    shareIdenticalArrays(*lowered);
+  return lowered;
 }
 
 } // namespace rnnpoolc::targets

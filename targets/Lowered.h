@@ -51,6 +51,10 @@ struct LoweredArray {
   std::string field; ///< The params field it fills ("weights", "rnn1.w", "table", ...).
   std::shared_ptr<const quant::ConstArray> data;    ///< Integer arrays, else null.
   std::shared_ptr<const std::vector<float>> floats; ///< Float arrays, else null.
+  /// An earlier array of the same type and values that this one is (weights a model
+  /// shares between nodes, such as a detection head applied to several feature maps):
+  /// emitted once, under that array's name. -1: its own.
+  int sameAs = -1;
   /// "int8_t", "int16_t", "int32_t", "uint32_t" or "float".
   std::string_view ctype() const { return floats ? std::string_view("float") : data->ctype; }
   size_t count() const { return floats ? floats->size() : data->count(); }
@@ -188,6 +192,10 @@ Expected<LoweredModel> lower(const FloatModel &model, const plan::Plan &plan);
 /// columns. checkPlanLimits is the lowerings' check of the plan: its steps' regions, its
 /// buffers and the graph's nodes.
 Status checkMapLimits(const ir::Graph &graph);
+
+/// Marks every array whose type and values an earlier one has (LoweredArray::sameAs), and
+/// counts it out of weightsBytes; both lowerings call it last.
+void shareIdenticalArrays(LoweredModel &model);
 Status checkPlanLimits(const ir::Graph &graph, const plan::Plan &plan);
 
 /// The input buffers of `node`'s steps, which must be the same for all of them (a channel

@@ -179,7 +179,10 @@ Expected<LoweredModel> FloatPlanLowering::run() {
 } // namespace
 
 Expected<LoweredModel> lower(const FloatModel &model, const plan::Plan &plan) {
-  return FloatPlanLowering(model, plan).run();
+  auto lowered = FloatPlanLowering(model, plan).run();
+  if (lowered)
+    shareIdenticalArrays(*lowered);
+  return lowered;
 }
 
 } // namespace rnnpoolc::targets

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <set>
+#include <tuple>
 
 namespace rnnpoolc::targets::c {
 namespace {
@@ -85,10 +87,10 @@ std::string modelSource(const Emitter &e) {
        "  (void)node;\n  (void)bytes;\n  (void)step;\n  MODEL_TRACE(node, bytes, step);\n}\n"
        "#define MODEL_TRACE_HOOK model_trace\n#else\n#define MODEL_TRACE_HOOK 0\n#endif\n\n";
   s += "/* Constant data, in model_weights.c. */\n";
-  for (const LoweredArray &a : e.lowered.arrays)
-    s += arrayDefinition(*a.data,
-                         arraySymbol("model_" + e.lowered.layers[a.layer].name, a.field),
-                         /*isExtern=*/true);
+  for (size_t k = 0; k < e.lowered.arrays.size(); ++k)
+    if (e.lowered.arrays[k].sameAs < 0) // (another's values: named as that one)
+      s += arrayDefinition(*e.lowered.arrays[k].data, arrayName(e.lowered, static_cast<int>(k)),
+                           /*isExtern=*/true);
   s += "\n/* Kernel parameters, computed by rnnpoolc on the host. */\n";
   for (const LoweredLayer &layer : e.lowered.layers)
     s += paramsDefinition(e.lowered, layer);
@@ -110,7 +112,12 @@ std::string weightsSource(const Emitter &e) {
     s += fmt::format("\n/* node '{}' */\n", commentSafe(e.graph().nodes[layer.node].name));
     for (int index : layer.arrays) {
       const LoweredArray &a = e.lowered.arrays[static_cast<size_t>(index)];
-      std::string name = arraySymbol("model_" + layer.name, a.field);
+      const std::string name = arrayName(e.lowered, index);
+      if (a.sameAs >= 0) {
+        s += fmt::format("/* {}: the values of {} */\n",
+                         arraySymbol("model_" + layer.name, a.field), name);
+        continue;
+      }
       s += arrayDefinition(*a.data, name, /*isExtern=*/true);
       s += arrayDefinition(*a.data, name, /*isExtern=*/false);
     }
@@ -138,10 +145,15 @@ set_target_properties(rnnpoolc_model PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRE
 } // namespace
 
 int64_t weightsBytes(const quant::QuantizedModel &model) {
+  // Each distinct array once, as emitted (targets::shareIdenticalArrays).
+  std::set<
+      std::tuple<std::string, std::vector<int8_t>, std::vector<int16_t>, std::vector<int32_t>>>
+      seen;
   int64_t bytes = 0;
   for (const quant::Layer &layer : model.layers)
     for (const auto &a : layer.arrays)
-      bytes += static_cast<int64_t>(a->bytes());
+      if (seen.emplace(std::string(a->ctype), a->s8, a->s16, a->s32).second)
+        bytes += static_cast<int64_t>(a->bytes());
   return bytes;
 }
 

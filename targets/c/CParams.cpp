@@ -28,6 +28,13 @@ std::string arraySymbol(const std::string &base, const std::string &field) {
   return name;
 }
 
+std::string arrayName(const LoweredModel &lowered, int index) {
+  const LoweredArray *a = &lowered.arrays.at(static_cast<size_t>(index));
+  if (a->sameAs >= 0)
+    a = &lowered.arrays.at(static_cast<size_t>(a->sameAs));
+  return arraySymbol("model_" + lowered.layers.at(a->layer).name, a->field);
+}
+
 std::string initialiser(const std::vector<ParamValue> &fields,
                         const std::function<std::string(int)> &symbol,
                         const std::string &rowsName, const std::string &pad) {
@@ -67,7 +74,7 @@ std::string cFloat(float value) {
 std::string paramsDefinition(const LoweredModel &lowered, const LoweredLayer &layer) {
   if (layer.paramsType().empty())
     return std::string();
-  const std::string &name = layer.name, base = "model_" + layer.name;
+  const std::string &name = layer.name;
   std::string text;
   if (!layer.rowsType.empty()) {
     text += fmt::format("static const {} {}_inputs[] = {{\n", layer.rowsType, name);
@@ -81,11 +88,7 @@ std::string paramsDefinition(const LoweredModel &lowered, const LoweredLayer &la
   }
   return text + fmt::format("static const {} {} = {{\n{}}};\n", layer.paramsType(), name,
                             initialiser(
-                                layer.params,
-                                [&](int a) {
-                                  return arraySymbol(
-                                      base, lowered.arrays[static_cast<size_t>(a)].field);
-                                },
+                                layer.params, [&](int a) { return arrayName(lowered, a); },
                                 name + "_inputs", "  "));
 }
 

@@ -20,6 +20,9 @@ std::string commentSafe(std::string text);
 /// The C name of the array behind params field `field` ("weights", "rnn1.w", ...) of a
 /// layer whose symbols start with `base`.
 std::string arraySymbol(const std::string &base, const std::string &field);
+/// The C name of constant array `index` of `lowered`: arraySymbol("model_" + its layer's
+/// name, field), or that of the array it is the same as (LoweredArray::sameAs).
+std::string arrayName(const LoweredModel &lowered, int index);
 
 /// "  .field = value,\n" lines of a struct initialiser, `pad` deep, in field order: pointer
 /// fields print as symbol(array index) (0 when null), the rows pointer as `rowsName`.

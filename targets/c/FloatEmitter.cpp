@@ -29,10 +29,7 @@ struct Emitter {
     return fmt::format("(float *)(void *)(a + {})", l.buffers[static_cast<size_t>(b)].offset);
   }
   /// The C name of constant array `a`: "model_s3_conv_weights".
-  std::string symbol(int a) const {
-    const LoweredArray &array = l.arrays[static_cast<size_t>(a)];
-    return arraySymbol("model_" + l.layers[array.layer].name, array.field);
-  }
+  std::string symbol(int a) const { return arrayName(l, a); }
 };
 
 /// "rp_buffer_pixel_f32(model_buffers, a, BUFFER, Y, X)".
@@ -264,7 +261,8 @@ Expected<std::string> modelSource(const Emitter &e) {
        "#define MODEL_TRACE_HOOK model_trace\n#else\n#define MODEL_TRACE_HOOK 0\n#endif\n\n";
   s += "/* Constant data, in model_weights.c. */\n";
   for (size_t a = 0; a < e.l.arrays.size(); ++a)
-    s += arrayDefinition(e.l.arrays[a], e.symbol(static_cast<int>(a)), /*isExtern=*/true);
+    if (e.l.arrays[a].sameAs < 0) // (another's values: named as that one)
+      s += arrayDefinition(e.l.arrays[a], e.symbol(static_cast<int>(a)), /*isExtern=*/true);
   s += "\n/* Kernel parameters, computed by rnnpoolc on the host. */\n";
   for (const LoweredLayer &layer : e.l.layers)
     s += paramsDefinition(e.l, layer);
@@ -320,6 +318,11 @@ std::string weightsSource(const Emitter &e) {
     s += fmt::format("\n/* node '{}' */\n", commentSafe(e.graph().nodes[layer.node].name));
     for (int a : layer.arrays) {
       const LoweredArray &array = e.l.arrays[static_cast<size_t>(a)];
+      if (array.sameAs >= 0) {
+        s += fmt::format("/* {}: the values of {} */\n",
+                         arraySymbol("model_" + layer.name, array.field), e.symbol(a));
+        continue;
+      }
       s += arrayDefinition(array, e.symbol(a), /*isExtern=*/true);
       s += arrayDefinition(array, e.symbol(a), /*isExtern=*/false);
     }

@@ -157,8 +157,7 @@ std::string Printer::callBody(const LoweredLayer &layer) const {
     break;
   }
   case quant::KernelForm::Table: {
-    const LoweredArray &table = l_.arrays.at(static_cast<size_t>(layer.arrays.at(0)));
-    call = fmt::format("{}({}, {}, {}, {});", k.function, arraySymbol("model_" + p, table.field),
+    call = fmt::format("{}({}, {}, {}, {});", k.function, arrayName(l_, layer.arrays.at(0)),
                        row("s->in[0]"), row("s->out"), values);
     break;
   }

@@ -153,6 +153,10 @@ Expected<Constant *> Builder::structValue(llvm::StructType *type,
 /// The constant arrays, as the C backend names them ("model_s3_conv_weights").
 Status Builder::arrays() {
   for (const LoweredArray &a : l_.arrays) {
+    if (a.sameAs >= 0) { // another's values: that one's global
+      arrays_.push_back(arrays_.at(static_cast<size_t>(a.sameAs)));
+      continue;
+    }
     Constant *init = nullptr;
     const std::string_view ctype = a.ctype();
     if (ctype == "float")

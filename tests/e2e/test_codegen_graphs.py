@@ -677,6 +677,22 @@ class BilinearUpsample(nn.Module):
         return self.c(F.interpolate(b, size=(13, 9), mode="bilinear", align_corners=self.align))
 
 
+class SharedHead(nn.Module):
+    """An FCOS/RetinaNet-style head: one tower applied to two feature levels (its weights
+    shared), each level's scores made [1, positions, 4] and concatenated."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem, self.down = conv(3, 8), conv(8, 8, stride=2)
+        self.tower = nn.Sequential(conv(8, 8), nn.ReLU(), conv(8, 4, k=1))
+
+    def forward(self, x):
+        a = F.relu(self.stem(x))
+        b = F.relu(self.down(a))
+        heads = [self.tower(m).permute(0, 2, 3, 1).reshape(1, -1, 4) for m in (a, b)]
+        return torch.cat(heads, 1)
+
+
 class SegmentSoftmax(nn.Module):
     """A segmentation head: per-pixel class scores through a softmax over the classes
     (dim=1; below opset 13 PyTorch exports it as Transpose - Softmax - Transpose), or over
@@ -770,11 +786,15 @@ CASES = {
     "bilinear_upsample": (lambda: BilinearUpsample(False), [1, 3, 10, 8], []),
     "bilinear_align_corners": (lambda: BilinearUpsample(True), [1, 3, 10, 8], []),
     "upsample_float": (lambda: BilinearUpsample(False), [1, 3, 10, 8], ["--float"]),
+    "shared_head": (SharedHead, [1, 3, 12, 10], []),
+    "shared_head_float": (SharedHead, [1, 3, 12, 10], ["--float"]),
     "segment_softmax": (SegmentSoftmax, [1, 3, 9, 11], []),
     "segment_softmax_op11": (SegmentSoftmax, [1, 3, 9, 11], []),
     "segment_softmax_float": (SegmentSoftmax, [1, 3, 9, 11], ["--float"]),
     "softmax_columns": (lambda: SegmentSoftmax(-1), [1, 3, 9, 11], []),
 }
+# Cases whose weights are shared between nodes: model_weights.c defines each array once.
+SHARED_WEIGHTS = {"shared_head", "shared_head_float"}
 # Cases exported at another opset than 13.
 OPSETS = {"segment_softmax_op11": 11}
 # Cases whose plan runs a channel Concat in row bands, with and without --stream-input
@@ -866,6 +886,9 @@ def check_case(rnnpoolc, work, name, stream):
         return False, "%s: the plan has no tiled region" % name
     if name in CONCAT_BANDED and not has_banded_concat(rnnpoolc, out_dir, path, flags):
         return False, "%s: the plan runs no Concat in row bands" % name
+    if name in SHARED_WEIGHTS and compiled_plan(rnnpoolc, out_dir, path, flags) and \
+            "the values of" not in open(os.path.join(out_dir, "c", "model_weights.c")).read():
+        return False, "%s: the shared tower's arrays are emitted twice" % name
     tag = name + (" --stream-input" if stream else "")
     rc, out, err = run(rnnpoolc, out_dir, path, flags)
     if name in EXPECTED_ERRORS:
