@@ -362,7 +362,8 @@ Expected<FloatStep> lowerConcat(const Lowering &l, const ir::Node &node) {
     for (ir::TensorId in : node.inputs)
       if (l.hwcOrder[static_cast<size_t>(in)])
         return ir::nodeError(node, "concatenating a flattened feature map has no kernel in "
-                                   "the C backend");
+                                   "the C backend; permute(0, 2, 3, 1) each map and reshape "
+                                   "it to [1, N, k] instead of flattening it");
     return lowerRowMajorConcatF32(l.graph, node);
   }
   int64_t axis = node.attr<ir::AxisAttrs>().axis;
@@ -633,7 +634,9 @@ Expected<FloatModel> lowerFloat(const ir::Graph &graph) {
         step->kind != FloatKind::Unary && step->kind != FloatKind::Add &&
         step->kind != FloatKind::Binary)
       return ir::nodeError(node, "reads a flattened feature map; only fully connected layers "
-                                 "and elementwise ops can in the C backend");
+                                 "and elementwise ops can in the C backend; to concatenate a "
+                                 "head's maps, permute(0, 2, 3, 1) each and reshape it to "
+                                 "[1, N, k] instead of flattening it");
     if (step->kind == FloatKind::Unary || step->kind == FloatKind::Add ||
         step->kind == FloatKind::Binary) // elementwise: the bytes keep an operand's order
       for (ir::TensorId in : node.inputs)

@@ -324,7 +324,9 @@ Status checkInputs(const Context &ctx, const ir::Node &node, KernelKind kind) {
     if (flat && kind != KernelKind::Alias && kind != KernelKind::FullyConnected &&
         kind != KernelKind::Lut && kind != KernelKind::Requant)
       return ir::nodeError(node, "reads a flattened feature map; only fully connected "
-                                 "layers can in the fixed-point backend");
+                                 "layers can in the fixed-point backend; to concatenate a "
+                                 "head's maps, permute(0, 2, 3, 1) each and reshape it to "
+                                 "[1, N, k] instead of flattening it");
     if (ctx.rowMajor.count(in) && kind != KernelKind::Alias && kind != KernelKind::Permute &&
         kind != KernelKind::Lut && kind != KernelKind::Requant)
       return ir::nodeError(node, "reads a transposed feature map (its bytes are in NHWC "

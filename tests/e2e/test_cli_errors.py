@@ -144,6 +144,19 @@ def cases(workdir):
     for extra in ([], ["--float"]):
         yield ("compile%s: weights as a graph input" % " ".join([""] + extra),
                ["compile", dyn, "-o", out] + extra, ["conv_in", "'w'", "initializers"])
+    # A detection head's maps flattened and concatenated: refused with the export to use.
+    flatcat = model([helper.make_node("Relu", ["x"], ["r"], name="act"),
+                     helper.make_node("Reshape", ["r", "s1"], ["f1"], name="flat1"),
+                     helper.make_node("Reshape", ["x", "s1"], ["f2"], name="flat2"),
+                     helper.make_node("Concat", ["f1", "f2"], ["y"], name="heads", axis=2)],
+                    [vi("x", [1, 3, 4, 4])], [vi("y", [1, 3, 32])],
+                    [numpy_helper.from_array(np.array([1, 3, 16], np.int64), "s1")])
+    flatcat = save(workdir, "flatcat.onnx", flatcat)
+    flat_calib = os.path.join(workdir, "flatcat_calib.npy")
+    np.save(flat_calib, np.random.RandomState(0).uniform(-1, 1, (2, 3, 4, 4)).astype(np.float32))
+    for extra in (["--calib", flat_calib], ["--float"]):
+        yield ("compile%s: flattened heads concatenated" % " ".join([""] + extra[:1]),
+               ["compile", flatcat, "-o", out] + extra, ["heads", "permute(0, 2, 3, 1)"])
     two = model([helper.make_node("Add", ["a", "b"], ["y"], name="sum")],
                 [vi("a", [1, 3, 4, 4]), vi("b", [1, 3, 4, 4])], [vi("y", [1, 3, 4, 4])])
     two = save(workdir, "two_inputs.onnx", two)
