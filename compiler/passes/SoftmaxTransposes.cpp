@@ -1,8 +1,6 @@
 // Moves a softmax ahead of the Transpose that feeds it, and merges consecutive Transposes:
-//
-//   t = Transpose(x, p); y = Softmax(t, axis k)   ->   s = Softmax(x, axis p[k]); y =
-//   Transpose(s, p) y = Transpose(x, p); z = Transpose(y, q)      ->   z = Transpose(x, r),
-//   r[i] = p[q[i]]
+// - Softmax(axis k) of Transpose(x, p) becomes Transpose(Softmax(x, axis p[k]), p);
+// - Transpose(Transpose(x, p), q) becomes Transpose(x, r) with r[i] = p[q[i]].
 //
 // PyTorch exports softmax(x, dim=1) of a map below opset 13 as Transpose to NHWC, Softmax
 // over the last axis and Transpose back: after both rewrites it is a softmax over the
@@ -32,6 +30,7 @@ void softmaxBeforeTranspose(ir::Graph &graph) {
   const std::vector<int> producers = graph.producers();
   const auto consumers = graph.consumers();
   std::vector<int> feeder(graph.nodes.size(), -1); // per softmax: the Transpose moved
+  std::vector<int64_t> from(graph.nodes.size(), 0); // per softmax: its axis, normalised
   std::vector<char> moved(graph.nodes.size(), 0);
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const ir::Node &node = graph.nodes[n];
@@ -49,7 +48,7 @@ void softmaxBeforeTranspose(ir::Graph &graph) {
     if (axis < 0 || axis >= rank || (a.coerce2D && axis != rank - 1) ||
         static_cast<int64_t>(permOf(graph, graph.nodes[static_cast<size_t>(p)]).size()) != rank)
       continue;
-    feeder[n] = p, moved[static_cast<size_t>(p)] = 1;
+    feeder[n] = p, from[n] = axis, moved[static_cast<size_t>(p)] = 1;
   }
   std::vector<ir::Node> nodes;
   nodes.reserve(graph.nodes.size());
@@ -64,14 +63,13 @@ void softmaxBeforeTranspose(ir::Graph &graph) {
     ir::Node &after = graph.nodes[static_cast<size_t>(feeder[n])];
     const ir::Ints perm = permOf(graph, after);
     auto &a = node.attr<ir::SoftmaxAttrs>();
-    const auto rank = static_cast<int64_t>(perm.size());
     ir::Tensor s;
     s.name = graph.uniqueTensorName(graph.tensor(node.outputs[0]).name + "_before_transpose");
     s.dtype = graph.tensor(after.inputs[0]).dtype;
     s.shape = graph.tensor(after.inputs[0]).shape;
     s.shapeKnown = true;
     const ir::TensorId sid = graph.addTensor(std::move(s));
-    a.axis = perm[static_cast<size_t>(a.axis < 0 ? a.axis + rank : a.axis)];
+    a.axis = perm[static_cast<size_t>(from[n])];
     a.coerce2D = false;
     node.inputs[0] = after.inputs[0];
     after.inputs[0] = sid;
